@@ -1,0 +1,324 @@
+package dev.gatehouse.gate;
+
+import dev.gatehouse.audit.AuditEvent;
+import dev.gatehouse.audit.AuditLog;
+import dev.gatehouse.audit.SessionRecorder;
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.credential.CredentialVault;
+import dev.gatehouse.identity.AuthenticationException;
+import dev.gatehouse.identity.Authenticator;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.Decision;
+import dev.gatehouse.policy.Effect;
+import dev.gatehouse.policy.PolicyEngine;
+import dev.gatehouse.policy.PolicyRequest;
+import dev.gatehouse.policy.Target;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one authorization routine every protocol goes through: authenticate, select the target,
+ * decide, hold for review, record, then (and only then) hand out an {@link AuthorizedAction}.
+ *
+ * <p>Protocols never talk to the policy, the audit log or the credential vault directly; they only
+ * word what this class decides in their own wire format. So security steps cannot drift apart
+ * between protocols. Every failure inside a step is a denial (fail closed).
+ *
+ * <pre>
+ *   protocol ──authenticate(secret)──▶ Gate ──▶ Authenticator        → Principal
+ *   protocol ──open(principal, conn)─▶ Gate ──▶ policy(CONNECT), recorder, audit → GateSession
+ *   protocol ──authorize(action)─────▶ GateSession ──▶ policy → review? → record → AuthorizedAction
+ *   protocol ──forward to target, stream results through masking──▶ completed(outcome)
+ * </pre>
+ */
+public final class Gate implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Gate.class);
+
+  private final Authenticator authenticator;
+  private final Function<String, ConnectionConfig> connections;
+  private final Supplier<PolicyEngine> policy;
+  private final AuditLog audit;
+  private final SessionRecorder recorder;
+  private final CredentialVault vault;
+  private final ReviewGate reviews;
+  private final Redactor redactor;
+  private final Clock clock;
+  private final Set<GateSession> live = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService sweeper;
+
+  private Gate(Builder b) {
+    this.authenticator = Objects.requireNonNull(b.authenticator, "authenticator");
+    this.connections = Objects.requireNonNull(b.connections, "connections");
+    this.policy = Objects.requireNonNull(b.policy, "policy");
+    this.audit = Objects.requireNonNull(b.audit, "audit");
+    this.recorder = Objects.requireNonNull(b.recorder, "recorder");
+    this.vault = Objects.requireNonNull(b.vault, "vault");
+    this.reviews = b.reviews == null ? ReviewGate.NONE : b.reviews;
+    this.redactor = b.redactor == null ? Redactor.NONE : b.redactor;
+    this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
+    this.sweeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "gate-session-sweeper");
+              t.setDaemon(true);
+              return t;
+            });
+    // Revocation and expiry must end live sessions, not just new ones: check every second.
+    sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Verifies a presented credential. */
+  public Principal authenticate(String credential) throws GateException {
+    if (credential == null || credential.isEmpty()) {
+      throw new GateException(GateException.Reason.AUTHENTICATION, "no credential presented");
+    }
+    try {
+      return authenticator.authenticate(credential);
+    } catch (AuthenticationException e) {
+      throw new GateException(GateException.Reason.AUTHENTICATION, e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("authentication failed with an internal error", e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "authentication is unavailable; try again later");
+    }
+  }
+
+  /**
+   * Opens a session on a connection for an authenticated principal: checks the connection exists
+   * and is of the expected type, the token's scope, and the policy's CONNECT decision; then records
+   * the session start.
+   *
+   * @param protocol the protocol that asks ({@code postgres}, {@code ssh}, ...); must match the
+   *     connection's type unless {@code anyType}
+   */
+  public GateSession open(
+      Principal principal, String connectionName, String protocol, String clientAddress)
+      throws GateException {
+    ConnectionConfig conn = connectionName == null ? null : connections.apply(connectionName);
+    if (conn == null || !conn.type().equals(protocol)) {
+      throw new GateException(
+          GateException.Reason.UNKNOWN_CONNECTION,
+          "connection \"" + connectionName + "\" does not exist");
+    }
+    if (!principal.scopeAllows(conn.name())) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "the token of \""
+              + principal.subject()
+              + "\" is not scoped to connection \""
+              + conn.name()
+              + "\"");
+    }
+    Target target = new Target(conn.name(), conn.type(), conn.labels());
+    Decision decision = decide(principal, target, Action.connect());
+    if (decision.effect() != Effect.ALLOW) {
+      String id = "deny-" + UUID.randomUUID();
+      appendAudit(
+          new AuditEvent(
+              "session.denied",
+              principal.subject(),
+              id,
+              conn.name(),
+              Map.of("protocol", protocol, "rule", decision.rule(), "reason", decision.reason())));
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "\""
+              + principal.subject()
+              + "\" may not connect to \""
+              + conn.name()
+              + "\": "
+              + decision.reason()
+              + " (rule "
+              + decision.rule()
+              + ")",
+          decision);
+    }
+    String sessionId = UUID.randomUUID().toString();
+    try {
+      recorder.sessionStarted(
+          sessionId, principal.subject(), conn.name(), protocol, clientAddress, "");
+      Map<String, Object> data = new HashMap<>();
+      data.put("protocol", protocol);
+      data.put("client", String.valueOf(clientAddress));
+      data.put("kind", principal.kind().wireName());
+      data.put("token_id", String.valueOf(principal.tokenId()));
+      data.put("obligations", decision.obligations().toString());
+      audit.append(
+          new AuditEvent("session.start", principal.subject(), sessionId, conn.name(), data));
+    } catch (RuntimeException e) {
+      log.error("cannot record session start; refusing the session", e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the gateway cannot record sessions right now");
+    }
+    GateSession s = new GateSession(this, sessionId, principal, conn, target, decision, protocol);
+    live.add(s);
+    return s;
+  }
+
+  Decision decide(Principal principal, Target target, Action action) {
+    try {
+      Decision d =
+          policy.get().decide(new PolicyRequest(principal, target, action, clock.instant()));
+      return d == null
+          ? Decision.deny(Decision.DEFAULT_DENY, "no decision", java.util.List.of())
+          : d;
+    } catch (RuntimeException e) {
+      log.error("policy evaluation failed; denying", e);
+      return Decision.deny(
+          "policy-error", "the policy could not be evaluated", java.util.List.of(e.toString()));
+    }
+  }
+
+  long policyGeneration() {
+    return policy.get().generation();
+  }
+
+  void appendAudit(AuditEvent event) throws GateException {
+    try {
+      audit.append(event);
+    } catch (RuntimeException e) {
+      log.error("cannot append audit event {}; failing closed", event.type(), e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the gateway cannot write its audit log right now");
+    }
+  }
+
+  SessionRecorder recorder() {
+    return recorder;
+  }
+
+  ReviewGate reviews() {
+    return reviews;
+  }
+
+  Redactor redactor() {
+    return redactor;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  Authenticator authenticator() {
+    return authenticator;
+  }
+
+  CredentialVault vault() {
+    return vault;
+  }
+
+  void closed(GateSession s) {
+    live.remove(s);
+  }
+
+  /** Number of open sessions, for metrics. */
+  public int liveSessions() {
+    return live.size();
+  }
+
+  private void sweep() {
+    for (GateSession s : live) {
+      try {
+        s.checkAlive();
+      } catch (RuntimeException e) {
+        log.warn("session sweep failed for {}", s.id(), e);
+      }
+    }
+  }
+
+  /** Ends every live session whose principal used {@code tokenId} (called on revocation). */
+  public void revoked(String tokenId) {
+    for (GateSession s : live) {
+      if (tokenId.equals(s.principal().tokenId())) {
+        s.terminate("token revoked");
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    sweeper.shutdownNow();
+    for (GateSession s : live) {
+      s.terminate("gateway shutting down");
+    }
+  }
+
+  /** Builder: every collaborator but reviews, redactor and clock is required. */
+  public static final class Builder {
+    private Authenticator authenticator;
+    private Function<String, ConnectionConfig> connections;
+    private Supplier<PolicyEngine> policy;
+    private AuditLog audit;
+    private SessionRecorder recorder;
+    private CredentialVault vault;
+    private ReviewGate reviews;
+    private Redactor redactor;
+    private Clock clock;
+
+    public Builder authenticator(Authenticator v) {
+      authenticator = v;
+      return this;
+    }
+
+    public Builder connections(Function<String, ConnectionConfig> v) {
+      connections = v;
+      return this;
+    }
+
+    public Builder policy(Supplier<PolicyEngine> v) {
+      policy = v;
+      return this;
+    }
+
+    public Builder audit(AuditLog v) {
+      audit = v;
+      return this;
+    }
+
+    public Builder recorder(SessionRecorder v) {
+      recorder = v;
+      return this;
+    }
+
+    public Builder vault(CredentialVault v) {
+      vault = v;
+      return this;
+    }
+
+    public Builder reviews(ReviewGate v) {
+      reviews = v;
+      return this;
+    }
+
+    public Builder redactor(Redactor v) {
+      redactor = v;
+      return this;
+    }
+
+    public Builder clock(Clock v) {
+      clock = v;
+      return this;
+    }
+
+    public Gate build() {
+      return new Gate(this);
+    }
+  }
+}

@@ -1,0 +1,288 @@
+package dev.gatehouse.gate;
+
+import dev.gatehouse.audit.AuditEvent;
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.Decision;
+import dev.gatehouse.policy.Effect;
+import dev.gatehouse.policy.Obligations;
+import dev.gatehouse.policy.Target;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One caller's session on one connection. Created only by {@link Gate#open}. Thread-safe: a
+ * protocol may authorize from its session thread while the sweeper ends the session on revocation.
+ */
+public final class GateSession implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GateSession.class);
+
+  private final Gate gate;
+  private final String id;
+  private final Principal principal;
+  private final ConnectionConfig connection;
+  private final Target target;
+  private final Decision connectDecision;
+  private final String protocol;
+  private final Instant started;
+  private final AtomicReference<String> endedBecause = new AtomicReference<>();
+  private final List<Runnable> onTerminate = new CopyOnWriteArrayList<>();
+
+  GateSession(
+      Gate gate,
+      String id,
+      Principal principal,
+      ConnectionConfig connection,
+      Target target,
+      Decision connectDecision,
+      String protocol) {
+    this.gate = gate;
+    this.id = id;
+    this.principal = principal;
+    this.connection = connection;
+    this.target = target;
+    this.connectDecision = connectDecision;
+    this.protocol = protocol;
+    this.started = gate.clock().instant();
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public Principal principal() {
+    return principal;
+  }
+
+  public ConnectionConfig connection() {
+    return connection;
+  }
+
+  public Target target() {
+    return target;
+  }
+
+  /** Session-wide obligations from the CONNECT decision (read-only, masking, max duration). */
+  public Obligations obligations() {
+    return connectDecision.obligations();
+  }
+
+  /**
+   * The connection's credentials, opened from the vault to hand to the upstream client. Never put
+   * them in a message, a log line or a recording.
+   */
+  public Map<String, String> upstreamCredentials() throws GateException {
+    try {
+      return gate.vault().open(connection.name()).orElse(Map.of());
+    } catch (RuntimeException e) {
+      log.error("cannot open credentials for {}", connection.name(), e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the gateway cannot open the target's credentials");
+    }
+  }
+
+  /** Masks text for this session's masking profile (results, errors, notices, recordings). */
+  public String mask(String text) {
+    return gate.redactor().redact(obligations().maskingProfile(), text);
+  }
+
+  /**
+   * Decides on an action, holds it for review when the policy says so, and durably records it.
+   * Returns the proof needed to forward it; throws when it must not run.
+   *
+   * @param waiting told once when the action is held for review (may be null: then a review
+   *     decision is refused rather than held)
+   */
+  public AuthorizedAction authorize(Action action, ReviewGate.Waiting waiting)
+      throws GateException {
+    ensureAlive();
+    long generation = gate.policyGeneration();
+    Decision decision = gate.decide(principal, target, action);
+    String maskedRaw = mask(action.raw());
+    String reviewId = null;
+    if (decision.effect() == Effect.REVIEW) {
+      if (waiting == null) {
+        record(action, maskedRaw, decision, null);
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "this action needs approval, which this client cannot wait for (rule "
+                + decision.rule()
+                + ")",
+            decision);
+      }
+      ReviewGate.Outcome outcome;
+      try {
+        outcome = gate.reviews().await(id, principal, target, action, decision, waiting);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GateException(GateException.Reason.SESSION_ENDED, "interrupted while held");
+      } catch (RuntimeException e) {
+        log.error("review failed; denying", e);
+        throw new GateException(
+            GateException.Reason.UNAVAILABLE, "the approval service is unavailable");
+      }
+      reviewId = outcome.reviewId();
+      if (!outcome.approved()) {
+        Decision denied =
+            new Decision(
+                Effect.DENY,
+                decision.rule(),
+                outcome.reason(),
+                decision.review(),
+                decision.obligations(),
+                decision.explanation());
+        record(action, maskedRaw, denied, reviewId);
+        throw new GateException(
+            GateException.Reason.REVIEW_DENIED,
+            (reviewId == null ? "not approved: " : "review " + reviewId + " not approved: ")
+                + outcome.reason(),
+            denied);
+      }
+      ensureAlive();
+    }
+    long recordId = record(action, maskedRaw, decision, reviewId);
+    if (decision.effect() == Effect.DENY) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "denied by rule " + decision.rule() + ": " + decision.reason(),
+          decision);
+    }
+    return new AuthorizedAction(recordId, action, decision, reviewId, generation);
+  }
+
+  /** True when {@code a} was decided under an older policy and must be decided again. */
+  public boolean stale(AuthorizedAction a) {
+    return a.policyGeneration() != gate.policyGeneration();
+  }
+
+  private long record(Action action, String maskedRaw, Decision decision, String reviewId)
+      throws GateException {
+    try {
+      return gate.recorder().actionDecided(id, action, maskedRaw, decision, reviewId);
+    } catch (RuntimeException e) {
+      log.error("cannot record action; failing closed", e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the gateway cannot record this action right now");
+    }
+  }
+
+  /**
+   * Records the outcome of an authorized action.
+   *
+   * @param ok whether it succeeded
+   * @param summary command tag, exit status or error text; masked here before it is stored
+   * @param rows rows or bytes affected/returned
+   */
+  public void completed(AuthorizedAction a, boolean ok, String summary, long rows) {
+    Duration took = Duration.ofNanos(System.nanoTime() - a.startedNanos());
+    try {
+      gate.recorder().actionCompleted(a.recordId(), ok ? "ok" : "error", mask(summary), rows, took);
+    } catch (RuntimeException e) {
+      // The action already ran; we cannot undo it, but we stop the session so that nothing more
+      // runs unrecorded.
+      log.error("cannot record outcome of action {}; ending session", a.recordId(), e);
+      terminate("recording failed");
+    }
+  }
+
+  /** Appends masked terminal/stream data to the recording. */
+  public void recordStream(char direction, byte[] maskedData) {
+    try {
+      gate.recorder().streamChunk(id, direction, maskedData);
+    } catch (RuntimeException e) {
+      log.error("cannot record stream data; ending session", e);
+      terminate("recording failed");
+    }
+  }
+
+  /** Appends an audit event in this session's name (for example a dropped startup parameter). */
+  public void audit(String type, Map<String, Object> data) throws GateException {
+    gate.appendAudit(new AuditEvent(type, principal.subject(), id, connection.name(), data));
+  }
+
+  /** Registers code to run when the session is ended from outside (revocation, expiry). */
+  public void onTerminate(Runnable r) {
+    onTerminate.add(r);
+    if (endedBecause.get() != null) {
+      r.run();
+    }
+  }
+
+  /** Null while alive; otherwise why it ended. */
+  public String endedBecause() {
+    return endedBecause.get();
+  }
+
+  void checkAlive() {
+    String why = deathReason();
+    if (why != null) {
+      terminate(why);
+    }
+  }
+
+  private String deathReason() {
+    if (endedBecause.get() != null) {
+      return endedBecause.get();
+    }
+    Instant now = gate.clock().instant();
+    if (!gate.authenticator().stillValid(principal, now)) {
+      return "the session's token expired or was revoked";
+    }
+    Duration max = obligations().maxSessionDuration();
+    if (max != null && !now.isBefore(started.plus(max))) {
+      return "the maximum session duration (" + max + ") was reached";
+    }
+    return null;
+  }
+
+  private void ensureAlive() throws GateException {
+    String why = deathReason();
+    if (why != null) {
+      terminate(why);
+      throw new GateException(GateException.Reason.SESSION_ENDED, why);
+    }
+  }
+
+  /** Ends the session from outside; idempotent. */
+  void terminate(String reason) {
+    if (endedBecause.compareAndSet(null, reason)) {
+      for (Runnable r : onTerminate) {
+        try {
+          r.run();
+        } catch (RuntimeException e) {
+          log.warn("terminate hook failed", e);
+        }
+      }
+      finish(reason);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (endedBecause.compareAndSet(null, "closed")) {
+      finish("closed");
+    }
+  }
+
+  private void finish(String reason) {
+    gate.closed(this);
+    try {
+      gate.recorder().sessionEnded(id, reason);
+      Map<String, Object> data = new HashMap<>();
+      data.put("protocol", protocol);
+      data.put("reason", reason);
+      gate.appendAudit(
+          new AuditEvent("session.end", principal.subject(), id, connection.name(), data));
+    } catch (RuntimeException | GateException e) {
+      log.error("cannot record end of session {}", id, e);
+    }
+  }
+}

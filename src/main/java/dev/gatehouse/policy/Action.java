@@ -1,0 +1,95 @@
+package dev.gatehouse.policy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a caller wants to do, described by the protocol that received it.
+ *
+ * <p>Attributes are kind-specific and use the keys in {@link Attr}. Values are {@code String},
+ * {@code Boolean}, {@code Long} or {@code List<String>}. Protocols fill them in; the policy's
+ * per-kind matchers read them. The raw text is what was sent (already normalised by the protocol),
+ * kept for recording and for review.
+ */
+public record Action(ActionKind kind, String raw, Map<String, Object> attributes) {
+
+  public Action {
+    Objects.requireNonNull(kind, "kind");
+    raw = raw == null ? "" : raw;
+    attributes = Map.copyOf(attributes);
+  }
+
+  public static Action connect() {
+    return new Action(ActionKind.CONNECT, "", Map.of());
+  }
+
+  public String string(String key) {
+    Object v = attributes.get(key);
+    return v == null ? null : v.toString();
+  }
+
+  public boolean flag(String key) {
+    return Boolean.TRUE.equals(attributes.get(key));
+  }
+
+  @SuppressWarnings("unchecked")
+  public List<String> list(String key) {
+    Object v = attributes.get(key);
+    if (v instanceof List<?> l) {
+      return (List<String>) l;
+    }
+    return v == null ? List.of() : List.of(v.toString());
+  }
+
+  /** Well-known attribute keys, per action kind. */
+  public static final class Attr {
+    private Attr() {}
+
+    // sql
+    /** Statement kind, lower case: select, insert, update, delete, merge, create, ..., unknown. */
+    public static final String SQL_KIND = "statement";
+
+    /** For create/alter/drop: the object type (table, index, function, role, ...). */
+    public static final String SQL_OBJECT_TYPE = "object_type";
+
+    public static final String SQL_TABLES_READ = "tables_read";
+    public static final String SQL_TABLES_WRITTEN = "tables_written";
+    public static final String SQL_FUNCTIONS = "functions";
+
+    /** For update/delete: whether a WHERE clause is present. */
+    public static final String SQL_HAS_WHERE = "has_where";
+
+    /** True when the statement could only be classified partially (treated as most dangerous). */
+    public static final String SQL_UNPARSED = "unparsed";
+
+    // command / shell / file
+    /** Resolved absolute path of the binary. */
+    public static final String CMD_BINARY = "binary";
+
+    /** Full argv, argv[0] first. */
+    public static final String CMD_ARGV = "argv";
+
+    /** Names of environment variables the caller asked to set. */
+    public static final String CMD_ENV = "env";
+
+    public static final String CMD_CWD = "cwd";
+
+    /** True when the command string needs a shell (pipes, redirection, substitution, globs). */
+    public static final String CMD_NEEDS_SHELL = "needs_shell";
+
+    public static final String FILE_PATH = "path";
+
+    /** read or write. */
+    public static final String FILE_OP = "op";
+
+    // http / mcp
+    public static final String HTTP_METHOD = "method";
+    public static final String HTTP_PATH = "path";
+    public static final String MCP_TOOL = "tool";
+
+    // forward
+    /** local, remote, dynamic, agent, x11. */
+    public static final String FORWARD_TYPE = "forward";
+  }
+}
