@@ -22,6 +22,7 @@ public record GatehouseConfig(
     PolicyConfig policy,
     AuditConfig audit,
     ApprovalsConfig approvals,
+    MaskingConfig masking,
     LoggingConfig logging) {
 
   public GatehouseConfig {
@@ -187,6 +188,17 @@ public record GatehouseConfig(
 
   /** A review notification webhook: format {@code json} or {@code slack}. */
   public record WebhookConfig(String format, String url) {}
+
+  /**
+   * {@code masking:} extra rule files (profiles, column rules, custom detectors; gitleaks TOML
+   * allowed), the HMAC key for deterministic hashing, and the entropy threshold for high-entropy
+   * token detection.
+   */
+  public record MaskingConfig(List<String> files, Secret hmacKey, double entropyThreshold) {
+    public MaskingConfig {
+      files = List.copyOf(files);
+    }
+  }
 
   /** {@code logging:} format text or json, and the root level. */
   public record LoggingConfig(String format, String level) {}
