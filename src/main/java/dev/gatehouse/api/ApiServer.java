@@ -47,7 +47,21 @@ public final class ApiServer implements AutoCloseable {
     static Response text(int status, String contentType, String body) {
       return new Response(status, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
+
+    /** A streamed 200 response (chunked), for exports that must not be buffered whole. */
+    static Streamed stream(String contentType, BodyWriter writer) {
+      return new Streamed(contentType, writer);
+    }
   }
+
+  /** Writes a response body to the client as it is produced. */
+  @FunctionalInterface
+  interface BodyWriter {
+    void write(OutputStream out) throws Exception;
+  }
+
+  /** A chunked response; see {@link Response#stream}. */
+  record Streamed(String contentType, BodyWriter writer) {}
 
   /** Access level of a route: public (no token), or the minimum role. */
   enum Access {
@@ -226,8 +240,15 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  private void respond(HttpExchange ex, Object result) throws IOException {
-    if (result instanceof Response r) {
+  private void respond(HttpExchange ex, Object result) throws Exception {
+    if (result instanceof Streamed s) {
+      ex.getResponseHeaders().set("Content-Type", s.contentType());
+      ex.getResponseHeaders().set("Cache-Control", "no-store");
+      ex.sendResponseHeaders(200, 0);
+      try (OutputStream os = ex.getResponseBody()) {
+        s.writer().write(os);
+      }
+    } else if (result instanceof Response r) {
       send(ex, r.status(), r.contentType(), r.body());
     } else if (result == null) {
       ex.sendResponseHeaders(204, -1);
