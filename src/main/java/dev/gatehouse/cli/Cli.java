@@ -19,6 +19,7 @@ public final class Cli {
     root.addSubcommand(new CommandLine(new MiscCommands.Keys()));
     root.addSubcommand(new CommandLine(new MiscCommands.WhoAmI()));
     root.addSubcommand(new CommandLine(new MiscCommands.Connections()));
+    root.addSubcommand(new CommandLine(new ConnectCommand()));
     root.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           if (ex instanceof CliException ce) {
