@@ -54,6 +54,7 @@ public final class Gate implements AutoCloseable {
   private final SessionRecorder recorder;
   private final CredentialVault vault;
   private final ReviewGate reviews;
+  private final GrantSource grants;
   private final Redactor redactor;
   private final Clock clock;
   private final Set<GateSession> live = ConcurrentHashMap.newKeySet();
@@ -67,6 +68,7 @@ public final class Gate implements AutoCloseable {
     this.recorder = Objects.requireNonNull(b.recorder, "recorder");
     this.vault = Objects.requireNonNull(b.vault, "vault");
     this.reviews = b.reviews == null ? ReviewGate.NONE : b.reviews;
+    this.grants = b.grants == null ? GrantSource.NONE : b.grants;
     this.redactor = b.redactor == null ? Redactor.NONE : b.redactor;
     this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
     this.sweeper =
@@ -186,6 +188,18 @@ public final class Gate implements AutoCloseable {
     }
   }
 
+  /** The principal plus the roles of its active grants on this connection, as extra groups. */
+  private Principal withGrants(Principal p, String connection, java.time.Instant now) {
+    Set<String> roles = grants.activeRoles(p, connection, now);
+    if (roles.isEmpty()) {
+      return p;
+    }
+    Set<String> groups = new java.util.HashSet<>(p.groups());
+    groups.addAll(roles);
+    return new Principal(
+        p.subject(), groups, p.kind(), p.tokenId(), p.expiresAt(), p.scope(), p.attributes());
+  }
+
   long policyGeneration() {
     return policy.get().generation();
   }
@@ -269,6 +283,7 @@ public final class Gate implements AutoCloseable {
     private SessionRecorder recorder;
     private CredentialVault vault;
     private ReviewGate reviews;
+    private GrantSource grants;
     private Redactor redactor;
     private Clock clock;
 
@@ -304,6 +319,11 @@ public final class Gate implements AutoCloseable {
 
     public Builder reviews(ReviewGate v) {
       reviews = v;
+      return this;
+    }
+
+    public Builder grants(GrantSource v) {
+      grants = v;
       return this;
     }
 
