@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# pgbench -S through direct, haproxy (TCP relay), pgbouncer (session mode) and Gatehouse (policy +
+# recording on, TLS), interleaved in one run so that machine noise hits every target alike.
+# Prints TPS and average latency per target, and each proxy's ratio to direct; then the added
+# connection set-up time and Gatehouse's memory with 1,000 idle connections.
+#
+#   bench/pg-compare/run.sh                       # defaults: 10 s per cell, 2 rounds, scale 10
+#   DURATION=30 ROUNDS=3 bench/pg-compare/run.sh
+#
+# Needs: Debian postgresql (server binaries), postgresql-client (psql, pgbench), haproxy, pgbouncer,
+# python3. Installs the missing Debian packages when run as root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-2}
+SCALE=${SCALE:-10}
+CLIENTS=${CLIENTS:-"1 32"}
+MODES=${MODES:-"simple extended prepared"}
+IDLE=${IDLE:-1000}
+
+need=()
+command -v pgbench >/dev/null || need+=(postgresql-client postgresql-contrib)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v haproxy >/dev/null || need+=(haproxy)
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+source "$top/bin/find-java.sh"
+
+work=$(mktemp -d -t gh-pgcompare.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/pg/postmaster.pid" ] && su postgres -c "$PGBIN/pg_ctl -D $work/pg stop -m fast" >/dev/null 2>&1 || true
+  sleep 1; rm -rf "$work"
+}
+trap cleanup EXIT
+chmod 755 "$work"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(port); HAPORT=$(port); BOUNCEPORT=$(port); GHPG=$(port); GHAPI=$(port)
+PASS=bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+echo "== target: PostgreSQL $($PGBIN/postgres --version | awk '{print $3}') on $PGPORT"
+mkdir "$work/pg"; chown postgres "$work/pg"
+echo "$PASS" > "$work/pw"; chmod 644 "$work/pw"
+su postgres -c "$PGBIN/initdb -D $work/pg -U postgres --auth-local=trust --auth-host=scram-sha-256 --pwfile=$work/pw" >/dev/null
+su postgres -c "$PGBIN/pg_ctl -D $work/pg -o '-p $PGPORT -k $work -c max_connections=$((IDLE + 200)) -c listen_addresses=127.0.0.1' -l $work/pg.log start" >/dev/null
+psql -h "$work" -p "$PGPORT" -U postgres -qc "CREATE ROLE bench LOGIN PASSWORD '$PASS'; CREATE DATABASE bench OWNER bench;"
+export PGPASSWORD=$PASS
+pgbench -q -i -s "$SCALE" -h 127.0.0.1 -p "$PGPORT" -U bench bench >/dev/null 2>&1
+
+cat > "$work/haproxy.cfg" <<CFG
+global
+  maxconn $((IDLE + 200))
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+listen pg
+  bind 127.0.0.1:$HAPORT
+  server pg 127.0.0.1:$PGPORT
+CFG
+haproxy -q -f "$work/haproxy.cfg" & pids+=($!)
+
+cat > "$work/userlist.txt" <<CFG
+"bench" "$PASS"
+CFG
+cat > "$work/pgbouncer.ini" <<CFG
+[databases]
+bench = host=127.0.0.1 port=$PGPORT dbname=bench
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCEPORT
+auth_type = scram-sha-256
+auth_file = $work/userlist.txt
+pool_mode = session
+max_client_conn = $((IDLE + 200))
+default_pool_size = 64
+unix_socket_dir =
+logfile = $work/pgbouncer.log
+CFG
+chown -R postgres "$work/pgbouncer.ini" "$work/userlist.txt"
+su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer.ini" & pids+=($!)
+
+mkdir -p "$work/gh/policies"
+cp "$here/bench-policy.yaml" "$work/gh/policies/"
+cat > "$work/gh/gatehouse.yaml" <<CFG
+server:
+  data_dir: $work/gh/data
+  api: { host: 127.0.0.1, port: $GHAPI }
+  postgres: { host: 127.0.0.1, port: $GHPG }
+  ssh: { enabled: false }
+identity:
+  users:
+    - { subject: admin, kind: human, groups: [admins], role: admin }
+    - { subject: bench, kind: service, groups: [bench], role: user }
+connections:
+  - name: bench
+    type: postgres
+    host: 127.0.0.1
+    port: $PGPORT
+    database: bench
+    username: bench
+    password: \${env:BENCH_DB_PASSWORD}
+    tls: { mode: disable }
+policy:
+  files: [policies/*.yaml]
+CFG
+echo "== starting gatehouse (PostgreSQL on $GHPG)"
+BENCH_DB_PASSWORD=$PASS GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
+  "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & ghpid=$!; pids+=($ghpid)
+for _ in $(seq 1 120); do
+  curl -ksf "https://127.0.0.1:$GHAPI/readyz" >/dev/null 2>&1 && break; sleep 1
+done
+curl -ksf "https://127.0.0.1:$GHAPI/readyz" >/dev/null || { tail -50 "$work/gh.log"; exit 1; }
+export GATEHOUSE_API="https://127.0.0.1:$GHAPI" GATEHOUSE_CACERT="$work/gh/data/tls/gatehouse.crt"
+export GATEHOUSE_TOKEN=$(cat "$work/gh/data/admin.token")
+GH_TOKEN=$("$top/bin/gatehouse" token issue --user bench --ttl 12h 2>/dev/null)
+jpid=$(pgrep -f "gatehouse.jar serve --config $work/gh/gatehouse.yaml" | head -n 1)
+
+conninfo() { # target -> connection string (password via env)
+  case $1 in
+    direct) echo "host=127.0.0.1 port=$PGPORT dbname=bench user=bench sslmode=disable" ;;
+    haproxy) echo "host=127.0.0.1 port=$HAPORT dbname=bench user=bench sslmode=disable" ;;
+    pgbouncer) echo "host=127.0.0.1 port=$BOUNCEPORT dbname=bench user=bench sslmode=disable" ;;
+    gatehouse) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=require" ;;
+  esac
+}
+secret() { [ "$1" = gatehouse ] && echo "$GH_TOKEN" || echo "$PASS"; }
+run_pgbench() { # target mode clients extra... -> "tps latency_ms"
+  local t=$1 m=$2 c=$3; shift 3
+  local j=$(( c < 2 ? c : 2 ))
+  PGPASSWORD=$(secret "$t") pgbench -n -S -M "$m" -c "$c" -j "$j" "$@" "$(conninfo "$t")" 2>&1 |
+    awk '/^latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "%.0f %.3f\n", tps, lat}'
+}
+
+targets="direct haproxy pgbouncer gatehouse"
+declare -A TPS LAT
+echo "== pgbench -S, ${DURATION}s per cell, $ROUNDS interleaved rounds"
+for r in $(seq 1 "$ROUNDS"); do
+  for m in $MODES; do for c in $CLIENTS; do for t in $targets; do
+    read -r tps lat < <(run_pgbench "$t" "$m" "$c" -T "$DURATION")
+    TPS[$t,$m,$c]=$(( ${TPS[$t,$m,$c]:-0} + tps )); LAT[$t,$m,$c]=$(echo "${LAT[$t,$m,$c]:-0} + $lat" | bc -l)
+    printf '  round %d %-8s c=%-2s %-9s %8s tps %8s ms\n' "$r" "$m" "$c" "$t" "$tps" "$lat"
+  done; done; done
+done
+
+out="$work/results.md"
+{
+  echo "| mode | clients | target | TPS | avg latency (ms) | ratio to direct |"
+  echo "|---|---:|---|---:|---:|---:|"
+  for m in $MODES; do for c in $CLIENTS; do
+    d=$(( TPS[direct,$m,$c] / ROUNDS ))
+    for t in $targets; do
+      tps=$(( TPS[$t,$m,$c] / ROUNDS )); lat=$(echo "scale=3; ${LAT[$t,$m,$c]} / $ROUNDS" | bc -l)
+      printf '| %s | %s | %s | %s | %s | %.2f |\n' "$m" "$c" "$t" "$tps" "$lat" "$(echo "$tps / $d" | bc -l)"
+    done
+  done; done
+} > "$out"
+echo; cat "$out"
+
+echo; echo "== connection set-up (pgbench -C: a new connection per transaction, 1 client, 500 tx)"
+for t in direct haproxy pgbouncer gatehouse; do
+  read -r tps lat < <(run_pgbench "$t" simple 1 -C -t 500)
+  printf '  %-9s %8s ms per connect+query\n' "$t" "$lat"
+done
+
+echo; echo "== gatehouse memory with $IDLE idle TLS connections"
+rss() { awk '/VmRSS/ {print $2}' "/proc/$jpid/status"; }
+before=$(rss)
+python3 "$here/idle_connections.py" 127.0.0.1 "$GHPG" bench bench "$GH_TOKEN" "$IDLE" 20 &
+idlepid=$!
+sleep 15
+during=$(rss)
+wait $idlepid || true
+printf '  RSS before: %d MiB, with %d idle connections: %d MiB (%.1f KiB per connection)\n' \
+  $((before / 1024)) "$IDLE" $((during / 1024)) "$(echo "($during - $before) / $IDLE" | bc -l)"
+echo; echo "results table: (copy into docs/benchmarks.md)"; cat "$out"
