@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -210,7 +209,7 @@ final class ConfigBinder {
         ctx.problem(
             m.value("url"),
             m.path("url"),
-            ParseContext.show(url, null) + " is not a PostgreSQL JDBC URL",
+            ParseContext.show(m.value("url")) + " is not a PostgreSQL JDBC URL",
             "expected jdbc:postgresql://HOST[:PORT]/DATABASE");
         url = null;
       }
@@ -303,29 +302,27 @@ final class ConfigBinder {
       }
     }
     String jwksUri = o.present("jwks_uri") ? url(o, "jwks_uri", true) : null;
-    List<String> algorithms = o.strings("algorithms", List.of("RS256", "ES256"));
-    if (o.present("algorithms") && algorithms.isEmpty()) {
-      ctx.problem(
-          o.value("algorithms"),
-          o.path("algorithms"),
-          "no algorithms listed",
-          "remove the key for the default [RS256, ES256]");
-    }
-    List<Node> algorithmNodes = o.items("algorithms");
-    for (int i = 0; i < algorithms.size() && i < Math.max(algorithmNodes.size(), 1); i++) {
-      String alg = algorithms.get(i);
-      if (!JWS_ALGORITHMS.contains(alg)) {
-        String guess = Suggestions.closest(alg, JWS_ALGORITHMS);
-        Node at = algorithmNodes.isEmpty() ? o.value("algorithms") : algorithmNodes.get(i);
-        ctx.problem(
-            at,
-            item(o.path("algorithms"), i),
-            ParseContext.show(alg, null) + " is not an accepted signature algorithm",
-            (guess == null ? "" : "did you mean `" + guess + "`? ")
-                + "expected one of "
-                + String.join(", ", JWS_ALGORITHMS)
-                + " (none and HS* are never accepted)");
+    List<String> algorithms = List.of("RS256", "ES256");
+    if (o.present("algorithms")) {
+      List<Node> nodes = o.items("algorithms");
+      List<String> listed = new ArrayList<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        // Asymmetric algorithms only: "none" and shared-secret HS* are never accepted.
+        String alg =
+            ctx.choice(
+                nodes.get(i), item(o.path("algorithms"), i), "signature algorithm", JWS_ALGORITHMS);
+        if (alg != null) {
+          listed.add(alg);
+        }
       }
+      if (nodes.isEmpty() && o.value("algorithms") instanceof SequenceNode) {
+        ctx.problem(
+            o.value("algorithms"),
+            o.path("algorithms"),
+            "no algorithms listed",
+            "remove the key for the default [RS256, ES256]");
+      }
+      algorithms = listed;
     }
     Duration clockSkew = o.duration("clock_skew", CLOCK_SKEW, Duration.ZERO, MAX_CLOCK_SKEW);
     String subjectClaim = nonBlank(o, "subject_claim", "sub");
@@ -394,7 +391,7 @@ final class ConfigBinder {
       ctx.problem(
           t.value("subject"),
           t.path("subject"),
-          ParseContext.show(subject, null) + " has unbalanced braces",
+          ParseContext.show(t.value("subject")) + " has unbalanced braces",
           "placeholders are {claim}, for example ci:{repository}");
     }
   }
@@ -621,13 +618,6 @@ final class ConfigBinder {
           if ("file".equals(type)) {
             if (s.present("path")) {
               path = s.path("path", null);
-              if (path != null && !Files.isDirectory(path.getParent())) {
-                ctx.problem(
-                    s.value("path"),
-                    s.path("path"),
-                    "directory " + path.getParent() + " does not exist",
-                    "create it, or fix the path; relative paths resolve against " + ctx.baseDir);
-              }
             } else {
               s.missing("path", "a file sink needs path: the JSON Lines file to append to");
             }
@@ -721,7 +711,7 @@ final class ConfigBinder {
       ctx.problem(
           m.value("name"),
           m.path("name"),
-          ParseContext.show(name, null) + " is not a valid name",
+          ParseContext.show(m.value("name")) + " is not a valid name",
           "use up to 63 letters, digits, '.', '_' or '-', starting with a letter or digit");
       return null;
     }
@@ -755,7 +745,7 @@ final class ConfigBinder {
       ctx.problem(
           at,
           m.path(key),
-          ParseContext.show(text, null) + " is not a URL",
+          ParseContext.show(at) + " is not a URL",
           "expected an http(s) URL such as https://example.com/path");
       return null;
     }
@@ -765,7 +755,7 @@ final class ConfigBinder {
       ctx.problem(
           at,
           m.path(key),
-          ParseContext.show(text, null) + " is not an http(s) URL",
+          ParseContext.show(at) + " is not an http(s) URL",
           "expected an http(s) URL such as https://example.com/path");
       return null;
     }
@@ -773,7 +763,7 @@ final class ConfigBinder {
       ctx.problem(
           at,
           m.path(key),
-          ParseContext.show(text, null) + " uses plain http",
+          ParseContext.show(at) + " uses plain http",
           "use https://; plain http is accepted only for localhost");
       return null;
     }

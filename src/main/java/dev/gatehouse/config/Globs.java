@@ -31,6 +31,15 @@ final class Globs {
     return s.rest.isEmpty() ? s.root.toString() : join(s.root, s.rest);
   }
 
+  /** The union of {@link #match} over several patterns, sorted, each file once. */
+  static List<Path> matchAll(List<String> absolutePatterns) throws IOException {
+    java.util.TreeSet<Path> all = new java.util.TreeSet<>();
+    for (String p : absolutePatterns) {
+      all.addAll(match(p));
+    }
+    return List.copyOf(all);
+  }
+
   /** Regular files matching an absolute pattern from {@link #absolute}, sorted. */
   static List<Path> match(String absolutePattern) throws IOException {
     Split s = split(absolutePattern);

@@ -95,12 +95,22 @@ final class ParseContext {
     return path + "[" + index + "]";
   }
 
-  /** A value for messages: quoted, shortened, and showing what a reference resolved to. */
-  static String show(String raw, String resolved) {
-    String shown = "\"" + shorten(raw) + "\"";
-    return resolved == null || resolved.equals(raw)
-        ? shown
-        : shown + " (resolved to \"" + shorten(resolved) + "\")";
+  /**
+   * A value for messages, as written in the file. A value that came through a reference is shown as
+   * the reference only: environment variables may hold things (webhook URLs with tokens) that
+   * should not end up in logs.
+   */
+  static String show(Node n) {
+    if (!(n instanceof ScalarNode s)) {
+      return kindOf(n);
+    }
+    String raw = s.getValue();
+    String quoted = "\"" + shorten(raw) + "\"";
+    return raw.contains("${") ? quoted + " (resolved value)" : quoted;
+  }
+
+  static String show(String raw) {
+    return "\"" + shorten(raw) + "\"";
   }
 
   private static String shorten(String s) {
@@ -145,7 +155,7 @@ final class ParseContext {
         problem(
             s,
             path,
-            "unterminated reference in " + show(raw, null),
+            "unterminated reference in " + show(raw),
             "close it with }, or write $${ for a literal ${");
         return null;
       }
@@ -209,13 +219,13 @@ final class ParseContext {
       problem(
           n,
           path,
-          show(raw, text) + (t.matches("[+-]?\\d+") ? " is out of range" : " is not a number"),
+          show(n) + (t.matches("[+-]?\\d+") ? " is out of range" : " is not a number"),
           "expected " + expected);
       return null;
     }
     long v = Long.parseLong(t);
     if (v < min || v > max) {
-      problem(n, path, show(raw, text) + " is out of range", "expected " + expected);
+      problem(n, path, show(n) + " is out of range", "expected " + expected);
       return null;
     }
     return (int) v;
@@ -229,12 +239,12 @@ final class ParseContext {
     String raw = ((ScalarNode) n).getValue();
     String t = text.trim();
     if (!DECIMAL.matcher(t).matches()) {
-      problem(n, path, show(raw, text) + " is not a number", "expected " + expected);
+      problem(n, path, show(n) + " is not a number", "expected " + expected);
       return null;
     }
     double v = Double.parseDouble(t);
     if (!(v > minExclusive && v <= max)) {
-      problem(n, path, show(raw, text) + " is out of range", "expected " + expected);
+      problem(n, path, show(n) + " is out of range", "expected " + expected);
       return null;
     }
     return v;
@@ -253,11 +263,7 @@ final class ParseContext {
       case "true" -> true;
       case "false" -> false;
       default -> {
-        problem(
-            n,
-            path,
-            show(((ScalarNode) n).getValue(), text) + " is not a boolean",
-            "expected true or false");
+        problem(n, path, show(n) + " is not a boolean", "expected true or false");
         yield null;
       }
     };
@@ -271,14 +277,14 @@ final class ParseContext {
     String raw = ((ScalarNode) n).getValue();
     Duration d = Durations.parse(text);
     if (d == null) {
-      problem(n, path, show(raw, text) + " is not a duration", "expected " + Durations.FORMS);
+      problem(n, path, show(n) + " is not a duration", "expected " + Durations.FORMS);
       return null;
     }
     if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
       problem(
           n,
           path,
-          show(raw, text) + " is out of range",
+          show(n) + " is out of range",
           "expected a duration from " + Durations.format(min) + " to " + Durations.format(max));
       return null;
     }
@@ -299,7 +305,7 @@ final class ParseContext {
         (guess == null ? "" : "did you mean `" + guess + "`? ")
             + "expected one of "
             + String.join(", ", allowed);
-    problem(n, path, show(((ScalarNode) n).getValue(), text) + " is not a valid " + what, fix);
+    problem(n, path, show(n) + " is not a valid " + what, fix);
     return null;
   }
 
@@ -316,8 +322,7 @@ final class ParseContext {
     try {
       return baseDir.resolve(text.trim()).normalize();
     } catch (java.nio.file.InvalidPathException e) {
-      problem(
-          n, path, show(((ScalarNode) n).getValue(), text) + " is not a valid path", e.getReason());
+      problem(n, path, show(n) + " is not a valid path", e.getReason());
       return null;
     }
   }
