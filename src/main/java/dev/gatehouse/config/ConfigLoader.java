@@ -157,7 +157,10 @@ public final class ConfigLoader {
       // could hold a value the user would rather not see echoed in logs.
       Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       int line = mark == null ? 0 : mark.getLine() + 1;
-      String problem = e.getProblem() == null ? e.getContext() : e.getProblem();
+      String problem =
+          e.getContext() == null
+              ? e.getProblem()
+              : e.getProblem() == null ? e.getContext() : e.getContext() + ", " + e.getProblem();
       throw new ConfigException(
           List.of(new Problem(sourceName, line, "", "invalid YAML: " + problem, hint(problem))));
     } catch (YAMLException e) {
