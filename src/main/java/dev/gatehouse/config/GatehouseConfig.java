@@ -166,6 +166,15 @@ public record GatehouseConfig(
     public PolicyConfig {
       files = List.copyOf(files);
     }
+
+    /**
+     * The files the {@code files} globs match now, sorted and without duplicates. The loader stores
+     * the globs as absolute patterns, so this does not depend on the working directory; call it
+     * again on reload to pick up new files.
+     */
+    public List<Path> matchingFiles() throws java.io.IOException {
+      return Globs.matchAll(files);
+    }
   }
 
   /** {@code audit:} checkpoint interval and export sinks. */
@@ -197,6 +206,11 @@ public record GatehouseConfig(
   public record MaskingConfig(List<String> files, Secret hmacKey, double entropyThreshold) {
     public MaskingConfig {
       files = List.copyOf(files);
+    }
+
+    /** The files the {@code files} globs match now; see {@link PolicyConfig#matchingFiles()}. */
+    public List<Path> matchingFiles() throws java.io.IOException {
+      return Globs.matchAll(files);
     }
   }
 
