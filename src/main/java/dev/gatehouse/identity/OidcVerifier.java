@@ -134,7 +134,8 @@ public final class OidcVerifier {
       throw new AuthenticationException("algorithm none is not allowed");
     }
     if (!(alg instanceof JWSAlgorithm jwsAlg)) {
-      throw new AuthenticationException("algorithm " + printable(alg.getName()) + " is not allowed");
+      throw new AuthenticationException(
+          "algorithm " + printable(alg.getName()) + " is not allowed");
     }
     if (JWSAlgorithm.Family.HMAC_SHA.contains(jwsAlg)) {
       throw new AuthenticationException("algorithm " + jwsAlg.getName() + " is not allowed");
@@ -194,8 +195,8 @@ public final class OidcVerifier {
    * Maps a verified token to a principal: subject from {@code subject_claim} (default {@code sub}),
    * groups from {@code groups_claim} (default {@code groups}; a JSON array or a space- or
    * comma-separated string), kind from the issuer config (default human), and the API role in the
-   * {@code role} attribute: admin if any group is in {@code admin_groups}, else auditor if any is in
-   * {@code auditor_groups}, else user.
+   * {@code role} attribute: admin if any group is in {@code admin_groups}, else auditor if any is
+   * in {@code auditor_groups}, else user.
    */
   public Principal toPrincipal(VerifiedToken token) throws AuthenticationException {
     IssuerState issuer = byName.get(token.issuerName());
@@ -205,7 +206,9 @@ public final class OidcVerifier {
     String subject = token.stringClaim(issuer.subjectClaim);
     if (subject == null || subject.isBlank()) {
       throw new AuthenticationException(
-          "token has no " + issuer.subjectClaim + " claim (expected: the subject, per subject_claim)");
+          "token has no "
+              + issuer.subjectClaim
+              + " claim (expected: the subject, per subject_claim)");
     }
     Set<String> groups = groups(token.claims().get(issuer.groupsClaim));
     String role = "user";
@@ -232,8 +235,7 @@ public final class OidcVerifier {
     return new Principal(subject, groups, issuer.kind, tokenId, expiresAt, Set.of(), attributes);
   }
 
-  private void checkTimes(JWTClaimsSet claims, IssuerState issuer)
-      throws AuthenticationException {
+  private void checkTimes(JWTClaimsSet claims, IssuerState issuer) throws AuthenticationException {
     Instant now = clock.instant();
     Duration skew = issuer.clockSkew;
     if (claims.getExpirationTime() == null) {
@@ -369,7 +371,9 @@ public final class OidcVerifier {
       this.subjectClaim = blankToDefault(c.subjectClaim(), "sub");
       this.groupsClaim = blankToDefault(c.groupsClaim(), "groups");
       this.kind =
-          c.kind() == null || c.kind().isBlank() ? PrincipalKind.HUMAN : PrincipalKind.parse(c.kind());
+          c.kind() == null || c.kind().isBlank()
+              ? PrincipalKind.HUMAN
+              : PrincipalKind.parse(c.kind());
       this.adminGroups = Set.copyOf(c.adminGroups());
       this.auditorGroups = Set.copyOf(c.auditorGroups());
       this.configuredJwksUri = c.jwksUri() == null || c.jwksUri().isBlank() ? null : c.jwksUri();
@@ -380,7 +384,8 @@ public final class OidcVerifier {
       JWKSource<SecurityContext> source = source();
       List<JWK> found;
       try {
-        // On a miss the source re-fetches the JWKS once (rate-limited), which picks up rotated keys.
+        // On a miss the source re-fetches the JWKS once (rate-limited), which picks up rotated
+        // keys.
         found = source.get(new JWKSelector(JWKMatcher.forJWSHeader(header)), null);
       } catch (KeySourceException e) {
         if (e instanceof RateLimitReachedException) {
@@ -416,7 +421,8 @@ public final class OidcVerifier {
           jwksUrl = URI.create(configuredJwksUri).toURL();
         } else {
           OIDCProviderMetadata md =
-              OIDCProviderMetadata.resolve(new Issuer(issuer), HTTP_TIMEOUT_MILLIS, HTTP_TIMEOUT_MILLIS);
+              OIDCProviderMetadata.resolve(
+                  new Issuer(issuer), HTTP_TIMEOUT_MILLIS, HTTP_TIMEOUT_MILLIS);
           if (md.getJWKSetURI() == null) {
             throw new GeneralException("no jwks_uri in discovery document");
           }

@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * for service accounts ({@code ghk_…}). Also accepts an OIDC JWT directly when an {@link
  * OidcVerifier} is configured.
  *
- * <p>Only the SHA-256 of a credential's secret part is stored; lookup is by the (non-secret) id
- * and the hash comparison is constant-time. A plain hash, not a slow password hash, is right here:
- * the secret is 256 random bits, so there is nothing to brute-force.
+ * <p>Only the SHA-256 of a credential's secret part is stored; lookup is by the (non-secret) id and
+ * the hash comparison is constant-time. A plain hash, not a slow password hash, is right here: the
+ * secret is 256 random bits, so there is nothing to brute-force.
  *
  * <p>Revocation ends live sessions: {@link #stillValid} consults an in-memory set of revoked ids
  * that is reloaded from the store at most every {@link #REVOCATION_REFRESH} (so a revocation made
@@ -102,7 +102,12 @@ public final class TokenService implements Authenticator {
    * Nothing is fetched from the issuers until the first JWT arrives.
    */
   public TokenService(Database db, IdentityConfig config, AuditLog audit, Clock clock) {
-    this(db, config, audit, clock, config.oidc().isEmpty() ? null : new OidcVerifier(config.oidc(), clock));
+    this(
+        db,
+        config,
+        audit,
+        clock,
+        config.oidc().isEmpty() ? null : new OidcVerifier(config.oidc(), clock));
   }
 
   /** A service that accepts OIDC JWTs verified by {@code oidc} (null: gateway credentials only). */
@@ -152,21 +157,20 @@ public final class TokenService implements Authenticator {
                 () ->
                     new IllegalArgumentException(
                         "subject: " + subject + " (expected: a user from identity.users)"));
-    return issue(
-        u.subject(), Set.copyOf(u.groups()), kindOf(u), ttl, scope, Map.of(), issuedBy);
+    return issue(u.subject(), Set.copyOf(u.groups()), kindOf(u), ttl, scope, Map.of(), issuedBy);
   }
 
   /**
    * Issues a gateway token. The returned secret is the only copy; only its hash is stored.
    *
-   * @param ttl lifetime; null means the default for {@code kind} from the identity config (12 h
-   *     for humans, 15 min for services and agents unless configured)
+   * @param ttl lifetime; null means the default for {@code kind} from the identity config (12 h for
+   *     humans, 15 min for services and agents unless configured)
    * @param scope connection names the token is limited to; empty means no extra limit
    * @param attributes extra attributes for policy conditions; {@code role} (admin, auditor, user)
    *     is honoured for subjects that are not configured users
    * @param issuedBy subject of the admin or component issuing it, for the audit log
-   * @throws dev.gatehouse.store.StoreException if the token could not be stored or audited; then
-   *     no token exists
+   * @throws dev.gatehouse.store.StoreException if the token could not be stored or audited; then no
+   *     token exists
    */
   public IssuedToken issue(
       String subject,
@@ -415,8 +419,8 @@ public final class TokenService implements Authenticator {
 
   /**
    * Registers a listener told the id of every revoked token: at once for revocations on this
-   * replica, within {@link #REVOCATION_REFRESH} of the next {@link #stillValid} call for those
-   * made on other replicas. Listeners must be quick and must not throw.
+   * replica, within {@link #REVOCATION_REFRESH} of the next {@link #stillValid} call for those made
+   * on other replicas. Listeners must be quick and must not throw.
    */
   public void onRevoke(Consumer<String> tokenIdListener) {
     revokeListeners.add(Objects.requireNonNull(tokenIdListener, "tokenIdListener"));
@@ -481,7 +485,8 @@ public final class TokenService implements Authenticator {
       // One answer for unknown id and wrong secret: the caller learns nothing about which ids
       // exist. The audit record is more specific for investigators.
       String reason = row == null ? "unknown token id" : "secret mismatch";
-      throw failed(reason, kindLabel, row == null ? null : p.id, "invalid " + kindLabel.replace('_', ' '));
+      throw failed(
+          reason, kindLabel, row == null ? null : p.id, "invalid " + kindLabel.replace('_', ' '));
     }
     Instant now = clock.instant();
     if (row.revokedAt != null) {
@@ -667,7 +672,8 @@ public final class TokenService implements Authenticator {
     try {
       audit.append(event);
     } catch (RuntimeException e) {
-      throw new StoreException("audit: could not record " + event.type() + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "audit: could not record " + event.type() + ": " + e.getMessage(), e);
     }
   }
 
@@ -698,7 +704,12 @@ public final class TokenService implements Authenticator {
     }
     if (s.length() > MAX_JSON_CHARS) {
       throw new IllegalArgumentException(
-          what + ": " + s.length() + " characters as JSON (expected: at most " + MAX_JSON_CHARS + ")");
+          what
+              + ": "
+              + s.length()
+              + " characters as JSON (expected: at most "
+              + MAX_JSON_CHARS
+              + ")");
     }
     return s;
   }
@@ -718,5 +729,4 @@ public final class TokenService implements Authenticator {
       throw new SQLException("corrupt JSON map in identity_tokens", e);
     }
   }
-
 }
