@@ -8,14 +8,18 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import com.sun.net.httpserver.HttpServer;
 import dev.gatehouse.config.GatehouseConfig.OidcIssuerConfig;
 import dev.gatehouse.store.Database;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +27,8 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.junit.jupiter.api.AfterAll;
@@ -344,6 +350,66 @@ class OidcVerifierTest {
           .satisfies(e -> assertThat(e.data()).containsEntry("credential_type", "jwt"));
       assertThat(audit.events.toString()).doesNotContain(wrongAudience);
     }
+  }
+
+  @Test
+  void rotatedSigningKeyIsPickedUpAndTheRetiredOneRejected() throws Exception {
+    RSAKey k1 = new RSAKeyGenerator(2048).keyID("k1").generate();
+    RSAKey k2 = new RSAKeyGenerator(2048).keyID("k2").generate();
+    AtomicReference<String> published =
+        new AtomicReference<>(new JWKSet(k1.toPublicJWK()).toString());
+    AtomicInteger fetches = new AtomicInteger();
+    HttpServer jwksServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    jwksServer.createContext(
+        "/jwks",
+        exchange -> {
+          fetches.incrementAndGet();
+          byte[] body = published.get().getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "application/json");
+          exchange.sendResponseHeaders(200, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    jwksServer.start();
+    try {
+      String issuer = "https://idp.example.test";
+      OidcIssuerConfig c =
+          new OidcIssuerConfig(
+              "idp",
+              issuer,
+              List.of("gatehouse"),
+              null,
+              "http://127.0.0.1:" + jwksServer.getAddress().getPort() + "/jwks",
+              List.of(),
+              null,
+              null,
+              null,
+              null,
+              List.of(),
+              List.of());
+      OidcVerifier v = new OidcVerifier(List.of(c), Clock.systemUTC());
+
+      assertThat(v.verify(signed(k1, issuer)).subject()).isEqualTo("mallory");
+      assertThat(v.verify(signed(k1, issuer)).subject()).isEqualTo("mallory");
+      assertThat(fetches).as("keys are cached").hasValue(1);
+
+      published.set(new JWKSet(k2.toPublicJWK()).toString());
+
+      assertThat(v.verify(signed(k2, issuer)).subject()).isEqualTo("mallory");
+      assertThat(fetches).hasValue(2);
+      assertThatThrownBy(() -> v.verify(signed(k1, issuer))).hasMessage("unknown key id k1");
+    } finally {
+      jwksServer.stop(0);
+    }
+  }
+
+  private static String signed(RSAKey key, String issuer) throws Exception {
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
+            validClaims().issuer(issuer).build());
+    jwt.sign(new RSASSASigner(key));
+    return jwt.serialize();
   }
 
   private static JWTClaimsSet.Builder validClaims() {
