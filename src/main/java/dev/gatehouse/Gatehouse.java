@@ -12,11 +12,18 @@ import picocli.CommandLine.Command;
 public final class Gatehouse implements Runnable {
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Gatehouse()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The full command tree: server commands plus the API client commands. */
+  public static CommandLine commandLine() {
+    CommandLine root = new CommandLine(new Gatehouse());
+    dev.gatehouse.cli.Cli.register(root);
+    return root;
   }
 
   @Override
   public void run() {
-    new CommandLine(this).usage(System.out);
+    commandLine().usage(System.out);
   }
 }
