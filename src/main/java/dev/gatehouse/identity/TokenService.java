@@ -16,6 +16,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -264,8 +265,9 @@ public final class TokenService implements Authenticator {
 
     String id = TokenFormat.newId();
     String secret = TokenFormat.newSecret();
-    Instant now = clock.instant();
-    Instant expiresAt = now.plus(ttl);
+    // The store keeps epoch milliseconds; truncate so the returned expiry equals the stored one.
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Instant expiresAt = now.plus(ttl).truncatedTo(ChronoUnit.MILLIS);
     Map<String, Object> event = new LinkedHashMap<>();
     event.put("token_id", id);
     event.put("type", type);

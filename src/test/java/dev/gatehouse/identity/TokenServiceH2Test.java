@@ -3,7 +3,10 @@ package dev.gatehouse.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.store.Database;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +20,23 @@ class TokenServiceH2Test extends TokenServiceContract {
   @Override
   void release(Database db) {
     db.close();
+  }
+
+  @Test
+  void expiryIsReportedAsStoredWithARealClock() throws Exception {
+    TokenService real = new TokenService(db, Configs.identity(USERS), audit, Clock.systemUTC());
+
+    IssuedToken t =
+        real.issue(
+            "alice",
+            Set.of(),
+            PrincipalKind.HUMAN,
+            Duration.ofNanos(3_600_000_000_123L),
+            Set.of(),
+            Map.of(),
+            "x");
+
+    assertThat(real.authenticate(t.secret()).expiresAt()).isEqualTo(t.expiresAt());
   }
 
   @Test
