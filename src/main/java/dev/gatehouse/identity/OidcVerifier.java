@@ -36,7 +36,6 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -182,7 +181,7 @@ public final class OidcVerifier {
     List<String> aud = claims.getAudience();
     if (aud == null || aud.stream().noneMatch(issuer.audiences::contains)) {
       throw new AuthenticationException(
-          "audience mismatch (expected one of " + issuer.audiences + ")");
+          "audience mismatch (expected one of " + new TreeSet<>(issuer.audiences) + ")");
     }
     String sub = claims.getSubject();
     if (sub == null || sub.isBlank()) {
@@ -296,11 +295,11 @@ public final class OidcVerifier {
   }
 
   private static List<String> names(Set<JWSAlgorithm> algs) {
-    List<String> out = new ArrayList<>();
+    Set<String> out = new TreeSet<>();
     for (JWSAlgorithm a : algs) {
       out.add(a.getName());
     }
-    return out;
+    return List.copyOf(out);
   }
 
   /** Claims are attacker-controlled until verified: keep echoed values short and one line. */

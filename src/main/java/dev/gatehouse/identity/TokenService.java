@@ -486,7 +486,10 @@ public final class TokenService implements Authenticator {
     if (row == null || !match || !row.type.equals(p.type)) {
       // One answer for unknown id and wrong secret: the caller learns nothing about which ids
       // exist. The audit record is more specific for investigators.
-      String reason = row == null ? "unknown token id" : "secret mismatch";
+      String reason =
+          row == null
+              ? "unknown token id"
+              : !match ? "secret mismatch" : "prefix does not match the credential type";
       throw failed(
           reason, kindLabel, row == null ? null : p.id, "invalid " + kindLabel.replace('_', ' '));
     }
