@@ -36,7 +36,6 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -182,7 +181,7 @@ public final class OidcVerifier {
     List<String> aud = claims.getAudience();
     if (aud == null || aud.stream().noneMatch(issuer.audiences::contains)) {
       throw new AuthenticationException(
-          "audience mismatch (expected one of " + issuer.audiences + ")");
+          "audience mismatch (expected one of " + new TreeSet<>(issuer.audiences) + ")");
     }
     String sub = claims.getSubject();
     if (sub == null || sub.isBlank()) {
@@ -296,11 +295,11 @@ public final class OidcVerifier {
   }
 
   private static List<String> names(Set<JWSAlgorithm> algs) {
-    List<String> out = new ArrayList<>();
+    Set<String> out = new TreeSet<>();
     for (JWSAlgorithm a : algs) {
       out.add(a.getName());
     }
-    return out;
+    return List.copyOf(out);
   }
 
   /** Claims are attacker-controlled until verified: keep echoed values short and one line. */
@@ -332,9 +331,12 @@ public final class OidcVerifier {
       }
       this.name = c.name();
       String prefix = "oidc[" + name + "].";
-      if (c.issuer() == null || !c.issuer().matches("(?i)https?://.+")) {
+      if (c.issuer() == null || !secureUrl(c.issuer())) {
         throw new IllegalArgumentException(
-            prefix + "issuer: " + c.issuer() + " (expected: the issuer URL, https://…)");
+            prefix
+                + "issuer: "
+                + c.issuer()
+                + " (expected: the issuer URL, https:// unless on the loopback interface)");
       }
       this.issuer = c.issuer();
       Set<String> aud = new LinkedHashSet<>(c.audiences());
@@ -377,6 +379,13 @@ public final class OidcVerifier {
       this.adminGroups = Set.copyOf(c.adminGroups());
       this.auditorGroups = Set.copyOf(c.auditorGroups());
       this.configuredJwksUri = c.jwksUri() == null || c.jwksUri().isBlank() ? null : c.jwksUri();
+      if (configuredJwksUri != null && !secureUrl(configuredJwksUri)) {
+        throw new IllegalArgumentException(
+            prefix
+                + "jwks_uri: "
+                + configuredJwksUri
+                + " (expected: https:// unless on the loopback interface)");
+      }
     }
 
     /** Candidate keys for the header; throws when the key id is unknown or keys are unavailable. */
@@ -426,6 +435,10 @@ public final class OidcVerifier {
           if (md.getJWKSetURI() == null) {
             throw new GeneralException("no jwks_uri in discovery document");
           }
+          if (!secureUrl(md.getJWKSetURI().toString())) {
+            throw new GeneralException(
+                "jwks_uri " + md.getJWKSetURI() + " is not https (expected: https://)");
+          }
           jwksUrl = md.getJWKSetURI().toURL();
         }
         keys =
@@ -443,6 +456,28 @@ public final class OidcVerifier {
             "issuer " + name + ": discovery failed (" + e.getMessage() + ")");
       }
     }
+  }
+
+  /**
+   * Keys fetched over plain HTTP could be swapped by anyone on the path, which would let them mint
+   * tokens; only loopback (tests, a local IdP in development) may use http.
+   */
+  static boolean secureUrl(String url) {
+    URI u;
+    try {
+      u = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (u.getHost() == null || u.getScheme() == null) {
+      return false;
+    }
+    if ("https".equalsIgnoreCase(u.getScheme())) {
+      return true;
+    }
+    String host = u.getHost();
+    return "http".equalsIgnoreCase(u.getScheme())
+        && (host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]"));
   }
 
   private static String blankToDefault(String v, String dflt) {

@@ -16,6 +16,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -264,8 +265,9 @@ public final class TokenService implements Authenticator {
 
     String id = TokenFormat.newId();
     String secret = TokenFormat.newSecret();
-    Instant now = clock.instant();
-    Instant expiresAt = now.plus(ttl);
+    // The store keeps epoch milliseconds; truncate so the returned expiry equals the stored one.
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Instant expiresAt = now.plus(ttl).truncatedTo(ChronoUnit.MILLIS);
     Map<String, Object> event = new LinkedHashMap<>();
     event.put("token_id", id);
     event.put("type", type);
@@ -484,7 +486,10 @@ public final class TokenService implements Authenticator {
     if (row == null || !match || !row.type.equals(p.type)) {
       // One answer for unknown id and wrong secret: the caller learns nothing about which ids
       // exist. The audit record is more specific for investigators.
-      String reason = row == null ? "unknown token id" : "secret mismatch";
+      String reason =
+          row == null
+              ? "unknown token id"
+              : !match ? "secret mismatch" : "prefix does not match the credential type";
       throw failed(
           reason, kindLabel, row == null ? null : p.id, "invalid " + kindLabel.replace('_', ' '));
     }

@@ -318,6 +318,9 @@ class OidcVerifierTest {
     assertThatThrownBy(() -> new OidcVerifier(List.of(hs), Clock.systemUTC()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("oidc[x].algorithms: HS256 (expected: asymmetric");
+    OidcIssuerConfig plainHttp = Configs.issuer("z", "http://idp.example.com", "gatehouse");
+    assertThatThrownBy(() -> new OidcVerifier(List.of(plainHttp), Clock.systemUTC()))
+        .hasMessageStartingWith("oidc[z].issuer: http://idp.example.com (expected: the issuer URL");
     assertThatThrownBy(() -> new OidcVerifier(List.of(noAudience), Clock.systemUTC()))
         .hasMessage("oidc[y].audiences: empty (expected: at least one audience, or a client_id)");
   }
