@@ -172,6 +172,7 @@ final class ConfigBinder {
     return new ListenerConfig(enabled, host.trim(), port, plaintext);
   }
 
+  /** Two enabled listeners on one port would fail at start; say so now, at the port's line. */
   private void checkPortConflicts(List<YamlMap> maps, List<ListenerConfig> listeners) {
     for (int i = 0; i < listeners.size(); i++) {
       for (int j = 0; j < i; j++) {
@@ -179,12 +180,15 @@ final class ConfigBinder {
         ListenerConfig b = listeners.get(i);
         boolean overlap = a.host().equals(b.host()) || isWildcard(a.host()) || isWildcard(b.host());
         if (a.enabled() && b.enabled() && a.port() != 0 && a.port() == b.port() && overlap) {
-          YamlMap at = maps.get(i).present("port") ? maps.get(i) : maps.get(j);
-          Node node = at.present("port") ? at.value("port") : null;
+          // Point at the port that was written down; the other one is usually a default.
+          boolean laterExplicit = maps.get(i).present("port") || !maps.get(j).present("port");
+          YamlMap at = laterExplicit ? maps.get(i) : maps.get(j);
+          YamlMap other = laterExplicit ? maps.get(j) : maps.get(i);
+          Node node = at.value("port");
           ctx.problem(
-              node == null ? 0 : line(node),
-              maps.get(i).path(),
-              "port " + b.port() + " is also used by " + maps.get(j).path(),
+              node == null ? at.line() : line(node),
+              at.path("port"),
+              "port " + b.port() + " is also used by " + other.path(),
               "give each listener its own port");
         }
       }

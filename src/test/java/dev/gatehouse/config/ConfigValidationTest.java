@@ -157,7 +157,8 @@ class ConfigValidationTest {
     Problem p = only("server:\n  api:\n    port: 2222\n");
 
     assertThat(p.line()).isEqualTo(3);
-    assertThat(p.message()).isEqualTo("port 2222 is also used by server.api");
+    assertThat(p.path()).isEqualTo("server.api.port");
+    assertThat(p.message()).isEqualTo("port 2222 is also used by server.ssh");
   }
 
   @Test
