@@ -427,10 +427,11 @@ final class ConfigBinder {
     } else {
       c.missing("type", "one of " + String.join(", ", CONNECTION_TYPES));
     }
-    boolean exec = "exec".equals(type);
+    // With an unknown type, type-specific requirements would only add noise to the real error.
+    boolean needsTarget = type != null && !type.equals("exec");
     boolean database = "postgres".equals(type) || "mysql".equals(type);
     String host =
-        exec
+        !needsTarget
             ? c.string("host", null)
             : c.requiredString("host", "give the target's host name or address");
     int defaultPort =
@@ -453,7 +454,7 @@ final class ConfigBinder {
       c.notApplicable("tls", "tls applies only to postgres and mysql connections");
     }
     String username =
-        exec
+        !needsTarget
             ? c.string("username", null)
             : c.requiredString("username", "give the user the gateway logs in as on the target");
     Secret password = c.secret("password");

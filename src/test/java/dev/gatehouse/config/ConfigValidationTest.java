@@ -219,6 +219,14 @@ class ConfigValidationTest {
   }
 
   @Test
+  void unknownConnectionTypeIsTheOnlyProblemReportedForIt() {
+    Problem p = only("connections:\n  - name: pg\n    type: oracle\n");
+
+    assertThat(p.line()).isEqualTo(3);
+    assertThat(p.path()).isEqualTo("connections[0].type");
+  }
+
+  @Test
   void everyEnumIsChecked() {
     String yaml =
         """
