@@ -96,6 +96,8 @@ final class ConfigBinder {
   /** Names appear in CLI arguments, policy rules and protocol login strings: keep them plain. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
+  private static final int MAX_OPTION_DEPTH = 16;
+
   private static final Duration ONE_SECOND = Duration.ofSeconds(1);
 
   private final ParseContext ctx;
@@ -496,11 +498,20 @@ final class ConfigBinder {
       return Map.of();
     }
     @SuppressWarnings("unchecked")
-    Map<String, Object> m = (Map<String, Object>) plain(v, c.path("options"));
+    Map<String, Object> m = (Map<String, Object>) plain(v, c.path("options"), 0);
     return m == null ? Map.of() : m;
   }
 
-  private Object plain(Node n, String path) {
+  private Object plain(Node n, String path, int depth) {
+    // An alias can point back at its own anchor; a depth bound turns that into an error.
+    if (depth > MAX_OPTION_DEPTH) {
+      ctx.problem(
+          n,
+          path,
+          "nested more than " + MAX_OPTION_DEPTH + " levels deep",
+          "flatten the value; a recursive alias (*name inside &name) cannot be used here");
+      return null;
+    }
     if (isNull(n)) {
       ctx.problem(n, path, "null values are not allowed here", "give a value or remove the key");
       return null;
@@ -508,7 +519,7 @@ final class ConfigBinder {
     if (n instanceof SequenceNode seq) {
       List<Object> out = new ArrayList<>();
       for (int i = 0; i < seq.getValue().size(); i++) {
-        Object o = plain(seq.getValue().get(i), item(path, i));
+        Object o = plain(seq.getValue().get(i), item(path, i), depth + 1);
         if (o != null) {
           out.add(o);
         }
@@ -534,7 +545,7 @@ final class ConfigBinder {
               k, at, "duplicate key (first set on line " + line(first) + ")", "keep one of them");
           continue;
         }
-        Object o = plain(t.getValueNode(), at);
+        Object o = plain(t.getValueNode(), at, depth + 1);
         if (o != null) {
           out.put(k.getValue(), o);
         }

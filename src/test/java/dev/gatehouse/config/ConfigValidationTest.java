@@ -542,6 +542,23 @@ class ConfigValidationTest {
   }
 
   @Test
+  void recursiveAliasInOptionsIsAnErrorNotAStackOverflow() {
+    ConfigException e =
+        failure(
+            "connections:\n  - name: run\n    type: exec\n    options: &o\n      self: *o\n",
+            dir,
+            Map.of());
+
+    assertThat(e.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.line()).isEqualTo(5);
+              assertThat(p.message()).isEqualTo("nested more than 16 levels deep");
+            });
+  }
+
+  @Test
   void allProblemsAreReportedTogetherInLineOrder() {
     String yaml =
         """
