@@ -103,10 +103,6 @@ final class YamlMap {
     return bracket < 0 ? last : last.substring(0, bracket);
   }
 
-  ParseContext ctx() {
-    return ctx;
-  }
-
   String path() {
     return path;
   }
