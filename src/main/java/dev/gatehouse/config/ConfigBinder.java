@@ -96,6 +96,8 @@ final class ConfigBinder {
   /** Names appear in CLI arguments, policy rules and protocol login strings: keep them plain. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
+  private static final int MAX_OPTION_DEPTH = 16;
+
   private static final Duration ONE_SECOND = Duration.ofSeconds(1);
 
   private final ParseContext ctx;
@@ -172,6 +174,7 @@ final class ConfigBinder {
     return new ListenerConfig(enabled, host.trim(), port, plaintext);
   }
 
+  /** Two enabled listeners on one port would fail at start; say so now, at the port's line. */
   private void checkPortConflicts(List<YamlMap> maps, List<ListenerConfig> listeners) {
     for (int i = 0; i < listeners.size(); i++) {
       for (int j = 0; j < i; j++) {
@@ -179,12 +182,15 @@ final class ConfigBinder {
         ListenerConfig b = listeners.get(i);
         boolean overlap = a.host().equals(b.host()) || isWildcard(a.host()) || isWildcard(b.host());
         if (a.enabled() && b.enabled() && a.port() != 0 && a.port() == b.port() && overlap) {
-          YamlMap at = maps.get(i).present("port") ? maps.get(i) : maps.get(j);
-          Node node = at.present("port") ? at.value("port") : null;
+          // Point at the port that was written down; the other one is usually a default.
+          boolean laterExplicit = maps.get(i).present("port") || !maps.get(j).present("port");
+          YamlMap at = laterExplicit ? maps.get(i) : maps.get(j);
+          YamlMap other = laterExplicit ? maps.get(j) : maps.get(i);
+          Node node = at.value("port");
           ctx.problem(
-              node == null ? 0 : line(node),
-              maps.get(i).path(),
-              "port " + b.port() + " is also used by " + maps.get(j).path(),
+              node == null ? at.line() : line(node),
+              at.path("port"),
+              "port " + b.port() + " is also used by " + other.path(),
               "give each listener its own port");
         }
       }
@@ -423,10 +429,11 @@ final class ConfigBinder {
     } else {
       c.missing("type", "one of " + String.join(", ", CONNECTION_TYPES));
     }
-    boolean exec = "exec".equals(type);
+    // With an unknown type, type-specific requirements would only add noise to the real error.
+    boolean needsTarget = type != null && !type.equals("exec");
     boolean database = "postgres".equals(type) || "mysql".equals(type);
     String host =
-        exec
+        !needsTarget
             ? c.string("host", null)
             : c.requiredString("host", "give the target's host name or address");
     int defaultPort =
@@ -449,7 +456,7 @@ final class ConfigBinder {
       c.notApplicable("tls", "tls applies only to postgres and mysql connections");
     }
     String username =
-        exec
+        !needsTarget
             ? c.string("username", null)
             : c.requiredString("username", "give the user the gateway logs in as on the target");
     Secret password = c.secret("password");
@@ -491,11 +498,20 @@ final class ConfigBinder {
       return Map.of();
     }
     @SuppressWarnings("unchecked")
-    Map<String, Object> m = (Map<String, Object>) plain(v, c.path("options"));
+    Map<String, Object> m = (Map<String, Object>) plain(v, c.path("options"), 0);
     return m == null ? Map.of() : m;
   }
 
-  private Object plain(Node n, String path) {
+  private Object plain(Node n, String path, int depth) {
+    // An alias can point back at its own anchor; a depth bound turns that into an error.
+    if (depth > MAX_OPTION_DEPTH) {
+      ctx.problem(
+          n,
+          path,
+          "nested more than " + MAX_OPTION_DEPTH + " levels deep",
+          "flatten the value; a recursive alias (*name inside &name) cannot be used here");
+      return null;
+    }
     if (isNull(n)) {
       ctx.problem(n, path, "null values are not allowed here", "give a value or remove the key");
       return null;
@@ -503,7 +519,7 @@ final class ConfigBinder {
     if (n instanceof SequenceNode seq) {
       List<Object> out = new ArrayList<>();
       for (int i = 0; i < seq.getValue().size(); i++) {
-        Object o = plain(seq.getValue().get(i), item(path, i));
+        Object o = plain(seq.getValue().get(i), item(path, i), depth + 1);
         if (o != null) {
           out.add(o);
         }
@@ -529,7 +545,7 @@ final class ConfigBinder {
               k, at, "duplicate key (first set on line " + line(first) + ")", "keep one of them");
           continue;
         }
-        Object o = plain(t.getValueNode(), at);
+        Object o = plain(t.getValueNode(), at, depth + 1);
         if (o != null) {
           out.put(k.getValue(), o);
         }

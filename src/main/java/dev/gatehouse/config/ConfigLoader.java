@@ -186,7 +186,7 @@ public final class ConfigLoader {
     if (p.contains("found undefined alias")) {
       return "define the anchor (&name) before using the alias (*name)";
     }
-    if (p.contains("found unexpected end of stream") || p.contains("found unexpected end")) {
+    if (p.contains("unexpected end") || p.contains("<stream end>") || p.contains("expected ','")) {
       return "close the open quote or bracket";
     }
     return "check the indentation and quoting on this line and the one above";

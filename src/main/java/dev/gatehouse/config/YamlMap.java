@@ -47,7 +47,11 @@ final class YamlMap {
           node,
           path,
           "expected a mapping, found " + kindOf(node),
-          "write `key: value` pairs, one per line, indented under `" + lastSegment(path) + ":`");
+          path.isEmpty()
+              ? "the top level holds sections such as `server:` and `connections:`"
+              : "write `key: value` pairs, one per line, indented under `"
+                  + lastSegment(path)
+                  + ":`");
       return map;
     }
     for (NodeTuple t : mapping.getValue()) {
@@ -97,10 +101,6 @@ final class YamlMap {
     String last = dot < 0 ? path : path.substring(dot + 1);
     int bracket = last.indexOf('[');
     return bracket < 0 ? last : last.substring(0, bracket);
-  }
-
-  ParseContext ctx() {
-    return ctx;
   }
 
   String path() {

@@ -177,6 +177,23 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void loadNamesTheFileAsGivenInProblems() throws Exception {
+    Path file = dir.resolve("gatehouse.yaml");
+    Files.writeString(file, "# comment\nserver:\n  api:\n    port: https\n");
+
+    try {
+      ConfigLoader.load(file);
+      throw new AssertionError("expected ConfigException");
+    } catch (ConfigException e) {
+      assertThat(e.getMessage())
+          .isEqualTo(
+              file
+                  + ":4: server.api.port: \"https\" is not a number"
+                  + " (expected an integer 0-65535, 0 picks a free port)");
+    }
+  }
+
+  @Test
   void loadReportsAMissingFileWithoutALine() {
     Path missing = dir.resolve("nope.yaml");
     try {

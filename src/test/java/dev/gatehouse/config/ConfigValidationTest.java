@@ -157,7 +157,8 @@ class ConfigValidationTest {
     Problem p = only("server:\n  api:\n    port: 2222\n");
 
     assertThat(p.line()).isEqualTo(3);
-    assertThat(p.message()).isEqualTo("port 2222 is also used by server.api");
+    assertThat(p.path()).isEqualTo("server.api.port");
+    assertThat(p.message()).isEqualTo("port 2222 is also used by server.ssh");
   }
 
   @Test
@@ -215,6 +216,14 @@ class ConfigValidationTest {
     assertThat(p.message()).isEqualTo("\"postgress\" is not a valid connection type");
     assertThat(p.fix())
         .isEqualTo("did you mean `postgres`? expected one of postgres, mysql, ssh, exec");
+  }
+
+  @Test
+  void unknownConnectionTypeIsTheOnlyProblemReportedForIt() {
+    Problem p = only("connections:\n  - name: pg\n    type: oracle\n");
+
+    assertThat(p.line()).isEqualTo(3);
+    assertThat(p.path()).isEqualTo("connections[0].type");
   }
 
   @Test
@@ -530,6 +539,24 @@ class ConfigValidationTest {
 
     assertThat(p.line()).isEqualTo(2);
     assertThat(p.message()).isEqualTo("YAML merge keys are not supported");
+  }
+
+  @Test
+  void recursiveAliasInOptionsIsAnErrorNotAStackOverflow() {
+    ConfigException e =
+        failure(
+            "connections:\n  - name: run\n    type: exec\n    options: &o\n      self: *o\n",
+            dir,
+            Map.of());
+
+    assertThat(e.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              // An alias is the anchored node itself, so the problem is reported at the anchor.
+              assertThat(p.line()).isEqualTo(4);
+              assertThat(p.message()).isEqualTo("nested more than 16 levels deep");
+            });
   }
 
   @Test
