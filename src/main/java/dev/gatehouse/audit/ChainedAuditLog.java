@@ -199,10 +199,8 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
           "audit: record not committed within " + APPEND_TIMEOUT + " (store too slow or down)", e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
-      if (cause instanceof StoreException se) {
-        throw new StoreException(se.getMessage(), se);
-      }
-      throw new StoreException("audit: cannot append: " + cause, cause);
+      // Wrapped again so the stack trace shows the caller as well as the writer thread.
+      throw new StoreException("audit: cannot append: " + cause.getMessage(), cause);
     }
   }
 
