@@ -137,17 +137,22 @@ public final class AuditSinks implements AutoCloseable {
         });
   }
 
-  /** Stops the tailers; what was not delivered yet is sent after the next start. */
+  /**
+   * Stops the tailers, letting a delivery in progress finish (and its offset be saved) for a short
+   * while before interrupting it; what was not delivered is sent after the next start.
+   */
   @Override
   public void close() {
     closed = true;
-    for (Thread t : threads) {
-      t.interrupt();
-    }
+    long grace = poll.toMillis() + 2_000;
     for (Thread t : threads) {
       try {
-        t.join(5_000);
+        if (!t.join(Duration.ofMillis(grace))) {
+          t.interrupt();
+          t.join(Duration.ofSeconds(5));
+        }
       } catch (InterruptedException e) {
+        threads.forEach(Thread::interrupt);
         Thread.currentThread().interrupt();
         return;
       }

@@ -1,0 +1,75 @@
+package dev.gatehouse.audit;
+
+import static dev.gatehouse.audit.AuditTestSupport.NO_SCHEDULE;
+import static dev.gatehouse.audit.AuditTestSupport.event;
+import static dev.gatehouse.audit.AuditTestSupport.newMasterKey;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.store.Database;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Prints appends per second with 1 and 16 threads (see the surefire output file). Asserts only that
+ * the chain is valid: timing depends on the machine, so nothing here fails on speed.
+ */
+@Tag("slow")
+class AuditThroughputTest {
+
+  @Test
+  void measuresAppendThroughputOnH2InMemoryAndFile(@TempDir Path dir) throws Exception {
+    try (Database mem = Database.inMemory("throughput-" + System.nanoTime())) {
+      measure("H2 in-memory", mem);
+    }
+    try (Database file = Database.embedded(dir)) {
+      measure("H2 file", file);
+    }
+  }
+
+  private static void measure(String store, Database db) throws Exception {
+    try (ChainedAuditLog log = new ChainedAuditLog(db, newMasterKey(), NO_SCHEDULE)) {
+      run(log, 1, 200); // warm-up
+      for (int threads : new int[] {1, 16}) {
+        int total = threads == 1 ? 2_000 : 8_000;
+        double perSecond = run(log, threads, total);
+        System.out.printf(
+            Locale.ROOT,
+            "audit append throughput, %s, %2d thread(s): %,.0f appends/s (%d appends)%n",
+            store,
+            threads,
+            perSecond,
+            total);
+      }
+    }
+    assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+  }
+
+  private static double run(ChainedAuditLog log, int threads, int total) throws Exception {
+    int each = total / threads;
+    long start = System.nanoTime();
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    log.append(event(i));
+                  }
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    }
+    return (double) (each * threads) / ((System.nanoTime() - start) / 1e9);
+  }
+}
