@@ -4,6 +4,7 @@ import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.PublicKeySign;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.signature.PredefinedSignatureParameters;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.gatehouse.config.GatehouseConfig.AuditConfig;
 import dev.gatehouse.credential.KeysetStore;
 import dev.gatehouse.credential.MasterKey;
@@ -148,13 +149,31 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     AuditEvent run(Batch batch) throws SQLException;
   }
 
-  /** The writer's transaction, with prepared statements reused for the whole batch. */
-  static final class Batch {
+  /**
+   * The writer's connection and its prepared statements, kept across batches so that a batch costs
+   * statement executions and one commit, not connection checkout and statement preparation. Only
+   * the writer thread touches it.
+   */
+  static final class Batch implements AutoCloseable {
+    /** Give the connection back to the pool now and then, so the pool can retire it. */
+    private static final long MAX_AGE_NANOS = Duration.ofMinutes(5).toNanos();
+
     private final Connection connection;
+    private final long openedNanos = System.nanoTime();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
-    Batch(Connection connection) {
+    Batch(Connection connection) throws SQLException {
       this.connection = connection;
+      connection.setAutoCommit(false);
+    }
+
+    PreparedStatement statement(String sql) throws SQLException {
+      PreparedStatement ps = statements.get(sql);
+      if (ps == null) {
+        ps = connection.prepareStatement(sql);
+        statements.put(sql, ps);
+      }
+      return ps;
     }
 
     PreparedStatement insertReturningId(String sql) throws SQLException {
@@ -166,13 +185,21 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       return ps;
     }
 
-    void close() {
-      for (PreparedStatement ps : statements.values()) {
-        try {
-          ps.close();
-        } catch (SQLException ignored) {
-          // The connection is returned to the pool anyway.
-        }
+    boolean old() {
+      return System.nanoTime() - openedNanos > MAX_AGE_NANOS;
+    }
+
+    @Override
+    public void close() {
+      try {
+        connection.rollback();
+      } catch (SQLException ignored) {
+        // Broken connections are why we close; the pool will discard it.
+      }
+      try {
+        connection.close();
+      } catch (SQLException ignored) {
+        // Same.
       }
     }
   }
@@ -246,71 +273,108 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
         batch.clear();
       }
     }
+    dropWriterConnection();
     Pending left;
     while ((left = queue.poll()) != null) {
       left.result.completeExceptionally(new IllegalStateException("audit log is closed"));
     }
   }
 
+  /** Only the writer thread uses this. */
+  private Batch writerConnection;
+
   private void writeBatch(List<Pending> batch) {
-    long[] seqs =
-        db.transaction(
-            c -> {
-              Batch work = new Batch(c);
-              try {
-                long seq;
-                String hash;
-                try (PreparedStatement lock =
-                        c.prepareStatement(
-                            "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE");
-                    ResultSet rs = lock.executeQuery()) {
-                  if (!rs.next()) {
-                    throw new SQLException("audit_chain_head has no row 1 (migration V3 not run?)");
-                  }
-                  seq = rs.getLong(1);
-                  hash = rs.getString(2);
-                }
-                long[] assigned = new long[batch.size()];
-                try (PreparedStatement ins =
-                    c.prepareStatement(
-                        "INSERT INTO audit_log ("
-                            + AuditRecord.COLUMNS
-                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                  for (int i = 0; i < batch.size(); i++) {
-                    Pending p = batch.get(i);
-                    AuditEvent e = p.prelude == null ? p.event : p.prelude.run(work);
-                    AuditRecord r =
-                        AuditRecord.chain(
-                            ++seq,
-                            p.at,
-                            e.type(),
-                            e.actor(),
-                            e.sessionId(),
-                            e.connection(),
-                            CanonicalJson.write(e.data()),
-                            hash);
-                    bind(ins, r);
-                    ins.addBatch();
-                    hash = r.hash();
-                    assigned[i] = seq;
-                  }
-                  ins.executeBatch();
-                }
-                try (PreparedStatement head =
-                    c.prepareStatement(
-                        "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1")) {
-                  head.setLong(1, seq);
-                  head.setString(2, hash);
-                  head.executeUpdate();
-                }
-                return assigned;
-              } finally {
-                work.close();
-              }
-            });
+    boolean reused = writerConnection != null;
+    long[] seqs;
+    try {
+      seqs = writeOnce(batch);
+    } catch (SQLException | RuntimeException first) {
+      dropWriterConnection();
+      if (!reused) {
+        throw wrap(first);
+      }
+      // The kept connection may have gone stale (killed by the server, network blip): one more
+      // try on a fresh one.
+      try {
+        seqs = writeOnce(batch);
+      } catch (SQLException | RuntimeException second) {
+        dropWriterConnection();
+        second.addSuppressed(first);
+        throw wrap(second);
+      }
+    }
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).result.complete(seqs[i]);
     }
+    if (writerConnection != null && writerConnection.old()) {
+      dropWriterConnection();
+    }
+  }
+
+  private static StoreException wrap(Exception e) {
+    return e instanceof StoreException se ? se : new StoreException("store: " + e.getMessage(), e);
+  }
+
+  private void dropWriterConnection() {
+    if (writerConnection != null) {
+      writerConnection.close();
+      writerConnection = null;
+    }
+  }
+
+  private long[] writeOnce(List<Pending> batch) throws SQLException {
+    if (db.dataSource() instanceof HikariDataSource pool && pool.isClosed()) {
+      // The kept connection may outlive a closed store; writing through it would be a surprise.
+      dropWriterConnection();
+      throw new SQLException("the store has been closed");
+    }
+    if (writerConnection == null) {
+      writerConnection = new Batch(db.dataSource().getConnection());
+    }
+    Batch work = writerConnection;
+    long seq;
+    String hash;
+    try (ResultSet rs =
+        work.statement("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+            .executeQuery()) {
+      if (!rs.next()) {
+        throw new SQLException("audit_chain_head has no row 1 (migration V3 not run?)");
+      }
+      seq = rs.getLong(1);
+      hash = rs.getString(2);
+    }
+    long[] assigned = new long[batch.size()];
+    PreparedStatement ins =
+        work.statement(
+            "INSERT INTO audit_log ("
+                + AuditRecord.COLUMNS
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      AuditEvent e = p.prelude == null ? p.event : p.prelude.run(work);
+      AuditRecord r =
+          AuditRecord.chain(
+              ++seq,
+              p.at,
+              e.type(),
+              e.actor(),
+              e.sessionId(),
+              e.connection(),
+              CanonicalJson.write(e.data()),
+              hash);
+      bind(ins, r);
+      ins.addBatch();
+      hash = r.hash();
+      assigned[i] = seq;
+    }
+    ins.executeBatch();
+    PreparedStatement head =
+        work.statement("UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1");
+    head.setLong(1, seq);
+    head.setString(2, hash);
+    head.executeUpdate();
+    work.connection.commit();
+    return assigned;
   }
 
   private static void bind(PreparedStatement ps, AuditRecord r) throws SQLException {

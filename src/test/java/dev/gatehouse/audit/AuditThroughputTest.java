@@ -25,12 +25,15 @@ import org.junit.jupiter.api.io.TempDir;
 class AuditThroughputTest {
 
   @Test
-  void measuresAppendThroughputOnH2InMemoryAndFile(@TempDir Path dir) throws Exception {
+  void measuresAppendThroughputOnH2AndPostgres(@TempDir Path dir) throws Exception {
     try (Database mem = Database.inMemory("throughput-" + System.nanoTime())) {
       measure("H2 in-memory", mem);
     }
     try (Database file = Database.embedded(dir)) {
       measure("H2 file", file);
+    }
+    try (TestStores stores = new TestStores()) {
+      measure("PostgreSQL (embedded)", stores.open(TestStores.Kind.POSTGRES));
     }
   }
 
