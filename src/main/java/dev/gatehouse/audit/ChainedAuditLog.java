@@ -143,7 +143,11 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     return submit(new Pending(null, prelude));
   }
 
-  /** Work run inside the writer's transaction before the record is chained. */
+  /**
+   * Work run inside the writer's transaction before the record is chained. Returning null appends
+   * nothing: the work alone then rides on the group commit (a session action's outcome, a stream
+   * chunk), and {@link #appendWith} returns 0.
+   */
   @FunctionalInterface
   interface Prelude {
     AuditEvent run(Batch batch) throws SQLException;
@@ -159,12 +163,24 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     private static final long MAX_AGE_NANOS = Duration.ofMinutes(5).toNanos();
 
     private final Connection connection;
+    private final boolean owned;
     private final long openedNanos = System.nanoTime();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
-    Batch(Connection connection) throws SQLException {
+    private Batch(Connection connection, boolean owned) {
       this.connection = connection;
+      this.owned = owned;
+    }
+
+    /** Takes over a connection from the pool: closing the batch rolls back and returns it. */
+    static Batch owning(Connection connection) throws SQLException {
       connection.setAutoCommit(false);
+      return new Batch(connection, true);
+    }
+
+    /** Uses someone else's transaction: closing the batch only closes its statements. */
+    static Batch borrowing(Connection connection) {
+      return new Batch(connection, false);
     }
 
     PreparedStatement statement(String sql) throws SQLException {
@@ -191,6 +207,16 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
 
     @Override
     public void close() {
+      if (!owned) {
+        for (PreparedStatement ps : statements.values()) {
+          try {
+            ps.close();
+          } catch (SQLException ignored) {
+            // The owner's connection closes them anyway.
+          }
+        }
+        return;
+      }
       try {
         connection.rollback();
       } catch (SQLException ignored) {
@@ -329,29 +355,39 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       throw new SQLException("the store has been closed");
     }
     if (writerConnection == null) {
-      writerConnection = new Batch(db.dataSource().getConnection());
+      writerConnection = Batch.owning(db.dataSource().getConnection());
     }
     Batch work = writerConnection;
-    long seq;
-    String hash;
-    try (ResultSet rs =
-        work.statement("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-            .executeQuery()) {
-      if (!rs.next()) {
-        throw new SQLException("audit_chain_head has no row 1 (migration V3 not run?)");
-      }
-      seq = rs.getLong(1);
-      hash = rs.getString(2);
-    }
+    // The chain head is locked at the first record, not before: a batch of outcomes and stream
+    // chunks alone never touches the lock that other replicas wait on.
+    boolean locked = false;
+    long seq = 0;
+    String hash = null;
     long[] assigned = new long[batch.size()];
-    PreparedStatement ins =
-        work.statement(
-            "INSERT INTO audit_log ("
-                + AuditRecord.COLUMNS
-                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    PreparedStatement ins = null;
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       AuditEvent e = p.prelude == null ? p.event : p.prelude.run(work);
+      if (e == null) {
+        continue;
+      }
+      if (!locked) {
+        try (ResultSet rs =
+            work.statement("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+                .executeQuery()) {
+          if (!rs.next()) {
+            throw new SQLException("audit_chain_head has no row 1 (migration V3 not run?)");
+          }
+          seq = rs.getLong(1);
+          hash = rs.getString(2);
+        }
+        ins =
+            work.statement(
+                "INSERT INTO audit_log ("
+                    + AuditRecord.COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        locked = true;
+      }
       AuditRecord r =
           AuditRecord.chain(
               ++seq,
@@ -367,12 +403,14 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       hash = r.hash();
       assigned[i] = seq;
     }
-    ins.executeBatch();
-    PreparedStatement head =
-        work.statement("UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1");
-    head.setLong(1, seq);
-    head.setString(2, hash);
-    head.executeUpdate();
+    if (locked) {
+      ins.executeBatch();
+      PreparedStatement head =
+          work.statement("UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1");
+      head.setLong(1, seq);
+      head.setString(2, hash);
+      head.executeUpdate();
+    }
     work.connection.commit();
     return assigned;
   }

@@ -34,6 +34,13 @@ public final class StoreSessionRecorder implements SessionRecorder {
       "INSERT INTO session_actions (session_id, at, kind, raw, attributes, effect, rule, reason,"
           + " review_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+  private static final String COMPLETE_ACTION =
+      "UPDATE session_actions SET status = ?, summary = ?, row_count = ?, duration_ms = ?,"
+          + " completed_at = ? WHERE id = ?";
+
+  private static final String INSERT_CHUNK =
+      "INSERT INTO session_streams (session_id, seq, at, direction, data) VALUES (?, ?, ?, ?, ?)";
+
   private final Database db;
   private final AuditLog audit;
   private final ChainedAuditLog chained;
@@ -174,23 +181,20 @@ public final class StoreSessionRecorder implements SessionRecorder {
   public void actionCompleted(
       long actionId, String status, String summary, long rows, Duration duration) {
     long now = clock.millis();
-    int n =
-        db.transaction(
-            c -> {
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "UPDATE session_actions SET status = ?, summary = ?, row_count = ?,"
-                          + " duration_ms = ?, completed_at = ? WHERE id = ?")) {
-                ps.setString(1, status);
-                ps.setString(2, summary);
-                ps.setLong(3, rows);
-                ps.setLong(4, duration == null ? 0 : duration.toMillis());
-                ps.setLong(5, now);
-                ps.setLong(6, actionId);
-                return ps.executeUpdate();
-              }
-            });
-    if (n != 1) {
+    long ms = duration == null ? 0 : duration.toMillis();
+    int[] updated = new int[1];
+    inBatch(
+        batch -> {
+          PreparedStatement ps = batch.statement(COMPLETE_ACTION);
+          ps.setString(1, status);
+          ps.setString(2, summary);
+          ps.setLong(3, rows);
+          ps.setLong(4, ms);
+          ps.setLong(5, now);
+          ps.setLong(6, actionId);
+          updated[0] = ps.executeUpdate();
+        });
+    if (updated[0] != 1) {
       throw new StoreException(
           "action " + actionId + " does not exist (expected: an id from actionDecided)");
     }
@@ -208,18 +212,42 @@ public final class StoreSessionRecorder implements SessionRecorder {
     Live s = session(sessionId);
     long seq = s.streamSeq().incrementAndGet();
     long now = clock.millis();
+    inBatch(
+        batch -> {
+          PreparedStatement ps = batch.statement(INSERT_CHUNK);
+          ps.setString(1, sessionId);
+          ps.setLong(2, seq);
+          ps.setLong(3, now);
+          ps.setString(4, String.valueOf(direction));
+          ps.setBytes(5, maskedData);
+          ps.executeUpdate();
+        });
+  }
+
+  /** Statements run in the writer's batch, or in their own transaction without a chained log. */
+  @FunctionalInterface
+  private interface BatchWork {
+    void run(ChainedAuditLog.Batch batch) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} durably. With a chained log on this store it shares the audit writer's group
+   * commit: under load, outcomes and stream chunks of all sessions commit together instead of one
+   * commit each (measured: the separate commit per outcome was the recorder's bottleneck).
+   */
+  private void inBatch(BatchWork work) {
+    if (chained != null) {
+      chained.appendWith(
+          batch -> {
+            work.run(batch);
+            return null;
+          });
+      return;
+    }
     db.transaction(
         c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO session_streams (session_id, seq, at, direction, data)"
-                      + " VALUES (?, ?, ?, ?, ?)")) {
-            ps.setString(1, sessionId);
-            ps.setLong(2, seq);
-            ps.setLong(3, now);
-            ps.setString(4, String.valueOf(direction));
-            ps.setBytes(5, maskedData);
-            ps.executeUpdate();
+          try (ChainedAuditLog.Batch own = ChainedAuditLog.Batch.borrowing(c)) {
+            work.run(own);
           }
           return null;
         });
