@@ -29,12 +29,14 @@ public final class AuditSinks implements AutoCloseable {
   private final AuditExporter exporter;
   private final Duration poll;
   private final List<Thread> threads = new ArrayList<>();
+  private final List<AuditSink> sinks;
   private volatile boolean closed;
 
   AuditSinks(Database db, List<AuditSink> sinks, Duration poll) {
     this.db = Objects.requireNonNull(db, "db");
     this.exporter = new AuditExporter(db);
     this.poll = poll;
+    this.sinks = List.copyOf(sinks);
     for (AuditSink s : sinks) {
       threads.add(Thread.ofVirtual().name("audit-sink " + s.id()).start(() -> tail(s)));
     }
@@ -157,5 +159,6 @@ public final class AuditSinks implements AutoCloseable {
         return;
       }
     }
+    sinks.forEach(AuditSink::close);
   }
 }

@@ -516,8 +516,10 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       return;
     }
     closed = true;
-    checkpointer.shutdownNow();
+    // No shutdownNow: interrupting a thread inside H2 file I/O closes the store's file channel.
+    checkpointer.shutdown();
     try {
+      checkpointer.awaitTermination(APPEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       writer.join(APPEND_TIMEOUT.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -66,4 +66,9 @@ final class WebhookSink implements AuditSink {
     }
     throw last;
   }
+
+  @Override
+  public void close() {
+    http.close();
+  }
 }
