@@ -37,8 +37,7 @@ final class CommandMatcher implements KindMatcher {
           "shell");
   static final List<String> FLAG_KEYS = List.of("allowed", "denied", "present");
 
-  private final Glob binary; // null = any
-  private final boolean binaryAbsolute;
+  private final List<Binary> binaries; // null = any
   private final List<List<ArgPattern>> args; // position -> alternatives
   private final List<PathPattern> paths; // null = no constraint on further arguments
   private final List<Glob> flagsAllowed;
@@ -50,8 +49,7 @@ final class CommandMatcher implements KindMatcher {
   private final boolean shell;
 
   private CommandMatcher(
-      Glob binary,
-      boolean binaryAbsolute,
+      List<Binary> binaries,
       List<List<ArgPattern>> args,
       List<PathPattern> paths,
       List<Glob> flagsAllowed,
@@ -61,8 +59,7 @@ final class CommandMatcher implements KindMatcher {
       List<Glob> env,
       Glob cwd,
       boolean shell) {
-    this.binary = binary;
-    this.binaryAbsolute = binaryAbsolute;
+    this.binaries = binaries;
     this.args = args;
     this.paths = paths;
     this.flagsAllowed = flagsAllowed;
@@ -72,6 +69,18 @@ final class CommandMatcher implements KindMatcher {
     this.env = env;
     this.cwd = cwd;
     this.shell = shell;
+  }
+
+  /** An allowed binary: an absolute path glob, or a base name glob matched against the base name. */
+  record Binary(Glob glob, boolean absolute) {
+    boolean matches(String bin) {
+      return glob.matches(absolute ? PathPattern.normalize(bin) : baseName(bin));
+    }
+
+    @Override
+    public String toString() {
+      return glob.toString();
+    }
   }
 
   /** One positional-argument pattern: a literal, a glob, or {@code re:} followed by a regex. */
@@ -108,24 +117,27 @@ final class CommandMatcher implements KindMatcher {
     if (m == null) {
       return null;
     }
-    Glob binary = null;
-    boolean absolute = false;
+    List<Binary> binaries = null;
     if (m.containsKey("binary")) {
-      String b = r.string(m.get("binary"), path + ".binary");
-      if (b != null) {
-        absolute = b.startsWith("/");
-        try {
-          binary = Glob.compile(absolute ? PathPattern.normalize(b) : b, absolute, false);
-        } catch (IllegalArgumentException e) {
-          r.error(m.get("binary"), path + ".binary", e.getMessage());
-        }
+      List<String> list = r.strings(m.get("binary"), path + ".binary");
+      binaries = new ArrayList<>();
+      for (String b : list == null ? List.<String>of() : list) {
+        boolean absolute = b.startsWith("/");
         if (!absolute && b.contains("/")) {
           r.error(
               m.get("binary"),
               path + ".binary",
               b + " (expected an absolute path such as /usr/bin/npm or a base name such as npm)");
+          continue;
+        }
+        try {
+          binaries.add(
+              new Binary(Glob.compile(absolute ? PathPattern.normalize(b) : b, absolute, false), absolute));
+        } catch (IllegalArgumentException e) {
+          r.error(m.get("binary"), path + ".binary", e.getMessage());
         }
       }
+      binaries = List.copyOf(binaries);
     }
     List<List<ArgPattern>> args = new ArrayList<>();
     if (m.containsKey("subcommand")) {
@@ -209,8 +221,7 @@ final class CommandMatcher implements KindMatcher {
       shell = Boolean.TRUE.equals(r.bool(m.get("shell"), path + ".shell"));
     }
     return new CommandMatcher(
-        binary,
-        absolute,
+        binaries,
         List.copyOf(args),
         paths,
         allowed,
@@ -290,13 +301,16 @@ final class CommandMatcher implements KindMatcher {
     if (bin == null || bin.isEmpty()) {
       bin = argv.isEmpty() ? null : argv.get(0);
     }
-    if (binary != null) {
+    if (binaries != null) {
       if (bin == null) {
         return "the command has no binary";
       }
-      String candidate = binaryAbsolute ? PathPattern.normalize(bin) : baseName(bin);
-      if (!binary.matches(candidate)) {
-        return "binary " + bin + " does not match " + binary;
+      boolean found = false;
+      for (int i = 0; i < binaries.size() && !found; i++) {
+        found = binaries.get(i).matches(bin);
+      }
+      if (!found) {
+        return "binary " + bin + " does not match " + binaries;
       }
     }
     if (!shell && !deny && action.flag(Action.Attr.CMD_NEEDS_SHELL)) {

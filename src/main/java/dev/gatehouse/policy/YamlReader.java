@@ -225,6 +225,49 @@ final class YamlReader {
     return null;
   }
 
+  /**
+   * Converts a node to plain Java values: mappings to ordered maps, sequences to lists, and
+   * scalars by their resolved tag (bool, int, null; everything else stays a string).
+   */
+  static Object toJava(Node n) {
+    if (n instanceof MappingNode m) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (NodeTuple t : m.getValue()) {
+        Object k = toJava(t.getKeyNode());
+        out.put(String.valueOf(k), toJava(t.getValueNode()));
+      }
+      return out;
+    }
+    if (n instanceof SequenceNode s) {
+      List<Object> out = new ArrayList<>();
+      for (Node item : s.getValue()) {
+        out.add(toJava(item));
+      }
+      return out;
+    }
+    if (n instanceof ScalarNode s) {
+      String tag = s.getTag().getValue();
+      String v = s.getValue();
+      if (tag.endsWith(":null")) {
+        return null;
+      }
+      if (tag.endsWith(":bool")) {
+        // YAML 1.1 also spells true as yes/on
+        String b = v.toLowerCase(Locale.ROOT);
+        return b.equals("true") || b.equals("yes") || b.equals("on") || b.equals("y");
+      }
+      if (tag.endsWith(":int")) {
+        try {
+          return Long.parseLong(v.replace("_", ""));
+        } catch (NumberFormatException e) {
+          return v;
+        }
+      }
+      return v;
+    }
+    return null;
+  }
+
   static String describe(Node n) {
     if (n instanceof ScalarNode s) {
       return s.getTag().getValue().endsWith(":null") ? "empty" : "\"" + s.getValue() + "\"";
