@@ -71,7 +71,9 @@ final class CommandMatcher implements KindMatcher {
     this.shell = shell;
   }
 
-  /** An allowed binary: an absolute path glob, or a base name glob matched against the base name. */
+  /**
+   * An allowed binary: an absolute path glob, or a base name glob matched against the base name.
+   */
   record Binary(Glob glob, boolean absolute) {
     boolean matches(String bin) {
       return glob.matches(absolute ? PathPattern.normalize(bin) : baseName(bin));
@@ -132,7 +134,9 @@ final class CommandMatcher implements KindMatcher {
         }
         try {
           binaries.add(
-              new Binary(Glob.compile(absolute ? PathPattern.normalize(b) : b, absolute, false), absolute));
+              new Binary(
+                  Glob.compile(absolute ? PathPattern.normalize(b) : b, absolute, false),
+                  absolute));
         } catch (IllegalArgumentException e) {
           r.error(m.get("binary"), path + ".binary", e.getMessage());
         }

@@ -27,8 +27,8 @@ import org.yaml.snakeyaml.nodes.Node;
  * </pre>
  *
  * A file that is not valid (YAML errors, unknown keys, its policies do not load) is a {@link
- * PolicyException}; a test case that cannot run (say, raw SQL without a SQL describer) fails with
- * a message, and the other cases still run.
+ * PolicyException}; a test case that cannot run (say, raw SQL without a SQL describer) fails with a
+ * message, and the other cases still run.
  */
 public final class PolicyTestRunner {
   static final List<String> FILE_KEYS = List.of("policies", "tests");
@@ -116,7 +116,8 @@ public final class PolicyTestRunner {
         }
       }
       if (top.containsKey("tests")) {
-        tests = r.sequence(top.get("tests"), "tests", " of test cases, each starting with '- name:'");
+        tests =
+            r.sequence(top.get("tests"), "tests", " of test cases, each starting with '- name:'");
       } else {
         r.error(root, "", "missing key \"tests\" (expected tests: followed by a list of cases)");
       }
@@ -138,7 +139,10 @@ public final class PolicyTestRunner {
           if (m.containsKey("expect")) {
             r.mapping(m.get("expect"), "tests[" + i + "].expect", EXPECT_KEYS);
           } else {
-            r.error(t, "tests[" + i + "]", "missing key \"expect\" (expected expect: { effect: allow })");
+            r.error(
+                t,
+                "tests[" + i + "]",
+                "missing key \"expect\" (expected expect: { effect: allow })");
           }
           cases.add(m);
           caseNodes.add(t);
@@ -269,7 +273,9 @@ public final class PolicyTestRunner {
                 }
                 default ->
                     throw new IllegalArgumentException(
-                        "expect.review." + key + ": unknown (expected groups, approvals,"
+                        "expect.review."
+                            + key
+                            + ": unknown (expected groups, approvals,"
                             + " all_groups, require_justification or expires_after)");
               };
           if (v instanceof String s && actual instanceof List<?>) {

@@ -70,8 +70,8 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
   }
 
   /**
-   * Starts polling the files for changes every {@code interval} (1-2 s is a good value) on a
-   * daemon thread. Calling it again has no effect.
+   * Starts polling the files for changes every {@code interval} (1-2 s is a good value) on a daemon
+   * thread. Calling it again has no effect.
    */
   public synchronized ReloadingPolicyEngine watch(Duration interval) {
     if (interval.isNegative() || interval.isZero()) {
@@ -114,8 +114,8 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
   /**
    * Re-reads the files now and swaps the snapshot when they are valid.
    *
-   * @return true when a new snapshot was swapped in; false when the files are invalid (logged,
-   *     see {@link #lastError()}) or the change could not be audited
+   * @return true when a new snapshot was swapped in; false when the files are invalid (logged, see
+   *     {@link #lastError()}) or the change could not be audited
    */
   public boolean reload() {
     synchronized (reloadLock) {

@@ -176,7 +176,8 @@ final class RequestSpec {
       }
       Action a = commandDescriber.apply(String.valueOf(raw.get("command")));
       if (a == null) {
-        throw new IllegalArgumentException("action.command: the command describer returned nothing");
+        throw new IllegalArgumentException(
+            "action.command: the command describer returned nothing");
       }
       return List.of(merge(a, attrs));
     }
@@ -246,7 +247,8 @@ final class RequestSpec {
     if (v instanceof Number n) {
       return n.longValue();
     }
-    throw new IllegalArgumentException(path + ": " + v + " (expected a string, bool, number or list)");
+    throw new IllegalArgumentException(
+        path + ": " + v + " (expected a string, bool, number or list)");
   }
 
   @SuppressWarnings("unchecked")
@@ -293,7 +295,8 @@ final class RequestSpec {
       return Map.of();
     }
     if (!(v instanceof Map<?, ?> m)) {
-      throw new IllegalArgumentException(path + ": " + v + " (expected a mapping of names to values)");
+      throw new IllegalArgumentException(
+          path + ": " + v + " (expected a mapping of names to values)");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : m.entrySet()) {

@@ -226,8 +226,8 @@ final class YamlReader {
   }
 
   /**
-   * Converts a node to plain Java values: mappings to ordered maps, sequences to lists, and
-   * scalars by their resolved tag (bool, int, null; everything else stays a string).
+   * Converts a node to plain Java values: mappings to ordered maps, sequences to lists, and scalars
+   * by their resolved tag (bool, int, null; everything else stays a string).
    */
   static Object toJava(Node n) {
     if (n instanceof MappingNode m) {
