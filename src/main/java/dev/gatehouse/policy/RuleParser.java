@@ -90,7 +90,9 @@ final class RuleParser {
 
   private static Rule rule(YamlReader r, Node node, String path, int index) {
     int before = r.errorCount();
-    Map<String, Node> m = r.mapping(node, path, RULE_KEYS);
+    String peeked = peekId(node);
+    Map<String, Node> m =
+        r.mapping(node, peeked == null ? path : path + " (" + peeked + ")", RULE_KEYS);
     if (m == null) {
       return null;
     }
@@ -288,6 +290,20 @@ final class RuleParser {
         obligations,
         review,
         when);
+  }
+
+  /** The rule's id, read ahead so that even errors in keys before it can name the rule. */
+  private static String peekId(Node node) {
+    if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m) {
+      for (org.yaml.snakeyaml.nodes.NodeTuple t : m.getValue()) {
+        if (t.getKeyNode() instanceof org.yaml.snakeyaml.nodes.ScalarNode k
+            && k.getValue().equals("id")
+            && t.getValueNode() instanceof org.yaml.snakeyaml.nodes.ScalarNode v) {
+          return v.getValue();
+        }
+      }
+    }
+    return null;
   }
 
   private static void putIf(
