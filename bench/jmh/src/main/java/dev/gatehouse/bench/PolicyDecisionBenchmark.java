@@ -108,7 +108,7 @@ public class PolicyDecisionBenchmark {
     }
     Principal alice =
         new Principal(
-            "alice", Set.of("g4", "g14", "g21"), PrincipalKind.HUMAN, "t", null, Set.of(), Map.of());
+            "alice", Set.of("g0", "g4", "g14", "g21", "g30"), PrincipalKind.HUMAN, "t", null, Set.of(), Map.of());
     Target db = new Target("db-4", "postgres", Map.of("env", "prod"));
     Instant at = Instant.parse("2026-01-05T10:00:00Z");
     select =
