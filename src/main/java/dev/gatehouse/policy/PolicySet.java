@@ -241,6 +241,7 @@ public final class PolicySet implements PolicyEngine {
     Rule review = null;
     Rule allow = null;
     List<Rule> granting = connect ? new ArrayList<>(4) : null;
+    int skipped = 0;
     scan:
     for (int w = 0; w < words; w++) {
       long bits = cand[w];
@@ -248,6 +249,14 @@ public final class PolicySet implements PolicyEngine {
         int i = (w << 6) + Long.numberOfTrailingZeros(bits);
         bits &= bits - 1;
         Rule r = rules[i];
+        // Once a review (or allow) rule decides, later rules of that effect or a weaker one cannot
+        // change the outcome; only a deny could. Skipping them also skips their CEL conditions.
+        if (!connect
+            && r.effect != Effect.DENY
+            && (review != null || (allow != null && r.effect == Effect.ALLOW))) {
+          skipped++;
+          continue;
+        }
         if (!r.subjectMatches(p) || !r.connectionMatches(t)) {
           continue;
         }
@@ -308,6 +317,13 @@ public final class PolicySet implements PolicyEngine {
           }
         }
       }
+    }
+    if (skipped > 0) {
+      explain.add(
+          skipped
+              + " later allow/review rule(s) not evaluated: an earlier "
+              + (review != null ? "review" : "allow")
+              + " rule already decides unless a deny matches");
     }
     return conclude(req, explain, deny, review, allow, granting);
   }

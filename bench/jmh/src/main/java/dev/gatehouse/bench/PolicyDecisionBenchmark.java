@@ -76,7 +76,7 @@ public class PolicyDecisionBenchmark {
                 .append("    sql: { tables: [\"secret").append(i).append(".*\"] }\n");
         case 2 ->
             y.append("    subjects: { groups: [").append(group).append("] }\n")
-                .append("    connections: { names: [").append(conn).append("] }\n")
+                .append("    connections: { names: [db-").append((i + 2) % CONNECTIONS).append("] }\n")
                 .append("    effect: review\n")
                 .append("    review: { groups: [dba], approvals: 1 }\n")
                 .append("    sql: { statements: [write], require_where: true }\n");
@@ -108,7 +108,7 @@ public class PolicyDecisionBenchmark {
     }
     Principal alice =
         new Principal(
-            "alice", Set.of("g0", "g4", "g14", "g21", "g30"), PrincipalKind.HUMAN, "t", null, Set.of(), Map.of());
+            "alice", Set.of("g0", "g2", "g4", "g14", "g21", "g30"), PrincipalKind.HUMAN, "t", null, Set.of(), Map.of());
     Target db = new Target("db-4", "postgres", Map.of("env", "prod"));
     Instant at = Instant.parse("2026-01-05T10:00:00Z");
     select =
@@ -152,8 +152,20 @@ public class PolicyDecisionBenchmark {
                     Action.Attr.CMD_BINARY, "/usr/bin/npm",
                     Action.Attr.CMD_ARGV, List.of("npm", "--loglevel", "silent", "test"))),
             at);
-    for (PolicyRequest r : List.of(select, update, unknownStatement, connect, stranger, command)) {
-      System.out.println(r.action().kind() + " " + r.action().raw() + " -> " + policy.decide(r));
+    // guard against measuring the wrong thing: each request must get the intended decision
+    expect(select, "ALLOW");
+    expect(update, "REVIEW");
+    expect(unknownStatement, "DENY");
+    expect(connect, "ALLOW");
+    expect(stranger, "DENY");
+    expect(command, "ALLOW");
+  }
+
+  private void expect(PolicyRequest r, String effect) {
+    Decision d = policy.decide(r);
+    if (!d.effect().name().equals(effect)) {
+      throw new IllegalStateException(
+          r.action().kind() + " " + r.action().raw() + ": " + d + " (expected " + effect + ")");
     }
   }
 
