@@ -1,0 +1,524 @@
+package dev.gatehouse.policy;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * {@code command:} matcher for exec and SSH exec requests.
+ *
+ * <p>The argv is split into flags and positional arguments the way getopt would: {@code --name},
+ * {@code --name=value}, {@code -x}, clustered {@code -xzf}, and {@code --} ending the flags. A flag
+ * listed in {@code flags_with_values} consumes the next token, so {@code npm --loglevel silent
+ * publish} is still {@code publish}. A value-taking flag that is <em>not</em> listed shifts the
+ * positional arguments; an allow rule then fails to match (default deny), and deny rules match
+ * their {@code args} anywhere in order, so the shift cannot hide a denied subcommand either.
+ *
+ * <p>What this does not guarantee: wrappers that run another program ({@code env}, {@code sh -c},
+ * {@code xargs}, {@code find -exec}) are only as safe as the allow list that admits them.
+ */
+final class CommandMatcher implements KindMatcher {
+  static final List<String> KEYS =
+      List.of(
+          "binary",
+          "subcommand",
+          "args",
+          "paths",
+          "flags",
+          "flags_with_values",
+          "env",
+          "cwd",
+          "shell");
+  static final List<String> FLAG_KEYS = List.of("allowed", "denied", "present");
+
+  private final List<Binary> binaries; // null = any
+  private final List<List<ArgPattern>> args; // position -> alternatives
+  private final List<PathPattern> paths; // null = no constraint on further arguments
+  private final List<Glob> flagsAllowed;
+  private final List<Glob> flagsDenied;
+  private final List<Glob> flagsPresent;
+  private final Set<String> flagsWithValues;
+  private final List<Glob> env; // null = caller may set no variables
+  private final Glob cwd;
+  private final boolean shell;
+
+  private CommandMatcher(
+      List<Binary> binaries,
+      List<List<ArgPattern>> args,
+      List<PathPattern> paths,
+      List<Glob> flagsAllowed,
+      List<Glob> flagsDenied,
+      List<Glob> flagsPresent,
+      Set<String> flagsWithValues,
+      List<Glob> env,
+      Glob cwd,
+      boolean shell) {
+    this.binaries = binaries;
+    this.args = args;
+    this.paths = paths;
+    this.flagsAllowed = flagsAllowed;
+    this.flagsDenied = flagsDenied;
+    this.flagsPresent = flagsPresent;
+    this.flagsWithValues = flagsWithValues;
+    this.env = env;
+    this.cwd = cwd;
+    this.shell = shell;
+  }
+
+  /**
+   * An allowed binary: an absolute path glob, or a base name glob matched against the base name.
+   */
+  record Binary(Glob glob, boolean absolute) {
+    boolean matches(String bin) {
+      return glob.matches(absolute ? PathPattern.normalize(bin) : baseName(bin));
+    }
+
+    @Override
+    public String toString() {
+      return glob.toString();
+    }
+  }
+
+  /** One positional-argument pattern: a literal, a glob, or {@code re:} followed by a regex. */
+  record ArgPattern(String text, Glob glob, Pattern regex) {
+    static ArgPattern compile(String text) {
+      if (text.startsWith("re:")) {
+        try {
+          return new ArgPattern(text, null, Pattern.compile(text.substring(3)));
+        } catch (PatternSyntaxException e) {
+          throw new IllegalArgumentException(
+              "regex: "
+                  + text.substring(3)
+                  + " is not valid ("
+                  + e.getDescription()
+                  + "; expected a Java regular expression after re:)",
+              e);
+        }
+      }
+      return new ArgPattern(text, Glob.compile(text, false, false), null);
+    }
+
+    boolean matches(String s) {
+      return regex != null ? regex.matcher(s).matches() : glob.matches(s);
+    }
+
+    @Override
+    public String toString() {
+      return text;
+    }
+  }
+
+  static CommandMatcher parse(YamlReader r, Node node, String path, Effect effect) {
+    Map<String, Node> m = r.mapping(node, path, KEYS);
+    if (m == null) {
+      return null;
+    }
+    List<Binary> binaries = null;
+    if (m.containsKey("binary")) {
+      List<String> list = r.strings(m.get("binary"), path + ".binary");
+      binaries = new ArrayList<>();
+      for (String b : list == null ? List.<String>of() : list) {
+        boolean absolute = b.startsWith("/");
+        if (!absolute && b.contains("/")) {
+          r.error(
+              m.get("binary"),
+              path + ".binary",
+              b + " (expected an absolute path such as /usr/bin/npm or a base name such as npm)");
+          continue;
+        }
+        try {
+          binaries.add(
+              new Binary(
+                  Glob.compile(absolute ? PathPattern.normalize(b) : b, absolute, false),
+                  absolute));
+        } catch (IllegalArgumentException e) {
+          r.error(m.get("binary"), path + ".binary", e.getMessage());
+        }
+      }
+      binaries = List.copyOf(binaries);
+    }
+    List<List<ArgPattern>> args = new ArrayList<>();
+    if (m.containsKey("subcommand")) {
+      List<ArgPattern> alts = alternatives(r, m.get("subcommand"), path + ".subcommand");
+      if (alts != null) {
+        args.add(alts);
+      }
+    }
+    if (m.containsKey("args")) {
+      List<Node> items = r.sequence(m.get("args"), path + ".args", " such as [get, \"re:pods?\"]");
+      if (items != null) {
+        int i = 0;
+        for (Node item : items) {
+          List<ArgPattern> alts = alternatives(r, item, path + ".args[" + i++ + "]");
+          if (alts != null) {
+            args.add(alts);
+          }
+        }
+      }
+    }
+    List<PathPattern> paths = null;
+    if (m.containsKey("paths")) {
+      paths = pathPatterns(r, m.get("paths"), path + ".paths");
+    }
+    List<Glob> allowed = null;
+    List<Glob> denied = null;
+    List<Glob> present = null;
+    if (m.containsKey("flags")) {
+      Map<String, Node> f = r.mapping(m.get("flags"), path + ".flags", FLAG_KEYS);
+      if (f != null) {
+        allowed = flagGlobs(r, f.get("allowed"), path + ".flags.allowed");
+        denied = flagGlobs(r, f.get("denied"), path + ".flags.denied");
+        present = flagGlobs(r, f.get("present"), path + ".flags.present");
+        if (allowed != null && effect == Effect.DENY) {
+          r.error(
+              f.get("allowed"),
+              path + ".flags.allowed",
+              "not allowed on a deny rule (any other flag would slip past the deny; use"
+                  + " flags.present to deny commands that carry a flag)");
+        }
+      }
+    }
+    Set<String> withValues = new HashSet<>();
+    if (m.containsKey("flags_with_values")) {
+      List<String> l = r.strings(m.get("flags_with_values"), path + ".flags_with_values");
+      if (l != null) {
+        for (String s : l) {
+          if (!s.startsWith("-")) {
+            r.error(
+                m.get("flags_with_values"),
+                path + ".flags_with_values",
+                s + " (expected a flag such as --registry or -n)");
+          }
+          withValues.add(s);
+        }
+      }
+    }
+    List<Glob> env = null;
+    if (m.containsKey("env")) {
+      env = flagGlobs(r, m.get("env"), path + ".env");
+      if (effect == Effect.DENY) {
+        r.error(
+            m.get("env"),
+            path + ".env",
+            "not allowed on a deny rule (setting any other variable would slip past the deny)");
+      }
+    }
+    Glob cwd = null;
+    if (m.containsKey("cwd")) {
+      String c = r.string(m.get("cwd"), path + ".cwd");
+      if (c != null) {
+        try {
+          cwd = Glob.compile(c, true, false);
+        } catch (IllegalArgumentException e) {
+          r.error(m.get("cwd"), path + ".cwd", e.getMessage());
+        }
+      }
+    }
+    boolean shell = false;
+    if (m.containsKey("shell")) {
+      shell = Boolean.TRUE.equals(r.bool(m.get("shell"), path + ".shell"));
+    }
+    return new CommandMatcher(
+        binaries,
+        List.copyOf(args),
+        paths,
+        allowed,
+        denied,
+        present,
+        Set.copyOf(withValues),
+        env,
+        cwd,
+        shell);
+  }
+
+  private static List<ArgPattern> alternatives(YamlReader r, Node n, String path) {
+    List<String> texts = r.strings(n, path);
+    if (texts == null) {
+      return null;
+    }
+    if (texts.isEmpty() || (n instanceof SequenceNode s && s.getValue().isEmpty())) {
+      r.error(n, path, "empty list (expected at least one pattern)");
+      return null;
+    }
+    List<ArgPattern> out = new ArrayList<>();
+    for (String t : texts) {
+      try {
+        out.add(ArgPattern.compile(t));
+      } catch (IllegalArgumentException e) {
+        r.error(n, path, e.getMessage());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static List<Glob> flagGlobs(YamlReader r, Node n, String path) {
+    if (n == null) {
+      return null;
+    }
+    List<String> items = r.strings(n, path);
+    if (items == null) {
+      return null;
+    }
+    List<Glob> out = new ArrayList<>();
+    for (String s : items) {
+      try {
+        out.add(Glob.compile(s, false, false));
+      } catch (IllegalArgumentException e) {
+        r.error(n, path, e.getMessage());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  static List<PathPattern> pathPatterns(YamlReader r, Node n, String path) {
+    List<String> items = r.strings(n, path);
+    if (items == null) {
+      return null;
+    }
+    List<PathPattern> out = new ArrayList<>();
+    for (String s : items) {
+      try {
+        out.add(PathPattern.compile(s));
+      } catch (IllegalArgumentException e) {
+        r.error(n, path, e.getMessage());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  @Override
+  public ActionKind kind() {
+    return ActionKind.COMMAND;
+  }
+
+  @Override
+  public String mismatch(Action action, Effect effect) {
+    boolean deny = effect == Effect.DENY;
+    List<String> argv = action.list(Action.Attr.CMD_ARGV);
+    String bin = action.string(Action.Attr.CMD_BINARY);
+    if (bin == null || bin.isEmpty()) {
+      bin = argv.isEmpty() ? null : argv.get(0);
+    }
+    if (binaries != null) {
+      if (bin == null) {
+        return "the command has no binary";
+      }
+      boolean found = false;
+      for (int i = 0; i < binaries.size() && !found; i++) {
+        found = binaries.get(i).matches(bin);
+      }
+      if (!found) {
+        return "binary " + bin + " does not match " + binaries;
+      }
+    }
+    if (!shell && !deny && action.flag(Action.Attr.CMD_NEEDS_SHELL)) {
+      return "the command needs a shell (pipes, redirection, substitution) and the rule does not"
+          + " say shell: true";
+    }
+    if (cwd != null) {
+      String dir = action.string(Action.Attr.CMD_CWD);
+      String norm = dir == null ? null : PathPattern.resolve(dir, null);
+      if (norm == null ? !deny : !cwd.matches(norm)) {
+        return "working directory " + dir + " does not match " + cwd;
+      }
+    }
+    if (env != null || !deny) {
+      List<String> set = action.list(Action.Attr.CMD_ENV);
+      for (int i = 0; i < set.size(); i++) {
+        if (env == null || !SqlMatcher.any(env, set.get(i))) {
+          return "environment variable "
+              + set.get(i)
+              + " may not be set (the rule allows "
+              + (env == null ? "none" : env.toString())
+              + ")";
+        }
+      }
+    }
+    Parsed p = Parsed.of(argv, flagsWithValues);
+    String why = checkFlags(p, deny);
+    if (why != null) {
+      return why;
+    }
+    return deny ? checkArgsAnywhere(p.positional) : checkArgsFromStart(p, action);
+  }
+
+  private String checkFlags(Parsed p, boolean deny) {
+    if (flagsDenied != null) {
+      for (String f : p.flags) {
+        if (flagMatches(flagsDenied, f, false)) {
+          return "flag " + f + " is denied by the rule";
+        }
+      }
+    }
+    if (flagsAllowed != null) {
+      for (String f : p.flags) {
+        if (!flagMatches(flagsAllowed, f, true)) {
+          return "flag " + f + " is not in " + flagsAllowed;
+        }
+      }
+    }
+    if (flagsPresent != null) {
+      boolean found = false;
+      for (String f : p.flags) {
+        if (flagMatches(flagsPresent, f, false)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        return "none of the flags " + flagsPresent + " is present";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Checks one flag occurrence. A clustered short flag ({@code -rf}) is checked as a whole and
+   * letter by letter: for an allow list every letter must be allowed (or the whole token), for a
+   * deny or presence list any letter counts.
+   */
+  private static boolean flagMatches(List<Glob> globs, String flag, boolean allLetters) {
+    if (SqlMatcher.any(globs, flag)) {
+      return true;
+    }
+    if (flag.startsWith("--") || flag.length() <= 2 || flag.indexOf('=') >= 0) {
+      return false;
+    }
+    for (int i = 1; i < flag.length(); i++) {
+      boolean m = SqlMatcher.any(globs, "-" + flag.charAt(i));
+      if (allLetters && !m) {
+        return false;
+      }
+      if (!allLetters && m) {
+        return true;
+      }
+    }
+    return allLetters;
+  }
+
+  private String checkArgsFromStart(Parsed p, Action action) {
+    List<String> pos = p.positional;
+    if (pos.size() < args.size()) {
+      return "expected "
+          + args.size()
+          + " positional argument(s) "
+          + args
+          + ", got "
+          + pos
+          + (pos.isEmpty() ? "" : " (a flag taking a value may be missing from flags_with_values)");
+    }
+    for (int i = 0; i < args.size(); i++) {
+      if (!anyArg(args.get(i), pos.get(i))) {
+        return "argument " + (i + 1) + " \"" + pos.get(i) + "\" does not match " + args.get(i);
+      }
+    }
+    if (paths != null) {
+      String dir = action.string(Action.Attr.CMD_CWD);
+      for (int i = args.size(); i < pos.size(); i++) {
+        String resolved = PathPattern.resolve(pos.get(i), dir);
+        if (resolved == null || !anyPath(paths, resolved)) {
+          return "argument \"" + pos.get(i) + "\" is not a path within " + paths;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Deny rules: the patterns must occur in order among the positional arguments, anywhere. */
+  private String checkArgsAnywhere(List<String> pos) {
+    int next = 0;
+    for (int i = 0; i < pos.size() && next < args.size(); i++) {
+      if (anyArg(args.get(next), pos.get(i))) {
+        next++;
+      }
+    }
+    if (next < args.size()) {
+      return "arguments " + pos + " do not contain " + args;
+    }
+    if (paths != null) {
+      for (String a : pos) {
+        String resolved = PathPattern.resolve(a, null);
+        if (resolved != null && anyPath(paths, resolved)) {
+          return null;
+        }
+      }
+      return "no argument is a path within " + paths;
+    }
+    return null;
+  }
+
+  private static boolean anyArg(List<ArgPattern> alts, String s) {
+    for (int i = 0; i < alts.size(); i++) {
+      if (alts.get(i).matches(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static boolean anyPath(List<PathPattern> paths, String normalized) {
+    for (int i = 0; i < paths.size(); i++) {
+      if (paths.get(i).matches(normalized)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String baseName(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash < 0 ? path : path.substring(slash + 1);
+  }
+
+  /** argv split into flag names and positional arguments. */
+  record Parsed(List<String> flags, List<String> positional) {
+    static Parsed of(List<String> argv, Set<String> withValues) {
+      List<String> flags = new ArrayList<>(4);
+      List<String> positional = new ArrayList<>(4);
+      boolean endOfFlags = false;
+      for (int i = 1; i < argv.size(); i++) {
+        String t = argv.get(i);
+        if (endOfFlags || t.length() < 2 || t.charAt(0) != '-') {
+          positional.add(t);
+        } else if (t.equals("--")) {
+          endOfFlags = true;
+        } else if (t.startsWith("--")) {
+          int eq = t.indexOf('=');
+          String name = eq < 0 ? t : t.substring(0, eq);
+          flags.add(name);
+          if (eq < 0 && withValues.contains(name)) {
+            i++;
+          }
+        } else {
+          int eq = t.indexOf('=');
+          if (eq >= 0) {
+            flags.add(t.substring(0, eq));
+            continue;
+          }
+          // getopt: letters until one that takes a value; that one takes the rest or the next token
+          boolean consumedNext = false;
+          String cluster = t;
+          for (int j = 1; j < t.length(); j++) {
+            String letter = "-" + t.charAt(j);
+            if (withValues.contains(letter)) {
+              cluster = t.substring(0, j + 1);
+              consumedNext = j == t.length() - 1;
+              break;
+            }
+          }
+          flags.add(cluster);
+          if (consumedNext) {
+            i++;
+          }
+        }
+      }
+      return new Parsed(flags, positional);
+    }
+  }
+}

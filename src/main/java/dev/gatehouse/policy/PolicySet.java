@@ -1,0 +1,490 @@
+package dev.gatehouse.policy;
+
+import dev.gatehouse.identity.Principal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An immutable, validated snapshot of the policy: the rules of all files, compiled and indexed.
+ *
+ * <p>Precedence: any matching deny wins, then review, then allow; among rules of one effect the
+ * first in file order decides. Nothing matching is a deny by {@code default-deny}.
+ *
+ * <p>Speed: at load time every rule is entered in bitsets keyed by user, group and connection name
+ * (rules with wildcards or no constraint go to "scan" sets). A decision ORs and ANDs a handful of
+ * bitsets to find the few candidate rules, then checks only those, in file order. Only candidates
+ * produce explanation lines.
+ */
+public final class PolicySet implements PolicyEngine {
+  private static final Logger log = LoggerFactory.getLogger(PolicySet.class);
+  private static final long[] EMPTY_BITS = new long[0];
+
+  private final Rule[] rules;
+  private final List<String> files;
+  private final String digest;
+  private final int words;
+  private final Map<String, long[]> byUser = new HashMap<>();
+  private final Map<String, long[]> byGroup = new HashMap<>();
+  private final long[] subjectScan;
+  private final Map<String, long[]> byConnection = new HashMap<>();
+  private final long[] connectionScan;
+  private final long[][] byKind = new long[ActionKind.values().length][];
+
+  private PolicySet(List<Rule> rules, List<String> files, String digest) {
+    this.rules = rules.toArray(new Rule[0]);
+    this.files = List.copyOf(files);
+    this.digest = digest;
+    this.words = Math.max(1, (this.rules.length + 63) / 64);
+    this.subjectScan = new long[words];
+    this.connectionScan = new long[words];
+    for (int k = 0; k < byKind.length; k++) {
+      byKind[k] = new long[words];
+    }
+    for (Rule r : this.rules) {
+      int i = r.index;
+      if (r.anySubject() || !r.userGlobs.isEmpty() || !r.groupGlobs.isEmpty()) {
+        set(subjectScan, i);
+      }
+      for (String u : r.users) {
+        set(byUser.computeIfAbsent(u, k -> new long[words]), i);
+      }
+      for (String g : r.groups) {
+        set(byGroup.computeIfAbsent(g, k -> new long[words]), i);
+      }
+      boolean scan = r.names == null;
+      if (!scan) {
+        for (Glob g : r.names) {
+          if (g.isLiteral()) {
+            set(byConnection.computeIfAbsent(g.literal(), k -> new long[words]), i);
+          } else {
+            scan = true;
+          }
+        }
+      }
+      if (scan) {
+        set(connectionScan, i);
+      }
+      for (ActionKind k : ActionKind.values()) {
+        if (k == ActionKind.CONNECT || r.matchers.isEmpty() || r.matchers.containsKey(k)) {
+          set(byKind[k.ordinal()], i);
+        }
+      }
+    }
+  }
+
+  private static void set(long[] bits, int i) {
+    bits[i >>> 6] |= 1L << (i & 63);
+  }
+
+  /**
+   * Loads and validates every file matched by the globs (in order; files of one glob sorted).
+   *
+   * @throws PolicyException listing every problem with file:line, or a glob that matches nothing
+   */
+  public static PolicySet load(List<String> fileGlobs) throws PolicyException {
+    List<String> errors = new ArrayList<>();
+    List<PolicyFiles.Source> sources =
+        PolicyFiles.read(PolicyFiles.resolve(fileGlobs, errors), errors);
+    if (!errors.isEmpty()) {
+      throw new PolicyException(errors);
+    }
+    return fromSources(sources);
+  }
+
+  /**
+   * Parses policy YAML held in memory (tests, the API's policy check, benchmarks).
+   *
+   * @param name shown in error messages and explanations in place of a file name
+   */
+  public static PolicySet parse(String name, String yaml) throws PolicyException {
+    return fromSources(List.of(new PolicyFiles.Source(name, null, yaml)));
+  }
+
+  static PolicySet fromSources(List<PolicyFiles.Source> sources) throws PolicyException {
+    List<String> errors = new ArrayList<>();
+    List<Rule> rules = new ArrayList<>();
+    Map<String, Rule> ids = new HashMap<>();
+    MessageDigest sha = sha256();
+    for (PolicyFiles.Source s : sources) {
+      YamlReader r = new YamlReader(s.name(), errors);
+      for (Rule rule : RuleParser.parse(r, s.text(), rules.size())) {
+        Rule first = ids.putIfAbsent(rule.id, rule);
+        if (first != null) {
+          errors.add(
+              rule.file
+                  + ":"
+                  + rule.line
+                  + ": rule id \""
+                  + rule.id
+                  + "\" is already used at "
+                  + first.file
+                  + ":"
+                  + first.line
+                  + " (rule ids must be unique across all policy files)");
+          continue;
+        }
+        rules.add(rule);
+      }
+      sha.update(s.name().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      sha.update(s.text().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+    }
+    if (!errors.isEmpty()) {
+      throw new PolicyException(errors);
+    }
+    // indexes must be dense: duplicates were skipped, so renumber
+    List<Rule> dense = new ArrayList<>(rules.size());
+    for (Rule r : rules) {
+      dense.add(r.index == dense.size() ? r : renumber(r, dense.size()));
+    }
+    return new PolicySet(
+        dense,
+        sources.stream().map(PolicyFiles.Source::name).toList(),
+        HexFormat.of().formatHex(sha.digest()));
+  }
+
+  private static Rule renumber(Rule r, int index) {
+    return new Rule(
+        index,
+        r.id,
+        r.description,
+        r.file,
+        r.line,
+        r.effect,
+        r.reason,
+        r.users,
+        r.userGlobs,
+        r.groups,
+        r.groupGlobs,
+        r.kinds,
+        r.names,
+        r.types,
+        r.labels,
+        r.matchers,
+        r.obligations,
+        r.review,
+        r.when);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** Number of rules. */
+  public int size() {
+    return rules.length;
+  }
+
+  /** Files the rules came from, in load order. */
+  public List<String> files() {
+    return files;
+  }
+
+  /** SHA-256 over file names and contents, to show which policy version decided. */
+  public String digest() {
+    return digest;
+  }
+
+  /** Rule ids in evaluation (file) order. */
+  public List<String> ruleIds() {
+    List<String> ids = new ArrayList<>(rules.length);
+    for (Rule r : rules) {
+      ids.add(r.id);
+    }
+    return ids;
+  }
+
+  @Override
+  public Decision decide(PolicyRequest request) {
+    try {
+      return evaluate(request);
+    } catch (RuntimeException e) {
+      // An engine must never throw for a request; an internal failure is a denial (fail closed).
+      log.error("policy evaluation failed; denying", e);
+      return Decision.deny(
+          "policy-error",
+          "the policy could not be evaluated",
+          List.of("internal error while evaluating: " + e));
+    }
+  }
+
+  private Decision evaluate(PolicyRequest req) {
+    Principal p = req.principal();
+    Target t = req.target();
+    Action a = req.action();
+    if (p == null || t == null || a == null) {
+      return Decision.deny(
+          Decision.DEFAULT_DENY,
+          "incomplete request (principal, connection and action are all required)",
+          List.of("request is missing its principal, connection or action"));
+    }
+    long[] cand = candidates(p, t, a.kind());
+    boolean connect = a.kind() == ActionKind.CONNECT;
+    boolean unknownSql = a.kind() == ActionKind.SQL && unknownSql(a);
+    List<String> explain = new ArrayList<>();
+    Map<String, Object> vars = null;
+    Rule deny = null;
+    Rule review = null;
+    Rule allow = null;
+    List<Rule> granting = connect ? new ArrayList<>(4) : null;
+    int skipped = 0;
+    scan:
+    for (int w = 0; w < words; w++) {
+      long bits = cand[w];
+      while (bits != 0) {
+        int i = (w << 6) + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        Rule r = rules[i];
+        // Once a review (or allow) rule decides, later rules of that effect or a weaker one cannot
+        // change the outcome; only a deny could. Skipping them also skips their CEL conditions.
+        if (!connect
+            && r.effect != Effect.DENY
+            && (review != null || (allow != null && r.effect == Effect.ALLOW))) {
+          skipped++;
+          continue;
+        }
+        if (!r.subjectMatches(p) || !r.connectionMatches(t)) {
+          continue;
+        }
+        String why = null;
+        if (connect) {
+          if (r.effect == Effect.DENY && !r.matchers.isEmpty()) {
+            why = "denies only some actions (it has per-kind matchers), not the connection";
+          }
+        } else if (!r.matchers.isEmpty()) {
+          why = r.matchers.get(a.kind()).mismatch(a, r.effect);
+        } else if (unknownSql && r.effect != Effect.DENY) {
+          why =
+              "the statement is unknown or unparsed: only a rule whose sql.statements lists"
+                  + " unknown or \"*\" can "
+                  + (r.effect == Effect.REVIEW ? "review" : "allow")
+                  + " it";
+        }
+        if (why != null) {
+          explain.add(r.label + ": no match: " + why);
+          continue;
+        }
+        if (r.when != null) {
+          if (vars == null) {
+            vars = Condition.variables(req);
+          }
+          String cond = condition(r, vars);
+          if (cond != null) {
+            explain.add(r.label + ": " + cond);
+            if (!cond.startsWith("matches")) {
+              continue;
+            }
+          } else {
+            explain.add(r.label + ": matches (when is true)");
+          }
+        } else {
+          explain.add(r.label + ": matches");
+        }
+        switch (r.effect) {
+          case DENY -> {
+            deny = r;
+            break scan; // the first matching deny decides; nothing later can change that
+          }
+          case REVIEW -> {
+            if (review == null) {
+              review = r;
+            }
+            if (connect) {
+              granting.add(r);
+            }
+          }
+          case ALLOW -> {
+            if (allow == null) {
+              allow = r;
+            }
+            if (connect) {
+              granting.add(r);
+            }
+          }
+        }
+      }
+    }
+    if (skipped > 0) {
+      explain.add(
+          skipped
+              + " later allow/review rule(s) not evaluated: an earlier "
+              + (review != null ? "review" : "allow")
+              + " rule already decides unless a deny matches");
+    }
+    return conclude(req, explain, deny, review, allow, granting);
+  }
+
+  /** Null when true; "matches ..." when a deny rule fails closed; otherwise why it does not. */
+  private static String condition(Rule r, Map<String, Object> vars) {
+    try {
+      return r.when.eval(vars) ? null : "no match: when is false";
+    } catch (Exception e) {
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+      return r.effect == Effect.DENY
+          ? "matches: when failed (" + msg + "), and a deny rule matches on error (fail closed)"
+          : "no match: when failed (" + msg + "), so this rule does not apply";
+    }
+  }
+
+  private Decision conclude(
+      PolicyRequest req,
+      List<String> explain,
+      Rule deny,
+      Rule review,
+      Rule allow,
+      List<Rule> granting) {
+    Action a = req.action();
+    if (deny != null) {
+      String reason = deny.reason != null ? deny.reason : "denied by rule " + deny.id;
+      explain.add("decision: deny by " + deny.id + " (a matching deny rule wins over everything)");
+      return Decision.deny(deny.id, reason, explain);
+    }
+    if (a.kind() == ActionKind.CONNECT && !granting.isEmpty()) {
+      Rule first = granting.get(0);
+      explain.add(
+          "decision: allow the connection: "
+              + granting.size()
+              + " allow/review rule(s) apply here; obligations merged from all of them");
+      String reason = first.reason != null ? first.reason : "allowed by rule " + first.id;
+      return new Decision(Effect.ALLOW, first.id, reason, null, mergeConnect(granting), explain);
+    }
+    if (review != null) {
+      String reason =
+          review.reason != null
+              ? review.reason
+              : "needs approval from " + String.join(", ", review.review.reviewerGroups());
+      explain.add(
+          "decision: review by "
+              + review.id
+              + " (a matching review rule wins over allow; the first one in file order decides)");
+      return new Decision(
+          Effect.REVIEW, review.id, reason, review.review, review.obligations.resolve(), explain);
+    }
+    if (allow != null) {
+      String reason = allow.reason != null ? allow.reason : "allowed by rule " + allow.id;
+      explain.add("decision: allow by " + allow.id + " (the first matching allow rule)");
+      return new Decision(
+          Effect.ALLOW, allow.id, reason, null, allow.obligations.resolve(), explain);
+    }
+    String reason =
+        "no rule allows "
+            + req.principal().subject()
+            + " to "
+            + describe(a)
+            + (a.kind() == ActionKind.CONNECT ? " " : " on ")
+            + req.target().name();
+    explain.add("decision: deny by " + Decision.DEFAULT_DENY + ": " + reason);
+    return Decision.deny(Decision.DEFAULT_DENY, reason, explain);
+  }
+
+  /**
+   * CONNECT obligations: read-only only if every granting rule is; masking {@code none} only if
+   * every rule says so, else the first other profile; the shortest session and row limits; the
+   * strongest recording.
+   */
+  static Obligations mergeConnect(List<Rule> granting) {
+    boolean readOnly = true;
+    String masking = null;
+    boolean allNone = true;
+    Duration maxSession = null;
+    long maxRows = 0;
+    boolean full = false;
+    for (Rule r : granting) {
+      Rule.RuleObligations o = r.obligations;
+      readOnly &= Boolean.TRUE.equals(o.readOnly());
+      String m = o.masking() == null ? Obligations.NONE.maskingProfile() : o.masking();
+      if (!m.equals("none")) {
+        allNone = false;
+        if (masking == null) {
+          masking = m;
+        }
+      }
+      if (o.maxSession() != null
+          && (maxSession == null || o.maxSession().compareTo(maxSession) < 0)) {
+        maxSession = o.maxSession();
+      }
+      if (o.maxRows() != null && o.maxRows() > 0 && (maxRows == 0 || o.maxRows() < maxRows)) {
+        maxRows = o.maxRows();
+      }
+      full |= o.recording() == null || o.recording().equals("full");
+    }
+    return new Obligations(
+        allNone ? "none" : masking, readOnly, maxRows, maxSession, full ? "full" : "metadata");
+  }
+
+  private long[] candidates(Principal p, Target t, ActionKind kind) {
+    long[] cand = subjectScan.clone();
+    orInto(cand, byUser.get(p.subject()));
+    for (String g : p.groups()) {
+      orInto(cand, byGroup.get(g));
+    }
+    long[] conn = t.name() == null ? EMPTY_BITS : byConnection.getOrDefault(t.name(), EMPTY_BITS);
+    long[] k = byKind[kind.ordinal()];
+    for (int w = 0; w < words; w++) {
+      long c = connectionScan[w] | (w < conn.length ? conn[w] : 0L);
+      cand[w] &= c & k[w];
+    }
+    return cand;
+  }
+
+  private static void orInto(long[] into, long[] bits) {
+    if (bits != null) {
+      for (int w = 0; w < into.length; w++) {
+        into[w] |= bits[w];
+      }
+    }
+  }
+
+  private static boolean unknownSql(Action a) {
+    String kind = a.string(Action.Attr.SQL_KIND);
+    return kind == null
+        || kind.equals("unknown")
+        || a.flag(Action.Attr.SQL_UNPARSED)
+        || !SqlMatcher.KINDS.contains(kind);
+  }
+
+  /** A short, secret-free description of an action for reasons: "run sql update". */
+  static String describe(Action a) {
+    return switch (a.kind()) {
+      case CONNECT -> "connect to";
+      case SQL -> "run sql " + orUnknown(a.string(Action.Attr.SQL_KIND));
+      case COMMAND -> {
+        String bin = a.string(Action.Attr.CMD_BINARY);
+        if (bin == null && !a.list(Action.Attr.CMD_ARGV).isEmpty()) {
+          bin = a.list(Action.Attr.CMD_ARGV).get(0);
+        }
+        yield "run command " + (bin == null ? "(none)" : CommandMatcher.baseName(bin));
+      }
+      case SHELL -> "open an interactive shell";
+      case FILE ->
+          orUnknown(a.string(Action.Attr.FILE_OP))
+              + " file "
+              + orUnknown(a.string(Action.Attr.FILE_PATH));
+      case HTTP ->
+          "send HTTP "
+              + orUnknown(a.string(Action.Attr.HTTP_METHOD))
+              + " "
+              + orUnknown(a.string(Action.Attr.HTTP_PATH));
+      case MCP -> "call MCP tool " + orUnknown(a.string(Action.Attr.MCP_TOOL));
+      case FORWARD -> "open " + orUnknown(a.string(Action.Attr.FORWARD_TYPE)) + " forwarding";
+    };
+  }
+
+  private static String orUnknown(String s) {
+    return s == null ? "unknown" : s;
+  }
+}

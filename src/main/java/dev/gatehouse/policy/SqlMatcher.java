@@ -1,0 +1,327 @@
+package dev.gatehouse.policy;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * {@code sql:} matcher: statement kinds (and named groups of kinds), object types, tables,
+ * functions and WHERE clauses.
+ *
+ * <p>An {@code unknown} or {@code unparsed} statement is the most dangerous kind: an allow or
+ * review rule matches it only when it lists {@code unknown} or {@code "*"} (and has no table or
+ * function constraints, since nobody knows what it touches); every deny rule with an {@code sql:}
+ * matcher matches it.
+ */
+final class SqlMatcher implements KindMatcher {
+  static final List<String> KEYS =
+      List.of(
+          "statements", "object_types", "tables", "tables_written", "functions", "require_where");
+
+  /** Statement kinds produced by the SQL classifier ({@link Action.Attr#SQL_KIND}). */
+  static final Set<String> KINDS =
+      Set.of(
+          "select",
+          "insert",
+          "update",
+          "delete",
+          "merge",
+          "create",
+          "alter",
+          "drop",
+          "truncate",
+          "grant",
+          "revoke",
+          "copy_in",
+          "copy_out",
+          "copy_program",
+          "set",
+          "reset",
+          "set_role",
+          "transaction",
+          "explain",
+          "prepare",
+          "execute",
+          "deallocate",
+          "do",
+          "call",
+          "maintenance",
+          "lock",
+          "listen",
+          "notify",
+          "unlisten",
+          "show",
+          "discard",
+          "cursor",
+          "comment",
+          "unknown");
+
+  /**
+   * Named groups usable in {@code statements:}. They contain only kinds whose effect is what the
+   * name says; {@code copy_program}, {@code do}, {@code call}, {@code execute} run arbitrary code
+   * and belong to no group.
+   */
+  static final Map<String, List<String>> GROUPS = groups();
+
+  private static Map<String, List<String>> groups() {
+    Map<String, List<String>> g = new LinkedHashMap<>();
+    g.put("read", List.of("select", "show", "explain", "copy_out", "cursor"));
+    g.put("write", List.of("insert", "update", "delete", "merge", "copy_in", "truncate"));
+    g.put("ddl", List.of("create", "alter", "drop", "comment"));
+    g.put("privileges", List.of("grant", "revoke", "set_role"));
+    g.put(
+        "session",
+        List.of("set", "reset", "transaction", "discard", "deallocate", "prepare", "show"));
+    return Map.copyOf(g);
+  }
+
+  private static final Set<String> WITH_OBJECT_TYPE = Set.of("create", "alter", "drop");
+  private static final Set<String> WITH_WHERE = Set.of("update", "delete");
+
+  private final boolean all;
+  private final Set<String> statements; // null = any known kind
+  private final String statementsText;
+  private final Set<String> objectTypes;
+  private final List<Glob> tables;
+  private final List<Glob> tablesWritten;
+  private final List<Glob> functions;
+  private final boolean requireWhere;
+
+  private SqlMatcher(
+      boolean all,
+      Set<String> statements,
+      String statementsText,
+      Set<String> objectTypes,
+      List<Glob> tables,
+      List<Glob> tablesWritten,
+      List<Glob> functions,
+      boolean requireWhere) {
+    this.all = all;
+    this.statements = statements;
+    this.statementsText = statementsText;
+    this.objectTypes = objectTypes;
+    this.tables = tables;
+    this.tablesWritten = tablesWritten;
+    this.functions = functions;
+    this.requireWhere = requireWhere;
+  }
+
+  static SqlMatcher parse(YamlReader r, Node node, String path, Effect effect) {
+    Map<String, Node> m = r.mapping(node, path, KEYS);
+    if (m == null) {
+      return null;
+    }
+    boolean all = false;
+    Set<String> statements = null;
+    String statementsText = "any known kind";
+    if (m.containsKey("statements")) {
+      List<String> names = r.strings(m.get("statements"), path + ".statements");
+      if (names != null) {
+        statements = new LinkedHashSet<>();
+        statementsText = names.toString();
+        for (String raw : names) {
+          String name = raw.trim().toLowerCase(Locale.ROOT);
+          if (name.equals("*")) {
+            all = true;
+          } else if (GROUPS.containsKey(name)) {
+            statements.addAll(GROUPS.get(name));
+          } else if (KINDS.contains(name)) {
+            statements.add(name);
+          } else {
+            r.error(
+                m.get("statements"),
+                path + ".statements",
+                "\""
+                    + raw
+                    + "\" (expected \"*\", a group ("
+                    + String.join(", ", GROUPS.keySet())
+                    + ") or a statement kind such as select, insert, update, delete, create,"
+                    + " drop, unknown)");
+          }
+        }
+        if (names.isEmpty()) {
+          r.error(m.get("statements"), path + ".statements", "empty list (expected kinds or *)");
+        }
+      }
+    }
+    Set<String> objectTypes = null;
+    if (m.containsKey("object_types")) {
+      List<String> types = r.strings(m.get("object_types"), path + ".object_types");
+      if (types != null) {
+        objectTypes = new LinkedHashSet<>();
+        for (String t : types) {
+          objectTypes.add(t.toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    boolean requireWhere = false;
+    if (m.containsKey("require_where")) {
+      Boolean b = r.bool(m.get("require_where"), path + ".require_where");
+      requireWhere = Boolean.TRUE.equals(b);
+      if (requireWhere && effect == Effect.DENY) {
+        r.error(
+            m.get("require_where"),
+            path + ".require_where",
+            "not allowed on a deny rule (it would exempt statements without WHERE from the"
+                + " deny; put it on the allow or review rule, then UPDATE/DELETE without WHERE"
+                + " falls to the default deny)");
+      }
+    }
+    return new SqlMatcher(
+        all,
+        statements == null ? null : Set.copyOf(statements),
+        statementsText,
+        objectTypes == null ? null : Set.copyOf(objectTypes),
+        globs(r, m.get("tables"), path + ".tables"),
+        globs(r, m.get("tables_written"), path + ".tables_written"),
+        globs(r, m.get("functions"), path + ".functions"),
+        requireWhere);
+  }
+
+  static List<Glob> globs(YamlReader r, Node n, String path) {
+    if (n == null) {
+      return null;
+    }
+    List<String> items = r.strings(n, path);
+    if (items == null) {
+      return null;
+    }
+    List<Glob> out = new ArrayList<>();
+    for (String s : items) {
+      try {
+        out.add(Glob.compile(s, false, true));
+      } catch (IllegalArgumentException e) {
+        r.error(n, path, e.getMessage());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  @Override
+  public ActionKind kind() {
+    return ActionKind.SQL;
+  }
+
+  /** True when the rule names {@code unknown} or {@code *}, the only way to allow such SQL. */
+  boolean allowsUnknown() {
+    return all || (statements != null && statements.contains("unknown"));
+  }
+
+  @Override
+  public String mismatch(Action action, Effect effect) {
+    String kind = action.string(Action.Attr.SQL_KIND);
+    boolean dangerous =
+        kind == null
+            || kind.equals("unknown")
+            || action.flag(Action.Attr.SQL_UNPARSED)
+            || !KINDS.contains(kind);
+    boolean deny = effect == Effect.DENY;
+    if (dangerous) {
+      if (deny) {
+        return null; // the most dangerous kind falls under every deny rule about SQL
+      }
+      if (!allowsUnknown()) {
+        return "statement is "
+            + (kind == null ? "missing" : kind)
+            + (action.flag(Action.Attr.SQL_UNPARSED) ? " (unparsed)" : "")
+            + ": only a rule listing unknown or \"*\" can "
+            + (effect == Effect.REVIEW ? "review" : "allow")
+            + " it";
+      }
+      if (tables != null || tablesWritten != null || functions != null) {
+        return "the tables and functions of an unparsed statement are not known";
+      }
+      return null;
+    }
+    if (!all && statements != null && !statements.contains(kind)) {
+      return "statement " + kind + " is not in " + statementsText;
+    }
+    if (objectTypes != null && WITH_OBJECT_TYPE.contains(kind)) {
+      String type = action.string(Action.Attr.SQL_OBJECT_TYPE);
+      boolean in = type != null && objectTypes.contains(type.toLowerCase(Locale.ROOT));
+      // A deny rule still matches when the classifier could not tell the type (fail closed).
+      if (!in && (!deny || type != null)) {
+        return "object type " + type + " is not in " + objectTypes;
+      }
+    }
+    if (tables != null) {
+      List<String> read = action.list(Action.Attr.SQL_TABLES_READ);
+      List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
+      String why = deny ? anyMatch(tables, read, written) : allMatch(tables, read, written);
+      if (why != null) {
+        return why.isEmpty()
+            ? "no table matches " + tables
+            : "table " + why + " is not in " + tables;
+      }
+    }
+    if (tablesWritten != null) {
+      List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
+      String why =
+          deny
+              ? anyMatch(tablesWritten, written, List.of())
+              : allMatch(tablesWritten, written, List.of());
+      if (why != null) {
+        return why.isEmpty()
+            ? "no written table matches " + tablesWritten
+            : "written table " + why + " is not in " + tablesWritten;
+      }
+    }
+    if (functions != null) {
+      List<String> fns = action.list(Action.Attr.SQL_FUNCTIONS);
+      String why = deny ? anyMatch(functions, fns, List.of()) : allMatch(functions, fns, List.of());
+      if (why != null) {
+        return why.isEmpty()
+            ? "no function matches " + functions
+            : "function " + why + " is not in " + functions;
+      }
+    }
+    if (requireWhere && WITH_WHERE.contains(kind) && !action.flag(Action.Attr.SQL_HAS_WHERE)) {
+      return kind + " without WHERE (the rule has require_where: true)";
+    }
+    return null;
+  }
+
+  /** Null when every name matches some glob; otherwise the first name that does not. */
+  private static String allMatch(List<Glob> globs, List<String> a, List<String> b) {
+    for (int i = 0; i < a.size(); i++) {
+      if (!any(globs, a.get(i))) {
+        return a.get(i);
+      }
+    }
+    for (int i = 0; i < b.size(); i++) {
+      if (!any(globs, b.get(i))) {
+        return b.get(i);
+      }
+    }
+    return null;
+  }
+
+  /** Null when some name matches; "" otherwise. */
+  private static String anyMatch(List<Glob> globs, List<String> a, List<String> b) {
+    for (int i = 0; i < a.size(); i++) {
+      if (any(globs, a.get(i))) {
+        return null;
+      }
+    }
+    for (int i = 0; i < b.size(); i++) {
+      if (any(globs, b.get(i))) {
+        return null;
+      }
+    }
+    return "";
+  }
+
+  static boolean any(List<Glob> globs, String s) {
+    for (int i = 0; i < globs.size(); i++) {
+      if (globs.get(i).matches(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,204 @@
+package dev.gatehouse.policy;
+
+import static dev.gatehouse.policy.Fixtures.command;
+import static dev.gatehouse.policy.Fixtures.decide;
+import static dev.gatehouse.policy.Fixtures.human;
+import static dev.gatehouse.policy.Fixtures.policy;
+import static dev.gatehouse.policy.Fixtures.target;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CommandMatcherTest {
+  private static Effect effect(PolicySet p, Action a) {
+    return decide(p, human("ci"), target("runner"), a).effect();
+  }
+
+  @Test
+  void flagsWithValuesAreSkippedInEveryPositionAndForm() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: npm-test
+                effect: allow
+                command:
+                  binary: npm
+                  subcommand: [ci, test]
+                  flags_with_values: [--loglevel, -w]
+            """);
+
+    assertThat(effect(p, command("npm test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm --loglevel silent test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm --loglevel=silent ci"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm -w pkg test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm -wpkg test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm test --loglevel silent"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm --loglevel silent publish"))).isEqualTo(Effect.DENY);
+    // an undeclared value flag shifts the arguments: the allow rule no longer matches
+    assertThat(effect(p, command("npm --cache dir test"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void denyRuleFindsItsArgumentsAnywhere() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: all
+                effect: allow
+              - id: no-publish
+                effect: deny
+                command: { binary: npm, args: [publish] }
+            """);
+
+    assertThat(effect(p, command("npm --some-flag value publish"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("npm publish"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("npm test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm run publish-docs"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void binaryMatchesByBaseNameOrAbsolutePath() {
+    PolicySet byName = policy("rules: [{ id: r, effect: allow, command: { binary: ls } }]");
+    PolicySet byPath = policy("rules: [{ id: r, effect: allow, command: { binary: /bin/ls } }]");
+
+    assertThat(effect(byName, command("ls"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(byName, command("/usr/bin/ls"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(byName, command("lsof"))).isEqualTo(Effect.DENY);
+    assertThat(effect(byPath, command("/bin/ls"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(byPath, command("/bin/../bin/ls"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(byPath, command("/tmp/ls"))).isEqualTo(Effect.DENY);
+    assertThat(effect(byPath, command("ls"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void argsAreLiteralsGlobsRegexesAndAlternatives() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: kubectl-get
+                effect: allow
+                command: { binary: kubectl, args: [[get, describe], "re:pods?|deploy(ments?)?", "api-*"] }
+            """);
+
+    assertThat(effect(p, command("kubectl get pods api-1"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("kubectl describe deployment api-x"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("kubectl get secrets api-1"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("kubectl get pods db-1"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("kubectl get pods"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void allowedFlagsInAnyPositionAndClusters() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: ls
+                effect: allow
+                command: { binary: ls, flags: { allowed: [-l, -a, --color] } }
+            """);
+
+    assertThat(effect(p, command("ls -l /tmp -a"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("ls -la"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("ls --color=always"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("ls -lR"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("ls /tmp --recursive"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void deniedFlagsStopTheRuleInAnyPositionAndForm() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: git
+                effect: allow
+                command: { binary: git, subcommand: push, flags: { denied: [--force, -f, "--force-*"] } }
+            """);
+
+    assertThat(effect(p, command("git push origin main"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("git push --force origin main"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("git push origin main -f"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("git push -uf origin main"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("git push --force-with-lease=main origin")))
+        .isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("git push origin -- --force"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void presentFlagsMakeADenyRuleMatch() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: all
+                effect: allow
+              - id: no-force
+                effect: deny
+                command: { binary: git, flags: { present: [--force, -f] } }
+            """);
+
+    assertThat(effect(p, command("git push -f"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("git push --force=true"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("git push"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void envListsTheVariablesACallerMaySet() {
+    PolicySet withEnv =
+        policy(
+            "rules: [{ id: r, effect: allow, command: { binary: make, env: [CI, \"MAKE_*\"] } }]");
+    PolicySet withoutEnv = policy("rules: [{ id: r, effect: allow, command: { binary: make } }]");
+
+    assertThat(
+            effect(withEnv, command("make", Map.of(Action.Attr.CMD_ENV, List.of("CI", "MAKE_J")))))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(withEnv, command("make", Map.of(Action.Attr.CMD_ENV, List.of("LD_PRELOAD")))))
+        .isEqualTo(Effect.DENY);
+    assertThat(effect(withoutEnv, command("make"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(withoutEnv, command("make", Map.of(Action.Attr.CMD_ENV, List.of("CI")))))
+        .isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void needsShellMatchesOnlyRulesWithShellTrue() {
+    PolicySet noShell = policy("rules: [{ id: r, effect: allow, command: { binary: cat } }]");
+    PolicySet shell =
+        policy("rules: [{ id: r, effect: allow, command: { binary: cat, shell: true } }]");
+    Action piped = command("cat /etc/hosts | wc -l");
+
+    assertThat(effect(noShell, piped)).isEqualTo(Effect.DENY);
+    assertThat(decide(noShell, human("a"), target("t"), piped).explanation().get(0))
+        .contains("needs a shell");
+    assertThat(effect(shell, piped)).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void cwdAndPathsAreNormalised() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: logs
+                effect: allow
+                command: { binary: cat, cwd: "/srv/**", paths: [/var/log] }
+            """);
+
+    assertThat(effect(p, command("cat /var/log/syslog", Map.of(Action.Attr.CMD_CWD, "/srv/app"))))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("cat ../../var/log/x", Map.of(Action.Attr.CMD_CWD, "/srv/app"))))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(
+            effect(p, command("cat /var/log/../shadow", Map.of(Action.Attr.CMD_CWD, "/srv/app"))))
+        .isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("cat /var/logs/x", Map.of(Action.Attr.CMD_CWD, "/srv/app"))))
+        .isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("cat /var/log/x", Map.of(Action.Attr.CMD_CWD, "/home/me"))))
+        .isEqualTo(Effect.DENY);
+  }
+}

@@ -1,0 +1,24 @@
+package dev.gatehouse.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ExamplePoliciesTest {
+  @ParameterizedTest
+  @ValueSource(strings = {"demo", "ci", "ops", "readonly-host"})
+  void examplePolicyPassesItsOwnTests(String name) throws Exception {
+    PolicyTestRunner runner = new PolicyTestRunner(null, null, Fixtures::command);
+
+    List<PolicyTestRunner.Result> results =
+        runner.runFile(Path.of("examples/policies/" + name + ".policytest.yaml"));
+
+    assertThat(results).isNotEmpty();
+    assertThat(results)
+        .as(PolicyTestRunner.report(results))
+        .allSatisfy(r -> assertThat(r.passed()).isTrue());
+  }
+}

@@ -1,0 +1,189 @@
+package dev.gatehouse.policy;
+
+import static dev.gatehouse.policy.Fixtures.decide;
+import static dev.gatehouse.policy.Fixtures.human;
+import static dev.gatehouse.policy.Fixtures.policy;
+import static dev.gatehouse.policy.Fixtures.sql;
+import static dev.gatehouse.policy.Fixtures.sqlWrite;
+import static dev.gatehouse.policy.Fixtures.target;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SqlMatcherTest {
+  private static Effect effect(PolicySet p, Action a) {
+    return decide(p, human("alice"), target("db"), a).effect();
+  }
+
+  @Test
+  void statementKindsAndGroupsMatch() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: reads
+                effect: allow
+                sql: { statements: [read] }
+              - id: writes
+                effect: review
+                review: { groups: [dba] }
+                sql: { statements: [write] }
+            """);
+
+    assertThat(effect(p, sql("select"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sql("explain"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sqlWrite("update", true, "t"))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, sqlWrite("copy_in", false, "t"))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, sql("drop"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, sql("copy_program"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void unknownAndUnparsedAreAllowedOnlyByRulesListingUnknownOrStar() {
+    PolicySet reads =
+        policy("rules: [{ id: r, effect: allow, sql: { statements: [read, write, ddl] } }]");
+    PolicySet unknown = policy("rules: [{ id: u, effect: allow, sql: { statements: [unknown] } }]");
+    PolicySet star = policy("rules: [{ id: s, effect: allow, sql: { statements: [\"*\"] } }]");
+    Action unparsed =
+        Fixtures.attrs(
+            ActionKind.SQL, Action.Attr.SQL_KIND, "select", Action.Attr.SQL_UNPARSED, true);
+
+    assertThat(effect(reads, sql("unknown"))).isEqualTo(Effect.DENY);
+    assertThat(effect(reads, unparsed)).isEqualTo(Effect.DENY);
+    assertThat(effect(reads, sql("something_new"))).isEqualTo(Effect.DENY);
+    assertThat(effect(unknown, sql("unknown"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(unknown, unparsed)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(star, sql("unknown"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(star, sql("drop"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void unknownStatementFallsUnderEveryDenyRuleAboutSql() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: star
+                effect: allow
+                sql: { statements: ["*"] }
+              - id: no-drops
+                effect: deny
+                sql: { statements: [drop] }
+            """);
+
+    Decision d = decide(p, human("alice"), target("db"), sql("unknown"));
+
+    assertThat(d.rule()).isEqualTo("no-drops");
+  }
+
+  @Test
+  void allowTablesMustCoverEveryTableTouched() {
+    PolicySet p =
+        policy(
+            "rules: [{ id: pub, effect: allow, sql: { statements: [select], tables: [\"public.*\"] } }]");
+
+    assertThat(effect(p, sql("select", "public.a", "PUBLIC.B"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sql("select", "public.a", "secret.keys"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void denyTablesMatchWhenAnyTableTouchedMatches() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: all
+                effect: allow
+              - id: no-secrets
+                effect: deny
+                sql: { tables: ["secret.*"] }
+            """);
+
+    assertThat(decide(p, human("a"), target("db"), sql("select", "public.a", "secret.keys")).rule())
+        .isEqualTo("no-secrets");
+    assertThat(effect(p, sql("select", "public.a"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void tablesWrittenAndFunctionsAreChecked() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: scratch-writes
+                effect: allow
+                sql: { statements: [write], tables_written: ["scratch.*"] }
+              - id: safe-functions
+                effect: allow
+                sql: { statements: [select], functions: [now, lower] }
+            """);
+
+    assertThat(effect(p, sqlWrite("insert", true, "scratch.t"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sqlWrite("insert", true, "public.t"))).isEqualTo(Effect.DENY);
+    assertThat(
+            effect(
+                p,
+                Fixtures.attrs(
+                    ActionKind.SQL,
+                    Action.Attr.SQL_KIND,
+                    "select",
+                    Action.Attr.SQL_FUNCTIONS,
+                    List.of("now"))))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(
+            effect(
+                p,
+                Fixtures.attrs(
+                    ActionKind.SQL,
+                    Action.Attr.SQL_KIND,
+                    "select",
+                    Action.Attr.SQL_FUNCTIONS,
+                    List.of("pg_read_file"))))
+        .isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void requireWhereRejectsUpdateAndDeleteWithoutWhere() {
+    PolicySet p =
+        policy(
+            "rules: [{ id: w, effect: allow, sql: { statements: [update, delete, insert], require_where: true } }]");
+
+    assertThat(effect(p, sqlWrite("update", true, "t"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sqlWrite("delete", false, "t"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, sqlWrite("insert", false, "t"))).isEqualTo(Effect.ALLOW);
+    assertThat(
+            decide(p, human("a"), target("db"), sqlWrite("update", false, "t"))
+                .explanation()
+                .get(0))
+        .contains("update without WHERE");
+  }
+
+  @Test
+  void objectTypesLimitDdl() {
+    PolicySet p =
+        policy(
+            "rules: [{ id: idx, effect: allow, sql: { statements: [create, drop], object_types: [index] } }]");
+
+    assertThat(
+            effect(
+                p,
+                Fixtures.attrs(
+                    ActionKind.SQL,
+                    Action.Attr.SQL_KIND,
+                    "create",
+                    Action.Attr.SQL_OBJECT_TYPE,
+                    "index")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(
+            effect(
+                p,
+                Fixtures.attrs(
+                    ActionKind.SQL,
+                    Action.Attr.SQL_KIND,
+                    "drop",
+                    Action.Attr.SQL_OBJECT_TYPE,
+                    "table")))
+        .isEqualTo(Effect.DENY);
+  }
+}
