@@ -25,8 +25,8 @@ import java.util.List;
 final class PgLexer {
 
   /**
-   * NAMEDATALEN - 1: PostgreSQL truncates identifiers to 63 bytes (sql-syntax-lexical.html
-   * §4.1.1), so {@code a…(70 chars)} and its 63-byte prefix name the same object.
+   * NAMEDATALEN - 1: PostgreSQL truncates identifiers to 63 bytes (sql-syntax-lexical.html §4.1.1),
+   * so {@code a…(70 chars)} and its 63-byte prefix name the same object.
    */
   static final int MAX_IDENTIFIER_BYTES = 63;
 
@@ -54,8 +54,8 @@ final class PgLexer {
    * Lexes {@code sql}.
    *
    * @param standardConformingStrings the session's standard_conforming_strings: when off, a
-   *     backslash in an ordinary {@code '...'} string is an escape character (sql-syntax-lexical.html
-   *     §4.1.2.2), which changes where the string ends
+   *     backslash in an ordinary {@code '...'} string is an escape character
+   *     (sql-syntax-lexical.html §4.1.2.2), which changes where the string ends
    */
   static Result lex(String sql, boolean standardConformingStrings) {
     PgLexer lx = new PgLexer(sql, standardConformingStrings);
@@ -68,14 +68,14 @@ final class PgLexer {
   }
 
   /**
-   * Splits a query string into statements at top-level semicolons: not inside parentheses,
-   * strings, quoted identifiers, comments or dollar quotes, and not inside a {@code BEGIN ATOMIC ...
-   * END} routine body of CREATE FUNCTION/PROCEDURE (sql-createfunction.html, "sql_body"). The body
-   * rule mirrors psql's own heuristic (psqlscan.l) but requires {@code BEGIN} to be followed by
-   * {@code ATOMIC}, because {@code begin} is also a legal function name and must not glue two
-   * statements together. Segments without tokens (empty statements, comments) are dropped. After a
-   * lexer error, the rest of the input from the start of the failing statement is one segment
-   * carrying the error.
+   * Splits a query string into statements at top-level semicolons: not inside parentheses, strings,
+   * quoted identifiers, comments or dollar quotes, and not inside a {@code BEGIN ATOMIC ... END}
+   * routine body of CREATE FUNCTION/PROCEDURE (sql-createfunction.html, "sql_body"). The body rule
+   * mirrors psql's own heuristic (psqlscan.l) but requires {@code BEGIN} to be followed by {@code
+   * ATOMIC}, because {@code begin} is also a legal function name and must not glue two statements
+   * together. Segments without tokens (empty statements, comments) are dropped. After a lexer
+   * error, the rest of the input from the start of the failing statement is one segment carrying
+   * the error.
    */
   static List<Segment> split(String sql, boolean standardConformingStrings) {
     Result r = lex(sql, standardConformingStrings);
@@ -472,8 +472,8 @@ final class PgLexer {
    * String constants (§4.1.2.1–4.1.2.3). {@code mode}: 'q' ordinary (backslash is an escape only
    * when standard_conforming_strings is off), 'e' escape string (backslash always escapes), 'u'
    * Unicode escape string. Two constants separated only by whitespace that contains at least one
-   * newline are one constant (§4.1.2.1, scan.l {@code quotecontinue}); the continuation is lexed
-   * in the mode of the first part.
+   * newline are one constant (§4.1.2.1, scan.l {@code quotecontinue}); the continuation is lexed in
+   * the mode of the first part.
    */
   private void stringConstant(int start, int bodyStart, char mode) throws LexError {
     boolean backslash = mode == 'e' || (mode == 'q' && !standardConformingStrings);
@@ -564,9 +564,9 @@ final class PgLexer {
   }
 
   /**
-   * Backslash escapes of E'' strings (§4.1.2.2, Table 4.1): \b \f \n \r \t, octal \o \oo \ooo,
-   * hex \xh \xhh, \\uXXXX, \\UXXXXXXXX, any other char stands for itself. Octal and hex escapes
-   * give bytes, which must form valid UTF-8 together with their neighbours.
+   * Backslash escapes of E'' strings (§4.1.2.2, Table 4.1): \b \f \n \r \t, octal \o \oo \ooo, hex
+   * \xh \xhh, \\uXXXX, \\UXXXXXXXX, any other char stands for itself. Octal and hex escapes give
+   * bytes, which must form valid UTF-8 together with their neighbours.
    */
   private static String decodeBackslashEscapes(String raw, int offset) throws LexError {
     if (raw.indexOf('\\') < 0) {
@@ -631,7 +631,10 @@ final class PgLexer {
           if (n >= '0' && n <= '7') {
             int v = n - '0';
             int k = 0;
-            while (k < 2 && i + k < raw.length() && raw.charAt(i + k) >= '0' && raw.charAt(i + k) <= '7') {
+            while (k < 2
+                && i + k < raw.length()
+                && raw.charAt(i + k) >= '0'
+                && raw.charAt(i + k) <= '7') {
               v = v * 8 + (raw.charAt(i + k) - '0');
               k++;
             }
@@ -738,7 +741,11 @@ final class PgLexer {
     int end = close + delim.length();
     out.add(
         new PgToken(
-            Kind.DOLLAR_STRING, s.substring(start, end), s.substring(bodyStart, close), start, end));
+            Kind.DOLLAR_STRING,
+            s.substring(start, end),
+            s.substring(bodyStart, close),
+            start,
+            end));
     pos = end;
   }
 
