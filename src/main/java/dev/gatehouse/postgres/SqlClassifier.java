@@ -23,6 +23,15 @@ import net.sf.jsqlparser.parser.CCJSqlParser;
 import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.delete.ParenthesedDelete;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.insert.ParenthesedInsert;
+import net.sf.jsqlparser.statement.merge.Merge;
+import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.WithItem;
+import net.sf.jsqlparser.statement.update.ParenthesedUpdate;
+import net.sf.jsqlparser.statement.update.Update;
 import net.sf.jsqlparser.util.TablesNamesFinder;
 
 /**
@@ -472,6 +481,8 @@ final class SqlClassifier {
             c.complex = true;
             int main = parseWith(c, i, to);
             if (main < 0) {
+              // A WITH we cannot follow may hide a data-modifying CTE: most dangerous.
+              c.strong.add(UNKNOWN);
               c.unparsed = true;
               return;
             }
@@ -489,6 +500,7 @@ final class SqlClassifier {
               cur.using = !v.equals("update");
             }
             if (next < 0) {
+              c.strong.add(UNKNOWN);
               c.unparsed = true;
               return;
             }
@@ -634,7 +646,9 @@ final class SqlClassifier {
       return i + 1;
     }
     if (c.is(j, "(")) {
-      return j; // a function in FROM: functionScan reports it
+      // A function in FROM (functionScan reports it); skip its alias and column list.
+      int close = matching(c, j, to);
+      return close < 0 ? j : skipAlias(c, close + 1);
     }
     addTable(c, name, c.read);
     if (c.is(j, "*")) {
@@ -1050,7 +1064,6 @@ final class SqlClassifier {
           "cast",
           "exclude",
           "inherits",
-          "like",
           "sequence",
           "view",
           "index",
@@ -1066,7 +1079,6 @@ final class SqlClassifier {
           "collate",
           "escape",
           "zone",
-          "like",
           "similar");
 
   /** Type names with a type modifier look like calls ({@code varchar(10)}). */
@@ -1132,7 +1144,7 @@ final class SqlClassifier {
       if (j >= to || !c.is(j, "(")) {
         continue;
       }
-      String prev = i > from ? c.word(i - 1) : null;
+      String prev = c.word(i - 1);
       if (prev != null && DEFINITION_PREFIX.contains(prev)) {
         continue;
       }
@@ -1860,6 +1872,11 @@ final class SqlClassifier {
     if (st == null) {
       return false;
     }
+    String parserKind = parserKind(st);
+    if (parserKind != null) {
+      // Cross-check: if JSqlParser sees a write we did not, believe the more dangerous reading.
+      c.strong.add(parserKind);
+    }
     try {
       Finder f = new Finder();
       Set<String> tables = f.getTables(st);
@@ -1873,6 +1890,45 @@ final class SqlClassifier {
     } catch (RuntimeException | StackOverflowError e) {
       return false;
     }
+  }
+
+  /**
+   * The kind JSqlParser's tree implies, when it is a write (or not a query at all: unknown); null
+   * for a plain query. Data-modifying WITH items count.
+   */
+  private static String parserKind(Statement st) {
+    if (st instanceof Select sel) {
+      List<WithItem<?>> with = sel.getWithItemsList();
+      String k = null;
+      if (with != null) {
+        for (WithItem<?> w : with) {
+          Object p = w.getParenthesedStatement();
+          String wk =
+              p instanceof ParenthesedInsert
+                  ? INSERT
+                  : p instanceof ParenthesedUpdate
+                      ? UPDATE
+                      : p instanceof ParenthesedDelete ? DELETE : null;
+          if (wk != null) {
+            k = k == null ? wk : worse(k, wk);
+          }
+        }
+      }
+      return k;
+    }
+    if (st instanceof Insert) {
+      return INSERT;
+    }
+    if (st instanceof Update) {
+      return UPDATE;
+    }
+    if (st instanceof Delete) {
+      return DELETE;
+    }
+    if (st instanceof Merge) {
+      return MERGE;
+    }
+    return UNKNOWN;
   }
 
   private static Statement parse(String text, boolean complex) {

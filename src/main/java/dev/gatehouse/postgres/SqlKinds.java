@@ -33,7 +33,13 @@ final class SqlKinds {
   static final String SET_ROLE = "set_role";
   static final String TRANSACTION = "transaction";
   static final String EXPLAIN = "explain";
+
+  /**
+   * Listed for completeness but never produced: PREPARE name AS stmt takes the kind of stmt
+   * (EXECUTE later runs it without showing it again); the name is in an extra attribute.
+   */
   static final String PREPARE = "prepare";
+
   static final String EXECUTE = "execute";
   static final String DEALLOCATE = "deallocate";
   static final String DO = "do";
@@ -60,7 +66,6 @@ final class SqlKinds {
           Map.entry(DISCARD, 3),
           Map.entry(DEALLOCATE, 3),
           Map.entry(TRANSACTION, 3),
-          Map.entry(PREPARE, 4),
           Map.entry(EXECUTE, 5),
           Map.entry(COPY_OUT, 6),
           Map.entry(LOCK, 10),
