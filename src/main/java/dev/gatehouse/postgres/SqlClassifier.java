@@ -1,0 +1,1983 @@
+package dev.gatehouse.postgres;
+
+import static dev.gatehouse.postgres.SqlKinds.*;
+
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.Action.Attr;
+import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.postgres.PgToken.Kind;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.parser.CCJSqlParser;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.delete.ParenthesedDelete;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.insert.ParenthesedInsert;
+import net.sf.jsqlparser.statement.merge.Merge;
+import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.WithItem;
+import net.sf.jsqlparser.statement.update.ParenthesedUpdate;
+import net.sf.jsqlparser.statement.update.Update;
+import net.sf.jsqlparser.util.TablesNamesFinder;
+
+/**
+ * Classifies each statement of a PostgreSQL query string by what it does, for policy decisions.
+ *
+ * <p>The kind always comes from our own token-level analysis ({@link PgLexer}): leading key words,
+ * plus hidden effects anywhere in the statement (data-modifying CTEs, {@code SELECT INTO}, row
+ * locks, calls of functions that touch server files, run dynamic SQL or administer the server).
+ * When a statement does several things the most dangerous kind wins ({@link SqlKinds#rank}).
+ * JSqlParser only adds table and function names to what the token scan found; its failure or
+ * misreading can never make a statement look less dangerous. Anything we cannot recognise is {@code
+ * unknown} with {@code unparsed=true}.
+ *
+ * <p>This is not a SQL validator and does not see inside function bodies, DO blocks or views: see
+ * docs/sql-classification.md for what is and is not detected.
+ */
+final class SqlClassifier {
+  private SqlClassifier() {}
+
+  /**
+   * Parenthesis nesting beyond which a statement is refused as unknown. PostgreSQL itself accepts
+   * deeper nesting (bounded by max_stack_depth), but no legitimate client query needs it, and it
+   * bounds our work and JSqlParser's recursion.
+   */
+  static final int MAX_NESTING_DEPTH = 100;
+
+  /** JSqlParser backtracks badly on deep nesting: above this depth we rely on tokens alone. */
+  static final int MAX_PARSER_NESTING = 12;
+
+  /** Statements longer than this are not handed to JSqlParser (token analysis only). */
+  static final int MAX_PARSER_INPUT = 64 * 1024;
+
+  /** EXPLAIN / PREPARE / DECLARE wrap statements; more wrapping than this is refused. */
+  static final int MAX_WRAPPING = 4;
+
+  /** Identical query strings (pgbench, ORMs) are classified once; bounded LRU. */
+  static final int CACHE_ENTRIES = 2048;
+
+  static final int MAX_CACHED_LENGTH = 8 * 1024;
+
+  /** Attribute: name of the prepared statement, for PREPARE (kind is the inner statement's). */
+  static final String ATTR_PREPARED_NAME = "prepared_statement";
+
+  /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
+  static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
+
+  private static final Map<String, List<SqlStatement>> CACHE =
+      new LinkedHashMap<>(256, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<SqlStatement>> eldest) {
+          return size() > CACHE_ENTRIES;
+        }
+      };
+
+  /**
+   * Classifies every statement in {@code sql} (a simple-query string or one extended-protocol Parse
+   * text).
+   *
+   * @param standardConformingStrings the session's current standard_conforming_strings (reported by
+   *     the server in ParameterStatus); it changes where {@code '...'} strings end
+   * @return one entry per non-empty statement, in order; empty for an empty query
+   */
+  static List<SqlStatement> classify(String sql, boolean standardConformingStrings) {
+    Objects.requireNonNull(sql, "sql");
+    String key = null;
+    if (sql.length() <= MAX_CACHED_LENGTH) {
+      key = (standardConformingStrings ? '1' : '0') + sql;
+      synchronized (CACHE) {
+        List<SqlStatement> hit = CACHE.get(key);
+        if (hit != null) {
+          return hit;
+        }
+      }
+    }
+    List<SqlStatement> out = new ArrayList<>();
+    for (PgLexer.Segment seg : PgLexer.split(sql, standardConformingStrings)) {
+      Ctx c;
+      if (seg.error() != null) {
+        c = new Ctx(sql, seg.tokens());
+        c.unknown();
+      } else {
+        c = analyze(sql, seg.tokens(), 0);
+      }
+      out.add(new SqlStatement(seg.text(), c.toAction(seg.text())));
+    }
+    List<SqlStatement> result = List.copyOf(out);
+    if (key != null) {
+      synchronized (CACHE) {
+        CACHE.put(key, result);
+      }
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-statement state
+
+  private static final class Ctx {
+    final String sql;
+    final List<PgToken> t;
+    String base;
+    String objectType;
+    final Set<String> read = new LinkedHashSet<>();
+    final Set<String> written = new LinkedHashSet<>();
+    final Set<String> functions = new LinkedHashSet<>();
+    final Set<String> cteNames = new HashSet<>();
+    final BitSet nonCall = new BitSet();
+    final BitSet mainStarts = new BitSet();
+
+    /** Effects that make any statement more dangerous (DML, file access, SET ROLE, unknown). */
+    final List<String> strong = new ArrayList<>();
+
+    /** Effects that only upgrade read-like statements (nextval, advisory locks, set_config). */
+    final List<String> weak = new ArrayList<>();
+
+    /** True for definitions (CREATE FUNCTION, VIEW, RULE...): nothing in them runs now. */
+    boolean definition;
+
+    int updateDeleteCount;
+    int updateDeleteWithoutWhere;
+    boolean rowLock;
+
+    /** Token scan met something it may not fully understand: ask JSqlParser. */
+    boolean complex;
+
+    boolean unparsed;
+    String preparedName;
+    boolean explainAnalyze;
+    String finalKind;
+
+    Ctx(String sql, List<PgToken> t) {
+      this.sql = sql;
+      this.t = t;
+    }
+
+    void unknown() {
+      base = UNKNOWN;
+      unparsed = true;
+    }
+
+    String word(int i) {
+      return i >= 0 && i < t.size() && t.get(i).kind() == Kind.IDENT ? t.get(i).value() : null;
+    }
+
+    boolean isWord(int i, String w) {
+      return i >= 0 && i < t.size() && t.get(i).isWord(w);
+    }
+
+    boolean is(int i, String punct) {
+      return i >= 0 && i < t.size() && t.get(i).is(punct);
+    }
+
+    String kind() {
+      if (finalKind != null) {
+        return finalKind;
+      }
+      String k = base == null ? UNKNOWN : base;
+      if (!definition) {
+        for (String e : strong) {
+          k = worse(k, e);
+        }
+        if (READ_LIKE.contains(k)) {
+          for (String e : weak) {
+            k = worse(k, e);
+          }
+        }
+      }
+      return k;
+    }
+
+    Action toAction(String text) {
+      String kind = kind();
+      Map<String, Object> m = new HashMap<>();
+      m.put(Attr.SQL_KIND, kind);
+      if (objectType != null) {
+        m.put(Attr.SQL_OBJECT_TYPE, objectType);
+      }
+      Set<String> w = new LinkedHashSet<>(written);
+      if (rowLock && !definition) {
+        // SELECT ... FOR UPDATE needs UPDATE privilege in PostgreSQL: treat locked rows as written.
+        w.addAll(read);
+      }
+      m.put(Attr.SQL_TABLES_READ, List.copyOf(read));
+      m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
+      m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
+      if ((kind.equals(UPDATE) || kind.equals(DELETE)) && updateDeleteCount > 0) {
+        m.put(Attr.SQL_HAS_WHERE, updateDeleteWithoutWhere == 0);
+      }
+      m.put(Attr.SQL_UNPARSED, unparsed || kind.equals(UNKNOWN));
+      if (preparedName != null) {
+        m.put(ATTR_PREPARED_NAME, preparedName);
+      }
+      if (explainAnalyze) {
+        m.put(ATTR_EXPLAIN_ANALYZE, true);
+      }
+      return new Action(ActionKind.SQL, text, m);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dispatch on the leading key word
+
+  private static final Set<String> QUERY_START = Set.of("select", "values", "table", "with");
+
+  private static Ctx analyze(String sql, List<PgToken> t, int wrapping) {
+    Ctx c = new Ctx(sql, t);
+    if (t.isEmpty() || wrapping > MAX_WRAPPING || maxDepth(t, 0, t.size()) > MAX_NESTING_DEPTH) {
+      c.unknown();
+      return c;
+    }
+    int s = 0;
+    while (c.is(s, "(")) {
+      s++;
+    }
+    String w = c.word(s);
+    if (w == null || (s > 0 && !QUERY_START.contains(w))) {
+      c.unknown();
+      return c;
+    }
+    if (hasInnerSemicolon(c) && !isCreateWithBody(c)) {
+      // The splitter only leaves ';' inside parentheses or a BEGIN ATOMIC body; outside CREATE
+      // RULE / FUNCTION / PROCEDURE the server would reject it, and we cannot tell what it means.
+      c.unknown();
+      return c;
+    }
+    switch (w) {
+      case "select", "values", "table", "with" -> {
+        c.base = SELECT;
+        query(c, 0, t.size());
+      }
+      case "insert", "update", "delete", "merge" -> {
+        c.base = w;
+        query(c, 0, t.size());
+      }
+      case "copy" -> copy(c);
+      case "create" -> create(c);
+      case "alter" -> alter(c);
+      case "drop" -> drop(c);
+      case "truncate" -> {
+        c.base = TRUNCATE;
+        int i = 1;
+        if (c.isWord(i, "table")) {
+          i++;
+        }
+        nameList(c, i, c.written);
+      }
+      case "grant", "revoke" -> grant(c, w);
+      case "set" -> set(c);
+      case "reset" -> {
+        String v = nameValue(c, 1);
+        boolean role =
+            c.isWord(1, "role")
+                || (c.isWord(1, "session") && c.isWord(2, "authorization"))
+                || isRoleSetting(v);
+        c.base = role ? SET_ROLE : RESET;
+      }
+      case "begin", "commit", "end", "rollback", "abort", "savepoint", "release" ->
+          c.base = TRANSACTION;
+      case "start" -> c.base = c.isWord(1, "transaction") ? TRANSACTION : UNKNOWN;
+      case "prepare" -> {
+        return prepare(c, wrapping);
+      }
+      case "execute" -> {
+        c.base = EXECUTE;
+        functionScan(c, 0, t.size());
+      }
+      case "deallocate" -> c.base = DEALLOCATE;
+      case "explain" -> {
+        return explain(c, wrapping);
+      }
+      case "do" -> c.base = DO;
+      case "call" -> {
+        c.base = CALL;
+        functionScan(c, 0, t.size());
+      }
+      case "vacuum", "analyze", "analyse", "cluster", "reindex", "checkpoint", "refresh" ->
+          maintenance(c, w);
+      case "lock" -> {
+        c.base = LOCK;
+        int i = 1;
+        if (c.isWord(i, "table")) {
+          i++;
+        }
+        nameList(c, i, c.written);
+      }
+      case "listen" -> c.base = LISTEN;
+      case "unlisten" -> c.base = UNLISTEN;
+      case "notify" -> c.base = NOTIFY;
+      case "show" -> c.base = SHOW;
+      case "discard" -> c.base = DISCARD;
+      case "declare" -> {
+        return declare(c, wrapping);
+      }
+      case "fetch", "move", "close" -> c.base = CURSOR;
+      case "comment" -> c.base = COMMENT;
+      case "security" -> c.base = c.isWord(1, "label") ? COMMENT : UNKNOWN;
+      case "import" -> {
+        // IMPORT FOREIGN SCHEMA creates foreign tables.
+        c.base = CREATE;
+        c.objectType = "foreign_table";
+      }
+      case "reassign" -> {
+        c.base = ALTER;
+        c.objectType = "owned";
+      }
+      // LOAD loads a shared library into the backend: arbitrary code; everything else is unknown.
+      default -> c.unknown();
+    }
+    if (UNKNOWN.equals(c.base)) {
+      c.unparsed = true;
+    }
+    return c;
+  }
+
+  private static boolean hasInnerSemicolon(Ctx c) {
+    for (PgToken tok : c.t) {
+      if (tok.is(";")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isCreateWithBody(Ctx c) {
+    int i = 1;
+    if (!c.isWord(0, "create")) {
+      return false;
+    }
+    if (c.isWord(i, "or") && c.isWord(i + 1, "replace")) {
+      i += 2;
+    }
+    return c.isWord(i, "rule") || c.isWord(i, "function") || c.isWord(i, "procedure");
+  }
+
+  static int maxDepth(List<PgToken> t, int from, int to) {
+    int d = 0;
+    int max = 0;
+    for (int i = from; i < to; i++) {
+      PgToken tok = t.get(i);
+      if (tok.is("(") || tok.is("[")) {
+        max = Math.max(max, ++d);
+      } else if ((tok.is(")") || tok.is("]")) && d > 0) {
+        d--;
+      }
+    }
+    return max;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries: SELECT / VALUES / TABLE / WITH / INSERT / UPDATE / DELETE / MERGE
+
+  /**
+   * Token scan of a query in [from, to), then JSqlParser enrichment when the scan was not simple.
+   */
+  private static void query(Ctx c, int from, int to) {
+    if (from >= to) {
+      c.unparsed = true;
+      return;
+    }
+    scan(c, from, to);
+    functionScan(c, from, to);
+    if (c.complex && !enrich(c, from, to)) {
+      c.unparsed = true;
+    }
+  }
+
+  /** Per-parenthesis-level state of the FROM-list scanner. */
+  private static final class Level {
+    final int start;
+    boolean select;
+    boolean inFrom;
+    boolean expectItem;
+    boolean using;
+
+    Level(int start) {
+      this.start = start;
+    }
+  }
+
+  private static final Set<String> CLAUSE_END =
+      Set.of(
+          "where",
+          "group",
+          "having",
+          "order",
+          "limit",
+          "offset",
+          "fetch",
+          "window",
+          "union",
+          "intersect",
+          "except",
+          "returning",
+          "set",
+          "when",
+          "then",
+          "into",
+          "on",
+          "values");
+
+  private static final Set<String> NOT_A_TABLE =
+      Set.of("only", "lateral", "rows", "select", "values", "with", "table", "natural", "cross");
+
+  private static void scan(Ctx c, int from, int to) {
+    List<PgToken> t = c.t;
+    Deque<Level> stack = new ArrayDeque<>();
+    int s = from;
+    while (c.is(s, "(") && s < to) {
+      s++;
+    }
+    Level cur = new Level(s);
+    for (int i = from; i < to; i++) {
+      PgToken tok = t.get(i);
+      if (tok.is("(")) {
+        Level nl = new Level(i + 1);
+        if (cur.expectItem) {
+          // Sub-select or parenthesised join as a FROM item.
+          nl.select = true;
+          nl.inFrom = true;
+          nl.expectItem = true;
+          cur.expectItem = false;
+          c.complex = true;
+        }
+        stack.push(cur);
+        cur = nl;
+        continue;
+      }
+      if (tok.is(")")) {
+        if (!stack.isEmpty()) {
+          cur = stack.pop();
+        }
+        continue;
+      }
+      if (tok.is(",")) {
+        if (cur.inFrom) {
+          cur.expectItem = true;
+        }
+        continue;
+      }
+      boolean atStart = i == cur.start || c.mainStarts.get(i);
+      String v = tok.kind() == Kind.IDENT ? tok.value() : null;
+      if (atStart && v != null) {
+        switch (v) {
+          case "with" -> {
+            c.complex = true;
+            int main = parseWith(c, i, to);
+            if (main < 0) {
+              // A WITH we cannot follow may hide a data-modifying CTE: most dangerous.
+              c.strong.add(UNKNOWN);
+              c.unparsed = true;
+              return;
+            }
+            c.mainStarts.set(main);
+            String mw = c.word(main);
+            if (main == mainOf(c, from) && mw != null && !QUERY_START.contains(mw)) {
+              c.base = mw; // WITH ... INSERT/UPDATE/DELETE/MERGE
+            }
+            continue;
+          }
+          case "insert", "update", "delete", "merge" -> {
+            int next = dml(c, i, to, v);
+            if (!v.equals("insert")) {
+              cur.select = true;
+              cur.using = !v.equals("update");
+            }
+            if (next < 0) {
+              c.strong.add(UNKNOWN);
+              c.unparsed = true;
+              return;
+            }
+            i = next - 1;
+            continue;
+          }
+          case "table" -> {
+            i = tableCommand(c, i, to) - 1;
+            continue;
+          }
+          default -> {
+            if (i != from && !v.equals("select") && !v.equals("values")) {
+              c.complex = true;
+            }
+          }
+        }
+      }
+      if (cur.expectItem) {
+        if (tok.isName() && (v == null || !NOT_A_TABLE.contains(v))) {
+          int next = fromItem(c, i, to);
+          cur.expectItem = false;
+          i = next - 1;
+          continue;
+        }
+        if (v != null && (v.equals("only") || v.equals("lateral"))) {
+          if (v.equals("lateral")) {
+            c.complex = true;
+          }
+          continue;
+        }
+        if (v != null && v.equals("rows")) {
+          c.complex = true;
+        }
+        cur.expectItem = false;
+      }
+      if (v == null) {
+        continue;
+      }
+      switch (v) {
+        case "select" -> {
+          cur.select = true;
+          cur.inFrom = false;
+          cur.expectItem = false;
+          if (i != cur.start && !isSetOp(c, i - 1)) {
+            c.complex = true;
+          }
+        }
+        case "from" -> {
+          if (cur.select
+              && !(c.isWord(i - 1, "distinct") && (c.isWord(i - 2, "is") || c.isWord(i - 2, "not")))
+              && !c.isWord(i - 1, "delete")) {
+            cur.inFrom = true;
+            cur.expectItem = true;
+          }
+        }
+        case "join" -> {
+          if (cur.select) {
+            cur.inFrom = true;
+            cur.expectItem = true;
+          }
+        }
+        case "using" -> {
+          if (cur.select && cur.using && !cur.inFrom && !c.is(i + 1, "(")) {
+            cur.inFrom = true;
+            cur.expectItem = true;
+          } else if (cur.select && cur.using && !cur.inFrom) {
+            // MERGE ... USING (subquery)
+            cur.inFrom = true;
+            cur.expectItem = true;
+          } else {
+            cur.expectItem = false;
+          }
+        }
+        case "for" -> {
+          if (isLockingClause(c, i + 1)) {
+            c.rowLock = true;
+            c.weak.add(LOCK);
+          }
+          cur.inFrom = false;
+          cur.expectItem = false;
+        }
+        case "into" -> {
+          if (cur.select && !c.isWord(i - 1, "insert") && !c.isWord(i - 1, "merge")) {
+            i = selectInto(c, i, to) - 1;
+          }
+          cur.inFrom = false;
+          cur.expectItem = false;
+        }
+        case "table" -> {
+          if (isSetOp(c, i - 1)) {
+            i = tableCommand(c, i, to) - 1;
+          }
+        }
+        default -> {
+          if (CLAUSE_END.contains(v)) {
+            if (!v.equals("on")) {
+              cur.inFrom = false;
+            }
+            cur.expectItem = false;
+          }
+        }
+      }
+    }
+  }
+
+  private static int mainOf(Ctx c, int from) {
+    int first = from;
+    while (c.is(first, "(")) {
+      first++;
+    }
+    return c.mainStarts.nextSetBit(first);
+  }
+
+  private static boolean isSetOp(Ctx c, int i) {
+    String w = c.word(i);
+    if (w == null) {
+      return false;
+    }
+    if (w.equals("all") || w.equals("distinct")) {
+      w = c.word(i - 1);
+    }
+    return "union".equals(w) || "intersect".equals(w) || "except".equals(w);
+  }
+
+  /**
+   * FOR UPDATE | FOR NO KEY UPDATE | FOR SHARE | FOR KEY SHARE
+   * (sql-select.html#SQL-FOR-UPDATE-SHARE).
+   */
+  private static boolean isLockingClause(Ctx c, int i) {
+    return c.isWord(i, "update")
+        || c.isWord(i, "share")
+        || (c.isWord(i, "no") && c.isWord(i + 1, "key"))
+        || (c.isWord(i, "key") && c.isWord(i + 1, "share"));
+  }
+
+  /** A table (or function) in a FROM list; returns the index after the item and its alias. */
+  private static int fromItem(Ctx c, int i, int to) {
+    int[] end = new int[1];
+    String name = qualifiedName(c, i, end);
+    int j = end[0];
+    if (name == null) {
+      c.complex = true;
+      return i + 1;
+    }
+    if (c.is(j, "(")) {
+      // A function in FROM (functionScan reports it); skip its alias and column list.
+      int close = matching(c, j, to);
+      return close < 0 ? j : skipAlias(c, close + 1);
+    }
+    addTable(c, name, c.read);
+    if (c.is(j, "*")) {
+      j++;
+    }
+    return skipAlias(c, j);
+  }
+
+  /** Skips {@code [AS] alias [(col, ...)]}, marking the column list as not a function call. */
+  private static int skipAlias(Ctx c, int j) {
+    if (c.isWord(j, "as")) {
+      j++;
+    }
+    PgToken a = j < c.t.size() ? c.t.get(j) : null;
+    if (a != null
+        && (a.kind() == Kind.QUOTED_IDENT
+            || (a.kind() == Kind.IDENT
+                && !CLAUSE_END.contains(a.value())
+                && !isJoinWord(a.value())))) {
+      j++;
+      if (c.is(j, "(")) {
+        c.nonCall.set(j);
+      }
+    }
+    return j;
+  }
+
+  private static boolean isJoinWord(String w) {
+    return switch (w) {
+      case "join",
+          "left",
+          "right",
+          "full",
+          "inner",
+          "outer",
+          "cross",
+          "natural",
+          "using",
+          "tablesample",
+          "for",
+          "limit",
+          "offset",
+          "fetch",
+          "window",
+          "group",
+          "having",
+          "order",
+          "where",
+          "union",
+          "intersect",
+          "except",
+          "returning",
+          "set",
+          "do",
+          "on" ->
+          true;
+      default -> false;
+    };
+  }
+
+  private static void addTable(Ctx c, String name, Set<String> into) {
+    if (name.indexOf('.') < 0 && c.cteNames.contains(name)) {
+      return; // a reference to a CTE of this statement, not a table
+    }
+    into.add(name);
+  }
+
+  /** {@code TABLE name} (the TABLE command, also after UNION). */
+  private static int tableCommand(Ctx c, int i, int to) {
+    int j = i + 1;
+    if (c.isWord(j, "only")) {
+      j++;
+    }
+    int[] end = new int[1];
+    String name = qualifiedName(c, j, end);
+    if (name == null) {
+      c.unparsed = true;
+      return j;
+    }
+    addTable(c, name, c.read);
+    return end[0];
+  }
+
+  /**
+   * {@code SELECT ... INTO [TEMP|UNLOGGED] [TABLE] name}: creates a table (sql-selectinto.html).
+   */
+  private static int selectInto(Ctx c, int i, int to) {
+    int j = i + 1;
+    while (c.isWord(j, "temp")
+        || c.isWord(j, "temporary")
+        || c.isWord(j, "unlogged")
+        || c.isWord(j, "local")
+        || c.isWord(j, "global")
+        || c.isWord(j, "table")) {
+      j++;
+    }
+    int[] end = new int[1];
+    String name = qualifiedName(c, j, end);
+    c.strong.add(CREATE);
+    if (c.objectType == null) {
+      c.objectType = "table";
+    }
+    if (name == null) {
+      c.unparsed = true;
+      return j;
+    }
+    c.written.add(name);
+    return end[0];
+  }
+
+  /**
+   * INSERT INTO / UPDATE [ONLY] / DELETE FROM [ONLY] / MERGE INTO [ONLY] target at a statement
+   * start. Records the written table, the kind as an effect and whether UPDATE/DELETE has a WHERE
+   * at its own level. Returns the index after the target (and its alias), or -1.
+   */
+  private static int dml(Ctx c, int i, int to, String kind) {
+    int j = i + 1;
+    if ((kind.equals("insert") || kind.equals("merge")) && !c.isWord(j++, "into")) {
+      return -1;
+    }
+    if (kind.equals("delete") && !c.isWord(j++, "from")) {
+      return -1;
+    }
+    if (c.isWord(j, "only")) {
+      j++;
+    }
+    int[] end = new int[1];
+    String name = qualifiedName(c, j, end);
+    if (name == null) {
+      return -1;
+    }
+    c.written.add(name);
+    c.strong.add(kind);
+    j = end[0];
+    if (c.is(j, "*")) {
+      j++;
+    }
+    if (kind.equals("update") || kind.equals("delete")) {
+      c.updateDeleteCount++;
+      if (!hasWhereAtLevel(c, j, to)) {
+        c.updateDeleteWithoutWhere++;
+      }
+    }
+    if (kind.equals("insert")) {
+      if (c.isWord(j, "as")) {
+        j += 2;
+      }
+      if (c.is(j, "(")) {
+        c.nonCall.set(j);
+      }
+      return j;
+    }
+    return skipAlias(c, j);
+  }
+
+  private static boolean hasWhereAtLevel(Ctx c, int from, int to) {
+    int d = 0;
+    for (int k = from; k < to; k++) {
+      PgToken tok = c.t.get(k);
+      if (tok.is("(")) {
+        d++;
+      } else if (tok.is(")")) {
+        if (--d < 0) {
+          return false;
+        }
+      } else if (d == 0 && tok.isWord("where")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (body) [SEARCH|CYCLE ...], ...}
+   * (queries-with.html). Returns the index of the main statement, or -1 when malformed.
+   */
+  private static int parseWith(Ctx c, int i, int to) {
+    int j = i + 1;
+    if (c.isWord(j, "recursive")) {
+      j++;
+    }
+    while (j < to) {
+      PgToken n = c.t.get(j);
+      if (!n.isName()) {
+        return -1;
+      }
+      c.cteNames.add(n.value());
+      j++;
+      if (c.is(j, "(")) {
+        c.nonCall.set(j);
+        j = matching(c, j, to) + 1;
+        if (j <= 0) {
+          return -1;
+        }
+      }
+      if (!c.isWord(j++, "as")) {
+        return -1;
+      }
+      if (c.isWord(j, "not")) {
+        j++;
+      }
+      if (c.isWord(j, "materialized")) {
+        j++;
+      }
+      if (!c.is(j, "(")) {
+        return -1;
+      }
+      j = matching(c, j, to) + 1;
+      if (j <= 0) {
+        return -1;
+      }
+      if (c.isWord(j, "search") || c.isWord(j, "cycle")) {
+        while (j < to && !c.is(j, ",") && !isStatementWord(c.word(j), j, c)) {
+          if (c.is(j, "(")) {
+            j = matching(c, j, to);
+            if (j < 0) {
+              return -1;
+            }
+          }
+          j++;
+        }
+      }
+      if (c.is(j, ",")) {
+        j++;
+        continue;
+      }
+      return j < to ? j : -1;
+    }
+    return -1;
+  }
+
+  private static boolean isStatementWord(String w, int j, Ctx c) {
+    return w != null
+        && (w.equals("select")
+            || w.equals("insert")
+            || w.equals("update")
+            || w.equals("delete")
+            || w.equals("merge")
+            || w.equals("values")
+            || w.equals("table"))
+        && !c.isWord(j - 1, "set");
+  }
+
+  /** Index of the parenthesis closing the one at {@code open}, or -1. */
+  private static int matching(Ctx c, int open, int to) {
+    int d = 0;
+    for (int k = open; k < to; k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")") && --d == 0) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Names
+
+  /**
+   * A possibly qualified name {@code a.b.c} at {@code i}; parts normalised as PostgreSQL does
+   * (unquoted folded, quoted kept). Returns null when there is no name; end[0] = index after it.
+   */
+  private static String qualifiedName(Ctx c, int i, int[] end) {
+    if (i >= c.t.size() || !c.t.get(i).isName()) {
+      return null;
+    }
+    StringBuilder b = new StringBuilder(c.t.get(i).value());
+    int j = i + 1;
+    while (c.is(j, ".") && j + 1 < c.t.size() && c.t.get(j + 1).isName()) {
+      b.append('.').append(c.t.get(j + 1).value());
+      j += 2;
+    }
+    end[0] = j;
+    return b.toString();
+  }
+
+  private static String nameValue(Ctx c, int i) {
+    return i < c.t.size() && c.t.get(i).isName() ? c.t.get(i).value() : null;
+  }
+
+  /** {@code [IF EXISTS] [ONLY] name [*] [, ...]} into {@code into}. */
+  private static int nameList(Ctx c, int i, Set<String> into) {
+    if (c.isWord(i, "if") && c.isWord(i + 1, "exists")) {
+      i += 2;
+    }
+    int[] end = new int[1];
+    while (true) {
+      if (c.isWord(i, "only")) {
+        i++;
+      }
+      String name = qualifiedName(c, i, end);
+      if (name == null) {
+        if (into.isEmpty()) {
+          c.unparsed = true;
+        }
+        return i;
+      }
+      into.add(name);
+      i = end[0];
+      if (c.is(i, "*")) {
+        i++;
+      }
+      if (c.is(i, "(")) { // VACUUM t (cols)
+        int m = matching(c, i, c.t.size());
+        if (m < 0) {
+          return i;
+        }
+        i = m + 1;
+      }
+      if (!c.is(i, ",")) {
+        return i;
+      }
+      i++;
+    }
+  }
+
+  /** A regclass literal such as {@code 'public.seq'} or {@code '"My Seq"'}: parse as a name. */
+  static String regclassLiteral(String literal) {
+    PgLexer.Result r = PgLexer.lex(literal, true);
+    if (!r.ok() || r.tokens().isEmpty()) {
+      return null;
+    }
+    Ctx c = new Ctx(literal, r.tokens());
+    int[] end = new int[1];
+    String name = qualifiedName(c, 0, end);
+    return name != null && end[0] == r.tokens().size() ? name : null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Function calls
+
+  /** Names that are followed by '(' but are syntax, not calls. */
+  private static final Set<String> NOT_FUNCTIONS =
+      Set.of(
+          "in",
+          "exists",
+          "any",
+          "all",
+          "some",
+          "values",
+          "array",
+          "row",
+          "over",
+          "filter",
+          "within",
+          "using",
+          "on",
+          "and",
+          "or",
+          "not",
+          "as",
+          "select",
+          "from",
+          "where",
+          "join",
+          "lateral",
+          "then",
+          "else",
+          "when",
+          "case",
+          "is",
+          "materialized",
+          "returning",
+          "set",
+          "window",
+          "partition",
+          "by",
+          "between",
+          "like",
+          "ilike",
+          "group",
+          "having",
+          "distinct",
+          "union",
+          "except",
+          "intersect",
+          "limit",
+          "offset",
+          "order",
+          "rows",
+          "range",
+          "groups",
+          "table",
+          "default",
+          "primary",
+          "key",
+          "unique",
+          "check",
+          "foreign",
+          "references",
+          "constraint",
+          "include",
+          "tablesample",
+          "do",
+          "conflict",
+          "into",
+          "only",
+          "of",
+          "to",
+          "rollup",
+          "cube",
+          "sets",
+          "with",
+          "recursive",
+          "return",
+          "analyze",
+          "analyse",
+          "verbose",
+          "explain",
+          "execute",
+          "call",
+          "cast",
+          "exclude",
+          "inherits",
+          "sequence",
+          "view",
+          "index",
+          "concurrently",
+          "if",
+          "for",
+          "update",
+          "delete",
+          "insert",
+          "merge",
+          "generated",
+          "identity",
+          "collate",
+          "escape",
+          "zone",
+          "similar");
+
+  /** Type names with a type modifier look like calls ({@code varchar(10)}). */
+  private static final Set<String> TYPE_NAMES =
+      Set.of(
+          "varchar",
+          "char",
+          "character",
+          "numeric",
+          "decimal",
+          "dec",
+          "bit",
+          "varbit",
+          "timestamp",
+          "timestamptz",
+          "time",
+          "timetz",
+          "interval",
+          "float",
+          "nchar",
+          "varying",
+          "national");
+
+  /** After these, a name followed by '(' is a definition or reference, not a call. */
+  private static final Set<String> DEFINITION_PREFIX =
+      Set.of("function", "procedure", "routine", "aggregate");
+
+  private static final Set<String> NAME_PREFIX =
+      Set.of(
+          "into",
+          "table",
+          "view",
+          "index",
+          "references",
+          "type",
+          "sequence",
+          "with",
+          "recursive",
+          "trigger",
+          "domain",
+          "as",
+          "only",
+          "update",
+          "exists");
+
+  /**
+   * Finds function calls: a (qualified) name directly followed by '('. Every call is checked
+   * against the hidden-effect list (liberally: only definitions are excluded, so that a dangerous
+   * call cannot hide behind an unusual context); reporting in {@code functions} skips syntax and
+   * type names.
+   */
+  private static void functionScan(Ctx c, int from, int to) {
+    List<PgToken> t = c.t;
+    boolean ddl = c.base != null && (c.base.equals(CREATE) || c.base.equals(ALTER));
+    for (int i = from; i < to; i++) {
+      PgToken tok = t.get(i);
+      if (!tok.isName() || c.is(i - 1, ".")) {
+        continue;
+      }
+      int[] end = new int[1];
+      String name = qualifiedName(c, i, end);
+      int j = end[0];
+      if (j >= to || !c.is(j, "(")) {
+        continue;
+      }
+      String prev = c.word(i - 1);
+      if (prev != null && DEFINITION_PREFIX.contains(prev)) {
+        continue;
+      }
+      String lower = PgLexer.foldCase(name);
+      int dot = lower.lastIndexOf('.');
+      String simple = lower.substring(dot + 1);
+      boolean effect = hiddenEffect(c, simple, j);
+      if (c.nonCall.get(j)
+          || c.is(i - 1, "::")
+          || (prev != null && NAME_PREFIX.contains(prev))
+          || (ddl && "on".equals(prev))
+          || (tok.kind() == Kind.IDENT && dot < 0 && NOT_FUNCTIONS.contains(simple))
+          || (dot < 0 && TYPE_NAMES.contains(simple))
+          || isCteColumnList(c, name, j, to)) {
+        if (!effect) {
+          continue;
+        }
+      }
+      c.functions.add(lower);
+    }
+  }
+
+  private static boolean isCteColumnList(Ctx c, String name, int open, int to) {
+    if (!c.cteNames.contains(name)) {
+      return false;
+    }
+    int close = matching(c, open, to);
+    return close > 0 && c.isWord(close + 1, "as");
+  }
+
+  private static final Set<String> FILE_FUNCTIONS =
+      Set.of(
+          "pg_read_file",
+          "pg_read_binary_file",
+          "pg_ls_dir",
+          "pg_stat_file",
+          "pg_ls_logdir",
+          "pg_ls_waldir",
+          "pg_ls_tmpdir",
+          "pg_ls_archive_statusdir",
+          "pg_ls_logicalsnapdir",
+          "pg_ls_logicalmapdir",
+          "pg_ls_replslotdir",
+          "pg_ls_summariesdir",
+          "lo_import",
+          "lo_export",
+          "pg_file_write",
+          "pg_file_rename",
+          "pg_file_unlink",
+          "pg_file_sync",
+          "pg_logdir_ls");
+
+  private static final Set<String> UNKNOWN_FUNCTIONS =
+      Set.of(
+          // run SQL given as text, so their table access is invisible to us
+          "query_to_xml",
+          "query_to_xmlschema",
+          "query_to_xml_and_xmlschema",
+          "table_to_xml",
+          "table_to_xmlschema",
+          "table_to_xml_and_xmlschema",
+          "schema_to_xml",
+          "schema_to_xmlschema",
+          "schema_to_xml_and_xmlschema",
+          "database_to_xml",
+          "database_to_xmlschema",
+          "database_to_xml_and_xmlschema",
+          "ts_stat",
+          "ts_rewrite",
+          // administer the server
+          "pg_terminate_backend",
+          "pg_cancel_backend",
+          "pg_reload_conf",
+          "pg_rotate_logfile",
+          "pg_promote",
+          "pg_switch_wal",
+          "pg_create_restore_point",
+          "pg_backup_start",
+          "pg_backup_stop",
+          "pg_start_backup",
+          "pg_stop_backup",
+          "pg_wal_replay_pause",
+          "pg_wal_replay_resume",
+          "pg_create_physical_replication_slot",
+          "pg_create_logical_replication_slot",
+          "pg_drop_replication_slot",
+          "pg_copy_physical_replication_slot",
+          "pg_copy_logical_replication_slot",
+          "pg_replication_slot_advance",
+          "pg_sync_replication_slots",
+          "pg_logical_emit_message",
+          "pg_log_backend_memory_contexts",
+          "pg_import_system_collations",
+          "pg_truncate_visibility_map",
+          "pg_stat_statements_reset");
+
+  private static final List<String> UNKNOWN_PREFIXES =
+      List.of(
+          "dblink",
+          "binary_upgrade_",
+          "pg_stat_reset",
+          "pg_replication_origin_",
+          "pg_logical_slot_get_");
+
+  private static final Set<String> LARGE_OBJECT_WRITES =
+      Set.of(
+          "lo_create",
+          "lo_creat",
+          "lo_from_bytea",
+          "lo_put",
+          "lowrite",
+          "lo_truncate",
+          "lo_truncate64",
+          "lo_unlink");
+
+  private static final Set<String> MAINTENANCE_FUNCTIONS =
+      Set.of(
+          "brin_summarize_new_values",
+          "brin_summarize_range",
+          "brin_desummarize_range",
+          "gin_clean_pending_list");
+
+  /**
+   * Records the hidden effect of calling {@code simple} (open paren at {@code open}); returns true
+   * when the function has one.
+   */
+  private static boolean hiddenEffect(Ctx c, String simple, int open) {
+    if (FILE_FUNCTIONS.contains(simple)) {
+      c.strong.add(COPY_PROGRAM);
+      return true;
+    }
+    if (UNKNOWN_FUNCTIONS.contains(simple)) {
+      c.strong.add(UNKNOWN);
+      return true;
+    }
+    for (String p : UNKNOWN_PREFIXES) {
+      if (simple.startsWith(p)) {
+        c.strong.add(UNKNOWN);
+        return true;
+      }
+    }
+    switch (simple) {
+      case "set_config" -> {
+        // set_config('role', ...) is SET ROLE; a non-literal setting name could be anything.
+        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+        if (a != null && a.isString() && c.is(open + 2, ",") && !isRoleSetting(a.value())) {
+          c.weak.add(SET);
+        } else {
+          c.strong.add(SET_ROLE);
+        }
+        return true;
+      }
+      case "nextval", "setval" -> {
+        c.weak.add(UPDATE);
+        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+        String seq = a != null && a.isString() ? regclassLiteral(a.value()) : null;
+        if (seq != null) {
+          c.written.add(seq);
+        }
+        return true;
+      }
+      case "txid_current", "pg_current_xact_id" -> {
+        // Force assignment of a transaction ID (a write to the WAL/commit log).
+        c.weak.add(UPDATE);
+        return true;
+      }
+      case "pg_notify" -> {
+        c.weak.add(NOTIFY);
+        return true;
+      }
+      default -> {}
+    }
+    if (LARGE_OBJECT_WRITES.contains(simple)) {
+      c.weak.add(UPDATE);
+      c.written.add("pg_largeobject");
+      return true;
+    }
+    if (MAINTENANCE_FUNCTIONS.contains(simple)) {
+      c.weak.add(MAINTENANCE);
+      return true;
+    }
+    if (simple.startsWith("pg_advisory_") || simple.startsWith("pg_try_advisory_")) {
+      c.weak.add(LOCK);
+      return true;
+    }
+    return false;
+  }
+
+  /** GUC names that change the current role (GUC names compare case-insensitively). */
+  private static boolean isRoleSetting(String name) {
+    if (name == null) {
+      return false;
+    }
+    String n = PgLexer.foldCase(name.strip());
+    return n.equals("role") || n.equals("session_authorization");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Utility statements
+
+  /**
+   * COPY (sql-copy.html): FROM STDIN → copy_in, TO STDOUT → copy_out, a file name or PROGRAM →
+   * copy_program (runs on the server with the server's privileges).
+   */
+  private static void copy(Ctx c) {
+    int i = 1;
+    if (c.isWord(i, "binary")) {
+      i++;
+    }
+    boolean isQuery = false;
+    String table = null;
+    if (c.is(i, "(")) {
+      int close = matching(c, i, c.t.size());
+      if (close < 0) {
+        c.unknown();
+        return;
+      }
+      isQuery = true;
+      Ctx inner = analyze(c.sql, c.t.subList(i + 1, close), 1);
+      merge(c, inner);
+      i = close + 1;
+    } else {
+      int[] end = new int[1];
+      table = qualifiedName(c, i, end);
+      if (table == null) {
+        c.unknown();
+        return;
+      }
+      i = end[0];
+      if (c.is(i, "(")) {
+        int close = matching(c, i, c.t.size());
+        if (close < 0) {
+          c.unknown();
+          return;
+        }
+        i = close + 1;
+      }
+    }
+    boolean from = c.isWord(i, "from");
+    if (!from && !c.isWord(i, "to")) {
+      c.unknown();
+      return;
+    }
+    i++;
+    if (c.isWord(i, "program") || (i < c.t.size() && c.t.get(i).isString())) {
+      c.base = COPY_PROGRAM;
+    } else if (from && c.isWord(i, "stdin")) {
+      c.base = COPY_IN;
+    } else if (!from && c.isWord(i, "stdout")) {
+      c.base = COPY_OUT;
+    } else {
+      c.unknown();
+      return;
+    }
+    if (table != null) {
+      (from ? c.written : c.read).add(table);
+    } else if (from && isQuery) {
+      c.unknown();
+    }
+    functionScan(c, i, c.t.size());
+  }
+
+  /** Copies an inner statement's findings into {@code c} (kind handled by the caller). */
+  private static void merge(Ctx c, Ctx inner) {
+    c.read.addAll(inner.read);
+    c.written.addAll(inner.written);
+    c.functions.addAll(inner.functions);
+    String k = inner.kind();
+    if (!k.equals(SELECT)) {
+      c.strong.add(k);
+    }
+    c.rowLock |= inner.rowLock;
+    c.unparsed |= inner.unparsed;
+    c.updateDeleteCount += inner.updateDeleteCount;
+    c.updateDeleteWithoutWhere += inner.updateDeleteWithoutWhere;
+    if (c.objectType == null) {
+      c.objectType = inner.objectType;
+    }
+  }
+
+  /**
+   * EXPLAIN without ANALYZE only plans: kind explain, the inner statement's tables as read. EXPLAIN
+   * ANALYZE executes the statement, so the inner statement's classification is the answer
+   * (sql-explain.html). {@code ANALYZE false/off/0/no} in the option list is not ANALYZE.
+   */
+  private static Ctx explain(Ctx c, int wrapping) {
+    int i = 1;
+    boolean analyze = false;
+    if (c.is(i, "(")) {
+      int close = matching(c, i, c.t.size());
+      if (close < 0) {
+        c.unknown();
+        return c;
+      }
+      for (int k = i + 1; k < close; k++) {
+        if ((c.isWord(k, "analyze") || c.isWord(k, "analyse")) && !isFalse(c, k + 1)) {
+          analyze = true;
+        }
+      }
+      i = close + 1;
+    } else {
+      while (c.isWord(i, "analyze") || c.isWord(i, "analyse") || c.isWord(i, "verbose")) {
+        analyze |= !c.isWord(i, "verbose");
+        i++;
+      }
+    }
+    Ctx inner = analyze(c.sql, c.t.subList(i, c.t.size()), wrapping + 1);
+    if (analyze) {
+      inner.explainAnalyze = true;
+      return inner;
+    }
+    c.base = EXPLAIN;
+    c.read.addAll(inner.read);
+    c.read.addAll(inner.written);
+    c.functions.addAll(inner.functions);
+    c.unparsed = inner.unparsed;
+    return c;
+  }
+
+  private static boolean isFalse(Ctx c, int i) {
+    if (i >= c.t.size()) {
+      return false;
+    }
+    PgToken v = c.t.get(i);
+    String s = PgLexer.foldCase(v.value());
+    if (v.kind() == Kind.IDENT || v.kind() == Kind.STRING || v.kind() == Kind.NUMBER) {
+      return s.equals("false") || s.equals("off") || s.equals("0") || s.equals("no");
+    }
+    return false;
+  }
+
+  /**
+   * PREPARE TRANSACTION 'gid' is two-phase commit; PREPARE name [(types)] AS stmt is classified by
+   * the statement it prepares, since EXECUTE later runs it without showing it (sql-prepare.html).
+   */
+  private static Ctx prepare(Ctx c, int wrapping) {
+    if (c.isWord(1, "transaction") && c.t.size() > 2 && c.t.get(2).isString()) {
+      c.base = TRANSACTION;
+      return c;
+    }
+    String name = nameValue(c, 1);
+    int i = 2;
+    if (c.is(i, "(")) {
+      i = matching(c, i, c.t.size()) + 1;
+      if (i <= 0) {
+        c.unknown();
+        return c;
+      }
+    }
+    if (name == null || !c.isWord(i, "as")) {
+      c.unknown();
+      return c;
+    }
+    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1);
+    inner.preparedName = name;
+    return inner;
+  }
+
+  /** DECLARE name ... CURSOR ... FOR query: a cursor over the query (sql-declare.html). */
+  private static Ctx declare(Ctx c, int wrapping) {
+    int i = 2;
+    while (i < c.t.size() && !c.isWord(i, "cursor")) {
+      i++;
+    }
+    while (i < c.t.size() && !c.isWord(i, "for")) {
+      i++;
+    }
+    if (i >= c.t.size()) {
+      c.unknown();
+      return c;
+    }
+    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1);
+    c.base = CURSOR;
+    merge(c, inner);
+    return c;
+  }
+
+  private static void set(Ctx c) {
+    int i = 1;
+    while ((c.isWord(i, "session") || c.isWord(i, "local"))
+        && !c.isWord(i + 1, "authorization")
+        && !c.isWord(i + 1, "characteristics")) {
+      i++;
+    }
+    if (c.isWord(i, "session") && c.isWord(i + 1, "authorization")) {
+      c.base = SET_ROLE;
+    } else if (c.isWord(i, "session") && c.isWord(i + 1, "characteristics")) {
+      c.base = TRANSACTION;
+    } else if (c.isWord(i, "transaction")) {
+      c.base = TRANSACTION;
+    } else if (c.isWord(i, "role") || isRoleSetting(nameValue(c, i))) {
+      // SET ROLE x, SET role = x, SET "Role" TO x: all change the current role.
+      c.base = SET_ROLE;
+    } else if (nameValue(c, i) != null) {
+      c.base = SET;
+    } else {
+      c.unknown();
+    }
+  }
+
+  private static void grant(Ctx c, String w) {
+    c.base = w.equals("grant") ? GRANT : REVOKE;
+    int on = -1;
+    for (int i = 1; i < c.t.size(); i++) {
+      if (c.isWord(i, "on")) {
+        on = i;
+        break;
+      }
+      if (c.isWord(i, "to") || c.isWord(i, "from")) {
+        break;
+      }
+    }
+    if (on < 0) {
+      c.objectType = "role"; // GRANT role TO role
+      return;
+    }
+    int i = on + 1;
+    String ot = c.word(i);
+    if (ot == null) {
+      c.objectType = "table";
+      nameList(c, i, c.written);
+      return;
+    }
+    switch (ot) {
+      case "table" -> {
+        c.objectType = "table";
+        nameList(c, i + 1, c.written);
+      }
+      case "all" -> c.objectType = c.word(i + 1) == null ? "all" : "all_" + c.word(i + 1);
+      case "sequence",
+          "database",
+          "domain",
+          "function",
+          "procedure",
+          "routine",
+          "language",
+          "schema",
+          "tablespace",
+          "type",
+          "parameter",
+          "server" ->
+          c.objectType = ot;
+      case "foreign" -> c.objectType = "foreign_" + c.word(i + 1);
+      case "large" -> c.objectType = "large_object";
+      default -> {
+        c.objectType = "table";
+        nameList(c, i, c.written);
+      }
+    }
+  }
+
+  private static void maintenance(Ctx c, String w) {
+    c.base = MAINTENANCE;
+    int i = 1;
+    if (c.is(i, "(")) {
+      i = matching(c, i, c.t.size()) + 1;
+      if (i <= 0) {
+        c.unknown();
+        return;
+      }
+    }
+    switch (w) {
+      case "vacuum", "analyze", "analyse", "cluster" -> {
+        while (c.isWord(i, "full")
+            || c.isWord(i, "freeze")
+            || c.isWord(i, "verbose")
+            || c.isWord(i, "analyze")
+            || c.isWord(i, "analyse")) {
+          i++;
+        }
+        if (i < c.t.size()) {
+          nameList(c, i, c.written);
+        }
+      }
+      case "reindex" -> {
+        if (c.isWord(i, "table") || c.isWord(i, "index")) {
+          i++;
+          if (c.isWord(i, "concurrently")) {
+            i++;
+          }
+          nameList(c, i, c.written);
+        }
+      }
+      case "refresh" -> {
+        c.objectType = "materialized_view";
+        i = 3;
+        if (c.isWord(i, "concurrently")) {
+          i++;
+        }
+        nameList(c, i, c.written);
+      }
+      default -> {}
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // CREATE / ALTER / DROP
+
+  private static final Set<String> CREATE_MODIFIERS =
+      Set.of(
+          "or",
+          "replace",
+          "temp",
+          "temporary",
+          "local",
+          "global",
+          "unlogged",
+          "unique",
+          "default",
+          "trusted",
+          "procedural",
+          "constraint",
+          "recursive",
+          "concurrently");
+
+  /** Relation-like objects whose name is a table name for policy purposes. */
+  private static final Set<String> RELATIONS =
+      Set.of("table", "view", "materialized_view", "sequence", "foreign_table", "index");
+
+  /** Objects whose body is stored, not run, when created: no hidden effects at creation. */
+  private static final Set<String> DEFINITIONS =
+      Set.of(
+          "function",
+          "procedure",
+          "rule",
+          "view",
+          "trigger",
+          "event_trigger",
+          "policy",
+          "aggregate",
+          "operator",
+          "type",
+          "domain",
+          "cast",
+          "language",
+          "transform",
+          "schema");
+
+  /**
+   * Reads the object type at {@code i} (after CREATE/ALTER/DROP and modifiers); multi-word types
+   * are joined with '_' (materialized_view, foreign_table, text_search_configuration...). Returns
+   * the index after it.
+   */
+  private static int objectType(Ctx c, int i) {
+    String a = c.word(i);
+    String b = c.word(i + 1);
+    if (a == null) {
+      c.objectType = null;
+      return i;
+    }
+    switch (a) {
+      case "materialized", "foreign", "event", "access", "operator", "large", "user", "default" -> {
+        boolean two =
+            switch (a) {
+              case "operator" -> "class".equals(b) || "family".equals(b);
+              case "user" -> "mapping".equals(b);
+              case "foreign" -> "table".equals(b) || "data".equals(b);
+              default -> b != null;
+            };
+        if (!two) {
+          c.objectType = a;
+          return i + 1;
+        }
+        if (a.equals("foreign") && "data".equals(b)) {
+          c.objectType = "foreign_data_wrapper";
+          return i + 3;
+        }
+        c.objectType = a + "_" + b;
+        return i + 2;
+      }
+      case "text" -> {
+        String d = c.word(i + 2);
+        c.objectType = "text_search_" + d;
+        return i + 3;
+      }
+      default -> {
+        c.objectType = a;
+        return i + 1;
+      }
+    }
+  }
+
+  private static void create(Ctx c) {
+    c.base = CREATE;
+    int i = 1;
+    while (c.word(i) != null && CREATE_MODIFIERS.contains(c.word(i))) {
+      i++;
+    }
+    i = objectType(c, i);
+    if (c.objectType == null) {
+      c.unknown();
+      return;
+    }
+    String ot = c.objectType;
+    c.definition = DEFINITIONS.contains(ot);
+    if (c.isWord(i, "concurrently")) {
+      i++;
+    }
+    if (c.isWord(i, "if") && c.isWord(i + 1, "not") && c.isWord(i + 2, "exists")) {
+      i += 3;
+    }
+    int[] end = new int[1];
+    int n = c.t.size();
+    switch (ot) {
+      case "table", "view", "materialized_view", "sequence", "foreign_table" -> {
+        String name = qualifiedName(c, i, end);
+        if (name == null) {
+          c.unparsed = true;
+          return;
+        }
+        c.written.add(name);
+        int as = findWordAtDepth0(c, end[0], n, "as");
+        if (as >= 0 && !ot.equals("sequence")) {
+          // CREATE TABLE AS / MATERIALIZED VIEW run the query now; a VIEW only stores it.
+          if (c.is(end[0], "(")) {
+            c.nonCall.set(end[0]);
+          }
+          Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1);
+          merge(c, inner);
+          return;
+        }
+        functionScan(c, end[0], n);
+      }
+      case "index", "trigger", "policy", "rule" -> {
+        int on = findWordAtDepth0(c, i, n, "on");
+        if (on >= 0) {
+          int at = on + 1;
+          if (ot.equals("rule")) {
+            at = findWordAtDepth0(c, on, n, "to") + 1;
+          }
+          if (c.isWord(at, "only")) {
+            at++;
+          }
+          String name = at > 0 ? qualifiedName(c, at, end) : null;
+          if (name != null) {
+            c.written.add(name);
+            if (c.is(end[0], "(")) {
+              c.nonCall.set(end[0]);
+            }
+          }
+        }
+        if (ot.equals("rule")) {
+          return; // the rule's actions run later, on the table's events
+        }
+        functionScan(c, i, n);
+      }
+      default -> functionScan(c, i, n);
+    }
+  }
+
+  private static int findWordAtDepth0(Ctx c, int from, int to, String w) {
+    int d = 0;
+    for (int k = from; k < to; k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")")) {
+        d--;
+      } else if (d == 0 && c.isWord(k, w)) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  private static void alter(Ctx c) {
+    c.base = ALTER;
+    int i = objectType(c, 1);
+    if (c.objectType == null) {
+      c.unknown();
+      return;
+    }
+    if (RELATIONS.contains(c.objectType)) {
+      if (c.isWord(i, "if") && c.isWord(i + 1, "exists")) {
+        i += 2;
+      }
+      if (c.isWord(i, "only")) {
+        i++;
+      }
+      int[] end = new int[1];
+      String name = qualifiedName(c, i, end);
+      if (name != null && !(name.equals("all") && c.isWord(end[0], "in"))) {
+        c.written.add(name);
+      }
+    }
+    // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
+    functionScan(c, i, c.t.size());
+  }
+
+  private static void drop(Ctx c) {
+    c.base = DROP;
+    int i = 1;
+    int j = objectType(c, i);
+    if (c.objectType == null) {
+      c.unknown();
+      return;
+    }
+    if (c.isWord(j, "concurrently")) {
+      j++;
+    }
+    if (RELATIONS.contains(c.objectType)) {
+      nameList(c, j, c.written);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // JSqlParser enrichment
+
+  /**
+   * Adds JSqlParser's view of tables and functions for the query in [from, to). Returns false when
+   * JSqlParser could not parse it. Parsed directly on this thread (no executor, unlike
+   * CCJSqlParserUtil.parse): bounded by {@link #MAX_PARSER_INPUT} and {@link #MAX_PARSER_NESTING}.
+   */
+  private static boolean enrich(Ctx c, int from, int to) {
+    if (from >= to) {
+      return false;
+    }
+    String text = c.sql.substring(c.t.get(from).start(), c.t.get(to - 1).end());
+    if (text.length() > MAX_PARSER_INPUT || maxDepth(c.t, from, to) > MAX_PARSER_NESTING) {
+      return false;
+    }
+    Statement st = parse(text, false);
+    if (st == null) {
+      st = parse(text, true);
+    }
+    if (st == null) {
+      return false;
+    }
+    String parserKind = parserKind(st);
+    if (parserKind != null) {
+      // Cross-check: if JSqlParser sees a write we did not, believe the more dangerous reading.
+      c.strong.add(parserKind);
+    }
+    try {
+      Finder f = new Finder();
+      Set<String> tables = f.getTables(st);
+      for (String name : tables) {
+        if (name != null && !c.written.contains(name)) {
+          addTable(c, name, c.read);
+        }
+      }
+      c.functions.addAll(f.functions);
+      return true;
+    } catch (RuntimeException | StackOverflowError e) {
+      return false;
+    }
+  }
+
+  /**
+   * The kind JSqlParser's tree implies, when it is a write (or not a query at all: unknown); null
+   * for a plain query. Data-modifying WITH items count.
+   */
+  private static String parserKind(Statement st) {
+    if (st instanceof Select sel) {
+      List<WithItem<?>> with = sel.getWithItemsList();
+      String k = null;
+      if (with != null) {
+        for (WithItem<?> w : with) {
+          Object p = w.getParenthesedStatement();
+          String wk =
+              p instanceof ParenthesedInsert
+                  ? INSERT
+                  : p instanceof ParenthesedUpdate
+                      ? UPDATE
+                      : p instanceof ParenthesedDelete ? DELETE : null;
+          if (wk != null) {
+            k = k == null ? wk : worse(k, wk);
+          }
+        }
+      }
+      return k;
+    }
+    if (st instanceof Insert) {
+      return INSERT;
+    }
+    if (st instanceof Update) {
+      return UPDATE;
+    }
+    if (st instanceof Delete) {
+      return DELETE;
+    }
+    if (st instanceof Merge) {
+      return MERGE;
+    }
+    return UNKNOWN;
+  }
+
+  private static Statement parse(String text, boolean complex) {
+    try {
+      CCJSqlParser p = CCJSqlParserUtil.newParser(text).withAllowComplexParsing(complex);
+      return p.Statement();
+    } catch (Exception | StackOverflowError e) {
+      return null;
+    } catch (Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      return null; // javacc TokenMgrError
+    }
+  }
+
+  /** Normalises a name as JSqlParser prints it ({@code "My".tab}) the way PostgreSQL would. */
+  static String normalizeName(String printed) {
+    if (printed == null) {
+      return null;
+    }
+    PgLexer.Result r = PgLexer.lex(printed, true);
+    if (r.ok() && !r.tokens().isEmpty()) {
+      Ctx c = new Ctx(printed, r.tokens());
+      int[] end = new int[1];
+      String name = qualifiedName(c, 0, end);
+      if (name != null && end[0] == r.tokens().size()) {
+        return name;
+      }
+    }
+    return PgLexer.foldCase(printed);
+  }
+
+  private static final class Finder extends TablesNamesFinder<Void> {
+    final Set<String> functions = new LinkedHashSet<>();
+
+    @Override
+    public <S> Void visit(Function function, S context) {
+      String n = function.getName();
+      if (n != null) {
+        String name = normalizeName(n);
+        functions.add(name == null ? PgLexer.foldCase(n) : PgLexer.foldCase(name));
+      }
+      return super.visit(function, context);
+    }
+
+    @Override
+    protected String extractTableName(Table table) {
+      return normalizeName(table.getFullyQualifiedName());
+    }
+  }
+}
