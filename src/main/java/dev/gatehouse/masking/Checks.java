@@ -220,7 +220,11 @@ final class Checks {
       while (t.endsWith("=")) {
         t = t.substring(0, t.length() - 1);
       }
-      return Base64.getDecoder().decode(t + "==".substring(0, (4 - t.length() % 4) % 4));
+      int rem = t.length() % 4;
+      if (rem == 1) {
+        return null;
+      }
+      return Base64.getDecoder().decode(rem == 0 ? t : t + "==".substring(0, 4 - rem));
     } catch (IllegalArgumentException e) {
       return null;
     }

@@ -102,7 +102,9 @@ final class PiiDetectors {
             break;
           }
         }
-        for (int g = groups - 1; g >= 0; g--) {
+        // Shorter readings only when the run is too long to be one card (card + other number).
+        int lowest = counts[groups - 1] > 19 ? 0 : groups - 1;
+        for (int g = groups - 1; g >= lowest; g--) {
           int d = counts[g];
           if (d < 13 || d > 19) {
             continue;
@@ -289,7 +291,12 @@ final class PiiDetectors {
           if (j + 1 < n) {
             char sc = s.charAt(j);
             char nx = s.charAt(j + 1);
-            if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && (isDigit(nx) || nx == '(')) {
+            if (sc == ' ' && nx == '(') {
+              sawSep = true;
+              j++;
+              continue;
+            }
+            if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
               if (sep != 0 && sep != sc) {
                 mixed = true;
                 break;
@@ -351,6 +358,9 @@ final class PiiDetectors {
       if (!separated || groups < 2) {
         return false;
       }
+      if (groups == 3 && glen[0] == 3 && glen[1] == 2 && glen[2] == 4) {
+        return false; // the US SSN layout, never a conventional phone grouping
+      }
       if (dg[0] == '0' && dg[1] == '0') {
         return d - 2 >= 8 && d - 2 <= 15 && dg[2] != '0';
       }
@@ -374,14 +384,14 @@ final class PiiDetectors {
       return false;
     }
 
-    /** North American Numbering Plan: area code and exchange start with 2-9; no N11 area. */
+    /** North American Numbering Plan: area code and exchange start with 2-9. */
     private static boolean nanp(char[] dg, int off) {
       char a = dg[off];
       char e = dg[off + 3];
       if (a < '2' || e < '2') {
         return false;
       }
-      return !(dg[off + 1] == '1' && dg[off + 2] == '1');
+      return true;
     }
   }
 
@@ -756,6 +766,9 @@ final class PiiDetectors {
         if (st == at || s.charAt(at - 1) == '.') {
           continue;
         }
+        if (st >= 3 && s.startsWith("://", st - 3)) {
+          continue; // user name in a URL, not an address (its password is a separate detector)
+        }
         int e = at + 1;
         while (e < n && domainChar(s.charAt(e)) && e - at < 255) {
           e++;
@@ -780,6 +793,9 @@ final class PiiDetectors {
         }
         if (!alpha || s.substring(at + 1, e).contains("..")) {
           continue;
+        }
+        if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {
+          continue; // scp-style user@host:path (git remotes), not an address
         }
         add(out, st, e);
         from = e;

@@ -176,7 +176,7 @@ final class SecretDetectors {
             part(
                 t,
                 "(?i)(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]{1,30}://[^\\s:/?#@\"'<>]{0,128}"
-                    + ":([^\\s/?#\"'<>]{1,256})@[A-Za-z0-9\\[]",
+                    + ":([^\\s/\"'<>]{1,256})@[A-Za-z0-9\\[]",
                 1,
                 "://"),
             part(
@@ -418,7 +418,18 @@ final class SecretDetectors {
         }
         int j = i;
         while (j < n && tokenChar(s.charAt(j))) {
+          // '=' is base64 padding only at the end; inside a run it separates key=value.
+          if (s.charAt(j) == '='
+              && j + 1 < n
+              && tokenChar(s.charAt(j + 1))
+              && s.charAt(j + 1) != '=') {
+            break;
+          }
           j++;
+        }
+        if (j == i) {
+          i++;
+          continue;
         }
         int st = i;
         int en = j;
@@ -442,22 +453,12 @@ final class SecretDetectors {
       int seps = 0;
       int slashes = 0;
       boolean allHex = true;
-      int switches = 0;
-      int prevCase = 0;
       for (int k = st; k < en; k++) {
         char c = s.charAt(k);
         if (isUpper(c)) {
           upper++;
-          if (prevCase == 2) {
-            switches++;
-          }
-          prevCase = 1;
         } else if (isLower(c)) {
           lower++;
-          if (prevCase == 1) {
-            switches++;
-          }
-          prevCase = 2;
         } else if (isDigit(c)) {
           digit++;
         } else if (c == '-' || c == '_') {
@@ -487,8 +488,8 @@ final class SecretDetectors {
       if (slashes > 0 && wordSegments(tok, "/") >= 2) {
         return false;
       }
-      if (digit == 0 && switches < (upper + lower) * 0.25) {
-        return false; // CamelCase identifier
+      if (digit == 0 && (upper < (upper + lower) * 0.25 || upper > (upper + lower) * 0.75)) {
+        return false; // CamelCase identifier: capitals only at word starts
       }
       if (upper == 0 && (en - st) < 24) {
         return false;
