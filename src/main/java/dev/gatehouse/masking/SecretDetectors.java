@@ -179,13 +179,20 @@ final class SecretDetectors {
                     + ":([^\\s/\"'<>]{1,256})@[A-Za-z0-9\\[]",
                 1,
                 "://"),
-            part(
+            new RegexDetector(
                 t,
-                "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
-                    + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'|[^;&\\s\"'\\u001b]{1,256})",
+                95,
+                Pattern.compile(
+                    "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
+                        + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'"
+                        + "|[^;&\\s\"'\\u001b]{1,256})"),
                 1,
-                "password",
-                "pwd")));
+                RegexDetector.Validator.NONE,
+                0,
+                List.of("password", "pwd"),
+                // References to a secret are not the secret: ${VAR}, {{var}}, %(var)s.
+                List.of(Pattern.compile("^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s)$")),
+                List.of())));
   }
 
   /**
@@ -277,7 +284,7 @@ final class SecretDetectors {
       if (t.isEmpty() || NON_VALUES.contains(t.toLowerCase(Locale.ROOT))) {
         return;
       }
-      if ((t.startsWith("${") && t.endsWith("}"))
+      if (t.startsWith("${")
           || (t.startsWith("{{") && t.endsWith("}}"))
           || (t.startsWith("<") && t.endsWith(">"))
           || t.chars().allMatch(c -> c == '*' || c == 'x' || c == 'X')) {
