@@ -173,7 +173,54 @@ final class TextStreamMasker implements StreamMasker {
         }
       }
     }
+    return notInsideEscape(body, cut);
+  }
+
+  /** Moves {@code cut} back to the start of an escape sequence that it would split. */
+  static int notInsideEscape(String s, int cut) {
+    int esc = s.indexOf(ESC);
+    while (esc >= 0 && esc < cut) {
+      int end = escapeEnd(s, esc);
+      if (cut < end) {
+        return esc;
+      }
+      esc = s.indexOf(ESC, Math.max(end, esc + 1));
+    }
     return cut;
+  }
+
+  /** End (exclusive) of the escape sequence starting at {@code esc}; text end if unfinished. */
+  static int escapeEnd(String s, int esc) {
+    int n = s.length();
+    if (esc + 1 >= n) {
+      return n;
+    }
+    char k = s.charAt(esc + 1);
+    if (k == '[') {
+      for (int i = esc + 2; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x40 && c <= 0x7e) {
+          return i + 1;
+        }
+        if (c < 0x20 || c > 0x3f) {
+          return i;
+        }
+      }
+      return n;
+    }
+    if (k == ']' || k == 'P' || k == '_' || k == '^') {
+      for (int i = esc + 2; i < n; i++) {
+        char c = s.charAt(i);
+        if (c == 0x07) {
+          return i + 1;
+        }
+        if (c == ESC && i + 1 < n && s.charAt(i + 1) == '\\') {
+          return i + 2;
+        }
+      }
+      return n;
+    }
+    return esc + 2;
   }
 
   /** Start of the trailing word plus the joinable words before it. */
