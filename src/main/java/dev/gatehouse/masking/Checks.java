@@ -1,0 +1,251 @@
+package dev.gatehouse.masking;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+
+/** Validators shared by detectors: checksums, lengths, entropy and character classes. */
+final class Checks {
+  private Checks() {}
+
+  static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
+  static boolean isUpper(char c) {
+    return c >= 'A' && c <= 'Z';
+  }
+
+  static boolean isLower(char c) {
+    return c >= 'a' && c <= 'z';
+  }
+
+  static boolean isAsciiLetter(char c) {
+    return isUpper(c) || isLower(c);
+  }
+
+  static boolean isAlnum(char c) {
+    return isDigit(c) || isAsciiLetter(c);
+  }
+
+  /** Letters and digits of any script count as "word" characters for boundaries. */
+  static boolean isWord(char c) {
+    return c < 128 ? isAlnum(c) || c == '_' : Character.isLetterOrDigit(c);
+  }
+
+  static boolean isHex(char c) {
+    return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  static boolean isBase64Url(char c) {
+    return isAlnum(c) || c == '-' || c == '_';
+  }
+
+  /** Luhn checksum over the digits of {@code s} (other characters are skipped). */
+  static boolean luhn(CharSequence s) {
+    int sum = 0;
+    boolean dbl = false;
+    int digits = 0;
+    for (int i = s.length() - 1; i >= 0; i--) {
+      char c = s.charAt(i);
+      if (!isDigit(c)) {
+        continue;
+      }
+      int d = c - '0';
+      if (dbl) {
+        d *= 2;
+        if (d > 9) {
+          d -= 9;
+        }
+      }
+      sum += d;
+      dbl = !dbl;
+      digits++;
+    }
+    return digits > 1 && sum % 10 == 0;
+  }
+
+  /** ISO 13616 IBAN lengths by country (SWIFT registry, 2024). */
+  static final Map<String, Integer> IBAN_LENGTHS =
+      Map.ofEntries(
+          Map.entry("AD", 24),
+          Map.entry("AE", 23),
+          Map.entry("AL", 28),
+          Map.entry("AT", 20),
+          Map.entry("AZ", 28),
+          Map.entry("BA", 20),
+          Map.entry("BE", 16),
+          Map.entry("BG", 22),
+          Map.entry("BH", 22),
+          Map.entry("BI", 27),
+          Map.entry("BR", 29),
+          Map.entry("BY", 28),
+          Map.entry("CH", 21),
+          Map.entry("CR", 22),
+          Map.entry("CY", 28),
+          Map.entry("CZ", 24),
+          Map.entry("DE", 22),
+          Map.entry("DJ", 27),
+          Map.entry("DK", 18),
+          Map.entry("DO", 28),
+          Map.entry("EE", 20),
+          Map.entry("EG", 29),
+          Map.entry("ES", 24),
+          Map.entry("FI", 18),
+          Map.entry("FK", 18),
+          Map.entry("FO", 18),
+          Map.entry("FR", 27),
+          Map.entry("GB", 22),
+          Map.entry("GE", 22),
+          Map.entry("GI", 23),
+          Map.entry("GL", 18),
+          Map.entry("GR", 27),
+          Map.entry("GT", 28),
+          Map.entry("HR", 21),
+          Map.entry("HU", 28),
+          Map.entry("IE", 22),
+          Map.entry("IL", 23),
+          Map.entry("IQ", 23),
+          Map.entry("IS", 26),
+          Map.entry("IT", 27),
+          Map.entry("JO", 30),
+          Map.entry("KW", 30),
+          Map.entry("KZ", 20),
+          Map.entry("LB", 28),
+          Map.entry("LC", 32),
+          Map.entry("LI", 21),
+          Map.entry("LT", 20),
+          Map.entry("LU", 20),
+          Map.entry("LV", 21),
+          Map.entry("LY", 25),
+          Map.entry("MC", 27),
+          Map.entry("MD", 24),
+          Map.entry("ME", 22),
+          Map.entry("MK", 19),
+          Map.entry("MN", 20),
+          Map.entry("MR", 27),
+          Map.entry("MT", 31),
+          Map.entry("MU", 30),
+          Map.entry("NI", 28),
+          Map.entry("NL", 18),
+          Map.entry("NO", 15),
+          Map.entry("OM", 23),
+          Map.entry("PK", 24),
+          Map.entry("PL", 28),
+          Map.entry("PS", 29),
+          Map.entry("PT", 25),
+          Map.entry("QA", 29),
+          Map.entry("RO", 24),
+          Map.entry("RS", 22),
+          Map.entry("RU", 33),
+          Map.entry("SA", 24),
+          Map.entry("SC", 31),
+          Map.entry("SD", 18),
+          Map.entry("SE", 24),
+          Map.entry("SI", 19),
+          Map.entry("SK", 24),
+          Map.entry("SM", 27),
+          Map.entry("SO", 23),
+          Map.entry("ST", 25),
+          Map.entry("SV", 28),
+          Map.entry("TL", 23),
+          Map.entry("TN", 24),
+          Map.entry("TR", 26),
+          Map.entry("UA", 29),
+          Map.entry("VA", 22),
+          Map.entry("VG", 24),
+          Map.entry("XK", 20),
+          Map.entry("YE", 30));
+
+  /** ISO 7064 mod 97-10 over an IBAN without spaces: valid when the remainder is 1. */
+  static boolean mod97(CharSequence iban) {
+    int n = iban.length();
+    if (n < 5) {
+      return false;
+    }
+    int rem = 0;
+    for (int k = 0; k < n; k++) {
+      char c = iban.charAt((k + 4) % n);
+      if (isDigit(c)) {
+        rem = (rem * 10 + (c - '0')) % 97;
+      } else if (isUpper(c)) {
+        rem = (rem * 100 + (c - 'A' + 10)) % 97;
+      } else if (isLower(c)) {
+        rem = (rem * 100 + (c - 'a' + 10)) % 97;
+      } else {
+        return false;
+      }
+    }
+    return rem == 1;
+  }
+
+  /** Shannon entropy in bits per character of {@code s[from, to)}. */
+  static double entropy(CharSequence s, int from, int to) {
+    int n = to - from;
+    if (n <= 0) {
+      return 0;
+    }
+    int[] counts = new int[128];
+    int other = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < 128) {
+        counts[c]++;
+      } else {
+        other++;
+      }
+    }
+    double h = 0;
+    for (int k : counts) {
+      if (k > 0) {
+        double p = (double) k / n;
+        h -= p * Math.log(p);
+      }
+    }
+    if (other > 0) {
+      double p = (double) other / n;
+      h -= p * Math.log(p);
+    }
+    return h / Math.log(2);
+  }
+
+  static double entropy(CharSequence s) {
+    return entropy(s, 0, s.length());
+  }
+
+  /** Decodes base64url or standard base64 (padding optional); null when it is not base64. */
+  static byte[] decodeBase64(String s) {
+    try {
+      String t = s.replace('-', '+').replace('_', '/');
+      while (t.endsWith("=")) {
+        t = t.substring(0, t.length() - 1);
+      }
+      int rem = t.length() % 4;
+      if (rem == 1) {
+        return null;
+      }
+      return Base64.getDecoder().decode(rem == 0 ? t : t + "==".substring(0, 4 - rem));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** True when the bytes are mostly printable text: base64 of ordinary data, not of a key. */
+  static boolean looksLikeText(byte[] b) {
+    if (b == null || b.length == 0) {
+      return false;
+    }
+    int printable = 0;
+    for (byte x : b) {
+      int v = x & 0xff;
+      if ((v >= 0x20 && v < 0x7f) || v == '\n' || v == '\r' || v == '\t') {
+        printable++;
+      }
+    }
+    return printable >= b.length * 0.95;
+  }
+
+  static String utf8(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

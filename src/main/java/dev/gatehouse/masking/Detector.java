@@ -1,0 +1,63 @@
+package dev.gatehouse.masking;
+
+import java.util.List;
+
+/**
+ * Finds sensitive spans in text. Each detector states cheaply checkable preconditions (a character
+ * it needs, a minimum number of digits in one numeric run, a minimum token length, trigger
+ * keywords) so the {@link Scanner} can skip it after a single pre-filter pass over the text; only
+ * armed detectors do real work.
+ */
+abstract class Detector {
+  /** Pre-filter flags, see {@link Scanner}. A detector runs when it needs none or any is set. */
+  static final int F_AT = 1;
+
+  static final int F_DOT = 1 << 1;
+  static final int F_COLON2 = 1 << 2;
+  static final int F_IBAN = 1 << 3;
+
+  final String type;
+  final int priority;
+
+  Detector(String type, int priority) {
+    this.type = type;
+    this.priority = priority;
+  }
+
+  /** Flags of which at least one must be present; 0 for none required. */
+  int needFlags() {
+    return 0;
+  }
+
+  /** Minimum digits in one numeric run (digits joined by short separators). */
+  int minNumericRun() {
+    return 0;
+  }
+
+  /** Minimum length of one run of token characters ({@code [A-Za-z0-9+/=_-]}). */
+  int minTokenRun() {
+    return 0;
+  }
+
+  /**
+   * Lower-case trigger strings; when non-empty the detector runs only if one occurs in the text
+   * (case-insensitively).
+   */
+  List<String> keywords() {
+    return List.of();
+  }
+
+  /** Adds findings in {@code text} to {@code out}. Must not throw on any input. */
+  abstract void find(String text, List<Finding> out);
+
+  final void add(List<Finding> out, int start, int end) {
+    if (end > start) {
+      out.add(new Finding(start, end, type, priority));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return type;
+  }
+}

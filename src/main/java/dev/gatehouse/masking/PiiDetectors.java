@@ -1,0 +1,805 @@
+package dev.gatehouse.masking;
+
+import static dev.gatehouse.masking.Checks.isAlnum;
+import static dev.gatehouse.masking.Checks.isDigit;
+import static dev.gatehouse.masking.Checks.isHex;
+import static dev.gatehouse.masking.Checks.isUpper;
+import static dev.gatehouse.masking.Checks.isWord;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Personal data detectors: hand-written scanners with validation (checksums, numbering-plan and
+ * registry rules) rather than regular expressions, so that they run in linear time and reject
+ * look-alikes such as order numbers, dates and version strings.
+ */
+final class PiiDetectors {
+  private PiiDetectors() {}
+
+  /** A digit may start a number only if it is not glued to a word or a decimal part. */
+  static boolean leftBlocked(String s, int i) {
+    if (i == 0) {
+      return false;
+    }
+    char p = s.charAt(i - 1);
+    if (isWord(p)) {
+      return true;
+    }
+    return (p == '.' || p == ',' || p == '-' || p == '/') && i >= 2 && (isAlnum(s.charAt(i - 2)));
+  }
+
+  /** A number ends only where no word, digit or decimal continuation follows. */
+  static boolean rightBlocked(String s, int end) {
+    if (end >= s.length()) {
+      return false;
+    }
+    char c = s.charAt(end);
+    if (isWord(c)) {
+      return true;
+    }
+    return (c == '.' || c == ',' || c == '-' || c == '/')
+        && end + 1 < s.length()
+        && isAlnum(s.charAt(end + 1));
+  }
+
+  /**
+   * Payment card numbers: 13-19 digits, optionally grouped by spaces or dashes (one kind per
+   * number), with a known issuer prefix for the length and a valid Luhn check digit.
+   */
+  static final class Card extends Detector {
+    Card() {
+      super("card", 80);
+    }
+
+    @Override
+    int minNumericRun() {
+      return 13;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      int[] ends = new int[20];
+      int[] counts = new int[20];
+      int i = 0;
+      while (i < n) {
+        char c = s.charAt(i);
+        if (!isDigit(c)) {
+          i++;
+          continue;
+        }
+        if (leftBlocked(s, i)) {
+          while (i < n && isDigit(s.charAt(i))) {
+            i++;
+          }
+          continue;
+        }
+        int j = i;
+        int digits = 0;
+        int groups = 0;
+        char sep = 0;
+        while (true) {
+          int gs = j;
+          while (j < n && isDigit(s.charAt(j)) && j - gs < 20) {
+            j++;
+          }
+          int len = j - gs;
+          digits += len;
+          ends[groups] = j;
+          counts[groups] = digits;
+          groups++;
+          if (groups == ends.length || digits > 19) {
+            break;
+          }
+          if (j + 1 < n
+              && (s.charAt(j) == ' ' || s.charAt(j) == '-')
+              && isDigit(s.charAt(j + 1))
+              && (sep == 0 || sep == s.charAt(j))) {
+            sep = s.charAt(j);
+            j++;
+          } else {
+            break;
+          }
+        }
+        // Shorter readings only when the run is too long to be one card (card + other number).
+        int lowest = counts[groups - 1] > 19 ? 0 : groups - 1;
+        for (int g = groups - 1; g >= lowest; g--) {
+          int d = counts[g];
+          if (d < 13 || d > 19) {
+            continue;
+          }
+          int end = ends[g];
+          if (g == groups - 1 && rightBlocked(s, end)) {
+            continue;
+          }
+          if (sep != 0 && !groupShapeOk(ends, counts, g, i)) {
+            continue;
+          }
+          if (valid(s, i, end, d)) {
+            add(out, i, end);
+            break;
+          }
+        }
+        i = j + 1;
+        while (i < n && isDigit(s.charAt(i - 1)) && isDigit(s.charAt(i))) {
+          i++;
+        }
+      }
+    }
+
+    /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3). */
+    private static boolean groupShapeOk(int[] ends, int[] counts, int last, int start) {
+      int prev = 0;
+      for (int g = 0; g <= last; g++) {
+        int len = counts[g] - prev;
+        prev = counts[g];
+        if (len < 3 || len > 6) {
+          return false;
+        }
+      }
+      return last >= 1;
+    }
+
+    static boolean valid(String s, int start, int end, int digitCount) {
+      char[] d = new char[digitCount];
+      int k = 0;
+      for (int i = start; i < end; i++) {
+        char c = s.charAt(i);
+        if (isDigit(c)) {
+          d[k++] = c;
+        }
+      }
+      String digits = new String(d);
+      return iinOk(digits) && Checks.luhn(digits);
+    }
+
+    /** Issuer identification ranges with their lengths (ISO/IEC 7812, public scheme tables). */
+    static boolean iinOk(String d) {
+      int len = d.length();
+      int p2 = Integer.parseInt(d.substring(0, 2));
+      int p3 = Integer.parseInt(d.substring(0, 3));
+      int p4 = Integer.parseInt(d.substring(0, 4));
+      int p6 = Integer.parseInt(d.substring(0, 6));
+      char p1 = d.charAt(0);
+      if (p1 == '4') {
+        return len == 13 || len == 16 || len == 19; // Visa
+      }
+      if (p2 >= 51 && p2 <= 55) {
+        return len == 16; // Mastercard
+      }
+      if (p4 >= 2221 && p4 <= 2720) {
+        return len == 16; // Mastercard 2-series
+      }
+      if (p4 >= 2200 && p4 <= 2204) {
+        return len >= 16 && len <= 19; // Mir
+      }
+      if (p2 == 34 || p2 == 37) {
+        return len == 15; // American Express
+      }
+      if ((p3 >= 300 && p3 <= 305) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39) {
+        return len >= 14 && len <= 19; // Diners Club
+      }
+      if (p4 >= 3528 && p4 <= 3589) {
+        return len >= 16 && len <= 19; // JCB
+      }
+      if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65 || (p6 >= 622126 && p6 <= 622925)) {
+        return len >= 16 && len <= 19; // Discover
+      }
+      if (p2 == 62 || p2 == 81 || p2 == 82 || p2 == 60) {
+        return len >= 16 && len <= 19; // UnionPay, RuPay
+      }
+      if (p2 == 50 || (p2 >= 56 && p2 <= 69)) {
+        return len >= 13 && len <= 19; // Maestro
+      }
+      if (p4 == 9792) {
+        return len == 16; // Troy
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Phone numbers by format: E.164 ({@code +} and 8-15 digits, NANP-validated for {@code +1}),
+   * {@code 00} international prefix, NANP national ({@code (415) 555-0100}, {@code 415-555-0100},
+   * {@code 415.555.0100}, {@code 1-415-555-0100}) and trunk-prefix national numbers used across
+   * Europe and elsewhere ({@code 020 7946 0958}, {@code 030 12345678}, {@code 01 23 45 67 89}).
+   * Separators are required for national numbers: a bare run of ten digits is not a phone number
+   * here, because it is far more often an identifier.
+   */
+  static final class Phone extends Detector {
+    Phone() {
+      super("phone", 40);
+    }
+
+    @Override
+    int minNumericRun() {
+      return 8;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      int[] glen = new int[12];
+      int[] gend = new int[12];
+      char[] dg = new char[24];
+      int i = 0;
+      while (i < n) {
+        char c = s.charAt(i);
+        boolean plus =
+            c == '+' && i + 1 < n && (isDigit(s.charAt(i + 1)) || s.charAt(i + 1) == '(');
+        boolean paren = c == '(' && i + 1 < n && isDigit(s.charAt(i + 1));
+        if (!(plus || paren || isDigit(c))) {
+          i++;
+          continue;
+        }
+        if (leftBlocked(s, i) || (i > 0 && (s.charAt(i - 1) == '+' || isDigit(s.charAt(i - 1))))) {
+          i++;
+          while (i < n && isDigit(s.charAt(i))) {
+            i++;
+          }
+          continue;
+        }
+        int j = plus ? i + 1 : i;
+        int groups = 0;
+        int digits = 0;
+        char sep = 0;
+        boolean mixed = false;
+        boolean parens = false;
+        boolean sawSep = false;
+        while (j < n && groups < glen.length) {
+          boolean open = false;
+          if (s.charAt(j) == '(') {
+            if (parens || j + 1 >= n || !isDigit(s.charAt(j + 1))) {
+              break;
+            }
+            open = true;
+            parens = true;
+            j++;
+          }
+          int gs = j;
+          while (j < n && isDigit(s.charAt(j)) && digits < dg.length) {
+            dg[digits++] = s.charAt(j);
+            j++;
+          }
+          if (j == gs) {
+            break;
+          }
+          glen[groups] = j - gs;
+          gend[groups] = j;
+          groups++;
+          if (open) {
+            if (j < n && s.charAt(j) == ')') {
+              j++;
+              gend[groups - 1] = j;
+              sawSep = true;
+              if (j < n && s.charAt(j) == ' ' && j + 1 < n && isDigit(s.charAt(j + 1))) {
+                j++;
+              } else if (j < n && isDigit(s.charAt(j))) {
+                // "(0)20" style
+              } else if (j < n
+                  && (s.charAt(j) == '-' || s.charAt(j) == '.')
+                  && j + 1 < n
+                  && isDigit(s.charAt(j + 1))) {
+                j++;
+              }
+              continue;
+            }
+            groups = 0; // unbalanced parenthesis: not a phone number
+            break;
+          }
+          if (j + 1 < n) {
+            char sc = s.charAt(j);
+            char nx = s.charAt(j + 1);
+            if (sc == ' ' && nx == '(') {
+              sawSep = true;
+              j++;
+              continue;
+            }
+            if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
+              if (sep != 0 && sep != sc) {
+                mixed = true;
+                break;
+              }
+              sep = sc;
+              sawSep = true;
+              j++;
+              continue;
+            }
+          }
+          break;
+        }
+        int end = groups > 0 ? gend[groups - 1] : i + 1;
+        boolean found = false;
+        // Longest valid reading first, then shorter readings at group boundaries.
+        for (int g = groups; g >= 1 && !found; g--) {
+          int e = gend[g - 1];
+          if (rightBlocked(s, e) && g == groups) {
+            continue;
+          }
+          int d = 0;
+          for (int k = 0; k < g; k++) {
+            d += glen[k];
+          }
+          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, s.charAt(i) == '(')) {
+            add(out, i, e);
+            found = true;
+            end = e;
+          }
+        }
+        i = Math.max(end, i + 1);
+        if (mixed && !found) {
+          i = Math.max(i, j);
+        }
+      }
+    }
+
+    private static boolean valid(
+        boolean plus,
+        char[] dg,
+        int d,
+        int[] glen,
+        int groups,
+        boolean separated,
+        boolean parens,
+        boolean startsParen) {
+      if (plus) {
+        if (d < 8 || d > 15 || dg[0] == '0') {
+          return false;
+        }
+        if (dg[0] == '1') {
+          return d == 11 && nanp(dg, 1);
+        }
+        if (dg[0] == '7') {
+          return d == 11;
+        }
+        return true;
+      }
+      if (!separated || groups < 2) {
+        return false;
+      }
+      if (groups == 3 && glen[0] == 3 && glen[1] == 2 && glen[2] == 4) {
+        return false; // the US SSN layout, never a conventional phone grouping
+      }
+      if (dg[0] == '0' && dg[1] == '0') {
+        return d - 2 >= 8 && d - 2 <= 15 && dg[2] != '0';
+      }
+      if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4) {
+        return nanp(dg, 0);
+      }
+      if (d == 11 && groups == 4 && glen[0] == 1 && dg[0] == '1' && glen[1] == 3 && glen[2] == 3) {
+        return nanp(dg, 1) && !startsParen;
+      }
+      if (dg[0] == '0' && dg[1] != '0' && d >= 9 && d <= 12) {
+        if (glen[0] > 5) {
+          return false;
+        }
+        for (int k = 0; k < groups; k++) {
+          if (glen[k] < 2 || glen[k] > 8) {
+            return false;
+          }
+        }
+        return true;
+      }
+      return false;
+    }
+
+    /** North American Numbering Plan: area code and exchange start with 2-9. */
+    private static boolean nanp(char[] dg, int off) {
+      char a = dg[off];
+      char e = dg[off + 3];
+      if (a < '2' || e < '2') {
+        return false;
+      }
+      return true;
+    }
+  }
+
+  /**
+   * US social security numbers written {@code 123-45-6789} or {@code 123 45 6789}; a bare
+   * nine-digit number only right after the words SSN or social security. Area 000, 666 and 900-999,
+   * group 00 and serial 0000 are never issued and are rejected.
+   */
+  static final class Ssn extends Detector {
+    Ssn() {
+      super("ssn", 90);
+    }
+
+    @Override
+    int minNumericRun() {
+      return 9;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      for (int i = 0; i + 9 <= n; i++) {
+        if (!isDigit(s.charAt(i))) {
+          continue;
+        }
+        if (leftBlocked(s, i)) {
+          while (i + 1 < n && isDigit(s.charAt(i + 1))) {
+            i++;
+          }
+          continue;
+        }
+        int end = -1;
+        if (i + 11 <= n) {
+          char a = s.charAt(i + 3);
+          char b = s.charAt(i + 6);
+          if ((a == '-' || a == ' ')
+              && a == b
+              && digits(s, i, 3)
+              && digits(s, i + 4, 2)
+              && digits(s, i + 7, 4)) {
+            end = i + 11;
+          }
+        }
+        if (end < 0 && digits(s, i, 9) && ssnContext(s, i)) {
+          end = i + 9;
+        }
+        if (end >= 0 && !rightBlocked(s, end) && (end == n || !isDigit(s.charAt(end)))) {
+          String d = digitsOf(s, i, end);
+          if (validSsn(d)) {
+            add(out, i, end);
+            i = end;
+            continue;
+          }
+        }
+        while (i + 1 < n && isDigit(s.charAt(i + 1))) {
+          i++;
+        }
+      }
+    }
+
+    static boolean validSsn(String d) {
+      int area = Integer.parseInt(d.substring(0, 3));
+      int group = Integer.parseInt(d.substring(3, 5));
+      int serial = Integer.parseInt(d.substring(5, 9));
+      return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
+    }
+
+    private static boolean ssnContext(String s, int i) {
+      String before = s.substring(Math.max(0, i - 24), i).toLowerCase(Locale.ROOT);
+      return before.contains("ssn") || before.contains("social security");
+    }
+  }
+
+  static boolean digits(String s, int from, int count) {
+    if (from + count > s.length()) {
+      return false;
+    }
+    for (int k = from; k < from + count; k++) {
+      if (!isDigit(s.charAt(k))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static String digitsOf(String s, int from, int to) {
+    StringBuilder b = new StringBuilder(to - from);
+    for (int k = from; k < to; k++) {
+      if (isDigit(s.charAt(k))) {
+        b.append(s.charAt(k));
+      }
+    }
+    return b.toString();
+  }
+
+  /**
+   * IBANs in electronic ({@code DE89370400440532013000}) or print form (groups of four separated by
+   * single spaces): the country's registered length and the ISO 7064 mod-97 check must match.
+   */
+  static final class Iban extends Detector {
+    Iban() {
+      super("iban", 85);
+    }
+
+    @Override
+    int needFlags() {
+      return F_IBAN;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      StringBuilder b = new StringBuilder(34);
+      for (int i = 0; i + 15 <= n; i++) {
+        if (!(isUpper(s.charAt(i))
+            && isUpper(s.charAt(i + 1))
+            && isDigit(s.charAt(i + 2))
+            && isDigit(s.charAt(i + 3)))) {
+          continue;
+        }
+        if (i > 0 && isWord(s.charAt(i - 1))) {
+          continue;
+        }
+        Integer len = Checks.IBAN_LENGTHS.get(s.substring(i, i + 2));
+        if (len == null) {
+          continue;
+        }
+        b.setLength(0);
+        int j = i;
+        while (j < n && b.length() < len) {
+          char c = s.charAt(j);
+          if (Checks.isDigit(c) || isUpper(c)) {
+            b.append(c);
+            j++;
+          } else if (c == ' ' && j + 1 < n && isAlnum(s.charAt(j + 1)) && b.length() % 4 == 0) {
+            j++;
+          } else {
+            break;
+          }
+        }
+        if (b.length() == len && (j == n || !isAlnum(s.charAt(j))) && Checks.mod97(b)) {
+          add(out, i, j);
+          i = j;
+        }
+      }
+    }
+  }
+
+  /**
+   * IPv4 dotted quads (each octet 0-255, no leading zeros) and IPv6 in full, compressed and
+   * IPv4-suffixed forms. A dotted quad preceded by {@code v} or the word version, or followed by
+   * {@code -} or a letter ({@code 1.2.3.4-beta}), is treated as a version string; a bare {@code
+   * 1.2.3.4} is syntactically an address and is masked.
+   */
+  static final class Ip extends Detector {
+    Ip() {
+      super("ip", 60);
+    }
+
+    @Override
+    int needFlags() {
+      return F_DOT | F_COLON2;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      if (s.indexOf('.') >= 0) {
+        findV4(s, out);
+      }
+      if (s.indexOf(':') >= 0) {
+        findV6(s, out);
+      }
+    }
+
+    private void findV4(String s, List<Finding> out) {
+      int n = s.length();
+      for (int i = 0; i < n; i++) {
+        if (!isDigit(s.charAt(i))) {
+          continue;
+        }
+        int end = parseV4(s, i);
+        if (end > 0 && !versionContext(s, i, end)) {
+          add(out, i, end);
+          i = end;
+        } else {
+          while (i + 1 < n && (isDigit(s.charAt(i + 1)) || s.charAt(i + 1) == '.')) {
+            i++;
+          }
+        }
+      }
+    }
+
+    /** End of a dotted quad starting at {@code i}, or -1. */
+    static int parseV4(String s, int i) {
+      int n = s.length();
+      if (i > 0) {
+        char p = s.charAt(i - 1);
+        if (isWord(p) || p == '.' || p == '-' || p == '+') {
+          return -1;
+        }
+      }
+      int j = i;
+      for (int part = 0; part < 4; part++) {
+        int st = j;
+        int v = 0;
+        while (j < n && isDigit(s.charAt(j)) && j - st < 4) {
+          v = v * 10 + (s.charAt(j) - '0');
+          j++;
+        }
+        int len = j - st;
+        if (len == 0 || len > 3 || v > 255 || (len > 1 && s.charAt(st) == '0')) {
+          return -1;
+        }
+        if (part < 3) {
+          if (j >= n || s.charAt(j) != '.') {
+            return -1;
+          }
+          j++;
+        }
+      }
+      if (j < n) {
+        char c = s.charAt(j);
+        if (isWord(c) || c == '-' || c == '+') {
+          return -1;
+        }
+        if (c == '.' && j + 1 < n && isAlnum(s.charAt(j + 1))) {
+          return -1;
+        }
+      }
+      return j;
+    }
+
+    private static boolean versionContext(String s, int i, int end) {
+      if (i > 0 && (s.charAt(i - 1) == 'v' || s.charAt(i - 1) == 'V')) {
+        return true;
+      }
+      int k = i - 1;
+      while (k >= 0 && s.charAt(k) == ' ') {
+        k--;
+      }
+      int we = k + 1;
+      while (k >= 0 && Checks.isAsciiLetter(s.charAt(k))) {
+        k--;
+      }
+      String word = s.substring(k + 1, we).toLowerCase(Locale.ROOT);
+      return word.equals("version") || word.equals("ver") || word.equals("release");
+    }
+
+    private void findV6(String s, List<Finding> out) {
+      int n = s.length();
+      int i = 0;
+      while (i < n) {
+        char c = s.charAt(i);
+        if (!(isHex(c) || c == ':')) {
+          i++;
+          continue;
+        }
+        int j = i;
+        int colons = 0;
+        while (j < n && (isHex(s.charAt(j)) || s.charAt(j) == ':' || s.charAt(j) == '.')) {
+          if (s.charAt(j) == ':') {
+            colons++;
+          }
+          j++;
+        }
+        int e = j;
+        while (e > i && (s.charAt(e - 1) == '.')) {
+          e--;
+        }
+        boolean boundaryOk =
+            (i == 0 || !(isWord(s.charAt(i - 1)))) && (j == n || !(isWord(s.charAt(j))));
+        if (boundaryOk && colons >= 2 && validV6(s.substring(i, e))) {
+          add(out, i, e);
+        }
+        i = j + 1;
+      }
+    }
+
+    static boolean validV6(String a) {
+      if (a.length() < 3 || a.length() > 45) {
+        return false;
+      }
+      int dbl = a.indexOf("::");
+      if (dbl >= 0 && a.indexOf("::", dbl + 1) >= 0) {
+        return false;
+      }
+      if (a.contains(":::")) {
+        return false;
+      }
+      int groups = 0;
+      String[] parts = a.split(":", -1);
+      for (int k = 0; k < parts.length; k++) {
+        String p = parts[k];
+        if (p.isEmpty()) {
+          continue;
+        }
+        if (p.indexOf('.') >= 0) {
+          if (k != parts.length - 1 || parseV4(p, 0) != p.length()) {
+            return false;
+          }
+          groups += 2;
+          continue;
+        }
+        if (p.length() > 4) {
+          return false;
+        }
+        groups++;
+      }
+      if (dbl < 0) {
+        // No compression: exactly eight groups and no empty ones.
+        for (String p : parts) {
+          if (p.isEmpty()) {
+            return false;
+          }
+        }
+        return groups == 8;
+      }
+      if (a.startsWith(":") && !a.startsWith("::")) {
+        return false;
+      }
+      if (a.endsWith(":") && !a.endsWith("::")) {
+        return false;
+      }
+      return groups <= 7 && (groups >= 1 || a.equals("::"));
+    }
+  }
+
+  /**
+   * Email addresses: a local part of up to 64 characters, {@code @}, and a domain of at least two
+   * labels whose last is alphabetic (so {@code user@localhost}, {@code pkg@1.2.3} and {@code
+   * image@sha256:…} are not addresses).
+   */
+  static final class Email extends Detector {
+    Email() {
+      super("email", 70);
+    }
+
+    @Override
+    int needFlags() {
+      return F_AT;
+    }
+
+    static boolean localChar(char c) {
+      return isAlnum(c)
+          || c == '.'
+          || c == '_'
+          || c == '%'
+          || c == '+'
+          || c == '-'
+          || c == '\''
+          || (c > 127 && Character.isLetterOrDigit(c));
+    }
+
+    static boolean domainChar(char c) {
+      return isAlnum(c) || c == '-' || c == '.' || (c > 127 && Character.isLetterOrDigit(c));
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      int from = 0;
+      int at;
+      while ((at = s.indexOf('@', from)) >= 0) {
+        from = at + 1;
+        int st = at;
+        while (st > 0 && localChar(s.charAt(st - 1)) && at - st < 64) {
+          st--;
+        }
+        while (st < at && (s.charAt(st) == '.' || s.charAt(st) == '\'')) {
+          st++;
+        }
+        if (st == at || s.charAt(at - 1) == '.') {
+          continue;
+        }
+        if (st >= 3 && s.startsWith("://", st - 3)) {
+          continue; // user name in a URL, not an address (its password is a separate detector)
+        }
+        int e = at + 1;
+        while (e < n && domainChar(s.charAt(e)) && e - at < 255) {
+          e++;
+        }
+        while (e > at + 1 && (s.charAt(e - 1) == '.' || s.charAt(e - 1) == '-')) {
+          e--;
+        }
+        int lastDot = s.lastIndexOf('.', e - 1);
+        if (lastDot <= at + 1 || s.charAt(at + 1) == '.' || s.charAt(at + 1) == '-') {
+          continue;
+        }
+        int tld = e - lastDot - 1;
+        if (tld < 2 || tld > 24) {
+          continue;
+        }
+        boolean alpha = true;
+        for (int k = lastDot + 1; k < e; k++) {
+          if (!Character.isLetter(s.charAt(k))) {
+            alpha = false;
+            break;
+          }
+        }
+        if (!alpha || s.substring(at + 1, e).contains("..")) {
+          continue;
+        }
+        if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {
+          continue; // scp-style user@host:path (git remotes), not an address
+        }
+        add(out, st, e);
+        from = e;
+      }
+    }
+  }
+}

@@ -1,0 +1,527 @@
+package dev.gatehouse.masking;
+
+import static dev.gatehouse.masking.Checks.isAlnum;
+import static dev.gatehouse.masking.Checks.isBase64Url;
+import static dev.gatehouse.masking.Checks.isDigit;
+import static dev.gatehouse.masking.Checks.isLower;
+import static dev.gatehouse.masking.Checks.isUpper;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Detectors for credentials: keys, tokens, passwords in connection strings and assignments. */
+final class SecretDetectors {
+  private SecretDetectors() {}
+
+  /**
+   * Several keyword-gated expressions reported under one type. Each part runs only when one of its
+   * own keywords occurs in the text.
+   */
+  static final class Composite extends Detector {
+    final List<RegexDetector> parts;
+    final List<String> keywords;
+
+    Composite(String type, int priority, List<RegexDetector> parts) {
+      super(type, priority);
+      this.parts = List.copyOf(parts);
+      List<String> kw = new ArrayList<>();
+      for (RegexDetector p : parts) {
+        for (String k : p.keywords()) {
+          if (!kw.contains(k)) {
+            kw.add(k);
+          }
+        }
+      }
+      this.keywords = List.copyOf(kw);
+    }
+
+    @Override
+    List<String> keywords() {
+      return keywords;
+    }
+
+    @Override
+    void find(String text, List<Finding> out) {
+      String lower = text.toLowerCase(Locale.ROOT);
+      for (RegexDetector p : parts) {
+        boolean hit = p.keywords().isEmpty();
+        for (int k = 0; k < p.keywords().size() && !hit; k++) {
+          hit = lower.contains(p.keywords().get(k));
+        }
+        if (hit) {
+          p.find(text, out);
+        }
+      }
+    }
+  }
+
+  private static RegexDetector part(String type, String regex, int group, String... keywords) {
+    return RegexDetector.simple(type, 95, regex, group, keywords);
+  }
+
+  /** Cloud and SaaS credentials with documented, recognisable formats. */
+  static Composite cloudCredentials() {
+    String t = "credential";
+    return new Composite(
+        t,
+        95,
+        List.of(
+            // AWS access key ids (IAM user, temporary STS and other principal prefixes).
+            part(
+                t,
+                "(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)"
+                    + "[A-Z0-9]{16}(?![A-Za-z0-9])",
+                0,
+                "akia",
+                "asia",
+                "abia",
+                "acca",
+                "agpa",
+                "aida",
+                "aipa",
+                "anpa",
+                "anva",
+                "apka",
+                "aroa",
+                "asca"),
+            // AWS secret access key: 40 characters, recognisable only next to its name.
+            part(
+                t,
+                "(?i:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key|aws_?secret)"
+                    + "[\"']?\\s{0,4}(?:=|:|=>)\\s{0,4}[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+                1,
+                "secret"),
+            // GCP service-account JSON: the key and its id.
+            part(t, "\"private_key_id\"\\s{0,4}:\\s{0,4}\"([a-f0-9]{40})\"", 1, "private_key_id"),
+            part(t, "\"private_key\"\\s{0,4}:\\s{0,4}\"([^\"]{1,8192})\"", 1, "\"private_key\""),
+            // Azure storage / service bus connection strings and SAS signatures.
+            part(
+                t,
+                "(?i:AccountKey|SharedAccessKey)\\s{0,2}=\\s{0,2}([A-Za-z0-9+/]{20,128}={0,2})",
+                1,
+                "accountkey",
+                "sharedaccesskey"),
+            part(t, "[?&]sig=([A-Za-z0-9%+/=]{20,128})", 1, "sig="),
+            // GitHub tokens (classic and fine-grained).
+            part(
+                t,
+                "(?<![A-Za-z0-9_])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,251}(?![A-Za-z0-9_])",
+                0,
+                "ghp_",
+                "gho_",
+                "ghu_",
+                "ghs_",
+                "ghr_"),
+            part(t, "(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,251}", 0, "github_pat_"),
+            // GitLab personal, deploy and runner tokens.
+            part(
+                t,
+                "(?<![A-Za-z0-9_-])(?:glpat|gldt|glrt|glptt)-[A-Za-z0-9_-]{20,64}",
+                0,
+                "glpat-",
+                "gldt-",
+                "glrt-",
+                "glptt-"),
+            // Slack bot/user/app tokens and incoming webhooks.
+            part(t, "(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,251}", 0, "xox"),
+            part(t, "(?<![A-Za-z0-9])xapp-[0-9]-[A-Za-z0-9-]{10,251}", 0, "xapp-"),
+            part(
+                t,
+                "https://hooks\\.slack\\.com/(?:services|workflows)/([A-Za-z0-9/_]{20,120})",
+                1,
+                "hooks.slack.com"),
+            // Stripe secret, restricted and publishable keys; webhook secrets.
+            part(
+                t,
+                "(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,251}",
+                0,
+                "sk_",
+                "rk_",
+                "pk_"),
+            part(t, "(?<![A-Za-z0-9_])whsec_[A-Za-z0-9+/=]{20,128}", 0, "whsec_"),
+            // Google API keys, npm, PyPI, SendGrid, Twilio, OpenAI / Anthropic style keys.
+            part(t, "(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", 0, "aiza"),
+            part(t, "(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", 0, "npm_"),
+            part(t, "pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,512}", 0, "pypi-"),
+            part(t, "(?<![A-Za-z0-9_-])SG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}", 0, "sg."),
+            part(
+                t,
+                "(?<![A-Za-z0-9_-])sk-(?:proj-|ant-[a-z0-9]{2,10}-|svcacct-)?[A-Za-z0-9_-]{20,251}",
+                0,
+                "sk-"),
+            // HashiCorp Vault tokens, DigitalOcean, Shopify, Heroku-style prefixed tokens.
+            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hvs.", "hvb.", "hvr."),
+            part(t, "(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}", 0, "dop_v1_", "doo_v1_", "dor_v1_"),
+            part(
+                t,
+                "(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",
+                0,
+                "shpat_",
+                "shpca_",
+                "shppa_",
+                "shpss_")));
+  }
+
+  /** Passwords inside connection URLs and ADO/ODBC/JDBC key-value connection strings. */
+  static Composite connectionStrings() {
+    String t = "connection_password";
+    return new Composite(
+        t,
+        92,
+        List.of(
+            part(
+                t,
+                "(?i)(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]{1,30}://[^\\s:/?#@\"'<>]{0,128}"
+                    + ":([^\\s/\"'<>]{1,256})@[A-Za-z0-9\\[]",
+                1,
+                "://"),
+            new RegexDetector(
+                t,
+                95,
+                Pattern.compile(
+                    "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
+                        + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'"
+                        + "|[^;&\\s\"'\\u001b]{1,256})"),
+                1,
+                RegexDetector.Validator.NONE,
+                0,
+                List.of("password", "pwd"),
+                // References to a secret are not the secret: ${VAR}, {{var}}, %(var)s.
+                List.of(Pattern.compile("^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s)$")),
+                List.of())));
+  }
+
+  /**
+   * Values assigned to secret-looking names: {@code password=…}, {@code "api_key": "…"}, {@code
+   * DB_PASSWORD=…}, {@code token: …}, {@code --password …}, {@code Authorization: Bearer …}. Only
+   * the value is masked. Obvious non-values (true, false, null, empty, references like ${VAR}) are
+   * left alone.
+   */
+  static final class Assignment extends Detector {
+    private static final String KEY =
+        "(?:passwd|password|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
+            + "|private[_-]?key|secret[_-]?key|client[_-]?secret|auth[_-]?token|credentials?"
+            + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
+    private static final Pattern ASSIGN =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,40}?"
+                + KEY
+                + "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
+                + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
+                + "|([^\\s\"',;&<>\\u001b)}\\]]{1,512}))");
+    private static final Pattern FLAG =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z0-9-])--(?:password|passwd|token|secret|api-key|apikey)[ =]"
+                + "([^\\s\"'\\u001b]{1,256})");
+    private static final Pattern BEARER =
+        Pattern.compile("(?i)\\b(?:bearer|basic)\\s{1,3}([A-Za-z0-9._~+/-]{8,2048}=*)");
+    private static final Pattern XML =
+        Pattern.compile("(?i)<((?:[a-z_]{0,20})" + KEY + ")>([^<\\r\\n]{1,512})</\\1>");
+    private static final Set<String> NON_VALUES =
+        Set.of(
+            "true",
+            "false",
+            "null",
+            "none",
+            "nil",
+            "undefined",
+            "yes",
+            "no",
+            "required",
+            "optional",
+            "string",
+            "redacted",
+            "[redacted]",
+            "********",
+            "****",
+            "*",
+            "\"\"",
+            "''");
+
+    Assignment() {
+      super("assignment", 75);
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("pass", "pwd", "secret", "token", "key", "credential", "bearer", "basic");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = ASSIGN.matcher(s);
+      while (m.find()) {
+        for (int g = 1; g <= 3; g++) {
+          if (m.group(g) != null) {
+            addValue(out, m.start(g), m.end(g), m.group(g));
+          }
+        }
+      }
+      if (s.indexOf("--") >= 0) {
+        m = FLAG.matcher(s);
+        while (m.find()) {
+          addValue(out, m.start(1), m.end(1), m.group(1));
+        }
+      }
+      m = BEARER.matcher(s);
+      while (m.find()) {
+        addValue(out, m.start(1), m.end(1), m.group(1));
+      }
+      if (s.indexOf('<') >= 0) {
+        m = XML.matcher(s);
+        while (m.find()) {
+          addValue(out, m.start(2), m.end(2), m.group(2));
+        }
+      }
+    }
+
+    private void addValue(List<Finding> out, int start, int end, String v) {
+      String t = v.trim();
+      if (t.isEmpty() || NON_VALUES.contains(t.toLowerCase(Locale.ROOT))) {
+        return;
+      }
+      if (t.startsWith("${")
+          || (t.startsWith("{{") && t.endsWith("}}"))
+          || (t.startsWith("<") && t.endsWith(">"))
+          || t.chars().allMatch(c -> c == '*' || c == 'x' || c == 'X')) {
+        return;
+      }
+      add(out, start, end);
+    }
+  }
+
+  /**
+   * JSON Web Tokens (and JWE): dot-separated base64url parts whose header decodes to a JSON object
+   * with an {@code alg} member.
+   */
+  static final class Jwt extends Detector {
+    Jwt() {
+      super("jwt", 96);
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("eyj");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      int from = 0;
+      int i;
+      while ((i = s.indexOf("eyJ", from)) >= 0) {
+        from = i + 3;
+        if (i > 0 && (isBase64Url(s.charAt(i - 1)) || s.charAt(i - 1) == '.')) {
+          continue;
+        }
+        int j = i;
+        while (j < n && isBase64Url(s.charAt(j))) {
+          j++;
+        }
+        int headerEnd = j;
+        if (headerEnd - i < 10 || j >= n || s.charAt(j) != '.') {
+          continue;
+        }
+        int parts = 1;
+        int lastNonEmpty = j;
+        while (j < n && s.charAt(j) == '.' && parts < 5) {
+          j++;
+          int ps = j;
+          while (j < n && isBase64Url(s.charAt(j))) {
+            j++;
+          }
+          parts++;
+          if (j > ps) {
+            lastNonEmpty = j;
+          }
+        }
+        if (parts < 3) {
+          continue;
+        }
+        byte[] header = Checks.decodeBase64(s.substring(i, headerEnd));
+        if (header == null) {
+          continue;
+        }
+        String h = Checks.utf8(header).trim();
+        if (h.startsWith("{") && h.endsWith("}") && h.contains("\"alg\"")) {
+          add(out, i, Math.max(j, lastNonEmpty));
+          from = j;
+        }
+      }
+    }
+  }
+
+  /**
+   * PEM private key blocks (PKCS#1, PKCS#8, encrypted, EC, DSA, OpenSSH, PGP), also with escaped
+   * newlines inside JSON strings. A block without its END line (truncated output) is masked to the
+   * end of the text.
+   */
+  static final class PrivateKey extends Detector {
+    private static final Pattern BEGIN =
+        Pattern.compile("-----BEGIN ((?:[A-Z0-9]{1,20} ){0,3})PRIVATE KEY( BLOCK)?-----");
+    private static final Pattern END =
+        Pattern.compile("-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----");
+
+    PrivateKey() {
+      super("private_key", 99);
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("-----begin");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher b = BEGIN.matcher(s);
+      int from = 0;
+      while (from < s.length() && b.find(from)) {
+        Matcher e = END.matcher(s);
+        int end = e.find(b.end()) ? e.end() : s.length();
+        add(out, b.start(), end);
+        from = end;
+      }
+    }
+  }
+
+  /**
+   * Random-looking tokens: runs of {@code [A-Za-z0-9+/=_-]} of at least {@code minLength}
+   * characters whose Shannon entropy reaches the threshold. Excluded because they are identifiers
+   * rather than secrets: pure hexadecimal (git SHAs, SHA-256/MD5 digests, UUIDs), tokens made of
+   * dash- or underscore-separated words (build ids, slugs), letter-only CamelCase identifiers,
+   * paths, subresource-integrity hashes, and base64 that decodes to printable text.
+   */
+  static final class Entropy extends Detector {
+    final double threshold;
+    final int minLength;
+
+    Entropy(double threshold, int minLength) {
+      super("high_entropy", 20);
+      this.threshold = threshold;
+      this.minLength = minLength;
+    }
+
+    @Override
+    int minTokenRun() {
+      return minLength;
+    }
+
+    static boolean tokenChar(char c) {
+      return isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      int i = 0;
+      while (i < n) {
+        if (!tokenChar(s.charAt(i))) {
+          i++;
+          continue;
+        }
+        int j = i;
+        while (j < n && tokenChar(s.charAt(j))) {
+          // '=' is base64 padding only at the end; inside a run it separates key=value.
+          if (s.charAt(j) == '='
+              && j + 1 < n
+              && tokenChar(s.charAt(j + 1))
+              && s.charAt(j + 1) != '=') {
+            break;
+          }
+          j++;
+        }
+        if (j == i) {
+          i++;
+          continue;
+        }
+        int st = i;
+        int en = j;
+        while (st < en && (s.charAt(st) == '-' || s.charAt(st) == '/' || s.charAt(st) == '=')) {
+          st++;
+        }
+        while (en > st && (s.charAt(en - 1) == '-' || s.charAt(en - 1) == '/')) {
+          en--;
+        }
+        if (en - st >= minLength && en - st <= 1024 && secretLike(s, st, en)) {
+          add(out, st, en);
+        }
+        i = j;
+      }
+    }
+
+    boolean secretLike(String s, int st, int en) {
+      int upper = 0;
+      int lower = 0;
+      int digit = 0;
+      int seps = 0;
+      int slashes = 0;
+      boolean allHex = true;
+      for (int k = st; k < en; k++) {
+        char c = s.charAt(k);
+        if (isUpper(c)) {
+          upper++;
+        } else if (isLower(c)) {
+          lower++;
+        } else if (isDigit(c)) {
+          digit++;
+        } else if (c == '-' || c == '_') {
+          seps++;
+        } else if (c == '/') {
+          slashes++;
+        }
+        if (!(Checks.isHex(c) || c == '-')) {
+          allHex = false;
+        }
+      }
+      if (allHex) {
+        return false;
+      }
+      int classes = (upper > 0 ? 1 : 0) + (lower > 0 ? 1 : 0) + (digit > 0 ? 1 : 0);
+      if (classes < 2) {
+        return false;
+      }
+      String tok = s.substring(st, en);
+      String low = tok.toLowerCase(Locale.ROOT);
+      if (low.startsWith("sha256-") || low.startsWith("sha384-") || low.startsWith("sha512-")) {
+        return false;
+      }
+      if (seps > 0 && wordSegments(tok, "[-_]") >= 2) {
+        return false;
+      }
+      if (slashes > 0 && wordSegments(tok, "/") >= 2) {
+        return false;
+      }
+      if (digit == 0 && (upper < (upper + lower) * 0.25 || upper > (upper + lower) * 0.75)) {
+        return false; // CamelCase identifier: capitals only at word starts
+      }
+      if (upper == 0 && (en - st) < 24) {
+        return false;
+      }
+      if (Checks.entropy(s, st, en) < threshold) {
+        return false;
+      }
+      if (seps == 0 && slashes < 2) {
+        byte[] decoded = Checks.decodeBase64(tok);
+        if (decoded != null && decoded.length >= 8 && Checks.looksLikeText(decoded)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Segments that are plain lowercase or capitalised words of 3+ letters. */
+    private static int wordSegments(String tok, String sep) {
+      int words = 0;
+      for (String seg : tok.split(sep)) {
+        if (seg.length() >= 3 && seg.matches("[A-Z]?[a-z]+|[A-Z]+")) {
+          words++;
+        }
+      }
+      return words;
+    }
+  }
+}

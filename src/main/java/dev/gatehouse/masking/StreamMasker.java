@@ -1,0 +1,19 @@
+package dev.gatehouse.masking;
+
+/**
+ * Masks a byte stream of UTF-8 terminal or log output chunk by chunk. Not thread safe: one per
+ * stream. A value split across chunks is still found: the masker holds back a bounded tail that
+ * could be the start of a sensitive value, and never splits a UTF-8 sequence or an ANSI escape
+ * sequence (CSI, OSC) in what it returns. Invalid UTF-8 is replaced by U+FFFD.
+ */
+public interface StreamMasker {
+  /** Masked bytes that are safe to send now (possibly empty). */
+  byte[] feed(byte[] chunk);
+
+  /**
+   * Emits everything held back, masked. The stream may continue afterwards: an interactive terminal
+   * should call this when the upstream has been idle briefly, so a prompt is not delayed. A value
+   * split by such a flush can no longer be recognised as a whole.
+   */
+  byte[] flush();
+}

@@ -1,0 +1,346 @@
+package dev.gatehouse.masking;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@link StreamMasker} over UTF-8 text. Each feed decodes the complete UTF-8 prefix of the input,
+ * prepends the held-back text, masks it, and emits all but a tail that could still grow into a
+ * sensitive value:
+ *
+ * <ul>
+ *   <li>the last word (non-whitespace run) and the words before it that could be part of one value
+ *       (digit groups of a card or phone number, {@code password:}, {@code Bearer}, a PEM header);
+ *   <li>a finding that touches the end (it may continue);
+ *   <li>the longest suffix that is a prefix of an exact secret;
+ *   <li>an unfinished ANSI escape sequence.
+ * </ul>
+ *
+ * The held tail is bounded by {@link #MAX_HOLD} characters (plus the longest exact secret), so
+ * memory is bounded. Inside a PEM private-key block, output is dropped until its END line.
+ */
+final class TextStreamMasker implements StreamMasker {
+  static final int MAX_HOLD = 4096;
+  private static final char ESC = 0x1b;
+  private static final Pattern KEY_END =
+      Pattern.compile("-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----");
+
+  private final Profile profile;
+  private final String[] secrets;
+  private byte[] pending = new byte[0];
+  private String held = "";
+  private boolean inKey;
+
+  TextStreamMasker(Profile profile, List<String> exactSecrets) {
+    this.profile = profile;
+    this.secrets =
+        exactSecrets.stream()
+            .filter(s -> s != null && !s.isEmpty())
+            .distinct()
+            .sorted(Comparator.comparingInt(String::length).reversed())
+            .toArray(String[]::new);
+  }
+
+  @Override
+  public byte[] feed(byte[] chunk) {
+    byte[] all = concat(pending, chunk);
+    int complete = completeUtf8Prefix(all);
+    pending = Arrays.copyOfRange(all, complete, all.length);
+    String text = held + new String(all, 0, complete, StandardCharsets.UTF_8);
+    return process(text, false).getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public byte[] flush() {
+    String text = held + new String(pending, StandardCharsets.UTF_8);
+    pending = new byte[0];
+    return process(text, true).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    if (a.length == 0) {
+      return b;
+    }
+    byte[] r = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  /** Length of the prefix that ends on a UTF-8 sequence boundary. */
+  static int completeUtf8Prefix(byte[] b) {
+    int n = b.length;
+    for (int back = 1; back <= 3 && back <= n; back++) {
+      int v = b[n - back] & 0xff;
+      if ((v & 0xC0) == 0x80) {
+        continue; // continuation byte: look further back for the lead
+      }
+      int need = v >= 0xF0 ? 4 : v >= 0xE0 ? 3 : v >= 0xC0 ? 2 : 1;
+      return need > back ? n - back : n;
+    }
+    return n;
+  }
+
+  private String process(String text, boolean last) {
+    StringBuilder out = new StringBuilder(text.length());
+    int pos = 0;
+    while (true) {
+      if (inKey) {
+        Matcher m = KEY_END.matcher(text);
+        if (m.find(pos)) {
+          pos = m.end();
+          inKey = false;
+        } else {
+          // Keep only enough to recognise an END line split across chunks; drop the key.
+          held = last ? "" : text.substring(Math.max(pos, text.length() - 48));
+          return out.toString();
+        }
+      }
+      int safeEnd = last ? text.length() : escapeSafeEnd(text, pos);
+      String body = text.substring(pos, safeEnd);
+      List<Finding> found = findings(body);
+      // A private key whose END has not arrived yet: emit the redaction, drop the rest.
+      Finding openKey = null;
+      for (Finding f : found) {
+        if (f.type().equals("private_key")
+            && f.end() == body.length()
+            && !KEY_END.matcher(body.substring(f.start(), f.end())).find()) {
+          openKey = f;
+        }
+      }
+      if (openKey != null) {
+        out.append(profile.apply(body, found, 0, openKey.start()));
+        out.append(profile.styleFor("private_key").apply("", "private_key"));
+        inKey = true;
+        text = body.substring(openKey.end()) + text.substring(safeEnd);
+        pos = 0;
+        if (last) {
+          held = "";
+          return out.toString();
+        }
+        continue;
+      }
+      int cut = last ? body.length() : holdStart(body, found);
+      out.append(profile.apply(body, found, 0, cut));
+      held = body.substring(cut) + text.substring(safeEnd);
+      return out.toString();
+    }
+  }
+
+  private List<Finding> findings(String body) {
+    List<Finding> found = new ArrayList<>(profile.scanner.scan(body));
+    if (secrets.length > 0) {
+      for (String s : secrets) {
+        int from = 0;
+        int i;
+        while ((i = body.indexOf(s, from)) >= 0) {
+          found.add(new Finding(i, i + s.length(), "secret", Integer.MAX_VALUE - 1));
+          from = i + 1;
+        }
+      }
+      found = Scanner.resolve(found);
+    }
+    return found;
+  }
+
+  /** Where the held-back tail starts. */
+  private int holdStart(String body, List<Finding> found) {
+    int n = body.length();
+    int floor = Math.max(0, n - MAX_HOLD);
+    int cut = wordTail(body, floor);
+    for (String s : secrets) {
+      int k = longestSuffixPrefix(body, s);
+      cut = Math.min(cut, n - k);
+    }
+    for (Finding f : found) {
+      if (f.end() >= n && f.start() >= floor) {
+        cut = Math.min(cut, f.start());
+      }
+    }
+    // Never cut through a finding: either hold all of it or emit all of it.
+    boolean moved = true;
+    while (moved) {
+      moved = false;
+      for (Finding f : found) {
+        if (f.start() < cut && cut < f.end()) {
+          cut = f.start() >= floor || f.type().equals("secret") ? f.start() : f.end();
+          moved = true;
+        }
+      }
+    }
+    return notInsideEscape(body, cut);
+  }
+
+  /** Moves {@code cut} back to the start of an escape sequence that it would split. */
+  static int notInsideEscape(String s, int cut) {
+    int esc = s.indexOf(ESC);
+    while (esc >= 0 && esc < cut) {
+      int end = escapeEnd(s, esc);
+      if (cut < end) {
+        return esc;
+      }
+      esc = s.indexOf(ESC, Math.max(end, esc + 1));
+    }
+    return cut;
+  }
+
+  /** End (exclusive) of the escape sequence starting at {@code esc}; text end if unfinished. */
+  static int escapeEnd(String s, int esc) {
+    int n = s.length();
+    if (esc + 1 >= n) {
+      return n;
+    }
+    char k = s.charAt(esc + 1);
+    if (k == '[') {
+      for (int i = esc + 2; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x40 && c <= 0x7e) {
+          return i + 1;
+        }
+        if (c < 0x20 || c > 0x3f) {
+          return i;
+        }
+      }
+      return n;
+    }
+    if (k == ']' || k == 'P' || k == '_' || k == '^') {
+      for (int i = esc + 2; i < n; i++) {
+        char c = s.charAt(i);
+        if (c == 0x07) {
+          return i + 1;
+        }
+        if (c == ESC && i + 1 < n && s.charAt(i + 1) == '\\') {
+          return i + 2;
+        }
+      }
+      return n;
+    }
+    return esc + 2;
+  }
+
+  /** Start of the trailing word plus the joinable words before it. */
+  static int wordTail(String s, int floor) {
+    int i = s.length();
+    while (i > floor && !isBreak(s.charAt(i - 1))) {
+      i--;
+    }
+    for (int joins = 0; joins < 10 && i > floor; joins++) {
+      int sp = i;
+      while (sp > floor && sp > i - 2 && (s.charAt(sp - 1) == ' ' || s.charAt(sp - 1) == '\t')) {
+        sp--;
+      }
+      if (sp == i) {
+        break; // preceded by a newline or an escape: values do not span those
+      }
+      int ws = sp;
+      while (ws > floor && !isBreak(s.charAt(ws - 1))) {
+        ws--;
+      }
+      if (ws == sp || !joinable(s.substring(ws, sp))) {
+        break;
+      }
+      i = ws;
+    }
+    return i;
+  }
+
+  private static boolean isBreak(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ESC || c == 0x07;
+  }
+
+  /** A word that can be followed by more of the same value after a space. */
+  private static boolean joinable(String w) {
+    if (w.length() > 16) {
+      return false;
+    }
+    char last = w.charAt(w.length() - 1);
+    if (last == ':' || last == '=' || w.equals("=>") || w.startsWith("-----")) {
+      return true;
+    }
+    boolean numeric = true;
+    boolean upper = true;
+    for (int k = 0; k < w.length(); k++) {
+      char c = w.charAt(k);
+      if (!(Checks.isDigit(c) || c == '+' || c == '(' || c == ')' || c == '-' || c == '.')) {
+        numeric = false;
+      }
+      if (!Checks.isUpper(c)) {
+        upper = false;
+      }
+    }
+    if (numeric || upper) {
+      return true;
+    }
+    String l = w.toLowerCase(Locale.ROOT);
+    return l.equals("bearer")
+        || l.equals("basic")
+        || l.equals("token")
+        || l.startsWith("--pass")
+        || l.equals("password")
+        || l.equals("pwd")
+        || l.equals("secret")
+        || l.equals("ssn");
+  }
+
+  /** Longest k < |secret| such that the text ends with the first k characters of secret. */
+  static int longestSuffixPrefix(String text, String secret) {
+    int max = Math.min(secret.length() - 1, text.length());
+    char first = secret.charAt(0);
+    for (int k = max; k >= 1; k--) {
+      if (text.charAt(text.length() - k) == first
+          && text.regionMatches(text.length() - k, secret, 0, k)) {
+        return k;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * End of the part of {@code text} (from {@code pos}) that contains no unfinished escape sequence.
+   * An unfinished sequence longer than {@link #MAX_HOLD} is let through.
+   */
+  static int escapeSafeEnd(String text, int pos) {
+    int n = text.length();
+    int esc = text.lastIndexOf(ESC);
+    if (esc < pos) {
+      return n;
+    }
+    // An OSC may contain the ESC of its own terminator (ESC \); find the sequence start.
+    if (esc + 1 < n && text.charAt(esc + 1) == '\\') {
+      return n;
+    }
+    if (n - esc > MAX_HOLD) {
+      return n;
+    }
+    if (esc + 1 >= n) {
+      return esc;
+    }
+    char k = text.charAt(esc + 1);
+    if (k == '[') {
+      for (int i = esc + 2; i < n; i++) {
+        char c = text.charAt(i);
+        if (c >= 0x40 && c <= 0x7e) {
+          return n; // final byte: complete
+        }
+        if (c < 0x20 || c > 0x3f) {
+          return n; // malformed: not ours to hold
+        }
+      }
+      return esc;
+    }
+    if (k == ']' || k == 'P' || k == '_' || k == '^') {
+      for (int i = esc + 2; i < n; i++) {
+        if (text.charAt(i) == 0x07) {
+          return n;
+        }
+      }
+      return esc; // terminated by BEL or ESC \ still to come
+    }
+    return n; // two-character escape, complete
+  }
+}

@@ -1,0 +1,1054 @@
+package dev.gatehouse.masking;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Generates the efficacy corpus deterministically (fixed seeds): sensitive values of every detector
+ * type in several formats, some embedded in free text, and non-sensitive look-alikes. Lines are
+ * {@code type<TAB>value<TAB>secret} (secret: the part that must not survive masking) and {@code
+ * lookalike<TAB>value<TAB>kind}; {@code \n}, {@code \t} and {@code \\} are escaped.
+ *
+ * <p>Regenerate with {@code java … CorpusGenerator src/test/resources/masking}; {@code
+ * CorpusFilesTest} checks that the committed files match this generator.
+ */
+final class CorpusGenerator {
+  static final String SENSITIVE = "sensitive.tsv";
+  static final String LOOKALIKES = "lookalikes.tsv";
+
+  private final Random r;
+  private final List<String> lines = new ArrayList<>();
+
+  private CorpusGenerator(long seed) {
+    this.r = new Random(seed);
+  }
+
+  public static void main(String[] args) throws IOException {
+    Path dir = Path.of(args.length > 0 ? args[0] : "src/test/resources/masking");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(SENSITIVE), String.join("\n", sensitive()) + "\n");
+    Files.writeString(dir.resolve(LOOKALIKES), String.join("\n", lookalikes()) + "\n");
+  }
+
+  static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t");
+  }
+
+  static String unescape(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 1 < s.length()) {
+        char n = s.charAt(++i);
+        b.append(n == 'n' ? '\n' : n == 't' ? '\t' : n);
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  /** Reads a corpus file into {label, value, third} triples. */
+  static List<String[]> read(Path p) throws IOException {
+    List<String[]> out = new ArrayList<>();
+    for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String[] f = line.split("\t", -1);
+      out.add(new String[] {f[0], unescape(f[1]), f.length > 2 ? unescape(f[2]) : unescape(f[1])});
+    }
+    return out;
+  }
+
+  private void emit(String type, String value, String secret) {
+    lines.add(type + "\t" + escape(value) + "\t" + escape(secret));
+  }
+
+  // --- random helpers -------------------------------------------------------------------------
+
+  private static final String UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  private static final String LOWER = "abcdefghijklmnopqrstuvwxyz";
+  private static final String DIGITS = "0123456789";
+  private static final String ALNUM = UPPER + LOWER + DIGITS;
+  private static final String B64URL = ALNUM + "-_";
+  private static final String HEX = "0123456789abcdef";
+
+  private String pick(String... xs) {
+    return xs[r.nextInt(xs.length)];
+  }
+
+  private String chars(String alphabet, int n) {
+    StringBuilder b = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      b.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    return b.toString();
+  }
+
+  private int between(int lo, int hi) {
+    return lo + r.nextInt(hi - lo + 1);
+  }
+
+  private String digits(int n) {
+    return chars(DIGITS, n);
+  }
+
+  private static int luhnCheck(String payload) {
+    int sum = 0;
+    boolean dbl = true;
+    for (int i = payload.length() - 1; i >= 0; i--) {
+      int d = payload.charAt(i) - '0';
+      if (dbl) {
+        d *= 2;
+        if (d > 9) {
+          d -= 9;
+        }
+      }
+      sum += d;
+      dbl = !dbl;
+    }
+    return (10 - sum % 10) % 10;
+  }
+
+  private String card(String prefix, int len) {
+    String p = prefix + digits(len - prefix.length() - 1);
+    return p + luhnCheck(p);
+  }
+
+  private String group(String digits, int... sizes) {
+    String sep = pick(" ", "-");
+    StringBuilder b = new StringBuilder();
+    int at = 0;
+    for (int s : sizes) {
+      if (at > 0) {
+        b.append(sep);
+      }
+      b.append(digits, at, Math.min(digits.length(), at + s));
+      at += s;
+    }
+    return b.toString();
+  }
+
+  private String formatCard(String d) {
+    int f = r.nextInt(3);
+    if (f == 0) {
+      return d;
+    }
+    return switch (d.length()) {
+      case 15 -> group(d, 4, 6, 5);
+      case 14 -> group(d, 4, 6, 4);
+      case 16 -> group(d, 4, 4, 4, 4);
+      case 19 -> group(d, 4, 4, 4, 4, 3);
+      default -> d;
+    };
+  }
+
+  private String randomCard() {
+    return switch (r.nextInt(10)) {
+      case 0, 1 -> card("4", 16);
+      case 2 -> card("4", 13);
+      case 3 -> card(String.valueOf(between(51, 55)), 16);
+      case 4 -> card(String.valueOf(between(2221, 2720)), 16);
+      case 5 -> card(pick("34", "37"), 15);
+      case 6 -> card(pick("6011", "65", "644"), 16);
+      case 7 -> card(String.valueOf(between(3528, 3589)), 16);
+      case 8 -> card(pick("36", "38", "300", "305"), 14);
+      default -> card("62", pick("16", "19").equals("16") ? 16 : 19);
+    };
+  }
+
+  private String iban(String country, String bbanShape) {
+    StringBuilder bban = new StringBuilder();
+    for (char c : bbanShape.toCharArray()) {
+      bban.append(
+          c == 'n'
+              ? chars(DIGITS, 1)
+              : c == 'a'
+                  ? chars(UPPER, 1)
+                  : chars(ALNUM.toUpperCase(Locale.ROOT).substring(0, 36), 1));
+    }
+    String rearranged = bban + country + "00";
+    int rem = 0;
+    for (char c : rearranged.toCharArray()) {
+      if (Character.isDigit(c)) {
+        rem = (rem * 10 + (c - '0')) % 97;
+      } else {
+        rem = (rem * 100 + (c - 'A' + 10)) % 97;
+      }
+    }
+    int check = 98 - rem;
+    return country + (check < 10 ? "0" : "") + check + bban;
+  }
+
+  private String printIban(String iban) {
+    if (r.nextBoolean()) {
+      return iban;
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < iban.length(); i += 4) {
+      if (i > 0) {
+        b.append(' ');
+      }
+      b.append(iban, i, Math.min(iban.length(), i + 4));
+    }
+    return b.toString();
+  }
+
+  private String randomIban() {
+    return switch (r.nextInt(10)) {
+      case 0 -> iban("DE", "nnnnnnnnnnnnnnnnnn");
+      case 1 -> iban("GB", "aaaannnnnnnnnnnnnn");
+      case 2 -> iban("FR", "nnnnnnnnnnxxxxxxxxxxxnn");
+      case 3 -> iban("ES", "nnnnnnnnnnnnnnnnnnnn");
+      case 4 -> iban("NL", "aaaannnnnnnnnn");
+      case 5 -> iban("IT", "annnnnnnnnnxxxxxxxxxxxx");
+      case 6 -> iban("CH", "nnnnnxxxxxxxxxxxx");
+      case 7 -> iban("BE", "nnnnnnnnnnnn");
+      case 8 -> iban("NO", "nnnnnnnnnnn");
+      default -> iban("PL", "nnnnnnnnnnnnnnnnnnnnnnnn");
+    };
+  }
+
+  private String ssn() {
+    int area;
+    do {
+      area = between(1, 899);
+    } while (area == 666);
+    return String.format("%03d", area)
+        + String.format("%02d", between(1, 99))
+        + String.format("%04d", between(1, 9999));
+  }
+
+  private String formatSsn(String d) {
+    return switch (r.nextInt(4)) {
+      case 0, 1 -> d.substring(0, 3) + "-" + d.substring(3, 5) + "-" + d.substring(5);
+      case 2 -> d.substring(0, 3) + " " + d.substring(3, 5) + " " + d.substring(5);
+      default -> pick("SSN: ", "ssn ", "SSN#", "Social Security Number: ") + d;
+    };
+  }
+
+  private String nanp() {
+    return between(2, 9) + digits(2) + between(2, 9) + digits(2) + digits(4);
+  }
+
+  private String randomPhone() {
+    String n = nanp();
+    String a = n.substring(0, 3);
+    String e = n.substring(3, 6);
+    String s = n.substring(6);
+    return switch (r.nextInt(16)) {
+      case 0 -> "(" + a + ") " + e + "-" + s;
+      case 1 -> a + "-" + e + "-" + s;
+      case 2 -> a + "." + e + "." + s;
+      case 3 -> "+1 " + a + " " + e + " " + s;
+      case 4 -> "+1" + n;
+      case 5 -> "1-" + a + "-" + e + "-" + s;
+      case 6 -> "+1 (" + a + ") " + e + "-" + s;
+      case 7 -> "+44 20 " + between(7000, 8999) + " " + digits(4);
+      case 8 -> "020 " + between(7000, 8999) + " " + digits(4);
+      case 9 -> "07" + digits(3) + " " + digits(6);
+      case 10 -> "+44 7" + digits(3) + " " + digits(6);
+      case 11 -> "+49 30 " + digits(between(7, 8));
+      case 12 -> "0" + pick("30", "89", "151", "170", "40") + " " + digits(between(7, 8));
+      case 13 ->
+          "+33 "
+              + between(1, 9)
+              + " "
+              + digits(2)
+              + " "
+              + digits(2)
+              + " "
+              + digits(2)
+              + " "
+              + digits(2);
+      case 14 ->
+          "0"
+              + between(1, 9)
+              + " "
+              + digits(2)
+              + " "
+              + digits(2)
+              + " "
+              + digits(2)
+              + " "
+              + digits(2);
+      default ->
+          "+" + pick("61", "81", "34", "39", "31", "46", "91", "55") + digits(between(8, 10));
+    };
+  }
+
+  private String ipv4() {
+    return between(1, 254) + "." + between(0, 255) + "." + between(0, 255) + "." + between(1, 254);
+  }
+
+  private String ipv6() {
+    List<String> g = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      g.add(Integer.toHexString(r.nextInt(65536)));
+    }
+    return switch (r.nextInt(6)) {
+      case 0 -> String.join(":", g);
+      case 1 -> "2001:db8::" + g.get(6) + ":" + g.get(7);
+      case 2 -> "fe80::" + g.get(4) + ":" + g.get(5) + ":" + g.get(6) + ":" + g.get(7);
+      case 3 -> "::ffff:" + ipv4();
+      case 4 -> g.get(0) + ":" + g.get(1) + "::" + g.get(7);
+      default -> String.join(":", g).toUpperCase(Locale.ROOT);
+    };
+  }
+
+  private String b64url(byte[] b) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  private String jwt() {
+    String alg = pick("HS256", "RS256", "ES256", "PS512");
+    String header =
+        r.nextBoolean()
+            ? "{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}"
+            : "{\"typ\":\"JWT\",\"alg\":\"" + alg + "\",\"kid\":\"" + chars(HEX, 8) + "\"}";
+    String payload =
+        "{\"sub\":\""
+            + between(1000, 99999)
+            + "\",\"name\":\""
+            + pick("Ann", "Bo", "Chen")
+            + "\",\"iat\":"
+            + between(1600000000, 1800000000)
+            + "}";
+    return b64url(header.getBytes(StandardCharsets.UTF_8))
+        + "."
+        + b64url(payload.getBytes(StandardCharsets.UTF_8))
+        + "."
+        + chars(B64URL, alg.startsWith("HS") ? 43 : 86);
+  }
+
+  private String pem(String label, String nl) {
+    StringBuilder b = new StringBuilder("-----BEGIN " + label + "-----" + nl);
+    int lines = between(3, 12);
+    for (int i = 0; i < lines; i++) {
+      b.append(chars(ALNUM + "+/", 64)).append(nl);
+    }
+    b.append(chars(ALNUM + "+/", between(10, 60))).append("==").append(nl);
+    b.append("-----END ").append(label).append("-----");
+    return b.toString();
+  }
+
+  private String base62(int n) {
+    return chars(ALNUM, n);
+  }
+
+  // --- sensitive ------------------------------------------------------------------------------
+
+  static List<String> sensitive() {
+    CorpusGenerator g = new CorpusGenerator(20261122L);
+    g.genSensitive();
+    return g.lines;
+  }
+
+  private void genSensitive() {
+    String[] first = {
+      "john",
+      "mary",
+      "j.smith",
+      "anna-lena",
+      "o'brien",
+      "li.wei",
+      "x",
+      "ops+alerts",
+      "user_42",
+      "Zoe.Miller"
+    };
+    String[] domains = {
+      "example.com",
+      "mail.example.org",
+      "corp.example.co.uk",
+      "gmail.com",
+      "uni-hamburg.de",
+      "sub.domain.example.io",
+      "example.travel"
+    };
+    for (int i = 0; i < 180; i++) {
+      String e =
+          pick(first)
+              + (r.nextInt(3) == 0 ? String.valueOf(between(1, 999)) : "")
+              + "@"
+              + pick(domains);
+      if (r.nextInt(10) == 0) {
+        e = e.toUpperCase(Locale.ROOT);
+      }
+      emit("email", e, e);
+    }
+    for (int i = 0; i < 220; i++) {
+      String p = randomPhone();
+      emit("phone", p, p);
+    }
+    for (int i = 0; i < 220; i++) {
+      String c = formatCard(randomCard());
+      emit("card", c, c);
+    }
+    for (int i = 0; i < 140; i++) {
+      String iban = printIban(randomIban());
+      emit("iban", iban, iban);
+    }
+    for (int i = 0; i < 140; i++) {
+      String d = ssn();
+      String f = formatSsn(d);
+      String secretPart = f.contains("-") || f.contains(" ") && !f.contains(":") ? f : d;
+      if (f.startsWith("ssn ") || f.startsWith("SSN")) {
+        secretPart = d;
+      }
+      emit("ssn", f, secretPart);
+    }
+    for (int i = 0; i < 160; i++) {
+      String ip = i % 2 == 0 ? ipv4() : ipv6();
+      String v =
+          r.nextInt(4) == 0
+              ? pick("host ", "from ", "src=", "[") + ip + pick("", ":443", "]", " port 22")
+              : ip;
+      emit("ip", v, ip);
+    }
+    for (int i = 0; i < 90; i++) {
+      String t = jwt();
+      String v =
+          r.nextBoolean()
+              ? t
+              : pick("Authorization: Bearer ", "id_token=", "\"token\": \"", "jwt ") + t;
+      emit("jwt", v, t);
+    }
+    String[] labels = {
+      "RSA PRIVATE KEY",
+      "PRIVATE KEY",
+      "EC PRIVATE KEY",
+      "OPENSSH PRIVATE KEY",
+      "ENCRYPTED PRIVATE KEY",
+      "DSA PRIVATE KEY",
+      "PGP PRIVATE KEY BLOCK"
+    };
+    for (int i = 0; i < 50; i++) {
+      String k = pem(pick(labels), r.nextInt(4) == 0 ? "\\n" : "\n");
+      String body = k.substring(k.indexOf("-----", 10) + 5, k.indexOf("-----END"));
+      emit("private_key", k, body.strip().substring(0, 40));
+    }
+    genCredentials();
+    genConnections();
+    genAssignments();
+    for (int i = 0; i < 160; i++) {
+      String tok =
+          r.nextBoolean()
+              ? base62(between(24, 64))
+              : chars(ALNUM + "+/", between(28, 60)) + pick("", "=", "==");
+      if (tok.chars().noneMatch(Character::isUpperCase)
+          || tok.chars().noneMatch(Character::isDigit)) {
+        tok = "Q7" + tok + "x9";
+      }
+      String v = pick("", "session ", "X-Session: ", "cookie sid=", "ref ", "id ") + tok;
+      emit("high_entropy", v, tok);
+    }
+    genEmbedded();
+  }
+
+  private void genCredentials() {
+    for (int i = 0; i < 300; i++) {
+      String v;
+      String secret;
+      switch (i % 15) {
+        case 0 -> {
+          secret = pick("AKIA", "ASIA") + chars(UPPER + DIGITS, 16);
+          v = r.nextBoolean() ? secret : "aws_access_key_id = " + secret;
+        }
+        case 1 -> {
+          secret = chars(ALNUM + "/+", 40);
+          v =
+              pick(
+                      "aws_secret_access_key = ",
+                      "AWS_SECRET_ACCESS_KEY=",
+                      "\"SecretAccessKey\": \"",
+                      "secret_access_key: ")
+                  + secret;
+        }
+        case 2 -> {
+          String key = pem("PRIVATE KEY", "\\n");
+          secret = key.substring(28, 68);
+          v =
+              "{\"type\": \"service_account\", \"project_id\": \"demo-"
+                  + digits(6)
+                  + "\", \"private_key_id\": \""
+                  + chars(HEX, 40)
+                  + "\", \"private_key\": \""
+                  + key
+                  + "\\n\", \"client_email\": \"svc@demo.iam.gserviceaccount.com\"}";
+        }
+        case 3 -> {
+          secret = chars(ALNUM + "+/", 86) + "==";
+          v =
+              "DefaultEndpointsProtocol=https;AccountName=acct"
+                  + digits(4)
+                  + ";AccountKey="
+                  + secret
+                  + ";EndpointSuffix=core.windows.net";
+        }
+        case 4 -> {
+          secret = pick("ghp_", "gho_", "ghu_", "ghs_", "ghr_") + base62(36);
+          v = r.nextBoolean() ? secret : "GITHUB_TOKEN " + secret;
+        }
+        case 5 -> {
+          secret = "github_pat_" + base62(22) + "_" + base62(59);
+          v = secret;
+        }
+        case 6 -> {
+          secret = "glpat-" + chars(ALNUM + "-_", 20);
+          v = r.nextBoolean() ? secret : "token " + secret;
+        }
+        case 7 -> {
+          secret =
+              "xox"
+                  + pick("b", "p", "a", "r", "s")
+                  + "-"
+                  + digits(11)
+                  + "-"
+                  + digits(12)
+                  + "-"
+                  + base62(24);
+          v = secret;
+        }
+        case 8 -> {
+          secret = pick("sk_live_", "rk_live_", "pk_live_", "sk_test_") + base62(between(24, 99));
+          v = r.nextBoolean() ? secret : "stripe key " + secret;
+        }
+        case 9 -> {
+          secret = "AIza" + chars(ALNUM + "-_", 35);
+          v = "key=" + secret;
+        }
+        case 10 -> {
+          secret = "npm_" + base62(36);
+          v = "//registry.npmjs.org/:_authToken=" + secret;
+        }
+        case 11 -> {
+          secret = "SG." + chars(ALNUM + "-_", 22) + "." + chars(ALNUM + "-_", 43);
+          v = secret;
+        }
+        case 12 -> {
+          secret = "sk-" + pick("", "proj-") + base62(48);
+          v = "OPENAI_API_KEY " + secret;
+        }
+        case 13 -> {
+          secret =
+              "https://hooks.slack.com/services/T"
+                  + chars(UPPER + DIGITS, 8)
+                  + "/B"
+                  + chars(UPPER + DIGITS, 10)
+                  + "/"
+                  + base62(24);
+          v = secret;
+          secret = secret.substring(secret.lastIndexOf('/') + 1);
+        }
+        default -> {
+          secret = "hvs." + chars(ALNUM + "-_", 24);
+          v = "VAULT_TOKEN " + secret;
+        }
+      }
+      emit("credential", v, secret);
+    }
+  }
+
+  private String password() {
+    return switch (r.nextInt(4)) {
+      case 0 -> chars(ALNUM, between(8, 20));
+      case 1 ->
+          pick("Summer", "Winter", "Hunter", "Dragon") + between(10, 2099) + pick("!", "#", "");
+      case 2 -> chars(ALNUM + "!#%^*", between(10, 24));
+      default -> pick("s3cr3t", "p4ssw0rd", "letmein", "changeme") + digits(3);
+    };
+  }
+
+  private void genConnections() {
+    String[] schemes = {
+      "postgres",
+      "postgresql",
+      "mysql",
+      "mongodb",
+      "mongodb+srv",
+      "redis",
+      "amqp",
+      "mssql",
+      "jdbc:postgresql"
+    };
+    for (int i = 0; i < 130; i++) {
+      String pw = password();
+      String user = pick("app", "admin", "svc_orders", "root", "reporting");
+      String host =
+          pick(
+              "db.internal",
+              "10.1.2.3",
+              "prod-db.example.com",
+              "cluster0.ab1cd.mongodb.net",
+              "localhost");
+      String v;
+      switch (i % 4) {
+        case 0, 1 ->
+            v =
+                pick(schemes)
+                    + "://"
+                    + user
+                    + ":"
+                    + pw
+                    + "@"
+                    + host
+                    + pick("", ":5432", ":3306")
+                    + "/"
+                    + pick("orders", "app", "");
+        case 2 ->
+            v =
+                "Server="
+                    + host
+                    + ";Database="
+                    + pick("Orders", "CRM")
+                    + ";User Id="
+                    + user
+                    + ";Password="
+                    + pw
+                    + ";"
+                    + pick("", "Encrypt=true;");
+        default ->
+            v =
+                "jdbc:postgresql://"
+                    + host
+                    + ":5432/app?user="
+                    + user
+                    + "&password="
+                    + pw
+                    + pick("", "&ssl=true");
+      }
+      emit("connection_password", v, pw);
+    }
+  }
+
+  private void genAssignments() {
+    for (int i = 0; i < 160; i++) {
+      String pw = password();
+      String v;
+      switch (i % 10) {
+        case 0 -> v = "password=" + pw;
+        case 1 -> v = "\"api_key\": \"" + pw + "\"";
+        case 2 -> v = "DB_PASSWORD=" + pw;
+        case 3 -> v = "token: " + pw;
+        case 4 -> v = "client_secret = '" + pw + "'";
+        case 5 -> v = "mysql -u root --password " + pw;
+        case 6 -> v = "export API_TOKEN=" + pw;
+        case 7 -> v = "<password>" + pw + "</password>";
+        case 8 -> v = "secret: \"" + pw + "\"";
+        default -> v = "spring.datasource.password=" + pw;
+      }
+      emit("assignment", v, pw);
+    }
+  }
+
+  private void genEmbedded() {
+    for (int i = 0; i < 320; i++) {
+      String type;
+      String secret;
+      String v;
+      switch (i % 8) {
+        case 0 -> {
+          type = "phone";
+          secret = randomPhone();
+          v = "call me at " + secret + " re order " + between(10000, 99999);
+        }
+        case 1 -> {
+          type = "card";
+          secret = formatCard(randomCard());
+          v =
+              "Customer paid with card "
+                  + secret
+                  + " on "
+                  + between(1, 28)
+                  + " March, please refund.";
+        }
+        case 2 -> {
+          type = "email";
+          secret = pick("jane", "bob.smith", "k.tanaka") + between(1, 99) + "@example.com";
+          v = "Ticket from " + secret + ": cannot log in since Tuesday.";
+        }
+        case 3 -> {
+          type = "ssn";
+          String d = ssn();
+          secret = d.substring(0, 3) + "-" + d.substring(3, 5) + "-" + d.substring(5);
+          v = "Applicant " + pick("A. Jones", "M. Chen") + ", SSN " + secret + ", approved.";
+        }
+        case 4 -> {
+          type = "iban";
+          secret = printIban(randomIban());
+          v = "Please transfer EUR " + between(10, 999) + ",00 to " + secret + " by Friday.";
+        }
+        case 5 -> {
+          type = "ip";
+          secret = ipv4();
+          v = "Failed login for admin from " + secret + " after " + between(3, 9) + " attempts";
+        }
+        case 6 -> {
+          type = "credential";
+          secret = "AKIA" + chars(UPPER + DIGITS, 16);
+          v = "found key " + secret + " in commit " + chars(HEX, 7);
+        }
+        default -> {
+          type = "connection_password";
+          secret = password();
+          v =
+              "ERROR: could not connect to postgres://app:"
+                  + secret
+                  + "@db.internal:5432/app (timeout)";
+        }
+      }
+      emit(type, v, secret);
+    }
+  }
+
+  // --- look-alikes ----------------------------------------------------------------------------
+
+  static List<String> lookalikes() {
+    CorpusGenerator g = new CorpusGenerator(7L);
+    g.genLookalikes();
+    return g.lines;
+  }
+
+  private void look(String kind, String value) {
+    lines.add("lookalike\t" + escape(value) + "\t" + kind);
+  }
+
+  private String uuid() {
+    return chars(HEX, 8)
+        + "-"
+        + chars(HEX, 4)
+        + "-4"
+        + chars(HEX, 3)
+        + "-"
+        + pick("8", "9", "a", "b")
+        + chars(HEX, 3)
+        + "-"
+        + chars(HEX, 12);
+  }
+
+  private void genLookalikes() {
+    for (int i = 0; i < 160; i++) {
+      String u = uuid();
+      look(
+          "uuid",
+          r.nextInt(5) == 0 ? u.toUpperCase(Locale.ROOT) : r.nextBoolean() ? u : "request_id=" + u);
+    }
+    for (int i = 0; i < 160; i++) {
+      look(
+          "build_id",
+          switch (i % 5) {
+            case 0 ->
+                "build-"
+                    + between(2020, 2026)
+                    + String.format("%02d%02d", between(1, 12), between(1, 28))
+                    + "-"
+                    + chars(HEX, 7);
+            case 1 -> "ci-" + between(1000, 99999) + "-" + chars(HEX, 8);
+            case 2 ->
+                "release-"
+                    + between(1, 9)
+                    + "."
+                    + between(0, 30)
+                    + "."
+                    + between(0, 9)
+                    + "-rc"
+                    + between(1, 5);
+            case 3 -> "job/" + pick("deploy", "test", "lint") + "/" + between(100, 99999);
+            default ->
+                pick("app", "api", "worker")
+                    + "-"
+                    + pick("prod", "staging")
+                    + "-"
+                    + chars(LOWER + DIGITS, 10)
+                    + "-"
+                    + chars(LOWER + DIGITS, 5);
+          });
+    }
+    for (int i = 0; i < 160; i++) {
+      look(
+          "order_number",
+          switch (i % 5) {
+            case 0 ->
+                "ORD-" + between(2019, 2026) + "-" + String.format("%06d", between(1, 999999));
+            case 1 -> "#A" + digits(8);
+            case 2 -> "PO " + "45" + digits(8);
+            case 3 -> "INV-" + digits(4) + "/" + digits(3);
+            default -> "order " + digits(between(5, 9)) + " shipped";
+          });
+    }
+    for (int i = 0; i < 160; i++) {
+      int y = between(2000, 2030);
+      int mo = between(1, 12);
+      int d = between(1, 28);
+      int h = between(0, 23);
+      int mi = between(0, 59);
+      int s = between(0, 59);
+      look(
+          "timestamp",
+          switch (i % 5) {
+            case 0 -> String.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s);
+            case 1 ->
+                String.format(
+                    "%04d-%02d-%02d %02d:%02d:%02d.%03d", y, mo, d, h, mi, s, between(0, 999));
+            case 2 -> String.valueOf(1600000000000L + r.nextInt(Integer.MAX_VALUE) * 10L);
+            case 3 ->
+                String.format(
+                    "%04d-%02d-%02dT%02d:%02d:%02d+%02d:00", y, mo, d, h, mi, s, between(0, 12));
+            default ->
+                String.format(
+                    "[%02d/%s/%04d:%02d:%02d:%02d +0000]",
+                    d, pick("Jan", "Feb", "Mar"), y, h, mi, s);
+          });
+    }
+    for (int i = 0; i < 120; i++) {
+      int y = between(1950, 2030);
+      int mo = between(1, 12);
+      int d = between(1, 28);
+      look(
+          "date",
+          switch (i % 4) {
+            case 0 -> String.format("%04d-%02d-%02d", y, mo, d);
+            case 1 -> String.format("%02d/%02d/%04d", mo, d, y);
+            case 2 -> String.format("%02d.%02d.%04d", d, mo, y);
+            default -> String.format("%04d%02d%02d", y, mo, d);
+          });
+    }
+    for (int i = 0; i < 150; i++) {
+      look(
+          "git_sha",
+          i % 3 == 0 ? chars(HEX, 7) : i % 3 == 1 ? chars(HEX, 40) : "commit " + chars(HEX, 40));
+    }
+    for (int i = 0; i < 150; i++) {
+      look(
+          "hash",
+          switch (i % 4) {
+            case 0 -> chars(HEX, 64);
+            case 1 -> "sha256:" + chars(HEX, 64);
+            case 2 -> chars(HEX, 32);
+            default -> chars(HEX, 128).toUpperCase(Locale.ROOT);
+          });
+    }
+    for (int i = 0; i < 150; i++) {
+      look(
+          "version",
+          switch (i % 6) {
+            case 0 -> "v" + between(0, 9) + "." + between(0, 30) + "." + between(0, 30);
+            case 1 -> between(0, 9) + "." + between(0, 30) + "." + between(0, 30);
+            case 2 -> between(1, 5) + "." + between(0, 20) + "." + between(0, 9) + "-SNAPSHOT";
+            case 3 ->
+                "v"
+                    + between(1, 9)
+                    + "."
+                    + between(0, 9)
+                    + "."
+                    + between(0, 9)
+                    + "."
+                    + between(0, 99);
+            case 4 ->
+                "version "
+                    + between(1, 9)
+                    + "."
+                    + between(0, 9)
+                    + "."
+                    + between(0, 9)
+                    + "."
+                    + between(0, 999);
+            default ->
+                between(1, 9)
+                    + "."
+                    + between(0, 9)
+                    + "."
+                    + between(0, 9)
+                    + "."
+                    + between(0, 9)
+                    + "-"
+                    + pick("beta", "rc1", "alpha.2");
+          });
+    }
+    String[] prose = {
+      "We shipped %d units in %d and %d more in Q1.",
+      "Room %d, floor %d, building %d.",
+      "The invoice total is $%d,%03d.00 for %d items.",
+      "Call volume rose %d%% to %d calls on %d March.",
+      "Page %d of %d, %d results found.",
+      "Temperature %d.%d C at %d m altitude.",
+      "Error code %d after %d retries (limit %d).",
+    };
+    for (int i = 0; i < 210; i++) {
+      look(
+          "prose",
+          String.format(
+              prose[i % prose.length], between(1, 9999), between(1, 999), between(1, 2030)));
+    }
+    for (int i = 0; i < 160; i++) {
+      String c = randomCard();
+      int last = c.charAt(c.length() - 1) - '0';
+      String bad = c.substring(0, c.length() - 1) + ((last + between(1, 9)) % 10);
+      look("luhn_invalid", i % 2 == 0 ? bad : formatCard(bad));
+    }
+    for (int i = 0; i < 150; i++) {
+      String s;
+      switch (i % 5) {
+        case 0 ->
+            s =
+                "000-"
+                    + String.format("%02d", between(1, 99))
+                    + "-"
+                    + String.format("%04d", between(1, 9999));
+        case 1 ->
+            s =
+                "666-"
+                    + String.format("%02d", between(1, 99))
+                    + "-"
+                    + String.format("%04d", between(1, 9999));
+        case 2 ->
+            s =
+                between(900, 999)
+                    + "-"
+                    + String.format("%02d", between(1, 99))
+                    + "-"
+                    + String.format("%04d", between(1, 9999));
+        case 3 ->
+            s =
+                String.format("%03d", between(1, 665))
+                    + "-00-"
+                    + String.format("%04d", between(1, 9999));
+        default ->
+            s =
+                String.format("%03d", between(1, 665))
+                    + "-"
+                    + String.format("%02d", between(1, 99))
+                    + "-0000";
+      }
+      look("invalid_ssn", s);
+    }
+    for (int i = 0; i < 150; i++) {
+      look(
+          "tracking",
+          switch (i % 4) {
+            case 0 -> "1Z" + chars(UPPER + DIGITS, 6) + digits(10);
+            case 1 -> "9400" + digits(18);
+            case 2 ->
+                "9400 " + digits(4) + " " + digits(4) + " " + digits(4) + " " + digits(4) + " "
+                    + digits(2);
+            default -> pick("JD", "LX", "RR") + digits(9) + pick("GB", "DE", "CN");
+          });
+    }
+    for (int i = 0; i < 100; i++) {
+      look(
+          "url",
+          switch (i % 4) {
+            case 0 ->
+                "https://www.example.com/"
+                    + pick("docs", "api/v2", "search")
+                    + "?q="
+                    + chars(LOWER, 6)
+                    + "&page="
+                    + between(1, 99);
+            case 1 ->
+                "postgres://"
+                    + pick("app", "report")
+                    + "@db.internal:5432/"
+                    + pick("orders", "crm");
+            case 2 ->
+                "git@github.com:" + pick("acme", "gatehouse") + "/" + pick("api", "web") + ".git";
+            default ->
+                "s3://"
+                    + pick("logs", "backups")
+                    + "-"
+                    + digits(4)
+                    + "/"
+                    + between(2020, 2026)
+                    + "/"
+                    + String.format("%02d", between(1, 12))
+                    + "/";
+          });
+    }
+    String[] idents = {
+      "getUserAccountBalanceFromDatabase",
+      "AbstractSingletonProxyFactoryBean",
+      "customer_lifetime_value_usd",
+      "/usr/local/lib/python3.11/site-packages",
+      "com.fasterxml.jackson.databind.ObjectMapper",
+      "INFO [main] Started Application in 3.21 seconds",
+      "node_modules/@babel/core/lib/index.js",
+      "HttpServletRequestWrapperFactory",
+      "/var/lib/postgresql/16/main/base",
+      "SELECT id, email FROM customers WHERE id = 42"
+    };
+    for (int i = 0; i < 150; i++) {
+      look(
+          "identifier",
+          idents[i % idents.length] + (i >= idents.length ? " " + between(1, 99) : ""));
+    }
+    for (int i = 0; i < 60; i++) {
+      look(
+          "mac_time",
+          i % 2 == 0
+              ? String.join(
+                  ":",
+                  chars(HEX, 2),
+                  chars(HEX, 2),
+                  chars(HEX, 2),
+                  chars(HEX, 2),
+                  chars(HEX, 2),
+                  chars(HEX, 2))
+              : String.format("%02d:%02d:%02d", between(0, 23), between(0, 59), between(0, 59)));
+    }
+    String[] texts = {
+      "Hello World, this is a test message",
+      "The quick brown fox jumps over the lazy dog",
+      "user preferences saved successfully",
+      "{\"theme\":\"dark\",\"lang\":\"en\"}"
+    };
+    for (int i = 0; i < 60; i++) {
+      look(
+          "base64_text",
+          Base64.getEncoder()
+              .encodeToString(
+                  (texts[i % texts.length] + " #" + i).getBytes(StandardCharsets.UTF_8)));
+    }
+    for (int i = 0; i < 80; i++) {
+      look(
+          "money",
+          switch (i % 4) {
+            case 0 -> "$" + between(1, 999) + "," + String.format("%03d", between(0, 999)) + ".00";
+            case 1 ->
+                "EUR "
+                    + between(1, 999)
+                    + "."
+                    + String.format("%03d", between(0, 999))
+                    + ","
+                    + digits(2);
+            case 2 -> "balance: " + between(1, 99999) + "." + digits(2);
+            default -> between(1, 99) + "." + digits(2) + " USD";
+          });
+    }
+    for (int i = 0; i < 60; i++) {
+      look(
+          "isbn_misc",
+          switch (i % 3) {
+            case 0 ->
+                "ISBN 978-"
+                    + between(0, 9)
+                    + "-"
+                    + digits(2)
+                    + "-"
+                    + digits(6)
+                    + "-"
+                    + between(0, 9);
+            case 1 -> "password_reset=true";
+            default -> "token_count: " + between(1, 4096);
+          });
+    }
+  }
+}

@@ -1,0 +1,332 @@
+package dev.gatehouse.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Positives and negatives for every built-in detector, as found by the {@code pii} profile. */
+class DetectorsTest {
+  static final Profile PII =
+      Builtins.profiles(3.5, new Style.Redact(null), List.of(), List.of()).get("pii").build();
+
+  static List<String> types(String text) {
+    return PII.scanner.scan(text).stream().map(Finding::type).distinct().toList();
+  }
+
+  static String found(String text) {
+    List<Finding> f = PII.scanner.scan(text);
+    return f.isEmpty() ? "" : text.substring(f.get(0).start(), f.get(0).end());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "jane.doe@example.com",
+        "J.Smith+tag@mail.example.co.uk",
+        "contact: o'brien@example.ie.",
+        "ops_team-1@sub.domain.example.io",
+        "MIXED.Case@Example.ORG"
+      })
+  void emailAddressesAreDetected(String text) {
+    assertThat(types(text)).containsExactly("email");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "git@github.com:acme/api.git",
+        "user@localhost",
+        "npm install left-pad@1.3.0",
+        "image@sha256:abcdef",
+        "@mention in chat",
+        "postgres://app@db.internal:5432/orders"
+      })
+  void nonAddressesWithAtSignsAreNotEmails(String text) {
+    assertThat(types(text)).doesNotContain("email");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "(415) 555-0100",
+        "415-555-0100",
+        "415.555.0100",
+        "+1 415 555 0100",
+        "+14155550100",
+        "1-800-555-0199",
+        "+1 (415) 555-0100",
+        "+44 20 7946 0958",
+        "+44 (0)20 7946 0958",
+        "020 7946 0958",
+        "07700 900123",
+        "+49 30 12345678",
+        "030 12345678",
+        "0151-23456789",
+        "+33 1 23 45 67 89",
+        "01 23 45 67 89",
+        "0049 30 1234567",
+        "+91 98765 43210",
+        "+86 138 0013 8000",
+        "+353 1 234 5678",
+        "call me at +1 415 555 0100 tomorrow"
+      })
+  void phoneNumbersInCommonFormatsAreDetected(String text) {
+    assertThat(types(text)).containsExactly("phone");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "2024-01-02",
+        "10.11.2024",
+        "4155550100",
+        "123-456-7890",
+        "ISBN 978-3-16-148410-0",
+        "order 12345678 shipped",
+        "ORD-415-555-0100",
+        "1 2 3 4 5 6 7 8 9",
+        "+05:30"
+      })
+  void numbersThatAreNotPhoneNumbersAreIgnored(String text) {
+    assertThat(types(text)).doesNotContain("phone");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "4532015112830366",
+        "4532 0151 1283 0366",
+        "4532-0151-1283-0366",
+        "5425233430109903",
+        "2223000048410010",
+        "374245455400126",
+        "3742 454554 00126",
+        "6011000990139424",
+        "3530111333300000",
+        "36227206271667",
+        "6212345678901265",
+        "4222222222222",
+        "paid with 4111 1111 1111 1111 today"
+      })
+  void luhnValidCardsWithKnownPrefixesAreDetected(String text) {
+    assertThat(types(text)).containsExactly("card");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "4532015112830367",
+        "4532 0151 1283 0367",
+        "1234567812345670",
+        "9999999999999995",
+        "45320151128303660",
+        "order 4532015112830366123"
+      })
+  void luhnInvalidOrUnknownNumbersAreNotCards(String text) {
+    assertThat(types(text)).doesNotContain("card");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "DE89370400440532013000",
+        "DE89 3704 0044 0532 0130 00",
+        "GB82WEST12345698765432",
+        "GB82 WEST 1234 5698 7654 32",
+        "FR1420041010050500013M02606",
+        "NL91ABNA0417164300",
+        "NO9386011117947",
+        "pay to CH9300762011623852957 now"
+      })
+  void ibansWithValidChecksumAreDetected(String text) {
+    assertThat(types(text)).containsExactly("iban");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"DE89370400440532013001", "XX89370400440532013000", "GB82WEST1234569876543"})
+  void ibansWithBadChecksumCountryOrLengthAreIgnored(String text) {
+    assertThat(types(text)).doesNotContain("iban");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"123-45-6789", "078 05 1120", "SSN: 123456789", "social security 219099999"})
+  void ssnsAreDetected(String text) {
+    assertThat(types(text)).containsExactly("ssn");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "000-12-3456",
+        "666-12-3456",
+        "900-12-3456",
+        "123-00-4567",
+        "123-45-0000",
+        "123456789"
+      })
+  void neverIssuedSsnsAndBareNumbersAreIgnored(String text) {
+    assertThat(types(text)).doesNotContain("ssn");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "192.168.1.10",
+        "from 10.0.0.1:5432",
+        "8.8.8.8.",
+        "2001:db8::1",
+        "fe80::1ff:fe23:4567:890a",
+        "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+        "::ffff:192.0.2.128",
+        "[2001:db8::2]:443",
+        "::1"
+      })
+  void ipAddressesAreDetected(String text) {
+    assertThat(types(text)).containsExactly("ip");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "v1.2.3.4",
+        "version 4.2.1.0",
+        "1.2.3.4-beta",
+        "256.1.1.1",
+        "01.02.03.04",
+        "10.0.19045.2965",
+        "12:34:56",
+        "00:1a:2b:3c:4d:5e",
+        "std::vector",
+        "1.2.3"
+      })
+  void versionsTimesAndMacAddressesAreNotIps(String text) {
+    assertThat(types(text)).doesNotContain("ip");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz"
+      })
+  void jwtsAreDetected(String text) {
+    assertThat(types(text)).contains("jwt");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"eyJmb28iOiJiYXIifQ.eyJ4IjoxfQ.abc", "eyJ.not.a.jwt"})
+  void jwtLookalikesWithoutAlgAreNotJwts(String text) {
+    assertThat(types(text)).doesNotContain("jwt");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjE\\n-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC (truncated"
+      })
+  void privateKeyBlocksAreDetected(String text) {
+    assertThat(types(text)).containsExactly("private_key");
+    assertThat(found(text)).startsWith("-----BEGIN");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "AKIAIOSFODNN7EXAMPLE|AKIAIOSFODNN7EXAMPLE",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY|wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a|ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "glpat-xQx9bZc1aB2cD3eF4gH5|glpat-xQx9bZc1aB2cD3eF4gH5",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx|xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "sk_live_4eC39HqLyjWDarjtT1zdp7dc|sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "AccountName=a;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq==;|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq==",
+        "\"private_key_id\": \"0123456789abcdef0123456789abcdef01234567\"|0123456789abcdef0123456789abcdef01234567"
+      })
+  void cloudAndSaasCredentialsAreDetected(String text, String secret) {
+    assertThat(types(text)).containsExactly("credential");
+    assertThat(found(text)).isEqualTo(secret);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "postgres://app:s3cret!@db.internal:5432/app|s3cret!",
+        "mysql://root:hunter2@10.0.0.5/shop|hunter2",
+        "mongodb+srv://u:p%40ss@cluster0.example.net/db|p%40ss",
+        "Server=db;Database=Orders;User Id=sa;Password=Tr0ub4dor&3x;|Tr0ub4dor&3x",
+        "Data Source=db;Pwd={we;ird};|{we;ird}"
+      })
+  void connectionStringPasswordsAreMaskedButNotTheRest(String text, String password) {
+    assertThat(types(text)).contains("connection_password");
+    assertThat(PII.redact(text))
+        .doesNotContain(password)
+        .contains("[REDACTED:connection_password]");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "password=hunter2|hunter2",
+        "\"api_key\": \"abc 123 def\"|abc 123 def",
+        "DB_PASSWORD=Sup3rS3cret|Sup3rS3cret",
+        "secret: swordfish|swordfish",
+        "mysql --password p4ss -u root|p4ss",
+        "Authorization: Bearer abcdefgh12345678|abcdefgh12345678",
+        "<password>letmein</password>|letmein"
+      })
+  void secretAssignmentsMaskTheValueOnly(String text, String value) {
+    String masked = PII.redact(text);
+    assertThat(masked).doesNotContain(value);
+    assertThat(masked.length()).isGreaterThan(0);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "password_reset=true",
+        "token_count: 15",
+        "secret: null",
+        "password=${DB_PASS}",
+        "pass: 12 fail: 0"
+      })
+  void assignmentLookalikesAreIgnored(String text) {
+    assertThat(types(text)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "session 7fG2kLq9ZxPw3RtY8vBn4MjH",
+        "X-Api: Q2hhbmdlTWVQbGVhc2UxMjM0NTY3ODkwQUJDREVGRw9x1Z+/",
+        "ref dG9rZW46Ym9yaW5nAbCdEf0123456789XyZ"
+      })
+  void highEntropyTokensAreDetected(String text) {
+    assertThat(types(text)).containsExactly("high_entropy");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "3b9e90c0-0f85-4e55-9f77-1c35e4852946",
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "build-20240102-1a2b3c4",
+        "getUserAccountBalanceFromDatabase",
+        "/usr/local/lib/python3.11/site-packages",
+        "SGVsbG8gV29ybGQsIHRoaXMgaXMgYSB0ZXN0IG1lc3NhZ2U=",
+        "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC",
+        "com.fasterxml.jackson.databind.ObjectMapper"
+      })
+  void identifiersHashesAndEncodedTextAreNotHighEntropySecrets(String text) {
+    assertThat(types(text)).isEmpty();
+  }
+}

@@ -1,0 +1,205 @@
+package dev.gatehouse.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StreamMaskerTest {
+  static final MaskingEngine ENGINE = MaskingEngine.create(null);
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Feeds the byte chunks and then flushes; returns everything emitted. */
+  static String run(StreamMasker m, byte[]... chunks) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] c : chunks) {
+      out.writeBytes(m.feed(c));
+    }
+    out.writeBytes(m.flush());
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  static byte[][] split(byte[] all, int at) {
+    return new byte[][] {Arrays.copyOfRange(all, 0, at), Arrays.copyOfRange(all, at, all.length)};
+  }
+
+  @Test
+  void cardSplitAtEveryPositionAcrossTwoChunksIsMasked() {
+    String text = "order paid with 4532 0151 1283 0366 today\n";
+    byte[] all = utf8(text);
+    for (int at = 0; at <= all.length; at++) {
+      byte[][] parts = split(all, at);
+      StreamMasker m = ENGINE.streamMasker("pii");
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      out.writeBytes(m.feed(parts[0]));
+      out.writeBytes(m.feed(parts[1]));
+      out.writeBytes(m.flush());
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .as("split at %d", at)
+          .isEqualTo("order paid with **** **** **** 0366 today\n");
+    }
+  }
+
+  @Test
+  void cardArrivingOneByteAtATimeIsMasked() {
+    byte[] all = utf8("pay 4532015112830366 now\n");
+    StreamMasker m = ENGINE.streamMasker("pii");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte b : all) {
+      out.writeBytes(m.feed(new byte[] {b}));
+    }
+    out.writeBytes(m.flush());
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("pay ************0366 now\n");
+  }
+
+  @Test
+  void passwordAssignmentSplitAcrossChunksIsMasked() {
+    byte[] all = utf8("export DB_PASSWORD=Sup3rS3cretValue\n");
+    for (int at = 0; at <= all.length; at++) {
+      byte[][] p = split(all, at);
+      assertThat(run(ENGINE.streamMasker("default"), p[0], p[1]))
+          .as("split at %d", at)
+          .isEqualTo("export DB_PASSWORD=[REDACTED:assignment]\n");
+    }
+  }
+
+  @Test
+  void multiByteUtf8SplitAcrossChunksComesOutIntact() {
+    String text = "Grüße 日本語 😀 naïve\n";
+    byte[] all = utf8(text);
+    for (int at = 0; at <= all.length; at++) {
+      byte[][] p = split(all, at);
+      StreamMasker m = ENGINE.streamMasker("pii");
+      byte[] first = m.feed(p[0]);
+      // Whatever is emitted early must itself be valid UTF-8 (no split sequence).
+      assertThat(new String(first, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8))
+          .as("split at %d", at)
+          .isEqualTo(first);
+      byte[] rest = m.feed(p[1]);
+      byte[] tail = m.flush();
+      assertThat(
+              new String(first, StandardCharsets.UTF_8)
+                  + new String(rest, StandardCharsets.UTF_8)
+                  + new String(tail, StandardCharsets.UTF_8))
+          .isEqualTo(text);
+    }
+  }
+
+  @Test
+  void ansiEscapeSequencesSplitAcrossChunksAreNeverSplitInOutput() {
+    String text =
+        "\u001b[1;31mERROR\u001b[0m done \u001b]0;title bar\u0007 ok \u001b]8;;http://x\u001b\\link\n";
+    byte[] all = utf8(text);
+    for (int at = 0; at <= all.length; at++) {
+      byte[][] p = split(all, at);
+      StreamMasker m = ENGINE.streamMasker("pii");
+      String first = new String(m.feed(p[0]), StandardCharsets.UTF_8);
+      assertThat(endsInsideEscape(first)).as("split at %d: %s", at, first).isFalse();
+      String rest = new String(m.feed(p[1]), StandardCharsets.UTF_8);
+      String tail = new String(m.flush(), StandardCharsets.UTF_8);
+      assertThat(first + rest + tail).as("split at %d", at).isEqualTo(text);
+    }
+  }
+
+  /** True when the text ends in an unterminated CSI or OSC sequence or a lone ESC. */
+  static boolean endsInsideEscape(String s) {
+    int esc = s.lastIndexOf('\u001b');
+    if (esc < 0) {
+      return false;
+    }
+    if (esc == s.length() - 1) {
+      return true;
+    }
+    char k = s.charAt(esc + 1);
+    if (k == '\\') {
+      return false;
+    }
+    if (k == '[') {
+      for (int i = esc + 2; i < s.length(); i++) {
+        if (s.charAt(i) >= 0x40 && s.charAt(i) <= 0x7e) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (k == ']') {
+      return s.indexOf('\u0007', esc) < 0;
+    }
+    return false;
+  }
+
+  @Test
+  void textWithoutAnythingSensitiveIsEmittedPromptlyUpToTheLastWord() {
+    StreamMasker m = ENGINE.streamMasker("pii");
+    String out =
+        new String(m.feed(utf8("total 42\ndrwxr-xr-x 2 root root ")), StandardCharsets.UTF_8);
+    assertThat(out).isEqualTo("total 42\ndrwxr-xr-x 2 root root ");
+  }
+
+  @Test
+  void heldBackTailIsBounded() {
+    StreamMasker m = ENGINE.streamMasker("pii");
+    byte[] word = utf8("x".repeat(3 * TextStreamMasker.MAX_HOLD));
+    int emitted = m.feed(word).length;
+    assertThat(word.length - emitted).isLessThanOrEqualTo(TextStreamMasker.MAX_HOLD);
+  }
+
+  @Test
+  void exactSecretsAreRemovedEvenWhenSplitAtEveryPosition() {
+    String secret = "pl4in-w0rd"; // not something any detector would find
+    String text = "login ok: pl4in-w0rd used by pl4in-w0rd\n";
+    byte[] all = utf8(text);
+    for (int at = 0; at <= all.length; at++) {
+      byte[][] p = split(all, at);
+      String out = run(ENGINE.streamMasker("none", List.of(secret)), p[0], p[1]);
+      assertThat(out)
+          .as("split at %d", at)
+          .isEqualTo("login ok: [REDACTED:secret] used by [REDACTED:secret]\n");
+    }
+  }
+
+  @Test
+  void exactSecretsAreRemovedWhenFedByteByByte() {
+    StreamMasker m = ENGINE.streamMasker("none", List.of("correct horse battery staple"));
+    byte[] all = utf8("pw is correct horse battery staple!\n");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte b : all) {
+      out.writeBytes(m.feed(new byte[] {b}));
+    }
+    out.writeBytes(m.flush());
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("pw is [REDACTED:secret]!\n");
+  }
+
+  @Test
+  void privateKeyBlockAcrossManyChunksIsDroppedUntilItsEndLine() {
+    String key =
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+            + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n".repeat(30)
+            + "-----END RSA PRIVATE KEY-----\n";
+    String text = "$ cat id_rsa\n" + key + "$ ls\n";
+    byte[] all = utf8(text);
+    StreamMasker m = ENGINE.streamMasker("default");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int i = 0; i < all.length; i += 7) {
+      out.writeBytes(m.feed(Arrays.copyOfRange(all, i, Math.min(all.length, i + 7))));
+    }
+    out.writeBytes(m.flush());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .isEqualTo("$ cat id_rsa\n[REDACTED:private_key]\n$ ls\n");
+  }
+
+  @Test
+  void flushEmitsEverythingHeldAndTheStreamContinues() {
+    StreamMasker m = ENGINE.streamMasker("pii");
+    assertThat(new String(m.feed(utf8("prompt> ")), StandardCharsets.UTF_8)).isEqualTo("prompt> ");
+    assertThat(m.feed(utf8("4532"))).isEmpty();
+    assertThat(new String(m.flush(), StandardCharsets.UTF_8)).isEqualTo("4532");
+    assertThat(run(m, utf8("mail jane@example.com\n"))).isEqualTo("mail j****@example.com\n");
+  }
+}
