@@ -24,13 +24,17 @@ final class PgScram {
   private byte[] expectedServerSignature;
 
   PgScram(String password) {
-    this(password, randomNonce());
+    this(password, randomNonce(), "");
   }
 
-  PgScram(String password, String clientNonce) {
+  /**
+   * @param user the SCRAM user name; PostgreSQL ignores it and uses the startup user, so the
+   *     gateway sends it empty (tests pass one to check against the RFC 7677 example)
+   */
+  PgScram(String password, String clientNonce, String user) {
     this.password = password;
     this.clientNonce = clientNonce;
-    this.clientFirstBare = "n=,r=" + clientNonce;
+    this.clientFirstBare = "n=" + user + ",r=" + clientNonce;
   }
 
   private static String randomNonce() {
