@@ -1,0 +1,1062 @@
+package dev.gatehouse.postgres;
+
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.gate.AuthorizedAction;
+import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.postgres.PgCodec.Message;
+import dev.gatehouse.postgres.PgCodec.ProtocolViolation;
+import dev.gatehouse.postgres.PgCodec.Reader;
+import dev.gatehouse.postgres.PgCodec.Startup;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection, read top-down as the request flow: startup → TLS → authenticate → open the
+ * gate session → connect the target → ready → relay.
+ *
+ * <p>The relay runs on two virtual threads. This session's thread reads the client's messages,
+ * decides on them through the gate and writes them to the target; a second thread reads the
+ * target's answers and writes them to the client. Each thread reads the next message only after
+ * writing the previous one (backpressure), and results stream through frame by frame.
+ *
+ * <p>The target is the single sequencer of answers. A refused statement is never answered by the
+ * gateway out of band: the gateway sends the target a fixed statement that always fails with a
+ * syntax error ({@link #REFUSED_SQL}, never containing caller text) and replaces that error with
+ * its own. So the refusal reaches the client in exactly the right place in a pipeline, an explicit
+ * transaction enters the failed state ('E') as it would in PostgreSQL, and extended-protocol
+ * messages up to the next Sync are skipped by the target itself.
+ */
+final class PgSession {
+  private static final Logger log = LoggerFactory.getLogger(PgSession.class);
+
+  /** Time allowed for the startup phase, as PostgreSQL's default {@code authentication_timeout}. */
+  static final int STARTUP_TIMEOUT_MILLIS = 60_000;
+
+  /** Sent to the target in place of a refused statement: always a syntax error, never runs. */
+  static final String REFUSED_SQL =
+      "/* gatehouse: refused by the gateway, this text never runs */ gatehouse_refused";
+
+  /** Named statement used to fail a refused Parse/Bind/Execute without touching the unnamed one. */
+  static final String REFUSED_STATEMENT = "_gatehouse_refused";
+
+  /** Bound on the gateway's own bookkeeping of prepared statements and portals per session. */
+  static final int MAX_PREPARED = 100_000;
+
+  private final PgProtocolServer server;
+  private final Socket raw;
+  private volatile Socket client;
+  private InputStream clientIn;
+  private volatile OutputStream clientOut;
+  private final ReentrantLock clientLock = new ReentrantLock();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean fatalSent = new AtomicBoolean();
+
+  private GateSession gs;
+  private PgUpstream up;
+  private RowFilter rowFilter = RowFilter.IDENTITY;
+  private int[] cancelKey;
+
+  // Extended-protocol bookkeeping. Written by the session thread; the relay thread only removes
+  // entries whose Parse or Bind failed at the target.
+  private final Map<String, Prepared> statements = new ConcurrentHashMap<>();
+  private final Map<String, Portal> portals = new ConcurrentHashMap<>();
+  private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
+  private boolean discarding;
+  private long syncEpoch;
+
+  // Updated from the target's ParameterStatus, read when classifying.
+  private volatile boolean standardConformingStrings = true;
+  private volatile Charset clientCharset = StandardCharsets.UTF_8;
+
+  PgSession(PgProtocolServer server, Socket socket) {
+    this.server = server;
+    this.raw = socket;
+    this.client = socket;
+  }
+
+  void run() {
+    try {
+      clientOut = new BufferedOutputStream(raw.getOutputStream(), 1 << 16);
+      raw.setSoTimeout(STARTUP_TIMEOUT_MILLIS);
+      Startup startup = negotiateTls();
+      if (startup == null) {
+        return; // a cancel request, or the client left
+      }
+      Map<String, String> params = startup.parameters();
+      requireTls();
+      String user = params.get("user");
+      if (user == null || user.isEmpty()) {
+        throw new PgErrors.Fatal(
+            PgErrors.INVALID_AUTHORIZATION, "no user name given; use your gateway identity");
+      }
+      String database = params.getOrDefault("database", user);
+      negotiateProtocolVersion(startup, params);
+      Principal principal = authenticate(user);
+      if (principal == null) {
+        return;
+      }
+      openGateSession(principal, database);
+      connectTarget(params);
+      ready();
+      relay();
+    } catch (PgErrors.Fatal f) {
+      sendFatal(f.frame());
+    } catch (ProtocolViolation e) {
+      log.info("protocol violation from {}: {}", raw.getRemoteSocketAddress(), e.getMessage());
+      sendFatal(
+          PgMessages.error("FATAL", PgErrors.PROTOCOL_VIOLATION, "gatehouse: " + e.getMessage()));
+    } catch (SocketTimeoutException e) {
+      log.info("startup timeout for {}", raw.getRemoteSocketAddress());
+    } catch (IOException e) {
+      log.debug("connection {} ended: {}", raw.getRemoteSocketAddress(), e.toString());
+    } catch (RuntimeException e) {
+      log.error("postgres session failed", e);
+      sendFatal(PgMessages.error("FATAL", "XX000", "gatehouse: internal error"));
+    } finally {
+      end();
+    }
+  }
+
+  // ---- startup ----
+
+  /**
+   * Answers SSLRequest ('S' and upgrade when TLS is configured, 'N' otherwise) and GSSENCRequest
+   * ('N': the client falls back), serves CancelRequest, and returns the StartupMessage. Startup
+   * packets are read unbuffered so nothing sent after SSLRequest can be read before the handshake.
+   */
+  private Startup negotiateTls() throws IOException, PgErrors.Fatal {
+    InputStream in = raw.getInputStream();
+    boolean tlsDone = false;
+    while (true) {
+      Startup s = PgCodec.readStartup(in);
+      if (s == null) {
+        return null;
+      }
+      switch (s.code()) {
+        case PgCodec.SSL_REQUEST -> {
+          if (tlsDone) {
+            throw new ProtocolViolation("SSLRequest after TLS was established");
+          }
+          if (server.tls() == null) {
+            writeRaw('N');
+            continue;
+          }
+          writeRaw('S');
+          SSLSocket ssl =
+              (SSLSocket)
+                  server
+                      .tls()
+                      .getSocketFactory()
+                      .createSocket(
+                          raw, raw.getInetAddress().getHostAddress(), raw.getPort(), true);
+          ssl.setUseClientMode(false);
+          ssl.setHandshakeApplicationProtocolSelector(
+              (sock, protocols) -> protocols.contains("postgresql") ? "postgresql" : "");
+          ssl.setSoTimeout(STARTUP_TIMEOUT_MILLIS);
+          ssl.startHandshake();
+          client = ssl;
+          in = ssl.getInputStream();
+          clientOut = new BufferedOutputStream(ssl.getOutputStream(), 1 << 16);
+          tlsDone = true;
+        }
+        case PgCodec.GSSENC_REQUEST -> writeRaw('N');
+        case PgCodec.CANCEL_REQUEST -> {
+          Reader r = new Reader(s.body());
+          server.cancel(r.int32(), r.int32());
+          return null;
+        }
+        default -> {
+          if (!s.isProtocol3()) {
+            throw new PgErrors.Fatal(
+                PgErrors.FEATURE_NOT_SUPPORTED,
+                "unsupported frontend protocol "
+                    + (s.code() >>> 16)
+                    + "."
+                    + s.minorVersion()
+                    + " (expected: 3.x)");
+          }
+          clientIn = new BufferedInputStream(in, 1 << 16);
+          return s;
+        }
+      }
+    }
+  }
+
+  private void writeRaw(char answer) throws IOException {
+    clientOut.write(answer);
+    clientOut.flush();
+  }
+
+  private void requireTls() throws PgErrors.Fatal {
+    if (!(client instanceof SSLSocket) && !server.allowPlaintext()) {
+      throw new PgErrors.Fatal(
+          PgErrors.INVALID_AUTHORIZATION,
+          "TLS is required: connect with sslmode=require or sslmode=verify-full");
+    }
+  }
+
+  /** Protocol 3.x with x > 0, or {@code _pq_.} options: say we speak 3.0 without options. */
+  private void negotiateProtocolVersion(Startup startup, Map<String, String> params)
+      throws IOException {
+    List<String> options = params.keySet().stream().filter(k -> k.startsWith("_pq_.")).toList();
+    if (startup.minorVersion() > 0 || !options.isEmpty()) {
+      send(PgMessages.negotiateProtocolVersion(0, options));
+    }
+  }
+
+  /**
+   * Asks for the password in clear text (inside TLS): it is a gateway token or API key, which the
+   * gate verifies. The startup {@code user} must name the token's own subject.
+   */
+  private Principal authenticate(String user) throws IOException, PgErrors.Fatal {
+    send(PgMessages.authenticationCleartextPassword());
+    flushClient();
+    Message m = PgCodec.readMessage(clientIn, PgCodec::clientLimit);
+    if (m == null) {
+      return null; // libpq hangs up here to prompt for a password, then reconnects
+    }
+    if (m.kind() != 'p') {
+      throw new ProtocolViolation("expected a password message, got '" + m.kind() + "'");
+    }
+    String token = new Reader(m.body()).cstring();
+    Principal p;
+    try {
+      p = server.gate().authenticate(token);
+    } catch (GateException e) {
+      throw PgErrors.Fatal.of(e);
+    }
+    if (!p.subject().equals(user)) {
+      throw new PgErrors.Fatal(
+          PgErrors.INVALID_PASSWORD,
+          "user \"" + user + "\" does not match the identity of the presented token");
+    }
+    return p;
+  }
+
+  private void openGateSession(Principal principal, String database) throws PgErrors.Fatal {
+    try {
+      gs =
+          server
+              .gate()
+              .open(principal, database, "postgres", String.valueOf(raw.getRemoteSocketAddress()));
+    } catch (GateException e) {
+      throw PgErrors.Fatal.of(e);
+    }
+    // Revocation or expiry ends the live connection, from the gate's sweeper thread: hand over to a
+    // virtual thread so a slow client cannot stall the sweeper.
+    gs.onTerminate(() -> Thread.ofVirtual().start(this::terminatedByGate));
+  }
+
+  /**
+   * Opens the target with the gateway-held credentials and the client's harmless startup
+   * parameters; dropped parameters are audited.
+   */
+  private void connectTarget(Map<String, String> params) throws PgErrors.Fatal {
+    ConnectionConfig conn = gs.connection();
+    Map<String, String> creds;
+    try {
+      creds = gs.upstreamCredentials();
+    } catch (GateException e) {
+      throw PgErrors.Fatal.of(e);
+    }
+    String user = creds.getOrDefault("username", conn.username());
+    String password = creds.get("password");
+    if (password == null && conn.password() != null) {
+      password = conn.password().reveal();
+    }
+    if (user == null || user.isEmpty()) {
+      throw new PgErrors.Fatal(
+          PgErrors.CANNOT_CONNECT,
+          "connection \"" + conn.name() + "\" has no user name for its target");
+    }
+    PgStartupParams.Filtered f = PgStartupParams.filter(params, gs.obligations().readOnly());
+    for (Map.Entry<String, String> e : f.dropped().entrySet()) {
+      log.info("session {}: dropped startup parameter {}", gs.id(), e.getKey());
+      try {
+        gs.audit(
+            "postgres.param_dropped",
+            Map.of("parameter", e.getKey(), "value", gs.mask(e.getValue())));
+      } catch (GateException ex) {
+        throw PgErrors.Fatal.of(ex);
+      }
+    }
+    up = PgUpstream.connect(conn, user, password, f.forwarded());
+  }
+
+  /**
+   * Tells the client it is in: AuthenticationOk, the target's ParameterStatus, the gateway's own
+   * cancel key (mapped to the target's, which the client never sees), ReadyForQuery.
+   */
+  private void ready() throws IOException {
+    rowFilter = server.rowFilter(gs);
+    cancelKey = server.registerCancel(gs.connection().name(), up.pid, up.secretKey);
+    up.parameters.forEach(this::trackParameter);
+    send(PgMessages.authenticationOk());
+    for (byte[] notice : up.notices) {
+      send(maskFields('N', java.util.Arrays.copyOfRange(notice, 5, notice.length)));
+    }
+    for (byte[] ps : up.parameterStatus) {
+      send(ps);
+    }
+    send(PgMessages.backendKeyData(cancelKey[0], cancelKey[1]));
+    send(PgMessages.readyForQuery(up.transactionStatus));
+    flushClient();
+    client.setSoTimeout(0);
+    log.info(
+        "postgres session {}: {} on connection {}",
+        gs.id(),
+        gs.principal().subject(),
+        gs.connection().name());
+  }
+
+  // ---- relay ----
+
+  private void relay() throws IOException, PgErrors.Fatal {
+    Thread target =
+        Thread.ofVirtual()
+            .name(Thread.currentThread().getName() + "-target")
+            .start(this::relayTarget);
+    try {
+      relayClient();
+    } finally {
+      shutdown();
+      try {
+        target.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Client → target: decide on each message, then forward it (or its refusal). */
+  private void relayClient() throws IOException, PgErrors.Fatal {
+    while (true) {
+      Message m = PgCodec.readMessage(clientIn, PgCodec::clientLimit);
+      if (m == null) {
+        return;
+      }
+      switch (m.kind()) {
+        case 'Q' -> query(m);
+        case 'P' -> parse(m);
+        case 'B' -> bind(m);
+        case 'E' -> execute(m);
+        case 'D' -> describe(m);
+        case 'C' -> close(m);
+        case 'S' -> sync(m);
+        case 'H' -> {
+          if (!discarding) {
+            forward(m);
+            up.out.flush();
+          }
+        }
+        case 'F' -> functionCall(m);
+        case 'd', 'c', 'f' -> forward(m); // COPY data from the client, part of an allowed COPY
+        case 'X' -> {
+          forward(m);
+          up.out.flush();
+          return;
+        }
+        default -> throw new ProtocolViolation("invalid frontend message type '" + m.kind() + "'");
+      }
+      if (clientIn.available() == 0) {
+        up.out.flush();
+      }
+    }
+  }
+
+  /**
+   * Simple query: every statement is decided on before any is forwarded; if one is refused, none
+   * runs (PostgreSQL would run a multi-statement Query as one implicit transaction, so all or
+   * nothing is also what the caller expects).
+   */
+  private void query(Message m) throws IOException, PgErrors.Fatal {
+    if (discarding) {
+      return;
+    }
+    String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
+    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings);
+    List<AuthorizedAction> allowed = new ArrayList<>();
+    for (SqlStatement s : stmts) {
+      try {
+        allowed.add(authorize(s));
+      } catch (GateException e) {
+        for (AuthorizedAction a : allowed) {
+          gs.completed(a, false, "not executed: another statement in the query was refused", 0);
+        }
+        refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
+        return;
+      }
+    }
+    stmts.forEach(this::afterAuthorized);
+    pending.add(new Pending(Kind.QUERY, allowed));
+    forward(m);
+    up.out.flush();
+  }
+
+  /** Parse: decided here (a prepared statement holds exactly one statement). */
+  private void parse(Message m) throws IOException, PgErrors.Fatal {
+    if (discarding) {
+      return;
+    }
+    Reader r = new Reader(m.body());
+    String name = r.cstring();
+    String sql = new String(r.cstringBytes(), clientCharset);
+    if (!name.isEmpty() && statements.containsKey(name)) {
+      refuseExtended(
+          PgErrors.error(
+              PgErrors.DUPLICATE_STATEMENT, "prepared statement \"" + name + "\" already exists"));
+      return;
+    }
+    if (statements.size() >= MAX_PREPARED) {
+      refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
+      return;
+    }
+    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings);
+    if (stmts.size() > 1) {
+      refuseExtended(
+          PgErrors.error(
+              PgErrors.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement"));
+      return;
+    }
+    Prepared st;
+    if (stmts.isEmpty()) {
+      st = new Prepared(null, null, syncEpoch); // an empty query: nothing to decide
+    } else {
+      try {
+        st = new Prepared(stmts.get(0).action(), authorize(stmts.get(0)), syncEpoch);
+      } catch (GateException e) {
+        refuseExtended(PgErrors.error(e), e);
+        return;
+      }
+      afterAuthorized(stmts.get(0));
+    }
+    statements.put(name, st);
+    pending.add(new Pending(Kind.PARSE, name, st, null, null));
+    forward(m);
+  }
+
+  private void bind(Message m) throws IOException, PgErrors.Fatal {
+    if (discarding) {
+      return;
+    }
+    Reader r = new Reader(m.body());
+    String portal = r.cstring();
+    String stmt = r.cstring();
+    Prepared st = statements.get(stmt);
+    if (st == null || !confirmed(st.epoch, st.parsed)) {
+      refuseExtended(
+          PgErrors.error(
+              PgErrors.INVALID_STATEMENT_NAME,
+              "prepared statement \"" + stmt + "\" was not prepared through the gateway"));
+      return;
+    }
+    if (!portal.isEmpty() && portals.containsKey(portal)) {
+      refuseExtended(
+          PgErrors.error(PgErrors.DUPLICATE_CURSOR, "portal \"" + portal + "\" already exists"));
+      return;
+    }
+    if (portals.size() >= MAX_PREPARED) {
+      refuseExtended(PgErrors.error("54000", "too many open portals in this session"));
+      return;
+    }
+    Portal p = new Portal(st, syncEpoch);
+    portals.put(portal, p);
+    pending.add(new Pending(Kind.BIND, portal, null, p, null));
+    forward(m);
+  }
+
+  /**
+   * Execute: runs under the Parse decision the first time; every later execution (and any after a
+   * policy change) is decided and recorded again, so each execution has its own record.
+   */
+  private void execute(Message m) throws IOException, PgErrors.Fatal {
+    if (discarding) {
+      return;
+    }
+    String name = new Reader(m.body()).cstring();
+    Portal p = portals.get(name);
+    if (p == null || !confirmed(p.epoch, p.bound)) {
+      refuseExtended(
+          PgErrors.error(
+              PgErrors.INVALID_CURSOR_NAME,
+              "portal \"" + name + "\" was not opened through the gateway"));
+      return;
+    }
+    AuthorizedAction a = null;
+    if (p.stmt.action != null) {
+      try {
+        a = p.auth; // continuing a suspended portal
+        if (a == null) {
+          a = p.stmt.takeParseDecision();
+        }
+        if (a == null || gs.stale(a)) {
+          a = gs.authorize(p.stmt.action, this::held);
+        }
+      } catch (GateException e) {
+        refuseExtended(PgErrors.error(e), e);
+        return;
+      }
+      p.auth = a;
+    }
+    pending.add(new Pending(Kind.EXECUTE, name, null, p, a));
+    forward(m);
+  }
+
+  private void describe(Message m) throws IOException {
+    if (discarding) {
+      return;
+    }
+    pending.add(new Pending(Kind.DESCRIBE, (byte[]) null));
+    forward(m);
+  }
+
+  private void close(Message m) throws IOException {
+    if (discarding) {
+      return;
+    }
+    Reader r = new Reader(m.body());
+    char what = (char) r.int8();
+    String name = r.cstring();
+    if (what == 'S') {
+      statements.remove(name);
+    } else {
+      portals.remove(name);
+    }
+    pending.add(new Pending(Kind.CLOSE, (byte[]) null));
+    forward(m);
+  }
+
+  private void sync(Message m) throws IOException {
+    discarding = false;
+    syncEpoch++;
+    pending.add(new Pending(Kind.SYNC, (byte[]) null));
+    forward(m);
+    up.out.flush();
+  }
+
+  /**
+   * FunctionCall calls a function by OID, bypassing SQL text. It is described as an unparsed
+   * statement of unknown kind, so only a rule that allows unknown statements can allow it.
+   */
+  private void functionCall(Message m) throws IOException, PgErrors.Fatal {
+    if (discarding) {
+      return;
+    }
+    int oid = new Reader(m.body()).int32();
+    Action action =
+        new Action(
+            ActionKind.SQL,
+            "FunctionCall oid=" + Integer.toUnsignedString(oid),
+            Map.of(Action.Attr.SQL_KIND, "unknown", Action.Attr.SQL_UNPARSED, true));
+    AuthorizedAction a;
+    try {
+      a = gs.authorize(action, this::held);
+    } catch (GateException e) {
+      refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
+      return;
+    }
+    pending.add(new Pending(Kind.QUERY, List.of(a)));
+    forward(m);
+    up.out.flush();
+  }
+
+  /** Decides on one statement, after the read-only guard. */
+  private AuthorizedAction authorize(SqlStatement s) throws GateException {
+    if (gs.obligations().readOnly() && PgReadOnly.liftsReadOnly(s.text())) {
+      gs.audit("postgres.read_only_violation", Map.of("statement", gs.mask(s.text())));
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "this session is read-only; statements that turn read-only mode off are refused");
+    }
+    return gs.authorize(s.action(), this::held);
+  }
+
+  /**
+   * SQL-level DEALLOCATE/DISCARD and cursor statements can free names that the protocol-level
+   * statements and portals use, and the names could then be re-created in SQL behind the gateway's
+   * back. Forget them, so a later Bind/Execute by name is refused rather than run under an old
+   * decision.
+   */
+  private void afterAuthorized(SqlStatement s) {
+    String kind = s.action().string(Action.Attr.SQL_KIND);
+    if ("deallocate".equals(kind) || "discard".equals(kind)) {
+      statements.clear();
+      portals.clear();
+    } else if ("cursor".equals(kind)) {
+      portals.keySet().removeIf(k -> !k.isEmpty());
+    }
+  }
+
+  /** The review notice: the caller is held, with the review id to ask an approver about. */
+  private void held(String reviewId, String message) {
+    try {
+      up.out.flush();
+      send(PgMessages.notice("gatehouse: held for review " + reviewId + ": " + message));
+      flushClient();
+    } catch (IOException e) {
+      log.debug("cannot send review notice", e);
+    }
+  }
+
+  /**
+   * True when the Parse/Bind behind a name really succeeded at the target. Within the current Sync
+   * segment nothing needs checking: had it failed, the target skips this message too. Otherwise
+   * wait for the target's answer, which is on its way.
+   */
+  private boolean confirmed(long epoch, CompletableFuture<Boolean> done) throws IOException {
+    if (epoch == syncEpoch) {
+      return true;
+    }
+    up.out.flush();
+    try {
+      return done.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      return false;
+    }
+  }
+
+  private void refuseSimple(Pending p, GateException e) throws IOException, PgErrors.Fatal {
+    if (e.reason() == GateException.Reason.SESSION_ENDED) {
+      throw PgErrors.Fatal.of(e);
+    }
+    pending.add(p);
+    up.out.write(PgMessages.query(REFUSED_SQL));
+    up.out.flush();
+  }
+
+  private void refuseExtended(byte[] error, GateException e) throws IOException, PgErrors.Fatal {
+    if (e.reason() == GateException.Reason.SESSION_ENDED) {
+      throw PgErrors.Fatal.of(e);
+    }
+    refuseExtended(error);
+  }
+
+  /** Fails the current Sync segment at the target, then skips client messages until Sync. */
+  private void refuseExtended(byte[] error) throws IOException {
+    pending.add(new Pending(Kind.PARSE, error));
+    up.out.write(PgMessages.parse(REFUSED_STATEMENT, REFUSED_SQL));
+    up.out.flush();
+    discarding = true;
+  }
+
+  private void forward(Message m) throws IOException {
+    PgCodec.writeMessage(up.out, m.type(), m.body());
+  }
+
+  /** Target → client, on its own thread: relay frame by frame, recording outcomes. */
+  private void relayTarget() {
+    try {
+      while (true) {
+        Message m = PgCodec.readMessage(up.in, PgCodec::serverLimit);
+        if (m == null) {
+          break;
+        }
+        onTargetMessage(m);
+        if (up.in.available() == 0) {
+          flushClient();
+        }
+      }
+      flushClient();
+    } catch (IOException e) {
+      if (!closed.get()) {
+        log.debug("target connection ended: {}", e.toString());
+      }
+    } finally {
+      failOutstanding("the connection to the target was lost");
+      shutdown();
+    }
+  }
+
+  private void onTargetMessage(Message m) throws IOException {
+    Pending head = pending.peek();
+    switch (m.kind()) {
+      case 'D' -> {
+        if (head != null) {
+          head.rows++;
+        }
+        byte[] body = rowFilter.filterDataRow(m.body());
+        send(m.type(), body);
+        return;
+      }
+      case 'T' -> {
+        rowFilter.onRowDescription(m.body());
+        if (head != null && head.kind == Kind.DESCRIBE) {
+          pending.poll();
+        }
+      }
+      case 'n' -> {
+        if (head != null && head.kind == Kind.DESCRIBE) {
+          pending.poll();
+        }
+      }
+      case 'C', 'I' -> {
+        String tag = m.kind() == 'C' ? new Reader(m.body()).cstring() : "EMPTY";
+        completed(head, tag);
+      }
+      case 'V' -> completed(head, "FUNCTION CALL");
+      case 's' -> {
+        Pending p = expect(Kind.EXECUTE);
+        p.portal.rows += p.rows;
+      }
+      case '1' -> expect(Kind.PARSE).prepared.parsed.complete(true);
+      case '2' -> expect(Kind.BIND).portal.bound.complete(true);
+      case '3' -> expect(Kind.CLOSE);
+      case 'E' -> {
+        send(onError(head, m.body()));
+        return;
+      }
+      case 'Z' -> {
+        readyForQuery();
+        send(m.type(), m.body());
+        flushClient();
+        return;
+      }
+      case 'N' -> {
+        send(maskFields('N', m.body()));
+        return;
+      }
+      case 'S' -> {
+        Reader r = new Reader(m.body());
+        trackParameter(r.cstring(), r.cstring());
+      }
+      default -> {
+        // CopyInResponse, CopyOutResponse, CopyBothResponse, CopyData, CopyDone,
+        // ParameterDescription, NotificationResponse: relayed as they are.
+      }
+    }
+    send(m.type(), m.body());
+  }
+
+  /** CommandComplete, EmptyQueryResponse or FunctionCallResponse for the head. */
+  private void completed(Pending head, String tag) throws ProtocolViolation {
+    if (head != null && head.kind == Kind.QUERY) {
+      if (head.next < head.actions.size()) {
+        record(head.actions.get(head.next++), true, tag, rows(tag, head.rows));
+      }
+      head.rows = 0;
+      return;
+    }
+    Pending p = expect(Kind.EXECUTE);
+    long rows = p.portal.rows + p.rows;
+    p.portal.rows = 0;
+    p.portal.auth = null; // a completed portal's next Execute is a new execution
+    record(p.auth, true, tag, rows(tag, rows));
+  }
+
+  /** ErrorResponse: who failed, and what the client sees. */
+  private byte[] onError(Pending head, byte[] body) throws ProtocolViolation {
+    Map<Character, String> f = PgMessages.parseFields(body);
+    String summary = "ERROR " + f.getOrDefault('C', "") + ": " + f.getOrDefault('M', "");
+    if (head != null && head.kind == Kind.QUERY) {
+      if (head.next < head.actions.size()) {
+        record(head.actions.get(head.next++), false, summary, 0);
+      }
+    } else if (head != null && head.kind != Kind.SYNC) {
+      pending.poll();
+      fail(head, summary);
+    }
+    if (head != null && head.denial != null) {
+      return head.denial;
+    }
+    return maskFields('E', body);
+  }
+
+  /**
+   * ReadyForQuery ends a simple Query or a Sync segment. Whatever is still pending before it was
+   * skipped by the target after an error.
+   */
+  private void readyForQuery() {
+    while (true) {
+      Pending p = pending.poll();
+      if (p == null) {
+        return;
+      }
+      if (p.kind == Kind.QUERY) {
+        for (int i = p.next; i < p.actions.size(); i++) {
+          record(p.actions.get(i), false, "not executed: an earlier statement failed", 0);
+        }
+        return;
+      }
+      if (p.kind == Kind.SYNC) {
+        return;
+      }
+      fail(p, "not executed: an earlier message failed");
+    }
+  }
+
+  private void fail(Pending p, String summary) {
+    switch (p.kind) {
+      case PARSE -> {
+        if (p.prepared != null) {
+          p.prepared.parsed.complete(false);
+          statements.remove(p.name, p.prepared);
+        }
+      }
+      case BIND -> {
+        p.portal.bound.complete(false);
+        portals.remove(p.name, p.portal);
+      }
+      case EXECUTE -> {
+        p.portal.auth = null;
+        record(p.auth, false, summary, p.rows);
+      }
+      default -> {}
+    }
+  }
+
+  private void failOutstanding(String why) {
+    Pending p;
+    while ((p = pending.poll()) != null) {
+      if (p.kind == Kind.QUERY) {
+        for (int i = p.next; i < p.actions.size(); i++) {
+          record(p.actions.get(i), false, why, 0);
+        }
+      } else {
+        fail(p, why);
+      }
+    }
+  }
+
+  private Pending expect(Kind kind) throws ProtocolViolation {
+    Pending p = pending.poll();
+    if (p == null || p.kind != kind) {
+      // The target answered something we did not ask for: we can no longer tell which answer
+      // belongs to which decision, so stop rather than mis-record.
+      throw new ProtocolViolation(
+          "the target's answers are out of order (expected " + kind + ", pending " + p + ")");
+    }
+    return p;
+  }
+
+  private void record(AuthorizedAction a, boolean ok, String summary, long rows) {
+    if (a != null) {
+      gs.completed(a, ok, summary, rows);
+    }
+  }
+
+  private static long rows(String tag, long counted) {
+    return counted > 0 ? counted : PgMessages.tagRows(tag);
+  }
+
+  /** Rebuilds a notice or error with its message, detail and hint masked for this session. */
+  private byte[] maskFields(char type, byte[] body) throws ProtocolViolation {
+    Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body));
+    for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
+      String v = f.get(k);
+      if (v != null) {
+        f.put(k, gs.mask(v));
+      }
+    }
+    return PgMessages.fields(type, f);
+  }
+
+  private void trackParameter(String name, String value) {
+    switch (name) {
+      case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
+      case "client_encoding" -> clientCharset = charset(value);
+      default -> {}
+    }
+  }
+
+  private static Charset charset(String pgEncoding) {
+    return switch (pgEncoding.toUpperCase(Locale.ROOT)) {
+      case "SQL_ASCII", "LATIN1" -> StandardCharsets.ISO_8859_1;
+      case "WIN1252" -> Charset.forName("windows-1252");
+      default -> StandardCharsets.UTF_8;
+    };
+  }
+
+  // ---- client output (shared by both threads; whole frames under the lock) ----
+
+  private void send(byte[] frame) throws IOException {
+    clientLock.lock();
+    try {
+      clientOut.write(frame);
+    } finally {
+      clientLock.unlock();
+    }
+  }
+
+  private void send(byte type, byte[] body) throws IOException {
+    clientLock.lock();
+    try {
+      PgCodec.writeMessage(clientOut, type, body);
+    } finally {
+      clientLock.unlock();
+    }
+  }
+
+  private void flushClient() throws IOException {
+    clientLock.lock();
+    try {
+      clientOut.flush();
+    } finally {
+      clientLock.unlock();
+    }
+  }
+
+  private void sendFatal(byte[] frame) {
+    if (closed.get() || !fatalSent.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      send(frame);
+      flushClient();
+    } catch (IOException e) {
+      log.debug("cannot send FATAL to client", e);
+    }
+  }
+
+  private void terminatedByGate() {
+    String why = gs.endedBecause();
+    log.info("postgres session {} terminated by the gate: {}", gs.id(), why);
+    sendFatal(
+        PgMessages.error(
+            "FATAL", PgErrors.ADMIN_SHUTDOWN, "gatehouse: terminating connection: " + why));
+    shutdown();
+  }
+
+  /** Closes both sides; safe to call from any thread, more than once. */
+  void shutdown() {
+    if (closed.compareAndSet(false, true)) {
+      if (up != null) {
+        up.close();
+      }
+      PgUpstream.closeQuietly(client);
+      PgUpstream.closeQuietly(raw);
+    }
+  }
+
+  private void end() {
+    shutdown();
+    if (cancelKey != null) {
+      server.unregisterCancel(cancelKey[0]);
+    }
+    if (gs != null) {
+      gs.close();
+    }
+  }
+
+  // ---- bookkeeping types ----
+
+  enum Kind {
+    QUERY,
+    PARSE,
+    BIND,
+    DESCRIBE,
+    EXECUTE,
+    CLOSE,
+    SYNC
+  }
+
+  /** A prepared statement as the gateway knows it. */
+  static final class Prepared {
+    final Action action;
+    final long epoch;
+    final CompletableFuture<Boolean> parsed = new CompletableFuture<>();
+    private AuthorizedAction parseDecision;
+
+    Prepared(Action action, AuthorizedAction parseDecision, long epoch) {
+      this.action = action;
+      this.parseDecision = parseDecision;
+      this.epoch = epoch;
+    }
+
+    /** The Parse decision, usable by the first Execute only. */
+    AuthorizedAction takeParseDecision() {
+      AuthorizedAction a = parseDecision;
+      parseDecision = null;
+      return a;
+    }
+  }
+
+  /** A portal as the gateway knows it. */
+  static final class Portal {
+    final Prepared stmt;
+    final long epoch;
+    final CompletableFuture<Boolean> bound = new CompletableFuture<>();
+    volatile AuthorizedAction auth;
+    long rows;
+
+    Portal(Prepared stmt, long epoch) {
+      this.stmt = stmt;
+      this.epoch = epoch;
+    }
+  }
+
+  /** A message forwarded to the target whose answer is still due, in order. */
+  static final class Pending {
+    final Kind kind;
+    final byte[] denial;
+    final List<AuthorizedAction> actions;
+    final String name;
+    final Prepared prepared;
+    final Portal portal;
+    final AuthorizedAction auth;
+    int next;
+    long rows;
+
+    Pending(Kind kind, byte[] denial) {
+      this(kind, denial, List.of(), null, null, null, null);
+    }
+
+    Pending(Kind kind, List<AuthorizedAction> actions) {
+      this(kind, null, actions, null, null, null, null);
+    }
+
+    Pending(Kind kind, String name, Prepared prepared, Portal portal, AuthorizedAction auth) {
+      this(kind, null, List.of(), name, prepared, portal, auth);
+    }
+
+    private Pending(
+        Kind kind,
+        byte[] denial,
+        List<AuthorizedAction> actions,
+        String name,
+        Prepared prepared,
+        Portal portal,
+        AuthorizedAction auth) {
+      this.kind = kind;
+      this.denial = denial;
+      this.actions = actions;
+      this.name = name;
+      this.prepared = prepared;
+      this.portal = portal;
+      this.auth = auth;
+    }
+
+    @Override
+    public String toString() {
+      return kind.name();
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.gatehouse.postgres;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decides which client startup parameters reach the target. A startup parameter is a session
+ * default set with the target's own authority, before any statement is decided on, so only harmless
+ * formatting and timeout settings pass; anything that could change identity, privileges,
+ * replication mode or read-only enforcement is dropped (and audited by the caller).
+ */
+final class PgStartupParams {
+  private PgStartupParams() {}
+
+  /** Lower-case names of settings a client may choose for its session. */
+  static final Set<String> ALLOWED =
+      Set.of(
+          "application_name",
+          "client_encoding",
+          "datestyle",
+          "timezone",
+          "intervalstyle",
+          "extra_float_digits",
+          "search_path",
+          "bytea_output",
+          "standard_conforming_strings",
+          "client_min_messages",
+          "statement_timeout",
+          "lock_timeout",
+          "idle_in_transaction_session_timeout",
+          "default_transaction_isolation",
+          "default_transaction_deferrable",
+          "default_transaction_read_only",
+          "lc_monetary",
+          "lc_numeric",
+          "lc_time",
+          "jit",
+          "work_mem");
+
+  /** What to forward, and what was dropped (name → value) for the audit log. */
+  record Filtered(Map<String, String> forwarded, Map<String, String> dropped) {}
+
+  /**
+   * @param client the client's startup parameters, without {@code user} and {@code database}
+   * @param readOnly the session must be read-only: forces {@code default_transaction_read_only=on}
+   */
+  static Filtered filter(Map<String, String> client, boolean readOnly) {
+    Map<String, String> forwarded = new LinkedHashMap<>();
+    Map<String, String> dropped = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : client.entrySet()) {
+      String name = e.getKey();
+      if (name.equals("user") || name.equals("database") || name.startsWith("_pq_.")) {
+        continue; // handled by the session itself
+      }
+      if (name.equals("options")) {
+        filterOptions(e.getValue(), forwarded, dropped);
+      } else {
+        offer(name, e.getValue(), forwarded, dropped);
+      }
+    }
+    if (readOnly) {
+      for (String k : List.copyOf(forwarded.keySet())) {
+        if (k.equalsIgnoreCase("default_transaction_read_only")) {
+          String v = forwarded.remove(k);
+          if (!isOn(v)) {
+            dropped.put(k, v);
+          }
+        }
+      }
+      forwarded.put("default_transaction_read_only", "on");
+    }
+    return new Filtered(forwarded, dropped);
+  }
+
+  private static void offer(
+      String name, String value, Map<String, String> forwarded, Map<String, String> dropped) {
+    if (ALLOWED.contains(name.toLowerCase(Locale.ROOT))) {
+      forwarded.put(name, value);
+    } else {
+      dropped.put(name, value);
+    }
+  }
+
+  /**
+   * {@code options} is a command line for the backend ({@code -c name=value}, {@code
+   * --name=value}); PostgreSQL splits it on unescaped whitespace. Only allowlisted settings are
+   * turned into ordinary startup parameters; every other switch is dropped as a whole.
+   */
+  private static void filterOptions(
+      String options, Map<String, String> forwarded, Map<String, String> dropped) {
+    List<String> args = splitOptions(options);
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      String setting = null;
+      if (a.equals("-c") && i + 1 < args.size()) {
+        setting = args.get(++i);
+      } else if (a.startsWith("-c") && a.length() > 2) {
+        setting = a.substring(2);
+      } else if (a.startsWith("--") && a.length() > 2) {
+        setting = a.substring(2);
+      }
+      int eq = setting == null ? -1 : setting.indexOf('=');
+      if (eq <= 0) {
+        dropped.put("options", options);
+        continue;
+      }
+      String name = setting.substring(0, eq).replace('-', '_');
+      offer(name, setting.substring(eq + 1), forwarded, dropped);
+    }
+  }
+
+  /** Splits like PostgreSQL's {@code pg_split_opts}: whitespace separates, backslash escapes. */
+  static List<String> splitOptions(String s) {
+    List<String> out = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    boolean inArg = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isWhitespace(c)) {
+        if (inArg) {
+          out.add(cur.toString());
+          cur.setLength(0);
+          inArg = false;
+        }
+      } else if (c == '\\' && i + 1 < s.length()) {
+        cur.append(s.charAt(++i));
+        inArg = true;
+      } else {
+        cur.append(c);
+        inArg = true;
+      }
+    }
+    if (inArg) {
+      out.add(cur.toString());
+    }
+    return out;
+  }
+
+  static boolean isOn(String v) {
+    String s = v == null ? "" : v.trim().toLowerCase(Locale.ROOT);
+    return s.equals("on") || s.equals("true") || s.equals("yes") || s.equals("1") || s.equals("t");
+  }
+}

@@ -1,0 +1,27 @@
+package dev.gatehouse.postgres;
+
+/**
+ * The seam where result masking plugs into the relay loop, without the relay knowing about it.
+ * Called on the relay thread only, in wire order: a RowDescription, then the DataRows it describes.
+ * Bodies are raw message bodies (without type byte and length), see the protocol's message formats.
+ * The default passes everything through unchanged.
+ */
+interface RowFilter {
+
+  /** A RowDescription ('T') passed to the client; the columns of the DataRows that follow. */
+  void onRowDescription(byte[] body);
+
+  /** Returns the DataRow ('D') body to send instead of {@code body}; may return it unchanged. */
+  byte[] filterDataRow(byte[] body);
+
+  RowFilter IDENTITY =
+      new RowFilter() {
+        @Override
+        public void onRowDescription(byte[] body) {}
+
+        @Override
+        public byte[] filterDataRow(byte[] body) {
+          return body;
+        }
+      };
+}

@@ -1,0 +1,540 @@
+package dev.gatehouse.postgres;
+
+import dev.gatehouse.audit.AuditEvent;
+import dev.gatehouse.audit.AuditLog;
+import dev.gatehouse.audit.SessionRecorder;
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
+import dev.gatehouse.credential.CredentialVault;
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.identity.AuthenticationException;
+import dev.gatehouse.identity.Authenticator;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.PrincipalKind;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.policy.Decision;
+import dev.gatehouse.policy.Effect;
+import dev.gatehouse.policy.Obligations;
+import dev.gatehouse.policy.PolicyEngine;
+import dev.gatehouse.policy.PolicyRequest;
+import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.tukaani.xz.LZMA2Options;
+import org.tukaani.xz.XZInputStream;
+import org.tukaani.xz.XZOutputStream;
+
+/**
+ * Shared fixture for the gateway's integration tests: one embedded PostgreSQL 17 (the target, with
+ * SCRAM, md5 and cleartext roles enforced by pg_hba), one real {@link Gate} with trivial in-memory
+ * collaborators, and the gateway listening with a self-signed TLS certificate. Started once per
+ * JVM.
+ */
+final class PgTestSupport {
+  static final String UPSTREAM_PASSWORD = "Upstr3am-S3cret-9f2c71";
+  static final String TOKEN_ALICE = "tok-alice-0001";
+  static final String TOKEN_BENCH = "tok-bench-0002";
+  static final String TOKEN_READER = "tok-reader-0003";
+
+  /** Statement kinds the test policy allows for alice and reader; everything else is denied. */
+  static final Set<String> ALLOWED =
+      Set.of(
+          "select",
+          "insert",
+          "update",
+          "delete",
+          "create",
+          "transaction",
+          "copy_in",
+          "copy_out",
+          "set",
+          "show",
+          "reset",
+          "explain",
+          "listen",
+          "notify",
+          "unlisten",
+          "cursor",
+          "discard",
+          "deallocate",
+          "prepare",
+          "execute");
+
+  private static PgTestSupport instance;
+
+  final EmbeddedPostgres pg;
+  final Gate gate;
+  final PgProtocolServer server;
+  final PgProtocolServer plaintextServer;
+  final Map<String, ConnectionConfig> connections = new ConcurrentHashMap<>();
+  final Map<String, Map<String, String>> vault = new ConcurrentHashMap<>();
+  final Map<String, Principal> tokens = new ConcurrentHashMap<>();
+  final Set<String> revoked = ConcurrentHashMap.newKeySet();
+  final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+  final List<Decided> decided = new CopyOnWriteArrayList<>();
+  final List<Outcome> outcomes = new CopyOnWriteArrayList<>();
+  final AtomicLong policyGeneration = new AtomicLong();
+  final Set<String> extraDenied = ConcurrentHashMap.newKeySet();
+
+  record Decided(long id, String sessionId, Action action, String raw, Decision decision) {}
+
+  record Outcome(long id, String status, String summary, long rows) {}
+
+  static synchronized PgTestSupport get() throws Exception {
+    if (instance == null) {
+      instance = new PgTestSupport();
+      Runtime.getRuntime().addShutdownHook(new Thread(instance::stop));
+    }
+    return instance;
+  }
+
+  private PgTestSupport() throws Exception {
+    pg = startTarget();
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("SET password_encryption = 'scram-sha-256'");
+      s.execute("CREATE ROLE gh_scram LOGIN SUPERUSER PASSWORD '" + UPSTREAM_PASSWORD + "'");
+      s.execute("CREATE ROLE gh_pw LOGIN SUPERUSER PASSWORD '" + UPSTREAM_PASSWORD + "'");
+      s.execute("SET password_encryption = 'md5'");
+      s.execute("CREATE ROLE gh_md5 LOGIN SUPERUSER PASSWORD '" + UPSTREAM_PASSWORD + "'");
+      s.execute("CREATE DATABASE gh_test OWNER gh_scram");
+      s.execute("CREATE DATABASE gh_bench OWNER gh_scram");
+    }
+    addConnection("conn", "gh_test", "gh_scram", "prefer");
+    addConnection("conn_md5", "gh_test", "gh_md5", "disable");
+    addConnection("conn_pw", "gh_test", "gh_pw", "prefer");
+    addConnection("bench", "gh_bench", "gh_scram", "prefer");
+    addPrincipal(TOKEN_ALICE, "alice");
+    addPrincipal(TOKEN_BENCH, "bench");
+    addPrincipal(TOKEN_READER, "reader");
+
+    gate =
+        Gate.builder()
+            .authenticator(new TokenAuthenticator())
+            .connections(connections::get)
+            .policy(() -> new TestPolicy())
+            .audit(new ListAudit())
+            .recorder(new ListRecorder())
+            .vault(new MapVault())
+            .build();
+    server = new PgProtocolServer(gate, "127.0.0.1", 0, selfSignedTls(), false, connections::get);
+    server.start();
+    plaintextServer = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, connections::get);
+    plaintextServer.start();
+  }
+
+  void addConnection(String name, String database, String user, String tlsMode) {
+    connections.put(
+        name,
+        new ConnectionConfig(
+            name,
+            "postgres",
+            "127.0.0.1",
+            pg.getPort(),
+            database,
+            user,
+            null,
+            Map.of("env", "test"),
+            new UpstreamTlsConfig(tlsMode, null),
+            Map.of()));
+    vault.put(name, Map.of("password", UPSTREAM_PASSWORD));
+  }
+
+  Principal addPrincipal(String token, String subject) {
+    Principal p =
+        new Principal(
+            subject,
+            Set.of("dev"),
+            PrincipalKind.HUMAN,
+            "id-" + token,
+            Instant.now().plus(Duration.ofHours(1)),
+            Set.of(),
+            Map.of());
+    tokens.put(token, p);
+    return p;
+  }
+
+  int port() {
+    return server.address().getPort();
+  }
+
+  /** A JDBC connection through the gateway (TLS, not verified). */
+  Connection jdbc(String db, String user, String token, String extra) throws SQLException {
+    return DriverManager.getConnection(jdbcUrl(db, user, token, extra));
+  }
+
+  String jdbcUrl(String db, String user, String token, String extra) {
+    return "jdbc:postgresql://127.0.0.1:"
+        + port()
+        + "/"
+        + db
+        + "?sslmode=require&user="
+        + user
+        + "&password="
+        + token
+        + (extra.isEmpty() ? "" : "&" + extra);
+  }
+
+  /** A direct JDBC connection to the target, bypassing the gateway (for checking its state). */
+  Connection direct(String db) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + db, p);
+  }
+
+  record Run(int exit, String out, String err) {
+    String all() {
+      return out + "\n" + err;
+    }
+  }
+
+  /** Runs a real client binary (psql, pgbench) with the gateway token as PGPASSWORD. */
+  static Run run(String token, Map<String, String> env, List<String> command) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+    pb.environment().put("PGPASSWORD", token);
+    pb.environment().put("PGCONNECT_TIMEOUT", "10");
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile("pg-out", ".txt");
+    Path err = Files.createTempFile("pg-err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process p = pb.start();
+    if (!p.waitFor(180, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("timed out: " + command);
+    }
+    Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    Files.deleteIfExists(out);
+    Files.deleteIfExists(err);
+    return r;
+  }
+
+  Run psql(String token, String user, String db, String sslmode, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("/usr/bin/psql");
+    cmd.add(
+        "host=127.0.0.1 port="
+            + port()
+            + " dbname="
+            + db
+            + " user="
+            + user
+            + " sslmode="
+            + sslmode);
+    cmd.addAll(List.of("-X", "-A", "-t", "-v", "VERBOSITY=verbose"));
+    cmd.addAll(List.of(args));
+    return run(token, Map.of(), cmd);
+  }
+
+  void stop() {
+    try {
+      server.close();
+      plaintextServer.close();
+      gate.close();
+      pg.close();
+    } catch (Exception e) {
+      // shutting down the JVM anyway
+    }
+  }
+
+  // ---- target ----
+
+  private static EmbeddedPostgres startTarget() throws Exception {
+    Path conf = Files.createTempDirectory("gh-pgconf");
+    Path hba = conf.resolve("pg_hba.conf");
+    Files.writeString(
+        hba,
+        String.join(
+            "\n",
+            "local all all trust",
+            "host all postgres 127.0.0.1/32 trust",
+            "host all postgres ::1/128 trust",
+            "host all gh_md5 127.0.0.1/32 md5",
+            "host all gh_pw 127.0.0.1/32 password",
+            "host all all 127.0.0.1/32 scram-sha-256",
+            "host all all ::1/128 scram-sha-256",
+            ""));
+    Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(hba, PosixFilePermissions.fromString("rw-r--r--"));
+    EmbeddedPostgres.Builder b =
+        EmbeddedPostgres.builder()
+            .setServerConfig("hba_file", hba.toString())
+            .setServerConfig("max_connections", "100")
+            .setPGStartupWait(Duration.ofSeconds(60));
+    if ("root".equals(System.getProperty("user.name"))) {
+      b.setPgBinaryResolver(new RootSafeResolver());
+    }
+    return b.start();
+  }
+
+  /**
+   * PostgreSQL refuses to run as root, and CI runs as root. This resolver repackages zonky's
+   * binaries with small wrappers around initdb, pg_ctl and postgres that drop to the {@code
+   * postgres} (or {@code nobody}) user with setpriv and hand it the data directory.
+   */
+  static final class RootSafeResolver implements PgBinaryResolver {
+    private static final String WRAPPER =
+        """
+        #!/bin/sh
+        real="$0.real"
+        if [ "$(id -u)" = "0" ]; then
+          u=postgres; id -u postgres >/dev/null 2>&1 || u=nobody
+          prev=""
+          for a in "$@"; do
+            if [ "$prev" = "-D" ]; then chown -R "$u" "$a" 2>/dev/null; chmod 700 "$a"; fi
+            prev="$a"
+          done
+          exec setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$real" "$@"
+        fi
+        exec "$real" "$@"
+        """;
+
+    @Override
+    public InputStream getPgBinary(String system, String machine) throws IOException {
+      ByteArrayOutputStream buf = new ByteArrayOutputStream(64 << 20);
+      try (InputStream orig = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machine);
+          TarArchiveInputStream in = new TarArchiveInputStream(new XZInputStream(orig));
+          TarArchiveOutputStream out =
+              new TarArchiveOutputStream(new XZOutputStream(buf, new LZMA2Options(0)))) {
+        out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        TarArchiveEntry e;
+        while ((e = in.getNextEntry()) != null) {
+          String name = e.getName();
+          boolean wrap =
+              e.isFile()
+                  && (name.endsWith("bin/initdb")
+                      || name.endsWith("bin/pg_ctl")
+                      || name.endsWith("bin/postgres"));
+          if (wrap) {
+            e.setName(name + ".real");
+          }
+          out.putArchiveEntry(e);
+          if (e.isFile()) {
+            in.transferTo(out);
+          }
+          out.closeArchiveEntry();
+          if (wrap) {
+            byte[] script = WRAPPER.getBytes(StandardCharsets.UTF_8);
+            TarArchiveEntry w = new TarArchiveEntry(name);
+            w.setMode(0755);
+            w.setSize(script.length);
+            w.setModTime(new Date(0));
+            out.putArchiveEntry(w);
+            out.write(script);
+            out.closeArchiveEntry();
+          }
+        }
+      }
+      return new ByteArrayInputStream(buf.toByteArray());
+    }
+  }
+
+  // ---- TLS ----
+
+  static SSLContext selfSignedTls() throws Exception {
+    KeyPairGenerator kpg = KeyPairGenerator.getInstance("RSA");
+    kpg.initialize(2048);
+    KeyPair kp = kpg.generateKeyPair();
+    X500Name name = new X500Name("CN=localhost");
+    Instant now = Instant.now();
+    JcaX509v3CertificateBuilder cb =
+        new JcaX509v3CertificateBuilder(
+            name,
+            BigInteger.valueOf(now.toEpochMilli()),
+            Date.from(now.minus(Duration.ofHours(1))),
+            Date.from(now.plus(Duration.ofDays(1))),
+            name,
+            kp.getPublic());
+    cb.addExtension(
+        Extension.subjectAlternativeName,
+        false,
+        new GeneralNames(
+            new GeneralName[] {
+              new GeneralName(GeneralName.dNSName, "localhost"),
+              new GeneralName(GeneralName.iPAddress, "127.0.0.1")
+            }));
+    X509Certificate cert =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                cb.build(new JcaContentSignerBuilder("SHA256withRSA").build(kp.getPrivate())));
+    char[] pw = "changeit".toCharArray();
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    ks.setKeyEntry("gateway", kp.getPrivate(), pw, new Certificate[] {cert});
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, pw);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), null, null);
+    return ctx;
+  }
+
+  // ---- trivial collaborators of the gate ----
+
+  final class TokenAuthenticator implements Authenticator {
+    @Override
+    public Principal authenticate(String credential) throws AuthenticationException {
+      Principal p = tokens.get(credential);
+      if (p == null || revoked.contains(p.tokenId())) {
+        throw new AuthenticationException("unknown or revoked token");
+      }
+      return p;
+    }
+
+    @Override
+    public boolean stillValid(Principal principal, Instant now) {
+      return !revoked.contains(principal.tokenId());
+    }
+  }
+
+  /**
+   * bench may do anything; alice and reader may run {@link #ALLOWED} kinds; reader's sessions are
+   * read-only.
+   */
+  final class TestPolicy implements PolicyEngine {
+    @Override
+    public Decision decide(PolicyRequest r) {
+      String who = r.principal().subject();
+      if (r.action().kind() == ActionKind.CONNECT) {
+        Obligations o =
+            who.equals("reader")
+                ? new Obligations("default", true, 0, null, "full")
+                : Obligations.NONE;
+        return new Decision(Effect.ALLOW, "connect", "ok", null, o, List.of());
+      }
+      String kind = r.action().string(Action.Attr.SQL_KIND);
+      if (extraDenied.contains(kind)) {
+        return Decision.deny("changed-policy", kind + " is no longer allowed", List.of());
+      }
+      if (who.equals("bench") || ALLOWED.contains(kind)) {
+        return new Decision(Effect.ALLOW, "allow-" + kind, "ok", null, null, List.of());
+      }
+      return Decision.deny("no-" + kind, kind + " statements are not allowed", List.of());
+    }
+
+    @Override
+    public long generation() {
+      return policyGeneration.get();
+    }
+  }
+
+  final class ListAudit implements AuditLog {
+    @Override
+    public long append(AuditEvent event) {
+      audit.add(event);
+      return audit.size();
+    }
+  }
+
+  final class ListRecorder implements SessionRecorder {
+    private final AtomicLong ids = new AtomicLong();
+    final List<String> streams = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void sessionStarted(
+        String sessionId,
+        String subject,
+        String connection,
+        String protocol,
+        String clientAddress,
+        String details) {}
+
+    @Override
+    public long actionDecided(
+        String sessionId, Action action, String maskedRaw, Decision decision, String reviewId) {
+      long id = ids.incrementAndGet();
+      decided.add(new Decided(id, sessionId, action, maskedRaw, decision));
+      return id;
+    }
+
+    @Override
+    public void actionCompleted(
+        long actionId, String status, String summary, long rows, Duration duration) {
+      outcomes.add(new Outcome(actionId, status, summary, rows));
+    }
+
+    @Override
+    public void streamChunk(String sessionId, char direction, byte[] maskedData) {
+      streams.add(new String(maskedData, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void sessionEnded(String sessionId, String reason) {}
+  }
+
+  final class MapVault implements CredentialVault {
+    @Override
+    public void put(String connection, Map<String, String> fields) {
+      vault.put(connection, new HashMap<>(fields));
+    }
+
+    @Override
+    public Optional<Map<String, String>> open(String connection) {
+      return Optional.ofNullable(vault.get(connection));
+    }
+
+    @Override
+    public Set<String> connections() {
+      return vault.keySet();
+    }
+  }
+
+  /** Everything the gateway stored about sessions, as text, to search for leaked secrets. */
+  String everythingRecorded() {
+    StringBuilder sb = new StringBuilder();
+    audit.forEach(a -> sb.append(a).append('\n'));
+    decided.forEach(d -> sb.append(d).append('\n'));
+    outcomes.forEach(o -> sb.append(o).append('\n'));
+    return sb.toString();
+  }
+
+  /** Outcome recorded for a decision. */
+  Optional<Outcome> outcomeOf(long id) {
+    return outcomes.stream().filter(o -> o.id() == id).reduce((a, b) -> b);
+  }
+}
