@@ -18,6 +18,8 @@ public final class Gatehouse implements Runnable {
   /** The full command tree: server commands plus the API client commands. */
   public static CommandLine commandLine() {
     CommandLine root = new CommandLine(new Gatehouse());
+    root.addSubcommand(new CommandLine(new dev.gatehouse.server.ServeCommand()));
+    root.addSubcommand(new CommandLine(new dev.gatehouse.demo.DemoCommand()));
     dev.gatehouse.cli.Cli.register(root);
     return root;
   }

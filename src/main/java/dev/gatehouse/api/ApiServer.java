@@ -91,6 +91,8 @@ public final class ApiServer implements AutoCloseable {
     this.json =
         new ObjectMapper()
             .registerModule(new JavaTimeModule())
+            .setPropertyNamingStrategy(
+                com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   }
 

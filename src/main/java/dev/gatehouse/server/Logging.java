@@ -20,7 +20,9 @@ final class Logging {
     if (cfg.level() != null) {
       root.setLevel(Level.toLevel(cfg.level().toUpperCase(Locale.ROOT), Level.INFO));
     }
-    String wanted = "json".equalsIgnoreCase(cfg.format()) ? "JSON" : "TEXT";
+    String env = System.getenv("GATEHOUSE_LOG_FORMAT");
+    String format = env != null && !env.isBlank() ? env : cfg.format();
+    String wanted = "json".equalsIgnoreCase(format) ? "JSON" : "TEXT";
     for (var it = root.iteratorForAppenders(); it.hasNext(); ) {
       if (it.next().getName().equals(wanted)) {
         return;

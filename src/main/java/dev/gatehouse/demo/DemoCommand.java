@@ -1,0 +1,305 @@
+package dev.gatehouse.demo;
+
+import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.config.GatehouseConfig.IdentityConfig;
+import dev.gatehouse.config.GatehouseConfig.ListenerConfig;
+import dev.gatehouse.config.GatehouseConfig.PolicyConfig;
+import dev.gatehouse.config.GatehouseConfig.ServerConfig;
+import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
+import dev.gatehouse.config.GatehouseConfig.UserConfig;
+import dev.gatehouse.config.Secret;
+import dev.gatehouse.identity.IssuedToken;
+import dev.gatehouse.identity.TokenService;
+import dev.gatehouse.server.GatehouseServer;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gatehouse demo}: a gateway on 127.0.0.1 in front of an embedded PostgreSQL with a seeded
+ * {@code payments} database, three identities with tokens, the demo policy, and a short tour. Needs
+ * nothing but a JDK.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a self-contained demo: gateway + embedded PostgreSQL target with seeded data.",
+      "Writes DATA_DIR/demo.env with tokens for alice, dana and ci-bot. Ctrl-C stops everything."
+    })
+public final class DemoCommand implements Callable<Integer> {
+
+  static final String CONNECTION = "payments-db";
+
+  @Option(
+      names = "--data-dir",
+      defaultValue = "./gatehouse-demo",
+      description =
+          "Where the gateway keeps its store, keys and certificate (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(
+      names = "--api-port",
+      defaultValue = "8443",
+      description = "REST API port (default: ${DEFAULT-VALUE}).")
+  int apiPort;
+
+  @Option(
+      names = "--pg-port",
+      defaultValue = "15432",
+      description = "PostgreSQL listener port (default: ${DEFAULT-VALUE}).")
+  int pgPort;
+
+  @Option(
+      names = "--target-port",
+      defaultValue = "0",
+      description = "Embedded target database port (default: a free port).")
+  int targetPort;
+
+  @Override
+  public Integer call() throws Exception {
+    Path data = dataDir.toAbsolutePath().normalize();
+    Files.createDirectories(data);
+    checkPortFree("--api-port", apiPort);
+    checkPortFree("--pg-port", pgPort);
+    if (targetPort != 0) {
+      checkPortFree("--target-port", targetPort);
+    }
+
+    System.out.println("gatehouse demo: starting the embedded PostgreSQL target…");
+    String appPassword =
+        HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
+    EmbeddedPostgres target = startTarget(data, appPassword);
+    GatehouseServer server = null;
+    try {
+      int port = target.getPort();
+      Path policies = data.resolve("policies");
+      Files.createDirectories(policies);
+      copyResource("/examples/policies/demo.yaml", policies.resolve("demo.yaml"));
+
+      GatehouseConfig defaults = ConfigLoader.defaults(data);
+      ServerConfig s = defaults.server();
+      ServerConfig server1 =
+          new ServerConfig(
+              data,
+              s.masterKey(),
+              s.tls(),
+              new ListenerConfig(true, "127.0.0.1", apiPort, false),
+              new ListenerConfig(true, "127.0.0.1", pgPort, false),
+              new ListenerConfig(false, "127.0.0.1", s.ssh().port(), false));
+      IdentityConfig id = defaults.identity();
+      IdentityConfig identity =
+          new IdentityConfig(
+              id.humanTokenTtl(),
+              id.serviceTokenTtl(),
+              id.agentTokenTtl(),
+              List.of(
+                  new UserConfig("alice", "human", List.of("engineering"), "user"),
+                  new UserConfig("dana", "human", List.of("dba"), "admin"),
+                  new UserConfig("ci-bot", "service", List.of("ci"), "user")),
+              List.of(),
+              List.of());
+      ConnectionConfig payments =
+          new ConnectionConfig(
+              CONNECTION,
+              "postgres",
+              "127.0.0.1",
+              port,
+              "payments",
+              "payments_app",
+              new Secret(appPassword, "demo:generated"),
+              Map.of("env", "demo", "team", "payments"),
+              new UpstreamTlsConfig("disable", null),
+              Map.of());
+      GatehouseConfig cfg =
+          new GatehouseConfig(
+              null,
+              server1,
+              defaults.store(),
+              identity,
+              List.of(payments),
+              new PolicyConfig(List.of(policies.resolve("*.yaml").toString()), true),
+              defaults.audit(),
+              defaults.approvals(),
+              defaults.masking(),
+              defaults.logging());
+
+      System.out.println("gatehouse demo: starting the gateway…");
+      server = GatehouseServer.start(cfg);
+      TokenService tokens = server.tokens();
+      Duration day = Duration.ofHours(12);
+      IssuedToken alice = tokens.issueForUser("alice", day, java.util.Set.of(), "demo");
+      IssuedToken dana = tokens.issueForUser("dana", day, java.util.Set.of(), "demo");
+      // Service tokens default to 15 minutes; the demo's lives 12 h so the tour does not expire.
+      IssuedToken ci = tokens.issueForUser("ci-bot", day, java.util.Set.of(), "demo");
+
+      Path env = data.resolve("demo.env");
+      String cert = server.tls().certificateFile().toString();
+      String envText =
+          "# gatehouse demo: source this file in a shell (. "
+              + env
+              + ")\n"
+              + "export GATEHOUSE_API="
+              + server.apiUrl()
+              + "\n"
+              + "export GATEHOUSE_CACERT="
+              + cert
+              + "\n"
+              + "export GATEHOUSE_PG_PORT="
+              + server.postgresPort()
+              + "\n"
+              + "export ALICE_TOKEN="
+              + alice.secret()
+              + "\n"
+              + "export DANA_TOKEN="
+              + dana.secret()
+              + "\n"
+              + "export CI_TOKEN="
+              + ci.secret()
+              + "\n"
+              + "export GATEHOUSE_TOKEN=$DANA_TOKEN\n"
+              + "export TARGET_URL=postgresql://payments_app:"
+              + appPassword
+              + "@127.0.0.1:"
+              + port
+              + "/payments\n";
+      Files.writeString(env, envText);
+      try {
+        Files.setPosixFilePermissions(env, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException ignored) {
+        // non-POSIX
+      }
+      printTour(env, server.postgresPort());
+
+      CountDownLatch stop = new CountDownLatch(1);
+      GatehouseServer running = server;
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    System.out.println("\ngatehouse demo: stopping…");
+                    running.close();
+                    closeQuietly(target);
+                    stop.countDown();
+                  }));
+      stop.await();
+      return 0;
+    } catch (Exception e) {
+      if (server != null) {
+        server.close();
+      }
+      closeQuietly(target);
+      throw e;
+    }
+  }
+
+  private static void printTour(Path env, int pgPort) {
+    String conn = "host=127.0.0.1 port=" + pgPort + " dbname=" + CONNECTION + " sslmode=require";
+    System.out.println(
+        """
+
+        Gatehouse demo is running. In another terminal:
+
+          . %1$s
+
+          # 1. alice (engineering) reads payments; card numbers, emails and SSNs come back masked
+          PGPASSWORD=$ALICE_TOKEN psql "%2$s user=alice" -c "SELECT c.full_name, c.email, c.ssn, p.card_number, p.amount FROM payments p JOIN customers c ON c.id = p.customer_id LIMIT 5"
+
+          # 2. alice may not drop tables: denied with SQLSTATE 42501, naming the rule
+          PGPASSWORD=$ALICE_TOKEN psql "%2$s user=alice" -c "DROP TABLE payments"
+
+          # 3. the audit trail of what just happened (dana is an admin)
+          bin/gatehouse sessions list && bin/gatehouse audit verify
+
+        Also try ci-bot (read-only: PGPASSWORD=$CI_TOKEN … user=ci-bot) and dana (dba: unmasked).
+        Press Ctrl-C to stop the gateway and the embedded database.
+        """
+            .formatted(env, conn));
+  }
+
+  private EmbeddedPostgres startTarget(Path data, String appPassword) throws Exception {
+    Path pgdata = data.resolve("target-pgdata");
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(pgdata)
+            .setCleanDataDirectory(true)
+            .setPort(targetPort == 0 ? freePort() : targetPort)
+            .setServerConfig("password_encryption", "scram-sha-256")
+            .start();
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE payments_app LOGIN PASSWORD '" + appPassword + "'");
+      st.execute("CREATE DATABASE payments OWNER payments_app");
+    }
+    try (Connection c = pg.getDatabase("payments_app", "payments").getConnection()) {
+      DemoData.create(c);
+    }
+    // Only the gateway's role uses TCP with a password (SCRAM); the superuser stays local-trust.
+    Files.writeString(
+        pgdata.resolve("pg_hba.conf"),
+        """
+        local all all trust
+        host all postgres 127.0.0.1/32 trust
+        host all all 127.0.0.1/32 scram-sha-256
+        host all all ::1/128 scram-sha-256
+        """);
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("SELECT pg_reload_conf()");
+    }
+    return pg;
+  }
+
+  private static void copyResource(String name, Path to) throws IOException {
+    try (InputStream in = DemoCommand.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("demo resource " + name + " is missing from the build");
+      }
+      Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  static void checkPortFree(String flag, int port) throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress("127.0.0.1", port));
+    } catch (BindException e) {
+      throw new IOException(
+          "port " + port + " on 127.0.0.1 is already in use; choose another with " + flag + " N");
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void closeQuietly(EmbeddedPostgres pg) {
+    try {
+      pg.close();
+    } catch (IOException | RuntimeException ignored) {
+      // best effort at shutdown
+    }
+  }
+}

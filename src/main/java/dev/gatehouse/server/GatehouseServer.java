@@ -1,0 +1,249 @@
+package dev.gatehouse.server;
+
+import dev.gatehouse.api.ApiServer;
+import dev.gatehouse.api.GatewayApi;
+import dev.gatehouse.audit.AuditEvent;
+import dev.gatehouse.audit.AuditExporter;
+import dev.gatehouse.audit.AuditVerifier;
+import dev.gatehouse.audit.ChainedAuditLog;
+import dev.gatehouse.audit.SessionQueries;
+import dev.gatehouse.audit.StoreSessionRecorder;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.credential.MasterKey;
+import dev.gatehouse.credential.TinkCredentialVault;
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.identity.OidcVerifier;
+import dev.gatehouse.identity.TokenExchange;
+import dev.gatehouse.identity.TokenService;
+import dev.gatehouse.masking.MaskingEngine;
+import dev.gatehouse.policy.PolicyException;
+import dev.gatehouse.policy.ReloadingPolicyEngine;
+import dev.gatehouse.postgres.PgProtocolServer;
+import dev.gatehouse.store.Database;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a gateway from a validated configuration: store, keys, audit, identity, policy, masking,
+ * the shared {@link Gate}, then the listeners. Start-up is all or nothing: if any step fails,
+ * everything started so far is closed and the error says which step (the process never runs
+ * half-configured).
+ */
+public final class GatehouseServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GatehouseServer.class);
+
+  private final GatehouseConfig config;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private Database db;
+  private ChainedAuditLog audit;
+  private TokenService tokens;
+  private TinkCredentialVault vault;
+  private ReloadingPolicyEngine policy;
+  private Gate gate;
+  private ApiServer api;
+  private PgProtocolServer postgres;
+  private TlsMaterial tls;
+
+  private GatehouseServer(GatehouseConfig config) {
+    this.config = config;
+  }
+
+  /** Starts everything, or closes what was started and throws. */
+  public static GatehouseServer start(GatehouseConfig config) throws IOException {
+    GatehouseServer s = new GatehouseServer(config);
+    try {
+      s.startAll();
+      return s;
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  private void startAll() throws IOException {
+    Clock clock = Clock.systemUTC();
+    var server = config.server();
+    Files.createDirectories(server.dataDir());
+
+    db =
+        config.store().embedded()
+            ? Database.embedded(server.dataDir())
+            : Database.postgres(
+                config.store().url(),
+                config.store().username(),
+                config.store().password() == null ? "" : config.store().password().reveal(),
+                config.store().poolSize());
+    closeables.add(db);
+
+    MasterKey masterKey = MasterKey.loadOrGenerate(server.masterKey(), server.dataDir());
+    audit = new ChainedAuditLog(db, masterKey, config.audit());
+    closeables.add(audit);
+    vault = new TinkCredentialVault(db, masterKey, audit);
+    sealConfiguredCredentials();
+
+    StoreSessionRecorder recorder = new StoreSessionRecorder(db, audit);
+    OidcVerifier oidc =
+        config.identity().oidc().isEmpty()
+            ? null
+            : new OidcVerifier(config.identity().oidc(), clock);
+    tokens = new TokenService(db, config.identity(), audit, clock, oidc);
+    TokenExchange exchange =
+        oidc == null
+            ? null
+            : new TokenExchange(tokens, oidc, config.identity().tokenExchange(), audit);
+
+    try {
+      policy = ReloadingPolicyEngine.load(config.policy().files(), audit);
+    } catch (PolicyException e) {
+      throw new IOException("policy: " + e.getMessage(), e);
+    }
+    closeables.add(policy);
+    if (config.policy().watch()) {
+      policy.watch(Duration.ofSeconds(2));
+    }
+    MaskingEngine masking = MaskingEngine.create(config.masking());
+
+    gate =
+        Gate.builder()
+            .authenticator(tokens)
+            .connections(config::connection)
+            .policy(() -> policy)
+            .audit(audit)
+            .recorder(recorder)
+            .vault(vault)
+            .redactor(masking::redact)
+            .clock(clock)
+            .build();
+    closeables.add(gate);
+    tokens.onRevoke(gate::revoked);
+
+    tls = TlsMaterial.load(server.tls().certFile(), server.tls().keyFile(), server.dataDir());
+    SSLContext ssl = tls.serverContext();
+
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new JvmGcMetrics().bindTo(metrics);
+    Gauge.builder("gatehouse_sessions_live", gate, Gate::liveSessions)
+        .description("Open sessions across all protocols")
+        .register(metrics);
+
+    if (server.api().enabled()) {
+      api =
+          new ApiServer(
+              server.api().host(),
+              server.api().port(),
+              server.api().plaintext() ? null : ssl,
+              gate);
+      api.with(
+          new GatewayApi(
+              config,
+              db,
+              tokens,
+              exchange,
+              policy,
+              new AuditVerifier(db, audit.publicSigningKeyset()),
+              new AuditExporter(db),
+              vault,
+              new SessionQueries(db),
+              metrics,
+              PgProtocolServer::describeSql,
+              GatewayApi::describeCommand));
+      closeables.add(api);
+      api.start();
+      log.info("API listening on {}", api.baseUrl());
+    }
+    if (server.postgres().enabled()) {
+      var l = server.postgres();
+      postgres =
+          new PgProtocolServer(gate, l.host(), l.port(), ssl, l.plaintext(), config::connection);
+      closeables.add(postgres);
+      postgres.start();
+      if (l.plaintext()) {
+        log.warn(
+            "PostgreSQL listener on {} accepts plaintext clients (server.postgres.plaintext)",
+            postgres.address());
+      }
+      log.info("PostgreSQL listening on {}", postgres.address());
+    }
+    audit.append(
+        new AuditEvent(
+            "server.start",
+            "system",
+            null,
+            null,
+            Map.of(
+                "config", String.valueOf(config.source()),
+                "connections", config.connections().size())));
+  }
+
+  /** Seals the credentials of configured connections into the vault (they come from env/file). */
+  private void sealConfiguredCredentials() {
+    for (ConnectionConfig c : config.connections()) {
+      Map<String, String> fields = new HashMap<>();
+      if (c.username() != null) {
+        fields.put("username", c.username());
+      }
+      if (c.password() != null) {
+        fields.put("password", c.password().reveal());
+      }
+      if (!fields.isEmpty()) {
+        vault.put(c.name(), fields);
+      }
+    }
+  }
+
+  public TokenService tokens() {
+    return tokens;
+  }
+
+  public Gate gate() {
+    return gate;
+  }
+
+  public Database database() {
+    return db;
+  }
+
+  public TlsMaterial tls() {
+    return tls;
+  }
+
+  /** The API base URL, e.g. {@code https://127.0.0.1:8443}; null when the API is disabled. */
+  public String apiUrl() {
+    return api == null ? null : api.baseUrl();
+  }
+
+  /** The bound PostgreSQL port, or -1 when disabled. */
+  public int postgresPort() {
+    return postgres == null ? -1 : postgres.address().getPort();
+  }
+
+  @Override
+  public void close() {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      try {
+        closeables.get(i).close();
+      } catch (Exception e) {
+        log.warn("error while stopping {}", closeables.get(i).getClass().getSimpleName(), e);
+      }
+    }
+    closeables.clear();
+  }
+}
