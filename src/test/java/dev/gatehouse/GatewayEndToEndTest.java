@@ -1,0 +1,327 @@
+package dev.gatehouse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.server.GatehouseServer;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole gateway as a user runs it: {@code gatehouse.yaml} → {@link GatehouseServer} with the
+ * embedded store, real identity, policy, masking, audit and recordings, in front of a real
+ * PostgreSQL; driven by psql and by the {@code gatehouse} CLI in a separate process.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayEndToEndTest {
+  static final String APP_PASSWORD = "app-Secret-9f3c2a77";
+  @TempDir static Path dir;
+  static EmbeddedPostgres target;
+  static GatehouseServer server;
+  static String alice;
+  static String dana;
+  static String ci;
+  static final List<String> everythingClientsSaw = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    target =
+        EmbeddedPostgres.builder().setServerConfig("password_encryption", "scram-sha-256").start();
+    try (Connection c = target.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE app LOGIN PASSWORD '" + APP_PASSWORD + "'");
+      st.execute("CREATE DATABASE payments OWNER app");
+    }
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + target.getPort() + "/payments",
+                "app",
+                APP_PASSWORD);
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE customers (id int PRIMARY KEY, full_name text, email text UNIQUE,"
+              + " card text, notes text)");
+      st.execute(
+          "INSERT INTO customers VALUES"
+              + " (1, 'Ada Lovelace', 'ada@example.com', '4111-1111-1111-1111', 'call +1 415 555"
+              + " 0100'),"
+              + " (2, 'Alan Turing', 'alan@example.org', '5555-5555-5555-4444', 'VIP')");
+    }
+    Path policies = Files.createDirectories(dir.resolve("policies"));
+    try (var in = GatewayEndToEndTest.class.getResourceAsStream("/examples/policies/demo.yaml")) {
+      Files.copy(in, policies.resolve("demo.yaml"));
+    }
+    String yaml =
+        """
+        server:
+          data_dir: data
+          api: { host: 127.0.0.1, port: 0 }
+          postgres: { host: 127.0.0.1, port: 0 }
+          ssh: { enabled: false }
+        identity:
+          users:
+            - { subject: alice, kind: human, groups: [engineering], role: user }
+            - { subject: dana, kind: human, groups: [dba], role: admin }
+            - { subject: ci-bot, kind: service, groups: [ci], role: user }
+        connections:
+          - name: payments-db
+            type: postgres
+            host: 127.0.0.1
+            port: %d
+            database: payments
+            username: app
+            password: ${env:PAYMENTS_PASSWORD}
+            tls: { mode: disable }
+        policy:
+          files: [policies/*.yaml]
+        """
+            .formatted(target.getPort());
+    GatehouseConfig cfg =
+        ConfigLoader.parse(yaml, "e2e.yaml", dir, Map.of("PAYMENTS_PASSWORD", APP_PASSWORD));
+    server = GatehouseServer.start(cfg);
+    alice = server.tokens().issueForUser("alice", null, Set.of(), "test").secret();
+    dana = server.tokens().issueForUser("dana", null, Set.of(), "test").secret();
+    ci = server.tokens().issueForUser("ci-bot", Duration.ofHours(1), Set.of(), "test").secret();
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (server != null) {
+      server.close();
+    }
+    if (target != null) {
+      target.close();
+    }
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  static Run run(Map<String, String> env, String... cmd) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("process finished: %s", List.of(cmd)).isTrue();
+    Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    everythingClientsSaw.add(r.out());
+    everythingClientsSaw.add(r.err());
+    return r;
+  }
+
+  static Run psql(String user, String token, String... sql) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("psql");
+    cmd.add(
+        "host=127.0.0.1 port="
+            + server.postgresPort()
+            + " dbname=payments-db user="
+            + user
+            + " sslmode=require");
+    cmd.add("-X");
+    cmd.add("-v");
+    cmd.add("VERBOSITY=verbose");
+    cmd.add("-At");
+    for (String s : sql) {
+      cmd.add("-c");
+      cmd.add(s);
+    }
+    return run(Map.of("PGPASSWORD", token), cmd.toArray(String[]::new));
+  }
+
+  static Run cli(String token, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.gatehouse.Gatehouse");
+    cmd.addAll(List.of(args));
+    Map<String, String> env = new HashMap<>();
+    env.put("GATEHOUSE_API", server.apiUrl());
+    env.put("GATEHOUSE_CACERT", server.tls().certificateFile().toString());
+    env.put("GATEHOUSE_TOKEN", token);
+    env.put("XDG_CONFIG_HOME", dir.resolve("xdg").toString());
+    return run(env, cmd.toArray(String[]::new));
+  }
+
+  @Test
+  @Order(1)
+  void engineerReadsThroughPsqlWithSensitiveValuesMasked() throws Exception {
+    Run r = psql("alice", alice, "SELECT id, email, card, notes FROM customers ORDER BY id");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("1|").contains("2|");
+    assertThat(r.out()).doesNotContain("ada@example.com", "4111-1111-1111-1111", "415 555 0100");
+    assertThat(r.out()).contains("1111"); // cards keep their last four digits
+  }
+
+  @Test
+  @Order(2)
+  void dbaSeesRawValuesAndThatAccessIsAudited() throws Exception {
+    Run r = psql("dana", dana, "SELECT email FROM customers WHERE id = 1");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().trim()).isEqualTo("ada@example.com");
+  }
+
+  @Test
+  @Order(3)
+  void deniedStatementGets42501NamingTheRuleAndSessionStaysUsable() throws Exception {
+    Run r = psql("alice", alice, "DROP TABLE customers", "SELECT count(*) FROM customers");
+    assertThat(r.err()).contains("42501").contains("rule");
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + target.getPort() + "/payments",
+                "app",
+                APP_PASSWORD);
+        Statement st = c.createStatement();
+        var rs = st.executeQuery("SELECT count(*) FROM customers")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void ciSessionIsReadOnlyInTheDatabaseToo() throws Exception {
+    Run r = psql("ci-bot", ci, "SHOW default_transaction_read_only");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().trim()).isEqualTo("on");
+    Run off = psql("ci-bot", ci, "SET default_transaction_read_only = off");
+    assertThat(off.exit()).isNotZero();
+    assertThat(off.err()).contains("42501");
+  }
+
+  @Test
+  @Order(5)
+  void wrongTokenIsRejectedWith28P01() throws Exception {
+    Run r = psql("alice", "ght_nope_" + "x".repeat(43), "SELECT 1");
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains("28P01");
+  }
+
+  @Test
+  @Order(6)
+  void cliListsSessionsAndShowsTheTimeline() throws Exception {
+    Run list = cli(dana, "sessions", "list", "--output", "json");
+    assertThat(list.exit()).as(list.err()).isZero();
+    assertThat(list.out()).contains("\"subject\" : \"alice\"").contains("payments-db");
+    String id = list.out().replaceAll("(?s).*?\"id\" : \"([^\"]+)\".*", "$1");
+    Run show = cli(dana, "sessions", "show", id);
+    assertThat(show.exit()).as(show.err()).isZero();
+    assertThat(show.out()).isNotBlank();
+  }
+
+  @Test
+  @Order(7)
+  void apiErrorsAreProblemJson() throws Exception {
+    HttpResponse<String> r =
+        http()
+            .send(
+                HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/tokens")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(r.body()).contains("\"status\":401");
+  }
+
+  @Test
+  @Order(8)
+  void nonAdminCannotIssueTokensForOthers() throws Exception {
+    Run r = cli(alice, "token", "issue", "--user", "dana");
+    assertThat(r.exit()).isEqualTo(3);
+    assertThat(r.err()).contains("only admins");
+  }
+
+  @Test
+  @Order(9)
+  void policyCheckExplainsTheDecision() throws Exception {
+    Run r =
+        cli(
+            dana,
+            "policy",
+            "check",
+            "--connection",
+            "payments-db",
+            "--user",
+            "alice",
+            "--sql",
+            "DELETE FROM customers");
+    assertThat(r.out() + r.err()).containsIgnoringCase("deny");
+    assertThat(r.exit()).isEqualTo(1);
+  }
+
+  @Test
+  @Order(10)
+  void upstreamPasswordNeverReachesClients() {
+    assertThat(String.join("\n", everythingClientsSaw)).doesNotContain(APP_PASSWORD);
+  }
+
+  @Test
+  @Order(20)
+  void auditVerifyPassesThenNamesATamperedRecord() throws Exception {
+    Run ok = cli(dana, "audit", "verify");
+    assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("intact");
+    // Tamper with one record directly in the store's database file (a second process would do
+    // the same through H2's AUTO_SERVER).
+    String url =
+        "jdbc:h2:file:"
+            + dir.resolve("data").resolve("gatehouse").toAbsolutePath()
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;AUTO_SERVER=TRUE";
+    try (Connection c = DriverManager.getConnection(url, "gatehouse", "");
+        Statement st = c.createStatement()) {
+      assertThat(st.executeUpdate("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+          .isEqualTo(1);
+    }
+    Run bad = cli(dana, "audit", "verify");
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out()).contains("3");
+  }
+
+  static HttpClient http() throws Exception {
+    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+    ks.load(null, null);
+    try (var in = Files.newInputStream(server.tls().certificateFile())) {
+      ks.setCertificateEntry("gh", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    return HttpClient.newBuilder().sslContext(ctx).build();
+  }
+
+  static String utf8(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}
