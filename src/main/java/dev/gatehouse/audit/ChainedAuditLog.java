@@ -70,7 +70,6 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
 
   private final Database db;
   private final Clock clock;
-  private final KeysetStore keysets;
   private final PublicKeySign signer;
   private final String signingKeyId;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -93,9 +92,9 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
   ChainedAuditLog(Database db, MasterKey masterKey, AuditConfig config, Clock clock) {
     this.db = Objects.requireNonNull(db, "db");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.keysets = new KeysetStore(db, Objects.requireNonNull(masterKey, "masterKey"));
     KeysetHandle signing =
-        keysets.loadOrCreate(SIGNING_KEYSET, PredefinedSignatureParameters.ED25519);
+        new KeysetStore(db, Objects.requireNonNull(masterKey, "masterKey"))
+            .loadOrCreate(SIGNING_KEYSET, PredefinedSignatureParameters.ED25519);
     try {
       this.signer = signing.getPrimitive(RegistryConfiguration.get(), PublicKeySign.class);
     } catch (GeneralSecurityException e) {
@@ -498,7 +497,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
    * and pass to {@link AuditVerifier}.
    */
   public String publicSigningKeyset() {
-    return keysets.publicKeysetJson(SIGNING_KEYSET);
+    return KeysetStore.publicKeysetJson(db, SIGNING_KEYSET);
   }
 
   private void scheduledCheckpoint() {
