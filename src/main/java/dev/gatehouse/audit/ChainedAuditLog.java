@@ -166,9 +166,13 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     private final long openedNanos = System.nanoTime();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
-    private Batch(Connection connection, boolean owned) {
+    private final boolean flushAfterCommit;
+
+    private Batch(Connection connection, boolean owned) throws SQLException {
       this.connection = connection;
       this.owned = owned;
+      this.flushAfterCommit =
+          owned && connection.getMetaData().getURL().startsWith("jdbc:h2:file:");
     }
 
     /** Takes over a connection from the pool: closing the batch rolls back and returns it. */
@@ -178,7 +182,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     }
 
     /** Uses someone else's transaction: closing the batch only closes its statements. */
-    static Batch borrowing(Connection connection) {
+    static Batch borrowing(Connection connection) throws SQLException {
       return new Batch(connection, false);
     }
 
@@ -411,6 +415,12 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       head.executeUpdate();
     }
     work.connection.commit();
+    if (work.flushAfterCommit) {
+      // H2 writes committed changes to its file in the background (WRITE_DELAY, default 500 ms):
+      // a crash could lose records already confirmed. CHECKPOINT writes and syncs them now, once
+      // per batch like PostgreSQL's WAL flush at commit.
+      work.statement("CHECKPOINT").execute();
+    }
     return assigned;
   }
 
