@@ -5,6 +5,7 @@ import com.google.crypto.tink.PublicKeyVerify;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
 import com.google.crypto.tink.signature.SignatureConfig;
+import dev.gatehouse.credential.KeysetStore;
 import dev.gatehouse.store.Database;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
@@ -57,17 +58,7 @@ public final class AuditVerifier {
   private PublicKeyVerify verifier() {
     String json = publicKeysetJson;
     if (json == null) {
-      json =
-          db.transaction(
-              c -> {
-                try (PreparedStatement ps =
-                    c.prepareStatement("SELECT public_keyset FROM keysets WHERE name = ?")) {
-                  ps.setString(1, ChainedAuditLog.SIGNING_KEYSET);
-                  try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                  }
-                }
-              });
+      json = KeysetStore.publicKeysetJson(db, ChainedAuditLog.SIGNING_KEYSET);
     }
     if (json == null) {
       return null; // no checkpoints can have been signed; a checkpoint present is then reported

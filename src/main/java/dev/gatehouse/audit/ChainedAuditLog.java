@@ -70,7 +70,6 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
 
   private final Database db;
   private final Clock clock;
-  private final KeysetStore keysets;
   private final PublicKeySign signer;
   private final String signingKeyId;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -93,9 +92,9 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
   ChainedAuditLog(Database db, MasterKey masterKey, AuditConfig config, Clock clock) {
     this.db = Objects.requireNonNull(db, "db");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.keysets = new KeysetStore(db, Objects.requireNonNull(masterKey, "masterKey"));
     KeysetHandle signing =
-        keysets.loadOrCreate(SIGNING_KEYSET, PredefinedSignatureParameters.ED25519);
+        new KeysetStore(db, Objects.requireNonNull(masterKey, "masterKey"))
+            .loadOrCreate(SIGNING_KEYSET, PredefinedSignatureParameters.ED25519);
     try {
       this.signer = signing.getPrimitive(RegistryConfiguration.get(), PublicKeySign.class);
     } catch (GeneralSecurityException e) {
@@ -167,9 +166,13 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     private final long openedNanos = System.nanoTime();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
-    private Batch(Connection connection, boolean owned) {
+    private final boolean flushAfterCommit;
+
+    private Batch(Connection connection, boolean owned) throws SQLException {
       this.connection = connection;
       this.owned = owned;
+      this.flushAfterCommit =
+          owned && connection.getMetaData().getURL().startsWith("jdbc:h2:file:");
     }
 
     /** Takes over a connection from the pool: closing the batch rolls back and returns it. */
@@ -179,7 +182,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     }
 
     /** Uses someone else's transaction: closing the batch only closes its statements. */
-    static Batch borrowing(Connection connection) {
+    static Batch borrowing(Connection connection) throws SQLException {
       return new Batch(connection, false);
     }
 
@@ -412,6 +415,12 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       head.executeUpdate();
     }
     work.connection.commit();
+    if (work.flushAfterCommit) {
+      // H2 writes committed changes to its file in the background (WRITE_DELAY, default 500 ms):
+      // a crash could lose records already confirmed. CHECKPOINT writes and syncs them now, once
+      // per batch like PostgreSQL's WAL flush at commit.
+      work.statement("CHECKPOINT").execute();
+    }
     return assigned;
   }
 
@@ -498,7 +507,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
    * and pass to {@link AuditVerifier}.
    */
   public String publicSigningKeyset() {
-    return keysets.publicKeysetJson(SIGNING_KEYSET);
+    return KeysetStore.publicKeysetJson(db, SIGNING_KEYSET);
   }
 
   private void scheduledCheckpoint() {

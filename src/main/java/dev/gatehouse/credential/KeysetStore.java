@@ -76,8 +76,11 @@ public final class KeysetStore {
     }
   }
 
-  /** The public half of a signing keyset as Tink JSON (no secret), or null when absent. */
-  public String publicKeysetJson(String name) {
+  /**
+   * The public half of a signing keyset as Tink JSON (no secret), or null when absent. Needs no
+   * master key, so a verifier can run without one.
+   */
+  public static String publicKeysetJson(Database db, String name) {
     return db.transaction(
         c -> {
           try (PreparedStatement ps =

@@ -163,6 +163,27 @@ class AuditExporterTest {
     }
   }
 
+  @Test
+  void failingSinkNeitherBlocksAppendsNorMovesItsOffset() throws Exception {
+    Database db = logWithFiveRecords(TestStores.Kind.H2);
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    AuditSink sink =
+        AuditSinks.sink(
+            new AuditSinkConfig("webhook", null, "http://127.0.0.1:" + closedPort + "/", null),
+            Duration.ofMillis(10));
+    try (AuditSinks sinks = new AuditSinks(db, List.of(sink), Duration.ofMillis(20));
+        ChainedAuditLog log = new ChainedAuditLog(db, KEY, NO_SCHEDULE)) {
+      for (int i = 6; i <= 25; i++) {
+        assertThat(log.append(event(i))).isEqualTo(i);
+      }
+      Thread.sleep(300);
+      assertThat(sinks.offset(sink.id())).isZero();
+    }
+  }
+
   private static void awaitLines(Path file, int n) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {

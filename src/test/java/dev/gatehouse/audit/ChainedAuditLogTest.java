@@ -8,10 +8,12 @@ import static dev.gatehouse.audit.AuditTestSupport.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gatehouse.config.GatehouseConfig.AuditConfig;
 import dev.gatehouse.credential.MasterKey;
 import dev.gatehouse.credential.MasterKeyMismatchException;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.store.StoreException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -373,5 +375,54 @@ class ChainedAuditLogTest {
       assertThatThrownBy(bad::get).hasCauseInstanceOf(StoreException.class);
     }
     assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestStores.Kind.class)
+  void checkpointsAreTakenOnTheConfiguredInterval(TestStores.Kind kind) throws Exception {
+    Database db = stores.open(kind);
+    AuditConfig every50ms = new AuditConfig(Duration.ofMillis(50), List.of());
+    try (ChainedAuditLog log = new ChainedAuditLog(db, newMasterKey(), every50ms)) {
+      log.append(event(1));
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (count(db, "SELECT COUNT(*) FROM audit_checkpoints") == 0
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(count(db, "SELECT COUNT(*) FROM audit_checkpoints")).isEqualTo(1);
+      // Nothing new appended: later ticks add no duplicate checkpoint.
+      Thread.sleep(200);
+      assertThat(count(db, "SELECT COUNT(*) FROM audit_checkpoints")).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestStores.Kind.class)
+  void verifierStreamsLogAndCheckpointsAcrossFetchPages(TestStores.Kind kind) throws Exception {
+    Database db = stores.open(kind);
+    try (ChainedAuditLog log = new ChainedAuditLog(db, newMasterKey(), NO_SCHEDULE);
+        ExecutorService pool = Executors.newFixedThreadPool(8)) {
+      for (int round = 0; round < 5; round++) {
+        List<Future<Long>> done = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+          int n = i;
+          done.add(pool.submit(() -> log.append(event(n))));
+        }
+        for (Future<Long> f : done) {
+          f.get();
+        }
+        log.checkpoint();
+      }
+    }
+    // 3,000 records and 5 checkpoints: more than one fetch page (1,000) of the log cursor while
+    // the checkpoint cursor is open beside it.
+    VerifyResult ok = new AuditVerifier(db).verify();
+    assertThat(ok.ok()).as(String.valueOf(ok)).isTrue();
+    assertThat(ok.records()).isEqualTo(3000);
+    assertThat(ok.checkpoints()).isEqualTo(5);
+    sql(db, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2345");
+    VerifyResult bad = new AuditVerifier(db).verify();
+    assertThat(bad.firstBadSeq()).isEqualTo(2345);
+    assertThat(bad.records()).isEqualTo(2344);
   }
 }
