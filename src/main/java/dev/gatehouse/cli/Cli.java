@@ -20,6 +20,7 @@ public final class Cli {
     root.addSubcommand(new CommandLine(new MiscCommands.WhoAmI()));
     root.addSubcommand(new CommandLine(new MiscCommands.Connections()));
     root.addSubcommand(new CommandLine(new ConnectCommand()));
+    ReviewCommands.register(root);
     root.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           if (ex instanceof CliException ce) {

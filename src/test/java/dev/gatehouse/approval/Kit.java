@@ -207,7 +207,17 @@ final class Kit {
 
   static Gate gate(
       TestPolicy policy, ListAudit audit, ReviewGate reviews, GrantSource grants, Clock clock) {
-    Map<String, Principal> tokens = new ConcurrentHashMap<>();
+    return gate(policy, audit, reviews, grants, clock, Map.of());
+  }
+
+  /** A gate whose authenticator knows {@code tokens} (bearer token → principal). */
+  static Gate gate(
+      TestPolicy policy,
+      ListAudit audit,
+      ReviewGate reviews,
+      GrantSource grants,
+      Clock clock,
+      Map<String, Principal> tokens) {
     Authenticator auth =
         new Authenticator() {
           @Override
