@@ -230,19 +230,11 @@ public final class ReviewNotifier implements AutoCloseable {
     }
     String needs = Tally.describe(r.reviewerGroups(), r.approvalsRequired(), r.allGroups());
     ObjectNode n = json.createObjectNode();
-    n.put(
-        "text",
-        "Review "
-            + r.id()
-            + ": "
-            + r.subject()
-            + " asks to run "
-            + r.actionKind()
-            + " on "
-            + r.connection()
-            + " (needs "
-            + needs
-            + ")");
+    String what =
+        r.kind().equals("grant")
+            ? " asks for role " + r.grantRole() + " on " + r.connection()
+            : " asks to run " + r.actionKind() + " on " + r.connection();
+    n.put("text", "Review " + r.id() + ": " + r.subject() + what + " (needs " + needs + ")");
     ArrayNode blocks = n.putArray("blocks");
     ObjectNode header = blocks.addObject().put("type", "header");
     header
