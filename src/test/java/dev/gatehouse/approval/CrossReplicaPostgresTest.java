@@ -83,6 +83,30 @@ class CrossReplicaPostgresTest {
     assertReleasedAcrossReplicas(a, b, "DROP TABLE invoices");
   }
 
+  @Test
+  void grantsListingAndExpiryWorkOnPostgresToo() throws Exception {
+    Kit.MutableClock clock = new Kit.MutableClock(java.time.Instant.parse("2026-03-01T09:00:00Z"));
+    ReviewService a = track(service(replicaStore(), audit, clock, Kit.polling(100)));
+    ReviewService b = track(service(replicaStore(), audit, clock, Kit.polling(100)));
+    GrantView g =
+        a.requestAccess(user("alice", "dev"), CONN, "writer", Duration.ofMinutes(30), "OPS-1");
+    GrantView other =
+        a.requestAccess(user("bob", "dev"), CONN, "writer", Duration.ofMinutes(30), "OPS-2");
+
+    b.approve(g.reviewId(), Kit.admin("root", "admins"), "ok");
+
+    assertThat(a.activeRoles(user("alice", "dev"), CONN, clock.instant()))
+        .containsExactly("writer");
+    assertThat(a.grants("alice", 10)).extracting(GrantView::state).containsExactly("active");
+    assertThat(b.list("approved", 50)).extracting(ReviewView::id).contains(g.reviewId());
+    clock.advance(Duration.ofHours(2));
+    assertThat(a.list("expired", 50)).extracting(ReviewView::id).contains(other.reviewId());
+    assertThat(a.activeRoles(user("alice", "dev"), CONN, clock.instant())).isEmpty();
+    assertThat(audit.of("review.expired"))
+        .filteredOn(e -> e.data().get("review_id").equals(other.reviewId()))
+        .hasSize(1);
+  }
+
   private void assertReleasedAcrossReplicas(ReviewService a, ReviewService b, String statement)
       throws Exception {
     Gate gateB = track(Kit.gate(policy, audit, b, b, Clock.systemUTC()));
