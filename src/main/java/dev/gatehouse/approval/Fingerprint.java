@@ -1,10 +1,13 @@
 package dev.gatehouse.approval;
 
 import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The identity of a request for review: who, on which connection, which kind of action, the
@@ -18,14 +21,45 @@ final class Fingerprint {
 
   private Fingerprint() {}
 
+  /**
+   * A leading SQL comment carrying the requester's justification: {@code /* justification: OPS-42
+   * *}{@code /} or {@code -- justification: OPS-42}. It lets a psql user give one without any
+   * client support; it is not part of the fingerprint.
+   */
+  private static final Pattern SQL_JUSTIFICATION =
+      Pattern.compile(
+          "^\\s*(?:/\\*\\s*justification\\s*:\\s*(.*?)\\s*\\*/|--[ \\t]*justification[ \\t]*:[ \\t]*([^\\r\\n]*))",
+          Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+
   static String of(String subject, String connection, Action action) {
     Object params = action.attributes().get(PARAMS);
     return sha256(
         subject,
         connection,
         action.kind().wireName(),
-        normalize(action.raw()),
+        normalize(withoutJustification(action)),
         params == null ? "" : params.toString());
+  }
+
+  /** The justification in a leading SQL comment, or null. */
+  static String sqlJustification(Action action) {
+    if (action.kind() != ActionKind.SQL) {
+      return null;
+    }
+    Matcher m = SQL_JUSTIFICATION.matcher(action.raw());
+    if (!m.find()) {
+      return null;
+    }
+    String j = (m.group(1) != null ? m.group(1) : m.group(2)).strip();
+    return j.isEmpty() ? null : j;
+  }
+
+  private static String withoutJustification(Action action) {
+    if (action.kind() != ActionKind.SQL) {
+      return action.raw();
+    }
+    Matcher m = SQL_JUSTIFICATION.matcher(action.raw());
+    return m.find() ? action.raw().substring(m.end()) : action.raw();
   }
 
   private static String sha256(String... parts) {

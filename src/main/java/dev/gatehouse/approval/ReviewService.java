@@ -220,10 +220,13 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             null,
             "rule "
                 + decision.rule()
-                + " needs a justification before it can be reviewed; none was given (pass it as"
-                + " the \""
-                + JUSTIFICATION
-                + "\" of the request, see docs/approvals.md) and re-run");
+                + " needs a justification before it can be reviewed; none was given. "
+                + (action.kind() == dev.gatehouse.policy.ActionKind.SQL
+                    ? "Start the statement with a comment such as"
+                        + " /* justification: TICKET-123 */ and re-run"
+                    : "Give one with the request (attribute \""
+                        + JUSTIFICATION
+                        + "\") and re-run"));
       }
       row = file(sessionId, principal, target, action, decision, req, fingerprint, justification);
     }
@@ -421,9 +424,10 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return sb.toString();
   }
 
+  /** From the action attribute a protocol filled in, else from a leading SQL comment. */
   private static String justification(Action action) {
     String j = action.string(JUSTIFICATION);
-    return j == null || j.isBlank() ? null : j.strip();
+    return j == null || j.isBlank() ? Fingerprint.sqlJustification(action) : j.strip();
   }
 
   // ---------------------------------------------------------------- voting

@@ -300,7 +300,8 @@ class ReviewServiceTest {
         .isInstanceOfSatisfying(
             GateException.class,
             e -> assertThat(e.reason()).isEqualTo(GateException.Reason.REVIEW_DENIED))
-        .hasMessageContaining("needs a justification");
+        .hasMessageContaining("needs a justification")
+        .hasMessageContaining("/* justification: TICKET-123 */");
     assertThat(svc.list("pending", 10)).isEmpty();
 
     Held held = new Held();
@@ -310,6 +311,11 @@ class ReviewServiceTest {
         held);
     String id = held.id.get(10, SECONDS);
     assertThat(svc.show(id).orElseThrow().justification()).isEqualTo("OPS-42 cleanup");
+
+    Held fromComment = new Held();
+    authorizeAsync(s, sql("/* justification: OPS-43 */ DROP TABLE u"), fromComment);
+    String id2 = fromComment.id.get(10, SECONDS);
+    assertThat(svc.show(id2).orElseThrow().justification()).isEqualTo("OPS-43");
   }
 
   @Test
@@ -463,6 +469,13 @@ class ReviewServiceTest {
                 "alice",
                 CONN,
                 new Action(ActionKind.SQL, "DROP TABLE orders", Map.of("params", "[1]"))));
+    assertThat(Fingerprint.of("alice", CONN, sql("-- justification: INC-1\nDROP TABLE orders")))
+        .as("a justification comment is not part of the request")
+        .isEqualTo(Fingerprint.of("alice", CONN, a));
+    assertThat(Fingerprint.sqlJustification(sql("/* Justification: INC-2 */ DROP TABLE x")))
+        .isEqualTo("INC-2");
+    assertThat(Fingerprint.sqlJustification(sql("DROP TABLE x /* justification: late */")))
+        .isNull();
     assertThat(Fingerprint.of("alice", CONN, sql("UPDATE t SET a = 'x  y'")))
         .isNotEqualTo(Fingerprint.of("alice", CONN, sql("UPDATE t SET a = 'x y'")));
   }
