@@ -11,6 +11,7 @@ import dev.gatehouse.gate.GrantSource;
 import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.Decision;
 import dev.gatehouse.policy.ReviewRequirement;
 import dev.gatehouse.policy.Target;
@@ -200,7 +201,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
               + " asks for review but names no reviewer groups (expected: at least one)");
     }
     String fingerprint = Fingerprint.of(principal.subject(), target.name(), action);
-    Optional<String> spent = consumeApproved(fingerprint, sessionId, principal, target);
+    Optional<String> spent =
+        consumeApproved(fingerprint, decision.rule(), sessionId, principal, target);
     if (spent.isPresent()) {
       return new Outcome(true, spent.get(), "approved");
     }
@@ -208,8 +210,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     Row row =
         db.transaction(
             c ->
-                ReviewStore.byFingerprint(c, fingerprint, "pending").stream()
-                    .filter(r -> r.expiresAt() > now)
+                ReviewStore.byFingerprint(c, fingerprint, "pending", now).stream()
+                    .filter(r -> r.rule().equals(decision.rule()))
                     .findFirst()
                     .orElse(null));
     if (row == null) {
@@ -221,7 +223,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             "rule "
                 + decision.rule()
                 + " needs a justification before it can be reviewed; none was given. "
-                + (action.kind() == dev.gatehouse.policy.ActionKind.SQL
+                + (action.kind() == ActionKind.SQL
                     ? "Start the statement with a comment such as"
                         + " /* justification: TICKET-123 */ and re-run"
                     : "Give one with the request (attribute \""
@@ -234,15 +236,19 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return waitFor(row.id(), sessionId);
   }
 
-  /** Spends an approved, unexpired, unused review of this fingerprint, if there is one. */
+  /**
+   * Spends an approved, unexpired, unused review of this fingerprint filed under the same rule, if
+   * there is one. Requiring the same rule means a policy change that moves the request to another
+   * rule (other reviewers, more approvals) asks again rather than honouring the old approval.
+   */
   private Optional<String> consumeApproved(
-      String fingerprint, String sessionId, Principal principal, Target target) {
+      String fingerprint, String rule, String sessionId, Principal principal, Target target) {
     long now = clock.millis();
     return db.transaction(
         c -> {
-          for (Row r : ReviewStore.byFingerprint(c, fingerprint, "approved")) {
+          for (Row r : ReviewStore.byFingerprint(c, fingerprint, "approved", now)) {
             if (r.consumedAt() == null
-                && r.expiresAt() > now
+                && r.rule().equals(rule)
                 && ReviewStore.consume(c, r.id(), sessionId, now)) {
               // Inside the transaction: if the audit log cannot take it, the approval stays
               // unspent.

@@ -115,16 +115,22 @@ final class ReviewStore {
     return rows.stream().findFirst();
   }
 
-  /** Reviews of this fingerprint in a state, oldest first. */
-  static List<Row> byFingerprint(Connection c, String fingerprint, String state)
+  /**
+   * Unexpired reviews of this fingerprint in a state, oldest first; for {@code approved}, only
+   * those not used yet.
+   */
+  static List<Row> byFingerprint(Connection c, String fingerprint, String state, long now)
       throws SQLException {
     return query(
         c,
         "SELECT "
             + COLUMNS
-            + " FROM reviews WHERE fingerprint = ? AND state = ? ORDER BY created_at, id",
+            + " FROM reviews WHERE fingerprint = ? AND state = ? AND expires_at > ?"
+            + (state.equals("approved") ? " AND consumed_at IS NULL" : "")
+            + " ORDER BY created_at, id",
         fingerprint,
-        state);
+        state,
+        now);
   }
 
   /** Newest first; {@code state} null means all. */

@@ -179,6 +179,7 @@ final class Kit {
    */
   static final class TestPolicy implements PolicyEngine {
     final AtomicReference<ReviewRequirement> review = new AtomicReference<>(needs(1, false, "dba"));
+    final AtomicReference<String> reviewRule = new AtomicReference<>("ddl-review");
 
     @Override
     public Decision decide(PolicyRequest r) {
@@ -197,7 +198,7 @@ final class Kit {
       }
       return new Decision(
           Effect.REVIEW,
-          "ddl-review",
+          reviewRule.get(),
           "schema changes need a DBA",
           review.get(),
           Obligations.NONE,

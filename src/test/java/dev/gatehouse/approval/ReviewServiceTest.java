@@ -377,6 +377,27 @@ class ReviewServiceTest {
   }
 
   @Test
+  void anApprovalGivenUnderOneRuleIsNotUsedOnceThePolicyMovesTheRequestToAnother()
+      throws Exception {
+    ReviewService svc =
+        track(service(db, audit, Clock.systemUTC(), polling(50), Duration.ofMillis(300)));
+    GateSession s = session(svc, Clock.systemUTC(), ALICE);
+    Held held = new Held();
+    Run first = authorizeAsync(s, sql("DROP TABLE t"), held);
+    String id = held.id.get(10, SECONDS);
+    failure(first);
+    svc.approve(id, CAROL, "ok");
+
+    policy.reviewRule.set("ddl-review-strict");
+    Held again = new Held();
+    Run second = authorizeAsync(s, sql("DROP TABLE t"), again);
+
+    assertThat(again.id.get(10, SECONDS)).isNotEqualTo(id);
+    assertThat(failure(second).getMessage()).contains("still pending");
+    assertThat(svc.show(id).orElseThrow().consumedAt()).isNull();
+  }
+
+  @Test
   void grantRolesAreActiveFromApprovalUntilTheirEndAndNotAMomentLonger() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-01-01T10:00:00Z"));
     ReviewService svc = svc(clock);
