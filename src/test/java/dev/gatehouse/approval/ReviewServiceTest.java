@@ -377,6 +377,44 @@ class ReviewServiceTest {
   }
 
   @Test
+  void anApprovalRunsExactlyOnceWhenManySessionsReRunItAtTheSameTime() throws Exception {
+    ReviewService svc =
+        track(service(db, audit, Clock.systemUTC(), polling(50), Duration.ofMillis(300)));
+    ReviewService other =
+        track(
+            service(
+                track(Database.inMemory(dbName)),
+                audit,
+                null,
+                polling(50),
+                Duration.ofMillis(300)));
+    Held held = new Held();
+    Run first = authorizeAsync(session(svc, Clock.systemUTC(), ALICE), sql("DROP TABLE t"), held);
+    String id = held.id.get(10, SECONDS);
+    failure(first);
+    svc.approve(id, CAROL, "ok");
+
+    List<Run> runs = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      ReviewService via = i % 2 == 0 ? svc : other;
+      runs.add(
+          authorizeAsync(session(via, Clock.systemUTC(), ALICE), sql("DROP TABLE t"), new Held()));
+    }
+    int ran = 0;
+    for (Run r : runs) {
+      try {
+        assertThat(r.result().get(10, SECONDS).reviewId()).isEqualTo(id);
+        ran++;
+      } catch (ExecutionException e) {
+        assertThat(e.getCause()).isInstanceOf(GateException.class);
+      }
+    }
+
+    assertThat(ran).isEqualTo(1);
+    assertThat(audit.of("review.consumed")).hasSize(1);
+  }
+
+  @Test
   void anApprovalGivenUnderOneRuleIsNotUsedOnceThePolicyMovesTheRequestToAnother()
       throws Exception {
     ReviewService svc =
