@@ -338,6 +338,14 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     try {
       while (true) {
         long seen = s.generation();
+        if (closed) {
+          return new Outcome(
+              false,
+              id,
+              "the gateway is shutting down; review "
+                  + id
+                  + " stays pending; re-run after approval");
+        }
         Row r = db.transaction(c -> ReviewStore.find(c, id, false)).orElse(null);
         if (r == null) {
           return new Outcome(false, id, "review " + id + " no longer exists");
@@ -1108,6 +1116,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
   @Override
   public void close() {
     closed = true;
+    signalAll(); // held callers get an answer now, not when the store is gone
     sweeper.shutdownNow();
     if (listener != null) {
       listener.interrupt();
