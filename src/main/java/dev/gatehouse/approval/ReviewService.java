@@ -36,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -119,6 +120,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
   private final ScheduledExecutorService sweeper;
   private final Thread listener;
   private final ReentrantLock grantLoad = new ReentrantLock();
+  private final AtomicLong grantGeneration = new AtomicLong();
   private volatile GrantCache grantCache;
   private volatile boolean closed;
 
@@ -552,7 +554,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             });
     signal(id);
     if (grantApproved[0]) {
-      grantCache = null;
+      grantGeneration.incrementAndGet(); // this replica sees the new grant at once
     }
     return after;
   }
@@ -823,7 +825,10 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
 
   private GrantCache grants() {
     GrantCache c = grantCache;
-    if (c != null && System.nanoTime() - c.loadedNanos < tuning.grantCacheTtl().toNanos()) {
+    long generation = grantGeneration.get();
+    if (c != null
+        && c.generation == generation
+        && System.nanoTime() - c.loadedNanos < tuning.grantCacheTtl().toNanos()) {
       return c;
     }
     // One caller reloads; the others keep using the old copy (ends are still exact) unless there
@@ -836,8 +841,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     }
     try {
       GrantCache current = grantCache;
-      if (current != null && current != c) {
-        return current;
+      if (current != null && current != c && current.generation == generation) {
+        return current; // another caller reloaded while we waited
       }
       long now = clock.millis();
       List<GrantRow> rows = db.transaction(conn -> ReviewStore.grantsEndingAfter(conn, now));
@@ -845,7 +850,9 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
       for (GrantRow g : rows) {
         byKey.computeIfAbsent(key(g.subject(), g.connection()), k -> new ArrayList<>()).add(g);
       }
-      GrantCache fresh = new GrantCache(System.nanoTime(), byKey);
+      // Tagged with the generation read before the query: a grant approved meanwhile makes this
+      // copy stale at once, so the next call reloads.
+      GrantCache fresh = new GrantCache(System.nanoTime(), generation, byKey);
       grantCache = fresh;
       return fresh;
     } catch (RuntimeException e) {
@@ -860,8 +867,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return subject + '\u0000' + connection;
   }
 
-  private record GrantCache(long loadedNanos, Map<String, List<GrantRow>> byKey) {
-    static final GrantCache EMPTY = new GrantCache(0, Map.of());
+  private record GrantCache(long loadedNanos, long generation, Map<String, List<GrantRow>> byKey) {
+    static final GrantCache EMPTY = new GrantCache(0, -1, Map.of());
   }
 
   // ---------------------------------------------------------------- expiry, notification
