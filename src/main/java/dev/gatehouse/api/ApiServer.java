@@ -174,39 +174,47 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void dispatch(HttpExchange ex) {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
-      boolean pathMatched = false;
-      for (Route r : routes) {
-        Matcher m = r.pattern.matcher(path);
-        if (!m.matches()) {
-          continue;
-        }
-        pathMatched = true;
-        if (!r.method.equals(method)) {
-          continue;
-        }
-        Map<String, String> params = new HashMap<>();
-        for (int i = 0; i < r.names.size(); i++) {
-          params.put(
-              r.names.get(i), java.net.URLDecoder.decode(m.group(i + 1), StandardCharsets.UTF_8));
-        }
-        ApiRequest req = new ApiRequest(ex, params, json);
-        respond(ex, invoke(r, req));
-        return;
-      }
-      if (pathMatched) {
-        throw new ApiException(405, "method-not-allowed", method + " is not allowed on " + path);
-      }
-      throw ApiException.notFound("no such endpoint: " + path);
+    // The exchange is closed only after the response (or the problem) has been written: a
+    // try-with-resources would close it before the catch blocks run and lose the error.
+    try {
+      route(ex);
     } catch (ApiException e) {
       problem(ex, e.status(), e.type(), e.getMessage());
     } catch (Exception e) {
       log.error(
           "API request failed: {} {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
       problem(ex, 500, "internal", "internal error; see the gateway log");
+    } finally {
+      ex.close();
     }
+  }
+
+  private void route(HttpExchange ex) throws Exception {
+    String path = ex.getRequestURI().getPath();
+    String method = ex.getRequestMethod();
+    boolean pathMatched = false;
+    for (Route r : routes) {
+      Matcher m = r.pattern.matcher(path);
+      if (!m.matches()) {
+        continue;
+      }
+      pathMatched = true;
+      if (!r.method.equals(method)) {
+        continue;
+      }
+      Map<String, String> params = new HashMap<>();
+      for (int i = 0; i < r.names.size(); i++) {
+        params.put(
+            r.names.get(i), java.net.URLDecoder.decode(m.group(i + 1), StandardCharsets.UTF_8));
+      }
+      ApiRequest req = new ApiRequest(ex, params, json);
+      respond(ex, invoke(r, req));
+      return;
+    }
+    if (pathMatched) {
+      throw new ApiException(405, "method-not-allowed", method + " is not allowed on " + path);
+    }
+    throw ApiException.notFound("no such endpoint: " + path);
   }
 
   private Object invoke(Route r, ApiRequest req) throws Exception {

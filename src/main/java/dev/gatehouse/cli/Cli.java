@@ -22,6 +22,7 @@ public final class Cli {
     root.addSubcommand(new CommandLine(new ConnectCommand()));
     root.addSubcommand(new CommandLine(new ConfigCommands()));
     root.addSubcommand(new CommandLine(new LoginCommand()));
+    ReviewCommands.register(root);
     root.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           if (ex instanceof CliException ce) {

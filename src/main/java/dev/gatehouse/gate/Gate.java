@@ -176,8 +176,9 @@ public final class Gate implements AutoCloseable {
 
   Decision decide(Principal principal, Target target, Action action) {
     try {
-      Decision d =
-          policy.get().decide(new PolicyRequest(principal, target, action, clock.instant()));
+      java.time.Instant now = clock.instant();
+      Principal effective = withGrants(principal, target.name(), now);
+      Decision d = policy.get().decide(new PolicyRequest(effective, target, action, now));
       return d == null
           ? Decision.deny(Decision.DEFAULT_DENY, "no decision", java.util.List.of())
           : d;
