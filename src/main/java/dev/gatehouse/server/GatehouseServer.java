@@ -2,8 +2,12 @@ package dev.gatehouse.server;
 
 import dev.gatehouse.api.ApiServer;
 import dev.gatehouse.api.GatewayApi;
+import dev.gatehouse.api.ReviewApi;
+import dev.gatehouse.approval.ReviewNotifier;
+import dev.gatehouse.approval.ReviewService;
 import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditExporter;
+import dev.gatehouse.audit.AuditSinks;
 import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.audit.ChainedAuditLog;
 import dev.gatehouse.audit.SessionQueries;
@@ -59,6 +63,7 @@ public final class GatehouseServer implements AutoCloseable {
   private ApiServer api;
   private PgProtocolServer postgres;
   private TlsMaterial tls;
+  private ReviewService reviews;
 
   private GatehouseServer(GatehouseConfig config) {
     this.config = config;
@@ -118,6 +123,10 @@ public final class GatehouseServer implements AutoCloseable {
       policy.watch(Duration.ofSeconds(2));
     }
     MaskingEngine masking = MaskingEngine.create(config.masking());
+    closeables.add(AuditSinks.start(db, config.audit()));
+    ReviewNotifier notifier = new ReviewNotifier(config.approvals(), audit, masking::redact);
+    reviews = new ReviewService(db, audit, config.approvals(), clock, notifier);
+    closeables.add(reviews);
 
     gate =
         Gate.builder()
@@ -127,6 +136,8 @@ public final class GatehouseServer implements AutoCloseable {
             .audit(audit)
             .recorder(recorder)
             .vault(vault)
+            .reviews(reviews)
+            .grants(reviews)
             .redactor(masking::redact)
             .clock(clock)
             .build();
@@ -165,6 +176,7 @@ public final class GatehouseServer implements AutoCloseable {
               metrics,
               PgProtocolServer::describeSql,
               GatewayApi::describeCommand));
+      api.with(new ReviewApi(reviews));
       closeables.add(api);
       api.start();
       log.info("API listening on {}", api.baseUrl());
@@ -211,6 +223,10 @@ public final class GatehouseServer implements AutoCloseable {
 
   public TokenService tokens() {
     return tokens;
+  }
+
+  public ReviewService reviews() {
+    return reviews;
   }
 
   public Gate gate() {
