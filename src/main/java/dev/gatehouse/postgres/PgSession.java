@@ -128,9 +128,7 @@ final class PgSession {
     } catch (PgErrors.Fatal f) {
       sendFatal(f.frame());
     } catch (ProtocolViolation e) {
-      log.info("protocol violation from {}: {}", raw.getRemoteSocketAddress(), e.getMessage());
-      sendFatal(
-          PgMessages.error("FATAL", PgErrors.PROTOCOL_VIOLATION, "gatehouse: " + e.getMessage()));
+      sendFatal(protocolViolation(e));
     } catch (SocketTimeoutException e) {
       log.info("startup timeout for {}", raw.getRemoteSocketAddress());
     } catch (IOException e) {
@@ -344,6 +342,14 @@ final class PgSession {
             .start(this::relayTarget);
     try {
       relayClient();
+    } catch (ProtocolViolation e) {
+      // Say why before anything is closed: closing the target wakes the other thread, which
+      // closes the client.
+      sendFatal(protocolViolation(e));
+      throw e;
+    } catch (PgErrors.Fatal f) {
+      sendFatal(f.frame());
+      throw f;
     } finally {
       shutdown();
       try {
@@ -934,6 +940,11 @@ final class PgSession {
     } catch (IOException e) {
       log.debug("cannot send FATAL to client", e);
     }
+  }
+
+  private byte[] protocolViolation(ProtocolViolation e) {
+    log.info("protocol violation from {}: {}", raw.getRemoteSocketAddress(), e.getMessage());
+    return PgMessages.error("FATAL", PgErrors.PROTOCOL_VIOLATION, "gatehouse: " + e.getMessage());
   }
 
   private void terminatedByGate() {

@@ -7,6 +7,7 @@ import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
 import dev.gatehouse.credential.CredentialVault;
 import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.identity.AuthenticationException;
 import dev.gatehouse.identity.Authenticator;
 import dev.gatehouse.identity.Principal;
@@ -18,6 +19,7 @@ import dev.gatehouse.policy.Effect;
 import dev.gatehouse.policy.Obligations;
 import dev.gatehouse.policy.PolicyEngine;
 import dev.gatehouse.policy.PolicyRequest;
+import dev.gatehouse.policy.ReviewRequirement;
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
@@ -183,6 +185,11 @@ final class PgTestSupport {
             .audit(new ListAudit())
             .recorder(new ListRecorder())
             .vault(new MapVault())
+            .reviews(
+                (sessionId, principal, target, action, decision, waiting) -> {
+                  waiting.held("rev-42", "ask a dba to approve it");
+                  return new ReviewGate.Outcome(true, "rev-42", "approved by the test");
+                })
             .build();
     server =
         new PgProtocolServer(
@@ -540,6 +547,15 @@ final class PgTestSupport {
       String kind = r.action().string(Action.Attr.SQL_KIND);
       if (extraDenied.contains(kind)) {
         return Decision.deny("changed-policy", kind + " is no longer allowed", List.of());
+      }
+      if (kind.equals("truncate") && !who.equals("bench")) {
+        return new Decision(
+            Effect.REVIEW,
+            "review-truncate",
+            "truncation needs a dba's approval",
+            new ReviewRequirement(List.of("dba"), 1, false, false, Duration.ofMinutes(5)),
+            null,
+            List.of());
       }
       if (who.equals("bench") || ALLOWED.contains(kind)) {
         return new Decision(Effect.ALLOW, "allow-" + kind, "ok", null, null, List.of());
