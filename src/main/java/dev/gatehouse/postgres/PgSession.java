@@ -30,6 +30,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLSocket;
@@ -582,6 +584,12 @@ final class PgSession {
             Map.of(Action.Attr.SQL_KIND, "unknown", Action.Attr.SQL_UNPARSED, true));
     AuthorizedAction a;
     try {
+      if (gs.obligations().readOnly()) {
+        // A function called by OID could be set_config: the read-only guard cannot see it.
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "this session is read-only; FunctionCall messages are refused");
+      }
       a = gs.authorize(action, this::held);
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
@@ -640,14 +648,20 @@ final class PgSession {
       return true;
     }
     up.out.flush();
-    try {
-      return done.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (ExecutionException e) {
-      return false;
+    // Poll, so that a target connection that died meanwhile cannot leave this thread waiting.
+    while (!closed.get()) {
+      try {
+        return done.get(1, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        // still waiting for the target's answer
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (ExecutionException e) {
+        return false;
+      }
     }
+    return false;
   }
 
   private void refuseSimple(Pending p, GateException e) throws IOException, PgErrors.Fatal {
