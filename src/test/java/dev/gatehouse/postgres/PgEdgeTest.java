@@ -192,6 +192,38 @@ class PgEdgeTest {
   }
 
   @Test
+  void bindToStatementPreparedInSqlIsRefused() throws Exception {
+    try (Socket s = login()) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(PgMessages.query("PREPARE sneaky AS SELECT 1"));
+      out.flush();
+      Message m;
+      do {
+        m = PgCodec.readMessage(in, PgCodec::serverLimit);
+      } while (m.kind() != 'Z');
+      // Bind("" portal, "sneaky" statement, no params, no result formats), Execute, Sync
+      out.write(
+          new PgCodec.Builder('B')
+              .cstring("")
+              .cstring("sneaky")
+              .int16(0)
+              .int16(0)
+              .int16(0)
+              .frame());
+      out.write(new PgCodec.Builder('E').cstring("").int32(0).frame());
+      out.write(new PgCodec.Builder('S').frame());
+      out.flush();
+      m = PgCodec.readMessage(in, PgCodec::serverLimit);
+      assertThat(m.kind()).isEqualTo('E');
+      assertThat(PgMessages.parseFields(m.body()).get('C')).isEqualTo("26000");
+      m = PgCodec.readMessage(in, PgCodec::serverLimit);
+      assertThat(m.kind()).isEqualTo('Z');
+      assertThat(m.body()[0]).isEqualTo((byte) 'I');
+    }
+  }
+
+  @Test
   void heldStatementTellsTheClientTheReviewId() throws Exception {
     Run r =
         t.psql(
