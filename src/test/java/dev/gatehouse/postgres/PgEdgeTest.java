@@ -224,6 +224,52 @@ class PgEdgeTest {
   }
 
   @Test
+  void rowFilterSeamCanRewriteResultRows() throws Exception {
+    RowFilter stars =
+        new RowFilter() {
+          @Override
+          public void onRowDescription(byte[] body) {}
+
+          @Override
+          public byte[] filterDataRow(byte[] body) {
+            try {
+              PgCodec.Reader r = new PgCodec.Reader(body);
+              int n = r.int16();
+              PgCodec.Builder b = new PgCodec.Builder('D').int16(n);
+              for (int i = 0; i < n; i++) {
+                int len = r.int32();
+                if (len < 0) {
+                  b.int32(-1);
+                } else {
+                  r.bytes(len);
+                  b.int32(3).bytes("***".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+              }
+              return b.body();
+            } catch (PgCodec.ProtocolViolation e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        };
+    try (PgProtocolServer masked =
+        new PgProtocolServer(t.gate, "127.0.0.1", 0, null, true, t.connections::get)) {
+      masked.rowFilters(gs -> stars);
+      masked.start();
+      try (Connection c =
+              java.sql.DriverManager.getConnection(
+                  "jdbc:postgresql://127.0.0.1:"
+                      + masked.address().getPort()
+                      + "/conn?sslmode=disable&user=alice&password="
+                      + TOKEN_ALICE);
+          ResultSet rs = c.createStatement().executeQuery("SELECT 'secret', NULL::text")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("***");
+        assertThat(rs.getString(2)).isNull();
+      }
+    }
+  }
+
+  @Test
   void heldStatementTellsTheClientTheReviewId() throws Exception {
     Run r =
         t.psql(

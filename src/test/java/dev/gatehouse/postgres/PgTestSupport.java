@@ -384,11 +384,6 @@ final class PgTestSupport {
     return b.start();
   }
 
-  /**
-   * PostgreSQL refuses to run as root, and CI runs as root. This resolver repackages zonky's
-   * binaries with small wrappers around initdb, pg_ctl and postgres that drop to the {@code
-   * postgres} (or {@code nobody}) user with setpriv and hand it the data directory.
-   */
   /** The unprivileged user the target runs as when the tests run as root. */
   static String targetUser() {
     try {
@@ -401,6 +396,11 @@ final class PgTestSupport {
     }
   }
 
+  /**
+   * PostgreSQL refuses to run as root, and CI runs as root. This resolver repackages zonky's
+   * binaries with small wrappers around initdb, pg_ctl and postgres that drop to the {@code
+   * postgres} (or {@code nobody}) user with setpriv and hand it the data directory.
+   */
   static final class RootSafeResolver implements PgBinaryResolver {
     private static final String WRAPPER =
         """
