@@ -706,6 +706,13 @@ final class PgSession {
         }
       }
       flushClient();
+    } catch (ProtocolViolation e) {
+      log.error("session {}: the target broke the protocol: {}", gs.id(), e.getMessage());
+      sendFatal(
+          PgMessages.error(
+              "FATAL",
+              PgErrors.PROTOCOL_VIOLATION,
+              "gatehouse: lost track of the target's answers; closing the connection"));
     } catch (IOException e) {
       if (!closed.get()) {
         log.debug("target connection ended: {}", e.toString());
