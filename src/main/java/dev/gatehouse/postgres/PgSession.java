@@ -30,6 +30,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLSocket;
@@ -128,9 +130,7 @@ final class PgSession {
     } catch (PgErrors.Fatal f) {
       sendFatal(f.frame());
     } catch (ProtocolViolation e) {
-      log.info("protocol violation from {}: {}", raw.getRemoteSocketAddress(), e.getMessage());
-      sendFatal(
-          PgMessages.error("FATAL", PgErrors.PROTOCOL_VIOLATION, "gatehouse: " + e.getMessage()));
+      sendFatal(protocolViolation(e));
     } catch (SocketTimeoutException e) {
       log.info("startup timeout for {}", raw.getRemoteSocketAddress());
     } catch (IOException e) {
@@ -344,6 +344,14 @@ final class PgSession {
             .start(this::relayTarget);
     try {
       relayClient();
+    } catch (ProtocolViolation e) {
+      // Say why before anything is closed: closing the target wakes the other thread, which
+      // closes the client.
+      sendFatal(protocolViolation(e));
+      throw e;
+    } catch (PgErrors.Fatal f) {
+      sendFatal(f.frame());
+      throw f;
     } finally {
       shutdown();
       try {
@@ -576,6 +584,12 @@ final class PgSession {
             Map.of(Action.Attr.SQL_KIND, "unknown", Action.Attr.SQL_UNPARSED, true));
     AuthorizedAction a;
     try {
+      if (gs.obligations().readOnly()) {
+        // A function called by OID could be set_config: the read-only guard cannot see it.
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "this session is read-only; FunctionCall messages are refused");
+      }
       a = gs.authorize(action, this::held);
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
@@ -634,14 +648,20 @@ final class PgSession {
       return true;
     }
     up.out.flush();
-    try {
-      return done.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (ExecutionException e) {
-      return false;
+    // Poll, so that a target connection that died meanwhile cannot leave this thread waiting.
+    while (!closed.get()) {
+      try {
+        return done.get(1, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        // still waiting for the target's answer
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (ExecutionException e) {
+        return false;
+      }
     }
+    return false;
   }
 
   private void refuseSimple(Pending p, GateException e) throws IOException, PgErrors.Fatal {
@@ -686,6 +706,13 @@ final class PgSession {
         }
       }
       flushClient();
+    } catch (ProtocolViolation e) {
+      log.error("session {}: the target broke the protocol: {}", gs.id(), e.getMessage());
+      sendFatal(
+          PgMessages.error(
+              "FATAL",
+              PgErrors.PROTOCOL_VIOLATION,
+              "gatehouse: lost track of the target's answers; closing the connection"));
     } catch (IOException e) {
       if (!closed.get()) {
         log.debug("target connection ended: {}", e.toString());
@@ -934,6 +961,11 @@ final class PgSession {
     } catch (IOException e) {
       log.debug("cannot send FATAL to client", e);
     }
+  }
+
+  private byte[] protocolViolation(ProtocolViolation e) {
+    log.info("protocol violation from {}: {}", raw.getRemoteSocketAddress(), e.getMessage());
+    return PgMessages.error("FATAL", PgErrors.PROTOCOL_VIOLATION, "gatehouse: " + e.getMessage());
   }
 
   private void terminatedByGate() {

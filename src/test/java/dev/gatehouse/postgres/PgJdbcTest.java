@@ -331,6 +331,25 @@ class PgJdbcTest {
         .hasValueSatisfying(o -> assertThat(o.status()).isEqualTo("error"));
   }
 
+  @Test
+  void deniedStatementInPipelinedBatchRunsNothingOfTheBatch() throws Exception {
+    try (Connection c = alice("")) {
+      try (Statement s = c.createStatement()) {
+        s.addBatch("INSERT INTO jdbc_batch VALUES (-1, 'before')");
+        s.addBatch("DROP TABLE jdbc_batch");
+        s.addBatch("INSERT INTO jdbc_batch VALUES (-2, 'after')");
+        assertThatThrownBy(s::executeBatch)
+            .isInstanceOf(java.sql.BatchUpdateException.class)
+            .satisfies(e -> assertThat(state(e)).isEqualTo("42501"));
+      }
+      try (ResultSet rs =
+          c.createStatement().executeQuery("SELECT count(*) FROM jdbc_batch WHERE id < 0")) {
+        rs.next();
+        assertThat(rs.getInt(1)).isZero();
+      }
+    }
+  }
+
   @AfterAll
   static void credentialsNeverLeak() {
     assertThat(t.everythingRecorded()).doesNotContain(UPSTREAM_PASSWORD);

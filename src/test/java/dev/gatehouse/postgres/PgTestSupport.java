@@ -7,6 +7,7 @@ import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
 import dev.gatehouse.credential.CredentialVault;
 import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.identity.AuthenticationException;
 import dev.gatehouse.identity.Authenticator;
 import dev.gatehouse.identity.Principal;
@@ -18,6 +19,7 @@ import dev.gatehouse.policy.Effect;
 import dev.gatehouse.policy.Obligations;
 import dev.gatehouse.policy.PolicyEngine;
 import dev.gatehouse.policy.PolicyRequest;
+import dev.gatehouse.policy.ReviewRequirement;
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
@@ -37,6 +39,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -64,6 +67,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.XZInputStream;
@@ -133,8 +137,17 @@ final class PgTestSupport {
     return instance;
   }
 
+  /** The target's certificate (for localhost), and its PEM file for verify-full. */
+  final SelfSigned targetCert;
+
+  final Path targetCa;
+
   private PgTestSupport() throws Exception {
-    pg = startTarget();
+    targetCert = selfSigned();
+    Path conf = Files.createTempDirectory("gh-pgconf");
+    targetCa = conf.resolve("ca.pem");
+    Files.writeString(targetCa, targetCert.pem(targetCert.cert()));
+    pg = startTarget(conf, targetCert);
     try (Connection c = pg.getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {
       s.execute("SET password_encryption = 'scram-sha-256'");
@@ -144,11 +157,22 @@ final class PgTestSupport {
       s.execute("CREATE ROLE gh_md5 LOGIN SUPERUSER PASSWORD '" + UPSTREAM_PASSWORD + "'");
       s.execute("CREATE DATABASE gh_test OWNER gh_scram");
       s.execute("CREATE DATABASE gh_bench OWNER gh_scram");
+      enableTls(s, targetCert);
     }
     addConnection("conn", "gh_test", "gh_scram", "prefer");
     addConnection("conn_md5", "gh_test", "gh_md5", "disable");
     addConnection("conn_pw", "gh_test", "gh_pw", "prefer");
     addConnection("bench", "gh_bench", "gh_scram", "prefer");
+    addConnection("conn_require", "gh_test", "gh_scram", "require");
+    connections.put(
+        "conn_verify", withTls(connections.get("conn"), "conn_verify", "localhost", targetCa));
+    vault.put("conn_verify", Map.of("password", UPSTREAM_PASSWORD));
+    connections.put(
+        "conn_verify_wronghost",
+        withTls(connections.get("conn"), "conn_verify_wronghost", "127.0.0.1", targetCa));
+    vault.put("conn_verify_wronghost", Map.of("password", UPSTREAM_PASSWORD));
+    addConnection("conn_badpw", "gh_test", "gh_scram", "prefer");
+    vault.put("conn_badpw", Map.of("password", "wrong-" + UPSTREAM_PASSWORD));
     addPrincipal(TOKEN_ALICE, "alice");
     addPrincipal(TOKEN_BENCH, "bench");
     addPrincipal(TOKEN_READER, "reader");
@@ -161,8 +185,15 @@ final class PgTestSupport {
             .audit(new ListAudit())
             .recorder(new ListRecorder())
             .vault(new MapVault())
+            .reviews(
+                (sessionId, principal, target, action, decision, waiting) -> {
+                  waiting.held("rev-42", "ask a dba to approve it");
+                  return new ReviewGate.Outcome(true, "rev-42", "approved by the test");
+                })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, selfSignedTls(), false, connections::get);
+    server =
+        new PgProtocolServer(
+            gate, "127.0.0.1", 0, selfSigned().serverContext(), false, connections::get);
     server.start();
     plaintextServer = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, connections::get);
     plaintextServer.start();
@@ -183,6 +214,20 @@ final class PgTestSupport {
             new UpstreamTlsConfig(tlsMode, null),
             Map.of()));
     vault.put(name, Map.of("password", UPSTREAM_PASSWORD));
+  }
+
+  private static ConnectionConfig withTls(ConnectionConfig c, String name, String host, Path ca) {
+    return new ConnectionConfig(
+        name,
+        c.type(),
+        host,
+        c.port(),
+        c.database(),
+        c.username(),
+        null,
+        c.labels(),
+        new UpstreamTlsConfig("verify-full", ca),
+        Map.of());
   }
 
   Principal addPrincipal(String token, String subject) {
@@ -285,8 +330,34 @@ final class PgTestSupport {
 
   // ---- target ----
 
-  private static EmbeddedPostgres startTarget() throws Exception {
-    Path conf = Files.createTempDirectory("gh-pgconf");
+  /**
+   * Turns on TLS at the target: the certificate and key go into the data directory, owned by the
+   * server's user (which differs from ours when the tests run as root) with mode 0600, as
+   * PostgreSQL demands of a key; then the configuration is reloaded.
+   */
+  private static void enableTls(Statement s, SelfSigned cert) throws Exception {
+    Path dataDir;
+    try (ResultSet rs = s.executeQuery("SHOW data_directory")) {
+      rs.next();
+      dataDir = Path.of(rs.getString(1));
+    }
+    var owner = Files.getOwner(dataDir);
+    Path crt = dataDir.resolve("gh_server.crt");
+    Path key = dataDir.resolve("gh_server.key");
+    Files.writeString(crt, cert.pem(cert.cert()));
+    Files.writeString(key, cert.pem(cert.keys().getPrivate()));
+    for (Path p : List.of(crt, key)) {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+      Files.setOwner(p, owner);
+    }
+    s.execute("ALTER SYSTEM SET ssl_cert_file = 'gh_server.crt'");
+    s.execute("ALTER SYSTEM SET ssl_key_file = 'gh_server.key'");
+    s.execute("ALTER SYSTEM SET ssl = on");
+    s.execute("SELECT pg_reload_conf()");
+    Thread.sleep(500);
+  }
+
+  private static EmbeddedPostgres startTarget(Path conf, SelfSigned cert) throws Exception {
     Path hba = conf.resolve("pg_hba.conf");
     Files.writeString(
         hba,
@@ -313,6 +384,18 @@ final class PgTestSupport {
     return b.start();
   }
 
+  /** The unprivileged user the target runs as when the tests run as root. */
+  static String targetUser() {
+    try {
+      return Files.readAllLines(Path.of("/etc/passwd")).stream()
+              .anyMatch(l -> l.startsWith("postgres:"))
+          ? "postgres"
+          : "nobody";
+    } catch (IOException e) {
+      return "nobody";
+    }
+  }
+
   /**
    * PostgreSQL refuses to run as root, and CI runs as root. This resolver repackages zonky's
    * binaries with small wrappers around initdb, pg_ctl and postgres that drop to the {@code
@@ -322,9 +405,10 @@ final class PgTestSupport {
     private static final String WRAPPER =
         """
         #!/bin/sh
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
         real="$0.real"
         if [ "$(id -u)" = "0" ]; then
-          u=postgres; id -u postgres >/dev/null 2>&1 || u=nobody
+          u=@USER@
           prev=""
           for a in "$@"; do
             if [ "$prev" = "-D" ]; then chown -R "$u" "$a" 2>/dev/null; chmod 700 "$a"; fi
@@ -360,7 +444,8 @@ final class PgTestSupport {
           }
           out.closeArchiveEntry();
           if (wrap) {
-            byte[] script = WRAPPER.getBytes(StandardCharsets.UTF_8);
+            byte[] script =
+                WRAPPER.replace("@USER@", targetUser()).getBytes(StandardCharsets.UTF_8);
             TarArchiveEntry w = new TarArchiveEntry(name);
             w.setMode(0755);
             w.setSize(script.length);
@@ -377,7 +462,31 @@ final class PgTestSupport {
 
   // ---- TLS ----
 
-  static SSLContext selfSignedTls() throws Exception {
+  record SelfSigned(X509Certificate cert, KeyPair keys) {
+    SSLContext serverContext() throws Exception {
+      char[] pw = "changeit".toCharArray();
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry("gateway", keys.getPrivate(), pw, new Certificate[] {cert});
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, pw);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), null, null);
+      return ctx;
+    }
+
+    String pem(Object o) throws IOException {
+      java.io.StringWriter w = new java.io.StringWriter();
+      try (JcaPEMWriter pw = new JcaPEMWriter(w)) {
+        pw.writeObject(o);
+      }
+      return w.toString();
+    }
+  }
+
+  /** A self-signed certificate for the DNS name {@code localhost} only (not for 127.0.0.1). */
+  static SelfSigned selfSigned() throws Exception {
     KeyPairGenerator kpg = KeyPairGenerator.getInstance("RSA");
     kpg.initialize(2048);
     KeyPair kp = kpg.generateKeyPair();
@@ -394,24 +503,12 @@ final class PgTestSupport {
     cb.addExtension(
         Extension.subjectAlternativeName,
         false,
-        new GeneralNames(
-            new GeneralName[] {
-              new GeneralName(GeneralName.dNSName, "localhost"),
-              new GeneralName(GeneralName.iPAddress, "127.0.0.1")
-            }));
+        new GeneralNames(new GeneralName[] {new GeneralName(GeneralName.dNSName, "localhost")}));
     X509Certificate cert =
         new JcaX509CertificateConverter()
             .getCertificate(
                 cb.build(new JcaContentSignerBuilder("SHA256withRSA").build(kp.getPrivate())));
-    char[] pw = "changeit".toCharArray();
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    ks.load(null, null);
-    ks.setKeyEntry("gateway", kp.getPrivate(), pw, new Certificate[] {cert});
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, pw);
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), null, null);
-    return ctx;
+    return new SelfSigned(cert, kp);
   }
 
   // ---- trivial collaborators of the gate ----
@@ -450,6 +547,15 @@ final class PgTestSupport {
       String kind = r.action().string(Action.Attr.SQL_KIND);
       if (extraDenied.contains(kind)) {
         return Decision.deny("changed-policy", kind + " is no longer allowed", List.of());
+      }
+      if (kind.equals("truncate") && !who.equals("bench")) {
+        return new Decision(
+            Effect.REVIEW,
+            "review-truncate",
+            "truncation needs a dba's approval",
+            new ReviewRequirement(List.of("dba"), 1, false, false, Duration.ofMinutes(5)),
+            null,
+            List.of());
       }
       if (who.equals("bench") || ALLOWED.contains(kind)) {
         return new Decision(Effect.ALLOW, "allow-" + kind, "ok", null, null, List.of());
