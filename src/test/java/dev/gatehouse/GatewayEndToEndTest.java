@@ -225,7 +225,20 @@ class GatewayEndToEndTest {
   void wrongTokenIsRejectedWith28P01() throws Exception {
     Run r = psql("alice", "ght_nope_" + "x".repeat(43), "SELECT 1");
     assertThat(r.exit()).isNotZero();
-    assertThat(r.err()).contains("28P01");
+    assertThat(r.err()).contains("FATAL");
+    // psql does not print the SQLSTATE of a connection failure; pgjdbc exposes it.
+    var props = new java.util.Properties();
+    props.setProperty("user", "alice");
+    props.setProperty("password", alice.substring(0, alice.length() - 1) + "x");
+    props.setProperty("sslmode", "require");
+    var e =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            java.sql.SQLException.class,
+            () ->
+                DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + server.postgresPort() + "/payments-db",
+                    props));
+    assertThat(e.getSQLState()).isEqualTo("28P01");
   }
 
   @Test

@@ -22,6 +22,7 @@ public final class Cli {
     root.addSubcommand(new CommandLine(new ConnectCommand()));
     root.addSubcommand(new CommandLine(new ConfigCommands()));
     root.addSubcommand(new CommandLine(new LoginCommand()));
+    root.addSubcommand(new CommandLine(new PolicyCommands()));
     ReviewCommands.register(root);
     root.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {

@@ -2,7 +2,9 @@ package dev.gatehouse.postgres;
 
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.masking.MaskingEngine;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.server.ProtocolServer;
 import java.io.IOException;
@@ -181,6 +183,36 @@ public final class PgProtocolServer implements ProtocolServer {
 
   RowFilter rowFilter(GateSession session) {
     return rowFilters.apply(session);
+  }
+
+  /**
+   * Masks every session's results, errors and notices with {@code engine}, using the masking
+   * profile of the session's obligations ({@code none} means raw values, which the gate audits).
+   * Table names for column rules come from one {@link PgCatalog} per connection.
+   */
+  public void masking(MaskingEngine engine) {
+    Map<String, PgCatalog> catalogs = new ConcurrentHashMap<>();
+    rowFilters(
+        s -> {
+          String profile = s.obligations().maskingProfile();
+          if (profile == null || "none".equals(profile)) {
+            return RowFilter.IDENTITY;
+          }
+          PgCatalog catalog =
+              catalogs.computeIfAbsent(
+                  s.connection().name(),
+                  n ->
+                      new PgCatalog(
+                          s.connection(),
+                          () -> {
+                            try {
+                              return s.upstreamCredentials();
+                            } catch (GateException e) {
+                              throw new IllegalStateException(e.getMessage(), e);
+                            }
+                          }));
+          return new PgRowMasker(engine, profile, s.connection().name(), catalog);
+        });
   }
 
   /** Installs the masking seam: one {@link RowFilter} per session. */

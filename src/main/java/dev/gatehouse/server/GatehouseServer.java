@@ -185,6 +185,7 @@ public final class GatehouseServer implements AutoCloseable {
       var l = server.postgres();
       postgres =
           new PgProtocolServer(gate, l.host(), l.port(), ssl, l.plaintext(), config::connection);
+      postgres.masking(masking);
       closeables.add(postgres);
       postgres.start();
       if (l.plaintext()) {
