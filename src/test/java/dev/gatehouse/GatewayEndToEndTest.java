@@ -298,6 +298,88 @@ class GatewayEndToEndTest {
     assertThat(String.join("\n", everythingClientsSaw)).doesNotContain(APP_PASSWORD);
   }
 
+  /** Starts psql in the background; the statement will be held for review. */
+  static Process psqlAsync(String user, String token, Path out, Path err, String sql)
+      throws IOException {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "psql",
+            "host=127.0.0.1 port="
+                + server.postgresPort()
+                + " dbname=payments-db user="
+                + user
+                + " sslmode=require",
+            "-X",
+            "-v",
+            "VERBOSITY=verbose",
+            "-c",
+            sql);
+    pb.environment().put("PGPASSWORD", token);
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    return pb.start();
+  }
+
+  /** Waits until the reviews API lists a pending review and returns its id. */
+  static String pendingReviewId() throws Exception {
+    for (int i = 0; i < 100; i++) {
+      Run r = cli(dana, "reviews", "list", "--output", "json");
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "\"id\" : \"(rv_[^\"]+)\"[^}]*?\"state\" : \"pending\"",
+                  java.util.regex.Pattern.DOTALL)
+              .matcher(r.out());
+      if (m.find()) {
+        return m.group(1);
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no pending review appeared");
+  }
+
+  @Test
+  @Order(11)
+  void heldUpdateRunsAfterADbaApprovesFromAnotherProcess() throws Exception {
+    Path out = dir.resolve("held.out");
+    Path err = dir.resolve("held.err");
+    Process p =
+        psqlAsync(
+            "alice",
+            alice,
+            out,
+            err,
+            "/* justification: OPS-42 */ UPDATE customers SET notes = 'refunded' WHERE id = 2");
+    String id = pendingReviewId();
+    assertThat(Files.readString(err)).contains(id); // the NoticeResponse names the review
+    Run self = cli(alice, "reviews", "approve", id, "--reason", "me");
+    assertThat(self.exit()).isNotZero(); // alice is not a reviewer, and never of her own request
+    Run approve = cli(dana, "reviews", "approve", id, "--reason", "refund confirmed");
+    assertThat(approve.exit()).as(approve.err()).isZero();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(Files.readString(out)).contains("UPDATE 1");
+    Run check = psql("dana", dana, "SELECT notes FROM customers WHERE id = 2");
+    assertThat(check.out().trim()).isEqualTo("refunded");
+  }
+
+  @Test
+  @Order(12)
+  void aDenialsReasonReachesPsqlAs42501() throws Exception {
+    Path out = dir.resolve("denied.out");
+    Path err = dir.resolve("denied.err");
+    Process p =
+        psqlAsync(
+            "alice",
+            alice,
+            out,
+            err,
+            "/* justification: OPS-43 */ DELETE FROM customers WHERE id = 1");
+    String id = pendingReviewId();
+    Run deny = cli(dana, "reviews", "deny", id, "--reason", "customer 1 is under audit");
+    assertThat(deny.exit()).as(deny.err()).isZero();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(Files.readString(err)).contains("42501").contains("customer 1 is under audit");
+    assertThat(psql("dana", dana, "SELECT count(*) FROM customers").out().trim()).isEqualTo("2");
+  }
+
   @Test
   @Order(20)
   void auditVerifyPassesThenNamesATamperedRecord() throws Exception {
