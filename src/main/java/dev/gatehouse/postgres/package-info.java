@@ -10,7 +10,8 @@
  * {@code PgSession} (one connection, the request flow), {@code PgUpstream} (client to the target),
  * {@code PgCodec} (bounded frame reader/writer), {@code PgMessages}, {@code PgErrors} (SQLSTATEs),
  * {@code PgStartupParams} (startup parameter allowlist), {@code PgReadOnly}, {@code PgScram},
- * {@code RowFilter} (masking seam), {@code SqlClassifier} (statement → policy action).
+ * {@code PgPipeline} (extended-protocol bookkeeping), {@code RowFilter} (masking seam), {@code
+ * SqlClassifier} (statement → policy action).
  *
  * <pre>
  *  client                     gatehouse                                    target

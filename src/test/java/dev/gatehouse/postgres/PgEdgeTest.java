@@ -126,6 +126,34 @@ class PgEdgeTest {
   }
 
   @Test
+  void newerMinorVersionAndProtocolOptionsAreNegotiatedDown() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", t.plaintextServer.address().getPort())) {
+      s.setSoTimeout(10_000);
+      byte[] startup =
+          new PgCodec.Builder()
+              .int32(PgCodec.PROTOCOL_3_0 | 2)
+              .cstring("user")
+              .cstring("alice")
+              .cstring("database")
+              .cstring("conn")
+              .cstring("_pq_.test_option")
+              .cstring("1")
+              .int8(0)
+              .frame();
+      s.getOutputStream().write(startup);
+      s.getOutputStream().flush();
+      Message m = PgCodec.readMessage(s.getInputStream(), PgCodec::serverLimit);
+      assertThat(m.kind()).isEqualTo('v');
+      PgCodec.Reader r = new PgCodec.Reader(m.body());
+      assertThat(r.int32()).isEqualTo(PgCodec.PROTOCOL_3_0);
+      assertThat(r.int32()).isEqualTo(1);
+      assertThat(r.cstring()).isEqualTo("_pq_.test_option");
+      assertThat(PgCodec.readMessage(s.getInputStream(), PgCodec::serverLimit).kind())
+          .isEqualTo('R');
+    }
+  }
+
+  @Test
   void unsupportedProtocolVersionIsRefused() throws Exception {
     try (Socket s = new Socket("127.0.0.1", t.plaintextServer.address().getPort())) {
       s.setSoTimeout(10_000);

@@ -108,6 +108,18 @@ class PgPsqlTest {
       rs.next();
       assertThat(rs.getInt(1)).isZero();
     }
+    // the allowed statement was decided and recorded, then recorded as not executed
+    var insert =
+        t.decided.stream()
+            .filter(d -> d.raw().equals("INSERT INTO psql_multi VALUES (1)"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(t.outcomeOf(insert.id()))
+        .hasValueSatisfying(
+            o -> {
+              assertThat(o.status()).isEqualTo("error");
+              assertThat(o.summary()).startsWith("not executed");
+            });
   }
 
   @Test
