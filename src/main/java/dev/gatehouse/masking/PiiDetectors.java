@@ -223,6 +223,7 @@ final class PiiDetectors {
       int[] glen = new int[12];
       int[] gend = new int[12];
       char[] dg = new char[24];
+      // (escape analysis keeps these small arrays off the heap once compiled)
       int i = 0;
       while (i < n) {
         char c = s.charAt(i);
@@ -660,6 +661,11 @@ final class PiiDetectors {
         int e = j;
         while (e > i && (s.charAt(e - 1) == '.')) {
           e--;
+        }
+        int dc = s.indexOf("::", i);
+        if (colons < 7 && (dc < 0 || dc >= j)) {
+          i = j + 1;
+          continue; // neither full nor compressed form: times, MAC addresses
         }
         boolean boundaryOk =
             (i == 0 || !(isWord(s.charAt(i - 1)))) && (j == n || !(isWord(s.charAt(j))));

@@ -24,9 +24,14 @@ final class SecretDetectors {
   static final class Composite extends Detector {
     final List<RegexDetector> parts;
     final List<String> keywords;
+    final int needFlags;
+    final int minTokenRun;
 
-    Composite(String type, int priority, List<RegexDetector> parts) {
+    Composite(
+        String type, int priority, int needFlags, int minTokenRun, List<RegexDetector> parts) {
       super(type, priority);
+      this.needFlags = needFlags;
+      this.minTokenRun = minTokenRun;
       this.parts = List.copyOf(parts);
       List<String> kw = new ArrayList<>();
       for (RegexDetector p : parts) {
@@ -42,6 +47,16 @@ final class SecretDetectors {
     @Override
     List<String> keywords() {
       return keywords;
+    }
+
+    @Override
+    int needFlags() {
+      return needFlags;
+    }
+
+    @Override
+    int minTokenRun() {
+      return minTokenRun;
     }
 
     @Override
@@ -66,9 +81,12 @@ final class SecretDetectors {
   /** Cloud and SaaS credentials with documented, recognisable formats. */
   static Composite cloudCredentials() {
     String t = "credential";
+    // Every format has a run of at least 15 token characters ([A-Za-z0-9+/=_-]).
     return new Composite(
         t,
         95,
+        0,
+        15,
         List.of(
             // AWS access key ids (IAM user, temporary STS and other principal prefixes).
             part(
@@ -169,9 +187,12 @@ final class SecretDetectors {
   /** Passwords inside connection URLs and ADO/ODBC/JDBC key-value connection strings. */
   static Composite connectionStrings() {
     String t = "connection_password";
+    // user:password@host needs an @, Password=… needs an =.
     return new Composite(
         t,
         92,
+        Detector.F_AT | Detector.F_EQ,
+        0,
         List.of(
             part(
                 t,
@@ -246,6 +267,12 @@ final class SecretDetectors {
       super("assignment", 75);
     }
 
+    /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
+    @Override
+    int needFlags() {
+      return F_EQ | F_COLON | F_GT | F_DASH;
+    }
+
     @Override
     List<String> keywords() {
       return List.of("pass", "pwd", "secret", "token", "key", "credential", "bearer", "basic");
@@ -301,6 +328,16 @@ final class SecretDetectors {
   static final class Jwt extends Detector {
     Jwt() {
       super("jwt", 96);
+    }
+
+    @Override
+    int needFlags() {
+      return F_ANYDOT;
+    }
+
+    @Override
+    int minTokenRun() {
+      return 10;
     }
 
     @Override
@@ -368,6 +405,11 @@ final class SecretDetectors {
 
     PrivateKey() {
       super("private_key", 99);
+    }
+
+    @Override
+    int needFlags() {
+      return F_DASH;
     }
 
     @Override
