@@ -128,14 +128,14 @@ final class PiiDetectors {
       }
     }
 
-    /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3). */
+    /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2). */
     private static boolean groupShapeOk(int[] ends, int[] counts, int last, int start) {
       int prev = 0;
       for (int g = 0; g <= last; g++) {
         int len = counts[g] - prev;
         prev = counts[g];
-        if (len < 3 || len > 6) {
-          return false;
+        if (len > 6 || (len < 3 && g < last)) {
+          return false; // the last group may be short: 3056 9309 0259 04
         }
       }
       return last >= 1;
@@ -298,8 +298,8 @@ final class PiiDetectors {
               continue;
             }
             if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
-              if (sep != 0 && sep != sc) {
-                mixed = true;
+              if (sep != 0 && sep != sc && !plus) {
+                mixed = true; // national numbers use one separator; +CC numbers often mix
                 break;
               }
               sep = sc;

@@ -71,6 +71,10 @@ class DetectorsTest {
         "+91 98765 43210",
         "+86 138 0013 8000",
         "+353 1 234 5678",
+        "+7 495 123-45-67",
+        "(415)555-0100",
+        "+49 (0) 30 1234567",
+        "+81-3-1234-5678",
         "call me at +1 415 555 0100 tomorrow"
       })
   void phoneNumbersInCommonFormatsAreDetected(String text) {
@@ -109,6 +113,7 @@ class DetectorsTest {
         "36227206271667",
         "6212345678901265",
         "4222222222222",
+        "3056 9309 0259 04",
         "paid with 4111 1111 1111 1111 today"
       })
   void luhnValidCardsWithKnownPrefixesAreDetected(String text) {
