@@ -540,6 +540,9 @@ final class SecretDetectors {
       if (digit == 0 && (upper < (upper + lower) * 0.25 || upper > (upper + lower) * 0.75)) {
         return false; // CamelCase identifier: capitals only at word starts
       }
+      if (digit <= 4 && camelWordLetters(s, st, en) >= (upper + lower) * 0.9) {
+        return false; // MyLongClassName2, getHttpRequest42: mostly capitalised words
+      }
       if (upper == 0 && (en - st) < 24) {
         return false;
       }
@@ -553,6 +556,30 @@ final class SecretDetectors {
         }
       }
       return true;
+    }
+
+    /** Letters that belong to words of one capital and 2+ lower-case letters, or 3+ lower-case. */
+    static int camelWordLetters(String s, int st, int en) {
+      int inWords = 0;
+      int k = st;
+      while (k < en) {
+        int w = k;
+        if (isUpper(s.charAt(w))) {
+          w++;
+        }
+        int lowStart = w;
+        while (w < en && isLower(s.charAt(w))) {
+          w++;
+        }
+        int lows = w - lowStart;
+        if (lows >= 3 || (lows >= 2 && lowStart > k)) {
+          inWords += w - k;
+          k = w;
+        } else {
+          k = Math.max(k + 1, w);
+        }
+      }
+      return inWords;
     }
 
     /** Segments that are plain lowercase or capitalised words of 3+ letters. */
