@@ -23,6 +23,9 @@ abstract class Detector {
   static final int F_DASH = 1 << 7;
   static final int F_ANYDOT = 1 << 8;
 
+  /** Five dashes in a row, as in a PEM boundary. */
+  static final int F_DASH5 = 1 << 9;
+
   final String type;
   final int priority;
 

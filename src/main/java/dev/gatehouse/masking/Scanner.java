@@ -197,7 +197,12 @@ final class Scanner {
                 flags |= ++colons >= 2 ? Detector.F_COLON | Detector.F_COLON2 : Detector.F_COLON;
             case '=' -> flags |= Detector.F_EQ;
             case '>' -> flags |= Detector.F_GT;
-            case '-' -> flags |= Detector.F_DASH;
+            case '-' -> {
+              flags |= Detector.F_DASH;
+              if (i >= 4 && s.startsWith("----", i - 4)) {
+                flags |= Detector.F_DASH5;
+              }
+            }
             case '.' -> flags |= Detector.F_ANYDOT;
             default -> {}
           }

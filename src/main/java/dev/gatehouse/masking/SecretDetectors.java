@@ -187,11 +187,11 @@ final class SecretDetectors {
   /** Passwords inside connection URLs and ADO/ODBC/JDBC key-value connection strings. */
   static Composite connectionStrings() {
     String t = "connection_password";
-    // user:password@host needs an @, Password=… needs an =.
+    // scheme://user:password@host needs a colon, Password=… an equals sign.
     return new Composite(
         t,
         92,
-        Detector.F_AT | Detector.F_EQ,
+        Detector.F_COLON | Detector.F_EQ,
         0,
         List.of(
             part(
@@ -409,7 +409,7 @@ final class SecretDetectors {
 
     @Override
     int needFlags() {
-      return F_DASH;
+      return F_DASH5;
     }
 
     @Override
