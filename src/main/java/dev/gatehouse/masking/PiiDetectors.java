@@ -651,9 +651,11 @@ final class PiiDetectors {
         }
         int j = i;
         int colons = 0;
+        boolean compressed = false;
         while (j < n && (isHex(s.charAt(j)) || s.charAt(j) == ':' || s.charAt(j) == '.')) {
           if (s.charAt(j) == ':') {
             colons++;
+            compressed |= j > i && s.charAt(j - 1) == ':';
           }
           j++;
         }
@@ -661,8 +663,7 @@ final class PiiDetectors {
         while (e > i && (s.charAt(e - 1) == '.')) {
           e--;
         }
-        int dc = s.indexOf("::", i);
-        if (colons < 7 && (dc < 0 || dc >= j)) {
+        if (colons < 7 && !compressed) {
           i = j + 1;
           continue; // neither full nor compressed form: times, MAC addresses
         }
@@ -781,7 +782,10 @@ final class PiiDetectors {
         while (e > at + 1 && (s.charAt(e - 1) == '.' || s.charAt(e - 1) == '-')) {
           e--;
         }
-        int lastDot = s.lastIndexOf('.', e - 1);
+        int lastDot = e - 1;
+        while (lastDot > at && s.charAt(lastDot) != '.') {
+          lastDot--; // bounded by the domain, unlike lastIndexOf over the whole text
+        }
         if (lastDot <= at + 1 || s.charAt(at + 1) == '.' || s.charAt(at + 1) == '-') {
           continue;
         }

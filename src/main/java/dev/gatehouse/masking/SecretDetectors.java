@@ -229,7 +229,9 @@ final class SecretDetectors {
             + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
     private static final Pattern ASSIGN =
         Pattern.compile(
-            "(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,40}?"
+            // No identifier prefix in the expression (DB_PASSWORD matches at PASSWORD): a
+            // prefix would be retried at every position and make the scan far slower.
+            "(?i)"
                 + KEY
                 + "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
                 + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
