@@ -12,9 +12,19 @@ abstract class Detector {
   /** Pre-filter flags, see {@link Scanner}. A detector runs when it needs none or any is set. */
   static final int F_AT = 1;
 
+  /** A dot between digits ({@code 1.2}). */
   static final int F_DOT = 1 << 1;
+
   static final int F_COLON2 = 1 << 2;
   static final int F_IBAN = 1 << 3;
+  static final int F_EQ = 1 << 4;
+  static final int F_COLON = 1 << 5;
+  static final int F_GT = 1 << 6;
+  static final int F_DASH = 1 << 7;
+  static final int F_ANYDOT = 1 << 8;
+
+  /** Five dashes in a row, as in a PEM boundary. */
+  static final int F_DASH5 = 1 << 9;
 
   final String type;
   final int priority;

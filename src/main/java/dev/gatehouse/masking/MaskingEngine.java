@@ -216,6 +216,16 @@ public final class MaskingEngine {
   }
 
   /**
+   * True when values of this column may be changed at all (a column rule masks it, or the profile
+   * scans content): a protocol should then receive the column in text format, or convert binary
+   * values to text before masking. False means binary values may pass through untouched.
+   */
+  public boolean forcesText(
+      String profile, String connection, String schema, String table, String column) {
+    return !columnMasker(profile, connection, schema, table, column).isIdentity();
+  }
+
+  /**
    * True when the profile detects sensitive content in values of any column: a protocol should then
    * receive text values (or convert binary ones to text) so they can be scanned.
    */

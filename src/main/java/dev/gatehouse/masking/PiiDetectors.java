@@ -128,14 +128,14 @@ final class PiiDetectors {
       }
     }
 
-    /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3). */
+    /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2). */
     private static boolean groupShapeOk(int[] ends, int[] counts, int last, int start) {
       int prev = 0;
       for (int g = 0; g <= last; g++) {
         int len = counts[g] - prev;
         prev = counts[g];
-        if (len < 3 || len > 6) {
-          return false;
+        if (len > 6 || (len < 3 && g < last)) {
+          return false; // the last group may be short: 3056 9309 0259 04
         }
       }
       return last >= 1;
@@ -223,6 +223,7 @@ final class PiiDetectors {
       int[] glen = new int[12];
       int[] gend = new int[12];
       char[] dg = new char[24];
+      // (escape analysis keeps these small arrays off the heap once compiled)
       int i = 0;
       while (i < n) {
         char c = s.charAt(i);
@@ -297,8 +298,8 @@ final class PiiDetectors {
               continue;
             }
             if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
-              if (sep != 0 && sep != sc) {
-                mixed = true;
+              if (sep != 0 && sep != sc && !plus) {
+                mixed = true; // national numbers use one separator; +CC numbers often mix
                 break;
               }
               sep = sc;
@@ -384,14 +385,13 @@ final class PiiDetectors {
       return false;
     }
 
-    /** North American Numbering Plan: area code and exchange start with 2-9. */
+    /**
+     * North American Numbering Plan: the area code starts with 2-9. The plan also requires it of
+     * the exchange, but fictional and test numbers ({@code 555-123-4567}) ignore that and still
+     * identify a person's number in data, so it is not checked.
+     */
     private static boolean nanp(char[] dg, int off) {
-      char a = dg[off];
-      char e = dg[off + 3];
-      if (a < '2' || e < '2') {
-        return false;
-      }
-      return true;
+      return dg[off] >= '2';
     }
   }
 
@@ -651,15 +651,21 @@ final class PiiDetectors {
         }
         int j = i;
         int colons = 0;
+        boolean compressed = false;
         while (j < n && (isHex(s.charAt(j)) || s.charAt(j) == ':' || s.charAt(j) == '.')) {
           if (s.charAt(j) == ':') {
             colons++;
+            compressed |= j > i && s.charAt(j - 1) == ':';
           }
           j++;
         }
         int e = j;
         while (e > i && (s.charAt(e - 1) == '.')) {
           e--;
+        }
+        if (colons < 7 && !compressed) {
+          i = j + 1;
+          continue; // neither full nor compressed form: times, MAC addresses
         }
         boolean boundaryOk =
             (i == 0 || !(isWord(s.charAt(i - 1)))) && (j == n || !(isWord(s.charAt(j))));
@@ -776,7 +782,10 @@ final class PiiDetectors {
         while (e > at + 1 && (s.charAt(e - 1) == '.' || s.charAt(e - 1) == '-')) {
           e--;
         }
-        int lastDot = s.lastIndexOf('.', e - 1);
+        int lastDot = e - 1;
+        while (lastDot > at && s.charAt(lastDot) != '.') {
+          lastDot--; // bounded by the domain, unlike lastIndexOf over the whole text
+        }
         if (lastDot <= at + 1 || s.charAt(at + 1) == '.' || s.charAt(at + 1) == '-') {
           continue;
         }

@@ -29,6 +29,10 @@ final class Scanner {
   private final String[][] keywordsByBigram = new String[128 * 128][];
 
   private final long[][] bitsByBigram = new long[128 * 128][];
+
+  /** One bit per bigram that starts some keyword: a 2 KB table that stays in L1 cache. */
+  private final long[] bigramBits = new long[128 * 128 / 64];
+
   private final int maxKeywordLength;
 
   Scanner(List<Detector> list) {
@@ -60,6 +64,7 @@ final class Scanner {
         }
         maxKw = Math.max(maxKw, k.length());
         int idx = k.charAt(0) * 128 + k.charAt(1);
+        bigramBits[idx >>> 6] |= 1L << idx;
         String[] ks = keywordsByBigram[idx];
         long[] bs = bitsByBigram[idx];
         int found = -1;
@@ -100,12 +105,53 @@ final class Scanner {
     return maxKeywordLength;
   }
 
-  private static char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? (char) (c | 0x20) : c;
+  private static final int C_DIGIT = 1;
+  private static final int C_TOKEN = 2;
+  private static final int C_NUMSEP = 4;
+  private static final int C_UPPER = 8;
+  private static final int C_PUNCT = 16;
+
+  /** Character classes of ASCII characters, so the pre-filter does one table load per char. */
+  private static final byte[] CLASS = new byte[128];
+
+  private static final byte[] LOWER = new byte[128];
+
+  static {
+    for (int c = 0; c < 128; c++) {
+      int k = 0;
+      if (c >= '0' && c <= '9') {
+        k |= C_DIGIT | C_TOKEN;
+      }
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || "_-+/=".indexOf(c) >= 0) {
+        k |= C_TOKEN;
+      }
+      if (c >= 'A' && c <= 'Z') {
+        k |= C_UPPER;
+      }
+      if (" -.()/+".indexOf(c) >= 0) {
+        k |= C_NUMSEP;
+      }
+      if ("@:=>-.".indexOf(c) >= 0) {
+        k |= C_PUNCT;
+      }
+      CLASS[c] = (byte) k;
+      LOWER[c] = (byte) (c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+    }
   }
 
-  private static boolean numericSeparator(char c) {
-    return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '+';
+  /** Compares {@code s[at..]} with a lower-case ASCII keyword, ignoring ASCII case. */
+  private static boolean matchesLower(String s, int at, String kw) {
+    int len = kw.length();
+    if (at + len > s.length()) {
+      return false;
+    }
+    for (int k = 0; k < len; k++) {
+      char c = s.charAt(at + k);
+      if (c >= 128 ? c != kw.charAt(k) : LOWER[c] != kw.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
@@ -121,81 +167,73 @@ final class Scanner {
     int lastDigit = -10;
     int tokenRun = 0;
     int maxTokenRun = 0;
-    long kw = 0;
+    int prevCls = 0;
+    int prev2Cls = 0;
+    int prev3Cls = 0;
     char prev = 0;
-    char prev2 = 0;
-    char prev3 = 0;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (c >= '0' && c <= '9') {
+      int cls = c < 128 ? CLASS[c] : 0;
+      if ((cls & C_DIGIT) != 0) {
         numRun = i - lastDigit <= 3 ? numRun + 1 : 1;
         lastDigit = i;
         if (numRun > maxNumRun) {
           maxNumRun = numRun;
         }
-        if (prev >= '0'
-            && prev <= '9'
-            && prev2 >= 'A'
-            && prev2 <= 'Z'
-            && prev3 >= 'A'
-            && prev3 <= 'Z') {
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
           flags |= Detector.F_IBAN;
         }
-        tokenRun++;
+        if (prev == '.' && (prev2Cls & C_DIGIT) != 0) {
+          flags |= Detector.F_DOT;
+        }
       } else {
-        if (!numericSeparator(c)) {
+        if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
         }
-        if ((c >= 'a' && c <= 'z')
-            || (c >= 'A' && c <= 'Z')
-            || c == '_'
-            || c == '-'
-            || c == '+'
-            || c == '/'
-            || c == '=') {
-          tokenRun++;
-        } else {
-          tokenRun = 0;
-          if (c == '@') {
-            flags |= Detector.F_AT;
-          } else if (c == '.') {
-            flags |= Detector.F_DOT;
-          } else if (c == ':' && ++colons >= 2) {
-            flags |= Detector.F_COLON2;
-          }
-        }
-      }
-      if (tokenRun > maxTokenRun) {
-        maxTokenRun = tokenRun;
-      }
-      if (i + 1 < n && c < 128) {
-        char d = s.charAt(i + 1);
-        if (d < 128) {
-          int idx = lower(c) * 128 + lower(d);
-          String[] ks = keywordsByBigram[idx];
-          if (ks != null) {
-            long[] bs = bitsByBigram[idx];
-            for (int q = 0; q < ks.length; q++) {
-              if ((kw & bs[q]) != bs[q] && s.regionMatches(true, i, ks[q], 0, ks[q].length())) {
-                kw |= bs[q];
+        if ((cls & C_PUNCT) != 0) {
+          switch (c) {
+            case '@' -> flags |= Detector.F_AT;
+            case ':' ->
+                flags |= ++colons >= 2 ? Detector.F_COLON | Detector.F_COLON2 : Detector.F_COLON;
+            case '=' -> flags |= Detector.F_EQ;
+            case '>' -> flags |= Detector.F_GT;
+            case '-' -> {
+              flags |= Detector.F_DASH;
+              if (i >= 4 && s.startsWith("----", i - 4)) {
+                flags |= Detector.F_DASH5;
               }
             }
+            case '.' -> flags |= Detector.F_ANYDOT;
+            default -> {}
           }
         }
       }
-      prev3 = prev2;
-      prev2 = prev;
+      if ((cls & C_TOKEN) != 0) {
+        if (++tokenRun > maxTokenRun) {
+          maxTokenRun = tokenRun;
+        }
+      } else {
+        tokenRun = 0;
+      }
+      prev3Cls = prev2Cls;
+      prev2Cls = prevCls;
+      prevCls = cls;
       prev = c;
     }
+    // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
+    long candidates = 0;
+    for (int d = 0; d < detectors.length; d++) {
+      if (keywordBit[d] != 0 && gatesPass(d, flags, maxNumRun, maxTokenRun)) {
+        candidates |= keywordBit[d];
+      }
+    }
+    long kw = candidates == 0 ? 0 : keywords(s, candidates);
     List<Finding> found = null;
     for (int d = 0; d < detectors.length; d++) {
       if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
         continue;
       }
-      if (needFlags[d] != 0 && (flags & needFlags[d]) == 0) {
-        continue;
-      }
-      if (maxNumRun < minNumeric[d] || maxTokenRun < minToken[d]) {
+      if (!gatesPass(d, flags, maxNumRun, maxTokenRun)) {
         continue;
       }
       if (found == null) {
@@ -212,6 +250,40 @@ final class Scanner {
       return List.of();
     }
     return resolve(found);
+  }
+
+  private boolean gatesPass(int d, int flags, int maxNumRun, int maxTokenRun) {
+    return (needFlags[d] == 0 || (flags & needFlags[d]) != 0)
+        && maxNumRun >= minNumeric[d]
+        && maxTokenRun >= minToken[d];
+  }
+
+  /** Bits of the keyword-gated detectors (among {@code wanted}) whose keywords occur. */
+  private long keywords(String s, long wanted) {
+    long kw = 0;
+    int n = s.length() - 1;
+    final long[] bigrams = bigramBits;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      char d = s.charAt(i + 1);
+      if (c >= 128 || d >= 128) {
+        continue;
+      }
+      int idx = (LOWER[c] << 7) | LOWER[d];
+      if ((bigrams[idx >>> 6] & (1L << idx)) != 0) {
+        String[] ks = keywordsByBigram[idx];
+        long[] bs = bitsByBigram[idx];
+        for (int q = 0; q < ks.length; q++) {
+          if ((bs[q] & wanted & ~kw) != 0 && matchesLower(s, i, ks[q])) {
+            kw |= bs[q];
+            if ((kw & wanted) == wanted) {
+              return kw;
+            }
+          }
+        }
+      }
+    }
+    return kw;
   }
 
   /** Keeps the highest-priority (then longest) finding wherever findings overlap. */

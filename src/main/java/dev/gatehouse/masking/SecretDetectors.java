@@ -24,9 +24,14 @@ final class SecretDetectors {
   static final class Composite extends Detector {
     final List<RegexDetector> parts;
     final List<String> keywords;
+    final int needFlags;
+    final int minTokenRun;
 
-    Composite(String type, int priority, List<RegexDetector> parts) {
+    Composite(
+        String type, int priority, int needFlags, int minTokenRun, List<RegexDetector> parts) {
       super(type, priority);
+      this.needFlags = needFlags;
+      this.minTokenRun = minTokenRun;
       this.parts = List.copyOf(parts);
       List<String> kw = new ArrayList<>();
       for (RegexDetector p : parts) {
@@ -42,6 +47,16 @@ final class SecretDetectors {
     @Override
     List<String> keywords() {
       return keywords;
+    }
+
+    @Override
+    int needFlags() {
+      return needFlags;
+    }
+
+    @Override
+    int minTokenRun() {
+      return minTokenRun;
     }
 
     @Override
@@ -66,9 +81,12 @@ final class SecretDetectors {
   /** Cloud and SaaS credentials with documented, recognisable formats. */
   static Composite cloudCredentials() {
     String t = "credential";
+    // Every format has a run of at least 15 token characters ([A-Za-z0-9+/=_-]).
     return new Composite(
         t,
         95,
+        0,
+        15,
         List.of(
             // AWS access key ids (IAM user, temporary STS and other principal prefixes).
             part(
@@ -169,9 +187,12 @@ final class SecretDetectors {
   /** Passwords inside connection URLs and ADO/ODBC/JDBC key-value connection strings. */
   static Composite connectionStrings() {
     String t = "connection_password";
+    // scheme://user:password@host needs a colon, Password=… an equals sign.
     return new Composite(
         t,
         92,
+        Detector.F_COLON | Detector.F_EQ,
+        0,
         List.of(
             part(
                 t,
@@ -208,7 +229,9 @@ final class SecretDetectors {
             + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
     private static final Pattern ASSIGN =
         Pattern.compile(
-            "(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,40}?"
+            // No identifier prefix in the expression (DB_PASSWORD matches at PASSWORD): a
+            // prefix would be retried at every position and make the scan far slower.
+            "(?i)"
                 + KEY
                 + "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
                 + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
@@ -244,6 +267,12 @@ final class SecretDetectors {
 
     Assignment() {
       super("assignment", 75);
+    }
+
+    /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
+    @Override
+    int needFlags() {
+      return F_EQ | F_COLON | F_GT | F_DASH;
     }
 
     @Override
@@ -301,6 +330,16 @@ final class SecretDetectors {
   static final class Jwt extends Detector {
     Jwt() {
       super("jwt", 96);
+    }
+
+    @Override
+    int needFlags() {
+      return F_ANYDOT;
+    }
+
+    @Override
+    int minTokenRun() {
+      return 10;
     }
 
     @Override
@@ -368,6 +407,11 @@ final class SecretDetectors {
 
     PrivateKey() {
       super("private_key", 99);
+    }
+
+    @Override
+    int needFlags() {
+      return F_DASH5;
     }
 
     @Override
@@ -498,6 +542,9 @@ final class SecretDetectors {
       if (digit == 0 && (upper < (upper + lower) * 0.25 || upper > (upper + lower) * 0.75)) {
         return false; // CamelCase identifier: capitals only at word starts
       }
+      if (digit <= 4 && camelWordLetters(s, st, en) >= (upper + lower) * 0.9) {
+        return false; // MyLongClassName2, getHttpRequest42: mostly capitalised words
+      }
       if (upper == 0 && (en - st) < 24) {
         return false;
       }
@@ -511,6 +558,30 @@ final class SecretDetectors {
         }
       }
       return true;
+    }
+
+    /** Letters that belong to words of one capital and 2+ lower-case letters, or 3+ lower-case. */
+    static int camelWordLetters(String s, int st, int en) {
+      int inWords = 0;
+      int k = st;
+      while (k < en) {
+        int w = k;
+        if (isUpper(s.charAt(w))) {
+          w++;
+        }
+        int lowStart = w;
+        while (w < en && isLower(s.charAt(w))) {
+          w++;
+        }
+        int lows = w - lowStart;
+        if (lows >= 3 || (lows >= 2 && lowStart > k)) {
+          inWords += w - k;
+          k = w;
+        } else {
+          k = Math.max(k + 1, w);
+        }
+      }
+      return inWords;
     }
 
     /** Segments that are plain lowercase or capitalised words of 3+ letters. */

@@ -36,6 +36,14 @@ final class TextStreamMasker implements StreamMasker {
   private byte[] pending = new byte[0];
   private String held = "";
   private boolean inKey;
+  private long keyDropped;
+
+  /**
+   * Output dropped inside a private-key block before giving up on its END line: far more than any
+   * PEM or PGP private key (a 4096-bit RSA key is about 3.3 KB), so a truncated key cannot silence
+   * the rest of a session.
+   */
+  static final int MAX_KEY_BLOCK = 64 * 1024;
 
   TextStreamMasker(Profile profile, List<String> exactSecrets) {
     this.profile = profile;
@@ -96,6 +104,18 @@ final class TextStreamMasker implements StreamMasker {
           pos = m.end();
           inKey = false;
         } else {
+          keyDropped += text.length() - pos;
+          if (keyDropped > MAX_KEY_BLOCK) {
+            inKey = false; // no END line: resume with the text after the dropped part
+            pos = Math.max(pos, text.length() - 48);
+            text = text.substring(pos);
+            pos = 0;
+            held = "";
+            if (last) {
+              return out.append(profile.redact(text)).toString();
+            }
+            return out.append(process(text, false)).toString();
+          }
           // Keep only enough to recognise an END line split across chunks; drop the key.
           held = last ? "" : text.substring(Math.max(pos, text.length() - 48));
           return out.toString();
@@ -117,6 +137,7 @@ final class TextStreamMasker implements StreamMasker {
         out.append(profile.apply(body, found, 0, openKey.start()));
         out.append(profile.styleFor("private_key").apply("", "private_key"));
         inKey = true;
+        keyDropped = 0;
         text = body.substring(openKey.end()) + text.substring(safeEnd);
         pos = 0;
         if (last) {

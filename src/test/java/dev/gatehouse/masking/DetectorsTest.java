@@ -71,6 +71,11 @@ class DetectorsTest {
         "+91 98765 43210",
         "+86 138 0013 8000",
         "+353 1 234 5678",
+        "+7 495 123-45-67",
+        "(415)555-0100",
+        "+49 (0) 30 1234567",
+        "+81-3-1234-5678",
+        "+1 (555) 123-4567 ext. 89",
         "call me at +1 415 555 0100 tomorrow"
       })
   void phoneNumbersInCommonFormatsAreDetected(String text) {
@@ -109,6 +114,7 @@ class DetectorsTest {
         "36227206271667",
         "6212345678901265",
         "4222222222222",
+        "3056 9309 0259 04",
         "paid with 4111 1111 1111 1111 today"
       })
   void luhnValidCardsWithKnownPrefixesAreDetected(String text) {
@@ -321,6 +327,7 @@ class DetectorsTest {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "build-20240102-1a2b3c4",
         "getUserAccountBalanceFromDatabase",
+        "MyVeryLongClassNameForTestingPurposes123",
         "/usr/local/lib/python3.11/site-packages",
         "SGVsbG8gV29ybGQsIHRoaXMgaXMgYSB0ZXN0IG1lc3NhZ2U=",
         "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC",

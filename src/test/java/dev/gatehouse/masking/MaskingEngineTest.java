@@ -117,5 +117,8 @@ class MaskingEngineTest {
   void binaryColumnsCanAskWhetherContentIsScanned() {
     assertThat(BUILTIN.detectsContent("pii")).isTrue();
     assertThat(BUILTIN.detectsContent("none")).isFalse();
+    assertThat(BUILTIN.forcesText("pii", "db", "public", "t", "amount")).isTrue();
+    assertThat(BUILTIN.forcesText("none", "db", "public", "t", "amount")).isFalse();
+    assertThat(BUILTIN.masksColumn("pii", "db", "public", "t", "amount")).isFalse();
   }
 }

@@ -195,6 +195,22 @@ class StreamMaskerTest {
   }
 
   @Test
+  void truncatedPrivateKeyDoesNotSilenceTheSessionForever() {
+    StreamMasker m = ENGINE.streamMasker("default");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(m.feed(utf8("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n")));
+    byte[] filler = utf8("x".repeat(1000) + "\n");
+    for (int i = 0; i < 80; i++) {
+      out.writeBytes(m.feed(filler));
+    }
+    out.writeBytes(m.feed(utf8("$ echo back\n")));
+    out.writeBytes(m.flush());
+    String s = out.toString(StandardCharsets.UTF_8);
+    assertThat(s).startsWith("[REDACTED:private_key]").doesNotContain("MIIEvQIBADANBg");
+    assertThat(s).endsWith("$ echo back\n");
+  }
+
+  @Test
   void flushEmitsEverythingHeldAndTheStreamContinues() {
     StreamMasker m = ENGINE.streamMasker("pii");
     assertThat(new String(m.feed(utf8("prompt> ")), StandardCharsets.UTF_8)).isEqualTo("prompt> ");
