@@ -222,16 +222,23 @@ public final class DemoCommand implements Callable<Integer> {
 
           . %1$s
 
-          # 1. alice (engineering) reads payments; card numbers, emails and SSNs come back masked
+          # 1. alice (engineering) reads; card numbers, emails and SSNs come back masked
           PGPASSWORD=$ALICE_TOKEN psql "%2$s user=alice" -c "SELECT c.full_name, c.email, c.ssn, p.card_number, p.amount FROM payments p JOIN customers c ON c.id = p.customer_id LIMIT 5"
 
           # 2. alice may not drop tables: denied with SQLSTATE 42501, naming the rule
           PGPASSWORD=$ALICE_TOKEN psql "%2$s user=alice" -c "DROP TABLE payments"
 
-          # 3. the audit trail of what just happened (dana is an admin)
-          bin/gatehouse sessions list && bin/gatehouse audit verify
+          # 3. alice's refund waits for a DBA's approval (the comment is her justification)
+          PGPASSWORD=$ALICE_TOKEN psql "%2$s user=alice" -c "/* justification: OPS-1 */ UPDATE payments SET status = 'refunded' WHERE id = 42"
+             # ...and in a third terminal, dana (dba) approves; alice's psql then prints UPDATE 1
+             bin/gatehouse reviews list
+             bin/gatehouse reviews approve <ID> --reason "refund confirmed"
 
-        Also try ci-bot (read-only: PGPASSWORD=$CI_TOKEN … user=ci-bot) and dana (dba: unmasked).
+        Then the record of it all (GATEHOUSE_TOKEN in demo.env is dana's, an admin):
+          bin/gatehouse sessions list
+          bin/gatehouse audit verify
+
+        Also try ci-bot (read-only: PGPASSWORD=$CI_TOKEN ... user=ci-bot) and dana (dba: unmasked).
         Press Ctrl-C to stop the gateway and the embedded database.
         """
             .formatted(env, conn));
