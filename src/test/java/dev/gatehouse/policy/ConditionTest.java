@@ -47,6 +47,26 @@ class ConditionTest {
   }
 
   @Test
+  void zoneAwareAccessorsFollowCelConventions() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: saturday-evening-in-tokyo
+                effect: allow
+                when: >-
+                  request.time.getDayOfWeek("Asia/Tokyo") == 6 &&
+                  request.time.getHours("Asia/Tokyo") == 19 &&
+                  request.time.getMinutes("+09:00") == 45 &&
+                  request.time.getHours() == 10
+            """);
+
+    // 10:45 UTC on Saturday 2026-01-10 is 19:45 in Tokyo; CEL counts days from Sunday = 0
+    assertThat(at(p, "2026-01-10T10:45:00Z").effect()).isEqualTo(Effect.ALLOW);
+    assertThat(at(p, "2026-01-10T10:46:00Z").effect()).isEqualTo(Effect.DENY);
+  }
+
+  @Test
   void principalConnectionAndActionAttributesAreAvailable() {
     PolicySet p =
         policy(
