@@ -92,7 +92,7 @@ final class Rule {
   }
 
   boolean subjectMatches(Principal p) {
-    if (!kinds.isEmpty() && !kinds.contains(p.kind())) {
+    if (!kinds.isEmpty() && (p.kind() == null || !kinds.contains(p.kind()))) {
       return false;
     }
     if (anySubject() || users.contains(p.subject()) || SqlMatcher.any(userGlobs, p.subject())) {
@@ -110,7 +110,7 @@ final class Rule {
     if (names != null && !SqlMatcher.any(names, t.name())) {
       return false;
     }
-    if (types != null && !types.contains(t.type())) {
+    if (types != null && (t.type() == null || !types.contains(t.type()))) {
       return false;
     }
     for (Map.Entry<String, Glob> e : labels.entrySet()) {

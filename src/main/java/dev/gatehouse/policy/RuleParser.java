@@ -262,7 +262,16 @@ final class RuleParser {
                   + e.getMessage()
                   + " (expected a bool expression over principal, connection, action, request)");
         } catch (RuntimeException | LinkageError e) {
-          r.error(m.get("when"), path + ".when", "CEL is unavailable: " + e);
+          Throwable root = e;
+          while (root.getCause() != null) {
+            root = root.getCause();
+          }
+          r.error(
+              m.get("when"),
+              path + ".when",
+              "CEL is unavailable ("
+                  + root
+                  + "); check that protobuf-java >= 4.29 is on the class path");
         }
       }
     }
