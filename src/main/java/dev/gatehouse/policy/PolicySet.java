@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -114,9 +115,10 @@ public final class PolicySet implements PolicyEngine {
     List<Rule> rules = new ArrayList<>();
     Map<String, Rule> ids = new HashMap<>();
     MessageDigest sha = sha256();
+    Map<String, Condition> conditions = new HashMap<>();
     for (PolicyFiles.Source s : sources) {
       YamlReader r = new YamlReader(s.name(), errors);
-      for (Rule rule : RuleParser.parse(r, s.text(), rules.size())) {
+      for (Rule rule : RuleParser.parse(r, s.text(), rules.size(), conditions)) {
         Rule first = ids.putIfAbsent(rule.id, rule);
         if (first != null) {
           errors.add(
@@ -237,6 +239,7 @@ public final class PolicySet implements PolicyEngine {
     boolean unknownSql = a.kind() == ActionKind.SQL && unknownSql(a);
     List<String> explain = new ArrayList<>();
     Map<String, Object> vars = null;
+    Map<Condition, Object> results = null; // rules sharing a condition evaluate it once
     Rule deny = null;
     Rule review = null;
     Rule allow = null;
@@ -282,7 +285,10 @@ public final class PolicySet implements PolicyEngine {
           if (vars == null) {
             vars = Condition.variables(req);
           }
-          String cond = condition(r, vars);
+          if (results == null) {
+            results = new IdentityHashMap<>(4);
+          }
+          String cond = condition(r, vars, results);
           if (cond != null) {
             explain.add(r.label + ": " + cond);
             if (!cond.startsWith("matches")) {
@@ -329,15 +335,25 @@ public final class PolicySet implements PolicyEngine {
   }
 
   /** Null when true; "matches ..." when a deny rule fails closed; otherwise why it does not. */
-  private static String condition(Rule r, Map<String, Object> vars) {
-    try {
-      return r.when.eval(vars) ? null : "no match: when is false";
-    } catch (Exception e) {
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-      return r.effect == Effect.DENY
-          ? "matches: when failed (" + msg + "), and a deny rule matches on error (fail closed)"
-          : "no match: when failed (" + msg + "), so this rule does not apply";
+  private static String condition(
+      Rule r, Map<String, Object> vars, Map<Condition, Object> results) {
+    Object result = results.get(r.when);
+    if (result == null) {
+      try {
+        result = r.when.eval(vars);
+      } catch (Exception e) {
+        result = e;
+      }
+      results.put(r.when, result);
     }
+    if (result instanceof Boolean b) {
+      return b ? null : "no match: when is false";
+    }
+    Exception e = (Exception) result;
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+    return r.effect == Effect.DENY
+        ? "matches: when failed (" + msg + "), and a deny rule matches on error (fail closed)"
+        : "no match: when failed (" + msg + "), so this rule does not apply";
   }
 
   private Decision conclude(
