@@ -252,15 +252,15 @@ public final class PolicySet implements PolicyEngine {
         int i = (w << 6) + Long.numberOfTrailingZeros(bits);
         bits &= bits - 1;
         Rule r = rules[i];
+        if (!r.subjectMatches(p) || !r.connectionMatches(t)) {
+          continue;
+        }
         // Once a review (or allow) rule decides, later rules of that effect or a weaker one cannot
         // change the outcome; only a deny could. Skipping them also skips their CEL conditions.
         if (!connect
             && r.effect != Effect.DENY
             && (review != null || (allow != null && r.effect == Effect.ALLOW))) {
           skipped++;
-          continue;
-        }
-        if (!r.subjectMatches(p) || !r.connectionMatches(t)) {
           continue;
         }
         String why = null;
