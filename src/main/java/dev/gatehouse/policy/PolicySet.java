@@ -295,10 +295,10 @@ public final class PolicySet implements PolicyEngine {
               continue;
             }
           } else {
-            explain.add(r.label + ": matches (when is true)");
+            explain.add(r.matchesWhenLine);
           }
         } else {
-          explain.add(r.label + ": matches");
+          explain.add(r.matchesLine);
         }
         switch (r.effect) {
           case DENY -> {

@@ -35,6 +35,9 @@ final class Rule {
   final ReviewRequirement review;
   final Condition when;
   final String label;
+  // explanation lines that do not depend on the request, built once (no allocation per decision)
+  final String matchesLine;
+  final String matchesWhenLine;
 
   Rule(
       int index,
@@ -85,6 +88,8 @@ final class Rule {
             + ":"
             + line
             + ")";
+    this.matchesLine = label + ": matches";
+    this.matchesWhenLine = label + ": matches (when is true)";
   }
 
   boolean anySubject() {
