@@ -148,6 +148,27 @@ class ConditionTest {
   }
 
   @Test
+  void sharedFailingConditionFailsClosedPerRuleEffect() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: allow-with-ticket
+                effect: allow
+                when: principal.attributes.ticket != ""
+              - id: deny-with-ticket
+                effect: deny
+                when: principal.attributes.ticket != ""
+            """);
+
+    Decision d = Fixtures.decide(p, human("alice"), target("db"), sql("select"));
+
+    assertThat(d.rule()).isEqualTo("deny-with-ticket");
+    assertThat(d.explanation().get(0)).contains("allow-with-ticket").contains("does not apply");
+    assertThat(d.explanation().get(1)).contains("deny-with-ticket").contains("fail closed");
+  }
+
+  @Test
   void conditionIsEvaluatedOnlyAfterTheRuleOtherwiseMatches() {
     PolicySet p =
         policy(
