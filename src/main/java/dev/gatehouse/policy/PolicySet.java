@@ -245,6 +245,7 @@ public final class PolicySet implements PolicyEngine {
     Rule allow = null;
     List<Rule> granting = connect ? new ArrayList<>(4) : null;
     int skipped = 0;
+    Obligations merged = null; // CONNECT: obligations merged from the granting rules so far
     scan:
     for (int w = 0; w < words; w++) {
       long bits = cand[w];
@@ -281,6 +282,16 @@ public final class PolicySet implements PolicyEngine {
           explain.add(r.label + ": no match: " + why);
           continue;
         }
+        if (r.when != null
+            && connect
+            && r.effect != Effect.DENY
+            && merged != null
+            && merged.equals(mergeConnect(granting, r))) {
+          // The session is already allowed and this rule could not change the merged
+          // obligations, so its condition cannot change the answer: skip the CEL evaluation.
+          explain.add(r.connectSkipLine);
+          continue;
+        }
         if (r.when != null) {
           if (vars == null) {
             vars = Condition.variables(req);
@@ -311,6 +322,7 @@ public final class PolicySet implements PolicyEngine {
             }
             if (connect) {
               granting.add(r);
+              merged = mergeConnect(granting);
             }
           }
           case ALLOW -> {
@@ -319,6 +331,7 @@ public final class PolicySet implements PolicyEngine {
             }
             if (connect) {
               granting.add(r);
+              merged = mergeConnect(granting);
             }
           }
         }
@@ -413,14 +426,20 @@ public final class PolicySet implements PolicyEngine {
    * strongest recording.
    */
   static Obligations mergeConnect(List<Rule> granting) {
+    return mergeConnect(granting, null);
+  }
+
+  /** As {@link #mergeConnect(List)}, with {@code extra} (if not null) added after the others. */
+  static Obligations mergeConnect(List<Rule> granting, Rule extra) {
     boolean readOnly = true;
     String masking = null;
     boolean allNone = true;
     Duration maxSession = null;
     long maxRows = 0;
     boolean full = false;
-    for (Rule r : granting) {
-      Rule.RuleObligations o = r.obligations;
+    for (int i = 0, n = granting.size() + (extra == null ? 0 : 1); i < n; i++) {
+      Rule.RuleObligations o =
+          i < granting.size() ? granting.get(i).obligations : extra.obligations;
       readOnly &= Boolean.TRUE.equals(o.readOnly());
       String m = o.masking() == null ? Obligations.NONE.maskingProfile() : o.masking();
       if (!m.equals("none")) {

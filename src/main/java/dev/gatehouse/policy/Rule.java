@@ -38,6 +38,7 @@ final class Rule {
   // explanation lines that do not depend on the request, built once (no allocation per decision)
   final String matchesLine;
   final String matchesWhenLine;
+  final String connectSkipLine;
 
   Rule(
       int index,
@@ -90,6 +91,10 @@ final class Rule {
             + ")";
     this.matchesLine = label + ": matches";
     this.matchesWhenLine = label + ": matches (when is true)";
+    this.connectSkipLine =
+        label
+            + ": when not evaluated: the connection is already allowed and this rule's"
+            + " obligations would not change the merged ones";
   }
 
   boolean anySubject() {
