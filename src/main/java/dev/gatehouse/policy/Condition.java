@@ -9,15 +9,22 @@ import dev.cel.common.types.SimpleType;
 import dev.cel.compiler.CelCompiler;
 import dev.cel.compiler.CelCompilerFactory;
 import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelFunctionBinding;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntimeFactory;
+import dev.cel.runtime.CelStandardFunctions;
 import dev.gatehouse.identity.Principal;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -44,7 +51,58 @@ final class Condition {
           .addVar("request", MapType.create(SimpleType.STRING, SimpleType.DYN))
           .setResultType(SimpleType.BOOL)
           .build();
-  private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().build();
+  private static final Set<Object> OWN_OVERLOADS =
+      Set.of(
+          CelStandardFunctions.StandardFunction.Overload.DateTime.TIMESTAMP_TO_HOURS_WITH_TZ,
+          CelStandardFunctions.StandardFunction.Overload.DateTime.TIMESTAMP_TO_MINUTES_WITH_TZ,
+          CelStandardFunctions.StandardFunction.Overload.DateTime.TIMESTAMP_TO_DAY_OF_WEEK_WITH_TZ);
+
+  private static final CelRuntime RUNTIME =
+      CelRuntimeFactory.standardCelRuntimeBuilder()
+          // The standard zone-aware accessors look the zone up on every call (a few µs each);
+          // these bindings do the same arithmetic with zones parsed once.
+          .setStandardEnvironmentEnabled(false)
+          .setStandardFunctions(
+              CelStandardFunctions.newBuilder()
+                  .filterFunctions((fn, overload) -> !OWN_OVERLOADS.contains(overload))
+                  .build())
+          .addFunctionBindings(
+              CelFunctionBinding.from(
+                  "timestamp_to_hours_with_tz",
+                  Timestamp.class,
+                  String.class,
+                  (ts, tz) -> (long) at(ts, tz).getHour()),
+              CelFunctionBinding.from(
+                  "timestamp_to_minutes_with_tz",
+                  Timestamp.class,
+                  String.class,
+                  (ts, tz) -> (long) at(ts, tz).getMinute()),
+              CelFunctionBinding.from(
+                  "timestamp_to_day_of_week_with_tz",
+                  Timestamp.class,
+                  String.class,
+                  // CEL counts days from Sunday = 0
+                  (ts, tz) -> (long) (at(ts, tz).getDayOfWeek().getValue() % 7)))
+          .build();
+
+  /** Zone ids parsed once: time-window conditions are the common case and run per decision. */
+  private static final Map<String, ZoneId> ZONES = new ConcurrentHashMap<>();
+
+  private static ZonedDateTime at(Timestamp ts, String tz) {
+    ZoneId zone = ZONES.get(tz);
+    if (zone == null) {
+      try {
+        zone = ZoneId.of(tz);
+      } catch (DateTimeException e) {
+        throw new IllegalArgumentException(
+            "time zone: " + tz + " (expected an IANA name such as Europe/Berlin or an offset)", e);
+      }
+      if (ZONES.size() < 1000) {
+        ZONES.put(tz, zone);
+      }
+    }
+    return Instant.ofEpochSecond(ts.getSeconds(), ts.getNanos()).atZone(zone);
+  }
 
   final String source;
   private final CelRuntime.Program program;
@@ -87,7 +145,8 @@ final class Condition {
    * @throws CelEvaluationException for runtime errors (missing keys, bad time zones, ...)
    */
   boolean eval(Map<String, Object> variables) throws CelEvaluationException {
-    Object result = program.eval(variables);
+    // A resolver reads the map in place; eval(Map) would copy it into an Activation per rule.
+    Object result = program.eval(name -> java.util.Optional.ofNullable(variables.get(name)));
     return Boolean.TRUE.equals(result);
   }
 

@@ -66,7 +66,10 @@ final class PolicyFiles {
       String absGlob =
           absBase + "/" + (slash < 0 ? glob : glob.substring(slash + 1)).replace("\\", "\\\\");
       PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + absGlob);
-      try (Stream<Path> s = Files.walk(absBase)) {
+      String rest = slash < 0 ? glob : glob.substring(slash + 1);
+      // without ** a glob cannot match deeper than its own number of segments
+      int depth = rest.contains("**") ? Integer.MAX_VALUE : rest.split("/").length;
+      try (Stream<Path> s = Files.walk(absBase, depth)) {
         return s.filter(Files::isRegularFile)
             .filter(matcher::matches)
             .sorted()

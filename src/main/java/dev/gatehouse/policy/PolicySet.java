@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -114,9 +115,10 @@ public final class PolicySet implements PolicyEngine {
     List<Rule> rules = new ArrayList<>();
     Map<String, Rule> ids = new HashMap<>();
     MessageDigest sha = sha256();
+    Map<String, Condition> conditions = new HashMap<>();
     for (PolicyFiles.Source s : sources) {
       YamlReader r = new YamlReader(s.name(), errors);
-      for (Rule rule : RuleParser.parse(r, s.text(), rules.size())) {
+      for (Rule rule : RuleParser.parse(r, s.text(), rules.size(), conditions)) {
         Rule first = ids.putIfAbsent(rule.id, rule);
         if (first != null) {
           errors.add(
@@ -237,11 +239,13 @@ public final class PolicySet implements PolicyEngine {
     boolean unknownSql = a.kind() == ActionKind.SQL && unknownSql(a);
     List<String> explain = new ArrayList<>();
     Map<String, Object> vars = null;
+    Map<Condition, Object> results = null; // rules sharing a condition evaluate it once
     Rule deny = null;
     Rule review = null;
     Rule allow = null;
     List<Rule> granting = connect ? new ArrayList<>(4) : null;
     int skipped = 0;
+    Obligations merged = null; // CONNECT: obligations merged from the granting rules so far
     scan:
     for (int w = 0; w < words; w++) {
       long bits = cand[w];
@@ -249,15 +253,15 @@ public final class PolicySet implements PolicyEngine {
         int i = (w << 6) + Long.numberOfTrailingZeros(bits);
         bits &= bits - 1;
         Rule r = rules[i];
+        if (!r.subjectMatches(p) || !r.connectionMatches(t)) {
+          continue;
+        }
         // Once a review (or allow) rule decides, later rules of that effect or a weaker one cannot
         // change the outcome; only a deny could. Skipping them also skips their CEL conditions.
         if (!connect
             && r.effect != Effect.DENY
             && (review != null || (allow != null && r.effect == Effect.ALLOW))) {
           skipped++;
-          continue;
-        }
-        if (!r.subjectMatches(p) || !r.connectionMatches(t)) {
           continue;
         }
         String why = null;
@@ -278,21 +282,34 @@ public final class PolicySet implements PolicyEngine {
           explain.add(r.label + ": no match: " + why);
           continue;
         }
+        if (r.when != null
+            && connect
+            && r.effect != Effect.DENY
+            && merged != null
+            && merged.equals(mergeConnect(granting, r))) {
+          // The session is already allowed and this rule could not change the merged
+          // obligations, so its condition cannot change the answer: skip the CEL evaluation.
+          explain.add(r.connectSkipLine);
+          continue;
+        }
         if (r.when != null) {
           if (vars == null) {
             vars = Condition.variables(req);
           }
-          String cond = condition(r, vars);
+          if (results == null) {
+            results = new IdentityHashMap<>(4);
+          }
+          String cond = condition(r, vars, results);
           if (cond != null) {
             explain.add(r.label + ": " + cond);
             if (!cond.startsWith("matches")) {
               continue;
             }
           } else {
-            explain.add(r.label + ": matches (when is true)");
+            explain.add(r.matchesWhenLine);
           }
         } else {
-          explain.add(r.label + ": matches");
+          explain.add(r.matchesLine);
         }
         switch (r.effect) {
           case DENY -> {
@@ -305,6 +322,7 @@ public final class PolicySet implements PolicyEngine {
             }
             if (connect) {
               granting.add(r);
+              merged = mergeConnect(granting);
             }
           }
           case ALLOW -> {
@@ -313,6 +331,7 @@ public final class PolicySet implements PolicyEngine {
             }
             if (connect) {
               granting.add(r);
+              merged = mergeConnect(granting);
             }
           }
         }
@@ -329,15 +348,25 @@ public final class PolicySet implements PolicyEngine {
   }
 
   /** Null when true; "matches ..." when a deny rule fails closed; otherwise why it does not. */
-  private static String condition(Rule r, Map<String, Object> vars) {
-    try {
-      return r.when.eval(vars) ? null : "no match: when is false";
-    } catch (Exception e) {
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-      return r.effect == Effect.DENY
-          ? "matches: when failed (" + msg + "), and a deny rule matches on error (fail closed)"
-          : "no match: when failed (" + msg + "), so this rule does not apply";
+  private static String condition(
+      Rule r, Map<String, Object> vars, Map<Condition, Object> results) {
+    Object result = results.get(r.when);
+    if (result == null) {
+      try {
+        result = r.when.eval(vars);
+      } catch (Exception e) {
+        result = e;
+      }
+      results.put(r.when, result);
     }
+    if (result instanceof Boolean b) {
+      return b ? null : "no match: when is false";
+    }
+    Exception e = (Exception) result;
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+    return r.effect == Effect.DENY
+        ? "matches: when failed (" + msg + "), and a deny rule matches on error (fail closed)"
+        : "no match: when failed (" + msg + "), so this rule does not apply";
   }
 
   private Decision conclude(
@@ -397,14 +426,20 @@ public final class PolicySet implements PolicyEngine {
    * strongest recording.
    */
   static Obligations mergeConnect(List<Rule> granting) {
+    return mergeConnect(granting, null);
+  }
+
+  /** As {@link #mergeConnect(List)}, with {@code extra} (if not null) added after the others. */
+  static Obligations mergeConnect(List<Rule> granting, Rule extra) {
     boolean readOnly = true;
     String masking = null;
     boolean allNone = true;
     Duration maxSession = null;
     long maxRows = 0;
     boolean full = false;
-    for (Rule r : granting) {
-      Rule.RuleObligations o = r.obligations;
+    for (int i = 0, n = granting.size() + (extra == null ? 0 : 1); i < n; i++) {
+      Rule.RuleObligations o =
+          i < granting.size() ? granting.get(i).obligations : extra.obligations;
       readOnly &= Boolean.TRUE.equals(o.readOnly());
       String m = o.masking() == null ? Obligations.NONE.maskingProfile() : o.masking();
       if (!m.equals("none")) {

@@ -35,6 +35,10 @@ final class Rule {
   final ReviewRequirement review;
   final Condition when;
   final String label;
+  // explanation lines that do not depend on the request, built once (no allocation per decision)
+  final String matchesLine;
+  final String matchesWhenLine;
+  final String connectSkipLine;
 
   Rule(
       int index,
@@ -85,6 +89,12 @@ final class Rule {
             + ":"
             + line
             + ")";
+    this.matchesLine = label + ": matches";
+    this.matchesWhenLine = label + ": matches (when is true)";
+    this.connectSkipLine =
+        label
+            + ": when not evaluated: the connection is already allowed and this rule's"
+            + " obligations would not change the merged ones";
   }
 
   boolean anySubject() {
@@ -92,7 +102,7 @@ final class Rule {
   }
 
   boolean subjectMatches(Principal p) {
-    if (!kinds.isEmpty() && !kinds.contains(p.kind())) {
+    if (!kinds.isEmpty() && (p.kind() == null || !kinds.contains(p.kind()))) {
       return false;
     }
     if (anySubject() || users.contains(p.subject()) || SqlMatcher.any(userGlobs, p.subject())) {
@@ -110,7 +120,7 @@ final class Rule {
     if (names != null && !SqlMatcher.any(names, t.name())) {
       return false;
     }
-    if (types != null && !types.contains(t.type())) {
+    if (types != null && (t.type() == null || !types.contains(t.type()))) {
       return false;
     }
     for (Map.Entry<String, Glob> e : labels.entrySet()) {

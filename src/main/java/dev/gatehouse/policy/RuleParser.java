@@ -4,6 +4,7 @@ import dev.gatehouse.identity.PrincipalKind;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -49,6 +50,17 @@ final class RuleParser {
 
   /** Parses one file; rules get indexes starting at {@code firstIndex}. */
   static List<Rule> parse(YamlReader r, String text, int firstIndex) {
+    return parse(r, text, firstIndex, new HashMap<>());
+  }
+
+  /**
+   * Parses one file.
+   *
+   * @param conditions conditions compiled so far, by source text: rules with the same {@code when}
+   *     share one compiled condition, so a decision evaluates it once
+   */
+  static List<Rule> parse(
+      YamlReader r, String text, int firstIndex, Map<String, Condition> conditions) {
     Node root = r.compose(text);
     List<Rule> rules = new ArrayList<>();
     if (root == null) {
@@ -79,7 +91,7 @@ final class RuleParser {
     }
     int i = 0;
     for (Node item : items) {
-      Rule rule = rule(r, item, "rules[" + i + "]", firstIndex + rules.size());
+      Rule rule = rule(r, item, "rules[" + i + "]", firstIndex + rules.size(), conditions);
       if (rule != null) {
         rules.add(rule);
       }
@@ -88,7 +100,8 @@ final class RuleParser {
     return rules;
   }
 
-  private static Rule rule(YamlReader r, Node node, String path, int index) {
+  private static Rule rule(
+      YamlReader r, Node node, String path, int index, Map<String, Condition> conditions) {
     int before = r.errorCount();
     String peeked = peekId(node);
     Map<String, Node> m =
@@ -253,7 +266,11 @@ final class RuleParser {
       String expr = r.string(m.get("when"), path + ".when");
       if (expr != null) {
         try {
-          when = Condition.compile(expr);
+          when = conditions.get(expr);
+          if (when == null) {
+            when = Condition.compile(expr);
+            conditions.put(expr, when);
+          }
         } catch (IllegalArgumentException e) {
           r.error(
               m.get("when"),
@@ -262,7 +279,16 @@ final class RuleParser {
                   + e.getMessage()
                   + " (expected a bool expression over principal, connection, action, request)");
         } catch (RuntimeException | LinkageError e) {
-          r.error(m.get("when"), path + ".when", "CEL is unavailable: " + e);
+          Throwable root = e;
+          while (root.getCause() != null) {
+            root = root.getCause();
+          }
+          r.error(
+              m.get("when"),
+              path + ".when",
+              "CEL is unavailable ("
+                  + root
+                  + "); check that protobuf-java >= 4.29 is on the class path");
         }
       }
     }

@@ -47,6 +47,26 @@ class ConditionTest {
   }
 
   @Test
+  void zoneAwareAccessorsFollowCelConventions() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: saturday-evening-in-tokyo
+                effect: allow
+                when: >-
+                  request.time.getDayOfWeek("Asia/Tokyo") == 6 &&
+                  request.time.getHours("Asia/Tokyo") == 19 &&
+                  request.time.getMinutes("+09:00") == 45 &&
+                  request.time.getHours() == 10
+            """);
+
+    // 10:45 UTC on Saturday 2026-01-10 is 19:45 in Tokyo; CEL counts days from Sunday = 0
+    assertThat(at(p, "2026-01-10T10:45:00Z").effect()).isEqualTo(Effect.ALLOW);
+    assertThat(at(p, "2026-01-10T10:46:00Z").effect()).isEqualTo(Effect.DENY);
+  }
+
+  @Test
   void principalConnectionAndActionAttributesAreAvailable() {
     PolicySet p =
         policy(
@@ -125,6 +145,27 @@ class ConditionTest {
     assertThat(d.effect()).isEqualTo(Effect.DENY);
     assertThat(d.rule()).isEqualTo("deny-outside-zone");
     assertThat(d.explanation()).anyMatch(l -> l.contains("fail closed"));
+  }
+
+  @Test
+  void sharedFailingConditionFailsClosedPerRuleEffect() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: allow-with-ticket
+                effect: allow
+                when: principal.attributes.ticket != ""
+              - id: deny-with-ticket
+                effect: deny
+                when: principal.attributes.ticket != ""
+            """);
+
+    Decision d = Fixtures.decide(p, human("alice"), target("db"), sql("select"));
+
+    assertThat(d.rule()).isEqualTo("deny-with-ticket");
+    assertThat(d.explanation().get(0)).contains("allow-with-ticket").contains("does not apply");
+    assertThat(d.explanation().get(1)).contains("deny-with-ticket").contains("fail closed");
   }
 
   @Test

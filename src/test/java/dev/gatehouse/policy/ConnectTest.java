@@ -88,6 +88,31 @@ class ConnectTest {
   }
 
   @Test
+  void conditionsThatCannotChangeTheOutcomeAreNotEvaluatedAtConnect() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: base
+                effect: allow
+                obligations: { masking: pii }
+              - id: same-obligations
+                effect: allow
+                when: principal.attributes.missing == "x"
+              - id: shorter-session
+                effect: allow
+                when: principal.kind == "human"
+                obligations: { max_session: 1h }
+            """);
+
+    Decision d = decide(p, human("alice"), target("db"), Action.connect());
+
+    assertThat(d.explanation().get(1)).contains("same-obligations").contains("not evaluated");
+    assertThat(d.explanation().get(2)).contains("shorter-session").contains("when is true");
+    assertThat(d.obligations().maxSessionDuration()).isEqualTo(Duration.ofHours(1));
+  }
+
+  @Test
   void denyRuleWithoutMatchersDeniesTheConnection() {
     Decision d = decide(policy(POLICY), human("mallory", "eng"), target("db"), Action.connect());
 

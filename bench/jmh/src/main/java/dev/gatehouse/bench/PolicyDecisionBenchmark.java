@@ -68,7 +68,9 @@ public class PolicyDecisionBenchmark {
                 .append("    effect: allow\n")
                 .append("    sql: { statements: [read] }\n")
                 .append("    when: 'principal.kind == \"human\" &&")
-                .append(" request.time.getHours(\"Europe/Berlin\") >= 6'\n");
+                .append(" request.time.getHours(\"Europe/Berlin\") >= ")
+                .append(5 + i % 3) // three distinct conditions among the candidates
+                .append("'\n");
         case 1 ->
             y.append("    subjects: { groups: [").append(group).append("] }\n")
                 .append("    connections: { names: [").append(conn).append("] }\n")
