@@ -386,7 +386,11 @@ final class SqlClassifier {
   // Queries: SELECT / VALUES / TABLE / WITH / INSERT / UPDATE / DELETE / MERGE
 
   /**
-   * Token scan of a query in [from, to), then JSqlParser enrichment when the scan was not simple.
+   * Token scan of a query in [from, to), then JSqlParser enrichment only when the scan met a WITH,
+   * a sub-select, LATERAL, ROWS FROM or a parenthesised FROM item. This is the fast path:
+   * JSqlParser costs hundreds of microseconds per statement, the token scan a few; single-level
+   * SELECT/INSERT/UPDATE/DELETE with joins and function calls never reach the parser. A complex
+   * statement the parser cannot read is marked unparsed (its attributes come from tokens only).
    */
   private static void query(Ctx c, int from, int to) {
     if (from >= to) {
@@ -407,6 +411,7 @@ final class SqlClassifier {
     boolean inFrom;
     boolean expectItem;
     boolean using;
+    boolean fromItem;
 
     Level(int start) {
       this.start = start;
@@ -454,6 +459,7 @@ final class SqlClassifier {
           nl.select = true;
           nl.inFrom = true;
           nl.expectItem = true;
+          nl.fromItem = true;
           cur.expectItem = false;
           c.complex = true;
         }
@@ -463,7 +469,11 @@ final class SqlClassifier {
       }
       if (tok.is(")")) {
         if (!stack.isEmpty()) {
+          boolean wasItem = cur.fromItem;
           cur = stack.pop();
+          if (wasItem) {
+            i = skipAlias(c, i + 1) - 1; // (subquery) AS s(a, b)
+          }
         }
         continue;
       }
@@ -511,11 +521,7 @@ final class SqlClassifier {
             i = tableCommand(c, i, to) - 1;
             continue;
           }
-          default -> {
-            if (i != from && !v.equals("select") && !v.equals("values")) {
-              c.complex = true;
-            }
-          }
+          default -> {}
         }
       }
       if (cur.expectItem) {
@@ -544,8 +550,8 @@ final class SqlClassifier {
           cur.select = true;
           cur.inFrom = false;
           cur.expectItem = false;
-          if (i != cur.start && !isSetOp(c, i - 1)) {
-            c.complex = true;
+          if (!stack.isEmpty()) {
+            c.complex = true; // a sub-select: let JSqlParser have a look too
           }
         }
         case "from" -> {
@@ -1305,6 +1311,14 @@ final class SqlClassifier {
           c.written.add(seq);
         }
         return true;
+      }
+      case "currval" -> {
+        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+        String seq = a != null && a.isString() ? regclassLiteral(a.value()) : null;
+        if (seq != null) {
+          c.read.add(seq);
+        }
+        return false;
       }
       case "txid_current", "pg_current_xact_id" -> {
         // Force assignment of a transaction ID (a write to the WAL/commit log).
