@@ -267,6 +267,31 @@ class PgLexerTest {
   }
 
   @Test
+  void labelsNamedCaseOrEndInsideAtomicBodyDoNotGlueStatements() {
+    String fn =
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS case; SELECT 2 end;"
+            + " END";
+    assertThat(texts(PgLexer.split(fn + "; DROP TABLE x", true)))
+        .containsExactly(fn, "DROP TABLE x");
+  }
+
+  @Test
+  void columnsNamedBeginAtomicInsideBodyDoNotReopenIt() {
+    String fn = "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC SELECT begin atomic FROM t; END";
+    assertThat(texts(PgLexer.split(fn + "; DROP TABLE x", true)))
+        .containsExactly(fn, "DROP TABLE x");
+  }
+
+  @Test
+  void emptyAtomicBody() {
+    assertThat(
+            texts(
+                PgLexer.split(
+                    "CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC END; DELETE FROM t", true)))
+        .containsExactly("CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC END", "DELETE FROM t");
+  }
+
+  @Test
   void splitDependsOnStandardConformingStrings() {
     String sql = "select 'a\\'; drop table x; --'";
     assertThat(PgLexer.split(sql, true)).hasSize(2);
