@@ -542,14 +542,26 @@ final class PgLexer {
   }
 
   /**
-   * After a closing quote at {@code from - 1}: if horizontal whitespace, a newline, then more
-   * whitespace or {@code --} comments each ending in a newline lead to another quote, returns the
-   * offset just after that quote; else -1. Block comments do not qualify (scan.l).
+   * After a closing quote at {@code from - 1}: if horizontal whitespace or {@code --} comments, a
+   * newline, then more whitespace or {@code --} comments each ending in a newline lead to another
+   * quote, returns the offset just after that quote; else -1 (scan.l {@code quotecontinue}). Block
+   * comments do not qualify.
    */
   private int continuation(int from) {
     int i = from;
-    while (i < s.length() && (at(i) == ' ' || at(i) == '\t' || at(i) == '\f' || at(i) == 0x0B)) {
-      i++;
+    // horiz_whitespace: spaces, tabs, form feeds and -- comments (up to, not including, the
+    // newline)
+    while (i < s.length()) {
+      char c = s.charAt(i);
+      if (c == ' ' || c == '\t' || c == '\f' || c == 0x0B) {
+        i++;
+      } else if (c == '-' && at(i + 1) == '-') {
+        while (i < s.length() && s.charAt(i) != '\n' && s.charAt(i) != '\r') {
+          i++;
+        }
+      } else {
+        break;
+      }
     }
     if (!(at(i) == '\n' || at(i) == '\r') || !has(i)) {
       return -1;

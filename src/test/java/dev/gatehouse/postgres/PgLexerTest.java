@@ -137,7 +137,8 @@ class PgLexerTest {
   void adjacentStringsSeparatedByNewlineAreConcatenated() {
     List<PgToken> t = lex("'foo'\n  'bar' 'baz'");
     assertThat(t).extracting(PgToken::value).containsExactly("foobar", "baz");
-    assertThat(lex("'a' -- c\n 'b'")).hasSize(2); // no newline between the first quote and --
+    assertThat(lex("'a' -- c\n 'b'")).extracting(PgToken::value).containsExactly("ab");
+    assertThat(lex("'a' -- c")).hasSize(1);
     assertThat(lex("'a'\n-- c\n'b'")).extracting(PgToken::value).containsExactly("ab");
     assertThat(lex("'a'\n/* c */'b'")).hasSize(2); // block comments do not continue
   }
