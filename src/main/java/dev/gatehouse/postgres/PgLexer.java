@@ -198,13 +198,14 @@ final class PgLexer {
   }
 
   private void run() throws LexError {
+    int nul = s.indexOf('\0');
+    if (nul >= 0) {
+      // The Query and Parse messages carry NUL-terminated strings; a NUL inside (even within a
+      // string constant) means client, gateway and server could disagree on where the text ends.
+      throw new LexError("NUL character in query", nul);
+    }
     while (pos < s.length()) {
       char c = s.charAt(pos);
-      if (c == '\0') {
-        // The simple-query message is NUL-terminated; a NUL inside means client and gateway
-        // could disagree on where the text ends.
-        throw new LexError("NUL character in query", pos);
-      }
       if (isSpace(c)) {
         pos++;
       } else if (c == '-' && at(pos + 1) == '-') {

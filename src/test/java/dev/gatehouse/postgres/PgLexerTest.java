@@ -235,6 +235,7 @@ class PgLexerTest {
   @Test
   void nulCharacterIsAnError() {
     assertThat(error("select 1\0; drop table x", true)).contains("NUL");
+    assertThat(error("select 'a\0'; drop table x", true)).contains("NUL");
   }
 
   @Test
