@@ -1166,6 +1166,7 @@ final class SqlClassifier {
           || c.is(i - 1, "::")
           || (prev != null && NAME_PREFIX.contains(prev))
           || (ddl && "on".equals(prev))
+          || (ddl && isColumnTypePosition(c, i))
           || (tok.kind() == Kind.IDENT && dot < 0 && NOT_FUNCTIONS.contains(simple))
           || (dot < 0 && TYPE_NAMES.contains(simple))
           || isCteColumnList(c, name, j, to)) {
@@ -1175,6 +1176,47 @@ final class SqlClassifier {
       }
       c.functions.add(lower);
     }
+  }
+
+  /** Key words after which a DDL statement has an expression (where a call may start). */
+  private static final Set<String> DDL_EXPRESSION_WORDS =
+      Set.of(
+          "default",
+          "check",
+          "and",
+          "or",
+          "not",
+          "then",
+          "else",
+          "when",
+          "in",
+          "is",
+          "by",
+          "using",
+          "return",
+          "select",
+          "where",
+          "set",
+          "values",
+          "case",
+          "between",
+          "like",
+          "distinct",
+          "exists",
+          "array",
+          "as");
+
+  /**
+   * In CREATE/ALTER, a name after a column name ({@code d my_type(4)}) is a type with a modifier,
+   * not a call.
+   */
+  private static boolean isColumnTypePosition(Ctx c, int i) {
+    if (i == 0) {
+      return false;
+    }
+    PgToken p = c.t.get(i - 1);
+    return p.kind() == Kind.QUOTED_IDENT
+        || (p.kind() == Kind.IDENT && !DDL_EXPRESSION_WORDS.contains(p.value()));
   }
 
   private static boolean isCteColumnList(Ctx c, String name, int open, int to) {
@@ -1422,7 +1464,7 @@ final class SqlClassifier {
     } else if (from && isQuery) {
       c.unknown();
     }
-    functionScan(c, i, c.t.size());
+    functionScan(c, i + 1, c.t.size()); // after STDIN/STDOUT/PROGRAM/'file': options only
   }
 
   /** Copies an inner statement's findings into {@code c} (kind handled by the caller). */
@@ -1903,7 +1945,13 @@ final class SqlClassifier {
           addTable(c, name, c.read);
         }
       }
-      c.functions.addAll(f.functions);
+      for (String fn : f.functions) {
+        String simple = fn.substring(fn.lastIndexOf('.') + 1);
+        if (fn.indexOf('.') >= 0
+            || (!NOT_FUNCTIONS.contains(simple) && !TYPE_NAMES.contains(simple))) {
+          c.functions.add(fn);
+        }
+      }
       return true;
     } catch (RuntimeException | StackOverflowError e) {
       return false;
