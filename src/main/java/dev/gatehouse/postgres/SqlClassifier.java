@@ -391,10 +391,11 @@ final class SqlClassifier {
 
   /**
    * Token scan of a query in [from, to), then JSqlParser enrichment only when the scan met a WITH,
-   * a sub-select, LATERAL, ROWS FROM or a parenthesised FROM item. This is the fast path:
-   * JSqlParser costs hundreds of microseconds per statement, the token scan a few; single-level
-   * SELECT/INSERT/UPDATE/DELETE with joins and function calls never reach the parser. A complex
-   * statement the parser cannot read is marked unparsed (its attributes come from tokens only).
+   * LATERAL, ROWS FROM or a parenthesised FROM item (derived table, parenthesised join). This is
+   * the fast path: JSqlParser costs hundreds of microseconds per statement, the token scan a few;
+   * SELECT/INSERT/UPDATE/DELETE with joins, function calls and sub-selects in expressions never
+   * reach the parser. A complex statement the parser cannot read is marked unparsed (its attributes
+   * come from tokens only).
    */
   private static void query(Ctx c, int from, int to) {
     if (from >= to) {
@@ -554,9 +555,6 @@ final class SqlClassifier {
           cur.select = true;
           cur.inFrom = false;
           cur.expectItem = false;
-          if (!stack.isEmpty()) {
-            c.complex = true; // a sub-select: let JSqlParser have a look too
-          }
         }
         case "from" -> {
           if (cur.select
