@@ -70,12 +70,19 @@ final class PgLexer {
   /**
    * Splits a query string into statements at top-level semicolons: not inside parentheses, strings,
    * quoted identifiers, comments or dollar quotes, and not inside a {@code BEGIN ATOMIC ... END}
-   * routine body of CREATE FUNCTION/PROCEDURE (sql-createfunction.html, "sql_body"). The body rule
-   * mirrors psql's own heuristic (psqlscan.l) but requires {@code BEGIN} to be followed by {@code
-   * ATOMIC}, because {@code begin} is also a legal function name and must not glue two statements
-   * together. Segments without tokens (empty statements, comments) are dropped. After a lexer
-   * error, the rest of the input from the start of the failing statement is one segment carrying
-   * the error.
+   * routine body of CREATE FUNCTION/PROCEDURE (sql-createfunction.html, "sql_body").
+   *
+   * <p>psql's heuristic (psqlscan.l) counts BEGIN, CASE and END; that can be fooled into gluing two
+   * server statements together ({@code CREATE FUNCTION begin() ...; DROP ...}, or a column label
+   * {@code AS case} inside the body), which would hide the second statement. We follow the grammar
+   * instead (gram.y {@code opt_routine_body}): the body is the first {@code BEGIN ATOMIC} at
+   * parenthesis depth 0 of the statement, and every statement in it ends with {@code ;}, so it
+   * closes at the first {@code END} directly after {@code ;} or {@code ATOMIC}. A CASE's END never
+   * directly follows {@code ;}. On input the server would reject we may split too often, never too
+   * rarely.
+   *
+   * <p>Segments without tokens (empty statements, comments) are dropped. After a lexer error, the
+   * rest of the input from the start of the failing statement is one segment carrying the error.
    */
   static List<Segment> split(String sql, boolean standardConformingStrings) {
     Result r = lex(sql, standardConformingStrings);
@@ -84,7 +91,8 @@ final class PgLexer {
     int textStart = 0;
     int first = 0;
     int paren = 0;
-    int begin = 0;
+    boolean inBody = false;
+    boolean bodySeen = false;
     for (int i = 0; i < toks.size(); i++) {
       PgToken t = toks.get(i);
       if (t.is("(")) {
@@ -95,17 +103,22 @@ final class PgLexer {
         }
       } else if (t.kind() == Kind.IDENT && paren == 0 && isCreateRoutine(toks, first, i)) {
         String v = t.value();
-        if (v.equals("begin") && i + 1 < toks.size() && toks.get(i + 1).isWord("atomic")) {
-          begin++;
-        } else if (v.equals("case") && begin > 0) {
-          begin++;
-        } else if (v.equals("end") && begin > 0) {
-          begin--;
+        if (!bodySeen
+            && v.equals("begin")
+            && i + 1 < toks.size()
+            && toks.get(i + 1).isWord("atomic")) {
+          inBody = true;
+          bodySeen = true;
+        } else if (inBody
+            && v.equals("end")
+            && (toks.get(i - 1).is(";") || toks.get(i - 1).isWord("atomic"))) {
+          inBody = false;
         }
-      } else if (t.is(";") && paren == 0 && begin == 0) {
+      } else if (t.is(";") && paren == 0 && !inBody) {
         addSegment(segs, sql, textStart, t.start(), toks.subList(first, i), null);
         textStart = t.end();
         first = i + 1;
+        bodySeen = false;
       }
     }
     if (r.ok()) {
@@ -185,13 +198,14 @@ final class PgLexer {
   }
 
   private void run() throws LexError {
+    int nul = s.indexOf('\0');
+    if (nul >= 0) {
+      // The Query and Parse messages carry NUL-terminated strings; a NUL inside (even within a
+      // string constant) means client, gateway and server could disagree on where the text ends.
+      throw new LexError("NUL character in query", nul);
+    }
     while (pos < s.length()) {
       char c = s.charAt(pos);
-      if (c == '\0') {
-        // The simple-query message is NUL-terminated; a NUL inside means client and gateway
-        // could disagree on where the text ends.
-        throw new LexError("NUL character in query", pos);
-      }
       if (isSpace(c)) {
         pos++;
       } else if (c == '-' && at(pos + 1) == '-') {
@@ -529,14 +543,26 @@ final class PgLexer {
   }
 
   /**
-   * After a closing quote at {@code from - 1}: if horizontal whitespace, a newline, then more
-   * whitespace or {@code --} comments each ending in a newline lead to another quote, returns the
-   * offset just after that quote; else -1. Block comments do not qualify (scan.l).
+   * After a closing quote at {@code from - 1}: if horizontal whitespace or {@code --} comments, a
+   * newline, then more whitespace or {@code --} comments each ending in a newline lead to another
+   * quote, returns the offset just after that quote; else -1 (scan.l {@code quotecontinue}). Block
+   * comments do not qualify.
    */
   private int continuation(int from) {
     int i = from;
-    while (i < s.length() && (at(i) == ' ' || at(i) == '\t' || at(i) == '\f' || at(i) == 0x0B)) {
-      i++;
+    // horiz_whitespace: spaces, tabs, form feeds and -- comments (up to, not including, the
+    // newline)
+    while (i < s.length()) {
+      char c = s.charAt(i);
+      if (c == ' ' || c == '\t' || c == '\f' || c == 0x0B) {
+        i++;
+      } else if (c == '-' && at(i + 1) == '-') {
+        while (i < s.length() && s.charAt(i) != '\n' && s.charAt(i) != '\r') {
+          i++;
+        }
+      } else {
+        break;
+      }
     }
     if (!(at(i) == '\n' || at(i) == '\r') || !has(i)) {
       return -1;

@@ -137,7 +137,8 @@ class PgLexerTest {
   void adjacentStringsSeparatedByNewlineAreConcatenated() {
     List<PgToken> t = lex("'foo'\n  'bar' 'baz'");
     assertThat(t).extracting(PgToken::value).containsExactly("foobar", "baz");
-    assertThat(lex("'a' -- c\n 'b'")).hasSize(2); // no newline between the first quote and --
+    assertThat(lex("'a' -- c\n 'b'")).extracting(PgToken::value).containsExactly("ab");
+    assertThat(lex("'a' -- c")).hasSize(1);
     assertThat(lex("'a'\n-- c\n'b'")).extracting(PgToken::value).containsExactly("ab");
     assertThat(lex("'a'\n/* c */'b'")).hasSize(2); // block comments do not continue
   }
@@ -234,6 +235,7 @@ class PgLexerTest {
   @Test
   void nulCharacterIsAnError() {
     assertThat(error("select 1\0; drop table x", true)).contains("NUL");
+    assertThat(error("select 'a\0'; drop table x", true)).contains("NUL");
   }
 
   @Test
@@ -264,6 +266,31 @@ class PgLexerTest {
     assertThat(texts(s))
         .containsExactly(
             "CREATE FUNCTION begin() RETURNS int AS 'select 1' LANGUAGE sql", "DROP TABLE x");
+  }
+
+  @Test
+  void labelsNamedCaseOrEndInsideAtomicBodyDoNotGlueStatements() {
+    String fn =
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1 AS case; SELECT 2 end;"
+            + " END";
+    assertThat(texts(PgLexer.split(fn + "; DROP TABLE x", true)))
+        .containsExactly(fn, "DROP TABLE x");
+  }
+
+  @Test
+  void columnsNamedBeginAtomicInsideBodyDoNotReopenIt() {
+    String fn = "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC SELECT begin atomic FROM t; END";
+    assertThat(texts(PgLexer.split(fn + "; DROP TABLE x", true)))
+        .containsExactly(fn, "DROP TABLE x");
+  }
+
+  @Test
+  void emptyAtomicBody() {
+    assertThat(
+            texts(
+                PgLexer.split(
+                    "CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC END; DELETE FROM t", true)))
+        .containsExactly("CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC END", "DELETE FROM t");
   }
 
   @Test
