@@ -44,11 +44,11 @@ PGPORT=$(port); HAPORT=$(port); BOUNCEPORT=$(port); GHPG=$(port); GHAPI=$(port)
 PASS=bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 echo "== target: PostgreSQL $($PGBIN/postgres --version | awk '{print $3}') on $PGPORT"
-mkdir "$work/pg"; chown postgres "$work/pg"
+mkdir "$work/pg" "$work/sock"; chown postgres "$work/pg" "$work/sock"
 echo "$PASS" > "$work/pw"; chmod 644 "$work/pw"
 su postgres -c "$PGBIN/initdb -D $work/pg -U postgres --auth-local=trust --auth-host=scram-sha-256 --pwfile=$work/pw" >/dev/null
-su postgres -c "$PGBIN/pg_ctl -D $work/pg -o '-p $PGPORT -k $work -c max_connections=$((IDLE + 200)) -c listen_addresses=127.0.0.1' -l $work/pg.log start" >/dev/null
-psql -h "$work" -p "$PGPORT" -U postgres -qc "CREATE ROLE bench LOGIN PASSWORD '$PASS'; CREATE DATABASE bench OWNER bench;"
+su postgres -c "$PGBIN/pg_ctl -D $work/pg -o '-p $PGPORT -k $work/sock -c max_connections=$((IDLE + 200)) -c listen_addresses=127.0.0.1' -l $work/pg/server.log start" >/dev/null
+psql -h "$work/sock" -p "$PGPORT" -U postgres -q -c "CREATE ROLE bench LOGIN PASSWORD '$PASS'" -c "CREATE DATABASE bench OWNER bench"
 export PGPASSWORD=$PASS
 pgbench -q -i -s "$SCALE" -h 127.0.0.1 -p "$PGPORT" -U bench bench >/dev/null 2>&1
 
