@@ -503,7 +503,7 @@ final class SqlClassifier {
             }
             c.mainStarts.set(main);
             String mw = c.word(main);
-            if (main == mainOf(c, from) && mw != null && !QUERY_START.contains(mw)) {
+            if (i == s && mw != null && !QUERY_START.contains(mw)) {
               c.base = mw; // WITH ... INSERT/UPDATE/DELETE/MERGE
             }
             continue;
@@ -612,14 +612,6 @@ final class SqlClassifier {
         }
       }
     }
-  }
-
-  private static int mainOf(Ctx c, int from) {
-    int first = from;
-    while (c.is(first, "(")) {
-      first++;
-    }
-    return c.mainStarts.nextSetBit(first);
   }
 
   private static boolean isSetOp(Ctx c, int i) {
