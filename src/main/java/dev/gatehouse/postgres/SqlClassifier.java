@@ -1490,7 +1490,9 @@ final class SqlClassifier {
         return c;
       }
       for (int k = i + 1; k < close; k++) {
-        if ((c.isWord(k, "analyze") || c.isWord(k, "analyse")) && !isFalse(c, k + 1)) {
+        // Option names are identifiers: ("analyze") is the ANALYZE option too.
+        String opt = c.t.get(k).isName() ? PgLexer.foldCase(c.t.get(k).value()) : "";
+        if ((opt.equals("analyze") || opt.equals("analyse")) && !isFalse(c, k + 1)) {
           analyze = true;
         }
       }
