@@ -916,14 +916,26 @@ final class SqlClassifier {
     if (i >= c.t.size() || !c.t.get(i).isName()) {
       return null;
     }
-    StringBuilder b = new StringBuilder(c.t.get(i).value());
+    StringBuilder b = new StringBuilder(part(c.t.get(i).value()));
     int j = i + 1;
     while (c.is(j, ".") && j + 1 < c.t.size() && c.t.get(j + 1).isName()) {
-      b.append('.').append(c.t.get(j + 1).value());
+      b.append('.').append(part(c.t.get(j + 1).value()));
       j += 2;
     }
     end[0] = j;
     return b.toString();
+  }
+
+  /**
+   * One name part; a part that itself contains a dot or a double quote (only possible when quoted)
+   * is re-quoted, so that {@code "public.payments"} (one table) is not reported like {@code
+   * public.payments} (table payments in schema public).
+   */
+  private static String part(String v) {
+    if (v.indexOf('.') < 0 && v.indexOf('"') < 0) {
+      return v;
+    }
+    return '"' + v.replace("\"", "\"\"") + '"';
   }
 
   private static String nameValue(Ctx c, int i) {
