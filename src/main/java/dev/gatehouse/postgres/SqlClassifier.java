@@ -997,6 +997,7 @@ final class SqlClassifier {
   private static final Set<String> NOT_FUNCTIONS =
       Set.of(
           "in",
+          "operator",
           "exists",
           "any",
           "all",
