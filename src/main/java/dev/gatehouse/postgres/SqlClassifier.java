@@ -47,6 +47,8 @@ import net.sf.jsqlparser.util.TablesNamesFinder;
  *
  * <p>This is not a SQL validator and does not see inside function bodies, DO blocks or views: see
  * docs/sql-classification.md for what is and is not detected.
+ *
+ * <p>Thread-safe: the only shared state is a synchronized, bounded LRU of immutable results.
  */
 final class SqlClassifier {
   private SqlClassifier() {}
