@@ -573,11 +573,8 @@ final class SqlClassifier {
           }
         }
         case "using" -> {
-          if (cur.select && cur.using && !cur.inFrom && !c.is(i + 1, "(")) {
-            cur.inFrom = true;
-            cur.expectItem = true;
-          } else if (cur.select && cur.using && !cur.inFrom) {
-            // MERGE ... USING (subquery)
+          if (cur.select && cur.using && !cur.inFrom) {
+            // DELETE ... USING a, b / MERGE ... USING src|(subquery); not JOIN ... USING (cols)
             cur.inFrom = true;
             cur.expectItem = true;
           } else {
