@@ -47,6 +47,8 @@ import net.sf.jsqlparser.util.TablesNamesFinder;
  *
  * <p>This is not a SQL validator and does not see inside function bodies, DO blocks or views: see
  * docs/sql-classification.md for what is and is not detected.
+ *
+ * <p>Thread-safe: the only shared state is a synchronized, bounded LRU of immutable results.
  */
 final class SqlClassifier {
   private SqlClassifier() {}
@@ -503,7 +505,7 @@ final class SqlClassifier {
             }
             c.mainStarts.set(main);
             String mw = c.word(main);
-            if (main == mainOf(c, from) && mw != null && !QUERY_START.contains(mw)) {
+            if (i == s && mw != null && !QUERY_START.contains(mw)) {
               c.base = mw; // WITH ... INSERT/UPDATE/DELETE/MERGE
             }
             continue;
@@ -571,11 +573,8 @@ final class SqlClassifier {
           }
         }
         case "using" -> {
-          if (cur.select && cur.using && !cur.inFrom && !c.is(i + 1, "(")) {
-            cur.inFrom = true;
-            cur.expectItem = true;
-          } else if (cur.select && cur.using && !cur.inFrom) {
-            // MERGE ... USING (subquery)
+          if (cur.select && cur.using && !cur.inFrom) {
+            // DELETE ... USING a, b / MERGE ... USING src|(subquery); not JOIN ... USING (cols)
             cur.inFrom = true;
             cur.expectItem = true;
           } else {
@@ -612,14 +611,6 @@ final class SqlClassifier {
         }
       }
     }
-  }
-
-  private static int mainOf(Ctx c, int from) {
-    int first = from;
-    while (c.is(first, "(")) {
-      first++;
-    }
-    return c.mainStarts.nextSetBit(first);
   }
 
   private static boolean isSetOp(Ctx c, int i) {
@@ -924,14 +915,26 @@ final class SqlClassifier {
     if (i >= c.t.size() || !c.t.get(i).isName()) {
       return null;
     }
-    StringBuilder b = new StringBuilder(c.t.get(i).value());
+    StringBuilder b = new StringBuilder(part(c.t.get(i).value()));
     int j = i + 1;
     while (c.is(j, ".") && j + 1 < c.t.size() && c.t.get(j + 1).isName()) {
-      b.append('.').append(c.t.get(j + 1).value());
+      b.append('.').append(part(c.t.get(j + 1).value()));
       j += 2;
     }
     end[0] = j;
     return b.toString();
+  }
+
+  /**
+   * One name part; a part that itself contains a dot or a double quote (only possible when quoted)
+   * is re-quoted, so that {@code "public.payments"} (one table) is not reported like {@code
+   * public.payments} (table payments in schema public).
+   */
+  private static String part(String v) {
+    if (v.indexOf('.') < 0 && v.indexOf('"') < 0) {
+      return v;
+    }
+    return '"' + v.replace("\"", "\"\"") + '"';
   }
 
   private static String nameValue(Ctx c, int i) {
@@ -993,6 +996,7 @@ final class SqlClassifier {
   private static final Set<String> NOT_FUNCTIONS =
       Set.of(
           "in",
+          "operator",
           "exists",
           "any",
           "all",
@@ -1498,7 +1502,9 @@ final class SqlClassifier {
         return c;
       }
       for (int k = i + 1; k < close; k++) {
-        if ((c.isWord(k, "analyze") || c.isWord(k, "analyse")) && !isFalse(c, k + 1)) {
+        // Option names are identifiers: ("analyze") is the ANALYZE option too.
+        String opt = c.t.get(k).isName() ? PgLexer.foldCase(c.t.get(k).value()) : "";
+        if ((opt.equals("analyze") || opt.equals("analyse")) && !isFalse(c, k + 1)) {
           analyze = true;
         }
       }
