@@ -8,5 +8,5 @@ top=$(cd "$here/../.." && pwd)
 source "$top/bin/find-java.sh"
 export JAVA_HOME
 (cd "$top" && ./mvnw -q -B install -DskipTests -Dspotless.check.skip=true)
-(cd "$here" && "$top/mvnw" -q -B -f "$here/pom.xml" package)
+(cd "$here" && "$top/mvnw" -q -B -f "$here/pom.xml" clean package)
 exec "$JAVA_HOME/bin/java" -jar "$here/target/benchmarks.jar" "$@"

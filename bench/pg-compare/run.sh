@@ -81,7 +81,7 @@ pool_mode = session
 max_client_conn = $((IDLE + 200))
 default_pool_size = 64
 unix_socket_dir =
-logfile = $work/pgbouncer.log
+logfile = $work/sock/pgbouncer.log
 CFG
 chown -R postgres "$work/pgbouncer.ini" "$work/userlist.txt"
 su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer.ini" & pids+=($!)

@@ -237,6 +237,26 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     return db;
   }
 
+  /**
+   * Queues {@code prelude} for the next group commit without waiting for it. For records written
+   * after the fact (an action's outcome): the pre-execution record is the durable one the gateway
+   * waits for; making the client also wait for the outcome's commit would double the latency of
+   * every statement. A failure is passed to {@code onFailure} on the writer thread.
+   */
+  void appendWithAsync(Prelude prelude, java.util.function.Consumer<Throwable> onFailure) {
+    if (closed) {
+      throw new IllegalStateException("audit log is closed; cannot append");
+    }
+    Pending p = new Pending(null, prelude);
+    p.result.whenComplete(
+        (seq, error) -> {
+          if (error != null) {
+            onFailure.accept(error);
+          }
+        });
+    queue.add(p);
+  }
+
   private long submit(Pending p) {
     if (closed) {
       throw new IllegalStateException("audit log is closed; cannot append");

@@ -27,6 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * appended after.
  */
 public final class StoreSessionRecorder implements SessionRecorder {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(StoreSessionRecorder.class);
+
   /** Longest statement text copied into the audit event; the full text is in session_actions. */
   static final int AUDIT_TEXT_LIMIT = 4096;
 
@@ -184,8 +187,7 @@ public final class StoreSessionRecorder implements SessionRecorder {
       long actionId, String status, String summary, long rows, Duration duration) {
     long now = clock.millis();
     long ms = duration == null ? 0 : duration.toMillis();
-    int[] updated = new int[1];
-    inBatch(
+    inBatchAsync(
         batch -> {
           PreparedStatement ps = batch.statement(COMPLETE_ACTION);
           ps.setString(1, status);
@@ -194,12 +196,11 @@ public final class StoreSessionRecorder implements SessionRecorder {
           ps.setLong(4, ms);
           ps.setLong(5, now);
           ps.setLong(6, actionId);
-          updated[0] = ps.executeUpdate();
+          if (ps.executeUpdate() != 1) {
+            throw new SQLException(
+                "action " + actionId + " does not exist (expected: an id from actionDecided)");
+          }
         });
-    if (updated[0] != 1) {
-      throw new StoreException(
-          "action " + actionId + " does not exist (expected: an id from actionDecided)");
-    }
   }
 
   @Override
@@ -238,6 +239,35 @@ public final class StoreSessionRecorder implements SessionRecorder {
    * all sessions commit together instead of one commit each (measured: the separate commit per
    * outcome was the recorder's bottleneck).
    */
+  /**
+   * Like {@link #inBatch} but without waiting for the commit (outcomes only: they describe what
+   * already happened, and the client must not wait a second commit per statement). Ordering is
+   * kept: the writer commits in queue order, after the action's own row.
+   */
+  private final java.util.concurrent.atomic.AtomicLong outcomeFailures =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Outcome records that could not be written (they are written asynchronously). */
+  public long outcomeFailures() {
+    return outcomeFailures.get();
+  }
+
+  private void inBatchAsync(BatchWork work) {
+    if (chained == null) {
+      inBatch(work);
+      return;
+    }
+    chained.appendWithAsync(
+        batch -> {
+          work.run(batch);
+          return null;
+        },
+        error -> {
+          outcomeFailures.incrementAndGet();
+          log.error("could not record an action outcome", error);
+        });
+  }
+
   private void inBatch(BatchWork work) {
     if (chained != null) {
       chained.appendWith(
