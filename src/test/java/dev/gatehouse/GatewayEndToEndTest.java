@@ -293,6 +293,21 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @Order(9)
+  void policyTestsRunLocallyAndConfigCheckFailsWithFileAndLine() throws Exception {
+    Run tests = cli(dana, "policy", "test", "examples/policies/*.policytest.yaml");
+    assertThat(tests.exit()).as(tests.out() + tests.err()).isZero();
+    assertThat(tests.out()).contains("passed, 0 failed");
+    Path bad = dir.resolve("broken.yaml");
+    Files.writeString(
+        bad, "server:\n  data_dr: x\nconnections:\n  - name: a\n    type: postgress\n");
+    Run check = cli(dana, "config", "check", bad.toString());
+    assertThat(check.exit()).isEqualTo(2);
+    assertThat(check.err()).contains("broken.yaml:2:").contains("did you mean `data_dir`?");
+    assertThat(check.err()).contains("broken.yaml:5:").contains("postgres");
+  }
+
+  @Test
   @Order(10)
   void upstreamPasswordNeverReachesClients() {
     assertThat(String.join("\n", everythingClientsSaw)).doesNotContain(APP_PASSWORD);
