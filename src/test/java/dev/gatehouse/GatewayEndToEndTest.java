@@ -185,6 +185,38 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @Order(1)
+  void valuesInsideErrorMessagesAreMaskedToo() throws Exception {
+    Run r = psql("alice", alice, "SELECT 'grace.hopper@example.com'::int");
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains("22P02").doesNotContain("grace.hopper@example.com");
+    assertThat(r.err()).contains("@example.com"); // partial style keeps the domain
+  }
+
+  @Test
+  @Order(1)
+  void binaryResultsFromPgjdbcAreMaskedToo() throws Exception {
+    var props = new java.util.Properties();
+    props.setProperty("user", "alice");
+    props.setProperty("password", alice);
+    props.setProperty("sslmode", "require");
+    props.setProperty("binaryTransfer", "true");
+    props.setProperty(
+        "prepareThreshold", "-1"); // server-prepared from the first use: binary results
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + server.postgresPort() + "/payments-db", props);
+        var ps = c.prepareStatement("SELECT email, card FROM customers WHERE id = ?")) {
+      ps.setInt(1, 1);
+      try (var rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isNotEqualTo("ada@example.com").endsWith("@example.com");
+        assertThat(rs.getString(2)).isNotEqualTo("4111-1111-1111-1111").endsWith("1111");
+      }
+    }
+  }
+
+  @Test
   @Order(2)
   void dbaSeesRawValuesAndThatAccessIsAudited() throws Exception {
     Run r = psql("dana", dana, "SELECT email FROM customers WHERE id = 1");
