@@ -219,6 +219,15 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @Order(1)
+  void copyToStdoutIsMaskedToo() throws Exception {
+    Run r = psql("alice", alice, "COPY (SELECT email, card FROM customers ORDER BY id) TO STDOUT");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain("ada@example.com", "4111-1111-1111-1111");
+    assertThat(r.out()).contains("@example.com").contains("1111");
+  }
+
+  @Test
   @Order(2)
   void dbaSeesRawValuesAndThatAccessIsAudited() throws Exception {
     Run r = psql("dana", dana, "SELECT email FROM customers WHERE id = 1");

@@ -107,6 +107,30 @@ final class PgRowMasker implements RowFilter {
     }
   }
 
+  /** COPY TO STDOUT in binary format cannot be scanned as text; see {@link #filterCopyData}. */
+  private boolean copyBinary;
+
+  @Override
+  public void onCopyOut(byte[] body) {
+    copyBinary = body.length > 0 && body[0] == 1;
+  }
+
+  /**
+   * COPY TO STDOUT rows (text or CSV: PostgreSQL sends one row per CopyData message) are masked by
+   * content detection; column rules cannot apply because CopyOutResponse names no columns. Binary
+   * COPY output cannot be scanned, so in a masked session each of its messages is replaced by an
+   * empty one, which ends the client's COPY with a format error rather than leak (fail closed).
+   */
+  @Override
+  public byte[] filterCopyData(byte[] body) {
+    if (copyBinary) {
+      return new byte[0];
+    }
+    String row = new String(body, StandardCharsets.UTF_8);
+    String masked = engine.redact(profile, row);
+    return masked.equals(row) ? body : masked.getBytes(StandardCharsets.UTF_8);
+  }
+
   @Override
   public byte[] filterDataRow(byte[] body) {
     if (!active) {

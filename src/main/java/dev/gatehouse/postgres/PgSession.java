@@ -738,6 +738,11 @@ final class PgSession {
         send(m.type(), body);
         return;
       }
+      case 'H' -> rowFilter.onCopyOut(m.body());
+      case 'd' -> {
+        send(m.type(), rowFilter.filterCopyData(m.body()));
+        return;
+      }
       case 'T' -> {
         rowFilter.onRowDescription(m.body());
         if (head != null && head.kind == Kind.DESCRIBE) {

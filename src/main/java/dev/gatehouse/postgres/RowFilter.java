@@ -14,6 +14,14 @@ interface RowFilter {
   /** Returns the DataRow ('D') body to send instead of {@code body}; may return it unchanged. */
   byte[] filterDataRow(byte[] body);
 
+  /** A CopyOutResponse ('H'): the CopyData messages that follow are rows of a COPY TO STDOUT. */
+  default void onCopyOut(byte[] body) {}
+
+  /** Returns the CopyData ('d') body from the target to send instead of {@code body}. */
+  default byte[] filterCopyData(byte[] body) {
+    return body;
+  }
+
   RowFilter IDENTITY =
       new RowFilter() {
         @Override
