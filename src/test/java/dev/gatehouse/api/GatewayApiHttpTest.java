@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.api.GatewayFixture.Resp;
 import java.net.URLEncoder;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -316,6 +317,67 @@ class GatewayApiHttpTest {
             "{\"connection\":\"nope-db\",\"action\":{\"kind\":\"connect\"}}")
         .assertProblem(404);
     gw.post("/api/v1/policy/check", dana, "{\"connection\": ").assertProblem(400);
+  }
+
+  @Test
+  @Order(11)
+  void malformedParametersAreBadRequestsNotServerErrors() throws Exception {
+    gw.get("/api/v1/audit/export?after=ten", audrey).assertProblem(400);
+    gw.get("/api/v1/audit/export?format=csv", audrey).assertProblem(400);
+    gw.get("/api/v1/sessions?limit=lots", dana).assertProblem(400);
+    gw.post("/api/v1/tokens", alice, "{\"ttl\":\"forever\"}").assertProblem(400);
+    gw.post("/api/v1/tokens", dana, "{\"subject\":\"alice\",\"ttl\":\"0s\"}").assertProblem(400);
+    gw.post("/api/v1/tokens", dana, "{\"subject\":\"nobody\"}").assertProblem(400);
+    gw.post("/api/v1/policy/check", dana, "{\"action\":{\"kind\":\"sql\",\"sql\":\"SELECT 1\"}}")
+        .assertProblem(404);
+    gw.post(
+            "/api/v1/policy/check",
+            dana,
+            "{\"connection\":\"payments-db\",\"action\":{\"kind\":\"teleport\"}}")
+        .assertProblem(400);
+  }
+
+  @Test
+  @Order(12)
+  void usersCannotRevokeOrDryRunForOthers() throws Exception {
+    Resp danas = gw.get("/api/v1/tokens", dana);
+    String danaTokenId = null;
+    for (JsonNode t : danas.json()) {
+      if (t.path("subject").asText().equals("dana")) {
+        danaTokenId = t.path("id").asText();
+      }
+    }
+    assertThat(danaTokenId).isNotNull();
+    gw.delete("/api/v1/tokens/" + danaTokenId, alice).assertProblem(403);
+    gw.delete("/api/v1/tokens/nope", alice).assertProblem(404);
+    gw.post(
+            "/api/v1/policy/check",
+            alice,
+            "{\"connection\":\"payments-db\",\"principal\":{\"subject\":\"dana\"},"
+                + "\"action\":{\"kind\":\"connect\"}}")
+        .assertProblem(403);
+    assertThat(gw.get("/api/v1/whoami", dana).status()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(13)
+  void aRejectedRequestWithABodyLeavesTheConnectionUsable() throws Exception {
+    // The client reuses one keep-alive connection; a 403 sent before the body was read must not
+    // leave the next request on it waiting for the server's idle timeout.
+    for (int i = 0; i < 20; i++) {
+      Resp denied =
+          gw.send(
+              gw.request("/api/v1/keys/rotate", alice)
+                  .timeout(java.time.Duration.ofSeconds(5))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"pad\":\"" + "x".repeat(i * 97) + "\"}")));
+      assertThat(denied.status()).isEqualTo(403);
+      Resp next =
+          gw.send(gw.request("/healthz", null).timeout(java.time.Duration.ofSeconds(5)).GET());
+      assertThat(next.status()).isEqualTo(200);
+    }
   }
 
   @Test
