@@ -322,6 +322,10 @@ public final class GatewayApi implements ApiServer.Endpoints {
       if (Role.of(caller) != Role.ADMIN && !s.equals(caller.subject())) {
         throw ApiException.forbidden("only admins may check decisions for other subjects");
       }
+      if (Role.of(caller) != Role.ADMIN && (p.hasNonNull("groups") || p.hasNonNull("kind"))) {
+        // Otherwise a user could dry-run as "itself in group dba", i.e. for someone else.
+        throw ApiException.forbidden("only admins may check decisions for other groups or kinds");
+      }
       Set<String> groups = strings(p.get("groups"));
       PrincipalKind kind = PrincipalKind.HUMAN;
       var user = tokens.user(s);

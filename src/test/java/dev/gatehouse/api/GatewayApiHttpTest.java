@@ -356,7 +356,22 @@ class GatewayApiHttpTest {
             "{\"connection\":\"payments-db\",\"principal\":{\"subject\":\"dana\"},"
                 + "\"action\":{\"kind\":\"connect\"}}")
         .assertProblem(403);
-    assertThat(gw.get("/api/v1/whoami", dana).status()).isEqualTo(200);
+    gw.post(
+            "/api/v1/policy/check",
+            alice,
+            "{\"connection\":\"payments-db\",\"principal\":{\"subject\":\"alice\","
+                + "\"groups\":[\"dba\"]},\"action\":{\"kind\":\"sql\",\"sql\":\"DROP TABLE payments\"}}")
+        .assertProblem(403);
+    Resp own =
+        gw.post(
+            "/api/v1/policy/check",
+            alice,
+            "{\"connection\":\"payments-db\",\"principal\":{\"subject\":\"alice\"},"
+                + "\"action\":{\"kind\":\"sql\",\"sql\":\"SELECT 1\"}}");
+    assertThat(own.status()).as(own.body()).isEqualTo(200);
+    assertThat(own.json().path("effect").asText()).isEqualTo("allow");
+    assertThat(own.json().path("decisions").get(0).path("rule").asText())
+        .isEqualTo("engineering-read");
   }
 
   @Test
