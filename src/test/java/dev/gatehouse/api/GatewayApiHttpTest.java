@@ -396,6 +396,44 @@ class GatewayApiHttpTest {
   }
 
   @Test
+  @Order(14)
+  void bearerKindsAndScopesAreHonoured() throws Exception {
+    String idToken = gw.idpToken("corp", "frank", Map.of("groups", List.of("engineering")));
+    JsonNode viaIdToken = gw.get("/api/v1/whoami", idToken).json();
+    assertThat(viaIdToken.path("subject").asText()).isEqualTo("frank");
+
+    Resp key =
+        gw.post("/api/v1/api-keys", dana, "{\"name\":\"deploy\",\"subject\":\"svc-deploy\"}");
+    assertThat(key.status()).as(key.body()).isEqualTo(200);
+    JsonNode viaKey = gw.get("/api/v1/whoami", key.json().path("token").asText()).json();
+    assertThat(viaKey.path("subject").asText()).isEqualTo("svc-deploy");
+    assertThat(viaKey.path("kind").asText()).isEqualTo("service");
+
+    Resp narrow = gw.post("/api/v1/tokens", alice, "{\"ttl\":\"1m\",\"scope\":[\"payments-db\"]}");
+    assertThat(narrow.status()).as(narrow.body()).isEqualTo(200);
+    assertThat(Instant.parse(narrow.json().path("expires_at").asText()))
+        .isBefore(Instant.now().plusSeconds(61));
+    String narrowToken = narrow.json().path("token").asText();
+    gw.post("/api/v1/tokens", narrowToken, "{\"scope\":[\"orders-db\"]}").assertProblem(403);
+    Resp child = gw.post("/api/v1/tokens", narrowToken, "{\"ttl\":\"7d\"}");
+    assertThat(child.status()).as(child.body()).isEqualTo(200);
+    assertThat(Instant.parse(child.json().path("expires_at").asText()))
+        .isBefore(Instant.now().plusSeconds(61));
+
+    Resp elsewhere =
+        gw.post("/api/v1/tokens", dana, "{\"subject\":\"alice\",\"scope\":[\"orders-db\"]}");
+    assertThat(elsewhere.status()).as(elsewhere.body()).isEqualTo(200);
+    SQLException outOfScope =
+        catchThrowableOfType(
+            SQLException.class, () -> gw.pg("alice", elsewhere.json().path("token").asText()));
+    assertThat((Throwable) outOfScope)
+        .as("a token scoped to orders-db opens payments-db")
+        .isNotNull();
+
+    gw.get("/api/v1/whoami", "ght_nope_" + "x".repeat(43)).assertProblem(401);
+  }
+
+  @Test
   @Order(100)
   void upstreamPasswordNeverReachesClients() {
     assertThat(gw.everythingClientsSaw).isNotEmpty();
