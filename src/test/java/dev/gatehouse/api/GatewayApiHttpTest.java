@@ -434,6 +434,47 @@ class GatewayApiHttpTest {
   }
 
   @Test
+  @Order(15)
+  void sessionsAreVisibleToTheirOwnerAndAuditorsOnly() throws Exception {
+    try (Connection c = gw.pg("dana", dana);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM payments")) {
+      assertThat(rs.next()).isTrue();
+    }
+    Resp all = gw.get("/api/v1/sessions?subject=dana", audrey);
+    assertThat(all.status()).as(all.body()).isEqualTo(200);
+    String id = null;
+    for (JsonNode n : all.json()) {
+      assertThat(n.toString()).contains("dana");
+      id = id == null ? n.path("id").asText(null) : id;
+    }
+    assertThat(id).as(all.body()).isNotNull();
+    assertThat(gw.get("/api/v1/sessions/" + id, audrey).status()).isEqualTo(200);
+    Resp timeline = gw.get("/api/v1/sessions/" + id + "/timeline", dana);
+    assertThat(timeline.status()).isEqualTo(200);
+    assertThat(timeline.body()).contains("payments");
+    gw.get("/api/v1/sessions/" + id, alice).assertProblem(404);
+    gw.get("/api/v1/sessions/" + id + "/timeline", alice).assertProblem(404);
+    for (JsonNode n : gw.get("/api/v1/sessions?subject=dana", alice).json()) {
+      assertThat(n.toString()).doesNotContain("\"dana\"");
+    }
+  }
+
+  @Test
+  @Order(16)
+  void loginRejectsMissingAndWrongAudienceTokens() throws Exception {
+    gw.post("/api/v1/login", null, "{}").assertProblem(400);
+    String otherAudience =
+        gw.idp
+            .issueToken("corp", "erin", "someone-else", Map.of("groups", List.of("dba")))
+            .serialize();
+    gw.post("/api/v1/login", null, "{\"id_token\":\"" + otherAudience + "\"}").assertProblem(401);
+    Resp exchanged = gw.postForm("/api/v1/tokens/exchange", exchangeForm(otherAudience));
+    assertThat(exchanged.status()).isEqualTo(400);
+    assertThat(exchanged.json().path("error").asText()).isEqualTo("invalid_grant");
+  }
+
+  @Test
   @Order(100)
   void upstreamPasswordNeverReachesClients() {
     assertThat(gw.everythingClientsSaw).isNotEmpty();
