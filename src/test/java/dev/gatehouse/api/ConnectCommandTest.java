@@ -21,17 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code gatehouse connect} in its own process: a local listener that logs psql in to the gateway
  * with the stored token, so psql needs no password.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ConnectCommandTest {
   @TempDir static Path dir;
   static GatewayFixture gw;
   static Process connect;
   static int localPort;
   static Path connectErr;
+  static String aliceTokenId;
 
   @BeforeAll
   static void start() throws Exception {
     gw = new GatewayFixture(dir);
-    String alice = gw.tokenFor("alice");
+    var issued = gw.server.tokens().issueForUser("alice", null, java.util.Set.of(), "test");
+    String alice = issued.secret();
+    aliceTokenId = issued.id();
     try (ServerSocket s = new ServerSocket(0)) {
       localPort = s.getLocalPort();
     }
@@ -101,6 +105,7 @@ class ConnectCommandTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(1)
   void psqlNeedsNoPasswordAndTheListenerSurvivesReconnects() throws Exception {
     for (int i = 0; i < 2; i++) {
       Run r = psql("SELECT 1");
@@ -111,6 +116,7 @@ class ConnectCommandTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(2)
   void deniedStatementThroughTheListenerStillGets42501() throws Exception {
     Run r = psql("DROP TABLE payments");
     assertThat(r.exit()).isNotZero();
@@ -119,6 +125,18 @@ class ConnectCommandTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(3)
+  void afterTheStoredTokenIsRevokedPsqlIsRefusedButTheListenerKeepsRunning() throws Exception {
+    String dana = gw.tokenFor("dana");
+    assertThat(gw.delete("/api/v1/tokens/" + aliceTokenId, dana).status()).isEqualTo(204);
+    Run r = psql("SELECT 1");
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains("FATAL");
+    assertThat(connect.isAlive()).isTrue();
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(4)
   void listenerNeverShowsTheUpstreamPassword() throws Exception {
     psql("SELECT 1");
     assertThat(Files.readString(connectErr) + String.join("\n", gw.everythingClientsSaw))
