@@ -12,6 +12,7 @@ import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.identity.Principal;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -250,7 +251,27 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads what the handler left of the request body. A response sent before the body was read (a
+   * 401/403 ahead of the handler, an early 400) otherwise leaves the body on the keep-alive
+   * connection, and the client's next request on it hangs until the idle timeout.
+   */
+  private static void drainRequestBody(HttpExchange ex) {
+    try {
+      InputStream in = ex.getRequestBody();
+      byte[] buf = new byte[8192];
+      long left = ApiRequest.MAX_BODY_BYTES;
+      int n;
+      while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // already read and closed by the handler, or the client went away
+    }
+  }
+
   private void respond(HttpExchange ex, Object result) throws Exception {
+    drainRequestBody(ex);
     if (result instanceof Streamed s) {
       ex.getResponseHeaders().set("Content-Type", s.contentType());
       ex.getResponseHeaders().set("Cache-Control", "no-store");
@@ -268,6 +289,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void problem(HttpExchange ex, int status, String type, String detail) {
+    drainRequestBody(ex);
     try {
       ObjectNode p = json.createObjectNode();
       p.put("type", "https://gatehouse.dev/problems/" + type);

@@ -162,6 +162,15 @@ public final class GatewayApi implements ApiServer.Endpoints {
   }
 
   private ObjectNode issue(ApiServer api, ApiRequest r, boolean apiKey) throws Exception {
+    try {
+      return issueToken(api, r, apiKey);
+    } catch (IllegalArgumentException e) {
+      // TokenService rejects unknown subjects and non-positive lifetimes: the caller's mistake.
+      throw ApiException.badRequest(e.getMessage());
+    }
+  }
+
+  private ObjectNode issueToken(ApiServer api, ApiRequest r, boolean apiKey) throws Exception {
     JsonNode b = r.json();
     Principal caller = r.principal();
     boolean admin = Role.of(caller) == Role.ADMIN;
@@ -313,6 +322,10 @@ public final class GatewayApi implements ApiServer.Endpoints {
       if (Role.of(caller) != Role.ADMIN && !s.equals(caller.subject())) {
         throw ApiException.forbidden("only admins may check decisions for other subjects");
       }
+      if (Role.of(caller) != Role.ADMIN && (p.hasNonNull("groups") || p.hasNonNull("kind"))) {
+        // Otherwise a user could dry-run as "itself in group dba", i.e. for someone else.
+        throw ApiException.forbidden("only admins may check decisions for other groups or kinds");
+      }
       Set<String> groups = strings(p.get("groups"));
       PrincipalKind kind = PrincipalKind.HUMAN;
       var user = tokens.user(s);
@@ -394,7 +407,7 @@ public final class GatewayApi implements ApiServer.Endpoints {
       throw ApiException.badRequest(
           "since: " + q.get("since") + " (expected an ISO-8601 instant like 2026-11-01T00:00:00Z)");
     }
-    long after = q.containsKey("after") ? Long.parseLong(q.get("after")) : 0;
+    long after = q.containsKey("after") ? longParam("after", q.get("after")) : 0;
     return ApiServer.Response.stream(
         "application/jsonl",
         os -> {
@@ -418,7 +431,7 @@ public final class GatewayApi implements ApiServer.Endpoints {
     if (Role.of(caller) == Role.USER) {
       subject = caller.subject();
     }
-    int limit = Math.min(1000, Integer.parseInt(q.getOrDefault("limit", "50")));
+    int limit = (int) Math.min(1000, longParam("limit", q.getOrDefault("limit", "50")));
     return api.json().valueToTree(sessions.list(subject, q.get("connection"), limit));
   }
 
@@ -519,6 +532,19 @@ public final class GatewayApi implements ApiServer.Endpoints {
       case "h" -> Duration.ofHours(v);
       default -> Duration.ofDays(v);
     };
+  }
+
+  /** A non-negative integer query parameter; anything else is a 400, not a 500. */
+  private static long longParam(String name, String value) {
+    try {
+      long v = Long.parseLong(value);
+      if (v >= 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw ApiException.badRequest(name + ": " + value + " (expected a non-negative integer)");
   }
 
   private static Set<String> strings(JsonNode n) {
