@@ -165,7 +165,8 @@ final class ApiClient {
     return new CliException(code, "gateway: " + detail + " (HTTP " + status + ")");
   }
 
-  private static SSLContext trusting(Path pem) {
+  /** A TLS context that trusts the certificates in a PEM file (a self-signed gateway). */
+  static SSLContext trusting(Path pem) {
     try (InputStream in = Files.newInputStream(pem)) {
       KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
       ks.load(null, null);
