@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Sign in with your identity provider and store a gateway token for later commands.",
-      "Uses a browser (authorization code + PKCE) or, with --device or no display, the device grant."
+      "Uses a browser (authorization code + PKCE) or, with --device or without a display, the",
+      "device authorization grant."
     })
 final class LoginCommand extends ApiCommand {
   @Option(names = "--api", description = "Gateway API URL (default: GATEHOUSE_API or stored).")
@@ -73,10 +74,12 @@ final class LoginCommand extends ApiCommand {
             Duration.ofMinutes(5));
     String idToken;
     try {
-      boolean headless =
-          device || java.awt.GraphicsEnvironment.isHeadless() || !Desktop.isDesktopSupported();
+      boolean noBrowser =
+          java.awt.GraphicsEnvironment.isHeadless()
+              || !Desktop.isDesktopSupported()
+              || System.getenv("DISPLAY") == null && System.getenv("WAYLAND_DISPLAY") == null;
       idToken =
-          headless && device
+          device || noBrowser
               ? login.deviceCode(
                   p ->
                       System.err.printf(
