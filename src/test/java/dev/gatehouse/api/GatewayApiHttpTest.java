@@ -475,6 +475,50 @@ class GatewayApiHttpTest {
   }
 
   @Test
+  @Order(17)
+  void everyOperationInTheOpenApiDocumentEnforcesItsDeclaredRole() throws Exception {
+    JsonNode paths = gw.get("/api/v1/openapi.json", null).json().path("paths");
+    int checked = 0;
+    for (var path : paths.properties()) {
+      String url = path.getKey().replace("{id}", "does-not-exist");
+      for (var op : path.getValue().properties()) {
+        String method = op.getKey().toUpperCase();
+        if (!List.of("GET", "POST", "DELETE").contains(method)) {
+          continue;
+        }
+        String role = op.getValue().path("x-gatehouse-role").asText("public");
+        HttpRequest.BodyPublisher body =
+            method.equals("POST")
+                ? HttpRequest.BodyPublishers.ofString("{}")
+                : HttpRequest.BodyPublishers.noBody();
+        String what = method + " " + url + " (" + role + ")";
+        Resp anonymous =
+            gw.send(
+                gw.request(url, null)
+                    .header("Content-Type", "application/json")
+                    .method(method, body));
+        if (role.equals("public")) {
+          assertThat(anonymous.status()).as(what).isNotIn(401, 403, 404, 405);
+        } else {
+          assertThat(anonymous.status()).as(what).isEqualTo(401);
+          Resp asAlice =
+              gw.send(
+                  gw.request(url, alice)
+                      .header("Content-Type", "application/json")
+                      .method(method, body));
+          if (role.equals("user")) {
+            assertThat(asAlice.status()).as(what).isNotIn(401, 405);
+          } else {
+            asAlice.assertProblem(403);
+          }
+        }
+        checked++;
+      }
+    }
+    assertThat(checked).isGreaterThanOrEqualTo(20);
+  }
+
+  @Test
   @Order(100)
   void upstreamPasswordNeverReachesClients() {
     assertThat(gw.everythingClientsSaw).isNotEmpty();
