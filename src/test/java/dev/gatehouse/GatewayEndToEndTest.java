@@ -228,6 +228,18 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @Order(1)
+  void resultsAreCutAtTheRulesMaxRows() throws Exception {
+    // The demo policy's engineering-read rule sets max_rows: 10000.
+    Run r = psql("alice", alice, "SELECT g FROM generate_series(1, 10005) AS g");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().lines().count()).isEqualTo(10_000);
+    assertThat(r.err()).contains("cut at 10000 rows").contains("engineering-read");
+    Run dba = psql("dana", dana, "SELECT g FROM generate_series(1, 10005) AS g");
+    assertThat(dba.out().lines().count()).isEqualTo(10_005);
+  }
+
+  @Test
   @Order(2)
   void dbaSeesRawValuesAndThatAccessIsAudited() throws Exception {
     Run r = psql("dana", dana, "SELECT email FROM customers WHERE id = 1");

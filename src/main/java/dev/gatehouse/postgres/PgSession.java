@@ -733,6 +733,9 @@ final class PgSession {
       case 'D' -> {
         if (head != null) {
           head.rows++;
+          if (overMaxRows(head)) {
+            return; // counted for the record, not sent: see overMaxRows
+          }
         }
         byte[] body = rowFilter.filterDataRow(m.body());
         send(m.type(), body);
@@ -790,6 +793,34 @@ final class PgSession {
       }
     }
     send(m.type(), m.body());
+  }
+
+  /**
+   * The {@code max_rows} obligation of the rule that allowed the statement: rows past the limit are
+   * not sent (the target still produces them; the client's COPY-free result is simply cut), and the
+   * client is told once with a NoticeResponse, which the protocol allows at any point of a result.
+   * Counted per portal for the extended protocol, so fetching in chunks cannot get around it.
+   */
+  private boolean overMaxRows(Pending head) throws IOException {
+    AuthorizedAction a =
+        head.kind == Kind.QUERY
+            ? (head.next < head.actions.size() ? head.actions.get(head.next) : null)
+            : head.auth;
+    long max = a == null ? 0 : a.decision().obligations().maxRows();
+    if (max <= 0) {
+      return false;
+    }
+    long sent = head.rows + (head.portal == null ? 0 : head.portal.rows);
+    if (sent == max + 1) {
+      send(
+          PgMessages.notice(
+              "gatehouse: result cut at "
+                  + max
+                  + " rows (max_rows of rule "
+                  + a.decision().rule()
+                  + ")"));
+    }
+    return sent > max;
   }
 
   /** CommandComplete, EmptyQueryResponse or FunctionCallResponse for the head. */
