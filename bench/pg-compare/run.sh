@@ -18,6 +18,7 @@ SCALE=${SCALE:-10}
 CLIENTS=${CLIENTS:-"1 32"}
 MODES=${MODES:-"simple extended prepared"}
 IDLE=${IDLE:-1000}
+LARGE_MB=${LARGE_MB:-0}   # >0: also stream a table of about this many MB through COPY, masking off/on
 
 need=()
 command -v pgbench >/dev/null || need+=(postgresql-client postgresql-contrib)
@@ -34,6 +35,7 @@ work=$(mktemp -d -t gh-pgcompare.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -f "pgbouncer $work/pgbouncer.ini" 2>/dev/null || true
   [ -f "$work/pg/postmaster.pid" ] && su postgres -c "$PGBIN/pg_ctl -D $work/pg stop -m fast" >/dev/null 2>&1 || true
   sleep 1; rm -rf "$work"
 }
@@ -98,6 +100,7 @@ identity:
   users:
     - { subject: admin, kind: human, groups: [admins], role: admin }
     - { subject: bench, kind: service, groups: [bench], role: user }
+    - { subject: bench-pii, kind: service, groups: [bench-pii], role: user }
 connections:
   - name: bench
     type: postgres
@@ -120,6 +123,7 @@ curl -ksf "https://127.0.0.1:$GHAPI/readyz" >/dev/null || { tail -50 "$work/gh.l
 export GATEHOUSE_API="https://127.0.0.1:$GHAPI" GATEHOUSE_CACERT="$work/gh/data/tls/gatehouse.crt"
 export GATEHOUSE_TOKEN=$(cat "$work/gh/data/admin.token")
 GH_TOKEN=$("$top/bin/gatehouse" token issue --user bench --ttl 12h 2>/dev/null)
+GH_PII_TOKEN=$("$top/bin/gatehouse" token issue --user bench-pii --ttl 12h 2>/dev/null)
 jpid=$(pgrep -f "gatehouse.jar serve --config $work/gh/gatehouse.yaml" | head -n 1)
 
 conninfo() { # target -> connection string (password via env)
@@ -179,4 +183,39 @@ during=$(rss)
 wait $idlepid || true
 printf '  RSS before: %d MiB, with %d idle connections: %d MiB (%.1f KiB per connection)\n' \
   $((before / 1024)) "$IDLE" $((during / 1024)) "$(echo "($during - $before) / $IDLE" | bc -l)"
+if [ "$LARGE_MB" -gt 0 ]; then
+  rows=$(( LARGE_MB * 1024 * 1024 / 180 ))
+  echo; echo "== large result: ~${LARGE_MB} MB ($rows rows of text with an email and a phone number each)"
+  PGPASSWORD=$PASS psql -q -h 127.0.0.1 -p "$PGPORT" -U bench bench -c "DROP TABLE IF EXISTS big" -c \
+    "CREATE TABLE big AS SELECT i, 'customer ' || i || ' <user' || i || '@example.com> +1 415 555 '
+       || lpad((i % 100)::text, 4, '0') || ' ' || repeat('lorem ipsum ', 8) AS note
+     FROM generate_series(1, $rows) i" >/dev/null
+  PGPASSWORD=$PASS psql -At -h 127.0.0.1 -p "$PGPORT" -U bench bench -c "SELECT pg_size_pretty(pg_total_relation_size('big'))"
+  copy_big() { # target user secret -> prints seconds and the gateway's peak RSS during the copy
+    local conn
+    case $1 in
+      direct) conn="host=127.0.0.1 port=$PGPORT dbname=bench user=$2 sslmode=disable" ;;
+      gatehouse) conn="host=127.0.0.1 port=$GHPG dbname=bench user=$2 sslmode=require" ;;
+    esac
+    local peak=0 start end
+    start=$(date +%s.%N)
+    PGPASSWORD=$3 psql -X -q "$conn" -c "\\copy (SELECT * FROM big) TO '$work/big.out'" &
+    local p=$!
+    while kill -0 $p 2>/dev/null; do
+      r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.2
+    done
+    wait $p
+    end=$(date +%s.%N)
+    printf '%.2f %d %d\n' "$(echo "$end - $start" | bc -l)" $((peak / 1024)) "$(stat -c %s "$work/big.out")"
+  }
+  base=$(rss)
+  read -r t0 _ b0 < <(copy_big direct bench "$PASS")
+  read -r t1 m1 b1 < <(copy_big gatehouse bench "$GH_TOKEN")
+  read -r t2 m2 b2 < <(copy_big gatehouse bench-pii "$GH_PII_TOKEN")
+  printf '  direct                      %6.2f s  %7.1f MB/s\n' "$t0" "$(echo "$b0 / $t0 / 1048576" | bc -l)"
+  printf '  gatehouse, masking none     %6.2f s  %7.1f MB/s  gateway peak RSS %d MiB (before: %d MiB)\n' "$t1" "$(echo "$b1 / $t1 / 1048576" | bc -l)" "$m1" $((base / 1024))
+  printf '  gatehouse, masking pii      %6.2f s  %7.1f MB/s  gateway peak RSS %d MiB\n' "$t2" "$(echo "$b2 / $t2 / 1048576" | bc -l)" "$m2"
+  grep -c '@example.com' "$work/big.out" >/dev/null && head -c 300 "$work/big.out"; echo
+fi
+
 echo; echo "results table: (copy into docs/benchmarks.md)"; cat "$out"
