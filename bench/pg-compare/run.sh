@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pgbench -S through direct, haproxy (TCP relay), pgbouncer (session mode) and Gatehouse (policy +
-# recording on, TLS), interleaved in one run so that machine noise hits every target alike.
+# recording on, TLS; once unmasked and once with the pii masking profile), interleaved in one run so that machine noise hits every target alike.
 # Prints TPS and average latency per target, and each proxy's ratio to direct; then the added
 # connection set-up time and Gatehouse's memory with 1,000 idle connections.
 #
@@ -132,9 +132,16 @@ conninfo() { # target -> connection string (password via env)
     haproxy) echo "host=127.0.0.1 port=$HAPORT dbname=bench user=bench sslmode=disable" ;;
     pgbouncer) echo "host=127.0.0.1 port=$BOUNCEPORT dbname=bench user=bench sslmode=disable" ;;
     gatehouse) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=require" ;;
+    gatehouse-pii) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench-pii sslmode=require" ;;
   esac
 }
-secret() { [ "$1" = gatehouse ] && echo "$GH_TOKEN" || echo "$PASS"; }
+secret() {
+  case $1 in
+    gatehouse) echo "$GH_TOKEN" ;;
+    gatehouse-pii) echo "$GH_PII_TOKEN" ;;
+    *) echo "$PASS" ;;
+  esac
+}
 run_pgbench() { # target mode clients extra... -> "tps latency_ms"
   local t=$1 m=$2 c=$3; shift 3
   local j=$(( c < 2 ? c : 2 ))
@@ -142,7 +149,8 @@ run_pgbench() { # target mode clients extra... -> "tps latency_ms"
     awk '/^latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "%.0f %.3f\n", tps, lat}'
 }
 
-targets="direct haproxy pgbouncer gatehouse"
+# gatehouse: masking none; gatehouse-pii: the same with content masking of every result value
+targets="direct haproxy pgbouncer gatehouse gatehouse-pii"
 declare -A TPS LAT
 echo "== pgbench -S, ${DURATION}s per cell, $ROUNDS interleaved rounds"
 for r in $(seq 1 "$ROUNDS"); do
