@@ -518,20 +518,13 @@ public final class GatewayApi implements ApiServer.Endpoints {
     return new Action(ActionKind.COMMAND, line, attrs);
   }
 
+  /** The same duration grammar as access requests ({@code 30m}, {@code 1h30m}, {@code PT2H}). */
   static Duration parseDuration(String s) {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(s.trim());
-    if (!m.matches()) {
-      throw ApiException.badRequest("ttl: " + s + " (expected e.g. 30s, 15m, 12h, 7d)");
+    try {
+      return dev.gatehouse.approval.Durations.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("ttl: " + e.getMessage());
     }
-    long v = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(v);
-      case "s" -> Duration.ofSeconds(v);
-      case "m" -> Duration.ofMinutes(v);
-      case "h" -> Duration.ofHours(v);
-      default -> Duration.ofDays(v);
-    };
   }
 
   /** A non-negative integer query parameter; anything else is a 400, not a 500. */
