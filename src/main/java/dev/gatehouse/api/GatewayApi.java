@@ -470,52 +470,7 @@ public final class GatewayApi implements ApiServer.Endpoints {
    * gateway resolves binaries against its connection; a dry run only sees what was typed.
    */
   public static Action describeCommand(String line) {
-    List<String> argv = new ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    boolean inWord = false;
-    boolean needsShell = false;
-    char quote = 0;
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (quote != 0) {
-        if (c == quote) {
-          quote = 0;
-        } else if (c == '\\' && quote == '"' && i + 1 < line.length()) {
-          cur.append(line.charAt(++i));
-        } else {
-          cur.append(c);
-        }
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-        inWord = true;
-      } else if (c == '\\' && i + 1 < line.length()) {
-        cur.append(line.charAt(++i));
-        inWord = true;
-      } else if (Character.isWhitespace(c)) {
-        if (inWord) {
-          argv.add(cur.toString());
-          cur.setLength(0);
-          inWord = false;
-        }
-      } else {
-        if ("|&;<>()$`*?[]{}~".indexOf(c) >= 0) {
-          needsShell = true;
-        }
-        cur.append(c);
-        inWord = true;
-      }
-    }
-    if (inWord) {
-      argv.add(cur.toString());
-    }
-    if (quote != 0) {
-      needsShell = true;
-    }
-    Map<String, Object> attrs = new java.util.HashMap<>();
-    attrs.put(Action.Attr.CMD_ARGV, List.copyOf(argv));
-    attrs.put(Action.Attr.CMD_BINARY, argv.isEmpty() ? "" : argv.get(0));
-    attrs.put(Action.Attr.CMD_NEEDS_SHELL, needsShell);
-    return new Action(ActionKind.COMMAND, line, attrs);
+    return dev.gatehouse.policy.CommandLine.parse(line).toAction();
   }
 
   /** The same duration grammar as access requests ({@code 30m}, {@code 1h30m}, {@code PT2H}). */

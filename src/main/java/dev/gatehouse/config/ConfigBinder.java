@@ -3,11 +3,14 @@ package dev.gatehouse.config;
 import static dev.gatehouse.config.ParseContext.isNull;
 import static dev.gatehouse.config.ParseContext.item;
 import static dev.gatehouse.config.ParseContext.line;
+import static dev.gatehouse.config.ParseContext.show;
 
 import dev.gatehouse.config.GatehouseConfig.ApprovalsConfig;
 import dev.gatehouse.config.GatehouseConfig.AuditConfig;
 import dev.gatehouse.config.GatehouseConfig.AuditSinkConfig;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.config.GatehouseConfig.ExecSecretConfig;
 import dev.gatehouse.config.GatehouseConfig.IdentityConfig;
 import dev.gatehouse.config.GatehouseConfig.ListenerConfig;
 import dev.gatehouse.config.GatehouseConfig.LoggingConfig;
@@ -15,6 +18,7 @@ import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
 import dev.gatehouse.config.GatehouseConfig.OidcIssuerConfig;
 import dev.gatehouse.config.GatehouseConfig.PolicyConfig;
 import dev.gatehouse.config.GatehouseConfig.ServerConfig;
+import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import dev.gatehouse.config.GatehouseConfig.StoreConfig;
 import dev.gatehouse.config.GatehouseConfig.TlsConfig;
 import dev.gatehouse.config.GatehouseConfig.TokenExchangeConfig;
@@ -58,6 +62,14 @@ final class ConfigBinder {
   static final List<String> EXCHANGE_KEYS = Keys.of(TokenExchangeConfig.class);
   static final List<String> CONNECTION_KEYS = Keys.of(ConnectionConfig.class);
   static final List<String> UPSTREAM_TLS_KEYS = Keys.of(UpstreamTlsConfig.class);
+  static final List<String> EXEC_KEYS = Keys.of(ExecConfig.class);
+  static final List<String> EXEC_SECRET_KEYS = Keys.of(ExecSecretConfig.class);
+  static final List<String> SSH_TARGET_KEYS = Keys.of(SshTargetConfig.class);
+  static final List<String> WORKSPACES = List.of("fresh", "fixed");
+  static final List<String> SANDBOXES = List.of("auto", "bubblewrap", "none");
+  static final List<String> SECRET_FORMS = List.of("env", "file");
+  static final Duration EXEC_TIMEOUT = Duration.ofMinutes(30);
+  static final long EXEC_MAX_OUTPUT = 256L << 20;
   static final List<String> POLICY_KEYS = Keys.of(PolicyConfig.class);
   static final List<String> AUDIT_KEYS = Keys.of(AuditConfig.class);
   static final List<String> SINK_KEYS = Keys.of(AuditSinkConfig.class);
@@ -251,8 +263,20 @@ final class ConfigBinder {
           String kind = u.choice("kind", "human", "principal kind", KINDS);
           List<String> groups = u.strings("groups", List.of());
           String role = u.choice("role", "user", "user role", ROLES);
+          List<String> sshKeys = u.strings("ssh_keys", List.of());
+          for (int i = 0; i < sshKeys.size(); i++) {
+            String k = sshKeys.get(i).trim();
+            if (!k.matches(
+                "(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+.*")) {
+              ctx.problem(
+                  u.value("ssh_keys"),
+                  ParseContext.item(u.path("ssh_keys"), i),
+                  "is not an OpenSSH public key",
+                  "paste one line of ~/.ssh/id_ed25519.pub (ssh-ed25519 AAAA... comment)");
+            }
+          }
           if (subject != null) {
-            users.add(new UserConfig(subject, kind, groups, role));
+            users.add(new UserConfig(subject, kind, groups, role, sshKeys));
           }
         });
 
@@ -462,8 +486,119 @@ final class ConfigBinder {
     Secret password = c.secret("password");
     Map<String, String> labels = c.stringMap("labels");
     Map<String, Object> options = options(c);
+    ExecConfig exec = null;
+    SshTargetConfig ssh = null;
+    if ("exec".equals(type)) {
+      exec = exec(c.map("exec", EXEC_KEYS), name);
+    } else if (type != null) {
+      c.notApplicable("exec", "exec applies only to exec connections");
+    }
+    if ("ssh".equals(type)) {
+      ssh = sshTarget(c.map("ssh", SSH_TARGET_KEYS));
+    } else if (type != null) {
+      c.notApplicable("ssh", "ssh applies only to ssh connections");
+    }
     return new ConnectionConfig(
-        name, type, host, port, db, username, password, labels, tls, options);
+        name, type, host, port, db, username, password, labels, tls, options, exec, ssh);
+  }
+
+  private ExecConfig exec(YamlMap e, String connection) {
+    List<String> binaries = e.strings("binaries", List.of());
+    for (int i = 0; i < binaries.size(); i++) {
+      String b = binaries.get(i);
+      if (!b.startsWith("/") || b.contains("/../") || b.endsWith("/..") || b.contains("/./")) {
+        ctx.problem(
+            e.value("binaries"),
+            ParseContext.item(e.path("binaries"), i),
+            show(b) + " is not an absolute, normalized path",
+            "give the full path, such as /usr/bin/npm (the gateway never searches PATH)");
+      }
+    }
+    String workspace = e.choice("workspace", "fresh", "workspace mode", WORKSPACES);
+    Path workdir = e.path("workdir", null);
+    if ("fixed".equals(workspace) && workdir == null) {
+      e.missing("workdir", "a fixed workspace needs workdir, the directory processes run in");
+    }
+    Map<String, String> env = e.stringMap("env");
+    List<String> envAllow = e.strings("env_allow", List.of());
+    List<ExecSecretConfig> secrets = new ArrayList<>();
+    Unique secretNames = new Unique("secret name");
+    forEachItem(
+        e,
+        "secrets",
+        EXEC_SECRET_KEYS,
+        (s, index) -> {
+          String n = s.requiredString("name", "the environment variable, such as NPM_TOKEN");
+          if (n != null && !n.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            ctx.problem(
+                s.value("name"),
+                s.path("name"),
+                show(n) + " is not an environment variable name",
+                "use letters, digits and _, such as NPM_TOKEN");
+          }
+          secretNames.check(n, s.value("name"), s.path("name"));
+          Secret value = s.secret("value");
+          if (value == null && !s.present("value")) {
+            s.missing("value", "give the secret as ${env:NAME} or ${file:PATH}");
+          }
+          String as = s.choice("as", "env", "secret form", SECRET_FORMS);
+          if (n != null && value != null) {
+            secrets.add(new ExecSecretConfig(n, value, as));
+          }
+        });
+    Duration timeout =
+        e.duration("timeout", EXEC_TIMEOUT, Duration.ofSeconds(1), Duration.ofDays(1));
+    long maxOutput = bytes(e, "max_output", EXEC_MAX_OUTPUT);
+    long memory = bytes(e, "memory", 0);
+    Duration cpu = e.duration("cpu", Duration.ZERO, Duration.ZERO, Duration.ofDays(1));
+    int processes = e.integer("processes", 0, 0, 1_000_000);
+    String sandbox = e.choice("sandbox", "auto", "sandbox", SANDBOXES);
+    boolean network = e.bool("network", true);
+    String runAs = e.string("run_as", null);
+    String runner = e.string("runner", null);
+    return new ExecConfig(
+        binaries, workspace, workdir, env, envAllow, secrets, timeout, maxOutput, memory, cpu,
+        processes, sandbox, network, runAs, runner);
+  }
+
+  /** A byte size: an integer, optionally followed by k, m or g (powers of 1024). */
+  private long bytes(YamlMap m, String key, long def) {
+    String text = m.string(key, null);
+    if (text == null) {
+      return def;
+    }
+    var match =
+        java.util.regex.Pattern.compile("(\\d{1,12})\\s*([kKmMgG]?)[bB]?").matcher(text.trim());
+    if (!match.matches()) {
+      ctx.problem(
+          m.value(key),
+          m.path(key),
+          show(text) + " is not a size",
+          "expected bytes such as 65536, 512k, 64m or 2g");
+      return def;
+    }
+    long n = Long.parseLong(match.group(1));
+    return switch (match.group(2).toLowerCase(java.util.Locale.ROOT)) {
+      case "k" -> n << 10;
+      case "m" -> n << 20;
+      case "g" -> n << 30;
+      default -> n;
+    };
+  }
+
+  private SshTargetConfig sshTarget(YamlMap s) {
+    List<String> hostKeys = s.strings("host_keys", List.of());
+    for (int i = 0; i < hostKeys.size(); i++) {
+      if (!hostKeys.get(i).trim().matches("[a-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?")) {
+        ctx.problem(
+            s.value("host_keys"),
+            ParseContext.item(s.path("host_keys"), i),
+            "is not an OpenSSH public key line",
+            "expected \"TYPE BASE64\" as ssh-keyscan prints it, such as \"ssh-ed25519 AAAA...\"");
+      }
+    }
+    Secret privateKey = s.secret("private_key");
+    return new SshTargetConfig(hostKeys, privateKey);
   }
 
   private UpstreamTlsConfig upstreamTls(YamlMap t) {

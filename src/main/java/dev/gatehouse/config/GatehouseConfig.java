@@ -85,9 +85,15 @@ public record GatehouseConfig(
    * A locally declared identity. {@code role} is the API role: admin, auditor or user. Humans from
    * OIDC get their API role from {@code admin_groups}/{@code auditor_groups} in the issuer config.
    */
-  public record UserConfig(String subject, String kind, List<String> groups, String role) {
+  public record UserConfig(
+      String subject, String kind, List<String> groups, String role, List<String> sshKeys) {
     public UserConfig {
       groups = List.copyOf(groups);
+      sshKeys = List.copyOf(sshKeys);
+    }
+
+    public UserConfig(String subject, String kind, List<String> groups, String role) {
+      this(subject, kind, groups, role, List.of());
     }
   }
 
@@ -151,10 +157,87 @@ public record GatehouseConfig(
       Secret password,
       Map<String, String> labels,
       UpstreamTlsConfig tls,
-      Map<String, Object> options) {
+      Map<String, Object> options,
+      ExecConfig exec,
+      SshTargetConfig ssh) {
     public ConnectionConfig {
       labels = Map.copyOf(labels);
       options = Map.copyOf(options);
+    }
+
+    /** A connection without exec or ssh settings (postgres and mysql). */
+    public ConnectionConfig(
+        String name,
+        String type,
+        String host,
+        int port,
+        String database,
+        String username,
+        Secret password,
+        Map<String, String> labels,
+        UpstreamTlsConfig tls,
+        Map<String, Object> options) {
+      this(name, type, host, port, database, username, password, labels, tls, options, null, null);
+    }
+  }
+
+  /**
+   * {@code exec:} on an exec connection: the binaries it offers (absolute paths; the gateway never
+   * searches the caller's PATH), where processes run, their environment, injected secrets and
+   * limits.
+   *
+   * @param workspace {@code fresh} (a new empty directory per process, removed afterwards) or
+   *     {@code fixed} ({@code workdir} itself)
+   * @param workdir the fixed working directory, or the parent of fresh ones (default {@code
+   *     DATA_DIR/workspaces/CONNECTION})
+   * @param env variables the gateway sets for every process
+   * @param envAllow names (globs) of variables callers may set; the policy must allow them too
+   * @param sandbox {@code auto} (bubblewrap when installed, a loud warning otherwise), {@code
+   *     bubblewrap} (required) or {@code none}
+   * @param runAs the unprivileged user processes run as when the gateway runs as root
+   * @param runner name of an {@code ssh} connection to run on instead of the gateway host; null
+   *     runs locally
+   */
+  public record ExecConfig(
+      List<String> binaries,
+      String workspace,
+      Path workdir,
+      Map<String, String> env,
+      List<String> envAllow,
+      List<ExecSecretConfig> secrets,
+      Duration timeout,
+      long maxOutput,
+      long memory,
+      Duration cpu,
+      int processes,
+      String sandbox,
+      boolean network,
+      String runAs,
+      String runner) {
+    public ExecConfig {
+      binaries = List.copyOf(binaries);
+      env = Map.copyOf(env);
+      envAllow = List.copyOf(envAllow);
+      secrets = List.copyOf(secrets);
+    }
+  }
+
+  /**
+   * A secret injected into each process of an exec connection: as the environment variable {@code
+   * name}, or ({@code as: file}) as a 0600 file that exists for the lifetime of the process, whose
+   * path is in {@code name}. Sealed in the vault at start; exact-value masked in all output.
+   */
+  public record ExecSecretConfig(String name, Secret value, String as) {}
+
+  /**
+   * {@code ssh:} on an ssh connection. {@code host_keys} pins the target's host keys (OpenSSH
+   * public key lines, as {@code ssh-keyscan} prints them without the host name); an unknown or
+   * changed key refuses the connection. {@code private_key} is an OpenSSH private key the gateway
+   * logs in with (else the connection's password).
+   */
+  public record SshTargetConfig(List<String> hostKeys, Secret privateKey) {
+    public SshTargetConfig {
+      hostKeys = List.copyOf(hostKeys);
     }
   }
 

@@ -216,6 +216,15 @@ public final class GatehouseServer implements AutoCloseable {
       if (c.password() != null) {
         fields.put("password", c.password().reveal());
       }
+      if (c.ssh() != null && c.ssh().privateKey() != null) {
+        fields.put("private_key", c.ssh().privateKey().reveal());
+      }
+      if (c.exec() != null) {
+        // Exec secrets are sealed like passwords and opened only to start one process.
+        for (var secret : c.exec().secrets()) {
+          fields.put("secret." + secret.name(), secret.value().reveal());
+        }
+      }
       if (!fields.isEmpty()) {
         vault.put(c.name(), fields);
       }
