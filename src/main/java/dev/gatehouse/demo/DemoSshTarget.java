@@ -1,0 +1,211 @@
+package dev.gatehouse.demo;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.util.List;
+import java.util.Map;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
+import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.scp.server.ScpCommandFactory;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+import org.apache.sshd.sftp.server.SftpSubsystemFactory;
+
+/**
+ * The demo's SSH target: an embedded SSH server (Apache MINA SSHD) on 127.0.0.1 that stands in for
+ * a host the gateway logs in to. It accepts exactly one key, the one the gateway holds; commands
+ * and shells run {@code /bin/sh} in the demo's host directory, as the user running the demo, and
+ * SFTP/SCP see only that directory.
+ *
+ * <p>It is a stand-in, not a sandbox: the point of the demo is what the gateway allows, not the
+ * isolation of the target.
+ */
+final class DemoSshTarget implements AutoCloseable {
+  static final String USER = "demo";
+
+  private final SshServer server;
+  private final KeyPair clientKey;
+  private final KeyPair hostKey;
+
+  private DemoSshTarget(SshServer server, KeyPair clientKey, KeyPair hostKey) {
+    this.server = server;
+    this.clientKey = clientKey;
+    this.hostKey = hostKey;
+  }
+
+  /**
+   * Starts the target on a free port with {@code home} as its file system and working directory.
+   */
+  static DemoSshTarget start(Path home) throws IOException {
+    KeyPair host;
+    KeyPair client;
+    try {
+      host = ecKeyPair();
+      client = ecKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot generate the demo SSH keys", e);
+    }
+    Files.createDirectories(home);
+    SshServer sshd = SshServer.setUpDefaultServer();
+    sshd.setHost("127.0.0.1");
+    sshd.setPort(0);
+    sshd.setKeyPairProvider(KeyPairProvider.wrap(host));
+    PublicKey allowed = client.getPublic();
+    sshd.setPublickeyAuthenticator(
+        (user, key, session) -> USER.equals(user) && KeyUtils.compareKeys(allowed, key));
+    sshd.setPasswordAuthenticator(null);
+    sshd.setKeyboardInteractiveAuthenticator(null);
+    sshd.setShellFactory(channel -> new HostProcess(home, List.of("/bin/sh", "-i")));
+    sshd.setCommandFactory(
+        new ScpCommandFactory.Builder()
+            .withDelegate(
+                (channel, command) -> new HostProcess(home, List.of("/bin/sh", "-c", command)))
+            .build());
+    sshd.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
+    sshd.setFileSystemFactory(new VirtualFileSystemFactory(home.toAbsolutePath()));
+    sshd.start();
+    return new DemoSshTarget(sshd, client, host);
+  }
+
+  int port() {
+    return server.getPort();
+  }
+
+  /** The host key line to pin in the gateway's connection ({@code ecdsa-sha2-nistp256 AAAA...}). */
+  String hostKeyLine() {
+    return PublicKeyEntry.toString(hostKey.getPublic());
+  }
+
+  /** The gateway-held private key, in OpenSSH format. */
+  String clientPrivateKey() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(clientKey, "gatehouse-demo", null, out);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot encode the demo SSH key", e);
+    }
+    return out.toString(StandardCharsets.US_ASCII);
+  }
+
+  private static KeyPair ecKeyPair() throws GeneralSecurityException {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(new ECGenParameterSpec("secp256r1"));
+    return g.generateKeyPair();
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.stop(true);
+  }
+
+  /** A process on the demo host: its stdio pumped to the channel, its exit status returned. */
+  private static final class HostProcess implements Command {
+    private final Path home;
+    private final List<String> command;
+    private InputStream in;
+    private OutputStream out;
+    private OutputStream err;
+    private ExitCallback exit;
+    private Process process;
+
+    HostProcess(Path home, List<String> command) {
+      this.home = home;
+      this.command = command;
+    }
+
+    @Override
+    public void setInputStream(InputStream in) {
+      this.in = in;
+    }
+
+    @Override
+    public void setOutputStream(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void setErrorStream(OutputStream err) {
+      this.err = err;
+    }
+
+    @Override
+    public void setExitCallback(ExitCallback callback) {
+      this.exit = callback;
+    }
+
+    @Override
+    public void start(ChannelSession channel, Environment env) throws IOException {
+      ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile());
+      Map<String, String> e = pb.environment();
+      e.keySet().removeIf(k -> !k.equals("PATH") && !k.equals("LANG"));
+      e.put("HOME", home.toString());
+      e.put("USER", USER);
+      e.put("PS1", "demo-host$ ");
+      String term = env.getEnv().get(Environment.ENV_TERM);
+      if (term != null) {
+        e.put("TERM", term);
+      }
+      process = pb.start();
+      Thread stdout = Thread.ofVirtual().start(() -> pump(process.getInputStream(), out));
+      Thread stderr = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), err));
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try (OutputStream stdin = process.getOutputStream()) {
+                  in.transferTo(stdin);
+                } catch (IOException ignored) {
+                  // the process exited or the client closed stdin
+                }
+              });
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  int status = process.waitFor();
+                  // The output must be drained before the exit status closes the channel.
+                  stdout.join();
+                  stderr.join();
+                  exit.onExit(status);
+                } catch (InterruptedException e1) {
+                  exit.onExit(1);
+                }
+              });
+    }
+
+    private static void pump(InputStream from, OutputStream to) {
+      byte[] buf = new byte[8192];
+      try {
+        for (int n; (n = from.read(buf)) > 0; ) {
+          to.write(buf, 0, n);
+          to.flush();
+        }
+      } catch (IOException ignored) {
+        // channel or process closed
+      }
+    }
+
+    @Override
+    public void destroy(ChannelSession channel) {
+      if (process != null) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package dev.gatehouse.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo's embedded SSH target, driven by the real OpenSSH client. */
+class DemoSshTargetTest {
+  @TempDir Path dir;
+
+  @Test
+  void acceptsOnlyTheGatewayKeyAndRunsCommandsInItsHome() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
+    Path home = dir.resolve("home");
+    try (DemoSshTarget target = DemoSshTarget.start(home)) {
+      Path key = dir.resolve("key");
+      Files.writeString(key, target.clientPrivateKey());
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+      Path knownHosts = dir.resolve("known_hosts");
+      Files.writeString(
+          knownHosts, "[127.0.0.1]:" + target.port() + " " + target.hostKeyLine() + "\n");
+
+      Result ok = ssh(key, knownHosts, target.port(), "echo hello; pwd; exit 3");
+      assertThat(ok.status).isEqualTo(3);
+      assertThat(ok.out).contains("hello").contains(home.toString());
+
+      Path otherKey = dir.resolve("other");
+      new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", otherKey.toString())
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
+      Result denied = ssh(otherKey, knownHosts, target.port(), "true");
+      assertThat(denied.status).isEqualTo(255);
+    }
+  }
+
+  record Result(int status, String out) {}
+
+  private static Result ssh(Path key, Path knownHosts, int port, String command) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "ssh",
+                "-F",
+                "/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "UserKnownHostsFile=" + knownHosts,
+                "-i",
+                key.toString(),
+                "-p",
+                String.valueOf(port),
+                DemoSshTarget.USER + "@127.0.0.1",
+                command));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), out);
+  }
+}
