@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SSH through Gatehouse against direct, in one run: a real OpenSSH sshd as the target, the real
+# OpenSSH ssh/scp clients, the same file and commands both ways.
+#
+#   bench/ssh-compare/run.sh                 # 256 MB scp up and down, 100 x `ssh host true`
+#   SIZE_MB=64 LOOPS=50 ROUNDS=2 bench/ssh-compare/run.sh
+#
+# Prints, per round and on average: scp throughput (SFTP protocol, the OpenSSH 9 default, and the
+# legacy -O protocol) and the time per `ssh host true`, direct and through the gateway, with the
+# throughput ratio and the added latency per command.
+# Needs: openssh-client, openssh-server (installed when missing and run as root), python3, curl.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+SIZE_MB=${SIZE_MB:-256}
+LOOPS=${LOOPS:-100}
+ROUNDS=${ROUNDS:-2}
+
+need=()
+command -v ssh >/dev/null || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+source "$top/bin/find-java.sh"
+
+work=$(mktemp -d -t gh-sshcompare.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 1; rm -rf "$work"
+}
+trap cleanup EXIT
+chmod 755 "$work"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SSHD_PORT=$(port); GH_SSH=$(port); GH_API=$(port); GH_PG=$(port)
+me=$(id -un)
+
+echo "== target: $(/usr/sbin/sshd -V 2>&1 | head -1) on $SSHD_PORT (user $me)"
+mkdir -p "$work/sshd" "$work/files" "$work/keys"
+ssh-keygen -q -t ed25519 -N '' -f "$work/sshd/host_ed25519"
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/gateway"   # the key the gateway holds
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/user"      # the key the user logs in to the gateway with
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/direct"    # the key used for direct connections
+cat "$work/keys/gateway.pub" "$work/keys/direct.pub" > "$work/sshd/authorized_keys"
+cat > "$work/sshd/sshd_config" <<CFG
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $work/sshd/host_ed25519
+AuthorizedKeysFile $work/sshd/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+PidFile $work/sshd/sshd.pid
+Subsystem sftp internal-sftp
+CFG
+/usr/sbin/sshd -D -e -f "$work/sshd/sshd_config" 2>"$work/sshd/log" & pids+=($!)
+sleep 1
+hostkey=$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")
+
+mkdir -p "$work/gh/policies"
+cat > "$work/gh/policies/bench.yaml" <<CFG
+version: 1
+rules:
+  - id: bench-true
+    subjects: { groups: [bench] }
+    connections: { names: [box] }
+    effect: allow
+    command: { binary: "true" }
+  - id: bench-files
+    subjects: { groups: [bench] }
+    connections: { names: [box] }
+    effect: allow
+    file: { paths: ["$work/files/**"] }
+  - id: bench-scp
+    subjects: { groups: [bench] }
+    connections: { names: [box] }
+    effect: allow
+    command: { binary: scp, flags: { allowed: [-t, -f, -d, -r, -p, -v] }, paths: ["$work/files"] }
+CFG
+cat > "$work/gh/gatehouse.yaml" <<CFG
+server:
+  data_dir: $work/gh/data
+  api: { host: 127.0.0.1, port: $GH_API }
+  postgres: { enabled: false }
+  ssh: { enabled: true, host: 127.0.0.1, port: $GH_SSH }
+identity:
+  users:
+    - { subject: admin, kind: human, groups: [admins], role: admin }
+    - subject: bench
+      kind: service
+      groups: [bench]
+      ssh_keys: ["$(cat "$work/keys/user.pub")"]
+connections:
+  - name: box
+    type: ssh
+    host: 127.0.0.1
+    port: $SSHD_PORT
+    username: $me
+    ssh:
+      host_keys: ["$hostkey"]
+      private_key: \${file:$work/keys/gateway}
+policy:
+  files: [policies/*.yaml]
+CFG
+echo "== starting gatehouse (SSH on $GH_SSH)"
+GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
+  "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 120); do
+  curl -ksf "https://127.0.0.1:$GH_API/readyz" >/dev/null 2>&1 && break; sleep 1
+done
+curl -ksf "https://127.0.0.1:$GH_API/readyz" >/dev/null || { tail -50 "$work/gh.log"; exit 1; }
+
+opts=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
+direct=(-i "$work/keys/direct" -P "$SSHD_PORT")
+gateway=(-i "$work/keys/user" -P "$GH_SSH")
+dest() { case $1 in direct) echo "$me@127.0.0.1" ;; gatehouse) echo "bench+box@127.0.0.1" ;; esac; }
+key() { case $1 in direct) echo "$work/keys/direct" ;; gatehouse) echo "$work/keys/user" ;; esac; }
+sport() { case $1 in direct) echo "$SSHD_PORT" ;; gatehouse) echo "$GH_SSH" ;; esac; }
+now() { date +%s.%N; }
+
+echo "== $SIZE_MB MB test file"
+head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom > "$work/payload"
+sum=$(sha256sum "$work/payload" | cut -d' ' -f1)
+
+declare -A T
+for r in $(seq 1 "$ROUNDS"); do
+  for t in direct gatehouse; do
+    for proto in sftp legacy; do
+      extra=(); [ $proto = legacy ] && extra=(-O)
+      rm -f "$work/files/up.bin" "$work/down.bin"
+      s=$(now); scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$work/payload" "$(dest $t):$work/files/up.bin"; e=$(now)
+      up=$(echo "$e - $s" | bc -l)
+      [ "$(sha256sum "$work/files/up.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "upload corrupted ($t $proto)"; exit 1; }
+      s=$(now); scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/up.bin" "$work/down.bin"; e=$(now)
+      down=$(echo "$e - $s" | bc -l)
+      [ "$(sha256sum "$work/down.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "download corrupted ($t $proto)"; exit 1; }
+      T[$t,$proto,up]=$(echo "${T[$t,$proto,up]:-0} + $up" | bc -l)
+      T[$t,$proto,down]=$(echo "${T[$t,$proto,down]:-0} + $down" | bc -l)
+      printf '  round %d %-9s scp %-6s up %6.2f s (%6.1f MB/s)  down %6.2f s (%6.1f MB/s)\n' "$r" "$t" "$proto" \
+        "$up" "$(echo "$SIZE_MB / $up" | bc -l)" "$down" "$(echo "$SIZE_MB / $down" | bc -l)"
+    done
+    s=$(now)
+    for _ in $(seq 1 "$LOOPS"); do ssh "${opts[@]}" -i "$(key $t)" -p "$(sport $t)" "$(dest $t)" true; done
+    e=$(now)
+    ms=$(echo "($e - $s) * 1000 / $LOOPS" | bc -l)
+    T[$t,loop]=$(echo "${T[$t,loop]:-0} + $ms" | bc -l)
+    printf '  round %d %-9s %d x ssh host true: %6.1f ms each\n' "$r" "$t" "$LOOPS" "$ms"
+  done
+done
+
+echo
+echo "| measure | direct | through Gatehouse | ratio (Gatehouse / direct) |"
+echo "|---|---:|---:|---:|"
+for proto in sftp legacy; do for dir in up down; do
+  d=$(echo "$SIZE_MB * $ROUNDS / ${T[direct,$proto,$dir]}" | bc -l)
+  g=$(echo "$SIZE_MB * $ROUNDS / ${T[gatehouse,$proto,$dir]}" | bc -l)
+  printf '| scp %s %s, %d MB | %.1f MB/s | %.1f MB/s | %.2f |\n' "$proto" "$dir" "$SIZE_MB" "$d" "$g" "$(echo "$g / $d" | bc -l)"
+done; done
+d=$(echo "${T[direct,loop]} / $ROUNDS" | bc -l); g=$(echo "${T[gatehouse,loop]} / $ROUNDS" | bc -l)
+printf '| ssh host true (per command) | %.1f ms | %.1f ms | +%.1f ms |\n' "$d" "$g" "$(echo "$g - $d" | bc -l)"
