@@ -203,6 +203,16 @@ public final class SessionQueries {
           line.append(" review=").append(a.reviewId());
         }
         line.append("\n            ").append(oneLine(a.raw())).append('\n');
+        if (a.attributes().get("parameters") instanceof List<?> params && !params.isEmpty()) {
+          // Bind parameters, as recorded (already masked): $1='…', $2=NULL
+          StringBuilder p = new StringBuilder("            params:");
+          for (int i = 0; i < params.size(); i++) {
+            Object v = params.get(i);
+            p.append(i == 0 ? " $" : ", $").append(i + 1).append('=');
+            p.append(v == null ? "NULL" : "'" + oneLine(v.toString()).replace("'", "''") + "'");
+          }
+          line.append(p).append('\n');
+        }
         if (!"allow".equals(a.effect())) {
           line.append("            reason: ").append(oneLine(a.reason())).append('\n');
         } else if (a.status() != null) {

@@ -158,6 +158,16 @@ public final class GateSession implements AutoCloseable {
     return new AuthorizedAction(recordId, action, decision, reviewId, generation);
   }
 
+  /**
+   * The policy's decision on an action, neither recorded nor held for review: for refusing early (a
+   * PostgreSQL Parse) what is authorized, and recorded with its parameters, later (its Execute). A
+   * denial found here must still go through {@link #authorize} so that it is recorded.
+   */
+  public Decision check(Action action) throws GateException {
+    ensureAlive();
+    return gate.decide(principal, target, action);
+  }
+
   /** True when {@code a} was decided under an older policy and must be decided again. */
   public boolean stale(AuthorizedAction a) {
     return a.policyGeneration() != gate.policyGeneration();

@@ -49,12 +49,17 @@ final class PgPipeline {
     final Prepared stmt;
     final long epoch;
     final CompletableFuture<Boolean> bound = new CompletableFuture<>();
+
+    /** The Bind parameters as recorded: masked, bounded; empty when there are none. */
+    final List<String> params;
+
     volatile AuthorizedAction auth;
     long rows;
 
-    Portal(Prepared stmt, long epoch) {
+    Portal(Prepared stmt, long epoch, List<String> params) {
       this.stmt = stmt;
       this.epoch = epoch;
+      this.params = params;
     }
   }
 

@@ -7,6 +7,7 @@ import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.policy.Effect;
 import dev.gatehouse.postgres.PgCodec.Message;
 import dev.gatehouse.postgres.PgCodec.ProtocolViolation;
 import dev.gatehouse.postgres.PgCodec.Reader;
@@ -25,6 +26,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -456,12 +459,25 @@ final class PgSession {
               PgErrors.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement"));
       return;
     }
+    int declaredTypes = r.int16();
     Prepared st;
     if (stmts.isEmpty()) {
       st = new Prepared(null, null, syncEpoch); // an empty query: nothing to decide
     } else {
       try {
-        st = new Prepared(stmts.get(0).action(), authorize(stmts.get(0)), syncEpoch);
+        SqlStatement s = stmts.get(0);
+        if (declaredTypes > 0 || sql.indexOf('$') >= 0) {
+          // It may take parameters, which arrive only with Bind: decide now to refuse early, but
+          // record (and hold for review) at Execute, when the record can carry the parameters.
+          // A '$' inside a literal only moves the record to Execute; it loses nothing.
+          if (gs.check(s.action()).effect() == Effect.DENY) {
+            authorize(s); // records the denial and throws
+          }
+          guardReadOnly(s);
+          st = new Prepared(s.action(), null, syncEpoch);
+        } else {
+          st = new Prepared(s.action(), authorize(s), syncEpoch);
+        }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
         return;
@@ -497,7 +513,7 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many open portals in this session"));
       return;
     }
-    Portal p = new Portal(st, syncEpoch);
+    Portal p = new Portal(st, syncEpoch, recordedParameters(r));
     portals.put(portal, p);
     pending.add(new Pending(Kind.BIND, portal, null, p, null));
     forward(m);
@@ -528,7 +544,7 @@ final class PgSession {
           a = p.stmt.takeParseDecision();
         }
         if (a == null || gs.stale(a)) {
-          a = gs.authorize(p.stmt.action, this::held);
+          a = gs.authorize(withParameters(p.stmt.action, p.params), this::held);
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
@@ -606,14 +622,81 @@ final class PgSession {
 
   /** Decides on one statement, after the read-only guard. */
   private AuthorizedAction authorize(SqlStatement s) throws GateException {
+    guardReadOnly(s);
+    return gs.authorize(s.action(), this::held);
+  }
+
+  private void guardReadOnly(SqlStatement s) throws GateException {
     if (gs.obligations().readOnly() && PgReadOnly.liftsReadOnly(s.text())) {
       gs.audit("postgres.read_only_violation", Map.of("statement", gs.mask(s.text())));
       throw new GateException(
           GateException.Reason.FORBIDDEN,
           "this session is read-only; statements that turn read-only mode off are refused");
     }
-    return gs.authorize(s.action(), this::held);
   }
+
+  /** Longest parameter value kept in a record; longer ones are cut and their size noted. */
+  static final int MAX_RECORDED_PARAM = 1024;
+
+  /** Most parameters recorded per execution (the protocol allows 65535). */
+  static final int MAX_RECORDED_PARAMS = 100;
+
+  /**
+   * The Bind parameters of a portal as they go into its record: text values masked with the
+   * session's profile, binary ones as a bounded hex preview (their type is not known here), NULL as
+   * null. Reads the Bind body after the portal and statement names.
+   */
+  private List<String> recordedParameters(Reader r) throws ProtocolViolation {
+    int nFormats = r.int16();
+    int[] formats = new int[nFormats];
+    for (int i = 0; i < nFormats; i++) {
+      formats[i] = r.int16();
+    }
+    int n = r.int16();
+    if (n == 0) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>(Math.min(n, MAX_RECORDED_PARAMS + 1));
+    for (int i = 0; i < n; i++) {
+      int len = r.int32();
+      byte[] v = len < 0 ? null : r.bytes(len);
+      if (i >= MAX_RECORDED_PARAMS) {
+        continue;
+      }
+      boolean binary = nFormats == 1 ? formats[0] == 1 : nFormats > i && formats[i] == 1;
+      out.add(v == null ? null : renderParameter(v, binary));
+    }
+    if (n > MAX_RECORDED_PARAMS) {
+      out.add("… " + (n - MAX_RECORDED_PARAMS) + " more parameters");
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  private String renderParameter(byte[] v, boolean binary) {
+    if (binary) {
+      int shown = Math.min(v.length, 32);
+      return "\\x"
+          + java.util.HexFormat.of().formatHex(v, 0, shown)
+          + (shown < v.length ? "… (" + v.length + " bytes)" : "");
+    }
+    String text = new String(v, 0, Math.min(v.length, MAX_RECORDED_PARAM * 4), clientCharset);
+    if (text.length() > MAX_RECORDED_PARAM) {
+      text = text.substring(0, MAX_RECORDED_PARAM) + "… (" + v.length + " bytes)";
+    }
+    return gs.mask(text);
+  }
+
+  private static Action withParameters(Action action, List<String> params) {
+    if (params.isEmpty()) {
+      return action;
+    }
+    Map<String, Object> attrs = new HashMap<>(action.attributes());
+    attrs.put(PARAMETERS, params);
+    return new Action(action.kind(), action.raw(), attrs);
+  }
+
+  /** Attribute holding the masked Bind parameters in an execution's record. */
+  static final String PARAMETERS = "parameters";
 
   /**
    * SQL-level DEALLOCATE/DISCARD and cursor statements can free names that the protocol-level

@@ -90,18 +90,33 @@ class StoreSessionRecorderTest {
             "DROP TABLE users",
             Decision.deny("no-ddl", "DDL is not allowed on prod", List.of()),
             null);
+    long a3 =
+        rec.actionDecided(
+            "s1",
+            new Action(
+                ActionKind.SQL,
+                "SELECT * FROM users WHERE id = $1 AND name = $2 AND note = $3",
+                Map.of(
+                    Action.Attr.SQL_KIND,
+                    "select",
+                    "parameters",
+                    java.util.Arrays.asList("42", null, "it's"))),
+            "SELECT * FROM users WHERE id = $1 AND name = $2 AND note = $3",
+            allow("read-users"),
+            null);
     rec.sessionEnded("s1", "closed");
     rec.sessionStarted("s2", "bob", "staging", "postgres", "10.0.0.8", "");
 
+    assertThat(a3).isGreaterThan(a2);
     assertThat(a2).isGreaterThan(a1);
     SessionDetail d = q.show("s1").orElseThrow();
     assertThat(d.session().subject()).isEqualTo("alice");
     assertThat(d.session().startedAt()).isEqualTo(T0);
     assertThat(d.session().endReason()).isEqualTo("closed");
-    assertThat(d.session().actions()).isEqualTo(2);
+    assertThat(d.session().actions()).isEqualTo(3);
     assertThat(d.session().denied()).isEqualTo(1);
     assertThat(d.details()).isEqualTo("{\"db\":\"app\"}");
-    assertThat(d.actions()).extracting(SessionAction::id).containsExactly(a1, a2);
+    assertThat(d.actions()).extracting(SessionAction::id).containsExactly(a1, a2, a3);
     SessionAction first = d.actions().get(0);
     assertThat(first.effect()).isEqualTo("allow");
     assertThat(first.rule()).isEqualTo("read-users");
@@ -128,7 +143,8 @@ class StoreSessionRecorderTest {
         .contains("SELECT * FROM users")
         .contains("-> ok: SELECT 3 (3 rows, 12 ms)")
         .contains("DENY")
-        .contains("reason: DDL is not allowed on prod");
+        .contains("reason: DDL is not allowed on prod")
+        .contains("params: $1='42', $2=NULL, $3='it''s'");
   }
 
   @ParameterizedTest

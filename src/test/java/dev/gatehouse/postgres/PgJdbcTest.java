@@ -78,6 +78,33 @@ class PgJdbcTest {
             d ->
                 assertThat(t.outcomeOf(d.id()))
                     .hasValueSatisfying(o -> assertThat(o.summary()).isEqualTo("INSERT 0 1")));
+    // each execution's record carries its own Bind parameters (binary int4 as hex, text as text)
+    assertThat(inserts)
+        .extracting(d -> d.action().attributes().get("parameters"))
+        .contains(List.of("\\x00000003", "item-3"), List.of("\\x00000005", "item-5"));
+  }
+
+  @Test
+  void bindParametersAreRecordedMaskedAndNulls() throws Exception {
+    try (Connection c = alice("prepareThreshold=1");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT ?::text AS a, ?::text AS b, ?::int AS c /* params */")) {
+      ps.setString(1, "card 4111 1111 1111 1111 please");
+      ps.setNull(2, java.sql.Types.VARCHAR);
+      ps.setString(3, "7");
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+    Decided d =
+        t.decided.stream().filter(x -> x.raw().contains("/* params */")).reduce((a, b) -> b).get();
+    @SuppressWarnings("unchecked")
+    List<String> params = (List<String>) d.action().attributes().get("parameters");
+    assertThat(params).hasSize(3);
+    assertThat(params.get(1)).isNull();
+    assertThat(params.get(2)).isEqualTo("7");
+    // the session's masking applies to what is recorded
+    assertThat(params.get(0)).isEqualTo("card [card] please");
   }
 
   @Test

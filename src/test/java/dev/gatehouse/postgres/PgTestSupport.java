@@ -185,6 +185,8 @@ final class PgTestSupport {
             .audit(new ListAudit())
             .recorder(new ListRecorder())
             .vault(new MapVault())
+            // A stand-in for the masking engine (tested on its own): proves what gets masked.
+            .redactor((profile, text) -> text.replace("4111 1111 1111 1111", "[card]"))
             .reviews(
                 (sessionId, principal, target, action, decision, waiting) -> {
                   waiting.held("rev-42", "ask a dba to approve it");
