@@ -14,7 +14,25 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 final class FileMatcher implements KindMatcher {
   static final List<String> KEYS = List.of("paths", "ops");
-  private static final Set<String> OPS = Set.of("read", "write");
+
+  /**
+   * The operations file transfers report (SFTP and SCP, see docs/ssh-file-transfer.md), and the
+   * groups a rule may name instead: {@code read} is downloading and browsing, {@code write} is
+   * creating and changing, {@code delete} removes, {@code rename} moves and links.
+   */
+  static final Map<String, Set<String>> OPS =
+      Map.ofEntries(
+          Map.entry("read", Set.of("read", "list", "stat")),
+          Map.entry("write", Set.of("write", "mkdir", "setstat")),
+          Map.entry("delete", Set.of("remove", "rmdir")),
+          Map.entry("rename", Set.of("rename", "symlink")),
+          Map.entry("list", Set.of("list")),
+          Map.entry("stat", Set.of("stat")),
+          Map.entry("mkdir", Set.of("mkdir")),
+          Map.entry("setstat", Set.of("setstat")),
+          Map.entry("remove", Set.of("remove")),
+          Map.entry("rmdir", Set.of("rmdir")),
+          Map.entry("symlink", Set.of("symlink")));
 
   private final List<PathPattern> paths;
   private final Set<String> ops;
@@ -39,11 +57,17 @@ final class FileMatcher implements KindMatcher {
       if (l != null) {
         ops = new LinkedHashSet<>();
         for (String op : l) {
-          String o = op.toLowerCase(Locale.ROOT);
-          if (!OPS.contains(o)) {
-            r.error(m.get("ops"), path + ".ops", op + " (expected read or write)");
+          Set<String> expanded = OPS.get(op.toLowerCase(Locale.ROOT));
+          if (expanded == null) {
+            r.error(
+                m.get("ops"),
+                path + ".ops",
+                op
+                    + " (expected read, write, delete or rename, or one of list, stat, mkdir,"
+                    + " setstat, remove, rmdir, symlink)");
+            continue;
           }
-          ops.add(o);
+          ops.addAll(expanded);
         }
       }
     }
@@ -60,8 +84,12 @@ final class FileMatcher implements KindMatcher {
     boolean deny = effect == Effect.DENY;
     if (ops != null) {
       String op = action.string(Action.Attr.FILE_OP);
-      // an action without an op is treated as a write: the more dangerous one
+      // an action without an op is treated as a write: the more dangerous one; an op this
+      // matcher does not know never matches an allow rule and always matches a deny rule
       String o = op == null ? "write" : op.toLowerCase(Locale.ROOT);
+      if (!OPS.containsKey(o)) {
+        return deny ? null : "operation " + o + " is not known";
+      }
       if (!ops.contains(o) && !(deny && op == null)) {
         return "operation " + o + " is not in " + ops;
       }

@@ -35,6 +35,41 @@ class OtherMatchersTest {
         .isEqualTo(Effect.DENY);
     assertThat(effect(p, attrs(ActionKind.FILE, "path", "var/log/x", "op", "read")))
         .isEqualTo(Effect.DENY);
+    // the read group covers browsing; deleting and unknown ops are not reads
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/var/log", "op", "list")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/var/log/syslog", "op", "stat")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/var/log/syslog", "op", "remove")))
+        .isEqualTo(Effect.DENY);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/var/log/syslog", "op", "chown")))
+        .isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void fileOpGroupsAndDenyRulesOnUnknownOps() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: no-odd-ops
+                effect: deny
+                file: { paths: [/srv], ops: [delete] }
+              - id: uploads
+                effect: allow
+                file: { paths: [/srv], ops: [write, rename] }
+            """);
+
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/srv/a", "op", "write")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/srv/d", "op", "mkdir")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/srv/a", "op", "symlink")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/srv/a", "op", "rmdir")))
+        .isEqualTo(Effect.DENY);
+    assertThat(effect(p, attrs(ActionKind.FILE, "path", "/srv/a", "op", "read")))
+        .isEqualTo(Effect.DENY);
   }
 
   @Test
