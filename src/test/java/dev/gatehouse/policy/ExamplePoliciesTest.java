@@ -9,7 +9,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ExamplePoliciesTest {
   @ParameterizedTest
-  @ValueSource(strings = {"demo", "ci", "ops", "readonly-host"})
+  @ValueSource(strings = {"demo", "demo-exec", "ci", "ops", "readonly-host"})
   void examplePolicyPassesItsOwnTests(String name) throws Exception {
     PolicyTestRunner runner = new PolicyTestRunner(null, null, Fixtures::command);
 
