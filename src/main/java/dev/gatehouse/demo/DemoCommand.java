@@ -3,10 +3,13 @@ package dev.gatehouse.demo;
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.config.GatehouseConfig.ExecSecretConfig;
 import dev.gatehouse.config.GatehouseConfig.IdentityConfig;
 import dev.gatehouse.config.GatehouseConfig.ListenerConfig;
 import dev.gatehouse.config.GatehouseConfig.PolicyConfig;
 import dev.gatehouse.config.GatehouseConfig.ServerConfig;
+import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.config.Secret;
@@ -50,6 +53,11 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
 
   static final String CONNECTION = "payments-db";
+  static final String RUNNER = "build-runner";
+  static final String HOST = "demo-host";
+
+  /** Where the demo-exec example policy expects the host's files; rewritten to the real path. */
+  static final String POLICY_HOST_DIR = "/srv/demo-host";
 
   @Option(
       names = "--data-dir",
@@ -71,6 +79,12 @@ public final class DemoCommand implements Callable<Integer> {
   int pgPort;
 
   @Option(
+      names = "--ssh-port",
+      defaultValue = "2222",
+      description = "SSH listener port (default: ${DEFAULT-VALUE}).")
+  int sshPort;
+
+  @Option(
       names = "--target-port",
       defaultValue = "0",
       description = "Embedded target database port (default: a free port).")
@@ -82,6 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
     Files.createDirectories(data);
     checkPortFree("--api-port", apiPort);
     checkPortFree("--pg-port", pgPort);
+    checkPortFree("--ssh-port", sshPort);
     if (targetPort != 0) {
       checkPortFree("--target-port", targetPort);
     }
@@ -91,11 +106,24 @@ public final class DemoCommand implements Callable<Integer> {
         HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
     EmbeddedPostgres target = startTarget(data, appPassword);
     GatehouseServer server = null;
+    DemoSshTarget sshTarget = null;
     try {
       int port = target.getPort();
+      Path hostDir = data.resolve("host");
+      DemoHost.seed(hostDir);
+      System.out.println("gatehouse demo: starting the embedded SSH target…");
+      sshTarget = DemoSshTarget.start(hostDir);
+      Path project = data.resolve("ci-project");
+      DemoHost.writeProject(project);
+      Path keys = data.resolve("keys");
+      Map<String, String> userKeys = DemoHost.userKeys(keys, List.of("alice", "dana", "ci-bot"));
       Path policies = data.resolve("policies");
       Files.createDirectories(policies);
       copyResource("/examples/policies/demo.yaml", policies.resolve("demo.yaml"));
+      copyResource("/examples/policies/demo-exec.yaml", policies.resolve("demo-exec.yaml"));
+      Path execPolicy = policies.resolve("demo-exec.yaml");
+      Files.writeString(
+          execPolicy, Files.readString(execPolicy).replace(POLICY_HOST_DIR, hostDir.toString()));
 
       GatehouseConfig defaults = ConfigLoader.defaults(data);
       ServerConfig s = defaults.server();
@@ -106,7 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
               s.tls(),
               new ListenerConfig(true, "127.0.0.1", apiPort, false),
               new ListenerConfig(true, "127.0.0.1", pgPort, false),
-              new ListenerConfig(false, "127.0.0.1", s.ssh().port(), false));
+              new ListenerConfig(true, "127.0.0.1", sshPort, false));
       IdentityConfig id = defaults.identity();
       IdentityConfig identity =
           new IdentityConfig(
@@ -114,9 +142,16 @@ public final class DemoCommand implements Callable<Integer> {
               id.serviceTokenTtl(),
               id.agentTokenTtl(),
               List.of(
-                  new UserConfig("alice", "human", List.of("engineering"), "user"),
-                  new UserConfig("dana", "human", List.of("dba"), "admin"),
-                  new UserConfig("ci-bot", "service", List.of("ci"), "user")),
+                  new UserConfig(
+                      "alice",
+                      "human",
+                      List.of("engineering"),
+                      "user",
+                      List.of(userKeys.get("alice"))),
+                  new UserConfig(
+                      "dana", "human", List.of("dba"), "admin", List.of(userKeys.get("dana"))),
+                  new UserConfig(
+                      "ci-bot", "service", List.of("ci"), "user", List.of(userKeys.get("ci-bot")))),
               List.of(),
               List.of());
       ConnectionConfig payments =
@@ -131,13 +166,62 @@ public final class DemoCommand implements Callable<Integer> {
               Map.of("env", "demo", "team", "payments"),
               new UpstreamTlsConfig("disable", null),
               Map.of());
+      String deployToken =
+          "dpl_" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
+      ConnectionConfig runner =
+          new ConnectionConfig(
+              RUNNER,
+              "exec",
+              null,
+              0,
+              null,
+              null,
+              null,
+              Map.of("env", "demo", "team", "platform"),
+              null,
+              Map.of(),
+              new ExecConfig(
+                  List.of(javaBinary()),
+                  "fixed",
+                  project,
+                  Map.of("CI", "true"),
+                  List.of(),
+                  List.of(
+                      new ExecSecretConfig(
+                          "DEPLOY_TOKEN", new Secret(deployToken, "demo:generated"), "env")),
+                  Duration.ofMinutes(10),
+                  64L << 20,
+                  0,
+                  Duration.ZERO,
+                  0,
+                  "auto",
+                  false,
+                  null,
+                  null),
+              null);
+      ConnectionConfig host =
+          new ConnectionConfig(
+              HOST,
+              "ssh",
+              "127.0.0.1",
+              sshTarget.port(),
+              null,
+              DemoSshTarget.USER,
+              null,
+              Map.of("env", "demo", "team", "platform"),
+              null,
+              Map.of(),
+              null,
+              new SshTargetConfig(
+                  List.of(sshTarget.hostKeyLine()),
+                  new Secret(sshTarget.clientPrivateKey(), "demo:generated")));
       GatehouseConfig cfg =
           new GatehouseConfig(
               null,
               server1,
               defaults.store(),
               identity,
-              List.of(payments),
+              List.of(payments, runner, host),
               new PolicyConfig(List.of(policies.resolve("*.yaml").toString()), true),
               defaults.audit(),
               defaults.approvals(),
@@ -168,6 +252,18 @@ public final class DemoCommand implements Callable<Integer> {
               + "export GATEHOUSE_PG_PORT="
               + server.postgresPort()
               + "\n"
+              + "export GATEHOUSE_SSH_PORT="
+              + sshPort
+              + "\n"
+              + "export GATEHOUSE_SSH_CONFIG="
+              + data.resolve("ssh_config")
+              + "\n"
+              + "export GATEHOUSE_DEMO_KEYS="
+              + keys
+              + "\n"
+              + "export DEMO_HOST_DIR="
+              + hostDir
+              + "\n"
               + "export ALICE_TOKEN="
               + alice.secret()
               + "\n"
@@ -189,16 +285,19 @@ public final class DemoCommand implements Callable<Integer> {
       } catch (UnsupportedOperationException ignored) {
         // non-POSIX
       }
+      DemoHost.writeSshConfig(data, sshPort);
       printTour(env, server.postgresPort());
 
       CountDownLatch stop = new CountDownLatch(1);
       GatehouseServer running = server;
+      DemoSshTarget runningSsh = sshTarget;
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
                     System.out.println("\ngatehouse demo: stopping…");
                     running.close();
+                    closeQuietly(runningSsh);
                     closeQuietly(target);
                     stop.countDown();
                   }));
@@ -208,6 +307,7 @@ public final class DemoCommand implements Callable<Integer> {
       if (server != null) {
         server.close();
       }
+      closeQuietly(sshTarget);
       closeQuietly(target);
       throw e;
     }
@@ -239,7 +339,26 @@ public final class DemoCommand implements Callable<Integer> {
           bin/gatehouse audit verify
 
         Also try ci-bot (read-only: PGPASSWORD=$CI_TOKEN ... user=ci-bot) and dana (dba: unmasked).
-        Press Ctrl-C to stop the gateway and the embedded database.
+
+        Code execution (the build runner) and SSH (the demo host):
+
+          # 4. ci-bot builds and tests the demo project on the gateway's runner; the deploy token
+          #    the runner injects is masked wherever the build prints it
+          GATEHOUSE_TOKEN=$CI_TOKEN bin/gatehouse exec build-runner -- java Build.java test
+
+          # 5. ...but may not publish: exit status 126, and the rule that said no
+          GATEHOUSE_TOKEN=$CI_TOKEN bin/gatehouse exec build-runner -- java Build.java publish; echo "exit $?"
+
+          # 6. alice reads the host's logs over SSH, masked; anything else is refused
+          ssh -F $GATEHOUSE_SSH_CONFIG -i $GATEHOUSE_DEMO_KEYS/alice alice+demo-host@gatehouse-demo tail -n 5 $DEMO_HOST_DIR/logs/app.log
+          ssh -F $GATEHOUSE_SSH_CONFIG -i $GATEHOUSE_DEMO_KEYS/alice alice+demo-host@gatehouse-demo cat $DEMO_HOST_DIR/secrets.env
+
+          # 7. dana (dba) gets a recorded interactive shell; then replay it
+          ssh -F $GATEHOUSE_SSH_CONFIG -i $GATEHOUSE_DEMO_KEYS/dana dana+demo-host@gatehouse-demo
+          bin/gatehouse sessions list
+          bin/gatehouse sessions replay <ID>
+
+        Press Ctrl-C to stop the gateway and the embedded targets.
         """
             .formatted(env, conn));
   }
@@ -300,6 +419,21 @@ public final class DemoCommand implements Callable<Integer> {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
+  }
+
+  private static void closeQuietly(DemoSshTarget t) {
+    try {
+      if (t != null) {
+        t.close();
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // best effort at shutdown
+    }
+  }
+
+  /** The java launcher of the running JDK: the build runner's one binary. */
+  static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toAbsolutePath().toString();
   }
 
   private static void closeQuietly(EmbeddedPostgres pg) {
