@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -89,6 +90,13 @@ public final class DemoCommand implements Callable<Integer> {
       defaultValue = "0",
       description = "Embedded target database port (default: a free port).")
   int targetPort;
+
+  private final CountDownLatch stop = new CountDownLatch(1);
+
+  /** Stops a running demo (Ctrl-C does the same); for tests. */
+  void stop() {
+    stop.countDown();
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -288,20 +296,29 @@ public final class DemoCommand implements Callable<Integer> {
       DemoHost.writeSshConfig(data, sshPort);
       printTour(env, server.postgresPort());
 
-      CountDownLatch stop = new CountDownLatch(1);
-      GatehouseServer running = server;
-      DemoSshTarget runningSsh = sshTarget;
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    System.out.println("\ngatehouse demo: stopping…");
-                    running.close();
-                    closeQuietly(runningSsh);
-                    closeQuietly(target);
-                    stop.countDown();
-                  }));
+      CountDownLatch closed = new CountDownLatch(1);
+      Thread hook =
+          new Thread(
+              () -> {
+                stop.countDown();
+                try {
+                  closed.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+      Runtime.getRuntime().addShutdownHook(hook);
       stop.await();
+      System.out.println("\ngatehouse demo: stopping…");
+      server.close();
+      closeQuietly(sshTarget);
+      closeQuietly(target);
+      closed.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException ignored) {
+        // already shutting down
+      }
       return 0;
     } catch (Exception e) {
       if (server != null) {

@@ -1,0 +1,191 @@
+package dev.gatehouse.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code gatehouse demo}, started as a newcomer would, and its tour run with the real clients: psql
+ * for the database, the {@code gatehouse} CLI for the build runner, OpenSSH for the demo host.
+ */
+class DemoEndToEndTest {
+  @TempDir static Path dir;
+  static DemoCommand demo;
+  static CompletableFuture<Integer> running;
+  static Map<String, String> env;
+
+  @BeforeAll
+  static void start() throws Exception {
+    demo = new DemoCommand();
+    Path data = dir.resolve("demo");
+    String[] args = {
+      "--data-dir", data.toString(),
+      "--api-port", String.valueOf(freePort()),
+      "--pg-port", String.valueOf(freePort()),
+      "--ssh-port", String.valueOf(freePort())
+    };
+    running = CompletableFuture.supplyAsync(() -> new CommandLine(demo).execute(args));
+    Path envFile = data.resolve("demo.env");
+    for (int i = 0; i < 600 && !Files.exists(envFile) && !running.isDone(); i++) {
+      Thread.sleep(200);
+    }
+    assertThat(running.isDone()).as("demo exited early").isFalse();
+    assertThat(envFile).exists();
+    env = new HashMap<>();
+    for (String line : Files.readAllLines(envFile)) {
+      if (line.startsWith("export ")) {
+        String kv = line.substring("export ".length());
+        int eq = kv.indexOf('=');
+        env.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+    }
+    env.put("DATA", data.toString());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (demo != null) {
+      demo.stop();
+      assertThat(running.get(60, TimeUnit.SECONDS)).isZero();
+    }
+  }
+
+  @Test
+  void demoEnvHasEveryPortAndToken() {
+    assertThat(env)
+        .containsKeys(
+            "GATEHOUSE_API",
+            "GATEHOUSE_PG_PORT",
+            "GATEHOUSE_SSH_PORT",
+            "ALICE_TOKEN",
+            "DANA_TOKEN",
+            "CI_TOKEN",
+            "GATEHOUSE_DEMO_KEYS");
+  }
+
+  @Test
+  void aliceSeesCardNumbersMaskedThroughPsql() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql not installed");
+    Run r =
+        run(
+            Map.of("PGPASSWORD", env.get("ALICE_TOKEN")),
+            "psql",
+            "host=127.0.0.1 port="
+                + env.get("GATEHOUSE_PG_PORT")
+                + " dbname=payments-db user=alice sslmode=require",
+            "-At",
+            "-c",
+            "SELECT card_number FROM payments ORDER BY id LIMIT 3");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out.lines().toList())
+        .hasSize(3)
+        .allSatisfy(line -> assertThat(line).matches("\\*{4}-\\*{4}-\\*{4}-\\d{4}"));
+  }
+
+  @Test
+  void ciBotBuildsAndTestsAndTheDeployTokenStaysHidden() throws Exception {
+    Run r = cli(env.get("CI_TOKEN"), "exec", "build-runner", "--", "java", "Build.java", "test");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).contains("test: all checks passed").contains("DEPLOY_TOKEN=");
+    assertThat(r.out + r.err).doesNotContainPattern("dpl_[0-9a-f]{32}");
+  }
+
+  @Test
+  void ciBotMayNotPublish() throws Exception {
+    Run r = cli(env.get("CI_TOKEN"), "exec", "build-runner", "--", "java", "Build.java", "publish");
+    assertThat(r.exit).isEqualTo(126);
+    assertThat(r.err).contains("ci-never-publish");
+    assertThat(r.out).doesNotContain("uploading");
+  }
+
+  @Test
+  void aliceReadsTheHostLogsMaskedOverSsh() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
+    String host = env.get("DEMO_HOST_DIR");
+    Run r = ssh("alice", "tail -n 20 " + host + "/logs/app.log");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).contains("payments-api started");
+    assertThat(r.out).doesNotContain("jane.doe@example.com", "4111 1111 1111 1111", "219-09-9999");
+
+    Run denied = ssh("alice", "cat " + host + "/secrets.env");
+    assertThat(denied.exit).isEqualTo(126);
+    assertThat(denied.err).contains("denied");
+    assertThat(denied.out).doesNotContain("sk_live");
+  }
+
+  @Test
+  void danaRunsAShellLineOnTheHost() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
+    Run r = ssh("dana", "echo hello from $USER | tr a-z A-Z");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).contains("HELLO FROM DEMO");
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  static Run ssh(String user, String command) throws Exception {
+    return run(
+        Map.of(),
+        "ssh",
+        "-F",
+        env.get("GATEHOUSE_SSH_CONFIG"),
+        "-o",
+        "BatchMode=yes",
+        "-i",
+        env.get("GATEHOUSE_DEMO_KEYS") + "/" + user,
+        user + "+demo-host@gatehouse-demo",
+        command);
+  }
+
+  static Run cli(String token, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.gatehouse.Gatehouse");
+    cmd.addAll(List.of(args));
+    Map<String, String> e = new HashMap<>();
+    e.put("GATEHOUSE_API", env.get("GATEHOUSE_API"));
+    e.put("GATEHOUSE_CACERT", env.get("GATEHOUSE_CACERT"));
+    e.put("GATEHOUSE_TOKEN", token);
+    e.put("XDG_CONFIG_HOME", dir.resolve("xdg").toString());
+    return run(e, cmd.toArray(String[]::new));
+  }
+
+  static Run run(Map<String, String> extraEnv, String... cmd) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(extraEnv);
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", List.of(cmd)).isTrue();
+    return new Run(
+        p.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
