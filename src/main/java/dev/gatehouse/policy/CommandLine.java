@@ -35,6 +35,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     boolean inWord = false;
     boolean needsShell = false;
     char quote = 0;
+    int quotedFrom = -1; // length of the current word when its first quote or escape began
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
       if (quote == '\'') {
@@ -62,7 +63,9 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       } else if (c == '\'' || c == '"') {
         quote = c;
         inWord = true;
+        quotedFrom = quotedFrom < 0 ? cur.length() : quotedFrom;
       } else if (c == '\\') {
+        quotedFrom = quotedFrom < 0 ? cur.length() : quotedFrom;
         if (i + 1 < line.length()) {
           char next = line.charAt(++i);
           if (next != '\n') { // backslash-newline is a line continuation
@@ -74,12 +77,14 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         }
       } else if (c == ' ' || c == '\t') {
         if (inWord) {
+          needsShell |= argv.isEmpty() && assignment(cur, quotedFrom);
           argv.add(cur.toString());
           cur.setLength(0);
           inWord = false;
+          quotedFrom = -1;
         }
       } else {
-        if ("|&;<>()$`*?[]{}~\n#=".indexOf(c) >= 0 && needsShellAt(c, cur, inWord)) {
+        if ("|&;<>()$`*?[]{}~\n#!".indexOf(c) >= 0 && needsShellAt(c, cur, inWord)) {
           needsShell = true;
         }
         cur.append(c);
@@ -87,6 +92,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       }
     }
     if (inWord) {
+      needsShell |= argv.isEmpty() && assignment(cur, quotedFrom);
       argv.add(cur.toString());
     }
     if (quote != 0) {
@@ -102,10 +108,192 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
    */
   private static boolean needsShellAt(char c, StringBuilder cur, boolean inWord) {
     return switch (c) {
-      case '#' -> !inWord;
-      case '=' -> false;
+      case '#', '!' -> !inWord;
+      // tilde expansion: at the start of a word, and after = or : (bash expands --dir=~/x)
+      case '~' -> !inWord || cur.isEmpty() || "=:".indexOf(cur.charAt(cur.length() - 1)) >= 0;
       default -> true;
     };
+  }
+
+  /**
+   * Whether the first word is an unquoted {@code NAME=value} assignment: a shell would set an
+   * environment variable and run the next word, so the line needs a shell.
+   */
+  private static boolean assignment(CharSequence word, int quotedFrom) {
+    int eq = -1;
+    for (int i = 0; i < word.length(); i++) {
+      if (word.charAt(i) == '=') {
+        eq = i;
+        break;
+      }
+    }
+    if (eq <= 0 || (quotedFrom >= 0 && quotedFrom <= eq)) {
+      return false;
+    }
+    return isName(word.subSequence(0, eq));
+  }
+
+  /** A POSIX name: a letter or underscore, then letters, digits and underscores. */
+  static boolean isName(CharSequence s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || c == '_'
+              || (i > 0 && c >= '0' && c <= '9');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The simple commands a shell would run for {@code line}, approximately: words split at unquoted
+   * {@code ; & | ( )}, newlines and backquotes, command substitutions {@code $(...)} and {@code
+   * `...`} (also inside double quotes) added as commands of their own, redirections and their
+   * targets dropped, comments skipped. Used by deny rules, which must see {@code npm publish} in
+   * {@code echo ok && npm publish}; an approximation that errs on the side of finding more
+   * commands, never fewer, for ordinary lines.
+   */
+  public static List<List<String>> commands(String line) {
+    List<List<String>> out = new ArrayList<>();
+    commands(line, out, 0);
+    return out;
+  }
+
+  private static void commands(String line, List<List<String>> out, int depth) {
+    if (depth > 4 || out.size() > 64) {
+      return;
+    }
+    List<String> words = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    boolean inWord = false;
+    boolean dropNext = false;
+    char quote = 0;
+    int n = line.length();
+    for (int i = 0; i < n; i++) {
+      char c = line.charAt(i);
+      if (quote == '\'') {
+        if (c == '\'') {
+          quote = 0;
+        } else {
+          cur.append(c);
+        }
+        continue;
+      }
+      if (quote == '"') {
+        if (c == '"') {
+          quote = 0;
+        } else if (c == '\\' && i + 1 < n) {
+          cur.append(line.charAt(++i));
+        } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
+          int end = substitutionEnd(line, i);
+          commands(line.substring(c == '`' ? i + 1 : i + 2, end), out, depth + 1);
+          cur.append(line, i, Math.min(n, end + 1));
+          i = end;
+        } else {
+          cur.append(c);
+        }
+        continue;
+      }
+      if (c == '\'' || c == '"') {
+        quote = c;
+        inWord = true;
+      } else if (c == '\\') {
+        if (i + 1 < n) {
+          char next = line.charAt(++i);
+          if (next != '\n') {
+            cur.append(next);
+            inWord = true;
+          }
+        }
+      } else if (c == '#' && !inWord) {
+        while (i + 1 < n && line.charAt(i + 1) != '\n') {
+          i++;
+        }
+      } else if (c == ' ' || c == '\t') {
+        dropNext = endWord(words, cur, inWord, dropNext);
+        inWord = false;
+      } else if (c == '<' || c == '>') {
+        if (inWord && allDigits(cur)) {
+          cur.setLength(0);
+          inWord = false;
+        }
+        dropNext = endWord(words, cur, inWord, dropNext);
+        inWord = false;
+        while (i + 1 < n && "<>&|".indexOf(line.charAt(i + 1)) >= 0) {
+          i++;
+        }
+        dropNext = true;
+      } else if (c == '$' && i + 1 < n && line.charAt(i + 1) == '(') {
+        int end = substitutionEnd(line, i);
+        commands(line.substring(i + 2, end), out, depth + 1);
+        cur.append(line, i, Math.min(n, end + 1));
+        inWord = true;
+        i = end;
+      } else if (";&|()`\n".indexOf(c) >= 0) {
+        dropNext = endWord(words, cur, inWord, dropNext);
+        inWord = false;
+        if (!words.isEmpty()) {
+          out.add(List.copyOf(words));
+          words.clear();
+        }
+      } else {
+        cur.append(c);
+        inWord = true;
+      }
+    }
+    endWord(words, cur, inWord, dropNext);
+    if (!words.isEmpty()) {
+      out.add(List.copyOf(words));
+    }
+  }
+
+  private static boolean endWord(
+      List<String> words, StringBuilder cur, boolean inWord, boolean dropNext) {
+    if (!inWord) {
+      return dropNext;
+    }
+    if (!dropNext) {
+      words.add(cur.toString());
+    }
+    cur.setLength(0);
+    return false;
+  }
+
+  private static boolean allDigits(CharSequence s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return !s.isEmpty();
+  }
+
+  /** Index of the backquote or parenthesis closing the substitution starting at {@code i}. */
+  private static int substitutionEnd(String line, int i) {
+    if (line.charAt(i) == '`') {
+      int j = i + 1;
+      while (j < line.length() && line.charAt(j) != '`') {
+        j += line.charAt(j) == '\\' ? 2 : 1;
+      }
+      return Math.min(j, line.length());
+    }
+    int depth = 0;
+    for (int j = i + 1; j < line.length(); j++) {
+      char c = line.charAt(j);
+      if (c == '(') {
+        depth++;
+      } else if (c == ')' && --depth == 0) {
+        return j;
+      }
+    }
+    return line.length();
   }
 
   /** The policy action for this line, with the binary as typed (argv[0]). */

@@ -305,6 +305,22 @@ final class CommandMatcher implements KindMatcher {
     if (bin == null || bin.isEmpty()) {
       bin = argv.isEmpty() ? null : argv.get(0);
     }
+    String why = mismatch(action, argv, bin, deny);
+    if (why == null || !deny) {
+      return why;
+    }
+    // A deny rule also matches a command hidden in a wrapper (env, sudo, xargs, npx, sh -c...)
+    // or in a line that needs a shell.
+    String line = action.flag(Action.Attr.CMD_NEEDS_SHELL) ? action.raw() : null;
+    for (List<String> inner : CommandWrappers.inner(argv, bin, line)) {
+      if (mismatch(action, inner, inner.get(0), true) == null) {
+        return null;
+      }
+    }
+    return why;
+  }
+
+  private String mismatch(Action action, List<String> argv, String bin, boolean deny) {
     if (binaries != null) {
       if (bin == null) {
         return "the command has no binary";

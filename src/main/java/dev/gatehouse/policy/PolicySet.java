@@ -234,6 +234,18 @@ public final class PolicySet implements PolicyEngine {
           "incomplete request (principal, connection and action are all required)",
           List.of("request is missing its principal, connection or action"));
     }
+    if (a.kind() == ActionKind.COMMAND) {
+      String unsafe =
+          ArgvSafety.problem(a.list(Action.Attr.CMD_ARGV), a.string(Action.Attr.CMD_BINARY));
+      if (unsafe != null) {
+        return Decision.deny(
+            ArgvSafety.RULE,
+            "command denied: " + unsafe,
+            List.of(
+                "the command is treated as the most dangerous kind and denied before any rule: "
+                    + unsafe));
+      }
+    }
     long[] cand = candidates(p, t, a.kind());
     boolean connect = a.kind() == ActionKind.CONNECT;
     boolean unknownSql = a.kind() == ActionKind.SQL && unknownSql(a);

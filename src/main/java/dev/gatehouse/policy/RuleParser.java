@@ -117,8 +117,10 @@ final class RuleParser {
             m.get("id"),
             path + ".id",
             "\"" + id + "\" (expected letters, digits, '.', '_', ':' or '-', at most 128)");
-      } else if (Decision.DEFAULT_DENY.equals(id)) {
-        r.error(m.get("id"), path + ".id", "\"default-deny\" is reserved (choose another id)");
+      } else if (Decision.DEFAULT_DENY.equals(id)
+          || ArgvSafety.RULE.equals(id)
+          || "policy-error".equals(id)) {
+        r.error(m.get("id"), path + ".id", "\"" + id + "\" is reserved (choose another id)");
       }
     } else {
       r.error(node, path, "missing key \"id\" (every rule needs a unique id)");

@@ -9,9 +9,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ExamplePoliciesTest {
   @ParameterizedTest
-  @ValueSource(strings = {"demo", "demo-exec", "ci", "ops", "readonly-host"})
+  @ValueSource(strings = {"demo", "demo-exec", "ci", "ops", "readonly-host", "argv-evasions"})
   void examplePolicyPassesItsOwnTests(String name) throws Exception {
-    PolicyTestRunner runner = new PolicyTestRunner(null, null, Fixtures::command);
+    // raw command lines are read as the gateway reads SSH exec requests
+    PolicyTestRunner runner =
+        new PolicyTestRunner(null, null, line -> CommandLine.parse(line).toAction());
 
     List<PolicyTestRunner.Result> results =
         runner.runFile(Path.of("examples/policies/" + name + ".policytest.yaml"));
