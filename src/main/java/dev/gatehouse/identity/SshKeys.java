@@ -261,8 +261,8 @@ public final class SshKeys implements SshKeyAuthenticator {
    * @param kind and {@code groups}: the owner's, snapshotted (a configured user's current groups
    *     are used at login instead)
    * @param expiresAt null: until removed
-   * @throws IllegalArgumentException if the key is not acceptable (message for people)
-   * @throws SshKeyException CONFLICT if the key is already registered to this subject
+   * @throws SshKeyException INVALID if the key is not acceptable (message for people), CONFLICT if
+   *     the key is already registered to this subject
    * @throws StoreException if it could not be stored or audited; then it was not registered
    */
   public Key add(
@@ -276,7 +276,12 @@ public final class SshKeys implements SshKeyAuthenticator {
       throw new IllegalArgumentException("subject: blank or too long (expected a name)");
     }
     Objects.requireNonNull(kind, "kind");
-    ParsedKey k = parse(publicKeyLine);
+    ParsedKey k;
+    try {
+      k = parse(publicKeyLine);
+    } catch (IllegalArgumentException e) {
+      throw new SshKeyException(SshKeyException.Kind.INVALID, "public_key: " + e.getMessage());
+    }
     Instant now = clock.instant();
     if (expiresAt != null && !expiresAt.isAfter(now)) {
       throw new IllegalArgumentException("expires_in: the key would already have expired");

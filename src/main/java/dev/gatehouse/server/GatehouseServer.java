@@ -3,6 +3,7 @@ package dev.gatehouse.server;
 import dev.gatehouse.api.ApiServer;
 import dev.gatehouse.api.GatewayApi;
 import dev.gatehouse.api.ReviewApi;
+import dev.gatehouse.api.SshKeyApi;
 import dev.gatehouse.approval.ReviewNotifier;
 import dev.gatehouse.approval.ReviewService;
 import dev.gatehouse.audit.AuditEvent;
@@ -18,6 +19,7 @@ import dev.gatehouse.credential.MasterKey;
 import dev.gatehouse.credential.TinkCredentialVault;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.identity.OidcVerifier;
+import dev.gatehouse.identity.SshKeys;
 import dev.gatehouse.identity.TokenExchange;
 import dev.gatehouse.identity.TokenService;
 import dev.gatehouse.masking.MaskingEngine;
@@ -57,6 +59,7 @@ public final class GatehouseServer implements AutoCloseable {
   private Database db;
   private ChainedAuditLog audit;
   private TokenService tokens;
+  private SshKeys sshKeys;
   private TinkCredentialVault vault;
   private ReloadingPolicyEngine policy;
   private Gate gate;
@@ -143,6 +146,8 @@ public final class GatehouseServer implements AutoCloseable {
             .build();
     closeables.add(gate);
     tokens.onRevoke(gate::revoked);
+    sshKeys = new SshKeys(db, config.identity(), audit, clock);
+    sshKeys.onRemove(gate::revoked); // removing a key ends the sessions it opened here
 
     tls = TlsMaterial.load(server.tls().certFile(), server.tls().keyFile(), server.dataDir());
     SSLContext ssl = tls.serverContext();
@@ -177,6 +182,7 @@ public final class GatehouseServer implements AutoCloseable {
               PgProtocolServer::describeSql,
               GatewayApi::describeCommand));
       api.with(new ReviewApi(reviews));
+      api.with(new SshKeyApi(sshKeys, tokens));
       closeables.add(api);
       api.start();
       log.info("API listening on {}", api.baseUrl());
@@ -229,6 +235,11 @@ public final class GatehouseServer implements AutoCloseable {
         vault.put(c.name(), fields);
       }
     }
+  }
+
+  /** SSH public keys registered to identities: the SSH listener's public-key login. */
+  public SshKeys sshKeys() {
+    return sshKeys;
   }
 
   public TokenService tokens() {
