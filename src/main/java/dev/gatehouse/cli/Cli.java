@@ -14,6 +14,7 @@ public final class Cli {
   /** Adds the client commands to the root command and installs the exit-code mapping. */
   public static void register(CommandLine root) {
     root.addSubcommand(new CommandLine(new TokenCommands()));
+    root.addSubcommand(new CommandLine(new SshKeyCommands()));
     root.addSubcommand(new CommandLine(new AuditCommands()));
     root.addSubcommand(new CommandLine(new SessionCommands()));
     root.addSubcommand(new CommandLine(new MiscCommands.Keys()));

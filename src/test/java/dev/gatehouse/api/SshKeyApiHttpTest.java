@@ -7,9 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.api.GatewayFixture.Resp;
 import dev.gatehouse.identity.Principal;
 import dev.gatehouse.identity.SshKeys;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
@@ -156,5 +160,63 @@ class SshKeyApiHttpTest {
 
     r.assertProblem(403);
     assertThat(r.json().path("detail").asText()).contains("limited to");
+  }
+
+  static GatewayFixture.Run cli(String token, Path home, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-Duser.home=" + home);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.gatehouse.Gatehouse");
+    cmd.add("ssh-keys");
+    cmd.addAll(List.of(args));
+    return gw.run(
+        Map.of(
+            "GATEHOUSE_API", gw.server.apiUrl(),
+            "GATEHOUSE_CACERT", gw.server.tls().certificateFile().toString(),
+            "GATEHOUSE_TOKEN", token,
+            "HOME", home.toString()),
+        cmd);
+  }
+
+  @Test
+  void cliAddsTheDefaultKeyListsAndRemovesIt() throws Exception {
+    Path home = Files.createDirectories(dir.resolve("home-cli"));
+    Path ssh = Files.createDirectories(home.resolve(".ssh"));
+    KeyPair kp = generate();
+    String fp = KeyUtils.getFingerPrint(kp.getPublic());
+    Files.writeString(
+        ssh.resolve("id_ed25519.pub"), PublicKeyEntry.toString(kp.getPublic()) + " dana@cli\n");
+    Files.writeString(ssh.resolve("id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+
+    GatewayFixture.Run added = cli(dana, home, "add", "--expires-in", "90d");
+    assertThat(added.exit()).as(added.err()).isZero();
+    assertThat(added.out().strip()).isEqualTo(fp);
+    assertThat(added.err()).contains("registered ssh-ed25519 key for dana").contains("expires");
+
+    GatewayFixture.Run listed = cli(dana, home, "list");
+    assertThat(listed.exit()).as(listed.err()).isZero();
+    assertThat(listed.out()).contains(fp).contains("dana@cli");
+    GatewayFixture.Run asJson = cli(dana, home, "list", "-o", "json");
+    assertThat(GatewayFixture.JSON.readTree(asJson.out()).findValuesAsText("fingerprint"))
+        .contains(fp);
+
+    GatewayFixture.Run dup = cli(dana, home, "add", ssh.resolve("id_ed25519.pub").toString());
+    assertThat(dup.exit()).isNotZero();
+    assertThat(dup.err()).contains("already registered");
+
+    GatewayFixture.Run priv = cli(dana, home, "add", ssh.resolve("id_ed25519").toString());
+    assertThat(priv.exit()).isEqualTo(2);
+    assertThat(priv.err()).contains("public key");
+
+    GatewayFixture.Run missing = cli(dana, home, "add", home.resolve("nope.pub").toString());
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.err()).contains("no such file");
+
+    GatewayFixture.Run removed = cli(dana, home, "remove", fp);
+    assertThat(removed.exit()).as(removed.err()).isZero();
+    assertThat(gw.server.sshKeys().authenticate("dana", kp.getPublic())).isNull();
+    assertThat(cli(dana, home, "remove", fp).exit()).isNotZero();
   }
 }
