@@ -11,8 +11,9 @@ import java.util.Map;
  *
  * <p>Exec requests never run through a shell by default: the gateway runs argv directly. A line
  * whose meaning depends on a shell (pipes, lists, redirection, substitution, globbing, variable
- * expansion, an unterminated quote) is marked {@code needs_shell}, and a rule must allow {@code
- * shell} for it to run (then it is run as {@code /bin/sh -c LINE}).
+ * expansion, tilde expansion, comments, a leading {@code NAME=value} assignment, an unterminated
+ * quote) is marked {@code needs_shell}, and a rule must allow {@code shell} for it to run (then it
+ * is run as {@code /bin/sh -c LINE}).
  *
  * <p>Used by SSH exec requests (which carry one string) and by {@code gatehouse policy check}.
  */
@@ -84,7 +85,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
           quotedFrom = -1;
         }
       } else {
-        if ("|&;<>()$`*?[]{}~\n#!".indexOf(c) >= 0 && needsShellAt(c, cur, inWord)) {
+        if ("|&;<>()$`*?[]{}~\n#!".indexOf(c) >= 0 && needsShellAt(c, cur, inWord, argv)) {
           needsShell = true;
         }
         cur.append(c);
@@ -103,12 +104,15 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
 
   /**
    * Whether an unquoted special character changes the meaning. {@code #} only starts a comment at
-   * the start of a word; {@code =} only matters in a leading {@code NAME=value} assignment, which a
-   * shell would treat as an environment variable, not a command.
+   * the start of a word, {@code !} only negates at the start of the command, {@code ~} expands at
+   * the start of a word or after {@code =} or {@code :}. (A leading {@code NAME=value} assignment
+   * is checked when its word ends, see {@link #assignment}.)
    */
-  private static boolean needsShellAt(char c, StringBuilder cur, boolean inWord) {
+  private static boolean needsShellAt(
+      char c, StringBuilder cur, boolean inWord, List<String> argv) {
     return switch (c) {
-      case '#', '!' -> !inWord;
+      case '#' -> !inWord; // a comment starts at the start of a word
+      case '!' -> !inWord && argv.isEmpty(); // a reserved word only where a command starts
       // tilde expansion: at the start of a word, and after = or : (bash expands --dir=~/x)
       case '~' -> !inWord || cur.isEmpty() || "=:".indexOf(cur.charAt(cur.length() - 1)) >= 0;
       default -> true;

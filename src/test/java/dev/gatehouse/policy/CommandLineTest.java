@@ -74,6 +74,7 @@ class CommandLineTest {
         Arguments.of("9A=1 npm ci", List.of("9A=1", "npm", "ci"), false), // not a name
         Arguments.of("npm ci A=1", List.of("npm", "ci", "A=1"), false), // only leading words
         Arguments.of("! npm ci", null, true),
+        Arguments.of("find . ! -name x", List.of("find", ".", "!", "-name", "x"), false),
         Arguments.of("npm ci\u0000", List.of("npm", "ci\u0000"), false), // kept; policy denies
         Arguments.of("npm\u00a0ci", List.of("npm\u00a0ci"), false)); // NBSP is not a blank
   }

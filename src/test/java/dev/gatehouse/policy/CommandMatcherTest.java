@@ -6,6 +6,7 @@ import static dev.gatehouse.policy.Fixtures.human;
 import static dev.gatehouse.policy.Fixtures.policy;
 import static dev.gatehouse.policy.Fixtures.target;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Map;
@@ -200,5 +201,74 @@ class CommandMatcherTest {
         .isEqualTo(Effect.DENY);
     assertThat(effect(p, command("cat /var/log/x", Map.of(Action.Attr.CMD_CWD, "/home/me"))))
         .isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void unsafeArgvIsDeniedBeforeAnyRuleEvenAnAllowEverythingRule() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: all
+                effect: allow
+                command: { shell: true }
+            """);
+
+    Decision d =
+        decide(p, human("ci"), target("runner"), CommandLine.parse("npm \u0440ublish").toAction());
+
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo(ArgvSafety.RULE);
+    assertThat(d.reason()).contains("U+0440 CYRILLIC SMALL LETTER ER").contains("\"publish\"");
+    assertThat(
+            decide(p, human("ci"), target("runner"), CommandLine.parse("npm ci").toAction())
+                .effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void builtInRuleIdsAreReserved() {
+    for (String id : List.of("unsafe-command", "default-deny", "policy-error")) {
+      assertThatThrownBy(
+              () -> PolicySet.parse("t.yaml", "rules: [{id: " + id + ", effect: allow}]"))
+          .isInstanceOf(PolicyException.class)
+          .hasMessageContaining("reserved");
+    }
+  }
+
+  @Test
+  void denyRulesLookInsideWrappersButAllowRulesDoNot() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: npm-ci
+                effect: allow
+                command: { binary: npm, subcommand: ci }
+              - id: sudo-anything
+                effect: allow
+                command: { binary: sudo }
+              - id: no-publish
+                effect: deny
+                command: { binary: npm, args: [publish] }
+            """);
+
+    assertThat(effect(p, CommandLine.parse("sudo -u build npm publish").toAction()))
+        .isEqualTo(Effect.DENY);
+    assertThat(
+            decide(
+                    p,
+                    human("ci"),
+                    target("runner"),
+                    CommandLine.parse("sudo npm publish").toAction())
+                .rule())
+        .isEqualTo("no-publish");
+    assertThat(effect(p, CommandLine.parse("sudo npm ci").toAction())).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, CommandLine.parse("env npm ci").toAction())).isEqualTo(Effect.DENY);
+    assertThat(CommandWrappers.inner(List.of("npm", "ci"), "/usr/bin/npm", null)).isEmpty();
+    assertThat(
+            CommandWrappers.inner(
+                List.of("timeout", "-s", "KILL", "5", "npm", "publish"), null, null))
+        .contains(List.of("npm", "publish"));
   }
 }
