@@ -441,9 +441,14 @@ class SftpRelayTest {
               + "cat <&3 > '"
               + c2r
               + "' &\n"
-              + "exec cat < '"
+              + "copier=$!\n"
+              + "cat < '"
               + r2c
-              + "'\n");
+              + "'\n"
+              // scp waits for end of stream before it closes its own output, so the copier
+              // would wait for scp forever: the relay closing r2c means the session is over.
+              + "kill $copier 2>/dev/null\n"
+              + "exit 0\n");
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
     }
 
