@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -337,6 +338,95 @@ class SftpRelayTest {
       assertThat(s.readInt()).isEqualTo(80);
     }
     assertThat(remote.resolve("secret")).doesNotExist();
+  }
+
+  @Test
+  void nonSequentialWritesHaveNoHashAndExtensionsAreChecked() throws Exception {
+    Files.writeString(remote.resolve("orig.txt"), "original");
+    try (RawClient c = new RawClient()) {
+      c.init();
+      int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
+      c.send(SftpRelay.OPEN, 1, "holes.bin", flags, 0);
+      DataInputStream h = c.receive();
+      assertThat(h.readByte()).isEqualTo((byte) SftpRelay.HANDLE);
+      h.readInt();
+      byte[] handle = h.readNBytes(h.readInt());
+      c.send(SftpRelay.WRITE, 2, handle, 4L, "5678".getBytes(StandardCharsets.UTF_8));
+      c.send(SftpRelay.WRITE, 3, handle, 0L, "1234".getBytes(StandardCharsets.UTF_8));
+      c.send(SftpRelay.CLOSE, 4, handle);
+      for (int id = 2; id <= 4; id++) assertOk(c.receive(), id);
+
+      // hardlink@openssh.com: (existing, new name), checked as symlink for both.
+      c.send(SftpRelay.EXTENDED, 5, "hardlink@openssh.com", "orig.txt", "secret/link");
+      assertStatus(c.receive(), 5, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 6, "hardlink@openssh.com", "orig.txt", "link.txt");
+      assertOk(c.receive(), 6);
+      c.send(SftpRelay.EXTENDED, 7, "posix-rename@openssh.com", "link.txt", "moved.txt");
+      assertOk(c.receive(), 7);
+
+      c.send(SftpRelay.EXTENDED, 8, "expand-path@openssh.com", "secret/../secret/z");
+      assertStatus(c.receive(), 8, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 9, "limits@openssh.com");
+      DataInputStream limits = c.receive();
+      assertThat(limits.readByte()).isEqualTo((byte) SftpRelay.EXTENDED_REPLY);
+      assertThat(limits.readInt()).isEqualTo(9);
+      assertThat(limits.readLong()).isLessThanOrEqualTo(SftpPacket.MAX_LENGTH);
+    }
+    assertThat(remote.resolve("holes.bin")).hasContent("12345678");
+    assertThat(remote.resolve("moved.txt")).hasContent("original");
+    assertThat(records)
+        .containsExactly(
+            new Rec("write", remote + "/holes.bin", 8, null),
+            new Rec("symlink", remote + "/link.txt -> " + remote + "/orig.txt", 0, null),
+            new Rec("rename", remote + "/link.txt -> " + remote + "/moved.txt", 0, null));
+    assertThat(checked)
+        .contains("symlink " + remote + "/secret/link", "stat " + remote + "/secret/z");
+  }
+
+  static void assertOk(DataInputStream s, int id) throws IOException {
+    assertStatus(s, id, SftpRelay.FX_OK);
+  }
+
+  static void assertStatus(DataInputStream s, int id, int code) throws IOException {
+    assertThat(s.readByte()).isEqualTo((byte) SftpRelay.STATUS);
+    assertThat(s.readInt()).isEqualTo(id);
+    assertThat(s.readInt()).isEqualTo(code);
+  }
+
+  /** Throughput sanity, printed, never asserted: the relay against sftp talking to sftp-server. */
+  @Test
+  @Tag("slow")
+  void throughputSanity() throws Exception {
+    int size = 48 * 1024 * 1024;
+    Files.write(local.resolve("t.bin"), random(size));
+    String batch = "put t.bin t.bin\nget t.bin t2.bin\n";
+    long t0 = System.nanoTime();
+    Run run = sftp(batch);
+    long relayed = System.nanoTime() - t0;
+    assertThat(run.exit).as(run.output).isZero();
+
+    Path directRemote = Files.createDirectories(tmp.resolve("direct-remote"));
+    Files.writeString(tmp.resolve("direct"), batch.replace("t2.bin", "t3.bin"));
+    t0 = System.nanoTime();
+    Process direct =
+        new ProcessBuilder(
+                "sftp",
+                "-D",
+                SFTP_SERVER + " -d " + directRemote,
+                "-b",
+                tmp.resolve("direct").toString())
+            .directory(local.toFile())
+            .redirectErrorStream(true)
+            .start();
+    direct.getInputStream().readAllBytes();
+    assertThat(direct.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    long plain = System.nanoTime() - t0;
+    assertThat(local.resolve("t3.bin")).hasSize(size);
+    assertThat(local.resolve("t2.bin")).hasSameBinaryContentAs(local.resolve("t.bin"));
+    double mb = 2.0 * size / (1024 * 1024);
+    System.out.printf(
+        "SFTP put+get of %d MiB: relayed %.0f MiB/s, direct %.0f MiB/s%n",
+        size >> 20, mb / (relayed / 1e9), mb / (plain / 1e9));
   }
 
   @Test
