@@ -3,12 +3,16 @@ package dev.gatehouse.ssh;
 import static dev.gatehouse.ssh.SftpRelayTest.random;
 import static dev.gatehouse.ssh.SftpRelayTest.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.ssh.SftpRelayTest.Bridge;
 import dev.gatehouse.ssh.SftpRelayTest.Rec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +70,8 @@ class ScpRelayTest {
                 String mode = argv.contains("-t") ? "t" : "f";
                 String target = argv.get(argv.size() - 1);
                 Process server =
-                    new ProcessBuilder(argv)
+                    // through a shell, as sshd runs exec requests: globs in PATH expand there
+                    new ProcessBuilder("sh", "-c", command)
                         .directory(remote.toFile())
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
                         .start();
@@ -127,6 +132,23 @@ class ScpRelayTest {
     assertThat(records)
         .containsExactly(new Rec("read", remote + "/f.bin", data.length, sha256(data)));
     assertThat(remoteCommands.get(0)).contains(" -f ");
+  }
+
+  @Test
+  void downloadWithGlobRecordsEachMatchInItsDirectory() throws Exception {
+    Files.writeString(remote.resolve("one.txt"), "1");
+    Files.writeString(remote.resolve("two.txt"), "22");
+    Files.writeString(remote.resolve("skip.bin"), "x");
+
+    Run run = scp("R:" + remote + "/*.txt", ".");
+
+    assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
+    assertThat(local.resolve("two.txt")).hasContent("22");
+    assertThat(local.resolve("skip.bin")).doesNotExist();
+    assertThat(records)
+        .containsExactlyInAnyOrder(
+            new Rec("read", remote + "/one.txt", 1, sha("1")),
+            new Rec("read", remote + "/two.txt", 2, sha("22")));
   }
 
   @Test
@@ -191,6 +213,54 @@ class ScpRelayTest {
     assertThat(remote.resolve("secret/s.txt")).doesNotExist();
 
     assertThat(records).isEmpty();
+  }
+
+  @Test
+  void deniedHeaderNeverReachesTheServer() throws Exception {
+    var toClient = new ByteArrayOutputStream();
+    var toServer = new ByteArrayOutputStream();
+    new ScpRelay(
+            "t",
+            "/d/",
+            bytes("T1 0 1 0\nC0644 5 x\nhello\0"),
+            toClient,
+            bytes("\0\0"), // ready, then the answer to T
+            toServer,
+            (op, path) -> op.equals("write") ? "no writes in " + path : null,
+            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)))
+        .run();
+    assertThat(toServer.toString(StandardCharsets.UTF_8)).isEqualTo("T1 0 1 0\n");
+    assertThat(toClient.toString(StandardCharsets.UTF_8))
+        .isEqualTo("\0\0\2gatehouse: denied write /d/x: no writes in /d/x\n");
+    assertThat(records).isEmpty();
+  }
+
+  @Test
+  void malformedHeadersCloseTheRelay() {
+    for (String bad :
+        List.of(
+            "C0644 5 ../x\n",
+            "C0644 5 a/b\n",
+            "C9999 5 x\n",
+            "C0644 -1 x\n",
+            "X\n",
+            "C0644 5 " + "n".repeat(ScpRelay.MAX_LINE + 1) + "\n")) {
+      ScpRelay relay =
+          new ScpRelay(
+              "t",
+              "/d/",
+              bytes(bad),
+              new ByteArrayOutputStream(),
+              bytes("\0"),
+              new ByteArrayOutputStream(),
+              (op, path) -> null,
+              (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)));
+      assertThatThrownBy(relay::run).as(bad).isInstanceOf(ProtocolException.class);
+    }
+  }
+
+  static InputStream bytes(String s) {
+    return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
   }
 
   static String sha(String s) throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -259,7 +260,7 @@ class SftpRelayTest {
       int len = in.readInt();
       byte[] b = new byte[len];
       in.readFully(b);
-      return new DataInputStream(new java.io.ByteArrayInputStream(b));
+      return new DataInputStream(new ByteArrayInputStream(b));
     }
 
     List<String> init() throws IOException {
