@@ -57,10 +57,11 @@ import org.slf4j.LoggerFactory;
  * {@code scp -t PATH} writes a top-level entry to PATH itself, or to PATH/NAME when PATH is an
  * existing directory, which the relay cannot know. Both readings are checked (and for entries below
  * a top-level directory both parents), so a policy cannot be bypassed either way; the recording
- * uses PATH/NAME when PATH ends in "/", else PATH. In source mode PATH is the file or directory
- * sent (or, if it contains a glob, its directory plus each NAME). PATH is relative to the login
- * directory when it does not start with "/", which the relay does not know: it is normalized and
- * passed on relative, so policies should use absolute prefixes.
+ * uses PATH/NAME when PATH can only be a directory (ends in "/", ".", ".." or "~"), else PATH. In
+ * source mode PATH is the file or directory sent (or, if it contains a glob, its directory plus
+ * each NAME). PATH is relative to the login directory when it does not start with "/", which the
+ * relay does not know: it is normalized and passed on relative, so policies should use absolute
+ * prefixes.
  *
  * <h2>Recording</h2>
  *
@@ -259,7 +260,7 @@ final class ScpRelay {
       out.add(hasGlob(targetPath) ? SftpRelay.normalize(SftpRelay.parent(target), name) : target);
     } else {
       String inDir = SftpRelay.normalize(target, name);
-      if (targetPath.endsWith("/")) {
+      if (namesDirectory(targetPath)) {
         out.add(inDir);
       } else {
         out.add(target);
@@ -267,6 +268,15 @@ final class ScpRelay {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether PATH can only be a directory: it ends in "/", or its last segment is ".", ".." or "~"
+   * ({@code scp file host:} sends {@code scp -t .}).
+   */
+  static boolean namesDirectory(String p) {
+    String last = p.substring(p.lastIndexOf('/') + 1);
+    return p.endsWith("/") || last.equals(".") || last.equals("..") || last.equals("~");
   }
 
   private static boolean hasGlob(String p) {

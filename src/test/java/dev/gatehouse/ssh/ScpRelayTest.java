@@ -121,6 +121,21 @@ class ScpRelayTest {
   }
 
   @Test
+  void uploadToTheLoginDirectoryIsRecordedRelative() throws Exception {
+    Files.writeString(local.resolve("x.txt"), "rel");
+
+    Run run = scp("x.txt", "R:");
+
+    assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
+    assertThat(remoteCommands.get(0)).endsWith(" .");
+    assertThat(remote.resolve("x.txt")).hasContent("rel");
+    assertThat(records).containsExactly(new Rec("write", "x.txt", 3, sha("rel")));
+    assertThat(ScpRelay.namesDirectory("/a/b")).isFalse();
+    assertThat(ScpRelay.namesDirectory("/a/b/")).isTrue();
+    assertThat(ScpRelay.namesDirectory("a/..")).isTrue();
+  }
+
+  @Test
   void download() throws Exception {
     byte[] data = random(3 * 1024 * 1024 + 1);
     Files.write(remote.resolve("f.bin"), data);
