@@ -1,0 +1,346 @@
+package dev.gatehouse.ssh;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Layer-7 relay for the legacy scp protocol ("rcp over ssh"), the one {@code scp -O} and OpenSSH
+ * before 9.0 use. There is no specification; this follows OpenSSH's scp.c ({@code source()}, {@code
+ * sink()}, {@code response()}).
+ *
+ * <h2>Protocol</h2>
+ *
+ * The remote end runs {@code scp -t PATH} (sink: the client uploads) or {@code scp -f PATH}
+ * (source: the client downloads). The source sends header lines, the sink answers every one:
+ *
+ * <ul>
+ *   <li>{@code C<mode> <size> <name>\n}, then, if the sink acknowledged it, {@code size} bytes of
+ *       content and one status byte ({@code \0}, or {@code \1message\n} if the source failed to
+ *       read the file); the sink answers again.
+ *   <li>{@code D<mode> 0 <name>\n}: enter (and create) a directory, {@code -r}; {@code E\n}: leave
+ *       it.
+ *   <li>{@code T<mtime> 0 <atime> 0\n}: times of the next C or D, {@code -p}.
+ *   <li>{@code \1message\n} (warning) and {@code \2message\n} (fatal) from the source; no answer.
+ * </ul>
+ *
+ * The sink speaks first ({@code \0}: ready) and answers {@code \0} (ok), {@code \1message\n} (that
+ * entry failed, the source skips it) or {@code \2message\n} (fatal). The exchange is lock-step, so
+ * the relay runs it in one thread: read a header from the source, decide, forward, relay the sink's
+ * answer, and only then relay content, which it streams in 64 KiB chunks while hashing.
+ *
+ * <h2>Policy</h2>
+ *
+ * Source mode asks {@code read} for PATH before anything is relayed, then {@code read} for every
+ * file and {@code list} for every directory the server sends. Sink mode asks {@code write} for
+ * every file and {@code mkdir} for every directory the client sends. A denial sends {@code
+ * \2gatehouse: denied ...\n} to the client (which prints it and exits) and closes both sides;
+ * nothing of the denied entry reaches the server. Names containing "/", NUL, or equal to "." or
+ * ".." are refused, as scp.c's sink refuses them.
+ *
+ * <h2>Paths</h2>
+ *
+ * {@code scp -t PATH} writes a top-level entry to PATH itself, or to PATH/NAME when PATH is an
+ * existing directory, which the relay cannot know. Both readings are checked (and for entries below
+ * a top-level directory both parents), so a policy cannot be bypassed either way; the recording
+ * uses PATH/NAME when PATH can only be a directory (ends in "/", ".", ".." or "~"), else PATH. In
+ * source mode PATH is the file or directory sent (or, if it contains a glob, its directory plus
+ * each NAME). PATH is relative to the login directory when it does not start with "/", which the
+ * relay does not know: it is normalized and passed on relative, so policies should use absolute
+ * prefixes.
+ *
+ * <h2>Recording</h2>
+ *
+ * Each file that crossed is recorded as {@code (write|read, path, size, sha256)} once its content
+ * has been relayed; the hash is null when the source reported an error instead of the closing
+ * {@code \0}, because the content is then padding.
+ */
+final class ScpRelay {
+  private static final Logger log = LoggerFactory.getLogger(ScpRelay.class);
+
+  /**
+   * Longest header line. scp.c's sink reads headers into a 2048-byte buffer and reports longer ones
+   * as errors; 8 KiB leaves room for long UTF-8 names and still bounds memory.
+   */
+  static final int MAX_LINE = 8192;
+
+  private static final int CHUNK = 64 * 1024;
+
+  private final boolean sinkMode;
+  private final String targetPath;
+  private final InputStream fromClient;
+  private final OutputStream toClient;
+  private final InputStream fromServer;
+  private final OutputStream toServer;
+  private final SftpRelay.PathPolicy policy;
+  private final SftpRelay.Recorder recorder;
+
+  // The side sending headers and content, and the side answering them.
+  private final InputStream srcIn;
+  private final OutputStream srcOut;
+  private final InputStream snkIn;
+  private final OutputStream snkOut;
+
+  ScpRelay(
+      String mode,
+      String targetPath,
+      InputStream fromClient,
+      OutputStream toClient,
+      InputStream fromServer,
+      OutputStream toServer,
+      SftpRelay.PathPolicy policy,
+      SftpRelay.Recorder recorder) {
+    if (!mode.equals("t") && !mode.equals("f")) {
+      throw new IllegalArgumentException("scp mode must be t or f, not " + mode);
+    }
+    this.sinkMode = mode.equals("t");
+    this.targetPath = targetPath;
+    this.fromClient = new BufferedInputStream(fromClient, CHUNK);
+    this.toClient = new BufferedOutputStream(toClient, CHUNK);
+    this.fromServer = new BufferedInputStream(fromServer, CHUNK);
+    this.toServer = new BufferedOutputStream(toServer, CHUNK);
+    this.policy = policy;
+    this.recorder = recorder;
+    srcIn = sinkMode ? this.fromClient : this.fromServer;
+    srcOut = sinkMode ? this.toClient : this.toServer;
+    snkIn = sinkMode ? this.fromServer : this.fromClient;
+    snkOut = sinkMode ? this.toServer : this.toClient;
+  }
+
+  /**
+   * Relays until the source ends or an entry is denied, then closes toServer and toClient. Throws
+   * {@link ProtocolException} (after closing) on a malformed header.
+   */
+  void run() throws IOException {
+    try {
+      relay();
+    } finally {
+      SftpRelay.closeQuietly(toServer);
+      SftpRelay.closeQuietly(toClient);
+    }
+  }
+
+  private void relay() throws IOException {
+    String target = SftpRelay.normalize(null, targetPath);
+    if (target == null || targetPath.isEmpty() || targetPath.indexOf('\0') >= 0) {
+      deny("read", targetPath, "no usable path");
+      return;
+    }
+    if (!sinkMode && !allowed("read", List.of(target))) return;
+
+    // A stack of candidate paths for the directory being filled; see the class comment.
+    Deque<List<String>> dirs = new ArrayDeque<>();
+    if (answer() < 0) return; // the sink's first "\0": ready
+    while (true) {
+      int c = srcIn.read();
+      if (c < 0) return;
+      switch (c) {
+        case 'T' -> {
+          forwardLine(c, line());
+          if (answer() < 0) return;
+        }
+        case 'C', 'D' -> {
+          String line = line();
+          Header h = Header.parse((char) c, line);
+          List<String> paths = paths(dirs, h.name, target);
+          String op = c == 'C' ? (sinkMode ? "write" : "read") : (sinkMode ? "mkdir" : "list");
+          if (!allowed(op, paths)) return;
+          forwardLine(c, line);
+          int answer = answer();
+          if (answer < 0) return;
+          if (answer > 0) continue; // the sink refused it; the source skips this entry
+          if (c == 'D') {
+            dirs.push(paths);
+          } else if (!content(op, paths.get(0), h.size)) {
+            return;
+          }
+        }
+        case 'E' -> {
+          forwardLine(c, line());
+          if (!dirs.isEmpty()) dirs.pop();
+          if (answer() < 0) return;
+        }
+        case 1, 2 -> forwardLine(c, line()); // the source's own error; the sink does not answer
+        default -> throw new ProtocolException("scp: unexpected header byte " + c);
+      }
+    }
+  }
+
+  /** Streams one file's content and its closing status byte; records it. */
+  private boolean content(String op, String path, long size) throws IOException {
+    MessageDigest sha = SftpRelay.sha256();
+    byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(size, 1))];
+    long left = size;
+    while (left > 0) {
+      int n = srcIn.read(buf, 0, (int) Math.min(buf.length, left));
+      if (n < 0) throw new EOFException("scp: stream ended inside " + path);
+      snkOut.write(buf, 0, n);
+      sha.update(buf, 0, n);
+      left -= n;
+    }
+    int status = srcIn.read();
+    if (status < 0) throw new EOFException("scp: stream ended after " + path);
+    if (status == 0) {
+      snkOut.write(0);
+    } else {
+      forwardLine(status, line());
+    }
+    snkOut.flush();
+    recorder.file(op, path, size, status == 0 ? HexFormat.of().formatHex(sha.digest()) : null);
+    return answer() >= 0;
+  }
+
+  /**
+   * Relays the sink's answer to the source: 0 for ok, 1 or 2 for an error (message relayed), -1
+   * when the sink is gone.
+   */
+  private int answer() throws IOException {
+    int c = snkIn.read();
+    if (c < 0) return -1;
+    if (c == 0) {
+      srcOut.write(0);
+      srcOut.flush();
+      return 0;
+    }
+    if (c != 1 && c != 2) throw new ProtocolException("scp: unexpected answer byte " + c);
+    byte[] msg = lineBytes(snkIn);
+    srcOut.write(c);
+    srcOut.write(msg);
+    srcOut.write('\n');
+    srcOut.flush();
+    return c;
+  }
+
+  private void forwardLine(int first, String line) throws IOException {
+    snkOut.write(first);
+    snkOut.write(line.getBytes(StandardCharsets.UTF_8));
+    snkOut.write('\n');
+    snkOut.flush();
+  }
+
+  private String line() throws IOException {
+    byte[] b = lineBytes(srcIn);
+    String s = SftpPacket.decodePath(b, 0, b.length);
+    if (s == null) throw new ProtocolException("scp: header is not UTF-8 or contains NUL");
+    return s;
+  }
+
+  private static byte[] lineBytes(InputStream in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+    while (true) {
+      int c = in.read();
+      if (c < 0) throw new EOFException("scp: stream ended inside a line");
+      if (c == '\n') return out.toByteArray();
+      if (out.size() >= MAX_LINE) throw new ProtocolException("scp: line longer than " + MAX_LINE);
+      out.write(c);
+    }
+  }
+
+  /** Candidate paths of an entry, the one to record first. */
+  private List<String> paths(Deque<List<String>> dirs, String name, String target) {
+    List<String> out = new ArrayList<>(2);
+    if (!dirs.isEmpty()) {
+      for (String d : dirs.peek()) out.add(SftpRelay.normalize(d, name));
+    } else if (!sinkMode) {
+      // scp -f sends PATH itself under its base name, or, for a glob, each match in its directory.
+      out.add(hasGlob(targetPath) ? SftpRelay.normalize(SftpRelay.parent(target), name) : target);
+    } else {
+      String inDir = SftpRelay.normalize(target, name);
+      if (namesDirectory(targetPath)) {
+        out.add(inDir);
+      } else {
+        out.add(target);
+        out.add(inDir);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether PATH can only be a directory: it ends in "/", or its last segment is ".", ".." or "~"
+   * ({@code scp file host:} sends {@code scp -t .}).
+   */
+  static boolean namesDirectory(String p) {
+    String last = p.substring(p.lastIndexOf('/') + 1);
+    return p.endsWith("/") || last.equals(".") || last.equals("..") || last.equals("~");
+  }
+
+  private static boolean hasGlob(String p) {
+    return p.indexOf('*') >= 0 || p.indexOf('?') >= 0 || p.indexOf('[') >= 0;
+  }
+
+  /** Checks every candidate; on a denial tells the client and returns false. Fails closed. */
+  private boolean allowed(String op, List<String> paths) throws IOException {
+    for (String path : paths) {
+      String reason;
+      try {
+        reason = policy.check(op, path);
+      } catch (RuntimeException e) {
+        log.warn("scp policy check failed for {} {}", op, path, e);
+        reason = "policy error";
+      }
+      if (reason != null) {
+        deny(op, path, reason);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void deny(String op, String path, String reason) throws IOException {
+    log.debug("scp {} {} denied: {}", op, path, reason);
+    String msg = ("gatehouse: denied " + op + " " + path + ": " + reason).replaceAll("[\r\n]", " ");
+    // Nothing more goes to the server: closing its input ends its scp.
+    SftpRelay.closeQuietly(toServer);
+    toClient.write(2);
+    toClient.write(msg.getBytes(StandardCharsets.UTF_8));
+    toClient.write('\n');
+    toClient.flush();
+  }
+
+  /** A C or D header: {@code <mode> <size> <name>}, mode four octal digits (scp.c sink()). */
+  private record Header(long size, String name) {
+    static Header parse(char kind, String line) throws ProtocolException {
+      if (line.length() < 7 || line.charAt(4) != ' ') throw bad(kind, line);
+      for (int i = 0; i < 4; i++) {
+        char m = line.charAt(i);
+        if (m < '0' || m > '7') throw bad(kind, line);
+      }
+      int sp = line.indexOf(' ', 5);
+      if (sp < 0) throw bad(kind, line);
+      long size;
+      try {
+        size = Long.parseLong(line.substring(5, sp));
+      } catch (NumberFormatException e) {
+        throw bad(kind, line);
+      }
+      String name = line.substring(sp + 1);
+      if (size < 0
+          || name.isEmpty()
+          || name.indexOf('/') >= 0
+          || name.equals(".")
+          || name.equals("..")) {
+        throw bad(kind, line);
+      }
+      return new Header(size, name);
+    }
+
+    private static ProtocolException bad(char kind, String line) {
+      return new ProtocolException("scp: bad " + kind + " header: " + line);
+    }
+  }
+}

@@ -1,0 +1,656 @@
+package dev.gatehouse.ssh;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Layer-7 relay for the SFTP subsystem, protocol version 3 as OpenSSH speaks it
+ * (draft-ietf-secsh-filexfer-02 plus the OpenSSH extensions in OpenSSH's PROTOCOL file). It sits
+ * between an SFTP client and an upstream SFTP server, decides every request that names a path, and
+ * records every file transfer and change.
+ *
+ * <h2>Operations handed to {@link PathPolicy#check}</h2>
+ *
+ * <ul>
+ *   <li>{@code read}: OPEN with only SSH_FXF_READ; also checked for OPEN with READ and a write
+ *       flag.
+ *   <li>{@code write}: OPEN with SSH_FXF_WRITE, APPEND, CREAT or TRUNC.
+ *   <li>{@code list}: OPENDIR.
+ *   <li>{@code stat}: STAT, LSTAT, REALPATH, READLINK, statvfs@openssh.com,
+ *       expand-path@openssh.com. FSTAT works on a handle that was already checked and is not asked
+ *       again.
+ *   <li>{@code remove}: REMOVE. {@code rmdir}: RMDIR. {@code mkdir}: MKDIR.
+ *   <li>{@code rename}: RENAME and posix-rename@openssh.com, asked for both the old and the new
+ *       path.
+ *   <li>{@code setstat}: SETSTAT, FSETSTAT (path of the handle), lsetstat@openssh.com.
+ *   <li>{@code symlink}: SYMLINK and hardlink@openssh.com (any new name for an existing file),
+ *       asked for both the link and its target, because reading through a link is only checked
+ *       against the link's path.
+ * </ul>
+ *
+ * A denied request is not forwarded: the relay answers it with SSH_FXP_STATUS
+ * SSH_FX_PERMISSION_DENIED, the reason as message, under the request's own id (section 7).
+ *
+ * <h2>Paths</h2>
+ *
+ * Right after version negotiation the relay asks the server for REALPATH(".") (section 6.11), the
+ * directory relative names are resolved against (SFTP v3 has no chdir), and hands the policy
+ * absolute, lexically normalized paths ({@code //}, {@code .} and {@code ..} collapsed). If the
+ * server will not say, relative paths are passed normalized but relative. Symbolic links on the
+ * server are not resolved: the policy sees the name the client used. Names that are not UTF-8 or
+ * contain NUL are denied (see {@link SftpPacket#nextPath()}).
+ *
+ * <h2>Recording</h2>
+ *
+ * When a file handle is closed (or left open when the session ends) the {@link Recorder} is told
+ * {@code (read|write, path, bytes, sha256)}. The hash covers the data as it passed the relay and is
+ * only computed while the offsets are sequential from 0; a seek, a resumed transfer, a short read
+ * followed by a re-request or copy-data gives {@code null}. REMOVE, RENAME, MKDIR, RMDIR,
+ * SETSTAT/FSETSTAT, SYMLINK and their extended forms are recorded on their SSH_FX_OK reply with
+ * bytes 0 and hash null; for rename and symlink the path is {@code "from -> to"}.
+ *
+ * <h2>Extensions</h2>
+ *
+ * Only extensions whose arguments the relay understands are relayed; the server's VERSION packet is
+ * rewritten to advertise just those, and any other SSH_FXP_EXTENDED request is answered with
+ * SSH_FX_OP_UNSUPPORTED (section 8 lets a server refuse an extension it does not know), because an
+ * unknown extension could carry a path the policy would never see.
+ *
+ * <h2>Streaming</h2>
+ *
+ * Two pumps, one per direction, each holding one packet (at most {@link SftpPacket#MAX_LENGTH}) at
+ * a time; output is flushed only when no more input is already waiting, so pipelined requests (the
+ * OpenSSH client keeps 64 in flight) travel in batches. Backpressure is the peers' windows.
+ */
+final class SftpRelay {
+  private static final Logger log = LoggerFactory.getLogger(SftpRelay.class);
+
+  /** Decides one file operation; returns null when allowed, else the reason it is denied. */
+  interface PathPolicy {
+    String check(String op, String path);
+  }
+
+  /**
+   * Told of each completed file transfer or change. sha256 is lowercase hex, or null when not
+   * computable (non-sequential writes/reads).
+   */
+  interface Recorder {
+    void file(String op, String path, long bytes, String sha256);
+  }
+
+  // Packet types, draft-ietf-secsh-filexfer-02 section 3.
+  static final int INIT = 1, VERSION = 2, OPEN = 3, CLOSE = 4, READ = 5, WRITE = 6, LSTAT = 7;
+  static final int FSTAT = 8, SETSTAT = 9, FSETSTAT = 10, OPENDIR = 11, READDIR = 12, REMOVE = 13;
+  static final int MKDIR = 14, RMDIR = 15, REALPATH = 16, STAT = 17, RENAME = 18, READLINK = 19;
+  static final int SYMLINK = 20, STATUS = 101, HANDLE = 102, DATA = 103, NAME = 104, ATTRS = 105;
+  static final int EXTENDED = 200, EXTENDED_REPLY = 201;
+
+  // Status codes, section 7.
+  static final int FX_OK = 0, FX_PERMISSION_DENIED = 3, FX_BAD_MESSAGE = 5, FX_OP_UNSUPPORTED = 8;
+
+  // OPEN pflags, section 6.3.
+  static final int FXF_READ = 0x01, FXF_WRITE = 0x02, FXF_APPEND = 0x04, FXF_CREAT = 0x08;
+  static final int FXF_TRUNC = 0x10;
+
+  /** Extensions relayed (OpenSSH PROTOCOL, section 4 and later); all others are refused. */
+  static final Set<String> EXTENSIONS =
+      Set.of(
+          "posix-rename@openssh.com",
+          "hardlink@openssh.com",
+          "statvfs@openssh.com",
+          "fstatvfs@openssh.com",
+          "fsync@openssh.com",
+          "lsetstat@openssh.com",
+          "limits@openssh.com",
+          "expand-path@openssh.com",
+          "copy-data",
+          "users-groups-by-id@openssh.com");
+
+  /** Id of the relay's own REALPATH("."), sent before the client may send anything. */
+  private static final int CWD_REQUEST_ID = 0;
+
+  /** How long to wait for the other pump once one direction has ended. */
+  private static final long DRAIN_MILLIS = 30_000;
+
+  private final InputStream fromClient;
+  private final OutputStream toClient;
+  private final InputStream fromServer;
+  private final OutputStream toServer;
+  private final PathPolicy policy;
+  private final Recorder recorder;
+
+  /** Requests awaiting a reply that the relay must see (by request id). */
+  private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
+
+  /** Open file handles (not directory handles) by handle bytes. */
+  private final Map<String, OpenFile> files = new ConcurrentHashMap<>();
+
+  private final CountDownLatch negotiated = new CountDownLatch(1);
+  private volatile boolean serverReady;
+  private volatile String cwd;
+  private volatile boolean closing;
+  private final AtomicReference<IOException> failure = new AtomicReference<>();
+
+  SftpRelay(
+      InputStream fromClient,
+      OutputStream toClient,
+      InputStream fromServer,
+      OutputStream toServer,
+      PathPolicy policy,
+      Recorder recorder) {
+    this.fromClient = new BufferedInputStream(fromClient, 64 * 1024);
+    this.toClient = new BufferedOutputStream(toClient, 64 * 1024);
+    this.fromServer = new BufferedInputStream(fromServer, 64 * 1024);
+    this.toServer = new BufferedOutputStream(toServer, 64 * 1024);
+    this.policy = policy;
+    this.recorder = recorder;
+  }
+
+  /**
+   * Pumps until either side ends; closes toServer/toClient appropriately. Throws {@link
+   * ProtocolException} (after closing both sides) when a peer broke the protocol, e.g. a packet
+   * longer than {@link SftpPacket#MAX_LENGTH}.
+   */
+  void run() throws IOException {
+    Thread server = Thread.ofVirtual().name("sftp-relay-server").start(this::serverPump);
+    try {
+      clientPump();
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+    }
+    // The client is done: the server sees end of stream and answers what is outstanding.
+    closeQuietly(toServer);
+    join(server);
+    recordLeftovers();
+    IOException e = failure.get();
+    if (e != null) throw e;
+  }
+
+  private void clientPump() throws IOException {
+    SftpPacket p = new SftpPacket();
+    if (!p.read(fromClient)) return;
+    if (p.type() != INIT) throw new ProtocolException("SFTP client did not start with INIT");
+    synchronized (toServer) {
+      p.writeTo(toServer);
+      toServer.flush();
+    }
+    try {
+      negotiated.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    if (!serverReady) return;
+    SftpPacket reply = new SftpPacket();
+    while (p.read(fromClient)) {
+      if (request(p, reply)) {
+        synchronized (toServer) {
+          p.writeTo(toServer);
+          if (fromClient.available() == 0) toServer.flush();
+        }
+      }
+    }
+  }
+
+  /** Decides one client request; returns true to forward it, false when answered here. */
+  private boolean request(SftpPacket p, SftpPacket reply) throws IOException {
+    int type = p.type();
+    if (type == INIT) throw new ProtocolException("SFTP INIT sent twice");
+    int id = p.nextInt();
+    switch (type) {
+      case OPEN -> {
+        String path = path(p);
+        int flags = p.nextInt();
+        boolean writes = (flags & (FXF_WRITE | FXF_APPEND | FXF_CREAT | FXF_TRUNC)) != 0;
+        String op = writes ? "write" : "read";
+        if (deny(reply, id, op, path)) return false;
+        if (writes && (flags & FXF_READ) != 0 && deny(reply, id, "read", path)) return false;
+        pending.put(id, Pending.open(path, op));
+      }
+      case OPENDIR -> {
+        String path = path(p);
+        if (deny(reply, id, "list", path)) return false;
+        pending.put(id, Pending.open(path, "list")); // tracked so FSETSTAT on it is checked
+      }
+      case CLOSE -> pending.put(id, Pending.handle(Kind.CLOSE, p.nextHandle(), 0));
+      case READ -> {
+        String handle = p.nextHandle();
+        pending.put(id, Pending.handle(Kind.READ, handle, p.nextLong()));
+      }
+      case WRITE -> {
+        String handle = p.nextHandle();
+        long offset = p.nextLong();
+        int start = p.nextString();
+        OpenFile f = files.get(handle);
+        if (f != null) f.wrote(offset, p.buf, start, p.last);
+      }
+      case STAT, LSTAT, REALPATH, READLINK -> {
+        if (deny(reply, id, "stat", path(p))) return false;
+      }
+      case SETSTAT -> {
+        if (checkAndRecord(reply, id, "setstat", path(p))) return false;
+      }
+      case FSETSTAT -> {
+        OpenFile f = files.get(p.nextHandle());
+        if (f != null && checkAndRecord(reply, id, "setstat", f.path)) return false;
+      }
+      case REMOVE -> {
+        if (checkAndRecord(reply, id, "remove", path(p))) return false;
+      }
+      case MKDIR -> {
+        if (checkAndRecord(reply, id, "mkdir", path(p))) return false;
+      }
+      case RMDIR -> {
+        if (checkAndRecord(reply, id, "rmdir", path(p))) return false;
+      }
+      case RENAME -> {
+        if (twoPaths(reply, id, "rename", path(p), path(p), false)) return false;
+      }
+      case SYMLINK -> {
+        // OpenSSH sends (target, link), the reverse of section 6.10 (OpenSSH PROTOCOL 3.1); the
+        // target of a relative link is resolved against the link's directory.
+        String target = rawPath(p);
+        String link = path(p);
+        if (link != null && target != null) target = normalize(parent(link), target);
+        if (twoPaths(reply, id, "symlink", target, link, true)) return false;
+      }
+      case FSTAT, READDIR -> {}
+      case EXTENDED -> {
+        return extended(p, reply, id);
+      }
+      default -> {
+        status(reply, id, FX_OP_UNSUPPORTED, "gatehouse: unsupported SFTP request " + type);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean extended(SftpPacket p, SftpPacket reply, int id) throws IOException {
+    int start = p.nextString();
+    String name = new String(p.buf, start, p.last, StandardCharsets.UTF_8);
+    switch (name) {
+      case "posix-rename@openssh.com" -> {
+        if (twoPaths(reply, id, "rename", path(p), path(p), false)) return false;
+      }
+      case "hardlink@openssh.com" -> {
+        String target = path(p);
+        String link = path(p);
+        if (twoPaths(reply, id, "symlink", target, link, true)) return false;
+      }
+      case "lsetstat@openssh.com" -> {
+        if (checkAndRecord(reply, id, "setstat", path(p))) return false;
+      }
+      case "statvfs@openssh.com" -> {
+        if (deny(reply, id, "stat", path(p))) return false;
+      }
+      case "expand-path@openssh.com" -> {
+        // "~" and "~user" are expanded by the server; checked as given, normalized, not
+        // absolutized.
+        String raw = rawPath(p);
+        String checked = raw == null || raw.startsWith("~") ? normalize(null, raw) : absolute(raw);
+        if (deny(reply, id, "stat", checked)) return false;
+      }
+      case "copy-data" -> {
+        // Both handles were checked when opened; the data never passes the relay, so neither
+        // handle can be hashed any more.
+        OpenFile from = files.get(p.nextHandle());
+        p.nextLong();
+        p.nextLong();
+        OpenFile to = files.get(p.nextHandle());
+        if (from != null) from.unhashable();
+        if (to != null) to.unhashable();
+      }
+      case "fstatvfs@openssh.com", "fsync@openssh.com", "limits@openssh.com" -> {}
+      case "users-groups-by-id@openssh.com" -> {}
+      default -> {
+        status(reply, id, FX_OP_UNSUPPORTED, "gatehouse: SFTP extension " + name + " not relayed");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Next path argument, absolutized and normalized; null when refused (NUL, not UTF-8). */
+  private String path(SftpPacket p) throws ProtocolException {
+    String raw = p.nextPath();
+    return raw == null ? null : absolute(raw);
+  }
+
+  private static String rawPath(SftpPacket p) throws ProtocolException {
+    return p.nextPath();
+  }
+
+  private String absolute(String raw) {
+    return normalize(cwd, raw);
+  }
+
+  private boolean checkAndRecord(SftpPacket reply, int id, String op, String path)
+      throws IOException {
+    if (deny(reply, id, op, path)) return true;
+    pending.put(id, Pending.record(op, path));
+    return false;
+  }
+
+  private boolean twoPaths(
+      SftpPacket reply, int id, String op, String from, String to, boolean recordToFirst)
+      throws IOException {
+    if (deny(reply, id, op, from) || deny(reply, id, op, to)) return true;
+    pending.put(id, Pending.record(op, recordToFirst ? to + " -> " + from : from + " -> " + to));
+    return false;
+  }
+
+  /** Asks the policy; on denial answers the client and returns true. Fails closed. */
+  private boolean deny(SftpPacket reply, int id, String op, String path) throws IOException {
+    String reason;
+    if (path == null) {
+      reason = "file name is not UTF-8 or contains NUL";
+    } else {
+      try {
+        reason = policy.check(op, path);
+      } catch (RuntimeException e) {
+        log.warn("SFTP policy check failed for {} {}", op, path, e);
+        reason = "policy error";
+      }
+    }
+    if (reason == null) return false;
+    log.debug("SFTP {} {} denied: {}", op, path, reason);
+    status(reply, id, FX_PERMISSION_DENIED, reason);
+    return true;
+  }
+
+  private void status(SftpPacket reply, int id, int code, String message) throws IOException {
+    reply.start(STATUS).putInt(id).putInt(code).putString(message).putString("").finish();
+    synchronized (toClient) {
+      reply.writeTo(toClient);
+      toClient.flush();
+    }
+  }
+
+  private void serverPump() {
+    try {
+      SftpPacket p = new SftpPacket();
+      try {
+        negotiate(p);
+      } finally {
+        negotiated.countDown();
+      }
+      while (p.read(fromServer)) {
+        reply(p);
+        synchronized (toClient) {
+          p.writeTo(toClient);
+          if (fromServer.available() == 0) toClient.flush();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+    } finally {
+      closeQuietly(toClient);
+      // Unblocks the client pump when the server went away first.
+      closing = true;
+      closeQuietly(fromClient);
+    }
+  }
+
+  /**
+   * Reads the server's VERSION, keeps only the extensions in {@link #EXTENSIONS}, learns the
+   * working directory with REALPATH("."), then lets the client go on (section 4: the client sends
+   * nothing before VERSION, so id {@value #CWD_REQUEST_ID} cannot clash).
+   */
+  private void negotiate(SftpPacket p) throws IOException {
+    if (!p.read(fromServer)) return;
+    if (p.type() != VERSION) throw new ProtocolException("SFTP server did not answer VERSION");
+    int version = p.nextInt();
+    if (version != 3) {
+      // The relay parses version 3 packets only; others differ in OPEN, STATUS and attrs.
+      throw new ProtocolException("SFTP server speaks version " + version + ", relay needs 3");
+    }
+    SftpPacket out = new SftpPacket();
+    out.start(VERSION).putInt(version);
+    while (p.pos < p.wireLength()) {
+      int n = p.nextString();
+      int nl = p.last;
+      int d = p.nextString();
+      String name = new String(p.buf, n, nl, StandardCharsets.UTF_8);
+      if (EXTENSIONS.contains(name)) out.putBytes(p.buf, n, nl).putBytes(p.buf, d, p.last);
+    }
+    out.finish();
+
+    SftpPacket q = new SftpPacket();
+    q.start(REALPATH).putInt(CWD_REQUEST_ID).putString(".").finish();
+    synchronized (toServer) {
+      q.writeTo(toServer);
+      toServer.flush();
+    }
+    if (!q.read(fromServer)) return;
+    if (q.nextInt() != CWD_REQUEST_ID) {
+      throw new ProtocolException("SFTP server answered a request nobody sent");
+    }
+    if (q.type() == NAME && q.nextInt() >= 1) {
+      String dir = q.nextPath();
+      if (dir != null && dir.startsWith("/")) cwd = normalize(null, dir);
+    }
+    if (cwd == null) log.info("SFTP server did not resolve \".\"; relative paths stay relative");
+    serverReady = true;
+    synchronized (toClient) {
+      out.writeTo(toClient);
+      toClient.flush();
+    }
+  }
+
+  /** Looks at a server reply before it is forwarded. */
+  private void reply(SftpPacket p) throws IOException {
+    int type = p.type();
+    if (type == VERSION) throw new ProtocolException("SFTP VERSION sent twice");
+    Pending req = pending.remove(p.nextInt());
+    if (req == null) return;
+    switch (req.kind) {
+      case OPEN -> {
+        if (type == HANDLE) files.put(p.nextHandle(), new OpenFile(req.path, req.op));
+      }
+      case READ -> {
+        if (type == DATA) {
+          OpenFile f = files.get(req.handle);
+          int start = p.nextString();
+          if (f != null) f.read(req.offset, p.buf, start, p.last);
+        }
+      }
+      case CLOSE -> {
+        OpenFile f = files.remove(req.handle);
+        if (f != null) f.record();
+      }
+      case RECORD -> {
+        if (type == STATUS && p.nextInt() == FX_OK) recorder.file(req.op, req.path, 0, null);
+      }
+    }
+  }
+
+  /** Files whose handles were never closed still moved data: record what passed. */
+  private void recordLeftovers() {
+    for (OpenFile f : files.values()) {
+      try {
+        f.record();
+      } catch (RuntimeException e) {
+        log.warn("SFTP recording of {} failed", f.path, e);
+      }
+    }
+    files.clear();
+  }
+
+  private void fail(Exception e) {
+    if (closing && !(e instanceof ProtocolException)) return;
+    IOException io = e instanceof IOException i ? i : new IOException(e.toString(), e);
+    if (failure.compareAndSet(null, io)) {
+      if (e instanceof ProtocolException) log.info("SFTP relay closed: {}", e.getMessage());
+      else log.debug("SFTP relay ended", e);
+    }
+    if (e instanceof ProtocolException || e instanceof RuntimeException) {
+      // Clean close of both sides: a peer that breaks framing cannot be resynchronized.
+      closing = true;
+      closeQuietly(toServer);
+      closeQuietly(toClient);
+      closeQuietly(fromClient);
+    }
+  }
+
+  private void join(Thread t) {
+    try {
+      t.join(DRAIN_MILLIS);
+      if (t.isAlive()) {
+        closing = true;
+        closeQuietly(fromServer);
+        t.join(DRAIN_MILLIS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void closeQuietly(Closeable c) {
+    try {
+      c.close();
+    } catch (IOException | RuntimeException ignored) {
+      // already closed or broken; nothing left to release
+    }
+  }
+
+  /**
+   * Lexical normalization: resolves {@code raw} against {@code base} (when relative and base is
+   * known), drops empty and "." segments and applies ".." ("/.." stays "/"). A relative result
+   * keeps leading ".." segments, so it cannot be mistaken for a path under an absolute prefix.
+   */
+  static String normalize(String base, String raw) {
+    if (raw == null) return null;
+    String p = raw;
+    if (!p.startsWith("/") && base != null) p = base + "/" + p;
+    boolean abs = p.startsWith("/");
+    Deque<String> parts = new ArrayDeque<>();
+    for (String s : p.split("/")) {
+      if (s.isEmpty() || s.equals(".")) continue;
+      if (s.equals("..")) {
+        if (!parts.isEmpty() && !parts.peekLast().equals("..")) parts.removeLast();
+        else if (!abs) parts.addLast("..");
+      } else {
+        parts.addLast(s);
+      }
+    }
+    String joined = String.join("/", parts);
+    if (abs) return "/" + joined;
+    return joined.isEmpty() ? "." : joined;
+  }
+
+  static String parent(String path) {
+    int i = path.lastIndexOf('/');
+    if (i < 0) return ".";
+    return i == 0 ? "/" : path.substring(0, i);
+  }
+
+  private enum Kind {
+    OPEN,
+    READ,
+    CLOSE,
+    RECORD
+  }
+
+  private record Pending(Kind kind, String op, String path, String handle, long offset) {
+    static Pending open(String path, String op) {
+      return new Pending(Kind.OPEN, op, path, null, 0);
+    }
+
+    static Pending handle(Kind kind, String handle, long offset) {
+      return new Pending(kind, null, null, handle, offset);
+    }
+
+    static Pending record(String op, String path) {
+      return new Pending(Kind.RECORD, op, path, null, 0);
+    }
+  }
+
+  /** One open file: what went each way, and the hash while offsets stay sequential. */
+  private final class OpenFile {
+    final String path;
+    final String op;
+    final Stream writes = new Stream();
+    final Stream reads = new Stream();
+
+    OpenFile(String path, String op) {
+      this.path = path;
+      this.op = op;
+    }
+
+    synchronized void wrote(long offset, byte[] b, int off, int len) {
+      writes.add(offset, b, off, len);
+    }
+
+    synchronized void read(long offset, byte[] b, int off, int len) {
+      reads.add(offset, b, off, len);
+    }
+
+    synchronized void unhashable() {
+      writes.digest = null;
+      reads.digest = null;
+    }
+
+    synchronized void record() {
+      if (op.equals("list")) return;
+      List<Runnable> calls = new ArrayList<>(2);
+      if (op.equals("write")) {
+        calls.add(() -> recorder.file("write", path, writes.bytes, writes.hex()));
+        // A handle opened read-write may also have been read from.
+        if (reads.bytes > 0) calls.add(() -> recorder.file("read", path, reads.bytes, reads.hex()));
+      } else {
+        calls.add(() -> recorder.file("read", path, reads.bytes, reads.hex()));
+      }
+      calls.forEach(Runnable::run);
+    }
+  }
+
+  private static final class Stream {
+    long bytes;
+    long next;
+    MessageDigest digest = sha256();
+
+    void add(long offset, byte[] b, int off, int len) {
+      bytes += len;
+      if (digest == null) return;
+      if (offset != next) {
+        digest = null; // not sequential (section 6.4 allows any offset): no hash
+        return;
+      }
+      digest.update(b, off, len);
+      next += len;
+    }
+
+    String hex() {
+      return digest == null ? null : HexFormat.of().formatHex(digest.digest());
+    }
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
+  }
+}

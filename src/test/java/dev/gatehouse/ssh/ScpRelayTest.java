@@ -1,0 +1,284 @@
+package dev.gatehouse.ssh;
+
+import static dev.gatehouse.ssh.SftpRelayTest.random;
+import static dev.gatehouse.ssh.SftpRelayTest.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.ssh.SftpRelayTest.Bridge;
+import dev.gatehouse.ssh.SftpRelayTest.Rec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ScpRelay between the real OpenSSH scp client in legacy mode ({@code scp -O -S PROGRAM}, PROGRAM
+ * standing in for ssh) and a real {@code scp -t}/{@code scp -f} process, started from the remote
+ * command the client asked for, as the SSH listener would.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ScpRelayTest {
+  @TempDir Path tmp;
+  Path local;
+  Path remote;
+  final List<Rec> records = new CopyOnWriteArrayList<>();
+  final List<String> remoteCommands = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void dirs() throws IOException {
+    local = Files.createDirectories(tmp.resolve("local"));
+    remote = Files.createDirectories(tmp.resolve("remote")).toRealPath();
+  }
+
+  SftpRelay.PathPolicy policy() {
+    String secret = remote + "/secret";
+    return (op, path) ->
+        path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null;
+  }
+
+  record Run(int exit, String output, Throwable relayError) {}
+
+  /** Runs {@code scp -O -S bridge ARGS} in the local directory; "R:" stands for the remote host. */
+  Run scp(String... args) throws Exception {
+    Bridge bridge = new Bridge(tmp.resolve("bridge"));
+    CompletableFuture<Throwable> relay =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = bridge.in();
+                  OutputStream out = bridge.out()) {
+                String command = bridge.command();
+                remoteCommands.add(command);
+                List<String> argv = Arrays.asList(command.split(" "));
+                assertThat(argv.get(0)).isEqualTo("scp");
+                String mode = argv.contains("-t") ? "t" : "f";
+                String target = argv.get(argv.size() - 1);
+                Process server =
+                    // through a shell, as sshd runs exec requests: globs in PATH expand there
+                    new ProcessBuilder("sh", "-c", command)
+                        .directory(remote.toFile())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+                new ScpRelay(
+                        mode,
+                        target,
+                        in,
+                        out,
+                        server.getInputStream(),
+                        server.getOutputStream(),
+                        policy(),
+                        (op, path, bytes, sha) -> records.add(new Rec(op, path, bytes, sha)))
+                    .run();
+                server.waitFor(30, TimeUnit.SECONDS);
+                return null;
+              } catch (Throwable t) {
+                return t;
+              }
+            });
+    List<String> cmd = new ArrayList<>(List.of("scp", "-O", "-q", "-S", bridge.script.toString()));
+    for (String a : args) cmd.add(a.replace("R:", "gatehouse-test:"));
+    Process client =
+        new ProcessBuilder(cmd).directory(local.toFile()).redirectErrorStream(true).start();
+    String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(client.exitValue(), output, relay.get(60, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void uploadIntoDirectoryAndToNewName() throws Exception {
+    byte[] data = random(5 * 1024 * 1024 + 3);
+    Files.write(local.resolve("big.bin"), data);
+
+    Run run = scp("big.bin", "R:" + remote + "/");
+    assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
+    assertThat(run.relayError).isNull();
+    Run renamed = scp("big.bin", "R:" + remote + "/other.bin");
+    assertThat(renamed.exit).as(renamed.output).isZero();
+
+    assertThat(Files.readAllBytes(remote.resolve("big.bin"))).isEqualTo(data);
+    assertThat(Files.readAllBytes(remote.resolve("other.bin"))).isEqualTo(data);
+    assertThat(records)
+        .containsExactly(
+            new Rec("write", remote + "/big.bin", data.length, sha256(data)),
+            new Rec("write", remote + "/other.bin", data.length, sha256(data)));
+    assertThat(remoteCommands.get(0)).startsWith("scp ").contains(" -t ");
+  }
+
+  @Test
+  void uploadToTheLoginDirectoryIsRecordedRelative() throws Exception {
+    Files.writeString(local.resolve("x.txt"), "rel");
+
+    Run run = scp("x.txt", "R:");
+
+    assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
+    assertThat(remoteCommands.get(0)).endsWith(" .");
+    assertThat(remote.resolve("x.txt")).hasContent("rel");
+    assertThat(records).containsExactly(new Rec("write", "x.txt", 3, sha("rel")));
+    assertThat(ScpRelay.namesDirectory("/a/b")).isFalse();
+    assertThat(ScpRelay.namesDirectory("/a/b/")).isTrue();
+    assertThat(ScpRelay.namesDirectory("a/..")).isTrue();
+  }
+
+  @Test
+  void download() throws Exception {
+    byte[] data = random(3 * 1024 * 1024 + 1);
+    Files.write(remote.resolve("f.bin"), data);
+
+    Run run = scp("R:" + remote + "/f.bin", ".");
+
+    assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
+    assertThat(Files.readAllBytes(local.resolve("f.bin"))).isEqualTo(data);
+    assertThat(records)
+        .containsExactly(new Rec("read", remote + "/f.bin", data.length, sha256(data)));
+    assertThat(remoteCommands.get(0)).contains(" -f ");
+  }
+
+  @Test
+  void downloadWithGlobRecordsEachMatchInItsDirectory() throws Exception {
+    Files.writeString(remote.resolve("one.txt"), "1");
+    Files.writeString(remote.resolve("two.txt"), "22");
+    Files.writeString(remote.resolve("skip.bin"), "x");
+
+    Run run = scp("R:" + remote + "/*.txt", ".");
+
+    assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
+    assertThat(local.resolve("two.txt")).hasContent("22");
+    assertThat(local.resolve("skip.bin")).doesNotExist();
+    assertThat(records)
+        .containsExactlyInAnyOrder(
+            new Rec("read", remote + "/one.txt", 1, sha("1")),
+            new Rec("read", remote + "/two.txt", 2, sha("22")));
+  }
+
+  @Test
+  void recursiveWithTimesBothWays() throws Exception {
+    Path tree = Files.createDirectories(local.resolve("tree/sub/deeper"));
+    Files.writeString(local.resolve("tree/a.txt"), "alpha");
+    Files.writeString(local.resolve("tree/sub/deeper/b.txt"), "beta");
+    Files.write(local.resolve("tree/sub/empty"), new byte[0]);
+    FileTime old = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(local.resolve("tree/a.txt"), old);
+
+    Run up = scp("-r", "-p", "tree", "R:" + remote + "/");
+    assertThat(up.exit).as(up.output + " " + up.relayError).isZero();
+    assertThat(remote.resolve("tree/a.txt")).hasContent("alpha");
+    assertThat(remote.resolve("tree/sub/deeper/b.txt")).hasContent("beta");
+    assertThat(Files.getLastModifiedTime(remote.resolve("tree/a.txt"))).isEqualTo(old);
+    assertThat(records)
+        .containsExactlyInAnyOrder(
+            new Rec("write", remote + "/tree/a.txt", 5, sha("alpha")),
+            new Rec("write", remote + "/tree/sub/deeper/b.txt", 4, sha("beta")),
+            new Rec("write", remote + "/tree/sub/empty", 0, sha("")));
+
+    records.clear();
+    Run down = scp("-r", "R:" + remote + "/tree", "copy");
+    assertThat(down.exit).as(down.output).isZero();
+    assertThat(local.resolve("copy/sub/deeper/b.txt")).hasContent("beta");
+    assertThat(records)
+        .containsExactlyInAnyOrder(
+            new Rec("read", remote + "/tree/a.txt", 5, sha("alpha")),
+            new Rec("read", remote + "/tree/sub/deeper/b.txt", 4, sha("beta")),
+            new Rec("read", remote + "/tree/sub/empty", 0, sha("")));
+    assertThat(tree).exists();
+  }
+
+  @Test
+  void deniedUploadAndDownloadTellTheClientAndTransferNothing() throws Exception {
+    Files.createDirectories(remote.resolve("secret"));
+    Files.writeString(remote.resolve("secret/keep.txt"), "classified");
+    Files.writeString(local.resolve("x.txt"), "payload");
+
+    Run up = scp("x.txt", "R:" + remote + "/secret/");
+    assertThat(up.exit).isNotZero();
+    assertThat(up.output).contains("gatehouse: denied write " + remote + "/secret/x.txt");
+    assertThat(remote.resolve("secret/x.txt")).doesNotExist();
+
+    // Both readings of a target without "/" are checked: "remote/secret" could be a directory.
+    Run asName = scp("x.txt", "R:" + remote + "/secret");
+    assertThat(asName.exit).isNotZero();
+    assertThat(asName.output).contains("gatehouse: denied");
+
+    Run down = scp("R:" + remote + "/secret/keep.txt", ".");
+    assertThat(down.exit).isNotZero();
+    assertThat(down.output).contains("gatehouse: denied read " + remote + "/secret/keep.txt");
+    assertThat(local.resolve("keep.txt")).doesNotExist();
+
+    // A directory upload is checked as mkdir when its D header comes up.
+    Files.createDirectories(local.resolve("up/secret"));
+    Files.writeString(local.resolve("up/secret/s.txt"), "s");
+    Run nested = scp("-r", "up/secret", "R:" + remote + "/");
+    assertThat(nested.exit).isNotZero();
+    assertThat(nested.output).contains("gatehouse: denied mkdir " + remote + "/secret");
+    assertThat(remote.resolve("secret/s.txt")).doesNotExist();
+
+    assertThat(records).isEmpty();
+  }
+
+  @Test
+  void deniedHeaderNeverReachesTheServer() throws Exception {
+    var toClient = new ByteArrayOutputStream();
+    var toServer = new ByteArrayOutputStream();
+    new ScpRelay(
+            "t",
+            "/d/",
+            bytes("T1 0 1 0\nC0644 5 x\nhello\0"),
+            toClient,
+            bytes("\0\0"), // ready, then the answer to T
+            toServer,
+            (op, path) -> op.equals("write") ? "no writes in " + path : null,
+            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)))
+        .run();
+    assertThat(toServer.toString(StandardCharsets.UTF_8)).isEqualTo("T1 0 1 0\n");
+    assertThat(toClient.toString(StandardCharsets.UTF_8))
+        .isEqualTo("\0\0\2gatehouse: denied write /d/x: no writes in /d/x\n");
+    assertThat(records).isEmpty();
+  }
+
+  @Test
+  void malformedHeadersCloseTheRelay() {
+    for (String bad :
+        List.of(
+            "C0644 5 ../x\n",
+            "C0644 5 a/b\n",
+            "C9999 5 x\n",
+            "C0644 -1 x\n",
+            "X\n",
+            "C0644 5 " + "n".repeat(ScpRelay.MAX_LINE + 1) + "\n")) {
+      ScpRelay relay =
+          new ScpRelay(
+              "t",
+              "/d/",
+              bytes(bad),
+              new ByteArrayOutputStream(),
+              bytes("\0"),
+              new ByteArrayOutputStream(),
+              (op, path) -> null,
+              (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)));
+      assertThatThrownBy(relay::run).as(bad).isInstanceOf(ProtocolException.class);
+    }
+  }
+
+  static InputStream bytes(String s) {
+    return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String sha(String s) throws Exception {
+    return sha256(s.getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,561 @@
+package dev.gatehouse.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SftpRelay between the real OpenSSH sftp client ({@code sftp -D PROGRAM}, which speaks SFTP over
+ * PROGRAM's stdio) and the real OpenSSH sftp-server. PROGRAM is a shell script bridging its stdio
+ * to two FIFOs whose other ends the relay holds, so both ends are the production OpenSSH code.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SftpRelayTest {
+  static final String SFTP_SERVER = "/usr/lib/openssh/sftp-server";
+
+  record Rec(String op, String path, long bytes, String sha256) {}
+
+  @TempDir Path tmp;
+  Path local;
+  Path remote;
+  final List<Rec> records = new CopyOnWriteArrayList<>();
+  final List<String> checked = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void dirs() throws IOException {
+    assumeTrue(Files.isExecutable(Path.of(SFTP_SERVER)), "OpenSSH sftp-server not installed");
+    local = Files.createDirectories(tmp.resolve("local"));
+    remote = Files.createDirectories(tmp.resolve("remote")).toRealPath();
+  }
+
+  /** Denies everything under remote/secret; records what was asked. */
+  SftpRelay.PathPolicy policy() {
+    String secret = remote + "/secret";
+    return (op, path) -> {
+      checked.add(op + " " + path);
+      return path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null;
+    };
+  }
+
+  SftpRelay.Recorder recorder() {
+    return (op, path, bytes, sha) -> records.add(new Rec(op, path, bytes, sha));
+  }
+
+  record Run(int exit, String output, Throwable relayError) {}
+
+  Run sftp(String batch, String... options) throws Exception {
+    Path batchFile = tmp.resolve("batch");
+    Files.writeString(batchFile, batch);
+    Bridge bridge = new Bridge(tmp.resolve("bridge"));
+    CompletableFuture<Throwable> relay =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = bridge.in();
+                  OutputStream out = bridge.out()) {
+                Process server =
+                    new ProcessBuilder(SFTP_SERVER, "-d", remote.toString())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+                new SftpRelay(
+                        in,
+                        out,
+                        server.getInputStream(),
+                        server.getOutputStream(),
+                        policy(),
+                        recorder())
+                    .run();
+                server.waitFor(30, TimeUnit.SECONDS);
+                return null;
+              } catch (Throwable t) {
+                return t;
+              }
+            });
+    List<String> cmd = new ArrayList<>(List.of("sftp", "-D", bridge.script.toString()));
+    cmd.addAll(List.of(options));
+    cmd.addAll(List.of("-b", batchFile.toString()));
+    Process client =
+        new ProcessBuilder(cmd).directory(local.toFile()).redirectErrorStream(true).start();
+    String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    Throwable error = relay.get(60, TimeUnit.SECONDS);
+    return new Run(client.exitValue(), output, error);
+  }
+
+  @Test
+  void uploadAndDownloadMultiMegabyteFileWithHashes() throws Exception {
+    byte[] data = random(8 * 1024 * 1024 + 12345);
+    Files.write(local.resolve("big.bin"), data);
+
+    Run run = sftp("put big.bin up.bin\nget up.bin down.bin\n");
+
+    assertThat(run.exit).as(run.output).isZero();
+    assertThat(run.relayError).isNull();
+    assertThat(Files.readAllBytes(remote.resolve("up.bin"))).isEqualTo(data);
+    assertThat(Files.readAllBytes(local.resolve("down.bin"))).isEqualTo(data);
+    String path = remote + "/up.bin";
+    assertThat(records)
+        .contains(
+            new Rec("write", path, data.length, sha256(data)),
+            new Rec("read", path, data.length, sha256(data)));
+  }
+
+  @Test
+  void deeplyPipelinedTransferWithLargeBuffers() throws Exception {
+    byte[] data = random(6 * 1024 * 1024 + 7);
+    Files.write(local.resolve("p.bin"), data);
+
+    // 128 requests in flight of up to 128 KiB each, both directions.
+    Run run = sftp("put p.bin p.bin\nget p.bin back.bin\n", "-R", "128", "-B", "131072");
+
+    assertThat(run.exit).as(run.output).isZero();
+    assertThat(Files.readAllBytes(local.resolve("back.bin"))).isEqualTo(data);
+    assertThat(records)
+        .contains(
+            new Rec("write", remote + "/p.bin", data.length, sha256(data)),
+            new Rec("read", remote + "/p.bin", data.length, sha256(data)));
+  }
+
+  @Test
+  void deniedWriteAnswersPermissionDeniedAndWritesNothing() throws Exception {
+    Files.createDirectories(remote.resolve("secret"));
+    Files.writeString(remote.resolve("secret/keep.txt"), "classified");
+    Files.writeString(local.resolve("small.txt"), "hello");
+
+    // "-" lets the batch continue after a failing command.
+    Run run =
+        sftp(
+            "-put small.txt secret/x.txt\n"
+                + "-get secret/keep.txt got.txt\n"
+                + "-rm secret/keep.txt\n"
+                + "-ls secret\n"
+                + "put small.txt ok.txt\n");
+
+    assertThat(run.exit).as(run.output).isZero();
+    assertThat(run.output).contains("Permission denied");
+    assertThat(remote.resolve("secret/x.txt")).doesNotExist();
+    assertThat(remote.resolve("secret/keep.txt")).hasContent("classified");
+    assertThat(local.resolve("got.txt")).doesNotExist();
+    assertThat(remote.resolve("ok.txt")).hasContent("hello");
+    assertThat(records).extracting(Rec::path).doesNotContain(remote + "/secret/x.txt");
+    assertThat(records)
+        .containsExactly(
+            new Rec(
+                "write", remote + "/ok.txt", 5, sha256("hello".getBytes(StandardCharsets.UTF_8))));
+    assertThat(checked).contains("write " + remote + "/secret/x.txt");
+  }
+
+  @Test
+  void fileChangesAreRecordedOnSuccess() throws Exception {
+    Files.writeString(local.resolve("a.txt"), "abc");
+
+    Run run =
+        sftp(
+            "mkdir d\n"
+                + "put a.txt d/a\n"
+                + "rename d/a d/b\n"
+                + "ln -s b d/link\n"
+                + "chmod 600 d/b\n"
+                + "rm d/link\n"
+                + "rm d/b\n"
+                + "rmdir d\n"
+                + "-rmdir nope\n");
+
+    assertThat(run.exit).as(run.output).isZero();
+    String d = remote + "/d";
+    assertThat(records)
+        .containsExactly(
+            new Rec("mkdir", d, 0, null),
+            new Rec("write", d + "/a", 3, sha256("abc".getBytes(StandardCharsets.UTF_8))),
+            new Rec("rename", d + "/a -> " + d + "/b", 0, null),
+            new Rec("symlink", d + "/link -> " + d + "/b", 0, null),
+            new Rec("setstat", d + "/b", 0, null),
+            new Rec("remove", d + "/link", 0, null),
+            new Rec("remove", d + "/b", 0, null),
+            new Rec("rmdir", d, 0, null));
+    assertThat(remote.resolve("d")).doesNotExist();
+  }
+
+  // ---- raw protocol against the real sftp-server ----
+
+  /** A client end driven packet by packet. */
+  final class RawClient implements AutoCloseable {
+    final DataOutputStream out;
+    final DataInputStream in;
+    final Process server;
+    final CompletableFuture<Throwable> relay;
+
+    RawClient() throws IOException {
+      Pipe c2r = Pipe.open();
+      Pipe r2c = Pipe.open();
+      out = new DataOutputStream(Channels.newOutputStream(c2r.sink()));
+      in = new DataInputStream(Channels.newInputStream(r2c.source()));
+      server =
+          new ProcessBuilder(SFTP_SERVER, "-d", remote.toString())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      SftpRelay r =
+          new SftpRelay(
+              Channels.newInputStream(c2r.source()),
+              Channels.newOutputStream(r2c.sink()),
+              server.getInputStream(),
+              server.getOutputStream(),
+              policy(),
+              recorder());
+      relay = runAsync(r);
+    }
+
+    void send(int type, Object... fields) throws IOException {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      DataOutputStream d = new DataOutputStream(body);
+      d.writeByte(type);
+      for (Object f : fields) {
+        if (f instanceof Integer i) d.writeInt(i);
+        else if (f instanceof Long l) d.writeLong(l);
+        else if (f instanceof byte[] b) {
+          d.writeInt(b.length);
+          d.write(b);
+        } else {
+          byte[] b = ((String) f).getBytes(StandardCharsets.UTF_8);
+          d.writeInt(b.length);
+          d.write(b);
+        }
+      }
+      out.writeInt(body.size());
+      body.writeTo(out);
+      out.flush();
+    }
+
+    /** Reads one packet: type byte first. */
+    DataInputStream receive() throws IOException {
+      int len = in.readInt();
+      byte[] b = new byte[len];
+      in.readFully(b);
+      return new DataInputStream(new ByteArrayInputStream(b));
+    }
+
+    List<String> init() throws IOException {
+      send(SftpRelay.INIT, 3);
+      DataInputStream v = receive();
+      assertThat(v.readByte()).isEqualTo((byte) SftpRelay.VERSION);
+      assertThat(v.readInt()).isEqualTo(3);
+      List<String> ext = new ArrayList<>();
+      while (v.available() > 0) {
+        ext.add(string(v));
+        string(v);
+      }
+      return ext;
+    }
+
+    @Override
+    public void close() throws Exception {
+      out.close();
+      relay.get(30, TimeUnit.SECONDS);
+      server.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  static String string(DataInputStream d) throws IOException {
+    byte[] b = new byte[d.readInt()];
+    d.readFully(b);
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  static CompletableFuture<Throwable> runAsync(SftpRelay r) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            r.run();
+            return null;
+          } catch (Throwable t) {
+            return t;
+          }
+        });
+  }
+
+  @Test
+  void deniedRequestIsAnsweredWithItsOwnIdAndRelativePathsAreAbsolutized() throws Exception {
+    try (RawClient c = new RawClient()) {
+      assertThat(c.init())
+          .isNotEmpty()
+          .allMatch(SftpRelay.EXTENSIONS::contains)
+          .contains("limits@openssh.com", "expand-path@openssh.com")
+          .doesNotContain("home-directory");
+
+      int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
+      c.send(SftpRelay.OPEN, 77, "x/../secret//./y.txt", flags, 0);
+      DataInputStream s = c.receive();
+      assertThat(s.readByte()).isEqualTo((byte) SftpRelay.STATUS);
+      assertThat(s.readInt()).isEqualTo(77);
+      assertThat(s.readInt()).isEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+      assertThat(string(s)).isEqualTo("secret is off limits");
+      assertThat(checked).contains("write " + remote + "/secret/y.txt");
+
+      // NUL inside a name: the server would see a different path than the policy.
+      c.send(SftpRelay.STAT, 78, "/etc/passwd\0/../../" + remote);
+      s = c.receive();
+      s.readByte();
+      assertThat(s.readInt()).isEqualTo(78);
+      assertThat(s.readInt()).isEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+
+      c.send(SftpRelay.EXTENDED, 79, "home-directory", "root");
+      s = c.receive();
+      s.readByte();
+      assertThat(s.readInt()).isEqualTo(79);
+      assertThat(s.readInt()).isEqualTo(SftpRelay.FX_OP_UNSUPPORTED);
+
+      c.send(SftpRelay.STAT, 80, ".");
+      s = c.receive();
+      assertThat(s.readByte()).isEqualTo((byte) SftpRelay.ATTRS);
+      assertThat(s.readInt()).isEqualTo(80);
+    }
+    assertThat(remote.resolve("secret")).doesNotExist();
+  }
+
+  @Test
+  void nonSequentialWritesHaveNoHashAndExtensionsAreChecked() throws Exception {
+    Files.writeString(remote.resolve("orig.txt"), "original");
+    try (RawClient c = new RawClient()) {
+      c.init();
+      int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
+      c.send(SftpRelay.OPEN, 1, "holes.bin", flags, 0);
+      DataInputStream h = c.receive();
+      assertThat(h.readByte()).isEqualTo((byte) SftpRelay.HANDLE);
+      h.readInt();
+      byte[] handle = h.readNBytes(h.readInt());
+      c.send(SftpRelay.WRITE, 2, handle, 4L, "5678".getBytes(StandardCharsets.UTF_8));
+      c.send(SftpRelay.WRITE, 3, handle, 0L, "1234".getBytes(StandardCharsets.UTF_8));
+      c.send(SftpRelay.CLOSE, 4, handle);
+      for (int id = 2; id <= 4; id++) assertOk(c.receive(), id);
+
+      // hardlink@openssh.com: (existing, new name), checked as symlink for both.
+      c.send(SftpRelay.EXTENDED, 5, "hardlink@openssh.com", "orig.txt", "secret/link");
+      assertStatus(c.receive(), 5, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 6, "hardlink@openssh.com", "orig.txt", "link.txt");
+      assertOk(c.receive(), 6);
+      c.send(SftpRelay.EXTENDED, 7, "posix-rename@openssh.com", "link.txt", "moved.txt");
+      assertOk(c.receive(), 7);
+
+      c.send(SftpRelay.EXTENDED, 8, "expand-path@openssh.com", "secret/../secret/z");
+      assertStatus(c.receive(), 8, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 9, "limits@openssh.com");
+      DataInputStream limits = c.receive();
+      assertThat(limits.readByte()).isEqualTo((byte) SftpRelay.EXTENDED_REPLY);
+      assertThat(limits.readInt()).isEqualTo(9);
+      assertThat(limits.readLong()).isLessThanOrEqualTo(SftpPacket.MAX_LENGTH);
+    }
+    assertThat(remote.resolve("holes.bin")).hasContent("12345678");
+    assertThat(remote.resolve("moved.txt")).hasContent("original");
+    assertThat(records)
+        .containsExactly(
+            new Rec("write", remote + "/holes.bin", 8, null),
+            new Rec("symlink", remote + "/link.txt -> " + remote + "/orig.txt", 0, null),
+            new Rec("rename", remote + "/link.txt -> " + remote + "/moved.txt", 0, null));
+    assertThat(checked)
+        .contains("symlink " + remote + "/secret/link", "stat " + remote + "/secret/z");
+  }
+
+  static void assertOk(DataInputStream s, int id) throws IOException {
+    assertStatus(s, id, SftpRelay.FX_OK);
+  }
+
+  static void assertStatus(DataInputStream s, int id, int code) throws IOException {
+    assertThat(s.readByte()).isEqualTo((byte) SftpRelay.STATUS);
+    assertThat(s.readInt()).isEqualTo(id);
+    assertThat(s.readInt()).isEqualTo(code);
+  }
+
+  /** Throughput sanity, printed, never asserted: the relay against sftp talking to sftp-server. */
+  @Test
+  @Tag("slow")
+  void throughputSanity() throws Exception {
+    int size = 48 * 1024 * 1024;
+    Files.write(local.resolve("t.bin"), random(size));
+    String batch = "put t.bin t.bin\nget t.bin t2.bin\n";
+    Files.write(local.resolve("w.bin"), random(8 * 1024 * 1024));
+    assertThat(sftp("put w.bin w.bin\nget w.bin w2.bin\n").exit).isZero(); // JIT warm-up
+    long t0 = System.nanoTime();
+    Run run = sftp(batch);
+    long relayed = System.nanoTime() - t0;
+    assertThat(run.exit).as(run.output).isZero();
+
+    Path directRemote = Files.createDirectories(tmp.resolve("direct-remote"));
+    Files.writeString(tmp.resolve("direct"), batch.replace("t2.bin", "t3.bin"));
+    t0 = System.nanoTime();
+    Process direct =
+        new ProcessBuilder(
+                "sftp",
+                "-D",
+                SFTP_SERVER + " -d " + directRemote,
+                "-b",
+                tmp.resolve("direct").toString())
+            .directory(local.toFile())
+            .redirectErrorStream(true)
+            .start();
+    direct.getInputStream().readAllBytes();
+    assertThat(direct.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    long plain = System.nanoTime() - t0;
+    assertThat(local.resolve("t3.bin")).hasSize(size);
+    assertThat(local.resolve("t2.bin")).hasSameBinaryContentAs(local.resolve("t.bin"));
+    double mb = 2.0 * size / (1024 * 1024);
+    System.out.printf(
+        "SFTP put+get of %d MiB: relayed %.0f MiB/s, direct %.0f MiB/s%n",
+        size >> 20, mb / (relayed / 1e9), mb / (plain / 1e9));
+  }
+
+  @Test
+  void oversizeClientPacketClosesBothSides() throws Exception {
+    RawClient c = new RawClient();
+    c.init();
+    c.out.writeInt(SftpPacket.MAX_LENGTH + 1);
+    c.out.writeByte(SftpRelay.WRITE);
+    c.out.flush();
+    assertThat(c.relay.get(30, TimeUnit.SECONDS))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("SFTP_MAX_MSG_LENGTH");
+    assertThat(c.in.read()).isEqualTo(-1); // client side closed
+    assertThat(c.server.waitFor(30, TimeUnit.SECONDS)).isTrue(); // server saw end of input
+  }
+
+  @Test
+  void oversizeServerPacketClosesBothSides() throws Exception {
+    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
+    SftpRelay r =
+        new SftpRelay(
+            Channels.newInputStream(c2r.source()),
+            Channels.newOutputStream(r2c.sink()),
+            Channels.newInputStream(s2r.source()),
+            Channels.newOutputStream(r2s.sink()),
+            policy(),
+            recorder());
+    CompletableFuture<Throwable> done = runAsync(r);
+    DataOutputStream client = new DataOutputStream(Channels.newOutputStream(c2r.sink()));
+    DataOutputStream server = new DataOutputStream(Channels.newOutputStream(s2r.sink()));
+    InputStream fromRelay = Channels.newInputStream(r2c.source());
+    client.write(new byte[] {0, 0, 0, 5, SftpRelay.INIT, 0, 0, 0, 3});
+    client.flush();
+    server.writeInt(SftpPacket.MAX_LENGTH + 1000);
+    server.writeByte(SftpRelay.VERSION);
+    server.flush();
+    assertThat(fromRelay.read()).isEqualTo(-1);
+    client.close(); // the client, seeing its input end, goes away
+    assertThat(done.get(30, TimeUnit.SECONDS)).isInstanceOf(ProtocolException.class);
+  }
+
+  @Test
+  void normalizesLexically() {
+    assertThat(SftpRelay.normalize("/home/u", "a//b/./c/../d")).isEqualTo("/home/u/a/b/d");
+    assertThat(SftpRelay.normalize("/home/u", "/../../etc")).isEqualTo("/etc");
+    assertThat(SftpRelay.normalize("/home/u", "")).isEqualTo("/home/u");
+    assertThat(SftpRelay.normalize(null, "../x/../../y")).isEqualTo("../../y");
+    assertThat(SftpRelay.normalize(null, "a/..")).isEqualTo(".");
+    assertThatThrownBy(() -> new ScpRelay("x", "/", null, null, null, null, null, null))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---- helpers ----
+
+  static byte[] random(int n) {
+    byte[] b = new byte[n];
+    new Random(n).nextBytes(b);
+    return b;
+  }
+
+  static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  /**
+   * A program for {@code sftp -D} or {@code scp -S}: writes its last argument (scp's remote
+   * command) to {@code cmd}, then copies stdin to FIFO {@code c2r} and FIFO {@code r2c} to stdout.
+   * FIFOs, unlike a bash /dev/tcp socket, give each direction its own end of stream.
+   */
+  static final class Bridge {
+    final Path script;
+    final Path c2r;
+    final Path r2c;
+    final Path cmd;
+
+    Bridge(Path dir) throws IOException, InterruptedException {
+      Files.createDirectories(dir);
+      c2r = dir.resolve("c2r");
+      r2c = dir.resolve("r2c");
+      cmd = dir.resolve("cmd");
+      for (Path p : List.of(c2r, r2c)) {
+        Files.deleteIfExists(p);
+        Process mk = new ProcessBuilder("mkfifo", p.toString()).inheritIO().start();
+        assertThat(mk.waitFor()).isZero();
+      }
+      Files.deleteIfExists(cmd);
+      script = dir.resolve("bridge.sh");
+      Files.writeString(
+          script,
+          "#!/bin/sh\n"
+              + "last=\n"
+              + "for last; do :; done\n"
+              + "printf '%s\\n' \"$last\" > '"
+              + cmd
+              + ".tmp' && mv '"
+              + cmd
+              + ".tmp' '"
+              + cmd
+              + "'\n"
+              // an asynchronous command's stdin would be /dev/null: keep the real one as fd 3
+              + "exec 3<&0\n"
+              + "cat <&3 > '"
+              + c2r
+              + "' &\n"
+              + "copier=$!\n"
+              + "cat < '"
+              + r2c
+              + "'\n"
+              // scp waits for end of stream before it closes its own output, so the copier
+              // would wait for scp forever: the relay closing r2c means the session is over.
+              + "kill $copier 2>/dev/null\n"
+              + "exit 0\n");
+      Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /** Blocks until the program has started. */
+    InputStream in() throws IOException {
+      return new FileInputStream(c2r.toFile());
+    }
+
+    OutputStream out() throws IOException {
+      return new FileOutputStream(r2c.toFile());
+    }
+
+    String command() throws IOException {
+      return Files.readString(cmd).strip();
+    }
+  }
+}
