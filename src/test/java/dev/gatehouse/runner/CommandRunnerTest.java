@@ -194,6 +194,14 @@ class CommandRunnerTest {
   }
 
   @Test
+  void listedBinaryMissingOnTheHostExits127() throws Exception {
+    Result r = kit.run("tools", List.of("gatehouse-not-installed"));
+    assertThat(r.status()).isEqualTo(CommandRunner.NOT_STARTED);
+    assertThat(r.err()).contains("gatehouse-not-installed");
+    assertThat(kit.recorder.completed).contains("error exit 127");
+  }
+
+  @Test
   void callerVariablesOutsideEnvAllowAreRefused() throws Exception {
     Result r =
         kit.run(

@@ -56,7 +56,8 @@ final class RunnerKit implements AutoCloseable {
           "/usr/bin/yes",
           "/usr/bin/rm",
           "/usr/bin/printenv",
-          "/usr/bin/stat");
+          "/usr/bin/stat",
+          "/usr/bin/gatehouse-not-installed");
 
   static final String POLICY =
       """
@@ -72,7 +73,7 @@ final class RunnerKit implements AutoCloseable {
           connections: { names: ["tools*"] }
           effect: allow
           command:
-            binary: [echo, cat, env, sh, sleep, id, yes, printenv, stat]
+            binary: [echo, cat, env, sh, sleep, id, yes, printenv, stat, gatehouse-not-installed]
             env: [CI, "APP_*"]
           obligations: { masking: none }
         - id: dev-echo-pipes
