@@ -22,6 +22,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Commands on exec connections over REST, for {@code gatehouse exec}.
@@ -59,7 +60,7 @@ public final class ExecApi implements ApiServer.Endpoints {
   static final int ERROR = 5;
   static final int KEEPALIVE = 6;
 
-  static final int KEEPALIVE_SECONDS = 15;
+  static final int KEEPALIVE_SECONDS = 5;
 
   /** Bound on arguments: Linux ARG_MAX is 2 MiB (execve(2)); the request body is at most 1 MiB. */
   static final int MAX_ARGS = 4096;
@@ -140,11 +141,32 @@ public final class ExecApi implements ApiServer.Endpoints {
     String id = "ex_" + UUID.randomUUID().toString().replace("-", "");
     Running run = new Running(p.subject(), withStdin ? new StdinPipe() : null);
     running.put(id, run);
+    ExecRequest request = new ExecRequest(argv, null, env, cwd, null);
+    AtomicBoolean streaming = new AtomicBoolean();
+    // The stream writer closes the session; if the response never starts (the caller left before
+    // the headers were sent), this closes it instead, so no session stays open unrecorded.
+    Thread.ofVirtual()
+        .name("exec-start-guard-" + id)
+        .start(
+            () -> {
+              try {
+                Thread.sleep(TimeUnit.SECONDS.toMillis(60));
+              } catch (InterruptedException ignored) {
+                // shutting down: close below
+              }
+              if (streaming.compareAndSet(false, true)) {
+                running.remove(id);
+                session.close();
+              }
+            });
     return ApiServer.Response.stream(
         MEDIA_TYPE,
         out -> {
+          if (!streaming.compareAndSet(false, true)) {
+            return;
+          }
           try (session) {
-            stream(id, run, session, new ExecRequest(argv, null, env, cwd, null), out);
+            stream(id, run, session, request, out);
           } finally {
             running.remove(id);
             if (run.stdin != null) {

@@ -70,6 +70,9 @@ public final class CommandRunner {
   public CommandRunner(Path dataDir, MaskingEngine masking) {
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.masking = masking;
+    // Probe the sandbox now, in the background, so a missing or unusable bubblewrap is reported
+    // at start rather than at the first command (which would otherwise wait for the probe).
+    Thread.ofVirtual().name("exec-sandbox-probe").start(Sandbox::bubblewrapAvailable);
   }
 
   /**

@@ -84,7 +84,11 @@ final class Sandbox {
                       "--die-with-parent",
                       "--",
                       "/bin/true"));
-      if (bwrap != null && !b) {
+      if (bwrap == null) {
+        log.warn(
+            "exec: bubblewrap is not installed; exec connections with sandbox: auto run commands"
+                + " without a sandbox, and those with sandbox: bubblewrap refuse every command");
+      } else if (!b) {
         log.warn(
             "exec: {} is installed but cannot create its namespaces here (no user namespaces?);"
                 + " treating bubblewrap as absent",

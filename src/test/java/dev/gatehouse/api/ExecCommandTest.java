@@ -267,6 +267,32 @@ class ExecCommandTest {
   }
 
   @Test
+  void callerThatVanishesWhileTheCommandIsSilentKillsIt() throws Exception {
+    HttpResponse<InputStream> resp =
+        http.send(
+            HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
+                .header("Authorization", "Bearer " + alice)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"connection\":\"tools\",\"argv\":[\"sleep\",\"30.8881\"]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(resp.statusCode()).isEqualTo(200);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!running("30.8881")) {
+      assertThat(System.nanoTime()).as("sleep started").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    resp.body().close(); // the caller goes away without a word
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
+    while (running("30.8881")) {
+      assertThat(System.nanoTime()).as("keepalive noticed the caller is gone").isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+
+  @Test
   void unknownConnectionIsAProblemBeforeTheStream() throws Exception {
     HttpResponse<String> r =
         http.send(

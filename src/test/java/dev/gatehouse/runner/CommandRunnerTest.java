@@ -166,6 +166,38 @@ class CommandRunnerTest {
   }
 
   @Test
+  void callerThatGoesAwayKillsTheCommand() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.OutputStream gone =
+        new java.io.OutputStream() {
+          @Override
+          public void write(int b) throws java.io.IOException {
+            throw new java.io.IOException("broken pipe");
+          }
+        };
+    int status;
+    long started = System.nanoTime();
+    try (var s = kit.gate.open(RunnerKit.ALICE, "tools", "exec", "127.0.0.1")) {
+      status =
+          kit.runner.run(
+              s,
+              new ExecRequest(
+                  List.of("sh", "-c", "while true; do echo tick; sleep 0.1; done"),
+                  null,
+                  Map.of(),
+                  null,
+                  null),
+              null,
+              gone,
+              err,
+              e -> {});
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    assertThat(status).isIn(128 + 15, 128 + 9);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("the caller disconnected");
+  }
+
+  @Test
   void deniedCommandExits126WithOneLineNamingTheRule() throws Exception {
     Result r = kit.run("tools", List.of("rm", "-rf", "/"));
     assertThat(r.status()).isEqualTo(CommandRunner.DENIED);
