@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -250,8 +251,16 @@ public final class CommandRunner {
       status = p.waitFor();
       // Orphans (a background job of a shell) still hold the pipes open: end the group.
       execution.reapGroup();
-      o.join(TimeUnit.SECONDS.toMillis(5));
-      e.join(TimeUnit.SECONDS.toMillis(5));
+      if (!o.join(Duration.ofSeconds(5)) || !e.join(Duration.ofSeconds(5))) {
+        // The JDK already closes the pipes when the leader exits (it drains what is buffered), so
+        // a process that left the group cannot hold the run open; this is the fallback should a
+        // JDK not do so: stop reading, so the outcome is recorded now and nothing arrives after.
+        log.warn("exec: output of {} still open after exit; closing it", p.pid());
+        closeQuietly(p.getInputStream());
+        closeQuietly(p.getErrorStream());
+        o.join(Duration.ofSeconds(1));
+        e.join(Duration.ofSeconds(1));
+      }
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
       execution.terminate("the gateway is shutting down");
@@ -310,6 +319,30 @@ public final class CommandRunner {
     } catch (GateException | RuntimeException e) {
       log.warn("exec: cannot audit a refusal on {}", session.connection().name(), e);
     }
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // closing is all we wanted
+    }
+  }
+
+  /**
+   * Whether a caller may set {@code name} on this connection: it matches an {@code env_allow} glob
+   * and is not one of the connection's secrets ({@code TERM} is always accepted). The SSH listener
+   * can use this to drop variables a client sends by habit ({@code SendEnv LANG LC_*}) the way
+   * sshd's AcceptEnv does, instead of having every command refused; the API refuses instead, since
+   * its caller asked for the variable explicitly.
+   */
+  public static boolean envAllowed(ExecConfig cfg, String name) {
+    if (name.equals("TERM")) {
+      return true;
+    }
+    return ENV_NAME.matcher(name).matches()
+        && cfg.envAllow().stream().anyMatch(g -> glob(g, name))
+        && cfg.secrets().stream().noneMatch(s -> s.name().equals(name));
   }
 
   private static void close(Workspace ws) {

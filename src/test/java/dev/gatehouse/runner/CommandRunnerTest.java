@@ -157,6 +157,32 @@ class CommandRunnerTest {
   }
 
   @Test
+  void aProcessThatLeavesTheGroupDoesNotHoldTheRunOpen() throws Exception {
+    // Without bubblewrap, setsid(2) escapes the group kill (documented); the run still ends when
+    // the command does, and what the escaped process writes afterwards is not relayed.
+    long started = System.nanoTime();
+    Result r = kit.run("tools", List.of("sh", "-c", "setsid sleep 30.5551 & echo bye"));
+    try {
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+      assertThat(r.status()).isZero();
+      assertThat(r.out()).isEqualTo("bye\n");
+      assertThat(kit.recorder.completed).contains("ok exit 0");
+      assertThat(survivors("30.5551")).as("the escaped sleep is the documented limit").hasSize(1);
+    } finally {
+      killMarked("30.5551");
+    }
+  }
+
+  @Test
+  void insideBubblewrapNothingOutlivesTheCommand() throws Exception {
+    assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
+    Result r = kit.run("tools-boxed", List.of("sh", "-c", "setsid sleep 30.6661 & echo bye"));
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).isEqualTo("bye\n");
+    assertThat(survivors("30.6661")).as("the pid namespace ended with the command").isEmpty();
+  }
+
+  @Test
   void maxOutputKillsTheCommand() throws Exception {
     Result r = kit.run("tools-small", List.of("yes", "spam"));
     assertThat(r.status()).isIn(128 + 15, 128 + 9, 128 + 13);
@@ -391,6 +417,13 @@ class CommandRunnerTest {
     assumeTrue(Sandbox.ROOT, "only root can change user");
     Result r = kit.run("tools", List.of("id", "-u"));
     assertThat(r.out().trim()).isEqualTo("65534");
+  }
+
+  static void killMarked(String marker) throws Exception {
+    for (String s : survivors(marker)) {
+      ProcessHandle.of(Long.parseLong(s.substring(0, s.indexOf(':'))))
+          .ifPresent(ProcessHandle::destroy);
+    }
   }
 
   /** Processes whose command line contains {@code marker}. */
