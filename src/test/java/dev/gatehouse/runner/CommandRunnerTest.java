@@ -3,6 +3,7 @@ package dev.gatehouse.runner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
 import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.runner.RunnerKit.Result;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +37,48 @@ class CommandRunnerTest {
     kit.connection("tools-fast", kit.exec("none", true, Duration.ofSeconds(2), 1 << 20));
     kit.connection("tools-small", kit.exec("none", true, Duration.ofSeconds(30), 64 * 1024));
     kit.connection("tools-boxed", kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20));
+    ExecConfig base = kit.exec("none", true, Duration.ofSeconds(30), 1 << 20);
+    kit.connection(
+        "tools-limited",
+        new ExecConfig(
+            base.binaries(),
+            "fresh",
+            null,
+            base.env(),
+            base.envAllow(),
+            base.secrets(),
+            base.timeout(),
+            base.maxOutput(),
+            512L << 20,
+            Duration.ofSeconds(7),
+            4096,
+            "none",
+            true,
+            null,
+            null));
+    // a fixed workspace is the operator's: here writable by anyone, so also by run_as nobody
+    Files.createDirectories(dir.resolve("fixed/sub"));
+    Files.setPosixFilePermissions(
+        dir.resolve("fixed/sub"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    kit.connection(
+        "tools-fixed",
+        new ExecConfig(
+            base.binaries(),
+            "fixed",
+            dir.resolve("fixed"),
+            base.env(),
+            base.envAllow(),
+            base.secrets(),
+            base.timeout(),
+            base.maxOutput(),
+            0,
+            Duration.ZERO,
+            0,
+            "none",
+            true,
+            null,
+            null));
   }
 
   @AfterAll
@@ -180,6 +223,38 @@ class CommandRunnerTest {
     assertThat(r.status()).isZero();
     assertThat(r.out()).isEqualTo("bye\n");
     assertThat(survivors("30.6661")).as("the pid namespace ended with the command").isEmpty();
+  }
+
+  @Test
+  void resourceLimitsAreSetWithSetrlimit() throws Exception {
+    // /proc/PID/limits (proc(5)): soft and hard limit per resource, as the kernel holds them
+    Result r = kit.run("tools-limited", List.of("cat", "/proc/self/limits"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(limit(r.out(), "Max address space")).isEqualTo(List.of("536870912", "536870912"));
+    assertThat(limit(r.out(), "Max cpu time")).isEqualTo(List.of("7", "8"));
+    assertThat(limit(r.out(), "Max processes")).isEqualTo(List.of("4096", "4096"));
+    Result unlimited = kit.run("tools", List.of("cat", "/proc/self/limits"));
+    assertThat(limit(unlimited.out(), "Max cpu time")).isEqualTo(List.of("unlimited", "unlimited"));
+  }
+
+  private static List<String> limit(String limits, String name) {
+    String line = limits.lines().filter(l -> l.startsWith(name)).findFirst().orElseThrow();
+    String[] f = line.substring(name.length()).trim().split("\\s+");
+    return List.of(f[0], f[1]);
+  }
+
+  @Test
+  void fixedWorkspaceIsKeptAndCwdMayBeASubdirectory() throws Exception {
+    Result r =
+        kit.run(
+            "tools-fixed",
+            new ExecRequest(
+                List.of("sh", "-c", "pwd; echo kept > kept.txt"), null, Map.of(), "sub", null),
+            null,
+            e -> {});
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out().trim()).isEqualTo(dir.resolve("fixed/sub").toRealPath().toString());
+    assertThat(dir.resolve("fixed/sub/kept.txt")).hasContent("kept");
   }
 
   @Test
