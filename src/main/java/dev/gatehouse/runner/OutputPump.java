@@ -115,8 +115,11 @@ final class OutputPump implements Runnable {
       return;
     }
     try {
-      out.write(masked);
-      out.flush();
+      // Callers may pass one stream for both stdout and stderr (a terminal): whole chunks only.
+      synchronized (out) {
+        out.write(masked);
+        out.flush();
+      }
     } catch (IOException e) {
       callerGone = true;
       kill.accept("the caller disconnected");
