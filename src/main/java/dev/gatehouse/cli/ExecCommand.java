@@ -124,8 +124,14 @@ final class ExecCommand extends ApiCommand {
       switch (type) {
         case 0 -> started(api, data);
         case 1 -> {
-          out.write(data);
-          out.flush();
+          try {
+            out.write(data);
+            out.flush();
+          } catch (IOException e) {
+            // Our stdout is gone (gatehouse exec ... | head -1): end as a pipeline would, with
+            // SIGPIPE's status; closing the stream tells the gateway to kill the command.
+            return 128 + 13;
+          }
         }
         case 2 -> {
           err.write(data);
