@@ -86,6 +86,8 @@ final class ExecCommand extends ApiCommand {
     }
     body.put("stdin", !noStdin);
     ApiClient api = api();
+    // Before the request: a Ctrl-C while the gateway starts the command must reach it too.
+    forwardInterrupts(api);
     InputStream stream;
     try {
       stream = api.postStream("/api/v1/exec", body);
@@ -95,7 +97,6 @@ final class ExecCommand extends ApiCommand {
           ? 126
           : GATEWAY_FAILED;
     }
-    forwardInterrupts(api);
     try (DataInputStream in = new DataInputStream(stream)) {
       return relay(api, in);
     }

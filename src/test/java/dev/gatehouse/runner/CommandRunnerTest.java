@@ -204,7 +204,7 @@ class CommandRunnerTest {
     // Without bubblewrap, setsid(2) escapes the group kill (documented); the run still ends when
     // the command does, and what the escaped process writes afterwards is not relayed.
     long started = System.nanoTime();
-    Result r = kit.run("tools", List.of("sh", "-c", "setsid sleep 30.5551 & echo bye"));
+    Result r = kit.run("tools", List.of("sh", "-c", "setsid sleep 30.5551 & sleep 0.5; echo bye"));
     try {
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
       assertThat(r.status()).isZero();
@@ -219,7 +219,8 @@ class CommandRunnerTest {
   @Test
   void insideBubblewrapNothingOutlivesTheCommand() throws Exception {
     assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
-    Result r = kit.run("tools-boxed", List.of("sh", "-c", "setsid sleep 30.6661 & echo bye"));
+    Result r =
+        kit.run("tools-boxed", List.of("sh", "-c", "setsid sleep 30.6661 & sleep 0.5; echo bye"));
     assertThat(r.status()).isZero();
     assertThat(r.out()).isEqualTo("bye\n");
     assertThat(survivors("30.6661")).as("the pid namespace ended with the command").isEmpty();
