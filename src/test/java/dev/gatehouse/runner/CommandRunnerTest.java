@@ -409,7 +409,15 @@ class CommandRunnerTest {
               }
             });
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
-    Thread.sleep(200);
+    // Wait until the wrappers have exec'd sleep: before env resets the signal dispositions, an
+    // INT inherited as ignored (a test runner in the background) would be lost.
+    Path cmdline =
+        Path.of("/proc", String.valueOf(((ProcessExecution) ex.get()).process().pid()), "cmdline");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.readString(cmdline).startsWith("/usr/bin/sleep")) {
+      assertThat(System.nanoTime()).isLessThan(deadline);
+      Thread.sleep(20);
+    }
     ex.get().signal("INT");
     Result r = run.get(10, TimeUnit.SECONDS);
     assertThat(r.status()).isEqualTo(130);
