@@ -99,6 +99,15 @@ class CommandRunnerTest {
   }
 
   @Test
+  void metadataRecordingKeepsTheOutcomeButNotTheOutput() throws Exception {
+    Result r = kit.run("tools", List.of("printenv", "APP_MODE"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("test\n");
+    assertThat(kit.recorder.decided).contains("ALLOW quiet-printenv printenv APP_MODE");
+    assertThat(kit.recorder.stream(r.sessionId(), 'o')).isEmpty();
+  }
+
+  @Test
   void catForwardsStdinAndRecordsIt() throws Exception {
     Result r =
         kit.run(

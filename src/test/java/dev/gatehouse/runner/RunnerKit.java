@@ -68,6 +68,12 @@ final class RunnerKit implements AutoCloseable {
           effect: deny
           command: { binary: rm }
           reason: Nobody deletes files here.
+        - id: quiet-printenv
+          subjects: { groups: [dev] }
+          connections: { names: ["tools*"] }
+          effect: allow
+          command: { binary: printenv }
+          obligations: { masking: none, recording: metadata }
         - id: dev-tools
           subjects: { groups: [dev] }
           connections: { names: ["tools*"] }
