@@ -75,6 +75,29 @@ class ArchitectureTest {
   }
 
   @Test
+  void runnerDoesNotDependOnProtocolsApiCliOrServer() {
+    // The runner is shared by the exec API and the SSH listener: it may use the gate, policy,
+    // masking and config, but must not reach back into any of its callers.
+    noClasses()
+        .that()
+        .resideInAPackage("dev.gatehouse.runner..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.gatehouse.postgres..",
+            "dev.gatehouse.mysql..",
+            "dev.gatehouse.ssh..",
+            "dev.gatehouse.exec..",
+            "dev.gatehouse.http..",
+            "dev.gatehouse.mcp..",
+            "dev.gatehouse.api..",
+            "dev.gatehouse.cli..",
+            "dev.gatehouse.server..",
+            "dev.gatehouse.demo..")
+        .check(classes);
+  }
+
+  @Test
   void maskingHasNoProtocolOrGateCode() {
     noClasses()
         .that()

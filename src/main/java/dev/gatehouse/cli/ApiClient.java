@@ -98,9 +98,54 @@ final class ApiClient {
     return r.body();
   }
 
+  /**
+   * POSTs JSON and returns the streamed response body (exec). The request timeout covers the whole
+   * exchange, so it is the longest a command may run (the gateway's exec timeout is at most one
+   * day).
+   */
+  InputStream postStream(String path, Object body) {
+    byte[] bytes;
+    try {
+      bytes = json.writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new CliException(CliException.FAILED, "cannot encode request: " + e.getMessage());
+    }
+    HttpResponse<InputStream> r =
+        exchange(
+            request(path, Duration.ofDays(1).plusHours(1))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)),
+            HttpResponse.BodyHandlers.ofInputStream());
+    if (r.statusCode() >= 300) {
+      try (InputStream in = r.body()) {
+        throw failure(r.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new CliException(
+            CliException.UNAVAILABLE, "error reading response: " + e.getMessage());
+      }
+    }
+    return r.body();
+  }
+
+  /** POSTs raw bytes (exec stdin); the response is ignored unless it is an error. */
+  void postBytes(String path, byte[] body) {
+    HttpResponse<String> r =
+        exchange(
+            request(path)
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() >= 300) {
+      throw failure(r.statusCode(), r.body());
+    }
+  }
+
   private HttpRequest.Builder request(String path) {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(cfg.api() + path)).timeout(Duration.ofMinutes(5));
+    return request(path, Duration.ofMinutes(5));
+  }
+
+  private HttpRequest.Builder request(String path, Duration timeout) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cfg.api() + path)).timeout(timeout);
     if (cfg.token() != null) {
       b.header("Authorization", "Bearer " + cfg.token());
     }
@@ -143,7 +188,7 @@ final class ApiClient {
     }
   }
 
-  private CliException failure(int status, String body) {
+  CliException failure(int status, String body) {
     String detail = body;
     try {
       JsonNode p = json.readTree(body);

@@ -21,6 +21,7 @@ public final class Cli {
     root.addSubcommand(new CommandLine(new MiscCommands.WhoAmI()));
     root.addSubcommand(new CommandLine(new MiscCommands.Connections()));
     root.addSubcommand(new CommandLine(new ConnectCommand()));
+    root.addSubcommand(new CommandLine(new ExecCommand()));
     root.addSubcommand(new CommandLine(new ConfigCommands()));
     root.addSubcommand(new CommandLine(new LoginCommand()));
     root.addSubcommand(new CommandLine(new PolicyCommands()));

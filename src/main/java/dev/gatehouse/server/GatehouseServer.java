@@ -1,6 +1,7 @@
 package dev.gatehouse.server;
 
 import dev.gatehouse.api.ApiServer;
+import dev.gatehouse.api.ExecApi;
 import dev.gatehouse.api.GatewayApi;
 import dev.gatehouse.api.ReviewApi;
 import dev.gatehouse.api.SshKeyApi;
@@ -26,6 +27,7 @@ import dev.gatehouse.masking.MaskingEngine;
 import dev.gatehouse.policy.PolicyException;
 import dev.gatehouse.policy.ReloadingPolicyEngine;
 import dev.gatehouse.postgres.PgProtocolServer;
+import dev.gatehouse.runner.CommandRunner;
 import dev.gatehouse.store.Database;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -183,6 +185,7 @@ public final class GatehouseServer implements AutoCloseable {
               GatewayApi::describeCommand));
       api.with(new ReviewApi(reviews));
       api.with(new SshKeyApi(sshKeys, tokens));
+      api.with(new ExecApi(gate, new CommandRunner(server.dataDir(), masking)));
       closeables.add(api);
       api.start();
       log.info("API listening on {}", api.baseUrl());

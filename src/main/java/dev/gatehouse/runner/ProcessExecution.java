@@ -1,0 +1,119 @@
+package dev.gatehouse.runner;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A started command: the leader of its own process group (it was started through setsid(1)), so
+ * {@code kill -SIG -PGID} reaches everything it spawned that did not leave the group (kill(2)).
+ */
+final class ProcessExecution implements Execution {
+  private static final Logger log = LoggerFactory.getLogger(ProcessExecution.class);
+
+  /** Time a group gets between SIGTERM and SIGKILL, like systemd's stop timeout, but shorter. */
+  static final Duration KILL_GRACE = Duration.ofSeconds(2);
+
+  /** Signals a caller may forward; anything else is refused (no SIGSTOP games with the sandbox). */
+  static final Set<String> FORWARDED =
+      Set.of("INT", "TERM", "HUP", "QUIT", "KILL", "USR1", "USR2", "WINCH", "CONT", "ALRM");
+
+  private final Process process;
+  private final long pgid;
+  private final AtomicReference<String> killedBecause = new AtomicReference<>();
+
+  ProcessExecution(Process process) {
+    this.process = process;
+    this.pgid = process.pid();
+  }
+
+  Process process() {
+    return process;
+  }
+
+  /** Why the gateway killed it (timeout, output limit, disconnect), or null. */
+  String killedBecause() {
+    return killedBecause.get();
+  }
+
+  @Override
+  public void signal(String name) {
+    String sig = name == null ? "" : name.toUpperCase(Locale.ROOT);
+    if (sig.startsWith("SIG")) {
+      sig = sig.substring(3);
+    }
+    if (!FORWARDED.contains(sig)) {
+      throw new IllegalArgumentException(
+          "signal: " + name + " (expected one of " + new java.util.TreeSet<>(FORWARDED) + ")");
+    }
+    sendToGroup(sig);
+  }
+
+  @Override
+  public void kill() {
+    terminate("killed on request");
+  }
+
+  /**
+   * Ends the whole group: SIGTERM, then SIGKILL after {@link #KILL_GRACE} if the leader still runs.
+   * Idempotent; the first reason is kept.
+   */
+  void terminate(String reason) {
+    if (!killedBecause.compareAndSet(null, reason)) {
+      return;
+    }
+    sendToGroup("TERM");
+    Thread.ofVirtual()
+        .name("exec-kill-" + pgid)
+        .start(
+            () -> {
+              try {
+                if (!process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                  sendToGroup("KILL");
+                }
+              } catch (InterruptedException e) {
+                sendToGroup("KILL");
+              }
+            });
+  }
+
+  /** SIGKILL to whatever is left of the group once the leader has exited (orphans). */
+  void reapGroup() {
+    sendToGroup("KILL");
+  }
+
+  private void sendToGroup(String sig) {
+    // The JDK cannot signal a process group, or send anything but TERM and KILL: use kill(1).
+    String kill = Tools.find("kill");
+    try {
+      if (kill == null) {
+        if ("KILL".equals(sig)) {
+          process.destroyForcibly();
+        } else {
+          process.destroy();
+        }
+        return;
+      }
+      Process k =
+          new ProcessBuilder(kill, "-s", sig, "--", "-" + pgid)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      k.getOutputStream().close();
+      if (!k.waitFor(5, TimeUnit.SECONDS)) {
+        k.destroyForcibly();
+      }
+    } catch (IOException e) {
+      log.warn("exec: cannot send SIG{} to process group {}", sig, pgid, e);
+      process.destroyForcibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,280 @@
+package dev.gatehouse.runner;
+
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the host command line that runs one command: a new session, the sandbox, the unprivileged
+ * user, the resource limits, default signal dispositions, then the binary.
+ *
+ * <pre>
+ *   setsid                        new session and process group, no controlling terminal (setsid(2))
+ *    └ bwrap …                    read-only /, private /tmp /dev /proc, pid namespace (bwrap(1))
+ *       └ setpriv --reuid …       drop root: run_as, no supplementary groups, no new privileges
+ *          └ prlimit --as --cpu --nproc    RLIMIT_AS, RLIMIT_CPU, RLIMIT_NPROC (setrlimit(2))
+ *             └ env --default-signal       undo SIG_IGN inherited from the gateway (signal(7))
+ *                └ /usr/bin/the-binary argv…
+ * </pre>
+ *
+ * <p>Each wrapper execs the next one, so the process the gateway started is the leader of the group
+ * that holds everything the command spawns: signals and kills go to the whole group.
+ *
+ * <p>What this does not guarantee: without bubblewrap a process that calls setsid(2) itself leaves
+ * the group and survives a kill; the read-only root still shows every world-readable file of the
+ * host; {@code network: true} is the host network. bubblewrap is isolation, not a VM.
+ */
+final class Sandbox {
+  private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
+
+  /** The gateway's own uid: {@code /proc/self} is owned by the effective uid of the reader. */
+  static final boolean ROOT = isRoot();
+
+  private static volatile Boolean bwrapWorks;
+  private static volatile Boolean envResetsSignals;
+  private static final Map<String, int[]> IDS = new ConcurrentHashMap<>();
+  private static final java.util.Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+  private Sandbox() {}
+
+  private static boolean isRoot() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException | RuntimeException e) {
+      return "root".equals(System.getProperty("user.name"));
+    }
+  }
+
+  /**
+   * Whether bubblewrap is installed and can create the namespaces it needs here (it cannot, for
+   * instance, inside a container without user namespaces). Probed once with the same options a
+   * command gets.
+   */
+  static boolean bubblewrapAvailable() {
+    Boolean b = bwrapWorks;
+    if (b == null) {
+      String bwrap = Tools.find("bwrap");
+      b =
+          bwrap != null
+              && probe(
+                  List.of(
+                      bwrap,
+                      "--ro-bind",
+                      "/",
+                      "/",
+                      "--dev",
+                      "/dev",
+                      "--proc",
+                      "/proc",
+                      "--perms",
+                      "1777",
+                      "--tmpfs",
+                      "/tmp",
+                      "--unshare-pid",
+                      "--unshare-ipc",
+                      "--unshare-net",
+                      "--die-with-parent",
+                      "--",
+                      "/bin/true"));
+      if (bwrap == null) {
+        log.warn(
+            "exec: bubblewrap is not installed; exec connections with sandbox: auto run commands"
+                + " without a sandbox, and those with sandbox: bubblewrap refuse every command");
+      } else if (!b) {
+        log.warn(
+            "exec: {} is installed but cannot create its namespaces here (no user namespaces?);"
+                + " treating bubblewrap as absent",
+            bwrap);
+      }
+      bwrapWorks = b;
+    }
+    return b;
+  }
+
+  /** GNU env 8.31+ resets signal dispositions with {@code --default-signal}. */
+  static boolean envResetsSignals() {
+    Boolean b = envResetsSignals;
+    if (b == null) {
+      String env = Tools.find("env");
+      b = env != null && probe(List.of(env, "--default-signal", "/bin/true"));
+      envResetsSignals = b;
+    }
+    return b;
+  }
+
+  private static boolean probe(List<String> cmd) {
+    try {
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      p.getOutputStream().close();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return false;
+      }
+      return p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Whether to use bubblewrap for this connection; refuses when it is required but unusable. */
+  static boolean useBubblewrap(ExecConfig cfg, String connection) throws Refusal {
+    String mode = cfg.sandbox() == null ? "auto" : cfg.sandbox();
+    return switch (mode) {
+      case "none" -> false;
+      case "bubblewrap" -> {
+        if (!bubblewrapAvailable()) {
+          throw new Refusal(
+              "connection "
+                  + connection
+                  + " requires the bubblewrap sandbox, which is not usable on this gateway host");
+        }
+        yield true;
+      }
+      default -> {
+        boolean ok = bubblewrapAvailable();
+        if (!ok && WARNED.add(connection)) {
+          log.warn(
+              "exec: SANDBOX DISABLED for connection {}: bubblewrap (/usr/bin/bwrap) is not"
+                  + " usable; commands run with the host's file system and network. Install"
+                  + " bubblewrap or set sandbox: bubblewrap to refuse instead",
+              connection);
+        }
+        yield ok;
+      }
+    };
+  }
+
+  /** The uid and gid of {@code user}, looked up once with id(1) so NSS users work too. */
+  static int[] ids(String user) throws IOException {
+    int[] cached = IDS.get(user);
+    if (cached != null) {
+      return cached;
+    }
+    if (!user.matches("[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}")) {
+      throw new IOException("run_as: " + user + " is not a user name");
+    }
+    int[] ids = {idOf(user, "-u"), idOf(user, "-g")};
+    IDS.put(user, ids);
+    return ids;
+  }
+
+  private static int idOf(String user, String flag) throws IOException {
+    String id = Tools.require("id", "coreutils");
+    Process p = new ProcessBuilder(id, flag, user).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes()).trim();
+    try {
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException("run_as: user " + user + " does not exist (" + out + ")");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    return Integer.parseInt(out);
+  }
+
+  /** Who processes run as: run_as (default nobody) when the gateway is root, else the gateway. */
+  static int[] runAs(ExecConfig cfg, String connection) throws IOException {
+    if (!ROOT) {
+      if (cfg.runAs() != null && WARNED.add("runas:" + connection)) {
+        log.warn(
+            "exec: run_as {} of connection {} is ignored: the gateway does not run as root, so"
+                + " processes run as the gateway's own user",
+            cfg.runAs(),
+            connection);
+      }
+      return null;
+    }
+    return ids(cfg.runAs() == null ? "nobody" : cfg.runAs());
+  }
+
+  /** Everything the command line depends on. */
+  record Spec(
+      boolean bubblewrap,
+      boolean network,
+      int[] runAs,
+      Path workspace,
+      Path cwd,
+      Path secretDir,
+      List<Path> hidden,
+      ExecConfig limits,
+      List<String> argv) {}
+
+  /** The host command that runs {@code spec.argv()} as described in the class comment. */
+  static List<String> command(Spec s) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Tools.require("setsid", "util-linux"));
+    if (s.bubblewrap()) {
+      cmd.add(Tools.require("bwrap", "bubblewrap"));
+      cmd.addAll(List.of("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"));
+      // A private /tmp, world-writable with the sticky bit like the host's (bwrap 0.5+ --perms).
+      cmd.addAll(List.of("--perms", "1777", "--tmpfs", "/tmp"));
+      // The gateway's data directory (store, master key, recordings) is hidden; the workspace,
+      // which may live below it, is bound back read-write afterwards (bwrap applies in order).
+      for (Path h : s.hidden()) {
+        cmd.addAll(List.of("--tmpfs", h.toString()));
+      }
+      cmd.addAll(List.of("--bind", s.workspace().toString(), s.workspace().toString()));
+      if (s.secretDir() != null) {
+        cmd.addAll(List.of("--ro-bind", s.secretDir().toString(), s.secretDir().toString()));
+      }
+      cmd.addAll(List.of("--unshare-pid", "--unshare-ipc", "--die-with-parent"));
+      if (!s.network()) {
+        cmd.add("--unshare-net");
+      }
+      // No --new-session: setsid above already gives a session without a controlling terminal
+      // (so TIOCSTI has nothing to inject into), and keeping one process group lets INT and TERM
+      // reach the command itself instead of only the bwrap supervisor.
+      cmd.addAll(List.of("--chdir", s.cwd().toString(), "--"));
+    }
+    if (s.runAs() != null) {
+      cmd.add(Tools.require("setpriv", "util-linux"));
+      cmd.add("--reuid=" + s.runAs()[0]);
+      cmd.add("--regid=" + s.runAs()[1]);
+      cmd.addAll(
+          List.of("--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"));
+      cmd.add("--");
+    }
+    List<String> limits = new ArrayList<>();
+    ExecConfig l = s.limits();
+    if (l.memory() > 0) {
+      limits.add("--as=" + l.memory());
+    }
+    if (l.cpu() != null && !l.cpu().isZero()) {
+      // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (setrlimit(2)).
+      long secs = Math.max(1, l.cpu().toSeconds());
+      limits.add("--cpu=" + secs + ":" + (secs + 1));
+    }
+    if (l.processes() > 0) {
+      limits.add("--nproc=" + l.processes());
+    }
+    if (!limits.isEmpty()) {
+      cmd.add(Tools.require("prlimit", "util-linux"));
+      cmd.addAll(limits);
+      cmd.add("--");
+    }
+    if (envResetsSignals()) {
+      cmd.add(Tools.find("env"));
+      cmd.add("--default-signal");
+      cmd.add("--");
+    }
+    cmd.addAll(s.argv());
+    return cmd;
+  }
+}

@@ -1,0 +1,169 @@
+package dev.gatehouse.runner;
+
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where one process runs, and the private directory its file secrets live in while it runs. Closing
+ * removes a fresh workspace and every secret file, whatever happened to the process.
+ */
+final class Workspace implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Workspace.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path root;
+  private final boolean fresh;
+  private final int[] owner;
+  private Path secretDir;
+
+  private Workspace(Path root, boolean fresh, int[] owner) {
+    this.root = root;
+    this.fresh = fresh;
+    this.owner = owner;
+  }
+
+  /**
+   * A fresh directory under {@code workdir} (default {@code DATA_DIR/workspaces/CONNECTION}), or
+   * the fixed {@code workdir}. A fresh one belongs to {@code owner} (uid, gid) when the gateway is
+   * root; a fixed one is left as the operator made it.
+   */
+  static Workspace open(ExecConfig cfg, Path dataDir, String connection, int[] owner)
+      throws IOException {
+    Path base =
+        (cfg.workdir() != null ? cfg.workdir() : dataDir.resolve("workspaces").resolve(connection))
+            .toAbsolutePath()
+            .normalize();
+    if ("fixed".equals(cfg.workspace())) {
+      Files.createDirectories(base);
+      return new Workspace(base.toRealPath(), false, owner);
+    }
+    Files.createDirectories(base);
+    Path dir =
+        Files.createDirectory(
+            base.resolve(HexFormat.of().formatHex(bytes())),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    chown(dir, owner);
+    return new Workspace(dir.toRealPath(), true, owner);
+  }
+
+  private static byte[] bytes() {
+    byte[] b = new byte[12];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  Path root() {
+    return root;
+  }
+
+  /**
+   * The working directory: the workspace, or {@code requested} (relative to it, or absolute), which
+   * must be an existing directory inside it after resolving {@code ..} and symbolic links.
+   */
+  Path cwd(String requested) throws Refusal {
+    if (requested == null || requested.isEmpty()) {
+      return root;
+    }
+    Path p = root.resolve(requested).normalize();
+    Path real;
+    try {
+      real = p.toRealPath();
+    } catch (IOException e) {
+      throw new Refusal("cwd " + requested + " does not exist in the workspace " + root);
+    }
+    if (!real.startsWith(root) || !p.startsWith(root)) {
+      throw new Refusal("cwd " + requested + " is outside the workspace " + root);
+    }
+    if (!Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS)) {
+      throw new Refusal("cwd " + requested + " is not a directory");
+    }
+    return real;
+  }
+
+  /**
+   * Writes a secret to a 0600 file in a private 0700 directory outside the workspace (so a
+   * workspace that is kept, or copied out, never holds it) and returns its path.
+   */
+  Path secretFile(String name, String value) throws IOException {
+    if (secretDir == null) {
+      // java.io.tmpdir, not the data directory: the unprivileged user must be able to reach it
+      // without sandbox, and inside bubblewrap it is bound read-only over the private /tmp.
+      secretDir =
+          Files.createTempDirectory(
+              "gatehouse-secrets-",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      chown(secretDir, owner);
+    }
+    Path f = secretDir.resolve(name);
+    Files.write(
+        f,
+        value.getBytes(StandardCharsets.UTF_8),
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+    chown(f, owner);
+    return f;
+  }
+
+  /** The directory of file secrets, or null when there are none. */
+  Path secretDir() {
+    return secretDir;
+  }
+
+  private static void chown(Path p, int[] owner) throws IOException {
+    if (owner != null) {
+      Files.setAttribute(p, "unix:uid", owner[0], LinkOption.NOFOLLOW_LINKS);
+      Files.setAttribute(p, "unix:gid", owner[1], LinkOption.NOFOLLOW_LINKS);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (secretDir != null) {
+      delete(secretDir);
+    }
+    if (fresh) {
+      delete(root);
+    }
+  }
+
+  /** Deletes a tree without following symbolic links out of it. */
+  static void delete(Path dir) {
+    try {
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
+    } catch (NoSuchFileException e) {
+      // already gone
+    } catch (IOException e) {
+      log.warn("exec: cannot remove {}", dir, e);
+    }
+  }
+}
