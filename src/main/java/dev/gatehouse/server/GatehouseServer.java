@@ -28,6 +28,7 @@ import dev.gatehouse.policy.PolicyException;
 import dev.gatehouse.policy.ReloadingPolicyEngine;
 import dev.gatehouse.postgres.PgProtocolServer;
 import dev.gatehouse.runner.CommandRunner;
+import dev.gatehouse.ssh.SshProtocolServer;
 import dev.gatehouse.store.Database;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -67,6 +68,7 @@ public final class GatehouseServer implements AutoCloseable {
   private Gate gate;
   private ApiServer api;
   private PgProtocolServer postgres;
+  private SshProtocolServer ssh;
   private TlsMaterial tls;
   private ReviewService reviews;
 
@@ -204,6 +206,22 @@ public final class GatehouseServer implements AutoCloseable {
       }
       log.info("PostgreSQL listening on {}", postgres.address());
     }
+    if (server.ssh().enabled()) {
+      var l = server.ssh();
+      ssh =
+          new SshProtocolServer(
+              gate,
+              l.host(),
+              l.port(),
+              server.dataDir(),
+              config::connection,
+              SshProtocolServer.configuredKeys(config.identity().users()),
+              new CommandRunner(server.dataDir(), masking));
+      ssh.masking(masking);
+      closeables.add(ssh);
+      ssh.start();
+      log.info("SSH listening on {} (host key {})", ssh.address(), ssh.hostKeyFingerprint());
+    }
     audit.append(
         new AuditEvent(
             "server.start",
@@ -273,6 +291,16 @@ public final class GatehouseServer implements AutoCloseable {
   /** The bound PostgreSQL port, or -1 when disabled. */
   public int postgresPort() {
     return postgres == null ? -1 : postgres.address().getPort();
+  }
+
+  /** The bound SSH port, or -1 when disabled. */
+  public int sshPort() {
+    return ssh == null ? -1 : ssh.address().getPort();
+  }
+
+  /** The SSH listener's host key fingerprint ({@code SHA256:...}), or null when disabled. */
+  public String sshHostKeyFingerprint() {
+    return ssh == null ? null : ssh.hostKeyFingerprint();
   }
 
   @Override

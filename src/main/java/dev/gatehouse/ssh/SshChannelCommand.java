@@ -1,0 +1,241 @@
+package dev.gatehouse.ssh;
+
+import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.ReviewGate;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Base of what runs on a client session channel (exec, shell, subsystem): MINA hands over the
+ * channel's streams, and {@link #start} runs {@link #run()} on a virtual thread so a command may
+ * block (on the upstream, or on a review) without holding an I/O thread.
+ */
+abstract class SshChannelCommand implements Command {
+  private static final Logger log = LoggerFactory.getLogger(SshChannelCommand.class);
+
+  /** Exit status for anything the gateway refused; the same as a shell's "cannot execute". */
+  static final int REFUSED = 126;
+
+  /**
+   * Variables a client's {@code env} requests (RFC 4254 section 6.4) carry by default: OpenSSH
+   * clients send {@code LANG} and {@code LC_*} ({@code SendEnv} in Debian's ssh_config). They are
+   * passed on without a decision; any other variable is part of the command the policy decides on.
+   */
+  static boolean isLocale(String name) {
+    return name.equals("LANG") || name.startsWith("LC_");
+  }
+
+  /** Set by MINA itself (from pty-req, or always), not asked for by the client. */
+  private static final Set<String> SERVER_SET =
+      Set.of(
+          Environment.ENV_USER,
+          Environment.ENV_TERM,
+          Environment.ENV_COLUMNS,
+          Environment.ENV_LINES);
+
+  protected final SshConnection conn;
+  protected InputStream in;
+  protected OutputStream out;
+  protected OutputStream err;
+  protected ExitCallback exit;
+  protected ChannelSession channel;
+  protected Environment env;
+  private volatile Thread worker;
+  private volatile boolean exited;
+
+  SshChannelCommand(SshConnection conn) {
+    this.conn = conn;
+  }
+
+  @Override
+  public void setInputStream(InputStream in) {
+    this.in = in;
+  }
+
+  @Override
+  public void setOutputStream(OutputStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public void setErrorStream(OutputStream err) {
+    this.err = err;
+  }
+
+  @Override
+  public void setExitCallback(ExitCallback callback) {
+    this.exit = callback;
+  }
+
+  @Override
+  public void start(ChannelSession channel, Environment env) throws IOException {
+    this.channel = channel;
+    this.env = env;
+    worker =
+        Thread.ofVirtual()
+            .name("ssh-" + getClass().getSimpleName() + "-" + channel.getChannelId())
+            .start(
+                () -> {
+                  try {
+                    run();
+                  } catch (Exception e) {
+                    log.warn("ssh channel failed", e);
+                    refuse("internal error; the command did not complete");
+                  }
+                });
+  }
+
+  /** Does the work and ends with {@link #exit(int)}, {@link #exitSignal} or {@link #refuse}. */
+  abstract void run() throws Exception;
+
+  @Override
+  public void destroy(ChannelSession channel) {
+    Thread t = worker;
+    if (t != null && !exited) {
+      t.interrupt();
+    }
+    cancel();
+  }
+
+  /** Releases upstream resources when the client channel goes away; idempotent. */
+  void cancel() {}
+
+  /** The variables the client asked for with {@code env} requests, without locale variables. */
+  Map<String, String> requestedEnv() {
+    Map<String, String> m = new HashMap<>();
+    env.getEnv()
+        .forEach(
+            (k, v) -> {
+              if (!SERVER_SET.contains(k) && !isLocale(k)) {
+                m.put(k, v);
+              }
+            });
+    return m;
+  }
+
+  /** The locale variables the client sent, passed to the target as they are. */
+  Map<String, String> localeEnv() {
+    Map<String, String> m = new HashMap<>();
+    env.getEnv()
+        .forEach(
+            (k, v) -> {
+              if (isLocale(k)) {
+                m.put(k, v);
+              }
+            });
+    return m;
+  }
+
+  /** True when the client asked for a terminal (pty-req, RFC 4254 section 6.2). */
+  boolean hasPty() {
+    return env.getEnv().containsKey(Environment.ENV_TERM)
+        && env.getEnv().containsKey(Environment.ENV_COLUMNS);
+  }
+
+  int envInt(String name, int dflt) {
+    try {
+      return Integer.parseInt(env.getEnv().getOrDefault(name, ""));
+    } catch (NumberFormatException e) {
+      return dflt;
+    }
+  }
+
+  /** Tells a held client on stderr that its command waits for a reviewer. */
+  ReviewGate.Waiting waiting() {
+    return (reviewId, message) ->
+        stderrLine("held for review " + reviewId + ": " + message + " (waiting for approval)");
+  }
+
+  /** One {@code gatehouse: ...} line on the channel's stderr. */
+  void stderrLine(String text) {
+    try {
+      err.write(("gatehouse: " + text + "\r\n").getBytes(StandardCharsets.UTF_8));
+      err.flush();
+    } catch (IOException e) {
+      log.debug("cannot write to client stderr", e);
+    }
+  }
+
+  /** Refuses: one stderr line naming the reason, exit status 126. */
+  void refuse(String text) {
+    stderrLine(text);
+    exit(REFUSED);
+  }
+
+  void refuse(GateException e) {
+    refuse(e.getMessage());
+  }
+
+  void exit(int status) {
+    if (exited) {
+      return;
+    }
+    exited = true;
+    try {
+      out.flush();
+      err.flush();
+    } catch (IOException e) {
+      // the channel is gone; nothing to flush to
+    }
+    exit.onExit(status);
+  }
+
+  /**
+   * Propagates death by a signal: {@code exit-signal} (RFC 4254 section 6.10), then {@code
+   * exit-status} 128+n. RFC 4254 expects only the first; OpenSSH's client ignores it and would exit
+   * 255, so the status is sent as well to give the caller what a local shell reports.
+   */
+  void exitSignal(String signal, boolean coreDumped, String message) {
+    if (exited) {
+      return;
+    }
+    try {
+      Buffer b = channel.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
+      b.putUInt(channel.getRecipient());
+      b.putString("exit-signal");
+      b.putBoolean(false);
+      b.putString(signal);
+      b.putBoolean(coreDumped);
+      b.putString(message == null ? "" : message);
+      b.putString("");
+      channel.writePacket(b);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot send exit-signal", e);
+    }
+    exit(128 + signalNumber(signal));
+  }
+
+  /** Linux signal numbers of the names RFC 4254 section 6.10 lists. */
+  static int signalNumber(String name) {
+    return switch (name == null ? "" : name.toUpperCase(Locale.ROOT)) {
+      case "HUP" -> 1;
+      case "INT" -> 2;
+      case "QUIT" -> 3;
+      case "ILL" -> 4;
+      case "ABRT" -> 6;
+      case "FPE" -> 8;
+      case "KILL" -> 9;
+      case "USR1" -> 10;
+      case "SEGV" -> 11;
+      case "USR2" -> 12;
+      case "PIPE" -> 13;
+      case "ALRM" -> 14;
+      case "TERM" -> 15;
+      default -> 0;
+    };
+  }
+}

@@ -1,0 +1,108 @@
+package dev.gatehouse.ssh;
+
+import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.masking.StreamMasker;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.server.session.ServerSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One authenticated client connection: its gate session (opened at login) and, for {@code ssh}
+ * connections, the upstream session to the target (opened on the first channel that needs it).
+ * Stored on the MINA session; ended when either side closes or the gate ends the session.
+ */
+final class SshConnection {
+  private static final Logger log = LoggerFactory.getLogger(SshConnection.class);
+
+  static final AttributeRepository.AttributeKey<SshConnection> KEY =
+      new AttributeRepository.AttributeKey<>();
+
+  private final SshProtocolServer server;
+  private final ServerSession ssh;
+  private final GateSession gate;
+  private final String type;
+  private SshUpstream upstream;
+  private boolean closed;
+
+  SshConnection(SshProtocolServer server, ServerSession ssh, GateSession gate, String type) {
+    this.server = server;
+    this.ssh = ssh;
+    this.gate = gate;
+    this.type = type;
+    // Revocation, expiry or the end of the session's maximum duration end the SSH connection at
+    // once; the client sees the reason in the disconnect message (RFC 4253 section 11.1).
+    gate.onTerminate(() -> disconnect("session ended: " + gate.endedBecause()));
+  }
+
+  static SshConnection of(ServerSession s) {
+    return s == null ? null : s.getAttribute(KEY);
+  }
+
+  GateSession gate() {
+    return gate;
+  }
+
+  SshProtocolServer server() {
+    return server;
+  }
+
+  ServerSession ssh() {
+    return ssh;
+  }
+
+  /** {@code ssh} or {@code exec}: the type of the connection logged in to. */
+  String type() {
+    return type;
+  }
+
+  /** The upstream session, connected on first use. */
+  synchronized SshUpstream upstream() throws GateException {
+    if (closed) {
+      throw new GateException(GateException.Reason.SESSION_ENDED, "the session has ended");
+    }
+    if (upstream == null || !upstream.isOpen()) {
+      upstream = SshUpstream.connect(server.client(), gate);
+    }
+    return upstream;
+  }
+
+  /** A masker for one output stream of one channel, with the session's profile. */
+  StreamMasker masker() {
+    List<String> secrets = new ArrayList<>();
+    synchronized (this) {
+      if (upstream != null) {
+        secrets.addAll(upstream.secrets());
+      }
+    }
+    return server.masker(gate, secrets);
+  }
+
+  void disconnect(String reason) {
+    try {
+      ssh.disconnect(SshConstants.SSH2_DISCONNECT_BY_APPLICATION, "gatehouse: " + reason);
+    } catch (IOException | RuntimeException e) {
+      log.debug("disconnect failed", e);
+      ssh.close(true);
+    }
+  }
+
+  /** Called when the client connection has closed. */
+  void closed() {
+    SshUpstream u;
+    synchronized (this) {
+      closed = true;
+      u = upstream;
+      upstream = null;
+    }
+    if (u != null) {
+      u.close();
+    }
+    gate.close();
+  }
+}

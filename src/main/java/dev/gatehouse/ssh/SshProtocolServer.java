@@ -1,0 +1,406 @@
+package dev.gatehouse.ssh;
+
+import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.config.GatehouseConfig.UserConfig;
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.SshKeyAuthenticator;
+import dev.gatehouse.masking.MaskingEngine;
+import dev.gatehouse.masking.StreamMasker;
+import dev.gatehouse.runner.CommandRunner;
+import dev.gatehouse.server.ProtocolServer;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.auth.password.PasswordIdentityProvider;
+import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.auth.UserAuth;
+import org.apache.sshd.server.auth.UserAuthFactory;
+import org.apache.sshd.server.auth.password.UserAuthPassword;
+import org.apache.sshd.server.auth.pubkey.UserAuthPublicKey;
+import org.apache.sshd.server.channel.ChannelSessionFactory;
+import org.apache.sshd.server.command.Command;
+import org.apache.sshd.server.session.ServerSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SSH listener: OpenSSH clients ({@code ssh}, {@code scp}, {@code sftp}) log in as {@code
+ * IDENTITY+CONNECTION} with a registered public key or a gateway token as password; every exec
+ * request, shell, file transfer and forwarding request goes through the shared {@link Gate} before
+ * it reaches the target, which the gateway logs in to with credentials the caller never sees. See
+ * {@code package-info.java} and docs/ssh.md.
+ */
+public final class SshProtocolServer implements ProtocolServer {
+  private static final Logger log = LoggerFactory.getLogger(SshProtocolServer.class);
+
+  /**
+   * Authentication requests per connection (OpenSSH's {@code MaxAuthTries} default is 6; a client
+   * with several keys in its agent offers each one).
+   */
+  static final int MAX_AUTH_REQUESTS = 10;
+
+  /**
+   * Time to log in (OpenSSH's {@code LoginGraceTime} is 120 s; ours also bounds pre-auth state).
+   */
+  static final Duration AUTH_TIMEOUT = Duration.ofSeconds(60);
+
+  /** A connection without any traffic for this long is closed. */
+  static final Duration IDLE_TIMEOUT = Duration.ofMinutes(30);
+
+  /**
+   * Open channels per connection (OpenSSH multiplexing uses a handful; 10 is {@code MaxSessions}).
+   */
+  static final int MAX_CHANNELS = 10;
+
+  /** Connections to the listener at once, authenticated or not. */
+  static final int MAX_CONNECTIONS = 1000;
+
+  /** Connections per login name at once. */
+  static final int MAX_SESSIONS_PER_LOGIN = 20;
+
+  private static final AttributeRepository.AttributeKey<Principal> PRINCIPAL =
+      new AttributeRepository.AttributeKey<>();
+
+  private final Gate gate;
+  private final String host;
+  private final int port;
+  private final Path dataDir;
+  private final Function<String, ConnectionConfig> connections;
+  private final SshKeyAuthenticator keys;
+  private final CommandRunner runner;
+  private final AtomicInteger live = new AtomicInteger();
+  private volatile BiFunction<GateSession, List<String>, StreamMasker> maskers =
+      (s, secrets) -> SshStreams.IDENTITY;
+  private SshServer server;
+  private SshClient client;
+  private KeyPair hostKey;
+
+  /**
+   * @param gate the shared authorization flow
+   * @param host address to bind
+   * @param port port to bind; 0 picks a free one (see {@link #address()})
+   * @param dataDir where the host key is kept
+   * @param connections resolves a connection by name (its type picks ssh relay or exec runner)
+   * @param keys public keys registered to identities
+   * @param runner runs commands on exec connections (null: exec connections are refused)
+   */
+  public SshProtocolServer(
+      Gate gate,
+      String host,
+      int port,
+      Path dataDir,
+      Function<String, ConnectionConfig> connections,
+      SshKeyAuthenticator keys,
+      CommandRunner runner) {
+    this.gate = Objects.requireNonNull(gate, "gate");
+    this.host = Objects.requireNonNull(host, "host");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port: " + port + " (expected: 0..65535)");
+    }
+    this.port = port;
+    this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    this.connections = Objects.requireNonNull(connections, "connections");
+    this.keys = Objects.requireNonNull(keys, "keys");
+    this.runner = runner;
+  }
+
+  /**
+   * Public keys from {@code identity.users[].ssh_keys}, fixed at start (until a store-backed
+   * authenticator is installed; such logins carry no token to revoke).
+   */
+  public static SshKeyAuthenticator configuredKeys(List<UserConfig> users) {
+    return new SshConfiguredKeys(users);
+  }
+
+  @Override
+  public String protocol() {
+    return "ssh";
+  }
+
+  /**
+   * Masks every session's terminal output with {@code engine}, using the masking profile of the
+   * session's obligations, plus the target's credentials as exact values.
+   */
+  public void masking(MaskingEngine engine) {
+    Objects.requireNonNull(engine, "engine");
+    maskers =
+        (s, secrets) -> {
+          String profile = s.obligations().maskingProfile();
+          return engine.streamMasker(profile == null ? "none" : profile, secrets);
+        };
+  }
+
+  /** The host key's fingerprint, {@code SHA256:...}, for clients to pin. */
+  public String hostKeyFingerprint() {
+    return hostKey == null ? null : SshHostKey.fingerprint(hostKey);
+  }
+
+  @Override
+  public void start() throws IOException {
+    if (server != null) {
+      throw new IllegalStateException("already started");
+    }
+    hostKey = SshHostKey.loadOrGenerate(dataDir);
+
+    client = SshClient.setUpDefaultClient();
+    // Nothing from the gateway host's ~/.ssh may leak into target connections: no config file,
+    // no default identities, no known_hosts; only the connection's pins and vault credentials.
+    client.setServerKeyVerifier(SshUpstream.VERIFIER);
+    client.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
+    client.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
+    client.setPasswordIdentityProvider(PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
+    client.start();
+
+    SshServer s = SshServer.setUpDefaultServer();
+    s.setHost(host);
+    s.setPort(port);
+    s.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
+    s.setPublickeyAuthenticator(
+        (user, key, session) -> {
+          SshLogin login = login(user, session);
+          if (login == null) {
+            return false;
+          }
+          Principal p = keys.authenticate(login.identity(), key);
+          if (p == null || !p.subject().equals(login.identity())) {
+            return false;
+          }
+          session.setAttribute(PRINCIPAL, p);
+          return true;
+        });
+    s.setPasswordAuthenticator(
+        (user, password, session) -> {
+          SshLogin login = login(user, session);
+          if (login == null) {
+            return false;
+          }
+          Principal p;
+          try {
+            p = gate.authenticate(password);
+          } catch (GateException e) {
+            return false;
+          }
+          if (!p.subject().equals(login.identity())) {
+            return false;
+          }
+          session.setAttribute(PRINCIPAL, p);
+          return true;
+        });
+    s.setKeyboardInteractiveAuthenticator(null);
+    s.setGSSAuthenticator(null);
+    s.setHostBasedAuthenticator(null);
+    s.setUserAuthFactories(List.of(new GatedAuth("publickey"), new GatedAuth("password")));
+
+    // Only session channels: MINA's own direct-tcpip would connect from the gateway host.
+    s.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE));
+    s.setForwardingFilter(new SshForwarding());
+    s.setCommandFactory((channel, line) -> command(channel.getSession(), line));
+    s.setShellFactory(channel -> command(channel.getSession(), null));
+
+    CoreModuleProperties.MAX_AUTH_REQUESTS.set(s, MAX_AUTH_REQUESTS);
+    CoreModuleProperties.AUTH_TIMEOUT.set(s, AUTH_TIMEOUT);
+    CoreModuleProperties.IDLE_TIMEOUT.set(s, IDLE_TIMEOUT);
+    CoreModuleProperties.MAX_CONCURRENT_CHANNELS.set(s, MAX_CHANNELS);
+    CoreModuleProperties.MAX_CONCURRENT_SESSIONS.set(s, MAX_SESSIONS_PER_LOGIN);
+    CoreModuleProperties.SERVER_IDENTIFICATION.set(s, "Gatehouse");
+    s.addSessionListener(
+        new SessionListener() {
+          @Override
+          public void sessionCreated(Session session) {
+            if (live.incrementAndGet() > MAX_CONNECTIONS) {
+              log.warn("ssh: more than {} connections; refusing one", MAX_CONNECTIONS);
+              session.close(true);
+            }
+          }
+
+          @Override
+          public void sessionClosed(Session session) {
+            live.decrementAndGet();
+            SshConnection c = session.getAttribute(SshConnection.KEY);
+            if (c != null) {
+              c.closed();
+            }
+          }
+        });
+    try {
+      s.start();
+    } catch (BindException e) {
+      throw new BindException(
+          "ssh listener cannot bind " + host + ":" + port + ": " + e.getMessage());
+    }
+    server = s;
+    log.info(
+        "ssh listener on {} (host key {} {})",
+        address(),
+        KeyPairProvider.SSH_ED25519,
+        hostKeyFingerprint());
+  }
+
+  /** The parsed login, or null after telling the client the expected form. */
+  private SshLogin login(String user, ServerSession session) {
+    SshLogin login = SshLogin.parse(user);
+    if (login == null) {
+      banner(session, "user name \"" + user + "\" has no connection: " + SshLogin.USAGE);
+    }
+    return login;
+  }
+
+  /**
+   * After a method succeeded, opens the gate session (connection exists, token scope, CONNECT
+   * decision, session recorded). A refusal fails the method, with the reason shown as a banner.
+   */
+  private boolean openGate(ServerSession session, String user) {
+    Principal p = session.removeAttribute(PRINCIPAL);
+    SshLogin login = SshLogin.parse(user);
+    if (p == null || login == null) {
+      return false;
+    }
+    if (session.getAttribute(SshConnection.KEY) != null) {
+      return true; // already open: a second method after partial success
+    }
+    ConnectionConfig conn = connections.apply(login.connection());
+    String type = conn != null && "exec".equals(conn.type()) ? "exec" : "ssh";
+    try {
+      GateSession g = gate.open(p, login.connection(), type, address(session.getClientAddress()));
+      session.setAttribute(SshConnection.KEY, new SshConnection(this, session, g, type));
+      return true;
+    } catch (GateException e) {
+      banner(session, e.getMessage());
+      return false;
+    }
+  }
+
+  private static String address(SocketAddress a) {
+    if (a instanceof InetSocketAddress i) {
+      return i.getAddress() == null ? i.getHostString() : i.getAddress().getHostAddress();
+    }
+    return String.valueOf(a);
+  }
+
+  /** SSH_MSG_USERAUTH_BANNER (RFC 4252 section 5.4): OpenSSH prints it on the terminal. */
+  private static void banner(ServerSession session, String text) {
+    try {
+      Buffer b = session.createBuffer(SshConstants.SSH_MSG_USERAUTH_BANNER);
+      b.putString("gatehouse: " + text + "\r\n");
+      b.putString("");
+      session.writePacket(b);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot send banner", e);
+    }
+  }
+
+  private Command command(ServerSession session, String line) throws IOException {
+    SshConnection c = SshConnection.of(session);
+    if (c == null) {
+      throw new IOException("channel on a connection without a gate session");
+    }
+    if ("exec".equals(c.type())) {
+      return new SshRunnerCommand(c, line);
+    }
+    return new SshTargetCommand(c, line);
+  }
+
+  /** A method (publickey or password) that opens the gate session once it has succeeded. */
+  private final class GatedAuth implements UserAuthFactory {
+    private final String name;
+
+    GatedAuth(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String getName() {
+      return name;
+    }
+
+    @Override
+    public UserAuth createUserAuth(ServerSession session) {
+      if (name.equals("publickey")) {
+        return new UserAuthPublicKey() {
+          @Override
+          public Boolean doAuth(Buffer buffer, boolean init) throws Exception {
+            Boolean ok = super.doAuth(buffer, init);
+            return ok == null ? null : ok && openGate(getServerSession(), getUsername());
+          }
+        };
+      }
+      return new UserAuthPassword() {
+        @Override
+        public Boolean doAuth(Buffer buffer, boolean init) throws Exception {
+          Boolean ok = super.doAuth(buffer, init);
+          return ok == null ? null : ok && openGate(getServerSession(), getUsername());
+        }
+      };
+    }
+  }
+
+  // ---- package-private collaborators ----
+
+  Gate gate() {
+    return gate;
+  }
+
+  SshClient client() {
+    return client;
+  }
+
+  CommandRunner runner() {
+    return runner;
+  }
+
+  StreamMasker masker(GateSession session, List<String> secrets) {
+    return maskers.apply(session, secrets);
+  }
+
+  @Override
+  public InetSocketAddress address() {
+    SshServer s = server;
+    if (s == null) {
+      throw new IllegalStateException("not started");
+    }
+    for (SocketAddress a : s.getBoundAddresses()) {
+      if (a instanceof InetSocketAddress i) {
+        return i;
+      }
+    }
+    return new InetSocketAddress(host, s.getPort());
+  }
+
+  @Override
+  public void close() {
+    SshServer s = server;
+    if (s != null) {
+      try {
+        s.stop(true);
+      } catch (IOException e) {
+        log.debug("stopping ssh listener", e);
+      }
+    }
+    SshClient c = client;
+    if (c != null) {
+      c.stop();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package dev.gatehouse.ssh;
+
+import dev.gatehouse.policy.CommandLine;
+import dev.gatehouse.runner.CommandRunner;
+import dev.gatehouse.runner.ExecRequest;
+import dev.gatehouse.runner.Execution;
+import org.apache.sshd.server.Signal;
+
+/**
+ * An exec request on an {@code exec} connection: handed to the shared {@link CommandRunner}, which
+ * decides, records, runs the process sandboxed and masks its output. Signal requests (RFC 4254
+ * section 6.9) are forwarded to the process group. A shell on an exec connection is refused: there
+ * is no interactive shell to give, only decided commands.
+ */
+final class SshRunnerCommand extends SshChannelCommand {
+  private final String line; // null: a shell was asked for
+  private volatile Execution execution;
+
+  SshRunnerCommand(SshConnection conn, String line) {
+    super(conn);
+    this.line = line;
+  }
+
+  @Override
+  void run() {
+    if (line == null) {
+      refuse(
+          "connection \""
+              + conn.gate().connection().name()
+              + "\" runs commands, not interactive shells; run one command: ssh USER@GATEWAY COMMAND");
+      return;
+    }
+    CommandRunner runner = conn.server().runner();
+    if (runner == null) {
+      refuse("command execution is not enabled on this gateway");
+      return;
+    }
+    CommandLine cl;
+    try {
+      cl = CommandLine.parse(line);
+    } catch (IllegalArgumentException e) {
+      refuse(e.getMessage());
+      return;
+    }
+    if (cl.argv().isEmpty()) {
+      refuse("empty command");
+      return;
+    }
+    env.addSignalListener(
+        (channel, signal) -> {
+          Execution x = execution;
+          if (x != null && signal != Signal.WINCH) {
+            x.signal(signal.name());
+          }
+        });
+    int status =
+        runner.run(
+            conn.gate(),
+            new ExecRequest(cl.argv(), line, requestedEnv(), null, waiting()),
+            in,
+            out,
+            err,
+            x -> execution = x);
+    exit(status);
+  }
+
+  @Override
+  void cancel() {
+    Execution x = execution;
+    if (x != null) {
+      x.kill();
+    }
+  }
+}

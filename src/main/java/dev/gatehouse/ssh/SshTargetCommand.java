@@ -1,0 +1,245 @@
+package dev.gatehouse.ssh;
+
+import dev.gatehouse.gate.AuthorizedAction;
+import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.masking.StreamMasker;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.policy.CommandLine;
+import java.io.IOException;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.channel.PtyCapableChannelSession;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.channel.PtyChannelConfiguration;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.Signal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An exec request or a shell on an {@code ssh} connection, relayed to the same request on the
+ * target once the gate allowed it.
+ *
+ * <ul>
+ *   <li>exec (RFC 4254 section 6.5): the line is split into argv with POSIX shell rules and decided
+ *       as a {@code command} action (binary = argv[0] as typed). The target receives the argv
+ *       re-quoted in single quotes, so its shell cannot read more into it than was decided; a line
+ *       that needs a shell (pipes, redirection, expansion) is sent as typed only when a rule
+ *       allowed it as such.
+ *   <li>shell: decided once as a {@code shell} action; then a shell with the client's terminal
+ *       (type, size, modes; window changes follow) is opened on the target, input and masked output
+ *       are recorded (asciicast), and typed lines are audited best effort ({@link SshCommandLog}).
+ * </ul>
+ *
+ * Output on stdout and stderr is masked with the session's profile and the target credentials as
+ * exact values; exit status and exit signal come back from the target.
+ */
+final class SshTargetCommand extends SshChannelCommand {
+  private static final Logger log = LoggerFactory.getLogger(SshTargetCommand.class);
+
+  private final String line; // null for a shell
+  private volatile PtyCapableChannelSession upstream;
+
+  SshTargetCommand(SshConnection conn, String line) {
+    super(conn);
+    this.line = line;
+  }
+
+  @Override
+  void run() throws Exception {
+    GateSession gate = conn.gate();
+    Action action;
+    String remote = null;
+    CommandLine cl = null;
+    if (line == null) {
+      action = new Action(ActionKind.SHELL, "(interactive shell)", Map.of());
+    } else {
+      try {
+        cl = CommandLine.parse(line);
+      } catch (IllegalArgumentException e) {
+        refuse(e.getMessage());
+        return;
+      }
+      if (cl.argv().isEmpty()) {
+        refuse("empty command");
+        return;
+      }
+      action = cl.toAction(cl.argv().get(0), requestedEnv(), null);
+    }
+    AuthorizedAction authorized;
+    try {
+      authorized = gate.authorize(action, waiting());
+    } catch (GateException e) {
+      refuse(e);
+      return;
+    }
+    if (cl != null) {
+      remote = cl.needsShell() ? cl.raw() : quote(cl.argv());
+    }
+    SshUpstream up;
+    try {
+      up = conn.upstream();
+    } catch (GateException e) {
+      gate.completed(authorized, false, e.getMessage(), 0);
+      refuse(e);
+      return;
+    }
+    Map<String, Object> upstreamEnv = new java.util.HashMap<>(localeEnv());
+    if (line != null) {
+      upstreamEnv.putAll(requestedEnv()); // part of the decided action
+    }
+    PtyChannelConfiguration pty = ptyConfig();
+    PtyCapableChannelSession ch =
+        line == null
+            ? up.session().createShellChannel(pty, upstreamEnv)
+            : up.session().createExecChannel(remote, pty, upstreamEnv);
+    ch.setUsePty(hasPty());
+    upstream = ch;
+    try {
+      ch.open().verify(SshUpstream.CONNECT_TIMEOUT);
+    } catch (IOException e) {
+      log.warn("upstream channel for {} failed: {}", gate.connection().name(), e.toString());
+      gate.completed(authorized, false, "the target refused the channel", 0);
+      refuse("the target refused to open the " + (line == null ? "shell" : "command"));
+      return;
+    }
+    env.addSignalListener(
+        (channel, signal) -> {
+          try {
+            if (signal == Signal.WINCH) {
+              ch.sendWindowChange(
+                  envInt(Environment.ENV_COLUMNS, 80), envInt(Environment.ENV_LINES, 24));
+            } else {
+              sendSignal(ch, signal.name());
+            }
+          } catch (IOException e) {
+            log.debug("cannot forward {}", signal, e);
+          }
+        });
+
+    StreamMasker outMasker = conn.masker();
+    StreamMasker errMasker = conn.masker();
+    AtomicLong bytes = new AtomicLong();
+    Thread stdout =
+        Thread.ofVirtual()
+            .start(
+                () ->
+                    bytes.addAndGet(
+                        pump(ch.getInvertedOut(), out, outMasker, b -> gate.recordStream('o', b))));
+    Thread stderr =
+        Thread.ofVirtual()
+            .start(
+                () ->
+                    bytes.addAndGet(
+                        pump(ch.getInvertedErr(), err, errMasker, b -> gate.recordStream('e', b))));
+    java.util.function.Consumer<byte[]> tap = b -> {};
+    if (line == null) {
+      StreamMasker inMasker = conn.masker();
+      SshCommandLog commands =
+          new SshCommandLog(
+              l -> {
+                try {
+                  gate.audit("ssh.shell_input", Map.of("line", gate.mask(l)));
+                } catch (GateException e) {
+                  log.warn("cannot audit shell input: {}", e.getMessage());
+                }
+              });
+      tap =
+          b -> {
+            // Input is recorded masked too; typed lines are held back until Enter so a value
+            // typed key by key is still seen whole.
+            gate.recordStream('i', inMasker.feed(b));
+            for (byte x : b) {
+              if (x == '\r' || x == '\n') {
+                gate.recordStream('i', inMasker.flush());
+                break;
+              }
+            }
+            commands.feed(b);
+          };
+    }
+    java.util.function.Consumer<byte[]> inputTap = tap;
+    Thread.ofVirtual().start(() -> SshStreams.pumpInput(in, ch.getInvertedIn(), inputTap));
+
+    ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+    stdout.join();
+    stderr.join();
+    Integer status = ch.getExitStatus();
+    String signal = ch.getExitSignal();
+    if (signal != null && status == null) {
+      gate.completed(authorized, false, "killed by signal " + signal, bytes.get());
+      exitSignal(signal, false, "");
+    } else {
+      int s = status == null ? 255 : status;
+      gate.completed(authorized, s == 0, "exit " + s, bytes.get());
+      exit(s);
+    }
+  }
+
+  private static long pump(
+      java.io.InputStream from,
+      java.io.OutputStream to,
+      StreamMasker masker,
+      java.util.function.Consumer<byte[]> record) {
+    try {
+      return SshStreams.pumpMasked(from, to, masker, record);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private PtyChannelConfiguration ptyConfig() {
+    PtyChannelConfiguration c = new PtyChannelConfiguration();
+    if (hasPty()) {
+      c.setPtyType(env.getEnv().get(Environment.ENV_TERM));
+      c.setPtyColumns(envInt(Environment.ENV_COLUMNS, 80));
+      c.setPtyLines(envInt(Environment.ENV_LINES, 24));
+      c.setPtyModes(env.getPtyModes());
+    }
+    return c;
+  }
+
+  /** A {@code signal} request (RFC 4254 section 6.9) on the upstream channel. */
+  private static void sendSignal(PtyCapableChannelSession ch, String name) throws IOException {
+    Buffer b = ch.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
+    b.putUInt(ch.getRecipient());
+    b.putString("signal");
+    b.putBoolean(false);
+    b.putString(name);
+    ch.writePacket(b);
+  }
+
+  /**
+   * argv as one POSIX shell string that the target's shell splits back into exactly these words:
+   * words of safe characters as they are, everything else in single quotes (inside which nothing is
+   * special; a quote is written as {@code '\''}).
+   */
+  static String quote(List<String> argv) {
+    StringBuilder sb = new StringBuilder();
+    for (String a : argv) {
+      if (!sb.isEmpty()) {
+        sb.append(' ');
+      }
+      if (!a.isEmpty() && a.matches("[A-Za-z0-9_@%+:,./-]+") && !a.startsWith("~")) {
+        sb.append(a);
+      } else {
+        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+      }
+    }
+    return sb.toString();
+  }
+
+  @Override
+  void cancel() {
+    PtyCapableChannelSession ch = upstream;
+    if (ch != null) {
+      ch.close(false);
+    }
+  }
+}

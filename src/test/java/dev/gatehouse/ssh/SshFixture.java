@@ -1,0 +1,308 @@
+package dev.gatehouse.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.server.GatehouseServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real OpenSSH {@code sshd} as the target (own host key, accepts only the key the gateway holds),
+ * and a whole gateway in front of it with its SSH listener on a free port. Tests drive it with the
+ * real OpenSSH {@code ssh} client.
+ */
+final class SshFixture implements AutoCloseable {
+  static final String SSHD = "/usr/sbin/sshd";
+  static final String SSH = "/usr/bin/ssh";
+  static final String KEYGEN = "/usr/bin/ssh-keygen";
+
+  static final String DEFAULT_POLICY =
+      """
+      version: 1
+      rules:
+        - id: eng-commands
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: allow
+          command: { binary: [echo, cat, printf, sh, "true", "false", sleep, id, uname, head] }
+        - id: eng-shell-pipes
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: allow
+          command: { binary: [ls], shell: true }
+        - id: no-rm
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: deny
+          command: { binary: [rm] }
+          reason: Deleting files on box is not allowed.
+        - id: eng-shell
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: allow
+          shell: {}
+      """;
+
+  final Path dir;
+  final Path aliceKey;
+  final Path bobKey;
+  final Path gatewayKey;
+  final Path targetHostKey;
+  final Path otherHostKey;
+  final int sshdPort;
+  final Process sshd;
+  final GatehouseServer server;
+
+  static boolean available() {
+    Path privsep = Path.of("/run/sshd"); // sshd refuses to start without it
+    if (!Files.isDirectory(privsep)) {
+      try {
+        Files.createDirectories(privsep);
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return Files.isExecutable(Path.of(SSHD))
+        && Files.isExecutable(Path.of(SSH))
+        && Files.isExecutable(Path.of(KEYGEN));
+  }
+
+  SshFixture(Path dir) throws Exception {
+    this(dir, DEFAULT_POLICY);
+  }
+
+  SshFixture(Path dir, String policy) throws Exception {
+    this.dir = dir;
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    Path keys = Files.createDirectories(dir.resolve("keys"));
+    aliceKey = keygen(keys.resolve("alice"));
+    bobKey = keygen(keys.resolve("bob"));
+    gatewayKey = keygen(keys.resolve("gateway"));
+    targetHostKey = keygen(keys.resolve("target_host"));
+    otherHostKey = keygen(keys.resolve("other_host"));
+
+    Path sshdDir = Files.createDirectories(dir.resolve("sshd"));
+    Files.copy(pub(gatewayKey), sshdDir.resolve("authorized_keys"));
+    sshdPort = freePort();
+    Files.writeString(
+        sshdDir.resolve("sshd_config"),
+        """
+        Port %d
+        ListenAddress 127.0.0.1
+        HostKey %s
+        AuthorizedKeysFile %s
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        PermitRootLogin prohibit-password
+        UsePAM no
+        StrictModes no
+        PidFile %s
+        Subsystem sftp internal-sftp
+        AcceptEnv LANG LC_* GH_*
+        """
+            .formatted(
+                sshdPort,
+                targetHostKey,
+                sshdDir.resolve("authorized_keys"),
+                sshdDir.resolve("sshd.pid")));
+    sshd =
+        new ProcessBuilder(SSHD, "-D", "-e", "-f", sshdDir.resolve("sshd_config").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(sshdDir.resolve("log").toFile())
+            .start();
+    awaitPort(sshdPort);
+
+    Path policies = Files.createDirectories(dir.resolve("policies"));
+    Files.writeString(policies.resolve("ssh.yaml"), policy);
+    String user = System.getProperty("user.name");
+    String yaml =
+        """
+        server:
+          data_dir: data
+          api: { enabled: false }
+          postgres: { enabled: false }
+          ssh: { host: 127.0.0.1, port: 0 }
+        identity:
+          users:
+            - { subject: alice, kind: human, groups: [eng], role: user, ssh_keys: ["%s"] }
+            - { subject: bob, kind: human, groups: [visitors], role: user, ssh_keys: ["%s"] }
+        connections:
+          - name: box
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: box-changed
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: box-unpinned
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { private_key: "${env:GATEWAY_KEY}" }
+        policy:
+          files: [policies/*.yaml]
+        """
+            .formatted(
+                pubLine(aliceKey),
+                pubLine(bobKey),
+                sshdPort,
+                user,
+                pubLine(targetHostKey),
+                sshdPort,
+                user,
+                pubLine(otherHostKey),
+                sshdPort,
+                user);
+    GatehouseConfig cfg =
+        ConfigLoader.parse(
+            yaml, "ssh-test.yaml", dir, Map.of("GATEWAY_KEY", Files.readString(gatewayKey)));
+    server = GatehouseServer.start(cfg);
+  }
+
+  int port() {
+    return server.sshPort();
+  }
+
+  String tokenFor(String user) {
+    return server.tokens().issueForUser(user, null, Set.of(), "test").secret();
+  }
+
+  static Path keygen(Path file) throws Exception {
+    Process p =
+        new ProcessBuilder(KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file.toString())
+            .redirectErrorStream(true)
+            .start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    return file;
+  }
+
+  static Path pub(Path key) {
+    return Path.of(key + ".pub");
+  }
+
+  /** "TYPE BASE64" of a key's .pub file. */
+  static String pubLine(Path key) throws IOException {
+    String[] parts = Files.readString(pub(key)).trim().split(" ");
+    return parts[0] + " " + parts[1];
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  static void awaitPort(int port) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < end) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+        return;
+      } catch (IOException e) {
+        Thread.sleep(50);
+      }
+    }
+    throw new AssertionError("port " + port + " never opened");
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  /** Common options: no config, no known_hosts, no agent, only the given key. */
+  List<String> sshCommand(Path key, String login, List<String> extra) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                SSH,
+                "-F",
+                "/dev/null",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "IdentityAgent=none",
+                "-o",
+                "ConnectTimeout=20",
+                "-p",
+                String.valueOf(port())));
+    if (key != null) {
+      cmd.addAll(List.of("-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-i", key.toString()));
+    }
+    cmd.addAll(extra);
+    cmd.add(login + "@127.0.0.1");
+    return cmd;
+  }
+
+  Run ssh(Path key, String login, String stdin, String... command) throws Exception {
+    List<String> cmd = sshCommand(key, login, List.of());
+    cmd.addAll(List.of(command));
+    return run(cmd, Map.of(), stdin);
+  }
+
+  Run run(List<String> cmd, Map<String, String> env, String stdin) throws Exception {
+    Process p = start(cmd, env);
+    try (OutputStream in = p.getOutputStream()) {
+      if (stdin != null) {
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      // the process may exit before reading its input
+    }
+    return finish(p);
+  }
+
+  private final Map<Process, Path[]> outputs = new HashMap<>();
+
+  Process start(List<String> cmd, Map<String, String> env) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    outputs.put(p, new Path[] {out, err});
+    return p;
+  }
+
+  Run finish(Process p) throws Exception {
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("ssh did not finish");
+    }
+    Path[] o = outputs.remove(p);
+    return new Run(p.exitValue(), Files.readString(o[0]), Files.readString(o[1]));
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+    if (sshd != null) {
+      sshd.destroy();
+      sshd.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.gatehouse.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gatehouse.audit.AuditExporter;
+import dev.gatehouse.audit.SessionQueries;
+import dev.gatehouse.audit.SessionSummary;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SSH listener end to end: real OpenSSH client → gateway → real OpenSSH sshd. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SshGatewayTest {
+  /** A GitHub token shape the default masking profile removes. */
+  static final String SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+
+  Path dir;
+  SshFixture gw;
+
+  @BeforeAll
+  void start(@TempDir Path tmp) throws Exception {
+    assumeTrue(SshFixture.available(), "OpenSSH client/server not installed");
+    dir = tmp;
+    gw = new SshFixture(dir);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  @Test
+  void allowedCommandRunsOnTheTargetWithItsExitStatus() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "sh -c 'echo hello from $0; exit 3'");
+    assertThat(r.out()).contains("hello from sh");
+    assertThat(r.exit()).as(r.err()).isEqualTo(3);
+  }
+
+  @Test
+  void argvIsRequotedSoTheTargetShellCannotReadMoreIntoIt() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "echo", "'a;", "id'");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().trim()).isEqualTo("a; id");
+  }
+
+  @Test
+  void deniedCommandExits126NamingTheRule() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "rm -rf /tmp/nothing");
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.err())
+        .contains("gatehouse: denied by rule no-rm: Deleting files on box is not allowed.");
+  }
+
+  @Test
+  void lineThatNeedsAShellIsDeniedUnlessARuleAllowsIt() throws Exception {
+    var denied = gw.ssh(gw.aliceKey, "alice+box", null, "echo hi | cat");
+    assertThat(denied.exit()).isEqualTo(126);
+    assertThat(denied.err()).contains("gatehouse: denied");
+    var allowed = gw.ssh(gw.aliceKey, "alice+box", null, "ls / | head -1");
+    assertThat(allowed.exit()).as(allowed.err()).isZero();
+  }
+
+  @Test
+  void stdinReachesTheCommand() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", "line one\nline two\n", "cat");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("line one\nline two\n");
+  }
+
+  @Test
+  void secretPrintedByTheTargetIsMaskedAndRecordedMasked() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "echo token " + SECRET + " end");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain(SECRET).contains("token").contains("end");
+    String cast = lastCast("box");
+    assertThat(cast).doesNotContain(SECRET).contains("token");
+  }
+
+  @Test
+  void interactiveShellWithPtyIsRelayedAndRecorded() throws Exception {
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-tt"));
+    var shell = gw.run(cmd, Map.of(), "echo the answer is $((6*7))\nexit 5\n");
+    assertThat(shell.out()).contains("the answer is 42");
+    assertThat(shell.exit()).as(shell.err()).isEqualTo(5);
+    String cast = lastCast("box");
+    assertThat(cast).contains("the answer is 42").contains("\"i\"");
+    assertThat(audit()).contains("ssh.shell_input").contains("echo the answer is $((6*7))");
+  }
+
+  @Test
+  void unknownOrChangedHostKeyIsRefused() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box-changed", null, "true");
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.err()).contains("not pinned").contains("SHA256:");
+    assertThat(audit()).contains("ssh.host_key_rejected");
+    var none = gw.ssh(gw.aliceKey, "alice+box-unpinned", null, "true");
+    assertThat(none.exit()).isEqualTo(126);
+    assertThat(none.err()).contains("no host keys are pinned");
+  }
+
+  @Test
+  void loginWithoutConnectionOrWithSomeoneElsesKeyFails() throws Exception {
+    var noPlus = gw.ssh(gw.aliceKey, "alice", null, "true");
+    assertThat(noPlus.exit()).isEqualTo(255);
+    assertThat(noPlus.err()).contains("IDENTITY+CONNECTION");
+    var wrongKey = gw.ssh(gw.bobKey, "alice+box", null, "true");
+    assertThat(wrongKey.exit()).isEqualTo(255);
+    assertThat(wrongKey.err()).contains("Permission denied");
+  }
+
+  @Test
+  void connectRefusedByPolicyFailsTheLoginWithTheReason() throws Exception {
+    var r = gw.ssh(gw.bobKey, "bob+box", null, "true");
+    assertThat(r.exit()).isEqualTo(255);
+    assertThat(r.err()).contains("gatehouse:").contains("may not connect");
+    var unknown = gw.ssh(gw.aliceKey, "alice+nowhere", null, "true");
+    assertThat(unknown.exit()).isEqualTo(255);
+    assertThat(unknown.err()).contains("does not exist");
+  }
+
+  @Test
+  void forwardingIsRefused() throws Exception {
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-W", "127.0.0.1:22"));
+    var r = gw.run(cmd, Map.of(), "");
+    assertThat(r.exit()).isEqualTo(255);
+  }
+
+  @Test
+  void passwordIsAGatewayTokenOfTheSameIdentity() throws Exception {
+    String token = gw.tokenFor("alice");
+    var ok = withAskpass(token, "alice+box", "echo", "via-token");
+    assertThat(ok.exit()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("via-token");
+    String bobs = gw.tokenFor("bob");
+    var other = withAskpass(bobs, "alice+box", "true");
+    assertThat(other.exit()).isEqualTo(255);
+  }
+
+  @Test
+  void revokingTheTokenEndsTheSession() throws Exception {
+    var issued = gw.server.tokens().issueForUser("alice", null, java.util.Set.of(), "test");
+    Path askpass = askpass(issued.secret());
+    List<String> cmd = passwordCommand("alice+box", "sleep", "30");
+    Process p = gw.start(cmd, askpassEnv(askpass));
+    p.getOutputStream().close();
+    Thread.sleep(2500);
+    assertThat(p.isAlive()).isTrue();
+    gw.server.tokens().revoke(issued.id(), "test");
+    assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+    var r = gw.finish(p);
+    assertThat(r.exit()).isEqualTo(255);
+    assertThat(r.err()).contains("session ended");
+  }
+
+  // ---- helpers ----
+
+  private SshFixture.Run withAskpass(String secret, String login, String... command)
+      throws Exception {
+    Path askpass = askpass(secret);
+    List<String> cmd = passwordCommand(login, command);
+    return gw.run(cmd, askpassEnv(askpass), null);
+  }
+
+  private List<String> passwordCommand(String login, String... command) {
+    List<String> cmd =
+        gw.sshCommand(
+            null,
+            login,
+            List.of(
+                "-o",
+                "PreferredAuthentications=password",
+                "-o",
+                "PubkeyAuthentication=no",
+                "-o",
+                "NumberOfPasswordPrompts=1"));
+    cmd.addAll(List.of(command));
+    return cmd;
+  }
+
+  private Path askpass(String secret) throws Exception {
+    Path f = Files.createTempFile(dir, "askpass", ".sh");
+    Path s = Files.createTempFile(dir, "secret", ".txt");
+    Files.writeString(s, secret);
+    Files.writeString(f, "#!/bin/sh\ncat '" + s + "'\n");
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwx------"));
+    return f;
+  }
+
+  private static Map<String, String> askpassEnv(Path askpass) {
+    return Map.of(
+        "SSH_ASKPASS", askpass.toString(), "SSH_ASKPASS_REQUIRE", "force", "DISPLAY", ":0");
+  }
+
+  private String lastCast(String connection) {
+    SessionQueries q = new SessionQueries(gw.server.database());
+    List<SessionSummary> l = q.list("alice", connection, 1);
+    assertThat(l).isNotEmpty();
+    StringWriter w = new StringWriter();
+    q.writeAsciicast(l.get(0).id(), w);
+    return w.toString();
+  }
+
+  private String audit() {
+    StringWriter w = new StringWriter();
+    new AuditExporter(gw.server.database()).export(w, null, 0);
+    return w.toString();
+  }
+}
