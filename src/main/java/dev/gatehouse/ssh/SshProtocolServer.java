@@ -218,6 +218,7 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setForwardingFilter(new SshForwarding());
     s.setCommandFactory((channel, line) -> command(channel.getSession(), line));
     s.setShellFactory(channel -> command(channel.getSession(), null));
+    s.setSubsystemFactories(List.of(new SshTransferCommand.Factory()));
 
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(s, MAX_AUTH_REQUESTS);
     CoreModuleProperties.AUTH_TIMEOUT.set(s, AUTH_TIMEOUT);
@@ -318,6 +319,9 @@ public final class SshProtocolServer implements ProtocolServer {
     }
     if ("exec".equals(c.type())) {
       return new SshRunnerCommand(c, line);
+    }
+    if (line != null && SshTransferCommand.isScp(line)) {
+      return SshTransferCommand.scp(c, line);
     }
     return new SshTargetCommand(c, line);
   }

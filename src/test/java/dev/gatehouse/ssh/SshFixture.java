@@ -56,6 +56,16 @@ final class SshFixture implements AutoCloseable {
           connections: { names: ["box*"] }
           effect: allow
           shell: {}
+        - id: eng-files
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: allow
+          file: { paths: ["FILES/shared"] }
+        - id: eng-drop
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: allow
+          file: { paths: ["FILES/drop"], ops: [write] }
       """;
 
   final Path dir;
@@ -65,6 +75,7 @@ final class SshFixture implements AutoCloseable {
   final Path targetHostKey;
   final Path otherHostKey;
   final int sshdPort;
+  final Path files;
   final Process sshd;
   final GatehouseServer server;
 
@@ -128,7 +139,11 @@ final class SshFixture implements AutoCloseable {
     awaitPort(sshdPort);
 
     Path policies = Files.createDirectories(dir.resolve("policies"));
-    Files.writeString(policies.resolve("ssh.yaml"), policy);
+    files = Files.createDirectories(dir.resolve("files"));
+    Files.createDirectories(files.resolve("shared"));
+    Files.createDirectories(files.resolve("drop"));
+    Files.createDirectories(files.resolve("private"));
+    Files.writeString(policies.resolve("ssh.yaml"), policy.replace("FILES", files.toString()));
     String user = System.getProperty("user.name");
     String yaml =
         """
@@ -231,10 +246,22 @@ final class SshFixture implements AutoCloseable {
 
   /** Common options: no config, no known_hosts, no agent, only the given key. */
   List<String> sshCommand(Path key, String login, List<String> extra) {
+    List<String> cmd = clientCommand(SSH, "-p", key, extra);
+    cmd.add(login + "@127.0.0.1");
+    return cmd;
+  }
+
+  /** scp/sftp with the same options; the destination is part of {@code args}. */
+  List<String> fileCommand(String program, Path key, List<String> args) {
+    return clientCommand(program, "-P", key, args);
+  }
+
+  private List<String> clientCommand(
+      String program, String portFlag, Path key, List<String> extra) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
-                SSH,
+                program,
                 "-F",
                 "/dev/null",
                 "-o",
@@ -245,13 +272,12 @@ final class SshFixture implements AutoCloseable {
                 "IdentityAgent=none",
                 "-o",
                 "ConnectTimeout=20",
-                "-p",
+                portFlag,
                 String.valueOf(port())));
     if (key != null) {
       cmd.addAll(List.of("-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-i", key.toString()));
     }
     cmd.addAll(extra);
-    cmd.add(login + "@127.0.0.1");
     return cmd;
   }
 

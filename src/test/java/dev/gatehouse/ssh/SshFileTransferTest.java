@@ -1,0 +1,128 @@
+package dev.gatehouse.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gatehouse.audit.AuditExporter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** scp (SFTP and legacy) and sftp through the gateway: paths decided, transfers recorded. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SshFileTransferTest {
+  static final String SCP = "/usr/bin/scp";
+  static final String SFTP = "/usr/bin/sftp";
+
+  Path dir;
+  SshFixture gw;
+
+  @BeforeAll
+  void start(@TempDir Path tmp) throws Exception {
+    assumeTrue(SshFixture.available(), "OpenSSH client/server not installed");
+    assumeTrue(Files.isExecutable(Path.of(SCP)) && Files.isExecutable(Path.of(SFTP)));
+    dir = tmp;
+    // Interactive sftp asks REALPATH(".") first, which the relay decides as a read of the login
+    // directory: a policy that wants interactive sftp must allow that read.
+    String home = System.getProperty("user.home");
+    gw =
+        new SshFixture(
+            dir,
+            SshFixture.DEFAULT_POLICY
+                + """
+                  - id: eng-home-stat
+                    subjects: { groups: [eng] }
+                    connections: { names: ["box*"] }
+                    effect: allow
+                    file: { paths: ["%s"], ops: [read] }
+                """
+                    .formatted(home));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  @Test
+  void scpUploadAndDownloadWithinAllowedPathsAreRecordedWithTheirHash() throws Exception {
+    for (String protocol : List.of("sftp", "legacy")) {
+      Path local = Files.writeString(dir.resolve("up-" + protocol + ".txt"), "hello " + protocol);
+      Path remote = gw.files.resolve("shared/up-" + protocol + ".txt");
+      var up = scp(protocol, local.toString(), "alice+box@127.0.0.1:" + remote);
+      assertThat(up.exit()).as(up.err()).isZero();
+      assertThat(Files.readString(remote)).isEqualTo("hello " + protocol);
+
+      Path back = dir.resolve("back-" + protocol + ".txt");
+      var down = scp(protocol, "alice+box@127.0.0.1:" + remote, back.toString());
+      assertThat(down.exit()).as(down.err()).isZero();
+      assertThat(Files.readString(back)).isEqualTo("hello " + protocol);
+
+      String sha = sha256("hello " + protocol);
+      assertThat(audit()).contains("ssh.file").contains(remote.toString()).contains(sha);
+    }
+  }
+
+  @Test
+  void pathsOutsideTheRulesAreRefused() throws Exception {
+    for (String protocol : List.of("sftp", "legacy")) {
+      Path local = Files.writeString(dir.resolve("secret-" + protocol + ".txt"), "x");
+      Path remote = gw.files.resolve("private/secret-" + protocol + ".txt");
+      var r = scp(protocol, local.toString(), "alice+box@127.0.0.1:" + remote);
+      assertThat(r.exit()).as(protocol).isNotZero();
+      assertThat(remote).doesNotExist();
+    }
+    // write-only drop box: upload works, download does not
+    Path local = Files.writeString(dir.resolve("drop.txt"), "dropped");
+    Path remote = gw.files.resolve("drop/drop.txt");
+    assertThat(scp("sftp", local.toString(), "alice+box@127.0.0.1:" + remote).exit()).isZero();
+    var read = scp("sftp", "alice+box@127.0.0.1:" + remote, dir.resolve("nope.txt").toString());
+    assertThat(read.exit()).isNotZero();
+    assertThat(dir.resolve("nope.txt")).doesNotExist();
+  }
+
+  @Test
+  void sftpListsAndFetchesInteractively() throws Exception {
+    Files.writeString(gw.files.resolve("shared/listed.txt"), "listed");
+    Path batch =
+        Files.writeString(
+            dir.resolve("batch"),
+            "cd " + gw.files.resolve("shared") + "\nls\nget listed.txt " + dir + "/got.txt\n");
+    List<String> cmd =
+        gw.fileCommand(SFTP, gw.aliceKey, List.of("-b", batch.toString(), "alice+box@127.0.0.1"));
+    var r = gw.run(cmd, Map.of(), null);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("listed.txt");
+    assertThat(Files.readString(dir.resolve("got.txt"))).isEqualTo("listed");
+  }
+
+  private SshFixture.Run scp(String protocol, String from, String to) throws Exception {
+    List<String> args =
+        new java.util.ArrayList<>(protocol.equals("legacy") ? List.of("-O") : List.of("-s"));
+    args.add(from);
+    args.add(to);
+    return gw.run(gw.fileCommand(SCP, gw.aliceKey, args), Map.of(), null);
+  }
+
+  private String audit() {
+    StringWriter w = new StringWriter();
+    new AuditExporter(gw.server.database()).export(w, null, 0);
+    return w.toString();
+  }
+
+  private static String sha256(String s) throws Exception {
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes("UTF-8")));
+  }
+}
