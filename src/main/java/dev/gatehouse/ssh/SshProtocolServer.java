@@ -213,8 +213,8 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setHostBasedAuthenticator(null);
     s.setUserAuthFactories(List.of(new GatedAuth("publickey"), new GatedAuth("password")));
 
-    // Only session channels: MINA's own direct-tcpip would connect from the gateway host.
-    s.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE));
+    // direct-tcpip is ours, opened through the target (MINA's own would connect from the gateway).
+    s.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE, SshDirectTcpip.FACTORY));
     s.setForwardingFilter(new SshForwarding());
     s.setCommandFactory((channel, line) -> command(channel.getSession(), line));
     s.setShellFactory(channel -> command(channel.getSession(), null));

@@ -56,6 +56,11 @@ final class SshFixture implements AutoCloseable {
           connections: { names: ["box*"] }
           effect: allow
           shell: {}
+        - id: eng-forward
+          subjects: { groups: [eng] }
+          connections: { names: [box-fwd] }
+          effect: allow
+          forward: { types: [local] }
         - id: eng-files
           subjects: { groups: [eng] }
           connections: { names: ["box*"] }
@@ -163,6 +168,12 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: box-fwd
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
           - name: box-changed
             type: ssh
             host: 127.0.0.1
@@ -181,6 +192,9 @@ final class SshFixture implements AutoCloseable {
             .formatted(
                 pubLine(aliceKey),
                 pubLine(bobKey),
+                sshdPort,
+                user,
+                pubLine(targetHostKey),
                 sshdPort,
                 user,
                 pubLine(targetHostKey),

@@ -132,10 +132,35 @@ class SshGatewayTest {
   }
 
   @Test
-  void forwardingIsRefused() throws Exception {
-    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-W", "127.0.0.1:22"));
+  void localForwardingIsDeniedUnlessARuleAllowsIt() throws Exception {
+    String to = "127.0.0.1:" + gw.sshdPort;
+    var denied = gw.run(gw.sshCommand(gw.aliceKey, "alice+box", List.of("-W", to)), Map.of(), "");
+    assertThat(denied.exit()).isEqualTo(255);
+    // MINA's connection service sends its own description with the refusal; the rule is audited.
+    assertThat(denied.err()).contains("administratively prohibited");
+    assertThat(denied.out()).isEmpty();
+    assertThat(audit()).contains("local 127.0.0.1:" + gw.sshdPort);
+  }
+
+  @Test
+  void allowedLocalForwardingConnectsFromTheTarget() throws Exception {
+    String to = "127.0.0.1:" + gw.sshdPort;
+    var r = gw.run(gw.sshCommand(gw.aliceKey, "alice+box-fwd", List.of("-W", to)), Map.of(), "");
+    assertThat(r.out()).startsWith("SSH-2.0-OpenSSH");
+  }
+
+  @Test
+  void agentAndRemoteForwardingAreRefused() throws Exception {
+    List<String> cmd =
+        gw.sshCommand(
+            gw.aliceKey,
+            "alice+box-fwd",
+            List.of("-A", "-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:1"));
+    cmd.add("true");
     var r = gw.run(cmd, Map.of(), "");
     assertThat(r.exit()).isEqualTo(255);
+    assertThat(r.err()).contains("remote port forwarding failed");
+    assertThat(audit()).contains("ssh.forward_refused");
   }
 
   @Test
