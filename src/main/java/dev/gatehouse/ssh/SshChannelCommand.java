@@ -2,6 +2,7 @@ package dev.gatehouse.ssh;
 
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.ReviewGate;
+import dev.gatehouse.policy.Action;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,13 +40,21 @@ abstract class SshChannelCommand implements Command {
     return name.equals("LANG") || name.startsWith("LC_");
   }
 
-  /** Set by MINA itself (from pty-req, or always), not asked for by the client. */
+  /**
+   * The variable a client sets to justify a request that needs review ({@code ssh -o
+   * SetEnv=GATEHOUSE_JUSTIFICATION=INC-42 ...}); it travels as the action's {@code justification}
+   * attribute, never to the target.
+   */
+  static final String JUSTIFICATION_ENV = "GATEHOUSE_JUSTIFICATION";
+
+  /** Set by MINA itself (from pty-req, or always), or by the gateway's own convention. */
   private static final Set<String> SERVER_SET =
       Set.of(
           Environment.ENV_USER,
           Environment.ENV_TERM,
           Environment.ENV_COLUMNS,
-          Environment.ENV_LINES);
+          Environment.ENV_LINES,
+          JUSTIFICATION_ENV);
 
   protected final SshConnection conn;
   protected InputStream in;
@@ -157,7 +166,24 @@ abstract class SshChannelCommand implements Command {
   /** Tells a held client on stderr that its command waits for a reviewer. */
   ReviewGate.Waiting waiting() {
     return (reviewId, message) ->
-        stderrLine("held for review " + reviewId + ": " + message + " (waiting for approval)");
+        stderrLine(
+            message != null && message.contains(reviewId)
+                ? message
+                : "held for review " + reviewId + ": " + message);
+  }
+
+  /**
+   * {@code action} with the client's justification ({@link #JUSTIFICATION_ENV}) as its {@code
+   * justification} attribute, which the approval service files with a review.
+   */
+  Action justified(Action action) {
+    String j = env.getEnv().get(JUSTIFICATION_ENV);
+    if (j == null || j.isBlank()) {
+      return action;
+    }
+    Map<String, Object> attrs = new HashMap<>(action.attributes());
+    attrs.put("justification", j.strip());
+    return new Action(action.kind(), action.raw(), attrs);
   }
 
   /** One {@code gatehouse: ...} line on the channel's stderr. */

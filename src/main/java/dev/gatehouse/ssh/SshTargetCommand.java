@@ -74,7 +74,7 @@ final class SshTargetCommand extends SshChannelCommand {
     }
     AuthorizedAction authorized;
     try {
-      authorized = gate.authorize(action, waiting());
+      authorized = gate.authorize(justified(action), waiting());
     } catch (GateException e) {
       refuse(e);
       return;

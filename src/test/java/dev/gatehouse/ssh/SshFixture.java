@@ -56,6 +56,17 @@ final class SshFixture implements AutoCloseable {
           connections: { names: ["box*"] }
           effect: allow
           shell: {}
+        - id: eng-date-review
+          subjects: { groups: [eng] }
+          connections: { names: ["box*"] }
+          effect: review
+          review: { groups: [leads], approvals: 1, require_justification: true }
+          command: { binary: [date] }
+        - id: eng-runner
+          subjects: { groups: [eng] }
+          connections: { names: [runner] }
+          effect: allow
+          command: { binary: [echo] }
         - id: eng-forward
           subjects: { groups: [eng] }
           connections: { names: [box-fwd] }
@@ -186,6 +197,9 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { private_key: "${env:GATEWAY_KEY}" }
+          - name: runner
+            type: exec
+            exec: { binaries: [/bin/echo] }
         policy:
           files: [policies/*.yaml]
         """
@@ -324,6 +338,11 @@ final class SshFixture implements AutoCloseable {
     Process p = pb.start();
     outputs.put(p, new Path[] {out, err});
     return p;
+  }
+
+  /** What a running process has written to stderr so far. */
+  String errSoFar(Process p) throws IOException {
+    return Files.readString(outputs.get(p)[1]);
   }
 
   Run finish(Process p) throws Exception {

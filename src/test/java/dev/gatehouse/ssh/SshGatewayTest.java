@@ -190,6 +190,68 @@ class SshGatewayTest {
     assertThat(r.err()).contains("session ended");
   }
 
+  @Test
+  void commandKilledBySignalReportsTheSignal() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "sh -c 'kill -TERM $$'");
+    assertThat(r.exit()).as(r.err()).isEqualTo(128 + 15);
+  }
+
+  @Test
+  void ctrlCOnATerminalInterruptsTheRemoteCommand() throws Exception {
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-tt"));
+    cmd.add("sleep 30");
+    Process p = gw.start(cmd, Map.of());
+    Thread.sleep(1500);
+    p.getOutputStream().write(3); // ^C, turned into SIGINT by the target's terminal
+    p.getOutputStream().flush();
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    p.getOutputStream().close();
+    assertThat(gw.finish(p).exit()).isEqualTo(128 + 2);
+  }
+
+  @Test
+  void heldCommandWaitsForApprovalThenRuns() throws Exception {
+    List<String> cmd =
+        gw.sshCommand(
+            gw.aliceKey, "alice+box", List.of("-o", "SetEnv=GATEHOUSE_JUSTIFICATION=INC-42"));
+    cmd.add("date");
+    Process p = gw.start(cmd, Map.of());
+    p.getOutputStream().close();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!gw.errSoFar(p).contains("held for review") && System.nanoTime() < end) {
+      Thread.sleep(100);
+    }
+    assertThat(gw.errSoFar(p)).contains("gatehouse: held for review rv_");
+    assertThat(p.isAlive()).isTrue();
+    var pending = gw.server.reviews().list("pending", 10);
+    assertThat(pending).hasSize(1);
+    assertThat(pending.get(0).toString()).contains("INC-42");
+    gw.server
+        .reviews()
+        .approve(
+            pending.get(0).id(),
+            new dev.gatehouse.identity.Principal(
+                "lee",
+                java.util.Set.of("leads"),
+                dev.gatehouse.identity.PrincipalKind.HUMAN,
+                null,
+                null,
+                java.util.Set.of(),
+                Map.of()),
+            "ok");
+    var r = gw.finish(p);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isNotBlank();
+  }
+
+  @Test
+  void shellOnAnExecConnectionIsRefused() throws Exception {
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+runner", List.of("-tt"));
+    var r = gw.run(cmd, Map.of(), "");
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.out() + r.err()).contains("runs commands, not interactive shells");
+  }
+
   // ---- helpers ----
 
   private SshFixture.Run withAskpass(String secret, String login, String... command)
