@@ -72,6 +72,16 @@ final class SshConnection {
     return upstream;
   }
 
+  /**
+   * Appends already masked terminal data to the session's recording, unless the session's {@code
+   * recording} obligation is {@code metadata} (decisions and outcomes only, no stream).
+   */
+  void record(char direction, byte[] masked) {
+    if (!"metadata".equals(gate.obligations().recording())) {
+      gate.recordStream(direction, masked);
+    }
+  }
+
   /** A masker for one output stream of one channel, with the session's profile. */
   StreamMasker masker() {
     List<String> secrets = new ArrayList<>();

@@ -131,13 +131,13 @@ final class SshTargetCommand extends SshChannelCommand {
             .start(
                 () ->
                     bytes.addAndGet(
-                        pump(ch.getInvertedOut(), out, outMasker, b -> gate.recordStream('o', b))));
+                        pump(ch.getInvertedOut(), out, outMasker, b -> conn.record('o', b))));
     Thread stderr =
         Thread.ofVirtual()
             .start(
                 () ->
                     bytes.addAndGet(
-                        pump(ch.getInvertedErr(), err, errMasker, b -> gate.recordStream('e', b))));
+                        pump(ch.getInvertedErr(), err, errMasker, b -> conn.record('e', b))));
     java.util.function.Consumer<byte[]> tap = b -> {};
     if (line == null) {
       StreamMasker inMasker = conn.masker();
@@ -154,10 +154,10 @@ final class SshTargetCommand extends SshChannelCommand {
           b -> {
             // Input is recorded masked too; typed lines are held back until Enter so a value
             // typed key by key is still seen whole.
-            gate.recordStream('i', inMasker.feed(b));
+            conn.record('i', inMasker.feed(b));
             for (byte x : b) {
               if (x == '\r' || x == '\n') {
-                gate.recordStream('i', inMasker.flush());
+                conn.record('i', inMasker.flush());
                 break;
               }
             }
