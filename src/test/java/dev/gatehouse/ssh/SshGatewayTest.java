@@ -6,13 +6,25 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.gatehouse.audit.AuditExporter;
 import dev.gatehouse.audit.SessionQueries;
 import dev.gatehouse.audit.SessionSummary;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelShell;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.util.security.SecurityUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,6 +99,73 @@ class SshGatewayTest {
     assertThat(r.out()).doesNotContain(SECRET).contains("token").contains("end");
     String cast = lastCast("box");
     assertThat(cast).doesNotContain(SECRET).contains("token");
+  }
+
+  @Test
+  void utf8AndAnsiOutputPassesUnchanged() throws Exception {
+    String text = "grüße 日本 \u001b[31mred\u001b[0m ok";
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "printf '%s\\n' '" + text + "'");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo(text + "\n");
+  }
+
+  @Test
+  void sessionEndsWhenTheClientDisconnects() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "uname");
+    assertThat(r.exit()).isZero();
+    SessionQueries q = new SessionQueries(gw.server.database());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    SessionSummary s = q.list("alice", "box", 1).get(0);
+    while (s.endedAt() == null && System.nanoTime() < end) {
+      Thread.sleep(50);
+      s = q.list("alice", "box", 1).get(0);
+    }
+    assertThat(s.protocol()).isEqualTo("ssh");
+    assertThat(s.endedAt()).isNotNull();
+    assertThat(s.actions()).isEqualTo(1);
+  }
+
+  @Test
+  void windowChangesReachTheTargetTerminal() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+      client.start();
+      try (ClientSession s =
+          client.connect("alice+box", "127.0.0.1", gw.port()).verify(20_000).getSession()) {
+        try (var in = Files.newInputStream(gw.aliceKey)) {
+          for (KeyPair kp :
+              SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("alice"), in, null)) {
+            s.addPublicKeyIdentity(kp);
+          }
+        }
+        s.auth().verify(20_000);
+        try (ChannelShell shell = s.createShellChannel()) {
+          shell.setPtyColumns(80);
+          shell.setPtyLines(24);
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          shell.setOut(out);
+          shell.setErr(out);
+          shell.open().verify(20_000);
+          OutputStream keys = shell.getInvertedIn();
+          keys.write("stty size\n".getBytes(StandardCharsets.UTF_8));
+          keys.flush();
+          awaitOutput(out, "24 80");
+          shell.sendWindowChange(132, 43);
+          Thread.sleep(300);
+          keys.write("stty size; exit\n".getBytes(StandardCharsets.UTF_8));
+          keys.flush();
+          shell.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 20_000);
+          assertThat(out.toString(StandardCharsets.UTF_8)).contains("24 80").contains("43 132");
+        }
+      }
+    }
+  }
+
+  private static void awaitOutput(ByteArrayOutputStream out, String text) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!out.toString(StandardCharsets.UTF_8).contains(text) && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
   }
 
   @Test

@@ -75,6 +75,18 @@ class SshUnitsTest {
     assertThat(SshTransferCommand.isScp("echo scp -t")).isFalse();
   }
 
+  @Test
+  void hostKeyIsGeneratedOnceAndKeptPrivate(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    var first = SshHostKey.loadOrGenerate(dir);
+    var again = SshHostKey.loadOrGenerate(dir);
+    assertThat(SshHostKey.fingerprint(again)).isEqualTo(SshHostKey.fingerprint(first));
+    assertThat(SshHostKey.fingerprint(first)).startsWith("SHA256:");
+    assertThat(first.getPublic().getAlgorithm()).containsIgnoringCase("ed");
+    assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve(SshHostKey.FILE_NAME)))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+  }
+
   private static void feed(SshCommandLog log, String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     // byte by byte, as a terminal sends keystrokes (splits multi-byte characters too)
