@@ -183,7 +183,13 @@ public final class SshProtocolServer implements ProtocolServer {
           if (login == null) {
             return false;
           }
-          Principal p = keys.authenticate(login.identity(), key);
+          Principal p;
+          try {
+            p = keys.authenticate(login.identity(), key);
+          } catch (RuntimeException e) {
+            log.error("ssh key lookup failed; refusing the key", e); // fail closed
+            return false;
+          }
           if (p == null || !p.subject().equals(login.identity())) {
             return false;
           }

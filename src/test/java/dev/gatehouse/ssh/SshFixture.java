@@ -123,6 +123,10 @@ final class SshFixture implements AutoCloseable {
     targetHostKey = keygen(keys.resolve("target_host"));
     otherHostKey = keygen(keys.resolve("other_host"));
 
+    files = Files.createDirectories(dir.resolve("files"));
+    Files.createDirectories(files.resolve("shared"));
+    Files.createDirectories(files.resolve("drop"));
+    Files.createDirectories(files.resolve("private"));
     Path sshdDir = Files.createDirectories(dir.resolve("sshd"));
     Files.copy(pub(gatewayKey), sshdDir.resolve("authorized_keys"));
     sshdPort = freePort();
@@ -152,13 +156,18 @@ final class SshFixture implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(sshdDir.resolve("log").toFile())
             .start();
-    awaitPort(sshdPort);
+    try {
+      awaitPort(sshdPort);
+      server = startGateway(policy);
+    } catch (Exception | Error e) {
+      sshd.destroy(); // the constructor failed: close() will not run
+      throw e;
+    }
+  }
+
+  private GatehouseServer startGateway(String policy) throws Exception {
 
     Path policies = Files.createDirectories(dir.resolve("policies"));
-    files = Files.createDirectories(dir.resolve("files"));
-    Files.createDirectories(files.resolve("shared"));
-    Files.createDirectories(files.resolve("drop"));
-    Files.createDirectories(files.resolve("private"));
     Files.writeString(policies.resolve("ssh.yaml"), policy.replace("FILES", files.toString()));
     String user = System.getProperty("user.name");
     String yaml =
@@ -220,7 +229,7 @@ final class SshFixture implements AutoCloseable {
     GatehouseConfig cfg =
         ConfigLoader.parse(
             yaml, "ssh-test.yaml", dir, Map.of("GATEWAY_KEY", Files.readString(gatewayKey)));
-    server = GatehouseServer.start(cfg);
+    return GatehouseServer.start(cfg);
   }
 
   int port() {
