@@ -141,14 +141,20 @@ public final class SshProtocolServer implements ProtocolServer {
 
   /**
    * Masks every session's terminal output with {@code engine}, using the masking profile of the
-   * session's obligations, plus the target's credentials as exact values.
+   * session's obligations, plus the target's credentials as exact values. Sessions whose profile is
+   * {@code none} get their output byte for byte.
    */
   public void masking(MaskingEngine engine) {
     Objects.requireNonNull(engine, "engine");
     maskers =
         (s, secrets) -> {
           String profile = s.obligations().maskingProfile();
-          return engine.streamMasker(profile == null ? "none" : profile, secrets);
+          if (profile == null || "none".equals(profile)) {
+            // Byte-exact: the stream masker reads text (invalid UTF-8 becomes U+FFFD), which
+            // would corrupt binary output such as `tar c` for sessions that asked for no masking.
+            return SshStreams.IDENTITY;
+          }
+          return engine.streamMasker(profile, secrets);
         };
   }
 
