@@ -56,6 +56,12 @@ final class SshFixture implements AutoCloseable {
           connections: { names: ["box*"] }
           effect: allow
           shell: {}
+        - id: raw-commands
+          subjects: { groups: [eng] }
+          connections: { names: [raw] }
+          effect: allow
+          command: { binary: [printf] }
+          obligations: { masking: none }
         - id: eng-date-review
           subjects: { groups: [eng] }
           connections: { names: ["box*"] }
@@ -194,6 +200,12 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: raw
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
           - name: box-changed
             type: ssh
             host: 127.0.0.1
@@ -215,6 +227,9 @@ final class SshFixture implements AutoCloseable {
             .formatted(
                 pubLine(aliceKey),
                 pubLine(bobKey),
+                sshdPort,
+                user,
+                pubLine(targetHostKey),
                 sshdPort,
                 user,
                 pubLine(targetHostKey),
@@ -279,7 +294,7 @@ final class SshFixture implements AutoCloseable {
     throw new AssertionError("port " + port + " never opened");
   }
 
-  record Run(int exit, String out, String err) {}
+  record Run(int exit, String out, String err, byte[] outBytes) {}
 
   /** Common options: no config, no known_hosts, no agent, only the given key. */
   List<String> sshCommand(Path key, String login, List<String> extra) {
@@ -360,7 +375,12 @@ final class SshFixture implements AutoCloseable {
       throw new AssertionError("ssh did not finish");
     }
     Path[] o = outputs.remove(p);
-    return new Run(p.exitValue(), Files.readString(o[0]), Files.readString(o[1]));
+    byte[] out = Files.readAllBytes(o[0]);
+    return new Run(
+        p.exitValue(),
+        new String(out, StandardCharsets.UTF_8),
+        new String(Files.readAllBytes(o[1]), StandardCharsets.UTF_8),
+        out);
   }
 
   @Override

@@ -110,6 +110,17 @@ class SshGatewayTest {
   }
 
   @Test
+  void outputIsByteExactWithoutMasking() throws Exception {
+    String cmd = "printf '\\377\\376\\000\\001'";
+    var raw = gw.ssh(gw.aliceKey, "alice+raw", null, cmd);
+    assertThat(raw.exit()).as(raw.err()).isZero();
+    assertThat(raw.outBytes()).containsExactly(0xff, 0xfe, 0x00, 0x01);
+    var masked = gw.ssh(gw.aliceKey, "alice+box", null, cmd);
+    assertThat(masked.exit()).as(masked.err()).isZero();
+    assertThat(masked.out()).contains("\uFFFD"); // a masked session reads output as text
+  }
+
+  @Test
   void sessionEndsWhenTheClientDisconnects() throws Exception {
     var r = gw.ssh(gw.aliceKey, "alice+box", null, "uname");
     assertThat(r.exit()).isZero();
