@@ -74,6 +74,9 @@ public final class SshProtocolServer implements ProtocolServer {
    */
   static final int MAX_CHANNELS = 10;
 
+  /** How often the gateway sends a keepalive on its sessions to targets. */
+  static final Duration UPSTREAM_HEARTBEAT = Duration.ofSeconds(60);
+
   /** Connections to the listener at once, authenticated or not. */
   static final int MAX_CONNECTIONS = 1000;
 
@@ -177,6 +180,9 @@ public final class SshProtocolServer implements ProtocolServer {
     client.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
     client.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
     client.setPasswordIdentityProvider(PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
+    // Keeps upstream sessions of quiet shells alive through NAT and firewalls; the client side
+    // has its own idle timeout, so this cannot keep an abandoned session open.
+    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, UPSTREAM_HEARTBEAT);
     client.start();
 
     SshServer s = SshServer.setUpDefaultServer();
