@@ -215,7 +215,7 @@ public final class GatehouseServer implements AutoCloseable {
               l.port(),
               server.dataDir(),
               config::connection,
-              SshProtocolServer.configuredKeys(config.identity().users()),
+              sshKeys,
               new CommandRunner(server.dataDir(), masking));
       ssh.masking(masking);
       closeables.add(ssh);

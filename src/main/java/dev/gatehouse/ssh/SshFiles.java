@@ -6,23 +6,18 @@ import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * File transfers (SFTP, legacy scp) in the gate's terms: every operation the relays see is decided
- * as a {@code file} action, and every completed transfer or change is an audit event.
- *
- * <p>The policy's {@code file} matcher knows two operations: {@code read} and {@code write}. The
- * relays' finer operations map onto them by what they can change: {@code read}, {@code list} and
- * {@code stat} are reads; {@code write}, {@code mkdir}, {@code rmdir}, {@code remove}, {@code
- * rename}, {@code setstat} and {@code symlink} are writes. The fine operation is kept in the action
- * text and in the audit event.
+ * as a {@code file} action with the relay's own operation ({@code read}, {@code list}, {@code
+ * stat}, {@code write}, {@code mkdir}, {@code setstat}, {@code remove}, {@code rmdir}, {@code
+ * rename}, {@code symlink}; rules may name them or their groups, see docs/policy.md), and every
+ * completed transfer or change is an audit event.
  */
 final class SshFiles implements SftpRelay.PathPolicy, SftpRelay.Recorder {
   private static final Logger log = LoggerFactory.getLogger(SshFiles.class);
-  private static final Set<String> READS = Set.of("read", "list", "stat");
 
   private final SshConnection conn;
   private final GateSession gate;
@@ -37,15 +32,11 @@ final class SshFiles implements SftpRelay.PathPolicy, SftpRelay.Recorder {
     this.protocol = protocol;
   }
 
-  static String policyOp(String op) {
-    return READS.contains(op) ? "read" : "write";
-  }
-
   @Override
   public String check(String op, String path) {
     Map<String, Object> attrs = new HashMap<>();
     attrs.put(Action.Attr.FILE_PATH, path == null ? "" : path);
-    attrs.put(Action.Attr.FILE_OP, policyOp(op));
+    attrs.put(Action.Attr.FILE_OP, op);
     Action action = new Action(ActionKind.FILE, protocol + " " + op + " " + path, attrs);
     try {
       // Not held for review: a transfer protocol has no way to tell its user that it waits.

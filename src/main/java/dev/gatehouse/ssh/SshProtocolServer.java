@@ -1,7 +1,6 @@
 package dev.gatehouse.ssh;
 
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
-import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
@@ -127,14 +126,6 @@ public final class SshProtocolServer implements ProtocolServer {
     this.connections = Objects.requireNonNull(connections, "connections");
     this.keys = Objects.requireNonNull(keys, "keys");
     this.runner = runner;
-  }
-
-  /**
-   * Public keys from {@code identity.users[].ssh_keys}, fixed at start (until a store-backed
-   * authenticator is installed; such logins carry no token to revoke).
-   */
-  public static SshKeyAuthenticator configuredKeys(List<UserConfig> users) {
-    return new SshConfiguredKeys(users);
   }
 
   @Override

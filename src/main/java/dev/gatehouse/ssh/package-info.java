@@ -24,7 +24,7 @@
  * via {@code SftpRelay}/{@code ScpRelay}), {@code SshFiles} (file decisions and records), {@code
  * SshDirectTcpip} (local forwarding through the target), {@code SshForwarding} (refused forwarding
  * kinds), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort typed-line audit),
- * {@code SshHostKey}, {@code SshConfiguredKeys}.
+ * {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)

@@ -31,8 +31,8 @@ class SshFileTransferTest {
     assumeTrue(SshFixture.available(), "OpenSSH client/server not installed");
     assumeTrue(Files.isExecutable(Path.of(SCP)) && Files.isExecutable(Path.of(SFTP)));
     dir = tmp;
-    // Interactive sftp asks REALPATH(".") first, which the relay decides as a read of the login
-    // directory: a policy that wants interactive sftp must allow that read.
+    // Interactive sftp asks REALPATH(".") first, which the relay decides as stat of the login
+    // directory: a policy that wants interactive sftp must allow that.
     String home = System.getProperty("user.home");
     gw =
         new SshFixture(
@@ -43,7 +43,7 @@ class SshFileTransferTest {
                     subjects: { groups: [eng] }
                     connections: { names: ["box*"] }
                     effect: allow
-                    file: { paths: ["%s"], ops: [read] }
+                    file: { paths: ["%s"], ops: [stat] }
                 """
                     .formatted(home));
   }
