@@ -342,6 +342,32 @@ class SshGatewayTest {
     assertThat(r.out() + r.err()).contains("runs commands, not interactive shells");
   }
 
+  @Test
+  void removingARegisteredKeyEndsItsSessions() throws Exception {
+    Path key = SshFixture.keygen(dir.resolve("registered"));
+    var k =
+        gw.server
+            .sshKeys()
+            .add(
+                "alice",
+                dev.gatehouse.identity.PrincipalKind.HUMAN,
+                java.util.Set.of("eng"),
+                SshFixture.pubLine(key),
+                null,
+                "test");
+    List<String> cmd = gw.sshCommand(key, "alice+box", List.of());
+    cmd.add("sleep 30");
+    Process p = gw.start(cmd, Map.of());
+    p.getOutputStream().close();
+    Thread.sleep(2500);
+    assertThat(p.isAlive()).as(gw.errSoFar(p)).isTrue();
+    gw.server.sshKeys().remove("alice", k.fingerprint(), "test");
+    assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+    var r = gw.finish(p);
+    assertThat(r.exit()).isEqualTo(255);
+    assertThat(r.err()).contains("session ended");
+  }
+
   // ---- helpers ----
 
   private SshFixture.Run withAskpass(String secret, String login, String... command)
