@@ -189,7 +189,9 @@ abstract class SshChannelCommand implements Command {
   /** One {@code gatehouse: ...} line on the channel's stderr. */
   void stderrLine(String text) {
     try {
-      err.write(("gatehouse: " + text + "\r\n").getBytes(StandardCharsets.UTF_8));
+      // A terminal in raw mode needs CR LF; a pipe gets a plain line.
+      String eol = env != null && hasPty() ? "\r\n" : "\n";
+      err.write(("gatehouse: " + text + eol).getBytes(StandardCharsets.UTF_8));
       err.flush();
     } catch (IOException e) {
       log.debug("cannot write to client stderr", e);
