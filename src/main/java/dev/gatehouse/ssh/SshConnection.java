@@ -37,7 +37,12 @@ final class SshConnection {
     this.type = type;
     // Revocation, expiry or the end of the session's maximum duration end the SSH connection at
     // once; the client sees the reason in the disconnect message (RFC 4253 section 11.1).
-    gate.onTerminate(() -> disconnect("session ended: " + gate.endedBecause()));
+    // The hook runs on the gate's single sweeper thread: never block it on this connection.
+    gate.onTerminate(
+        () ->
+            Thread.ofVirtual()
+                .name("ssh-terminate")
+                .start(() -> disconnect("session ended: " + gate.endedBecause())));
   }
 
   static SshConnection of(ServerSession s) {
