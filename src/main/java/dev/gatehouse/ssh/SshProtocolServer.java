@@ -250,7 +250,8 @@ public final class SshProtocolServer implements ProtocolServer {
             live.decrementAndGet();
             SshConnection c = session.getAttribute(SshConnection.KEY);
             if (c != null) {
-              c.closed();
+              // Recording the end is a durable write: not on an I/O thread.
+              Thread.ofVirtual().name("ssh-closed").start(c::closed);
             }
           }
         });
