@@ -247,6 +247,11 @@ final class SshFixture implements AutoCloseable {
     return GatehouseServer.start(cfg);
   }
 
+  /** The target sshd's log (-e). */
+  Path sshdLog() {
+    return dir.resolve("sshd/log");
+  }
+
   int port() {
     return server.sshPort();
   }

@@ -19,11 +19,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ChannelShell;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -141,15 +144,7 @@ class SshGatewayTest {
     try (SshClient client = SshClient.setUpDefaultClient()) {
       client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
       client.start();
-      try (ClientSession s =
-          client.connect("alice+box", "127.0.0.1", gw.port()).verify(20_000).getSession()) {
-        try (var in = Files.newInputStream(gw.aliceKey)) {
-          for (KeyPair kp :
-              SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("alice"), in, null)) {
-            s.addPublicKeyIdentity(kp);
-          }
-        }
-        s.auth().verify(20_000);
+      try (ClientSession s = login(client, "alice+box")) {
         try (ChannelShell shell = s.createShellChannel()) {
           shell.setPtyColumns(80);
           shell.setPtyLines(24);
@@ -170,6 +165,48 @@ class SshGatewayTest {
         }
       }
     }
+  }
+
+  @Test
+  void signalRequestsAreForwardedToTheTarget() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+      client.start();
+      try (ClientSession s = login(client, "alice+box");
+          ChannelExec exec = s.createExecChannel("sleep 30")) {
+        exec.setOut(new ByteArrayOutputStream());
+        exec.setErr(new ByteArrayOutputStream());
+        exec.open().verify(20_000);
+        Thread.sleep(1000);
+        // RFC 4254 section 6.9; MINA's client has no call for it
+        Buffer b = s.createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
+        b.putUInt(exec.getRecipient());
+        b.putString("signal");
+        b.putBoolean(false);
+        b.putString("TERM");
+        exec.writePacket(b);
+        // OpenSSH's sshd logs every signal request it gets (and, for a session of root started
+        // this way, refuses to deliver it: "session signalling requires privilege separation").
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.readString(gw.sshdLog()).contains("session_signal_req")
+            && System.nanoTime() < end) {
+          Thread.sleep(100);
+        }
+        assertThat(Files.readString(gw.sshdLog())).contains("session_signal_req");
+      }
+    }
+  }
+
+  private ClientSession login(SshClient client, String user) throws Exception {
+    ClientSession s = client.connect(user, "127.0.0.1", gw.port()).verify(20_000).getSession();
+    try (var in = Files.newInputStream(gw.aliceKey)) {
+      for (KeyPair kp :
+          SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("alice"), in, null)) {
+        s.addPublicKeyIdentity(kp);
+      }
+    }
+    s.auth().verify(20_000);
+    return s;
   }
 
   private static void awaitOutput(ByteArrayOutputStream out, String text) throws Exception {
