@@ -206,6 +206,12 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: box-badkey
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:BAD_KEY}" }
           - name: box-changed
             type: ssh
             host: 127.0.0.1
@@ -238,12 +244,22 @@ final class SshFixture implements AutoCloseable {
                 pubLine(targetHostKey),
                 sshdPort,
                 user,
+                pubLine(targetHostKey),
+                sshdPort,
+                user,
                 pubLine(otherHostKey),
                 sshdPort,
                 user);
     GatehouseConfig cfg =
         ConfigLoader.parse(
-            yaml, "ssh-test.yaml", dir, Map.of("GATEWAY_KEY", Files.readString(gatewayKey)));
+            yaml,
+            "ssh-test.yaml",
+            dir,
+            Map.of(
+                "GATEWAY_KEY",
+                Files.readString(gatewayKey),
+                "BAD_KEY",
+                Files.readString(bobKey))); // not authorized on the target
     return GatehouseServer.start(cfg);
   }
 

@@ -239,6 +239,15 @@ class SshGatewayTest {
   }
 
   @Test
+  void targetRefusingTheGatewaysKeyIsReportedWithoutTheTargetsText() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box-badkey", null, "true");
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.err())
+        .contains("gatehouse: cannot open connection \"box-badkey\"")
+        .contains("refused the gateway's credentials");
+  }
+
+  @Test
   void loginWithoutConnectionOrWithSomeoneElsesKeyFails() throws Exception {
     var noPlus = gw.ssh(gw.aliceKey, "alice", null, "true");
     assertThat(noPlus.exit()).isEqualTo(255);
