@@ -156,6 +156,9 @@ public final class GatehouseServer implements AutoCloseable {
     tls = TlsMaterial.load(server.tls().certFile(), server.tls().keyFile(), server.dataDir());
     SSLContext ssl = tls.serverContext();
 
+    // One runner for the exec API and SSH exec requests on exec connections.
+    CommandRunner runner = new CommandRunner(server.dataDir(), masking);
+
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
@@ -187,7 +190,7 @@ public final class GatehouseServer implements AutoCloseable {
               GatewayApi::describeCommand));
       api.with(new ReviewApi(reviews));
       api.with(new SshKeyApi(sshKeys, tokens));
-      api.with(new ExecApi(gate, new CommandRunner(server.dataDir(), masking)));
+      api.with(new ExecApi(gate, runner));
       closeables.add(api);
       api.start();
       log.info("API listening on {}", api.baseUrl());
@@ -210,13 +213,7 @@ public final class GatehouseServer implements AutoCloseable {
       var l = server.ssh();
       ssh =
           new SshProtocolServer(
-              gate,
-              l.host(),
-              l.port(),
-              server.dataDir(),
-              config::connection,
-              sshKeys,
-              new CommandRunner(server.dataDir(), masking));
+              gate, l.host(), l.port(), server.dataDir(), config::connection, sshKeys, runner);
       ssh.masking(masking);
       closeables.add(ssh);
       ssh.start();

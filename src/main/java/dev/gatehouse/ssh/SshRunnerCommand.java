@@ -56,12 +56,35 @@ final class SshRunnerCommand extends SshChannelCommand {
     int status =
         runner.run(
             conn.gate(),
-            new ExecRequest(cl.argv(), line, requestedEnv(), null, waiting()),
+            new ExecRequest(cl.argv(), line, acceptedEnv(), null, waiting()),
             in,
             out,
             err,
             x -> execution = x);
     exit(status);
+  }
+
+  /**
+   * The variables the client asked for that the connection accepts ({@code env_allow}), like sshd's
+   * {@code AcceptEnv}: a variable a client sends by habit is dropped rather than refusing every
+   * command; one it is allowed to set still goes through the policy with the command.
+   */
+  private java.util.Map<String, String> acceptedEnv() {
+    java.util.Map<String, String> m = new java.util.HashMap<>();
+    var cfg = conn.gate().connection().exec();
+    env.getEnv()
+        .forEach(
+            (k, v) -> {
+              if (!k.equals(JUSTIFICATION_ENV)
+                  && !k.equals(org.apache.sshd.server.Environment.ENV_USER)
+                  && !k.equals(org.apache.sshd.server.Environment.ENV_COLUMNS)
+                  && !k.equals(org.apache.sshd.server.Environment.ENV_LINES)
+                  && cfg != null
+                  && CommandRunner.envAllowed(cfg, k)) {
+                m.put(k, v);
+              }
+            });
+    return m;
   }
 
   @Override

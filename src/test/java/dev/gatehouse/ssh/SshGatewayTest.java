@@ -381,6 +381,16 @@ class SshGatewayTest {
   }
 
   @Test
+  void execRequestOnAnExecConnectionGoesToTheRunner() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+runner", null, "echo hello from the runner");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("hello from the runner\n");
+    var refused = gw.ssh(gw.aliceKey, "alice+runner", null, "rm -rf /");
+    assertThat(refused.exit()).isEqualTo(126);
+    assertThat(refused.err()).contains("gatehouse: binary rm not offered by connection runner");
+  }
+
+  @Test
   void shellOnAnExecConnectionIsRefused() throws Exception {
     List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+runner", List.of("-tt"));
     var r = gw.run(cmd, Map.of(), "");
