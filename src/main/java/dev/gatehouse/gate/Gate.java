@@ -160,7 +160,9 @@ public final class Gate implements AutoCloseable {
       data.put("protocol", protocol);
       data.put("client", String.valueOf(clientAddress));
       data.put("kind", principal.kind().wireName());
-      data.put("token_id", String.valueOf(principal.tokenId()));
+      if (principal.tokenId() != null) {
+        data.put("token_id", principal.tokenId()); // a configured SSH key has no token
+      }
       data.put("obligations", decision.obligations().toString());
       audit.append(
           new AuditEvent("session.start", principal.subject(), sessionId, conn.name(), data));
