@@ -17,4 +17,15 @@ public interface ColumnMasker {
 
   /** True when no value of this column is ever changed; callers may skip {@link #mask}. */
   boolean isIdentity();
+
+  /**
+   * False when {@link #mask} is certain to return the value unchanged for a value with these UTF-8
+   * bytes, so a protocol that holds the value as bytes may pass them on without decoding; true when
+   * it may change (then decode and call {@link #mask}). For content detection this is the
+   * detectors' pre-filter run over the bytes: most values (numbers, timestamps, short words) arm no
+   * detector and are never turned into Strings.
+   */
+  default boolean mayChange(byte[] utf8, int off, int len) {
+    return !isIdentity();
+  }
 }

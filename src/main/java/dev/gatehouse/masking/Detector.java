@@ -12,10 +12,12 @@ abstract class Detector {
   /** Pre-filter flags, see {@link Scanner}. A detector runs when it needs none or any is set. */
   static final int F_AT = 1;
 
-  /** A dot between digits ({@code 1.2}). */
-  static final int F_DOT = 1 << 1;
+  /** Three dots between digits ({@code 1.2.3.4}), as every dotted quad has. */
+  static final int F_DOT3 = 1 << 1;
 
-  static final int F_COLON2 = 1 << 2;
+  /** Two colons in a row or seven colons: the compressed or full form of an IPv6 address. */
+  static final int F_V6 = 1 << 2;
+
   static final int F_IBAN = 1 << 3;
   static final int F_EQ = 1 << 4;
   static final int F_COLON = 1 << 5;
@@ -25,6 +27,12 @@ abstract class Detector {
 
   /** Five dashes in a row, as in a PEM boundary. */
   static final int F_DASH5 = 1 << 9;
+
+  /**
+   * A run of at least 10 digits joined by separators, or 8 counted from a leading {@code +}, {@code
+   * (} or {@code 0}: every phone number the phone detector accepts has one of these.
+   */
+  static final int F_PHONE = 1 << 10;
 
   final String type;
   final int priority;

@@ -44,6 +44,11 @@ public final class MaskingEngine {
         public boolean isIdentity() {
           return true;
         }
+
+        @Override
+        public boolean mayChange(byte[] utf8, int off, int len) {
+          return false;
+        }
       };
 
   private final Map<String, Profile> profiles;
@@ -190,6 +195,15 @@ public final class MaskingEngine {
   }
 
   /**
+   * False when {@link #redact} of the UTF-8 text {@code utf8[off, off + len)} is certain to return
+   * it unchanged, so a protocol holding the text as bytes may pass them on without decoding. Runs
+   * only the detectors' pre-filter over the bytes.
+   */
+  public boolean mayRedact(String profile, byte[] utf8, int off, int len) {
+    return profile(profile).scanner.mayMatch(utf8, off, len);
+  }
+
+  /**
    * The masker for one result column: the first matching column rule of the profile masks every
    * value; otherwise values are masked by content detection; for {@code none} nothing is done.
    */
@@ -290,6 +304,11 @@ public final class MaskingEngine {
       }
       String masked = profile.redact(value);
       return masked == value ? MaskResult.unchanged(value) : MaskResult.masked(masked);
+    }
+
+    @Override
+    public boolean mayChange(byte[] utf8, int off, int len) {
+      return profile.scanner.mayMatch(utf8, off, len);
     }
 
     @Override

@@ -217,6 +217,17 @@ final class PiiDetectors {
       return 8;
     }
 
+    /**
+     * Every accepted reading has 8+ digits after {@code +} or {@code (}, starts with 0 (trunk or 00
+     * prefix, 9+ digits), or is a NANP number of 10-11 digits; see {@link Detector#F_PHONE}.
+     * Amounts, ids and {@code 12.123456+00} time fractions no longer arm it; a date followed by an
+     * hour ({@code 2024-06-11 10}, 10 digits) still does.
+     */
+    @Override
+    int needFlags() {
+      return F_PHONE;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       int n = s.length();
@@ -553,7 +564,7 @@ final class PiiDetectors {
 
     @Override
     int needFlags() {
-      return F_DOT | F_COLON2;
+      return F_DOT3 | F_V6;
     }
 
     @Override
@@ -800,7 +811,8 @@ final class PiiDetectors {
             break;
           }
         }
-        if (!alpha || s.substring(at + 1, e).contains("..")) {
+        int dots = s.indexOf("..", at + 1);
+        if (!alpha || (dots >= 0 && dots + 2 <= e)) {
           continue;
         }
         if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {

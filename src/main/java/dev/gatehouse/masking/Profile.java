@@ -53,6 +53,13 @@ final class Profile {
 
   /** Applies {@code found} (sorted, non-overlapping) within {@code [from, to)}. */
   String apply(String text, List<Finding> found, int from, int to) {
+    if (found.size() == 1 && from == 0 && to == text.length()) {
+      Finding f = found.get(0);
+      if (f.start() == 0 && f.end() == to) {
+        // The whole value is one finding (an email or phone column): no copy, no builder.
+        return styleFor(f.type()).apply(text, f.type());
+      }
+    }
     StringBuilder b = new StringBuilder(to - from + 16);
     int pos = from;
     for (Finding f : found) {

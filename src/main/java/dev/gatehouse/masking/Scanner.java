@@ -25,6 +25,9 @@ final class Scanner {
   private final int[] minNumeric;
   private final int[] minToken;
 
+  /** Per keyword-gated detector: the presence bits of each of its keywords (see PRESENT). */
+  private final int[][] keywordPresence;
+
   /** Keyword trigger table indexed by the first two lower-cased ASCII characters. */
   private final String[][] keywordsByBigram = new String[128 * 128][];
 
@@ -42,6 +45,7 @@ final class Scanner {
     needFlags = new int[n];
     minNumeric = new int[n];
     minToken = new int[n];
+    keywordPresence = new int[n][];
     int maxKw = 0;
     int nextBit = 0;
     for (int d = 0; d < n; d++) {
@@ -89,6 +93,12 @@ final class Scanner {
           bitsByBigram[idx] = nbs;
         }
       }
+      if (keywordBit[d] != 0) {
+        keywordPresence[d] = new int[kws.size()];
+        for (int q = 0; q < kws.size(); q++) {
+          keywordPresence[d][q] = presenceOf(kws.get(q).toLowerCase(Locale.ROOT));
+        }
+      }
     }
     maxKeywordLength = maxKw;
   }
@@ -116,6 +126,13 @@ final class Scanner {
 
   private static final byte[] LOWER = new byte[128];
 
+  /**
+   * Presence bit of each ASCII character (letters case-insensitively, all digits share one bit,
+   * other characters share a few): a keyword can occur only if all its characters' bits are
+   * present, so values made of digits and separators (timestamps, amounts) skip the keyword scan.
+   */
+  private static final int[] PRESENT = new int[128];
+
   static {
     for (int c = 0; c < 128; c++) {
       int k = 0;
@@ -128,7 +145,8 @@ final class Scanner {
       if (c >= 'A' && c <= 'Z') {
         k |= C_UPPER;
       }
-      if (" -.()/+".indexOf(c) >= 0) {
+      // '+' is not a separator inside a number for any detector (it only starts a phone number).
+      if (" -.()/".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.".indexOf(c) >= 0) {
@@ -136,7 +154,350 @@ final class Scanner {
       }
       CLASS[c] = (byte) k;
       LOWER[c] = (byte) (c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+      int lc = LOWER[c];
+      int bit;
+      if (lc >= 'a' && lc <= 'z') {
+        bit = lc - 'a';
+      } else if (lc >= '0' && lc <= '9') {
+        bit = 26;
+      } else if (lc == '-') {
+        bit = 27;
+      } else if (lc == '.') {
+        bit = 28;
+      } else if (lc == ':') {
+        bit = 29;
+      } else if (lc == '/') {
+        bit = 30;
+      } else {
+        bit = 31;
+      }
+      PRESENT[c] = 1 << bit;
     }
+  }
+
+  /** The presence bits a text needs to possibly contain {@code kw}. */
+  private static int presenceOf(String kw) {
+    int p = 0;
+    for (int k = 0; k < kw.length(); k++) {
+      char c = kw.charAt(k);
+      p |= c < 128 ? PRESENT[c] : 0;
+    }
+    return p;
+  }
+
+  // Packed pre-filter result (one long, so that the per-value path allocates nothing): presence
+  // bits 0-31, flags 32-47, longest numeric run (capped at 63) 48-53, longest token run (capped at
+  // 1023) 54-63.
+  private static final int NUM_CAP = 63;
+  private static final int TOK_CAP = 1023;
+
+  private static long pack(int present, int flags, int maxNumRun, int maxTokenRun) {
+    return (present & 0xffffffffL)
+        | ((long) (flags & 0xffff) << 32)
+        | ((long) Math.min(maxNumRun, NUM_CAP) << 48)
+        | ((long) Math.min(maxTokenRun, TOK_CAP) << 54);
+  }
+
+  private static int presentOf(long st) {
+    return (int) st;
+  }
+
+  private static int flagsOf(long st) {
+    return (int) (st >>> 32) & 0xffff;
+  }
+
+  private static int numRunOf(long st) {
+    return (int) (st >>> 48) & NUM_CAP;
+  }
+
+  private static int tokenRunOf(long st) {
+    return (int) (st >>> 54) & TOK_CAP;
+  }
+
+  /** Phone numbers need 10 digits in a run, or 8 counted from a {@code +}, {@code (} or 0. */
+  private static final int PHONE_ANY = 10;
+
+  private static final int PHONE_LEAD = 8;
+
+  /**
+   * The pre-filter over a String. Kept in step with {@link #prefilter(byte[], int, int)}: both
+   * compute the same result for a text and its UTF-8 bytes (non-ASCII characters, one char or
+   * several bytes, have no class and break every run, so runs, flags and presence agree).
+   */
+  static long prefilter(String s) {
+    int n = s.length();
+    int flags = 0;
+    int present = 0;
+    int colons = 0;
+    int dotDigits = 0;
+    int dashes = 0;
+    int numRun = 0;
+    int maxNumRun = 0;
+    int lastDigit = -10;
+    int lead = -1;
+    int tokenRun = 0;
+    int maxTokenRun = 0;
+    int prevCls = 0;
+    int prev2Cls = 0;
+    int prev3Cls = 0;
+    int prev = 0;
+    for (int i = 0; i < n; i++) {
+      int c = s.charAt(i);
+      int cls;
+      if (c < 128) {
+        cls = CLASS[c];
+        present |= PRESENT[c];
+      } else {
+        cls = 0;
+      }
+      if ((cls & C_DIGIT) != 0) {
+        if (i - lastDigit <= 3) {
+          numRun++;
+        } else {
+          numRun = 1;
+          lead = -1;
+        }
+        lastDigit = i;
+        if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
+          lead = numRun;
+        }
+        if (numRun > maxNumRun) {
+          maxNumRun = numRun;
+        }
+        if (numRun >= PHONE_ANY || (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD)) {
+          flags |= Detector.F_PHONE;
+        }
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
+          flags |= Detector.F_IBAN;
+        }
+        if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
+          flags |= Detector.F_DOT3;
+        }
+      } else {
+        if ((cls & C_NUMSEP) == 0) {
+          lastDigit = -10;
+        }
+        if ((cls & C_PUNCT) != 0) {
+          if (c == ':') {
+            colons++;
+          }
+          flags |= punct(c, prev, colons);
+          if (c == '-') {
+            if (++dashes >= 5) {
+              flags |= Detector.F_DASH5;
+            }
+          } else {
+            dashes = 0;
+          }
+        } else {
+          dashes = 0;
+        }
+      }
+      if ((cls & C_TOKEN) != 0) {
+        if (++tokenRun > maxTokenRun) {
+          maxTokenRun = tokenRun;
+        }
+      } else {
+        tokenRun = 0;
+      }
+      prev3Cls = prev2Cls;
+      prev2Cls = prevCls;
+      prevCls = cls;
+      prev = c;
+    }
+    return pack(present, flags, maxNumRun, maxTokenRun);
+  }
+
+  /** The pre-filter over UTF-8 bytes; see {@link #prefilter(String)}. */
+  static long prefilter(byte[] b, int off, int len) {
+    int flags = 0;
+    int present = 0;
+    int colons = 0;
+    int dotDigits = 0;
+    int dashes = 0;
+    int numRun = 0;
+    int maxNumRun = 0;
+    int lastDigit = -10;
+    int lead = -1;
+    int tokenRun = 0;
+    int maxTokenRun = 0;
+    int prevCls = 0;
+    int prev2Cls = 0;
+    int prev3Cls = 0;
+    int prev = 0;
+    // Positions are byte offsets: distances between ASCII characters differ from char offsets
+    // only across non-ASCII characters, which reset the numeric run anyway.
+    for (int i = 0; i < len; i++) {
+      int c = b[off + i];
+      int cls;
+      if (c >= 0) {
+        cls = CLASS[c];
+        present |= PRESENT[c];
+      } else {
+        cls = 0;
+        c = 0x80; // any non-ASCII value: never compared with an ASCII character below
+      }
+      if ((cls & C_DIGIT) != 0) {
+        if (i - lastDigit <= 3) {
+          numRun++;
+        } else {
+          numRun = 1;
+          lead = -1;
+        }
+        lastDigit = i;
+        if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
+          lead = numRun;
+        }
+        if (numRun > maxNumRun) {
+          maxNumRun = numRun;
+        }
+        if (numRun >= PHONE_ANY || (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD)) {
+          flags |= Detector.F_PHONE;
+        }
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
+          flags |= Detector.F_IBAN;
+        }
+        if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
+          flags |= Detector.F_DOT3;
+        }
+      } else {
+        if ((cls & C_NUMSEP) == 0) {
+          lastDigit = -10;
+        }
+        if ((cls & C_PUNCT) != 0) {
+          if (c == ':') {
+            colons++;
+          }
+          flags |= punct(c, prev, colons);
+          if (c == '-') {
+            if (++dashes >= 5) {
+              flags |= Detector.F_DASH5;
+            }
+          } else {
+            dashes = 0;
+          }
+        } else {
+          dashes = 0;
+        }
+      }
+      if ((cls & C_TOKEN) != 0) {
+        if (++tokenRun > maxTokenRun) {
+          maxTokenRun = tokenRun;
+        }
+      } else {
+        tokenRun = 0;
+      }
+      prev3Cls = prev2Cls;
+      prev2Cls = prevCls;
+      prevCls = cls;
+      prev = c;
+    }
+    return pack(present, flags, maxNumRun, maxTokenRun);
+  }
+
+  /** Flags for one of {@code @:=>-.}; {@code colons} so far, this character included. */
+  private static int punct(int c, int prev, int colons) {
+    return switch (c) {
+      case '@' -> Detector.F_AT;
+      case ':' -> Detector.F_COLON | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0);
+      case '=' -> Detector.F_EQ;
+      case '>' -> Detector.F_GT;
+      case '-' -> Detector.F_DASH;
+      case '.' -> Detector.F_ANYDOT;
+      default -> 0;
+    };
+  }
+
+  private boolean gatesPass(int d, long st) {
+    int need = needFlags[d];
+    return (need == 0 || (flagsOf(st) & need) != 0)
+        && numRunOf(st) >= minNumeric[d]
+        && tokenRunOf(st) >= minToken[d]
+        && (keywordPresence[d] == null || anyPresent(keywordPresence[d], presentOf(st)));
+  }
+
+  private static boolean anyPresent(int[] needs, int present) {
+    for (int p : needs) {
+      if ((p & present) == p) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * True when some detector could find something in these UTF-8 bytes; false means {@link #scan} of
+   * the decoded text would find nothing, so the value need not be decoded at all.
+   */
+  boolean mayMatch(byte[] b, int off, int len) {
+    if (detectors.length == 0 || len <= 0) {
+      return false;
+    }
+    long st = prefilter(b, off, len);
+    for (int d = 0; d < detectors.length; d++) {
+      if (gatesPass(d, st)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
+  List<Finding> scan(String s) {
+    if (detectors.length == 0) {
+      return List.of();
+    }
+    long st = prefilter(s);
+    // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
+    long candidates = 0;
+    boolean any = false;
+    for (int d = 0; d < detectors.length; d++) {
+      if (gatesPass(d, st)) {
+        any = true;
+        candidates |= keywordBit[d];
+      }
+    }
+    if (!any) {
+      return List.of();
+    }
+    long kw = candidates == 0 ? 0 : keywords(s, candidates);
+    List<Finding> found = null;
+    for (int d = 0; d < detectors.length; d++) {
+      if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
+        continue;
+      }
+      if (!gatesPass(d, st)) {
+        continue;
+      }
+      if (found == null) {
+        found = new ArrayList<>(4);
+      }
+      try {
+        detectors[d].find(s, found);
+      } catch (RuntimeException | StackOverflowError e) {
+        // A detector bug must not let the value through: treat the whole text as sensitive.
+        found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
+      }
+    }
+    if (found == null || found.isEmpty()) {
+      return List.of();
+    }
+    return resolve(found);
+  }
+
+  /**
+   * Every detector on the whole text, without gates: the reference the gates are tested against.
+   */
+  List<Finding> scanUngated(String s) {
+    List<Finding> found = new ArrayList<>();
+    for (Detector d : detectors) {
+      try {
+        d.find(s, found);
+      } catch (RuntimeException | StackOverflowError e) {
+        found.add(new Finding(0, s.length(), d.type, Integer.MAX_VALUE));
+      }
+    }
+    return found.isEmpty() ? List.of() : resolve(found);
   }
 
   /** Compares {@code s[at..]} with a lower-case ASCII keyword, ignoring ASCII case. */
@@ -152,110 +513,6 @@ final class Scanner {
       }
     }
     return true;
-  }
-
-  /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
-  List<Finding> scan(String s) {
-    if (detectors.length == 0) {
-      return List.of();
-    }
-    int n = s.length();
-    int flags = 0;
-    int colons = 0;
-    int numRun = 0;
-    int maxNumRun = 0;
-    int lastDigit = -10;
-    int tokenRun = 0;
-    int maxTokenRun = 0;
-    int prevCls = 0;
-    int prev2Cls = 0;
-    int prev3Cls = 0;
-    char prev = 0;
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      int cls = c < 128 ? CLASS[c] : 0;
-      if ((cls & C_DIGIT) != 0) {
-        numRun = i - lastDigit <= 3 ? numRun + 1 : 1;
-        lastDigit = i;
-        if (numRun > maxNumRun) {
-          maxNumRun = numRun;
-        }
-        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
-          flags |= Detector.F_IBAN;
-        }
-        if (prev == '.' && (prev2Cls & C_DIGIT) != 0) {
-          flags |= Detector.F_DOT;
-        }
-      } else {
-        if ((cls & C_NUMSEP) == 0) {
-          lastDigit = -10;
-        }
-        if ((cls & C_PUNCT) != 0) {
-          switch (c) {
-            case '@' -> flags |= Detector.F_AT;
-            case ':' ->
-                flags |= ++colons >= 2 ? Detector.F_COLON | Detector.F_COLON2 : Detector.F_COLON;
-            case '=' -> flags |= Detector.F_EQ;
-            case '>' -> flags |= Detector.F_GT;
-            case '-' -> {
-              flags |= Detector.F_DASH;
-              if (i >= 4 && s.startsWith("----", i - 4)) {
-                flags |= Detector.F_DASH5;
-              }
-            }
-            case '.' -> flags |= Detector.F_ANYDOT;
-            default -> {}
-          }
-        }
-      }
-      if ((cls & C_TOKEN) != 0) {
-        if (++tokenRun > maxTokenRun) {
-          maxTokenRun = tokenRun;
-        }
-      } else {
-        tokenRun = 0;
-      }
-      prev3Cls = prev2Cls;
-      prev2Cls = prevCls;
-      prevCls = cls;
-      prev = c;
-    }
-    // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
-    long candidates = 0;
-    for (int d = 0; d < detectors.length; d++) {
-      if (keywordBit[d] != 0 && gatesPass(d, flags, maxNumRun, maxTokenRun)) {
-        candidates |= keywordBit[d];
-      }
-    }
-    long kw = candidates == 0 ? 0 : keywords(s, candidates);
-    List<Finding> found = null;
-    for (int d = 0; d < detectors.length; d++) {
-      if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
-        continue;
-      }
-      if (!gatesPass(d, flags, maxNumRun, maxTokenRun)) {
-        continue;
-      }
-      if (found == null) {
-        found = new ArrayList<>(4);
-      }
-      try {
-        detectors[d].find(s, found);
-      } catch (RuntimeException | StackOverflowError e) {
-        // A detector bug must not let the value through: treat the whole text as sensitive.
-        found.add(new Finding(0, n, detectors[d].type, Integer.MAX_VALUE));
-      }
-    }
-    if (found == null || found.isEmpty()) {
-      return List.of();
-    }
-    return resolve(found);
-  }
-
-  private boolean gatesPass(int d, int flags, int maxNumRun, int maxTokenRun) {
-    return (needFlags[d] == 0 || (flags & needFlags[d]) != 0)
-        && maxNumRun >= minNumeric[d]
-        && maxTokenRun >= minToken[d];
   }
 
   /** Bits of the keyword-gated detectors (among {@code wanted}) whose keywords occur. */
