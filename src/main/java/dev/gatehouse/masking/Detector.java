@@ -29,10 +29,14 @@ abstract class Detector {
   static final int F_DASH5 = 1 << 9;
 
   /**
-   * A run of at least 10 digits joined by separators, or 8 counted from a leading {@code +}, {@code
-   * (} or {@code 0}: every phone number the phone detector accepts has one of these.
+   * A run of digits joined by separators with 8 digits counted from a leading {@code +}, {@code (}
+   * or {@code 0}, or ending in groups of 3, 3 and 4 digits (NANP): every phone number the phone
+   * detector accepts has one of these; dates, times, amounts and order numbers do not.
    */
   static final int F_PHONE = 1 << 10;
+
+  /** Nine digits in a row, or groups of 3, 2 and 4 joined by the same dash or space. */
+  static final int F_SSN = 1 << 11;
 
   final String type;
   final int priority;

@@ -219,9 +219,8 @@ final class PiiDetectors {
 
     /**
      * Every accepted reading has 8+ digits after {@code +} or {@code (}, starts with 0 (trunk or 00
-     * prefix, 9+ digits), or is a NANP number of 10-11 digits; see {@link Detector#F_PHONE}.
-     * Amounts, ids and {@code 12.123456+00} time fractions no longer arm it; a date followed by an
-     * hour ({@code 2024-06-11 10}, 10 digits) still does.
+     * prefix, 9+ digits), or is a NANP number grouped 3-3-4; see {@link Detector#F_PHONE}. Dates,
+     * times, amounts and order numbers do not arm it.
      */
     @Override
     int needFlags() {
@@ -414,6 +413,12 @@ final class PiiDetectors {
   static final class Ssn extends Detector {
     Ssn() {
       super("ssn", 90);
+    }
+
+    /** Both accepted forms (3-2-4 with one separator, nine plain digits) set {@code F_SSN}. */
+    @Override
+    int needFlags() {
+      return F_SSN;
     }
 
     @Override

@@ -38,6 +38,11 @@ final class Scanner {
 
   private final int maxKeywordLength;
 
+  /** Flags any detector needs, and the detectors that need none (see {@link #quickReject}). */
+  private final int unionNeed;
+
+  private final int[] noFlagDetectors;
+
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
     int n = detectors.length;
@@ -101,6 +106,19 @@ final class Scanner {
       }
     }
     maxKeywordLength = maxKw;
+    int union = 0;
+    int noFlag = 0;
+    for (int d = 0; d < n; d++) {
+      union |= needFlags[d];
+      noFlag += needFlags[d] == 0 ? 1 : 0;
+    }
+    unionNeed = union;
+    noFlagDetectors = new int[noFlag];
+    for (int d = 0, k = 0; d < n; d++) {
+      if (needFlags[d] == 0) {
+        noFlagDetectors[k++] = d;
+      }
+    }
   }
 
   boolean isEmpty() {
@@ -132,6 +150,22 @@ final class Scanner {
    * present, so values made of digits and separators (timestamps, amounts) skip the keyword scan.
    */
   private static final int[] PRESENT = new int[128];
+
+  /**
+   * For the quick pass: the presence bits plus bits for {@code @ = >} and upper-case letters, and
+   * bit 63 for a digit (so that {@code e >>> 63} counts digits without a branch).
+   */
+  private static final long[] QUICK = new long[128];
+
+  private static final long Q_AT = 1L << 32;
+  private static final long Q_EQ = 1L << 33;
+  private static final long Q_GT = 1L << 34;
+  private static final long Q_UPPER = 1L << 35;
+  private static final long Q_DIGIT = 1L << 63;
+  private static final long Q_NON_ASCII = 1L << 31; // the "other characters" presence bit
+  private static final int P_DASH = 1 << 27;
+  private static final int P_DOT = 1 << 28;
+  private static final int P_COLON = 1 << 29;
 
   static {
     for (int c = 0; c < 128; c++) {
@@ -172,6 +206,11 @@ final class Scanner {
         bit = 31;
       }
       PRESENT[c] = 1 << bit;
+      long q = PRESENT[c] & 0xffffffffL;
+      q |= c == '@' ? Q_AT : c == '=' ? Q_EQ : c == '>' ? Q_GT : 0;
+      q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
+      q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
+      QUICK[c] = q;
     }
   }
 
@@ -214,10 +253,21 @@ final class Scanner {
     return (int) (st >>> 54) & TOK_CAP;
   }
 
-  /** Phone numbers need 10 digits in a run, or 8 counted from a {@code +}, {@code (} or 0. */
-  private static final int PHONE_ANY = 10;
-
+  /**
+   * Phone numbers need 8 digits in a run counted from a {@code +}, {@code (} or a group's leading
+   * 0, or end in NANP groups of 3, 3 and 4 digits (tracked as the lengths of the last three digit
+   * groups of a run).
+   */
   private static final int PHONE_LEAD = 8;
+
+  /** {@code 123-45-6789} or {@code 123 45 6789} ending here (groups of 3 and 2 already seen). */
+  private static boolean ssnShape(int sep, int d2, int sep1, int d3) {
+    return (sep == '-' || sep == ' ') && sep1 == sep && isDigitChar(d2) && isDigitChar(d3);
+  }
+
+  private static boolean isDigitChar(int c) {
+    return c >= '0' && c <= '9';
+  }
 
   /**
    * The pre-filter over a String. Kept in step with {@link #prefilter(byte[], int, int)}: both
@@ -235,6 +285,9 @@ final class Scanner {
     int maxNumRun = 0;
     int lastDigit = -10;
     int lead = -1;
+    int group = 0;
+    int group1 = 0;
+    int group2 = 0;
     int tokenRun = 0;
     int maxTokenRun = 0;
     int prevCls = 0;
@@ -253,10 +306,17 @@ final class Scanner {
       if ((cls & C_DIGIT) != 0) {
         if (i - lastDigit <= 3) {
           numRun++;
+          if ((prevCls & C_DIGIT) == 0) {
+            group2 = group1;
+            group1 = group;
+            group = 0;
+          }
         } else {
           numRun = 1;
           lead = -1;
+          group = group1 = group2 = 0;
         }
+        group++;
         lastDigit = i;
         if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
           lead = numRun;
@@ -264,8 +324,15 @@ final class Scanner {
         if (numRun > maxNumRun) {
           maxNumRun = numRun;
         }
-        if (numRun >= PHONE_ANY || (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD)) {
+        if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
           flags |= Detector.F_PHONE;
+        }
+        if (group >= 9
+            || (group == 4
+                && group1 == 2
+                && group2 == 3
+                && ssnShape(s.charAt(i - 4), s.charAt(i - 5), s.charAt(i - 7), s.charAt(i - 8)))) {
+          flags |= Detector.F_SSN;
         }
         if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
           flags |= Detector.F_IBAN;
@@ -274,6 +341,9 @@ final class Scanner {
           flags |= Detector.F_DOT3;
         }
       } else {
+        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
         }
@@ -305,6 +375,9 @@ final class Scanner {
       prevCls = cls;
       prev = c;
     }
+    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+      flags |= Detector.F_PHONE;
+    }
     return pack(present, flags, maxNumRun, maxTokenRun);
   }
 
@@ -319,6 +392,9 @@ final class Scanner {
     int maxNumRun = 0;
     int lastDigit = -10;
     int lead = -1;
+    int group = 0;
+    int group1 = 0;
+    int group2 = 0;
     int tokenRun = 0;
     int maxTokenRun = 0;
     int prevCls = 0;
@@ -340,10 +416,17 @@ final class Scanner {
       if ((cls & C_DIGIT) != 0) {
         if (i - lastDigit <= 3) {
           numRun++;
+          if ((prevCls & C_DIGIT) == 0) {
+            group2 = group1;
+            group1 = group;
+            group = 0;
+          }
         } else {
           numRun = 1;
           lead = -1;
+          group = group1 = group2 = 0;
         }
+        group++;
         lastDigit = i;
         if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
           lead = numRun;
@@ -351,8 +434,15 @@ final class Scanner {
         if (numRun > maxNumRun) {
           maxNumRun = numRun;
         }
-        if (numRun >= PHONE_ANY || (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD)) {
+        if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
           flags |= Detector.F_PHONE;
+        }
+        if (group >= 9
+            || (group == 4
+                && group1 == 2
+                && group2 == 3
+                && ssnShape(b[off + i - 4], b[off + i - 5], b[off + i - 7], b[off + i - 8]))) {
+          flags |= Detector.F_SSN;
         }
         if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
           flags |= Detector.F_IBAN;
@@ -361,6 +451,9 @@ final class Scanner {
           flags |= Detector.F_DOT3;
         }
       } else {
+        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
         }
@@ -391,6 +484,9 @@ final class Scanner {
       prev2Cls = prevCls;
       prevCls = cls;
       prev = c;
+    }
+    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+      flags |= Detector.F_PHONE;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
   }
@@ -426,11 +522,82 @@ final class Scanner {
   }
 
   /**
+   * A cheap upper bound of the pre-filter result, from one branch-free pass (a table load, an OR
+   * and an add per character): presence bits, every flag that could be set given which characters
+   * occur and how many digits, the digit count as the longest numeric run and the length as the
+   * longest token run. Gates that fail on this bound fail on the real result too, so most short
+   * words, names and small numbers are settled without the full pre-filter.
+   */
+  static long quick(String s) {
+    int n = s.length();
+    long p = 0;
+    int digits = 0;
+    for (int i = 0; i < n; i++) {
+      int c = s.charAt(i);
+      long e = c < 128 ? QUICK[c] : Q_NON_ASCII;
+      p |= e;
+      digits += (int) (e >>> 63);
+    }
+    return quickPack(p, digits, n);
+  }
+
+  /** {@link #quick(String)} over UTF-8 bytes (a multi-byte character only adds length). */
+  static long quick(byte[] b, int off, int len) {
+    long p = 0;
+    int digits = 0;
+    for (int i = off, end = off + len; i < end; i++) {
+      int c = b[i];
+      long e = c >= 0 ? QUICK[c] : Q_NON_ASCII;
+      p |= e;
+      digits += (int) (e >>> 63);
+    }
+    return quickPack(p, digits, len);
+  }
+
+  private static long quickPack(long p, int digits, int len) {
+    int present = (int) p;
+    int f = 0;
+    f |= (p & Q_AT) != 0 ? Detector.F_AT : 0;
+    f |= (p & Q_EQ) != 0 ? Detector.F_EQ : 0;
+    f |= (p & Q_GT) != 0 ? Detector.F_GT : 0;
+    f |= (present & P_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
+    f |= (present & P_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
+    f |= (present & P_DOT) != 0 ? Detector.F_ANYDOT : 0;
+    f |= (present & P_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
+    f |= (p & Q_UPPER) != 0 && digits >= 2 ? Detector.F_IBAN : 0;
+    f |= digits >= 8 ? Detector.F_PHONE : 0;
+    f |= digits >= 9 ? Detector.F_SSN : 0;
+    return pack(present, f, digits, len);
+  }
+
+  /** True when no detector can pass its gates given the {@link #quick} bound. */
+  private boolean quickReject(long q) {
+    if ((flagsOf(q) & unionNeed) == 0) {
+      // Only detectors without flag gates can still pass.
+      for (int d : noFlagDetectors) {
+        if (gatesPass(d, q)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    for (int d = 0; d < detectors.length; d++) {
+      if (gatesPass(d, q)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * True when some detector could find something in these UTF-8 bytes; false means {@link #scan} of
    * the decoded text would find nothing, so the value need not be decoded at all.
    */
   boolean mayMatch(byte[] b, int off, int len) {
     if (detectors.length == 0 || len <= 0) {
+      return false;
+    }
+    if (quickReject(quick(b, off, len))) {
       return false;
     }
     long st = prefilter(b, off, len);
@@ -444,7 +611,7 @@ final class Scanner {
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
   List<Finding> scan(String s) {
-    if (detectors.length == 0) {
+    if (detectors.length == 0 || quickReject(quick(s))) {
       return List.of();
     }
     long st = prefilter(s);
