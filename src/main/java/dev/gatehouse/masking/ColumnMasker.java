@@ -28,4 +28,18 @@ public interface ColumnMasker {
   default boolean mayChange(byte[] utf8, int off, int len) {
     return !isIdentity();
   }
+
+  /**
+   * Masks a value held as UTF-8 bytes: null when the value is unchanged (send the bytes as they
+   * are), otherwise what {@link #mask} returns for the decoded value. Content detection decides
+   * from the bytes whether anything can be found and decodes only then, without pre-filtering the
+   * decoded text a second time.
+   */
+  default MaskResult maskUtf8(byte[] utf8, int off, int len) {
+    if (!mayChange(utf8, off, len)) {
+      return null;
+    }
+    MaskResult r = mask(new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8));
+    return r.masked() ? r : null;
+  }
 }

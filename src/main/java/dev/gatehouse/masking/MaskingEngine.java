@@ -2,6 +2,7 @@ package dev.gatehouse.masking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -195,12 +196,13 @@ public final class MaskingEngine {
   }
 
   /**
-   * False when {@link #redact} of the UTF-8 text {@code utf8[off, off + len)} is certain to return
-   * it unchanged, so a protocol holding the text as bytes may pass them on without decoding. Runs
-   * only the detectors' pre-filter over the bytes.
+   * {@link #redact} for UTF-8 text: the same array when nothing is found, otherwise the masked text
+   * encoded as UTF-8. The detectors' pre-filter runs over the bytes, so text in which no detector
+   * can find anything is never decoded.
    */
-  public boolean mayRedact(String profile, byte[] utf8, int off, int len) {
-    return profile(profile).scanner.mayMatch(utf8, off, len);
+  public byte[] redactUtf8(String profile, byte[] utf8) {
+    String masked = profile(profile).redactUtf8(utf8, 0, utf8.length);
+    return masked == null ? utf8 : masked.getBytes(StandardCharsets.UTF_8);
   }
 
   /**
@@ -309,6 +311,12 @@ public final class MaskingEngine {
     @Override
     public boolean mayChange(byte[] utf8, int off, int len) {
       return profile.scanner.mayMatch(utf8, off, len);
+    }
+
+    @Override
+    public MaskResult maskUtf8(byte[] utf8, int off, int len) {
+      String masked = profile.redactUtf8(utf8, off, len);
+      return masked == null ? null : MaskResult.masked(masked);
     }
 
     @Override

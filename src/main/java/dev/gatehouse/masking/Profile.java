@@ -1,5 +1,6 @@
 package dev.gatehouse.masking;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -49,6 +50,23 @@ final class Profile {
     }
     List<Finding> found = scanner.scan(text);
     return found.isEmpty() ? text : apply(text, found, 0, text.length());
+  }
+
+  /**
+   * {@link #redact} of UTF-8 text, or null when nothing is found: the detectors' gates are
+   * evaluated on the bytes, and only a value that arms a detector is decoded and scanned.
+   */
+  String redactUtf8(byte[] utf8, int off, int len) {
+    if (len <= 0 || scanner.isEmpty()) {
+      return null;
+    }
+    long armed = scanner.armedUtf8(utf8, off, len);
+    if (armed == 0) {
+      return null;
+    }
+    String text = new String(utf8, off, len, StandardCharsets.UTF_8);
+    List<Finding> found = scanner.scanWith(text, armed);
+    return found.isEmpty() ? null : apply(text, found, 0, text.length());
   }
 
   /** Applies {@code found} (sorted, non-overlapping) within {@code [from, to)}. */

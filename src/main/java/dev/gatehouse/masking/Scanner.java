@@ -43,6 +43,13 @@ final class Scanner {
 
   private final int[] noFlagDetectors;
 
+  private final boolean bitGates;
+  private final long[] flagDetectors;
+  private final long[] numOk;
+  private final long[] tokOk;
+  private final long noFlagMask;
+  private final long presenceGated;
+
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
     int n = detectors.length;
@@ -113,6 +120,36 @@ final class Scanner {
       noFlag += needFlags[d] == 0 ? 1 : 0;
     }
     unionNeed = union;
+    // With at most 64 detectors the gates are evaluated for all detectors at once, as bit masks:
+    // a few table loads instead of a loop over detectors per value.
+    bitGates = n <= 64;
+    flagDetectors = new long[16];
+    numOk = new long[NUM_CAP + 1];
+    tokOk = new long[TOK_CAP + 1];
+    long none = 0;
+    long kwd = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      long bit = 1L << d;
+      if (needFlags[d] == 0) {
+        none |= bit;
+      }
+      for (int f = 0; f < 16; f++) {
+        if ((needFlags[d] & (1 << f)) != 0) {
+          flagDetectors[f] |= bit;
+        }
+      }
+      for (int k = 0; k <= NUM_CAP; k++) {
+        numOk[k] |= k >= minNumeric[d] ? bit : 0;
+      }
+      for (int k = 0; k <= TOK_CAP; k++) {
+        tokOk[k] |= k >= minToken[d] ? bit : 0;
+      }
+      if (keywordPresence[d] != null) {
+        kwd |= bit;
+      }
+    }
+    noFlagMask = none;
+    presenceGated = kwd;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
       if (needFlags[d] == 0) {
@@ -162,6 +199,7 @@ final class Scanner {
   private static final long Q_GT = 1L << 34;
   private static final long Q_UPPER = 1L << 35;
   private static final long Q_DIGIT = 1L << 63;
+  private static final long Q_TOKEN = 1L << 62;
   private static final long Q_NON_ASCII = 1L << 31; // the "other characters" presence bit
   private static final int P_DASH = 1 << 27;
   private static final int P_DOT = 1 << 28;
@@ -210,6 +248,7 @@ final class Scanner {
       q |= c == '@' ? Q_AT : c == '=' ? Q_EQ : c == '>' ? Q_GT : 0;
       q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
       q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
+      q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
       QUICK[c] = q;
     }
   }
@@ -524,37 +563,45 @@ final class Scanner {
   /**
    * A cheap upper bound of the pre-filter result, from one branch-free pass (a table load, an OR
    * and an add per character): presence bits, every flag that could be set given which characters
-   * occur and how many digits, the digit count as the longest numeric run and the length as the
-   * longest token run. Gates that fail on this bound fail on the real result too, so most short
-   * words, names and small numbers are settled without the full pre-filter.
+   * occur and how many digits, the digit count as the longest numeric run, and the exact longest
+   * token run. Gates that fail on this bound fail on the real result too, so most short words,
+   * names and small numbers are settled without the full pre-filter.
    */
   static long quick(String s) {
     int n = s.length();
     long p = 0;
     int digits = 0;
+    int run = 0;
+    int maxRun = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
       long e = c < 128 ? QUICK[c] : Q_NON_ASCII;
       p |= e;
       digits += (int) (e >>> 63);
+      run = (run + 1) & -(int) ((e >>> 62) & 1); // token run, without a branch
+      maxRun = Math.max(maxRun, run);
     }
-    return quickPack(p, digits, n);
+    return quickPack(p, digits, maxRun);
   }
 
   /** {@link #quick(String)} over UTF-8 bytes (a multi-byte character only adds length). */
   static long quick(byte[] b, int off, int len) {
     long p = 0;
     int digits = 0;
+    int run = 0;
+    int maxRun = 0;
     for (int i = off, end = off + len; i < end; i++) {
       int c = b[i];
       long e = c >= 0 ? QUICK[c] : Q_NON_ASCII;
       p |= e;
       digits += (int) (e >>> 63);
+      run = (run + 1) & -(int) ((e >>> 62) & 1);
+      maxRun = Math.max(maxRun, run);
     }
-    return quickPack(p, digits, len);
+    return quickPack(p, digits, maxRun);
   }
 
-  private static long quickPack(long p, int digits, int len) {
+  private static long quickPack(long p, int digits, int maxTokenRun) {
     int present = (int) p;
     int f = 0;
     f |= (p & Q_AT) != 0 ? Detector.F_AT : 0;
@@ -567,11 +614,32 @@ final class Scanner {
     f |= (p & Q_UPPER) != 0 && digits >= 2 ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? Detector.F_PHONE : 0;
     f |= digits >= 9 ? Detector.F_SSN : 0;
-    return pack(present, f, digits, len);
+    return pack(present, f, digits, maxTokenRun);
+  }
+
+  /**
+   * Detectors (as bits, when {@link #bitGates}) whose gates pass for pre-filter result {@code st}.
+   */
+  private long armed(long st) {
+    long a = noFlagMask;
+    for (int f = flagsOf(st); f != 0; f &= f - 1) {
+      a |= flagDetectors[Integer.numberOfTrailingZeros(f)];
+    }
+    a &= numOk[numRunOf(st)] & tokOk[tokenRunOf(st)];
+    for (long k = a & presenceGated; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (!anyPresent(keywordPresence[d], presentOf(st))) {
+        a &= ~(1L << d);
+      }
+    }
+    return a;
   }
 
   /** True when no detector can pass its gates given the {@link #quick} bound. */
   private boolean quickReject(long q) {
+    if (bitGates) {
+      return armed(q) == 0;
+    }
     if ((flagsOf(q) & unionNeed) == 0) {
       // Only detectors without flag gates can still pass.
       for (int d : noFlagDetectors) {
@@ -601,12 +669,36 @@ final class Scanner {
       return false;
     }
     long st = prefilter(b, off, len);
+    if (bitGates) {
+      return armed(st) != 0;
+    }
     for (int d = 0; d < detectors.length; d++) {
       if (gatesPass(d, st)) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * The detectors armed by UTF-8 text, to pass to {@link #scanWith} with the decoded text: a bit
+   * mask when there are at most 64 detectors, otherwise -1 (some may be armed) or 0 (none is).
+   */
+  long armedUtf8(byte[] b, int off, int len) {
+    if (!bitGates) {
+      return mayMatch(b, off, len) ? -1L : 0L;
+    }
+    if (detectors.length == 0 || len <= 0 || armed(quick(b, off, len)) == 0) {
+      return 0;
+    }
+    // The byte pre-filter equals the String one (see prefilter), so the decoded text is not
+    // pre-filtered again.
+    return armed(prefilter(b, off, len));
+  }
+
+  /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
+  List<Finding> scanWith(String s, long armed) {
+    return bitGates ? scanArmed(s, armed) : scan(s);
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
@@ -616,6 +708,9 @@ final class Scanner {
     }
     long st = prefilter(s);
     // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
+    if (bitGates) {
+      return scanArmed(s, armed(st));
+    }
     long candidates = 0;
     boolean any = false;
     for (int d = 0; d < detectors.length; d++) {
@@ -634,6 +729,38 @@ final class Scanner {
         continue;
       }
       if (!gatesPass(d, st)) {
+        continue;
+      }
+      if (found == null) {
+        found = new ArrayList<>(4);
+      }
+      try {
+        detectors[d].find(s, found);
+      } catch (RuntimeException | StackOverflowError e) {
+        // A detector bug must not let the value through: treat the whole text as sensitive.
+        found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
+      }
+    }
+    if (found == null || found.isEmpty()) {
+      return List.of();
+    }
+    return resolve(found);
+  }
+
+  /** {@link #scan} for the detectors in {@code armed} (bit masks; at most 64 detectors). */
+  private List<Finding> scanArmed(String s, long armed) {
+    if (armed == 0) {
+      return List.of();
+    }
+    long candidates = 0;
+    for (long k = armed; k != 0; k &= k - 1) {
+      candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
+    }
+    long kw = candidates == 0 ? 0 : keywords(s, candidates);
+    List<Finding> found = null;
+    for (long k = armed; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
         continue;
       }
       if (found == null) {

@@ -126,12 +126,8 @@ final class PgRowMasker implements RowFilter {
     if (copyBinary) {
       return new byte[0];
     }
-    if (!engine.mayRedact(profile, body, 0, body.length)) {
-      return body; // no detector is armed by this row's bytes: nothing to decode or re-encode
-    }
-    String row = new String(body, StandardCharsets.UTF_8);
-    String masked = engine.redact(profile, row);
-    return masked.equals(row) ? body : masked.getBytes(StandardCharsets.UTF_8);
+    // Rows that arm no detector are neither decoded nor re-encoded.
+    return engine.redactUtf8(profile, body);
   }
 
   @Override
@@ -192,14 +188,10 @@ final class PgRowMasker implements RowFilter {
     }
     int textOff = jsonbBinary ? off + 1 : off;
     int textLen = jsonbBinary ? len - 1 : len;
-    if (!m.mayChange(body, textOff, Math.max(0, textLen))) {
-      // Content detection's pre-filter over the bytes: nothing to find, so the value is neither
-      // decoded nor re-encoded (most numbers, timestamps and short words take this path).
-      return null;
-    }
-    String value = new String(body, textOff, Math.max(0, textLen), StandardCharsets.UTF_8);
-    MaskResult r = m.mask(value);
-    if (!r.masked()) {
+    // Content detection runs its pre-filter over the bytes: a value that arms no detector (most
+    // numbers, timestamps and short words) is neither decoded nor re-encoded.
+    MaskResult r = m.maskUtf8(body, textOff, Math.max(0, textLen));
+    if (r == null) {
       return null;
     }
     if (r.isNull()) {

@@ -95,6 +95,30 @@ class ScannerGatesTest {
   }
 
   @Test
+  void byteEntryPointsMaskLikeTheStringOnes() throws IOException {
+    MaskingEngine engine =
+        MaskingEngine.create(
+            new dev.gatehouse.config.GatehouseConfig.MaskingConfig(
+                List.of(), new dev.gatehouse.config.Secret("k", "test"), 0));
+    ColumnMasker column = engine.columnMasker("pii", "c", "s", "t", "note");
+    for (String s : texts()) {
+      byte[] b = ("[" + s + "]").getBytes(StandardCharsets.UTF_8);
+      byte[] exact = s.getBytes(StandardCharsets.UTF_8);
+      String expected = engine.redact("pii", s);
+      assertThat(new String(engine.redactUtf8("pii", exact), StandardCharsets.UTF_8))
+          .as(s)
+          .isEqualTo(expected);
+      if (expected.equals(s)) {
+        assertThat(engine.redactUtf8("pii", exact)).isSameAs(exact);
+      }
+      MaskResult r = column.maskUtf8(b, 1, exact.length);
+      MaskResult viaString = column.mask(s);
+      assertThat(r == null ? s : r.value()).as(s).isEqualTo(viaString.value());
+      assertThat(r != null).as(s).isEqualTo(viaString.masked());
+    }
+  }
+
+  @Test
   void plainValuesNeedNoDecoding() {
     for (String s :
         List.of(
