@@ -200,6 +200,13 @@ final class Scanner {
   private static final long Q_UPPER = 1L << 35;
   private static final long Q_DIGIT = 1L << 63;
   private static final long Q_TOKEN = 1L << 62;
+
+  /** Bits 60-61: 1 for an upper-case letter, 2 for a digit (the IBAN start window). */
+  private static final int Q_WINDOW_SHIFT = 60;
+
+  /** Upper, upper, digit, digit in the last four characters' window bits: an IBAN-like start. */
+  private static final int IBAN_WINDOW = 0b01011010;
+
   private static final long Q_NON_ASCII = 1L << 31; // the "other characters" presence bit
   private static final int P_DASH = 1 << 27;
   private static final int P_DOT = 1 << 28;
@@ -249,6 +256,7 @@ final class Scanner {
       q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
       q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
       q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
+      q |= (long) (c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0) << Q_WINDOW_SHIFT;
       QUICK[c] = q;
     }
   }
@@ -573,6 +581,8 @@ final class Scanner {
     int digits = 0;
     int run = 0;
     int maxRun = 0;
+    int window = 0;
+    int iban = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
       long e = c < 128 ? QUICK[c] : Q_NON_ASCII;
@@ -580,8 +590,10 @@ final class Scanner {
       digits += (int) (e >>> 63);
       run = (run + 1) & -(int) ((e >>> 62) & 1); // token run, without a branch
       maxRun = Math.max(maxRun, run);
+      window = ((window << 2) | (int) (e >>> Q_WINDOW_SHIFT) & 3) & 0xff;
+      iban |= window == IBAN_WINDOW ? 1 : 0;
     }
-    return quickPack(p, digits, maxRun);
+    return quickPack(p, digits, maxRun, iban);
   }
 
   /** {@link #quick(String)} over UTF-8 bytes (a multi-byte character only adds length). */
@@ -590,6 +602,8 @@ final class Scanner {
     int digits = 0;
     int run = 0;
     int maxRun = 0;
+    int window = 0;
+    int iban = 0;
     for (int i = off, end = off + len; i < end; i++) {
       int c = b[i];
       long e = c >= 0 ? QUICK[c] : Q_NON_ASCII;
@@ -597,11 +611,13 @@ final class Scanner {
       digits += (int) (e >>> 63);
       run = (run + 1) & -(int) ((e >>> 62) & 1);
       maxRun = Math.max(maxRun, run);
+      window = ((window << 2) | (int) (e >>> Q_WINDOW_SHIFT) & 3) & 0xff;
+      iban |= window == IBAN_WINDOW ? 1 : 0;
     }
-    return quickPack(p, digits, maxRun);
+    return quickPack(p, digits, maxRun, iban);
   }
 
-  private static long quickPack(long p, int digits, int maxTokenRun) {
+  private static long quickPack(long p, int digits, int maxTokenRun, int iban) {
     int present = (int) p;
     int f = 0;
     f |= (p & Q_AT) != 0 ? Detector.F_AT : 0;
@@ -611,7 +627,7 @@ final class Scanner {
     f |= (present & P_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
     f |= (present & P_DOT) != 0 ? Detector.F_ANYDOT : 0;
     f |= (present & P_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
-    f |= (p & Q_UPPER) != 0 && digits >= 2 ? Detector.F_IBAN : 0;
+    f |= iban != 0 ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? Detector.F_PHONE : 0;
     f |= digits >= 9 ? Detector.F_SSN : 0;
     return pack(present, f, digits, maxTokenRun);
