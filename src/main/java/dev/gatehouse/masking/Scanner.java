@@ -21,9 +21,9 @@ import java.util.Locale;
  *       for keyword-gated detectors that passed. Only armed detectors run.
  * </ol>
  *
- * <p>The gates are an optimisation only: {@code ScannerGatesTest} checks on the efficacy corpus that
- * the gated scan finds exactly what every detector finds on the whole text. The pre-filter also
- * runs over UTF-8 bytes with the same result, so a protocol can skip decoding values that arm
+ * <p>The gates are an optimisation only: {@code ScannerGatesTest} checks on the efficacy corpus
+ * that the gated scan finds exactly what every detector finds on the whole text. The pre-filter
+ * also runs over UTF-8 bytes with the same result, so a protocol can skip decoding values that arm
  * nothing ({@link #armedUtf8}).
  */
 final class Scanner {
@@ -62,6 +62,13 @@ final class Scanner {
   private final long[] numOk;
   private final long[] tokOk;
   private final long noFlagMask;
+
+  /**
+   * Detectors whose gates the quick pass decides exactly (only exact flags, no numeric run; token
+   * runs and presence are exact): when only these are armed by it, the pre-filter is skipped.
+   */
+  private final long quickExact;
+
   private final long presenceGated;
 
   Scanner(List<Detector> list) {
@@ -163,6 +170,13 @@ final class Scanner {
       }
     }
     noFlagMask = none;
+    long exact = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      if ((needFlags[d] & ~QUICK_EXACT_FLAGS) == 0 && minNumeric[d] == 0) {
+        exact |= 1L << d;
+      }
+    }
+    quickExact = exact;
     presenceGated = kwd;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
@@ -221,7 +235,21 @@ final class Scanner {
   /** Upper, upper, digit, digit in the last four characters' window bits: an IBAN-like start. */
   private static final int IBAN_WINDOW = 0b01011010;
 
-  private static final long Q_NON_ASCII = 1L << 31; // the "other characters" presence bit
+  /**
+   * A non-ASCII character: no presence bit, no class (as in the pre-filter, so presence is exact).
+   */
+  private static final long Q_NON_ASCII = 0;
+
+  /** Flags the quick pass computes exactly (the others it can only over-approximate). */
+  private static final int QUICK_EXACT_FLAGS =
+      Detector.F_AT
+          | Detector.F_EQ
+          | Detector.F_GT
+          | Detector.F_COLON
+          | Detector.F_DASH
+          | Detector.F_ANYDOT
+          | Detector.F_IBAN;
+
   private static final int P_DASH = 1 << 27;
   private static final int P_DOT = 1 << 28;
   private static final int P_COLON = 1 << 29;
@@ -718,8 +746,12 @@ final class Scanner {
     if (!bitGates) {
       return mayMatch(b, off, len) ? -1L : 0L;
     }
-    if (detectors.length == 0 || len <= 0 || armed(quick(b, off, len)) == 0) {
+    if (detectors.length == 0 || len <= 0) {
       return 0;
+    }
+    long a = armed(quick(b, off, len));
+    if (a == 0 || (a & ~quickExact) == 0) {
+      return a; // exact already (email addresses, most text with punctuation)
     }
     // The byte pre-filter equals the String one (see prefilter), so the decoded text is not
     // pre-filtered again.
@@ -733,14 +765,21 @@ final class Scanner {
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
   List<Finding> scan(String s) {
-    if (detectors.length == 0 || quickReject(quick(s))) {
+    if (detectors.length == 0) {
+      return List.of();
+    }
+    if (bitGates) {
+      long a = armed(quick(s));
+      if (a == 0 || (a & ~quickExact) == 0) {
+        return scanArmed(s, a); // the pre-filter would arm exactly these
+      }
+      return scanArmed(s, armed(prefilter(s)));
+    }
+    if (quickReject(quick(s))) {
       return List.of();
     }
     long st = prefilter(s);
     // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
-    if (bitGates) {
-      return scanArmed(s, armed(st));
-    }
     long candidates = 0;
     boolean any = false;
     for (int d = 0; d < detectors.length; d++) {
