@@ -229,11 +229,23 @@ final class Scanner {
   private static final long Q_DIGIT = 1L << 63;
   private static final long Q_TOKEN = 1L << 62;
 
-  /** Bits 60-61: 1 for an upper-case letter, 2 for a digit (the IBAN start window). */
-  private static final int Q_WINDOW_SHIFT = 60;
+  /**
+   * Bits 56-58: a 3-bit class per character for a window over the last four characters (1 upper, 2
+   * digit, 3 colon, 4 dot), so that the quick pass computes the IBAN, IPv4 and IPv6 flags exactly.
+   */
+  private static final int Q_WINDOW_SHIFT = 56;
 
-  /** Upper, upper, digit, digit in the last four characters' window bits: an IBAN-like start. */
-  private static final int IBAN_WINDOW = 0b01011010;
+  private static final long Q_COLON = 1L << 36;
+  private static final long Q_DASH = 1L << 37;
+
+  /** Upper, upper, digit, digit: an IBAN-like start. */
+  private static final int IBAN_WINDOW = 0b001_001_010_010;
+
+  /** Two colons in a row (IPv6 compression). */
+  private static final int DCOLON_WINDOW = 0b011_011;
+
+  /** Digit, dot, digit (three of these in a text: possibly a dotted quad). */
+  private static final int DOT_WINDOW = 0b010_100_010;
 
   /**
    * A non-ASCII character: no presence bit, no class (as in the pre-filter, so presence is exact).
@@ -248,7 +260,10 @@ final class Scanner {
           | Detector.F_COLON
           | Detector.F_DASH
           | Detector.F_ANYDOT
-          | Detector.F_IBAN;
+          | Detector.F_IBAN
+          | Detector.F_V6
+          | Detector.F_DOT3
+          | Detector.F_DASH5;
 
   private static final int P_DASH = 1 << 27;
   private static final int P_DOT = 1 << 28;
@@ -298,7 +313,10 @@ final class Scanner {
       q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
       q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
       q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
-      q |= (long) (c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0) << Q_WINDOW_SHIFT;
+      int w = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : c == ':' ? 3 : c == '.' ? 4 : 0;
+      q |= (long) w << Q_WINDOW_SHIFT;
+      q |= c == ':' ? Q_COLON : 0;
+      q |= c == '-' ? Q_DASH : 0;
       QUICK[c] = q;
     }
   }
@@ -625,6 +643,11 @@ final class Scanner {
     int maxRun = 0;
     int window = 0;
     int iban = 0;
+    int v6 = 0;
+    int dots = 0;
+    int colons = 0;
+    int dashRun = 0;
+    int maxDashRun = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
       long e = c < 128 ? QUICK[c] : Q_NON_ASCII;
@@ -632,10 +655,16 @@ final class Scanner {
       digits += (int) (e >>> 63);
       run = (run + 1) & -(int) ((e >>> 62) & 1); // token run, without a branch
       maxRun = Math.max(maxRun, run);
-      window = ((window << 2) | (int) (e >>> Q_WINDOW_SHIFT) & 3) & 0xff;
+      window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
       iban |= window == IBAN_WINDOW ? 1 : 0;
+      v6 |= (window & 0x3f) == DCOLON_WINDOW ? 1 : 0;
+      dots += (window & 0x1ff) == DOT_WINDOW ? 1 : 0;
+      colons += (int) (e >>> 36) & 1;
+      dashRun = (dashRun + 1) & -(int) ((e >>> 37) & 1);
+      maxDashRun = Math.max(maxDashRun, dashRun);
     }
-    return quickPack(p, digits, maxRun, iban);
+    return quickPack(
+        p, digits, maxRun, iban != 0, v6 != 0 || colons >= 7, dots >= 3, maxDashRun >= 5);
   }
 
   /** {@link #quick(String)} over UTF-8 bytes (a multi-byte character only adds length). */
@@ -646,6 +675,11 @@ final class Scanner {
     int maxRun = 0;
     int window = 0;
     int iban = 0;
+    int v6 = 0;
+    int dots = 0;
+    int colons = 0;
+    int dashRun = 0;
+    int maxDashRun = 0;
     for (int i = off, end = off + len; i < end; i++) {
       int c = b[i];
       long e = c >= 0 ? QUICK[c] : Q_NON_ASCII;
@@ -653,23 +687,32 @@ final class Scanner {
       digits += (int) (e >>> 63);
       run = (run + 1) & -(int) ((e >>> 62) & 1);
       maxRun = Math.max(maxRun, run);
-      window = ((window << 2) | (int) (e >>> Q_WINDOW_SHIFT) & 3) & 0xff;
+      window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
       iban |= window == IBAN_WINDOW ? 1 : 0;
+      v6 |= (window & 0x3f) == DCOLON_WINDOW ? 1 : 0;
+      dots += (window & 0x1ff) == DOT_WINDOW ? 1 : 0;
+      colons += (int) (e >>> 36) & 1;
+      dashRun = (dashRun + 1) & -(int) ((e >>> 37) & 1);
+      maxDashRun = Math.max(maxDashRun, dashRun);
     }
-    return quickPack(p, digits, maxRun, iban);
+    return quickPack(
+        p, digits, maxRun, iban != 0, v6 != 0 || colons >= 7, dots >= 3, maxDashRun >= 5);
   }
 
-  private static long quickPack(long p, int digits, int maxTokenRun, int iban) {
+  private static long quickPack(
+      long p, int digits, int maxTokenRun, boolean iban, boolean v6, boolean dot3, boolean dash5) {
     int present = (int) p;
     int f = 0;
     f |= (p & Q_AT) != 0 ? Detector.F_AT : 0;
     f |= (p & Q_EQ) != 0 ? Detector.F_EQ : 0;
     f |= (p & Q_GT) != 0 ? Detector.F_GT : 0;
-    f |= (present & P_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
-    f |= (present & P_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
+    f |= (present & P_COLON) != 0 ? Detector.F_COLON : 0;
+    f |= v6 ? Detector.F_V6 : 0;
+    f |= (present & P_DASH) != 0 ? Detector.F_DASH : 0;
+    f |= dash5 ? Detector.F_DASH5 : 0;
     f |= (present & P_DOT) != 0 ? Detector.F_ANYDOT : 0;
-    f |= (present & P_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
-    f |= iban != 0 ? Detector.F_IBAN : 0;
+    f |= dot3 ? Detector.F_DOT3 : 0;
+    f |= iban ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? Detector.F_PHONE : 0;
     f |= digits >= 9 ? Detector.F_SSN : 0;
     return pack(present, f, digits, maxTokenRun);
