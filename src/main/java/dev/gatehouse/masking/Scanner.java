@@ -235,17 +235,8 @@ final class Scanner {
    */
   private static final int Q_WINDOW_SHIFT = 56;
 
-  private static final long Q_COLON = 1L << 36;
-  private static final long Q_DASH = 1L << 37;
-
   /** Upper, upper, digit, digit: an IBAN-like start. */
   private static final int IBAN_WINDOW = 0b001_001_010_010;
-
-  /** Two colons in a row (IPv6 compression). */
-  private static final int DCOLON_WINDOW = 0b011_011;
-
-  /** Digit, dot, digit (three of these in a text: possibly a dotted quad). */
-  private static final int DOT_WINDOW = 0b010_100_010;
 
   /**
    * A non-ASCII character: no presence bit, no class (as in the pre-filter, so presence is exact).
@@ -313,10 +304,8 @@ final class Scanner {
       q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
       q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
       q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
-      int w = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : c == ':' ? 3 : c == '.' ? 4 : 0;
+      int w = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       q |= (long) w << Q_WINDOW_SHIFT;
-      q |= c == ':' ? Q_COLON : 0;
-      q |= c == '-' ? Q_DASH : 0;
       QUICK[c] = q;
     }
   }
@@ -643,11 +632,6 @@ final class Scanner {
     int maxRun = 0;
     int window = 0;
     int iban = 0;
-    int v6 = 0;
-    int dots = 0;
-    int colons = 0;
-    int dashRun = 0;
-    int maxDashRun = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
       long e = c < 128 ? QUICK[c] : Q_NON_ASCII;
@@ -657,14 +641,32 @@ final class Scanner {
       maxRun = Math.max(maxRun, run);
       window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
       iban |= window == IBAN_WINDOW ? 1 : 0;
-      v6 |= (window & 0x3f) == DCOLON_WINDOW ? 1 : 0;
-      dots += (window & 0x1ff) == DOT_WINDOW ? 1 : 0;
-      colons += (int) (e >>> 36) & 1;
-      dashRun = (dashRun + 1) & -(int) ((e >>> 37) & 1);
-      maxDashRun = Math.max(maxDashRun, dashRun);
     }
-    return quickPack(
-        p, digits, maxRun, iban != 0, v6 != 0 || colons >= 7, dots >= 3, maxDashRun >= 5);
+    // The rarer flags are settled only when their character occurs, with the JDK's vectorised
+    // String.indexOf, so that the per-character loop above stays short.
+    int present = (int) p;
+    boolean v6 = false;
+    if ((present & P_COLON) != 0) {
+      v6 = s.indexOf("::") >= 0 || count(s, ':', 7) >= 7;
+    }
+    boolean dot3 = false;
+    if ((present & P_DOT) != 0 && digits >= 4) {
+      int dots = 0;
+      for (int k = s.indexOf('.', 1); k > 0 && k + 1 < n && dots < 3; k = s.indexOf('.', k + 1)) {
+        dots += isDigitChar(s.charAt(k - 1)) && isDigitChar(s.charAt(k + 1)) ? 1 : 0;
+      }
+      dot3 = dots >= 3;
+    }
+    boolean dash5 = (present & P_DASH) != 0 && s.indexOf("-----") >= 0;
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+  }
+
+  private static int count(String s, char c, int atMost) {
+    int k = 0;
+    for (int i = s.indexOf(c); i >= 0 && k < atMost; i = s.indexOf(c, i + 1)) {
+      k++;
+    }
+    return k;
   }
 
   /** {@link #quick(String)} over UTF-8 bytes (a multi-byte character only adds length). */
@@ -675,12 +677,8 @@ final class Scanner {
     int maxRun = 0;
     int window = 0;
     int iban = 0;
-    int v6 = 0;
-    int dots = 0;
-    int colons = 0;
-    int dashRun = 0;
-    int maxDashRun = 0;
-    for (int i = off, end = off + len; i < end; i++) {
+    int end = off + len;
+    for (int i = off; i < end; i++) {
       int c = b[i];
       long e = c >= 0 ? QUICK[c] : Q_NON_ASCII;
       p |= e;
@@ -689,14 +687,28 @@ final class Scanner {
       maxRun = Math.max(maxRun, run);
       window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
       iban |= window == IBAN_WINDOW ? 1 : 0;
-      v6 |= (window & 0x3f) == DCOLON_WINDOW ? 1 : 0;
-      dots += (window & 0x1ff) == DOT_WINDOW ? 1 : 0;
-      colons += (int) (e >>> 36) & 1;
-      dashRun = (dashRun + 1) & -(int) ((e >>> 37) & 1);
-      maxDashRun = Math.max(maxDashRun, dashRun);
     }
-    return quickPack(
-        p, digits, maxRun, iban != 0, v6 != 0 || colons >= 7, dots >= 3, maxDashRun >= 5);
+    int present = (int) p;
+    boolean v6 = false;
+    boolean dot3 = false;
+    boolean dash5 = false;
+    if ((present & (P_COLON | P_DOT | P_DASH)) != 0) {
+      int colons = 0;
+      int dots = 0;
+      int dashes = 0;
+      for (int i = off; i < end; i++) {
+        int c = b[i];
+        if (c == ':') {
+          v6 |= ++colons >= 7 || (i > off && b[i - 1] == ':');
+        } else if (c == '.') {
+          dots += i > off && i + 1 < end && isDigitChar(b[i - 1]) && isDigitChar(b[i + 1]) ? 1 : 0;
+        }
+        dashes = c == '-' ? dashes + 1 : 0;
+        dash5 |= dashes >= 5;
+      }
+      dot3 = dots >= 3;
+    }
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
   }
 
   private static long quickPack(
