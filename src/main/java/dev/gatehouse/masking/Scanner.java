@@ -11,11 +11,14 @@ import java.util.Locale;
  * <ol>
  *   <li>{@link #quick}: one branch-free pass (a table load, an OR and a few adds per character)
  *       that bounds what the pre-filter could find: which characters occur, how many digits, the
- *       longest token run, an IBAN-like start. Short words, names, small numbers and plain
- *       sentences arm no detector here and are done.
- *   <li>{@link #prefilter}: the exact per-text flags (an {@code @}, three dots between digits,
- *       {@code ::}, a phone-like or SSN-like digit grouping, …), the longest run of digits joined
- *       by short separators and the longest token run, packed into one long (no allocation).
+ *       longest token run, an IBAN-like start ({@code ::}, dotted quads and PEM dashes are settled
+ *       with indexOf when their character occurs). Short words, names, small numbers and plain
+ *       sentences arm no detector here and are done; for detectors other than the digit-run ones
+ *       the result is already exact.
+ *   <li>{@link #prefilter}, only when a digit-run detector (phone, SSN, card) is armed: the exact
+ *       per-text flags (an {@code @}, three dots between digits, {@code ::}, a phone-like or
+ *       SSN-like digit grouping, …), the longest run of digits joined by short separators and the
+ *       longest token run, packed into one long (no allocation).
  *   <li>Gates: each detector's needs (flags, minimum runs, keyword characters present) are
  *       evaluated for all detectors at once as bit masks; trigger keywords are then searched only
  *       for keyword-gated detectors that passed. Only armed detectors run.
