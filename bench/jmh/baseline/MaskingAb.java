@@ -53,7 +53,8 @@ public final class MaskingAb {
           }
         }
       }
-      System.out.printf("%n%s (%d bytes per op, %d rounds, thread CPU time):%n", ds, b.bytes, rounds);
+      System.out.printf(
+          "%n%s (%d bytes per op, %d rounds, thread CPU time):%n", ds, b.bytes, rounds);
       for (int k = 0; k < names.size(); k++) {
         long[] a = ns[k].clone();
         Arrays.sort(a);

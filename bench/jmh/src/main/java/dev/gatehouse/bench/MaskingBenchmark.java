@@ -28,7 +28,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Masking cost per result row, single thread (= per core). One operation masks {@link #ROWS} rows
- * of a {@link #dataset}; the dataset's UTF-8 size is printed at setup: MB/s = ops/s × bytes / 10^6.
+ * of a {@link #dataset}; the dataset's UTF-8 size is printed at setup:
+ * MB/s = ops/s × bytes / 10^6.
  *
  * <p>Datasets:
  *
@@ -44,7 +45,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <ul>
  *   <li>{@code columnRulesOnly}: column rules mask the email (and phone) columns, other columns
- *       pass through untouched; {@code contentDetection}: the {@code pii} profile scans every value.
+ *       pass through untouched; {@code contentDetection}: the {@code pii} profile scans every
+ *       value.
  *   <li>{@code pg*}: the same through the PostgreSQL DataRow path ({@code PgRowMasker}), from wire
  *       bytes to wire bytes, with realistic column types (numbers and timestamps are not text, so
  *       content detection skips them, as the gateway does). This is the like-for-like comparison of
@@ -74,7 +76,9 @@ public class MaskingBenchmark {
   static final String[] ORDER_COLUMNS = {
     "id", "customer", "email", "phone", "city", "status", "created_at", "note"
   };
-  static final int[] ORDER_TYPES = {INT8, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, TIMESTAMPTZ, TEXT};
+  static final int[] ORDER_TYPES = {
+    INT8, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, TIMESTAMPTZ, TEXT
+  };
 
   static final String[] CUSTOMER_COLUMNS = {
     "id", "order_no", "name", "email", "country", "city", "sku", "quantity", "amount", "currency",
