@@ -17,4 +17,29 @@ public interface ColumnMasker {
 
   /** True when no value of this column is ever changed; callers may skip {@link #mask}. */
   boolean isIdentity();
+
+  /**
+   * False when {@link #mask} is certain to return the value unchanged for a value with these UTF-8
+   * bytes, so a protocol that holds the value as bytes may pass them on without decoding; true when
+   * it may change (then decode and call {@link #mask}). For content detection this is the
+   * detectors' pre-filter run over the bytes: most values (numbers, timestamps, short words) arm no
+   * detector and are never turned into Strings.
+   */
+  default boolean mayChange(byte[] utf8, int off, int len) {
+    return !isIdentity();
+  }
+
+  /**
+   * Masks a value held as UTF-8 bytes: null when the value is unchanged (send the bytes as they
+   * are), otherwise what {@link #mask} returns for the decoded value. Content detection decides
+   * from the bytes whether anything can be found and decodes only then, without pre-filtering the
+   * decoded text a second time.
+   */
+  default MaskResult maskUtf8(byte[] utf8, int off, int len) {
+    if (!mayChange(utf8, off, len)) {
+      return null;
+    }
+    MaskResult r = mask(new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8));
+    return r.masked() ? r : null;
+  }
 }

@@ -12,10 +12,12 @@ abstract class Detector {
   /** Pre-filter flags, see {@link Scanner}. A detector runs when it needs none or any is set. */
   static final int F_AT = 1;
 
-  /** A dot between digits ({@code 1.2}). */
-  static final int F_DOT = 1 << 1;
+  /** Three dots between digits ({@code 1.2.3.4}), as every dotted quad has. */
+  static final int F_DOT3 = 1 << 1;
 
-  static final int F_COLON2 = 1 << 2;
+  /** Two colons in a row or seven colons: the compressed or full form of an IPv6 address. */
+  static final int F_V6 = 1 << 2;
+
   static final int F_IBAN = 1 << 3;
   static final int F_EQ = 1 << 4;
   static final int F_COLON = 1 << 5;
@@ -25,6 +27,16 @@ abstract class Detector {
 
   /** Five dashes in a row, as in a PEM boundary. */
   static final int F_DASH5 = 1 << 9;
+
+  /**
+   * A run of digits joined by separators with 8 digits counted from a leading {@code +}, {@code (}
+   * or {@code 0}, or ending in groups of 3, 3 and 4 digits (NANP): every phone number the phone
+   * detector accepts has one of these; dates, times, amounts and order numbers do not.
+   */
+  static final int F_PHONE = 1 << 10;
+
+  /** Nine digits in a row, or groups of 3, 2 and 4 joined by the same dash or space. */
+  static final int F_SSN = 1 << 11;
 
   final String type;
   final int priority;

@@ -2,6 +2,7 @@ package dev.gatehouse.masking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,6 +44,11 @@ public final class MaskingEngine {
         @Override
         public boolean isIdentity() {
           return true;
+        }
+
+        @Override
+        public boolean mayChange(byte[] utf8, int off, int len) {
+          return false;
         }
       };
 
@@ -190,6 +196,16 @@ public final class MaskingEngine {
   }
 
   /**
+   * {@link #redact} for UTF-8 text: the same array when nothing is found, otherwise the masked text
+   * encoded as UTF-8. The detectors' pre-filter runs over the bytes, so text in which no detector
+   * can find anything is never decoded.
+   */
+  public byte[] redactUtf8(String profile, byte[] utf8) {
+    String masked = profile(profile).redactUtf8(utf8, 0, utf8.length);
+    return masked == null ? utf8 : masked.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
    * The masker for one result column: the first matching column rule of the profile masks every
    * value; otherwise values are masked by content detection; for {@code none} nothing is done.
    */
@@ -290,6 +306,17 @@ public final class MaskingEngine {
       }
       String masked = profile.redact(value);
       return masked == value ? MaskResult.unchanged(value) : MaskResult.masked(masked);
+    }
+
+    @Override
+    public boolean mayChange(byte[] utf8, int off, int len) {
+      return profile.scanner.mayMatch(utf8, off, len);
+    }
+
+    @Override
+    public MaskResult maskUtf8(byte[] utf8, int off, int len) {
+      String masked = profile.redactUtf8(utf8, off, len);
+      return masked == null ? null : MaskResult.masked(masked);
     }
 
     @Override

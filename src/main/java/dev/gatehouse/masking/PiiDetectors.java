@@ -217,6 +217,16 @@ final class PiiDetectors {
       return 8;
     }
 
+    /**
+     * Every accepted reading has 8+ digits after {@code +} or {@code (}, starts with 0 (trunk or 00
+     * prefix, 9+ digits), or is a NANP number grouped 3-3-4; see {@link Detector#F_PHONE}. Dates,
+     * times, amounts and order numbers do not arm it.
+     */
+    @Override
+    int needFlags() {
+      return F_PHONE;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       int n = s.length();
@@ -405,6 +415,12 @@ final class PiiDetectors {
       super("ssn", 90);
     }
 
+    /** Both accepted forms (3-2-4 with one separator, nine plain digits) set {@code F_SSN}. */
+    @Override
+    int needFlags() {
+      return F_SSN;
+    }
+
     @Override
     int minNumericRun() {
       return 9;
@@ -553,7 +569,7 @@ final class PiiDetectors {
 
     @Override
     int needFlags() {
-      return F_DOT | F_COLON2;
+      return F_DOT3 | F_V6;
     }
 
     @Override
@@ -800,7 +816,8 @@ final class PiiDetectors {
             break;
           }
         }
-        if (!alpha || s.substring(at + 1, e).contains("..")) {
+        int dots = s.indexOf("..", at + 1);
+        if (!alpha || (dots >= 0 && dots + 2 <= e)) {
           continue;
         }
         if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {

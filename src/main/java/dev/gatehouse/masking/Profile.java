@@ -1,5 +1,6 @@
 package dev.gatehouse.masking;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -51,8 +52,32 @@ final class Profile {
     return found.isEmpty() ? text : apply(text, found, 0, text.length());
   }
 
+  /**
+   * {@link #redact} of UTF-8 text, or null when nothing is found: the detectors' gates are
+   * evaluated on the bytes, and only a value that arms a detector is decoded and scanned.
+   */
+  String redactUtf8(byte[] utf8, int off, int len) {
+    if (len <= 0 || scanner.isEmpty()) {
+      return null;
+    }
+    long armed = scanner.armedUtf8(utf8, off, len);
+    if (armed == 0) {
+      return null;
+    }
+    String text = new String(utf8, off, len, StandardCharsets.UTF_8);
+    List<Finding> found = scanner.scanWith(text, armed);
+    return found.isEmpty() ? null : apply(text, found, 0, text.length());
+  }
+
   /** Applies {@code found} (sorted, non-overlapping) within {@code [from, to)}. */
   String apply(String text, List<Finding> found, int from, int to) {
+    if (found.size() == 1 && from == 0 && to == text.length()) {
+      Finding f = found.get(0);
+      if (f.start() == 0 && f.end() == to) {
+        // The whole value is one finding (an email or phone column): no copy, no builder.
+        return styleFor(f.type()).apply(text, f.type());
+      }
+    }
     StringBuilder b = new StringBuilder(to - from + 16);
     int pos = from;
     for (Finding f : found) {

@@ -6,11 +6,28 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs a set of detectors over text. One pre-filter pass computes, per text: which of a few
- * characters occur ({@code @}, {@code .}, two colons, an IBAN-like start), the longest run of
- * digits joined by short separators, the longest run of token characters, and which trigger
- * keywords occur. A detector runs only when its preconditions hold, so ordinary text usually costs
- * one linear pass and no detector at all.
+ * Runs a set of detectors over text, gated in three steps so that ordinary values cost little:
+ *
+ * <ol>
+ *   <li>{@link #quick}: one branch-free pass (a table load, an OR and a few adds per character)
+ *       that bounds what the pre-filter could find: which characters occur, how many digits, the
+ *       longest token run, an IBAN-like start ({@code ::}, dotted quads and PEM dashes are settled
+ *       with indexOf when their character occurs). Short words, names, small numbers and plain
+ *       sentences arm no detector here and are done; for detectors other than the digit-run ones
+ *       the result is already exact.
+ *   <li>{@link #prefilter}, only when a digit-run detector (phone, SSN, card) is armed: the exact
+ *       per-text flags (an {@code @}, three dots between digits, {@code ::}, a phone-like or
+ *       SSN-like digit grouping, …), the longest run of digits joined by short separators and the
+ *       longest token run, packed into one long (no allocation).
+ *   <li>Gates: each detector's needs (flags, minimum runs, keyword characters present) are
+ *       evaluated for all detectors at once as bit masks; trigger keywords are then searched only
+ *       for keyword-gated detectors that passed. Only armed detectors run.
+ * </ol>
+ *
+ * <p>The gates are an optimisation only: {@code ScannerGatesTest} checks on the efficacy corpus
+ * that the gated scan finds exactly what every detector finds on the whole text. The pre-filter
+ * also runs over UTF-8 bytes with the same result, so a protocol can skip decoding values that arm
+ * nothing ({@link #armedUtf8}).
  */
 final class Scanner {
   private static final Comparator<Finding> BY_PRIORITY =
@@ -25,6 +42,9 @@ final class Scanner {
   private final int[] minNumeric;
   private final int[] minToken;
 
+  /** Per keyword-gated detector: the presence bits of each of its keywords (see PRESENT). */
+  private final int[][] keywordPresence;
+
   /** Keyword trigger table indexed by the first two lower-cased ASCII characters. */
   private final String[][] keywordsByBigram = new String[128 * 128][];
 
@@ -35,6 +55,25 @@ final class Scanner {
 
   private final int maxKeywordLength;
 
+  /** Flags any detector needs, and the detectors that need none (see {@link #quickReject}). */
+  private final int unionNeed;
+
+  private final int[] noFlagDetectors;
+
+  private final boolean bitGates;
+  private final long[] flagDetectors;
+  private final long[] numOk;
+  private final long[] tokOk;
+  private final long noFlagMask;
+
+  /**
+   * Detectors whose gates the quick pass decides exactly (only exact flags, no numeric run; token
+   * runs and presence are exact): when only these are armed by it, the pre-filter is skipped.
+   */
+  private final long quickExact;
+
+  private final long presenceGated;
+
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
     int n = detectors.length;
@@ -42,6 +81,7 @@ final class Scanner {
     needFlags = new int[n];
     minNumeric = new int[n];
     minToken = new int[n];
+    keywordPresence = new int[n][];
     int maxKw = 0;
     int nextBit = 0;
     for (int d = 0; d < n; d++) {
@@ -89,8 +129,64 @@ final class Scanner {
           bitsByBigram[idx] = nbs;
         }
       }
+      if (keywordBit[d] != 0) {
+        keywordPresence[d] = new int[kws.size()];
+        for (int q = 0; q < kws.size(); q++) {
+          keywordPresence[d][q] = presenceOf(kws.get(q).toLowerCase(Locale.ROOT));
+        }
+      }
     }
     maxKeywordLength = maxKw;
+    int union = 0;
+    int noFlag = 0;
+    for (int d = 0; d < n; d++) {
+      union |= needFlags[d];
+      noFlag += needFlags[d] == 0 ? 1 : 0;
+    }
+    unionNeed = union;
+    // With at most 64 detectors the gates are evaluated for all detectors at once, as bit masks:
+    // a few table loads instead of a loop over detectors per value.
+    bitGates = n <= 64;
+    flagDetectors = new long[16];
+    numOk = new long[NUM_CAP + 1];
+    tokOk = new long[TOK_CAP + 1];
+    long none = 0;
+    long kwd = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      long bit = 1L << d;
+      if (needFlags[d] == 0) {
+        none |= bit;
+      }
+      for (int f = 0; f < 16; f++) {
+        if ((needFlags[d] & (1 << f)) != 0) {
+          flagDetectors[f] |= bit;
+        }
+      }
+      for (int k = 0; k <= NUM_CAP; k++) {
+        numOk[k] |= k >= minNumeric[d] ? bit : 0;
+      }
+      for (int k = 0; k <= TOK_CAP; k++) {
+        tokOk[k] |= k >= minToken[d] ? bit : 0;
+      }
+      if (keywordPresence[d] != null) {
+        kwd |= bit;
+      }
+    }
+    noFlagMask = none;
+    long exact = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      if ((needFlags[d] & ~QUICK_EXACT_FLAGS) == 0 && minNumeric[d] == 0) {
+        exact |= 1L << d;
+      }
+    }
+    quickExact = exact;
+    presenceGated = kwd;
+    noFlagDetectors = new int[noFlag];
+    for (int d = 0, k = 0; d < n; d++) {
+      if (needFlags[d] == 0) {
+        noFlagDetectors[k++] = d;
+      }
+    }
   }
 
   boolean isEmpty() {
@@ -116,6 +212,57 @@ final class Scanner {
 
   private static final byte[] LOWER = new byte[128];
 
+  /**
+   * Presence bit of each ASCII character (letters case-insensitively, all digits share one bit,
+   * other characters share a few): a keyword can occur only if all its characters' bits are
+   * present, so values made of digits and separators (timestamps, amounts) skip the keyword scan.
+   */
+  private static final int[] PRESENT = new int[128];
+
+  /**
+   * For the quick pass: the presence bits plus bits for {@code @ = >} and upper-case letters, and
+   * bit 63 for a digit (so that {@code e >>> 63} counts digits without a branch).
+   */
+  private static final long[] QUICK = new long[128];
+
+  private static final long Q_AT = 1L << 32;
+  private static final long Q_EQ = 1L << 33;
+  private static final long Q_GT = 1L << 34;
+  private static final long Q_UPPER = 1L << 35;
+  private static final long Q_DIGIT = 1L << 63;
+  private static final long Q_TOKEN = 1L << 62;
+
+  /**
+   * Bits 56-58: a 3-bit class per character for a window over the last four characters (1 upper, 2
+   * digit, 3 colon, 4 dot), so that the quick pass computes the IBAN, IPv4 and IPv6 flags exactly.
+   */
+  private static final int Q_WINDOW_SHIFT = 56;
+
+  /** Upper, upper, digit, digit: an IBAN-like start. */
+  private static final int IBAN_WINDOW = 0b001_001_010_010;
+
+  /**
+   * A non-ASCII character: no presence bit, no class (as in the pre-filter, so presence is exact).
+   */
+  private static final long Q_NON_ASCII = 0;
+
+  /** Flags the quick pass computes exactly (the others it can only over-approximate). */
+  private static final int QUICK_EXACT_FLAGS =
+      Detector.F_AT
+          | Detector.F_EQ
+          | Detector.F_GT
+          | Detector.F_COLON
+          | Detector.F_DASH
+          | Detector.F_ANYDOT
+          | Detector.F_IBAN
+          | Detector.F_V6
+          | Detector.F_DOT3
+          | Detector.F_DASH5;
+
+  private static final int P_DASH = 1 << 27;
+  private static final int P_DOT = 1 << 28;
+  private static final int P_COLON = 1 << 29;
+
   static {
     for (int c = 0; c < 128; c++) {
       int k = 0;
@@ -128,7 +275,8 @@ final class Scanner {
       if (c >= 'A' && c <= 'Z') {
         k |= C_UPPER;
       }
-      if (" -.()/+".indexOf(c) >= 0) {
+      // '+' is not a separator inside a number for any detector (it only starts a phone number).
+      if (" -.()/".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.".indexOf(c) >= 0) {
@@ -136,7 +284,641 @@ final class Scanner {
       }
       CLASS[c] = (byte) k;
       LOWER[c] = (byte) (c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+      int lc = LOWER[c];
+      int bit;
+      if (lc >= 'a' && lc <= 'z') {
+        bit = lc - 'a';
+      } else if (lc >= '0' && lc <= '9') {
+        bit = 26;
+      } else if (lc == '-') {
+        bit = 27;
+      } else if (lc == '.') {
+        bit = 28;
+      } else if (lc == ':') {
+        bit = 29;
+      } else if (lc == '/') {
+        bit = 30;
+      } else {
+        bit = 31;
+      }
+      PRESENT[c] = 1 << bit;
+      long q = PRESENT[c] & 0xffffffffL;
+      q |= c == '@' ? Q_AT : c == '=' ? Q_EQ : c == '>' ? Q_GT : 0;
+      q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
+      q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
+      q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
+      int w = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      q |= (long) w << Q_WINDOW_SHIFT;
+      QUICK[c] = q;
     }
+  }
+
+  /** The presence bits a text needs to possibly contain {@code kw}. */
+  private static int presenceOf(String kw) {
+    int p = 0;
+    for (int k = 0; k < kw.length(); k++) {
+      char c = kw.charAt(k);
+      p |= c < 128 ? PRESENT[c] : 0;
+    }
+    return p;
+  }
+
+  // Packed pre-filter result (one long, so that the per-value path allocates nothing): presence
+  // bits 0-31, flags 32-47, longest numeric run (capped at 63) 48-53, longest token run (capped at
+  // 1023) 54-63.
+  private static final int NUM_CAP = 63;
+  private static final int TOK_CAP = 1023;
+
+  private static long pack(int present, int flags, int maxNumRun, int maxTokenRun) {
+    return (present & 0xffffffffL)
+        | ((long) (flags & 0xffff) << 32)
+        | ((long) Math.min(maxNumRun, NUM_CAP) << 48)
+        | ((long) Math.min(maxTokenRun, TOK_CAP) << 54);
+  }
+
+  private static int presentOf(long st) {
+    return (int) st;
+  }
+
+  private static int flagsOf(long st) {
+    return (int) (st >>> 32) & 0xffff;
+  }
+
+  private static int numRunOf(long st) {
+    return (int) (st >>> 48) & NUM_CAP;
+  }
+
+  private static int tokenRunOf(long st) {
+    return (int) (st >>> 54) & TOK_CAP;
+  }
+
+  /**
+   * Phone numbers need 8 digits in a run counted from a {@code +}, {@code (} or a group's leading
+   * 0, or end in NANP groups of 3, 3 and 4 digits (tracked as the lengths of the last three digit
+   * groups of a run).
+   */
+  private static final int PHONE_LEAD = 8;
+
+  /** {@code 123-45-6789} or {@code 123 45 6789} ending here (groups of 3 and 2 already seen). */
+  private static boolean ssnShape(int sep, int d2, int sep1, int d3) {
+    return (sep == '-' || sep == ' ') && sep1 == sep && isDigitChar(d2) && isDigitChar(d3);
+  }
+
+  private static boolean isDigitChar(int c) {
+    return c >= '0' && c <= '9';
+  }
+
+  /**
+   * The pre-filter over a String. Kept in step with {@link #prefilter(byte[], int, int)}: both
+   * compute the same result for a text and its UTF-8 bytes (non-ASCII characters, one char or
+   * several bytes, have no class and break every run, so runs, flags and presence agree).
+   */
+  static long prefilter(String s) {
+    int n = s.length();
+    int flags = 0;
+    int present = 0;
+    int colons = 0;
+    int dotDigits = 0;
+    int dashes = 0;
+    int numRun = 0;
+    int maxNumRun = 0;
+    int lastDigit = -10;
+    int lead = -1;
+    int group = 0;
+    int group1 = 0;
+    int group2 = 0;
+    int tokenRun = 0;
+    int maxTokenRun = 0;
+    int prevCls = 0;
+    int prev2Cls = 0;
+    int prev3Cls = 0;
+    int prev = 0;
+    for (int i = 0; i < n; i++) {
+      int c = s.charAt(i);
+      int cls;
+      if (c < 128) {
+        cls = CLASS[c];
+        present |= PRESENT[c];
+      } else {
+        cls = 0;
+      }
+      if ((cls & C_DIGIT) != 0) {
+        if (i - lastDigit <= 3) {
+          numRun++;
+          if ((prevCls & C_DIGIT) == 0) {
+            group2 = group1;
+            group1 = group;
+            group = 0;
+          }
+        } else {
+          numRun = 1;
+          lead = -1;
+          group = group1 = group2 = 0;
+        }
+        group++;
+        lastDigit = i;
+        if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
+          lead = numRun;
+        }
+        if (numRun > maxNumRun) {
+          maxNumRun = numRun;
+        }
+        if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
+          flags |= Detector.F_PHONE;
+        }
+        if (group >= 9
+            || (group == 4
+                && group1 == 2
+                && group2 == 3
+                && ssnShape(s.charAt(i - 4), s.charAt(i - 5), s.charAt(i - 7), s.charAt(i - 8)))) {
+          flags |= Detector.F_SSN;
+        }
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
+          flags |= Detector.F_IBAN;
+        }
+        if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
+          flags |= Detector.F_DOT3;
+        }
+      } else {
+        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        }
+        if ((cls & C_NUMSEP) == 0) {
+          lastDigit = -10;
+        }
+        if ((cls & C_PUNCT) != 0) {
+          if (c == ':') {
+            colons++;
+          }
+          flags |= punct(c, prev, colons);
+          if (c == '-') {
+            if (++dashes >= 5) {
+              flags |= Detector.F_DASH5;
+            }
+          } else {
+            dashes = 0;
+          }
+        } else {
+          dashes = 0;
+        }
+      }
+      if ((cls & C_TOKEN) != 0) {
+        if (++tokenRun > maxTokenRun) {
+          maxTokenRun = tokenRun;
+        }
+      } else {
+        tokenRun = 0;
+      }
+      prev3Cls = prev2Cls;
+      prev2Cls = prevCls;
+      prevCls = cls;
+      prev = c;
+    }
+    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+      flags |= Detector.F_PHONE;
+    }
+    return pack(present, flags, maxNumRun, maxTokenRun);
+  }
+
+  /** The pre-filter over UTF-8 bytes; see {@link #prefilter(String)}. */
+  static long prefilter(byte[] b, int off, int len) {
+    int flags = 0;
+    int present = 0;
+    int colons = 0;
+    int dotDigits = 0;
+    int dashes = 0;
+    int numRun = 0;
+    int maxNumRun = 0;
+    int lastDigit = -10;
+    int lead = -1;
+    int group = 0;
+    int group1 = 0;
+    int group2 = 0;
+    int tokenRun = 0;
+    int maxTokenRun = 0;
+    int prevCls = 0;
+    int prev2Cls = 0;
+    int prev3Cls = 0;
+    int prev = 0;
+    // Positions are byte offsets: distances between ASCII characters differ from char offsets
+    // only across non-ASCII characters, which reset the numeric run anyway.
+    for (int i = 0; i < len; i++) {
+      int c = b[off + i];
+      int cls;
+      if (c >= 0) {
+        cls = CLASS[c];
+        present |= PRESENT[c];
+      } else {
+        cls = 0;
+        c = 0x80; // any non-ASCII value: never compared with an ASCII character below
+      }
+      if ((cls & C_DIGIT) != 0) {
+        if (i - lastDigit <= 3) {
+          numRun++;
+          if ((prevCls & C_DIGIT) == 0) {
+            group2 = group1;
+            group1 = group;
+            group = 0;
+          }
+        } else {
+          numRun = 1;
+          lead = -1;
+          group = group1 = group2 = 0;
+        }
+        group++;
+        lastDigit = i;
+        if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
+          lead = numRun;
+        }
+        if (numRun > maxNumRun) {
+          maxNumRun = numRun;
+        }
+        if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
+          flags |= Detector.F_PHONE;
+        }
+        if (group >= 9
+            || (group == 4
+                && group1 == 2
+                && group2 == 3
+                && ssnShape(b[off + i - 4], b[off + i - 5], b[off + i - 7], b[off + i - 8]))) {
+          flags |= Detector.F_SSN;
+        }
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
+          flags |= Detector.F_IBAN;
+        }
+        if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
+          flags |= Detector.F_DOT3;
+        }
+      } else {
+        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        }
+        if ((cls & C_NUMSEP) == 0) {
+          lastDigit = -10;
+        }
+        if ((cls & C_PUNCT) != 0) {
+          if (c == ':') {
+            colons++;
+          }
+          flags |= punct(c, prev, colons);
+          if (c == '-') {
+            if (++dashes >= 5) {
+              flags |= Detector.F_DASH5;
+            }
+          } else {
+            dashes = 0;
+          }
+        } else {
+          dashes = 0;
+        }
+      }
+      if ((cls & C_TOKEN) != 0) {
+        if (++tokenRun > maxTokenRun) {
+          maxTokenRun = tokenRun;
+        }
+      } else {
+        tokenRun = 0;
+      }
+      prev3Cls = prev2Cls;
+      prev2Cls = prevCls;
+      prevCls = cls;
+      prev = c;
+    }
+    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+      flags |= Detector.F_PHONE;
+    }
+    return pack(present, flags, maxNumRun, maxTokenRun);
+  }
+
+  /** Flags for one of {@code @:=>-.}; {@code colons} so far, this character included. */
+  private static int punct(int c, int prev, int colons) {
+    return switch (c) {
+      case '@' -> Detector.F_AT;
+      case ':' -> Detector.F_COLON | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0);
+      case '=' -> Detector.F_EQ;
+      case '>' -> Detector.F_GT;
+      case '-' -> Detector.F_DASH;
+      case '.' -> Detector.F_ANYDOT;
+      default -> 0;
+    };
+  }
+
+  private boolean gatesPass(int d, long st) {
+    int need = needFlags[d];
+    return (need == 0 || (flagsOf(st) & need) != 0)
+        && numRunOf(st) >= minNumeric[d]
+        && tokenRunOf(st) >= minToken[d]
+        && (keywordPresence[d] == null || anyPresent(keywordPresence[d], presentOf(st)));
+  }
+
+  private static boolean anyPresent(int[] needs, int present) {
+    for (int p : needs) {
+      if ((p & present) == p) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A cheap upper bound of the pre-filter result, from one branch-free pass (a table load, an OR
+   * and an add per character): presence bits, every flag that could be set given which characters
+   * occur and how many digits, the digit count as the longest numeric run, and the exact longest
+   * token run. Gates that fail on this bound fail on the real result too, so most short words,
+   * names and small numbers are settled without the full pre-filter.
+   */
+  static long quick(String s) {
+    int n = s.length();
+    long p = 0;
+    int digits = 0;
+    int run = 0;
+    int maxRun = 0;
+    int window = 0;
+    int iban = 0;
+    for (int i = 0; i < n; i++) {
+      int c = s.charAt(i);
+      long e = c < 128 ? QUICK[c] : Q_NON_ASCII;
+      p |= e;
+      digits += (int) (e >>> 63);
+      run = (run + 1) & -(int) ((e >>> 62) & 1); // token run, without a branch
+      maxRun = Math.max(maxRun, run);
+      window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
+      iban |= window == IBAN_WINDOW ? 1 : 0;
+    }
+    // The rarer flags are settled only when their character occurs, with the JDK's vectorised
+    // String.indexOf, so that the per-character loop above stays short.
+    int present = (int) p;
+    boolean v6 = false;
+    if ((present & P_COLON) != 0) {
+      v6 = s.indexOf("::") >= 0 || count(s, ':', 7) >= 7;
+    }
+    boolean dot3 = false;
+    if ((present & P_DOT) != 0 && digits >= 4) {
+      int dots = 0;
+      for (int k = s.indexOf('.', 1); k > 0 && k + 1 < n && dots < 3; k = s.indexOf('.', k + 1)) {
+        dots += isDigitChar(s.charAt(k - 1)) && isDigitChar(s.charAt(k + 1)) ? 1 : 0;
+      }
+      dot3 = dots >= 3;
+    }
+    boolean dash5 = (present & P_DASH) != 0 && s.indexOf("-----") >= 0;
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+  }
+
+  private static int count(String s, char c, int atMost) {
+    int k = 0;
+    for (int i = s.indexOf(c); i >= 0 && k < atMost; i = s.indexOf(c, i + 1)) {
+      k++;
+    }
+    return k;
+  }
+
+  /** {@link #quick(String)} over UTF-8 bytes (a multi-byte character only adds length). */
+  static long quick(byte[] b, int off, int len) {
+    long p = 0;
+    int digits = 0;
+    int run = 0;
+    int maxRun = 0;
+    int window = 0;
+    int iban = 0;
+    int end = off + len;
+    for (int i = off; i < end; i++) {
+      int c = b[i];
+      long e = c >= 0 ? QUICK[c] : Q_NON_ASCII;
+      p |= e;
+      digits += (int) (e >>> 63);
+      run = (run + 1) & -(int) ((e >>> 62) & 1);
+      maxRun = Math.max(maxRun, run);
+      window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
+      iban |= window == IBAN_WINDOW ? 1 : 0;
+    }
+    int present = (int) p;
+    boolean v6 = false;
+    boolean dot3 = false;
+    boolean dash5 = false;
+    if ((present & (P_COLON | P_DOT | P_DASH)) != 0) {
+      int colons = 0;
+      int dots = 0;
+      int dashes = 0;
+      for (int i = off; i < end; i++) {
+        int c = b[i];
+        if (c == ':') {
+          v6 |= ++colons >= 7 || (i > off && b[i - 1] == ':');
+        } else if (c == '.') {
+          dots += i > off && i + 1 < end && isDigitChar(b[i - 1]) && isDigitChar(b[i + 1]) ? 1 : 0;
+        }
+        dashes = c == '-' ? dashes + 1 : 0;
+        dash5 |= dashes >= 5;
+      }
+      dot3 = dots >= 3;
+    }
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+  }
+
+  private static long quickPack(
+      long p, int digits, int maxTokenRun, boolean iban, boolean v6, boolean dot3, boolean dash5) {
+    int present = (int) p;
+    int f = 0;
+    f |= (p & Q_AT) != 0 ? Detector.F_AT : 0;
+    f |= (p & Q_EQ) != 0 ? Detector.F_EQ : 0;
+    f |= (p & Q_GT) != 0 ? Detector.F_GT : 0;
+    f |= (present & P_COLON) != 0 ? Detector.F_COLON : 0;
+    f |= v6 ? Detector.F_V6 : 0;
+    f |= (present & P_DASH) != 0 ? Detector.F_DASH : 0;
+    f |= dash5 ? Detector.F_DASH5 : 0;
+    f |= (present & P_DOT) != 0 ? Detector.F_ANYDOT : 0;
+    f |= dot3 ? Detector.F_DOT3 : 0;
+    f |= iban ? Detector.F_IBAN : 0;
+    f |= digits >= 8 ? Detector.F_PHONE : 0;
+    f |= digits >= 9 ? Detector.F_SSN : 0;
+    return pack(present, f, digits, maxTokenRun);
+  }
+
+  /**
+   * Detectors (as bits, when {@link #bitGates}) whose gates pass for pre-filter result {@code st}.
+   */
+  private long armed(long st) {
+    long a = noFlagMask;
+    for (int f = flagsOf(st); f != 0; f &= f - 1) {
+      a |= flagDetectors[Integer.numberOfTrailingZeros(f)];
+    }
+    a &= numOk[numRunOf(st)] & tokOk[tokenRunOf(st)];
+    for (long k = a & presenceGated; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (!anyPresent(keywordPresence[d], presentOf(st))) {
+        a &= ~(1L << d);
+      }
+    }
+    return a;
+  }
+
+  /** True when no detector can pass its gates given the {@link #quick} bound. */
+  private boolean quickReject(long q) {
+    if (bitGates) {
+      return armed(q) == 0;
+    }
+    if ((flagsOf(q) & unionNeed) == 0) {
+      // Only detectors without flag gates can still pass.
+      for (int d : noFlagDetectors) {
+        if (gatesPass(d, q)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    for (int d = 0; d < detectors.length; d++) {
+      if (gatesPass(d, q)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * True when some detector could find something in these UTF-8 bytes; false means {@link #scan} of
+   * the decoded text would find nothing, so the value need not be decoded at all.
+   */
+  boolean mayMatch(byte[] b, int off, int len) {
+    if (detectors.length == 0 || len <= 0) {
+      return false;
+    }
+    if (quickReject(quick(b, off, len))) {
+      return false;
+    }
+    long st = prefilter(b, off, len);
+    if (bitGates) {
+      return armed(st) != 0;
+    }
+    for (int d = 0; d < detectors.length; d++) {
+      if (gatesPass(d, st)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The detectors armed by UTF-8 text, to pass to {@link #scanWith} with the decoded text: a bit
+   * mask when there are at most 64 detectors, otherwise -1 (some may be armed) or 0 (none is).
+   */
+  long armedUtf8(byte[] b, int off, int len) {
+    if (!bitGates) {
+      return mayMatch(b, off, len) ? -1L : 0L;
+    }
+    if (detectors.length == 0 || len <= 0) {
+      return 0;
+    }
+    long a = armed(quick(b, off, len));
+    if (a == 0 || (a & ~quickExact) == 0) {
+      return a; // exact already (email addresses, most text with punctuation)
+    }
+    // The byte pre-filter equals the String one (see prefilter), so the decoded text is not
+    // pre-filtered again.
+    return armed(prefilter(b, off, len));
+  }
+
+  /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
+  List<Finding> scanWith(String s, long armed) {
+    return bitGates ? scanArmed(s, armed) : scan(s);
+  }
+
+  /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
+  List<Finding> scan(String s) {
+    if (detectors.length == 0) {
+      return List.of();
+    }
+    if (bitGates) {
+      long a = armed(quick(s));
+      if (a == 0 || (a & ~quickExact) == 0) {
+        return scanArmed(s, a); // the pre-filter would arm exactly these
+      }
+      return scanArmed(s, armed(prefilter(s)));
+    }
+    if (quickReject(quick(s))) {
+      return List.of();
+    }
+    long st = prefilter(s);
+    // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
+    long candidates = 0;
+    boolean any = false;
+    for (int d = 0; d < detectors.length; d++) {
+      if (gatesPass(d, st)) {
+        any = true;
+        candidates |= keywordBit[d];
+      }
+    }
+    if (!any) {
+      return List.of();
+    }
+    long kw = candidates == 0 ? 0 : keywords(s, candidates);
+    List<Finding> found = null;
+    for (int d = 0; d < detectors.length; d++) {
+      if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
+        continue;
+      }
+      if (!gatesPass(d, st)) {
+        continue;
+      }
+      if (found == null) {
+        found = new ArrayList<>(4);
+      }
+      try {
+        detectors[d].find(s, found);
+      } catch (RuntimeException | StackOverflowError e) {
+        // A detector bug must not let the value through: treat the whole text as sensitive.
+        found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
+      }
+    }
+    if (found == null || found.isEmpty()) {
+      return List.of();
+    }
+    return resolve(found);
+  }
+
+  /** {@link #scan} for the detectors in {@code armed} (bit masks; at most 64 detectors). */
+  private List<Finding> scanArmed(String s, long armed) {
+    if (armed == 0) {
+      return List.of();
+    }
+    long candidates = 0;
+    for (long k = armed; k != 0; k &= k - 1) {
+      candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
+    }
+    long kw = candidates == 0 ? 0 : keywords(s, candidates);
+    List<Finding> found = null;
+    for (long k = armed; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
+        continue;
+      }
+      if (found == null) {
+        found = new ArrayList<>(4);
+      }
+      try {
+        detectors[d].find(s, found);
+      } catch (RuntimeException | StackOverflowError e) {
+        // A detector bug must not let the value through: treat the whole text as sensitive.
+        found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
+      }
+    }
+    if (found == null || found.isEmpty()) {
+      return List.of();
+    }
+    return resolve(found);
+  }
+
+  /**
+   * Every detector on the whole text, without gates: the reference the gates are tested against.
+   */
+  List<Finding> scanUngated(String s) {
+    List<Finding> found = new ArrayList<>();
+    for (Detector d : detectors) {
+      try {
+        d.find(s, found);
+      } catch (RuntimeException | StackOverflowError e) {
+        found.add(new Finding(0, s.length(), d.type, Integer.MAX_VALUE));
+      }
+    }
+    return found.isEmpty() ? List.of() : resolve(found);
   }
 
   /** Compares {@code s[at..]} with a lower-case ASCII keyword, ignoring ASCII case. */
@@ -152,110 +934,6 @@ final class Scanner {
       }
     }
     return true;
-  }
-
-  /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
-  List<Finding> scan(String s) {
-    if (detectors.length == 0) {
-      return List.of();
-    }
-    int n = s.length();
-    int flags = 0;
-    int colons = 0;
-    int numRun = 0;
-    int maxNumRun = 0;
-    int lastDigit = -10;
-    int tokenRun = 0;
-    int maxTokenRun = 0;
-    int prevCls = 0;
-    int prev2Cls = 0;
-    int prev3Cls = 0;
-    char prev = 0;
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      int cls = c < 128 ? CLASS[c] : 0;
-      if ((cls & C_DIGIT) != 0) {
-        numRun = i - lastDigit <= 3 ? numRun + 1 : 1;
-        lastDigit = i;
-        if (numRun > maxNumRun) {
-          maxNumRun = numRun;
-        }
-        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
-          flags |= Detector.F_IBAN;
-        }
-        if (prev == '.' && (prev2Cls & C_DIGIT) != 0) {
-          flags |= Detector.F_DOT;
-        }
-      } else {
-        if ((cls & C_NUMSEP) == 0) {
-          lastDigit = -10;
-        }
-        if ((cls & C_PUNCT) != 0) {
-          switch (c) {
-            case '@' -> flags |= Detector.F_AT;
-            case ':' ->
-                flags |= ++colons >= 2 ? Detector.F_COLON | Detector.F_COLON2 : Detector.F_COLON;
-            case '=' -> flags |= Detector.F_EQ;
-            case '>' -> flags |= Detector.F_GT;
-            case '-' -> {
-              flags |= Detector.F_DASH;
-              if (i >= 4 && s.startsWith("----", i - 4)) {
-                flags |= Detector.F_DASH5;
-              }
-            }
-            case '.' -> flags |= Detector.F_ANYDOT;
-            default -> {}
-          }
-        }
-      }
-      if ((cls & C_TOKEN) != 0) {
-        if (++tokenRun > maxTokenRun) {
-          maxTokenRun = tokenRun;
-        }
-      } else {
-        tokenRun = 0;
-      }
-      prev3Cls = prev2Cls;
-      prev2Cls = prevCls;
-      prevCls = cls;
-      prev = c;
-    }
-    // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
-    long candidates = 0;
-    for (int d = 0; d < detectors.length; d++) {
-      if (keywordBit[d] != 0 && gatesPass(d, flags, maxNumRun, maxTokenRun)) {
-        candidates |= keywordBit[d];
-      }
-    }
-    long kw = candidates == 0 ? 0 : keywords(s, candidates);
-    List<Finding> found = null;
-    for (int d = 0; d < detectors.length; d++) {
-      if (keywordBit[d] != 0 && (kw & keywordBit[d]) == 0) {
-        continue;
-      }
-      if (!gatesPass(d, flags, maxNumRun, maxTokenRun)) {
-        continue;
-      }
-      if (found == null) {
-        found = new ArrayList<>(4);
-      }
-      try {
-        detectors[d].find(s, found);
-      } catch (RuntimeException | StackOverflowError e) {
-        // A detector bug must not let the value through: treat the whole text as sensitive.
-        found.add(new Finding(0, n, detectors[d].type, Integer.MAX_VALUE));
-      }
-    }
-    if (found == null || found.isEmpty()) {
-      return List.of();
-    }
-    return resolve(found);
-  }
-
-  private boolean gatesPass(int d, int flags, int maxNumRun, int maxTokenRun) {
-    return (needFlags[d] == 0 || (flags & needFlags[d]) != 0)
-        && maxNumRun >= minNumeric[d]
-        && maxTokenRun >= minToken[d];
   }
 
   /** Bits of the keyword-gated detectors (among {@code wanted}) whose keywords occur. */

@@ -126,9 +126,8 @@ final class PgRowMasker implements RowFilter {
     if (copyBinary) {
       return new byte[0];
     }
-    String row = new String(body, StandardCharsets.UTF_8);
-    String masked = engine.redact(profile, row);
-    return masked.equals(row) ? body : masked.getBytes(StandardCharsets.UTF_8);
+    // Rows that arm no detector are neither decoded nor re-encoded.
+    return engine.redactUtf8(profile, body);
   }
 
   @Override
@@ -189,9 +188,10 @@ final class PgRowMasker implements RowFilter {
     }
     int textOff = jsonbBinary ? off + 1 : off;
     int textLen = jsonbBinary ? len - 1 : len;
-    String value = new String(body, textOff, Math.max(0, textLen), StandardCharsets.UTF_8);
-    MaskResult r = m.mask(value);
-    if (!r.masked()) {
+    // Content detection runs its pre-filter over the bytes: a value that arms no detector (most
+    // numbers, timestamps and short words) is neither decoded nor re-encoded.
+    MaskResult r = m.maskUtf8(body, textOff, Math.max(0, textLen));
+    if (r == null) {
       return null;
     }
     if (r.isNull()) {

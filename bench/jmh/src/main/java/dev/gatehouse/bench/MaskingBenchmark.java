@@ -4,6 +4,8 @@ import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
 import dev.gatehouse.config.Secret;
 import dev.gatehouse.masking.ColumnMasker;
 import dev.gatehouse.masking.MaskingEngine;
+import dev.gatehouse.postgres.PgRowMaskerBench;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +19,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -24,17 +27,34 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Masking cost per result row, single thread (= per core). One operation masks {@link #ROWS}
- * realistic order rows of eight columns (about 150 bytes of UTF-8 per row; the exact size is
- * printed at setup): MB/s = ops/s × dataset bytes / 10^6.
+ * Masking cost per result row, single thread (= per core). One operation masks {@link #ROWS} rows
+ * of a {@link #dataset}; the dataset's UTF-8 size is printed at setup:
+ * MB/s = ops/s × bytes / 10^6.
+ *
+ * <p>Datasets:
  *
  * <ul>
- *   <li>{@code columnRulesOnly}: a profile with column rules (email, phone) and no content
- *       detection; other columns pass through.
- *   <li>{@code contentDetection}: the {@code pii} profile, every value scanned by all detectors.
- *   <li>{@code *WithEncoding}: the same plus UTF-8 encoding of every value, which a protocol does
- *       anyway when it writes the row: the cost of masking relative to a minimal real pipeline.
+ *   <li>{@code orders}: 8 columns, an email and a phone number in every row, a free-text note
+ *       (about 145 bytes per row). Content detection finds something in 2-3 of 8 values per row.
+ *   <li>{@code customers}: a wider, more typical table (14 columns: ids, order number, name, email,
+ *       country, city, SKU, quantity, amount, currency, status, two timestamps, an optional note);
+ *       most values are short words, numbers and timestamps with nothing to mask.
  * </ul>
+ *
+ * <p>Benchmarks, each on the same data:
+ *
+ * <ul>
+ *   <li>{@code columnRulesOnly}: column rules mask the email (and phone) columns, other columns
+ *       pass through untouched; {@code contentDetection}: the {@code pii} profile scans every
+ *       value.
+ *   <li>{@code pg*}: the same through the PostgreSQL DataRow path ({@code PgRowMasker}), from wire
+ *       bytes to wire bytes, with realistic column types (numbers and timestamps are not text, so
+ *       content detection skips them, as the gateway does). This is the like-for-like comparison of
+ *       what the gateway does per row.
+ * </ul>
+ *
+ * <p>{@code compare-baseline.sh REF} runs the same data through the masking package of an older
+ * revision in the same JVM (before/after in one run).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -44,14 +64,44 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 3, time = 3)
 public class MaskingBenchmark {
   static final int ROWS = 1000;
-  static final String[] COLUMNS = {
+
+  // Type OIDs (pg_type.dat).
+  static final int INT8 = 20;
+  static final int INT4 = 23;
+  static final int TEXT = 25;
+  static final int VARCHAR = 1043;
+  static final int NUMERIC = 1700;
+  static final int TIMESTAMPTZ = 1184;
+
+  static final String[] ORDER_COLUMNS = {
     "id", "customer", "email", "phone", "city", "status", "created_at", "note"
   };
+  static final int[] ORDER_TYPES = {
+    INT8, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, TIMESTAMPTZ, TEXT
+  };
+
+  static final String[] CUSTOMER_COLUMNS = {
+    "id", "order_no", "name", "email", "country", "city", "sku", "quantity", "amount", "currency",
+    "status", "created_at", "shipped_at", "note"
+  };
+  static final int[] CUSTOMER_TYPES = {
+    INT8, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, INT4, NUMERIC, VARCHAR, VARCHAR,
+    TIMESTAMPTZ, TIMESTAMPTZ, TEXT
+  };
+
+  @Param({"orders", "customers"})
+  public String dataset;
 
   String[][] rows;
   ColumnMasker[] ruleMaskers;
   ColumnMasker[] contentMaskers;
+  byte[][] dataRows;
+  PgRowMaskerBench pgRules;
+  PgRowMaskerBench pgContent;
   long bytes;
+  MaskingConfig config;
+  String[] columns;
+  byte[] rowDescription;
 
   @Setup
   public void setup() throws IOException {
@@ -63,28 +113,40 @@ public class MaskingBenchmark {
           columns-only:
             extends: none
             columns:
-              - {connection: "*", table: orders, column: email, style: partial}
-              - {connection: "*", table: orders, column: phone, style: partial}
+              - {connection: "*", table: "*", column: email, style: partial}
+              - {connection: "*", table: "*", column: phone, style: partial}
         """);
-    MaskingEngine engine =
-        MaskingEngine.create(
-            new MaskingConfig(List.of(rules.toString()), new Secret("bench-key", "bench"), 0));
-    ruleMaskers = new ColumnMasker[COLUMNS.length];
-    contentMaskers = new ColumnMasker[COLUMNS.length];
-    for (int c = 0; c < COLUMNS.length; c++) {
-      ruleMaskers[c] = engine.columnMasker("columns-only", "shop", "public", "orders", COLUMNS[c]);
-      contentMaskers[c] = engine.columnMasker("pii", "shop", "public", "orders", COLUMNS[c]);
+    config = new MaskingConfig(List.of(rules.toString()), new Secret("bench-key", "bench"), 0);
+    MaskingEngine engine = MaskingEngine.create(config);
+    boolean orders = dataset.equals("orders");
+    columns = orders ? ORDER_COLUMNS : CUSTOMER_COLUMNS;
+    int[] types = orders ? ORDER_TYPES : CUSTOMER_TYPES;
+    ruleMaskers = new ColumnMasker[columns.length];
+    contentMaskers = new ColumnMasker[columns.length];
+    for (int c = 0; c < columns.length; c++) {
+      ruleMaskers[c] = engine.columnMasker("columns-only", "shop", "public", "orders", columns[c]);
+      contentMaskers[c] = engine.columnMasker("pii", "shop", "public", "orders", columns[c]);
     }
-    rows = rows(new Random(42));
+    rows = orders ? orders(new Random(42)) : customers(new Random(42));
     for (String[] r : rows) {
       for (String v : r) {
         bytes += v.getBytes(StandardCharsets.UTF_8).length;
       }
     }
-    System.out.printf("%n[masking-bench] dataset: %d rows, %d bytes%n", ROWS, bytes);
+    byte[] desc = rowDescription(columns, types);
+    rowDescription = desc;
+    pgRules = new PgRowMaskerBench(engine, "columns-only");
+    pgRules.onRowDescription(desc);
+    pgContent = new PgRowMaskerBench(engine, "pii");
+    pgContent.onRowDescription(desc);
+    dataRows = new byte[rows.length][];
+    for (int i = 0; i < rows.length; i++) {
+      dataRows[i] = dataRow(rows[i]);
+    }
+    System.out.printf("%n[masking-bench] dataset %s: %d rows, %d bytes%n", dataset, ROWS, bytes);
   }
 
-  static String[][] rows(Random r) {
+  static String[][] orders(Random r) {
     String[] first = {"Ann", "Bo", "Chen", "Dana", "Émile", "Farah", "Greta", "Hiro"};
     String[] last = {"Smith", "Okafor", "Müller", "Tanaka", "Silva", "Novak"};
     String[] cities = {"Berlin", "Lagos", "São Paulo", "Osaka", "Toronto", "Kraków"};
@@ -112,45 +174,138 @@ public class MaskingBenchmark {
             "+44 20 7946 " + (1000 + r.nextInt(8999)),
             cities[r.nextInt(cities.length)],
             status[r.nextInt(status.length)],
-            String.format("2024-%02d-%02d 10:%02d:%02d", 1 + r.nextInt(12), 1 + r.nextInt(28),
-                r.nextInt(60), r.nextInt(60)),
+            String.format(
+                "2024-%02d-%02d 10:%02d:%02d",
+                1 + r.nextInt(12),
+                1 + r.nextInt(28),
+                r.nextInt(60),
+                r.nextInt(60)),
             note
           };
     }
     return out;
   }
 
-  private void mask(ColumnMasker[] maskers, Blackhole bh, boolean encode) {
+  static String[][] customers(Random r) {
+    String[] first = {"Ann", "Bo", "Chen", "Dana", "Émile", "Farah", "Greta", "Hiro", "Ines"};
+    String[] last = {"Smith", "Okafor", "Müller", "Tanaka", "Silva", "Novak", "García"};
+    String[] countries = {"DE", "NG", "BR", "JP", "CA", "PL", "US", "GB"};
+    String[] cities = {"Berlin", "Lagos", "São Paulo", "Osaka", "Toronto", "Kraków", "Austin"};
+    String[] currencies = {"EUR", "NGN", "BRL", "JPY", "CAD", "PLN", "USD", "GBP"};
+    String[] status = {"pending", "paid", "shipped", "delivered", "returned", "cancelled"};
+    String[] notes = {
+      "", "", "", "", "", "gift wrap", "leave at door", "fragile", "express",
+      "Customer asked to leave the parcel with the neighbour.",
+      "Refund approved by support after call.",
+    };
+    String[][] out = new String[ROWS][];
+    for (int i = 0; i < ROWS; i++) {
+      String f = first[r.nextInt(first.length)];
+      String l = last[r.nextInt(last.length)];
+      int country = r.nextInt(countries.length);
+      String created =
+          String.format(
+              "2024-%02d-%02d %02d:%02d:%02d.%06d+00",
+              1 + r.nextInt(12),
+              1 + r.nextInt(28),
+              r.nextInt(24),
+              r.nextInt(60),
+              r.nextInt(60),
+              r.nextInt(1000000));
+      String note = notes[r.nextInt(notes.length)];
+      if (r.nextInt(50) == 0) {
+        note = "Call back on +1 415 555 01" + (10 + r.nextInt(89));
+      }
+      out[i] =
+          new String[] {
+            String.valueOf(1000000 + i),
+            String.format("ORD-2024-%06d", r.nextInt(1000000)),
+            f + " " + l,
+            f.toLowerCase() + "." + l.toLowerCase() + (i % 97) + "@example.com",
+            countries[country],
+            cities[country % cities.length],
+            "SKU-" + (10000 + r.nextInt(90000)),
+            String.valueOf(1 + r.nextInt(5)),
+            (1 + r.nextInt(500)) + "." + (10 + r.nextInt(90)),
+            currencies[country],
+            status[r.nextInt(status.length)],
+            created,
+            r.nextInt(4) == 0 ? "" : created.replace("2024-", "2025-"),
+            note
+          };
+    }
+    return out;
+  }
+
+  static byte[] rowDescription(String[] columns, int[] types) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.write(columns.length >>> 8);
+    b.write(columns.length);
+    for (int c = 0; c < columns.length; c++) {
+      b.writeBytes(columns[c].getBytes(StandardCharsets.UTF_8));
+      b.write(0);
+      writeInt(b, 0); // table OID: not resolved
+      b.write(0);
+      b.write(c + 1);
+      writeInt(b, types[c]);
+      b.write(0xff);
+      b.write(0xff);
+      writeInt(b, -1);
+      b.write(0);
+      b.write(0); // text format
+    }
+    return b.toByteArray();
+  }
+
+  static byte[] dataRow(String[] row) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.write(row.length >>> 8);
+    b.write(row.length);
+    for (String v : row) {
+      byte[] u = v.getBytes(StandardCharsets.UTF_8);
+      writeInt(b, u.length);
+      b.writeBytes(u);
+    }
+    return b.toByteArray();
+  }
+
+  static void writeInt(ByteArrayOutputStream o, int v) {
+    o.write(v >>> 24);
+    o.write(v >>> 16);
+    o.write(v >>> 8);
+    o.write(v);
+  }
+
+  private void mask(ColumnMasker[] maskers, Blackhole bh) {
     for (String[] row : rows) {
       for (int c = 0; c < row.length; c++) {
         ColumnMasker m = maskers[c];
-        String v = m.isIdentity() ? row[c] : m.mask(row[c]).value();
-        if (encode) {
-          bh.consume(v.getBytes(StandardCharsets.UTF_8));
-        } else {
-          bh.consume(v);
-        }
+        bh.consume(m.isIdentity() ? row[c] : m.mask(row[c]).value());
       }
     }
   }
 
   @Benchmark
   public void columnRulesOnly(Blackhole bh) {
-    mask(ruleMaskers, bh, false);
+    mask(ruleMaskers, bh);
   }
 
   @Benchmark
   public void contentDetection(Blackhole bh) {
-    mask(contentMaskers, bh, false);
+    mask(contentMaskers, bh);
   }
 
   @Benchmark
-  public void columnRulesOnlyWithEncoding(Blackhole bh) {
-    mask(ruleMaskers, bh, true);
+  public void pgColumnRulesOnly(Blackhole bh) {
+    for (byte[] row : dataRows) {
+      bh.consume(pgRules.filterDataRow(row));
+    }
   }
 
   @Benchmark
-  public void contentDetectionWithEncoding(Blackhole bh) {
-    mask(contentMaskers, bh, true);
+  public void pgContentDetection(Blackhole bh) {
+    for (byte[] row : dataRows) {
+      bh.consume(pgContent.filterDataRow(row));
+    }
   }
 }
