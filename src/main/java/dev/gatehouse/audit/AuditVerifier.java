@@ -52,7 +52,14 @@ public final class AuditVerifier {
 
   public VerifyResult verify() {
     PublicKeyVerify verifier = verifier();
-    return db.transaction(c -> walk(c, verifier));
+    return db.transaction(
+        c -> {
+          // One snapshot for the records and the chain head: under READ COMMITTED, a replica
+          // appending between the two reads would look like a truncated tail. (The pool resets the
+          // isolation level when the connection is returned.)
+          c.setTransactionIsolation(java.sql.Connection.TRANSACTION_REPEATABLE_READ);
+          return walk(c, verifier);
+        });
   }
 
   private PublicKeyVerify verifier() {
