@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -17,21 +19,23 @@ import java.util.Map;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
-import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
+import org.apache.sshd.common.file.FileSystemFactory;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.SessionContext;
 import org.apache.sshd.scp.server.ScpCommandFactory;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
+import org.apache.sshd.sftp.server.SftpSubsystem;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 
 /**
  * The demo's SSH target: an embedded SSH server (Apache MINA SSHD) on 127.0.0.1 that stands in for
  * a host the gateway logs in to. It accepts exactly one key, the one the gateway holds; commands
  * and shells run {@code /bin/sh} in the demo's host directory, as the user running the demo, and
- * SFTP/SCP see only that directory.
+ * SFTP/SCP start there (with the real paths, as with OpenSSH's sshd).
  *
  * <p>It is a stand-in, not a sandbox: the point of the demo is what the gateway allows, not the
  * isolation of the target.
@@ -71,14 +75,42 @@ final class DemoSshTarget implements AutoCloseable {
         (user, key, session) -> USER.equals(user) && KeyUtils.compareKeys(allowed, key));
     sshd.setPasswordAuthenticator(null);
     sshd.setKeyboardInteractiveAuthenticator(null);
+    Path homeDir = home.toAbsolutePath();
     sshd.setShellFactory(channel -> new HostProcess(home, List.of("/bin/sh", "-i")));
     sshd.setCommandFactory(
         new ScpCommandFactory.Builder()
             .withDelegate(
                 (channel, command) -> new HostProcess(home, List.of("/bin/sh", "-c", command)))
             .build());
-    sshd.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
-    sshd.setFileSystemFactory(new VirtualFileSystemFactory(home.toAbsolutePath()));
+    sshd.setSubsystemFactories(
+        List.of(
+            new SftpSubsystemFactory() {
+              @Override
+              public Command createSubsystem(ChannelSession channel) {
+                // MINA starts SFTP in the process's working directory; sshd starts in the home.
+                return new SftpSubsystem(channel, this) {
+                  @Override
+                  public void setFileSystem(FileSystem fs) {
+                    super.setFileSystem(fs);
+                    defaultDir = homeDir;
+                  }
+                };
+              }
+            }));
+    // The host's real file system with its home as the starting directory, as sshd would: SFTP
+    // paths are then the same absolute paths that commands see and that policies name.
+    sshd.setFileSystemFactory(
+        new FileSystemFactory() {
+          @Override
+          public Path getUserHomeDir(SessionContext session) {
+            return homeDir;
+          }
+
+          @Override
+          public FileSystem createFileSystem(SessionContext session) {
+            return FileSystems.getDefault();
+          }
+        });
     sshd.start();
     return new DemoSshTarget(sshd, client, host);
   }

@@ -137,6 +137,39 @@ class DemoEndToEndTest {
     assertThat(r.out).contains("HELLO FROM DEMO");
   }
 
+  @Test
+  void danaDownloadsOverSftpAndAliceMayNot() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/sftp")), "OpenSSH sftp not installed");
+    String host = env.get("DEMO_HOST_DIR");
+    Path got = dir.resolve("secrets-copy.env");
+    Path batch = dir.resolve("sftp-batch");
+    Files.writeString(batch, "get " + host + "/secrets.env " + got + "\n");
+    Run dana = sftp("dana", batch);
+    assertThat(dana.exit).as(dana.out + dana.err).isZero();
+    assertThat(got).content().contains("STRIPE_SECRET_KEY");
+
+    Path aliceGot = dir.resolve("alice-copy.log");
+    Files.writeString(batch, "get " + host + "/logs/app.log " + aliceGot + "\n");
+    Run alice = sftp("alice", batch);
+    assertThat(alice.exit).isNotZero();
+    assertThat(aliceGot).doesNotExist();
+  }
+
+  static Run sftp(String user, Path batch) throws Exception {
+    return run(
+        Map.of(),
+        "sftp",
+        "-F",
+        env.get("GATEHOUSE_SSH_CONFIG"),
+        "-o",
+        "BatchMode=yes",
+        "-i",
+        env.get("GATEHOUSE_DEMO_KEYS") + "/" + user,
+        "-b",
+        batch.toString(),
+        user + "+demo-host@gatehouse-demo");
+  }
+
   record Run(int exit, String out, String err) {}
 
   static Run ssh(String user, String command) throws Exception {

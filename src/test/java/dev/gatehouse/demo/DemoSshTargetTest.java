@@ -33,6 +33,34 @@ class DemoSshTargetTest {
       assertThat(ok.status).isEqualTo(3);
       assertThat(ok.out).contains("hello").contains(home.toString());
 
+      // SFTP starts in the home directory, with real absolute paths
+      Files.writeString(home.resolve("hello.txt"), "hi\n");
+      Path batch = dir.resolve("batch");
+      Files.writeString(batch, "pwd\nget hello.txt " + dir.resolve("got.txt") + "\n");
+      Process sftp =
+          new ProcessBuilder(
+                  "sftp",
+                  "-F",
+                  "/dev/null",
+                  "-o",
+                  "BatchMode=yes",
+                  "-o",
+                  "UserKnownHostsFile=" + knownHosts,
+                  "-i",
+                  key.toString(),
+                  "-P",
+                  String.valueOf(target.port()),
+                  "-b",
+                  batch.toString(),
+                  DemoSshTarget.USER + "@127.0.0.1")
+              .redirectErrorStream(true)
+              .start();
+      String sftpOut = new String(sftp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(sftp.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(sftp.exitValue()).as(sftpOut).isZero();
+      assertThat(sftpOut).contains(home.toAbsolutePath().toString());
+      assertThat(dir.resolve("got.txt")).hasContent("hi");
+
       Path otherKey = dir.resolve("other");
       new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", otherKey.toString())
           .start()
