@@ -79,6 +79,20 @@ public final class SshProtocolServer implements ProtocolServer {
   /** How often the gateway sends a keepalive on its sessions to targets. */
   static final Duration UPSTREAM_HEARTBEAT = Duration.ofSeconds(60);
 
+  /**
+   * Channel window the gateway grants on both legs (RFC 4254 section 5.2): how much a peer may send
+   * before the gateway has relayed it. Also the most a channel buffers. MINA's default is 2 MiB;
+   * more keeps a transfer streaming when a relay thread is briefly descheduled.
+   */
+  static final long WINDOW_SIZE = 4L * 1024 * 1024;
+
+  /**
+   * Largest channel data packet the gateway accepts (section 5.1). Senders use up to this much per
+   * packet, so fewer, larger packets need less per-packet work (MAC, window accounting, I/O
+   * completions) on the gateway; within MINA's 256 KiB packet decoding limit.
+   */
+  static final long MAX_PACKET = 128L * 1024;
+
   /** Connections to the listener at once, authenticated or not. */
   static final int MAX_CONNECTIONS = 1000;
 
@@ -206,6 +220,8 @@ public final class SshProtocolServer implements ProtocolServer {
     // has its own idle timeout, so this cannot keep an abandoned session open.
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, UPSTREAM_HEARTBEAT);
     client.setCipherFactories(UPSTREAM_CIPHERS);
+    CoreModuleProperties.WINDOW_SIZE.set(client, WINDOW_SIZE);
+    CoreModuleProperties.MAX_PACKET_SIZE.set(client, MAX_PACKET);
     client.start();
     pool = new SshUpstreamPool(client);
 
@@ -263,6 +279,8 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setShellFactory(channel -> command(channel.getSession(), null));
     s.setSubsystemFactories(List.of(new SshTransferCommand.Factory()));
 
+    CoreModuleProperties.WINDOW_SIZE.set(s, WINDOW_SIZE);
+    CoreModuleProperties.MAX_PACKET_SIZE.set(s, MAX_PACKET);
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(s, MAX_AUTH_REQUESTS);
     CoreModuleProperties.AUTH_TIMEOUT.set(s, AUTH_TIMEOUT);
     CoreModuleProperties.IDLE_TIMEOUT.set(s, IDLE_TIMEOUT);
