@@ -5,6 +5,11 @@
 #   bench/ssh-compare/run.sh                 # 256 MB scp up and down, 100 x `ssh host true`
 #   SIZE_MB=64 LOOPS=50 ROUNDS=2 bench/ssh-compare/run.sh
 #
+# Before the timed rounds, one untimed WARMUP_MB (default 8) transfer each way, each protocol, each
+# target, and one `ssh host true` each: both ends of the direct path are native code, the gateway is a
+# JVM whose crypto and relay paths are interpreted until the JIT has compiled them (WARMUP_MB=0 times
+# a cold gateway).
+#
 # Prints, per round and on average: scp throughput (SFTP protocol, the OpenSSH 9 default, and the
 # legacy -O protocol) and the time per `ssh host true`, direct and through the gateway, with the
 # throughput ratio and the added latency per command.
@@ -15,6 +20,7 @@ top=$(cd "$here/../.." && pwd)
 SIZE_MB=${SIZE_MB:-256}
 LOOPS=${LOOPS:-100}
 ROUNDS=${ROUNDS:-2}
+WARMUP_MB=${WARMUP_MB:-8}
 
 need=()
 command -v ssh >/dev/null || need+=(openssh-client)
@@ -124,6 +130,19 @@ now() { date +%s.%N; }
 echo "== $SIZE_MB MB test file"
 head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom > "$work/payload"
 sum=$(sha256sum "$work/payload" | cut -d' ' -f1)
+
+if [ "$WARMUP_MB" -gt 0 ]; then
+  echo "== warm-up: $WARMUP_MB MB each way, each protocol, each target (untimed)"
+  head -c $((WARMUP_MB * 1024 * 1024)) /dev/urandom > "$work/warm"
+  for t in direct gatehouse; do
+    for extra in "" "-O"; do
+      scp -q "${opts[@]}" $extra -i "$(key $t)" -P "$(sport $t)" "$work/warm" "$(dest $t):$work/files/warm.bin"
+      scp -q "${opts[@]}" $extra -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/warm.bin" "$work/warm.down"
+    done
+    ssh "${opts[@]}" -i "$(key $t)" -p "$(sport $t)" "$(dest $t)" true
+  done
+  rm -f "$work/files/warm.bin" "$work/warm.down"
+fi
 
 declare -A T
 for r in $(seq 1 "$ROUNDS"); do

@@ -27,7 +27,7 @@ final class SshConnection {
   private final ServerSession ssh;
   private final GateSession gate;
   private final String type;
-  private SshUpstream upstream;
+  private SshUpstreamPool.Pooled upstream;
   private boolean closed;
 
   SshConnection(SshProtocolServer server, ServerSession ssh, GateSession gate, String type) {
@@ -66,15 +66,23 @@ final class SshConnection {
     return type;
   }
 
-  /** The upstream session, connected on first use. */
+  /**
+   * The upstream session, leased from the server's {@link SshUpstreamPool} on first use (a healthy
+   * idle session of the same connection and credential, else a new one) and held until the client
+   * connection ends.
+   */
   synchronized SshUpstream upstream() throws GateException {
     if (closed) {
       throw new GateException(GateException.Reason.SESSION_ENDED, "the session has ended");
     }
-    if (upstream == null || !upstream.isOpen()) {
-      upstream = SshUpstream.connect(server.client(), gate);
+    if (upstream != null && !upstream.up.isOpen()) {
+      server.pool().release(upstream, false);
+      upstream = null;
     }
-    return upstream;
+    if (upstream == null) {
+      upstream = server.pool().acquire(gate);
+    }
+    return upstream.up;
   }
 
   /**
@@ -92,7 +100,7 @@ final class SshConnection {
     List<String> secrets = new ArrayList<>();
     synchronized (this) {
       if (upstream != null) {
-        secrets.addAll(upstream.secrets());
+        secrets.addAll(upstream.up.secrets());
       }
     }
     return server.masker(gate, secrets);
@@ -109,14 +117,16 @@ final class SshConnection {
 
   /** Called when the client connection has closed. */
   void closed() {
-    SshUpstream u;
+    SshUpstreamPool.Pooled u;
     synchronized (this) {
       closed = true;
       u = upstream;
       upstream = null;
     }
     if (u != null) {
-      u.close();
+      // Back to the pool only after a session that ended normally (not revoked or expired) and
+      // left no channel open upstream; otherwise closed.
+      server.pool().release(u, gate.endedBecause() == null);
     }
     gate.close();
   }

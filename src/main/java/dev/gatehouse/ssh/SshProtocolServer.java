@@ -26,7 +26,10 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.auth.password.PasswordIdentityProvider;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.Session;
@@ -76,11 +79,52 @@ public final class SshProtocolServer implements ProtocolServer {
   /** How often the gateway sends a keepalive on its sessions to targets. */
   static final Duration UPSTREAM_HEARTBEAT = Duration.ofSeconds(60);
 
+  /**
+   * Channel window the gateway grants on both legs (RFC 4254 section 5.2): how much a peer may send
+   * before the gateway has relayed it. Also the most a channel buffers. MINA's default is 2 MiB;
+   * more keeps a transfer streaming when a relay thread is briefly descheduled.
+   */
+  static final long WINDOW_SIZE = 4L * 1024 * 1024;
+
+  /**
+   * Largest channel data packet the gateway accepts (section 5.1). Senders use up to this much per
+   * packet, so fewer, larger packets need less per-packet work (MAC, window accounting, I/O
+   * completions) on the gateway; within MINA's 256 KiB packet decoding limit.
+   */
+  static final long MAX_PACKET = 128L * 1024;
+
   /** Connections to the listener at once, authenticated or not. */
   static final int MAX_CONNECTIONS = 1000;
 
   /** Connections per login name at once. */
   static final int MAX_SESSIONS_PER_LOGIN = 20;
+
+  /**
+   * Ciphers offered to clients. The client's order wins (RFC 4253 section 7.1), and OpenSSH lists
+   * chacha20-poly1305 first, which MINA implements in plain Java at a fraction of the speed of the
+   * JDK's AES (AES-NI and carry-less multiply intrinsics): it is not offered, nor CBC. OpenSSH then
+   * picks aes128-ctr with hmac-sha2-256-etm (SHA extensions), or aes-gcm when listed first.
+   */
+  static final List<NamedFactory<Cipher>> CLIENT_CIPHERS =
+      List.of(
+          BuiltinCiphers.aes128gcm,
+          BuiltinCiphers.aes256gcm,
+          BuiltinCiphers.aes128ctr,
+          BuiltinCiphers.aes192ctr,
+          BuiltinCiphers.aes256ctr);
+
+  /**
+   * Ciphers the gateway asks targets for, in order: AES-GCM first (no separate MAC), chacha20 only
+   * as the last resort for a target that offers nothing else.
+   */
+  static final List<NamedFactory<Cipher>> UPSTREAM_CIPHERS =
+      List.of(
+          BuiltinCiphers.aes128gcm,
+          BuiltinCiphers.aes256gcm,
+          BuiltinCiphers.aes128ctr,
+          BuiltinCiphers.aes192ctr,
+          BuiltinCiphers.aes256ctr,
+          BuiltinCiphers.cc20p1305_openssh);
 
   private static final AttributeRepository.AttributeKey<Principal> PRINCIPAL =
       new AttributeRepository.AttributeKey<>();
@@ -97,6 +141,7 @@ public final class SshProtocolServer implements ProtocolServer {
       (s, secrets) -> SshStreams.IDENTITY;
   private SshServer server;
   private SshClient client;
+  private SshUpstreamPool pool;
   private KeyPair hostKey;
 
   /**
@@ -174,12 +219,17 @@ public final class SshProtocolServer implements ProtocolServer {
     // Keeps upstream sessions of quiet shells alive through NAT and firewalls; the client side
     // has its own idle timeout, so this cannot keep an abandoned session open.
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, UPSTREAM_HEARTBEAT);
+    client.setCipherFactories(UPSTREAM_CIPHERS);
+    CoreModuleProperties.WINDOW_SIZE.set(client, WINDOW_SIZE);
+    CoreModuleProperties.MAX_PACKET_SIZE.set(client, MAX_PACKET);
     client.start();
+    pool = new SshUpstreamPool(client);
 
     SshServer s = SshServer.setUpDefaultServer();
     s.setHost(host);
     s.setPort(port);
     s.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
+    s.setCipherFactories(CLIENT_CIPHERS);
     s.setPublickeyAuthenticator(
         (user, key, session) -> {
           SshLogin login = login(user, session);
@@ -229,6 +279,8 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setShellFactory(channel -> command(channel.getSession(), null));
     s.setSubsystemFactories(List.of(new SshTransferCommand.Factory()));
 
+    CoreModuleProperties.WINDOW_SIZE.set(s, WINDOW_SIZE);
+    CoreModuleProperties.MAX_PACKET_SIZE.set(s, MAX_PACKET);
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(s, MAX_AUTH_REQUESTS);
     CoreModuleProperties.AUTH_TIMEOUT.set(s, AUTH_TIMEOUT);
     CoreModuleProperties.IDLE_TIMEOUT.set(s, IDLE_TIMEOUT);
@@ -380,6 +432,10 @@ public final class SshProtocolServer implements ProtocolServer {
     return client;
   }
 
+  SshUpstreamPool pool() {
+    return pool;
+  }
+
   CommandRunner runner() {
     return runner;
   }
@@ -411,6 +467,10 @@ public final class SshProtocolServer implements ProtocolServer {
       } catch (IOException e) {
         log.debug("stopping ssh listener", e);
       }
+    }
+    SshUpstreamPool p = pool;
+    if (p != null) {
+      p.close();
     }
     SshClient c = client;
     if (c != null) {

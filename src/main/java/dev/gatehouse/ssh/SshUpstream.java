@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's own SSH session to the target of an {@code ssh} connection: host key pinned against
- * {@code connections[].ssh.host_keys}, logged in with the vault's private key or password. One per
- * client connection, opened on the first channel that needs it; every client channel gets its own
+ * {@code connections[].ssh.host_keys}, logged in with the vault's private key or password. Leased
+ * to one client connection at a time by {@link SshUpstreamPool} (opened on the first channel that
+ * needs it, kept for reuse when the connection ends cleanly); every client channel gets its own
  * upstream channel on it.
  */
 final class SshUpstream implements AutoCloseable {

@@ -16,10 +16,11 @@
  *
  * <p>Main types: {@link dev.gatehouse.ssh.SshProtocolServer} (listener, the only public class),
  * {@code SshConnection} (one client connection: gate session, lazy upstream), {@code SshUpstream}
- * (MINA client session to the target: host key pinning, vault credentials), {@code SshLogin}
- * ({@code IDENTITY+CONNECTION}), {@code SshChannelCommand} (base of channel handlers: streams,
- * refusals, exit status and signal), {@code SshTargetCommand} (exec and shell relayed to an ssh
- * target), {@code SshRunnerCommand} (exec on an exec connection, via {@link
+ * (MINA client session to the target: host key pinning, vault credentials), {@code SshUpstreamPool}
+ * (authenticated upstream sessions reused across client connections, one lease at a time), {@code
+ * SshLogin} ({@code IDENTITY+CONNECTION}), {@code SshChannelCommand} (base of channel handlers:
+ * streams, refusals, exit status and signal), {@code SshTargetCommand} (exec and shell relayed to
+ * an ssh target), {@code SshRunnerCommand} (exec on an exec connection, via {@link
  * dev.gatehouse.runner.CommandRunner}), {@code SshTransferCommand} (sftp subsystem and legacy scp,
  * via {@code SftpRelay}/{@code ScpRelay}), {@code SshFiles} (file decisions and records), {@code
  * SshDirectTcpip} (local forwarding through the target), {@code SshForwarding} (refused forwarding
