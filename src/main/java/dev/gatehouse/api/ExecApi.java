@@ -141,7 +141,11 @@ public final class ExecApi implements ApiServer.Endpoints {
     String id = "ex_" + UUID.randomUUID().toString().replace("-", "");
     Running run = new Running(p.subject(), withStdin ? new StdinPipe() : null);
     running.put(id, run);
-    ExecRequest request = new ExecRequest(argv, null, env, cwd, null);
+    String justification = text(body, "justification");
+    if (justification != null && justification.length() > 1000) {
+      throw ApiException.badRequest("justification: at most 1000 characters");
+    }
+    ExecRequest request = new ExecRequest(argv, null, env, cwd, null, justification);
     AtomicBoolean streaming = new AtomicBoolean();
     // The stream writer closes the session; if the response never starts (the caller left before
     // the headers were sent), this closes it instead, so no session stays open unrecorded.
@@ -206,7 +210,8 @@ public final class ExecApi implements ApiServer.Endpoints {
               null,
               req.env(),
               req.cwd(),
-              (reviewId, message) -> frames.tryWrite(HELD, utf8(message)));
+              (reviewId, message) -> frames.tryWrite(HELD, utf8(message)),
+              req.justification());
       status =
           runner.run(
               session,

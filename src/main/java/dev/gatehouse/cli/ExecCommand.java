@@ -60,6 +60,12 @@ final class ExecCommand extends ApiCommand {
   String cwd;
 
   @Option(
+      names = {"-j", "--justification"},
+      paramLabel = "TEXT",
+      description = "Why you run it; shown to reviewers when the command is held for approval.")
+  String justification;
+
+  @Option(
       names = {"-n", "--no-stdin"},
       description = "Do not forward stdin (the command reads end-of-file).")
   boolean noStdin;
@@ -83,6 +89,9 @@ final class ExecCommand extends ApiCommand {
     body.put("env", vars);
     if (cwd != null) {
       body.put("cwd", cwd);
+    }
+    if (justification != null) {
+      body.put("justification", justification);
     }
     body.put("stdin", !noStdin);
     ApiClient api = api();

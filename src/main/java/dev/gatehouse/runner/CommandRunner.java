@@ -453,6 +453,12 @@ public final class CommandRunner {
       env.put(name, e.getValue());
     }
     Action action = new CommandLine(raw, argv, needsShell).toAction(binary, asked, null);
+    if (request.justification() != null) {
+      // filed with a review, as for SQL comments and SSH's GATEHOUSE_JUSTIFICATION
+      Map<String, Object> attrs = new java.util.HashMap<>(action.attributes());
+      attrs.put("justification", request.justification());
+      action = new Action(action.kind(), action.raw(), attrs);
+    }
     return new Plan(action, List.copyOf(run), env, false, null, null);
   }
 

@@ -56,7 +56,13 @@ final class SshRunnerCommand extends SshChannelCommand {
     int status =
         runner.run(
             conn.gate(),
-            new ExecRequest(cl.argv(), line, acceptedEnv(), null, waiting()),
+            new ExecRequest(
+                cl.argv(),
+                line,
+                acceptedEnv(),
+                null,
+                waiting(),
+                env.getEnv().get(JUSTIFICATION_ENV)),
             in,
             out,
             err,

@@ -201,11 +201,12 @@ class CommandRunnerTest {
   @Test
   void timeoutKillsTheWholeProcessGroup() throws Exception {
     long started = System.nanoTime();
-    Result r = kit.run("tools-fast", List.of("sh", "-c", "sleep 30.4242 & sleep 31.4242"));
+    String m = marker(); // unique: another test run on this machine must not be counted
+    Result r = kit.run("tools-fast", List.of("sh", "-c", "sleep 30." + m + " & sleep 31." + m));
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
     assertThat(r.status()).isIn(128 + 15, 128 + 9);
     assertThat(r.err()).contains("gatehouse: command killed: timeout");
-    assertThat(survivors("4242")).as("no sleep survives, not even the background one").isEmpty();
+    assertThat(survivors("." + m)).as("no sleep survives, not even the background one").isEmpty();
   }
 
   @Test
@@ -213,26 +214,29 @@ class CommandRunnerTest {
     // Without bubblewrap, setsid(2) escapes the group kill (documented); the run still ends when
     // the command does, and what the escaped process writes afterwards is not relayed.
     long started = System.nanoTime();
-    Result r = kit.run("tools", List.of("sh", "-c", "setsid sleep 30.5551 & sleep 0.5; echo bye"));
+    String m = "30." + marker();
+    Result r =
+        kit.run("tools", List.of("sh", "-c", "setsid sleep " + m + " & sleep 0.5; echo bye"));
     try {
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
       assertThat(r.status()).isZero();
       assertThat(r.out()).isEqualTo("bye\n");
       assertThat(kit.recorder.completed).contains("ok exit 0");
-      assertThat(survivors("30.5551")).as("the escaped sleep is the documented limit").hasSize(1);
+      assertThat(survivors(m)).as("the escaped sleep is the documented limit").hasSize(1);
     } finally {
-      killMarked("30.5551");
+      killMarked(m);
     }
   }
 
   @Test
   void insideBubblewrapNothingOutlivesTheCommand() throws Exception {
     assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
+    String m = "30." + marker();
     Result r =
-        kit.run("tools-boxed", List.of("sh", "-c", "setsid sleep 30.6661 & sleep 0.5; echo bye"));
+        kit.run("tools-boxed", List.of("sh", "-c", "setsid sleep " + m + " & sleep 0.5; echo bye"));
     assertThat(r.status()).isZero();
     assertThat(r.out()).isEqualTo("bye\n");
-    assertThat(survivors("30.6661")).as("the pid namespace ended with the command").isEmpty();
+    assertThat(survivors(m)).as("the pid namespace ended with the command").isEmpty();
   }
 
   @Test
@@ -436,8 +440,10 @@ class CommandRunnerTest {
   void heldCommandRunsOnlyAfterApproval() throws Exception {
     CompletableFuture<String> heldMessage = new CompletableFuture<>();
     CompletableFuture<Boolean> verdict = new CompletableFuture<>();
+    CompletableFuture<Object> filedJustification = new CompletableFuture<>();
     kit.reviews =
         (sessionId, principal, target, action, decision, waiting) -> {
+          filedJustification.complete(action.attributes().get("justification"));
           waiting.held("rv_1", "held for review rv_1: " + decision.reason());
           boolean ok = verdict.join();
           return new ReviewGate.Outcome(ok, "rv_1", ok ? "approved" : "no reason given");
@@ -454,7 +460,8 @@ class CommandRunnerTest {
                           null,
                           Map.of(),
                           null,
-                          (id, msg) -> heldMessage.complete(msg)),
+                          (id, msg) -> heldMessage.complete(msg),
+                          "  INC-42: clean up  "),
                       null,
                       e -> {});
                 } catch (Exception e) {
@@ -462,6 +469,7 @@ class CommandRunnerTest {
                 }
               });
       assertThat(heldMessage.get(10, TimeUnit.SECONDS)).contains("rv_1");
+      assertThat(filedJustification.get(10, TimeUnit.SECONDS)).isEqualTo("INC-42: clean up");
       Thread.sleep(200);
       assertThat(run).isNotDone();
       verdict.complete(true);
@@ -510,6 +518,12 @@ class CommandRunnerTest {
     assumeTrue(Sandbox.ROOT, "only root can change user");
     Result r = kit.run("tools", List.of("id", "-u"));
     assertThat(r.out().trim()).isEqualTo("65534");
+  }
+
+  /** Digits that mark this run's sleeps (a fractional number of seconds nobody else uses). */
+  static String marker() {
+    return String.valueOf(
+        100000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(899999));
   }
 
   static void killMarked(String marker) throws Exception {
