@@ -251,7 +251,7 @@ public final class MaskingEngine {
 
   /** A masker for one terminal or log stream. */
   public StreamMasker streamMasker(String profile) {
-    return new TextStreamMasker(profile(profile), List.of());
+    return streamMasker(profile, List.of());
   }
 
   /**
@@ -260,7 +260,13 @@ public final class MaskingEngine {
    * of the values (base64, URL-encoded) are not recognised.
    */
   public StreamMasker streamMasker(String profile, Collection<String> exactSecrets) {
-    return new TextStreamMasker(profile(profile), List.copyOf(exactSecrets));
+    Profile p = profile(profile);
+    // A profile that detects nothing (none) keeps output byte for byte, binary included; the exact
+    // secrets are still removed. Every protocol gets the same rule here rather than deciding
+    // itself.
+    return p.detectsContent()
+        ? new TextStreamMasker(p, List.copyOf(exactSecrets))
+        : new ExactStreamMasker(p, List.copyOf(exactSecrets));
   }
 
   /**

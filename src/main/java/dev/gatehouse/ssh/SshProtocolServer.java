@@ -180,21 +180,12 @@ public final class SshProtocolServer implements ProtocolServer {
 
   /**
    * Masks every session's terminal output with {@code engine}, using the masking profile of the
-   * session's obligations, plus the target's credentials as exact values. Sessions whose profile is
-   * {@code none} get their output byte for byte.
+   * session's obligations, plus the target's credentials as exact values, always. Sessions whose
+   * profile is {@code none} get their output byte for byte but for those credentials.
    */
   public void masking(MaskingEngine engine) {
     Objects.requireNonNull(engine, "engine");
-    maskers =
-        (s, secrets) -> {
-          String profile = s.obligations().maskingProfile();
-          if (profile == null || "none".equals(profile)) {
-            // Byte-exact: the stream masker reads text (invalid UTF-8 becomes U+FFFD), which
-            // would corrupt binary output such as `tar c` for sessions that asked for no masking.
-            return SshStreams.IDENTITY;
-          }
-          return engine.streamMasker(profile, secrets);
-        };
+    maskers = (s, secrets) -> engine.streamMasker(s.obligations().maskingProfile(), secrets);
   }
 
   /** The host key's fingerprint, {@code SHA256:...}, for clients to pin. */

@@ -218,4 +218,21 @@ class StreamMaskerTest {
     assertThat(new String(m.flush(), StandardCharsets.UTF_8)).isEqualTo("4532");
     assertThat(run(m, utf8("mail jane@example.com\n"))).isEqualTo("mail j****@example.com\n");
   }
+
+  @Test
+  void profileNoneKeepsBinaryOutputButRemovesExactSecretsAcrossChunks() {
+    byte[] binary = {(byte) 0xff, (byte) 0xfe, 0x00, 0x01, 0x1b, 'x'};
+    StreamMasker none = ENGINE.streamMasker("none", List.of("aba-s3cret"));
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    got.writeBytes(none.feed(binary));
+    got.writeBytes(none.flush());
+    assertThat(got.toByteArray()).containsExactly(binary);
+
+    byte[] all = utf8("key=aba-s3cret; again aba-aba-s3cret!");
+    for (int at = 0; at <= all.length; at++) {
+      String out = run(ENGINE.streamMasker("none", List.of("aba-s3cret")), split(all, at));
+      assertThat(out).as("split at %d", at).doesNotContain("s3cret").startsWith("key=");
+      assertThat(out).as("split at %d", at).endsWith("!").contains("again aba-");
+    }
+  }
 }
