@@ -300,6 +300,31 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     return line.length();
   }
 
+  /**
+   * argv as one POSIX shell line that {@link #parse} (and any POSIX shell) splits back into exactly
+   * these words, needing no shell: words of safe characters as they are, anything else in single
+   * quotes, inside which nothing is special (a quote is written {@code '\''}). A {@code =} in the
+   * first word is quoted, or a shell would read the word as an assignment (XCU 2.9.1); a leading
+   * {@code ~} is quoted against tilde expansion (XCU 2.6.1).
+   */
+  public static String quote(List<String> argv) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < argv.size(); i++) {
+      String a = argv.get(i);
+      if (i > 0) {
+        sb.append(' ');
+      }
+      boolean safe =
+          !a.isEmpty() && a.matches("[A-Za-z0-9_@%+=:,./-]+") && (i > 0 || a.indexOf('=') < 0);
+      if (safe) {
+        sb.append(a);
+      } else {
+        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+      }
+    }
+    return sb.toString();
+  }
+
   /** The policy action for this line, with the binary as typed (argv[0]). */
   public Action toAction() {
     return toAction(argv.isEmpty() ? "" : argv.get(0), Map.of(), null);

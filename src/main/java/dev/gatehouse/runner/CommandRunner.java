@@ -313,7 +313,9 @@ public final class CommandRunner {
       data.put(
           "command",
           session.mask(
-              request.commandLine() != null ? request.commandLine() : quote(request.argv())));
+              request.commandLine() != null
+                  ? request.commandLine()
+                  : CommandLine.quote(request.argv())));
       data.put("reason", reason);
       session.audit("exec.refused", data);
     } catch (GateException | RuntimeException e) {
@@ -399,7 +401,7 @@ public final class CommandRunner {
       raw = request.commandLine();
     } else {
       argv = request.argv();
-      raw = quote(argv);
+      raw = CommandLine.quote(argv);
     }
     if (argv.isEmpty() || argv.get(0).isEmpty()) {
       throw new Refusal("empty command (expected a binary offered by connection " + conn + ")");
@@ -519,21 +521,5 @@ public final class CommandRunner {
       }
     }
     return s.matches(re.toString());
-  }
-
-  /** argv as a shell would need it typed (POSIX single quotes), for records and messages. */
-  static String quote(List<String> argv) {
-    StringBuilder b = new StringBuilder();
-    for (String a : argv) {
-      if (b.length() > 0) {
-        b.append(' ');
-      }
-      if (!a.isEmpty() && a.matches("[A-Za-z0-9_@%+=:,./-]+")) {
-        b.append(a);
-      } else {
-        b.append('\'').append(a.replace("'", "'\\''")).append('\'');
-      }
-    }
-    return b.toString();
   }
 }

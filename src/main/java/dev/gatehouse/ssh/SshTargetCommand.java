@@ -9,7 +9,6 @@ import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.CommandLine;
 import java.io.IOException;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -80,7 +79,7 @@ final class SshTargetCommand extends SshChannelCommand {
       return;
     }
     if (cl != null) {
-      remote = cl.needsShell() ? cl.raw() : quote(cl.argv());
+      remote = cl.needsShell() ? cl.raw() : CommandLine.quote(cl.argv());
     }
     SshUpstream up;
     try {
@@ -213,26 +212,6 @@ final class SshTargetCommand extends SshChannelCommand {
     b.putBoolean(false);
     b.putString(name);
     ch.writePacket(b);
-  }
-
-  /**
-   * argv as one POSIX shell string that the target's shell splits back into exactly these words:
-   * words of safe characters as they are, everything else in single quotes (inside which nothing is
-   * special; a quote is written as {@code '\''}).
-   */
-  static String quote(List<String> argv) {
-    StringBuilder sb = new StringBuilder();
-    for (String a : argv) {
-      if (!sb.isEmpty()) {
-        sb.append(' ');
-      }
-      if (!a.isEmpty() && a.matches("[A-Za-z0-9_@%+:,./-]+") && !a.startsWith("~")) {
-        sb.append(a);
-      } else {
-        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
-      }
-    }
-    return sb.toString();
   }
 
   @Override

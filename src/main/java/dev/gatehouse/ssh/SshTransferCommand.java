@@ -116,7 +116,7 @@ final class SshTransferCommand extends SshChannelCommand {
       }
       remote.add(path);
       remote.set(0, "scp");
-      ChannelExec e = up.session().createExecChannel(SshTargetCommand.quote(remote));
+      ChannelExec e = up.session().createExecChannel(CommandLine.quote(remote));
       ch = e;
     }
     upstream = ch;

@@ -149,4 +149,20 @@ class CommandLineTest {
     assertThat(ArgvSafety.problem(List.of(), null)).contains("empty");
     assertThat(ArgvSafety.problem(List.of("npm\n", "ci"), null)).contains("control");
   }
+
+  @org.junit.jupiter.api.Test
+  void quoteIsTheInverseOfParse() {
+    List<List<String>> cases =
+        List.of(
+            List.of("echo", "a;", "id"),
+            List.of("A=b", "x=y", "--opt=v"),
+            List.of("printf", "it's", "", " ", "~root", "$HOME", "a\\b", "*", "new\nline"),
+            List.of("grep", "-e", "x|y", "/var/log/app.log"));
+    for (List<String> argv : cases) {
+      CommandLine back = CommandLine.parse(CommandLine.quote(argv));
+      assertThat(back.argv()).as(CommandLine.quote(argv)).isEqualTo(argv);
+      assertThat(back.needsShell()).as(CommandLine.quote(argv)).isFalse();
+    }
+    assertThat(CommandLine.quote(List.of("A=b", "c=d"))).isEqualTo("'A=b' c=d");
+  }
 }

@@ -37,12 +37,13 @@ class SshUnitsTest {
             List.of("grep", "-e", "x|y", "/var/log/*.log"),
             List.of("printf", "%s\\n", "~root", "\"q\""));
     for (List<String> argv : cases) {
-      String line = SshTargetCommand.quote(argv);
+      String line = dev.gatehouse.policy.CommandLine.quote(argv);
       CommandLine back = CommandLine.parse(line);
       assertThat(back.argv()).as(line).isEqualTo(argv);
       assertThat(back.needsShell()).as(line).isFalse();
     }
-    assertThat(SshTargetCommand.quote(List.of("echo", "a;", "id"))).isEqualTo("echo 'a;' id");
+    assertThat(dev.gatehouse.policy.CommandLine.quote(List.of("echo", "a;", "id")))
+        .isEqualTo("echo 'a;' id");
   }
 
   @Test
