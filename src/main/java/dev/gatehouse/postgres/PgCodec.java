@@ -263,6 +263,25 @@ final class PgCodec {
       return out;
     }
 
+    /**
+     * Skips {@code n} bytes and returns where they start in {@link #array()}: a view for callers
+     * that only need a bounded preview of a possibly large field.
+     */
+    int skip(int n) throws ProtocolViolation {
+      if (n < 0) {
+        throw new ProtocolViolation("negative field length " + n);
+      }
+      need(n);
+      int at = pos;
+      pos += n;
+      return at;
+    }
+
+    /** The message body this reader reads. */
+    byte[] array() {
+      return b;
+    }
+
     private void need(int n) throws ProtocolViolation {
       if (remaining() < n) {
         throw new ProtocolViolation("message too short");

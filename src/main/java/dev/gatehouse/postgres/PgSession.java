@@ -659,12 +659,13 @@ final class PgSession {
     List<String> out = new ArrayList<>(Math.min(n, MAX_RECORDED_PARAMS + 1));
     for (int i = 0; i < n; i++) {
       int len = r.int32();
-      byte[] v = len < 0 ? null : r.bytes(len);
+      // A view, not a copy: a parameter can be megabytes, and only a bounded preview is recorded.
+      int at = len < 0 ? -1 : r.skip(len);
       if (i >= MAX_RECORDED_PARAMS) {
         continue;
       }
       boolean binary = nFormats == 1 ? formats[0] == 1 : nFormats > i && formats[i] == 1;
-      out.add(v == null ? null : renderParameter(v, binary));
+      out.add(at < 0 ? null : renderParameter(r.array(), at, len, binary));
     }
     if (n > MAX_RECORDED_PARAMS) {
       out.add("… " + (n - MAX_RECORDED_PARAMS) + " more parameters");
@@ -672,16 +673,16 @@ final class PgSession {
     return Collections.unmodifiableList(out);
   }
 
-  private String renderParameter(byte[] v, boolean binary) {
+  private String renderParameter(byte[] body, int off, int len, boolean binary) {
     if (binary) {
-      int shown = Math.min(v.length, 32);
+      int shown = Math.min(len, 32);
       return "\\x"
-          + java.util.HexFormat.of().formatHex(v, 0, shown)
-          + (shown < v.length ? "… (" + v.length + " bytes)" : "");
+          + java.util.HexFormat.of().formatHex(body, off, off + shown)
+          + (shown < len ? "… (" + len + " bytes)" : "");
     }
-    String text = new String(v, 0, Math.min(v.length, MAX_RECORDED_PARAM * 4), clientCharset);
+    String text = new String(body, off, Math.min(len, MAX_RECORDED_PARAM * 4), clientCharset);
     if (text.length() > MAX_RECORDED_PARAM) {
-      text = text.substring(0, MAX_RECORDED_PARAM) + "… (" + v.length + " bytes)";
+      text = text.substring(0, MAX_RECORDED_PARAM) + "… (" + len + " bytes)";
     }
     return gs.mask(text);
   }
