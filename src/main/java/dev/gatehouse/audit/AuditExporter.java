@@ -26,6 +26,14 @@ public final class AuditExporter {
 
   private final Database db;
 
+  private Runnable beforeRead = () -> {};
+
+  /** Waits for this replica's journaled records before each export (see SessionQueries). */
+  public AuditExporter readingOwnWrites(Runnable beforeRead) {
+    this.beforeRead = Objects.requireNonNull(beforeRead, "beforeRead");
+    return this;
+  }
+
   public AuditExporter(Database db) {
     this.db = Objects.requireNonNull(db, "db");
   }
@@ -35,6 +43,7 @@ public final class AuditExporter {
    * or after it. Returns the number of lines written.
    */
   public long export(Writer out, Instant since, long afterSeq) {
+    beforeRead.run();
     return db.transaction(
         c -> {
           String sql =

@@ -50,7 +50,16 @@ public final class AuditVerifier {
     this.publicKeysetJson = publicKeysetJson;
   }
 
+  private Runnable beforeRead = () -> {};
+
+  /** Waits for this replica's journaled records before each verification (see SessionQueries). */
+  public AuditVerifier readingOwnWrites(Runnable beforeRead) {
+    this.beforeRead = Objects.requireNonNull(beforeRead, "beforeRead");
+    return this;
+  }
+
   public VerifyResult verify() {
+    beforeRead.run();
     PublicKeyVerify verifier = verifier();
     return db.transaction(
         c -> {

@@ -68,28 +68,63 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
 
   private static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofMinutes(5);
 
+  /** Most unapplied journal bytes before new records are refused (the store is down or slow). */
+  static final long MAX_BACKLOG = 512L << 20;
+
   private final Database db;
   private final Clock clock;
   private final PublicKeySign signer;
   private final String signingKeyId;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final BlockingQueue<List<Pending>> applyQueue = new LinkedBlockingQueue<>();
+  private final Journal journal;
   private final Thread writer;
+  private final Thread applier;
   private final ScheduledExecutorService checkpointer;
   private volatile boolean closed;
+  private volatile boolean applierStopping;
+
+  /** Journal position the store has applied (journal mode). */
+  private volatile long applied;
+
+  private final java.util.concurrent.atomic.AtomicLong skipped =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
-   * Opens the log, creating the signing keyset on first use, and starts the writer thread and the
-   * checkpoint schedule.
+   * Opens the log without a journal ({@code audit.durability: store}): every record is committed
+   * (and, on the embedded store, synced) before its caller proceeds. Creates the signing keyset on
+   * first use and starts the writer thread and the checkpoint schedule.
    *
    * @param config checkpoint interval (null or zero: only on demand and at close)
    * @throws dev.gatehouse.credential.MasterKeyMismatchException when the master key does not open
    *     the stored signing keyset
    */
   public ChainedAuditLog(Database db, MasterKey masterKey, AuditConfig config) {
-    this(db, masterKey, config, Clock.systemUTC());
+    this(db, masterKey, config, null, Clock.systemUTC());
+  }
+
+  /**
+   * Opens the log with the local journal in {@code journalDir} when {@code config.durability()} is
+   * {@code fsync} or {@code os}, first applying to the store whatever the journal holds past the
+   * store's applied position (records confirmed before a crash).
+   *
+   * @throws StoreException when the journal cannot be opened or replayed
+   */
+  public ChainedAuditLog(
+      Database db, MasterKey masterKey, AuditConfig config, java.nio.file.Path journalDir) {
+    this(db, masterKey, config, journalDir, Clock.systemUTC());
   }
 
   ChainedAuditLog(Database db, MasterKey masterKey, AuditConfig config, Clock clock) {
+    this(db, masterKey, config, null, clock);
+  }
+
+  ChainedAuditLog(
+      Database db,
+      MasterKey masterKey,
+      AuditConfig config,
+      java.nio.file.Path journalDir,
+      Clock clock) {
     this.db = Objects.requireNonNull(db, "db");
     this.clock = Objects.requireNonNull(clock, "clock");
     KeysetHandle signing =
@@ -102,7 +137,18 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
           "keyset " + SIGNING_KEYSET + " does not hold signing keys (expected: Ed25519)", e);
     }
     this.signingKeyId = Integer.toUnsignedString(signing.getPrimary().getId());
-    this.writer = new Thread(this::writeLoop, "audit-writer");
+    String durability = config == null ? AuditConfig.STORE : config.durability();
+    if (journalDir != null && !AuditConfig.STORE.equals(durability)) {
+      this.journal = openJournal(journalDir, AuditConfig.FSYNC.equals(durability));
+      this.writer = new Thread(this::flushLoop, "audit-journal");
+      this.applier = new Thread(this::applyLoop, "audit-writer");
+      applier.setDaemon(true);
+      applier.start();
+    } else {
+      this.journal = null;
+      this.writer = new Thread(this::writeLoop, "audit-writer");
+      this.applier = null;
+    }
     writer.setDaemon(true);
     writer.start();
     this.checkpointer =
@@ -123,6 +169,68 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
   }
 
   /**
+   * Opens the journal and applies what it holds past the store's position, before anything new is
+   * accepted, so that the chain keeps the order in which records were confirmed.
+   */
+  private Journal openJournal(java.nio.file.Path dir, boolean fsync) {
+    List<Pending> replay = new ArrayList<>();
+    Journal j;
+    try {
+      j =
+          Journal.open(
+              dir,
+              fsync,
+              Journal.SEGMENT_BYTES,
+              this::appliedPosition,
+              (payload, lsn) -> {
+                Pending p = new Pending(JournalOp.decode(payload));
+                p.lsn = lsn;
+                replay.add(p);
+              });
+    } catch (java.io.IOException e) {
+      throw new StoreException("audit journal: " + e.getMessage(), e);
+    }
+    this.applied = appliedPosition(j.id());
+    for (int from = 0; from < replay.size(); from += MAX_BATCH) {
+      List<Pending> batch = replay.subList(from, Math.min(replay.size(), from + MAX_BATCH));
+      applyOrSkip(batch, j);
+    }
+    if (!replay.isEmpty()) {
+      log.warn(
+          "audit journal: applied {} record(s) confirmed before the last stop and not yet in the"
+              + " store",
+          replay.size());
+    }
+    retireApplied(j, true);
+    dropWriterConnection();
+    return j;
+  }
+
+  /** The store's applied position for journal {@code id}, creating its row at 0. */
+  private long appliedPosition(String id) {
+    return db.transaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT applied FROM audit_journal WHERE journal_id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                return rs.getLong(1);
+              }
+            }
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO audit_journal (journal_id, applied, created_at) VALUES (?, 0, ?)")) {
+            ps.setString(1, id);
+            ps.setLong(2, clock.millis());
+            ps.executeUpdate();
+          }
+          return 0L;
+        });
+  }
+
+  /**
    * Appends and returns the new record's seq once its transaction has committed.
    *
    * @throws StoreException when the record could not be written (the caller must fail closed)
@@ -131,25 +239,79 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
   @Override
   public long append(AuditEvent event) {
     Objects.requireNonNull(event, "event");
-    return submit(new Pending(event, null));
+    Pending p = new Pending(JournalOp.Event.of(clock.millis(), event));
+    enqueue(p);
+    if (journal != null) {
+      writeJournalGroup(journal.fsync());
+    }
+    return await(p.result);
   }
 
   /**
-   * Appends an event produced by {@code prelude} inside the batch transaction, so that a row the
-   * event refers to (a session action) commits together with its audit record.
+   * Records {@code op} durably: in the journal when there is one (the store follows within
+   * milliseconds), else committed in the store. Returns once it is durable.
+   *
+   * @throws StoreException when it could not be made durable (the caller must fail closed)
    */
-  long appendWith(Prelude prelude) {
-    return submit(new Pending(null, prelude));
+  void record(JournalOp op) {
+    Pending p = new Pending(op);
+    enqueue(p);
+    if (journal != null) {
+      writeJournalGroup(journal.fsync());
+    }
+    await(p.durable);
   }
 
   /**
-   * Work run inside the writer's transaction before the record is chained. Returning null appends
-   * nothing: the work alone then rides on the group commit (a session action's outcome, a stream
-   * chunk), and {@link #appendWith} returns 0.
+   * Queues {@code op} without waiting. For records written after the fact (an action's outcome):
+   * the pre-execution record is the one the gateway waits for. A failure is passed to {@code
+   * onFailure} on a writer thread.
    */
-  @FunctionalInterface
-  interface Prelude {
-    AuditEvent run(Batch batch) throws SQLException;
+  void recordAsync(JournalOp op, java.util.function.Consumer<Throwable> onFailure) {
+    Pending p = new Pending(op);
+    p.result.whenComplete(
+        (seq, error) -> {
+          if (error != null) {
+            onFailure.accept(error);
+          }
+        });
+    enqueue(p);
+    if (journal != null) {
+      flushSignal.release();
+    }
+  }
+
+  /**
+   * Waits until every record confirmed before this call is in the store, so that a reader on this
+   * replica sees its own writes (the API's session and audit views). Gives up after a few seconds
+   * with the store behind, and returns anyway: readers then see a slightly older state.
+   */
+  public void awaitStored() {
+    if (closed) {
+      return;
+    }
+    Pending barrier = new Pending(null);
+    enqueue(barrier);
+    if (journal != null) {
+      writeJournalGroup(false);
+    }
+    try {
+      barrier.result.get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("audit: store not caught up with the journal: {}", e.toString());
+    }
+  }
+
+  /** Journal records the store refused for good (see the log); normally 0. */
+  public long skippedRecords() {
+    return skipped.get();
+  }
+
+  /** Whether records reach a local journal first (durability fsync or os). */
+  public boolean journaled() {
+    return journal != null;
   }
 
   /**
@@ -195,15 +357,6 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       return ps;
     }
 
-    PreparedStatement insertReturningId(String sql) throws SQLException {
-      PreparedStatement ps = statements.get(sql);
-      if (ps == null) {
-        ps = connection.prepareStatement(sql, new String[] {"id"});
-        statements.put(sql, ps);
-      }
-      return ps;
-    }
-
     boolean old() {
       return System.nanoTime() - openedNanos > MAX_AGE_NANOS;
     }
@@ -237,36 +390,29 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     return db;
   }
 
-  /**
-   * Queues {@code prelude} for the next group commit without waiting for it. For records written
-   * after the fact (an action's outcome): the pre-execution record is the durable one the gateway
-   * waits for; making the client also wait for the outcome's commit would double the latency of
-   * every statement. A failure is passed to {@code onFailure} on the writer thread.
-   */
-  void appendWithAsync(Prelude prelude, java.util.function.Consumer<Throwable> onFailure) {
+  private void enqueue(Pending p) {
     if (closed) {
       throw new IllegalStateException("audit log is closed; cannot append");
     }
-    Pending p = new Pending(null, prelude);
-    p.result.whenComplete(
-        (seq, error) -> {
-          if (error != null) {
-            onFailure.accept(error);
-          }
-        });
-    queue.add(p);
-  }
-
-  private long submit(Pending p) {
-    if (closed) {
-      throw new IllegalStateException("audit log is closed; cannot append");
+    if (journal != null && p.op != null && journal.end() - applied > MAX_BACKLOG) {
+      // Fail closed rather than grow the journal without bound while the store is unreachable.
+      throw new StoreException(
+          "audit: the store is "
+              + ((journal.end() - applied) >> 20)
+              + " MB behind the journal (store down or too slow); refusing new records");
+    }
+    if (journal != null && p.op != null) {
+      p.frame = JournalOp.encode(p.op);
     }
     queue.add(p);
     if (closed && !writer.isAlive() && queue.remove(p)) {
       throw new IllegalStateException("audit log is closed; cannot append");
     }
+  }
+
+  private static long await(CompletableFuture<Long> f) {
     try {
-      return p.result.get(APPEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return f.get(APPEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException("audit: interrupted while waiting for the record to commit", e);
@@ -280,24 +426,14 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
+  // ---- without a journal: one thread, store commit per batch ----
+
   private void writeLoop() {
     List<Pending> batch = new ArrayList<>(MAX_BATCH);
     while (!closed || !queue.isEmpty()) {
-      Pending first;
-      try {
-        first = queue.poll(100, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        if (closed) {
-          continue; // drain what is left, then stop
-        }
-        Thread.currentThread().interrupt();
-        break;
-      }
-      if (first == null) {
+      if (!take(batch)) {
         continue;
       }
-      batch.add(first);
-      queue.drainTo(batch, MAX_BATCH - 1);
       try {
         writeBatch(batch);
       } catch (RuntimeException e) {
@@ -308,35 +444,55 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
             try {
               writeBatch(List.of(p));
             } catch (RuntimeException single) {
-              p.result.completeExceptionally(single);
+              p.fail(single);
             }
           }
         } else {
           log.error("audit: cannot write {} record(s)", batch.size(), e);
-          batch.forEach(p -> p.result.completeExceptionally(e));
+          batch.forEach(p -> p.fail(e));
         }
       } catch (Error e) {
-        batch.forEach(p -> p.result.completeExceptionally(e));
+        batch.forEach(p -> p.fail(e));
         throw e;
       } finally {
         batch.clear();
       }
     }
     dropWriterConnection();
+    failLeftovers();
+  }
+
+  /** Waits briefly for work; fills {@code batch} with what is queued. */
+  private boolean take(List<Pending> batch) {
+    Pending first;
+    try {
+      first = queue.poll(100, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      return false; // closing: the loop condition drains what is left
+    }
+    if (first == null) {
+      return false;
+    }
+    batch.add(first);
+    queue.drainTo(batch, MAX_BATCH - 1);
+    return true;
+  }
+
+  private void failLeftovers() {
     Pending left;
     while ((left = queue.poll()) != null) {
-      left.result.completeExceptionally(new IllegalStateException("audit log is closed"));
+      left.fail(new IllegalStateException("audit log is closed"));
     }
   }
 
-  /** Only the writer thread uses this. */
+  /** Only the store-writing thread uses this. */
   private Batch writerConnection;
 
   private void writeBatch(List<Pending> batch) {
     boolean reused = writerConnection != null;
     long[] seqs;
     try {
-      seqs = writeOnce(batch);
+      seqs = writeOnce(batch, null);
     } catch (SQLException | RuntimeException first) {
       dropWriterConnection();
       if (!reused) {
@@ -345,7 +501,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       // The kept connection may have gone stale (killed by the server, network blip): one more
       // try on a fresh one.
       try {
-        seqs = writeOnce(batch);
+        seqs = writeOnce(batch, null);
       } catch (SQLException | RuntimeException second) {
         dropWriterConnection();
         second.addSuppressed(first);
@@ -353,10 +509,239 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       }
     }
     for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).durable.complete(seqs[i]);
       batch.get(i).result.complete(seqs[i]);
     }
     if (writerConnection != null && writerConnection.old()) {
       dropWriterConnection();
+    }
+  }
+
+  // ---- with a journal: journal thread, then store thread ----
+
+  /** Held by whoever writes the journal: a session thread (the group's leader) or the flusher. */
+  private final java.util.concurrent.locks.ReentrantLock journalLock =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  /** Wakes the flusher for records nobody waits for (outcomes). */
+  private final java.util.concurrent.Semaphore flushSignal = new java.util.concurrent.Semaphore(0);
+
+  /**
+   * Group commit without a hand-off: the caller takes the journal lock and writes everything queued
+   * (its own record and any that arrived meanwhile) with one write and one fdatasync; callers that
+   * queued while it held the lock find their record written when they get the lock. With one client
+   * this costs the write itself, not two thread wake-ups; under load a group grows to whatever
+   * arrived during the previous sync, as in PostgreSQL's WAL flush.
+   *
+   * @param sync whether to sync (false: the flusher writing outcomes; the next sync covers them)
+   */
+  private void writeJournalGroup(boolean sync) {
+    journalLock.lock();
+    try {
+      List<Pending> batch = new ArrayList<>();
+      queue.drainTo(batch);
+      if (batch.isEmpty()) {
+        return;
+      }
+      try {
+        List<byte[]> frames = new ArrayList<>(batch.size());
+        List<Pending> ops = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+          if (p.frame != null) {
+            frames.add(p.frame);
+            ops.add(p);
+          }
+        }
+        if (!frames.isEmpty()) {
+          long[] lsns = journal.append(frames, sync);
+          for (int i = 0; i < ops.size(); i++) {
+            ops.get(i).lsn = lsns[i];
+          }
+        }
+        for (Pending p : batch) {
+          p.frame = null;
+          p.durable.complete(0L);
+        }
+        applyQueue.add(batch);
+      } catch (java.io.IOException | RuntimeException e) {
+        log.error("audit: cannot write {} record(s) to the journal", batch.size(), e);
+        batch.forEach(p -> p.fail(e));
+      }
+    } finally {
+      journalLock.unlock();
+    }
+  }
+
+  /**
+   * Writes records nobody waits for (outcomes) when no leader came by to take them: after a short
+   * pause, so that the next statement's group usually carries them, without a sync of their own.
+   */
+  private void flushLoop() {
+    while (!closed) {
+      try {
+        flushSignal.acquire();
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        continue;
+      }
+      flushSignal.drainPermits();
+      if (!queue.isEmpty()) {
+        writeJournalGroup(false);
+      }
+    }
+  }
+
+  /** Store thread: applies journaled groups in order, many per transaction under load. */
+  private void applyLoop() {
+    while (!abandoned && (!applierStopping || !applyQueue.isEmpty())) {
+      if (pausedForTest) {
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException ignored) {
+          // Check again.
+        }
+        continue;
+      }
+      List<Pending> first;
+      try {
+        first = applyQueue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        continue;
+      }
+      if (first == null) {
+        continue;
+      }
+      List<Pending> batch = new ArrayList<>(first);
+      List<Pending> more;
+      while (batch.size() < MAX_BATCH && (more = applyQueue.poll()) != null) {
+        batch.addAll(more);
+      }
+      applyWithRetry(batch);
+      retireApplied(journal, false);
+    }
+    dropWriterConnection();
+  }
+
+  /**
+   * Applies a group; while the store is unreachable, retries with backoff (the records are safe in
+   * the journal), failing the callers that wait for the store so that they fail closed.
+   */
+  private void applyWithRetry(List<Pending> batch) {
+    long backoff = 100;
+    int attempts = 0;
+    while (true) {
+      try {
+        applyOrSkip(batch, journal);
+        return;
+      } catch (RuntimeException e) {
+        attempts++;
+        dropWriterConnection();
+        for (Pending p : batch) {
+          p.result.completeExceptionally(e);
+        }
+        if (applierStopping && attempts >= 3) {
+          log.error(
+              "audit: stopping with {} record(s) not yet in the store; they stay in the journal"
+                  + " and are applied at the next start",
+              batch.size(),
+              e);
+          return;
+        }
+        log.error("audit: the store refused a group of {} record(s); retrying", batch.size(), e);
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ignored) {
+          // Retry now.
+        }
+        backoff = Math.min(5_000, backoff * 2);
+      }
+    }
+  }
+
+  /**
+   * Applies {@code batch} in one transaction. When the store refuses it for a reason other than a
+   * lost connection, applies the records one by one, skipping (and logging) one that the store
+   * refuses three times: it can never be written, and must not hold back the rest.
+   *
+   * @throws RuntimeException when the store is unreachable
+   */
+  private void applyOrSkip(List<Pending> batch, Journal j) {
+    try {
+      commitApplied(batch, j);
+      return;
+    } catch (RuntimeException e) {
+      dropWriterConnection();
+      if (connectionLost(e)) {
+        throw e;
+      }
+      if (batch.size() == 1) {
+        Pending p = batch.get(0);
+        for (int attempt = 1; attempt < 3; attempt++) {
+          try {
+            commitApplied(batch, j);
+            return;
+          } catch (RuntimeException again) {
+            dropWriterConnection();
+            if (connectionLost(again)) {
+              throw again;
+            }
+          }
+        }
+        skipped.incrementAndGet();
+        log.error(
+            "audit: the store refuses journal record at {} ({}); skipped, it stays only in the"
+                + " journal until the segment is retired",
+            p.lsn,
+            p.op == null ? "barrier" : p.op.getClass().getSimpleName(),
+            e);
+        p.fail(e);
+        commitApplied(List.of(new Pending(null, p.lsn)), j);
+        return;
+      }
+    }
+    for (Pending p : batch) {
+      applyOrSkip(List.of(p), j);
+    }
+  }
+
+  private void commitApplied(List<Pending> batch, Journal j) {
+    long[] seqs;
+    try {
+      seqs = writeOnce(batch, j);
+    } catch (SQLException e) {
+      throw wrap(e);
+    }
+    long last = applied;
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      last = Math.max(last, p.lsn);
+      p.result.complete(seqs[i]);
+    }
+    applied = last;
+    if (writerConnection != null && writerConnection.old()) {
+      dropWriterConnection();
+    }
+  }
+
+  /**
+   * Deletes journal segments the store holds, once the store itself is durable: the embedded H2
+   * store writes commits to its file within {@code WRITE_DELAY}, so it is checkpointed first.
+   */
+  private void retireApplied(Journal j, boolean always) {
+    if (!always && !j.hasClosedSegments()) {
+      return;
+    }
+    try {
+      if (writerConnection == null) {
+        writerConnection = Batch.owning(db.dataSource().getConnection());
+      }
+      if (writerConnection.flushAfterCommit) {
+        writerConnection.statement("CHECKPOINT").execute();
+      }
+      j.retire(applied);
+    } catch (SQLException | RuntimeException e) {
+      dropWriterConnection();
+      log.warn("audit: cannot retire applied journal segments yet: {}", e.toString());
     }
   }
 
@@ -371,7 +756,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
-  private long[] writeOnce(List<Pending> batch) throws SQLException {
+  private long[] writeOnce(List<Pending> batch, Journal j) throws SQLException {
     if (db.dataSource() instanceof HikariDataSource pool && pool.isClosed()) {
       // The kept connection may outlive a closed store; writing through it would be a surprise.
       dropWriterConnection();
@@ -387,10 +772,12 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     long seq = 0;
     String hash = null;
     long[] assigned = new long[batch.size()];
+    long lastLsn = 0;
     PreparedStatement ins = null;
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
-      AuditEvent e = p.prelude == null ? p.event : p.prelude.run(work);
+      lastLsn = Math.max(lastLsn, p.lsn);
+      JournalOp.Chained e = p.op == null ? null : p.op.apply(work);
       if (e == null) {
         continue;
       }
@@ -413,14 +800,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       }
       AuditRecord r =
           AuditRecord.chain(
-              ++seq,
-              p.at,
-              e.type(),
-              e.actor(),
-              e.sessionId(),
-              e.connection(),
-              CanonicalJson.write(e.data()),
-              hash);
+              ++seq, p.op.at(), e.type(), e.actor(), e.sessionId(), e.connection(), e.data(), hash);
       bind(ins, r);
       ins.addBatch();
       hash = r.hash();
@@ -434,11 +814,20 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       head.setString(2, hash);
       head.executeUpdate();
     }
+    if (j != null && lastLsn > 0) {
+      // The position commits with the records: after a crash, replay starts exactly past them.
+      PreparedStatement pos =
+          work.statement("UPDATE audit_journal SET applied = ? WHERE journal_id = ?");
+      pos.setLong(1, lastLsn);
+      pos.setString(2, j.id());
+      pos.executeUpdate();
+    }
     work.connection.commit();
-    if (work.flushAfterCommit) {
+    if (j == null && work.flushAfterCommit) {
       // H2 writes committed changes to its file in the background (WRITE_DELAY, default 500 ms):
       // a crash could lose records already confirmed. CHECKPOINT writes and syncs them now, once
-      // per batch like PostgreSQL's WAL flush at commit.
+      // per batch like PostgreSQL's WAL flush at commit. With a journal, the journal is what is
+      // synced, and the store is checkpointed only before journal segments are deleted.
       work.statement("CHECKPOINT").execute();
     }
     return assigned;
@@ -549,9 +938,22 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     checkpointer.shutdown();
     try {
       checkpointer.awaitTermination(APPEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      writer.join(APPEND_TIMEOUT.toMillis());
+      if (journal != null) {
+        flushSignal.release();
+        writer.join(APPEND_TIMEOUT.toMillis());
+        writeJournalGroup(journal.fsync());
+      } else {
+        writer.join(APPEND_TIMEOUT.toMillis());
+      }
+      if (applier != null) {
+        applierStopping = true;
+        applier.join(APPEND_TIMEOUT.toMillis());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (journal != null) {
+      closeJournal();
     }
     try {
       checkpoint();
@@ -567,15 +969,85 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
-  private final class Pending {
-    final AuditEvent event;
-    final Prelude prelude;
-    final long at = clock.millis();
+  /**
+   * On a clean stop with everything applied, the store is made durable and the journal emptied; a
+   * record not yet applied keeps its segment for the next start.
+   */
+  private void closeJournal() {
+    try {
+      journal.close();
+    } catch (java.io.IOException e) {
+      log.warn("audit journal: close failed: {}", e.toString());
+    }
+    if (abandoned) {
+      return;
+    }
+    try {
+      if (applied >= journal.end()) {
+        Thread t = Thread.currentThread();
+        // On the closing thread: the store threads have stopped.
+        journal.closeCurrent();
+        retireApplied(journal, true);
+        dropWriterConnection();
+        log.debug("audit journal emptied at stop ({})", t.getName());
+      } else {
+        log.warn(
+            "audit journal: {} byte(s) of records not yet in the store at stop; applied at the"
+                + " next start",
+            journal.end() - applied);
+      }
+    } catch (RuntimeException e) {
+      if (!String.valueOf(e.getMessage()).contains("already closed")) {
+        log.warn("audit journal: cannot empty it at stop: {}", e.toString());
+      }
+    }
+  }
+
+  private volatile boolean abandoned;
+  private volatile boolean pausedForTest;
+
+  /** For tests: holds records in the journal, not applying them to the store. */
+  void pauseStoreForTest(boolean paused) {
+    pausedForTest = paused;
+  }
+
+  /**
+   * For crash tests: stops without applying anything still queued for the store, as if the process
+   * had died after the journal write.
+   */
+  void abandonForTest() {
+    abandoned = true;
+    close();
+  }
+
+  /** A queued op (null: a barrier) and who waits for it. */
+  private static final class Pending {
+    final JournalOp op;
+
+    /** Completes once the op is durable: in the journal, or committed without one. */
+    final CompletableFuture<Long> durable = new CompletableFuture<>();
+
+    /** Completes with the audit seq (0: none) once the op is committed in the store. */
     final CompletableFuture<Long> result = new CompletableFuture<>();
 
-    Pending(AuditEvent event, Prelude prelude) {
-      this.event = event;
-      this.prelude = prelude;
+    /** Journal position just past the op's frame (0 before it is written). */
+    long lsn;
+
+    /** The op's journal payload, encoded on the caller's thread (journal mode only). */
+    byte[] frame;
+
+    Pending(JournalOp op) {
+      this.op = op;
+    }
+
+    Pending(JournalOp op, long lsn) {
+      this.op = op;
+      this.lsn = lsn;
+    }
+
+    void fail(Throwable e) {
+      durable.completeExceptionally(e);
+      result.completeExceptionally(e);
     }
   }
 }

@@ -41,8 +41,20 @@ public final class SessionQueries {
 
   private final Database db;
 
+  /** Runs before each read: waits for this replica's journaled records to reach the store. */
+  private final Runnable beforeRead;
+
   public SessionQueries(Database db) {
+    this(db, () -> {});
+  }
+
+  /**
+   * @param beforeRead called before every query, typically {@link ChainedAuditLog#awaitStored}, so
+   *     that a caller reads what it just did
+   */
+  public SessionQueries(Database db, Runnable beforeRead) {
     this.db = Objects.requireNonNull(db, "db");
+    this.beforeRead = Objects.requireNonNull(beforeRead, "beforeRead");
   }
 
   /**
@@ -50,6 +62,7 @@ public final class SessionQueries {
    * connection}.
    */
   public List<SessionSummary> list(String subject, String connection, int limit) {
+    beforeRead.run();
     if (limit <= 0 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException("limit: " + limit + " (expected: 1.." + MAX_LIMIT + ")");
     }
@@ -83,6 +96,7 @@ public final class SessionQueries {
 
   /** The session and its actions in order; empty when no session has that id. */
   public Optional<SessionDetail> show(String id) {
+    beforeRead.run();
     return db.transaction(
         c -> {
           SessionSummary s;
@@ -160,6 +174,7 @@ public final class SessionQueries {
    * @throws IllegalArgumentException when no session has that id
    */
   public void writeTimeline(String id, Writer out) {
+    beforeRead.run();
     SessionDetail d =
         show(id)
             .orElseThrow(
@@ -248,6 +263,7 @@ public final class SessionQueries {
    * @throws IllegalArgumentException when no session has that id
    */
   public void writeAsciicast(String id, Writer out) {
+    beforeRead.run();
     db.transaction(
         c -> {
           long started;

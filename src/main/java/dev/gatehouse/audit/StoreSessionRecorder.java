@@ -10,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,41 +20,38 @@ import java.util.concurrent.atomic.AtomicLong;
  * session_streams}), each durable on return.
  *
  * <p>{@link #actionDecided} is on the path of every statement. With a {@link ChainedAuditLog} on
- * the same store, the action row is inserted inside the audit writer's batch transaction, so the
- * row and its {@code decision} record commit together and share one group commit with every other
- * session's actions. With another {@link AuditLog}, the row is inserted first and the event
- * appended after.
+ * the same store, each record is a {@link JournalOp} queued to the audit writer: the action row and
+ * its {@code decision} record commit together, and share one group commit (and, with a journal, one
+ * journal write) with every other session's records. With another {@link AuditLog}, the row is
+ * inserted in its own transaction and the event appended after.
+ *
+ * <p>Action ids are chosen here, from blocks reserved in the store ({@code id_blocks}), because
+ * with a journal the row reaches the store after the caller has gone on.
  */
 public final class StoreSessionRecorder implements SessionRecorder {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(StoreSessionRecorder.class);
 
   /** Longest statement text copied into the audit event; the full text is in session_actions. */
-  static final int AUDIT_TEXT_LIMIT = 4096;
+  static final int AUDIT_TEXT_LIMIT = JournalOp.AUDIT_TEXT_LIMIT;
 
-  private static final String INSERT_ACTION =
-      "INSERT INTO session_actions (session_id, at, kind, raw, attributes, effect, rule, reason,"
-          + " review_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  /** Column sizes of session_actions (V4): a record that cannot fit is refused up front. */
+  private static final int RAW_LIMIT = 1_000_000;
 
-  private static final String INSERT_SESSION =
-      "INSERT INTO sessions (id, subject, connection, protocol, client_address, details,"
-          + " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+  private static final int RULE_LIMIT = 255;
+  private static final int REASON_LIMIT = 4096;
+  private static final int SUMMARY_LIMIT = 65536;
 
-  private static final String END_SESSION =
-      "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL";
-
-  private static final String COMPLETE_ACTION =
-      "UPDATE session_actions SET status = ?, summary = ?, row_count = ?, duration_ms = ?,"
-          + " completed_at = ? WHERE id = ?";
-
-  private static final String INSERT_CHUNK =
-      "INSERT INTO session_streams (session_id, seq, at, direction, data) VALUES (?, ?, ?, ?, ?)";
+  /** Ids reserved per store round trip. */
+  private static final int ID_BLOCK = 1024;
 
   private final Database db;
   private final AuditLog audit;
   private final ChainedAuditLog chained;
   private final Clock clock;
   private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private long nextId;
+  private long blockEnd;
 
   public StoreSessionRecorder(Database db, AuditLog audit) {
     this(db, audit, Clock.systemUTC());
@@ -79,19 +75,9 @@ public final class StoreSessionRecorder implements SessionRecorder {
       String protocol,
       String clientAddress,
       String details) {
-    long now = clock.millis();
-    inBatch(
-        batch -> {
-          PreparedStatement ps = batch.statement(INSERT_SESSION);
-          ps.setString(1, sessionId);
-          ps.setString(2, subject);
-          ps.setString(3, connection);
-          ps.setString(4, protocol);
-          ps.setString(5, clientAddress);
-          ps.setString(6, details);
-          ps.setLong(7, now);
-          ps.executeUpdate();
-        });
+    write(
+        new JournalOp.SessionStart(
+            clock.millis(), sessionId, subject, connection, protocol, clientAddress, details));
     live.put(sessionId, new Live(subject, connection, new AtomicLong()));
   }
 
@@ -100,106 +86,90 @@ public final class StoreSessionRecorder implements SessionRecorder {
       String sessionId, Action action, String maskedRaw, Decision decision, String reviewId) {
     Objects.requireNonNull(decision, "decision");
     Live s = session(sessionId);
-    long at = clock.millis();
     String text = maskedRaw == null ? "" : maskedRaw;
+    if (text.length() > RAW_LIMIT) {
+      throw new StoreException(
+          "statement of " + text.length() + " characters is over the recording limit " + RAW_LIMIT);
+    }
     String attributes = CanonicalJson.write(action.attributes());
-    if (chained != null) {
-      long[] id = new long[1];
-      chained.appendWith(
-          batch -> {
-            PreparedStatement ps = batch.insertReturningId(INSERT_ACTION);
-            id[0] = insertAction(ps, sessionId, at, action, text, attributes, decision, reviewId);
-            return decisionEvent(s, sessionId, action, text, decision, reviewId, id[0]);
-          });
-      return id[0];
+    if (attributes.length() > RAW_LIMIT) {
+      throw new StoreException("action attributes are over the recording limit " + RAW_LIMIT);
     }
-    long id =
-        db.transaction(
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(INSERT_ACTION, new String[] {"id"})) {
-                return insertAction(
-                    ps, sessionId, at, action, text, attributes, decision, reviewId);
-              }
-            });
-    audit.append(decisionEvent(s, sessionId, action, text, decision, reviewId, id));
-    return id;
+    JournalOp.Action op =
+        new JournalOp.Action(
+            clock.millis(),
+            nextActionId(),
+            sessionId,
+            s.subject(),
+            s.connection(),
+            action.kind().wireName(),
+            text,
+            attributes,
+            decision.effect().name().toLowerCase(java.util.Locale.ROOT),
+            clip(decision.rule(), RULE_LIMIT),
+            clip(decision.reason(), REASON_LIMIT),
+            reviewId,
+            action.string(Action.Attr.SQL_KIND),
+            action.string(Action.Attr.CMD_BINARY));
+    write(op);
+    return op.id();
   }
 
-  private static long insertAction(
-      PreparedStatement ps,
-      String sessionId,
-      long at,
-      Action action,
-      String text,
-      String attributes,
-      Decision decision,
-      String reviewId)
-      throws SQLException {
-    ps.setString(1, sessionId);
-    ps.setLong(2, at);
-    ps.setString(3, action.kind().wireName());
-    ps.setString(4, text);
-    ps.setString(5, attributes);
-    ps.setString(6, decision.effect().name().toLowerCase(java.util.Locale.ROOT));
-    ps.setString(7, decision.rule());
-    ps.setString(8, decision.reason());
-    ps.setString(9, reviewId);
-    ps.executeUpdate();
-    try (ResultSet keys = ps.getGeneratedKeys()) {
-      if (!keys.next()) {
-        throw new SQLException("session_actions insert returned no id");
-      }
-      return keys.getLong(1);
-    }
+  private static String clip(String s, int limit) {
+    return s == null || s.length() <= limit ? s : s.substring(0, limit - 1) + "…";
   }
 
-  private static AuditEvent decisionEvent(
-      Live s,
-      String sessionId,
-      Action action,
-      String text,
-      Decision decision,
-      String reviewId,
-      long actionId) {
-    Map<String, Object> data = new HashMap<>();
-    data.put("action_id", actionId);
-    data.put("kind", action.kind().wireName());
-    data.put(
-        "text",
-        text.length() <= AUDIT_TEXT_LIMIT ? text : text.substring(0, AUDIT_TEXT_LIMIT) + "…");
-    putIfPresent(data, "statement", action.string(Action.Attr.SQL_KIND));
-    putIfPresent(data, "binary", action.string(Action.Attr.CMD_BINARY));
-    data.put("effect", decision.effect().name().toLowerCase(java.util.Locale.ROOT));
-    putIfPresent(data, "rule", decision.rule());
-    putIfPresent(data, "reason", decision.reason());
-    putIfPresent(data, "review_id", reviewId);
-    return new AuditEvent("decision", s.subject(), sessionId, s.connection(), data);
+  /** The next action id, reserving a new block in the store when this one is used up. */
+  private synchronized long nextActionId() {
+    if (nextId >= blockEnd) {
+      long end =
+          db.transaction(
+              c -> {
+                try (PreparedStatement up =
+                    c.prepareStatement(
+                        "UPDATE id_blocks SET next_id = next_id + ? WHERE name = ?")) {
+                  up.setLong(1, ID_BLOCK);
+                  up.setString(2, "session_actions");
+                  if (up.executeUpdate() != 1) {
+                    throw new SQLException("id_blocks has no session_actions row (V7 not run?)");
+                  }
+                }
+                try (PreparedStatement q =
+                        c.prepareStatement("SELECT next_id FROM id_blocks WHERE name = ?");
+                    ResultSet rs = bind(q, "session_actions").executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              });
+      nextId = end - ID_BLOCK;
+      blockEnd = end;
+    }
+    return nextId++;
   }
 
-  private static void putIfPresent(Map<String, Object> data, String key, Object value) {
-    if (value != null) {
-      data.put(key, value);
-    }
+  private static PreparedStatement bind(PreparedStatement ps, String value) throws SQLException {
+    ps.setString(1, value);
+    return ps;
   }
 
   @Override
   public void actionCompleted(
       long actionId, String status, String summary, long rows, Duration duration) {
-    long now = clock.millis();
     long ms = duration == null ? 0 : duration.toMillis();
-    inBatchAsync(
-        batch -> {
-          PreparedStatement ps = batch.statement(COMPLETE_ACTION);
-          ps.setString(1, status);
-          ps.setString(2, summary);
-          ps.setLong(3, rows);
-          ps.setLong(4, ms);
-          ps.setLong(5, now);
-          ps.setLong(6, actionId);
-          if (ps.executeUpdate() != 1) {
-            throw new SQLException(
-                "action " + actionId + " does not exist (expected: an id from actionDecided)");
-          }
+    JournalOp op =
+        new JournalOp.Outcome(
+            clock.millis(), actionId, status, clip(summary, SUMMARY_LIMIT), rows, ms);
+    if (chained == null) {
+      write(op);
+      return;
+    }
+    // Not waited for: outcomes describe what already happened, and the client must not wait a
+    // second time per statement. Ordering is kept: they are applied after the action's own row.
+    chained.recordAsync(
+        op,
+        error -> {
+          outcomeFailures.incrementAndGet();
+          log.error("could not record an action outcome", error);
         });
   }
 
@@ -214,89 +184,37 @@ public final class StoreSessionRecorder implements SessionRecorder {
     }
     Live s = session(sessionId);
     long seq = s.streamSeq().incrementAndGet();
-    long now = clock.millis();
-    inBatch(
-        batch -> {
-          PreparedStatement ps = batch.statement(INSERT_CHUNK);
-          ps.setString(1, sessionId);
-          ps.setLong(2, seq);
-          ps.setLong(3, now);
-          ps.setString(4, String.valueOf(direction));
-          ps.setBytes(5, maskedData);
-          ps.executeUpdate();
-        });
+    write(new JournalOp.Chunk(clock.millis(), sessionId, seq, direction, maskedData.clone()));
   }
 
-  /** Statements run in the writer's batch, or in their own transaction without a chained log. */
-  @FunctionalInterface
-  private interface BatchWork {
-    void run(ChainedAuditLog.Batch batch) throws SQLException;
-  }
-
-  /**
-   * Runs {@code work} durably. With a chained log on this store it shares the audit writer's group
-   * commit (and its flush to disk on an H2 file store): under load, outcomes and stream chunks of
-   * all sessions commit together instead of one commit each (measured: the separate commit per
-   * outcome was the recorder's bottleneck).
-   */
-  /**
-   * Like {@link #inBatch} but without waiting for the commit (outcomes only: they describe what
-   * already happened, and the client must not wait a second commit per statement). Ordering is
-   * kept: the writer commits in queue order, after the action's own row.
-   */
-  private final java.util.concurrent.atomic.AtomicLong outcomeFailures =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong outcomeFailures = new AtomicLong();
 
   /** Outcome records that could not be written (they are written asynchronously). */
   public long outcomeFailures() {
     return outcomeFailures.get();
   }
 
-  private void inBatchAsync(BatchWork work) {
-    if (chained == null) {
-      inBatch(work);
-      return;
-    }
-    chained.appendWithAsync(
-        batch -> {
-          work.run(batch);
-          return null;
-        },
-        error -> {
-          outcomeFailures.incrementAndGet();
-          log.error("could not record an action outcome", error);
-        });
-  }
-
-  private void inBatch(BatchWork work) {
+  /** Durable on return: through the audit writer, or in a transaction of its own. */
+  private void write(JournalOp op) {
     if (chained != null) {
-      chained.appendWith(
-          batch -> {
-            work.run(batch);
-            return null;
-          });
+      chained.record(op);
       return;
     }
     db.transaction(
         c -> {
           try (ChainedAuditLog.Batch own = ChainedAuditLog.Batch.borrowing(c)) {
-            work.run(own);
+            return op.apply(own);
           }
-          return null;
         });
+    if (op instanceof JournalOp.Action a) {
+      audit.append(
+          new AuditEvent("decision", a.subject(), a.sessionId(), a.connection(), a.event()));
+    }
   }
 
   @Override
   public void sessionEnded(String sessionId, String reason) {
-    long now = clock.millis();
-    inBatch(
-        batch -> {
-          PreparedStatement ps = batch.statement(END_SESSION);
-          ps.setLong(1, now);
-          ps.setString(2, reason);
-          ps.setString(3, sessionId);
-          ps.executeUpdate();
-        });
+    write(new JournalOp.SessionEnd(clock.millis(), sessionId, reason));
     live.remove(sessionId);
   }
 

@@ -787,7 +787,9 @@ final class ConfigBinder {
             sinks.add(new AuditSinkConfig(type, path, url, authorization));
           }
         });
-    return new AuditConfig(checkpoint, sinks);
+    String durability =
+        m.choice("durability", AuditConfig.FSYNC, "audit durability", AuditConfig.DURABILITIES);
+    return new AuditConfig(checkpoint, sinks, durability);
   }
 
   private ApprovalsConfig approvals(YamlMap m) {

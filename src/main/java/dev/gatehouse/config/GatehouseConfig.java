@@ -261,9 +261,31 @@ public record GatehouseConfig(
   }
 
   /** {@code audit:} checkpoint interval and export sinks. */
-  public record AuditConfig(Duration checkpointInterval, List<AuditSinkConfig> sinks) {
+  /**
+   * {@code audit:} checkpoints, export sinks, and how records are made durable before the action
+   * they describe goes ahead: {@code fsync} (the default: the local journal, fdatasync per group
+   * commit), {@code os} (the local journal, written to the operating system without waiting for the
+   * disk: survives the gateway's crash, not the host's), or {@code store} (no journal: committed
+   * and synced in the store).
+   */
+  public record AuditConfig(
+      Duration checkpointInterval, List<AuditSinkConfig> sinks, String durability) {
+    public static final String FSYNC = "fsync";
+    public static final String OS = "os";
+    public static final String STORE = "store";
+    public static final List<String> DURABILITIES = List.of(FSYNC, OS, STORE);
+
     public AuditConfig {
       sinks = List.copyOf(sinks);
+      durability = durability == null ? FSYNC : durability;
+      if (!DURABILITIES.contains(durability)) {
+        throw new IllegalArgumentException(
+            "audit durability " + durability + " (expected fsync, os or store)");
+      }
+    }
+
+    public AuditConfig(Duration checkpointInterval, List<AuditSinkConfig> sinks) {
+      this(checkpointInterval, sinks, FSYNC);
     }
   }
 

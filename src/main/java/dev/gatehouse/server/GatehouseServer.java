@@ -104,7 +104,7 @@ public final class GatehouseServer implements AutoCloseable {
     closeables.add(db);
 
     MasterKey masterKey = MasterKey.loadOrGenerate(server.masterKey(), server.dataDir());
-    audit = new ChainedAuditLog(db, masterKey, config.audit());
+    audit = new ChainedAuditLog(db, masterKey, config.audit(), server.dataDir().resolve("journal"));
     closeables.add(audit);
     vault = new TinkCredentialVault(db, masterKey, audit);
     sealConfiguredCredentials();
@@ -181,10 +181,11 @@ public final class GatehouseServer implements AutoCloseable {
               tokens,
               exchange,
               policy,
-              new AuditVerifier(db, audit.publicSigningKeyset()),
-              new AuditExporter(db),
+              new AuditVerifier(db, audit.publicSigningKeyset())
+                  .readingOwnWrites(audit::awaitStored),
+              new AuditExporter(db).readingOwnWrites(audit::awaitStored),
               vault,
-              new SessionQueries(db),
+              new SessionQueries(db, audit::awaitStored),
               metrics,
               PgProtocolServer::describeSql,
               GatewayApi::describeCommand));

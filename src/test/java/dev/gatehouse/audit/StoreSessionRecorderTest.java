@@ -207,7 +207,7 @@ class StoreSessionRecorderTest {
         f.get();
       }
     }
-    SessionQueries q = new SessionQueries(db);
+    SessionQueries q = new SessionQueries(db, audit::awaitStored);
     for (int s = 0; s < sessions; s++) {
       List<SessionAction> actions = q.show("s" + s).orElseThrow().actions();
       assertThat(actions).hasSize(perSession);

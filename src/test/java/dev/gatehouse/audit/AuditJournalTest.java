@@ -1,0 +1,272 @@
+package dev.gatehouse.audit;
+
+import static dev.gatehouse.audit.AuditTestSupport.count;
+import static dev.gatehouse.audit.AuditTestSupport.newMasterKey;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.config.GatehouseConfig.AuditConfig;
+import dev.gatehouse.credential.MasterKey;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.policy.Decision;
+import dev.gatehouse.policy.Effect;
+import dev.gatehouse.policy.Obligations;
+import dev.gatehouse.store.Database;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The local journal in front of the store: records confirmed to callers survive a crash before they
+ * reach the store, a torn tail is dropped, damage elsewhere refuses the start.
+ */
+class AuditJournalTest {
+  static final TestStores stores = new TestStores();
+  static final AuditConfig FSYNC = new AuditConfig(Duration.ZERO, List.of(), AuditConfig.FSYNC);
+  static final AuditConfig OS = new AuditConfig(Duration.ZERO, List.of(), AuditConfig.OS);
+
+  @TempDir Path tmp;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+    stores.closeOpened();
+  }
+
+  @AfterAll
+  static void stop() {
+    stores.close();
+  }
+
+  static Action select(String sql) {
+    return new Action(
+        ActionKind.SQL,
+        sql,
+        Map.of(Action.Attr.SQL_KIND, "select", Action.Attr.SQL_TABLES_READ, List.of("t")));
+  }
+
+  static Decision allow() {
+    return new Decision(Effect.ALLOW, "r", "", null, Obligations.NONE, List.of());
+  }
+
+  private ChainedAuditLog open(Database db, MasterKey key, AuditConfig config, Path dir) {
+    ChainedAuditLog log = new ChainedAuditLog(db, key, config, dir);
+    closeables.add(log);
+    return log;
+  }
+
+  /** Records 20 statements with outcomes, a stream chunk and the end, into a held-back store. */
+  private static List<Long> recordSession(StoreSessionRecorder rec, String session) {
+    rec.sessionStarted(session, "alice", "prod", "postgres", "127.0.0.1", "{}");
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      long id = rec.actionDecided(session, select("SELECT " + i), "SELECT " + i, allow(), null);
+      rec.actionCompleted(id, "ok", "SELECT 1", 1, Duration.ofMillis(2));
+      ids.add(id);
+    }
+    rec.streamChunk(session, 'o', "output".getBytes(StandardCharsets.UTF_8));
+    rec.sessionEnded(session, "closed");
+    return ids;
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestStores.Kind.class)
+  void recordsConfirmedBeforeACrashReachTheStoreAtTheNextStart(TestStores.Kind kind)
+      throws Exception {
+    Database db = stores.open(kind);
+    MasterKey key = newMasterKey();
+    Path dir = tmp.resolve("journal");
+    ChainedAuditLog first = new ChainedAuditLog(db, key, FSYNC, dir);
+    assertThat(first.journaled()).isTrue();
+    first.pauseStoreForTest(true);
+    List<Long> ids = recordSession(new StoreSessionRecorder(db, first), "s1");
+    Thread.sleep(100); // the outcomes are queued without waiting
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions WHERE session_id = 's1'"))
+        .as("nothing reached the store yet")
+        .isZero();
+    first.abandonForTest(); // the process "dies" with everything only in the journal
+
+    ChainedAuditLog second = open(db, key, FSYNC, dir);
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions WHERE session_id = 's1'"))
+        .isEqualTo(20);
+    assertThat(
+            count(
+                db,
+                "SELECT COUNT(*) FROM session_actions WHERE session_id = 's1' AND status = 'ok'"))
+        .isEqualTo(20);
+    assertThat(count(db, "SELECT COUNT(*) FROM session_streams WHERE session_id = 's1'"))
+        .isEqualTo(1);
+    assertThat(count(db, "SELECT COUNT(*) FROM sessions WHERE id = 's1' AND ended_at IS NOT NULL"))
+        .isEqualTo(1);
+    assertThat(count(db, "SELECT COUNT(*) FROM audit_log WHERE type = 'decision'")).isEqualTo(20);
+    assertThat(count(db, "SELECT MIN(id) FROM session_actions")).isEqualTo(ids.get(0));
+    assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+
+    // Replayed once only: a clean restart applies nothing again.
+    second.close();
+    open(db, key, FSYNC, dir);
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions")).isEqualTo(20);
+    assertThat(count(db, "SELECT COUNT(*) FROM audit_log WHERE type = 'decision'")).isEqualTo(20);
+  }
+
+  @Test
+  void aTornFrameAtTheEndIsDroppedAndEverythingBeforeItIsApplied() throws Exception {
+    Database db = stores.open(TestStores.Kind.H2);
+    MasterKey key = newMasterKey();
+    Path dir = tmp.resolve("journal");
+    ChainedAuditLog first = new ChainedAuditLog(db, key, OS, dir);
+    first.pauseStoreForTest(true);
+    recordSession(new StoreSessionRecorder(db, first), "s1");
+    Thread.sleep(100);
+    first.abandonForTest();
+    Path last = segments(dir).getLast();
+    long before = Files.size(last);
+    try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+      f.seek(before);
+      f.writeInt(4096); // a frame header promising more than was written
+      f.writeInt(12345);
+      f.write(new byte[] {1, 2, 3});
+    }
+
+    open(db, key, OS, dir);
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions")).isEqualTo(20);
+    assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+  }
+
+  @Test
+  void damageBeforeTheLastSegmentRefusesTheStart() throws Exception {
+    Path dir = tmp.resolve("journal");
+    try (Journal j = Journal.open(dir, false, 200, id -> 0, (p, lsn) -> {})) {
+      for (int i = 0; i < 20; i++) {
+        j.append(List.of(("record " + i + " ".repeat(40)).getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    List<Path> segments = segments(dir);
+    assertThat(segments).hasSizeGreaterThan(2);
+    try (RandomAccessFile f = new RandomAccessFile(segments.getFirst().toFile(), "rw")) {
+      f.seek(20);
+      f.write('X');
+    }
+    assertThatThrownBy(() -> Journal.open(dir, false, 200, id -> 0, (p, lsn) -> {}))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("damaged")
+        .hasMessageContaining("not the last segment");
+  }
+
+  @Test
+  void framesAreReadBackInOrderPastTheAppliedPositionOnly() throws Exception {
+    Path dir = tmp.resolve("journal");
+    long[] lsns;
+    try (Journal j = Journal.open(dir, true, 100, id -> 0, (p, lsn) -> {})) {
+      List<byte[]> frames = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        frames.add(("frame-" + i).getBytes(StandardCharsets.UTF_8));
+      }
+      lsns = j.append(frames.subList(0, 5));
+      long[] more = j.append(frames.subList(5, 10));
+      assertThat(more[0]).isGreaterThan(lsns[4]);
+    }
+    List<String> seen = new ArrayList<>();
+    try (Journal j =
+        Journal.open(
+            dir,
+            true,
+            100,
+            id -> lsns[2],
+            (p, lsn) -> seen.add(new String(p, StandardCharsets.UTF_8)))) {
+      assertThat(seen)
+          .containsExactly(
+              "frame-3", "frame-4", "frame-5", "frame-6", "frame-7", "frame-8", "frame-9");
+      j.retire(j.end());
+    }
+  }
+
+  @Test
+  void everyOpSurvivesEncoding() throws Exception {
+    List<JournalOp> ops =
+        List.of(
+            new JournalOp.SessionStart(1, "s", "alice", "prod", "postgres", null, "{}"),
+            new JournalOp.Action(
+                2,
+                7,
+                "s",
+                "alice",
+                "prod",
+                "sql",
+                "SELECT 'é'",
+                "{}",
+                "allow",
+                "r",
+                "",
+                null,
+                "select",
+                null),
+            new JournalOp.Outcome(3, 7, "ok", "SELECT 1", 1, 4),
+            new JournalOp.SessionEnd(5, "s", "closed"),
+            new JournalOp.Event(6, "t", "alice", null, null, "{\"a\":1}"));
+    for (JournalOp op : ops) {
+      assertThat(JournalOp.decode(JournalOp.encode(op))).isEqualTo(op);
+    }
+    JournalOp.Chunk chunk = new JournalOp.Chunk(4, "s", 1, 'o', new byte[] {0, -1, 65});
+    JournalOp.Chunk back = (JournalOp.Chunk) JournalOp.decode(JournalOp.encode(chunk));
+    assertThat(back.data()).containsExactly(0, -1, 65);
+    assertThat(back.direction()).isEqualTo('o');
+    byte[] bad = JournalOp.encode(ops.get(0));
+    bad[0] = 99;
+    assertThatThrownBy(() -> JournalOp.decode(bad)).hasMessageContaining("unknown journal record");
+  }
+
+  @Test
+  void aReaderWaitingForTheStoreSeesWhatWasJustRecorded() {
+    Database db = stores.open(TestStores.Kind.H2);
+    ChainedAuditLog log = open(db, newMasterKey(), FSYNC, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    SessionQueries queries = new SessionQueries(db, log::awaitStored);
+    rec.sessionStarted("s2", "alice", "prod", "postgres", "", "{}");
+    for (int i = 0; i < 50; i++) {
+      rec.actionDecided("s2", select("SELECT " + i), "SELECT " + i, allow(), null);
+      assertThat(queries.show("s2").orElseThrow().actions()).hasSize(i + 1);
+    }
+  }
+
+  @Test
+  void aCleanStopEmptiesTheJournalAndStoreDurabilityHasNone() throws Exception {
+    Database db = stores.open(TestStores.Kind.H2);
+    Path dir = tmp.resolve("journal");
+    MasterKey key = newMasterKey();
+    ChainedAuditLog log = new ChainedAuditLog(db, key, FSYNC, dir);
+    recordSession(new StoreSessionRecorder(db, log), "s3");
+    log.close();
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions")).isEqualTo(20);
+    assertThat(segments(dir)).isEmpty();
+
+    Path none = tmp.resolve("no-journal");
+    ChainedAuditLog direct =
+        open(db, key, new AuditConfig(Duration.ZERO, List.of(), AuditConfig.STORE), none);
+    assertThat(direct.journaled()).isFalse();
+    assertThat(none).doesNotExist();
+  }
+
+  private static List<Path> segments(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("segment-")).sorted().toList();
+    }
+  }
+}
