@@ -76,6 +76,7 @@ final class SshForwardedTcpip extends SshRelayChannel {
               r.address + ":" + r.port,
               "originator",
               originHost + ":" + originPort));
+      r.opened();
       SshOpeningChannel ch =
           SshOpeningChannel.on(
               conn.ssh(),
@@ -86,7 +87,7 @@ final class SshForwardedTcpip extends SshRelayChannel {
                 b.putString(originHost);
                 b.putUInt(originPort);
               });
-      return new Leg(ch, () -> r.relayed(0), r::relayed);
+      return new Leg(ch, () -> {}, r::relayed);
     };
   }
 }

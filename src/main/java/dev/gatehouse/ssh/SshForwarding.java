@@ -124,12 +124,16 @@ final class SshForwarding implements ForwardingFilter {
 
   /**
    * {@code tcpip-forward} and {@code cancel-tcpip-forward} (RFC 4254 section 7.1): answered later,
-   * in order, by {@link SshForwards#globalRequest}.
+   * in order, by {@link SshForwards#globalRequest}. Other global requests go on to MINA's handlers,
+   * unless forwarding requests are still unanswered ({@link SshForwards#replyInOrder}).
    */
   static final RequestHandler<ConnectionService> GLOBAL_REQUESTS =
       (service, request, wantReply, buffer) -> {
         if (!"tcpip-forward".equals(request) && !"cancel-tcpip-forward".equals(request)) {
-          return RequestHandler.Result.Unsupported;
+          SshConnection c = connection(service.getSession());
+          return wantReply && c != null && c.forwards().replyInOrder()
+              ? RequestHandler.Result.Replied
+              : RequestHandler.Result.Unsupported;
         }
         String address = buffer.getString();
         int port = (int) buffer.getUInt();

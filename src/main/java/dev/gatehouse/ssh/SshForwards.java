@@ -46,8 +46,13 @@ final class SshForwards {
       this.authorized = authorized;
     }
 
-    synchronized void relayed(long n) {
+    /** A connection to the listener is being relayed to the client. */
+    synchronized void opened() {
       connections++;
+    }
+
+    /** A relayed connection ended after {@code n} bytes. */
+    synchronized void relayed(long n) {
       bytes += n;
     }
 
@@ -66,6 +71,7 @@ final class SshForwards {
   private int agentConnections; // guarded by this
   private long agentBytes; // guarded by this
   private ExecutorService requests; // guarded by this
+  private int pending; // forwarding requests not answered yet; guarded by this
   private boolean closed; // guarded by this
 
   SshForwards(SshConnection conn) {
@@ -80,9 +86,15 @@ final class SshForwards {
   void globalRequest(String request, String address, int port, boolean wantReply) {
     Runnable work =
         () -> {
-          int bound =
-              "tcpip-forward".equals(request) ? listen(address, port) : cancel(address, port);
-          reply(wantReply, bound, port == 0 && "tcpip-forward".equals(request));
+          try {
+            int bound =
+                "tcpip-forward".equals(request) ? listen(address, port) : cancel(address, port);
+            reply(wantReply, bound, port == 0 && "tcpip-forward".equals(request));
+          } finally {
+            synchronized (this) {
+              pending--;
+            }
+          }
         };
     synchronized (this) {
       if (!closed) {
@@ -91,14 +103,33 @@ final class SshForwards {
               Executors.newSingleThreadExecutor(Thread.ofVirtual().name("ssh-fwd").factory());
         }
         try {
+          pending++;
           requests.execute(work);
           return;
         } catch (RejectedExecutionException e) {
-          // closing: fall through to the refusal
+          pending--; // closing: fall through to the refusal
         }
       }
     }
     reply(wantReply, -1, false);
+  }
+
+  /**
+   * Another global request that wants a reply (a client keepalive) while forwarding requests are
+   * still unanswered: answered with SSH_MSG_REQUEST_FAILURE, as OpenSSH's sshd answers requests it
+   * does not know, after them, so that the client pairs every reply with its request (RFC 4254
+   * section 4). False when nothing is pending: the request is handled as usual.
+   */
+  synchronized boolean replyInOrder() {
+    if (closed || pending == 0) {
+      return false;
+    }
+    try {
+      requests.execute(() -> reply(true, -1, false));
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import org.apache.sshd.client.channel.AbstractClientChannel;
 import org.apache.sshd.client.future.DefaultOpenFuture;
@@ -43,7 +44,7 @@ abstract class SshRelayChannel extends AbstractServerChannel {
   private final String type;
   private volatile AbstractClientChannel other;
   private volatile OutputStream toOther;
-  private long bytes; // guarded by this
+  private final AtomicLong bytes = new AtomicLong();
 
   SshRelayChannel(String type) {
     super(type, List.of(), null);
@@ -125,9 +126,8 @@ abstract class SshRelayChannel extends AbstractServerChannel {
             });
   }
 
-  private synchronized long count(long n) {
-    bytes += n;
-    return bytes;
+  private long count(long n) {
+    return bytes.addAndGet(n);
   }
 
   private void fail(DefaultOpenFuture future, String message) {

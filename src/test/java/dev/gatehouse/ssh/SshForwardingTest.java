@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gatehouse.audit.AuditExporter;
+import dev.gatehouse.audit.SessionAction;
+import dev.gatehouse.audit.SessionQueries;
+import dev.gatehouse.audit.SessionSummary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,12 +18,20 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -164,6 +175,33 @@ class SshForwardingTest {
   }
 
   @Test
+  void cancelledRemoteForwardStopsListeningOnTheTargetWhileTheSessionGoesOn() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+      // MINA's client connects forwarded-tcpip channels to the local address of its -R.
+      client.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
+      client.start();
+      try (ClientSession s = login(client, "alice+box-fwd")) {
+        SshdSocketAddress bound =
+            s.startRemotePortForwarding(
+                new SshdSocketAddress("localhost", 0),
+                new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
+        assertThat(bound.getPort()).isPositive();
+        assertThat(roundTrip(bound.getPort(), "before cancel\n")).isEqualTo("before cancel\n");
+
+        s.stopRemotePortForwarding(bound); // cancel-tcpip-forward
+        awaitClosed(bound.getPort());
+        // The client connection is still usable after the cancel.
+        assertThat(s.executeRemoteCommand("echo after")).isEqualTo("after\n");
+        // The forward's action completes with the cancel, counting relayed connections (the
+        // probes of awaitClosed may add some: the cancel was sent without waiting for a reply).
+        assertThat(awaitOutcome("remote localhost:0"))
+            .matches("cancelled after [1-9][0-9]* connections?");
+      }
+    }
+  }
+
+  @Test
   void remoteForwardWithoutAnAllowingRuleIsRefusedAndAudited() throws Exception {
     int remote = SshFixture.freePort();
     var r =
@@ -249,6 +287,18 @@ class SshForwardingTest {
     assertThat(r.out()).startsWith("SSH-2.0-OpenSSH");
   }
 
+  private ClientSession login(SshClient client, String user) throws Exception {
+    ClientSession s = client.connect(user, "127.0.0.1", gw.port()).verify(20_000).getSession();
+    try (var in = Files.newInputStream(gw.aliceKey)) {
+      for (KeyPair kp :
+          SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("alice"), in, null)) {
+        s.addPublicKeyIdentity(kp);
+      }
+    }
+    s.auth().verify(20_000);
+    return s;
+  }
+
   private List<String> command(String login, List<String> options, String... remote) {
     List<String> cmd = new ArrayList<>(gw.sshCommand(gw.aliceKey, login, options));
     cmd.addAll(List.of(remote));
@@ -318,6 +368,27 @@ class SshForwardingTest {
       Thread.sleep(100);
     }
     throw new AssertionError("the target still listens on " + port);
+  }
+
+  /** The outcome summary of the latest box-fwd session's action {@code raw}, once recorded. */
+  private String awaitOutcome(String raw) throws Exception {
+    SessionQueries q = new SessionQueries(gw.server.database());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String summary = null;
+    while (summary == null && System.nanoTime() < end) {
+      List<SessionSummary> l = q.list("alice", "box-fwd", 1);
+      assertThat(l).isNotEmpty();
+      summary =
+          q.show(l.get(0).id()).orElseThrow().actions().stream()
+              .filter(a -> raw.equals(a.raw()) && a.summary() != null)
+              .map(SessionAction::summary)
+              .findFirst()
+              .orElse(null);
+      if (summary == null) {
+        Thread.sleep(50);
+      }
+    }
+    return summary;
   }
 
   private String audit() {
