@@ -7,7 +7,15 @@ import java.util.Map;
 import java.util.Set;
 import org.yaml.snakeyaml.nodes.Node;
 
-/** {@code forward:} matcher for SSH port, agent and X11 forwarding requests. */
+/**
+ * {@code forward:} matcher for SSH port, agent and X11 forwarding requests.
+ *
+ * <p>{@code ssh -D} cannot be told apart from {@code ssh -L}: its SOCKS proxy runs in the client,
+ * which opens the same {@code direct-tcpip} channel (RFC 4254 section 7.2), so the gateway decides
+ * both as {@code local}. A rule listing {@code dynamic} therefore matches {@code local} actions
+ * too: an allow rule for {@code dynamic} lets {@code -D} work (and {@code -L}, which reaches no
+ * more than {@code -D} can), and a deny rule for {@code dynamic} refuses both rather than neither.
+ */
 final class ForwardMatcher implements KindMatcher {
   static final List<String> KEYS = List.of("types");
   static final Set<String> TYPES = Set.of("local", "remote", "dynamic", "agent", "x11");
@@ -54,7 +62,8 @@ final class ForwardMatcher implements KindMatcher {
       return null;
     }
     String t = action.string(Action.Attr.FORWARD_TYPE);
-    return t != null && types.contains(t.toLowerCase(Locale.ROOT))
+    String v = t == null ? null : t.toLowerCase(Locale.ROOT);
+    return v != null && (types.contains(v) || "local".equals(v) && types.contains("dynamic"))
         ? null
         : "forwarding type " + t + " is not in " + types;
   }

@@ -27,7 +27,9 @@ final class SshConnection {
   private final ServerSession ssh;
   private final GateSession gate;
   private final String type;
+  private final SshForwards forwards = new SshForwards(this);
   private SshUpstreamPool.Pooled upstream;
+  private boolean stateful; // the upstream carries session-wide state: never pool it
   private boolean closed;
 
   SshConnection(SshProtocolServer server, ServerSession ssh, GateSession gate, String type) {
@@ -76,13 +78,32 @@ final class SshConnection {
       throw new GateException(GateException.Reason.SESSION_ENDED, "the session has ended");
     }
     if (upstream != null && !upstream.up.isOpen()) {
+      upstream.up.session().removeAttribute(SshForwarding.OWNER);
       server.pool().release(upstream, false);
       upstream = null;
     }
     if (upstream == null) {
       upstream = server.pool().acquire(gate);
+      // Channels the target opens on this session (forwarded-tcpip, agent) belong to this
+      // connection, and only while it holds the lease.
+      upstream.up.session().setAttribute(SshForwarding.OWNER, this);
     }
     return upstream.up;
+  }
+
+  /**
+   * The upstream session, about to carry session-wide state (a remote forward's listener, agent
+   * forwarding): it is closed when this connection ends, never leased to another one.
+   */
+  synchronized SshUpstream upstreamWithState() throws GateException {
+    SshUpstream up = upstream();
+    stateful = true;
+    return up;
+  }
+
+  /** Remote forwards and agent forwarding of this connection. */
+  SshForwards forwards() {
+    return forwards;
   }
 
   /**
@@ -118,15 +139,19 @@ final class SshConnection {
   /** Called when the client connection has closed. */
   void closed() {
     SshUpstreamPool.Pooled u;
+    boolean reusable;
     synchronized (this) {
       closed = true;
       u = upstream;
       upstream = null;
+      reusable = !stateful;
     }
+    forwards.close();
     if (u != null) {
-      // Back to the pool only after a session that ended normally (not revoked or expired) and
-      // left no channel open upstream; otherwise closed.
-      server.pool().release(u, gate.endedBecause() == null);
+      u.up.session().removeAttribute(SshForwarding.OWNER);
+      // Back to the pool only after a session that ended normally (not revoked or expired),
+      // carried no forwarding state and left no channel open upstream; otherwise closed.
+      server.pool().release(u, reusable && gate.endedBecause() == null);
     }
     gate.close();
   }

@@ -1,53 +1,224 @@
 package dev.gatehouse.ssh;
 
+import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.policy.Action;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.channel.Channel;
+import org.apache.sshd.common.channel.ChannelFactory;
+import org.apache.sshd.common.channel.RequestHandler;
+import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.forward.ForwardingFilter;
+import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Port, agent and X11 forwarding (RFC 4254 sections 7 and 6.3; agent forwarding is OpenSSH's {@code
- * auth-agent-req@openssh.com}). The gateway does not open sockets or agents of its own on a
- * caller's behalf: remote forwarding, agent and X11 requests are refused and audited as {@code
- * ssh.forward_refused}.
+ * auth-agent-req@openssh.com}, PROTOCOL.agent). Every request is decided as a {@code forward}
+ * action and carried out on the target's session, never on the gateway host: the gateway opens no
+ * listener, socket or agent of its own on a caller's behalf, and never uses the caller's agent.
+ *
+ * <ul>
+ *   <li>{@code direct-tcpip} (local, {@code -L}/{@code -W}/{@code -D}): {@link SshDirectTcpip}.
+ *   <li>{@code tcpip-forward}/{@code cancel-tcpip-forward} (remote, {@code -R}): {@link
+ *       #GLOBAL_REQUESTS}, then {@link SshForwards}; the target's {@code forwarded-tcpip} channels
+ *       come back through {@link SshForwardedTcpip}.
+ *   <li>{@code auth-agent-req@openssh.com} ({@code -A}): {@link #CHANNEL_REQUESTS} decides; the
+ *       exec or shell asks the target for the same ({@link SshTargetCommand}); the target's {@code
+ *       auth-agent@openssh.com} channels come back through {@link SshAgentChannel}.
+ *   <li>{@code x11-req} ({@code -X}): not supported, whatever the policy says; refused and audited.
+ * </ul>
+ *
+ * A refusal is the protocol's failure for that request (SSH_MSG_REQUEST_FAILURE, channel failure,
+ * channel open failure) and is audited as {@code ssh.forward_refused} with the rule; the connection
+ * goes on. MINA's own forwarding paths, which would act from the gateway host, are not installed;
+ * as a backstop this filter refuses them all.
  */
 final class SshForwarding implements ForwardingFilter {
   private static final Logger log = LoggerFactory.getLogger(SshForwarding.class);
 
+  /** On an upstream session: the client connection holding its lease. */
+  static final AttributeRepository.AttributeKey<SshConnection> OWNER =
+      new AttributeRepository.AttributeKey<>();
+
+  /** On a client session channel: agent forwarding was allowed for it. */
+  static final AttributeRepository.AttributeKey<Boolean> AGENT =
+      new AttributeRepository.AttributeKey<>();
+
+  /** Installs the forwarding handlers on the listener and on the client for targets. */
+  static void install(SshServer server, SshClient client) {
+    // direct-tcpip is ours, opened through the target (MINA's own would connect from the gateway).
+    server.setChannelFactories(List.of(SESSIONS, SshDirectTcpip.FACTORY));
+    List<RequestHandler<ConnectionService>> global = new ArrayList<>();
+    global.add(GLOBAL_REQUESTS); // before MINA's tcpip-forward handler, which would listen here
+    global.addAll(server.getGlobalRequestHandlers());
+    server.setGlobalRequestHandlers(global);
+    server.setForwardingFilter(new SshForwarding());
+    // What targets may open towards the gateway: only relays to the owning client connection
+    // (MINA's default forwarded-tcpip factory would connect from the gateway host).
+    client.setChannelFactories(List.of(SshForwardedTcpip.FACTORY, SshAgentChannel.FACTORY));
+  }
+
+  /** Session channels that decide agent and X11 requests before MINA's own handling. */
+  private static final ChannelFactory SESSIONS =
+      new ChannelFactory() {
+        @Override
+        public String getName() {
+          return "session";
+        }
+
+        @Override
+        public Channel createChannel(Session session) {
+          ChannelSession c = new ChannelSession();
+          c.addRequestHandler(CHANNEL_REQUESTS);
+          return c;
+        }
+      };
+
+  /**
+   * {@code auth-agent-req@openssh.com} (and the draft's {@code auth-agent-req}) and {@code x11-req}
+   * on a session channel. OpenSSH sends the agent request without want-reply before the exec or
+   * shell, so it is decided here, on the I/O thread, as the refusal audit always was: a forward
+   * cannot wait for review, so this is a policy evaluation and one durable record. An allowed
+   * request marks the channel ({@link #AGENT}); nothing is opened until the target asks.
+   */
+  static final RequestHandler<Channel> CHANNEL_REQUESTS =
+      (channel, request, wantReply, buffer) -> {
+        switch (request) {
+          case "auth-agent-req@openssh.com", "auth-agent-req" -> {
+            SshConnection c = connection(channel.getSession());
+            if (c == null || !"ssh".equals(c.type())) {
+              refused(c, "agent", request, "agent forwarding is only offered on ssh connections");
+              return RequestHandler.Result.ReplyFailure;
+            }
+            if (!c.forwards().agentRequested(request)) {
+              return RequestHandler.Result.ReplyFailure;
+            }
+            channel.setAttribute(AGENT, Boolean.TRUE);
+            return RequestHandler.Result.ReplySuccess;
+          }
+          case "x11-req" -> {
+            refused(
+                connection(channel.getSession()),
+                "x11",
+                request,
+                "X11 forwarding is not supported by the gateway, whatever the policy says");
+            return RequestHandler.Result.ReplyFailure;
+          }
+          default -> {
+            return RequestHandler.Result.Unsupported;
+          }
+        }
+      };
+
+  /**
+   * {@code tcpip-forward} and {@code cancel-tcpip-forward} (RFC 4254 section 7.1): answered later,
+   * in order, by {@link SshForwards#globalRequest}. Other global requests go on to MINA's handlers,
+   * unless forwarding requests are still unanswered ({@link SshForwards#replyInOrder}).
+   */
+  static final RequestHandler<ConnectionService> GLOBAL_REQUESTS =
+      (service, request, wantReply, buffer) -> {
+        if (!"tcpip-forward".equals(request) && !"cancel-tcpip-forward".equals(request)) {
+          SshConnection c = connection(service.getSession());
+          return wantReply && c != null && c.forwards().replyInOrder()
+              ? RequestHandler.Result.Replied
+              : RequestHandler.Result.Unsupported;
+        }
+        String address = buffer.getString();
+        int port = (int) buffer.getUInt();
+        SshConnection c = connection(service.getSession());
+        if (c == null || !"ssh".equals(c.type())) {
+          if ("tcpip-forward".equals(request)) {
+            refused(
+                c,
+                "remote",
+                address + ":" + port,
+                "remote forwarding is only offered on ssh connections");
+          }
+          return RequestHandler.Result.ReplyFailure;
+        }
+        c.forwards().globalRequest(request, address, port, wantReply);
+        return RequestHandler.Result.Replied;
+      };
+
+  /** True when agent forwarding was allowed on this client channel. */
+  static boolean agentAllowed(Channel channel) {
+    return channel != null && Boolean.TRUE.equals(channel.getAttribute(AGENT));
+  }
+
+  /**
+   * Decides a forwarding action ({@code gate.authorize} without waiting: a forward cannot be held
+   * for review); a refusal is audited as {@code ssh.forward_refused} with the rule and rethrown.
+   */
+  static AuthorizedAction authorize(GateSession gate, Action action, String type, String request)
+      throws GateException {
+    try {
+      return gate.authorize(action, null);
+    } catch (GateException e) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("forward", type);
+      data.put("request", request);
+      if (e.decision() != null && e.decision().rule() != null) {
+        data.put("rule", e.decision().rule());
+      }
+      data.put("reason", e.getMessage());
+      audit(gate, "ssh.forward_refused", data);
+      throw e;
+    }
+  }
+
+  static void audit(GateSession gate, String type, Map<String, Object> data) {
+    try {
+      gate.audit(type, data);
+    } catch (GateException e) {
+      log.warn("cannot audit {}: {}", type, e.getMessage());
+    }
+  }
+
+  private static SshConnection connection(Session session) {
+    return session instanceof ServerSession s ? SshConnection.of(s) : null;
+  }
+
   @Override
   public boolean canForwardAgent(Session session, String requestType) {
-    return refused(session, "agent", requestType);
+    return refused(connection(session), "agent", requestType, "not relayed by the gateway");
   }
 
   @Override
   public boolean canForwardX11(Session session, String requestType) {
-    return refused(session, "x11", requestType);
+    return refused(
+        connection(session), "x11", requestType, "X11 forwarding is not supported by the gateway");
   }
 
   @Override
   public boolean canListen(SshdSocketAddress address, Session session) {
-    return refused(session, "remote", String.valueOf(address));
+    return refused(
+        connection(session), "remote", String.valueOf(address), "not relayed by the gateway");
   }
 
   @Override
   public boolean canConnect(Type type, SshdSocketAddress address, Session session) {
-    return refused(session, "local", String.valueOf(address));
+    return refused(
+        connection(session), "local", String.valueOf(address), "not relayed by the gateway");
   }
 
-  private static boolean refused(Session session, String type, String what) {
-    SshConnection c =
-        session instanceof org.apache.sshd.server.session.ServerSession s
-            ? SshConnection.of(s)
-            : null;
+  private static boolean refused(SshConnection c, String type, String what, String reason) {
     if (c != null) {
-      try {
-        c.gate().audit("ssh.forward_refused", Map.of("forward", type, "request", what));
-      } catch (GateException e) {
-        log.warn("cannot audit refused forwarding: {}", e.getMessage());
-      }
+      audit(
+          c.gate(),
+          "ssh.forward_refused",
+          Map.of("forward", type, "request", what, "reason", reason));
     }
     return false;
   }

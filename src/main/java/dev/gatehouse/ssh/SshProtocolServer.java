@@ -41,7 +41,6 @@ import org.apache.sshd.server.auth.UserAuth;
 import org.apache.sshd.server.auth.UserAuthFactory;
 import org.apache.sshd.server.auth.password.UserAuthPassword;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKey;
-import org.apache.sshd.server.channel.ChannelSessionFactory;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
@@ -263,9 +262,8 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setHostBasedAuthenticator(null);
     s.setUserAuthFactories(List.of(new GatedAuth("publickey"), new GatedAuth("password")));
 
-    // direct-tcpip is ours, opened through the target (MINA's own would connect from the gateway).
-    s.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE, SshDirectTcpip.FACTORY));
-    s.setForwardingFilter(new SshForwarding());
+    // Forwarding is decided by the gate and carried out on the target, never from this host.
+    SshForwarding.install(s, client);
     s.setCommandFactory((channel, line) -> command(channel.getSession(), line));
     s.setShellFactory(channel -> command(channel.getSession(), null));
     s.setSubsystemFactories(List.of(new SshTransferCommand.Factory()));

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * Output on stdout and stderr is masked with the session's profile and the target credentials as
- * exact values; exit status and exit signal come back from the target.
+ * exact values; exit status and exit signal come back from the target. When agent forwarding was
+ * allowed on the client's channel, the upstream channel asks for it too ({@link SshForwarding}).
  */
 final class SshTargetCommand extends SshChannelCommand {
   private static final Logger log = LoggerFactory.getLogger(SshTargetCommand.class);
@@ -81,9 +82,12 @@ final class SshTargetCommand extends SshChannelCommand {
     if (cl != null) {
       remote = cl.needsShell() ? cl.raw() : CommandLine.quote(cl.argv());
     }
+    // Agent forwarding allowed on this channel (SshForwarding.CHANNEL_REQUESTS) is asked for on the
+    // upstream twin, so the target's SSH_AUTH_SOCK leads back to the caller's agent.
+    boolean agent = SshForwarding.agentAllowed(channel) && conn.forwards().agentAllowed();
     SshUpstream up;
     try {
-      up = conn.upstream();
+      up = agent ? conn.upstreamWithState() : conn.upstream();
     } catch (GateException e) {
       gate.completed(authorized, false, e.getMessage(), 0);
       refuse(e);
@@ -99,6 +103,7 @@ final class SshTargetCommand extends SshChannelCommand {
             ? up.session().createShellChannel(pty, upstreamEnv)
             : up.session().createExecChannel(remote, pty, upstreamEnv);
     ch.setUsePty(hasPty());
+    ch.setAgentForwarding(agent);
     upstream = ch;
     try {
       ch.open().verify(SshUpstream.CONNECT_TIMEOUT);

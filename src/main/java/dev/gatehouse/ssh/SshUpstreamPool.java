@@ -35,9 +35,11 @@ import org.slf4j.LoggerFactory;
  *       pin, target or (rotated) credential never reuses an older session.
  *   <li>A session is leased to one client connection at a time, never shared concurrently. Every
  *       request still opens its own channel, and SSH channels are isolated by the protocol (RFC
- *       4254 section 5): separate data streams, environment, terminal and exit status. The gateway
- *       sends no session-wide requests upstream (no remote forwarding, no agent, no X11; see {@link
- *       SshForwarding}), so a session carries no state from one lease to the next.
+ *       4254 section 5): separate data streams, environment, terminal and exit status. A session
+ *       that carried session-wide state (a remote forward's listener, agent forwarding; see {@link
+ *       SshForwarding}) is released as not reusable and closed ({@code
+ *       SshConnection.upstreamWithState}), so a session carries no state from one lease to the
+ *       next.
  *   <li>A session comes back to the pool only when the lease ended with no channel left open on it;
  *       otherwise (a command cut off by revocation, a client gone mid-transfer) it is closed.
  *   <li>Host key pinning is unchanged: every new session is verified against the pins when it is

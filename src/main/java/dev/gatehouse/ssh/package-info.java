@@ -8,7 +8,8 @@
  * <p>Specifications: <a href="https://www.rfc-editor.org/rfc/rfc4252">RFC 4252</a> (authentication:
  * publickey, password, banner), <a href="https://www.rfc-editor.org/rfc/rfc4254">RFC 4254</a>
  * (connection protocol: session channels, pty-req, env, exec, shell, subsystem, window-change,
- * signal, exit-status, exit-signal, direct-tcpip, tcpip-forward), <a
+ * signal, exit-status, exit-signal, direct-tcpip, tcpip-forward, forwarded-tcpip), OpenSSH
+ * PROTOCOL.agent (auth-agent-req@openssh.com, auth-agent@openssh.com), <a
  * href="https://www.rfc-editor.org/rfc/rfc4256">RFC 4256</a> (keyboard-interactive: not offered),
  * <a href="https://www.rfc-editor.org/rfc/rfc4253">RFC 4253</a> (transport, disconnect), SFTP v3 <a
  * href="https://datatracker.ietf.org/doc/html/draft-ietf-secsh-filexfer-02">
@@ -23,9 +24,12 @@
  * an ssh target), {@code SshRunnerCommand} (exec on an exec connection, via {@link
  * dev.gatehouse.runner.CommandRunner}), {@code SshTransferCommand} (sftp subsystem and legacy scp,
  * via {@code SftpRelay}/{@code ScpRelay}), {@code SshFiles} (file decisions and records), {@code
- * SshDirectTcpip} (local forwarding through the target), {@code SshForwarding} (refused forwarding
- * kinds), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort typed-line audit),
- * {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR).
+ * SshForwarding} (forwarding decisions: handlers, refusals), {@code SshForwards} (one connection's
+ * remote forwards and agent grant), {@code SshRelayChannel} (a channel relayed to one the gateway
+ * opens on the other leg: {@code SshDirectTcpip} for local forwarding through the target, {@code
+ * SshForwardedTcpip} and {@code SshAgentChannel} from the target back to the client via {@code
+ * SshOpeningChannel}), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort
+ * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)

@@ -1,0 +1,399 @@
+package dev.gatehouse.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gatehouse.audit.AuditExporter;
+import dev.gatehouse.audit.SessionAction;
+import dev.gatehouse.audit.SessionQueries;
+import dev.gatehouse.audit.SessionSummary;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Remote ({@code ssh -R}), agent ({@code ssh -A}) and X11 forwarding end to end: real OpenSSH
+ * client → gateway → real OpenSSH sshd, decided by the policy's {@code forward} rules.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SshForwardingTest {
+  static final String AGENT = "/usr/bin/ssh-agent";
+  static final String ADD = "/usr/bin/ssh-add";
+
+  /** box-fwd allows remote and agent forwarding (and x11, which is still refused); box none. */
+  static final String POLICY =
+      SshFixture.DEFAULT_POLICY
+          + """
+            - id: eng-remote-agent
+              subjects: { groups: [eng] }
+              connections: { names: [box-fwd] }
+              effect: allow
+              forward: { types: [remote, agent, x11] }
+            - id: eng-ssh-add
+              subjects: { groups: [eng] }
+              connections: { names: ["box*"] }
+              effect: allow
+              command: { binary: [ssh-add] }
+            - id: raw-dynamic
+              subjects: { groups: [eng] }
+              connections: { names: [raw] }
+              effect: allow
+              forward: { types: [dynamic] }
+          """;
+
+  Path dir;
+  SshFixture gw;
+  ServerSocket echo;
+
+  @BeforeAll
+  void start(@TempDir Path tmp) throws Exception {
+    assumeTrue(SshFixture.available(), "OpenSSH client/server not installed");
+    dir = tmp;
+    gw = new SshFixture(dir, POLICY);
+    // A line echo server on the client's side: what a remote forward leads back to.
+    echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (!echo.isClosed()) {
+                try {
+                  Socket s = echo.accept();
+                  Thread.ofVirtual()
+                      .start(
+                          () -> {
+                            try (s) {
+                              s.getInputStream().transferTo(s.getOutputStream());
+                            } catch (IOException e) {
+                              // the peer went away
+                            }
+                          });
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (echo != null) {
+      echo.close();
+    }
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  @Test
+  void allowedRemoteForwardRelaysAConnectionOnTheTargetBackToTheClient() throws Exception {
+    int remote = SshFixture.freePort();
+    Process ssh =
+        gw.start(
+            command(
+                "alice+box-fwd",
+                List.of(
+                    "-o",
+                    "ExitOnForwardFailure=yes",
+                    "-R",
+                    remote + ":127.0.0.1:" + echo.getLocalPort()),
+                "sleep",
+                "30"),
+            Map.of());
+    try {
+      // The listener is the target's (sshd, on this host): connecting to it is connecting on the
+      // target's side.
+      awaitListening(remote, ssh);
+      assertThat(roundTrip(remote, "hello through -R\n")).isEqualTo("hello through -R\n");
+      assertThat(roundTrip(remote, "second\n")).isEqualTo("second\n");
+      assertThat(audit())
+          .contains("remote localhost:" + remote)
+          .contains("ssh.forward_connection")
+          .contains("\"originator\"");
+    } finally {
+      ssh.destroy();
+      gw.finish(ssh);
+    }
+    // The client connection ended: the upstream session and its listener with it.
+    awaitClosed(remote);
+  }
+
+  @Test
+  void remoteForwardOfPortZeroReportsThePortTheTargetAllocated() throws Exception {
+    Process ssh =
+        gw.start(
+            command(
+                "alice+box-fwd",
+                List.of(
+                    "-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:" + echo.getLocalPort()),
+                "sleep",
+                "30"),
+            Map.of());
+    try {
+      Pattern allocated = Pattern.compile("Allocated port (\\d+) for remote forward");
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      Matcher m = allocated.matcher("");
+      while (System.nanoTime() < end && !(m = allocated.matcher(gw.errSoFar(ssh))).find()) {
+        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+        Thread.sleep(50);
+      }
+      assertThat(m.find(0)).as(gw.errSoFar(ssh)).isTrue();
+      int port = Integer.parseInt(m.group(1));
+      assertThat(port).isPositive();
+      awaitListening(port, ssh);
+      assertThat(roundTrip(port, "allocated\n")).isEqualTo("allocated\n");
+    } finally {
+      ssh.destroy();
+      gw.finish(ssh);
+    }
+  }
+
+  @Test
+  void cancelledRemoteForwardStopsListeningOnTheTargetWhileTheSessionGoesOn() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+      // MINA's client connects forwarded-tcpip channels to the local address of its -R.
+      client.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
+      client.start();
+      try (ClientSession s = login(client, "alice+box-fwd")) {
+        SshdSocketAddress bound =
+            s.startRemotePortForwarding(
+                new SshdSocketAddress("localhost", 0),
+                new SshdSocketAddress("127.0.0.1", echo.getLocalPort()));
+        assertThat(bound.getPort()).isPositive();
+        assertThat(roundTrip(bound.getPort(), "before cancel\n")).isEqualTo("before cancel\n");
+
+        s.stopRemotePortForwarding(bound); // cancel-tcpip-forward
+        awaitClosed(bound.getPort());
+        // The client connection is still usable after the cancel.
+        assertThat(s.executeRemoteCommand("echo after")).isEqualTo("after\n");
+        // The forward's action completes with the cancel, counting relayed connections (the
+        // probes of awaitClosed may add some: the cancel was sent without waiting for a reply).
+        assertThat(awaitOutcome("remote localhost:0"))
+            .matches("cancelled after [1-9][0-9]* connections?");
+      }
+    }
+  }
+
+  @Test
+  void remoteForwardWithoutAnAllowingRuleIsRefusedAndAudited() throws Exception {
+    int remote = SshFixture.freePort();
+    var r =
+        gw.run(
+            command(
+                "alice+box",
+                List.of("-o", "ExitOnForwardFailure=yes", "-R", remote + ":127.0.0.1:1"),
+                "true"),
+            Map.of(),
+            "");
+    assertThat(r.exit()).isEqualTo(255);
+    assertThat(r.err()).contains("remote port forwarding failed");
+    assertThat(audit()).contains("ssh.forward_refused").contains("remote localhost:" + remote);
+    assertThat(listening(remote)).isFalse();
+  }
+
+  @Test
+  void refusedRemoteForwardLeavesTheSessionUsable() throws Exception {
+    int remote = SshFixture.freePort();
+    var r =
+        gw.run(
+            command("alice+box", List.of("-R", remote + ":127.0.0.1:1"), "echo", "still here"),
+            Map.of(),
+            "");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).isEqualTo("still here\n");
+    assertThat(r.err()).contains("remote port forwarding failed");
+  }
+
+  @Test
+  void allowedAgentForwardingLetsTheTargetUseTheCallersAgent() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of(AGENT)) && Files.isExecutable(Path.of(ADD)));
+    Path key = SshFixture.keygen(dir.resolve("keys/agent-key"));
+    Path sock = dir.resolve("agent.sock");
+    Process agent =
+        new ProcessBuilder(AGENT, "-D", "-a", sock.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("agent.log").toFile())
+            .start();
+    try {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!Files.exists(sock) && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      var add = gw.run(List.of(ADD, key.toString()), Map.of("SSH_AUTH_SOCK", sock.toString()), "");
+      assertThat(add.exit()).as(add.err()).isZero();
+      // ssh-add -l on the target lists the key by its comment, here the file it was added from
+      // (the fingerprint itself is masked as a high-entropy value on its way back).
+      String listed = key + " (ED25519)";
+
+      var allowed = gw.run(withAgent(sock, "alice+box-fwd", "ssh-add", "-l"), Map.of(), "");
+      assertThat(allowed.exit()).as(allowed.err()).isZero();
+      assertThat(allowed.out()).contains(listed);
+      assertThat(audit()).contains("ssh.forward_connection").contains("\"agent\"");
+
+      var denied = gw.run(withAgent(sock, "alice+box", "ssh-add", "-l"), Map.of(), "");
+      assertThat(denied.exit()).isNotZero(); // 2: no agent on the target
+      assertThat(denied.out()).doesNotContain(listed);
+      assertThat(audit()).contains("ssh.forward_refused").contains("auth-agent-req@openssh.com");
+    } finally {
+      agent.destroy();
+      agent.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void x11IsRefusedEvenWhenARuleAllowsIt() throws Exception {
+    var r =
+        gw.run(
+            command("alice+box-fwd", List.of("-X"), "echo", "no x"),
+            Map.of("DISPLAY", "127.0.0.1:99"),
+            "");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).isEqualTo("no x\n");
+    assertThat(r.err()).contains("X11 forwarding request failed");
+    assertThat(audit()).contains("X11 forwarding is not supported");
+  }
+
+  @Test
+  void aDynamicRuleAllowsDirectTcpipWhichCannotBeToldApartFromLocal() throws Exception {
+    String to = "127.0.0.1:" + gw.sshdPort;
+    var r = gw.run(gw.sshCommand(gw.aliceKey, "alice+raw", List.of("-W", to)), Map.of(), "");
+    assertThat(r.out()).startsWith("SSH-2.0-OpenSSH");
+  }
+
+  private ClientSession login(SshClient client, String user) throws Exception {
+    ClientSession s = client.connect(user, "127.0.0.1", gw.port()).verify(20_000).getSession();
+    try (var in = Files.newInputStream(gw.aliceKey)) {
+      for (KeyPair kp :
+          SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("alice"), in, null)) {
+        s.addPublicKeyIdentity(kp);
+      }
+    }
+    s.auth().verify(20_000);
+    return s;
+  }
+
+  private List<String> command(String login, List<String> options, String... remote) {
+    List<String> cmd = new ArrayList<>(gw.sshCommand(gw.aliceKey, login, options));
+    cmd.addAll(List.of(remote));
+    return cmd;
+  }
+
+  /**
+   * ssh -A with {@code sock} as the client's agent: the fixture's {@code IdentityAgent=none} would
+   * unset SSH_AUTH_SOCK, and OpenSSH then drops -A, so it names the agent instead. The agent's key
+   * is not alice's, so IdentitiesOnly keeps it out of the login.
+   */
+  private List<String> withAgent(Path sock, String login, String... remote) {
+    List<String> cmd = command(login, List.of("-A"), remote);
+    cmd.replaceAll(o -> o.equals("IdentityAgent=none") ? "IdentityAgent=" + sock : o);
+    assertThat(cmd).contains("IdentityAgent=" + sock);
+    return cmd;
+  }
+
+  private static String roundTrip(int port, String line) throws IOException {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(line.getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[line.length()];
+      int n = 0;
+      while (n < buf.length) {
+        int k = in.read(buf, n, buf.length - n);
+        if (k < 0) {
+          break;
+        }
+        n += k;
+      }
+      return new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+  }
+
+  private static boolean listening(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private void awaitListening(int port, Process ssh) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < end) {
+      if (listening(port)) {
+        return;
+      }
+      assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+      Thread.sleep(50);
+    }
+    throw new AssertionError("the target never listened on " + port + ": " + gw.errSoFar(ssh));
+  }
+
+  private static void awaitClosed(int port) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < end) {
+      if (!listening(port)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the target still listens on " + port);
+  }
+
+  /** The outcome summary of the latest box-fwd session's action {@code raw}, once recorded. */
+  private String awaitOutcome(String raw) throws Exception {
+    SessionQueries q = new SessionQueries(gw.server.database());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String summary = null;
+    while (summary == null && System.nanoTime() < end) {
+      List<SessionSummary> l = q.list("alice", "box-fwd", 1);
+      assertThat(l).isNotEmpty();
+      summary =
+          q.show(l.get(0).id()).orElseThrow().actions().stream()
+              .filter(a -> raw.equals(a.raw()) && a.summary() != null)
+              .map(SessionAction::summary)
+              .findFirst()
+              .orElse(null);
+      if (summary == null) {
+        Thread.sleep(50);
+      }
+    }
+    return summary;
+  }
+
+  private String audit() {
+    StringWriter w = new StringWriter();
+    new AuditExporter(gw.server.database()).export(w, null, 0);
+    return w.toString();
+  }
+}
