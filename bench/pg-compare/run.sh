@@ -6,6 +6,7 @@
 #
 #   bench/pg-compare/run.sh                       # defaults: 10 s per cell, 2 rounds, scale 10
 #   DURATION=30 ROUNDS=3 bench/pg-compare/run.sh
+#   DURABILITY=os bench/pg-compare/run.sh         # the journal written to the OS without fdatasync
 #
 # Needs: Debian postgresql (server binaries), postgresql-client (psql, pgbench), haproxy, pgbouncer,
 # python3. Installs the missing Debian packages when run as root.
@@ -19,6 +20,7 @@ CLIENTS=${CLIENTS:-"1 32"}
 MODES=${MODES:-"simple extended prepared"}
 IDLE=${IDLE:-1000}
 LARGE_MB=${LARGE_MB:-0}   # >0: also stream a table of about this many MB through COPY, masking off/on
+DURABILITY=${DURABILITY:-fsync}   # Gatehouse audit.durability: fsync (default), os or store
 
 need=()
 command -v pgbench >/dev/null || need+=(postgresql-client postgresql-contrib)
@@ -112,8 +114,10 @@ connections:
     tls: { mode: disable }
 policy:
   files: [policies/*.yaml]
+audit:
+  durability: $DURABILITY
 CFG
-echo "== starting gatehouse (PostgreSQL on $GHPG)"
+echo "== starting gatehouse (PostgreSQL on $GHPG, audit.durability: $DURABILITY)"
 BENCH_DB_PASSWORD=$PASS GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
   "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & ghpid=$!; pids+=($ghpid)
 for _ in $(seq 1 120); do

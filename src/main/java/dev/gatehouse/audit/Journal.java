@@ -53,6 +53,7 @@ final class Journal implements AutoCloseable {
   private FileChannel current;
   private long currentBase;
   private volatile long end;
+  private FileChannel lockFile;
   private IOException broken;
 
   private Journal(Path dir, String id, boolean fsync, long segmentBytes) {
@@ -80,6 +81,42 @@ final class Journal implements AutoCloseable {
     } catch (UnsupportedOperationException ignored) {
       // Not a POSIX file system; the data directory's own permissions apply.
     }
+    // One writer per journal: a second gateway on the same data directory would interleave
+    // segments (the embedded store itself allows a second process through AUTO_SERVER).
+    FileChannel lockFile =
+        FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    java.nio.channels.FileLock lock;
+    try {
+      lock = lockFile.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      lock = null; // held by this same process
+    } catch (IOException e) {
+      lockFile.close();
+      throw e;
+    }
+    if (lock == null) {
+      lockFile.close();
+      throw new IOException(
+          dir
+              + " is in use by another gateway process (one gateway per data directory; replicas"
+              + " need their own data_dir)");
+    }
+    try {
+      return openLocked(dir, fsync, segmentBytes, applied, replay, lockFile);
+    } catch (IOException | RuntimeException e) {
+      lockFile.close();
+      throw e;
+    }
+  }
+
+  private static Journal openLocked(
+      Path dir,
+      boolean fsync,
+      long segmentBytes,
+      java.util.function.ToLongFunction<String> applied,
+      FrameSink replay,
+      FileChannel lockFile)
+      throws IOException {
     Path idFile = dir.resolve("id");
     String id;
     if (Files.exists(idFile)) {
@@ -94,6 +131,7 @@ final class Journal implements AutoCloseable {
       Files.move(tmp, idFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
     Journal j = new Journal(dir, id, fsync, segmentBytes);
+    j.lockFile = lockFile;
     j.recover(applied.applyAsLong(id), replay);
     return j;
   }
@@ -376,8 +414,14 @@ final class Journal implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    if (current != null) {
-      current.close();
+    try {
+      if (current != null) {
+        current.close();
+      }
+    } finally {
+      if (lockFile != null) {
+        lockFile.close(); // releases the lock
+      }
     }
   }
 }

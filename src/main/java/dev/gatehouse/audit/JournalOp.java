@@ -39,6 +39,10 @@ sealed interface JournalOp {
   String INSERT_ACTION =
       "INSERT INTO session_actions (id, session_id, at, kind, raw, attributes, effect, rule,"
           + " reason, review_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  String INSERT_COMPLETED_ACTION =
+      "INSERT INTO session_actions (id, session_id, at, kind, raw, attributes, effect, rule,"
+          + " reason, review_id, status, summary, row_count, duration_ms, completed_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   String COMPLETE_ACTION =
       "UPDATE session_actions SET status = ?, summary = ?, row_count = ?, duration_ms = ?,"
           + " completed_at = ? WHERE id = ?";
@@ -126,6 +130,41 @@ sealed interface JournalOp {
       if (value != null) {
         data.put(key, value);
       }
+    }
+  }
+
+  /**
+   * An action and its outcome applied as one insert (the store thread folds them when both are in
+   * one batch). Never journaled: the journal holds the two ops.
+   */
+  record Completed(Action action, Outcome outcome) implements JournalOp {
+    @Override
+    public long at() {
+      return action.at();
+    }
+
+    @Override
+    public Chained apply(ChainedAuditLog.Batch batch) throws SQLException {
+      PreparedStatement ps = batch.statement(INSERT_COMPLETED_ACTION);
+      Action a = action;
+      ps.setLong(1, a.id());
+      ps.setString(2, a.sessionId());
+      ps.setLong(3, a.at());
+      ps.setString(4, a.kind());
+      ps.setString(5, a.raw());
+      ps.setString(6, a.attributes());
+      ps.setString(7, a.effect());
+      ps.setString(8, a.rule());
+      ps.setString(9, a.reason());
+      ps.setString(10, a.reviewId());
+      ps.setString(11, outcome.status());
+      ps.setString(12, outcome.summary());
+      ps.setLong(13, outcome.rows());
+      ps.setLong(14, outcome.ms());
+      ps.setLong(15, outcome.at());
+      ps.executeUpdate();
+      return new Chained(
+          "decision", a.subject(), a.sessionId(), a.connection(), CanonicalJson.write(a.event()));
     }
   }
 
@@ -253,6 +292,8 @@ sealed interface JournalOp {
           str(out, e.sessionId());
           str(out, e.reason());
         }
+        case Completed c ->
+            throw new IllegalStateException("a folded action is applied, never journaled");
         case Event e -> {
           out.writeByte(EVENT);
           out.writeLong(e.at());

@@ -171,6 +171,18 @@ class AuditJournalTest {
   }
 
   @Test
+  void aSecondProcessOnTheSameJournalIsRefused() throws Exception {
+    Path dir = tmp.resolve("journal");
+    try (Journal j = Journal.open(dir, false, 1 << 20, id -> 0, (p, lsn) -> {})) {
+      assertThat(j.id()).hasSize(36);
+      assertThatThrownBy(() -> Journal.open(dir, false, 1 << 20, id -> 0, (p, lsn) -> {}))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("in use by another gateway");
+    }
+    Journal.open(dir, false, 1 << 20, id -> 0, (p, lsn) -> {}).close(); // free again
+  }
+
+  @Test
   void framesAreReadBackInOrderPastTheAppliedPositionOnly() throws Exception {
     Path dir = tmp.resolve("journal");
     long[] lsns;
