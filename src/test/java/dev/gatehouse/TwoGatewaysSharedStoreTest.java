@@ -157,6 +157,8 @@ class TwoGatewaysSharedStoreTest {
 
   @Test
   void bothReplicasExtendOneAuditChain() throws Exception {
+    a.awaitRecorded();
+    b.awaitRecorded();
     var verify = new dev.gatehouse.audit.AuditVerifier(a.database()).verify();
     assertThat(verify.ok()).as(String.valueOf(verify.problem())).isTrue();
     // Each replica appended its own server.start (and the sessions above): one chain, no forks.

@@ -277,6 +277,16 @@ public final class GatehouseServer implements AutoCloseable {
     return db;
   }
 
+  /**
+   * Waits until every record this gateway has confirmed is in the store (they pass through the
+   * local audit journal first): for readers of {@link #database()} that must see their own writes.
+   */
+  public void awaitRecorded() {
+    if (audit != null) {
+      audit.awaitStored();
+    }
+  }
+
   public TlsMaterial tls() {
     return tls;
   }

@@ -117,6 +117,7 @@ class SshFileTransferTest {
 
   private String audit() {
     StringWriter w = new StringWriter();
+    gw.server.awaitRecorded();
     new AuditExporter(gw.server.database()).export(w, null, 0);
     return w.toString();
   }

@@ -372,6 +372,7 @@ class SshForwardingTest {
 
   /** The outcome summary of the latest box-fwd session's action {@code raw}, once recorded. */
   private String awaitOutcome(String raw) throws Exception {
+    gw.server.awaitRecorded();
     SessionQueries q = new SessionQueries(gw.server.database());
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     String summary = null;
@@ -393,6 +394,7 @@ class SshForwardingTest {
 
   private String audit() {
     StringWriter w = new StringWriter();
+    gw.server.awaitRecorded();
     new AuditExporter(gw.server.database()).export(w, null, 0);
     return w.toString();
   }

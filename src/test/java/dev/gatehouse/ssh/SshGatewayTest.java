@@ -127,6 +127,7 @@ class SshGatewayTest {
   void sessionEndsWhenTheClientDisconnects() throws Exception {
     var r = gw.ssh(gw.aliceKey, "alice+box", null, "uname");
     assertThat(r.exit()).isZero();
+    gw.server.awaitRecorded();
     SessionQueries q = new SessionQueries(gw.server.database());
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     SessionSummary s = q.list("alice", "box", 1).get(0);
@@ -464,6 +465,7 @@ class SshGatewayTest {
   }
 
   private String lastCast(String connection) {
+    gw.server.awaitRecorded();
     SessionQueries q = new SessionQueries(gw.server.database());
     List<SessionSummary> l = q.list("alice", connection, 1);
     assertThat(l).isNotEmpty();
@@ -474,6 +476,7 @@ class SshGatewayTest {
 
   private String audit() {
     StringWriter w = new StringWriter();
+    gw.server.awaitRecorded();
     new AuditExporter(gw.server.database()).export(w, null, 0);
     return w.toString();
   }
