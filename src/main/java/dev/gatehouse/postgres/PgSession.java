@@ -346,7 +346,7 @@ final class PgSession {
 
   private void relay() throws IOException, PgErrors.Fatal {
     Thread target =
-        Thread.ofVirtual()
+        PgProtocolServer.sessionThread()
             .name(Thread.currentThread().getName() + "-target")
             .start(this::relayTarget);
     try {
