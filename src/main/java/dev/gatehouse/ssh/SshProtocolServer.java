@@ -172,6 +172,20 @@ public final class SshProtocolServer implements ProtocolServer {
     this.runner = runner;
   }
 
+  /**
+   * ssh connections as runners of exec connections ({@code exec.runner}): the runner logs in with
+   * the same pinned host key check and held credentials as this listener's relay. Independent of
+   * the listener (the exec API uses it too); close it at shutdown.
+   *
+   * @param connections resolves the runner's ssh connection by name
+   * @param credentials opens a connection's credentials from the vault
+   */
+  public static dev.gatehouse.runner.RemoteHosts runners(
+      Function<String, ConnectionConfig> connections,
+      Function<String, java.util.Map<String, String>> credentials) {
+    return new SshRemoteHosts(connections, credentials);
+  }
+
   @Override
   public String protocol() {
     return "ssh";

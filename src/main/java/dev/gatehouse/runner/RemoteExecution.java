@@ -1,0 +1,169 @@
+package dev.gatehouse.runner;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A command running on an SSH target: signals travel as SSH {@code signal} requests, which
+ * OpenSSH's sshd delivers to the session's process group with killpg(2) (the session leader is the
+ * command, or the login shell that started it). A target that ignores them still loses the command:
+ * the channel is closed, and the cleanup kills the recorded pid and its group.
+ */
+final class RemoteExecution implements Running {
+  private static final Logger log = LoggerFactory.getLogger(RemoteExecution.class);
+
+  /**
+   * How long the channel may stay open after the exit status: output still in flight arrives in
+   * this time; a background job still holding the output open is cut off (and killed by the
+   * cleanup), as the local runner kills what is left of the process group.
+   */
+  static final Duration DRAIN = Duration.ofSeconds(5);
+
+  /** Exit signal names of RFC 4254 section 6.10 and their Linux numbers, for 128+N. */
+  static final Map<String, Integer> SIGNALS =
+      Map.ofEntries(
+          Map.entry("HUP", 1),
+          Map.entry("INT", 2),
+          Map.entry("QUIT", 3),
+          Map.entry("ILL", 4),
+          Map.entry("ABRT", 6),
+          Map.entry("FPE", 8),
+          Map.entry("KILL", 9),
+          Map.entry("USR1", 10),
+          Map.entry("SEGV", 11),
+          Map.entry("USR2", 12),
+          Map.entry("PIPE", 13),
+          Map.entry("ALRM", 14),
+          Map.entry("TERM", 15));
+
+  /** Exit status when the channel ended without a status or a signal (ssh(1) uses 255 too). */
+  static final int LOST = 255;
+
+  private final RemoteHosts.Command command;
+  private final String name;
+  private final AtomicReference<String> killedBecause = new AtomicReference<>();
+  private volatile boolean cutOff;
+
+  RemoteExecution(RemoteHosts.Command command, String name) {
+    this.command = command;
+    this.name = name;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public InputStream stdout() {
+    return command.stdout();
+  }
+
+  @Override
+  public InputStream stderr() {
+    return command.stderr();
+  }
+
+  @Override
+  public OutputStream stdin() {
+    return command.stdin();
+  }
+
+  @Override
+  public void signal(String signal) {
+    send(ProcessExecution.forwarded(signal));
+  }
+
+  @Override
+  public void kill() {
+    terminate("killed on request");
+  }
+
+  @Override
+  public void terminate(String reason) {
+    if (!killedBecause.compareAndSet(null, reason)) {
+      return;
+    }
+    send("TERM");
+    Thread.ofVirtual()
+        .name("exec-kill-" + name)
+        .start(
+            () -> {
+              try {
+                long grace = ProcessExecution.KILL_GRACE.toMillis();
+                if (!command.awaitExit(grace)) {
+                  send("KILL");
+                  if (!command.awaitExit(grace)) {
+                    // The target ignores signal requests: stop waiting; the cleanup kills it.
+                    log.warn("exec: runner {} did not end the command on signals; cutting", name);
+                    cut();
+                  }
+                }
+              } catch (InterruptedException e) {
+                cut();
+              }
+            });
+  }
+
+  private void send(String signal) {
+    try {
+      command.signal(signal);
+    } catch (IOException e) {
+      log.debug("exec: cannot send SIG{} to {}", signal, name, e);
+    }
+  }
+
+  private void cut() {
+    cutOff = true;
+    command.close();
+  }
+
+  @Override
+  public boolean waitFor(long millis) throws InterruptedException {
+    return command.awaitExit(millis);
+  }
+
+  @Override
+  public int finish() throws InterruptedException {
+    while (!command.awaitExit(60_000)) {
+      // terminate() guarantees an end: exit, or the channel is cut
+    }
+    if (!command.awaitClosed(DRAIN.toMillis())) {
+      cut();
+    }
+    Integer status = command.exitStatus();
+    if (status != null) {
+      return status;
+    }
+    String signal = command.exitSignal();
+    if (signal != null) {
+      Integer n = SIGNALS.get(signal);
+      return n == null ? LOST : 128 + n;
+    }
+    return killedBecause.get() != null ? 128 + 9 : LOST;
+  }
+
+  /**
+   * Whether something of the command may still run on the target: the channel was closed before it
+   * reported an end, or while output was still open after it.
+   */
+  boolean leftBehind() {
+    return cutOff;
+  }
+
+  @Override
+  public String killedBecause() {
+    return killedBecause.get();
+  }
+
+  @Override
+  public void abandonOutput() {
+    cut();
+  }
+}
