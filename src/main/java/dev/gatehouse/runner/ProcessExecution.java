@@ -32,6 +32,10 @@ final class ProcessExecution implements Running {
     this.pgid = process.pid();
   }
 
+  Process process() {
+    return process;
+  }
+
   @Override
   public String name() {
     return String.valueOf(pgid);

@@ -10,10 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A command running on an SSH target: signals travel as SSH {@code signal} requests, which
- * OpenSSH's sshd delivers to the session's process group with killpg(2) (the session leader is the
- * command, or the login shell that started it). A target that ignores them still loses the command:
- * the channel is closed, and the cleanup kills the recorded pid and its group.
+ * A command running on an SSH target. Signals are sent with kill(1) to the command's process group
+ * from a second exec channel on the same SSH session ({@link RemoteScript#signal}), not as SSH
+ * {@code signal} requests: OpenSSH's sshd refuses those for root logins ("session signalling
+ * requires privilege separation") and older or other servers ignore them, and with no reply the
+ * gateway could not tell. Should the command still not end, the channel is cut and the cleanup
+ * kills the group.
  */
 final class RemoteExecution implements Running {
   private static final Logger log = LoggerFactory.getLogger(RemoteExecution.class);
@@ -45,13 +47,20 @@ final class RemoteExecution implements Running {
   /** Exit status when the channel ended without a status or a signal (ssh(1) uses 255 too). */
   static final int LOST = 255;
 
+  /** Delivers one signal to the command's process group on the target. */
+  interface Signals {
+    void send(String signal) throws IOException;
+  }
+
   private final RemoteHosts.Command command;
+  private final Signals signals;
   private final String name;
   private final AtomicReference<String> killedBecause = new AtomicReference<>();
   private volatile boolean cutOff;
 
-  RemoteExecution(RemoteHosts.Command command, String name) {
+  RemoteExecution(RemoteHosts.Command command, Signals signals, String name) {
     this.command = command;
+    this.signals = signals;
     this.name = name;
   }
 
@@ -90,17 +99,17 @@ final class RemoteExecution implements Running {
     if (!killedBecause.compareAndSet(null, reason)) {
       return;
     }
-    send("TERM");
+    // Off the caller's thread (an output pump, the session sweeper): each signal is a round trip.
     Thread.ofVirtual()
         .name("exec-kill-" + name)
         .start(
             () -> {
               try {
                 long grace = ProcessExecution.KILL_GRACE.toMillis();
+                send("TERM");
                 if (!command.awaitExit(grace)) {
                   send("KILL");
                   if (!command.awaitExit(grace)) {
-                    // The target ignores signal requests: stop waiting; the cleanup kills it.
                     log.warn("exec: runner {} did not end the command on signals; cutting", name);
                     cut();
                   }
@@ -113,9 +122,13 @@ final class RemoteExecution implements Running {
 
   private void send(String signal) {
     try {
-      command.signal(signal);
+      if (!command.awaitExit(1)) {
+        signals.send(signal);
+      }
     } catch (IOException e) {
-      log.debug("exec: cannot send SIG{} to {}", signal, name, e);
+      log.warn("exec: cannot send SIG{} on runner {}: {}", signal, name, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

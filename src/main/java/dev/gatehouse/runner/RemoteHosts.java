@@ -50,13 +50,6 @@ public interface RemoteHosts extends AutoCloseable {
 
     InputStream stderr();
 
-    /**
-     * A {@code signal} request (RFC 4254 section 6.9), name without {@code SIG}. OpenSSH's sshd
-     * delivers it with killpg(2) to the session's process group; a target that does not support it
-     * ignores it.
-     */
-    void signal(String name) throws IOException;
-
     /** Waits until the exit status or signal arrived, or the channel closed; true when so. */
     boolean awaitExit(long millis) throws InterruptedException;
 

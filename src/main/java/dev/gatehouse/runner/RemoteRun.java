@@ -90,10 +90,27 @@ final class RemoteRun {
       return CommandRunner.DENIED;
     }
     String binary = plan.argv().get(0);
-    Map<String, String> vault;
+    // Values go in the env file and in secret files, written from stdin: never on a command line.
+    Map<String, String> env = new LinkedHashMap<>(plan.env());
+    Map<String, String> files = new LinkedHashMap<>();
+    List<String> exact = new ArrayList<>();
     RemoteHosts.Host host;
     try {
-      vault = cfg.secrets().isEmpty() ? Map.of() : session.upstreamCredentials();
+      Map<String, String> vault =
+          cfg.secrets().isEmpty() ? Map.of() : session.upstreamCredentials();
+      for (ExecSecretConfig s : cfg.secrets()) {
+        String value = vault.get("secret." + s.name());
+        if (value == null) {
+          throw new GateException(
+              GateException.Reason.UNAVAILABLE, "secret " + s.name() + " is not in the vault");
+        }
+        exact.add(value);
+        if ("file".equals(s.as())) {
+          files.put(s.name(), value);
+        } else {
+          env.put(s.name(), value);
+        }
+      }
       host = hosts.open(cfg.runner(), session);
     } catch (GateException | RuntimeException e) {
       String why = e instanceof GateException ? e.getMessage() : "cannot reach the runner";
@@ -103,9 +120,10 @@ final class RemoteRun {
       return CommandRunner.NOT_STARTED;
     }
     try (host) {
+      exact.addAll(host.secrets());
       Job job;
       try {
-        job = setup(host, cfg);
+        job = setup(host, cfg, RemoteScript.envFile(env));
       } catch (IOException | RuntimeException e) {
         log.warn("exec: cannot prepare a workspace on runner {} of {}", cfg.runner(), conn, e);
         String why = "cannot prepare the workspace on runner " + cfg.runner();
@@ -114,31 +132,23 @@ final class RemoteRun {
         return CommandRunner.NOT_STARTED;
       }
       RemoteExecution execution = null;
-      List<String> exact = new ArrayList<>(host.secrets());
       try {
-        Map<String, String> env = new LinkedHashMap<>(plan.env());
-        env.put("HOME", job.workspace());
-        for (ExecSecretConfig s : cfg.secrets()) {
-          String value = vault.get("secret." + s.name());
-          if (value == null) {
-            throw new IOException("secret " + s.name() + " is not in the vault");
-          }
-          exact.add(value);
-          if ("file".equals(s.as())) {
-            String path = job.dir() + "/" + RemoteScript.SECRETS + "/" + s.name();
-            step(host, RemoteScript.upload(path), value.getBytes(StandardCharsets.UTF_8));
-            env.put(s.name(), path);
-          } else {
-            env.put(s.name(), value);
-          }
+        // Paths are not secret: they are exported by the run script, after the env file.
+        Map<String, String> exports = new LinkedHashMap<>();
+        exports.put("HOME", job.workspace());
+        for (var f : files.entrySet()) {
+          String path = job.dir() + "/" + RemoteScript.SECRETS + "/" + f.getKey();
+          step(host, RemoteScript.upload(path), f.getValue().getBytes(StandardCharsets.UTF_8));
+          exports.put(f.getKey(), path);
         }
-        step(
-            host,
-            RemoteScript.upload(job.dir() + "/" + RemoteScript.ENV_FILE),
-            RemoteScript.envFile(env));
         RemoteHosts.Command command =
-            host.start(RemoteScript.run(job.dir(), job.workspace(), cwd, cfg, plan.argv()));
-        execution = new RemoteExecution(command, cfg.runner());
+            host.start(
+                RemoteScript.run(job.dir(), job.workspace(), cwd, cfg, exports, plan.argv()));
+        execution =
+            new RemoteExecution(
+                command,
+                signal -> step(host, RemoteScript.signal(job.dir(), signal), null),
+                cfg.runner());
       } catch (IOException | RuntimeException e) {
         log.warn("exec: cannot start {} on runner {} of {}", binary, cfg.runner(), conn, e);
         String why = "cannot start the command on runner " + cfg.runner();
@@ -162,8 +172,10 @@ final class RemoteRun {
   /** Where one job lives on the target: its private directory and the workspace. */
   record Job(String dir, String workspace) {}
 
-  private static Job setup(RemoteHosts.Host host, ExecConfig cfg) throws IOException {
-    String out = step(host, RemoteScript.setup(cfg), null);
+  /** Creates the job directory and the workspace, and writes {@code envFile} into the former. */
+  private static Job setup(RemoteHosts.Host host, ExecConfig cfg, byte[] envFile)
+      throws IOException {
+    String out = step(host, RemoteScript.setup(cfg), envFile);
     String[] lines = out.split("\n");
     if (lines.length != 2 || !lines[0].startsWith("/") || !lines[1].startsWith("/")) {
       throw new IOException("unexpected output of the setup command: " + out.strip());

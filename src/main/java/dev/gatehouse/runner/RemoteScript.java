@@ -15,17 +15,18 @@ import java.util.Map;
  *
  * <pre>
  *   setup    umask 077; j=$(mktemp -d …/gatehouse-job.XXXXXXXXXX); mkdir $j/secrets; w=WORKSPACE
- *            → prints "$j" and "$w"
- *   upload   umask 077 &amp;&amp; cat &gt; $j/env            (stdin: export NAME='value' lines)
- *            umask 077 &amp;&amp; cat &gt; $j/secrets/NAME   (stdin: a file secret), one per secret
- *   run      /usr/bin/env -i /bin/sh -c '. $j/env; command -p rm -f $j/env; echo $$ &gt; $j/pid; cd CWD;
- *            (cwd still inside the workspace?); ulimit …; exec BINARY ARGV…'
- *   cleanup  [kill -s KILL -- -PID; kill -s KILL PID;] rm -rf -- $j [fresh workspace]
+ *            cat &gt; $j/env      (stdin: export NAME='value' lines), then prints "$j" and "$w"
+ *   upload   umask 077 &amp;&amp; cat &gt; $j/secrets/NAME   (stdin: a file secret), one per secret
+ *   run      /usr/bin/env -i /bin/sh -c '. $j/env; command -p rm -f $j/env; export HOME=… FILE=…;
+ *            echo PGID &gt; $j/pid; cd CWD; (cwd still inside the workspace?); ulimit …;
+ *            exec BINARY ARGV…'
+ *   signal   kill -s SIG -- -$(cat $j/pid)                  (Ctrl-C, timeout, output limit…)
+ *   cleanup  [kill -s KILL -- -$(cat $j/pid);] rm -rf -- $j [fresh workspace]
  * </pre>
  *
  * {@code env -i} starts from an empty environment, as the local runner does; the env file then sets
- * exactly {@code PATH}, {@code LANG}, {@code HOME}, the connection's {@code env}, the caller's
- * variables and the secrets.
+ * exactly {@code PATH}, {@code LANG}, the connection's {@code env}, the caller's variables and the
+ * secrets, and the run script {@code HOME} and the paths of file secrets.
  */
 final class RemoteScript {
   /** The shell every script runs in on the target (POSIX XCU sh -c). */
@@ -72,7 +73,9 @@ final class RemoteScript {
           .append(q(workdir + "/gatehouse-ws.XXXXXXXXXX"))
           .append(')');
     }
-    s.append(" && w=$(cd \"$w\" && pwd -P) && printf '%s\\n%s\\n' \"$j\" \"$w\"");
+    s.append(" && w=$(cd \"$w\" && pwd -P)");
+    s.append(" && cat > \"$j/").append(ENV_FILE).append('"');
+    s.append(" && printf '%s\\n%s\\n' \"$j\" \"$w\"");
     return sh(s.toString());
   }
 
@@ -91,15 +94,29 @@ final class RemoteScript {
   /**
    * The command itself. {@code cwd} is the requested directory relative to the workspace (null for
    * the workspace): after {@code cd}, its physical path must still be inside the workspace's, as
-   * locally (a symbolic link out of it is refused with 126).
+   * locally (a symbolic link out of it is refused with 126). {@code exports} are set after the env
+   * file ({@code HOME}, paths of file secrets): they are known only once the job exists, and are
+   * not secret.
    */
-  static String run(String job, String workspace, String cwd, ExecConfig cfg, List<String> argv) {
+  static String run(
+      String job,
+      String workspace,
+      String cwd,
+      ExecConfig cfg,
+      Map<String, String> exports,
+      List<String> argv) {
     List<String> s = new ArrayList<>();
     String env = job + "/" + ENV_FILE;
     s.add(". " + q(env) + " || exit 127");
     // command -p: the default PATH, not one a caller set through env_allow
     s.add("command -p rm -f " + q(env));
-    s.add("echo $$ > " + q(job + "/" + PID_FILE));
+    exports.forEach((k, v) -> s.add("export " + k + "=" + q(v)));
+    // The process group to signal: the session sshd started (its leader is the login shell, or
+    // this very process when the login shell exec'd it). Read from /proc, else from ps.
+    s.add(
+        "{ read -r _ _ _ _ g _ 2>/dev/null < /proc/$$/stat || g=$(ps -o pgid= -p $$); }"
+            + " && echo $g > "
+            + q(job + "/" + PID_FILE));
     if (cwd == null) {
       s.add("cd " + q(workspace) + " || exit 127");
     } else {
@@ -163,18 +180,35 @@ final class RemoteScript {
   }
 
   /**
-   * Removes the job directory and a fresh workspace outside it. With {@code killPid}, first kills
-   * what is left of a command that outlived the channel: the group it led, then the process.
+   * Sends {@code signal} (a name from {@link ProcessExecution#FORWARDED}) to the command's process
+   * group with kill(1), waiting up to three seconds for the command to have recorded it.
    */
-  static String cleanup(String job, String freshWorkspace, boolean killPid) {
+  static String signal(String job, String signal) {
+    String pid = q(job + "/" + PID_FILE);
+    return sh(
+        "i=0; while [ ! -s "
+            + pid
+            + " ] && [ $i -lt 30 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done;"
+            + " g=$(cat "
+            + pid
+            + ") && kill -s "
+            + signal
+            + " -- \"-$g\"");
+  }
+
+  /**
+   * Removes the job directory and a fresh workspace outside it. With {@code kill}, first kills what
+   * is left of a command that outlived its channel: its process group.
+   */
+  static String cleanup(String job, String freshWorkspace, boolean kill) {
     StringBuilder s = new StringBuilder();
-    if (killPid) {
+    if (kill) {
       String pid = q(job + "/" + PID_FILE);
       s.append("if [ -s ")
           .append(pid)
-          .append(" ]; then p=$(cat ")
+          .append(" ]; then kill -s KILL -- \"-$(cat ")
           .append(pid)
-          .append("); kill -s KILL -- \"-$p\" 2>/dev/null; kill -s KILL \"$p\" 2>/dev/null; fi; ");
+          .append(")\" 2>/dev/null; fi; ");
     }
     s.append("rm -rf -- ").append(q(job));
     if (freshWorkspace != null && !freshWorkspace.startsWith(job + "/")) {

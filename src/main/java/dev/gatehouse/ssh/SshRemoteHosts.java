@@ -15,8 +15,6 @@ import java.util.function.Function;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
-import org.apache.sshd.common.SshConstants;
-import org.apache.sshd.common.util.buffer.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,20 +132,6 @@ final class SshRemoteHosts implements RemoteHosts {
     @Override
     public InputStream stderr() {
       return ch.getInvertedErr();
-    }
-
-    /** A {@code signal} request (RFC 4254 section 6.9), no reply wanted. */
-    @Override
-    public void signal(String name) throws IOException {
-      if (ch.isClosing() || !ch.isOpen()) {
-        return;
-      }
-      Buffer b = ch.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
-      b.putUInt(ch.getRecipient());
-      b.putString("signal");
-      b.putBoolean(false);
-      b.putString(name);
-      ch.writePacket(b);
     }
 
     @Override
