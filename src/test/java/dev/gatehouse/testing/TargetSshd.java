@@ -90,12 +90,12 @@ public final class TargetSshd implements AutoCloseable {
     return Files.readString(dir.resolve("log"));
   }
 
-  static String pubLine(Path key) throws IOException {
+  public static String pubLine(Path key) throws IOException {
     String[] parts = Files.readString(Path.of(key + ".pub")).trim().split(" ");
     return parts[0] + " " + parts[1];
   }
 
-  static Path keygen(Path file) throws Exception {
+  public static Path keygen(Path file) throws Exception {
     Process p =
         new ProcessBuilder(KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file.toString())
             .redirectErrorStream(true)
