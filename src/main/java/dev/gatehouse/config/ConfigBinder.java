@@ -593,7 +593,7 @@ final class ConfigBinder {
     String runner = e.string("runner", null);
     if (runner != null) {
       runnerRefs.add(new RunnerRef(runner, e.value("runner"), e.path("runner")));
-      onRunner(e, runner, sandbox, network);
+      onRunner(e, runner, sandbox, network, env);
     }
     return new ExecConfig(
         binaries, workspace, workdir, env, envAllow, secrets, timeout, maxOutput, memory, cpu,
@@ -605,8 +605,19 @@ final class ConfigBinder {
    * run_as or network namespace on the target (commands run as the ssh connection's user). Limits
    * apply there too (ulimit); workdir is a path on the target, so it must be absolute.
    */
-  private void onRunner(YamlMap e, String runner, String sandbox, boolean network) {
+  private void onRunner(
+      YamlMap e, String runner, String sandbox, boolean network, Map<String, String> env) {
     String where = "commands run on runner " + runner + " as its ssh user";
+    for (String name : env.keySet()) {
+      // exported by a shell on the target: the name must be one a shell accepts
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        ctx.problem(
+            e.value("env"),
+            e.path("env"),
+            show(name) + " is not an environment variable name",
+            "use letters, digits and _, such as NODE_ENV");
+      }
+    }
     if ("bubblewrap".equals(sandbox)) {
       ctx.problem(
           e.value("sandbox"),

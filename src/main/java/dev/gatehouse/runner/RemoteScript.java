@@ -87,7 +87,8 @@ final class RemoteScript {
   /** The env file: one {@code export NAME='value'} per variable, sourced by {@link #run}. */
   static byte[] envFile(Map<String, String> env) {
     StringBuilder s = new StringBuilder();
-    env.forEach((k, v) -> s.append("export ").append(k).append('=').append(q(v)).append('\n'));
+    env.forEach(
+        (k, v) -> s.append("export ").append(name(k)).append('=').append(q(v)).append('\n'));
     return s.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
@@ -107,10 +108,12 @@ final class RemoteScript {
       List<String> argv) {
     List<String> s = new ArrayList<>();
     String env = job + "/" + ENV_FILE;
-    s.add(". " + q(env) + " || exit 127");
+    // dash exits (status 2) when . cannot read its file: test first, for the documented 127
+    s.add("[ -r " + q(env) + " ] || exit 127");
+    s.add(". " + q(env));
     // command -p: the default PATH, not one a caller set through env_allow
     s.add("command -p rm -f " + q(env));
-    exports.forEach((k, v) -> s.add("export " + k + "=" + q(v)));
+    exports.forEach((k, v) -> s.add("export " + name(k) + "=" + q(v)));
     // The process group to signal: the session sshd started (its leader is the login shell, or
     // this very process when the login shell exec'd it). Read from /proc, else from ps.
     s.add(
@@ -215,6 +218,14 @@ final class RemoteScript {
       s.append(' ').append(q(freshWorkspace));
     }
     return sh(s.toString());
+  }
+
+  /** A variable name goes into a script unquoted: only a POSIX name may (XCU 3.235). */
+  private static String name(String name) {
+    if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw new IllegalArgumentException(name + " is not a variable name");
+    }
+    return name;
   }
 
   private static String fail(String message, int status) {

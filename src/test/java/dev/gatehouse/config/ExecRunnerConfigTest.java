@@ -100,6 +100,7 @@ class ExecRunnerConfigTest {
                       network: false
                       run_as: builder
                       workdir: builds
+                      env: { "A;B": x }
                 """,
             dir,
             Map.of());
@@ -109,7 +110,8 @@ class ExecRunnerConfigTest {
             "connections[2].exec.sandbox",
             "connections[2].exec.network",
             "connections[2].exec.run_as",
-            "connections[2].exec.workdir");
+            "connections[2].exec.workdir",
+            "connections[2].exec.env");
     assertThat(e.getMessage())
         .contains("sandbox: bubblewrap applies to the gateway host only")
         .contains("run_as applies to the gateway host only")
