@@ -178,8 +178,8 @@ class RemoteRunnerTest {
 
   @Test
   void secretsNeverAppearOnATargetCommandLine() throws Exception {
-    // The process list while the command runs (the run's own shell, sshd's children, the login
-    // shell with the gateway's command string) must not show the values anywhere.
+    // The process list while the command runs must not show the values; since every step execs
+    // the next, the strings the gateway sent are checked too (they are what ps showed before).
     Result r =
         kit.run(
             "tools-remote",
