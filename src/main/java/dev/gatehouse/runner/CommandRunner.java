@@ -274,10 +274,18 @@ public final class CommandRunner {
     }
     in.interrupt();
     String killed = execution.killedBecause();
+    String lost = execution.lost();
     if (killed != null) {
       line(stderr, "gatehouse: command killed: " + killed);
+    } else if (lost != null) {
+      line(stderr, "gatehouse: " + lost);
     }
-    String summary = "exit " + status + (killed == null ? "" : " (killed: " + killed + ")");
+    String summary =
+        "exit "
+            + status
+            + (killed != null
+                ? " (killed: " + killed + ")"
+                : lost != null ? " (" + lost + ")" : "");
     session.completed(authorized, status == 0 && killed == null, summary, out.get());
     return status;
   }

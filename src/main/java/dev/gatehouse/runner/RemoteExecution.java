@@ -57,6 +57,7 @@ final class RemoteExecution implements Running {
   private final String name;
   private final AtomicReference<String> killedBecause = new AtomicReference<>();
   private volatile boolean cutOff;
+  private volatile String lost;
 
   RemoteExecution(RemoteHosts.Command command, Signals signals, String name) {
     this.command = command;
@@ -157,9 +158,22 @@ final class RemoteExecution implements Running {
     String signal = command.exitSignal();
     if (signal != null) {
       Integer n = SIGNALS.get(signal);
-      return n == null ? LOST : 128 + n;
+      if (n == null) {
+        lost = "killed by signal " + signal + " on runner " + name;
+        return LOST;
+      }
+      return 128 + n;
     }
-    return killedBecause.get() != null ? 128 + 9 : LOST;
+    if (killedBecause.get() != null) {
+      return 128 + 9;
+    }
+    lost = "the channel to runner " + name + " ended without an exit status";
+    return LOST;
+  }
+
+  @Override
+  public String lost() {
+    return lost;
   }
 
   /**

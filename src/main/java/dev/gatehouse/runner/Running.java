@@ -38,4 +38,12 @@ interface Running extends Execution {
 
   /** Stops reading output that is still open after the command ended. */
   void abandonOutput();
+
+  /**
+   * After {@link #finish}: why the status is not the command's own when the gateway did not kill it
+   * (a remote channel that ended without one), for the caller and the record; else null.
+   */
+  default String lost() {
+    return null;
+  }
 }

@@ -58,6 +58,8 @@ class RemoteRunnerTest {
     kit.connection("tools-remote", on(base, "target", "fresh", null, base.timeout(), 0, 0));
     kit.connection(
         "tools-remote-fast", on(base, "target", "fresh", null, Duration.ofSeconds(2), 0, 0));
+    ExecConfig small = kit.exec("none", true, Duration.ofSeconds(30), 64 * 1024);
+    kit.connection("tools-remote-small", on(small, "target", "fresh", null, small.timeout(), 0, 0));
     kit.connection(
         "tools-remote-changed", on(base, "target-changed", "fresh", null, base.timeout(), 0, 0));
     Files.createDirectories(dir.resolve("fixed/sub"));
@@ -250,6 +252,15 @@ class RemoteRunnerTest {
   }
 
   @Test
+  void maxOutputKillsTheRemoteCommand() throws Exception {
+    Result r = kit.run("tools-remote-small", List.of("yes", "3041"));
+    assertThat(r.status()).isEqualTo(128 + 15);
+    assertThat(r.err()).contains("gatehouse: command killed: output limit of 65536 bytes reached");
+    assertThat(r.out().length()).isEqualTo(64 * 1024);
+    assertThat(running("yes 3041")).isFalse();
+  }
+
+  @Test
   void callerSignalReachesTheRemoteCommand() throws Exception {
     Result r =
         kit.run(
@@ -269,6 +280,34 @@ class RemoteRunnerTest {
                         }));
     assertThat(r.status()).as(r.err() + sshd.log()).isEqualTo(128 + 2);
     assertThat(running("sleep 3023")).isFalse();
+  }
+
+  @Test
+  void aChannelThatEndsWithoutAStatusIs255AndSaysSo() throws Exception {
+    try {
+      Result r =
+          kit.run(
+              "tools-remote",
+              new ExecRequest(List.of("sleep", "3049"), null, Map.of(), null, null),
+              null,
+              x ->
+                  Thread.ofVirtual()
+                      .start(
+                          () -> {
+                            try {
+                              Thread.sleep(700);
+                            } catch (InterruptedException e) {
+                              return;
+                            }
+                            sshd.dropConnections();
+                          }));
+      assertThat(r.status()).isEqualTo(255);
+      assertThat(r.err())
+          .isEqualTo("gatehouse: the channel to runner target ended without an exit status\n");
+      assertThat(kit.recorder.completed).anyMatch(c -> c.contains("exit 255 (the channel"));
+    } finally {
+      CommandRunnerTest.killMarked("sleep 3049"); // the target lost its session, not the command
+    }
   }
 
   @Test

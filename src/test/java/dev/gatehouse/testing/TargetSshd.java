@@ -85,6 +85,11 @@ public final class TargetSshd implements AutoCloseable {
     return pubLine(otherHostKey);
   }
 
+  /** Ends every connection to the target (sshd's per-connection processes), as a crash would. */
+  public void dropConnections() {
+    sshd.toHandle().children().forEach(ProcessHandle::destroyForcibly);
+  }
+
   /** sshd's log (-e). */
   public String log() throws IOException {
     return Files.readString(dir.resolve("log"));
