@@ -59,6 +59,9 @@ final class RemoteExecution implements Running {
   private volatile boolean cutOff;
   private volatile String lost;
 
+  /** Signals not yet delivered; the head is being delivered. */
+  private final java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
+
   RemoteExecution(RemoteHosts.Command command, Signals signals, String name) {
     this.command = command;
     this.signals = signals;
@@ -87,7 +90,31 @@ final class RemoteExecution implements Running {
 
   @Override
   public void signal(String signal) {
-    send(ProcessExecution.forwarded(signal));
+    String sig = ProcessExecution.forwarded(signal); // refused here, to the caller
+    // Delivered in order, off the caller's thread (an SSH listener I/O thread, an API request):
+    // each one is a round trip to the target.
+    synchronized (pending) {
+      pending.addLast(sig);
+      if (pending.size() == 1) {
+        Thread.ofVirtual().name("exec-signal-" + name).start(this::deliver);
+      }
+    }
+  }
+
+  private void deliver() {
+    while (true) {
+      String sig;
+      synchronized (pending) {
+        sig = pending.peekFirst();
+        if (sig == null) {
+          return;
+        }
+      }
+      send(sig);
+      synchronized (pending) {
+        pending.pollFirst();
+      }
+    }
   }
 
   @Override

@@ -205,19 +205,21 @@ final class RemoteRun {
           in.write(input);
         }
       }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
+      Thread o = Thread.ofVirtual().start(() -> drain(c.stdout(), out));
       Thread e = Thread.ofVirtual().start(() -> drain(c.stderr(), err));
-      byte[] out = c.stdout().readAllBytes();
       if (!c.awaitClosed(STEP_TIMEOUT.toMillis())) {
-        throw new IOException("timed out");
+        throw new IOException("no answer within " + STEP_TIMEOUT); // a hung target
       }
+      o.join(1000);
       e.join(1000);
       Integer status = c.exitStatus();
       if (status == null || status != 0) {
         throw new IOException(
             "exit " + status + ": " + err.toString(StandardCharsets.UTF_8).strip());
       }
-      return new String(out, StandardCharsets.UTF_8);
+      return out.toString(StandardCharsets.UTF_8);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
