@@ -102,15 +102,15 @@ public final class CommandRunner {
       Consumer<Execution> onStart) {
     String conn = session.connection().name();
     ExecConfig cfg = session.connection().exec();
+    if (cfg != null && cfg.runner() != null) {
+      return new RemoteRun(this, remotes)
+          .run(session, cfg, request, stdin, stdout, stderr, onStart);
+    }
     Plan plan;
     Workspace ws = null;
     try {
       if (cfg == null) {
         throw new Refusal("connection " + conn + " is not an exec connection");
-      }
-      if (cfg.runner() != null) {
-        return new RemoteRun(this, remotes)
-            .run(session, cfg, request, stdin, stdout, stderr, onStart);
       }
       boolean bubblewrap = Sandbox.useBubblewrap(cfg, conn);
       plan = describe(cfg, conn, request);

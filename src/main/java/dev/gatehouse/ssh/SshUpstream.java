@@ -171,6 +171,8 @@ final class SshUpstream implements AutoCloseable {
    */
   static SshClient newClient() {
     SshClient client = SshClient.setUpDefaultClient();
+    // Nothing from the gateway host's ~/.ssh may leak into target connections: no config file,
+    // no default identities, no known_hosts; only the connection's pins and vault credentials.
     client.setServerKeyVerifier(VERIFIER);
     client.setHostConfigEntryResolver(
         org.apache.sshd.client.config.hosts.HostConfigEntryResolver.EMPTY);
@@ -178,6 +180,8 @@ final class SshUpstream implements AutoCloseable {
         org.apache.sshd.common.keyprovider.KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
     client.setPasswordIdentityProvider(
         org.apache.sshd.client.auth.password.PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
+    // Keeps upstream sessions of quiet shells alive through NAT and firewalls; the client side
+    // has its own idle timeout, so this cannot keep an abandoned session open.
     org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_INTERVAL.set(
         client, SshProtocolServer.UPSTREAM_HEARTBEAT);
     client.setCipherFactories(SshProtocolServer.UPSTREAM_CIPHERS);
