@@ -19,10 +19,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ssh connections as exec runners: each run logs in with {@link SshUpstream#connect} (the pinned
- * host key check and vault credentials of the relay, unchanged) and runs its steps in exec
- * channels. A session per run, not pooled: a run lasts long compared to a login, and its cleanup
- * must not share a session with another caller's command.
+ * ssh connections as exec runners: each run leases a session logged in with {@link
+ * SshUpstream#connect} (the pinned host key check and vault credentials of the relay, unchanged)
+ * from a pool of its own ({@link SshUpstreamPool}: one run at a time per session, returned only
+ * with no channel left open, never after a channel had to be cut), and runs its steps in exec
+ * channels on it. A run sends no session-wide request, so a session carries nothing from one run to
+ * the next.
  */
 final class SshRemoteHosts implements RemoteHosts {
   private static final Logger log = LoggerFactory.getLogger(SshRemoteHosts.class);
@@ -30,6 +32,7 @@ final class SshRemoteHosts implements RemoteHosts {
   private final Function<String, ConnectionConfig> connections;
   private final Function<String, Map<String, String>> credentials;
   private SshClient client;
+  private SshUpstreamPool pool;
   private boolean closed;
 
   SshRemoteHosts(
@@ -39,15 +42,16 @@ final class SshRemoteHosts implements RemoteHosts {
     this.credentials = credentials;
   }
 
-  /** The client, started at the first run (a gateway without runners never starts one). */
-  private synchronized SshClient client() {
+  /** The pool, and its client, started at the first run (a gateway without runners has none). */
+  private synchronized SshUpstreamPool pool() {
     if (closed) {
       throw new IllegalStateException("the gateway is shutting down");
     }
-    if (client == null) {
+    if (pool == null) {
       client = SshUpstream.newClient();
+      pool = new SshUpstreamPool(client);
     }
-    return client;
+    return pool;
   }
 
   @Override
@@ -58,61 +62,99 @@ final class SshRemoteHosts implements RemoteHosts {
           GateException.Reason.UNAVAILABLE,
           "runner \"" + name + "\" is not an ssh connection of this gateway");
     }
-    SshUpstream up =
-        SshUpstream.connect(
-            client(),
-            conn,
-            () -> {
-              try {
-                return credentials.apply(name);
-              } catch (RuntimeException e) {
-                log.error("cannot open credentials for {}", name, e);
-                throw new GateException(
-                    GateException.Reason.UNAVAILABLE,
-                    "the gateway cannot open the credentials of runner \"" + name + "\"");
-              }
-            },
-            session::audit);
-    return new SshHost(up);
+    Map<String, String> creds;
+    try {
+      creds = credentials.apply(name);
+    } catch (RuntimeException e) {
+      log.error("cannot open credentials for {}", name, e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE,
+          "the gateway cannot open the credentials of runner \"" + name + "\"");
+    }
+    SshUpstreamPool p = pool();
+    return new SshHost(p, p.acquire(conn, creds, session::audit));
   }
 
   @Override
   public void close() {
     SshClient c;
+    SshUpstreamPool p;
     synchronized (this) {
       closed = true;
       c = client;
+      p = pool;
+    }
+    if (p != null) {
+      p.close();
     }
     if (c != null) {
       c.stop();
     }
   }
 
-  private record SshHost(SshUpstream up) implements Host {
+  /** One leased session; back to the pool when the run is done, unless a channel was cut. */
+  private static final class SshHost implements Host {
+    /** How long a session may take to forget its closed channels before it is not reused. */
+    static final java.time.Duration RELEASE_WAIT = java.time.Duration.ofSeconds(1);
+
+    private final SshUpstreamPool pool;
+    private final SshUpstreamPool.Pooled lease;
+    private volatile boolean cut;
+    private boolean released;
+
+    SshHost(SshUpstreamPool pool, SshUpstreamPool.Pooled lease) {
+      this.pool = pool;
+      this.lease = lease;
+    }
+
     @Override
     public Command start(String command) throws IOException {
-      ChannelExec ch = up.session().createExecChannel(command);
+      ChannelExec ch = lease.up.session().createExecChannel(command);
       try {
         ch.open().verify(SshUpstream.CONNECT_TIMEOUT);
       } catch (IOException | RuntimeException e) {
+        cut = true;
         ch.close(true);
         throw new IOException("the runner refused the channel: " + e.getMessage(), e);
       }
-      return new SshCommand(ch);
+      return new SshCommand(this, ch);
     }
 
     @Override
     public List<String> secrets() {
-      return up.secrets();
+      return lease.up.secrets();
     }
 
     @Override
-    public void close() {
-      up.close();
+    public synchronized void close() {
+      if (released) {
+        return;
+      }
+      released = true;
+      if (cut || SshUpstreamPool.noChannels(lease.up.session())) {
+        pool.release(lease, !cut);
+        return;
+      }
+      // A closed channel leaves the session's table a moment after its close completed; the pool
+      // takes back only a session without channels. In the background: the run has ended.
+      Thread.ofVirtual()
+          .name("exec-runner-release")
+          .start(
+              () -> {
+                long end = System.nanoTime() + RELEASE_WAIT.toNanos();
+                while (!SshUpstreamPool.noChannels(lease.up.session()) && System.nanoTime() < end) {
+                  try {
+                    Thread.sleep(5);
+                  } catch (InterruptedException e) {
+                    break;
+                  }
+                }
+                pool.release(lease, true);
+              });
     }
   }
 
-  private record SshCommand(ChannelExec ch) implements Command {
+  private record SshCommand(SshHost host, ChannelExec ch) implements Command {
     private static final Set<ClientChannelEvent> ENDED =
         EnumSet.of(
             ClientChannelEvent.EXIT_STATUS,
@@ -157,6 +199,9 @@ final class SshRemoteHosts implements RemoteHosts {
 
     @Override
     public void close() {
+      if (!ch.isClosing()) {
+        host.cut = true; // closed before the target did: the session is not reused
+      }
       ch.close(true);
     }
   }

@@ -127,6 +127,23 @@ class RemoteRunnerTest {
   }
 
   @Test
+  void consecutiveRunsReuseOneLogin() throws Exception {
+    assertThat(kit.run("tools-remote", List.of("echo", "warm")).status()).isZero();
+    long before = acceptedLogins();
+    for (int i = 0; i < 3; i++) {
+      Result r = kit.run("tools-remote", List.of("echo", "run" + i));
+      assertThat(r.status()).as(r.err()).isZero();
+      assertThat(r.out()).isEqualTo("run" + i + "\n");
+    }
+    assertThat(acceptedLogins() - before).isZero();
+  }
+
+  /** Logins the target accepted so far (sshd -e logs each one). */
+  static long acceptedLogins() throws IOException {
+    return sshd.log().lines().filter(l -> l.contains("Accepted publickey")).count();
+  }
+
+  @Test
   void argvReachesTheTargetWordForWord() throws Exception {
     // through the login shell and the gateway's /bin/sh: nothing is expanded, split or globbed
     Result r =
