@@ -442,7 +442,42 @@ final class ConfigBinder {
             out.add(conn);
           }
         });
+    checkRunners(out);
     return out;
+  }
+
+  /** An {@code exec.runner} as written, checked once every connection is known. */
+  private record RunnerRef(String name, Node at, String path) {}
+
+  private final List<RunnerRef> runnerRefs = new ArrayList<>();
+
+  /** Each {@code exec.runner} must name an ssh connection (with pinned host keys at run time). */
+  private void checkRunners(List<ConnectionConfig> connections) {
+    Map<String, String> types = new HashMap<>();
+    connections.forEach(c -> types.put(c.name(), c.type()));
+    List<String> ssh =
+        connections.stream()
+            .filter(c -> "ssh".equals(c.type()))
+            .map(ConnectionConfig::name)
+            .toList();
+    for (RunnerRef r : runnerRefs) {
+      String type = types.get(r.name());
+      if ("ssh".equals(type)) {
+        continue;
+      }
+      String guess = Suggestions.closest(r.name(), ssh);
+      ctx.problem(
+          r.at(),
+          r.path(),
+          type == null
+              ? "no connection named \"" + r.name() + "\""
+              : "\"" + r.name() + "\" is a " + type + " connection; a runner is an ssh connection",
+          guess != null
+              ? "did you mean `" + guess + "`?"
+              : ssh.isEmpty()
+                  ? "declare the target as a connection of type ssh (host, username, ssh.host_keys)"
+                  : "ssh connections: " + String.join(", ", ssh));
+    }
   }
 
   private ConnectionConfig connection(YamlMap c) {
@@ -556,9 +591,56 @@ final class ConfigBinder {
     boolean network = e.bool("network", true);
     String runAs = e.string("run_as", null);
     String runner = e.string("runner", null);
+    if (runner != null) {
+      runnerRefs.add(new RunnerRef(runner, e.value("runner"), e.path("runner")));
+      onRunner(e, runner, sandbox, network, env);
+    }
     return new ExecConfig(
         binaries, workspace, workdir, env, envAllow, secrets, timeout, maxOutput, memory, cpu,
         processes, sandbox, network, runAs, runner);
+  }
+
+  /**
+   * Settings that only the gateway host can apply are errors with a runner: there is no bubblewrap,
+   * run_as or network namespace on the target (commands run as the ssh connection's user). Limits
+   * apply there too (ulimit); workdir is a path on the target, so it must be absolute.
+   */
+  private void onRunner(
+      YamlMap e, String runner, String sandbox, boolean network, Map<String, String> env) {
+    String where = "commands run on runner " + runner + " as its ssh user";
+    for (String name : env.keySet()) {
+      // exported by a shell on the target: the name must be one a shell accepts
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        ctx.problem(
+            e.value("env"),
+            e.path("env"),
+            show(name) + " is not an environment variable name",
+            "use letters, digits and _, such as NODE_ENV");
+      }
+    }
+    if ("bubblewrap".equals(sandbox)) {
+      ctx.problem(
+          e.value("sandbox"),
+          e.path("sandbox"),
+          "sandbox: bubblewrap applies to the gateway host only; " + where,
+          "remove it (isolate the target itself: a dedicated user, host or container)");
+    }
+    if (!network) {
+      ctx.problem(
+          e.value("network"),
+          e.path("network"),
+          "network: false needs the gateway's sandbox; " + where,
+          "remove it, or restrict the target's network (firewall)");
+    }
+    e.notApplicable("run_as", "run_as applies to the gateway host only; " + where);
+    String workdir = e.string("workdir", null);
+    if (workdir != null && !workdir.trim().startsWith("/")) {
+      ctx.problem(
+          e.value("workdir"),
+          e.path("workdir"),
+          show(workdir) + " is relative; with a runner, workdir is a path on the target",
+          "give an absolute path, such as /srv/builds");
+    }
   }
 
   /** A byte size: an integer, optionally followed by k, m or g (powers of 1024). */

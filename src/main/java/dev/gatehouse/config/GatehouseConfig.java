@@ -195,8 +195,9 @@ public record GatehouseConfig(
    * @param sandbox {@code auto} (bubblewrap when installed, a loud warning otherwise), {@code
    *     bubblewrap} (required) or {@code none}
    * @param runAs the unprivileged user processes run as when the gateway runs as root
-   * @param runner name of an {@code ssh} connection to run on instead of the gateway host; null
-   *     runs locally
+   * @param runner name of an {@code ssh} connection whose target runs the commands instead of the
+   *     gateway host (docs/exec.md, "Running on an SSH target"); null runs locally. With one,
+   *     {@code workdir} is a path on the target and the local-only sandbox settings are refused
    */
   public record ExecConfig(
       List<String> binaries,

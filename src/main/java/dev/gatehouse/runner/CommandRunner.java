@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -67,10 +66,21 @@ public final class CommandRunner {
 
   private final Path dataDir;
   private final MaskingEngine masking;
+  private final RemoteHosts remotes;
 
+  /** A runner for the gateway host only: connections with an {@code exec.runner} are refused. */
   public CommandRunner(Path dataDir, MaskingEngine masking) {
+    this(dataDir, masking, null);
+  }
+
+  /**
+   * @param remotes logs in to SSH targets used as runners ({@code exec.runner}); null refuses
+   *     connections that have one
+   */
+  public CommandRunner(Path dataDir, MaskingEngine masking, RemoteHosts remotes) {
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.masking = masking;
+    this.remotes = remotes;
     // Probe the sandbox now, in the background, so a missing or unusable bubblewrap is reported
     // at start rather than at the first command (which would otherwise wait for the probe).
     Thread.ofVirtual().name("exec-sandbox-probe").start(Sandbox::bubblewrapAvailable);
@@ -92,19 +102,15 @@ public final class CommandRunner {
       Consumer<Execution> onStart) {
     String conn = session.connection().name();
     ExecConfig cfg = session.connection().exec();
+    if (cfg != null && cfg.runner() != null) {
+      return new RemoteRun(this, remotes)
+          .run(session, cfg, request, stdin, stdout, stderr, onStart);
+    }
     Plan plan;
     Workspace ws = null;
     try {
       if (cfg == null) {
         throw new Refusal("connection " + conn + " is not an exec connection");
-      }
-      if (cfg.runner() != null) {
-        throw new Refusal(
-            "connection "
-                + conn
-                + " runs commands on runner "
-                + cfg.runner()
-                + ", which this gateway does not support yet");
       }
       boolean bubblewrap = Sandbox.useBubblewrap(cfg, conn);
       plan = describe(cfg, conn, request);
@@ -189,17 +195,20 @@ public final class CommandRunner {
     return supervise(session, cfg, authorized, execution, exact, stdin, stdout, stderr, onStart);
   }
 
-  private int supervise(
+  /**
+   * Streams, limits and records one started command, local or remote, until it has ended; returns
+   * its exit status.
+   */
+  int supervise(
       GateSession session,
       ExecConfig cfg,
       AuthorizedAction authorized,
-      ProcessExecution execution,
+      Running execution,
       List<String> exact,
       InputStream stdin,
       OutputStream stdout,
       OutputStream stderr,
       Consumer<Execution> onStart) {
-    Process p = execution.process();
     String profile = session.obligations().maskingProfile();
     boolean record = !"metadata".equals(authorized.decision().obligations().recording());
     session.onTerminate(() -> execution.terminate("the session ended"));
@@ -207,10 +216,10 @@ public final class CommandRunner {
     long max = cfg.maxOutput();
     Thread o =
         Thread.ofVirtual()
-            .name("exec-out-" + p.pid())
+            .name("exec-out-" + execution.name())
             .start(
                 new OutputPump(
-                    p.getInputStream(),
+                    execution.stdout(),
                     stdout,
                     masking.streamMasker(profile, exact),
                     'o',
@@ -221,10 +230,10 @@ public final class CommandRunner {
                     execution::terminate));
     Thread e =
         Thread.ofVirtual()
-            .name("exec-err-" + p.pid())
+            .name("exec-err-" + execution.name())
             .start(
                 new OutputPump(
-                    p.getErrorStream(),
+                    execution.stderr(),
                     stderr,
                     masking.streamMasker(profile, exact),
                     'e',
@@ -235,8 +244,8 @@ public final class CommandRunner {
                     execution::terminate));
     Thread in =
         Thread.ofVirtual()
-            .name("exec-in-" + p.pid())
-            .start(() -> pumpStdin(stdin, p, session, record, profile, exact));
+            .name("exec-in-" + execution.name())
+            .start(() -> pumpStdin(stdin, execution.stdin(), session, record, exact));
     try {
       onStart.accept(execution);
     } catch (RuntimeException ex) {
@@ -245,19 +254,16 @@ public final class CommandRunner {
     }
     int status;
     try {
-      if (!p.waitFor(cfg.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!execution.waitFor(cfg.timeout().toMillis())) {
         execution.terminate("timeout of " + cfg.timeout() + " reached");
       }
-      status = p.waitFor();
-      // Orphans (a background job of a shell) still hold the pipes open: end the group.
-      execution.reapGroup();
+      status = execution.finish();
       if (!o.join(Duration.ofSeconds(5)) || !e.join(Duration.ofSeconds(5))) {
         // The JDK already closes the pipes when the leader exits (it drains what is buffered), so
         // a process that left the group cannot hold the run open; this is the fallback should a
         // JDK not do so: stop reading, so the outcome is recorded now and nothing arrives after.
-        log.warn("exec: output of {} still open after exit; closing it", p.pid());
-        closeQuietly(p.getInputStream());
-        closeQuietly(p.getErrorStream());
+        log.warn("exec: output of {} still open after exit; closing it", execution.name());
+        execution.abandonOutput();
         o.join(Duration.ofSeconds(1));
         e.join(Duration.ofSeconds(1));
       }
@@ -268,22 +274,25 @@ public final class CommandRunner {
     }
     in.interrupt();
     String killed = execution.killedBecause();
+    String lost = execution.lost();
     if (killed != null) {
       line(stderr, "gatehouse: command killed: " + killed);
+    } else if (lost != null) {
+      line(stderr, "gatehouse: " + lost);
     }
-    String summary = "exit " + status + (killed == null ? "" : " (killed: " + killed + ")");
+    String summary =
+        "exit "
+            + status
+            + (killed != null
+                ? " (killed: " + killed + ")"
+                : lost != null ? " (" + lost + ")" : "");
     session.completed(authorized, status == 0 && killed == null, summary, out.get());
     return status;
   }
 
   private static void pumpStdin(
-      InputStream stdin,
-      Process p,
-      GateSession session,
-      boolean record,
-      String profile,
-      List<String> exact) {
-    try (OutputStream to = p.getOutputStream()) {
+      InputStream stdin, OutputStream to, GateSession session, boolean record, List<String> exact) {
+    try (to) {
       if (stdin == null) {
         return;
       }
@@ -307,7 +316,7 @@ public final class CommandRunner {
   }
 
   /** The refusal is an audit event: the policy never saw the command, but someone tried. */
-  private static void refused(GateSession session, ExecRequest request, String reason) {
+  static void refused(GateSession session, ExecRequest request, String reason) {
     try {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put(
@@ -320,14 +329,6 @@ public final class CommandRunner {
       session.audit("exec.refused", data);
     } catch (GateException | RuntimeException e) {
       log.warn("exec: cannot audit a refusal on {}", session.connection().name(), e);
-    }
-  }
-
-  private static void closeQuietly(InputStream in) {
-    try {
-      in.close();
-    } catch (IOException ignored) {
-      // closing is all we wanted
     }
   }
 
@@ -353,7 +354,7 @@ public final class CommandRunner {
     }
   }
 
-  private static void line(OutputStream err, String text) {
+  static void line(OutputStream err, String text) {
     try {
       err.write((text + "\n").getBytes(StandardCharsets.UTF_8));
       err.flush();

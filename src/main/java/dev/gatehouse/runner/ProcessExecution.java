@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * A started command: the leader of its own process group (it was started through setsid(1)), so
  * {@code kill -SIG -PGID} reaches everything it spawned that did not leave the group (kill(2)).
  */
-final class ProcessExecution implements Execution {
+final class ProcessExecution implements Running {
   private static final Logger log = LoggerFactory.getLogger(ProcessExecution.class);
 
   /** Time a group gets between SIGTERM and SIGKILL, like systemd's stop timeout, but shorter. */
@@ -36,13 +36,67 @@ final class ProcessExecution implements Execution {
     return process;
   }
 
-  /** Why the gateway killed it (timeout, output limit, disconnect), or null. */
-  String killedBecause() {
+  @Override
+  public String name() {
+    return String.valueOf(pgid);
+  }
+
+  @Override
+  public java.io.InputStream stdout() {
+    return process.getInputStream();
+  }
+
+  @Override
+  public java.io.InputStream stderr() {
+    return process.getErrorStream();
+  }
+
+  @Override
+  public java.io.OutputStream stdin() {
+    return process.getOutputStream();
+  }
+
+  @Override
+  public boolean waitFor(long millis) throws InterruptedException {
+    return process.waitFor(millis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public int finish() throws InterruptedException {
+    int status = process.waitFor();
+    // Orphans (a background job of a shell) still hold the pipes open: end the group.
+    reapGroup();
+    return status;
+  }
+
+  @Override
+  public void abandonOutput() {
+    closeQuietly(process.getInputStream());
+    closeQuietly(process.getErrorStream());
+  }
+
+  private static void closeQuietly(java.io.InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // closing is all we wanted
+    }
+  }
+
+  @Override
+  public String killedBecause() {
     return killedBecause.get();
   }
 
   @Override
   public void signal(String name) {
+    sendToGroup(forwarded(name));
+  }
+
+  /**
+   * {@code name} without {@code SIG}, upper case; refused unless it is one of {@link #FORWARDED}.
+   */
+  static String forwarded(String name) {
     String sig = name == null ? "" : name.toUpperCase(Locale.ROOT);
     if (sig.startsWith("SIG")) {
       sig = sig.substring(3);
@@ -51,7 +105,7 @@ final class ProcessExecution implements Execution {
       throw new IllegalArgumentException(
           "signal: " + name + " (expected one of " + new java.util.TreeSet<>(FORWARDED) + ")");
     }
-    sendToGroup(sig);
+    return sig;
   }
 
   @Override
@@ -63,7 +117,8 @@ final class ProcessExecution implements Execution {
    * Ends the whole group: SIGTERM, then SIGKILL after {@link #KILL_GRACE} if the leader still runs.
    * Idempotent; the first reason is kept.
    */
-  void terminate(String reason) {
+  @Override
+  public void terminate(String reason) {
     if (!killedBecause.compareAndSet(null, reason)) {
       return;
     }
@@ -83,7 +138,7 @@ final class ProcessExecution implements Execution {
   }
 
   /** SIGKILL to whatever is left of the group once the leader has exited (orphans). */
-  void reapGroup() {
+  private void reapGroup() {
     sendToGroup("KILL");
   }
 

@@ -28,6 +28,7 @@ import dev.gatehouse.policy.PolicyException;
 import dev.gatehouse.policy.ReloadingPolicyEngine;
 import dev.gatehouse.postgres.PgProtocolServer;
 import dev.gatehouse.runner.CommandRunner;
+import dev.gatehouse.runner.RemoteHosts;
 import dev.gatehouse.ssh.SshProtocolServer;
 import dev.gatehouse.store.Database;
 import io.micrometer.core.instrument.Gauge;
@@ -156,8 +157,12 @@ public final class GatehouseServer implements AutoCloseable {
     tls = TlsMaterial.load(server.tls().certFile(), server.tls().keyFile(), server.dataDir());
     SSLContext ssl = tls.serverContext();
 
-    // One runner for the exec API and SSH exec requests on exec connections.
-    CommandRunner runner = new CommandRunner(server.dataDir(), masking);
+    // One runner for the exec API and SSH exec requests on exec connections; exec connections
+    // with a runner run on that ssh connection's target, logged in as the SSH relay does.
+    RemoteHosts runners =
+        SshProtocolServer.runners(config::connection, name -> vault.open(name).orElse(Map.of()));
+    closeables.add(runners);
+    CommandRunner runner = new CommandRunner(server.dataDir(), masking, runners);
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);

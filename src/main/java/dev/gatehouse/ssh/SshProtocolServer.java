@@ -23,14 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.auth.password.PasswordIdentityProvider;
-import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.cipher.Cipher;
-import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
@@ -172,6 +169,20 @@ public final class SshProtocolServer implements ProtocolServer {
     this.runner = runner;
   }
 
+  /**
+   * ssh connections as runners of exec connections ({@code exec.runner}): the runner logs in with
+   * the same pinned host key check and held credentials as this listener's relay. Independent of
+   * the listener (the exec API uses it too); close it at shutdown.
+   *
+   * @param connections resolves the runner's ssh connection by name
+   * @param credentials opens a connection's credentials from the vault
+   */
+  public static dev.gatehouse.runner.RemoteHosts runners(
+      Function<String, ConnectionConfig> connections,
+      Function<String, java.util.Map<String, String>> credentials) {
+    return new SshRemoteHosts(connections, credentials);
+  }
+
   @Override
   public String protocol() {
     return "ssh";
@@ -199,20 +210,9 @@ public final class SshProtocolServer implements ProtocolServer {
     }
     hostKey = SshHostKey.loadOrGenerate(dataDir);
 
-    client = SshClient.setUpDefaultClient();
-    // Nothing from the gateway host's ~/.ssh may leak into target connections: no config file,
-    // no default identities, no known_hosts; only the connection's pins and vault credentials.
-    client.setServerKeyVerifier(SshUpstream.VERIFIER);
-    client.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
-    client.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
-    client.setPasswordIdentityProvider(PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
-    // Keeps upstream sessions of quiet shells alive through NAT and firewalls; the client side
-    // has its own idle timeout, so this cannot keep an abandoned session open.
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, UPSTREAM_HEARTBEAT);
-    client.setCipherFactories(UPSTREAM_CIPHERS);
-    CoreModuleProperties.WINDOW_SIZE.set(client, WINDOW_SIZE);
-    CoreModuleProperties.MAX_PACKET_SIZE.set(client, MAX_PACKET);
-    client.start();
+    // Nothing from the gateway host's ~/.ssh may leak into target connections; the same client
+    // settings as the exec runners' (SshUpstream.newClient).
+    client = SshUpstream.newClient();
     pool = new SshUpstreamPool(client);
 
     SshServer s = SshServer.setUpDefaultServer();

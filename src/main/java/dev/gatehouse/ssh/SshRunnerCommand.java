@@ -8,9 +8,10 @@ import org.apache.sshd.server.Signal;
 
 /**
  * An exec request on an {@code exec} connection: handed to the shared {@link CommandRunner}, which
- * decides, records, runs the process sandboxed and masks its output. Signal requests (RFC 4254
- * section 6.9) are forwarded to the process group. A shell on an exec connection is refused: there
- * is no interactive shell to give, only decided commands.
+ * decides, records, runs the process (sandboxed on the gateway host, or on the connection's SSH
+ * runner) and masks its output. Signal requests (RFC 4254 section 6.9) are forwarded to the process
+ * group, wherever it runs. A shell on an exec connection is refused: there is no interactive shell
+ * to give, only decided commands.
  */
 final class SshRunnerCommand extends SshChannelCommand {
   private final String line; // null: a shell was asked for

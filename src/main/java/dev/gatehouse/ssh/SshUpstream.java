@@ -66,7 +66,26 @@ final class SshUpstream implements AutoCloseable {
    * gateway's credentials (the target's own text never reaches the client).
    */
   static SshUpstream connect(SshClient client, GateSession gate) throws GateException {
-    ConnectionConfig conn = gate.connection();
+    return connect(client, gate.connection(), gate::upstreamCredentials, gate::audit);
+  }
+
+  /** Opens the connection's credentials from the vault, only once the host key check can run. */
+  interface Credentials {
+    Map<String, String> open() throws GateException;
+  }
+
+  /** Where a host key refusal is audited: the caller's session. */
+  interface Audit {
+    void audit(String type, Map<String, Object> data) throws GateException;
+  }
+
+  /**
+   * {@link #connect(SshClient, GateSession)} for a connection other than the session's own: an ssh
+   * connection used as an exec runner, whose refusals are audited on the exec session.
+   */
+  static SshUpstream connect(
+      SshClient client, ConnectionConfig conn, Credentials credentials, Audit gate)
+      throws GateException {
     List<PublicKey> pinned = pinnedKeys(conn);
     if (pinned.isEmpty()) {
       gate.audit(
@@ -78,7 +97,7 @@ final class SshUpstream implements AutoCloseable {
               + conn.name()
               + "\" (connections[].ssh.host_keys); refusing to connect");
     }
-    Map<String, String> creds = gate.upstreamCredentials();
+    Map<String, String> creds = credentials.open();
     String user = creds.getOrDefault("username", conn.username());
     if (user == null || user.isEmpty()) {
       throw new GateException(
@@ -143,6 +162,35 @@ final class SshUpstream implements AutoCloseable {
               + conn.name()
               + "\": the target is unreachable or refused the gateway's credentials");
     }
+  }
+
+  /**
+   * A client for upstream sessions: nothing from the gateway host's ~/.ssh (no config file, no
+   * default identities, no known_hosts), only the connection's pins ({@link #VERIFIER}) and vault
+   * credentials; the listener's settings for ciphers, windows and keepalives. Started.
+   */
+  static SshClient newClient() {
+    SshClient client = SshClient.setUpDefaultClient();
+    // Nothing from the gateway host's ~/.ssh may leak into target connections: no config file,
+    // no default identities, no known_hosts; only the connection's pins and vault credentials.
+    client.setServerKeyVerifier(VERIFIER);
+    client.setHostConfigEntryResolver(
+        org.apache.sshd.client.config.hosts.HostConfigEntryResolver.EMPTY);
+    client.setKeyIdentityProvider(
+        org.apache.sshd.common.keyprovider.KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
+    client.setPasswordIdentityProvider(
+        org.apache.sshd.client.auth.password.PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
+    // Keeps upstream sessions of quiet shells alive through NAT and firewalls; the client side
+    // has its own idle timeout, so this cannot keep an abandoned session open.
+    org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_INTERVAL.set(
+        client, SshProtocolServer.UPSTREAM_HEARTBEAT);
+    client.setCipherFactories(SshProtocolServer.UPSTREAM_CIPHERS);
+    org.apache.sshd.core.CoreModuleProperties.WINDOW_SIZE.set(
+        client, SshProtocolServer.WINDOW_SIZE);
+    org.apache.sshd.core.CoreModuleProperties.MAX_PACKET_SIZE.set(
+        client, SshProtocolServer.MAX_PACKET);
+    client.start();
+    return client;
   }
 
   private record HostKeyCheck(List<PublicKey> pinned, AtomicReference<String> rejected) {}

@@ -93,7 +93,17 @@ final class SshUpstreamPool implements AutoCloseable {
    * else a new one ({@link SshUpstream#connect}).
    */
   Pooled acquire(GateSession gate) throws GateException {
-    String key = key(gate.connection(), gate.upstreamCredentials());
+    return acquire(gate.connection(), gate.upstreamCredentials(), gate::audit);
+  }
+
+  /**
+   * {@link #acquire(GateSession)} for a connection other than the session's own (an ssh connection
+   * used as an exec runner), with its credentials already opened; refusals are audited on {@code
+   * audit}.
+   */
+  Pooled acquire(ConnectionConfig conn, Map<String, String> creds, SshUpstream.Audit audit)
+      throws GateException {
+    String key = key(conn, creds);
     List<Pooled> stale = new ArrayList<>();
     Pooled found = null;
     synchronized (this) {
@@ -112,9 +122,9 @@ final class SshUpstreamPool implements AutoCloseable {
     }
     stale.forEach(p -> p.up.close());
     if (found == null) {
-      found = new Pooled(SshUpstream.connect(client, gate), key);
+      found = new Pooled(SshUpstream.connect(client, conn, () -> creds, audit), key);
     } else {
-      log.debug("reusing upstream session for {}", gate.connection().name());
+      log.debug("reusing upstream session for {}", conn.name());
     }
     found.leases++;
     return found;
@@ -152,7 +162,7 @@ final class SshUpstreamPool implements AutoCloseable {
         && System.nanoTime() - p.created < MAX_AGE.toNanos();
   }
 
-  private static boolean noChannels(ClientSession s) {
+  static boolean noChannels(ClientSession s) {
     try {
       var service = s.getService(org.apache.sshd.common.session.ConnectionService.class);
       return service instanceof org.apache.sshd.common.session.helpers.AbstractConnectionService a

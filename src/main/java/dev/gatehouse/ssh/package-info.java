@@ -29,7 +29,9 @@
  * opens on the other leg: {@code SshDirectTcpip} for local forwarding through the target, {@code
  * SshForwardedTcpip} and {@code SshAgentChannel} from the target back to the client via {@code
  * SshOpeningChannel}), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort
- * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR).
+ * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR), {@code
+ * SshRemoteHosts} (ssh connections as exec runners: {@link dev.gatehouse.runner.RemoteHosts} over
+ * {@code SshUpstream}).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)

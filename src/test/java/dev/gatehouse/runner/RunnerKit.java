@@ -6,6 +6,7 @@ import dev.gatehouse.audit.SessionRecorder;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.config.GatehouseConfig.ExecConfig;
 import dev.gatehouse.config.GatehouseConfig.ExecSecretConfig;
+import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import dev.gatehouse.config.Secret;
 import dev.gatehouse.credential.CredentialVault;
 import dev.gatehouse.gate.Gate;
@@ -110,6 +111,14 @@ final class RunnerKit implements AutoCloseable {
       new Principal("alice", Set.of("dev"), PrincipalKind.HUMAN, "tok-1", null, Set.of(), Map.of());
 
   RunnerKit(Path dir) throws Exception {
+    this(dir, kit -> null);
+  }
+
+  /**
+   * @param remotes the runner's SSH targets, made from this kit's connections and vault
+   */
+  RunnerKit(Path dir, java.util.function.Function<RunnerKit, RemoteHosts> remotes)
+      throws Exception {
     this.dir = dir;
     Path policy = dir.resolve("policy.yaml");
     Files.writeString(policy, POLICY);
@@ -142,7 +151,8 @@ final class RunnerKit implements AutoCloseable {
                 (sessionId, principal, target, action, decision, waiting) ->
                     reviews.await(sessionId, principal, target, action, decision, waiting))
             .build();
-    runner = new CommandRunner(dir.resolve("data"), MaskingEngine.create(null));
+    runner =
+        new CommandRunner(dir.resolve("data"), MaskingEngine.create(null), remotes.apply(this));
   }
 
   /** An exec connection with the test binaries, one env secret and one file secret. */
@@ -177,6 +187,26 @@ final class RunnerKit implements AutoCloseable {
       fields.put("secret." + s.name(), s.value().reveal());
     }
     vault.put(name, fields);
+  }
+
+  /** An ssh connection to {@code host:port}, pinned to {@code hostKey}, logging in with a key. */
+  void sshConnection(String name, int port, String user, String hostKey, String privateKey) {
+    connections.put(
+        name,
+        new ConnectionConfig(
+            name,
+            "ssh",
+            "127.0.0.1",
+            port,
+            null,
+            user,
+            null,
+            Map.of(),
+            null,
+            Map.of(),
+            null,
+            new SshTargetConfig(List.of(hostKey), new Secret(privateKey, "test"))));
+    vault.put(name, Map.of("username", user, "private_key", privateKey));
   }
 
   record Result(int status, String out, String err, String sessionId) {}

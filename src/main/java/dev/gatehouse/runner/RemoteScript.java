@@ -1,0 +1,234 @@
+package dev.gatehouse.runner;
+
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.policy.CommandLine;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The command strings sent to an SSH target used as a runner. Each one is {@code /bin/sh -c SCRIPT}
+ * with every word the gateway did not write itself in single quotes, so the target's login shell
+ * (whatever it is: sshd runs {@code $SHELL -c STRING}) and its {@code /bin/sh} read exactly what
+ * was decided. No secret ever appears in them: the target's process list shows command lines to
+ * every local user (ps(1)), so values travel on the stdin of {@code cat} into 0600 files.
+ *
+ * <pre>
+ *   setup    umask 077; j=$(mktemp -d …/gatehouse-job.XXXXXXXXXX); mkdir $j/secrets; w=WORKSPACE
+ *            cat &gt; $j/env      (stdin: export NAME='value' lines), then prints "$j" and "$w"
+ *   upload   umask 077 &amp;&amp; cat &gt; $j/secrets/NAME   (stdin: a file secret), one per secret
+ *   run      /usr/bin/env -i /bin/sh -c '. $j/env; command -p rm -f $j/env; export HOME=… FILE=…;
+ *            echo PGID &gt; $j/pid; cd CWD; (cwd still inside the workspace?); ulimit …;
+ *            exec BINARY ARGV…'
+ *   signal   kill -s SIG -- -$(cat $j/pid)                  (Ctrl-C, timeout, output limit…)
+ *   cleanup  [kill -s KILL -- -$(cat $j/pid);] rm -rf -- $j [fresh workspace]
+ * </pre>
+ *
+ * {@code env -i} starts from an empty environment, as the local runner does; the env file then sets
+ * exactly {@code PATH}, {@code LANG}, the connection's {@code env}, the caller's variables and the
+ * secrets, and the run script {@code HOME} and the paths of file secrets.
+ */
+final class RemoteScript {
+  /** The shell every script runs in on the target (POSIX XCU sh -c). */
+  static final String SHELL = "/bin/sh";
+
+  /** Starts the command with an empty environment (POSIX env -i). */
+  static final String ENV = "/usr/bin/env";
+
+  static final String ENV_FILE = "env";
+  static final String PID_FILE = "pid";
+  static final String SECRETS = "secrets";
+
+  private RemoteScript() {}
+
+  /** One word in single quotes, inside which nothing is special (a quote is written '\''). */
+  static String q(String word) {
+    return "'" + word.replace("'", "'\\''") + "'";
+  }
+
+  /** {@code /bin/sh -c SCRIPT} as one string for the login shell. */
+  static String sh(String script) {
+    return CommandLine.quote(List.of(SHELL, "-c", script));
+  }
+
+  /**
+   * Creates the job directory (always: it holds the env file, the pid and file secrets, outside the
+   * workspace as locally) and the workspace, and prints both physical paths, one per line. {@code
+   * fresh} without {@code workdir}: {@code JOB/work}; {@code fresh} with it: a new directory in
+   * {@code workdir}; {@code fixed}: {@code workdir} itself (created when missing).
+   */
+  static String setup(ExecConfig cfg) {
+    StringBuilder s = new StringBuilder();
+    s.append("umask 077 && j=$(mktemp -d \"${TMPDIR:-/tmp}/gatehouse-job.XXXXXXXXXX\")");
+    s.append(" && mkdir \"$j/").append(SECRETS).append('"');
+    String workdir = cfg.workdir() == null ? null : cfg.workdir().toString();
+    if ("fixed".equals(cfg.workspace())) {
+      s.append(" && mkdir -p ").append(q(workdir)).append(" && w=").append(q(workdir));
+    } else if (workdir == null) {
+      s.append(" && mkdir \"$j/work\" && w=\"$j/work\"");
+    } else {
+      s.append(" && mkdir -p ")
+          .append(q(workdir))
+          .append(" && w=$(mktemp -d ")
+          .append(q(workdir + "/gatehouse-ws.XXXXXXXXXX"))
+          .append(')');
+    }
+    s.append(" && w=$(cd \"$w\" && pwd -P)");
+    s.append(" && cat > \"$j/").append(ENV_FILE).append('"');
+    s.append(" && printf '%s\\n%s\\n' \"$j\" \"$w\"");
+    return sh(s.toString());
+  }
+
+  /** Writes stdin to {@code path}, mode 0600. */
+  static String upload(String path) {
+    return sh("umask 077 && cat > " + q(path));
+  }
+
+  /** The env file: one {@code export NAME='value'} per variable, sourced by {@link #run}. */
+  static byte[] envFile(Map<String, String> env) {
+    StringBuilder s = new StringBuilder();
+    env.forEach(
+        (k, v) -> s.append("export ").append(name(k)).append('=').append(q(v)).append('\n'));
+    return s.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The command itself. {@code cwd} is the requested directory relative to the workspace (null for
+   * the workspace): after {@code cd}, its physical path must still be inside the workspace's, as
+   * locally (a symbolic link out of it is refused with 126). {@code exports} are set after the env
+   * file ({@code HOME}, paths of file secrets): they are known only once the job exists, and are
+   * not secret.
+   */
+  static String run(
+      String job,
+      String workspace,
+      String cwd,
+      ExecConfig cfg,
+      Map<String, String> exports,
+      List<String> argv) {
+    List<String> s = new ArrayList<>();
+    String env = job + "/" + ENV_FILE;
+    // dash exits (status 2) when . cannot read its file: test first, for the documented 127
+    s.add("[ -r " + q(env) + " ] || exit 127");
+    s.add(". " + q(env));
+    // command -p: the default PATH, not one a caller set through env_allow
+    s.add("command -p rm -f " + q(env));
+    exports.forEach((k, v) -> s.add("export " + name(k) + "=" + q(v)));
+    // The process group to signal: the session sshd started (its leader is the login shell, or
+    // this very process when the login shell exec'd it). Read from /proc, else from ps.
+    s.add(
+        "{ read -r _ _ _ _ g _ 2>/dev/null < /proc/$$/stat || g=$(ps -o pgid= -p $$); }"
+            + " && echo $g > "
+            + q(job + "/" + PID_FILE));
+    if (cwd == null) {
+      s.add("cd " + q(workspace) + " || exit 127");
+    } else {
+      String dir = workspace + "/" + cwd;
+      s.add(
+          "cd "
+              + q(dir)
+              + " 2>/dev/null || "
+              + fail("cwd " + cwd + " does not exist in the workspace " + workspace, 126));
+      s.add(
+          "case \"$(pwd -P)/\" in \"$(cd "
+              + q(workspace)
+              + " && pwd -P)/\"*) ;; *) "
+              + fail("cwd " + cwd + " is outside the workspace " + workspace, 126)
+              + " ;; esac");
+    }
+    List<String> limits = limits(cfg);
+    if (!limits.isEmpty()) {
+      s.add(
+          "{ "
+              + String.join(" && ", limits)
+              + "; } || "
+              + fail("cannot set the resource limits (memory, cpu, processes) on the runner", 127));
+    }
+    s.add(
+        "[ -e "
+            + q(argv.get(0))
+            + " ] || "
+            + fail("cannot start the command (" + argv.get(0) + ")", 127));
+    StringBuilder exec = new StringBuilder("exec");
+    for (String a : argv) {
+      exec.append(' ').append(q(a));
+    }
+    s.add(exec.toString());
+    return CommandLine.quote(List.of(ENV, "-i", SHELL, "-c", String.join("; ", s)));
+  }
+
+  /**
+   * ulimit in the shell that then execs the command, for {@code memory} (RLIMIT_AS, KiB), {@code
+   * cpu} (RLIMIT_CPU: soft, then hard one second later, as locally) and {@code processes}
+   * (RLIMIT_NPROC: {@code -u} in bash and ksh, {@code -p} in dash).
+   */
+  static List<String> limits(ExecConfig cfg) {
+    List<String> l = new ArrayList<>();
+    if (cfg.memory() > 0) {
+      l.add("ulimit -v " + Math.max(1, (cfg.memory() + 1023) / 1024));
+    }
+    if (cfg.cpu() != null && !cfg.cpu().isZero()) {
+      long secs = Math.max(1, cfg.cpu().toSeconds());
+      l.add("ulimit -S -t " + secs + " && ulimit -H -t " + (secs + 1));
+    }
+    if (cfg.processes() > 0) {
+      l.add(
+          "{ ulimit -u "
+              + cfg.processes()
+              + " 2>/dev/null || ulimit -p "
+              + cfg.processes()
+              + "; }");
+    }
+    return l;
+  }
+
+  /**
+   * Sends {@code signal} (a name from {@link ProcessExecution#FORWARDED}) to the command's process
+   * group with kill(1), waiting up to three seconds for the command to have recorded it.
+   */
+  static String signal(String job, String signal) {
+    String pid = q(job + "/" + PID_FILE);
+    return sh(
+        "i=0; while [ ! -s "
+            + pid
+            + " ] && [ $i -lt 30 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done;"
+            + " g=$(cat "
+            + pid
+            + ") && kill -s "
+            + signal
+            + " -- \"-$g\"");
+  }
+
+  /**
+   * Removes the job directory and a fresh workspace outside it. With {@code kill}, first kills what
+   * is left of a command that outlived its channel: its process group.
+   */
+  static String cleanup(String job, String freshWorkspace, boolean kill) {
+    StringBuilder s = new StringBuilder();
+    if (kill) {
+      String pid = q(job + "/" + PID_FILE);
+      s.append("if [ -s ")
+          .append(pid)
+          .append(" ]; then kill -s KILL -- \"-$(cat ")
+          .append(pid)
+          .append(")\" 2>/dev/null; fi; ");
+    }
+    s.append("rm -rf -- ").append(q(job));
+    if (freshWorkspace != null && !freshWorkspace.startsWith(job + "/")) {
+      s.append(' ').append(q(freshWorkspace));
+    }
+    return sh(s.toString());
+  }
+
+  /** A variable name goes into a script unquoted: only a POSIX name may (XCU 3.235). */
+  private static String name(String name) {
+    if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw new IllegalArgumentException(name + " is not a variable name");
+    }
+    return name;
+  }
+
+  private static String fail(String message, int status) {
+    return "{ printf '%s\\n' " + q("gatehouse: " + message) + " >&2; exit " + status + "; }";
+  }
+}

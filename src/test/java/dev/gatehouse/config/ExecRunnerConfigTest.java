@@ -1,0 +1,121 @@
+package dev.gatehouse.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.config.ConfigException.Problem;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code exec.runner}: it names an ssh connection, and local-only settings are refused with it. */
+class ExecRunnerConfigTest {
+  @TempDir Path dir;
+
+  static final String BOX =
+      """
+      connections:
+        - name: box
+          type: ssh
+          host: build.internal
+          username: ci
+          ssh: { host_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE"] }
+        - name: db
+          type: postgres
+          host: db
+          username: u
+      """;
+
+  private Problem only(String exec) {
+    return ConfigTesting.onlyProblem(BOX + exec, dir, Map.of());
+  }
+
+  @Test
+  void runnerNamingAnSshConnectionIsAccepted() throws Exception {
+    GatehouseConfig c =
+        ConfigTesting.parse(
+            BOX
+                + """
+                  - name: remote
+                    type: exec
+                    exec:
+                      binaries: [/usr/bin/make]
+                      runner: box
+                      workspace: fixed
+                      workdir: /srv/build
+                      memory: 1g
+                      cpu: 10m
+                      processes: 256
+                      sandbox: none
+                """,
+            dir,
+            Map.of());
+    var exec = c.connection("remote").exec();
+    assertThat(exec.runner()).isEqualTo("box");
+    assertThat(exec.workdir()).isEqualTo(Path.of("/srv/build"));
+    assertThat(exec.memory()).isEqualTo(1L << 30);
+  }
+
+  @Test
+  void unknownRunnerSuggestsAnSshConnection() {
+    Problem p =
+        only(
+            """
+              - name: remote
+                type: exec
+                exec: { binaries: [/usr/bin/make], runner: bx }
+            """);
+    assertThat(p.line()).isEqualTo(13);
+    assertThat(p.path()).isEqualTo("connections[2].exec.runner");
+    assertThat(p.message()).isEqualTo("no connection named \"bx\"");
+    assertThat(p.fix()).isEqualTo("did you mean `box`?");
+  }
+
+  @Test
+  void runnerMustBeAnSshConnection() {
+    Problem p =
+        only(
+            """
+              - name: remote
+                type: exec
+                exec: { binaries: [/usr/bin/make], runner: db }
+            """);
+    assertThat(p.message())
+        .isEqualTo("\"db\" is a postgres connection; a runner is an ssh connection");
+    assertThat(p.fix()).isEqualTo("ssh connections: box");
+  }
+
+  @Test
+  void localOnlySettingsAreRefusedWithARunner() {
+    ConfigException e =
+        ConfigTesting.failure(
+            BOX
+                + """
+                  - name: remote
+                    type: exec
+                    exec:
+                      binaries: [/usr/bin/make]
+                      runner: box
+                      sandbox: bubblewrap
+                      network: false
+                      run_as: builder
+                      workdir: builds
+                      env: { "A;B": x }
+                """,
+            dir,
+            Map.of());
+    assertThat(e.problems())
+        .extracting(Problem::path)
+        .containsExactlyInAnyOrder(
+            "connections[2].exec.sandbox",
+            "connections[2].exec.network",
+            "connections[2].exec.run_as",
+            "connections[2].exec.workdir",
+            "connections[2].exec.env");
+    assertThat(e.getMessage())
+        .contains("sandbox: bubblewrap applies to the gateway host only")
+        .contains("run_as applies to the gateway host only")
+        .contains("network: false needs the gateway's sandbox")
+        .contains("\"builds\" is relative; with a runner, workdir is a path on the target");
+  }
+}

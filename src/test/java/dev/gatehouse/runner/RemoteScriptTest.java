@@ -1,0 +1,163 @@
+package dev.gatehouse.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.policy.CommandLine;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command strings for SSH runners, run here the way sshd runs them ({@code bash -c STRING}, as
+ * the login shell would), with hostile paths and values.
+ */
+class RemoteScriptTest {
+  @TempDir Path dir;
+
+  static final String HOSTILE = "it's $(touch PWNED) `touch PWNED2`; x";
+
+  static ExecConfig fixed(Path workdir, long memory) {
+    return new ExecConfig(
+        List.of("/usr/bin/printf"),
+        "fixed",
+        workdir,
+        Map.of(),
+        List.of(),
+        List.of(),
+        Duration.ofSeconds(30),
+        1 << 20,
+        memory,
+        Duration.ZERO,
+        0,
+        "none",
+        true,
+        null,
+        "box");
+  }
+
+  record Out(int status, String out, String err) {}
+
+  /** Runs {@code command} as sshd would: the login shell gets it as one -c argument. */
+  Out login(String command, byte[] stdin) throws Exception {
+    Process p = new ProcessBuilder("/bin/bash", "-c", command).directory(dir.toFile()).start();
+    try (var in = p.getOutputStream()) {
+      if (stdin != null) {
+        in.write(stdin);
+      }
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return new Out(p.exitValue(), out, err);
+  }
+
+  @Test
+  void hostilePathsAndValuesStayLiteralThroughSetupAndRun() throws Exception {
+    Path workdir = dir.resolve(HOSTILE);
+    ExecConfig cfg = fixed(workdir, 64L << 20);
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("PATH", "/usr/bin:/bin");
+    env.put("VALUE", HOSTILE + "\nsecond line");
+    Out setup = login(RemoteScript.setup(cfg), RemoteScript.envFile(env));
+    assertThat(setup.status()).as(setup.err()).isZero();
+    String[] paths = setup.out().split("\n");
+    assertThat(paths).hasSize(2);
+    assertThat(Path.of(paths[1])).isEqualTo(workdir.toRealPath());
+    Path envFile = Path.of(paths[0], RemoteScript.ENV_FILE);
+    assertThat(Files.getPosixFilePermissions(envFile))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+    String run =
+        RemoteScript.run(
+            paths[0],
+            paths[1],
+            null,
+            cfg,
+            Map.of("HOME", paths[1]),
+            List.of(
+                "/bin/sh",
+                "-c",
+                "printf '[%s]' \"$VALUE\" \"$1\" \"$2\"; ulimit -v",
+                "sh",
+                "$VALUE",
+                HOSTILE));
+    Out r = login(run, null);
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("[" + HOSTILE + "\nsecond line][$VALUE][" + HOSTILE + "]65536\n");
+    assertThat(envFile).doesNotExist(); // removed before the command ran
+    Out v =
+        login(
+            RemoteScript.run(
+                paths[0],
+                paths[1],
+                null,
+                cfg,
+                Map.of(),
+                List.of("/bin/sh", "-c", "printf %s \"$VALUE\"")),
+            null);
+    assertThat(v.out()).isEqualTo("");
+    assertThat(v.status()).as("the env file is consumed by the first run").isEqualTo(127);
+    assertThat(dir.resolve("PWNED")).doesNotExist();
+    assertThat(dir.resolve("PWNED2")).doesNotExist();
+    assertThat(workdir.resolve("PWNED")).doesNotExist();
+
+    Out clean = login(RemoteScript.cleanup(paths[0], null, false), null);
+    assertThat(clean.status()).as(clean.err()).isZero();
+    assertThat(Path.of(paths[0])).doesNotExist();
+    assertThat(workdir).isDirectory(); // fixed: kept
+  }
+
+  @Test
+  void theRunIsEnvDashIShCWithTheDecidedArgvLast() {
+    String run =
+        RemoteScript.run(
+            "/tmp/j", "/tmp/j/work", null, fixed(Path.of("/w"), 0), Map.of(), List.of("/bin/x"));
+    List<String> argv = CommandLine.parse(run).argv();
+    assertThat(argv.subList(0, 4)).containsExactly("/usr/bin/env", "-i", "/bin/sh", "-c");
+    assertThat(argv.get(4))
+        .startsWith(
+            "[ -r '/tmp/j/env' ] || exit 127; . '/tmp/j/env'; command -p rm -f '/tmp/j/env'");
+    assertThat(argv.get(4)).endsWith("; exec '/bin/x'");
+  }
+
+  @Test
+  void variableNamesMustBeShellNames() {
+    assertThatThrownBy(() -> RemoteScript.envFile(Map.of("A;rm -rf /", "x")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void limitsBecomeUlimits() {
+    ExecConfig c =
+        new ExecConfig(
+            List.of(),
+            "fresh",
+            null,
+            Map.of(),
+            List.of(),
+            List.of(),
+            Duration.ofSeconds(30),
+            1,
+            (512L << 20) + 1,
+            Duration.ofSeconds(7),
+            100,
+            "auto",
+            true,
+            null,
+            "box");
+    assertThat(RemoteScript.limits(c))
+        .containsExactly(
+            "ulimit -v 524289",
+            "ulimit -S -t 7 && ulimit -H -t 8",
+            "{ ulimit -u 100 2>/dev/null || ulimit -p 100; }");
+  }
+}
