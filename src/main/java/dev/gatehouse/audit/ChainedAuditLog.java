@@ -781,7 +781,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
         writerConnection = Batch.owning(db.dataSource().getConnection());
       }
       if (writerConnection.flushAfterCommit) {
-        writerConnection.statement("CHECKPOINT").execute();
+        writerConnection.statement("CHECKPOINT SYNC").execute();
       }
       j.retire(applied);
     } catch (SQLException | RuntimeException e) {
@@ -870,10 +870,11 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     work.connection.commit();
     if (j == null && work.flushAfterCommit) {
       // H2 writes committed changes to its file in the background (WRITE_DELAY, default 500 ms):
-      // a crash could lose records already confirmed. CHECKPOINT writes and syncs them now, once
-      // per batch like PostgreSQL's WAL flush at commit. With a journal, the journal is what is
-      // synced, and the store is checkpointed only before journal segments are deleted.
-      work.statement("CHECKPOINT").execute();
+      // a crash could lose records already confirmed. CHECKPOINT SYNC writes them and forces them
+      // to the disk, once per batch like PostgreSQL's WAL flush at commit (a plain CHECKPOINT only
+      // writes them to the operating system). With a journal, the journal is what is synced, and
+      // the store is synced only before journal segments are deleted.
+      work.statement("CHECKPOINT SYNC").execute();
     }
     return assigned;
   }
