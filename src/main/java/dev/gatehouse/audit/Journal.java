@@ -39,6 +39,15 @@ final class Journal implements AutoCloseable {
   /** Largest frame payload: a statement text is at most 1 MB in the store, a stream chunk less. */
   static final int MAX_FRAME = 8 << 20;
 
+  /**
+   * Zeros written ahead of the frames, in steps of this size. An append that stays inside them
+   * changes neither the file's size nor its blocks, so its fdatasync flushes the data alone; an
+   * append that grows the file must also commit the file system's journal, which on ext4 first
+   * writes out every other file's pending data (the store's, the target's). PostgreSQL pre-zeroes
+   * its WAL segments for the same reason.
+   */
+  static final int PREALLOCATE = 4 << 20;
+
   /** A segment is closed and a new one started past this size, so applied ones can be deleted. */
   static final long SEGMENT_BYTES = 64L << 20;
 
@@ -53,6 +62,9 @@ final class Journal implements AutoCloseable {
   private FileChannel current;
   private long currentBase;
   private volatile long end;
+
+  /** File offset up to which the current segment holds zeros written ahead (see preallocate). */
+  private long allocated;
   private FileChannel lockFile;
   private IOException broken;
 
@@ -185,6 +197,9 @@ final class Journal implements AutoCloseable {
           head.flip();
           int length = head.getInt();
           int crc = head.getInt();
+          if (length == 0 && crc == 0) {
+            break; // the zeros written ahead of the frames (see preallocate): the end
+          }
           if (length < 0 || length > MAX_FRAME || offset + 8 + length > size) {
             position = torn(last, file, base, offset, "frame length " + length);
             break;
@@ -295,6 +310,7 @@ final class Journal implements AutoCloseable {
     }
     ch.force(true);
     forceDirectory();
+    allocated = HEADER;
     current = ch;
     synchronized (this) {
       currentBase = base;
@@ -349,6 +365,7 @@ final class Journal implements AutoCloseable {
       throw new IOException("audit journal is unusable after an earlier failure", broken);
     }
     try {
+      preallocate(at + total);
       while (buf.hasRemaining()) {
         at += current.write(buf, at);
       }
@@ -361,6 +378,7 @@ final class Journal implements AutoCloseable {
       try {
         current.truncate(HEADER + (end - currentBase));
         current.force(false);
+        allocated = HEADER + (end - currentBase);
       } catch (IOException again) {
         e.addSuppressed(again);
         broken = e;
@@ -369,6 +387,22 @@ final class Journal implements AutoCloseable {
     }
     end = lsn;
     return lsns;
+  }
+
+  /** Writes zeros ahead so that the file covers {@code needed} bytes, and syncs its new size. */
+  private void preallocate(long needed) throws IOException {
+    if (needed <= allocated) {
+      return;
+    }
+    long target = Math.max(needed, allocated + PREALLOCATE);
+    ByteBuffer zeros = ByteBuffer.allocate(64 << 10);
+    long at = allocated;
+    while (at < target) {
+      zeros.clear().limit((int) Math.min(zeros.capacity(), target - at));
+      at += current.write(zeros, at);
+    }
+    current.force(true);
+    allocated = target;
   }
 
   /**

@@ -20,14 +20,22 @@
  * <h2>The hot path</h2>
  *
  * <pre>
- *  session thread ──actionDecided──▶ queue ─┐
- *  session thread ──actionCompleted─▶ queue ─┤  audit-writer thread, one transaction per batch:
- *  session thread ──append(event)───▶ queue ─┴─▶ insert action rows / outcomes / stream chunks,
- *                                                lock chain head, insert chained audit records,
- *                                                move head, COMMIT ──▶ release every caller
+ *  session thread ──actionDecided──▶ queue ──▶ whoever holds the journal lock (a session thread,
+ *  session thread ──streamChunk────▶ queue     the group's leader) writes everything queued with
+ *                                              one write + one fdatasync ({@code Journal}) and
+ *                                              releases every caller
+ *  session thread ──actionCompleted▶ queue ──▶ (not waited for; the next group or the flusher)
+ *                                     │
+ *                                     └──▶ audit-writer thread, one store transaction per few ms:
+ *                                          action rows (outcomes folded in), chained audit records,
+ *                                          the head, the journal position ──▶ COMMIT
+ *  caller ──append(event)──▶ journal, then waits for the store commit (it returns the seq)
  * </pre>
  *
- * Every call returns only after its batch committed, and throws if it did not (callers fail
+ * With {@code audit.durability: store} there is no journal: one writer thread commits each batch
+ * (and syncs the embedded store) before releasing its callers.
+ *
+ * Every call returns only after its record is durable, and throws if it is not (callers fail
  * closed). The hash format is documented on {@code AuditRecord} so that exported logs can be
  * verified without this code.
  */
