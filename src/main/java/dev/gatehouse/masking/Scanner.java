@@ -74,6 +74,9 @@ final class Scanner {
 
   private final long presenceGated;
 
+  /** Detectors that need a flag {@link Triage} only guesses. */
+  private final long guessGated;
+
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
     int n = detectors.length;
@@ -181,6 +184,11 @@ final class Scanner {
     }
     quickExact = exact;
     presenceGated = kwd;
+    long guess = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      guess |= (needFlags[d] & Triage.GUESSED) != 0 ? 1L << d : 0;
+    }
+    guessGated = guess;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
     for (int d = 0; d < n; d++) {
@@ -988,6 +996,10 @@ final class Scanner {
     }
     long t = Triage.bytes(b, off, len);
     long a = armed(t);
+    if ((a & guessGated) != 0) {
+      t = Triage.exact(t, b, off, len);
+      a = armed(t);
+    }
     if ((a & ~quickExact) != 0) {
       a = armed(withDigitRuns(t, digitRuns(b, off, len)));
     }
@@ -998,6 +1010,11 @@ final class Scanner {
   long armedChars(String s) {
     long t = Triage.chars(s);
     long a = armed(t);
+    if ((a & guessGated) != 0) {
+      // An IP, IBAN or PEM detector is armed by a guessed flag: settle the guess.
+      t = Triage.exact(t, s);
+      a = armed(t);
+    }
     if ((a & ~quickExact) != 0) {
       // A digit-run detector is armed by the digit count: bound the runs properly.
       a = armed(withDigitRuns(t, digitRuns(s)));

@@ -94,22 +94,7 @@ final class Triage {
       uppers += (int) (sum >>> 56);
     }
     maxRun = Math.max(maxRun, run);
-    // The rarer flags get a second look (with the JDK's vectorised String searches) only when
-    // their characters occur.
-    int f = 0;
-    if ((or & K_COLON) != 0 && (s.indexOf("::") >= 0 || count(s, ':', 7) >= 7)) {
-      f |= Detector.F_V6;
-    }
-    if ((or & K_DOT) != 0 && digits >= 4 && dot3(s)) {
-      f |= Detector.F_DOT3;
-    }
-    if ((or & K_DASH) != 0 && s.indexOf("-----") >= 0) {
-      f |= Detector.F_DASH5;
-    }
-    if (uppers >= 2 && digits >= 2 && iban(s)) {
-      f |= Detector.F_IBAN;
-    }
-    return bound(or, f, digits, maxRun);
+    return bound(or, digits, uppers, maxRun);
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
@@ -138,15 +123,49 @@ final class Triage {
       uppers += (int) (sum >>> 56);
     }
     maxRun = Math.max(maxRun, run);
-    int f = 0;
-    if ((or & (K_COLON | K_DOT | K_DASH)) != 0) {
-      f = flags(b, off, len);
-      f &= digits >= 4 ? -1 : ~Detector.F_DOT3;
+    return bound(or, digits, uppers, maxRun);
+  }
+
+  /** The rarer flags a bound may only guess (see {@link #exact}). */
+  static final int GUESSED = Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_IBAN;
+
+  /**
+   * {@code t} from {@link #chars} of {@code s} with the guessed flags it has settled: {@code ::} or
+   * seven colons, three dots between digits, five dashes in a row, two upper-case letters followed
+   * by two digits (with the JDK's vectorised String searches where they apply). Called only when a
+   * detector that needs one of them is armed by the guess.
+   */
+  static long exact(long t, String s) {
+    int f = Scanner.flagsOf(t);
+    int g = f & GUESSED;
+    f &= ~GUESSED;
+    if ((g & Detector.F_V6) != 0 && (s.indexOf("::") >= 0 || count(s, ':', 7) >= 7)) {
+      f |= Detector.F_V6;
     }
-    if (uppers >= 2 && digits >= 2 && iban(b, off, len)) {
+    if ((g & Detector.F_DOT3) != 0 && dot3(s)) {
+      f |= Detector.F_DOT3;
+    }
+    if ((g & Detector.F_DASH5) != 0 && s.indexOf("-----") >= 0) {
+      f |= Detector.F_DASH5;
+    }
+    if ((g & Detector.F_IBAN) != 0 && iban(s)) {
       f |= Detector.F_IBAN;
     }
-    return bound(or, f, digits, maxRun);
+    return Scanner.pack(Scanner.presentOf(t), f, Scanner.numRunOf(t), Scanner.tokenRunOf(t));
+  }
+
+  /** {@link #exact(long, String)} for {@link #bytes} of UTF-8 bytes. */
+  static long exact(long t, byte[] b, int off, int len) {
+    int f = Scanner.flagsOf(t);
+    int g = f & GUESSED;
+    f &= ~GUESSED;
+    if ((g & (Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5)) != 0) {
+      f |= flags(b, off, len) & g;
+    }
+    if ((g & Detector.F_IBAN) != 0 && iban(b, off, len)) {
+      f |= Detector.F_IBAN;
+    }
+    return Scanner.pack(Scanner.presentOf(t), f, Scanner.numRunOf(t), Scanner.tokenRunOf(t));
   }
 
   private static int count(String s, char c, int atMost) {
@@ -222,14 +241,22 @@ final class Triage {
     return c >= '0' && c <= '9';
   }
 
-  private static long bound(long or, int flags, int digits, int maxTokenRun) {
-    int f = flags;
+  /**
+   * The packed bound: presence and the flags of {@code @ = > : - .} exact; {@code F_V6} guessed
+   * from a colon, {@code F_DOT3} from a dot and four digits, {@code F_DASH5} from a dash, {@code
+   * F_IBAN} from two upper-case letters and two digits (see {@link #exact}); the digit count as the
+   * numeric run, and the phone and SSN flags from 8 and 9 digits (see {@link Scanner#digitRuns}).
+   */
+  private static long bound(long or, int digits, int uppers, int maxTokenRun) {
+    int f = 0;
     f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
     f |= (or & K_EQ) != 0 ? Detector.F_EQ : 0;
     f |= (or & K_GT) != 0 ? Detector.F_GT : 0;
-    f |= (or & K_COLON) != 0 ? Detector.F_COLON : 0;
-    f |= (or & K_DASH) != 0 ? Detector.F_DASH : 0;
+    f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
+    f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
     f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
+    f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
+    f |= uppers >= 2 && digits >= 2 ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? Detector.F_PHONE : 0;
     f |= digits >= 9 ? Detector.F_SSN : 0;
     return Scanner.pack((int) or, f, digits, maxTokenRun);

@@ -129,6 +129,12 @@ class TriageTest {
     long bytes = Triage.bytes(u, 0, u.length);
     assertThat(dominates(chars, exact)).as("chars: %s", s).isTrue();
     assertThat(dominates(bytes, exact)).as("bytes: %s", s).isTrue();
+    assertThat(dominates(Triage.exact(chars, s), exact)).as("exact chars: %s", s).isTrue();
+    assertThat(dominates(Triage.exact(bytes, framed, 2, u.length), exact))
+        .as("exact bytes: %s", s)
+        .isTrue();
+    // Settling the guessed flags over a String or its bytes gives the same answer.
+    assertThat(Triage.exact(bytes, u, 0, u.length)).as(s).isEqualTo(Triage.exact(chars, s));
     // Inside a larger array (a DataRow), the neighbouring bytes must not matter.
     assertThat(Triage.bytes(framed, 2, u.length)).as("framed: %s", s).isEqualTo(bytes);
     int runs = Scanner.digitRuns(s);
