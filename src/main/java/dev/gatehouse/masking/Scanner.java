@@ -6,28 +6,31 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs a set of detectors over text, gated in three steps so that ordinary values cost little:
+ * Runs a set of detectors over text, gated so that ordinary values cost one pass:
  *
  * <ol>
- *   <li>{@link #quick}: one branch-free pass (a table load, an OR and a few adds per character)
- *       that bounds what the pre-filter could find: which characters occur, how many digits, the
- *       longest token run, an IBAN-like start ({@code ::}, dotted quads and PEM dashes are settled
- *       with indexOf when their character occurs). Short words, names, small numbers and plain
- *       sentences arm no detector here and are done; for detectors other than the digit-run ones
- *       the result is already exact.
- *   <li>{@link #prefilter}, only when a digit-run detector (phone, SSN, card) is armed: the exact
- *       per-text flags (an {@code @}, three dots between digits, {@code ::}, a phone-like or
- *       SSN-like digit grouping, …), the longest run of digits joined by short separators and the
- *       longest token run, packed into one long (no allocation).
+ *   <li>{@link Triage}: one loop (a table load, an OR, an add and a branch-free run update per
+ *       character) gives an upper bound of the pre-filter result, exact in presence, punctuation
+ *       flags and token runs. Names, words, codes, numbers, timestamps and sentences arm no
+ *       detector here and are done.
+ *   <li>Only when an IP, IBAN or PEM detector is armed by a flag the first pass guesses ({@code
+ *       ::}, dotted quads, five dashes, an IBAN start), {@link Triage#exact} settles it; only when
+ *       a digit-run detector (phone, SSN, card) is armed by the digit count, {@link #digitRuns}
+ *       bounds the runs, lead digits and groupings (dates, times, amounts and order numbers come
+ *       out clean).
  *   <li>Gates: each detector's needs (flags, minimum runs, keyword characters present) are
- *       evaluated for all detectors at once as bit masks; trigger keywords are then searched only
- *       for keyword-gated detectors that passed. Only armed detectors run.
+ *       evaluated for all detectors at once as bit masks (keyword presence with four table
+ *       lookups); trigger keywords are then searched only for keyword-gated detectors that passed.
+ *       Only armed detectors run.
  * </ol>
  *
- * <p>The gates are an optimisation only: {@code ScannerGatesTest} checks on the efficacy corpus
- * that the gated scan finds exactly what every detector finds on the whole text. The pre-filter
- * also runs over UTF-8 bytes with the same result, so a protocol can skip decoding values that arm
- * nothing ({@link #armedUtf8}).
+ * <p>Every bound is at least the exact pre-filter result ({@link #prefilter}, still used when a
+ * profile has more than 64 detectors), so the armed detectors include every detector the exact
+ * gates arm; running one more detector never changes what is found. {@code ScannerGatesTest} checks
+ * on the efficacy corpus that the gated scan finds exactly what every detector finds on the whole
+ * text, {@code TriageTest} that the bounds hold on the corpus, adversarial and random text. The
+ * passes also run over UTF-8 bytes with the same result, so a protocol can skip decoding values
+ * that arm nothing ({@link #armedUtf8}).
  */
 final class Scanner {
   private static final Comparator<Finding> BY_PRIORITY =

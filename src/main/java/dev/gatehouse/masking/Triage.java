@@ -83,12 +83,9 @@ final class Triage {
         long e = c < 256 ? CLASS[c] : 0;
         or |= e;
         sum += e;
-        if ((e & K_TOKEN) != 0) {
-          run++; // (a branch measured faster here than a branch-free update of the maximum)
-        } else {
-          maxRun = Math.max(maxRun, run);
-          run = 0;
-        }
+        // Branch-free: in a real table the token/non-token pattern is not predictable.
+        run = (run + 1) & -(int) ((e >>> 32) & 1); // K_TOKEN
+        maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
       uppers += (int) (sum >>> 56);
@@ -112,12 +109,8 @@ final class Triage {
         long e = CLASS[b[i] & 0xff];
         or |= e;
         sum += e;
-        if ((e & K_TOKEN) != 0) {
-          run++;
-        } else {
-          maxRun = Math.max(maxRun, run);
-          run = 0;
-        }
+        run = (run + 1) & -(int) ((e >>> 32) & 1);
+        maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
       uppers += (int) (sum >>> 56);
