@@ -351,7 +351,7 @@ final class Scanner {
 
   // Packed pre-filter result (one long, so that the per-value path allocates nothing): presence
   // bits 0-31, flags 32-47, longest numeric run (capped at 63) 48-53, longest token run (capped at
-  // 1023) 54-63.
+  // 1023) 54-63. Triage.bound packs the same layout itself.
   private static final int NUM_CAP = 63;
   private static final int TOK_CAP = 1023;
 
@@ -999,30 +999,35 @@ final class Scanner {
     }
     long t = Triage.bytes(b, off, len);
     long a = armed(t);
+    if ((a & (guessGated | ~quickExact)) == 0) {
+      return a; // nothing armed, or only by exact gates (an email address)
+    }
     if ((a & guessGated) != 0) {
       t = Triage.exact(t, b, off, len);
-      a = armed(t);
     }
     if ((a & ~quickExact) != 0) {
-      a = armed(withDigitRuns(t, digitRuns(b, off, len)));
+      t = withDigitRuns(t, digitRuns(b, off, len));
     }
-    return a;
+    return armed(t);
   }
 
   /** {@link #armedUtf8} for a String. */
   long armedChars(String s) {
     long t = Triage.chars(s);
     long a = armed(t);
+    if ((a & (guessGated | ~quickExact)) == 0) {
+      return a; // nothing armed, or only by exact gates (an email address)
+    }
     if ((a & guessGated) != 0) {
       // An IP, IBAN or PEM detector is armed by a guessed flag: settle the guess.
       t = Triage.exact(t, s);
-      a = armed(t);
     }
     if ((a & ~quickExact) != 0) {
-      // A digit-run detector is armed by the digit count: bound the runs properly.
-      a = armed(withDigitRuns(t, digitRuns(s)));
+      // A digit-run detector is armed by the digit count (the guesses do not change that): bound
+      // the runs properly.
+      t = withDigitRuns(t, digitRuns(s));
     }
-    return a;
+    return armed(t);
   }
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */

@@ -70,6 +70,28 @@ final class Triage {
    */
   static long chars(String s) {
     int n = s.length();
+    if (n > BLOCK) {
+      return charsInBlocks(s);
+    }
+    long or = 0;
+    long sum = 0;
+    int run = 0;
+    int maxRun = 0;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      long e = c < 256 ? CLASS[c] : 0;
+      or |= e;
+      sum += e;
+      // Branch-free: in a real table the token/non-token pattern is not predictable.
+      run = (run + 1) & -(int) ((e >>> 32) & 1); // K_TOKEN
+      maxRun = Math.max(maxRun, run);
+    }
+    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
+  }
+
+  /** {@link #chars} of a long text, in blocks so that the count fields cannot overflow. */
+  private static long charsInBlocks(String s) {
+    int n = s.length();
     long or = 0;
     int digits = 0;
     int uppers = 0;
@@ -83,19 +105,35 @@ final class Triage {
         long e = c < 256 ? CLASS[c] : 0;
         or |= e;
         sum += e;
-        // Branch-free: in a real table the token/non-token pattern is not predictable.
-        run = (run + 1) & -(int) ((e >>> 32) & 1); // K_TOKEN
+        run = (run + 1) & -(int) ((e >>> 32) & 1);
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
       uppers += (int) (sum >>> 56);
     }
-    maxRun = Math.max(maxRun, run);
     return bound(or, digits, uppers, maxRun);
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
   static long bytes(byte[] b, int off, int len) {
+    if (len > BLOCK) {
+      return bytesInBlocks(b, off, len);
+    }
+    long or = 0;
+    long sum = 0;
+    int run = 0;
+    int maxRun = 0;
+    for (int i = off; i < off + len; i++) {
+      long e = CLASS[b[i] & 0xff];
+      or |= e;
+      sum += e;
+      run = (run + 1) & -(int) ((e >>> 32) & 1);
+      maxRun = Math.max(maxRun, run);
+    }
+    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
+  }
+
+  private static long bytesInBlocks(byte[] b, int off, int len) {
     int end = off + len;
     long or = 0;
     int digits = 0;
@@ -115,7 +153,6 @@ final class Triage {
       digits += (int) (sum >>> 48) & 0xff;
       uppers += (int) (sum >>> 56);
     }
-    maxRun = Math.max(maxRun, run);
     return bound(or, digits, uppers, maxRun);
   }
 
@@ -241,17 +278,33 @@ final class Triage {
    * numeric run, and the phone and SSN flags from 8 and 9 digits (see {@link Scanner#digitRuns}).
    */
   private static long bound(long or, int digits, int uppers, int maxTokenRun) {
-    int f = 0;
-    f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
-    f |= (or & K_EQ) != 0 ? Detector.F_EQ : 0;
-    f |= (or & K_GT) != 0 ? Detector.F_GT : 0;
-    f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
-    f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
-    f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
+    int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x3f];
     f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
     f |= uppers >= 2 && digits >= 2 ? Detector.F_IBAN : 0;
-    f |= digits >= 8 ? Detector.F_PHONE : 0;
-    f |= digits >= 9 ? Detector.F_SSN : 0;
-    return Scanner.pack((int) or, f, digits, maxTokenRun);
+    f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
+    return (or & 0xffffffffL)
+        | ((long) f << 32)
+        | ((long) Math.min(digits, 63) << 48)
+        | ((long) Math.min(maxTokenRun, 1023) << 54);
+  }
+
+  /**
+   * The flags for the classes {@code @ = > : - .} (bits 33-38 of an entry, shifted down): exact for
+   * the characters, guessed {@code F_V6} from a colon and {@code F_DASH5} from a dash.
+   */
+  private static final int[] PUNCT_FLAGS = new int[64];
+
+  static {
+    for (int k = 0; k < 64; k++) {
+      long or = (long) k << 33;
+      int f = 0;
+      f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
+      f |= (or & K_EQ) != 0 ? Detector.F_EQ : 0;
+      f |= (or & K_GT) != 0 ? Detector.F_GT : 0;
+      f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
+      f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
+      f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
+      PUNCT_FLAGS[k] = f;
+    }
   }
 }
