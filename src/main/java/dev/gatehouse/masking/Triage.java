@@ -2,21 +2,24 @@ package dev.gatehouse.masking;
 
 /**
  * The first pass over a value: an upper bound of the {@link Scanner} pre-filter result from one
- * loop of two table loads, an OR, an add and a (well predicted) branch per character, so that most
+ * loop of one table load, an OR, an add and a branch-free run update per character, so that most
  * values of a table (names, words, cities, statuses, codes, numbers, timestamps, sentences) are
  * settled here, and a value that arms a detector goes to it with little else run.
  *
- * <p>The result ({@link Scanner#pack}) is exact in the presence bits, in every punctuation flag
- * ({@code @ = > : - .}, {@code ::} or seven colons, three dots between digits, five dashes in a
- * row, each checked in a second look only when its characters occur often enough), in the IBAN flag
- * and in the longest token run; it bounds the digit runs by the digit count (the phone and SSN
- * flags from 8 and 9 digits), which {@link Scanner#digitRuns} settles when a digit-run detector is
- * armed by it. Gates that fail on the bound fail on the exact result.
+ * <p>The result (packed as {@link Scanner#pack}) is exact in the presence bits, in the flags of
+ * {@code @ = > : - .} and in the longest token run. It only guesses the rarer flags ({@link
+ * #GUESSED}: {@code ::} or seven colons from a colon, three dots between digits from a dot and four
+ * digits, five dashes in a row from a dash, an IBAN start from two upper-case letters and two
+ * digits), which {@link #exact} settles when a detector that needs one is armed by the guess, and
+ * it bounds the digit runs by the digit count (the phone and SSN flags from 8 and 9 digits), which
+ * {@link Scanner#digitRuns} settles when a digit-run detector is armed by it. Gates that fail on
+ * the bound fail on the exact result.
  *
  * <p>Eight bytes at a time (SWAR on longs) was tried for the UTF-8 entry point: with the classes
  * the gates need (digits, upper case, token characters, six punctuation characters, presence of
  * letters) it took about as long per byte as this loop on the benchmark machine, so it was not
- * kept.
+ * kept. The run update is branch-free because in real rows the token/non-token pattern is not
+ * predictable.
  *
  * <p>A multi-byte UTF-8 character (and, in a String, any character from U+0080) has no class, as in
  * the pre-filter.
