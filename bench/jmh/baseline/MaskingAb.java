@@ -34,11 +34,15 @@ public final class MaskingAb {
       base.dataset = ds;
       base.setup();
       Map<String, Consumer<Blackhole>> v = new LinkedHashMap<>();
+      // The baseline's column-rule variants run too, so that its call sites see the same mix of
+      // masker types as the current code's (see MaskingBaselineBenchmark.mask).
       v.put("columnRulesOnly", b::columnRulesOnly);
       v.put("contentDetection", b::contentDetection);
+      v.put("columnRulesOnlyBaseline", base::columnRulesOnlyBaseline);
       v.put("contentDetectionBaseline", base::contentDetectionBaseline);
       v.put("pgColumnRulesOnly", b::pgColumnRulesOnly);
       v.put("pgContentDetection", b::pgContentDetection);
+      v.put("pgColumnRulesOnlyBaseline", base::pgColumnRulesOnlyBaseline);
       v.put("pgContentDetectionBaseline", base::pgContentDetectionBaseline);
       List<String> names = new ArrayList<>(v.keySet());
       long[][] ns = new long[names.size()][rounds];

@@ -756,19 +756,26 @@ final class PiiDetectors {
       return F_AT;
     }
 
+    private static final byte LOCAL = 1;
+    private static final byte DOMAIN = 2;
+
+    /** ASCII characters of a local part and of a domain: one table load per character. */
+    private static final byte[] ASCII = new byte[128];
+
+    static {
+      for (char c = 0; c < 128; c++) {
+        boolean alnum = isAlnum(c);
+        ASCII[c] |= alnum || "._%+-'".indexOf(c) >= 0 ? LOCAL : 0;
+        ASCII[c] |= alnum || c == '-' || c == '.' ? DOMAIN : 0;
+      }
+    }
+
     static boolean localChar(char c) {
-      return isAlnum(c)
-          || c == '.'
-          || c == '_'
-          || c == '%'
-          || c == '+'
-          || c == '-'
-          || c == '\''
-          || (c > 127 && Character.isLetterOrDigit(c));
+      return c < 128 ? (ASCII[c] & LOCAL) != 0 : Character.isLetterOrDigit(c);
     }
 
     static boolean domainChar(char c) {
-      return isAlnum(c) || c == '-' || c == '.' || (c > 127 && Character.isLetterOrDigit(c));
+      return c < 128 ? (ASCII[c] & DOMAIN) != 0 : Character.isLetterOrDigit(c);
     }
 
     @Override

@@ -6,28 +6,31 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs a set of detectors over text, gated in three steps so that ordinary values cost little:
+ * Runs a set of detectors over text, gated so that ordinary values cost one pass:
  *
  * <ol>
- *   <li>{@link #quick}: one branch-free pass (a table load, an OR and a few adds per character)
- *       that bounds what the pre-filter could find: which characters occur, how many digits, the
- *       longest token run, an IBAN-like start ({@code ::}, dotted quads and PEM dashes are settled
- *       with indexOf when their character occurs). Short words, names, small numbers and plain
- *       sentences arm no detector here and are done; for detectors other than the digit-run ones
- *       the result is already exact.
- *   <li>{@link #prefilter}, only when a digit-run detector (phone, SSN, card) is armed: the exact
- *       per-text flags (an {@code @}, three dots between digits, {@code ::}, a phone-like or
- *       SSN-like digit grouping, …), the longest run of digits joined by short separators and the
- *       longest token run, packed into one long (no allocation).
+ *   <li>{@link Triage}: one loop (a table load, an OR, an add and a branch-free run update per
+ *       character) gives an upper bound of the pre-filter result, exact in presence, punctuation
+ *       flags and token runs. Names, words, codes, numbers, timestamps and sentences arm no
+ *       detector here and are done.
+ *   <li>Only when an IP, IBAN or PEM detector is armed by a flag the first pass guesses ({@code
+ *       ::}, dotted quads, five dashes, an IBAN start), {@link Triage#exact} settles it; only when
+ *       a digit-run detector (phone, SSN, card) is armed by the digit count, {@link #digitRuns}
+ *       bounds the runs, lead digits and groupings (dates, times, amounts and order numbers come
+ *       out clean).
  *   <li>Gates: each detector's needs (flags, minimum runs, keyword characters present) are
- *       evaluated for all detectors at once as bit masks; trigger keywords are then searched only
- *       for keyword-gated detectors that passed. Only armed detectors run.
+ *       evaluated for all detectors at once as bit masks (keyword presence with four table
+ *       lookups); trigger keywords are then searched only for keyword-gated detectors that passed.
+ *       Only armed detectors run.
  * </ol>
  *
- * <p>The gates are an optimisation only: {@code ScannerGatesTest} checks on the efficacy corpus
- * that the gated scan finds exactly what every detector finds on the whole text. The pre-filter
- * also runs over UTF-8 bytes with the same result, so a protocol can skip decoding values that arm
- * nothing ({@link #armedUtf8}).
+ * <p>Every bound is at least the exact pre-filter result ({@link #prefilter}, still used when a
+ * profile has more than 64 detectors), so the armed detectors include every detector the exact
+ * gates arm; running one more detector never changes what is found. {@code ScannerGatesTest} checks
+ * on the efficacy corpus that the gated scan finds exactly what every detector finds on the whole
+ * text, {@code TriageTest} that the bounds hold on the corpus, adversarial and random text. The
+ * passes also run over UTF-8 bytes with the same result, so a protocol can skip decoding values
+ * that arm nothing ({@link #armedUtf8}).
  */
 final class Scanner {
   private static final Comparator<Finding> BY_PRIORITY =
@@ -73,6 +76,9 @@ final class Scanner {
   private final long quickExact;
 
   private final long presenceGated;
+
+  /** Detectors that need a flag {@link Triage} only guesses. */
+  private final long guessGated;
 
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
@@ -181,6 +187,21 @@ final class Scanner {
     }
     quickExact = exact;
     presenceGated = kwd;
+    long guess = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      guess |= (needFlags[d] & Triage.GUESSED) != 0 ? 1L << d : 0;
+    }
+    guessGated = guess;
+    java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
+    keywordSets = new long[n];
+    for (int d = 0; d < n; d++) {
+      for (int q = 0; keywordPresence[d] != null && q < keywordPresence[d].length; q++) {
+        int idx = maskIndex.computeIfAbsent(keywordPresence[d][q], m -> maskIndex.size());
+        keywordSets[d] |= idx < 64 ? 1L << idx : 0;
+      }
+    }
+    int[] masks = maskIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
+    presenceTables = masks.length <= 64 ? presenceTables(masks) : null;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
       if (needFlags[d] == 0) {
@@ -313,6 +334,11 @@ final class Scanner {
     }
   }
 
+  /** The presence bit of an ASCII character. */
+  static int presentBit(int c) {
+    return PRESENT[c];
+  }
+
   /** The presence bits a text needs to possibly contain {@code kw}. */
   private static int presenceOf(String kw) {
     int p = 0;
@@ -325,30 +351,30 @@ final class Scanner {
 
   // Packed pre-filter result (one long, so that the per-value path allocates nothing): presence
   // bits 0-31, flags 32-47, longest numeric run (capped at 63) 48-53, longest token run (capped at
-  // 1023) 54-63.
+  // 1023) 54-63. Triage.bound packs the same layout itself.
   private static final int NUM_CAP = 63;
   private static final int TOK_CAP = 1023;
 
-  private static long pack(int present, int flags, int maxNumRun, int maxTokenRun) {
+  static long pack(int present, int flags, int maxNumRun, int maxTokenRun) {
     return (present & 0xffffffffL)
         | ((long) (flags & 0xffff) << 32)
         | ((long) Math.min(maxNumRun, NUM_CAP) << 48)
         | ((long) Math.min(maxTokenRun, TOK_CAP) << 54);
   }
 
-  private static int presentOf(long st) {
+  static int presentOf(long st) {
     return (int) st;
   }
 
-  private static int flagsOf(long st) {
+  static int flagsOf(long st) {
     return (int) (st >>> 32) & 0xffff;
   }
 
-  private static int numRunOf(long st) {
+  static int numRunOf(long st) {
     return (int) (st >>> 48) & NUM_CAP;
   }
 
-  private static int tokenRunOf(long st) {
+  static int tokenRunOf(long st) {
     return (int) (st >>> 54) & TOK_CAP;
   }
 
@@ -439,6 +465,7 @@ final class Scanner {
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
           flags |= Detector.F_DOT3;
         }
+        dashes = 0; // five dashes in a row, as the flag says (and quick and Triage compute it)
       } else {
         if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
           flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
@@ -549,6 +576,7 @@ final class Scanner {
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
           flags |= Detector.F_DOT3;
         }
+        dashes = 0; // five dashes in a row, as the flag says (and quick and Triage compute it)
       } else {
         if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
           flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
@@ -588,6 +616,116 @@ final class Scanner {
       flags |= Detector.F_PHONE;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
+  }
+
+  /**
+   * Upper bounds of the pre-filter's digit-run results, from a pass that looks at digits and
+   * numeric separators only: {@code F_PHONE} and {@code F_SSN} in bits 0-15 and the longest numeric
+   * run in bits 16 and up. A numeric run of the pre-filter lies within one stretch of digits and
+   * separators {@code " -.()/"} (it also ends at a gap of three separators; ignoring that only
+   * lengthens runs). Within a stretch, the digits counted from its first phone lead ({@code +},
+   * {@code (} or a group's leading 0) bound the pre-filter's count from its lead, and the last
+   * groups of digits (remembered across stretches, which only adds readings) give the NANP 3-3-4
+   * and the SSN 3-2-4 groupings, the latter regardless of the separator. Timestamps, dates, amounts
+   * and order numbers come out without either flag and with short runs.
+   */
+  static int digitRuns(String s) {
+    int n = s.length();
+    int flags = 0;
+    int seg = 0;
+    int maxSeg = 0;
+    int fromLead = -1;
+    int group = 0;
+    int groups = 0;
+    int prev = 0;
+    for (int i = 0; i < n; i++) {
+      int c = s.charAt(i);
+      if (c >= '0' && c <= '9') {
+        seg++;
+        if (fromLead < 0 && (prev == '+' || prev == '(' || (c == '0' && !isDigitChar(prev)))) {
+          fromLead = 0;
+        }
+        if (fromLead >= 0 && ++fromLead >= PHONE_LEAD) {
+          flags |= Detector.F_PHONE;
+        }
+        if (++group >= 9 || (group == 4 && (groups & 0x3ff) == SSN_GROUPS)) {
+          flags |= Detector.F_SSN;
+        }
+      } else {
+        if (group > 0) {
+          groups = (groups << 5) | Math.min(group, 31);
+          flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+          group = 0;
+        }
+        if (c >= 128 || (CLASS[c] & C_NUMSEP) == 0) {
+          maxSeg = Math.max(maxSeg, seg);
+          seg = 0;
+          fromLead = -1;
+        }
+      }
+      prev = c;
+    }
+    if (group > 0) {
+      groups = (groups << 5) | Math.min(group, 31);
+      flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+    }
+    return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
+  }
+
+  /** {@link #digitRuns(String)} over UTF-8 bytes (a multi-byte character ends a stretch). */
+  static int digitRuns(byte[] b, int off, int len) {
+    int end = off + len;
+    int flags = 0;
+    int seg = 0;
+    int maxSeg = 0;
+    int fromLead = -1;
+    int group = 0;
+    int groups = 0;
+    int prev = 0;
+    for (int i = off; i < end; i++) {
+      int c = b[i];
+      if (c >= '0' && c <= '9') {
+        seg++;
+        if (fromLead < 0 && (prev == '+' || prev == '(' || (c == '0' && !isDigitChar(prev)))) {
+          fromLead = 0;
+        }
+        if (fromLead >= 0 && ++fromLead >= PHONE_LEAD) {
+          flags |= Detector.F_PHONE;
+        }
+        if (++group >= 9 || (group == 4 && (groups & 0x3ff) == SSN_GROUPS)) {
+          flags |= Detector.F_SSN;
+        }
+      } else {
+        if (group > 0) {
+          groups = (groups << 5) | Math.min(group, 31);
+          flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+          group = 0;
+        }
+        if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
+          maxSeg = Math.max(maxSeg, seg);
+          seg = 0;
+          fromLead = -1;
+        }
+      }
+      prev = c;
+    }
+    if (group > 0) {
+      groups = (groups << 5) | Math.min(group, 31);
+      flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+    }
+    return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
+  }
+
+  /** Completed digit groups of 3 and 2 (5 bits each, latest lowest): an SSN's 4 digits follow. */
+  private static final int SSN_GROUPS = 3 << 5 | 2;
+
+  /** Completed digit groups of 3, 3 and 4: a NANP number. */
+  private static final int NANP_GROUPS = 3 << 10 | 3 << 5 | 4;
+
+  /** {@code st} with its phone and SSN flags and numeric run replaced by {@link #digitRuns}. */
+  static long withDigitRuns(long st, int runs) {
+    int flags = (flagsOf(st) & ~(Detector.F_PHONE | Detector.F_SSN)) | (runs & 0xffff);
+    return pack(presentOf(st), flags, runs >>> 16, tokenRunOf(st));
   }
 
   /** Flags for one of {@code @:=>-.}; {@code colons} so far, this character included. */
@@ -736,19 +874,69 @@ final class Scanner {
   /**
    * Detectors (as bits, when {@link #bitGates}) whose gates pass for pre-filter result {@code st}.
    */
-  private long armed(long st) {
+  long armed(long st) {
     long a = noFlagMask;
     for (int f = flagsOf(st); f != 0; f &= f - 1) {
       a |= flagDetectors[Integer.numberOfTrailingZeros(f)];
     }
     a &= numOk[numRunOf(st)] & tokOk[tokenRunOf(st)];
-    for (long k = a & presenceGated; k != 0; k &= k - 1) {
+    long gated = a & presenceGated;
+    if (gated == 0) {
+      return a;
+    }
+    int present = presentOf(st);
+    if (presenceTables != null) {
+      // Which keywords' characters all occur: one table per byte of the presence bits.
+      long kp =
+          presenceTables[present & 0xff]
+              & presenceTables[256 + ((present >>> 8) & 0xff)]
+              & presenceTables[512 + ((present >>> 16) & 0xff)]
+              & presenceTables[768 + (present >>> 24)];
+      for (long k = gated; k != 0; k &= k - 1) {
+        int d = Long.numberOfTrailingZeros(k);
+        if ((kp & keywordSets[d]) == 0) {
+          a &= ~(1L << d);
+        }
+      }
+      return a;
+    }
+    for (long k = gated; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
-      if (!anyPresent(keywordPresence[d], presentOf(st))) {
+      if (!anyPresent(keywordPresence[d], present)) {
         a &= ~(1L << d);
       }
     }
     return a;
+  }
+
+  /**
+   * With at most 64 distinct keyword presence masks: for byte j of the presence bits and its value
+   * v, at {@code 256 * j + v}, the set of masks (by index) whose byte j is contained in v; a mask
+   * is contained in the presence bits when it is in all four. Null otherwise.
+   */
+  private final long[] presenceTables;
+
+  /** Per keyword-gated detector, the indices of its keywords' presence masks. */
+  private final long[] keywordSets;
+
+  private static long[] presenceTables(int[] masks) {
+    long[] t = new long[4 * 256];
+    for (int j = 0; j < 4; j++) {
+      for (int v = 0; v < 256; v++) {
+        long set = 0;
+        for (int q = 0; q < masks.length; q++) {
+          int part = (masks[q] >>> (8 * j)) & 0xff;
+          set |= (part & ~v) == 0 ? 1L << q : 0;
+        }
+        t[256 * j + v] = set;
+      }
+    }
+    return t;
+  }
+
+  /** True when no detector can pass its gates given a {@link Triage} result. */
+  private boolean triageRejects(long t) {
+    return quickReject(t);
   }
 
   /** True when no detector can pass its gates given the {@link #quick} bound. */
@@ -781,13 +969,13 @@ final class Scanner {
     if (detectors.length == 0 || len <= 0) {
       return false;
     }
-    if (quickReject(quick(b, off, len))) {
+    if (bitGates) {
+      return armedUtf8(b, off, len) != 0;
+    }
+    if (triageRejects(Triage.bytes(b, off, len)) || quickReject(quick(b, off, len))) {
       return false;
     }
     long st = prefilter(b, off, len);
-    if (bitGates) {
-      return armed(st) != 0;
-    }
     for (int d = 0; d < detectors.length; d++) {
       if (gatesPass(d, st)) {
         return true;
@@ -798,7 +986,9 @@ final class Scanner {
 
   /**
    * The detectors armed by UTF-8 text, to pass to {@link #scanWith} with the decoded text: a bit
-   * mask when there are at most 64 detectors, otherwise -1 (some may be armed) or 0 (none is).
+   * mask when there are at most 64 detectors, otherwise -1 (some may be armed) or 0 (none is). The
+   * mask may include detectors the exact pre-filter would not arm (running one more detector
+   * changes nothing found), never fewer.
    */
   long armedUtf8(byte[] b, int off, int len) {
     if (!bitGates) {
@@ -807,13 +997,37 @@ final class Scanner {
     if (detectors.length == 0 || len <= 0) {
       return 0;
     }
-    long a = armed(quick(b, off, len));
-    if (a == 0 || (a & ~quickExact) == 0) {
-      return a; // exact already (email addresses, most text with punctuation)
+    long t = Triage.bytes(b, off, len);
+    long a = armed(t);
+    if ((a & (guessGated | ~quickExact)) == 0) {
+      return a; // nothing armed, or only by exact gates (an email address)
     }
-    // The byte pre-filter equals the String one (see prefilter), so the decoded text is not
-    // pre-filtered again.
-    return armed(prefilter(b, off, len));
+    if ((a & guessGated) != 0) {
+      t = Triage.exact(t, b, off, len);
+    }
+    if ((a & ~quickExact) != 0) {
+      t = withDigitRuns(t, digitRuns(b, off, len));
+    }
+    return armed(t);
+  }
+
+  /** {@link #armedUtf8} for a String. */
+  long armedChars(String s) {
+    long t = Triage.chars(s);
+    long a = armed(t);
+    if ((a & (guessGated | ~quickExact)) == 0) {
+      return a; // nothing armed, or only by exact gates (an email address)
+    }
+    if ((a & guessGated) != 0) {
+      // An IP, IBAN or PEM detector is armed by a guessed flag: settle the guess.
+      t = Triage.exact(t, s);
+    }
+    if ((a & ~quickExact) != 0) {
+      // A digit-run detector is armed by the digit count (the guesses do not change that): bound
+      // the runs properly.
+      t = withDigitRuns(t, digitRuns(s));
+    }
+    return armed(t);
   }
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
@@ -827,13 +1041,9 @@ final class Scanner {
       return List.of();
     }
     if (bitGates) {
-      long a = armed(quick(s));
-      if (a == 0 || (a & ~quickExact) == 0) {
-        return scanArmed(s, a); // the pre-filter would arm exactly these
-      }
-      return scanArmed(s, armed(prefilter(s)));
+      return scanArmed(s, armedChars(s));
     }
-    if (quickReject(quick(s))) {
+    if (triageRejects(Triage.chars(s)) || quickReject(quick(s))) {
       return List.of();
     }
     long st = prefilter(s);

@@ -1,0 +1,313 @@
+package dev.gatehouse.masking;
+
+/**
+ * The first pass over a value: an upper bound of the {@link Scanner} pre-filter result from one
+ * loop of one table load, an OR, an add and a branch-free run update per character, so that most
+ * values of a table (names, words, cities, statuses, codes, numbers, timestamps, sentences) are
+ * settled here, and a value that arms a detector goes to it with little else run.
+ *
+ * <p>The result (packed as {@link Scanner#pack}) is exact in the presence bits, in the flags of
+ * {@code @ = > : - .} and in the longest token run. It only guesses the rarer flags ({@link
+ * #GUESSED}: {@code ::} or seven colons from a colon, three dots between digits from a dot and four
+ * digits, five dashes in a row from a dash, an IBAN start from two upper-case letters and two
+ * digits), which {@link #exact} settles when a detector that needs one is armed by the guess, and
+ * it bounds the digit runs by the digit count (the phone and SSN flags from 8 and 9 digits), which
+ * {@link Scanner#digitRuns} settles when a digit-run detector is armed by it. Gates that fail on
+ * the bound fail on the exact result.
+ *
+ * <p>Eight bytes at a time (SWAR on longs) was tried for the UTF-8 entry point: with the classes
+ * the gates need (digits, upper case, token characters, six punctuation characters, presence of
+ * letters) it took about as long per byte as this loop on the benchmark machine, so it was not
+ * kept. The run update is branch-free because in real rows the token/non-token pattern is not
+ * predictable.
+ *
+ * <p>A multi-byte UTF-8 character (and, in a String, any character from U+0080) has no class, as in
+ * the pre-filter.
+ */
+final class Triage {
+  private Triage() {}
+
+  // One table entry per character holds, from bit 0: the 32 presence bits of Scanner.PRESENT,
+  // the classes below, and at bits 48 and 56 a count of 1 for a digit and an upper-case letter. The
+  // loop ORs the entries (presence and classes) and adds them (the counts: the sum of at most
+  // BLOCK entries below bit 40 stays below bit 48, so the count fields are exact).
+  private static final long K_TOKEN = 1L << 32;
+  private static final long K_AT = 1L << 33;
+  private static final long K_EQ = 1L << 34;
+  private static final long K_GT = 1L << 35;
+  private static final long K_COLON = 1L << 36;
+  private static final long K_DASH = 1L << 37;
+  private static final long K_DOT = 1L << 38;
+  private static final long K_DIGIT_COUNT = 1L << 48;
+  private static final long K_UPPER_COUNT = 1L << 56;
+
+  /** Characters per block, so that the 8-bit count fields cannot overflow. */
+  private static final int BLOCK = 255;
+
+  /**
+   * Entries of the characters U+0000-U+00FF (token characters as in the pre-filter); higher ones
+   * have none, like every non-ASCII character in the pre-filter.
+   */
+  private static final long[] CLASS = new long[256];
+
+  static {
+    for (int c = 0; c < 128; c++) {
+      long k = Scanner.presentBit(c) & 0xffffffffL;
+      boolean digit = c >= '0' && c <= '9';
+      boolean upper = c >= 'A' && c <= 'Z';
+      if (digit || upper || (c >= 'a' && c <= 'z') || "_-+/=".indexOf(c) >= 0) {
+        k |= K_TOKEN;
+      }
+      k |= digit ? K_DIGIT_COUNT : 0;
+      k |= upper ? K_UPPER_COUNT : 0;
+      k |= c == '@' ? K_AT : c == '=' ? K_EQ : c == '>' ? K_GT : 0;
+      k |= c == ':' ? K_COLON : c == '-' ? K_DASH : c == '.' ? K_DOT : 0;
+      CLASS[c] = k;
+    }
+  }
+
+  /**
+   * The bound for a String: exact in the presence bits, the punctuation flags, the longest token
+   * run and the IBAN flag, with the digit count as the numeric run (and the phone and SSN flags
+   * from 8 and 9 digits).
+   */
+  static long chars(String s) {
+    int n = s.length();
+    if (n > BLOCK) {
+      return charsInBlocks(s);
+    }
+    long or = 0;
+    long sum = 0;
+    int run = 0;
+    int maxRun = 0;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      long e = c < 256 ? CLASS[c] : 0;
+      or |= e;
+      sum += e;
+      // Branch-free: in a real table the token/non-token pattern is not predictable.
+      run = (run + 1) & -(int) ((e >>> 32) & 1); // K_TOKEN
+      maxRun = Math.max(maxRun, run);
+    }
+    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
+  }
+
+  /** {@link #chars} of a long text, in blocks so that the count fields cannot overflow. */
+  private static long charsInBlocks(String s) {
+    int n = s.length();
+    long or = 0;
+    int digits = 0;
+    int uppers = 0;
+    int run = 0;
+    int maxRun = 0;
+    for (int base = 0; base < n; base += BLOCK) {
+      int lim = Math.min(n, base + BLOCK);
+      long sum = 0;
+      for (int i = base; i < lim; i++) {
+        char c = s.charAt(i);
+        long e = c < 256 ? CLASS[c] : 0;
+        or |= e;
+        sum += e;
+        run = (run + 1) & -(int) ((e >>> 32) & 1);
+        maxRun = Math.max(maxRun, run);
+      }
+      digits += (int) (sum >>> 48) & 0xff;
+      uppers += (int) (sum >>> 56);
+    }
+    return bound(or, digits, uppers, maxRun);
+  }
+
+  /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
+  static long bytes(byte[] b, int off, int len) {
+    if (len > BLOCK) {
+      return bytesInBlocks(b, off, len);
+    }
+    long or = 0;
+    long sum = 0;
+    int run = 0;
+    int maxRun = 0;
+    for (int i = off; i < off + len; i++) {
+      long e = CLASS[b[i] & 0xff];
+      or |= e;
+      sum += e;
+      run = (run + 1) & -(int) ((e >>> 32) & 1);
+      maxRun = Math.max(maxRun, run);
+    }
+    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
+  }
+
+  private static long bytesInBlocks(byte[] b, int off, int len) {
+    int end = off + len;
+    long or = 0;
+    int digits = 0;
+    int uppers = 0;
+    int run = 0;
+    int maxRun = 0;
+    for (int base = off; base < end; base += BLOCK) {
+      int lim = Math.min(end, base + BLOCK);
+      long sum = 0;
+      for (int i = base; i < lim; i++) {
+        long e = CLASS[b[i] & 0xff];
+        or |= e;
+        sum += e;
+        run = (run + 1) & -(int) ((e >>> 32) & 1);
+        maxRun = Math.max(maxRun, run);
+      }
+      digits += (int) (sum >>> 48) & 0xff;
+      uppers += (int) (sum >>> 56);
+    }
+    return bound(or, digits, uppers, maxRun);
+  }
+
+  /** The rarer flags a bound may only guess (see {@link #exact}). */
+  static final int GUESSED = Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_IBAN;
+
+  /**
+   * {@code t} from {@link #chars} of {@code s} with the guessed flags it has settled: {@code ::} or
+   * seven colons, three dots between digits, five dashes in a row, two upper-case letters followed
+   * by two digits (with the JDK's vectorised String searches where they apply). Called only when a
+   * detector that needs one of them is armed by the guess.
+   */
+  static long exact(long t, String s) {
+    int f = Scanner.flagsOf(t);
+    int g = f & GUESSED;
+    f &= ~GUESSED;
+    if ((g & Detector.F_V6) != 0 && (s.indexOf("::") >= 0 || count(s, ':', 7) >= 7)) {
+      f |= Detector.F_V6;
+    }
+    if ((g & Detector.F_DOT3) != 0 && dot3(s)) {
+      f |= Detector.F_DOT3;
+    }
+    if ((g & Detector.F_DASH5) != 0 && s.indexOf("-----") >= 0) {
+      f |= Detector.F_DASH5;
+    }
+    if ((g & Detector.F_IBAN) != 0 && iban(s)) {
+      f |= Detector.F_IBAN;
+    }
+    return Scanner.pack(Scanner.presentOf(t), f, Scanner.numRunOf(t), Scanner.tokenRunOf(t));
+  }
+
+  /** {@link #exact(long, String)} for {@link #bytes} of UTF-8 bytes. */
+  static long exact(long t, byte[] b, int off, int len) {
+    int f = Scanner.flagsOf(t);
+    int g = f & GUESSED;
+    f &= ~GUESSED;
+    if ((g & (Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5)) != 0) {
+      f |= flags(b, off, len) & g;
+    }
+    if ((g & Detector.F_IBAN) != 0 && iban(b, off, len)) {
+      f |= Detector.F_IBAN;
+    }
+    return Scanner.pack(Scanner.presentOf(t), f, Scanner.numRunOf(t), Scanner.tokenRunOf(t));
+  }
+
+  private static int count(String s, char c, int atMost) {
+    int k = 0;
+    for (int i = s.indexOf(c); i >= 0 && k < atMost; i = s.indexOf(c, i + 1)) {
+      k++;
+    }
+    return k;
+  }
+
+  /** Three dots between digits. */
+  private static boolean dot3(String s) {
+    int n = s.length();
+    int dots = 0;
+    for (int i = s.indexOf('.', 1); i > 0 && i + 1 < n && dots < 3; i = s.indexOf('.', i + 1)) {
+      dots += isDigit(s.charAt(i - 1)) && isDigit(s.charAt(i + 1)) ? 1 : 0;
+    }
+    return dots >= 3;
+  }
+
+  /** The pre-filter's V6, DOT3 and DASH5 flags over bytes (as {@link Scanner#quick} has them). */
+  private static int flags(byte[] b, int off, int len) {
+    int end = off + len;
+    int colons = 0;
+    int dots = 0;
+    int dashes = 0;
+    boolean v6 = false;
+    boolean dash5 = false;
+    for (int i = off; i < end; i++) {
+      int c = b[i];
+      if (c == ':') {
+        v6 |= ++colons >= 7 || (i > off && b[i - 1] == ':');
+      } else if (c == '.') {
+        dots += i > off && i + 1 < end && isDigit(b[i - 1]) && isDigit(b[i + 1]) ? 1 : 0;
+      }
+      dashes = c == '-' ? dashes + 1 : 0;
+      dash5 |= dashes >= 5;
+    }
+    int f = v6 ? Detector.F_V6 : 0;
+    f |= dots >= 3 ? Detector.F_DOT3 : 0;
+    return f | (dash5 ? Detector.F_DASH5 : 0);
+  }
+
+  /** Two upper-case letters followed by two digits, as every IBAN starts. */
+  private static boolean iban(byte[] b, int off, int len) {
+    int window = 0;
+    for (int i = off; i < off + len; i++) {
+      int c = b[i];
+      int k = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      window = ((window << 2) | k) & 0xff;
+      if (window == 0b01_01_10_10) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Two upper-case letters followed by two digits, as every IBAN starts. */
+  private static boolean iban(String s) {
+    int window = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      int k = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      window = ((window << 2) | k) & 0xff;
+      if (window == 0b01_01_10_10) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isDigit(int c) {
+    return c >= '0' && c <= '9';
+  }
+
+  /**
+   * The packed bound: presence and the flags of {@code @ = > : - .} exact; {@code F_V6} guessed
+   * from a colon, {@code F_DOT3} from a dot and four digits, {@code F_DASH5} from a dash, {@code
+   * F_IBAN} from two upper-case letters and two digits (see {@link #exact}); the digit count as the
+   * numeric run, and the phone and SSN flags from 8 and 9 digits (see {@link Scanner#digitRuns}).
+   */
+  private static long bound(long or, int digits, int uppers, int maxTokenRun) {
+    int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x3f];
+    f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
+    f |= uppers >= 2 && digits >= 2 ? Detector.F_IBAN : 0;
+    f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
+    return (or & 0xffffffffL)
+        | ((long) f << 32)
+        | ((long) Math.min(digits, 63) << 48)
+        | ((long) Math.min(maxTokenRun, 1023) << 54);
+  }
+
+  /**
+   * The flags for the classes {@code @ = > : - .} (bits 33-38 of an entry, shifted down): exact for
+   * the characters, guessed {@code F_V6} from a colon and {@code F_DASH5} from a dash.
+   */
+  private static final int[] PUNCT_FLAGS = new int[64];
+
+  static {
+    for (int k = 0; k < 64; k++) {
+      long or = (long) k << 33;
+      int f = 0;
+      f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
+      f |= (or & K_EQ) != 0 ? Detector.F_EQ : 0;
+      f |= (or & K_GT) != 0 ? Detector.F_GT : 0;
+      f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
+      f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
+      f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
+      PUNCT_FLAGS[k] = f;
+    }
+  }
+}
