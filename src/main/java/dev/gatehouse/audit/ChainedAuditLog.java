@@ -240,6 +240,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
   public long append(AuditEvent event) {
     Objects.requireNonNull(event, "event");
     Pending p = new Pending(JournalOp.Event.of(clock.millis(), event));
+    p.awaited = true;
     enqueue(p);
     if (journal != null) {
       writeJournalGroup(journal.fsync());
@@ -291,6 +292,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       return;
     }
     Pending barrier = new Pending(null);
+    barrier.awaited = true;
     enqueue(barrier);
     if (journal != null) {
       writeJournalGroup(false);
@@ -611,7 +613,9 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       if (first == null) {
         continue;
       }
-      if (first.size() < MAX_BATCH / 8 && !applierStopping) {
+      if (first.size() < MAX_BATCH / 8
+          && !applierStopping
+          && first.stream().noneMatch(p -> p.awaited)) {
         // Let a few milliseconds of records gather: one store transaction for many statements,
         // and most outcomes then arrive with their action (folded into its insert, see fold).
         try {
@@ -1079,6 +1083,9 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
 
     /** Journal position just past the op's frame (0 before it is written). */
     long lsn;
+
+    /** Someone waits for the store commit (an append, a reader): no gathering delay. */
+    volatile boolean awaited;
 
     /** The op's journal payload, encoded on the caller's thread (journal mode only). */
     byte[] frame;

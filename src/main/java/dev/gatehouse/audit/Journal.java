@@ -65,6 +65,7 @@ final class Journal implements AutoCloseable {
 
   /** File offset up to which the current segment holds zeros written ahead (see preallocate). */
   private long allocated;
+
   private FileChannel lockFile;
   private IOException broken;
 

@@ -35,7 +35,7 @@
  * With {@code audit.durability: store} there is no journal: one writer thread commits each batch
  * (and syncs the embedded store) before releasing its callers.
  *
- * Every call returns only after its record is durable, and throws if it is not (callers fail
+ * <p>Every call returns only after its record is durable, and throws if it is not (callers fail
  * closed). The hash format is documented on {@code AuditRecord} so that exported logs can be
  * verified without this code.
  */
