@@ -613,21 +613,26 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       if (first == null) {
         continue;
       }
-      if (first.size() < MAX_BATCH / 8
-          && !applierStopping
-          && first.stream().noneMatch(p -> p.awaited)) {
-        // Let a few milliseconds of records gather: one store transaction for many statements,
-        // and most outcomes then arrive with their action (folded into its insert, see fold).
-        try {
-          Thread.sleep(APPLY_GATHER_MS);
-        } catch (InterruptedException ignored) {
-          // Apply now.
-        }
-      }
       List<Pending> batch = new ArrayList<>(first);
-      List<Pending> more;
-      while (batch.size() < MAX_BATCH && (more = applyQueue.poll()) != null) {
+      // Let a few milliseconds of records gather: one store transaction for many statements, and
+      // most outcomes then arrive with their action (folded into its insert, see fold). Someone
+      // waiting for the store (an append, a reader) ends the wait at once.
+      boolean hurry = applierStopping || first.stream().anyMatch(p -> p.awaited);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(APPLY_GATHER_MS);
+      while (batch.size() < MAX_BATCH) {
+        long left = deadline - System.nanoTime();
+        List<Pending> more;
+        try {
+          more =
+              hurry || left <= 0 ? applyQueue.poll() : applyQueue.poll(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          more = null;
+        }
+        if (more == null) {
+          break;
+        }
         batch.addAll(more);
+        hurry |= more.stream().anyMatch(p -> p.awaited);
       }
       fold(batch);
       while (pausedForTest && !abandoned) {
