@@ -95,6 +95,13 @@ sealed interface JournalOp {
     @Override
     public Chained apply(ChainedAuditLog.Batch batch) throws SQLException {
       PreparedStatement ps = batch.statement(INSERT_ACTION);
+      bind(ps);
+      ps.executeUpdate();
+      return decision();
+    }
+
+    /** Binds the first ten columns of INSERT_ACTION and INSERT_COMPLETED_ACTION. */
+    void bind(PreparedStatement ps) throws SQLException {
       ps.setLong(1, id);
       ps.setString(2, sessionId);
       ps.setLong(3, at);
@@ -105,7 +112,9 @@ sealed interface JournalOp {
       ps.setString(8, rule);
       ps.setString(9, reason);
       ps.setString(10, reviewId);
-      ps.executeUpdate();
+    }
+
+    Chained decision() {
       return new Chained("decision", subject, sessionId, connection, CanonicalJson.write(event()));
     }
 
@@ -146,25 +155,14 @@ sealed interface JournalOp {
     @Override
     public Chained apply(ChainedAuditLog.Batch batch) throws SQLException {
       PreparedStatement ps = batch.statement(INSERT_COMPLETED_ACTION);
-      Action a = action;
-      ps.setLong(1, a.id());
-      ps.setString(2, a.sessionId());
-      ps.setLong(3, a.at());
-      ps.setString(4, a.kind());
-      ps.setString(5, a.raw());
-      ps.setString(6, a.attributes());
-      ps.setString(7, a.effect());
-      ps.setString(8, a.rule());
-      ps.setString(9, a.reason());
-      ps.setString(10, a.reviewId());
+      action.bind(ps);
       ps.setString(11, outcome.status());
       ps.setString(12, outcome.summary());
       ps.setLong(13, outcome.rows());
       ps.setLong(14, outcome.ms());
       ps.setLong(15, outcome.at());
       ps.executeUpdate();
-      return new Chained(
-          "decision", a.subject(), a.sessionId(), a.connection(), CanonicalJson.write(a.event()));
+      return action.decision();
     }
   }
 
