@@ -56,6 +56,7 @@ public final class DemoCommand implements Callable<Integer> {
   static final String CONNECTION = "payments-db";
   static final String RUNNER = "build-runner";
   static final String HOST = "demo-host";
+  static final String HOST_RUNNER = "host-runner";
 
   /** Where the demo-exec example policy expects the host's files; rewritten to the real path. */
   static final String POLICY_HOST_DIR = "/srv/demo-host";
@@ -223,13 +224,47 @@ public final class DemoCommand implements Callable<Integer> {
               new SshTargetConfig(
                   List.of(sshTarget.hostKeyLine()),
                   new Secret(sshTarget.clientPrivateKey(), "demo:generated")));
+      // The same exec model run on the SSH host: its tools, its token, the gateway's policy.
+      String hostToken =
+          "hst_" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
+      ConnectionConfig hostRunner =
+          new ConnectionConfig(
+              HOST_RUNNER,
+              "exec",
+              null,
+              0,
+              null,
+              null,
+              null,
+              Map.of("env", "demo", "team", "platform"),
+              null,
+              Map.of(),
+              new ExecConfig(
+                  List.of("/usr/bin/uname", "/usr/bin/df", "/usr/bin/printenv"),
+                  "fresh",
+                  null,
+                  Map.of(),
+                  List.of(),
+                  List.of(
+                      new ExecSecretConfig(
+                          "HOST_TOKEN", new Secret(hostToken, "demo:generated"), "env")),
+                  Duration.ofMinutes(1),
+                  1L << 20,
+                  0,
+                  Duration.ZERO,
+                  0,
+                  "auto",
+                  true,
+                  null,
+                  HOST),
+              null);
       GatehouseConfig cfg =
           new GatehouseConfig(
               null,
               server1,
               defaults.store(),
               identity,
-              List.of(payments, runner, host),
+              List.of(payments, runner, host, hostRunner),
               new PolicyConfig(List.of(policies.resolve("*.yaml").toString()), true),
               defaults.audit(),
               defaults.approvals(),
@@ -365,6 +400,8 @@ public final class DemoCommand implements Callable<Integer> {
 
           # 5. ...but may not publish: exit status 126, and the rule that said no
           GATEHOUSE_TOKEN=$CI_TOKEN bin/gatehouse exec build-runner -- java Build.java publish; echo "exit $?"
+          # the same exec model on the SSH host; the token held for it comes back masked
+          GATEHOUSE_TOKEN=$ALICE_TOKEN bin/gatehouse exec host-runner -- printenv HOST_TOKEN
 
           # 6. alice reads the host's logs over SSH, masked; anything else is refused
           ssh -F $GATEHOUSE_SSH_CONFIG -i $GATEHOUSE_DEMO_KEYS/alice alice+demo-host@gatehouse-demo tail -n 5 $DEMO_HOST_DIR/logs/app.log

@@ -115,6 +115,20 @@ class DemoEndToEndTest {
   }
 
   @Test
+  void theHostRunnerRunsOnTheSshHostAndItsTokenStaysHidden() throws Exception {
+    Run uname = cli(env.get("ALICE_TOKEN"), "exec", "host-runner", "--", "uname", "-s");
+    assertThat(uname.exit).as(uname.err).isZero();
+    assertThat(uname.out.strip()).isEqualTo("Linux");
+    Run token = cli(env.get("ALICE_TOKEN"), "exec", "host-runner", "--", "printenv", "HOST_TOKEN");
+    assertThat(token.exit).as(token.err).isZero();
+    assertThat(token.out).contains("[REDACTED");
+    assertThat(token.out + token.err).doesNotContainPattern("hst_[0-9a-f]{32}");
+    Run shell = cli(env.get("ALICE_TOKEN"), "exec", "host-runner", "--", "df", "--output=source");
+    assertThat(shell.exit).isEqualTo(126);
+    assertThat(shell.err).contains("gatehouse: denied");
+  }
+
+  @Test
   void aliceReadsTheHostLogsMaskedOverSsh() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
     String host = env.get("DEMO_HOST_DIR");
