@@ -178,17 +178,8 @@ public final class DemoCommand implements Callable<Integer> {
       String deployToken =
           "dpl_" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
       ConnectionConfig runner =
-          new ConnectionConfig(
+          execConnection(
               RUNNER,
-              "exec",
-              null,
-              0,
-              null,
-              null,
-              null,
-              Map.of("env", "demo", "team", "platform"),
-              null,
-              Map.of(),
               new ExecConfig(
                   List.of(javaBinary()),
                   "fixed",
@@ -206,8 +197,7 @@ public final class DemoCommand implements Callable<Integer> {
                   "auto",
                   false,
                   null,
-                  null),
-              null);
+                  null));
       ConnectionConfig host =
           new ConnectionConfig(
               HOST,
@@ -228,17 +218,8 @@ public final class DemoCommand implements Callable<Integer> {
       String hostToken =
           "hst_" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
       ConnectionConfig hostRunner =
-          new ConnectionConfig(
+          execConnection(
               HOST_RUNNER,
-              "exec",
-              null,
-              0,
-              null,
-              null,
-              null,
-              Map.of("env", "demo", "team", "platform"),
-              null,
-              Map.of(),
               new ExecConfig(
                   List.of("/usr/bin/uname", "/usr/bin/df", "/usr/bin/printenv"),
                   "fresh",
@@ -256,8 +237,7 @@ public final class DemoCommand implements Callable<Integer> {
                   "auto",
                   true,
                   null,
-                  HOST),
-              null);
+                  HOST));
       GatehouseConfig cfg =
           new GatehouseConfig(
               null,
@@ -486,6 +466,23 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /** The java launcher of the running JDK: the build runner's one binary. */
+  /** An exec connection of the demo (labels env=demo, team=platform). */
+  private static ConnectionConfig execConnection(String name, ExecConfig exec) {
+    return new ConnectionConfig(
+        name,
+        "exec",
+        null,
+        0,
+        null,
+        null,
+        null,
+        Map.of("env", "demo", "team", "platform"),
+        null,
+        Map.of(),
+        exec,
+        null);
+  }
+
   static String javaBinary() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toAbsolutePath().toString();
   }
