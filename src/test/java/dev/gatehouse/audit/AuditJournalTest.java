@@ -127,6 +127,41 @@ class AuditJournalTest {
   }
 
   @Test
+  void duringAStoreOutageStatementsGoOnFromTheJournalAndReachTheStoreAfterwards() throws Exception {
+    Database db = stores.open(TestStores.Kind.POSTGRES);
+    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    rec.sessionStarted("s4", "alice", "prod", "postgres", "", "{}");
+    rec.actionDecided("s4", select("SELECT 0"), "SELECT 0", allow(), null); // reserves ids
+    log.awaitStored();
+
+    stores.refuseConnections(db, true);
+    try {
+      for (int i = 1; i <= 10; i++) {
+        // Durable in the journal: the statement may go ahead although the store is down.
+        rec.actionDecided("s4", select("SELECT " + i), "SELECT " + i, allow(), null);
+      }
+      // An event whose caller waits for the store fails, so that caller fails closed.
+      assertThatThrownBy(() -> log.append(AuditTestSupport.event(1)))
+          .isInstanceOf(dev.gatehouse.store.StoreException.class);
+    } finally {
+      stores.refuseConnections(db, false);
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long rows = 0;
+    while (System.nanoTime() < deadline) {
+      rows = count(db, "SELECT COUNT(*) FROM session_actions WHERE session_id = 's4'");
+      if (rows == 11) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertThat(rows).as("every journaled action reached the store after the outage").isEqualTo(11);
+    log.awaitStored();
+    assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+  }
+
+  @Test
   void aTornFrameAtTheEndIsDroppedAndEverythingBeforeItIsApplied() throws Exception {
     Database db = stores.open(TestStores.Kind.H2);
     MasterKey key = newMasterKey();

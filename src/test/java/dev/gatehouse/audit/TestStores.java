@@ -58,6 +58,27 @@ public final class TestStores implements AutoCloseable {
     return pg;
   }
 
+  /**
+   * Makes a PostgreSQL store unreachable (its connections killed, new ones refused) or reachable
+   * again: a store outage.
+   */
+  public synchronized void refuseConnections(Database db, boolean refuse) {
+    String url = ((com.zaxxer.hikari.HikariDataSource) db.dataSource()).getJdbcUrl();
+    String name = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+    try (Connection c = postgres().getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + !refuse);
+      if (refuse) {
+        st.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
+                + name
+                + "'");
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot change connections to " + name, e);
+    }
+  }
+
   /** Closes the stores opened since the last call (call after each test). */
   public synchronized void closeOpened() {
     for (Database db : opened) {
