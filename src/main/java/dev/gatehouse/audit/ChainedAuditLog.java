@@ -306,6 +306,11 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
+  /** Bytes of journaled records not yet in the store (0 without a journal). */
+  public long journalBacklog() {
+    return journal == null ? 0 : Math.max(0, journal.end() - applied);
+  }
+
   /** Journal records the store refused for good (see the log); normally 0. */
   public long skippedRecords() {
     return skipped.get();
@@ -691,7 +696,11 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
         attempts++;
         dropWriterConnection();
         for (Pending p : batch) {
-          p.result.completeExceptionally(e);
+          if (p.awaited) {
+            // Its caller waits for the store and must fail closed now; the others are safe in the
+            // journal and complete when the retry succeeds.
+            p.result.completeExceptionally(e);
+          }
         }
         if (applierStopping && attempts >= 3) {
           log.error(

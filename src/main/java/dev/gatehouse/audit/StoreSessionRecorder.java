@@ -32,9 +32,6 @@ public final class StoreSessionRecorder implements SessionRecorder {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(StoreSessionRecorder.class);
 
-  /** Longest statement text copied into the audit event; the full text is in session_actions. */
-  static final int AUDIT_TEXT_LIMIT = JournalOp.AUDIT_TEXT_LIMIT;
-
   /** Column sizes of session_actions (V4): a record that cannot fit is refused up front. */
   private static final int RAW_LIMIT = 1_000_000;
 

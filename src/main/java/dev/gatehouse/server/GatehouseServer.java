@@ -171,6 +171,18 @@ public final class GatehouseServer implements AutoCloseable {
     Gauge.builder("gatehouse_sessions_live", gate, Gate::liveSessions)
         .description("Open sessions across all protocols")
         .register(metrics);
+    // Recording health: alert when any of these leaves 0 (a growing backlog means the store is
+    // behind the journal; at 512 MB new actions are denied).
+    Gauge.builder("gatehouse_audit_journal_backlog_bytes", audit, ChainedAuditLog::journalBacklog)
+        .description("Journaled records not yet in the store")
+        .register(metrics);
+    Gauge.builder("gatehouse_audit_records_skipped", audit, ChainedAuditLog::skippedRecords)
+        .description("Journaled records the store refused for good (see the log)")
+        .register(metrics);
+    Gauge.builder(
+            "gatehouse_audit_outcome_failures", recorder, StoreSessionRecorder::outcomeFailures)
+        .description("Action outcomes that could not be recorded")
+        .register(metrics);
 
     if (server.api().enabled()) {
       api =
