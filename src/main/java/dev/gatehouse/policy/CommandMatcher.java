@@ -312,8 +312,12 @@ final class CommandMatcher implements KindMatcher {
     // A deny rule also matches a command hidden in a wrapper (env, sudo, xargs, npx, sh -c...)
     // or in a line that needs a shell.
     String line = action.flag(Action.Attr.CMD_NEEDS_SHELL) ? action.raw() : null;
-    for (List<String> inner : CommandWrappers.inner(argv, bin, line)) {
-      if (mismatch(action, inner, inner.get(0), true) == null) {
+    CommandWrappers.Inner inner = CommandWrappers.inner(argv, bin, line);
+    if (!inner.complete()) {
+      return null; // too deep or too many to look at all: assume the denied command is in there
+    }
+    for (List<String> c : inner.commands()) {
+      if (mismatch(action, c, c.get(0), true) == null) {
         return null;
       }
     }

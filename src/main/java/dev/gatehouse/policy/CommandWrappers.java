@@ -113,76 +113,99 @@ final class CommandWrappers {
   private CommandWrappers() {}
 
   /**
-   * The inner commands of {@code argv} (not including argv itself).
-   *
+   * The inner commands of {@code argv} (not including argv itself), and whether that list is whole:
+   * past {@link #MAX} candidates or four levels of wrapping the rest is not looked at, and a deny
+   * rule must then assume the worst (padding with 70 wrappers must not hide {@code npm publish}).
+   */
+  record Inner(List<List<String>> commands, boolean complete) {}
+
+  /**
    * @param binary the resolved binary, or null
    * @param shellLine the command line when it needs a shell (its simple commands are candidates
    *     too), or null
    */
-  static List<List<String>> inner(List<String> argv, String binary, String shellLine) {
-    Set<List<String>> out = new LinkedHashSet<>();
+  static Inner inner(List<String> argv, String binary, String shellLine) {
+    Walk w = new Walk();
     if (shellLine != null && !shellLine.isEmpty()) {
       for (List<String> c : CommandLine.commands(shellLine)) {
-        add(out, c, 1);
+        w.add(c, 1);
       }
     }
-    expand(out, argv, binary, 0);
-    out.remove(argv);
-    return new ArrayList<>(out);
+    w.expand(argv, binary, 0);
+    w.out.remove(argv);
+    return new Inner(new ArrayList<>(w.out), !w.cut);
   }
 
-  private static void add(Set<List<String>> out, List<String> cmd, int depth) {
-    if (cmd.isEmpty() || out.size() >= MAX || !out.add(List.copyOf(cmd))) {
-      return;
-    }
-    expand(out, cmd, null, depth);
-  }
+  private static final class Walk {
+    final Set<List<String>> out = new LinkedHashSet<>();
+    boolean cut;
 
-  private static void expand(Set<List<String>> out, List<String> argv, String binary, int depth) {
-    if (argv.isEmpty() || depth > 4 || out.size() >= MAX) {
-      return;
-    }
-    String first = argv.get(0);
-    if (assignment(first)) {
-      int i = 1;
-      while (i < argv.size() && assignment(argv.get(i))) {
-        i++;
+    void add(List<String> cmd, int depth) {
+      if (cmd.isEmpty() || out.contains(cmd)) {
+        return;
       }
-      add(out, argv.subList(i, argv.size()), depth + 1);
-      return;
+      if (out.size() >= MAX) {
+        cut = true;
+        return;
+      }
+      out.add(List.copyOf(cmd));
+      expand(cmd, null, depth);
     }
-    String name = CommandMatcher.baseName(first);
-    boolean wrapper =
-        WRAPPERS.contains(name)
-            || (binary != null && WRAPPERS.contains(CommandMatcher.baseName(binary)));
-    if (!wrapper) {
-      return;
-    }
-    for (int i = 1; i < argv.size() && out.size() < MAX; i++) {
-      String t = argv.get(i);
-      if (t.startsWith("-")) {
-        int eq = t.indexOf('=');
-        String value = eq >= 0 ? t.substring(eq + 1) : t.length() > 2 ? t.substring(2) : "";
-        if (shellish(value)) {
-          for (List<String> c : CommandLine.commands(value)) {
-            add(out, c, depth + 1);
-          }
+
+    void expand(List<String> argv, String binary, int depth) {
+      if (argv.isEmpty()) {
+        return;
+      }
+      String first = argv.get(0);
+      String name = CommandMatcher.baseName(first);
+      boolean wrapper =
+          WRAPPERS.contains(name)
+              || (binary != null && WRAPPERS.contains(CommandMatcher.baseName(binary)));
+      if (!assignment(first) && !wrapper) {
+        return;
+      }
+      if (depth > 4 || out.size() >= MAX) {
+        cut = true;
+        return;
+      }
+      if (assignment(first)) {
+        int i = 1;
+        while (i < argv.size() && assignment(argv.get(i))) {
+          i++;
         }
-        continue;
+        add(argv.subList(i, argv.size()), depth + 1);
+        return;
       }
-      if (t.isEmpty() || assignment(t)) {
-        continue;
-      }
-      add(out, argv.subList(i, argv.size()), depth + 1);
-      int at = t.lastIndexOf('@');
-      if (at > 0 && PACKAGE_RUNNERS.contains(name)) { // npx npm@10 publish runs npm publish
-        List<String> unversioned = new ArrayList<>(argv.subList(i, argv.size()));
-        unversioned.set(0, t.substring(0, at));
-        add(out, unversioned, depth + 1);
-      }
-      if (shellish(t)) {
-        for (List<String> c : CommandLine.commands(t)) {
-          add(out, c, depth + 1);
+      for (int i = 1; i < argv.size(); i++) {
+        if (out.size() >= MAX) {
+          cut = true;
+          return;
+        }
+        String t = argv.get(i);
+        if (t.startsWith("-")) {
+          int eq = t.indexOf('=');
+          String value = eq >= 0 ? t.substring(eq + 1) : t.length() > 2 ? t.substring(2) : "";
+          if (shellish(value)) {
+            for (List<String> c : CommandLine.commands(value)) {
+              add(c, depth + 1);
+            }
+          }
+          continue;
+        }
+        if (t.isEmpty() || assignment(t)) {
+          continue;
+        }
+        add(argv.subList(i, argv.size()), depth + 1);
+        int at = t.lastIndexOf('@');
+        if (at > 0 && PACKAGE_RUNNERS.contains(name)) { // npx npm@10 publish runs npm publish
+          List<String> unversioned = new ArrayList<>(argv.subList(i, argv.size()));
+          unversioned.set(0, t.substring(0, at));
+          add(unversioned, depth + 1);
+        }
+        if (shellish(t)) {
+          for (List<String> c : CommandLine.commands(t)) {
+            add(c, depth + 1);
+          }
         }
       }
     }

@@ -265,10 +265,17 @@ class CommandMatcherTest {
         .isEqualTo("no-publish");
     assertThat(effect(p, CommandLine.parse("sudo npm ci").toAction())).isEqualTo(Effect.ALLOW);
     assertThat(effect(p, CommandLine.parse("env npm ci").toAction())).isEqualTo(Effect.DENY);
-    assertThat(CommandWrappers.inner(List.of("npm", "ci"), "/usr/bin/npm", null)).isEmpty();
+    assertThat(CommandWrappers.inner(List.of("npm", "ci"), "/usr/bin/npm", null).commands())
+        .isEmpty();
     assertThat(
             CommandWrappers.inner(
-                List.of("timeout", "-s", "KILL", "5", "npm", "publish"), null, null))
+                    List.of("timeout", "-s", "KILL", "5", "npm", "publish"), null, null)
+                .commands())
         .contains(List.of("npm", "publish"));
+    // Padding past what the wrapper walk looks at must not hide a denied command.
+    String padded = "sudo ".repeat(70) + "npm publish"; // sudo-anything would allow it
+    assertThat(effect(p, CommandLine.parse(padded).toAction())).isEqualTo(Effect.DENY);
+    assertThat(CommandWrappers.inner(CommandLine.parse(padded).argv(), null, null).complete())
+        .isFalse();
   }
 }
