@@ -131,6 +131,12 @@ public final class ExecApi implements ApiServer.Endpoints {
     }
     String cwd = text(body, "cwd");
     boolean withStdin = body.path("stdin").asBoolean(false);
+    // Every check that can refuse the request comes before the session opens: after that, the
+    // stream (or the start guard below) must close it.
+    String justification = text(body, "justification");
+    if (justification != null && justification.length() > 1000) {
+      throw ApiException.badRequest("justification: at most 1000 characters");
+    }
     Principal p = r.principal();
     GateSession session;
     try {
@@ -141,10 +147,6 @@ public final class ExecApi implements ApiServer.Endpoints {
     String id = "ex_" + UUID.randomUUID().toString().replace("-", "");
     Running run = new Running(p.subject(), withStdin ? new StdinPipe() : null);
     running.put(id, run);
-    String justification = text(body, "justification");
-    if (justification != null && justification.length() > 1000) {
-      throw ApiException.badRequest("justification: at most 1000 characters");
-    }
     ExecRequest request = new ExecRequest(argv, null, env, cwd, null, justification);
     AtomicBoolean streaming = new AtomicBoolean();
     // The stream writer closes the session; if the response never starts (the caller left before

@@ -195,7 +195,9 @@ public final class DemoCommand implements Callable<Integer> {
                   Duration.ZERO,
                   0,
                   "auto",
-                  false,
+                  // No network where bubblewrap can take it away; elsewhere (a machine with only a
+                  // JDK) a runner with network: false is refused, and the demo must still run.
+                  !Files.isExecutable(Path.of("/usr/bin/bwrap")),
                   null,
                   null));
       ConnectionConfig host =

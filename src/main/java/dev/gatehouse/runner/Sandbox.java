@@ -147,6 +147,14 @@ final class Sandbox {
       }
       default -> {
         boolean ok = bubblewrapAvailable();
+        if (!ok && !cfg.network()) {
+          // Only bubblewrap can take the network away: running anyway would ignore the setting.
+          throw new Refusal(
+              "connection "
+                  + connection
+                  + " has network: false, which needs the bubblewrap sandbox, and bubblewrap is"
+                  + " not usable on this gateway host (install the Debian package bubblewrap)");
+        }
         if (!ok && WARNED.add(connection)) {
           log.warn(
               "exec: SANDBOX DISABLED for connection {}: bubblewrap (/usr/bin/bwrap) is not"
