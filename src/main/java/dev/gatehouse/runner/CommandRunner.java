@@ -6,6 +6,7 @@ import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.masking.MaskingEngine;
+import dev.gatehouse.masking.StreamMasker;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.CommandLine;
 import java.io.IOException;
@@ -245,7 +246,13 @@ public final class CommandRunner {
     Thread in =
         Thread.ofVirtual()
             .name("exec-in-" + execution.name())
-            .start(() -> pumpStdin(stdin, execution.stdin(), session, record, exact));
+            .start(
+                () ->
+                    pumpStdin(
+                        stdin,
+                        execution.stdin(),
+                        session,
+                        record ? masking.streamMasker(profile, exact) : null));
     try {
       onStart.accept(execution);
     } catch (RuntimeException ex) {
@@ -290,8 +297,13 @@ public final class CommandRunner {
     return status;
   }
 
+  /**
+   * Forwards the caller's input; with {@code recorder}, records it masked like the output (the
+   * profile and the injected secrets), holding typed text back until a line ends so that a value
+   * typed key by key, or split across reads, is still seen whole.
+   */
   private static void pumpStdin(
-      InputStream stdin, OutputStream to, GateSession session, boolean record, List<String> exact) {
+      InputStream stdin, OutputStream to, GateSession session, StreamMasker recorder) {
     try (to) {
       if (stdin == null) {
         return;
@@ -301,17 +313,23 @@ public final class CommandRunner {
       while ((n = stdin.read(buf)) > 0) {
         to.write(buf, 0, n);
         to.flush();
-        if (record) {
-          // Input is recorded as typed, with the secrets the gateway injected removed.
-          String text = new String(buf, 0, n, StandardCharsets.UTF_8);
-          for (String s : exact) {
-            text = text.replace(s, "********");
+        if (recorder != null) {
+          byte[] chunk = java.util.Arrays.copyOf(buf, n);
+          session.recordStream('i', recorder.feed(chunk));
+          for (byte b : chunk) {
+            if (b == '\n' || b == '\r') {
+              session.recordStream('i', recorder.flush());
+              break;
+            }
           }
-          session.recordStream('i', text.getBytes(StandardCharsets.UTF_8));
         }
       }
     } catch (IOException e) {
       // the process closed its stdin or ended; nothing more to forward
+    } finally {
+      if (recorder != null) {
+        session.recordStream('i', recorder.flush());
+      }
     }
   }
 

@@ -1,9 +1,9 @@
 package dev.gatehouse.ssh;
 
-import dev.gatehouse.policy.CommandLine;
 import dev.gatehouse.runner.CommandRunner;
 import dev.gatehouse.runner.ExecRequest;
 import dev.gatehouse.runner.Execution;
+import java.util.List;
 import org.apache.sshd.server.Signal;
 
 /**
@@ -36,17 +36,7 @@ final class SshRunnerCommand extends SshChannelCommand {
       refuse("command execution is not enabled on this gateway");
       return;
     }
-    CommandLine cl;
-    try {
-      cl = CommandLine.parse(line);
-    } catch (IllegalArgumentException e) {
-      refuse(e.getMessage());
-      return;
-    }
-    if (cl.argv().isEmpty()) {
-      refuse("empty command");
-      return;
-    }
+    // The runner parses the line and refuses (and records) what it cannot run, as for the API.
     env.addSignalListener(
         (channel, signal) -> {
           Execution x = execution;
@@ -58,7 +48,7 @@ final class SshRunnerCommand extends SshChannelCommand {
         runner.run(
             conn.gate(),
             new ExecRequest(
-                cl.argv(),
+                List.of(),
                 line,
                 acceptedEnv(),
                 null,

@@ -121,6 +121,21 @@ class CommandRunnerTest {
   }
 
   @Test
+  void anInjectedSecretTypedIntoStdinIsNotRecorded() throws Exception {
+    Result r =
+        kit.run(
+            "tools",
+            new ExecRequest(List.of("cat"), null, Map.of(), null, null),
+            ("pasted " + RunnerKit.TOKEN + "\nbye\n").getBytes(StandardCharsets.UTF_8),
+            e -> {});
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(kit.recorder.stream(r.sessionId(), 'i'))
+        .startsWith("pasted ")
+        .endsWith("bye\n")
+        .doesNotContain(RunnerKit.TOKEN);
+  }
+
+  @Test
   void exitStatusIsPreserved() throws Exception {
     Result r = kit.run("tools", List.of("sh", "-c", "echo oops >&2; exit 3"));
     assertThat(r.status()).isEqualTo(3);
