@@ -312,7 +312,7 @@ final class CommandMatcher implements KindMatcher {
     // A deny rule also matches a command hidden in a wrapper (env, sudo, xargs, npx, sh -c...)
     // or in a line that needs a shell.
     String line = action.flag(Action.Attr.CMD_NEEDS_SHELL) ? action.raw() : null;
-    CommandWrappers.Inner inner = CommandWrappers.inner(argv, bin, line);
+    CommandWrappers.Inner inner = innerOf(action, argv, bin, line);
     if (!inner.complete()) {
       return null; // too deep or too many to look at all: assume the denied command is in there
     }
@@ -322,6 +322,23 @@ final class CommandMatcher implements KindMatcher {
       }
     }
     return why;
+  }
+
+  /**
+   * The last action's inner commands, per thread: a decision checks every candidate deny rule
+   * against the same action, and the walk (with shell-line parsing) need not be redone per rule.
+   */
+  private static final ThreadLocal<Object[]> LAST_INNER = new ThreadLocal<>();
+
+  private static CommandWrappers.Inner innerOf(
+      Action action, List<String> argv, String bin, String line) {
+    Object[] last = LAST_INNER.get();
+    if (last != null && last[0] == action) {
+      return (CommandWrappers.Inner) last[1];
+    }
+    CommandWrappers.Inner inner = CommandWrappers.inner(argv, bin, line);
+    LAST_INNER.set(new Object[] {action, inner});
+    return inner;
   }
 
   private String mismatch(Action action, List<String> argv, String bin, boolean deny) {
