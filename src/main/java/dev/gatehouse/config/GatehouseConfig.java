@@ -261,7 +261,6 @@ public record GatehouseConfig(
     }
   }
 
-  /** {@code audit:} checkpoint interval and export sinks. */
   /**
    * {@code audit:} checkpoints, export sinks, and how records are made durable before the action
    * they describe goes ahead: {@code fsync} (the default: the local journal, fdatasync per group
