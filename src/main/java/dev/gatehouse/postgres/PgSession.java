@@ -16,13 +16,11 @@ import dev.gatehouse.postgres.PgPipeline.Kind;
 import dev.gatehouse.postgres.PgPipeline.Pending;
 import dev.gatehouse.postgres.PgPipeline.Portal;
 import dev.gatehouse.postgres.PgPipeline.Prepared;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -80,7 +78,11 @@ final class PgSession {
   private final PgProtocolServer server;
   private final Socket raw;
   private volatile Socket client;
-  private InputStream clientIn;
+  private PgInput clientIn;
+
+  // Bounds the client's startup (TLS, startup packet, password); see Deadline for why not
+  // SO_TIMEOUT.
+  private Deadline startupDeadline;
   private volatile OutputStream clientOut;
   private final ReentrantLock clientLock = new ReentrantLock();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -112,7 +114,8 @@ final class PgSession {
   void run() {
     try {
       clientOut = new BufferedOutputStream(raw.getOutputStream(), 1 << 16);
-      raw.setSoTimeout(STARTUP_TIMEOUT_MILLIS);
+      startupDeadline = Deadline.after(STARTUP_TIMEOUT_MILLIS);
+      startupDeadline.watch(raw);
       Startup startup = negotiateTls();
       if (startup == null) {
         return; // a cancel request, or the client left
@@ -130,6 +133,9 @@ final class PgSession {
       if (principal == null) {
         return;
       }
+      // The client has said all it has to say for the startup; the target connection has limits
+      // of its own.
+      startupDeadline.close();
       openGateSession(principal, database);
       connectTarget(params);
       ready();
@@ -138,14 +144,19 @@ final class PgSession {
       sendFatal(f.frame());
     } catch (ProtocolViolation e) {
       sendFatal(protocolViolation(e));
-    } catch (SocketTimeoutException e) {
-      log.info("startup timeout for {}", raw.getRemoteSocketAddress());
     } catch (IOException e) {
-      log.debug("connection {} ended: {}", raw.getRemoteSocketAddress(), e.toString());
+      if (startupDeadline != null && startupDeadline.expired()) {
+        log.info("startup timeout for {}", raw.getRemoteSocketAddress());
+      } else {
+        log.debug("connection {} ended: {}", raw.getRemoteSocketAddress(), e.toString());
+      }
     } catch (RuntimeException e) {
       log.error("postgres session failed", e);
       sendFatal(PgMessages.error("FATAL", "XX000", "gatehouse: internal error"));
     } finally {
+      if (startupDeadline != null) {
+        startupDeadline.close();
+      }
       end();
     }
   }
@@ -185,7 +196,6 @@ final class PgSession {
           ssl.setUseClientMode(false);
           ssl.setHandshakeApplicationProtocolSelector(
               (sock, protocols) -> protocols.contains("postgresql") ? "postgresql" : "");
-          ssl.setSoTimeout(STARTUP_TIMEOUT_MILLIS);
           ssl.startHandshake();
           client = ssl;
           in = ssl.getInputStream();
@@ -208,7 +218,7 @@ final class PgSession {
                     + s.minorVersion()
                     + " (expected: 3.x)");
           }
-          clientIn = new BufferedInputStream(in, 1 << 16);
+          clientIn = new PgInput(in, 1 << 16, client instanceof SSLSocket);
           return s;
         }
       }
@@ -334,7 +344,6 @@ final class PgSession {
     send(PgMessages.backendKeyData(cancelKey[0], cancelKey[1]));
     send(PgMessages.readyForQuery(up.transactionStatus));
     flushClient();
-    client.setSoTimeout(0);
     log.info(
         "postgres session {}: {} on connection {}",
         gs.id(),
@@ -399,7 +408,7 @@ final class PgSession {
         }
         default -> throw new ProtocolViolation("invalid frontend message type '" + m.kind() + "'");
       }
-      if (clientIn.available() == 0) {
+      if (clientIn.drained()) {
         up.out.flush();
       }
     }
@@ -789,7 +798,7 @@ final class PgSession {
           break;
         }
         onTargetMessage(m);
-        if (up.in.available() == 0) {
+        if (up.in.drained()) {
           flushClient();
         }
       }

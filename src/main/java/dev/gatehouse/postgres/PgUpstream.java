@@ -3,7 +3,6 @@ package dev.gatehouse.postgres;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.postgres.PgCodec.Message;
 import dev.gatehouse.postgres.PgCodec.Reader;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -48,7 +47,7 @@ final class PgUpstream implements Closeable {
   static final int CONNECT_TIMEOUT_MILLIS = 10_000;
 
   final Socket socket;
-  final InputStream in;
+  final PgInput in;
   final OutputStream out;
 
   /** ParameterStatus frames received during startup, to relay to the client verbatim. */
@@ -64,7 +63,7 @@ final class PgUpstream implements Closeable {
 
   private PgUpstream(Socket socket) throws IOException {
     this.socket = socket;
-    this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+    this.in = new PgInput(socket.getInputStream(), 1 << 16, socket instanceof SSLSocket);
     this.out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
   }
 
@@ -77,9 +76,11 @@ final class PgUpstream implements Closeable {
       ConnectionConfig conn, String user, String password, Map<String, String> params)
       throws PgErrors.Fatal {
     Socket s = null;
+    // Connect, TLS and authentication within CONNECT_TIMEOUT_MILLIS (see Deadline: a socket that
+    // ever had SO_TIMEOUT costs three system calls per read for the rest of the session).
+    Deadline deadline = Deadline.after(CONNECT_TIMEOUT_MILLIS);
     try {
-      s = open(conn);
-      s.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+      s = open(conn, deadline);
       PgUpstream up = new PgUpstream(s);
       Map<String, String> startup = new LinkedHashMap<>();
       startup.put("user", user);
@@ -88,17 +89,24 @@ final class PgUpstream implements Closeable {
       up.out.write(PgMessages.startupMessage(startup));
       up.out.flush();
       up.authenticate(conn, user, password);
-      s.setSoTimeout(0);
+      deadline.close();
+      if (deadline.expired()) {
+        // It fired between the last read and close(): the socket is closed.
+        throw deadline.explain(new IOException("closed by the connect deadline"));
+      }
       return up;
     } catch (IOException | GeneralSecurityException e) {
       closeQuietly(s);
-      log.warn("cannot connect to target of connection {}: {}", conn.name(), e.toString());
+      Exception cause = e instanceof IOException io ? deadline.explain(io) : e;
+      log.warn("cannot connect to target of connection {}: {}", conn.name(), cause.toString());
       throw new PgErrors.Fatal(
           PgErrors.CANNOT_CONNECT,
-          "cannot connect to the target of connection \"" + conn.name() + "\": " + safe(e));
+          "cannot connect to the target of connection \"" + conn.name() + "\": " + safe(cause));
     } catch (PgErrors.Fatal e) {
       closeQuietly(s);
       throw e;
+    } finally {
+      deadline.close();
     }
   }
 
@@ -222,7 +230,12 @@ final class PgUpstream implements Closeable {
    * certificate, exactly like libpq's modes of the same name; only {@code verify-full}
    * authenticates the target (CA from the connection's {@code tls.ca}, host name checked).
    */
-  static Socket open(ConnectionConfig conn) throws IOException, GeneralSecurityException {
+  /**
+   * Connects and negotiates TLS; {@code deadline} closes the socket if that takes too long (no
+   * connect or read timeout is set on the socket itself, see {@link Deadline}).
+   */
+  static Socket open(ConnectionConfig conn, Deadline deadline)
+      throws IOException, GeneralSecurityException {
     String mode =
         conn.tls() == null || conn.tls().mode() == null
             ? "prefer"
@@ -230,15 +243,14 @@ final class PgUpstream implements Closeable {
     if (!List.of("disable", "prefer", "require", "verify-full").contains(mode)) {
       throw new GeneralSecurityException("unsupported upstream TLS mode " + mode);
     }
-    Socket s = new Socket();
+    Socket s = deadline.watch(new Socket());
     try {
-      s.connect(new InetSocketAddress(conn.host(), conn.port()), CONNECT_TIMEOUT_MILLIS);
+      s.connect(new InetSocketAddress(conn.host(), conn.port()));
       s.setTcpNoDelay(true);
       s.setKeepAlive(true);
       if (mode.equals("disable")) {
         return s;
       }
-      s.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
       OutputStream o = s.getOutputStream();
       o.write(PgMessages.sslRequest());
       o.flush();
@@ -313,8 +325,8 @@ final class PgUpstream implements Closeable {
 
   /** Sends a CancelRequest for the target backend {@code pid} on a new connection. */
   static void cancel(ConnectionConfig conn, int pid, int key) {
-    try (Socket s = open(conn)) {
-      s.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+    try (Deadline deadline = Deadline.after(CONNECT_TIMEOUT_MILLIS);
+        Socket s = open(conn, deadline)) {
       OutputStream o = s.getOutputStream();
       o.write(PgMessages.cancelRequest(pid, key));
       o.flush();
