@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# pgbench -S through direct, haproxy (TCP relay), pgbouncer (session mode) and Gatehouse (policy +
-# recording on, TLS; once unmasked and once with the pii masking profile), interleaved in one run so that machine noise hits every target alike.
+# pgbench -S through direct, haproxy (TCP relay), pgbouncer (session mode; plaintext and with client
+# TLS) and Gatehouse (policy + recording on; TLS unmasked, plaintext unmasked, TLS with the pii
+# masking profile), interleaved in one run so that machine noise hits every target alike.
+# haproxy cannot terminate PostgreSQL's TLS (it starts with SSLRequest inside the protocol), so
+# pgbouncer-tls is the TLS-terminating proxy to hold Gatehouse (TLS) against, and gatehouse-plain the
+# one to hold against haproxy and pgbouncer; the difference between the two Gatehouse rows is the
+# cost of TLS.
 # Prints TPS and average latency per target, and each proxy's ratio to direct; then the added
 # connection set-up time and Gatehouse's memory with 1,000 idle connections.
 #
@@ -37,14 +42,14 @@ work=$(mktemp -d -t gh-pgcompare.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  pkill -f "pgbouncer $work/pgbouncer.ini" 2>/dev/null || true
+  pkill -f "pgbouncer $work/" 2>/dev/null || true
   [ -f "$work/pg/postmaster.pid" ] && su postgres -c "$PGBIN/pg_ctl -D $work/pg stop -m fast" >/dev/null 2>&1 || true
   sleep 1; rm -rf "$work"
 }
 trap cleanup EXIT
 chmod 755 "$work"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(port); HAPORT=$(port); BOUNCEPORT=$(port); GHPG=$(port); GHAPI=$(port)
+PGPORT=$(port); HAPORT=$(port); BOUNCEPORT=$(port); BOUNCETLSPORT=$(port); GHPG=$(port); GHAPI=$(port)
 PASS=bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 echo "== target: PostgreSQL $($PGBIN/postgres --version | awk '{print $3}') on $PGPORT"
@@ -87,8 +92,20 @@ default_pool_size = 64
 unix_socket_dir =
 logfile = $work/sock/pgbouncer.log
 CFG
-chown -R postgres "$work/pgbouncer.ini" "$work/userlist.txt"
+# The same pgbouncer with client TLS required (a self-signed pair, like Gatehouse's own).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -keyout "$work/bouncer.key" -out "$work/bouncer.crt" >/dev/null 2>&1
+sed -e "s/^listen_port = .*/listen_port = $BOUNCETLSPORT/" -e "s|pgbouncer.log|pgbouncer-tls.log|" \
+  "$work/pgbouncer.ini" > "$work/pgbouncer-tls.ini"
+cat >> "$work/pgbouncer-tls.ini" <<CFG
+client_tls_sslmode = require
+client_tls_key_file = $work/bouncer.key
+client_tls_cert_file = $work/bouncer.crt
+CFG
+chown -R postgres "$work/pgbouncer.ini" "$work/pgbouncer-tls.ini" "$work/userlist.txt" \
+  "$work/bouncer.key" "$work/bouncer.crt"
 su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer.ini" & pids+=($!)
+su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer-tls.ini" & pids+=($!)
 
 mkdir -p "$work/gh/policies"
 cp "$here/bench-policy.yaml" "$work/gh/policies/"
@@ -96,7 +113,8 @@ cat > "$work/gh/gatehouse.yaml" <<CFG
 server:
   data_dir: $work/gh/data
   api: { host: 127.0.0.1, port: $GHAPI }
-  postgres: { host: 127.0.0.1, port: $GHPG }
+  # plaintext only so that the gatehouse-plain row can measure TLS's share; TLS stays the default
+  postgres: { host: 127.0.0.1, port: $GHPG, plaintext: true }
   ssh: { enabled: false }
 identity:
   users:
@@ -135,13 +153,15 @@ conninfo() { # target -> connection string (password via env)
     direct) echo "host=127.0.0.1 port=$PGPORT dbname=bench user=bench sslmode=disable" ;;
     haproxy) echo "host=127.0.0.1 port=$HAPORT dbname=bench user=bench sslmode=disable" ;;
     pgbouncer) echo "host=127.0.0.1 port=$BOUNCEPORT dbname=bench user=bench sslmode=disable" ;;
+    pgbouncer-tls) echo "host=127.0.0.1 port=$BOUNCETLSPORT dbname=bench user=bench sslmode=require" ;;
     gatehouse) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=require" ;;
+    gatehouse-plain) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=disable" ;;
     gatehouse-pii) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench-pii sslmode=require" ;;
   esac
 }
 secret() {
   case $1 in
-    gatehouse) echo "$GH_TOKEN" ;;
+    gatehouse | gatehouse-plain) echo "$GH_TOKEN" ;;
     gatehouse-pii) echo "$GH_PII_TOKEN" ;;
     *) echo "$PASS" ;;
   esac
@@ -154,7 +174,7 @@ run_pgbench() { # target mode clients extra... -> "tps latency_ms"
 }
 
 # gatehouse: masking none; gatehouse-pii: the same with content masking of every result value
-targets="direct haproxy pgbouncer gatehouse gatehouse-pii"
+targets=${TARGETS:-"direct haproxy pgbouncer pgbouncer-tls gatehouse gatehouse-plain gatehouse-pii"}
 declare -A TPS LAT
 echo "== pgbench -S, ${DURATION}s per cell, $ROUNDS interleaved rounds"
 for r in $(seq 1 "$ROUNDS"); do
@@ -180,7 +200,7 @@ out="$work/results.md"
 echo; cat "$out"
 
 echo; echo "== connection set-up (pgbench -C: a new connection per transaction, 1 client, 500 tx)"
-for t in direct haproxy pgbouncer gatehouse; do
+for t in direct haproxy pgbouncer pgbouncer-tls gatehouse gatehouse-plain; do
   read -r tps lat < <(run_pgbench "$t" simple 1 -C -t 500)
   printf '  %-9s %8s ms per connect+query\n' "$t" "$lat"
 done
