@@ -127,7 +127,11 @@ public final class CommandRunner {
     } catch (IOException | RuntimeException e) {
       close(ws);
       log.error("exec: cannot prepare a workspace on {}", conn, e);
-      line(stderr, "gatehouse: cannot prepare the workspace: " + e.getMessage());
+      // Before the policy was asked, so nothing else records that someone tried: audited as the
+      // refusals above are (exec.refused), with the reason the caller gets.
+      String why = "cannot prepare the workspace: " + e.getMessage();
+      refused(session, request, why);
+      line(stderr, "gatehouse: " + why);
       return NOT_STARTED;
     }
     try (Workspace workspace = ws) {
