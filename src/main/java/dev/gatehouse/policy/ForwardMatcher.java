@@ -134,6 +134,21 @@ final class ForwardMatcher implements KindMatcher {
             "needs types (expected types: [local] with destinations, [remote] with listen), so the"
                 + " rule does not also apply to other forwarding types whatever their destination");
       } else if (types != null) {
+        // A key no listed type reads would be silently ignored: say so instead.
+        if (m.containsKey("destinations")
+            && !types.contains("local")
+            && !types.contains("dynamic")) {
+          r.error(
+              m.get("destinations"),
+              path + ".destinations",
+              "apply to local and dynamic, and types lists neither (expected types: [local])");
+        }
+        if (m.containsKey("listen") && !types.contains("remote")) {
+          r.error(
+              m.get("listen"),
+              path + ".listen",
+              "applies to remote, and types does not list it (expected types: [remote])");
+        }
         for (String t : types) {
           boolean local = t.equals("local") || t.equals("dynamic");
           if (local && !m.containsKey("destinations")) {

@@ -103,6 +103,19 @@ class ForwardMatcherTest {
   }
 
   @Test
+  void aPolicyTestCanGiveTheHostAndPort() {
+    PolicySet p = policy(DESTINATIONS);
+    Action a =
+        RequestSpec.actions(
+                java.util.Map.of(
+                    "kind", "forward", "forward", "local", "host", "db-7.internal", "port", 5432),
+                null,
+                null)
+            .get(0);
+    assertThat(Fixtures.decide(p, human("a"), target("host"), a).effect()).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void badPortsHostsAndTypeCombinationsAreLoadErrors() {
     List<String> problems =
         problems(
@@ -128,6 +141,12 @@ class ForwardMatcherTest {
               - id: e
                 effect: allow
                 forward: { types: [remote], listen: [] }
+              - id: f
+                effect: allow
+                forward:
+                  types: [remote]
+                  destinations: [{ host: db }]
+                  listen: [{ ports: [8080] }]
             """);
 
     assertThat(problems)
@@ -154,7 +173,11 @@ class ForwardMatcherTest {
                 assertThat(p)
                     .contains("rules[3] (d)")
                     .contains("remote is not narrowed by destinations"))
-        .anySatisfy(p -> assertThat(p).contains("rules[4] (e)").contains("listen: empty"));
+        .anySatisfy(p -> assertThat(p).contains("rules[4] (e)").contains("listen: empty"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("rules[5] (f).forward.destinations: apply to local and dynamic"));
   }
 
   private static Effect effect(PolicySet p, String type) {
