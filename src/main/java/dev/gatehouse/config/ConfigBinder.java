@@ -460,9 +460,28 @@ final class ConfigBinder {
             .filter(c -> "ssh".equals(c.type()))
             .map(ConnectionConfig::name)
             .toList();
+    Map<String, ConnectionConfig> byName = new HashMap<>();
+    connections.forEach(c -> byName.putIfAbsent(c.name(), c));
     for (RunnerRef r : runnerRefs) {
       String type = types.get(r.name());
       if ("ssh".equals(type)) {
+        ConnectionConfig target = byName.get(r.name());
+        if (target.ssh() == null || target.ssh().hostKeys().isEmpty()) {
+          // SshUpstream refuses to log in to a target whose host key is not pinned (no trust on
+          // first use), so every run on this runner would fail: say so now, not at the first run.
+          ctx.problem(
+              r.at(),
+              r.path(),
+              "runner \""
+                  + r.name()
+                  + "\" has no pinned host keys; the gateway refuses to log in to a target whose"
+                  + " host key is not pinned, so every run would fail",
+              "add the target's key to ssh.host_keys of connection \""
+                  + r.name()
+                  + "\" (ssh-keyscan -t ed25519 "
+                  + (target.host() == null ? "HOST" : target.host())
+                  + ", without the host name)");
+        }
         continue;
       }
       String guess = Suggestions.closest(r.name(), ssh);

@@ -91,5 +91,14 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
     // forward
     /** local, remote, dynamic, agent, x11. */
     public static final String FORWARD_TYPE = "forward";
+
+    /**
+     * local: the host the target is asked to connect to (RFC 4254 section 7.2); remote: the address
+     * it is asked to bind (section 7.1), as the client sent them.
+     */
+    public static final String FORWARD_HOST = "host";
+
+    /** local: the port to connect to; remote: the port to bind (0: the target chooses). */
+    public static final String FORWARD_PORT = "port";
   }
 }

@@ -527,7 +527,14 @@ public final class PolicySet implements PolicyEngine {
               + " "
               + orUnknown(a.string(Action.Attr.HTTP_PATH));
       case MCP -> "call MCP tool " + orUnknown(a.string(Action.Attr.MCP_TOOL));
-      case FORWARD -> "open " + orUnknown(a.string(Action.Attr.FORWARD_TYPE)) + " forwarding";
+      case FORWARD -> {
+        String to = a.string(Action.Attr.FORWARD_HOST);
+        String port = a.string(Action.Attr.FORWARD_PORT);
+        yield "open "
+            + orUnknown(a.string(Action.Attr.FORWARD_TYPE))
+            + " forwarding"
+            + (to == null || port == null ? "" : " " + to + ":" + port);
+      }
     };
   }
 

@@ -58,7 +58,8 @@ final class RequestSpec {
           ActionKind.FILE, Set.of(Action.Attr.FILE_PATH, Action.Attr.FILE_OP),
           ActionKind.HTTP, Set.of(Action.Attr.HTTP_METHOD, Action.Attr.HTTP_PATH),
           ActionKind.MCP, Set.of(Action.Attr.MCP_TOOL),
-          ActionKind.FORWARD, Set.of(Action.Attr.FORWARD_TYPE));
+          ActionKind.FORWARD,
+              Set.of(Action.Attr.FORWARD_TYPE, Action.Attr.FORWARD_HOST, Action.Attr.FORWARD_PORT));
 
   private RequestSpec() {}
 

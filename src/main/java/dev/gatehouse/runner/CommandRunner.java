@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,7 @@ public final class CommandRunner {
   private final Path dataDir;
   private final MaskingEngine masking;
   private final RemoteHosts remotes;
+  private final WorkspaceOwner owner;
 
   /** A runner for the gateway host only: connections with an {@code exec.runner} are refused. */
   public CommandRunner(Path dataDir, MaskingEngine masking) {
@@ -79,9 +81,24 @@ public final class CommandRunner {
    *     connections that have one
    */
   public CommandRunner(Path dataDir, MaskingEngine masking, RemoteHosts remotes) {
+    this(dataDir, masking, remotes, List.of());
+  }
+
+  /**
+   * @param workdirs the {@code workdir} of every exec connection with fresh workspaces on this
+   *     host, where a gateway that died may have left some ({@link WorkspaceOwner#sweep})
+   */
+  public CommandRunner(
+      Path dataDir, MaskingEngine masking, RemoteHosts remotes, Collection<Path> workdirs) {
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.masking = masking;
     this.remotes = remotes;
+    // Claimed before sweeping, so no other gateway starting now can take this runner for dead.
+    this.owner = WorkspaceOwner.claim(this.dataDir);
+    WorkspaceOwner.sweep(
+        this.dataDir,
+        workdirs.stream().map(p -> p.toAbsolutePath().normalize()).toList(),
+        Path.of(System.getProperty("java.io.tmpdir")));
     // Probe the sandbox now, in the background, so a missing or unusable bubblewrap is reported
     // at start rather than at the first command (which would otherwise wait for the probe).
     Thread.ofVirtual().name("exec-sandbox-probe").start(Sandbox::bubblewrapAvailable);
@@ -116,7 +133,7 @@ public final class CommandRunner {
       boolean bubblewrap = Sandbox.useBubblewrap(cfg, conn);
       plan = describe(cfg, conn, request);
       int[] runAs = Sandbox.runAs(cfg, conn);
-      ws = Workspace.open(cfg, dataDir, conn, runAs);
+      ws = Workspace.open(cfg, dataDir, conn, runAs, owner.id());
       Path cwd = ws.cwd(request.cwd());
       plan = plan.with(bubblewrap, runAs, cwd, request.cwd() == null ? null : cwd.toString());
     } catch (Refusal r) {
@@ -127,7 +144,11 @@ public final class CommandRunner {
     } catch (IOException | RuntimeException e) {
       close(ws);
       log.error("exec: cannot prepare a workspace on {}", conn, e);
-      line(stderr, "gatehouse: cannot prepare the workspace: " + e.getMessage());
+      // Before the policy was asked, so nothing else records that someone tried: audited as the
+      // refusals above are (exec.refused), with the reason the caller gets.
+      String why = "cannot prepare the workspace: " + e.getMessage();
+      refused(session, request, why);
+      line(stderr, "gatehouse: " + why);
       return NOT_STARTED;
     }
     try (Workspace workspace = ws) {

@@ -28,20 +28,25 @@ final class Workspace implements AutoCloseable {
   private final Path root;
   private final boolean fresh;
   private final int[] owner;
+  private final String ownerId;
   private Path secretDir;
 
-  private Workspace(Path root, boolean fresh, int[] owner) {
+  private Workspace(Path root, boolean fresh, int[] owner, String ownerId) {
     this.root = root;
     this.fresh = fresh;
     this.owner = owner;
+    this.ownerId = ownerId;
   }
 
   /**
    * A fresh directory under {@code workdir} (default {@code DATA_DIR/workspaces/CONNECTION}), or
    * the fixed {@code workdir}. A fresh one belongs to {@code owner} (uid, gid) when the gateway is
-   * root; a fixed one is left as the operator made it.
+   * root; a fixed one is left as the operator made it. A fresh one is named {@code OWNER-RANDOM}
+   * and its secret directory {@code gatehouse-secrets-OWNER-…}, {@code OWNER} being {@code ownerId}
+   * ({@link WorkspaceOwner}): what a dead gateway left is found by that name.
    */
-  static Workspace open(ExecConfig cfg, Path dataDir, String connection, int[] owner)
+  static Workspace open(
+      ExecConfig cfg, Path dataDir, String connection, int[] owner, String ownerId)
       throws IOException {
     Path base =
         (cfg.workdir() != null ? cfg.workdir() : dataDir.resolve("workspaces").resolve(connection))
@@ -49,15 +54,15 @@ final class Workspace implements AutoCloseable {
             .normalize();
     if ("fixed".equals(cfg.workspace())) {
       Files.createDirectories(base);
-      return new Workspace(base.toRealPath(), false, owner);
+      return new Workspace(base.toRealPath(), false, owner, ownerId);
     }
     Files.createDirectories(base);
     Path dir =
         Files.createDirectory(
-            base.resolve(HexFormat.of().formatHex(bytes())),
+            base.resolve(ownerId + "-" + HexFormat.of().formatHex(bytes())),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     chown(dir, owner);
-    return new Workspace(dir.toRealPath(), true, owner);
+    return new Workspace(dir.toRealPath(), true, owner, ownerId);
   }
 
   private static byte[] bytes() {
@@ -104,7 +109,7 @@ final class Workspace implements AutoCloseable {
       // without sandbox, and inside bubblewrap it is bound read-only over the private /tmp.
       secretDir =
           Files.createTempDirectory(
-              "gatehouse-secrets-",
+              WorkspaceOwner.SECRETS_PREFIX + ownerId + "-",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       chown(secretDir, owner);
     }

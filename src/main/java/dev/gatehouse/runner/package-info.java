@@ -6,14 +6,15 @@
  * <p>Main types: {@link dev.gatehouse.runner.CommandRunner} (the flow), {@link
  * dev.gatehouse.runner.ExecRequest} (what to run), {@link dev.gatehouse.runner.Execution} (signals
  * to a running command). Everything else is package-private: {@code Sandbox} builds the host
- * command line, {@code Workspace} owns directories and secret files, {@code OutputPump} masks and
- * records one output stream, {@code ProcessExecution} signals and kills the process group. With
- * {@code exec.runner}, {@code RemoteRun} runs the same flow on an SSH target through {@link
- * dev.gatehouse.runner.RemoteHosts} (implemented by the SSH package, wired by the server): {@code
- * RemoteScript} builds the command strings, {@code RemoteExecution} signals over a second channel;
- * both kinds of run are supervised by the same loop ({@code Running}). This package may use the
- * gate, policy, masking and config, never a protocol, the API, the CLI or the server (enforced by
- * ArchitectureTest). See docs/exec.md.
+ * command line, {@code Workspace} owns directories and secret files, {@code WorkspaceOwner} names
+ * them after a locked owner id so that what a dead gateway left is removed at the next start,
+ * {@code OutputPump} masks and records one output stream, {@code ProcessExecution} signals and
+ * kills the process group. With {@code exec.runner}, {@code RemoteRun} runs the same flow on an SSH
+ * target through {@link dev.gatehouse.runner.RemoteHosts} (implemented by the SSH package, wired by
+ * the server): {@code RemoteScript} builds the command strings, {@code RemoteExecution} signals
+ * over a second channel; both kinds of run are supervised by the same loop ({@code Running}). This
+ * package may use the gate, policy, masking and config, never a protocol, the API, the CLI or the
+ * server (enforced by ArchitectureTest). See docs/exec.md.
  *
  * <pre>
  *  API / SSH         CommandRunner              GateSession            host

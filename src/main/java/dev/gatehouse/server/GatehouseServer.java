@@ -162,7 +162,19 @@ public final class GatehouseServer implements AutoCloseable {
     RemoteHosts runners =
         SshProtocolServer.runners(config::connection, name -> vault.open(name).orElse(Map.of()));
     closeables.add(runners);
-    CommandRunner runner = new CommandRunner(server.dataDir(), masking, runners);
+    // Fresh workspaces on this host outside DATA_DIR: where a gateway that died may have left some.
+    List<java.nio.file.Path> workdirs =
+        config.connections().stream()
+            .map(c -> c.exec())
+            .filter(
+                e ->
+                    e != null
+                        && e.runner() == null
+                        && e.workdir() != null
+                        && !"fixed".equals(e.workspace()))
+            .map(e -> e.workdir())
+            .toList();
+    CommandRunner runner = new CommandRunner(server.dataDir(), masking, runners, workdirs);
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);

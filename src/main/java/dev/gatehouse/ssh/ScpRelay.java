@@ -235,7 +235,17 @@ final class ScpRelay {
   private String line() throws IOException {
     byte[] b = lineBytes(srcIn);
     String s = SftpPacket.decodePath(b, 0, b.length);
-    if (s == null) throw new ProtocolException("scp: header is not UTF-8 or contains NUL");
+    if (s == null) {
+      // The header carries a name the policy cannot be asked about: recorded as a refusal (the
+      // relay ends here, before anything of the entry was relayed), as SFTP's are.
+      String reason = "scp: header is not UTF-8 or contains NUL";
+      try {
+        policy.refused(sinkMode ? "write" : "read", SftpPacket.escape(b, 0, b.length), reason);
+      } catch (RuntimeException e) {
+        log.warn("scp refusal could not be recorded", e);
+      }
+      throw new ProtocolException(reason);
+    }
     return s;
   }
 

@@ -104,7 +104,42 @@ final class SftpPacket {
    */
   String nextPath() throws ProtocolException {
     int start = nextString();
-    return decodePath(buf, start, last);
+    String path = decodePath(buf, start, last);
+    if (path == null) {
+      refusedName = escape(buf, start, last);
+    }
+    return path;
+  }
+
+  /** Longest prefix of a refused name kept for the audit record, in bytes. */
+  static final int REFUSED_NAME_LIMIT = 512;
+
+  /**
+   * The last name {@link #nextPath()} refused, escaped for the audit record ({@link #escape}); null
+   * when none was.
+   */
+  String refusedName;
+
+  /**
+   * A name that is not UTF-8 or contains NUL, as printable ASCII: bytes 0x20-0x7e as they are
+   * (except backslash), every other byte as {@code \xNN}, cut at {@link #REFUSED_NAME_LIMIT} bytes.
+   * Unambiguous and, up to the cut, lossless: the record shows exactly the bytes that were sent.
+   */
+  static String escape(byte[] b, int off, int len) {
+    int n = Math.min(len, REFUSED_NAME_LIMIT);
+    StringBuilder out = new StringBuilder(n + 16);
+    for (int i = off; i < off + n; i++) {
+      int c = b[i] & 0xff;
+      if (c >= 0x20 && c < 0x7f && c != '\\') {
+        out.append((char) c);
+      } else {
+        out.append(String.format("\\x%02x", c));
+      }
+    }
+    if (len > n) {
+      out.append("... (").append(len).append(" bytes)");
+    }
+    return out.toString();
   }
 
   static String decodePath(byte[] b, int off, int len) {

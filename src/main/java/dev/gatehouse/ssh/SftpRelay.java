@@ -88,6 +88,13 @@ final class SftpRelay {
   /** Decides one file operation; returns null when allowed, else the reason it is denied. */
   interface PathPolicy {
     String check(String op, String path);
+
+    /**
+     * Told of a request refused before the policy could see it: a name that is not UTF-8 or
+     * contains NUL, {@code name} escaped ({@link SftpPacket#escape}). It must be recorded as the
+     * policy's refusals are: someone tried, and nothing reached the server.
+     */
+    void refused(String op, String name, String reason);
   }
 
   /**
@@ -144,6 +151,9 @@ final class SftpRelay {
 
   /** Open file handles (not directory handles) by handle bytes. */
   private final Map<String, OpenFile> files = new ConcurrentHashMap<>();
+
+  /** The request's first name that was not UTF-8 or held NUL, escaped; client pump thread only. */
+  private String refusedName;
 
   private final CountDownLatch negotiated = new CountDownLatch(1);
   private volatile boolean serverReady;
@@ -217,6 +227,7 @@ final class SftpRelay {
     int type = p.type();
     if (type == INIT) throw new ProtocolException("SFTP INIT sent twice");
     int id = p.nextInt();
+    refusedName = null;
     switch (type) {
       case OPEN -> {
         String path = path(p);
@@ -333,12 +344,21 @@ final class SftpRelay {
 
   /** Next path argument, absolutized and normalized; null when refused (NUL, not UTF-8). */
   private String path(SftpPacket p) throws ProtocolException {
-    String raw = p.nextPath();
+    String raw = rawPath(p);
     return raw == null ? null : absolute(raw);
   }
 
-  private static String rawPath(SftpPacket p) throws ProtocolException {
-    return p.nextPath();
+  /**
+   * Next path argument as sent; null when refused. The first refused name of the request is kept
+   * for the audit record ({@link #deny}).
+   */
+  private String rawPath(SftpPacket p) throws ProtocolException {
+    p.refusedName = null;
+    String raw = p.nextPath();
+    if (raw == null && refusedName == null) {
+      refusedName = p.refusedName;
+    }
+    return raw;
   }
 
   private String absolute(String raw) {
@@ -365,6 +385,13 @@ final class SftpRelay {
     String reason;
     if (path == null) {
       reason = "file name is not UTF-8 or contains NUL";
+      // Not the policy's to decide, so not recorded by it: recorded here, as its refusals are.
+      String name = refusedName == null ? "" : refusedName;
+      try {
+        policy.refused(op, name, reason);
+      } catch (RuntimeException e) {
+        log.warn("SFTP refusal of {} could not be recorded", op, e);
+      }
     } else {
       try {
         reason = policy.check(op, path);

@@ -78,9 +78,9 @@ final class SshDirectTcpip extends SshRelayChannel {
             Map.of(
                 Action.Attr.FORWARD_TYPE,
                 "local",
-                "host",
+                Action.Attr.FORWARD_HOST,
                 target.getHostName(),
-                "port",
+                Action.Attr.FORWARD_PORT,
                 (long) target.getPort()));
     AuthorizedAction authorized = SshForwarding.authorize(gate, action, "local", raw);
     ChannelDirectTcpip ch;

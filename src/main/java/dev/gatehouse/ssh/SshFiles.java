@@ -47,6 +47,26 @@ final class SshFiles implements SftpRelay.PathPolicy, SftpRelay.Recorder {
     }
   }
 
+  /**
+   * A name the policy could not be asked about (not UTF-8, or NUL inside): audited as {@code
+   * ssh.file_refused}, through the session's audit like the other refusals the gate does not decide
+   * ({@code ssh.forward_refused}, {@code exec.refused}). Nothing reached the target, so a failure
+   * to record is logged and the refusal stands.
+   */
+  @Override
+  public void refused(String op, String name, String reason) {
+    Map<String, Object> data = new HashMap<>();
+    data.put("protocol", protocol);
+    data.put("op", op);
+    data.put("path", gate.mask(name));
+    data.put("reason", reason);
+    try {
+      gate.audit("ssh.file_refused", data);
+    } catch (GateException e) {
+      log.warn("cannot audit a refused file operation: {}", e.getMessage());
+    }
+  }
+
   @Override
   public void file(String op, String path, long bytes, String sha256) {
     Map<String, Object> data = new HashMap<>();

@@ -169,6 +169,14 @@ final class SshForwarding implements ForwardingFilter {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("forward", type);
       data.put("request", request);
+      // Where the forward led, as fields (the raw request has them as text): the destination of a
+      // local forward (RFC 4254 section 7.2), the bind address of a remote one (section 7.1).
+      Object host = action.attributes().get(Action.Attr.FORWARD_HOST);
+      Object port = action.attributes().get(Action.Attr.FORWARD_PORT);
+      if (host != null && port != null) {
+        data.put("host", host);
+        data.put("port", port);
+      }
       if (e.decision() != null && e.decision().rule() != null) {
         data.put("rule", e.decision().rule());
       }

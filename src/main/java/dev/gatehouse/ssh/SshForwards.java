@@ -168,7 +168,13 @@ final class SshForwards {
         new Action(
             ActionKind.FORWARD,
             raw,
-            Map.of(Action.Attr.FORWARD_TYPE, "remote", "host", address, "port", (long) port));
+            Map.of(
+                Action.Attr.FORWARD_TYPE,
+                "remote",
+                Action.Attr.FORWARD_HOST,
+                address,
+                Action.Attr.FORWARD_PORT,
+                (long) port));
     AuthorizedAction authorized;
     try {
       authorized = SshForwarding.authorize(gate, action, "remote", raw);

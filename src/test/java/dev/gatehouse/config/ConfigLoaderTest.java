@@ -98,6 +98,8 @@ class ConfigLoaderTest {
     assertThat(orders.options()).containsEntry("application_name", "gatehouse");
     assertThat(c.connection("analytics").password().reveal()).isEqualTo("analytics-pw");
     assertThat(c.connection("bastion").port()).isEqualTo(22);
+    // the runner's ssh connection pins its host key: without one every run would be refused
+    assertThat(c.connection("bastion").ssh().hostKeys()).hasSize(1);
     assertThat(c.connection("runner").host()).isNull();
 
     assertThat(c.policy().files()).containsExactly(dir + "/policies/*.yaml");

@@ -86,6 +86,46 @@ class ExecRunnerConfigTest {
   }
 
   @Test
+  void runnerWithoutPinnedHostKeysIsAnErrorNamingTheFix() {
+    // The relay refuses a target whose host key is not pinned (no trust on first use), so such a
+    // runner could never run anything: config check says so instead of the first run.
+    Problem p =
+        only(
+            """
+              - name: bastion
+                type: ssh
+                host: bastion.internal
+                username: ops
+              - name: remote
+                type: exec
+                exec: { binaries: [/usr/bin/make], runner: bastion }
+            """);
+    assertThat(p.line()).isEqualTo(17);
+    assertThat(p.path()).isEqualTo("connections[3].exec.runner");
+    assertThat(p.message())
+        .isEqualTo(
+            "runner \"bastion\" has no pinned host keys; the gateway refuses to log in to a target"
+                + " whose host key is not pinned, so every run would fail");
+    assertThat(p.fix())
+        .isEqualTo(
+            "add the target's key to ssh.host_keys of connection \"bastion\" (ssh-keyscan -t"
+                + " ed25519 bastion.internal, without the host name)");
+    assertThat(
+            only("""
+                      - name: bastion
+                        type: ssh
+                        host: bastion.internal
+                        username: ops
+                        ssh: { host_keys: [] }
+                      - name: remote
+                        type: exec
+                        exec: { binaries: [/usr/bin/make], runner: bastion }
+                    """)
+                .message())
+        .startsWith("runner \"bastion\" has no pinned host keys");
+  }
+
+  @Test
   void localOnlySettingsAreRefusedWithARunner() {
     ConfigException e =
         ConfigTesting.failure(

@@ -6,11 +6,180 @@ import static dev.gatehouse.policy.Fixtures.human;
 import static dev.gatehouse.policy.Fixtures.policy;
 import static dev.gatehouse.policy.Fixtures.target;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** {@code forward:}: {@code dynamic} stands for {@code local}, which it cannot be told from. */
+/**
+ * {@code forward:}: {@code dynamic} stands for {@code local}, which it cannot be told from; {@code
+ * destinations} and {@code listen} narrow local and remote forwards to hosts and ports.
+ */
 class ForwardMatcherTest {
+  private static Decision decideAt(PolicySet p, String type, String host, long port) {
+    return Fixtures.decide(
+        p,
+        human("a"),
+        target("host"),
+        attrs(ActionKind.FORWARD, "forward", type, "host", host, "port", port));
+  }
+
+  private static Effect effect(PolicySet p, String type, String host, long port) {
+    return decideAt(p, type, host, port).effect();
+  }
+
+  private static List<String> problems(String yaml) {
+    PolicyException e =
+        catchThrowableOfType(PolicyException.class, () -> PolicySet.parse("p.yaml", yaml));
+    assertThat(e).as("expected a PolicyException").isNotNull();
+    return e.problems();
+  }
+
+  static final String DESTINATIONS =
+      """
+      rules:
+        - id: db
+          effect: allow
+          forward:
+            types: [local]
+            destinations:
+              - { host: "db-*.internal", ports: [5432, "6000-6009"] }
+              - { host: "127.0.0.1" }
+        - id: listen
+          effect: allow
+          forward:
+            types: [remote]
+            listen: [{ address: localhost, ports: ["8000-8099", 0] }]
+      """;
+
+  @Test
+  void anAllowRuleWithDestinationsAllowsOnlyThoseHostsAndPorts() {
+    PolicySet p = policy(DESTINATIONS);
+
+    assertThat(effect(p, "local", "db-1.internal", 5432)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "local", "DB-2.Internal.", 6009)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "local", "127.0.0.1", 22)).isEqualTo(Effect.ALLOW);
+    // deny by default: no entry matches
+    assertThat(effect(p, "local", "db-1.internal", 22)).isEqualTo(Effect.DENY);
+    assertThat(effect(p, "local", "db-1.internal", 6010)).isEqualTo(Effect.DENY);
+    assertThat(effect(p, "local", "web.internal", 5432)).isEqualTo(Effect.DENY);
+    assertThat(effect(p, "local", "localhost", 22)).isEqualTo(Effect.DENY);
+    // the destinations do not leak into remote, which has its own listen list
+    assertThat(effect(p, "remote", "db-1.internal", 5432)).isEqualTo(Effect.DENY);
+    Decision d = decideAt(p, "local", "web.internal", 5432);
+    assertThat(d.reason()).contains("web.internal:5432");
+  }
+
+  @Test
+  void anAllowRuleWithListenAllowsOnlyThoseBindAddressesAndPorts() {
+    PolicySet p = policy(DESTINATIONS);
+
+    assertThat(effect(p, "remote", "localhost", 8080)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "remote", "localhost", 0)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "remote", "localhost", 9000)).isEqualTo(Effect.DENY);
+    // "" is every address on the target (RFC 4254 section 7.1): not localhost
+    assertThat(effect(p, "remote", "", 8080)).isEqualTo(Effect.DENY);
+    assertThat(effect(p, "remote", "0.0.0.0", 8080)).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void aDenyRuleWithDestinationsRefusesOnlyThoseAndFailsClosedWithoutAHost() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - { id: all, effect: allow, forward: {} }
+              - id: no-ssh
+                effect: deny
+                forward: { types: [local], destinations: [{ ports: [22] }] }
+            """);
+
+    assertThat(effect(p, "local", "anything", 22)).isEqualTo(Effect.DENY);
+    assertThat(effect(p, "local", "anything", 80)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "remote", "localhost", 22)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "agent")).isEqualTo(Effect.ALLOW);
+    // a local action that does not say where it leads matches the deny rule
+    assertThat(effect(p, "local")).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void aPolicyTestCanGiveTheHostAndPort() {
+    PolicySet p = policy(DESTINATIONS);
+    Action a =
+        RequestSpec.actions(
+                java.util.Map.of(
+                    "kind", "forward", "forward", "local", "host", "db-7.internal", "port", 5432),
+                null,
+                null)
+            .get(0);
+    assertThat(Fixtures.decide(p, human("a"), target("host"), a).effect()).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void badPortsHostsAndTypeCombinationsAreLoadErrors() {
+    List<String> problems =
+        problems(
+            """
+            rules:
+              - id: a
+                effect: allow
+                forward:
+                  types: [local]
+                  destinations:
+                    - { host: "db:5432", ports: [0, 70000, "9-1", "80-x", http] }
+                    - { host: "[a-" }
+                    - {}
+              - id: b
+                effect: allow
+                forward: { destinations: [{ host: db }] }
+              - id: c
+                effect: deny
+                forward: { types: [local, agent], destinations: [{ host: db }] }
+              - id: d
+                effect: allow
+                forward: { types: [local, remote], destinations: [{ host: db }] }
+              - id: e
+                effect: allow
+                forward: { types: [remote], listen: [] }
+              - id: f
+                effect: allow
+                forward:
+                  types: [remote]
+                  destinations: [{ host: db }]
+                  listen: [{ ports: [8080] }]
+            """);
+
+    assertThat(problems)
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("destinations[0].host: db:5432 looks like host:port")
+                    .contains("{ host: db, ports: [5432] }"))
+        .anySatisfy(p -> assertThat(p).contains("ports[0]: 0 (expected a port 1-65535"))
+        .anySatisfy(p -> assertThat(p).contains("ports[1]: 70000 (expected a port 1-65535"))
+        .anySatisfy(p -> assertThat(p).contains("ports[2]: 9-1 is an empty range"))
+        .anySatisfy(p -> assertThat(p).contains("ports[3]: 80-x (expected"))
+        .anySatisfy(p -> assertThat(p).contains("ports[4]: http (expected"))
+        .anySatisfy(p -> assertThat(p).contains("destinations[1].host").contains("unclosed ["))
+        .anySatisfy(p -> assertThat(p).contains("destinations[2]: empty"))
+        .anySatisfy(p -> assertThat(p).contains("rules[1] (b)").contains("needs types"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("rules[2] (c)")
+                    .contains("agent has no host or port to narrow"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("rules[3] (d)")
+                    .contains("remote is not narrowed by destinations"))
+        .anySatisfy(p -> assertThat(p).contains("rules[4] (e)").contains("listen: empty"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("rules[5] (f).forward.destinations: apply to local and dynamic"));
+  }
+
   private static Effect effect(PolicySet p, String type) {
     return decide(p, human("a"), target("host"), attrs(ActionKind.FORWARD, "forward", type))
         .effect();

@@ -356,6 +356,51 @@ class CommandRunnerTest {
   }
 
   @Test
+  void aWorkspaceThatCannotBePreparedIsRefusedAndAudited() throws Exception {
+    // A fixed workdir below a regular file: createDirectories fails before the policy is asked.
+    Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
+    ExecConfig base = kit.exec("none", true, Duration.ofSeconds(30), 1 << 20);
+    kit.connection(
+        "tools-broken",
+        new ExecConfig(
+            base.binaries(),
+            "fixed",
+            file.resolve("ws"),
+            base.env(),
+            base.envAllow(),
+            base.secrets(),
+            base.timeout(),
+            base.maxOutput(),
+            0,
+            Duration.ZERO,
+            0,
+            "none",
+            true,
+            null,
+            null));
+
+    Result r = kit.run("tools-broken", List.of("echo", "never"));
+
+    assertThat(r.status()).isEqualTo(CommandRunner.NOT_STARTED);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("gatehouse: cannot prepare the workspace: ").hasLineCount(1);
+    assertThat(kit.audit)
+        .filteredOn(
+            e ->
+                e.type().equals("exec.refused")
+                    && "tools-broken".equals(e.connection())
+                    && r.sessionId().equals(e.sessionId()))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.data()).containsEntry("command", "echo never");
+              assertThat((String) e.data().get("reason"))
+                  .startsWith("cannot prepare the workspace: ")
+                  .isEqualTo(r.err().substring("gatehouse: ".length()).strip());
+            });
+  }
+
+  @Test
   void listedBinaryMissingOnTheHostExits127() throws Exception {
     Result r = kit.run("tools", List.of("gatehouse-not-installed"));
     assertThat(r.status()).isEqualTo(CommandRunner.NOT_STARTED);

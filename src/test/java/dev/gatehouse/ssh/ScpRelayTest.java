@@ -47,10 +47,28 @@ class ScpRelayTest {
     remote = Files.createDirectories(tmp.resolve("remote")).toRealPath();
   }
 
+  final List<String> refusedNames = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   SftpRelay.PathPolicy policy() {
     String secret = remote + "/secret";
-    return (op, path) ->
-        path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null;
+    return checking(
+        (op, path) ->
+            path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null);
+  }
+
+  /** A policy deciding with {@code check}; refusals it never saw go to {@link #refusedNames}. */
+  SftpRelay.PathPolicy checking(java.util.function.BinaryOperator<String> check) {
+    return new SftpRelay.PathPolicy() {
+      @Override
+      public String check(String op, String path) {
+        return check.apply(op, path);
+      }
+
+      @Override
+      public void refused(String op, String name, String reason) {
+        refusedNames.add(op + " " + name + ": " + reason);
+      }
+    };
   }
 
   record Run(int exit, String output, Throwable relayError) {}
@@ -241,7 +259,7 @@ class ScpRelayTest {
             toClient,
             bytes("\0\0"), // ready, then the answer to T
             toServer,
-            (op, path) -> op.equals("write") ? "no writes in " + path : null,
+            checking((op, path) -> op.equals("write") ? "no writes in " + path : null),
             (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)))
         .run();
     assertThat(toServer.toString(StandardCharsets.UTF_8)).isEqualTo("T1 0 1 0\n");
@@ -268,10 +286,29 @@ class ScpRelayTest {
               new ByteArrayOutputStream(),
               bytes("\0"),
               new ByteArrayOutputStream(),
-              (op, path) -> null,
+              checking((op, path) -> null),
               (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)));
       assertThatThrownBy(relay::run).as(bad).isInstanceOf(ProtocolException.class);
     }
+    assertThat(refusedNames).isEmpty();
+  }
+
+  @Test
+  void aHeaderThatIsNotUtf8IsRefusedAndReported() {
+    ScpRelay relay =
+        new ScpRelay(
+            "t",
+            "/d/",
+            new ByteArrayInputStream(
+                new byte[] {'C', '0', '6', '4', '4', ' ', '1', ' ', 'x', (byte) 0xff, '\n'}),
+            new ByteArrayOutputStream(),
+            bytes("\0"),
+            new ByteArrayOutputStream(),
+            checking((op, path) -> null),
+            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)));
+    assertThatThrownBy(relay::run).isInstanceOf(ProtocolException.class);
+    assertThat(refusedNames)
+        .containsExactly("write 0644 1 x\\xff: scp: header is not UTF-8 or contains NUL");
   }
 
   static InputStream bytes(String s) {

@@ -50,6 +50,7 @@ class SftpRelayTest {
   Path remote;
   final List<Rec> records = new CopyOnWriteArrayList<>();
   final List<String> checked = new CopyOnWriteArrayList<>();
+  final List<String> refusedNames = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void dirs() throws IOException {
@@ -61,9 +62,17 @@ class SftpRelayTest {
   /** Denies everything under remote/secret; records what was asked. */
   SftpRelay.PathPolicy policy() {
     String secret = remote + "/secret";
-    return (op, path) -> {
-      checked.add(op + " " + path);
-      return path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null;
+    return new SftpRelay.PathPolicy() {
+      @Override
+      public String check(String op, String path) {
+        checked.add(op + " " + path);
+        return path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null;
+      }
+
+      @Override
+      public void refused(String op, String name, String reason) {
+        refusedNames.add(op + " " + name + ": " + reason);
+      }
     };
   }
 
@@ -326,6 +335,18 @@ class SftpRelayTest {
       s.readByte();
       assertThat(s.readInt()).isEqualTo(78);
       assertThat(s.readInt()).isEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+      // Not UTF-8: refused too. Neither reaches the policy, and both are reported for the record,
+      // escaped so the record shows the bytes that were sent.
+      c.send(SftpRelay.OPEN, 81, new byte[] {'/', 't', 'm', 'p', '/', (byte) 0xff, '\\'}, flags, 0);
+      s = c.receive();
+      s.readByte();
+      assertThat(s.readInt()).isEqualTo(81);
+      assertThat(s.readInt()).isEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+      assertThat(checked).containsExactly("write " + remote + "/secret/y.txt");
+      assertThat(refusedNames)
+          .containsExactly(
+              "stat /etc/passwd\\x00/../../" + remote + ": file name is not UTF-8 or contains NUL",
+              "write /tmp/\\xff\\x5c: file name is not UTF-8 or contains NUL");
 
       c.send(SftpRelay.EXTENDED, 79, "home-directory", "root");
       s = c.receive();

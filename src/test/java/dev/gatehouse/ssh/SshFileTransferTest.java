@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gatehouse.audit.AuditExporter;
+import java.io.ByteArrayOutputStream;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -105,6 +107,26 @@ class SshFileTransferTest {
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("listed.txt");
     assertThat(Files.readString(dir.resolve("got.txt"))).isEqualTo("listed");
+  }
+
+  @Test
+  void aNameThatIsNotUtf8IsRefusedAndAudited() throws Exception {
+    // sftp passes the name's bytes as they are; 0xff can start no UTF-8 sequence. The relay
+    // refuses it before the policy (which decides on text) could, and records that it did.
+    byte[] name = (gw.files.resolve("shared") + "/bad").getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream batch = new ByteArrayOutputStream();
+    batch.write("ls ".getBytes(StandardCharsets.UTF_8));
+    batch.write(name);
+    batch.write(new byte[] {(byte) 0xff, 'x', '\n'});
+    Path file = Files.write(dir.resolve("batch-latin1"), batch.toByteArray());
+    List<String> cmd =
+        gw.fileCommand(SFTP, gw.aliceKey, List.of("-b", file.toString(), "alice+box@127.0.0.1"));
+    var r = gw.run(cmd, Map.of(), null);
+    assertThat(r.exit()).as(r.out() + r.err()).isNotZero();
+    assertThat(audit())
+        .contains("\"ssh.file_refused\"")
+        .contains(gw.files.resolve("shared") + "/bad\\\\xffx")
+        .contains("file name is not UTF-8 or contains NUL");
   }
 
   private SshFixture.Run scp(String protocol, String from, String to) throws Exception {

@@ -200,6 +200,12 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: box-dest
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
           - name: raw
             type: ssh
             host: 127.0.0.1
@@ -233,6 +239,9 @@ final class SshFixture implements AutoCloseable {
             .formatted(
                 pubLine(aliceKey),
                 pubLine(bobKey),
+                sshdPort,
+                user,
+                pubLine(targetHostKey),
                 sshdPort,
                 user,
                 pubLine(targetHostKey),

@@ -66,6 +66,20 @@ class SshForwardingTest {
               connections: { names: [raw] }
               effect: allow
               forward: { types: [dynamic] }
+            - id: dest-local
+              subjects: { groups: [eng] }
+              connections: { names: [box-dest] }
+              effect: allow
+              forward:
+                types: [local]
+                destinations: [{ host: 127.0.0.1, ports: [ECHO_PORT] }]
+            - id: dest-remote
+              subjects: { groups: [eng] }
+              connections: { names: [box-dest] }
+              effect: allow
+              forward:
+                types: [remote]
+                listen: [{ address: localhost, ports: ["1024-65535"] }]
           """;
 
   Path dir;
@@ -76,9 +90,10 @@ class SshForwardingTest {
   void start(@TempDir Path tmp) throws Exception {
     assumeTrue(SshFixture.available(), "OpenSSH client/server not installed");
     dir = tmp;
-    gw = new SshFixture(dir, POLICY);
-    // A line echo server on the client's side: what a remote forward leads back to.
+    // A line echo server on the client's side: what a remote forward leads back to (and, as the
+    // target runs on this host too, what box-dest's local forwards may reach).
     echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    gw = new SshFixture(dir, POLICY.replace("ECHO_PORT", String.valueOf(echo.getLocalPort())));
     Thread.ofVirtual()
         .start(
             () -> {
@@ -287,6 +302,102 @@ class SshForwardingTest {
     assertThat(r.out()).startsWith("SSH-2.0-OpenSSH");
   }
 
+  @Test
+  void localForwardsReachOnlyTheDestinationsTheRuleNames() throws Exception {
+    int allowed = SshFixture.freePort();
+    int otherPort = SshFixture.freePort();
+    int otherHost = SshFixture.freePort();
+    int e = echo.getLocalPort();
+    Process ssh =
+        gw.start(
+            command(
+                "alice+box-dest",
+                List.of(
+                    "-L",
+                    "127.0.0.1:" + allowed + ":127.0.0.1:" + e,
+                    "-L",
+                    "127.0.0.1:" + otherPort + ":127.0.0.1:" + gw.sshdPort,
+                    "-L",
+                    "127.0.0.1:" + otherHost + ":localhost:" + e),
+                "sleep",
+                "30"),
+            Map.of());
+    try {
+      // ssh -L listens on the client's side; the channel is decided when a connection arrives.
+      awaitListening(allowed, ssh);
+      assertThat(roundTrip(allowed, "to the echo\n")).isEqualTo("to the echo\n");
+      // Not the named port, and not the named host spelled otherwise: the channel open fails
+      // (RFC 4254 section 7.2) and the client closes the connection it accepted.
+      awaitListening(otherPort, ssh);
+      assertThat(closedWithoutReply(otherPort)).isTrue();
+      awaitListening(otherHost, ssh);
+      assertThat(closedWithoutReply(otherHost)).isTrue();
+      String audit = audit();
+      assertThat(audit)
+          .contains("ssh.forward_refused")
+          .contains("\"request\":\"local 127.0.0.1:" + gw.sshdPort + "\"")
+          .contains("\"host\":\"127.0.0.1\",\"port\":" + gw.sshdPort)
+          .contains("\"host\":\"localhost\",\"port\":" + e)
+          .doesNotContain("\"request\":\"local 127.0.0.1:" + e + "\",\"rule");
+    } finally {
+      ssh.destroy();
+      gw.finish(ssh);
+    }
+  }
+
+  @Test
+  void remoteForwardsBindOnlyTheAddressesAndPortsTheRuleNames() throws Exception {
+    int remote = SshFixture.freePort();
+    Process ssh =
+        gw.start(
+            command(
+                "alice+box-dest",
+                List.of(
+                    "-o",
+                    "ExitOnForwardFailure=yes",
+                    "-R",
+                    remote + ":127.0.0.1:" + echo.getLocalPort()),
+                "sleep",
+                "30"),
+            Map.of());
+    try {
+      awaitListening(remote, ssh);
+      assertThat(roundTrip(remote, "back\n")).isEqualTo("back\n");
+    } finally {
+      ssh.destroy();
+      gw.finish(ssh);
+    }
+
+    // Another bind address (127.0.0.1 is not the localhost the rule names), and port 0 (the
+    // target's choice, outside 1024-65535): refused (RFC 4254 section 7.1 request failure).
+    int other = SshFixture.freePort();
+    var byAddress =
+        gw.run(
+            command(
+                "alice+box-dest",
+                List.of(
+                    "-o", "ExitOnForwardFailure=yes", "-R", "127.0.0.1:" + other + ":127.0.0.1:1"),
+                "true"),
+            Map.of(),
+            "");
+    assertThat(byAddress.exit()).isEqualTo(255);
+    assertThat(byAddress.err()).contains("remote port forwarding failed");
+    var anyPort =
+        gw.run(
+            command(
+                "alice+box-dest",
+                List.of("-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:1"),
+                "true"),
+            Map.of(),
+            "");
+    assertThat(anyPort.exit()).isEqualTo(255);
+    assertThat(listening(other)).isFalse();
+    assertThat(audit())
+        .contains("\"request\":\"remote 127.0.0.1:" + other + "\"")
+        .contains("\"host\":\"127.0.0.1\",\"port\":" + other)
+        .contains("\"request\":\"remote localhost:0\"");
+  }
+
   private ClientSession login(SshClient client, String user) throws Exception {
     ClientSession s = client.connect(user, "127.0.0.1", gw.port()).verify(20_000).getSession();
     try (var in = Files.newInputStream(gw.aliceKey)) {
@@ -335,6 +446,15 @@ class SshForwardingTest {
         n += k;
       }
       return new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** True when a connection to {@code port} is closed (or reset) without a byte of reply. */
+  private static boolean closedWithoutReply(int port) throws IOException {
+    try {
+      return roundTrip(port, "anyone there?\n").isEmpty();
+    } catch (java.net.SocketException e) {
+      return true; // reset: ssh closed the accepted connection with unread input
     }
   }
 
