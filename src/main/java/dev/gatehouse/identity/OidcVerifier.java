@@ -183,11 +183,40 @@ public final class OidcVerifier {
       throw new AuthenticationException(
           "audience mismatch (expected one of " + new TreeSet<>(issuer.audiences) + ")");
     }
+    checkAuthorizedParty(claims, aud, issuer);
     String sub = claims.getSubject();
     if (sub == null || sub.isBlank()) {
       throw new AuthenticationException("token has no sub claim");
     }
     return new VerifiedToken(issuer.name, sub, claims.toJSONObject());
+  }
+
+  /**
+   * OpenID Connect Core 1.0 §3.1.3.7 steps 4 and 5, for tokens issued to several audiences: such a
+   * token must name the party it was issued to ({@code azp}), and that party must be us (one of the
+   * configured audiences). Otherwise a token another client obtained, with us merely among its
+   * audiences, would log in here. A token for one audience (ours, checked above) is not held to its
+   * {@code azp}: in an access token that names the client that asked for it, which is rightly
+   * another party when the gateway is the resource.
+   */
+  private static void checkAuthorizedParty(
+      JWTClaimsSet claims, List<String> aud, IssuerState issuer) throws AuthenticationException {
+    if (aud.size() < 2) {
+      return;
+    }
+    Object azp = claims.getClaim("azp");
+    if (azp == null) {
+      throw new AuthenticationException(
+          "token has several audiences and no azp claim (OpenID Connect Core §3.1.3.7)");
+    }
+    if (!(azp instanceof String party) || !issuer.audiences.contains(party)) {
+      throw new AuthenticationException(
+          "token was issued to another party: azp "
+              + printable(String.valueOf(azp))
+              + " (expected one of "
+              + new TreeSet<>(issuer.audiences)
+              + ")");
+    }
   }
 
   /**

@@ -162,6 +162,34 @@ class OidcVerifierTest {
   }
 
   @Test
+  void aTokenForSeveralAudiencesMustHaveBeenIssuedToThisGateway() throws Exception {
+    // Issued to another client ("wiki"), with us among its audiences: refused (OIDC Core 3.1.3.7).
+    String other = issuedTo("wiki", List.of("gatehouse", "wiki"), Map.of());
+    assertThatThrownBy(() -> verifier.verify(other))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage("token was issued to another party: azp wiki (expected one of [gatehouse])");
+    // Several audiences and no azp: whom it was issued to is unknown.
+    String unnamed = issuedTo("wiki", List.of("gatehouse", "wiki"), Map.of("azp", ""));
+    assertThatThrownBy(() -> verifier.verify(unnamed)).hasMessageContaining("azp");
+    // Issued to us, for several audiences: accepted.
+    String ours = issuedTo("gatehouse", List.of("gatehouse", "wiki"), Map.of());
+    assertThat(verifier.verify(ours).subject()).isEqualTo("alice");
+    // One audience (ours): the azp of an access token names the client that asked; accepted.
+    assertThat(verifier.verify(issuedTo("wiki", List.of("gatehouse"), Map.of())).subject())
+        .isEqualTo("alice");
+  }
+
+  private static String issuedTo(
+      String client, List<String> audiences, Map<String, Object> claims) {
+    return server
+        .issueToken(
+            "corp",
+            client,
+            new DefaultOAuth2TokenCallback("corp", "alice", "JWT", audiences, claims))
+        .serialize();
+  }
+
+  @Test
   void unknownIssuerIsRejected() {
     String jwt = server.issueToken("elsewhere", "alice", "gatehouse", Map.of()).serialize();
 
