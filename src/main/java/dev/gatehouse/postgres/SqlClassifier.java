@@ -713,6 +713,10 @@ final class SqlClassifier {
       return; // a reference to a CTE of this statement, not a table
     }
     into.add(name);
+    String simple = PgLexer.foldCase(name.substring(name.lastIndexOf('.') + 1));
+    if (into == c.read && FILE_VIEWS.contains(simple)) {
+      c.strong.add(COPY_PROGRAM);
+    }
   }
 
   /** {@code TABLE name} (the TABLE command, also after UNION). */
@@ -803,6 +807,13 @@ final class SqlClassifier {
     return skipAlias(c, j);
   }
 
+  /**
+   * True when the UPDATE/DELETE whose target ends at {@code from} has its own WHERE clause: the key
+   * word WHERE at parenthesis depth 0, before RETURNING. After {@code .} or {@code AS} a key word,
+   * even a reserved one, is a column name or label (gram.y {@code attr_name} and {@code AS
+   * ColLabel}; sql-syntax-lexical.html §4.1.1), so {@code UPDATE t SET a = u.where FROM u} and
+   * {@code DELETE FROM t RETURNING id AS where} have no WHERE clause.
+   */
   private static boolean hasWhereAtLevel(Ctx c, int from, int to) {
     int d = 0;
     for (int k = from; k < to; k++) {
@@ -813,7 +824,9 @@ final class SqlClassifier {
         if (--d < 0) {
           return false;
         }
-      } else if (d == 0 && tok.isWord("where")) {
+      } else if (d == 0 && tok.isWord("returning")) {
+        return false;
+      } else if (d == 0 && tok.isWord("where") && !c.is(k - 1, ".") && !c.isWord(k - 1, "as")) {
         return true;
       }
     }
@@ -1249,7 +1262,20 @@ final class SqlClassifier {
           "pg_file_rename",
           "pg_file_unlink",
           "pg_file_sync",
-          "pg_logdir_ls");
+          "pg_logdir_ls",
+          // parse the server's configuration files (postgresql.conf, pg_hba.conf, pg_ident.conf):
+          // functions behind the views pg_file_settings, pg_hba_file_rules, pg_ident_file_mappings
+          "pg_show_all_file_settings",
+          "pg_hba_file_rules",
+          "pg_ident_file_mappings");
+
+  /**
+   * System views that show the contents of server configuration files (view-pg-file-settings.html,
+   * view-pg-hba-file-rules.html, view-pg-ident-file-mappings.html): reading them reads server
+   * files.
+   */
+  private static final Set<String> FILE_VIEWS =
+      Set.of("pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings");
 
   private static final Set<String> UNKNOWN_FUNCTIONS =
       Set.of(
@@ -1268,6 +1294,13 @@ final class SqlClassifier {
           "database_to_xml_and_xmlschema",
           "ts_stat",
           "ts_rewrite",
+          // tablefunc and xml2 extensions: run a query given (or assembled from) text arguments
+          "crosstab",
+          "crosstab2",
+          "crosstab3",
+          "crosstab4",
+          "connectby",
+          "xpath_table",
           // administer the server
           "pg_terminate_backend",
           "pg_cancel_backend",
@@ -1293,7 +1326,12 @@ final class SqlClassifier {
           "pg_log_backend_memory_contexts",
           "pg_import_system_collations",
           "pg_truncate_visibility_map",
-          "pg_stat_statements_reset");
+          "pg_stat_statements_reset",
+          "pg_log_standby_snapshot",
+          // names before PostgreSQL 10 (functions-admin.html of 9.6)
+          "pg_switch_xlog",
+          "pg_xlog_replay_pause",
+          "pg_xlog_replay_resume");
 
   private static final List<String> UNKNOWN_PREFIXES =
       List.of(
@@ -1301,7 +1339,9 @@ final class SqlClassifier {
           "binary_upgrade_",
           "pg_stat_reset",
           "pg_replication_origin_",
-          "pg_logical_slot_get_");
+          "pg_logical_slot_get_",
+          // reads every change decoded from the WAL, across all tables
+          "pg_logical_slot_peek_");
 
   private static final Set<String> LARGE_OBJECT_WRITES =
       Set.of(
