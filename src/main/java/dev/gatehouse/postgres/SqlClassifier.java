@@ -146,8 +146,18 @@ final class SqlClassifier {
     final Set<String> written = new LinkedHashSet<>();
     final Set<String> functions = new LinkedHashSet<>();
     final Set<String> cteNames = new HashSet<>();
+
+    /**
+     * Where each CTE name is in scope, as token ranges {@code [from, to)}: a reference to the name
+     * outside its range is a table of that name (queries-with.html).
+     */
+    final List<CteScope> cteScopes = new ArrayList<>();
+
     final BitSet nonCall = new BitSet();
     final BitSet mainStarts = new BitSet();
+
+    /** Opening parentheses of the argument lists of functions in FROM. */
+    final BitSet functionInFrom = new BitSet();
 
     /** Effects that make any statement more dangerous (DML, file access, SET ROLE, unknown). */
     final List<String> strong = new ArrayList<>();
@@ -238,6 +248,9 @@ final class SqlClassifier {
       return new Action(ActionKind.SQL, text, m);
     }
   }
+
+  /** A CTE name and the token range in which a plain reference to it means the CTE. */
+  private record CteScope(String name, int from, int to) {}
 
   // ---------------------------------------------------------------------------------------------
   // Dispatch on the leading key word
@@ -461,7 +474,9 @@ final class SqlClassifier {
       PgToken tok = t.get(i);
       if (tok.is("(")) {
         Level nl = new Level(i + 1);
-        if (cur.expectItem) {
+        if (c.functionInFrom.get(i)) {
+          nl.fromItem = true; // only to skip the alias after it
+        } else if (cur.expectItem) {
           // Sub-select or parenthesised join as a FROM item.
           nl.select = true;
           nl.inFrom = true;
@@ -496,7 +511,12 @@ final class SqlClassifier {
         switch (v) {
           case "with" -> {
             c.complex = true;
-            int main = parseWith(c, i, to);
+            int levelEnd = to;
+            if (c.is(cur.start - 1, "(") && cur.start - 1 >= from) {
+              int close = matching(c, cur.start - 1, to);
+              levelEnd = close < 0 ? to : close;
+            }
+            int main = parseWith(c, i, to, levelEnd);
             if (main < 0) {
               // A WITH we cannot follow may hide a data-modifying CTE: most dangerous.
               c.strong.add(UNKNOWN);
@@ -645,11 +665,13 @@ final class SqlClassifier {
       return i + 1;
     }
     if (c.is(j, "(")) {
-      // A function in FROM (functionScan reports it); skip its alias and column list.
-      int close = matching(c, j, to);
-      return close < 0 ? j : skipAlias(c, close + 1);
+      // A function in FROM (functionScan reports it). Its arguments may hold sub-selects
+      // (generate_series(1, (SELECT max(a) FROM t)), XMLTABLE ... PASSING (SELECT ...)): the scan
+      // goes on into them, and skips the alias and column list after the closing parenthesis.
+      c.functionInFrom.set(j);
+      return j;
     }
-    addTable(c, name, c.read);
+    addTable(c, name, c.read, i);
     if (c.is(j, "*")) {
       j++;
     }
@@ -708,9 +730,22 @@ final class SqlClassifier {
     };
   }
 
-  private static void addTable(Ctx c, String name, Set<String> into) {
-    if (name.indexOf('.') < 0 && c.cteNames.contains(name)) {
-      return; // a reference to a CTE of this statement, not a table
+  /**
+   * Adds a table referenced at token {@code at}, unless it is a reference to a CTE in scope there.
+   * A non-recursive CTE is visible only after its own definition (in later CTEs and the main
+   * query), a WITH RECURSIVE one in the whole WITH; both only inside the parenthesis level of their
+   * WITH (queries-with.html, sql-select.html#SQL-WITH). So in {@code WITH secret AS (SELECT * FROM
+   * secret) ...} the inner {@code secret} is the table. {@code at} &lt; 0 (a name found by
+   * JSqlParser, position unknown): any CTE of that name hides it, since the token scan saw the FROM
+   * items and reported those out of scope itself.
+   */
+  private static void addTable(Ctx c, String name, Set<String> into, int at) {
+    if (name.indexOf('.') < 0) {
+      for (CteScope sc : c.cteScopes) {
+        if (sc.name().equals(name) && (at < 0 || (at >= sc.from() && at < sc.to()))) {
+          return; // a reference to a CTE of this statement, not a table
+        }
+      }
     }
     into.add(name);
     String simple = PgLexer.foldCase(name.substring(name.lastIndexOf('.') + 1));
@@ -731,7 +766,7 @@ final class SqlClassifier {
       c.unparsed = true;
       return j;
     }
-    addTable(c, name, c.read);
+    addTable(c, name, c.read, j);
     return end[0];
   }
 
@@ -837,9 +872,10 @@ final class SqlClassifier {
    * {@code WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (body) [SEARCH|CYCLE ...], ...}
    * (queries-with.html). Returns the index of the main statement, or -1 when malformed.
    */
-  private static int parseWith(Ctx c, int i, int to) {
+  private static int parseWith(Ctx c, int i, int to, int levelEnd) {
     int j = i + 1;
-    if (c.isWord(j, "recursive")) {
+    boolean recursive = c.isWord(j, "recursive");
+    if (recursive) {
       j++;
     }
     while (j < to) {
@@ -847,6 +883,7 @@ final class SqlClassifier {
       if (!n.isName()) {
         return -1;
       }
+      String name = part(n.value());
       c.cteNames.add(n.value());
       j++;
       if (c.is(j, "(")) {
@@ -872,6 +909,8 @@ final class SqlClassifier {
       if (j <= 0) {
         return -1;
       }
+      // Non-recursive: visible after its own body; RECURSIVE: in the whole WITH.
+      c.cteScopes.add(new CteScope(name, recursive ? i : j, levelEnd));
       if (c.isWord(j, "search") || c.isWord(j, "cycle")) {
         while (j < to && !c.is(j, ",") && !isStatementWord(c.word(j), j, c)) {
           if (c.is(j, "(")) {
@@ -1986,7 +2025,7 @@ final class SqlClassifier {
       Set<String> tables = f.getTables(st);
       for (String name : tables) {
         if (name != null && !c.written.contains(name)) {
-          addTable(c, name, c.read);
+          addTable(c, name, c.read, -1);
         }
       }
       for (String fn : f.functions) {
