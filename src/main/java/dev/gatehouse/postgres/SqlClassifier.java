@@ -121,7 +121,7 @@ final class SqlClassifier {
         c = new Ctx(sql, seg.tokens());
         c.unknown();
       } else {
-        c = analyze(sql, seg.tokens(), 0);
+        c = analyze(sql, seg.tokens(), 0, standardConformingStrings);
       }
       out.add(new SqlStatement(seg.text(), c.toAction(seg.text())));
     }
@@ -176,6 +176,10 @@ final class SqlClassifier {
     boolean complex;
 
     boolean unparsed;
+
+    /** The session's standard_conforming_strings, as given to {@link #classify}. */
+    boolean scs = true;
+
     String preparedName;
     boolean explainAnalyze;
     String finalKind;
@@ -257,8 +261,9 @@ final class SqlClassifier {
 
   private static final Set<String> QUERY_START = Set.of("select", "values", "table", "with");
 
-  private static Ctx analyze(String sql, List<PgToken> t, int wrapping) {
+  private static Ctx analyze(String sql, List<PgToken> t, int wrapping, boolean scs) {
     Ctx c = new Ctx(sql, t);
+    c.scs = scs;
     if (t.isEmpty() || wrapping > MAX_WRAPPING || maxDepth(t, 0, t.size()) > MAX_NESTING_DEPTH) {
       c.unknown();
       return c;
@@ -308,6 +313,10 @@ final class SqlClassifier {
                 || (c.isWord(1, "session") && c.isWord(2, "authorization"))
                 || isRoleSetting(v);
         c.base = role ? SET_ROLE : RESET;
+        if (!role && v != null && PgLexer.foldCase(v).equals("standard_conforming_strings")) {
+          // Back to the session's startup value, which the gateway may not be using now.
+          c.unknown();
+        }
       }
       case "begin", "commit", "end", "rollback", "abort", "savepoint", "release" ->
           c.base = TRANSACTION;
@@ -820,6 +829,11 @@ final class SqlClassifier {
     }
     c.written.add(name);
     c.strong.add(kind);
+    if (PgLexer.foldCase(name.substring(name.lastIndexOf('.') + 1)).equals("pg_settings")) {
+      // The view's rules turn UPDATE pg_settings into set_config() for any setting, role and
+      // session_authorization included (view-pg-settings.html).
+      c.strong.add(SET_ROLE);
+    }
     j = end[0];
     if (c.is(j, "*")) {
       j++;
@@ -1424,7 +1438,13 @@ final class SqlClassifier {
         // set_config('role', ...) is SET ROLE; a non-literal setting name could be anything.
         PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
         if (a != null && a.isString() && c.is(open + 2, ",") && !isRoleSetting(a.value())) {
-          c.weak.add(SET);
+          PgToken b = open + 3 < c.t.size() ? c.t.get(open + 3) : null;
+          String value = b != null && b.isString() && c.is(open + 4, ",") ? b.value() : null;
+          if (lexingSetting(a.value()) && !keepsLexing(c, a.value(), value)) {
+            c.strong.add(UNKNOWN);
+          } else {
+            c.weak.add(SET);
+          }
         } else {
           c.strong.add(SET_ROLE);
         }
@@ -1474,6 +1494,38 @@ final class SqlClassifier {
     return false;
   }
 
+  /**
+   * Settings that change how later statements must be lexed: standard_conforming_strings (whether a
+   * backslash escapes in '...', sql-syntax-lexical.html §4.1.2.1) and client_encoding (in SJIS,
+   * BIG5, GBK, GB18030, UHC and JOHAB the second byte of a character can be an ASCII backslash,
+   * multibyte.html §24.3.1). The gateway learns the server's new value only from a later
+   * ParameterStatus message, so a statement sent right behind the change could be split at
+   * different places by the gateway and by the server.
+   */
+  private static boolean lexingSetting(String name) {
+    String n = PgLexer.foldCase(name.strip());
+    return n.equals("standard_conforming_strings") || n.equals("client_encoding");
+  }
+
+  /**
+   * True when setting {@code name} (a {@link #lexingSetting}) to {@code value} keeps the lexical
+   * rules the gateway applies: standard_conforming_strings to its current value, or a
+   * client_encoding whose characters never contain ASCII bytes after the first. A null (not a
+   * literal) value does not.
+   */
+  private static boolean keepsLexing(Ctx c, String name, String value) {
+    if (value == null) {
+      return false;
+    }
+    if (PgLexer.foldCase(name.strip()).equals("client_encoding")) {
+      return PgStartupParams.safeClientEncoding(value);
+    }
+    String v = PgLexer.foldCase(value.strip());
+    boolean on = v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1");
+    boolean off = v.equals("off") || v.equals("false") || v.equals("no") || v.equals("0");
+    return c.scs ? on : off;
+  }
+
   /** GUC names that change the current role (GUC names compare case-insensitively). */
   private static boolean isRoleSetting(String name) {
     if (name == null) {
@@ -1504,7 +1556,7 @@ final class SqlClassifier {
         return;
       }
       isQuery = true;
-      Ctx inner = analyze(c.sql, c.t.subList(i + 1, close), 1);
+      Ctx inner = analyze(c.sql, c.t.subList(i + 1, close), 1, c.scs);
       merge(c, inner);
       i = close + 1;
     } else {
@@ -1594,7 +1646,7 @@ final class SqlClassifier {
         i++;
       }
     }
-    Ctx inner = analyze(c.sql, c.t.subList(i, c.t.size()), wrapping + 1);
+    Ctx inner = analyze(c.sql, c.t.subList(i, c.t.size()), wrapping + 1, c.scs);
     if (analyze) {
       inner.explainAnalyze = true;
       return inner;
@@ -1641,7 +1693,7 @@ final class SqlClassifier {
       c.unknown();
       return c;
     }
-    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1);
+    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1, c.scs);
     inner.preparedName = name;
     return inner;
   }
@@ -1659,7 +1711,7 @@ final class SqlClassifier {
       c.unknown();
       return c;
     }
-    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1);
+    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1, c.scs);
     c.base = CURSOR;
     merge(c, inner);
     return c;
@@ -1681,11 +1733,36 @@ final class SqlClassifier {
     } else if (c.isWord(i, "role") || isRoleSetting(nameValue(c, i))) {
       // SET ROLE x, SET role = x, SET "Role" TO x: all change the current role.
       c.base = SET_ROLE;
+    } else if (c.isWord(i, "names")
+        || (nameValue(c, i) != null && lexingSetting(nameValue(c, i)))) {
+      // SET NAMES 'x' is SET client_encoding TO 'x' (sql-set.html). A value given by DEFAULT
+      // (the database encoding, never a client-only one) or by RESET is safe.
+      String name = c.isWord(i, "names") ? "client_encoding" : nameValue(c, i);
+      int v = i + 1;
+      if (!c.isWord(i, "names") && (c.is(v, "=") || c.isWord(v, "to"))) {
+        v++;
+      }
+      boolean single = v + 1 == c.t.size();
+      PgToken val = v < c.t.size() ? c.t.get(v) : null;
+      boolean dflt = val != null && val.isWord("default") && name.equals("client_encoding");
+      String literal =
+          val != null && single && (val.isString() || val.kind() == Kind.IDENT || isNumber(val))
+              ? val.value()
+              : null;
+      if (single && (dflt || keepsLexing(c, name, literal))) {
+        c.base = SET;
+      } else {
+        c.unknown();
+      }
     } else if (nameValue(c, i) != null) {
       c.base = SET;
     } else {
       c.unknown();
     }
+  }
+
+  private static boolean isNumber(PgToken t) {
+    return t.kind() == Kind.NUMBER;
   }
 
   private static void grant(Ctx c, String w) {
@@ -1905,7 +1982,7 @@ final class SqlClassifier {
           if (c.is(end[0], "(")) {
             c.nonCall.set(end[0]);
           }
-          Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1);
+          Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1, c.scs);
           merge(c, inner);
           return;
         }

@@ -243,4 +243,33 @@ class SqlEvasionTest {
         .containsExactly("default_transaction_read_only");
     assertThat(f.forwarded()).containsEntry("application_name", "psql");
   }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "client_encoding=SJIS",
+        "client_encoding=Shift_JIS",
+        "CLIENT_ENCODING=big5",
+        "client_encoding=GBK",
+        "client_encoding=gb18030",
+        "client_encoding=UHC",
+        "client_encoding=johab",
+        "client_encoding=win932",
+        "options=-c client_encoding=sjis",
+        "options=--client-encoding=BIG5",
+      })
+  void clientEncodingsThatHideBackslashesAreDropped(String param) {
+    int eq = param.indexOf('=');
+    Map<String, String> client = Map.of(param.substring(0, eq), param.substring(eq + 1));
+    PgStartupParams.Filtered f = PgStartupParams.filter(client, false);
+    assertThat(f.forwarded()).as(param).isEmpty();
+    assertThat(f.dropped()).as(param).isNotEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"UTF8", "utf-8", "UNICODE", "SQL_ASCII", "LATIN1", "WIN1252", "EUC_JP"})
+  void safeClientEncodingsPass(String enc) {
+    PgStartupParams.Filtered f = PgStartupParams.filter(Map.of("client_encoding", enc), false);
+    assertThat(f.forwarded()).containsEntry("client_encoding", enc);
+  }
 }
