@@ -1749,7 +1749,8 @@ final class SqlClassifier {
           val != null && single && (val.isString() || val.kind() == Kind.IDENT || isNumber(val))
               ? val.value()
               : null;
-      if (single && (dflt || keepsLexing(c, name, literal))) {
+      boolean namesDefault = c.isWord(i, "names") && v == c.t.size(); // SET NAMES = DEFAULT
+      if (namesDefault || (single && (dflt || keepsLexing(c, name, literal)))) {
         c.base = SET;
       } else {
         c.unknown();
