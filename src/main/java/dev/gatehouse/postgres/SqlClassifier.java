@@ -2052,6 +2052,28 @@ final class SqlClassifier {
     }
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
+    // ALTER ROLE/USER/DATABASE/SYSTEM ... SET client_encoding: later sessions would start in an
+    // encoding whose characters can hide a backslash from the gateway (see lexingSetting).
+    for (int k = i; k + 1 < c.t.size(); k++) {
+      String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
+      if (setting != null && PgLexer.foldCase(setting).equals("client_encoding")) {
+        int v = k + 2;
+        if (c.is(v, "=") || c.isWord(v, "to")) {
+          v++;
+        }
+        PgToken val = v < c.t.size() ? c.t.get(v) : null;
+        boolean ok =
+            val != null
+                && v + 1 == c.t.size()
+                && (val.isWord("default")
+                    || ((val.isString() || val.kind() == Kind.IDENT)
+                        && PgStartupParams.safeClientEncoding(val.value())));
+        if (!ok) {
+          c.unknown();
+        }
+        return;
+      }
+    }
   }
 
   private static void drop(Ctx c) {
