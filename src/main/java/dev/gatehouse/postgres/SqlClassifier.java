@@ -830,9 +830,10 @@ final class SqlClassifier {
     c.written.add(name);
     c.strong.add(kind);
     if (PgLexer.foldCase(name.substring(name.lastIndexOf('.') + 1)).equals("pg_settings")) {
-      // The view's rules turn UPDATE pg_settings into set_config() for any setting, role and
-      // session_authorization included (view-pg-settings.html).
-      c.strong.add(SET_ROLE);
+      // The view's rules turn UPDATE pg_settings into set_config() of whatever settings the
+      // WHERE clause selects (view-pg-settings.html), client_encoding and
+      // standard_conforming_strings included, with values we cannot see: unknown.
+      c.strong.add(UNKNOWN);
     }
     j = end[0];
     if (c.is(j, "*")) {
