@@ -272,4 +272,31 @@ class SqlEvasionTest {
     PgStartupParams.Filtered f = PgStartupParams.filter(Map.of("client_encoding", enc), false);
     assertThat(f.forwarded()).containsEntry("client_encoding", enc);
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Functions whose bodies we cannot see: a SELECT calling them stays a select, but they are listed
+  // in opaque_functions so that a policy can keep read-only principals away from them.
+
+  @Test
+  void functionsWithUnknownEffectsAreListedAsOpaque() {
+    assertThat(opaque("SELECT my_udf(a), public.other_udf(b), lower(c), count(*) FROM t"))
+        .containsExactly("my_udf", "public.other_udf");
+    assertThat(opaque("SELECT public.lower(x), pg_catalog.lower(y), \"Lower\"(z)"))
+        .containsExactly("public.lower", "lower");
+    assertThat(opaque("SELECT pg_catalog.pg_table_is_visible(c.oid) FROM pg_catalog.pg_class c"))
+        .isEmpty();
+    assertThat(opaque("SELECT nextval('s'), set_config('x', 'y', false), pg_read_file('f')"))
+        .isEmpty();
+    assertThat(opaque("CALL refresh_all()")).containsExactly("refresh_all");
+    assertThat(opaque("SELECT * FROM generate_series(1, evil())")).containsExactly("evil");
+    assertThat(SqlClassifier.classify("SELECT my_udf(a) FROM t", true).get(0).kind())
+        .isEqualTo("select");
+  }
+
+  private static List<String> opaque(String sql) {
+    return SqlClassifier.classify(sql, true)
+        .get(0)
+        .action()
+        .list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS);
+  }
 }
