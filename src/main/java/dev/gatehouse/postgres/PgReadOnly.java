@@ -1,5 +1,7 @@
 package dev.gatehouse.postgres;
 
+import dev.gatehouse.postgres.PgToken.Kind;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -8,21 +10,73 @@ import java.util.regex.Pattern;
  * itself (the session opens with {@code default_transaction_read_only=on}); this guard stops the
  * caller from switching that off again.
  *
- * <p>It is deliberately coarse and errs towards refusing: any statement mentioning {@code
- * transaction_read_only} (other than SHOW), {@code READ WRITE}, {@code set_config} or a Unicode
- * escaped identifier ({@code U&"..."}, which could spell the setting's name in escapes) is refused
- * in a read-only session, even inside a string literal. It is not a SQL parser; the target's own
+ * <p>It is deliberately coarse and errs towards refusing. A statement is refused when, in its
+ * tokens as PostgreSQL reads them ({@link PgLexer}, with standard_conforming_strings both on and
+ * off, since this guard does not know the session's value), any identifier, string or other token
+ * mentions {@code set_config}, or {@code transaction_read_only} (other than in SHOW), or {@code
+ * pg_settings} together with UPDATE/INSERT/MERGE/DELETE (the view's rules call set_config), or the
+ * key words {@code READ WRITE} follow each other (BEGIN/START TRANSACTION/SET TRANSACTION/SET
+ * SESSION CHARACTERISTICS, sql-set-transaction.html). Working on tokens matters: comments nest and
+ * {@code --} ends at a carriage return too (sql-syntax-lexical.html §4.1.5), and a string literal
+ * may contain {@code --} or {@code /*}, so a text scan that strips "comments" with regular
+ * expressions can be made to strip live code. Unicode-escaped identifiers ({@code U&"..."}, §4.1.1)
+ * are decoded by the lexer. Input that does not lex in either mode is refused.
+ *
+ * <p>The earlier text scan (lower-cased, comments stripped, whitespace collapsed) is kept as a
+ * second, independent test; it can only add refusals. It is not a SQL parser; the target's own
  * read-only mode remains the actual barrier for writes.
  */
 final class PgReadOnly {
   private PgReadOnly() {}
 
   private static final Pattern BLOCK_COMMENT = Pattern.compile("/\\*.*?\\*/", Pattern.DOTALL);
-  private static final Pattern LINE_COMMENT = Pattern.compile("--[^\\n]*");
+  private static final Pattern LINE_COMMENT = Pattern.compile("--[^\\n\\r]*");
   private static final Pattern SPACE = Pattern.compile("\\s+");
 
   /** True when {@code sql} could turn read-only mode off. */
   static boolean liftsReadOnly(String sql) {
+    PgLexer.Result on = PgLexer.lex(sql, true);
+    PgLexer.Result off = PgLexer.lex(sql, false);
+    if (!on.ok() && !off.ok()) {
+      return true; // we cannot tell where its strings and comments end
+    }
+    return (on.ok() && lifts(on.tokens()))
+        || (off.ok() && lifts(off.tokens()))
+        || textScanLifts(sql);
+  }
+
+  private static boolean lifts(List<PgToken> t) {
+    boolean show = !t.isEmpty() && t.get(0).isWord("show");
+    boolean settings = false;
+    boolean dml = false;
+    for (int i = 0; i < t.size(); i++) {
+      PgToken tok = t.get(i);
+      // Values of names and strings (decoded), and raw text of everything else.
+      String v = PgLexer.foldCase(tok.kind() == Kind.OTHER ? tok.text() : tok.value());
+      if (v.contains("set_config")) {
+        return true;
+      }
+      if (v.contains("transaction_read_only") && !show) {
+        return true;
+      }
+      if (v.contains("pg_settings")) {
+        settings = true;
+      }
+      if (tok.isWord("update")
+          || tok.isWord("insert")
+          || tok.isWord("merge")
+          || tok.isWord("delete")) {
+        dml = true;
+      }
+      if (tok.isWord("read") && i + 1 < t.size() && t.get(i + 1).isWord("write")) {
+        return true;
+      }
+    }
+    return settings && dml;
+  }
+
+  /** The original coarse text scan. */
+  private static boolean textScanLifts(String sql) {
     String s = sql.toLowerCase(Locale.ROOT);
     s = BLOCK_COMMENT.matcher(s).replaceAll(" ");
     s = LINE_COMMENT.matcher(s).replaceAll(" ");

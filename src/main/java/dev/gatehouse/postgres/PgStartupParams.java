@@ -78,6 +78,10 @@ final class PgStartupParams {
 
   private static void offer(
       String name, String value, Map<String, String> forwarded, Map<String, String> dropped) {
+    if (name.equalsIgnoreCase("client_encoding") && !safeClientEncoding(value)) {
+      dropped.put(name, value);
+      return;
+    }
     if (ALLOWED.contains(name.toLowerCase(Locale.ROOT))) {
       forwarded.put(name, value);
     } else {
@@ -139,6 +143,29 @@ final class PgStartupParams {
     }
     return out;
   }
+
+  /**
+   * Client encodings whose multibyte characters consist of bytes 0x80 and above only, so that
+   * quotes, backslashes and semicolons mean the same whether the text is read in that encoding or
+   * (as the gateway reads it) as UTF-8. SJIS, BIG5, GBK, GB18030, UHC and JOHAB are not among them:
+   * a trailing byte can be 0x5C, a backslash to the gateway and part of a character to the server,
+   * which moves where a string ends (multibyte.html; the reason for PostgreSQL's backslash_quote).
+   * Names are compared as PostgreSQL does (clean_encoding_name: letters and digits only,
+   * case-insensitive).
+   */
+  static boolean safeClientEncoding(String name) {
+    if (name == null) {
+      return false;
+    }
+    String n = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+    return SAFE_ENCODING.matcher(n).matches();
+  }
+
+  private static final java.util.regex.Pattern SAFE_ENCODING =
+      java.util.regex.Pattern.compile(
+          "utf8|unicode|sqlascii|latin([1-9]|10)|iso8859([1-9]|1[0-6])|koi8|koi8r|koi8u"
+              + "|win(125[0-8]|866|874)|windows(125[0-8]|866|874)|alt|eucjp|euccn|euckr|euctw"
+              + "|eucjis2004|muleinternal|tcvn|tcvn5712|vscii|abc");
 
   static boolean isOn(String v) {
     String s = v == null ? "" : v.trim().toLowerCase(Locale.ROOT);

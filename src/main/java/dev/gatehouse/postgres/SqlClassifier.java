@@ -81,6 +81,16 @@ final class SqlClassifier {
   /** Attribute: name of the prepared statement, for PREPARE (kind is the inner statement's). */
   static final String ATTR_PREPARED_NAME = "prepared_statement";
 
+  /**
+   * Attribute: the called functions whose effects we do not know (List of String): everything in
+   * {@code functions} except PostgreSQL built-ins known to be read-only and the functions whose
+   * effects already shaped the kind. A user-defined function can write anything (its body is
+   * opaque: EXECUTE format(...) in PL/pgSQL, SECURITY DEFINER), so a policy can require this list
+   * to be empty for read-only principals ({@code size(action.attributes.opaque_functions) == 0}). A
+   * built-in name qualified with a schema other than pg_catalog is opaque too.
+   */
+  static final String ATTR_OPAQUE_FUNCTIONS = "opaque_functions";
+
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
 
@@ -121,7 +131,7 @@ final class SqlClassifier {
         c = new Ctx(sql, seg.tokens());
         c.unknown();
       } else {
-        c = analyze(sql, seg.tokens(), 0);
+        c = analyze(sql, seg.tokens(), 0, standardConformingStrings);
       }
       out.add(new SqlStatement(seg.text(), c.toAction(seg.text())));
     }
@@ -145,9 +155,26 @@ final class SqlClassifier {
     final Set<String> read = new LinkedHashSet<>();
     final Set<String> written = new LinkedHashSet<>();
     final Set<String> functions = new LinkedHashSet<>();
+
+    /**
+     * Calls written with a quoted upper-case name ({@code "Lower"(x)}): reported folded in {@code
+     * functions}, but not the built-in of that name (sql-syntax-lexical.html §4.1.1).
+     */
+    final Set<String> quotedCalls = new HashSet<>();
+
     final Set<String> cteNames = new HashSet<>();
+
+    /**
+     * Where each CTE name is in scope, as token ranges {@code [from, to)}: a reference to the name
+     * outside its range is a table of that name (queries-with.html).
+     */
+    final List<CteScope> cteScopes = new ArrayList<>();
+
     final BitSet nonCall = new BitSet();
     final BitSet mainStarts = new BitSet();
+
+    /** Opening parentheses of the argument lists of functions in FROM. */
+    final BitSet functionInFrom = new BitSet();
 
     /** Effects that make any statement more dangerous (DML, file access, SET ROLE, unknown). */
     final List<String> strong = new ArrayList<>();
@@ -166,6 +193,10 @@ final class SqlClassifier {
     boolean complex;
 
     boolean unparsed;
+
+    /** The session's standard_conforming_strings, as given to {@link #classify}. */
+    boolean scs = true;
+
     String preparedName;
     boolean explainAnalyze;
     String finalKind;
@@ -225,6 +256,7 @@ final class SqlClassifier {
       m.put(Attr.SQL_TABLES_READ, List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
+      m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls));
       if ((kind.equals(UPDATE) || kind.equals(DELETE)) && updateDeleteCount > 0) {
         m.put(Attr.SQL_HAS_WHERE, updateDeleteWithoutWhere == 0);
       }
@@ -239,13 +271,17 @@ final class SqlClassifier {
     }
   }
 
+  /** A CTE name and the token range in which a plain reference to it means the CTE. */
+  private record CteScope(String name, int from, int to) {}
+
   // ---------------------------------------------------------------------------------------------
   // Dispatch on the leading key word
 
   private static final Set<String> QUERY_START = Set.of("select", "values", "table", "with");
 
-  private static Ctx analyze(String sql, List<PgToken> t, int wrapping) {
+  private static Ctx analyze(String sql, List<PgToken> t, int wrapping, boolean scs) {
     Ctx c = new Ctx(sql, t);
+    c.scs = scs;
     if (t.isEmpty() || wrapping > MAX_WRAPPING || maxDepth(t, 0, t.size()) > MAX_NESTING_DEPTH) {
       c.unknown();
       return c;
@@ -295,6 +331,10 @@ final class SqlClassifier {
                 || (c.isWord(1, "session") && c.isWord(2, "authorization"))
                 || isRoleSetting(v);
         c.base = role ? SET_ROLE : RESET;
+        if (!role && v != null && PgLexer.foldCase(v).equals("standard_conforming_strings")) {
+          // Back to the session's startup value, which the gateway may not be using now.
+          c.unknown();
+        }
       }
       case "begin", "commit", "end", "rollback", "abort", "savepoint", "release" ->
           c.base = TRANSACTION;
@@ -461,7 +501,9 @@ final class SqlClassifier {
       PgToken tok = t.get(i);
       if (tok.is("(")) {
         Level nl = new Level(i + 1);
-        if (cur.expectItem) {
+        if (c.functionInFrom.get(i)) {
+          nl.fromItem = true; // only to skip the alias after it
+        } else if (cur.expectItem) {
           // Sub-select or parenthesised join as a FROM item.
           nl.select = true;
           nl.inFrom = true;
@@ -496,7 +538,12 @@ final class SqlClassifier {
         switch (v) {
           case "with" -> {
             c.complex = true;
-            int main = parseWith(c, i, to);
+            int levelEnd = to;
+            if (c.is(cur.start - 1, "(") && cur.start - 1 >= from) {
+              int close = matching(c, cur.start - 1, to);
+              levelEnd = close < 0 ? to : close;
+            }
+            int main = parseWith(c, i, to, levelEnd);
             if (main < 0) {
               // A WITH we cannot follow may hide a data-modifying CTE: most dangerous.
               c.strong.add(UNKNOWN);
@@ -645,11 +692,13 @@ final class SqlClassifier {
       return i + 1;
     }
     if (c.is(j, "(")) {
-      // A function in FROM (functionScan reports it); skip its alias and column list.
-      int close = matching(c, j, to);
-      return close < 0 ? j : skipAlias(c, close + 1);
+      // A function in FROM (functionScan reports it). Its arguments may hold sub-selects
+      // (generate_series(1, (SELECT max(a) FROM t)), XMLTABLE ... PASSING (SELECT ...)): the scan
+      // goes on into them, and skips the alias and column list after the closing parenthesis.
+      c.functionInFrom.set(j);
+      return j;
     }
-    addTable(c, name, c.read);
+    addTable(c, name, c.read, i);
     if (c.is(j, "*")) {
       j++;
     }
@@ -708,11 +757,28 @@ final class SqlClassifier {
     };
   }
 
-  private static void addTable(Ctx c, String name, Set<String> into) {
-    if (name.indexOf('.') < 0 && c.cteNames.contains(name)) {
-      return; // a reference to a CTE of this statement, not a table
+  /**
+   * Adds a table referenced at token {@code at}, unless it is a reference to a CTE in scope there.
+   * A non-recursive CTE is visible only after its own definition (in later CTEs and the main
+   * query), a WITH RECURSIVE one in the whole WITH; both only inside the parenthesis level of their
+   * WITH (queries-with.html, sql-select.html#SQL-WITH). So in {@code WITH secret AS (SELECT * FROM
+   * secret) ...} the inner {@code secret} is the table. {@code at} &lt; 0 (a name found by
+   * JSqlParser, position unknown): any CTE of that name hides it, since the token scan saw the FROM
+   * items and reported those out of scope itself.
+   */
+  private static void addTable(Ctx c, String name, Set<String> into, int at) {
+    if (name.indexOf('.') < 0) {
+      for (CteScope sc : c.cteScopes) {
+        if (sc.name().equals(name) && (at < 0 || (at >= sc.from() && at < sc.to()))) {
+          return; // a reference to a CTE of this statement, not a table
+        }
+      }
     }
     into.add(name);
+    String simple = PgLexer.foldCase(name.substring(name.lastIndexOf('.') + 1));
+    if (into == c.read && FILE_VIEWS.contains(simple)) {
+      c.strong.add(COPY_PROGRAM);
+    }
   }
 
   /** {@code TABLE name} (the TABLE command, also after UNION). */
@@ -727,7 +793,7 @@ final class SqlClassifier {
       c.unparsed = true;
       return j;
     }
-    addTable(c, name, c.read);
+    addTable(c, name, c.read, j);
     return end[0];
   }
 
@@ -781,6 +847,12 @@ final class SqlClassifier {
     }
     c.written.add(name);
     c.strong.add(kind);
+    if (PgLexer.foldCase(name.substring(name.lastIndexOf('.') + 1)).equals("pg_settings")) {
+      // The view's rules turn UPDATE pg_settings into set_config() of whatever settings the
+      // WHERE clause selects (view-pg-settings.html), client_encoding and
+      // standard_conforming_strings included, with values we cannot see: unknown.
+      c.strong.add(UNKNOWN);
+    }
     j = end[0];
     if (c.is(j, "*")) {
       j++;
@@ -803,6 +875,13 @@ final class SqlClassifier {
     return skipAlias(c, j);
   }
 
+  /**
+   * True when the UPDATE/DELETE whose target ends at {@code from} has its own WHERE clause: the key
+   * word WHERE at parenthesis depth 0, before RETURNING. After {@code .} or {@code AS} a key word,
+   * even a reserved one, is a column name or label (gram.y {@code attr_name} and {@code AS
+   * ColLabel}; sql-syntax-lexical.html §4.1.1), so {@code UPDATE t SET a = u.where FROM u} and
+   * {@code DELETE FROM t RETURNING id AS where} have no WHERE clause.
+   */
   private static boolean hasWhereAtLevel(Ctx c, int from, int to) {
     int d = 0;
     for (int k = from; k < to; k++) {
@@ -813,7 +892,9 @@ final class SqlClassifier {
         if (--d < 0) {
           return false;
         }
-      } else if (d == 0 && tok.isWord("where")) {
+      } else if (d == 0 && tok.isWord("returning")) {
+        return false;
+      } else if (d == 0 && tok.isWord("where") && !c.is(k - 1, ".") && !c.isWord(k - 1, "as")) {
         return true;
       }
     }
@@ -824,9 +905,10 @@ final class SqlClassifier {
    * {@code WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (body) [SEARCH|CYCLE ...], ...}
    * (queries-with.html). Returns the index of the main statement, or -1 when malformed.
    */
-  private static int parseWith(Ctx c, int i, int to) {
+  private static int parseWith(Ctx c, int i, int to, int levelEnd) {
     int j = i + 1;
-    if (c.isWord(j, "recursive")) {
+    boolean recursive = c.isWord(j, "recursive");
+    if (recursive) {
       j++;
     }
     while (j < to) {
@@ -834,6 +916,7 @@ final class SqlClassifier {
       if (!n.isName()) {
         return -1;
       }
+      String name = part(n.value());
       c.cteNames.add(n.value());
       j++;
       if (c.is(j, "(")) {
@@ -859,6 +942,8 @@ final class SqlClassifier {
       if (j <= 0) {
         return -1;
       }
+      // Non-recursive: visible after its own body; RECURSIVE: in the whole WITH.
+      c.cteScopes.add(new CteScope(name, recursive ? i : j, levelEnd));
       if (c.isWord(j, "search") || c.isWord(j, "cycle")) {
         while (j < to && !c.is(j, ",") && !isStatementWord(c.word(j), j, c)) {
           if (c.is(j, "(")) {
@@ -1177,7 +1262,586 @@ final class SqlClassifier {
         }
       }
       c.functions.add(lower);
+      if (!lower.equals(name)) {
+        c.quotedCalls.add(lower);
+      }
     }
+  }
+
+  /**
+   * PostgreSQL built-in functions (functions-*.html) that only compute a value from their arguments
+   * or read catalog/session state: calling them changes nothing. Unqualified or
+   * pg_catalog-qualified only. Not exhaustive: a built-in missing here is merely reported as
+   * opaque.
+   */
+  private static final Set<String> READ_ONLY_BUILTINS =
+      Set.of(
+          // aggregates and window functions (functions-aggregate.html, functions-window.html)
+          "count",
+          "sum",
+          "avg",
+          "min",
+          "max",
+          "array_agg",
+          "string_agg",
+          "json_agg",
+          "jsonb_agg",
+          "json_object_agg",
+          "jsonb_object_agg",
+          "bool_and",
+          "bool_or",
+          "every",
+          "bit_and",
+          "bit_or",
+          "bit_xor",
+          "stddev",
+          "stddev_pop",
+          "stddev_samp",
+          "variance",
+          "var_pop",
+          "var_samp",
+          "corr",
+          "covar_pop",
+          "covar_samp",
+          "regr_slope",
+          "regr_intercept",
+          "regr_count",
+          "regr_r2",
+          "regr_avgx",
+          "regr_avgy",
+          "regr_sxx",
+          "regr_sxy",
+          "regr_syy",
+          "percentile_cont",
+          "percentile_disc",
+          "mode",
+          "any_value",
+          "xmlagg",
+          "range_agg",
+          "range_intersect_agg",
+          "row_number",
+          "rank",
+          "dense_rank",
+          "percent_rank",
+          "cume_dist",
+          "ntile",
+          "lag",
+          "lead",
+          "first_value",
+          "last_value",
+          "nth_value",
+          "grouping",
+          // conditional (functions-conditional.html)
+          "coalesce",
+          "nullif",
+          "greatest",
+          "least",
+          "num_nulls",
+          "num_nonnulls",
+          // math (functions-math.html)
+          "abs",
+          "cbrt",
+          "ceil",
+          "ceiling",
+          "degrees",
+          "div",
+          "exp",
+          "factorial",
+          "floor",
+          "gcd",
+          "lcm",
+          "ln",
+          "log",
+          "log10",
+          "min_scale",
+          "mod",
+          "pi",
+          "power",
+          "pow",
+          "radians",
+          "round",
+          "scale",
+          "sign",
+          "sqrt",
+          "trim_scale",
+          "trunc",
+          "width_bucket",
+          "random",
+          "random_normal",
+          "acos",
+          "asin",
+          "atan",
+          "atan2",
+          "cos",
+          "cot",
+          "sin",
+          "tan",
+          "sinh",
+          "cosh",
+          "tanh",
+          "asinh",
+          "acosh",
+          "atanh",
+          "acosd",
+          "asind",
+          "atand",
+          "cosd",
+          "sind",
+          "tand",
+          // strings and binary strings (functions-string.html, functions-binarystring.html)
+          "ascii",
+          "bit_length",
+          "btrim",
+          "char_length",
+          "character_length",
+          "chr",
+          "concat",
+          "concat_ws",
+          "format",
+          "initcap",
+          "left",
+          "length",
+          "lower",
+          "lpad",
+          "ltrim",
+          "md5",
+          "normalize",
+          "octet_length",
+          "overlay",
+          "position",
+          "quote_ident",
+          "quote_literal",
+          "quote_nullable",
+          "regexp_count",
+          "regexp_instr",
+          "regexp_like",
+          "regexp_match",
+          "regexp_matches",
+          "regexp_replace",
+          "regexp_split_to_array",
+          "regexp_split_to_table",
+          "regexp_substr",
+          "repeat",
+          "replace",
+          "reverse",
+          "right",
+          "rpad",
+          "rtrim",
+          "split_part",
+          "starts_with",
+          "string_to_array",
+          "string_to_table",
+          "strpos",
+          "substr",
+          "substring",
+          "to_ascii",
+          "to_hex",
+          "translate",
+          "trim",
+          "unistr",
+          "upper",
+          "encode",
+          "decode",
+          "sha224",
+          "sha256",
+          "sha384",
+          "sha512",
+          "get_byte",
+          "get_bit",
+          "set_byte",
+          "set_bit",
+          "convert",
+          "convert_from",
+          "convert_to",
+          "casefold",
+          // formatting, date/time (functions-formatting.html, functions-datetime.html)
+          "to_char",
+          "to_date",
+          "to_number",
+          "to_timestamp",
+          "age",
+          "clock_timestamp",
+          "current_date",
+          "current_time",
+          "current_timestamp",
+          "date_add",
+          "date_bin",
+          "date_part",
+          "date_subtract",
+          "date_trunc",
+          "extract",
+          "isfinite",
+          "justify_days",
+          "justify_hours",
+          "justify_interval",
+          "localtime",
+          "localtimestamp",
+          "make_date",
+          "make_interval",
+          "make_time",
+          "make_timestamp",
+          "make_timestamptz",
+          "now",
+          "statement_timestamp",
+          "timeofday",
+          "transaction_timestamp",
+          "timezone",
+          // arrays, ranges (functions-array.html, functions-range.html)
+          "array_append",
+          "array_cat",
+          "array_dims",
+          "array_fill",
+          "array_length",
+          "array_lower",
+          "array_ndims",
+          "array_position",
+          "array_positions",
+          "array_prepend",
+          "array_remove",
+          "array_replace",
+          "array_to_string",
+          "array_upper",
+          "cardinality",
+          "trim_array",
+          "unnest",
+          "generate_series",
+          "generate_subscripts",
+          "lower_inc",
+          "upper_inc",
+          "lower_inf",
+          "upper_inf",
+          "isempty",
+          "range_merge",
+          "multirange",
+          "int4range",
+          "int8range",
+          "numrange",
+          "tsrange",
+          "tstzrange",
+          "daterange",
+          // JSON and XML (functions-json.html, functions-xml.html)
+          "to_json",
+          "to_jsonb",
+          "array_to_json",
+          "row_to_json",
+          "json_build_array",
+          "jsonb_build_array",
+          "json_build_object",
+          "jsonb_build_object",
+          "json_object",
+          "jsonb_object",
+          "json_array_elements",
+          "jsonb_array_elements",
+          "json_array_elements_text",
+          "jsonb_array_elements_text",
+          "json_array_length",
+          "jsonb_array_length",
+          "json_each",
+          "jsonb_each",
+          "json_each_text",
+          "jsonb_each_text",
+          "json_extract_path",
+          "jsonb_extract_path",
+          "json_extract_path_text",
+          "jsonb_extract_path_text",
+          "json_object_keys",
+          "jsonb_object_keys",
+          "json_populate_record",
+          "jsonb_populate_record",
+          "json_populate_recordset",
+          "jsonb_populate_recordset",
+          "json_to_record",
+          "jsonb_to_record",
+          "json_to_recordset",
+          "jsonb_to_recordset",
+          "json_strip_nulls",
+          "jsonb_strip_nulls",
+          "jsonb_set",
+          "jsonb_set_lax",
+          "jsonb_insert",
+          "jsonb_pretty",
+          "json_typeof",
+          "jsonb_typeof",
+          "jsonb_path_exists",
+          "jsonb_path_match",
+          "jsonb_path_query",
+          "jsonb_path_query_array",
+          "jsonb_path_query_first",
+          "json_scalar",
+          "json_serialize",
+          "json_table",
+          "xmlelement",
+          "xmlforest",
+          "xmlconcat",
+          "xmlparse",
+          "xmlserialize",
+          "xmlpi",
+          "xmlroot",
+          "xpath",
+          "xpath_exists",
+          "xmltable",
+          "xmlexists",
+          "xml_is_well_formed",
+          // text search (functions-textsearch.html)
+          "to_tsvector",
+          "to_tsquery",
+          "plainto_tsquery",
+          "phraseto_tsquery",
+          "websearch_to_tsquery",
+          "ts_rank",
+          "ts_rank_cd",
+          "ts_headline",
+          "setweight",
+          "strip",
+          "numnode",
+          "querytree",
+          "ts_lexize",
+          "array_to_tsvector",
+          "tsvector_to_array",
+          // UUID, network (functions-uuid.html, functions-net.html)
+          "gen_random_uuid",
+          "uuidv4",
+          "uuidv7",
+          "host",
+          "hostmask",
+          "masklen",
+          "netmask",
+          "network",
+          "family",
+          "abbrev",
+          "broadcast",
+          "inet_merge",
+          "inet_same_family",
+          // session and catalog information (functions-info.html)
+          "current_database",
+          "current_catalog",
+          "current_schema",
+          "current_schemas",
+          "current_user",
+          "current_role",
+          "session_user",
+          "user",
+          "current_query",
+          "current_setting",
+          "inet_client_addr",
+          "inet_client_port",
+          "inet_server_addr",
+          "inet_server_port",
+          "pg_backend_pid",
+          "pg_blocking_pids",
+          "pg_conf_load_time",
+          "pg_current_logfile",
+          "pg_is_in_recovery",
+          "pg_postmaster_start_time",
+          "pg_jit_available",
+          "pg_trigger_depth",
+          "version",
+          "has_any_column_privilege",
+          "has_column_privilege",
+          "has_database_privilege",
+          "has_foreign_data_wrapper_privilege",
+          "has_function_privilege",
+          "has_language_privilege",
+          "has_parameter_privilege",
+          "has_schema_privilege",
+          "has_sequence_privilege",
+          "has_server_privilege",
+          "has_table_privilege",
+          "has_tablespace_privilege",
+          "has_type_privilege",
+          "pg_has_role",
+          "row_security_active",
+          "pg_collation_is_visible",
+          "pg_conversion_is_visible",
+          "pg_function_is_visible",
+          "pg_opclass_is_visible",
+          "pg_operator_is_visible",
+          "pg_opfamily_is_visible",
+          "pg_statistics_obj_is_visible",
+          "pg_table_is_visible",
+          "pg_ts_config_is_visible",
+          "pg_ts_dict_is_visible",
+          "pg_ts_parser_is_visible",
+          "pg_ts_template_is_visible",
+          "pg_type_is_visible",
+          "format_type",
+          "pg_get_expr",
+          "pg_get_constraintdef",
+          "pg_get_functiondef",
+          "pg_get_function_arguments",
+          "pg_get_function_identity_arguments",
+          "pg_get_function_result",
+          "pg_get_indexdef",
+          "pg_get_keywords",
+          "pg_get_ruledef",
+          "pg_get_serial_sequence",
+          "pg_get_statisticsobjdef",
+          "pg_get_triggerdef",
+          "pg_get_userbyid",
+          "pg_get_viewdef",
+          "pg_get_partkeydef",
+          "pg_get_partition_constraintdef",
+          "pg_index_column_has_property",
+          "pg_index_has_property",
+          "pg_indexam_has_property",
+          "pg_options_to_table",
+          "pg_tablespace_databases",
+          "pg_tablespace_location",
+          "pg_typeof",
+          "to_regclass",
+          "to_regcollation",
+          "to_regnamespace",
+          "to_regoper",
+          "to_regoperator",
+          "to_regproc",
+          "to_regprocedure",
+          "to_regrole",
+          "to_regtype",
+          "to_regtypemod",
+          "col_description",
+          "obj_description",
+          "shobj_description",
+          "pg_describe_object",
+          "pg_identify_object",
+          "pg_identify_object_as_address",
+          "pg_encoding_to_char",
+          "pg_char_to_encoding",
+          "pg_client_encoding",
+          "pg_column_size",
+          "pg_column_compression",
+          "pg_database_size",
+          "pg_indexes_size",
+          "pg_relation_size",
+          "pg_size_bytes",
+          "pg_size_pretty",
+          "pg_table_size",
+          "pg_tablespace_size",
+          "pg_total_relation_size",
+          "pg_relation_filenode",
+          "pg_relation_filepath",
+          "pg_filenode_relation",
+          "pg_visible_in_snapshot",
+          "pg_current_snapshot",
+          "pg_snapshot_xmin",
+          "pg_snapshot_xmax",
+          "pg_snapshot_xip",
+          "pg_xact_status",
+          "txid_current_snapshot",
+          "txid_snapshot_xmin",
+          "txid_snapshot_xmax",
+          "txid_visible_in_snapshot",
+          "txid_status",
+          "pg_current_xact_id_if_assigned",
+          "txid_current_if_assigned",
+          "pg_last_committed_xact",
+          "pg_xact_commit_timestamp",
+          "pg_sleep",
+          "pg_sleep_for",
+          "pg_sleep_until",
+          "pg_listening_channels",
+          "pg_notification_queue_usage",
+          "pg_safe_snapshot_blocking_pids",
+          "pg_get_object_address",
+          "pg_get_catalog_foreign_keys",
+          "pg_get_wal_replay_pause_state",
+          "pg_is_wal_replay_paused",
+          "pg_last_wal_receive_lsn",
+          "pg_last_wal_replay_lsn",
+          "pg_last_xact_replay_timestamp",
+          "pg_current_wal_lsn",
+          "pg_current_wal_insert_lsn",
+          "pg_current_wal_flush_lsn",
+          "pg_wal_lsn_diff",
+          "pg_walfile_name",
+          "pg_walfile_name_offset",
+          "pg_stat_get_activity",
+          "pg_stat_get_backend_pid",
+          "pg_sequence_last_value",
+          "pg_input_is_valid",
+          "pg_input_error_info",
+
+          // type conversions written like calls
+          "text",
+          "int2",
+          "int4",
+          "int8",
+          "float4",
+          "float8",
+          "bool",
+          "date",
+          "numeric",
+          "name",
+          "regclass",
+          "oid",
+          "inet",
+          "cidr",
+          "uuid",
+          "bytea",
+          "json",
+          "jsonb",
+          "xml",
+          "interval",
+          "timestamptz",
+          "money",
+          "point",
+          "box",
+          "circle",
+          "line",
+          "lseg",
+          "path",
+          "polygon",
+          "area",
+          "center",
+          "diameter",
+          "height",
+          "width",
+          "radius",
+          "npoints",
+          "isclosed",
+          "isopen");
+
+  /** Functions whose hidden effect (or harmlessness) the classifier already accounts for. */
+  private static boolean classifiedFunction(String simple) {
+    if (FILE_FUNCTIONS.contains(simple)
+        || UNKNOWN_FUNCTIONS.contains(simple)
+        || LARGE_OBJECT_WRITES.contains(simple)
+        || MAINTENANCE_FUNCTIONS.contains(simple)
+        || simple.startsWith("pg_advisory_")
+        || simple.startsWith("pg_try_advisory_")) {
+      return true;
+    }
+    for (String p : UNKNOWN_PREFIXES) {
+      if (simple.startsWith(p)) {
+        return true;
+      }
+    }
+    return switch (simple) {
+      case "set_config",
+          "nextval",
+          "setval",
+          "currval",
+          "lastval",
+          "txid_current",
+          "pg_current_xact_id",
+          "pg_notify" ->
+          true;
+      default -> false;
+    };
+  }
+
+  /** The {@link #ATTR_OPAQUE_FUNCTIONS} of a statement calling {@code functions}. */
+  private static List<String> opaqueFunctions(Set<String> functions, Set<String> quoted) {
+    List<String> out = new ArrayList<>();
+    for (String f : functions) {
+      int dot = f.lastIndexOf('.');
+      String schema = dot < 0 ? null : f.substring(0, dot);
+      String simple = f.substring(dot + 1);
+      boolean builtin = (schema == null || schema.equals("pg_catalog")) && !quoted.contains(f);
+      if (!(builtin && (READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple)))) {
+        out.add(f);
+      }
+    }
+    return List.copyOf(out);
   }
 
   /** Key words after which a DDL statement has an expression (where a call may start). */
@@ -1249,7 +1913,20 @@ final class SqlClassifier {
           "pg_file_rename",
           "pg_file_unlink",
           "pg_file_sync",
-          "pg_logdir_ls");
+          "pg_logdir_ls",
+          // parse the server's configuration files (postgresql.conf, pg_hba.conf, pg_ident.conf):
+          // functions behind the views pg_file_settings, pg_hba_file_rules, pg_ident_file_mappings
+          "pg_show_all_file_settings",
+          "pg_hba_file_rules",
+          "pg_ident_file_mappings");
+
+  /**
+   * System views that show the contents of server configuration files (view-pg-file-settings.html,
+   * view-pg-hba-file-rules.html, view-pg-ident-file-mappings.html): reading them reads server
+   * files.
+   */
+  private static final Set<String> FILE_VIEWS =
+      Set.of("pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings");
 
   private static final Set<String> UNKNOWN_FUNCTIONS =
       Set.of(
@@ -1268,6 +1945,13 @@ final class SqlClassifier {
           "database_to_xml_and_xmlschema",
           "ts_stat",
           "ts_rewrite",
+          // tablefunc and xml2 extensions: run a query given (or assembled from) text arguments
+          "crosstab",
+          "crosstab2",
+          "crosstab3",
+          "crosstab4",
+          "connectby",
+          "xpath_table",
           // administer the server
           "pg_terminate_backend",
           "pg_cancel_backend",
@@ -1293,7 +1977,12 @@ final class SqlClassifier {
           "pg_log_backend_memory_contexts",
           "pg_import_system_collations",
           "pg_truncate_visibility_map",
-          "pg_stat_statements_reset");
+          "pg_stat_statements_reset",
+          "pg_log_standby_snapshot",
+          // names before PostgreSQL 10 (functions-admin.html of 9.6)
+          "pg_switch_xlog",
+          "pg_xlog_replay_pause",
+          "pg_xlog_replay_resume");
 
   private static final List<String> UNKNOWN_PREFIXES =
       List.of(
@@ -1301,7 +1990,9 @@ final class SqlClassifier {
           "binary_upgrade_",
           "pg_stat_reset",
           "pg_replication_origin_",
-          "pg_logical_slot_get_");
+          "pg_logical_slot_get_",
+          // reads every change decoded from the WAL, across all tables
+          "pg_logical_slot_peek_");
 
   private static final Set<String> LARGE_OBJECT_WRITES =
       Set.of(
@@ -1345,7 +2036,13 @@ final class SqlClassifier {
         // set_config('role', ...) is SET ROLE; a non-literal setting name could be anything.
         PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
         if (a != null && a.isString() && c.is(open + 2, ",") && !isRoleSetting(a.value())) {
-          c.weak.add(SET);
+          PgToken b = open + 3 < c.t.size() ? c.t.get(open + 3) : null;
+          String value = b != null && b.isString() && c.is(open + 4, ",") ? b.value() : null;
+          if (lexingSetting(a.value()) && !keepsLexing(c, a.value(), value)) {
+            c.strong.add(UNKNOWN);
+          } else {
+            c.weak.add(SET);
+          }
         } else {
           c.strong.add(SET_ROLE);
         }
@@ -1395,6 +2092,38 @@ final class SqlClassifier {
     return false;
   }
 
+  /**
+   * Settings that change how later statements must be lexed: standard_conforming_strings (whether a
+   * backslash escapes in '...', sql-syntax-lexical.html §4.1.2.1) and client_encoding (in SJIS,
+   * BIG5, GBK, GB18030, UHC and JOHAB the second byte of a character can be an ASCII backslash,
+   * multibyte.html §24.3.1). The gateway learns the server's new value only from a later
+   * ParameterStatus message, so a statement sent right behind the change could be split at
+   * different places by the gateway and by the server.
+   */
+  private static boolean lexingSetting(String name) {
+    String n = PgLexer.foldCase(name.strip());
+    return n.equals("standard_conforming_strings") || n.equals("client_encoding");
+  }
+
+  /**
+   * True when setting {@code name} (a {@link #lexingSetting}) to {@code value} keeps the lexical
+   * rules the gateway applies: standard_conforming_strings to its current value, or a
+   * client_encoding whose characters never contain ASCII bytes after the first. A null (not a
+   * literal) value does not.
+   */
+  private static boolean keepsLexing(Ctx c, String name, String value) {
+    if (value == null) {
+      return false;
+    }
+    if (PgLexer.foldCase(name.strip()).equals("client_encoding")) {
+      return PgStartupParams.safeClientEncoding(value);
+    }
+    String v = PgLexer.foldCase(value.strip());
+    boolean on = v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1");
+    boolean off = v.equals("off") || v.equals("false") || v.equals("no") || v.equals("0");
+    return c.scs ? on : off;
+  }
+
   /** GUC names that change the current role (GUC names compare case-insensitively). */
   private static boolean isRoleSetting(String name) {
     if (name == null) {
@@ -1425,7 +2154,7 @@ final class SqlClassifier {
         return;
       }
       isQuery = true;
-      Ctx inner = analyze(c.sql, c.t.subList(i + 1, close), 1);
+      Ctx inner = analyze(c.sql, c.t.subList(i + 1, close), 1, c.scs);
       merge(c, inner);
       i = close + 1;
     } else {
@@ -1474,6 +2203,7 @@ final class SqlClassifier {
     c.read.addAll(inner.read);
     c.written.addAll(inner.written);
     c.functions.addAll(inner.functions);
+    c.quotedCalls.addAll(inner.quotedCalls);
     String k = inner.kind();
     if (!k.equals(SELECT)) {
       c.strong.add(k);
@@ -1515,7 +2245,7 @@ final class SqlClassifier {
         i++;
       }
     }
-    Ctx inner = analyze(c.sql, c.t.subList(i, c.t.size()), wrapping + 1);
+    Ctx inner = analyze(c.sql, c.t.subList(i, c.t.size()), wrapping + 1, c.scs);
     if (analyze) {
       inner.explainAnalyze = true;
       return inner;
@@ -1524,6 +2254,7 @@ final class SqlClassifier {
     c.read.addAll(inner.read);
     c.read.addAll(inner.written);
     c.functions.addAll(inner.functions);
+    c.quotedCalls.addAll(inner.quotedCalls);
     c.unparsed = inner.unparsed;
     return c;
   }
@@ -1562,7 +2293,7 @@ final class SqlClassifier {
       c.unknown();
       return c;
     }
-    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1);
+    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1, c.scs);
     inner.preparedName = name;
     return inner;
   }
@@ -1580,7 +2311,7 @@ final class SqlClassifier {
       c.unknown();
       return c;
     }
-    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1);
+    Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1, c.scs);
     c.base = CURSOR;
     merge(c, inner);
     return c;
@@ -1602,11 +2333,37 @@ final class SqlClassifier {
     } else if (c.isWord(i, "role") || isRoleSetting(nameValue(c, i))) {
       // SET ROLE x, SET role = x, SET "Role" TO x: all change the current role.
       c.base = SET_ROLE;
+    } else if (c.isWord(i, "names")
+        || (nameValue(c, i) != null && lexingSetting(nameValue(c, i)))) {
+      // SET NAMES 'x' is SET client_encoding TO 'x' (sql-set.html). A value given by DEFAULT
+      // (the database encoding, never a client-only one) or by RESET is safe.
+      String name = c.isWord(i, "names") ? "client_encoding" : nameValue(c, i);
+      int v = i + 1;
+      if (!c.isWord(i, "names") && (c.is(v, "=") || c.isWord(v, "to"))) {
+        v++;
+      }
+      boolean single = v + 1 == c.t.size();
+      PgToken val = v < c.t.size() ? c.t.get(v) : null;
+      boolean dflt = val != null && val.isWord("default") && name.equals("client_encoding");
+      String literal =
+          val != null && single && (val.isString() || val.kind() == Kind.IDENT || isNumber(val))
+              ? val.value()
+              : null;
+      boolean namesDefault = c.isWord(i, "names") && v == c.t.size(); // SET NAMES = DEFAULT
+      if (namesDefault || (single && (dflt || keepsLexing(c, name, literal)))) {
+        c.base = SET;
+      } else {
+        c.unknown();
+      }
     } else if (nameValue(c, i) != null) {
       c.base = SET;
     } else {
       c.unknown();
     }
+  }
+
+  private static boolean isNumber(PgToken t) {
+    return t.kind() == Kind.NUMBER;
   }
 
   private static void grant(Ctx c, String w) {
@@ -1826,7 +2583,7 @@ final class SqlClassifier {
           if (c.is(end[0], "(")) {
             c.nonCall.set(end[0]);
           }
-          Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1);
+          Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1, c.scs);
           merge(c, inner);
           return;
         }
@@ -1895,6 +2652,28 @@ final class SqlClassifier {
     }
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
+    // ALTER ROLE/USER/DATABASE/SYSTEM ... SET client_encoding: later sessions would start in an
+    // encoding whose characters can hide a backslash from the gateway (see lexingSetting).
+    for (int k = i; k + 1 < c.t.size(); k++) {
+      String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
+      if (setting != null && PgLexer.foldCase(setting).equals("client_encoding")) {
+        int v = k + 2;
+        if (c.is(v, "=") || c.isWord(v, "to")) {
+          v++;
+        }
+        PgToken val = v < c.t.size() ? c.t.get(v) : null;
+        boolean ok =
+            val != null
+                && v + 1 == c.t.size()
+                && (val.isWord("default")
+                    || ((val.isString() || val.kind() == Kind.IDENT)
+                        && PgStartupParams.safeClientEncoding(val.value())));
+        if (!ok) {
+          c.unknown();
+        }
+        return;
+      }
+    }
   }
 
   private static void drop(Ctx c) {
@@ -1946,7 +2725,7 @@ final class SqlClassifier {
       Set<String> tables = f.getTables(st);
       for (String name : tables) {
         if (name != null && !c.written.contains(name)) {
-          addTable(c, name, c.read);
+          addTable(c, name, c.read, -1);
         }
       }
       for (String fn : f.functions) {

@@ -1,0 +1,302 @@
+package dev.gatehouse.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.Action.Attr;
+import dev.gatehouse.policy.ActionKind;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Red-team cases: evasion attempts against the statement classifier and the read-only guard, and
+ * benign look-alikes that must stay reads. Table-driven from
+ * src/test/resources/postgres/sql-evasion-cases.tsv, in the format of {@link SqlClassifierTest}
+ * plus {@code {CR}} and {@code {U+XXXX}} escapes in the SQL.
+ */
+class SqlEvasionTest {
+
+  static final String CASES = "/postgres/sql-evasion-cases.tsv";
+
+  private static final Pattern CODE_UNIT = Pattern.compile("\\{U\\+([0-9A-Fa-f]{4})}");
+
+  static List<SqlClassifierTest.Case> cases() throws IOException {
+    List<SqlClassifierTest.Case> out = new ArrayList<>();
+    try (InputStream in = SqlEvasionTest.class.getResourceAsStream(CASES);
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      int n = 0;
+      while ((line = r.readLine()) != null) {
+        n++;
+        if (line.isBlank() || line.startsWith("#")) {
+          continue;
+        }
+        int tab = line.lastIndexOf('\t');
+        String sql =
+            unescape(
+                line.substring(0, tab)
+                    .replace("{NL}", "\n")
+                    .replace("{CR}", "\r")
+                    .replace("{TAB}", "\t")
+                    .replace("{NUL}", "\0"));
+        Map<String, String> expect = new LinkedHashMap<>();
+        for (String kv : line.substring(tab + 1).trim().split(" +")) {
+          int eq = kv.indexOf('=');
+          expect.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        out.add(new SqlClassifierTest.Case(n, sql, expect));
+      }
+    }
+    return out;
+  }
+
+  private static String unescape(String s) {
+    Matcher m = CODE_UNIT.matcher(s);
+    StringBuilder b = new StringBuilder();
+    while (m.find()) {
+      m.appendReplacement(
+          b, Matcher.quoteReplacement(String.valueOf((char) Integer.parseInt(m.group(1), 16))));
+    }
+    m.appendTail(b);
+    return b.toString();
+  }
+
+  static Stream<Arguments> caseArguments() throws IOException {
+    return cases().stream().map(Arguments::of);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("caseArguments")
+  void classifies(SqlClassifierTest.Case c) {
+    boolean scs = !"off".equals(c.expect().get("scs"));
+    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs);
+    SoftAssertions soft = new SoftAssertions();
+    List<String> kinds = stmts.stream().map(SqlStatement::kind).toList();
+    soft.assertThat(kinds).as(c + " kinds").containsExactly(c.expect().get("kind").split(";"));
+    if (!stmts.isEmpty()) {
+      Action a = stmts.get(stmts.size() - 1).action();
+      soft.assertThat(a.kind()).isEqualTo(ActionKind.SQL);
+      check(soft, c, "type", a.string(Attr.SQL_OBJECT_TYPE));
+      checkList(soft, c, "read", a.list(Attr.SQL_TABLES_READ));
+      checkList(soft, c, "written", a.list(Attr.SQL_TABLES_WRITTEN));
+      checkList(soft, c, "fn", a.list(Attr.SQL_FUNCTIONS));
+      check(soft, c, "where", String.valueOf(a.attributes().get(Attr.SQL_HAS_WHERE)));
+      check(soft, c, "unparsed", String.valueOf(a.flag(Attr.SQL_UNPARSED)));
+    }
+    soft.assertAll();
+  }
+
+  private static void check(
+      SoftAssertions soft, SqlClassifierTest.Case c, String key, String actual) {
+    if (c.expect().containsKey(key)) {
+      soft.assertThat(actual).as(c + " " + key).isEqualTo(c.expect().get(key));
+    }
+  }
+
+  private static void checkList(
+      SoftAssertions soft, SqlClassifierTest.Case c, String key, List<String> actual) {
+    if (c.expect().containsKey(key)) {
+      String v = c.expect().get(key);
+      List<String> want = v.isEmpty() ? List.of() : Arrays.asList(v.split(","));
+      soft.assertThat(actual).as(c + " " + key).containsExactlyInAnyOrderElementsOf(want);
+    }
+  }
+
+  @Test
+  void thereAreAtLeast60Cases() throws IOException {
+    assertThat(cases()).hasSizeGreaterThanOrEqualTo(60);
+  }
+
+  @Test
+  void noCaseRepeatsOneOfTheClassifierTestCases() throws IOException {
+    List<String> old = SqlClassifierTest.cases().stream().map(SqlClassifierTest.Case::sql).toList();
+    assertThat(cases()).extracting(SqlClassifierTest.Case::sql).doesNotContainAnyElementsOf(old);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The read-only guard: every statement below could switch read-only mode off (or hides what it
+  // does from a text scan), so a read-only session must refuse it.
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "SET default_transaction_read_only = off",
+        "SET default_transaction_read_only TO 'off'",
+        "SET SESSION default_transaction_read_only = false",
+        "SET LOCAL transaction_read_only = off",
+        "SET transaction_read_only TO 0",
+        "SET \"default_transaction_read_only\" = off",
+        "SET \"DEFAULT_TRANSACTION_READ_ONLY\" = off",
+        "SET U&\"default\\005ftransaction\\005fread\\005fonly\" = off",
+        "SET U&\"default!005ftransaction_read_only\" UESCAPE '!' = off",
+        "RESET default_transaction_read_only",
+        "RESET transaction_read_only",
+        "SET TRANSACTION READ WRITE",
+        "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED READ WRITE",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+        "BEGIN READ WRITE",
+        "BEGIN TRANSACTION READ WRITE",
+        "BEGIN WORK ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+        "START TRANSACTION READ WRITE",
+        "begin read\twrite",
+        "BEGIN READ/**/WRITE",
+        "BEGIN READ /* /* */ */ WRITE",
+        "BEGIN READ -- x\rWRITE",
+        "BEGIN READ --\nWRITE",
+        "BEGIN READ\u000bWRITE",
+        "SELECT set_config('default_transaction_read_only', 'off', false)",
+        "SELECT set_config('transaction_read_only', 'off', true)",
+        "SELECT pg_catalog.set_config('transaction_read_only', 'off', true)",
+        "SELECT \"set_config\"('transaction_read_only', 'off', true)",
+        "SELECT set_config('transaction_' || 'read_only', 'off', true)",
+        "SELECT set_config(setting_name => 'transaction_read_only', new_value => 'off',"
+            + " is_local => true)",
+        "SELECT '--', set_config('transaction_read_only', 'off', true)",
+        "SELECT '/*', set_config('default_transaction_read_only', 'off', false), '*/'",
+        "SELECT $$/*$$, set_config('default_transaction_read_only', 'off', false), $$*/$$",
+        "SELECT \"--\", set_config('default_transaction_read_only', 'off', false)",
+        "UPDATE pg_settings SET setting = 'off' WHERE name = 'default_transaction_read_only'",
+        "UPDATE pg_catalog.pg_settings SET setting = 'off' WHERE name = 'transaction_' ||"
+            + " 'read_only'",
+        "ALTER ROLE CURRENT_USER SET default_transaction_read_only = off",
+        "ALTER DATABASE app SET default_transaction_read_only = off",
+        "ALTER SYSTEM SET default_transaction_read_only = off",
+        "SELECT 'unterminated",
+      })
+  void readOnlyGuardRefuses(String sql) {
+    assertThat(PgReadOnly.liftsReadOnly(sql)).as(sql).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "SELECT * FROM t",
+        "SHOW transaction_read_only",
+        "SHOW default_transaction_read_only",
+        "BEGIN",
+        "BEGIN READ ONLY",
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        "SET search_path = public",
+        "SELECT 'read' || 'write' FROM t",
+        "SELECT * FROM t WHERE a = '--' AND b = 1",
+      })
+  void readOnlyGuardLetsReadsThrough(String sql) {
+    assertThat(PgReadOnly.liftsReadOnly(sql)).as(sql).isFalse();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Startup parameters: a read-only session always starts with default_transaction_read_only=on,
+  // whatever spelling the client uses for the parameter or the options command line.
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "default_transaction_read_only=off",
+        "DEFAULT_TRANSACTION_READ_ONLY=off",
+        "Default_Transaction_Read_Only=false",
+        "options=-c default_transaction_read_only=off",
+        "options=-cdefault_transaction_read_only=off",
+        "options=--default-transaction-read-only=off",
+        "options=--DEFAULT_TRANSACTION_READ_ONLY=0",
+        "options=-c default_transaction_read_only=on -c default_transaction_read_only=off",
+        "options=-c transaction_read_only=off",
+        "options=-c role=admin",
+        "options=-c session_authorization=postgres",
+        "transaction_read_only=off",
+        "role=admin",
+        "session_authorization=postgres",
+      })
+  void readOnlySessionStartsReadOnly(String param) {
+    int eq = param.indexOf('=');
+    Map<String, String> client = new LinkedHashMap<>();
+    client.put("application_name", "psql");
+    client.put(param.substring(0, eq), param.substring(eq + 1));
+    PgStartupParams.Filtered f = PgStartupParams.filter(client, true);
+    assertThat(f.forwarded()).containsEntry("default_transaction_read_only", "on");
+    assertThat(f.forwarded().keySet())
+        .as(param)
+        .filteredOn(
+            k ->
+                k.toLowerCase(java.util.Locale.ROOT).contains("read_only")
+                    || k.toLowerCase(java.util.Locale.ROOT).contains("role")
+                    || k.toLowerCase(java.util.Locale.ROOT).contains("authorization")
+                    || k.equals("options"))
+        .containsExactly("default_transaction_read_only");
+    assertThat(f.forwarded()).containsEntry("application_name", "psql");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "client_encoding=SJIS",
+        "client_encoding=Shift_JIS",
+        "CLIENT_ENCODING=big5",
+        "client_encoding=GBK",
+        "client_encoding=gb18030",
+        "client_encoding=UHC",
+        "client_encoding=johab",
+        "client_encoding=win932",
+        "options=-c client_encoding=sjis",
+        "options=--client-encoding=BIG5",
+      })
+  void clientEncodingsThatHideBackslashesAreDropped(String param) {
+    int eq = param.indexOf('=');
+    Map<String, String> client = Map.of(param.substring(0, eq), param.substring(eq + 1));
+    PgStartupParams.Filtered f = PgStartupParams.filter(client, false);
+    assertThat(f.forwarded()).as(param).isEmpty();
+    assertThat(f.dropped()).as(param).isNotEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"UTF8", "utf-8", "UNICODE", "SQL_ASCII", "LATIN1", "WIN1252", "EUC_JP"})
+  void safeClientEncodingsPass(String enc) {
+    PgStartupParams.Filtered f = PgStartupParams.filter(Map.of("client_encoding", enc), false);
+    assertThat(f.forwarded()).containsEntry("client_encoding", enc);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Functions whose bodies we cannot see: a SELECT calling them stays a select, but they are listed
+  // in opaque_functions so that a policy can keep read-only principals away from them.
+
+  @Test
+  void functionsWithUnknownEffectsAreListedAsOpaque() {
+    assertThat(opaque("SELECT my_udf(a), public.other_udf(b), lower(c), count(*) FROM t"))
+        .containsExactly("my_udf", "public.other_udf");
+    assertThat(opaque("SELECT public.lower(x), pg_catalog.lower(y), \"Lower\"(z)"))
+        .containsExactly("public.lower", "lower");
+    assertThat(opaque("SELECT pg_catalog.pg_table_is_visible(c.oid) FROM pg_catalog.pg_class c"))
+        .isEmpty();
+    assertThat(opaque("SELECT nextval('s'), set_config('x', 'y', false), pg_read_file('f')"))
+        .isEmpty();
+    assertThat(opaque("CALL refresh_all()")).containsExactly("refresh_all");
+    assertThat(opaque("SELECT * FROM generate_series(1, evil())")).containsExactly("evil");
+    assertThat(SqlClassifier.classify("SELECT my_udf(a) FROM t", true).get(0).kind())
+        .isEqualTo("select");
+  }
+
+  private static List<String> opaque(String sql) {
+    return SqlClassifier.classify(sql, true)
+        .get(0)
+        .action()
+        .list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS);
+  }
+}
