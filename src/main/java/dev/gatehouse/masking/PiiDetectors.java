@@ -834,5 +834,102 @@ final class PiiDetectors {
         from = e;
       }
     }
+
+    /**
+     * {@link #find} over UTF-8 bytes {@code b[off, off + len)}, for the PostgreSQL path, where a
+     * value that arms only this detector (an email column) would otherwise be decoded to a String
+     * and its result encoded back. Positions in {@code out} are byte offsets from {@code off}. The
+     * result is that of {@link #find} on the decoded text as long as every character the String
+     * version classifies is ASCII (then bytes and characters coincide within the address and its
+     * neighbours); when it would have to classify a non-ASCII character (a letter of an
+     * internationalised address, a non-ASCII character right after {@code :}) this returns false,
+     * with {@code out} unspecified, and the caller takes the String path.
+     */
+    boolean findAscii(byte[] b, int off, int len, List<Finding> out) {
+      int n = len;
+      int from = 0;
+      int at;
+      while ((at = indexOf(b, off, from, n, '@')) >= 0) {
+        from = at + 1;
+        int st = at;
+        while (st > 0 && at - st < 64) {
+          int c = b[off + st - 1];
+          if (c < 0) {
+            return false;
+          }
+          if ((ASCII[c] & LOCAL) == 0) {
+            break;
+          }
+          st--;
+        }
+        while (st < at && (b[off + st] == '.' || b[off + st] == '\'')) {
+          st++;
+        }
+        if (st == at || b[off + at - 1] == '.') {
+          continue;
+        }
+        if (st >= 3 && b[off + st - 3] == ':' && b[off + st - 2] == '/' && b[off + st - 1] == '/') {
+          continue;
+        }
+        int e = at + 1;
+        while (e < n && e - at < 255) {
+          int c = b[off + e];
+          if (c < 0) {
+            return false;
+          }
+          if ((ASCII[c] & DOMAIN) == 0) {
+            break;
+          }
+          e++;
+        }
+        while (e > at + 1 && (b[off + e - 1] == '.' || b[off + e - 1] == '-')) {
+          e--;
+        }
+        int lastDot = e - 1;
+        while (lastDot > at && b[off + lastDot] != '.') {
+          lastDot--;
+        }
+        if (lastDot <= at + 1 || b[off + at + 1] == '.' || b[off + at + 1] == '-') {
+          continue;
+        }
+        int tld = e - lastDot - 1;
+        if (tld < 2 || tld > 24) {
+          continue;
+        }
+        boolean alpha = true;
+        for (int k = lastDot + 1; k < e && alpha; k++) {
+          int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
+          alpha = c >= 'a' && c <= 'z';
+        }
+        boolean dots = false;
+        for (int k = at + 1; k + 1 < e && !dots; k++) {
+          dots = b[off + k] == '.' && b[off + k + 1] == '.';
+        }
+        if (!alpha || dots) {
+          continue;
+        }
+        if (e + 1 < n && b[off + e] == ':') {
+          int c = b[off + e + 1];
+          if (c < 0) {
+            return false; // is it whitespace? Only the String path can tell
+          }
+          if (!Character.isWhitespace(c)) {
+            continue;
+          }
+        }
+        add(out, st, e);
+        from = e;
+      }
+      return true;
+    }
+
+    private static int indexOf(byte[] b, int off, int from, int n, int c) {
+      for (int i = from; i < n; i++) {
+        if (b[off + i] == c) {
+          return i;
+        }
+      }
+      return -1;
+    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.gatehouse.masking;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -67,6 +69,93 @@ final class Profile {
     String text = new String(utf8, off, len, StandardCharsets.UTF_8);
     List<Finding> found = scanner.scanWith(text, armed);
     return found.isEmpty() ? null : apply(text, found, 0, text.length());
+  }
+
+  /**
+   * {@link #redactUtf8} encoded as UTF-8, or null when nothing is found. A value that arms only the
+   * email detector (the usual case for an email column) is searched and masked on its bytes, so
+   * that it is neither decoded nor re-encoded; the result is the same bytes the String path gives
+   * (tested on the corpus). Anything else, and an address with non-ASCII characters, takes the
+   * String path.
+   */
+  byte[] redactUtf8Bytes(byte[] utf8, int off, int len) {
+    if (len <= 0 || scanner.isEmpty()) {
+      return null;
+    }
+    long armed = scanner.armedUtf8(utf8, off, len);
+    if (armed == 0) {
+      return null;
+    }
+    if (armed == scanner.emailBit) {
+      List<Finding> found = new ArrayList<>(2);
+      boolean ascii;
+      try {
+        ascii = scanner.email.findAscii(utf8, off, len, found);
+      } catch (RuntimeException e) {
+        ascii = false; // the String path records a detector failure as a finding
+      }
+      if (ascii) {
+        return found.isEmpty() ? null : applyBytes(utf8, off, len, Scanner.resolve(found));
+      }
+    }
+    String text = new String(utf8, off, len, StandardCharsets.UTF_8);
+    List<Finding> found = scanner.scanWith(text, armed);
+    return found.isEmpty()
+        ? null
+        : apply(text, found, 0, text.length()).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * {@link #apply} on UTF-8 bytes, for findings at byte offsets from {@code off} whose bytes are
+   * ASCII (so a finding's bytes are its characters). The partial email style ({@code j****@…}) is
+   * written directly; other styles get the finding as a String.
+   */
+  private byte[] applyBytes(byte[] b, int off, int len, List<Finding> found) {
+    byte[] out = new byte[len + 16];
+    int o = 0;
+    int pos = 0;
+    for (Finding f : found) {
+      int gap = f.start() - pos;
+      out = room(out, o, gap + 5);
+      System.arraycopy(b, off + pos, out, o, gap);
+      o += gap;
+      Style style = styleFor(f.type());
+      int at = -1;
+      if (style instanceof Style.Partial && f.type().equals("email")) {
+        // Style.Partial.apply for an email: the first character, ****, and from the last @ on.
+        for (int k = f.end() - 1; k > f.start() && at < 0; k--) {
+          at = b[off + k] == '@' ? k : -1;
+        }
+      }
+      if (at > 0) {
+        out = room(out, o, 5 + f.end() - at);
+        out[o] = b[off + f.start()];
+        out[o + 1] = '*';
+        out[o + 2] = '*';
+        out[o + 3] = '*';
+        out[o + 4] = '*';
+        o += 5;
+        System.arraycopy(b, off + at, out, o, f.end() - at);
+        o += f.end() - at;
+      } else {
+        String value =
+            new String(b, off + f.start(), f.end() - f.start(), StandardCharsets.ISO_8859_1);
+        byte[] r = style.apply(value, f.type()).getBytes(StandardCharsets.UTF_8);
+        out = room(out, o, r.length);
+        System.arraycopy(r, 0, out, o, r.length);
+        o += r.length;
+      }
+      pos = f.end();
+    }
+    out = room(out, o, len - pos);
+    System.arraycopy(b, off + pos, out, o, len - pos);
+    o += len - pos;
+    return o == out.length ? out : Arrays.copyOf(out, o);
+  }
+
+  /** {@code out}, or a larger copy, with room for {@code need} more bytes after {@code o}. */
+  private static byte[] room(byte[] out, int o, int need) {
+    return o + need <= out.length ? out : Arrays.copyOf(out, Math.max(2 * out.length, o + need));
   }
 
   /** Applies {@code found} (sorted, non-overlapping) within {@code [from, to)}. */

@@ -77,8 +77,32 @@ final class Scanner {
 
   private final long presenceGated;
 
+  /**
+   * For each value of the low and the high byte of the flags: the detectors that need no flag or
+   * one of those flags (so {@link #armed} does two table loads instead of a loop over the flags).
+   */
+  private final long[] byFlagsLow = new long[256];
+
+  private final long[] byFlagsHigh = new long[256];
+
+  /**
+   * The smallest minimum token run of any detector that has one (Integer.MAX_VALUE when none has):
+   * a value shorter than this cannot reach any token-run gate, so its first pass need not track
+   * runs ({@link Triage#bytesShort}).
+   */
+  private final int minTokenGate;
+
   /** Detectors that need a flag {@link Triage} only guesses. */
   private final long guessGated;
+
+  /**
+   * The bit of the built-in email detector (0 when the profile has none or more than 64 detectors),
+   * and the detector: a value that arms only it (an email column) is searched and masked on its
+   * UTF-8 bytes (see {@link Profile#redactUtf8Bytes}).
+   */
+  final long emailBit;
+
+  final PiiDetectors.Email email;
 
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
@@ -179,6 +203,21 @@ final class Scanner {
       }
     }
     noFlagMask = none;
+    for (int v = 0; v < 256; v++) {
+      long lo = none;
+      long hi = none;
+      for (int f = 0; f < 8; f++) {
+        lo |= (v & (1 << f)) != 0 ? flagDetectors[f] : 0;
+        hi |= (v & (1 << f)) != 0 ? flagDetectors[f + 8] : 0;
+      }
+      byFlagsLow[v] = lo;
+      byFlagsHigh[v] = hi;
+    }
+    int gate = Integer.MAX_VALUE;
+    for (int d = 0; d < n; d++) {
+      gate = minToken[d] > 0 ? Math.min(gate, minToken[d]) : gate;
+    }
+    minTokenGate = gate;
     long exact = 0;
     for (int d = 0; d < n && bitGates; d++) {
       if ((needFlags[d] & ~QUICK_EXACT_FLAGS) == 0 && minNumeric[d] == 0) {
@@ -192,6 +231,16 @@ final class Scanner {
       guess |= (needFlags[d] & Triage.GUESSED) != 0 ? 1L << d : 0;
     }
     guessGated = guess;
+    long eb = 0;
+    PiiDetectors.Email em = null;
+    for (int d = 0; d < n && bitGates && em == null; d++) {
+      if (detectors[d] instanceof PiiDetectors.Email e) {
+        eb = 1L << d;
+        em = e;
+      }
+    }
+    emailBit = eb;
+    email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
     for (int d = 0; d < n; d++) {
@@ -875,10 +924,9 @@ final class Scanner {
    * Detectors (as bits, when {@link #bitGates}) whose gates pass for pre-filter result {@code st}.
    */
   long armed(long st) {
-    long a = noFlagMask;
-    for (int f = flagsOf(st); f != 0; f &= f - 1) {
-      a |= flagDetectors[Integer.numberOfTrailingZeros(f)];
-    }
+    // The detectors armed by the flags: two table loads (one per byte of the flags), not a loop.
+    int f = flagsOf(st);
+    long a = byFlagsLow[f & 0xff] | byFlagsHigh[f >>> 8];
     a &= numOk[numRunOf(st)] & tokOk[tokenRunOf(st)];
     long gated = a & presenceGated;
     if (gated == 0) {
@@ -997,7 +1045,7 @@ final class Scanner {
     if (detectors.length == 0 || len <= 0) {
       return 0;
     }
-    long t = Triage.bytes(b, off, len);
+    long t = len < minTokenGate ? Triage.bytesShort(b, off, len) : Triage.bytes(b, off, len);
     long a = armed(t);
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
@@ -1013,7 +1061,7 @@ final class Scanner {
 
   /** {@link #armedUtf8} for a String. */
   long armedChars(String s) {
-    long t = Triage.chars(s);
+    long t = s.length() < minTokenGate ? Triage.charsShort(s) : Triage.chars(s);
     long a = armed(t);
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)

@@ -1,0 +1,171 @@
+package dev.gatehouse.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The byte-level content path ({@link Profile#redactUtf8Bytes}, used by the PostgreSQL row masker
+ * and COPY rows) gives the same bytes as the String path ({@link Profile#redact} then UTF-8), on
+ * the efficacy corpus, on email-shaped edge cases (non-ASCII around and inside addresses, URLs, scp
+ * remotes, several addresses) and on random text, also inside a larger array and with other styles
+ * for the email type. The short-value first pass gives the same armed detectors as the full one.
+ */
+class Utf8PathTest {
+  static final Profile PII = ScannerGatesTest.PII;
+
+  static List<String> texts() throws IOException {
+    List<String> t = new ArrayList<>(ScannerGatesTest.texts());
+    t.addAll(
+        List.of(
+            "ann.smith@example.com",
+            "émile.müller12@example.com",
+            "muller@exämple.com",
+            "Émile ann@example.com é",
+            "ann@example.com:é",
+            "ann@example.com:\u2003x",
+            "ann@example.com: x",
+            "git@github.com:org/repo",
+            "https://user@example.com/x",
+            "a@b.com@c.org",
+            "x a@b.co b@c.de, c@d.io",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a.@b.com",
+            ".'a@b.com",
+            "a@-b.com",
+            "a@b..com",
+            "a@b.c0m",
+            "a@b.123",
+            "a@b.com.",
+            "a@b.com-",
+            "'x@example.org'",
+            "\"x@example.org\"",
+            "é@example.com",
+            "ab\u00e9@example.com",
+            "x".repeat(70) + "@example.com",
+            "a@" + "b".repeat(300) + ".com",
+            "a@b." + "c".repeat(30),
+            "user@example.com password=hunter2",
+            "mail ann@example.com or call +44 20 7946 0958"));
+    return t;
+  }
+
+  /** What is sent: the masked bytes, or the value itself when the path reports no change. */
+  private static byte[] sent(byte[] masked, byte[] value) {
+    return masked == null ? value : masked;
+  }
+
+  private static void check(Profile p, String s, List<String> diffs) {
+    byte[] u = s.getBytes(StandardCharsets.UTF_8);
+    byte[] expected = p.redact(s).getBytes(StandardCharsets.UTF_8);
+    byte[] direct = sent(p.redactUtf8Bytes(u, 0, u.length), u);
+    byte[] padded = new byte[u.length + 7];
+    Arrays.fill(padded, (byte) 'x');
+    padded[2] = '@';
+    System.arraycopy(u, 0, padded, 3, u.length);
+    byte[] inside = sent(p.redactUtf8Bytes(padded, 3, u.length), u);
+    if (!Arrays.equals(expected, direct) || !Arrays.equals(expected, inside)) {
+      diffs.add(
+          s
+              + " string="
+              + new String(expected, StandardCharsets.UTF_8)
+              + " bytes="
+              + new String(direct, StandardCharsets.UTF_8)
+              + " inside="
+              + new String(inside, StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void bytePathEqualsStringPathOnCorpusAndEdgeCases() throws IOException {
+    List<String> diffs = new ArrayList<>();
+    for (String s : texts()) {
+      check(PII, s, diffs);
+    }
+    assertThat(diffs).isEmpty();
+  }
+
+  @Test
+  void bytePathEqualsStringPathWithOtherEmailStyles() throws IOException {
+    Keyed keyed = Keyed.of("test-key");
+    for (Style style :
+        List.of(
+            new Style.Redact(null),
+            new Style.Redact("****"),
+            new Style.Hash(keyed, 16),
+            new Style.Partial(3),
+            Style.Keep.INSTANCE)) {
+      ProfileBuilder b =
+          Builtins.profiles(3.5, new Style.Redact(null), List.of(), List.of())
+              .get("pii")
+              .copyAs("t");
+      b.styles.put("email", style);
+      Profile p = b.build();
+      List<String> diffs = new ArrayList<>();
+      for (String s : texts()) {
+        check(p, s, diffs);
+      }
+      assertThat(diffs).as(style.describe()).isEmpty();
+    }
+  }
+
+  @Test
+  void bytePathEqualsStringPathOnRandomText() {
+    Random r = new Random(7);
+    String alphabet = "ab.@-_'+:/ xé0Z1";
+    List<String> diffs = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder b = new StringBuilder();
+      int n = 1 + r.nextInt(30);
+      for (int k = 0; k < n; k++) {
+        b.append(alphabet.charAt(r.nextInt(alphabet.length())));
+      }
+      if (r.nextBoolean()) {
+        b.insert(r.nextInt(b.length() + 1), "x@ex.com");
+      }
+      check(PII, b.toString(), diffs);
+    }
+    assertThat(diffs).isEmpty();
+  }
+
+  @Test
+  void shortFirstPassArmsTheSameDetectors() throws IOException {
+    List<String> diffs = new ArrayList<>();
+    for (String s : texts()) {
+      for (int cut = 0; cut <= Math.min(s.length(), 40); cut++) {
+        String v = s.substring(0, cut);
+        long full = PII.scanner.armed(Triage.chars(v));
+        long shortPass = PII.scanner.armed(Triage.charsShort(v));
+        byte[] u = v.getBytes(StandardCharsets.UTF_8);
+        long bytesFull = PII.scanner.armed(Triage.bytes(u, 0, u.length));
+        long bytesShort = PII.scanner.armed(Triage.bytesShort(u, 0, u.length));
+        // Below the smallest token-run gate (10, the jwt detector's) the results must be equal.
+        if (v.length() < 10 && (full != shortPass || bytesFull != bytesShort)) {
+          diffs.add(v);
+        }
+        // Always a bound: every detector the full pass arms is armed.
+        if ((full & ~shortPass) != 0 || (bytesFull & ~bytesShort) != 0) {
+          diffs.add("bound " + v);
+        }
+      }
+    }
+    assertThat(diffs).isEmpty();
+  }
+
+  @Test
+  void emailValuesAreMaskedOnTheirBytes() {
+    byte[] u = "ann.smith@example.com".getBytes(StandardCharsets.UTF_8);
+    assertThat(new String(PII.redactUtf8Bytes(u, 0, u.length), StandardCharsets.UTF_8))
+        .isEqualTo(PII.redact("ann.smith@example.com"));
+    assertThat(PII.scanner.emailBit).isNotZero();
+    assertThat(PII.redactUtf8Bytes("Berlin".getBytes(StandardCharsets.UTF_8), 0, 6)).isNull();
+  }
+}
