@@ -517,6 +517,12 @@ final class PiiDetectors {
       return F_IBAN;
     }
 
+    /** The shortest registered IBAN (Norway) has 15 characters; {@link #find} needs as many. */
+    @Override
+    int minLength() {
+      return 15;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       int n = s.length();
@@ -871,7 +877,11 @@ final class PiiDetectors {
         if (st >= 3 && b[off + st - 3] == ':' && b[off + st - 2] == '/' && b[off + st - 1] == '/') {
           continue;
         }
+        // One walk over the domain also notes its last dot and its first "..", which the String
+        // version finds with separate searches.
         int e = at + 1;
+        int lastDot = at;
+        int doubleDot = -1;
         while (e < n && e - at < 255) {
           int c = b[off + e];
           if (c < 0) {
@@ -880,14 +890,21 @@ final class PiiDetectors {
           if ((ASCII[c] & DOMAIN) == 0) {
             break;
           }
+          if (c == '.') {
+            doubleDot = doubleDot < 0 && lastDot == e - 1 && e - 1 > at ? e - 1 : doubleDot;
+            lastDot = e;
+          }
           e++;
         }
+        int walked = e;
         while (e > at + 1 && (b[off + e - 1] == '.' || b[off + e - 1] == '-')) {
           e--;
         }
-        int lastDot = e - 1;
-        while (lastDot > at && b[off + lastDot] != '.') {
-          lastDot--;
+        if (e != walked) {
+          lastDot = e - 1; // trailing dots or dashes cut: find the last dot again
+          while (lastDot > at && b[off + lastDot] != '.') {
+            lastDot--;
+          }
         }
         if (lastDot <= at + 1 || b[off + at + 1] == '.' || b[off + at + 1] == '-') {
           continue;
@@ -901,11 +918,7 @@ final class PiiDetectors {
           int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
           alpha = c >= 'a' && c <= 'z';
         }
-        boolean dots = false;
-        for (int k = at + 1; k + 1 < e && !dots; k++) {
-          dots = b[off + k] == '.' && b[off + k + 1] == '.';
-        }
-        if (!alpha || dots) {
+        if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
           continue;
         }
         if (e + 1 < n && b[off + e] == ':') {

@@ -111,6 +111,23 @@ final class Profile {
    * written directly; other styles get the finding as a String.
    */
   private byte[] applyBytes(byte[] b, int off, int len, List<Finding> found) {
+    if (found.size() == 1) {
+      // One address (an email column): the result's size is known, so one exact allocation.
+      Finding f = found.get(0);
+      int at = partialEmailAt(b, off, f);
+      if (at > 0) {
+        byte[] out = new byte[len - (at - f.start()) + 5];
+        System.arraycopy(b, off, out, 0, f.start());
+        int o = f.start();
+        out[o] = b[off + f.start()];
+        out[o + 1] = '*';
+        out[o + 2] = '*';
+        out[o + 3] = '*';
+        out[o + 4] = '*';
+        System.arraycopy(b, off + at, out, o + 5, len - at);
+        return out;
+      }
+    }
     byte[] out = new byte[len + 16];
     int o = 0;
     int pos = 0;
@@ -120,13 +137,7 @@ final class Profile {
       System.arraycopy(b, off + pos, out, o, gap);
       o += gap;
       Style style = styleFor(f.type());
-      int at = -1;
-      if (style instanceof Style.Partial && f.type().equals("email")) {
-        // Style.Partial.apply for an email: the first character, ****, and from the last @ on.
-        for (int k = f.end() - 1; k > f.start() && at < 0; k--) {
-          at = b[off + k] == '@' ? k : -1;
-        }
-      }
+      int at = partialEmailAt(b, off, f);
       if (at > 0) {
         out = room(out, o, 5 + f.end() - at);
         out[o] = b[off + f.start()];
@@ -151,6 +162,23 @@ final class Profile {
     System.arraycopy(b, off + pos, out, o, len - pos);
     o += len - pos;
     return o == out.length ? out : Arrays.copyOf(out, o);
+  }
+
+  /**
+   * For an email finding with the partial style, the offset of its last {@code @} after its first
+   * character (where {@link Style.Partial#apply} cuts: the first character, {@code ****}, and from
+   * the last {@code @} on); -1 for other findings or styles.
+   */
+  private int partialEmailAt(byte[] b, int off, Finding f) {
+    if (!f.type().equals("email") || !(styleFor(f.type()) instanceof Style.Partial)) {
+      return -1;
+    }
+    for (int k = f.end() - 1; k > f.start(); k--) {
+      if (b[off + k] == '@') {
+        return k;
+      }
+    }
+    return -1;
   }
 
   /** {@code out}, or a larger copy, with room for {@code need} more bytes after {@code o}. */

@@ -78,19 +78,12 @@ final class Scanner {
   private final long presenceGated;
 
   /**
-   * For each value of the low and the high byte of the flags: the detectors that need no flag or
-   * one of those flags (so {@link #armed} does two table loads instead of a loop over the flags).
+   * Detectors (bits) that can find something in a value of {@code len} characters, for {@code len}
+   * below {@link #LEN_CAP}; every detector for longer values (see {@link Detector#minLength}).
    */
-  private final long[] byFlagsLow = new long[256];
+  private final long[] lenOk = new long[LEN_CAP];
 
-  private final long[] byFlagsHigh = new long[256];
-
-  /**
-   * The smallest minimum token run of any detector that has one (Integer.MAX_VALUE when none has):
-   * a value shorter than this cannot reach any token-run gate, so its first pass need not track
-   * runs ({@link Triage#bytesShort}).
-   */
-  private final int minTokenGate;
+  private static final int LEN_CAP = 64;
 
   /** Detectors that need a flag {@link Triage} only guesses. */
   private final long guessGated;
@@ -203,21 +196,11 @@ final class Scanner {
       }
     }
     noFlagMask = none;
-    for (int v = 0; v < 256; v++) {
-      long lo = none;
-      long hi = none;
-      for (int f = 0; f < 8; f++) {
-        lo |= (v & (1 << f)) != 0 ? flagDetectors[f] : 0;
-        hi |= (v & (1 << f)) != 0 ? flagDetectors[f + 8] : 0;
+    for (int len = 0; len < LEN_CAP; len++) {
+      for (int d = 0; d < n && bitGates; d++) {
+        lenOk[len] |= len >= detectors[d].minLength() ? 1L << d : 0;
       }
-      byFlagsLow[v] = lo;
-      byFlagsHigh[v] = hi;
     }
-    int gate = Integer.MAX_VALUE;
-    for (int d = 0; d < n; d++) {
-      gate = minToken[d] > 0 ? Math.min(gate, minToken[d]) : gate;
-    }
-    minTokenGate = gate;
     long exact = 0;
     for (int d = 0; d < n && bitGates; d++) {
       if ((needFlags[d] & ~QUICK_EXACT_FLAGS) == 0 && minNumeric[d] == 0) {
@@ -924,9 +907,10 @@ final class Scanner {
    * Detectors (as bits, when {@link #bitGates}) whose gates pass for pre-filter result {@code st}.
    */
   long armed(long st) {
-    // The detectors armed by the flags: two table loads (one per byte of the flags), not a loop.
-    int f = flagsOf(st);
-    long a = byFlagsLow[f & 0xff] | byFlagsHigh[f >>> 8];
+    long a = noFlagMask;
+    for (int f = flagsOf(st); f != 0; f &= f - 1) {
+      a |= flagDetectors[Integer.numberOfTrailingZeros(f)];
+    }
     a &= numOk[numRunOf(st)] & tokOk[tokenRunOf(st)];
     long gated = a & presenceGated;
     if (gated == 0) {
@@ -1045,8 +1029,9 @@ final class Scanner {
     if (detectors.length == 0 || len <= 0) {
       return 0;
     }
-    long t = len < minTokenGate ? Triage.bytesShort(b, off, len) : Triage.bytes(b, off, len);
-    long a = armed(t);
+    long t = Triage.bytes(b, off, len);
+    // The byte length bounds the character length from above, so the length gate stays a bound.
+    long a = armed(t) & lengthOk(len);
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
     }
@@ -1056,13 +1041,18 @@ final class Scanner {
     if ((a & ~quickExact) != 0) {
       t = withDigitRuns(t, digitRuns(b, off, len));
     }
-    return armed(t);
+    return armed(t) & lengthOk(len);
+  }
+
+  /** The detectors that can find something in a value of {@code len} characters. */
+  long lengthOk(int len) {
+    return len < LEN_CAP ? lenOk[len] : -1L;
   }
 
   /** {@link #armedUtf8} for a String. */
   long armedChars(String s) {
-    long t = s.length() < minTokenGate ? Triage.charsShort(s) : Triage.chars(s);
-    long a = armed(t);
+    long t = Triage.chars(s);
+    long a = armed(t) & lengthOk(s.length());
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
     }
@@ -1075,7 +1065,7 @@ final class Scanner {
       // the runs properly.
       t = withDigitRuns(t, digitRuns(s));
     }
-    return armed(t);
+    return armed(t) & lengthOk(s.length());
   }
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */

@@ -92,42 +92,6 @@ final class Triage {
     return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
   }
 
-  /**
-   * {@link #chars} with the length as the token run, for a value shorter than every token-run gate
-   * of the profile (see {@code Scanner.minTokenGate}): then no gate can tell the two apart, and the
-   * loop is an OR and an add per character without the run's dependency chain.
-   */
-  static long charsShort(String s) {
-    int n = s.length();
-    if (n > BLOCK) {
-      return charsInBlocks(s);
-    }
-    long or = 0;
-    long sum = 0;
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      long e = c < 256 ? CLASS[c] : 0;
-      or |= e;
-      sum += e;
-    }
-    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), n);
-  }
-
-  /** {@link #charsShort} over UTF-8 bytes. */
-  static long bytesShort(byte[] b, int off, int len) {
-    if (len > BLOCK) {
-      return bytesInBlocks(b, off, len);
-    }
-    long or = 0;
-    long sum = 0;
-    for (int i = off; i < off + len; i++) {
-      long e = CLASS[b[i] & 0xff];
-      or |= e;
-      sum += e;
-    }
-    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), len);
-  }
-
   /** {@link #chars} of a long text, in blocks so that the count fields cannot overflow. */
   private static long charsInBlocks(String s) {
     int n = s.length();
