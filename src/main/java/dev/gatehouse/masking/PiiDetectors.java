@@ -845,11 +845,11 @@ final class PiiDetectors {
      * {@link #find} over UTF-8 bytes {@code b[off, off + len)}, for the PostgreSQL path, where a
      * value that arms only this detector (an email column) would otherwise be decoded to a String
      * and its result encoded back. Positions in {@code out} are byte offsets from {@code off}. The
-     * result is that of {@link #find} on the decoded text as long as every character the String
-     * version classifies is ASCII (then bytes and characters coincide within the address and its
-     * neighbours); when it would have to classify a non-ASCII character (a letter of an
-     * internationalised address, a non-ASCII character right after {@code :}) this returns false,
-     * with {@code out} unspecified, and the caller takes the String path.
+     * result is that of {@link #find} on the decoded text: the local part may contain non-ASCII
+     * letters (decoded here, counted as characters for the 64-character limit); when the String
+     * version would have to classify any other non-ASCII character (in a domain, right after {@code
+     * :}, a character outside the BMP, malformed UTF-8) this returns false, with {@code out}
+     * unspecified, and the caller takes the String path.
      */
     boolean findAscii(byte[] b, int off, int len, List<Finding> out) {
       int n = len;
@@ -858,15 +858,27 @@ final class PiiDetectors {
       while ((at = indexOf(b, off, from, n, '@')) >= 0) {
         from = at + 1;
         int st = at;
-        while (st > 0 && at - st < 64) {
+        int chars = 0; // characters walked: the String version's at - st
+        while (st > 0 && chars < 64) {
           int c = b[off + st - 1];
-          if (c < 0) {
-            return false;
+          if (c >= 0) {
+            if ((ASCII[c] & LOCAL) == 0) {
+              break;
+            }
+            st--;
+          } else {
+            // A non-ASCII letter in the local part (émile.müller@…): decode the character that
+            // ends here; anything but a well-formed 2- or 3-byte sequence goes to the String path.
+            int k = charBefore(b, off, st);
+            if (k == 0) {
+              return false;
+            }
+            if (!Character.isLetterOrDigit(decode(b, off + st - k, k))) {
+              break;
+            }
+            st -= k;
           }
-          if ((ASCII[c] & LOCAL) == 0) {
-            break;
-          }
-          st--;
+          chars++;
         }
         while (st < at && (b[off + st] == '.' || b[off + st] == '\'')) {
           st++;
@@ -934,6 +946,48 @@ final class PiiDetectors {
         from = e;
       }
       return true;
+    }
+
+    /**
+     * The length in bytes (2 or 3) of the well-formed UTF-8 sequence of a character from U+0080 to
+     * U+FFFF (not a surrogate) that ends just before {@code b[off + end]}, or 0 when there is none
+     * (a malformed sequence, or a character outside the BMP, which a String holds as two chars).
+     */
+    static int charBefore(byte[] b, int off, int end) {
+      if (end < 2 || !continuation(b[off + end - 1])) {
+        return 0;
+      }
+      int b1 = b[off + end - 2] & 0xff;
+      if (b1 >= 0xc2 && b1 <= 0xdf) {
+        return 2;
+      }
+      if (end < 3 || !continuation(b[off + end - 2])) {
+        return 0;
+      }
+      int b0 = b[off + end - 3] & 0xff;
+      if (b0 < 0xe0 || b0 > 0xef) {
+        return 0;
+      }
+      // E0 needs A0-BF next (no overlong form), ED needs 80-9F (no surrogates).
+      boolean ok = b0 == 0xe0 ? b1 >= 0xa0 : b0 != 0xed || b1 <= 0x9f;
+      return ok ? 3 : 0;
+    }
+
+    private static boolean continuation(byte x) {
+      return (x & 0xc0) == 0x80;
+    }
+
+    /** The character of the well-formed 2- or 3-byte sequence at {@code b[p]}. */
+    static int decode(byte[] b, int p, int k) {
+      return k == 2
+          ? (b[p] & 0x1f) << 6 | (b[p + 1] & 0x3f)
+          : (b[p] & 0x0f) << 12 | (b[p + 1] & 0x3f) << 6 | (b[p + 2] & 0x3f);
+    }
+
+    /** The length in bytes of the UTF-8 character whose first byte is {@code lead}. */
+    static int charLength(byte lead) {
+      int x = lead & 0xff;
+      return x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
     }
 
     private static int indexOf(byte[] b, int off, int from, int n, int c) {

@@ -75,8 +75,9 @@ final class Profile {
    * {@link #redactUtf8} encoded as UTF-8, or null when nothing is found. A value that arms only the
    * email detector (the usual case for an email column) is searched and masked on its bytes, so
    * that it is neither decoded nor re-encoded; the result is the same bytes the String path gives
-   * (tested on the corpus). Anything else, and an address with non-ASCII characters, takes the
-   * String path.
+   * (tested on the corpus and on random text; malformed UTF-8 outside an address is passed on as it
+   * is, where the String path would write U+FFFD). Anything else, and an address with non-ASCII
+   * characters outside its local part, takes the String path.
    */
   byte[] redactUtf8Bytes(byte[] utf8, int off, int len) {
     if (len <= 0 || scanner.isEmpty()) {
@@ -106,9 +107,9 @@ final class Profile {
   }
 
   /**
-   * {@link #apply} on UTF-8 bytes, for findings at byte offsets from {@code off} whose bytes are
-   * ASCII (so a finding's bytes are its characters). The partial email style ({@code j****@…}) is
-   * written directly; other styles get the finding as a String.
+   * {@link #apply} on UTF-8 bytes, for email findings at byte offsets from {@code off} (see {@link
+   * PiiDetectors.Email#findAscii}: whole characters of the BMP). The partial email style ({@code
+   * j****@…}) is written directly; other styles get the finding as a String.
    */
   private byte[] applyBytes(byte[] b, int off, int len, List<Finding> found) {
     if (found.size() == 1) {
@@ -116,15 +117,15 @@ final class Profile {
       Finding f = found.get(0);
       int at = partialEmailAt(b, off, f);
       if (at > 0) {
-        byte[] out = new byte[len - (at - f.start()) + 5];
-        System.arraycopy(b, off, out, 0, f.start());
-        int o = f.start();
-        out[o] = b[off + f.start()];
+        int first = PiiDetectors.Email.charLength(b[off + f.start()]);
+        byte[] out = new byte[len - (at - f.start()) + first + 4];
+        System.arraycopy(b, off, out, 0, f.start() + first);
+        int o = f.start() + first;
+        out[o] = '*';
         out[o + 1] = '*';
         out[o + 2] = '*';
         out[o + 3] = '*';
-        out[o + 4] = '*';
-        System.arraycopy(b, off + at, out, o + 5, len - at);
+        System.arraycopy(b, off + at, out, o + 4, len - at);
         return out;
       }
     }
@@ -139,18 +140,19 @@ final class Profile {
       Style style = styleFor(f.type());
       int at = partialEmailAt(b, off, f);
       if (at > 0) {
-        out = room(out, o, 5 + f.end() - at);
-        out[o] = b[off + f.start()];
+        int first = PiiDetectors.Email.charLength(b[off + f.start()]);
+        out = room(out, o, first + 4 + f.end() - at);
+        System.arraycopy(b, off + f.start(), out, o, first);
+        o += first;
+        out[o] = '*';
         out[o + 1] = '*';
         out[o + 2] = '*';
         out[o + 3] = '*';
-        out[o + 4] = '*';
-        o += 5;
+        o += 4;
         System.arraycopy(b, off + at, out, o, f.end() - at);
         o += f.end() - at;
       } else {
-        String value =
-            new String(b, off + f.start(), f.end() - f.start(), StandardCharsets.ISO_8859_1);
+        String value = new String(b, off + f.start(), f.end() - f.start(), StandardCharsets.UTF_8);
         byte[] r = style.apply(value, f.type()).getBytes(StandardCharsets.UTF_8);
         out = room(out, o, r.length);
         System.arraycopy(r, 0, out, o, r.length);

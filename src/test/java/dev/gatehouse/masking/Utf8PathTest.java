@@ -49,6 +49,18 @@ class Utf8PathTest {
             "'x@example.org'",
             "\"x@example.org\"",
             "é@example.com",
+            "Ωmega.ünïcode@example.com",
+            "日本語.名前@example.com",
+            "x日本@example.com",
+            "\uD835\uDC9Cbc@example.com",
+            "a\uD835\uDC9Cbc@example.com",
+            "ab\u00adc@example.com",
+            "x\u2028y@example.com",
+            "\u00e9" + "é".repeat(70) + "@example.com",
+            "é".repeat(63) + "@example.com",
+            "é".repeat(64) + "@example.com",
+            "é".repeat(65) + "@example.com",
+            "Émile <émile.müller@example.com>, Zoë <zoë@exämple.de>",
             "ab\u00e9@example.com",
             "x".repeat(70) + "@example.com",
             "a@" + "b".repeat(300) + ".com",
@@ -120,7 +132,7 @@ class Utf8PathTest {
   @Test
   void bytePathEqualsStringPathOnRandomText() {
     Random r = new Random(7);
-    String alphabet = "ab.@-_'+:/ xé0Z1";
+    String alphabet = "ab.@-_'+:/ xé0Z1ü日\u00ad";
     List<String> diffs = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
       StringBuilder b = new StringBuilder();
@@ -142,6 +154,13 @@ class Utf8PathTest {
     assertThat(new String(PII.redactUtf8Bytes(u, 0, u.length), StandardCharsets.UTF_8))
         .isEqualTo(PII.redact("ann.smith@example.com"));
     assertThat(PII.scanner.emailBit).isNotZero();
+    // Non-ASCII letters in the local part stay on the byte path; elsewhere the String path decides.
+    List<Finding> found = new ArrayList<>();
+    byte[] intl = "émile.müller@example.com".getBytes(StandardCharsets.UTF_8);
+    assertThat(PII.scanner.email.findAscii(intl, 0, intl.length, found)).isTrue();
+    assertThat(found).containsExactly(new Finding(0, intl.length, "email", 70));
+    byte[] idn = "a@exämple.com".getBytes(StandardCharsets.UTF_8);
+    assertThat(PII.scanner.email.findAscii(idn, 0, idn.length, new ArrayList<>())).isFalse();
     assertThat(PII.redactUtf8Bytes("Berlin".getBytes(StandardCharsets.UTF_8), 0, 6)).isNull();
   }
 }
