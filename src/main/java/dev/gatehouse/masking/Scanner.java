@@ -27,11 +27,11 @@ import java.util.Locale;
  * <p>Every bound is at least the exact pre-filter result ({@link #prefilter}, still used when a
  * profile has more than 64 detectors), so the armed detectors include every detector the exact
  * gates arm, except one that needs a longer value than this one ({@link Detector#minLength}: an
- * IBAN has at least 15 characters); running one more detector never changes what is found. {@code ScannerGatesTest} checks
- * on the efficacy corpus that the gated scan finds exactly what every detector finds on the whole
- * text, {@code TriageTest} that the bounds hold on the corpus, adversarial and random text. The
- * passes also run over UTF-8 bytes with the same result, so a protocol can skip decoding values
- * that arm nothing ({@link #armedUtf8}).
+ * IBAN has at least 15 characters); running one more detector never changes what is found. {@code
+ * ScannerGatesTest} checks on the efficacy corpus that the gated scan finds exactly what every
+ * detector finds on the whole text, {@code TriageTest} that the bounds hold on the corpus,
+ * adversarial and random text. The passes also run over UTF-8 bytes with the same result, so a
+ * protocol can skip decoding values that arm nothing ({@link #armedUtf8}).
  */
 final class Scanner {
   private static final Comparator<Finding> BY_PRIORITY =
