@@ -23,13 +23,12 @@ import java.util.Set;
  * (1) followed by the text. Binary values of other types cannot be rewritten as text, so a column
  * rule that masks such a column sends SQL NULL (a valid value of every type) instead.
  *
- * <p>Content detection runs on every text-format value except those of types whose text form cannot
- * hold anything a detector finds ({@link #NOT_TEXT}: numbers, booleans, dates and times, uuid);
- * every other type, also one this class does not know (a domain, an enum, an extension type such as
- * citext, an array or record), is scanned, so an unknown type fails closed. Binary-format values
- * are scanned only for the text-like types, whose binary form is text. Limit, stated plainly: a
- * card number stored in a {@code numeric} or {@code bigint} column is masked by a column rule, not
- * by detection.
+ * <p>Content detection runs on every text-format value except those of the number, boolean, date
+ * and time and uuid types ({@link #NOT_TEXT}); every other type, also one this class does not know
+ * (a domain, an enum, an extension type such as citext, an array or record), is scanned, so an
+ * unknown type fails closed. Binary-format values are scanned only for the text-like types, whose
+ * binary form is text. Limit, stated plainly: a card number stored in a {@code numeric} or {@code
+ * bigint} column is masked by a column rule, not by detection.
  *
  * <p>Per row the work is per-column plan lookups and, for scanned values, the masker's first pass
  * over the bytes: a value that arms no detector is neither decoded nor copied, and an email value
@@ -55,11 +54,12 @@ final class PgRowMasker implements RowFilter {
           1015 /*varchar[]*/);
 
   /**
-   * Types whose text form is only digits, signs, separators, {@code e}/{@code E}, {@code t}/{@code
-   * f}, {@code Infinity}/{@code NaN} or hex with dashes: int2, int4, int8, oid, float4, float8,
-   * numeric, bool, date, time, timetz, timestamp, timestamptz, interval, uuid. Nothing a detector
-   * finds is in them that is not also in an integer (see the class comment), so content detection
-   * skips them; they are listed, not the text types, so that a type missing here is scanned.
+   * Types whose text form is a number, a boolean, a date or time, an interval or a uuid: int2,
+   * int4, int8, oid, float4, float8, numeric, bool, date, time, timetz, timestamp, timestamptz,
+   * interval, uuid. Content detection skips them. The only finding such a value could hold is a
+   * card number stored as a number, which is left to column rules (the limit in the class comment).
+   * The non-text types are listed, not the text types, so that a type missing here (one this class
+   * does not know) is scanned: fail closed.
    */
   static final Set<Integer> NOT_TEXT =
       Set.of(21, 23, 20, 26, 700, 701, 1700, 16, 1082, 1083, 1266, 1114, 1184, 1186, 2950);
