@@ -42,4 +42,23 @@ public interface ColumnMasker {
     MaskResult r = mask(new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8));
     return r.masked() ? r : null;
   }
+
+  /**
+   * {@link #maskUtf8} as UTF-8 bytes: null when the value is unchanged, otherwise the masked value
+   * encoded as UTF-8. For maskers that never send SQL NULL, i.e. content detection ({@code
+   * !masksAll()}); a column rule that sends NULL must be applied with {@link #maskUtf8}. Content
+   * detection masks an email value on its bytes here, without a String in between.
+   *
+   * @throws IllegalStateException when the result is SQL NULL
+   */
+  default byte[] maskUtf8Bytes(byte[] utf8, int off, int len) {
+    MaskResult r = maskUtf8(utf8, off, len);
+    if (r == null) {
+      return null;
+    }
+    if (r.isNull()) {
+      throw new IllegalStateException("maskUtf8Bytes: the result is SQL NULL; use maskUtf8");
+    }
+    return r.value().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
 }

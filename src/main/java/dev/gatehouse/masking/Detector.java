@@ -62,6 +62,15 @@ abstract class Detector {
   }
 
   /**
+   * The fewest characters a value must have for this detector to find anything in it (0: no bound).
+   * The gates skip the detector for shorter values, which the first pass cannot tell otherwise (an
+   * upper-case code with digits, {@code SKU-55276}, looks like the start of an IBAN).
+   */
+  int minLength() {
+    return 0;
+  }
+
+  /**
    * Lower-case trigger strings; when non-empty the detector runs only if one occurs in the text
    * (case-insensitively).
    */

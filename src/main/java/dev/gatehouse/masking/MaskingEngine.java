@@ -2,7 +2,6 @@ package dev.gatehouse.masking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -201,8 +200,8 @@ public final class MaskingEngine {
    * can find anything is never decoded.
    */
   public byte[] redactUtf8(String profile, byte[] utf8) {
-    String masked = profile(profile).redactUtf8(utf8, 0, utf8.length);
-    return masked == null ? utf8 : masked.getBytes(StandardCharsets.UTF_8);
+    byte[] masked = profile(profile).redactUtf8Bytes(utf8, 0, utf8.length);
+    return masked == null ? utf8 : masked;
   }
 
   /**
@@ -323,6 +322,11 @@ public final class MaskingEngine {
     public MaskResult maskUtf8(byte[] utf8, int off, int len) {
       String masked = profile.redactUtf8(utf8, off, len);
       return masked == null ? null : MaskResult.masked(masked);
+    }
+
+    @Override
+    public byte[] maskUtf8Bytes(byte[] utf8, int off, int len) {
+      return profile.redactUtf8Bytes(utf8, off, len);
     }
 
     @Override

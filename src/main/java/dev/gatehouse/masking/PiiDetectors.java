@@ -517,6 +517,12 @@ final class PiiDetectors {
       return F_IBAN;
     }
 
+    /** The shortest registered IBAN (Norway) has 15 characters; {@link #find} needs as many. */
+    @Override
+    int minLength() {
+      return 15;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       int n = s.length();
@@ -833,6 +839,164 @@ final class PiiDetectors {
         add(out, st, e);
         from = e;
       }
+    }
+
+    /**
+     * {@link #find} over UTF-8 bytes {@code b[off, off + len)}, for the PostgreSQL path, where a
+     * value that arms only this detector (an email column) would otherwise be decoded to a String
+     * and its result encoded back. Positions in {@code out} are byte offsets from {@code off}. The
+     * result is that of {@link #find} on the decoded text: the local part may contain non-ASCII
+     * letters (decoded here, counted as characters for the 64-character limit); when the String
+     * version would have to classify any other non-ASCII character (in a domain, right after {@code
+     * :}, a character outside the BMP, malformed UTF-8) this returns false, with {@code out}
+     * unspecified, and the caller takes the String path.
+     */
+    boolean findAscii(byte[] b, int off, int len, List<Finding> out) {
+      int n = len;
+      int from = 0;
+      int at;
+      while ((at = indexOf(b, off, from, n, '@')) >= 0) {
+        from = at + 1;
+        int st = at;
+        int chars = 0; // characters walked: the String version's at - st
+        while (st > 0 && chars < 64) {
+          int c = b[off + st - 1];
+          if (c >= 0) {
+            if ((ASCII[c] & LOCAL) == 0) {
+              break;
+            }
+            st--;
+          } else {
+            // A non-ASCII letter in the local part (émile.müller@…): decode the character that
+            // ends here; anything but a well-formed 2- or 3-byte sequence goes to the String path.
+            int k = charBefore(b, off, st);
+            if (k == 0) {
+              return false;
+            }
+            if (!Character.isLetterOrDigit(decode(b, off + st - k, k))) {
+              break;
+            }
+            st -= k;
+          }
+          chars++;
+        }
+        while (st < at && (b[off + st] == '.' || b[off + st] == '\'')) {
+          st++;
+        }
+        if (st == at || b[off + at - 1] == '.') {
+          continue;
+        }
+        if (st >= 3 && b[off + st - 3] == ':' && b[off + st - 2] == '/' && b[off + st - 1] == '/') {
+          continue;
+        }
+        // One walk over the domain also notes its last dot and its first "..", which the String
+        // version finds with separate searches.
+        int e = at + 1;
+        int lastDot = at;
+        int doubleDot = -1;
+        while (e < n && e - at < 255) {
+          int c = b[off + e];
+          if (c < 0) {
+            return false;
+          }
+          if ((ASCII[c] & DOMAIN) == 0) {
+            break;
+          }
+          if (c == '.') {
+            doubleDot = doubleDot < 0 && lastDot == e - 1 && e - 1 > at ? e - 1 : doubleDot;
+            lastDot = e;
+          }
+          e++;
+        }
+        int walked = e;
+        while (e > at + 1 && (b[off + e - 1] == '.' || b[off + e - 1] == '-')) {
+          e--;
+        }
+        if (e != walked) {
+          lastDot = e - 1; // trailing dots or dashes cut: find the last dot again
+          while (lastDot > at && b[off + lastDot] != '.') {
+            lastDot--;
+          }
+        }
+        if (lastDot <= at + 1 || b[off + at + 1] == '.' || b[off + at + 1] == '-') {
+          continue;
+        }
+        int tld = e - lastDot - 1;
+        if (tld < 2 || tld > 24) {
+          continue;
+        }
+        boolean alpha = true;
+        for (int k = lastDot + 1; k < e && alpha; k++) {
+          int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
+          alpha = c >= 'a' && c <= 'z';
+        }
+        if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
+          continue;
+        }
+        if (e + 1 < n && b[off + e] == ':') {
+          int c = b[off + e + 1];
+          if (c < 0) {
+            return false; // is it whitespace? Only the String path can tell
+          }
+          if (!Character.isWhitespace(c)) {
+            continue;
+          }
+        }
+        add(out, st, e);
+        from = e;
+      }
+      return true;
+    }
+
+    /**
+     * The length in bytes (2 or 3) of the well-formed UTF-8 sequence of a character from U+0080 to
+     * U+FFFF (not a surrogate) that ends just before {@code b[off + end]}, or 0 when there is none
+     * (a malformed sequence, or a character outside the BMP, which a String holds as two chars).
+     */
+    static int charBefore(byte[] b, int off, int end) {
+      if (end < 2 || !continuation(b[off + end - 1])) {
+        return 0;
+      }
+      int b1 = b[off + end - 2] & 0xff;
+      if (b1 >= 0xc2 && b1 <= 0xdf) {
+        return 2;
+      }
+      if (end < 3 || !continuation(b[off + end - 2])) {
+        return 0;
+      }
+      int b0 = b[off + end - 3] & 0xff;
+      if (b0 < 0xe0 || b0 > 0xef) {
+        return 0;
+      }
+      // E0 needs A0-BF next (no overlong form), ED needs 80-9F (no surrogates).
+      boolean ok = b0 == 0xe0 ? b1 >= 0xa0 : b0 != 0xed || b1 <= 0x9f;
+      return ok ? 3 : 0;
+    }
+
+    private static boolean continuation(byte x) {
+      return (x & 0xc0) == 0x80;
+    }
+
+    /** The character of the well-formed 2- or 3-byte sequence at {@code b[p]}. */
+    static int decode(byte[] b, int p, int k) {
+      return k == 2
+          ? (b[p] & 0x1f) << 6 | (b[p + 1] & 0x3f)
+          : (b[p] & 0x0f) << 12 | (b[p + 1] & 0x3f) << 6 | (b[p + 2] & 0x3f);
+    }
+
+    /** The length in bytes of the UTF-8 character whose first byte is {@code lead}. */
+    static int charLength(byte lead) {
+      int x = lead & 0xff;
+      return x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
+    }
+
+    private static int indexOf(byte[] b, int off, int from, int n, int c) {
+      for (int i = from; i < n; i++) {
+        if (b[off + i] == c) {
+          return i;
+        }
+      }
+      return -1;
     }
   }
 }

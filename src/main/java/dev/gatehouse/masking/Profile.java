@@ -1,6 +1,8 @@
 package dev.gatehouse.masking;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -67,6 +69,123 @@ final class Profile {
     String text = new String(utf8, off, len, StandardCharsets.UTF_8);
     List<Finding> found = scanner.scanWith(text, armed);
     return found.isEmpty() ? null : apply(text, found, 0, text.length());
+  }
+
+  /**
+   * {@link #redactUtf8} encoded as UTF-8, or null when nothing is found. A value that arms only the
+   * email detector (the usual case for an email column) is searched and masked on its bytes, so
+   * that it is neither decoded nor re-encoded; the result is the same bytes the String path gives
+   * (tested on the corpus and on random text; malformed UTF-8 outside an address is passed on as it
+   * is, where the String path would write U+FFFD). Anything else, and an address with non-ASCII
+   * characters outside its local part, takes the String path.
+   */
+  byte[] redactUtf8Bytes(byte[] utf8, int off, int len) {
+    if (len <= 0 || scanner.isEmpty()) {
+      return null;
+    }
+    long armed = scanner.armedUtf8(utf8, off, len);
+    if (armed == 0) {
+      return null;
+    }
+    if (armed == scanner.emailBit) {
+      List<Finding> found = new ArrayList<>(2);
+      boolean ascii;
+      try {
+        ascii = scanner.email.findAscii(utf8, off, len, found);
+      } catch (RuntimeException e) {
+        ascii = false; // the String path records a detector failure as a finding
+      }
+      if (ascii) {
+        return found.isEmpty() ? null : applyBytes(utf8, off, len, Scanner.resolve(found));
+      }
+    }
+    String text = new String(utf8, off, len, StandardCharsets.UTF_8);
+    List<Finding> found = scanner.scanWith(text, armed);
+    return found.isEmpty()
+        ? null
+        : apply(text, found, 0, text.length()).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * {@link #apply} on UTF-8 bytes, for email findings at byte offsets from {@code off} (see {@link
+   * PiiDetectors.Email#findAscii}: whole characters of the BMP). The partial email style ({@code
+   * j****@…}) is written directly; other styles get the finding as a String.
+   */
+  private byte[] applyBytes(byte[] b, int off, int len, List<Finding> found) {
+    if (found.size() == 1) {
+      // One address (an email column): the result's size is known, so one exact allocation.
+      Finding f = found.get(0);
+      int at = partialEmailAt(b, off, f);
+      if (at > 0) {
+        int first = PiiDetectors.Email.charLength(b[off + f.start()]);
+        byte[] out = new byte[len - (at - f.start()) + first + 4];
+        System.arraycopy(b, off, out, 0, f.start() + first);
+        int o = f.start() + first;
+        out[o] = '*';
+        out[o + 1] = '*';
+        out[o + 2] = '*';
+        out[o + 3] = '*';
+        System.arraycopy(b, off + at, out, o + 4, len - at);
+        return out;
+      }
+    }
+    byte[] out = new byte[len + 16];
+    int o = 0;
+    int pos = 0;
+    for (Finding f : found) {
+      int gap = f.start() - pos;
+      out = room(out, o, gap + 5);
+      System.arraycopy(b, off + pos, out, o, gap);
+      o += gap;
+      Style style = styleFor(f.type());
+      int at = partialEmailAt(b, off, f);
+      if (at > 0) {
+        int first = PiiDetectors.Email.charLength(b[off + f.start()]);
+        out = room(out, o, first + 4 + f.end() - at);
+        System.arraycopy(b, off + f.start(), out, o, first);
+        o += first;
+        out[o] = '*';
+        out[o + 1] = '*';
+        out[o + 2] = '*';
+        out[o + 3] = '*';
+        o += 4;
+        System.arraycopy(b, off + at, out, o, f.end() - at);
+        o += f.end() - at;
+      } else {
+        String value = new String(b, off + f.start(), f.end() - f.start(), StandardCharsets.UTF_8);
+        byte[] r = style.apply(value, f.type()).getBytes(StandardCharsets.UTF_8);
+        out = room(out, o, r.length);
+        System.arraycopy(r, 0, out, o, r.length);
+        o += r.length;
+      }
+      pos = f.end();
+    }
+    out = room(out, o, len - pos);
+    System.arraycopy(b, off + pos, out, o, len - pos);
+    o += len - pos;
+    return o == out.length ? out : Arrays.copyOf(out, o);
+  }
+
+  /**
+   * For an email finding with the partial style, the offset of its last {@code @} after its first
+   * character (where {@link Style.Partial#apply} cuts: the first character, {@code ****}, and from
+   * the last {@code @} on); -1 for other findings or styles.
+   */
+  private int partialEmailAt(byte[] b, int off, Finding f) {
+    if (!f.type().equals("email") || !(styleFor(f.type()) instanceof Style.Partial)) {
+      return -1;
+    }
+    for (int k = f.end() - 1; k > f.start(); k--) {
+      if (b[off + k] == '@') {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  /** {@code out}, or a larger copy, with room for {@code need} more bytes after {@code o}. */
+  private static byte[] room(byte[] out, int o, int need) {
+    return o + need <= out.length ? out : Arrays.copyOf(out, Math.max(2 * out.length, o + need));
   }
 
   /** Applies {@code found} (sorted, non-overlapping) within {@code [from, to)}. */

@@ -26,11 +26,12 @@ import java.util.Locale;
  *
  * <p>Every bound is at least the exact pre-filter result ({@link #prefilter}, still used when a
  * profile has more than 64 detectors), so the armed detectors include every detector the exact
- * gates arm; running one more detector never changes what is found. {@code ScannerGatesTest} checks
- * on the efficacy corpus that the gated scan finds exactly what every detector finds on the whole
- * text, {@code TriageTest} that the bounds hold on the corpus, adversarial and random text. The
- * passes also run over UTF-8 bytes with the same result, so a protocol can skip decoding values
- * that arm nothing ({@link #armedUtf8}).
+ * gates arm, except one that needs a longer value than this one ({@link Detector#minLength}: an
+ * IBAN has at least 15 characters); running one more detector never changes what is found. {@code
+ * ScannerGatesTest} checks on the efficacy corpus that the gated scan finds exactly what every
+ * detector finds on the whole text, {@code TriageTest} that the bounds hold on the corpus,
+ * adversarial and random text. The passes also run over UTF-8 bytes with the same result, so a
+ * protocol can skip decoding values that arm nothing ({@link #armedUtf8}).
  */
 final class Scanner {
   private static final Comparator<Finding> BY_PRIORITY =
@@ -77,8 +78,25 @@ final class Scanner {
 
   private final long presenceGated;
 
+  /**
+   * Detectors (bits) that can find something in a value of {@code len} characters, for {@code len}
+   * below {@link #LEN_CAP}; every detector for longer values (see {@link Detector#minLength}).
+   */
+  private final long[] lenOk = new long[LEN_CAP];
+
+  private static final int LEN_CAP = 64;
+
   /** Detectors that need a flag {@link Triage} only guesses. */
   private final long guessGated;
+
+  /**
+   * The bit of the built-in email detector (0 when the profile has none or more than 64 detectors),
+   * and the detector: a value that arms only it (an email column) is searched and masked on its
+   * UTF-8 bytes (see {@link Profile#redactUtf8Bytes}).
+   */
+  final long emailBit;
+
+  final PiiDetectors.Email email;
 
   Scanner(List<Detector> list) {
     this.detectors = list.toArray(new Detector[0]);
@@ -179,6 +197,11 @@ final class Scanner {
       }
     }
     noFlagMask = none;
+    for (int len = 0; len < LEN_CAP; len++) {
+      for (int d = 0; d < n && bitGates; d++) {
+        lenOk[len] |= len >= detectors[d].minLength() ? 1L << d : 0;
+      }
+    }
     long exact = 0;
     for (int d = 0; d < n && bitGates; d++) {
       if ((needFlags[d] & ~QUICK_EXACT_FLAGS) == 0 && minNumeric[d] == 0) {
@@ -192,6 +215,16 @@ final class Scanner {
       guess |= (needFlags[d] & Triage.GUESSED) != 0 ? 1L << d : 0;
     }
     guessGated = guess;
+    long eb = 0;
+    PiiDetectors.Email em = null;
+    for (int d = 0; d < n && bitGates && em == null; d++) {
+      if (detectors[d] instanceof PiiDetectors.Email e) {
+        eb = 1L << d;
+        em = e;
+      }
+    }
+    emailBit = eb;
+    email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
     for (int d = 0; d < n; d++) {
@@ -998,7 +1031,8 @@ final class Scanner {
       return 0;
     }
     long t = Triage.bytes(b, off, len);
-    long a = armed(t);
+    // The byte length bounds the character length from above, so the length gate stays a bound.
+    long a = armed(t) & lengthOk(len);
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
     }
@@ -1008,13 +1042,18 @@ final class Scanner {
     if ((a & ~quickExact) != 0) {
       t = withDigitRuns(t, digitRuns(b, off, len));
     }
-    return armed(t);
+    return armed(t) & lengthOk(len);
+  }
+
+  /** The detectors that can find something in a value of {@code len} characters. */
+  long lengthOk(int len) {
+    return len < LEN_CAP ? lenOk[len] : -1L;
   }
 
   /** {@link #armedUtf8} for a String. */
   long armedChars(String s) {
     long t = Triage.chars(s);
-    long a = armed(t);
+    long a = armed(t) & lengthOk(s.length());
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
     }
@@ -1027,7 +1066,7 @@ final class Scanner {
       // the runs properly.
       t = withDigitRuns(t, digitRuns(s));
     }
-    return armed(t);
+    return armed(t) & lengthOk(s.length());
   }
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */

@@ -84,28 +84,41 @@ abstract sealed class Style {
 
     /** Masks letters and digits with {@code *} except the first {@code lead} and last {@code k}. */
     static String keepLast(String v, int k, int lead) {
+      int n = v.length();
       int alnum = 0;
-      for (int i = 0; i < v.length(); i++) {
-        if (Character.isLetterOrDigit(v.charAt(i))) {
-          alnum++;
-        }
+      for (int i = 0; i < n; i++) {
+        alnum += letterOrDigit(v.charAt(i)) ? 1 : 0;
       }
       // Never reveal more than half of a value: a short value keeps proportionally less.
       int keepTail = Math.min(k, alnum / 2);
       int keepHead = Math.min(lead, Math.max(0, alnum / 2 - keepTail));
-      StringBuilder b = new StringBuilder(v.length());
+      // Into a char array rather than a StringBuilder (one append per character was most of the
+      // cost of masking a phone number).
+      char[] out = new char[n];
       int seen = 0;
-      for (int i = 0; i < v.length(); i++) {
+      for (int i = 0; i < n; i++) {
         char c = v.charAt(i);
-        if (Character.isLetterOrDigit(c)) {
-          boolean show = seen < keepHead || seen >= alnum - keepTail;
-          b.append(show ? c : '*');
+        if (letterOrDigit(c)) {
+          out[i] = seen < keepHead || seen >= alnum - keepTail ? c : '*';
           seen++;
         } else {
-          b.append(c);
+          out[i] = c;
         }
       }
-      return b.toString();
+      return new String(out);
+    }
+
+    private static final boolean[] ASCII_ALNUM = new boolean[128];
+
+    static {
+      for (char c = 0; c < 128; c++) {
+        ASCII_ALNUM[c] = Character.isLetterOrDigit(c);
+      }
+    }
+
+    /** {@link Character#isLetterOrDigit(char)}, with a table for ASCII. */
+    private static boolean letterOrDigit(char c) {
+      return c < 128 ? ASCII_ALNUM[c] : Character.isLetterOrDigit(c);
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.gatehouse.masking.MaskingEngine;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -22,8 +23,17 @@ import java.util.Set;
  * (1) followed by the text. Binary values of other types cannot be rewritten as text, so a column
  * rule that masks such a column sends SQL NULL (a valid value of every type) instead.
  *
- * <p>Limit, stated plainly: content detection runs on text-like columns only. A card number stored
- * in a {@code numeric} or {@code bigint} column is masked by a column rule, not by detection.
+ * <p>Content detection runs on every text-format value except those of the number, boolean, date
+ * and time and uuid types ({@link #NOT_TEXT}); every other type, also one this class does not know
+ * (a domain, an enum, an extension type such as citext, an array or record), is scanned, so an
+ * unknown type fails closed. Binary-format values are scanned only for the text-like types, whose
+ * binary form is text. Limit, stated plainly: a card number stored in a {@code numeric} or {@code
+ * bigint} column is masked by a column rule, not by detection.
+ *
+ * <p>Per row the work is per-column plan lookups and, for scanned values, the masker's first pass
+ * over the bytes: a value that arms no detector is neither decoded nor copied, and an email value
+ * is masked on its bytes ({@link ColumnMasker#maskUtf8Bytes}). A row is rebuilt only when a value
+ * changed, into one array (no stream, no per-value buffer).
  */
 final class PgRowMasker implements RowFilter {
   // Type OIDs from pg_type.dat.
@@ -43,6 +53,24 @@ final class PgRowMasker implements RowFilter {
           1009 /*text[]*/,
           1015 /*varchar[]*/);
 
+  /**
+   * Types whose text form is a number, a boolean, a date or time, an interval or a uuid: int2,
+   * int4, int8, oid, float4, float8, numeric, bool, date, time, timetz, timestamp, timestamptz,
+   * interval, uuid. Content detection skips them. The only finding such a value could hold is a
+   * card number stored as a number, which is left to column rules (the limit in the class comment).
+   * The non-text types are listed, not the text types, so that a type missing here (one this class
+   * does not know) is scanned: fail closed.
+   */
+  static final Set<Integer> NOT_TEXT =
+      Set.of(21, 23, 20, 26, 700, 701, 1700, 16, 1082, 1083, 1266, 1114, 1184, 1186, 2950);
+
+  /** Per-column plan: what filterDataRow does with a value of the column. */
+  private static final byte PASS = 0;
+
+  private static final byte RULE = 1;
+  private static final byte CONTENT = 2;
+  private static final byte NULL_VALUE = 3;
+
   private final MaskingEngine engine;
   private final String profile;
   private final String connection;
@@ -52,6 +80,7 @@ final class PgRowMasker implements RowFilter {
   private boolean[] binary = new boolean[0];
   private boolean[] textLike = new boolean[0];
   private int[] types = new int[0];
+  private byte[] plan = new byte[0];
   private boolean active;
   private boolean failClosed;
 
@@ -70,6 +99,7 @@ final class PgRowMasker implements RowFilter {
     binary = new boolean[n];
     textLike = new boolean[n];
     types = new int[n];
+    plan = new byte[n];
     active = false;
     failClosed = false;
     for (int i = 0; i < n; i++) {
@@ -98,11 +128,18 @@ final class PgRowMasker implements RowFilter {
       types[i] = typeOid;
       binary[i] = format == 1;
       textLike[i] = TEXT_LIKE.contains(typeOid);
-      // Content detection only makes sense on text; a whole-column rule applies to any type.
-      if (m.isIdentity() || (!m.masksAll() && !textLike[i])) {
+      // Content detection only makes sense on text: a text-format value of any type that can hold
+      // text (unknown types included), a binary one of a text-like type. A whole-column rule
+      // applies to any type.
+      boolean scannable = binary[i] ? textLike[i] : !NOT_TEXT.contains(typeOid);
+      if (m.isIdentity() || (!m.masksAll() && !scannable)) {
         m = null;
       }
       maskers[i] = m;
+      plan[i] =
+          m == null
+              ? PASS
+              : m.masksAll() ? (binary[i] && !textLike[i] ? NULL_VALUE : RULE) : CONTENT;
       active |= m != null;
     }
   }
@@ -135,61 +172,89 @@ final class PgRowMasker implements RowFilter {
     if (!active) {
       return body;
     }
-    ByteBuffer b = ByteBuffer.wrap(body);
-    int n = b.getShort() & 0xffff;
+    int n = ((body[0] & 0xff) << 8) | (body[1] & 0xff);
     if (failClosed || n != maskers.length) {
       // A DataRow that does not match its RowDescription: refuse to guess, mask every value.
       return nullRow(n);
     }
-    ByteArrayOutputStream out = null;
+    byte[] out = null;
+    int o = 0;
     int copiedUpTo = 0;
+    int p = 2;
     for (int i = 0; i < n; i++) {
-      int start = b.position();
-      int len = b.getInt();
+      int start = p;
+      int len = readInt(body, p);
+      p += 4;
       if (len < 0) {
         continue;
       }
-      int valueStart = b.position();
-      b.position(valueStart + len);
-      ColumnMasker m = maskers[i];
-      if (m == null) {
+      int valueStart = p;
+      p += len;
+      if (p > body.length) {
+        throw new IllegalArgumentException("DataRow value past the end of the message");
+      }
+      byte kind = plan[i];
+      if (kind == PASS) {
         continue;
       }
-      byte[] replacement = mask(i, m, body, valueStart, len);
+      byte[] replacement =
+          kind == CONTENT
+              ? content(i, maskers[i], body, valueStart, len)
+              : kind == NULL_VALUE ? NULL : mask(i, maskers[i], body, valueStart, len);
       if (replacement == null) {
         continue; // unchanged
       }
+      int size = replacement == NULL ? 4 : 4 + replacement.length;
       if (out == null) {
-        out = new ByteArrayOutputStream(body.length + 16);
+        out = new byte[body.length + Math.max(64, size)];
       }
-      out.write(body, copiedUpTo, start - copiedUpTo);
+      int gap = start - copiedUpTo;
+      out = room(out, o, gap + size);
+      System.arraycopy(body, copiedUpTo, out, o, gap);
+      o += gap;
       if (replacement == NULL) {
-        writeInt(out, -1);
+        o = writeInt(out, o, -1);
       } else {
-        writeInt(out, replacement.length);
-        out.write(replacement, 0, replacement.length);
+        o = writeInt(out, o, replacement.length);
+        System.arraycopy(replacement, 0, out, o, replacement.length);
+        o += replacement.length;
       }
       copiedUpTo = valueStart + len;
     }
     if (out == null) {
       return body;
     }
-    out.write(body, copiedUpTo, body.length - copiedUpTo);
-    return out.toByteArray();
+    int rest = body.length - copiedUpTo;
+    out = room(out, o, rest);
+    System.arraycopy(body, copiedUpTo, out, o, rest);
+    o += rest;
+    return o == out.length ? out : Arrays.copyOf(out, o);
   }
 
   private static final byte[] NULL = new byte[0];
 
-  /** The new bytes for one value, {@link #NULL} for SQL NULL, or null when unchanged. */
+  /** Content detection: the new bytes for one value, or null when unchanged. */
+  private byte[] content(int i, ColumnMasker m, byte[] body, int off, int len) {
+    boolean jsonbBinary = binary[i] && types[i] == JSONB;
+    int textOff = jsonbBinary ? off + 1 : off;
+    int textLen = Math.max(0, jsonbBinary ? len - 1 : len);
+    // The first pass runs over the bytes: a value that arms no detector is neither decoded nor
+    // copied, and an email value is masked on its bytes.
+    byte[] text = m.maskUtf8Bytes(body, textOff, textLen);
+    if (text == null) {
+      return null;
+    }
+    if (types[i] == JSONB || types[i] == 114) {
+      text = jsonText(text);
+    }
+    return jsonbBinary ? withVersion(text) : text;
+  }
+
+  /** A column rule: the new bytes for one value, {@link #NULL} for SQL NULL, or null. */
   private byte[] mask(int i, ColumnMasker m, byte[] body, int off, int len) {
     boolean jsonbBinary = binary[i] && types[i] == JSONB;
-    if (binary[i] && !textLike[i]) {
-      return NULL; // a whole-column rule on a binary non-text value: see the class comment
-    }
     int textOff = jsonbBinary ? off + 1 : off;
     int textLen = jsonbBinary ? len - 1 : len;
-    // Content detection runs its pre-filter over the bytes: a value that arms no detector (most
-    // numbers, timestamps and short words) is neither decoded nor re-encoded.
     MaskResult r = m.maskUtf8(body, textOff, Math.max(0, textLen));
     if (r == null) {
       return null;
@@ -197,21 +262,48 @@ final class PgRowMasker implements RowFilter {
     if (r.isNull()) {
       return NULL;
     }
-    String masked = r.value();
+    byte[] text = r.value().getBytes(StandardCharsets.UTF_8);
     if (types[i] == JSONB || types[i] == 114) {
-      // Keep json valid: a masked json document becomes a JSON string.
-      if (!masked.startsWith("{") && !masked.startsWith("[") && !masked.startsWith("\"")) {
-        masked = "\"" + masked.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-      }
+      text = jsonText(text);
     }
-    byte[] text = masked.getBytes(StandardCharsets.UTF_8);
-    if (!jsonbBinary) {
+    return jsonbBinary ? withVersion(text) : text;
+  }
+
+  /** Keeps json valid: a masked json document that is no longer one becomes a JSON string. */
+  private static byte[] jsonText(byte[] text) {
+    if (text.length > 0 && (text[0] == '{' || text[0] == '[' || text[0] == '"')) {
       return text;
     }
+    String masked = new String(text, StandardCharsets.UTF_8);
+    return ("\"" + masked.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] withVersion(byte[] text) {
     byte[] withVersion = new byte[text.length + 1];
     withVersion[0] = 1;
     System.arraycopy(text, 0, withVersion, 1, text.length);
     return withVersion;
+  }
+
+  private static int readInt(byte[] b, int p) {
+    return (b[p] & 0xff) << 24
+        | (b[p + 1] & 0xff) << 16
+        | (b[p + 2] & 0xff) << 8
+        | (b[p + 3] & 0xff);
+  }
+
+  private static int writeInt(byte[] b, int o, int v) {
+    b[o] = (byte) (v >>> 24);
+    b[o + 1] = (byte) (v >>> 16);
+    b[o + 2] = (byte) (v >>> 8);
+    b[o + 3] = (byte) v;
+    return o + 4;
+  }
+
+  /** {@code out}, or a larger copy, with room for {@code need} more bytes after {@code o}. */
+  private static byte[] room(byte[] out, int o, int need) {
+    return o + need <= out.length ? out : Arrays.copyOf(out, Math.max(2 * out.length, o + need));
   }
 
   private static byte[] nullRow(int n) {

@@ -1,0 +1,234 @@
+package dev.gatehouse.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
+import dev.gatehouse.config.Secret;
+import dev.gatehouse.masking.MaskingEngine;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DataRow masking by column type: types whose text cannot hold a finding pass untouched, text and
+ * unknown types are scanned (fail closed), emails are masked on their bytes, rows that do not
+ * change are returned as they are, and json stays valid.
+ */
+class PgRowMaskerTest {
+  static final int BOOL = 16;
+  static final int INT8 = 20;
+  static final int INT4 = 23;
+  static final int TEXT = 25;
+  static final int JSON = 114;
+  static final int INET = 869;
+  static final int VARCHAR = 1043;
+  static final int TIMESTAMPTZ = 1184;
+  static final int NUMERIC = 1700;
+  static final int UUID = 2950;
+  static final int JSONB = 3802;
+  static final int UNKNOWN_EXTENSION_TYPE = 16_385; // e.g. citext: its OID is not fixed
+
+  static MaskingEngine engine;
+
+  @BeforeAll
+  static void engine(@TempDir Path dir) throws IOException {
+    Path rules = dir.resolve("rules.yaml");
+    Files.writeString(
+        rules,
+        """
+        profiles:
+          rules:
+            extends: none
+            columns:
+              - {column: email, style: partial}
+              - {column: secret_id, style: "null"}
+        """);
+    engine =
+        MaskingEngine.create(
+            new MaskingConfig(List.of(rules.toString()), new Secret("k", "test"), 0));
+  }
+
+  record Col(String name, int type, int format) {}
+
+  static byte[] rowDescription(Col... cols) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.write(cols.length >>> 8);
+    b.write(cols.length);
+    for (int c = 0; c < cols.length; c++) {
+      b.writeBytes(cols[c].name().getBytes(StandardCharsets.UTF_8));
+      b.write(0);
+      writeInt(b, 0); // table OID: not resolved
+      b.write(0);
+      b.write(c + 1);
+      writeInt(b, cols[c].type());
+      b.write(0xff);
+      b.write(0xff);
+      writeInt(b, -1);
+      b.write(0);
+      b.write(cols[c].format());
+    }
+    return b.toByteArray();
+  }
+
+  static byte[] dataRow(byte[]... values) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.write(values.length >>> 8);
+    b.write(values.length);
+    for (byte[] v : values) {
+      if (v == null) {
+        writeInt(b, -1);
+      } else {
+        writeInt(b, v.length);
+        b.writeBytes(v);
+      }
+    }
+    return b.toByteArray();
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The values of a DataRow, as text (null for SQL NULL). */
+  static List<String> values(byte[] row) {
+    ByteBuffer b = ByteBuffer.wrap(row);
+    int n = b.getShort();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int len = b.getInt();
+      if (len < 0) {
+        out.add(null);
+        continue;
+      }
+      byte[] v = new byte[len];
+      b.get(v);
+      out.add(new String(v, StandardCharsets.UTF_8));
+    }
+    assertThat(b.remaining()).isZero();
+    return out;
+  }
+
+  static void writeInt(ByteArrayOutputStream o, int v) {
+    o.write(v >>> 24);
+    o.write(v >>> 16);
+    o.write(v >>> 8);
+    o.write(v);
+  }
+
+  static PgRowMasker masker(String profile, Col... cols) {
+    PgRowMasker m = new PgRowMasker(engine, profile, "db", null);
+    m.onRowDescription(rowDescription(cols));
+    return m;
+  }
+
+  @Test
+  void typesThatCannotHoldTextPassUntouchedTextAndUnknownTypesAreScanned() {
+    String card = "4111111111111111"; // Luhn-valid: masked wherever it is scanned
+    String ip = "192.0.2.10";
+    Col[] cols = {
+      new Col("a", INT8, 0),
+      new Col("b", NUMERIC, 0),
+      new Col("c", TEXT, 0),
+      new Col("d", VARCHAR, 0),
+      new Col("e", UNKNOWN_EXTENSION_TYPE, 0),
+      new Col("f", INET, 0),
+      new Col("g", TIMESTAMPTZ, 0),
+      new Col("h", BOOL, 0),
+      new Col("i", UUID, 0),
+      new Col("j", INT4, 0),
+    };
+    PgRowMasker m = masker("pii", cols);
+    byte[] row =
+        dataRow(
+            utf8(card),
+            utf8(card),
+            utf8(card),
+            utf8("ann.smith@example.com"),
+            utf8("mail ann@example.com"),
+            utf8(ip),
+            utf8("2024-01-02 10:11:12+00"),
+            utf8("t"),
+            utf8("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+            null);
+    List<String> v = values(m.filterDataRow(row));
+    assertThat(v.get(0)).isEqualTo(card);
+    assertThat(v.get(1)).isEqualTo(card);
+    assertThat(v.get(2)).isNotEqualTo(card).endsWith("1111");
+    assertThat(v.get(3)).isEqualTo("a****@example.com");
+    assertThat(v.get(4)).isEqualTo("mail a****@example.com");
+    assertThat(v.get(5)).isNotEqualTo(ip).doesNotContain("192.0.2");
+    assertThat(v.subList(6, 10))
+        .containsExactly(
+            "2024-01-02 10:11:12+00", "t", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", null);
+  }
+
+  @Test
+  void unchangedRowIsReturnedAsIs() {
+    PgRowMasker m = masker("pii", new Col("name", TEXT, 0), new Col("n", INT8, 0));
+    byte[] row = dataRow(utf8("Émile Müller"), utf8("4111111111111111"));
+    assertThat(m.filterDataRow(row)).isSameAs(row);
+    byte[] empty = dataRow(utf8(""), null);
+    assertThat(m.filterDataRow(empty)).isSameAs(empty);
+  }
+
+  @Test
+  void nonAsciiAndSeveralFindingsInOneRow() {
+    PgRowMasker m = masker("pii", new Col("a", TEXT, 0), new Col("b", VARCHAR, 0));
+    byte[] row =
+        dataRow(
+            utf8("émile.müller@example.com"), utf8("Kraków: ann@example.com, +44 20 7946 0958"));
+    List<String> v = values(m.filterDataRow(row));
+    assertThat(v.get(0)).isEqualTo(engine.redact("pii", "émile.müller@example.com"));
+    assertThat(v.get(0)).endsWith("@example.com").doesNotContain("müller");
+    assertThat(v.get(1))
+        .isEqualTo(engine.redact("pii", "Kraków: ann@example.com, +44 20 7946 0958"));
+    assertThat(v.get(1)).startsWith("Kraków: a****@example.com").doesNotContain("7946 0958");
+  }
+
+  @Test
+  void columnRulesApplyToAnyTypeAndBinaryNonTextBecomesNull() {
+    PgRowMasker m =
+        masker(
+            "rules",
+            new Col("email", VARCHAR, 0),
+            new Col("secret_id", INT8, 0),
+            new Col("email", INT8, 1),
+            new Col("other", TEXT, 0));
+    byte[] row =
+        dataRow(
+            utf8("ann@example.com"),
+            utf8("42"),
+            new byte[] {0, 0, 0, 0, 0, 0, 0, 7},
+            utf8("bob@example.com"));
+    List<String> v = values(m.filterDataRow(row));
+    assertThat(v).containsExactly("a****@example.com", null, null, "bob@example.com");
+  }
+
+  @Test
+  void maskedJsonStaysJson() {
+    PgRowMasker m = masker("pii", new Col("j", JSON, 0), new Col("jb", JSONB, 1));
+    byte[] jsonb = utf8("\u0001\"ann@example.com\"");
+    byte[] row = dataRow(utf8("{\"mail\": \"ann@example.com\"}"), jsonb);
+    byte[] out = m.filterDataRow(row);
+    List<String> v = values(out);
+    assertThat(v.get(0)).isEqualTo("{\"mail\": \"a****@example.com\"}");
+    assertThat(v.get(1)).isEqualTo("\u0001\"a****@example.com\"");
+    PgRowMasker text = masker("pii", new Col("j", JSON, 0));
+    assertThat(values(text.filterDataRow(dataRow(utf8("ann@example.com")))).get(0))
+        .isEqualTo("\"a****@example.com\"");
+  }
+
+  @Test
+  void rowNotMatchingItsDescriptionIsAllNull() {
+    PgRowMasker m = masker("pii", new Col("a", TEXT, 0), new Col("b", TEXT, 0));
+    assertThat(values(m.filterDataRow(dataRow(utf8("x"))))).containsExactly((String) null);
+  }
+}
