@@ -104,6 +104,8 @@ final class PgSession {
   // Updated from the target's ParameterStatus, read when classifying.
   private volatile boolean standardConformingStrings = true;
   private volatile Charset clientCharset = StandardCharsets.UTF_8;
+  // Set when the target reports an encoding the gateway cannot read safely; ends the session.
+  private volatile String unreadableEncoding;
 
   PgSession(PgProtocolServer server, Socket socket) {
     this.server = server;
@@ -330,10 +332,13 @@ final class PgSession {
    * Tells the client it is in: AuthenticationOk, the target's ParameterStatus, the gateway's own
    * cancel key (mapped to the target's, which the client never sees), ReadyForQuery.
    */
-  private void ready() throws IOException {
+  private void ready() throws IOException, PgErrors.Fatal {
     rowFilter = server.rowFilter(gs);
     cancelKey = server.registerCancel(gs.connection().name(), up.pid, up.secretKey);
     up.parameters.forEach(this::trackParameter);
+    if (unreadableEncoding != null) {
+      throw unreadable();
+    }
     send(PgMessages.authenticationOk());
     for (byte[] notice : up.notices) {
       send(maskFields('N', java.util.Arrays.copyOfRange(notice, 5, notice.length)));
@@ -879,6 +884,10 @@ final class PgSession {
       case 'S' -> {
         Reader r = new Reader(m.body());
         trackParameter(r.cstring(), r.cstring());
+        if (unreadableEncoding != null) {
+          sendFatal(unreadable().frame());
+          throw new IOException("closed: unsafe client_encoding " + unreadableEncoding);
+        }
       }
       default -> {
         // CopyInResponse, CopyOutResponse, CopyBothResponse, CopyData, CopyDone,
@@ -1042,9 +1051,34 @@ final class PgSession {
   private void trackParameter(String name, String value) {
     switch (name) {
       case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
-      case "client_encoding" -> clientCharset = charset(value);
+      case "client_encoding" -> {
+        clientCharset = charset(value);
+        if (!PgStartupParams.safeClientEncoding(value)) {
+          unreadableEncoding = value;
+        }
+      }
       default -> {}
     }
+  }
+
+  /**
+   * The target reports a client encoding in which the gateway would read statements differently
+   * from the server (see PgStartupParams.safeClientEncoding): from a database or role default, or a
+   * SET the policy allowed. Nothing more can be classified safely, so the session ends.
+   */
+  private PgErrors.Fatal unreadable() {
+    String why =
+        "the session's client_encoding is "
+            + unreadableEncoding
+            + ", in which the gateway cannot read statements safely (a multibyte character can end"
+            + " in a backslash); use UTF8";
+    try {
+      gs.audit("postgres.unsafe_encoding", Map.of("client_encoding", unreadableEncoding));
+    } catch (GateException e) {
+      // The session ends either way.
+      log.error("session {}: cannot record the unsafe encoding: {}", gs.id(), e.getMessage());
+    }
+    return new PgErrors.Fatal(PgErrors.FEATURE_NOT_SUPPORTED, "gatehouse: " + why);
   }
 
   private static Charset charset(String pgEncoding) {

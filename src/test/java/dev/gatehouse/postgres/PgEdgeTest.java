@@ -37,23 +37,79 @@ class PgEdgeTest {
 
   /** A raw plaintext client that has logged in and seen ReadyForQuery. */
   private static Socket login() throws Exception {
+    return login("alice", TOKEN_ALICE, "conn");
+  }
+
+  private static Socket login(String user, String token, String connection) throws Exception {
+    Socket s = startup(user, token, connection);
+    Message m;
+    do {
+      m = PgCodec.readMessage(s.getInputStream(), PgCodec::serverLimit);
+    } while (m.kind() != 'Z');
+    return s;
+  }
+
+  /** Sends the startup and password messages (no client_encoding: the target's default). */
+  private static Socket startup(String user, String token, String connection) throws Exception {
     Socket s = new Socket("127.0.0.1", t.plaintextServer.address().getPort());
     s.setSoTimeout(10_000);
     Map<String, String> p = new LinkedHashMap<>();
-    p.put("user", "alice");
-    p.put("database", "conn");
+    p.put("user", user);
+    p.put("database", connection);
     OutputStream out = s.getOutputStream();
     out.write(PgMessages.startupMessage(p));
     out.flush();
     InputStream in = s.getInputStream();
     Message m = PgCodec.readMessage(in, PgCodec::serverLimit);
     assertThat(m.kind()).isEqualTo('R');
-    out.write(PgMessages.passwordMessage(TOKEN_ALICE));
+    out.write(PgMessages.passwordMessage(token));
     out.flush();
-    do {
-      m = PgCodec.readMessage(in, PgCodec::serverLimit);
-    } while (m.kind() != 'Z');
     return s;
+  }
+
+  /** The FATAL the client gets next, skipping what came before it; the connection then closes. */
+  private static Map<Character, String> nextFatal(Socket s) throws Exception {
+    Message m;
+    do {
+      m = PgCodec.readMessage(s.getInputStream(), PgCodec::serverLimit);
+      assertThat(m).as("a FATAL before the end of the stream").isNotNull();
+      assertThat(m.kind()).as("no ReadyForQuery before the FATAL").isNotEqualTo('Z');
+    } while (m.kind() != 'E');
+    Map<Character, String> f = PgMessages.parseFields(m.body());
+    assertThat(f.get('S')).isEqualTo("FATAL");
+    assertThat(s.getInputStream().read()).isEqualTo(-1);
+    return f;
+  }
+
+  @Test
+  void anEncodingTheGatewayCannotReadEndsTheSession() throws Exception {
+    // SJIS can end a character in 0x5C, a backslash to a UTF-8 reader: what the gateway took for
+    // one statement could be two to the server. bench may run anything, so the SET reaches the
+    // target; its ParameterStatus ends the session.
+    try (Socket s = login("bench", PgTestSupport.TOKEN_BENCH, "conn")) {
+      OutputStream out = s.getOutputStream();
+      out.write(PgMessages.query("SET client_encoding = 'SJIS'"));
+      out.flush();
+      Map<Character, String> f = nextFatal(s);
+      assertThat(f.get('C')).isEqualTo(PgErrors.FEATURE_NOT_SUPPORTED);
+      assertThat(f.get('M')).contains("client_encoding is SJIS").contains("use UTF8");
+    }
+    // A database whose default is such an encoding: refused at startup.
+    try (Connection c = t.direct("gh_test");
+        Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS gh_sjis");
+      st.execute(
+          "CREATE DATABASE gh_sjis ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C'"
+              + " TEMPLATE template0");
+      st.execute("ALTER DATABASE gh_sjis SET client_encoding = 'SJIS'");
+    }
+    t.addConnection("conn_sjis", "gh_sjis", "gh_scram", "disable");
+    try (Socket s = startup("bench", PgTestSupport.TOKEN_BENCH, "conn_sjis")) {
+      Map<Character, String> f = nextFatal(s);
+      assertThat(f.get('C')).isEqualTo(PgErrors.FEATURE_NOT_SUPPORTED);
+      assertThat(f.get('M')).contains("client_encoding is SJIS");
+    }
+    gatewayStillServes();
   }
 
   private static Map<Character, String> expectFatal(Socket s) throws Exception {
