@@ -409,11 +409,67 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
               + " MB behind the journal (store down or too slow); refusing new records");
     }
     if (journal != null && p.op != null) {
+      keepPaceWithStore();
       p.frame = JournalOp.encode(p.op);
     }
     queue.add(p);
     if (closed && !writer.isAlive() && queue.remove(p)) {
       throw new IllegalStateException("audit log is closed; cannot append");
+    }
+  }
+
+  /**
+   * Above this many journal bytes not yet in the store (some 10,000 statements, a second or two of
+   * the store's work), new records wait for the store while it is up. Without it, a load the store
+   * cannot sustain grows the lag without bound: records are safe in the journal, but whoever waits
+   * for the store (a session start, an audit read) waits behind all of it and times out. With it,
+   * the load is held to what the store sustains and the lag stays short. While the store is down,
+   * nothing waits here: the journal carries on up to MAX_BACKLOG, then refuses.
+   */
+  static final long PACE_BACKLOG = 4L << 20;
+
+  /** The longest a record waits for the store to catch up before it goes ahead anyway. */
+  private static final long PACE_MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private final Object storeProgress = new Object();
+  private volatile boolean storeUp = true;
+  private final java.util.concurrent.atomic.AtomicInteger pacing =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private void keepPaceWithStore() {
+    if (journal.end() - applied <= PACE_BACKLOG
+        || !storeUp
+        || Thread.currentThread() == applier
+        || Thread.currentThread() == writer) {
+      return;
+    }
+    long deadline = System.nanoTime() + PACE_MAX_WAIT_NANOS;
+    pacing.incrementAndGet();
+    try {
+      synchronized (storeProgress) {
+        // Down to half, so that waiting threads go on together rather than one record at a time.
+        while (journal.end() - applied > PACE_BACKLOG / 2 && storeUp && !closed) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return;
+          }
+          storeProgress.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      pacing.decrementAndGet();
+    }
+  }
+
+  /** Called by the store thread after each batch (applied or refused). */
+  private void storeProgressed(boolean up) {
+    storeUp = up;
+    if (pacing.get() > 0) {
+      synchronized (storeProgress) {
+        storeProgress.notifyAll();
+      }
     }
   }
 
@@ -691,8 +747,10 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     while (true) {
       try {
         applyOrSkip(batch, journal);
+        storeProgressed(true);
         return;
       } catch (RuntimeException e) {
+        storeProgressed(false);
         attempts++;
         dropWriterConnection();
         for (Pending p : batch) {
@@ -998,6 +1056,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       return;
     }
     closed = true;
+    storeProgressed(storeUp); // records waiting for the store to catch up go ahead
     // No shutdownNow: interrupting a thread inside H2 file I/O closes the store's file channel.
     checkpointer.shutdown();
     try {

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -279,6 +280,47 @@ class AuditJournalTest {
     byte[] bad = JournalOp.encode(ops.get(0));
     bad[0] = 99;
     assertThatThrownBy(() -> JournalOp.decode(bad)).hasMessageContaining("unknown journal record");
+  }
+
+  @Test
+  void aLoadTheStoreCannotSustainWaitsForItInsteadOfGrowingTheLag() throws Exception {
+    Database db = stores.open(TestStores.Kind.H2);
+    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    rec.sessionStarted("s5", "alice", "prod", "postgres", "", "{}");
+    log.awaitStored();
+    log.pauseStoreForTest(true); // the store stays up but applies nothing: the slowest store
+    String big = "SELECT '" + "x".repeat(16_000) + "'";
+    int total = 600; // about 9.6 MB of records: more than twice the pace limit
+    java.util.concurrent.atomic.AtomicInteger recorded =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Thread producer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  for (int i = 0; i < total; i++) {
+                    rec.actionDecided("s5", select(big), big, allow(), null);
+                    recorded.incrementAndGet();
+                  }
+                });
+    // The producer is held once the lag passes the limit, not let through to fill the journal.
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < until && log.journalBacklog() <= ChainedAuditLog.PACE_BACKLOG) {
+      Thread.sleep(10);
+    }
+    Thread.sleep(500);
+    int held = recorded.get();
+    assertThat(held).isBetween(200, 400);
+    assertThat(log.journalBacklog()).isLessThan(ChainedAuditLog.PACE_BACKLOG + 100_000);
+    Thread.sleep(500);
+    assertThat(recorded.get()).as("still held").isEqualTo(held);
+    // The store catches up: the producer goes on and finishes, and everything is stored.
+    log.pauseStoreForTest(false);
+    producer.join(TimeUnit.SECONDS.toMillis(30));
+    assertThat(recorded.get()).isEqualTo(total);
+    log.awaitStored();
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions WHERE session_id = 's5'"))
+        .isEqualTo(total);
   }
 
   @Test

@@ -126,21 +126,25 @@ class SshForwardingTest {
     }
   }
 
+  /** {@code ssh -R remote:127.0.0.1:echo} as {@code login}, kept open for 30 s. */
+  private Process remoteForward(String login, int remote) throws Exception {
+    return gw.start(
+        command(
+            login,
+            List.of(
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-R",
+                remote + ":127.0.0.1:" + echo.getLocalPort()),
+            "sleep",
+            "30"),
+        Map.of());
+  }
+
   @Test
   void allowedRemoteForwardRelaysAConnectionOnTheTargetBackToTheClient() throws Exception {
     int remote = SshFixture.freePort();
-    Process ssh =
-        gw.start(
-            command(
-                "alice+box-fwd",
-                List.of(
-                    "-o",
-                    "ExitOnForwardFailure=yes",
-                    "-R",
-                    remote + ":127.0.0.1:" + echo.getLocalPort()),
-                "sleep",
-                "30"),
-            Map.of());
+    Process ssh = remoteForward("alice+box-fwd", remote);
     try {
       // The listener is the target's (sshd, on this host): connecting to it is connecting on the
       // target's side.
@@ -348,18 +352,7 @@ class SshForwardingTest {
   @Test
   void remoteForwardsBindOnlyTheAddressesAndPortsTheRuleNames() throws Exception {
     int remote = SshFixture.freePort();
-    Process ssh =
-        gw.start(
-            command(
-                "alice+box-dest",
-                List.of(
-                    "-o",
-                    "ExitOnForwardFailure=yes",
-                    "-R",
-                    remote + ":127.0.0.1:" + echo.getLocalPort()),
-                "sleep",
-                "30"),
-            Map.of());
+    Process ssh = remoteForward("alice+box-dest", remote);
     try {
       awaitListening(remote, ssh);
       assertThat(roundTrip(remote, "back\n")).isEqualTo("back\n");
