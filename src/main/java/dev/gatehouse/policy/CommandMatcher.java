@@ -340,7 +340,7 @@ final class CommandMatcher implements KindMatcher {
       return null; // too deep or too many to look at all: assume the denied command is in there
     }
     for (List<String> c : inner.commands()) {
-      if (mismatch(action, c, c.get(0), true, true) == null) {
+      if (mismatch(action, c, c.get(0), true, inner.expandedByShell(c)) == null) {
         return null;
       }
     }
@@ -349,7 +349,9 @@ final class CommandMatcher implements KindMatcher {
 
   /** Words a shell reads as reserved words before a command name (XCU 2.4). */
   private static final Set<String> RESERVED =
-      Set.of("!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until");
+      Set.of(
+          "!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "time",
+          "-p");
 
   /**
    * An allow or review rule with {@code shell: true} matched argv[0] of a line that runs as {@code
@@ -459,8 +461,8 @@ final class CommandMatcher implements KindMatcher {
   }
 
   /**
-   * @param inner a command found inside a wrapper or shell line (only for deny rules): its words
-   *     may be computed when it runs, see {@link #dynamic}
+   * @param inner a command found inside a shell line or after xargs (only for deny rules): its
+   *     words may be computed when it runs, see {@link #dynamic}
    */
   private String mismatch(
       Action action, List<String> argv, String bin, boolean deny, boolean inner) {

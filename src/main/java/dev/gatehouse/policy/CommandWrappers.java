@@ -271,6 +271,55 @@ final class CommandWrappers {
           "expect",
           "osascript");
 
+  /**
+   * Wrappers that hand (some of) their arguments to a shell: sh -c and the other shells, eval and
+   * trap, su -c and runuser -c (su(1)), ssh (the remote login shell runs the words joined, ssh(1)),
+   * watch (sh -c, watch(1)), script -c, flock -c, nix-shell --run, tmux and screen commands, capsh
+   * -c, parallel, sem, at and batch. Their words are read as shell lines even without blanks, so
+   * that {@code bash -c '{npm,publish}'} (brace expansion) is seen.
+   */
+  private static final Set<String> SHELL_STRINGS =
+      Set.of(
+          "sh",
+          "bash",
+          "dash",
+          "zsh",
+          "ksh",
+          "mksh",
+          "ash",
+          "fish",
+          "csh",
+          "tcsh",
+          "rbash",
+          "yash",
+          "posh",
+          "oksh",
+          "loksh",
+          "pdksh",
+          "elvish",
+          "nu",
+          "xonsh",
+          "pwsh",
+          "powershell",
+          "busybox",
+          "toybox",
+          "eval",
+          "trap",
+          "su",
+          "runuser",
+          "ssh",
+          "watch",
+          "script",
+          "flock",
+          "nix-shell",
+          "tmux",
+          "screen",
+          "capsh",
+          "parallel",
+          "sem",
+          "at",
+          "batch");
+
   /** Appended to a command that xargs or parallel completes with words read from its input. */
   static final String STDIN_WORDS = "${xargs-input}";
 
@@ -313,7 +362,16 @@ final class CommandWrappers {
    * line of several commands feeds a shell or interpreter that reads its program from standard
    * input ({@code echo 'npm publish' | sh}, {@code curl x | bash -s}).
    */
-  record Inner(List<List<String>> commands, boolean complete) {}
+  record Inner(List<List<String>> commands, Set<List<String>> expanded, boolean complete) {
+    /**
+     * Whether the words of {@code command} went through a shell's expansions (it was read from a
+     * shell line, or comes after xargs): then {@code $x}, {@code np?} or {@code {a,b}} are not what
+     * runs. Words of argv given directly (an exec request, a wrapper's arguments) are literal.
+     */
+    boolean expandedByShell(List<String> command) {
+      return expanded.contains(command);
+    }
+  }
 
   /**
    * @param binary the resolved binary, or null
@@ -325,13 +383,14 @@ final class CommandWrappers {
     if (shellLine != null && !shellLine.isEmpty()) {
       w.addLine(shellLine, 1);
     }
-    w.expand(argv, binary, 0);
+    w.expand(argv, binary, 0, false);
     w.out.remove(argv);
-    return new Inner(new ArrayList<>(w.out), !w.cut);
+    return new Inner(new ArrayList<>(w.out), Set.copyOf(w.expanded), !w.cut);
   }
 
   private static final class Walk {
     final Set<List<String>> out = new LinkedHashSet<>();
+    final Set<List<String>> expanded = new java.util.HashSet<>();
     boolean cut;
 
     void addLine(String line, int depth) {
@@ -348,23 +407,33 @@ final class CommandWrappers {
         }
       }
       for (List<String> c : cmds) {
-        add(c, depth);
+        add(c, depth, true);
       }
     }
 
-    void add(List<String> cmd, int depth) {
-      if (cmd.isEmpty() || out.contains(cmd)) {
+    void add(List<String> cmd, int depth, boolean shellWords) {
+      if (cmd.isEmpty()) {
+        return;
+      }
+      if (out.contains(cmd)) {
+        if (shellWords && expanded.add(List.copyOf(cmd))) {
+          expand(cmd, null, depth, true);
+        }
         return;
       }
       if (out.size() >= MAX) {
         cut = true;
         return;
       }
-      out.add(List.copyOf(cmd));
-      expand(cmd, null, depth);
+      List<String> copy = List.copyOf(cmd);
+      out.add(copy);
+      if (shellWords) {
+        expanded.add(copy);
+      }
+      expand(cmd, null, depth, shellWords);
     }
 
-    void expand(List<String> argv, String binary, int depth) {
+    void expand(List<String> argv, String binary, int depth, boolean shellWords) {
       if (argv.isEmpty()) {
         return;
       }
@@ -384,7 +453,7 @@ final class CommandWrappers {
             cut = true;
             return;
           }
-          add(canonical, depth + 1);
+          add(canonical, depth + 1, shellWords);
         }
         if (!Npm.runsCommand(canonical)) {
           return;
@@ -407,7 +476,7 @@ final class CommandWrappers {
           assignedLine(argv.get(i), depth);
           i++;
         }
-        add(argv.subList(i, argv.size()), depth + 1);
+        add(argv.subList(i, argv.size()), depth + 1, shellWords);
         return;
       }
       boolean fromInput = name.equals("xargs") || name.equals("parallel") || name.equals("sem");
@@ -426,12 +495,12 @@ final class CommandWrappers {
           if (CommandLine.looksLikeCommands(value)) {
             addLine(value, depth + 1);
           }
-          if (!value.isEmpty() && !value.startsWith("-")) {
+          if (!value.isEmpty() && !value.startsWith("-") && !name.equals("find")) {
             // an option's glued value followed by the rest: env -Snpm publish runs npm publish
             // (env(1) -S/--split-string splits its value into words and appends the operands)
             List<String> glued = new ArrayList<>(List.of(value.trim().split("[ \t\n]+")));
             glued.addAll(argv.subList(i + 1, argv.size()));
-            add(glued, depth + 1);
+            add(glued, depth + 1, shellWords);
           }
           continue;
         }
@@ -442,20 +511,20 @@ final class CommandWrappers {
           assignedLine(t, depth); // alias x='npm publish', env X='$(npm publish)'
           continue;
         }
-        add(argv.subList(i, argv.size()), depth + 1);
+        add(argv.subList(i, argv.size()), depth + 1, shellWords);
         if (fromInput) { // xargs npm: the rest of npm's arguments come from the input
           List<String> completed = new ArrayList<>(argv.subList(i, argv.size()));
           completed.add(STDIN_WORDS);
-          add(completed, depth + 1);
+          add(completed, depth + 1, true);
         }
         int at = t.lastIndexOf('@');
         if (at > 0 && PACKAGE_RUNNERS.contains(name)) { // npx npm@10 publish runs npm publish
           List<String> unversioned = new ArrayList<>(argv.subList(i, argv.size()));
           unversioned.set(0, t.substring(0, at));
-          add(unversioned, depth + 1);
+          add(unversioned, depth + 1, shellWords);
         }
-        if (CommandLine.looksLikeCommands(t)) {
-          addLine(t, depth + 1);
+        if (CommandLine.looksLikeCommands(t) || (SHELL_STRINGS.contains(name) && !t.isBlank())) {
+          addLine(t, depth + 1); // a shell reads it: {npm,publish}, np? and $x are expanded
         }
       }
     }
