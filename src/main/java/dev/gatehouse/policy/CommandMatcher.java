@@ -74,7 +74,7 @@ final class CommandMatcher implements KindMatcher {
   /**
    * An allowed binary: an absolute path glob, or a base name glob matched against the base name.
    */
-  record Binary(Glob glob, Glob folded, boolean absolute) {
+  record Binary(Glob glob, Glob folded, Glob baseFolded, boolean absolute) {
     boolean matches(String bin) {
       return glob.matches(absolute ? PathPattern.normalize(bin) : baseName(bin));
     }
@@ -82,13 +82,22 @@ final class CommandMatcher implements KindMatcher {
     /**
      * For deny rules: also in another case ({@code NPM}, {@code /usr/local/bin/Npm}: macOS and
      * Windows file systems are case-insensitive, and an SSH target's file system is unknown) and
-     * with a Windows executable suffix ({@code npm.exe}, {@code npm.cmd}).
+     * with a Windows executable suffix or trailing dots and spaces ({@code npm.exe}, {@code
+     * npm.cmd}, {@code npm.}); and an absolute path whose last segment has no wildcard also by that
+     * base name ({@code /usr/bin/npm} denies {@code npm}, {@code /bin/npm} and {@code
+     * /opt/node/bin/npm}: an SSH target runs argv[0] as typed, through its PATH, and /bin is
+     * /usr/bin on merged-/usr systems).
      */
     boolean matchesLoosely(String bin) {
       if (matches(bin)) {
         return true;
       }
       String b = bin;
+      int end = b.length();
+      while (end > 1 && (b.charAt(end - 1) == '.' || b.charAt(end - 1) == ' ')) {
+        end--; // Windows drops trailing dots and spaces from file names: "npm. " is npm
+      }
+      b = b.substring(0, end);
       String lower = b.toLowerCase(java.util.Locale.ROOT);
       for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
         if (lower.length() > ext.length() && lower.endsWith(ext)) {
@@ -96,7 +105,8 @@ final class CommandMatcher implements KindMatcher {
           break;
         }
       }
-      return folded.matches(absolute ? PathPattern.normalize(b) : baseName(b));
+      return folded.matches(absolute ? PathPattern.normalize(b) : baseName(b))
+          || (baseFolded != null && baseFolded.matches(baseName(b)));
     }
 
     @Override
@@ -154,9 +164,17 @@ final class CommandMatcher implements KindMatcher {
         }
         try {
           String g = absolute ? PathPattern.normalize(b) : b;
+          String last = baseName(g);
+          Glob base =
+              absolute && effect == Effect.DENY && !last.isEmpty() && !last.matches(".*[*?\\[{].*")
+                  ? Glob.compile(last, false, true)
+                  : null;
           binaries.add(
               new Binary(
-                  Glob.compile(g, absolute, false), Glob.compile(g, absolute, true), absolute));
+                  Glob.compile(g, absolute, false),
+                  Glob.compile(g, absolute, true),
+                  base,
+                  absolute));
         } catch (IllegalArgumentException e) {
           r.error(m.get("binary"), path + ".binary", e.getMessage());
         }

@@ -320,6 +320,18 @@ final class CommandWrappers {
           "at",
           "batch");
 
+  /**
+   * Programs that are not wrappers but take a command line as an option value or argument: rsync(1)
+   * -e/--rsh, tar(1) --to-command, -I/--use-compress-program, --checkpoint-action=exec=,
+   * -F/--info-script, socat(1) EXEC: and SYSTEM: addresses, tcpdump(8) -z, zip(1) -TT, man(1)
+   * -P/--pager, vi/vim/nvim -c '!CMD', gdb(1) -ex '!CMD' or 'shell CMD', scp/sftp -S and -o
+   * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately).
+   */
+  private static final Set<String> COMMAND_VALUES =
+      Set.of(
+          "rsync", "tar", "gtar", "bsdtar", "socat", "tcpdump", "zip", "man", "vi", "vim", "nvim",
+          "view", "ex", "gdb", "scp", "sftp", "less", "more");
+
   /** Appended to a command that xargs or parallel completes with words read from its input. */
   static final String STDIN_WORDS = "${xargs-input}";
 
@@ -334,7 +346,10 @@ final class CommandWrappers {
    * bash-5.2}, {@code python3.12} are bash and python).
    */
   static String programName(String word) {
-    String n = CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT);
+    String n = CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT).strip();
+    while (n.length() > 1 && n.endsWith(".")) {
+      n = n.substring(0, n.length() - 1);
+    }
     for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
       if (n.length() > ext.length() && n.endsWith(ext)) {
         n = n.substring(0, n.length() - ext.length());
@@ -461,6 +476,9 @@ final class CommandWrappers {
       } else if (git) {
         gitConfig(argv, depth);
         return;
+      } else if (COMMAND_VALUES.contains(name)) {
+        commandValues(argv, depth);
+        return;
       } else if (!assignment(first)
           && !isWrapper(first)
           && !(binary != null && isWrapper(binary))) {
@@ -494,6 +512,9 @@ final class CommandWrappers {
                   : t.startsWith("--") ? "" : t.length() > 2 ? t.substring(2) : "";
           if (CommandLine.looksLikeCommands(value)) {
             addLine(value, depth + 1);
+          }
+          if (assignment(value)) {
+            assignedLine(value, depth); // ssh -oProxyCommand='npm publish'
           }
           if (!value.isEmpty() && !value.startsWith("-") && !name.equals("find")) {
             // an option's glued value followed by the rest: env -Snpm publish runs npm publish
@@ -533,6 +554,34 @@ final class CommandWrappers {
       String value = assignment.substring(assignment.indexOf('=') + 1);
       if (CommandLine.looksLikeCommands(value)) {
         addLine(value, depth + 1);
+      }
+    }
+
+    /**
+     * Programs of {@link #COMMAND_VALUES}: every argument and option value that looks like a
+     * command line, after a prefix naming it as one ({@code EXEC:}, {@code SYSTEM:}, {@code exec=},
+     * {@code !}), is read as a shell line.
+     */
+    private void commandValues(List<String> argv, int depth) {
+      if (depth > 4) {
+        cut = true;
+        return;
+      }
+      for (int i = 1; i < argv.size(); i++) {
+        String t = argv.get(i);
+        int eq = t.startsWith("-") ? t.indexOf('=') : -1;
+        String v = eq >= 0 ? t.substring(eq + 1) : t;
+        String lower = v.toLowerCase(java.util.Locale.ROOT);
+        for (String prefix : List.of("exec:", "system:", "exec=", ":!", "+:!", "!")) {
+          int at = lower.indexOf(prefix);
+          if (at >= 0 && at < 8) {
+            v = v.substring(at + prefix.length());
+            lower = v.toLowerCase(java.util.Locale.ROOT);
+          }
+        }
+        if (CommandLine.looksLikeCommands(v)) {
+          addLine(v, depth + 1);
+        }
       }
     }
 

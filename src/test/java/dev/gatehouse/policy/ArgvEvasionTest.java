@@ -46,6 +46,22 @@ class ArgvEvasionTest {
             - id: no-force-push
               effect: deny
               command: { binary: git, args: [push], flags: { present: [--force, -f] } }
+            - id: no-auto-approve
+              effect: deny
+              command: { binary: terraform, flags: { present: [--auto-approve] } }
+          """);
+
+  /** A deny rule written with an absolute path. */
+  static final PolicySet ABSOLUTE =
+      policy(
+          """
+          rules:
+            - id: anything
+              effect: allow
+              command: { shell: true }
+            - id: no-publish
+              effect: deny
+              command: { binary: /usr/bin/npm, args: [publish] }
           """);
 
   /** Allow lists only (default deny), with the deny rules a careful operator adds. */
@@ -159,6 +175,8 @@ class ArgvEvasionTest {
         deny("upper-case absolute path", OPEN, line("/usr/local/bin/Npm publish")),
         deny("Windows-style .exe suffix", OPEN, line("npm.exe publish")),
         deny("dot-slash and parent paths", OPEN, line("../../usr/bin/npm publish")),
+        deny("trailing dot (Windows target)", OPEN, line("npm. publish")),
+        deny("trailing space", OPEN, argv("npm ", "publish")),
         deny("NUL in the binary", OPEN, argv("npm\u0000", "publish")),
         deny("TAB in the binary", OPEN, argv("npm\t", "publish")),
         deny("fullwidth letters", OPEN, argv("ｎｐｍ", "publish")),
@@ -265,7 +283,44 @@ class ArgvEvasionTest {
         deny("NODE_OPTIONS", CI, withEnv(line("npm ci"), "NODE_OPTIONS")),
         deny("LD_PRELOAD", CI, withEnv(line("npm ci"), "LD_PRELOAD")),
         allow("NPM_CONFIG_LOGLEVEL", CI, withEnv(line("npm ci"), "CI", "NPM_CONFIG_LOGLEVEL")),
+        // --- programs that take a command line as an option value ---
+        deny("ssh -oProxyCommand= glued", OPEN, argv("ssh", "-oProxyCommand=npm publish", "h")),
+        deny("ssh -o ProxyCommand=", OPEN, argv("ssh", "-o", "ProxyCommand=npm publish", "h")),
+        deny("rsync -e", OPEN, argv("rsync", "-e", "npm publish", "a", "h:b")),
+        deny("tar --to-command", OPEN, argv("tar", "-xf", "x.tar", "--to-command=npm publish")),
+        deny(
+            "tar --checkpoint-action=exec=",
+            OPEN,
+            argv("tar", "-cf", "/dev/null", "x", "--checkpoint-action=exec=npm publish")),
+        deny("socat EXEC:", OPEN, argv("socat", "-", "EXEC:npm publish")),
+        deny("vim -c :!", OPEN, argv("vim", "-c", ":!npm publish")),
+        deny("sudo -s", OPEN, line("sudo -s npm publish")),
+        deny("su -c", OPEN, argv("su", "-c", "npm publish", "build")),
+        deny("trap", OPEN, argv("sh", "-c", "trap 'npm publish' EXIT")),
+        deny("alias (dash expands aliases)", OPEN, argv("sh", "-c", "alias p='npm publish'\np")),
+        deny("Go-style -auto-approve", OPEN, line("terraform import -auto-approve a b")),
+        // --- deny rules written with an absolute path ---
+        deny("absolute deny rule, bare name", ABSOLUTE, line("npm publish")),
+        deny("absolute deny rule, /bin on merged /usr", ABSOLUTE, line("/bin/npm publish")),
+        allow("absolute deny rule, other subcommand", ABSOLUTE, line("npm ci")),
+        // --- what must stay allowed (no over-reach) ---
+        allow("find with a glob", OPEN, argv("find", ".", "-name", "*.log", "-delete")),
+        allow("timeout with a regex", OPEN, argv("timeout", "5", "grep", "-r", "a.*b", ".")),
+        allow("sh -c with a variable", OPEN, argv("sh", "-c", "echo $HOME")),
+        allow("sh -c cd && npm ci", OPEN, argv("sh", "-c", "cd app && npm ci")),
+        allow("xargs into grep", OPEN, line("echo a | xargs grep foo")),
+        allow("a script file", OPEN, line("bash build.sh")),
+        allow("git push without force", OPEN, line("git push origin main")),
+        allow("npm install-free run script", OPEN, line("npm run build -- --prod")),
         // --- sizes: what cannot be read whole must not pass ---
+        deny(
+            "5000 nested $( ) in quotes",
+            SHELL,
+            line("echo \"" + "$(".repeat(5000) + "npm ci" + ")".repeat(5000) + "\"")),
+        deny(
+            "5000 nested $( )",
+            SHELL,
+            line("echo " + "$(".repeat(5000) + "npm ci" + ")".repeat(5000))),
         deny("wrapper nested 8 deep", OPEN, argv("sh", "-c", nested(8, "npm publish"))),
         deny("many arguments to a wrapper", OPEN, argv(manyArgs())),
         deny("10,000 commands in a line", SHELL, line("true;".repeat(10_000) + "npm publish")));
