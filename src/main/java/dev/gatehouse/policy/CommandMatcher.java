@@ -20,6 +20,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * positional arguments; an allow rule then fails to match (default deny), and deny rules match
  * their {@code args} anywhere in order, so the shift cannot hide a denied subcommand either.
  *
+ * <p>Deny rules are read generously (they must not be evaded): they see the commands inside
+ * wrappers and shell lines ({@link CommandWrappers}), match binaries case-insensitively and by base
+ * name, take a long flag for any listed flag it abbreviates, and treat words a shell computes as
+ * anything. Allow rules are read strictly: a wildcard in {@code env} never admits a variable that
+ * makes a program run code ({@link #riskyEnv}), and a {@code shell: true} rule is checked against
+ * every simple command of the line ({@code shellLineMismatch}).
+ *
  * <p>What this does not guarantee: wrappers that run another program ({@code env}, {@code sh -c},
  * {@code xargs}, {@code find -exec}) are only as safe as the allow list that admits them.
  */

@@ -17,6 +17,14 @@ import java.util.Set;
  * as a shell line. This finds more commands than the wrapper would run, never fewer, which is the
  * safe direction for a deny rule. Allow rules never look inside: a wrapper runs only when an allow
  * rule admits the wrapper itself, and then it can run anything (see docs/policy.md).
+ *
+ * <p>Beyond wrappers: npm's abbreviations and aliases are resolved ({@link Npm}), {@code npm
+ * exec}/{@code explore} are wrappers, git's {@code -c} values and the command-line options of
+ * {@link #COMMAND_VALUES} (rsync -e, tar --to-command, socat EXEC:) are read as shell lines, and
+ * xargs' commands get a word standing for its input ({@link #STDIN_WORDS}). What cannot be read
+ * whole (too many candidates, too deep, a shell line past its limits, a pipe into a shell that
+ * reads its program from standard input) makes the result incomplete, and every deny rule then
+ * matches.
  */
 final class CommandWrappers {
   /** Base names of programs that run another program from their arguments. */
@@ -275,8 +283,9 @@ final class CommandWrappers {
    * Wrappers that hand (some of) their arguments to a shell: sh -c and the other shells, eval and
    * trap, su -c and runuser -c (su(1)), ssh (the remote login shell runs the words joined, ssh(1)),
    * watch (sh -c, watch(1)), script -c, flock -c, nix-shell --run, tmux and screen commands, capsh
-   * -c, parallel, sem, at and batch. Their words are read as shell lines even without blanks, so
-   * that {@code bash -c '{npm,publish}'} (brace expansion) is seen.
+   * -c, parallel, sem, at and batch. Their words are read as shell lines even without blanks, with
+   * the shell's expansions ({@code eval '{npm,publish}'}); for the shells themselves only the
+   * operand after {@code -c} is ({@code bash -c '{npm,publish}'}).
    */
   private static final Set<String> SHELL_STRINGS =
       Set.of(
@@ -396,7 +405,7 @@ final class CommandWrappers {
   static Inner inner(List<String> argv, String binary, String shellLine) {
     Walk w = new Walk();
     if (shellLine != null && !shellLine.isEmpty()) {
-      w.addLine(shellLine, 1);
+      w.addLine(shellLine, 1, true);
     }
     w.expand(argv, binary, 0, false);
     w.out.remove(argv);
@@ -408,7 +417,12 @@ final class CommandWrappers {
     final Set<List<String>> expanded = new java.util.HashSet<>();
     boolean cut;
 
-    void addLine(String line, int depth) {
+    /**
+     * @param known the text is certainly run by a shell (a -c operand, eval's arguments, a line
+     *     that needs a shell): its words get the shell's expansions. Otherwise it is an argument
+     *     read as a line only in case (it has blanks or shell syntax), and its words stay literal.
+     */
+    void addLine(String line, int depth, boolean known) {
       CommandLine.Split split = CommandLine.split(line);
       if (!split.complete()) {
         cut = true;
@@ -422,7 +436,7 @@ final class CommandWrappers {
         }
       }
       for (List<String> c : cmds) {
-        add(c, depth, true);
+        add(c, depth, known);
       }
     }
 
@@ -491,19 +505,34 @@ final class CommandWrappers {
       if (assignment(first)) {
         int i = 0;
         while (i < argv.size() && assignment(argv.get(i))) {
-          assignedLine(argv.get(i), depth);
+          assignedLine(argv.get(i), depth, shellWords);
           i++;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
         return;
       }
       boolean fromInput = name.equals("xargs") || name.equals("parallel") || name.equals("sem");
+      // sh(1): sh -c COMMAND_STRING [COMMAND_NAME [ARGUMENT...]]: only the first operand after -c
+      // is shell text; the rest are $0, $1... (which the string can run only through "$@", a
+      // computed word). Other SHELL_STRINGS programs hand all their words to a shell.
+      boolean shellProgram = STDIN_PROGRAMS.contains(name) && !INTERPRETERS.contains(name);
+      boolean shellText = SHELL_STRINGS.contains(name) && !shellProgram;
+      boolean knownValues = shellText || name.equals("env"); // env -S expands ${VAR} (env(1))
+      boolean dashC = false;
+      boolean commandString = false;
       for (int i = 1; i < argv.size(); i++) {
         if (out.size() >= MAX) {
           cut = true;
           return;
         }
         String t = argv.get(i);
+        if (shellProgram && !commandString && (t.startsWith("-") || t.startsWith("+"))) {
+          dashC |= isCommandOption(t);
+          if (t.length() == 2 && "oO".indexOf(t.charAt(1)) >= 0) {
+            i++; // set -o NAME, shopt -O NAME: the next word is the option's name
+            continue;
+          }
+        }
         if (t.startsWith("-")) {
           int eq = t.indexOf('=');
           String value =
@@ -511,10 +540,10 @@ final class CommandWrappers {
                   ? t.substring(eq + 1)
                   : t.startsWith("--") ? "" : t.length() > 2 ? t.substring(2) : "";
           if (CommandLine.looksLikeCommands(value)) {
-            addLine(value, depth + 1);
+            addLine(value, depth + 1, knownValues);
           }
           if (assignment(value)) {
-            assignedLine(value, depth); // ssh -oProxyCommand='npm publish'
+            assignedLine(value, depth, knownValues); // ssh -oProxyCommand='npm publish'
           }
           if (!value.isEmpty() && !value.startsWith("-") && !name.equals("find")) {
             // an option's glued value followed by the rest: env -Snpm publish runs npm publish
@@ -525,11 +554,16 @@ final class CommandWrappers {
           }
           continue;
         }
+        if (shellProgram && dashC && !commandString) {
+          commandString = true;
+          addLine(t, depth + 1, true); // a shell reads it: {npm,publish}, np? and $x are expanded
+          continue;
+        }
         if (t.isEmpty()) {
           continue;
         }
         if (assignment(t)) {
-          assignedLine(t, depth); // alias x='npm publish', env X='$(npm publish)'
+          assignedLine(t, depth, shellWords || shellText); // alias x='npm publish'
           continue;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
@@ -544,16 +578,18 @@ final class CommandWrappers {
           unversioned.set(0, t.substring(0, at));
           add(unversioned, depth + 1, shellWords);
         }
-        if (CommandLine.looksLikeCommands(t) || (SHELL_STRINGS.contains(name) && !t.isBlank())) {
-          addLine(t, depth + 1); // a shell reads it: {npm,publish}, np? and $x are expanded
+        if (shellText && !t.isBlank()) {
+          addLine(t, depth + 1, true);
+        } else if (CommandLine.looksLikeCommands(t)) {
+          addLine(t, depth + 1, false);
         }
       }
     }
 
-    private void assignedLine(String assignment, int depth) {
+    private void assignedLine(String assignment, int depth, boolean known) {
       String value = assignment.substring(assignment.indexOf('=') + 1);
       if (CommandLine.looksLikeCommands(value)) {
-        addLine(value, depth + 1);
+        addLine(value, depth + 1, known);
       }
     }
 
@@ -580,7 +616,7 @@ final class CommandWrappers {
           }
         }
         if (CommandLine.looksLikeCommands(v)) {
-          addLine(v, depth + 1);
+          addLine(v, depth + 1, true); // tar --to-command, socat SYSTEM: run it with sh -c
         }
       }
     }
@@ -611,10 +647,19 @@ final class CommandWrappers {
             cut = true;
             return;
           }
-          addLine(value, depth + 1);
+          addLine(value, depth + 1, true); // git runs these with sh -c (git-config(1))
         }
       }
     }
+  }
+
+  /** A shell option that makes the first operand the command string: -c, -ec, -Command. */
+  private static boolean isCommandOption(String t) {
+    if (t.startsWith("--")) {
+      return t.equals("--command");
+    }
+    String f = t.substring(1);
+    return f.equalsIgnoreCase("command") || (t.startsWith("-") && f.indexOf('c') >= 0);
   }
 
   /**
