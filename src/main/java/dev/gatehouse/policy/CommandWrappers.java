@@ -155,6 +155,9 @@ final class CommandWrappers {
           "envuidgid",
           "sandbox-exec",
           "caffeinate",
+          "cmd", // Windows targets: cmd /c CMD, wsl CMD, runas /user:X CMD
+          "wsl",
+          "runas",
           // shells and shell built-ins and reserved words
           "sh",
           "bash",
@@ -567,7 +570,12 @@ final class CommandWrappers {
           continue;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
-        if (fromInput) { // xargs npm: the rest of npm's arguments come from the input
+        boolean findExec =
+            name.equals("find")
+                && List.of("-exec", "-execdir", "-ok", "-okdir").contains(argv.get(i - 1));
+        if (fromInput || findExec) {
+          // xargs npm: the rest of npm's arguments come from the input; find NAME -exec npm {} ;
+          // passes the paths it finds, which the caller names (find publish -exec npm {} ;)
           List<String> completed = new ArrayList<>(argv.subList(i, argv.size()));
           completed.add(STDIN_WORDS);
           add(completed, depth + 1, true);

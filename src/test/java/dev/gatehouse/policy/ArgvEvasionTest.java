@@ -214,6 +214,12 @@ class ArgvEvasionTest {
         deny("watch -n1", OPEN, line("watch -n1 npm publish")),
         deny("busybox sh -c", OPEN, argv("busybox", "sh", "-c", "npm publish")),
         deny("find -exec sh -c", OPEN, argv("find", ".", "-exec", "sh", "-c", "npm pu", ";")),
+        deny("find names the subcommand", OPEN, line("find publish -maxdepth 0 -exec npm {} ;")),
+        deny(
+            "find names the subcommand (argv)",
+            OPEN,
+            argv("find", "publish", "-maxdepth", "0", "-exec", "npm", "{}", ";")),
+        deny("cmd /c (Windows target)", OPEN, line("cmd /c npm publish")),
         deny("command -p", OPEN, line("command -p npm publish")),
         deny("exec -a", OPEN, line("exec -a foo npm publish")),
         // --- shell lines the deny rules must see through ---
