@@ -735,7 +735,9 @@ final class CommandMatcher implements KindMatcher {
       }
       String lit = g.literal();
       String full = lit.startsWith("--") ? lit : lit.startsWith("-") ? "-" + lit : null;
-      if (full != null && full.length() > 3 && full.startsWith(dashed) && dashed.length() > 2) {
+      // a short cluster (-al) is not read as an abbreviation (--al of --all); -outp is
+      boolean longEnough = flag.startsWith("--") || flag.length() >= 4;
+      if (full != null && longEnough && full.startsWith(dashed)) {
         return true;
       }
     }

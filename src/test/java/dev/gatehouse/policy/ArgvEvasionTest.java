@@ -364,6 +364,22 @@ class ArgvEvasionTest {
   }
 
   @Test
+  void abbreviationsOfDeniedFlagsButNotShortClusters() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: ls
+                effect: allow
+                command: { binary: ls, flags: { denied: [--almost-all, --recursive] } }
+            """);
+    assertThat(effect(p, line("ls --recur /"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, line("ls -recursive /"))).isEqualTo(Effect.DENY); // Go-style
+    assertThat(effect(p, line("ls -al /"))).isEqualTo(Effect.ALLOW); // -a -l, not --al...
+    assertThat(effect(p, line("ls -l /"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void deniedByTheNamedRule() {
     assertThat(decide(OPEN, human("m"), target("t"), line("npm pu")).rule())
         .isEqualTo("no-publish");
