@@ -572,7 +572,8 @@ final class CommandWrappers {
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
         boolean findExec =
             name.equals("find")
-                && List.of("-exec", "-execdir", "-ok", "-okdir").contains(argv.get(i - 1));
+                && List.of("-exec", "-execdir", "-ok", "-okdir").contains(argv.get(i - 1))
+                && argv.subList(i, argv.size()).stream().anyMatch(a -> a.contains("{}"));
         if (fromInput || findExec) {
           // xargs npm: the rest of npm's arguments come from the input; find NAME -exec npm {} ;
           // passes the paths it finds, which the caller names (find publish -exec npm {} ;)

@@ -311,6 +311,10 @@ class ArgvEvasionTest {
         allow("absolute deny rule, other subcommand", ABSOLUTE, line("npm ci")),
         // --- what must stay allowed (no over-reach) ---
         allow("find with a glob", OPEN, argv("find", ".", "-name", "*.log", "-delete")),
+        allow(
+            "find -execdir npm ci",
+            OPEN,
+            argv("find", ".", "-name", "x", "-execdir", "npm", "ci", ";")),
         allow("timeout with a regex", OPEN, argv("timeout", "5", "grep", "-r", "a.*b", ".")),
         allow("sh -c with a variable", OPEN, argv("sh", "-c", "echo $HOME")),
         allow("sh -c cd && npm ci", OPEN, argv("sh", "-c", "cd app && npm ci")),
