@@ -160,21 +160,45 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
    * The simple commands a shell would run for {@code line}, approximately: words split at unquoted
    * {@code ; & | ( )}, newlines and backquotes, command substitutions {@code $(...)} and {@code
    * `...`} (also inside double quotes) added as commands of their own, redirections and their
-   * targets dropped, comments skipped. Used by deny rules, which must see {@code npm publish} in
-   * {@code echo ok && npm publish}; an approximation that errs on the side of finding more
-   * commands, never fewer, for ordinary lines.
+   * targets dropped (a target that looks like a command line, such as the text of a here-string
+   * {@code bash <<< 'npm publish'}, is read as one too), comments skipped. Used by deny rules,
+   * which must see {@code npm publish} in {@code echo ok && npm publish}; an approximation that
+   * errs on the side of finding more commands, never fewer, for ordinary lines. Past {@link
+   * #MAX_DEPTH} nested substitutions or {@link #MAX_COMMANDS} commands the rest is not read: use
+   * {@link #split} to learn whether the list is whole.
    */
   public static List<List<String>> commands(String line) {
-    List<List<String>> out = new ArrayList<>();
-    commands(line, out, 0);
-    return out;
+    return split(line).commands();
   }
 
-  private static void commands(String line, List<List<String>> out, int depth) {
-    if (depth > 4 || out.size() > 64) {
+  /** Substitutions nested deeper than this are not read (the split is then incomplete). */
+  static final int MAX_DEPTH = 4;
+
+  /** At most this many simple commands are collected (the split is then incomplete). */
+  static final int MAX_COMMANDS = 256;
+
+  /**
+   * The simple commands of a shell line, and whether that list is whole. A deny rule must assume
+   * the worst about a line that was not read whole: padding with 300 harmless commands or six
+   * nested {@code $( )} must not hide {@code npm publish}.
+   */
+  public record Split(List<List<String>> commands, boolean complete) {}
+
+  /** {@link #commands}, with whether every command of the line was read. */
+  public static Split split(String line) {
+    List<List<String>> out = new ArrayList<>();
+    boolean[] cut = new boolean[1];
+    commands(line, out, 0, cut);
+    return new Split(out, !cut[0]);
+  }
+
+  private static void commands(String line, List<List<String>> out, int depth, boolean[] cut) {
+    if (depth > MAX_DEPTH || out.size() >= MAX_COMMANDS) {
+      cut[0] = true;
       return;
     }
     List<String> words = new ArrayList<>();
+    List<String> dropped = new ArrayList<>(); // redirection targets
     StringBuilder cur = new StringBuilder();
     boolean inWord = false;
     boolean dropNext = false;
@@ -197,7 +221,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
           cur.append(line.charAt(++i));
         } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
           int end = substitutionEnd(line, i);
-          commands(line.substring(c == '`' ? i + 1 : i + 2, end), out, depth + 1);
+          commands(line.substring(c == '`' ? i + 1 : i + 2, end), out, depth + 1, cut);
           cur.append(line, i, Math.min(n, end + 1));
           i = end;
         } else {
@@ -221,14 +245,14 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
           i++;
         }
       } else if (c == ' ' || c == '\t') {
-        dropNext = endWord(words, cur, inWord, dropNext);
+        dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
       } else if (c == '<' || c == '>') {
         if (inWord && allDigits(cur)) {
           cur.setLength(0);
           inWord = false;
         }
-        dropNext = endWord(words, cur, inWord, dropNext);
+        dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
         while (i + 1 < n && "<>&|".indexOf(line.charAt(i + 1)) >= 0) {
           i++;
@@ -236,15 +260,15 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         dropNext = true;
       } else if (c == '$' && i + 1 < n && line.charAt(i + 1) == '(') {
         int end = substitutionEnd(line, i);
-        commands(line.substring(i + 2, end), out, depth + 1);
+        commands(line.substring(i + 2, end), out, depth + 1, cut);
         cur.append(line, i, Math.min(n, end + 1));
         inWord = true;
         i = end;
       } else if (";&|()`\n".indexOf(c) >= 0) {
-        dropNext = endWord(words, cur, inWord, dropNext);
+        dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
         if (!words.isEmpty()) {
-          out.add(List.copyOf(words));
+          add(out, words, cut);
           words.clear();
         }
       } else {
@@ -252,19 +276,50 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         inWord = true;
       }
     }
-    endWord(words, cur, inWord, dropNext);
+    endWord(words, dropped, cur, inWord, dropNext);
     if (!words.isEmpty()) {
+      add(out, words, cut);
+    }
+    // bash <<< 'npm publish', sh < <(...): a redirection target that looks like a command line is
+    // read as one too (more commands, never fewer)
+    for (String d : dropped) {
+      if (looksLikeCommands(d)) {
+        commands(d, out, depth + 1, cut);
+      }
+    }
+  }
+
+  private static void add(List<List<String>> out, List<String> words, boolean[] cut) {
+    if (out.size() >= MAX_COMMANDS) {
+      cut[0] = true;
+    } else {
       out.add(List.copyOf(words));
     }
   }
 
+  /** Whether a word contains blanks or shell syntax, so that it may be a command line itself. */
+  static boolean looksLikeCommands(String t) {
+    for (int i = 0; i < t.length(); i++) {
+      if (" \t\n;&|()`$<>".indexOf(t.charAt(i)) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean endWord(
-      List<String> words, StringBuilder cur, boolean inWord, boolean dropNext) {
+      List<String> words,
+      List<String> dropped,
+      StringBuilder cur,
+      boolean inWord,
+      boolean dropNext) {
     if (!inWord) {
       return dropNext;
     }
     if (!dropNext) {
       words.add(cur.toString());
+    } else {
+      dropped.add(cur.toString());
     }
     cur.setLength(0);
     return false;
@@ -279,25 +334,58 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     return !s.isEmpty();
   }
 
-  /** Index of the backquote or parenthesis closing the substitution starting at {@code i}. */
+  /**
+   * Index of the backquote or parenthesis closing the substitution starting at {@code i}, or the
+   * line's length. Quotes and escapes inside are honoured (XCU 2.6.3: in {@code $(echo ")"; npm
+   * publish)} the first {@code )} is quoted and the substitution runs {@code npm publish} too), as
+   * are nested {@code $( )}; a stray unquoted {@code )} (a {@code case} pattern) ends it early,
+   * which only splits the line into more commands.
+   */
   private static int substitutionEnd(String line, int i) {
+    return substitutionEnd(line, i, 0);
+  }
+
+  private static int substitutionEnd(String line, int i, int nesting) {
+    int n = line.length();
+    if (nesting > 64) {
+      return n; // bounded recursion: the rest of the line is read as the substitution
+    }
     if (line.charAt(i) == '`') {
       int j = i + 1;
-      while (j < line.length() && line.charAt(j) != '`') {
+      while (j < n && line.charAt(j) != '`') {
         j += line.charAt(j) == '\\' ? 2 : 1;
       }
-      return Math.min(j, line.length());
+      return Math.min(j, n);
     }
     int depth = 0;
-    for (int j = i + 1; j < line.length(); j++) {
+    char quote = 0;
+    for (int j = i + 1; j < n; j++) {
       char c = line.charAt(j);
-      if (c == '(') {
+      if (quote == '\'') {
+        if (c == '\'') {
+          quote = 0;
+        }
+      } else if (c == '\\') {
+        j++;
+      } else if (quote == '"') {
+        if (c == '"') {
+          quote = 0;
+        } else if (c == '$' && j + 1 < n && line.charAt(j + 1) == '(') {
+          j = substitutionEnd(line, j, nesting + 1);
+        } else if (c == '`') {
+          j = substitutionEnd(line, j, nesting + 1);
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '`') {
+        j = substitutionEnd(line, j, nesting + 1);
+      } else if (c == '(') {
         depth++;
       } else if (c == ')' && --depth == 0) {
         return j;
       }
     }
-    return line.length();
+    return n;
   }
 
   /**

@@ -20,6 +20,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * positional arguments; an allow rule then fails to match (default deny), and deny rules match
  * their {@code args} anywhere in order, so the shift cannot hide a denied subcommand either.
  *
+ * <p>Deny rules are read generously (they must not be evaded): they see the commands inside
+ * wrappers and shell lines ({@link CommandWrappers}), match binaries case-insensitively and by base
+ * name, take a long flag for any listed flag it abbreviates, and treat words a shell computes as
+ * anything. Allow rules are read strictly: a wildcard in {@code env} never admits a variable that
+ * makes a program run code ({@link #riskyEnv}), and a {@code shell: true} rule is checked against
+ * every simple command of the line ({@code shellLineMismatch}).
+ *
  * <p>What this does not guarantee: wrappers that run another program ({@code env}, {@code sh -c},
  * {@code xargs}, {@code find -exec}) are only as safe as the allow list that admits them.
  */
@@ -74,9 +81,39 @@ final class CommandMatcher implements KindMatcher {
   /**
    * An allowed binary: an absolute path glob, or a base name glob matched against the base name.
    */
-  record Binary(Glob glob, boolean absolute) {
+  record Binary(Glob glob, Glob folded, Glob baseFolded, boolean absolute) {
     boolean matches(String bin) {
       return glob.matches(absolute ? PathPattern.normalize(bin) : baseName(bin));
+    }
+
+    /**
+     * For deny rules: also in another case ({@code NPM}, {@code /usr/local/bin/Npm}: macOS and
+     * Windows file systems are case-insensitive, and an SSH target's file system is unknown) and
+     * with a Windows executable suffix or trailing dots and spaces ({@code npm.exe}, {@code
+     * npm.cmd}, {@code npm.}); and an absolute path whose last segment has no wildcard also by that
+     * base name ({@code /usr/bin/npm} denies {@code npm}, {@code /bin/npm} and {@code
+     * /opt/node/bin/npm}: an SSH target runs argv[0] as typed, through its PATH, and /bin is
+     * /usr/bin on merged-/usr systems).
+     */
+    boolean matchesLoosely(String bin) {
+      if (matches(bin)) {
+        return true;
+      }
+      String b = bin;
+      int end = b.length();
+      while (end > 1 && (b.charAt(end - 1) == '.' || b.charAt(end - 1) == ' ')) {
+        end--; // Windows drops trailing dots and spaces from file names: "npm. " is npm
+      }
+      b = b.substring(0, end);
+      String lower = b.toLowerCase(java.util.Locale.ROOT);
+      for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
+        if (lower.length() > ext.length() && lower.endsWith(ext)) {
+          b = b.substring(0, b.length() - ext.length());
+          break;
+        }
+      }
+      return folded.matches(absolute ? PathPattern.normalize(b) : baseName(b))
+          || (baseFolded != null && baseFolded.matches(baseName(b)));
     }
 
     @Override
@@ -133,9 +170,17 @@ final class CommandMatcher implements KindMatcher {
           continue;
         }
         try {
+          String g = absolute ? PathPattern.normalize(b) : b;
+          String last = baseName(g);
+          Glob base =
+              absolute && effect == Effect.DENY && !last.isEmpty() && !last.matches(".*[*?\\[{].*")
+                  ? Glob.compile(last, false, true)
+                  : null;
           binaries.add(
               new Binary(
-                  Glob.compile(absolute ? PathPattern.normalize(b) : b, absolute, false),
+                  Glob.compile(g, absolute, false),
+                  Glob.compile(g, absolute, true),
+                  base,
                   absolute));
         } catch (IllegalArgumentException e) {
           r.error(m.get("binary"), path + ".binary", e.getMessage());
@@ -305,7 +350,10 @@ final class CommandMatcher implements KindMatcher {
     if (bin == null || bin.isEmpty()) {
       bin = argv.isEmpty() ? null : argv.get(0);
     }
-    String why = mismatch(action, argv, bin, deny);
+    String why = mismatch(action, argv, bin, deny, false);
+    if (why == null && !deny && shell && action.flag(Action.Attr.CMD_NEEDS_SHELL)) {
+      why = shellLineMismatch(action);
+    }
     if (why == null || !deny) {
       return why;
     }
@@ -317,11 +365,107 @@ final class CommandMatcher implements KindMatcher {
       return null; // too deep or too many to look at all: assume the denied command is in there
     }
     for (List<String> c : inner.commands()) {
-      if (mismatch(action, c, c.get(0), true) == null) {
+      if (mismatch(action, c, c.get(0), true, inner.expandedByShell(c)) == null) {
         return null;
       }
     }
     return why;
+  }
+
+  /** Words a shell reads as reserved words before a command name (XCU 2.4). */
+  private static final Set<String> RESERVED =
+      Set.of(
+          "!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "time",
+          "-p");
+
+  /**
+   * An allow or review rule with {@code shell: true} matched argv[0] of a line that runs as {@code
+   * /bin/sh -c LINE}. The rest of the line must not do what the rule was not written for: every
+   * simple command the rule's {@code binary} names (every command when it names none) must match
+   * the whole rule ({@code make test && make deploy} is not {@code make test}), and a command that
+   * runs other programs (a wrapper, shell or interpreter: {@code | sh}, {@code ; sudo ...}, {@code
+   * . ./x}) or whose name is computed ({@code $CMD}, {@code np?}) must be named by the rule's
+   * {@code binary} itself. Other programs (pipes into {@code tee}, {@code grep}) may run, as the
+   * documentation says: shell: true remains a broad grant.
+   */
+  private String shellLineMismatch(Action action) {
+    String raw = action.raw();
+    if (raw == null || raw.isEmpty()) {
+      return null;
+    }
+    List<String> argv = action.list(Action.Attr.CMD_ARGV);
+    String argv0 = argv.isEmpty() ? null : argv.get(0);
+    String resolved = action.string(Action.Attr.CMD_BINARY);
+    CommandLine.Split split = CommandLine.split(raw);
+    if (!split.complete()) {
+      return "the shell line is too long or too deeply nested to check every command in it";
+    }
+    for (List<String> c : split.commands()) {
+      int k = 0;
+      while (k < c.size() && (RESERVED.contains(c.get(k)) || assignment(c.get(k)))) {
+        k++;
+      }
+      if (k >= c.size()) {
+        continue;
+      }
+      List<String> cmd = c.subList(k, c.size());
+      String first = cmd.get(0);
+      if (first.equals(argv0) && resolved != null && !resolved.isEmpty()) {
+        first = resolved; // the runner resolved argv[0] (npm is /usr/bin/npm)
+      }
+      boolean named = binaries == null || namedBinary(first);
+      if (named) {
+        String why = mismatch(action, cmd, first, false, false);
+        if (why != null) {
+          return "in the shell line, " + String.join(" ", cmd) + ": " + why;
+        }
+      } else if (CommandWrappers.isWrapper(first)
+          || CommandWrappers.STDIN_PROGRAMS.contains(CommandWrappers.programName(first))
+          || dynamic(first)) {
+        return "the shell line runs "
+            + first
+            + ", which can run other programs (or whose name is computed), and the rule's binary"
+            + " does not name it";
+      }
+    }
+    return null;
+  }
+
+  private boolean namedBinary(String bin) {
+    for (int i = 0; i < binaries.size(); i++) {
+      if (binaries.get(i).matches(bin)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean assignment(String t) {
+    int eq = t.indexOf('=');
+    return eq > 0 && CommandLine.isName(t.substring(0, eq));
+  }
+
+  /**
+   * Whether a word of a command found inside a shell line or wrapper is computed when it runs:
+   * parameter expansion and command substitution ({@code $x}, {@code ${IFS}}, {@code $'\x6e'},
+   * backquotes), pathname expansion ({@code np?}, {@code n[p]m}, {@code *}) or brace expansion
+   * ({@code {npm,publish}}), or the words xargs reads from its input. A deny rule cannot know what
+   * it becomes, so such a word matches any binary, argument or flag of a deny rule.
+   */
+  static boolean dynamic(String w) {
+    if (w.equals("[") || w.equals("[[") || w.equals("{")) {
+      return false; // test(1) and the reserved word, not expansions
+    }
+    for (int i = 0; i < w.length(); i++) {
+      char c = w.charAt(i);
+      if (c == '$' || c == '`' || c == '*' || c == '?' || c == '[') {
+        return true;
+      }
+      if (c == '{' && (w.indexOf(',', i) > i || w.indexOf("..", i) > i)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -341,14 +485,19 @@ final class CommandMatcher implements KindMatcher {
     return inner;
   }
 
-  private String mismatch(Action action, List<String> argv, String bin, boolean deny) {
+  /**
+   * @param inner a command found inside a shell line or after xargs (only for deny rules): its
+   *     words may be computed when it runs, see {@link #dynamic}
+   */
+  private String mismatch(
+      Action action, List<String> argv, String bin, boolean deny, boolean inner) {
     if (binaries != null) {
       if (bin == null) {
         return "the command has no binary";
       }
-      boolean found = false;
+      boolean found = deny && inner && dynamic(bin);
       for (int i = 0; i < binaries.size() && !found; i++) {
-        found = binaries.get(i).matches(bin);
+        found = deny ? binaries.get(i).matchesLoosely(bin) : binaries.get(i).matches(bin);
       }
       if (!found) {
         return "binary " + bin + " does not match " + binaries;
@@ -368,7 +517,7 @@ final class CommandMatcher implements KindMatcher {
     if (env != null || !deny) {
       List<String> set = action.list(Action.Attr.CMD_ENV);
       for (int i = 0; i < set.size(); i++) {
-        if (env == null || !SqlMatcher.any(env, set.get(i))) {
+        if (env == null || !envAllowed(env, set.get(i))) {
           return "environment variable "
               + set.get(i)
               + " may not be set (the rule allows "
@@ -378,14 +527,131 @@ final class CommandMatcher implements KindMatcher {
       }
     }
     Parsed p = Parsed.of(argv, flagsWithValues);
-    String why = checkFlags(p, deny);
+    boolean computed = false;
+    if (inner) {
+      // a computed word may become several ($x with x="npm publish", {npm,publish}), the name
+      // included: it stands for any flags and arguments
+      for (int i = 0; i < argv.size() && !computed; i++) {
+        computed = dynamic(argv.get(i));
+      }
+    }
+    String why = checkFlags(p, computed);
     if (why != null) {
       return why;
     }
-    return deny ? checkArgsAnywhere(p.positional) : checkArgsFromStart(p, action);
+    return deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action);
   }
 
-  private String checkFlags(Parsed p, boolean deny) {
+  /**
+   * Variables that make a program run code or read configuration chosen by the caller: the dynamic
+   * loader (ld.so(8): LD_PRELOAD, LD_AUDIT...; dyld: DYLD_*), shells (BASH_ENV, ENV, BASH_FUNC_*,
+   * SHELLOPTS, PS4, PROMPT_COMMAND, IFS), language runtimes (NODE_OPTIONS, PYTHONSTARTUP, PERL5OPT,
+   * RUBYOPT, JAVA_TOOL_OPTIONS...), git (git(1) ENVIRONMENT VARIABLES: GIT_SSH_COMMAND,
+   * GIT_EXTERNAL_DIFF, GIT_PAGER, GIT_CONFIG_*...), pagers and editors, kubectl (KUBECONFIG: exec
+   * credential plugins), terraform (TF_CLI_ARGS*), psql (PSQLRC) and npm's command-running settings
+   * (npm reads npm_config_* case-insensitively: script-shell, node-options, onload-script,
+   * userconfig, ...). A wildcard in {@code env} ({@code "NPM_CONFIG_*"}, {@code "*"}) never admits
+   * one of them; it must be listed by its exact name.
+   */
+  private static final Set<String> RISKY_ENV =
+      Set.of(
+          "BASH_ENV",
+          "ENV",
+          "SHELLOPTS",
+          "BASHOPTS",
+          "PS4",
+          "PROMPT_COMMAND",
+          "IFS",
+          "CDPATH",
+          "GLOBIGNORE",
+          "PATH",
+          "HOME",
+          "SHELL",
+          "ZDOTDIR",
+          "NODE_OPTIONS",
+          "NODE_PATH",
+          "PYTHONSTARTUP",
+          "PYTHONPATH",
+          "PYTHONHOME",
+          "PYTHONINSPECT",
+          "PERL5OPT",
+          "PERL5LIB",
+          "PERLLIB",
+          "PERL5DB",
+          "RUBYOPT",
+          "RUBYLIB",
+          "JAVA_TOOL_OPTIONS",
+          "_JAVA_OPTIONS",
+          "JDK_JAVA_OPTIONS",
+          "CLASSPATH",
+          "MAVEN_OPTS",
+          "MAVEN_ARGS",
+          "GRADLE_OPTS",
+          "PAGER",
+          "MANPAGER",
+          "EDITOR",
+          "VISUAL",
+          "LESSOPEN",
+          "LESSCLOSE",
+          "SSH_ASKPASS",
+          "KUBECONFIG",
+          "KUBECTL_EXTERNAL_DIFF",
+          "TF_CLI_CONFIG_FILE",
+          "PSQLRC",
+          "SUDO_ASKPASS",
+          "TMPDIR");
+
+  private static final List<String> RISKY_ENV_PREFIXES =
+      List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS");
+
+  private static final Set<String> RISKY_NPM_CONFIG =
+      Set.of(
+          "script_shell",
+          "node_options",
+          "onload_script",
+          "userconfig",
+          "globalconfig",
+          "call",
+          "shell",
+          "editor",
+          "git",
+          "browser",
+          "viewer",
+          "init_module",
+          "prefix",
+          "cache",
+          "node_gyp");
+
+  static boolean riskyEnv(String name) {
+    String n = name.toUpperCase(java.util.Locale.ROOT);
+    if (RISKY_ENV.contains(n)) {
+      return true;
+    }
+    for (String p : RISKY_ENV_PREFIXES) {
+      if (n.startsWith(p)) {
+        return true;
+      }
+    }
+    if (n.startsWith("NPM_CONFIG_")) {
+      String key = n.substring("NPM_CONFIG_".length()).toLowerCase(java.util.Locale.ROOT);
+      return RISKY_NPM_CONFIG.contains(key.replace('-', '_'));
+    }
+    return false;
+  }
+
+  /** A variable is admitted by a literal entry, or by a wildcard unless it is {@link #riskyEnv}. */
+  private static boolean envAllowed(List<Glob> env, String name) {
+    boolean risky = riskyEnv(name);
+    for (int i = 0; i < env.size(); i++) {
+      Glob g = env.get(i);
+      if (g.matches(name) && (!risky || g.isLiteral())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private String checkFlags(Parsed p, boolean computed) {
     if (flagsDenied != null) {
       for (String f : p.flags) {
         if (flagMatches(flagsDenied, f, false)) {
@@ -408,7 +674,7 @@ final class CommandMatcher implements KindMatcher {
           break;
         }
       }
-      if (!found) {
+      if (!found && !computed) { // a computed word ($f) may be any flag
         return "none of the flags " + flagsPresent + " is present";
       }
     }
@@ -424,6 +690,9 @@ final class CommandMatcher implements KindMatcher {
     if (SqlMatcher.any(globs, flag)) {
       return true;
     }
+    if (!allLetters && abbreviates(globs, flag)) {
+      return true;
+    }
     if (flag.startsWith("--") || flag.length() <= 2 || flag.indexOf('=') >= 0) {
       return false;
     }
@@ -437,6 +706,42 @@ final class CommandMatcher implements KindMatcher {
       }
     }
     return allLetters;
+  }
+
+  /**
+   * For denied and present flags: a long flag that programs would read as a listed one. GNU
+   * getopt_long(3) and git's parse-options accept any unambiguous prefix of a long option ({@code
+   * git log --outp=x} is {@code --output=x}; npm's nopt too), and Go's flag package (terraform)
+   * reads {@code -flag} and {@code --flag} alike. So {@code --outp} matches a listed {@code
+   * --output}, and {@code -auto-approve} a listed {@code --auto-approve} (and the reverse). This
+   * errs towards matching: a flag that is a prefix of a listed one counts even when the program has
+   * such a flag of its own ({@code --force} against a listed {@code --force-with-lease}).
+   */
+  private static boolean abbreviates(List<Glob> globs, String flag) {
+    if (flag.length() < 3 || flag.indexOf('=') >= 0) {
+      return false;
+    }
+    String dashed = flag.startsWith("--") ? flag : "-" + flag; // -auto-approve as --auto-approve
+    if (!flag.startsWith("--") && SqlMatcher.any(globs, dashed)) {
+      return true;
+    }
+    if (flag.startsWith("--") && SqlMatcher.any(globs, flag.substring(1))) {
+      return true;
+    }
+    for (int i = 0; i < globs.size(); i++) {
+      Glob g = globs.get(i);
+      if (!g.isLiteral()) {
+        continue;
+      }
+      String lit = g.literal();
+      String full = lit.startsWith("--") ? lit : lit.startsWith("-") ? "-" + lit : null;
+      // a short cluster (-al) is not read as an abbreviation (--al of --all); -outp is
+      boolean longEnough = flag.startsWith("--") || flag.length() >= 4;
+      if (full != null && longEnough && full.startsWith(dashed)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String checkArgsFromStart(Parsed p, Action action) {
@@ -468,7 +773,10 @@ final class CommandMatcher implements KindMatcher {
   }
 
   /** Deny rules: the patterns must occur in order among the positional arguments, anywhere. */
-  private String checkArgsAnywhere(List<String> pos) {
+  private String checkArgsAnywhere(List<String> pos, boolean computed) {
+    if (computed) {
+      return null; // a computed word (only in commands found inside others) may be anything
+    }
     int next = 0;
     for (int i = 0; i < pos.size() && next < args.size(); i++) {
       if (anyArg(args.get(next), pos.get(i))) {

@@ -17,6 +17,14 @@ import java.util.Set;
  * as a shell line. This finds more commands than the wrapper would run, never fewer, which is the
  * safe direction for a deny rule. Allow rules never look inside: a wrapper runs only when an allow
  * rule admits the wrapper itself, and then it can run anything (see docs/policy.md).
+ *
+ * <p>Beyond wrappers: npm's abbreviations and aliases are resolved ({@link Npm}), {@code npm
+ * exec}/{@code explore} are wrappers, git's {@code -c} values and the command-line options of
+ * {@link #COMMAND_VALUES} (rsync -e, tar --to-command, socat EXEC:) are read as shell lines, and
+ * xargs' commands get a word standing for its input ({@link #STDIN_WORDS}). What cannot be read
+ * whole (too many candidates, too deep, a shell line past its limits, a pipe into a shell that
+ * reads its program from standard input) makes the result incomplete, and every deny rule then
+ * matches.
  */
 final class CommandWrappers {
   /** Base names of programs that run another program from their arguments. */
@@ -66,6 +74,90 @@ final class CommandWrappers {
           "xargs",
           "find",
           "ssh",
+          // more programs that run their arguments as a command (each man page's synopsis ends in
+          // COMMAND [ARG]... or takes a command string): prlimit(1), cpulimit(1), trickle(1),
+          // cgexec(1), capsh(1) (-- -c), eatmydata(1), nocache(1), sshpass(1), rlwrap(1), tini,
+          // dumb-init, xvfb-run(1), dbus-run-session(1), dbus-launch(1), ip-netns(8) (ip netns
+          // exec NAME CMD), bwrap(1), systemd-nspawn(1), runcon(1), daemonize(1),
+          // start-stop-daemon(8) (--exec), chronic(1), ifne(1), timelimit(1), perf(1) (record|stat
+          // -- CMD), hyperfine(1), entr(1), watchexec(1), tmux(1) (new-session CMD), screen(1),
+          // at(1)/batch(1) (with -f or stdin), docker/podman/nerdctl run|exec IMAGE CMD, and the
+          // tool and secret runners cross-env, env-cmd, dotenv, direnv exec, mise/rtx/asdf exec,
+          // volta run, fnm exec, nvm exec, corepack, pipenv/conda/mamba/micromamba/pixi run,
+          // bundle exec, nix-shell --run, nix develop -c, op run, aws-vault exec, doppler run,
+          // chamber exec, sops exec-env, s6-setuidgid, setuidgid, softlimit, envdir, envuidgid
+          "prlimit",
+          "cpulimit",
+          "trickle",
+          "cgexec",
+          "capsh",
+          "eatmydata",
+          "nocache",
+          "sshpass",
+          "rlwrap",
+          "tini",
+          "dumb-init",
+          "xvfb-run",
+          "dbus-run-session",
+          "dbus-launch",
+          "ip",
+          "bwrap",
+          "systemd-nspawn",
+          "runcon",
+          "daemonize",
+          "start-stop-daemon",
+          "chronic",
+          "ifne",
+          "timelimit",
+          "perf",
+          "hyperfine",
+          "entr",
+          "watchexec",
+          "nodemon",
+          "concurrently",
+          "tmux",
+          "screen",
+          "at",
+          "batch",
+          "sem",
+          "docker",
+          "podman",
+          "nerdctl",
+          "cross-env",
+          "env-cmd",
+          "dotenv",
+          "direnv",
+          "mise",
+          "rtx",
+          "asdf",
+          "volta",
+          "fnm",
+          "nvm",
+          "corepack",
+          "pipenv",
+          "conda",
+          "mamba",
+          "micromamba",
+          "pixi",
+          "bundle",
+          "bundler",
+          "nix-shell",
+          "nix",
+          "op",
+          "aws-vault",
+          "doppler",
+          "chamber",
+          "sops",
+          "s6-setuidgid",
+          "setuidgid",
+          "softlimit",
+          "envdir",
+          "envuidgid",
+          "sandbox-exec",
+          "caffeinate",
+          "cmd", // Windows targets: cmd /c CMD, wsl CMD, runas /user:X CMD
+          "wsl",
+          "runas",
           // shells and shell built-ins and reserved words
           "sh",
           "bash",
@@ -77,12 +169,26 @@ final class CommandWrappers {
           "fish",
           "csh",
           "tcsh",
+          "rbash",
+          "yash",
+          "posh",
+          "oksh",
+          "loksh",
+          "pdksh",
+          "elvish",
+          "nu",
+          "xonsh",
+          "pwsh",
+          "powershell",
           "busybox",
           "toybox",
           "command",
           "builtin",
           "exec",
           "eval",
+          "trap", // trap 'npm publish' EXIT runs the string later
+          "alias", // alias x='npm publish' (dash expands aliases in sh -c strings)
+          "coproc",
           "{",
           "!",
           "if",
@@ -108,16 +214,191 @@ final class CommandWrappers {
   private static final Set<String> PACKAGE_RUNNERS =
       Set.of("npx", "bunx", "pnpx", "pnpm", "yarn", "bun", "uvx", "pipx");
 
+  /**
+   * Programs that read the program they run from standard input when given no script operand
+   * (sh(1): "If there are no operands and the -c option is not specified, the -s option shall be
+   * assumed"; python(1), node(1), perl(1), ruby(1) alike). In a line of several commands ({@code
+   * echo 'npm publish' | sh}) that input is made by the line itself and cannot be seen.
+   */
+  static final Set<String> STDIN_PROGRAMS =
+      Set.of(
+          "sh",
+          "bash",
+          "dash",
+          "zsh",
+          "ksh",
+          "mksh",
+          "ash",
+          "fish",
+          "csh",
+          "tcsh",
+          "rbash",
+          "yash",
+          "posh",
+          "oksh",
+          "loksh",
+          "pdksh",
+          "elvish",
+          "nu",
+          "xonsh",
+          "pwsh",
+          "powershell",
+          "busybox",
+          "toybox",
+          "python",
+          "pypy",
+          "node",
+          "nodejs",
+          "deno",
+          "bun",
+          "perl",
+          "ruby",
+          "php",
+          "lua",
+          "luajit",
+          "tclsh",
+          "wish",
+          "expect",
+          "osascript",
+          "source",
+          ".");
+
+  /** The programs of {@link #STDIN_PROGRAMS} whose inline code is given with -e (or -c). */
+  private static final Set<String> INTERPRETERS =
+      Set.of(
+          "python",
+          "pypy",
+          "node",
+          "nodejs",
+          "deno",
+          "bun",
+          "perl",
+          "ruby",
+          "php",
+          "lua",
+          "luajit",
+          "tclsh",
+          "wish",
+          "expect",
+          "osascript");
+
+  /**
+   * Wrappers that hand (some of) their arguments to a shell: sh -c and the other shells, eval and
+   * trap, su -c and runuser -c (su(1)), ssh (the remote login shell runs the words joined, ssh(1)),
+   * watch (sh -c, watch(1)), script -c, flock -c, nix-shell --run, tmux and screen commands, capsh
+   * -c, parallel, sem, at and batch. Their words are read as shell lines even without blanks, with
+   * the shell's expansions ({@code eval '{npm,publish}'}); for the shells themselves only the
+   * operand after {@code -c} is ({@code bash -c '{npm,publish}'}).
+   */
+  private static final Set<String> SHELL_STRINGS =
+      Set.of(
+          "sh",
+          "bash",
+          "dash",
+          "zsh",
+          "ksh",
+          "mksh",
+          "ash",
+          "fish",
+          "csh",
+          "tcsh",
+          "rbash",
+          "yash",
+          "posh",
+          "oksh",
+          "loksh",
+          "pdksh",
+          "elvish",
+          "nu",
+          "xonsh",
+          "pwsh",
+          "powershell",
+          "busybox",
+          "toybox",
+          "eval",
+          "trap",
+          "su",
+          "runuser",
+          "ssh",
+          "watch",
+          "script",
+          "flock",
+          "nix-shell",
+          "tmux",
+          "screen",
+          "capsh",
+          "parallel",
+          "sem",
+          "at",
+          "batch");
+
+  /**
+   * Programs that are not wrappers but take a command line as an option value or argument: rsync(1)
+   * -e/--rsh, tar(1) --to-command, -I/--use-compress-program, --checkpoint-action=exec=,
+   * -F/--info-script, socat(1) EXEC: and SYSTEM: addresses, tcpdump(8) -z, zip(1) -TT, man(1)
+   * -P/--pager, vi/vim/nvim -c '!CMD', gdb(1) -ex '!CMD' or 'shell CMD', scp/sftp -S and -o
+   * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately).
+   */
+  private static final Set<String> COMMAND_VALUES =
+      Set.of(
+          "rsync", "tar", "gtar", "bsdtar", "socat", "tcpdump", "zip", "man", "vi", "vim", "nvim",
+          "view", "ex", "gdb", "scp", "sftp", "less", "more");
+
+  /** Appended to a command that xargs or parallel completes with words read from its input. */
+  static final String STDIN_WORDS = "${xargs-input}";
+
   private static final int MAX = 64;
 
   private CommandWrappers() {}
 
   /**
+   * The name a program is known by, for the tables here: the base name, lower case (a
+   * case-insensitive file system runs {@code NPM} as npm), without a Windows {@code .exe}, {@code
+   * .cmd}, {@code .bat} or {@code .com} suffix and without a version suffix ({@code bash5}, {@code
+   * bash-5.2}, {@code python3.12} are bash and python).
+   */
+  static String programName(String word) {
+    String n = CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT).strip();
+    while (n.length() > 1 && n.endsWith(".")) {
+      n = n.substring(0, n.length() - 1);
+    }
+    for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
+      if (n.length() > ext.length() && n.endsWith(ext)) {
+        n = n.substring(0, n.length() - ext.length());
+      }
+    }
+    int end = n.length();
+    while (end > 0 && (Character.isDigit(n.charAt(end - 1)) || n.charAt(end - 1) == '.')) {
+      end--;
+    }
+    if (end > 0 && end < n.length() && n.charAt(end - 1) == '-') {
+      end--;
+    }
+    return end > 0 ? n.substring(0, end) : n;
+  }
+
+  static boolean isWrapper(String word) {
+    return WRAPPERS.contains(programName(word)) || WRAPPERS.contains(CommandMatcher.baseName(word));
+  }
+
+  /**
    * The inner commands of {@code argv} (not including argv itself), and whether that list is whole:
    * past {@link #MAX} candidates or four levels of wrapping the rest is not looked at, and a deny
    * rule must then assume the worst (padding with 70 wrappers must not hide {@code npm publish}).
+   * The list is not whole either when a shell line was too long or deep to read whole, or when a
+   * line of several commands feeds a shell or interpreter that reads its program from standard
+   * input ({@code echo 'npm publish' | sh}, {@code curl x | bash -s}).
    */
-  record Inner(List<List<String>> commands, boolean complete) {}
+  record Inner(List<List<String>> commands, Set<List<String>> expanded, boolean complete) {
+    /**
+     * Whether the words of {@code command} went through a shell's expansions (it was read from a
+     * shell line, or comes after xargs): then {@code $x}, {@code np?} or {@code {a,b}} are not what
+     * runs. Words of argv given directly (an exec request, a wrapper's arguments) are literal.
+     */
+    boolean expandedByShell(List<String> command) {
+      return expanded.contains(command);
+    }
+  }
 
   /**
    * @param binary the resolved binary, or null
@@ -127,41 +408,97 @@ final class CommandWrappers {
   static Inner inner(List<String> argv, String binary, String shellLine) {
     Walk w = new Walk();
     if (shellLine != null && !shellLine.isEmpty()) {
-      for (List<String> c : CommandLine.commands(shellLine)) {
-        w.add(c, 1);
-      }
+      w.addLine(shellLine, 1, true);
     }
-    w.expand(argv, binary, 0);
+    w.expand(argv, binary, 0, false);
     w.out.remove(argv);
-    return new Inner(new ArrayList<>(w.out), !w.cut);
+    return new Inner(new ArrayList<>(w.out), Set.copyOf(w.expanded), !w.cut);
   }
 
   private static final class Walk {
     final Set<List<String>> out = new LinkedHashSet<>();
+    final Set<List<String>> expanded = new java.util.HashSet<>();
     boolean cut;
 
-    void add(List<String> cmd, int depth) {
-      if (cmd.isEmpty() || out.contains(cmd)) {
+    /**
+     * @param known the text is certainly run by a shell (a -c operand, eval's arguments, a line
+     *     that needs a shell): its words get the shell's expansions. Otherwise it is an argument
+     *     read as a line only in case (it has blanks or shell syntax), and its words stay literal.
+     */
+    void addLine(String line, int depth, boolean known) {
+      CommandLine.Split split = CommandLine.split(line);
+      if (!split.complete()) {
+        cut = true;
+      }
+      List<List<String>> cmds = split.commands();
+      if (cmds.size() > 1) {
+        for (List<String> c : cmds) {
+          if (readsProgramFromStdin(c)) {
+            cut = true; // the program it runs is written by the line itself: cannot be seen
+          }
+        }
+      }
+      for (List<String> c : cmds) {
+        add(c, depth, known);
+      }
+    }
+
+    void add(List<String> cmd, int depth, boolean shellWords) {
+      if (cmd.isEmpty()) {
+        return;
+      }
+      if (out.contains(cmd)) {
+        if (shellWords && expanded.add(List.copyOf(cmd))) {
+          expand(cmd, null, depth, true);
+        }
         return;
       }
       if (out.size() >= MAX) {
         cut = true;
         return;
       }
-      out.add(List.copyOf(cmd));
-      expand(cmd, null, depth);
+      List<String> copy = List.copyOf(cmd);
+      out.add(copy);
+      if (shellWords) {
+        expanded.add(copy);
+      }
+      expand(cmd, null, depth, shellWords);
     }
 
-    void expand(List<String> argv, String binary, int depth) {
+    void expand(List<String> argv, String binary, int depth, boolean shellWords) {
       if (argv.isEmpty()) {
         return;
       }
       String first = argv.get(0);
-      String name = CommandMatcher.baseName(first);
-      boolean wrapper =
-          WRAPPERS.contains(name)
-              || (binary != null && WRAPPERS.contains(CommandMatcher.baseName(binary)));
-      if (!assignment(first) && !wrapper) {
+      String name = programName(first);
+      if (binary != null && !isWrapper(first) && isWrapper(binary)) {
+        name = programName(binary);
+      }
+      boolean npm = name.equals("npm") || (binary != null && programName(binary).equals("npm"));
+      boolean git = name.equals("git") || (binary != null && programName(binary).equals("git"));
+      if (npm) {
+        // npm resolves abbreviations and aliases (npm pu is publish, npm i is install): the
+        // canonical spelling is a candidate too, and npm exec/x/explore run a command
+        List<String> canonical = Npm.canonicalize(argv);
+        if (!canonical.equals(argv)) {
+          if (depth > 4 || out.size() >= MAX) {
+            cut = true;
+            return;
+          }
+          add(canonical, depth + 1, shellWords);
+        }
+        if (!Npm.runsCommand(canonical)) {
+          return;
+        }
+      } else if (git) {
+        gitConfig(argv, depth);
+        return;
+      } else if (COMMAND_VALUES.contains(name)) {
+        commandValues(argv, depth);
+        return;
+      } else if (!assignment(first)
+          && !isWrapper(first)
+          && !(binary != null && isWrapper(binary))) {
         return;
       }
       if (depth > 4 || out.size() >= MAX) {
@@ -169,59 +506,453 @@ final class CommandWrappers {
         return;
       }
       if (assignment(first)) {
-        int i = 1;
+        int i = 0;
         while (i < argv.size() && assignment(argv.get(i))) {
+          assignedLine(argv.get(i), depth, shellWords);
           i++;
         }
-        add(argv.subList(i, argv.size()), depth + 1);
+        add(argv.subList(i, argv.size()), depth + 1, shellWords);
         return;
       }
+      boolean fromInput = name.equals("xargs") || name.equals("parallel") || name.equals("sem");
+      // sh(1): sh -c COMMAND_STRING [COMMAND_NAME [ARGUMENT...]]: only the first operand after -c
+      // is shell text; the rest are $0, $1... (which the string can run only through "$@", a
+      // computed word). Other SHELL_STRINGS programs hand all their words to a shell.
+      boolean shellProgram = STDIN_PROGRAMS.contains(name) && !INTERPRETERS.contains(name);
+      boolean shellText = SHELL_STRINGS.contains(name) && !shellProgram;
+      boolean knownValues = shellText || name.equals("env"); // env -S expands ${VAR} (env(1))
+      boolean dashC = false;
+      boolean commandString = false;
       for (int i = 1; i < argv.size(); i++) {
         if (out.size() >= MAX) {
           cut = true;
           return;
         }
         String t = argv.get(i);
+        if (shellProgram && !commandString && (t.startsWith("-") || t.startsWith("+"))) {
+          dashC |= isCommandOption(t);
+          if (t.length() == 2 && "oO".indexOf(t.charAt(1)) >= 0) {
+            i++; // set -o NAME, shopt -O NAME: the next word is the option's name
+            continue;
+          }
+        }
         if (t.startsWith("-")) {
           int eq = t.indexOf('=');
-          String value = eq >= 0 ? t.substring(eq + 1) : t.length() > 2 ? t.substring(2) : "";
-          if (shellish(value)) {
-            for (List<String> c : CommandLine.commands(value)) {
-              add(c, depth + 1);
-            }
+          String value =
+              eq >= 0
+                  ? t.substring(eq + 1)
+                  : t.startsWith("--") ? "" : t.length() > 2 ? t.substring(2) : "";
+          if (CommandLine.looksLikeCommands(value)) {
+            addLine(value, depth + 1, knownValues);
+          }
+          if (assignment(value)) {
+            assignedLine(value, depth, knownValues); // ssh -oProxyCommand='npm publish'
+          }
+          if (!value.isEmpty() && !value.startsWith("-") && !name.equals("find")) {
+            // an option's glued value followed by the rest: env -Snpm publish runs npm publish
+            // (env(1) -S/--split-string splits its value into words and appends the operands)
+            List<String> glued = new ArrayList<>(List.of(value.trim().split("[ \t\n]+")));
+            glued.addAll(argv.subList(i + 1, argv.size()));
+            add(glued, depth + 1, shellWords);
           }
           continue;
         }
-        if (t.isEmpty() || assignment(t)) {
+        if (shellProgram && dashC && !commandString) {
+          commandString = true;
+          addLine(t, depth + 1, true); // a shell reads it: {npm,publish}, np? and $x are expanded
           continue;
         }
-        add(argv.subList(i, argv.size()), depth + 1);
+        if (t.isEmpty()) {
+          continue;
+        }
+        if (assignment(t)) {
+          assignedLine(t, depth, shellWords || shellText); // alias x='npm publish'
+          continue;
+        }
+        add(argv.subList(i, argv.size()), depth + 1, shellWords);
+        boolean findExec =
+            name.equals("find")
+                && List.of("-exec", "-execdir", "-ok", "-okdir").contains(argv.get(i - 1))
+                && argv.subList(i, argv.size()).stream().anyMatch(a -> a.contains("{}"));
+        if (fromInput || findExec) {
+          // xargs npm: the rest of npm's arguments come from the input; find NAME -exec npm {} ;
+          // passes the paths it finds, which the caller names (find publish -exec npm {} ;)
+          List<String> completed = new ArrayList<>(argv.subList(i, argv.size()));
+          completed.add(STDIN_WORDS);
+          add(completed, depth + 1, true);
+        }
         int at = t.lastIndexOf('@');
         if (at > 0 && PACKAGE_RUNNERS.contains(name)) { // npx npm@10 publish runs npm publish
           List<String> unversioned = new ArrayList<>(argv.subList(i, argv.size()));
           unversioned.set(0, t.substring(0, at));
-          add(unversioned, depth + 1);
+          add(unversioned, depth + 1, shellWords);
         }
-        if (shellish(t)) {
-          for (List<String> c : CommandLine.commands(t)) {
-            add(c, depth + 1);
-          }
+        if (shellText && !t.isBlank()) {
+          addLine(t, depth + 1, true);
+        } else if (CommandLine.looksLikeCommands(t)) {
+          addLine(t, depth + 1, false);
         }
       }
+    }
+
+    private void assignedLine(String assignment, int depth, boolean known) {
+      String value = assignment.substring(assignment.indexOf('=') + 1);
+      if (CommandLine.looksLikeCommands(value)) {
+        addLine(value, depth + 1, known);
+      }
+    }
+
+    /**
+     * Programs of {@link #COMMAND_VALUES}: every argument and option value that looks like a
+     * command line, after a prefix naming it as one ({@code EXEC:}, {@code SYSTEM:}, {@code exec=},
+     * {@code !}), is read as a shell line.
+     */
+    private void commandValues(List<String> argv, int depth) {
+      if (depth > 4) {
+        cut = true;
+        return;
+      }
+      for (int i = 1; i < argv.size(); i++) {
+        String t = argv.get(i);
+        int eq = t.startsWith("-") ? t.indexOf('=') : -1;
+        String v = eq >= 0 ? t.substring(eq + 1) : t;
+        String lower = v.toLowerCase(java.util.Locale.ROOT);
+        for (String prefix : List.of("exec:", "system:", "exec=", ":!", "+:!", "!")) {
+          int at = lower.indexOf(prefix);
+          if (at >= 0 && at < 8) {
+            v = v.substring(at + prefix.length());
+            lower = v.toLowerCase(java.util.Locale.ROOT);
+          }
+        }
+        if (CommandLine.looksLikeCommands(v)) {
+          addLine(v, depth + 1, true); // tar --to-command, socat SYSTEM: run it with sh -c
+        }
+      }
+    }
+
+    /**
+     * git -c NAME=VALUE: several keys hold a command git runs (core.pager, core.editor,
+     * core.sshCommand, core.fsmonitor, diff.external, alias.X=!CMD, ...; git-config(1)); each value
+     * is read as a shell line, without a leading {@code !}.
+     */
+    private void gitConfig(List<String> argv, int depth) {
+      for (int i = 1; i < argv.size(); i++) {
+        String t = argv.get(i);
+        String kv = null;
+        if (t.equals("-c") && i + 1 < argv.size()) {
+          kv = argv.get(++i);
+        } else if (t.startsWith("-c") && !t.startsWith("--")) {
+          kv = t.substring(2);
+        } else if (t.startsWith("--config-env=")) {
+          kv = t.substring("--config-env=".length());
+        }
+        int eq = kv == null ? -1 : kv.indexOf('=');
+        if (eq >= 0) {
+          String value = kv.substring(eq + 1);
+          if (value.startsWith("!")) {
+            value = value.substring(1);
+          }
+          if (depth > 4) {
+            cut = true;
+            return;
+          }
+          addLine(value, depth + 1, true); // git runs these with sh -c (git-config(1))
+        }
+      }
+    }
+  }
+
+  /** A shell option that makes the first operand the command string: -c, -ec, -Command. */
+  private static boolean isCommandOption(String t) {
+    if (t.startsWith("--")) {
+      return t.equals("--command");
+    }
+    String f = t.substring(1);
+    return f.equalsIgnoreCase("command") || (t.startsWith("-") && f.indexOf('c') >= 0);
+  }
+
+  /**
+   * Whether a simple command (possibly behind wrappers: {@code sudo -u x bash -s}) runs a shell or
+   * interpreter that reads its program from standard input: no operand but {@code -} or {@code
+   * /dev/stdin}, and no {@code -c}/{@code -e} code.
+   */
+  static boolean readsProgramFromStdin(List<String> cmd) {
+    int k = 0;
+    while (k < cmd.size() && assignment(cmd.get(k))) {
+      k++;
+    }
+    if (k >= cmd.size()) {
+      return false;
+    }
+    boolean behindWrapper = isWrapper(cmd.get(k));
+    for (int j = k; j < cmd.size(); j++) {
+      if (j > k && !behindWrapper) {
+        return false;
+      }
+      if (!STDIN_PROGRAMS.contains(programName(cmd.get(j)))) {
+        continue;
+      }
+      String prog = programName(cmd.get(j));
+      boolean interpreter = INTERPRETERS.contains(prog);
+      boolean operand = false;
+      for (int m = j + 1; m < cmd.size() && !operand; m++) {
+        String a = cmd.get(m);
+        if (a.equals("-")
+            || a.equals("/dev/stdin")
+            || a.startsWith("/dev/fd/0")
+            || a.startsWith("/proc/self/fd/0")) {
+          continue;
+        }
+        if (a.startsWith("--")) {
+          int eq = a.indexOf('=');
+          String f = eq < 0 ? a : a.substring(0, eq);
+          operand = f.equals("--command") || f.equals("--eval") || f.equals("--print");
+          continue;
+        }
+        if (a.startsWith("-")) {
+          String f = a.substring(1);
+          operand =
+              f.equalsIgnoreCase("command")
+                  || f.indexOf('c') >= 0
+                  || (interpreter && (f.indexOf('e') >= 0 || f.indexOf('p') >= 0));
+          continue;
+        }
+        operand = true;
+      }
+      if (!operand) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * npm's command resolution (npm/cli lib/utils/cmd-list.js and lib/npm.js {@code deref}, npm 7 to
+   * 11): a camelCase name becomes kebab-case, an exact command name is itself, an alias maps to its
+   * command ({@code i}, {@code add}, {@code isntall} are install; {@code x} is exec), and any
+   * unambiguous prefix of a command or alias is accepted ({@code pu}, {@code publ} are publish).
+   */
+  static final class Npm {
+    private static final List<String> COMMANDS =
+        List.of(
+            "access",
+            "adduser",
+            "audit",
+            "bugs",
+            "cache",
+            "ci",
+            "completion",
+            "config",
+            "dedupe",
+            "deprecate",
+            "diff",
+            "dist-tag",
+            "docs",
+            "doctor",
+            "edit",
+            "exec",
+            "explain",
+            "explore",
+            "find-dupes",
+            "fund",
+            "get",
+            "help",
+            "help-search",
+            "hook",
+            "init",
+            "install",
+            "install-ci-test",
+            "install-test",
+            "link",
+            "ll",
+            "login",
+            "logout",
+            "ls",
+            "org",
+            "outdated",
+            "owner",
+            "pack",
+            "ping",
+            "pkg",
+            "prefix",
+            "profile",
+            "prune",
+            "publish",
+            "query",
+            "rebuild",
+            "repo",
+            "restart",
+            "root",
+            "run",
+            "run-script",
+            "sbom",
+            "search",
+            "set",
+            "shrinkwrap",
+            "star",
+            "stars",
+            "start",
+            "stop",
+            "team",
+            "test",
+            "token",
+            "undeprecate",
+            "uninstall",
+            "unpublish",
+            "unstar",
+            "update",
+            "version",
+            "view",
+            "whoami");
+
+    private static final java.util.Map<String, String> ALIASES =
+        java.util.Map.ofEntries(
+            java.util.Map.entry("author", "owner"),
+            java.util.Map.entry("home", "docs"),
+            java.util.Map.entry("issues", "bugs"),
+            java.util.Map.entry("info", "view"),
+            java.util.Map.entry("show", "view"),
+            java.util.Map.entry("find", "search"),
+            java.util.Map.entry("add", "install"),
+            java.util.Map.entry("unlink", "uninstall"),
+            java.util.Map.entry("remove", "uninstall"),
+            java.util.Map.entry("rm", "uninstall"),
+            java.util.Map.entry("r", "uninstall"),
+            java.util.Map.entry("un", "uninstall"),
+            java.util.Map.entry("rb", "rebuild"),
+            java.util.Map.entry("list", "ls"),
+            java.util.Map.entry("ln", "link"),
+            java.util.Map.entry("create", "init"),
+            java.util.Map.entry("i", "install"),
+            java.util.Map.entry("it", "install-test"),
+            java.util.Map.entry("cit", "install-ci-test"),
+            java.util.Map.entry("up", "update"),
+            java.util.Map.entry("c", "config"),
+            java.util.Map.entry("s", "search"),
+            java.util.Map.entry("se", "search"),
+            java.util.Map.entry("tst", "test"),
+            java.util.Map.entry("t", "test"),
+            java.util.Map.entry("ddp", "dedupe"),
+            java.util.Map.entry("v", "view"),
+            java.util.Map.entry("clean-install", "ci"),
+            java.util.Map.entry("clean-install-test", "install-ci-test"),
+            java.util.Map.entry("x", "exec"),
+            java.util.Map.entry("why", "explain"),
+            java.util.Map.entry("la", "ll"),
+            java.util.Map.entry("verison", "version"),
+            java.util.Map.entry("ic", "ci"),
+            java.util.Map.entry("innit", "init"),
+            java.util.Map.entry("in", "install"),
+            java.util.Map.entry("ins", "install"),
+            java.util.Map.entry("inst", "install"),
+            java.util.Map.entry("insta", "install"),
+            java.util.Map.entry("instal", "install"),
+            java.util.Map.entry("isnt", "install"),
+            java.util.Map.entry("isnta", "install"),
+            java.util.Map.entry("isntal", "install"),
+            java.util.Map.entry("isntall", "install"),
+            java.util.Map.entry("install-clean", "ci"),
+            java.util.Map.entry("isntall-clean", "ci"),
+            java.util.Map.entry("hlep", "help"),
+            java.util.Map.entry("dist-tags", "dist-tag"),
+            java.util.Map.entry("upgrade", "update"),
+            java.util.Map.entry("udpate", "update"),
+            java.util.Map.entry("rum", "run-script"),
+            java.util.Map.entry("sit", "install-ci-test"),
+            java.util.Map.entry("urn", "run-script"),
+            java.util.Map.entry("ogr", "org"),
+            java.util.Map.entry("add-user", "adduser"));
+
+    private Npm() {}
+
+    /** The command npm runs for {@code word}, or null when it names none. */
+    static String resolve(String word) {
+      if (word.isEmpty() || word.length() > 40) {
+        return null;
+      }
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < word.length(); i++) { // installTest -> install-test
+        char c = word.charAt(i);
+        if (c >= 'A' && c <= 'Z') {
+          b.append('-').append((char) (c + 32));
+        } else {
+          b.append(c);
+        }
+      }
+      String c = b.toString();
+      if (COMMANDS.contains(c)) {
+        return c;
+      }
+      if (ALIASES.containsKey(c)) {
+        return ALIASES.get(c);
+      }
+      String found = null;
+      for (String name : COMMANDS) {
+        if (name.startsWith(c)) {
+          if (found != null) {
+            return null; // ambiguous
+          }
+          found = name;
+        }
+      }
+      for (String name : ALIASES.keySet()) {
+        if (name.startsWith(c)) {
+          if (found != null && !found.equals(name)) {
+            return null;
+          }
+          found = name;
+        }
+      }
+      while (found != null && ALIASES.containsKey(found) && !ALIASES.get(found).equals(found)) {
+        found = ALIASES.get(found);
+      }
+      return found;
+    }
+
+    /**
+     * argv with npm's command spelled out: every positional argument before {@code --} up to and
+     * including the first that names a command (a value flag npm knows but the policy does not may
+     * come first: {@code npm --cache /tmp/c pu}).
+     */
+    static List<String> canonicalize(List<String> argv) {
+      List<String> out = null;
+      for (int i = 1; i < argv.size(); i++) {
+        String t = argv.get(i);
+        if (t.equals("--")) {
+          break;
+        }
+        if (t.startsWith("-")) {
+          continue;
+        }
+        String c = resolve(t);
+        if (c != null) {
+          if (!c.equals(t)) {
+            out = out == null ? new ArrayList<>(argv) : out;
+            out.set(i, c);
+          }
+          break;
+        }
+      }
+      return out == null ? argv : out;
+    }
+
+    /** Whether npm's command runs another command: exec (x, npx) and explore. */
+    static boolean runsCommand(List<String> canonical) {
+      for (int i = 1; i < canonical.size(); i++) {
+        String t = canonical.get(i);
+        if (t.equals("--")) {
+          return false;
+        }
+        if (!t.startsWith("-") && COMMANDS.contains(t)) {
+          return t.equals("exec") || t.equals("explore");
+        }
+      }
+      return false;
     }
   }
 
   private static boolean assignment(String t) {
     int eq = t.indexOf('=');
     return eq > 0 && CommandLine.isName(t.substring(0, eq));
-  }
-
-  private static boolean shellish(String t) {
-    for (int i = 0; i < t.length(); i++) {
-      if (" \t\n;&|()`$<>".indexOf(t.charAt(i)) >= 0) {
-        return true;
-      }
-    }
-    return false;
   }
 }

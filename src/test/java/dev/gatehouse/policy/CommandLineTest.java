@@ -117,6 +117,22 @@ class CommandLineTest {
   }
 
   @Test
+  void splitHonoursQuotesInSubstitutionsAndSaysWhenItStopped() {
+    assertThat(CommandLine.commands("echo $(echo \")\"; npm publish)"))
+        .contains(List.of("npm", "publish"));
+    assertThat(CommandLine.commands("echo \"$(printf ')'; npm publish)\""))
+        .contains(List.of("npm", "publish"));
+    assertThat(CommandLine.commands("bash <<< 'npm publish'")).contains(List.of("npm", "publish"));
+    assertThat(CommandLine.split("a; b").complete()).isTrue();
+    assertThat(CommandLine.split("true;".repeat(300) + "npm publish").complete()).isFalse();
+    assertThat(CommandLine.split("echo " + "$(".repeat(6) + "x" + ")".repeat(6)).complete())
+        .isFalse();
+    // bounded: deep nesting inside quotes neither overflows the stack nor passes as complete
+    String deep = "echo \"" + "$(\"".repeat(20_000) + "x";
+    assertThat(CommandLine.split(deep).complete()).isFalse();
+  }
+
+  @Test
   void rejectsOverlongLines() {
     assertThatThrownBy(() -> CommandLine.parse("x".repeat(CommandLine.MAX_LENGTH + 1)))
         .isInstanceOf(IllegalArgumentException.class)
