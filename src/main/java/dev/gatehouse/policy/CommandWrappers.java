@@ -214,13 +214,8 @@ final class CommandWrappers {
   private static final Set<String> PACKAGE_RUNNERS =
       Set.of("npx", "bunx", "pnpx", "pnpm", "yarn", "bun", "uvx", "pipx");
 
-  /**
-   * Programs that read the program they run from standard input when given no script operand
-   * (sh(1): "If there are no operands and the -c option is not specified, the -s option shall be
-   * assumed"; python(1), node(1), perl(1), ruby(1) alike). In a line of several commands ({@code
-   * echo 'npm publish' | sh}) that input is made by the line itself and cannot be seen.
-   */
-  static final Set<String> STDIN_PROGRAMS =
+  /** Shells: they read a program from -c, from a script operand, or from standard input. */
+  private static final Set<String> SHELLS =
       Set.of(
           "sh",
           "bash",
@@ -244,24 +239,7 @@ final class CommandWrappers {
           "pwsh",
           "powershell",
           "busybox",
-          "toybox",
-          "python",
-          "pypy",
-          "node",
-          "nodejs",
-          "deno",
-          "bun",
-          "perl",
-          "ruby",
-          "php",
-          "lua",
-          "luajit",
-          "tclsh",
-          "wish",
-          "expect",
-          "osascript",
-          "source",
-          ".");
+          "toybox");
 
   /** The programs of {@link #STDIN_PROGRAMS} whose inline code is given with -e (or -c). */
   private static final Set<String> INTERPRETERS =
@@ -282,6 +260,21 @@ final class CommandWrappers {
           "expect",
           "osascript");
 
+  private static Set<String> union(Set<String> a, Set<String> b, Set<String> c) {
+    java.util.HashSet<String> all = new java.util.HashSet<>(a);
+    all.addAll(b);
+    all.addAll(c);
+    return Set.copyOf(all);
+  }
+
+  /**
+   * Programs that read the program they run from standard input when given no script operand
+   * (sh(1): "If there are no operands and the -c option is not specified, the -s option shall be
+   * assumed"; python(1), node(1), perl(1), ruby(1) alike). In a line of several commands ({@code
+   * echo 'npm publish' | sh}) that input is made by the line itself and cannot be seen.
+   */
+  static final Set<String> STDIN_PROGRAMS = union(SHELLS, INTERPRETERS, Set.of("source", "."));
+
   /**
    * Wrappers that hand (some of) their arguments to a shell: sh -c and the other shells, eval and
    * trap, su -c and runuser -c (su(1)), ssh (the remote login shell runs the words joined, ssh(1)),
@@ -291,46 +284,10 @@ final class CommandWrappers {
    * operand after {@code -c} is ({@code bash -c '{npm,publish}'}).
    */
   private static final Set<String> SHELL_STRINGS =
-      Set.of(
-          "sh",
-          "bash",
-          "dash",
-          "zsh",
-          "ksh",
-          "mksh",
-          "ash",
-          "fish",
-          "csh",
-          "tcsh",
-          "rbash",
-          "yash",
-          "posh",
-          "oksh",
-          "loksh",
-          "pdksh",
-          "elvish",
-          "nu",
-          "xonsh",
-          "pwsh",
-          "powershell",
-          "busybox",
-          "toybox",
-          "eval",
-          "trap",
-          "su",
-          "runuser",
-          "ssh",
-          "watch",
-          "script",
-          "flock",
-          "nix-shell",
-          "tmux",
-          "screen",
-          "capsh",
-          "parallel",
-          "sem",
-          "at",
-          "batch");
+      union(
+          SHELLS,
+          Set.of("eval", "trap", "su", "runuser", "ssh", "watch", "script", "flock", "nix-shell"),
+          Set.of("tmux", "screen", "capsh", "parallel", "sem", "at", "batch"));
 
   /**
    * Programs that are not wrappers but take a command line as an option value or argument: rsync(1)
