@@ -44,8 +44,9 @@ final class PiiDetectors {
   }
 
   /**
-   * Payment card numbers: 13-19 digits, optionally grouped by spaces or dashes (one kind per
-   * number), with a known issuer prefix for the length and a valid Luhn check digit.
+   * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes or dots (one kind per
+   * number; dots as in {@code 4111.1111.1111.1111}, seen in exports and logs), with a known issuer
+   * prefix for the length and a valid Luhn check digit.
    */
   static final class Card extends Detector {
     Card() {
@@ -93,7 +94,7 @@ final class PiiDetectors {
             break;
           }
           if (j + 1 < n
-              && (s.charAt(j) == ' ' || s.charAt(j) == '-')
+              && (s.charAt(j) == ' ' || s.charAt(j) == '-' || s.charAt(j) == '.')
               && isDigit(s.charAt(j + 1))
               && (sep == 0 || sep == s.charAt(j))) {
             sep = s.charAt(j);

@@ -115,7 +115,9 @@ class DetectorsTest {
         "6212345678901265",
         "4222222222222",
         "3056 9309 0259 04",
-        "paid with 4111 1111 1111 1111 today"
+        "paid with 4111 1111 1111 1111 today",
+        "card: 4111.1111.1111.1111",
+        "5555.5555.5555.4444"
       })
   void luhnValidCardsWithKnownPrefixesAreDetected(String text) {
     assertThat(types(text)).containsExactly("card");
@@ -129,7 +131,12 @@ class DetectorsTest {
         "1234567812345670",
         "9999999999999995",
         "45320151128303660",
-        "order 4532015112830366123"
+        "order 4532015112830366123",
+        "4532.0151.1283.0367",
+        "4111.1111-1111.1111",
+        "v4111.1111.1111.1111",
+        "192.168.100.200",
+        "total 1.234.567.890.123,45"
       })
   void luhnInvalidOrUnknownNumbersAreNotCards(String text) {
     assertThat(types(text)).doesNotContain("card");
