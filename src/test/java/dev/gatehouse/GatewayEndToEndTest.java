@@ -360,6 +360,19 @@ class GatewayEndToEndTest {
     assertThat(check.exit()).isEqualTo(2);
     assertThat(check.err()).contains("broken.yaml:2:").contains("did you mean `data_dir`?");
     assertThat(check.err()).contains("broken.yaml:5:").contains("postgres");
+    // The policy files the configuration names are loaded as at start-up.
+    Path policies = Files.createDirectories(dir.resolve("check-policies"));
+    Files.writeString(
+        policies.resolve("fwd.yaml"),
+        "version: 1\nrules:\n  - id: tunnels\n    subjects: { users: [alice] }\n"
+            + "    connections: { names: [box] }\n    effect: allow\n"
+            + "    forward:\n      types: [local]\n"
+            + "      destinations: [{ host: db, ports: [70000] }]\n");
+    Path withPolicies = dir.resolve("with-policies.yaml");
+    Files.writeString(withPolicies, "policy:\n  files: [check-policies/*.yaml]\n");
+    Run policyCheck = cli(dana, "config", "check", withPolicies.toString());
+    assertThat(policyCheck.exit()).as(policyCheck.out() + policyCheck.err()).isEqualTo(2);
+    assertThat(policyCheck.err()).contains("fwd.yaml:").contains("70000");
   }
 
   @Test
