@@ -535,7 +535,7 @@ final class CommandMatcher implements KindMatcher {
         computed = dynamic(argv.get(i));
       }
     }
-    String why = checkFlags(p, computed);
+    String why = checkFlags(p, computed, deny);
     if (why != null) {
       return why;
     }
@@ -651,17 +651,22 @@ final class CommandMatcher implements KindMatcher {
     return false;
   }
 
-  private String checkFlags(Parsed p, boolean computed) {
+  /**
+   * @param deny whether the rule denies: then {@code present} also counts abbreviations and
+   *     computed words (erring towards matching); for an allow or review rule it must be the flag
+   *     itself, or {@code --force} would pass a rule that asks for {@code --force-with-lease}
+   */
+  private String checkFlags(Parsed p, boolean computed, boolean deny) {
     if (flagsDenied != null) {
       for (String f : p.flags) {
-        if (flagMatches(flagsDenied, f, false)) {
+        if (flagMatches(flagsDenied, f, false, true)) {
           return "flag " + f + " is denied by the rule";
         }
       }
     }
     if (flagsAllowed != null) {
       for (String f : p.flags) {
-        if (!flagMatches(flagsAllowed, f, true)) {
+        if (!flagMatches(flagsAllowed, f, true, false)) {
           return "flag " + f + " is not in " + flagsAllowed;
         }
       }
@@ -669,12 +674,12 @@ final class CommandMatcher implements KindMatcher {
     if (flagsPresent != null) {
       boolean found = false;
       for (String f : p.flags) {
-        if (flagMatches(flagsPresent, f, false)) {
+        if (flagMatches(flagsPresent, f, false, deny)) {
           found = true;
           break;
         }
       }
-      if (!found && !computed) { // a computed word ($f) may be any flag
+      if (!found && !(computed && deny)) { // for a deny rule a computed word ($f) may be any flag
         return "none of the flags " + flagsPresent + " is present";
       }
     }
@@ -684,13 +689,15 @@ final class CommandMatcher implements KindMatcher {
   /**
    * Checks one flag occurrence. A clustered short flag ({@code -rf}) is checked as a whole and
    * letter by letter: for an allow list every letter must be allowed (or the whole token), for a
-   * deny or presence list any letter counts.
+   * deny or presence list any letter counts. With {@code loose}, abbreviations count too ({@link
+   * #abbreviates}): only where matching more refuses more.
    */
-  private static boolean flagMatches(List<Glob> globs, String flag, boolean allLetters) {
+  private static boolean flagMatches(
+      List<Glob> globs, String flag, boolean allLetters, boolean loose) {
     if (SqlMatcher.any(globs, flag)) {
       return true;
     }
-    if (!allLetters && abbreviates(globs, flag)) {
+    if (loose && abbreviates(globs, flag)) {
       return true;
     }
     if (flag.startsWith("--") || flag.length() <= 2 || flag.indexOf('=') >= 0) {

@@ -354,7 +354,7 @@ final class ForwardMatcher implements KindMatcher {
     }
     List<Endpoint> where =
         switch (v) {
-          case "local" -> destinations;
+          case "local", "dynamic" -> destinations; // a -D connection leads somewhere too
           case "remote" -> listen;
           default -> null;
         };
@@ -373,7 +373,7 @@ final class ForwardMatcher implements KindMatcher {
         return null;
       }
     }
-    return (v.equals("local") ? "destination " : "listen address ")
+    return (v.equals("remote") ? "listen address " : "destination ")
         + host
         + ":"
         + port

@@ -384,6 +384,28 @@ class ArgvEvasionTest {
   }
 
   @Test
+  void anAllowRuleNeedsTheFlagItselfNotAPrefixOrAComputedWord() {
+    // Abbreviations and computed words count for deny rules, where matching more refuses more;
+    // an allow rule asking for a flag must see that flag.
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: lease-only
+                effect: allow
+                command:
+                  binary: git
+                  args: [push]
+                  shell: true
+                  flags: { present: [--force-with-lease] }
+            """);
+    assertThat(effect(p, line("git push --force-with-lease origin main"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, line("git push --force origin main"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, line("git push -force origin main"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, line("git push $F origin main"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
   void deniedByTheNamedRule() {
     assertThat(decide(OPEN, human("m"), target("t"), line("npm pu")).rule())
         .isEqualTo("no-publish");

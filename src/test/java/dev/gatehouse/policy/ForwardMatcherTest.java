@@ -71,6 +71,18 @@ class ForwardMatcherTest {
   }
 
   @Test
+  void aDynamicRequestIsHeldToTheDestinationsToo() {
+    // The gateway sends -D connections as local ones; a policy test may name them dynamic.
+    PolicySet p =
+        policy(
+            "rules: [{ id: socks, effect: allow, forward: { types: [dynamic],"
+                + " destinations: [{ host: db, ports: [5432] }] } }]");
+    assertThat(effect(p, "dynamic", "db", 5432)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "dynamic", "elsewhere", 5432)).isEqualTo(Effect.DENY);
+    assertThat(decideAt(p, "dynamic", "elsewhere", 5432).reason()).contains("elsewhere:5432");
+  }
+
+  @Test
   void anAllowRuleWithListenAllowsOnlyThoseBindAddressesAndPorts() {
     PolicySet p = policy(DESTINATIONS);
 
