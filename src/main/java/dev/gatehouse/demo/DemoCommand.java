@@ -15,6 +15,7 @@ import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.config.Secret;
 import dev.gatehouse.identity.IssuedToken;
 import dev.gatehouse.identity.TokenService;
+import dev.gatehouse.runner.CommandRunner;
 import dev.gatehouse.server.GatehouseServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -196,8 +197,9 @@ public final class DemoCommand implements Callable<Integer> {
                   0,
                   "auto",
                   // No network where bubblewrap can take it away; elsewhere (a machine with only a
-                  // JDK) a runner with network: false is refused, and the demo must still run.
-                  !Files.isExecutable(Path.of("/usr/bin/bwrap")),
+                  // JDK, or a bwrap without user namespaces) a runner with network: false is
+                  // refused, and the demo must still run. The runner's own probe decides.
+                  !CommandRunner.sandboxAvailable(),
                   null,
                   null));
       ConnectionConfig host =
@@ -467,7 +469,6 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** The java launcher of the running JDK: the build runner's one binary. */
   /** An exec connection of the demo (labels env=demo, team=platform). */
   private static ConnectionConfig execConnection(String name, ExecConfig exec) {
     return new ConnectionConfig(
@@ -485,6 +486,7 @@ public final class DemoCommand implements Callable<Integer> {
         null);
   }
 
+  /** The java launcher of the running JDK: the build runner's one binary. */
   static String javaBinary() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toAbsolutePath().toString();
   }

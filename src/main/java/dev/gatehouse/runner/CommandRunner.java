@@ -71,6 +71,14 @@ public final class CommandRunner {
   private final RemoteHosts remotes;
   private final WorkspaceOwner owner;
 
+  /**
+   * Whether the bubblewrap sandbox works on this host (installed, and able to make the namespaces
+   * it needs): probed once, the answer every connection with {@code sandbox: auto} gets.
+   */
+  public static boolean sandboxAvailable() {
+    return Sandbox.bubblewrapAvailable();
+  }
+
   /** A runner for the gateway host only: connections with an {@code exec.runner} are refused. */
   public CommandRunner(Path dataDir, MaskingEngine masking) {
     this(dataDir, masking, null);
