@@ -32,10 +32,17 @@ final class Deadline implements AutoCloseable {
     TIMER.setRemoveOnCancelPolicy(true);
   }
 
+  private static final int ARMED = 0;
+  private static final int EXPIRED = 1;
+  private static final int DISARMED = 2;
+
   private final long millis;
   private final ScheduledFuture<?> task;
   private volatile Socket watched;
-  private volatile boolean expired;
+
+  /** ARMED until the timer or {@link #close} wins; the loser does nothing. */
+  private final java.util.concurrent.atomic.AtomicInteger state =
+      new java.util.concurrent.atomic.AtomicInteger(ARMED);
 
   private Deadline(long millis) {
     this.millis = millis;
@@ -50,7 +57,7 @@ final class Deadline implements AutoCloseable {
   /** Closes {@code s} when the deadline passes (at once if it has passed). Returns {@code s}. */
   Socket watch(Socket s) {
     watched = s;
-    if (expired) {
+    if (expired()) {
       closeQuietly(s);
     }
     return s;
@@ -58,12 +65,12 @@ final class Deadline implements AutoCloseable {
 
   /** Whether the deadline passed before it was disarmed (and the socket was closed for it). */
   boolean expired() {
-    return expired;
+    return state.get() == EXPIRED;
   }
 
   /** {@code e}, or a timeout naming the limit when the deadline closed the socket under it. */
   IOException explain(IOException e) {
-    if (!expired || e instanceof SocketTimeoutException) {
+    if (!expired() || e instanceof SocketTimeoutException) {
       return e;
     }
     SocketTimeoutException t =
@@ -74,7 +81,9 @@ final class Deadline implements AutoCloseable {
   }
 
   private void expire() {
-    expired = true;
+    if (!state.compareAndSet(ARMED, EXPIRED)) {
+      return; // disarmed first: the socket is the caller's again
+    }
     Socket s = watched;
     if (s != null) {
       closeQuietly(s);
@@ -89,8 +98,14 @@ final class Deadline implements AutoCloseable {
     }
   }
 
+  /**
+   * Disarms the deadline. After it returns, either the socket will not be closed for the deadline,
+   * or {@link #expired} is true (the timer won: the socket is or will be closed).
+   */
   @Override
   public void close() {
-    task.cancel(false);
+    if (state.compareAndSet(ARMED, DISARMED)) {
+      task.cancel(false);
+    }
   }
 }

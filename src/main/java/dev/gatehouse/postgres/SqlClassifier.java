@@ -892,10 +892,14 @@ final class SqlClassifier {
         if (--d < 0) {
           return false;
         }
-      } else if (d == 0 && tok.isWord("returning")) {
-        return false;
-      } else if (d == 0 && tok.isWord("where") && !c.is(k - 1, ".") && !c.isWord(k - 1, "as")) {
-        return true;
+      } else if (d == 0 && !c.is(k - 1, ".") && !c.isWord(k - 1, "as")) {
+        // After "." or AS the word is a column name or a label (u.where, AS returning).
+        if (tok.isWord("returning")) {
+          return false;
+        }
+        if (tok.isWord("where")) {
+          return true;
+        }
       }
     }
     return false;
