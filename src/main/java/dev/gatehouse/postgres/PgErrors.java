@@ -26,6 +26,7 @@ final class PgErrors {
   static final String FEATURE_NOT_SUPPORTED = "0A000";
   static final String ADMIN_SHUTDOWN = "57P01";
   static final String CANNOT_CONNECT_NOW = "57P03";
+  static final String TOO_MANY_CONNECTIONS = "53300";
 
   /**
    * SQLSTATE for a refusal by the shared gate.

@@ -113,6 +113,24 @@ public final class PgProtocolServer implements ProtocolServer {
     Thread.ofVirtual().name("pg-accept-" + address().getPort()).start(this::acceptLoop);
   }
 
+  /**
+   * Sessions a listener serves at once (each holds two platform threads, see acceptLoop); more are
+   * refused with SQLSTATE 53300 too_many_connections, so a flood of connections cannot exhaust the
+   * gateway's threads. The targets' own max_connections is usually far lower.
+   */
+  static final int MAX_CONNECTIONS = 2000;
+
+  private volatile int maxConnections = MAX_CONNECTIONS;
+
+  /** For tests: a lower limit. */
+  void maxConnections(int max) {
+    maxConnections = max;
+  }
+
+  int maxConnections() {
+    return maxConnections;
+  }
+
   /** A builder for a session thread (see acceptLoop); builders are not thread-safe. */
   static Thread.Builder sessionThread() {
     return Thread.ofPlatform().daemon(true);
@@ -124,6 +142,14 @@ public final class PgProtocolServer implements ProtocolServer {
       try {
         Socket s = ss.accept();
         s.setTcpNoDelay(true);
+        if (sessions.size() >= maxConnections) {
+          // Past the limit a connection gets no platform threads: a virtual one answers its
+          // startup with FATAL 53300 (bounded by the startup deadline) and closes it.
+          log.warn("postgres: more than {} connections; refusing one", maxConnections);
+          PgSession refusal = new PgSession(this, s, true);
+          Thread.ofVirtual().name("pg-refuse").start(refusal::run);
+          continue;
+        }
         PgSession session = new PgSession(this, s);
         sessions.add(session);
         // Platform threads, not virtual ones: a statement's round trip wakes the session's two

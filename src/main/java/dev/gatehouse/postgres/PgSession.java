@@ -108,10 +108,21 @@ final class PgSession {
   private volatile String unreadableEncoding;
 
   PgSession(PgProtocolServer server, Socket socket) {
+    this(server, socket, false);
+  }
+
+  /**
+   * @param busy the listener is at its connection limit: answer the startup (or a cancel request)
+   *     with FATAL 53300, as PostgreSQL does past max_connections, and nothing else
+   */
+  PgSession(PgProtocolServer server, Socket socket, boolean busy) {
     this.server = server;
     this.raw = socket;
     this.client = socket;
+    this.busy = busy;
   }
+
+  private final boolean busy;
 
   void run() {
     try {
@@ -121,6 +132,13 @@ final class PgSession {
       Startup startup = negotiateTls();
       if (startup == null) {
         return; // a cancel request, or the client left
+      }
+      if (busy) {
+        throw new PgErrors.Fatal(
+            PgErrors.TOO_MANY_CONNECTIONS,
+            "gatehouse: too many connections (at most "
+                + server.maxConnections()
+                + "); try again later");
       }
       Map<String, String> params = startup.parameters();
       requireTls();

@@ -82,6 +82,31 @@ class PgEdgeTest {
   }
 
   @Test
+  void pastTheConnectionLimitTheStartupGets53300AndTheOthersGoOn() throws Exception {
+    t.plaintextServer.maxConnections(1);
+    try (Socket first = login()) {
+      try (Socket second = new Socket("127.0.0.1", t.plaintextServer.address().getPort())) {
+        second.setSoTimeout(10_000);
+        second.getOutputStream().write(PgMessages.startupMessage(Map.of("user", "alice")));
+        Map<Character, String> f = nextFatal(second);
+        assertThat(f.get('C')).isEqualTo(PgErrors.TOO_MANY_CONNECTIONS);
+        assertThat(f.get('M')).contains("too many connections (at most 1)");
+      }
+      // the first session is untouched
+      OutputStream out = first.getOutputStream();
+      out.write(PgMessages.query("SELECT 1"));
+      out.flush();
+      Message m;
+      do {
+        m = PgCodec.readMessage(first.getInputStream(), PgCodec::serverLimit);
+      } while (m.kind() != 'Z');
+    } finally {
+      t.plaintextServer.maxConnections(PgProtocolServer.MAX_CONNECTIONS);
+    }
+    gatewayStillServes();
+  }
+
+  @Test
   void anEncodingTheGatewayCannotReadEndsTheSession() throws Exception {
     // SJIS can end a character in 0x5C, a backslash to a UTF-8 reader: what the gateway took for
     // one statement could be two to the server. bench may run anything, so the SET reaches the
