@@ -59,13 +59,17 @@ final class Profile {
    * evaluated on the bytes, and only a value that arms a detector is decoded and scanned.
    */
   String redactUtf8(byte[] utf8, int off, int len) {
-    if (len <= 0 || scanner.isEmpty()) {
-      return null;
-    }
-    long armed = scanner.armedUtf8(utf8, off, len);
-    if (armed == 0) {
-      return null;
-    }
+    long armed = armed(utf8, off, len);
+    return armed == 0 ? null : decodeAndRedact(utf8, off, len, armed);
+  }
+
+  /** The detectors {@code utf8} arms (their gates evaluated on the bytes); 0 when none. */
+  private long armed(byte[] utf8, int off, int len) {
+    return len <= 0 || scanner.isEmpty() ? 0 : scanner.armedUtf8(utf8, off, len);
+  }
+
+  /** Decodes and scans with the {@code armed} detectors; null when nothing is found. */
+  private String decodeAndRedact(byte[] utf8, int off, int len, long armed) {
     String text = new String(utf8, off, len, StandardCharsets.UTF_8);
     List<Finding> found = scanner.scanWith(text, armed);
     return found.isEmpty() ? null : apply(text, found, 0, text.length());
@@ -80,10 +84,7 @@ final class Profile {
    * characters outside its local part, takes the String path.
    */
   byte[] redactUtf8Bytes(byte[] utf8, int off, int len) {
-    if (len <= 0 || scanner.isEmpty()) {
-      return null;
-    }
-    long armed = scanner.armedUtf8(utf8, off, len);
+    long armed = armed(utf8, off, len);
     if (armed == 0) {
       return null;
     }
@@ -99,11 +100,8 @@ final class Profile {
         return found.isEmpty() ? null : applyBytes(utf8, off, len, Scanner.resolve(found));
       }
     }
-    String text = new String(utf8, off, len, StandardCharsets.UTF_8);
-    List<Finding> found = scanner.scanWith(text, armed);
-    return found.isEmpty()
-        ? null
-        : apply(text, found, 0, text.length()).getBytes(StandardCharsets.UTF_8);
+    String masked = decodeAndRedact(utf8, off, len, armed);
+    return masked == null ? null : masked.getBytes(StandardCharsets.UTF_8);
   }
 
   /**

@@ -199,8 +199,10 @@ final class PgRowMasker implements RowFilter {
       }
       byte[] replacement =
           kind == CONTENT
-              ? content(i, maskers[i], body, valueStart, len)
-              : kind == NULL_VALUE ? NULL : mask(i, maskers[i], body, valueStart, len);
+              ? replacement(i, maskers[i], true, body, valueStart, len)
+              : kind == NULL_VALUE
+                  ? NULL
+                  : replacement(i, maskers[i], false, body, valueStart, len);
       if (replacement == null) {
         continue; // unchanged
       }
@@ -233,36 +235,30 @@ final class PgRowMasker implements RowFilter {
 
   private static final byte[] NULL = new byte[0];
 
-  /** Content detection: the new bytes for one value, or null when unchanged. */
-  private byte[] content(int i, ColumnMasker m, byte[] body, int off, int len) {
+  /**
+   * The new bytes for one value: null when unchanged, {@link #NULL} for SQL NULL (a column rule may
+   * ask for it). {@code content}: detection over the bytes, where a value that arms no detector is
+   * neither decoded nor copied and an email value is masked on its bytes; otherwise the column's
+   * rule.
+   */
+  private byte[] replacement(
+      int i, ColumnMasker m, boolean content, byte[] body, int off, int len) {
     boolean jsonbBinary = binary[i] && types[i] == JSONB;
     int textOff = jsonbBinary ? off + 1 : off;
     int textLen = Math.max(0, jsonbBinary ? len - 1 : len);
-    // The first pass runs over the bytes: a value that arms no detector is neither decoded nor
-    // copied, and an email value is masked on its bytes.
-    byte[] text = m.maskUtf8Bytes(body, textOff, textLen);
+    byte[] text;
+    if (content) {
+      text = m.maskUtf8Bytes(body, textOff, textLen);
+    } else {
+      MaskResult r = m.maskUtf8(body, textOff, textLen);
+      if (r != null && r.isNull()) {
+        return NULL;
+      }
+      text = r == null ? null : r.value().getBytes(StandardCharsets.UTF_8);
+    }
     if (text == null) {
       return null;
     }
-    if (types[i] == JSONB || types[i] == 114) {
-      text = jsonText(text);
-    }
-    return jsonbBinary ? withVersion(text) : text;
-  }
-
-  /** A column rule: the new bytes for one value, {@link #NULL} for SQL NULL, or null. */
-  private byte[] mask(int i, ColumnMasker m, byte[] body, int off, int len) {
-    boolean jsonbBinary = binary[i] && types[i] == JSONB;
-    int textOff = jsonbBinary ? off + 1 : off;
-    int textLen = jsonbBinary ? len - 1 : len;
-    MaskResult r = m.maskUtf8(body, textOff, Math.max(0, textLen));
-    if (r == null) {
-      return null;
-    }
-    if (r.isNull()) {
-      return NULL;
-    }
-    byte[] text = r.value().getBytes(StandardCharsets.UTF_8);
     if (types[i] == JSONB || types[i] == 114) {
       text = jsonText(text);
     }
