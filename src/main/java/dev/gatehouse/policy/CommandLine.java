@@ -123,6 +123,12 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
    * Whether the first word is an unquoted {@code NAME=value} assignment: a shell would set an
    * environment variable and run the next word, so the line needs a shell.
    */
+  /** Whether {@code word} is a shell variable assignment, {@code NAME=value}. */
+  static boolean isAssignment(String word) {
+    int eq = word.indexOf('=');
+    return eq > 0 && isName(word.substring(0, eq));
+  }
+
   private static boolean assignment(CharSequence word, int quotedFrom) {
     int eq = -1;
     for (int i = 0; i < word.length(); i++) {

@@ -99,19 +99,7 @@ final class CommandMatcher implements KindMatcher {
       if (matches(bin)) {
         return true;
       }
-      String b = bin;
-      int end = b.length();
-      while (end > 1 && (b.charAt(end - 1) == '.' || b.charAt(end - 1) == ' ')) {
-        end--; // Windows drops trailing dots and spaces from file names: "npm. " is npm
-      }
-      b = b.substring(0, end);
-      String lower = b.toLowerCase(java.util.Locale.ROOT);
-      for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
-        if (lower.length() > ext.length() && lower.endsWith(ext)) {
-          b = b.substring(0, b.length() - ext.length());
-          break;
-        }
-      }
+      String b = CommandWrappers.windowsName(bin);
       return folded.matches(absolute ? PathPattern.normalize(b) : baseName(b))
           || (baseFolded != null && baseFolded.matches(baseName(b)));
     }
@@ -402,7 +390,7 @@ final class CommandMatcher implements KindMatcher {
     }
     for (List<String> c : split.commands()) {
       int k = 0;
-      while (k < c.size() && (RESERVED.contains(c.get(k)) || assignment(c.get(k)))) {
+      while (k < c.size() && (RESERVED.contains(c.get(k)) || CommandLine.isAssignment(c.get(k)))) {
         k++;
       }
       if (k >= c.size()) {
@@ -438,11 +426,6 @@ final class CommandMatcher implements KindMatcher {
       }
     }
     return false;
-  }
-
-  private static boolean assignment(String t) {
-    int eq = t.indexOf('=');
-    return eq > 0 && CommandLine.isName(t.substring(0, eq));
   }
 
   /**

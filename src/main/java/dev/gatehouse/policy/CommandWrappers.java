@@ -73,10 +73,12 @@ final class CommandWrappers {
           "expect",
           "osascript");
 
-  private static Set<String> union(Set<String> a, Set<String> b, Set<String> c) {
-    java.util.HashSet<String> all = new java.util.HashSet<>(a);
-    all.addAll(b);
-    all.addAll(c);
+  @SafeVarargs
+  private static Set<String> union(Set<String>... sets) {
+    java.util.HashSet<String> all = new java.util.HashSet<>();
+    for (Set<String> s : sets) {
+      all.addAll(s);
+    }
     return Set.copyOf(all);
   }
 
@@ -84,7 +86,6 @@ final class CommandWrappers {
   static final Set<String> WRAPPERS =
       union(
           SHELLS,
-          Set.of(),
           Set.of(
               // run with another identity, priority, limit or namespace
               "env",
@@ -299,15 +300,8 @@ final class CommandWrappers {
    * bash-5.2}, {@code python3.12} are bash and python).
    */
   static String programName(String word) {
-    String n = CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT).strip();
-    while (n.length() > 1 && n.endsWith(".")) {
-      n = n.substring(0, n.length() - 1);
-    }
-    for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
-      if (n.length() > ext.length() && n.endsWith(ext)) {
-        n = n.substring(0, n.length() - ext.length());
-      }
-    }
+    String n =
+        windowsName(CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT).strip());
     int end = n.length();
     while (end > 0 && (Character.isDigit(n.charAt(end - 1)) || n.charAt(end - 1) == '.')) {
       end--;
@@ -316,6 +310,31 @@ final class CommandWrappers {
       end--;
     }
     return end > 0 ? n.substring(0, end) : n;
+  }
+
+  /**
+   * {@code name} as Windows would find the file: without trailing dots and spaces ({@code "npm. "}
+   * is npm) and without executable suffixes ({@code npm.exe}, {@code npm.CMD}), case kept.
+   */
+  static String windowsName(String name) {
+    String n = name;
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      int end = n.length();
+      while (end > 1 && (n.charAt(end - 1) == '.' || n.charAt(end - 1) == ' ')) {
+        end--;
+      }
+      n = n.substring(0, end);
+      for (String ext : List.of(".exe", ".cmd", ".bat", ".com")) {
+        if (n.length() > ext.length() && n.regionMatches(true, n.length() - 4, ext, 0, 4)) {
+          n = n.substring(0, n.length() - 4);
+          changed = true;
+          break;
+        }
+      }
+    }
+    return n;
   }
 
   static boolean isWrapper(String word) {
@@ -437,7 +456,7 @@ final class CommandWrappers {
       } else if (COMMAND_VALUES.contains(name)) {
         commandValues(argv, depth);
         return;
-      } else if (!assignment(first)
+      } else if (!CommandLine.isAssignment(first)
           && !isWrapper(first)
           && !(binary != null && isWrapper(binary))) {
         return;
@@ -446,9 +465,9 @@ final class CommandWrappers {
         cut = true;
         return;
       }
-      if (assignment(first)) {
+      if (CommandLine.isAssignment(first)) {
         int i = 0;
-        while (i < argv.size() && assignment(argv.get(i))) {
+        while (i < argv.size() && CommandLine.isAssignment(argv.get(i))) {
           assignedLine(argv.get(i), depth, shellWords);
           i++;
         }
@@ -486,7 +505,7 @@ final class CommandWrappers {
           if (CommandLine.looksLikeCommands(value)) {
             addLine(value, depth + 1, knownValues);
           }
-          if (assignment(value)) {
+          if (CommandLine.isAssignment(value)) {
             assignedLine(value, depth, knownValues); // ssh -oProxyCommand='npm publish'
           }
           if (!value.isEmpty() && !value.startsWith("-") && !name.equals("find")) {
@@ -506,7 +525,7 @@ final class CommandWrappers {
         if (t.isEmpty()) {
           continue;
         }
-        if (assignment(t)) {
+        if (CommandLine.isAssignment(t)) {
           assignedLine(t, depth, shellWords || shellText); // alias x='npm publish'
           continue;
         }
@@ -619,7 +638,7 @@ final class CommandWrappers {
    */
   static boolean readsProgramFromStdin(List<String> cmd) {
     int k = 0;
-    while (k < cmd.size() && assignment(cmd.get(k))) {
+    while (k < cmd.size() && CommandLine.isAssignment(cmd.get(k))) {
       k++;
     }
     if (k >= cmd.size()) {
@@ -890,10 +909,5 @@ final class CommandWrappers {
       }
       return false;
     }
-  }
-
-  private static boolean assignment(String t) {
-    int eq = t.indexOf('=');
-    return eq > 0 && CommandLine.isName(t.substring(0, eq));
   }
 }
