@@ -12,15 +12,15 @@ import java.util.regex.Pattern;
  *
  * <p>It is deliberately coarse and errs towards refusing. A statement is refused when, in its
  * tokens as PostgreSQL reads them ({@link PgLexer}, with standard_conforming_strings both on and
- * off, since this guard does not know the session's value), any identifier, string or other token
- * mentions {@code set_config}, or {@code transaction_read_only} (other than in SHOW), or {@code
- * pg_settings} together with UPDATE/INSERT/MERGE/DELETE (the view's rules call set_config), or the
- * key words {@code READ WRITE} follow each other (BEGIN/START TRANSACTION/SET TRANSACTION/SET
- * SESSION CHARACTERISTICS, sql-set-transaction.html). Working on tokens matters: comments nest and
- * {@code --} ends at a carriage return too (sql-syntax-lexical.html §4.1.5), and a string literal
- * may contain {@code --} or {@code /*}, so a text scan that strips "comments" with regular
- * expressions can be made to strip live code. Unicode-escaped identifiers ({@code U&"..."}, §4.1.1)
- * are decoded by the lexer. Input that does not lex in either mode is refused.
+ * off, so that it does not rest on the value the session tracks), any identifier, string or other
+ * token mentions {@code set_config}, or {@code transaction_read_only} (other than in SHOW), or
+ * {@code pg_settings} together with UPDATE/INSERT/MERGE/DELETE (the view's rules call set_config),
+ * or the key words {@code READ WRITE} follow each other (BEGIN/START TRANSACTION/SET
+ * TRANSACTION/SET SESSION CHARACTERISTICS, sql-set-transaction.html). Working on tokens matters:
+ * comments nest and {@code --} ends at a carriage return too (sql-syntax-lexical.html §4.1.5), and
+ * a string literal may contain {@code --} or {@code /*}, so a text scan that strips "comments" with
+ * regular expressions can be made to strip live code. Unicode-escaped identifiers ({@code U&"..."},
+ * §4.1.1) are decoded by the lexer. Input that does not lex in either mode is refused.
  *
  * <p>The earlier text scan (lower-cased, comments stripped, whitespace collapsed) is kept as a
  * second, independent test; it can only add refusals. It is not a SQL parser; the target's own
@@ -36,6 +36,9 @@ final class PgReadOnly {
   /** True when {@code sql} could turn read-only mode off. */
   static boolean liftsReadOnly(String sql) {
     PgLexer.Result on = PgLexer.lex(sql, true);
+    if (on.ok() && !mayMention(sql)) {
+      return false; // most statements: no second lexing, no token walk, no text scan
+    }
     PgLexer.Result off = PgLexer.lex(sql, false);
     if (!on.ok() && !off.ok()) {
       return true; // we cannot tell where its strings and comments end
@@ -43,6 +46,23 @@ final class PgReadOnly {
     return (on.ok() && lifts(on.tokens()))
         || (off.ok() && lifts(off.tokens()))
         || textScanLifts(sql);
+  }
+
+  /**
+   * Whether any token of {@code sql} could spell what {@link #lifts} and {@link #textScanLifts}
+   * look for. A token's value is its text except where escapes are decoded: backslash escapes
+   * ({@code E'...'}, and plain strings with standard_conforming_strings off) and Unicode escapes
+   * ({@code U&"..."}, {@code U&'...'}, with any UESCAPE character), sql-syntax-lexical.html §4.1.2.
+   * So text without a backslash and without {@code U&} holds every word any token spells.
+   */
+  private static boolean mayMention(String sql) {
+    String s = sql.toLowerCase(Locale.ROOT);
+    return s.indexOf('\\') >= 0
+        || s.contains("u&")
+        || s.contains("set_config")
+        || s.contains("transaction_read_only")
+        || s.contains("pg_settings")
+        || s.contains("read");
   }
 
   private static boolean lifts(List<PgToken> t) {
