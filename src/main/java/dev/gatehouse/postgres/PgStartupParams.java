@@ -168,7 +168,28 @@ final class PgStartupParams {
               + "|eucjis2004|muleinternal|tcvn|tcvn5712|vscii|abc");
 
   static boolean isOn(String v) {
-    String s = v == null ? "" : v.trim().toLowerCase(Locale.ROOT);
-    return s.equals("on") || s.equals("true") || s.equals("yes") || s.equals("1") || s.equals("t");
+    return Boolean.TRUE.equals(parseBool(v));
+  }
+
+  /**
+   * A boolean setting as PostgreSQL reads it (parse_bool in src/backend/utils/adt/bool.c): case and
+   * surrounding blanks ignored; any prefix of true, yes, false or no; on, of, off; 1 and 0. Null
+   * when it is none of these (the server would reject it).
+   */
+  static Boolean parseBool(String v) {
+    if (v == null) {
+      return null;
+    }
+    String s = v.strip().toLowerCase(Locale.ROOT);
+    if (s.isEmpty()) {
+      return null;
+    }
+    if ("true".startsWith(s) || "yes".startsWith(s) || s.equals("on") || s.equals("1")) {
+      return Boolean.TRUE;
+    }
+    if ("false".startsWith(s) || "no".startsWith(s) || s.equals("of") || s.equals("off")) {
+      return Boolean.FALSE;
+    }
+    return s.equals("0") ? Boolean.FALSE : null;
   }
 }

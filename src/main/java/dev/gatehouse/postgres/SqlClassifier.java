@@ -2122,10 +2122,8 @@ final class SqlClassifier {
     if (PgLexer.foldCase(name.strip()).equals("client_encoding")) {
       return PgStartupParams.safeClientEncoding(value);
     }
-    String v = PgLexer.foldCase(value.strip());
-    boolean on = v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1");
-    boolean off = v.equals("off") || v.equals("false") || v.equals("no") || v.equals("0");
-    return c.scs ? on : off;
+    Boolean b = PgStartupParams.parseBool(value);
+    return b != null && b == c.scs;
   }
 
   /** GUC names that change the current role (GUC names compare case-insensitively). */
@@ -2268,11 +2266,8 @@ final class SqlClassifier {
       return false;
     }
     PgToken v = c.t.get(i);
-    String s = PgLexer.foldCase(v.value());
-    if (v.kind() == Kind.IDENT || v.kind() == Kind.STRING || v.kind() == Kind.NUMBER) {
-      return s.equals("false") || s.equals("off") || s.equals("0") || s.equals("no");
-    }
-    return false;
+    return (v.kind() == Kind.IDENT || v.kind() == Kind.STRING || v.kind() == Kind.NUMBER)
+        && Boolean.FALSE.equals(PgStartupParams.parseBool(v.value()));
   }
 
   /**
