@@ -158,6 +158,28 @@ final class Checks {
           Map.entry("YE", 30));
 
   /** ISO 7064 mod 97-10 over an IBAN without spaces: valid when the remainder is 1. */
+  /** IBAN lengths by country code, indexed by the two letters (0: not a registered country). */
+  private static final byte[] IBAN_LENGTH_BY_CODE = new byte[26 * 26];
+
+  static {
+    IBAN_LENGTHS.forEach(
+        (cc, len) ->
+            IBAN_LENGTH_BY_CODE[(cc.charAt(0) - 'A') * 26 + cc.charAt(1) - 'A'] = len.byteValue());
+  }
+
+  /**
+   * The IBAN length of the country whose code is {@code a b} in either case, or 0 when it is not a
+   * registered IBAN country. Without allocation: it runs at every IBAN-like start in a value.
+   */
+  static int ibanLength(char a, char b) {
+    int x = (a | 0x20) - 'a';
+    int y = (b | 0x20) - 'a';
+    if (x < 0 || x >= 26 || y < 0 || y >= 26) {
+      return 0;
+    }
+    return IBAN_LENGTH_BY_CODE[x * 26 + y];
+  }
+
   static boolean mod97(CharSequence iban) {
     int n = iban.length();
     if (n < 5) {

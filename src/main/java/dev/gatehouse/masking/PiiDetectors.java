@@ -1,9 +1,9 @@
 package dev.gatehouse.masking;
 
 import static dev.gatehouse.masking.Checks.isAlnum;
+import static dev.gatehouse.masking.Checks.isAsciiLetter;
 import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isHex;
-import static dev.gatehouse.masking.Checks.isUpper;
 import static dev.gatehouse.masking.Checks.isWord;
 
 import java.util.List;
@@ -93,18 +93,20 @@ final class PiiDetectors {
           if (groups == ends.length || digits > 19) {
             break;
           }
-          if (j + 1 < n
-              && (s.charAt(j) == ' ' || s.charAt(j) == '-' || s.charAt(j) == '.')
-              && isDigit(s.charAt(j + 1))
-              && (sep == 0 || sep == s.charAt(j))) {
+          // One separator between groups, the same throughout; a doubled space (text aligned
+          // by hand) counts as one.
+          int gap = separatorGap(s, j, sep);
+          if (gap > 0) {
             sep = s.charAt(j);
-            j++;
+            j += gap;
           } else {
             break;
           }
         }
-        // Shorter readings only when the run is too long to be one card (card + other number).
-        int lowest = counts[groups - 1] > 19 ? 0 : groups - 1;
+        // Shorter readings when the run is too long to be one card (card + other number), or when
+        // its first group is already too long for a grouped card: "4111111111111111 12/27" is a
+        // card and an expiry date.
+        int lowest = counts[groups - 1] > 19 || counts[0] > 6 ? 0 : groups - 1;
         for (int g = groups - 1; g >= lowest; g--) {
           int d = counts[g];
           if (d < 13 || d > 19) {
@@ -114,7 +116,7 @@ final class PiiDetectors {
           if (g == groups - 1 && rightBlocked(s, end)) {
             continue;
           }
-          if (sep != 0 && !groupShapeOk(ends, counts, g, i)) {
+          if (g > 0 && !groupShapeOk(ends, counts, g, i)) {
             continue;
           }
           if (valid(s, i, end, d)) {
@@ -127,6 +129,26 @@ final class PiiDetectors {
           i++;
         }
       }
+    }
+
+    /**
+     * The length of the separator at {@code j} between two digit groups (0 when there is none):
+     * space, dash, dot or slash, or two spaces; {@code sep} is the separator of the earlier groups
+     * (0 before the first).
+     */
+    private static int separatorGap(String s, int j, char sep) {
+      int n = s.length();
+      if (j + 1 >= n) {
+        return 0;
+      }
+      char c = s.charAt(j);
+      if ((c != ' ' && c != '-' && c != '.' && c != '/') || (sep != 0 && sep != c)) {
+        return 0;
+      }
+      if (isDigit(s.charAt(j + 1))) {
+        return 1;
+      }
+      return c == ' ' && j + 2 < n && s.charAt(j + 1) == ' ' && isDigit(s.charAt(j + 2)) ? 2 : 0;
     }
 
     /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2). */
@@ -529,8 +551,9 @@ final class PiiDetectors {
       int n = s.length();
       StringBuilder b = new StringBuilder(34);
       for (int i = 0; i + 15 <= n; i++) {
-        if (!(isUpper(s.charAt(i))
-            && isUpper(s.charAt(i + 1))
+        // Written in either case: an IBAN typed into a form is often stored as typed.
+        if (!(isAsciiLetter(s.charAt(i))
+            && isAsciiLetter(s.charAt(i + 1))
             && isDigit(s.charAt(i + 2))
             && isDigit(s.charAt(i + 3)))) {
           continue;
@@ -538,15 +561,15 @@ final class PiiDetectors {
         if (i > 0 && isWord(s.charAt(i - 1))) {
           continue;
         }
-        Integer len = Checks.IBAN_LENGTHS.get(s.substring(i, i + 2));
-        if (len == null) {
+        int len = Checks.ibanLength(s.charAt(i), s.charAt(i + 1));
+        if (len == 0) {
           continue;
         }
         b.setLength(0);
         int j = i;
         while (j < n && b.length() < len) {
           char c = s.charAt(j);
-          if (Checks.isDigit(c) || isUpper(c)) {
+          if (Checks.isDigit(c) || isAsciiLetter(c)) {
             b.append(c);
             j++;
           } else if (c == ' ' && j + 1 < n && isAlnum(s.charAt(j + 1)) && b.length() % 4 == 0) {

@@ -258,7 +258,7 @@ final class Scanner {
   private static final int C_DIGIT = 1;
   private static final int C_TOKEN = 2;
   private static final int C_NUMSEP = 4;
-  private static final int C_UPPER = 8;
+  private static final int C_LETTER = 8;
   private static final int C_PUNCT = 16;
 
   /** Character classes of ASCII characters, so the pre-filter does one table load per char. */
@@ -274,25 +274,24 @@ final class Scanner {
   private static final int[] PRESENT = new int[128];
 
   /**
-   * For the quick pass: the presence bits plus bits for {@code @ = >} and upper-case letters, and
-   * bit 63 for a digit (so that {@code e >>> 63} counts digits without a branch).
+   * For the quick pass: the presence bits plus bits for {@code @ = >}, and bit 63 for a digit (so
+   * that {@code e >>> 63} counts digits without a branch).
    */
   private static final long[] QUICK = new long[128];
 
   private static final long Q_AT = 1L << 32;
   private static final long Q_EQ = 1L << 33;
   private static final long Q_GT = 1L << 34;
-  private static final long Q_UPPER = 1L << 35;
   private static final long Q_DIGIT = 1L << 63;
   private static final long Q_TOKEN = 1L << 62;
 
   /**
-   * Bits 56-58: a 3-bit class per character for a window over the last four characters (1 upper, 2
+   * Bits 56-58: a 3-bit class per character for a window over the last four characters (1 letter, 2
    * digit, 3 colon, 4 dot), so that the quick pass computes the IBAN, IPv4 and IPv6 flags exactly.
    */
   private static final int Q_WINDOW_SHIFT = 56;
 
-  /** Upper, upper, digit, digit: an IBAN-like start. */
+  /** Letter, letter, digit, digit: an IBAN-like start (in either case). */
   private static final int IBAN_WINDOW = 0b001_001_010_010;
 
   /**
@@ -326,8 +325,8 @@ final class Scanner {
       if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || "_-+/=".indexOf(c) >= 0) {
         k |= C_TOKEN;
       }
-      if (c >= 'A' && c <= 'Z') {
-        k |= C_UPPER;
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+        k |= C_LETTER; // an IBAN's country code, in either case
       }
       // '+' is not a separator inside a number for any detector (it only starts a phone number).
       if (" -.()/".indexOf(c) >= 0) {
@@ -358,10 +357,10 @@ final class Scanner {
       PRESENT[c] = 1 << bit;
       long q = PRESENT[c] & 0xffffffffL;
       q |= c == '@' ? Q_AT : c == '=' ? Q_EQ : c == '>' ? Q_GT : 0;
-      q |= c >= 'A' && c <= 'Z' ? Q_UPPER : 0;
       q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
       q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
-      int w = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      boolean letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+      int w = letter ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       q |= (long) w << Q_WINDOW_SHIFT;
       QUICK[c] = q;
     }
@@ -492,7 +491,7 @@ final class Scanner {
                 && ssnShape(s.charAt(i - 4), s.charAt(i - 5), s.charAt(i - 7), s.charAt(i - 8)))) {
           flags |= Detector.F_SSN;
         }
-        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_LETTER) != 0 && (prev3Cls & C_LETTER) != 0) {
           flags |= Detector.F_IBAN;
         }
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
@@ -603,7 +602,7 @@ final class Scanner {
                 && ssnShape(b[off + i - 4], b[off + i - 5], b[off + i - 7], b[off + i - 8]))) {
           flags |= Detector.F_SSN;
         }
-        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_UPPER) != 0 && (prev3Cls & C_UPPER) != 0) {
+        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_LETTER) != 0 && (prev3Cls & C_LETTER) != 0) {
           flags |= Detector.F_IBAN;
         }
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {

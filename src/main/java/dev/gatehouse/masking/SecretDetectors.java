@@ -181,7 +181,9 @@ final class SecretDetectors {
                 "shpat_",
                 "shpca_",
                 "shppa_",
-                "shpss_")));
+                "shpss_"),
+            // Docker Hub personal and organisation access tokens.
+            part(t, "(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,64}", 0, "dckr_")));
   }
 
   /** Passwords inside connection URLs and ADO/ODBC/JDBC key-value connection strings. */
@@ -212,7 +214,10 @@ final class SecretDetectors {
                 0,
                 List.of("password", "pwd"),
                 // References to a secret are not the secret: ${VAR}, {{var}}, %(var)s.
-                List.of(Pattern.compile("^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s)$")),
+                // A command substitution ($(cat file), `cat file`) is not one either.
+                List.of(
+                    Pattern.compile(
+                        "^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s|\\$\\(.*|`.*)$")),
                 List.of())));
   }
 
@@ -224,7 +229,12 @@ final class SecretDetectors {
    */
   static final class Assignment extends Detector {
     private static final String KEY =
-        "(?:passwd|password|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
+        // A bare "pass" only as the end of a name (DB_PASS, smtp-pass): "pass: 12" is a test count.
+        "(?:passwd|password|passphrase|pwd|(?<=[_-])pass|secret|token|api[_-]?key|apikey"
+            + "|access[_-]?key"
+            // The word in the languages most often seen in configuration and logs.
+            + "|passwort|kennwort|contrase(?:ñ|n)a|senha|wachtwoord|mot[ _]de[ _]passe"
+            + "|l(?:ö|o)senord|passord|salasana|adgangskode|heslo"
             + "|private[_-]?key|secret[_-]?key|client[_-]?secret|auth[_-]?token|credentials?"
             + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
     private static final Pattern ASSIGN =
@@ -277,7 +287,23 @@ final class SecretDetectors {
 
     @Override
     List<String> keywords() {
-      return List.of("pass", "pwd", "secret", "token", "key", "credential", "bearer", "basic");
+      return List.of(
+          "pass",
+          "pwd",
+          "secret",
+          "token",
+          "key",
+          "credential",
+          "bearer",
+          "basic",
+          "kennwort",
+          "contrase",
+          "senha",
+          "wachtwoord",
+          "senord",
+          "salasana",
+          "adgangskode",
+          "heslo");
     }
 
     @Override
@@ -314,6 +340,8 @@ final class SecretDetectors {
         return;
       }
       if (t.startsWith("${")
+          || t.startsWith("$(")
+          || t.startsWith("`")
           || (t.startsWith("{{") && t.endsWith("}}"))
           || (t.startsWith("<") && t.endsWith(">"))
           || t.chars().allMatch(c -> c == '*' || c == 'x' || c == 'X')) {
@@ -454,6 +482,19 @@ final class SecretDetectors {
       return minLength;
     }
 
+    /**
+     * Identifiers that are random but public, not secrets: Stripe object ids ({@code ch_…}, {@code
+     * cus_…}; https://docs.stripe.com/api, its secret keys {@code sk_}/{@code rk_} and a payment
+     * intent's {@code pi_…_secret_…} do not match) and ULIDs minted this century
+     * (https://github.com/ulid/spec: 26 Crockford base32 characters, the first two the top of a
+     * millisecond timestamp, "01" from 2004 to 2039).
+     */
+    private static final Pattern PUBLIC_ID =
+        Pattern.compile(
+            "(?:ch|cus|pi|pm|in|sub|txn|evt|acct|price|prod|py|re|src|ba|seti|si|ii|il|po|tr|dp"
+                + "|du|file|payout|plan|ipi|cn|prv|ic)_[A-Za-z0-9]{14,32}"
+                + "|0[12][0-9A-HJKMNP-TV-Z]{24}");
+
     static boolean tokenChar(char c) {
       return isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
     }
@@ -531,6 +572,9 @@ final class SecretDetectors {
       String tok = s.substring(st, en);
       String low = tok.toLowerCase(Locale.ROOT);
       if (low.startsWith("sha256-") || low.startsWith("sha384-") || low.startsWith("sha512-")) {
+        return false;
+      }
+      if (PUBLIC_ID.matcher(tok).matches()) {
         return false;
       }
       if (seps > 0 && wordSegments(tok, "[-_]") >= 2) {

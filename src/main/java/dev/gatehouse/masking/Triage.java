@@ -39,7 +39,7 @@ final class Triage {
   private static final long K_DASH = 1L << 37;
   private static final long K_DOT = 1L << 38;
   private static final long K_DIGIT_COUNT = 1L << 48;
-  private static final long K_UPPER_COUNT = 1L << 56;
+  private static final long K_LETTER_COUNT = 1L << 56;
 
   /** Characters per block, so that the 8-bit count fields cannot overflow. */
   private static final int BLOCK = 255;
@@ -59,7 +59,7 @@ final class Triage {
         k |= K_TOKEN;
       }
       k |= digit ? K_DIGIT_COUNT : 0;
-      k |= upper ? K_UPPER_COUNT : 0;
+      k |= upper || (c >= 'a' && c <= 'z') ? K_LETTER_COUNT : 0;
       k |= c == '@' ? K_AT : c == '=' ? K_EQ : c == '>' ? K_GT : 0;
       k |= c == ':' ? K_COLON : c == '-' ? K_DASH : c == '.' ? K_DOT : 0;
       CLASS[c] = k;
@@ -97,7 +97,7 @@ final class Triage {
     int n = s.length();
     long or = 0;
     int digits = 0;
-    int uppers = 0;
+    int letters = 0;
     int run = 0;
     int maxRun = 0;
     for (int base = 0; base < n; base += BLOCK) {
@@ -112,9 +112,9 @@ final class Triage {
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
-      uppers += (int) (sum >>> 56);
+      letters += (int) (sum >>> 56);
     }
-    return bound(or, digits, uppers, maxRun);
+    return bound(or, digits, letters, maxRun);
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
@@ -140,7 +140,7 @@ final class Triage {
     int end = off + len;
     long or = 0;
     int digits = 0;
-    int uppers = 0;
+    int letters = 0;
     int run = 0;
     int maxRun = 0;
     for (int base = off; base < end; base += BLOCK) {
@@ -154,9 +154,9 @@ final class Triage {
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
-      uppers += (int) (sum >>> 56);
+      letters += (int) (sum >>> 56);
     }
-    return bound(or, digits, uppers, maxRun);
+    return bound(or, digits, letters, maxRun);
   }
 
   /** The rarer flags a bound may only guess (see {@link #exact}). */
@@ -164,8 +164,8 @@ final class Triage {
 
   /**
    * {@code t} from {@link #chars} of {@code s} with the guessed flags it has settled: {@code ::} or
-   * seven colons, three dots between digits, five dashes in a row, two upper-case letters followed
-   * by two digits (with the JDK's vectorised String searches where they apply). Called only when a
+   * seven colons, three dots between digits, five dashes in a row, two letters followed by two
+   * digits (with the JDK's vectorised String searches where they apply). Called only when a
    * detector that needs one of them is armed by the guess.
    */
   static long exact(long t, String s) {
@@ -242,12 +242,12 @@ final class Triage {
     return f | (dash5 ? Detector.F_DASH5 : 0);
   }
 
-  /** Two upper-case letters followed by two digits, as every IBAN starts. */
+  /** Two letters followed by two digits, as every IBAN starts (written in either case). */
   private static boolean iban(byte[] b, int off, int len) {
     int window = 0;
     for (int i = off; i < off + len; i++) {
       int c = b[i];
-      int k = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      int k = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       window = ((window << 2) | k) & 0xff;
       if (window == 0b01_01_10_10) {
         return true;
@@ -256,12 +256,12 @@ final class Triage {
     return false;
   }
 
-  /** Two upper-case letters followed by two digits, as every IBAN starts. */
+  /** Two letters followed by two digits, as every IBAN starts (written in either case). */
   private static boolean iban(String s) {
     int window = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      int k = c >= 'A' && c <= 'Z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+      int k = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       window = ((window << 2) | k) & 0xff;
       if (window == 0b01_01_10_10) {
         return true;
@@ -277,13 +277,13 @@ final class Triage {
   /**
    * The packed bound: presence and the flags of {@code @ = > : - .} exact; {@code F_V6} guessed
    * from a colon, {@code F_DOT3} from a dot and four digits, {@code F_DASH5} from a dash, {@code
-   * F_IBAN} from two upper-case letters and two digits (see {@link #exact}); the digit count as the
-   * numeric run, and the phone and SSN flags from 8 and 9 digits (see {@link Scanner#digitRuns}).
+   * F_IBAN} from two letters and two digits (see {@link #exact}); the digit count as the numeric
+   * run, and the phone and SSN flags from 8 and 9 digits (see {@link Scanner#digitRuns}).
    */
-  private static long bound(long or, int digits, int uppers, int maxTokenRun) {
+  private static long bound(long or, int digits, int letters, int maxTokenRun) {
     int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x3f];
     f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
-    f |= uppers >= 2 && digits >= 2 ? Detector.F_IBAN : 0;
+    f |= letters >= 2 && digits >= 2 ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
     return (or & 0xffffffffL)
         | ((long) f << 32)
