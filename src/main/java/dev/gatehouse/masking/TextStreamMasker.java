@@ -123,6 +123,22 @@ final class TextStreamMasker implements StreamMasker {
       }
       int safeEnd = last ? text.length() : escapeSafeEnd(text, pos);
       String body = text.substring(pos, safeEnd);
+      if (body.indexOf(ESC) >= 0) {
+        // Escape sequences inside a value (grep --color highlighting the matched part of a card
+        // number or an email) must not hide it: detection runs on the visible text.
+        // An OSC ended by ESC \ whose ESC is still to come is not finished: it waits.
+        int finished = last ? body.length() : escapeSafeEnd(body, 0);
+        String shown = body.substring(0, finished);
+        Visible v = Visible.of(shown);
+        List<Finding> found = findings(v.text);
+        if (found.stream().noneMatch(f -> f.type().equals("private_key"))) {
+          int cut = last ? v.text.length() : holdStart(v.text, found);
+          out.append(v.apply(shown, found, cut, profile));
+          held = body.substring(v.bodyIndex(cut, finished)) + text.substring(safeEnd);
+          return out.toString();
+        }
+        // A private key in coloured output: the plain path below drops it (escapes and all).
+      }
       List<Finding> found = findings(body);
       // A private key whose END has not arrived yet: emit the redaction, drop the rest.
       Finding openKey = null;
@@ -167,6 +183,82 @@ final class TextStreamMasker implements StreamMasker {
       found = Scanner.resolve(found);
     }
     return found;
+  }
+
+  /**
+   * A text without its escape sequences, and where each of its characters is in the original: so
+   * that values split by colour codes are found, and masked with the codes kept in place.
+   */
+  static final class Visible {
+    final String text;
+    private final int[] at;
+
+    private Visible(String text, int[] at) {
+      this.text = text;
+      this.at = at;
+    }
+
+    static Visible of(String body) {
+      StringBuilder t = new StringBuilder(body.length());
+      int[] at = new int[body.length()];
+      int i = 0;
+      while (i < body.length()) {
+        if (body.charAt(i) == ESC) {
+          i = Math.max(i + 1, escapeEnd(body, i));
+          continue;
+        }
+        at[t.length()] = i;
+        t.append(body.charAt(i));
+        i++;
+      }
+      return new Visible(t.toString(), at);
+    }
+
+    /** The index in the original of visible index {@code k} ({@code end} past the last). */
+    int bodyIndex(int k, int end) {
+      return k >= text.length() ? end : at[k];
+    }
+
+    /**
+     * The original up to visible index {@code cut}, with each finding replaced by its masked form
+     * and the escape sequences inside it re-inserted at the same offsets (or at the end of a
+     * shorter replacement).
+     */
+    String apply(String body, List<Finding> found, int cut, Profile profile) {
+      StringBuilder b = new StringBuilder(body.length() + 16);
+      int pos = 0;
+      for (Finding f : found) {
+        if (f.end() > cut) {
+          continue;
+        }
+        int start = at[f.start()];
+        int end = at[f.end() - 1] + 1;
+        b.append(body, pos, start);
+        String r = profile.styleFor(f.type()).apply(text.substring(f.start(), f.end()), f.type());
+        int visible = 0;
+        int written = 0;
+        int o = start;
+        while (o < end) {
+          if (body.charAt(o) == ESC) {
+            int want = Math.min(visible, r.length());
+            if (want > written) {
+              b.append(r, written, want);
+              written = want;
+            }
+            int e = Math.max(o + 1, escapeEnd(body, o));
+            b.append(body, o, e);
+            o = e;
+          } else {
+            visible++;
+            o++;
+          }
+        }
+        b.append(r, written, r.length());
+        pos = end;
+      }
+      b.append(body, pos, bodyIndex(cut, body.length()));
+      return b.toString();
+    }
   }
 
   /** Where the held-back tail starts. */

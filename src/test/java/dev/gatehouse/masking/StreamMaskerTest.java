@@ -107,6 +107,41 @@ class StreamMaskerTest {
     }
   }
 
+  /** What grep --color prints for a match: the matched part between SGR and erase-line codes. */
+  static String highlighted(String before, String match, String after) {
+    return before + "\u001b[01;31m\u001b[K" + match + "\u001b[m\u001b[K" + after;
+  }
+
+  static String visible(String s) {
+    return s.replaceAll("\u001b\\[[0-9;]*[A-Za-z]", "");
+  }
+
+  @Test
+  void aValueSplitByColourCodesIsMaskedAtEveryChunkBoundaryAndKeepsItsColours() {
+    String[] lines = {
+      highlighted("", "4532", " 0151 1283 0366\n"),
+      highlighted("alice.smith", "@example.com", " wrote\n"),
+      highlighted("ssn 536-", "22", "-1234\n"),
+      highlighted("", "DB_PASSWORD=", "Sup3rS3cret\n")
+    };
+    String[] leaks = {"4532 0151 1283", "alice.smith", "536-22-1234", "Sup3rS3cret"};
+    for (int k = 0; k < lines.length; k++) {
+      byte[] all = utf8(lines[k]);
+      for (int at = 0; at <= all.length; at++) {
+        String out = run(ENGINE.streamMasker("pii"), split(all, at));
+        assertThat(visible(out)).as("line %d split at %d: %s", k, at, out).doesNotContain(leaks[k]);
+        assertThat(out).as("colours kept").contains("\u001b[01;31m\u001b[K").contains("\u001b[m");
+      }
+    }
+  }
+
+  @Test
+  void colouredCardKeepsTheLastFourAndTheCodesInPlace() {
+    String out =
+        run(ENGINE.streamMasker("pii"), utf8(highlighted("", "4532", " 0151 1283 0366 ok\n")));
+    assertThat(out).isEqualTo("\u001b[01;31m\u001b[K****\u001b[m\u001b[K **** **** 0366 ok\n");
+  }
+
   /** True when the text ends in an unterminated CSI or OSC sequence or a lone ESC. */
   static boolean endsInsideEscape(String s) {
     int esc = s.lastIndexOf('\u001b');

@@ -105,6 +105,24 @@ class SshGatewayTest {
   }
 
   @Test
+  void aSecretSplitByColourCodesIsMaskedToo() throws Exception {
+    // What grep --color=always prints when the search matched the token's first characters.
+    String head = SECRET.substring(0, 8);
+    String tail = SECRET.substring(8);
+    var r =
+        gw.ssh(
+            gw.aliceKey,
+            "alice+box",
+            null,
+            "printf 'token \\033[01;31m\\033[K" + head + "\\033[m\\033[K" + tail + " end\\n'");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("token").contains("end").contains("\u001b[01;31m");
+    assertThat(r.out().replaceAll("\u001b\\[[0-9;]*[A-Za-z]", ""))
+        .doesNotContain(SECRET)
+        .doesNotContain(tail);
+  }
+
+  @Test
   void utf8AndAnsiOutputPassesUnchanged() throws Exception {
     // printf turns \\033 into ESC on the target (a raw ESC in an argument is refused by policy)
     var r = gw.ssh(gw.aliceKey, "alice+box", null, "printf 'grüße 日本 \\033[31mred\\033[0m ok\\n'");
