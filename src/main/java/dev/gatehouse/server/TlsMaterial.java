@@ -41,6 +41,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,12 +76,23 @@ public final class TlsMaterial {
     Path cert = dir.resolve("gatehouse.crt");
     Path key = dir.resolve("gatehouse.key");
     if (Files.exists(cert) && Files.exists(key)) {
-      return fromPem(cert, key);
+      try {
+        return fromPem(cert, key);
+      } catch (IOException | RuntimeException e) {
+        // Ours to replace: earlier versions running on JDK 24+ wrote an EC key without its curve
+        // (see writeKey), which no JDK reads back. Clients that pinned the old certificate have to
+        // pin the new one; the warning says so.
+        log.warn(
+            "the self-signed TLS pair under {} cannot be read ({}); generating a new one (clients"
+                + " that pinned the old certificate must pin the new one)",
+            dir,
+            e.getMessage());
+      }
     }
     Files.createDirectories(dir);
     TlsMaterial generated = selfSigned();
     writePem(cert, generated.chain[0], false);
-    writePem(key, generated.key, true);
+    writePem(key, new JcaPKCS8Generator(generated.key, null), true);
     log.warn(
         "generated a self-signed TLS certificate at {}; configure server.tls for production", cert);
     return new TlsMaterial(generated.chain, generated.key, cert);
@@ -162,6 +174,13 @@ public final class TlsMaterial {
     return new TlsMaterial(certs.toArray(X509Certificate[]::new), key, certPem);
   }
 
+  /**
+   * Writes {@code obj} as PEM. The private key goes as PKCS#8 ({@code BEGIN PRIVATE KEY}, RFC 5208
+   * and RFC 7468 section 10), whose algorithm identifier names the curve: writing the key object
+   * itself gives SEC1 ({@code BEGIN EC PRIVATE KEY}, RFC 5915), and from JDK 24 the JDK's EC key
+   * encoding no longer carries the optional curve parameters inside it, so the file could not be
+   * read back.
+   */
   private static void writePem(Path file, Object obj, boolean secret) throws IOException {
     StringWriter sw = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
