@@ -186,4 +186,93 @@ class SqlMatcherTest {
                     "table")))
         .isEqualTo(Effect.DENY);
   }
+
+  /** What the classifier reports for INSERT ... ON CONFLICT (id) DO UPDATE SET ... [WHERE ...]. */
+  private static Action upsert(boolean hasWhere) {
+    return Fixtures.attrs(
+        ActionKind.SQL,
+        Action.Attr.SQL_KIND,
+        "update",
+        SqlMatcher.ATTR_KINDS,
+        List.of("update", "insert"),
+        Action.Attr.SQL_TABLES_WRITTEN,
+        List.of("payments"),
+        Action.Attr.SQL_HAS_WHERE,
+        hasWhere);
+  }
+
+  @Test
+  void anUpsertNeedsARuleAllowingBothInsertAndUpdate() {
+    PolicySet inserts =
+        policy("rules: [{ id: i, effect: allow, sql: { statements: [insert, select] } }]");
+    PolicySet updates = policy("rules: [{ id: u, effect: allow, sql: { statements: [update] } }]");
+    PolicySet writes = policy("rules: [{ id: w, effect: allow, sql: { statements: [write] } }]");
+
+    assertThat(effect(inserts, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(inserts, upsert(true))).isEqualTo(Effect.DENY);
+    assertThat(effect(updates, upsert(true))).isEqualTo(Effect.DENY);
+    assertThat(effect(writes, upsert(true))).isEqualTo(Effect.ALLOW);
+    assertThat(
+            String.join(
+                "\n", decide(updates, human("alice"), target("db"), upsert(true)).explanation()))
+        .contains("statement update (also insert) is not in [update]");
+  }
+
+  @Test
+  void anUpsertFallsUnderDenyAndReviewRulesAboutUpdate() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: writes
+                effect: allow
+                sql: { statements: [insert, update] }
+              - id: review-updates
+                effect: review
+                review: { groups: [dba] }
+                sql: { statements: [update], tables: [payments] }
+              - id: no-updates-of-ledger
+                effect: deny
+                sql: { statements: [update], tables_written: [ledger] }
+            """);
+    Action upsertLedger =
+        Fixtures.attrs(
+            ActionKind.SQL,
+            Action.Attr.SQL_KIND,
+            "update",
+            SqlMatcher.ATTR_KINDS,
+            List.of("update", "insert"),
+            Action.Attr.SQL_TABLES_WRITTEN,
+            List.of("ledger"),
+            Action.Attr.SQL_HAS_WHERE,
+            true);
+    Action deleteThenInsert =
+        Fixtures.attrs(
+            ActionKind.SQL,
+            Action.Attr.SQL_KIND,
+            "delete",
+            SqlMatcher.ATTR_KINDS,
+            List.of("delete", "insert"),
+            Action.Attr.SQL_TABLES_WRITTEN,
+            List.of("ledger"),
+            Action.Attr.SQL_HAS_WHERE,
+            true);
+
+    assertThat(effect(p, upsert(true))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
+    assertThat(decide(p, human("alice"), target("db"), upsertLedger).rule())
+        .isEqualTo("no-updates-of-ledger");
+    assertThat(effect(p, deleteThenInsert)).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void requireWhereAppliesToTheUpdateOfAnUpsert() {
+    PolicySet p =
+        policy(
+            "rules: [{ id: w, effect: allow, sql: { statements: [write], require_where: true } }]");
+
+    assertThat(effect(p, upsert(false))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, upsert(true))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
+  }
 }
