@@ -203,6 +203,9 @@ final class SqlClassifier {
     /** Effects that make any statement more dangerous (DML, file access, SET ROLE, unknown). */
     final List<String> strong = new ArrayList<>();
 
+    /** Kinds the statement performs besides its kind, without changing it (MERGE's actions). */
+    final Set<String> also = new LinkedHashSet<>();
+
     /** Effects that only upgrade read-like statements (nextval, advisory locks, set_config). */
     final List<String> weak = new ArrayList<>();
 
@@ -270,10 +273,10 @@ final class SqlClassifier {
 
     /**
      * The kind first, then every other kind the statement performs now: its leading statement's and
-     * the strong effects (a DML in a CTE, the UPDATE of an upsert, SELECT INTO). Weak effects only
-     * count when they made the kind, and a read-like kind only when it is the kind: a read that
-     * also writes is the write ({@code SELECT nextval('s')} is [update]). Definitions run nothing
-     * now: just the kind.
+     * the strong effects (a DML in a CTE, the UPDATE of an upsert, SELECT INTO), the actions of a
+     * MERGE. Weak effects only count when they made the kind, and a read-like kind only when it is
+     * the kind: a read that also writes is the write ({@code SELECT nextval('s')} is [update]).
+     * Definitions run nothing now: just the kind.
      */
     List<String> kinds() {
       String kind = kind();
@@ -288,6 +291,7 @@ final class SqlClassifier {
             k.add(e);
           }
         }
+        k.addAll(also);
       }
       return List.copyOf(k);
     }
@@ -916,6 +920,9 @@ final class SqlClassifier {
         c.updateDeleteWithoutWhere++;
       }
     }
+    if (kind.equals("merge")) {
+      mergeActions(c, j);
+    }
     if (kind.equals("insert")) {
       upsert(c, j);
       if (c.isWord(j, "as")) {
@@ -959,6 +966,33 @@ final class SqlClassifier {
             c.updateDeleteWithoutWhere++;
           }
           return;
+        }
+      }
+    }
+  }
+
+  /**
+   * The actions of MERGE's WHEN clauses ({@code THEN UPDATE / DELETE / INSERT}, sql-merge.html),
+   * for {@code kinds}: PostgreSQL requires the privilege of each action on the target, and a policy
+   * that denies delete must see the DELETE of a MERGE. The kind stays merge. The ON condition
+   * selects the rows a MERGE updates or deletes, so it counts as their WHERE.
+   */
+  private static void mergeActions(Ctx c, int from) {
+    int d = 0;
+    for (int k = from; k + 1 < c.t.size(); k++) {
+      PgToken tok = c.t.get(k);
+      if (tok.is("(")) {
+        d++;
+      } else if (tok.is(")") && --d < 0) {
+        return;
+      } else if (d == 0 && tok.isWord("then")) {
+        String action = c.word(k + 1);
+        if (action != null
+            && (action.equals(UPDATE) || action.equals(DELETE) || action.equals(INSERT))) {
+          c.also.add(action);
+          if (!action.equals(INSERT)) {
+            c.updateDeleteCount++;
+          }
         }
       }
     }

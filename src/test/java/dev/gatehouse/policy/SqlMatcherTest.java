@@ -258,6 +258,31 @@ class SqlMatcherTest {
             Action.Attr.SQL_HAS_WHERE,
             true);
 
+    Action mergeDeleting =
+        Fixtures.attrs(
+            ActionKind.SQL,
+            Action.Attr.SQL_KIND,
+            "merge",
+            SqlMatcher.ATTR_KINDS,
+            List.of("merge", "delete"),
+            Action.Attr.SQL_TABLES_WRITTEN,
+            List.of("ledger"),
+            Action.Attr.SQL_HAS_WHERE,
+            true);
+    PolicySet noDeletes =
+        policy(
+            """
+            rules:
+              - id: writes
+                effect: allow
+                sql: { statements: [write] }
+              - id: no-deletes
+                effect: deny
+                sql: { statements: [delete] }
+            """);
+
+    assertThat(decide(noDeletes, human("alice"), target("db"), mergeDeleting).rule())
+        .isEqualTo("no-deletes");
     assertThat(effect(p, upsert(true))).isEqualTo(Effect.REVIEW);
     assertThat(effect(p, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
     assertThat(decide(p, human("alice"), target("db"), upsertLedger).rule())
