@@ -2,17 +2,14 @@ package dev.gatehouse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.server.GatehouseServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -32,49 +29,29 @@ class SearchPathTargetTest {
   void aSearchPathBehindPgCatalogMakesUnqualifiedBuiltinsOpaque() throws Exception {
     String password = "pw-search-path-18";
     try (EmbeddedPostgres target = PostgresTargetVersionsTest.start("18.1.0")) {
-      try (Connection c = target.getPostgresDatabase().getConnection();
-          Statement st = c.createStatement()) {
-        st.execute("CREATE ROLE app LOGIN PASSWORD '" + password + "'");
-        st.execute("CREATE DATABASE shop OWNER app");
-      }
-      try (Connection c = target.getDatabase("app", "shop").getConnection();
-          Statement st = c.createStatement()) {
-        st.execute("CREATE SCHEMA evil");
-        st.execute("CREATE TABLE public.log (x text)");
-        st.execute(
-            "CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS"
-                + " $$ INSERT INTO public.log VALUES ('pwned'); SELECT 'evil' $$");
-        st.execute("ALTER ROLE app SET search_path = evil, pg_catalog");
-      }
-      Files.writeString(
-          dir.resolve("policy.yaml"),
-          """
-          rules:
-            - id: known-functions-only
-              subjects: { groups: [dev] }
-              connections: { names: [shop] }
-              effect: allow
-              sql: { statements: [read, session] }
-              when: action.kind != "sql" || size(action.attributes.opaque_functions) == 0
-          """);
-      String yaml =
-          """
-          server:
-            data_dir: data
-            api: { host: 127.0.0.1, port: 0 }
-            postgres: { host: 127.0.0.1, port: 0 }
-            ssh: { enabled: false }
-          identity:
-            users: [{ subject: dev, kind: human, groups: [dev], role: user }]
-          connections:
-            - { name: shop, type: postgres, host: 127.0.0.1, port: %d, database: shop,
-                username: app, password: "${env:SHOP_PASSWORD}", tls: { mode: disable } }
-          policy: { files: [policy.yaml] }
-          """
-              .formatted(target.getPort());
       try (GatehouseServer gw =
-          GatehouseServer.start(
-              ConfigLoader.parse(yaml, "v.yaml", dir, Map.of("SHOP_PASSWORD", password)))) {
+          PostgresTargetVersionsTest.shopGateway(
+              dir,
+              target,
+              password,
+              """
+              rules:
+                - id: known-functions-only
+                  subjects: { groups: [dev] }
+                  connections: { names: [shop] }
+                  effect: allow
+                  sql: { statements: [read, session] }
+                  when: action.kind != "sql" || size(action.attributes.opaque_functions) == 0
+              """)) {
+        try (Connection c = target.getDatabase("app", "shop").getConnection();
+            Statement st = c.createStatement()) {
+          st.execute("CREATE SCHEMA evil");
+          st.execute("CREATE TABLE public.log (x text)");
+          st.execute(
+              "CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS"
+                  + " $$ INSERT INTO public.log VALUES ('pwned'); SELECT 'evil' $$");
+          st.execute("ALTER ROLE app SET search_path = evil, pg_catalog");
+        }
         String token = gw.tokens().issueForUser("dev", null, Set.of(), "test").secret();
         Properties props = new Properties();
         props.setProperty("user", "dev");

@@ -187,18 +187,23 @@ class SqlMatcherTest {
         .isEqualTo(Effect.DENY);
   }
 
-  /** What the classifier reports for INSERT ... ON CONFLICT (id) DO UPDATE SET ... [WHERE ...]. */
-  private static Action upsert(boolean hasWhere) {
+  /** A statement that does several things, as the classifier reports it ({@code kinds}). */
+  private static Action multi(String table, boolean hasWhere, String... kinds) {
     return Fixtures.attrs(
         ActionKind.SQL,
         Action.Attr.SQL_KIND,
-        "update",
+        kinds[0],
         SqlMatcher.ATTR_KINDS,
-        List.of("update", "insert"),
+        List.of(kinds),
         Action.Attr.SQL_TABLES_WRITTEN,
-        List.of("payments"),
+        List.of(table),
         Action.Attr.SQL_HAS_WHERE,
         hasWhere);
+  }
+
+  /** What the classifier reports for INSERT ... ON CONFLICT (id) DO UPDATE SET ... [WHERE ...]. */
+  private static Action upsert(boolean hasWhere) {
+    return multi("payments", hasWhere, "update", "insert");
   }
 
   @Test
@@ -235,40 +240,10 @@ class SqlMatcherTest {
                 effect: deny
                 sql: { statements: [update], tables_written: [ledger] }
             """);
-    Action upsertLedger =
-        Fixtures.attrs(
-            ActionKind.SQL,
-            Action.Attr.SQL_KIND,
-            "update",
-            SqlMatcher.ATTR_KINDS,
-            List.of("update", "insert"),
-            Action.Attr.SQL_TABLES_WRITTEN,
-            List.of("ledger"),
-            Action.Attr.SQL_HAS_WHERE,
-            true);
-    Action deleteThenInsert =
-        Fixtures.attrs(
-            ActionKind.SQL,
-            Action.Attr.SQL_KIND,
-            "delete",
-            SqlMatcher.ATTR_KINDS,
-            List.of("delete", "insert"),
-            Action.Attr.SQL_TABLES_WRITTEN,
-            List.of("ledger"),
-            Action.Attr.SQL_HAS_WHERE,
-            true);
+    Action upsertLedger = multi("ledger", true, "update", "insert");
+    Action deleteThenInsert = multi("ledger", true, "delete", "insert");
 
-    Action mergeDeleting =
-        Fixtures.attrs(
-            ActionKind.SQL,
-            Action.Attr.SQL_KIND,
-            "merge",
-            SqlMatcher.ATTR_KINDS,
-            List.of("merge", "delete"),
-            Action.Attr.SQL_TABLES_WRITTEN,
-            List.of("ledger"),
-            Action.Attr.SQL_HAS_WHERE,
-            true);
+    Action mergeDeleting = multi("ledger", true, "merge", "delete");
     PolicySet noDeletes =
         policy(
             """
