@@ -94,8 +94,9 @@ final class SqlClassifier {
   /**
    * Attribute: every kind the statement performs (List of String), the kind ({@code statement})
    * first: {@code INSERT ... ON CONFLICT DO UPDATE} is [update, insert], {@code WITH d AS (DELETE
-   * ...) INSERT ...} is [delete, insert]. The policy's SqlMatcher reads the same key: an allow rule
-   * must list every one of them, a deny rule any.
+   * ...) INSERT ...} is [delete, insert], {@code MERGE ... THEN DELETE} is [merge, delete]. The
+   * policy's SqlMatcher reads the same key: an allow rule must list every one of them, a deny or
+   * review rule any.
    */
   static final String ATTR_KINDS = "kinds";
 
