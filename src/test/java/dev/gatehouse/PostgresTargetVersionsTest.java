@@ -44,44 +44,55 @@ class PostgresTargetVersionsTest {
         .start();
   }
 
+  /**
+   * Creates role app (with {@code password}) owning database shop on {@code target}, and starts a
+   * gateway with connection shop to it, user dev (group dev) and {@code policy}.
+   */
+  static GatehouseServer shopGateway(
+      Path dir, EmbeddedPostgres target, String password, String policy) throws Exception {
+    try (Connection c = target.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE app LOGIN PASSWORD '" + password + "'");
+      st.execute("CREATE DATABASE shop OWNER app");
+    }
+    Files.writeString(dir.resolve("policy.yaml"), policy);
+    String yaml =
+        """
+        server:
+          data_dir: data
+          api: { host: 127.0.0.1, port: 0 }
+          postgres: { host: 127.0.0.1, port: 0 }
+          ssh: { enabled: false }
+        identity:
+          users: [{ subject: dev, kind: human, groups: [dev], role: user }]
+        connections:
+          - { name: shop, type: postgres, host: 127.0.0.1, port: %d, database: shop,
+              username: app, password: "${env:SHOP_PASSWORD}", tls: { mode: disable } }
+        policy: { files: [policy.yaml] }
+        """
+            .formatted(target.getPort());
+    return GatehouseServer.start(
+        ConfigLoader.parse(yaml, "v.yaml", dir, Map.of("SHOP_PASSWORD", password)));
+  }
+
   @ParameterizedTest(name = "PostgreSQL {0}")
   @ValueSource(strings = {"14.18.0", "18.1.0"})
   void gatewayWorksInFrontOf(String version) throws Exception {
     String password = "pw-" + version.replace('.', '-');
     try (EmbeddedPostgres target = start(version)) {
-      try (Connection c = target.getPostgresDatabase().getConnection();
-          Statement st = c.createStatement()) {
-        st.execute("CREATE ROLE app LOGIN PASSWORD '" + password + "'");
-        st.execute("CREATE DATABASE shop OWNER app");
-      }
-      Files.writeString(
-          dir.resolve("policy.yaml"),
-          """
-          rules:
-            - id: dev-read-write
-              subjects: { groups: [dev] }
-              connections: { names: [shop] }
-              effect: allow
-              sql: { statements: [read, insert, create, session, transaction] }
-          """);
-      String yaml =
-          """
-          server:
-            data_dir: data
-            api: { host: 127.0.0.1, port: 0 }
-            postgres: { host: 127.0.0.1, port: 0 }
-            ssh: { enabled: false }
-          identity:
-            users: [{ subject: dev, kind: human, groups: [dev], role: user }]
-          connections:
-            - { name: shop, type: postgres, host: 127.0.0.1, port: %d, database: shop,
-                username: app, password: "${env:SHOP_PASSWORD}", tls: { mode: disable } }
-          policy: { files: [policy.yaml] }
-          """
-              .formatted(target.getPort());
       try (GatehouseServer gw =
-          GatehouseServer.start(
-              ConfigLoader.parse(yaml, "v.yaml", dir, Map.of("SHOP_PASSWORD", password)))) {
+          shopGateway(
+              dir,
+              target,
+              password,
+              """
+              rules:
+                - id: dev-read-write
+                  subjects: { groups: [dev] }
+                  connections: { names: [shop] }
+                  effect: allow
+                  sql: { statements: [read, insert, create, session, transaction] }
+              """)) {
         String token = gw.tokens().issueForUser("dev", null, Set.of(), "test").secret();
         String conn =
             "host=127.0.0.1 port=" + gw.postgresPort() + " dbname=shop user=dev sslmode=require";

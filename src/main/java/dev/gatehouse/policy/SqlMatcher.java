@@ -80,6 +80,13 @@ final class SqlMatcher implements KindMatcher {
     return Map.copyOf(g);
   }
 
+  /**
+   * Action attribute listing every kind a statement performs, its kind first (the PostgreSQL
+   * classifier's {@code SqlClassifier.ATTR_KINDS}): {@code INSERT ... ON CONFLICT DO UPDATE} is
+   * [update, insert].
+   */
+  static final String ATTR_KINDS = "kinds";
+
   private static final Set<String> WITH_OBJECT_TYPE = Set.of("create", "alter", "drop");
   private static final Set<String> WITH_WHERE = Set.of("update", "delete");
 
@@ -238,10 +245,29 @@ final class SqlMatcher implements KindMatcher {
       }
       return null;
     }
-    if (!all && statements != null && !statements.contains(kind)) {
-      return "statement " + kind + " is not in " + statementsText;
+    List<String> kinds = kinds(action, kind);
+    if (!all && statements != null) {
+      // Allow: every kind the statement performs must be listed (an upsert needs insert and
+      // update). Deny and review: any one is enough, so that an upsert falls under a rule that
+      // denies or reviews update, whatever else allows inserts (deny > review > allow).
+      boolean anyKind = deny || effect == Effect.REVIEW;
+      String missing = null;
+      boolean anyListed = false;
+      for (String k : kinds) {
+        if (statements.contains(k)) {
+          anyListed = true;
+        } else if (missing == null) {
+          missing = k;
+        }
+      }
+      if (anyKind ? !anyListed : missing != null) {
+        return "statement "
+            + (anyKind || missing.equals(kind) ? kind : kind + " (also " + missing + ")")
+            + " is not in "
+            + statementsText;
+      }
     }
-    if (objectTypes != null && WITH_OBJECT_TYPE.contains(kind)) {
+    if (objectTypes != null && anyOf(kinds, WITH_OBJECT_TYPE)) {
       String type = action.string(Action.Attr.SQL_OBJECT_TYPE);
       boolean in = type != null && objectTypes.contains(type.toLowerCase(Locale.ROOT));
       // A deny rule still matches when the classifier could not tell the type (fail closed).
@@ -280,10 +306,38 @@ final class SqlMatcher implements KindMatcher {
             : "function " + why + " is not in " + functions;
       }
     }
-    if (requireWhere && WITH_WHERE.contains(kind) && !action.flag(Action.Attr.SQL_HAS_WHERE)) {
+    if (requireWhere && anyOf(kinds, WITH_WHERE) && !action.flag(Action.Attr.SQL_HAS_WHERE)) {
       return kind + " without WHERE (the rule has require_where: true)";
     }
     return null;
+  }
+
+  /**
+   * The kinds the statement performs: the classifier's {@link #ATTR_KINDS} list (an upsert is
+   * [update, insert]), or just the kind for actions that do not carry it (policy tests, other
+   * protocols).
+   */
+  private static List<String> kinds(Action action, String kind) {
+    List<String> listed = action.list(ATTR_KINDS);
+    if (listed.isEmpty()) {
+      return List.of(kind);
+    }
+    if (listed.contains(kind)) {
+      return listed;
+    }
+    List<String> all = new ArrayList<>(listed.size() + 1);
+    all.add(kind);
+    all.addAll(listed);
+    return all;
+  }
+
+  private static boolean anyOf(List<String> kinds, Set<String> set) {
+    for (int i = 0; i < kinds.size(); i++) {
+      if (set.contains(kinds.get(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Null when every name matches some glob; otherwise the first name that does not. */

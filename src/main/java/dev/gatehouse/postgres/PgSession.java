@@ -104,6 +104,9 @@ final class PgSession {
   // Updated from the target's ParameterStatus, read when classifying.
   private volatile boolean standardConformingStrings = true;
   private volatile Charset clientCharset = StandardCharsets.UTF_8;
+  // False once the target reports (PostgreSQL 18+) a search_path with pg_catalog behind another
+  // schema: unqualified built-in names may then call user functions (SqlClassifier.classify).
+  private volatile boolean catalogFirst = true;
   // Set when the target reports an encoding the gateway cannot read safely; ends the session.
   private volatile String unreadableEncoding;
 
@@ -447,7 +450,7 @@ final class PgSession {
       return;
     }
     String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
-    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings);
+    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings, catalogFirst);
     List<AuthorizedAction> allowed = new ArrayList<>();
     for (SqlStatement s : stmts) {
       try {
@@ -484,7 +487,7 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
       return;
     }
-    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings);
+    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings, catalogFirst);
     if (stmts.size() > 1) {
       refuseExtended(
           PgErrors.error(
@@ -1069,6 +1072,7 @@ final class PgSession {
   private void trackParameter(String name, String value) {
     switch (name) {
       case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
+      case "search_path" -> catalogFirst = PgStartupParams.safeSearchPath(value);
       case "client_encoding" -> {
         clientCharset = charset(value);
         if (!PgStartupParams.safeClientEncoding(value)) {

@@ -78,7 +78,8 @@ final class PgStartupParams {
 
   private static void offer(
       String name, String value, Map<String, String> forwarded, Map<String, String> dropped) {
-    if (name.equalsIgnoreCase("client_encoding") && !safeClientEncoding(value)) {
+    if ((name.equalsIgnoreCase("client_encoding") && !safeClientEncoding(value))
+        || (name.equalsIgnoreCase("search_path") && !safeSearchPath(value))) {
       dropped.put(name, value);
       return;
     }
@@ -166,6 +167,106 @@ final class PgStartupParams {
           "utf8|unicode|sqlascii|latin([1-9]|10)|iso8859([1-9]|1[0-6])|koi8|koi8r|koi8u"
               + "|win(125[0-8]|866|874)|windows(125[0-8]|866|874)|alt|eucjp|euccn|euckr|euctw"
               + "|eucjis2004|muleinternal|tcvn|tcvn5712|vscii|abc");
+
+  /**
+   * True when a search_path value (as a startup parameter, a set_config() argument or a
+   * ParameterStatus) keeps pg_catalog in front of every schema for function and operator names, so
+   * that an unqualified {@code lower(x)} is the built-in. pg_catalog is searched first unless the
+   * path names it explicitly after another schema (ddl-schemas.html#DDL-SCHEMAS-CATALOG); pg_temp
+   * is never searched for functions or operators, so it may precede it. A value that does not parse
+   * is not safe.
+   */
+  static boolean safeSearchPath(String value) {
+    List<String> schemas = splitIdentifiers(value);
+    return schemas != null && catalogFirst(schemas);
+  }
+
+  /** See {@link #safeSearchPath}: the schema names, parsed. */
+  static boolean catalogFirst(List<String> schemas) {
+    for (String s : schemas) {
+      if (s.equals("pg_catalog")) {
+        return true;
+      }
+      if (!s.equals("pg_temp")) {
+        return !schemas.contains("pg_catalog");
+      }
+    }
+    return true;
+  }
+
+  /** Longest value of a list setting we parse; longer values are not safe. */
+  static final int MAX_LIST_SETTING = 8 * 1024;
+
+  /**
+   * Splits a list setting as PostgreSQL's SplitIdentifierString (src/backend/utils/adt/varlena.c)
+   * does with separator ',': blanks around names are skipped, {@code "..."} quotes a name ({@code
+   * ""} inside is a quote), unquoted names are folded to lower case (ASCII, like the server). An
+   * empty value is an empty list; null when malformed (an empty unquoted name, an unterminated
+   * quote, junk after a name) or too long.
+   */
+  static List<String> splitIdentifiers(String value) {
+    if (value == null || value.length() > MAX_LIST_SETTING) {
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    int i = skipBlanks(value, 0);
+    if (i == value.length()) {
+      return out;
+    }
+    while (true) {
+      StringBuilder name = new StringBuilder();
+      if (value.charAt(i) == '"') {
+        i++;
+        while (true) {
+          int q = value.indexOf('"', i);
+          if (q < 0) {
+            return null;
+          }
+          name.append(value, i, q);
+          i = q + 1;
+          if (i < value.length() && value.charAt(i) == '"') {
+            name.append('"');
+            i++;
+          } else {
+            break;
+          }
+        }
+      } else {
+        int start = i;
+        while (i < value.length() && value.charAt(i) != ',' && !isBlank(value.charAt(i))) {
+          i++;
+        }
+        if (i == start) {
+          return null;
+        }
+        name.append(PgLexer.foldCase(value.substring(start, i)));
+      }
+      out.add(name.toString());
+      i = skipBlanks(value, i);
+      if (i == value.length()) {
+        return out;
+      }
+      if (value.charAt(i) != ',') {
+        return null;
+      }
+      i = skipBlanks(value, i + 1);
+      if (i == value.length()) {
+        return null;
+      }
+    }
+  }
+
+  private static int skipBlanks(String s, int i) {
+    while (i < s.length() && isBlank(s.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  /** scanner_isspace: space, tab, newline, carriage return, form feed (vertical tab is not). */
+  private static boolean isBlank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+  }
 
   static boolean isOn(String v) {
     return Boolean.TRUE.equals(parseBool(v));

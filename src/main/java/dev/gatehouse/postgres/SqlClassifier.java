@@ -91,6 +91,15 @@ final class SqlClassifier {
    */
   static final String ATTR_OPAQUE_FUNCTIONS = "opaque_functions";
 
+  /**
+   * Attribute: every kind the statement performs (List of String), the kind ({@code statement})
+   * first: {@code INSERT ... ON CONFLICT DO UPDATE} is [update, insert], {@code WITH d AS (DELETE
+   * ...) INSERT ...} is [delete, insert], {@code MERGE ... THEN DELETE} is [merge, delete]. The
+   * policy's SqlMatcher reads the same key: an allow rule must list every one of them, a deny or
+   * review rule any.
+   */
+  static final String ATTR_KINDS = "kinds";
+
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
 
@@ -113,10 +122,25 @@ final class SqlClassifier {
    * @return one entry per non-empty statement, in order; empty for an empty query
    */
   static List<SqlStatement> classify(String sql, boolean standardConformingStrings) {
+    return classify(sql, standardConformingStrings, true);
+  }
+
+  /**
+   * As {@link #classify(String, boolean)}, in a session whose search_path may not keep pg_catalog
+   * in front.
+   *
+   * @param catalogFirst the session's search_path keeps pg_catalog in front of every other schema
+   *     for functions ({@link PgStartupParams#safeSearchPath}; true unless the target reported
+   *     otherwise). When false an unqualified built-in name such as {@code lower} may call a user
+   *     function of that name, so every unqualified call is in {@code opaque_functions}; only
+   *     {@code pg_catalog.}-qualified built-ins are still known.
+   */
+  static List<SqlStatement> classify(
+      String sql, boolean standardConformingStrings, boolean catalogFirst) {
     Objects.requireNonNull(sql, "sql");
     String key = null;
     if (sql.length() <= MAX_CACHED_LENGTH) {
-      key = (standardConformingStrings ? '1' : '0') + sql;
+      key = (char) ('0' + (standardConformingStrings ? 1 : 0) + (catalogFirst ? 2 : 0)) + sql;
       synchronized (CACHE) {
         List<SqlStatement> hit = CACHE.get(key);
         if (hit != null) {
@@ -133,6 +157,7 @@ final class SqlClassifier {
       } else {
         c = analyze(sql, seg.tokens(), 0, standardConformingStrings);
       }
+      c.catalogFirst = catalogFirst;
       out.add(new SqlStatement(seg.text(), c.toAction(seg.text())));
     }
     List<SqlStatement> result = List.copyOf(out);
@@ -179,6 +204,9 @@ final class SqlClassifier {
     /** Effects that make any statement more dangerous (DML, file access, SET ROLE, unknown). */
     final List<String> strong = new ArrayList<>();
 
+    /** Kinds the statement performs besides its kind, without changing it (MERGE's actions). */
+    final Set<String> also = new LinkedHashSet<>();
+
     /** Effects that only upgrade read-like statements (nextval, advisory locks, set_config). */
     final List<String> weak = new ArrayList<>();
 
@@ -193,6 +221,9 @@ final class SqlClassifier {
     boolean complex;
 
     boolean unparsed;
+
+    /** The session's search_path keeps pg_catalog first, as given to {@link #classify}. */
+    boolean catalogFirst = true;
 
     /** The session's standard_conforming_strings, as given to {@link #classify}. */
     boolean scs = true;
@@ -241,6 +272,31 @@ final class SqlClassifier {
       return k;
     }
 
+    /**
+     * The kind first, then every other kind the statement performs now: its leading statement's and
+     * the strong effects (a DML in a CTE, the UPDATE of an upsert, SELECT INTO), the actions of a
+     * MERGE. Weak effects only count when they made the kind, and a read-like kind only when it is
+     * the kind: a read that also writes is the write ({@code SELECT nextval('s')} is [update]).
+     * Definitions run nothing now: just the kind.
+     */
+    List<String> kinds() {
+      String kind = kind();
+      Set<String> k = new LinkedHashSet<>();
+      k.add(kind);
+      if (!definition) {
+        if (base != null && !READ_LIKE.contains(base)) {
+          k.add(base);
+        }
+        for (String e : strong) {
+          if (!READ_LIKE.contains(e)) {
+            k.add(e);
+          }
+        }
+        k.addAll(also);
+      }
+      return List.copyOf(k);
+    }
+
     Action toAction(String text) {
       String kind = kind();
       Map<String, Object> m = new HashMap<>();
@@ -256,8 +312,10 @@ final class SqlClassifier {
       m.put(Attr.SQL_TABLES_READ, List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
-      m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls));
-      if ((kind.equals(UPDATE) || kind.equals(DELETE)) && updateDeleteCount > 0) {
+      m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls, catalogFirst));
+      List<String> kinds = kinds();
+      m.put(ATTR_KINDS, kinds);
+      if ((kinds.contains(UPDATE) || kinds.contains(DELETE)) && updateDeleteCount > 0) {
         m.put(Attr.SQL_HAS_WHERE, updateDeleteWithoutWhere == 0);
       }
       m.put(Attr.SQL_UNPARSED, unparsed || kind.equals(UNKNOWN));
@@ -863,7 +921,11 @@ final class SqlClassifier {
         c.updateDeleteWithoutWhere++;
       }
     }
+    if (kind.equals("merge")) {
+      mergeActions(c, j);
+    }
     if (kind.equals("insert")) {
+      upsert(c, j);
       if (c.isWord(j, "as")) {
         j += 2;
       }
@@ -873,6 +935,68 @@ final class SqlClassifier {
       return j;
     }
     return skipAlias(c, j);
+  }
+
+  /**
+   * {@code INSERT ... ON CONFLICT [target] DO UPDATE SET ... [WHERE cond]} updates the existing row
+   * instead of inserting (sql-insert.html#SQL-ON-CONFLICT), and PostgreSQL requires UPDATE
+   * privilege on the target for it: it is an UPDATE too (an effect, so the kind is update and
+   * {@code kinds} lists both), and its WHERE is the one after DO UPDATE, not the conflict target's
+   * index predicate ({@code ON CONFLICT (a) WHERE p DO UPDATE}). Looks only at the INSERT's own
+   * parenthesis level, which ends at the {@code )} closing a CTE or sub-statement.
+   */
+  private static void upsert(Ctx c, int from) {
+    int d = 0;
+    boolean conflict = false;
+    for (int k = from; k < c.t.size(); k++) {
+      PgToken tok = c.t.get(k);
+      if (tok.is("(")) {
+        d++;
+      } else if (tok.is(")") && --d < 0) {
+        return;
+      } else if (d == 0 && !c.is(k - 1, ".") && !c.isWord(k - 1, "as")) {
+        if (tok.isWord("returning")) {
+          return;
+        }
+        if (tok.isWord("on") && c.isWord(k + 1, "conflict")) {
+          conflict = true;
+        } else if (conflict && tok.isWord("do") && c.isWord(k + 1, "update")) {
+          c.strong.add(UPDATE);
+          c.updateDeleteCount++;
+          if (!hasWhereAtLevel(c, k + 2, c.t.size())) {
+            c.updateDeleteWithoutWhere++;
+          }
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * The actions of MERGE's WHEN clauses ({@code THEN UPDATE / DELETE / INSERT}, sql-merge.html),
+   * for {@code kinds}: PostgreSQL requires the privilege of each action on the target, and a policy
+   * that denies delete must see the DELETE of a MERGE. The kind stays merge. The ON condition
+   * selects the rows a MERGE updates or deletes, so it counts as their WHERE.
+   */
+  private static void mergeActions(Ctx c, int from) {
+    int d = 0;
+    for (int k = from; k + 1 < c.t.size(); k++) {
+      PgToken tok = c.t.get(k);
+      if (tok.is("(")) {
+        d++;
+      } else if (tok.is(")") && --d < 0) {
+        return;
+      } else if (d == 0 && tok.isWord("then")) {
+        String action = c.word(k + 1);
+        if (action != null
+            && (action.equals(UPDATE) || action.equals(DELETE) || action.equals(INSERT))) {
+          c.also.add(action);
+          if (!action.equals(INSERT)) {
+            c.updateDeleteCount++;
+          }
+        }
+      }
+    }
   }
 
   /**
@@ -1834,13 +1958,15 @@ final class SqlClassifier {
   }
 
   /** The {@link #ATTR_OPAQUE_FUNCTIONS} of a statement calling {@code functions}. */
-  private static List<String> opaqueFunctions(Set<String> functions, Set<String> quoted) {
+  private static List<String> opaqueFunctions(
+      Set<String> functions, Set<String> quoted, boolean catalogFirst) {
     List<String> out = new ArrayList<>();
     for (String f : functions) {
       int dot = f.lastIndexOf('.');
       String schema = dot < 0 ? null : f.substring(0, dot);
       String simple = f.substring(dot + 1);
-      boolean builtin = (schema == null || schema.equals("pg_catalog")) && !quoted.contains(f);
+      boolean builtin =
+          (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
       if (!(builtin && (READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple)))) {
         out.add(f);
       }
@@ -2042,7 +2168,9 @@ final class SqlClassifier {
         if (a != null && a.isString() && c.is(open + 2, ",") && !isRoleSetting(a.value())) {
           PgToken b = open + 3 < c.t.size() ? c.t.get(open + 3) : null;
           String value = b != null && b.isString() && c.is(open + 4, ",") ? b.value() : null;
-          if (lexingSetting(a.value()) && !keepsLexing(c, a.value(), value)) {
+          if ((lexingSetting(a.value()) && !keepsLexing(c, a.value(), value))
+              || (isSearchPath(a.value())
+                  && (value == null || !PgStartupParams.safeSearchPath(value)))) {
             c.strong.add(UNKNOWN);
           } else {
             c.weak.add(SET);
@@ -2206,9 +2334,10 @@ final class SqlClassifier {
     c.written.addAll(inner.written);
     c.functions.addAll(inner.functions);
     c.quotedCalls.addAll(inner.quotedCalls);
-    String k = inner.kind();
-    if (!k.equals(SELECT)) {
-      c.strong.add(k);
+    for (String k : inner.kinds()) {
+      if (!k.equals(SELECT)) {
+        c.strong.add(k);
+      }
     }
     c.rowLock |= inner.rowLock;
     c.unparsed |= inner.unparsed;
@@ -2354,11 +2483,52 @@ final class SqlClassifier {
       } else {
         c.unknown();
       }
+    } else if (isSearchPath(nameValue(c, i))) {
+      if (keepsCatalogFirst(c, i + 1)) {
+        c.base = SET;
+      } else {
+        c.unknown();
+      }
     } else if (nameValue(c, i) != null) {
       c.base = SET;
     } else {
       c.unknown();
     }
+  }
+
+  private static boolean isSearchPath(String name) {
+    return name != null && PgLexer.foldCase(name.strip()).equals("search_path");
+  }
+
+  /**
+   * The value of {@code SET [LOCAL] search_path} or {@code ALTER ... SET search_path}, starting at
+   * {@code v} (the {@code =} or TO): true when it is DEFAULT or a list of names (identifiers or
+   * strings, each string one schema name, as the server quotes it) that keeps pg_catalog in front
+   * ({@link PgStartupParams#catalogFirst}). A path that names pg_catalog after another schema makes
+   * an unqualified built-in name ({@code lower}, {@code now}) call a function of that name in the
+   * other schema, which can do anything, while the gateway still reports the read-only built-in
+   * (ddl-schemas.html#DDL-SCHEMAS-CATALOG). Anything else (FROM CURRENT, other tokens) is not known
+   * to keep it.
+   */
+  private static boolean keepsCatalogFirst(Ctx c, int v) {
+    if (c.is(v, "=") || c.isWord(v, "to")) {
+      v++;
+    }
+    if (c.isWord(v, "default") && v + 1 == c.t.size()) {
+      return true;
+    }
+    List<String> schemas = new ArrayList<>();
+    for (int k = v; k < c.t.size(); k += 2) {
+      PgToken tok = c.t.get(k);
+      if (!tok.isName() && !tok.isString()) {
+        return false;
+      }
+      schemas.add(tok.value());
+      if (k + 1 < c.t.size() && !c.is(k + 1, ",")) {
+        return false;
+      }
+    }
+    return !schemas.isEmpty() && PgStartupParams.catalogFirst(schemas);
   }
 
   private static boolean isNumber(PgToken t) {
@@ -2653,8 +2823,16 @@ final class SqlClassifier {
     functionScan(c, i, c.t.size());
     // ALTER ROLE/USER/DATABASE/SYSTEM ... SET client_encoding: later sessions would start in an
     // encoding whose characters can hide a backslash from the gateway (see lexingSetting).
+    // ALTER ROLE/DATABASE/SYSTEM ... SET search_path behind pg_catalog: later sessions would
+    // call user functions for unqualified built-in names (see keepsCatalogFirst).
     for (int k = i; k + 1 < c.t.size(); k++) {
       String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
+      if (isSearchPath(setting)) {
+        if (!keepsCatalogFirst(c, k + 2)) {
+          c.unknown();
+        }
+        return;
+      }
       if (setting != null && PgLexer.foldCase(setting).equals("client_encoding")) {
         int v = k + 2;
         if (c.is(v, "=") || c.isWord(v, "to")) {
@@ -2825,7 +3003,14 @@ final class SqlClassifier {
 
     @Override
     protected String extractTableName(Table table) {
-      return normalizeName(table.getFullyQualifiedName());
+      String printed = table.getFullyQualifiedName();
+      // JSqlParser reads MERGE ... USING (TABLE x) as a table called TABLE aliased x. TABLE is a
+      // reserved key word in PostgreSQL (sql-keywords-appendix.html): unquoted it is never a table
+      // name, and the token scan reports x.
+      if (printed != null && printed.equalsIgnoreCase("table")) {
+        return null;
+      }
+      return normalizeName(printed);
     }
   }
 }

@@ -186,4 +186,93 @@ class SqlMatcherTest {
                     "table")))
         .isEqualTo(Effect.DENY);
   }
+
+  /** A statement that does several things, as the classifier reports it ({@code kinds}). */
+  private static Action multi(String table, boolean hasWhere, String... kinds) {
+    return Fixtures.attrs(
+        ActionKind.SQL,
+        Action.Attr.SQL_KIND,
+        kinds[0],
+        SqlMatcher.ATTR_KINDS,
+        List.of(kinds),
+        Action.Attr.SQL_TABLES_WRITTEN,
+        List.of(table),
+        Action.Attr.SQL_HAS_WHERE,
+        hasWhere);
+  }
+
+  /** What the classifier reports for INSERT ... ON CONFLICT (id) DO UPDATE SET ... [WHERE ...]. */
+  private static Action upsert(boolean hasWhere) {
+    return multi("payments", hasWhere, "update", "insert");
+  }
+
+  @Test
+  void anUpsertNeedsARuleAllowingBothInsertAndUpdate() {
+    PolicySet inserts =
+        policy("rules: [{ id: i, effect: allow, sql: { statements: [insert, select] } }]");
+    PolicySet updates = policy("rules: [{ id: u, effect: allow, sql: { statements: [update] } }]");
+    PolicySet writes = policy("rules: [{ id: w, effect: allow, sql: { statements: [write] } }]");
+
+    assertThat(effect(inserts, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(inserts, upsert(true))).isEqualTo(Effect.DENY);
+    assertThat(effect(updates, upsert(true))).isEqualTo(Effect.DENY);
+    assertThat(effect(writes, upsert(true))).isEqualTo(Effect.ALLOW);
+    assertThat(
+            String.join(
+                "\n", decide(updates, human("alice"), target("db"), upsert(true)).explanation()))
+        .contains("statement update (also insert) is not in [update]");
+  }
+
+  @Test
+  void anUpsertFallsUnderDenyAndReviewRulesAboutUpdate() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: writes
+                effect: allow
+                sql: { statements: [insert, update] }
+              - id: review-updates
+                effect: review
+                review: { groups: [dba] }
+                sql: { statements: [update], tables: [payments] }
+              - id: no-updates-of-ledger
+                effect: deny
+                sql: { statements: [update], tables_written: [ledger] }
+            """);
+    Action upsertLedger = multi("ledger", true, "update", "insert");
+    Action deleteThenInsert = multi("ledger", true, "delete", "insert");
+
+    Action mergeDeleting = multi("ledger", true, "merge", "delete");
+    PolicySet noDeletes =
+        policy(
+            """
+            rules:
+              - id: writes
+                effect: allow
+                sql: { statements: [write] }
+              - id: no-deletes
+                effect: deny
+                sql: { statements: [delete] }
+            """);
+
+    assertThat(decide(noDeletes, human("alice"), target("db"), mergeDeleting).rule())
+        .isEqualTo("no-deletes");
+    assertThat(effect(p, upsert(true))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
+    assertThat(decide(p, human("alice"), target("db"), upsertLedger).rule())
+        .isEqualTo("no-updates-of-ledger");
+    assertThat(effect(p, deleteThenInsert)).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void requireWhereAppliesToTheUpdateOfAnUpsert() {
+    PolicySet p =
+        policy(
+            "rules: [{ id: w, effect: allow, sql: { statements: [write], require_where: true } }]");
+
+    assertThat(effect(p, upsert(false))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, upsert(true))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
+  }
 }

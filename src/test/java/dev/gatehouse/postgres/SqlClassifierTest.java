@@ -29,7 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {TAB}} a tab. Expectations are space-separated {@code key=value}: {@code kind} (one per
  * statement, separated by {@code ;}), and for the LAST statement {@code type}, {@code read}, {@code
  * written}, {@code fn} (comma-separated, compared as sets; empty value = empty), {@code where},
- * {@code unparsed}; {@code scs=off} classifies with standard_conforming_strings off.
+ * {@code unparsed}, {@code opaque} (opaque_functions), {@code kinds} (every kind performed); {@code
+ * scs=off} classifies with standard_conforming_strings off, {@code catalog=behind} in a session
+ * whose search_path puts pg_catalog behind another schema.
  */
 class SqlClassifierTest {
 
@@ -78,7 +80,8 @@ class SqlClassifierTest {
   @MethodSource("caseArguments")
   void classifies(Case c) {
     boolean scs = !"off".equals(c.expect().get("scs"));
-    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs);
+    boolean catalogFirst = !"behind".equals(c.expect().get("catalog"));
+    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs, catalogFirst);
     SoftAssertions soft = new SoftAssertions();
     List<String> kinds = stmts.stream().map(SqlStatement::kind).toList();
     soft.assertThat(kinds).as(c + " kinds").containsExactly(c.expect().get("kind").split(";"));
@@ -89,6 +92,8 @@ class SqlClassifierTest {
       checkList(soft, c, "read", a.list(Attr.SQL_TABLES_READ));
       checkList(soft, c, "written", a.list(Attr.SQL_TABLES_WRITTEN));
       checkList(soft, c, "fn", a.list(Attr.SQL_FUNCTIONS));
+      checkList(soft, c, "opaque", a.list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS));
+      checkList(soft, c, "kinds", a.list(SqlClassifier.ATTR_KINDS));
       check(soft, c, "where", String.valueOf(a.attributes().get(Attr.SQL_HAS_WHERE)));
       check(soft, c, "unparsed", String.valueOf(a.flag(Attr.SQL_UNPARSED)));
     }

@@ -86,7 +86,8 @@ class SqlEvasionTest {
   @MethodSource("caseArguments")
   void classifies(SqlClassifierTest.Case c) {
     boolean scs = !"off".equals(c.expect().get("scs"));
-    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs);
+    boolean catalogFirst = !"behind".equals(c.expect().get("catalog"));
+    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs, catalogFirst);
     SoftAssertions soft = new SoftAssertions();
     List<String> kinds = stmts.stream().map(SqlStatement::kind).toList();
     soft.assertThat(kinds).as(c + " kinds").containsExactly(c.expect().get("kind").split(";"));
@@ -97,6 +98,8 @@ class SqlEvasionTest {
       checkList(soft, c, "read", a.list(Attr.SQL_TABLES_READ));
       checkList(soft, c, "written", a.list(Attr.SQL_TABLES_WRITTEN));
       checkList(soft, c, "fn", a.list(Attr.SQL_FUNCTIONS));
+      checkList(soft, c, "opaque", a.list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS));
+      checkList(soft, c, "kinds", a.list(SqlClassifier.ATTR_KINDS));
       check(soft, c, "where", String.valueOf(a.attributes().get(Attr.SQL_HAS_WHERE)));
       check(soft, c, "unparsed", String.valueOf(a.flag(Attr.SQL_UNPARSED)));
     }
