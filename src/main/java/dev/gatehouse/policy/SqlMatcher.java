@@ -275,10 +275,14 @@ final class SqlMatcher implements KindMatcher {
         return "object type " + type + " is not in " + objectTypes;
       }
     }
+    // Tables and functions, like kinds: an allow rule must cover all of them; a deny or review
+    // rule matches on any one, so that joining a reviewed table with another does not skip the
+    // review and fall through to a broader allow rule.
+    boolean any = deny || effect == Effect.REVIEW;
     if (tables != null) {
       List<String> read = action.list(Action.Attr.SQL_TABLES_READ);
       List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
-      String why = deny ? anyMatch(tables, read, written) : allMatch(tables, read, written);
+      String why = any ? anyMatch(tables, read, written) : allMatch(tables, read, written);
       if (why != null) {
         return why.isEmpty()
             ? "no table matches " + tables
@@ -288,7 +292,7 @@ final class SqlMatcher implements KindMatcher {
     if (tablesWritten != null) {
       List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
       String why =
-          deny
+          any
               ? anyMatch(tablesWritten, written, List.of())
               : allMatch(tablesWritten, written, List.of());
       if (why != null) {
@@ -299,7 +303,7 @@ final class SqlMatcher implements KindMatcher {
     }
     if (functions != null) {
       List<String> fns = action.list(Action.Attr.SQL_FUNCTIONS);
-      String why = deny ? anyMatch(functions, fns, List.of()) : allMatch(functions, fns, List.of());
+      String why = any ? anyMatch(functions, fns, List.of()) : allMatch(functions, fns, List.of());
       if (why != null) {
         return why.isEmpty()
             ? "no function matches " + functions

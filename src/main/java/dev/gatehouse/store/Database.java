@@ -35,16 +35,13 @@ public final class Database implements AutoCloseable {
 
   /**
    * Opens (creating if needed) the embedded store at {@code dataDir/gatehouse.mv.db}. AUTO_SERVER
-   * lets an operator open the same file with a second process for inspection. DB_CLOSE_ON_EXIT is
-   * off because the gateway closes the store itself, last, from its own shutdown hook: H2's hook
-   * would close it while the audit log is still writing its final records and checkpoint.
+   * lets an operator open the same file with a second process for inspection.
    */
   public static Database embedded(Path dataDir) {
     String url =
         "jdbc:h2:file:"
             + dataDir.toAbsolutePath().resolve("gatehouse")
-            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE"
-            + ";DB_CLOSE_ON_EXIT=FALSE";
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
     return open(url, "gatehouse", "", Dialect.H2, 8);
   }
 

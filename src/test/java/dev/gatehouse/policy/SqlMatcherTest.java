@@ -40,6 +40,26 @@ class SqlMatcherTest {
   }
 
   @Test
+  void joiningAReviewedTableWithAnotherStillGoesToReview() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: reads
+                effect: allow
+                sql: { statements: [read] }
+              - id: payments-need-review
+                effect: review
+                review: { groups: [dba] }
+                sql: { statements: [read], tables: [public.payments] }
+            """);
+
+    assertThat(effect(p, sql("select", "public.payments", "public.other")))
+        .isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, sql("select", "public.other"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void unknownAndUnparsedAreAllowedOnlyByRulesListingUnknownOrStar() {
     PolicySet reads =
         policy("rules: [{ id: r, effect: allow, sql: { statements: [read, write, ddl] } }]");
