@@ -47,7 +47,13 @@ final class RiskyFlags {
     /** getopt(3): {@code -abc} is {@code -a -b -c}; a letter that takes a value ends it. */
     CLUSTERS,
     /** Apache Commons CLI, Gradle, Go's flag package: one option per word ({@code -gs}). */
-    WORDS
+    WORDS,
+    /**
+     * getopt clusters, but options end at the script, or after a listed flag that takes the program
+     * as its value (python's {@code -c CODE}, {@code -m MODULE}): the rest is the program's own
+     * argv.
+     */
+    SCRIPT
   }
 
   /** Where in argv a flag means what is listed. */
@@ -74,19 +80,7 @@ final class RiskyFlags {
       boolean abbreviations,
       Set<String> notAbbreviations,
       Set<String> globalValues,
-      List<Flag> flags,
-      String endLetters) {
-    Tool(
-        String name,
-        Style style,
-        String valueLetters,
-        boolean abbreviations,
-        Set<String> notAbbreviations,
-        Set<String> globalValues,
-        List<Flag> flags) {
-      this(name, style, valueLetters, abbreviations, notAbbreviations, globalValues, flags, null);
-    }
-  }
+      List<Flag> flags) {}
 
   /** A risky flag found in argv: the word it was found in and the catalogue entry. */
   record Use(String word, Flag flag, Tool tool) {
@@ -363,13 +357,12 @@ final class RiskyFlags {
         List.of("python", "pypy"),
         new Tool(
             "python",
-            Style.CLUSTERS,
+            Style.SCRIPT,
             "cmWXQ",
             false,
             Set.of(),
             Set.of("-W", "-X"),
-            flags(RUNS, ANYWHERE, "-c", "-m", "-i"),
-            "cm"));
+            flags(RUNS, ANYWHERE, "-c", "-m", "-i")));
     tool(
         List.of("perl"),
         new Tool(
@@ -541,7 +534,7 @@ final class RiskyFlags {
       }
       boolean oldStyleTar = i == 1 && t.name().equals("tar") && !w.startsWith("-");
       if (!oldStyleTar && (w.length() < 2 || w.charAt(0) != '-')) {
-        if (t.endLetters() != null) {
+        if (t.style() == Style.SCRIPT) {
           return null; // python: the script; the rest is its own argv
         }
         positional.add(w);
@@ -560,10 +553,10 @@ final class RiskyFlags {
           return new Use(w, f, t);
         }
       }
-      if (t.endLetters() != null && endsOptions(t, word)) {
+      if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
         return null; // python -c CODE / -m MODULE: the rest is the program's
       }
-      if ((sub == null || t.endLetters() != null)
+      if ((sub == null || t.style() == Style.SCRIPT)
           && word.indexOf('=') < 0
           && t.globalValues().contains(word)) {
         i++; // git -C DIR, python -W arg: the value is not the subcommand or the script
@@ -572,18 +565,20 @@ final class RiskyFlags {
     return null;
   }
 
-  /** Whether a short cluster reaches a letter after which the interpreter stops reading options. */
+  /**
+   * Whether a short cluster reaches a letter that takes the program as its value (a listed flag
+   * that takes a value: python's {@code -c}, {@code -m}), after which the interpreter reads no more
+   * options.
+   */
   private static boolean endsOptions(Tool t, String word) {
     if (word.startsWith("--")) {
       return false;
     }
     for (int j = 1; j < word.length(); j++) {
       char c = word.charAt(j);
-      if (t.endLetters().indexOf(c) >= 0) {
-        return true;
-      }
       if (t.valueLetters().indexOf(c) >= 0) {
-        return false;
+        String letter = "-" + c;
+        return t.flags().stream().anyMatch(f -> f.name().equals(letter));
       }
     }
     return false;

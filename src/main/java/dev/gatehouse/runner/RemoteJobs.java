@@ -72,28 +72,25 @@ final class RemoteJobs {
 
   /** Whether {@code runner} is due a sweep; if so, it counts as swept from now. */
   boolean sweepDue(String runner) {
-    long now = System.nanoTime();
-    boolean[] due = {false};
-    swept.compute(
-        runner,
-        (k, last) -> {
-          due[0] = last == null || now - last >= SWEEP_EVERY.toNanos();
-          return due[0] ? now : last;
-        });
-    return due[0];
+    return due(swept, runner, SWEEP_EVERY);
   }
 
   /**
-   * Whether this gateway's lease on {@code runner} is due a renewal; if so, it counts as renewed.
+   * Whether this gateway's lease on {@code runner} is due a renewal (one second early, so a
+   * heartbeat on the minute is not skipped); if so, it counts as renewed from now.
    */
   boolean heartbeatDue(String runner) {
+    return due(beats, runner, HEARTBEAT.minusSeconds(1));
+  }
+
+  private static boolean due(Map<String, Long> last, String runner, Duration every) {
     long now = System.nanoTime();
     boolean[] due = {false};
-    beats.compute(
+    last.compute(
         runner,
-        (k, last) -> {
-          due[0] = last == null || now - last >= HEARTBEAT.toNanos() - 1_000_000_000L;
-          return due[0] ? now : last;
+        (k, at) -> {
+          due[0] = at == null || now - at >= every.toNanos();
+          return due[0] ? now : at;
         });
     return due[0];
   }

@@ -6,10 +6,9 @@ import static dev.gatehouse.policy.Fixtures.decide;
 import static dev.gatehouse.policy.Fixtures.human;
 import static dev.gatehouse.policy.Fixtures.policy;
 import static dev.gatehouse.policy.Fixtures.target;
+import static dev.gatehouse.policy.PolicyLoadErrorsTest.problems;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -303,12 +302,5 @@ class ArgvRiskyFlagsTest {
 
   private static Effect effect(Action a) {
     return decide(RULES, human("mallory"), target("runner"), a).effect();
-  }
-
-  private static List<String> problems(String yaml) {
-    PolicyException e =
-        catchThrowableOfType(PolicyException.class, () -> PolicySet.parse("p.yaml", yaml));
-    assertThat(e).as("expected a PolicyException").isNotNull();
-    return e.problems();
   }
 }
