@@ -632,8 +632,16 @@ final class RiskyFlags {
     return null;
   }
 
-  /** Whether a flag written {@code name} is catalogue entry {@code listed}. */
-  static boolean same(Tool t, String listed, String name) {
+  /**
+   * Whether a flag written {@code name} is catalogue entry {@code listed}. Long names are compared
+   * in lower case and with {@code _} as {@code -} ({@code --Script_Shell}): where a program does
+   * not read them so, it rejects them, and refusing more is the safe side.
+   */
+  static boolean same(Tool t, String listed, String written) {
+    String name =
+        written.startsWith("--")
+            ? written.toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+            : written;
     if (listed.endsWith("*")) {
       return name.startsWith(listed.substring(0, listed.length() - 1));
     }

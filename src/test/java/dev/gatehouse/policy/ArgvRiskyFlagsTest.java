@@ -97,6 +97,7 @@ class ArgvRiskyFlagsTest {
         refused("before the subcommand", line("npm --script-shell=/tmp/e test")),
         refused("abbreviated (nopt prefixes)", line("npm test --script-sh=/tmp/e")),
         refused("one dash (nopt)", line("npm test -script-shell=/tmp/e")),
+        refused("other case and underscore", line("npm test --Script_Shell=/tmp/e")),
         refused("--userconfig", line("npm test --userconfig=/tmp/npmrc")),
         refused("--globalconfig VALUE", line("npm ci --globalconfig /tmp/npmrc")),
         refused("--node-options", argv("npm", "test", "--node-options=--require=/tmp/x.js")),
