@@ -23,7 +23,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * #SWEEP_EVERY}, removes the directories of owners whose lease and directory are both older than
  * {@link #LEASE}, and this gateway's own directories that belong to no live job. While it runs, no
  * setup of this gateway runs (a write lock against the setups' read locks), so a job that exists on
- * the target but is not yet listed here cannot be taken for a leftover.
+ * the target but is not yet listed here cannot be taken for a leftover. The lock is one for all
+ * runners (two runner connections may be the same account on the same target); a sweep is one short
+ * command, run rarely, so setups elsewhere wait at most its step timeout.
  *
  * <p>What this does not guarantee: a sweep happens only when a runner is used (a target nobody runs
  * commands on keeps what a dead gateway left, 0700 in the user's temporary directory); a gateway

@@ -170,7 +170,6 @@ final class RemoteRun {
           return CommandRunner.NOT_STARTED;
         } finally {
           if (execution == null) {
-            stop(heartbeat);
             cleanup(host, cfg, job, false);
           }
         }
@@ -178,7 +177,6 @@ final class RemoteRun {
           return runner.supervise(
               session, cfg, authorized, execution, exact, stdin, stdout, stderr, onStart);
         } finally {
-          stop(heartbeat);
           cleanup(host, cfg, job, execution.leftBehind());
         }
       } finally {
