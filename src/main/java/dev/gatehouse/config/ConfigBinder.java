@@ -451,7 +451,7 @@ final class ConfigBinder {
 
   private final List<RunnerRef> runnerRefs = new ArrayList<>();
 
-  /** Each {@code exec.runner} must name an ssh connection (with pinned host keys at run time). */
+  /** Each {@code exec.runner} must name an ssh connection. */
   private void checkRunners(List<ConnectionConfig> connections) {
     Map<String, String> types = new HashMap<>();
     connections.forEach(c -> types.put(c.name(), c.type()));
@@ -460,29 +460,10 @@ final class ConfigBinder {
             .filter(c -> "ssh".equals(c.type()))
             .map(ConnectionConfig::name)
             .toList();
-    Map<String, ConnectionConfig> byName = new HashMap<>();
-    connections.forEach(c -> byName.putIfAbsent(c.name(), c));
     for (RunnerRef r : runnerRefs) {
       String type = types.get(r.name());
       if ("ssh".equals(type)) {
-        ConnectionConfig target = byName.get(r.name());
-        if (target.ssh() == null || target.ssh().hostKeys().isEmpty()) {
-          // SshUpstream refuses to log in to a target whose host key is not pinned (no trust on
-          // first use), so every run on this runner would fail: say so now, not at the first run.
-          ctx.problem(
-              r.at(),
-              r.path(),
-              "runner \""
-                  + r.name()
-                  + "\" has no pinned host keys; the gateway refuses to log in to a target whose"
-                  + " host key is not pinned, so every run would fail",
-              "add the target's key to ssh.host_keys of connection \""
-                  + r.name()
-                  + "\" (ssh-keyscan -t ed25519 "
-                  + (target.host() == null ? "HOST" : target.host())
-                  + ", without the host name)");
-        }
-        continue;
+        continue; // its host keys are checked with the connection itself
       }
       String guess = Suggestions.closest(r.name(), ssh);
       ctx.problem(
@@ -548,7 +529,14 @@ final class ConfigBinder {
       c.notApplicable("exec", "exec applies only to exec connections");
     }
     if ("ssh".equals(type)) {
-      ssh = sshTarget(c.map("ssh", SSH_TARGET_KEYS));
+      YamlMap sshMap = c.map("ssh", SSH_TARGET_KEYS);
+      ssh = sshTarget(sshMap);
+      if (ssh.hostKeys().isEmpty()) {
+        // SshUpstream never trusts a host key on first use (an unpinned key could be anyone's,
+        // RFC 4251 section 4.1), so every session and every run on this connection would be
+        // refused at run time: say so now, at the connection, with the command that pins it.
+        noHostKeys(c, sshMap, name, host);
+      }
     } else if (type != null) {
       c.notApplicable("ssh", "ssh applies only to ssh connections");
     }
@@ -685,6 +673,27 @@ final class ConfigBinder {
       case "g" -> n << 30;
       default -> n;
     };
+  }
+
+  /** An ssh connection without {@code ssh.host_keys}: where to add them and how to get them. */
+  private void noHostKeys(YamlMap c, YamlMap s, String name, String host) {
+    String message =
+        "ssh connection \""
+            + name
+            + "\" pins no host keys; the gateway never trusts a target's key on first use, so"
+            + " every session and every run on it would be refused";
+    String fix =
+        "pin the target's key in ssh.host_keys: run `ssh-keyscan -t ed25519 "
+            + (host == null ? "HOST" : host)
+            + "` (from a network you trust) and add the key part, \"ssh-ed25519 AAAA...\","
+            + " without the host name";
+    if (s.present("host_keys")) {
+      ctx.problem(s.value("host_keys"), s.path("host_keys"), message, fix);
+    } else if (c.present("ssh")) {
+      ctx.problem(s.line(), s.path("host_keys"), message, fix);
+    } else {
+      ctx.problem(c.line(), c.path("ssh") + ".host_keys", message, fix);
+    }
   }
 
   private SshTargetConfig sshTarget(YamlMap s) {

@@ -24,8 +24,9 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * wrappers and shell lines ({@link CommandWrappers}), match binaries case-insensitively and by base
  * name, take a long flag for any listed flag it abbreviates, and treat words a shell computes as
  * anything. Allow rules are read strictly: a wildcard in {@code env} never admits a variable that
- * makes a program run code ({@link #riskyEnv}), and a {@code shell: true} rule is checked against
- * every simple command of the line ({@code shellLineMismatch}).
+ * makes a program run code ({@link #riskyEnv}), a flag that does ({@link RiskyFlags}: {@code
+ * --script-shell}, {@code git -c}) must be named by the rule, and a {@code shell: true} rule is
+ * checked against every simple command of the line ({@code shellLineMismatch}).
  *
  * <p>What this does not guarantee: wrappers that run another program ({@code env}, {@code sh -c},
  * {@code xargs}, {@code find -exec}) are only as safe as the allow list that admits them.
@@ -42,7 +43,7 @@ final class CommandMatcher implements KindMatcher {
           "env",
           "cwd",
           "shell");
-  static final List<String> FLAG_KEYS = List.of("allowed", "denied", "present");
+  static final List<String> FLAG_KEYS = List.of("allowed", "denied", "present", "accept_risky");
 
   private final List<Binary> binaries; // null = any
   private final List<List<ArgPattern>> args; // position -> alternatives
@@ -50,6 +51,7 @@ final class CommandMatcher implements KindMatcher {
   private final List<Glob> flagsAllowed;
   private final List<Glob> flagsDenied;
   private final List<Glob> flagsPresent;
+  private final List<String> acceptRisky; // risky flags (RiskyFlags) this rule admits; null = none
   private final Set<String> flagsWithValues;
   private final List<Glob> env; // null = caller may set no variables
   private final Glob cwd;
@@ -62,6 +64,7 @@ final class CommandMatcher implements KindMatcher {
       List<Glob> flagsAllowed,
       List<Glob> flagsDenied,
       List<Glob> flagsPresent,
+      List<String> acceptRisky,
       Set<String> flagsWithValues,
       List<Glob> env,
       Glob cwd,
@@ -72,6 +75,7 @@ final class CommandMatcher implements KindMatcher {
     this.flagsAllowed = flagsAllowed;
     this.flagsDenied = flagsDenied;
     this.flagsPresent = flagsPresent;
+    this.acceptRisky = acceptRisky;
     this.flagsWithValues = flagsWithValues;
     this.env = env;
     this.cwd = cwd;
@@ -202,6 +206,7 @@ final class CommandMatcher implements KindMatcher {
     List<Glob> allowed = null;
     List<Glob> denied = null;
     List<Glob> present = null;
+    List<String> acceptRisky = null;
     if (m.containsKey("flags")) {
       Map<String, Node> f = r.mapping(m.get("flags"), path + ".flags", FLAG_KEYS);
       if (f != null) {
@@ -214,6 +219,10 @@ final class CommandMatcher implements KindMatcher {
               path + ".flags.allowed",
               "not allowed on a deny rule (any other flag would slip past the deny; use"
                   + " flags.present to deny commands that carry a flag)");
+        }
+        if (f.containsKey("accept_risky")) {
+          acceptRisky =
+              acceptRisky(r, f.get("accept_risky"), path + ".flags.accept_risky", binaries, effect);
         }
       }
     }
@@ -264,10 +273,65 @@ final class CommandMatcher implements KindMatcher {
         allowed,
         denied,
         present,
+        acceptRisky,
         Set.copyOf(withValues),
         env,
         cwd,
         shell);
+  }
+
+  /**
+   * {@code flags.accept_risky}: flags of the {@link RiskyFlags} catalogue this allow or review rule
+   * admits, each by its exact name and known for one of the rule's binaries (any catalogued program
+   * when the rule names none, or names one by a glob), so a typo cannot pass silently.
+   */
+  private static List<String> acceptRisky(
+      YamlReader r, Node n, String path, List<Binary> binaries, Effect effect) {
+    if (effect == Effect.DENY) {
+      r.error(
+          n,
+          path,
+          "not allowed on a deny rule (deny rules refuse what they list; risky flags only restrict"
+              + " allow and review rules)");
+      return null;
+    }
+    List<String> items = r.strings(n, path);
+    if (items == null) {
+      return null;
+    }
+    List<String> programs = null;
+    if (binaries != null) {
+      programs = new ArrayList<>();
+      for (Binary b : binaries) {
+        if (!b.glob().isLiteral()) {
+          programs = null; // a glob may name any program
+          break;
+        }
+        programs.add(baseName(b.glob().literal()));
+      }
+    }
+    String names =
+        programs == null
+            ? "any of " + String.join(", ", RiskyFlags.programs())
+            : String.join(", ", programs);
+    for (String s : items) {
+      if (!s.startsWith("-") || s.matches(".*[*?\\[{=].*")) {
+        r.error(n, path, s + " (expected one flag by its exact name, such as --kubeconfig or -c)");
+      } else if (!RiskyFlags.catalogued(s, programs)) {
+        List<String> known = RiskyFlags.listed(programs);
+        r.error(
+            n,
+            path,
+            s
+                + " is not a risky flag of "
+                + names
+                + (known.isEmpty()
+                    ? " (no risky flags are catalogued for it)"
+                    : " (its risky flags: " + String.join(", ", known) + ")")
+                + "; list ordinary flags in flags.allowed");
+      }
+    }
+    return List.copyOf(items);
   }
 
   private static List<ArgPattern> alternatives(YamlReader r, Node n, String path) {
@@ -522,7 +586,16 @@ final class CommandMatcher implements KindMatcher {
     if (why != null) {
       return why;
     }
-    return deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action);
+    why = deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action);
+    if (why != null || deny) {
+      return why;
+    }
+    RiskyFlags.Use risky = RiskyFlags.find(bin, argv);
+    if (risky != null && !RiskyFlags.named(risky, flagsAllowed, acceptRisky)) {
+      return risky.describe()
+          + ", and the rule does not name it (list it in flags.accept_risky to allow it)";
+    }
+    return null;
   }
 
   /**
@@ -587,7 +660,10 @@ final class CommandMatcher implements KindMatcher {
   private static final List<String> RISKY_ENV_PREFIXES =
       List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS");
 
-  private static final Set<String> RISKY_NPM_CONFIG =
+  /**
+   * npm settings that run programs or load other configuration (also flags: {@link RiskyFlags}).
+   */
+  static final Set<String> RISKY_NPM_CONFIG =
       Set.of(
           "script_shell",
           "node_options",

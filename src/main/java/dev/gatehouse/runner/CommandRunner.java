@@ -70,6 +70,7 @@ public final class CommandRunner {
   private final MaskingEngine masking;
   private final RemoteHosts remotes;
   private final WorkspaceOwner owner;
+  private final RemoteJobs remoteJobs;
 
   /**
    * Whether the bubblewrap sandbox works on this host (installed, and able to make the namespaces
@@ -103,6 +104,7 @@ public final class CommandRunner {
     this.remotes = remotes;
     // Claimed before sweeping, so no other gateway starting now can take this runner for dead.
     this.owner = WorkspaceOwner.claim(this.dataDir);
+    this.remoteJobs = new RemoteJobs(owner.id());
     WorkspaceOwner.sweep(
         this.dataDir,
         workdirs.stream().map(p -> p.toAbsolutePath().normalize()).toList(),
@@ -110,6 +112,11 @@ public final class CommandRunner {
     // Probe the sandbox now, in the background, so a missing or unusable bubblewrap is reported
     // at start rather than at the first command (which would otherwise wait for the probe).
     Thread.ofVirtual().name("exec-sandbox-probe").start(Sandbox::bubblewrapAvailable);
+  }
+
+  /** This gateway's job directories on SSH runners (tests make a sweep due with it). */
+  RemoteJobs remoteJobs() {
+    return remoteJobs;
   }
 
   /**
@@ -129,7 +136,7 @@ public final class CommandRunner {
     String conn = session.connection().name();
     ExecConfig cfg = session.connection().exec();
     if (cfg != null && cfg.runner() != null) {
-      return new RemoteRun(this, remotes)
+      return new RemoteRun(this, remotes, remoteJobs)
           .run(session, cfg, request, stdin, stdout, stderr, onStart);
     }
     Plan plan;

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.Lock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,10 +45,12 @@ final class RemoteRun {
 
   private final CommandRunner runner;
   private final RemoteHosts hosts;
+  private final RemoteJobs jobs;
 
-  RemoteRun(CommandRunner runner, RemoteHosts hosts) {
+  RemoteRun(CommandRunner runner, RemoteHosts hosts, RemoteJobs jobs) {
     this.runner = runner;
     this.hosts = hosts;
+    this.jobs = jobs;
   }
 
   int run(
@@ -121,51 +124,131 @@ final class RemoteRun {
     }
     try (host) {
       exact.addAll(host.secrets());
+      sweep(host, cfg.runner());
       Job job;
+      Lock setupLock = jobs.setupLock();
+      setupLock.lock();
       try {
-        job = setup(host, cfg, RemoteScript.envFile(env));
+        job = setup(host, cfg, jobs.owner(), RemoteScript.envFile(env));
+        jobs.started(job);
       } catch (IOException | RuntimeException e) {
         log.warn("exec: cannot prepare a workspace on runner {} of {}", cfg.runner(), conn, e);
         String why = "cannot prepare the workspace on runner " + cfg.runner();
         CommandRunner.line(stderr, "gatehouse: " + why);
         session.completed(authorized, false, "not started: " + why, 0);
         return CommandRunner.NOT_STARTED;
-      }
-      RemoteExecution execution = null;
-      try {
-        // Paths are not secret: they are exported by the run script, after the env file.
-        Map<String, String> exports = new LinkedHashMap<>();
-        exports.put("HOME", job.workspace());
-        for (var f : files.entrySet()) {
-          String path = job.dir() + "/" + RemoteScript.SECRETS + "/" + f.getKey();
-          step(host, RemoteScript.upload(path), f.getValue().getBytes(StandardCharsets.UTF_8));
-          exports.put(f.getKey(), path);
-        }
-        RemoteHosts.Command command =
-            host.start(
-                RemoteScript.run(job.dir(), job.workspace(), cwd, cfg, exports, plan.argv()));
-        execution =
-            new RemoteExecution(
-                command,
-                signal -> step(host, RemoteScript.signal(job.dir(), signal), null),
-                cfg.runner());
-      } catch (IOException | RuntimeException e) {
-        log.warn("exec: cannot start {} on runner {} of {}", binary, cfg.runner(), conn, e);
-        String why = "cannot start the command on runner " + cfg.runner();
-        CommandRunner.line(stderr, "gatehouse: " + why + " (" + binary + ")");
-        session.completed(authorized, false, "not started: " + why, 0);
-        return CommandRunner.NOT_STARTED;
       } finally {
-        if (execution == null) {
-          cleanup(host, cfg, job, false);
-        }
+        setupLock.unlock();
       }
+      // The lease says this gateway is alive while the job runs (a sweep by another gateway
+      // spares the job); stopped before the session goes back to the pool with no channel open.
+      Thread heartbeat = heartbeat(host, cfg.runner());
       try {
-        return runner.supervise(
-            session, cfg, authorized, execution, exact, stdin, stdout, stderr, onStart);
+        RemoteExecution execution = null;
+        try {
+          // Paths are not secret: they are exported by the run script, after the env file.
+          Map<String, String> exports = new LinkedHashMap<>();
+          exports.put("HOME", job.workspace());
+          for (var f : files.entrySet()) {
+            String path = job.dir() + "/" + RemoteScript.SECRETS + "/" + f.getKey();
+            step(host, RemoteScript.upload(path), f.getValue().getBytes(StandardCharsets.UTF_8));
+            exports.put(f.getKey(), path);
+          }
+          RemoteHosts.Command command =
+              host.start(
+                  RemoteScript.run(job.dir(), job.workspace(), cwd, cfg, exports, plan.argv()));
+          execution =
+              new RemoteExecution(
+                  command,
+                  signal -> step(host, RemoteScript.signal(job.dir(), signal), null),
+                  cfg.runner());
+        } catch (IOException | RuntimeException e) {
+          log.warn("exec: cannot start {} on runner {} of {}", binary, cfg.runner(), conn, e);
+          String why = "cannot start the command on runner " + cfg.runner();
+          CommandRunner.line(stderr, "gatehouse: " + why + " (" + binary + ")");
+          session.completed(authorized, false, "not started: " + why, 0);
+          return CommandRunner.NOT_STARTED;
+        } finally {
+          if (execution == null) {
+            cleanup(host, cfg, job, false);
+          }
+        }
+        try {
+          return runner.supervise(
+              session, cfg, authorized, execution, exact, stdin, stdout, stderr, onStart);
+        } finally {
+          cleanup(host, cfg, job, execution.leftBehind());
+        }
       } finally {
-        cleanup(host, cfg, job, execution.leftBehind());
+        stop(heartbeat);
+        jobs.ended(job);
       }
+    }
+  }
+
+  /**
+   * Sweeps the runner's root of job directories no live job owns ({@link RemoteScript#sweep}), on
+   * its first use after start and then every {@link RemoteJobs#SWEEP_EVERY}, with every setup of
+   * this gateway held back meanwhile. A failure is logged: it never stops the run.
+   */
+  private void sweep(RemoteHosts.Host host, String runnerName) {
+    if (!jobs.sweepDue(runnerName)) {
+      return;
+    }
+    Lock l = jobs.sweepLock();
+    l.lock();
+    try {
+      String out =
+          step(
+              host,
+              RemoteScript.sweep(jobs.owner(), jobs.live(), RemoteJobs.LEASE.toSeconds()),
+              null);
+      String n = out.strip();
+      if (!n.equals("0")) {
+        log.info(
+            "exec: removed {} job directories on runner {} left by gateways that stopped"
+                + " uncleanly",
+            n,
+            runnerName);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("exec: cannot sweep old job directories on runner {}: {}", runnerName, e.toString());
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /** Renews this gateway's lease on the runner every {@link RemoteJobs#HEARTBEAT} until stopped. */
+  private Thread heartbeat(RemoteHosts.Host host, String runnerName) {
+    return Thread.ofVirtual()
+        .name("exec-lease-" + runnerName)
+        .start(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                try {
+                  Thread.sleep(RemoteJobs.HEARTBEAT.toMillis());
+                  if (jobs.heartbeatDue(runnerName)) {
+                    step(host, RemoteScript.heartbeat(jobs.owner()), null);
+                  }
+                } catch (InterruptedException e) {
+                  return; // stopped: the job ended
+                } catch (IOException | RuntimeException e) {
+                  if (!Thread.currentThread().isInterrupted()) {
+                    log.warn(
+                        "exec: cannot renew the lease on runner {}: {}", runnerName, e.toString());
+                  }
+                }
+              }
+            });
+  }
+
+  /** Stops a heartbeat and waits for it, so no channel of it is left open on the session. */
+  private static void stop(Thread heartbeat) {
+    heartbeat.interrupt();
+    try {
+      heartbeat.join(RemoteRun.STEP_TIMEOUT.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -173,9 +256,9 @@ final class RemoteRun {
   record Job(String dir, String workspace) {}
 
   /** Creates the job directory and the workspace, and writes {@code envFile} into the former. */
-  private static Job setup(RemoteHosts.Host host, ExecConfig cfg, byte[] envFile)
+  private static Job setup(RemoteHosts.Host host, ExecConfig cfg, String owner, byte[] envFile)
       throws IOException {
-    String out = step(host, RemoteScript.setup(cfg), envFile);
+    String out = step(host, RemoteScript.setup(cfg, owner), envFile);
     String[] lines = out.split("\n");
     if (lines.length != 2 || !lines[0].startsWith("/") || !lines[1].startsWith("/")) {
       throw new IOException("unexpected output of the setup command: " + out.strip());

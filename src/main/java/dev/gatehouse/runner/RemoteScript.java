@@ -14,7 +14,8 @@ import java.util.Map;
  * every local user (ps(1)), so values travel on the stdin of {@code cat} into 0600 files.
  *
  * <pre>
- *   setup    umask 077; j=$(mktemp -d …/gatehouse-job.XXXXXXXXXX); mkdir $j/secrets; w=WORKSPACE
+ *   setup    umask 077; r=$TMPDIR/gatehouse-runner-UID (private); echo CLOCK &gt; $r/lease-OWNER;
+ *            j=$(mktemp -d $r/job-OWNER-CLOCK.XXXXXXXXXX); mkdir $j/secrets; w=WORKSPACE
  *            cat &gt; $j/env      (stdin: export NAME='value' lines), then prints "$j" and "$w"
  *   upload   umask 077 &amp;&amp; cat &gt; $j/secrets/NAME   (stdin: a file secret), one per secret
  *   run      /usr/bin/env -i /bin/sh -c '. $j/env; command -p rm -f $j/env; export HOME=… FILE=…;
@@ -22,6 +23,8 @@ import java.util.Map;
  *            exec BINARY ARGV…'
  *   signal   kill -s SIG -- -$(cat $j/pid)                  (Ctrl-C, timeout, output limit…)
  *   cleanup  [kill -s KILL -- -$(cat $j/pid);] rm -rf -- $j [fresh workspace]
+ *   heartbeat  echo CLOCK &gt; $r/lease-OWNER            (every minute while a job runs)
+ *   sweep    rm -rf $r/job-* of no live job: ours not running, others' with a stale lease
  * </pre>
  *
  * {@code env -i} starts from an empty environment, as the local runner does; the env file then sets
@@ -52,14 +55,57 @@ final class RemoteScript {
   }
 
   /**
-   * Creates the job directory (always: it holds the env file, the pid and file secrets, outside the
-   * workspace as locally) and the workspace, and prints both physical paths, one per line. {@code
-   * fresh} without {@code workdir}: {@code JOB/work}; {@code fresh} with it: a new directory in
-   * {@code workdir}; {@code fixed}: {@code workdir} itself (created when missing).
+   * The runner's root on the target, as a shell word: one private directory per target user under
+   * the login's temporary directory. Every job directory of every gateway lives in it, so the sweep
+   * ({@link #sweep}) never has to look anywhere else.
    */
-  static String setup(ExecConfig cfg) {
+  static final String ROOT = "\"${TMPDIR:-/tmp}/gatehouse-runner-$(id -u)\"";
+
+  /** Prefix of job directories in the root: the owner id, the target's clock and a dash follow. */
+  static final String JOB_PREFIX = "job-";
+
+  /** Prefix of fresh workspaces made in a {@code workdir}: the owner id and clock follow. */
+  static final String WS_PREFIX = "gatehouse-ws-";
+
+  /** File in the job directory naming a fresh workspace made outside it (in {@code workdir}). */
+  static final String WS_FILE = "ws";
+
+  /** Prefix of lease files in the root: the owner id follows; the content is the target's clock. */
+  static final String LEASE_PREFIX = "lease-";
+
+  /**
+   * Makes sure the root exists and is a private directory of this user (not a symbolic link, not
+   * made by someone else in a shared /tmp), then stamps {@code t} with the target's clock (seconds
+   * since the epoch; 0 where date(1) cannot tell) and renews this owner's lease with it.
+   */
+  private static String rootAndLease(String owner) {
+    return "r="
+        + ROOT
+        + " && { [ -d \"$r\" ] || mkdir \"$r\"; }"
+        + " && { { [ -d \"$r\" ] && [ ! -h \"$r\" ] && [ -O \"$r\" ]; } || { printf '%s\\n'"
+        + " \"gatehouse: $r is not a private directory of this user\" >&2; exit 1; }; }"
+        + " && chmod 700 \"$r\" && t=$(date +%s) && case \"$t\" in ''|*[!0-9]*) t=0 ;; esac"
+        + " && printf '%s\\n' \"$t\" > \"$r/"
+        + LEASE_PREFIX
+        + owner(owner)
+        + '"';
+  }
+
+  /**
+   * Creates the job directory (always: it holds the env file, the pid and file secrets, outside the
+   * workspace as locally) and the workspace, and prints both physical paths, one per line. The job
+   * directory is {@code ROOT/job-OWNER-CLOCK.RANDOM}, so a later sweep can tell whose it is and how
+   * old. {@code fresh} without {@code workdir}: {@code JOB/work}; {@code fresh} with it: a new
+   * directory {@code gatehouse-ws-OWNER-CLOCK.RANDOM} in {@code workdir}, named in {@code JOB/ws};
+   * {@code fixed}: {@code workdir} itself (created when missing).
+   */
+  static String setup(ExecConfig cfg, String owner) {
     StringBuilder s = new StringBuilder();
-    s.append("umask 077 && j=$(mktemp -d \"${TMPDIR:-/tmp}/gatehouse-job.XXXXXXXXXX\")");
+    s.append("umask 077 && ").append(rootAndLease(owner));
+    s.append(" && j=$(mktemp -d \"$r/")
+        .append(JOB_PREFIX)
+        .append(owner(owner))
+        .append("-$t.XXXXXXXXXX\")");
     s.append(" && mkdir \"$j/").append(SECRETS).append('"');
     String workdir = cfg.workdir() == null ? null : cfg.workdir().toString();
     if ("fixed".equals(cfg.workspace())) {
@@ -70,13 +116,112 @@ final class RemoteScript {
       s.append(" && mkdir -p ")
           .append(q(workdir))
           .append(" && w=$(mktemp -d ")
-          .append(q(workdir + "/gatehouse-ws.XXXXXXXXXX"))
-          .append(')');
+          .append(q(workdir + "/" + WS_PREFIX + owner(owner) + "-"))
+          .append("\"$t\"'.XXXXXXXXXX')")
+          .append(" && printf '%s\\n' \"$w\" > \"$j/")
+          .append(WS_FILE)
+          .append('"');
     }
     s.append(" && w=$(cd \"$w\" && pwd -P)");
     s.append(" && cat > \"$j/").append(ENV_FILE).append('"');
     s.append(" && printf '%s\\n%s\\n' \"$j\" \"$w\"");
     return sh(s.toString());
+  }
+
+  /** Renews this owner's lease while it has jobs on the target ({@link #sweep}). */
+  static String heartbeat(String owner) {
+    return sh("umask 077 && " + rootAndLease(owner));
+  }
+
+  /**
+   * Removes the job directories in the root that no live job owns, and prints how many it removed.
+   * A directory {@code job-OWNER-CLOCK.RANDOM} goes when
+   *
+   * <ul>
+   *   <li>OWNER is this gateway ({@code owner}) and its name is not in {@code live}: a run whose
+   *       cleanup did not reach the target (the connection dropped); the caller holds every setup
+   *       of this gateway back while this runs, so no job is between mktemp and being listed;
+   *   <li>OWNER is another gateway whose lease ({@code lease-OWNER}, renewed at every setup and
+   *       every minute while its jobs run) and the directory's own CLOCK are both older than {@code
+   *       ttl} seconds by the target's clock: a gateway that died, or stopped without cleaning up.
+   * </ul>
+   *
+   * The secrets directory goes first, then a fresh workspace named in {@code JOB/ws} when it is a
+   * directory (not a link) named {@code gatehouse-ws-OWNER-…} (one this scheme made), then the job
+   * directory. Names that do not parse, links and anything outside the root are never touched;
+   * processes are not killed (a process group id recorded long ago may belong to another program by
+   * now). A lease older than {@code ttl} with no directory left is removed too.
+   */
+  static String sweep(String owner, java.util.Collection<String> live, long ttl) {
+    StringBuilder l = new StringBuilder(" ");
+    for (String name : live) {
+      if (!name.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException(name + " is not a job name");
+      }
+      l.append(name).append(' ');
+    }
+    String script =
+        "r="
+            + ROOT
+            + "; { [ -d \"$r\" ] && [ ! -h \"$r\" ] && [ -O \"$r\" ]; } || { echo 0; exit 0; }"
+            + "; now=$(date +%s); case \"$now\" in ''|*[!0-9]*) echo 0; exit 0 ;; esac"
+            + "; own="
+            + owner(owner)
+            + "; live="
+            + q(l.toString())
+            + "; ttl="
+            + ttl
+            + "; n=0"
+            + "; for d in \"$r\"/"
+            + JOB_PREFIX
+            + "*; do"
+            + " { [ -d \"$d\" ] && [ ! -h \"$d\" ]; } || continue;"
+            + " b=${d##*/}; x=${b#"
+            + JOB_PREFIX
+            + "}; o=${x%%-*}; s=${x#*-}; s=${s%%.*};"
+            + " case \"$o\" in ''|*[!0-9a-f]*) continue ;; esac;"
+            + " case \"$s\" in ''|*[!0-9]*) continue ;; esac;"
+            + " case \"$live\" in *\" $b \"*) continue ;; esac;"
+            + " if [ \"$o\" != \"$own\" ]; then"
+            + " l=$(cat \"$r/"
+            + LEASE_PREFIX
+            + "$o\" 2>/dev/null); case \"$l\" in ''|*[!0-9]*) l=0 ;; esac;"
+            + " [ $((now - l)) -gt \"$ttl\" ] && [ $((now - s)) -gt \"$ttl\" ] || continue;"
+            + " fi;"
+            + " rm -rf -- \"$d/"
+            + SECRETS
+            + "\";"
+            + " w=$(cat \"$d/"
+            + WS_FILE
+            + "\" 2>/dev/null);"
+            + " case \"${w##*/}\" in \""
+            + WS_PREFIX
+            + "$o-\"*) { [ -d \"$w\" ] && [ ! -h \"$w\" ]; } && rm -rf -- \"$w\" ;; esac;"
+            + " rm -rf -- \"$d\" && n=$((n + 1));"
+            + " done"
+            + "; for f in \"$r\"/"
+            + LEASE_PREFIX
+            + "*; do"
+            + " [ -f \"$f\" ] || continue; o=${f##*/"
+            + LEASE_PREFIX
+            + "}; [ \"$o\" = \"$own\" ] && continue;"
+            + " l=$(cat \"$f\" 2>/dev/null); case \"$l\" in ''|*[!0-9]*) l=0 ;; esac;"
+            + " [ $((now - l)) -gt \"$ttl\" ] || continue;"
+            + " set -- \"$r/"
+            + JOB_PREFIX
+            + "$o-\"*; [ -e \"$1\" ] && continue;"
+            + " rm -f -- \"$f\";"
+            + " done"
+            + "; echo \"$n\"";
+    return sh(script);
+  }
+
+  /** An owner id goes into scripts unquoted: 16 lower-case hex digits (WorkspaceOwner). */
+  private static String owner(String owner) {
+    if (!owner.matches("[0-9a-f]{16}")) {
+      throw new IllegalArgumentException(owner + " is not an owner id");
+    }
+    return owner;
   }
 
   /** Writes stdin to {@code path}, mode 0600. */

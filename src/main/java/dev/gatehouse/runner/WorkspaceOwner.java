@@ -39,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * lock file here (another gateway's, sharing a workdir, or from before owner ids) are never
  * touched, nor are fixed workspaces, which are the operator's.
  *
- * <p>Not covered: job directories on SSH runners ({@code exec.runner}), which live on the target;
- * and a data directory on a file system without working record locks (some NFS set-ups), where a
- * live owner could look dead: keep DATA_DIR local, as the embedded store already requires.
+ * <p>Not covered: job directories on SSH runners ({@code exec.runner}), which live on the target
+ * and are swept there with a lease ({@link RemoteJobs}, named after the same id); and a data
+ * directory on a file system without working record locks (some NFS set-ups), where a live owner
+ * could look dead: keep DATA_DIR local, as the embedded store already requires.
  */
 final class WorkspaceOwner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkspaceOwner.class);

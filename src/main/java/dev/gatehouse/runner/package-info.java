@@ -12,9 +12,10 @@
  * kills the process group. With {@code exec.runner}, {@code RemoteRun} runs the same flow on an SSH
  * target through {@link dev.gatehouse.runner.RemoteHosts} (implemented by the SSH package, wired by
  * the server): {@code RemoteScript} builds the command strings, {@code RemoteExecution} signals
- * over a second channel; both kinds of run are supervised by the same loop ({@code Running}). This
- * package may use the gate, policy, masking and config, never a protocol, the API, the CLI or the
- * server (enforced by ArchitectureTest). See docs/exec.md.
+ * over a second channel, {@code RemoteJobs} keeps a lease on each target so that job directories a
+ * dead gateway left there are swept; both kinds of run are supervised by the same loop ({@code
+ * Running}). This package may use the gate, policy, masking and config, never a protocol, the API,
+ * the CLI or the server (enforced by ArchitectureTest). See docs/exec.md.
  *
  * <pre>
  *  API / SSH         CommandRunner              GateSession            host

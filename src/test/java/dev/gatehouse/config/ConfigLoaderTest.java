@@ -214,7 +214,7 @@ class ConfigLoaderTest {
         connections:
           - {name: pg, type: postgres, host: db, username: u}
           - {name: my, type: mysql, host: db, username: u}
-          - {name: box, type: ssh, host: box, username: u}
+          - {name: box, type: ssh, host: box, username: u, ssh: {host_keys: ["ssh-ed25519 AAAAC3Nz"]}}
           - {name: run, type: exec}
         """;
     GatehouseConfig c = parse(yaml, dir, Map.of());

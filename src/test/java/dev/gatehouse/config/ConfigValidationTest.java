@@ -14,8 +14,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigValidationTest {
   @TempDir Path dir;
 
+  /** A host_keys line for an ssh connection, indented as its other keys. */
+  private static final String PINNED =
+      "    ssh: {host_keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE\"]}\n";
+
   private Problem only(String yaml) {
-    return ConfigTesting.onlyProblem(yaml, dir, Map.of());
+    return only(yaml, Map.of());
+  }
+
+  private Problem only(String yaml, Map<String, String> env) {
+    return ConfigTesting.onlyProblem(yaml, dir, env);
   }
 
   @Test
@@ -129,7 +137,8 @@ class ConfigValidationTest {
 
   @Test
   void keyWithoutValueIsReportedAtTheKey() {
-    Problem p = only("connections:\n  - name: pg\n    type: ssh\n    username: u\n    host:\n");
+    Problem p =
+        only("connections:\n  - name: pg\n    type: ssh\n    username: u\n    host:\n" + PINNED);
 
     assertThat(p.line()).isEqualTo(5);
     assertThat(p.message()).isEqualTo("missing value");
@@ -146,7 +155,10 @@ class ConfigValidationTest {
 
   @Test
   void connectionPortZeroIsRejected() {
-    Problem p = only("connections:\n  - {name: a, type: ssh, host: h, username: u, port: 0}\n");
+    Problem p =
+        only(
+            "connections:\n  - {name: a, type: ssh, host: h, username: u, port: 0,\n"
+                + "     ssh: {host_keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE\"]}}\n");
 
     assertThat(p.line()).isEqualTo(2);
     assertThat(p.fix()).isEqualTo("expected an integer 1-65535");
@@ -457,10 +469,68 @@ class ConfigValidationTest {
   }
 
   @Test
+  void sshConnectionWithoutHostKeysIsAnErrorWithTheFileAndTheKeyscanCommand() {
+    // As `gatehouse config check` prints it: file, line, path, the connection's name, the fix.
+    ConfigException e =
+        failure(
+            "connections:\n  - name: web-1\n    type: ssh\n    host: web-1.internal\n"
+                + "    username: ops\n",
+            dir,
+            Map.of());
+
+    assertThat(e.problems()).hasSize(1);
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "gatehouse.yaml:2: connections[0].ssh.host_keys: ssh connection \"web-1\" pins no host"
+                + " keys; the gateway never trusts a target's key on first use, so every session"
+                + " and every run on it would be refused (pin the target's key in ssh.host_keys:"
+                + " run `ssh-keyscan -t ed25519 web-1.internal` (from a network you trust) and add"
+                + " the key part, \"ssh-ed25519 AAAA...\", without the host name)");
+  }
+
+  @Test
+  void sshSectionWithoutHostKeysIsReportedAtTheSection() {
+    Problem p =
+        only(
+            "connections:\n  - name: box\n    type: ssh\n    host: h\n    username: u\n"
+                + "    ssh:\n      private_key: ${env:KEY}\n",
+            Map.of("KEY", "-----BEGIN OPENSSH PRIVATE KEY-----"));
+
+    assertThat(p.line()).isEqualTo(7);
+    assertThat(p.path()).isEqualTo("connections[0].ssh.host_keys");
+    assertThat(p.message()).startsWith("ssh connection \"box\" pins no host keys");
+    assertThat(p.fix()).contains("ssh-keyscan -t ed25519 h`");
+  }
+
+  @Test
+  void emptyHostKeysListIsReportedAtTheList() {
+    Problem p =
+        only(
+            "connections:\n  - name: box\n    type: ssh\n    host: h\n    username: u\n"
+                + "    ssh:\n      host_keys: []\n");
+
+    assertThat(p.line()).isEqualTo(7);
+    assertThat(p.path()).isEqualTo("connections[0].ssh.host_keys");
+    assertThat(p.message()).startsWith("ssh connection \"box\" pins no host keys");
+  }
+
+  @Test
+  void pinnedSshConnectionIsValid() throws Exception {
+    GatehouseConfig c =
+        ConfigTesting.parse(
+            "connections:\n  - name: box\n    type: ssh\n    host: h\n    username: u\n" + PINNED,
+            dir,
+            Map.of());
+
+    assertThat(c.connection("box").ssh().hostKeys()).hasSize(1);
+  }
+
+  @Test
   void databaseOnAnSshConnectionIsRejected() {
     Problem p =
         only(
-            "connections:\n  - name: box\n    type: ssh\n    host: h\n    username: u\n    database: x\n");
+            "connections:\n  - name: box\n    type: ssh\n    host: h\n    username: u\n    database: x\n"
+                + PINNED);
 
     assertThat(p.line()).isEqualTo(6);
     assertThat(p.message()).isEqualTo("database applies only to postgres and mysql connections");

@@ -100,16 +100,18 @@ class ExecRunnerConfigTest {
                 type: exec
                 exec: { binaries: [/usr/bin/make], runner: bastion }
             """);
-    assertThat(p.line()).isEqualTo(17);
-    assertThat(p.path()).isEqualTo("connections[3].exec.runner");
+    // Reported at the ssh connection (every ssh connection needs pins), not at the runner.
+    assertThat(p.line()).isEqualTo(11);
+    assertThat(p.path()).isEqualTo("connections[2].ssh.host_keys");
     assertThat(p.message())
         .isEqualTo(
-            "runner \"bastion\" has no pinned host keys; the gateway refuses to log in to a target"
-                + " whose host key is not pinned, so every run would fail");
+            "ssh connection \"bastion\" pins no host keys; the gateway never trusts a target's key"
+                + " on first use, so every session and every run on it would be refused");
     assertThat(p.fix())
         .isEqualTo(
-            "add the target's key to ssh.host_keys of connection \"bastion\" (ssh-keyscan -t"
-                + " ed25519 bastion.internal, without the host name)");
+            "pin the target's key in ssh.host_keys: run `ssh-keyscan -t ed25519 bastion.internal`"
+                + " (from a network you trust) and add the key part, \"ssh-ed25519 AAAA...\","
+                + " without the host name");
     assertThat(
             only("""
                       - name: bastion
@@ -122,7 +124,7 @@ class ExecRunnerConfigTest {
                         exec: { binaries: [/usr/bin/make], runner: bastion }
                     """)
                 .message())
-        .startsWith("runner \"bastion\" has no pinned host keys");
+        .startsWith("ssh connection \"bastion\" pins no host keys");
   }
 
   @Test

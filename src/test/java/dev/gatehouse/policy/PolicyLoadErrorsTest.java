@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PolicyLoadErrorsTest {
   @TempDir Path dir;
 
-  private static List<String> problems(String yaml) {
+  /** The problems of policy text {@code yaml} loaded as p.yaml; fails when it loads. */
+  static List<String> problems(String yaml) {
     PolicyException e =
         catchThrowableOfType(PolicyException.class, () -> PolicySet.parse("p.yaml", yaml));
     assertThat(e).as("expected a PolicyException").isNotNull();

@@ -206,7 +206,7 @@ class RemoteRunnerTest {
                 "sh",
                 "-c",
                 "ps -eo args > ps.txt; grep -c -F -e \"$API_TOKEN\" ps.txt;"
-                    + " grep -c gatehouse-job ps.txt"));
+                    + " grep -c gatehouse-runner- ps.txt"));
     String[] counts = r.out().trim().split("\n");
     assertThat(counts[0]).as(r.out() + r.err()).isEqualTo("0");
     assertThat(Integer.parseInt(counts[1])).as("the run itself is in the list").isPositive();
@@ -249,7 +249,9 @@ class RemoteRunnerTest {
     String[] lines = r.out().trim().split("\n");
     Path workspace = Path.of(lines[0]);
     Path secret = Path.of(lines[1]);
-    assertThat(workspace.toString()).contains("gatehouse-job.");
+    assertThat(workspace.getParent().getFileName().toString()).startsWith("job-");
+    assertThat(workspace.getParent().getParent().getFileName().toString())
+        .startsWith("gatehouse-runner-");
     assertThat(secret.getFileName().toString()).isEqualTo("KUBECONFIG");
     assertThat(workspace).doesNotExist();
     assertThat(secret).doesNotExist();
@@ -402,6 +404,104 @@ class RemoteRunnerTest {
     assertThat(r.status()).isEqualTo(127);
     assertThat(r.err())
         .contains("gatehouse: cannot start the command (/usr/bin/gatehouse-not-installed)");
+  }
+
+  @Test
+  void aNewGatewaySweepsJobDirectoriesOfDeadOnesButNotLiveJobs() throws Exception {
+    // The runner's root on the target (this host): above a fresh job's workspace.
+    Result where = kit.run("tools-remote", List.of("sh", "-c", "pwd -P"));
+    assertThat(where.status()).as(where.err()).isZero();
+    Path root = Path.of(where.out().trim()).getParent().getParent();
+    assertThat(root.getFileName().toString()).startsWith("gatehouse-runner-");
+    long now = java.time.Instant.now().getEpochSecond();
+    // A gateway that died long ago (its lease and its job are hours old), with a file secret.
+    String dead = "0123456789abcdef";
+    Path stale = root.resolve("job-" + dead + "-1000.AAAAAAAAAA");
+    Files.createDirectories(stale.resolve("secrets"));
+    Files.writeString(stale.resolve("secrets/KUBECONFIG"), "secret");
+    Files.writeString(root.resolve("lease-" + dead), "1000\n");
+    // A gateway alive elsewhere: an hour-old job, but a fresh lease.
+    String alive = "fedcba9876543210";
+    Path other = Files.createDirectories(root.resolve("job-" + alive + "-" + (now - 3600) + ".B"));
+    Files.writeString(root.resolve("lease-" + alive), now + "\n");
+    // Never touched: names that are not jobs, and a link named like a stale job.
+    Path unrelated = Files.createDirectories(root.resolve("unrelated"));
+    Path badName = Files.createDirectories(root.resolve("job-nothex-1000.C"));
+    Path outside = Files.createDirectories(dir.resolve("outside-root"));
+    Files.writeString(outside.resolve("keep"), "x");
+    Path link = root.resolve("job-0000000000000bad-1001.D"); // no lease: stale, but a link
+    Files.createSymbolicLink(link, outside);
+    try (RunnerKit gw =
+        new RunnerKit(
+            Files.createDirectories(dir.resolve("gateway-2")),
+            k ->
+                SshProtocolServer.runners(
+                    k.connections::get, name -> k.vault.fields.getOrDefault(name, Map.of())))) {
+      gw.sshConnection("target", sshd.port, sshd.user, sshd.hostKeyLine(), sshd.privateKey());
+      ExecConfig base = gw.exec("none", true, Duration.ofSeconds(30), 1 << 20);
+      gw.connection("tools-remote", on(base, "target", "fresh", null, base.timeout(), 0, 0));
+      String owner = gw.runner.remoteJobs().owner();
+
+      // First use after start: the dead gateway's job (secrets first) and lease are gone.
+      Result r = gw.run("tools-remote", List.of("echo", "hi"));
+      assertThat(r.status()).as(r.err()).isZero();
+      assertThat(stale).doesNotExist();
+      assertThat(root.resolve("lease-" + dead)).doesNotExist();
+      assertThat(other).isDirectory();
+      assertThat(root.resolve("lease-" + alive)).exists();
+      assertThat(unrelated).isDirectory();
+      assertThat(badName).isDirectory();
+      assertThat(link).isSymbolicLink();
+      assertThat(outside.resolve("keep")).exists();
+      assertThat(root.resolve("lease-" + owner)).exists();
+
+      // A later sweep spares this gateway's running job, and removes one of its own that no
+      // live job owns (a cleanup that never reached the target) and a new stale one.
+      var running = new java.util.concurrent.atomic.AtomicReference<Execution>();
+      Thread job =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      gw.run(
+                          "tools-remote",
+                          new ExecRequest(List.of("sleep", "3031"), null, Map.of(), null, null),
+                          null,
+                          running::set);
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+      Path live = null;
+      for (int i = 0; i < 100 && live == null; i++) {
+        Thread.sleep(100);
+        try (var list = Files.list(root)) {
+          live =
+              list.filter(p -> p.getFileName().toString().startsWith("job-" + owner + "-"))
+                  .findFirst()
+                  .orElse(null);
+        }
+      }
+      assertThat(live).as("the running job's directory").isNotNull();
+      Path orphan = Files.createDirectories(root.resolve("job-" + owner + "-" + now + ".E"));
+      Path stale2 = Files.createDirectories(root.resolve("job-" + dead + "-1000.F/secrets"));
+      gw.runner.remoteJobs().sweepAgain();
+      Result again = gw.run("tools-remote", List.of("echo", "again"));
+      assertThat(again.status()).as(again.err()).isZero();
+      assertThat(live).isDirectory();
+      assertThat(orphan).doesNotExist();
+      assertThat(stale2.getParent()).doesNotExist();
+      assertThat(other).isDirectory();
+      running.get().kill();
+      job.join(10_000);
+      assertThat(live).doesNotExist(); // removed by its own cleanup
+    } finally {
+      Files.deleteIfExists(link);
+      for (Path p : List.of(other, unrelated, badName)) {
+        Files.deleteIfExists(p);
+      }
+      Files.deleteIfExists(root.resolve("lease-" + alive));
+    }
   }
 
   /** Whether a process with {@code args} in its command line runs (pgrep -f). */

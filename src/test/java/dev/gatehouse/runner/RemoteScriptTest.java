@@ -25,6 +25,8 @@ class RemoteScriptTest {
 
   static final String HOSTILE = "it's $(touch PWNED) `touch PWNED2`; x";
 
+  static final String OWNER = "00112233445566ff";
+
   static ExecConfig fixed(Path workdir, long memory) {
     return new ExecConfig(
         List.of("/usr/bin/printf"),
@@ -48,7 +50,10 @@ class RemoteScriptTest {
 
   /** Runs {@code command} as sshd would: the login shell gets it as one -c argument. */
   Out login(String command, byte[] stdin) throws Exception {
-    Process p = new ProcessBuilder("/bin/bash", "-c", command).directory(dir.toFile()).start();
+    // The target's temporary directory, where the runner's root goes: this test's own.
+    ProcessBuilder b = new ProcessBuilder("/bin/bash", "-c", command).directory(dir.toFile());
+    b.environment().put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
+    Process p = b.start();
     try (var in = p.getOutputStream()) {
       if (stdin != null) {
         in.write(stdin);
@@ -67,7 +72,7 @@ class RemoteScriptTest {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("PATH", "/usr/bin:/bin");
     env.put("VALUE", HOSTILE + "\nsecond line");
-    Out setup = login(RemoteScript.setup(cfg), RemoteScript.envFile(env));
+    Out setup = login(RemoteScript.setup(cfg, OWNER), RemoteScript.envFile(env));
     assertThat(setup.status()).as(setup.err()).isZero();
     String[] paths = setup.out().split("\n");
     assertThat(paths).hasSize(2);
@@ -114,6 +119,109 @@ class RemoteScriptTest {
     assertThat(clean.status()).as(clean.err()).isZero();
     assertThat(Path.of(paths[0])).doesNotExist();
     assertThat(workdir).isDirectory(); // fixed: kept
+  }
+
+  static ExecConfig freshIn(Path workdir) {
+    ExecConfig f = fixed(workdir, 0);
+    return new ExecConfig(
+        f.binaries(),
+        "fresh",
+        workdir,
+        f.env(),
+        f.envAllow(),
+        f.secrets(),
+        f.timeout(),
+        f.maxOutput(),
+        0,
+        Duration.ZERO,
+        0,
+        "none",
+        true,
+        null,
+        "box");
+  }
+
+  @Test
+  void jobsLiveUnderThePrivateRootNamedByOwnerAndClock() throws Exception {
+    Path workdir = dir.resolve("builds");
+    Out setup = login(RemoteScript.setup(freshIn(workdir), OWNER), new byte[0]);
+    assertThat(setup.status()).as(setup.err()).isZero();
+    String[] paths = setup.out().split("\n");
+    Path job = Path.of(paths[0]);
+    Path root = dir.resolve("tmp").toRealPath().resolve("gatehouse-runner-" + uid());
+    assertThat(job.getParent()).isEqualTo(root);
+    assertThat(job.getFileName().toString()).matches("job-" + OWNER + "-[1-9][0-9]+\\.\\w{10}");
+    assertThat(Path.of(paths[1]).getFileName().toString())
+        .startsWith("gatehouse-ws-" + OWNER + "-");
+    assertThat(Files.readString(job.resolve(RemoteScript.WS_FILE)).strip()).isEqualTo(paths[1]);
+    assertThat(Files.readString(root.resolve("lease-" + OWNER)).strip()).matches("[1-9][0-9]+");
+    assertThat(Files.getPosixFilePermissions(root))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+  }
+
+  @Test
+  void setupRefusesARootThatIsALink() throws Exception {
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    Path elsewhere = Files.createDirectories(dir.resolve("someone-elses"));
+    Files.createSymbolicLink(tmp.resolve("gatehouse-runner-" + uid()), elsewhere);
+    Out setup = login(RemoteScript.setup(fixed(dir.resolve("w"), 0), OWNER), new byte[0]);
+    assertThat(setup.status()).isNotZero();
+    assertThat(setup.err()).contains("is not a private directory of this user");
+    try (var list = Files.list(elsewhere)) {
+      assertThat(list).isEmpty();
+    }
+    Out sweep = login(RemoteScript.sweep(OWNER, List.of(), 600), null);
+    assertThat(sweep.out()).isEqualTo("0\n");
+  }
+
+  @Test
+  void sweepRemovesOnlyJobsNoLiveGatewayOwns() throws Exception {
+    Path workdir = dir.resolve("builds");
+    String dead = "0123456789abcdef";
+    String alive = "fedcba9876543210";
+    // A dead gateway's job with a fresh workspace in workdir, made by setup itself.
+    Out setup = login(RemoteScript.setup(freshIn(workdir), dead), new byte[0]);
+    assertThat(setup.status()).as(setup.err()).isZero();
+    Path deadJob = Path.of(setup.out().split("\n")[0]);
+    Path deadWs = Path.of(setup.out().split("\n")[1]);
+    Path root = deadJob.getParent();
+    Files.writeString(root.resolve("lease-" + dead), "1000\n"); // it died long ago
+    Path oldDeadJob = Files.createDirectories(root.resolve("job-" + dead + "-1000.A"));
+    Files.move(deadJob, oldDeadJob, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    long now = java.time.Instant.now().getEpochSecond();
+    Path aliveJob = Files.createDirectories(root.resolve("job-" + alive + "-1000.B"));
+    Files.writeString(root.resolve("lease-" + alive), now + "\n");
+    Path mineLive = Files.createDirectories(root.resolve("job-" + OWNER + "-" + now + ".C"));
+    Path mineOrphan = Files.createDirectories(root.resolve("job-" + OWNER + "-" + now + ".D"));
+    // A job whose ws file points outside any workspace the scheme made: only the job goes.
+    Path victim = Files.createDirectories(dir.resolve("victim"));
+    Path pointing = Files.createDirectories(root.resolve("job-" + dead + "-1000.E"));
+    Files.writeString(pointing.resolve(RemoteScript.WS_FILE), victim + "\n");
+    Path recentDead = Files.createDirectories(root.resolve("job-" + dead + "-" + now + ".F"));
+
+    Out sweep =
+        login(RemoteScript.sweep(OWNER, List.of(mineLive.getFileName().toString()), 600), null);
+    assertThat(sweep.status()).as(sweep.err()).isZero();
+    assertThat(sweep.out()).isEqualTo("3\n");
+    assertThat(oldDeadJob).doesNotExist();
+    assertThat(deadWs).doesNotExist(); // named in its ws file, made by setup
+    assertThat(pointing).doesNotExist();
+    assertThat(victim).isDirectory();
+    assertThat(mineOrphan).doesNotExist();
+    assertThat(mineLive).isDirectory();
+    assertThat(aliveJob).isDirectory(); // old, but its gateway renewed the lease
+    assertThat(recentDead).isDirectory(); // made after the lease went stale: not yet
+    assertThat(root.resolve("lease-" + alive)).exists();
+    assertThat(root.resolve("lease-" + dead)).exists(); // a directory of it is left
+    Files.delete(recentDead);
+    login(RemoteScript.sweep(OWNER, List.of(), 600), null);
+    assertThat(root.resolve("lease-" + dead)).doesNotExist();
+    assertThat(dir.resolve("PWNED")).doesNotExist();
+  }
+
+  private static String uid() throws Exception {
+    Process p = new ProcessBuilder("id", "-u").start();
+    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
   }
 
   @Test

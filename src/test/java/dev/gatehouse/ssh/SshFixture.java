@@ -224,12 +224,6 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
-          - name: box-unpinned
-            type: ssh
-            host: 127.0.0.1
-            port: %d
-            username: %s
-            ssh: { private_key: "${env:GATEWAY_KEY}" }
           - name: runner
             type: exec
             exec: { binaries: [/bin/echo] }

@@ -300,6 +300,28 @@ class SshForwardingTest {
   }
 
   @Test
+  void trustedX11WithoutARuleIsRefusedAndAuditedAndTheCommandStillRuns() throws Exception {
+    int before = audit().split("X11 forwarding is not supported", -1).length;
+    var r =
+        gw.run(
+            command("alice+box", List.of("-Y"), "echo", "still here"),
+            Map.of("DISPLAY", "127.0.0.1:98"),
+            "");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("still here\n");
+    assertThat(r.err()).contains("X11 forwarding request failed");
+    // no DISPLAY reached the target: the refusal is the gateway's, not the target's
+    var env =
+        gw.run(
+            command("alice+box-fwd", List.of("-X"), "sh", "-c", "'echo [$DISPLAY]'"),
+            Map.of("DISPLAY", "127.0.0.1:98"),
+            "");
+    assertThat(env.out()).isEqualTo("[]\n");
+    assertThat(audit().split("X11 forwarding is not supported", -1).length - before)
+        .isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
   void aDynamicRuleAllowsDirectTcpipWhichCannotBeToldApartFromLocal() throws Exception {
     String to = "127.0.0.1:" + gw.sshdPort;
     var r = gw.run(gw.sshCommand(gw.aliceKey, "alice+raw", List.of("-W", to)), Map.of(), "");

@@ -1,0 +1,749 @@
+package dev.gatehouse.policy;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Flags of well-known programs that turn an allowed command into another one: they make the program
+ * run code or a program the caller chooses ({@code npm test --script-shell=/tmp/x}, {@code git -c
+ * core.fsmonitor=... status}, {@code node -r ./x.js}, {@code tar --to-command}), load configuration
+ * or credentials from elsewhere ({@code --userconfig}, {@code --kubeconfig}, {@code mvn -s}), act
+ * as someone else ({@code kubectl --as}), or write files or open tunnels outside what the command
+ * is for ({@code curl -o /home/x/.bashrc}, {@code ssh -L}). An allow or review rule does not match
+ * a command that uses one, unless the rule names it: literally in {@code flags.allowed}, or in
+ * {@code flags.accept_risky} (a glob in {@code flags.allowed} never admits one, as a wildcard in
+ * {@code env} never admits a risky variable). Deny rules are not affected.
+ *
+ * <p>How argv is read, erring towards finding a risky flag (a false find refuses a command that the
+ * operator can then name; a miss would run code): every word before {@code --} that starts with a
+ * dash is looked at, wherever it is (before or after a subcommand, as a value of another flag);
+ * {@code --name=value} by its name; a long flag also as any listed flag it abbreviates (GNU
+ * getopt_long(3), git's parse-options and npm's nopt accept unambiguous prefixes: {@code
+ * --script-sh}); {@code -name} (four or more characters) also as {@code --name} (Go's flag package,
+ * nopt); a short cluster letter by letter until a letter that takes a value ({@code -vo
+ * ProxyCommand=x} is {@code -v -o}); programs without clusters (Maven, Gradle, terraform) by the
+ * whole word and its first letter ({@code -sfoo.xml} is {@code -s}). git's global {@code -c} and
+ * {@code -C} count before the subcommand, and after it unless that subcommand gives the letter
+ * another meaning ({@code git log -C} is copy detection); its subcommands' own flags only with that
+ * subcommand ({@code git rebase -x}, {@code git clone -u}). python stops reading options at the
+ * script, {@code -c} or {@code -m}, as python does; other programs are read to the end (a script's
+ * own argument that looks like a risky flag is refused too: name it in the rule).
+ *
+ * <p>What this does not guarantee: the catalogue lists flags, not everything a program can be told
+ * to do. Values of ordinary flags are not read ({@code curl -d @/etc/passwd}, {@code mvn
+ * -DargLine=-javaagent:...}, {@code kubectl -f http://...}), nor configuration files in the
+ * workspace ({@code .npmrc}, {@code .mvn/maven.config}, a repository's {@code .git/config} hooks),
+ * nor aliases (a git alias defined in a repository). Programs not listed here are not checked. The
+ * environment is checked separately ({@link CommandMatcher#riskyEnv}), and deny rules read the
+ * values of flags that are command lines ({@link CommandWrappers}).
+ */
+final class RiskyFlags {
+  /** How a program reads single-dash words. */
+  enum Style {
+    /** getopt(3): {@code -abc} is {@code -a -b -c}; a letter that takes a value ends it. */
+    CLUSTERS,
+    /** Apache Commons CLI, Gradle, Go's flag package: one option per word ({@code -gs}). */
+    WORDS,
+    /**
+     * getopt clusters, but options end at the script, or after a listed flag that takes the program
+     * as its value (python's {@code -c CODE}, {@code -m MODULE}): the rest is the program's own
+     * argv.
+     */
+    SCRIPT
+  }
+
+  /** Where in argv a flag means what is listed. */
+  private static final Set<String> ANYWHERE = Set.of();
+
+  /**
+   * One catalogue entry. {@code name} ends with {@code *} for a family ({@code --config.*}). {@code
+   * where}: {@link #ANYWHERE}, or the subcommands it applies to (when one of them is among the
+   * positional words before it). {@code except}: subcommands after which the same spelling means
+   * something harmless (git's global {@code -C DIR} is {@code -C} copy detection after {@code
+   * log}); before the subcommand it is always risky.
+   */
+  record Flag(String name, String why, Set<String> where, Set<String> except) {
+    Flag(String name, String why, Set<String> where) {
+      this(name, why, where, Set.of());
+    }
+  }
+
+  /** A program's risky flags and what is needed to find them. */
+  record Tool(
+      String name,
+      Style style,
+      String valueLetters,
+      boolean abbreviations,
+      Set<String> notAbbreviations,
+      Set<String> globalValues,
+      List<Flag> flags) {}
+
+  /** A risky flag found in argv: the word it was found in and the catalogue entry. */
+  record Use(String word, Flag flag, Tool tool) {
+    /** Names the flag as written, never its value (which may be a token or a password). */
+    String describe() {
+      int eq = word.indexOf('=');
+      String written = eq < 0 ? word : word.substring(0, eq);
+      String as =
+          !written.startsWith("--") || written.equals(flag.name()) ? "" : " (as " + written + ")";
+      return "flag " + flag.name() + as + " of " + tool.name() + " " + flag.why();
+    }
+  }
+
+  private static final String RUNS = "runs code or a program the caller chooses";
+  private static final String CONFIG = "loads configuration or credentials from elsewhere";
+  private static final String IDENTITY = "changes the target or the identity it acts as";
+  private static final String WRITES = "writes or reads files outside the command's purpose";
+  private static final String TUNNEL = "opens a tunnel or forwards a connection";
+
+  private static final Map<String, Tool> BY_PROGRAM = new HashMap<>();
+
+  static {
+    // npm reads every setting as --name (nopt): the ones that run programs or load other
+    // configuration are those refused in npm_config_* variables (CommandMatcher.RISKY_NPM_CONFIG).
+    List<Flag> npm = new ArrayList<>();
+    for (String key : CommandMatcher.RISKY_NPM_CONFIG) {
+      String why =
+          Set.of("userconfig", "globalconfig", "prefix", "cache").contains(key) ? CONFIG : RUNS;
+      npm.add(new Flag("--" + key.replace('_', '-'), why, ANYWHERE));
+    }
+    npm.add(new Flag("-C", CONFIG, ANYWHERE)); // --prefix
+    npm.add(new Flag("-c", RUNS, ANYWHERE)); // --call (npm exec)
+    npm.add(new Flag("--config.*", RUNS, ANYWHERE)); // pnpm --config.KEY=VALUE
+    Set<String> npmExact = Set.of("--global", "--ca", "--user", "--init", "--git-tag-version");
+    tool(
+        List.of("npm", "pnpm"),
+        new Tool("npm", Style.CLUSTERS, "wCcp", true, npmExact, Set.of(), npm));
+    List<Flag> npx = new ArrayList<>(npm);
+    npx.add(new Flag("-p", RUNS, ANYWHERE));
+    npx.add(new Flag("--package", RUNS, ANYWHERE));
+    tool(
+        List.of("npx", "pnpx"),
+        new Tool("npx", Style.CLUSTERS, "wCcp", true, npmExact, Set.of(), npx));
+    tool(
+        List.of("yarn"),
+        new Tool(
+            "yarn",
+            Style.CLUSTERS,
+            "wCcp",
+            true,
+            npmExact,
+            Set.of(),
+            concat(
+                npm,
+                flags(CONFIG, ANYWHERE, "--cwd", "--use-yarnrc", "--dir", "--global-folder"))));
+
+    // git(1) OPTIONS (global, before the command), git-config(1) for -c, and subcommand options
+    // whose value git runs as a program.
+    List<Flag> git = new ArrayList<>();
+    // -c and -C are git's global options before the subcommand (and -c is clone's --config);
+    // after these subcommands the letters mean a diff format, a message to reuse, copy detection
+    // or context lines. Anywhere else they are refused: git rejects them, or they mean the global.
+    Set<String> diffish =
+        Set.of(
+            "log",
+            "show",
+            "diff",
+            "diff-tree",
+            "diff-files",
+            "diff-index",
+            "whatchanged",
+            "rev-list",
+            "blame",
+            "annotate",
+            "commit",
+            "branch",
+            "grep",
+            "am",
+            "apply",
+            "rebase",
+            "format-patch",
+            "cherry-pick",
+            "revert",
+            "merge-file",
+            "describe",
+            "range-diff");
+    git.add(new Flag("-c", RUNS, ANYWHERE, diffish));
+    git.add(new Flag("-C", CONFIG, ANYWHERE, diffish));
+    git.addAll(flags(RUNS, ANYWHERE, "--config-env", "--exec-path"));
+    git.addAll(flags(CONFIG, ANYWHERE, "--git-dir", "--work-tree", "--namespace"));
+    git.addAll(flags(RUNS, Set.of("clone", "ls-remote"), "-u"));
+    git.addAll(flags(RUNS, Set.of("clone", "fetch", "pull", "ls-remote"), "--upload-pack"));
+    git.addAll(flags(RUNS, Set.of("push", "send-pack"), "--receive-pack", "--exec"));
+    git.addAll(flags(RUNS, Set.of("archive", "ls-remote"), "--exec"));
+    git.addAll(flags(RUNS, Set.of("rebase"), "-x", "--exec"));
+    git.addAll(flags(RUNS, Set.of("difftool"), "-x", "--extcmd"));
+    git.addAll(flags(RUNS, Set.of("grep"), "-O", "--open-files-in-pager"));
+    git.addAll(flags(RUNS, Set.of("clone", "init"), "--template", "--config"));
+    git.addAll(
+        flags(
+            RUNS,
+            Set.of("filter-branch"),
+            "--env-filter",
+            "--tree-filter",
+            "--index-filter",
+            "--parent-filter",
+            "--msg-filter",
+            "--commit-filter",
+            "--tag-name-filter"));
+    git.addAll(
+        flags(
+            RUNS,
+            Set.of("send-email"),
+            "--sendmail-cmd",
+            "--smtp-server",
+            "--to-cmd",
+            "--cc-cmd",
+            "--header-cmd"));
+    git.addAll(flags(WRITES, ANYWHERE, "--output"));
+    git.addAll(flags(WRITES, Set.of("format-patch"), "-o", "--output-directory"));
+    // git.c handle_options: the global options that take the next word as their value.
+    Set<String> gitValues =
+        Set.of(
+            "-c",
+            "-C",
+            "--git-dir",
+            "--work-tree",
+            "--namespace",
+            "--super-prefix",
+            "--config-env",
+            "--shallow-file",
+            "--attr-source");
+    tool(List.of("git"), new Tool("git", Style.CLUSTERS, "", true, Set.of(), gitValues, git));
+
+    // kubectl options(1): the client's connection and identity, and kubeconfig exec plugins.
+    List<Flag> kubectl = new ArrayList<>();
+    kubectl.addAll(
+        flags(
+            CONFIG,
+            ANYWHERE,
+            "--kubeconfig",
+            "--token",
+            "--user",
+            "--username",
+            "--password",
+            "--certificate-authority",
+            "--client-certificate",
+            "--client-key",
+            "--insecure-skip-tls-verify",
+            "--tls-server-name",
+            "--cache-dir"));
+    kubectl.addAll(
+        flags(
+            IDENTITY,
+            ANYWHERE,
+            "--server",
+            "-s",
+            "--cluster",
+            "--context",
+            "--as",
+            "--as-group",
+            "--as-uid"));
+    kubectl.addAll(
+        flags(
+            RUNS,
+            ANYWHERE,
+            "--exec-command",
+            "--exec-arg",
+            "--exec-env",
+            "--exec-api-version",
+            "--auth-provider",
+            "--auth-provider-arg"));
+    tool(
+        List.of("kubectl", "oc"),
+        new Tool("kubectl", Style.CLUSTERS, "cfklLnops", false, Set.of(), Set.of(), kubectl));
+
+    // Maven (mvn --help): settings and toolchains files hold repositories, credentials and
+    // plugin configuration; -f another project's POM runs its plugins.
+    tool(
+        List.of("mvn", "mvnw", "mvnd"),
+        new Tool(
+            "mvn",
+            Style.WORDS,
+            "",
+            true,
+            Set.of("-fae", "-ff", "-fn"),
+            Set.of(),
+            concat(
+                flags(
+                    CONFIG,
+                    ANYWHERE,
+                    "-s",
+                    "--settings",
+                    "-gs",
+                    "--global-settings",
+                    "-t",
+                    "--toolchains",
+                    "-gt",
+                    "--global-toolchains"),
+                flags(RUNS, ANYWHERE, "-f", "--file"))));
+    // Gradle (gradle --help): init scripts run first; another build, settings or user home runs
+    // other code (GRADLE_USER_HOME/init.d).
+    tool(
+        List.of("gradle", "gradlew"),
+        new Tool(
+            "gradle",
+            Style.WORDS,
+            "",
+            true,
+            Set.of(),
+            Set.of(),
+            flags(
+                RUNS,
+                ANYWHERE,
+                "-I",
+                "--init-script",
+                "-c",
+                "--settings-file",
+                "-b",
+                "--build-file",
+                "-p",
+                "--project-dir",
+                "-g",
+                "--gradle-user-home",
+                "--include-build")));
+    // terraform: Go's flag package (-x and --x alike, no abbreviations). -chdir runs another
+    // configuration; plugins are programs; backend and state options move credentials and state.
+    tool(
+        List.of("terraform", "tofu"),
+        new Tool(
+            "terraform",
+            Style.WORDS,
+            "",
+            false,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(RUNS, ANYWHERE, "-chdir", "-plugin-dir"),
+                flags(CONFIG, ANYWHERE, "-backend-config", "-state", "-state-out"))));
+
+    // Interpreters: code from the command line, preloaded modules, a debugger port.
+    tool(
+        List.of("node", "nodejs"),
+        new Tool(
+            "node",
+            Style.CLUSTERS,
+            "eprC",
+            false,
+            Set.of(),
+            Set.of(),
+            flags(
+                RUNS,
+                ANYWHERE,
+                "-e",
+                "--eval",
+                "-p",
+                "--print",
+                "-r",
+                "--require",
+                "--import",
+                "--loader",
+                "--experimental-loader",
+                "-i",
+                "--interactive",
+                "--inspect",
+                "--inspect-brk",
+                "--inspect-wait",
+                "--env-file",
+                "--env-file-if-exists",
+                "--openssl-config")));
+    // python(1) reads options only up to the script, -c or -m; what follows is the program's
+    // (python3 -m pytest -c pytest.ini). Its only other options with a value are -W and -X.
+    tool(
+        List.of("python", "pypy"),
+        new Tool(
+            "python",
+            Style.SCRIPT,
+            "cmWXQ",
+            false,
+            Set.of(),
+            Set.of("-W", "-X"),
+            flags(RUNS, ANYWHERE, "-c", "-m", "-i")));
+    tool(
+        List.of("perl"),
+        new Tool(
+            "perl",
+            Style.CLUSTERS,
+            "eEMmIx",
+            false,
+            Set.of(),
+            Set.of(),
+            flags(RUNS, ANYWHERE, "-e", "-E", "-M", "-m", "-I", "-x")));
+    tool(
+        List.of("ruby"),
+        new Tool(
+            "ruby",
+            Style.CLUSTERS,
+            "erIC",
+            false,
+            Set.of(),
+            Set.of(),
+            flags(RUNS, ANYWHERE, "-e", "-r", "-I")));
+
+    // curl(1): a config file is more options; the rest write or send local files.
+    tool(
+        List.of("curl"),
+        new Tool(
+            "curl",
+            Style.CLUSTERS,
+            "AbBcCdDeEFHhKmoPQrTtuUwxXYyz",
+            false,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(CONFIG, ANYWHERE, "-K", "--config", "--netrc-file"),
+                flags(
+                    WRITES,
+                    ANYWHERE,
+                    "-o",
+                    "--output",
+                    "--output-dir",
+                    "-T",
+                    "--upload-file",
+                    "-D",
+                    "--dump-header",
+                    "-c",
+                    "--cookie-jar",
+                    "--trace",
+                    "--trace-ascii",
+                    "--libcurl",
+                    "--stderr"))));
+    // GNU tar(1): programs it runs; -P writes outside the working directory.
+    tool(
+        List.of("tar", "gtar", "bsdtar"),
+        new Tool(
+            "tar",
+            Style.CLUSTERS,
+            "bCfFgHIKLNTVX",
+            true,
+            Set.of("--checkpoint"),
+            Set.of(),
+            concat(
+                flags(
+                    RUNS,
+                    ANYWHERE,
+                    "-I",
+                    "--use-compress-program",
+                    "--to-command",
+                    "--checkpoint-action",
+                    "-F",
+                    "--info-script",
+                    "--new-volume-script",
+                    "--rsh-command",
+                    "--rmt-command"),
+                flags(WRITES, ANYWHERE, "-P", "--absolute-names"))));
+    tool(
+        List.of("rsync"),
+        new Tool(
+            "rsync",
+            Style.CLUSTERS,
+            "BefMT",
+            true,
+            Set.of(),
+            Set.of(),
+            flags(RUNS, ANYWHERE, "-e", "--rsh", "--rsync-path", "-M", "--remote-option")));
+    // ssh(1): -o and -F reach every ssh_config(5) keyword (ProxyCommand, LocalCommand, ...).
+    tool(
+        List.of("ssh"),
+        new Tool(
+            "ssh",
+            Style.CLUSTERS,
+            "BbcDEeFIiJLlmOoPpQRSWw",
+            false,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(RUNS, ANYWHERE, "-o", "-F", "-I", "-S"),
+                flags(WRITES, ANYWHERE, "-E"),
+                flags(TUNNEL, ANYWHERE, "-J", "-L", "-R", "-D", "-W", "-w", "-A", "-X", "-Y"))));
+    tool(
+        List.of("scp"),
+        new Tool(
+            "scp",
+            Style.CLUSTERS,
+            "cDFiJlOoPSX",
+            false,
+            Set.of(),
+            Set.of(),
+            concat(flags(RUNS, ANYWHERE, "-S", "-o", "-F"), flags(TUNNEL, ANYWHERE, "-J"))));
+    tool(
+        List.of("sftp"),
+        new Tool(
+            "sftp",
+            Style.CLUSTERS,
+            "BbcDFiJloPRSs",
+            false,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(RUNS, ANYWHERE, "-S", "-D", "-o", "-F", "-b"),
+                flags(TUNNEL, ANYWHERE, "-J"))));
+  }
+
+  private RiskyFlags() {}
+
+  private static void tool(List<String> programs, Tool t) {
+    for (String p : programs) {
+      BY_PROGRAM.put(p, t);
+    }
+  }
+
+  private static List<Flag> flags(String why, Set<String> where, String... names) {
+    List<Flag> out = new ArrayList<>(names.length);
+    for (String n : names) {
+      out.add(new Flag(n, why, where));
+    }
+    return out;
+  }
+
+  @SafeVarargs
+  private static List<Flag> concat(List<Flag>... lists) {
+    List<Flag> out = new ArrayList<>();
+    for (List<Flag> l : lists) {
+      out.addAll(l);
+    }
+    return List.copyOf(out);
+  }
+
+  /** The catalogue entry for {@code binary} (a path or name), or null when it has none. */
+  static Tool tool(String binary) {
+    return binary == null ? null : BY_PROGRAM.get(CommandWrappers.programName(binary));
+  }
+
+  /** Every program name with a catalogue entry, for messages. */
+  static Set<String> programs() {
+    return new java.util.TreeSet<>(BY_PROGRAM.keySet());
+  }
+
+  /** The first risky flag {@code argv} uses, or null. argv[0] is the program. */
+  static Use find(String binary, List<String> argv) {
+    Tool t = tool(binary);
+    if (t == null) {
+      return null;
+    }
+    String sub = null;
+    List<String> positional = new ArrayList<>(4);
+    for (int i = 1; i < argv.size(); i++) {
+      String w = argv.get(i);
+      if (w.equals("--")) {
+        break;
+      }
+      boolean oldStyleTar = i == 1 && t.name().equals("tar") && !w.startsWith("-");
+      if (!oldStyleTar && (w.length() < 2 || w.charAt(0) != '-')) {
+        if (t.style() == Style.SCRIPT) {
+          return null; // python: the script; the rest is its own argv
+        }
+        positional.add(w);
+        if (sub == null) {
+          sub = w;
+        }
+        continue;
+      }
+      String word = oldStyleTar ? "-" + w : w;
+      for (String name : names(t, word)) {
+        if (name.equals("-e") && t.name().equals("rsync") && argv.contains("--server")) {
+          continue; // the receiving side over SSH: -e.LsfxC is protocol information, no shell
+        }
+        Flag f = match(t, name, sub, positional);
+        if (f != null) {
+          return new Use(w, f, t);
+        }
+      }
+      if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
+        return null; // python -c CODE / -m MODULE: the rest is the program's
+      }
+      if ((sub == null || t.style() == Style.SCRIPT)
+          && word.indexOf('=') < 0
+          && t.globalValues().contains(word)) {
+        i++; // git -C DIR, python -W arg: the value is not the subcommand or the script
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether a short cluster reaches a letter that takes the program as its value (a listed flag
+   * that takes a value: python's {@code -c}, {@code -m}), after which the interpreter reads no more
+   * options.
+   */
+  private static boolean endsOptions(Tool t, String word) {
+    if (word.startsWith("--")) {
+      return false;
+    }
+    for (int j = 1; j < word.length(); j++) {
+      char c = word.charAt(j);
+      if (t.valueLetters().indexOf(c) >= 0) {
+        String letter = "-" + c;
+        return t.flags().stream().anyMatch(f -> f.name().equals(letter));
+      }
+    }
+    return false;
+  }
+
+  /** The names one word may stand for, most literal first. */
+  static List<String> names(Tool t, String word) {
+    Set<String> out = new LinkedHashSet<>();
+    int eq = word.indexOf('=');
+    String whole = eq < 0 ? word : word.substring(0, eq);
+    if (whole.startsWith("--")) {
+      out.add(whole);
+      return List.copyOf(out);
+    }
+    out.add(whole);
+    if (t.style() == Style.WORDS) {
+      if (whole.length() > 2) {
+        out.add("-" + whole); // Go: -chdir is --chdir
+        if (!t.notAbbreviations().contains(whole)) {
+          out.add(whole.substring(0, 2)); // commons-cli: -sFILE is -s FILE
+        }
+      }
+      return List.copyOf(out);
+    }
+    if (whole.length() >= 4) {
+      out.add("-" + whole); // nopt and Go-style long options with one dash
+    }
+    // getopt: letters until one that takes a value; that one takes the rest of the word
+    for (int j = 1; j < word.length(); j++) {
+      char c = word.charAt(j);
+      if (c == '=') {
+        break;
+      }
+      out.add("-" + c);
+      if (t.valueLetters().indexOf(c) >= 0) {
+        break;
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static Flag match(Tool t, String name, String sub, List<String> positional) {
+    for (Flag f : t.flags()) {
+      if (!applies(f, sub, positional)) {
+        continue;
+      }
+      if (same(t, f.name(), name)) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether a flag written {@code name} is catalogue entry {@code listed}. Long names are compared
+   * in lower case and with {@code _} as {@code -} ({@code --Script_Shell}): where a program does
+   * not read them so, it rejects them, and refusing more is the safe side.
+   */
+  static boolean same(Tool t, String listed, String written) {
+    String name =
+        written.startsWith("--")
+            ? written.toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+            : written;
+    if (listed.endsWith("*")) {
+      return name.startsWith(listed.substring(0, listed.length() - 1));
+    }
+    if (listed.equals(name)) {
+      return true;
+    }
+    boolean longName = name.startsWith("--") && name.length() >= 4;
+    if (t.style() == Style.WORDS
+        && longName
+        && listed.startsWith("-")
+        && !listed.startsWith("--")) {
+      return listed.equals(name.substring(1)); // terraform: --chdir is -chdir
+    }
+    return t.abbreviations()
+        && longName
+        && listed.startsWith(name)
+        && !t.notAbbreviations().contains(name);
+  }
+
+  /**
+   * Whether entry {@code f} applies at this position: before the subcommand always (for a flag that
+   * is not a subcommand's own), after it unless the subcommand is one of {@code except}; a
+   * subcommand's flag when that word is among the positional words before it (any of them, not only
+   * the first: erring towards finding).
+   */
+  private static boolean applies(Flag f, String sub, List<String> positional) {
+    if (f.where().isEmpty()) {
+      return sub == null || !f.except().contains(sub);
+    }
+    for (String p : positional) {
+      if (f.where().contains(p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code flag}, as written in a rule, names a catalogue entry of one of {@code binaries}
+   * (program names; null or a glob: any program).
+   */
+  static boolean catalogued(String flag, List<String> programs) {
+    for (Tool t : tools(programs)) {
+      for (Flag f : t.flags()) {
+        if (f.name().equals(flag) || (t.style() == Style.WORDS && f.name().equals(dashes(flag)))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The catalogue entries of {@code programs} (null: every program), for messages. */
+  static List<String> listed(List<String> programs) {
+    Set<String> out = new LinkedHashSet<>();
+    for (Tool t : tools(programs)) {
+      t.flags().forEach(f -> out.add(f.name()));
+    }
+    return List.copyOf(out);
+  }
+
+  private static List<Tool> tools(List<String> programs) {
+    if (programs == null) {
+      return List.copyOf(new LinkedHashSet<>(BY_PROGRAM.values()));
+    }
+    List<Tool> out = new ArrayList<>();
+    for (String p : programs) {
+      Tool t = tool(p);
+      if (t != null && !out.contains(t)) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** {@code --chdir} as {@code -chdir}: Go's flag package reads both. */
+  private static String dashes(String flag) {
+    return flag.startsWith("--") ? flag.substring(1) : flag;
+  }
+
+  /**
+   * Whether a rule names the risky flag {@code use}: literally in {@code allowed} or in {@code
+   * accepted} (for programs that read {@code -x} and {@code --x} alike, either spelling).
+   */
+  static boolean named(Use use, List<Glob> allowed, List<String> accepted) {
+    String name = use.flag().name();
+    boolean words = use.tool().style() == Style.WORDS;
+    if (accepted != null) {
+      for (String a : accepted) {
+        if (a.equals(name) || (words && dashes(a).equals(name))) {
+          return true;
+        }
+      }
+    }
+    if (allowed != null) {
+      for (Glob g : allowed) {
+        if (g.isLiteral()
+            && (g.literal().equals(name) || (words && dashes(g.literal()).equals(name)))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}

