@@ -39,7 +39,12 @@ class PgRowMaskerTest {
   static MaskingEngine engine;
 
   @BeforeAll
-  static void engine(@TempDir Path dir) throws IOException {
+  static void createEngine(@TempDir Path dir) throws IOException {
+    engine = rulesEngine(dir);
+  }
+
+  /** The built-in profiles plus {@code rules}: column rules only, no content detection. */
+  static MaskingEngine rulesEngine(Path dir) throws IOException {
     Path rules = dir.resolve("rules.yaml");
     Files.writeString(
         rules,
@@ -51,9 +56,8 @@ class PgRowMaskerTest {
               - {column: email, style: partial}
               - {column: secret_id, style: "null"}
         """);
-    engine =
-        MaskingEngine.create(
-            new MaskingConfig(List.of(rules.toString()), new Secret("k", "test"), 0));
+    return MaskingEngine.create(
+        new MaskingConfig(List.of(rules.toString()), new Secret("k", "test"), 0));
   }
 
   record Col(String name, int type, int format) {}
