@@ -81,8 +81,22 @@ final class PgRowMasker implements RowFilter {
     this.catalog = catalog;
   }
 
+  /** The RowDescription the current plan was made for (null: none, or it failed closed). */
+  private byte[] planned;
+
   @Override
   public void onRowDescription(byte[] body) {
+    if (body == null) {
+      // Rows whose description this session never saw: no column can be trusted.
+      failClosed = true;
+      active = true;
+      planned = null;
+      return;
+    }
+    if (body == planned || Arrays.equals(body, planned)) {
+      return; // the same columns again (each Execute of a prepared statement announces its own)
+    }
+    planned = null;
     ByteBuffer b = ByteBuffer.wrap(body);
     int n = b.getShort() & 0xffff;
     maskers = new ColumnMasker[n];
@@ -146,6 +160,7 @@ final class PgRowMasker implements RowFilter {
                   : TEXT;
       active |= m != null;
     }
+    planned = body;
   }
 
   /**

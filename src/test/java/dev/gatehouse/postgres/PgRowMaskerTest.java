@@ -235,4 +235,34 @@ class PgRowMaskerTest {
     PgRowMasker m = masker("pii", new Col("a", TEXT, 0), new Col("b", TEXT, 0));
     assertThat(values(m.filterDataRow(dataRow(utf8("x"))))).containsExactly((String) null);
   }
+
+  @Test
+  void rowsOfAnUndescribedExecuteAreAllNull() {
+    PgRowMasker m = masker("pii", new Col("a", INT8, 0));
+    m.onRowDescription(null);
+    assertThat(values(m.filterDataRow(dataRow(utf8("1"), utf8("x"))))).containsExactly(null, null);
+    // A description after that plans again.
+    m.onRowDescription(rowDescription(new Col("a", INT8, 0)));
+    assertThat(values(m.filterDataRow(dataRow(utf8("1"))))).containsExactly("1");
+  }
+
+  @Test
+  void bindResultFormatsApplyToTheStatementsDescription() {
+    byte[] described = rowDescription(new Col("tags", 1009, 0), new Col("n", INT8, 0));
+    byte[] allBinary = PgPipeline.withFormats(described, new short[] {1});
+    byte[] perColumn = PgPipeline.withFormats(described, new short[] {1, 0});
+    assertThat(allBinary)
+        .isEqualTo(rowDescription(new Col("tags", 1009, 1), new Col("n", INT8, 1)));
+    assertThat(perColumn)
+        .isEqualTo(rowDescription(new Col("tags", 1009, 1), new Col("n", INT8, 0)));
+    assertThat(PgPipeline.withFormats(described, new short[0])).isEqualTo(described);
+    assertThat(PgPipeline.withFormats(described, new short[] {1, 1, 1})).isNull();
+    // The same text[] value is read as array_send once the formats say binary.
+    PgRowMasker m = masker("pii", new Col("tags", 1009, 0), new Col("n", INT8, 0));
+    m.onRowDescription(perColumn);
+    byte[] array = PgBinaryValuesTest.array(TEXT, utf8("ann@example.com"));
+    byte[] out = m.filterDataRow(dataRow(array, utf8("1")));
+    assertThat(PgBinaryValuesTest.readArray(PgBinaryValuesTest.raw(out).get(0)).elements())
+        .containsExactly("a****@example.com");
+  }
 }
