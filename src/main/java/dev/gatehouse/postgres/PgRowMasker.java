@@ -17,18 +17,31 @@ import java.util.Set;
  * the connection, schema, table and column; table names come from {@link PgCatalog}). Each DataRow
  * is then parsed and only rewritten when a value actually changes, so unmasked rows cost one scan.
  *
+ * <p>Which description applies: {@link RowFilter#onRowDescription} is called for every
+ * RowDescription relayed and, by the session, before the first row of each Execute with that
+ * portal's own description and its Bind's result formats, because a client that server-prepares a
+ * statement (pgjdbc with {@code prepareThreshold}, asyncpg) describes it once, with text formats,
+ * and then receives its rows in binary without another RowDescription. Rows of an Execute that was
+ * never described are all NULL. An unchanged description is not planned again.
+ *
  * <p>Formats (https://www.postgresql.org/docs/current/protocol-message-formats.html): text-format
- * values are UTF-8 text of any type. Binary-format values of text-like types (text, varchar,
- * bpchar, name, json, xml, unknown) are the same UTF-8 bytes; jsonb's binary form is a version byte
- * (1) followed by the text. Binary values of other types cannot be rewritten as text, so a column
- * rule that masks such a column sends SQL NULL (a valid value of every type) instead.
+ * values are UTF-8 text of any type. Binary-format values are read by their type's binary form
+ * ({@link PgBinaryValues}): text-like types (text, varchar, bpchar, name, xml, json, enums, citext,
+ * domains over them) are the same UTF-8 bytes, jsonb has a version byte first; arrays and records
+ * are parsed (bounded), masked element by element and re-encoded with the new lengths; types whose
+ * binary form is not read (hstore, tsvector, PostGIS, …) are sent as SQL NULL in a masked column,
+ * and so is every binary value of a column a rule masks that holds no text (a number, a date).
+ * Non-built-in type OIDs are resolved through {@link PgCatalog}; a failed lookup fails the row
+ * closed like a failed table lookup.
  *
  * <p>Content detection runs on every text-format value except those of the number, boolean, date
  * and time and uuid types ({@link #NOT_TEXT}); every other type, also one this class does not know
  * (a domain, an enum, an extension type such as citext, an array or record), is scanned, so an
- * unknown type fails closed. Binary-format values are scanned only for the text-like types, whose
- * binary form is text. Limit, stated plainly: a card number stored in a {@code numeric} or {@code
- * bigint} column is masked by a column rule, not by detection.
+ * unknown type fails closed. Binary-format values are scanned where their binary form holds text,
+ * and NULL where it cannot be read. Limits, stated plainly: a card number stored in a {@code
+ * numeric} or {@code bigint} column is masked by a column rule, not by detection; binary {@code
+ * bytea} passes like its default text form (hex), which detection does not read either; a masked
+ * enum value is text that is not one of the enum's labels.
  *
  * <p>Per row the work is per-column plan lookups and, for scanned values, the masker's first pass
  * over the bytes: a value that arms no detector is neither decoded nor copied, and an email value
