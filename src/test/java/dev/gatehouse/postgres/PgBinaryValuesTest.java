@@ -1,6 +1,7 @@
 package dev.gatehouse.postgres;
 
 import static dev.gatehouse.postgres.PgRowMaskerTest.dataRow;
+import static dev.gatehouse.postgres.PgRowMaskerTest.raw;
 import static dev.gatehouse.postgres.PgRowMaskerTest.rowDescription;
 import static dev.gatehouse.postgres.PgRowMaskerTest.utf8;
 import static dev.gatehouse.postgres.PgRowMaskerTest.writeInt;
@@ -167,24 +168,6 @@ class PgBinaryValuesTest {
     byte[] v = new byte[len];
     b.get(v);
     return new String(v, StandardCharsets.UTF_8);
-  }
-
-  /** The raw values of a DataRow (null for SQL NULL). */
-  static List<byte[]> raw(byte[] row) {
-    ByteBuffer b = ByteBuffer.wrap(row);
-    int n = b.getShort();
-    List<byte[]> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      int len = b.getInt();
-      byte[] v = null;
-      if (len >= 0) {
-        v = new byte[len];
-        b.get(v);
-      }
-      out.add(v);
-    }
-    assertThat(b.remaining()).isZero();
-    return out;
   }
 
   static PgRowMasker masker(String profile, PgCatalog catalog, Col... cols) {
