@@ -21,11 +21,12 @@ import org.slf4j.LoggerFactory;
  * not built in (enums, domains, composite types, extension types such as citext, arrays of them),
  * so {@link PgBinaryValues} knows how to read a binary value of the type.
  *
- * <p>One per connection, shared by its sessions; each OID is looked up once, on a side connection
- * the gateway opens with the connection's own credentials (the client's session is mid-result when
- * the OID shows up, so it cannot be asked). Each cache holds at most {@link #MAX_ENTRIES} OIDs.
- * OIDs of a dropped and recreated type are not reused while the cluster runs (OIDs only grow until
- * they wrap around at 2^32), so a cached answer stays right for the catalog's lifetime in practice.
+ * <p>One per connection, shared by its sessions; each OID is looked up once (a type OID that is not
+ * found, again next time: see {@link #typeSend}), on a side connection the gateway opens with the
+ * connection's own credentials (the client's session is mid-result when the OID shows up, so it
+ * cannot be asked). Each cache holds at most {@link #MAX_ENTRIES} OIDs. OIDs of a dropped and
+ * recreated type are not reused while the cluster runs (OIDs only grow until they wrap around at
+ * 2^32), so a cached answer stays right for the catalog's lifetime in practice.
  *
  * <p>A lookup failure throws: the caller then masks the whole row (fail closed) rather than guess.
  */
@@ -75,19 +76,27 @@ final class PgCatalog {
 
   /** {schema, table} for a relation OID, or null when no such relation exists (any more). */
   String[] table(int oid) {
-    return cached(names, oid, TABLE_QUERY);
+    return cached(names, oid, TABLE_QUERY, true);
   }
 
   /**
    * The send function of a type OID as {@code schema.name} (for example {@code
-   * pg_catalog.enum_send}), or null when no such type exists or it has no send function.
+   * pg_catalog.enum_send}), or null when no such type exists or it has no send function. A type
+   * that is not found is not cached (see {@link #cached}).
    */
   String typeSend(int oid) {
-    String[] found = cached(sends, oid, TYPE_QUERY);
+    String[] found = cached(sends, oid, TYPE_QUERY, false);
     return found == null ? null : found[0] + "." + found[1];
   }
 
-  private String[] cached(Map<Integer, String[]> cache, int oid, String query) {
+  /**
+   * {@code query}'s answer for {@code oid}, cached. {@code cacheMissing}: also remember that there
+   * is none. Types are not: a type the client's session created in a transaction not yet committed
+   * is invisible to the side connection until the commit, and its values, NULL until then, must be
+   * read after it.
+   */
+  private String[] cached(
+      Map<Integer, String[]> cache, int oid, String query, boolean cacheMissing) {
     String[] cached = cache.get(oid);
     if (cached != null) {
       return cached.length == 0 ? null : cached;
@@ -95,6 +104,9 @@ final class PgCatalog {
     lock.lock();
     try {
       String[] found = lookup(oid, query);
+      if (found == null && !cacheMissing) {
+        return null;
+      }
       if (cache.size() >= MAX_ENTRIES) {
         cache.clear();
       }

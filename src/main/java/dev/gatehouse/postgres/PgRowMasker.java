@@ -110,6 +110,7 @@ final class PgRowMasker implements RowFilter {
       return; // the same columns again (each Execute of a prepared statement announces its own)
     }
     planned = null;
+    boolean sticky = true;
     ByteBuffer b = ByteBuffer.wrap(body);
     int n = b.getShort() & 0xffff;
     maskers = new ColumnMasker[n];
@@ -172,8 +173,11 @@ final class PgRowMasker implements RowFilter {
                       : BINARY
                   : TEXT;
       active |= m != null;
+      // A type the catalog cannot read now may be one created in the client's open transaction:
+      // plan again next time rather than keep its values NULL after the commit.
+      sticky &= form != Form.UNREADABLE;
     }
-    planned = body;
+    planned = sticky ? body : null;
   }
 
   /**

@@ -52,7 +52,7 @@ class PgBinaryMaskingTest {
     try (Connection c = t.direct("gh_test");
         Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS bm_people");
-      s.execute("DROP TYPE IF EXISTS bm_person, bm_mood CASCADE");
+      s.execute("DROP TYPE IF EXISTS bm_person, bm_mood, bm_tx CASCADE");
       s.execute("DROP DOMAIN IF EXISTS bm_contact CASCADE");
       s.execute("CREATE EXTENSION IF NOT EXISTS citext");
       s.execute("CREATE EXTENSION IF NOT EXISTS hstore");
@@ -264,6 +264,29 @@ class PgBinaryMaskingTest {
           assertThat(rs.next()).isTrue();
           assertThat(rs.getInt(1)).isEqualTo(1);
         }
+      }
+    }
+  }
+
+  /**
+   * A type created in the client's open transaction is invisible to the catalog's side connection:
+   * its values are NULL until the commit, and masked, not NULL, after it.
+   */
+  @Test
+  void typeCreatedInAnOpenTransactionIsReadAfterTheCommit() throws Exception {
+    try (Connection c = connect(true, "2249")) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TYPE bm_tx AS ENUM ('" + EMAIL + "')");
+      }
+      String sql = "SELECT ROW(1, '" + EMAIL + "'::bm_tx) AS r";
+      try (ResultSet rs = query(c, sql, "r")) {
+        assertThat(PgBinaryValuesTest.readRecord(rs.getBytes(1)).get(1)[1]).isNull();
+      }
+      c.commit();
+      try (ResultSet rs = query(c, sql, "r")) {
+        assertThat(text(PgBinaryValuesTest.readRecord(rs.getBytes(1)).get(1)))
+            .isEqualTo(EMAIL_MASKED);
       }
     }
   }
