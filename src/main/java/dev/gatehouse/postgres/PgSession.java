@@ -858,7 +858,10 @@ final class PgSession {
     Pending head = pending.peek();
     switch (m.kind()) {
       case 'D' -> {
-        if (head != null && head.kind == Kind.EXECUTE && head.rows == 0) {
+        if (head != null
+            && head.kind == Kind.EXECUTE
+            && head.rows == 0
+            && rowFilter != RowFilter.IDENTITY) {
           // The rows' own description and formats, whichever RowDescription was relayed last.
           rowFilter.onRowDescription(head.portal.resultDescription());
         }
