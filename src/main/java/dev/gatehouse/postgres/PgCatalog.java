@@ -15,22 +15,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Table names for the table OIDs in RowDescription messages, so masking column rules can name
- * {@code schema.table}. One per connection, shared by its sessions; each OID is looked up once, on
- * a side connection the gateway opens with the connection's own credentials (the client's session
- * is mid-result when the OID shows up, so it cannot be asked).
+ * What the gateway needs to know about a connection's catalog while masking results, which
+ * RowDescription and binary values only name by OID: the table names of table OIDs, so masking
+ * column rules can name {@code schema.table}, and the binary send function of type OIDs that are
+ * not built in (enums, domains, composite types, extension types such as citext, arrays of them),
+ * so {@link PgBinaryValues} knows how to read a binary value of the type.
+ *
+ * <p>One per connection, shared by its sessions; each OID is looked up once (a type OID that is not
+ * found, again next time: see {@link #typeSend}), on a side connection the gateway opens with the
+ * connection's own credentials (the client's session is mid-result when the OID shows up, so it
+ * cannot be asked). Each cache holds at most {@link #MAX_ENTRIES} OIDs. OIDs of a dropped and
+ * recreated type are not reused while the cluster runs (OIDs only grow until they wrap around at
+ * 2^32), so a cached answer stays right for the catalog's lifetime in practice.
  *
  * <p>A lookup failure throws: the caller then masks the whole row (fail closed) rather than guess.
  */
 final class PgCatalog {
   private static final Logger log = LoggerFactory.getLogger(PgCatalog.class);
 
-  /** Bound on cached OIDs per connection: far above any real schema, a guard against churn. */
+  /** Bound on cached OIDs per connection and cache: far above any real schema, against churn. */
   private static final int MAX_ENTRIES = 100_000;
+
+  private static final String TABLE_QUERY =
+      "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
+          + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?";
+
+  /**
+   * The schema and name of a type's send function (pg_type.typsend; a domain has its base type's).
+   * No row: no such type, or a type without a send function (a pseudo-type): neither can be read.
+   */
+  private static final String TYPE_QUERY =
+      "SELECT n.nspname, p.proname FROM pg_catalog.pg_type t"
+          + " JOIN pg_catalog.pg_proc p ON p.oid = t.typsend"
+          + " JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE t.oid = ?";
+
+  private static final String[] NONE = new String[0];
 
   private final ConnectionConfig connection;
   private final Supplier<Map<String, String>> credentials;
   private final Map<Integer, String[]> names = new ConcurrentHashMap<>();
+  private final Map<Integer, String[]> sends = new ConcurrentHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
   private Connection side;
 
@@ -39,35 +63,71 @@ final class PgCatalog {
     this.credentials = credentials;
   }
 
+  /**
+   * A catalog that answers from the given entries only and fails every other lookup, as an
+   * unreachable target would (for tests of the masker without a database).
+   */
+  static PgCatalog fixed(Map<Integer, String[]> tables, Map<Integer, String> typeSends) {
+    PgCatalog c = new PgCatalog(null, Map::of);
+    c.names.putAll(tables);
+    typeSends.forEach((oid, send) -> c.sends.put(oid, send.split("\\.", 2)));
+    return c;
+  }
+
   /** {schema, table} for a relation OID, or null when no such relation exists (any more). */
   String[] table(int oid) {
-    String[] cached = names.get(oid);
+    return cached(names, oid, TABLE_QUERY, true);
+  }
+
+  /**
+   * The send function of a type OID as {@code schema.name} (for example {@code
+   * pg_catalog.enum_send}), or null when no such type exists or it has no send function. A type
+   * that is not found is not cached (see {@link #cached}).
+   */
+  String typeSend(int oid) {
+    String[] found = cached(sends, oid, TYPE_QUERY, false);
+    return found == null ? null : found[0] + "." + found[1];
+  }
+
+  /**
+   * {@code query}'s answer for {@code oid}, cached. {@code cacheMissing}: also remember that there
+   * is none. Types are not: a type the client's session created in a transaction not yet committed
+   * is invisible to the side connection until the commit, and its values, NULL until then, must be
+   * read after it.
+   */
+  private String[] cached(
+      Map<Integer, String[]> cache, int oid, String query, boolean cacheMissing) {
+    String[] cached = cache.get(oid);
     if (cached != null) {
       return cached.length == 0 ? null : cached;
     }
     lock.lock();
     try {
-      String[] found = lookup(oid);
-      if (names.size() >= MAX_ENTRIES) {
-        names.clear();
+      String[] found = lookup(oid, query);
+      if (found == null && !cacheMissing) {
+        return null;
       }
-      names.put(oid, found == null ? new String[0] : found);
+      if (cache.size() >= MAX_ENTRIES) {
+        cache.clear();
+      }
+      cache.put(oid, found == null ? NONE : found);
       return found;
     } finally {
       lock.unlock();
     }
   }
 
-  private String[] lookup(int oid) {
+  /** The two columns of {@code query}'s row for {@code oid}, or null when there is none. */
+  private String[] lookup(int oid, String query) {
+    if (connection == null) {
+      throw new IllegalStateException("cannot resolve OID " + (oid & 0xffffffffL));
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
       try {
         if (side == null || side.isClosed()) {
           side = open();
         }
-        try (PreparedStatement ps =
-            side.prepareStatement(
-                "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
-                    + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
+        try (PreparedStatement ps = side.prepareStatement(query)) {
           ps.setLong(1, oid & 0xffffffffL);
           try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
@@ -82,7 +142,7 @@ final class PgCatalog {
         closeSide();
       }
     }
-    throw new IllegalStateException("cannot resolve table names on " + connection.name());
+    throw new IllegalStateException("cannot resolve catalog OIDs on " + connection.name());
   }
 
   private Connection open() throws SQLException {

@@ -30,6 +30,9 @@ final class PgPipeline {
     final CompletableFuture<Boolean> parsed = new CompletableFuture<>();
     private AuthorizedAction parseDecision;
 
+    /** The RowDescription a Describe of this statement returned (formats all text); or null. */
+    volatile byte[] description;
+
     Prepared(Action action, AuthorizedAction parseDecision, long epoch) {
       this.action = action;
       this.parseDecision = parseDecision;
@@ -56,11 +59,67 @@ final class PgPipeline {
     volatile AuthorizedAction auth;
     long rows;
 
+    /** Bind's result-column format codes (none: all text; one: every column). */
+    short[] resultFormats = new short[0];
+
+    /** The RowDescription a Describe of this portal returned (actual formats); or null. */
+    volatile byte[] description;
+
+    /**
+     * The RowDescription of the rows an Execute of this portal returns, with their actual formats:
+     * the portal's own Describe, else its statement's with Bind's format codes applied (a client
+     * such as pgjdbc describes a statement once and then binds it with binary result formats and no
+     * further Describe). Null when neither was described through this session.
+     */
+    byte[] resultDescription() {
+      byte[] own = description;
+      if (own != null) {
+        return own;
+      }
+      byte[] stmtDescription = stmt.description;
+      return stmtDescription == null ? null : withFormats(stmtDescription, resultFormats);
+    }
+
     Portal(Prepared stmt, long epoch, List<String> params) {
       this.stmt = stmt;
       this.epoch = epoch;
       this.params = params;
     }
+  }
+
+  /**
+   * {@code description} (a RowDescription body) with each column's format code replaced by Bind's
+   * result formats (https://www.postgresql.org/docs/current/protocol-message-formats.html: none
+   * means text, one applies to every column, otherwise one per column).
+   */
+  static byte[] withFormats(byte[] description, short[] formats) {
+    byte[] out = description.clone();
+    int n = ((out[0] & 0xff) << 8) | (out[1] & 0xff);
+    if (formats.length > 1 && formats.length != n) {
+      return null; // the target refuses such a Bind; no rows follow
+    }
+    int p = 2;
+    for (int i = 0; i < n; i++) {
+      while (out[p] != 0) {
+        p++; // the column name
+      }
+      p += 1 + 4 + 2 + 4 + 2 + 4; // terminator, table OID, attnum, type OID, typlen, typmod
+      short f = formats.length == 0 ? 0 : formats.length == 1 ? formats[0] : formats[i];
+      out[p] = (byte) (f >>> 8);
+      out[p + 1] = (byte) f;
+      p += 2;
+    }
+    return out;
+  }
+
+  /** Bind's result-column format codes, read after its parameters. */
+  static short[] resultFormats(PgCodec.Reader r) throws PgCodec.ProtocolViolation {
+    int n = r.int16();
+    short[] formats = new short[n];
+    for (int i = 0; i < n; i++) {
+      formats[i] = (short) r.int16();
+    }
+    return formats;
   }
 
   /** A message forwarded to the target whose answer is still due, in order. */

@@ -1,8 +1,8 @@
 package dev.gatehouse.postgres;
 
 import dev.gatehouse.masking.ColumnMasker;
-import dev.gatehouse.masking.MaskResult;
 import dev.gatehouse.masking.MaskingEngine;
+import dev.gatehouse.postgres.PgBinaryValues.Form;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -17,18 +17,31 @@ import java.util.Set;
  * the connection, schema, table and column; table names come from {@link PgCatalog}). Each DataRow
  * is then parsed and only rewritten when a value actually changes, so unmasked rows cost one scan.
  *
+ * <p>Which description applies: {@link RowFilter#onRowDescription} is called for every
+ * RowDescription relayed and, by the session, before the first row of each Execute with that
+ * portal's own description and its Bind's result formats, because a client that server-prepares a
+ * statement (pgjdbc with {@code prepareThreshold}, asyncpg) describes it once, with text formats,
+ * and then receives its rows in binary without another RowDescription. Rows of an Execute that was
+ * never described are all NULL. An unchanged description is not planned again.
+ *
  * <p>Formats (https://www.postgresql.org/docs/current/protocol-message-formats.html): text-format
- * values are UTF-8 text of any type. Binary-format values of text-like types (text, varchar,
- * bpchar, name, json, xml, unknown) are the same UTF-8 bytes; jsonb's binary form is a version byte
- * (1) followed by the text. Binary values of other types cannot be rewritten as text, so a column
- * rule that masks such a column sends SQL NULL (a valid value of every type) instead.
+ * values are UTF-8 text of any type. Binary-format values are read by their type's binary form
+ * ({@link PgBinaryValues}): text-like types (text, varchar, bpchar, name, xml, json, enums, citext,
+ * domains over them) are the same UTF-8 bytes, jsonb has a version byte first; arrays and records
+ * are parsed (bounded), masked element by element and re-encoded with the new lengths; types whose
+ * binary form is not read (hstore, tsvector, PostGIS, …) are sent as SQL NULL in a masked column,
+ * and so is every binary value of a column a rule masks that holds no text (a number, a date).
+ * Non-built-in type OIDs are resolved through {@link PgCatalog}; a failed lookup fails the row
+ * closed like a failed table lookup.
  *
  * <p>Content detection runs on every text-format value except those of the number, boolean, date
  * and time and uuid types ({@link #NOT_TEXT}); every other type, also one this class does not know
  * (a domain, an enum, an extension type such as citext, an array or record), is scanned, so an
- * unknown type fails closed. Binary-format values are scanned only for the text-like types, whose
- * binary form is text. Limit, stated plainly: a card number stored in a {@code numeric} or {@code
- * bigint} column is masked by a column rule, not by detection.
+ * unknown type fails closed. Binary-format values are scanned where their binary form holds text,
+ * and NULL where it cannot be read. Limits, stated plainly: a card number stored in a {@code
+ * numeric} or {@code bigint} column is masked by a column rule, not by detection; binary {@code
+ * bytea} passes like its default text form (hex), which detection does not read either; a masked
+ * enum value is text that is not one of the enum's labels.
  *
  * <p>Per row the work is per-column plan lookups and, for scanned values, the masker's first pass
  * over the bytes: a value that arms no detector is neither decoded nor copied, and an email value
@@ -37,21 +50,8 @@ import java.util.Set;
  */
 final class PgRowMasker implements RowFilter {
   // Type OIDs from pg_type.dat.
-  private static final int BPCHAR = 1042;
+  private static final int JSON = 114;
   private static final int JSONB = 3802;
-  private static final Set<Integer> TEXT_LIKE =
-      Set.of(
-          25 /*text*/,
-          1043 /*varchar*/,
-          BPCHAR,
-          19 /*name*/,
-          114 /*json*/,
-          JSONB,
-          142 /*xml*/,
-          705 /*unknown*/,
-          18 /*char*/,
-          1009 /*text[]*/,
-          1015 /*varchar[]*/);
 
   /**
    * Types whose text form is a number, a boolean, a date or time, an interval or a uuid: int2,
@@ -67,9 +67,13 @@ final class PgRowMasker implements RowFilter {
   /** Per-column plan: what filterDataRow does with a value of the column. */
   private static final byte PASS = 0;
 
-  private static final byte RULE = 1;
-  private static final byte CONTENT = 2;
-  private static final byte NULL_VALUE = 3;
+  /** A text-format value: content detection or the column rule on its text. */
+  private static final byte TEXT = 1;
+
+  private static final byte NULL_VALUE = 2;
+
+  /** A binary-format value: read by its type's binary form ({@link PgBinaryValues}). */
+  private static final byte BINARY = 3;
 
   private final MaskingEngine engine;
   private final String profile;
@@ -77,9 +81,8 @@ final class PgRowMasker implements RowFilter {
   private final PgCatalog catalog;
 
   private ColumnMasker[] maskers = new ColumnMasker[0];
-  private boolean[] binary = new boolean[0];
-  private boolean[] textLike = new boolean[0];
-  private int[] types = new int[0];
+  private Form[] forms = new Form[0];
+  private boolean[] json = new boolean[0];
   private byte[] plan = new byte[0];
   private boolean active;
   private boolean failClosed;
@@ -91,14 +94,28 @@ final class PgRowMasker implements RowFilter {
     this.catalog = catalog;
   }
 
+  /** The RowDescription the current plan was made for (null: none, or it failed closed). */
+  private byte[] planned;
+
   @Override
   public void onRowDescription(byte[] body) {
+    if (body == null) {
+      // Rows whose description this session never saw: no column can be trusted.
+      failClosed = true;
+      active = true;
+      planned = null;
+      return;
+    }
+    if (body == planned || Arrays.equals(body, planned)) {
+      return; // the same columns again (each Execute of a prepared statement announces its own)
+    }
+    planned = null;
+    boolean sticky = true;
     ByteBuffer b = ByteBuffer.wrap(body);
     int n = b.getShort() & 0xffff;
     maskers = new ColumnMasker[n];
-    binary = new boolean[n];
-    textLike = new boolean[n];
-    types = new int[n];
+    forms = new Form[n];
+    json = new boolean[n];
     plan = new byte[n];
     active = false;
     failClosed = false;
@@ -125,13 +142,23 @@ final class PgRowMasker implements RowFilter {
               qualified == null ? null : qualified[0],
               qualified == null ? null : qualified[1],
               name);
-      types[i] = typeOid;
-      binary[i] = format == 1;
-      textLike[i] = TEXT_LIKE.contains(typeOid);
+      boolean binary = format == 1;
+      json[i] = typeOid == JSON || typeOid == JSONB;
+      Form form = null;
+      if (binary && !m.isIdentity()) {
+        try {
+          form = PgBinaryValues.form(typeOid, catalog);
+        } catch (IllegalStateException e) {
+          failClosed = true; // cannot tell how to read the column: send every value as NULL
+          active = true;
+          return;
+        }
+      }
+      forms[i] = form;
       // Content detection only makes sense on text: a text-format value of any type that can hold
-      // text (unknown types included), a binary one of a text-like type. A whole-column rule
-      // applies to any type.
-      boolean scannable = binary[i] ? textLike[i] : !NOT_TEXT.contains(typeOid);
+      // text (unknown types included), a binary one whose form holds text (PgBinaryValues). A
+      // whole-column rule applies to any type.
+      boolean scannable = binary ? form != Form.PLAIN : !NOT_TEXT.contains(typeOid);
       if (m.isIdentity() || (!m.masksAll() && !scannable)) {
         m = null;
       }
@@ -139,9 +166,26 @@ final class PgRowMasker implements RowFilter {
       plan[i] =
           m == null
               ? PASS
-              : m.masksAll() ? (binary[i] && !textLike[i] ? NULL_VALUE : RULE) : CONTENT;
+              : binary
+                  ? form == Form.UNREADABLE
+                          || (m.masksAll() && (form == Form.PLAIN || nullStyle(m)))
+                      ? NULL_VALUE
+                      : BINARY
+                  : TEXT;
       active |= m != null;
+      // A type the catalog cannot read now may be one created in the client's open transaction:
+      // plan again next time rather than keep its values NULL after the commit.
+      sticky &= form != Form.UNREADABLE;
     }
+    planned = sticky ? body : null;
+  }
+
+  /**
+   * True when a column rule sends SQL NULL for every value: a binary array or record of the column
+   * is then NULL as a whole, not an array of NULLs.
+   */
+  private static boolean nullStyle(ColumnMasker rule) {
+    return rule.mask("").isNull();
   }
 
   /** COPY TO STDOUT in binary format cannot be scanned as text; see {@link #filterCopyData}. */
@@ -198,11 +242,12 @@ final class PgRowMasker implements RowFilter {
         continue;
       }
       byte[] replacement =
-          kind == CONTENT
-              ? replacement(i, maskers[i], true, body, valueStart, len)
-              : kind == NULL_VALUE
-                  ? NULL
-                  : replacement(i, maskers[i], false, body, valueStart, len);
+          switch (kind) {
+            case NULL_VALUE -> NULL;
+            case BINARY ->
+                PgBinaryValues.mask(maskers[i], catalog, forms[i], body, valueStart, len);
+            default -> PgBinaryValues.text(maskers[i], json[i], body, valueStart, len);
+          };
       if (replacement == null) {
         continue; // unchanged
       }
@@ -233,68 +278,15 @@ final class PgRowMasker implements RowFilter {
     return o == out.length ? out : Arrays.copyOf(out, o);
   }
 
-  private static final byte[] NULL = new byte[0];
-
-  /**
-   * The new bytes for one value: null when unchanged, {@link #NULL} for SQL NULL (a column rule may
-   * ask for it). {@code content}: detection over the bytes, where a value that arms no detector is
-   * neither decoded nor copied and an email value is masked on its bytes; otherwise the column's
-   * rule.
-   */
-  private byte[] replacement(
-      int i, ColumnMasker m, boolean content, byte[] body, int off, int len) {
-    boolean jsonbBinary = binary[i] && types[i] == JSONB;
-    int textOff = jsonbBinary ? off + 1 : off;
-    int textLen = Math.max(0, jsonbBinary ? len - 1 : len);
-    byte[] text;
-    if (content) {
-      text = m.maskUtf8Bytes(body, textOff, textLen);
-    } else {
-      MaskResult r = m.maskUtf8(body, textOff, textLen);
-      if (r != null && r.isNull()) {
-        return NULL;
-      }
-      text = r == null ? null : r.value().getBytes(StandardCharsets.UTF_8);
-    }
-    if (text == null) {
-      return null;
-    }
-    if (types[i] == JSONB || types[i] == 114) {
-      text = jsonText(text);
-    }
-    return jsonbBinary ? withVersion(text) : text;
-  }
-
-  /** Keeps json valid: a masked json document that is no longer one becomes a JSON string. */
-  private static byte[] jsonText(byte[] text) {
-    if (text.length > 0 && (text[0] == '{' || text[0] == '[' || text[0] == '"')) {
-      return text;
-    }
-    String masked = new String(text, StandardCharsets.UTF_8);
-    return ("\"" + masked.replace("\\", "\\\\").replace("\"", "\\\"") + "\"")
-        .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static byte[] withVersion(byte[] text) {
-    byte[] withVersion = new byte[text.length + 1];
-    withVersion[0] = 1;
-    System.arraycopy(text, 0, withVersion, 1, text.length);
-    return withVersion;
-  }
+  /** The replacement meaning SQL NULL (compared by identity). */
+  private static final byte[] NULL = PgBinaryValues.NULL;
 
   private static int readInt(byte[] b, int p) {
-    return (b[p] & 0xff) << 24
-        | (b[p + 1] & 0xff) << 16
-        | (b[p + 2] & 0xff) << 8
-        | (b[p + 3] & 0xff);
+    return PgBinaryValues.readInt(b, p);
   }
 
   private static int writeInt(byte[] b, int o, int v) {
-    b[o] = (byte) (v >>> 24);
-    b[o + 1] = (byte) (v >>> 16);
-    b[o + 2] = (byte) (v >>> 8);
-    b[o + 3] = (byte) v;
-    return o + 4;
+    return PgBinaryValues.writeInt(b, o, v);
   }
 
   /** {@code out}, or a larger copy, with room for {@code need} more bytes after {@code o}. */

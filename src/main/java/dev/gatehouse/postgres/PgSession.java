@@ -549,6 +549,7 @@ final class PgSession {
       return;
     }
     Portal p = new Portal(st, syncEpoch, recordedParameters(r));
+    p.resultFormats = PgPipeline.resultFormats(r);
     portals.put(portal, p);
     pending.add(new Pending(Kind.BIND, portal, null, p, null));
     forward(m);
@@ -595,7 +596,17 @@ final class PgSession {
     if (discarding) {
       return;
     }
-    pending.add(new Pending(Kind.DESCRIBE, (byte[]) null));
+    Reader r = new Reader(m.body());
+    boolean statement = r.int8() == 'S';
+    String name = r.cstring();
+    // What is described, so its RowDescription can be kept for the rows of later Executes.
+    pending.add(
+        new Pending(
+            Kind.DESCRIBE,
+            name,
+            statement ? statements.get(name) : null,
+            statement ? null : portals.get(name),
+            null));
     forward(m);
   }
 
@@ -850,6 +861,13 @@ final class PgSession {
     Pending head = pending.peek();
     switch (m.kind()) {
       case 'D' -> {
+        if (head != null
+            && head.kind == Kind.EXECUTE
+            && head.rows == 0
+            && rowFilter != RowFilter.IDENTITY) {
+          // The rows' own description and formats, whichever RowDescription was relayed last.
+          rowFilter.onRowDescription(head.portal.resultDescription());
+        }
         if (head != null) {
           head.rows++;
           if (overMaxRows(head)) {
@@ -868,6 +886,11 @@ final class PgSession {
       case 'T' -> {
         rowFilter.onRowDescription(m.body());
         if (head != null && head.kind == Kind.DESCRIBE) {
+          if (head.prepared != null) {
+            head.prepared.description = m.body();
+          } else if (head.portal != null) {
+            head.portal.description = m.body();
+          }
           pending.poll();
         }
       }

@@ -8,7 +8,13 @@ package dev.gatehouse.postgres;
  */
 interface RowFilter {
 
-  /** A RowDescription ('T') passed to the client; the columns of the DataRows that follow. */
+  /**
+   * The columns of the DataRows that follow: each RowDescription ('T') passed to the client, and
+   * before the first row of each Execute the description of that portal's rows with their actual
+   * formats (which the client may never have been sent again: a statement described once is then
+   * bound with binary result formats). Null when those rows were never described in this session: a
+   * filter that masks must not trust any column of them.
+   */
   void onRowDescription(byte[] body);
 
   /** Returns the DataRow ('D') body to send instead of {@code body}; may return it unchanged. */

@@ -39,7 +39,12 @@ class PgRowMaskerTest {
   static MaskingEngine engine;
 
   @BeforeAll
-  static void engine(@TempDir Path dir) throws IOException {
+  static void createEngine(@TempDir Path dir) throws IOException {
+    engine = rulesEngine(dir);
+  }
+
+  /** The built-in profiles plus {@code rules}: column rules only, no content detection. */
+  static MaskingEngine rulesEngine(Path dir) throws IOException {
     Path rules = dir.resolve("rules.yaml");
     Files.writeString(
         rules,
@@ -51,9 +56,8 @@ class PgRowMaskerTest {
               - {column: email, style: partial}
               - {column: secret_id, style: "null"}
         """);
-    engine =
-        MaskingEngine.create(
-            new MaskingConfig(List.of(rules.toString()), new Secret("k", "test"), 0));
+    return MaskingEngine.create(
+        new MaskingConfig(List.of(rules.toString()), new Secret("k", "test"), 0));
   }
 
   record Col(String name, int type, int format) {}
@@ -99,18 +103,26 @@ class PgRowMaskerTest {
 
   /** The values of a DataRow, as text (null for SQL NULL). */
   static List<String> values(byte[] row) {
+    List<String> out = new ArrayList<>();
+    for (byte[] v : raw(row)) {
+      out.add(v == null ? null : new String(v, StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** The raw values of a DataRow (null for SQL NULL); the row must end after the last. */
+  static List<byte[]> raw(byte[] row) {
     ByteBuffer b = ByteBuffer.wrap(row);
     int n = b.getShort();
-    List<String> out = new ArrayList<>();
+    List<byte[]> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       int len = b.getInt();
-      if (len < 0) {
-        out.add(null);
-        continue;
+      byte[] v = null;
+      if (len >= 0) {
+        v = new byte[len];
+        b.get(v);
       }
-      byte[] v = new byte[len];
-      b.get(v);
-      out.add(new String(v, StandardCharsets.UTF_8));
+      out.add(v);
     }
     assertThat(b.remaining()).isZero();
     return out;
@@ -230,5 +242,35 @@ class PgRowMaskerTest {
   void rowNotMatchingItsDescriptionIsAllNull() {
     PgRowMasker m = masker("pii", new Col("a", TEXT, 0), new Col("b", TEXT, 0));
     assertThat(values(m.filterDataRow(dataRow(utf8("x"))))).containsExactly((String) null);
+  }
+
+  @Test
+  void rowsOfAnUndescribedExecuteAreAllNull() {
+    PgRowMasker m = masker("pii", new Col("a", INT8, 0));
+    m.onRowDescription(null);
+    assertThat(values(m.filterDataRow(dataRow(utf8("1"), utf8("x"))))).containsExactly(null, null);
+    // A description after that plans again.
+    m.onRowDescription(rowDescription(new Col("a", INT8, 0)));
+    assertThat(values(m.filterDataRow(dataRow(utf8("1"))))).containsExactly("1");
+  }
+
+  @Test
+  void bindResultFormatsApplyToTheStatementsDescription() {
+    byte[] described = rowDescription(new Col("tags", 1009, 0), new Col("n", INT8, 0));
+    byte[] allBinary = PgPipeline.withFormats(described, new short[] {1});
+    byte[] perColumn = PgPipeline.withFormats(described, new short[] {1, 0});
+    assertThat(allBinary)
+        .isEqualTo(rowDescription(new Col("tags", 1009, 1), new Col("n", INT8, 1)));
+    assertThat(perColumn)
+        .isEqualTo(rowDescription(new Col("tags", 1009, 1), new Col("n", INT8, 0)));
+    assertThat(PgPipeline.withFormats(described, new short[0])).isEqualTo(described);
+    assertThat(PgPipeline.withFormats(described, new short[] {1, 1, 1})).isNull();
+    // The same text[] value is read as array_send once the formats say binary.
+    PgRowMasker m = masker("pii", new Col("tags", 1009, 0), new Col("n", INT8, 0));
+    m.onRowDescription(perColumn);
+    byte[] array = PgBinaryValuesTest.array(TEXT, utf8("ann@example.com"));
+    byte[] out = m.filterDataRow(dataRow(array, utf8("1")));
+    assertThat(PgBinaryValuesTest.readArray(raw(out).get(0)).elements())
+        .containsExactly("a****@example.com");
   }
 }
