@@ -3,6 +3,7 @@ package dev.gatehouse.gate;
 import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditLog;
 import dev.gatehouse.audit.SessionRecorder;
+import dev.gatehouse.config.GatehouseConfig.AuthConfig;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.credential.CredentialVault;
 import dev.gatehouse.identity.AuthenticationException;
@@ -16,6 +17,7 @@ import dev.gatehouse.policy.PolicyRequest;
 import dev.gatehouse.policy.Target;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * between protocols. Every failure inside a step is a denial (fail closed).
  *
  * <pre>
- *   protocol ──authenticate(secret)──▶ Gate ──▶ Authenticator        → Principal
+ *   protocol ──authenticate(secret, attempt)─▶ Gate ──▶ AuthThrottle ──▶ Authenticator → Principal
  *   protocol ──open(principal, conn)─▶ Gate ──▶ policy(CONNECT), recorder, audit → GateSession
  *   protocol ──authorize(action)─────▶ GateSession ──▶ policy → review? → record → AuthorizedAction
  *   protocol ──forward to target, stream results through masking──▶ completed(outcome)
@@ -57,6 +59,7 @@ public final class Gate implements AutoCloseable {
   private final GrantSource grants;
   private final Redactor redactor;
   private final Clock clock;
+  private final AuthThrottle throttle;
   private final Set<GateSession> live = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService sweeper;
 
@@ -71,6 +74,8 @@ public final class Gate implements AutoCloseable {
     this.grants = b.grants == null ? GrantSource.NONE : b.grants;
     this.redactor = b.redactor == null ? Redactor.NONE : b.redactor;
     this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
+    this.throttle =
+        new AuthThrottle(b.authLimits == null ? AuthConfig.DEFAULT : b.authLimits, this.clock);
     this.sweeper =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -86,7 +91,81 @@ public final class Gate implements AutoCloseable {
     return new Builder();
   }
 
-  /** Verifies a presented credential. */
+  /**
+   * Verifies a credential presented to a listener, unless {@code attempt}'s address or claimed
+   * identity has failed too often lately (then it is refused unchecked, with {@link
+   * GateException#retryAfter()} set). A failure is counted; a success resets the address's count.
+   * When the attempt claims an identity, the credential must be that identity's: a mismatch is a
+   * failure too.
+   */
+  public Principal authenticate(String credential, AuthAttempt attempt) throws GateException {
+    admit(attempt);
+    Principal p;
+    try {
+      p = authenticate(credential);
+    } catch (GateException e) {
+      if (e.reason() == GateException.Reason.AUTHENTICATION) {
+        failed(attempt);
+      }
+      throw e;
+    }
+    if (attempt.identity() != null && !attempt.identity().equals(p.subject())) {
+      failed(attempt);
+      throw new GateException(
+          GateException.Reason.AUTHENTICATION,
+          "user \"" + attempt.identity() + "\" does not match the identity of the presented token");
+    }
+    throttle.succeeded(attempt);
+    return p;
+  }
+
+  /**
+   * Refuses {@code attempt} if its address or claimed identity is being throttled; counts nothing.
+   * For a method whose failures are not guesses at a secret: an SSH client offers each public key
+   * it holds in turn, and a public key is no secret, so a key that is not registered is not counted
+   * (nor does a matching key reset anything: it is matched before the client proves it holds the
+   * private half).
+   */
+  public void admit(AuthAttempt attempt) throws GateException {
+    AuthThrottle.Refusal r = throttle.check(attempt);
+    if (r != null) {
+      throw GateException.throttled(r.message(), r.retryAfter());
+    }
+  }
+
+  /** Counts a failed attempt and audits each throttling period it starts (once per period). */
+  private void failed(AuthAttempt attempt) {
+    for (AuthThrottle.Started s : throttle.failed(attempt)) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put(s.scope() == AuthThrottle.Scope.ADDRESS ? "address" : "identity", s.key());
+      data.put("protocol", attempt.protocol());
+      data.put("failures", s.failures());
+      data.put("period_seconds", s.period().toSeconds());
+      data.put("until", s.until().toString());
+      log.warn(
+          "authentication throttled for {} {} ({} failures; {} s)",
+          s.scope().name().toLowerCase(java.util.Locale.ROOT),
+          s.key(),
+          s.failures(),
+          s.period().toSeconds());
+      try {
+        audit.append(new AuditEvent("auth.throttled", "anonymous", null, null, data));
+      } catch (RuntimeException e) {
+        // The attempt is refused anyway; keep the audit problem visible.
+        log.error("could not audit the start of authentication throttling", e);
+      }
+    }
+  }
+
+  /** Addresses and identities the authentication throttle remembers now, for metrics. */
+  public int authThrottleTracked() {
+    return throttle.tracked();
+  }
+
+  /**
+   * Verifies a credential without any throttling: for in-process callers that are not a listener.
+   * Listeners use {@link #authenticate(String, AuthAttempt)}.
+   */
   public Principal authenticate(String credential) throws GateException {
     if (credential == null || credential.isEmpty()) {
       throw new GateException(GateException.Reason.AUTHENTICATION, "no credential presented");
@@ -277,7 +356,7 @@ public final class Gate implements AutoCloseable {
     }
   }
 
-  /** Builder: every collaborator but reviews, redactor and clock is required. */
+  /** Builder: every collaborator but reviews, redactor, clock and auth limits is required. */
   public static final class Builder {
     private Authenticator authenticator;
     private Function<String, ConnectionConfig> connections;
@@ -289,6 +368,7 @@ public final class Gate implements AutoCloseable {
     private GrantSource grants;
     private Redactor redactor;
     private Clock clock;
+    private AuthConfig authLimits;
 
     public Builder authenticator(Authenticator v) {
       authenticator = v;
@@ -337,6 +417,15 @@ public final class Gate implements AutoCloseable {
 
     public Builder clock(Clock v) {
       clock = v;
+      return this;
+    }
+
+    /**
+     * Throttling of failed authentication ({@code server.auth}); default {@link
+     * AuthConfig#DEFAULT}.
+     */
+    public Builder authLimits(AuthConfig v) {
+      authLimits = v;
       return this;
     }
 
