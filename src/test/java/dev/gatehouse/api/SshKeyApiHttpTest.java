@@ -167,60 +167,42 @@ class SshKeyApiHttpTest {
     assertThat(r.json().path("detail").asText()).contains("limited to");
   }
 
+  /** Registers a fresh key with {@code token}; {@code more} are extra body fields. */
+  static Resp register(String token, String... more) throws Exception {
+    return gw.post("/api/v1/ssh-keys", token, body(generate().getPublic(), "k", more));
+  }
+
+  static Instant expiresAt(Resp r) {
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return Instant.parse(r.json().path("expires_at").asText());
+  }
+
   @Test
   void aKeyRegisteredWithAShortLivedTokenExpiresWithIt() throws Exception {
     var token = gw.server.tokens().issueForUser("alice", Duration.ofMinutes(15), Set.of(), "test");
-    Resp defaulted =
-        gw.post("/api/v1/ssh-keys", token.secret(), body(generate().getPublic(), "short"));
-    assertThat(defaulted.status()).as(defaulted.body()).isEqualTo(201);
-    assertThat(Instant.parse(defaulted.json().path("expires_at").asText()))
-        .isEqualTo(token.expiresAt());
 
-    Resp longer =
-        gw.post(
-            "/api/v1/ssh-keys",
-            token.secret(),
-            body(generate().getPublic(), "long", "expires_in", "30d"));
+    assertThat(expiresAt(register(token.secret()))).isEqualTo(token.expiresAt());
+    Resp longer = register(token.secret(), "expires_in", "30d");
     longer.assertProblem(403);
     assertThat(longer.json().path("detail").asText())
         .contains("expires_in: 30d would outlive the token registering the key")
         .contains(token.expiresAt().toString());
-
-    Resp shorter =
-        gw.post(
-            "/api/v1/ssh-keys",
-            token.secret(),
-            body(generate().getPublic(), "shorter", "expires_in", "10m"));
-    assertThat(shorter.status()).as(shorter.body()).isEqualTo(201);
-    assertThat(Instant.parse(shorter.json().path("expires_at").asText()))
+    assertThat(expiresAt(register(token.secret(), "expires_in", "10m")))
         .isBefore(token.expiresAt());
   }
 
   @Test
   void anAdminMayGrantLongerKeysUpToTheConfiguredMaximum() throws Exception {
     var token = gw.server.tokens().issueForUser("dana", Duration.ofMinutes(15), Set.of(), "test");
-    Resp month =
-        gw.post(
-            "/api/v1/ssh-keys",
-            token.secret(),
-            body(generate().getPublic(), "m", "expires_in", "30d", "subject", "frank"));
-    assertThat(month.status()).as(month.body()).isEqualTo(201);
-    assertThat(Instant.parse(month.json().path("expires_at").asText()))
-        .isAfter(Instant.now().plus(Duration.ofDays(29)));
 
-    Resp tooLong =
-        gw.post(
-            "/api/v1/ssh-keys",
-            token.secret(),
-            body(generate().getPublic(), "y", "expires_in", "91d"));
+    assertThat(expiresAt(register(token.secret(), "expires_in", "30d", "subject", "frank")))
+        .isAfter(Instant.now().plus(Duration.ofDays(29)));
+    Resp tooLong = register(token.secret(), "expires_in", "91d");
     tooLong.assertProblem(400);
     assertThat(tooLong.json().path("detail").asText())
         .contains("at most 90d")
         .contains("identity.ssh_keys.max_ttl");
-
-    Resp defaulted = gw.post("/api/v1/ssh-keys", token.secret(), body(generate().getPublic(), "d"));
-    assertThat(Instant.parse(defaulted.json().path("expires_at").asText()))
-        .isEqualTo(token.expiresAt());
+    assertThat(expiresAt(register(token.secret()))).isEqualTo(token.expiresAt());
   }
 
   @Test
@@ -237,18 +219,11 @@ class SshKeyApiHttpTest {
                 Set.of(),
                 Map.of("role", "admin"),
                 "test");
-    Resp longer =
-        gw.post(
-            "/api/v1/ssh-keys",
-            ci.secret(),
-            body(generate().getPublic(), "ci", "expires_in", "1h"));
+
+    Resp longer = register(ci.secret(), "expires_in", "1h");
     longer.assertProblem(403);
     assertThat(longer.json().path("detail").asText()).contains("a service cannot register");
-
-    Resp defaulted = gw.post("/api/v1/ssh-keys", ci.secret(), body(generate().getPublic(), "ci"));
-    assertThat(defaulted.status()).as(defaulted.body()).isEqualTo(201);
-    assertThat(Instant.parse(defaulted.json().path("expires_at").asText()))
-        .isEqualTo(ci.expiresAt());
+    assertThat(expiresAt(register(ci.secret()))).isEqualTo(ci.expiresAt());
   }
 
   static GatewayFixture.Run cli(String token, Path home, String... args) throws Exception {

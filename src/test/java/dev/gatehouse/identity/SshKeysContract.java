@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.store.StoreException;
+import dev.gatehouse.testing.MovingClock;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
@@ -31,7 +32,7 @@ abstract class SshKeysContract {
   static final KeyPair CONFIGURED = generate("ssh-ed25519", 256);
 
   Database db;
-  MutableClock clock;
+  MovingClock clock;
   ListAuditLog audit;
   SshKeys keys;
 
@@ -54,7 +55,7 @@ abstract class SshKeysContract {
   @BeforeEach
   void setUp() {
     db = freshDatabase();
-    clock = MutableClock.atSystemTime();
+    clock = MovingClock.now();
     audit = new ListAuditLog();
     List<UserConfig> users =
         List.of(

@@ -14,9 +14,12 @@ public final class MovingClock extends Clock {
     this.now = start;
   }
 
-  /** A clock at the real time now, from then on moved only by {@link #advance}. */
+  /**
+   * A clock at the real time now (in whole milliseconds, as the store keeps times), from then on
+   * moved only by {@link #advance}.
+   */
   public static MovingClock now() {
-    return new MovingClock(Instant.now());
+    return new MovingClock(Instant.ofEpochMilli(System.currentTimeMillis()));
   }
 
   public synchronized void advance(Duration d) {
