@@ -246,10 +246,27 @@ public final class ApiServer implements AutoCloseable {
     if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw ApiException.unauthorized("missing bearer token (Authorization: Bearer …)");
     }
-    var remote = req.exchange.getRemoteAddress();
-    var attempt = new AuthAttempt("api", remote == null ? null : remote.getAddress(), null);
+    String token = h.substring(7).trim();
+    return worded(() -> gate.authenticate(token, attempt(req)));
+  }
+
+  /**
+   * Runs a public route's credential check (an OIDC ID token at login) under the gate's
+   * authentication throttle, as bearer tokens are: 429 with {@code Retry-After} while the caller's
+   * address is throttled, 401 for a credential that proves nothing.
+   */
+  <T> T checkCredential(ApiRequest req, Gate.CredentialCheck<T> check) {
+    return worded(() -> gate.authenticate(attempt(req), check));
+  }
+
+  private interface GateCall<T> {
+    T call() throws GateException;
+  }
+
+  /** A gate refusal as the API words it. */
+  private static <T> T worded(GateCall<T> call) {
     try {
-      return gate.authenticate(h.substring(7).trim(), attempt);
+      return call.call();
     } catch (GateException e) {
       if (e.reason() == GateException.Reason.UNAVAILABLE) {
         throw ApiException.unavailable(e.getMessage());
@@ -259,6 +276,12 @@ public final class ApiServer implements AutoCloseable {
       }
       throw ApiException.unauthorized(e.getMessage());
     }
+  }
+
+  /** An API request as the authentication throttle sees it: an address, no claimed identity. */
+  private static AuthAttempt attempt(ApiRequest req) {
+    var remote = req.exchange.getRemoteAddress();
+    return new AuthAttempt("api", remote == null ? null : remote.getAddress(), null);
   }
 
   /**

@@ -91,6 +91,12 @@ public final class Gate implements AutoCloseable {
     return new Builder();
   }
 
+  /** A credential check: returns what the credential proves, or throws when it proves nothing. */
+  @FunctionalInterface
+  public interface CredentialCheck<T> {
+    T check() throws AuthenticationException;
+  }
+
   /**
    * Verifies a credential presented to a listener, unless {@code attempt}'s address or claimed
    * identity has failed too often lately (then it is refused unchecked, with {@link
@@ -99,24 +105,37 @@ public final class Gate implements AutoCloseable {
    * failure too.
    */
   public Principal authenticate(String credential, AuthAttempt attempt) throws GateException {
+    return authenticate(
+        attempt,
+        () -> {
+          Principal p = verify(credential);
+          if (attempt.identity() != null && !attempt.identity().equals(p.subject())) {
+            throw new AuthenticationException(
+                "user \""
+                    + attempt.identity()
+                    + "\" does not match the identity of the presented token");
+          }
+          return p;
+        });
+  }
+
+  /**
+   * Runs a check of a credential the gate's authenticator does not handle (an OIDC ID token at the
+   * API's login) under the same throttle as {@link #authenticate(String, AuthAttempt)}: refused
+   * unchecked while throttled, a failure counted, a success resetting the address.
+   */
+  public <T> T authenticate(AuthAttempt attempt, CredentialCheck<T> check) throws GateException {
     admit(attempt);
-    Principal p;
     try {
-      p = authenticate(credential);
+      T proven = run(check);
+      throttle.succeeded(attempt);
+      return proven;
     } catch (GateException e) {
       if (e.reason() == GateException.Reason.AUTHENTICATION) {
         failed(attempt);
       }
       throw e;
     }
-    if (attempt.identity() != null && !attempt.identity().equals(p.subject())) {
-      failed(attempt);
-      throw new GateException(
-          GateException.Reason.AUTHENTICATION,
-          "user \"" + attempt.identity() + "\" does not match the identity of the presented token");
-    }
-    throttle.succeeded(attempt);
-    return p;
   }
 
   /**
@@ -167,11 +186,20 @@ public final class Gate implements AutoCloseable {
    * Listeners use {@link #authenticate(String, AuthAttempt)}.
    */
   public Principal authenticate(String credential) throws GateException {
+    return run(() -> verify(credential));
+  }
+
+  private Principal verify(String credential) throws AuthenticationException {
     if (credential == null || credential.isEmpty()) {
-      throw new GateException(GateException.Reason.AUTHENTICATION, "no credential presented");
+      throw new AuthenticationException("no credential presented");
     }
+    return authenticator.authenticate(credential);
+  }
+
+  /** A check's failure as the gate words it; an internal error fails closed as unavailable. */
+  private static <T> T run(CredentialCheck<T> check) throws GateException {
     try {
-      return authenticator.authenticate(credential);
+      return check.check();
     } catch (AuthenticationException e) {
       throw new GateException(GateException.Reason.AUTHENTICATION, e.getMessage());
     } catch (RuntimeException e) {

@@ -46,6 +46,8 @@ class AuthThrottleHttpTest {
         identity:
           users:
             - { subject: alice, kind: human, groups: [eng], role: user }
+          oidc:
+            - { name: corp, issuer: "https://login.example.invalid/realms/corp", client_id: gh }
         """
             .formatted(auth);
     clock = MovingClock.now();
@@ -101,6 +103,30 @@ class AuthThrottleHttpTest {
     new AuditExporter(server.database()).export(w, null, 0);
     assertThat(w.toString().split("\"auth.throttled\"", -1)).hasSize(2); // one period, one record
     assertThat(w.toString()).contains("\"protocol\":\"api\"");
+  }
+
+  HttpResponse<String> login(String idToken) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/login"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"id_token\":\"" + idToken + "\"}"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void failedOidcLoginsCountLikeBearerTokens() throws Exception {
+    start("{ address_failures: 3 }");
+    String alice = server.tokens().issueForUser("alice", null, Set.of(), "test").secret();
+
+    assertThat(whoami(WRONG).statusCode()).isEqualTo(401);
+    assertThat(login("not.a.jwt").statusCode()).isEqualTo(401);
+    assertThat(login("not.a.jwt").statusCode()).isEqualTo(401);
+
+    HttpResponse<String> throttled = login("not.a.jwt");
+    assertThat(throttled.statusCode()).isEqualTo(429);
+    assertThat(throttled.headers().firstValue("Retry-After")).hasValue("60");
+    assertThat(whoami(alice).statusCode()).isEqualTo(429);
   }
 
   @Test
