@@ -7,11 +7,17 @@ package dev.gatehouse.api;
 final class ApiException extends RuntimeException {
   private final int status;
   private final String type;
+  private final long retryAfterSeconds;
 
   ApiException(int status, String type, String detail) {
+    this(status, type, detail, 0);
+  }
+
+  private ApiException(int status, String type, String detail, long retryAfterSeconds) {
     super(detail);
     this.status = status;
     this.type = type;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   int status() {
@@ -23,6 +29,16 @@ final class ApiException extends RuntimeException {
    */
   String type() {
     return type;
+  }
+
+  /** Seconds for a {@code Retry-After} header, or 0 for none. */
+  long retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  /** 429 (RFC 6585 section 4) with {@code Retry-After: seconds}. */
+  static ApiException tooManyRequests(String detail, long seconds) {
+    return new ApiException(429, "too-many-requests", detail, Math.max(1, seconds));
   }
 
   static ApiException badRequest(String detail) {

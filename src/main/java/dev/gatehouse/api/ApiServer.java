@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.gatehouse.gate.AuthAttempt;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.identity.Principal;
@@ -180,6 +181,10 @@ public final class ApiServer implements AutoCloseable {
     try {
       route(ex);
     } catch (ApiException e) {
+      if (e.retryAfterSeconds() > 0) {
+        // RFC 9110 section 10.2.3: delay-seconds; RFC 6585 section 4 for 429.
+        ex.getResponseHeaders().set("Retry-After", Long.toString(e.retryAfterSeconds()));
+      }
       problem(ex, e.status(), e.type(), e.getMessage());
     } catch (Exception e) {
       log.error(
@@ -241,14 +246,42 @@ public final class ApiServer implements AutoCloseable {
     if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw ApiException.unauthorized("missing bearer token (Authorization: Bearer …)");
     }
+    String token = h.substring(7).trim();
+    return worded(() -> gate.authenticate(token, attempt(req)));
+  }
+
+  /**
+   * Runs a public route's credential check (an OIDC ID token at login) under the gate's
+   * authentication throttle, as bearer tokens are: 429 with {@code Retry-After} while the caller's
+   * address is throttled, 401 for a credential that proves nothing.
+   */
+  <T> T checkCredential(ApiRequest req, Gate.CredentialCheck<T> check) {
+    return worded(() -> gate.authenticate(attempt(req), check));
+  }
+
+  private interface GateCall<T> {
+    T call() throws GateException;
+  }
+
+  /** A gate refusal as the API words it. */
+  private static <T> T worded(GateCall<T> call) {
     try {
-      return gate.authenticate(h.substring(7).trim());
+      return call.call();
     } catch (GateException e) {
       if (e.reason() == GateException.Reason.UNAVAILABLE) {
         throw ApiException.unavailable(e.getMessage());
       }
+      if (e.throttled()) {
+        throw ApiException.tooManyRequests(e.getMessage(), e.retryAfterSeconds());
+      }
       throw ApiException.unauthorized(e.getMessage());
     }
+  }
+
+  /** An API request as the authentication throttle sees it: an address, no claimed identity. */
+  private static AuthAttempt attempt(ApiRequest req) {
+    var remote = req.exchange.getRemoteAddress();
+    return new AuthAttempt("api", remote == null ? null : remote.getAddress(), null);
   }
 
   /**
@@ -315,6 +348,7 @@ public final class ApiServer implements AutoCloseable {
       case 405 -> "Method Not Allowed";
       case 409 -> "Conflict";
       case 413 -> "Content Too Large";
+      case 429 -> "Too Many Requests";
       case 503 -> "Service Unavailable";
       default -> status >= 500 ? "Internal Server Error" : "Error";
     };

@@ -267,12 +267,8 @@ public final class GatewayApi implements ApiServer.Endpoints {
     }
     var verifier =
         tokens.oidc().orElseThrow(() -> ApiException.badRequest("no OIDC issuer is configured"));
-    Principal p;
-    try {
-      p = verifier.toPrincipal(verifier.verify(idToken));
-    } catch (dev.gatehouse.identity.AuthenticationException e) {
-      throw ApiException.unauthorized(e.getMessage());
-    }
+    // Under the same throttle as bearer tokens: a failed login counts against the address.
+    Principal p = api.checkCredential(r, () -> verifier.toPrincipal(verifier.verify(idToken)));
     IssuedToken t =
         tokens.issue(
             p.subject(), p.groups(), p.kind(), null, Set.of(), p.attributes(), "oidc-login");

@@ -26,8 +26,10 @@ import java.util.function.Supplier;
  *
  * <p>A key registered by a user logs in as that user with a snapshot of the caller's kind and
  * groups (a configured user's current groups are used instead). Tokens limited to connections
- * ({@code scope}) may not register keys, since a key would not carry the limit; a service or agent
- * caller's key cannot outlive the caller's token. Admins may register and remove keys for any
+ * ({@code scope}) may not register keys, since a key would not carry the limit. A key expires with
+ * the token that registered it unless a human admin asks for longer, up to {@code
+ * identity.ssh_keys.max_ttl} (see {@link SshKeys#expiryFor}); asking for more than the caller may
+ * grant is a 403, more than {@code max_ttl} a 400. Admins may register and remove keys for any
  * subject.
  */
 public final class SshKeyApi implements ApiServer.Endpoints {
@@ -89,8 +91,9 @@ public final class SshKeyApi implements ApiServer.Endpoints {
                 + " (expected a positive duration such as 90d)");
       }
     }
-    Instant now = Instant.now();
-    Instant expiresAt = ttl == null ? null : now.plus(ttl);
+    Duration requested = ttl;
+    // Never later than the caller's own token, unless a human admin asks (up to max_ttl).
+    Instant expiresAt = call(() -> keys.expiryFor(caller, admin, requested));
     PrincipalKind kind;
     Set<String> groups;
     if (self) {
@@ -100,12 +103,6 @@ public final class SshKeyApi implements ApiServer.Endpoints {
       }
       kind = caller.kind();
       groups = caller.groups();
-      if (kind != PrincipalKind.HUMAN && !admin && caller.expiresAt() != null) {
-        // a short-lived machine token must not turn into a standing SSH credential
-        if (expiresAt == null || expiresAt.isAfter(caller.expiresAt())) {
-          expiresAt = caller.expiresAt();
-        }
-      }
     } else {
       var user = tokens.user(subject);
       kind =
@@ -123,8 +120,9 @@ public final class SshKeyApi implements ApiServer.Endpoints {
         user.ifPresent(u -> groups.addAll(u.groups()));
       }
     }
-    Instant exp = expiresAt;
-    return json(call(() -> keys.add(subject, kind, groups, key, exp, caller.subject())), now);
+    return json(
+        call(() -> keys.add(subject, kind, groups, key, expiresAt, caller.subject())),
+        Instant.now());
   }
 
   private Object remove(ApiRequest r) {
@@ -167,6 +165,7 @@ public final class SshKeyApi implements ApiServer.Endpoints {
         case NOT_FOUND -> ApiException.notFound(e.getMessage());
         case CONFLICT -> new ApiException(409, "conflict", e.getMessage());
         case INVALID -> ApiException.badRequest(e.getMessage());
+        case FORBIDDEN -> ApiException.forbidden(e.getMessage());
       };
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage());

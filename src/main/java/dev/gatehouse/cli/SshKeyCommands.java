@@ -41,7 +41,9 @@ final class SshKeyCommands {
 
     @Option(
         names = "--expires-in",
-        description = "Lifetime, e.g. 90d, 12h (default: until removed).")
+        description =
+            "Lifetime, e.g. 8h (default and longest: until your token expires; admins up to"
+                + " identity.ssh_keys.max_ttl).")
     String expiresIn;
 
     @Option(names = "--user", description = "Subject to register for (admin only).")

@@ -8,6 +8,7 @@ import static dev.gatehouse.config.ParseContext.show;
 import dev.gatehouse.config.GatehouseConfig.ApprovalsConfig;
 import dev.gatehouse.config.GatehouseConfig.AuditConfig;
 import dev.gatehouse.config.GatehouseConfig.AuditSinkConfig;
+import dev.gatehouse.config.GatehouseConfig.AuthConfig;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.config.GatehouseConfig.ExecConfig;
 import dev.gatehouse.config.GatehouseConfig.ExecSecretConfig;
@@ -18,6 +19,7 @@ import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
 import dev.gatehouse.config.GatehouseConfig.OidcIssuerConfig;
 import dev.gatehouse.config.GatehouseConfig.PolicyConfig;
 import dev.gatehouse.config.GatehouseConfig.ServerConfig;
+import dev.gatehouse.config.GatehouseConfig.SshKeysConfig;
 import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import dev.gatehouse.config.GatehouseConfig.StoreConfig;
 import dev.gatehouse.config.GatehouseConfig.TlsConfig;
@@ -58,6 +60,8 @@ final class ConfigBinder {
   static final List<String> STORE_KEYS = Keys.of(StoreConfig.class);
   static final List<String> IDENTITY_KEYS = Keys.of(IdentityConfig.class);
   static final List<String> USER_KEYS = Keys.of(UserConfig.class);
+  static final List<String> AUTH_KEYS = Keys.of(AuthConfig.class);
+  static final List<String> SSH_KEYS_KEYS = Keys.of(SshKeysConfig.class);
   static final List<String> OIDC_KEYS = Keys.of(OidcIssuerConfig.class);
   static final List<String> EXCHANGE_KEYS = Keys.of(TokenExchangeConfig.class);
   static final List<String> CONNECTION_KEYS = Keys.of(ConnectionConfig.class);
@@ -97,6 +101,7 @@ final class ConfigBinder {
   static final Duration SERVICE_TTL = Duration.ofMinutes(15);
   static final Duration AGENT_TTL = Duration.ofMinutes(15);
   static final Duration MAX_TOKEN_TTL = Duration.ofDays(30);
+  static final Duration MAX_SSH_KEY_TTL = Duration.ofDays(3650);
   static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
   static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
   static final Duration CHECKPOINT_INTERVAL = Duration.ofMinutes(5);
@@ -146,7 +151,30 @@ final class ConfigBinder {
     ListenerConfig postgres = listener(pgMap, 15432);
     ListenerConfig ssh = listener(sshMap, 2222);
     checkPortConflicts(List.of(apiMap, pgMap, sshMap), List.of(api, postgres, ssh));
-    return new ServerConfig(dataDir, masterKey, tls, api, postgres, ssh);
+    AuthConfig auth = auth(m.map("auth", AUTH_KEYS));
+    return new ServerConfig(dataDir, masterKey, tls, api, postgres, ssh, auth);
+  }
+
+  /** {@code server.auth}: throttling of failed authentication (docs/operations.md, Security). */
+  private AuthConfig auth(YamlMap m) {
+    AuthConfig d = AuthConfig.DEFAULT;
+    boolean enabled = m.bool("enabled", d.enabled());
+    int address = m.integer("address_failures", d.addressFailures(), 1, 1_000_000);
+    int identity = m.integer("identity_failures", d.identityFailures(), 1, 1_000_000);
+    Duration day = Duration.ofDays(1);
+    Duration window = m.duration("window", d.window(), ONE_SECOND, day);
+    Duration backoff = m.duration("backoff", d.backoff(), ONE_SECOND, day);
+    Duration maxBackoff = m.duration("max_backoff", d.maxBackoff(), ONE_SECOND, day);
+    int maxTracked = m.integer("max_tracked", d.maxTracked(), 1, 10_000_000);
+    if (maxBackoff.compareTo(backoff) < 0) {
+      ctx.problem(
+          m.value("max_backoff") == null ? m.line() : line(m.value("max_backoff")),
+          m.path("max_backoff"),
+          "max_backoff " + maxBackoff + " is shorter than backoff " + backoff,
+          "make max_backoff at least backoff");
+      maxBackoff = backoff;
+    }
+    return new AuthConfig(enabled, address, identity, window, backoff, maxBackoff, maxTracked);
   }
 
   private TlsConfig serverTls(YamlMap m) {
@@ -308,7 +336,11 @@ final class ConfigBinder {
             exchanges.add(exchange);
           }
         });
-    return new IdentityConfig(human, service, agent, users, issuers, exchanges);
+    YamlMap keys = m.map("ssh_keys", SSH_KEYS_KEYS);
+    SshKeysConfig sshKeys =
+        new SshKeysConfig(
+            keys.duration("max_ttl", SshKeysConfig.DEFAULT.maxTtl(), ONE_SECOND, MAX_SSH_KEY_TTL));
+    return new IdentityConfig(human, service, agent, users, issuers, exchanges, sshKeys);
   }
 
   private OidcIssuerConfig oidcIssuer(YamlMap o) {

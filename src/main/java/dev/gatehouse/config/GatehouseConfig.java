@@ -45,7 +45,70 @@ public record GatehouseConfig(
       TlsConfig tls,
       ListenerConfig api,
       ListenerConfig postgres,
-      ListenerConfig ssh) {}
+      ListenerConfig ssh,
+      AuthConfig auth) {
+    public ServerConfig {
+      auth = auth == null ? AuthConfig.DEFAULT : auth;
+    }
+
+    /** The listeners and key material, with the default {@link AuthConfig}. */
+    public ServerConfig(
+        Path dataDir,
+        Secret masterKey,
+        TlsConfig tls,
+        ListenerConfig api,
+        ListenerConfig postgres,
+        ListenerConfig ssh) {
+      this(dataDir, masterKey, tls, api, postgres, ssh, AuthConfig.DEFAULT);
+    }
+  }
+
+  /**
+   * {@code server.auth:} throttling of failed authentication on every listener. After {@code
+   * addressFailures} failures from one client address (or {@code identityFailures} for one claimed
+   * identity) within {@code window}, attempts are refused without checking the credential for
+   * {@code backoff}, doubling with each further throttling period up to {@code maxBackoff}. At most
+   * {@code maxTracked} addresses and identities are remembered (the least recently seen go first).
+   */
+  public record AuthConfig(
+      boolean enabled,
+      int addressFailures,
+      int identityFailures,
+      Duration window,
+      Duration backoff,
+      Duration maxBackoff,
+      int maxTracked) {
+    public static final AuthConfig DEFAULT =
+        new AuthConfig(
+            true,
+            10,
+            20,
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(1),
+            Duration.ofMinutes(15),
+            10_000);
+
+    public AuthConfig {
+      if (addressFailures < 1 || identityFailures < 1 || maxTracked < 1) {
+        throw new IllegalArgumentException(
+            "auth limits: failures and max_tracked must be at least 1");
+      }
+      if (window.isNegative()
+          || window.isZero()
+          || backoff.isNegative()
+          || backoff.isZero()
+          || maxBackoff.compareTo(backoff) < 0) {
+        throw new IllegalArgumentException(
+            "auth limits: window "
+                + window
+                + ", backoff "
+                + backoff
+                + ", max_backoff "
+                + maxBackoff
+                + " (expected: positive, max_backoff >= backoff)");
+      }
+    }
+  }
 
   /**
    * A listener. {@code enabled: false} turns it off; {@code plaintext: true} allows clients without
@@ -73,12 +136,40 @@ public record GatehouseConfig(
       Duration agentTokenTtl,
       List<UserConfig> users,
       List<OidcIssuerConfig> oidc,
-      List<TokenExchangeConfig> tokenExchange) {
+      List<TokenExchangeConfig> tokenExchange,
+      SshKeysConfig sshKeys) {
     public IdentityConfig {
       users = List.copyOf(users);
       oidc = List.copyOf(oidc);
       tokenExchange = List.copyOf(tokenExchange);
+      sshKeys = sshKeys == null ? SshKeysConfig.DEFAULT : sshKeys;
     }
+
+    /** Identities and lifetimes, with the default {@link SshKeysConfig}. */
+    public IdentityConfig(
+        Duration humanTokenTtl,
+        Duration serviceTokenTtl,
+        Duration agentTokenTtl,
+        List<UserConfig> users,
+        List<OidcIssuerConfig> oidc,
+        List<TokenExchangeConfig> tokenExchange) {
+      this(
+          humanTokenTtl,
+          serviceTokenTtl,
+          agentTokenTtl,
+          users,
+          oidc,
+          tokenExchange,
+          SshKeysConfig.DEFAULT);
+    }
+  }
+
+  /**
+   * {@code identity.ssh_keys:} keys registered at run time. {@code maxTtl} is the longest expiry an
+   * admin may give a key; everyone else's keys expire with the token that registered them.
+   */
+  public record SshKeysConfig(Duration maxTtl) {
+    public static final SshKeysConfig DEFAULT = new SshKeysConfig(Duration.ofDays(90));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.gatehouse.gate;
 import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditLog;
 import dev.gatehouse.audit.SessionRecorder;
+import dev.gatehouse.config.GatehouseConfig.AuthConfig;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.credential.CredentialVault;
 import dev.gatehouse.identity.AuthenticationException;
@@ -16,6 +17,7 @@ import dev.gatehouse.policy.PolicyRequest;
 import dev.gatehouse.policy.Target;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * between protocols. Every failure inside a step is a denial (fail closed).
  *
  * <pre>
- *   protocol ──authenticate(secret)──▶ Gate ──▶ Authenticator        → Principal
+ *   protocol ──authenticate(secret, attempt)─▶ Gate ──▶ AuthThrottle ──▶ Authenticator → Principal
  *   protocol ──open(principal, conn)─▶ Gate ──▶ policy(CONNECT), recorder, audit → GateSession
  *   protocol ──authorize(action)─────▶ GateSession ──▶ policy → review? → record → AuthorizedAction
  *   protocol ──forward to target, stream results through masking──▶ completed(outcome)
@@ -57,6 +59,7 @@ public final class Gate implements AutoCloseable {
   private final GrantSource grants;
   private final Redactor redactor;
   private final Clock clock;
+  private final AuthThrottle throttle;
   private final Set<GateSession> live = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService sweeper;
 
@@ -71,6 +74,8 @@ public final class Gate implements AutoCloseable {
     this.grants = b.grants == null ? GrantSource.NONE : b.grants;
     this.redactor = b.redactor == null ? Redactor.NONE : b.redactor;
     this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
+    this.throttle =
+        new AuthThrottle(b.authLimits == null ? AuthConfig.DEFAULT : b.authLimits, this.clock);
     this.sweeper =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -86,13 +91,115 @@ public final class Gate implements AutoCloseable {
     return new Builder();
   }
 
-  /** Verifies a presented credential. */
-  public Principal authenticate(String credential) throws GateException {
-    if (credential == null || credential.isEmpty()) {
-      throw new GateException(GateException.Reason.AUTHENTICATION, "no credential presented");
-    }
+  /** A credential check: returns what the credential proves, or throws when it proves nothing. */
+  @FunctionalInterface
+  public interface CredentialCheck<T> {
+    T check() throws AuthenticationException;
+  }
+
+  /**
+   * Verifies a credential presented to a listener, unless {@code attempt}'s address or claimed
+   * identity has failed too often lately (then it is refused unchecked, with {@link
+   * GateException#retryAfter()} set). A failure is counted; a success resets the address's count.
+   * When the attempt claims an identity, the credential must be that identity's: a mismatch is a
+   * failure too.
+   */
+  public Principal authenticate(String credential, AuthAttempt attempt) throws GateException {
+    return authenticate(
+        attempt,
+        () -> {
+          Principal p = verify(credential);
+          if (attempt.identity() != null && !attempt.identity().equals(p.subject())) {
+            throw new AuthenticationException(
+                "user \""
+                    + attempt.identity()
+                    + "\" does not match the identity of the presented token");
+          }
+          return p;
+        });
+  }
+
+  /**
+   * Runs a check of a credential the gate's authenticator does not handle (an OIDC ID token at the
+   * API's login) under the same throttle as {@link #authenticate(String, AuthAttempt)}: refused
+   * unchecked while throttled, a failure counted, a success resetting the address.
+   */
+  public <T> T authenticate(AuthAttempt attempt, CredentialCheck<T> check) throws GateException {
+    admit(attempt);
     try {
-      return authenticator.authenticate(credential);
+      T proven = run(check);
+      throttle.succeeded(attempt);
+      return proven;
+    } catch (GateException e) {
+      if (e.reason() == GateException.Reason.AUTHENTICATION) {
+        failed(attempt);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Refuses {@code attempt} if its address or claimed identity is being throttled; counts nothing.
+   * For a method whose failures are not guesses at a secret: an SSH client offers each public key
+   * it holds in turn, and a public key is no secret, so a key that is not registered is not counted
+   * (nor does a matching key reset anything: it is matched before the client proves it holds the
+   * private half).
+   */
+  public void admit(AuthAttempt attempt) throws GateException {
+    AuthThrottle.Refusal r = throttle.check(attempt);
+    if (r != null) {
+      throw GateException.throttled(r.message(), r.retryAfter());
+    }
+  }
+
+  /** Counts a failed attempt and audits each throttling period it starts (once per period). */
+  private void failed(AuthAttempt attempt) {
+    for (AuthThrottle.Started s : throttle.failed(attempt)) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put(s.scope() == AuthThrottle.Scope.ADDRESS ? "address" : "identity", s.key());
+      data.put("protocol", attempt.protocol());
+      data.put("failures", s.failures());
+      data.put("period_seconds", s.period().toSeconds());
+      data.put("until", s.until().toString());
+      log.warn(
+          "authentication throttled for {} {} ({} failures; {} s)",
+          s.scope().name().toLowerCase(java.util.Locale.ROOT),
+          s.key(),
+          s.failures(),
+          s.period().toSeconds());
+      try {
+        audit.append(new AuditEvent("auth.throttled", "anonymous", null, null, data));
+      } catch (RuntimeException e) {
+        // The attempt is refused anyway; keep the audit problem visible.
+        log.error("could not audit the start of authentication throttling", e);
+      }
+    }
+  }
+
+  /** Addresses and identities the authentication throttle remembers now, for metrics. */
+  public int authThrottleTracked() {
+    return throttle.tracked();
+  }
+
+  /**
+   * Verifies a credential without any throttling: for in-process callers that are not a listener.
+   * Listeners use {@link #authenticate(String, AuthAttempt)}.
+   */
+  public Principal authenticate(String credential) throws GateException {
+    return run(() -> verify(credential));
+  }
+
+  private Principal verify(String credential) throws AuthenticationException {
+    if (credential == null || credential.isEmpty()) {
+      throw new AuthenticationException("no credential presented");
+    }
+    return authenticator.authenticate(credential);
+  }
+
+  /** A check's failure as the gate words it; an internal error fails closed as unavailable. */
+  private static <T> T run(CredentialCheck<T> check) throws GateException {
+    try {
+      return check.check();
     } catch (AuthenticationException e) {
       throw new GateException(GateException.Reason.AUTHENTICATION, e.getMessage());
     } catch (RuntimeException e) {
@@ -277,7 +384,7 @@ public final class Gate implements AutoCloseable {
     }
   }
 
-  /** Builder: every collaborator but reviews, redactor and clock is required. */
+  /** Builder: every collaborator but reviews, redactor, clock and auth limits is required. */
   public static final class Builder {
     private Authenticator authenticator;
     private Function<String, ConnectionConfig> connections;
@@ -289,6 +396,7 @@ public final class Gate implements AutoCloseable {
     private GrantSource grants;
     private Redactor redactor;
     private Clock clock;
+    private AuthConfig authLimits;
 
     public Builder authenticator(Authenticator v) {
       authenticator = v;
@@ -337,6 +445,15 @@ public final class Gate implements AutoCloseable {
 
     public Builder clock(Clock v) {
       clock = v;
+      return this;
+    }
+
+    /**
+     * Throttling of failed authentication ({@code server.auth}); default {@link
+     * AuthConfig#DEFAULT}.
+     */
+    public Builder authLimits(AuthConfig v) {
+      authLimits = v;
       return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.gatehouse.gate;
 
 import dev.gatehouse.policy.Decision;
+import java.time.Duration;
 
 /**
  * The shared flow refused something. {@link #reason()} says which step refused, so each protocol
@@ -11,7 +12,10 @@ public final class GateException extends Exception {
 
   /** Which step refused. */
   public enum Reason {
-    /** Credential unknown, expired, revoked or malformed. */
+    /**
+     * Credential unknown, expired, revoked or malformed; or not checked at all because of too many
+     * failures ({@link #retryAfter()} is then set).
+     */
     AUTHENTICATION,
     /** No connection of that name (or it is of another protocol). */
     UNKNOWN_CONNECTION,
@@ -27,11 +31,25 @@ public final class GateException extends Exception {
 
   private final Reason reason;
   private final transient Decision decision;
+  private final Duration retryAfter;
 
   public GateException(Reason reason, String message, Decision decision) {
     super(message);
     this.reason = reason;
     this.decision = decision;
+    this.retryAfter = null;
+  }
+
+  private GateException(String message, Duration retryAfter) {
+    super(message);
+    this.reason = Reason.AUTHENTICATION;
+    this.decision = null;
+    this.retryAfter = retryAfter;
+  }
+
+  /** Authentication refused without checking the credential, for {@code retryAfter}. */
+  static GateException throttled(String message, Duration retryAfter) {
+    return new GateException(message, retryAfter);
   }
 
   public GateException(Reason reason, String message) {
@@ -40,6 +58,25 @@ public final class GateException extends Exception {
 
   public Reason reason() {
     return reason;
+  }
+
+  /**
+   * How long authentication stays refused when it was refused for too many failures (not the
+   * credential), else null. Listeners say so in their own form: HTTP 429 with {@code Retry-After},
+   * an SSH disconnect.
+   */
+  public Duration retryAfter() {
+    return retryAfter;
+  }
+
+  /** {@link #retryAfter()} in whole seconds, rounded up (at least 1), or 0 if not throttled. */
+  public long retryAfterSeconds() {
+    return retryAfter == null ? 0 : AuthThrottle.seconds(retryAfter);
+  }
+
+  /** Whether this is a refusal for too many failures rather than a verdict on a credential. */
+  public boolean throttled() {
+    return retryAfter != null;
   }
 
   /** The decision behind a FORBIDDEN or REVIEW_DENIED, or null. */

@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -118,7 +119,9 @@ public final class SshKeys implements SshKeyAuthenticator {
     public enum Kind {
       INVALID,
       CONFLICT,
-      NOT_FOUND
+      NOT_FOUND,
+      /** The caller may not grant what it asked for (a key outliving its own token). */
+      FORBIDDEN
     }
 
     private final Kind kind;
@@ -254,6 +257,67 @@ public final class SshKeys implements SshKeyAuthenticator {
   }
 
   // ---------------------------------------------------------------------------------- registry
+
+  /**
+   * When a key that {@code grantor} registers at run time expires. A registered key is a standing
+   * credential, so it must not outlive the credential that minted it: by default it expires with
+   * the grantor's token (a key registered with a 15-minute token lasts 15 minutes). Only an {@code
+   * operator} (an admin) that is a human may ask for longer, up to {@code
+   * identity.ssh_keys.max_ttl} from now; a service or agent never gets a key longer than its token,
+   * whatever its role.
+   *
+   * @param requested the asked-for lifetime from now, or null for the default
+   * @return the expiry to store, never null (nor later than now + {@code max_ttl})
+   * @throws SshKeyException FORBIDDEN if {@code requested} would outlive what the grantor may
+   *     grant, INVALID if it exceeds {@code max_ttl} or is not positive
+   */
+  public Instant expiryFor(Principal grantor, boolean operator, Duration requested) {
+    Instant now = clock.instant();
+    Duration maxTtl = config.sshKeys().maxTtl();
+    Instant longest = now.plus(maxTtl);
+    Instant tokenEnd = grantor.expiresAt();
+    Instant own = tokenEnd == null || tokenEnd.isAfter(longest) ? longest : tokenEnd;
+    if (requested == null) {
+      return own;
+    }
+    if (requested.isNegative() || requested.isZero()) {
+      throw new SshKeyException(
+          SshKeyException.Kind.INVALID,
+          "expires_in: " + requested + " (expected a positive duration such as 30d)");
+    }
+    if (requested.compareTo(maxTtl) > 0) {
+      throw new SshKeyException(
+          SshKeyException.Kind.INVALID,
+          "expires_in: "
+              + show(requested)
+              + " (expected: at most "
+              + show(maxTtl)
+              + ", identity.ssh_keys.max_ttl)");
+    }
+    Instant asked = now.plus(requested);
+    boolean mayExceedToken = operator && grantor.kind() == PrincipalKind.HUMAN;
+    if (!mayExceedToken && asked.isAfter(own)) {
+      throw new SshKeyException(
+          SshKeyException.Kind.FORBIDDEN,
+          "expires_in: "
+              + show(requested)
+              + " would outlive the token registering the key (it expires at "
+              + own
+              + "); a key lives at most as long as the credential that registers it"
+              + (grantor.kind() == PrincipalKind.HUMAN
+                  ? ": leave expires_in out, or ask an admin for a longer-lived key"
+                  : ", and a " + grantor.kind().wireName() + " cannot register longer ones"));
+    }
+    return asked;
+  }
+
+  /** {@code 90d}, {@code 12h}, {@code 15m} or {@code 30s}, for messages. */
+  private static String show(Duration d) {
+    long s = d.toSeconds();
+    return s % 86_400 == 0
+        ? s / 86_400 + "d"
+        : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
+  }
 
   /**
    * Registers a key for {@code subject}.

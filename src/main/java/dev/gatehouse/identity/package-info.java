@@ -12,6 +12,10 @@
  *       issuers (discovery, cached JWKS with rotation, algorithm allow-list, audience and times).
  *   <li>{@link dev.gatehouse.identity.TokenExchange}: RFC 8693 exchange of CI job tokens for
  *       gateway tokens, driven by {@code identity.token_exchange} mappings.
+ *   <li>{@link dev.gatehouse.identity.SshKeys}: SSH public keys registered to identities; a key
+ *       registered at run time never outlives the token that registered it unless a human admin
+ *       grants more, up to {@code identity.ssh_keys.max_ttl} ({@link
+ *       dev.gatehouse.identity.SshKeys#expiryFor}).
  *   <li>{@link dev.gatehouse.identity.OidcLogin}: client side of {@code gatehouse login}
  *       (authorization code + PKCE with a loopback redirect, RFC 8252; device grant, RFC 8628).
  * </ul>

@@ -272,7 +272,10 @@ final class PgSession {
 
   /**
    * Asks for the password in clear text (inside TLS): it is a gateway token or API key, which the
-   * gate verifies. The startup {@code user} must name the token's own subject.
+   * gate verifies. The startup {@code user} must name the token's own subject. Too many failures
+   * from the client's address or for the user end the connection with FATAL 28P01 (as a wrong
+   * password does, https://www.postgresql.org/docs/current/errcodes-appendix.html) before the token
+   * is looked at; the message says to wait, not whether the token was right.
    */
   private Principal authenticate(String user) throws IOException, PgErrors.Fatal {
     send(PgMessages.authenticationCleartextPassword());
@@ -285,18 +288,12 @@ final class PgSession {
       throw new ProtocolViolation("expected a password message, got '" + m.kind() + "'");
     }
     String token = new Reader(m.body()).cstring();
-    Principal p;
     try {
-      p = server.gate().authenticate(token);
+      var attempt = new dev.gatehouse.gate.AuthAttempt("postgres", raw.getInetAddress(), user);
+      return server.gate().authenticate(token, attempt);
     } catch (GateException e) {
       throw PgErrors.Fatal.of(e);
     }
-    if (!p.subject().equals(user)) {
-      throw new PgErrors.Fatal(
-          PgErrors.INVALID_PASSWORD,
-          "user \"" + user + "\" does not match the identity of the presented token");
-    }
-    return p;
   }
 
   private void openGateSession(Principal principal, String database) throws PgErrors.Fatal {

@@ -79,9 +79,17 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** Starts everything, or closes what was started and throws. */
   public static GatehouseServer start(GatehouseConfig config) throws IOException {
+    return start(config, Clock.systemUTC());
+  }
+
+  /**
+   * Starts everything on {@code clock} (tests move time forward instead of sleeping), or closes
+   * what was started and throws.
+   */
+  public static GatehouseServer start(GatehouseConfig config, Clock clock) throws IOException {
     GatehouseServer s = new GatehouseServer(config);
     try {
-      s.startAll();
+      s.startAll(clock);
       return s;
     } catch (IOException | RuntimeException e) {
       s.close();
@@ -89,8 +97,7 @@ public final class GatehouseServer implements AutoCloseable {
     }
   }
 
-  private void startAll() throws IOException {
-    Clock clock = Clock.systemUTC();
+  private void startAll(Clock clock) throws IOException {
     var server = config.server();
     Files.createDirectories(server.dataDir());
 
@@ -148,6 +155,7 @@ public final class GatehouseServer implements AutoCloseable {
             .grants(reviews)
             .redactor(masking::redact)
             .clock(clock)
+            .authLimits(server.auth())
             .build();
     closeables.add(gate);
     tokens.onRevoke(gate::revoked);
@@ -182,6 +190,9 @@ public final class GatehouseServer implements AutoCloseable {
     new JvmGcMetrics().bindTo(metrics);
     Gauge.builder("gatehouse_sessions_live", gate, Gate::liveSessions)
         .description("Open sessions across all protocols")
+        .register(metrics);
+    Gauge.builder("gatehouse_auth_throttle_tracked", gate, Gate::authThrottleTracked)
+        .description("Client addresses and identities the authentication throttle remembers")
         .register(metrics);
     // Recording health: alert when any of these leaves 0 (a growing backlog means the store is
     // behind the journal; at 512 MB new actions are denied).

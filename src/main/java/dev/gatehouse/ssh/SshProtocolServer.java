@@ -1,6 +1,7 @@
 package dev.gatehouse.ssh;
 
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.gate.AuthAttempt;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
@@ -12,6 +13,7 @@ import dev.gatehouse.runner.CommandRunner;
 import dev.gatehouse.server.ProtocolServer;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -226,6 +228,9 @@ public final class SshProtocolServer implements ProtocolServer {
           if (login == null) {
             return false;
           }
+          if (!admitted(session, login)) {
+            return false;
+          }
           Principal p;
           try {
             p = keys.authenticate(login.identity(), key);
@@ -247,11 +252,11 @@ public final class SshProtocolServer implements ProtocolServer {
           }
           Principal p;
           try {
-            p = gate.authenticate(password);
+            p = gate.authenticate(password, attempt(session, login));
           } catch (GateException e) {
-            return false;
-          }
-          if (!p.subject().equals(login.identity())) {
+            if (e.throttled()) {
+              refuseThrottled(session, e);
+            }
             return false;
           }
           session.setAttribute(PRINCIPAL, p);
@@ -308,6 +313,40 @@ public final class SshProtocolServer implements ProtocolServer {
         address(),
         KeyPairProvider.SSH_ED25519,
         hostKeyFingerprint());
+  }
+
+  /** The shared authentication throttle's view of a login attempt on this connection. */
+  private static AuthAttempt attempt(ServerSession session, SshLogin login) {
+    InetAddress client =
+        session.getClientAddress() instanceof InetSocketAddress i ? i.getAddress() : null;
+    return new AuthAttempt("ssh", client, login.identity());
+  }
+
+  /** False (after disconnecting the client) if the gate throttles this address or identity. */
+  private boolean admitted(ServerSession session, SshLogin login) {
+    try {
+      gate.admit(attempt(session, login));
+      return true;
+    } catch (GateException e) {
+      refuseThrottled(session, e);
+      return false;
+    }
+  }
+
+  /**
+   * Ends a throttled connection: the reason as a banner (OpenSSH shows it), then SSH_MSG_DISCONNECT
+   * with reason 14, "no more auth methods available" (RFC 4253 section 11.1), so the client does
+   * not go on trying methods that would be refused unchecked.
+   */
+  private static void refuseThrottled(ServerSession session, GateException e) {
+    banner(session, e.getMessage());
+    try {
+      session.disconnect(
+          SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, e.getMessage());
+    } catch (IOException | RuntimeException io) {
+      log.debug("cannot disconnect a throttled client", io);
+      session.close(true);
+    }
   }
 
   /** The parsed login, or null after telling the client the expected form. */

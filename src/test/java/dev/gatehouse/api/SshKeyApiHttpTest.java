@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.api.GatewayFixture.Resp;
 import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.PrincipalKind;
 import dev.gatehouse.identity.SshKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,8 +61,9 @@ class SshKeyApiHttpTest {
 
   @Test
   void aUserRegistersListsLogsInWithAndRemovesTheirKey() throws Exception {
+    var token = gw.server.tokens().issueForUser("alice", null, Set.of(), "test");
     KeyPair kp = generate();
-    Resp added = gw.post("/api/v1/ssh-keys", alice, body(kp.getPublic(), "alice@laptop"));
+    Resp added = gw.post("/api/v1/ssh-keys", token.secret(), body(kp.getPublic(), "alice@laptop"));
 
     assertThat(added.status()).as(added.body()).isEqualTo(201);
     JsonNode k = added.json();
@@ -68,7 +72,8 @@ class SshKeyApiHttpTest {
     assertThat(k.path("subject").asText()).isEqualTo("alice");
     assertThat(k.path("groups").toString()).contains("engineering");
     assertThat(k.path("source").asText()).isEqualTo("registered");
-    assertThat(k.path("expires_at").isNull()).isTrue();
+    // a key never outlives the token that registered it
+    assertThat(Instant.parse(k.path("expires_at").asText())).isEqualTo(token.expiresAt());
 
     JsonNode list = gw.get("/api/v1/ssh-keys", alice).json();
     assertThat(list.findValuesAsText("fingerprint")).contains(fp);
@@ -160,6 +165,65 @@ class SshKeyApiHttpTest {
 
     r.assertProblem(403);
     assertThat(r.json().path("detail").asText()).contains("limited to");
+  }
+
+  /** Registers a fresh key with {@code token}; {@code more} are extra body fields. */
+  static Resp register(String token, String... more) throws Exception {
+    return gw.post("/api/v1/ssh-keys", token, body(generate().getPublic(), "k", more));
+  }
+
+  static Instant expiresAt(Resp r) {
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return Instant.parse(r.json().path("expires_at").asText());
+  }
+
+  @Test
+  void aKeyRegisteredWithAShortLivedTokenExpiresWithIt() throws Exception {
+    var token = gw.server.tokens().issueForUser("alice", Duration.ofMinutes(15), Set.of(), "test");
+
+    assertThat(expiresAt(register(token.secret()))).isEqualTo(token.expiresAt());
+    Resp longer = register(token.secret(), "expires_in", "30d");
+    longer.assertProblem(403);
+    assertThat(longer.json().path("detail").asText())
+        .contains("expires_in: 30d would outlive the token registering the key")
+        .contains(token.expiresAt().toString());
+    assertThat(expiresAt(register(token.secret(), "expires_in", "10m")))
+        .isBefore(token.expiresAt());
+  }
+
+  @Test
+  void anAdminMayGrantLongerKeysUpToTheConfiguredMaximum() throws Exception {
+    var token = gw.server.tokens().issueForUser("dana", Duration.ofMinutes(15), Set.of(), "test");
+
+    assertThat(expiresAt(register(token.secret(), "expires_in", "30d", "subject", "frank")))
+        .isAfter(Instant.now().plus(Duration.ofDays(29)));
+    Resp tooLong = register(token.secret(), "expires_in", "91d");
+    tooLong.assertProblem(400);
+    assertThat(tooLong.json().path("detail").asText())
+        .contains("at most 90d")
+        .contains("identity.ssh_keys.max_ttl");
+    assertThat(expiresAt(register(token.secret()))).isEqualTo(token.expiresAt());
+  }
+
+  @Test
+  void machineIdentitiesNeverRegisterKeysLongerThanTheirToken() throws Exception {
+    // A CI job's token (service kind), even one carrying the admin role.
+    var ci =
+        gw.server
+            .tokens()
+            .issue(
+                "ci:example/app",
+                Set.of("ci"),
+                PrincipalKind.SERVICE,
+                Duration.ofMinutes(10),
+                Set.of(),
+                Map.of("role", "admin"),
+                "test");
+
+    Resp longer = register(ci.secret(), "expires_in", "1h");
+    longer.assertProblem(403);
+    assertThat(longer.json().path("detail").asText()).contains("a service cannot register");
+    assertThat(expiresAt(register(ci.secret()))).isEqualTo(ci.expiresAt());
   }
 
   static GatewayFixture.Run cli(String token, Path home, String... args) throws Exception {

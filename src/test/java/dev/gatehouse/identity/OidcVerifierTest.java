@@ -18,6 +18,7 @@ import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import dev.gatehouse.config.GatehouseConfig.OidcIssuerConfig;
 import dev.gatehouse.store.Database;
+import dev.gatehouse.testing.MovingClock;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -123,7 +124,7 @@ class OidcVerifierTest {
   void expiredTokenIsRejected() throws Exception {
     String jwt = token("alice", "gatehouse", Map.of());
     Instant exp = SignedJWT.parse(jwt).getJWTClaimsSet().getExpirationTime().toInstant();
-    MutableClock later = new MutableClock(exp.plus(Duration.ofSeconds(31)));
+    MovingClock later = new MovingClock(exp.plus(Duration.ofSeconds(31)));
 
     OidcVerifier v = new OidcVerifier(List.of(corp()), later);
 
@@ -137,7 +138,7 @@ class OidcVerifierTest {
     String jwt = token("alice", "gatehouse", Map.of());
     Instant exp = SignedJWT.parse(jwt).getJWTClaimsSet().getExpirationTime().toInstant();
 
-    OidcVerifier v = new OidcVerifier(List.of(corp()), new MutableClock(exp.plusSeconds(20)));
+    OidcVerifier v = new OidcVerifier(List.of(corp()), new MovingClock(exp.plusSeconds(20)));
 
     assertThat(v.verify(jwt).subject()).isEqualTo("alice");
   }
@@ -145,7 +146,7 @@ class OidcVerifierTest {
   @Test
   void tokenNotYetValidIsRejected() {
     String jwt = token("alice", "gatehouse", Map.of());
-    MutableClock earlier = new MutableClock(Instant.now().minus(Duration.ofHours(1)));
+    MovingClock earlier = new MovingClock(Instant.now().minus(Duration.ofHours(1)));
 
     OidcVerifier v = new OidcVerifier(List.of(corp()), earlier);
 

@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.store.StoreException;
+import dev.gatehouse.testing.MovingClock;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
@@ -30,7 +32,7 @@ abstract class SshKeysContract {
   static final KeyPair CONFIGURED = generate("ssh-ed25519", 256);
 
   Database db;
-  MutableClock clock;
+  MovingClock clock;
   ListAuditLog audit;
   SshKeys keys;
 
@@ -53,7 +55,7 @@ abstract class SshKeysContract {
   @BeforeEach
   void setUp() {
     db = freshDatabase();
-    clock = MutableClock.atSystemTime();
+    clock = MovingClock.now();
     audit = new ListAuditLog();
     List<UserConfig> users =
         List.of(
@@ -255,5 +257,77 @@ abstract class SshKeysContract {
     assertThatThrownBy(() -> new SshKeys(db, Configs.identity(users), audit, clock))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("identity.users[x].ssh_keys[0]");
+  }
+
+  static Principal grantor(PrincipalKind kind, java.time.Instant tokenExpiry) {
+    return new Principal("dana", Set.of("dba"), kind, "t1", tokenExpiry, Set.of(), Map.of());
+  }
+
+  @Test
+  void aRegisteredKeyExpiresWithTheTokenThatRegistersIt() {
+    var tokenEnd = clock.instant().plus(Duration.ofMinutes(15));
+    Principal user = grantor(PrincipalKind.HUMAN, tokenEnd);
+
+    assertThat(keys.expiryFor(user, false, null)).isEqualTo(tokenEnd);
+    assertThat(keys.expiryFor(user, false, Duration.ofMinutes(10)))
+        .isEqualTo(clock.instant().plus(Duration.ofMinutes(10)));
+    assertThatThrownBy(() -> keys.expiryFor(user, false, Duration.ofMinutes(16)))
+        .isInstanceOfSatisfying(
+            SshKeys.SshKeyException.class,
+            e -> assertThat(e.kind()).isEqualTo(SshKeys.SshKeyException.Kind.FORBIDDEN))
+        .hasMessageContaining("expires_in: 16m would outlive the token registering the key")
+        .hasMessageContaining(tokenEnd.toString());
+  }
+
+  @Test
+  void anAdminMayGrantUpToMaxTtlButNotAMachineAdmin() {
+    var tokenEnd = clock.instant().plus(Duration.ofMinutes(15));
+
+    assertThat(keys.expiryFor(grantor(PrincipalKind.HUMAN, tokenEnd), true, Duration.ofDays(90)))
+        .isEqualTo(clock.instant().plus(Duration.ofDays(90)));
+    assertThat(keys.expiryFor(grantor(PrincipalKind.HUMAN, tokenEnd), true, null))
+        .isEqualTo(tokenEnd);
+    assertThatThrownBy(
+            () -> keys.expiryFor(grantor(PrincipalKind.HUMAN, tokenEnd), true, Duration.ofDays(91)))
+        .isInstanceOfSatisfying(
+            SshKeys.SshKeyException.class,
+            e -> assertThat(e.kind()).isEqualTo(SshKeys.SshKeyException.Kind.INVALID))
+        .hasMessageContaining("at most 90d, identity.ssh_keys.max_ttl");
+    for (PrincipalKind machine : List.of(PrincipalKind.SERVICE, PrincipalKind.AGENT)) {
+      assertThatThrownBy(
+              () -> keys.expiryFor(grantor(machine, tokenEnd), true, Duration.ofMinutes(16)))
+          .hasMessageContaining("cannot register longer ones");
+      assertThat(keys.expiryFor(grantor(machine, tokenEnd), true, null)).isEqualTo(tokenEnd);
+    }
+  }
+
+  @Test
+  void aCredentialWithoutExpiryGrantsAtMostMaxTtl() {
+    Principal forever = grantor(PrincipalKind.HUMAN, null);
+
+    assertThat(keys.expiryFor(forever, false, null))
+        .isEqualTo(clock.instant().plus(Duration.ofDays(90)));
+    assertThatThrownBy(() -> keys.expiryFor(forever, false, Duration.ofDays(91)))
+        .hasMessageContaining("max_ttl");
+  }
+
+  @Test
+  void maxTtlComesFromTheConfiguration() {
+    var config =
+        new dev.gatehouse.config.GatehouseConfig.IdentityConfig(
+            null,
+            null,
+            null,
+            List.of(),
+            List.of(),
+            List.of(),
+            new dev.gatehouse.config.GatehouseConfig.SshKeysConfig(Duration.ofDays(7)));
+    SshKeys limited = new SshKeys(db, config, audit, clock);
+    Principal admin = grantor(PrincipalKind.HUMAN, clock.instant().plus(Duration.ofHours(1)));
+
+    assertThat(limited.expiryFor(admin, true, Duration.ofDays(7)))
+        .isEqualTo(clock.instant().plus(Duration.ofDays(7)));
+    assertThatThrownBy(() -> limited.expiryFor(admin, true, Duration.ofDays(8)))
+        .hasMessageContaining("at most 7d");
   }
 }

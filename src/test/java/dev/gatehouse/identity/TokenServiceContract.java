@@ -8,6 +8,7 @@ import dev.gatehouse.config.GatehouseConfig.IdentityConfig;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.store.StoreException;
+import dev.gatehouse.testing.MovingClock;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.sql.PreparedStatement;
@@ -35,7 +36,7 @@ abstract class TokenServiceContract {
           new UserConfig("bob", null, List.of("dev"), null));
 
   Database db;
-  MutableClock clock;
+  MovingClock clock;
   ListAuditLog audit;
   TokenService tokens;
 
@@ -48,7 +49,7 @@ abstract class TokenServiceContract {
   @BeforeEach
   void setUp() {
     db = freshDatabase();
-    clock = MutableClock.atSystemTime();
+    clock = MovingClock.now();
     audit = new ListAuditLog();
     tokens = new TokenService(db, Configs.identity(USERS), audit, clock);
   }

@@ -1,0 +1,156 @@
+package dev.gatehouse.postgres;
+
+import static dev.gatehouse.postgres.PgTestSupport.TOKEN_ALICE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.audit.AuditEvent;
+import dev.gatehouse.config.GatehouseConfig.AuthConfig;
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.postgres.PgTestSupport.Run;
+import dev.gatehouse.testing.MovingClock;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failed logins slow down the PostgreSQL listener: real pgjdbc and psql against a listener whose
+ * gate throttles after 3 failures per address, on a clock the test moves (no sleeping).
+ */
+class PgAuthThrottleTest {
+  static final String WRONG = "tok-not-a-real-one";
+
+  PgTestSupport t;
+  MovingClock clock;
+  Gate gate;
+  PgProtocolServer server;
+  int auditBefore;
+
+  @BeforeEach
+  void start() throws Exception {
+    t = PgTestSupport.get();
+    clock = MovingClock.now();
+    gate =
+        Gate.builder()
+            .authenticator(t.new TokenAuthenticator())
+            .connections(t.connections::get)
+            .policy(() -> t.new TestPolicy())
+            .audit(t.new ListAudit())
+            .recorder(t.new ListRecorder())
+            .vault(t.new MapVault())
+            .clock(clock)
+            .authLimits(
+                new AuthConfig(
+                    true,
+                    3,
+                    100,
+                    Duration.ofMinutes(1),
+                    Duration.ofMinutes(1),
+                    Duration.ofMinutes(15),
+                    1000))
+            .build();
+    server =
+        new PgProtocolServer(
+            gate,
+            "127.0.0.1",
+            0,
+            PgTestSupport.selfSigned().serverContext(),
+            false,
+            t.connections::get);
+    server.start();
+    auditBefore = t.audit.size();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    gate.close();
+  }
+
+  Connection connect(String token) throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/conn?sslmode=require&user=alice&password="
+            + token);
+  }
+
+  Run psql(String token, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("/usr/bin/psql");
+    cmd.add(
+        "host=127.0.0.1 port="
+            + server.address().getPort()
+            + " dbname=conn user=alice sslmode=require");
+    cmd.addAll(List.of("-X", "-A", "-t", "-v", "VERBOSITY=verbose"));
+    cmd.addAll(List.of(args));
+    return PgTestSupport.run(token, Map.of(), cmd);
+  }
+
+  List<AuditEvent> throttledEvents() {
+    return t.audit.subList(auditBefore, t.audit.size()).stream()
+        .filter(e -> e.type().equals("auth.throttled"))
+        .toList();
+  }
+
+  @Test
+  void wrongTokensThrottleTheAddressEvenForTheRightTokenUntilTheBackOffEnds() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> connect(WRONG).close())
+          .isInstanceOf(SQLException.class)
+          .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+          .hasMessageNotContaining("too many");
+    }
+
+    // Now even the right token is refused, unchecked, with the protocol's own error.
+    assertThatThrownBy(() -> connect(TOKEN_ALICE).close())
+        .isInstanceOf(SQLException.class)
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+        .hasMessageContaining("too many failed authentication attempts from this address")
+        .hasMessageContaining("try again in 60 s");
+    Run refused = psql(TOKEN_ALICE, "-c", "select 1");
+    assertThat(refused.exit()).isEqualTo(2);
+    // psql prints no SQLSTATE for a failed connection; pgjdbc above showed 28P01
+    assertThat(refused.err())
+        .contains("FATAL:  gatehouse: too many failed authentication attempts")
+        .doesNotContain(TOKEN_ALICE);
+    assertThat(throttledEvents()).singleElement(); // once per period, not once per attempt
+    assertThat(throttledEvents().get(0).data())
+        .containsEntry("address", "127.0.0.1")
+        .containsEntry("protocol", "postgres")
+        .containsEntry("period_seconds", 60L);
+
+    clock.advance(Duration.ofSeconds(61));
+
+    Run allowed = psql(TOKEN_ALICE, "-c", "select 40+2");
+    assertThat(allowed.exit()).as(allowed.all()).isZero();
+    assertThat(allowed.out().strip()).isEqualTo("42");
+    try (Connection c = connect(TOKEN_ALICE);
+        ResultSet rs = c.createStatement().executeQuery("select 1")) {
+      assertThat(rs.next()).isTrue();
+    }
+  }
+
+  @Test
+  void psqlWithAWrongTokenIsThrottledAndTheUserNameMismatchCountsToo() throws Exception {
+    assertThat(psql(WRONG, "-c", "select 1").err()).contains("unknown or revoked token");
+    assertThat(psql(WRONG, "-c", "select 1").err()).contains("unknown or revoked token");
+    // a valid token of someone else, presented as alice: a failure too
+    Run mismatch = psql(PgTestSupport.TOKEN_BENCH, "-c", "select 1");
+    assertThat(mismatch.err()).contains("does not match the identity");
+
+    Run throttled = psql(TOKEN_ALICE, "-c", "select 1");
+
+    assertThat(throttled.exit()).isEqualTo(2);
+    assertThat(throttled.err()).contains("too many failed authentication attempts");
+    assertThat(throttledEvents()).hasSize(1);
+  }
+}
