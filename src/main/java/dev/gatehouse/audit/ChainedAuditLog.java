@@ -862,6 +862,12 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       j.retire(applied);
     } catch (SQLException | RuntimeException e) {
       dropWriterConnection();
+      if (closed && String.valueOf(e.getMessage()).contains("Database is already closed")) {
+        // JVM shutdown with H2's own hook first (see close): the segments are retired at the
+        // next start, nothing is lost, and an operator pressing Ctrl-C need not be warned.
+        log.info("audit: journal segments left for the next start (store closed at JVM exit)");
+        return;
+      }
       log.warn("audit: cannot retire applied journal segments yet: {}", e.toString());
     }
   }
@@ -1085,7 +1091,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
         // The JVM is exiting and H2's own shutdown hook closed the embedded store first (it cannot
         // be turned off with AUTO_SERVER). Every record is committed; the next checkpoint after a
         // restart covers them.
-        log.warn("audit: the store closed before the final checkpoint (JVM shutdown)");
+        log.info("audit: the store closed before the final checkpoint (JVM shutdown)");
       } else {
         log.error("audit: final checkpoint at shutdown failed", e);
       }
