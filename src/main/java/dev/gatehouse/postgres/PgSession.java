@@ -8,6 +8,7 @@ import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.Effect;
+import dev.gatehouse.postgres.PgCodec.Builder;
 import dev.gatehouse.postgres.PgCodec.Message;
 import dev.gatehouse.postgres.PgCodec.ProtocolViolation;
 import dev.gatehouse.postgres.PgCodec.Reader;
@@ -906,10 +907,16 @@ final class PgSession {
           sendFatal(unreadable().frame());
           throw new IOException("closed: unsafe client_encoding " + unreadableEncoding);
         }
+        send(maskParameterStatus(m.body()));
+        return;
+      }
+      case 'A' -> {
+        send(maskNotification(m.body()));
+        return;
       }
       default -> {
         // CopyInResponse, CopyOutResponse, CopyBothResponse, CopyData, CopyDone,
-        // ParameterDescription, NotificationResponse: relayed as they are.
+        // ParameterDescription: relayed as they are.
       }
     }
     send(m.type(), m.body());
@@ -961,7 +968,7 @@ final class PgSession {
 
   /** ErrorResponse: who failed, and what the client sees. */
   private byte[] onError(Pending head, byte[] body) throws ProtocolViolation {
-    Map<Character, String> f = PgMessages.parseFields(body);
+    Map<Character, String> f = PgMessages.parseFields(body, clientCharset);
     String summary = "ERROR " + f.getOrDefault('C', "") + ": " + f.getOrDefault('M', "");
     if (head != null && head.kind == Kind.QUERY) {
       if (head.next < head.actions.size()) {
@@ -1054,16 +1061,67 @@ final class PgSession {
     return counted > 0 ? counted : PgMessages.tagRows(tag);
   }
 
-  /** Rebuilds a notice or error with its message, detail and hint masked for this session. */
+  /**
+   * A notice or error with its message, detail, hint, context and query masked for this session;
+   * the frame as it came when masking changes nothing. Read and rebuilt in the client's encoding.
+   */
   private byte[] maskFields(char type, byte[] body) throws ProtocolViolation {
-    Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body));
+    Charset cs = clientCharset;
+    Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body, cs));
+    boolean changed = false;
     for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
       String v = f.get(k);
       if (v != null) {
-        f.put(k, gs.mask(v));
+        String masked = gs.mask(v);
+        changed |= !masked.equals(v);
+        f.put(k, masked);
       }
     }
-    return PgMessages.fields(type, f);
+    return changed ? PgMessages.fields(type, f, cs) : new Builder(type).bytes(body).frame();
+  }
+
+  /**
+   * NotificationResponse (int32 pid, channel, payload): the payload is data, and {@code SELECT
+   * pg_notify('c', email) FROM customers} would otherwise hand a masked session the raw values.
+   * Channel and payload are masked like a notice's message.
+   */
+  private byte[] maskNotification(byte[] body) throws ProtocolViolation {
+    Charset cs = clientCharset;
+    Reader r = new Reader(body);
+    int pid = r.int32();
+    String channel = r.cstring(cs);
+    String payload = r.cstring(cs);
+    String maskedChannel = gs.mask(channel);
+    String maskedPayload = gs.mask(payload);
+    if (maskedChannel.equals(channel) && maskedPayload.equals(payload)) {
+      return new Builder('A').bytes(body).frame();
+    }
+    return new Builder('A')
+        .int32(pid)
+        .cstring(maskedChannel, cs)
+        .cstring(maskedPayload, cs)
+        .frame();
+  }
+
+  /**
+   * ParameterStatus: {@code application_name} and (PostgreSQL 18) {@code search_path} are free text
+   * a statement can set from table data ({@code set_config('application_name', email, false)}), and
+   * the target reports the new value to the client; they are masked like a notice. The other
+   * reported settings are enumerations and versions, passed as they are. The gateway itself tracks
+   * the unmasked values.
+   */
+  private byte[] maskParameterStatus(byte[] body) throws ProtocolViolation {
+    Charset cs = clientCharset;
+    Reader r = new Reader(body);
+    String name = r.cstring(cs);
+    String value = r.cstring(cs);
+    if (name.equals("application_name") || name.equals("search_path")) {
+      String masked = gs.mask(value);
+      if (!masked.equals(value)) {
+        return new Builder('S').cstring(name, cs).cstring(masked, cs).frame();
+      }
+    }
+    return new Builder('S').bytes(body).frame();
   }
 
   private void trackParameter(String name, String value) {
