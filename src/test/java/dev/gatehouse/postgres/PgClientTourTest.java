@@ -57,6 +57,8 @@ import org.postgresql.largeobject.LargeObjectManager;
 class PgClientTourTest {
   static final String TOKEN_APP = "tok-tour-app-0001";
   static final String TOKEN_LO = "tok-tour-lo-0002";
+  static final String TOKEN_ENGINEER = "tok-tour-eng-0003";
+  static final String TOKEN_CI = "tok-tour-ci-0004";
   static final String CONN = "tour";
 
   /** The policy: close to the demo's engineering role, with writes allowed instead of reviewed. */
@@ -166,7 +168,23 @@ class PgClientTourTest {
     MaskingEngine engine =
         MaskingEngine.create(
             new MaskingConfig(List.of(masking.toString()), new Secret("k", "tour"), 0));
-    PolicySet policy = PolicySet.parse("tour.yaml", POLICY);
+    // the tour's policy, and the demo's unchanged (its rules are about payments-db only)
+    Path policies = Files.createDirectories(dir.resolve("policies"));
+    Files.writeString(policies.resolve("tour.yaml"), POLICY);
+    Files.copy(Path.of("examples/policies/demo.yaml"), policies.resolve("demo.yaml"));
+    PolicySet policy = PolicySet.load(List.of(policies.resolve("*.yaml").toString()));
+    t.addConnection("payments-db", "gh_tour", "gh_scram", "prefer");
+    principal(TOKEN_ENGINEER, "eve", Set.of("engineering"));
+    t.tokens.put(
+        TOKEN_CI,
+        new Principal(
+            "ci-bot",
+            Set.of("ci"),
+            PrincipalKind.SERVICE,
+            "id-" + TOKEN_CI,
+            Instant.now().plus(Duration.ofHours(1)),
+            Set.of(),
+            Map.of()));
     gate =
         Gate.builder()
             .authenticator(t.new TokenAuthenticator())
@@ -191,6 +209,9 @@ class PgClientTourTest {
 
   @AfterAll
   static void stop() {
+    if (server == null) {
+      return;
+    }
     server.close();
     gate.close();
     assertThat(t.everythingRecorded()).doesNotContain(PgTestSupport.UPSTREAM_PASSWORD);
@@ -275,40 +296,46 @@ class PgClientTourTest {
     return out;
   }
 
-  @Test
-  void databaseMetaDataAsDbeaverUsesIt() throws Exception {
-    Map<String, MetaCall> calls =
-        Map.ofEntries(
-            Map.entry("getCatalogs", DatabaseMetaData::getCatalogs),
-            Map.entry("getSchemas", DatabaseMetaData::getSchemas),
-            Map.entry("getTableTypes", DatabaseMetaData::getTableTypes),
-            Map.entry("getTables", md -> md.getTables(null, "public", "tour_%", null)),
-            Map.entry("getColumns", md -> md.getColumns(null, "public", "tour_%", "%")),
-            Map.entry("getPrimaryKeys", md -> md.getPrimaryKeys(null, "public", "tour_orders")),
-            Map.entry("getImportedKeys", md -> md.getImportedKeys(null, "public", "tour_orders")),
-            Map.entry(
-                "getExportedKeys", md -> md.getExportedKeys(null, "public", "tour_customers")),
-            Map.entry(
-                "getIndexInfo", md -> md.getIndexInfo(null, "public", "tour_orders", false, true)),
-            Map.entry("getProcedures", md -> md.getProcedures(null, "public", "%")),
-            Map.entry("getFunctions", md -> md.getFunctions(null, "public", "tour_%")),
-            Map.entry(
-                "getFunctionColumns", md -> md.getFunctionColumns(null, "public", "tour_%", "%")),
-            Map.entry("getTypeInfo", DatabaseMetaData::getTypeInfo),
-            Map.entry("getUDTs", md -> md.getUDTs(null, "public", "%", null)),
-            Map.entry(
-                "getTablePrivileges", md -> md.getTablePrivileges(null, "public", "tour_orders")),
-            Map.entry(
-                "getBestRowIdentifier",
-                md -> md.getBestRowIdentifier(null, "public", "tour_orders", 0, false)));
-    try (Connection c = app("");
-        Connection d = t.direct("gh_tour")) {
-      DatabaseMetaData md = c.getMetaData();
-      for (var e : calls.entrySet()) {
-        assertThat(rows(e.getValue().call(md)))
+  static final Map<String, MetaCall> DBEAVER_CALLS =
+      Map.ofEntries(
+          Map.entry("getCatalogs", DatabaseMetaData::getCatalogs),
+          Map.entry("getSchemas", DatabaseMetaData::getSchemas),
+          Map.entry("getTableTypes", DatabaseMetaData::getTableTypes),
+          Map.entry("getTables", md -> md.getTables(null, "public", "tour_%", null)),
+          Map.entry("getColumns", md -> md.getColumns(null, "public", "tour_%", "%")),
+          Map.entry("getPrimaryKeys", md -> md.getPrimaryKeys(null, "public", "tour_orders")),
+          Map.entry("getImportedKeys", md -> md.getImportedKeys(null, "public", "tour_orders")),
+          Map.entry("getExportedKeys", md -> md.getExportedKeys(null, "public", "tour_customers")),
+          Map.entry(
+              "getIndexInfo", md -> md.getIndexInfo(null, "public", "tour_orders", false, true)),
+          Map.entry("getProcedures", md -> md.getProcedures(null, "public", "%")),
+          Map.entry("getFunctions", md -> md.getFunctions(null, "public", "tour_%")),
+          Map.entry(
+              "getFunctionColumns", md -> md.getFunctionColumns(null, "public", "tour_%", "%")),
+          Map.entry("getTypeInfo", DatabaseMetaData::getTypeInfo),
+          Map.entry("getUDTs", md -> md.getUDTs(null, "public", "%", null)),
+          Map.entry(
+              "getTablePrivileges", md -> md.getTablePrivileges(null, "public", "tour_orders")),
+          Map.entry(
+              "getBestRowIdentifier",
+              md -> md.getBestRowIdentifier(null, "public", "tour_orders", 0, false)));
+
+  /** Every metadata call answers through the gateway exactly what the database answers. */
+  private static void sameMetaDataAsDirect(Connection c) throws SQLException {
+    try (Connection d = t.direct("gh_tour")) {
+      for (var e : DBEAVER_CALLS.entrySet()) {
+        assertThat(rows(e.getValue().call(c.getMetaData())))
             .as(e.getKey())
             .isEqualTo(rows(e.getValue().call(d.getMetaData())));
       }
+    }
+  }
+
+  @Test
+  void databaseMetaDataAsDbeaverUsesIt() throws Exception {
+    try (Connection c = app("")) {
+      sameMetaDataAsDirect(c);
+      DatabaseMetaData md = c.getMetaData();
       assertThat(md.getDatabaseProductName()).isEqualTo("PostgreSQL");
       assertThat(md.getUserName()).isEqualTo("ada");
       assertThat(column(md.getCatalogs(), "TABLE_CAT")).contains("gh_tour");
@@ -1208,5 +1235,42 @@ class PgClientTourTest {
     assertThat(direct[0]).contains("lovelace");
     // the error text, with its non-ASCII characters, is exactly what the database said
     assertThat(via[1]).contains("na\u00efve").isEqualTo(direct[1]);
+  }
+
+  @Test
+  void theDemoPolicyLetsEngineersAndCiBrowseTheCatalog() throws Exception {
+    String base =
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/payments-db?sslmode=require&user=%s&password=%s";
+    try (Connection eve = DriverManager.getConnection(base.formatted("eve", TOKEN_ENGINEER));
+        Connection ci = DriverManager.getConnection(base.formatted("ci-bot", TOKEN_CI))) {
+      for (Connection c : List.of(eve, ci)) {
+        sameMetaDataAsDirect(c);
+        assertThat(one(c, "SELECT email FROM tour_customers WHERE id = 1"))
+            .doesNotContain("ada.lovelace");
+        // writes: the engineer's is held for review (refused here), CI's is denied
+        assertThatThrownBy(
+                () -> c.createStatement().execute("UPDATE tour_batch SET name = 'x' WHERE id = 1"))
+            .satisfies(e -> assertThat(state(e)).isEqualTo("42501"));
+      }
+      assertThat(one(ci, "SHOW transaction_read_only")).isEqualTo("on");
+    }
+    for (String[] who : new String[][] {{"eve", TOKEN_ENGINEER}, {"ci-bot", TOKEN_CI}}) {
+      for (String cmd : List.of("\\d", "\\dt", "\\d+ tour_orders", "\\df tour_*", "\\dn")) {
+        List<String> argv = new ArrayList<>();
+        argv.add("/usr/bin/psql");
+        argv.add(
+            "host=127.0.0.1 port="
+                + server.address().getPort()
+                + " dbname=payments-db user="
+                + who[0]
+                + " sslmode=require");
+        argv.addAll(List.of("-X", "-c", cmd));
+        Run via = PgTestSupport.run(who[1], Map.of("PAGER", "", "COLUMNS", "200"), argv);
+        assertThat(via.out()).as(who[0] + " " + cmd).isEqualTo(psqlDirect("-c", cmd).out());
+        assertThat(via.exit()).as(via.all()).isZero();
+      }
+    }
   }
 }
