@@ -92,6 +92,14 @@ final class PgSession {
   private GateSession gs;
   private PgUpstream up;
   private RowFilter rowFilter = RowFilter.IDENTITY;
+
+  /**
+   * The row filter emptied a CopyData of the current COPY TO STDOUT (its way of withholding what it
+   * cannot mask): the rest of that COPY's data and its CopyDone are dropped. PostgreSQL never sends
+   * an empty CopyData, and pgjdbc asserts that it gets none. Target-reader thread only.
+   */
+  private boolean copyWithheld;
+
   private int[] cancelKey;
 
   // Extended-protocol bookkeeping. Written by the session thread; the relay thread only removes
@@ -858,10 +866,24 @@ final class PgSession {
         send(m.type(), body);
         return;
       }
-      case 'H' -> rowFilter.onCopyOut(m.body());
+      case 'H' -> {
+        copyWithheld = false;
+        rowFilter.onCopyOut(m.body());
+      }
       case 'd' -> {
-        send(m.type(), rowFilter.filterCopyData(m.body()));
+        byte[] body = rowFilter.filterCopyData(m.body());
+        if (body.length == 0 && m.body().length > 0) {
+          copyWithheld = true; // see copyWithheld
+        }
+        if (!copyWithheld) {
+          send(m.type(), body);
+        }
         return;
+      }
+      case 'c' -> {
+        if (copyWithheld) {
+          return;
+        }
       }
       case 'T' -> {
         rowFilter.onRowDescription(m.body());
@@ -876,6 +898,12 @@ final class PgSession {
       }
       case 'C', 'I' -> {
         String tag = m.kind() == 'C' ? new Reader(m.body()).cstring() : "EMPTY";
+        if (copyWithheld && head != null && head.kind == Kind.QUERY) {
+          copyWithheld = false;
+          send(withheldCopy(head, tag));
+          return;
+        }
+        copyWithheld = false;
         completed(head, tag);
       }
       case 'V' -> completed(head, "FUNCTION CALL");
@@ -887,6 +915,7 @@ final class PgSession {
       case '2' -> expect(Kind.BIND).portal.bound.complete(true);
       case '3' -> expect(Kind.CLOSE);
       case 'E' -> {
+        copyWithheld = false;
         send(onError(head, m.body()));
         return;
       }
@@ -948,6 +977,26 @@ final class PgSession {
                   + ")"));
     }
     return sent > max;
+  }
+
+  /**
+   * The end of a COPY TO STDOUT whose output the row filter withheld (binary COPY in a masked
+   * session: it cannot be scanned). Instead of an empty, seemingly successful COPY the client gets
+   * an error, which the protocol allows in place of CopyDone and CommandComplete (<a
+   * href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY">COPY
+   * operations</a>), and the statement is recorded as failed. Only for a simple Query: in the
+   * extended protocol the target, which saw no error, would not skip to Sync as the client then
+   * expects, so there the withheld COPY just ends without data.
+   */
+  private byte[] withheldCopy(Pending head, String tag) {
+    String why =
+        "gatehouse: binary COPY output cannot be masked, so it is withheld in this session; use"
+            + " FORMAT text or csv";
+    if (head.next < head.actions.size()) {
+      record(head.actions.get(head.next++), false, why + " (" + tag + ")", 0);
+    }
+    head.rows = 0;
+    return PgMessages.error("ERROR", PgErrors.INSUFFICIENT_PRIVILEGE, why);
   }
 
   /** CommandComplete, EmptyQueryResponse or FunctionCallResponse for the head. */

@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -841,10 +842,30 @@ class PgClientTourTest {
   void psqlDescribeCommands() throws Exception {
     // each meta-command prints what it prints straight from the database
     for (String cmd :
-        List.of("\\d", "\\dt", "\\d+ tour_orders", "\\l", "\\du", "\\df tour_*", "\\dn")) {
+        List.of(
+            "\\d",
+            "\\dt",
+            "\\d+ tour_orders",
+            "\\l",
+            "\\du",
+            "\\df tour_*",
+            "\\dn",
+            "\\di",
+            "\\ds",
+            "\\dv",
+            "\\dp tour_*",
+            "\\dT",
+            "\\dx",
+            "\\sf tour_total",
+            "\\dC",
+            "\\do",
+            "\\db",
+            "\\dy",
+            "\\drds",
+            "SELECT id, name FROM tour_customers ORDER BY id \\gdesc")) {
       Run via = psqlApp("-c", cmd);
       Run direct = psqlDirect("-c", cmd);
-      assertThat(via.out()).as(cmd).isEqualTo(direct.out());
+      assertThat(via.out()).as(cmd + "\n" + via.err()).isEqualTo(direct.out());
       assertThat(via.err()).as(cmd).isEqualTo(direct.err());
       assertThat(via.exit()).as(cmd).isEqualTo(direct.exit());
     }
@@ -1272,5 +1293,128 @@ class PgClientTourTest {
         assertThat(via.exit()).as(via.all()).isZero();
       }
     }
+  }
+
+  @Test
+  void updatableResultSetAsADataGridUsesIt() throws Exception {
+    try (Connection c = app("");
+        Statement s =
+            c.createStatement(ResultSet.TYPE_SCROLL_INSENSITIVE, ResultSet.CONCUR_UPDATABLE);
+        ResultSet rs = s.executeQuery("SELECT id, name FROM tour_keys WHERE name = 'a'")) {
+      assertThat(rs.next()).isTrue();
+      rs.updateString("name", "a-edited");
+      rs.updateRow();
+      rs.moveToInsertRow();
+      rs.updateString("name", "grid-insert");
+      rs.insertRow();
+      rs.moveToCurrentRow();
+    }
+    assertThat(direct("SELECT count(*) FROM tour_keys WHERE name IN ('a-edited', 'grid-insert')"))
+        .isEqualTo("2");
+    try (Connection c = app("");
+        Statement s =
+            c.createStatement(ResultSet.TYPE_SCROLL_INSENSITIVE, ResultSet.CONCUR_UPDATABLE);
+        ResultSet rs =
+            s.executeQuery("SELECT id, name FROM tour_keys WHERE name = 'grid-insert'")) {
+      assertThat(rs.next()).isTrue();
+      rs.deleteRow();
+    }
+    assertThat(direct("SELECT count(*) FROM tour_keys WHERE name = 'grid-insert'")).isEqualTo("0");
+  }
+
+  @Test
+  void dbeaverCatalogQueriesAnswerAsTheDatabaseDoes() throws Exception {
+    List<String> queries =
+        List.of(
+            "SELECT current_schema(), session_user = current_user",
+            "SELECT pg_catalog.pg_is_in_recovery()",
+            "select string_agg(word, ',') from pg_catalog.pg_get_keywords()",
+            "SELECT db.oid, db.datname FROM pg_catalog.pg_database db WHERE datallowconn AND NOT"
+                + " datistemplate ORDER BY db.datname",
+            "SELECT n.oid, n.nspname, d.description FROM pg_catalog.pg_namespace n LEFT OUTER JOIN"
+                + " pg_catalog.pg_description d ON d.objoid = n.oid AND d.objsubid = 0 AND"
+                + " d.classoid = 'pg_namespace'::regclass ORDER BY nspname",
+            "select c.relname, pg_catalog.pg_total_relation_size(c.oid) > 0,"
+                + " pg_catalog.obj_description(c.oid, 'pg_class') from pg_catalog.pg_class c where"
+                + " c.relnamespace = 'public'::regnamespace and c.relname like 'tour%' order by 1",
+            "SELECT t.oid, t.typname, format_type(nullif(t.typbasetype, 0), t.typtypmod) FROM"
+                + " pg_catalog.pg_type t WHERE t.typnamespace = 'pg_catalog'::regnamespace ORDER BY"
+                + " t.oid LIMIT 50",
+            "SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN"
+                + " ('standard_conforming_strings', 'max_connections', 'server_encoding')"
+                + " ORDER BY name",
+            "SELECT pg_catalog.pg_get_functiondef('tour_total(int)'::regprocedure)",
+            "SELECT conname, pg_catalog.pg_get_constraintdef(oid, true) FROM"
+                + " pg_catalog.pg_constraint WHERE conrelid = 'tour_orders'::regclass ORDER BY 1",
+            "SELECT e.extname, e.extversion FROM pg_catalog.pg_extension e ORDER BY 1",
+            "SELECT rolname, rolsuper FROM pg_catalog.pg_roles ORDER BY 1");
+    try (Connection c = app("");
+        Connection d = t.direct("gh_tour")) {
+      for (String q : queries) {
+        List<List<String>> direct;
+        try (Statement s = d.createStatement()) {
+          direct = rows(s.executeQuery(q));
+        }
+        try (Statement s = c.createStatement()) {
+          assertThat(rows(s.executeQuery(q))).as(q).isEqualTo(direct).isNotEmpty();
+        }
+      }
+    }
+  }
+
+  @Test
+  void psqlFetchCountUsesACursor() throws Exception {
+    Run r =
+        script(
+            TOKEN_APP,
+            "ada",
+            """
+            \\set FETCH_COUNT 10
+            SELECT g, 'user' || g || '@example.com' AS email FROM generate_series(1, 35) g;
+            """,
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out().lines()).hasSize(35).allSatisfy(l -> assertThat(l).doesNotContain("user"));
+  }
+
+  @Test
+  void binaryCopyOutInAMaskedSessionIsRefusedClearly() throws Exception {
+    try (Connection c = app("")) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      assertThatThrownBy(
+              () -> cm.copyOut("COPY tour_customers TO STDOUT WITH (FORMAT binary)", out))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("42501"))
+          .hasMessageContaining("binary COPY output cannot be masked");
+      assertThat(out.size()).isZero();
+      // text COPY of the same table is masked, and the session goes on
+      StringWriter text = new StringWriter();
+      cm.copyOut("COPY tour_customers (id, email) TO STDOUT", text);
+      assertThat(text.toString()).startsWith("1\t").doesNotContain("lovelace");
+      assertThat(one(c, "SELECT 'usable'")).isEqualTo("usable");
+    }
+    Run psql =
+        psqlApp(
+            "-v",
+            "VERBOSITY=verbose",
+            "-c",
+            "\\copy tour_customers to '/dev/null' with (format binary)");
+    assertThat(psql.exit()).isNotZero();
+    assertThat(psql.err()).contains("42501", "binary COPY output cannot be masked");
+  }
+
+  @Test
+  @Disabled(
+      "classifier: a derived table (subquery in FROM) containing COLLATE or OPERATOR(...) is"
+          + " marked unparsed (kind unknown), e.g. SELECT * FROM (SELECT 1 FROM t WHERE a"
+          + " OPERATOR(pg_catalog.~) 'x') AS tt; expected select, unparsed=false. psql's \\dd"
+          + " query has this shape, so \\dd is denied for every role without unknown")
+  void psqlDescribeObjectDescriptions() throws Exception {
+    Run via = psqlApp("-c", "\\dd tour_*");
+    assertThat(via.err()).isEmpty();
+    assertThat(via.out()).isEqualTo(psqlDirect("-c", "\\dd tour_*").out());
   }
 }
