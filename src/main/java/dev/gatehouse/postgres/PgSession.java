@@ -1206,12 +1206,41 @@ final class PgSession {
     return new PgErrors.Fatal(PgErrors.FEATURE_NOT_SUPPORTED, "gatehouse: " + why);
   }
 
+  /**
+   * The Java charset of a client encoding, by the name the server reports in ParameterStatus (<a
+   * href="https://www.postgresql.org/docs/current/multibyte.html#MULTIBYTE-CHARSET-SUPPORTED">supported
+   * character sets</a>): statements are read, and masked errors and notices rebuilt, in it.
+   */
   private static Charset charset(String pgEncoding) {
-    return switch (pgEncoding.toUpperCase(Locale.ROOT)) {
-      case "SQL_ASCII", "LATIN1" -> StandardCharsets.ISO_8859_1;
-      case "WIN1252" -> Charset.forName("windows-1252");
-      default -> StandardCharsets.UTF_8;
-    };
+    String n = pgEncoding.toUpperCase(Locale.ROOT);
+    String java =
+        switch (n) {
+          // SQL_ASCII is bytes, not text: ISO-8859-1 keeps every byte as it is
+          case "SQL_ASCII", "LATIN1" -> "ISO-8859-1";
+          case "LATIN2" -> "ISO-8859-2";
+          case "LATIN3" -> "ISO-8859-3";
+          case "LATIN4" -> "ISO-8859-4";
+          case "LATIN5" -> "ISO-8859-9";
+          case "LATIN6" -> "ISO-8859-10";
+          case "LATIN7" -> "ISO-8859-13";
+          case "LATIN8" -> "ISO-8859-14";
+          case "LATIN9" -> "ISO-8859-15";
+          case "LATIN10" -> "ISO-8859-16";
+          case "ISO_8859_5", "ISO_8859_6", "ISO_8859_7", "ISO_8859_8" ->
+              "ISO-8859-" + n.substring(n.length() - 1);
+          case "WIN866" -> "IBM866";
+          case "WIN874" -> "x-windows-874";
+          case "KOI8R" -> "KOI8-R";
+          case "KOI8U" -> "KOI8-U";
+          case "EUC_JP" -> "EUC-JP";
+          case "EUC_KR" -> "EUC-KR";
+          case "EUC_CN" -> "GB2312";
+          case "EUC_TW" -> "x-EUC-TW";
+          default -> n.startsWith("WIN125") ? "windows-" + n.substring(3) : "UTF-8";
+        };
+    // An encoding this JVM lacks (EUC_JIS_2004, MULE_INTERNAL): UTF-8 still reads the ASCII bytes
+    // right, which is all classification needs in an encoding whose multibyte bytes are >= 0x80.
+    return Charset.isSupported(java) ? Charset.forName(java) : StandardCharsets.UTF_8;
   }
 
   // ---- client output (shared by both threads; whole frames under the lock) ----

@@ -1205,25 +1205,26 @@ class PgClientTourTest {
     assertThat(r.out()).contains("1|", "2|").doesNotContain("lovelace", "hopper");
   }
 
-  /** psql with LATIN1 as its client encoding; stdout and stderr as bytes decoded as LATIN1. */
-  private static String[] psqlLatin1(String conninfo, String token, byte[] script)
+  /** psql with a one-byte client encoding; stdout and stderr decoded in it. */
+  private static String[] psqlEncoded(
+      String encoding, java.nio.charset.Charset cs, String conninfo, String token, String script)
       throws Exception {
     Path f = Files.createTempFile("tour-latin1", ".sql");
     Path out = Files.createTempFile("tour-latin1", ".out");
     Path err = Files.createTempFile("tour-latin1", ".err");
     try {
-      Files.write(f, script);
+      Files.write(f, script.getBytes(cs));
       ProcessBuilder pb =
           new ProcessBuilder("/usr/bin/psql", conninfo, "-X", "-A", "-t", "-f", f.toString());
       pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
       pb.environment().put("PGPASSWORD", token);
-      pb.environment().put("PGCLIENTENCODING", "LATIN1");
+      pb.environment().put("PGCLIENTENCODING", encoding);
       pb.redirectOutput(out.toFile()).redirectError(err.toFile());
       Process p = pb.start();
       assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
       return new String[] {
-        Files.readString(out, StandardCharsets.ISO_8859_1),
-        Files.readString(err, StandardCharsets.ISO_8859_1).replaceAll("psql:[^:]+:", "psql:FILE:")
+        new String(Files.readAllBytes(out), cs),
+        new String(Files.readAllBytes(err), cs).replaceAll("psql:[^:]+:", "psql:FILE:")
       };
     } finally {
       Files.deleteIfExists(f);
@@ -1233,29 +1234,51 @@ class PgClientTourTest {
   }
 
   @Test
-  void latin1ClientGetsErrorsAndNoticesInItsEncoding() throws Exception {
-    byte[] script =
-        ("SELECT 'caf\u00e9';\n"
-                + "SELECT 'na\u00efve'::int;\n"
-                + "SELECT 'r\u00e9sum\u00e9 ' || email FROM tour_customers WHERE id = 1;\n")
-            .getBytes(StandardCharsets.ISO_8859_1);
-    String[] via =
-        psqlLatin1(
-            "host=127.0.0.1 port="
-                + server.address().getPort()
-                + " dbname="
-                + CONN
-                + " user=ada sslmode=require",
-            TOKEN_APP,
-            script);
-    String[] direct =
-        psqlLatin1(
-            "host=127.0.0.1 port=" + t.pg.getPort() + " dbname=gh_tour user=postgres", "", script);
-    assertThat(via[0]).startsWith("caf\u00e9\n").contains("r\u00e9sum\u00e9 ");
-    assertThat(via[0]).doesNotContain("lovelace");
-    assertThat(direct[0]).contains("lovelace");
-    // the error text, with its non-ASCII characters, is exactly what the database said
-    assertThat(via[1]).contains("na\u00efve").isEqualTo(direct[1]);
+  void oneByteEncodingClientsGetErrorsInTheirEncoding() throws Exception {
+    for (String enc : List.of("LATIN1", "LATIN2", "WIN1250")) {
+      java.nio.charset.Charset cs =
+          java.nio.charset.Charset.forName(
+              enc.equals("LATIN1")
+                  ? "ISO-8859-1"
+                  : enc.equals("LATIN2") ? "ISO-8859-2" : "windows-1250");
+      String word = enc.equals("LATIN1") ? "na\u00efve" : "z\u0142a";
+      String script =
+          "SELECT 'caf\u00e9';\n"
+              + "SELECT '"
+              + word
+              + "'::int;\n"
+              + "SELECT ('"
+              + word
+              + " ' || email)::int FROM tour_customers WHERE id = 1;\n";
+      String[] via =
+          psqlEncoded(
+              enc,
+              cs,
+              "host=127.0.0.1 port="
+                  + server.address().getPort()
+                  + " dbname="
+                  + CONN
+                  + " user=ada sslmode=require",
+              TOKEN_APP,
+              script);
+      String[] direct =
+          psqlEncoded(
+              enc,
+              cs,
+              "host=127.0.0.1 port=" + t.pg.getPort() + " dbname=gh_tour user=postgres",
+              "",
+              script);
+      assertThat(via[0]).as(enc).startsWith("caf\u00e9\n");
+      // an error with nothing to mask is exactly what the database said
+      String plain = direct[1].lines().filter(l -> l.contains(":2:")).findFirst().orElseThrow();
+      assertThat(via[1]).as(enc).contains(plain);
+      // one the gateway masks is rebuilt in the client's encoding
+      assertThat(direct[1]).contains("lovelace");
+      assertThat(via[1].lines().filter(l -> l.contains(":3:")).findFirst().orElseThrow())
+          .as(enc)
+          .contains("\"" + word + " ")
+          .doesNotContain("lovelace");
+    }
   }
 
   @Test
