@@ -160,8 +160,8 @@ class PgClientTourTest {
           """);
     }
     t.addConnection(CONN, "gh_tour", "gh_scram", "prefer");
-    principal(TOKEN_APP, "ada", Set.of("app"));
-    principal(TOKEN_LO, "lou", Set.of("lo"));
+    principal(TOKEN_APP, "ada", Set.of("app"), PrincipalKind.HUMAN);
+    principal(TOKEN_LO, "lou", Set.of("lo"), PrincipalKind.HUMAN);
 
     Path dir = Files.createTempDirectory("gh-tour");
     Path masking = dir.resolve("masking.yaml");
@@ -175,17 +175,8 @@ class PgClientTourTest {
     Files.copy(Path.of("examples/policies/demo.yaml"), policies.resolve("demo.yaml"));
     PolicySet policy = PolicySet.load(List.of(policies.resolve("*.yaml").toString()));
     t.addConnection("payments-db", "gh_tour", "gh_scram", "prefer");
-    principal(TOKEN_ENGINEER, "eve", Set.of("engineering"));
-    t.tokens.put(
-        TOKEN_CI,
-        new Principal(
-            "ci-bot",
-            Set.of("ci"),
-            PrincipalKind.SERVICE,
-            "id-" + TOKEN_CI,
-            Instant.now().plus(Duration.ofHours(1)),
-            Set.of(),
-            Map.of()));
+    principal(TOKEN_ENGINEER, "eve", Set.of("engineering"), PrincipalKind.HUMAN);
+    principal(TOKEN_CI, "ci-bot", Set.of("ci"), PrincipalKind.SERVICE);
     gate =
         Gate.builder()
             .authenticator(t.new TokenAuthenticator())
@@ -218,13 +209,14 @@ class PgClientTourTest {
     assertThat(t.everythingRecorded()).doesNotContain(PgTestSupport.UPSTREAM_PASSWORD);
   }
 
-  private static void principal(String token, String subject, Set<String> groups) {
+  private static void principal(
+      String token, String subject, Set<String> groups, PrincipalKind kind) {
     t.tokens.put(
         token,
         new Principal(
             subject,
             groups,
-            PrincipalKind.HUMAN,
+            kind,
             "id-" + token,
             Instant.now().plus(Duration.ofHours(1)),
             Set.of(),
@@ -795,30 +787,35 @@ class PgClientTourTest {
 
   // ---------------------------------------------------------------- psql
 
-  private static Run psql(String token, String user, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("/usr/bin/psql");
-    cmd.add(
+  /** psql (no psqlrc, no pager) with a connection string and a password. */
+  private static Run psqlWith(String conninfo, String password, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/psql", conninfo, "-X"));
+    cmd.addAll(List.of(args));
+    return PgTestSupport.run(password, Map.of("PAGER", "", "COLUMNS", "200"), cmd);
+  }
+
+  /** psql through the gateway to connection {@code db} as {@code user}. */
+  private static Run psqlTo(String db, String token, String user, String... args) throws Exception {
+    return psqlWith(
         "host=127.0.0.1 port="
             + server.address().getPort()
             + " dbname="
-            + CONN
+            + db
             + " user="
             + user
-            + " sslmode=require");
-    cmd.add("-X");
-    cmd.addAll(List.of(args));
-    return PgTestSupport.run(token, Map.of("PAGER", "", "COLUMNS", "200"), cmd);
+            + " sslmode=require",
+        token,
+        args);
+  }
+
+  private static Run psql(String token, String user, String... args) throws Exception {
+    return psqlTo(CONN, token, user, args);
   }
 
   /** The same psql command straight to the target (as its superuser), to compare with. */
   private static Run psqlDirect(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("/usr/bin/psql");
-    cmd.add("host=127.0.0.1 port=" + t.pg.getPort() + " dbname=gh_tour user=postgres");
-    cmd.add("-X");
-    cmd.addAll(List.of(args));
-    return PgTestSupport.run("", Map.of("PAGER", "", "COLUMNS", "200"), cmd);
+    return psqlWith(
+        "host=127.0.0.1 port=" + t.pg.getPort() + " dbname=gh_tour user=postgres", "", args);
   }
 
   private static Run psqlApp(String... args) throws Exception {
@@ -1302,16 +1299,7 @@ class PgClientTourTest {
     }
     for (String[] who : new String[][] {{"eve", TOKEN_ENGINEER}, {"ci-bot", TOKEN_CI}}) {
       for (String cmd : List.of("\\d", "\\dt", "\\d+ tour_orders", "\\df tour_*", "\\dn")) {
-        List<String> argv = new ArrayList<>();
-        argv.add("/usr/bin/psql");
-        argv.add(
-            "host=127.0.0.1 port="
-                + server.address().getPort()
-                + " dbname=payments-db user="
-                + who[0]
-                + " sslmode=require");
-        argv.addAll(List.of("-X", "-c", cmd));
-        Run via = PgTestSupport.run(who[1], Map.of("PAGER", "", "COLUMNS", "200"), argv);
+        Run via = psqlTo("payments-db", who[1], who[0], "-c", cmd);
         assertThat(via.out()).as(who[0] + " " + cmd).isEqualTo(psqlDirect("-c", cmd).out());
         assertThat(via.exit()).as(via.all()).isZero();
       }
