@@ -1003,7 +1003,13 @@ class PgClientTourTest {
             DROP TABLE tour_customers;
             \\errverbose
             """);
-    assertThat(r.err()).contains("ERROR:  42501: gatehouse:");
+    // the same denial, first as psql prints it by default, then with errverbose: code and text
+    assertThat(r.err())
+        .contains(
+            "ERROR:  gatehouse: denied by rule default-deny: no rule allows ada to run sql drop on"
+                + " tour",
+            "ERROR:  42501: gatehouse: denied by rule default-deny: no rule allows ada to run sql"
+                + " drop on tour");
     // no trace of the fixed statement the gateway sent the target in the refusal's place
     assertThat(r.all()).doesNotContain("gatehouse_refused").doesNotContain("LINE 1");
     assertThat(r.err()).doesNotContain("scan.l").doesNotContain("scanner_yyerror");
@@ -1427,5 +1433,30 @@ class PgClientTourTest {
     Run via = psqlApp("-c", "\\dd tour_*");
     assertThat(via.err()).isEmpty();
     assertThat(via.out()).isEqualTo(psqlDirect("-c", "\\dd tour_*").out());
+  }
+
+  @Test
+  void copyInCancelledByTheClientRollsBackAndKeepsTheSession() throws Exception {
+    try (Connection c = app("")) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      org.postgresql.copy.CopyIn in = cm.copyIn("COPY tour_copy (id, name) FROM STDIN");
+      byte[] row = "900\tcancelled\n".getBytes(StandardCharsets.UTF_8);
+      in.writeToCopy(row, 0, row.length);
+      in.cancelCopy(); // CopyFail
+      assertThat(in.isActive()).isFalse();
+      assertThat(one(c, "SELECT count(*) FROM tour_copy WHERE id = 900")).isEqualTo("0");
+      // a denied COPY inside a transaction fails it like any other denied statement
+      c.setAutoCommit(false);
+      assertThatThrownBy(
+              () ->
+                  cm.copyIn(
+                      "COPY tour_audit (what) FROM STDIN",
+                      new ByteArrayInputStream("x\n".getBytes(StandardCharsets.UTF_8))))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("42501"));
+      assertThatThrownBy(() -> one(c, "SELECT 1"))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("25P02"));
+      c.rollback();
+      assertThat(one(c, "SELECT 'usable'")).isEqualTo("usable");
+    }
   }
 }
