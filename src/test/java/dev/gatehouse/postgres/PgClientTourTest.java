@@ -148,6 +148,8 @@ class PgClientTourTest {
           CREATE TABLE tour_copy (id int, name text);
           CREATE TABLE tour_batch (id int, name text);
           CREATE TABLE tour_keys (id bigserial PRIMARY KEY, name text);
+          CREATE OR REPLACE FUNCTION tour_greet(who text) RETURNS int LANGUAGE plpgsql AS $f$
+            BEGIN RAISE NOTICE 'hello %', who USING DETAIL = 'mail to ' || who; RETURN 1; END $f$;
           CREATE OR REPLACE FUNCTION tour_total(customer int) RETURNS numeric
             LANGUAGE sql STABLE AS 'SELECT coalesce(sum(amount), 0) FROM tour_orders WHERE customer_id = $1';
           INSERT INTO tour_customers VALUES
@@ -775,6 +777,11 @@ class PgClientTourTest {
         DriverManager.getConnection(
             base.formatted("localhost") + "&sslmode=verify-full&sslrootcert=" + ca)) {
       assertThat(one(c, "SELECT 'verified'")).isEqualTo("verified");
+    }
+    try (Connection c =
+        DriverManager.getConnection(
+            base.formatted("127.0.0.1") + "&sslmode=verify-ca&sslrootcert=" + ca)) {
+      assertThat(one(c, "SELECT 'ca verified'")).isEqualTo("ca verified");
     }
     // the certificate names localhost only: verify-full to 127.0.0.1 must fail
     assertThatThrownBy(
@@ -1457,6 +1464,43 @@ class PgClientTourTest {
           .satisfies(e -> assertThat(state(e)).isEqualTo("25P02"));
       c.rollback();
       assertThat(one(c, "SELECT 'usable'")).isEqualTo("usable");
+    }
+  }
+
+  @Test
+  void noticesFromFunctionsReachJdbcWarningsMasked() throws Exception {
+    try (Connection c = app("");
+        Statement s = c.createStatement()) {
+      try (ResultSet rs =
+          s.executeQuery("SELECT tour_greet(email) FROM tour_customers WHERE id = 1")) {
+        assertThat(rs.next()).isTrue();
+      }
+      java.sql.SQLWarning w = s.getWarnings();
+      assertThat((Object) w).isNotNull();
+      assertThat(w.getMessage()).startsWith("hello ").doesNotContain("ada.lovelace");
+      var notice = ((org.postgresql.util.PSQLWarning) w).getServerErrorMessage();
+      assertThat(notice.getDetail()).startsWith("mail to ").doesNotContain("ada.lovelace");
+    }
+  }
+
+  @Test
+  void rewrittenBatchWithGeneratedKeys() throws Exception {
+    try (Connection c = app("reWriteBatchedInserts=true");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO tour_keys (name) VALUES (?)", Statement.RETURN_GENERATED_KEYS)) {
+      for (int i = 0; i < 5; i++) {
+        ps.setString(1, "batch-key-" + i);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+      List<Long> ids = new ArrayList<>();
+      try (ResultSet keys = ps.getGeneratedKeys()) {
+        while (keys.next()) {
+          ids.add(keys.getLong(1));
+        }
+      }
+      assertThat(ids).hasSize(5).doesNotHaveDuplicates();
     }
   }
 }
