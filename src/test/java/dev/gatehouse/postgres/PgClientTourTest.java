@@ -1503,4 +1503,23 @@ class PgClientTourTest {
       assertThat(ids).hasSize(5).doesNotHaveDuplicates();
     }
   }
+
+  @Test
+  void aClientInsistingOnChannelBindingRefusesTheTokenPrompt() throws Exception {
+    Run psql =
+        psqlWith(
+            "host=127.0.0.1 port="
+                + server.address().getPort()
+                + " dbname="
+                + CONN
+                + " user=ada sslmode=require channel_binding=require",
+            TOKEN_APP,
+            "-c",
+            "SELECT 1");
+    assertThat(psql.exit()).isNotZero();
+    assertThat(psql.err()).contains("channel binding");
+    assertThatThrownBy(() -> app("channelBinding=require").close())
+        .isInstanceOf(SQLException.class)
+        .satisfies(e -> assertThat(e.getMessage().toLowerCase()).contains("channel binding"));
+  }
 }
