@@ -368,7 +368,7 @@ class PgClientTourTest {
   }
 
   @Test
-  void personalDataIsMaskedAndCatalogReadsAreNot() throws Exception {
+  void personalDataIsMaskedByContentAndByColumnRule() throws Exception {
     try (Connection c = app("");
         ResultSet rs =
             c.createStatement()
