@@ -5,6 +5,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -245,7 +246,12 @@ final class PgCodec {
 
     /** A NUL-terminated string, decoded as UTF-8. */
     String cstring() throws ProtocolViolation {
-      return new String(cstringBytes(), StandardCharsets.UTF_8);
+      return cstring(StandardCharsets.UTF_8);
+    }
+
+    /** A NUL-terminated string in the given encoding (the session's client_encoding). */
+    String cstring(Charset cs) throws ProtocolViolation {
+      return new String(cstringBytes(), cs);
     }
 
     /** The raw bytes of a NUL-terminated string (the encoding is the client's). */
@@ -329,7 +335,11 @@ final class PgCodec {
     }
 
     Builder cstring(String v) {
-      body.writeBytes(v.getBytes(StandardCharsets.UTF_8));
+      return cstring(v, StandardCharsets.UTF_8);
+    }
+
+    Builder cstring(String v, Charset cs) {
+      body.writeBytes(v.getBytes(cs));
       body.write(0);
       return this;
     }

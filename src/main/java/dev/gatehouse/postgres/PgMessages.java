@@ -3,6 +3,8 @@ package dev.gatehouse.postgres;
 import dev.gatehouse.postgres.PgCodec.Builder;
 import dev.gatehouse.postgres.PgCodec.ProtocolViolation;
 import dev.gatehouse.postgres.PgCodec.Reader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,13 +37,18 @@ final class PgMessages {
     return b.frame();
   }
 
-  /** An ErrorResponse ('E') or NoticeResponse ('N') from its fields, in order. */
+  /** An ErrorResponse ('E') or NoticeResponse ('N') from its fields, in order, in UTF-8. */
   static byte[] fields(char type, Map<Character, String> fields) {
+    return fields(type, fields, StandardCharsets.UTF_8);
+  }
+
+  /** The same, with the strings in the session's client encoding. */
+  static byte[] fields(char type, Map<Character, String> fields, Charset cs) {
     Builder b = new Builder(type);
     fields.forEach(
         (k, v) -> {
           b.int8(k);
-          b.cstring(v);
+          b.cstring(v, cs);
         });
     return b.int8(0).frame();
   }
@@ -66,6 +73,16 @@ final class PgMessages {
 
   /** Parses the fields of an ErrorResponse or NoticeResponse body. */
   static Map<Character, String> parseFields(byte[] body) throws ProtocolViolation {
+    return parseFields(body, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The same, decoded in the session's client encoding: the target sends the text of errors and
+   * notices converted to it (<a
+   * href="https://www.postgresql.org/docs/current/multibyte.html">multibyte.html</a>), so reading
+   * LATIN1 as UTF-8 and writing it back would corrupt every non-ASCII character.
+   */
+  static Map<Character, String> parseFields(byte[] body, Charset cs) throws ProtocolViolation {
     Reader r = new Reader(body);
     Map<Character, String> f = new LinkedHashMap<>();
     while (true) {
@@ -73,7 +90,7 @@ final class PgMessages {
       if (code == 0) {
         return f;
       }
-      f.put((char) (code & 0xFF), r.cstring());
+      f.put((char) (code & 0xFF), r.cstring(cs));
     }
   }
 

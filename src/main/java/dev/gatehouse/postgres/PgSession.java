@@ -8,6 +8,7 @@ import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.Effect;
+import dev.gatehouse.postgres.PgCodec.Builder;
 import dev.gatehouse.postgres.PgCodec.Message;
 import dev.gatehouse.postgres.PgCodec.ProtocolViolation;
 import dev.gatehouse.postgres.PgCodec.Reader;
@@ -91,6 +92,14 @@ final class PgSession {
   private GateSession gs;
   private PgUpstream up;
   private RowFilter rowFilter = RowFilter.IDENTITY;
+
+  /**
+   * The row filter emptied a CopyData of the current COPY TO STDOUT (its way of withholding what it
+   * cannot mask): the rest of that COPY's data and its CopyDone are dropped. PostgreSQL never sends
+   * an empty CopyData, and pgjdbc asserts that it gets none. Target-reader thread only.
+   */
+  private boolean copyWithheld;
+
   private int[] cancelKey;
 
   // Extended-protocol bookkeeping. Written by the session thread; the relay thread only removes
@@ -875,10 +884,24 @@ final class PgSession {
         send(m.type(), body);
         return;
       }
-      case 'H' -> rowFilter.onCopyOut(m.body());
+      case 'H' -> {
+        copyWithheld = false;
+        rowFilter.onCopyOut(m.body());
+      }
       case 'd' -> {
-        send(m.type(), rowFilter.filterCopyData(m.body()));
+        byte[] body = rowFilter.filterCopyData(m.body());
+        if (body.length == 0 && m.body().length > 0) {
+          copyWithheld = true; // see copyWithheld
+        }
+        if (!copyWithheld) {
+          send(m.type(), body);
+        }
         return;
+      }
+      case 'c' -> {
+        if (copyWithheld) {
+          return;
+        }
       }
       case 'T' -> {
         rowFilter.onRowDescription(m.body());
@@ -898,6 +921,12 @@ final class PgSession {
       }
       case 'C', 'I' -> {
         String tag = m.kind() == 'C' ? new Reader(m.body()).cstring() : "EMPTY";
+        if (copyWithheld && head != null && head.kind == Kind.QUERY) {
+          copyWithheld = false;
+          send(withheldCopy(head, tag));
+          return;
+        }
+        copyWithheld = false;
         completed(head, tag);
       }
       case 'V' -> completed(head, "FUNCTION CALL");
@@ -909,6 +938,7 @@ final class PgSession {
       case '2' -> expect(Kind.BIND).portal.bound.complete(true);
       case '3' -> expect(Kind.CLOSE);
       case 'E' -> {
+        copyWithheld = false;
         send(onError(head, m.body()));
         return;
       }
@@ -929,10 +959,16 @@ final class PgSession {
           sendFatal(unreadable().frame());
           throw new IOException("closed: unsafe client_encoding " + unreadableEncoding);
         }
+        send(maskParameterStatus(m.body()));
+        return;
+      }
+      case 'A' -> {
+        send(maskNotification(m.body()));
+        return;
       }
       default -> {
         // CopyInResponse, CopyOutResponse, CopyBothResponse, CopyData, CopyDone,
-        // ParameterDescription, NotificationResponse: relayed as they are.
+        // ParameterDescription: relayed as they are.
       }
     }
     send(m.type(), m.body());
@@ -966,6 +1002,26 @@ final class PgSession {
     return sent > max;
   }
 
+  /**
+   * The end of a COPY TO STDOUT whose output the row filter withheld (binary COPY in a masked
+   * session: it cannot be scanned). Instead of an empty, seemingly successful COPY the client gets
+   * an error, which the protocol allows in place of CopyDone and CommandComplete (<a
+   * href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY">COPY
+   * operations</a>), and the statement is recorded as failed. Only for a simple Query: in the
+   * extended protocol the target, which saw no error, would not skip to Sync as the client then
+   * expects, so there the withheld COPY just ends without data.
+   */
+  private byte[] withheldCopy(Pending head, String tag) {
+    String why =
+        "gatehouse: binary COPY output cannot be masked, so it is withheld in this session; use"
+            + " FORMAT text or csv";
+    if (head.next < head.actions.size()) {
+      record(head.actions.get(head.next++), false, why + " (" + tag + ")", 0);
+    }
+    head.rows = 0;
+    return PgMessages.error("ERROR", PgErrors.INSUFFICIENT_PRIVILEGE, why);
+  }
+
   /** CommandComplete, EmptyQueryResponse or FunctionCallResponse for the head. */
   private void completed(Pending head, String tag) throws ProtocolViolation {
     if (head != null && head.kind == Kind.QUERY) {
@@ -984,7 +1040,7 @@ final class PgSession {
 
   /** ErrorResponse: who failed, and what the client sees. */
   private byte[] onError(Pending head, byte[] body) throws ProtocolViolation {
-    Map<Character, String> f = PgMessages.parseFields(body);
+    Map<Character, String> f = PgMessages.parseFields(body, clientCharset);
     String summary = "ERROR " + f.getOrDefault('C', "") + ": " + f.getOrDefault('M', "");
     if (head != null && head.kind == Kind.QUERY) {
       if (head.next < head.actions.size()) {
@@ -1077,16 +1133,67 @@ final class PgSession {
     return counted > 0 ? counted : PgMessages.tagRows(tag);
   }
 
-  /** Rebuilds a notice or error with its message, detail and hint masked for this session. */
+  /**
+   * A notice or error with its message, detail, hint, context and query masked for this session;
+   * the frame as it came when masking changes nothing. Read and rebuilt in the client's encoding.
+   */
   private byte[] maskFields(char type, byte[] body) throws ProtocolViolation {
-    Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body));
+    Charset cs = clientCharset;
+    Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body, cs));
+    boolean changed = false;
     for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
       String v = f.get(k);
       if (v != null) {
-        f.put(k, gs.mask(v));
+        String masked = gs.mask(v);
+        changed |= !masked.equals(v);
+        f.put(k, masked);
       }
     }
-    return PgMessages.fields(type, f);
+    return changed ? PgMessages.fields(type, f, cs) : new Builder(type).bytes(body).frame();
+  }
+
+  /**
+   * NotificationResponse (int32 pid, channel, payload): the payload is data, and {@code SELECT
+   * pg_notify('c', email) FROM customers} would otherwise hand a masked session the raw values.
+   * Channel and payload are masked like a notice's message.
+   */
+  private byte[] maskNotification(byte[] body) throws ProtocolViolation {
+    Charset cs = clientCharset;
+    Reader r = new Reader(body);
+    int pid = r.int32();
+    String channel = r.cstring(cs);
+    String payload = r.cstring(cs);
+    String maskedChannel = gs.mask(channel);
+    String maskedPayload = gs.mask(payload);
+    if (maskedChannel.equals(channel) && maskedPayload.equals(payload)) {
+      return new Builder('A').bytes(body).frame();
+    }
+    return new Builder('A')
+        .int32(pid)
+        .cstring(maskedChannel, cs)
+        .cstring(maskedPayload, cs)
+        .frame();
+  }
+
+  /**
+   * ParameterStatus: {@code application_name} and (PostgreSQL 18) {@code search_path} are free text
+   * a statement can set from table data ({@code set_config('application_name', email, false)}), and
+   * the target reports the new value to the client; they are masked like a notice. The other
+   * reported settings are enumerations and versions, passed as they are. The gateway itself tracks
+   * the unmasked values.
+   */
+  private byte[] maskParameterStatus(byte[] body) throws ProtocolViolation {
+    Charset cs = clientCharset;
+    Reader r = new Reader(body);
+    String name = r.cstring(cs);
+    String value = r.cstring(cs);
+    if (name.equals("application_name") || name.equals("search_path")) {
+      String masked = gs.mask(value);
+      if (!masked.equals(value)) {
+        return new Builder('S').cstring(name, cs).cstring(masked, cs).frame();
+      }
+    }
+    return new Builder('S').bytes(body).frame();
   }
 
   private void trackParameter(String name, String value) {
@@ -1123,12 +1230,41 @@ final class PgSession {
     return new PgErrors.Fatal(PgErrors.FEATURE_NOT_SUPPORTED, "gatehouse: " + why);
   }
 
+  /**
+   * The Java charset of a client encoding, by the name the server reports in ParameterStatus (<a
+   * href="https://www.postgresql.org/docs/current/multibyte.html#MULTIBYTE-CHARSET-SUPPORTED">supported
+   * character sets</a>): statements are read, and masked errors and notices rebuilt, in it.
+   */
   private static Charset charset(String pgEncoding) {
-    return switch (pgEncoding.toUpperCase(Locale.ROOT)) {
-      case "SQL_ASCII", "LATIN1" -> StandardCharsets.ISO_8859_1;
-      case "WIN1252" -> Charset.forName("windows-1252");
-      default -> StandardCharsets.UTF_8;
-    };
+    String n = pgEncoding.toUpperCase(Locale.ROOT);
+    String java =
+        switch (n) {
+          // SQL_ASCII is bytes, not text: ISO-8859-1 keeps every byte as it is
+          case "SQL_ASCII", "LATIN1" -> "ISO-8859-1";
+          case "LATIN2" -> "ISO-8859-2";
+          case "LATIN3" -> "ISO-8859-3";
+          case "LATIN4" -> "ISO-8859-4";
+          case "LATIN5" -> "ISO-8859-9";
+          case "LATIN6" -> "ISO-8859-10";
+          case "LATIN7" -> "ISO-8859-13";
+          case "LATIN8" -> "ISO-8859-14";
+          case "LATIN9" -> "ISO-8859-15";
+          case "LATIN10" -> "ISO-8859-16";
+          case "ISO_8859_5", "ISO_8859_6", "ISO_8859_7", "ISO_8859_8" ->
+              "ISO-8859-" + n.substring(n.length() - 1);
+          case "WIN866" -> "IBM866";
+          case "WIN874" -> "x-windows-874";
+          case "KOI8R" -> "KOI8-R";
+          case "KOI8U" -> "KOI8-U";
+          case "EUC_JP" -> "EUC-JP";
+          case "EUC_KR" -> "EUC-KR";
+          case "EUC_CN" -> "GB2312";
+          case "EUC_TW" -> "x-EUC-TW";
+          default -> n.startsWith("WIN125") ? "windows-" + n.substring(3) : "UTF-8";
+        };
+    // An encoding this JVM lacks (EUC_JIS_2004, MULE_INTERNAL): UTF-8 still reads the ASCII bytes
+    // right, which is all classification needs in an encoding whose multibyte bytes are >= 0x80.
+    return Charset.isSupported(java) ? Charset.forName(java) : StandardCharsets.UTF_8;
   }
 
   // ---- client output (shared by both threads; whole frames under the lock) ----
