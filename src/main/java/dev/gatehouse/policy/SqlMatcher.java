@@ -347,12 +347,12 @@ final class SqlMatcher implements KindMatcher {
   /** Null when every name matches some glob; otherwise the first name that does not. */
   private static String allMatch(List<Glob> globs, List<String> a, List<String> b) {
     for (int i = 0; i < a.size(); i++) {
-      if (!any(globs, a.get(i))) {
+      if (!anyTable(globs, a.get(i))) {
         return a.get(i);
       }
     }
     for (int i = 0; i < b.size(); i++) {
-      if (!any(globs, b.get(i))) {
+      if (!anyTable(globs, b.get(i))) {
         return b.get(i);
       }
     }
@@ -362,16 +362,33 @@ final class SqlMatcher implements KindMatcher {
   /** Null when some name matches; "" otherwise. */
   private static String anyMatch(List<Glob> globs, List<String> a, List<String> b) {
     for (int i = 0; i < a.size(); i++) {
-      if (any(globs, a.get(i))) {
+      if (anyTable(globs, a.get(i))) {
         return null;
       }
     }
     for (int i = 0; i < b.size(); i++) {
-      if (any(globs, b.get(i))) {
+      if (anyTable(globs, b.get(i))) {
         return null;
       }
     }
     return "";
+  }
+
+  /**
+   * A table (or function) name as the statement wrote it: an unqualified {@code payments} is also
+   * read as {@code public.payments}, where PostgreSQL's default search_path ({@code "$user",
+   * public}) finds it, so that {@code tables: ["public.*"]} admits {@code SELECT * FROM payments}
+   * and a deny of {@code public.payments} catches {@code DELETE FROM payments}.
+   */
+  private static boolean anyTable(List<Glob> globs, String s) {
+    boolean bare = s.indexOf('.') < 0;
+    for (int i = 0; i < globs.size(); i++) {
+      Glob g = globs.get(i);
+      if (g.matches(s) || (bare && g.matches("public." + s))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static boolean any(List<Glob> globs, String s) {

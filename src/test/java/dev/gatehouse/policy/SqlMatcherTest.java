@@ -60,6 +60,35 @@ class SqlMatcherTest {
   }
 
   @Test
+  void unqualifiedTableNamesMeetSchemaQualifiedGlobs() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: public-reads-and-writes
+                effect: allow
+                sql: { statements: [read, write], tables: ["public.*"] }
+              - id: no-audit-writes
+                effect: deny
+                sql: { statements: [write], tables: [public.audit] }
+              - id: nothing-secret
+                effect: deny
+                sql: { statements: [read, write], tables: ["secret.*"] }
+            """);
+
+    // allow: an unqualified name is where the default search_path finds it, in public
+    assertThat(effect(p, sql("select", "customers"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sql("select", "public.customers"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sql("select", "other.customers"))).isEqualTo(Effect.DENY);
+    // deny: the same reading, so a schema-qualified deny catches the unqualified name
+    Decision audit = decide(p, human("alice"), target("db"), sqlWrite("delete", true, "audit"));
+    assertThat(audit.effect()).isEqualTo(Effect.DENY);
+    assertThat(audit.rule()).isEqualTo("no-audit-writes");
+    Decision secret = decide(p, human("alice"), target("db"), sql("select", "secret.payments"));
+    assertThat(secret.rule()).isEqualTo("nothing-secret");
+  }
+
+  @Test
   void unknownAndUnparsedAreAllowedOnlyByRulesListingUnknownOrStar() {
     PolicySet reads =
         policy("rules: [{ id: r, effect: allow, sql: { statements: [read, write, ddl] } }]");
