@@ -2881,7 +2881,7 @@ final class SqlClassifier {
     if (from >= to) {
       return false;
     }
-    String text = c.sql.substring(c.t.get(from).start(), c.t.get(to - 1).end());
+    String text = parserText(c, from, to);
     if (text.length() > MAX_PARSER_INPUT || maxDepth(c.t, from, to) > MAX_PARSER_NESTING) {
       return false;
     }
@@ -2916,6 +2916,54 @@ final class SqlClassifier {
     } catch (RuntimeException | StackOverflowError e) {
       return false;
     }
+  }
+
+  /**
+   * The statement's text for JSqlParser, without two PostgreSQL spellings it cannot read and that
+   * name no table: {@code OPERATOR(schema.op)} becomes {@code =} and {@code COLLATE name} is
+   * dropped
+   * (https://www.postgresql.org/docs/current/sql-expressions.html#SQL-EXPRESSIONS-OPERATOR-CALLS,
+   * #SQL-SYNTAX-COLLATE-EXPRS). psql's catalog queries use both inside derived tables (\dd), which
+   * would otherwise be unparsed. The token scan, not this text, decides the kind and sees the
+   * operator's schema.
+   */
+  private static String parserText(Ctx c, int from, int to) {
+    int start = c.t.get(from).start();
+    int end = c.t.get(to - 1).end();
+    StringBuilder b = null;
+    int copied = start;
+    for (int i = from; i < to; i++) {
+      PgToken tok = c.t.get(i);
+      int skipTo = -1;
+      String with = null;
+      if (tok.isWord("operator") && c.is(i + 1, "(")) {
+        int close = matching(c, i + 1, to);
+        if (close > 0) {
+          skipTo = close;
+          with = " = ";
+        }
+      } else if (tok.isWord("collate") && i + 1 < to && c.t.get(i + 1).isName()) {
+        int j = i + 1;
+        while (j + 2 < to && c.is(j + 1, ".") && c.t.get(j + 2).isName()) {
+          j += 2;
+        }
+        skipTo = j;
+        with = " ";
+      }
+      if (skipTo < 0) {
+        continue;
+      }
+      if (b == null) {
+        b = new StringBuilder(end - start);
+      }
+      b.append(c.sql, copied, tok.start()).append(with);
+      copied = c.t.get(skipTo).end();
+      i = skipTo;
+    }
+    if (b == null) {
+      return c.sql.substring(start, end);
+    }
+    return b.append(c.sql, copied, end).toString();
   }
 
   /**

@@ -41,7 +41,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -1431,11 +1430,6 @@ class PgClientTourTest {
   }
 
   @Test
-  @Disabled(
-      "classifier: a derived table (subquery in FROM) containing COLLATE or OPERATOR(...) is"
-          + " marked unparsed (kind unknown), e.g. SELECT * FROM (SELECT 1 FROM t WHERE a"
-          + " OPERATOR(pg_catalog.~) 'x') AS tt; expected select, unparsed=false. psql's \\dd"
-          + " query has this shape, so \\dd is denied for every role without unknown")
   void psqlDescribeObjectDescriptions() throws Exception {
     Run via = psqlApp("-c", "\\dd tour_*");
     assertThat(via.err()).isEmpty();
