@@ -133,8 +133,28 @@ final class TextStreamMasker implements StreamMasker {
         List<Finding> found = findings(v.text);
         if (found.stream().noneMatch(f -> f.type().equals("private_key"))) {
           int cut = last ? v.text.length() : holdStart(v.text, found);
-          out.append(v.apply(shown, found, cut, profile));
-          held = body.substring(v.bodyIndex(cut, finished)) + text.substring(safeEnd);
+          int cutInBody = v.bodyIndex(cut, finished);
+          if (!last) {
+            // What the raw text still needs held (the start of an exact secret right after an
+            // escape's first character, a value inside an escape at the end) wins when earlier.
+            int rawCut = holdStart(shown, findings(shown));
+            if (rawCut < cutInBody) {
+              cut = v.visibleBefore(rawCut);
+              boolean moved = true;
+              while (moved) {
+                moved = false;
+                for (Finding f : found) {
+                  if (f.start() < cut && cut < f.end()) {
+                    cut = f.start();
+                    moved = true;
+                  }
+                }
+              }
+              cutInBody = Math.min(rawCut, v.bodyIndex(cut, finished));
+            }
+          }
+          out.append(rawPass(v.apply(shown, found, cut, cutInBody, profile)));
+          held = body.substring(cutInBody) + text.substring(safeEnd);
           return out.toString();
         }
         // A private key in coloured output: the plain path below drops it (escapes and all).
@@ -186,6 +206,18 @@ final class TextStreamMasker implements StreamMasker {
   }
 
   /**
+   * The second pass over coloured output: the escape sequences themselves are scanned too (an OSC
+   * window title, an OSC 8 link, CSI parameter bytes, the character after a lone ESC can all carry
+   * a value or an exact secret), on the text as it will be sent, with the visible values already
+   * masked. What it finds is masked where it is, escape sequence or not: a terminal may then show a
+   * garbled sequence, but nothing leaks.
+   */
+  private String rawPass(String woven) {
+    List<Finding> raw = findings(woven);
+    return raw.isEmpty() ? woven : profile.apply(woven, raw, 0, woven.length());
+  }
+
+  /**
    * A text without its escape sequences, and where each of its characters is in the original: so
    * that values split by colour codes are found, and masked with the codes kept in place.
    */
@@ -219,12 +251,21 @@ final class TextStreamMasker implements StreamMasker {
       return k >= text.length() ? end : at[k];
     }
 
+    /** How many visible characters lie before index {@code i} of the original. */
+    int visibleBefore(int i) {
+      int k = 0;
+      while (k < text.length() && at[k] < i) {
+        k++;
+      }
+      return k;
+    }
+
     /**
-     * The original up to visible index {@code cut}, with each finding replaced by its masked form
-     * and the escape sequences inside it re-inserted at the same offsets (or at the end of a
-     * shorter replacement).
+     * The original up to {@code cutInBody} (visible index {@code cut}), with each finding that ends
+     * by {@code cut} replaced by its masked form and the escape sequences inside it re-inserted at
+     * the same offsets (or at the end of a shorter replacement).
      */
-    String apply(String body, List<Finding> found, int cut, Profile profile) {
+    String apply(String body, List<Finding> found, int cut, int cutInBody, Profile profile) {
       StringBuilder b = new StringBuilder(body.length() + 16);
       int pos = 0;
       for (Finding f : found) {
@@ -256,7 +297,7 @@ final class TextStreamMasker implements StreamMasker {
         b.append(r, written, r.length());
         pos = end;
       }
-      b.append(body, pos, bodyIndex(cut, body.length()));
+      b.append(body, pos, Math.max(pos, cutInBody));
       return b.toString();
     }
   }

@@ -590,10 +590,11 @@ final class CommandMatcher implements KindMatcher {
     if (why != null || deny) {
       return why;
     }
-    RiskyFlags.Use risky = RiskyFlags.find(bin, argv);
-    if (risky != null && !RiskyFlags.named(risky, flagsAllowed, acceptRisky)) {
-      return risky.describe()
-          + ", and the rule does not name it (list it in flags.accept_risky to allow it)";
+    for (RiskyFlags.Use risky : RiskyFlags.findAll(bin, argv)) {
+      if (!RiskyFlags.named(risky, flagsAllowed, acceptRisky)) {
+        return risky.describe()
+            + ", and the rule does not name it (list it in flags.accept_risky to allow it)";
+      }
     }
     return null;
   }

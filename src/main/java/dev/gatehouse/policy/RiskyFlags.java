@@ -520,10 +520,21 @@ final class RiskyFlags {
   }
 
   /** The first risky flag {@code argv} uses, or null. argv[0] is the program. */
+  /** The first risky flag in {@code argv}, or null. */
   static Use find(String binary, List<String> argv) {
+    List<Use> all = findAll(binary, argv);
+    return all.isEmpty() ? null : all.get(0);
+  }
+
+  /**
+   * Every risky flag in {@code argv}, in order: a rule that names one of them must not let the
+   * others through ({@code npm install --prefix x --script-shell=evil}).
+   */
+  static List<Use> findAll(String binary, List<String> argv) {
+    List<Use> found = new ArrayList<>(2);
     Tool t = tool(binary);
     if (t == null) {
-      return null;
+      return found;
     }
     String sub = null;
     List<String> positional = new ArrayList<>(4);
@@ -535,7 +546,7 @@ final class RiskyFlags {
       boolean oldStyleTar = i == 1 && t.name().equals("tar") && !w.startsWith("-");
       if (!oldStyleTar && (w.length() < 2 || w.charAt(0) != '-')) {
         if (t.style() == Style.SCRIPT) {
-          return null; // python: the script; the rest is its own argv
+          return found; // python: the script; the rest is its own argv
         }
         positional.add(w);
         if (sub == null) {
@@ -550,11 +561,12 @@ final class RiskyFlags {
         }
         Flag f = match(t, name, sub, positional);
         if (f != null) {
-          return new Use(w, f, t);
+          found.add(new Use(w, f, t));
+          break; // one use per word
         }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
-        return null; // python -c CODE / -m MODULE: the rest is the program's
+        return found; // python -c CODE / -m MODULE: the rest is the program's
       }
       if ((sub == null || t.style() == Style.SCRIPT)
           && word.indexOf('=') < 0
@@ -562,7 +574,7 @@ final class RiskyFlags {
         i++; // git -C DIR, python -W arg: the value is not the subcommand or the script
       }
     }
-    return null;
+    return found;
   }
 
   /**

@@ -347,12 +347,12 @@ final class SqlMatcher implements KindMatcher {
   /** Null when every name matches some glob; otherwise the first name that does not. */
   private static String allMatch(List<Glob> globs, List<String> a, List<String> b) {
     for (int i = 0; i < a.size(); i++) {
-      if (!anyTable(globs, a.get(i))) {
+      if (!any(globs, a.get(i))) {
         return a.get(i);
       }
     }
     for (int i = 0; i < b.size(); i++) {
-      if (!anyTable(globs, b.get(i))) {
+      if (!any(globs, b.get(i))) {
         return b.get(i);
       }
     }
@@ -375,16 +375,19 @@ final class SqlMatcher implements KindMatcher {
   }
 
   /**
-   * A table (or function) name as the statement wrote it: an unqualified {@code payments} is also
-   * read as {@code public.payments}, where PostgreSQL's default search_path ({@code "$user",
-   * public}) finds it, so that {@code tables: ["public.*"]} admits {@code SELECT * FROM payments}
-   * and a deny of {@code public.payments} catches {@code DELETE FROM payments}.
+   * For deny and review rules, which fail closed by matching more: an unqualified name is also read
+   * in the schemas PostgreSQL looks in by default, {@code pg_catalog} (always first) and {@code
+   * public} (default search_path {@code "$user", public}), so that a deny of {@code
+   * public.payments} catches {@code DELETE FROM payments} and one of {@code pg_catalog.pg_authid}
+   * catches {@code SELECT * FROM pg_authid}. Allow rules match names as written: reading {@code
+   * pg_stat_activity} as {@code public.pg_stat_activity} would let {@code public.*} admit a catalog
+   * view, and a session can move its search_path.
    */
   private static boolean anyTable(List<Glob> globs, String s) {
     boolean bare = s.indexOf('.') < 0;
     for (int i = 0; i < globs.size(); i++) {
       Glob g = globs.get(i);
-      if (g.matches(s) || (bare && g.matches("public." + s))) {
+      if (g.matches(s) || (bare && (g.matches("public." + s) || g.matches("pg_catalog." + s)))) {
         return true;
       }
     }

@@ -39,6 +39,18 @@ final class PgPipeline {
       this.epoch = epoch;
     }
 
+    /**
+     * Whether a Describe of this statement tells the columns of every later run. Not for FETCH (and
+     * MOVE) and EXECUTE: PostgreSQL fixes their description at prepare time from the cursor or
+     * prepared statement as it was then, while a run returns the rows of the cursor as it is now
+     * ({@code CLOSE c; DECLARE c ... FOR SELECT email ...} in between). Their rows are masked only
+     * by their own portal's Describe, or fail closed.
+     */
+    boolean describesEveryRun() {
+      String kind = action == null ? null : action.string(Action.Attr.SQL_KIND);
+      return !SqlKinds.CURSOR.equals(kind) && !SqlKinds.EXECUTE.equals(kind);
+    }
+
     /** The Parse decision, usable by the first Execute only. */
     AuthorizedAction takeParseDecision() {
       AuthorizedAction a = parseDecision;
@@ -76,7 +88,7 @@ final class PgPipeline {
       if (own != null) {
         return own;
       }
-      byte[] stmtDescription = stmt.description;
+      byte[] stmtDescription = stmt.describesEveryRun() ? stmt.description : null;
       return stmtDescription == null ? null : withFormats(stmtDescription, resultFormats);
     }
 

@@ -910,7 +910,7 @@ final class PgSession {
             head.prepared.description = m.body();
           } else if (head.portal != null) {
             head.portal.description = m.body();
-            if (head.portal.stmt.description == null) {
+            if (head.portal.stmt.description == null && head.portal.stmt.describesEveryRun()) {
               // pgjdbc describes the portal of a statement's first run only, then binds the
               // statement again without any Describe: the columns are the statement's (Bind's
               // formats are applied per portal, see Portal.resultDescription).

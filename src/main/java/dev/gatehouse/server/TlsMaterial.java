@@ -79,14 +79,25 @@ public final class TlsMaterial {
       try {
         return fromPem(cert, key);
       } catch (IOException | RuntimeException e) {
-        // Ours to replace: earlier versions running on JDK 24+ wrote an EC key without its curve
-        // (see writeKey), which no JDK reads back. Clients that pinned the old certificate have to
-        // pin the new one; the warning says so.
+        // Only the one known-bad form is ours to replace: earlier versions running on JDK 24+
+        // wrote a SEC1 EC key without its curve (see writePem), which no JDK reads back. Anything
+        // else (no permission, an encrypted key, an operator's own pair) is an error to fix by
+        // hand, not a reason to destroy it. The old files are kept beside the new ones.
+        String pem = Files.isReadable(key) ? Files.readString(key, StandardCharsets.US_ASCII) : "";
+        if (!pem.startsWith("-----BEGIN EC PRIVATE KEY-----")) {
+          throw e instanceof IOException io
+              ? io
+              : new IOException(key + ": cannot read the TLS key: " + e.getMessage(), e);
+        }
+        String aside = ".unreadable-" + System.currentTimeMillis();
+        Files.move(cert, cert.resolveSibling(cert.getFileName() + aside));
+        Files.move(key, key.resolveSibling(key.getFileName() + aside));
         log.warn(
-            "the self-signed TLS pair under {} cannot be read ({}); generating a new one (clients"
+            "the self-signed TLS key under {} was written without its curve by an earlier version"
+                + " and cannot be read; generating a new pair (the old one is kept as *{}; clients"
                 + " that pinned the old certificate must pin the new one)",
             dir,
-            e.getMessage());
+            aside);
       }
     }
     Files.createDirectories(dir);
@@ -187,14 +198,18 @@ public final class TlsMaterial {
       w.writeObject(obj);
     }
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, sw.toString(), StandardCharsets.US_ASCII);
+    Files.deleteIfExists(tmp);
     if (secret) {
+      // Created 0600, so the key is never readable by others, not even between write and chmod.
       try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+        Files.createFile(
+            tmp,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } catch (UnsupportedOperationException ignored) {
         // non-POSIX file system
       }
     }
+    Files.writeString(tmp, sw.toString(), StandardCharsets.US_ASCII);
     Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 

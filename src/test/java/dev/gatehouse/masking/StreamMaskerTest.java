@@ -136,6 +136,25 @@ class StreamMaskerTest {
   }
 
   @Test
+  void valuesInsideEscapeSequencesAreMaskedToo() {
+    String secret = "s3cr3t-V4lue-9x";
+    String[] lines = {
+      "\u001b]0;" + secret + "\u0007 title\n", // window title (OSC)
+      "\u001b" + secret + " lone escape\n", // ESC swallows the next character
+      "\u001b[4532 0151 1283 0366\n", // CSI parameter bytes
+      "\u001b]8;;https://x.example/?token=" + secret + "\u001b\\link\u001b]8;;\u001b\\\n"
+    };
+    for (String line : lines) {
+      byte[] all = utf8(line);
+      for (int at = 0; at <= all.length; at++) {
+        String out = run(ENGINE.streamMasker("pii", List.of(secret)), split(all, at));
+        assertThat(out).as("%s split at %d", line, at).doesNotContain(secret.substring(1));
+        assertThat(out).doesNotContain("0151 1283");
+      }
+    }
+  }
+
+  @Test
   void colouredCardKeepsTheLastFourAndTheCodesInPlace() {
     String out =
         run(ENGINE.streamMasker("pii"), utf8(highlighted("", "4532", " 0151 1283 0366 ok\n")));

@@ -109,6 +109,12 @@ class ArgvRiskyFlagsTest {
         allowed("npm test with ordinary flags", line("npm test --loglevel=silent --no-audit")),
         allowed("npm ci --global is not --globalconfig", line("npm ci --global")),
         allowed("the risky flag the rule accepts", line("npm install --prefix=/srv/app")),
+        refused(
+            "a second risky flag behind the accepted one",
+            line("npm install --prefix /srv/app --script-shell=/tmp/evil")),
+        refused(
+            "an accepted flag after the refused one changes nothing",
+            line("npm install --script-shell=/tmp/evil --prefix=/srv/app")),
         allowed("after --, the script's own arguments", line("npm test -- --script-shell=x")),
         // --- git: global options, and subcommand options that run programs ---
         refused("-c before the subcommand", argv("git", "-c", "core.fsmonitor=/tmp/x", "status")),

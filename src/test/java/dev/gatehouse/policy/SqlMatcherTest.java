@@ -76,16 +76,29 @@ class SqlMatcherTest {
                 sql: { statements: [read, write], tables: ["secret.*"] }
             """);
 
-    // allow: an unqualified name is where the default search_path finds it, in public
-    assertThat(effect(p, sql("select", "customers"))).isEqualTo(Effect.ALLOW);
+    // allow: names as written (a bare pg_stat_activity is pg_catalog's, not public's)
     assertThat(effect(p, sql("select", "public.customers"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, sql("select", "customers"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, sql("select", "pg_stat_activity"))).isEqualTo(Effect.DENY);
     assertThat(effect(p, sql("select", "other.customers"))).isEqualTo(Effect.DENY);
-    // deny: the same reading, so a schema-qualified deny catches the unqualified name
+    // deny: an unqualified name is also read in pg_catalog and public, so a schema-qualified
+    // deny catches it
     Decision audit = decide(p, human("alice"), target("db"), sqlWrite("delete", true, "audit"));
     assertThat(audit.effect()).isEqualTo(Effect.DENY);
     assertThat(audit.rule()).isEqualTo("no-audit-writes");
     Decision secret = decide(p, human("alice"), target("db"), sql("select", "secret.payments"));
     assertThat(secret.rule()).isEqualTo("nothing-secret");
+    PolicySet catalog =
+        policy(
+            """
+            rules:
+              - { id: reads, effect: allow, sql: { statements: [read] } }
+              - id: no-authid
+                effect: deny
+                sql: { statements: [read], tables: [pg_catalog.pg_authid] }
+            """);
+    assertThat(decide(catalog, human("alice"), target("db"), sql("select", "pg_authid")).rule())
+        .isEqualTo("no-authid");
   }
 
   @Test

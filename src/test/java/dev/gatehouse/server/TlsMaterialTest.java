@@ -33,5 +33,25 @@ class TlsMaterialTest {
     assertThat(second.certificate()).isNotEqualTo(first.certificate());
     assertThat(TlsMaterial.load(null, null, dataDir).certificate()).isEqualTo(second.certificate());
     assertThat(second.serverContext().getProtocol()).isEqualTo("TLS");
+    try (var files = Files.list(dataDir.resolve("tls"))) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .anyMatch(n -> n.startsWith("gatehouse.key.unreadable-"));
+    }
+    assertThat(Files.getPosixFilePermissions(dataDir.resolve("tls/gatehouse.key")))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+  }
+
+  @Test
+  void aKeyUnreadableForAnotherReasonIsAnErrorAndIsKept(@TempDir Path dataDir) throws Exception {
+    TlsMaterial.load(null, null, dataDir);
+    Path key = dataDir.resolve("tls/gatehouse.key");
+    String encrypted =
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    Files.writeString(key, encrypted);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TlsMaterial.load(null, null, dataDir))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(Files.readString(key)).isEqualTo(encrypted);
   }
 }
