@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -56,6 +57,19 @@ final class PgCatalog {
   private final Map<Integer, String[]> names = new ConcurrentHashMap<>();
   private final Map<Integer, String[]> sends = new ConcurrentHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
+
+  /**
+   * Types this thread (a session's target reader) found missing during the current result; see
+   * {@link #forgetMisses}.
+   */
+  private static final ThreadLocal<Set<Integer>> MISSES =
+      ThreadLocal.withInitial(java.util.HashSet::new);
+
+  /** Called at each new result: types missing before may exist now (a commit in between). */
+  static void forgetMisses() {
+    MISSES.get().clear();
+  }
+
   private Connection side;
 
   PgCatalog(ConnectionConfig connection, Supplier<Map<String, String>> credentials) {
@@ -101,10 +115,20 @@ final class PgCatalog {
     if (cached != null) {
       return cached.length == 0 ? null : cached;
     }
+    Set<Integer> missing = cacheMissing ? null : MISSES.get();
+    if (missing != null && missing.contains(oid)) {
+      return null;
+    }
     lock.lock();
     try {
       String[] found = lookup(oid, query);
       if (found == null && !cacheMissing) {
+        // Not for good (see above), but until this session's next result: a row of many fields of
+        // a type not yet committed must not cost a query per field per row, under the lock every
+        // masked session on this connection shares.
+        if (missing.size() < 1024) {
+          missing.add(oid);
+        }
         return null;
       }
       if (cache.size() >= MAX_ENTRIES) {
@@ -153,6 +177,11 @@ final class PgCatalog {
       p.setProperty("password", creds.get("password"));
     }
     p.setProperty("ApplicationName", "gatehouse-catalog");
+    // Bounded waits: a lookup runs under the lock every masked session of this connection shares,
+    // in the middle of a result (pgjdbc's timeouts are in seconds).
+    p.setProperty("connectTimeout", "10");
+    p.setProperty("loginTimeout", "10");
+    p.setProperty("socketTimeout", "10");
     p.setProperty("readOnly", "true");
     String mode = connection.tls() == null ? "prefer" : connection.tls().mode();
     p.setProperty("sslmode", mode == null ? "prefer" : mode);

@@ -99,6 +99,7 @@ final class PgRowMasker implements RowFilter {
 
   @Override
   public void onRowDescription(byte[] body) {
+    PgCatalog.forgetMisses(); // a new result: a type missing before may be committed now
     if (body == null) {
       // Rows whose description this session never saw: no column can be trusted.
       failClosed = true;
