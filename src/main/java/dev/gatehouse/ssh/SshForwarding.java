@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code auth-agent-req@openssh.com} ({@code -A}): {@link #CHANNEL_REQUESTS} decides; the
  *       exec or shell asks the target for the same ({@link SshTargetCommand}); the target's {@code
  *       auth-agent@openssh.com} channels come back through {@link SshAgentChannel}.
- *   <li>{@code x11-req} ({@code -X}): not supported, whatever the policy says; refused and audited.
+ *   <li>{@code x11-req} ({@code -X}/{@code -Y}): {@link #CHANNEL_REQUESTS} decides; the exec or
+ *       shell passes the same request to the target ({@link SshTargetCommand}); the target's {@code
+ *       x11} channels come back through {@link SshX11Channel}.
  * </ul>
  *
  * A refusal is the protocol's failure for that request (SSH_MSG_REQUEST_FAILURE, channel failure,
@@ -50,6 +52,17 @@ final class SshForwarding implements ForwardingFilter {
 
   /** On an upstream session: the client connection holding its lease. */
   static final AttributeRepository.AttributeKey<SshConnection> OWNER =
+      new AttributeRepository.AttributeKey<>();
+
+  /**
+   * An allowed {@code x11-req} of a client session channel, passed on to the target unchanged: the
+   * cookie is the client's (fake, under {@code ssh -X}/{@code -Y}, which the client swaps for the
+   * real one), so the gateway never holds a display credential of its own.
+   */
+  record X11Request(boolean singleConnection, String protocol, String cookie, int screen) {}
+
+  /** On a client session channel: X11 forwarding was allowed for it. */
+  static final AttributeRepository.AttributeKey<X11Request> X11 =
       new AttributeRepository.AttributeKey<>();
 
   /** On a client session channel: agent forwarding was allowed for it. */
@@ -67,7 +80,8 @@ final class SshForwarding implements ForwardingFilter {
     server.setForwardingFilter(new SshForwarding());
     // What targets may open towards the gateway: only relays to the owning client connection
     // (MINA's default forwarded-tcpip factory would connect from the gateway host).
-    client.setChannelFactories(List.of(SshForwardedTcpip.FACTORY, SshAgentChannel.FACTORY));
+    client.setChannelFactories(
+        List.of(SshForwardedTcpip.FACTORY, SshAgentChannel.FACTORY, SshX11Channel.FACTORY));
   }
 
   /** Session channels that decide agent and X11 requests before MINA's own handling. */
@@ -109,12 +123,28 @@ final class SshForwarding implements ForwardingFilter {
             return RequestHandler.Result.ReplySuccess;
           }
           case "x11-req" -> {
-            refused(
-                connection(channel.getSession()),
-                "x11",
-                request,
-                "X11 forwarding is not supported by the gateway, whatever the policy says");
-            return RequestHandler.Result.ReplyFailure;
+            // RFC 4254 section 6.3.1: single connection, auth protocol, auth cookie, screen.
+            X11Request x11 =
+                new X11Request(
+                    buffer.getBoolean(),
+                    buffer.getString(),
+                    buffer.getString(),
+                    (int) buffer.getUInt());
+            SshConnection c = connection(channel.getSession());
+            if (c == null || !"ssh".equals(c.type())) {
+              refused(c, "x11", request, "X11 forwarding is only offered on ssh connections");
+              return RequestHandler.Result.ReplyFailure;
+            }
+            if (x11.protocol().length() > 64 || x11.cookie().length() > 512) {
+              // An X authorisation is a short name and a 16-byte cookie in hex (Xsecurity(7)).
+              refused(c, "x11", request, "X11 authorisation data too long");
+              return RequestHandler.Result.ReplyFailure;
+            }
+            if (!c.forwards().x11Requested(request)) {
+              return RequestHandler.Result.ReplyFailure;
+            }
+            channel.setAttribute(X11, x11);
+            return RequestHandler.Result.ReplySuccess;
           }
           default -> {
             return RequestHandler.Result.Unsupported;
@@ -151,6 +181,11 @@ final class SshForwarding implements ForwardingFilter {
         c.forwards().globalRequest(request, address, port, wantReply);
         return RequestHandler.Result.Replied;
       };
+
+  /** The X11 request allowed on this client channel, or null. */
+  static X11Request x11(Channel channel) {
+    return channel == null ? null : channel.getAttribute(X11);
+  }
 
   /** True when agent forwarding was allowed on this client channel. */
   static boolean agentAllowed(Channel channel) {
@@ -205,8 +240,7 @@ final class SshForwarding implements ForwardingFilter {
 
   @Override
   public boolean canForwardX11(Session session, String requestType) {
-    return refused(
-        connection(session), "x11", requestType, "X11 forwarding is not supported by the gateway");
+    return refused(connection(session), "x11", requestType, "not relayed by the gateway");
   }
 
   @Override

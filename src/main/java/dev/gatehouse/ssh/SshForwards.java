@@ -70,6 +70,9 @@ final class SshForwards {
   private final List<AuthorizedAction> agentGrants = new ArrayList<>(); // guarded by this
   private int agentConnections; // guarded by this
   private long agentBytes; // guarded by this
+  private final List<AuthorizedAction> x11Grants = new ArrayList<>(); // guarded by this
+  private int x11Connections; // guarded by this
+  private long x11Bytes; // guarded by this
   private ExecutorService requests; // guarded by this
   private int pending; // forwarding requests not answered yet; guarded by this
   private boolean closed; // guarded by this
@@ -289,12 +292,49 @@ final class SshForwards {
     agentBytes += bytes;
   }
 
+  /**
+   * An {@code x11-req} channel request (RFC 4254 section 6.3.1), decided as a {@code forward}
+   * action of type {@code x11}. True when allowed; the exec or shell then asks the target for the
+   * same, and the target's {@code x11} channels come back to the client ({@link SshX11Channel}).
+   */
+  boolean x11Requested(String request) {
+    GateSession gate = conn.gate();
+    Action action = new Action(ActionKind.FORWARD, "x11", Map.of(Action.Attr.FORWARD_TYPE, "x11"));
+    AuthorizedAction authorized;
+    try {
+      authorized = SshForwarding.authorize(gate, action, "x11", request);
+    } catch (GateException e) {
+      return false;
+    }
+    synchronized (this) {
+      if (!closed) {
+        x11Grants.add(authorized);
+        return true;
+      }
+    }
+    gate.completed(authorized, false, "the session ended", 0);
+    return false;
+  }
+
+  /** True when X11 forwarding was allowed on this connection: a target's x11 channel opens. */
+  synchronized boolean x11Allowed() {
+    return !closed && !x11Grants.isEmpty();
+  }
+
+  synchronized void x11Relayed(long bytes) {
+    x11Connections++;
+    x11Bytes += bytes;
+  }
+
   /** The connection ended: its forwards end with the upstream session; their outcomes recorded. */
   void close() {
     List<Remote> rs;
     List<AuthorizedAction> grants;
     String agentSummary;
     long agentTotal;
+    List<AuthorizedAction> x11s;
+    String x11Summary;
+    long x11Total;
     synchronized (this) {
       if (closed) {
         return;
@@ -310,6 +350,14 @@ final class SshForwards {
               + " agent connection"
               + (agentConnections == 1 ? "" : "s");
       agentTotal = agentBytes;
+      x11s = new ArrayList<>(x11Grants);
+      x11Grants.clear();
+      x11Summary =
+          "session ended after "
+              + x11Connections
+              + " X11 connection"
+              + (x11Connections == 1 ? "" : "s");
+      x11Total = x11Bytes;
       if (requests != null) {
         requests.shutdownNow();
       }
@@ -320,6 +368,9 @@ final class SshForwards {
     }
     for (AuthorizedAction a : grants) {
       gate.completed(a, true, agentSummary, agentTotal);
+    }
+    for (AuthorizedAction a : x11s) {
+      gate.completed(a, true, x11Summary, x11Total);
     }
   }
 }

@@ -85,9 +85,14 @@ final class SshTargetCommand extends SshChannelCommand {
     // Agent forwarding allowed on this channel (SshForwarding.CHANNEL_REQUESTS) is asked for on the
     // upstream twin, so the target's SSH_AUTH_SOCK leads back to the caller's agent.
     boolean agent = SshForwarding.agentAllowed(channel) && conn.forwards().agentAllowed();
+    // Likewise an allowed x11-req: the target's x11 channels come back on this upstream session.
+    SshForwarding.X11Request x11 = SshForwarding.x11(channel);
+    if (x11 != null && !conn.forwards().x11Allowed()) {
+      x11 = null;
+    }
     SshUpstream up;
     try {
-      up = agent ? conn.upstreamWithState() : conn.upstream();
+      up = agent || x11 != null ? conn.upstreamWithState() : conn.upstream();
     } catch (GateException e) {
       gate.completed(authorized, false, e.getMessage(), 0);
       refuse(e);
@@ -99,9 +104,11 @@ final class SshTargetCommand extends SshChannelCommand {
     }
     PtyChannelConfiguration pty = ptyConfig();
     PtyCapableChannelSession ch =
-        line == null
-            ? up.session().createShellChannel(pty, upstreamEnv)
-            : up.session().createExecChannel(remote, pty, upstreamEnv);
+        x11 != null
+            ? withX11(up.session(), line == null ? null : remote, pty, upstreamEnv, x11)
+            : line == null
+                ? up.session().createShellChannel(pty, upstreamEnv)
+                : up.session().createExecChannel(remote, pty, upstreamEnv);
     ch.setUsePty(hasPty());
     ch.setAgentForwarding(agent);
     upstream = ch;
@@ -225,5 +232,55 @@ final class SshTargetCommand extends SshChannelCommand {
     if (ch != null) {
       ch.close(false);
     }
+  }
+
+  /**
+   * An exec or shell channel on the target that sends the client's {@code x11-req} (RFC 4254
+   * section 6.3.1) before its pty, environment and exec or shell requests, as OpenSSH's client
+   * does. MINA's client channels have no X11 request of their own.
+   */
+  private static PtyCapableChannelSession withX11(
+      org.apache.sshd.client.session.ClientSession session,
+      String command,
+      PtyChannelConfiguration pty,
+      Map<String, ?> env,
+      SshForwarding.X11Request x11)
+      throws IOException {
+    PtyCapableChannelSession ch =
+        command == null
+            ? new org.apache.sshd.client.channel.ChannelShell(pty, env) {
+              @Override
+              protected void doOpenPty() throws IOException {
+                sendX11Request(this, x11);
+                super.doOpenPty();
+              }
+            }
+            : new org.apache.sshd.client.channel.ChannelExec(command, pty, env) {
+              @Override
+              protected void doOpenPty() throws IOException {
+                sendX11Request(this, x11);
+                super.doOpenPty();
+              }
+            };
+    session.getService(org.apache.sshd.common.session.ConnectionService.class).registerChannel(ch);
+    return ch;
+  }
+
+  private static void sendX11Request(PtyCapableChannelSession ch, SshForwarding.X11Request x11)
+      throws IOException {
+    Buffer b =
+        ch.getSession()
+            .createBuffer(
+                SshConstants.SSH_MSG_CHANNEL_REQUEST,
+                64 + x11.protocol().length() + x11.cookie().length());
+    b.putUInt(ch.getRecipient());
+    b.putString("x11-req");
+    b.putBoolean(false); // want-reply: the client was answered already; a refusal shows on the
+    // target as no DISPLAY, as with OpenSSH when the server's X11Forwarding is off
+    b.putBoolean(x11.singleConnection());
+    b.putString(x11.protocol());
+    b.putString(x11.cookie());
+    b.putUInt(x11.screen() & 0xffffffffL);
+    ch.writePacket(b);
   }
 }

@@ -151,6 +151,7 @@ final class SshFixture implements AutoCloseable {
         PidFile %s
         Subsystem sftp internal-sftp
         AcceptEnv LANG LC_* GH_*
+        X11Forwarding yes
         """
             .formatted(
                 sshdPort,
