@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * Checked at every login against {@code identity_tokens}, so a revocation on another replica counts
  * at once; {@link #tokenRevoked} also ends the sessions such keys opened here. A token's plain
  * expiry does not disable its keys: a key's own expiry covers that ({@link #expiryFor}). Keys from
- * the configuration and keys added by the CLI have no token.
+ * the configuration and keys stored without a caller token have none.
  */
 public final class SshKeys implements SshKeyAuthenticator {
   private static final Logger log = LoggerFactory.getLogger(SshKeys.class);
@@ -357,8 +357,8 @@ public final class SshKeys implements SshKeyAuthenticator {
    * Registers a key for {@code subject} on behalf of a caller that proved itself with the token
    * {@code tokenId}: the key authenticates only while that token is not revoked.
    *
-   * @param tokenId the registering credential's {@link Principal#tokenId()}, or null for none (the
-   *     CLI)
+   * @param tokenId the registering credential's {@link Principal#tokenId()}, or null for none
+   *     (in-process callers; the CLI goes through the API, so its keys carry its token)
    */
   public Key add(
       String subject,
