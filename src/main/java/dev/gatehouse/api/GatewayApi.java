@@ -281,6 +281,12 @@ public final class GatewayApi implements ApiServer.Endpoints {
   }
 
   /** RFC 8693 §2.1: form-encoded request; §2.2.2 errors are RFC 6749 JSON, not problem+json. */
+  /**
+   * RFC 8693 token exchange. Deliberately outside the gate's authentication throttle: the subject
+   * token is a JWT whose signature is verified against the issuer's keys, which no one can guess,
+   * so a failure is not counted and an address's throttling period does not refuse an exchange
+   * (docs/operations.md, "Authentication throttling").
+   */
   private Object exchange(ApiServer api, ApiRequest r) throws Exception {
     Map<String, String> f = r.form();
     ObjectNode n = api.json().createObjectNode();

@@ -121,7 +121,10 @@ public final class SshKeyApi implements ApiServer.Endpoints {
       }
     }
     return json(
-        call(() -> keys.add(subject, kind, groups, key, expiresAt, caller.subject())),
+        call(
+            () ->
+                keys.add(
+                    subject, kind, groups, key, expiresAt, caller.subject(), caller.tokenId())),
         Instant.now());
   }
 
@@ -192,6 +195,8 @@ public final class SshKeyApi implements ApiServer.Endpoints {
     m.put("created_by", k.createdBy());
     m.put("expires_at", k.expiresAt() == null ? null : k.expiresAt().toString());
     m.put("expired", k.expired(now));
+    m.put("token_id", k.tokenId());
+    m.put("token_revoked", k.tokenRevoked());
     m.put("public_key", k.publicKey());
     return m;
   }

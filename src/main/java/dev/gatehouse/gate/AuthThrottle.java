@@ -15,14 +15,35 @@ import java.util.Objects;
 
 /**
  * Slows down credential guessing on every listener alike: counts failed authentications per client
- * address and per claimed identity (so a guess spread over many addresses at one user is slowed
- * too), and once a key has {@link AuthConfig#addressFailures()} (or {@link
- * AuthConfig#identityFailures()}) failures within {@link AuthConfig#window()}, refuses its attempts
- * <em>without checking the credential</em> for a back-off period: {@link AuthConfig#backoff()},
- * doubled for each further period the key earns, up to {@link AuthConfig#maxBackoff()}. A key that
- * stays quiet for {@code maxBackoff} after its last period starts over. A success resets its
- * address (the identity's count runs on: the owner logging in must not wipe out a distributed guess
- * at the same account).
+ * address and per claimed identity (so a guess spread over many addresses at one user is seen too).
+ * Once a key has {@link AuthConfig#addressFailures()} (or {@link AuthConfig#identityFailures()})
+ * failures within {@link AuthConfig#window()}, it is blocked for a back-off period: {@link
+ * AuthConfig#backoff()}, doubled for each further period the key earns, up to {@link
+ * AuthConfig#maxBackoff()}. A key that stays quiet for {@code maxBackoff} after its last period
+ * starts over.
+ *
+ * <p>The two blocks differ in what they refuse:
+ *
+ * <ul>
+ *   <li>An <b>address</b> block refuses every attempt from the address <em>without checking the
+ *       credential</em>, whatever the method: the brake on brute force from one source.
+ *   <li>An <b>identity</b> block refuses only <em>failed</em> attempts at the identity (they are
+ *       still counted and audited); a valid credential is let through. The identity is a name the
+ *       client chooses (PostgreSQL {@code user}, the SSH login), so refusing valid credentials for
+ *       it would let anyone lock anyone out; and checking the credential gives a guesser nothing,
+ *       since gateway tokens carry 256 random bits. Public-key logins are not identity-throttled at
+ *       all ({@link #addressBlock}): a key cannot be guessed.
+ * </ul>
+ *
+ * <p>A success erases nothing: the failures before it expire with the window, so one valid
+ * credential does not buy an address endless rounds of guesses (nine bad, one good, repeat).
+ *
+ * <p>Parallel attempts: {@link #begin} counts an attempt as in flight until {@link #failed} or
+ * {@link #finished}, and refuses one when the address's failures in the window plus its attempts in
+ * flight already reach {@code addressFailures}. So at most that many credential checks from one
+ * address are ever outstanding, and a burst of parallel connections cannot all be checked before
+ * the first failure is counted. (It also caps how many checks one address may have in flight at
+ * once, which a busy client behind a shared address may notice as a short refusal.)
  *
  * <p>This is the approach of OWASP's authentication cheat sheet ("Protect against automated
  * attacks": account and address throttling with an exponential delay, rather than a hard lockout a
@@ -30,13 +51,16 @@ import java.util.Objects;
  * patient attacker with many addresses guessing at many identities; the real defence there is that
  * gateway tokens carry 256 random bits.
  *
+ * <p>The address is the TCP peer: behind a load balancer that rewrites source addresses (SNAT) all
+ * clients share one address and are throttled together.
+ *
  * <p>IPv6 clients are counted per /64, the prefix one host or subscriber line normally gets (RFC
  * 6177 section 2; RFC 7421), so rotating addresses within it gains nothing.
  *
  * <p>Memory is bounded: at most {@link AuthConfig#maxTracked()} keys are remembered, the least
- * recently seen evicted first. An attacker can push its own key out by failing from that many other
- * addresses, but each of those failures is itself counted (and the identity's key, touched on every
- * attempt at it, stays). Claimed identities are cut to {@link #MAX_IDENTITY_CHARS}.
+ * recently seen evicted first (an address with nothing to remember is forgotten when its attempt
+ * ends). An attacker can push its own key out by failing from that many other addresses, but each
+ * of those failures is itself counted. Claimed identities are cut to {@link #MAX_IDENTITY_CHARS}.
  *
  * <p>Per replica: replicas behind one load balancer each count what they see.
  *
@@ -46,17 +70,29 @@ final class AuthThrottle {
   /** Longest claimed identity kept as a key (subjects are e-mail addresses, at most 254). */
   static final int MAX_IDENTITY_CHARS = 256;
 
+  /** How long a client refused for too many attempts in flight is told to wait. */
+  static final Duration IN_FLIGHT_RETRY = Duration.ofSeconds(1);
+
   /** Which counter refused or started a period. */
   enum Scope {
     ADDRESS,
     IDENTITY
   }
 
-  /** Attempts are refused for {@code retryAfter}; {@code scope} says which counter refused. */
-  record Refusal(Scope scope, Duration retryAfter) {
+  /**
+   * Attempts are refused for {@code retryAfter}; {@code scope} says which counter refused; {@code
+   * inFlight}: because of the attempts from the address still being checked, not a block.
+   */
+  record Refusal(Scope scope, Duration retryAfter, boolean inFlight) {
+    Refusal(Scope scope, Duration retryAfter) {
+      this(scope, retryAfter, false);
+    }
+
     String message() {
-      return "too many failed authentication attempts "
-          + (scope == Scope.ADDRESS ? "from this address" : "for this identity")
+      return (inFlight
+              ? "too many authentication attempts in progress"
+              : "too many failed authentication attempts")
+          + (scope == Scope.ADDRESS ? " from this address" : " for this identity")
           + "; try again in "
           + seconds(retryAfter)
           + " s";
@@ -71,6 +107,7 @@ final class AuthThrottle {
     int failures;
     Instant blockedUntil; // null: never blocked, or forgiven
     int periods; // throttling periods so far, for the growing back-off
+    int inFlight; // attempts begun and not yet ended (addresses only)
   }
 
   private final AuthConfig limits;
@@ -100,27 +137,48 @@ final class AuthThrottle {
     return limits.enabled();
   }
 
-  /** Null if {@code a} may have its credential checked; otherwise why not and for how long. */
-  synchronized Refusal check(AuthAttempt a) {
+  /**
+   * Null if {@code a}'s address is not blocked; counts and reserves nothing. For public-key logins,
+   * which only an address block refuses.
+   */
+  synchronized Refusal addressBlock(AuthAttempt a) {
+    return limits.enabled() ? blocked(Scope.ADDRESS, a, clock.instant()) : null;
+  }
+
+  /**
+   * Null if {@code a}'s claimed identity is not blocked. An identity block does not stop a
+   * credential being checked: it words the refusal of one that failed.
+   */
+  synchronized Refusal identityBlock(AuthAttempt a) {
+    return limits.enabled() ? blocked(Scope.IDENTITY, a, clock.instant()) : null;
+  }
+
+  /**
+   * Starts an attempt whose credential is to be checked: a refusal if its address is blocked or
+   * already has as many attempts in flight as it has failures left in the window; otherwise null,
+   * and the attempt is in flight until {@link #failed} or {@link #finished}.
+   */
+  synchronized Refusal begin(AuthAttempt a) {
     if (!limits.enabled()) {
       return null;
     }
     Instant now = clock.instant();
-    Refusal worst = null;
-    for (Scope scope : Scope.values()) {
-      String key = key(scope, a);
-      Counter e = key == null ? null : entries.get(key);
-      if (e != null && e.blockedUntil != null && now.isBefore(e.blockedUntil)) {
-        Duration left = Duration.between(now, e.blockedUntil);
-        if (worst == null || left.compareTo(worst.retryAfter()) > 0) {
-          worst = new Refusal(scope, left);
-        }
-      }
+    Refusal r = blocked(Scope.ADDRESS, a, now);
+    if (r != null) {
+      return r;
     }
-    return worst;
+    Counter e = entries.computeIfAbsent(key(Scope.ADDRESS, a), k -> new Counter());
+    if (failuresInWindow(e, now) + e.inFlight >= limits.addressFailures()) {
+      return new Refusal(Scope.ADDRESS, IN_FLIGHT_RETRY, true);
+    }
+    e.inFlight++;
+    return null;
   }
 
-  /** Counts a failed attempt; returns the throttling periods it started (at most one per key). */
+  /**
+   * Counts a failed attempt (ending it, if {@link #begin begun}); returns the throttling periods it
+   * started (at most one per key).
+   */
   List<Started> failed(AuthAttempt a) {
     if (!limits.enabled()) {
       return List.of();
@@ -134,11 +192,14 @@ final class AuthThrottle {
           continue;
         }
         Counter e = entries.computeIfAbsent(key, k -> new Counter());
+        if (e.inFlight > 0) {
+          e.inFlight--;
+        }
         if (e.blockedUntil != null && !now.isBefore(e.blockedUntil.plus(limits.maxBackoff()))) {
           e.periods = 0; // quiet for a whole maximum back-off: start over
           e.blockedUntil = null;
         }
-        if (e.windowStart == null || !now.isBefore(e.windowStart.plus(limits.window()))) {
+        if (failuresInWindow(e, now) == 0) {
           e.windowStart = now;
           e.failures = 0;
         }
@@ -157,16 +218,47 @@ final class AuthThrottle {
     return started;
   }
 
-  /** A credential was accepted: the address starts over. */
-  synchronized void succeeded(AuthAttempt a) {
-    if (limits.enabled()) {
-      entries.remove(key(Scope.ADDRESS, a));
+  /**
+   * Ends a {@link #begin begun} attempt that did not fail (a success, or a check that could not be
+   * made). A success erases no failure: they expire with the window.
+   */
+  synchronized void finished(AuthAttempt a) {
+    if (!limits.enabled()) {
+      return;
+    }
+    String key = key(Scope.ADDRESS, a);
+    Counter e = entries.get(key);
+    if (e == null) {
+      return; // evicted meanwhile
+    }
+    if (e.inFlight > 0) {
+      e.inFlight--;
+    }
+    if (e.inFlight == 0 && e.periods == 0 && failuresInWindow(e, clock.instant()) == 0) {
+      entries.remove(key); // nothing to remember: keep the map for addresses that failed
     }
   }
 
   /** Number of addresses and identities remembered now. */
   synchronized int tracked() {
     return entries.size();
+  }
+
+  /** A refusal if {@code scope}'s key of {@code a} is blocked now, otherwise null. */
+  private Refusal blocked(Scope scope, AuthAttempt a, Instant now) {
+    String key = key(scope, a);
+    Counter e = key == null ? null : entries.get(key);
+    if (e != null && e.blockedUntil != null && now.isBefore(e.blockedUntil)) {
+      return new Refusal(scope, Duration.between(now, e.blockedUntil));
+    }
+    return null;
+  }
+
+  /** {@code e}'s failures in the current window (0 if the window has passed). */
+  private int failuresInWindow(Counter e, Instant now) {
+    return e.windowStart == null || !now.isBefore(e.windowStart.plus(limits.window()))
+        ? 0
+        : e.failures;
   }
 
   /** {@code backoff * 2^periods}, at most {@code maxBackoff}. */

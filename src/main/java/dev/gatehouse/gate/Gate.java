@@ -98,11 +98,13 @@ public final class Gate implements AutoCloseable {
   }
 
   /**
-   * Verifies a credential presented to a listener, unless {@code attempt}'s address or claimed
-   * identity has failed too often lately (then it is refused unchecked, with {@link
-   * GateException#retryAfter()} set). A failure is counted; a success resets the address's count.
-   * When the attempt claims an identity, the credential must be that identity's: a mismatch is a
-   * failure too.
+   * Verifies a credential presented to a listener. Refused unchecked (with {@link
+   * GateException#retryAfter()} set) while {@code attempt}'s address is throttled, or while it has
+   * as many checks in flight as it has failures left. A failure is counted against the address and
+   * the claimed identity; while the identity is throttled a failure is refused as throttled, but a
+   * valid credential still gets in (the identity is the client's claim: anyone could otherwise lock
+   * its owner out). A success erases no failure. When the attempt claims an identity, the
+   * credential must be that identity's: a mismatch is a failure too.
    */
   public Principal authenticate(String credential, AuthAttempt attempt) throws GateException {
     return authenticate(
@@ -121,32 +123,42 @@ public final class Gate implements AutoCloseable {
 
   /**
    * Runs a check of a credential the gate's authenticator does not handle (an OIDC ID token at the
-   * API's login) under the same throttle as {@link #authenticate(String, AuthAttempt)}: refused
-   * unchecked while throttled, a failure counted, a success resetting the address.
+   * API's login) under the same throttle as {@link #authenticate(String, AuthAttempt)}.
    */
   public <T> T authenticate(AuthAttempt attempt, CredentialCheck<T> check) throws GateException {
-    admit(attempt);
+    refuse(throttle.begin(attempt));
+    boolean ended = false;
     try {
-      T proven = run(check);
-      throttle.succeeded(attempt);
-      return proven;
+      return run(check);
     } catch (GateException e) {
       if (e.reason() == GateException.Reason.AUTHENTICATION) {
+        // Looked at before counting, so the failure that starts a block is worded like any
+        // failure, as for an address.
+        AuthThrottle.Refusal identity = throttle.identityBlock(attempt);
+        ended = true;
         failed(attempt);
+        refuse(identity);
       }
       throw e;
+    } finally {
+      if (!ended) {
+        throttle.finished(attempt);
+      }
     }
   }
 
   /**
-   * Refuses {@code attempt} if its address or claimed identity is being throttled; counts nothing.
-   * For a method whose failures are not guesses at a secret: an SSH client offers each public key
-   * it holds in turn, and a public key is no secret, so a key that is not registered is not counted
-   * (nor does a matching key reset anything: it is matched before the client proves it holds the
-   * private half).
+   * Refuses {@code attempt} if its address is being throttled; counts nothing, and ignores the
+   * claimed identity. For public-key authentication: a key cannot be guessed, so only the brake on
+   * an address applies, and an identity throttled by strangers' bad passwords still logs in with
+   * its key. An SSH client offers each public key it holds in turn, and a public key is no secret,
+   * so a key that is not registered is not counted either.
    */
   public void admit(AuthAttempt attempt) throws GateException {
-    AuthThrottle.Refusal r = throttle.check(attempt);
+    refuse(throttle.addressBlock(attempt));
+  }
+
+  private static void refuse(AuthThrottle.Refusal r) throws GateException {
     if (r != null) {
       throw GateException.throttled(r.message(), r.retryAfter());
     }

@@ -11,8 +11,9 @@
  *       hand out an {@link dev.gatehouse.gate.AuthorizedAction}.
  *   <li>{@link dev.gatehouse.gate.AuthAttempt} and the package-private {@code AuthThrottle}: failed
  *       authentications counted per client address and per claimed identity ({@code server.auth});
- *       past the limit, attempts are refused without checking the credential, for a back-off that
- *       grows per period up to a cap.
+ *       past the limit, an address's attempts are refused without checking the credential, and an
+ *       identity's failed attempts are refused (its valid credentials still get in), for a back-off
+ *       that grows per period up to a cap.
  *   <li>{@link dev.gatehouse.gate.GateException}: which step refused, for each protocol to word in
  *       its own format ({@link dev.gatehouse.gate.GateException#retryAfter()} when throttled).
  * </ul>

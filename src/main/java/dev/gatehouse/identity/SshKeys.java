@@ -52,6 +52,14 @@ import org.slf4j.LoggerFactory;
  * {@link #onRemove}) and the key's expiry; one from a configured key has no token id and no expiry.
  * Its attributes are {@code auth=ssh-key}, {@code ssh_key=<fingerprint>} and the configured user's
  * API {@code role} (otherwise {@code user}).
+ *
+ * <p>A key registered with a gateway token or API key records that token's id and authenticates
+ * only while the token is not revoked: revoking a stolen token disables the keys it registered,
+ * even one an admin gave a longer life (a revocation says the token's use cannot be trusted).
+ * Checked at every login against {@code identity_tokens}, so a revocation on another replica counts
+ * at once; {@link #tokenRevoked} also ends the sessions such keys opened here. A token's plain
+ * expiry does not disable its keys: a key's own expiry covers that ({@link #expiryFor}). Keys from
+ * the configuration and keys stored without a caller token have none.
  */
 public final class SshKeys implements SshKeyAuthenticator {
   private static final Logger log = LoggerFactory.getLogger(SshKeys.class);
@@ -71,6 +79,10 @@ public final class SshKeys implements SshKeyAuthenticator {
   public static final String TOKEN_ID_PREFIX = "sshk_";
 
   static final int MAX_KEY_CHARS = 16_000;
+
+  /** Longest registering token id recorded (ssh_keys.token_id, V8__ssh_key_token.sql). */
+  static final int MAX_TOKEN_ID_CHARS = 512;
+
   private static final int MIN_RSA_BITS = 2048;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
@@ -105,7 +117,9 @@ public final class SshKeys implements SshKeyAuthenticator {
       String comment,
       Instant createdAt,
       Instant expiresAt,
-      String createdBy) {
+      String createdBy,
+      String tokenId,
+      boolean tokenRevoked) {
     public boolean expired(Instant now) {
       return expiresAt != null && !now.isBefore(expiresAt);
     }
@@ -336,6 +350,32 @@ public final class SshKeys implements SshKeyAuthenticator {
       String publicKeyLine,
       Instant expiresAt,
       String createdBy) {
+    return add(subject, kind, groups, publicKeyLine, expiresAt, createdBy, null);
+  }
+
+  /**
+   * Registers a key for {@code subject} on behalf of a caller that proved itself with the token
+   * {@code tokenId}: the key authenticates only while that token is not revoked.
+   *
+   * @param tokenId the registering credential's {@link Principal#tokenId()}, or null for none
+   *     (in-process callers; the CLI goes through the API, so its keys carry its token)
+   */
+  public Key add(
+      String subject,
+      PrincipalKind kind,
+      Set<String> groups,
+      String publicKeyLine,
+      Instant expiresAt,
+      String createdBy,
+      String tokenId) {
+    if (tokenId != null && tokenId.length() > MAX_TOKEN_ID_CHARS) {
+      // Cannot be recorded, so the key could not be disabled with it: refuse (fail closed).
+      throw new SshKeyException(
+          SshKeyException.Kind.INVALID,
+          "the token registering the key has an id longer than "
+              + MAX_TOKEN_ID_CHARS
+              + " characters; register the key with a gateway token");
+    }
     if (subject == null || subject.isBlank() || subject.length() > 512) {
       throw new IllegalArgumentException("subject: blank or too long (expected a name)");
     }
@@ -383,8 +423,8 @@ public final class SshKeys implements SshKeyAuthenticator {
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO ssh_keys (id, subject, kind, groups_json, key_type, fingerprint,"
-                      + " public_key, comment, created_at, expires_at, created_by)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                      + " public_key, comment, created_at, expires_at, created_by, token_id)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, id);
             ps.setString(2, subject);
             ps.setString(3, kind.wireName());
@@ -400,6 +440,7 @@ public final class SshKeys implements SshKeyAuthenticator {
               ps.setLong(10, expiresAt.toEpochMilli());
             }
             ps.setString(11, by);
+            ps.setString(12, tokenId);
             ps.executeUpdate();
           }
           Map<String, Object> data = new LinkedHashMap<>();
@@ -409,6 +450,9 @@ public final class SshKeys implements SshKeyAuthenticator {
           data.put("kind", kind.wireName());
           data.put("groups", groupList);
           data.put("expires_at", expiresAt == null ? "never" : expiresAt.toString());
+          if (tokenId != null) {
+            data.put("token_id", tokenId);
+          }
           appendAudit(new AuditEvent("ssh_key.added", by, null, null, data));
           return new Key(
               id,
@@ -422,7 +466,9 @@ public final class SshKeys implements SshKeyAuthenticator {
               k.comment(),
               Instant.ofEpochMilli(created),
               expiresAt == null ? null : Instant.ofEpochMilli(expiresAt.toEpochMilli()),
-              by);
+              by,
+              tokenId,
+              false);
         });
   }
 
@@ -450,7 +496,9 @@ public final class SshKeys implements SshKeyAuthenticator {
                 c.key().comment(),
                 null,
                 null,
-                "config"));
+                "config",
+                null,
+                false));
       }
     }
     out.addAll(
@@ -538,13 +586,7 @@ public final class SshKeys implements SshKeyAuthenticator {
           SshKeyException.Kind.NOT_FOUND, "no registered key " + fp + " for " + subject);
     }
     log.info("removed SSH key {} of {} (by {})", fp, subject, by);
-    for (Consumer<String> l : removeListeners) {
-      try {
-        l.accept(TOKEN_ID_PREFIX + removed.id());
-      } catch (RuntimeException e) {
-        log.warn("SSH key removal listener failed", e);
-      }
-    }
+    notifyRemoved(removed.id());
     return removed;
   }
 
@@ -554,6 +596,52 @@ public final class SshKeys implements SshKeyAuthenticator {
    */
   public void onRemove(Consumer<String> tokenIdListener) {
     removeListeners.add(Objects.requireNonNull(tokenIdListener, "tokenIdListener"));
+  }
+
+  /**
+   * The token {@code tokenId} was revoked (here or on another replica): tells the {@link #onRemove}
+   * listeners the ids of the keys it registered, so the sessions they opened here end as the
+   * token's own do. New logins with those keys are refused by {@link #authenticate} in any case.
+   */
+  public void tokenRevoked(String tokenId) {
+    if (tokenId == null) {
+      return;
+    }
+    List<String> ids;
+    try {
+      ids =
+          db.transaction(
+              c -> {
+                List<String> out = new ArrayList<>();
+                try (PreparedStatement ps =
+                    c.prepareStatement("SELECT id FROM ssh_keys WHERE token_id = ?")) {
+                  ps.setString(1, tokenId);
+                  try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                      out.add(rs.getString(1));
+                    }
+                  }
+                }
+                return out;
+              });
+    } catch (StoreException e) {
+      log.warn("could not look up the SSH keys registered by revoked token {}", tokenId, e);
+      return;
+    }
+    for (String id : ids) {
+      log.info("SSH key {} disabled: the token {} that registered it was revoked", id, tokenId);
+      notifyRemoved(id);
+    }
+  }
+
+  private void notifyRemoved(String keyId) {
+    for (Consumer<String> l : removeListeners) {
+      try {
+        l.accept(TOKEN_ID_PREFIX + keyId);
+      } catch (RuntimeException e) {
+        log.warn("SSH key removal listener failed", e);
+      }
+    }
   }
 
   // ------------------------------------------------------------------------------ authenticate
@@ -616,6 +704,14 @@ public final class SshKeys implements SshKeyAuthenticator {
     if (k == null || k.expired(now)) {
       return null;
     }
+    if (k.tokenRevoked()) {
+      log.info(
+          "SSH key {} of {} refused: the token {} that registered it was revoked",
+          k.fingerprint(),
+          subject,
+          k.tokenId());
+      return null;
+    }
     ParsedKey stored;
     try {
       stored = parse(k.publicKey());
@@ -653,9 +749,13 @@ public final class SshKeys implements SshKeyAuthenticator {
 
   // ------------------------------------------------------------------------------------ helpers
 
+  // The registering token's revocation time comes with every row (null: not revoked, no token, or
+  // a token this store does not know, such as an OIDC ID token's), read in the same query as the
+  // key so no replica can miss a revocation.
   private static final String COLUMNS =
       "id, subject, kind, groups_json, key_type, fingerprint, public_key, comment, created_at,"
-          + " expires_at, created_by";
+          + " expires_at, created_by, token_id, (SELECT t.revoked_at FROM identity_tokens t"
+          + " WHERE t.id = ssh_keys.token_id) AS token_revoked_at";
 
   private static Key row(ResultSet rs) throws SQLException {
     long exp = rs.getLong("expires_at");
@@ -678,7 +778,9 @@ public final class SshKeys implements SshKeyAuthenticator {
         rs.getString("comment"),
         Instant.ofEpochMilli(rs.getLong("created_at")),
         noExpiry ? null : Instant.ofEpochMilli(exp),
-        rs.getString("created_by"));
+        rs.getString("created_by"),
+        rs.getString("token_id"),
+        rs.getObject("token_revoked_at") != null);
   }
 
   private static String json(List<String> groups) {

@@ -15,7 +15,8 @@
  *   <li>{@link dev.gatehouse.identity.SshKeys}: SSH public keys registered to identities; a key
  *       registered at run time never outlives the token that registered it unless a human admin
  *       grants more, up to {@code identity.ssh_keys.max_ttl} ({@link
- *       dev.gatehouse.identity.SshKeys#expiryFor}).
+ *       dev.gatehouse.identity.SshKeys#expiryFor}), and stops authenticating when that token is
+ *       revoked (checked at every login, so on every replica).
  *   <li>{@link dev.gatehouse.identity.OidcLogin}: client side of {@code gatehouse login}
  *       (authorization code + PKCE with a loopback redirect, RFC 8252; device grant, RFC 8628).
  * </ul>

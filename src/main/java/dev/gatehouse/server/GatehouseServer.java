@@ -161,6 +161,7 @@ public final class GatehouseServer implements AutoCloseable {
     tokens.onRevoke(gate::revoked);
     sshKeys = new SshKeys(db, config.identity(), audit, clock);
     sshKeys.onRemove(gate::revoked); // removing a key ends the sessions it opened here
+    tokens.onRevoke(sshKeys::tokenRevoked); // so does revoking the token that registered it
 
     tls = TlsMaterial.load(server.tls().certFile(), server.tls().keyFile(), server.dataDir());
     SSLContext ssl = tls.serverContext();

@@ -322,7 +322,11 @@ public final class SshProtocolServer implements ProtocolServer {
     return new AuthAttempt("ssh", client, login.identity());
   }
 
-  /** False (after disconnecting the client) if the gate throttles this address or identity. */
+  /**
+   * False (after disconnecting the client) if the gate throttles this address. For a public key:
+   * the login's identity is not looked at, since strangers' failed passwords for it must not keep
+   * its owner's key out, and a key cannot be guessed.
+   */
   private boolean admitted(ServerSession session, SshLogin login) {
     try {
       gate.admit(attempt(session, login));

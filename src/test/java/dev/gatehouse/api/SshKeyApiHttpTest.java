@@ -95,6 +95,34 @@ class SshKeyApiHttpTest {
   }
 
   @Test
+  void revokingTheTokenThatRegisteredAKeyDisablesTheKey() throws Exception {
+    var stolen = gw.server.tokens().issueForUser("alice", null, Set.of(), "test");
+    KeyPair kp = generate();
+    Resp added = gw.post("/api/v1/ssh-keys", stolen.secret(), body(kp.getPublic(), "thief"));
+    assertThat(added.status()).as(added.body()).isEqualTo(201);
+    assertThat(added.json().path("token_id").asText()).isEqualTo(stolen.id());
+    assertThat(added.json().path("token_revoked").asBoolean()).isFalse();
+    assertThat(gw.server.sshKeys().authenticate("alice", kp.getPublic())).isNotNull();
+
+    assertThat(gw.server.tokens().revoke(stolen.id(), "alice")).isTrue();
+
+    // The key's own expiry (the token's) has not come: the revocation alone disables it.
+    assertThat(gw.server.sshKeys().authenticate("alice", kp.getPublic())).isNull();
+    String fp = added.json().path("fingerprint").asText();
+    JsonNode listed = null;
+    for (JsonNode k : gw.get("/api/v1/ssh-keys", alice).json()) {
+      if (k.path("fingerprint").asText().equals(fp)) {
+        listed = k;
+      }
+    }
+    assertThat(listed).isNotNull();
+    assertThat(listed.path("token_revoked").asBoolean()).isTrue();
+    assertThat(listed.path("expired").asBoolean()).isFalse();
+    Resp removed = gw.delete("/api/v1/ssh-keys/" + SshKeys.urlSafeFingerprint(fp), alice);
+    assertThat(removed.status()).as(removed.body()).isEqualTo(204);
+  }
+
+  @Test
   void badKeysAreProblemsThatSayWhy() throws Exception {
     Resp missing = gw.post("/api/v1/ssh-keys", alice, "{}");
     missing.assertProblem(400);

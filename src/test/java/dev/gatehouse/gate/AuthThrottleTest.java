@@ -29,25 +29,26 @@ class AuthThrottleTest {
 
     assertThat(t.failed(a)).isEmpty();
     assertThat(t.failed(a)).isEmpty();
-    assertThat(t.check(a)).isNull();
+    assertThat(t.begin(a)).isNull();
     var started = t.failed(a);
 
     assertThat(started)
         .singleElement()
         .satisfies(s -> assertThat(s.scope()).isEqualTo(Scope.ADDRESS));
     assertThat(started.get(0).key()).isEqualTo("192.0.2.1");
-    var refusal = t.check(a);
+    var refusal = t.begin(a);
     assertThat(refusal.scope()).isEqualTo(Scope.ADDRESS);
     assertThat(refusal.retryAfter()).isEqualTo(Duration.ofMinutes(1));
     assertThat(refusal.message())
         .isEqualTo("too many failed authentication attempts from this address; try again in 60 s");
-    assertThat(t.check(from("192.0.2.1", "bob"))).isNotNull(); // any identity from there
-    assertThat(t.check(from("192.0.2.2", "alice"))).isNull(); // alice from elsewhere: not yet
+    assertThat(t.begin(from("192.0.2.1", "bob"))).isNotNull(); // any identity from there
+    assertThat(t.addressBlock(from("192.0.2.1", "bob"))).isNotNull(); // public keys too
+    assertThat(t.identityBlock(from("192.0.2.2", "alice"))).isNull(); // alice from elsewhere
 
     clock.advance(Duration.ofSeconds(59));
-    assertThat(t.check(a)).isNotNull();
+    assertThat(t.addressBlock(a)).isNotNull();
     clock.advance(Duration.ofSeconds(1));
-    assertThat(t.check(a)).isNull();
+    assertThat(t.addressBlock(a)).isNull();
   }
 
   @Test
@@ -60,7 +61,7 @@ class AuthThrottleTest {
     clock.advance(Duration.ofMinutes(1));
     assertThat(t.failed(a)).isEmpty();
 
-    assertThat(t.check(a)).isNull();
+    assertThat(t.addressBlock(a)).isNull();
   }
 
   @Test
@@ -73,10 +74,55 @@ class AuthThrottleTest {
 
     assertThat(started).extracting(AuthThrottle.Started::scope).containsExactly(Scope.IDENTITY);
     assertThat(started.get(0).key()).isEqualTo("alice");
-    var refusal = t.check(from("198.51.100.7", "alice"));
+    var refusal = t.identityBlock(from("198.51.100.7", "alice"));
     assertThat(refusal.scope()).isEqualTo(Scope.IDENTITY);
     assertThat(refusal.message()).contains("for this identity");
-    assertThat(t.check(from("198.51.100.7", "bob"))).isNull();
+    assertThat(t.identityBlock(from("198.51.100.7", "bob"))).isNull();
+  }
+
+  @Test
+  void anIdentityBlockNeitherRefusesTheCheckNorAPublicKey() throws Exception {
+    AuthThrottle t = new AuthThrottle(LIMITS, clock);
+    for (int i = 1; i <= 5; i++) {
+      t.failed(from("192.0.2." + i, "alice")); // strangers claiming alice
+    }
+    AuthAttempt owner = from("198.51.100.7", "alice");
+    assertThat(t.identityBlock(owner)).isNotNull();
+
+    assertThat(t.begin(owner)).isNull(); // her credential is checked
+    t.finished(owner);
+    assertThat(t.addressBlock(owner)).isNull(); // her key is matched
+    // Failures at a blocked identity go on being counted: another period is earned.
+    clock.advance(Duration.ofSeconds(30));
+    for (int i = 0; i < 4; i++) {
+      assertThat(t.failed(from("203.0.113." + i, "alice"))).isEmpty();
+    }
+    clock.advance(Duration.ofSeconds(30)); // the block is over, the window is not
+    assertThat(t.failed(from("203.0.113.9", "alice")))
+        .extracting(AuthThrottle.Started::period)
+        .containsExactly(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void parallelAttemptsAreBoundedByTheFailuresLeftInTheWindow() throws Exception {
+    AuthThrottle t = new AuthThrottle(LIMITS, clock);
+    AuthAttempt a = from("192.0.2.1", null);
+    assertThat(t.begin(a)).isNull();
+    assertThat(t.begin(a)).isNull();
+    assertThat(t.begin(a)).isNull();
+
+    var busy = t.begin(a); // three in flight: all three may still fail
+    assertThat(busy.scope()).isEqualTo(Scope.ADDRESS);
+    assertThat(busy.message())
+        .isEqualTo(
+            "too many authentication attempts in progress from this address; try again in 1 s");
+    assertThat(t.failed(a)).isEmpty(); // one failure, two in flight
+    assertThat(t.begin(a)).isNotNull();
+    t.finished(a); // one failure, one in flight
+    assertThat(t.begin(a)).isNull();
+    assertThat(t.failed(a)).isEmpty();
+    assertThat(t.failed(a)).singleElement(); // the third failure: never more than the limit
+    assertThat(t.begin(a).inFlight()).isFalse(); // now blocked
   }
 
   @Test
@@ -91,7 +137,7 @@ class AuthThrottleTest {
       assertThat(started).singleElement();
       assertThat(started.get(0).period()).isEqualTo(Duration.ofMinutes(minutes));
       clock.advance(Duration.ofMinutes(minutes));
-      assertThat(t.check(a)).isNull();
+      assertThat(t.addressBlock(a)).isNull();
     }
 
     clock.advance(Duration.ofMinutes(15)); // quiet for a whole maximum back-off
@@ -106,26 +152,37 @@ class AuthThrottleTest {
     AuthAttempt a = from("192.0.2.1", null);
     int starts = 0;
     for (int i = 0; i < 10; i++) {
-      starts += t.failed(a).size(); // as if racing past check(): still one period
+      starts += t.failed(a).size(); // as if counted late: still one period
     }
 
     assertThat(starts).isEqualTo(1);
   }
 
   @Test
-  void successResetsTheAddressButNotTheIdentity() throws Exception {
+  void aSuccessErasesNoFailure() throws Exception {
     AuthThrottle t = new AuthThrottle(LIMITS, clock);
     AuthAttempt a = from("192.0.2.1", "alice");
     t.failed(a);
     t.failed(a);
-    t.succeeded(a);
-    t.failed(a);
-    t.failed(a);
+    assertThat(t.begin(a)).isNull();
+    t.finished(a); // one good login
 
-    assertThat(t.check(a)).isNull();
-    assertThat(t.failed(a))
+    assertThat(t.failed(a)) // and the next bad guess is the third in the window
         .extracting(AuthThrottle.Started::scope)
-        .containsExactly(Scope.ADDRESS, Scope.IDENTITY);
+        .containsExactly(Scope.ADDRESS);
+    assertThat(t.addressBlock(a)).isNotNull();
+  }
+
+  @Test
+  void anAddressWithNothingToRememberIsForgottenWhenItsAttemptEnds() throws Exception {
+    AuthThrottle t = new AuthThrottle(LIMITS, clock);
+    AuthAttempt a = from("192.0.2.1", "alice");
+    assertThat(t.begin(a)).isNull();
+    assertThat(t.tracked()).isEqualTo(1);
+
+    t.finished(a);
+
+    assertThat(t.tracked()).isZero();
   }
 
   @Test
@@ -135,7 +192,7 @@ class AuthThrottleTest {
     t.failed(first);
     t.failed(first);
     t.failed(first);
-    assertThat(t.check(first)).isNotNull();
+    assertThat(t.addressBlock(first)).isNotNull();
 
     for (int i = 0; i < 1000; i++) {
       t.failed(from("10.1." + (i / 250) + "." + (i % 250), null));
@@ -143,7 +200,7 @@ class AuthThrottleTest {
     }
 
     assertThat(t.tracked()).isEqualTo(LIMITS.maxTracked());
-    assertThat(t.check(first)).isNull(); // evicted: the price of bounded memory
+    assertThat(t.addressBlock(first)).isNull(); // evicted: the price of bounded memory
   }
 
   @Test
@@ -153,8 +210,8 @@ class AuthThrottleTest {
     t.failed(from("2001:db8:1:2::2", null));
     t.failed(from("2001:db8:1:2:aaaa::3", null));
 
-    assertThat(t.check(from("2001:db8:1:2:ffff::9", null))).isNotNull();
-    assertThat(t.check(from("2001:db8:1:3::1", null))).isNull();
+    assertThat(t.addressBlock(from("2001:db8:1:2:ffff::9", null))).isNotNull();
+    assertThat(t.addressBlock(from("2001:db8:1:3::1", null))).isNull();
     assertThat(AuthThrottle.address(InetAddress.getByName("2001:db8:1:2::1")))
         .isEqualTo("2001:0db8:0001:0002::/64");
   }
@@ -170,7 +227,8 @@ class AuthThrottleTest {
       assertThat(t.failed(a)).isEmpty();
     }
 
-    assertThat(t.check(a)).isNull();
+    assertThat(t.begin(a)).isNull();
+    assertThat(t.identityBlock(a)).isNull();
     assertThat(t.tracked()).isZero();
   }
 }

@@ -227,6 +227,67 @@ abstract class SshKeysContract {
   }
 
   @Test
+  void revokingTheRegisteringTokenDisablesItsKeysEvenLongerLivedOnes() {
+    TokenService tokens = new TokenService(db, Configs.identity(List.of()), audit, clock);
+    IssuedToken stolen =
+        tokens.issue(
+            "erin", Set.of(), PrincipalKind.HUMAN, Duration.ofHours(1), Set.of(), Map.of(), "t");
+    IssuedToken other =
+        tokens.issue(
+            "erin", Set.of(), PrincipalKind.HUMAN, Duration.ofHours(1), Set.of(), Map.of(), "t");
+    KeyPair bound = generate("ssh-ed25519", 256);
+    KeyPair longer = generate("ssh-ed25519", 256);
+    KeyPair unrelated = generate("ssh-ed25519", 256);
+    KeyPair cli = generate("ssh-ed25519", 256);
+    var day = clock.instant().plus(Duration.ofDays(1));
+    SshKeys.Key k =
+        keys.add(
+            "erin",
+            PrincipalKind.HUMAN,
+            Set.of(),
+            line(bound.getPublic(), "a"),
+            stolen.expiresAt(),
+            "erin",
+            stolen.id());
+    keys.add(
+        "erin",
+        PrincipalKind.HUMAN,
+        Set.of(),
+        line(longer.getPublic(), "b"),
+        day,
+        "dana",
+        stolen.id());
+    keys.add(
+        "erin",
+        PrincipalKind.HUMAN,
+        Set.of(),
+        line(unrelated.getPublic(), "c"),
+        null,
+        "erin",
+        other.id());
+    keys.add("erin", PrincipalKind.HUMAN, Set.of(), line(cli.getPublic(), "d"), null, "cli");
+    assertThat(k.tokenId()).isEqualTo(stolen.id());
+    assertThat(audit.ofType("ssh_key.added").get(0).data()).containsEntry("token_id", stolen.id());
+    assertThat(keys.authenticate("erin", bound.getPublic())).isNotNull();
+    List<String> ended = new ArrayList<>();
+    keys.onRemove(ended::add);
+
+    assertThat(tokens.revoke(stolen.id(), "dana")).isTrue();
+    keys.tokenRevoked(stolen.id()); // what GatehouseServer wires to TokenService.onRevoke
+
+    // Checked at login against the store: no listener needed, any replica's revocation counts.
+    assertThat(keys.authenticate("erin", bound.getPublic())).isNull();
+    assertThat(keys.authenticate("erin", longer.getPublic())).isNull();
+    assertThat(keys.authenticate("erin", unrelated.getPublic())).isNotNull();
+    assertThat(keys.authenticate("erin", cli.getPublic())).isNotNull();
+    assertThat(ended).hasSize(2).allMatch(id -> id.startsWith(SshKeys.TOKEN_ID_PREFIX));
+    assertThat(ended).contains(SshKeys.TOKEN_ID_PREFIX + k.id());
+    assertThat(keys.list("erin").stream().filter(SshKeys.Key::tokenRevoked))
+        .extracting(SshKeys.Key::comment)
+        .containsExactlyInAnyOrder("a", "b");
+  }
+
+  @Test
   void listsConfiguredThenRegisteredKeys() {
     keys.add("dana", PrincipalKind.HUMAN, Set.of("dba"), KNOWN_KEY, null, "dana");
 

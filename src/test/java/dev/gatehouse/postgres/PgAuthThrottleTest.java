@@ -36,6 +36,11 @@ class PgAuthThrottleTest {
 
   @BeforeEach
   void start() throws Exception {
+    start(3, 100);
+  }
+
+  /** A listener whose gate throttles after the given failures per address and per identity. */
+  void start(int addressFailures, int identityFailures) throws Exception {
     t = PgTestSupport.get();
     clock = MovingClock.now();
     gate =
@@ -50,8 +55,8 @@ class PgAuthThrottleTest {
             .authLimits(
                 new AuthConfig(
                     true,
-                    3,
-                    100,
+                    addressFailures,
+                    identityFailures,
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(1),
                     Duration.ofMinutes(15),
@@ -152,5 +157,54 @@ class PgAuthThrottleTest {
     assertThat(throttled.exit()).isEqualTo(2);
     assertThat(throttled.err()).contains("too many failed authentication attempts");
     assertThat(throttledEvents()).hasSize(1);
+  }
+
+  @Test
+  void aSuccessDoesNotResetTheAddressCount() throws Exception {
+    assertThatThrownBy(() -> connect(WRONG).close()).isInstanceOf(SQLException.class);
+    assertThatThrownBy(() -> connect(WRONG).close()).isInstanceOf(SQLException.class);
+    connect(TOKEN_ALICE).close(); // one good login between the guesses
+    assertThatThrownBy(() -> connect(WRONG).close()) // the third failure in the window
+        .isInstanceOf(SQLException.class)
+        .hasMessageNotContaining("too many");
+
+    assertThatThrownBy(() -> connect(TOKEN_ALICE).close())
+        .isInstanceOf(SQLException.class)
+        .hasMessageContaining("too many failed authentication attempts from this address");
+    assertThat(throttledEvents()).singleElement();
+  }
+
+  @Test
+  void aThrottledIdentityStillLogsInWithTheRightTokenAndOnlyFailuresAreRefused() throws Exception {
+    stop();
+    start(100, 3); // the address is not throttled here: only the identity the client names
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> connect(WRONG).close())
+          .isInstanceOf(SQLException.class)
+          .hasMessageNotContaining("too many");
+    }
+    assertThat(throttledEvents()).singleElement();
+    assertThat(throttledEvents().get(0).data())
+        .containsEntry("identity", "alice")
+        .containsEntry("protocol", "postgres");
+
+    // Anyone can send user=alice with junk: that must not keep alice out.
+    try (Connection c = connect(TOKEN_ALICE);
+        ResultSet rs = c.createStatement().executeQuery("select 40+2")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(42);
+    }
+    // A failure while the identity is throttled is refused as throttled, and still counted.
+    clock.advance(Duration.ofSeconds(30));
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> connect(WRONG).close())
+          .isInstanceOf(SQLException.class)
+          .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+          .hasMessageContaining("too many failed authentication attempts for this identity");
+    }
+    clock.advance(Duration.ofSeconds(31)); // the block is over, the window of those is not
+    assertThatThrownBy(() -> connect(WRONG).close()).isInstanceOf(SQLException.class);
+    assertThat(throttledEvents()).hasSize(2); // the failures during the block made a second period
+    assertThat(throttledEvents().get(1).data()).containsEntry("period_seconds", 120L);
   }
 }
