@@ -65,10 +65,13 @@ public record GatehouseConfig(
 
   /**
    * {@code server.auth:} throttling of failed authentication on every listener. After {@code
-   * addressFailures} failures from one client address (or {@code identityFailures} for one claimed
-   * identity) within {@code window}, attempts are refused without checking the credential for
-   * {@code backoff}, doubling with each further throttling period up to {@code maxBackoff}. At most
-   * {@code maxTracked} addresses and identities are remembered (the least recently seen go first).
+   * addressFailures} failures from one client address within {@code window}, its attempts are
+   * refused without checking the credential for {@code backoff}, doubling with each further
+   * throttling period up to {@code maxBackoff}; {@code addressFailures} is also the number of
+   * checks one address may have in flight. After {@code identityFailures} failures for one claimed
+   * identity, that identity's credentials are still checked (a valid one gets in, so strangers
+   * cannot lock a user out) but its failures are refused as throttled. At most {@code maxTracked}
+   * addresses and identities are remembered (the least recently seen go first).
    */
   public record AuthConfig(
       boolean enabled,
