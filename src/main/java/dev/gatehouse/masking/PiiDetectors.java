@@ -572,7 +572,11 @@ final class PiiDetectors {
           if (Checks.isDigit(c) || isAsciiLetter(c)) {
             b.append(c);
             j++;
-          } else if (c == ' ' && j + 1 < n && isAlnum(s.charAt(j + 1)) && b.length() % 4 == 0) {
+          } else if (c == ' '
+              && Checks.isUpper(s.charAt(i))
+              && j + 1 < n
+              && isAlnum(s.charAt(j + 1))
+              && b.length() % 4 == 0) {
             j++;
           } else {
             break;

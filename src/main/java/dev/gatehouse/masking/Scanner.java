@@ -491,7 +491,11 @@ final class Scanner {
                 && ssnShape(s.charAt(i - 4), s.charAt(i - 5), s.charAt(i - 7), s.charAt(i - 8)))) {
           flags |= Detector.F_SSN;
         }
-        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_LETTER) != 0 && (prev3Cls & C_LETTER) != 0) {
+        if ((prevCls & C_DIGIT) != 0
+            && (prev2Cls & C_LETTER) != 0
+            && (prev3Cls & C_LETTER) != 0
+            && Checks.ibanLength(s.charAt(i - 3), s.charAt(i - 2)) != 0
+            && Triage.ibanLong(s, i - 3)) {
           flags |= Detector.F_IBAN;
         }
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
@@ -602,7 +606,11 @@ final class Scanner {
                 && ssnShape(b[off + i - 4], b[off + i - 5], b[off + i - 7], b[off + i - 8]))) {
           flags |= Detector.F_SSN;
         }
-        if ((prevCls & C_DIGIT) != 0 && (prev2Cls & C_LETTER) != 0 && (prev3Cls & C_LETTER) != 0) {
+        if ((prevCls & C_DIGIT) != 0
+            && (prev2Cls & C_LETTER) != 0
+            && (prev3Cls & C_LETTER) != 0
+            && Checks.ibanLength((char) b[off + i - 3], (char) b[off + i - 2]) != 0
+            && Triage.ibanLong(b, off + i - 3, off + len)) {
           flags |= Detector.F_IBAN;
         }
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
@@ -813,7 +821,12 @@ final class Scanner {
       run = (run + 1) & -(int) ((e >>> 62) & 1); // token run, without a branch
       maxRun = Math.max(maxRun, run);
       window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
-      iban |= window == IBAN_WINDOW ? 1 : 0;
+      if (window == IBAN_WINDOW
+          && iban == 0
+          && Checks.ibanLength(s.charAt(i - 3), s.charAt(i - 2)) != 0
+          && Triage.ibanLong(s, i - 3)) {
+        iban = 1; // a country code and an IBAN's length: rare, so the branch is cheap
+      }
     }
     // The rarer flags are settled only when their character occurs, with the JDK's vectorised
     // String.indexOf, so that the per-character loop above stays short.
@@ -859,7 +872,12 @@ final class Scanner {
       run = (run + 1) & -(int) ((e >>> 62) & 1);
       maxRun = Math.max(maxRun, run);
       window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
-      iban |= window == IBAN_WINDOW ? 1 : 0;
+      if (window == IBAN_WINDOW
+          && iban == 0
+          && Checks.ibanLength((char) b[i - 3], (char) b[i - 2]) != 0
+          && Triage.ibanLong(b, i - 3, end)) {
+        iban = 1;
+      }
     }
     int present = (int) p;
     boolean v6 = false;

@@ -9,11 +9,11 @@ package dev.gatehouse.masking;
  * <p>The result (packed as {@link Scanner#pack}) is exact in the presence bits, in the flags of
  * {@code @ = > : - .} and in the longest token run. It only guesses the rarer flags ({@link
  * #GUESSED}: {@code ::} or seven colons from a colon, three dots between digits from a dot and four
- * digits, five dashes in a row from a dash, an IBAN start from two upper-case letters and two
- * digits), which {@link #exact} settles when a detector that needs one is armed by the guess, and
- * it bounds the digit runs by the digit count (the phone and SSN flags from 8 and 9 digits), which
- * {@link Scanner#digitRuns} settles when a digit-run detector is armed by it. Gates that fail on
- * the bound fail on the exact result.
+ * digits, five dashes in a row from a dash, an IBAN start from two upper-case letters (or a long
+ * token run) and two digits), which {@link #exact} settles when a detector that needs one is armed
+ * by the guess, and it bounds the digit runs by the digit count (the phone and SSN flags from 8 and
+ * 9 digits), which {@link Scanner#digitRuns} settles when a digit-run detector is armed by it.
+ * Gates that fail on the bound fail on the exact result.
  *
  * <p>Eight bytes at a time (SWAR on longs) was tried for the UTF-8 entry point: with the classes
  * the gates need (digits, upper case, token characters, six punctuation characters, presence of
@@ -39,7 +39,7 @@ final class Triage {
   private static final long K_DASH = 1L << 37;
   private static final long K_DOT = 1L << 38;
   private static final long K_DIGIT_COUNT = 1L << 48;
-  private static final long K_LETTER_COUNT = 1L << 56;
+  private static final long K_UPPER_COUNT = 1L << 56;
 
   /** Characters per block, so that the 8-bit count fields cannot overflow. */
   private static final int BLOCK = 255;
@@ -59,7 +59,7 @@ final class Triage {
         k |= K_TOKEN;
       }
       k |= digit ? K_DIGIT_COUNT : 0;
-      k |= upper || (c >= 'a' && c <= 'z') ? K_LETTER_COUNT : 0;
+      k |= upper ? K_UPPER_COUNT : 0;
       k |= c == '@' ? K_AT : c == '=' ? K_EQ : c == '>' ? K_GT : 0;
       k |= c == ':' ? K_COLON : c == '-' ? K_DASH : c == '.' ? K_DOT : 0;
       CLASS[c] = k;
@@ -97,7 +97,7 @@ final class Triage {
     int n = s.length();
     long or = 0;
     int digits = 0;
-    int letters = 0;
+    int uppers = 0;
     int run = 0;
     int maxRun = 0;
     for (int base = 0; base < n; base += BLOCK) {
@@ -112,9 +112,9 @@ final class Triage {
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
-      letters += (int) (sum >>> 56);
+      uppers += (int) (sum >>> 56);
     }
-    return bound(or, digits, letters, maxRun);
+    return bound(or, digits, uppers, maxRun);
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
@@ -140,7 +140,7 @@ final class Triage {
     int end = off + len;
     long or = 0;
     int digits = 0;
-    int letters = 0;
+    int uppers = 0;
     int run = 0;
     int maxRun = 0;
     for (int base = off; base < end; base += BLOCK) {
@@ -154,9 +154,9 @@ final class Triage {
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
-      letters += (int) (sum >>> 56);
+      uppers += (int) (sum >>> 56);
     }
-    return bound(or, digits, letters, maxRun);
+    return bound(or, digits, uppers, maxRun);
   }
 
   /** The rarer flags a bound may only guess (see {@link #exact}). */
@@ -242,28 +242,71 @@ final class Triage {
     return f | (dash5 ? Detector.F_DASH5 : 0);
   }
 
-  /** Two letters followed by two digits, as every IBAN starts (written in either case). */
+  /** {@link #iban(String)} over UTF-8 bytes. */
   private static boolean iban(byte[] b, int off, int len) {
     int window = 0;
     for (int i = off; i < off + len; i++) {
       int c = b[i];
       int k = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       window = ((window << 2) | k) & 0xff;
-      if (window == 0b01_01_10_10) {
+      if (window == 0b01_01_10_10
+          && Checks.ibanLength((char) b[i - 3], (char) b[i - 2]) != 0
+          && ibanLong(b, i - 3, off + len)) {
         return true;
       }
     }
     return false;
   }
 
-  /** Two letters followed by two digits, as every IBAN starts (written in either case). */
+  /**
+   * At least 15 letters and digits from {@code start}, the shortest IBAN (Norway); single spaces
+   * between them only when the country code is in capitals (the print form). An IBAN in lower case
+   * is one typed into a form, compact: reading only that keeps the first pass's bound (a token run
+   * of 15) cheap. Without this, every {@code jones88@example.com} would arm the IBAN pass.
+   */
+  static boolean ibanLong(byte[] b, int start, int end) {
+    boolean spaces = b[start] >= 'A' && b[start] <= 'Z';
+    int n = 0;
+    for (int i = start; i < end && n < 15; i++) {
+      int c = b[i];
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        n++;
+      } else if (!spaces || c != ' ' || i + 1 >= end || b[i + 1] == ' ') {
+        break;
+      }
+    }
+    return n >= 15;
+  }
+
+  static boolean ibanLong(String s, int start) {
+    char first = s.charAt(start);
+    boolean spaces = first >= 'A' && first <= 'Z';
+    int n = 0;
+    int end = s.length();
+    for (int i = start; i < end && n < 15; i++) {
+      char c = s.charAt(i);
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        n++;
+      } else if (!spaces || c != ' ' || i + 1 >= end || s.charAt(i + 1) == ' ') {
+        break;
+      }
+    }
+    return n >= 15;
+  }
+
+  /**
+   * Two letters of a registered IBAN country followed by two digits and as many letters and digits
+   * as the shortest IBAN, as every IBAN starts (written in either case).
+   */
   private static boolean iban(String s) {
     int window = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       int k = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       window = ((window << 2) | k) & 0xff;
-      if (window == 0b01_01_10_10) {
+      if (window == 0b01_01_10_10
+          && Checks.ibanLength(s.charAt(i - 3), s.charAt(i - 2)) != 0
+          && ibanLong(s, i - 3)) {
         return true;
       }
     }
@@ -277,13 +320,16 @@ final class Triage {
   /**
    * The packed bound: presence and the flags of {@code @ = > : - .} exact; {@code F_V6} guessed
    * from a colon, {@code F_DOT3} from a dot and four digits, {@code F_DASH5} from a dash, {@code
-   * F_IBAN} from two letters and two digits (see {@link #exact}); the digit count as the numeric
-   * run, and the phone and SSN flags from 8 and 9 digits (see {@link Scanner#digitRuns}).
+   * F_IBAN} from two upper-case letters, or a token run of 15, and two digits (see {@link #exact});
+   * the digit count as the numeric run, and the phone and SSN flags from 8 and 9 digits (see {@link
+   * Scanner#digitRuns}).
    */
-  private static long bound(long or, int digits, int letters, int maxTokenRun) {
+  private static long bound(long or, int digits, int uppers, int maxTokenRun) {
     int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x3f];
     f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
-    f |= letters >= 2 && digits >= 2 ? Detector.F_IBAN : 0;
+    // An IBAN in capitals has two upper-case letters; one in lower case is written without spaces
+    // (see Checks.ibanStart), so it is a token run of at least 15.
+    f |= digits >= 2 && (uppers >= 2 || maxTokenRun >= 15) ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
     return (or & 0xffffffffL)
         | ((long) f << 32)
