@@ -18,6 +18,10 @@ final class PgPipeline {
     PARSE,
     BIND,
     DESCRIBE,
+    /**
+     * A Describe of a portal the gateway itself sent (PgSession.describeForMasking): not relayed.
+     */
+    OWN_DESCRIBE,
     EXECUTE,
     CLOSE,
     SYNC
@@ -76,6 +80,9 @@ final class PgPipeline {
 
     /** The RowDescription a Describe of this portal returned (actual formats); or null. */
     volatile byte[] description;
+
+    /** A Describe of this portal was sent to the target (by the client or the gateway). */
+    boolean describeSent;
 
     /**
      * The RowDescription of the rows an Execute of this portal returns, with their actual formats:

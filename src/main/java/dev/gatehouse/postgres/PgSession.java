@@ -594,8 +594,32 @@ final class PgSession {
       }
       p.auth = a;
     }
+    describeForMasking(name, p);
     pending.add(new Pending(Kind.EXECUTE, name, null, p, a));
     forward(m);
+  }
+
+  /**
+   * In a masked session, makes sure the rows of an Execute are masked by the columns they really
+   * have: a portal the client did not describe is described by the gateway itself, just before its
+   * first Execute, and the answer (RowDescription or NoData) is kept, not relayed. A statement's
+   * description is not enough: PostgreSQL re-plans a prepared statement whenever its search_path or
+   * the objects it reads change, and keeps it as long as the result's column names and types stay
+   * the same ("cached plan must not change result type"), so after {@code SET search_path = other}
+   * the same columns can come from another table with other column rules. A portal's description is
+   * fixed when it is bound and is what its Execute returns (<a
+   * href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY">extended
+   * query</a>: "the Describe ... portal variant ... description of the rows that will be
+   * returned"). The message is sent in the client's pipeline, so it costs no round trip; after an
+   * earlier error the target skips it like the Execute behind it.
+   */
+  private void describeForMasking(String name, Portal p) throws IOException {
+    if (rowFilter == RowFilter.IDENTITY || p.describeSent) {
+      return;
+    }
+    p.describeSent = true;
+    pending.add(new Pending(Kind.OWN_DESCRIBE, name, null, p, null));
+    PgCodec.writeMessage(up.out, (byte) 'D', new Builder('D').int8('P').cstring(name).body());
   }
 
   private void describe(Message m) throws IOException {
@@ -605,14 +629,13 @@ final class PgSession {
     Reader r = new Reader(m.body());
     boolean statement = r.int8() == 'S';
     String name = r.cstring();
+    Portal described = statement ? null : portals.get(name);
+    if (described != null) {
+      described.describeSent = true;
+    }
     // What is described, so its RowDescription can be kept for the rows of later Executes.
     pending.add(
-        new Pending(
-            Kind.DESCRIBE,
-            name,
-            statement ? statements.get(name) : null,
-            statement ? null : portals.get(name),
-            null));
+        new Pending(Kind.DESCRIBE, name, statement ? statements.get(name) : null, described, null));
     forward(m);
   }
 
@@ -763,7 +786,13 @@ final class PgSession {
       statements.clear();
       portals.clear();
     } else if ("cursor".equals(kind)) {
-      portals.keySet().removeIf(k -> !k.isEmpty());
+      // Named portals may be cursors by the same name. The unnamed portal survives cursor
+      // statements at the target, but when it runs a FETCH (or MOVE, or EXECUTE) its description
+      // was fixed at Bind from the cursor as it was then: once the cursor is closed and declared
+      // again its rows have other columns, which that description would mask by the wrong rules.
+      portals
+          .entrySet()
+          .removeIf(e -> !e.getKey().isEmpty() || !e.getValue().stmt.describesEveryRun());
     }
   }
 
@@ -904,6 +933,11 @@ final class PgSession {
         }
       }
       case 'T' -> {
+        if (head != null && head.kind == Kind.OWN_DESCRIBE) {
+          head.portal.description = m.body(); // see describeForMasking; not the client's
+          pending.poll();
+          return;
+        }
         rowFilter.onRowDescription(m.body());
         if (head != null && head.kind == Kind.DESCRIBE) {
           if (head.prepared != null) {
@@ -921,6 +955,10 @@ final class PgSession {
         }
       }
       case 'n' -> {
+        if (head != null && head.kind == Kind.OWN_DESCRIBE) {
+          pending.poll();
+          return; // the gateway's own Describe: not the client's
+        }
         if (head != null && head.kind == Kind.DESCRIBE) {
           pending.poll();
         }
@@ -1140,19 +1178,29 @@ final class PgSession {
   }
 
   /**
-   * A notice or error with its message, detail, hint, context and query masked for this session;
-   * the frame as it came when masking changes nothing. Read and rebuilt in the client's encoding.
+   * Fields of an error or notice that carry no data: severity, SQLSTATE, positions and the server's
+   * source location (<a
+   * href="https://www.postgresql.org/docs/current/protocol-error-fields.html">error fields</a>).
+   * Every other field is masked, unknown future ones included: besides message, detail, hint,
+   * context and query, PL/pgSQL's {@code RAISE ... USING SCHEMA/TABLE/COLUMN/DATATYPE/CONSTRAINT =
+   * expr} puts any value into the schema, table, column, data type and constraint name fields.
+   */
+  private static final String UNMASKED_FIELDS = "SVCPpFLR";
+
+  /**
+   * A notice or error with every field that can carry data masked for this session (see {@link
+   * #UNMASKED_FIELDS}); the frame as it came when masking changes nothing. Read and rebuilt in the
+   * client's encoding.
    */
   private byte[] maskFields(char type, byte[] body) throws ProtocolViolation {
     Charset cs = clientCharset;
     Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body, cs));
     boolean changed = false;
-    for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
-      String v = f.get(k);
-      if (v != null) {
-        String masked = gs.mask(v);
-        changed |= !masked.equals(v);
-        f.put(k, masked);
+    for (Map.Entry<Character, String> e : f.entrySet()) {
+      if (UNMASKED_FIELDS.indexOf(e.getKey()) < 0) {
+        String masked = gs.mask(e.getValue());
+        changed |= !masked.equals(e.getValue());
+        e.setValue(masked);
       }
     }
     return changed ? PgMessages.fields(type, f, cs) : new Builder(type).bytes(body).frame();
