@@ -104,6 +104,11 @@ class PgProtocolRedTeamTest {
     final InputStream in;
 
     Raw(int port) throws Exception {
+      this(port, Map.of());
+    }
+
+    /** With extra startup parameters. */
+    Raw(int port, Map<String, String> extra) throws Exception {
       s = new Socket("127.0.0.1", port);
       s.setSoTimeout(15_000);
       out = s.getOutputStream();
@@ -111,6 +116,7 @@ class PgProtocolRedTeamTest {
       Map<String, String> p = new LinkedHashMap<>();
       p.put("user", "alice");
       p.put("database", "conn");
+      p.putAll(extra);
       out.write(PgMessages.startupMessage(p));
       out.flush();
       assertThat(read().kind()).isEqualTo('R');
@@ -411,6 +417,92 @@ class PgProtocolRedTeamTest {
       assertThat(PgMessages.parseFields(m.body()).get('C')).isEqualTo(PgErrors.PROTOCOL_VIOLATION);
       assertThat(r.in.read()).isEqualTo(-1);
     }
+  }
+
+  /**
+   * {@code replication=database} would make the target a walsender, whose replication commands
+   * (CREATE_REPLICATION_SLOT, BASE_BACKUP, START_REPLICATION) are not SQL the classifier knows;
+   * {@code options} could set anything. Both are dropped: the session is an ordinary one.
+   */
+  @Test
+  void replicationModeAndOptionsFromTheStartupPacketDoNotReachTheTarget() throws Exception {
+    Map<String, String> extra = new LinkedHashMap<>();
+    extra.put("replication", "database");
+    extra.put("options", "-c session_replication_role=replica -c statement_timeout=12345");
+    for (int i = 0; i < 500; i++) {
+      extra.put("x_param_" + i, "v");
+    }
+    try (Raw r = new Raw(t.plaintextServer.address().getPort(), extra)) {
+      for (String cmd :
+          List.of(
+              "IDENTIFY_SYSTEM",
+              "CREATE_REPLICATION_SLOT rt_slot LOGICAL pgoutput",
+              "BASE_BACKUP",
+              "START_REPLICATION SLOT rt_slot LOGICAL 0/0")) {
+        assertThat(sqlStates(r.query(cmd)))
+            .as(cmd)
+            .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+      }
+      assertThat(firstColumn(r.query("SHOW session_replication_role"))).containsExactly("origin");
+      assertThat(firstColumn(r.query("SHOW statement_timeout"))).containsExactly("12345ms");
+      stillUsable(r);
+    }
+    try (Connection c = t.direct("gh_test");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isZero();
+    }
+  }
+
+  /** A refusal reaches a client that sends Flush instead of Sync (pipeline mode), then Sync. */
+  @Test
+  void aRefusalIsAnsweredOnFlushAndTheSegmentEndsAtSync() throws Exception {
+    try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
+      r.send(
+          parse("", "DROP TABLE rt_keep"), bind("", ""), execute("", 0), new Builder('H').frame());
+      Message m = r.read();
+      assertThat(m.kind()).isEqualTo('E');
+      assertThat(PgMessages.parseFields(m.body()).get('C'))
+          .isEqualTo(PgErrors.INSUFFICIENT_PRIVILEGE);
+      assertThat(sqlStates(r.send(sync()).untilReady())).isEmpty();
+      stillUsable(r);
+    }
+    assertThat(keptRows()).isEqualTo(3);
+  }
+
+  @Test
+  void nothingAfterTerminateReachesTheTarget() throws Exception {
+    try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
+      r.send(PgMessages.terminate(), PgMessages.query("DELETE FROM rt_keep"));
+      assertThat(r.in.read()).isEqualTo(-1);
+    }
+    assertThat(keptRows()).isEqualTo(3);
+  }
+
+  /** COPY through the extended protocol is decided at Parse like any statement. */
+  @Test
+  void anExtendedProtocolCopyIsDecided() throws Exception {
+    byte[] data = new Builder('d').bytes("7\n".getBytes(StandardCharsets.UTF_8)).frame();
+    try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
+      t.extraDenied.add("copy_in");
+      try {
+        List<Message> ms =
+            r.send(
+                    parse("", "COPY rt_keep FROM STDIN"),
+                    bind("", ""),
+                    execute("", 0),
+                    data,
+                    new Builder('c').frame(),
+                    sync())
+                .untilReady();
+        assertThat(sqlStates(ms)).containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+      } finally {
+        t.extraDenied.remove("copy_in");
+      }
+      stillUsable(r);
+    }
+    assertThat(keptRows()).isEqualTo(3);
   }
 
   // ---- masking bypass ----
