@@ -153,6 +153,12 @@ final class PgPipeline {
     int next;
     long rows;
 
+    /**
+     * For a Sync the client sent after a COPY FROM STDIN began and before its CopyDone or CopyFail
+     * (PgSession.copyInStarted): 1 when no CopyData came between, 2 after some did; 0 otherwise.
+     */
+    int duringCopy;
+
     Pending(Kind kind, byte[] denial) {
       this(kind, denial, List.of(), null, null, null, null);
     }

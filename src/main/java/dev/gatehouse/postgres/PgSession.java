@@ -110,6 +110,16 @@ final class PgSession {
   private boolean discarding;
   private long syncEpoch;
 
+  /**
+   * Client messages since a forwarded COPY FROM STDIN (simple or extended) with no CopyDone or
+   * CopyFail yet: 0 none, 1 the COPY, 2 also some CopyData. Session thread only. See {@link
+   * #dropSyncsIgnoredByCopy}.
+   */
+  private int copyInStarted;
+
+  /** The target answered CopyInResponse and has not ended that COPY. Target-reader thread only. */
+  private boolean targetInCopyIn;
+
   // Updated from the target's ParameterStatus, read when classifying.
   private volatile boolean standardConformingStrings = true;
   private volatile Charset clientCharset = StandardCharsets.UTF_8;
@@ -432,7 +442,13 @@ final class PgSession {
           }
         }
         case 'F' -> functionCall(m);
-        case 'd', 'c', 'f' -> forward(m); // COPY data from the client, part of an allowed COPY
+        case 'd', 'c', 'f' -> {
+          // COPY data from the client, part of an allowed COPY (outside one the target ignores it)
+          if (copyInStarted > 0) {
+            copyInStarted = m.kind() == 'd' ? 2 : 0;
+          }
+          forward(m);
+        }
         case 'X' -> {
           forward(m);
           up.out.flush();
@@ -470,9 +486,16 @@ final class PgSession {
       }
     }
     stmts.forEach(this::afterAuthorized);
+    if (stmts.stream().anyMatch(s -> isCopyIn(s.action()))) {
+      copyInStarted = 1;
+    }
     pending.add(new Pending(Kind.QUERY, allowed));
     forward(m);
     up.out.flush();
+  }
+
+  private static boolean isCopyIn(Action a) {
+    return a != null && SqlKinds.COPY_IN.equals(a.string(Action.Attr.SQL_KIND));
   }
 
   /** Parse: decided here (a prepared statement holds exactly one statement). */
@@ -595,6 +618,9 @@ final class PgSession {
       p.auth = a;
     }
     describeForMasking(name, p);
+    if (isCopyIn(p.stmt.action)) {
+      copyInStarted = 1;
+    }
     pending.add(new Pending(Kind.EXECUTE, name, null, p, a));
     forward(m);
   }
@@ -658,7 +684,9 @@ final class PgSession {
   private void sync(Message m) throws IOException {
     discarding = false;
     syncEpoch++;
-    pending.add(new Pending(Kind.SYNC, (byte[]) null));
+    Pending p = new Pending(Kind.SYNC, (byte[]) null);
+    p.duringCopy = copyInStarted;
+    pending.add(p);
     forward(m);
     up.out.flush();
   }
@@ -893,6 +921,12 @@ final class PgSession {
   }
 
   private void onTargetMessage(Message m) throws IOException {
+    if (m.kind() == 'G') {
+      targetInCopyIn = true;
+    } else if (targetInCopyIn && (m.kind() == 'C' || m.kind() == 'E')) {
+      targetInCopyIn = false;
+      dropSyncsIgnoredByCopy(m.kind() == 'E');
+    }
     Pending head = pending.peek();
     switch (m.kind()) {
       case 'D' -> {
@@ -1016,6 +1050,36 @@ final class PgSession {
       }
     }
     send(m.type(), m.body());
+  }
+
+  /**
+   * PostgreSQL ignores Sync (and Flush) in copy-in mode (<a
+   * href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY">COPY
+   * operations</a>: "The backend will ignore Flush and Sync messages received during copy-in
+   * mode"), and libpq's extended-protocol COPY sends Sync right after Execute, before the data. No
+   * ReadyForQuery answers such a Sync, so its pending entry must go when the COPY ends (its
+   * CommandComplete or ErrorResponse, which {@code head} is about to take), or every later answer
+   * would be paired with the wrong statement. Called only after CopyInResponse, so these Syncs were
+   * read in copy mode, except when the COPY failed on its data: a Sync the client sent after some
+   * CopyData may then have been read after the error and be answered. That case cannot be told
+   * apart, so the session ends (fail closed) rather than risk pairing answers wrongly.
+   */
+  private void dropSyncsIgnoredByCopy(boolean failed) throws ProtocolViolation {
+    var it = pending.iterator();
+    if (!it.hasNext()) {
+      return;
+    }
+    it.next(); // the COPY's own entry: its Query or Execute
+    while (it.hasNext()) {
+      Pending p = it.next();
+      if (p.kind != Kind.SYNC || p.duringCopy == 0) {
+        return;
+      }
+      if (failed && p.duringCopy == 2) {
+        throw new ProtocolViolation("a Sync sent among the data of a failed COPY FROM STDIN");
+      }
+      it.remove();
+    }
   }
 
   /**

@@ -48,6 +48,8 @@ class PgProtocolRedTeamTest {
       s.execute("DROP TABLE IF EXISTS rt_keep");
       s.execute("CREATE TABLE rt_keep (id int)");
       s.execute("INSERT INTO rt_keep VALUES (1), (2), (3)");
+      s.execute("DROP TABLE IF EXISTS rt_copy_target");
+      s.execute("CREATE TABLE rt_copy_target (id int)");
       s.execute("DROP SCHEMA IF EXISTS rt_hidden CASCADE");
       s.execute("DROP TABLE IF EXISTS public.rt_t");
       s.execute("CREATE TABLE public.rt_t (v text)");
@@ -503,6 +505,49 @@ class PgProtocolRedTeamTest {
       stillUsable(r);
     }
     assertThat(keptRows()).isEqualTo(3);
+  }
+
+  /**
+   * libpq's extended-protocol COPY (PQexecParams): Parse, Bind, Execute and Sync at once, then the
+   * data, CopyDone and a second Sync. PostgreSQL ignores a Sync received in copy-in mode, so only
+   * the second is answered; the gateway must not wait for an answer to the first, or the answers to
+   * everything after would be paired with the wrong statements.
+   */
+  @Test
+  void aSyncSentDuringAnExtendedCopyIsIgnoredAsByPostgres() throws Exception {
+    byte[] data = new Builder('d').bytes("7\n".getBytes(StandardCharsets.UTF_8)).frame();
+    try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
+      r.send(parse("", "COPY rt_copy_target FROM STDIN"), bind("", ""), execute("", 0), sync());
+      Message m;
+      do {
+        m = r.read();
+      } while (m.kind() != 'G');
+      List<Message> ms = r.send(data, data, new Builder('c').frame(), sync()).untilReady();
+      assertThat(sqlStates(ms)).isEmpty();
+      assertThat(ms.stream().map(Message::kind)).containsExactly('C', 'Z');
+      // the next statements are answered, and recorded, as themselves
+      for (String sql : List.of("SELECT 'after copy 1'", "SELECT 'after copy 2'")) {
+        assertThat(sqlStates(r.query(sql))).isEmpty();
+        var d =
+            t.decided.stream().filter(x -> x.raw().equals(sql)).reduce((a, b) -> b).orElseThrow();
+        assertThat(t.outcomeOf(d.id()).orElseThrow().summary()).isEqualTo("SELECT 1");
+      }
+      // and a COPY that fails on its data ends at the Sync after CopyDone, as in PostgreSQL
+      r.send(parse("", "COPY rt_copy_target FROM STDIN"), bind("", ""), execute("", 0), sync());
+      do {
+        m = r.read();
+      } while (m.kind() != 'G');
+      byte[] bad = new Builder('d').bytes("x\n".getBytes(StandardCharsets.UTF_8)).frame();
+      ms = r.send(bad, new Builder('c').frame(), sync()).untilReady();
+      assertThat(sqlStates(ms)).containsExactly("22P02");
+      stillUsable(r);
+    }
+    try (Connection c = t.direct("gh_test");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM rt_copy_target")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(2);
+    }
   }
 
   // ---- masking bypass ----
