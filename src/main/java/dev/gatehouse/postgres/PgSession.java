@@ -692,8 +692,20 @@ final class PgSession {
   }
 
   /**
+   * The client-side large object functions libpq and pgjdbc call with FunctionCall, by their fixed
+   * OIDs (src/include/catalog/pg_proc.dat; built-in OIDs do not change between versions):
+   * lo_create, lo_open, lo_close, loread, lowrite, lo_lseek, lo_creat, lo_tell, lo_unlink,
+   * lo_truncate, lo_lseek64, lo_tell64, lo_truncate64. Not the server-side lo_import/lo_export
+   * (server files).
+   */
+  static final java.util.Set<Integer> LARGE_OBJECT_FUNCTIONS =
+      java.util.Set.of(715, 952, 953, 954, 955, 956, 957, 958, 964, 1004, 3170, 3171, 3172);
+
+  /**
    * FunctionCall calls a function by OID, bypassing SQL text. It is described as an unparsed
-   * statement of unknown kind, so only a rule that allows unknown statements can allow it.
+   * statement of unknown kind, so only a rule that allows unknown statements can allow it; it is
+   * refused in read-only sessions, and in masked sessions except for {@link
+   * #LARGE_OBJECT_FUNCTIONS}.
    */
   private void functionCall(Message m) throws IOException, PgErrors.Fatal {
     if (discarding) {
@@ -712,6 +724,16 @@ final class PgSession {
         throw new GateException(
             GateException.Reason.FORBIDDEN,
             "this session is read-only; FunctionCall messages are refused");
+      }
+      if (rowFilter != RowFilter.IDENTITY && !LARGE_OBJECT_FUNCTIONS.contains(oid)) {
+        // FunctionCallResponse is a bare value with no RowDescription: no column rule can apply,
+        // and query_to_xml('SELECT email FROM customers', ...) called by OID would return the raw
+        // values to a masked session. Fail closed, as for binary COPY output; only the large
+        // object functions clients call this way stay (their data is in no column either way).
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "this session's results are masked and a FunctionCall's result cannot be;"
+                + " call the function with SELECT");
       }
       a = gs.authorize(action, this::held);
     } catch (GateException e) {

@@ -111,18 +111,22 @@ class PgProtocolRedTeamTest {
 
     /** With extra startup parameters. */
     Raw(int port, Map<String, String> extra) throws Exception {
+      this(port, "alice", TOKEN_ALICE, extra);
+    }
+
+    Raw(int port, String user, String token, Map<String, String> extra) throws Exception {
       s = new Socket("127.0.0.1", port);
       s.setSoTimeout(15_000);
       out = s.getOutputStream();
       in = s.getInputStream();
       Map<String, String> p = new LinkedHashMap<>();
-      p.put("user", "alice");
+      p.put("user", user);
       p.put("database", "conn");
       p.putAll(extra);
       out.write(PgMessages.startupMessage(p));
       out.flush();
       assertThat(read().kind()).isEqualTo('R');
-      out.write(PgMessages.passwordMessage(TOKEN_ALICE));
+      out.write(PgMessages.passwordMessage(token));
       out.flush();
       List<Message> ms = untilReady();
       assertThat(ms.stream().map(Message::kind)).contains('R').doesNotContain('E');
@@ -662,6 +666,83 @@ class PgProtocolRedTeamTest {
       assertThat(ms.stream().map(Message::kind))
           .containsExactly('1', '2', 'I', '1', '2', 'C', 'S', 'Z');
     }
+  }
+
+  /**
+   * A FunctionCall's result (FunctionCallResponse) is a bare value with no RowDescription, so no
+   * column rule can apply to it: with a policy that allows FunctionCall (kind unknown), a masked
+   * session could read any table through {@code query_to_xml} by OID. Refused in masked sessions;
+   * unmasked ones (large objects) keep it.
+   */
+  @Test
+  void aFunctionCallCannotReadAroundMasking() throws Exception {
+    int oid;
+    try (Connection c = t.direct("gh_test");
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT 'query_to_xml(text,bool,bool,text)'::regprocedure::oid")) {
+      rs.next();
+      oid = rs.getInt(1);
+    }
+    byte[] sql = "SELECT v FROM rt_hidden.rt_t".getBytes(StandardCharsets.UTF_8);
+    byte[] call =
+        new Builder('F')
+            .int32(oid)
+            .int16(0) // all arguments in text format
+            .int16(4)
+            .int32(sql.length)
+            .bytes(sql)
+            .int32(1)
+            .bytes(new byte[] {'f'})
+            .int32(1)
+            .bytes(new byte[] {'f'})
+            .int32(0)
+            .int16(0) // result in text format
+            .frame();
+    try (Raw r =
+        new Raw(masked.address().getPort(), "bench", PgTestSupport.TOKEN_BENCH, Map.of())) {
+      List<Message> ms = r.send(call).untilReady();
+      assertThat(ms.stream().map(Message::kind)).doesNotContain('V');
+      assertThat(sqlStates(ms)).containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+      stillUsable(r);
+    }
+    try (Raw r =
+        new Raw(
+            t.plaintextServer.address().getPort(), "bench", PgTestSupport.TOKEN_BENCH, Map.of())) {
+      List<Message> ms = r.send(call).untilReady();
+      assertThat(sqlStates(ms)).isEmpty();
+      assertThat(new String(ms.get(0).body(), StandardCharsets.UTF_8)).contains(SECRET);
+    }
+  }
+
+  /** The OIDs the gateway lets masked sessions call are the large object functions. */
+  @Test
+  void theLargeObjectFunctionOidsAreWhatTheySay() throws Exception {
+    List<String> names = new ArrayList<>();
+    try (Connection c = t.direct("gh_test");
+        Statement s = c.createStatement()) {
+      for (int oid : PgSession.LARGE_OBJECT_FUNCTIONS) {
+        try (ResultSet rs = s.executeQuery("SELECT proname FROM pg_proc WHERE oid = " + oid)) {
+          assertThat(rs.next()).as("oid " + oid).isTrue();
+          names.add(rs.getString(1));
+        }
+      }
+    }
+    assertThat(names)
+        .containsExactlyInAnyOrder(
+            "lo_create",
+            "lo_open",
+            "lo_close",
+            "loread",
+            "lowrite",
+            "lo_lseek",
+            "lo_creat",
+            "lo_tell",
+            "lo_unlink",
+            "lo_truncate",
+            "lo_lseek64",
+            "lo_tell64",
+            "lo_truncate64");
   }
 
   @Test
