@@ -247,6 +247,16 @@ class PgProtocolRedTeamTest {
     }
   }
 
+  /** The OID of a function, by its signature, read directly at the target. */
+  static int oidOf(String signature) throws Exception {
+    try (Connection c = t.direct("gh_test");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT '" + signature + "'::regprocedure::oid")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
   static void stillUsable(Raw r) throws Exception {
     assertThat(firstColumn(r.query("SELECT 41 + 1"))).containsExactly("42");
   }
@@ -386,13 +396,7 @@ class PgProtocolRedTeamTest {
 
   @Test
   void aFunctionCallByOidIsRefusedWhenOnlyKnownKindsAreAllowed() throws Exception {
-    int oid;
-    try (Connection c = t.direct("gh_test");
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT 'pg_cancel_backend(int4)'::regprocedure::oid")) {
-      rs.next();
-      oid = rs.getInt(1);
-    }
+    int oid = oidOf("pg_cancel_backend(int4)");
     try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
       byte[] call =
           new Builder('F').int32(oid).int16(0).int16(1).int32(4).int32(1).int16(0).frame();
@@ -676,14 +680,7 @@ class PgProtocolRedTeamTest {
    */
   @Test
   void aFunctionCallCannotReadAroundMasking() throws Exception {
-    int oid;
-    try (Connection c = t.direct("gh_test");
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery("SELECT 'query_to_xml(text,bool,bool,text)'::regprocedure::oid")) {
-      rs.next();
-      oid = rs.getInt(1);
-    }
+    int oid = oidOf("query_to_xml(text,bool,bool,text)");
     byte[] sql = "SELECT v FROM rt_hidden.rt_t".getBytes(StandardCharsets.UTF_8);
     byte[] call =
         new Builder('F')
