@@ -122,13 +122,20 @@ final class PgCodec {
     return new Startup(int32(rest, 0), body);
   }
 
-  /** Per-type limits for messages sent by clients (see the constants above). */
+  /**
+   * Per-type limits for messages sent by clients (see the constants above); -1 for a type no client
+   * sends, which is refused before its length is read, as PostgreSQL does ("invalid frontend
+   * message type", postgres.c SocketBackend). An untyped packet sent mid-session (an SSLRequest,
+   * whose first byte is 0) would otherwise be read as a 2 KiB message, and the client would wait
+   * for an answer that never comes.
+   */
   static int clientLimit(byte type) {
     return switch ((char) type) {
       case 'Q', 'P' -> MAX_SQL_TEXT_MESSAGE;
       case 'B', 'd', 'F' -> MAX_DATA_MESSAGE;
       case 'p' -> MAX_AUTH_MESSAGE;
-      default -> MAX_SMALL_MESSAGE;
+      case 'E', 'D', 'C', 'S', 'H', 'c', 'f', 'X' -> MAX_SMALL_MESSAGE;
+      default -> -1;
     };
   }
 
@@ -148,12 +155,15 @@ final class PgCodec {
     if (type < 0) {
       return null;
     }
+    int max = limits.maxBody((byte) type);
+    if (max < 0) {
+      throw new ProtocolViolation("invalid frontend message type '" + printable(type) + "'");
+    }
     byte[] lenBytes = in.readNBytes(4);
     if (lenBytes.length < 4) {
       throw new EOFException("connection closed inside a message header");
     }
     int len = int32(lenBytes, 0);
-    int max = limits.maxBody((byte) type);
     if (len < 4 || len - 4 > max) {
       throw new ProtocolViolation(
           "invalid length "

@@ -18,6 +18,10 @@ final class PgPipeline {
     PARSE,
     BIND,
     DESCRIBE,
+    /**
+     * A Describe of a portal the gateway itself sent (PgSession.describeForMasking): not relayed.
+     */
+    OWN_DESCRIBE,
     EXECUTE,
     CLOSE,
     SYNC
@@ -76,6 +80,9 @@ final class PgPipeline {
 
     /** The RowDescription a Describe of this portal returned (actual formats); or null. */
     volatile byte[] description;
+
+    /** A Describe of this portal was sent to the target (by the client or the gateway). */
+    boolean describeSent;
 
     /**
      * The RowDescription of the rows an Execute of this portal returns, with their actual formats:
@@ -145,6 +152,12 @@ final class PgPipeline {
     final AuthorizedAction auth;
     int next;
     long rows;
+
+    /**
+     * For a Sync the client sent after a COPY FROM STDIN began and before its CopyDone or CopyFail
+     * (PgSession.copyInStarted): 1 when no CopyData came between, 2 after some did; 0 otherwise.
+     */
+    int duringCopy;
 
     Pending(Kind kind, byte[] denial) {
       this(kind, denial, List.of(), null, null, null, null);

@@ -110,6 +110,16 @@ final class PgSession {
   private boolean discarding;
   private long syncEpoch;
 
+  /**
+   * Client messages since a forwarded COPY FROM STDIN (simple or extended) with no CopyDone or
+   * CopyFail yet: 0 none, 1 the COPY, 2 also some CopyData. Session thread only. See {@link
+   * #dropSyncsIgnoredByCopy}.
+   */
+  private int copyInStarted;
+
+  /** The target answered CopyInResponse and has not ended that COPY. Target-reader thread only. */
+  private boolean targetInCopyIn;
+
   // Updated from the target's ParameterStatus, read when classifying.
   private volatile boolean standardConformingStrings = true;
   private volatile Charset clientCharset = StandardCharsets.UTF_8;
@@ -432,7 +442,13 @@ final class PgSession {
           }
         }
         case 'F' -> functionCall(m);
-        case 'd', 'c', 'f' -> forward(m); // COPY data from the client, part of an allowed COPY
+        case 'd', 'c', 'f' -> {
+          // COPY data from the client, part of an allowed COPY (outside one the target ignores it)
+          if (copyInStarted > 0) {
+            copyInStarted = m.kind() == 'd' ? 2 : 0;
+          }
+          forward(m);
+        }
         case 'X' -> {
           forward(m);
           up.out.flush();
@@ -470,9 +486,16 @@ final class PgSession {
       }
     }
     stmts.forEach(this::afterAuthorized);
+    if (stmts.stream().anyMatch(s -> isCopyIn(s.action()))) {
+      copyInStarted = 1;
+    }
     pending.add(new Pending(Kind.QUERY, allowed));
     forward(m);
     up.out.flush();
+  }
+
+  private static boolean isCopyIn(Action a) {
+    return a != null && SqlKinds.COPY_IN.equals(a.string(Action.Attr.SQL_KIND));
   }
 
   /** Parse: decided here (a prepared statement holds exactly one statement). */
@@ -594,8 +617,35 @@ final class PgSession {
       }
       p.auth = a;
     }
+    describeForMasking(name, p);
+    if (isCopyIn(p.stmt.action)) {
+      copyInStarted = 1;
+    }
     pending.add(new Pending(Kind.EXECUTE, name, null, p, a));
     forward(m);
+  }
+
+  /**
+   * In a masked session, makes sure the rows of an Execute are masked by the columns they really
+   * have: a portal the client did not describe is described by the gateway itself, just before its
+   * first Execute, and the answer (RowDescription or NoData) is kept, not relayed. A statement's
+   * description is not enough: PostgreSQL re-plans a prepared statement whenever its search_path or
+   * the objects it reads change, and keeps it as long as the result's column names and types stay
+   * the same ("cached plan must not change result type"), so after {@code SET search_path = other}
+   * the same columns can come from another table with other column rules. A portal's description is
+   * fixed when it is bound and is what its Execute returns (<a
+   * href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY">extended
+   * query</a>: "the Describe ... portal variant ... description of the rows that will be
+   * returned"). The message is sent in the client's pipeline, so it costs no round trip; after an
+   * earlier error the target skips it like the Execute behind it.
+   */
+  private void describeForMasking(String name, Portal p) throws IOException {
+    if (rowFilter == RowFilter.IDENTITY || p.describeSent) {
+      return;
+    }
+    p.describeSent = true;
+    pending.add(new Pending(Kind.OWN_DESCRIBE, name, null, p, null));
+    PgCodec.writeMessage(up.out, (byte) 'D', new Builder('D').int8('P').cstring(name).body());
   }
 
   private void describe(Message m) throws IOException {
@@ -605,14 +655,13 @@ final class PgSession {
     Reader r = new Reader(m.body());
     boolean statement = r.int8() == 'S';
     String name = r.cstring();
+    Portal described = statement ? null : portals.get(name);
+    if (described != null) {
+      described.describeSent = true;
+    }
     // What is described, so its RowDescription can be kept for the rows of later Executes.
     pending.add(
-        new Pending(
-            Kind.DESCRIBE,
-            name,
-            statement ? statements.get(name) : null,
-            statement ? null : portals.get(name),
-            null));
+        new Pending(Kind.DESCRIBE, name, statement ? statements.get(name) : null, described, null));
     forward(m);
   }
 
@@ -635,14 +684,28 @@ final class PgSession {
   private void sync(Message m) throws IOException {
     discarding = false;
     syncEpoch++;
-    pending.add(new Pending(Kind.SYNC, (byte[]) null));
+    Pending p = new Pending(Kind.SYNC, (byte[]) null);
+    p.duringCopy = copyInStarted;
+    pending.add(p);
     forward(m);
     up.out.flush();
   }
 
   /**
+   * The client-side large object functions libpq and pgjdbc call with FunctionCall, by their fixed
+   * OIDs (src/include/catalog/pg_proc.dat; built-in OIDs do not change between versions):
+   * lo_create, lo_open, lo_close, loread, lowrite, lo_lseek, lo_creat, lo_tell, lo_unlink,
+   * lo_truncate, lo_lseek64, lo_tell64, lo_truncate64. Not the server-side lo_import/lo_export
+   * (server files).
+   */
+  static final java.util.Set<Integer> LARGE_OBJECT_FUNCTIONS =
+      java.util.Set.of(715, 952, 953, 954, 955, 956, 957, 958, 964, 1004, 3170, 3171, 3172);
+
+  /**
    * FunctionCall calls a function by OID, bypassing SQL text. It is described as an unparsed
-   * statement of unknown kind, so only a rule that allows unknown statements can allow it.
+   * statement of unknown kind, so only a rule that allows unknown statements can allow it; it is
+   * refused in read-only sessions, and in masked sessions except for {@link
+   * #LARGE_OBJECT_FUNCTIONS}.
    */
   private void functionCall(Message m) throws IOException, PgErrors.Fatal {
     if (discarding) {
@@ -661,6 +724,16 @@ final class PgSession {
         throw new GateException(
             GateException.Reason.FORBIDDEN,
             "this session is read-only; FunctionCall messages are refused");
+      }
+      if (rowFilter != RowFilter.IDENTITY && !LARGE_OBJECT_FUNCTIONS.contains(oid)) {
+        // FunctionCallResponse is a bare value with no RowDescription: no column rule can apply,
+        // and query_to_xml('SELECT email FROM customers', ...) called by OID would return the raw
+        // values to a masked session. Fail closed, as for binary COPY output; only the large
+        // object functions clients call this way stay (their data is in no column either way).
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "this session's results are masked and a FunctionCall's result cannot be;"
+                + " call the function with SELECT");
       }
       a = gs.authorize(action, this::held);
     } catch (GateException e) {
@@ -763,7 +836,13 @@ final class PgSession {
       statements.clear();
       portals.clear();
     } else if ("cursor".equals(kind)) {
-      portals.keySet().removeIf(k -> !k.isEmpty());
+      // Named portals may be cursors by the same name. The unnamed portal survives cursor
+      // statements at the target, but when it runs a FETCH (or MOVE, or EXECUTE) its description
+      // was fixed at Bind from the cursor as it was then: once the cursor is closed and declared
+      // again its rows have other columns, which that description would mask by the wrong rules.
+      portals
+          .entrySet()
+          .removeIf(e -> !e.getKey().isEmpty() || !e.getValue().stmt.describesEveryRun());
     }
   }
 
@@ -864,6 +943,12 @@ final class PgSession {
   }
 
   private void onTargetMessage(Message m) throws IOException {
+    if (m.kind() == 'G') {
+      targetInCopyIn = true;
+    } else if (targetInCopyIn && (m.kind() == 'C' || m.kind() == 'E')) {
+      targetInCopyIn = false;
+      dropSyncsIgnoredByCopy(m.kind() == 'E');
+    }
     Pending head = pending.peek();
     switch (m.kind()) {
       case 'D' -> {
@@ -904,6 +989,11 @@ final class PgSession {
         }
       }
       case 'T' -> {
+        if (head != null && head.kind == Kind.OWN_DESCRIBE) {
+          head.portal.description = m.body(); // see describeForMasking; not the client's
+          pending.poll();
+          return;
+        }
         rowFilter.onRowDescription(m.body());
         if (head != null && head.kind == Kind.DESCRIBE) {
           if (head.prepared != null) {
@@ -921,6 +1011,10 @@ final class PgSession {
         }
       }
       case 'n' -> {
+        if (head != null && head.kind == Kind.OWN_DESCRIBE) {
+          pending.poll();
+          return; // the gateway's own Describe: not the client's
+        }
         if (head != null && head.kind == Kind.DESCRIBE) {
           pending.poll();
         }
@@ -978,6 +1072,36 @@ final class PgSession {
       }
     }
     send(m.type(), m.body());
+  }
+
+  /**
+   * PostgreSQL ignores Sync (and Flush) in copy-in mode (<a
+   * href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY">COPY
+   * operations</a>: "The backend will ignore Flush and Sync messages received during copy-in
+   * mode"), and libpq's extended-protocol COPY sends Sync right after Execute, before the data. No
+   * ReadyForQuery answers such a Sync, so its pending entry must go when the COPY ends (its
+   * CommandComplete or ErrorResponse, which {@code head} is about to take), or every later answer
+   * would be paired with the wrong statement. Called only after CopyInResponse, so these Syncs were
+   * read in copy mode, except when the COPY failed on its data: a Sync the client sent after some
+   * CopyData may then have been read after the error and be answered. That case cannot be told
+   * apart, so the session ends (fail closed) rather than risk pairing answers wrongly.
+   */
+  private void dropSyncsIgnoredByCopy(boolean failed) throws ProtocolViolation {
+    var it = pending.iterator();
+    if (!it.hasNext()) {
+      return;
+    }
+    it.next(); // the COPY's own entry: its Query or Execute
+    while (it.hasNext()) {
+      Pending p = it.next();
+      if (p.kind != Kind.SYNC || p.duringCopy == 0) {
+        return;
+      }
+      if (failed && p.duringCopy == 2) {
+        throw new ProtocolViolation("a Sync sent among the data of a failed COPY FROM STDIN");
+      }
+      it.remove();
+    }
   }
 
   /**
@@ -1140,19 +1264,29 @@ final class PgSession {
   }
 
   /**
-   * A notice or error with its message, detail, hint, context and query masked for this session;
-   * the frame as it came when masking changes nothing. Read and rebuilt in the client's encoding.
+   * Fields of an error or notice that carry no data: severity, SQLSTATE, positions and the server's
+   * source location (<a
+   * href="https://www.postgresql.org/docs/current/protocol-error-fields.html">error fields</a>).
+   * Every other field is masked, unknown future ones included: besides message, detail, hint,
+   * context and query, PL/pgSQL's {@code RAISE ... USING SCHEMA/TABLE/COLUMN/DATATYPE/CONSTRAINT =
+   * expr} puts any value into the schema, table, column, data type and constraint name fields.
+   */
+  private static final String UNMASKED_FIELDS = "SVCPpFLR";
+
+  /**
+   * A notice or error with every field that can carry data masked for this session (see {@link
+   * #UNMASKED_FIELDS}); the frame as it came when masking changes nothing. Read and rebuilt in the
+   * client's encoding.
    */
   private byte[] maskFields(char type, byte[] body) throws ProtocolViolation {
     Charset cs = clientCharset;
     Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body, cs));
     boolean changed = false;
-    for (char k : new char[] {'M', 'D', 'H', 'W', 'q'}) {
-      String v = f.get(k);
-      if (v != null) {
-        String masked = gs.mask(v);
-        changed |= !masked.equals(v);
-        f.put(k, masked);
+    for (Map.Entry<Character, String> e : f.entrySet()) {
+      if (UNMASKED_FIELDS.indexOf(e.getKey()) < 0) {
+        String masked = gs.mask(e.getValue());
+        changed |= !masked.equals(e.getValue());
+        e.setValue(masked);
       }
     }
     return changed ? PgMessages.fields(type, f, cs) : new Builder(type).bytes(body).frame();

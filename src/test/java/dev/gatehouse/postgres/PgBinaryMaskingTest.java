@@ -273,8 +273,10 @@ class PgBinaryMaskingTest {
   /**
    * A prepared FETCH is described once, from the cursor as it was then; a later run returns the
    * rows of the cursor as it is now. Its statement description must not plan them (the reviewer's
-   * case: an int column's plan passed the e-mails of a redeclared cursor through): they fail
-   * closed.
+   * case: an int column's plan passed the e-mails of a redeclared cursor through): the gateway
+   * describes the new portal itself, so the text comes masked, in the binary int format pgjdbc
+   * asked for from the old description (as PostgreSQL itself would send the raw text), and pgjdbc
+   * reads its first four bytes as an int.
    */
   @Test
   void aPreparedFetchOfARedeclaredCursorIsNotPlannedByItsOldDescription() throws Exception {
@@ -289,7 +291,8 @@ class PgBinaryMaskingTest {
         s.execute("DECLARE bm_c CURSOR WITH HOLD FOR SELECT contact::text FROM bm_people");
         try (ResultSet rs = fetch.executeQuery()) {
           assertThat(rs.next()).isTrue();
-          assertThat(rs.getObject(1)).isNull();
+          assertThat(rs.getObject(1))
+              .isEqualTo(ByteBuffer.wrap(EMAIL_MASKED.getBytes(StandardCharsets.UTF_8)).getInt());
         }
       } finally {
         s.execute("CLOSE bm_c");
