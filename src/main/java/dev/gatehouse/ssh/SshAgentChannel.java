@@ -1,11 +1,8 @@
 package dev.gatehouse.ssh;
 
-import dev.gatehouse.gate.GateException;
 import java.util.Map;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
-import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
 
 /**
@@ -19,18 +16,7 @@ import org.apache.sshd.common.util.buffer.Buffer;
 final class SshAgentChannel extends SshRelayChannel {
   static final String TYPE = "auth-agent@openssh.com";
 
-  static final ChannelFactory FACTORY =
-      new ChannelFactory() {
-        @Override
-        public String getName() {
-          return TYPE;
-        }
-
-        @Override
-        public Channel createChannel(Session session) {
-          return new SshAgentChannel();
-        }
-      };
+  static final ChannelFactory FACTORY = factory(TYPE, SshAgentChannel::new);
 
   private SshAgentChannel() {
     super(TYPE);
@@ -47,20 +33,8 @@ final class SshAgentChannel extends SshRelayChannel {
     return () -> {
       SshConnection conn = upstream.getAttribute(SshForwarding.OWNER);
       if (conn == null || !conn.forwards().agentAllowed()) {
-        if (conn != null) {
-          SshForwarding.audit(
-              conn.gate(),
-              "ssh.forward_refused",
-              Map.of(
-                  "forward",
-                  "agent",
-                  "request",
-                  TYPE,
-                  "reason",
-                  "agent forwarding was not allowed on this session"));
-        }
-        throw new GateException(
-            GateException.Reason.FORBIDDEN, "agent forwarding was not allowed on this session");
+        throw refusedForward(
+            conn, "agent", TYPE, "agent forwarding was not allowed on this session");
       }
       SshForwarding.audit(
           conn.gate(), "ssh.forward_connection", Map.of("forward", "agent", "channel", TYPE));

@@ -41,6 +41,38 @@ abstract class SshRelayChannel extends AbstractServerChannel {
     Leg open() throws GateException, IOException;
   }
 
+  /** The factory MINA uses to create a relay channel of {@code type} on a session. */
+  static org.apache.sshd.common.channel.ChannelFactory factory(
+      String type, java.util.function.Supplier<SshRelayChannel> create) {
+    return new org.apache.sshd.common.channel.ChannelFactory() {
+      @Override
+      public String getName() {
+        return type;
+      }
+
+      @Override
+      public org.apache.sshd.common.channel.Channel createChannel(
+          org.apache.sshd.common.session.Session session) {
+        return create.get();
+      }
+    };
+  }
+
+  /**
+   * A channel the target opened for a forwarding the client connection {@code conn} (if known) was
+   * not allowed: audited as {@code ssh.forward_refused}; the returned exception refuses the open.
+   */
+  static GateException refusedForward(
+      SshConnection conn, String forward, String channelType, String reason) {
+    if (conn != null) {
+      SshForwarding.audit(
+          conn.gate(),
+          "ssh.forward_refused",
+          java.util.Map.of("forward", forward, "request", channelType, "reason", reason));
+    }
+    return new GateException(GateException.Reason.FORBIDDEN, reason);
+  }
+
   private final String type;
   private volatile AbstractClientChannel other;
   private volatile OutputStream toOther;

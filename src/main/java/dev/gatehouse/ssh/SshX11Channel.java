@@ -1,11 +1,8 @@
 package dev.gatehouse.ssh;
 
-import dev.gatehouse.gate.GateException;
 import java.util.Map;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
-import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
 
 /**
@@ -23,18 +20,7 @@ final class SshX11Channel extends SshRelayChannel {
   /** RFC 4254 leaves the originator address unbounded; an address fits in far less. */
   private static final int MAX_ADDRESS = 255;
 
-  static final ChannelFactory FACTORY =
-      new ChannelFactory() {
-        @Override
-        public String getName() {
-          return TYPE;
-        }
-
-        @Override
-        public Channel createChannel(Session session) {
-          return new SshX11Channel();
-        }
-      };
+  static final ChannelFactory FACTORY = factory(TYPE, SshX11Channel::new);
 
   private SshX11Channel() {
     super(TYPE);
@@ -53,20 +39,7 @@ final class SshX11Channel extends SshRelayChannel {
     return () -> {
       SshConnection conn = upstream.getAttribute(SshForwarding.OWNER);
       if (conn == null || !conn.forwards().x11Allowed() || address.length() > MAX_ADDRESS) {
-        if (conn != null) {
-          SshForwarding.audit(
-              conn.gate(),
-              "ssh.forward_refused",
-              Map.of(
-                  "forward",
-                  "x11",
-                  "request",
-                  TYPE,
-                  "reason",
-                  "X11 forwarding was not allowed on this session"));
-        }
-        throw new GateException(
-            GateException.Reason.FORBIDDEN, "X11 forwarding was not allowed on this session");
+        throw refusedForward(conn, "x11", TYPE, "X11 forwarding was not allowed on this session");
       }
       SshForwarding.audit(
           conn.gate(), "ssh.forward_connection", Map.of("forward", "x11", "channel", TYPE));
