@@ -63,6 +63,9 @@ import org.slf4j.LoggerFactory;
 final class PgSession {
   private static final Logger log = LoggerFactory.getLogger(PgSession.class);
 
+  /** Dropped startup parameters audited one by one; the rest share one record. */
+  private static final int MAX_DROPPED_AUDITED = 8;
+
   /** Time allowed for the startup phase, as PostgreSQL's default {@code authentication_timeout}. */
   static final int STARTUP_TIMEOUT_MILLIS = 60_000;
 
@@ -352,12 +355,33 @@ final class PgSession {
           "connection \"" + conn.name() + "\" has no user name for its target");
     }
     PgStartupParams.Filtered f = PgStartupParams.filter(params, gs.obligations().readOnly());
+    int audited = 0;
+    List<String> more = new ArrayList<>();
     for (Map.Entry<String, String> e : f.dropped().entrySet()) {
+      if (audited == MAX_DROPPED_AUDITED) {
+        // A startup packet can carry some 1,500 parameters: one durable record each would let one
+        // connection flood the audit log. The rest go into a single record, by name.
+        if (more.size() < 64) {
+          more.add(e.getKey());
+        }
+        continue;
+      }
+      audited++;
       log.info("session {}: dropped startup parameter {}", gs.id(), e.getKey());
       try {
         gs.audit(
             "postgres.param_dropped",
             Map.of("parameter", e.getKey(), "value", gs.mask(e.getValue())));
+      } catch (GateException ex) {
+        throw PgErrors.Fatal.of(ex);
+      }
+    }
+    if (f.dropped().size() > audited) {
+      try {
+        gs.audit(
+            "postgres.param_dropped",
+            Map.of(
+                "more_parameters", f.dropped().size() - audited, "names", String.join(",", more)));
       } catch (GateException ex) {
         throw PgErrors.Fatal.of(ex);
       }

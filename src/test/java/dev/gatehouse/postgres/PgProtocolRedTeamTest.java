@@ -469,6 +469,7 @@ class PgProtocolRedTeamTest {
     for (int i = 0; i < 500; i++) {
       extra.put("x_param_" + i, "v");
     }
+    int auditedBefore = t.audit.size();
     try (Raw r = new Raw(t.plaintextServer.address().getPort(), extra)) {
       for (String cmd :
           List.of(
@@ -485,6 +486,13 @@ class PgProtocolRedTeamTest {
       stillUsable(r);
     }
     assertThat(count("pg_replication_slots")).isZero();
+    // 500 dropped parameters are not 500 durable records: a few by name, the rest in one.
+    var dropped =
+        List.copyOf(t.audit.subList(auditedBefore, t.audit.size())).stream()
+            .filter(e -> e.type().equals("postgres.param_dropped"))
+            .toList();
+    assertThat(dropped).hasSizeBetween(2, 9);
+    assertThat(dropped).anyMatch(e -> e.data().containsKey("more_parameters"));
   }
 
   /** A refusal reaches a client that sends Flush instead of Sync (pipeline mode), then Sync. */
