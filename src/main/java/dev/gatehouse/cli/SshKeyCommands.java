@@ -152,7 +152,8 @@ final class SshKeyCommands {
           "source",
           "created_at",
           "expires_at",
-          "expired");
+          "expired",
+          "token_revoked");
       return 0;
     }
   }
