@@ -14,6 +14,7 @@ import dev.gatehouse.approval.Kit.Run;
 import dev.gatehouse.approval.Kit.TestPolicy;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.store.Database;
+import dev.gatehouse.testing.MovingClock;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.time.Clock;
 import java.time.Duration;
@@ -85,7 +86,7 @@ class CrossReplicaPostgresTest {
 
   @Test
   void grantsListingAndExpiryWorkOnPostgresToo() throws Exception {
-    Kit.MutableClock clock = new Kit.MutableClock(java.time.Instant.parse("2026-03-01T09:00:00Z"));
+    MovingClock clock = new MovingClock(java.time.Instant.parse("2026-03-01T09:00:00Z"));
     ReviewService a = track(service(replicaStore(), audit, clock, Kit.polling(100)));
     ReviewService b = track(service(replicaStore(), audit, clock, Kit.polling(100)));
     GrantView g =

@@ -15,7 +15,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gatehouse.approval.Kit.Held;
 import dev.gatehouse.approval.Kit.ListAudit;
-import dev.gatehouse.approval.Kit.MutableClock;
 import dev.gatehouse.approval.Kit.Run;
 import dev.gatehouse.approval.Kit.TestPolicy;
 import dev.gatehouse.audit.AuditEvent;
@@ -29,6 +28,7 @@ import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.ReviewRequirement;
 import dev.gatehouse.store.Database;
+import dev.gatehouse.testing.MovingClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -239,7 +239,7 @@ class ReviewServiceTest {
 
   @Test
   void expiredReviewIsNotApprovedAndTheCallerIsToldItExpired() throws Exception {
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T10:00:00Z"));
+    MovingClock clock = new MovingClock(Instant.parse("2026-01-01T10:00:00Z"));
     policy.review.set(
         new ReviewRequirement(List.of("dba"), 1, false, false, Duration.ofMinutes(10)));
     ReviewService svc = svc(clock);
@@ -437,7 +437,7 @@ class ReviewServiceTest {
 
   @Test
   void grantRolesAreActiveFromApprovalUntilTheirEndAndNotAMomentLonger() throws Exception {
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T10:00:00Z"));
+    MovingClock clock = new MovingClock(Instant.parse("2026-01-01T10:00:00Z"));
     ReviewService svc = svc(clock);
     GrantView asked = svc.requestAccess(ALICE, CONN, "writer", Duration.ofMinutes(30), "OPS-7");
     assertThat(asked.state()).isEqualTo("pending");
@@ -472,7 +472,7 @@ class ReviewServiceTest {
 
   @Test
   void aGrantEndingMidSessionTakesTheRoleAwayFromTheVeryNextAction() throws Exception {
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T10:00:00Z"));
+    MovingClock clock = new MovingClock(Instant.parse("2026-01-01T10:00:00Z"));
     ReviewService svc = svc(clock);
     AtomicInteger asked = new AtomicInteger();
     GrantSource counting =

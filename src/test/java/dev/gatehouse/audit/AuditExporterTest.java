@@ -12,6 +12,7 @@ import dev.gatehouse.config.GatehouseConfig.AuditSinkConfig;
 import dev.gatehouse.config.Secret;
 import dev.gatehouse.credential.MasterKey;
 import dev.gatehouse.store.Database;
+import dev.gatehouse.testing.MovingClock;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,7 @@ class AuditExporterTest {
   /** Five records one hour apart starting at T0. */
   private static Database logWithFiveRecords(TestStores.Kind kind) {
     Database db = stores.open(kind);
-    MutableClock clock = new MutableClock(T0);
+    MovingClock clock = new MovingClock(T0);
     try (ChainedAuditLog log = new ChainedAuditLog(db, KEY, NO_SCHEDULE, clock)) {
       for (int i = 1; i <= 5; i++) {
         log.append(event(i));

@@ -15,6 +15,7 @@ import dev.gatehouse.policy.Effect;
 import dev.gatehouse.policy.Obligations;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.store.StoreException;
+import dev.gatehouse.testing.MovingClock;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,7 +52,7 @@ class StoreSessionRecorderTest {
     stores.close();
   }
 
-  private ChainedAuditLog audit(Database db, MutableClock clock) {
+  private ChainedAuditLog audit(Database db, MovingClock clock) {
     ChainedAuditLog log = new ChainedAuditLog(db, newMasterKey(), NO_SCHEDULE, clock);
     closeables.add(log);
     return log;
@@ -72,7 +73,7 @@ class StoreSessionRecorderTest {
   @EnumSource(TestStores.Kind.class)
   void recordedSessionReadsBackWithDecisionsAndOutcomes(TestStores.Kind kind) throws Exception {
     Database db = stores.open(kind);
-    MutableClock clock = new MutableClock(T0);
+    MovingClock clock = new MovingClock(T0);
     StoreSessionRecorder rec = new StoreSessionRecorder(db, audit(db, clock), clock);
     SessionQueries q = new SessionQueries(db);
 
@@ -151,7 +152,7 @@ class StoreSessionRecorderTest {
   @EnumSource(TestStores.Kind.class)
   void everyDecidedActionHasADecisionAuditRecord(TestStores.Kind kind) throws Exception {
     Database db = stores.open(kind);
-    MutableClock clock = new MutableClock(T0);
+    MovingClock clock = new MovingClock(T0);
     ChainedAuditLog audit = audit(db, clock);
     StoreSessionRecorder rec = new StoreSessionRecorder(db, audit, clock);
     rec.sessionStarted("s1", "alice", "prod", "postgres", "10.0.0.7", "");
@@ -181,7 +182,7 @@ class StoreSessionRecorderTest {
   void concurrentSessionsEachGetTheirActionsAndOneValidChain(TestStores.Kind kind)
       throws Exception {
     Database db = stores.open(kind);
-    MutableClock clock = new MutableClock(T0);
+    MovingClock clock = new MovingClock(T0);
     ChainedAuditLog audit = audit(db, clock);
     StoreSessionRecorder rec = new StoreSessionRecorder(db, audit, clock);
     int sessions = 8;
@@ -262,7 +263,7 @@ class StoreSessionRecorderTest {
   @EnumSource(TestStores.Kind.class)
   void unknownSessionAndUnknownActionAreRefused(TestStores.Kind kind) {
     Database db = stores.open(kind);
-    StoreSessionRecorder rec = new StoreSessionRecorder(db, audit(db, new MutableClock(T0)));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, audit(db, new MovingClock(T0)));
     assertThatThrownBy(
             () -> rec.actionDecided("ghost", select("SELECT 1"), "SELECT 1", allow("r"), null))
         .isInstanceOf(StoreException.class)
@@ -281,7 +282,7 @@ class StoreSessionRecorderTest {
   @EnumSource(TestStores.Kind.class)
   void streamRecordingReplaysAsAsciicastJsonLines(TestStores.Kind kind) throws Exception {
     Database db = stores.open(kind);
-    MutableClock clock = new MutableClock(T0);
+    MovingClock clock = new MovingClock(T0);
     StoreSessionRecorder rec = new StoreSessionRecorder(db, audit(db, clock), clock);
     rec.sessionStarted("s1", "alice", "box", "ssh", "10.0.0.7", "");
     clock.advance(Duration.ofMillis(250));
