@@ -555,14 +555,16 @@ final class RiskyFlags {
         continue;
       }
       String word = oldStyleTar ? "-" + w : w;
+      List<Flag> inWord = new ArrayList<>(2);
       for (String name : names(t, word)) {
         if (name.equals("-e") && t.name().equals("rsync") && argv.contains("--server")) {
           continue; // the receiving side over SSH: -e.LsfxC is protocol information, no shell
         }
         Flag f = match(t, name, sub, positional);
-        if (f != null) {
+        // Every risky flag of the word, once: a cluster can hold two (python -ic CODE).
+        if (f != null && !inWord.contains(f)) {
+          inWord.add(f);
           found.add(new Use(w, f, t));
-          break; // one use per word
         }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {

@@ -258,6 +258,22 @@ class ArgvRiskyFlagsTest {
   }
 
   @Test
+  void acceptingOneFlagOfAClusterDoesNotAcceptTheOther() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: interactive-python
+                effect: allow
+                command: { binary: python3, flags: { accept_risky: [-i] } }
+            """);
+    assertThat(decide(p, human("m"), target("t"), line("python3 -i app.py")).effect())
+        .isEqualTo(Effect.ALLOW);
+    assertThat(decide(p, human("m"), target("t"), line("python3 -ic 'import os'")).effect())
+        .isEqualTo(Effect.DENY);
+  }
+
+  @Test
   void acceptRiskyIsValidatedAtLoad() {
     assertThat(
             problems(
