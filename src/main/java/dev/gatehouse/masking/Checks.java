@@ -157,7 +157,6 @@ final class Checks {
           Map.entry("XK", 20),
           Map.entry("YE", 30));
 
-  /** ISO 7064 mod 97-10 over an IBAN without spaces: valid when the remainder is 1. */
   /** IBAN lengths by country code, indexed by the two letters (0: not a registered country). */
   private static final byte[] IBAN_LENGTH_BY_CODE = new byte[26 * 26];
 
@@ -180,6 +179,7 @@ final class Checks {
     return IBAN_LENGTH_BY_CODE[x * 26 + y];
   }
 
+  /** ISO 7064 mod 97-10 over an IBAN without spaces: valid when the remainder is 1. */
   static boolean mod97(CharSequence iban) {
     int n = iban.length();
     if (n < 5) {

@@ -574,6 +574,7 @@ final class PiiDetectors {
             j++;
           } else if (c == ' '
               && Checks.isUpper(s.charAt(i))
+              && Checks.isUpper(s.charAt(i + 1))
               && j + 1 < n
               && isAlnum(s.charAt(j + 1))
               && b.length() % 4 == 0) {

@@ -494,8 +494,8 @@ final class Scanner {
         if ((prevCls & C_DIGIT) != 0
             && (prev2Cls & C_LETTER) != 0
             && (prev3Cls & C_LETTER) != 0
-            && Checks.ibanLength(s.charAt(i - 3), s.charAt(i - 2)) != 0
-            && Triage.ibanLong(s, i - 3)) {
+            && (flags & Detector.F_IBAN) == 0
+            && Triage.ibanStart(s, i - 3)) {
           flags |= Detector.F_IBAN;
         }
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
@@ -609,8 +609,8 @@ final class Scanner {
         if ((prevCls & C_DIGIT) != 0
             && (prev2Cls & C_LETTER) != 0
             && (prev3Cls & C_LETTER) != 0
-            && Checks.ibanLength((char) b[off + i - 3], (char) b[off + i - 2]) != 0
-            && Triage.ibanLong(b, off + i - 3, off + len)) {
+            && (flags & Detector.F_IBAN) == 0
+            && Triage.ibanStart(b, off + i - 3, off + len)) {
           flags |= Detector.F_IBAN;
         }
         if (prev == '.' && (prev2Cls & C_DIGIT) != 0 && ++dotDigits >= 3) {
@@ -821,10 +821,7 @@ final class Scanner {
       run = (run + 1) & -(int) ((e >>> 62) & 1); // token run, without a branch
       maxRun = Math.max(maxRun, run);
       window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
-      if (window == IBAN_WINDOW
-          && iban == 0
-          && Checks.ibanLength(s.charAt(i - 3), s.charAt(i - 2)) != 0
-          && Triage.ibanLong(s, i - 3)) {
+      if (window == IBAN_WINDOW && iban == 0 && Triage.ibanStart(s, i - 3)) {
         iban = 1; // a country code and an IBAN's length: rare, so the branch is cheap
       }
     }
@@ -872,10 +869,7 @@ final class Scanner {
       run = (run + 1) & -(int) ((e >>> 62) & 1);
       maxRun = Math.max(maxRun, run);
       window = ((window << 3) | (int) (e >>> Q_WINDOW_SHIFT) & 7) & 0xfff;
-      if (window == IBAN_WINDOW
-          && iban == 0
-          && Checks.ibanLength((char) b[i - 3], (char) b[i - 2]) != 0
-          && Triage.ibanLong(b, i - 3, end)) {
+      if (window == IBAN_WINDOW && iban == 0 && Triage.ibanStart(b, i - 3, end)) {
         iban = 1;
       }
     }

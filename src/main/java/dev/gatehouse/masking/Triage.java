@@ -249,9 +249,7 @@ final class Triage {
       int c = b[i];
       int k = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       window = ((window << 2) | k) & 0xff;
-      if (window == 0b01_01_10_10
-          && Checks.ibanLength((char) b[i - 3], (char) b[i - 2]) != 0
-          && ibanLong(b, i - 3, off + len)) {
+      if (window == 0b01_01_10_10 && ibanStart(b, i - 3, off + len)) {
         return true;
       }
     }
@@ -259,13 +257,17 @@ final class Triage {
   }
 
   /**
-   * At least 15 letters and digits from {@code start}, the shortest IBAN (Norway); single spaces
-   * between them only when the country code is in capitals (the print form). An IBAN in lower case
-   * is one typed into a form, compact: reading only that keeps the first pass's bound (a token run
-   * of 15) cheap. Without this, every {@code jones88@example.com} would arm the IBAN pass.
+   * Whether an IBAN can start at {@code start}: a registered country code, then at least 15 letters
+   * and digits, the shortest IBAN (Norway); single spaces between them only when the country code
+   * is in capitals (the print form). An IBAN in lower case is one typed into a form, compact:
+   * reading only that keeps the first pass's bound (a token run of 15) cheap. Without this, every
+   * {@code jones88@example.com} would arm the IBAN pass.
    */
-  static boolean ibanLong(byte[] b, int start, int end) {
-    boolean spaces = b[start] >= 'A' && b[start] <= 'Z';
+  static boolean ibanStart(byte[] b, int start, int end) {
+    if (Checks.ibanLength((char) b[start], (char) b[start + 1]) == 0) {
+      return false;
+    }
+    boolean spaces = isUpper(b[start]) && isUpper(b[start + 1]);
     int n = 0;
     for (int i = start; i < end && n < 15; i++) {
       int c = b[i];
@@ -278,9 +280,11 @@ final class Triage {
     return n >= 15;
   }
 
-  static boolean ibanLong(String s, int start) {
-    char first = s.charAt(start);
-    boolean spaces = first >= 'A' && first <= 'Z';
+  static boolean ibanStart(String s, int start) {
+    if (Checks.ibanLength(s.charAt(start), s.charAt(start + 1)) == 0) {
+      return false;
+    }
+    boolean spaces = isUpper(s.charAt(start)) && isUpper(s.charAt(start + 1));
     int n = 0;
     int end = s.length();
     for (int i = start; i < end && n < 15; i++) {
@@ -304,13 +308,15 @@ final class Triage {
       char c = s.charAt(i);
       int k = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? 1 : c >= '0' && c <= '9' ? 2 : 0;
       window = ((window << 2) | k) & 0xff;
-      if (window == 0b01_01_10_10
-          && Checks.ibanLength(s.charAt(i - 3), s.charAt(i - 2)) != 0
-          && ibanLong(s, i - 3)) {
+      if (window == 0b01_01_10_10 && ibanStart(s, i - 3)) {
         return true;
       }
     }
     return false;
+  }
+
+  private static boolean isUpper(int c) {
+    return c >= 'A' && c <= 'Z';
   }
 
   private static boolean isDigit(int c) {
@@ -328,7 +334,7 @@ final class Triage {
     int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x3f];
     f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
     // An IBAN in capitals has two upper-case letters; one in lower case is written without spaces
-    // (see Checks.ibanStart), so it is a token run of at least 15.
+    // (see ibanStart), so it is a token run of at least 15.
     f |= digits >= 2 && (uppers >= 2 || maxTokenRun >= 15) ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
     return (or & 0xffffffffL)

@@ -91,6 +91,14 @@ class MaskingRedTeamTest {
   }
 
   @Test
+  void aSpacedIbanWithOneCapitalIsNotReadAsPrintFormAnywhere() {
+    // the detector and the first passes agree: print form (spaces) only with both capitals
+    assertThat(engine.redact("pii", "iban De89 3704 0044 0532 0130 00"))
+        .isEqualTo("iban De89 3704 0044 0532 0130 00");
+    assertThat(engine.redact("pii", "iban DE89 3704 0044 0532 0130 00")).doesNotContain("3704");
+  }
+
+  @Test
   void aLowerCaseIbanIsMaskedButAnInvalidOneIsNot() {
     assertThat(engine.redact("pii", "iban de89370400440532013000")).doesNotContain("3704004405");
     assertThat(engine.redact("pii", "ref de89370400440532013001"))
