@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gate.AuthAttempt;
 import dev.gatehouse.server.GatehouseServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
@@ -138,7 +139,7 @@ class TwoGatewaysSharedStoreTest {
       }
     }
     assertThat(id).as("a review filed on B is visible on A").isNotNull();
-    var reviewer = a.gate().authenticate(dana);
+    var reviewer = a.gate().authenticate(dana, new AuthAttempt("test", null, null));
     a.reviews().approve(id, reviewer, "refund confirmed");
 
     assertThat(psql.waitFor(60, TimeUnit.SECONDS)).isTrue();

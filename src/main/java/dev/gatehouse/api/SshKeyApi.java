@@ -81,18 +81,10 @@ public final class SshKeyApi implements ApiServer.Endpoints {
               + "; a token limited to connections may not register SSH keys (a key would not carry"
               + " the limit)");
     }
-    Duration ttl = null;
-    if (b.hasNonNull("expires_in")) {
-      ttl = GatewayApi.parseDuration(b.get("expires_in").asText());
-      if (ttl.isNegative() || ttl.isZero()) {
-        throw ApiException.badRequest(
-            "expires_in: "
-                + b.get("expires_in").asText()
-                + " (expected a positive duration such as 90d)");
-      }
-    }
-    Duration requested = ttl;
-    // Never later than the caller's own token, unless a human admin asks (up to max_ttl).
+    Duration requested =
+        b.hasNonNull("expires_in") ? GatewayApi.parseDuration(b.get("expires_in").asText()) : null;
+    // Never later than the caller's own token, unless a human admin asks (up to max_ttl); a
+    // duration that is not positive is refused there.
     Instant expiresAt = call(() -> keys.expiryFor(caller, admin, requested));
     PrincipalKind kind;
     Set<String> groups;

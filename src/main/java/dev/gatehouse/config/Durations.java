@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * 30s}, {@code 15m}, {@code 12h}, {@code 90d}. Compound forms ({@code 1h30m}) and ISO-8601 ({@code
  * PT15M}) are rejected on purpose: one obvious spelling is easier to read in review.
  */
-final class Durations {
+public final class Durations {
   static final String FORMS = "a number and a unit: 500ms, 30s, 15m, 12h or 90d";
 
   private static final Pattern FORM = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
@@ -37,7 +37,7 @@ final class Durations {
   }
 
   /** The shortest exact spelling in the accepted form, for messages and docs. */
-  static String format(Duration d) {
+  public static String format(Duration d) {
     long ms = d.toMillis();
     if (ms != 0 && ms % 86_400_000 == 0) {
       return ms / 86_400_000 + "d";

@@ -193,14 +193,6 @@ public final class Gate implements AutoCloseable {
     return throttle.tracked();
   }
 
-  /**
-   * Verifies a credential without any throttling: for in-process callers that are not a listener.
-   * Listeners use {@link #authenticate(String, AuthAttempt)}.
-   */
-  public Principal authenticate(String credential) throws GateException {
-    return run(() -> verify(credential));
-  }
-
   private Principal verify(String credential) throws AuthenticationException {
     if (credential == null || credential.isEmpty()) {
       throw new AuthenticationException("no credential presented");

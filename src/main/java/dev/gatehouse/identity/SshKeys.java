@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditLog;
+import dev.gatehouse.config.Durations;
 import dev.gatehouse.config.GatehouseConfig.IdentityConfig;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.store.Database;
@@ -303,9 +304,9 @@ public final class SshKeys implements SshKeyAuthenticator {
       throw new SshKeyException(
           SshKeyException.Kind.INVALID,
           "expires_in: "
-              + show(requested)
+              + Durations.format(requested)
               + " (expected: at most "
-              + show(maxTtl)
+              + Durations.format(maxTtl)
               + ", identity.ssh_keys.max_ttl)");
     }
     Instant asked = now.plus(requested);
@@ -314,7 +315,7 @@ public final class SshKeys implements SshKeyAuthenticator {
       throw new SshKeyException(
           SshKeyException.Kind.FORBIDDEN,
           "expires_in: "
-              + show(requested)
+              + Durations.format(requested)
               + " would outlive the token registering the key (it expires at "
               + own
               + "); a key lives at most as long as the credential that registers it"
@@ -326,12 +327,6 @@ public final class SshKeys implements SshKeyAuthenticator {
   }
 
   /** {@code 90d}, {@code 12h}, {@code 15m} or {@code 30s}, for messages. */
-  private static String show(Duration d) {
-    long s = d.toSeconds();
-    return s % 86_400 == 0
-        ? s / 86_400 + "d"
-        : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
-  }
 
   /**
    * Registers a key for {@code subject}.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.approval.ReviewView;
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gate.AuthAttempt;
 import dev.gatehouse.server.GatehouseServer;
 import java.io.DataInputStream;
 import java.io.InputStream;
@@ -209,7 +210,9 @@ class ExecCommandTest {
     assertThat(read(p, false)).contains("gatehouse: ").contains(id);
     assertThat(p.isAlive()).isTrue();
     String olga = server.tokens().issueForUser("olga", null, Set.of(), "test").secret();
-    server.reviews().approve(id, server.gate().authenticate(olga), "fine");
+    server
+        .reviews()
+        .approve(id, server.gate().authenticate(olga, new AuthAttempt("test", null, null)), "fine");
     Run r = finish(p);
     assertThat(r.exit()).as(r.err()).isZero();
   }

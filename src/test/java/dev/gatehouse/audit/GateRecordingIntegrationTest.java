@@ -10,6 +10,7 @@ import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
 import dev.gatehouse.config.Secret;
 import dev.gatehouse.credential.MasterKey;
 import dev.gatehouse.credential.TinkCredentialVault;
+import dev.gatehouse.gate.AuthAttempt;
 import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.GateException;
@@ -100,7 +101,12 @@ class GateRecordingIntegrationTest {
               .vault(vault)
               .build()) {
         String sessionId;
-        try (GateSession s = gate.open(gate.authenticate("token"), "prod", "postgres", "1.2.3.4")) {
+        try (GateSession s =
+            gate.open(
+                gate.authenticate("token", new AuthAttempt("test", null, null)),
+                "prod",
+                "postgres",
+                "1.2.3.4")) {
           sessionId = s.id();
           assertThat(s.upstreamCredentials()).containsEntry("password", "pg-pass");
           AuthorizedAction ok =
