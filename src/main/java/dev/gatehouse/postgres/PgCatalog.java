@@ -22,12 +22,12 @@ import org.slf4j.LoggerFactory;
  * not built in (enums, domains, composite types, extension types such as citext, arrays of them),
  * so {@link PgBinaryValues} knows how to read a binary value of the type.
  *
- * <p>One per connection, shared by its sessions; each OID is looked up once (a type OID that is not
- * found, again next time: see {@link #typeSend}), on a side connection the gateway opens with the
- * connection's own credentials (the client's session is mid-result when the OID shows up, so it
- * cannot be asked). Each cache holds at most {@link #MAX_ENTRIES} OIDs. OIDs of a dropped and
- * recreated type are not reused while the cluster runs (OIDs only grow until they wrap around at
- * 2^32), so a cached answer stays right for the catalog's lifetime in practice.
+ * <p>One per connection, shared by its sessions; each OID is looked up once (one that is not found,
+ * again at the session's next result: see {@link #forgetMisses}), on a side connection the gateway
+ * opens with the connection's own credentials (the client's session is mid-result when the OID
+ * shows up, so it cannot be asked). Each cache holds at most {@link #MAX_ENTRIES} OIDs. OIDs of a
+ * dropped and recreated type are not reused while the cluster runs (OIDs only grow until they wrap
+ * around at 2^32), so a cached answer stays right for the catalog's lifetime in practice.
  *
  * <p>A lookup failure throws: the caller then masks the whole row (fail closed) rather than guess.
  */
@@ -50,8 +50,6 @@ final class PgCatalog {
           + " JOIN pg_catalog.pg_proc p ON p.oid = t.typsend"
           + " JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE t.oid = ?";
 
-  private static final String[] NONE = new String[0];
-
   private final ConnectionConfig connection;
   private final Supplier<Map<String, String>> credentials;
   private final Map<Integer, String[]> names = new ConcurrentHashMap<>();
@@ -59,15 +57,22 @@ final class PgCatalog {
   private final ReentrantLock lock = new ReentrantLock();
 
   /**
-   * Types this thread (a session's target reader) found missing during the current result; see
-   * {@link #forgetMisses}.
+   * Relations and types this thread (a session's target reader) found missing during the current
+   * result; see {@link #forgetMisses}. Never remembered for good: a table or type the client's
+   * session created in a transaction not yet committed is invisible to the side connection until
+   * the commit, and must be found after it (a table cached as missing would lose its column rules
+   * for every session of the connection).
    */
-  private static final ThreadLocal<Set<Integer>> MISSES =
+  private static final ThreadLocal<Set<Integer>> TABLE_MISSES =
       ThreadLocal.withInitial(java.util.HashSet::new);
 
-  /** Called at each new result: types missing before may exist now (a commit in between). */
+  private static final ThreadLocal<Set<Integer>> TYPE_MISSES =
+      ThreadLocal.withInitial(java.util.HashSet::new);
+
+  /** Called at each new result: a table or type missing before may be committed now. */
   static void forgetMisses() {
-    MISSES.get().clear();
+    TABLE_MISSES.get().clear();
+    TYPE_MISSES.get().clear();
   }
 
   private Connection side;
@@ -90,42 +95,38 @@ final class PgCatalog {
 
   /** {schema, table} for a relation OID, or null when no such relation exists (any more). */
   String[] table(int oid) {
-    return cached(names, oid, TABLE_QUERY, true);
+    return cached(names, TABLE_MISSES, oid, TABLE_QUERY);
   }
 
   /**
    * The send function of a type OID as {@code schema.name} (for example {@code
    * pg_catalog.enum_send}), or null when no such type exists or it has no send function. A type
-   * that is not found is not cached (see {@link #cached}).
+   * that is not found is asked for again at the next result (see {@link #cached}).
    */
   String typeSend(int oid) {
-    String[] found = cached(sends, oid, TYPE_QUERY, false);
+    String[] found = cached(sends, TYPE_MISSES, oid, TYPE_QUERY);
     return found == null ? null : found[0] + "." + found[1];
   }
 
   /**
-   * {@code query}'s answer for {@code oid}, cached. {@code cacheMissing}: also remember that there
-   * is none. Types are not: a type the client's session created in a transaction not yet committed
-   * is invisible to the side connection until the commit, and its values, NULL until then, must be
-   * read after it.
+   * {@code query}'s answer for {@code oid}, cached; a missing one only in {@code misses}, until
+   * this session's next result, so that a row of many fields does not cost a query per field per
+   * row under the lock every masked session on this connection shares.
    */
   private String[] cached(
-      Map<Integer, String[]> cache, int oid, String query, boolean cacheMissing) {
+      Map<Integer, String[]> cache, ThreadLocal<Set<Integer>> misses, int oid, String query) {
     String[] cached = cache.get(oid);
     if (cached != null) {
-      return cached.length == 0 ? null : cached;
+      return cached;
     }
-    Set<Integer> missing = cacheMissing ? null : MISSES.get();
-    if (missing != null && missing.contains(oid)) {
+    Set<Integer> missing = misses.get();
+    if (missing.contains(oid)) {
       return null;
     }
     lock.lock();
     try {
       String[] found = lookup(oid, query);
-      if (found == null && !cacheMissing) {
-        // Not for good (see above), but until this session's next result: a row of many fields of
-        // a type not yet committed must not cost a query per field per row, under the lock every
-        // masked session on this connection shares.
+      if (found == null) {
         if (missing.size() < 1024) {
           missing.add(oid);
         }
@@ -134,7 +135,7 @@ final class PgCatalog {
       if (cache.size() >= MAX_ENTRIES) {
         cache.clear();
       }
-      cache.put(oid, found == null ? NONE : found);
+      cache.put(oid, found);
       return found;
     } finally {
       lock.unlock();

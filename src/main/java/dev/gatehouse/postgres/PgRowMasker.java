@@ -174,9 +174,9 @@ final class PgRowMasker implements RowFilter {
                       : BINARY
                   : TEXT;
       active |= m != null;
-      // A type the catalog cannot read now may be one created in the client's open transaction:
-      // plan again next time rather than keep its values NULL after the commit.
-      sticky &= form != Form.UNREADABLE;
+      // A type the catalog cannot read now, or a table it cannot find, may be one created in the
+      // client's open transaction: plan again next time, after the commit it may be found.
+      sticky &= form != Form.UNREADABLE && (tableOid == 0 || qualified != null);
     }
     planned = sticky ? body : null;
   }
