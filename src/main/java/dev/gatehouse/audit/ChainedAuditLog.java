@@ -401,11 +401,12 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     if (closed) {
       throw new IllegalStateException("audit log is closed; cannot append");
     }
-    if (journal != null && p.op != null && journal.end() - applied > MAX_BACKLOG) {
+    long backlog = journalBacklog();
+    if (journal != null && p.op != null && backlog > MAX_BACKLOG) {
       // Fail closed rather than grow the journal without bound while the store is unreachable.
       throw new StoreException(
           "audit: the store is "
-              + ((journal.end() - applied) >> 20)
+              + (backlog >> 20)
               + " MB behind the journal (store down or too slow); refusing new records");
     }
     if (journal != null && p.op != null) {
@@ -437,7 +438,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       new java.util.concurrent.atomic.AtomicInteger();
 
   private void keepPaceWithStore() {
-    if (journal.end() - applied <= PACE_BACKLOG
+    if (journalBacklog() <= PACE_BACKLOG
         || !storeUp
         || Thread.currentThread() == applier
         || Thread.currentThread() == writer) {
@@ -448,7 +449,7 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
     try {
       synchronized (storeProgress) {
         // Down to half, so that waiting threads go on together rather than one record at a time.
-        while (journal.end() - applied > PACE_BACKLOG / 2 && storeUp && !closed) {
+        while (journalBacklog() > PACE_BACKLOG / 2 && storeUp && !closed) {
           long left = deadline - System.nanoTime();
           if (left <= 0) {
             return;
