@@ -63,6 +63,12 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
     /** True when the statement could only be classified partially (treated as most dangerous). */
     public static final String SQL_UNPARSED = "unparsed";
 
+    /**
+     * Every kind a statement performs, its kind first: {@code INSERT ... ON CONFLICT DO UPDATE} is
+     * [update, insert]. An allow rule must list every one, a deny or review rule any.
+     */
+    public static final String SQL_KINDS = "kinds";
+
     // command / shell / file
     /** Resolved absolute path of the binary. */
     public static final String CMD_BINARY = "binary";

@@ -80,13 +80,6 @@ final class SqlMatcher implements KindMatcher {
     return Map.copyOf(g);
   }
 
-  /**
-   * Action attribute listing every kind a statement performs, its kind first (the PostgreSQL
-   * classifier's {@code SqlClassifier.ATTR_KINDS}): {@code INSERT ... ON CONFLICT DO UPDATE} is
-   * [update, insert].
-   */
-  static final String ATTR_KINDS = "kinds";
-
   private static final Set<String> WITH_OBJECT_TYPE = Set.of("create", "alter", "drop");
   private static final Set<String> WITH_WHERE = Set.of("update", "delete");
 
@@ -317,12 +310,12 @@ final class SqlMatcher implements KindMatcher {
   }
 
   /**
-   * The kinds the statement performs: the classifier's {@link #ATTR_KINDS} list (an upsert is
-   * [update, insert]), or just the kind for actions that do not carry it (policy tests, other
-   * protocols).
+   * The kinds the statement performs: the classifier's {@link Action.Attr#SQL_KINDS} list (an
+   * upsert is [update, insert]), or just the kind for actions that do not carry it (policy tests,
+   * other protocols).
    */
   private static List<String> kinds(Action action, String kind) {
-    List<String> listed = action.list(ATTR_KINDS);
+    List<String> listed = action.list(Action.Attr.SQL_KINDS);
     if (listed.isEmpty()) {
       return List.of(kind);
     }

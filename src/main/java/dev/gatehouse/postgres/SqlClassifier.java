@@ -91,15 +91,6 @@ final class SqlClassifier {
    */
   static final String ATTR_OPAQUE_FUNCTIONS = "opaque_functions";
 
-  /**
-   * Attribute: every kind the statement performs (List of String), the kind ({@code statement})
-   * first: {@code INSERT ... ON CONFLICT DO UPDATE} is [update, insert], {@code WITH d AS (DELETE
-   * ...) INSERT ...} is [delete, insert], {@code MERGE ... THEN DELETE} is [merge, delete]. The
-   * policy's SqlMatcher reads the same key: an allow rule must list every one of them, a deny or
-   * review rule any.
-   */
-  static final String ATTR_KINDS = "kinds";
-
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
 
@@ -314,7 +305,7 @@ final class SqlClassifier {
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
       m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls, catalogFirst));
       List<String> kinds = kinds();
-      m.put(ATTR_KINDS, kinds);
+      m.put(Attr.SQL_KINDS, kinds);
       if ((kinds.contains(UPDATE) || kinds.contains(DELETE)) && updateDeleteCount > 0) {
         m.put(Attr.SQL_HAS_WHERE, updateDeleteWithoutWhere == 0);
       }

@@ -255,7 +255,7 @@ class SqlMatcherTest {
         ActionKind.SQL,
         Action.Attr.SQL_KIND,
         kinds[0],
-        SqlMatcher.ATTR_KINDS,
+        Action.Attr.SQL_KINDS,
         List.of(kinds),
         Action.Attr.SQL_TABLES_WRITTEN,
         List.of(table),

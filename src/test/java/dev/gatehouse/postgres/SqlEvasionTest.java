@@ -99,7 +99,7 @@ class SqlEvasionTest {
       checkList(soft, c, "written", a.list(Attr.SQL_TABLES_WRITTEN));
       checkList(soft, c, "fn", a.list(Attr.SQL_FUNCTIONS));
       checkList(soft, c, "opaque", a.list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS));
-      checkList(soft, c, "kinds", a.list(SqlClassifier.ATTR_KINDS));
+      checkList(soft, c, "kinds", a.list(dev.gatehouse.policy.Action.Attr.SQL_KINDS));
       check(soft, c, "where", String.valueOf(a.attributes().get(Attr.SQL_HAS_WHERE)));
       check(soft, c, "unparsed", String.valueOf(a.flag(Attr.SQL_UNPARSED)));
     }

@@ -116,7 +116,7 @@ class SqlSessionSettingsTest {
     }
     Action a = SqlClassifier.classify("DISCARD ALL", true).get(0).action();
     assertThat(a.string(Action.Attr.SQL_KIND)).isEqualTo("discard");
-    assertThat(a.list(SqlClassifier.ATTR_KINDS)).isEqualTo(List.of("discard"));
+    assertThat(a.list(dev.gatehouse.policy.Action.Attr.SQL_KINDS)).isEqualTo(List.of("discard"));
   }
 
   @Test
@@ -138,7 +138,8 @@ class SqlSessionSettingsTest {
       st.execute("RESET ROLE");
       Action a = SqlClassifier.classify(upsert, true).get(0).action();
       assertThat(a.string(Action.Attr.SQL_KIND)).isEqualTo("update");
-      assertThat(a.list(SqlClassifier.ATTR_KINDS)).containsExactly("update", "insert");
+      assertThat(a.list(dev.gatehouse.policy.Action.Attr.SQL_KINDS))
+          .containsExactly("update", "insert");
       assertThat(a.flag(Action.Attr.SQL_HAS_WHERE)).isFalse();
     }
   }
