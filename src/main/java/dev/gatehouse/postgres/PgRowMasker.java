@@ -176,9 +176,23 @@ final class PgRowMasker implements RowFilter {
       active |= m != null;
       // A type the catalog cannot read now, or a table it cannot find, may be one created in the
       // client's open transaction: plan again next time, after the commit it may be found.
-      sticky &= form != Form.UNREADABLE && (tableOid == 0 || qualified != null);
+      sticky &=
+          (form != Form.UNREADABLE || typeExists(typeOid)) && (tableOid == 0 || qualified != null);
     }
     planned = sticky ? body : null;
+  }
+
+  /**
+   * Whether the catalog knows the type (hstore, PostGIS: found, but not readable in binary), so a
+   * plan with it can be kept; only a type not found at all may appear after a commit. A cached
+   * answer once the type was found.
+   */
+  private boolean typeExists(int typeOid) {
+    try {
+      return catalog != null && catalog.typeSend(typeOid) != null;
+    } catch (IllegalStateException e) {
+      return false;
+    }
   }
 
   /**
