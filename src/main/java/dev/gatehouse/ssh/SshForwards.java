@@ -67,12 +67,8 @@ final class SshForwards {
 
   private final SshConnection conn;
   private final Map<Integer, Remote> remotes = new HashMap<>(); // by bound port; guarded by this
-  private final List<AuthorizedAction> agentGrants = new ArrayList<>(); // guarded by this
-  private int agentConnections; // guarded by this
-  private long agentBytes; // guarded by this
-  private final List<AuthorizedAction> x11Grants = new ArrayList<>(); // guarded by this
-  private int x11Connections; // guarded by this
-  private long x11Bytes; // guarded by this
+  private final Channels agent = new Channels("agent", "agent"); // guarded by this
+  private final Channels x11 = new Channels("x11", "X11"); // guarded by this
   private ExecutorService requests; // guarded by this
   private int pending; // forwarding requests not answered yet; guarded by this
   private boolean closed; // guarded by this
@@ -258,83 +254,92 @@ final class SshForwards {
   }
 
   /**
-   * An {@code auth-agent-req@openssh.com} channel request, decided as a {@code forward} action of
-   * type {@code agent}. True when allowed; the caller then asks for agent forwarding on the
-   * channel's upstream twin.
+   * A forwarding whose channels the target opens back towards the client (agent, X11): its grants
+   * (one per allowed request), and the connections and bytes relayed, for the outcome record.
    */
-  boolean agentRequested(String request) {
+  private static final class Channels {
+    final String type;
+    final String noun;
+    final List<AuthorizedAction> grants = new ArrayList<>();
+    int connections;
+    long bytes;
+
+    Channels(String type, String noun) {
+      this.type = type;
+      this.noun = noun;
+    }
+
+    String summary() {
+      return "session ended after "
+          + connections
+          + " "
+          + noun
+          + " connection"
+          + (connections == 1 ? "" : "s");
+    }
+  }
+
+  /**
+   * A channel request for {@code c}'s forwarding, decided as a {@code forward} action of its type.
+   * True when allowed: the caller then asks the target for the same on the channel's upstream twin,
+   * and the target's channels come back to the client ({@link SshAgentChannel}, {@link
+   * SshX11Channel}).
+   */
+  private boolean requested(Channels c, String request) {
     GateSession gate = conn.gate();
     Action action =
-        new Action(ActionKind.FORWARD, "agent", Map.of(Action.Attr.FORWARD_TYPE, "agent"));
+        new Action(ActionKind.FORWARD, c.type, Map.of(Action.Attr.FORWARD_TYPE, c.type));
     AuthorizedAction authorized;
     try {
-      authorized = SshForwarding.authorize(gate, action, "agent", request);
+      authorized = SshForwarding.authorize(gate, action, c.type, request);
     } catch (GateException e) {
       return false;
     }
     synchronized (this) {
       if (!closed) {
-        agentGrants.add(authorized);
+        c.grants.add(authorized);
         return true;
       }
     }
     gate.completed(authorized, false, "the session ended", 0);
     return false;
+  }
+
+  /** An {@code auth-agent-req@openssh.com} channel request (OpenSSH PROTOCOL.agent). */
+  boolean agentRequested(String request) {
+    return requested(agent, request);
   }
 
   /** True when agent forwarding was allowed on this connection: a target's agent channel opens. */
   synchronized boolean agentAllowed() {
-    return !closed && !agentGrants.isEmpty();
+    return !closed && !agent.grants.isEmpty();
   }
 
   synchronized void agentRelayed(long bytes) {
-    agentConnections++;
-    agentBytes += bytes;
+    agent.connections++;
+    agent.bytes += bytes;
   }
 
-  /**
-   * An {@code x11-req} channel request (RFC 4254 section 6.3.1), decided as a {@code forward}
-   * action of type {@code x11}. True when allowed; the exec or shell then asks the target for the
-   * same, and the target's {@code x11} channels come back to the client ({@link SshX11Channel}).
-   */
+  /** An {@code x11-req} channel request (RFC 4254 section 6.3.1). */
   boolean x11Requested(String request) {
-    GateSession gate = conn.gate();
-    Action action = new Action(ActionKind.FORWARD, "x11", Map.of(Action.Attr.FORWARD_TYPE, "x11"));
-    AuthorizedAction authorized;
-    try {
-      authorized = SshForwarding.authorize(gate, action, "x11", request);
-    } catch (GateException e) {
-      return false;
-    }
-    synchronized (this) {
-      if (!closed) {
-        x11Grants.add(authorized);
-        return true;
-      }
-    }
-    gate.completed(authorized, false, "the session ended", 0);
-    return false;
+    return requested(x11, request);
   }
 
   /** True when X11 forwarding was allowed on this connection: a target's x11 channel opens. */
   synchronized boolean x11Allowed() {
-    return !closed && !x11Grants.isEmpty();
+    return !closed && !x11.grants.isEmpty();
   }
 
   synchronized void x11Relayed(long bytes) {
-    x11Connections++;
-    x11Bytes += bytes;
+    x11.connections++;
+    x11.bytes += bytes;
   }
 
   /** The connection ended: its forwards end with the upstream session; their outcomes recorded. */
   void close() {
     List<Remote> rs;
-    List<AuthorizedAction> grants;
-    String agentSummary;
-    long agentTotal;
-    List<AuthorizedAction> x11s;
-    String x11Summary;
-    long x11Total;
+    List<Runnable> outcomes = new ArrayList<>();
+    GateSession gate = conn.gate();
     synchronized (this) {
       if (closed) {
         return;
@@ -342,35 +347,21 @@ final class SshForwards {
       closed = true;
       rs = new ArrayList<>(remotes.values());
       remotes.clear();
-      grants = new ArrayList<>(agentGrants);
-      agentGrants.clear();
-      agentSummary =
-          "session ended after "
-              + agentConnections
-              + " agent connection"
-              + (agentConnections == 1 ? "" : "s");
-      agentTotal = agentBytes;
-      x11s = new ArrayList<>(x11Grants);
-      x11Grants.clear();
-      x11Summary =
-          "session ended after "
-              + x11Connections
-              + " X11 connection"
-              + (x11Connections == 1 ? "" : "s");
-      x11Total = x11Bytes;
+      for (Channels c : List.of(agent, x11)) {
+        String summary = c.summary();
+        long total = c.bytes;
+        for (AuthorizedAction a : c.grants) {
+          outcomes.add(() -> gate.completed(a, true, summary, total));
+        }
+        c.grants.clear();
+      }
       if (requests != null) {
         requests.shutdownNow();
       }
     }
-    GateSession gate = conn.gate();
     for (Remote r : rs) {
       gate.completed(r.authorized, true, r.summary("session ended"), r.bytes());
     }
-    for (AuthorizedAction a : grants) {
-      gate.completed(a, true, agentSummary, agentTotal);
-    }
-    for (AuthorizedAction a : x11s) {
-      gate.completed(a, true, x11Summary, x11Total);
-    }
+    outcomes.forEach(Runnable::run);
   }
 }
