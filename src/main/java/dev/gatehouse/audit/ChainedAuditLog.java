@@ -33,6 +33,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -597,42 +598,113 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
    * this costs the write itself, not two thread wake-ups; under load a group grows to whatever
    * arrived during the previous sync, as in PostgreSQL's WAL flush.
    *
+   * <p>Without fdatasync ({@code audit.durability: os}) a write takes microseconds, and waiting in
+   * line for the lock cost more than the write: each waiter was woken in turn only to find its
+   * record already written (a convoy of context switches, one per statement under load). There a
+   * caller that finds the lock taken leaves its record to the holder and waits for the record alone
+   * ({@link #combineJournalGroups}).
+   *
    * @param sync whether to sync (false: the flusher writing outcomes; the next sync covers them)
    */
   private void writeJournalGroup(boolean sync) {
+    if (!sync && !journal.fsync()) {
+      combineJournalGroups();
+    } else {
+      writeJournalGroupWaiting(sync);
+    }
+  }
+
+  /**
+   * Takes the lock, waiting for it, and writes the queue: every record queued before is written.
+   */
+  private void writeJournalGroupWaiting(boolean sync) {
     journalLock.lock();
+    List<Pending> written;
     try {
-      List<Pending> batch = new ArrayList<>();
-      queue.drainTo(batch);
-      if (batch.isEmpty()) {
-        return;
-      }
-      try {
-        List<byte[]> frames = new ArrayList<>(batch.size());
-        List<Pending> ops = new ArrayList<>(batch.size());
-        for (Pending p : batch) {
-          if (p.frame != null) {
-            frames.add(p.frame);
-            ops.add(p);
-          }
-        }
-        if (!frames.isEmpty()) {
-          long[] lsns = journal.append(frames, sync);
-          for (int i = 0; i < ops.size(); i++) {
-            ops.get(i).lsn = lsns[i];
-          }
-        }
-        for (Pending p : batch) {
-          p.frame = null;
-          p.durable.complete(0L);
-        }
-        applyQueue.add(batch);
-      } catch (java.io.IOException | RuntimeException e) {
-        log.error("audit: cannot write {} record(s) to the journal", batch.size(), e);
-        batch.forEach(p -> p.fail(e));
-      }
+      written = writeQueuedLocked(sync);
     } finally {
       journalLock.unlock();
+    }
+    completeDurable(written);
+  }
+
+  /** Most groups one holder of the lock writes for others before it goes back to its own work. */
+  private static final int MAX_COMBINED_GROUPS = 16;
+
+  /**
+   * Writes the queue without waiting for the lock (journal without fdatasync). Whoever holds the
+   * lock looks at the queue again after letting go of it, so a record queued by a caller that found
+   * the lock taken is always written: that caller's failed tryLock came before the holder's unlock,
+   * hence its enqueue before the holder's last look. After {@link #MAX_COMBINED_GROUPS} groups the
+   * holder returns to its own session and leaves what is left to the flusher.
+   */
+  private void combineJournalGroups() {
+    for (int groups = 0; !queue.isEmpty(); ) {
+      if (!journalLock.tryLock()) {
+        return; // the holder writes it (see above)
+      }
+      List<Pending> written;
+      try {
+        written = writeQueuedLocked(false);
+      } finally {
+        journalLock.unlock();
+      }
+      completeDurable(written);
+      if (++groups >= MAX_COMBINED_GROUPS) {
+        flushSignal.release();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Writes every queued record to the journal and hands the group to the store thread, in journal
+   * order (hence under the lock). Returns the group, to be completed after the lock is released
+   * (waking its waiters is no work for the lock's holder).
+   */
+  private List<Pending> writeQueuedLocked(boolean sync) {
+    List<Pending> batch = new ArrayList<>();
+    queue.drainTo(batch);
+    if (batch.isEmpty()) {
+      return batch;
+    }
+    try {
+      List<byte[]> frames = new ArrayList<>(batch.size());
+      List<Pending> ops = new ArrayList<>(batch.size());
+      for (Pending p : batch) {
+        if (p.frame != null) {
+          frames.add(p.frame);
+          ops.add(p);
+        }
+      }
+      if (!frames.isEmpty()) {
+        long[] lsns = journal.append(frames, sync);
+        for (int i = 0; i < ops.size(); i++) {
+          ops.get(i).lsn = lsns[i];
+        }
+      }
+      for (Pending p : batch) {
+        p.frame = null;
+      }
+      applyQueue.add(batch);
+      for (Pending p : batch) {
+        if (p.awaited) {
+          // Someone waits for the store: end the store thread's gathering pause now.
+          LockSupport.unpark(applier);
+          break;
+        }
+      }
+      return batch;
+    } catch (java.io.IOException | RuntimeException e) {
+      log.error("audit: cannot write {} record(s) to the journal", batch.size(), e);
+      batch.forEach(p -> p.fail(e));
+      return List.of();
+    }
+  }
+
+  private static void completeDurable(List<Pending> written) {
+    for (Pending p : written) {
+      p.durable.complete(0L);
     }
   }
 
@@ -679,22 +751,23 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       // Let a few milliseconds of records gather: one store transaction for many statements, and
       // most outcomes then arrive with their action (folded into its insert, see fold). Someone
       // waiting for the store (an append, a reader) ends the wait at once.
-      boolean hurry = applierStopping || first.stream().anyMatch(p -> p.awaited);
+      boolean hurry = applierStopping || anyAwaited(first);
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(APPLY_GATHER_MS);
+      // The pause is a park, not a wait on the queue: a queue wait would be woken by every group
+      // that arrives (a futex wake and a context switch per statement under load). Groups that
+      // someone waits for unpark this thread (writeQueuedLocked), and so does close.
       while (batch.size() < MAX_BATCH) {
-        long left = deadline - System.nanoTime();
-        List<Pending> more;
-        try {
-          more =
-              hurry || left <= 0 ? applyQueue.poll() : applyQueue.poll(left, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          more = null;
+        List<Pending> more = applyQueue.poll();
+        if (more != null) {
+          batch.addAll(more);
+          hurry |= anyAwaited(more);
+          continue;
         }
-        if (more == null) {
+        long left = deadline - System.nanoTime();
+        if (hurry || applierStopping || left <= 0) {
           break;
         }
-        batch.addAll(more);
-        hurry |= more.stream().anyMatch(p -> p.awaited);
+        LockSupport.parkNanos(this, left);
       }
       fold(batch);
       while (pausedForTest && !abandoned) {
@@ -711,6 +784,15 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       retireApplied(journal, false);
     }
     dropWriterConnection();
+  }
+
+  private static boolean anyAwaited(List<Pending> group) {
+    for (int i = 0; i < group.size(); i++) {
+      if (group.get(i).awaited) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** How long the store thread lets records gather before a transaction (journal mode). */
@@ -1071,12 +1153,13 @@ public final class ChainedAuditLog implements AuditLog, AutoCloseable {
       if (journal != null) {
         flushSignal.release();
         writer.join(APPEND_TIMEOUT.toMillis());
-        writeJournalGroup(journal.fsync());
+        writeJournalGroupWaiting(journal.fsync());
       } else {
         writer.join(APPEND_TIMEOUT.toMillis());
       }
       if (applier != null) {
         applierStopping = true;
+        LockSupport.unpark(applier);
         applier.join(APPEND_TIMEOUT.toMillis());
       }
     } catch (InterruptedException e) {
