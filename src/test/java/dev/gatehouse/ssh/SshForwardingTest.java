@@ -495,11 +495,7 @@ class SshForwardingTest {
     int local = SshFixture.freePort();
     try (ServerSocketChannel server = unixEcho(sock)) {
       // box-fwd's eng-forward allows local forwards wherever they lead, sockets included.
-      Process ssh =
-          gw.start(
-              command(
-                  "alice+box-fwd", List.of("-L", "127.0.0.1:" + local + ":" + sock), "sleep", "30"),
-              Map.of());
+      Process ssh = keptOpen("alice+box-fwd", List.of("-L", "127.0.0.1:" + local + ":" + sock));
       try {
         awaitListening(local, ssh);
         assertThat(roundTrip(local, "to a socket\n")).isEqualTo("to a socket\n");
@@ -522,10 +518,7 @@ class SshForwardingTest {
     Path sock = sockets.resolve("echo-denied.sock");
     int local = SshFixture.freePort();
     try (ServerSocketChannel server = unixEcho(sock)) {
-      Process ssh =
-          gw.start(
-              command("alice+box", List.of("-L", "127.0.0.1:" + local + ":" + sock), "sleep", "30"),
-              Map.of());
+      Process ssh = keptOpen("alice+box", List.of("-L", "127.0.0.1:" + local + ":" + sock));
       try {
         awaitListening(local, ssh);
         // The channel open fails (administratively prohibited): the client closes the connection.
@@ -560,7 +553,7 @@ class SshForwardingTest {
     try (ServerSocketChannel a = unixEcho(allowed);
         ServerSocketChannel o = unixEcho(other);
         ServerSocketChannel s = unixEcho(secret)) {
-      Process ssh = gw.start(command("alice+box-dest", options, "sleep", "30"), Map.of());
+      Process ssh = keptOpen("alice+box-dest", options);
       try {
         awaitListening(ports[0], ssh);
         assertThat(roundTrip(ports[0], "named\n")).isEqualTo("named\n");
@@ -585,17 +578,13 @@ class SshForwardingTest {
   void allowedRemoteForwardOnAUnixSocketRelaysConnectionsBackToTheClient() throws Exception {
     Path sock = sockets.resolve("remote-echo.sock");
     Process ssh =
-        gw.start(
-            command(
-                "alice+box-dest",
-                List.of(
-                    "-o",
-                    "ExitOnForwardFailure=yes",
-                    "-R",
-                    sock + ":127.0.0.1:" + echo.getLocalPort()),
-                "sleep",
-                "30"),
-            Map.of());
+        keptOpen(
+            "alice+box-dest",
+            List.of(
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-R",
+                sock + ":127.0.0.1:" + echo.getLocalPort()));
     try {
       // The socket is the target's sshd's (on this host): connecting to it is connecting there.
       awaitSocket(sock, ssh);
@@ -632,6 +621,11 @@ class SshForwardingTest {
         .contains("ssh.forward_refused")
         .contains("\"request\":\"remote unix:" + none + "\",\"rule\":\"default-deny\"")
         .contains("\"request\":\"remote unix:" + unnamed + "\",\"rule\":\"default-deny\"");
+  }
+
+  /** {@code ssh OPTIONS sleep 30} as {@code login}: the forwards of {@code options} stay open. */
+  private Process keptOpen(String login, List<String> options) throws Exception {
+    return gw.start(command(login, options, "sleep", "30"), Map.of());
   }
 
   /** A Unix-socket echo server at {@code path} (each connection echoes until the peer closes). */
