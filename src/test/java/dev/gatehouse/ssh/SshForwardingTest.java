@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,8 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
@@ -623,6 +626,44 @@ class SshForwardingTest {
         .contains("\"request\":\"remote unix:" + unnamed + "\",\"rule\":\"default-deny\"");
   }
 
+  @Test
+  void cancelledRemoteSocketForwardStopsListeningOnTheTargetWhileTheSessionGoesOn()
+      throws Exception {
+    Path sock = sockets.resolve("cancelled.sock");
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+      client.start();
+      try (ClientSession s = login(client, "alice+box-fwd")) {
+        assertThat(socketForward(s, "streamlocal-forward@openssh.com", sock)).isNotNull();
+        awaitSocket(sock, null);
+        assertThat(socketForward(s, "cancel-streamlocal-forward@openssh.com", sock)).isNotNull();
+        awaitSocketClosed(sock);
+        // Not this connection's forward any more: a second cancel fails.
+        assertThat(socketForward(s, "cancel-streamlocal-forward@openssh.com", sock)).isNull();
+        assertThat(s.executeRemoteCommand("echo after")).isEqualTo("after\n");
+        // The forward's action completes with the cancel, not with the session. (The probes of
+        // awaitSocket may or may not have come back as channels before it: sshd accepts them
+        // asynchronously, and MINA's client, with no socket forward of its own, refuses them.)
+        assertThat(awaitOutcome(".sock")).matches("cancelled after [0-9]+ connections?");
+      }
+    }
+  }
+
+  @Test
+  void socketPathsThePolicyCannotJudgeAreRefusedBeforeAnyRule() {
+    assertThat(SshForwarding.socketPathProblem("/run/app.sock")).isNull();
+    // sun_path holds 108 bytes with the NUL: 107 bytes of path fit, 108 do not, counted in UTF-8
+    assertThat(SshForwarding.socketPathProblem("/" + "a".repeat(106))).isNull();
+    assertThat(SshForwarding.socketPathProblem("/" + "a".repeat(107))).contains("longer than 107");
+    assertThat(SshForwarding.socketPathProblem("/" + "é".repeat(54))).contains("longer than 107");
+    assertThat(SshForwarding.socketPathProblem("app.sock")).contains("not absolute");
+    for (String p : List.of("/run/../x.sock", "/run/./x.sock", "/run//x.sock", "/run/", "/")) {
+      assertThat(SshForwarding.socketPathProblem(p)).as(p).contains("not normal");
+    }
+    assertThat(SshForwarding.socketPathProblem("/run/x\n.sock")).contains("control character");
+    assertThat(SshForwarding.auditedPath("/" + "a".repeat(500))).hasSize(108).endsWith("…");
+  }
+
   /** {@code ssh OPTIONS sleep 30} as {@code login}: the forwards of {@code options} stay open. */
   private Process keptOpen(String login, List<String> options) throws Exception {
     return gw.start(command(login, options, "sleep", "30"), Map.of());
@@ -670,17 +711,49 @@ class SshForwardingTest {
     }
   }
 
+  private static boolean listening(Path socket) {
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Waits for the target to listen on {@code socket}; {@code ssh}, when given, must stay up. */
   private void awaitSocket(Path socket, Process ssh) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < end) {
-      try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      if (listening(socket)) {
         return;
-      } catch (IOException notYet) {
-        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
-        Thread.sleep(50);
       }
+      if (ssh != null) {
+        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+      }
+      Thread.sleep(50);
     }
-    throw new AssertionError("the target never listened on " + socket + ": " + gw.errSoFar(ssh));
+    throw new AssertionError(
+        "the target never listened on " + socket + (ssh == null ? "" : ": " + gw.errSoFar(ssh)));
+  }
+
+  private static void awaitSocketClosed(Path socket) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < end) {
+      if (!listening(socket)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the target still listens on " + socket);
+  }
+
+  /** A streamlocal-forward@openssh.com or its cancel (OpenSSH PROTOCOL section 2.4), answered. */
+  private static Buffer socketForward(ClientSession s, String request, Path socket)
+      throws IOException {
+    Buffer b = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+    b.putString(request);
+    b.putBoolean(true);
+    b.putString(socket.toString());
+    return s.request(request, b, Duration.ofSeconds(20));
   }
 
   private ClientSession login(SshClient client, String user) throws Exception {
