@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.sshd.client.SshClient;
@@ -721,29 +722,11 @@ class SshForwardingTest {
 
   /** Waits for the target to listen on {@code socket}; {@code ssh}, when given, must stay up. */
   private void awaitSocket(Path socket, Process ssh) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < end) {
-      if (listening(socket)) {
-        return;
-      }
-      if (ssh != null) {
-        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(
-        "the target never listened on " + socket + (ssh == null ? "" : ": " + gw.errSoFar(ssh)));
+    await(() -> listening(socket), ssh, "the target never listened on " + socket);
   }
 
-  private static void awaitSocketClosed(Path socket) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < end) {
-      if (!listening(socket)) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the target still listens on " + socket);
+  private void awaitSocketClosed(Path socket) throws Exception {
+    await(() -> !listening(socket), null, "the target still listens on " + socket);
   }
 
   /** A streamlocal-forward@openssh.com or its cancel (OpenSSH PROTOCOL section 2.4), answered. */
@@ -826,26 +809,29 @@ class SshForwardingTest {
   }
 
   private void awaitListening(int port, Process ssh) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < end) {
-      if (listening(port)) {
-        return;
-      }
-      assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the target never listened on " + port + ": " + gw.errSoFar(ssh));
+    await(() -> listening(port), ssh, "the target never listened on " + port);
   }
 
-  private static void awaitClosed(int port) throws Exception {
+  /**
+   * Polls {@code done} for up to 20 s; {@code ssh}, when given, must stay up meanwhile. Fails with
+   * {@code otherwise} (and the client's stderr).
+   */
+  private void await(BooleanSupplier done, Process ssh, String otherwise) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < end) {
-      if (!listening(port)) {
+      if (done.getAsBoolean()) {
         return;
       }
-      Thread.sleep(100);
+      if (ssh != null) {
+        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+      }
+      Thread.sleep(50);
     }
-    throw new AssertionError("the target still listens on " + port);
+    throw new AssertionError(otherwise + (ssh == null ? "" : ": " + gw.errSoFar(ssh)));
+  }
+
+  private void awaitClosed(int port) throws Exception {
+    await(() -> !listening(port), null, "the target still listens on " + port);
   }
 
   /**
