@@ -106,5 +106,12 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
 
     /** local: the port to connect to; remote: the port to bind (0: the target chooses). */
     public static final String FORWARD_PORT = "port";
+
+    /**
+     * Unix-domain socket forwarding (OpenSSH PROTOCOL section 2.4, streamlocal): local, the socket
+     * the target is asked to connect to; remote, the socket it is asked to bind. Set instead of
+     * {@link #FORWARD_HOST} and {@link #FORWARD_PORT}.
+     */
+    public static final String FORWARD_PATH = "path";
   }
 }

@@ -29,6 +29,18 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  * {@code localhost}, {@code 127.0.0.1} and {@code 127.1} are different strings. That makes an allow
  * list exact, and a deny list by host an audit aid rather than a boundary (docs/policy.md).
  *
+ * <p>Unix-domain socket forwarding (OpenSSH PROTOCOL section 2.4: {@code
+ * direct-streamlocal@openssh.com} for {@code local}, {@code streamlocal-forward@openssh.com} for
+ * {@code remote}) carries a socket path instead of a host and port. An entry with {@code path} (a
+ * {@link PathPattern}: a glob such as {@code /run/app/*.sock}, or a directory and everything below
+ * it) matches only socket forwards, an entry with a host or ports only TCP ones, so a rule that
+ * names TCP destinations allows no socket and the other way round. The path is compared normalised
+ * ({@code .}, {@code ..}, repeated slashes resolved), as the file matcher compares paths; a
+ * relative path, which the target would resolve against a directory the policy does not know,
+ * matches no allow rule that names destinations and every deny rule that does (fail closed). A rule
+ * without {@code destinations} or {@code listen} matches socket forwards of its types as it matches
+ * TCP ones.
+ *
  * <p>A rule with {@code destinations} or {@code listen} must list its types, and every type listed
  * must be one those keys narrow: otherwise a deny rule written for one destination would refuse
  * every other forwarding type, and an allow rule would permit other types whatever their
@@ -37,8 +49,8 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 final class ForwardMatcher implements KindMatcher {
   static final List<String> KEYS = List.of("types", "destinations", "listen");
   static final Set<String> TYPES = Set.of("local", "remote", "dynamic", "agent", "x11");
-  static final List<String> DESTINATION_KEYS = List.of("host", "ports");
-  static final List<String> LISTEN_KEYS = List.of("address", "ports");
+  static final List<String> DESTINATION_KEYS = List.of("host", "ports", "path");
+  static final List<String> LISTEN_KEYS = List.of("address", "ports", "path");
 
   /** Highest TCP port (RFC 793: a 16-bit field). */
   static final int MAX_PORT = 65_535;
@@ -55,10 +67,15 @@ final class ForwardMatcher implements KindMatcher {
 
   /**
    * One {@code destinations} or {@code listen} entry: a host glob (null: any) and port ranges
-   * (empty: any), each range {@code [low, high]}.
+   * (empty: any), each range {@code [low, high]}; or, for socket forwards, a socket path pattern
+   * (then host and ports are unset).
    */
-  record Endpoint(Glob host, List<int[]> ports) {
+  record Endpoint(Glob host, List<int[]> ports, PathPattern path) {
+    /** A TCP forward to or on {@code h}:{@code port}; a socket entry matches none. */
     boolean matches(String h, Long port) {
+      if (path != null) {
+        return false;
+      }
       if (host != null && !host.matches(normalise(h))) {
         return false;
       }
@@ -76,8 +93,18 @@ final class ForwardMatcher implements KindMatcher {
       return false;
     }
 
+    /**
+     * A socket forward to or on the normalised absolute {@code socket}; a TCP entry matches none.
+     */
+    boolean matchesSocket(String socket) {
+      return path != null && path.matches(socket);
+    }
+
     @Override
     public String toString() {
+      if (path != null) {
+        return "unix:" + path;
+      }
       StringBuilder b = new StringBuilder(host == null ? "*" : host.toString()).append(':');
       if (ports.isEmpty()) {
         return b.append('*').toString();
@@ -205,7 +232,24 @@ final class ForwardMatcher implements KindMatcher {
         continue;
       }
       if (e.isEmpty()) {
-        r.error(items.get(i), p, "empty (expected " + hostKey + ", ports or both)");
+        r.error(items.get(i), p, "empty (expected " + hostKey + ", ports or both, or a path)");
+        continue;
+      }
+      if (e.containsKey("path")) {
+        if (e.size() > 1) {
+          r.error(
+              items.get(i),
+              p,
+              "path with "
+                  + hostKey
+                  + " or ports (expected a socket path alone: a Unix socket has no host or port;"
+                  + " put TCP destinations in another entry)");
+          continue;
+        }
+        PathPattern socket = socketPattern(r, e.get("path"), p + ".path");
+        if (socket != null) {
+          out.add(new Endpoint(null, List.of(), socket));
+        }
         continue;
       }
       Glob host = null;
@@ -216,9 +260,27 @@ final class ForwardMatcher implements KindMatcher {
       if (e.containsKey("ports")) {
         ports = ports(r, e.get("ports"), p + ".ports", minPort);
       }
-      out.add(new Endpoint(host, ports));
+      out.add(new Endpoint(host, ports, null));
     }
     return List.copyOf(out);
+  }
+
+  /** A socket path entry: an absolute path or glob, as the file matcher's ({@link PathPattern}). */
+  private static PathPattern socketPattern(YamlReader r, Node n, String path) {
+    String s = r.string(n, path);
+    if (s == null) {
+      return null;
+    }
+    if (s.chars().anyMatch(c -> c < ' ' || c == 0x7f)) {
+      r.error(n, path, "has a control character (expected a socket path such as /run/app.sock)");
+      return null;
+    }
+    try {
+      return PathPattern.compile(s);
+    } catch (IllegalArgumentException e) {
+      r.error(n, path, e.getMessage());
+      return null;
+    }
   }
 
   private static Glob hostGlob(YamlReader r, Node n, String path) {
@@ -360,6 +422,23 @@ final class ForwardMatcher implements KindMatcher {
         };
     if (where == null) {
       return null;
+    }
+    Object socket = action.attributes().get(Action.Attr.FORWARD_PATH);
+    if (socket != null) {
+      String p = socket instanceof String s ? PathPattern.resolve(s, null) : null;
+      if (p == null) {
+        // Fail closed, as for a TCP forward that names no host: every deny rule, no allow rule.
+        return effect == Effect.DENY ? null : "the " + v + " forward names no absolute socket path";
+      }
+      for (Endpoint e : where) {
+        if (e.matchesSocket(p)) {
+          return null;
+        }
+      }
+      return (v.equals("remote") ? "listen socket " : "destination socket ")
+          + socket
+          + " is not in "
+          + where;
     }
     String host = action.string(Action.Attr.FORWARD_HOST);
     Long port = portOf(action.attributes().get(Action.Attr.FORWARD_PORT));

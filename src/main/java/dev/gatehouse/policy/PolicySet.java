@@ -530,10 +530,13 @@ public final class PolicySet implements PolicyEngine {
       case FORWARD -> {
         String to = a.string(Action.Attr.FORWARD_HOST);
         String port = a.string(Action.Attr.FORWARD_PORT);
+        String socket = a.string(Action.Attr.FORWARD_PATH);
         yield "open "
             + orUnknown(a.string(Action.Attr.FORWARD_TYPE))
             + " forwarding"
-            + (to == null || port == null ? "" : " " + to + ":" + port);
+            + (to != null && port != null
+                ? " " + to + ":" + port
+                : socket != null ? " unix:" + socket : "");
       }
     };
   }

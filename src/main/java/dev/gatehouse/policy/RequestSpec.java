@@ -59,7 +59,11 @@ final class RequestSpec {
           ActionKind.HTTP, Set.of(Action.Attr.HTTP_METHOD, Action.Attr.HTTP_PATH),
           ActionKind.MCP, Set.of(Action.Attr.MCP_TOOL),
           ActionKind.FORWARD,
-              Set.of(Action.Attr.FORWARD_TYPE, Action.Attr.FORWARD_HOST, Action.Attr.FORWARD_PORT));
+              Set.of(
+                  Action.Attr.FORWARD_TYPE,
+                  Action.Attr.FORWARD_HOST,
+                  Action.Attr.FORWARD_PORT,
+                  Action.Attr.FORWARD_PATH));
 
   private RequestSpec() {}
 

@@ -4,45 +4,48 @@ import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.policy.Action;
-import dev.gatehouse.policy.ActionKind;
 import java.io.IOException;
-import java.util.Map;
-import org.apache.sshd.client.channel.ChannelDirectTcpip;
-import org.apache.sshd.common.channel.Channel;
+import org.apache.sshd.client.channel.AbstractClientChannel;
+import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.channel.ChannelFactory;
-import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.server.session.ServerSession;
 
 /**
  * A {@code direct-tcpip} channel (RFC 4254 section 7.2: {@code ssh -L}, {@code ssh -W}, and {@code
- * ssh -D}, whose SOCKS proxy runs in the client and opens the same channel), decided as a {@code
- * forward} action of type {@code local} and, when allowed, opened again on the target's session:
- * the TCP connection starts from the target, as it would without the gateway, never from the
- * gateway host. The bytes are relayed unchanged and not recorded; the decision and the byte count
- * are.
+ * ssh -D}, whose SOCKS proxy runs in the client and opens the same channel) or a {@code
+ * direct-streamlocal@openssh.com} channel (OpenSSH PROTOCOL section 2.4: {@code ssh -L PORT:/path},
+ * {@code ssh -L /local.sock:/path}), decided as a {@code forward} action of type {@code local} and,
+ * when allowed, opened again on the target's session: the TCP or Unix-socket connection starts from
+ * the target, as it would without the gateway, never from the gateway host. The bytes are relayed
+ * unchanged and not recorded; the decision and the byte count are.
  *
- * <p>The gateway cannot tell {@code -L} from {@code -D}: both arrive as this channel, so the action
- * is always {@code local}; a rule that lists {@code dynamic} matches it too ({@code
- * dev.gatehouse.policy.ForwardMatcher}).
+ * <p>The gateway cannot tell {@code -L} from {@code -D}: both arrive as {@code direct-tcpip}, so
+ * the action is always {@code local}; a rule that lists {@code dynamic} matches it too ({@code
+ * dev.gatehouse.policy.ForwardMatcher}). A socket forward's action names the socket path instead of
+ * a host and port; only a normal absolute path of at most {@link SshForwarding#MAX_SOCKET_PATH}
+ * bytes is decided, anything else is refused first ({@link SshForwarding#socketPathProblem}).
  */
 final class SshDirectTcpip extends SshRelayChannel {
   static final ChannelFactory FACTORY =
-      new ChannelFactory() {
-        @Override
-        public String getName() {
-          return "direct-tcpip";
-        }
+      factory("direct-tcpip", () -> new SshDirectTcpip("direct-tcpip"));
 
-        @Override
-        public Channel createChannel(Session session) {
-          return new SshDirectTcpip();
-        }
-      };
+  static final ChannelFactory STREAMLOCAL_FACTORY =
+      factory(
+          SshForwarding.DIRECT_STREAMLOCAL,
+          () -> new SshDirectTcpip(SshForwarding.DIRECT_STREAMLOCAL));
 
-  private SshDirectTcpip() {
-    super("direct-tcpip");
+  /** Opens the channel to the destination on the target's session, not yet confirmed. */
+  private interface Upstream {
+    AbstractClientChannel open(ClientSession target) throws IOException;
+  }
+
+  private final String type;
+
+  private SshDirectTcpip(String type) {
+    super(type);
+    this.type = type;
   }
 
   @Override
@@ -52,43 +55,63 @@ final class SshDirectTcpip extends SshRelayChannel {
 
   @Override
   Opener parse(Buffer buffer) {
+    SshConnection conn = SshConnection.of((ServerSession) getSession());
+    if (SshForwarding.DIRECT_STREAMLOCAL.equals(type)) {
+      // PROTOCOL section 2.4: socket path, then a reserved string and uint32 (not read: OpenSSH
+      // sends an empty originator and 0, and the target's sshd gets the same).
+      String path = buffer.getString();
+      return () -> {
+        check(conn);
+        String problem = SshForwarding.socketPathProblem(path);
+        if (problem != null) {
+          SshForwarding.refused(
+              conn, "local", "local unix:" + SshForwarding.auditedPath(path), problem);
+          throw new GateException(GateException.Reason.FORBIDDEN, problem);
+        }
+        return open(
+            conn,
+            SshForwarding.socketAction("local", path),
+            target ->
+                SshOpeningChannel.on(
+                    target,
+                    SshForwarding.DIRECT_STREAMLOCAL,
+                    b -> {
+                      b.putString(path);
+                      b.putString("");
+                      b.putUInt(0);
+                    }));
+      };
+    }
     String host = buffer.getString();
     int port = buffer.getInt();
     String originHost = buffer.getString();
     int originPort = buffer.getInt();
-    SshConnection conn = SshConnection.of((ServerSession) getSession());
     return () -> {
-      if (conn == null || !"ssh".equals(conn.type())) {
-        throw new GateException(
-            GateException.Reason.FORBIDDEN, "port forwarding is only offered on ssh connections");
-      }
-      return open(conn, new SshdSocketAddress(host, port), originHost, originPort);
+      check(conn);
+      return open(
+          conn,
+          SshForwarding.action("local", host, port),
+          target ->
+              target.createDirectTcpipChannel(
+                  new SshdSocketAddress(originHost, originPort),
+                  new SshdSocketAddress(host, port)));
     };
   }
 
-  private static Leg open(
-      SshConnection conn, SshdSocketAddress target, String originHost, int originPort)
+  private static void check(SshConnection conn) throws GateException {
+    if (conn == null || !"ssh".equals(conn.type())) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN, "port forwarding is only offered on ssh connections");
+    }
+  }
+
+  private static Leg open(SshConnection conn, Action action, Upstream upstream)
       throws GateException, IOException {
     GateSession gate = conn.gate();
-    String raw = "local " + target.getHostName() + ":" + target.getPort();
-    Action action =
-        new Action(
-            ActionKind.FORWARD,
-            raw,
-            Map.of(
-                Action.Attr.FORWARD_TYPE,
-                "local",
-                Action.Attr.FORWARD_HOST,
-                target.getHostName(),
-                Action.Attr.FORWARD_PORT,
-                (long) target.getPort()));
-    AuthorizedAction authorized = SshForwarding.authorize(gate, action, "local", raw);
-    ChannelDirectTcpip ch;
+    AuthorizedAction authorized = SshForwarding.authorize(gate, action, "local", action.raw());
+    AbstractClientChannel ch;
     try {
-      ch =
-          conn.upstream()
-              .session()
-              .createDirectTcpipChannel(new SshdSocketAddress(originHost, originPort), target);
+      ch = upstream.open(conn.upstream().session());
     } catch (GateException | IOException e) {
       gate.completed(authorized, false, "the target refused the forwarded connection", 0);
       throw e;

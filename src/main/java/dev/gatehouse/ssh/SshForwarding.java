@@ -4,6 +4,8 @@ import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,15 +26,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Port, agent and X11 forwarding (RFC 4254 sections 7 and 6.3; agent forwarding is OpenSSH's {@code
+ * Port, Unix-socket, agent and X11 forwarding (RFC 4254 sections 7 and 6.3; socket forwarding is
+ * OpenSSH's streamlocal, PROTOCOL section 2.4; agent forwarding is OpenSSH's {@code
  * auth-agent-req@openssh.com}, PROTOCOL.agent). Every request is decided as a {@code forward}
  * action and carried out on the target's session, never on the gateway host: the gateway opens no
  * listener, socket or agent of its own on a caller's behalf, and never uses the caller's agent.
  *
  * <ul>
- *   <li>{@code direct-tcpip} (local, {@code -L}/{@code -W}/{@code -D}): {@link SshDirectTcpip}.
- *   <li>{@code tcpip-forward}/{@code cancel-tcpip-forward} (remote, {@code -R}): {@link
- *       #GLOBAL_REQUESTS}, then {@link SshForwards}; the target's {@code forwarded-tcpip} channels
+ *   <li>{@code direct-tcpip} (local, {@code -L}/{@code -W}/{@code -D}) and {@code
+ *       direct-streamlocal@openssh.com} (local to a socket, {@code -L PORT:/path}): {@link
+ *       SshDirectTcpip}.
+ *   <li>{@code tcpip-forward}/{@code cancel-tcpip-forward} (remote, {@code -R}) and {@code
+ *       streamlocal-forward@openssh.com}/{@code cancel-streamlocal-forward@openssh.com} (remote on
+ *       a socket, {@code -R /path:…}): {@link #GLOBAL_REQUESTS}, then {@link SshForwards}; the
+ *       target's {@code forwarded-tcpip} and {@code forwarded-streamlocal@openssh.com} channels
  *       come back through {@link SshForwardedTcpip}.
  *   <li>{@code auth-agent-req@openssh.com} ({@code -A}): {@link #CHANNEL_REQUESTS} decides; the
  *       exec or shell asks the target for the same ({@link SshTargetCommand}); the target's {@code
@@ -49,6 +56,18 @@ import org.slf4j.LoggerFactory;
  */
 final class SshForwarding implements ForwardingFilter {
   private static final Logger log = LoggerFactory.getLogger(SshForwarding.class);
+
+  static final String DIRECT_STREAMLOCAL = "direct-streamlocal@openssh.com";
+  static final String FORWARDED_STREAMLOCAL = "forwarded-streamlocal@openssh.com";
+  static final String STREAMLOCAL_FORWARD = "streamlocal-forward@openssh.com";
+  static final String CANCEL_STREAMLOCAL_FORWARD = "cancel-streamlocal-forward@openssh.com";
+
+  /**
+   * Longest socket path, in bytes: {@code sockaddr_un.sun_path} is 108 bytes on Linux and holds the
+   * path with its terminating NUL (unix(7)); OpenSSH refuses longer paths too. Also bounds what a
+   * request's path costs in the audit log.
+   */
+  static final int MAX_SOCKET_PATH = 107;
 
   /** On an upstream session: the client connection holding its lease. */
   static final AttributeRepository.AttributeKey<SshConnection> OWNER =
@@ -72,7 +91,8 @@ final class SshForwarding implements ForwardingFilter {
   /** Installs the forwarding handlers on the listener and on the client for targets. */
   static void install(SshServer server, SshClient client) {
     // direct-tcpip is ours, opened through the target (MINA's own would connect from the gateway).
-    server.setChannelFactories(List.of(SESSIONS, SshDirectTcpip.FACTORY));
+    server.setChannelFactories(
+        List.of(SESSIONS, SshDirectTcpip.FACTORY, SshDirectTcpip.STREAMLOCAL_FACTORY));
     List<RequestHandler<ConnectionService>> global = new ArrayList<>();
     global.add(GLOBAL_REQUESTS); // before MINA's tcpip-forward handler, which would listen here
     global.addAll(server.getGlobalRequestHandlers());
@@ -81,7 +101,11 @@ final class SshForwarding implements ForwardingFilter {
     // What targets may open towards the gateway: only relays to the owning client connection
     // (MINA's default forwarded-tcpip factory would connect from the gateway host).
     client.setChannelFactories(
-        List.of(SshForwardedTcpip.FACTORY, SshAgentChannel.FACTORY, SshX11Channel.FACTORY));
+        List.of(
+            SshForwardedTcpip.FACTORY,
+            SshForwardedTcpip.STREAMLOCAL_FACTORY,
+            SshAgentChannel.FACTORY,
+            SshX11Channel.FACTORY));
   }
 
   /** Session channels that decide agent and X11 requests before MINA's own handling. */
@@ -153,34 +177,104 @@ final class SshForwarding implements ForwardingFilter {
       };
 
   /**
-   * {@code tcpip-forward} and {@code cancel-tcpip-forward} (RFC 4254 section 7.1): answered later,
-   * in order, by {@link SshForwards#globalRequest}. Other global requests go on to MINA's handlers,
-   * unless forwarding requests are still unanswered ({@link SshForwards#replyInOrder}).
+   * {@code tcpip-forward} and {@code cancel-tcpip-forward} (RFC 4254 section 7.1: address, port),
+   * {@code streamlocal-forward@openssh.com} and {@code cancel-streamlocal-forward@openssh.com}
+   * (OpenSSH PROTOCOL section 2.4: socket path): answered later, in order, by {@link
+   * SshForwards#globalRequest}. Other global requests go on to MINA's handlers, unless forwarding
+   * requests are still unanswered ({@link SshForwards#replyInOrder}).
    */
   static final RequestHandler<ConnectionService> GLOBAL_REQUESTS =
       (service, request, wantReply, buffer) -> {
-        if (!"tcpip-forward".equals(request) && !"cancel-tcpip-forward".equals(request)) {
-          SshConnection c = connection(service.getSession());
+        SshForwards.Listen listen =
+            switch (request) {
+              case "tcpip-forward", "cancel-tcpip-forward" ->
+                  SshForwards.Listen.tcp(buffer.getString(), (int) buffer.getUInt());
+              case STREAMLOCAL_FORWARD, CANCEL_STREAMLOCAL_FORWARD ->
+                  SshForwards.Listen.socket(buffer.getString());
+              default -> null;
+            };
+        SshConnection c = connection(service.getSession());
+        if (listen == null) {
           return wantReply && c != null && c.forwards().replyInOrder()
               ? RequestHandler.Result.Replied
               : RequestHandler.Result.Unsupported;
         }
-        String address = buffer.getString();
-        int port = (int) buffer.getUInt();
-        SshConnection c = connection(service.getSession());
+        boolean cancel = request.startsWith("cancel-");
         if (c == null || !"ssh".equals(c.type())) {
-          if ("tcpip-forward".equals(request)) {
+          if (!cancel) {
             refused(
                 c,
                 "remote",
-                address + ":" + port,
+                listen.toString(),
                 "remote forwarding is only offered on ssh connections");
           }
           return RequestHandler.Result.ReplyFailure;
         }
-        c.forwards().globalRequest(request, address, port, wantReply);
+        c.forwards().globalRequest(listen, cancel, wantReply);
         return RequestHandler.Result.Replied;
       };
+
+  /**
+   * The {@code forward} action of {@code type} ({@code local} or {@code remote}) to or on a TCP
+   * host and port; its raw form is {@code TYPE HOST:PORT}.
+   */
+  static Action action(String type, String host, int port) {
+    return new Action(
+        ActionKind.FORWARD,
+        type + " " + host + ":" + port,
+        Map.of(
+            Action.Attr.FORWARD_TYPE,
+            type,
+            Action.Attr.FORWARD_HOST,
+            host,
+            Action.Attr.FORWARD_PORT,
+            (long) port));
+  }
+
+  /**
+   * The {@code forward} action of {@code type} to or on a Unix socket; its raw form is {@code TYPE
+   * unix:PATH}, which no TCP forward's {@code HOST:PORT} can spell (the port is digits).
+   */
+  static Action socketAction(String type, String path) {
+    return new Action(
+        ActionKind.FORWARD,
+        type + " unix:" + path,
+        Map.of(Action.Attr.FORWARD_TYPE, type, Action.Attr.FORWARD_PATH, path));
+  }
+
+  /**
+   * A socket path as audited: cut at {@link #MAX_SOCKET_PATH} characters, so that a refused path as
+   * long as a packet cannot fill the audit log.
+   */
+  static String auditedPath(String path) {
+    return path.length() <= MAX_SOCKET_PATH ? path : path.substring(0, MAX_SOCKET_PATH) + "…";
+  }
+
+  /**
+   * Why a socket path from a client is refused before any decision, or null. Only normal absolute
+   * paths are decided: a relative one the target's sshd resolves against a directory the gateway
+   * does not know, and {@code .}, {@code ..} or {@code //} would let a path spell a socket that a
+   * rule's pattern does not read as the one named (the target resolves them, not the policy).
+   */
+  static String socketPathProblem(String path) {
+    if (path.getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+      return "socket path longer than "
+          + MAX_SOCKET_PATH
+          + " bytes (sun_path holds 108 with the terminating NUL)";
+    }
+    if (!path.startsWith("/")) {
+      return "socket path is not absolute";
+    }
+    if (path.chars().anyMatch(ch -> ch < ' ' || ch == 0x7f)) {
+      return "socket path has a control character";
+    }
+    for (String seg : path.substring(1).split("/", -1)) {
+      if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+        return "socket path is not normal (expected no ., .. or empty segments)";
+      }
+    }
+    return null;
+  }
 
   /** The X11 request allowed on this client channel, or null. */
   static X11Request x11(Channel channel) {
@@ -208,9 +302,12 @@ final class SshForwarding implements ForwardingFilter {
       // local forward (RFC 4254 section 7.2), the bind address of a remote one (section 7.1).
       Object host = action.attributes().get(Action.Attr.FORWARD_HOST);
       Object port = action.attributes().get(Action.Attr.FORWARD_PORT);
+      Object path = action.attributes().get(Action.Attr.FORWARD_PATH);
       if (host != null && port != null) {
         data.put("host", host);
         data.put("port", port);
+      } else if (path != null) {
+        data.put("path", path); // a socket forward's (OpenSSH PROTOCOL section 2.4)
       }
       if (e.decision() != null && e.decision().rule() != null) {
         data.put("rule", e.decision().rule());
@@ -255,7 +352,7 @@ final class SshForwarding implements ForwardingFilter {
         connection(session), "local", String.valueOf(address), "not relayed by the gateway");
   }
 
-  private static boolean refused(SshConnection c, String type, String what, String reason) {
+  static boolean refused(SshConnection c, String type, String what, String reason) {
     if (c != null) {
       audit(
           c.gate(),

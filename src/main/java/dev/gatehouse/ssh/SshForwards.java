@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -22,26 +23,96 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The forwarding state of one client connection: its remote forwards ({@code ssh -R}, RFC 4254
- * section 7.1) and whether agent forwarding ({@code ssh -A}) was allowed on it. Both live on the
- * upstream session the connection holds ({@link SshConnection#upstreamWithState}), which is
- * therefore closed, never pooled, when the connection ends; the recorded actions are completed then
- * with their connection and byte counts.
+ * section 7.1, on a port, or OpenSSH's streamlocal, PROTOCOL section 2.4, on a socket) and whether
+ * agent forwarding ({@code ssh -A}) was allowed on it. Both live on the upstream session the
+ * connection holds ({@link SshConnection#upstreamWithState}), which is therefore closed, never
+ * pooled, when the connection ends; the recorded actions are completed then with their connection
+ * and byte counts.
  */
 final class SshForwards {
   private static final Logger log = LoggerFactory.getLogger(SshForwards.class);
 
+  /**
+   * Where a remote forward listens on the target: a TCP address and port ({@code tcpip-forward},
+   * RFC 4254 section 7.1), or a Unix socket path ({@code streamlocal-forward@openssh.com}, OpenSSH
+   * PROTOCOL section 2.4; then {@code address} is null and {@code port} 0).
+   */
+  record Listen(String address, int port, String path) {
+    static Listen tcp(String address, int port) {
+      return new Listen(address, port, null);
+    }
+
+    static Listen socket(String path) {
+      return new Listen(null, 0, path);
+    }
+
+    boolean isSocket() {
+      return path != null;
+    }
+
+    /** The same listener on the port the target bound. */
+    Listen bound(int p) {
+      return new Listen(address, p, path);
+    }
+
+    /**
+     * What identifies the listener among one session's: the bound port (a target binds a port once,
+     * whatever the address), or the socket path.
+     */
+    String key() {
+      return isSocket() ? "unix:" + path : "tcp:" + port;
+    }
+
+    /** The global request that asks for (or cancels) this listener. */
+    String request(boolean cancel) {
+      String r = isSocket() ? SshForwarding.STREAMLOCAL_FORWARD : "tcpip-forward";
+      return cancel ? "cancel-" + r : r;
+    }
+
+    /** The {@code forward} action of type {@code remote} that decides it. */
+    Action action() {
+      return isSocket()
+          ? SshForwarding.socketAction("remote", path)
+          : SshForwarding.action("remote", address, port);
+    }
+
+    /** The global request on the target's session, want-reply set. */
+    Buffer write(ClientSession up, boolean cancel) {
+      String name = request(cancel);
+      String where = isSocket() ? path : address;
+      Buffer b = up.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST, where.length() + 64);
+      b.putString(name);
+      b.putBoolean(true);
+      b.putString(where);
+      if (!isSocket()) {
+        b.putUInt(port);
+      }
+      return b;
+    }
+
+    /**
+     * As audited: {@code ADDRESS:PORT} or {@code unix:PATH} (cut, {@link
+     * SshForwarding#auditedPath}).
+     */
+    @Override
+    public String toString() {
+      return isSocket() ? "unix:" + SshForwarding.auditedPath(path) : address + ":" + port;
+    }
+  }
+
   /** One remote forward: the listener on the target and the decision that allowed it. */
   static final class Remote {
-    final String address; // as the client asked: it expects it back in forwarded-tcpip
-    final int port; // as bound on the target (allocated when the client asked for 0)
+    // As the client asked (it expects the address or path back in forwarded-tcpip or
+    // forwarded-streamlocal), with the port bound on the target (allocated when the client asked
+    // for 0).
+    final Listen listen;
     final ClientSession upstream;
     final AuthorizedAction authorized;
     private int connections; // guarded by this
     private long bytes; // guarded by this
 
-    Remote(String address, int port, ClientSession upstream, AuthorizedAction authorized) {
-      this.address = address;
-      this.port = port;
+    Remote(Listen listen, ClientSession upstream, AuthorizedAction authorized) {
+      this.listen = listen;
       this.upstream = upstream;
       this.authorized = authorized;
     }
@@ -66,7 +137,7 @@ final class SshForwards {
   }
 
   private final SshConnection conn;
-  private final Map<Integer, Remote> remotes = new HashMap<>(); // by bound port; guarded by this
+  private final Map<String, Remote> remotes = new HashMap<>(); // by Listen.key(); guarded by this
   private final Channels agent = new Channels("agent", "agent"); // guarded by this
   private final Channels x11 = new Channels("x11", "X11"); // guarded by this
   private ExecutorService requests; // guarded by this
@@ -78,17 +149,18 @@ final class SshForwards {
   }
 
   /**
-   * A {@code tcpip-forward} or {@code cancel-tcpip-forward} global request from the client.
-   * Deciding and asking the target may block, so they run off the I/O thread, one at a time:
-   * replies to global requests go in the order of the requests (RFC 4254 section 4).
+   * A {@code tcpip-forward} or {@code streamlocal-forward@openssh.com} global request from the
+   * client, or its {@code cancel-}. Deciding and asking the target may block, so they run off the
+   * I/O thread, one at a time: replies to global requests go in the order of the requests (RFC 4254
+   * section 4).
    */
-  void globalRequest(String request, String address, int port, boolean wantReply) {
+  void globalRequest(Listen listen, boolean cancel, boolean wantReply) {
     Runnable work =
         () -> {
           try {
-            int bound =
-                "tcpip-forward".equals(request) ? listen(address, port) : cancel(address, port);
-            reply(wantReply, bound, port == 0 && "tcpip-forward".equals(request));
+            int bound = cancel ? cancel(listen) : listen(listen);
+            // Only a tcpip-forward for port 0 gets the port back (a socket's reply is empty).
+            reply(wantReply, bound, !cancel && !listen.isSocket() && listen.port() == 0);
           } finally {
             synchronized (this) {
               pending--;
@@ -158,43 +230,42 @@ final class SshForwards {
 
   /**
    * Decides a remote forward as a {@code forward} action of type {@code remote} and, when allowed,
-   * asks the target for the same listener. Returns the port bound on the target, or -1.
+   * asks the target for the same listener. Returns the port bound on the target (0 for a socket),
+   * or -1. A socket path the policy cannot judge is refused first ({@link
+   * SshForwarding#socketPathProblem}).
    */
-  private int listen(String address, int port) {
+  private int listen(Listen listen) {
     GateSession gate = conn.gate();
-    String raw = "remote " + address + ":" + port;
-    Action action =
-        new Action(
-            ActionKind.FORWARD,
-            raw,
-            Map.of(
-                Action.Attr.FORWARD_TYPE,
-                "remote",
-                Action.Attr.FORWARD_HOST,
-                address,
-                Action.Attr.FORWARD_PORT,
-                (long) port));
+    if (listen.isSocket()) {
+      String problem = SshForwarding.socketPathProblem(listen.path());
+      if (problem != null) {
+        SshForwarding.refused(
+            conn, "remote", "remote unix:" + SshForwarding.auditedPath(listen.path()), problem);
+        return -1;
+      }
+    }
+    Action action = listen.action();
     AuthorizedAction authorized;
     try {
-      authorized = SshForwarding.authorize(gate, action, "remote", raw);
+      authorized = SshForwarding.authorize(gate, action, "remote", action.raw());
     } catch (GateException e) {
       return -1;
     }
+    int port = listen.port();
     int bound;
     ClientSession up;
     try {
       up = conn.upstreamWithState().session();
-      Buffer b = up.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST, address.length() + 32);
-      b.putString("tcpip-forward");
-      b.putBoolean(true);
-      b.putString(address);
-      b.putUInt(port);
-      Buffer r = up.request("tcpip-forward", b, SshUpstream.CONNECT_TIMEOUT);
+      Buffer r =
+          up.request(listen.request(false), listen.write(up, false), SshUpstream.CONNECT_TIMEOUT);
       if (r == null) {
         gate.completed(authorized, false, "the target refused the forward", 0);
         return -1;
       }
-      bound = port == 0 && r.available() >= Integer.BYTES ? (int) r.getUInt() : port;
+      bound =
+          !listen.isSocket() && port == 0 && r.available() >= Integer.BYTES
+              ? (int) r.getUInt()
+              : port;
     } catch (GateException | IOException | RuntimeException e) {
       log.warn("remote forward through the target failed: {}", e.toString());
       gate.completed(authorized, false, "the target refused the forward", 0);
@@ -207,7 +278,8 @@ final class SshForwards {
         gate.completed(authorized, false, "the session ended", 0);
         return -1;
       }
-      old = remotes.put(bound, new Remote(address, bound, up, authorized));
+      Remote added = new Remote(listen.bound(bound), up, authorized);
+      old = remotes.put(added.listen.key(), added);
     }
     if (old != null) {
       gate.completed(old.authorized, true, old.summary("replaced"), old.bytes());
@@ -216,40 +288,39 @@ final class SshForwards {
   }
 
   /**
-   * Ends a remote forward of this connection ({@code cancel-tcpip-forward}): not decided, giving up
-   * a permission is always allowed. Returns the port, or -1 when there is no such forward.
+   * Ends a remote forward of this connection ({@code cancel-tcpip-forward}, {@code
+   * cancel-streamlocal-forward@openssh.com}): not decided, giving up a permission is always
+   * allowed. Returns the port (0 for a socket), or -1 when there is no such forward.
    */
-  private int cancel(String address, int port) {
+  private int cancel(Listen listen) {
     Remote r;
     synchronized (this) {
-      r = remotes.get(port);
-      if (r == null || !r.address.equals(address)) {
+      r = remotes.get(listen.key());
+      if (r == null || !Objects.equals(r.listen.address(), listen.address())) {
         return -1;
       }
-      remotes.remove(port);
+      remotes.remove(listen.key());
     }
     boolean ok = false;
+    String request = listen.request(true);
     try {
-      Buffer b =
-          r.upstream.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST, address.length() + 32);
-      b.putString("cancel-tcpip-forward");
-      b.putBoolean(true);
-      b.putString(r.address);
-      b.putUInt(r.port);
-      ok = r.upstream.request("cancel-tcpip-forward", b, SshUpstream.CONNECT_TIMEOUT) != null;
+      ok =
+          r.upstream.request(request, r.listen.write(r.upstream, true), SshUpstream.CONNECT_TIMEOUT)
+              != null;
     } catch (IOException | RuntimeException e) {
-      log.debug("cancel-tcpip-forward on the target failed: {}", e.toString());
+      log.debug("{} on the target failed: {}", request, e.toString());
     }
     conn.gate().completed(r.authorized, true, r.summary("cancelled"), r.bytes());
-    return ok ? port : -1;
+    return ok ? listen.port() : -1;
   }
 
   /**
-   * The remote forward a {@code forwarded-tcpip} channel from {@code upstream} belongs to, or null:
+   * The remote forward a {@code forwarded-tcpip} or {@code forwarded-streamlocal@openssh.com}
+   * channel from {@code upstream} belongs to ({@code at}: its bound port or socket path), or null:
    * the target may only open connections for listeners this connection asked for.
    */
-  synchronized Remote remote(ClientSession upstream, int port) {
-    Remote r = remotes.get(port);
+  synchronized Remote remote(ClientSession upstream, Listen at) {
+    Remote r = remotes.get(at.key());
     return r != null && r.upstream == upstream ? r : null;
   }
 

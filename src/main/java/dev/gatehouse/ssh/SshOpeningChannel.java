@@ -14,8 +14,10 @@ import org.apache.sshd.common.util.buffer.Buffer;
 
 /**
  * A channel the gateway opens towards the SSH client (RFC 4254 section 5.1): {@code
- * forwarded-tcpip} (section 7.2) and {@code auth-agent@openssh.com} (OpenSSH PROTOCOL.agent), the
- * client leg of a {@link SshRelayChannel} opened by the target. MINA ships a channel class only for
+ * forwarded-tcpip} (section 7.2), {@code forwarded-streamlocal@openssh.com} (OpenSSH PROTOCOL
+ * section 2.4) and {@code auth-agent@openssh.com} (OpenSSH PROTOCOL.agent), the client leg of a
+ * {@link SshRelayChannel} opened by the target; and towards the target, {@code
+ * direct-streamlocal@openssh.com} ({@link SshDirectTcpip}). MINA ships a channel class only for
  * {@code direct-tcpip}; this one writes any type with its type-specific data and relays with the
  * same piped streams.
  */

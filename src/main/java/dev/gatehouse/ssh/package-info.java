@@ -8,10 +8,12 @@
  * <p>Specifications: <a href="https://www.rfc-editor.org/rfc/rfc4252">RFC 4252</a> (authentication:
  * publickey, password, banner), <a href="https://www.rfc-editor.org/rfc/rfc4254">RFC 4254</a>
  * (connection protocol: session channels, pty-req, env, exec, shell, subsystem, window-change,
- * signal, exit-status, exit-signal, direct-tcpip, tcpip-forward, forwarded-tcpip), OpenSSH
- * PROTOCOL.agent (auth-agent-req@openssh.com, auth-agent@openssh.com), <a
- * href="https://www.rfc-editor.org/rfc/rfc4256">RFC 4256</a> (keyboard-interactive: not offered),
- * <a href="https://www.rfc-editor.org/rfc/rfc4253">RFC 4253</a> (transport, disconnect), SFTP v3 <a
+ * signal, exit-status, exit-signal, direct-tcpip, tcpip-forward, forwarded-tcpip), OpenSSH PROTOCOL
+ * section 2.4 (streamlocal: direct-streamlocal@openssh.com, streamlocal-forward@openssh.com,
+ * forwarded-streamlocal@openssh.com), OpenSSH PROTOCOL.agent (auth-agent-req@openssh.com,
+ * auth-agent@openssh.com), <a href="https://www.rfc-editor.org/rfc/rfc4256">RFC 4256</a>
+ * (keyboard-interactive: not offered), <a href="https://www.rfc-editor.org/rfc/rfc4253">RFC
+ * 4253</a> (transport, disconnect), SFTP v3 <a
  * href="https://datatracker.ietf.org/doc/html/draft-ietf-secsh-filexfer-02">
  * draft-ietf-secsh-filexfer-02</a>.
  *
@@ -26,12 +28,12 @@
  * via {@code SftpRelay}/{@code ScpRelay}), {@code SshFiles} (file decisions and records), {@code
  * SshForwarding} (forwarding decisions: handlers, refusals), {@code SshForwards} (one connection's
  * remote forwards and agent grant), {@code SshRelayChannel} (a channel relayed to one the gateway
- * opens on the other leg: {@code SshDirectTcpip} for local forwarding through the target, {@code
- * SshForwardedTcpip} and {@code SshAgentChannel} from the target back to the client via {@code
- * SshOpeningChannel}), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort
- * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR), {@code
- * SshRemoteHosts} (ssh connections as exec runners: {@link dev.gatehouse.runner.RemoteHosts} over
- * {@code SshUpstream}).
+ * opens on the other leg: {@code SshDirectTcpip} for local forwarding (TCP or Unix socket) through
+ * the target, {@code SshForwardedTcpip} (TCP or Unix socket) and {@code SshAgentChannel} from the
+ * target back to the client via {@code SshOpeningChannel}), {@code SshStreams} (masked pumps),
+ * {@code SshCommandLog} (best-effort typed-line audit), {@code SshHostKey} (the gateway's ed25519
+ * host key in DATA_DIR), {@code SshRemoteHosts} (ssh connections as exec runners: {@link
+ * dev.gatehouse.runner.RemoteHosts} over {@code SshUpstream}).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)

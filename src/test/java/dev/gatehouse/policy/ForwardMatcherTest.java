@@ -192,6 +192,127 @@ class ForwardMatcherTest {
                     .contains("rules[5] (f).forward.destinations: apply to local and dynamic"));
   }
 
+  private static Effect socket(PolicySet p, String type, String path) {
+    return decide(
+            p, human("a"), target("host"), attrs(ActionKind.FORWARD, "forward", type, "path", path))
+        .effect();
+  }
+
+  static final String SOCKETS =
+      """
+      rules:
+        - id: app
+          effect: allow
+          forward:
+            types: [local]
+            destinations:
+              - { path: "/run/app/*.sock" }
+              - { path: /srv/sockets }
+              - { host: 127.0.0.1 }
+        - id: no-docker
+          effect: deny
+          forward:
+            types: [local]
+            destinations: [{ path: /var/run/docker.sock }]
+        - id: remote-socket
+          effect: allow
+          forward:
+            types: [remote]
+            listen: [{ path: "/home/*/fwd-*.sock" }]
+      """;
+
+  @Test
+  void socketPathEntriesNarrowSocketForwardsAndOnlyThem() {
+    PolicySet p = policy(SOCKETS);
+
+    assertThat(socket(p, "local", "/run/app/web.sock")).isEqualTo(Effect.ALLOW);
+    assertThat(socket(p, "local", "/srv/sockets/a/b.sock")).isEqualTo(Effect.ALLOW);
+    // * stops at a slash, and the path is compared normalised: .. cannot climb out of the glob
+    assertThat(socket(p, "local", "/run/app/sub/web.sock")).isEqualTo(Effect.DENY);
+    assertThat(socket(p, "local", "/run/app/../docker.sock")).isEqualTo(Effect.DENY);
+    assertThat(socket(p, "local", "/srv/sockets/../../var/run/docker.sock")).isEqualTo(Effect.DENY);
+    // a relative path: no allow rule with destinations, every deny rule with them (fail closed)
+    Decision relative =
+        decide(
+            p,
+            human("a"),
+            target("host"),
+            attrs(ActionKind.FORWARD, "forward", "local", "path", "app.sock"));
+    assertThat(relative.effect()).isEqualTo(Effect.DENY);
+    assertThat(relative.rule()).isEqualTo("no-docker");
+    Decision docker =
+        decide(
+            p,
+            human("a"),
+            target("host"),
+            attrs(ActionKind.FORWARD, "forward", "local", "path", "/var/run/docker.sock"));
+    assertThat(docker.rule()).isEqualTo("no-docker");
+    // a TCP entry matches no socket, a socket entry no TCP destination
+    assertThat(socket(p, "local", "/127.0.0.1")).isEqualTo(Effect.DENY);
+    assertThat(effect(p, "local", "127.0.0.1", 22)).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, "local", "localhost", 22)).isEqualTo(Effect.DENY);
+    // listen paths for remote, not local, and the other way round
+    assertThat(socket(p, "remote", "/home/alice/fwd-1.sock")).isEqualTo(Effect.ALLOW);
+    assertThat(socket(p, "remote", "/run/app/web.sock")).isEqualTo(Effect.DENY);
+    assertThat(socket(p, "local", "/home/alice/fwd-1.sock")).isEqualTo(Effect.DENY);
+    assertThat(
+            decide(
+                    p,
+                    human("a"),
+                    target("host"),
+                    attrs(ActionKind.FORWARD, "forward", "local", "path", "/tmp/x.sock"))
+                .reason())
+        .contains("/tmp/x.sock");
+    // a rule without destinations matches socket forwards of its types as it matches TCP ones
+    PolicySet any = policy("rules: [{ id: l, effect: allow, forward: { types: [local] } }]");
+    assertThat(socket(any, "local", "/run/anything.sock")).isEqualTo(Effect.ALLOW);
+    assertThat(socket(any, "remote", "/run/anything.sock")).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void aPolicyTestCanGiveTheSocketPath() {
+    Action a =
+        RequestSpec.actions(
+                java.util.Map.of("kind", "forward", "forward", "local", "path", "/run/app/x.sock"),
+                null,
+                null)
+            .get(0);
+    assertThat(Fixtures.decide(policy(SOCKETS), human("a"), target("host"), a).effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
+  void badSocketPathEntriesAreLoadErrors() {
+    List<String> problems =
+        problems(
+            """
+            rules:
+              - id: a
+                effect: allow
+                forward:
+                  types: [local]
+                  destinations:
+                    - { path: /run/app.sock, host: db }
+                    - { path: relative.sock }
+                    - { path: "/run/[a-" }
+              - id: b
+                effect: allow
+                forward:
+                  types: [remote]
+                  listen: [{ path: /run/x.sock, ports: [80] }]
+            """);
+    assertThat(problems)
+        .anySatisfy(
+            p -> assertThat(p).contains("destinations[0]: path with host or ports (expected a"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("destinations[1].path")
+                    .contains("expected an absolute path"))
+        .anySatisfy(p -> assertThat(p).contains("destinations[2].path").contains("unclosed ["))
+        .anySatisfy(p -> assertThat(p).contains("listen[0]: path with address or ports"));
+  }
+
   private static Effect effect(PolicySet p, String type) {
     return decide(p, human("a"), target("host"), attrs(ActionKind.FORWARD, "forward", type))
         .effect();

@@ -15,20 +15,30 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
@@ -39,8 +49,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Remote ({@code ssh -R}), agent ({@code ssh -A}) and X11 forwarding end to end: real OpenSSH
- * client → gateway → real OpenSSH sshd, decided by the policy's {@code forward} rules.
+ * Remote ({@code ssh -R}), Unix-socket ({@code ssh -L PORT:/path}, {@code ssh -R /path:…}), agent
+ * ({@code ssh -A}) and X11 forwarding end to end: real OpenSSH client → gateway → real OpenSSH
+ * sshd, decided by the policy's {@code forward} rules.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SshForwardingTest {
@@ -72,17 +83,29 @@ class SshForwardingTest {
               effect: allow
               forward:
                 types: [local]
-                destinations: [{ host: 127.0.0.1, ports: [ECHO_PORT] }]
+                destinations:
+                  - { host: 127.0.0.1, ports: [ECHO_PORT] }
+                  - { path: "SOCKETS/allowed-*.sock" }
+            - id: no-secret-socket
+              subjects: { groups: [eng] }
+              connections: { names: [box-dest] }
+              effect: deny
+              forward:
+                types: [local]
+                destinations: [{ path: SOCKETS/allowed-secret.sock }]
             - id: dest-remote
               subjects: { groups: [eng] }
               connections: { names: [box-dest] }
               effect: allow
               forward:
                 types: [remote]
-                listen: [{ address: localhost, ports: ["1024-65535"] }]
+                listen:
+                  - { address: localhost, ports: ["1024-65535"] }
+                  - { path: "SOCKETS/remote-*.sock" }
           """;
 
   Path dir;
+  Path sockets; // short: a socket path must fit sun_path
   SshFixture gw;
   ServerSocket echo;
 
@@ -93,7 +116,13 @@ class SshForwardingTest {
     // A line echo server on the client's side: what a remote forward leads back to (and, as the
     // target runs on this host too, what box-dest's local forwards may reach).
     echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    gw = new SshFixture(dir, POLICY.replace("ECHO_PORT", String.valueOf(echo.getLocalPort())));
+    sockets = Files.createDirectories(dir.resolve("s"));
+    gw =
+        new SshFixture(
+            dir,
+            POLICY
+                .replace("ECHO_PORT", String.valueOf(echo.getLocalPort()))
+                .replace("SOCKETS", sockets.toString()));
     Thread.ofVirtual()
         .start(
             () -> {
@@ -464,6 +493,252 @@ class SshForwardingTest {
         .contains("\"request\":\"remote localhost:0\"");
   }
 
+  @Test
+  void allowedLocalForwardReachesAUnixSocketOnTheTarget() throws Exception {
+    Path sock = sockets.resolve("echo-any.sock");
+    int local = SshFixture.freePort();
+    try (ServerSocketChannel server = unixEcho(sock)) {
+      // box-fwd's eng-forward allows local forwards wherever they lead, sockets included.
+      Process ssh = keptOpen("alice+box-fwd", List.of("-L", "127.0.0.1:" + local + ":" + sock));
+      try {
+        awaitListening(local, ssh);
+        assertThat(roundTrip(local, "to a socket\n")).isEqualTo("to a socket\n");
+        assertThat(roundTrip(local, "again\n")).isEqualTo("again\n");
+      } finally {
+        ssh.destroy();
+        gw.finish(ssh);
+      }
+    }
+    // The recorded raw form is masked where the temporary directory's name looks random; this
+    // session's only socket forwards are the two connections above.
+    assertThat(awaitOutcome(".sock")).isEqualTo("closed");
+    assertThat(audit())
+        .contains("\"rule\":\"eng-forward\",\"text\":\"local unix:/")
+        .doesNotContain("\"request\":\"local unix:" + sock + "\",\"rule");
+  }
+
+  @Test
+  void localForwardToAUnixSocketWithoutAnAllowingRuleIsRefusedAndAudited() throws Exception {
+    Path sock = sockets.resolve("echo-denied.sock");
+    int local = SshFixture.freePort();
+    try (ServerSocketChannel server = unixEcho(sock)) {
+      Process ssh = keptOpen("alice+box", List.of("-L", "127.0.0.1:" + local + ":" + sock));
+      try {
+        awaitListening(local, ssh);
+        // The channel open fails (administratively prohibited): the client closes the connection.
+        assertThat(closedWithoutReply(local)).isTrue();
+        // The connection goes on: the forward's failure ends only that channel.
+        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+      } finally {
+        ssh.destroy();
+        gw.finish(ssh);
+      }
+    }
+    assertThat(audit())
+        .contains("ssh.forward_refused")
+        .contains("\"path\":\"" + sock + "\",\"reason\"")
+        .contains("\"request\":\"local unix:" + sock + "\",\"rule\":\"default-deny\"");
+  }
+
+  @Test
+  void localSocketForwardsReachOnlyThePathsTheRuleNames() throws Exception {
+    Path allowed = sockets.resolve("allowed-echo.sock");
+    Path other = sockets.resolve("other.sock");
+    Path secret = sockets.resolve("allowed-secret.sock");
+    // The glob allowed-*.sock stops at a slash; the gateway refuses .. before any rule reads it.
+    String dotted = sockets + "/allowed-x/../other.sock";
+    int[] ports = new int[4];
+    List<String> options = new ArrayList<>();
+    String[] to = {allowed.toString(), other.toString(), secret.toString(), dotted};
+    for (int i = 0; i < ports.length; i++) {
+      ports[i] = SshFixture.freePort();
+      options.addAll(List.of("-L", "127.0.0.1:" + ports[i] + ":" + to[i]));
+    }
+    try (ServerSocketChannel a = unixEcho(allowed);
+        ServerSocketChannel o = unixEcho(other);
+        ServerSocketChannel s = unixEcho(secret)) {
+      Process ssh = keptOpen("alice+box-dest", options);
+      try {
+        awaitListening(ports[0], ssh);
+        assertThat(roundTrip(ports[0], "named\n")).isEqualTo("named\n");
+        for (int i = 1; i < ports.length; i++) {
+          awaitListening(ports[i], ssh);
+          assertThat(closedWithoutReply(ports[i])).as(to[i]).isTrue();
+        }
+      } finally {
+        ssh.destroy();
+        gw.finish(ssh);
+      }
+    }
+    assertThat(audit())
+        .contains("\"request\":\"local unix:" + other + "\",\"rule\":\"default-deny\"")
+        .contains("\"request\":\"local unix:" + secret + "\",\"rule\":\"no-secret-socket\"")
+        .contains("socket path is not normal")
+        .contains("\"request\":\"local unix:" + dotted + "\"")
+        .doesNotContain("\"request\":\"local unix:" + allowed + "\",\"rule");
+  }
+
+  @Test
+  void allowedRemoteForwardOnAUnixSocketRelaysConnectionsBackToTheClient() throws Exception {
+    Path sock = sockets.resolve("remote-echo.sock");
+    Process ssh =
+        keptOpen(
+            "alice+box-dest",
+            List.of(
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-R",
+                sock + ":127.0.0.1:" + echo.getLocalPort()));
+    try {
+      // The socket is the target's sshd's (on this host): connecting to it is connecting there.
+      awaitSocket(sock, ssh);
+      assertThat(roundTrip(sock, "through a remote socket\n"))
+          .isEqualTo("through a remote socket\n");
+      assertThat(audit())
+          .contains("\"rule\":\"dest-remote\",\"text\":\"remote unix:/")
+          .contains("\"listen\":\"unix:" + sock + "\"");
+    } finally {
+      ssh.destroy();
+      gw.finish(ssh);
+    }
+  }
+
+  @Test
+  void remoteForwardOnAUnixSocketIsRefusedWithoutAnAllowingRuleAndAudited() throws Exception {
+    // box has no forward rule; box-dest's listen names remote-*.sock only.
+    Path none = sockets.resolve("remote-unruled.sock");
+    Path unnamed = sockets.resolve("elsewhere.sock");
+    for (var c : List.of(Map.entry("alice+box", none), Map.entry("alice+box-dest", unnamed))) {
+      var r =
+          gw.run(
+              command(
+                  c.getKey(),
+                  List.of("-o", "ExitOnForwardFailure=yes", "-R", c.getValue() + ":127.0.0.1:1"),
+                  "true"),
+              Map.of(),
+              "");
+      assertThat(r.exit()).as(r.err()).isEqualTo(255);
+      assertThat(r.err()).contains("remote port forwarding failed");
+      assertThat(Files.exists(c.getValue())).isFalse();
+    }
+    assertThat(audit())
+        .contains("ssh.forward_refused")
+        .contains("\"request\":\"remote unix:" + none + "\",\"rule\":\"default-deny\"")
+        .contains("\"request\":\"remote unix:" + unnamed + "\",\"rule\":\"default-deny\"");
+  }
+
+  @Test
+  void cancelledRemoteSocketForwardStopsListeningOnTheTargetWhileTheSessionGoesOn()
+      throws Exception {
+    Path sock = sockets.resolve("cancelled.sock");
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+      client.start();
+      try (ClientSession s = login(client, "alice+box-fwd")) {
+        assertThat(socketForward(s, "streamlocal-forward@openssh.com", sock)).isNotNull();
+        awaitSocket(sock, null);
+        assertThat(socketForward(s, "cancel-streamlocal-forward@openssh.com", sock)).isNotNull();
+        awaitSocketClosed(sock);
+        // Not this connection's forward any more: a second cancel fails.
+        assertThat(socketForward(s, "cancel-streamlocal-forward@openssh.com", sock)).isNull();
+        assertThat(s.executeRemoteCommand("echo after")).isEqualTo("after\n");
+        // The forward's action completes with the cancel, not with the session. (The probes of
+        // awaitSocket may or may not have come back as channels before it: sshd accepts them
+        // asynchronously, and MINA's client, with no socket forward of its own, refuses them.)
+        assertThat(awaitOutcome(".sock")).matches("cancelled after [0-9]+ connections?");
+      }
+    }
+  }
+
+  @Test
+  void socketPathsThePolicyCannotJudgeAreRefusedBeforeAnyRule() {
+    assertThat(SshForwarding.socketPathProblem("/run/app.sock")).isNull();
+    // sun_path holds 108 bytes with the NUL: 107 bytes of path fit, 108 do not, counted in UTF-8
+    assertThat(SshForwarding.socketPathProblem("/" + "a".repeat(106))).isNull();
+    assertThat(SshForwarding.socketPathProblem("/" + "a".repeat(107))).contains("longer than 107");
+    assertThat(SshForwarding.socketPathProblem("/" + "é".repeat(54))).contains("longer than 107");
+    assertThat(SshForwarding.socketPathProblem("app.sock")).contains("not absolute");
+    for (String p : List.of("/run/../x.sock", "/run/./x.sock", "/run//x.sock", "/run/", "/")) {
+      assertThat(SshForwarding.socketPathProblem(p)).as(p).contains("not normal");
+    }
+    assertThat(SshForwarding.socketPathProblem("/run/x\n.sock")).contains("control character");
+    assertThat(SshForwarding.auditedPath("/" + "a".repeat(500))).hasSize(108).endsWith("…");
+  }
+
+  /** {@code ssh OPTIONS sleep 30} as {@code login}: the forwards of {@code options} stay open. */
+  private Process keptOpen(String login, List<String> options) throws Exception {
+    return gw.start(command(login, options, "sleep", "30"), Map.of());
+  }
+
+  /** A Unix-socket echo server at {@code path} (each connection echoes until the peer closes). */
+  private static ServerSocketChannel unixEcho(Path path) throws IOException {
+    Files.deleteIfExists(path);
+    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(path));
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (server.isOpen()) {
+                try {
+                  SocketChannel c = server.accept();
+                  Thread.ofVirtual()
+                      .start(
+                          () -> {
+                            try (c;
+                                InputStream in = Channels.newInputStream(c);
+                                OutputStream out = Channels.newOutputStream(c)) {
+                              in.transferTo(out);
+                            } catch (IOException e) {
+                              // the peer went away
+                            }
+                          });
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
+    return server;
+  }
+
+  private static String roundTrip(Path socket, String line) throws IOException {
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      c.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
+      ByteBuffer buf = ByteBuffer.allocate(line.length());
+      // Blocking reads; the echo answers or the relay closes (then the line comes back short).
+      while (buf.hasRemaining() && c.read(buf) >= 0) {
+        // keep reading
+      }
+      return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static boolean listening(Path socket) {
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Waits for the target to listen on {@code socket}; {@code ssh}, when given, must stay up. */
+  private void awaitSocket(Path socket, Process ssh) throws Exception {
+    await(() -> listening(socket), ssh, "the target never listened on " + socket);
+  }
+
+  private void awaitSocketClosed(Path socket) throws Exception {
+    await(() -> !listening(socket), null, "the target still listens on " + socket);
+  }
+
+  /** A streamlocal-forward@openssh.com or its cancel (OpenSSH PROTOCOL section 2.4), answered. */
+  private static Buffer socketForward(ClientSession s, String request, Path socket)
+      throws IOException {
+    Buffer b = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+    b.putString(request);
+    b.putBoolean(true);
+    b.putString(socket.toString());
+    return s.request(request, b, Duration.ofSeconds(20));
+  }
+
   private ClientSession login(SshClient client, String user) throws Exception {
     ClientSession s = client.connect(user, "127.0.0.1", gw.port()).verify(20_000).getSession();
     try (var in = Files.newInputStream(gw.aliceKey)) {
@@ -534,29 +809,35 @@ class SshForwardingTest {
   }
 
   private void awaitListening(int port, Process ssh) throws Exception {
+    await(() -> listening(port), ssh, "the target never listened on " + port);
+  }
+
+  /**
+   * Polls {@code done} for up to 20 s; {@code ssh}, when given, must stay up meanwhile. Fails with
+   * {@code otherwise} (and the client's stderr).
+   */
+  private void await(BooleanSupplier done, Process ssh, String otherwise) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < end) {
-      if (listening(port)) {
+      if (done.getAsBoolean()) {
         return;
       }
-      assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+      if (ssh != null) {
+        assertThat(ssh.isAlive()).as(gw.errSoFar(ssh)).isTrue();
+      }
       Thread.sleep(50);
     }
-    throw new AssertionError("the target never listened on " + port + ": " + gw.errSoFar(ssh));
+    throw new AssertionError(otherwise + (ssh == null ? "" : ": " + gw.errSoFar(ssh)));
   }
 
-  private static void awaitClosed(int port) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < end) {
-      if (!listening(port)) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the target still listens on " + port);
+  private void awaitClosed(int port) throws Exception {
+    await(() -> !listening(port), null, "the target still listens on " + port);
   }
 
-  /** The outcome summary of the latest box-fwd session's action {@code raw}, once recorded. */
+  /**
+   * The outcome summary of the latest box-fwd session's action whose raw form ends with {@code
+   * raw}, once recorded.
+   */
   private String awaitOutcome(String raw) throws Exception {
     gw.server.awaitRecorded();
     SessionQueries q = new SessionQueries(gw.server.database());
@@ -567,7 +848,7 @@ class SshForwardingTest {
       assertThat(l).isNotEmpty();
       summary =
           q.show(l.get(0).id()).orElseThrow().actions().stream()
-              .filter(a -> raw.equals(a.raw()) && a.summary() != null)
+              .filter(a -> a.raw().endsWith(raw) && a.summary() != null)
               .map(SessionAction::summary)
               .findFirst()
               .orElse(null);
