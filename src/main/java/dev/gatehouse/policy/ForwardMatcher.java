@@ -420,10 +420,19 @@ final class ForwardMatcher implements KindMatcher {
           case "remote" -> listen;
           default -> null;
         };
-    if (where == null) {
-      return null;
-    }
     Object socket = action.attributes().get(Action.Attr.FORWARD_PATH);
+    if (where == null) {
+      // A Unix socket is allowed only by a rule that names it: a rule written for TCP forwards
+      // must not open /var/run/docker.sock on the target (OpenSSH, too, keeps
+      // AllowStreamLocalForwarding apart from AllowTcpForwarding). Deny rules match every socket.
+      return socket == null || effect == Effect.DENY
+          ? null
+          : "the rule names no socket paths; a "
+              + v
+              + " forward to a Unix socket needs a path entry ("
+              + (v.equals("remote") ? "listen" : "destinations")
+              + ": [{path: ...}])";
+    }
     if (socket != null) {
       String p = socket instanceof String s ? PathPattern.resolve(s, null) : null;
       if (p == null) {

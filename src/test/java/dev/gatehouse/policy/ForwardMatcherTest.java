@@ -263,10 +263,28 @@ class ForwardMatcherTest {
                     attrs(ActionKind.FORWARD, "forward", "local", "path", "/tmp/x.sock"))
                 .reason())
         .contains("/tmp/x.sock");
-    // a rule without destinations matches socket forwards of its types as it matches TCP ones
-    PolicySet any = policy("rules: [{ id: l, effect: allow, forward: { types: [local] } }]");
-    assertThat(socket(any, "local", "/run/anything.sock")).isEqualTo(Effect.ALLOW);
+    // a rule without path entries allows TCP forwards, never a socket (docker.sock on the target)
+    PolicySet any =
+        policy("rules: [{ id: l, effect: allow, forward: { types: [local, remote] } }]");
+    assertThat(socket(any, "local", "/run/docker.sock")).isEqualTo(Effect.DENY);
     assertThat(socket(any, "remote", "/run/anything.sock")).isEqualTo(Effect.DENY);
+    assertThat(
+            decide(
+                    any,
+                    human("a"),
+                    target("host"),
+                    attrs(ActionKind.FORWARD, "forward", "local", "path", "/run/docker.sock"))
+                .reason())
+        .contains("unix:/run/docker.sock");
+    // ... while a deny rule without entries refuses sockets as it refuses TCP forwards
+    PolicySet denyAll =
+        policy(
+            """
+            rules:
+              - { id: all, effect: allow, forward: { types: [local], destinations: [{ path: /run }] } }
+              - { id: none, effect: deny, forward: { types: [local] } }
+            """);
+    assertThat(socket(denyAll, "local", "/run/app.sock")).isEqualTo(Effect.DENY);
   }
 
   @Test

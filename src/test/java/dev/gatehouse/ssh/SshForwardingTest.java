@@ -93,6 +93,14 @@ class SshForwardingTest {
               forward:
                 types: [local]
                 destinations: [{ path: SOCKETS/allowed-secret.sock }]
+            - id: fwd-sockets
+              subjects: { groups: [eng] }
+              connections: { names: [box-fwd] }
+              effect: allow
+              forward:
+                types: [local, remote]
+                destinations: [{ path: "SOCKETS/echo-*.sock" }]
+                listen: [{ path: SOCKETS/cancelled.sock }]
             - id: dest-remote
               subjects: { groups: [eng] }
               connections: { names: [box-dest] }
@@ -498,7 +506,7 @@ class SshForwardingTest {
     Path sock = sockets.resolve("echo-any.sock");
     int local = SshFixture.freePort();
     try (ServerSocketChannel server = unixEcho(sock)) {
-      // box-fwd's eng-forward allows local forwards wherever they lead, sockets included.
+      // box-fwd's eng-forward allows TCP forwards anywhere; a socket needs fwd-sockets' path.
       Process ssh = keptOpen("alice+box-fwd", List.of("-L", "127.0.0.1:" + local + ":" + sock));
       try {
         awaitListening(local, ssh);
@@ -513,7 +521,7 @@ class SshForwardingTest {
     // session's only socket forwards are the two connections above.
     assertThat(awaitOutcome(".sock")).isEqualTo("closed");
     assertThat(audit())
-        .contains("\"rule\":\"eng-forward\",\"text\":\"local unix:/")
+        .contains("\"rule\":\"fwd-sockets\",\"text\":\"local unix:/")
         .doesNotContain("\"request\":\"local unix:" + sock + "\",\"rule");
   }
 
