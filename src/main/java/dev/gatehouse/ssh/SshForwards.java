@@ -254,12 +254,30 @@ final class SshForwards {
     int port = listen.port();
     int bound;
     ClientSession up;
+    // A listener whose key is known before the target answers (a fixed port, a socket) is
+    // registered first: the target accepts connections as soon as it has bound, and one that
+    // arrived before the registration would be refused (the client saw a reset, not its data).
+    boolean early = listen.isSocket() || port != 0;
+    Remote registered = null;
+    Remote old = null;
     try {
       up = conn.upstreamWithState().session();
+      if (early) {
+        synchronized (this) {
+          if (closed) {
+            gate.completed(authorized, false, "the session ended", 0);
+            return -1;
+          }
+          registered = new Remote(listen, up, authorized);
+          old = remotes.put(listen.key(), registered);
+        }
+      }
       Buffer r =
           up.request(listen.request(false), listen.write(up, false), SshUpstream.CONNECT_TIMEOUT);
       if (r == null) {
-        gate.completed(authorized, false, "the target refused the forward", 0);
+        if (unregister(listen, registered, old)) {
+          gate.completed(authorized, false, "the target refused the forward", 0);
+        }
         return -1;
       }
       bound =
@@ -268,23 +286,46 @@ final class SshForwards {
               : port;
     } catch (GateException | IOException | RuntimeException e) {
       log.warn("remote forward through the target failed: {}", e.toString());
-      gate.completed(authorized, false, "the target refused the forward", 0);
+      if (unregister(listen, registered, old)) {
+        gate.completed(authorized, false, "the target refused the forward", 0);
+      }
       return -1;
     }
-    Remote old;
-    synchronized (this) {
-      if (closed) {
-        // The connection ended while the target answered; its session is closed with it.
-        gate.completed(authorized, false, "the session ended", 0);
-        return -1;
+    if (!early) {
+      synchronized (this) {
+        if (closed) {
+          // The connection ended while the target answered; its session is closed with it.
+          gate.completed(authorized, false, "the session ended", 0);
+          return -1;
+        }
+        Remote added = new Remote(listen.bound(bound), up, authorized);
+        old = remotes.put(added.listen.key(), added);
       }
-      Remote added = new Remote(listen.bound(bound), up, authorized);
-      old = remotes.put(added.listen.key(), added);
     }
     if (old != null) {
       gate.completed(old.authorized, true, old.summary("replaced"), old.bytes());
     }
     return bound;
+  }
+
+  /**
+   * Takes back an early registration whose request failed, restoring what it replaced. Returns
+   * whether the caller still owns the decision's outcome: false when {@link #close} took the
+   * registration meanwhile and recorded the outcome itself.
+   */
+  private synchronized boolean unregister(Listen listen, Remote registered, Remote old) {
+    if (registered == null) {
+      return true;
+    }
+    if (remotes.get(listen.key()) != registered) {
+      return false;
+    }
+    if (old != null) {
+      remotes.put(listen.key(), old);
+    } else {
+      remotes.remove(listen.key());
+    }
+    return true;
   }
 
   /**
