@@ -281,7 +281,10 @@ final class SqlMatcher implements KindMatcher {
     // rule matches on any one, so that joining a reviewed table with another does not skip the
     // review and fall through to a broader allow rule.
     boolean any = deny || effect == Effect.REVIEW;
-    List<String> path = any ? action.list(Action.Attr.SQL_SEARCH_PATH) : List.of();
+    List<String> path =
+        any && (tables != null || tablesWritten != null || functions != null)
+            ? action.list(Action.Attr.SQL_SEARCH_PATH)
+            : List.of();
     if (tables != null) {
       List<String> read = action.list(Action.Attr.SQL_TABLES_READ);
       List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
@@ -408,7 +411,8 @@ final class SqlMatcher implements KindMatcher {
       }
       if (bare) {
         for (int k = 0; k < path.size(); k++) {
-          if (qualified(g, path.get(k), s)) {
+          String schema = path.get(k);
+          if (!schema.equals(Action.Attr.ANY_SCHEMA) && qualified(g, schema, s)) {
             return true;
           }
         }

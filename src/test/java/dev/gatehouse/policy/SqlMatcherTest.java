@@ -9,6 +9,7 @@ import static dev.gatehouse.policy.Fixtures.target;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SqlMatcherTest {
@@ -156,6 +157,27 @@ class SqlMatcherTest {
             Action.Attr.SQL_SEARCH_PATH,
             List.of("app"));
     assertThat(decide(p, human("alice"), target("db"), wipe).rule()).isEqualTo("no-bad-functions");
+  }
+
+  @Test
+  void policyChecksAndTestsCanGiveTheSearchPath() {
+    PolicySet p = policy(PAYMENTS_POLICY);
+    List<Action> actions =
+        RequestSpec.actions(
+            Map.of(
+                "kind",
+                "sql",
+                "statement",
+                "select",
+                "tables_read",
+                List.of("payments"),
+                "search_path",
+                List.of("app")),
+            null,
+            null);
+
+    assertThat(actions).hasSize(1);
+    assertThat(effect(p, actions.get(0))).isEqualTo(Effect.DENY);
   }
 
   @Test
