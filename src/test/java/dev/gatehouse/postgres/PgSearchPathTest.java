@@ -85,20 +85,14 @@ class PgSearchPathTest {
   static void start(@TempDir Path dir) throws Exception {
     t = PgTestSupport.get();
     try (Connection c = t.direct("postgres");
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery("SELECT count(*) FROM pg_database WHERE datname = 'gh_searchpath'")) {
-      rs.next();
-      if (rs.getInt(1) == 0) {
-        s.execute("CREATE DATABASE gh_searchpath OWNER gh_scram");
-      }
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS gh_searchpath WITH (FORCE)");
+      s.execute("CREATE DATABASE gh_searchpath OWNER gh_scram");
     }
     try (Connection c = t.direct("gh_searchpath");
         Statement s = c.createStatement()) {
       s.execute(
           """
-          DROP SCHEMA IF EXISTS app, gh_scram CASCADE;
-          DROP TABLE IF EXISTS public.payments;
           CREATE SCHEMA app;
           CREATE TABLE app.payments (v text);
           INSERT INTO app.payments VALUES ('%s');
