@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -45,49 +46,63 @@ class SearchPathTargetTest {
     return e.getSQLState();
   }
 
+  /** What a test checks, as dev through the gateway; {@code app} is the target as role app. */
+  interface Check {
+    void run(Statement dev, Statement app) throws Exception;
+  }
+
+  /**
+   * PostgreSQL 18 behind a gateway with {@code policy}: runs {@code setup} at the target as role
+   * app (the gateway's upstream role), then {@code check} with new connections.
+   */
+  private void onPostgres18(String policy, List<String> setup, Check check) throws Exception {
+    try (EmbeddedPostgres target = PostgresTargetVersionsTest.start("18.1.0");
+        GatehouseServer gw =
+            PostgresTargetVersionsTest.shopGateway(dir, target, "pw-search-path-18", policy)) {
+      try (Connection c = target.getDatabase("app", "shop").getConnection();
+          Statement st = c.createStatement()) {
+        for (String sql : setup) {
+          st.execute(sql);
+        }
+      }
+      try (Connection c = dev(gw);
+          Statement dev = c.createStatement();
+          Connection a = target.getDatabase("app", "shop").getConnection();
+          Statement app = a.createStatement()) {
+        check.run(dev, app);
+      }
+    }
+  }
+
   @Test
   void aSearchPathBehindPgCatalogMakesUnqualifiedBuiltinsOpaque() throws Exception {
-    String password = "pw-search-path-18";
-    try (EmbeddedPostgres target = PostgresTargetVersionsTest.start("18.1.0")) {
-      try (GatehouseServer gw =
-          PostgresTargetVersionsTest.shopGateway(
-              dir,
-              target,
-              password,
-              """
-              rules:
-                - id: known-functions-only
-                  subjects: { groups: [dev] }
-                  connections: { names: [shop] }
-                  effect: allow
-                  sql: { statements: [read, session] }
-                  when: action.kind != "sql" || size(action.attributes.opaque_functions) == 0
-              """)) {
-        try (Connection c = target.getDatabase("app", "shop").getConnection();
-            Statement st = c.createStatement()) {
-          st.execute("CREATE SCHEMA evil");
-          st.execute("CREATE TABLE public.log (x text)");
-          st.execute(
-              "CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS"
-                  + " $$ INSERT INTO public.log VALUES ('pwned'); SELECT 'evil' $$");
-          st.execute("ALTER ROLE app SET search_path = evil, pg_catalog");
-        }
-        try (Connection c = dev(gw);
-            Statement st = c.createStatement()) {
-          try (ResultSet rs = st.executeQuery("SELECT pg_catalog.lower('A')")) {
+    onPostgres18(
+        """
+        rules:
+          - id: known-functions-only
+            subjects: { groups: [dev] }
+            connections: { names: [shop] }
+            effect: allow
+            sql: { statements: [read, session] }
+            when: action.kind != "sql" || size(action.attributes.opaque_functions) == 0
+        """,
+        List.of(
+            "CREATE SCHEMA evil",
+            "CREATE TABLE public.log (x text)",
+            "CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS"
+                + " $$ INSERT INTO public.log VALUES ('pwned'); SELECT 'evil' $$",
+            "ALTER ROLE app SET search_path = evil, pg_catalog"),
+        (dev, app) -> {
+          try (ResultSet rs = dev.executeQuery("SELECT pg_catalog.lower('A')")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("a");
           }
-          assertThat(refused(st, "SELECT lower('A')")).isEqualTo("42501");
-        }
-      }
-      try (Connection c = target.getDatabase("app", "shop").getConnection();
-          Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT count(*) FROM public.log")) {
-        rs.next();
-        assertThat(rs.getInt(1)).as("the user's lower() never ran").isZero();
-      }
-    }
+          assertThat(refused(dev, "SELECT lower('A')")).isEqualTo("42501");
+          try (ResultSet rs = app.executeQuery("SELECT count(*) FROM public.log")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the user's lower() never ran").isZero();
+          }
+        });
   }
 
   /**
@@ -96,43 +111,32 @@ class SearchPathTargetTest {
    */
   @Test
   void aRoleDefaultPathCountsForBareNamesInDenyRules() throws Exception {
-    String password = "pw-search-path-default-18";
-    try (EmbeddedPostgres target = PostgresTargetVersionsTest.start("18.1.0")) {
-      try (GatehouseServer gw =
-          PostgresTargetVersionsTest.shopGateway(
-              dir,
-              target,
-              password,
-              """
-              rules:
-                - id: reads
-                  subjects: { groups: [dev] }
-                  connections: { names: [shop] }
-                  effect: allow
-                  sql: { statements: [read, session] }
-                - id: no-sales-payments
-                  subjects: { groups: [dev] }
-                  effect: deny
-                  sql: { statements: [read], tables: [sales.payments] }
-              """)) {
-        try (Connection c = target.getDatabase("app", "shop").getConnection();
-            Statement st = c.createStatement()) {
-          st.execute("CREATE SCHEMA sales");
-          st.execute("CREATE TABLE sales.payments (v text)");
-          st.execute("INSERT INTO sales.payments VALUES ('sales-secret')");
-          st.execute("CREATE TABLE public.payments (v text)");
-          st.execute("INSERT INTO public.payments VALUES ('public')");
-          st.execute("ALTER ROLE app SET search_path = sales, public");
-        }
-        try (Connection c = dev(gw);
-            Statement st = c.createStatement()) {
-          try (ResultSet rs = st.executeQuery("SELECT v FROM public.payments")) {
+    onPostgres18(
+        """
+        rules:
+          - id: reads
+            subjects: { groups: [dev] }
+            connections: { names: [shop] }
+            effect: allow
+            sql: { statements: [read, session] }
+          - id: no-sales-payments
+            subjects: { groups: [dev] }
+            effect: deny
+            sql: { statements: [read], tables: [sales.payments] }
+        """,
+        List.of(
+            "CREATE SCHEMA sales",
+            "CREATE TABLE sales.payments (v text)",
+            "INSERT INTO sales.payments VALUES ('sales-secret')",
+            "CREATE TABLE public.payments (v text)",
+            "INSERT INTO public.payments VALUES ('public')",
+            "ALTER ROLE app SET search_path = sales, public"),
+        (dev, app) -> {
+          try (ResultSet rs = dev.executeQuery("SELECT v FROM public.payments")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("public");
           }
-          assertThat(refused(st, "SELECT v FROM payments")).isEqualTo("42501");
-        }
-      }
-    }
+          assertThat(refused(dev, "SELECT v FROM payments")).isEqualTo("42501");
+        });
   }
 }
