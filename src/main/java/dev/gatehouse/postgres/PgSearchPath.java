@@ -109,7 +109,9 @@ final class PgSearchPath {
         return;
       }
       String schema = name.equals("$user") ? user : name;
-      if (!schema.equals("public") && !schema.equals("pg_catalog")) {
+      // Deny and review rules read public and pg_catalog anyway; no schema has an empty name
+      // (SET search_path = '' empties the path).
+      if (!schema.isEmpty() && !schema.equals("public") && !schema.equals("pg_catalog")) {
         next.add(schema);
       }
     }

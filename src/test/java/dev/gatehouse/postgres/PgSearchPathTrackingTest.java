@@ -64,6 +64,7 @@ class PgSearchPathTrackingTest {
 
     assertThat(p.decorate(select)).isSameAs(select);
     p.value("public, pg_catalog");
+    p.allowed(action("SET search_path = ''"));
     p.allowed(action("SET search_path = public"));
     assertThat(p.decorate(select)).isSameAs(select);
     assertThat(p.schemas()).isNull();
