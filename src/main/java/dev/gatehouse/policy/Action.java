@@ -69,6 +69,18 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
      */
     public static final String SQL_KINDS = "kinds";
 
+    /**
+     * The schemas, besides pg_catalog and public, in which an unqualified table or function name of
+     * the statement may resolve: every schema the session's search_path has named (List of String).
+     * An {@link #ANY_SCHEMA} entry means any schema (the path could not be read, or named too
+     * many). Deny and review rules read a bare name in each; absent when the session's path was
+     * never seen to name another schema.
+     */
+    public static final String SQL_SEARCH_PATH = "search_path";
+
+    /** The {@link #SQL_SEARCH_PATH} entry for "any schema". */
+    public static final String ANY_SCHEMA = "*";
+
     // command / shell / file
     /** Resolved absolute path of the binary. */
     public static final String CMD_BINARY = "binary";

@@ -46,7 +46,8 @@ final class RequestSpec {
                   Action.Attr.SQL_TABLES_WRITTEN,
                   Action.Attr.SQL_FUNCTIONS,
                   Action.Attr.SQL_HAS_WHERE,
-                  Action.Attr.SQL_UNPARSED),
+                  Action.Attr.SQL_UNPARSED,
+                  Action.Attr.SQL_SEARCH_PATH),
           ActionKind.COMMAND,
               Set.of(
                   Action.Attr.CMD_BINARY,

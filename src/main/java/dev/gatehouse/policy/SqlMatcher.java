@@ -92,6 +92,12 @@ final class SqlMatcher implements KindMatcher {
   private final List<Glob> functions;
   private final boolean requireWhere;
 
+  // For deny and review rules: what a bare name must match to be, in some schema, a name of the
+  // rule (see anySchema); null where the rule has no such constraint.
+  private final List<Glob> tablesAnySchema;
+  private final List<Glob> tablesWrittenAnySchema;
+  private final List<Glob> functionsAnySchema;
+
   private SqlMatcher(
       boolean all,
       Set<String> statements,
@@ -109,6 +115,9 @@ final class SqlMatcher implements KindMatcher {
     this.tablesWritten = tablesWritten;
     this.functions = functions;
     this.requireWhere = requireWhere;
+    this.tablesAnySchema = anySchema(tables);
+    this.tablesWrittenAnySchema = anySchema(tablesWritten);
+    this.functionsAnySchema = anySchema(functions);
   }
 
   static SqlMatcher parse(YamlReader r, Node node, String path, Effect effect) {
@@ -272,10 +281,17 @@ final class SqlMatcher implements KindMatcher {
     // rule matches on any one, so that joining a reviewed table with another does not skip the
     // review and fall through to a broader allow rule.
     boolean any = deny || effect == Effect.REVIEW;
+    List<String> path =
+        any && (tables != null || tablesWritten != null || functions != null)
+            ? action.list(Action.Attr.SQL_SEARCH_PATH)
+            : List.of();
     if (tables != null) {
       List<String> read = action.list(Action.Attr.SQL_TABLES_READ);
       List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
-      String why = any ? anyMatch(tables, read, written) : allMatch(tables, read, written);
+      String why =
+          any
+              ? anyMatch(tables, tablesAnySchema, path, read, written)
+              : allMatch(tables, read, written);
       if (why != null) {
         return why.isEmpty()
             ? "no table matches " + tables
@@ -286,7 +302,7 @@ final class SqlMatcher implements KindMatcher {
       List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
       String why =
           any
-              ? anyMatch(tablesWritten, written, List.of())
+              ? anyMatch(tablesWritten, tablesWrittenAnySchema, path, written, List.of())
               : allMatch(tablesWritten, written, List.of());
       if (why != null) {
         return why.isEmpty()
@@ -296,7 +312,10 @@ final class SqlMatcher implements KindMatcher {
     }
     if (functions != null) {
       List<String> fns = action.list(Action.Attr.SQL_FUNCTIONS);
-      String why = any ? anyMatch(functions, fns, List.of()) : allMatch(functions, fns, List.of());
+      String why =
+          any
+              ? anyMatch(functions, functionsAnySchema, path, fns, List.of())
+              : allMatch(functions, fns, List.of());
       if (why != null) {
         return why.isEmpty()
             ? "no function matches " + functions
@@ -353,14 +372,15 @@ final class SqlMatcher implements KindMatcher {
   }
 
   /** Null when some name matches; "" otherwise. */
-  private static String anyMatch(List<Glob> globs, List<String> a, List<String> b) {
+  private static String anyMatch(
+      List<Glob> globs, List<Glob> anySchema, List<String> path, List<String> a, List<String> b) {
     for (int i = 0; i < a.size(); i++) {
-      if (anyTable(globs, a.get(i))) {
+      if (anyTable(globs, anySchema, path, a.get(i))) {
         return null;
       }
     }
     for (int i = 0; i < b.size(); i++) {
-      if (anyTable(globs, b.get(i))) {
+      if (anyTable(globs, anySchema, path, b.get(i))) {
         return null;
       }
     }
@@ -369,22 +389,121 @@ final class SqlMatcher implements KindMatcher {
 
   /**
    * For deny and review rules, which fail closed by matching more: an unqualified name is also read
-   * in the schemas PostgreSQL looks in by default, {@code pg_catalog} (always first) and {@code
-   * public} (default search_path {@code "$user", public}), so that a deny of {@code
-   * public.payments} catches {@code DELETE FROM payments} and one of {@code pg_catalog.pg_authid}
-   * catches {@code SELECT * FROM pg_authid}. Allow rules match names as written: reading {@code
-   * pg_stat_activity} as {@code public.pg_stat_activity} would let {@code public.*} admit a catalog
-   * view, and a session can move its search_path.
+   * in every schema PostgreSQL may resolve it in. Always in {@code pg_catalog} (searched first
+   * unless the path names it later) and {@code public} (default search_path {@code "$user",
+   * public}), so that a deny of {@code public.payments} catches {@code DELETE FROM payments} and
+   * one of {@code pg_catalog.pg_authid} catches {@code SELECT * FROM pg_authid}; and in every
+   * schema of the action's {@link Action.Attr#SQL_SEARCH_PATH}, the schemas the session's
+   * search_path has named, so that after {@code SET search_path = app, public} a deny of {@code
+   * app.payments} catches {@code SELECT * FROM payments} (ddl-schemas.html#DDL-SCHEMAS-PATH). With
+   * {@link Action.Attr#ANY_SCHEMA} there, a bare name is read in any schema, as {@code *.NAME}.
+   * Allow rules match names as written: reading {@code pg_stat_activity} as {@code
+   * public.pg_stat_activity} would let {@code public.*} admit a catalog view, and a session can
+   * move its search_path.
    */
-  private static boolean anyTable(List<Glob> globs, String s) {
+  private static boolean anyTable(
+      List<Glob> globs, List<Glob> anySchema, List<String> path, String s) {
     boolean bare = s.indexOf('.') < 0;
     for (int i = 0; i < globs.size(); i++) {
       Glob g = globs.get(i);
-      if (g.matches(s) || (bare && (g.matches("public." + s) || g.matches("pg_catalog." + s)))) {
+      if (g.matches(s) || (bare && (qualified(g, "public", s) || qualified(g, "pg_catalog", s)))) {
         return true;
+      }
+      if (bare) {
+        for (int k = 0; k < path.size(); k++) {
+          String schema = path.get(k);
+          if (!schema.equals(Action.Attr.ANY_SCHEMA) && qualified(g, schema, s)) {
+            return true;
+          }
+        }
+      }
+    }
+    if (bare && path.contains(Action.Attr.ANY_SCHEMA)) {
+      for (int i = 0; i < anySchema.size(); i++) {
+        if (anySchema.get(i).matches(s)) {
+          return true;
+        }
       }
     }
     return false;
+  }
+
+  /** {@code g.matches(schema + "." + name)}, without building the string for a literal glob. */
+  private static boolean qualified(Glob g, String schema, String name) {
+    if (!g.isLiteral()) {
+      return g.matches(schema + "." + name);
+    }
+    String lit = g.literal();
+    int n = schema.length();
+    return lit.length() == n + 1 + name.length()
+        && lit.charAt(n) == '.'
+        && lit.regionMatches(true, 0, schema, 0, n)
+        && lit.regionMatches(true, n + 1, name, 0, name.length());
+  }
+
+  /**
+   * What a bare name must match to be, in some schema, a name the globs match: for each glob the
+   * part after its last dot ({@code app.pay*}: {@code pay*}, since a schema-qualified name has one
+   * dot and it must be that one). A glob without a dot can match {@code schema.NAME} only where a
+   * wildcard takes the dot: {@code *} followed by the part after its last {@code *} ({@code pg_*}:
+   * {@code *}, any name), and the part after each {@code ?} or class. Names with a dot in a schema
+   * (quoted) are not considered; for them this matches more, never less. Null when there are no
+   * globs.
+   */
+  static List<Glob> anySchema(List<Glob> globs) {
+    if (globs == null) {
+      return null;
+    }
+    List<Glob> out = new ArrayList<>();
+    for (Glob g : globs) {
+      for (String tail : anySchemaTails(g.toString())) {
+        out.add(Glob.compile(tail, false, true));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** See {@link #anySchema}: the glob texts, cut where {@link Glob#compile} reads tokens. */
+  static List<String> anySchemaTails(String glob) {
+    int n = glob.length();
+    int lastDot = -1;
+    int lastStar = -1;
+    List<Integer> afterSingles = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      char c = glob.charAt(i);
+      if (c == '\\' && i + 1 < n) {
+        i++;
+        if (glob.charAt(i) == '.') {
+          lastDot = i;
+        }
+      } else if (c == '[') {
+        int end = glob.indexOf(']', i + 2);
+        if (end < 0) {
+          break;
+        }
+        i = end;
+        afterSingles.add(end + 1);
+      } else if (c == '*') {
+        lastStar = i;
+      } else if (c == '?') {
+        afterSingles.add(i + 1);
+      } else if (c == '.') {
+        lastDot = i;
+      }
+    }
+    List<String> out = new ArrayList<>();
+    if (lastDot >= 0) {
+      out.add(glob.substring(lastDot + 1));
+    } else {
+      if (lastStar >= 0) {
+        out.add("*" + glob.substring(lastStar + 1));
+      }
+      for (int end : afterSingles) {
+        out.add(glob.substring(end));
+      }
+    }
+    out.removeIf(String::isEmpty);
+    return out;
   }
 
   static boolean any(List<Glob> globs, String s) {

@@ -129,6 +129,9 @@ final class PgSession {
   // False once the target reports (PostgreSQL 18+) a search_path with pg_catalog behind another
   // schema: unqualified built-in names may then call user functions (SqlClassifier.classify).
   private volatile boolean catalogFirst = true;
+  // The schemas the session's search_path may name, for deny and review rules (set up with the
+  // target connection, before the target reader thread starts).
+  private PgSearchPath searchPath;
   // Set when the target reports an encoding the gateway cannot read safely; ends the session.
   private volatile String unreadableEncoding;
 
@@ -386,6 +389,8 @@ final class PgSession {
         throw PgErrors.Fatal.of(ex);
       }
     }
+    searchPath = new PgSearchPath(user);
+    f.forwarded().forEach((k, v) -> searchPath.startupParameter(k, v));
     up = PgUpstream.connect(conn, user, password, f.forwarded());
   }
 
@@ -558,7 +563,7 @@ final class PgSession {
           // It may take parameters, which arrive only with Bind: decide now to refuse early, but
           // record (and hold for review) at Execute, when the record can carry the parameters.
           // A '$' inside a literal only moves the record to Execute; it loses nothing.
-          if (gs.check(s.action()).effect() == Effect.DENY) {
+          if (gs.check(searchPath.decorate(s.action())).effect() == Effect.DENY) {
             authorize(s); // records the denial and throws
           }
           guardReadOnly(s);
@@ -632,8 +637,11 @@ final class PgSession {
         if (a == null) {
           a = p.stmt.takeParseDecision();
         }
-        if (a == null || gs.stale(a)) {
-          a = gs.authorize(withParameters(p.stmt.action, p.params), this::held);
+        if (a == null || gs.stale(a) || !searchPath.current(a.action())) {
+          a =
+              gs.authorize(
+                  withParameters(searchPath.decorate(p.stmt.action), p.params), this::held);
+          searchPath.allowed(p.stmt.action);
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
@@ -760,6 +768,7 @@ final class PgSession {
                 + " call the function with SELECT");
       }
       a = gs.authorize(action, this::held);
+      searchPath.unreadable();
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
       return;
@@ -769,10 +778,15 @@ final class PgSession {
     up.out.flush();
   }
 
-  /** Decides on one statement, after the read-only guard. */
+  /**
+   * Decides on one statement, after the read-only guard, with the schemas its bare names may be in;
+   * a search_path it sets counts from the next statement on, also in the same query.
+   */
   private AuthorizedAction authorize(SqlStatement s) throws GateException {
     guardReadOnly(s);
-    return gs.authorize(s.action(), this::held);
+    AuthorizedAction a = gs.authorize(searchPath.decorate(s.action()), this::held);
+    searchPath.allowed(s.action());
+    return a;
   }
 
   private void guardReadOnly(SqlStatement s) throws GateException {
@@ -1363,7 +1377,10 @@ final class PgSession {
   private void trackParameter(String name, String value) {
     switch (name) {
       case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
-      case "search_path" -> catalogFirst = PgStartupParams.safeSearchPath(value);
+      case "search_path" -> {
+        catalogFirst = PgStartupParams.safeSearchPath(value);
+        searchPath.value(value);
+      }
       case "client_encoding" -> {
         clientCharset = charset(value);
         if (!PgStartupParams.safeClientEncoding(value)) {

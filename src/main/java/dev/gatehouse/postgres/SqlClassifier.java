@@ -91,6 +91,20 @@ final class SqlClassifier {
    */
   static final String ATTR_OPAQUE_FUNCTIONS = "opaque_functions";
 
+  /**
+   * Attribute: the schema names a statement sets search_path to, as the server reads them ({@code
+   * $user} for {@code "$user"}), from {@code SET [SESSION|LOCAL] search_path} and every {@code
+   * set_config('search_path', 'literal', ...)} in it (List of String). Just {@code *} when it may
+   * set search_path to names nobody can read here: an {@code unknown} or unparsed statement (a
+   * non-literal path is one), DO and CALL (a body can {@code SET search_path}), {@code set_role}
+   * (SET ROLE changes the schema {@code "$user"} names; {@code set_config(name, ...)} with a
+   * non-literal name). Absent otherwise, also for {@code SET search_path = DEFAULT}, which returns
+   * to the path the session started with. The PostgreSQL session tracks these (PgSearchPath).
+   */
+  static final String ATTR_SETS_SEARCH_PATH = "sets_search_path";
+
+  private static final List<String> ANY_SEARCH_PATH = List.of(Attr.ANY_SCHEMA);
+
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
 
@@ -221,6 +235,17 @@ final class SqlClassifier {
 
     String preparedName;
     boolean explainAnalyze;
+
+    /** {@link #ATTR_SETS_SEARCH_PATH}, or null. */
+    Set<String> searchPath;
+
+    void setsSearchPath(List<String> schemas) {
+      if (searchPath == null) {
+        searchPath = new LinkedHashSet<>();
+      }
+      searchPath.addAll(schemas);
+    }
+
     String finalKind;
 
     Ctx(String sql, List<PgToken> t) {
@@ -315,6 +340,15 @@ final class SqlClassifier {
       }
       if (explainAnalyze) {
         m.put(ATTR_EXPLAIN_ANALYZE, true);
+      }
+      if (unparsed
+          || kind.equals(UNKNOWN)
+          || kinds.contains(DO)
+          || kinds.contains(CALL)
+          || kinds.contains(SET_ROLE)) {
+        m.put(ATTR_SETS_SEARCH_PATH, ANY_SEARCH_PATH);
+      } else if (searchPath != null) {
+        m.put(ATTR_SETS_SEARCH_PATH, List.copyOf(searchPath));
       }
       return new Action(ActionKind.SQL, text, m);
     }
@@ -2165,6 +2199,9 @@ final class SqlClassifier {
             c.strong.add(UNKNOWN);
           } else {
             c.weak.add(SET);
+            if (isSearchPath(a.value())) {
+              c.setsSearchPath(PgStartupParams.splitIdentifiers(value));
+            }
           }
         } else {
           c.strong.add(SET_ROLE);
@@ -2332,6 +2369,9 @@ final class SqlClassifier {
     }
     c.rowLock |= inner.rowLock;
     c.unparsed |= inner.unparsed;
+    if (inner.searchPath != null) {
+      c.setsSearchPath(List.copyOf(inner.searchPath));
+    }
     c.updateDeleteCount += inner.updateDeleteCount;
     c.updateDeleteWithoutWhere += inner.updateDeleteWithoutWhere;
     if (c.objectType == null) {
@@ -2378,6 +2418,7 @@ final class SqlClassifier {
     c.functions.addAll(inner.functions);
     c.quotedCalls.addAll(inner.quotedCalls);
     c.unparsed = inner.unparsed;
+    c.searchPath = inner.searchPath; // not run, but tracking more schemas only matches more
     return c;
   }
 
@@ -2475,8 +2516,12 @@ final class SqlClassifier {
         c.unknown();
       }
     } else if (isSearchPath(nameValue(c, i))) {
-      if (keepsCatalogFirst(c, i + 1)) {
+      List<String> schemas = new ArrayList<>();
+      if (keepsCatalogFirst(c, i + 1, schemas)) {
         c.base = SET;
+        if (!schemas.isEmpty()) {
+          c.setsSearchPath(schemas);
+        }
       } else {
         c.unknown();
       }
@@ -2499,16 +2544,15 @@ final class SqlClassifier {
    * an unqualified built-in name ({@code lower}, {@code now}) call a function of that name in the
    * other schema, which can do anything, while the gateway still reports the read-only built-in
    * (ddl-schemas.html#DDL-SCHEMAS-CATALOG). Anything else (FROM CURRENT, other tokens) is not known
-   * to keep it.
+   * to keep it. The names are added to {@code schemas} (none for DEFAULT).
    */
-  private static boolean keepsCatalogFirst(Ctx c, int v) {
+  private static boolean keepsCatalogFirst(Ctx c, int v, List<String> schemas) {
     if (c.is(v, "=") || c.isWord(v, "to")) {
       v++;
     }
     if (c.isWord(v, "default") && v + 1 == c.t.size()) {
       return true;
     }
-    List<String> schemas = new ArrayList<>();
     for (int k = v; k < c.t.size(); k += 2) {
       PgToken tok = c.t.get(k);
       if (!tok.isName() && !tok.isString()) {
@@ -2819,7 +2863,7 @@ final class SqlClassifier {
     for (int k = i; k + 1 < c.t.size(); k++) {
       String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
       if (isSearchPath(setting)) {
-        if (!keepsCatalogFirst(c, k + 2)) {
+        if (!keepsCatalogFirst(c, k + 2, new ArrayList<>())) {
           c.unknown();
         }
         return;

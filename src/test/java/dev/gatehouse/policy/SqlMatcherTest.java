@@ -9,6 +9,7 @@ import static dev.gatehouse.policy.Fixtures.target;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SqlMatcherTest {
@@ -99,6 +100,142 @@ class SqlMatcherTest {
             """);
     assertThat(decide(catalog, human("alice"), target("db"), sql("select", "pg_authid")).rule())
         .isEqualTo("no-authid");
+  }
+
+  /** A select of {@code tables} in a session whose search_path has named {@code schemas}. */
+  private static Action onPath(List<String> schemas, String... tables) {
+    return Fixtures.attrs(
+        ActionKind.SQL,
+        Action.Attr.SQL_KIND,
+        "select",
+        Action.Attr.SQL_TABLES_READ,
+        List.of(tables),
+        Action.Attr.SQL_SEARCH_PATH,
+        schemas);
+  }
+
+  private static final String PAYMENTS_POLICY =
+      """
+      rules:
+        - { id: reads, effect: allow, sql: { statements: [read], tables: [payments, ledger, "app.*", "other.*"] } }
+        - id: no-payments
+          effect: deny
+          sql: { statements: [read], tables: [app.payments] }
+        - id: ledger-needs-review
+          effect: review
+          review: { groups: [dba] }
+          sql: { statements: [read], tables: ["APP.Led*"] }
+        - id: no-bad-functions
+          effect: deny
+          sql: { statements: [read], functions: [app.wipe] }
+      """;
+
+  @Test
+  void bareNamesMeetDenyAndReviewRulesInEverySchemaTheSearchPathNamed() {
+    PolicySet p = policy(PAYMENTS_POLICY);
+
+    // No path seen: pg_catalog and public only, app.payments is another table.
+    assertThat(effect(p, sql("select", "payments"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, onPath(List.of("other"), "payments"))).isEqualTo(Effect.ALLOW);
+    // After SET search_path = app, public the bare name may be app.payments.
+    Decision d =
+        decide(p, human("alice"), target("db"), onPath(List.of("other", "app"), "payments"));
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo("no-payments");
+    // Case-blind, like every table glob; review rules too; qualified names stay as written.
+    assertThat(effect(p, onPath(List.of("App"), "PAYMENTS"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, onPath(List.of("app"), "ledger"))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, onPath(List.of("app"), "other.payments"))).isEqualTo(Effect.ALLOW);
+    // Functions resolve along the same path.
+    Action wipe =
+        Fixtures.attrs(
+            ActionKind.SQL,
+            Action.Attr.SQL_KIND,
+            "select",
+            Action.Attr.SQL_FUNCTIONS,
+            List.of("wipe"),
+            Action.Attr.SQL_SEARCH_PATH,
+            List.of("app"));
+    assertThat(decide(p, human("alice"), target("db"), wipe).rule()).isEqualTo("no-bad-functions");
+  }
+
+  @Test
+  void policyChecksAndTestsCanGiveTheSearchPath() {
+    PolicySet p = policy(PAYMENTS_POLICY);
+    List<Action> actions =
+        RequestSpec.actions(
+            Map.of(
+                "kind",
+                "sql",
+                "statement",
+                "select",
+                "tables_read",
+                List.of("payments"),
+                "search_path",
+                List.of("app")),
+            null,
+            null);
+
+    assertThat(actions).hasSize(1);
+    assertThat(effect(p, actions.get(0))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void allowRulesDoNotReadBareNamesInTheSearchPath() {
+    PolicySet p =
+        policy(
+            "rules: [{ id: app, effect: allow, sql: { statements: [read], tables: [\"app.*\"] } }]");
+
+    // Reading payments as app.payments would let app.* admit whatever the path resolves first.
+    assertThat(effect(p, onPath(List.of("app"), "payments"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, onPath(List.of(Action.Attr.ANY_SCHEMA), "payments")))
+        .isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void anUnreadableSearchPathPutsBareNamesInAnySchemaForDenyAndReview() {
+    PolicySet p = policy(PAYMENTS_POLICY);
+    List<String> any = List.of(Action.Attr.ANY_SCHEMA);
+
+    assertThat(effect(p, onPath(any, "payments"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, onPath(any, "ledger_2026"))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, onPath(any, "customers"))).isEqualTo(Effect.DENY); // not in reads
+    PolicySet readsAll =
+        policy(
+            """
+            rules:
+              - { id: reads, effect: allow, sql: { statements: [read] } }
+              - { id: no-payments, effect: deny, sql: { statements: [read], tables: [app.payments] } }
+            """);
+    assertThat(effect(readsAll, onPath(any, "customers"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(readsAll, onPath(any, "payments"))).isEqualTo(Effect.DENY);
+  }
+
+  @Test
+  void aGlobMatchesABareNameInSomeSchemaWhereTheSchemaPartCanMatch() {
+    // After its last dot, the part a bare name must match.
+    assertThat(SqlMatcher.anySchemaTails("app.payments")).containsExactly("payments");
+    assertThat(SqlMatcher.anySchemaTails("*.pay*")).containsExactly("pay*");
+    assertThat(SqlMatcher.anySchemaTails("app\\.payments")).containsExactly("payments");
+    assertThat(SqlMatcher.anySchemaTails("app.*")).containsExactly("*");
+    // Without a dot, only a wildcard can take the schema's dot.
+    assertThat(SqlMatcher.anySchemaTails("payments")).isEmpty();
+    assertThat(SqlMatcher.anySchemaTails("pg_*")).containsExactly("*");
+    assertThat(SqlMatcher.anySchemaTails("*_audit")).containsExactly("*_audit");
+    assertThat(SqlMatcher.anySchemaTails("app?payments")).containsExactly("payments");
+    assertThat(SqlMatcher.anySchemaTails("app[.]payments")).containsExactly("payments");
+    assertThat(SqlMatcher.anySchemaTails("a\\*b")).isEmpty();
+
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - { id: reads, effect: allow, sql: { statements: [read] } }
+              - { id: audit, effect: deny, sql: { statements: [read], tables: ["*_audit", x] } }
+            """);
+    List<String> any = List.of(Action.Attr.ANY_SCHEMA);
+    assertThat(effect(p, onPath(any, "tour_audit"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, onPath(any, "tour_orders"))).isEqualTo(Effect.ALLOW);
   }
 
   @Test

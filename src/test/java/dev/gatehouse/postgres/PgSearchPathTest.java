@@ -1,0 +1,317 @@
+package dev.gatehouse.postgres;
+
+import static dev.gatehouse.postgres.PgProtocolRedTeamTest.bind;
+import static dev.gatehouse.postgres.PgProtocolRedTeamTest.execute;
+import static dev.gatehouse.postgres.PgProtocolRedTeamTest.firstColumn;
+import static dev.gatehouse.postgres.PgProtocolRedTeamTest.parse;
+import static dev.gatehouse.postgres.PgProtocolRedTeamTest.sqlStates;
+import static dev.gatehouse.postgres.PgProtocolRedTeamTest.sync;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.ReviewGate;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.PrincipalKind;
+import dev.gatehouse.policy.PolicySet;
+import dev.gatehouse.postgres.PgCodec.Message;
+import dev.gatehouse.postgres.PgProtocolRedTeamTest.Raw;
+import dev.gatehouse.postgres.PgTestSupport.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A deny of {@code app.payments} against a session that moves its search_path: an unqualified
+ * {@code payments} is read in every schema the path has named (PgSearchPath), with real pgjdbc,
+ * psql and raw protocol messages against the embedded PostgreSQL, whose {@code public.payments} is
+ * another, harmless table.
+ */
+class PgSearchPathTest {
+  static final String TOKEN = "tok-searchpath-0001";
+  static final String TOKEN_UNKNOWN = "tok-searchpath-0002";
+  static final String CONN = "searchpath";
+  static final String SECRET = "app-secret-4f1e";
+  static final String DENIED = PgErrors.INSUFFICIENT_PRIVILEGE;
+
+  static final String POLICY =
+      """
+      version: 1
+      rules:
+        - id: work
+          subjects: { groups: [sp] }
+          connections: { names: [searchpath] }
+          effect: allow
+          sql: { statements: [read, session] }
+        - id: work-and-unknown
+          subjects: { groups: [sp-unknown] }
+          connections: { names: [searchpath] }
+          effect: allow
+          sql: { statements: [read, session, unknown] }
+        - id: no-app-payments
+          subjects: { groups: [sp] }
+          effect: deny
+          sql: { statements: [read, write], tables: [app.payments, gh_scram.ledger] }
+          reason: app.payments and the ledger are off limits
+        # Every deny rule with an sql matcher matches unknown statements, so a subject that may
+        # run them can only be held for review on a table.
+        - id: app-payments-reviewed
+          subjects: { groups: [sp-unknown] }
+          effect: review
+          review: { groups: [dba] }
+          sql: { statements: [read], tables: [app.payments] }
+      """;
+
+  private static PgTestSupport t;
+  private static Gate gate;
+  private static PgProtocolServer server;
+  private static final List<String> reviewed = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start(@TempDir Path dir) throws Exception {
+    t = PgTestSupport.get();
+    try (Connection c = t.direct("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS gh_searchpath WITH (FORCE)");
+      s.execute("CREATE DATABASE gh_searchpath OWNER gh_scram");
+    }
+    try (Connection c = t.direct("gh_searchpath");
+        Statement s = c.createStatement()) {
+      s.execute(
+          """
+          CREATE SCHEMA app;
+          CREATE TABLE app.payments (v text);
+          INSERT INTO app.payments VALUES ('%s');
+          CREATE TABLE public.payments (v text);
+          INSERT INTO public.payments VALUES ('public');
+          CREATE SCHEMA gh_scram;
+          CREATE TABLE gh_scram.ledger (v text);
+          INSERT INTO gh_scram.ledger VALUES ('%s');
+          """
+              .formatted(SECRET, SECRET));
+    }
+    t.addConnection(CONN, "gh_searchpath", "gh_scram", "prefer");
+    principal(TOKEN, "sam", Set.of("sp"));
+    principal(TOKEN_UNKNOWN, "uma", Set.of("sp-unknown"));
+    Path policyFile = dir.resolve("searchpath.yaml");
+    Files.writeString(policyFile, POLICY);
+    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    gate =
+        Gate.builder()
+            .authenticator(t.new TokenAuthenticator())
+            .connections(t.connections::get)
+            .policy(() -> policy)
+            .audit(t.new ListAudit())
+            .recorder(t.new ListRecorder())
+            .vault(t.new MapVault())
+            .redactor((profile, text) -> text)
+            .reviews(
+                (sessionId, principal, target, action, decision, waiting) -> {
+                  reviewed.add(action.raw());
+                  return new ReviewGate.Outcome(false, "none", "nobody approves in this test");
+                })
+            .build();
+    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
+    server.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+      gate.close();
+    }
+  }
+
+  private static void principal(String token, String subject, Set<String> groups) {
+    t.tokens.put(
+        token,
+        new Principal(
+            subject,
+            groups,
+            PrincipalKind.HUMAN,
+            "id-" + token,
+            Instant.now().plus(Duration.ofHours(1)),
+            Set.of(),
+            Map.of()));
+  }
+
+  private static Connection jdbc(String user, String token, String extra) throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/"
+            + CONN
+            + "?sslmode=disable&user="
+            + user
+            + "&password="
+            + token
+            + extra);
+  }
+
+  private static Connection sam() throws SQLException {
+    return jdbc("sam", TOKEN, "");
+  }
+
+  private static String one(Statement st, String sql) throws SQLException {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      assertThat(rs.next()).as(sql).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  private static String refused(Statement st, String sql) {
+    SQLException e = catchThrowableOfType(SQLException.class, () -> st.executeQuery(sql));
+    assertThat((Throwable) e).as(sql).isNotNull();
+    return e.getSQLState();
+  }
+
+  @Test
+  void withoutASearchPathChangeABareNameIsNotReadInOtherSchemas() throws Exception {
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      assertThat(one(st, "SELECT v FROM payments")).isEqualTo("public");
+      assertThat(one(st, "SELECT v FROM public.payments")).isEqualTo("public");
+      assertThat(refused(st, "SELECT v FROM app.payments")).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
+  void setSearchPathThenABareNameIsDeniedAsTheTableItResolvesTo() throws Exception {
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      st.execute("SET search_path = app, public");
+      assertThat(refused(st, "SELECT v FROM payments")).isEqualTo(DENIED);
+      // qualified names are read as written
+      assertThat(one(st, "SELECT v FROM public.payments")).isEqualTo("public");
+    }
+  }
+
+  @Test
+  void aSetInTheSameQueryStringCountsForTheStatementsAfterIt() throws Exception {
+    // psql sends one simple Query; pgjdbc splits it into a pipeline of Parse/Bind/Execute.
+    Run r =
+        PgTestSupport.run(
+            TOKEN,
+            Map.of(),
+            List.of(
+                "/usr/bin/psql",
+                "host=127.0.0.1 port="
+                    + server.address().getPort()
+                    + " dbname="
+                    + CONN
+                    + " user=sam sslmode=disable",
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "VERBOSITY=verbose",
+                "-c",
+                "SET search_path = app, public; SELECT v FROM payments"));
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains(DENIED);
+    assertThat(r.all()).doesNotContain(SECRET);
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      SQLException e =
+          catchThrowableOfType(
+              SQLException.class,
+              () -> st.execute("SET search_path = app; SELECT v FROM payments"));
+      assertThat(e.getSQLState()).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
+  void setConfigOfSearchPathCountsLikeSet() throws Exception {
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      assertThat(one(st, "SELECT set_config('search_path', 'app', false)")).isEqualTo("app");
+      assertThat(refused(st, "SELECT v FROM payments")).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
+  void setLocalInATransactionCountsAndStaysCountedAfterRollback() throws Exception {
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("SET LOCAL search_path = app");
+      assertThat(refused(st, "SELECT v FROM payments")).isEqualTo(DENIED);
+      c.rollback();
+      // The real path is public again; matching more than it is the fail-closed direction.
+      assertThat(one(st, "SELECT current_setting('search_path')")).doesNotContain("app");
+      assertThat(refused(st, "SELECT v FROM payments")).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
+  void userMeansTheUpstreamRole() throws Exception {
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      st.execute("SET search_path = \"$user\"");
+      assertThat(refused(st, "SELECT v FROM ledger")).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
+  void aSearchPathStartupParameterCounts() throws Exception {
+    // pgjdbc sends currentSchema as the search_path startup parameter.
+    try (Connection c = jdbc("sam", TOKEN, "&currentSchema=app,public");
+        Statement st = c.createStatement()) {
+      assertThat(one(st, "SHOW search_path")).contains("app");
+      assertThat(refused(st, "SELECT v FROM payments")).isEqualTo(DENIED);
+    }
+  }
+
+  /**
+   * Prepared (and decided) before the path changed, executed after it in the same pipeline: the
+   * server plans it again for the new path (sql-prepare.html), so the Parse decision is not used.
+   */
+  @Test
+  void aStatementParsedBeforeTheChangeIsDecidedAgainAtItsExecute() throws Exception {
+    try (Raw r = new Raw(server.address().getPort(), "sam", TOKEN, Map.of("database", CONN))) {
+      List<Message> ms =
+          r.send(
+                  parse("s1", "SELECT v FROM payments"),
+                  parse("s2", "SET search_path = app"),
+                  bind("", "s2"),
+                  execute("", 0),
+                  bind("", "s1"),
+                  execute("", 0),
+                  sync())
+              .untilReady();
+      assertThat(sqlStates(ms)).containsExactly(DENIED);
+      assertThat(firstColumn(ms)).doesNotContain(SECRET);
+    }
+  }
+
+  @Test
+  void anUnreadablePathPutsBareNamesInAnySchema() throws Exception {
+    String bare = "SELECT v FROM payments /* uma */";
+    try (Connection c = jdbc("uma", TOKEN_UNKNOWN, "");
+        Statement st = c.createStatement()) {
+      assertThat(one(st, bare)).isEqualTo("public");
+      assertThat(reviewed).doesNotContain(bare);
+      // Not a literal: unknown, which uma may run; the gateway cannot tell the new path.
+      st.execute("SELECT set_config('search_path', 'pub' || 'lic', false)");
+      assertThat(one(st, "SELECT current_setting('search_path')")).isEqualTo("public");
+      assertThat(refused(st, bare)).isEqualTo(DENIED);
+      assertThat(reviewed).contains(bare);
+      assertThat(one(st, "SELECT v FROM public.payments")).isEqualTo("public");
+    }
+  }
+}
