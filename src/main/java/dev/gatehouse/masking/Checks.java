@@ -28,6 +28,31 @@ final class Checks {
     return isDigit(c) || isAsciiLetter(c);
   }
 
+  /**
+   * The no-break and thin spaces that browsers, word processors and spreadsheet exports put between
+   * digit groups: U+00A0 NO-BREAK SPACE, U+202F NARROW NO-BREAK SPACE (the French thousands
+   * separator, CLDR) and U+2009 THIN SPACE (the SI digit-group separator). Read as a space between
+   * the groups of a card number.
+   */
+  static boolean isNoBreakSpace(int c) {
+    return c == '\u00a0' || c == '\u202f' || c == '\u2009';
+  }
+
+  /**
+   * The length in bytes (2 or 3) of the UTF-8 encoding of an {@link #isNoBreakSpace} character at
+   * {@code b[i]}, or 0: {@code C2 A0}, {@code E2 80 AF}, {@code E2 80 89}.
+   */
+  static int noBreakSpaceLength(byte[] b, int i, int end) {
+    if (b[i] == (byte) 0xc2) {
+      return i + 1 < end && b[i + 1] == (byte) 0xa0 ? 2 : 0;
+    }
+    if (b[i] == (byte) 0xe2 && i + 2 < end && b[i + 1] == (byte) 0x80) {
+      byte t = b[i + 2];
+      return t == (byte) 0xaf || t == (byte) 0x89 ? 3 : 0;
+    }
+    return 0;
+  }
+
   /** Letters and digits of any script count as "word" characters for boundaries. */
   static boolean isWord(char c) {
     return c < 128 ? isAlnum(c) || c == '_' : Character.isLetterOrDigit(c);

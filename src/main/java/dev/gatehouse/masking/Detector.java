@@ -38,6 +38,9 @@ abstract class Detector {
   /** Nine digits in a row, or groups of 3, 2 and 4 joined by the same dash or space. */
   static final int F_SSN = 1 << 11;
 
+  /** A {@code %}: the escapes of URL encoding (an address written {@code carol%40example.net}). */
+  static final int F_PCT = 1 << 12;
+
   final String type;
   final int priority;
 
@@ -76,6 +79,15 @@ abstract class Detector {
    */
   List<String> keywords() {
     return List.of();
+  }
+
+  /**
+   * The detectors the {@link Scanner} gates and runs for this one (this one alone by default): a
+   * detector whose parts need different flags or keywords, so that one part's keywords do not arm
+   * the other's search. A profile holds, adds and removes the detector under its type as one.
+   */
+  List<Detector> parts() {
+    return List.of(this);
   }
 
   /** Adds findings in {@code text} to {@code out}. Must not throw on any input. */

@@ -23,7 +23,12 @@ final class JsonMasking {
       Pattern.compile(
           "(?i)[a-z0-9_.-]{0,40}?(?:passwd|password|passphrase|pwd|secret|token|api[_-]?key"
               + "|apikey|access[_-]?key|private[_-]?key|secret[_-]?key|client[_-]?secret"
-              + "|auth[_-]?token|credentials?|session[_-]?key|signing[_-]?key)");
+              + "|auth[_-]?token|credentials?|session[_-]?key|signing[_-]?key)"
+              // The word in other languages only whole or after a separator: "resenha" (review)
+              // is not "senha".
+              + "|(?:[a-z0-9_.-]{0,40}?[_.-])?(?:"
+              + SecretDetectors.Assignment.OtherLanguages.WORDS
+              + ")");
 
   private JsonMasking() {}
 

@@ -6,6 +6,7 @@ import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isHex;
 import static dev.gatehouse.masking.Checks.isWord;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -46,7 +47,8 @@ final class PiiDetectors {
   /**
    * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes or dots (one kind per
    * number; dots as in {@code 4111.1111.1111.1111}, seen in exports and logs), with a known issuer
-   * prefix for the length and a valid Luhn check digit.
+   * prefix for the length and a valid Luhn check digit. No-break and thin spaces ({@link
+   * Checks#isNoBreakSpace}: text copied from a browser or a spreadsheet export) count as spaces.
    */
   static final class Card extends Detector {
     Card() {
@@ -97,7 +99,7 @@ final class PiiDetectors {
           // by hand) counts as one.
           int gap = separatorGap(s, j, sep);
           if (gap > 0) {
-            sep = s.charAt(j);
+            sep = separatorKind(s.charAt(j));
             j += gap;
           } else {
             break;
@@ -116,7 +118,7 @@ final class PiiDetectors {
           if (g == groups - 1 && rightBlocked(s, end)) {
             continue;
           }
-          if (g > 0 && !groupShapeOk(ends, counts, g, i)) {
+          if (g > 0 && !groupShapeOk(counts, g, sep)) {
             continue;
           }
           if (valid(s, i, end, d)) {
@@ -133,26 +135,44 @@ final class PiiDetectors {
 
     /**
      * The length of the separator at {@code j} between two digit groups (0 when there is none):
-     * space, dash, dot or slash, or two spaces; {@code sep} is the separator of the earlier groups
-     * (0 before the first).
+     * space (or a no-break or thin space), dash, dot or slash, or two spaces; {@code sep} is the
+     * {@link #separatorKind} of the earlier groups (0 before the first).
      */
     private static int separatorGap(String s, int j, char sep) {
       int n = s.length();
       if (j + 1 >= n) {
         return 0;
       }
-      char c = s.charAt(j);
+      char c = separatorKind(s.charAt(j));
       if ((c != ' ' && c != '-' && c != '.' && c != '/') || (sep != 0 && sep != c)) {
         return 0;
       }
       if (isDigit(s.charAt(j + 1))) {
         return 1;
       }
-      return c == ' ' && j + 2 < n && s.charAt(j + 1) == ' ' && isDigit(s.charAt(j + 2)) ? 2 : 0;
+      return c == ' '
+              && j + 2 < n
+              && separatorKind(s.charAt(j + 1)) == ' '
+              && isDigit(s.charAt(j + 2))
+          ? 2
+          : 0;
     }
 
-    /** Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2). */
-    private static boolean groupShapeOk(int[] ends, int[] counts, int last, int start) {
+    /** A separator with the no-break and thin spaces read as a space. */
+    private static char separatorKind(char c) {
+      return Checks.isNoBreakSpace(c) ? ' ' : c;
+    }
+
+    /**
+     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2), or,
+     * for 19 digits, the 6-digit issuer number and the other 13 digits (6-13, as UnionPay and
+     * Chinese bank cards are printed), joined by a space or a dash: {@code 622126.1234567890123} is
+     * a decimal number.
+     */
+    private static boolean groupShapeOk(int[] counts, int last, char sep) {
+      if (last == 1 && counts[0] == 6 && counts[1] == 19 && (sep == ' ' || sep == '-')) {
+        return true;
+      }
       int prev = 0;
       for (int g = 0; g <= last; g++) {
         int len = counts[g] - prev;
@@ -786,9 +806,17 @@ final class PiiDetectors {
       super("email", 70);
     }
 
+    private final Encoded encoded = new Encoded(this);
+
     @Override
     int needFlags() {
       return F_AT;
+    }
+
+    /** This and {@link Encoded}, gated separately. */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, encoded);
     }
 
     private static final byte LOCAL = 1;
@@ -811,6 +839,76 @@ final class PiiDetectors {
 
     static boolean domainChar(char c) {
       return c < 128 ? (ASCII[c] & DOMAIN) != 0 : Character.isLetterOrDigit(c);
+    }
+
+    /**
+     * Addresses written URL-encoded ({@code carol%40example.net}, in a query string {@code
+     * ?email=carol%40example.net}, RFC 3986 section 2.1), reported as {@code email}: a part of
+     * {@link Email} gated by a {@code %} of its own, so that a value with an {@code @} and no
+     * {@code %} (an email column) still arms the email detector alone and is masked on its bytes
+     * ({@link #findAscii}).
+     */
+    static final class Encoded extends Detector {
+      private final Email email;
+
+      Encoded(Email email) {
+        super("email", 70);
+        this.email = email;
+      }
+
+      @Override
+      int needFlags() {
+        return F_PCT;
+      }
+
+      /** {@code a%40b.co}. */
+      @Override
+      int minLength() {
+        return 8;
+      }
+
+      /**
+       * The text is decoded (escapes of {@code U+0020-U+007E}; others stay as they are), searched
+       * by {@link Email#find}, and each address whose {@code @} was an escape is reported at its
+       * place in the original text. One decoding only: {@code %2540} (an encoded {@code %40}) is
+       * not read as an address.
+       */
+      @Override
+      void find(String s, List<Finding> out) {
+        if (s.indexOf("%40") < 0) {
+          return;
+        }
+        int n = s.length();
+        StringBuilder d = new StringBuilder(n);
+        int[] from = new int[n + 1]; // where each decoded character starts in s
+        int k = 0;
+        for (int i = 0; i < n; k++) {
+          from[k] = i;
+          int v = s.charAt(i) == '%' && i + 2 < n ? hexByte(s.charAt(i + 1), s.charAt(i + 2)) : -1;
+          if (v >= 0x20 && v < 0x7f) {
+            d.append((char) v);
+            i += 3;
+          } else {
+            d.append(s.charAt(i));
+            i++;
+          }
+        }
+        from[k] = n;
+        List<Finding> found = new ArrayList<>(2);
+        String decoded = d.toString();
+        email.find(decoded, found);
+        for (Finding f : found) {
+          int at = decoded.indexOf('@', f.start());
+          if (at >= 0 && at < f.end() && s.charAt(from[at]) == '%') {
+            add(out, from[f.start()], from[f.end()]);
+          }
+        }
+      }
+
+      /** The byte {@code hi lo} written as two ASCII hex digits, or -1. */
+      private static int hexByte(char hi, char lo) {
+        return isHex(hi) && isHex(lo) ? Character.digit(hi, 16) << 4 | Character.digit(lo, 16) : -1;
+      }
     }
 
     @Override

@@ -99,7 +99,7 @@ final class Scanner {
   final PiiDetectors.Email email;
 
   Scanner(List<Detector> list) {
-    this.detectors = list.toArray(new Detector[0]);
+    this.detectors = list.stream().flatMap(d -> d.parts().stream()).toArray(Detector[]::new);
     int n = detectors.length;
     keywordBit = new long[n];
     needFlags = new int[n];
@@ -227,14 +227,19 @@ final class Scanner {
     email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
+    keywordSetsHigh = new long[n];
+    long high = 0;
     for (int d = 0; d < n; d++) {
       for (int q = 0; keywordPresence[d] != null && q < keywordPresence[d].length; q++) {
         int idx = maskIndex.computeIfAbsent(keywordPresence[d][q], m -> maskIndex.size());
         keywordSets[d] |= idx < 64 ? 1L << idx : 0;
+        keywordSetsHigh[d] |= idx >= 64 && idx < 128 ? 1L << (idx - 64) : 0;
       }
+      high |= keywordSetsHigh[d] != 0 && d < 64 ? 1L << d : 0;
     }
+    highKeywordSets = high;
     int[] masks = maskIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
-    presenceTables = masks.length <= 64 ? presenceTables(masks) : null;
+    presenceTables = masks.length <= 128 ? presenceTables(masks) : null;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
       if (needFlags[d] == 0) {
@@ -274,7 +279,7 @@ final class Scanner {
   private static final int[] PRESENT = new int[128];
 
   /**
-   * For the quick pass: the presence bits plus bits for {@code @ = >}, and bit 63 for a digit (so
+   * For the quick pass: the presence bits plus bits for {@code @ = > %}, and bit 63 for a digit (so
    * that {@code e >>> 63} counts digits without a branch).
    */
   private static final long[] QUICK = new long[128];
@@ -282,6 +287,7 @@ final class Scanner {
   private static final long Q_AT = 1L << 32;
   private static final long Q_EQ = 1L << 33;
   private static final long Q_GT = 1L << 34;
+  private static final long Q_PCT = 1L << 35;
   private static final long Q_DIGIT = 1L << 63;
   private static final long Q_TOKEN = 1L << 62;
 
@@ -307,6 +313,7 @@ final class Scanner {
           | Detector.F_COLON
           | Detector.F_DASH
           | Detector.F_ANYDOT
+          | Detector.F_PCT
           | Detector.F_IBAN
           | Detector.F_V6
           | Detector.F_DOT3
@@ -332,7 +339,7 @@ final class Scanner {
       if (" -.()/".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
-      if ("@:=>-.".indexOf(c) >= 0) {
+      if ("@:=>-.%".indexOf(c) >= 0) {
         k |= C_PUNCT;
       }
       CLASS[c] = (byte) k;
@@ -356,7 +363,7 @@ final class Scanner {
       }
       PRESENT[c] = 1 << bit;
       long q = PRESENT[c] & 0xffffffffL;
-      q |= c == '@' ? Q_AT : c == '=' ? Q_EQ : c == '>' ? Q_GT : 0;
+      q |= c == '@' ? Q_AT : c == '=' ? Q_EQ : c == '>' ? Q_GT : c == '%' ? Q_PCT : 0;
       q |= c >= '0' && c <= '9' ? Q_DIGIT : 0;
       q |= (CLASS[c] & C_TOKEN) != 0 ? Q_TOKEN : 0;
       boolean letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -458,7 +465,7 @@ final class Scanner {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
-        cls = 0;
+        cls = Checks.isNoBreakSpace(c) ? C_NUMSEP : 0; // between card groups, see Card
       }
       if ((cls & C_DIGIT) != 0) {
         if (i - lastDigit <= 3) {
@@ -563,8 +570,10 @@ final class Scanner {
     int prev2Cls = 0;
     int prev3Cls = 0;
     int prev = 0;
-    // Positions are byte offsets: distances between ASCII characters differ from char offsets
-    // only across non-ASCII characters, which reset the numeric run anyway.
+    // Positions are byte offsets less the continuation bytes of no-break spaces (which join
+    // numeric runs): distances between ASCII characters then differ from char offsets only across
+    // other non-ASCII characters, which reset the numeric run anyway.
+    int skipped = 0;
     for (int i = 0; i < len; i++) {
       int c = b[off + i];
       int cls;
@@ -572,11 +581,14 @@ final class Scanner {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
-        cls = 0;
+        int k = Checks.noBreakSpaceLength(b, off + i, off + len);
+        cls = k > 0 ? C_NUMSEP : 0;
+        i += Math.max(k - 1, 0);
+        skipped += Math.max(k - 1, 0);
         c = 0x80; // any non-ASCII value: never compared with an ASCII character below
       }
       if ((cls & C_DIGIT) != 0) {
-        if (i - lastDigit <= 3) {
+        if (i - skipped - lastDigit <= 3) {
           numRun++;
           if ((prevCls & C_DIGIT) == 0) {
             group2 = group1;
@@ -589,7 +601,7 @@ final class Scanner {
           group = group1 = group2 = 0;
         }
         group++;
-        lastDigit = i;
+        lastDigit = i - skipped;
         if (lead < 0 && (prev == '+' || prev == '(' || (c == '0' && (prevCls & C_DIGIT) == 0))) {
           lead = numRun;
         }
@@ -662,12 +674,12 @@ final class Scanner {
    * Upper bounds of the pre-filter's digit-run results, from a pass that looks at digits and
    * numeric separators only: {@code F_PHONE} and {@code F_SSN} in bits 0-15 and the longest numeric
    * run in bits 16 and up. A numeric run of the pre-filter lies within one stretch of digits and
-   * separators {@code " -.()/"} (it also ends at a gap of three separators; ignoring that only
-   * lengthens runs). Within a stretch, the digits counted from its first phone lead ({@code +},
-   * {@code (} or a group's leading 0) bound the pre-filter's count from its lead, and the last
-   * groups of digits (remembered across stretches, which only adds readings) give the NANP 3-3-4
-   * and the SSN 3-2-4 groupings, the latter regardless of the separator. Timestamps, dates, amounts
-   * and order numbers come out without either flag and with short runs.
+   * separators {@code " -.()/"} and no-break spaces (it also ends at a gap of three separators;
+   * ignoring that only lengthens runs). Within a stretch, the digits counted from its first phone
+   * lead ({@code +}, {@code (} or a group's leading 0) bound the pre-filter's count from its lead,
+   * and the last groups of digits (remembered across stretches, which only adds readings) give the
+   * NANP 3-3-4 and the SSN 3-2-4 groupings, the latter regardless of the separator. Timestamps,
+   * dates, amounts and order numbers come out without either flag and with short runs.
    */
   static int digitRuns(String s) {
     int n = s.length();
@@ -697,7 +709,7 @@ final class Scanner {
           flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
           group = 0;
         }
-        if (c >= 128 || (CLASS[c] & C_NUMSEP) == 0) {
+        if (c >= 128 ? !Checks.isNoBreakSpace(c) : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
           fromLead = -1;
@@ -712,7 +724,10 @@ final class Scanner {
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
 
-  /** {@link #digitRuns(String)} over UTF-8 bytes (a multi-byte character ends a stretch). */
+  /**
+   * {@link #digitRuns(String)} over UTF-8 bytes (a multi-byte character other than a no-break space
+   * ends a stretch).
+   */
   static int digitRuns(byte[] b, int off, int len) {
     int end = off + len;
     int flags = 0;
@@ -742,9 +757,14 @@ final class Scanner {
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
-          maxSeg = Math.max(maxSeg, seg);
-          seg = 0;
-          fromLead = -1;
+          int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
+          if (k > 0) {
+            i += k - 1; // a no-break space: a separator, as in the String version
+          } else {
+            maxSeg = Math.max(maxSeg, seg);
+            seg = 0;
+            fromLead = -1;
+          }
         }
       }
       prev = c;
@@ -768,7 +788,7 @@ final class Scanner {
     return pack(presentOf(st), flags, runs >>> 16, tokenRunOf(st));
   }
 
-  /** Flags for one of {@code @:=>-.}; {@code colons} so far, this character included. */
+  /** Flags for one of {@code @:=>-.%}; {@code colons} so far, this character included. */
   private static int punct(int c, int prev, int colons) {
     return switch (c) {
       case '@' -> Detector.F_AT;
@@ -777,6 +797,7 @@ final class Scanner {
       case '>' -> Detector.F_GT;
       case '-' -> Detector.F_DASH;
       case '.' -> Detector.F_ANYDOT;
+      case '%' -> Detector.F_PCT;
       default -> 0;
     };
   }
@@ -903,6 +924,7 @@ final class Scanner {
     f |= (p & Q_AT) != 0 ? Detector.F_AT : 0;
     f |= (p & Q_EQ) != 0 ? Detector.F_EQ : 0;
     f |= (p & Q_GT) != 0 ? Detector.F_GT : 0;
+    f |= (p & Q_PCT) != 0 ? Detector.F_PCT : 0;
     f |= (present & P_COLON) != 0 ? Detector.F_COLON : 0;
     f |= v6 ? Detector.F_V6 : 0;
     f |= (present & P_DASH) != 0 ? Detector.F_DASH : 0;
@@ -936,9 +958,22 @@ final class Scanner {
               & presenceTables[256 + ((present >>> 8) & 0xff)]
               & presenceTables[512 + ((present >>> 16) & 0xff)]
               & presenceTables[768 + (present >>> 24)];
+      long kpHigh = -1; // masks 64-127, looked up only for a detector that has some
       for (long k = gated; k != 0; k &= k - 1) {
         int d = Long.numberOfTrailingZeros(k);
         if ((kp & keywordSets[d]) == 0) {
+          if ((highKeywordSets & (1L << d)) != 0) {
+            if (kpHigh == -1) {
+              kpHigh =
+                  presenceTables[1024 + (present & 0xff)]
+                      & presenceTables[1280 + ((present >>> 8) & 0xff)]
+                      & presenceTables[1536 + ((present >>> 16) & 0xff)]
+                      & presenceTables[1792 + (present >>> 24)];
+            }
+            if ((kpHigh & keywordSetsHigh[d]) != 0) {
+              continue;
+            }
+          }
           a &= ~(1L << d);
         }
       }
@@ -954,25 +989,36 @@ final class Scanner {
   }
 
   /**
-   * With at most 64 distinct keyword presence masks: for byte j of the presence bits and its value
-   * v, at {@code 256 * j + v}, the set of masks (by index) whose byte j is contained in v; a mask
-   * is contained in the presence bits when it is in all four. Null otherwise.
+   * With at most 128 distinct keyword presence masks: for byte j of the presence bits and its value
+   * v, at {@code 256 * j + v}, the set of masks 0-63 (by index) whose byte j is contained in v, and
+   * at {@code 1024 + 256 * j + v} the same for masks 64-127; a mask is contained in the presence
+   * bits when it is in all four. Null otherwise. The built-in profiles have more than 64 masks
+   * since the words for password in other languages ({@code
+   * SecretDetectors.Assignment.OtherLanguages}); their masks come last, so the second half is
+   * looked up only for a value where that detector is armed by its flags and not by a first-half
+   * mask.
    */
-  private final long[] presenceTables;
+  final long[] presenceTables;
 
-  /** Per keyword-gated detector, the indices of its keywords' presence masks. */
+  /** Per keyword-gated detector, the indices of its keywords' presence masks 0-63. */
   private final long[] keywordSets;
 
+  /** Per keyword-gated detector, the indices of its keywords' presence masks 64-127, less 64. */
+  private final long[] keywordSetsHigh;
+
+  /** The detectors (bits) with presence masks 64-127. */
+  private final long highKeywordSets;
+
   private static long[] presenceTables(int[] masks) {
-    long[] t = new long[4 * 256];
+    long[] t = new long[8 * 256];
     for (int j = 0; j < 4; j++) {
       for (int v = 0; v < 256; v++) {
-        long set = 0;
         for (int q = 0; q < masks.length; q++) {
           int part = (masks[q] >>> (8 * j)) & 0xff;
-          set |= (part & ~v) == 0 ? 1L << q : 0;
+          if ((part & ~v) == 0) {
+            t[(q >> 6) * 1024 + 256 * j + v] |= 1L << (q & 63);
+          }
         }
-        t[256 * j + v] = set;
       }
     }
     return t;

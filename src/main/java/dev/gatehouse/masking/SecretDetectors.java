@@ -232,22 +232,22 @@ final class SecretDetectors {
         // A bare "pass" only as the end of a name (DB_PASS, smtp-pass): "pass: 12" is a test count.
         "(?:passwd|password|passphrase|pwd|(?<=[_-])pass|secret|token|api[_-]?key|apikey"
             + "|access[_-]?key"
-            // The word in languages where it contains "pass", the keyword that arms this detector
-            // (Kennwort, contraseña, senha, wachtwoord would each need a keyword of their own; a
-            // keyword of common letters cost a tenth of the content-masking throughput on names
-            // and notes, measured with bench/jmh/compare-baseline.sh).
+            // The word in languages where it contains "pass", the keyword that arms this detector;
+            // the words without it are found by OtherLanguages.
             + "|passwort|mot[ _]de[ _]passe|passord"
             + "|private[_-]?key|secret[_-]?key|client[_-]?secret|auth[_-]?token|credentials?"
             + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
+
+    /** The assignment after a name, and the value: quoted (groups 1, 2) or bare (group 3). */
+    private static final String VALUE =
+        "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
+            + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
+            + "|([^\\s\"',;&<>\\u001b)}\\]]{1,512}))";
+
     private static final Pattern ASSIGN =
-        Pattern.compile(
-            // No identifier prefix in the expression (DB_PASSWORD matches at PASSWORD): a
-            // prefix would be retried at every position and make the scan far slower.
-            "(?i)"
-                + KEY
-                + "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
-                + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
-                + "|([^\\s\"',;&<>\\u001b)}\\]]{1,512}))");
+        // No identifier prefix in the expression (DB_PASSWORD matches at PASSWORD): a prefix
+        // would be retried at every position and make the scan far slower.
+        Pattern.compile("(?i)" + KEY + VALUE);
     private static final Pattern FLAG =
         Pattern.compile(
             "(?i)(?<![A-Za-z0-9-])--(?:password|passwd|token|secret|api-key|apikey)[ =]"
@@ -277,8 +277,16 @@ final class SecretDetectors {
             "\"\"",
             "''");
 
+    private static final Detector OTHER_LANGUAGES = new OtherLanguages();
+
     Assignment() {
       super("assignment", 75);
+    }
+
+    /** This and {@link OtherLanguages}, gated separately. */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, OTHER_LANGUAGES);
     }
 
     /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
@@ -295,32 +303,37 @@ final class SecretDetectors {
     @Override
     void find(String s, List<Finding> out) {
       Matcher m = ASSIGN.matcher(s);
-      while (m.find()) {
-        for (int g = 1; g <= 3; g++) {
-          if (m.group(g) != null) {
-            addValue(out, m.start(g), m.end(g), m.group(g));
-          }
-        }
-      }
+      values(this, m, out);
       if (s.indexOf("--") >= 0) {
         m = FLAG.matcher(s);
         while (m.find()) {
-          addValue(out, m.start(1), m.end(1), m.group(1));
+          addValue(this, out, m.start(1), m.end(1), m.group(1));
         }
       }
       m = BEARER.matcher(s);
       while (m.find()) {
-        addValue(out, m.start(1), m.end(1), m.group(1));
+        addValue(this, out, m.start(1), m.end(1), m.group(1));
       }
       if (s.indexOf('<') >= 0) {
         m = XML.matcher(s);
         while (m.find()) {
-          addValue(out, m.start(2), m.end(2), m.group(2));
+          addValue(this, out, m.start(2), m.end(2), m.group(2));
         }
       }
     }
 
-    private void addValue(List<Finding> out, int start, int end, String v) {
+    /** The values of every match of {@link #ASSIGN} or {@link OtherLanguages#ASSIGN}. */
+    private static void values(Detector d, Matcher m, List<Finding> out) {
+      while (m.find()) {
+        for (int g = 1; g <= 3; g++) {
+          if (m.group(g) != null) {
+            addValue(d, out, m.start(g), m.end(g), m.group(g));
+          }
+        }
+      }
+    }
+
+    private static void addValue(Detector d, List<Finding> out, int start, int end, String v) {
       String t = v.trim();
       if (t.isEmpty() || NON_VALUES.contains(t.toLowerCase(Locale.ROOT))) {
         return;
@@ -333,7 +346,64 @@ final class SecretDetectors {
           || t.chars().allMatch(c -> c == '*' || c == 'x' || c == 'X')) {
         return;
       }
-      add(out, start, end);
+      d.add(out, start, end);
+    }
+
+    /**
+     * The word for password in languages where it does not contain "pass" (German Kennwort, Spanish
+     * contraseña, Portuguese senha, Dutch wachtwoord, Swedish lösenord, Danish adgangskode, Finnish
+     * salasana, Czech and Slovak heslo, Polish hasło, Hungarian jelszó, Croatian and Serbian
+     * lozinka, Slovenian geslo, Estonian parool), assigned with {@code =} or {@code :} ({@code
+     * Kennwort=…}, {@code "senha": "…"}), not in XML or command-line flags.
+     *
+     * <p>A separate part of {@link Assignment} so that its words do not arm the assignment
+     * expression: it needs {@code =} or {@code :} (not the dash or {@code >} that dates and markup
+     * have), its keywords are whole words (all their letters must occur before they are searched
+     * for), and its expression runs only when one of them occurs. Words spelled with letters
+     * outside ASCII are searched by their ASCII part ({@code senord}, {@code jelsz}).
+     */
+    static final class OtherLanguages extends Detector {
+      /** The words; shared with the JSON member names ({@link JsonMasking}). */
+      static final String WORDS =
+          "kennwort|contrase[ñÑn]a|senha|wachtwoord|l[öÖo]senord|adgangskode|salasana|heslo"
+              + "|has[łŁl]o|jelsz[óÓo]|lozinka|geslo|parool";
+
+      // Not after a letter or digit: "resenha" (Portuguese: review) is not "senha".
+      private static final Pattern ASSIGN =
+          Pattern.compile("(?iu)(?<![\\p{L}\\p{N}])(?:" + WORDS + ")" + VALUE);
+
+      OtherLanguages() {
+        super("assignment", 75);
+      }
+
+      @Override
+      int needFlags() {
+        return F_EQ | F_COLON;
+      }
+
+      @Override
+      List<String> keywords() {
+        return List.of(
+            "kennwort",
+            "contrase",
+            "senha",
+            "wachtwoord",
+            "senord",
+            "adgangskode",
+            "salasana",
+            "heslo",
+            "haslo",
+            "hasło",
+            "jelsz",
+            "lozinka",
+            "geslo",
+            "parool");
+      }
+
+      @Override
+      void find(String s, List<Finding> out) {
+        values(this, ASSIGN.matcher(s), out);
+      }
     }
   }
 

@@ -68,6 +68,9 @@ abstract sealed class Style {
     String apply(String value, String type) {
       if (type.equals("email") || (!type.equals("card") && looksLikeEmail(value))) {
         int at = value.lastIndexOf('@');
+        if (at < 0 && type.equals("email")) {
+          at = value.indexOf("%40"); // URL-encoded: c****%40example.net
+        }
         if (at > 0) {
           return value.charAt(0) + "****" + value.substring(at);
         }

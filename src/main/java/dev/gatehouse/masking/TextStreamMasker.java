@@ -438,8 +438,14 @@ final class TextStreamMasker implements StreamMasker {
         || l.equals("password")
         || l.equals("pwd")
         || l.equals("secret")
-        || l.equals("ssn");
+        || l.equals("ssn")
+        || PASSWORD_WORD.matcher(l).matches();
   }
+
+  /** The word for password in other languages ({@code Kennwort = …}), as the detector has them. */
+  private static final java.util.regex.Pattern PASSWORD_WORD =
+      java.util.regex.Pattern.compile(
+          "(?iu)(?:passwort|passord|" + SecretDetectors.Assignment.OtherLanguages.WORDS + ")");
 
   /** Longest k < |secret| such that the text ends with the first k characters of secret. */
   static int longestSuffixPrefix(String text, String secret) {

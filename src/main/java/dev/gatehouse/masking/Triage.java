@@ -7,7 +7,7 @@ package dev.gatehouse.masking;
  * settled here, and a value that arms a detector goes to it with little else run.
  *
  * <p>The result (packed as {@link Scanner#pack}) is exact in the presence bits, in the flags of
- * {@code @ = > : - .} and in the longest token run. It only guesses the rarer flags ({@link
+ * {@code @ = > : - . %} and in the longest token run. It only guesses the rarer flags ({@link
  * #GUESSED}: {@code ::} or seven colons from a colon, three dots between digits from a dot and four
  * digits, five dashes in a row from a dash, an IBAN start from two upper-case letters (or a long
  * token run) and two digits), which {@link #exact} settles when a detector that needs one is armed
@@ -38,6 +38,7 @@ final class Triage {
   private static final long K_COLON = 1L << 36;
   private static final long K_DASH = 1L << 37;
   private static final long K_DOT = 1L << 38;
+  private static final long K_PCT = 1L << 39;
   private static final long K_DIGIT_COUNT = 1L << 48;
   private static final long K_UPPER_COUNT = 1L << 56;
 
@@ -62,6 +63,7 @@ final class Triage {
       k |= upper ? K_UPPER_COUNT : 0;
       k |= c == '@' ? K_AT : c == '=' ? K_EQ : c == '>' ? K_GT : 0;
       k |= c == ':' ? K_COLON : c == '-' ? K_DASH : c == '.' ? K_DOT : 0;
+      k |= c == '%' ? K_PCT : 0;
       CLASS[c] = k;
     }
   }
@@ -324,14 +326,14 @@ final class Triage {
   }
 
   /**
-   * The packed bound: presence and the flags of {@code @ = > : - .} exact; {@code F_V6} guessed
+   * The packed bound: presence and the flags of {@code @ = > : - . %} exact; {@code F_V6} guessed
    * from a colon, {@code F_DOT3} from a dot and four digits, {@code F_DASH5} from a dash, {@code
    * F_IBAN} from two upper-case letters, or a token run of 15, and two digits (see {@link #exact});
    * the digit count as the numeric run, and the phone and SSN flags from 8 and 9 digits (see {@link
    * Scanner#digitRuns}).
    */
   private static long bound(long or, int digits, int uppers, int maxTokenRun) {
-    int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x3f];
+    int f = PUNCT_FLAGS[(int) (or >>> 33) & 0x7f];
     f |= (or & K_DOT) != 0 && digits >= 4 ? Detector.F_DOT3 : 0;
     // An IBAN in capitals has two upper-case letters; one in lower case is written without spaces
     // (see ibanStart), so it is a token run of at least 15.
@@ -344,13 +346,13 @@ final class Triage {
   }
 
   /**
-   * The flags for the classes {@code @ = > : - .} (bits 33-38 of an entry, shifted down): exact for
-   * the characters, guessed {@code F_V6} from a colon and {@code F_DASH5} from a dash.
+   * The flags for the classes {@code @ = > : - . %} (bits 33-39 of an entry, shifted down): exact
+   * for the characters, guessed {@code F_V6} from a colon and {@code F_DASH5} from a dash.
    */
-  private static final int[] PUNCT_FLAGS = new int[64];
+  private static final int[] PUNCT_FLAGS = new int[128];
 
   static {
-    for (int k = 0; k < 64; k++) {
+    for (int k = 0; k < 128; k++) {
       long or = (long) k << 33;
       int f = 0;
       f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
@@ -359,6 +361,7 @@ final class Triage {
       f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
       f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
       f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
+      f |= (or & K_PCT) != 0 ? Detector.F_PCT : 0;
       PUNCT_FLAGS[k] = f;
     }
   }

@@ -452,6 +452,93 @@ final class CorpusGenerator {
       emit("high_entropy", v, tok);
     }
     genEmbedded();
+    genNoBreakSpaceAndLongCards();
+    genEncodedEmails();
+    genOtherLanguagePasswords();
+  }
+
+  /** The no-break and thin spaces of browsers and spreadsheet exports (Checks.isNoBreakSpace). */
+  private static final String[] NO_BREAK_SPACES = {"\u00a0", "\u202f", "\u2009"};
+
+  private String regroup(String grouped, String sep) {
+    return grouped.replace(" ", sep).replace("-", sep);
+  }
+
+  /**
+   * Cards grouped by no-break or thin spaces, and 19-digit cards grouped 6-13 (UnionPay, Chinese
+   * bank cards) by a space, a dash or a no-break space.
+   */
+  private void genNoBreakSpaceAndLongCards() {
+    for (int i = 0; i < 60; i++) {
+      String d = randomCard();
+      String c =
+          switch (d.length()) {
+            case 15 -> group(d, 4, 6, 5);
+            case 14 -> group(d, 4, 6, 4);
+            case 19 -> group(d, 4, 4, 4, 4, 3);
+            default -> group(d, 4, 4, 4, 4);
+          };
+      c = regroup(c, pick(NO_BREAK_SPACES));
+      String v = i % 3 == 0 ? pick("Kartennummer : ", "carte ", "card no. ") + c + " (export)" : c;
+      emit("card", v, c);
+    }
+    for (int i = 0; i < 30; i++) {
+      String d = card(pick("62", "6212", "6228", "4", "60"), 19);
+      String c = d.substring(0, 6) + pick(" ", "-", pick(NO_BREAK_SPACES)) + d.substring(6);
+      emit("card", i % 2 == 0 ? c : "paid with " + c + " on " + between(1, 28) + " May", c);
+    }
+  }
+
+  /** Addresses URL-encoded ({@code %40}), in query strings, mailto links and form posts. */
+  private void genEncodedEmails() {
+    String[] locals = {"carol", "dave.smith", "erin_k", "frank%2Bnews", "GRACE", "h.o'neil"};
+    String[] domains = {"example.net", "mail.example.org", "example.co.uk", "EXAMPLE.ORG"};
+    for (int i = 0; i < 40; i++) {
+      String local = pick(locals) + (r.nextBoolean() ? String.valueOf(between(1, 99)) : "");
+      String e = local + "%40" + pick(domains);
+      String v =
+          switch (i % 5) {
+            case 0 -> "https://shop.example/unsubscribe?email=" + e + "&list=" + between(1, 99);
+            case 1 -> "reply-to=" + e;
+            case 2 -> "<a href=\"mailto:" + e + "\">mail</a>";
+            case 3 -> "GET /api/users?q=" + e + " HTTP/1.1";
+            default -> e;
+          };
+      emit("email", v, local);
+    }
+  }
+
+  /** Passwords assigned under the word for password in languages where it has no "pass". */
+  private void genOtherLanguagePasswords() {
+    String[] names = {
+      "Kennwort",
+      "contraseña",
+      "Contrasena",
+      "senha",
+      "wachtwoord",
+      "lösenord",
+      "adgangskode",
+      "salasana",
+      "heslo",
+      "hasło",
+      "jelszó",
+      "lozinka",
+      "geslo",
+      "parool",
+      "DB_KENNWORT",
+      "app.senha"
+    };
+    for (int i = 0; i < 48; i++) {
+      String pw = password();
+      String name = names[i % names.length];
+      String v =
+          switch (i % 3) {
+            case 0 -> name + "=" + pw;
+            case 1 -> name + ": " + pw;
+            default -> "\"" + name + "\": \"" + pw + "\"";
+          };
+      emit("assignment", v, pw);
+    }
   }
 
   private void genCredentials() {
@@ -1049,6 +1136,81 @@ final class CorpusGenerator {
             case 1 -> "password_reset=true";
             default -> "token_count: " + between(1, 4096);
           });
+    }
+    lookNoBreakSpaceNumbers();
+    lookEncodedNonAddresses();
+    lookOtherLanguageWords();
+  }
+
+  /**
+   * Numbers grouped by no-break spaces that are no card: French and SI thousands, 19-digit
+   * Luhn-invalid 6-13 groupings, decimals with 6 and 13 digits, an id and epoch milliseconds.
+   */
+  private void lookNoBreakSpaceNumbers() {
+    for (int i = 0; i < 40; i++) {
+      String sep = pick(NO_BREAK_SPACES);
+      look(
+          "nbsp_number",
+          switch (i % 4) {
+            case 0 ->
+                between(1, 999) + sep + digits(3) + sep + digits(3) + "," + digits(2) + sep + "€";
+            case 1 -> "Population" + sep + between(1, 99) + sep + digits(3) + sep + digits(3);
+            case 2 ->
+                "total " + between(1, 9) + sep + digits(3) + sep + digits(3) + sep + digits(3);
+            default -> between(10, 99) + sep + digits(3) + sep + digits(3) + " km";
+          });
+    }
+    for (int i = 0; i < 40; i++) {
+      String d = card(pick("62", "6212", "4", "60"), 19);
+      String bad = d.substring(0, 18) + (char) ('0' + (d.charAt(18) - '0' + 1) % 10);
+      look(
+          "long_number",
+          switch (i % 4) {
+            case 0 -> "ref " + bad.substring(0, 6) + pick(" ", "-") + bad.substring(6);
+            case 1 -> "ref " + bad.substring(0, 6) + pick(NO_BREAK_SPACES) + bad.substring(6);
+            case 2 -> "ratio " + d.substring(0, 6) + "." + d.substring(6);
+            default -> "pid " + between(100000, 199999) + " 17" + digits(11);
+          });
+    }
+  }
+
+  /** {@code %40} and other escapes that are no address: npm scopes, versions, digests, paths. */
+  private void lookEncodedNonAddresses() {
+    for (int i = 0; i < 40; i++) {
+      look(
+          "url_encoded",
+          switch (i % 8) {
+            case 0 ->
+                "https://registry.npmjs.org/%40" + pick("babel", "types", "angular") + "%2Fcore";
+            case 1 -> "npm install lodash%40" + between(1, 4) + "." + between(0, 17) + ".0";
+            case 2 -> "docker pull nginx%40sha256:" + chars(HEX, 16);
+            case 3 -> "git clone git%40github.com:org/repo" + between(1, 99) + ".git";
+            case 4 -> "q=%40mention%20" + pick("someone", "team", "ops");
+            case 5 -> "path=%2Fhome%2Fuser%40" + pick("host", "localhost", "build01");
+            case 6 -> "progress " + between(1, 99) + "%25 done, " + between(1, 9) + "%40 retries";
+            default -> "discount=" + between(5, 50) + "%25&code=SPRING%40" + between(1, 99);
+          });
+    }
+  }
+
+  /** The words for password in other languages, not assigned, or assigned no value. */
+  private void lookOtherLanguageWords() {
+    String[] texts = {
+      "resenha: ótimo produto, recomendo",
+      "Kennwort vergessen? Hier zurücksetzen.",
+      "kennwort_reset=true",
+      "senha: ********",
+      "Kennwort: ${DB_KENNWORT}",
+      "heslo dne: Svoboda",
+      "Contraseña olvidada",
+      "wachtwoord vergeten? klik hier",
+      "lösenordet har gått ut",
+      "salasana_vaihdettu=true",
+      "senha: null",
+      "wachtwoord: <redacted>"
+    };
+    for (int i = 0; i < 36; i++) {
+      look("assign_like_i18n", texts[i % texts.length]);
     }
   }
 }

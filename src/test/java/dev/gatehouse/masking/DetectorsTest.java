@@ -28,7 +28,10 @@ class DetectorsTest {
         "J.Smith+tag@mail.example.co.uk",
         "contact: o'brien@example.ie.",
         "ops_team-1@sub.domain.example.io",
-        "MIXED.Case@Example.ORG"
+        "MIXED.Case@Example.ORG",
+        "reply-to=carol%40example.net",
+        "?email=dave.smith%40mail.example.org&x=1",
+        "mailto:Erin%2Bnews%40Example.CO.UK"
       })
   void emailAddressesAreDetected(String text) {
     assertThat(types(text)).containsExactly("email");
@@ -42,7 +45,12 @@ class DetectorsTest {
         "npm install left-pad@1.3.0",
         "image@sha256:abcdef",
         "@mention in chat",
-        "postgres://app@db.internal:5432/orders"
+        "postgres://app@db.internal:5432/orders",
+        "https://registry.npmjs.org/%40babel%2Fcore",
+        "npm install left-pad%401.3.0",
+        "git clone git%40github.com:acme/api.git",
+        "100%40 of them",
+        "u=carol%2540example.net"
       })
   void nonAddressesWithAtSignsAreNotEmails(String text) {
     assertThat(types(text)).doesNotContain("email");
@@ -117,7 +125,14 @@ class DetectorsTest {
         "3056 9309 0259 04",
         "paid with 4111 1111 1111 1111 today",
         "card: 4111.1111.1111.1111",
-        "5555.5555.5555.4444"
+        "5555.5555.5555.4444",
+        "4532\u00a00151\u00a01283\u00a00366",
+        "4532\u202f0151\u20091283\u00a00366",
+        "4532 0151\u00a01283 0366",
+        "3782\u00a0822463\u00a010005",
+        "625033 5974782423062",
+        "625033-5974782423062",
+        "625033\u00a05974782423062"
       })
   void luhnValidCardsWithKnownPrefixesAreDetected(String text) {
     assertThat(types(text)).containsExactly("card");
@@ -136,7 +151,13 @@ class DetectorsTest {
         "4111.1111-1111.1111",
         "v4111.1111.1111.1111",
         "192.168.100.200",
-        "total 1.234.567.890.123,45"
+        "total 1.234.567.890.123,45",
+        "4532\u00a00151-1283-0366",
+        "4532\u20080151\u20081283\u20080366",
+        "625033.5974782423062",
+        "625033/5974782423062",
+        "625033 5974782423063",
+        "4532015 112830366"
       })
   void luhnInvalidOrUnknownNumbersAreNotCards(String text) {
     assertThat(types(text)).doesNotContain("card");
@@ -294,7 +315,12 @@ class DetectorsTest {
         "secret: swordfish|swordfish",
         "mysql --password p4ss -u root|p4ss",
         "Authorization: Bearer abcdefgh12345678|abcdefgh12345678",
-        "<password>letmein</password>|letmein"
+        "<password>letmein</password>|letmein",
+        "Kennwort=Geheim2024|Geheim2024",
+        "CONTRASEÑA: Clave#99|Clave#99",
+        "db.senha = 'pg s3nha'|pg s3nha",
+        "\"wachtwoord\":\"Welkom01\"|Welkom01",
+        "HASLO=Tajne2024|Tajne2024"
       })
   void secretAssignmentsMaskTheValueOnly(String text, String value) {
     String masked = PII.redact(text);
@@ -309,7 +335,12 @@ class DetectorsTest {
         "token_count: 15",
         "secret: null",
         "password=${DB_PASS}",
-        "pass: 12 fail: 0"
+        "pass: 12 fail: 0",
+        "resenha: boa leitura",
+        "kennwort_reset=true",
+        "Kennwort vergessen? Hier klicken",
+        "senha: ${SENHA}",
+        "heslo dne: Svoboda"
       })
   void assignmentLookalikesAreIgnored(String text) {
     assertThat(types(text)).isEmpty();

@@ -71,6 +71,19 @@ class JsonMaskingTest {
   }
 
   @Test
+  void membersNamedForPasswordInOtherLanguagesAreRedactedByName() throws Exception {
+    JsonNode out =
+        ENGINE.maskJson(
+            "default",
+            json("{'Kennwort':'k1','db_senha':'s1','contraseña':'c1','resenha':'boa'}"),
+            List.of());
+    assertThat(out.get("Kennwort").asText()).isEqualTo("[REDACTED:assignment]");
+    assertThat(out.get("db_senha").asText()).isEqualTo("[REDACTED:assignment]");
+    assertThat(out.get("contraseña").asText()).isEqualTo("[REDACTED:assignment]");
+    assertThat(out.get("resenha").asText()).isEqualTo("boa");
+  }
+
+  @Test
   void noneProfileLeavesContentAlone() throws Exception {
     JsonNode doc = json("{'password':'hunter2','mail':'jane@example.com'}");
     assertThat(ENGINE.maskJson("none", doc, List.of())).isEqualTo(doc);

@@ -47,6 +47,23 @@ class StreamMaskerTest {
   }
 
   @Test
+  void noBreakSpaceGroupsEncodedAddressesAndOtherLanguagesAreMaskedAtEverySplit() {
+    String text =
+        "paid 4532\u00a00151\u202f1283\u20090366 and 625033 5974782423062,"
+            + " reply-to=carol%40example.net, Kennwort = Geheim2024!\n";
+    String expected =
+        "paid ****\u00a0****\u202f****\u20090366 and ****** *********3062,"
+            + " reply-to=c****%40example.net, Kennwort = [REDACTED:assignment]\n";
+    byte[] all = utf8(text);
+    for (int at = 0; at <= all.length; at++) {
+      byte[][] p = split(all, at);
+      assertThat(run(ENGINE.streamMasker("pii"), p[0], p[1]))
+          .as("split at %d", at)
+          .isEqualTo(expected);
+    }
+  }
+
+  @Test
   void cardArrivingOneByteAtATimeIsMasked() {
     byte[] all = utf8("pay 4532015112830366 now\n");
     StreamMasker m = ENGINE.streamMasker("pii");

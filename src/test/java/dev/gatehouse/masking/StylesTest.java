@@ -22,6 +22,12 @@ class StylesTest {
   }
 
   @Test
+  void partialUrlEncodedEmailKeepsFirstCharacterAndDomain() {
+    assertThat(new Style.Partial(-1).apply("carol%40example.net", "email"))
+        .isEqualTo("c****%40example.net");
+  }
+
+  @Test
   void partialEmailShapeIsRecognisedInAColumnWithAnotherName() {
     assertThat(new Style.Partial(-1).apply("mary@example.org", "contact"))
         .isEqualTo("m****@example.org");

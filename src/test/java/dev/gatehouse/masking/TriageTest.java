@@ -81,7 +81,25 @@ class TriageTest {
             "Zx9kQ2mN7pL4vB8cR1tY",
             "é Zx9kQ2mN7pL4vB8cR1tY é",
             "postgres://user:secret@db.example.com/app",
-            "Server=db;Password=hunter2;"));
+            "Server=db;Password=hunter2;",
+            // No-break spaces join numeric runs (card groups), other non-ASCII characters do not.
+            "4111\u00a01111\u00a01111\u00a01111",
+            "4111\u202f1111\u202f1111\u202f1111é",
+            "é4111\u2009 1111\u2009\u20091111\u20091111",
+            "4111\u20081111\u20081111\u20081111",
+            "4111\u00a1\u00a01111\u00c2\u00a01111\u00a0",
+            "123\u00a045\u00a06789",
+            "123-45\u00a06789",
+            "415\u00a0555\u00a00100",
+            "+44\u202f20\u202f7946\u202f0958",
+            "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a01\u00a02\u00a03",
+            "625033 5974782423062",
+            // A % arms the email detector (URL-encoded addresses).
+            "%",
+            "%40",
+            "carol%40example.net",
+            "a%40b.co %",
+            "x@example.com %40"));
     // Counts and runs across the 255-character blocks of the counting loop.
     for (int pad = 240; pad <= 260; pad++) {
       t.add("a".repeat(pad) + " 4111 1111 1111 1111");
@@ -90,6 +108,8 @@ class TriageTest {
       t.add("1".repeat(pad));
       t.add("é".repeat(pad / 2) + "123-45-6789");
       t.add(":".repeat(pad % 9) + " ".repeat(pad) + "::");
+      t.add("\u00a0".repeat(pad) + "4111\u00a01111\u202f1111\u20091111");
+      t.add("é".repeat(pad / 2) + "5544\u00a07906\u00a01205\u00a04286 carol%40example.net");
     }
     // Digits spread over several blocks: only the total counts for the bound.
     StringBuilder spread = new StringBuilder();
