@@ -23,9 +23,9 @@ import java.util.Set;
  * <p>The set only grows. ROLLBACK, RESET or {@code SET LOCAL} at the end of a transaction can make
  * the real path shorter again, but an extra schema only makes deny and review rules match more,
  * which fails closed; following the server's transaction rules exactly could only get it wrong in
- * the open direction. Not seen: a path the session starts with that nobody states (the server's
- * {@code "$user", public}, role and database defaults) on PostgreSQL 17 and older, which does not
- * report search_path; see docs/sql-classification.md.
+ * the open direction. A session that states no path starts with the server's default {@code
+ * "$user", public} ({@link #started}). Not seen: role and database defaults on PostgreSQL 17 and
+ * older, which do not report search_path; see docs/sql-classification.md.
  *
  * <p>The session thread decorates and learns; the target reader thread reports ParameterStatus.
  */
@@ -78,6 +78,30 @@ final class PgSearchPath {
       value(value);
     }
   }
+
+  /**
+   * The path a session starts with: the search_path startup parameter passed to the target, or else
+   * the server's default {@code "$user", public} (runtime-config-client.html#GUC-SEARCH-PATH), so
+   * that a schema named like the upstream role is read first without any SET. Tracking it costs
+   * every session the decorated path (as every PostgreSQL 18 session, which reports {@code "$user"}
+   * at startup, pays anyway); not tracking it would let a role named {@code app} read {@code
+   * app.payments} as a bare {@code payments} past a deny of {@code app.payments}.
+   */
+  void started(java.util.Map<String, String> forwarded) {
+    boolean stated = false;
+    for (var e : forwarded.entrySet()) {
+      if (e.getKey().equalsIgnoreCase("search_path")) {
+        stated = true;
+        value(e.getValue());
+      }
+    }
+    if (!stated) {
+      value(DEFAULT);
+    }
+  }
+
+  /** PostgreSQL's default search_path. */
+  static final String DEFAULT = "\"$user\", public";
 
   /** After a statement was allowed, before it is forwarded: the schemas it may add to the path. */
   void allowed(Action action) {

@@ -390,7 +390,7 @@ final class PgSession {
       }
     }
     searchPath = new PgSearchPath(user);
-    f.forwarded().forEach((k, v) -> searchPath.startupParameter(k, v));
+    searchPath.started(f.forwarded());
     up = PgUpstream.connect(conn, user, password, f.forwarded());
   }
 

@@ -268,6 +268,23 @@ class PgSearchPathTest {
   }
 
   @Test
+  void withoutAnySetTheServerDefaultReadsTheUpstreamRolesSchemaFirst() throws Exception {
+    // The default search_path "$user", public: a bare ledger is gh_scram.ledger for role gh_scram.
+    try (Connection direct = t.direct("gh_searchpath");
+        Statement d = direct.createStatement()) {
+      d.execute("SET ROLE gh_scram"); // what the gateway logs in as
+      try (ResultSet rs = d.executeQuery("SELECT v FROM ledger")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo(SECRET);
+      }
+    }
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      assertThat(refused(st, "SELECT v FROM ledger")).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
   void aSearchPathStartupParameterCounts() throws Exception {
     // pgjdbc sends currentSchema as the search_path startup parameter.
     try (Connection c = jdbc("sam", TOKEN, "&currentSchema=app,public");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.policy.Action;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,6 +92,19 @@ class PgSearchPathTrackingTest {
     // A path without app later does not remove it: the set only grows.
     p.value("public");
     assertThat(p.schemas()).containsExactly("svc", "app");
+  }
+
+  @Test
+  void aSessionThatStatesNoPathStartsWithTheServerDefault() {
+    PgSearchPath unstated = new PgSearchPath("svc");
+    unstated.started(Map.of("application_name", "psql"));
+    assertThat(unstated.schemas()).containsExactly("svc");
+    PgSearchPath stated = new PgSearchPath("svc");
+    stated.started(Map.of("SEARCH_PATH", "public"));
+    assertThat(stated.schemas()).isNull();
+    PgSearchPath app = new PgSearchPath("svc");
+    app.started(Map.of("search_path", "app, public"));
+    assertThat(app.schemas()).containsExactly("app");
   }
 
   @Test
