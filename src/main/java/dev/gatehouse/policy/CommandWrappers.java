@@ -226,6 +226,10 @@ final class CommandWrappers {
               "eval",
               "trap", // trap 'npm publish' EXIT runs the string later
               "alias", // alias x='npm publish' (dash expands aliases in sh -c strings)
+              // bash's mapfile/readarray -C CALLBACK evaluates CALLBACK (bash(1) SHELL BUILTIN
+              // COMMANDS)
+              "mapfile",
+              "readarray",
               "coproc",
               "{",
               "!",
@@ -434,6 +438,12 @@ final class CommandWrappers {
       if (binary != null && !isWrapper(first) && isWrapper(binary)) {
         name = programName(binary);
       }
+      if (name.equals("hash") && hashSetsPath(argv)) {
+        // bash's hash -p PATH NAME makes NAME run PATH (bash(1) SHELL BUILTIN COMMANDS): every
+        // later command name may be another program, which cannot be read
+        cut = true;
+        return;
+      }
       boolean npm = name.equals("npm") || (binary != null && programName(binary).equals("npm"));
       boolean git = name.equals("git") || (binary != null && programName(binary).equals("git"));
       if (npm) {
@@ -620,6 +630,20 @@ final class CommandWrappers {
         }
       }
     }
+  }
+
+  /** Whether a {@code hash} command has the {@code -p} option (alone or in a cluster). */
+  private static boolean hashSetsPath(List<String> argv) {
+    for (int i = 1; i < argv.size(); i++) {
+      String t = argv.get(i);
+      if (t.equals("--") || !t.startsWith("-")) {
+        return false;
+      }
+      if (t.indexOf('p') > 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A shell option that makes the first operand the command string: -c, -ec, -Command. */

@@ -222,6 +222,7 @@ final class RiskyFlags {
             CONFIG,
             ANYWHERE,
             "--kubeconfig",
+            "--kuberc", // kubectl 1.33+: aliases and default flags for commands
             "--token",
             "--user",
             "--username",
