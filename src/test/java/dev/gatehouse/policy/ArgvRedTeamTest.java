@@ -1,6 +1,8 @@
 package dev.gatehouse.policy;
 
+import static dev.gatehouse.policy.ArgvEvasionTest.allow;
 import static dev.gatehouse.policy.ArgvEvasionTest.argv;
+import static dev.gatehouse.policy.ArgvEvasionTest.deny;
 import static dev.gatehouse.policy.ArgvEvasionTest.line;
 import static dev.gatehouse.policy.ArgvEvasionTest.withEnv;
 import static dev.gatehouse.policy.Fixtures.decide;
@@ -93,14 +95,6 @@ class ArgvRedTeamTest {
               effect: deny
               command: { binary: terraform, args: [apply] }
           """);
-
-  static Arguments allow(String name, PolicySet p, Action a) {
-    return Arguments.of(name, p, a, Effect.ALLOW);
-  }
-
-  static Arguments deny(String name, PolicySet p, Action a) {
-    return Arguments.of(name, p, a, Effect.DENY);
-  }
 
   static Stream<Arguments> bypassesFixed() {
     return Stream.of(
@@ -286,6 +280,6 @@ class ArgvRedTeamTest {
   }
 
   private static Effect effect(Action a) {
-    return decide(ALLOW_ONLY, human("mallory"), target("runner"), a).effect();
+    return ArgvEvasionTest.effect(ALLOW_ONLY, a);
   }
 }
