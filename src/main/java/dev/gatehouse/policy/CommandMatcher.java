@@ -763,10 +763,40 @@ final class CommandMatcher implements KindMatcher {
           "TF_CLI_CONFIG_FILE",
           "PSQLRC",
           "SUDO_ASKPASS",
-          "TMPDIR");
+          "TMPDIR",
+          // configuration directories and files that name programs to run: git reads
+          // $XDG_CONFIG_HOME/git/config (core.fsmonitor, aliases, hooks); AWS CLI/SDK config
+          // files run credential_process; TERRAFORM_CONFIG is TF_CLI_CONFIG_FILE's older name
+          // (provider dev_overrides); Gradle runs GRADLE_USER_HOME/init.d scripts; a Gemfile is
+          // Ruby code
+          "XDG_CONFIG_HOME",
+          "XDG_CONFIG_DIRS",
+          "AWS_CONFIG_FILE",
+          "AWS_SHARED_CREDENTIALS_FILE",
+          "TERRAFORM_CONFIG",
+          "GRADLE_USER_HOME",
+          "BUNDLE_GEMFILE",
+          "GEM_HOME",
+          "GEM_PATH",
+          "PYTHONUSERBASE",
+          "DOCKER_CONFIG",
+          // make reads options from MAKEFLAGS (--eval runs $(shell ...)); go from GOFLAGS
+          // (-toolexec); build tools run CC, CXX, RUSTC_WRAPPER; npm docs/repo run BROWSER
+          "MAKEFLAGS",
+          "MFLAGS",
+          "GNUMAKEFLAGS",
+          "GOFLAGS",
+          "CC",
+          "CXX",
+          "RUSTC_WRAPPER",
+          "RUSTC",
+          "BROWSER",
+          "SBT_OPTS",
+          "ANT_OPTS");
 
   private static final List<String> RISKY_ENV_PREFIXES =
-      List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS");
+      // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script)
+      List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS", "YARN_");
 
   /**
    * npm settings that run programs or load other configuration (also flags: {@link RiskyFlags}).

@@ -57,9 +57,10 @@ class ArgvRedTeamTest {
                 binary: git
                 subcommand: [status, log, diff]
                 flags: { accept_risky: [-C, -c] }
+                env: ["*"]
             - id: make-test
               effect: allow
-              command: { binary: make, subcommand: test }
+              command: { binary: make, subcommand: test, env: ["*"] }
             - id: systemctl-status
               effect: allow
               command: { binary: systemctl, subcommand: status, flags: { allowed: [--no-pager] } }
@@ -114,6 +115,19 @@ class ArgvRedTeamTest {
             "KUBE_EDITOR through KUBE*",
             ALLOW_ONLY,
             withEnv(line("kubectl get po"), "KUBE_EDITOR")),
+        deny(
+            "XDG_CONFIG_HOME through *",
+            ALLOW_ONLY,
+            withEnv(line("git status"), "XDG_CONFIG_HOME")),
+        deny("MAKEFLAGS through *", ALLOW_ONLY, withEnv(line("make test"), "MAKEFLAGS")),
+        deny(
+            "AWS_CONFIG_FILE through *", ALLOW_ONLY, withEnv(line("make test"), "AWS_CONFIG_FILE")),
+        deny(
+            "TERRAFORM_CONFIG through *",
+            ALLOW_ONLY,
+            withEnv(line("make test"), "TERRAFORM_CONFIG")),
+        deny("YARN_YARN_PATH through *", ALLOW_ONLY, withEnv(line("make test"), "YARN_YARN_PATH")),
+        deny("GOFLAGS through *", ALLOW_ONLY, withEnv(line("make test"), "GOFLAGS")),
         deny("kubectl -v get delete", ALLOW_ONLY, line("kubectl -v get delete pod api")),
         // git.c handle_options: -C and --attr-source take the next word
         deny("git -C status push (rule accepts -C)", ALLOW_ONLY, line("git -C status push")),
@@ -229,12 +243,14 @@ class ArgvRedTeamTest {
         allow("terraform option before plan", ALLOW_ONLY, line("terraform -no-color plan")),
         allow("terraform plan -var-file x", ALLOW_ONLY, line("terraform plan -var-file x.tfvars")),
         allow("git --no-pager log", ALLOW_ONLY, line("git --no-pager log")),
+        allow("git with an ordinary variable", ALLOW_ONLY, withEnv(line("git log"), "LANG")),
         allow("git -p log", ALLOW_ONLY, line("git -p log")),
         deny(
             "git -C dir log: -C missing from flags_with_values (safe miss)",
             ALLOW_ONLY,
             line("git -C /srv/repo log")),
         allow("make -j4 test", ALLOW_ONLY, line("make -j4 test")),
+        allow("an ordinary variable through *", ALLOW_ONLY, withEnv(line("make test"), "CI", "V")),
         allow("a flag the rule allows", ALLOW_ONLY, line("systemctl --no-pager status nginx")),
         allow("npm line with CI", ALLOW_ONLY, line("npm ci && CI=1 npm test")),
         allow("npm ci | tee log", ALLOW_ONLY, line("npm ci | tee log")),
