@@ -507,6 +507,14 @@ final class CommandMatcher implements KindMatcher {
   private static final Pattern ASSIGNING_EXPANSION =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*):?=");
 
+  /** An operand naming a variable: {@code NAME}, {@code NAME=value}, {@code NAME[i]+=value}. */
+  private static final Pattern VARIABLE_OPERAND =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)(?:\\[.*\\])?(?:\\+?=.*)?", Pattern.DOTALL);
+
+  /** bash's subscripted assignment {@code NAME[i]=value} (bash(1) Arrays). */
+  private static final Pattern SUBSCRIPT_ASSIGNMENT =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\[[^\\]]*\\]\\+?=");
+
   /** An assignment in shell arithmetic ({@code $((HOME=1))}, {@code let}, array subscripts). */
   private static final Pattern ARITHMETIC_ASSIGNMENT =
       Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)");
@@ -533,11 +541,9 @@ final class CommandMatcher implements KindMatcher {
     if (first != null && SETS_VARIABLES.contains(first)) {
       for (int j = k + 1; j < c.size(); j++) {
         String w = c.get(j);
-        String n = CommandLine.assignedName(w);
-        if (n != null) {
-          names.add(n);
-        } else if (w.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-          names.add(w); // read NAME, export NAME, for NAME in
+        java.util.regex.Matcher m = VARIABLE_OPERAND.matcher(w);
+        if (m.matches()) {
+          names.add(m.group(1)); // read NAME, export NAME=x, for NAME in, declare NAME[0]=x
         }
         if (first.equals("for") || first.equals("select")) {
           break; // the words after the name are values
@@ -546,13 +552,18 @@ final class CommandMatcher implements KindMatcher {
     }
     if (first != null && first.equals("printf")) {
       for (int j = k + 1; j + 1 < c.size(); j++) {
+        java.util.regex.Matcher m = VARIABLE_OPERAND.matcher(c.get(j + 1));
         if (c.get(j).equals("-v")) {
-          names.add(c.get(j + 1));
+          names.add(m.matches() ? m.group(1) : c.get(j + 1));
         }
       }
     }
     for (String w : c) {
-      java.util.regex.Matcher m = ASSIGNING_EXPANSION.matcher(w);
+      java.util.regex.Matcher m = SUBSCRIPT_ASSIGNMENT.matcher(w);
+      if (m.lookingAt()) {
+        names.add(m.group(1)); // HOME[0]=/x sets HOME itself (bash(1) Arrays: element 0)
+      }
+      m = ASSIGNING_EXPANSION.matcher(w);
       while (m.find()) {
         names.add(m.group(1));
       }

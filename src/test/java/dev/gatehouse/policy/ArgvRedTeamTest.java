@@ -148,6 +148,9 @@ class ArgvRedTeamTest {
         deny("assigning expansion", ALLOW_ONLY, line("npm ci && : ${NODE_OPTIONS=--require=/x}")),
         deny("arithmetic assignment", ALLOW_ONLY, line("npm ci && echo $((HOME=1)); npm test")),
         deny("printf -v", ALLOW_ONLY, line("npm ci && printf -v HOME %s /x; npm test")),
+        deny("element 0 is the variable", ALLOW_ONLY, line("npm ci && HOME[0]=/x; npm test")),
+        deny("printf -v to element 0", ALLOW_ONLY, line("npm ci && printf -v HOME[0] /x; npm t")),
+        deny("declare element 0", ALLOW_ONLY, line("npm ci && declare -x HOME[0]=/x; npm test")),
         deny(
             "cd out of the rule's cwd",
             ALLOW_ONLY,
