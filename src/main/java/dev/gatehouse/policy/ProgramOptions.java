@@ -104,10 +104,11 @@ final class ProgramOptions {
 
   /**
    * git's options that take no value after a subcommand, as far as the matcher needs them
-   * (parse-options reads {@code --no-NAME} as the negation of a boolean).
+   * (parse-options reads {@code --no-NAME} as the negation of a boolean). Not {@code -n}: {@code
+   * git log -n 5} takes a value, {@code git add -n} does not.
    */
   private static final Set<String> GIT_BOOLEAN =
-      Set.of("-v", "--verbose", "-q", "--quiet", "-p", "--patch", "-a", "--all", "-n", "--dry-run");
+      Set.of("-v", "--verbose", "-q", "--quiet", "-p", "--patch", "-a", "--all", "--dry-run");
 
   /**
    * git's commands (git 2.39 {@code git --list-cmds=main,nohelpers}, plus the commands added since,

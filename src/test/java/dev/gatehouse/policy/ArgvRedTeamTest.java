@@ -58,6 +58,9 @@ class ArgvRedTeamTest {
                 subcommand: [status, log, diff]
                 flags: { accept_risky: [-C, -c] }
                 env: ["*"]
+            - id: git-show-main
+              effect: allow
+              command: { binary: git, args: [show, main] }
             - id: make-test
               effect: allow
               command: { binary: make, subcommand: test, env: ["*"] }
@@ -248,6 +251,8 @@ class ArgvRedTeamTest {
         allow("git --no-pager log", ALLOW_ONLY, line("git --no-pager log")),
         allow("git with an ordinary variable", ALLOW_ONLY, withEnv(line("git log"), "LANG")),
         allow("git -p log", ALLOW_ONLY, line("git -p log")),
+        allow("git show -p main (boolean)", ALLOW_ONLY, line("git show -p main")),
+        deny("git show -n main x (-n takes a value)", ALLOW_ONLY, line("git show -n main x")),
         deny(
             "git -C dir log: -C missing from flags_with_values (safe miss)",
             ALLOW_ONLY,
