@@ -102,6 +102,29 @@ final class ProgramOptions {
           "--ignore-not-found",
           "--show-managed-fields");
 
+  /** GNU make's long options that take no value (make --help). */
+  private static final Set<String> MAKE_BOOLEAN =
+      Set.of(
+          "--always-make",
+          "--keep-going",
+          "--silent",
+          "--quiet",
+          "--dry-run",
+          "--just-print",
+          "--recon",
+          "--ignore-errors",
+          "--question",
+          "--touch",
+          "--print-directory",
+          "--environment-overrides",
+          "--no-builtin-rules",
+          "--warn-undefined-variables",
+          "--trace",
+          "--check-symlink-times",
+          "--stop",
+          "--jobs",
+          "--load-average");
+
   /**
    * git's options that take no value after a subcommand, as far as the matcher needs them
    * (parse-options reads {@code --no-NAME} as the negation of a boolean). Not {@code -n}: {@code
@@ -226,6 +249,13 @@ final class ProgramOptions {
           return false;
         }
         return true;
+      }
+      case "make", "gmake" -> {
+        // GNU make (make(1)): -C, -f, -I, -o, -W, -E take a value; -j, -l, -O only attached
+        if (shortCluster) {
+          return "CfIoWE".indexOf(last) >= 0;
+        }
+        return !flag.startsWith("--no-") && !MAKE_BOOLEAN.contains(flag);
       }
       case "kubectl", "oc" -> {
         // cobra: only a two-letter -x skips the next word (a longer -xyz is a cluster or -xVALUE)

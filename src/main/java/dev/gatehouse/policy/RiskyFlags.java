@@ -282,6 +282,21 @@ final class RiskyFlags {
                     "-gt",
                     "--global-toolchains"),
                 flags(RUNS, ANYWHERE, "-f", "--file"))));
+    // GNU make (make(1)): --eval is read before the makefiles ($(shell ...) runs at once), -f
+    // reads another makefile, -C another directory's, -I includes from elsewhere. getopt_long
+    // accepts abbreviations (--ev, --makef).
+    tool(
+        List.of("make", "gmake"),
+        new Tool(
+            "make",
+            Style.CLUSTERS,
+            "CfIEoW",
+            true,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(RUNS, ANYWHERE, "--eval", "-E", "-f", "--file", "--makefile"),
+                flags(CONFIG, ANYWHERE, "-C", "--directory", "-I", "--include-dir"))));
     // Gradle (gradle --help): init scripts run first; another build, settings or user home runs
     // other code (GRADLE_USER_HOME/init.d).
     tool(
