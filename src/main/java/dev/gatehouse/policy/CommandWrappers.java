@@ -283,12 +283,14 @@ final class CommandWrappers {
    * -e/--rsh, tar(1) --to-command, -I/--use-compress-program, --checkpoint-action=exec=,
    * -F/--info-script, socat(1) EXEC: and SYSTEM: addresses, tcpdump(8) -z, zip(1) -TT, man(1)
    * -P/--pager, vi/vim/nvim -c '!CMD', gdb(1) -ex '!CMD' or 'shell CMD', scp/sftp -S and -o
-   * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately).
+   * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately), nc/ncat -e, -c,
+   * --exec, --sh-exec (ncat(1)), and the program after gdb's {@code --args} or lldb's {@code --}.
    */
   private static final Set<String> COMMAND_VALUES =
       Set.of(
           "rsync", "tar", "gtar", "bsdtar", "socat", "tcpdump", "zip", "man", "vi", "vim", "nvim",
-          "view", "ex", "gdb", "scp", "sftp", "less", "more");
+          "view", "ex", "gdb", "scp", "sftp", "less", "more", "lldb", "cgdb", "nc", "ncat",
+          "netcat");
 
   /** Appended to a command that xargs or parallel completes with words read from its input. */
   static final String STDIN_WORDS = "${xargs-input}";
@@ -464,7 +466,7 @@ final class CommandWrappers {
         gitConfig(argv, depth);
         return;
       } else if (COMMAND_VALUES.contains(name)) {
-        commandValues(argv, depth);
+        commandValues(argv, depth, shellWords);
         return;
       } else if (!CommandLine.isAssignment(first)
           && !isWrapper(first)
@@ -577,13 +579,20 @@ final class CommandWrappers {
      * command line, after a prefix naming it as one ({@code EXEC:}, {@code SYSTEM:}, {@code exec=},
      * {@code !}), is read as a shell line.
      */
-    private void commandValues(List<String> argv, int depth) {
+    private void commandValues(List<String> argv, int depth, boolean shellWords) {
       if (depth > 4) {
         cut = true;
         return;
       }
+      String name = programName(argv.get(0));
       for (int i = 1; i < argv.size(); i++) {
         String t = argv.get(i);
+        boolean debugger = name.equals("gdb") || name.equals("cgdb") || name.equals("lldb");
+        if (debugger && (t.equals("--args") || t.equals("--")) && i + 1 < argv.size()) {
+          // gdb --args PROG ARGS..., lldb -- PROG ARGS...: the debugger runs that command
+          add(argv.subList(i + 1, argv.size()), depth + 1, shellWords);
+          return;
+        }
         int eq = t.startsWith("-") ? t.indexOf('=') : -1;
         String v = eq >= 0 ? t.substring(eq + 1) : t;
         String lower = v.toLowerCase(java.util.Locale.ROOT);

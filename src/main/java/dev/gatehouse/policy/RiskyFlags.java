@@ -335,7 +335,9 @@ final class RiskyFlags {
             Set.of(),
             concat(
                 flags(RUNS, ANYWHERE, "-chdir", "-plugin-dir"),
-                flags(CONFIG, ANYWHERE, "-backend-config", "-state", "-state-out"))));
+                flags(CONFIG, ANYWHERE, "-backend-config", "-state", "-state-out"),
+                // plan -generate-config-out=PATH writes HCL to any path (terraform 1.5+)
+                flags(WRITES, ANYWHERE, "-generate-config-out"))));
 
     // Interpreters: code from the command line, preloaded modules, a debugger port.
     tool(
