@@ -123,10 +123,23 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
    * Whether the first word is an unquoted {@code NAME=value} assignment: a shell would set an
    * environment variable and run the next word, so the line needs a shell.
    */
-  /** Whether {@code word} is a shell variable assignment, {@code NAME=value}. */
+  /**
+   * Whether {@code word} is a shell variable assignment, {@code NAME=value}, or bash's {@code
+   * NAME+=value} (bash(1) PARAMETERS: "the += operator can be used to append"; {@code X+=1 npm
+   * publish} runs npm publish in bash).
+   */
   static boolean isAssignment(String word) {
+    return assignedName(word) != null;
+  }
+
+  /** The name {@link #isAssignment} assigns, or null when {@code word} is not an assignment. */
+  static String assignedName(String word) {
     int eq = word.indexOf('=');
-    return eq > 0 && isName(word.substring(0, eq));
+    if (eq <= 0) {
+      return null;
+    }
+    String name = word.substring(0, word.charAt(eq - 1) == '+' ? eq - 1 : eq);
+    return !name.isEmpty() && isName(name) ? name : null;
   }
 
   private static boolean assignment(CharSequence word, int quotedFrom) {
@@ -272,6 +285,9 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         i = end;
       } else if (";&|()`\n".indexOf(c) >= 0) {
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
+        // a redirection ends here: <(npm publish) and >(...) are process substitutions (bash(1)
+        // Process Substitution), whose first word is a command, not the redirection's target
+        dropNext = false;
         inWord = false;
         if (!words.isEmpty()) {
           add(out, words, cut);
@@ -296,6 +312,14 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
   }
 
   private static void add(List<List<String>> out, List<String> words, boolean[] cut) {
+    if (words.size() > 1 && words.get(0).equals("function")) {
+      // bash's function NAME { ...: the body's first command follows NAME (bash(1) Shell Function
+      // Definitions); f() { ... } needs no help, the parentheses end a command already
+      words = words.subList(2, words.size());
+      if (words.isEmpty()) {
+        return;
+      }
+    }
     if (out.size() >= MAX_COMMANDS) {
       cut[0] = true;
     } else {

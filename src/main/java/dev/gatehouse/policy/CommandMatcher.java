@@ -453,6 +453,10 @@ final class CommandMatcher implements KindMatcher {
       return "the shell line is too long or too deeply nested to check every command in it";
     }
     for (List<String> c : split.commands()) {
+      String sets = lineSetsMismatch(c);
+      if (sets != null) {
+        return "in the shell line, " + String.join(" ", c) + ": " + sets;
+      }
       int k = 0;
       while (k < c.size() && (RESERVED.contains(c.get(k)) || CommandLine.isAssignment(c.get(k)))) {
         k++;
@@ -479,6 +483,110 @@ final class CommandMatcher implements KindMatcher {
             + ", which can run other programs (or whose name is computed), and the rule's binary"
             + " does not name it";
       }
+    }
+    return null;
+  }
+
+  /** Builtins whose operands name variables they set (bash(1) SHELL BUILTIN COMMANDS, XCU 2.14). */
+  private static final Set<String> SETS_VARIABLES =
+      Set.of(
+          "export",
+          "declare",
+          "typeset",
+          "local",
+          "readonly",
+          "read",
+          "getopts",
+          "mapfile",
+          "readarray",
+          "let",
+          "for",
+          "select");
+
+  /** {@code ${NAME=word}}, {@code ${NAME:=word}}: parameter expansion that assigns (XCU 2.6.2). */
+  private static final Pattern ASSIGNING_EXPANSION =
+      Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*):?=");
+
+  /** An operand naming a variable: {@code NAME}, {@code NAME=value}, {@code NAME[i]+=value}. */
+  private static final Pattern VARIABLE_OPERAND =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)(?:\\[.*\\])?(?:\\+?=.*)?", Pattern.DOTALL);
+
+  /** bash's subscripted assignment {@code NAME[i]=value} (bash(1) Arrays). */
+  private static final Pattern SUBSCRIPT_ASSIGNMENT =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\[[^\\]]*\\]\\+?=");
+
+  /** An assignment in shell arithmetic ({@code $((HOME=1))}, {@code let}, array subscripts). */
+  private static final Pattern ARITHMETIC_ASSIGNMENT =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)");
+
+  /**
+   * A simple command of a shell line that an allow or review rule's {@code env} and {@code cwd}
+   * must see: variables the line sets ({@code NODE_OPTIONS=... npm test}, {@code export
+   * NODE_OPTIONS=...}, {@code for HOME in /tmp/x}, {@code : ${NODE_OPTIONS=...}}) are set by the
+   * caller as much as those of an exec request, and a variable already in the environment ({@code
+   * PATH}, {@code HOME}) or exported later ({@code set -a}, {@code export NAME}) reaches the
+   * programs; {@code cd} makes the rule's {@code cwd} and relative {@code paths} meaningless.
+   */
+  private String lineSetsMismatch(List<String> c) {
+    List<String> names = new ArrayList<>(2);
+    int k = 0;
+    while (k < c.size() && (RESERVED.contains(c.get(k)) || CommandLine.isAssignment(c.get(k)))) {
+      String n = CommandLine.assignedName(c.get(k));
+      if (n != null) {
+        names.add(n);
+      }
+      k++;
+    }
+    String first = k < c.size() ? c.get(k) : null;
+    if (first != null && SETS_VARIABLES.contains(first)) {
+      for (int j = k + 1; j < c.size(); j++) {
+        String w = c.get(j);
+        java.util.regex.Matcher m = VARIABLE_OPERAND.matcher(w);
+        if (m.matches()) {
+          names.add(m.group(1)); // read NAME, export NAME=x, for NAME in, declare NAME[0]=x
+        }
+        if (first.equals("for") || first.equals("select")) {
+          break; // the words after the name are values
+        }
+      }
+    }
+    if (first != null && first.equals("printf")) {
+      for (int j = k + 1; j + 1 < c.size(); j++) {
+        java.util.regex.Matcher m = VARIABLE_OPERAND.matcher(c.get(j + 1));
+        if (c.get(j).equals("-v")) {
+          names.add(m.matches() ? m.group(1) : c.get(j + 1));
+        }
+      }
+    }
+    for (String w : c) {
+      java.util.regex.Matcher m = SUBSCRIPT_ASSIGNMENT.matcher(w);
+      if (m.lookingAt()) {
+        names.add(m.group(1)); // HOME[0]=/x sets HOME itself (bash(1) Arrays: element 0)
+      }
+      m = ASSIGNING_EXPANSION.matcher(w);
+      while (m.find()) {
+        names.add(m.group(1));
+      }
+      if (w.contains("((") || w.contains("$[") || w.contains("[")) {
+        m = ARITHMETIC_ASSIGNMENT.matcher(w);
+        while (m.find()) {
+          names.add(m.group(1));
+        }
+      }
+    }
+    for (String n : names) {
+      if (env == null || !envAllowed(env, n)) {
+        return "the line sets the variable "
+            + n
+            + " (the rule allows "
+            + (env == null ? "none" : env.toString())
+            + ")";
+      }
+    }
+    if ((cwd != null || paths != null)
+        && first != null
+        && (first.equals("cd") || first.equals("pushd") || first.equals("popd"))) {
+      return "the line changes the working directory, which the rule's cwd or paths constrain";
     }
     return null;
   }
@@ -573,7 +681,7 @@ final class CommandMatcher implements KindMatcher {
         }
       }
     }
-    Parsed p = Parsed.of(argv, flagsWithValues);
+    Parsed p = Parsed.of(argv, flagsWithValues, ProgramOptions.noValuesBeforeSubcommand(bin));
     boolean computed = false;
     if (inner) {
       // a computed word may become several ($x with x="npm publish", {npm,publish}), the name
@@ -582,11 +690,19 @@ final class CommandMatcher implements KindMatcher {
         computed = dynamic(argv.get(i));
       }
     }
+    if (deny
+        && !computed
+        && (!args.isEmpty() || flagsPresent != null || paths != null)
+        && ProgramOptions.mayBeAlias(bin, argv)) {
+      // git psuh (help.autocorrect), git p (alias.p=push), kubectl mydel (a kuberc alias): the
+      // program runs a command this word does not name, which may be the denied one
+      computed = true;
+    }
     String why = checkFlags(p, computed, deny);
     if (why != null) {
       return why;
     }
-    why = deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action);
+    why = deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action, bin);
     if (why != null || deny) {
       return why;
     }
@@ -652,14 +768,46 @@ final class CommandMatcher implements KindMatcher {
           "LESSCLOSE",
           "SSH_ASKPASS",
           "KUBECONFIG",
+          "KUBERC",
+          "KUBE_EDITOR",
           "KUBECTL_EXTERNAL_DIFF",
           "TF_CLI_CONFIG_FILE",
           "PSQLRC",
           "SUDO_ASKPASS",
-          "TMPDIR");
+          "TMPDIR",
+          // configuration directories and files that name programs to run: git reads
+          // $XDG_CONFIG_HOME/git/config (core.fsmonitor, aliases, hooks); AWS CLI/SDK config
+          // files run credential_process; TERRAFORM_CONFIG is TF_CLI_CONFIG_FILE's older name
+          // (provider dev_overrides); Gradle runs GRADLE_USER_HOME/init.d scripts; a Gemfile is
+          // Ruby code
+          "XDG_CONFIG_HOME",
+          "XDG_CONFIG_DIRS",
+          "AWS_CONFIG_FILE",
+          "AWS_SHARED_CREDENTIALS_FILE",
+          "TERRAFORM_CONFIG",
+          "GRADLE_USER_HOME",
+          "BUNDLE_GEMFILE",
+          "GEM_HOME",
+          "GEM_PATH",
+          "PYTHONUSERBASE",
+          "DOCKER_CONFIG",
+          // make reads options from MAKEFLAGS (--eval runs $(shell ...)); go from GOFLAGS
+          // (-toolexec); build tools run CC, CXX, RUSTC_WRAPPER; npm docs/repo run BROWSER
+          "MAKEFLAGS",
+          "MFLAGS",
+          "GNUMAKEFLAGS",
+          "GOFLAGS",
+          "CC",
+          "CXX",
+          "RUSTC_WRAPPER",
+          "RUSTC",
+          "BROWSER",
+          "SBT_OPTS",
+          "ANT_OPTS");
 
   private static final List<String> RISKY_ENV_PREFIXES =
-      List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS");
+      // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script)
+      List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS", "YARN_");
 
   /**
    * npm settings that run programs or load other configuration (also flags: {@link RiskyFlags}).
@@ -811,7 +959,7 @@ final class CommandMatcher implements KindMatcher {
     return false;
   }
 
-  private String checkArgsFromStart(Parsed p, Action action) {
+  private String checkArgsFromStart(Parsed p, Action action, String bin) {
     List<String> pos = p.positional;
     if (pos.size() < args.size()) {
       return "expected "
@@ -825,6 +973,20 @@ final class CommandMatcher implements KindMatcher {
     for (int i = 0; i < args.size(); i++) {
       if (!anyArg(args.get(i), pos.get(i))) {
         return "argument " + (i + 1) + " \"" + pos.get(i) + "\" does not match " + args.get(i);
+      }
+      // npm --tag test publish: npm reads tag=test and runs publish; the word the rule matched
+      // must not be one the program may take as a flag's value
+      String f = p.before.get(i);
+      if (f != null && ProgramOptions.mayTakeNext(bin, f, i == 0, flagsAllowed)) {
+        return "flag "
+            + f
+            + " may take argument "
+            + (i + 1)
+            + " \""
+            + pos.get(i)
+            + "\" as its value, and the program would then read a later word in its place (list"
+            + " the flag in flags_with_values if it takes a value, or in flags.allowed if it takes"
+            + " none)";
       }
     }
     if (paths != null) {
@@ -888,49 +1050,76 @@ final class CommandMatcher implements KindMatcher {
     return slash < 0 ? path : path.substring(slash + 1);
   }
 
-  /** argv split into flag names and positional arguments. */
-  record Parsed(List<String> flags, List<String> positional) {
+  /**
+   * argv split into flag names and positional arguments.
+   *
+   * @param before for each positional argument, the flag word right before it when that flag did
+   *     not take it as its value by the rule's {@code flags_with_values} (null otherwise): the
+   *     program may still read it so ({@link ProgramOptions#mayTakeNext})
+   */
+  record Parsed(List<String> flags, List<String> positional, List<String> before) {
     static Parsed of(List<String> argv, Set<String> withValues) {
+      return of(argv, withValues, false);
+    }
+
+    /**
+     * @param noValuesBeforeFirst whether flags before the first positional argument never take a
+     *     value, whatever {@code withValues} says ({@link ProgramOptions#noValuesBeforeSubcommand})
+     */
+    static Parsed of(List<String> argv, Set<String> withValues, boolean noValuesBeforeFirst) {
       List<String> flags = new ArrayList<>(4);
       List<String> positional = new ArrayList<>(4);
+      List<String> before = new ArrayList<>(4);
       boolean endOfFlags = false;
+      String lastFlag = null; // the flag word just read, if it took no value
       for (int i = 1; i < argv.size(); i++) {
         String t = argv.get(i);
+        Set<String> values = noValuesBeforeFirst && positional.isEmpty() ? Set.of() : withValues;
+        String flag = null;
         if (endOfFlags || t.length() < 2 || t.charAt(0) != '-') {
           positional.add(t);
+          before.add(endOfFlags ? null : lastFlag);
         } else if (t.equals("--")) {
           endOfFlags = true;
         } else if (t.startsWith("--")) {
           int eq = t.indexOf('=');
           String name = eq < 0 ? t : t.substring(0, eq);
           flags.add(name);
-          if (eq < 0 && withValues.contains(name)) {
+          if (eq < 0 && values.contains(name)) {
             i++;
+          } else if (eq < 0) {
+            flag = t;
           }
         } else {
           int eq = t.indexOf('=');
           if (eq >= 0) {
             flags.add(t.substring(0, eq));
+            lastFlag = null;
             continue;
           }
           // getopt: letters until one that takes a value; that one takes the rest or the next token
           boolean consumedNext = false;
+          boolean consumedRest = false;
           String cluster = t;
           for (int j = 1; j < t.length(); j++) {
             String letter = "-" + t.charAt(j);
-            if (withValues.contains(letter)) {
+            if (values.contains(letter)) {
               cluster = t.substring(0, j + 1);
               consumedNext = j == t.length() - 1;
+              consumedRest = !consumedNext;
               break;
             }
           }
           flags.add(cluster);
           if (consumedNext) {
             i++;
+          } else if (!consumedRest) {
+            flag = t;
           }
         }
+        lastFlag = flag;
       }
-      return new Parsed(flags, positional);
+      return new Parsed(flags, positional, before);
     }
   }
 }

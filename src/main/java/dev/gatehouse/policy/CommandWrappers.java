@@ -226,6 +226,10 @@ final class CommandWrappers {
               "eval",
               "trap", // trap 'npm publish' EXIT runs the string later
               "alias", // alias x='npm publish' (dash expands aliases in sh -c strings)
+              // bash's mapfile/readarray -C CALLBACK evaluates CALLBACK (bash(1) SHELL BUILTIN
+              // COMMANDS)
+              "mapfile",
+              "readarray",
               "coproc",
               "{",
               "!",
@@ -279,12 +283,14 @@ final class CommandWrappers {
    * -e/--rsh, tar(1) --to-command, -I/--use-compress-program, --checkpoint-action=exec=,
    * -F/--info-script, socat(1) EXEC: and SYSTEM: addresses, tcpdump(8) -z, zip(1) -TT, man(1)
    * -P/--pager, vi/vim/nvim -c '!CMD', gdb(1) -ex '!CMD' or 'shell CMD', scp/sftp -S and -o
-   * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately).
+   * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately), nc/ncat -e, -c,
+   * --exec, --sh-exec (ncat(1)), and the program after gdb's {@code --args} or lldb's {@code --}.
    */
   private static final Set<String> COMMAND_VALUES =
       Set.of(
           "rsync", "tar", "gtar", "bsdtar", "socat", "tcpdump", "zip", "man", "vi", "vim", "nvim",
-          "view", "ex", "gdb", "scp", "sftp", "less", "more");
+          "view", "ex", "gdb", "scp", "sftp", "less", "more", "lldb", "cgdb", "nc", "ncat",
+          "netcat");
 
   /** Appended to a command that xargs or parallel completes with words read from its input. */
   static final String STDIN_WORDS = "${xargs-input}";
@@ -434,6 +440,12 @@ final class CommandWrappers {
       if (binary != null && !isWrapper(first) && isWrapper(binary)) {
         name = programName(binary);
       }
+      if (name.equals("hash") && hashSetsPath(argv)) {
+        // bash's hash -p PATH NAME makes NAME run PATH (bash(1) SHELL BUILTIN COMMANDS): every
+        // later command name may be another program, which cannot be read
+        cut = true;
+        return;
+      }
       boolean npm = name.equals("npm") || (binary != null && programName(binary).equals("npm"));
       boolean git = name.equals("git") || (binary != null && programName(binary).equals("git"));
       if (npm) {
@@ -454,7 +466,7 @@ final class CommandWrappers {
         gitConfig(argv, depth);
         return;
       } else if (COMMAND_VALUES.contains(name)) {
-        commandValues(argv, depth);
+        commandValues(argv, depth, shellWords);
         return;
       } else if (!CommandLine.isAssignment(first)
           && !isWrapper(first)
@@ -567,13 +579,20 @@ final class CommandWrappers {
      * command line, after a prefix naming it as one ({@code EXEC:}, {@code SYSTEM:}, {@code exec=},
      * {@code !}), is read as a shell line.
      */
-    private void commandValues(List<String> argv, int depth) {
+    private void commandValues(List<String> argv, int depth, boolean shellWords) {
       if (depth > 4) {
         cut = true;
         return;
       }
+      String name = programName(argv.get(0));
       for (int i = 1; i < argv.size(); i++) {
         String t = argv.get(i);
+        boolean debugger = name.equals("gdb") || name.equals("cgdb") || name.equals("lldb");
+        if (debugger && (t.equals("--args") || t.equals("--")) && i + 1 < argv.size()) {
+          // gdb --args PROG ARGS..., lldb -- PROG ARGS...: the debugger runs that command
+          add(argv.subList(i + 1, argv.size()), depth + 1, shellWords);
+          return;
+        }
         int eq = t.startsWith("-") ? t.indexOf('=') : -1;
         String v = eq >= 0 ? t.substring(eq + 1) : t;
         String lower = v.toLowerCase(java.util.Locale.ROOT);
@@ -620,6 +639,20 @@ final class CommandWrappers {
         }
       }
     }
+  }
+
+  /** Whether a {@code hash} command has the {@code -p} option (alone or in a cluster). */
+  private static boolean hashSetsPath(List<String> argv) {
+    for (int i = 1; i < argv.size(); i++) {
+      String t = argv.get(i);
+      if (t.equals("--") || !t.startsWith("-")) {
+        return false;
+      }
+      if (t.indexOf('p') > 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A shell option that makes the first operand the command string: -c, -ec, -Command. */

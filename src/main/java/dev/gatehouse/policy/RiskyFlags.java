@@ -222,6 +222,7 @@ final class RiskyFlags {
             CONFIG,
             ANYWHERE,
             "--kubeconfig",
+            "--kuberc", // kubectl 1.33+: aliases and default flags for commands
             "--token",
             "--user",
             "--username",
@@ -281,6 +282,21 @@ final class RiskyFlags {
                     "-gt",
                     "--global-toolchains"),
                 flags(RUNS, ANYWHERE, "-f", "--file"))));
+    // GNU make (make(1)): --eval is read before the makefiles ($(shell ...) runs at once), -f
+    // reads another makefile, -C another directory's, -I includes from elsewhere. getopt_long
+    // accepts abbreviations (--ev, --makef).
+    tool(
+        List.of("make", "gmake"),
+        new Tool(
+            "make",
+            Style.CLUSTERS,
+            "CfIEoW",
+            true,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(RUNS, ANYWHERE, "--eval", "-E", "-f", "--file", "--makefile"),
+                flags(CONFIG, ANYWHERE, "-C", "--directory", "-I", "--include-dir"))));
     // Gradle (gradle --help): init scripts run first; another build, settings or user home runs
     // other code (GRADLE_USER_HOME/init.d).
     tool(
@@ -319,7 +335,9 @@ final class RiskyFlags {
             Set.of(),
             concat(
                 flags(RUNS, ANYWHERE, "-chdir", "-plugin-dir"),
-                flags(CONFIG, ANYWHERE, "-backend-config", "-state", "-state-out"))));
+                flags(CONFIG, ANYWHERE, "-backend-config", "-state", "-state-out"),
+                // plan -generate-config-out=PATH writes HCL to any path (terraform 1.5+)
+                flags(WRITES, ANYWHERE, "-generate-config-out"))));
 
     // Interpreters: code from the command line, preloaded modules, a debugger port.
     tool(

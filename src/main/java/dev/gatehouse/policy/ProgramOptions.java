@@ -1,0 +1,322 @@
+package dev.gatehouse.policy;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How well-known programs read the options before their subcommand, where the command matcher's
+ * generic reading (a flag takes a value only when the rule lists it in {@code flags_with_values})
+ * and the program's own parser disagree about which word is the subcommand.
+ *
+ * <p>For allow and review rules ({@link #mayTakeNext}): a word the rule's {@code args} constrain
+ * must not come right after a flag that the program may read as taking it for its value, or {@code
+ * npm --tag test publish} (npm reads {@code tag=test}, then runs {@code publish}) would pass a rule
+ * for {@code npm test}. A flag is only known not to take a value from the program's own parser
+ * (below) or, for other programs, from the rule ({@code flags.allowed} names it and {@code
+ * flags_with_values} does not).
+ *
+ * <p>For deny rules ({@link #mayBeAlias}): git and kubectl run a word that is none of their
+ * commands as an alias from configuration the caller may control ({@code git -c alias.p=push p},
+ * {@code GIT_CONFIG_*}, {@code help.autocorrect}, kubectl's kuberc), so such a word may be any
+ * command.
+ *
+ * <p>What this does not do: know every option of every program. It errs towards refusing (allow
+ * rules) and towards matching (deny rules).
+ */
+final class ProgramOptions {
+  private ProgramOptions() {}
+
+  /**
+   * npm's options that take no value (npm/cli workspaces/config/lib/definitions/definitions.js:
+   * {@code type: Boolean}; shorthands in {@code shorthands.js}). nopt (npm/nopt lib/nopt-lib.js)
+   * reads {@code --no-NAME} as a boolean and an unknown {@code --name} without {@code =} as a
+   * boolean too; every other known option (String, Number, path, url: {@code --tag}, {@code --otp},
+   * {@code --workspace}, {@code --registry}...) takes the next word.
+   */
+  private static final Set<String> NPM_BOOLEAN =
+      Set.of(
+          "--silent",
+          "--quiet",
+          "--verbose",
+          "--global",
+          "--force",
+          "--yes",
+          "--dry-run",
+          "--json",
+          "--long",
+          "--parseable",
+          "--workspaces",
+          "--include-workspace-root",
+          "--ignore-scripts",
+          "--foreground-scripts",
+          "--if-present",
+          "--offline",
+          "--prefer-offline",
+          "--prefer-online",
+          "--legacy-peer-deps",
+          "--strict-peer-deps",
+          "--save",
+          "--save-dev",
+          "--save-optional",
+          "--save-exact",
+          "--save-prod",
+          "--save-peer",
+          "--save-bundle",
+          "--package-lock-only",
+          "--production",
+          "--audit",
+          "--fund",
+          "--progress",
+          "--timing",
+          "--usage",
+          "--help",
+          "--version",
+          "--ws",
+          "--iwr");
+
+  /** npm's one-letter shorthands that take no value: {@code -s} is {@code --loglevel silent}. */
+  private static final String NPM_BOOLEAN_LETTERS = "sqdgfylpSDOEBPhvaH";
+
+  /**
+   * kubectl's global options that take no value ({@code kubectl options}; cobra's boolean flags
+   * have {@code NoOptDefVal}), and common boolean options of its read commands. cobra's subcommand
+   * search (spf13/cobra command.go {@code stripFlags}) skips the next word after every other {@code
+   * --name} and two-letter {@code -x} without {@code =}, known to kubectl or not.
+   */
+  private static final Set<String> KUBECTL_BOOLEAN =
+      Set.of(
+          "--insecure-skip-tls-verify",
+          "--match-server-version",
+          "--warnings-as-errors",
+          "--disable-compression",
+          "--help",
+          "-h",
+          "--all-namespaces",
+          "-A",
+          "--watch",
+          "-w",
+          "--watch-only",
+          "--show-labels",
+          "--show-kind",
+          "--no-headers",
+          "--ignore-not-found",
+          "--show-managed-fields");
+
+  /** GNU make's long options that take no value (make --help). */
+  private static final Set<String> MAKE_BOOLEAN =
+      Set.of(
+          "--always-make",
+          "--keep-going",
+          "--silent",
+          "--quiet",
+          "--dry-run",
+          "--just-print",
+          "--recon",
+          "--ignore-errors",
+          "--question",
+          "--touch",
+          "--print-directory",
+          "--environment-overrides",
+          "--no-builtin-rules",
+          "--warn-undefined-variables",
+          "--trace",
+          "--check-symlink-times",
+          "--stop",
+          "--jobs",
+          "--load-average");
+
+  /**
+   * git's options that take no value after a subcommand, as far as the matcher needs them
+   * (parse-options reads {@code --no-NAME} as the negation of a boolean). Not {@code -n}: {@code
+   * git log -n 5} takes a value, {@code git add -n} does not.
+   */
+  private static final Set<String> GIT_BOOLEAN =
+      Set.of("-v", "--verbose", "-q", "--quiet", "-p", "--patch", "-a", "--all", "--dry-run");
+
+  /**
+   * git's commands (git 2.39 {@code git --list-cmds=main,nohelpers}, plus the commands added since,
+   * the Perl/Tcl ones a distribution may package separately, and git-lfs). git.c {@code run_argv}
+   * runs a builtin, then an external {@code git-NAME}, then an alias: an alias never replaces one
+   * of these, but any other word may be an alias or, with {@code help.autocorrect}, the command it
+   * is closest to ({@code git psuh} runs push).
+   */
+  private static final Set<String> GIT_COMMANDS =
+      Set.of(
+          ("add write-tree am annotate apply archive bisect worktree blame branch bugreport bundle"
+                  + " cat-file check-attr check-ignore check-mailmap check-ref-format checkout"
+                  + " whatchanged checkout-index cherry cherry-pick clean clone column commit"
+                  + " commit-graph commit-tree config count-objects credential credential-cache"
+                  + " version credential-store daemon describe diagnose diff diff-files diff-index"
+                  + " diff-tree difftool verify-tag verify-pack fast-export fast-import fetch"
+                  + " fetch-pack filter-branch fmt-merge-msg for-each-ref for-each-repo"
+                  + " format-patch fsck fsck-objects verify-commit gc get-tar-commit-id grep"
+                  + " hash-object help hook http-backend http-fetch http-push imap-send index-pack"
+                  + " init init-db instaweb interpret-trailers log ls-files ls-remote ls-tree"
+                  + " mailinfo mailsplit maintenance merge merge-base merge-file merge-index"
+                  + " merge-octopus merge-one-file merge-ours merge-recursive merge-recursive-ours"
+                  + " merge-recursive-theirs merge-resolve merge-subtree merge-tree mergetool mktag"
+                  + " mktree multi-pack-index mv name-rev notes pack-objects pack-redundant"
+                  + " pack-refs patch-id pickaxe prune prune-packed pull push quiltimport"
+                  + " range-diff read-tree rebase receive-pack reflog remote remote-ext remote-fd"
+                  + " remote-ftp remote-ftps remote-http remote-https repack replace request-pull"
+                  + " rerere reset restore rev-list rev-parse revert rm send-pack var shell"
+                  + " shortlog show show-branch show-index show-ref sparse-checkout stage stash"
+                  + " status stripspace submodule upload-pack subtree switch symbolic-ref tag"
+                  + " unpack-file unpack-objects update-index update-ref update-server-info"
+                  + " upload-archive replay refs backfill last-modified repo history"
+                  + " fsmonitor--daemon send-email svn p4 cvsimport cvsserver cvsexportcommit"
+                  + " archimport gui citool lfs")
+              .split(" "));
+
+  /**
+   * kubectl's commands (kubectl 1.32 {@code kubectl __complete ""}, plus {@code alpha} and {@code
+   * kuberc}). A kuberc alias (kubectl 1.33+, {@code ~/.kube/kuberc}, {@code --kuberc}, {@code
+   * KUBERC}) or a plugin ({@code kubectl-NAME} on PATH) can take any other name.
+   */
+  private static final Set<String> KUBECTL_COMMANDS =
+      Set.of(
+          ("annotate api-resources api-versions apply attach auth autoscale certificate"
+                  + " cluster-info completion config cordon cp create debug delete describe diff"
+                  + " drain edit events exec explain expose get help kustomize label logs options"
+                  + " patch plugin port-forward proxy replace rollout run scale set taint top"
+                  + " uncordon version wait alpha kuberc")
+              .split(" "));
+
+  private static String program(String binary) {
+    return binary == null ? "" : CommandWrappers.programName(binary);
+  }
+
+  /**
+   * Whether, for this program, options before the first positional argument never take the next
+   * word as their value. Terraform and OpenTofu (hashicorp/cli {@code processArgs}): the subcommand
+   * is the first argument that does not start with {@code -}; options before it are recorded, never
+   * given a value ({@code -chdir} needs {@code =}). So {@code terraform -var-file apply plan} runs
+   * {@code apply}, even when a rule lists {@code -var-file} in {@code flags_with_values}.
+   */
+  static boolean noValuesBeforeSubcommand(String binary) {
+    String p = program(binary);
+    return p.equals("terraform") || p.equals("tofu");
+  }
+
+  /**
+   * Whether {@code flag} (a word starting with {@code -}, without {@code =}, that the rule's {@code
+   * flags_with_values} did not make take the next word) may take the next word as its value.
+   *
+   * @param beforeSubcommand whether no positional argument comes before the flag
+   * @param allowed the rule's {@code flags.allowed}, or null
+   */
+  static boolean mayTakeNext(
+      String binary, String flag, boolean beforeSubcommand, List<Glob> allowed) {
+    String p = program(binary);
+    boolean shortCluster = !flag.startsWith("--");
+    // getopt(3) and its kin: in a cluster the first letter that takes a value takes the rest of
+    // the word, or the next word when it is the last letter; so only the last letter can take the
+    // next word. A digit is never such a letter (make -j4, xz -9, head -5).
+    char last = flag.charAt(flag.length() - 1);
+    if (shortCluster && flag.length() > 2 && Character.isDigit(last)) {
+      return false;
+    }
+    switch (p) {
+      case "terraform", "tofu" -> {
+        if (beforeSubcommand) {
+          return false; // hashicorp/cli: see noValuesBeforeSubcommand
+        }
+      }
+      case "git" -> {
+        if (beforeSubcommand) {
+          // git.c handle_options: a closed list; every other option takes no value or is an
+          // "unknown option" error before any command runs. The list is RiskyFlags' globalValues.
+          return RiskyFlags.tool(binary).globalValues().contains(flag);
+        }
+        if (flag.startsWith("--no-") || GIT_BOOLEAN.contains(flag)) {
+          return false;
+        }
+      }
+      case "npm" -> {
+        if (flag.startsWith("--no-") || NPM_BOOLEAN.contains(flag)) {
+          return false;
+        }
+        if (shortCluster && flag.length() >= 2) {
+          String letters = flag.substring(1);
+          if (NPM_BOOLEAN.contains("--" + letters)) {
+            return false; // -ws, -iwr
+          }
+          for (int j = 0; j < letters.length(); j++) {
+            if (NPM_BOOLEAN_LETTERS.indexOf(letters.charAt(j)) < 0) {
+              return true; // -w, -C, -c, -L: a shorthand for an option that takes a value
+            }
+          }
+          return false;
+        }
+        return true;
+      }
+      case "make", "gmake" -> {
+        // GNU make (make(1)): -C, -f, -I, -o, -W, -E take a value; -j, -l, -O only attached
+        if (shortCluster) {
+          return "CfIoWE".indexOf(last) >= 0;
+        }
+        return !flag.startsWith("--no-") && !MAKE_BOOLEAN.contains(flag);
+      }
+      case "kubectl", "oc" -> {
+        // cobra: only a two-letter -x skips the next word (a longer -xyz is a cluster or -xVALUE)
+        if (KUBECTL_BOOLEAN.contains(flag)) {
+          return false;
+        }
+        return !shortCluster || flag.length() == 2;
+      }
+      default -> {}
+    }
+    // Other programs: the rule's own word. A flag flags.allowed names exactly and
+    // flags_with_values does not is read as taking no value; a cluster by its last letter.
+    if (allowed != null) {
+      String name = shortCluster && flag.length() > 2 ? "-" + last : flag;
+      for (int i = 0; i < allowed.size(); i++) {
+        Glob g = allowed.get(i);
+        if (g.isLiteral() && (g.literal().equals(name) || g.literal().equals(flag))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether git or kubectl would read the command word of {@code argv} as an alias (or a plugin, or
+   * an autocorrection): it is none of their commands. Then it may be any command, and a deny rule
+   * for that program treats it as such. Other programs: false.
+   */
+  static boolean mayBeAlias(String binary, List<String> argv) {
+    String p = program(binary);
+    boolean git = p.equals("git");
+    if (!git && !p.equals("kubectl")) {
+      return false;
+    }
+    Set<String> gitValues = git ? RiskyFlags.tool(binary).globalValues() : Set.of();
+    for (int i = 1; i < argv.size(); i++) {
+      String t = argv.get(i);
+      if (t.equals("--")) {
+        return true; // git: an unknown option; cobra stops its search: not worth reading further
+      }
+      if (t.length() > 1 && t.charAt(0) == '-') {
+        boolean takesNext =
+            git
+                ? gitValues.contains(t)
+                : t.indexOf('=') < 0
+                    && !KUBECTL_BOOLEAN.contains(t)
+                    && (t.startsWith("--") || t.length() == 2);
+        if (takesNext) {
+          i++;
+        }
+        if (git && (t.equals("-h") || t.equals("--help") || t.equals("-v"))) {
+          return false; // git prints usage or its version and runs no command
+        }
+        if (git && (t.equals("--version") || t.equals("--exec-path"))) {
+          return false;
+        }
+        continue;
+      }
+      return !(git ? GIT_COMMANDS : KUBECTL_COMMANDS).contains(t);
+    }
+    return false; // no command: git and kubectl print their usage
+  }
+}
