@@ -399,6 +399,11 @@ final class ForwardMatcher implements KindMatcher {
     return null;
   }
 
+  /** Why a rule without path entries does not allow (or hold) a forward to a Unix socket. */
+  static final String NO_SOCKET_PATHS =
+      "the rule names no socket paths; a forward to a Unix socket needs a path entry"
+          + " (destinations or listen: [{path: ...}])";
+
   @Override
   public ActionKind kind() {
     return ActionKind.FORWARD;
@@ -407,7 +412,10 @@ final class ForwardMatcher implements KindMatcher {
   @Override
   public String mismatch(Action action, Effect effect) {
     if (types == null) {
-      return null;
+      // forward: {} names no socket paths either (see below).
+      return action.attributes().get(Action.Attr.FORWARD_PATH) == null || effect == Effect.DENY
+          ? null
+          : NO_SOCKET_PATHS;
     }
     String t = action.string(Action.Attr.FORWARD_TYPE);
     String v = t == null ? null : t.toLowerCase(Locale.ROOT);
@@ -425,13 +433,7 @@ final class ForwardMatcher implements KindMatcher {
       // A Unix socket is allowed only by a rule that names it: a rule written for TCP forwards
       // must not open /var/run/docker.sock on the target (OpenSSH, too, keeps
       // AllowStreamLocalForwarding apart from AllowTcpForwarding). Deny rules match every socket.
-      return socket == null || effect == Effect.DENY
-          ? null
-          : "the rule names no socket paths; a "
-              + v
-              + " forward to a Unix socket needs a path entry ("
-              + (v.equals("remote") ? "listen" : "destinations")
-              + ": [{path: ...}])";
+      return socket == null || effect == Effect.DENY ? null : NO_SOCKET_PATHS;
     }
     if (socket != null) {
       String p = socket instanceof String s ? PathPattern.resolve(s, null) : null;

@@ -249,6 +249,8 @@ public final class PolicySet implements PolicyEngine {
     long[] cand = candidates(p, t, a.kind());
     boolean connect = a.kind() == ActionKind.CONNECT;
     boolean unknownSql = a.kind() == ActionKind.SQL && unknownSql(a);
+    boolean socketForward =
+        a.kind() == ActionKind.FORWARD && a.attributes().get(Action.Attr.FORWARD_PATH) != null;
     List<String> explain = new ArrayList<>();
     Map<String, Object> vars = null;
     Map<Condition, Object> results = null; // rules sharing a condition evaluate it once
@@ -283,6 +285,10 @@ public final class PolicySet implements PolicyEngine {
           }
         } else if (!r.matchers.isEmpty()) {
           why = r.matchers.get(a.kind()).mismatch(a, r.effect);
+        } else if (socketForward && r.effect != Effect.DENY) {
+          // A rule without matchers allows every action kind, but a Unix socket on the target is
+          // allowed only by a rule that names its path (ForwardMatcher).
+          why = ForwardMatcher.NO_SOCKET_PATHS;
         } else if (unknownSql && r.effect != Effect.DENY) {
           why =
               "the statement is unknown or unparsed: only a rule whose sql.statements lists"

@@ -276,6 +276,12 @@ class ForwardMatcherTest {
                     attrs(ActionKind.FORWARD, "forward", "local", "path", "/run/docker.sock"))
                 .reason())
         .contains("unix:/run/docker.sock");
+    // nor does forward: {}, nor a rule without matchers (it allows every kind, not sockets)
+    PolicySet empty = policy("rules: [{ id: e, effect: allow, forward: {} }]");
+    assertThat(socket(empty, "local", "/run/docker.sock")).isEqualTo(Effect.DENY);
+    assertThat(socket(empty, "remote", "/run/x.sock")).isEqualTo(Effect.DENY);
+    PolicySet everything = policy("rules: [{ id: all, effect: allow }]");
+    assertThat(socket(everything, "local", "/run/docker.sock")).isEqualTo(Effect.DENY);
     // ... while a deny rule without entries refuses sockets as it refuses TCP forwards
     PolicySet denyAll =
         policy(
