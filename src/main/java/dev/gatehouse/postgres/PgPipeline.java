@@ -34,6 +34,13 @@ final class PgPipeline {
     final CompletableFuture<Boolean> parsed = new CompletableFuture<>();
     private AuthorizedAction parseDecision;
 
+    /**
+     * The session's tracked schemas just after the Parse decision, the statement's own SET
+     * search_path included (PgSearchPath): the first Execute may use that decision only while they
+     * are still the same list.
+     */
+    java.util.List<String> pathAfterParse;
+
     /** The RowDescription a Describe of this statement returned (formats all text); or null. */
     volatile byte[] description;
 

@@ -132,6 +132,20 @@ final class PgSession {
   // The schemas the session's search_path may name, for deny and review rules (set up with the
   // target connection, before the target reader thread starts).
   private PgSearchPath searchPath;
+
+  /**
+   * SQL-level prepared statements ({@code PREPARE name AS ...}), with the tracked schemas their
+   * decision saw. PostgreSQL plans one again when search_path changes (sql-prepare.html), so an
+   * {@code EXECUTE name} after the set grew decides the prepared statement again first. Session
+   * thread only; bounded like the protocol-level statements, and past the bound an EXECUTE of a
+   * statement not in it is refused.
+   */
+  private final Map<String, SqlPrepared> sqlPrepared = new HashMap<>();
+
+  private boolean sqlPreparedOverflow;
+
+  private record SqlPrepared(Action action, List<String> path) {}
+
   // Set when the target reports an encoding the gateway cannot read safely; ends the session.
   private volatile String unreadableEncoding;
 
@@ -570,6 +584,7 @@ final class PgSession {
           st = new Prepared(s.action(), null, syncEpoch);
         } else {
           st = new Prepared(s.action(), authorize(s), syncEpoch);
+          st.pathAfterParse = searchPath.schemas();
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
@@ -634,14 +649,22 @@ final class PgSession {
     if (p.stmt.action != null) {
       try {
         a = p.auth; // continuing a suspended portal
+        boolean pathCurrent;
         if (a == null) {
           a = p.stmt.takeParseDecision();
+          // Compared with the schemas after the Parse decision: a SET search_path decided at
+          // Parse grew them itself and must not be decided (and recorded) a second time.
+          pathCurrent = searchPath.schemas() == p.stmt.pathAfterParse;
+        } else {
+          pathCurrent = searchPath.current(a.action());
         }
-        if (a == null || gs.stale(a) || !searchPath.current(a.action())) {
+        if (a == null || gs.stale(a) || !pathCurrent) {
+          recheckPrepared(p.stmt.action);
           a =
               gs.authorize(
                   withParameters(searchPath.decorate(p.stmt.action), p.params), this::held);
           searchPath.allowed(p.stmt.action);
+          rememberPrepared(p.stmt.action);
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
@@ -784,9 +807,59 @@ final class PgSession {
    */
   private AuthorizedAction authorize(SqlStatement s) throws GateException {
     guardReadOnly(s);
+    recheckPrepared(s.action());
     AuthorizedAction a = gs.authorize(searchPath.decorate(s.action()), this::held);
     searchPath.allowed(s.action());
+    rememberPrepared(s.action());
     return a;
+  }
+
+  /** After a {@code PREPARE name AS ...} was allowed: what an EXECUTE of it will run. */
+  private void rememberPrepared(Action action) {
+    String name = action.string(SqlClassifier.ATTR_PREPARED_NAME);
+    if (name == null) {
+      return;
+    }
+    if (sqlPrepared.size() >= MAX_PREPARED && !sqlPrepared.containsKey(name)) {
+      sqlPreparedOverflow = true;
+      return;
+    }
+    sqlPrepared.put(name, new SqlPrepared(action, searchPath.schemas()));
+  }
+
+  /**
+   * Before an {@code EXECUTE name}: when the tracked schemas grew since its PREPARE was decided,
+   * the prepared statement is decided again with them, as the target will plan it again.
+   */
+  private void recheckPrepared(Action action) throws GateException {
+    String name = action.string(SqlClassifier.ATTR_EXECUTED_NAME);
+    if (name == null) {
+      return;
+    }
+    SqlPrepared p = sqlPrepared.get(name);
+    if (p == null) {
+      if (sqlPreparedOverflow) {
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "prepared statement \""
+                + name
+                + "\" cannot be checked again: this session prepared more than "
+                + MAX_PREPARED
+                + " statements");
+      }
+      return; // not prepared through the gateway: the target answers that it does not exist
+    }
+    List<String> now = searchPath.schemas();
+    if (now == p.path()) {
+      return;
+    }
+    Action again = searchPath.decorate(p.action());
+    if (gs.check(again).effect() != Effect.ALLOW) {
+      // Records the refusal (or holds it for review) like any other decision.
+      AuthorizedAction a = gs.authorize(again, this::held);
+      gs.completed(a, true, "decided again before EXECUTE " + name, 0);
+    }
+    sqlPrepared.put(name, new SqlPrepared(p.action(), now));
   }
 
   private void guardReadOnly(SqlStatement s) throws GateException {

@@ -81,6 +81,9 @@ final class SqlClassifier {
   /** Attribute: name of the prepared statement, for PREPARE (kind is the inner statement's). */
   static final String ATTR_PREPARED_NAME = "prepared_statement";
 
+  /** EXECUTE: the name of the SQL-level prepared statement it runs. */
+  static final String ATTR_EXECUTED_NAME = "executes_prepared";
+
   /**
    * Attribute: the called functions whose effects we do not know (List of String): everything in
    * {@code functions} except PostgreSQL built-ins known to be read-only and the functions whose
@@ -234,6 +237,7 @@ final class SqlClassifier {
     boolean scs = true;
 
     String preparedName;
+    String executedName;
     boolean explainAnalyze;
 
     /** {@link #ATTR_SETS_SEARCH_PATH}, or null. */
@@ -338,6 +342,9 @@ final class SqlClassifier {
       if (preparedName != null) {
         m.put(ATTR_PREPARED_NAME, preparedName);
       }
+      if (executedName != null) {
+        m.put(ATTR_EXECUTED_NAME, executedName);
+      }
       if (explainAnalyze) {
         m.put(ATTR_EXPLAIN_ANALYZE, true);
       }
@@ -427,6 +434,7 @@ final class SqlClassifier {
       }
       case "execute" -> {
         c.base = EXECUTE;
+        c.executedName = nameValue(c, 1);
         functionScan(c, 0, t.size());
       }
       case "deallocate" -> c.base = DEALLOCATE;

@@ -108,6 +108,10 @@ final class SshForwards {
     final Listen listen;
     final ClientSession upstream;
     final AuthorizedAction authorized;
+
+    /** False while the target has not answered the request (registered early, see listen). */
+    volatile boolean confirmed = true;
+
     private int connections; // guarded by this
     private long bytes; // guarded by this
 
@@ -257,6 +261,8 @@ final class SshForwards {
     // A listener whose key is known before the target answers (a fixed port, a socket) is
     // registered first: the target accepts connections as soon as it has bound, and one that
     // arrived before the registration would be refused (the client saw a reset, not its data).
+    // A forward that replaces one of this connection's own keeps the old one until the target
+    // has answered, as before.
     boolean early = listen.isSocket() || port != 0;
     Remote registered = null;
     Remote old = null;
@@ -268,14 +274,19 @@ final class SshForwards {
             gate.completed(authorized, false, "the session ended", 0);
             return -1;
           }
-          registered = new Remote(listen, up, authorized);
-          old = remotes.put(listen.key(), registered);
+          if (remotes.containsKey(listen.key())) {
+            early = false;
+          } else {
+            registered = new Remote(listen, up, authorized);
+            registered.confirmed = false;
+            remotes.put(listen.key(), registered);
+          }
         }
       }
       Buffer r =
           up.request(listen.request(false), listen.write(up, false), SshUpstream.CONNECT_TIMEOUT);
       if (r == null) {
-        if (unregister(listen, registered, old)) {
+        if (unregister(listen, registered)) {
           gate.completed(authorized, false, "the target refused the forward", 0);
         }
         return -1;
@@ -286,10 +297,13 @@ final class SshForwards {
               : port;
     } catch (GateException | IOException | RuntimeException e) {
       log.warn("remote forward through the target failed: {}", e.toString());
-      if (unregister(listen, registered, old)) {
+      if (unregister(listen, registered)) {
         gate.completed(authorized, false, "the target refused the forward", 0);
       }
       return -1;
+    }
+    if (registered != null) {
+      registered.confirmed = true;
     }
     if (!early) {
       synchronized (this) {
@@ -309,22 +323,18 @@ final class SshForwards {
   }
 
   /**
-   * Takes back an early registration whose request failed, restoring what it replaced. Returns
-   * whether the caller still owns the decision's outcome: false when {@link #close} took the
-   * registration meanwhile and recorded the outcome itself.
+   * Takes back an early registration whose request failed. Returns whether the caller still owns
+   * the decision's outcome: false when {@link #close} took the registration meanwhile and recorded
+   * the outcome itself (as not confirmed).
    */
-  private synchronized boolean unregister(Listen listen, Remote registered, Remote old) {
+  private synchronized boolean unregister(Listen listen, Remote registered) {
     if (registered == null) {
       return true;
     }
     if (remotes.get(listen.key()) != registered) {
       return false;
     }
-    if (old != null) {
-      remotes.put(listen.key(), old);
-    } else {
-      remotes.remove(listen.key());
-    }
+    remotes.remove(listen.key());
     return true;
   }
 
@@ -472,7 +482,11 @@ final class SshForwards {
       }
     }
     for (Remote r : rs) {
-      gate.completed(r.authorized, true, r.summary("session ended"), r.bytes());
+      if (r.confirmed) {
+        gate.completed(r.authorized, true, r.summary("session ended"), r.bytes());
+      } else {
+        gate.completed(r.authorized, false, "the session ended before the target answered", 0);
+      }
     }
     outcomes.forEach(Runnable::run);
   }

@@ -56,7 +56,7 @@ class PgSearchPathTest {
           subjects: { groups: [sp] }
           connections: { names: [searchpath] }
           effect: allow
-          sql: { statements: [read, session] }
+          sql: { statements: [read, session, execute] }
         - id: work-and-unknown
           subjects: { groups: [sp-unknown] }
           connections: { names: [searchpath] }
@@ -199,6 +199,37 @@ class PgSearchPathTest {
       // qualified names are read as written
       assertThat(one(st, "SELECT v FROM public.payments")).isEqualTo("public");
     }
+  }
+
+  @Test
+  void anSqlPreparedStatementIsDecidedAgainWhenThePathGrewBeforeItsExecute() throws Exception {
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      st.execute("PREPARE pp AS SELECT v FROM payments");
+      // '$' moves the decision to the protocol Execute (the record carries the parameters).
+      st.execute("PREPARE pr(int) AS SELECT v FROM payments WHERE $1 = 1");
+      st.execute("PREPARE pq(int) AS SELECT v FROM public.payments WHERE $1 = 1");
+      assertThat(one(st, "EXECUTE pp")).isEqualTo("public");
+      assertThat(one(st, "EXECUTE pr(1)")).isEqualTo("public");
+      st.execute("SET search_path = app, public");
+      // PostgreSQL plans them again: pp and pr would read app.payments now.
+      assertThat(refused(st, "EXECUTE pp")).isEqualTo(DENIED);
+      assertThat(refused(st, "EXECUTE pr(1)")).isEqualTo(DENIED);
+      assertThat(one(st, "EXECUTE pq(1)")).isEqualTo("public");
+    }
+  }
+
+  @Test
+  void anExtendedProtocolSetIsDecidedAndRecordedOnce() throws Exception {
+    String set = "SET search_path TO app, public /* once */";
+    try (Connection c = sam();
+        Statement st = c.createStatement()) {
+      st.execute(set);
+      assertThat(refused(st, "SELECT v FROM payments")).isEqualTo(DENIED);
+    }
+    // pgjdbc sent the SET as Parse/Bind/Execute: decided and recorded once, at Parse, although
+    // it grew the tracked schemas itself before its Execute.
+    assertThat(t.decided.stream().filter(d -> d.action().raw().equals(set)).count()).isEqualTo(1);
   }
 
   @Test
