@@ -1114,19 +1114,31 @@ final class SqlClassifier {
   /**
    * A possibly qualified name {@code a.b.c} at {@code i}; parts normalised as PostgreSQL does
    * (unquoted folded, quoted kept). Returns null when there is no name; end[0] = index after it.
+   *
+   * <p>A name of exactly three parts is {@code database.schema.object}: the server accepts the
+   * database only when it is the current one (otherwise 0A000 "cross-database references are not
+   * implemented", makeRangeVarFromNameList and DeconstructQualifiedName), so {@code
+   * app.public.payments} is {@code public.payments} and is reported as such; a deny rule on {@code
+   * public.payments} must not miss it. Four or more parts are a syntax error there.
    */
   private static String qualifiedName(Ctx c, int i, int[] end) {
     if (i >= c.t.size() || !c.t.get(i).isName()) {
       return null;
     }
     StringBuilder b = new StringBuilder(part(c.t.get(i).value()));
+    int parts = 1;
+    int afterFirst = -1;
     int j = i + 1;
     while (c.is(j, ".") && j + 1 < c.t.size() && c.t.get(j + 1).isName()) {
+      if (parts == 1) {
+        afterFirst = b.length() + 1;
+      }
       b.append('.').append(part(c.t.get(j + 1).value()));
+      parts++;
       j += 2;
     }
     end[0] = j;
-    return b.toString();
+    return parts == 3 ? b.substring(afterFirst) : b.toString();
   }
 
   /**
@@ -2035,6 +2047,15 @@ final class SqlClassifier {
           "pg_file_unlink",
           "pg_file_sync",
           "pg_logdir_ls",
+          // pageinspect reads a relation's data file page by page and pg_walinspect reads the WAL
+          // (rows of every table), both bypassing table privileges
+          "get_raw_page",
+          "pg_get_wal_record_info",
+          "pg_get_wal_records_info",
+          "pg_get_wal_records_info_till_end_of_wal",
+          "pg_get_wal_block_info",
+          "pg_get_wal_stats",
+          "pg_get_wal_stats_till_end_of_wal",
           // parse the server's configuration files (postgresql.conf, pg_hba.conf, pg_ident.conf):
           // functions behind the views pg_file_settings, pg_hba_file_rules, pg_ident_file_mappings
           "pg_show_all_file_settings",
@@ -2131,7 +2152,15 @@ final class SqlClassifier {
           "brin_summarize_new_values",
           "brin_summarize_range",
           "brin_desummarize_range",
-          "gin_clean_pending_list");
+          "gin_clean_pending_list",
+          // PostgreSQL 18 (functions-admin.html#FUNCTIONS-ADMIN-STATSMOD): overwrite or clear the
+          // planner statistics of a table (pg_class, pg_statistic) like ANALYZE does; the table's
+          // owner (MAINTAIN privilege) may call them, and they work in a READ ONLY transaction
+          // (checked on 18.1), so the read_only obligation does not stop them
+          "pg_restore_relation_stats",
+          "pg_restore_attribute_stats",
+          "pg_clear_relation_stats",
+          "pg_clear_attribute_stats");
 
   /**
    * Records the hidden effect of calling {@code simple} (open paren at {@code open}); returns true
@@ -2168,6 +2197,12 @@ final class SqlClassifier {
           }
         } else {
           c.strong.add(SET_ROLE);
+          if (a == null || !a.isString() || !c.is(open + 2, ",")) {
+            // A name we cannot read (an expression, named notation) may also be client_encoding,
+            // standard_conforming_strings or search_path, which are unknown when set to values
+            // we cannot check: the role change stays in kinds, the kind is unknown.
+            c.strong.add(UNKNOWN);
+          }
         }
         return true;
       }
@@ -2206,6 +2241,7 @@ final class SqlClassifier {
     }
     if (MAINTENANCE_FUNCTIONS.contains(simple)) {
       c.weak.add(MAINTENANCE);
+      statsTarget(c, simple, open);
       return true;
     }
     if (simple.startsWith("pg_advisory_") || simple.startsWith("pg_try_advisory_")) {
@@ -2213,6 +2249,43 @@ final class SqlClassifier {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The table whose statistics pg_clear_*_stats (positional schema and relation name) or
+   * pg_restore_*_stats (variadic pairs {@code 'schemaname', s, 'relname', r}) write, when both are
+   * literals: added to tables_written. The arguments are names as stored, not identifiers.
+   */
+  private static void statsTarget(Ctx c, String simple, int open) {
+    String schema = null;
+    String rel = null;
+    if (simple.startsWith("pg_clear_")) {
+      PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+      PgToken b = open + 3 < c.t.size() ? c.t.get(open + 3) : null;
+      if (a != null && a.isString() && c.is(open + 2, ",") && b != null && b.isString()) {
+        schema = a.value();
+        rel = b.value();
+      }
+    } else if (simple.startsWith("pg_restore_")) {
+      int close = matching(c, open, c.t.size());
+      for (int k = open + 1; close > 0 && k + 2 < close; k++) {
+        PgToken key = c.t.get(k);
+        PgToken val = c.t.get(k + 2);
+        if (key.isString()
+            && c.is(k + 1, ",")
+            && val.isString()
+            && (k - 1 == open || c.is(k - 1, ","))) {
+          if (key.value().equals("schemaname")) {
+            schema = val.value();
+          } else if (key.value().equals("relname")) {
+            rel = val.value();
+          }
+        }
+      }
+    }
+    if (schema != null && rel != null) {
+      c.written.add(part(schema) + "." + part(rel));
+    }
   }
 
   /**
@@ -2772,7 +2845,37 @@ final class SqlClassifier {
         }
         functionScan(c, i, n);
       }
+      case "schema" -> schemaElements(c, i, n);
       default -> functionScan(c, i, n);
+    }
+  }
+
+  /**
+   * {@code CREATE SCHEMA s [AUTHORIZATION r] element ...}: each element (CREATE TABLE, VIEW, INDEX,
+   * SEQUENCE, TRIGGER, GRANT; sql-createschema.html) is a statement that runs now, so each is
+   * classified like one and merged. A GRANT element may grant on any existing object, not only on
+   * the new schema's (checked on PostgreSQL 18: {@code CREATE SCHEMA s GRANT SELECT ON
+   * public.payments TO app} grants it), so the statement is a grant too. An element starts at
+   * CREATE or GRANT at parenthesis depth 0 (both are reserved words); a reserved word used as a
+   * label inside a view's query only splits an element into pieces that are then unknown.
+   */
+  private static void schemaElements(Ctx c, int i, int n) {
+    int from = -1;
+    int depth = 0;
+    for (int k = i; k <= n; k++) {
+      boolean start = k < n && depth == 0 && (c.isWord(k, "create") || c.isWord(k, "grant"));
+      if (start || k == n) {
+        if (from >= 0) {
+          c.definition = false; // the elements run now
+          merge(c, analyze(c.sql, c.t.subList(from, k), 1, c.scs));
+        }
+        from = k;
+      }
+      if (c.is(k, "(")) {
+        depth++;
+      } else if (c.is(k, ")")) {
+        depth--;
+      }
     }
   }
 
@@ -2812,6 +2915,7 @@ final class SqlClassifier {
     }
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
+    serverCodeSettings(c, i);
     // ALTER ROLE/USER/DATABASE/SYSTEM ... SET client_encoding: later sessions would start in an
     // encoding whose characters can hide a backslash from the gateway (see lexingSetting).
     // ALTER ROLE/DATABASE/SYSTEM ... SET search_path behind pg_catalog: later sessions would
@@ -2840,6 +2944,58 @@ final class SqlClassifier {
           c.unknown();
         }
         return;
+      }
+    }
+  }
+
+  /**
+   * Settings whose value is a shell command the server runs (runtime-config-wal.html
+   * #GUC-ARCHIVE-COMMAND, #GUC-RESTORE-COMMAND, runtime-config-connection.html
+   * #GUC-SSL-PASSPHRASE-COMMAND): setting one with ALTER SYSTEM is COPY ... PROGRAM with a delay.
+   */
+  private static final Set<String> COMMAND_SETTINGS =
+      Set.of(
+          "archive_command",
+          "restore_command",
+          "archive_cleanup_command",
+          "recovery_end_command",
+          "ssl_passphrase_command");
+
+  /**
+   * Settings that name shared libraries the server loads into later sessions or at start
+   * (runtime-config-client.html#RUNTIME-CONFIG-CLIENT-PRELOAD, archive_library, jit_provider): LOAD
+   * with a delay, so unknown like LOAD.
+   */
+  private static final Set<String> LIBRARY_SETTINGS =
+      Set.of(
+          "shared_preload_libraries",
+          "session_preload_libraries",
+          "local_preload_libraries",
+          "archive_library",
+          "dynamic_library_path",
+          "jit_provider");
+
+  /**
+   * {@code ALTER SYSTEM/ROLE/USER/DATABASE ... SET} of a {@link #COMMAND_SETTINGS} setting is
+   * copy_program, of a {@link #LIBRARY_SETTINGS} one unknown (GUC names compare case-insensitively,
+   * quoted or not).
+   */
+  private static void serverCodeSettings(Ctx c, int i) {
+    switch (c.objectType) {
+      case "system", "role", "user", "database" -> {}
+      default -> {
+        return;
+      }
+    }
+    for (int k = i; k + 1 < c.t.size(); k++) {
+      String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
+      if (setting != null) {
+        String n = PgLexer.foldCase(setting);
+        if (COMMAND_SETTINGS.contains(n)) {
+          c.strong.add(COPY_PROGRAM);
+        } else if (LIBRARY_SETTINGS.contains(n)) {
+          c.strong.add(UNKNOWN);
+        }
       }
     }
   }
