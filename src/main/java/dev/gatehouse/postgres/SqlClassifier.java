@@ -2628,7 +2628,14 @@ final class SqlClassifier {
         c.objectType = "table";
         nameList(c, i + 1, c.written);
       }
-      case "all" -> c.objectType = c.word(i + 1) == null ? "all" : "all_" + c.word(i + 1);
+      case "all" -> {
+        c.objectType = c.word(i + 1) == null ? "all" : "all_" + c.word(i + 1);
+        // ON ALL TABLES/SEQUENCES IN SCHEMA s: every table there, none named (sql-grant.html)
+        c.unparsed |=
+            !c.objectType.equals("all_functions")
+                && !c.objectType.equals("all_procedures")
+                && !c.objectType.equals("all_routines");
+      }
       case "sequence",
           "database",
           "domain",
@@ -2811,6 +2818,7 @@ final class SqlClassifier {
           return;
         }
         c.written.add(name);
+        parents(c, end[0], n);
         int as = findWordAtDepth0(c, end[0], n, "as");
         if (as >= 0 && !ot.equals("sequence")) {
           // CREATE TABLE AS / MATERIALIZED VIEW run the query now; a VIEW only stores it.
@@ -2848,6 +2856,25 @@ final class SqlClassifier {
       }
       case "schema" -> schemaElements(c, i, n);
       default -> functionScan(c, i, n);
+    }
+  }
+
+  /**
+   * CREATE TABLE x PARTITION OF parent / INHERITS (parent, ...) (sql-createtable.html): the
+   * parent's scans then return x's rows and its inserts may land in x, and only the parent's owner
+   * may do it (checked on 18.1), so the parents are written too.
+   */
+  private static void parents(Ctx c, int from, int n) {
+    int[] end = new int[1];
+    if (c.isWord(from, "partition") && c.isWord(from + 1, "of")) {
+      String parent = qualifiedName(c, from + 2, end);
+      if (parent != null) {
+        c.written.add(parent);
+      }
+    }
+    int inherits = findWordAtDepth0(c, from, n, "inherits");
+    if (inherits >= 0 && c.is(inherits + 1, "(")) {
+      nameList(c, inherits + 2, c.written);
     }
   }
 
@@ -2912,8 +2939,17 @@ final class SqlClassifier {
       String name = qualifiedName(c, i, end);
       if (name != null && !(name.equals("all") && c.isWord(end[0], "in"))) {
         c.written.add(name);
+      } else {
+        c.unparsed = true; // ALTER TABLE ALL IN TABLESPACE t: every table there, none named
+      }
+      // ALTER TABLE x [NO] INHERIT parent: the parent's scans and inserts change (sql-altertable)
+      int inherit = findWordAtDepth0(c, i, c.t.size(), "inherit");
+      String parent = inherit < 0 ? null : qualifiedName(c, inherit + 1, end);
+      if (parent != null) {
+        c.written.add(parent);
       }
     }
+    onTable(c, i);
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
     serverCodeSettings(c, i);
@@ -3015,11 +3051,33 @@ final class SqlClassifier {
     if (RELATIONS.contains(c.objectType)) {
       nameList(c, j, c.written);
     }
+    onTable(c, j);
     if (c.objectType.equals("owned") || cascades(c)) {
       // DROP OWNED drops every table the role owns. CASCADE also drops what depends on the object,
       // table columns included (checked on 18.1: DROP TYPE mood CASCADE drops every column of type
       // mood, DROP SCHEMA s CASCADE its tables; a table's row type can be a column type too). Which
       // tables lose data is not known here, so table rules cannot judge it: unparsed.
+      c.unparsed = true;
+    }
+  }
+
+  /**
+   * DROP/ALTER POLICY|TRIGGER|RULE name ON table (sql-droppolicy.html, sql-altertrigger.html...):
+   * the table whose row security, triggers or rules change is written, as for CREATE.
+   */
+  private static void onTable(Ctx c, int from) {
+    switch (c.objectType) {
+      case "policy", "trigger", "rule" -> {}
+      default -> {
+        return;
+      }
+    }
+    int on = findWordAtDepth0(c, from, c.t.size(), "on");
+    int[] end = new int[1];
+    String name = on < 0 ? null : qualifiedName(c, on + 1, end);
+    if (name != null) {
+      c.written.add(name);
+    } else {
       c.unparsed = true;
     }
   }
