@@ -3014,8 +3014,8 @@ final class SqlClassifier {
 
   /**
    * {@code ALTER SYSTEM/ROLE/USER/DATABASE ... SET} of a {@link #COMMAND_SETTINGS} setting is
-   * copy_program, of a {@link #LIBRARY_SETTINGS} one unknown (GUC names compare case-insensitively,
-   * quoted or not).
+   * copy_program, of a {@link #LIBRARY_SETTINGS} one unknown, of role or session_authorization
+   * set_role (GUC names compare case-insensitively, quoted or not).
    */
   private static void serverCodeSettings(Ctx c, int i) {
     switch (c.objectType) {
@@ -3032,6 +3032,9 @@ final class SqlClassifier {
           c.strong.add(COPY_PROGRAM);
         } else if (LIBRARY_SETTINGS.contains(n)) {
           c.strong.add(UNKNOWN);
+        } else if (isRoleSetting(n)) {
+          // ALTER ROLE app SET role = 'adm': app's later sessions start as adm (checked on 18.1)
+          c.strong.add(SET_ROLE);
         }
       }
     }
