@@ -411,6 +411,7 @@ final class SqlClassifier {
           i++;
         }
         nameList(c, i, c.written);
+        c.unparsed |= cascades(c); // also empties the tables that reference these: unknown ones
       }
       case "grant", "revoke" -> grant(c, w);
       case "set" -> set(c);
@@ -1156,19 +1157,31 @@ final class SqlClassifier {
   /**
    * A possibly qualified name {@code a.b.c} at {@code i}; parts normalised as PostgreSQL does
    * (unquoted folded, quoted kept). Returns null when there is no name; end[0] = index after it.
+   *
+   * <p>A name of exactly three parts is {@code database.schema.object}: the server accepts the
+   * database only when it is the current one (otherwise 0A000 "cross-database references are not
+   * implemented", makeRangeVarFromNameList and DeconstructQualifiedName), so {@code
+   * app.public.payments} is {@code public.payments} and is reported as such; a deny rule on {@code
+   * public.payments} must not miss it. Four or more parts are a syntax error there.
    */
   private static String qualifiedName(Ctx c, int i, int[] end) {
     if (i >= c.t.size() || !c.t.get(i).isName()) {
       return null;
     }
     StringBuilder b = new StringBuilder(part(c.t.get(i).value()));
+    int parts = 1;
+    int afterFirst = -1;
     int j = i + 1;
     while (c.is(j, ".") && j + 1 < c.t.size() && c.t.get(j + 1).isName()) {
+      if (parts == 1) {
+        afterFirst = b.length() + 1;
+      }
       b.append('.').append(part(c.t.get(j + 1).value()));
+      parts++;
       j += 2;
     }
     end[0] = j;
-    return b.toString();
+    return parts == 3 ? b.substring(afterFirst) : b.toString();
   }
 
   /**
@@ -2077,6 +2090,15 @@ final class SqlClassifier {
           "pg_file_unlink",
           "pg_file_sync",
           "pg_logdir_ls",
+          // pageinspect reads a relation's data file page by page and pg_walinspect reads the WAL
+          // (rows of every table), both bypassing table privileges
+          "get_raw_page",
+          "pg_get_wal_record_info",
+          "pg_get_wal_records_info",
+          "pg_get_wal_records_info_till_end_of_wal",
+          "pg_get_wal_block_info",
+          "pg_get_wal_stats",
+          "pg_get_wal_stats_till_end_of_wal",
           // parse the server's configuration files (postgresql.conf, pg_hba.conf, pg_ident.conf):
           // functions behind the views pg_file_settings, pg_hba_file_rules, pg_ident_file_mappings
           "pg_show_all_file_settings",
@@ -2173,7 +2195,15 @@ final class SqlClassifier {
           "brin_summarize_new_values",
           "brin_summarize_range",
           "brin_desummarize_range",
-          "gin_clean_pending_list");
+          "gin_clean_pending_list",
+          // PostgreSQL 18 (functions-admin.html#FUNCTIONS-ADMIN-STATSMOD): overwrite or clear the
+          // planner statistics of a table (pg_class, pg_statistic) like ANALYZE does; the table's
+          // owner (MAINTAIN privilege) may call them, and they work in a READ ONLY transaction
+          // (checked on 18.1), so the read_only obligation does not stop them
+          "pg_restore_relation_stats",
+          "pg_restore_attribute_stats",
+          "pg_clear_relation_stats",
+          "pg_clear_attribute_stats");
 
   /**
    * Records the hidden effect of calling {@code simple} (open paren at {@code open}); returns true
@@ -2213,6 +2243,12 @@ final class SqlClassifier {
           }
         } else {
           c.strong.add(SET_ROLE);
+          if (a == null || !a.isString() || !c.is(open + 2, ",")) {
+            // A name we cannot read (an expression, named notation) may also be client_encoding,
+            // standard_conforming_strings or search_path, which are unknown when set to values
+            // we cannot check: the role change stays in kinds, the kind is unknown.
+            c.strong.add(UNKNOWN);
+          }
         }
         return true;
       }
@@ -2251,6 +2287,7 @@ final class SqlClassifier {
     }
     if (MAINTENANCE_FUNCTIONS.contains(simple)) {
       c.weak.add(MAINTENANCE);
+      statsTarget(c, simple, open);
       return true;
     }
     if (simple.startsWith("pg_advisory_") || simple.startsWith("pg_try_advisory_")) {
@@ -2258,6 +2295,43 @@ final class SqlClassifier {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The table whose statistics pg_clear_*_stats (positional schema and relation name) or
+   * pg_restore_*_stats (variadic pairs {@code 'schemaname', s, 'relname', r}) write, when both are
+   * literals: added to tables_written. The arguments are names as stored, not identifiers.
+   */
+  private static void statsTarget(Ctx c, String simple, int open) {
+    String schema = null;
+    String rel = null;
+    if (simple.startsWith("pg_clear_")) {
+      PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+      PgToken b = open + 3 < c.t.size() ? c.t.get(open + 3) : null;
+      if (a != null && a.isString() && c.is(open + 2, ",") && b != null && b.isString()) {
+        schema = a.value();
+        rel = b.value();
+      }
+    } else if (simple.startsWith("pg_restore_")) {
+      int close = matching(c, open, c.t.size());
+      for (int k = open + 1; close > 0 && k + 2 < close; k++) {
+        PgToken key = c.t.get(k);
+        PgToken val = c.t.get(k + 2);
+        if (key.isString()
+            && c.is(k + 1, ",")
+            && val.isString()
+            && (k - 1 == open || c.is(k - 1, ","))) {
+          if (key.value().equals("schemaname")) {
+            schema = val.value();
+          } else if (key.value().equals("relname")) {
+            rel = val.value();
+          }
+        }
+      }
+    }
+    if (schema != null && rel != null) {
+      c.written.add(part(schema) + "." + part(rel));
+    }
   }
 
   /**
@@ -2606,7 +2680,14 @@ final class SqlClassifier {
         c.objectType = "table";
         nameList(c, i + 1, c.written);
       }
-      case "all" -> c.objectType = c.word(i + 1) == null ? "all" : "all_" + c.word(i + 1);
+      case "all" -> {
+        c.objectType = c.word(i + 1) == null ? "all" : "all_" + c.word(i + 1);
+        // ON ALL TABLES/SEQUENCES IN SCHEMA s: every table there, none named (sql-grant.html)
+        c.unparsed |=
+            !c.objectType.equals("all_functions")
+                && !c.objectType.equals("all_procedures")
+                && !c.objectType.equals("all_routines");
+      }
       case "sequence",
           "database",
           "domain",
@@ -2789,6 +2870,7 @@ final class SqlClassifier {
           return;
         }
         c.written.add(name);
+        parents(c, end[0], n);
         int as = findWordAtDepth0(c, end[0], n, "as");
         if (as >= 0 && !ot.equals("sequence")) {
           // CREATE TABLE AS / MATERIALIZED VIEW run the query now; a VIEW only stores it.
@@ -2824,7 +2906,56 @@ final class SqlClassifier {
         }
         functionScan(c, i, n);
       }
+      case "schema" -> schemaElements(c, i, n);
       default -> functionScan(c, i, n);
+    }
+  }
+
+  /**
+   * CREATE TABLE x PARTITION OF parent / INHERITS (parent, ...) (sql-createtable.html): the
+   * parent's scans then return x's rows and its inserts may land in x, and only the parent's owner
+   * may do it (checked on 18.1), so the parents are written too.
+   */
+  private static void parents(Ctx c, int from, int n) {
+    int[] end = new int[1];
+    if (c.isWord(from, "partition") && c.isWord(from + 1, "of")) {
+      String parent = qualifiedName(c, from + 2, end);
+      if (parent != null) {
+        c.written.add(parent);
+      }
+    }
+    int inherits = findWordAtDepth0(c, from, n, "inherits");
+    if (inherits >= 0 && c.is(inherits + 1, "(")) {
+      nameList(c, inherits + 2, c.written);
+    }
+  }
+
+  /**
+   * {@code CREATE SCHEMA s [AUTHORIZATION r] element ...}: each element (CREATE TABLE, VIEW, INDEX,
+   * SEQUENCE, TRIGGER, GRANT; sql-createschema.html) is a statement that runs now, so each is
+   * classified like one and merged. A GRANT element may grant on any existing object, not only on
+   * the new schema's (checked on PostgreSQL 18: {@code CREATE SCHEMA s GRANT SELECT ON
+   * public.payments TO app} grants it), so the statement is a grant too. An element starts at
+   * CREATE or GRANT at parenthesis depth 0 (both are reserved words); a reserved word used as a
+   * label inside a view's query only splits an element into pieces that are then unknown.
+   */
+  private static void schemaElements(Ctx c, int i, int n) {
+    int from = -1;
+    int depth = 0;
+    for (int k = i; k <= n; k++) {
+      boolean start = k < n && depth == 0 && (c.isWord(k, "create") || c.isWord(k, "grant"));
+      if (start || k == n) {
+        if (from >= 0) {
+          c.definition = false; // the elements run now
+          merge(c, analyze(c.sql, c.t.subList(from, k), 1, c.scs));
+        }
+        from = k;
+      }
+      if (c.is(k, "(")) {
+        depth++;
+      } else if (c.is(k, ")")) {
+        depth--;
+      }
     }
   }
 
@@ -2860,10 +2991,20 @@ final class SqlClassifier {
       String name = qualifiedName(c, i, end);
       if (name != null && !(name.equals("all") && c.isWord(end[0], "in"))) {
         c.written.add(name);
+      } else {
+        c.unparsed = true; // ALTER TABLE ALL IN TABLESPACE t: every table there, none named
+      }
+      // ALTER TABLE x [NO] INHERIT parent: the parent's scans and inserts change (sql-altertable)
+      int inherit = findWordAtDepth0(c, i, c.t.size(), "inherit");
+      String parent = inherit < 0 ? null : qualifiedName(c, inherit + 1, end);
+      if (parent != null) {
+        c.written.add(parent);
       }
     }
+    onTable(c, i);
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
+    serverCodeSettings(c, i);
     // ALTER ROLE/USER/DATABASE/SYSTEM ... SET client_encoding: later sessions would start in an
     // encoding whose characters can hide a backslash from the gateway (see lexingSetting).
     // ALTER ROLE/DATABASE/SYSTEM ... SET search_path behind pg_catalog: later sessions would
@@ -2896,6 +3037,61 @@ final class SqlClassifier {
     }
   }
 
+  /**
+   * Settings whose value is a shell command the server runs (runtime-config-wal.html
+   * #GUC-ARCHIVE-COMMAND, #GUC-RESTORE-COMMAND, runtime-config-connection.html
+   * #GUC-SSL-PASSPHRASE-COMMAND): setting one with ALTER SYSTEM is COPY ... PROGRAM with a delay.
+   */
+  private static final Set<String> COMMAND_SETTINGS =
+      Set.of(
+          "archive_command",
+          "restore_command",
+          "archive_cleanup_command",
+          "recovery_end_command",
+          "ssl_passphrase_command");
+
+  /**
+   * Settings that name shared libraries the server loads into later sessions or at start
+   * (runtime-config-client.html#RUNTIME-CONFIG-CLIENT-PRELOAD, archive_library, jit_provider): LOAD
+   * with a delay, so unknown like LOAD.
+   */
+  private static final Set<String> LIBRARY_SETTINGS =
+      Set.of(
+          "shared_preload_libraries",
+          "session_preload_libraries",
+          "local_preload_libraries",
+          "archive_library",
+          "dynamic_library_path",
+          "jit_provider");
+
+  /**
+   * {@code ALTER SYSTEM/ROLE/USER/DATABASE ... SET} of a {@link #COMMAND_SETTINGS} setting is
+   * copy_program, of a {@link #LIBRARY_SETTINGS} one unknown, of role or session_authorization
+   * set_role (GUC names compare case-insensitively, quoted or not).
+   */
+  private static void serverCodeSettings(Ctx c, int i) {
+    switch (c.objectType) {
+      case "system", "role", "user", "database" -> {}
+      default -> {
+        return;
+      }
+    }
+    for (int k = i; k + 1 < c.t.size(); k++) {
+      String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
+      if (setting != null) {
+        String n = PgLexer.foldCase(setting);
+        if (COMMAND_SETTINGS.contains(n)) {
+          c.strong.add(COPY_PROGRAM);
+        } else if (LIBRARY_SETTINGS.contains(n)) {
+          c.strong.add(UNKNOWN);
+        } else if (isRoleSetting(n)) {
+          // ALTER ROLE app SET role = 'adm': app's later sessions start as adm (checked on 18.1)
+          c.strong.add(SET_ROLE);
+        }
+      }
+    }
+  }
+
   private static void drop(Ctx c) {
     c.base = DROP;
     int i = 1;
@@ -2910,6 +3106,43 @@ final class SqlClassifier {
     if (RELATIONS.contains(c.objectType)) {
       nameList(c, j, c.written);
     }
+    onTable(c, j);
+    if (c.objectType.equals("owned") || cascades(c)) {
+      // DROP OWNED drops every table the role owns. CASCADE also drops what depends on the object,
+      // table columns included (checked on 18.1: DROP TYPE mood CASCADE drops every column of type
+      // mood, DROP SCHEMA s CASCADE its tables; a table's row type can be a column type too). Which
+      // tables lose data is not known here, so table rules cannot judge it: unparsed.
+      c.unparsed = true;
+    }
+  }
+
+  /**
+   * DROP/ALTER POLICY|TRIGGER|RULE name ON table (sql-droppolicy.html, sql-altertrigger.html...):
+   * the table whose row security, triggers or rules change is written, as for CREATE.
+   */
+  private static void onTable(Ctx c, int from) {
+    switch (c.objectType) {
+      case "policy", "trigger", "rule" -> {}
+      default -> {
+        return;
+      }
+    }
+    int on = findWordAtDepth0(c, from, c.t.size(), "on");
+    int[] end = new int[1];
+    String name = on < 0 ? null : qualifiedName(c, on + 1, end);
+    if (name != null) {
+      c.written.add(name);
+    } else {
+      c.unparsed = true;
+    }
+  }
+
+  /**
+   * DROP/TRUNCATE ... CASCADE (sql-droptable.html, sql-truncate.html: "automatically truncate all
+   * tables that have foreign-key references to any of the named tables").
+   */
+  private static boolean cascades(Ctx c) {
+    return findWordAtDepth0(c, 1, c.t.size(), "cascade") >= 0;
   }
 
   // ---------------------------------------------------------------------------------------------

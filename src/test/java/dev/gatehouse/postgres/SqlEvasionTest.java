@@ -134,6 +134,43 @@ class SqlEvasionTest {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Statements longer than every limit (JSqlParser's input and nesting, the cache's key length):
+  // the token analysis alone still sees a write hidden behind the limit.
+
+  @Test
+  void writesBeyondTheSizeAndNestingLimitsAreStillSeen() {
+    StringBuilder ctes = new StringBuilder("WITH ");
+    for (int i = 0; ctes.length() <= SqlClassifier.MAX_PARSER_INPUT; i++) {
+      ctes.append("c").append(i).append(" AS (SELECT ").append(i).append("), ");
+    }
+    String hidden = ctes + "d AS (DELETE FROM t RETURNING 1) SELECT 1";
+    assertThat(kinds(hidden)).containsExactly("delete");
+    assertThat(SqlClassifier.classify(hidden, true).get(0).action().list(Attr.SQL_TABLES_WRITTEN))
+        .containsExactly("t");
+
+    String comment = "SELECT /*" + "x".repeat(4 * SqlClassifier.MAX_PARSER_INPUT) + "*/ 1";
+    assertThat(kinds(comment + "; DELETE FROM t")).containsExactly("select", "delete");
+
+    String deep =
+        "SELECT * FROM "
+            + "(SELECT * FROM ".repeat(SqlClassifier.MAX_PARSER_NESTING + 8)
+            + "(DELETE FROM t RETURNING *) x"
+            + ") y".repeat(SqlClassifier.MAX_PARSER_NESTING + 8);
+    assertThat(kinds(deep)).containsExactly("delete");
+
+    String tooDeep =
+        "SELECT "
+            + "(".repeat(SqlClassifier.MAX_NESTING_DEPTH + 1)
+            + "1"
+            + ")".repeat(SqlClassifier.MAX_NESTING_DEPTH + 1);
+    assertThat(kinds(tooDeep + "; SELECT 2")).containsExactly("unknown", "select");
+  }
+
+  private static List<String> kinds(String sql) {
+    return SqlClassifier.classify(sql, true).stream().map(SqlStatement::kind).toList();
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // The read-only guard: every statement below could switch read-only mode off (or hides what it
   // does from a text scan), so a read-only session must refuse it.
 
