@@ -403,7 +403,7 @@ final class SqlMatcher implements KindMatcher {
    */
   private static boolean anyTable(
       List<Glob> globs, List<Glob> anySchema, List<String> path, String s) {
-    boolean bare = s.indexOf('.') < 0;
+    boolean bare = isBare(s);
     for (int i = 0; i < globs.size(); i++) {
       Glob g = globs.get(i);
       if (g.matches(s) || (bare && (qualified(g, "public", s) || qualified(g, "pg_catalog", s)))) {
@@ -426,6 +426,30 @@ final class SqlMatcher implements KindMatcher {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether a reported name has no schema: no dot outside double quotes. The classifier quotes a
+   * part that itself holds a dot ({@code "pay.ments"} is one bare name, not schema pay).
+   */
+  static boolean isBare(String s) {
+    int dot = s.indexOf('.');
+    if (dot < 0) {
+      return true;
+    }
+    if (s.indexOf('"') < 0) {
+      return false;
+    }
+    boolean quoted = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"') {
+        quoted = !quoted; // a doubled quote inside toggles twice
+      } else if (c == '.' && !quoted) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** {@code g.matches(schema + "." + name)}, without building the string for a literal glob. */

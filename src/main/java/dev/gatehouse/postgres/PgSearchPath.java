@@ -136,7 +136,8 @@ final class PgSearchPath {
       // Deny and review rules read public and pg_catalog anyway; no schema has an empty name
       // (SET search_path = '' empties the path).
       if (!schema.isEmpty() && !schema.equals("public") && !schema.equals("pg_catalog")) {
-        next.add(schema);
+        // As the classifier reports a qualified name's schema: "billing.prod".payments.
+        next.add(SqlClassifier.part(schema));
       }
     }
     if (next.size() > MAX_SCHEMAS) {

@@ -1189,7 +1189,8 @@ final class SqlClassifier {
    * is re-quoted, so that {@code "public.payments"} (one table) is not reported like {@code
    * public.payments} (table payments in schema public).
    */
-  private static String part(String v) {
+  /** One part of a reported name: quoted when it holds a dot or a quote (see names above). */
+  static String part(String v) {
     if (v.indexOf('.') < 0 && v.indexOf('"') < 0) {
       return v;
     }

@@ -474,4 +474,14 @@ class SqlMatcherTest {
     assertThat(effect(p, upsert(true))).isEqualTo(Effect.ALLOW);
     assertThat(effect(p, sqlWrite("insert", false, "payments"))).isEqualTo(Effect.ALLOW);
   }
+
+  @Test
+  void aNameIsBareWhenItHasNoDotOutsideQuotes() {
+    assertThat(SqlMatcher.isBare("payments")).isTrue();
+    assertThat(SqlMatcher.isBare("\"pay.ments\"")).isTrue();
+    assertThat(SqlMatcher.isBare("\"a\"\".b\"")).isTrue();
+    assertThat(SqlMatcher.isBare("public.payments")).isFalse();
+    assertThat(SqlMatcher.isBare("\"billing.prod\".payments")).isFalse();
+    assertThat(SqlMatcher.isBare("app.\"pay.ments\"")).isFalse();
+  }
 }

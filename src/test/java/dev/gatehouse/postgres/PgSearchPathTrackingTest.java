@@ -95,6 +95,17 @@ class PgSearchPathTrackingTest {
   }
 
   @Test
+  void aSchemaNameWithADotOrQuoteIsKeptAsTheClassifierReportsIt() {
+    PgSearchPath p = new PgSearchPath("odd.role");
+    p.value("\"billing.prod\", \"$user\", \"we\"\"ird\"");
+    assertThat(p.schemas()).containsExactly("\"billing.prod\"", "\"odd.role\"", "\"we\"\"ird\"");
+    // ... which is how a qualified name in that schema is reported
+    Action qualified = action("SELECT * FROM \"billing.prod\".payments");
+    assertThat(qualified.list(Action.Attr.SQL_TABLES_READ))
+        .containsExactly("\"billing.prod\".payments");
+  }
+
+  @Test
   void aSessionThatStatesNoPathStartsWithTheServerDefault() {
     PgSearchPath unstated = new PgSearchPath("svc");
     unstated.started(Map.of("application_name", "psql"));
