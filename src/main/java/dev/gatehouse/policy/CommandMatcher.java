@@ -462,7 +462,7 @@ final class CommandMatcher implements KindMatcher {
       return "in the shell line, a {NAME}> or {NAME}< redirection: " + fdSets;
     }
     for (List<String> c : split.commands()) {
-      String sets = lineSetsMismatch(c);
+      String sets = lineSetsMismatch(c, 0);
       if (sets != null) {
         return "in the shell line, " + String.join(" ", c) + ": " + sets;
       }
@@ -549,7 +549,7 @@ final class CommandMatcher implements KindMatcher {
    * variable whose name is computed ({@code export $V=x}, {@code printf -v "$V"}) or that is a
    * reference to another ({@code declare -n}) cannot be checked, and is refused.
    */
-  private String lineSetsMismatch(List<String> c) {
+  private String lineSetsMismatch(List<String> c, int depth) {
     List<String> names = new ArrayList<>(2);
     int k = 0;
     while (k < c.size() && (RESERVED.contains(c.get(k)) || CommandLine.isAssignment(c.get(k)))) {
@@ -572,6 +572,28 @@ final class CommandMatcher implements KindMatcher {
     String first = k < c.size() ? c.get(k) : null;
     if (first != null && (SETS_VARIABLES.contains(first) || first.equals("printf"))) {
       String why = builtinOperands(first, c.subList(k + 1, c.size()), names);
+      if (why != null) {
+        return why;
+      }
+    }
+    if (first != null && first.equals("env")) {
+      String why = envOperands(c.subList(k + 1, c.size()), names);
+      if (why != null) {
+        return why;
+      }
+    }
+    if (first != null && first.equals("eval") && k + 1 < c.size()) {
+      // eval joins its operands with blanks and runs the result as a line (XCU 2.14 eval): what
+      // it sets is set by this line
+      String text = String.join(" ", c.subList(k + 1, c.size()));
+      CommandLine.Split split = CommandLine.split(text);
+      if (depth >= CommandLine.MAX_DEPTH || !split.complete()) {
+        return "the line's eval is nested too deeply or too long to check the variables it sets";
+      }
+      String why = namesMismatch(redirectionNames(text));
+      for (int i = 0; why == null && i < split.commands().size(); i++) {
+        why = lineSetsMismatch(split.commands().get(i), depth + 1);
+      }
       if (why != null) {
         return why;
       }
@@ -702,6 +724,45 @@ final class CommandMatcher implements KindMatcher {
           || builtin.equals("readarray")) {
         break; // the words after the name are values
       }
+    }
+    return null;
+  }
+
+  /**
+   * env(1)'s {@code NAME=VALUE} operands before its command, added to {@code names}; or why the
+   * line is refused: {@code -S}/{@code --split-string} (its text holds assignments too) or an
+   * operand with a computed name ({@code env $V=x}: the shell expands it to an assignment env
+   * performs). Options {@code -u}, {@code -C} take the next word (GNU coreutils env).
+   */
+  private static String envOperands(List<String> words, List<String> names) {
+    boolean options = true;
+    for (int j = 0; j < words.size(); j++) {
+      String w = words.get(j);
+      if (options && w.equals("--")) {
+        options = false;
+        continue;
+      }
+      if (options && w.startsWith("-") && w.length() > 1) {
+        if (w.startsWith("-S") || w.startsWith("--s")) {
+          return "the line's env " + w + " splits a string into assignments, which is not checked";
+        }
+        if (w.equals("-u") || w.equals("-C") || w.equals("--unset") || w.equals("--chdir")) {
+          j++;
+        }
+        continue;
+      }
+      options = false;
+      int eq = w.indexOf('=');
+      if (eq < 0) {
+        return null; // the command env runs
+      }
+      String name = CommandLine.assignedName(w);
+      if (name == null || computed(w.substring(0, eq))) {
+        return "the line's env sets a variable whose name is not a plain name ("
+            + w
+            + "): it is computed when the line runs and cannot be checked against the rule's env";
+      }
+      names.add(name);
     }
     return null;
   }

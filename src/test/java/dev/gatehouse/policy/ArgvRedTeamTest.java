@@ -125,6 +125,16 @@ class ArgvRedTeamTest {
               command: { binary: npm, args: [publish] }
           """);
 
+  /** A shell-line rule that names no binary: any program, ordinary variables. */
+  static final PolicySet ANY_PROGRAM =
+      policy(
+          """
+          rules:
+            - id: any-line
+              effect: allow
+              command: { shell: true, env: ["*"] }
+          """);
+
   /** Third round: the denials up to the first comment failed before their fix. */
   static Stream<Arguments> thirdRound() {
     return Stream.of(
@@ -151,6 +161,16 @@ class ArgvRedTeamTest {
         deny("let with blanks", THIRD, line("npm ci && let 'PATH = 5'; npm test")),
         deny("{NAME}> redirection", THIRD, line("npm ci && : {PATH}>/dev/null; npm test")),
         deny("{NAME[i]}> redirection", THIRD, line("npm ci && : {PATH[0]}>/dev/null; npm test")),
+        // A rule that names no binary still checks the variables: eval and env set them too.
+        deny("eval export", ANY_PROGRAM, line("npm ci && eval 'export NODE_OPTIONS=x'; npm test")),
+        deny("eval of eval", ANY_PROGRAM, line("npm ci && eval eval PATH=/x; npm test")),
+        deny("eval {NAME}>", ANY_PROGRAM, line("npm ci && eval ': {PATH}>/dev/null'; npm test")),
+        deny("env NAME=", ANY_PROGRAM, line("npm ci && env NODE_OPTIONS=x npm test")),
+        deny("env -i NAME=", ANY_PROGRAM, line("npm ci && env -i -u A PATH=/x npm test")),
+        deny("env $V=", ANY_PROGRAM, line("npm ci && V=PATH; env $V=/x npm test")),
+        deny("env -S", ANY_PROGRAM, line("npm ci && env -S 'PATH=/x npm' test")),
+        allow("eval ordinary", ANY_PROGRAM, line("npm ci && eval 'export CI=1'; npm test")),
+        allow("env ordinary", ANY_PROGRAM, line("npm ci && env CI=1 npm test")),
         // Debuggers and netcat run a program named in ways the first rounds did not read.
         deny("gdb -args (getopt_long_only)", THIRD, line("gdb -batch -ex run -args npm publish")),
         deny("gdb --arg (prefix)", THIRD, line("gdb -batch -ex run --arg npm publish")),
