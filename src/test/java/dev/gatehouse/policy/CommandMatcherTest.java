@@ -278,4 +278,31 @@ class CommandMatcherTest {
     assertThat(CommandWrappers.inner(CommandLine.parse(padded).argv(), null, null).complete())
         .isFalse();
   }
+
+  @Test
+  void arithmeticAssignmentFindsAssignmentsAndNoRetriesInsideAName() {
+    java.util.regex.Matcher m =
+        CommandMatcher.ARITHMETIC_ASSIGNMENT.matcher("$((HOME+=1, x == y, PATH <<= 2))");
+    List<String> found = new java.util.ArrayList<>();
+    while (m.find()) {
+      found.add(m.group(1));
+    }
+    assertThat(found).containsExactly("HOME", "PATH");
+    // a match starts only where a name starts: "ab=" is one name, never "b" inside it
+    m = CommandMatcher.ARITHMETIC_ASSIGNMENT.matcher("x[ab=1]");
+    assertThat(m.find()).isTrue();
+    assertThat(m.group(1)).isEqualTo("ab");
+    // the shape that was quadratic: a name with no assignment, CommandLine.MAX_LENGTH long
+    String word = "[" + "a".repeat(CommandLine.MAX_LENGTH - 1);
+    assertThat(CommandMatcher.ARITHMETIC_ASSIGNMENT.matcher(word).find()).isFalse();
+    assertThat(CommandMatcher.ARITHMETIC_ASSIGNMENT.matcher(word + " =1").find()).isTrue();
+  }
+
+  @Test
+  void redirectionNamesAreTheVariablesANamedFdRedirectionSets() {
+    assertThat(CommandMatcher.redirectionNames(": {PATH}>/dev/null; exec {fd}<x {a}>&-"))
+        .containsExactly("PATH", "fd", "a");
+    assertThat(CommandMatcher.redirectionNames("echo {PATH} > x; echo {1x}>y")).isEmpty();
+    assertThat(CommandMatcher.redirectionNames("exec {a[1]}>x")).containsExactly((String) null);
+  }
 }
