@@ -126,6 +126,29 @@ final class ToolSecrets {
   }
 
   /**
+   * An {@code assignment} part armed by one JSON member name (with its quotes) and a colon, so that
+   * only JSON that has the member runs it.
+   */
+  abstract static class JsonMember extends Detector {
+    private final List<String> keywords;
+
+    JsonMember(String quotedName) {
+      super("assignment", 75);
+      this.keywords = List.of(quotedName);
+    }
+
+    @Override
+    final int needFlags() {
+      return F_COLON;
+    }
+
+    @Override
+    final List<String> keywords() {
+      return keywords;
+    }
+  }
+
+  /**
    * The value of a sensitive Terraform output in {@code terraform output -json} (and {@code
    * terraform show -json} outputs): an object with {@code "sensitive": true} and then a {@code
    * "value"} member (Terraform writes the members in alphabetical order: sensitive, type, value;
@@ -133,24 +156,14 @@ final class ToolSecrets {
    * masked, or every string value inside an object or list value, so the JSON stays well formed.
    * Numbers and booleans are left alone (a masked number would not be JSON).
    */
-  static final class TerraformSensitive extends Detector {
+  static final class TerraformSensitive extends JsonMember {
     private static final Pattern SENSITIVE = Pattern.compile("\"sensitive\"\\s{0,8}:\\s{0,8}true");
 
     /** How far after {@code "sensitive": true} the value is looked for. */
     static final int WINDOW = 8192;
 
     TerraformSensitive() {
-      super("assignment", 75);
-    }
-
-    @Override
-    int needFlags() {
-      return F_COLON;
-    }
-
-    @Override
-    List<String> keywords() {
-      return List.of("\"sensitive\"");
+      super("\"sensitive\"");
     }
 
     @Override
@@ -183,15 +196,69 @@ final class ToolSecrets {
     /** End of the object that the text from {@code from} is in, or -1 if it has not ended. */
     private static int objectEnd(String s, int from) {
       int n = Math.min(s.length(), from + WINDOW);
+      int end = walk(s, from, n, (q, e, depth, name) -> false);
+      return end < 0 && n < s.length() ? n : end; // the window ended: give up on this object
+    }
+
+    /** Adds the strings of the {@code "value"} member after {@code from} in the same object. */
+    private static void scan(String s, int from, List<Finding> out, Detector d) {
+      int n = Math.min(s.length(), from + WINDOW);
+      walk(
+          s,
+          from,
+          n,
+          (q, e, depth, name) -> {
+            if (depth != 0 || !name || e - q != 7 || !s.startsWith("\"value\"", q)) {
+              return false;
+            }
+            int v = skipSpace(s, skipSpace(s, e, n) + 1, n);
+            if (v < n && s.charAt(v) == '"') {
+              int ve = stringEnd(s, v, n);
+              if (ve > 0) {
+                d.add(out, v + 1, ve - 1);
+              }
+            } else if (v < n && (s.charAt(v) == '{' || s.charAt(v) == '[')) {
+              // an object or list: every string in it that is not a member name
+              walk(
+                  s,
+                  v + 1,
+                  n,
+                  (vq, ve, vd, vname) -> {
+                    if (!vname) {
+                      d.add(out, vq + 1, ve - 1);
+                    }
+                    return false;
+                  });
+            } // a number, boolean or null stays (masked, it would not be JSON)
+            return true;
+          });
+    }
+
+    /** What {@link #walk} calls for each string; true stops the walk. */
+    private interface Strings {
+      boolean string(int quote, int end, int depth, boolean name);
+    }
+
+    /**
+     * Walks JSON text from {@code i} (inside an object or list, at depth 0) to {@code n}, calling
+     * {@code strings} for each complete string with its depth and whether it is a member name.
+     * Returns the index after the bracket that closes the enclosing object or list, the end of the
+     * string at which {@code strings} stopped, or -1 when the text ended first.
+     */
+    private static int walk(String s, int i, int n, Strings strings) {
       int depth = 0;
-      int i = from;
       while (i < n) {
         char c = s.charAt(i);
         if (c == '"') {
-          i = stringEnd(s, i, n);
-          if (i < 0) {
+          int e = stringEnd(s, i, n);
+          if (e < 0) {
             return -1;
           }
+          int k = skipSpace(s, e, n);
+          if (strings.string(i, e, depth, k < n && s.charAt(k) == ':')) {
+            return e;
+          }
+          i = e;
           continue;
         }
         if (c == '{' || c == '[') {
@@ -201,79 +268,7 @@ final class ToolSecrets {
         }
         i++;
       }
-      return n < s.length() ? n : -1; // the window ended: give up on this object
-    }
-
-    /** Walks the members after {@code from} in the same object; adds the value's strings. */
-    private static void scan(String s, int from, List<Finding> out, Detector d) {
-      int n = Math.min(s.length(), from + WINDOW);
-      int depth = 0;
-      int i = from;
-      while (i < n) {
-        char c = s.charAt(i);
-        if (c == '"') {
-          int e = stringEnd(s, i, n);
-          if (e < 0) {
-            return;
-          }
-          int k = skipSpace(s, e, n);
-          if (depth == 0 && k < n && s.charAt(k) == ':' && s.regionMatches(i, "\"value\"", 0, 7)) {
-            int v = skipSpace(s, k + 1, n);
-            if (v < n) {
-              value(s, v, n, out, d);
-            }
-            return;
-          }
-          i = e;
-          continue;
-        }
-        if (c == '{' || c == '[') {
-          depth++;
-        } else if (c == '}' || c == ']') {
-          if (--depth < 0) {
-            return;
-          }
-        }
-        i++;
-      }
-    }
-
-    /** Adds the strings of the JSON value at {@code v} (up to where the text ends). */
-    private static void value(String s, int v, int n, List<Finding> out, Detector d) {
-      char c = s.charAt(v);
-      if (c == '"') {
-        int e = stringEnd(s, v, n);
-        if (e > 0) {
-          d.add(out, v + 1, e - 1);
-        }
-        return;
-      }
-      if (c != '{' && c != '[') {
-        return; // a number, boolean or null
-      }
-      int depth = 0;
-      int i = v;
-      while (i < n) {
-        char x = s.charAt(i);
-        if (x == '"') {
-          int e = stringEnd(s, i, n);
-          if (e < 0) {
-            return;
-          }
-          int k = skipSpace(s, e, n);
-          if (k >= n || s.charAt(k) != ':') {
-            d.add(out, i + 1, e - 1); // a string value, not a member name
-          }
-          i = e;
-          continue;
-        }
-        if (x == '{' || x == '[') {
-          depth++;
-        } else if ((x == '}' || x == ']') && --depth == 0) {
-          return;
-        }
-        i++;
-      }
+      return -1;
     }
 
     /** End (after the closing quote) of the JSON string at {@code q}, or -1 if unfinished. */
@@ -309,22 +304,12 @@ final class ToolSecrets {
    * of {@code user:password}. Masked when it decodes to printable text with a colon between a
    * non-empty user and password; other {@code "auth"} values (a mode name, a flag) stay.
    */
-  static final class DockerAuth extends Detector {
+  static final class DockerAuth extends JsonMember {
     private static final Pattern AUTH =
         Pattern.compile("\"auth\"\\s{0,8}:\\s{0,8}\"([A-Za-z0-9+/]{4,2048}={0,2})\"");
 
     DockerAuth() {
-      super("assignment", 75);
-    }
-
-    @Override
-    int needFlags() {
-      return F_COLON;
-    }
-
-    @Override
-    List<String> keywords() {
-      return List.of("\"auth\"");
+      super("\"auth\"");
     }
 
     @Override
