@@ -235,10 +235,10 @@ final class SecretDetectors {
             // The word in languages where it contains "pass", the keyword that arms this detector;
             // the words without it are found by OtherLanguages.
             + "|passwort|mot[ _]de[ _]passe|passord"
-            + "|private[_-]?key|secret[_-]?key|client[_-]?secret|auth[_-]?token|credentials?"
-            + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key"
-            // kubeconfig (kubectl config view --raw): the client's private key, base64.
-            + "|client[_-]key[_-]data)";
+            // client-key-data: the client's private key in kubeconfig (kubectl config view --raw).
+            + "|private[_-]?key|secret[_-]?key|client(?:[_-]?secret|[_-]key[_-]data)"
+            + "|auth[_-]?token|credentials?"
+            + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
 
     /** The assignment after a name, and the value: quoted (groups 1, 2) or bare (group 3). */
     private static final String VALUE =

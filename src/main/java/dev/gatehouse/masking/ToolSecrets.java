@@ -50,9 +50,13 @@ final class ToolSecrets {
       return BEGIN_B64.length();
     }
 
+    /**
+     * The encoded BEGIN less its first two characters: keywords are indexed by their first two
+     * letters, and "ls" starts many English words ("else", "tools") where "0t" starts none.
+     */
     @Override
     List<String> keywords() {
-      return List.of(BEGIN_B64.toLowerCase(java.util.Locale.ROOT));
+      return List.of(BEGIN_B64.substring(2).toLowerCase(java.util.Locale.ROOT));
     }
 
     @Override
