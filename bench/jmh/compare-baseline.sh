@@ -24,15 +24,48 @@ for f in $(git -C "$top" ls-tree --name-only "$ref" src/main/java/dev/gatehouse/
       -e 's/import static dev\.gatehouse\.masking\./import static dev.gatehouse.bench.baseline./' \
       >"$pkg/$(basename "$f")"
 done
-# PgRowMasker, detached from the postgres package (no catalog: table OIDs are 0 in the benchmark).
+# PgRowMasker uses package-private postgres classes (PgBinaryValues.Form, PgCatalog), so REF's
+# PgRowMasker and PgBinaryValues are copied into package dev.gatehouse.postgres of the benchmark
+# module as BaselinePgRowMasker/BaselinePgBinaryValues (the shaded jar puts them next to the
+# gateway's own postgres classes), wired to the baseline masking copy, and reached through a small
+# public wrapper dev.gatehouse.bench.baseline.PgRowMasker (no catalog: table OIDs are 0 here).
+pg="$work/src/main/java/dev/gatehouse/postgres"
+mkdir -p "$pg"
+git -C "$top" show "$ref:src/main/java/dev/gatehouse/postgres/PgBinaryValues.java" |
+  sed -e 's/import dev\.gatehouse\.masking\./import dev.gatehouse.bench.baseline./' \
+    -e 's/\bPgBinaryValues\b/BaselinePgBinaryValues/g' >"$pg/BaselinePgBinaryValues.java"
 git -C "$top" show "$ref:src/main/java/dev/gatehouse/postgres/PgRowMasker.java" |
-  sed -e 's/^package dev\.gatehouse\.postgres;/package dev.gatehouse.bench.baseline;/' \
-    -e '/^import dev\.gatehouse\.masking\./d' \
-    -e 's/^final class PgRowMasker implements RowFilter {/public final class PgRowMasker {/' \
-    -e 's/private final PgCatalog catalog;/private final Object catalog;/' \
-    -e 's/^  PgRowMasker(MaskingEngine engine, String profile, String connection, PgCatalog catalog) {/  public PgRowMasker(MaskingEngine engine, String profile, String connection, Object catalog) {/' \
-    -e 's/qualified = tableOid == 0 ? null : catalog.table(tableOid);/qualified = null;/' \
-    -e 's/^  @Override$//' >"$pkg/PgRowMasker.java"
+  sed -e 's/import dev\.gatehouse\.masking\./import dev.gatehouse.bench.baseline./' \
+    -e 's/\bPgBinaryValues\b/BaselinePgBinaryValues/g' \
+    -e 's/^final class PgRowMasker implements RowFilter {/public final class BaselinePgRowMasker implements RowFilter {/' \
+    -e 's/^  PgRowMasker(MaskingEngine/  BaselinePgRowMasker(MaskingEngine/' >"$pg/BaselinePgRowMasker.java"
+# a public factory (PgCatalog is package-private), in place of the last closing brace
+sed -i '$ d' "$pg/BaselinePgRowMasker.java"
+cat >>"$pg/BaselinePgRowMasker.java" <<'JAVA'
+  public static BaselinePgRowMasker of(MaskingEngine engine, String profile, String connection) {
+    return new BaselinePgRowMasker(engine, profile, connection, null);
+  }
+}
+JAVA
+cat >"$pkg/PgRowMasker.java" <<'JAVA'
+package dev.gatehouse.bench.baseline;
+
+public final class PgRowMasker {
+  private final dev.gatehouse.postgres.BaselinePgRowMasker m;
+
+  public PgRowMasker(MaskingEngine engine, String profile, String connection, Object catalog) {
+    m = dev.gatehouse.postgres.BaselinePgRowMasker.of(engine, profile, connection);
+  }
+
+  public void onRowDescription(byte[] body) {
+    m.onRowDescription(body);
+  }
+
+  public byte[] filterDataRow(byte[] body) {
+    return m.filterDataRow(body);
+  }
+}
+JAVA
 cp "$here"/baseline/*.java "$work/src/main/java/dev/gatehouse/bench/"
 (cd "$top" && ./mvnw -q -B install -DskipTests -Dspotless.check.skip=true)
 (cd "$work" && "$top/mvnw" -q -B -f "$work/pom.xml" package)

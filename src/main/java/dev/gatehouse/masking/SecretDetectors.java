@@ -228,21 +228,25 @@ final class SecretDetectors {
    * left alone.
    */
   static final class Assignment extends Detector {
-    private static final String KEY =
+    static final String KEY =
         // A bare "pass" only as the end of a name (DB_PASS, smtp-pass): "pass: 12" is a test count.
         "(?:passwd|password|passphrase|pwd|(?<=[_-])pass|secret|token|api[_-]?key|apikey"
             + "|access[_-]?key"
             // The word in languages where it contains "pass", the keyword that arms this detector;
             // the words without it are found by OtherLanguages.
             + "|passwort|mot[ _]de[ _]passe|passord"
-            + "|private[_-]?key|secret[_-]?key|client[_-]?secret|auth[_-]?token|credentials?"
+            // client-key-data: the client's private key in kubeconfig (kubectl config view --raw).
+            + "|private[_-]?key|secret[_-]?key|client(?:[_-]?secret|[_-]key[_-]data)"
+            + "|auth[_-]?token|credentials?"
             + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
 
     /** The assignment after a name, and the value: quoted (groups 1, 2) or bare (group 3). */
     private static final String VALUE =
         "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
             + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
-            + "|([^\\s\"',;&<>\\u001b)}\\]]{1,512}))";
+            // A bare value does not start with { or [: "db_password": {"sensitive": true, …}
+            // names an object (terraform output -json), whose members are read on their own.
+            + "|([^\\s\"',;&<>\\u001b)}\\]{\\[][^\\s\"',;&<>\\u001b)}\\]]{0,511}))";
 
     private static final Pattern ASSIGN =
         // No identifier prefix in the expression (DB_PASSWORD matches at PASSWORD): a prefix
@@ -278,15 +282,20 @@ final class SecretDetectors {
             "''");
 
     private static final Detector OTHER_LANGUAGES = new OtherLanguages();
+    private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
+    private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
     Assignment() {
       super("assignment", 75);
     }
 
-    /** This and {@link OtherLanguages}, gated separately. */
+    /**
+     * This, {@link OtherLanguages} and the assignments that tools print as JSON (sensitive
+     * Terraform outputs, Docker registry auth), gated separately.
+     */
     @Override
     List<Detector> parts() {
-      return List.of(this, OTHER_LANGUAGES);
+      return List.of(this, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH);
     }
 
     /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
@@ -492,6 +501,14 @@ final class SecretDetectors {
     PrivateKey() {
       super("private_key", 99);
     }
+
+    /** This and the same key encoded in base64 again (kubeconfig), gated separately. */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, BASE64);
+    }
+
+    private static final Detector BASE64 = new ToolSecrets.Base64PrivateKey();
 
     @Override
     int needFlags() {

@@ -16,4 +16,19 @@ public interface StreamMasker {
    * split by such a flush can no longer be recognised as a whole.
    */
   byte[] flush();
+
+  /**
+   * Called when the upstream has been quiet for {@code quietMillis}: returns what may be emitted
+   * now. By default everything ({@link #flush}); a masker may keep a tail that looks like the start
+   * of a secret still being written for a bounded time, and then {@link #holding} is true and the
+   * caller asks again later (until new output arrives).
+   */
+  default byte[] flushIdle(long quietMillis) {
+    return flush();
+  }
+
+  /** True while something is held back. */
+  default boolean holding() {
+    return false;
+  }
 }

@@ -38,6 +38,18 @@ final class TextStreamMasker implements StreamMasker {
   private boolean inKey;
   private long keyDropped;
 
+  /** Inside a base64-encoded private key (kubeconfig client-key-data) whose end has not come. */
+  private boolean inBase64Key;
+
+  /** Base64 characters of the key's current line so far (a wrapped key continues after 60+). */
+  private int base64Line;
+
+  /** At the start of a line that continues a wrapped base64 key if it is all base64. */
+  private boolean base64LineStart;
+
+  /** The line break after the key's last line so far: part of the key if another line follows. */
+  private String base64Break = "";
+
   /**
    * Output dropped inside a private-key block before giving up on its END line: far more than any
    * PEM or PGP private key (a 4096-bit RSA key is about 3.3 KB), so a truncated key cannot silence
@@ -71,6 +83,83 @@ final class TextStreamMasker implements StreamMasker {
     return process(text, true).getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Longest time the start of a secret is held back while the upstream is quiet (see {@link
+   * #flushIdle}): a program that prints a token in two writes a few milliseconds apart (a pipe
+   * flushed by a slow filter, a loaded machine) is still masked as a whole, and a stalled one only
+   * delays its last line by this much.
+   */
+  static final long MAX_SECRET_WAIT_MILLIS = 1000;
+
+  /**
+   * Flushes everything held, except when the held tail looks like the start of a secret that is
+   * still being written ({@link #secretStarts}) and the upstream has been quiet for less than
+   * {@link #MAX_SECRET_WAIT_MILLIS}: then nothing is emitted and the caller asks again later.
+   * Prompts ({@code Password: }) and ordinary output never look like that, so they are not delayed.
+   */
+  @Override
+  public byte[] flushIdle(long quietMillis) {
+    if (quietMillis < MAX_SECRET_WAIT_MILLIS && pending.length == 0 && secretStarts(held)) {
+      return new byte[0];
+    }
+    return flush();
+  }
+
+  @Override
+  public boolean holding() {
+    return !held.isEmpty() || pending.length > 0;
+  }
+
+  /** Tokens whose documented prefix is enough to know that the rest is a secret. */
+  private static final Pattern TOKEN_START =
+      Pattern.compile(
+          "(?:gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|hv[sbr]\\.|xox[abposr]-|xapp-|sk-"
+              + "|[sr]k_live_|whsec_|npm_|dckr_|AKIA|ASIA|AIza|eyJ|-----BEGIN|"
+              + ToolSecrets.BEGIN_B64
+              + ")[^\\s]*");
+
+  /**
+   * A name the assignment detector knows (or Docker's {@code "auth"}), assigned a value that has
+   * begun and not ended on the last line: {@code DEPLOY_TOKEN=hun}, {@code password: "correct
+   * horse}. An empty value ({@code Password: }) is a prompt, not the start of a secret.
+   */
+  private static final Pattern OPEN_ASSIGNMENT =
+      Pattern.compile(
+          "(?i)(?:"
+              + SecretDetectors.Assignment.KEY
+              + "|\"auth)[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
+              + "(?:(\"[^\"\\r\\n]+)|('[^'\\r\\n]+)|[^\\s\"',;&<>\\u001b)}\\]]+)$");
+
+  /** How much of the held tail {@link #secretStarts} looks at. */
+  private static final int START_WINDOW = 256;
+
+  /**
+   * True when {@code tail} ends with what looks like the start of a secret still being written: an
+   * assignment with a value begun on its last line, a word that starts with a known token prefix,
+   * or an unfinished sensitive Terraform output.
+   */
+  static boolean secretStarts(String tail) {
+    int n = tail.length();
+    if (n == 0 || tail.charAt(n - 1) == '\n' || tail.charAt(n - 1) == '\r') {
+      return false;
+    }
+    String w = tail.substring(Math.max(0, n - START_WINDOW));
+    int nl = w.lastIndexOf('\n');
+    String line = w.substring(nl + 1);
+    int word = line.length();
+    while (word > 0 && !isBreak(line.charAt(word - 1))) {
+      word--;
+    }
+    if (word < line.length() && TOKEN_START.matcher(line.substring(word)).matches()) {
+      return true;
+    }
+    if (OPEN_ASSIGNMENT.matcher(line).find()) {
+      return true;
+    }
+    return tail.indexOf("\"sensitive\"") >= 0
+        && ToolSecrets.TerraformSensitive.openFrom(tail, 0, tail.length()) >= 0;
+  }
+
   private static byte[] concat(byte[] a, byte[] b) {
     if (a.length == 0) {
       return b;
@@ -98,6 +187,13 @@ final class TextStreamMasker implements StreamMasker {
     StringBuilder out = new StringBuilder(text.length());
     int pos = 0;
     while (true) {
+      if (inBase64Key) {
+        int at = base64Key(text, pos, out, last);
+        if (at < 0) {
+          return out.toString(); // all of it was key: dropped (held as needed)
+        }
+        pos = at;
+      }
       if (inKey) {
         Matcher m = KEY_END.matcher(text);
         if (m.find(pos)) {
@@ -165,8 +261,33 @@ final class TextStreamMasker implements StreamMasker {
       for (Finding f : found) {
         if (f.type().equals("private_key")
             && f.end() == body.length()
+            && !body.startsWith(ToolSecrets.BEGIN_B64, f.start())
             && !KEY_END.matcher(body.substring(f.start(), f.end())).find()) {
           openKey = f;
+        }
+      }
+      if (openKey == null && !last) {
+        for (Finding f : found) {
+          if (f.type().equals("private_key")
+              && body.startsWith(ToolSecrets.BEGIN_B64, f.start())
+              && openBase64(body, f.end())) {
+            openKey = f;
+          }
+        }
+        if (openKey != null) {
+          // A base64 key that may continue: redact it, then drop the rest of the run.
+          out.append(profile.apply(body, found, 0, openKey.start()));
+          out.append(profile.styleFor("private_key").apply("", "private_key"));
+          inBase64Key = true;
+          base64LineStart = false;
+          base64Break = "";
+          base64Line =
+              openKey.end()
+                  - Math.max(openKey.start(), body.lastIndexOf('\n', openKey.end() - 1) + 1);
+          keyDropped = 0;
+          text = body.substring(openKey.end()) + text.substring(safeEnd);
+          pos = 0;
+          continue;
         }
       }
       if (openKey != null) {
@@ -302,6 +423,100 @@ final class TextStreamMasker implements StreamMasker {
     }
   }
 
+  /**
+   * True when a base64 key ending at {@code end} may continue in the next chunk: it reaches the end
+   * of the text, or only a line break follows a line long enough to be wrapped.
+   */
+  private static boolean openBase64(String body, int end) {
+    if (end == body.length()) {
+      return true;
+    }
+    int lineStart = body.lastIndexOf('\n', end - 1) + 1;
+    String rest = body.substring(end);
+    return end - lineStart >= ToolSecrets.WRAP_MIN
+        && (rest.equals("\n") || rest.equals("\r\n") || rest.equals("\r"));
+  }
+
+  /**
+   * Drops the continuation of a base64 key from {@code pos}: the rest of its line, and then each
+   * following line that is base64 through its end while the lines are long enough to be wrapped.
+   * Returns where ordinary text resumes, or -1 when all of {@code text} was consumed (the part of a
+   * line that may still turn out to be key is held). Bounded by {@link #MAX_KEY_BLOCK}.
+   */
+  private int base64Key(String text, int pos, StringBuilder out, boolean last) {
+    int n = text.length();
+    while (keyDropped <= MAX_KEY_BLOCK) {
+      if (base64LineStart) {
+        int j = pos;
+        while (j < n && ToolSecrets.isBase64(text.charAt(j))) {
+          j++;
+        }
+        if (j == n && j > pos && last) {
+          inBase64Key = false; // the stream ends (or pauses) on a line of the key: drop it
+          held = "";
+          return -1;
+        }
+        if (j == n && last) {
+          inBase64Key = false;
+          out.append(base64Break);
+          held = "";
+          return -1;
+        }
+        if (j == n && j - pos <= MAX_HOLD) {
+          held = text.substring(pos); // not known yet whether this line is key
+          return -1;
+        }
+        boolean lineEnd =
+            j < n
+                && (text.charAt(j) == '\n'
+                    || (text.charAt(j) == '\r' && (j + 1 == n || text.charAt(j + 1) == '\n')));
+        if (j == pos || !lineEnd) {
+          inBase64Key = false;
+          out.append(base64Break); // the key ended with the line before
+          return pos; // not a key line: ordinary text
+        }
+        keyDropped += j - pos;
+        base64Line = j - pos;
+        base64LineStart = false;
+        pos = j;
+        continue;
+      }
+      int j = pos;
+      while (j < n && ToolSecrets.isBase64(text.charAt(j))) {
+        j++;
+      }
+      keyDropped += j - pos;
+      base64Line += j - pos;
+      if (j == n) {
+        held = "";
+        if (last) {
+          inBase64Key = false;
+        }
+        return -1;
+      }
+      char c = text.charAt(j);
+      if (c == '\r' && j + 1 == n && !last) {
+        held = "\r"; // a CR LF split between chunks
+        return -1;
+      }
+      if (base64Line >= ToolSecrets.WRAP_MIN && (c == '\n' || c == '\r')) {
+        // The line ends: its break is kept until the next line shows whether the key goes on.
+        int e = c == '\r' && j + 1 < n && text.charAt(j + 1) == '\n' ? j + 2 : j + 1;
+        base64Break = text.substring(j, e);
+        pos = e;
+        base64LineStart = true;
+        continue;
+      }
+      inBase64Key = false;
+      return j;
+    }
+    inBase64Key = false; // no end within the bound: resume
+    if (base64LineStart) {
+      out.append(base64Break);
+    }
+    return pos;
+  }
+
   /** Where the held-back tail starts. */
   private int holdStart(String body, List<Finding> found) {
     int n = body.length();
@@ -316,13 +531,35 @@ final class TextStreamMasker implements StreamMasker {
         cut = Math.min(cut, f.start());
       }
     }
+    // A quoted value that has begun after a secret's name may have spaces: hold from the name.
+    int line = Math.max(floor, body.lastIndexOf('\n', n - 1) + 1);
+    if (cut > line && (body.indexOf('"', line) >= 0 || body.indexOf('\'', line) >= 0)) {
+      Matcher m = OPEN_ASSIGNMENT.matcher(body).region(line, n);
+      if (m.find() && (m.group(1) != null || m.group(2) != null)) {
+        int w = m.start();
+        while (w > line && !isBreak(body.charAt(w - 1))) {
+          w--;
+        }
+        cut = Math.min(cut, w);
+      }
+    }
+    // A sensitive Terraform output whose value has not arrived: its members come line by line.
+    if (body.indexOf("\"sensitive\"", floor) >= 0) {
+      int open = ToolSecrets.TerraformSensitive.openFrom(body, floor, cut);
+      if (open >= 0) {
+        cut = Math.min(cut, open);
+      }
+    }
     // Never cut through a finding: either hold all of it or emit all of it.
     boolean moved = true;
     while (moved) {
       moved = false;
       for (Finding f : found) {
         if (f.start() < cut && cut < f.end()) {
-          cut = f.start() >= floor || f.type().equals("secret") ? f.start() : f.end();
+          // An assignment's value that has ended (a terminator follows) is emitted whole: held on
+          // its own, without its name, it would no longer be found.
+          boolean ended = f.end() < n && f.type().equals("assignment");
+          cut = !ended && (f.start() >= floor || f.type().equals("secret")) ? f.start() : f.end();
           moved = true;
         }
       }
@@ -409,6 +646,9 @@ final class TextStreamMasker implements StreamMasker {
 
   /** A word that can be followed by more of the same value after a space. */
   private static boolean joinable(String w) {
+    if (w.length() <= 64 && SECRET_NAME.matcher(w).find()) {
+      return true; // db_password = "…", SPRING_DATASOURCE_PASSWORD : …
+    }
     if (w.length() > 16) {
       return false;
     }
@@ -441,6 +681,10 @@ final class TextStreamMasker implements StreamMasker {
         || l.equals("ssn")
         || PASSWORD_WORD.matcher(l).matches();
   }
+
+  /** A word that ends with a name the assignment detector reads ({@code db_password}). */
+  private static final Pattern SECRET_NAME =
+      Pattern.compile("(?i)" + SecretDetectors.Assignment.KEY + "[\"']?$");
 
   /** The word for password in other languages ({@code Kennwort = …}), as the detector has them. */
   private static final java.util.regex.Pattern PASSWORD_WORD =

@@ -77,9 +77,7 @@ final class OutputPump implements Runnable {
           kill.accept("output limit of " + max + " bytes reached");
           continue;
         }
-        if (idle()) {
-          emit(masker.flush());
-        }
+        flushWhenIdle();
       }
     } catch (IOException e) {
       // the process side closed (it was killed); what the masker holds is still flushed below
@@ -87,21 +85,30 @@ final class OutputPump implements Runnable {
     emit(masker.flush());
   }
 
-  /** True when no more output arrives within {@link #IDLE_FLUSH_MILLIS}. */
-  private boolean idle() throws IOException {
-    long deadline = System.nanoTime() + IDLE_FLUSH_MILLIS * 1_000_000;
+  /**
+   * Once no more output has arrived for {@link #IDLE_FLUSH_MILLIS}, emits what the masker holds.
+   * The masker may keep the start of a secret still being written a little longer ({@link
+   * StreamMasker#flushIdle}, at most a second): it is asked again until it lets go or output
+   * arrives.
+   */
+  private void flushWhenIdle() throws IOException {
+    long start = System.nanoTime();
     while (in.available() == 0) {
-      if (System.nanoTime() > deadline) {
-        return true;
+      long quiet = (System.nanoTime() - start) / 1_000_000;
+      if (quiet >= IDLE_FLUSH_MILLIS) {
+        emit(masker.flushIdle(quiet));
+        if (!masker.holding()) {
+          return;
+        }
       }
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return true;
+        emit(masker.flush());
+        return;
       }
     }
-    return false;
   }
 
   private void emit(byte[] masked) {

@@ -87,6 +87,45 @@ class StreamMaskerTest {
   }
 
   @Test
+  void aNameBeforeASpacedAssignmentIsHeldWithItsValueAtEverySplitAndChunkSize() {
+    // The name was emitted on its own ("db_password" is not a joinable word), so the value that
+    // followed in the next chunk was no longer an assignment.
+    for (String[] c :
+        new String[][] {
+          {
+            "db_password = \"correct-horse-battery\"\n", "db_password = \"[REDACTED:assignment]\"\n"
+          },
+          {
+            "SPRING_DATASOURCE_PASSWORD : correct-horse-battery\n",
+            "SPRING_DATASOURCE_PASSWORD : [REDACTED:assignment]\n"
+          },
+          {
+            "  \"api_key\" => 'correct horse battery'\n",
+            "  \"api_key\" => '[REDACTED:assignment]'\n"
+          }
+        }) {
+      byte[] all = utf8(c[0]);
+      for (int at = 0; at <= all.length; at++) {
+        byte[][] p = split(all, at);
+        assertThat(run(ENGINE.streamMasker("default"), p[0], p[1]))
+            .as("%s split at %d", c[0], at)
+            .isEqualTo(c[1]);
+      }
+      for (int size = 1; size <= 12; size++) {
+        StreamMasker m = ENGINE.streamMasker("default");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < all.length; i += size) {
+          out.writeBytes(m.feed(Arrays.copyOfRange(all, i, Math.min(all.length, i + size))));
+        }
+        out.writeBytes(m.flush());
+        assertThat(out.toString(StandardCharsets.UTF_8))
+            .as("%s in chunks of %d", c[0], size)
+            .isEqualTo(c[1]);
+      }
+    }
+  }
+
+  @Test
   void multiByteUtf8SplitAcrossChunksComesOutIntact() {
     String text = "Grüße 日本語 😀 naïve\n";
     byte[] all = utf8(text);

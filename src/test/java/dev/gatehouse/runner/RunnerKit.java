@@ -75,6 +75,12 @@ final class RunnerKit implements AutoCloseable {
           effect: allow
           command: { binary: printenv }
           obligations: { masking: none, recording: metadata }
+        - id: masked-tools
+          subjects: { groups: [dev] }
+          connections: { names: ["masked*"] }
+          effect: allow
+          command: { binary: [sh] }
+          obligations: { masking: default }
         - id: dev-tools
           subjects: { groups: [dev] }
           connections: { names: ["tools*"] }
