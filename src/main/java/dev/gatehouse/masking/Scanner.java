@@ -1235,7 +1235,7 @@ final class Scanner {
     }
     for (int k = 0; k < len; k++) {
       char c = s.charAt(at + k);
-      if (c >= 128 ? c != kw.charAt(k) : LOWER[c] != kw.charAt(k)) {
+      if (c >= 128 ? Character.toLowerCase(c) != kw.charAt(k) : LOWER[c] != kw.charAt(k)) {
         return false;
       }
     }

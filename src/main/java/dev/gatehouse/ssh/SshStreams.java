@@ -22,6 +22,9 @@ final class SshStreams {
    */
   static final long IDLE_FLUSH_MILLIS = 40;
 
+  /** How often a masker that holds the start of a secret after an idle flush is asked again. */
+  static final long HOLD_RECHECK_MILLIS = 5;
+
   private SshStreams() {}
 
   /** A masker that changes nothing (sessions whose masking profile is {@code none}). */
@@ -114,8 +117,15 @@ final class SshStreams {
             wait(IDLE_FLUSH_MILLIS - idle);
             continue;
           }
+          // The masker may keep what looks like the start of a secret still being printed for a
+          // bounded time (StreamMasker#flushIdle, at most a second); ask again shortly until it
+          // lets go or output arrives (feed sets lastFeed and dirty again).
+          write(masker.flushIdle(idle));
+          if (masker.holding()) {
+            wait(HOLD_RECHECK_MILLIS);
+            continue;
+          }
           dirty = false;
-          write(masker.flush());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
