@@ -123,6 +123,22 @@ class SshGatewayTest {
   }
 
   @Test
+  void aSecretPrintedWithAPauseInsideIsMaskedWhole() throws Exception {
+    // Longer than the idle flush (40 ms): the masker keeps the token's start until the rest comes.
+    String head = SECRET.substring(0, 10);
+    String tail = SECRET.substring(10);
+    var r =
+        gw.ssh(
+            gw.aliceKey,
+            "alice+box",
+            null,
+            "sh -c 'printf \"token " + head + "\"; sleep 0.3; printf \"" + tail + " end\\n\"'");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("token").contains("end").doesNotContain(head).doesNotContain(tail);
+    assertThat(lastCast("box")).doesNotContain(head).doesNotContain(tail);
+  }
+
+  @Test
   void utf8AndAnsiOutputPassesUnchanged() throws Exception {
     // printf turns \\033 into ESC on the target (a raw ESC in an argument is refused by policy)
     var r = gw.ssh(gw.aliceKey, "alice+box", null, "printf 'grüße 日本 \\033[31mred\\033[0m ok\\n'");
