@@ -44,13 +44,7 @@ class PgAuthThrottleTest {
     t = PgTestSupport.get();
     clock = MovingClock.now();
     gate =
-        Gate.builder()
-            .authenticator(t.new TokenAuthenticator())
-            .connections(t.connections::get)
-            .policy(() -> t.new TestPolicy())
-            .audit(t.new ListAudit())
-            .recorder(t.new ListRecorder())
-            .vault(t.new MapVault())
+        t.gateWith(() -> t.new TestPolicy())
             .clock(clock)
             .authLimits(
                 new AuthConfig(

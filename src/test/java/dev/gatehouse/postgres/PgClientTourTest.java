@@ -179,13 +179,7 @@ class PgClientTourTest {
     principal(TOKEN_ENGINEER, "eve", Set.of("engineering"), PrincipalKind.HUMAN);
     principal(TOKEN_CI, "ci-bot", Set.of("ci"), PrincipalKind.SERVICE);
     gate =
-        Gate.builder()
-            .authenticator(t.new TokenAuthenticator())
-            .connections(t.connections::get)
-            .policy(() -> policy)
-            .audit(t.new ListAudit())
-            .recorder(t.new ListRecorder())
-            .vault(t.new MapVault())
+        t.gateWith(() -> policy)
             .redactor(engine::redact)
             .reviews(
                 (sessionId, principal, target, action, decision, waiting) ->

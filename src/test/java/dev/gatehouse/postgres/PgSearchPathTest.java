@@ -111,13 +111,7 @@ class PgSearchPathTest {
     Files.writeString(policyFile, POLICY);
     PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
     gate =
-        Gate.builder()
-            .authenticator(t.new TokenAuthenticator())
-            .connections(t.connections::get)
-            .policy(() -> policy)
-            .audit(t.new ListAudit())
-            .recorder(t.new ListRecorder())
-            .vault(t.new MapVault())
+        t.gateWith(() -> policy)
             .redactor((profile, text) -> text)
             .reviews(
                 (sessionId, principal, target, action, decision, waiting) -> {

@@ -178,13 +178,7 @@ final class PgTestSupport {
     addPrincipal(TOKEN_READER, "reader");
 
     gate =
-        Gate.builder()
-            .authenticator(new TokenAuthenticator())
-            .connections(connections::get)
-            .policy(() -> new TestPolicy())
-            .audit(new ListAudit())
-            .recorder(new ListRecorder())
-            .vault(new MapVault())
+        gateWith(() -> new TestPolicy())
             // A stand-in for the masking engine (tested on its own): proves what gets masked.
             .redactor((profile, text) -> text.replace("4111 1111 1111 1111", "[card]"))
             .reviews(
@@ -577,6 +571,20 @@ final class PgTestSupport {
       audit.add(event);
       return audit.size();
     }
+  }
+
+  /**
+   * A gate on this fixture's tokens, connections and vault, with its own audit list and recorder
+   * and the given policy; callers add the redactor and reviews they need.
+   */
+  Gate.Builder gateWith(java.util.function.Supplier<PolicyEngine> policy) {
+    return Gate.builder()
+        .authenticator(new TokenAuthenticator())
+        .connections(connections::get)
+        .policy(policy)
+        .audit(new ListAudit())
+        .recorder(new ListRecorder())
+        .vault(new MapVault());
   }
 
   final class ListRecorder implements SessionRecorder {
