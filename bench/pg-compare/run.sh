@@ -20,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-3}       # untimed seconds per mode, client count and target before the timed rounds
 SCALE=${SCALE:-10}
 CLIENTS=${CLIENTS:-"1 32"}
 MODES=${MODES:-"simple extended prepared"}
@@ -176,6 +177,14 @@ run_pgbench() { # target mode clients extra... -> "tps latency_ms"
 # gatehouse: masking none; gatehouse-pii: the same with content masking of every result value
 targets=${TARGETS:-"direct haproxy pgbouncer pgbouncer-tls gatehouse gatehouse-plain gatehouse-pii"}
 declare -A TPS LAT
+# Warm-up: the gateway's JIT compiles each mode's path on first use (the first timed cell of a mode
+# would otherwise measure the interpreter), and every target gets its caches filled alike.
+if [ "$WARMUP" -gt 0 ]; then
+  echo "== warm-up: ${WARMUP}s per mode, client count and target (not timed)"
+  for m in $MODES; do for c in $CLIENTS; do for t in $targets; do
+    run_pgbench "$t" "$m" "$c" -T "$WARMUP" >/dev/null
+  done; done; done
+fi
 echo "== pgbench -S, ${DURATION}s per cell, $ROUNDS interleaved rounds"
 for r in $(seq 1 "$ROUNDS"); do
   for m in $MODES; do for c in $CLIENTS; do for t in $targets; do

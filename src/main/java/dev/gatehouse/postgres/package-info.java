@@ -11,7 +11,8 @@
  * {@code PgCodec} (bounded frame reader/writer), {@code PgMessages}, {@code PgErrors} (SQLSTATEs),
  * {@code PgStartupParams} (startup parameter allowlist), {@code PgReadOnly}, {@code PgScram},
  * {@code PgPipeline} (extended-protocol bookkeeping), {@code RowFilter} (masking seam), {@code
- * SqlClassifier} (statement → policy action).
+ * SqlClassifier} (statement → policy action), {@code PgSearchPath} (the schemas a bare table name
+ * may resolve in, for deny and review rules).
  *
  * <pre>
  *  client                     gatehouse                                    target
