@@ -1,6 +1,7 @@
 package dev.gatehouse.runner;
 
 import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.masking.IdleFlushingWriter;
 import dev.gatehouse.masking.StreamMasker;
 import java.io.IOException;
 import java.io.InputStream;
@@ -59,6 +60,10 @@ final class OutputPump implements Runnable {
   public void run() {
     byte[] buf = new byte[CHUNK];
     boolean over = false;
+    // Held-back output is flushed after IDLE_FLUSH_MILLIS of quiet by the writer's own thread,
+    // while this one keeps reading: the end of the output is seen (and flushed) at once.
+    IdleFlushingWriter w =
+        new IdleFlushingWriter(masker, this::emit, IDLE_FLUSH_MILLIS).start("exec-flush");
     try {
       int n;
       while ((n = in.read(buf)) > 0) {
@@ -71,43 +76,19 @@ final class OutputPump implements Runnable {
           keep = (int) Math.max(0, n - (after - max));
           over = true;
         }
-        emit(masker.feed(Arrays.copyOf(buf, keep)));
+        w.feed(Arrays.copyOf(buf, keep));
         if (over) {
-          emit(masker.flush());
+          w.flushNow();
           kill.accept("output limit of " + max + " bytes reached");
-          continue;
         }
-        flushWhenIdle();
       }
     } catch (IOException e) {
       // the process side closed (it was killed); what the masker holds is still flushed below
     }
-    emit(masker.flush());
-  }
-
-  /**
-   * Once no more output has arrived for {@link #IDLE_FLUSH_MILLIS}, emits what the masker holds.
-   * The masker may keep the start of a secret still being written a little longer ({@link
-   * StreamMasker#flushIdle}, at most a second): it is asked again until it lets go or output
-   * arrives.
-   */
-  private void flushWhenIdle() throws IOException {
-    long start = System.nanoTime();
-    while (in.available() == 0) {
-      long quiet = (System.nanoTime() - start) / 1_000_000;
-      if (quiet >= IDLE_FLUSH_MILLIS) {
-        emit(masker.flushIdle(quiet));
-        if (!masker.holding()) {
-          return;
-        }
-      }
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        emit(masker.flush());
-        return;
-      }
+    try {
+      w.finish();
+    } catch (IOException e) {
+      // emit never throws: a caller that went away is handled there
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.gatehouse.ssh;
 
+import dev.gatehouse.masking.IdleFlushingWriter;
 import dev.gatehouse.masking.StreamMasker;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,9 +23,6 @@ final class SshStreams {
    */
   static final long IDLE_FLUSH_MILLIS = 40;
 
-  /** How often a masker that holds the start of a secret after an idle flush is asked again. */
-  static final long HOLD_RECHECK_MILLIS = 5;
-
   private SshStreams() {}
 
   /** A masker that changes nothing (sessions whose masking profile is {@code none}). */
@@ -44,14 +42,24 @@ final class SshStreams {
   /**
    * Copies {@code from} to {@code to} through {@code masker} until end of stream, handing every
    * masked chunk to {@code record} too. Held-back output is flushed when the source has been idle
-   * for {@link #IDLE_FLUSH_MILLIS}, so interactive output is not delayed. Returns the number of
-   * bytes written; closes nothing.
+   * for {@link #IDLE_FLUSH_MILLIS} ({@link IdleFlushingWriter}), so interactive output is not
+   * delayed. Returns the number of bytes written; closes nothing.
    */
   static long pumpMasked(
       InputStream from, OutputStream to, StreamMasker masker, Consumer<byte[]> record)
       throws IOException {
-    MaskedWriter w = new MaskedWriter(to, masker, record);
-    Thread flusher = Thread.ofVirtual().name("ssh-flush").start(w::flushWhenIdle);
+    long[] written = new long[1];
+    IdleFlushingWriter w =
+        new IdleFlushingWriter(
+                masker,
+                b -> {
+                  record.accept(b);
+                  to.write(b);
+                  to.flush();
+                  written[0] += b.length;
+                },
+                IDLE_FLUSH_MILLIS)
+            .start("ssh-flush");
     try {
       byte[] buf = new byte[CHUNK];
       int n;
@@ -61,88 +69,9 @@ final class SshStreams {
         }
       }
     } finally {
-      flusher.interrupt();
       w.finish();
     }
-    return w.written;
-  }
-
-  /** Serialises feeding and idle flushing so output keeps its order. */
-  private static final class MaskedWriter {
-    private final OutputStream to;
-    private final StreamMasker masker;
-    private final Consumer<byte[]> record;
-    private long lastFeed;
-    private boolean dirty;
-    private boolean done;
-    private IOException failed;
-    long written;
-
-    MaskedWriter(OutputStream to, StreamMasker masker, Consumer<byte[]> record) {
-      this.to = to;
-      this.masker = masker;
-      this.record = record;
-    }
-
-    synchronized void feed(byte[] chunk) throws IOException {
-      if (failed != null) {
-        throw failed;
-      }
-      write(masker.feed(chunk));
-      lastFeed = System.nanoTime();
-      dirty = true;
-      notifyAll();
-    }
-
-    synchronized void finish() throws IOException {
-      if (done) {
-        return;
-      }
-      done = true;
-      notifyAll();
-      if (failed == null) {
-        write(masker.flush());
-      }
-    }
-
-    synchronized void flushWhenIdle() {
-      try {
-        while (!done) {
-          if (!dirty) {
-            wait();
-            continue;
-          }
-          long idle = (System.nanoTime() - lastFeed) / 1_000_000;
-          if (idle < IDLE_FLUSH_MILLIS) {
-            wait(IDLE_FLUSH_MILLIS - idle);
-            continue;
-          }
-          // The masker may keep what looks like the start of a secret still being printed for a
-          // bounded time (StreamMasker#flushIdle, at most a second); ask again shortly until it
-          // lets go or output arrives (feed sets lastFeed and dirty again).
-          write(masker.flushIdle(idle));
-          if (masker.holding()) {
-            wait(HOLD_RECHECK_MILLIS);
-            continue;
-          }
-          dirty = false;
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (IOException e) {
-        failed = e;
-      }
-    }
-
-    private void write(byte[] b) throws IOException {
-      if (b.length == 0) {
-        return;
-      }
-      record.accept(b);
-      to.write(b);
-      to.flush();
-      written += b.length;
-    }
+    return written[0];
   }
 
   /**
