@@ -41,6 +41,7 @@ final class RequestSpec {
           ActionKind.SQL,
               Set.of(
                   Action.Attr.SQL_KIND,
+                  Action.Attr.SQL_KINDS,
                   Action.Attr.SQL_OBJECT_TYPE,
                   Action.Attr.SQL_TABLES_READ,
                   Action.Attr.SQL_TABLES_WRITTEN,

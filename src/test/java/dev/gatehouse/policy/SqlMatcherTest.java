@@ -181,6 +181,33 @@ class SqlMatcherTest {
   }
 
   @Test
+  void policyChecksAndTestsCanGiveTheKinds() {
+    // An allow rule must list every kind a statement performs: an upsert given as its kinds.
+    PolicySet p =
+        policy("rules: [{ id: u, effect: allow, sql: { statements: [update], tables: [t] } }]");
+    List<Action> upsert =
+        RequestSpec.actions(
+            Map.of(
+                "kind",
+                "sql",
+                "statement",
+                "update",
+                "kinds",
+                List.of("update", "insert"),
+                "tables_written",
+                List.of("t")),
+            null,
+            null);
+    assertThat(effect(p, upsert.get(0))).isEqualTo(Effect.DENY);
+    List<Action> update =
+        RequestSpec.actions(
+            Map.of("kind", "sql", "statement", "update", "tables_written", List.of("t")),
+            null,
+            null);
+    assertThat(effect(p, update.get(0))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void allowRulesDoNotReadBareNamesInTheSearchPath() {
     PolicySet p =
         policy(
