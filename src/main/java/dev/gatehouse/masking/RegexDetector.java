@@ -27,6 +27,7 @@ final class RegexDetector extends Detector {
   final List<String> keywords;
   final List<Pattern> allow;
   final List<String> stopwords;
+  private int needFlags;
 
   RegexDetector(
       String type,
@@ -68,6 +69,21 @@ final class RegexDetector extends Detector {
   @Override
   List<String> keywords() {
     return keywords;
+  }
+
+  /**
+   * This detector, run only when one of {@code flags} is present too: for a built-in whose keyword
+   * is bounded in the first pass by letters and punctuation that ordinary sentences have ({@code
+   * ?key=}, {@code pin}).
+   */
+  RegexDetector needing(int flags) {
+    this.needFlags = flags;
+    return this;
+  }
+
+  @Override
+  int needFlags() {
+    return needFlags;
   }
 
   @Override

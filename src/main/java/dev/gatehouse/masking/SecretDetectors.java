@@ -6,6 +6,7 @@ import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isLower;
 import static dev.gatehouse.masking.Checks.isUpper;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,10 +27,26 @@ final class SecretDetectors {
     final List<String> keywords;
     final int needFlags;
     final int minTokenRun;
+    private final List<Detector> more;
 
     Composite(
         String type, int priority, int needFlags, int minTokenRun, List<RegexDetector> parts) {
+      this(type, priority, needFlags, minTokenRun, parts, List.of());
+    }
+
+    /**
+     * With {@code more}: parts of the same type that need other gates (flags, token runs), so that
+     * this composite's gates do not hide them and theirs do not arm it.
+     */
+    Composite(
+        String type,
+        int priority,
+        int needFlags,
+        int minTokenRun,
+        List<RegexDetector> parts,
+        List<Detector> more) {
       super(type, priority);
+      this.more = List.copyOf(more);
       this.needFlags = needFlags;
       this.minTokenRun = minTokenRun;
       this.parts = List.copyOf(parts);
@@ -47,6 +64,17 @@ final class SecretDetectors {
     @Override
     List<String> keywords() {
       return keywords;
+    }
+
+    @Override
+    List<Detector> parts() {
+      if (more.isEmpty()) {
+        return List.of(this);
+      }
+      List<Detector> all = new ArrayList<>(more.size() + 1);
+      all.add(this);
+      all.addAll(more);
+      return all;
     }
 
     @Override
@@ -183,7 +211,52 @@ final class SecretDetectors {
                 "shppa_",
                 "shpss_"),
             // Docker Hub personal and organisation access tokens.
-            part(t, "(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,64}", 0, "dckr_")));
+            part(t, "(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,64}", 0, "dckr_"),
+            // Discord webhook: the id and token after /api/webhooks/ post to the channel
+            // (https://discord.com/developers/docs/resources/webhook).
+            part(
+                t,
+                "https://(?:(?:ptb|canary)\\.)?discord(?:app)?\\.com/api/(?:v\\d{1,2}/)?webhooks/"
+                    + "(\\d{15,22}/[A-Za-z0-9_-]{60,100})",
+                1,
+                "discord"),
+            // age identities (https://age-encryption.org/v1): Bech32 of the X25519 key.
+            part(t, "AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}", 0, "age-secret-key-1"),
+            // Linear API keys and OAuth tokens.
+            part(
+                t,
+                "(?<![A-Za-z0-9_])lin_(?:api|oauth)_[A-Za-z0-9]{40}(?![A-Za-z0-9])",
+                0,
+                "lin_api_",
+                "lin_oauth_"),
+            // Sentry DSN: the public key (and the legacy secret key) in the user part
+            // (https://docs.sentry.io/concepts/key-terms/dsn-explainer/).
+            part(
+                t,
+                "(?i)https?://([0-9a-f]{32}(?::[0-9a-f]{32})?)@[A-Za-z0-9.-]{1,253}[:/]",
+                1,
+                "sentry",
+                "ingest"),
+            // Mapbox secret tokens (the public pk.eyJ… tokens are meant to be published).
+            part(
+                t,
+                "(?<![A-Za-z0-9_-])sk\\.eyJ[A-Za-z0-9_-]{10,512}\\.[A-Za-z0-9_-]{20,128}",
+                0,
+                "sk.eyj"),
+            // Databricks personal access tokens.
+            part(t, "(?<![A-Za-z0-9])dapi[0-9a-f]{32}(?:-[0-9])?(?![A-Za-z0-9])", 0, "dapi"),
+            // Mailchimp API keys: 32 hex digits and the data centre.
+            part(t, "(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])", 0, "-us")),
+        // Azure AD (Entra ID) client secrets: 3 characters, a digit, "Q~" and 31-34 more from
+        // [A-Za-z0-9_~.-]; dots and tildes may leave no run of 15 token characters, so this part
+        // has no token-run gate. Masked whole (the entropy detector alone kept about half).
+        List.of(
+            part(
+                t,
+                "(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}"
+                    + "(?![A-Za-z0-9_~.-])",
+                0,
+                "q~")));
   }
 
   /** Passwords inside connection URLs and ADO/ODBC/JDBC key-value connection strings. */
@@ -214,11 +287,20 @@ final class SecretDetectors {
                 0,
                 List.of("password", "pwd"),
                 // References to a secret are not the secret: ${VAR}, {{var}}, %(var)s.
-                // A command substitution ($(cat file), `cat file`) is not one either.
+                // A command substitution ($(cat file), `cat file`) is not one either, nor what
+                // terraform plan shows instead of a value: (sensitive value), (known after apply).
                 List.of(
                     Pattern.compile(
-                        "^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s|\\$\\(.*|`.*)$")),
-                List.of())));
+                        "^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s|\\$\\(.*|`.*"
+                            + "|\\((?:sensitive|known)\\b.*)$")),
+                List.of())),
+        // Passwords on the command lines of database and network clients, and in the files and
+        // tables that tools print (each gated by its own tool name or file shape).
+        List.of(
+            ToolSecrets.commandLines(),
+            ToolSecrets.oracleLogins(),
+            ToolSecrets.redisPasswords(),
+            new ToolSecrets.KeyValueTable()));
   }
 
   /**
@@ -230,8 +312,13 @@ final class SecretDetectors {
   static final class Assignment extends Detector {
     static final String KEY =
         // A bare "pass" only as the end of a name (DB_PASS, smtp-pass): "pass: 12" is a test count.
-        "(?:passwd|password|passphrase|pwd|(?<=[_-])pass|secret|token|api[_-]?key|apikey"
-            + "|access[_-]?key"
+        "(?:passwd|password|passphrase|passcode|pwd|(?<=[_-])pass|secret"
+            // PublicKeyToken=b77a5c561934e089 in a .NET assembly name is public.
+            + "|(?<!publickey)token|api[_-]?key"
+            + "|apikey|access[_-]?key"
+            // DB_PW, SMTP-PW (only as the end of a name, like pass); psw; APP_KEY (Laravel,
+            // Datadog DD_APP_KEY); SECRET_KEY_BASE (Rails); secret_id (Vault AppRole).
+            + "|(?<=[_-])pw|(?<![A-Za-z])psw|app[_-]?key|secret[_-]?key[_-]?base|secret[_-]?id"
             // The word in languages where it contains "pass", the keyword that arms this detector;
             // the words without it are found by OtherLanguages.
             + "|passwort|mot[ _]de[ _]passe|passord"
@@ -254,10 +341,56 @@ final class SecretDetectors {
         Pattern.compile("(?i)" + KEY + VALUE);
     private static final Pattern FLAG =
         Pattern.compile(
-            "(?i)(?<![A-Za-z0-9-])--(?:password|passwd|token|secret|api-key|apikey)[ =]"
+            "(?i)(?<![A-Za-z0-9-])--(?:password|passwd|token|secret|api-key|apikey|client-secret"
+                + "|secret-id|secret-key|access-token|auth-token|secret-access-key)[ =]"
                 + "([^\\s\"'\\u001b]{1,256})");
     private static final Pattern BEARER =
         Pattern.compile("(?i)\\b(?:bearer|basic)\\s{1,3}([A-Za-z0-9._~+/-]{8,2048}=*)");
+
+    /**
+     * Other schemes of an Authorization header: {@code Token} (Django REST framework, GitHub),
+     * {@code ApiKey}, {@code SSWS} (Okta), {@code Key}; only after the header's name, since "token"
+     * is an ordinary word.
+     */
+    private static final Pattern AUTH_SCHEME =
+        Pattern.compile(
+            "(?i)authorization[\"']?\\s{0,3}[:=]\\s{0,3}[\"']?(?:token|api-?key|ssws|key)\\s{1,3}"
+                + "([A-Za-z0-9._~+/-]{8,2048}=*)");
+
+    /**
+     * Signatures and keys in URL query parameters ({@code ?key=} of Google Maps and other APIs,
+     * {@code Signature=} of CloudFront and S3 presigned URLs, {@code X-Amz-Signature=}, {@code
+     * X-Goog-Signature=}, {@code sig=} of Azure SAS); other names are read by the assignment
+     * expression. Words alone ({@code ?key=created_at}) stay.
+     */
+    private static final Detector URL_PARAMS =
+        new RegexDetector(
+                "assignment",
+                75,
+                Pattern.compile(
+                    "(?i)[?&](?:key|signature|x-amz-signature|x-goog-signature|sig)=([^&#\\s\"'<>]{8,1024})"),
+                1,
+                RegexDetector.Validator.NONE,
+                0,
+                List.of("?key=", "&key=", "signature=", "?sig=", "&sig="),
+                List.of(Pattern.compile("^[A-Za-z_.-]+$")),
+                List.of())
+            .needing(F_EQ);
+
+    /**
+     * A PIN written in capitals with 4 to 8 digits ({@code PIN: 4921}, {@code PIN_CODE=123456}); a
+     * lower-case pin is as often a GPIO pin or a pinned version ({@code pin = 13}).
+     */
+    private static final Detector PIN =
+        RegexDetector.simple(
+                "assignment",
+                75,
+                "(?<![A-Za-z0-9_])PIN(?:[ _-]?(?:CODE|Code|code))?[\"']?\\s{0,3}[:=]\\s{0,3}[\"']?"
+                    + "([0-9]{4,8})(?![0-9])",
+                1,
+                "pin")
+            .needing(F_EQ | F_COLON);
+
     private static final Pattern XML =
         Pattern.compile("(?i)<((?:[a-z_]{0,20})" + KEY + ")>([^<\\r\\n]{1,512})</\\1>");
     private static final Set<String> NON_VALUES =
@@ -279,7 +412,18 @@ final class SecretDetectors {
             "****",
             "*",
             "\"\"",
-            "''");
+            "''",
+            // YAML block scalars (the value is on the next lines) and Ansible Vault's tag.
+            "|",
+            "|-",
+            ">",
+            ">-",
+            "!vault",
+            // What terraform plan prints instead of a value: (sensitive value), (known after
+            // apply); the bare value stops at the space.
+            "(sensitive",
+            "(sensitive)",
+            "(known");
 
     private static final Detector OTHER_LANGUAGES = new OtherLanguages();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
@@ -295,7 +439,7 @@ final class SecretDetectors {
      */
     @Override
     List<Detector> parts() {
-      return List.of(this, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH);
+      return List.of(this, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN);
     }
 
     /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
@@ -306,7 +450,19 @@ final class SecretDetectors {
 
     @Override
     List<String> keywords() {
-      return List.of("pass", "pwd", "secret", "token", "key", "credential", "bearer", "basic");
+      return List.of(
+          "pass",
+          "pwd",
+          "secret",
+          "token",
+          "key",
+          "credential",
+          "bearer",
+          "basic",
+          "_pw",
+          "-pw",
+          "psw",
+          "ssws");
     }
 
     @Override
@@ -322,6 +478,12 @@ final class SecretDetectors {
       m = BEARER.matcher(s);
       while (m.find()) {
         addValue(this, out, m.start(1), m.end(1), m.group(1));
+      }
+      if (s.length() >= 13 && s.toLowerCase(Locale.ROOT).contains("authorization")) {
+        m = AUTH_SCHEME.matcher(s);
+        while (m.find()) {
+          addValue(this, out, m.start(1), m.end(1), m.group(1));
+        }
       }
       if (s.indexOf('<') >= 0) {
         m = XML.matcher(s);
@@ -674,7 +836,63 @@ final class SecretDetectors {
           return false;
         }
       }
-      return true;
+      return !isPublic(s, st, en);
+    }
+
+    /** SSH public-key blob: the base64 of a uint32 length and then the key type's name. */
+    private static final Pattern SSH_KEY_TYPE = Pattern.compile("(?:ssh|ecdsa|sk)-[a-z0-9@.-]+");
+
+    /** The base64 of a PEM block that is public (RFC 7468): a public key or a certificate. */
+    private static final Pattern PUBLIC_PEM =
+        Pattern.compile("-----BEGIN (?:(?:RSA|EC|DSA|SSH2) )?(?:PUBLIC KEY|CERTIFICATE)-----");
+
+    /**
+     * Random-looking tokens that are published by design, so not secrets: an SSH public key (its
+     * blob names the key type, RFC 4253 section 6.6: {@code ssh-ed25519 AAAAC3Nz…}), a key
+     * fingerprint ({@code SHA256:…}), the body of a PEM public key or certificate, the payload of
+     * an image, font, audio or video {@code data:} URI (RFC 2397) and a Go module hash ({@code h1:}
+     * and the base64 of a SHA-256 in go.sum). A private key (its own PEM block, any base64 that is
+     * not one of these shapes) is still masked; the private-key detector does not look at this.
+     */
+    static boolean isPublic(String s, int st, int en) {
+      int len = en - st;
+      if (len >= 16 && s.startsWith("AAAA", st)) {
+        byte[] d = Checks.decodeBase64(s.substring(st, st + 16));
+        if (d != null && d.length >= 8) {
+          int n =
+              ((d[0] & 0xff) << 24) | ((d[1] & 0xff) << 16) | ((d[2] & 0xff) << 8) | (d[3] & 0xff);
+          String name = new String(d, 4, d.length - 4, StandardCharsets.ISO_8859_1);
+          if (n >= 7 && n <= 64 && SSH_KEY_TYPE.matcher(name).lookingAt()) {
+            return true;
+          }
+        }
+      }
+      if (st >= 7 && (s.startsWith("SHA256:", st - 7) || s.startsWith("SHA512:", st - 7))) {
+        return true; // ssh-keygen -l, ssh's host key prompt
+      }
+      if (st >= 3 && len == 44 && s.startsWith("h1:", st - 3) && s.charAt(en - 1) == '=') {
+        return true; // go.sum
+      }
+      if (st >= 8 && s.startsWith(";base64,", st - 8)) {
+        int d = s.lastIndexOf("data:", st - 8);
+        if (d >= 0 && st - d <= 128) {
+          String media = s.substring(d + 5, st - 8);
+          if (media.indexOf(' ') < 0
+              && (media.startsWith("image/")
+                  || media.startsWith("font/")
+                  || media.startsWith("audio/")
+                  || media.startsWith("video/"))) {
+            return true;
+          }
+        }
+      }
+      int b = s.lastIndexOf("-----BEGIN ", st);
+      if (b >= 0) {
+        Matcher m = PUBLIC_PEM.matcher(s);
+        int end = s.indexOf("-----END ", b);
+        return m.region(b, Math.min(s.length(), b + 48)).lookingAt() && (end < 0 || end > st);
+      }
+      return false;
     }
 
     /** Letters that belong to words of one capital and 2+ lower-case letters, or 3+ lower-case. */

@@ -2,14 +2,18 @@ package dev.gatehouse.masking;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Secrets in the shapes that common tools print them: a base64-encoded PEM private key ({@code
  * kubectl config view --raw}: {@code client-key-data}), the values of sensitive Terraform outputs
- * ({@code terraform output -json}) and registry credentials in a Docker {@code config.json}. Each
- * is gated by its own keyword, so ordinary values never run them.
+ * ({@code terraform output -json}), registry credentials in a Docker {@code config.json}, passwords
+ * on client command lines ({@code mysql -pX}, {@code curl -u user:X}; also as {@code ps aux} shows
+ * them), Oracle {@code user/password@db} logins, redis {@code requirepass} and the rows of {@code
+ * vault kv get} and MySQL tables. Each is gated by its own keyword (a tool name, a file's shape),
+ * so ordinary values never run them.
  */
 final class ToolSecrets {
   private ToolSecrets() {}
@@ -329,6 +333,234 @@ final class ToolSecrets {
         if (colon > 0 && colon < t.length() - 1) {
           add(out, m.start(1), m.end(1));
         }
+      }
+    }
+  }
+
+  /** Type of the passwords found on command lines and in credential files. */
+  static final String CONNECTION = "connection_password";
+
+  /**
+   * A password value on a command line: quoted (groups 1, 2) or bare (group 3, up to a space,
+   * quote, shell operator or escape sequence).
+   */
+  static final String VALUE =
+      "(?:'([^'\\r\\n]{1,256})'|\"([^\"\\r\\n]{1,256})\"|([^\\s'\"|;&<>`\\u001b]{1,256}))";
+
+  /**
+   * The rest of a command before an option: nothing, or a space and other arguments on the same
+   * line that are not another command ({@code |}, {@code ;}, {@code &}); then the space before the
+   * option.
+   */
+  private static final String ARGS = "(?:\\s[^\\r\\n|;&]{0,512}?)?\\s";
+
+  /** A tool name not inside a longer word or path part ({@code /usr/bin/mysql} still counts). */
+  private static final String B = "(?<![A-Za-z0-9_.-])";
+
+  /** References to a secret are not the secret: {@code $PW}, {@code ${PW}}, {@code $(cat f)}. */
+  private static final List<Pattern> REFERENCES =
+      List.of(
+          Pattern.compile(
+              "^(?:\\$\\{?[A-Za-z_][A-Za-z0-9_]*\\}?|\\$\\(.*|\\*{1,16}|<[^>]{0,64}>|-.*)$"));
+
+  private static RegexDetector cli(String regex, String... keywords) {
+    return new RegexDetector(
+        CONNECTION,
+        95,
+        Pattern.compile(regex),
+        1,
+        RegexDetector.Validator.NONE,
+        0,
+        List.of(keywords),
+        REFERENCES,
+        List.of());
+  }
+
+  /**
+   * Passwords given as options to database and network clients. Armed only by the tool's name:
+   * {@code -p} is a port or a path flag for most other tools ({@code ssh -p 2222}, {@code mkdir
+   * -p}, {@code docker run -p 8080:80}), so the option is read only after that name on the same
+   * command. A client that prompts ({@code mysql -p} alone, {@code curl -u user}) has no value to
+   * mask.
+   */
+  static SecretDetectors.Composite commandLines() {
+    return new SecretDetectors.Composite(
+        CONNECTION,
+        95,
+        Detector.F_DASH,
+        0,
+        List.of(
+            // MySQL and MariaDB clients: the password glued to -p
+            // (https://dev.mysql.com/doc/refman/8.4/en/connection-options.html#option_general_password).
+            cli(
+                B
+                    + "(?:mysql(?:dump|admin|import|check|show|slap|binlog|pump)?"
+                    + "|mariadb(?:-dump|-admin|-import|-check|-show|-slap|-binlog)?)(?:\\.exe)?"
+                    + ARGS
+                    + "-p"
+                    + VALUE,
+                "mysql",
+                "mariadb"),
+            // redis-cli -a PASSWORD, --pass PASSWORD
+            // (https://redis.io/docs/latest/develop/tools/cli/).
+            cli(B + "redis-cli(?:\\.exe)?" + ARGS + "(?:-a|--pass)\\s+" + VALUE, "redis-cli"),
+            // sshpass -p PASSWORD: only among sshpass's own options, before the command it runs
+            // (whose -p is a port: sshpass -f file ssh -p 2222 host).
+            cli(B + "sshpass(?:\\s+-(?:[fdP]\\s*\\S{1,256}|[ve]))*\\s+-p\\s*" + VALUE, "sshpass"),
+            // SQL Server clients: -P password (-p is something else there).
+            cli(B + "(?i:sqlcmd|osql)(?:\\.exe)?" + ARGS + "-P\\s*" + VALUE, "sqlcmd", "osql"),
+            // OpenLDAP clients: -w password (-W prompts).
+            cli(
+                B
+                    + "ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)"
+                    + ARGS
+                    + "-w\\s*"
+                    + VALUE,
+                "ldap"),
+            // Samba clients: -U user%password, --user=user%password.
+            cli(
+                B
+                    + "(?:smbclient|smbcacls|smbget|smbmap|smbtree)"
+                    + ARGS
+                    + "(?:-U\\s*|--user[=\\s])['\"]?[^\\s%'\"]{1,128}%([^\\s'\"|;&<>`]{1,256})",
+                "smb"),
+            // htpasswd -b: the password is the last argument (after the file unless -n).
+            cli(
+                "(?m)"
+                    + B
+                    + "htpasswd(?=(?:\\s+-[A-Za-z]+(?:\\s+[0-9]{1,2})?)*?\\s+-[A-Za-z]*b[A-Za-z]*\\s)"
+                    + "(?:\\s+-[A-Za-z]+(?:\\s+[0-9]{1,2})?)+(?:\\s+[^\\s|;&<>-][^\\s|;&<>]{0,255}){1,2}"
+                    + "\\s+"
+                    + VALUE
+                    + "(?=[ \\t]*(?:$|[|;&<>]))",
+                "htpasswd"),
+            // Registry logins: docker login -p PASSWORD (and podman, buildah, skopeo).
+            cli(
+                B + "(?:docker|podman|buildah|skopeo)\\s+login" + ARGS + "-p\\s+" + VALUE,
+                "docker",
+                "podman",
+                "buildah",
+                "skopeo"),
+            // az login -p SECRET (a service principal's secret or certificate path).
+            cli(B + "az\\s+login" + ARGS + "(?:-p|--password)(?:\\s+|=)" + VALUE, "az login"),
+            // curl -u user:password, --user user:password, --proxy-user, -U
+            // (https://curl.se/docs/manpage.html#-u); without the colon curl prompts.
+            cli(
+                B
+                    + "curl(?:\\.exe)?"
+                    + ARGS
+                    + "(?:-u\\s*|--user(?:\\s+|=)|-U\\s*|--proxy-user(?:\\s+|=))['\"]?"
+                    + "[^\\s:'\"]{0,128}:([^\\s'\"|;&<>`]{1,256})",
+                "curl")));
+  }
+
+  /**
+   * Oracle logins {@code user/password@connect}: JDBC thin URLs ({@code
+   * jdbc:oracle:thin:scott/tiger@//host:1521/svc}), EZConnect ({@code user/pw@//host}) and the
+   * {@code sqlplus}, {@code rman}, {@code expdp}, {@code impdp} command lines (also {@code sqlplus
+   * sys/pw as sysdba}, without a connect identifier).
+   */
+  static SecretDetectors.Composite oracleLogins() {
+    return new SecretDetectors.Composite(
+        CONNECTION,
+        95,
+        0,
+        0,
+        List.of(
+            cli(
+                "(?<![A-Za-z0-9_$#/.-])[A-Za-z][A-Za-z0-9_$#]{0,127}/([^\\s/@\"']{1,128})@(?://)?"
+                    + "[A-Za-z0-9\\[(]",
+                "jdbc:oracle",
+                "@//"),
+            cli(
+                B
+                    + "(?i:sqlplus)(?:\\.exe)?(?:\\s+-[A-Za-z]{1,16})*\\s+"
+                    + "['\"]?[A-Za-z][A-Za-z0-9_$#]{0,127}/([^\\s/@\"']{1,128})(?=[@\\s'\"]|$)",
+                "sqlplus")));
+  }
+
+  /**
+   * The redis password ({@code requirepass}, and {@code masterauth} next to it) as redis.conf,
+   * {@code CONFIG GET} and {@code CONFIG SET} show it
+   * (https://redis.io/docs/latest/operate/oss_and_stack/management/security/). Armed by the word
+   * requirepass only: masterauth has only letters that every sentence has, and the first pass
+   * bounds a keyword by its letters.
+   */
+  static SecretDetectors.Composite redisPasswords() {
+    return new SecretDetectors.Composite(
+        CONNECTION,
+        95,
+        0,
+        0,
+        List.of(
+            cli(
+                "\"(?:requirepass|masterauth)\"[ \\t]{0,8}\\r?\\n[ \\t]{0,8}[0-9]{1,3}\\)[ \\t]{0,4}"
+                    + "\"([^\"\\r\\n]{1,512})\"",
+                "requirepass"),
+            // CONFIG GET without a terminal (redis-cli prints the name and the value as lines).
+            cli("(?m)^(?:requirepass|masterauth)\\r?\\n([^\\s\"]{1,512})\\r?$", "requirepass"),
+            cli(
+                "(?im)(?:^[ \\t]{0,8}|config\\s+set\\s+)(?:requirepass|masterauth)[ \\t]+" + VALUE,
+                "requirepass")));
+  }
+
+  /**
+   * Secret rows of the key-value tables that tools print: {@code vault kv get} (a {@code Key Value}
+   * header, then rows of a name and its value after two or more spaces) and MySQL ({@code SHOW
+   * VARIABLES}, {@code SELECT}: {@code | password | value |}). Only rows whose name ends in a
+   * secret's name ({@code password}, {@code api_key}, {@code db_secret}) are masked: {@code
+   * token_ttl} and {@code created_time} are not secrets.
+   */
+  static final class KeyValueTable extends Detector {
+    static final String NAME =
+        "(?i:(?:[A-Za-z0-9_.-]{0,64}[_.-])?(?:password|passwd|pass|pwd|secret|token|api[_-]?key"
+            + "|apikey|private[_-]?key|secret[_-]?key|access[_-]?key|client[_-]?secret"
+            + "|credentials?|requirepass|masterauth))";
+    private static final Pattern VAULT_HEADER = Pattern.compile("(?m)^Key[ \\t]+Value[ \\t]*\\r?$");
+    private static final Pattern VAULT_ROW =
+        Pattern.compile("(?m)^" + NAME + "[ \\t]{2,}(\\S[^\\r\\n]{0,511}?)[ \\t]*\\r?$");
+    private static final Pattern TABLE_ROW =
+        Pattern.compile(
+            "(?m)\\|[ \\t]*" + NAME + "[ \\t]*\\|[ \\t]*([^|\\s][^|\\r\\n]{0,511}?)[ \\t]*\\|");
+
+    KeyValueTable() {
+      super(CONNECTION, 95);
+    }
+
+    /** The header's dashes ({@code --- -----}, {@code +----+}). */
+    @Override
+    int needFlags() {
+      return F_DASH;
+    }
+
+    /** Both tables have a {@code Value} column. */
+    @Override
+    List<String> keywords() {
+      return List.of("value");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher h = VAULT_HEADER.matcher(s);
+      if (h.find()) {
+        Matcher m = VAULT_ROW.matcher(s);
+        m.region(h.end(), s.length());
+        while (m.find()) {
+          value(out, m.start(1), m.end(1), m.group(1));
+        }
+      }
+      if (s.indexOf('|') >= 0) {
+        Matcher m = TABLE_ROW.matcher(s);
+        while (m.find()) {
+          value(out, m.start(1), m.end(1), m.group(1));
+        }
+      }
+    }
+
+    private void value(List<Finding> out, int start, int end, String v) {
+      String l = v.toLowerCase(Locale.ROOT);
+      if (!l.equals("null") && !l.equals("n/a") && !l.equals("<nil>") && !l.equals("-")) {
+        add(out, start, end);
       }
     }
   }
