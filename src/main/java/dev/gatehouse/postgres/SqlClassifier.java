@@ -966,6 +966,16 @@ final class SqlClassifier {
       if (c.is(j, "(")) {
         c.nonCall.set(j);
       }
+      // The source query starts after the column list and OVERRIDING {SYSTEM|USER} VALUE
+      // (sql-insert.html); there TABLE x and WITH start a query like at the start of a statement.
+      // Before, `INSERT INTO t TABLE payments` copied payments without naming it as read.
+      int k = c.is(j, "(") ? matching(c, j, to) + 1 : j;
+      if (k > 0 && c.isWord(k, "overriding")) {
+        k += 3;
+      }
+      if (k > 0 && (c.isWord(k, "table") || c.isWord(k, "with"))) {
+        c.mainStarts.set(k);
+      }
       return j;
     }
     return skipAlias(c, j);
@@ -1992,6 +2002,8 @@ final class SqlClassifier {
     }
     return switch (simple) {
       case "set_config",
+          "heap_force_kill",
+          "heap_force_freeze",
           "nextval",
           "setval",
           "currval",
@@ -2094,6 +2106,12 @@ final class SqlClassifier {
           // pageinspect reads a relation's data file page by page and pg_walinspect reads the WAL
           // (rows of every table), both bypassing table privileges
           "get_raw_page",
+          // pageinspect's B-tree functions read an index's pages by relation name: the key bytes
+          // in bt_page_items' data column are column values of the table (a card number index)
+          "bt_metap",
+          "bt_page_stats",
+          "bt_multi_page_stats",
+          "bt_page_items",
           "pg_get_wal_record_info",
           "pg_get_wal_records_info",
           "pg_get_wal_records_info_till_end_of_wal",
@@ -2269,6 +2287,20 @@ final class SqlClassifier {
           c.read.add(seq);
         }
         return false;
+      }
+      case "heap_force_kill", "heap_force_freeze" -> {
+        // pg_surgery (pgsurgery.html): kill makes the given tuples dead (a DELETE that bypasses
+        // privileges, triggers and constraints), freeze rewrites them; the first argument is the
+        // table. A table we cannot read here cannot be judged by table rules: unparsed.
+        c.strong.add(simple.equals("heap_force_kill") ? DELETE : UPDATE);
+        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+        String rel = a != null && a.isString() ? regclassLiteral(a.value()) : null;
+        if (rel != null) {
+          c.written.add(rel);
+        } else {
+          c.unparsed = true;
+        }
+        return true;
       }
       case "txid_current", "pg_current_xact_id" -> {
         // Force assignment of a transaction ID (a write to the WAL/commit log).
@@ -2913,6 +2945,30 @@ final class SqlClassifier {
   }
 
   /**
+   * {@code ALTER FUNCTION|PROCEDURE|ROUTINE ... SET role|session_authorization = r}
+   * (sql-alterfunction.html): every later call of an existing function, perhaps one a policy allows
+   * by name, runs its body as r, a SET ROLE for the call's duration (checked on 18.1: after {@code
+   * ALTER FUNCTION g() SET role = 'adm'}, {@code SELECT g()} returned adm to a member of adm), so
+   * the statement is set_role too, like ALTER ROLE ... SET role. CREATE FUNCTION is a definition
+   * whose body is opaque anyway (it may run SET ROLE itself). Only SET at parenthesis depth 0
+   * before a {@code BEGIN ATOMIC} body counts.
+   */
+  private static void routineRoleSetting(Ctx c, int from, int n) {
+    int d = 0;
+    for (int k = from; k + 1 < n; k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")")) {
+        d--;
+      } else if (d == 0 && c.isWord(k, "begin") && c.isWord(k + 1, "atomic")) {
+        return;
+      } else if (d == 0 && c.isWord(k, "set") && isRoleSetting(nameValue(c, k + 1))) {
+        c.strong.add(SET_ROLE);
+      }
+    }
+  }
+
+  /**
    * CREATE TABLE x PARTITION OF parent / INHERITS (parent, ...) (sql-createtable.html): the
    * parent's scans then return x's rows and its inserts may land in x, and only the parent's owner
    * may do it (checked on 18.1), so the parents are written too.
@@ -3073,6 +3129,10 @@ final class SqlClassifier {
   private static void serverCodeSettings(Ctx c, int i) {
     switch (c.objectType) {
       case "system", "role", "user", "database" -> {}
+      case "function", "procedure", "routine" -> {
+        routineRoleSetting(c, i, c.t.size());
+        return;
+      }
       default -> {
         return;
       }
