@@ -2940,7 +2940,65 @@ final class SqlClassifier {
         functionScan(c, i, n);
       }
       case "schema" -> schemaElements(c, i, n);
+      case "publication", "subscription" -> publicationTables(c, i);
+      case "statistics" -> {
+        // CREATE STATISTICS s ON a, b FROM t: only t's owner may; ANALYZE of t then fills it
+        int from = findWordAtDepth0(c, i, n, "from");
+        String name = from < 0 ? null : qualifiedName(c, from + 1, end);
+        if (name != null) {
+          c.written.add(name);
+        }
+        functionScan(c, i, n);
+      }
       default -> functionScan(c, i, n);
+    }
+  }
+
+  /**
+   * CREATE/ALTER PUBLICATION ... TABLE [ONLY] t [*] [(cols)] [WHERE (...)] [, ...]
+   * (sql-createpublication.html): every row of t, and every later change, goes to the publication's
+   * subscribers, outside the gateway. So t is read. {@code FOR ALL TABLES} and {@code TABLES IN
+   * SCHEMA s} name no table: unparsed. CREATE/ALTER SUBSCRIPTION writes local tables named like the
+   * publisher's, which the statement does not name either: unparsed.
+   */
+  private static void publicationTables(Ctx c, int from) {
+    if (c.objectType.equals("subscription")) {
+      c.unparsed = true;
+      return;
+    }
+    if (!c.objectType.equals("publication")) {
+      return;
+    }
+    int[] end = new int[1];
+    int d = 0;
+    boolean inTables = false;
+    boolean itemStart = false;
+    for (int k = from; k < c.t.size(); k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")")) {
+        d--;
+      } else if (d != 0) {
+        continue;
+      } else if (c.isWord(k, "tables")) {
+        c.unparsed = true;
+        inTables = false;
+        itemStart = false;
+      } else if (c.isWord(k, "table")) {
+        inTables = true;
+        itemStart = true;
+      } else if (c.isWord(k, "with")) {
+        inTables = false;
+      } else if (c.is(k, ",")) {
+        itemStart = inTables;
+      } else if (itemStart) {
+        itemStart = false;
+        String name = qualifiedName(c, c.isWord(k, "only") ? k + 1 : k, end);
+        if (name != null) {
+          c.read.add(name);
+          k = end[0] - 1;
+        }
+      }
     }
   }
 
@@ -3057,7 +3115,18 @@ final class SqlClassifier {
       if (parent != null) {
         c.written.add(parent);
       }
+      // ALTER TABLE parent ATTACH|DETACH PARTITION child (sql-altertable): the child's rows become
+      // (or stop being) rows of the parent's scans, and only the child's owner may do it
+      for (String w : new String[] {"attach", "detach"}) {
+        int at = findWordAtDepth0(c, i, c.t.size(), w);
+        String child =
+            at >= 0 && c.isWord(at + 1, "partition") ? qualifiedName(c, at + 2, end) : null;
+        if (child != null) {
+          c.written.add(child);
+        }
+      }
     }
+    publicationTables(c, i);
     onTable(c, i);
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
