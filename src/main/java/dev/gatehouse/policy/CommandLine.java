@@ -423,7 +423,12 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
    * these words, needing no shell: words of safe characters as they are, anything else in single
    * quotes, inside which nothing is special (a quote is written {@code '\''}). A {@code =} in the
    * first word is quoted, or a shell would read the word as an assignment (XCU 2.9.1); a leading
-   * {@code ~} is quoted against tilde expansion (XCU 2.6.1).
+   * {@code ~} is quoted against tilde expansion (XCU 2.6.1), a leading {@code =} against zsh's
+   * command-path expansion. A backslash is written outside the quotes, escaped ({@code 'a'\\'b'}
+   * for {@code a\b}): the target account's login shell runs the line, and fish reads {@code \'}
+   * inside single quotes as a quote, so {@code 'a\'\'' /etc/shadow \'\'''} (the one POSIX word
+   * {@code a\' /etc/shadow \'}) would be three words to fish, {@code /etc/shadow} among them. With
+   * no backslash inside quotes, POSIX shells and fish split the line alike.
    */
   public static String quote(List<String> argv) {
     StringBuilder sb = new StringBuilder();
@@ -432,12 +437,21 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       if (i > 0) {
         sb.append(' ');
       }
+      // zsh replaces an unquoted leading = by a command's path (EQUALS option): =ls is /usr/bin/ls
       boolean safe =
-          !a.isEmpty() && a.matches("[A-Za-z0-9_@%+=:,./-]+") && (i > 0 || a.indexOf('=') < 0);
+          !a.isEmpty()
+              && a.matches("[A-Za-z0-9_@%+=:,./-]+")
+              && (i > 0 || a.indexOf('=') < 0)
+              && a.charAt(0) != '=';
       if (safe) {
         sb.append(a);
       } else {
-        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+        sb.append('\'');
+        for (int k = 0; k < a.length(); k++) {
+          char c = a.charAt(k);
+          sb.append(c == '\'' ? "'\\''" : c == '\\' ? "'\\\\'" : String.valueOf(c));
+        }
+        sb.append('\'');
       }
     }
     return sb.toString();

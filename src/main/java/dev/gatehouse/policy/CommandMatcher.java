@@ -930,7 +930,11 @@ final class CommandMatcher implements KindMatcher {
         }
       }
     }
-    Parsed p = Parsed.of(argv, flagsWithValues, ProgramOptions.noValuesBeforeSubcommand(bin));
+    Parsed p =
+        Parsed.of(
+            argv,
+            ProgramOptions.valueFlags(bin, flagsWithValues),
+            ProgramOptions.noValuesBeforeSubcommand(bin));
     boolean computed = false;
     if (inner) {
       // a computed word may become several ($x with x="npm publish", {npm,publish}), the name
@@ -1244,6 +1248,18 @@ final class CommandMatcher implements KindMatcher {
         String resolved = PathPattern.resolve(pos.get(i), dir);
         if (resolved == null || !anyPath(paths, resolved)) {
           return "argument \"" + pos.get(i) + "\" is not a path within " + paths;
+        }
+      }
+      // ls, and grep -r, with no file operand read the working directory: `grep -r secret` over
+      // SSH searches the home directory. Then the working directory itself must be within paths
+      // (one that is not known, as on SSH, is not).
+      if (pos.size() <= args.size() && ProgramOptions.readsWorkingDirectory(bin, p.flags)) {
+        String resolved = dir == null ? null : PathPattern.resolve(".", dir);
+        if (resolved == null || !anyPath(paths, resolved)) {
+          return "with no path argument the program reads the working directory"
+              + (dir == null ? "" : " " + dir)
+              + ", which is not a path within "
+              + paths;
         }
       }
     }

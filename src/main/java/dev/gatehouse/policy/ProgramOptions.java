@@ -1,6 +1,8 @@
 package dev.gatehouse.policy;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -190,6 +192,179 @@ final class ProgramOptions {
                   + " patch plugin port-forward proxy replace rollout run scale set taint top"
                   + " uncordon version wait alpha kuberc")
               .split(" "));
+
+  /**
+   * Options that GNU coreutils and grep read as taking no value (their getopt_long tables:
+   * coreutils src/cat.c, ls.c, head.c, tail.c; grep src/grep.c; the man pages' OPTIONS), by
+   * program: short letters, then long names. Used by {@link #valueFlags}.
+   */
+  private record Booleans(String letters, Set<String> longNames) {}
+
+  private static final Map<String, Booleans> KNOWN_BOOLEANS =
+      Map.of(
+          // cat takes no option with a value at all
+          "cat",
+          new Booleans(
+              "AbeEnstTuv",
+              Set.of(
+                  "--show-all",
+                  "--number-nonblank",
+                  "--show-ends",
+                  "--number",
+                  "--squeeze-blank",
+                  "--show-tabs",
+                  "--show-nonprinting",
+                  "--help",
+                  "--version")),
+          // ls: only -I, -T, -w (and long options such as --hide, --sort) take a value
+          "ls",
+          new Booleans(
+              "aAbBcCdDfFgGhHiklLmnNopqQrRsStuUvxXZ1",
+              Set.of(
+                  "--all",
+                  "--almost-all",
+                  "--author",
+                  "--escape",
+                  "--directory",
+                  "--dired",
+                  "--file-type",
+                  "--full-time",
+                  "--human-readable",
+                  "--si",
+                  "--dereference",
+                  "--dereference-command-line",
+                  "--numeric-uid-gid",
+                  "--literal",
+                  "--hide-control-chars",
+                  "--show-control-chars",
+                  "--quote-name",
+                  "--recursive",
+                  "--reverse",
+                  "--size",
+                  "--context",
+                  "--zero",
+                  "--help",
+                  "--version")),
+          // head: -c and -n take a value
+          "head",
+          new Booleans(
+              "qvz", Set.of("--quiet", "--silent", "--verbose", "--zero-terminated", "--help")),
+          // tail: -c, -n, -s take a value; --follow's value is optional, so only with '='
+          "tail",
+          new Booleans(
+              "fFqvz",
+              Set.of(
+                  "--follow",
+                  "--retry",
+                  "--quiet",
+                  "--silent",
+                  "--verbose",
+                  "--zero-terminated",
+                  "--help")),
+          // grep: -e, -f, -m, -A, -B, -C, -d, -D take a value
+          "grep",
+          new Booleans(
+              "EFGPiyvwxcLloqsbHhnTZzUraIRV",
+              Set.of(
+                  "--extended-regexp",
+                  "--fixed-strings",
+                  "--basic-regexp",
+                  "--perl-regexp",
+                  "--ignore-case",
+                  "--no-ignore-case",
+                  "--invert-match",
+                  "--word-regexp",
+                  "--line-regexp",
+                  "--count",
+                  "--files-without-match",
+                  "--files-with-matches",
+                  "--only-matching",
+                  "--quiet",
+                  "--silent",
+                  "--no-messages",
+                  "--byte-offset",
+                  "--with-filename",
+                  "--no-filename",
+                  "--line-number",
+                  "--initial-tab",
+                  "--null",
+                  "--null-data",
+                  "--binary",
+                  "--text",
+                  "--recursive",
+                  "--dereference-recursive",
+                  "--help",
+                  "--version")));
+
+  /**
+   * The flags that take the next word (or the rest of a short cluster) as their value: the rule's
+   * {@code flags_with_values}, less the options {@code binary} is known to read as taking none. A
+   * rule for several programs may list a flag that only some of them give a value ({@code -n} for
+   * {@code tail} and {@code cat}): {@code cat -n /etc/shadow} numbers the lines of /etc/shadow, so
+   * for cat the word after {@code -n} is a file that {@code paths} must check, not a value. Reading
+   * a word as positional rather than as a value only makes allow rules stricter and deny rules
+   * match more.
+   */
+  static Set<String> valueFlags(String binary, Set<String> ruleValues) {
+    if (ruleValues.isEmpty()) {
+      return ruleValues;
+    }
+    Booleans b = KNOWN_BOOLEANS.get(program(binary));
+    if (b == null) {
+      return ruleValues;
+    }
+    Set<String> out = new HashSet<>(ruleValues);
+    out.removeIf(
+        f ->
+            b.longNames().contains(f)
+                || (f.length() == 2
+                    && f.charAt(0) == '-'
+                    && b.letters().indexOf(f.charAt(1)) >= 0));
+    return out.size() == ruleValues.size() ? ruleValues : Set.copyOf(out);
+  }
+
+  /**
+   * Programs that read the working directory when they are given no file operand: ls (and dir,
+   * vdir) list it, find, du and tree walk it, ripgrep searches it, and GNU grep searches it when
+   * recursive (grep(1): "if no FILE is given, recursive searches examine the working directory";
+   * {@code -r}, {@code -R}, {@code --recursive}, {@code --dereference-recursive}, {@code -d
+   * recurse}). Erring towards yes: {@code -d}/{@code --directories} with any value, and any long
+   * flag that abbreviates one of those names.
+   *
+   * @param flags the flags of argv as {@link CommandMatcher.Parsed} read them (a cluster whole)
+   */
+  static boolean readsWorkingDirectory(String binary, List<String> flags) {
+    switch (program(binary)) {
+      case "ls", "dir", "vdir", "find", "du", "tree", "rg" -> {
+        return true;
+      }
+      case "grep", "egrep", "fgrep" -> {}
+      default -> {
+        return false;
+      }
+    }
+    for (String f : flags) {
+      if (f.startsWith("--")) {
+        for (String name : List.of("--recursive", "--dereference-recursive", "--directories")) {
+          if (f.length() >= 4 && name.startsWith(f)) {
+            return true;
+          }
+        }
+        continue;
+      }
+      // a cluster up to the first letter that takes a value (-e, -f, -m, -A, -B, -C, -d, -D)
+      for (int j = 1; j < f.length(); j++) {
+        char c = f.charAt(j);
+        if (c == 'r' || c == 'R' || c == 'd') {
+          return true;
+        }
+        if ("efmABCD".indexOf(c) >= 0) {
+          break;
+        }
+      }
+    }
+    return false;
+  }
 
   private static String program(String binary) {
     return binary == null ? "" : CommandWrappers.programName(binary);

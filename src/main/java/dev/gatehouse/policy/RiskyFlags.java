@@ -102,6 +102,21 @@ final class RiskyFlags {
 
   private static final Map<String, Tool> BY_PROGRAM = new HashMap<>();
 
+  /**
+   * kubectl's output formats that read a template from a file on the host kubectl runs on (kubectl
+   * get --help: {@code -o go-template-file|templatefile|jsonpath-file|custom-columns-file} with
+   * {@code --template} or {@code =FILE}). A template's text outside its actions is printed as it
+   * is, once per object, so {@code kubectl get pods -o jsonpath-file=/home/ops/.kube/config} prints
+   * the jump host's kubeconfig, credentials included. Not a flag of its own: found by the value of
+   * {@code -o}/{@code --output} ({@link #kubectlFileOutput}); a rule admits it by this name in
+   * {@code flags.accept_risky}.
+   */
+  static final Flag KUBECTL_FILE_OUTPUT =
+      new Flag(
+          "--output-template-file",
+          "reads a file on the host the caller chooses and prints it",
+          ANYWHERE);
+
   static {
     // npm reads every setting as --name (nopt): the ones that run programs or load other
     // configuration are those refused in npm_config_* variables (CommandMatcher.RISKY_NPM_CONFIG).
@@ -254,6 +269,7 @@ final class RiskyFlags {
             "--exec-api-version",
             "--auth-provider",
             "--auth-provider-arg"));
+    kubectl.add(KUBECTL_FILE_OUTPUT);
     tool(
         List.of("kubectl", "oc"),
         new Tool("kubectl", Style.CLUSTERS, "cfklLnops", false, Set.of(), Set.of(), kubectl));
@@ -585,6 +601,10 @@ final class RiskyFlags {
           found.add(new Use(w, f, t));
         }
       }
+      if (t.name().equals("kubectl")
+          && kubectlFileOutput(word, i + 1 < argv.size() ? argv.get(i + 1) : null)) {
+        found.add(new Use(w, KUBECTL_FILE_OUTPUT, t));
+      }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
         return found; // python -c CODE / -m MODULE: the rest is the program's
       }
@@ -595,6 +615,42 @@ final class RiskyFlags {
       }
     }
     return found;
+  }
+
+  /**
+   * Whether {@code word} (with {@code next} the word after it) gives kubectl's {@code -o} a format
+   * that reads a template file ({@link #KUBECTL_FILE_OUTPUT}): {@code --output=F}, {@code --output
+   * F}, {@code -o F}, {@code -o=F}, {@code -oF}, also at the end of a cluster of boolean letters
+   * ({@code -Ao F}; pflag reads shorthands so). Format names compare in any case, erring towards
+   * finding: any format whose name contains {@code file}.
+   */
+  static boolean kubectlFileOutput(String word, String next) {
+    String value = null;
+    if (word.equals("--output")) {
+      value = next;
+    } else if (word.startsWith("--output=")) {
+      value = word.substring("--output=".length());
+    } else if (!word.startsWith("--")) {
+      Tool k = BY_PROGRAM.get("kubectl");
+      for (int j = 1; j < word.length(); j++) {
+        char c = word.charAt(j);
+        if (k.valueLetters().indexOf(c) >= 0) {
+          if (c == 'o') {
+            value = j == word.length() - 1 ? next : word.substring(j + 1);
+            if (value != null && value.startsWith("=")) {
+              value = value.substring(1);
+            }
+          }
+          break;
+        }
+      }
+    }
+    if (value == null) {
+      return false;
+    }
+    int eq = value.indexOf('=');
+    String format = (eq < 0 ? value : value.substring(0, eq)).toLowerCase(java.util.Locale.ROOT);
+    return format.contains("file");
   }
 
   /**

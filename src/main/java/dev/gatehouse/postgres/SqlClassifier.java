@@ -966,6 +966,16 @@ final class SqlClassifier {
       if (c.is(j, "(")) {
         c.nonCall.set(j);
       }
+      // The source query starts after the column list and OVERRIDING {SYSTEM|USER} VALUE
+      // (sql-insert.html); there TABLE x and WITH start a query like at the start of a statement.
+      // Before, `INSERT INTO t TABLE payments` copied payments without naming it as read.
+      int k = c.is(j, "(") ? matching(c, j, to) + 1 : j;
+      if (k > 0 && c.isWord(k, "overriding")) {
+        k += 3;
+      }
+      if (k > 0 && (c.isWord(k, "table") || c.isWord(k, "with"))) {
+        c.mainStarts.set(k);
+      }
       return j;
     }
     return skipAlias(c, j);
@@ -1992,6 +2002,8 @@ final class SqlClassifier {
     }
     return switch (simple) {
       case "set_config",
+          "heap_force_kill",
+          "heap_force_freeze",
           "nextval",
           "setval",
           "currval",
@@ -2094,6 +2106,12 @@ final class SqlClassifier {
           // pageinspect reads a relation's data file page by page and pg_walinspect reads the WAL
           // (rows of every table), both bypassing table privileges
           "get_raw_page",
+          // pageinspect's B-tree functions read an index's pages by relation name: the key bytes
+          // in bt_page_items' data column are column values of the table (a card number index)
+          "bt_metap",
+          "bt_page_stats",
+          "bt_multi_page_stats",
+          "bt_page_items",
           "pg_get_wal_record_info",
           "pg_get_wal_records_info",
           "pg_get_wal_records_info_till_end_of_wal",
@@ -2269,6 +2287,20 @@ final class SqlClassifier {
           c.read.add(seq);
         }
         return false;
+      }
+      case "heap_force_kill", "heap_force_freeze" -> {
+        // pg_surgery (pgsurgery.html): kill makes the given tuples dead (a DELETE that bypasses
+        // privileges, triggers and constraints), freeze rewrites them; the first argument is the
+        // table. A table we cannot read here cannot be judged by table rules: unparsed.
+        c.strong.add(simple.equals("heap_force_kill") ? DELETE : UPDATE);
+        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+        String rel = a != null && a.isString() ? regclassLiteral(a.value()) : null;
+        if (rel != null) {
+          c.written.add(rel);
+        } else {
+          c.unparsed = true;
+        }
+        return true;
       }
       case "txid_current", "pg_current_xact_id" -> {
         // Force assignment of a transaction ID (a write to the WAL/commit log).
@@ -2908,7 +2940,89 @@ final class SqlClassifier {
         functionScan(c, i, n);
       }
       case "schema" -> schemaElements(c, i, n);
+      case "publication", "subscription" -> publicationTables(c, i);
+      case "statistics" -> {
+        // CREATE STATISTICS s ON a, b FROM t: only t's owner may; ANALYZE of t then fills it
+        int from = findWordAtDepth0(c, i, n, "from");
+        String name = from < 0 ? null : qualifiedName(c, from + 1, end);
+        if (name != null) {
+          c.written.add(name);
+        }
+        functionScan(c, i, n);
+      }
       default -> functionScan(c, i, n);
+    }
+  }
+
+  /**
+   * CREATE/ALTER PUBLICATION ... TABLE [ONLY] t [*] [(cols)] [WHERE (...)] [, ...]
+   * (sql-createpublication.html): every row of t, and every later change, goes to the publication's
+   * subscribers, outside the gateway. So t is read. {@code FOR ALL TABLES} and {@code TABLES IN
+   * SCHEMA s} name no table: unparsed. CREATE/ALTER SUBSCRIPTION writes local tables named like the
+   * publisher's, which the statement does not name either: unparsed.
+   */
+  private static void publicationTables(Ctx c, int from) {
+    if (c.objectType.equals("subscription")) {
+      c.unparsed = true;
+      return;
+    }
+    if (!c.objectType.equals("publication")) {
+      return;
+    }
+    int[] end = new int[1];
+    int d = 0;
+    boolean inTables = false;
+    boolean itemStart = false;
+    for (int k = from; k < c.t.size(); k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")")) {
+        d--;
+      } else if (d != 0) {
+        continue;
+      } else if (c.isWord(k, "tables")) {
+        c.unparsed = true;
+        inTables = false;
+        itemStart = false;
+      } else if (c.isWord(k, "table")) {
+        inTables = true;
+        itemStart = true;
+      } else if (c.isWord(k, "with")) {
+        inTables = false;
+      } else if (c.is(k, ",")) {
+        itemStart = inTables;
+      } else if (itemStart) {
+        itemStart = false;
+        String name = qualifiedName(c, c.isWord(k, "only") ? k + 1 : k, end);
+        if (name != null) {
+          c.read.add(name);
+          k = end[0] - 1;
+        }
+      }
+    }
+  }
+
+  /**
+   * {@code ALTER FUNCTION|PROCEDURE|ROUTINE ... SET role|session_authorization = r}
+   * (sql-alterfunction.html): every later call of an existing function, perhaps one a policy allows
+   * by name, runs its body as r, a SET ROLE for the call's duration (checked on 18.1: after {@code
+   * ALTER FUNCTION g() SET role = 'adm'}, {@code SELECT g()} returned adm to a member of adm), so
+   * the statement is set_role too, like ALTER ROLE ... SET role. CREATE FUNCTION is a definition
+   * whose body is opaque anyway (it may run SET ROLE itself). Only SET at parenthesis depth 0
+   * before a {@code BEGIN ATOMIC} body counts.
+   */
+  private static void routineRoleSetting(Ctx c, int from, int n) {
+    int d = 0;
+    for (int k = from; k + 1 < n; k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")")) {
+        d--;
+      } else if (d == 0 && c.isWord(k, "begin") && c.isWord(k + 1, "atomic")) {
+        return;
+      } else if (d == 0 && c.isWord(k, "set") && isRoleSetting(nameValue(c, k + 1))) {
+        c.strong.add(SET_ROLE);
+      }
     }
   }
 
@@ -3001,7 +3115,18 @@ final class SqlClassifier {
       if (parent != null) {
         c.written.add(parent);
       }
+      // ALTER TABLE parent ATTACH|DETACH PARTITION child (sql-altertable): the child's rows become
+      // (or stop being) rows of the parent's scans, and only the child's owner may do it
+      for (String w : new String[] {"attach", "detach"}) {
+        int at = findWordAtDepth0(c, i, c.t.size(), w);
+        String child =
+            at >= 0 && c.isWord(at + 1, "partition") ? qualifiedName(c, at + 2, end) : null;
+        if (child != null) {
+          c.written.add(child);
+        }
+      }
     }
+    publicationTables(c, i);
     onTable(c, i);
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.
     functionScan(c, i, c.t.size());
@@ -3073,6 +3198,10 @@ final class SqlClassifier {
   private static void serverCodeSettings(Ctx c, int i) {
     switch (c.objectType) {
       case "system", "role", "user", "database" -> {}
+      case "function", "procedure", "routine" -> {
+        routineRoleSetting(c, i, c.t.size());
+        return;
+      }
       default -> {
         return;
       }

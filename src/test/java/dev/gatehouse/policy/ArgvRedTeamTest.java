@@ -11,6 +11,7 @@ import static dev.gatehouse.policy.Fixtures.policy;
 import static dev.gatehouse.policy.Fixtures.target;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -431,8 +432,103 @@ class ArgvRedTeamTest {
         allow("terraform plan -out", ALLOW_ONLY, line("terraform plan -out=plan.tfplan")));
   }
 
+  /**
+   * Fourth round: a value flag a rule gives several programs, programs that read the working
+   * directory, kubectl's template-file output formats. The example policies' rows are in
+   * argv-evasions.policytest.yaml; these use rules of their own.
+   */
+  static final PolicySet FOURTH =
+      policy(
+          """
+          rules:
+            - id: read-logs
+              effect: allow
+              command:
+                binary: [cat, head, grep, ls]
+                paths: [/srv/logs]
+                flags_with_values: [-n, -m, --number]
+                flags: { allowed: [-n, -m, --number, -v, -l] }
+            - id: search
+              effect: allow
+              command:
+                binary: [grep, rg]
+                args: ["re:^[a-z]+$"]
+                paths: [/srv/logs]
+                flags: { allowed: [-r, --recur, -i] }
+            - id: kubectl-templates
+              effect: allow
+              command:
+                binary: kubectl
+                subcommand: get
+                flags_with_values: [-o]
+                flags: { allowed: [-o], accept_risky: [--output-template-file] }
+          """);
+
+  /** Fourth round: the denials failed before their fix (ProgramOptions, RiskyFlags). */
+  static Stream<Arguments> fourthRound() {
+    return Stream.of(
+        deny("cat's --number takes no value", FOURTH, line("cat --number /etc/shadow")),
+        deny("cat's -n in a cluster takes no value", FOURTH, line("cat -vn /etc/shadow")),
+        deny("ls -ln takes no value", FOURTH, line("ls -ln /etc")),
+        allow("head's -n takes its value", FOURTH, line("head -n 5 /srv/logs/a")),
+        allow("grep's -m takes its value", FOURTH, line("grep -m 5 /srv/logs/a")),
+        deny("grep --recursive abbreviated, no file", FOURTH, line("grep --recur secret")),
+        deny("grep -ir, no file", FOURTH, line("grep -ir secret")),
+        allow("grep without -r and without a file reads stdin", FOURTH, line("grep -i secret")),
+        deny("rg with no path searches the working directory", FOURTH, line("rg secret")),
+        allow("rg with an allowed path", FOURTH, line("rg secret /srv/logs")),
+        deny("ls with no path lists the working directory", FOURTH, line("ls -l")),
+        allow(
+            "ls in a working directory within the paths",
+            FOURTH,
+            withCwd(line("ls -l"), "/srv/logs/app")),
+        deny(
+            "ls in a working directory outside the paths",
+            FOURTH,
+            withCwd(line("ls -l"), "/home/app")),
+        allow(
+            "a rule that accepts --output-template-file",
+            FOURTH,
+            line("kubectl get pods -o jsonpath-file=t.txt")));
+  }
+
+  private static Action withCwd(Action action, String cwd) {
+    Map<String, Object> a = new HashMap<>(action.attributes());
+    a.put(Action.Attr.CMD_CWD, cwd);
+    return new Action(ActionKind.COMMAND, action.raw(), a);
+  }
+
+  @Test
+  void kubectlTemplateFilesAreFoundInEverySpelling() {
+    for (String w :
+        new String[] {
+          "kubectl get pods -o jsonpath-file=/x",
+          "kubectl get pods -ojsonpath-file=/x",
+          "kubectl get pods -o=go-template-file=/x",
+          "kubectl get pods --output=custom-columns-file=/x",
+          "kubectl get pods --output templatefile --template /x",
+          "kubectl get pods -Ao GO-TEMPLATE-FILE=/x",
+        }) {
+      assertThat(RiskyFlags.findAll("kubectl", CommandLine.parse(w).argv()))
+          .as(w)
+          .extracting(u -> u.flag().name())
+          .contains("--output-template-file");
+    }
+    for (String w :
+        new String[] {
+          "kubectl get pods -o json",
+          "kubectl get pods -n files -o wide",
+          "kubectl get pods -nfile",
+          "kubectl get pods -o custom-columns=FILE:.metadata.name",
+        }) {
+      assertThat(RiskyFlags.findAll("kubectl", CommandLine.parse(w).argv())).as(w).isEmpty();
+    }
+  }
+
   static Stream<Arguments> cases() {
-    return Stream.concat(Stream.concat(bypassesFixed(), alreadyHandled()), thirdRound());
+    return Stream.concat(
+        Stream.concat(Stream.concat(bypassesFixed(), alreadyHandled()), thirdRound()),
+        fourthRound());
   }
 
   @ParameterizedTest(name = "{0}")

@@ -181,4 +181,74 @@ class CommandLineTest {
     }
     assertThat(CommandLine.quote(List.of("A=b", "c=d"))).isEqualTo("'A=b' c=d");
   }
+
+  /**
+   * Red team round 4: the SSH target runs the quoted line with the account's login shell, which may
+   * be fish, where {@code \'} inside single quotes is a quote. A word with a backslash before a
+   * quote was three words to fish ({@code /etc/shadow} one of them) and one to POSIX shells, so a
+   * rule allowing paths under /var/log let fish read /etc/shadow. The line must split alike.
+   */
+  @Test
+  void quotedWordsSplitAlikeForPosixShellsAndFish() {
+    List<List<String>> cases =
+        List.of(
+            List.of("cat", "/var/log/a\\' /etc/shadow \\'"),
+            List.of("cat", "/var/log/a\\"),
+            List.of("printf", "\\\\'x'\\", "it's", "a\\b c"),
+            List.of("cat", "=ls"));
+    for (List<String> argv : cases) {
+      String line = CommandLine.quote(argv);
+      assertThat(CommandLine.parse(line).argv()).as(line).isEqualTo(argv);
+      assertThat(fishWords(line)).as(line).isEqualTo(argv);
+    }
+    assertThat(CommandLine.quote(List.of("cat", "=ls"))).isEqualTo("cat '=ls'");
+  }
+
+  /**
+   * fish's reading of a line of quoted words and blanks (fishshell.com/docs/current/language.html,
+   * Quotes and Escaping): inside single quotes only {@code \'} and {@code \\} are escapes; outside,
+   * a backslash escapes the next character; a blank ends a word. An unterminated quote is an error.
+   */
+  private static List<String> fishWords(String line) {
+    List<String> words = new java.util.ArrayList<>();
+    StringBuilder w = new StringBuilder();
+    boolean inWord = false;
+    boolean quoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quoted) {
+        if (c == '\\'
+            && i + 1 < line.length()
+            && (line.charAt(i + 1) == '\'' || line.charAt(i + 1) == '\\')) {
+          w.append(line.charAt(++i));
+        } else if (c == '\'') {
+          quoted = false;
+        } else {
+          w.append(c);
+        }
+      } else if (c == ' ') {
+        if (inWord) {
+          words.add(w.toString());
+          w.setLength(0);
+          inWord = false;
+        }
+      } else {
+        inWord = true;
+        if (c == '\'') {
+          quoted = true;
+        } else if (c == '\\' && i + 1 < line.length()) {
+          w.append(line.charAt(++i));
+        } else {
+          w.append(c);
+        }
+      }
+    }
+    if (quoted) {
+      throw new IllegalArgumentException("unterminated quote: " + line);
+    }
+    if (inWord) {
+      words.add(w.toString());
+    }
+    return words;
+  }
 }
