@@ -327,9 +327,13 @@ final class SecretDetectors {
             + "|auth[_-]?token|credentials?"
             + "|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key)";
 
-    /** The assignment after a name, and the value: quoted (groups 1, 2) or bare (group 3). */
+    /**
+     * The assignment after a name, and the value: quoted (groups 1, 2) or bare (group 3). The value
+     * starts on the name's line: after an empty prompt ({@code Password: }) the next line is
+     * output, not its value.
+     */
     private static final String VALUE =
-        "[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
+        "[\"']?\\s{0,3}(?::=|=>|=|:)[^\\S\\r\\n]{0,3}"
             + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
             // A bare value does not start with { or [: "db_password": {"sensitive": true, …}
             // names an object (terraform output -json), whose members are read on their own.

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,15 +14,20 @@ import java.util.regex.Pattern;
  * sensitive value:
  *
  * <ul>
- *   <li>the last word (non-whitespace run) and the words before it that could be part of one value
- *       (digit groups of a card or phone number, {@code password:}, {@code Bearer}, a PEM header);
+ *   <li>the unfinished last line (at most {@link #MAX_HOLD} characters): a value, the name it is
+ *       assigned to ({@code ansible_become_pass: }, {@code Mot de passe : }), its first groups
+ *       ({@code DE90 }, {@code [4350 }) and the words that tell a look-alike from it ({@code
+ *       version 1.2.3.4}) are then scanned together, as the whole-text path scans them;
  *   <li>a finding that touches the end (it may continue);
  *   <li>the longest suffix that is a prefix of an exact secret;
  *   <li>an unfinished ANSI escape sequence.
  * </ul>
  *
  * The held tail is bounded by {@link #MAX_HOLD} characters (plus the longest exact secret), so
- * memory is bounded. Inside a PEM private-key block, output is dropped until its END line.
+ * memory is bounded. The last {@link #CONTEXT} characters already emitted are kept, for detection
+ * only: the held text is scanned after them, so that a value whose name went out before a flush (an
+ * idle flush, a line longer than the hold) is still recognised, and its held part masked. Inside a
+ * PEM private-key block, output is dropped until its END line.
  */
 final class TextStreamMasker implements StreamMasker {
   static final int MAX_HOLD = 4096;
@@ -35,6 +39,21 @@ final class TextStreamMasker implements StreamMasker {
   private final String[] secrets;
   private byte[] pending = new byte[0];
   private String held = "";
+
+  /**
+   * The end of the text already emitted, as it was before masking and without escape sequences:
+   * scanned before the held text for detection only (never emitted again), so that the held text is
+   * read with the name, the first groups or the words before it, as in the whole text.
+   */
+  private String context = "";
+
+  /**
+   * How much emitted text {@link #context} keeps: more than the longest name the assignment
+   * detector reads with its separator, and than the words before a value that decide whether it is
+   * one (an IBAN's print groups, {@code Key (phone)=(}).
+   */
+  static final int CONTEXT = 256;
+
   private boolean inKey;
   private long keyDropped;
 
@@ -226,7 +245,7 @@ final class TextStreamMasker implements StreamMasker {
         int finished = last ? body.length() : escapeSafeEnd(body, 0);
         String shown = body.substring(0, finished);
         Visible v = Visible.of(shown);
-        List<Finding> found = findings(v.text);
+        List<Finding> found = findingsAfterContext(v.text);
         if (found.stream().noneMatch(f -> f.type().equals("private_key"))) {
           int cut = last ? v.text.length() : holdStart(v.text, found);
           int cutInBody = v.bodyIndex(cut, finished);
@@ -250,12 +269,13 @@ final class TextStreamMasker implements StreamMasker {
             }
           }
           out.append(rawPass(v.apply(shown, found, cut, cutInBody, profile)));
+          emitted(v.text.substring(0, Math.min(cut, v.text.length())));
           held = body.substring(cutInBody) + text.substring(safeEnd);
           return out.toString();
         }
         // A private key in coloured output: the plain path below drops it (escapes and all).
       }
-      List<Finding> found = findings(body);
+      List<Finding> found = findingsAfterContext(body);
       // A private key whose END has not arrived yet: emit the redaction, drop the rest.
       Finding openKey = null;
       for (Finding f : found) {
@@ -278,6 +298,7 @@ final class TextStreamMasker implements StreamMasker {
           // A base64 key that may continue: redact it, then drop the rest of the run.
           out.append(profile.apply(body, found, 0, openKey.start()));
           out.append(profile.styleFor("private_key").apply("", "private_key"));
+          context = "";
           inBase64Key = true;
           base64LineStart = false;
           base64Break = "";
@@ -293,6 +314,7 @@ final class TextStreamMasker implements StreamMasker {
       if (openKey != null) {
         out.append(profile.apply(body, found, 0, openKey.start()));
         out.append(profile.styleFor("private_key").apply("", "private_key"));
+        context = "";
         inKey = true;
         keyDropped = 0;
         text = body.substring(openKey.end()) + text.substring(safeEnd);
@@ -305,9 +327,34 @@ final class TextStreamMasker implements StreamMasker {
       }
       int cut = last ? body.length() : holdStart(body, found);
       out.append(profile.apply(body, found, 0, cut));
+      emitted(body.substring(0, cut));
       held = body.substring(cut) + text.substring(safeEnd);
       return out.toString();
     }
+  }
+
+  /**
+   * The findings of {@code body} read after {@link #context}: those that end in the context were
+   * handled when it was emitted; one that began there is clipped to its part in {@code body}.
+   */
+  private List<Finding> findingsAfterContext(String body) {
+    if (context.isEmpty()) {
+      return findings(body);
+    }
+    int c = context.length();
+    List<Finding> out = new ArrayList<>();
+    for (Finding f : findings(context + body)) {
+      if (f.end() > c) {
+        out.add(new Finding(Math.max(0, f.start() - c), f.end() - c, f.type(), f.priority()));
+      }
+    }
+    return out;
+  }
+
+  /** Appends emitted (unmasked, visible) text to {@link #context}, keeping its last part. */
+  private void emitted(String visible) {
+    String all = context + visible;
+    context = all.length() > CONTEXT ? all.substring(all.length() - CONTEXT) : all;
   }
 
   private List<Finding> findings(String body) {
@@ -521,7 +568,12 @@ final class TextStreamMasker implements StreamMasker {
   private int holdStart(String body, List<Finding> found) {
     int n = body.length();
     int floor = Math.max(0, n - MAX_HOLD);
-    int cut = wordTail(body, floor);
+    // The whole unfinished line: the words before a value decide whether and how the whole-text
+    // path masks it (an assignment's name, however spelt; an IBAN's or card's first groups and the
+    // punctuation before them; "version" before a dotted quad), and values do not span lines
+    // (multi-line ones, keys and Terraform outputs, are held below). A prompt without a newline
+    // still goes out on an idle flush.
+    int cut = Math.max(floor, body.lastIndexOf('\n', n - 1) + 1);
     for (String s : secrets) {
       int k = longestSuffixPrefix(body, s);
       cut = Math.min(cut, n - k);
@@ -614,82 +666,9 @@ final class TextStreamMasker implements StreamMasker {
     return esc + 2;
   }
 
-  /** Start of the trailing word plus the joinable words before it. */
-  static int wordTail(String s, int floor) {
-    int i = s.length();
-    while (i > floor && !isBreak(s.charAt(i - 1))) {
-      i--;
-    }
-    for (int joins = 0; joins < 10 && i > floor; joins++) {
-      int sp = i;
-      while (sp > floor && sp > i - 2 && (s.charAt(sp - 1) == ' ' || s.charAt(sp - 1) == '\t')) {
-        sp--;
-      }
-      if (sp == i) {
-        break; // preceded by a newline or an escape: values do not span those
-      }
-      int ws = sp;
-      while (ws > floor && !isBreak(s.charAt(ws - 1))) {
-        ws--;
-      }
-      if (ws == sp || !joinable(s.substring(ws, sp))) {
-        break;
-      }
-      i = ws;
-    }
-    return i;
-  }
-
   private static boolean isBreak(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ESC || c == 0x07;
   }
-
-  /** A word that can be followed by more of the same value after a space. */
-  private static boolean joinable(String w) {
-    if (w.length() <= 64 && SECRET_NAME.matcher(w).find()) {
-      return true; // db_password = "…", SPRING_DATASOURCE_PASSWORD : …
-    }
-    if (w.length() > 16) {
-      return false;
-    }
-    char last = w.charAt(w.length() - 1);
-    if (last == ':' || last == '=' || w.equals("=>") || w.startsWith("-----")) {
-      return true;
-    }
-    boolean numeric = true;
-    boolean upper = true;
-    for (int k = 0; k < w.length(); k++) {
-      char c = w.charAt(k);
-      if (!(Checks.isDigit(c) || c == '+' || c == '(' || c == ')' || c == '-' || c == '.')) {
-        numeric = false;
-      }
-      if (!Checks.isUpper(c)) {
-        upper = false;
-      }
-    }
-    if (numeric || upper) {
-      return true;
-    }
-    String l = w.toLowerCase(Locale.ROOT);
-    return l.equals("bearer")
-        || l.equals("basic")
-        || l.equals("token")
-        || l.startsWith("--pass")
-        || l.equals("password")
-        || l.equals("pwd")
-        || l.equals("secret")
-        || l.equals("ssn")
-        || PASSWORD_WORD.matcher(l).matches();
-  }
-
-  /** A word that ends with a name the assignment detector reads ({@code db_password}). */
-  private static final Pattern SECRET_NAME =
-      Pattern.compile("(?i)" + SecretDetectors.Assignment.KEY + "[\"']?$");
-
-  /** The word for password in other languages ({@code Kennwort = …}), as the detector has them. */
-  private static final java.util.regex.Pattern PASSWORD_WORD =
-      java.util.regex.Pattern.compile(
-          "(?iu)(?:passwort|passord|" + SecretDetectors.Assignment.OtherLanguages.WORDS + ")");
 
   /** Longest k < |secret| such that the text ends with the first k characters of secret. */
   static int longestSuffixPrefix(String text, String secret) {

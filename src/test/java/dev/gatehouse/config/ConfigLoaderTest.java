@@ -147,7 +147,7 @@ class ConfigLoaderTest {
     assertThat(c.approvals().publicUrl()).isNull();
     assertThat(c.masking().files()).isEmpty();
     assertThat(c.masking().hmacKey()).isNull();
-    assertThat(c.masking().entropyThreshold()).isEqualTo(4.0);
+    assertThat(c.masking().entropyThreshold()).isEqualTo(3.5);
     assertThat(c.logging()).isEqualTo(new GatehouseConfig.LoggingConfig("text", "info"));
   }
 

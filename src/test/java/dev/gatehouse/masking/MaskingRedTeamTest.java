@@ -31,7 +31,11 @@ class MaskingRedTeamTest {
   @BeforeAll
   static void engine() {
     engine = MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "test"), 0));
-    pii = Builtins.profiles(3.5, new Style.Redact(null), List.of(), List.of()).get("pii").build();
+    pii =
+        Builtins.profiles(
+                Builtins.DEFAULT_ENTROPY_THRESHOLD, new Style.Redact(null), List.of(), List.of())
+            .get("pii")
+            .build();
   }
 
   /** Tab-separated rows, without comment lines, with {@code \n}, {@code \t} and {@code \\}. */
