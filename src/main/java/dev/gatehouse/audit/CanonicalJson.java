@@ -125,8 +125,22 @@ final class CanonicalJson {
   private static void quote(String s, StringBuilder out) {
     out.append('"');
     int n = s.length();
-    int start = 0;
-    for (int i = 0; i < n; i++) {
+    int first = 0;
+    while (first < n) {
+      char c = s.charAt(first);
+      if (c < 0x20 || c == '"' || c == '\\') {
+        break;
+      }
+      first++;
+    }
+    if (first == n) {
+      // The usual case: nothing to escape, one bulk copy.
+      out.append(s).append('"');
+      return;
+    }
+    out.append(s, 0, first);
+    int start = first;
+    for (int i = first; i < n; i++) {
       char c = s.charAt(i);
       if (c >= 0x20 && c != '"' && c != '\\') {
         continue;
