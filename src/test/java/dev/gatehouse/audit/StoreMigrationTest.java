@@ -1,0 +1,53 @@
+package dev.gatehouse.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.store.Database;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The audit tables' indexes after every migration, on both store engines. */
+class StoreMigrationTest {
+  private static final TestStores STORES = new TestStores();
+
+  @AfterAll
+  static void closeStores() {
+    STORES.close();
+  }
+
+  private static Set<String> indexes(Database db, String table) throws Exception {
+    Set<String> names = new HashSet<>();
+    try (Connection c = db.dataSource().getConnection()) {
+      DatabaseMetaData md = c.getMetaData();
+      try (ResultSet rs = md.getIndexInfo(null, null, table, false, false)) {
+        while (rs.next()) {
+          String name = rs.getString("INDEX_NAME");
+          if (name != null) {
+            names.add(name.toLowerCase(java.util.Locale.ROOT));
+          }
+        }
+      }
+    }
+    return names;
+  }
+
+  /**
+   * V9 drops audit_log_at (no query reads the log by time; each record paid for its entry) and
+   * keeps what the session views read by: session_actions by (session_id, id).
+   */
+  @ParameterizedTest
+  @EnumSource(TestStores.Kind.class)
+  void auditLogHasNoTimeIndexAndActionsKeepTheirSessionIndex(TestStores.Kind kind)
+      throws Exception {
+    Database db = STORES.open(kind);
+    assertThat(indexes(db, "audit_log")).isNotEmpty().doesNotContain("audit_log_at");
+    assertThat(indexes(db, "session_actions")).contains("session_actions_session");
+    assertThat(indexes(db, "sessions")).contains("sessions_started");
+  }
+}
