@@ -8,6 +8,28 @@ import java.util.Map;
 final class Checks {
   private Checks() {}
 
+  /**
+   * Whether {@code b[off, off + len)} contains the lower-case ASCII {@code word}, ignoring the case
+   * of ASCII letters.
+   */
+  static boolean containsLowerAscii(byte[] b, int off, int len, String word) {
+    int n = word.length();
+    char first = word.charAt(0);
+    for (int i = off, last = off + len - n; i <= last; i++) {
+      if ((b[i] | 0x20) != first) {
+        continue;
+      }
+      int k = 1;
+      while (k < n && (b[i + k] | (word.charAt(k) == ' ' ? 0 : 0x20)) == word.charAt(k)) {
+        k++;
+      }
+      if (k == n) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static boolean isDigit(char c) {
     return c >= '0' && c <= '9';
   }

@@ -55,6 +55,16 @@ final class PiiDetectors {
       super("card", 80);
     }
 
+    /**
+     * See {@link Detector#fieldLocal}: digits and the separators space, no-break space, dash, dot
+     * and slash; the neighbours looked at on either side ({@link PiiDetectors#leftBlocked}, {@link
+     * PiiDetectors#rightBlocked}) treat a tab as the start or end of the text.
+     */
+    @Override
+    boolean fieldLocal() {
+      return true;
+    }
+
     @Override
     int minNumericRun() {
       return 13;
@@ -255,6 +265,15 @@ final class PiiDetectors {
       super("phone", 40);
     }
 
+    /**
+     * See {@link Detector#fieldLocal}: digits, parentheses and the separators space, dash, dot and
+     * slash; a tab on either side blocks nothing, as the start or end of the text does not.
+     */
+    @Override
+    boolean fieldLocal() {
+      return true;
+    }
+
     @Override
     int minNumericRun() {
       return 8;
@@ -277,19 +296,21 @@ final class PiiDetectors {
       int[] gend = new int[12];
       char[] dg = new char[24];
       // (escape analysis keeps these small arrays off the heap once compiled)
+      // The characters as one array (a vectorised copy): String.charAt checks the string's coder
+      // and the index on every read, and this loop reads every character of a long note.
+      char[] a = s.toCharArray();
       int i = 0;
       while (i < n) {
-        char c = s.charAt(i);
-        boolean plus =
-            c == '+' && i + 1 < n && (isDigit(s.charAt(i + 1)) || s.charAt(i + 1) == '(');
-        boolean paren = c == '(' && i + 1 < n && isDigit(s.charAt(i + 1));
+        char c = a[i];
+        boolean plus = c == '+' && i + 1 < n && (isDigit(a[i + 1]) || a[i + 1] == '(');
+        boolean paren = c == '(' && i + 1 < n && isDigit(a[i + 1]);
         if (!(plus || paren || isDigit(c))) {
           i++;
           continue;
         }
-        if (leftBlocked(s, i) || (i > 0 && (s.charAt(i - 1) == '+' || isDigit(s.charAt(i - 1))))) {
+        if (leftBlocked(s, i) || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
           i++;
-          while (i < n && isDigit(s.charAt(i))) {
+          while (i < n && isDigit(a[i])) {
             i++;
           }
           continue;
@@ -303,8 +324,8 @@ final class PiiDetectors {
         boolean sawSep = false;
         while (j < n && groups < glen.length) {
           boolean open = false;
-          if (s.charAt(j) == '(') {
-            if (parens || j + 1 >= n || !isDigit(s.charAt(j + 1))) {
+          if (a[j] == '(') {
+            if (parens || j + 1 >= n || !isDigit(a[j + 1])) {
               break;
             }
             open = true;
@@ -312,8 +333,8 @@ final class PiiDetectors {
             j++;
           }
           int gs = j;
-          while (j < n && isDigit(s.charAt(j)) && digits < dg.length) {
-            dg[digits++] = s.charAt(j);
+          while (j < n && isDigit(a[j]) && digits < dg.length) {
+            dg[digits++] = a[j];
             j++;
           }
           if (j == gs) {
@@ -323,18 +344,15 @@ final class PiiDetectors {
           gend[groups] = j;
           groups++;
           if (open) {
-            if (j < n && s.charAt(j) == ')') {
+            if (j < n && a[j] == ')') {
               j++;
               gend[groups - 1] = j;
               sawSep = true;
-              if (j < n && s.charAt(j) == ' ' && j + 1 < n && isDigit(s.charAt(j + 1))) {
+              if (j < n && a[j] == ' ' && j + 1 < n && isDigit(a[j + 1])) {
                 j++;
-              } else if (j < n && isDigit(s.charAt(j))) {
+              } else if (j < n && isDigit(a[j])) {
                 // "(0)20" style
-              } else if (j < n
-                  && (s.charAt(j) == '-' || s.charAt(j) == '.')
-                  && j + 1 < n
-                  && isDigit(s.charAt(j + 1))) {
+              } else if (j < n && (a[j] == '-' || a[j] == '.') && j + 1 < n && isDigit(a[j + 1])) {
                 j++;
               }
               continue;
@@ -343,8 +361,8 @@ final class PiiDetectors {
             break;
           }
           if (j + 1 < n) {
-            char sc = s.charAt(j);
-            char nx = s.charAt(j + 1);
+            char sc = a[j];
+            char nx = a[j + 1];
             if (sc == ' ' && nx == '(') {
               sawSep = true;
               j++;
@@ -375,7 +393,7 @@ final class PiiDetectors {
           for (int k = 0; k < g; k++) {
             d += glen[k];
           }
-          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, s.charAt(i) == '(')) {
+          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(')) {
             add(out, i, e);
             found = true;
             end = e;
@@ -511,6 +529,20 @@ final class PiiDetectors {
       }
     }
 
+    /**
+     * See {@link Detector#fieldLocalIn}: the 3-2-4 form is read from digits, the separator and the
+     * neighbours on either side; nine plain digits need {@code ssn} or {@code social security} in
+     * the 24 characters before them ({@link #ssnContext}), which may be in another field, so the
+     * detector is field-local only in text that contains neither (ASCII case-insensitively: of the
+     * characters outside ASCII only the Kelvin sign lower-cases to an ASCII letter, k, and {@code
+     * İ} to i followed by a combining dot).
+     */
+    @Override
+    boolean fieldLocalIn(byte[] utf8, int off, int len) {
+      return !Checks.containsLowerAscii(utf8, off, len, "ssn")
+          && !Checks.containsLowerAscii(utf8, off, len, "social security");
+    }
+
     static boolean validSsn(String d) {
       int area = Integer.parseInt(d.substring(0, 3));
       int group = Integer.parseInt(d.substring(3, 5));
@@ -553,6 +585,15 @@ final class PiiDetectors {
   static final class Iban extends Detector {
     Iban() {
       super("iban", 85);
+    }
+
+    /**
+     * See {@link Detector#fieldLocal}: letters, digits and single spaces; a tab before or after is
+     * not a word character, as the start or end of the text.
+     */
+    @Override
+    boolean fieldLocal() {
+      return true;
     }
 
     @Override
@@ -620,6 +661,15 @@ final class PiiDetectors {
   static final class Ip extends Detector {
     Ip() {
       super("ip", 60);
+    }
+
+    /**
+     * See {@link Detector#fieldLocal}: digits, hex digits, dots and colons; the version words
+     * before a quad are read back over spaces only.
+     */
+    @Override
+    boolean fieldLocal() {
+      return true;
     }
 
     @Override
@@ -806,6 +856,16 @@ final class PiiDetectors {
       super("email", 70);
     }
 
+    /**
+     * See {@link Detector#fieldLocal}: local-part and domain characters; {@code ://} before and
+     * {@code :} after an address are not tabs; {@link Encoded} decodes only escapes of
+     * U+0020-U+007E, so it makes no tab.
+     */
+    @Override
+    boolean fieldLocal() {
+      return true;
+    }
+
     private final Encoded encoded = new Encoded(this);
 
     @Override
@@ -859,6 +919,12 @@ final class PiiDetectors {
       @Override
       int needFlags() {
         return F_PCT;
+      }
+
+      /** See {@link Email#fieldLocal}. */
+      @Override
+      boolean fieldLocal() {
+        return true;
       }
 
       /** {@code a%40b.co}. */

@@ -98,6 +98,15 @@ final class Scanner {
 
   final PiiDetectors.Email email;
 
+  /**
+   * Bits of the detectors for which a tab is a hard boundary ({@link Detector#fieldLocal}); 0 with
+   * more than 64 detectors.
+   */
+  final long fieldLocal;
+
+  /** A bit for each detector (at most 64 with bit gates). */
+  private final long allDetectors;
+
   Scanner(List<Detector> list) {
     this.detectors = list.stream().flatMap(d -> d.parts().stream()).toArray(Detector[]::new);
     int n = detectors.length;
@@ -225,6 +234,12 @@ final class Scanner {
     }
     emailBit = eb;
     email = em;
+    long local = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      local |= detectors[d].fieldLocal() ? 1L << d : 0;
+    }
+    fieldLocal = local;
+    allDetectors = n >= 64 ? -1L : (1L << n) - 1;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
     keywordSetsHigh = new long[n];
@@ -1126,9 +1141,59 @@ final class Scanner {
     return armed(t) & lengthOk(s.length());
   }
 
+  /**
+   * The detectors to run field by field in the tab-separated text {@code utf8[off, off + len)}, or
+   * 0 when it must be scanned whole: their findings in each field are exactly the findings the
+   * whole text's scan would make. Every detector the whole text arms must be field-local in this
+   * text ({@link Detector#fieldLocalIn}) or keyword-gated with none of its keywords in the text (so
+   * it would not run on the whole text either). The whole text's gates are only the first pass: the
+   * guesses and digit runs are settled only when a detector that is not field-local depends on them
+   * (settling can only disarm, so this is a bound), and each field is gated fully.
+   */
+  long fieldDetectors(byte[] utf8, int off, int len) {
+    if (!bitGates || detectors.length == 0 || len <= 0) {
+      return 0;
+    }
+    long local = fieldLocal;
+    for (long k = ~fieldLocal & allDetectors; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (detectors[d].fieldLocalIn(utf8, off, len)) {
+        local |= 1L << d;
+      }
+    }
+    long t = Triage.bytes(utf8, off, len);
+    long armed = armed(t) & lengthOk(len);
+    if ((armed & ~local & (guessGated | ~quickExact)) != 0) {
+      if ((armed & ~local & guessGated) != 0) {
+        t = Triage.exact(t, utf8, off, len);
+      }
+      if ((armed & ~local & ~quickExact) != 0) {
+        t = withDigitRuns(t, digitRuns(utf8, off, len));
+      }
+      armed = armed(t) & lengthOk(len);
+    }
+    long candidates = 0;
+    for (long k = armed & ~local; k != 0; k &= k - 1) {
+      long bit = keywordBit[Long.numberOfTrailingZeros(k)];
+      if (bit == 0) {
+        return 0; // runs whenever armed, and may look past a tab
+      }
+      candidates |= bit;
+    }
+    return candidates == 0 || (keywords(utf8, off, len, candidates) & candidates) == 0 ? local : 0;
+  }
+
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
   List<Finding> scanWith(String s, long armed) {
-    return bitGates ? scanArmed(s, armed) : scan(s);
+    return bitGates ? scanArmed(s, armed, null, 0, 0) : scan(s);
+  }
+
+  /**
+   * {@link #scanWith} of {@code s} decoded from {@code utf8[off, off + len)}: the keywords are
+   * looked for in the bytes (array loads instead of {@code charAt}'s checks on every character).
+   */
+  List<Finding> scanWith(String s, long armed, byte[] utf8, int off, int len) {
+    return bitGates ? scanArmed(s, armed, utf8, off, len) : scan(s);
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
@@ -1137,7 +1202,7 @@ final class Scanner {
       return List.of();
     }
     if (bitGates) {
-      return scanArmed(s, armedChars(s));
+      return scanArmed(s, armedChars(s), null, 0, 0);
     }
     if (triageRejects(Triage.chars(s)) || quickReject(quick(s))) {
       return List.of();
@@ -1180,8 +1245,12 @@ final class Scanner {
     return resolve(found);
   }
 
-  /** {@link #scan} for the detectors in {@code armed} (bit masks; at most 64 detectors). */
-  private List<Finding> scanArmed(String s, long armed) {
+  /**
+   * {@link #scan} for the detectors in {@code armed} (bit masks; at most 64 detectors); keywords
+   * are looked for in {@code utf8[off, off + len)} (the bytes {@code s} was decoded from) unless it
+   * is null.
+   */
+  private List<Finding> scanArmed(String s, long armed, byte[] utf8, int off, int len) {
     if (armed == 0) {
       return List.of();
     }
@@ -1189,7 +1258,10 @@ final class Scanner {
     for (long k = armed; k != 0; k &= k - 1) {
       candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
     }
-    long kw = candidates == 0 ? 0 : keywords(s, candidates);
+    long kw =
+        candidates == 0
+            ? 0
+            : utf8 == null ? keywords(s, candidates) : keywords(utf8, off, len, candidates);
     List<Finding> found = null;
     for (long k = armed; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
@@ -1268,6 +1340,63 @@ final class Scanner {
       }
     }
     return kw;
+  }
+
+  /**
+   * {@link #keywords(String, long)} over the UTF-8 bytes of the text: the same bits for ASCII text,
+   * and at least those bits otherwise. Bigrams with a byte of a multi-byte character are skipped,
+   * as bigrams with a non-ASCII character are in the String version; a comparison that meets such a
+   * byte inside a keyword counts as a match (the String version may match there: {@code
+   * Character.toLowerCase} maps the Kelvin sign to {@code k}), which only lets a detector run that
+   * then finds nothing.
+   */
+  private long keywords(byte[] b, int off, int len, long wanted) {
+    long kw = 0;
+    int n = off + len - 1;
+    final long[] bigrams = bigramBits;
+    final byte[] lower = LOWER;
+    for (int i = off; i < n; i++) {
+      int c = b[i];
+      int d = b[i + 1];
+      if ((c | d) < 0) {
+        continue;
+      }
+      int idx = (lower[c] << 7) | lower[d];
+      if ((bigrams[idx >>> 6] & (1L << idx)) != 0) {
+        String[] ks = keywordsByBigram[idx];
+        long[] bs = bitsByBigram[idx];
+        for (int q = 0; q < ks.length; q++) {
+          if ((bs[q] & wanted & ~kw) != 0 && matchesLower(b, i, off + len, ks[q])) {
+            kw |= bs[q];
+            if ((kw & wanted) == wanted) {
+              return kw;
+            }
+          }
+        }
+      }
+    }
+    return kw;
+  }
+
+  /**
+   * {@link #matchesLower(String, int, String)} on UTF-8 bytes before {@code end}; true at the first
+   * byte of a multi-byte character (see {@link #keywords(byte[], int, int, long)}).
+   */
+  private static boolean matchesLower(byte[] b, int at, int end, String kw) {
+    int len = kw.length();
+    if (at + len > end) {
+      return false; // fewer bytes left than the keyword's characters: fewer characters too
+    }
+    for (int k = 0; k < len; k++) {
+      int c = b[at + k];
+      if (c < 0) {
+        return true;
+      }
+      if (LOWER[c] != kw.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Keeps the highest-priority (then longest) finding wherever findings overlap. */
