@@ -539,8 +539,7 @@ final class PiiDetectors {
      */
     @Override
     boolean fieldLocalIn(byte[] utf8, int off, int len) {
-      return !Checks.containsLowerAscii(utf8, off, len, "ssn")
-          && !Checks.containsLowerAscii(utf8, off, len, "social security");
+      return !Checks.containsLowerAscii(utf8, off, len, "ssn", "social security");
     }
 
     static boolean validSsn(String d) {

@@ -99,11 +99,14 @@ final class Profile {
    */
   byte[] redactUtf8Fields(byte[] utf8, int off, int len) {
     int end = off + len;
-    int tab = off;
-    while (tab < end && utf8[tab] != '\t') {
-      tab++;
+    int tab = -1;
+    int tabs = 0;
+    for (int i = off; i < end && tabs < MIN_TABS; i++) {
+      if (utf8[i] == '\t') {
+        tab = tabs++ == 0 ? i : tab;
+      }
     }
-    long fields = tab == end || scanner.isEmpty() ? 0 : scanner.fieldDetectors(utf8, off, len);
+    long fields = tabs < MIN_TABS || scanner.isEmpty() ? 0 : scanner.fieldDetectors(utf8, off, len);
     if (fields == 0) {
       return redactUtf8Bytes(utf8, off, len);
     }
@@ -144,6 +147,14 @@ final class Profile {
     o += end - copied;
     return o == out.length ? out : Arrays.copyOf(out, o);
   }
+
+  /**
+   * Rows with fewer fields are scanned whole: deciding on the field path reads the whole row once
+   * more (its first pass, the keywords of the detectors that are not field-local), which a row of
+   * one long text and an id (pg-compare's large table) does not win back: measured 0.81 of the
+   * whole-row path's throughput there, against 1.17-1.25 on rows of 8 and 14 fields.
+   */
+  private static final int MIN_TABS = 3;
 
   /** {@link #redactUtf8Bytes} with the detectors in {@code armed} (not 0). */
   private byte[] redactArmedBytes(byte[] utf8, int off, int len, long armed) {

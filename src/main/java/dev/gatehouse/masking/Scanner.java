@@ -104,9 +104,6 @@ final class Scanner {
    */
   final long fieldLocal;
 
-  /** A bit for each detector (at most 64 with bit gates). */
-  private final long allDetectors;
-
   Scanner(List<Detector> list) {
     this.detectors = list.stream().flatMap(d -> d.parts().stream()).toArray(Detector[]::new);
     int n = detectors.length;
@@ -239,7 +236,6 @@ final class Scanner {
       local |= detectors[d].fieldLocal() ? 1L << d : 0;
     }
     fieldLocal = local;
-    allDetectors = n >= 64 ? -1L : (1L << n) - 1;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
     keywordSetsHigh = new long[n];
@@ -1154,15 +1150,15 @@ final class Scanner {
     if (!bitGates || detectors.length == 0 || len <= 0) {
       return 0;
     }
-    long local = fieldLocal;
-    for (long k = ~fieldLocal & allDetectors; k != 0; k &= k - 1) {
-      int d = Long.numberOfTrailingZeros(k);
-      if (detectors[d].fieldLocalIn(utf8, off, len)) {
-        local |= 1L << d;
-      }
-    }
     long t = Triage.bytes(utf8, off, len);
     long armed = armed(t) & lengthOk(len);
+    long local = fieldLocal;
+    for (long k = armed & ~fieldLocal; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (detectors[d].fieldLocalIn(utf8, off, len)) {
+        local |= 1L << d; // (a detector the first pass does not arm is not looked at)
+      }
+    }
     if ((armed & ~local & (guessGated | ~quickExact)) != 0) {
       if ((armed & ~local & guessGated) != 0) {
         t = Triage.exact(t, utf8, off, len);

@@ -40,7 +40,16 @@ class FieldsPathTest {
     return masked == null ? value : masked;
   }
 
+  /**
+   * Compares the paths on {@code row} and on it after three more fields (rows of fewer than four
+   * fields are scanned whole, see {@link Profile#redactUtf8Fields}).
+   */
   private static void check(Profile p, String row, List<String> diffs) {
+    compare(p, row, diffs);
+    compare(p, "1\tx\t\t" + row, diffs);
+  }
+
+  private static void compare(Profile p, String row, List<String> diffs) {
     byte[] u = row.getBytes(StandardCharsets.UTF_8);
     byte[] whole = sent(p.redactUtf8Bytes(u, 0, u.length), u);
     byte[] fields = sent(p.redactUtf8Fields(u, 0, u.length), u);
@@ -171,10 +180,10 @@ class FieldsPathTest {
     Profile pii = BUILT_INS.get("pii").build();
     // Nine plain digits are an SSN only after the word: in a COPY row it is often the previous
     // field, and the whole-row scan it replaces found it there.
-    byte[] row = "ssn\t078051120\n".getBytes(StandardCharsets.UTF_8);
+    byte[] row = "1\tx\tssn\t078051120\n".getBytes(StandardCharsets.UTF_8);
     assertThat(new String(pii.redactUtf8Fields(row, 0, row.length), StandardCharsets.UTF_8))
         .doesNotContain("078051120");
-    byte[] assignment = "password:\thunter2\n".getBytes(StandardCharsets.UTF_8);
+    byte[] assignment = "1\tx\tpassword:\thunter2\n".getBytes(StandardCharsets.UTF_8);
     assertThat(
             new String(
                 pii.redactUtf8Fields(assignment, 0, assignment.length), StandardCharsets.UTF_8))
