@@ -8,36 +8,6 @@ import java.util.Map;
 final class Checks {
   private Checks() {}
 
-  /**
-   * Whether {@code b[off, off + len)} contains the lower-case ASCII {@code word} or {@code other}
-   * (both starting with the same letter), ignoring the case of ASCII letters. One pass.
-   */
-  static boolean containsLowerAscii(byte[] b, int off, int len, String word, String other) {
-    int first = word.charAt(0);
-    for (int i = off, end = off + len; i < end; i++) {
-      if ((b[i] | 0x20) == first
-          && (startsWithLowerAscii(b, i, end, word) || startsWithLowerAscii(b, i, end, other))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean startsWithLowerAscii(byte[] b, int at, int end, String word) {
-    int n = word.length();
-    if (at + n > end) {
-      return false;
-    }
-    for (int k = 0; k < n; k++) {
-      char c = word.charAt(k);
-      // Letters ignore case; the space (0x20) must be a space, not a byte that ORs to it.
-      if ((c == ' ' ? b[at + k] : b[at + k] | 0x20) != c) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   static boolean isDigit(char c) {
     return c >= '0' && c <= '9';
   }

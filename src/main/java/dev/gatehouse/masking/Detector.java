@@ -74,27 +74,6 @@ abstract class Detector {
   }
 
   /**
-   * True when a tab is a hard boundary for this detector: no finding contains a tab, and whether a
-   * candidate is accepted depends only on the characters between the tabs around it (a tab next to
-   * it counts as the start or end of the text). Then its findings in tab-separated text (a COPY TO
-   * STDOUT row) are exactly its findings in each field, which {@link Profile#redactUtf8Fields}
-   * scans one by one. False by default (fail safe): a detector that looks past a tab, such as an
-   * expression with {@code \s} or the SSN detector's look-back for the word {@code ssn}, runs on
-   * the whole text.
-   */
-  boolean fieldLocal() {
-    return false;
-  }
-
-  /**
-   * {@link #fieldLocal} for the text {@code utf8[off, off + len)}: a detector that looks past a tab
-   * only for something this text does not contain is field-local in it.
-   */
-  boolean fieldLocalIn(byte[] utf8, int off, int len) {
-    return fieldLocal();
-  }
-
-  /**
    * Lower-case trigger strings; when non-empty the detector runs only if one occurs in the text
    * (case-insensitively).
    */

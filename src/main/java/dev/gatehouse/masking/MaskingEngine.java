@@ -205,16 +205,6 @@ public final class MaskingEngine {
   }
 
   /**
-   * {@link #redactUtf8} for tab-separated text (a row of COPY TO STDOUT text output), with the same
-   * result; faster when the detectors the row arms can be run field by field (see {@link
-   * Profile#redactUtf8Fields}).
-   */
-  public byte[] redactUtf8Fields(String profile, byte[] utf8) {
-    byte[] masked = profile(profile).redactUtf8Fields(utf8, 0, utf8.length);
-    return masked == null ? utf8 : masked;
-  }
-
-  /**
    * The masker for one result column: the first matching column rule of the profile masks every
    * value; otherwise values are masked by content detection; for {@code none} nothing is done.
    */

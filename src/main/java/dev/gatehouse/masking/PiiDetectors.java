@@ -55,16 +55,6 @@ final class PiiDetectors {
       super("card", 80);
     }
 
-    /**
-     * See {@link Detector#fieldLocal}: digits and the separators space, no-break space, dash, dot
-     * and slash; the neighbours looked at on either side ({@link PiiDetectors#leftBlocked}, {@link
-     * PiiDetectors#rightBlocked}) treat a tab as the start or end of the text.
-     */
-    @Override
-    boolean fieldLocal() {
-      return true;
-    }
-
     @Override
     int minNumericRun() {
       return 13;
@@ -263,15 +253,6 @@ final class PiiDetectors {
   static final class Phone extends Detector {
     Phone() {
       super("phone", 40);
-    }
-
-    /**
-     * See {@link Detector#fieldLocal}: digits, parentheses and the separators space, dash, dot and
-     * slash; a tab on either side blocks nothing, as the start or end of the text does not.
-     */
-    @Override
-    boolean fieldLocal() {
-      return true;
     }
 
     @Override
@@ -529,19 +510,6 @@ final class PiiDetectors {
       }
     }
 
-    /**
-     * See {@link Detector#fieldLocalIn}: the 3-2-4 form is read from digits, the separator and the
-     * neighbours on either side; nine plain digits need {@code ssn} or {@code social security} in
-     * the 24 characters before them ({@link #ssnContext}), which may be in another field, so the
-     * detector is field-local only in text that contains neither (ASCII case-insensitively: of the
-     * characters outside ASCII only the Kelvin sign lower-cases to an ASCII letter, k, and {@code
-     * İ} to i followed by a combining dot).
-     */
-    @Override
-    boolean fieldLocalIn(byte[] utf8, int off, int len) {
-      return !Checks.containsLowerAscii(utf8, off, len, "ssn", "social security");
-    }
-
     static boolean validSsn(String d) {
       int area = Integer.parseInt(d.substring(0, 3));
       int group = Integer.parseInt(d.substring(3, 5));
@@ -584,15 +552,6 @@ final class PiiDetectors {
   static final class Iban extends Detector {
     Iban() {
       super("iban", 85);
-    }
-
-    /**
-     * See {@link Detector#fieldLocal}: letters, digits and single spaces; a tab before or after is
-     * not a word character, as the start or end of the text.
-     */
-    @Override
-    boolean fieldLocal() {
-      return true;
     }
 
     @Override
@@ -660,15 +619,6 @@ final class PiiDetectors {
   static final class Ip extends Detector {
     Ip() {
       super("ip", 60);
-    }
-
-    /**
-     * See {@link Detector#fieldLocal}: digits, hex digits, dots and colons; the version words
-     * before a quad are read back over spaces only.
-     */
-    @Override
-    boolean fieldLocal() {
-      return true;
     }
 
     @Override
@@ -855,16 +805,6 @@ final class PiiDetectors {
       super("email", 70);
     }
 
-    /**
-     * See {@link Detector#fieldLocal}: local-part and domain characters; {@code ://} before and
-     * {@code :} after an address are not tabs; {@link Encoded} decodes only escapes of
-     * U+0020-U+007E, so it makes no tab.
-     */
-    @Override
-    boolean fieldLocal() {
-      return true;
-    }
-
     private final Encoded encoded = new Encoded(this);
 
     @Override
@@ -918,12 +858,6 @@ final class PiiDetectors {
       @Override
       int needFlags() {
         return F_PCT;
-      }
-
-      /** See {@link Email#fieldLocal}. */
-      @Override
-      boolean fieldLocal() {
-        return true;
       }
 
       /** {@code a%40b.co}. */

@@ -85,79 +85,9 @@ final class Profile {
    */
   byte[] redactUtf8Bytes(byte[] utf8, int off, int len) {
     long armed = armed(utf8, off, len);
-    return armed == 0 ? null : redactArmedBytes(utf8, off, len, armed);
-  }
-
-  /**
-   * {@link #redactUtf8Bytes} for tab-separated text (a row of COPY TO STDOUT output in text format,
-   * where tabs inside values are escaped as {@code \t}; in CSV a tab can be inside a value, which
-   * changes nothing here), with the same result. When every detector the whole text arms is {@link
-   * Detector#fieldLocal} (or keyword-gated without its keywords), each field is gated and scanned
-   * on its own, as a DataRow value is: a field that arms nothing is neither decoded nor copied, and
-   * a detector runs only over the fields that arm it, not over the whole row. Otherwise the whole
-   * text is scanned as one.
-   */
-  byte[] redactUtf8Fields(byte[] utf8, int off, int len) {
-    int end = off + len;
-    int tab = -1;
-    int tabs = 0;
-    for (int i = off; i < end && tabs < MIN_TABS; i++) {
-      if (utf8[i] == '\t') {
-        tab = tabs++ == 0 ? i : tab;
-      }
-    }
-    long fields = tabs < MIN_TABS || scanner.isEmpty() ? 0 : scanner.fieldDetectors(utf8, off, len);
-    if (fields == 0) {
-      return redactUtf8Bytes(utf8, off, len);
-    }
-    byte[] out = null;
-    int o = 0;
-    int copied = off;
-    int start = off;
-    for (int i = tab; ; i++) {
-      if (i < end && utf8[i] != '\t') {
-        continue;
-      }
-      // Only those detectors: another one armed by the field alone finds nothing in the whole text
-      // (it is not armed there, or its keywords do not occur), so it must not here.
-      long a = armed(utf8, start, i - start) & fields;
-      byte[] masked = a == 0 ? null : redactArmedBytes(utf8, start, i - start, a);
-      if (masked != null) {
-        int gap = start - copied;
-        if (out == null) {
-          out = new byte[len + masked.length];
-        }
-        out = room(out, o, gap + masked.length);
-        System.arraycopy(utf8, copied, out, o, gap);
-        o += gap;
-        System.arraycopy(masked, 0, out, o, masked.length);
-        o += masked.length;
-        copied = i;
-      }
-      if (i == end) {
-        break;
-      }
-      start = i + 1;
-    }
-    if (out == null) {
+    if (armed == 0) {
       return null;
     }
-    out = room(out, o, end - copied);
-    System.arraycopy(utf8, copied, out, o, end - copied);
-    o += end - copied;
-    return o == out.length ? out : Arrays.copyOf(out, o);
-  }
-
-  /**
-   * Rows with fewer fields are scanned whole: deciding on the field path reads the whole row once
-   * more (its first pass, the keywords of the detectors that are not field-local), which a row of
-   * one long text and an id (pg-compare's large table) does not win back: measured 0.81 of the
-   * whole-row path's throughput there, against 1.17-1.25 on rows of 8 and 14 fields.
-   */
-  private static final int MIN_TABS = 3;
-
-  /** {@link #redactUtf8Bytes} with the detectors in {@code armed} (not 0). */
-  private byte[] redactArmedBytes(byte[] utf8, int off, int len, long armed) {
     if (armed == scanner.emailBit) {
       List<Finding> found = new ArrayList<>(2);
       boolean ascii;

@@ -98,12 +98,6 @@ final class Scanner {
 
   final PiiDetectors.Email email;
 
-  /**
-   * Bits of the detectors for which a tab is a hard boundary ({@link Detector#fieldLocal}); 0 with
-   * more than 64 detectors.
-   */
-  final long fieldLocal;
-
   Scanner(List<Detector> list) {
     this.detectors = list.stream().flatMap(d -> d.parts().stream()).toArray(Detector[]::new);
     int n = detectors.length;
@@ -231,11 +225,6 @@ final class Scanner {
     }
     emailBit = eb;
     email = em;
-    long local = 0;
-    for (int d = 0; d < n && bitGates; d++) {
-      local |= detectors[d].fieldLocal() ? 1L << d : 0;
-    }
-    fieldLocal = local;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
     keywordSetsHigh = new long[n];
@@ -1135,48 +1124,6 @@ final class Scanner {
       t = withDigitRuns(t, digitRuns(s));
     }
     return armed(t) & lengthOk(s.length());
-  }
-
-  /**
-   * The detectors to run field by field in the tab-separated text {@code utf8[off, off + len)}, or
-   * 0 when it must be scanned whole: their findings in each field are exactly the findings the
-   * whole text's scan would make. Every detector the whole text arms must be field-local in this
-   * text ({@link Detector#fieldLocalIn}) or keyword-gated with none of its keywords in the text (so
-   * it would not run on the whole text either). The whole text's gates are only the first pass: the
-   * guesses and digit runs are settled only when a detector that is not field-local depends on them
-   * (settling can only disarm, so this is a bound), and each field is gated fully.
-   */
-  long fieldDetectors(byte[] utf8, int off, int len) {
-    if (!bitGates || detectors.length == 0 || len <= 0) {
-      return 0;
-    }
-    long t = Triage.bytes(utf8, off, len);
-    long armed = armed(t) & lengthOk(len);
-    long local = fieldLocal;
-    for (long k = armed & ~fieldLocal; k != 0; k &= k - 1) {
-      int d = Long.numberOfTrailingZeros(k);
-      if (detectors[d].fieldLocalIn(utf8, off, len)) {
-        local |= 1L << d; // (a detector the first pass does not arm is not looked at)
-      }
-    }
-    if ((armed & ~local & (guessGated | ~quickExact)) != 0) {
-      if ((armed & ~local & guessGated) != 0) {
-        t = Triage.exact(t, utf8, off, len);
-      }
-      if ((armed & ~local & ~quickExact) != 0) {
-        t = withDigitRuns(t, digitRuns(utf8, off, len));
-      }
-      armed = armed(t) & lengthOk(len);
-    }
-    long candidates = 0;
-    for (long k = armed & ~local; k != 0; k &= k - 1) {
-      long bit = keywordBit[Long.numberOfTrailingZeros(k)];
-      if (bit == 0) {
-        return 0; // runs whenever armed, and may look past a tab
-      }
-      candidates |= bit;
-    }
-    return candidates == 0 || (keywords(utf8, off, len, candidates) & candidates) == 0 ? local : 0;
   }
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */

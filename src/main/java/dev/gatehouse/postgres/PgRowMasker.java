@@ -222,10 +222,8 @@ final class PgRowMasker implements RowFilter {
     if (copyBinary) {
       return new byte[0];
     }
-    // Rows that arm no detector are neither decoded nor re-encoded; a row whose detectors all stop
-    // at tabs is masked field by field, as a DataRow's values are (the same result as scanning the
-    // whole row, see MaskingEngine.redactUtf8Fields).
-    return engine.redactUtf8Fields(profile, body);
+    // Rows that arm no detector are neither decoded nor re-encoded.
+    return engine.redactUtf8(profile, body);
   }
 
   @Override

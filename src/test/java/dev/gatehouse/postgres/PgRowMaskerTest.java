@@ -209,7 +209,7 @@ class PgRowMaskerTest {
   void copyRowsAreMaskedAsTheWholeRowWouldBe() {
     PgRowMasker m = new PgRowMasker(engine, "pii", "db", null);
     m.onCopyOut(new byte[] {0, 0, 3, 0, 0, 0, 0, 0, 0}); // text format, three columns
-    // Field by field (email, phone and card stop at tabs), with the whole row's result.
+    // The row is scanned as one text: the result is the String path's on the whole row.
     String row = "1\tAnn <ann@example.com>\t+44 20 7946 0958\tKraków\t4111 1111 1111 1111\n";
     byte[] masked = m.filterCopyData(utf8(row));
     assertThat(new String(masked, StandardCharsets.UTF_8))
@@ -218,7 +218,7 @@ class PgRowMaskerTest {
         .doesNotContain("7946 0958")
         .doesNotContain("4111 1111 1111 1111")
         .contains("\tKraków\t");
-    // Context in another field: the word before nine digits, an assignment across a tab.
+    // Context in another field counts: the word before nine digits, an assignment across a tab.
     assertThat(new String(m.filterCopyData(utf8("1\tx\tssn\t078051120\n")), StandardCharsets.UTF_8))
         .doesNotContain("078051120");
     assertThat(
