@@ -64,6 +64,14 @@ public final class PgRowMasker {
   public byte[] filterDataRow(byte[] body) {
     return m.filterDataRow(body);
   }
+
+  public void onCopyOut(byte[] body) {
+    m.onCopyOut(body);
+  }
+
+  public byte[] filterCopyData(byte[] body) {
+    return m.filterCopyData(body);
+  }
 }
 JAVA
 cp "$here"/baseline/*.java "$work/src/main/java/dev/gatehouse/bench/"

@@ -26,7 +26,7 @@ public final class MaskingAb {
         new Blackhole(
             "Today's password is swordfish. I understand instantiating Blackholes directly is"
                 + " dangerous.");
-    for (String ds : List.of("orders", "customers")) {
+    for (String ds : List.of("orders", "customers", "notes")) {
       MaskingBenchmark b = new MaskingBenchmark();
       b.dataset = ds;
       b.setup();
@@ -44,6 +44,8 @@ public final class MaskingAb {
       v.put("pgContentDetection", b::pgContentDetection);
       v.put("pgColumnRulesOnlyBaseline", base::pgColumnRulesOnlyBaseline);
       v.put("pgContentDetectionBaseline", base::pgContentDetectionBaseline);
+      v.put("pgCopyContentDetection", b::pgCopyContentDetection);
+      v.put("pgCopyContentDetectionBaseline", base::pgCopyContentDetectionBaseline);
       List<String> names = new ArrayList<>(v.keySet());
       long[][] ns = new long[names.size()][rounds];
       for (int r = -rounds / 2; r < rounds; r++) { // first half-rounds: warm-up

@@ -27,11 +27,13 @@ import org.openjdk.jmh.infra.Blackhole;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
 public class MaskingBaselineBenchmark {
-  @Param({"orders", "customers"})
+  @Param({"orders", "customers", "notes"})
   public String dataset;
 
   String[][] rows;
   byte[][] dataRows;
+  byte[][] copyRows;
+  dev.gatehouse.bench.baseline.PgRowMasker pgCopy;
   dev.gatehouse.bench.baseline.ColumnMasker[] maskers;
   dev.gatehouse.bench.baseline.ColumnMasker[] ruleMaskers;
   dev.gatehouse.bench.baseline.PgRowMasker pg;
@@ -44,6 +46,7 @@ public class MaskingBaselineBenchmark {
     b.setup();
     rows = b.rows;
     dataRows = b.dataRows;
+    copyRows = b.copyRows;
     dev.gatehouse.bench.baseline.MaskingEngine engine =
         dev.gatehouse.bench.baseline.MaskingEngine.create(b.config);
     String[] columns = b.columns;
@@ -57,6 +60,8 @@ public class MaskingBaselineBenchmark {
     pg.onRowDescription(b.rowDescription);
     pgRules = new dev.gatehouse.bench.baseline.PgRowMasker(engine, "columns-only", "shop", null);
     pgRules.onRowDescription(b.rowDescription);
+    pgCopy = new dev.gatehouse.bench.baseline.PgRowMasker(engine, "pii", "shop", null);
+    pgCopy.onCopyOut(dev.gatehouse.postgres.PgRowMaskerBench.copyOutResponse(columns.length));
   }
 
   /**
@@ -89,6 +94,13 @@ public class MaskingBaselineBenchmark {
   public void pgContentDetectionBaseline(Blackhole bh) {
     for (byte[] row : dataRows) {
       bh.consume(pg.filterDataRow(row));
+    }
+  }
+
+  @Benchmark
+  public void pgCopyContentDetectionBaseline(Blackhole bh) {
+    for (byte[] row : copyRows) {
+      bh.consume(pgCopy.filterCopyData(row));
     }
   }
 

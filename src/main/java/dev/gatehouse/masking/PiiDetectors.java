@@ -277,19 +277,21 @@ final class PiiDetectors {
       int[] gend = new int[12];
       char[] dg = new char[24];
       // (escape analysis keeps these small arrays off the heap once compiled)
+      // The characters as one array (a vectorised copy): String.charAt checks the string's coder
+      // and the index on every read, and this loop reads every character of a long note.
+      char[] a = s.toCharArray();
       int i = 0;
       while (i < n) {
-        char c = s.charAt(i);
-        boolean plus =
-            c == '+' && i + 1 < n && (isDigit(s.charAt(i + 1)) || s.charAt(i + 1) == '(');
-        boolean paren = c == '(' && i + 1 < n && isDigit(s.charAt(i + 1));
+        char c = a[i];
+        boolean plus = c == '+' && i + 1 < n && (isDigit(a[i + 1]) || a[i + 1] == '(');
+        boolean paren = c == '(' && i + 1 < n && isDigit(a[i + 1]);
         if (!(plus || paren || isDigit(c))) {
           i++;
           continue;
         }
-        if (leftBlocked(s, i) || (i > 0 && (s.charAt(i - 1) == '+' || isDigit(s.charAt(i - 1))))) {
+        if (leftBlocked(s, i) || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
           i++;
-          while (i < n && isDigit(s.charAt(i))) {
+          while (i < n && isDigit(a[i])) {
             i++;
           }
           continue;
@@ -303,8 +305,8 @@ final class PiiDetectors {
         boolean sawSep = false;
         while (j < n && groups < glen.length) {
           boolean open = false;
-          if (s.charAt(j) == '(') {
-            if (parens || j + 1 >= n || !isDigit(s.charAt(j + 1))) {
+          if (a[j] == '(') {
+            if (parens || j + 1 >= n || !isDigit(a[j + 1])) {
               break;
             }
             open = true;
@@ -312,8 +314,8 @@ final class PiiDetectors {
             j++;
           }
           int gs = j;
-          while (j < n && isDigit(s.charAt(j)) && digits < dg.length) {
-            dg[digits++] = s.charAt(j);
+          while (j < n && isDigit(a[j]) && digits < dg.length) {
+            dg[digits++] = a[j];
             j++;
           }
           if (j == gs) {
@@ -323,18 +325,15 @@ final class PiiDetectors {
           gend[groups] = j;
           groups++;
           if (open) {
-            if (j < n && s.charAt(j) == ')') {
+            if (j < n && a[j] == ')') {
               j++;
               gend[groups - 1] = j;
               sawSep = true;
-              if (j < n && s.charAt(j) == ' ' && j + 1 < n && isDigit(s.charAt(j + 1))) {
+              if (j < n && a[j] == ' ' && j + 1 < n && isDigit(a[j + 1])) {
                 j++;
-              } else if (j < n && isDigit(s.charAt(j))) {
+              } else if (j < n && isDigit(a[j])) {
                 // "(0)20" style
-              } else if (j < n
-                  && (s.charAt(j) == '-' || s.charAt(j) == '.')
-                  && j + 1 < n
-                  && isDigit(s.charAt(j + 1))) {
+              } else if (j < n && (a[j] == '-' || a[j] == '.') && j + 1 < n && isDigit(a[j + 1])) {
                 j++;
               }
               continue;
@@ -343,8 +342,8 @@ final class PiiDetectors {
             break;
           }
           if (j + 1 < n) {
-            char sc = s.charAt(j);
-            char nx = s.charAt(j + 1);
+            char sc = a[j];
+            char nx = a[j + 1];
             if (sc == ' ' && nx == '(') {
               sawSep = true;
               j++;
@@ -375,7 +374,7 @@ final class PiiDetectors {
           for (int k = 0; k < g; k++) {
             d += glen[k];
           }
-          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, s.charAt(i) == '(')) {
+          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(')) {
             add(out, i, e);
             found = true;
             end = e;

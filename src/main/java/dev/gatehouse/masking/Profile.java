@@ -71,7 +71,7 @@ final class Profile {
   /** Decodes and scans with the {@code armed} detectors; null when nothing is found. */
   private String decodeAndRedact(byte[] utf8, int off, int len, long armed) {
     String text = new String(utf8, off, len, StandardCharsets.UTF_8);
-    List<Finding> found = scanner.scanWith(text, armed);
+    List<Finding> found = scanner.scanWith(text, armed, utf8, off, len);
     return found.isEmpty() ? null : apply(text, found, 0, text.length());
   }
 

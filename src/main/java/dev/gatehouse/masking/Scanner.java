@@ -1128,7 +1128,15 @@ final class Scanner {
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
   List<Finding> scanWith(String s, long armed) {
-    return bitGates ? scanArmed(s, armed) : scan(s);
+    return bitGates ? scanArmed(s, armed, null, 0, 0) : scan(s);
+  }
+
+  /**
+   * {@link #scanWith} of {@code s} decoded from {@code utf8[off, off + len)}: the keywords are
+   * looked for in the bytes (array loads instead of {@code charAt}'s checks on every character).
+   */
+  List<Finding> scanWith(String s, long armed, byte[] utf8, int off, int len) {
+    return bitGates ? scanArmed(s, armed, utf8, off, len) : scan(s);
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
@@ -1137,7 +1145,7 @@ final class Scanner {
       return List.of();
     }
     if (bitGates) {
-      return scanArmed(s, armedChars(s));
+      return scanArmed(s, armedChars(s), null, 0, 0);
     }
     if (triageRejects(Triage.chars(s)) || quickReject(quick(s))) {
       return List.of();
@@ -1180,8 +1188,12 @@ final class Scanner {
     return resolve(found);
   }
 
-  /** {@link #scan} for the detectors in {@code armed} (bit masks; at most 64 detectors). */
-  private List<Finding> scanArmed(String s, long armed) {
+  /**
+   * {@link #scan} for the detectors in {@code armed} (bit masks; at most 64 detectors); keywords
+   * are looked for in {@code utf8[off, off + len)} (the bytes {@code s} was decoded from) unless it
+   * is null.
+   */
+  private List<Finding> scanArmed(String s, long armed, byte[] utf8, int off, int len) {
     if (armed == 0) {
       return List.of();
     }
@@ -1189,7 +1201,10 @@ final class Scanner {
     for (long k = armed; k != 0; k &= k - 1) {
       candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
     }
-    long kw = candidates == 0 ? 0 : keywords(s, candidates);
+    long kw =
+        candidates == 0
+            ? 0
+            : utf8 == null ? keywords(s, candidates) : keywords(utf8, off, len, candidates);
     List<Finding> found = null;
     for (long k = armed; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
@@ -1268,6 +1283,63 @@ final class Scanner {
       }
     }
     return kw;
+  }
+
+  /**
+   * {@link #keywords(String, long)} over the UTF-8 bytes of the text: the same bits for ASCII text,
+   * and at least those bits otherwise. Bigrams with a byte of a multi-byte character are skipped,
+   * as bigrams with a non-ASCII character are in the String version; a comparison that meets such a
+   * byte inside a keyword counts as a match (the String version may match there: {@code
+   * Character.toLowerCase} maps the Kelvin sign to {@code k}), which only lets a detector run that
+   * then finds nothing.
+   */
+  private long keywords(byte[] b, int off, int len, long wanted) {
+    long kw = 0;
+    int n = off + len - 1;
+    final long[] bigrams = bigramBits;
+    final byte[] lower = LOWER;
+    for (int i = off; i < n; i++) {
+      int c = b[i];
+      int d = b[i + 1];
+      if ((c | d) < 0) {
+        continue;
+      }
+      int idx = (lower[c] << 7) | lower[d];
+      if ((bigrams[idx >>> 6] & (1L << idx)) != 0) {
+        String[] ks = keywordsByBigram[idx];
+        long[] bs = bitsByBigram[idx];
+        for (int q = 0; q < ks.length; q++) {
+          if ((bs[q] & wanted & ~kw) != 0 && matchesLower(b, i, off + len, ks[q])) {
+            kw |= bs[q];
+            if ((kw & wanted) == wanted) {
+              return kw;
+            }
+          }
+        }
+      }
+    }
+    return kw;
+  }
+
+  /**
+   * {@link #matchesLower(String, int, String)} on UTF-8 bytes before {@code end}; true at the first
+   * byte of a multi-byte character (see {@link #keywords(byte[], int, int, long)}).
+   */
+  private static boolean matchesLower(byte[] b, int at, int end, String kw) {
+    int len = kw.length();
+    if (at + len > end) {
+      return false; // fewer bytes left than the keyword's characters: fewer characters too
+    }
+    for (int k = 0; k < len; k++) {
+      int c = b[at + k];
+      if (c < 0) {
+        return true;
+      }
+      if (LOWER[c] != kw.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Keeps the highest-priority (then longest) finding wherever findings overlap. */

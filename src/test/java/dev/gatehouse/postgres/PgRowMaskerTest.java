@@ -206,6 +206,30 @@ class PgRowMaskerTest {
   }
 
   @Test
+  void copyRowsAreMaskedAsTheWholeRowWouldBe() {
+    PgRowMasker m = new PgRowMasker(engine, "pii", "db", null);
+    m.onCopyOut(new byte[] {0, 0, 3, 0, 0, 0, 0, 0, 0}); // text format, three columns
+    // The row is scanned as one text: the result is the String path's on the whole row.
+    String row = "1\tAnn <ann@example.com>\t+44 20 7946 0958\tKraków\t4111 1111 1111 1111\n";
+    byte[] masked = m.filterCopyData(utf8(row));
+    assertThat(new String(masked, StandardCharsets.UTF_8))
+        .isEqualTo(engine.redact("pii", row))
+        .startsWith("1\tAnn <a****@example.com>\t")
+        .doesNotContain("7946 0958")
+        .doesNotContain("4111 1111 1111 1111")
+        .contains("\tKraków\t");
+    // Context in another field counts: the word before nine digits, an assignment across a tab.
+    assertThat(new String(m.filterCopyData(utf8("1\tx\tssn\t078051120\n")), StandardCharsets.UTF_8))
+        .doesNotContain("078051120");
+    assertThat(
+            new String(
+                m.filterCopyData(utf8("1\tx\tpassword:\thunter2\n")), StandardCharsets.UTF_8))
+        .doesNotContain("hunter2");
+    byte[] clean = utf8("2\tORD-2024-067502\t2024-04-04 15:09:36+00\tdelivered\n");
+    assertThat(m.filterCopyData(clean)).isSameAs(clean);
+  }
+
+  @Test
   void columnRulesApplyToAnyTypeAndBinaryNonTextBecomesNull() {
     PgRowMasker m =
         masker(

@@ -39,6 +39,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code customers}: a wider, more typical table (14 columns: ids, order number, name, email,
  *       country, city, SKU, quantity, amount, currency, status, two timestamps, an optional note);
  *       most values are short words, numbers and timestamps with nothing to mask.
+ *   <li>{@code notes}: the table of bench/pg-compare's large result (an integer id and a note of
+ *       about 170 bytes with an email address in angle brackets, a phone number and filler text).
  * </ul>
  *
  * <p>Benchmarks, each on the same data:
@@ -51,6 +53,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *       bytes to wire bytes, with realistic column types (numbers and timestamps are not text, so
  *       content detection skips them, as the gateway does). This is the like-for-like comparison of
  *       what the gateway does per row.
+ *   <li>{@code pgCopy*}: the same rows as COPY TO STDOUT text output (one CopyData per row,
+ *       tab-separated, escaped), through {@code PgRowMasker.filterCopyData}.
  * </ul>
  *
  * <p>{@code compare-baseline.sh REF} runs the same data through the masking package of an older
@@ -89,15 +93,20 @@ public class MaskingBenchmark {
     TIMESTAMPTZ, TIMESTAMPTZ, TEXT
   };
 
-  @Param({"orders", "customers"})
+  static final String[] NOTE_COLUMNS = {"id", "note"};
+  static final int[] NOTE_TYPES = {INT4, TEXT};
+
+  @Param({"orders", "customers", "notes"})
   public String dataset;
 
   String[][] rows;
   ColumnMasker[] ruleMaskers;
   ColumnMasker[] contentMaskers;
   byte[][] dataRows;
+  byte[][] copyRows;
   PgRowMaskerBench pgRules;
   PgRowMaskerBench pgContent;
+  PgRowMaskerBench pgCopyContent;
   long bytes;
   MaskingConfig config;
   String[] columns;
@@ -119,15 +128,17 @@ public class MaskingBenchmark {
     config = new MaskingConfig(List.of(rules.toString()), new Secret("bench-key", "bench"), 0);
     MaskingEngine engine = MaskingEngine.create(config);
     boolean orders = dataset.equals("orders");
-    columns = orders ? ORDER_COLUMNS : CUSTOMER_COLUMNS;
-    int[] types = orders ? ORDER_TYPES : CUSTOMER_TYPES;
+    boolean notes = dataset.equals("notes");
+    columns = orders ? ORDER_COLUMNS : notes ? NOTE_COLUMNS : CUSTOMER_COLUMNS;
+    int[] types = orders ? ORDER_TYPES : notes ? NOTE_TYPES : CUSTOMER_TYPES;
     ruleMaskers = new ColumnMasker[columns.length];
     contentMaskers = new ColumnMasker[columns.length];
     for (int c = 0; c < columns.length; c++) {
       ruleMaskers[c] = engine.columnMasker("columns-only", "shop", "public", "orders", columns[c]);
       contentMaskers[c] = engine.columnMasker("pii", "shop", "public", "orders", columns[c]);
     }
-    rows = orders ? orders(new Random(42)) : customers(new Random(42));
+    rows =
+        orders ? orders(new Random(42)) : notes ? notes(new Random(42)) : customers(new Random(42));
     for (String[] r : rows) {
       for (String v : r) {
         bytes += v.getBytes(StandardCharsets.UTF_8).length;
@@ -139,9 +150,13 @@ public class MaskingBenchmark {
     pgRules.onRowDescription(desc);
     pgContent = new PgRowMaskerBench(engine, "pii");
     pgContent.onRowDescription(desc);
+    pgCopyContent = new PgRowMaskerBench(engine, "pii");
+    pgCopyContent.onCopyOut(columns.length);
     dataRows = new byte[rows.length][];
+    copyRows = new byte[rows.length][];
     for (int i = 0; i < rows.length; i++) {
       dataRows[i] = dataRow(rows[i]);
+      copyRows[i] = copyRow(rows[i]);
     }
     System.out.printf("%n[masking-bench] dataset %s: %d rows, %d bytes%n", dataset, ROWS, bytes);
   }
@@ -237,6 +252,48 @@ public class MaskingBenchmark {
     return out;
   }
 
+  /** The pg-compare large-result table: {@code i} and its note (see bench/pg-compare/run.sh). */
+  static String[][] notes(Random r) {
+    String[][] out = new String[ROWS][];
+    for (int k = 0; k < ROWS; k++) {
+      int i = 1 + r.nextInt(6_000_000);
+      out[k] =
+          new String[] {
+            String.valueOf(i),
+            "customer "
+                + i
+                + " <user"
+                + i
+                + "@example.com> +1 415 555 "
+                + String.format("%04d", i % 100)
+                + " "
+                + "lorem ipsum ".repeat(8)
+          };
+    }
+    return out;
+  }
+
+  /**
+   * A row of COPY TO STDOUT text output: values separated by tabs, backslash, tab, newline and
+   * carriage return escaped, a newline at the end
+   * (https://www.postgresql.org/docs/current/sql-copy.html, File Formats, Text Format).
+   */
+  static byte[] copyRow(String[] row) {
+    StringBuilder b = new StringBuilder();
+    for (int c = 0; c < row.length; c++) {
+      if (c > 0) {
+        b.append('\t');
+      }
+      b.append(
+          row[c]
+              .replace("\\", "\\\\")
+              .replace("\t", "\\t")
+              .replace("\n", "\\n")
+              .replace("\r", "\\r"));
+    }
+    return b.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
   static byte[] rowDescription(String[] columns, int[] types) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     b.write(columns.length >>> 8);
@@ -306,6 +363,13 @@ public class MaskingBenchmark {
   public void pgContentDetection(Blackhole bh) {
     for (byte[] row : dataRows) {
       bh.consume(pgContent.filterDataRow(row));
+    }
+  }
+
+  @Benchmark
+  public void pgCopyContentDetection(Blackhole bh) {
+    for (byte[] row : copyRows) {
+      bh.consume(pgCopyContent.filterCopyData(row));
     }
   }
 }

@@ -21,4 +21,21 @@ public final class PgRowMaskerBench {
   public byte[] filterDataRow(byte[] body) {
     return masker.filterDataRow(body);
   }
+
+  /** Starts a text-format COPY TO STDOUT of {@code columns} columns (a CopyOutResponse body). */
+  public void onCopyOut(int columns) {
+    masker.onCopyOut(copyOutResponse(columns));
+  }
+
+  /** A CopyOutResponse body: overall text format, {@code columns} text columns. */
+  public static byte[] copyOutResponse(int columns) {
+    byte[] b = new byte[3 + 2 * columns];
+    b[1] = (byte) (columns >>> 8);
+    b[2] = (byte) columns;
+    return b;
+  }
+
+  public byte[] filterCopyData(byte[] body) {
+    return masker.filterCopyData(body);
+  }
 }
