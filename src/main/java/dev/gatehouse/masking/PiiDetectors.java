@@ -6,6 +6,7 @@ import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isHex;
 import static dev.gatehouse.masking.Checks.isWord;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -818,6 +819,36 @@ final class PiiDetectors {
       return List.of(this, encoded);
     }
 
+    /**
+     * Last labels that look like a top-level domain but are not one (none is delegated in the IANA
+     * root zone, https://data.iana.org/TLD/tlds-alpha-by-domain.txt): systemd unit suffixes ({@code
+     * getty@tty1.service}, {@code user@1000.slice}, systemd.unit(5)) and image files named by scale
+     * ({@code logo@2x.png}).
+     */
+    private static final java.util.Set<String> NOT_TLDS =
+        java.util.Set.of(
+            "service",
+            "socket",
+            "timer",
+            "mount",
+            "automount",
+            "slice",
+            "scope",
+            "swap",
+            "device",
+            "png",
+            "jpg",
+            "jpeg",
+            "gif",
+            "webp",
+            "svg",
+            "ico",
+            "bmp",
+            "avif",
+            "tiff");
+
+    private static final int MAX_NOT_TLD = 9;
+
     private static final byte LOCAL = 1;
     private static final byte DOMAIN = 2;
 
@@ -959,6 +990,9 @@ final class PiiDetectors {
         if (!alpha || (dots >= 0 && dots + 2 <= e)) {
           continue;
         }
+        if (NOT_TLDS.contains(s.substring(lastDot + 1, e).toLowerCase(Locale.ROOT))) {
+          continue; // getty@tty1.service, logo@2x.png: a unit or a file name, not an address
+        }
         if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {
           continue; // scp-style user@host:path (git remotes), not an address
         }
@@ -1058,6 +1092,12 @@ final class PiiDetectors {
         }
         if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
           continue;
+        }
+        if (tld <= MAX_NOT_TLD
+            && NOT_TLDS.contains(
+                new String(b, off + lastDot + 1, tld, StandardCharsets.US_ASCII)
+                    .toLowerCase(Locale.ROOT))) {
+          continue; // as in the String path
         }
         if (e + 1 < n && b[off + e] == ':') {
           int c = b[off + e + 1];
