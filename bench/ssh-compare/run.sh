@@ -12,7 +12,10 @@
 #
 # Prints, per round and on average: scp throughput (SFTP protocol, the OpenSSH 9 default, and the
 # legacy -O protocol) and the time per `ssh host true`, direct and through the gateway, with the
-# throughput ratio and the added latency per command.
+# throughput ratio and the added latency per command. With each transfer, CPU seconds per GB moved:
+# of the gateway JVM (utime+stime from /proc), of the target's sshd (its per-connection children, reaped
+# into the listener's cutime+cstime) and of the local scp with its ssh. On a shared machine the wall
+# clock swings with the load; CPU per GB says what each path costs.
 # Needs: openssh-client, openssh-server (installed when missing and run as root), python3, curl.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +66,7 @@ PidFile $work/sshd/sshd.pid
 Subsystem sftp internal-sftp
 CFG
 /usr/sbin/sshd -D -e -f "$work/sshd/sshd_config" 2>"$work/sshd/log" & pids+=($!)
+sshd_pid=$!
 sleep 1
 hostkey=$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")
 
@@ -114,6 +118,7 @@ CFG
 echo "== starting gatehouse (SSH on $GH_SSH)"
 GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
   "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & pids+=($!)
+gh_pid=$!   # bin/gatehouse execs java: this is the gateway JVM
 for _ in $(seq 1 120); do
   curl -ksf "https://127.0.0.1:$GH_API/readyz" >/dev/null 2>&1 && break; sleep 1
 done
@@ -126,6 +131,41 @@ dest() { case $1 in direct) echo "$me@127.0.0.1" ;; gatehouse) echo "bench+box@1
 key() { case $1 in direct) echo "$work/keys/direct" ;; gatehouse) echo "$work/keys/user" ;; esac; }
 sport() { case $1 in direct) echo "$SSHD_PORT" ;; gatehouse) echo "$GH_SSH" ;; esac; }
 now() { date +%s.%N; }
+tck=$(getconf CLK_TCK)
+# CPU ticks: the gateway JVM itself; sshd's finished per-connection children (cutime+cstime of the
+# listener, which reaps them); this shell's finished children (scp and the ssh it runs).
+gh_ticks() { awk '{print $14+$15}' "/proc/$gh_pid/stat"; }
+# sshd: the listener's reaped children (cutime+cstime) plus every live descendant's own and reaped
+# time (the gateway's pooled upstream session stays open across transfers).
+sshd_ticks() {
+  # cat, not awk's own file list: a process may end while the list is read.
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$sshd_pid" '
+    { id = $1; sub(/^[0-9]+ \(.*\) /, ""); par[id] = $2; own[id] = $12 + $13 + $14 + $15; reaped[id] = $14 + $15 }
+    END {
+      for (id in par) {
+        x = id; while (x != "" && x != root && x > 1) x = par[x]
+        if (x == root) sum += (id == root ? reaped[id] : own[id])
+      }
+      print sum + 0
+    }'
+}
+# `times` runs in this shell (a subshell would see its own children only), hence the file.
+client_ticks() {
+  times >"$work/times"
+  awk 'NR==2 {gsub(/[ms]/," "); print ($1*60+$2+$3*60+$4)*'"$tck"'}' "$work/times"
+}
+# One timed scp: sets secs, and the CPU s/GB of the gateway, the target's sshd and the client.
+timed_scp() {
+  local g0 d0 c0 s e
+  g0=$(gh_ticks); d0=$(sshd_ticks); client_ticks >"$work/c0"; c0=$(cat "$work/c0")
+  s=$(now); scp "$@"; e=$(now)
+  sleep 0.2 # sshd reaps the session child just after the client sees the end
+  secs=$(echo "$e - $s" | bc -l)
+  cpu_gh=$(echo "($(gh_ticks) - $g0) / $tck * 1024 / $SIZE_MB" | bc -l)
+  cpu_sshd=$(echo "($(sshd_ticks) - $d0) / $tck * 1024 / $SIZE_MB" | bc -l)
+  client_ticks >"$work/c1"
+  cpu_client=$(echo "($(cat "$work/c1") - $c0) / $tck * 1024 / $SIZE_MB" | bc -l)
+}
 
 echo "== $SIZE_MB MB test file"
 head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom > "$work/payload"
@@ -150,16 +190,22 @@ for r in $(seq 1 "$ROUNDS"); do
     for proto in sftp legacy; do
       extra=(); [ $proto = legacy ] && extra=(-O)
       rm -f "$work/files/up.bin" "$work/down.bin"
-      s=$(now); scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$work/payload" "$(dest $t):$work/files/up.bin"; e=$(now)
-      up=$(echo "$e - $s" | bc -l)
+      timed_scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$work/payload" "$(dest $t):$work/files/up.bin"
+      up=$secs; cu=("$cpu_gh" "$cpu_sshd" "$cpu_client")
       [ "$(sha256sum "$work/files/up.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "upload corrupted ($t $proto)"; exit 1; }
-      s=$(now); scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/up.bin" "$work/down.bin"; e=$(now)
-      down=$(echo "$e - $s" | bc -l)
+      timed_scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/up.bin" "$work/down.bin"
+      down=$secs; cdn=("$cpu_gh" "$cpu_sshd" "$cpu_client")
       [ "$(sha256sum "$work/down.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "download corrupted ($t $proto)"; exit 1; }
+      if [ "$t" = gatehouse ]; then
+        T[$proto,up,cpu]=$(echo "${T[$proto,up,cpu]:-0} + ${cu[0]}" | bc -l)
+        T[$proto,down,cpu]=$(echo "${T[$proto,down,cpu]:-0} + ${cdn[0]}" | bc -l)
+      fi
       T[$t,$proto,up]=$(echo "${T[$t,$proto,up]:-0} + $up" | bc -l)
       T[$t,$proto,down]=$(echo "${T[$t,$proto,down]:-0} + $down" | bc -l)
       printf '  round %d %-9s scp %-6s up %6.2f s (%6.1f MB/s)  down %6.2f s (%6.1f MB/s)\n' "$r" "$t" "$proto" \
         "$up" "$(echo "$SIZE_MB / $up" | bc -l)" "$down" "$(echo "$SIZE_MB / $down" | bc -l)"
+      printf '          CPU s/GB  up: gateway %5.2f sshd %5.2f client %5.2f  down: gateway %5.2f sshd %5.2f client %5.2f\n' \
+        "${cu[@]}" "${cdn[@]}"
     done
     s=$(now)
     for _ in $(seq 1 "$LOOPS"); do ssh "${opts[@]}" -i "$(key $t)" -p "$(sport $t)" "$(dest $t)" true; done
@@ -171,12 +217,13 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-echo "| measure | direct | through Gatehouse | ratio (Gatehouse / direct) |"
-echo "|---|---:|---:|---:|"
+echo "| measure | direct | through Gatehouse | ratio (Gatehouse / direct) | gateway CPU s/GB |"
+echo "|---|---:|---:|---:|---:|"
 for proto in sftp legacy; do for dir in up down; do
   d=$(echo "$SIZE_MB * $ROUNDS / ${T[direct,$proto,$dir]}" | bc -l)
   g=$(echo "$SIZE_MB * $ROUNDS / ${T[gatehouse,$proto,$dir]}" | bc -l)
-  printf '| scp %s %s, %d MB | %.1f MB/s | %.1f MB/s | %.2f |\n' "$proto" "$dir" "$SIZE_MB" "$d" "$g" "$(echo "$g / $d" | bc -l)"
+  printf '| scp %s %s, %d MB | %.1f MB/s | %.1f MB/s | %.2f | %.2f |\n' "$proto" "$dir" "$SIZE_MB" "$d" "$g" \
+    "$(echo "$g / $d" | bc -l)" "$(echo "${T[$proto,$dir,cpu]} / $ROUNDS" | bc -l)"
 done; done
 d=$(echo "${T[direct,loop]} / $ROUNDS" | bc -l); g=$(echo "${T[gatehouse,loop]} / $ROUNDS" | bc -l)
-printf '| ssh host true (per command) | %.1f ms | %.1f ms | +%.1f ms |\n' "$d" "$g" "$(echo "$g - $d" | bc -l)"
+printf '| ssh host true (per command) | %.1f ms | %.1f ms | +%.1f ms | |\n' "$d" "$g" "$(echo "$g - $d" | bc -l)"

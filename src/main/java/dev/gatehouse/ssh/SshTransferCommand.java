@@ -11,6 +11,7 @@ import org.apache.sshd.client.channel.ChannelSubsystem;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.channel.ChannelSessionAware;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.slf4j.Logger;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * {@code file} action and record every transfer ({@link SshFiles}); the data itself is not masked
  * (it is files, not terminal output).
  */
-final class SshTransferCommand extends SshChannelCommand {
+final class SshTransferCommand extends SshChannelCommand implements ChannelSessionAware {
   private static final Logger log = LoggerFactory.getLogger(SshTransferCommand.class);
 
   /** The flags OpenSSH's scp passes to the remote scp ({@code scp.c}: -v -r -p -d, then -t|-f). */
@@ -35,6 +36,16 @@ final class SshTransferCommand extends SshChannelCommand {
   private SshTransferCommand(SshConnection conn, List<String> scpArgv) {
     super(conn);
     this.scpArgv = scpArgv;
+  }
+
+  /**
+   * The client's data reaches the relay through {@link SshChannelInput} instead of MINA's pipe: a
+   * transfer is where a client sends window after window, and the pipe's compaction costs CPU for
+   * every byte (see there). MINA calls this before it hands out the streams.
+   */
+  @Override
+  public void setChannelSession(ChannelSession session) {
+    in = SshChannelInput.install(session);
   }
 
   static SshTransferCommand sftp(SshConnection conn) {

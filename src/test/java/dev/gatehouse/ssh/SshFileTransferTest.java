@@ -76,6 +76,38 @@ class SshFileTransferTest {
     }
   }
 
+  /**
+   * A file larger than the channel window (SshProtocolServer.WINDOW_SIZE) and the socket read
+   * buffer, sent in many SFTP requests of OpenSSH's 255 KiB: it arrives intact both ways and both
+   * records carry its size and the SHA-256 of the whole file.
+   */
+  @Test
+  void aLargeTransferArrivesIntactAndIsRecordedWithTheFilesHash() throws Exception {
+    byte[] data = new byte[9 * 1024 * 1024 + 12345];
+    new java.util.Random(42).nextBytes(data);
+    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    Path local = Files.write(dir.resolve("large.bin"), data);
+    List<String> protocols = List.of("sftp", "legacy");
+    for (int i = 0; i < protocols.size(); i++) {
+      String protocol = protocols.get(i);
+      Path remote = gw.files.resolve("shared/large-" + protocol + ".bin");
+      var up = scp(protocol, local.toString(), "alice+box@127.0.0.1:" + remote);
+      assertThat(up.exit()).as(up.err()).isZero();
+      assertThat(Files.readAllBytes(remote)).isEqualTo(data);
+
+      Path back = dir.resolve("large-back-" + protocol + ".bin");
+      var down = scp(protocol, "alice+box@127.0.0.1:" + remote, back.toString());
+      assertThat(down.exit()).as(down.err()).isZero();
+      assertThat(Files.readAllBytes(back)).isEqualTo(data);
+
+      String a = audit();
+      assertThat(a).contains(remote.toString()).contains(sha);
+      // The upload and the download of each protocol are recorded with the whole file's hash.
+      assertThat(a.split(sha, -1).length - 1).as(protocol).isEqualTo(2 * (i + 1));
+      assertThat(a).contains(String.valueOf(data.length));
+    }
+  }
+
   @Test
   void pathsOutsideTheRulesAreRefused() throws Exception {
     for (String protocol : List.of("sftp", "legacy")) {

@@ -95,4 +95,47 @@ class SshUnitsTest {
       log.feed(new byte[] {x});
     }
   }
+
+  @Test
+  void channelInputReturnsTheClientsBytesInOrderAndReopensTheWindowByWhatWasRead()
+      throws Exception {
+    long[] released = new long[1];
+    SshChannelInput in = new SshChannelInput(n -> released[0] += n);
+    java.io.ByteArrayOutputStream sent = new java.io.ByteArrayOutputStream();
+    java.util.Random r = new java.util.Random(7);
+    // Payloads of many sizes, one-byte ones among them, and one larger than a chunk.
+    for (int size : new int[] {1, 1, 40_000, 5, SshChannelInput.CHUNK, 3, 100_000, 1}) {
+      byte[] p = new byte[size + 2];
+      r.nextBytes(p);
+      in.data(null, p, 1, size);
+      sent.write(p, 1, size);
+    }
+    assertThat(in.available()).isEqualTo(sent.size());
+    assertThat(released[0]).isZero(); // nothing is consumed until the relay reads it
+    byte[] got = new byte[sent.size()];
+    int n = 0;
+    for (int step = 1; n < got.length; step = step * 3 + 1) {
+      int k = in.read(got, n, Math.min(step, got.length - n));
+      assertThat(k).isPositive();
+      n += k;
+      assertThat(released[0]).isEqualTo(n);
+    }
+    assertThat(got).isEqualTo(sent.toByteArray());
+    // A read asking for more than arrived returns what there is, and the emptied chunk is reused.
+    in.data(null, new byte[] {5, 6}, 0, 2);
+    byte[] more = new byte[10];
+    assertThat(in.read(more, 0, 10)).isEqualTo(2);
+    assertThat(more[0]).isEqualTo((byte) 5);
+    assertThat(more[1]).isEqualTo((byte) 6);
+    in.data(null, new byte[] {7}, 0, 1);
+    assertThat(in.read(more, 0, 10)).isEqualTo(1);
+    assertThat(more[0]).isEqualTo((byte) 7);
+    in.data(null, new byte[] {9}, 0, 1);
+    in.close(); // EOF: what already arrived is still read, then end of stream
+    assertThat(in.read()).isEqualTo(9);
+    assertThat(in.read()).isEqualTo(-1);
+    assertThat(released[0]).isEqualTo(sent.size() + 4);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> in.data(null, new byte[1], 0, 1))
+        .isInstanceOf(java.io.IOException.class);
+  }
 }
