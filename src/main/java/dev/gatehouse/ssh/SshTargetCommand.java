@@ -9,6 +9,7 @@ import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.CommandLine;
 import java.io.IOException;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -80,7 +81,7 @@ final class SshTargetCommand extends SshChannelCommand {
       return;
     }
     if (cl != null) {
-      remote = cl.needsShell() ? cl.raw() : CommandLine.quote(cl.argv());
+      remote = remoteCommand(cl, hasPty());
     }
     // Agent forwarding allowed on this channel (SshForwarding.CHANNEL_REQUESTS) is asked for on the
     // upstream twin, so the target's SSH_AUTH_SOCK leads back to the caller's agent.
@@ -203,6 +204,40 @@ final class SshTargetCommand extends SshChannelCommand {
     } catch (IOException e) {
       return 0;
     }
+  }
+
+  /**
+   * Environment for an exec request that has a terminal. With a PTY, an allowed command that pages
+   * (journalctl, systemctl status, git log, man, psql, aws) starts less, and less's {@code
+   * !command} runs a shell: the argv decision would no longer be the boundary. sshd usually refuses
+   * {@code env} requests (sshd_config(5) AcceptEnv), so the command sets these itself through
+   * env(1): no pager, and less in secure mode (less(1), "SECURITY": no shell, pipe, editor or log
+   * file) should a tool start it anyway. A line that needs a shell was allowed as a shell line, so
+   * it is sent as typed.
+   */
+  static final List<String> PAGER_GUARD =
+      List.of(
+          "env",
+          "LESSSECURE=1",
+          "PAGER=cat",
+          "MANPAGER=cat",
+          "GIT_PAGER=cat",
+          "SYSTEMD_PAGER=cat",
+          "SYSTEMD_PAGERSECURE=1",
+          "PSQL_PAGER=cat",
+          "AWS_PAGER=");
+
+  /** The command line the target receives for a decided exec request. */
+  static String remoteCommand(CommandLine cl, boolean pty) {
+    if (cl.needsShell()) {
+      return cl.raw();
+    }
+    String argv = CommandLine.quote(cl.argv());
+    // env(1) would read a first word with '=' as one more assignment, not as the command.
+    if (!pty || cl.argv().get(0).indexOf('=') >= 0) {
+      return argv;
+    }
+    return String.join(" ", PAGER_GUARD) + " " + argv;
   }
 
   private PtyChannelConfiguration ptyConfig() {

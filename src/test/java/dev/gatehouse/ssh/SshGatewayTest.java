@@ -366,6 +366,16 @@ class SshGatewayTest {
   }
 
   @Test
+  void aCommandOnATerminalGetsNoPagerAndLessInSecureMode() throws Exception {
+    // With a PTY, an allowed command that pages would start less, whose !command is a shell.
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-tt"));
+    cmd.add("sh -c 'echo \"pager=$PAGER/$LESSSECURE/$SYSTEMD_PAGER\"'");
+    var r = gw.run(cmd, Map.of(), "");
+    assertThat(r.exit()).as(r.err()).isEqualTo(0);
+    assertThat(r.out()).contains("pager=cat/1/cat");
+  }
+
+  @Test
   void ctrlCOnATerminalInterruptsTheRemoteCommand() throws Exception {
     List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-tt"));
     cmd.add("sleep 30");
