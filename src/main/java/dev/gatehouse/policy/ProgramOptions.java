@@ -335,7 +335,26 @@ final class ProgramOptions {
    */
   static boolean readsWorkingDirectory(String binary, List<String> flags) {
     switch (program(binary)) {
-      case "ls", "dir", "vdir", "find", "du", "tree", "rg" -> {
+      case "ls",
+          "dir",
+          "vdir",
+          "find",
+          "du",
+          "tree",
+          "rg",
+          "ag",
+          "ack",
+          "ack-grep",
+          "fd",
+          "fdfind",
+          "eza",
+          "exa",
+          "lsd",
+          "ncdu",
+          "dust",
+          "gdu",
+          "ugrep",
+          "ug" -> {
         return true;
       }
       case "grep", "egrep", "fgrep" -> {}

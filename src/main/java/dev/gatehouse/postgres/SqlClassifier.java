@@ -3020,7 +3020,12 @@ final class SqlClassifier {
         d--;
       } else if (d == 0 && c.isWord(k, "begin") && c.isWord(k + 1, "atomic")) {
         return;
-      } else if (d == 0 && c.isWord(k, "set") && isRoleSetting(nameValue(c, k + 1))) {
+      } else if (d == 0
+          && c.isWord(k, "set")
+          && (isRoleSetting(nameValue(c, k + 1))
+              || c.isWord(k + 1, "role")
+              || (c.isWord(k + 1, "session") && c.isWord(k + 2, "authorization")))) {
+        // also the grammar's set_rest_more forms: SET ROLE r, SET SESSION AUTHORIZATION r
         c.strong.add(SET_ROLE);
       }
     }

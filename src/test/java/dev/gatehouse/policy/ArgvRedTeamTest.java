@@ -451,7 +451,7 @@ class ArgvRedTeamTest {
             - id: search
               effect: allow
               command:
-                binary: [grep, rg]
+                binary: [grep, rg, ag, ack, fd, fdfind, ugrep, eza, lsd, ncdu]
                 args: ["re:^[a-z]+$"]
                 paths: [/srv/logs]
                 flags: { allowed: [-r, --recur, -i] }
@@ -477,6 +477,15 @@ class ArgvRedTeamTest {
         allow("grep without -r and without a file reads stdin", FOURTH, line("grep -i secret")),
         deny("rg with no path searches the working directory", FOURTH, line("rg secret")),
         allow("rg with an allowed path", FOURTH, line("rg secret /srv/logs")),
+        deny("ag with no path searches the working directory", FOURTH, line("ag secret")),
+        deny("ack with no path searches the working directory", FOURTH, line("ack secret")),
+        deny("fd with no path lists the working directory", FOURTH, line("fd secret")),
+        deny("fdfind (Debian's fd) likewise", FOURTH, line("fdfind secret")),
+        deny("ugrep on a terminal searches the working directory", FOURTH, line("ugrep secret")),
+        deny("eza with no path lists the working directory", FOURTH, line("eza")),
+        deny("lsd with no path lists the working directory", FOURTH, line("lsd")),
+        deny("ncdu with no path reads the working directory", FOURTH, line("ncdu")),
+        allow("ag with an allowed path", FOURTH, line("ag secret /srv/logs")),
         deny("ls with no path lists the working directory", FOURTH, line("ls -l")),
         allow(
             "ls in a working directory within the paths",
