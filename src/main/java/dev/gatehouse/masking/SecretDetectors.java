@@ -511,10 +511,10 @@ final class SecretDetectors {
     }
 
     /**
-     * Whether a value that follows whitespace is on its name's line, or on the next line indented
-     * more than the name's line (a YAML block mapping's value; the next line at the same or less
-     * indentation is another key or output after an empty prompt) and not itself a key ({@code
-     * password:} over {@code min_length: 12} is a mapping).
+     * Whether a value is on its name's line, or on the next line indented more than the name's line
+     * (a YAML block mapping's value; the next line at the same or less indentation is another key
+     * or output after an empty prompt) and not itself a key ({@code password:} over {@code
+     * min_length: 12} is a mapping), a sequence entry ({@code - a}) or a comment.
      */
     private static boolean onNameLine(String s, Matcher m, int g) {
       int nl = m.start(g) - 1;
@@ -525,7 +525,12 @@ final class SecretDetectors {
         return true;
       }
       int line = s.lastIndexOf('\n', m.start() - 1) + 1;
-      return indentation(s, nl + 1) > indentation(s, line) && s.charAt(m.end(g) - 1) != ':';
+      int indent = indentation(s, nl + 1);
+      char first = s.charAt(m.start(g));
+      return indent > indentation(s, line)
+          && s.charAt(m.end(g) - 1) != ':'
+          && first != '#'
+          && !(first == '-' && m.end(g) == m.start(g) + 1);
     }
 
     private static int indentation(String s, int line) {

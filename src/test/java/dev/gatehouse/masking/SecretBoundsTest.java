@@ -59,7 +59,9 @@ class SecretBoundsTest {
         "Password:\nLogin successful",
         "  password:\n  successful",
         "    password:\n  successful",
-        "password:\n  successful: true"
+        "password:\n  successful: true",
+        "password:\n  - successful",
+        "password:\n  # successful"
       })
   void aNextLineThatIsNotMoreIndentedOrIsAKeyIsNotAValue(String text) {
     assertThat(PII.scanner.scan(text)).isEmpty();
