@@ -376,6 +376,9 @@ final class ToolSecrets {
   /** A tool name not inside a longer word or path part ({@code /usr/bin/mysql} still counts). */
   private static final String B = "(?<![A-Za-z0-9_.-])";
 
+  /** The closing double quote, or the end of the line when the quote is left open. */
+  private static final String END_QUOTE = "(?:\"|(?=[\\r\\n])|$)";
+
   /**
    * A user name and a password joined by {@code sep} in one shell word: the password in groups 1
    * ({@code 'user:pw'}, up to the closing quote, spaces included), 2 ({@code "user:pw"}, not a
@@ -383,19 +386,23 @@ final class ToolSecrets {
    * user:'pw'}).
    */
   private static String userAndValue(char sep, int minUser) {
+    // A quote left open (a cut line) runs to the end of the line: fail closed, as the value
+    // before this expression read quotes did.
     String user = "{" + minUser + ",128}" + sep;
     return "(?:'[^\\s"
         + sep
         + "']"
         + user
-        + "([^'\\r\\n]{1,256})'"
+        + "([^'\\r\\n]{1,256})"
+        + END_QUOTE.replace('"', '\'')
         + "|\"[^\\s"
         + sep
         + "\"]"
         + user
         + "(?!(?:"
         + VAR
-        + "|\\$\\([^\"]*)\")([^\"\\r\\n]{1,256})\""
+        + "|\\$\\([^\"]*)\")([^\"\\r\\n]{1,256})"
+        + END_QUOTE
         + "|[^\\s"
         + sep
         + "'\"]"

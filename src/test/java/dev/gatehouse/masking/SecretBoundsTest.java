@@ -89,7 +89,9 @@ class SecretBoundsTest {
         "mysql -u root -p\"$MYSQL_PWD-x\" shop|$MYSQL_PWD-x",
         "curl -u admin:'pa ss' https://api.example.com|pa ss",
         "curl -U 'proxy:$x y' https://api.example.com|$x y",
-        "smbclient //fs/s --user='bob%$mb pw'|$mb pw"
+        "smbclient //fs/s --user='bob%$mb pw'|$mb pw",
+        "curl -u \"admin:cut0ff pw|cut0ff pw",
+        "curl -u 'admin:cut0ff pw\nnext line|cut0ff pw"
       })
   void aSingleQuotedOrLongerValueIsMaskedToItsClosingQuote(String row) {
     String[] r = row.split("\\|");
