@@ -330,10 +330,12 @@ final class SecretDetectors {
     /**
      * The assignment after a name, and the value: quoted (groups 1, 2) or bare (group 3). The value
      * starts on the name's line: after an empty prompt ({@code Password: }) the next line is
-     * output, not its value.
+     * output, not its value. Or on the next line when that line is indented more than the name's:
+     * YAML's plain scalar may start there (https://yaml.org/spec/1.2.2/#822-block-mappings), which
+     * {@link #values} checks.
      */
     private static final String VALUE =
-        "[\"']?\\s{0,3}(?::=|=>|=|:)[^\\S\\r\\n]{0,3}"
+        "[\"']?\\s{0,3}(?::=|=>|=|:)[^\\S\\r\\n]{0,3}(?:\\r?\\n[ \\t]{1,64})?"
             + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
             // A bare value does not start with { or [: "db_password": {"sensitive": true, …}
             // names an object (terraform output -json), whose members are read on their own.
@@ -472,7 +474,7 @@ final class SecretDetectors {
     @Override
     void find(String s, List<Finding> out) {
       Matcher m = ASSIGN.matcher(s);
-      values(this, m, out);
+      values(this, s, m, out);
       if (s.indexOf("--") >= 0) {
         m = FLAG.matcher(s);
         while (m.find()) {
@@ -498,14 +500,45 @@ final class SecretDetectors {
     }
 
     /** The values of every match of {@link #ASSIGN} or {@link OtherLanguages#ASSIGN}. */
-    private static void values(Detector d, Matcher m, List<Finding> out) {
+    private static void values(Detector d, String s, Matcher m, List<Finding> out) {
       while (m.find()) {
         for (int g = 1; g <= 3; g++) {
-          if (m.group(g) != null) {
+          if (m.group(g) != null && onNameLine(s, m, g)) {
             addValue(d, out, m.start(g), m.end(g), m.group(g));
           }
         }
       }
+    }
+
+    /**
+     * Whether a value is on its name's line, or on the next line indented more than the name's line
+     * (a YAML block mapping's value; the next line at the same or less indentation is another key
+     * or output after an empty prompt) and not itself a key ({@code password:} over {@code
+     * min_length: 12} is a mapping), a sequence entry ({@code - a}) or a comment.
+     */
+    private static boolean onNameLine(String s, Matcher m, int g) {
+      int nl = m.start(g) - 1;
+      while (nl > m.start() && s.charAt(nl) != '\n') {
+        nl--; // the separator and the blanks after it: a few characters
+      }
+      if (s.charAt(nl) != '\n') {
+        return true;
+      }
+      int line = s.lastIndexOf('\n', m.start() - 1) + 1;
+      int indent = indentation(s, nl + 1);
+      char first = s.charAt(m.start(g));
+      return indent > indentation(s, line)
+          && s.charAt(m.end(g) - 1) != ':'
+          && first != '#'
+          && !(first == '-' && m.end(g) == m.start(g) + 1);
+    }
+
+    private static int indentation(String s, int line) {
+      int k = line;
+      while (k < s.length() && (s.charAt(k) == ' ' || s.charAt(k) == '\t')) {
+        k++;
+      }
+      return k - line;
     }
 
     private static void addValue(Detector d, List<Finding> out, int start, int end, String v) {
@@ -577,7 +610,7 @@ final class SecretDetectors {
 
       @Override
       void find(String s, List<Finding> out) {
-        values(this, ASSIGN.matcher(s), out);
+        values(this, s, ASSIGN.matcher(s), out);
       }
     }
   }
@@ -891,12 +924,59 @@ final class SecretDetectors {
         }
       }
       int b = s.lastIndexOf("-----BEGIN ", st);
-      if (b >= 0) {
+      if (b >= 0 && st - b <= MAX_PUBLIC_PEM) {
         Matcher m = PUBLIC_PEM.matcher(s);
-        int end = s.indexOf("-----END ", b);
-        return m.region(b, Math.min(s.length(), b + 48)).lookingAt() && (end < 0 || end > st);
+        return m.region(b, Math.min(s.length(), b + 48)).lookingAt() && inPemBody(s, b, en);
       }
       return false;
+    }
+
+    /**
+     * The largest distance from a public key's or certificate's BEGIN line to a token inside it:
+     * RFC 7468 sets no limit; a certificate with many names is some kilobytes, and the bound keeps
+     * the check of the lines in between short when many tokens follow a BEGIN line.
+     */
+    private static final int MAX_PUBLIC_PEM = 32 * 1024;
+
+    /**
+     * Whether the token that ends at {@code en} is in the body of the PEM block whose BEGIN line
+     * starts at {@code b}: every line from the one after the BEGIN line to the token's own line is
+     * base64 alone (RFC 7468 section 2: the encapsulated text is base64 lines, between the BEGIN
+     * and the END line). The END line, and any line with other text (a truncated block followed by
+     * more of a log), ends the block: a token after it is not exempt.
+     */
+    private static boolean inPemBody(String s, int b, int en) {
+      int k = s.indexOf('\n', b);
+      if (k < 0 || k >= en) {
+        return false; // on the BEGIN line itself
+      }
+      int lineEnd = s.indexOf('\n', en);
+      int stop = lineEnd < 0 ? s.length() : lineEnd;
+      boolean base64 = false;
+      boolean trailing = false;
+      for (k++; k < stop; k++) {
+        char c = s.charAt(k);
+        if (c == '\n') {
+          if (!base64) {
+            return false; // an empty line ends the block too
+          }
+          base64 = false;
+          trailing = false;
+        } else if (c == ' ' || c == '\t' || c == '\r') {
+          trailing = base64; // indentation, or the end of the line
+        } else if (!trailing
+            && ((c >= 'A' && c <= 'Z')
+                || (c >= 'a' && c <= 'z')
+                || (c >= '0' && c <= '9')
+                || c == '+'
+                || c == '/'
+                || c == '=')) {
+          base64 = true;
+        } else {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** Letters that belong to words of one capital and 2+ lower-case letters, or 3+ lower-case. */

@@ -340,12 +340,31 @@ final class ToolSecrets {
   /** Type of the passwords found on command lines and in credential files. */
   static final String CONNECTION = "connection_password";
 
+  /** A shell variable, {@code $PW} or {@code ${PW}}. */
+  private static final String VAR = "\\$\\{?[A-Za-z_][A-Za-z0-9_]*\\}?";
+
+  /** A bare value: up to a space, quote, shell operator or escape sequence. */
+  private static final String BARE = "[^\\s'\"|;&<>`\\u001b]";
+
   /**
-   * A password value on a command line: quoted (groups 1, 2) or bare (group 3, up to a space,
-   * quote, shell operator or escape sequence).
+   * A password value on a command line: single-quoted (group 1), double-quoted (group 2) or bare
+   * (group 3). A bare or double-quoted value that is only a shell reference ({@code $PW}, {@code
+   * ${PW}}, {@code $(cat f)}) is not the secret: the shell expands it. In single quotes the shell
+   * expands nothing, so {@code -p'$uperSecret9'} is the password itself (POSIX shell, 2.2.2
+   * Single-Quotes: https://pubs.opengroup.org/onlinepubs/9799919799/utilities/V3_chap02.html).
    */
   static final String VALUE =
-      "(?:'([^'\\r\\n]{1,256})'|\"([^\"\\r\\n]{1,256})\"|([^\\s'\"|;&<>`\\u001b]{1,256}))";
+      "(?:'([^'\\r\\n]{1,256})'"
+          + "|\"(?!(?:"
+          + VAR
+          + "|\\$\\([^\"]*)\")([^\"\\r\\n]{1,256})\""
+          + "|(?!"
+          + VAR
+          + "(?!"
+          + BARE
+          + ")|\\$\\()("
+          + BARE
+          + "{1,256}))";
 
   /**
    * The rest of a command before an option: nothing, or a space and other arguments on the same
@@ -357,11 +376,47 @@ final class ToolSecrets {
   /** A tool name not inside a longer word or path part ({@code /usr/bin/mysql} still counts). */
   private static final String B = "(?<![A-Za-z0-9_.-])";
 
-  /** References to a secret are not the secret: {@code $PW}, {@code ${PW}}, {@code $(cat f)}. */
+  /** The closing double quote, or the end of the line when the quote is left open. */
+  private static final String END_QUOTE = "(?:\"|(?=[\\r\\n])|$)";
+
+  /**
+   * A user name and a password joined by {@code sep} in one shell word: the password in groups 1
+   * ({@code 'user:pw'}, up to the closing quote, spaces included), 2 ({@code "user:pw"}, not a
+   * shell reference alone) or 3 to 5 ({@link #VALUE} after a bare user: {@code user:pw}, {@code
+   * user:'pw'}).
+   */
+  private static String userAndValue(char sep, int minUser) {
+    // A quote left open (a cut line) runs to the end of the line: fail closed, as the value
+    // before this expression read quotes did.
+    String user = "{" + minUser + ",128}" + sep;
+    return "(?:'[^\\s"
+        + sep
+        + "']"
+        + user
+        + "([^'\\r\\n]{1,256})"
+        + END_QUOTE.replace('"', '\'')
+        + "|\"[^\\s"
+        + sep
+        + "\"]"
+        + user
+        + "(?!(?:"
+        + VAR
+        + "|\\$\\([^\"]*)\")([^\"\\r\\n]{1,256})"
+        + END_QUOTE
+        + "|[^\\s"
+        + sep
+        + "'\"]"
+        + user
+        + VALUE
+        + ")";
+  }
+
+  /**
+   * Placeholders are not the secret: {@code ****}, {@code <password>}, an option. Shell references
+   * ({@code $PW}) are left out by {@link #VALUE} itself, which knows the quotes.
+   */
   private static final List<Pattern> REFERENCES =
-      List.of(
-          Pattern.compile(
-              "^(?:\\$\\{?[A-Za-z_][A-Za-z0-9_]*\\}?|\\$\\(.*|\\*{1,16}|<[^>]{0,64}>|-.*)$"));
+      List.of(Pattern.compile("^(?:\\*{1,16}|<[^>]{0,64}>|-.*)$"));
 
   private static RegexDetector cli(String regex, String... keywords) {
     return new RegexDetector(
@@ -422,7 +477,8 @@ final class ToolSecrets {
                 B
                     + "(?:smbclient|smbcacls|smbget|smbmap|smbtree)"
                     + ARGS
-                    + "(?:-U\\s*|--user[=\\s])['\"]?[^\\s%'\"]{1,128}%([^\\s'\"|;&<>`]{1,256})",
+                    + "(?:-U\\s*|--user[=\\s])"
+                    + userAndValue('%', 1),
                 "smb"),
             // htpasswd -b: the password is the last argument (after the file unless -n).
             cli(
@@ -449,10 +505,14 @@ final class ToolSecrets {
                 B
                     + "curl(?:\\.exe)?"
                     + ARGS
-                    + "(?:-u\\s*|--user(?:\\s+|=)|-U\\s*|--proxy-user(?:\\s+|=))['\"]?"
-                    + "[^\\s:'\"]{0,128}:([^\\s'\"|;&<>`]{1,256})",
+                    + "(?:-u\\s*|--user(?:\\s+|=)|-U\\s*|--proxy-user(?:\\s+|=))"
+                    + userAndValue(':', 0),
                 "curl")));
   }
+
+  /** An Oracle password after the user's slash, not a shell reference ({@code scott/$PW@db}). */
+  private static final String ORACLE_PW =
+      "(?!" + VAR + "(?![^\\s/@\"'])|\\$\\()([^\\s/@\"']{1,128})";
 
   /**
    * Oracle logins {@code user/password@connect}: JDBC thin URLs ({@code
@@ -468,14 +528,18 @@ final class ToolSecrets {
         0,
         List.of(
             cli(
-                "(?<![A-Za-z0-9_$#/.-])[A-Za-z][A-Za-z0-9_$#]{0,127}/([^\\s/@\"']{1,128})@(?://)?"
+                "(?<![A-Za-z0-9_$#/.-])[A-Za-z][A-Za-z0-9_$#]{0,127}/"
+                    + ORACLE_PW
+                    + "@(?://)?"
                     + "[A-Za-z0-9\\[(]",
                 "jdbc:oracle",
                 "@//"),
             cli(
                 B
                     + "(?i:sqlplus)(?:\\.exe)?(?:\\s+-[A-Za-z]{1,16})*\\s+"
-                    + "['\"]?[A-Za-z][A-Za-z0-9_$#]{0,127}/([^\\s/@\"']{1,128})(?=[@\\s'\"]|$)",
+                    + "['\"]?[A-Za-z][A-Za-z0-9_$#]{0,127}/"
+                    + ORACLE_PW
+                    + "(?=[@\\s'\"]|$)",
                 "sqlplus")));
   }
 
