@@ -564,4 +564,14 @@ final class ToolSecrets {
       }
     }
   }
+
+  /**
+   * True when {@code line} is the header of a table that {@link KeyValueTable} reads rows after
+   * ({@code Key Value}, {@code | Variable_name | Value |}): the stream masker keeps it for
+   * detection while rows follow.
+   */
+  static boolean keyValueHeader(String line) {
+    return KeyValueTable.VAULT_HEADER.matcher(line).matches()
+        || (line.startsWith("|") && line.toLowerCase(Locale.ROOT).contains("value"));
+  }
 }
