@@ -572,6 +572,10 @@ final class ToolSecrets {
    */
   static boolean keyValueHeader(String line) {
     return KeyValueTable.VAULT_HEADER.matcher(line).matches()
-        || (line.startsWith("|") && line.toLowerCase(Locale.ROOT).contains("value"));
+        || (line.startsWith("|") && TABLE_VALUE_HEADER.matcher(line).find());
   }
+
+  /** A column named {@code value} in a MySQL header. */
+  private static final Pattern TABLE_VALUE_HEADER =
+      Pattern.compile("(?i)\\|[ \\t]*value[ \\t]*\\|");
 }

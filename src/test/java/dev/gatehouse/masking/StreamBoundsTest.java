@@ -118,6 +118,8 @@ class StreamBoundsTest {
                 masker(), Arrays.copyOfRange(all, 0, at), Arrays.copyOfRange(all, at, all.length));
         assertThat(got).as("split at %d", at).isEqualTo(want);
       }
+      // Every split into two chunks, and one-byte chunks.
+      assertThat(StreamWholeTextTest.mismatches(java.util.List.of(text))).isEmpty();
       // The header and the rows in separate chunks, after an idle flush.
       TextStreamMasker m = masker();
       ByteArrayOutputStream out = new ByteArrayOutputStream();

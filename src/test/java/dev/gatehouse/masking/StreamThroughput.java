@@ -9,8 +9,11 @@ final class StreamThroughput {
 
   public static void main(String[] args) {
     MaskingEngine engine = MaskingEngine.create(null);
-    String words = "lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod ";
-    byte[] text = words.repeat(4_000_000 / words.length()).getBytes(StandardCharsets.UTF_8);
+    String unit =
+        args.length > 0 && args[0].equals("json")
+            ? "{\"level\":\"info\",\"msg\":\"request_served\",\"status\":200,\"path\":\"/api/v1/items\"},"
+            : "lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod ";
+    byte[] text = unit.repeat(4_000_000 / unit.length()).getBytes(StandardCharsets.UTF_8);
     for (int size : new int[] {4095, 256, 16}) {
       int len = size == 16 ? text.length / 8 : text.length;
       for (int round = 0; round < 2; round++) {
