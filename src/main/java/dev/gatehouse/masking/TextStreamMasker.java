@@ -54,6 +54,13 @@ final class TextStreamMasker implements StreamMasker {
    */
   static final int CONTEXT = 256;
 
+  /**
+   * How much of a long unfinished line is held and rescanned with each chunk: far more than any
+   * value with spaces in it that is found only once whole (an IBAN's or a card's print groups, a
+   * phone number), so that the rescanning stays proportional to the input.
+   */
+  static final int LINE_WINDOW = 512;
+
   private boolean inKey;
   private long keyDropped;
 
@@ -122,6 +129,11 @@ final class TextStreamMasker implements StreamMasker {
       return new byte[0];
     }
     return flush();
+  }
+
+  /** How many characters are held back (for tests: the bound on memory). */
+  int heldLength() {
+    return held.length() + pending.length;
   }
 
   @Override
@@ -338,12 +350,13 @@ final class TextStreamMasker implements StreamMasker {
    * handled when it was emitted; one that began there is clipped to its part in {@code body}.
    */
   private List<Finding> findingsAfterContext(String body) {
-    if (context.isEmpty()) {
+    String before = tableHead.isEmpty() ? context : tableHead + "\n" + context;
+    if (before.isEmpty()) {
       return findings(body);
     }
-    int c = context.length();
+    int c = before.length();
     List<Finding> out = new ArrayList<>();
-    for (Finding f : findings(context + body)) {
+    for (Finding f : findings(before + body)) {
       if (f.end() > c) {
         out.add(new Finding(Math.max(0, f.start() - c), f.end() - c, f.type(), f.priority()));
       }
@@ -355,6 +368,58 @@ final class TextStreamMasker implements StreamMasker {
   private void emitted(String visible) {
     String all = context + visible;
     context = all.length() > CONTEXT ? all.substring(all.length() - CONTEXT) : all;
+    int from = 0;
+    int nl;
+    while ((nl = visible.indexOf('\n', from)) >= 0) {
+      String line = lineSoFar + visible.substring(from, nl);
+      lineSoFar = "";
+      tableLine(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+      from = nl + 1;
+    }
+    lineSoFar += visible.substring(from, Math.min(visible.length(), from + MAX_TABLE_LINE));
+    if (lineSoFar.length() > MAX_TABLE_LINE) {
+      lineSoFar = lineSoFar.substring(0, MAX_TABLE_LINE);
+    }
+  }
+
+  /**
+   * The header of the key-value table being printed ({@code vault kv get}, a MySQL result), with
+   * its border lines: the table rule masks a row only when it reads the header too, which may have
+   * gone out far more than {@link #CONTEXT} characters before. Scanned before the context while the
+   * lines that follow are rows; dropped on a blank line or a line that is no row.
+   */
+  private String tableHead = "";
+
+  /** The last complete line emitted (a border before a MySQL header), and the current one. */
+  private String lastLine = "";
+
+  private String lineSoFar = "";
+
+  /** The table's rows are between bars (MySQL), not after a {@code Key Value} header (Vault). */
+  private boolean tableBars;
+
+  /** Longest line kept for the table state: a header or a border is far shorter. */
+  private static final int MAX_TABLE_LINE = 512;
+
+  private void tableLine(String line) {
+    if (ToolSecrets.keyValueHeader(line)) {
+      tableHead = border(lastLine) ? lastLine + "\n" + line : line;
+      tableBars = line.startsWith("|");
+    } else if (!tableHead.isEmpty()) {
+      if (border(line)) {
+        if (tableHead.chars().filter(c -> c == '\n').count() < 2) {
+          tableHead = tableHead + "\n" + line;
+        }
+      } else if (line.isBlank() || (tableBars && !line.startsWith("|"))) {
+        tableHead = "";
+      }
+    }
+    lastLine = line.length() > MAX_TABLE_LINE ? "" : line;
+  }
+
+  /** A table's border: {@code +----+------+} or {@code --- -----}. */
+  private static boolean border(String line) {
+    return line.indexOf('-') >= 0 && line.chars().allMatch(c -> c == '-' || c == '+' || c == ' ');
   }
 
   private List<Finding> findings(String body) {
@@ -574,6 +639,18 @@ final class TextStreamMasker implements StreamMasker {
     // (multi-line ones, keys and Terraform outputs, are held below). A prompt without a newline
     // still goes out on an idle flush.
     int cut = Math.max(floor, body.lastIndexOf('\n', n - 1) + 1);
+    if (n - cut > LINE_WINDOW) {
+      // A long line (minified JS, a JSON log, base64): only its last LINE_WINDOW characters are
+      // rescanned with each chunk, from the start of the word there (a token has no break in it).
+      // What goes out stays in the context, so the words before a held value still decide it;
+      // only a value whose unfinished part is longer than the window, with breaks in it, could be
+      // split, and those (a quoted value, a Terraform output) are held from their start below.
+      int w = n - LINE_WINDOW;
+      while (w > cut && !isBreak(body.charAt(w - 1))) {
+        w--;
+      }
+      cut = w;
+    }
     for (String s : secrets) {
       int k = longestSuffixPrefix(body, s);
       cut = Math.min(cut, n - k);
@@ -619,12 +696,17 @@ final class TextStreamMasker implements StreamMasker {
     return notInsideEscape(body, cut);
   }
 
-  /** Moves {@code cut} back to the start of an escape sequence that it would split. */
+  /**
+   * Moves {@code cut} back to the start of an escape sequence that it would split. An unfinished
+   * one that starts more than {@link #MAX_HOLD} characters back is let through, as {@link
+   * #escapeSafeEnd} lets it through: held, it would keep all the text after it.
+   */
   static int notInsideEscape(String s, int cut) {
+    int n = s.length();
     int esc = s.indexOf(ESC);
     while (esc >= 0 && esc < cut) {
       int end = escapeEnd(s, esc);
-      if (cut < end) {
+      if (cut < end && !(end == n && esc < n - MAX_HOLD)) {
         return esc;
       }
       esc = s.indexOf(ESC, Math.max(end, esc + 1));

@@ -628,4 +628,18 @@ final class ToolSecrets {
       }
     }
   }
+
+  /**
+   * True when {@code line} is the header of a table that {@link KeyValueTable} reads rows after
+   * ({@code Key Value}, {@code | Variable_name | Value |}): the stream masker keeps it for
+   * detection while rows follow.
+   */
+  static boolean keyValueHeader(String line) {
+    return KeyValueTable.VAULT_HEADER.matcher(line).matches()
+        || (line.startsWith("|") && TABLE_VALUE_HEADER.matcher(line).find());
+  }
+
+  /** A column named {@code value} in a MySQL header. */
+  private static final Pattern TABLE_VALUE_HEADER =
+      Pattern.compile("(?i)\\|[ \\t]*value[ \\t]*\\|");
 }
