@@ -46,9 +46,10 @@ final class PiiDetectors {
   }
 
   /**
-   * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes or dots (one kind per
-   * number; dots as in {@code 4111.1111.1111.1111}, seen in exports and logs), with a known issuer
-   * prefix for the length and a valid Luhn check digit. No-break and thin spaces ({@link
+   * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes, dots or underscores
+   * (one kind per number; dots as in {@code 4111.1111.1111.1111}, seen in exports and logs,
+   * underscores as in {@code 4350_3359_7478_2425}, from field names and file names), with a known
+   * issuer prefix for the length and a valid Luhn check digit. No-break and thin spaces ({@link
    * Checks#isNoBreakSpace}: text copied from a browser or a spreadsheet export) count as spaces.
    */
   static final class Card extends Detector {
@@ -136,8 +137,8 @@ final class PiiDetectors {
 
     /**
      * The length of the separator at {@code j} between two digit groups (0 when there is none):
-     * space (or a no-break or thin space), dash, dot or slash, or two spaces; {@code sep} is the
-     * {@link #separatorKind} of the earlier groups (0 before the first).
+     * space (or a no-break or thin space), dash, dot, slash or underscore, or two spaces; {@code
+     * sep} is the {@link #separatorKind} of the earlier groups (0 before the first).
      */
     private static int separatorGap(String s, int j, char sep) {
       int n = s.length();
@@ -145,7 +146,7 @@ final class PiiDetectors {
         return 0;
       }
       char c = separatorKind(s.charAt(j));
-      if ((c != ' ' && c != '-' && c != '.' && c != '/') || (sep != 0 && sep != c)) {
+      if ((c != ' ' && c != '-' && c != '.' && c != '/' && c != '_') || (sep != 0 && sep != c)) {
         return 0;
       }
       if (isDigit(s.charAt(j + 1))) {

@@ -335,8 +335,9 @@ final class Scanner {
       if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
         k |= C_LETTER; // an IBAN's country code, in either case
       }
-      // '+' is not a separator inside a number for any detector (it only starts a phone number).
-      if (" -.()/".indexOf(c) >= 0) {
+      // '+' is not a separator inside a number for any detector (it only starts a phone number);
+      // '_' is one between card groups (4350_3359_7478_2425, see Card).
+      if (" -.()/_".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.%".indexOf(c) >= 0) {
@@ -674,7 +675,7 @@ final class Scanner {
    * Upper bounds of the pre-filter's digit-run results, from a pass that looks at digits and
    * numeric separators only: {@code F_PHONE} and {@code F_SSN} in bits 0-15 and the longest numeric
    * run in bits 16 and up. A numeric run of the pre-filter lies within one stretch of digits and
-   * separators {@code " -.()/"} and no-break spaces (it also ends at a gap of three separators;
+   * separators {@code " -.()/_"} and no-break spaces (it also ends at a gap of three separators;
    * ignoring that only lengthens runs). Within a stretch, the digits counted from its first phone
    * lead ({@code +}, {@code (} or a group's leading 0) bound the pre-filter's count from its lead,
    * and the last groups of digits (remembered across stretches, which only adds readings) give the
