@@ -549,7 +549,8 @@ final class PiiDetectors {
 
   /**
    * IBANs in electronic ({@code DE89370400440532013000}) or print form (groups of four separated by
-   * single spaces): the country's registered length and the ISO 7064 mod-97 check must match.
+   * single spaces, or by single dashes as in {@code DE82-3704-0044-0532-0139-99}, one kind per
+   * IBAN): the country's registered length and the ISO 7064 mod-97 check must match.
    */
   static final class Iban extends Detector {
     Iban() {
@@ -588,17 +589,20 @@ final class PiiDetectors {
         }
         b.setLength(0);
         int j = i;
+        char sep = 0;
         while (j < n && b.length() < len) {
           char c = s.charAt(j);
           if (Checks.isDigit(c) || isAsciiLetter(c)) {
             b.append(c);
             j++;
-          } else if (c == ' '
+          } else if ((c == ' ' || c == '-')
+              && (sep == 0 || sep == c)
               && Checks.isUpper(s.charAt(i))
               && Checks.isUpper(s.charAt(i + 1))
               && j + 1 < n
               && isAlnum(s.charAt(j + 1))
               && b.length() % 4 == 0) {
+            sep = c;
             j++;
           } else {
             break;
