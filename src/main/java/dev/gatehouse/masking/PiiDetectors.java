@@ -451,8 +451,9 @@ final class PiiDetectors {
 
   /**
    * US social security numbers written {@code 123-45-6789} or {@code 123 45 6789}; a bare
-   * nine-digit number only right after the words SSN or social security. Area 000, 666 and 900-999,
-   * group 00 and serial 0000 are never issued and are rejected.
+   * nine-digit number, or one grouped 3-2-4 by dots or by space-dash-space ({@code SSN
+   * 536.22.1234}, {@code SSN: 536 - 22 - 1234}), only right after the words SSN or social security.
+   * Area 000, 666 and 900-999, group 00 and serial 0000 are never issued and are rejected.
    */
   static final class Ssn extends Detector {
     Ssn() {
@@ -498,6 +499,9 @@ final class PiiDetectors {
         if (end < 0 && digits(s, i, 9) && ssnContext(s, i)) {
           end = i + 9;
         }
+        if (end < 0 && digits(s, i, 3)) {
+          end = contextSeparated(s, i);
+        }
         if (end >= 0 && !rightBlocked(s, end) && (end == n || !isDigit(s.charAt(end)))) {
           String d = digitsOf(s, i, end);
           if (validSsn(d)) {
@@ -510,6 +514,37 @@ final class PiiDetectors {
           i++;
         }
       }
+    }
+
+    /**
+     * The end of {@code 536.22.1234} or {@code 536 - 22 - 1234} at {@code i} (the same separator
+     * twice), or -1: layouts of forms and exports that are also those of dotted numbers and ranges,
+     * so read only right after the words SSN or social security, as a bare nine-digit number is.
+     */
+    private static int contextSeparated(String s, int i) {
+      int a = ssnSeparator(s, i + 3);
+      if (a == 0 || !digits(s, i + 3 + a, 2)) {
+        return -1;
+      }
+      int j = i + 5 + a;
+      int b = ssnSeparator(s, j);
+      if (b != a || !s.regionMatches(i + 3, s, j, a) || !digits(s, j + b, 4) || !ssnContext(s, i)) {
+        return -1;
+      }
+      return j + b + 4;
+    }
+
+    /** The length of a dot or a space-dash-space at {@code j} (0 when there is neither). */
+    private static int ssnSeparator(String s, int j) {
+      if (j < s.length() && s.charAt(j) == '.') {
+        return 1;
+      }
+      return j + 3 <= s.length()
+              && s.charAt(j) == ' '
+              && s.charAt(j + 1) == '-'
+              && s.charAt(j + 2) == ' '
+          ? 3
+          : 0;
     }
 
     static boolean validSsn(String d) {
