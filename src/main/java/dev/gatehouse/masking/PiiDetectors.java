@@ -46,11 +46,12 @@ final class PiiDetectors {
   }
 
   /**
-   * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes, dots or underscores
-   * (one kind per number; dots as in {@code 4111.1111.1111.1111}, seen in exports and logs,
-   * underscores as in {@code 4350_3359_7478_2425}, from field names and file names), with a known
-   * issuer prefix for the length and a valid Luhn check digit. No-break and thin spaces ({@link
-   * Checks#isNoBreakSpace}: text copied from a browser or a spreadsheet export) count as spaces.
+   * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes (also with a space on
+   * each side), dots or underscores (one kind per number; dots as in {@code 4111.1111.1111.1111},
+   * seen in exports and logs, underscores as in {@code 4350_3359_7478_2425}, from field names and
+   * file names), with a known issuer prefix for the length and a valid Luhn check digit. No-break
+   * and thin spaces ({@link Checks#isNoBreakSpace}: text copied from a browser or a spreadsheet
+   * export) count as spaces.
    */
   static final class Card extends Detector {
     Card() {
@@ -101,7 +102,7 @@ final class PiiDetectors {
           // by hand) counts as one.
           int gap = separatorGap(s, j, sep);
           if (gap > 0) {
-            sep = separatorKind(s.charAt(j));
+            sep = gap == 3 ? SPACED_DASH : separatorKind(s.charAt(j));
             j += gap;
           } else {
             break;
@@ -137,15 +138,26 @@ final class PiiDetectors {
 
     /**
      * The length of the separator at {@code j} between two digit groups (0 when there is none):
-     * space (or a no-break or thin space), dash, dot, slash or underscore, or two spaces; {@code
-     * sep} is the {@link #separatorKind} of the earlier groups (0 before the first).
+     * space (or a no-break or thin space), dash, dot, slash or underscore, two spaces, or a dash
+     * with a space on each side ({@code 4350 - 3359 - 7478 - 2425}); {@code sep} is the {@link
+     * #separatorKind} of the earlier groups (0 before the first).
      */
+    /** The {@link #separatorGap} kind of {@code " - "} (a dash with a space on each side). */
+    private static final char SPACED_DASH = 'm';
+
     private static int separatorGap(String s, int j, char sep) {
       int n = s.length();
       if (j + 1 >= n) {
         return 0;
       }
       char c = separatorKind(s.charAt(j));
+      if (c == ' '
+          && j + 3 < n
+          && s.charAt(j + 1) == '-'
+          && s.charAt(j + 2) == ' '
+          && isDigit(s.charAt(j + 3))) {
+        return sep == 0 || sep == SPACED_DASH ? 3 : 0;
+      }
       if ((c != ' ' && c != '-' && c != '.' && c != '/' && c != '_') || (sep != 0 && sep != c)) {
         return 0;
       }
