@@ -260,7 +260,9 @@ final class PiiDetectors {
    * Phone numbers by format: E.164 ({@code +} and 8-15 digits, NANP-validated for {@code +1}),
    * {@code 00} international prefix, NANP national ({@code (415) 555-0100}, {@code 415-555-0100},
    * {@code 415.555.0100}, {@code 1-415-555-0100}) and trunk-prefix national numbers used across
-   * Europe and elsewhere ({@code 020 7946 0958}, {@code 030 12345678}, {@code 01 23 45 67 89}).
+   * Europe and elsewhere ({@code 020 7946 0958}, {@code 030 12345678}, {@code 01 23 45 67 89}), and
+   * three national layouts the masking red team found in data: US {@code 415/555-0132} (NANP-shaped
+   * only), Brazil {@code (11) 91234-5678} and {@code (21) 3456-7890}, India {@code 098765 43210}.
    * Separators are required for national numbers: a bare run of ten digits is not a phone number
    * here, because it is far more often an identifier.
    */
@@ -317,6 +319,7 @@ final class PiiDetectors {
         boolean mixed = false;
         boolean parens = false;
         boolean sawSep = false;
+        boolean slashDash = false;
         while (j < n && groups < glen.length) {
           boolean open = false;
           if (a[j] == '(') {
@@ -364,7 +367,9 @@ final class PiiDetectors {
               continue;
             }
             if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
-              if (sep != 0 && sep != sc && !plus) {
+              if (sep == '/' && sc == '-' && groups == 2 && glen[0] == 3 && glen[1] == 3) {
+                slashDash = true; // US 415/555-0132: read only as a NANP number, see below
+              } else if (sep != 0 && sep != sc && !plus) {
                 mixed = true; // national numbers use one separator; +CC numbers often mix
                 break;
               }
@@ -388,7 +393,10 @@ final class PiiDetectors {
           for (int k = 0; k < g; k++) {
             d += glen[k];
           }
-          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(')) {
+          if (slashDash && g >= 3 && !(g == 3 && d == 10 && glen[2] == 4 && nanp(dg, 0))) {
+            continue; // a slash, then a dash: only the NANP 3/3-4 reading
+          }
+          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(', sep)) {
             add(out, i, e);
             found = true;
             end = e;
@@ -409,7 +417,8 @@ final class PiiDetectors {
         int groups,
         boolean separated,
         boolean parens,
-        boolean startsParen) {
+        boolean startsParen,
+        char sep) {
       if (plus) {
         if (d < 8 || d > 15 || dg[0] == '0') {
           return false;
@@ -427,6 +436,22 @@ final class PiiDetectors {
       }
       if (groups == 3 && glen[0] == 3 && glen[1] == 2 && glen[2] == 4) {
         return false; // the US SSN layout, never a conventional phone grouping
+      }
+      if (startsParen && groups == 3 && glen[0] == 2 && glen[2] == 4 && sep == '-') {
+        // Brazil (Anatel numbering plan): a two-digit area code 11-99 in parentheses, then 9 and
+        // four digits (mobile) or 2-5 and three digits (fixed), a dash and four digits.
+        return dg[0] >= '1'
+            && dg[1] >= '1'
+            && ((glen[1] == 5 && dg[2] == '9') || (glen[1] == 4 && dg[2] >= '2' && dg[2] <= '5'));
+      }
+      if (!plus
+          && groups == 2
+          && glen[0] == 6
+          && glen[1] == 5
+          && sep == ' '
+          && dg[0] == '0'
+          && dg[1] >= '6') {
+        return true; // India: trunk 0, then a mobile number (6-9 first) written 5+5
       }
       if (dg[0] == '0' && dg[1] == '0') {
         return d - 2 >= 8 && d - 2 <= 15 && dg[2] != '0';
