@@ -53,6 +53,16 @@ final class Checks {
     return 0;
   }
 
+  /**
+   * The length in bytes (3) of the UTF-8 encoding {@code E2 80 93} of U+2013 EN DASH at {@code
+   * b[i]}, or 0: a word processor's dash between the groups of a number ({@code 536–22–1234}).
+   */
+  static int enDashLength(byte[] b, int i, int end) {
+    return b[i] == (byte) 0xe2 && i + 2 < end && b[i + 1] == (byte) 0x80 && b[i + 2] == (byte) 0x93
+        ? 3
+        : 0;
+  }
+
   /** Letters and digits of any script count as "word" characters for boundaries. */
   static boolean isWord(char c) {
     return c < 128 ? isAlnum(c) || c == '_' : Character.isLetterOrDigit(c);

@@ -488,9 +488,10 @@ final class PiiDetectors {
 
   /**
    * US social security numbers written {@code 123-45-6789} or {@code 123 45 6789}; a bare
-   * nine-digit number, or one grouped 3-2-4 by dots or by space-dash-space ({@code SSN
-   * 536.22.1234}, {@code SSN: 536 - 22 - 1234}), only right after the words SSN or social security.
-   * Area 000, 666 and 900-999, group 00 and serial 0000 are never issued and are rejected.
+   * nine-digit number, or one grouped 3-2-4 by dots, en dashes or space-dash-space ({@code SSN
+   * 536.22.1234}, {@code ssn 536–22–1234}, {@code SSN: 536 - 22 - 1234}), only right after the
+   * words SSN or social security. Area 000, 666 and 900-999, group 00 and serial 0000 are never
+   * issued and are rejected.
    */
   static final class Ssn extends Detector {
     Ssn() {
@@ -571,14 +572,17 @@ final class PiiDetectors {
       return j + b + 4;
     }
 
-    /** The length of a dot or a space-dash-space at {@code j} (0 when there is neither). */
+    /**
+     * The length of a dot, an en dash (U+2013, which word processors put for a typed dash) or a
+     * dash or en dash with a space on each side at {@code j} (0 when there is none).
+     */
     private static int ssnSeparator(String s, int j) {
-      if (j < s.length() && s.charAt(j) == '.') {
+      if (j < s.length() && (s.charAt(j) == '.' || s.charAt(j) == '\u2013')) {
         return 1;
       }
       return j + 3 <= s.length()
               && s.charAt(j) == ' '
-              && s.charAt(j + 1) == '-'
+              && (s.charAt(j + 1) == '-' || s.charAt(j + 1) == '\u2013')
               && s.charAt(j + 2) == ' '
           ? 3
           : 0;

@@ -675,12 +675,13 @@ final class Scanner {
    * Upper bounds of the pre-filter's digit-run results, from a pass that looks at digits and
    * numeric separators only: {@code F_PHONE} and {@code F_SSN} in bits 0-15 and the longest numeric
    * run in bits 16 and up. A numeric run of the pre-filter lies within one stretch of digits and
-   * separators {@code " -.()/_"} and no-break spaces (it also ends at a gap of three separators;
-   * ignoring that only lengthens runs). Within a stretch, the digits counted from its first phone
-   * lead ({@code +}, {@code (} or a group's leading 0) bound the pre-filter's count from its lead,
-   * and the last groups of digits (remembered across stretches, which only adds readings) give the
-   * NANP 3-3-4 and the SSN 3-2-4 groupings, the latter regardless of the separator. Timestamps,
-   * dates, amounts and order numbers come out without either flag and with short runs.
+   * separators {@code " -.()/_"}, no-break spaces and en dashes (an SSN {@code 536–22–1234}; it
+   * also ends at a gap of three separators; ignoring that only lengthens runs). Within a stretch,
+   * the digits counted from its first phone lead ({@code +}, {@code (} or a group's leading 0)
+   * bound the pre-filter's count from its lead, and the last groups of digits (remembered across
+   * stretches, which only adds readings) give the NANP 3-3-4 and the SSN 3-2-4 groupings, the
+   * latter regardless of the separator. Timestamps, dates, amounts and order numbers come out
+   * without either flag and with short runs.
    */
   static int digitRuns(String s) {
     int n = s.length();
@@ -710,7 +711,7 @@ final class Scanner {
           flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
           group = 0;
         }
-        if (c >= 128 ? !Checks.isNoBreakSpace(c) : (CLASS[c] & C_NUMSEP) == 0) {
+        if (c >= 128 ? !Checks.isNoBreakSpace(c) && c != '\u2013' : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
           fromLead = -1;
@@ -727,7 +728,7 @@ final class Scanner {
 
   /**
    * {@link #digitRuns(String)} over UTF-8 bytes (a multi-byte character other than a no-break space
-   * ends a stretch).
+   * or an en dash ends a stretch).
    */
   static int digitRuns(byte[] b, int off, int len) {
     int end = off + len;
@@ -759,8 +760,9 @@ final class Scanner {
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
           int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
+          k = k == 0 && c < 0 ? Checks.enDashLength(b, i, end) : k;
           if (k > 0) {
-            i += k - 1; // a no-break space: a separator, as in the String version
+            i += k - 1; // a no-break space or an en dash: a separator, as in the String version
           } else {
             maxSeg = Math.max(maxSeg, seg);
             seg = 0;
