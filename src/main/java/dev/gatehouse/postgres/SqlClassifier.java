@@ -972,6 +972,9 @@ final class SqlClassifier {
       int k = c.is(j, "(") ? matching(c, j, to) + 1 : j;
       if (k > 0 && c.isWord(k, "overriding")) {
         k += 3;
+        if (c.is(k, "(")) {
+          c.nonCall.set(k); // VALUE (query): a parenthesised source, not a call of value()
+        }
       }
       if (k > 0 && (c.isWord(k, "table") || c.isWord(k, "with"))) {
         c.mainStarts.set(k);
