@@ -6,7 +6,6 @@ import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isHex;
 import static dev.gatehouse.masking.Checks.isWord;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -906,29 +905,53 @@ final class PiiDetectors {
      * getty@tty1.service}, {@code user@1000.slice}, systemd.unit(5)) and image files named by scale
      * ({@code logo@2x.png}).
      */
-    private static final java.util.Set<String> NOT_TLDS =
-        java.util.Set.of(
-            "service",
-            "socket",
-            "timer",
-            "mount",
-            "automount",
-            "slice",
-            "scope",
-            "swap",
-            "device",
-            "png",
-            "jpg",
-            "jpeg",
-            "gif",
-            "webp",
-            "svg",
-            "ico",
-            "bmp",
-            "avif",
-            "tiff");
+    private static final String[] NOT_TLDS = {
+      "service",
+      "socket",
+      "timer",
+      "mount",
+      "automount",
+      "slice",
+      "scope",
+      "swap",
+      "device",
+      "png",
+      "jpg",
+      "jpeg",
+      "gif",
+      "webp",
+      "svg",
+      "ico",
+      "bmp",
+      "avif",
+      "tiff"
+    };
 
-    private static final int MAX_NOT_TLD = 9;
+    /** Whether s[from, to) is one of NOT_TLDS, any case; no allocation (runs on every address). */
+    static boolean notTld(String s, int from, int to) {
+      for (String t : NOT_TLDS) {
+        if (t.length() == to - from && s.regionMatches(true, from, t, 0, t.length())) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** The same on ASCII bytes (the byte path has checked the label is letters). */
+    static boolean notTld(byte[] b, int from, int len) {
+      for (String t : NOT_TLDS) {
+        if (t.length() == len) {
+          int k = 0;
+          while (k < len && (b[from + k] | 0x20) == t.charAt(k)) {
+            k++;
+          }
+          if (k == len) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
 
     private static final byte LOCAL = 1;
     private static final byte DOMAIN = 2;
@@ -1071,7 +1094,7 @@ final class PiiDetectors {
         if (!alpha || (dots >= 0 && dots + 2 <= e)) {
           continue;
         }
-        if (NOT_TLDS.contains(s.substring(lastDot + 1, e).toLowerCase(Locale.ROOT))) {
+        if (notTld(s, lastDot + 1, e)) {
           continue; // getty@tty1.service, logo@2x.png: a unit or a file name, not an address
         }
         if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {
@@ -1174,10 +1197,7 @@ final class PiiDetectors {
         if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
           continue;
         }
-        if (tld <= MAX_NOT_TLD
-            && NOT_TLDS.contains(
-                new String(b, off + lastDot + 1, tld, StandardCharsets.US_ASCII)
-                    .toLowerCase(Locale.ROOT))) {
+        if (notTld(b, off + lastDot + 1, tld)) {
           continue; // as in the String path
         }
         if (e + 1 < n && b[off + e] == ':') {

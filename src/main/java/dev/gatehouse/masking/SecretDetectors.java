@@ -923,8 +923,18 @@ final class SecretDetectors {
           }
         }
       }
-      int b = s.lastIndexOf("-----BEGIN ", st);
-      if (b >= 0 && st - b <= MAX_PUBLIC_PEM) {
+      // Look back at most MAX_PUBLIC_PEM: lastIndexOf would walk to the start of the text for
+      // every candidate token, quadratic in a long value with many of them.
+      int b = -1;
+      for (int k = Math.min(st, s.length() - 11), from = Math.max(0, st - MAX_PUBLIC_PEM);
+          k >= from;
+          k--) {
+        if (s.charAt(k) == '-' && s.startsWith("-----BEGIN ", k)) {
+          b = k;
+          break;
+        }
+      }
+      if (b >= 0) {
         Matcher m = PUBLIC_PEM.matcher(s);
         return m.region(b, Math.min(s.length(), b + 48)).lookingAt() && inPemBody(s, b, en);
       }
