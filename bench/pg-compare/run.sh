@@ -137,7 +137,9 @@ audit:
   durability: $DURABILITY
 CFG
 echo "== starting gatehouse (PostgreSQL on $GHPG, audit.durability: $DURABILITY)"
-BENCH_DB_PASSWORD=$PASS GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
+# GATEHOUSE_SERVE_OPTS: JVM options for the gateway only (not the CLI calls below), e.g. a JFR
+# recording: GATEHOUSE_SERVE_OPTS="-XX:StartFlightRecording=filename=/tmp/pg.jfr,settings=profile"
+BENCH_DB_PASSWORD=$PASS GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-} ${GATEHOUSE_SERVE_OPTS:-}" \
   "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & ghpid=$!; pids+=($ghpid)
 for _ in $(seq 1 120); do
   curl -ksf "https://127.0.0.1:$GHAPI/readyz" >/dev/null 2>&1 && break; sleep 1
@@ -170,8 +172,11 @@ secret() {
 run_pgbench() { # target mode clients extra... -> "tps latency_ms"
   local t=$1 m=$2 c=$3; shift 3
   local j=$(( c < 2 ? c : 2 ))
-  PGPASSWORD=$(secret "$t") pgbench -n -S -M "$m" -c "$c" -j "$j" "$@" "$(conninfo "$t")" 2>&1 |
-    awk '/^latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "%.0f %.3f\n", tps, lat}'
+  local out
+  if ! out=$(PGPASSWORD=$(secret "$t") pgbench -n -S -M "$m" -c "$c" -j "$j" "$@" "$(conninfo "$t")" 2>&1); then
+    echo "pgbench failed against $t ($m, $c clients):" >&2; echo "$out" | tail -n 20 >&2; return 1
+  fi
+  echo "$out" | awk '/^latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "%.0f %.3f\n", tps, lat}'
 }
 
 # gatehouse: masking none; gatehouse-pii: the same with content masking of every result value
@@ -202,7 +207,9 @@ out="$work/results.md"
     d=$(( TPS[direct,$m,$c] / ROUNDS ))
     for t in $targets; do
       tps=$(( TPS[$t,$m,$c] / ROUNDS )); lat=$(echo "scale=3; ${LAT[$t,$m,$c]} / $ROUNDS" | bc -l)
-      printf '| %s | %s | %s | %s | %s | %.2f |\n' "$m" "$c" "$t" "$tps" "$lat" "$(echo "$tps / $d" | bc -l)"
+      # Without direct among TARGETS there is nothing to divide by: the ratio prints as -.
+      ratio=-; [ "$d" -gt 0 ] && ratio=$(printf '%.2f' "$(echo "$tps / $d" | bc -l)")
+      printf '| %s | %s | %s | %s | %s | %s |\n' "$m" "$c" "$t" "$tps" "$lat" "$ratio"
     done
   done; done
 } > "$out"
