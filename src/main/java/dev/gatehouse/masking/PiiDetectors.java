@@ -18,7 +18,12 @@ import java.util.Locale;
 final class PiiDetectors {
   private PiiDetectors() {}
 
-  /** A digit may start a number only if it is not glued to a word or a decimal part. */
+  /**
+   * A digit may start a number only if it is not glued to a word or a decimal part. A comma counts
+   * as part of a number only after a group of at most three digits ({@code 1,234}, a decimal comma
+   * as in {@code 0,41}): after a letter or a longer number it separates fields, as in CSV lines,
+   * PostgreSQL array and composite text ({@code {101-02-2844,4111111111111111}}) and lists.
+   */
   static boolean leftBlocked(String s, int i) {
     if (i == 0) {
       return false;
@@ -27,10 +32,21 @@ final class PiiDetectors {
     if (isWord(p)) {
       return true;
     }
-    return (p == '.' || p == ',' || p == '-' || p == '/') && i >= 2 && (isAlnum(s.charAt(i - 2)));
+    if (i < 2) {
+      return false;
+    }
+    char q = s.charAt(i - 2);
+    if (p == ',') {
+      return isDigit(q) && digitsEndingAt(s, i - 1) <= 3;
+    }
+    return (p == '.' || p == '-' || p == '/') && isAlnum(q);
   }
 
-  /** A number ends only where no word, digit or decimal continuation follows. */
+  /**
+   * A number ends only where no word, digit or decimal continuation follows. A comma continues it
+   * only when a digit follows and the number's last group has at most three digits (thousands
+   * groups); {@code 101-02-2844,x} and {@code 4111111111111111,5500000000000004} end at the comma.
+   */
   static boolean rightBlocked(String s, int end) {
     if (end >= s.length()) {
       return false;
@@ -39,9 +55,23 @@ final class PiiDetectors {
     if (isWord(c)) {
       return true;
     }
-    return (c == '.' || c == ',' || c == '-' || c == '/')
-        && end + 1 < s.length()
-        && isAlnum(s.charAt(end + 1));
+    if (end + 1 >= s.length()) {
+      return false;
+    }
+    char d = s.charAt(end + 1);
+    if (c == ',') {
+      return isDigit(d) && digitsEndingAt(s, end) <= 3;
+    }
+    return (c == '.' || c == '-' || c == '/') && isAlnum(d);
+  }
+
+  /** How many digits stand right before index {@code end} (counting at most four). */
+  private static int digitsEndingAt(String s, int end) {
+    int k = end;
+    while (k > 0 && end - k < 4 && isDigit(s.charAt(k - 1))) {
+      k--;
+    }
+    return end - k;
   }
 
   /**
