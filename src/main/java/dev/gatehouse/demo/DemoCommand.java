@@ -409,6 +409,9 @@ public final class DemoCommand implements Callable<Integer> {
             .setCleanDataDirectory(true)
             .setPort(targetPort == 0 ? freePort() : targetPort)
             .setServerConfig("password_encryption", "scram-sha-256")
+            // No Unix socket: PostgreSQL's default directory is /tmp, open to every local user,
+            // and the superuser would be one socket connection away from the data.
+            .setServerConfig("unix_socket_directories", "")
             .start();
     try (Connection c = pg.getPostgresDatabase().getConnection();
         Statement st = c.createStatement()) {
@@ -418,17 +421,22 @@ public final class DemoCommand implements Callable<Integer> {
     try (Connection c = pg.getDatabase("payments_app", "payments").getConnection()) {
       DemoData.create(c);
     }
-    // Only the gateway's role uses TCP with a password (SCRAM); the superuser stays local-trust.
+    // Every login needs a password (SCRAM) from here on: the gateway's role has one (sealed in the
+    // gateway, and in demo.env for loading data directly), and the superuser gets a random one
+    // that nothing keeps. The embedded server's default (trust for everyone on 127.0.0.1) would let
+    // any local user past the gateway as superuser, to the data and to COPY ... TO PROGRAM.
     Files.writeString(
         pgdata.resolve("pg_hba.conf"),
         """
-        local all all trust
-        host all postgres 127.0.0.1/32 trust
         host all all 127.0.0.1/32 scram-sha-256
         host all all ::1/128 scram-sha-256
         """);
     try (Connection c = pg.getPostgresDatabase().getConnection();
         Statement st = c.createStatement()) {
+      byte[] random = new byte[24];
+      new java.security.SecureRandom().nextBytes(random);
+      st.execute(
+          "ALTER ROLE postgres PASSWORD '" + java.util.HexFormat.of().formatHex(random) + "'");
       st.execute("SELECT pg_reload_conf()");
     }
     return pg;

@@ -98,6 +98,41 @@ class DemoEndToEndTest {
         .allSatisfy(line -> assertThat(line).matches("\\*{4}-\\*{4}-\\*{4}-\\d{4}"));
   }
 
+  /**
+   * The embedded target is reachable only with a password: no trusted superuser over TCP (the
+   * embedded server's default) and no Unix socket in /tmp, so a local user cannot get past the
+   * gateway. The app role's password in demo.env still loads data directly.
+   */
+  @Test
+  void theTargetAdmitsNoOneWithoutAPassword() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql not installed");
+    java.net.URI target = java.net.URI.create(env.get("TARGET_URL"));
+    Run superuser =
+        run(
+            Map.of("PGPASSWORD", ""),
+            "psql",
+            "host=127.0.0.1 port=" + target.getPort() + " dbname=payments user=postgres",
+            "-w",
+            "-At",
+            "-c",
+            "SELECT 1");
+    assertThat(superuser.exit).isNotZero();
+    assertThat(superuser.err).contains("password");
+    Run app =
+        run(
+            Map.of(),
+            "psql",
+            env.get("TARGET_URL"),
+            "-At",
+            "-c",
+            "SELECT count(*) > 0 FROM payments");
+    assertThat(app.exit).as(app.err).isZero();
+    assertThat(app.out.strip()).isEqualTo("t");
+    try (var sockets = Files.newDirectoryStream(Path.of("/tmp"), ".s.PGSQL." + target.getPort())) {
+      assertThat(sockets).as("a Unix socket of the target in /tmp").isEmpty();
+    }
+  }
+
   @Test
   void ciBotBuildsAndTestsAndTheDeployTokenStaysHidden() throws Exception {
     Run r = cli(env.get("CI_TOKEN"), "exec", "build-runner", "--", "java", "Build.java", "test");
