@@ -894,6 +894,9 @@ final class PgSession {
       }
       return action; // not prepared through the gateway: the target answers that it does not exist
     }
+    if (action == lastExecute && confirmed == lastConfirmed && preparing == lastPreparing) {
+      return lastResolved; // the same EXECUTE text again (the classifier caches its action)
+    }
     Action out = action;
     if (confirmed != null) {
       out = SqlClassifier.executing(out, confirmed);
@@ -901,8 +904,19 @@ final class PgSession {
     if (preparing != null && preparing != confirmed) {
       out = SqlClassifier.executing(out, preparing);
     }
+    lastExecute = action;
+    lastConfirmed = confirmed;
+    lastPreparing = preparing;
+    lastResolved = out;
     return out;
   }
+
+  // resolved()'s last answer, by identity (session thread only): repeated EXECUTEs of one text
+  // skip the merge (a few microseconds) and hit PgSearchPath's decoration memo.
+  private Action lastExecute;
+  private Action lastConfirmed;
+  private Action lastPreparing;
+  private Action lastResolved;
 
   /** A PREPARE was allowed: EXECUTEs behind it see it until the target answers (see track). */
   private void notePreparing(Action action) {
