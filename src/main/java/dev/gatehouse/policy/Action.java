@@ -81,6 +81,14 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
     /** The {@link #SQL_SEARCH_PATH} entry for "any schema". */
     public static final String ANY_SCHEMA = "*";
 
+    /**
+     * A {@link #SQL_TABLES_READ} entry for "every table": the statement reads data of any table
+     * (planner statistics hold sample values of every column). Every deny and review rule with
+     * {@code tables} matches it; an allow rule with {@code tables} only through a glob matching
+     * {@code *}.
+     */
+    public static final String ANY_TABLE = "*";
+
     // command / shell / file
     /** Resolved absolute path of the binary. */
     public static final String CMD_BINARY = "binary";

@@ -403,6 +403,9 @@ final class SqlMatcher implements KindMatcher {
    */
   private static boolean anyTable(
       List<Glob> globs, List<Glob> anySchema, List<String> path, String s) {
+    if (s.equals(Action.Attr.ANY_TABLE)) {
+      return !globs.isEmpty(); // it reads every table, so also one these globs name
+    }
     boolean bare = isBare(s);
     for (int i = 0; i < globs.size(); i++) {
       Glob g = globs.get(i);

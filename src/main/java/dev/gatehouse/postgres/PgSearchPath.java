@@ -16,9 +16,10 @@ import java.util.Set;
  *
  * <p>Sources: the {@code search_path} startup parameter the gateway passed through, every statement
  * the gateway allowed that sets it ({@link SqlClassifier#ATTR_SETS_SEARCH_PATH}: {@code SET
- * [SESSION|LOCAL] search_path}, {@code set_config('search_path', ...)}), and the value the target
- * reports in ParameterStatus (PostgreSQL 18 and later). {@code "$user"} is the schema named like
- * the current user: the upstream role the gateway logs in as.
+ * [SESSION|LOCAL] search_path} and its alias {@code SET SCHEMA 'x'}, {@code
+ * set_config('search_path', ...)}), and the value the target reports in ParameterStatus (PostgreSQL
+ * 18 and later). {@code "$user"} is the schema named like the current user: the upstream role the
+ * gateway logs in as.
  *
  * <p>The set only grows. ROLLBACK, RESET or {@code SET LOCAL} at the end of a transaction can make
  * the real path shorter again, but an extra schema only makes deny and review rules match more,

@@ -134,17 +134,54 @@ final class PgSession {
   private PgSearchPath searchPath;
 
   /**
-   * SQL-level prepared statements ({@code PREPARE name AS ...}), with the tracked schemas their
-   * decision saw. PostgreSQL plans one again when search_path changes (sql-prepare.html), so an
-   * {@code EXECUTE name} after the set grew decides the prepared statement again first. Session
-   * thread only; bounded like the protocol-level statements, and past the bound an EXECUTE of a
-   * statement not in it is refused.
+   * SQL-level prepared statements ({@code PREPARE name AS ...}) whose PREPARE the target confirmed:
+   * every {@code EXECUTE name} is decided as the prepared statement ({@link
+   * SqlClassifier#executing}), under the policy and search_path of the moment. Added and removed
+   * (DEALLOCATE, DISCARD ALL) when the target confirms the statement, by the target reader thread
+   * (see {@link #track}); bounded like the protocol-level statements, and past the bound an EXECUTE
+   * of a statement not in it is refused.
    */
-  private final Map<String, SqlPrepared> sqlPrepared = new HashMap<>();
+  private final Map<String, Action> sqlPrepared = new ConcurrentHashMap<>();
 
-  private boolean sqlPreparedOverflow;
+  /**
+   * PREPAREs decided but not yet confirmed: an EXECUTE behind one in the same query or pipeline is
+   * decided as it too (as both, when a confirmed one of that name exists: the new PREPARE may fail
+   * as a duplicate).
+   */
+  private final Map<String, Action> sqlPreparing = new ConcurrentHashMap<>();
 
-  private record SqlPrepared(Action action, List<String> path) {}
+  private volatile boolean sqlPreparedOverflow;
+
+  /**
+   * SQL cursors ({@code DECLARE name CURSOR ... FOR query}) the target confirmed, with the decision
+   * on their query. A FETCH or MOVE runs more of that query, so when the policy changed since, the
+   * DECLARE is decided again first ({@link #recheckCursor}). Removed on a confirmed CLOSE or
+   * DISCARD ALL, and at a confirmed COMMIT or ROLLBACK unless WITH HOLD; bounded like {@link
+   * #sqlPrepared}.
+   */
+  private final Map<String, SqlCursor> cursors = new ConcurrentHashMap<>();
+
+  private volatile boolean cursorsOverflow;
+
+  /** Identity matters: a later DECLARE of the same name with the same query is another cursor. */
+  private static final class SqlCursor {
+    final Action action;
+    final AuthorizedAction decided;
+    final boolean hold;
+
+    SqlCursor(Action action, AuthorizedAction decided, boolean hold) {
+      this.action = action;
+      this.decided = decided;
+      this.hold = hold;
+    }
+  }
+
+  /**
+   * What to do when a forwarded statement's outcome arrives (see {@link #track}), by the identity
+   * of its decision; taken by {@link #record}.
+   */
+  private final Map<AuthorizedAction, java.util.function.Consumer<Boolean>> outcomes =
+      new ConcurrentHashMap<>();
 
   // Set when the target reports an encoding the gateway cannot read safely; ends the session.
   private volatile String unreadableEncoding;
@@ -522,11 +559,15 @@ final class PgSession {
         allowed.add(authorize(s));
       } catch (GateException e) {
         for (AuthorizedAction a : allowed) {
+          forgetPreparing(a.action());
           gs.completed(a, false, "not executed: another statement in the query was refused", 0);
         }
         refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
         return;
       }
+    }
+    for (int i = 0; i < stmts.size(); i++) {
+      track(allowed.get(i), stmts.get(i).action());
     }
     stmts.forEach(this::afterAuthorized);
     if (stmts.stream().anyMatch(s -> isCopyIn(s.action()))) {
@@ -573,11 +614,14 @@ final class PgSession {
     } else {
       try {
         SqlStatement s = stmts.get(0);
-        if (declaredTypes > 0 || sql.indexOf('$') >= 0) {
+        if (declaredTypes > 0
+            || sql.indexOf('$') >= 0
+            || s.action().string(SqlClassifier.ATTR_EXECUTED_NAME) != null) {
           // It may take parameters, which arrive only with Bind: decide now to refuse early, but
           // record (and hold for review) at Execute, when the record can carry the parameters.
-          // A '$' inside a literal only moves the record to Execute; it loses nothing.
-          if (gs.check(searchPath.decorate(s.action())).effect() == Effect.DENY) {
+          // A '$' inside a literal only moves the record to Execute; it loses nothing. An EXECUTE
+          // is decided as the statement it runs, when it runs (see resolved).
+          if (gs.check(searchPath.decorate(resolved(s.action()))).effect() == Effect.DENY) {
             authorize(s); // records the denial and throws
           }
           guardReadOnly(s);
@@ -659,16 +703,18 @@ final class PgSession {
           pathCurrent = searchPath.current(a.action());
         }
         if (a == null || gs.stale(a) || !pathCurrent) {
-          recheckPrepared(p.stmt.action);
-          a =
-              gs.authorize(
-                  withParameters(searchPath.decorate(p.stmt.action), p.params), this::held);
-          searchPath.allowed(p.stmt.action);
-          rememberPrepared(p.stmt.action);
+          recheckCursor(p.stmt.action);
+          Action action = resolved(p.stmt.action);
+          a = gs.authorize(withParameters(searchPath.decorate(action), p.params), this::held);
+          searchPath.allowed(action);
+          notePreparing(p.stmt.action);
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
         return;
+      }
+      if (a != p.auth) {
+        track(a, p.stmt.action);
       }
       p.auth = a;
     }
@@ -803,63 +849,194 @@ final class PgSession {
 
   /**
    * Decides on one statement, after the read-only guard, with the schemas its bare names may be in;
-   * a search_path it sets counts from the next statement on, also in the same query.
+   * a search_path it sets counts from the next statement on, also in the same query. An EXECUTE is
+   * decided as the statement it runs ({@link #resolved}); a FETCH or MOVE first has its cursor's
+   * DECLARE decided again when the policy changed ({@link #recheckCursor}).
    */
   private AuthorizedAction authorize(SqlStatement s) throws GateException {
     guardReadOnly(s);
-    recheckPrepared(s.action());
-    AuthorizedAction a = gs.authorize(searchPath.decorate(s.action()), this::held);
-    searchPath.allowed(s.action());
-    rememberPrepared(s.action());
+    recheckCursor(s.action());
+    Action action = resolved(s.action());
+    AuthorizedAction a = gs.authorize(searchPath.decorate(action), this::held);
+    searchPath.allowed(action);
+    notePreparing(s.action());
     return a;
   }
 
-  /** After a {@code PREPARE name AS ...} was allowed: what an EXECUTE of it will run. */
-  private void rememberPrepared(Action action) {
-    String name = action.string(SqlClassifier.ATTR_PREPARED_NAME);
-    if (name == null) {
-      return;
-    }
-    if (sqlPrepared.size() >= MAX_PREPARED && !sqlPrepared.containsKey(name)) {
-      sqlPreparedOverflow = true;
-      return;
-    }
-    sqlPrepared.put(name, new SqlPrepared(action, searchPath.schemas()));
-  }
-
   /**
-   * Before an {@code EXECUTE name}: when the tracked schemas grew since its PREPARE was decided,
-   * the prepared statement is decided again with them, as the target will plan it again.
+   * The action to decide for {@code action}: for {@code EXECUTE name} of a statement prepared
+   * through the gateway (SQL PREPARE, or a protocol-level Parse: they share one namespace), the
+   * prepared statement as it runs ({@link SqlClassifier#executing}); deciding it on every EXECUTE
+   * takes a few microseconds, and so a policy change, a search_path change or a review applies to
+   * each run. Any other action as it is: an EXECUTE of a name the gateway did not see prepared
+   * keeps the kind execute.
    */
-  private void recheckPrepared(Action action) throws GateException {
+  private Action resolved(Action action) throws GateException {
     String name = action.string(SqlClassifier.ATTR_EXECUTED_NAME);
     if (name == null) {
-      return;
+      return action;
     }
-    SqlPrepared p = sqlPrepared.get(name);
-    if (p == null) {
+    Action confirmed = sqlPrepared.get(name);
+    if (confirmed == null) {
+      Prepared st = name.isEmpty() ? null : statements.get(name);
+      confirmed = st == null ? null : st.action;
+    }
+    Action preparing = sqlPreparing.get(name);
+    if (confirmed == null && preparing == null) {
       if (sqlPreparedOverflow) {
         throw new GateException(
             GateException.Reason.FORBIDDEN,
             "prepared statement \""
                 + name
-                + "\" cannot be checked again: this session prepared more than "
+                + "\" cannot be checked: this session prepared more than "
                 + MAX_PREPARED
                 + " statements");
       }
-      return; // not prepared through the gateway: the target answers that it does not exist
+      return action; // not prepared through the gateway: the target answers that it does not exist
     }
-    List<String> now = searchPath.schemas();
-    if (now == p.path()) {
+    if (action == lastExecute && confirmed == lastConfirmed && preparing == lastPreparing) {
+      return lastResolved; // the same EXECUTE text again (the classifier caches its action)
+    }
+    Action out = action;
+    if (confirmed != null) {
+      out = SqlClassifier.executing(out, confirmed);
+    }
+    if (preparing != null && preparing != confirmed) {
+      out = SqlClassifier.executing(out, preparing);
+    }
+    lastExecute = action;
+    lastConfirmed = confirmed;
+    lastPreparing = preparing;
+    lastResolved = out;
+    return out;
+  }
+
+  // resolved()'s last answer, by identity (session thread only): repeated EXECUTEs of one text
+  // skip the merge (a few microseconds) and hit PgSearchPath's decoration memo.
+  private Action lastExecute;
+  private Action lastConfirmed;
+  private Action lastPreparing;
+  private Action lastResolved;
+
+  /** A PREPARE was allowed: EXECUTEs behind it see it until the target answers (see track). */
+  private void notePreparing(Action action) {
+    String name = action.string(SqlClassifier.ATTR_PREPARED_NAME);
+    if (name == null) {
       return;
     }
-    Action again = searchPath.decorate(p.action());
-    if (gs.check(again).effect() != Effect.ALLOW) {
-      // Records the refusal (or holds it for review) like any other decision.
-      AuthorizedAction a = gs.authorize(again, this::held);
-      gs.completed(a, true, "decided again before EXECUTE " + name, 0);
+    if (sqlPreparing.size() >= MAX_PREPARED && !sqlPreparing.containsKey(name)) {
+      sqlPreparedOverflow = true;
+      return;
     }
-    sqlPrepared.put(name, new SqlPrepared(p.action(), now));
+    sqlPreparing.put(name, action);
+  }
+
+  private void forgetPreparing(Action decided) {
+    String name = decided.string(SqlClassifier.ATTR_PREPARED_NAME);
+    if (name != null) {
+      sqlPreparing.remove(name);
+    }
+  }
+
+  /**
+   * Before a FETCH or MOVE of a cursor DECLAREd through the gateway: when the policy changed since
+   * its DECLARE was decided, that is decided again (recorded, refused or held for review like any
+   * decision), as the FETCH runs more of its query.
+   */
+  private void recheckCursor(Action action) throws GateException {
+    String name = action.string(SqlClassifier.ATTR_USES_CURSOR);
+    if (name == null) {
+      return;
+    }
+    SqlCursor c = cursors.get(name);
+    if (c == null) {
+      if (cursorsOverflow) {
+        throw new GateException(
+            GateException.Reason.FORBIDDEN,
+            "cursor \""
+                + name
+                + "\" cannot be checked again: this session declared more than "
+                + MAX_PREPARED
+                + " cursors");
+      }
+      return; // not declared through the gateway (a function's refcursor): the FETCH is decided
+    }
+    if (!gs.stale(c.decided)) {
+      return;
+    }
+    AuthorizedAction again = gs.authorize(searchPath.decorate(c.action), this::held);
+    gs.completed(again, true, "decided again before fetching from cursor " + name, 0);
+    cursors.replace(name, c, new SqlCursor(c.action, again, c.hold));
+  }
+
+  /**
+   * Once a statement is forwarded: what the session learns when the target confirms it, applied by
+   * {@link #record} (target reader thread). A PREPARE or DECLARE is remembered only then, and a
+   * CLOSE, DEALLOCATE, DISCARD ALL or transaction end forgets only what existed when it was
+   * decided: remembering a PREPARE that fails as a duplicate, or forgetting on a CLOSE that never
+   * ran, would leave a live statement or cursor checked as something else.
+   */
+  private void track(AuthorizedAction a, Action action) {
+    String prepared = action.string(SqlClassifier.ATTR_PREPARED_NAME);
+    String declared = action.string(SqlClassifier.ATTR_DECLARES_CURSOR);
+    String closes = action.string(SqlClassifier.ATTR_CLOSES);
+    boolean ends = action.flag(SqlClassifier.ATTR_ENDS_TRANSACTION);
+    if (a == null || (prepared == null && declared == null && closes == null && !ends)) {
+      return;
+    }
+    String kind = action.string(Action.Attr.SQL_KIND);
+    Map<String, SqlCursor> closedCursors = new HashMap<>();
+    Map<String, Action> deallocated = new HashMap<>();
+    if (closes != null && !SqlKinds.DEALLOCATE.equals(kind)) {
+      pick(cursors, closes, closedCursors);
+    }
+    if (closes != null && !SqlKinds.CURSOR.equals(kind)) {
+      pick(sqlPrepared, closes, deallocated);
+    }
+    if (ends) {
+      cursors.forEach(
+          (name, c) -> {
+            if (!c.hold) {
+              closedCursors.put(name, c);
+            }
+          });
+    }
+    boolean hold = action.flag(SqlClassifier.ATTR_WITH_HOLD);
+    outcomes.put(
+        a,
+        ok -> {
+          if (prepared != null) {
+            sqlPreparing.remove(prepared, action);
+          }
+          if (!ok) {
+            return;
+          }
+          closedCursors.forEach(cursors::remove);
+          deallocated.forEach(sqlPrepared::remove);
+          if (prepared != null) {
+            if (sqlPrepared.size() < MAX_PREPARED || sqlPrepared.containsKey(prepared)) {
+              sqlPrepared.put(prepared, action);
+            } else {
+              sqlPreparedOverflow = true;
+            }
+          }
+          if (declared != null) {
+            if (cursors.size() < MAX_PREPARED || cursors.containsKey(declared)) {
+              cursors.put(declared, new SqlCursor(action, a, hold));
+            } else {
+              cursorsOverflow = true;
+            }
+          }
+        });
+  }
+
+  /** The entries {@code name} ({@code *}: all) selects, as they are now. */
+  private static <V> void pick(Map<String, V> from, String name, Map<String, V> into) {
+    if (name.equals("*")) {
+      into.putAll(from);
+    } else if (from.get(name) != null) {
+      into.put(name, from.get(name));
+    }
   }
 
   private void guardReadOnly(SqlStatement s) throws GateException {
@@ -1366,6 +1543,10 @@ final class PgSession {
 
   private void record(AuthorizedAction a, boolean ok, String summary, long rows) {
     if (a != null) {
+      var outcome = outcomes.isEmpty() ? null : outcomes.remove(a);
+      if (outcome != null) {
+        outcome.accept(ok);
+      }
       gs.completed(a, ok, summary, rows);
     }
   }

@@ -85,6 +85,46 @@ final class SqlClassifier {
   static final String ATTR_EXECUTED_NAME = "executes_prepared";
 
   /**
+   * DECLARE: the cursor's name. The PostgreSQL session keeps the DECLARE's decision per cursor and
+   * decides it again before a FETCH or MOVE when the policy changed since.
+   */
+  static final String ATTR_DECLARES_CURSOR = "declares_cursor";
+
+  /** FETCH and MOVE: the name of the cursor they read. */
+  static final String ATTR_USES_CURSOR = "uses_cursor";
+
+  /** DECLARE ... WITH HOLD: true (the cursor outlives its transaction, sql-declare.html). */
+  static final String ATTR_WITH_HOLD = "with_hold";
+
+  /**
+   * What a statement closes, when it succeeds: {@code CLOSE name} the cursor's name, {@code
+   * DEALLOCATE [PREPARE] name} the prepared statement's; {@code *} for CLOSE ALL, DEALLOCATE ALL
+   * and DISCARD ALL (which does both, sql-discard.html). Absent otherwise.
+   */
+  static final String ATTR_CLOSES = "closes";
+
+  /**
+   * True for COMMIT, END, ROLLBACK and ABORT (with or without AND [NO] CHAIN; not ROLLBACK TO, nor
+   * COMMIT/ROLLBACK PREPARED): the transaction ends, and with it every cursor without HOLD.
+   */
+  static final String ATTR_ENDS_TRANSACTION = "ends_transaction";
+
+  /**
+   * Catalog relations that hold planner statistics, among them sample values of every column of
+   * every table: {@code most_common_vals}, {@code histogram_bounds}, the MCV lists of extended
+   * statistics (view-pg-stats.html, catalog-pg-statistic.html). Reading one reads every table, so
+   * it is reported with {@link Attr#ANY_TABLE} in {@code tables_read}. Not pg_statistic_ext, which
+   * holds only definitions (psql's \d reads it).
+   */
+  static final Set<String> STATISTICS_RELATIONS =
+      Set.of(
+          "pg_stats",
+          "pg_stats_ext",
+          "pg_stats_ext_exprs",
+          "pg_statistic",
+          "pg_statistic_ext_data");
+
+  /**
    * Attribute: the called functions whose effects we do not know (List of String): everything in
    * {@code functions} except PostgreSQL built-ins known to be read-only and the functions whose
    * effects already shaped the kind. A user-defined function can write anything (its body is
@@ -96,13 +136,14 @@ final class SqlClassifier {
 
   /**
    * Attribute: the schema names a statement sets search_path to, as the server reads them ({@code
-   * $user} for {@code "$user"}), from {@code SET [SESSION|LOCAL] search_path} and every {@code
-   * set_config('search_path', 'literal', ...)} in it (List of String). Just {@code *} when it may
-   * set search_path to names nobody can read here: an {@code unknown} or unparsed statement (a
-   * non-literal path is one), DO and CALL (a body can {@code SET search_path}), {@code set_role}
-   * (SET ROLE changes the schema {@code "$user"} names; {@code set_config(name, ...)} with a
-   * non-literal name). Absent otherwise, also for {@code SET search_path = DEFAULT}, which returns
-   * to the path the session started with. The PostgreSQL session tracks these (PgSearchPath).
+   * $user} for {@code "$user"}), from {@code SET [SESSION|LOCAL] search_path}, its alias {@code SET
+   * [SESSION|LOCAL] SCHEMA 'x'} (sql-set.html), and every {@code set_config('search_path',
+   * 'literal', ...)} in it (List of String). Just {@code *} when it may set search_path to names
+   * nobody can read here: an {@code unknown} or unparsed statement (a non-literal path is one), DO
+   * and CALL (a body can {@code SET search_path}), {@code set_role} (SET ROLE changes the schema
+   * {@code "$user"} names; {@code set_config(name, ...)} with a non-literal name). Absent
+   * otherwise, also for {@code SET search_path = DEFAULT}, which returns to the path the session
+   * started with. The PostgreSQL session tracks these (PgSearchPath).
    */
   static final String ATTR_SETS_SEARCH_PATH = "sets_search_path";
 
@@ -238,6 +279,15 @@ final class SqlClassifier {
 
     String preparedName;
     String executedName;
+
+    /** {@link #ATTR_DECLARES_CURSOR}, {@link #ATTR_USES_CURSOR}. */
+    String declares;
+
+    String uses;
+
+    boolean withHold;
+    String closes;
+    boolean endsTransaction;
     boolean explainAnalyze;
 
     /** {@link #ATTR_SETS_SEARCH_PATH}, or null. */
@@ -329,7 +379,7 @@ final class SqlClassifier {
         // SELECT ... FOR UPDATE needs UPDATE privilege in PostgreSQL: treat locked rows as written.
         w.addAll(read);
       }
-      m.put(Attr.SQL_TABLES_READ, List.copyOf(read));
+      m.put(Attr.SQL_TABLES_READ, readsStatistics(read) ? withAnyTable(read) : List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
       m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls, catalogFirst));
@@ -345,6 +395,21 @@ final class SqlClassifier {
       if (executedName != null) {
         m.put(ATTR_EXECUTED_NAME, executedName);
       }
+      if (declares != null) {
+        m.put(ATTR_DECLARES_CURSOR, declares);
+      }
+      if (uses != null) {
+        m.put(ATTR_USES_CURSOR, uses);
+      }
+      if (withHold) {
+        m.put(ATTR_WITH_HOLD, true);
+      }
+      if (closes != null) {
+        m.put(ATTR_CLOSES, closes);
+      }
+      if (endsTransaction) {
+        m.put(ATTR_ENDS_TRANSACTION, true);
+      }
       if (explainAnalyze) {
         m.put(ATTR_EXPLAIN_ANALYZE, true);
       }
@@ -359,6 +424,76 @@ final class SqlClassifier {
       }
       return new Action(ActionKind.SQL, text, m);
     }
+  }
+
+  /**
+   * The action an {@code EXECUTE name(args)} is decided as when the session knows what {@code name}
+   * was prepared as: that statement's kinds, tables and WHERE, so that the rules which decided its
+   * PREPARE decide every run of it (a reviewed UPDATE is reviewed at each EXECUTE), plus what the
+   * arguments do themselves; {@code executes_prepared} stays, {@code prepared_statement} goes. An
+   * EXECUTE already merged with one candidate may be merged with another (a PREPARE of the same
+   * name not yet confirmed): the result matches every rule either would. The raw text is the
+   * EXECUTE's. Unchanged when {@code prepared} is itself an EXECUTE (a protocol-level statement can
+   * be one): that stays the kind execute, which only a rule naming it allows.
+   */
+  static Action executing(Action execute, Action prepared) {
+    if (prepared.string(ATTR_EXECUTED_NAME) != null) {
+      return execute;
+    }
+    Map<String, Object> m = new HashMap<>(prepared.attributes());
+    m.remove(ATTR_PREPARED_NAME);
+    m.remove(Attr.SQL_SEARCH_PATH); // the session decorates the action with its path now
+    m.put(ATTR_EXECUTED_NAME, execute.string(ATTR_EXECUTED_NAME));
+    String own = execute.string(Attr.SQL_KIND);
+    String kind = prepared.string(Attr.SQL_KIND);
+    if (!EXECUTE.equals(own)) {
+      kind = worse(kind, own); // the arguments' own effects, or a candidate merged before
+    }
+    Set<String> kinds = new LinkedHashSet<>();
+    kinds.add(kind);
+    kinds.addAll(prepared.list(Attr.SQL_KINDS));
+    for (String k : execute.list(Attr.SQL_KINDS)) {
+      if (!k.equals(EXECUTE)) {
+        kinds.add(k);
+      }
+    }
+    m.put(Attr.SQL_KIND, kind);
+    m.put(Attr.SQL_KINDS, List.copyOf(kinds));
+    for (String list :
+        List.of(
+            Attr.SQL_TABLES_READ,
+            Attr.SQL_TABLES_WRITTEN,
+            Attr.SQL_FUNCTIONS,
+            ATTR_OPAQUE_FUNCTIONS,
+            ATTR_SETS_SEARCH_PATH)) {
+      Set<String> union = new LinkedHashSet<>(prepared.list(list));
+      union.addAll(execute.list(list));
+      if (!union.isEmpty() || m.containsKey(list)) {
+        m.put(list, List.copyOf(union));
+      }
+    }
+    if (execute.attributes().get(Attr.SQL_HAS_WHERE) instanceof Boolean w) {
+      m.merge(Attr.SQL_HAS_WHERE, w, (a, b) -> (Boolean) a && (Boolean) b);
+    }
+    m.put(Attr.SQL_UNPARSED, prepared.flag(Attr.SQL_UNPARSED) || execute.flag(Attr.SQL_UNPARSED));
+    return new Action(ActionKind.SQL, execute.raw(), m);
+  }
+
+  /** True when {@code read} names a {@link #STATISTICS_RELATIONS} relation of pg_catalog. */
+  private static boolean readsStatistics(Set<String> read) {
+    for (String r : read) {
+      String name = r.startsWith("pg_catalog.") ? r.substring("pg_catalog.".length()) : r;
+      if (STATISTICS_RELATIONS.contains(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static List<String> withAnyTable(Set<String> read) {
+    List<String> out = new ArrayList<>(read);
+    out.add(Attr.ANY_TABLE);
+    return List.copyOf(out);
   }
 
   /** A CTE name and the token range in which a plain reference to it means the CTE. */
@@ -427,8 +562,17 @@ final class SqlClassifier {
           c.unknown();
         }
       }
-      case "begin", "commit", "end", "rollback", "abort", "savepoint", "release" ->
-          c.base = TRANSACTION;
+      case "begin", "commit", "end", "rollback", "abort", "savepoint", "release" -> {
+        c.base = TRANSACTION;
+        // COMMIT [WORK|TRANSACTION] [AND [NO] CHAIN], likewise END, ROLLBACK, ABORT; not
+        // ROLLBACK [WORK] TO [SAVEPOINT] s, nor COMMIT/ROLLBACK PREPARED 'id' (sql-commit.html)
+        c.endsTransaction =
+            !w.equals("begin")
+                && !w.equals("savepoint")
+                && !w.equals("release")
+                && findWordAtDepth0(c, 1, t.size(), "to") < 0
+                && !c.isWord(1, "prepared");
+      }
       case "start" -> c.base = c.isWord(1, "transaction") ? TRANSACTION : UNKNOWN;
       case "prepare" -> {
         return prepare(c, wrapping);
@@ -436,9 +580,14 @@ final class SqlClassifier {
       case "execute" -> {
         c.base = EXECUTE;
         c.executedName = nameValue(c, 1);
-        functionScan(c, 0, t.size());
+        // The arguments only: the statement's name before them is no function (sql-execute.html)
+        functionScan(c, c.executedName == null ? 0 : 2, t.size());
       }
-      case "deallocate" -> c.base = DEALLOCATE;
+      case "deallocate" -> {
+        c.base = DEALLOCATE;
+        int i = c.isWord(1, "prepare") ? 2 : 1; // DEALLOCATE [PREPARE] { name | ALL }
+        c.closes = c.isWord(i, "all") ? "*" : nameValue(c, i);
+      }
       case "explain" -> {
         return explain(c, wrapping);
       }
@@ -461,11 +610,24 @@ final class SqlClassifier {
       case "unlisten" -> c.base = UNLISTEN;
       case "notify" -> c.base = NOTIFY;
       case "show" -> c.base = SHOW;
-      case "discard" -> c.base = DISCARD;
+      case "discard" -> {
+        c.base = DISCARD;
+        if (c.isWord(1, "all")) {
+          c.closes = "*"; // closes every cursor, deallocates every statement (sql-discard.html)
+        }
+      }
       case "declare" -> {
         return declare(c, wrapping);
       }
-      case "fetch", "move", "close" -> c.base = CURSOR;
+      case "fetch", "move" -> {
+        // FETCH [direction] [FROM | IN] name: the name comes last in every form (sql-fetch.html)
+        c.base = CURSOR;
+        c.uses = nameValue(c, t.size() - 1);
+      }
+      case "close" -> {
+        c.base = CURSOR;
+        c.closes = c.isWord(1, "all") ? "*" : nameValue(c, 1);
+      }
       case "comment" -> c.base = COMMENT;
       case "security" -> c.base = c.isWord(1, "label") ? COMMENT : UNKNOWN;
       case "import" -> {
@@ -2591,6 +2753,9 @@ final class SqlClassifier {
     }
     Ctx inner = analyze(c.sql, c.t.subList(i + 1, c.t.size()), wrapping + 1, c.scs);
     c.base = CURSOR;
+    c.declares = nameValue(c, 1);
+    // [WITH | WITHOUT] HOLD between CURSOR and FOR (sql-declare.html)
+    c.withHold = findWordAtDepth0(c, 2, i, "with") >= 0;
     merge(c, inner);
     return c;
   }
@@ -2630,6 +2795,16 @@ final class SqlClassifier {
       boolean namesDefault = c.isWord(i, "names") && v == c.t.size(); // SET NAMES = DEFAULT
       if (namesDefault || (single && (dflt || keepsLexing(c, name, literal)))) {
         c.base = SET;
+      } else {
+        c.unknown();
+      }
+    } else if (c.isWord(i, "schema") && !c.is(i + 1, "=") && !c.isWord(i + 1, "to")) {
+      // SET SCHEMA 'value' is an alias for SET search_path TO value, one schema only
+      // (sql-set.html); the server quotes the string as one name, as in SET search_path.
+      PgToken val = i + 1 < c.t.size() ? c.t.get(i + 1) : null;
+      if (val != null && val.isString() && i + 2 == c.t.size()) {
+        c.base = SET;
+        c.setsSearchPath(List.of(val.value()));
       } else {
         c.unknown();
       }
@@ -3145,7 +3320,10 @@ final class SqlClassifier {
     // call user functions for unqualified built-in names (see keepsCatalogFirst).
     for (int k = i; k + 1 < c.t.size(); k++) {
       String setting = c.isWord(k, "set") ? nameValue(c, k + 1) : null;
-      if (isSearchPath(setting)) {
+      // ALTER ROLE/DATABASE ... SET SCHEMA 'x' is SET search_path TO 'x' (SET's alias)
+      boolean schemaAlias =
+          c.isWord(k + 1, "schema") && k + 2 < c.t.size() && c.t.get(k + 2).isString();
+      if (isSearchPath(setting) || schemaAlias) {
         if (!keepsCatalogFirst(c, k + 2, new ArrayList<>())) {
           c.unknown();
         }

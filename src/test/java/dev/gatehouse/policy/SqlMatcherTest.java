@@ -41,6 +41,63 @@ class SqlMatcherTest {
   }
 
   @Test
+  void aReadOfEveryTableMeetsEveryDenyAndReviewRuleOnTables() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: reads
+                effect: allow
+                sql: { statements: [read] }
+              - id: no-customers
+                effect: deny
+                sql: { statements: [read], tables: [public.customers] }
+            """);
+    // SELECT ... FROM pg_stats: planner statistics hold sample values of every table
+    Action stats = sql("select", "pg_stats", Action.Attr.ANY_TABLE);
+    assertThat(effect(p, stats)).isEqualTo(Effect.DENY);
+    assertThat(effect(p, sql("select", "pg_stats"))).isEqualTo(Effect.ALLOW);
+
+    PolicySet reviewed =
+        policy(
+            """
+            rules:
+              - id: reads
+                effect: allow
+                sql: { statements: [read] }
+              - id: payments-reviewed
+                effect: review
+                review: { groups: [dba] }
+                sql: { statements: [read], tables: ["billing.payments"] }
+            """);
+    assertThat(effect(reviewed, stats)).isEqualTo(Effect.REVIEW);
+
+    // an allow rule with tables covers it only through a glob that matches every table
+    PolicySet catalog =
+        policy(
+            """
+            rules:
+              - id: catalog
+                effect: allow
+                sql: { statements: [read], tables: ["pg_catalog.*", pg_stats] }
+              - id: anything
+                effect: allow
+                sql: { statements: [read], tables: ["*"] }
+            """);
+    assertThat(decide(catalog, human("alice"), target("db"), stats).rule()).isEqualTo("anything");
+    PolicySet catalogOnly =
+        policy(
+            """
+            rules:
+              - id: catalog
+                effect: allow
+                sql: { statements: [read], tables: ["pg_catalog.*", pg_stats] }
+            """);
+    assertThat(effect(catalogOnly, stats)).isEqualTo(Effect.DENY);
+    assertThat(effect(catalogOnly, sql("select", "pg_stats"))).isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void joiningAReviewedTableWithAnotherStillGoesToReview() {
     PolicySet p =
         policy(

@@ -102,6 +102,13 @@ class SqlEvasionTest {
       checkList(soft, c, "kinds", a.list(dev.gatehouse.policy.Action.Attr.SQL_KINDS));
       check(soft, c, "where", String.valueOf(a.attributes().get(Attr.SQL_HAS_WHERE)));
       check(soft, c, "unparsed", String.valueOf(a.flag(Attr.SQL_UNPARSED)));
+      checkList(soft, c, "path", a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH));
+      check(soft, c, "executes", a.string(SqlClassifier.ATTR_EXECUTED_NAME));
+      check(soft, c, "declares", a.string(SqlClassifier.ATTR_DECLARES_CURSOR));
+      check(soft, c, "uses", a.string(SqlClassifier.ATTR_USES_CURSOR));
+      check(soft, c, "closes", a.string(SqlClassifier.ATTR_CLOSES));
+      check(soft, c, "hold", String.valueOf(a.flag(SqlClassifier.ATTR_WITH_HOLD)));
+      check(soft, c, "ends", String.valueOf(a.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)));
     }
     soft.assertAll();
   }
@@ -164,6 +171,48 @@ class SqlEvasionTest {
             + "1"
             + ")".repeat(SqlClassifier.MAX_NESTING_DEPTH + 1);
     assertThat(kinds(tooDeep + "; SELECT 2")).containsExactly("unknown", "select");
+  }
+
+  @Test
+  void anExecuteIsDecidedAsTheStatementItRuns() {
+    Action prepared =
+        action("PREPARE r(int) AS UPDATE refunds SET status = 'refunded' WHERE id = $1");
+    Action execute = action("EXECUTE r(my_udf(1))");
+    Action a = SqlClassifier.executing(execute, prepared);
+    assertThat(a.raw()).isEqualTo("EXECUTE r(my_udf(1))");
+    assertThat(a.string(Attr.SQL_KIND)).isEqualTo("update");
+    assertThat(a.list(Attr.SQL_KINDS)).containsExactly("update");
+    assertThat(a.list(Attr.SQL_TABLES_WRITTEN)).containsExactly("refunds");
+    assertThat(a.flag(Attr.SQL_HAS_WHERE)).isTrue();
+    assertThat(a.list(Attr.SQL_FUNCTIONS)).containsExactly("my_udf");
+    assertThat(a.list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS)).containsExactly("my_udf");
+    assertThat(a.string(SqlClassifier.ATTR_EXECUTED_NAME)).isEqualTo("r");
+    assertThat(a.attributes()).doesNotContainKey(SqlClassifier.ATTR_PREPARED_NAME);
+    assertThat(a.flag(Attr.SQL_UNPARSED)).isFalse();
+
+    // arguments with effects of their own keep them
+    Action select = action("PREPARE s AS SELECT * FROM t WHERE id = $1");
+    Action withNextval = SqlClassifier.executing(action("EXECUTE s(nextval('q'))"), select);
+    assertThat(withNextval.string(Attr.SQL_KIND)).isEqualTo("update");
+    assertThat(withNextval.list(Attr.SQL_TABLES_READ)).containsExactly("t");
+    Action reading = SqlClassifier.executing(action("EXECUTE s(1)"), select);
+    assertThat(reading.string(Attr.SQL_KIND)).isEqualTo("select");
+    assertThat(reading.list(Attr.SQL_KINDS)).containsExactly("select");
+
+    // two candidates (one not confirmed yet): everything either does
+    Action both = SqlClassifier.executing(a, action("PREPARE r AS DELETE FROM ledger"));
+    assertThat(both.string(Attr.SQL_KIND)).isEqualTo("delete");
+    assertThat(both.list(Attr.SQL_KINDS)).contains("update", "delete");
+    assertThat(both.list(Attr.SQL_TABLES_WRITTEN)).containsExactlyInAnyOrder("refunds", "ledger");
+    assertThat(both.flag(Attr.SQL_HAS_WHERE)).isFalse();
+
+    // a statement prepared as an EXECUTE (protocol level) stays the kind execute
+    Action nested = action("EXECUTE other");
+    assertThat(SqlClassifier.executing(execute, nested)).isSameAs(execute);
+  }
+
+  private static Action action(String sql) {
+    return SqlClassifier.classify(sql, true).get(0).action();
   }
 
   private static List<String> kinds(String sql) {

@@ -1,0 +1,348 @@
+package dev.gatehouse.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.ReviewGate;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.PrincipalKind;
+import dev.gatehouse.policy.ReloadingPolicyEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Red team round 5, end to end with pgjdbc through the gateway to the embedded PostgreSQL: SET
+ * SCHEMA past a deny of a schema, planner statistics past a deny of a table, and prepared
+ * statements and cursors that kept running after the policy was reloaded to deny them (or after one
+ * approval). Each ran before its fix. The policy is a file reloaded by the test.
+ */
+class SqlRound5GatewayTest {
+  static final String TOKEN = "tok-round5-0001";
+  static final String CONN = "round5";
+  static final String SSN = "078-05-1120";
+  static final String DENIED = PgErrors.INSUFFICIENT_PRIVILEGE;
+
+  static final String POLICY =
+      """
+      version: 1
+      rules:
+        - id: work
+          subjects: { groups: [rt5] }
+          connections: { names: [round5] }
+          effect: allow
+          sql: { statements: [read, write, session, transaction, execute] }
+        - id: no-billing
+          subjects: { groups: [rt5] }
+          effect: deny
+          sql: { statements: [read, write], tables: ["billing.*"] }
+        - id: no-customers
+          subjects: { groups: [rt5] }
+          effect: deny
+          sql: { statements: [read, write], tables: [customers, public.customers] }
+        - id: refunds-reviewed
+          subjects: { groups: [rt5] }
+          effect: review
+          review: { groups: [dba], approvals: 1 }
+          sql: { statements: [update], tables: [refunds, public.refunds] }
+      """;
+
+  /** The reloaded policy: the ledger and people tables are denied too. */
+  static final String STRICTER =
+      POLICY
+          + """
+            - id: no-ledger-no-people
+              subjects: { groups: [rt5] }
+              effect: deny
+              sql: { statements: [read, write], tables: [ledger, people] }
+          """;
+
+  private static PgTestSupport t;
+  private static Gate gate;
+  private static PgProtocolServer server;
+  private static Path policyFile;
+  private static ReloadingPolicyEngine engine;
+  private static final AtomicInteger approvals = new AtomicInteger();
+  private static final List<String> reviewed = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start(@TempDir Path dir) throws Exception {
+    t = PgTestSupport.get();
+    try (Connection c = t.direct("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS gh_round5 WITH (FORCE)");
+      s.execute("CREATE DATABASE gh_round5 OWNER gh_scram");
+    }
+    try (Connection c = t.direct("gh_round5");
+        Statement s = c.createStatement()) {
+      s.execute(
+          """
+          CREATE SCHEMA billing AUTHORIZATION gh_scram;
+          CREATE TABLE billing.payments (id int, card text);
+          INSERT INTO billing.payments VALUES (1, 'billing-card-4111');
+          CREATE TABLE public.customers (id int, full_name text, ssn text);
+          INSERT INTO public.customers
+            SELECT g, 'name ' || g, '%s' FROM generate_series(1, 50) g;
+          CREATE TABLE public.people (id int, full_name text, ssn text);
+          INSERT INTO public.people SELECT g, 'person ' || g, '%s' FROM generate_series(1, 5) g;
+          CREATE TABLE public.ledger (id int, amount int);
+          INSERT INTO public.ledger VALUES (1, 10), (2, 20);
+          CREATE TABLE public.refunds (id int, status text);
+          INSERT INTO public.refunds VALUES (100, 'open'), (101, 'open'), (102, 'open');
+          ALTER TABLE billing.payments OWNER TO gh_scram;
+          ALTER TABLE public.customers OWNER TO gh_scram;
+          ALTER TABLE public.people OWNER TO gh_scram;
+          ALTER TABLE public.ledger OWNER TO gh_scram;
+          ALTER TABLE public.refunds OWNER TO gh_scram;
+          ANALYZE public.customers;
+          """
+              .formatted(SSN, SSN));
+    }
+    t.addConnection(CONN, "gh_round5", "gh_scram", "prefer");
+    t.tokens.put(
+        TOKEN,
+        new Principal(
+            "rosa",
+            Set.of("rt5"),
+            PrincipalKind.HUMAN,
+            "id-" + TOKEN,
+            Instant.now().plus(Duration.ofHours(1)),
+            Set.of(),
+            Map.of()));
+    policyFile = dir.resolve("round5.yaml");
+    Files.writeString(policyFile, POLICY);
+    engine = ReloadingPolicyEngine.load(List.of(policyFile.toString()), null);
+    gate =
+        t.gateWith(() -> engine)
+            .redactor((profile, text) -> text)
+            .reviews(
+                (sessionId, principal, target, action, decision, waiting) -> {
+                  reviewed.add(action.raw());
+                  return approvals.getAndDecrement() > 0
+                      ? new ReviewGate.Outcome(true, "r-" + reviewed.size(), "approved")
+                      : new ReviewGate.Outcome(false, "r-" + reviewed.size(), "not approved");
+                })
+            .build();
+    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
+    server.start();
+  }
+
+  @AfterEach
+  void restorePolicy() throws Exception {
+    reload(POLICY);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+      gate.close();
+    }
+  }
+
+  private static void reload(String policy) throws Exception {
+    long before = engine.generation();
+    Files.writeString(policyFile, policy);
+    assertThat(engine.reload()).isTrue();
+    assertThat(engine.generation()).isGreaterThan(before);
+  }
+
+  private static Connection rosa() throws SQLException {
+    return rosa("");
+  }
+
+  private static Connection rosa(String options) throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/"
+            + CONN
+            + "?sslmode=disable&user=rosa&password="
+            + TOKEN
+            + options);
+  }
+
+  private static String refused(Statement st, String sql) {
+    SQLException e = catchThrowableOfType(SQLException.class, () -> st.execute(sql));
+    assertThat((Throwable) e).as(sql).isNotNull();
+    return e.getSQLState();
+  }
+
+  private static List<String> column(Statement st, String sql) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void setSchemaCountsAsTheSearchPath() throws Exception {
+    try (Connection c = rosa();
+        Statement st = c.createStatement()) {
+      st.execute("SET SCHEMA 'billing'");
+      assertThat(refused(st, "SELECT * FROM payments")).isEqualTo(DENIED);
+      assertThat(refused(st, "TABLE payments")).isEqualTo(DENIED);
+      assertThat(column(st, "SELECT count(*) FROM public.ledger")).containsExactly("2");
+    }
+    try (Connection c = rosa();
+        Statement st = c.createStatement()) {
+      st.execute("SET LOCAL SCHEMA 'billing'"); // outside a transaction: a warning, no effect
+      // still tracked (the set of schemas only grows, which fails closed)
+      assertThat(refused(st, "SELECT card FROM payments")).isEqualTo(DENIED);
+    }
+  }
+
+  @Test
+  void plannerStatisticsCountAsEveryTable() throws Exception {
+    try (Connection c = rosa();
+        Statement st = c.createStatement()) {
+      assertThat(
+              refused(
+                  st,
+                  "SELECT attname, most_common_vals, histogram_bounds FROM pg_stats"
+                      + " WHERE tablename = 'customers'"))
+          .isEqualTo(DENIED);
+      assertThat(refused(st, "SELECT most_common_vals::text FROM pg_catalog.\"pg_stats\""))
+          .isEqualTo(DENIED);
+      assertThat(refused(st, "SELECT * FROM pg_stats_ext")).isEqualTo(DENIED);
+      // the catalog queries of psql's \d customers still run
+      assertThat(
+              column(
+                  st,
+                  "SELECT c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n"
+                      + " ON n.oid = c.relnamespace WHERE c.relname OPERATOR(pg_catalog.~)"
+                      + " '^(customers)$' COLLATE pg_catalog.default AND"
+                      + " pg_catalog.pg_table_is_visible(c.oid)"))
+          .containsExactly("customers");
+      assertThat(
+              column(
+                  st,
+                  "SELECT count(*) FROM pg_catalog.pg_statistic_ext stat WHERE stxrelid ="
+                      + " 'public.customers'::regclass"))
+          .containsExactly("0");
+    }
+    // the statistics are there: the direct connection sees the SSN among them
+    try (Connection c = t.direct("gh_round5");
+        Statement st = c.createStatement()) {
+      assertThat(
+              column(
+                  st,
+                  "SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'customers'"
+                      + " AND attname = 'ssn'"))
+          .singleElement()
+          .asString()
+          .contains(SSN);
+    }
+  }
+
+  @Test
+  void anExecuteIsDecidedAgainAfterThePolicyChanged() throws Exception {
+    try (Connection c = rosa();
+        Statement st = c.createStatement()) {
+      st.execute("PREPARE p AS SELECT amount FROM ledger ORDER BY id");
+      assertThat(column(st, "EXECUTE p")).containsExactly("10", "20");
+      reload(STRICTER);
+      assertThat(refused(st, "EXECUTE p")).isEqualTo(DENIED);
+      reload(POLICY);
+      assertThat(column(st, "EXECUTE p")).containsExactly("10", "20");
+      // a PREPARE that fails as a duplicate does not change what EXECUTE is decided as
+      refused(st, "PREPARE p AS SELECT 1");
+      reload(STRICTER);
+      assertThat(refused(st, "EXECUTE p")).isEqualTo(DENIED);
+      // one the target deallocated and prepared again is decided as the new statement
+      st.execute("DEALLOCATE p");
+      st.execute("PREPARE p AS SELECT 7");
+      assertThat(column(st, "EXECUTE p")).containsExactly("7");
+    }
+  }
+
+  @Test
+  void inOneSimpleQueryStringAsWell() throws Exception {
+    try (Connection c = rosa("&preferQueryMode=simple");
+        Statement st = c.createStatement()) {
+      assertThat(st.execute("PREPARE q AS SELECT amount FROM ledger ORDER BY id; EXECUTE q"))
+          .isFalse(); // the first result is PREPARE's, which has no rows
+      assertThat(st.getMoreResults()).isTrue();
+      st.execute(
+          "BEGIN; DECLARE h CURSOR WITH HOLD FOR SELECT full_name FROM people ORDER BY id;"
+              + " COMMIT");
+      assertThat(column(st, "FETCH 1 FROM h")).containsExactly("person 1");
+      reload(STRICTER);
+      assertThat(refused(st, "EXECUTE q")).isEqualTo(DENIED);
+      assertThat(refused(st, "SELECT 1; FETCH 1 FROM h")).isEqualTo(DENIED);
+      reload(POLICY);
+      assertThat(column(st, "FETCH 1 FROM h")).containsExactly("person 2");
+      assertThat(column(st, "EXECUTE q")).containsExactly("10", "20");
+    }
+  }
+
+  @Test
+  void aFetchFromAHeldCursorIsDecidedAgainAfterThePolicyChanged() throws Exception {
+    try (Connection c = rosa();
+        Statement st = c.createStatement()) {
+      st.execute("BEGIN");
+      st.execute(
+          "DECLARE c CURSOR WITH HOLD FOR SELECT id, full_name, ssn FROM people ORDER BY id");
+      st.execute("COMMIT");
+      assertThat(column(st, "FETCH 1 FROM c")).containsExactly("1");
+      reload(STRICTER);
+      assertThat(refused(st, "FETCH 2 FROM c")).isEqualTo(DENIED);
+      assertThat(refused(st, "MOVE NEXT IN c")).isEqualTo(DENIED);
+      reload(POLICY);
+      assertThat(column(st, "FETCH 1 FROM c")).containsExactly("2");
+      st.execute("CLOSE c");
+      // another cursor of that name, over an allowed table, is decided as itself
+      st.execute("BEGIN");
+      st.execute("DECLARE c CURSOR FOR SELECT amount FROM ledger ORDER BY id");
+      assertThat(column(st, "FETCH 1 FROM c")).containsExactly("10");
+      st.execute("COMMIT");
+    }
+  }
+
+  @Test
+  void everyExecuteOfAReviewedStatementIsReviewed() throws Exception {
+    reviewed.clear();
+    approvals.set(2); // the PREPARE and one EXECUTE
+    try (Connection c = rosa();
+        Statement st = c.createStatement()) {
+      st.execute("PREPARE r(int) AS UPDATE refunds SET status = 'refunded' WHERE id = $1");
+      st.execute("EXECUTE r(100)");
+      assertThat(refused(st, "EXECUTE r(101)")).isEqualTo(DENIED);
+      assertThat(refused(st, "EXECUTE r(102)")).isEqualTo(DENIED);
+    } finally {
+      approvals.set(0);
+    }
+    assertThat(reviewed)
+        .containsExactly(
+            "PREPARE r(int) AS UPDATE refunds SET status = 'refunded' WHERE id = $1",
+            "EXECUTE r(100)",
+            "EXECUTE r(101)",
+            "EXECUTE r(102)");
+    try (Connection c = t.direct("gh_round5");
+        Statement st = c.createStatement()) {
+      assertThat(column(st, "SELECT id || ':' || status FROM refunds ORDER BY id"))
+          .containsExactly("100:refunded", "101:open", "102:open");
+    }
+  }
+}
