@@ -554,6 +554,18 @@ final class RiskyFlags {
                 "-XX:AOTConfiguration",
                 "-XX:CRaCCheckpointTo",
                 "-Xlog*"));
+    // where classes (and their META-INF/services providers) come from
+    List<Flag> classPaths =
+        flags(
+            RUNS,
+            ANYWHERE,
+            "-cp",
+            "-classpath",
+            "--class-path",
+            "-p",
+            "--module-path",
+            "--upgrade-module-path",
+            "--patch-module");
     Set<String> javaValues =
         Set.of(
             "-cp",
@@ -584,20 +596,7 @@ final class RiskyFlags {
             false,
             Set.of(),
             javaValues,
-            concat(
-                jvm,
-                flags(
-                    RUNS,
-                    ANYWHERE,
-                    "-cp",
-                    "-classpath",
-                    "--class-path",
-                    "-p",
-                    "--module-path",
-                    "--upgrade-module-path",
-                    "--patch-module",
-                    "-m",
-                    "--module"))));
+            concat(jvm, classPaths, flags(RUNS, ANYWHERE, "-m", "--module"))));
     // javac: -J passes a JVM option (all of the above); annotation processors and plugins are
     // code, found on the processor path or, without one, the class path; -d/-s/-h write.
     // jshell runs the code it reads, so allowing it is allowing a shell; -J and -R pass JVM
@@ -613,14 +612,8 @@ final class RiskyFlags {
                 "--processor-module-path",
                 "-processor",
                 "-Xplugin*",
-                "-cp",
-                "-classpath",
-                "--class-path",
-                "-p",
-                "--module-path",
-                "--upgrade-module-path",
-                "--patch-module",
                 "@*"),
+            classPaths,
             flags(WRITES, ANYWHERE, "-d", "-s", "-h"));
     tool(List.of("javac"), new Tool("javac", Style.JDK, "", false, Set.of(), Set.of(), compilers));
     tool(

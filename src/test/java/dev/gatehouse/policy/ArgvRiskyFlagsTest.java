@@ -242,7 +242,7 @@ class ArgvRiskyFlagsTest {
         allowed("java: the program's own arguments", line("java B.java -XX:OnError=x @f")),
         allowed("java -jar: the program's own arguments", line("java -jar app.jar -cp x")),
         allowed(
-            "javac -d is named nowhere but -deprecation is not -d",
+            "javac -deprecation is not -d (one option per word)",
             line("javac -deprecation A.java")),
         refused("mvn -DargLine (surefire's JVM)", line("mvn test -DargLine=-javaagent:/tmp/a.jar")),
         refused("mvn -D exec.executable", argv("mvn", "test", "-D", "exec.executable=/bin/sh")),
@@ -272,6 +272,37 @@ class ArgvRiskyFlagsTest {
   @Test
   void hasAtLeastThirtyCases() {
     assertThat(cases().count()).isGreaterThanOrEqualTo(30);
+  }
+
+  /**
+   * Options whose value is optional and only attached (GNU sed's {@code -i}, grep's {@code
+   * --color}) never take the next word, even when a rule lists them in {@code flags_with_values}:
+   * otherwise {@code sed -i s/x/y/ /etc/passwd} reads the script as -i's suffix and the file as the
+   * script, which no path constraint checks.
+   */
+  @Test
+  void optionalValuesAreNotTakenFromTheNextWord() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: edit
+                effect: allow
+                command:
+                  binary: [sed, grep]
+                  args: ["*"]
+                  paths: [/srv/app]
+                  flags_with_values: [-i, --color, -e]
+                  flags: { allowed: [-i, --color, -e, -n] }
+            """);
+    assertThat(decide(p, human("m"), target("t"), line("sed -i s/x/y/ /etc/passwd")).effect())
+        .isEqualTo(Effect.DENY);
+    assertThat(decide(p, human("m"), target("t"), line("sed -i s/x/y/ /srv/app/a")).effect())
+        .isEqualTo(Effect.ALLOW);
+    assertThat(decide(p, human("m"), target("t"), line("grep --color root /etc/shadow")).effect())
+        .isEqualTo(Effect.DENY);
+    assertThat(decide(p, human("m"), target("t"), line("grep --color x /srv/app/log")).effect())
+        .isEqualTo(Effect.ALLOW);
   }
 
   @Test
