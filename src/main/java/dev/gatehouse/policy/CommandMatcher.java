@@ -1016,6 +1016,10 @@ final class CommandMatcher implements KindMatcher {
           "JAVA_TOOL_OPTIONS",
           "_JAVA_OPTIONS",
           "JDK_JAVA_OPTIONS",
+          // javac reads options from it (-J, processor paths); mvn, gradlew and other launcher
+          // scripts run $JAVA_HOME/bin/java
+          "JDK_JAVAC_OPTIONS",
+          "JAVA_HOME",
           "CLASSPATH",
           "MAVEN_OPTS",
           "MAVEN_ARGS",

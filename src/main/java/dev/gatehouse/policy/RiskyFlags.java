@@ -30,16 +30,18 @@ import java.util.Set;
  * {@code -C} count before the subcommand, and after it unless that subcommand gives the letter
  * another meaning ({@code git log -C} is copy detection); its subcommands' own flags only with that
  * subcommand ({@code git rebase -x}, {@code git clone -u}). python stops reading options at the
- * script, {@code -c} or {@code -m}, as python does; other programs are read to the end (a script's
- * own argument that looks like a risky flag is refused too: name it in the rule).
+ * script, {@code -c} or {@code -m}, as python does, and java at the main class, source file or
+ * {@code -jar}/{@code -m} value (JDK options: one per word, named up to {@code =}, {@code @file}
+ * included); other programs are read to the end (a script's own argument that looks like a risky
+ * flag is refused too: name it in the rule).
  *
  * <p>What this does not guarantee: the catalogue lists flags, not everything a program can be told
  * to do. Values of ordinary flags are not read ({@code curl -d @/etc/passwd}, {@code mvn
- * -DargLine=-javaagent:...}, {@code kubectl -f http://...}), nor configuration files in the
- * workspace ({@code .npmrc}, {@code .mvn/maven.config}, a repository's {@code .git/config} hooks),
- * nor aliases (a git alias defined in a repository). Programs not listed here are not checked. The
- * environment is checked separately ({@link CommandMatcher#riskyEnv}), and deny rules read the
- * values of flags that are command lines ({@link CommandWrappers}).
+ * -Dcheckstyle.config.location=http://...}), nor configuration files in the workspace ({@code
+ * .npmrc}, {@code .mvn/maven.config}, {@code .mvn/jvm.config}, a repository's {@code .git/config}
+ * hooks), nor aliases (a git alias defined in a repository). Programs not listed here are not
+ * checked. The environment is checked separately ({@link CommandMatcher#riskyEnv}), and deny rules
+ * read the values of flags that are command lines ({@link CommandWrappers}).
  */
 final class RiskyFlags {
   /** How a program reads single-dash words. */
