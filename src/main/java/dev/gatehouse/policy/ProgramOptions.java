@@ -355,21 +355,30 @@ final class ProgramOptions {
    * at the end). Options with an optional value take the next word only when it is one:
    * journalctl's {@code -n}/{@code --lines} (systemd journalctl.c {@code parse_lines}: getopt
    * leaves the value optional, and the next word is taken only when it is {@code all}, {@code N} or
-   * {@code +N}), so {@code journalctl -n _COMM=sshd} reads the match {@code _COMM=sshd}. Erring
-   * towards not taking it (a positional word is checked against {@code args} and {@code paths}):
-   * digits only, at most 18 of them. Every other flag in {@code flags_with_values} takes it.
+   * {@code +N}), so {@code journalctl -n _COMM=sshd} reads the match {@code _COMM=sshd} ({@code
+   * -b}/{@code --boot} likewise, with a boot offset: {@code -b -1}). Erring towards not taking it
+   * (a positional word is checked against {@code args} and {@code paths}): digits only, at most 18
+   * of them. Every other flag in {@code flags_with_values} takes it.
    */
   static boolean takesNext(String binary, String flag, String next) {
-    if (!program(binary).equals("journalctl") || !(flag.equals("-n") || flag.equals("--lines"))) {
+    if (!program(binary).equals("journalctl")) {
+      return true;
+    }
+    boolean lines = flag.equals("-n") || flag.equals("--lines");
+    // -b/--boot the same way: the next word only when it is a boot offset (a boot ID is read
+    // here as not taken: a positional word is checked, never hidden)
+    boolean boot = flag.equals("-b") || flag.equals("--boot");
+    if (!lines && !boot) {
       return true;
     }
     if (next == null) {
       return false;
     }
-    String digits = next.startsWith("+") ? next.substring(1) : next;
-    if (next.equals("all")) {
+    if (lines && next.equals("all")) {
       return true;
     }
+    boolean signed = next.startsWith("+") || (boot && next.startsWith("-"));
+    String digits = signed ? next.substring(1) : next;
     if (digits.isEmpty() || digits.length() > 18) {
       return false;
     }

@@ -117,7 +117,8 @@ final class RiskyFlags {
    * #implicitNoIndex} reports, so that a rule admits both by naming {@code --no-index}.
    */
   static final Flag NO_INDEX =
-      new Flag("--no-index", "compares files outside the repository", Set.of("diff"));
+      new Flag(
+          "--no-index", "reads files outside the repository", Set.of("diff", "difftool", "grep"));
 
   private static final Map<String, Tool> BY_PROGRAM = new HashMap<>();
 
@@ -632,6 +633,7 @@ final class RiskyFlags {
                 ANYWHERE,
                 "-J*",
                 "-R*",
+                "-C*",
                 "--startup",
                 "--execution",
                 "--class-path",
@@ -917,8 +919,8 @@ final class RiskyFlags {
           }
           continue;
         }
-        if (!w.equals("diff")) {
-          return null;
+        if (!w.equals("diff") && !w.equals("difftool")) {
+          return null; // difftool runs git diff with its arguments
         }
         afterDiff = true;
         continue;

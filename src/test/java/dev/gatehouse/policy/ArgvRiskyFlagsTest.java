@@ -253,6 +253,8 @@ class ArgvRiskyFlagsTest {
         refused("git diff of an absolute path", line("git diff /etc/shadow /dev/null")),
         refused("git diff climbing with ..", line("git diff HEAD ../../etc/shadow")),
         allowed("git diff of revisions", line("git diff main..topic -- src")),
+        refused("git grep --no-index", line("git grep --no-index root ../../etc")),
+        refused("git difftool of an absolute path", line("git difftool -y /etc/shadow x")),
         allowed("git log of an absolute path is not diff", line("git log -- /etc")),
         refused("kubectl get -f", line("kubectl get -f /etc/passwd")),
         refused("kubectl describe --filename", line("kubectl describe --filename http://x/y")),
