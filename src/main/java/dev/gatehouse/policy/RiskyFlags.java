@@ -557,11 +557,9 @@ final class RiskyFlags {
                 "-XX:AOTConfiguration",
                 "-XX:CRaCCheckpointTo",
                 "-Xlog*"));
-    // where classes (and their META-INF/services providers) come from
-    List<Flag> classPaths =
-        flags(
-            RUNS,
-            ANYWHERE,
+    // where classes (and their META-INF/services providers) come from; each takes the next word
+    List<String> classPathOptions =
+        List.of(
             "-cp",
             "-classpath",
             "--class-path",
@@ -569,27 +567,24 @@ final class RiskyFlags {
             "--module-path",
             "--upgrade-module-path",
             "--patch-module");
+    List<Flag> classPaths = flags(RUNS, ANYWHERE, classPathOptions.toArray(String[]::new));
+    // the java launcher's other options that take the next word (java --help)
     Set<String> javaValues =
-        Set.of(
-            "-cp",
-            "-classpath",
-            "--class-path",
-            "-p",
-            "--module-path",
-            "--upgrade-module-path",
-            "--add-modules",
-            "--limit-modules",
-            "--add-reads",
-            "--add-exports",
-            "--add-opens",
-            "--patch-module",
-            "--enable-native-access",
-            "--source",
-            "-d",
-            "--describe-module",
-            "-jar",
-            "-m",
-            "--module");
+        Set.copyOf(
+            concatNames(
+                classPathOptions,
+                "--add-modules",
+                "--limit-modules",
+                "--add-reads",
+                "--add-exports",
+                "--add-opens",
+                "--enable-native-access",
+                "--source",
+                "-d",
+                "--describe-module",
+                "-jar",
+                "-m",
+                "--module"));
     tool(
         List.of("java"),
         new Tool(
@@ -753,6 +748,12 @@ final class RiskyFlags {
     for (String n : names) {
       out.add(new Flag(n, why, where));
     }
+    return out;
+  }
+
+  private static List<String> concatNames(List<String> names, String... more) {
+    List<String> out = new ArrayList<>(names);
+    out.addAll(List.of(more));
     return out;
   }
 
