@@ -934,7 +934,8 @@ final class CommandMatcher implements KindMatcher {
         Parsed.of(
             argv,
             ProgramOptions.valueFlags(bin, flagsWithValues),
-            ProgramOptions.noValuesBeforeSubcommand(bin));
+            ProgramOptions.noValuesBeforeSubcommand(bin),
+            bin);
     boolean computed = false;
     if (inner) {
       // a computed word may become several ($x with x="npm publish", {npm,publish}), the name
@@ -964,6 +965,12 @@ final class CommandMatcher implements KindMatcher {
         return risky.describe()
             + ", and the rule does not name it (list it in flags.accept_risky to allow it)";
       }
+    }
+    RiskyFlags.Use noIndex =
+        RiskyFlags.implicitNoIndex(bin, argv, action.string(Action.Attr.CMD_CWD));
+    if (noIndex != null && !RiskyFlags.named(noIndex, flagsAllowed, acceptRisky)) {
+      return "git diff with a path outside the working directory compares files outside the"
+          + " repository, as --no-index does, and the rule does not name --no-index";
     }
     return null;
   }
@@ -1009,6 +1016,10 @@ final class CommandMatcher implements KindMatcher {
           "JAVA_TOOL_OPTIONS",
           "_JAVA_OPTIONS",
           "JDK_JAVA_OPTIONS",
+          // javac reads options from it (-J, processor paths); mvn, gradlew and other launcher
+          // scripts run $JAVA_HOME/bin/java
+          "JDK_JAVAC_OPTIONS",
+          "JAVA_HOME",
           "CLASSPATH",
           "MAVEN_OPTS",
           "MAVEN_ARGS",
@@ -1324,14 +1335,17 @@ final class CommandMatcher implements KindMatcher {
    */
   record Parsed(List<String> flags, List<String> positional, List<String> before) {
     static Parsed of(List<String> argv, Set<String> withValues) {
-      return of(argv, withValues, false);
+      return of(argv, withValues, false, null);
     }
 
     /**
      * @param noValuesBeforeFirst whether flags before the first positional argument never take a
      *     value, whatever {@code withValues} says ({@link ProgramOptions#noValuesBeforeSubcommand})
+     * @param binary the program, for options whose value is optional ({@link
+     *     ProgramOptions#takesNext}: journalctl {@code -n _COMM=sshd} is a match, not a count)
      */
-    static Parsed of(List<String> argv, Set<String> withValues, boolean noValuesBeforeFirst) {
+    static Parsed of(
+        List<String> argv, Set<String> withValues, boolean noValuesBeforeFirst, String binary) {
       List<String> flags = new ArrayList<>(4);
       List<String> positional = new ArrayList<>(4);
       List<String> before = new ArrayList<>(4);
@@ -1350,7 +1364,9 @@ final class CommandMatcher implements KindMatcher {
           int eq = t.indexOf('=');
           String name = eq < 0 ? t : t.substring(0, eq);
           flags.add(name);
-          if (eq < 0 && values.contains(name)) {
+          if (eq < 0
+              && values.contains(name)
+              && ProgramOptions.takesNext(binary, name, next(argv, i))) {
             i++;
           } else if (eq < 0) {
             flag = t;
@@ -1370,8 +1386,9 @@ final class CommandMatcher implements KindMatcher {
             String letter = "-" + t.charAt(j);
             if (values.contains(letter)) {
               cluster = t.substring(0, j + 1);
-              consumedNext = j == t.length() - 1;
-              consumedRest = !consumedNext;
+              consumedNext =
+                  j == t.length() - 1 && ProgramOptions.takesNext(binary, letter, next(argv, i));
+              consumedRest = j < t.length() - 1;
               break;
             }
           }
@@ -1385,6 +1402,10 @@ final class CommandMatcher implements KindMatcher {
         lastFlag = flag;
       }
       return new Parsed(flags, positional, before);
+    }
+
+    private static String next(List<String> argv, int i) {
+      return i + 1 < argv.size() ? argv.get(i + 1) : null;
     }
   }
 }

@@ -243,6 +243,10 @@ final class ProgramOptions {
                   "--size",
                   "--context",
                   "--zero",
+                  // optional values, only with '=' (ls.c long_options: optional_argument)
+                  "--color",
+                  "--hyperlink",
+                  "--classify",
                   "--help",
                   "--version")),
           // head: -c and -n take a value
@@ -293,6 +297,28 @@ final class ProgramOptions {
                   "--text",
                   "--recursive",
                   "--dereference-recursive",
+                  // optional value, only with '=' (grep.c long_options: optional_argument)
+                  "--color",
+                  "--colour",
+                  "--help",
+                  "--version")),
+          // GNU sed (sed/sed.c): -e, -f, -l take a value; -i's suffix is optional and only
+          // attached (-i.bak, --in-place=.bak), so sed -i FILE edits FILE
+          "sed",
+          new Booleans(
+              "nrEsuzi",
+              Set.of(
+                  "--quiet",
+                  "--silent",
+                  "--regexp-extended",
+                  "--separate",
+                  "--unbuffered",
+                  "--null-data",
+                  "--in-place",
+                  "--debug",
+                  "--posix",
+                  "--sandbox",
+                  "--follow-symlinks",
                   "--help",
                   "--version")));
 
@@ -321,6 +347,47 @@ final class ProgramOptions {
                     && f.charAt(0) == '-'
                     && b.letters().indexOf(f.charAt(1)) >= 0));
     return out.size() == ruleValues.size() ? ruleValues : Set.copyOf(out);
+  }
+
+  /**
+   * Whether {@code flag}, which the rule says takes a value and which is written without one
+   * ({@code -n}, not {@code -n5} or {@code --lines=5}), takes the word after it, {@code next} (null
+   * at the end). Options with an optional value take the next word only when it is one:
+   * journalctl's {@code -n}/{@code --lines} (systemd journalctl.c {@code parse_lines}: getopt
+   * leaves the value optional, and the next word is taken only when it is {@code all}, {@code N} or
+   * {@code +N}), so {@code journalctl -n _COMM=sshd} reads the match {@code _COMM=sshd} ({@code
+   * -b}/{@code --boot} likewise, with a boot offset: {@code -b -1}). Erring towards not taking it
+   * (a positional word is checked against {@code args} and {@code paths}): digits only, at most 18
+   * of them. Every other flag in {@code flags_with_values} takes it.
+   */
+  static boolean takesNext(String binary, String flag, String next) {
+    if (!program(binary).equals("journalctl")) {
+      return true;
+    }
+    boolean lines = flag.equals("-n") || flag.equals("--lines");
+    // -b/--boot the same way: the next word only when it is a boot offset (a boot ID is read
+    // here as not taken: a positional word is checked, never hidden)
+    boolean boot = flag.equals("-b") || flag.equals("--boot");
+    if (!lines && !boot) {
+      return true;
+    }
+    if (next == null) {
+      return false;
+    }
+    if (lines && next.equals("all")) {
+      return true;
+    }
+    boolean signed = next.startsWith("+") || (boot && next.startsWith("-"));
+    String digits = signed ? next.substring(1) : next;
+    if (digits.isEmpty() || digits.length() > 18) {
+      return false;
+    }
+    for (int i = 0; i < digits.length(); i++) {
+      if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

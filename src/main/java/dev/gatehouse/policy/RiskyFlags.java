@@ -30,16 +30,18 @@ import java.util.Set;
  * {@code -C} count before the subcommand, and after it unless that subcommand gives the letter
  * another meaning ({@code git log -C} is copy detection); its subcommands' own flags only with that
  * subcommand ({@code git rebase -x}, {@code git clone -u}). python stops reading options at the
- * script, {@code -c} or {@code -m}, as python does; other programs are read to the end (a script's
- * own argument that looks like a risky flag is refused too: name it in the rule).
+ * script, {@code -c} or {@code -m}, as python does, and java at the main class, source file or
+ * {@code -jar}/{@code -m} value (JDK options: one per word, named up to {@code =}, {@code @file}
+ * included); other programs are read to the end (a script's own argument that looks like a risky
+ * flag is refused too: name it in the rule).
  *
  * <p>What this does not guarantee: the catalogue lists flags, not everything a program can be told
  * to do. Values of ordinary flags are not read ({@code curl -d @/etc/passwd}, {@code mvn
- * -DargLine=-javaagent:...}, {@code kubectl -f http://...}), nor configuration files in the
- * workspace ({@code .npmrc}, {@code .mvn/maven.config}, a repository's {@code .git/config} hooks),
- * nor aliases (a git alias defined in a repository). Programs not listed here are not checked. The
- * environment is checked separately ({@link CommandMatcher#riskyEnv}), and deny rules read the
- * values of flags that are command lines ({@link CommandWrappers}).
+ * -Dcheckstyle.config.location=http://...}), nor configuration files in the workspace ({@code
+ * .npmrc}, {@code .mvn/maven.config}, {@code .mvn/jvm.config}, a repository's {@code .git/config}
+ * hooks), nor aliases (a git alias defined in a repository). Programs not listed here are not
+ * checked. The environment is checked separately ({@link CommandMatcher#riskyEnv}), and deny rules
+ * read the values of flags that are command lines ({@link CommandWrappers}).
  */
 final class RiskyFlags {
   /** How a program reads single-dash words. */
@@ -53,7 +55,16 @@ final class RiskyFlags {
      * as its value (python's {@code -c CODE}, {@code -m MODULE}): the rest is the program's own
      * argv.
      */
-    SCRIPT
+    SCRIPT,
+    /**
+     * The JDK's launchers (java, javac, jshell): one option per word, named up to its {@code =}
+     * ({@code -XX:OnError=CMD} is {@code -XX:OnError}; a family such as {@code -agentlib:*} by its
+     * prefix), no clusters or abbreviations, and a word starting with {@code @} is a file of more
+     * options (JDK "java" launcher, "java Command-Line Argument Files"). java stops reading options
+     * at the main class, source file, or the value of {@code -jar}/{@code -m}: the rest is the
+     * program's own argv. javac and jshell read to the end.
+     */
+    JDK
   }
 
   /** Where in argv a flag means what is listed. */
@@ -99,6 +110,15 @@ final class RiskyFlags {
   private static final String IDENTITY = "changes the target or the identity it acts as";
   private static final String WRITES = "writes or reads files outside the command's purpose";
   private static final String TUNNEL = "opens a tunnel or forwards a connection";
+  private static final String READS = "reads a file or URL the caller chooses";
+
+  /**
+   * git diff's {@code --no-index}: the two paths are any files of the host. Also what {@link
+   * #implicitNoIndex} reports, so that a rule admits both by naming {@code --no-index}.
+   */
+  static final Flag NO_INDEX =
+      new Flag(
+          "--no-index", "reads files outside the repository", Set.of("diff", "difftool", "grep"));
 
   private static final Map<String, Tool> BY_PROGRAM = new HashMap<>();
 
@@ -214,6 +234,10 @@ final class RiskyFlags {
             "--to-cmd",
             "--cc-cmd",
             "--header-cmd"));
+    // git diff --no-index A B compares any two files of the host, not the checkout (git-diff(1));
+    // without the flag git does the same when one of two paths is outside the work tree
+    // (implicitNoIndex). builtin/diff.c compares the word literally; abbreviations are refused too.
+    git.add(NO_INDEX);
     git.addAll(flags(WRITES, ANYWHERE, "--output"));
     git.addAll(flags(WRITES, Set.of("format-patch"), "-o", "--output-directory"));
     // git.c handle_options: the global options that take the next word as their value.
@@ -269,10 +293,49 @@ final class RiskyFlags {
             "--exec-api-version",
             "--auth-provider",
             "--auth-provider-arg"));
+    // -f/--filename (get, describe, apply, delete...) reads manifests from a file on the host or a
+    // URL the host fetches, and -k/--kustomize a directory whose kustomization may fetch remote
+    // bases; logs -f is --follow. The kustomize options run programs (helm, exec plugins).
+    kubectl.add(new Flag("-f", READS, ANYWHERE, Set.of("logs")));
+    kubectl.addAll(flags(READS, ANYWHERE, "--filename", "-k", "--kustomize"));
+    kubectl.addAll(
+        flags(RUNS, ANYWHERE, "--enable-alpha-plugins", "--enable-exec", "--helm-command"));
     kubectl.add(KUBECTL_FILE_OUTPUT);
+    // kubectl options(1): the global options that take a value (pflag takes the next word, even
+    // one starting with a dash), so that the word after them is not taken for the subcommand
+    // (kubectl -n payments logs api -f: the subcommand is logs, not payments).
+    Set<String> kubectlValues =
+        Set.of(
+            "-n",
+            "--namespace",
+            "--context",
+            "--cluster",
+            "--user",
+            "-s",
+            "--server",
+            "--kubeconfig",
+            "--kuberc",
+            "--token",
+            "--as",
+            "--as-group",
+            "--as-uid",
+            "--cache-dir",
+            "--certificate-authority",
+            "--client-certificate",
+            "--client-key",
+            "--tls-server-name",
+            "--request-timeout",
+            "--username",
+            "--password",
+            "-v",
+            "--v",
+            "--vmodule",
+            "--profile",
+            "--profile-output",
+            "--log-flush-frequency");
     tool(
         List.of("kubectl", "oc"),
-        new Tool("kubectl", Style.CLUSTERS, "cfklLnops", false, Set.of(), Set.of(), kubectl));
+        new Tool("kubectl", Style.CLUSTERS, "cfklLnops", false, Set.of(), kubectlValues, kubectl));
 
     // Maven (mvn --help): settings and toolchains files hold repositories, credentials and
     // plugin configuration; -f another project's POM runs its plugins.
@@ -297,7 +360,18 @@ final class RiskyFlags {
                     "--toolchains",
                     "-gt",
                     "--global-toolchains"),
-                flags(RUNS, ANYWHERE, "-f", "--file"))));
+                flags(RUNS, ANYWHERE, "-f", "--file"),
+                // user properties that plugins read as programs or code to run: surefire's argLine
+                // (-javaagent: in the forked test JVM) and jvm, exec-maven-plugin's exec.*, core
+                // extensions from maven.ext.class.path, plugins from another local repository
+                flags(
+                    RUNS,
+                    ANYWHERE,
+                    "-DargLine",
+                    "-Djvm",
+                    "-Dexec.*",
+                    "-Dmaven.ext.class.path",
+                    "-Dmaven.repo.local"))));
     // GNU make (make(1)): --eval is read before the makefiles ($(shell ...) runs at once), -f
     // reads another makefile, -C another directory's, -I includes from elsewhere. getopt_long
     // accepts abbreviations (--ev, --makef).
@@ -418,6 +492,149 @@ final class RiskyFlags {
             Set.of(),
             flags(RUNS, ANYWHERE, "-e", "-r", "-I")));
 
+    // The JDK's launchers (java(1), javac(1), jshell(1)). HotSpot runs a command line on a fatal
+    // error or OutOfMemoryError (-XX:OnError, -XX:OnOutOfMemoryError: `java -XX:MaxHeapSize=3m
+    // -XX:OnOutOfMemoryError='sh -c ...' Build.java test` ran a denied command and printed a
+    // token), reads more options from files (-XX:Flags, -XX:VMOptionsFile, @argfiles), loads
+    // agents and native libraries (-agentlib, -agentpath, -javaagent, -Xrun, -Xdebug's JDWP),
+    // classes the caller chooses (-cp and module paths: their META-INF/services providers, such as
+    // System.LoggerFinder, run; -Xbootclasspath/a, --patch-module, --upgrade-module-path, the
+    // system class loader, a security manager, a logging configuration class, JVMCI compilers),
+    // another main (--module=M/C runs M's class with the source file as its argument), and OpenJ9's
+    // -Xdump:tool runs a command. Diagnostic and experimental flags are a reviewed set no more:
+    // unlocking them is listed. Files written anywhere: error and heap dumps, flight recordings
+    // (which hold the environment: jdk.InitialEnvironmentVariable), logs, CDS/AOT archives, CRaC
+    // checkpoints (and a restore runs a process image).
+    List<Flag> jvm =
+        concat(
+            flags(
+                RUNS,
+                ANYWHERE,
+                "-XX:OnError",
+                "-XX:OnOutOfMemoryError",
+                "-XX:+UnlockDiagnosticVMOptions",
+                "-XX:+UnlockExperimentalVMOptions",
+                "-XX:+EnableJVMCI",
+                "-XX:+UseJVMCICompiler",
+                "-XX:JVMCILibPath",
+                "-XX:CRaCRestoreFrom",
+                "-XX:CRaCEngine",
+                "-agentlib:*",
+                "-agentpath:*",
+                "-javaagent:*",
+                "-Xrun*",
+                "-Xdebug",
+                "-Xdump*",
+                "-Xbootclasspath*",
+                "-Djava.system.class.loader",
+                "-Djava.security.manager",
+                "-Djava.util.logging.config.class",
+                "-Djava.nio.file.spi.DefaultFileSystemProvider",
+                "-Djava.library.path",
+                "-Djvmci.*"),
+            flags(
+                CONFIG,
+                ANYWHERE,
+                "-XX:Flags",
+                "-XX:VMOptionsFile",
+                "-XX:CompileCommandFile",
+                "-Djava.security.properties",
+                "-Djava.util.logging.config.file",
+                "@*"),
+            flags(
+                WRITES,
+                ANYWHERE,
+                "-XX:ErrorFile",
+                "-XX:HeapDumpPath",
+                "-XX:+HeapDumpOnOutOfMemoryError",
+                "-XX:StartFlightRecording",
+                "-XX:FlightRecorderOptions",
+                "-XX:LogFile",
+                "-XX:SharedArchiveFile",
+                "-XX:ArchiveClassesAtExit",
+                "-XX:AOTCache",
+                "-XX:AOTCacheOutput",
+                "-XX:AOTConfiguration",
+                "-XX:CRaCCheckpointTo",
+                "-Xlog*"));
+    // where classes (and their META-INF/services providers) come from; each takes the next word
+    List<String> classPathOptions =
+        List.of(
+            "-cp",
+            "-classpath",
+            "--class-path",
+            "-p",
+            "--module-path",
+            "--upgrade-module-path",
+            "--patch-module");
+    List<Flag> classPaths = flags(RUNS, ANYWHERE, classPathOptions.toArray(String[]::new));
+    // the java launcher's other options that take the next word (java --help)
+    Set<String> javaValues =
+        Set.copyOf(
+            concatNames(
+                classPathOptions,
+                "--add-modules",
+                "--limit-modules",
+                "--add-reads",
+                "--add-exports",
+                "--add-opens",
+                "--enable-native-access",
+                "--source",
+                "-d",
+                "--describe-module",
+                "-jar",
+                "-m",
+                "--module"));
+    tool(
+        List.of("java"),
+        new Tool(
+            "java",
+            Style.JDK,
+            "",
+            false,
+            Set.of(),
+            javaValues,
+            concat(jvm, classPaths, flags(RUNS, ANYWHERE, "-m", "--module"))));
+    // javac: -J passes a JVM option (all of the above); annotation processors and plugins are
+    // code, found on the processor path or, without one, the class path; -d/-s/-h write.
+    // jshell runs the code it reads, so allowing it is allowing a shell; -J and -R pass JVM
+    // options to its two JVMs, --startup and --execution run more.
+    List<Flag> compilers =
+        concat(
+            flags(
+                RUNS,
+                ANYWHERE,
+                "-J*",
+                "-processorpath",
+                "--processor-path",
+                "--processor-module-path",
+                "-processor",
+                "-Xplugin*",
+                "@*"),
+            classPaths,
+            flags(WRITES, ANYWHERE, "-d", "-s", "-h"));
+    tool(List.of("javac"), new Tool("javac", Style.JDK, "", false, Set.of(), Set.of(), compilers));
+    tool(
+        List.of("jshell"),
+        new Tool(
+            "jshell",
+            Style.JDK,
+            "",
+            false,
+            Set.of(),
+            Set.of(),
+            flags(
+                RUNS,
+                ANYWHERE,
+                "-J*",
+                "-R*",
+                "-C*",
+                "--startup",
+                "--execution",
+                "--class-path",
+                "--module-path",
+                "@*")));
+
     // curl(1): a config file is more options; the rest write or send local files.
     tool(
         List.of("curl"),
@@ -534,6 +751,12 @@ final class RiskyFlags {
     return out;
   }
 
+  private static List<String> concatNames(List<String> names, String... more) {
+    List<String> out = new ArrayList<>(names);
+    out.addAll(List.of(more));
+    return out;
+  }
+
   @SafeVarargs
   private static List<Flag> concat(List<Flag>... lists) {
     List<Flag> out = new ArrayList<>();
@@ -578,8 +801,13 @@ final class RiskyFlags {
         break;
       }
       boolean oldStyleTar = i == 1 && t.name().equals("tar") && !w.startsWith("-");
+      boolean jdk = t.style() == Style.JDK;
+      if (jdk && w.length() > 1 && w.charAt(0) == '@') {
+        argumentFile(t, w, found);
+        continue;
+      }
       if (!oldStyleTar && (w.length() < 2 || w.charAt(0) != '-')) {
-        if (t.style() == Style.SCRIPT) {
+        if (t.style() == Style.SCRIPT || (jdk && t.name().equals("java"))) {
           return found; // python: the script; the rest is its own argv
         }
         positional.add(w);
@@ -601,6 +829,18 @@ final class RiskyFlags {
           found.add(new Use(w, f, t));
         }
       }
+      if (t.name().equals("mvn") && i + 1 < argv.size() && word.equals("-D")) {
+        // commons-cli also reads -D as taking the next word: -D exec.executable=/bin/sh
+        Flag f = match(t, "-D" + nameOf(argv.get(i + 1)), sub, positional);
+        if (f != null) {
+          found.add(new Use(w, f, t));
+        }
+      } else if (t.name().equals("mvn") && word.startsWith("--define=")) {
+        Flag f = match(t, "-D" + nameOf(word.substring("--define=".length())), sub, positional);
+        if (f != null) {
+          found.add(new Use(w, f, t));
+        }
+      }
       if (t.name().equals("kubectl")
           && kubectlFileOutput(word, i + 1 < argv.size() ? argv.get(i + 1) : null)) {
         found.add(new Use(w, KUBECTL_FILE_OUTPUT, t));
@@ -608,13 +848,113 @@ final class RiskyFlags {
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
         return found; // python -c CODE / -m MODULE: the rest is the program's
       }
-      if ((sub == null || t.style() == Style.SCRIPT)
+      if (jdk && t.name().equals("java") && javaEndsOptions(word)) {
+        if (word.indexOf('=') < 0 && i + 1 < argv.size() && argv.get(i + 1).startsWith("@")) {
+          argumentFile(t, argv.get(i + 1), found); // the launcher expands it before -jar reads it
+        }
+        return found; // java -jar APP / -m MODULE: the rest is the program's
+      }
+      if ((sub == null || t.style() == Style.SCRIPT || jdk)
           && word.indexOf('=') < 0
           && t.globalValues().contains(word)) {
         i++; // git -C DIR, python -W arg: the value is not the subcommand or the script
+        if (jdk && i < argv.size() && argv.get(i).startsWith("@")) {
+          argumentFile(t, argv.get(i), found); // java -cp @file: expanded before -cp reads it
+        }
       }
     }
     return found;
+  }
+
+  /** A JDK launcher's {@code @file}: more options, read from a file the caller chooses. */
+  private static void argumentFile(Tool t, String word, List<Use> found) {
+    Flag f = match(t, word, null, List.of());
+    if (f != null) {
+      found.add(new Use(word, f, t));
+    }
+  }
+
+  /** java's options that take the program itself: what follows is the program's argv. */
+  private static boolean javaEndsOptions(String word) {
+    return word.equals("-jar")
+        || word.equals("-m")
+        || word.equals("--module")
+        || word.startsWith("--module=");
+  }
+
+  /** {@code name=value} as {@code name}. */
+  private static String nameOf(String word) {
+    int eq = word.indexOf('=');
+    return eq < 0 ? word : word.substring(0, eq);
+  }
+
+  /**
+   * git diff compares two files of the host, as with {@code --no-index}, when it is given exactly
+   * two paths and one of them is outside the work tree, or when it runs outside a work tree
+   * (builtin/diff.c {@code DIFF_NO_INDEX_IMPLICIT}): {@code git diff /etc/shadow /dev/null} in a
+   * checkout prints /etc/shadow. The work tree is not known here, so an argument of {@code git
+   * diff} that is not within the working directory {@code cwd} counts (the work tree's top is the
+   * working directory or above it): an absolute path or one that climbs with {@code ..}; with
+   * {@code cwd} unknown, any absolute or climbing argument. Revisions ({@code HEAD~1}, {@code
+   * main..topic}) resolve within it. Erring towards finding: every argument after {@code diff}
+   * counts, not only when there are two. What is not found: a working directory that is not a
+   * checkout at all (then any two files in it are compared, as the same files would be read by an
+   * allowed {@code cat}).
+   *
+   * @return the {@link #NO_INDEX} use, or null
+   */
+  static Use implicitNoIndex(String binary, List<String> argv, String cwd) {
+    Tool t = tool(binary);
+    if (t == null || !t.name().equals("git")) {
+      return null;
+    }
+    boolean afterDiff = false;
+    boolean endOfFlags = false;
+    String dir = cwd == null ? null : PathPattern.resolve(cwd, null);
+    for (int i = 1; i < argv.size(); i++) {
+      String w = argv.get(i);
+      if (!afterDiff) {
+        if (w.startsWith("-")) {
+          if (w.indexOf('=') < 0 && t.globalValues().contains(w)) {
+            i++;
+          }
+          continue;
+        }
+        if (!w.equals("diff") && !w.equals("difftool")) {
+          return null; // difftool runs git diff with its arguments
+        }
+        afterDiff = true;
+        continue;
+      }
+      if (!endOfFlags && w.equals("--")) {
+        endOfFlags = true;
+        continue;
+      }
+      if (!endOfFlags && w.startsWith("-")) {
+        continue;
+      }
+      if (outside(w, dir)) {
+        return new Use(w, NO_INDEX, t);
+      }
+    }
+    return null;
+  }
+
+  private static boolean outside(String path, String dir) {
+    if (dir == null) {
+      if (path.startsWith("/")) {
+        return true;
+      }
+      for (String segment : path.split("/", -1)) {
+        if (segment.equals("..")) {
+          return true;
+        }
+      }
+      return false;
+    }
+    String resolved = PathPattern.resolve(path, dir);
+    return resolved == null
+        || !(resolved.equals(dir) || resolved.startsWith(dir.endsWith("/") ? dir : dir + "/"));
   }
 
   /**
@@ -677,7 +1017,7 @@ final class RiskyFlags {
     Set<String> out = new LinkedHashSet<>();
     int eq = word.indexOf('=');
     String whole = eq < 0 ? word : word.substring(0, eq);
-    if (whole.startsWith("--")) {
+    if (whole.startsWith("--") || t.style() == Style.JDK) {
       out.add(whole);
       return List.copyOf(out);
     }

@@ -149,6 +149,31 @@ class DemoEndToEndTest {
     assertThat(r.out).doesNotContain("uploading");
   }
 
+  /**
+   * The red team's bypass: HotSpot runs -XX:OnOutOfMemoryError's command line when a tiny heap runs
+   * out, which published and printed the deploy token 4 characters a line (past masking).
+   */
+  @Test
+  void ciBotMayNotRunACommandThroughAJvmOption() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Run r =
+        cli(
+            env.get("CI_TOKEN"),
+            "exec",
+            "build-runner",
+            "--",
+            "java",
+            "-XX:MaxHeapSize=3m",
+            "-XX:OnOutOfMemoryError="
+                + java
+                + " Build.java publish; printenv DEPLOY_TOKEN | fold -w4",
+            "Build.java",
+            "test");
+    assertThat(r.exit).as(r.err).isEqualTo(126);
+    assertThat(r.err).contains("gatehouse: denied by rule default-deny");
+    assertThat(r.out).doesNotContain("uploading").doesNotContain("test: all checks passed");
+  }
+
   @Test
   void theHostRunnerRunsOnTheSshHostAndItsTokenStaysHidden() throws Exception {
     Run uname = cli(env.get("ALICE_TOKEN"), "exec", "host-runner", "--", "uname", "-s");

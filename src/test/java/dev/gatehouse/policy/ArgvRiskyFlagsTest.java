@@ -48,7 +48,7 @@ class ArgvRiskyFlagsTest {
               command:
                 binary: kubectl
                 subcommand: apply
-                flags: { accept_risky: [--context] }
+                flags: { accept_risky: [--context, -f] }
             - id: builds
               effect: allow
               command: { binary: [mvn, gradle] }
@@ -76,6 +76,12 @@ class ArgvRiskyFlagsTest {
             - id: rsync-any-flag
               effect: allow
               command: { binary: rsync, flags: { allowed: ["-*"] } }
+            - id: jdk
+              effect: allow
+              command: { binary: [java, javac, jshell] }
+            - id: kubectl-logs
+              effect: allow
+              command: { binary: kubectl, subcommand: logs, flags_with_values: [-n] }
             - id: npm-shell
               effect: allow
               command: { binary: [npm, echo], shell: true }
@@ -203,7 +209,59 @@ class ArgvRiskyFlagsTest {
         allowed("tar -C", line("tar -xzf a.tgz -C out")),
         allowed("rsync -av --delete", line("rsync -av --delete a/ b/")),
         allowed("rsync's server side over SSH", line("rsync --server -vlogDtpre.iLsfxCIvu . /d")),
-        allowed("ssh -p", line("ssh -p 2222 h uptime")));
+        allowed("ssh -p", line("ssh -p 2222 h uptime")),
+        // --- round 5: the JDK's launchers, git diff --no-index, kubectl -f ---
+        refused(
+            "java -XX:OnOutOfMemoryError",
+            argv("java", "-XX:MaxHeapSize=3m", "-XX:OnOutOfMemoryError=sh -c id", "B.java", "t")),
+        refused("java -XX:OnError", line("java -XX:OnError=id B.java")),
+        refused("java -XX:Flags", line("java -XX:Flags=/tmp/f B.java")),
+        refused("java -XX:VMOptionsFile", line("java -XX:VMOptionsFile=/tmp/f -jar app.jar")),
+        refused("java -agentlib:jdwp", line("java -agentlib:jdwp=transport=dt_socket B.java")),
+        refused("java -agentpath", line("java -agentpath:/tmp/a.so B.java")),
+        refused("java -javaagent", line("java -javaagent:/tmp/a.jar B.java")),
+        refused("java -Xrunjdwp", line("java -Xrunjdwp:server=y B.java")),
+        refused("java -Xdebug", line("java -Xdebug B.java")),
+        refused("java system class loader", line("java -Djava.system.class.loader=E B.java")),
+        refused("java security manager", line("java -Djava.security.manager=E B.java")),
+        refused("java unlocks diagnostic flags", line("java -XX:+UnlockDiagnosticVMOptions B")),
+        refused("java -Xbootclasspath/a", line("java -Xbootclasspath/a:/tmp/x B.java")),
+        refused("java -cp (service providers run)", line("java -cp /tmp/x B.java")),
+        refused("java @argfile", line("java @/tmp/opts B.java")),
+        refused("java -cp @argfile", line("java -cp @/tmp/opts B.java")),
+        refused("java --module= runs another main", line("java --module=m/Main B.java")),
+        refused(
+            "java flight recording (holds the environment)",
+            line("java -XX:StartFlightRecording=filename=/tmp/r.jfr B.java")),
+        refused("OpenJ9 -Xdump:tool", line("java -Xdump:tool:events=vmstop,exec=id B.java")),
+        refused("javac -J", line("javac -J-javaagent:/tmp/a.jar A.java")),
+        refused("javac -processorpath", line("javac -processorpath /tmp/p A.java")),
+        refused("javac @argfile", line("javac @/tmp/args")),
+        refused("jshell -R", line("jshell -R-agentlib:jdwp=server=y")),
+        allowed("java -Xmx and a -D property", line("java -Xmx64m -Dapp.mode=test B.java t")),
+        allowed("java: the program's own arguments", line("java B.java -XX:OnError=x @f")),
+        allowed("java -jar: the program's own arguments", line("java -jar app.jar -cp x")),
+        allowed(
+            "javac -deprecation is not -d (one option per word)",
+            line("javac -deprecation A.java")),
+        refused("mvn -DargLine (surefire's JVM)", line("mvn test -DargLine=-javaagent:/tmp/a.jar")),
+        refused("mvn -D exec.executable", argv("mvn", "test", "-D", "exec.executable=/bin/sh")),
+        refused(
+            "mvn --define=maven.ext.class.path", line("mvn test --define=maven.ext.class.path=/t")),
+        allowed("mvn -D of an ordinary property", line("mvn test -D skipITs=true")),
+        refused("git diff --no-index", line("git diff --no-index /etc/shadow /dev/null")),
+        refused("git diff of an absolute path", line("git diff /etc/shadow /dev/null")),
+        refused("git diff climbing with ..", line("git diff HEAD ../../etc/shadow")),
+        allowed("git diff of revisions", line("git diff main..topic -- src")),
+        refused("git grep --no-index", line("git grep --no-index root ../../etc")),
+        refused("git difftool of an absolute path", line("git difftool -y /etc/shadow x")),
+        allowed("git log of an absolute path is not diff", line("git log -- /etc")),
+        refused("kubectl get -f", line("kubectl get -f /etc/passwd")),
+        refused("kubectl describe --filename", line("kubectl describe --filename http://x/y")),
+        refused("kubectl get -k", line("kubectl get -k /tmp/kustomization")),
+        allowed("kubectl logs -f is --follow", line("kubectl logs -f api")),
+        allowed("kubectl logs -f after -n VALUE", line("kubectl -n payments logs api -f")),
+        refused("kubectl -f before logs is not logs' -f", line("kubectl get -f x logs")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -218,10 +276,43 @@ class ArgvRiskyFlagsTest {
     assertThat(cases().count()).isGreaterThanOrEqualTo(30);
   }
 
+  /**
+   * Options whose value is optional and only attached (GNU sed's {@code -i}, grep's {@code
+   * --color}) never take the next word, even when a rule lists them in {@code flags_with_values}:
+   * otherwise {@code sed -i s/x/y/ /etc/passwd} reads the script as -i's suffix and the file as the
+   * script, which no path constraint checks.
+   */
+  @Test
+  void optionalValuesAreNotTakenFromTheNextWord() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: edit
+                effect: allow
+                command:
+                  binary: [sed, grep]
+                  args: ["*"]
+                  paths: [/srv/app]
+                  flags_with_values: [-i, --color, -e]
+                  flags: { allowed: [-i, --color, -e, -n] }
+            """);
+    assertThat(decide(p, human("m"), target("t"), line("sed -i s/x/y/ /etc/passwd")).effect())
+        .isEqualTo(Effect.DENY);
+    assertThat(decide(p, human("m"), target("t"), line("sed -i s/x/y/ /srv/app/a")).effect())
+        .isEqualTo(Effect.ALLOW);
+    assertThat(decide(p, human("m"), target("t"), line("grep --color root /etc/shadow")).effect())
+        .isEqualTo(Effect.DENY);
+    assertThat(decide(p, human("m"), target("t"), line("grep --color x /srv/app/log")).effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
   @Test
   void reviewRulesAreHeldToTheSameCatalogue() {
     assertThat(effect(line("kubectl apply -f x.yaml --context=prod"))).isEqualTo(Effect.REVIEW);
     assertThat(effect(line("kubectl apply -f x.yaml --as=admin"))).isEqualTo(Effect.DENY);
+    // -f reads a file (or URL) for apply too: the rule names it; --filename it does not
+    assertThat(effect(line("kubectl apply --filename x.yaml"))).isEqualTo(Effect.DENY);
   }
 
   @Test
