@@ -58,8 +58,10 @@ import org.slf4j.LoggerFactory;
  * the LISTEN connection is lost).
  *
  * <p>An approved one-shot review is spent by a single conditional UPDATE, so it runs at most once
- * across all replicas, within its validity window. A caller that disconnected while held simply
- * re-runs the identical request after approval: the request fingerprint finds the approval.
+ * across all replicas, within its validity window. A caller that disconnected while held stops
+ * waiting ({@link Waiting#present}) and its request does not run, even if the approval comes later;
+ * it re-runs the identical request after approval: the request fingerprint ({@link Fingerprint},
+ * bound to exactly what runs as the protocol reads it) finds the approval.
  *
  * <pre>
  *   session ──await()──▶ approved&amp;unused for fingerprint? ── yes ─▶ consume ─▶ run
