@@ -5,64 +5,137 @@ import dev.gatehouse.policy.ActionKind;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * The identity of a request for review: who, on which connection, which kind of action, the
- * normalised text and its bound parameters. Re-running the identical request finds the same review;
- * anything else is a new request. The requester's justification is deliberately not part of it, so
- * a re-run with another justification still finds its approval.
+ * The identity of a request for review: who, on which connection, which kind of action, exactly
+ * what runs, and how the gateway classified it. Re-running the identical request finds the same
+ * review; anything else is a new request.
+ *
+ * <p>"Exactly what runs" is what the protocol gives ({@link
+ * dev.gatehouse.gate.ReviewGate.Waiting#exactly}): for PostgreSQL the statement's tokens as the
+ * server lexes them (comments dropped, so the justification comment and layout do not count) and
+ * the exact Bind parameters; for commands the exact argv, environment and working directory.
+ * Without it, the raw text byte for byte: no whitespace or comment folding here, since where a
+ * comment ends (a newline after {@code --}, nested {@code /* *}{@code /}, a shell {@code #}) is the
+ * protocol's grammar, and folding across it made two different requests one (a newline after {@code
+ * --} turning a comment into code).
+ *
+ * <p>Every attribute but the justification is bound too (statement kinds, tables, search path,
+ * argv, binary, cwd, ...), so any difference in how the gateway classified the request also makes
+ * it another request.
  */
 final class Fingerprint {
-  /** Attribute holding bound parameters (extended query protocol, prepared commands). */
-  static final String PARAMS = "params";
 
   private Fingerprint() {}
 
-  /**
-   * A leading SQL comment carrying the requester's justification: {@code /* justification: OPS-42
-   * *}{@code /} or {@code -- justification: OPS-42}. It lets a psql user give one without any
-   * client support; it is not part of the fingerprint.
-   */
-  private static final Pattern SQL_JUSTIFICATION =
-      Pattern.compile(
-          "^\\s*(?:/\\*\\s*justification\\s*:\\s*(.*?)\\s*\\*/|--[ \\t]*justification[ \\t]*:[ \\t]*([^\\r\\n]*))",
-          Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-
-  static String of(String subject, String connection, Action action) {
-    Object params = action.attributes().get(PARAMS);
-    return sha256(
-        subject,
-        connection,
-        action.kind().wireName(),
-        normalize(withoutJustification(action)),
-        params == null ? "" : params.toString());
+  static String of(String subject, String connection, Action action, String exactly) {
+    List<String> parts = new ArrayList<>();
+    parts.add(subject);
+    parts.add(connection);
+    parts.add(action.kind().wireName());
+    // "=" or "~" tells the two sources apart, so a raw text can never pose as a protocol's form.
+    parts.add(exactly == null ? "=" + action.raw() : "~" + exactly);
+    for (Map.Entry<String, Object> e : new TreeMap<>(action.attributes()).entrySet()) {
+      if (e.getKey().equals(ReviewService.JUSTIFICATION)) {
+        continue; // a re-run with another justification still finds its approval
+      }
+      parts.add(e.getKey());
+      value(parts, e.getValue());
+    }
+    return sha256(parts);
   }
 
-  /** The justification in a leading SQL comment, or null. */
+  /** A value as typed parts: a list's size then its items, so no two values share a rendering. */
+  private static void value(List<String> parts, Object v) {
+    if (v instanceof List<?> l) {
+      parts.add("[" + l.size());
+      for (Object o : l) {
+        value(parts, o);
+      }
+    } else if (v == null) {
+      parts.add("N");
+    } else {
+      parts.add(v.getClass().getSimpleName().charAt(0) + v.toString());
+    }
+  }
+
+  /**
+   * The justification in a leading SQL comment ({@code /* justification: OPS-42 *}{@code /} or
+   * {@code -- justification: OPS-42}), or null. It lets a psql user give one without any client
+   * support. The comment is delimited by PostgreSQL's rules (sql-syntax-lexical.html §4.1.5): block
+   * comments nest, so {@code /* justification: /* *}{@code / x *}{@code /} ends at the second
+   * {@code *}{@code /}, and a line comment ends at a newline or carriage return. What the reviewer
+   * is shown as the justification is then exactly what the server skips.
+   */
   static String sqlJustification(Action action) {
     if (action.kind() != ActionKind.SQL) {
       return null;
     }
-    Matcher m = SQL_JUSTIFICATION.matcher(action.raw());
-    if (!m.find()) {
+    String s = action.raw();
+    int i = 0;
+    while (i < s.length() && isSqlSpace(s.charAt(i))) {
+      i++;
+    }
+    String body;
+    if (s.startsWith("/*", i)) {
+      int end = blockCommentEnd(s, i);
+      if (end < 0) {
+        return null; // unterminated: the server rejects the statement anyway
+      }
+      body = s.substring(i + 2, end - 2);
+    } else if (s.startsWith("--", i)) {
+      int end = i + 2;
+      while (end < s.length() && s.charAt(end) != '\n' && s.charAt(end) != '\r') {
+        end++;
+      }
+      body = s.substring(i + 2, end);
+    } else {
       return null;
     }
-    String j = (m.group(1) != null ? m.group(1) : m.group(2)).strip();
+    body = body.strip();
+    if (!body.regionMatches(true, 0, "justification", 0, "justification".length())) {
+      return null;
+    }
+    String rest = body.substring("justification".length()).stripLeading();
+    if (!rest.startsWith(":")) {
+      return null;
+    }
+    String j = rest.substring(1).strip();
     return j.isEmpty() ? null : j;
   }
 
-  private static String withoutJustification(Action action) {
-    if (action.kind() != ActionKind.SQL) {
-      return action.raw();
+  /** Just past the {@code *}{@code /} that closes the block comment at {@code from}, or -1. */
+  private static int blockCommentEnd(String s, int from) {
+    int depth = 0;
+    int i = from;
+    while (i < s.length()) {
+      if (s.startsWith("/*", i)) {
+        depth++;
+        i += 2;
+      } else if (s.startsWith("*/", i)) {
+        depth--;
+        i += 2;
+        if (depth == 0) {
+          return i;
+        }
+      } else {
+        i++;
+      }
     }
-    Matcher m = SQL_JUSTIFICATION.matcher(action.raw());
-    return m.find() ? action.raw().substring(m.end()) : action.raw();
+    return -1;
   }
 
-  private static String sha256(String... parts) {
+  /** PostgreSQL's whitespace (scan.l {@code space}: space, tab, newline, CR, form feed, VT). */
+  private static boolean isSqlSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B;
+  }
+
+  private static String sha256(List<String> parts) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       for (String p : parts) {
@@ -76,41 +149,5 @@ final class Fingerprint {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }
-  }
-
-  /**
-   * Collapses runs of whitespace outside quotes into one space and trims, so that re-typing a
-   * statement with different line breaks finds its approval. Text inside single or double quotes is
-   * kept as is: {@code 'a b'} and {@code 'a b'} are different values. Dollar-quoted bodies ({@code
-   * $$…$$}) are not recognised and are collapsed like code; that can only make two statements that
-   * differ in whitespace inside such a body share a fingerprint.
-   */
-  static String normalize(String raw) {
-    StringBuilder sb = new StringBuilder(raw.length());
-    char quote = 0;
-    boolean pendingSpace = false;
-    for (int i = 0; i < raw.length(); i++) {
-      char ch = raw.charAt(i);
-      if (quote != 0) {
-        sb.append(ch);
-        if (ch == quote) {
-          quote = 0;
-        }
-        continue;
-      }
-      if (Character.isWhitespace(ch)) {
-        pendingSpace = sb.length() > 0;
-        continue;
-      }
-      if (pendingSpace) {
-        sb.append(' ');
-        pendingSpace = false;
-      }
-      if (ch == '\'' || ch == '"') {
-        quote = ch;
-      }
-      sb.append(ch);
-    }
-    return sb.toString();
   }
 }

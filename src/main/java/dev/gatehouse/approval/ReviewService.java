@@ -58,8 +58,10 @@ import org.slf4j.LoggerFactory;
  * the LISTEN connection is lost).
  *
  * <p>An approved one-shot review is spent by a single conditional UPDATE, so it runs at most once
- * across all replicas, within its validity window. A caller that disconnected while held simply
- * re-runs the identical request after approval: the request fingerprint finds the approval.
+ * across all replicas, within its validity window. A caller that disconnected while held stops
+ * waiting ({@link Waiting#present}) and its request does not run, even if the approval comes later;
+ * it re-runs the identical request after approval: the request fingerprint ({@link Fingerprint},
+ * bound to exactly what runs as the protocol reads it) finds the approval.
  *
  * <pre>
  *   session ──await()──▶ approved&amp;unused for fingerprint? ── yes ─▶ consume ─▶ run
@@ -202,7 +204,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
               + decision.rule()
               + " asks for review but names no reviewer groups (expected: at least one)");
     }
-    String fingerprint = Fingerprint.of(principal.subject(), target.name(), action);
+    String fingerprint =
+        Fingerprint.of(principal.subject(), target.name(), action, waiting.exactly(action));
     Optional<String> spent =
         consumeApproved(fingerprint, decision.rule(), sessionId, principal, target);
     if (spent.isPresent()) {
@@ -235,7 +238,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
       row = file(sessionId, principal, target, action, decision, req, fingerprint, justification);
     }
     waiting.held(row.id(), heldMessage(row));
-    return waitFor(row.id(), sessionId);
+    return waitFor(row.id(), sessionId, waiting);
   }
 
   /**
@@ -334,7 +337,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return row;
   }
 
-  private Outcome waitFor(String id, String sessionId) throws InterruptedException {
+  private Outcome waitFor(String id, String sessionId, Waiting waiting)
+      throws InterruptedException {
     Signal s = signals.compute(id, (k, v) -> (v == null ? new Signal() : v).enter());
     long deadline = clock.millis() + maxWait.toMillis();
     try {
@@ -353,6 +357,12 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
           return new Outcome(false, id, "review " + id + " no longer exists");
         }
         long now = clock.millis();
+        if ((r.state().equals("pending") || r.state().equals("approved")) && !waiting.present()) {
+          // Checked before an approval is spent: a caller that is gone must not have its request
+          // run behind it (nobody would see the result). The approval stays for an identical
+          // re-run.
+          return callerGone(r);
+        }
         switch (r.state()) {
           case "approved" -> {
             return afterApproval(r, sessionId);
@@ -417,6 +427,17 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             + r.id()
             + " was approved, but its approval was already used or has lapsed; re-run to file a"
             + " new review");
+  }
+
+  private static Outcome callerGone(Row r) {
+    return new Outcome(
+        false,
+        r.id(),
+        "not executed: the caller disconnected while held; review "
+            + r.id()
+            + (r.state().equals("approved")
+                ? " stays approved for an identical re-run"
+                : " stays pending"));
   }
 
   private static String deniedReason(Row r) {

@@ -15,6 +15,52 @@ public interface ReviewGate {
   interface Waiting {
     /** Called once when the request is filed, with the review id and how to approve it. */
     void held(String reviewId, String message);
+
+    /**
+     * What exactly will run, as the protocol reads it, beyond the action's attributes: bound into
+     * the fingerprint that matches a re-run with its approval, and never recorded (it may hold
+     * unmasked values). PostgreSQL gives the statement's tokens as the server lexes them and the
+     * exact Bind parameters; commands give the exact environment and argv. Null: the action's raw
+     * text, byte for byte. Asked only when the action is held for review.
+     */
+    default String exactly(Action action) {
+      return null;
+    }
+
+    /**
+     * False once the caller has gone (its connection or channel closed). A held request then stops
+     * waiting and does not run; its approval, if any, stays unused for an identical re-run.
+     */
+    default boolean present() {
+      return true;
+    }
+
+    /**
+     * {@code waiting} (null stays null) whose {@link #exactly} is {@code exact}: for a caller that
+     * knows what will run (a command's environment) while its holder does not.
+     */
+    static Waiting binding(Waiting waiting, String exact) {
+      if (waiting == null) {
+        return null;
+      }
+      return new Waiting() {
+        @Override
+        public void held(String reviewId, String message) {
+          waiting.held(reviewId, message);
+        }
+
+        @Override
+        public String exactly(Action action) {
+          String inner = waiting.exactly(action);
+          return inner == null ? exact : inner.length() + ":" + inner + exact;
+        }
+
+        @Override
+        public boolean present() {
+          return waiting.present();
+        }
+      };
+    }
   }
 
   /** The result of a review. */

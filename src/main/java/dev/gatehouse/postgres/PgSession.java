@@ -4,6 +4,7 @@ import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
@@ -27,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -665,7 +667,9 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many open portals in this session"));
       return;
     }
+    int paramsFrom = m.body().length - r.remaining();
     Portal p = new Portal(st, syncEpoch, recordedParameters(r));
+    p.exactParams = exactParameters(m.body(), paramsFrom, m.body().length - r.remaining());
     p.resultFormats = PgPipeline.resultFormats(r);
     portals.put(portal, p);
     pending.add(new Pending(Kind.BIND, portal, null, p, null));
@@ -705,7 +709,10 @@ final class PgSession {
         if (a == null || gs.stale(a) || !pathCurrent) {
           recheckCursor(p.stmt.action);
           Action action = resolved(p.stmt.action);
-          a = gs.authorize(withParameters(searchPath.decorate(action), p.params), this::held);
+          a =
+              gs.authorize(
+                  withParameters(searchPath.decorate(action), p.params),
+                  reviewWaiting(p.exactParams));
           searchPath.allowed(action);
           notePreparing(p.stmt.action);
         }
@@ -836,7 +843,8 @@ final class PgSession {
             "this session's results are masked and a FunctionCall's result cannot be;"
                 + " call the function with SELECT");
       }
-      a = gs.authorize(action, this::held);
+      // Its arguments are not in the action: bound into a review's fingerprint from the message.
+      a = gs.authorize(action, reviewWaiting(exactParameters(m.body(), 0, m.body().length)));
       searchPath.unreadable();
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
@@ -857,7 +865,7 @@ final class PgSession {
     guardReadOnly(s);
     recheckCursor(s.action());
     Action action = resolved(s.action());
-    AuthorizedAction a = gs.authorize(searchPath.decorate(action), this::held);
+    AuthorizedAction a = gs.authorize(searchPath.decorate(action), reviewWaiting);
     searchPath.allowed(action);
     notePreparing(s.action());
     return a;
@@ -964,7 +972,7 @@ final class PgSession {
     if (!gs.stale(c.decided)) {
       return;
     }
-    AuthorizedAction again = gs.authorize(searchPath.decorate(c.action), this::held);
+    AuthorizedAction again = gs.authorize(searchPath.decorate(c.action), reviewWaiting);
     gs.completed(again, true, "decided again before fetching from cursor " + name, 0);
     cursors.replace(name, c, new SqlCursor(c.action, again, c.hold));
   }
@@ -1131,6 +1139,52 @@ final class PgSession {
       portals
           .entrySet()
           .removeIf(e -> !e.getKey().isEmpty() || !e.getValue().stmt.describesEveryRun());
+    }
+  }
+
+  /** How a statement without Bind parameters waits for review. */
+  private final ReviewGate.Waiting reviewWaiting = reviewWaiting(null);
+
+  /**
+   * How a statement waits for review: the notice ({@link #held}); what exactly runs, for the review
+   * fingerprint ({@link SqlCanonical}, with the digest of the exact Bind parameters, as the
+   * recorded ones are masked and cut); and whether the client is still connected, so that an
+   * approval that arrives after it left does not run the statement behind its back.
+   */
+  private ReviewGate.Waiting reviewWaiting(byte[] exactParams) {
+    return new ReviewGate.Waiting() {
+      @Override
+      public void held(String reviewId, String message) {
+        PgSession.this.held(reviewId, message);
+      }
+
+      @Override
+      public String exactly(Action action) {
+        String sql = SqlCanonical.of(action.raw(), standardConformingStrings);
+        return exactParams == null ? sql : sql + "\u0000" + HexFormat.of().formatHex(exactParams);
+      }
+
+      @Override
+      public boolean present() {
+        return !closed.get() && !clientIn.peerGone(client);
+      }
+    };
+  }
+
+  /**
+   * SHA-256 of the Bind message's parameter format codes and values, {@code body[from, to)}; null
+   * when there are none. Only a digest is kept: values can be megabytes.
+   */
+  private static byte[] exactParameters(byte[] body, int from, int to) {
+    if (to - from <= 4) {
+      return null; // no format codes, no values
+    }
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      md.update(body, from, to - from);
+      return md.digest();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
     }
   }
 

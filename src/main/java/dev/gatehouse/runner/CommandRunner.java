@@ -5,6 +5,7 @@ import dev.gatehouse.config.GatehouseConfig.ExecSecretConfig;
 import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
+import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.masking.MaskingEngine;
 import dev.gatehouse.masking.StreamMasker;
 import dev.gatehouse.policy.Action;
@@ -184,7 +185,7 @@ public final class CommandRunner {
       Consumer<Execution> onStart) {
     AuthorizedAction authorized;
     try {
-      authorized = session.authorize(plan.action(), request.waiting());
+      authorized = session.authorize(plan.action(), CommandRunner.waiting(request, plan));
     } catch (GateException e) {
       line(stderr, "gatehouse: " + e.getMessage());
       return DENIED;
@@ -415,6 +416,28 @@ public final class CommandRunner {
     } catch (IOException e) {
       // the caller is gone; the refusal is recorded anyway
     }
+  }
+
+  /**
+   * The caller's waiting, bound to exactly what will run: the argv (with the shell wrapper, if
+   * any), every variable with its value (the action has the names of the caller's only) and the
+   * working directory. A review's approval then covers this run and no other.
+   */
+  static ReviewGate.Waiting waiting(ExecRequest request, Plan plan) {
+    StringBuilder sb = new StringBuilder();
+    java.util.function.Consumer<String> part = p -> sb.append(p.length()).append(':').append(p);
+    part.accept("argv" + plan.argv().size());
+    plan.argv().forEach(part);
+    Map<String, String> env = new java.util.TreeMap<>(plan.env());
+    part.accept("env" + env.size());
+    env.forEach(
+        (k, v) -> {
+          part.accept(k);
+          part.accept(v);
+        });
+    part.accept("cwd");
+    part.accept(String.valueOf(request.cwd()));
+    return ReviewGate.Waiting.binding(request.waiting(), sb.toString());
   }
 
   /** What will run, before and after the workspace is known. */

@@ -87,7 +87,7 @@ final class RemoteRun {
     }
     AuthorizedAction authorized;
     try {
-      authorized = session.authorize(plan.action(), request.waiting());
+      authorized = session.authorize(plan.action(), CommandRunner.waiting(request, plan));
     } catch (GateException e) {
       CommandRunner.line(stderr, "gatehouse: " + e.getMessage());
       return CommandRunner.DENIED;

@@ -165,11 +165,43 @@ abstract class SshChannelCommand implements Command {
 
   /** Tells a held client on stderr that its command waits for a reviewer. */
   ReviewGate.Waiting waiting() {
-    return (reviewId, message) ->
+    return new ReviewGate.Waiting() {
+      @Override
+      public void held(String reviewId, String message) {
         stderrLine(
             message != null && message.contains(reviewId)
                 ? message
                 : "held for review " + reviewId + ": " + message);
+      }
+
+      /**
+       * The raw command line, and the values of the variables the client sent (the action has their
+       * names only: values may be secrets): {@code BASH_ENV=/tmp/x} must not run under an approval
+       * given for another value.
+       */
+      @Override
+      public String exactly(Action action) {
+        Map<String, String> all = new java.util.TreeMap<>(requestedEnv());
+        all.putAll(localeEnv());
+        StringBuilder sb = new StringBuilder(action.raw().length() + ":" + action.raw());
+        all.forEach(
+            (k, v) ->
+                sb.append(k.length())
+                    .append(':')
+                    .append(k)
+                    .append(v.length())
+                    .append(':')
+                    .append(v));
+        return sb.toString();
+      }
+
+      /** The client's channel is still open: a client that went away runs nothing. */
+      @Override
+      public boolean present() {
+        ChannelSession ch = channel;
+        return ch != null && ch.isOpen() && !ch.isClosing();
+      }
+    };
   }
 
   /**

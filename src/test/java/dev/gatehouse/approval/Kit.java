@@ -262,7 +262,7 @@ final class Kit {
   }
 
   /** Records what a held caller is told. */
-  static final class Held implements ReviewGate.Waiting {
+  static class Held implements ReviewGate.Waiting {
     final CompletableFuture<String> id = new CompletableFuture<>();
     final List<String> messages = new CopyOnWriteArrayList<>();
 

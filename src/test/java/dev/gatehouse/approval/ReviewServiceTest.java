@@ -365,7 +365,9 @@ class ReviewServiceTest {
     after.approve(id, CAROL, "ok after restart");
 
     GateSession s = session(after, Clock.systemUTC(), ALICE);
-    AuthorizedAction ran = s.authorize(sql("DROP  TABLE\n orders"), new Held());
+    // Identical text: layout that the server reads alike is the protocol's form to fold
+    // (SqlCanonicalTest), not the approval service's.
+    AuthorizedAction ran = s.authorize(sql("DROP TABLE orders"), new Held());
     assertThat(ran.reviewId()).isEqualTo(id);
 
     Held third = new Held();
@@ -509,34 +511,98 @@ class ReviewServiceTest {
   }
 
   @Test
-  void fingerprintIgnoresLayoutButNotQuotedTextParametersOrWho() {
-    Action a = sql("DROP TABLE\n   orders");
-    assertThat(Fingerprint.normalize("  DROP\tTABLE \n orders ;")).isEqualTo("DROP TABLE orders ;");
-    assertThat(Fingerprint.normalize("UPDATE t SET a = 'x  y'"))
-        .isEqualTo("UPDATE t SET a = 'x  y'");
-    assertThat(Fingerprint.of("alice", CONN, a))
-        .isEqualTo(Fingerprint.of("alice", CONN, sql("DROP TABLE orders")))
+  void fingerprintBindsTheExactRequestItsClassificationAndWhoButNotTheJustification() {
+    Action a = sql("DROP TABLE orders");
+    assertThat(Fingerprint.of("alice", CONN, a, null))
+        .isEqualTo(Fingerprint.of("alice", CONN, sql("DROP TABLE orders"), null))
         .isEqualTo(
             Fingerprint.of(
                 "alice",
                 CONN,
-                new Action(ActionKind.SQL, "DROP TABLE orders", Map.of("justification", "x"))))
-        .isNotEqualTo(Fingerprint.of("bob", CONN, a))
-        .isNotEqualTo(Fingerprint.of("alice", "staging", a))
+                new Action(ActionKind.SQL, "DROP TABLE orders", Map.of("justification", "x")),
+                null))
+        .isNotEqualTo(Fingerprint.of("bob", CONN, a, null))
+        .isNotEqualTo(Fingerprint.of("alice", "staging", a, null))
+        .as("whitespace is not folded here: where a comment ends is the protocol's grammar")
+        .isNotEqualTo(Fingerprint.of("alice", CONN, sql("DROP TABLE\n   orders"), null))
+        .as("a classification difference is another request")
         .isNotEqualTo(
             Fingerprint.of(
                 "alice",
                 CONN,
-                new Action(ActionKind.SQL, "DROP TABLE orders", Map.of("params", "[1]"))));
-    assertThat(Fingerprint.of("alice", CONN, sql("-- justification: INC-1\nDROP TABLE orders")))
-        .as("a justification comment is not part of the request")
-        .isEqualTo(Fingerprint.of("alice", CONN, a));
+                new Action(ActionKind.SQL, "DROP TABLE orders", Map.of("tables_written", "x")),
+                null))
+        .isNotEqualTo(Fingerprint.of("alice", CONN, a, "DROP TABLE orders"));
+    // The first bypass: the newline after -- made the rest code; folding it made one request.
+    String approved = "UPDATE payments SET status = 'refunded' WHERE id = 42 -- OR id > 0";
+    String rerun = "UPDATE payments SET status = 'refunded' WHERE id = 42 --\nOR id > 0";
+    assertThat(Fingerprint.of("alice", CONN, sql(approved), null))
+        .isNotEqualTo(Fingerprint.of("alice", CONN, sql(rerun), null));
+    // When the protocol gives what runs, its form decides, not the raw text.
+    assertThat(Fingerprint.of("alice", CONN, sql("DROP  TABLE orders"), "tokens"))
+        .isEqualTo(Fingerprint.of("alice", CONN, sql("/* j: 1 */ DROP TABLE orders"), "tokens"))
+        .isNotEqualTo(Fingerprint.of("alice", CONN, sql("DROP TABLE orders"), "other tokens"));
+    // Typed attribute values: a list of three and the number 3 are different.
+    assertThat(
+            Fingerprint.of(
+                "alice", CONN, new Action(ActionKind.SQL, "x", Map.of("k", List.of("a"))), null))
+        .isNotEqualTo(
+            Fingerprint.of("alice", CONN, new Action(ActionKind.SQL, "x", Map.of("k", "a")), null))
+        .isNotEqualTo(
+            Fingerprint.of("alice", CONN, new Action(ActionKind.SQL, "x", Map.of("k", 1L)), null));
+  }
+
+  @Test
+  void theJustificationCommentEndsWherePostgreSqlEndsIt() {
     assertThat(Fingerprint.sqlJustification(sql("/* Justification: INC-2 */ DROP TABLE x")))
         .isEqualTo("INC-2");
+    assertThat(Fingerprint.sqlJustification(sql("-- justification: INC-1\nDROP TABLE orders")))
+        .isEqualTo("INC-1");
     assertThat(Fingerprint.sqlJustification(sql("DROP TABLE x /* justification: late */")))
         .isNull();
-    assertThat(Fingerprint.of("alice", CONN, sql("UPDATE t SET a = 'x  y'")))
-        .isNotEqualTo(Fingerprint.of("alice", CONN, sql("UPDATE t SET a = 'x y'")));
+    // Block comments nest (sql-syntax-lexical.html 4.1.5): the first */ does not end this one, so
+    // everything up to the second is what the server skips, and the reviewer is shown that.
+    assertThat(
+            Fingerprint.sqlJustification(
+                sql(
+                    "/* justification: /* */ UPDATE payments SET status = 'refunded' WHERE id ="
+                        + " 42 -- */ DELETE FROM payments WHERE id > 0")))
+        .isEqualTo("/* */ UPDATE payments SET status = 'refunded' WHERE id = 42 --");
+    assertThat(Fingerprint.sqlJustification(sql("/* justification: /* open */ DROP TABLE x")))
+        .as("unterminated: the server rejects it")
+        .isNull();
+    assertThat(Fingerprint.sqlJustification(sql("-- justification: A\rDROP TABLE x")))
+        .isEqualTo("A");
+  }
+
+  @Test
+  void aCallerGoneWhenTheApprovalArrivesRunsNothingAndTheApprovalWaitsForAnIdenticalReRun()
+      throws Exception {
+    ReviewService svc = svc(Clock.systemUTC());
+    GateSession first = session(svc, Clock.systemUTC(), ALICE);
+    java.util.concurrent.atomic.AtomicBoolean present =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Held held =
+        new Held() {
+          @Override
+          public boolean present() {
+            return present.get();
+          }
+        };
+    Run run = authorizeAsync(first, sql("DROP TABLE orders"), held);
+    String id = held.id.get(10, SECONDS);
+    present.set(false); // the client was killed; its session thread is still parked
+    svc.approve(id, CAROL, "go ahead");
+
+    GateException e = failure(run);
+    assertThat(e.reason()).isEqualTo(GateException.Reason.REVIEW_DENIED);
+    assertThat(e.getMessage()).contains("not executed", "disconnected");
+    assertThat(audit.of("review.consumed")).as("the approval was not spent").isEmpty();
+
+    AuthorizedAction ran =
+        session(svc, Clock.systemUTC(), ALICE).authorize(sql("DROP TABLE orders"), new Held());
+    assertThat(ran.reviewId()).isEqualTo(id);
+    assertThat(audit.of("review.consumed")).hasSize(1);
   }
 
   @Test

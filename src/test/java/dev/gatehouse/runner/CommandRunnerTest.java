@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gatehouse.config.GatehouseConfig.ExecConfig;
 import dev.gatehouse.gate.ReviewGate;
+import dev.gatehouse.policy.Action;
+import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.runner.RunnerKit.Result;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -162,6 +164,41 @@ class CommandRunnerTest {
     // the injected secret is in the environment, but never in what the caller sees or the record
     assertThat(r.out()).contains("API_TOKEN=").doesNotContain(RunnerKit.TOKEN);
     assertThat(kit.recorder.stream(r.sessionId(), 'o')).doesNotContain(RunnerKit.TOKEN);
+  }
+
+  @Test
+  void aReviewIsBoundToTheExactArgvEnvironmentValuesAndCwd() throws Exception {
+    ExecConfig cfg = kit.exec("none", true, Duration.ofSeconds(30), 1 << 20);
+    Action action = new Action(ActionKind.COMMAND, "env", Map.of());
+    java.util.function.Function<ExecRequest, String> exact =
+        r -> {
+          try {
+            return CommandRunner.waiting(r, CommandRunner.describe(cfg, "tools", r))
+                .exactly(action);
+          } catch (Refusal e) {
+            throw new AssertionError(e);
+          }
+        };
+    dev.gatehouse.gate.ReviewGate.Waiting holder = (id, message) -> {};
+    String approved =
+        exact.apply(new ExecRequest(List.of("env"), null, Map.of("CI", "1"), null, holder));
+    assertThat(exact.apply(new ExecRequest(List.of("env"), null, Map.of("CI", "1"), null, holder)))
+        .isEqualTo(approved)
+        .as("the action has the variable's name only: its value is bound here")
+        .isNotEqualTo(
+            exact.apply(new ExecRequest(List.of("env"), null, Map.of("CI", "2"), null, holder)))
+        .isNotEqualTo(
+            exact.apply(new ExecRequest(List.of("env"), null, Map.of("CI", "1"), "sub", holder)))
+        .isNotEqualTo(
+            exact.apply(
+                new ExecRequest(List.of("env", "-0"), null, Map.of("CI", "1"), null, holder)));
+    assertThat(
+            CommandRunner.waiting(
+                new ExecRequest(List.of("env"), null, Map.of(), null, null),
+                CommandRunner.describe(
+                    cfg, "tools", new ExecRequest(List.of("env"), null, Map.of(), null, null))))
+        .as("no holder: a review decision is refused, not held")
+        .isNull();
   }
 
   @Test

@@ -67,7 +67,7 @@ final class SshFixture implements AutoCloseable {
           connections: { names: ["box*"] }
           effect: review
           review: { groups: [leads], approvals: 1, require_justification: true }
-          command: { binary: [date] }
+          command: { binary: [date], env: [GH_X] }
         - id: eng-runner
           subjects: { groups: [eng] }
           connections: { names: [runner] }

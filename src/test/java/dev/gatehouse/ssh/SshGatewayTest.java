@@ -390,9 +390,20 @@ class SshGatewayTest {
 
   @Test
   void heldCommandWaitsForApprovalThenRuns() throws Exception {
-    List<String> cmd =
-        gw.sshCommand(
-            gw.aliceKey, "alice+box", List.of("-o", "SetEnv=GATEHOUSE_JUSTIFICATION=INC-42"));
+    Process p = heldDate("GATEHOUSE_JUSTIFICATION=INC-42");
+    assertThat(p.isAlive()).isTrue();
+    var pending = gw.server.reviews().list("pending", 10);
+    assertThat(pending).hasSize(1);
+    assertThat(pending.get(0).toString()).contains("INC-42");
+    gw.server.reviews().approve(pending.get(0).id(), lee(), "ok");
+    var r = gw.finish(p);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isNotBlank();
+  }
+
+  /** Starts {@code date} on box with {@code setEnv}; returns it once it is held for review. */
+  private Process heldDate(String setEnv) throws Exception {
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-o", "SetEnv=" + setEnv));
     cmd.add("date");
     Process p = gw.start(cmd, Map.of());
     p.getOutputStream().close();
@@ -401,26 +412,59 @@ class SshGatewayTest {
       Thread.sleep(100);
     }
     assertThat(gw.errSoFar(p)).contains("gatehouse: held for review rv_");
-    assertThat(p.isAlive()).isTrue();
-    var pending = gw.server.reviews().list("pending", 10);
-    assertThat(pending).hasSize(1);
-    assertThat(pending.get(0).toString()).contains("INC-42");
-    gw.server
-        .reviews()
-        .approve(
-            pending.get(0).id(),
-            new dev.gatehouse.identity.Principal(
-                "lee",
-                java.util.Set.of("leads"),
-                dev.gatehouse.identity.PrincipalKind.HUMAN,
-                null,
-                null,
-                java.util.Set.of(),
-                Map.of()),
-            "ok");
+    return p;
+  }
+
+  @Test
+  void anApprovalIsBoundToEnvironmentValuesAndAKilledClientRunsNothing() throws Exception {
+    Process first = heldDate("GATEHOUSE_JUSTIFICATION=INC-43 GH_X=1");
+    String id =
+        gw.server.reviews().list("pending", 10).stream()
+            .filter(v -> v.justification().equals("INC-43"))
+            .findFirst()
+            .orElseThrow()
+            .id();
+    first.destroyForcibly();
+    first.waitFor(10, TimeUnit.SECONDS);
+    Thread.sleep(1500); // the held channel is seen closed within the poll interval
+    gw.server.reviews().approve(id, lee(), "ok");
+    Thread.sleep(1500);
+    assertThat(gw.server.reviews().show(id).orElseThrow().consumedAt())
+        .as("the killed client's command did not run")
+        .isNull();
+
+    Process other =
+        heldDate(
+            "GATEHOUSE_JUSTIFICATION=INC-43 GH_X=2"); // another value: another request, held again
+    other.destroyForcibly();
+    other.waitFor(10, TimeUnit.SECONDS);
+
+    List<String> same =
+        gw.sshCommand(
+            gw.aliceKey, "alice+box", List.of("-o", "SetEnv=GATEHOUSE_JUSTIFICATION=x GH_X=1"));
+    same.add("date");
+    Process p = gw.start(same, Map.of());
+    p.getOutputStream().close();
     var r = gw.finish(p);
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(r.out()).isNotBlank();
+    assertThat(r.err()).doesNotContain("held for review");
+    assertThat(gw.server.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    for (var v : gw.server.reviews().list("pending", 10)) {
+      if (v.justification().equals("INC-43")) {
+        gw.server.reviews().deny(v.id(), lee(), "the other tests count pending reviews");
+      }
+    }
+  }
+
+  private static dev.gatehouse.identity.Principal lee() {
+    return new dev.gatehouse.identity.Principal(
+        "lee",
+        java.util.Set.of("leads"),
+        dev.gatehouse.identity.PrincipalKind.HUMAN,
+        null,
+        null,
+        java.util.Set.of(),
+        Map.of());
   }
 
   @Test

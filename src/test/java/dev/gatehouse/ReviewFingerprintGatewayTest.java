@@ -1,0 +1,282 @@
+package dev.gatehouse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.approval.ReviewView;
+import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gate.AuthAttempt;
+import dev.gatehouse.server.GatehouseServer;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A review's approval runs the statement that was reviewed and nothing else, end to end through the
+ * PostgreSQL gateway (psql and pgjdbc, TLS, the demo policy: engineers' writes need a DBA's
+ * approval). The red team's two bypasses: a re-run whose newline after {@code --} turns the comment
+ * into code, and one whose nested {@code /*} makes the justification comment swallow the reviewed
+ * statement; both ran under the other text's approval. And a client killed while held: the approval
+ * that arrives afterwards runs nothing.
+ */
+class ReviewFingerprintGatewayTest {
+  static final String APP_PASSWORD = "app-Secret-5c2e";
+  static final int ROWS = 50;
+  @TempDir static Path dir;
+  static EmbeddedPostgres target;
+  static GatehouseServer gw;
+  static String alice;
+  static String dana;
+
+  @BeforeAll
+  static void start() throws Exception {
+    target = EmbeddedPostgres.builder().start();
+    try (Connection c = target.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE app LOGIN PASSWORD '" + APP_PASSWORD + "'");
+      st.execute("CREATE DATABASE payments OWNER app");
+    }
+    try (Connection c = direct();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE payments (id int PRIMARY KEY, status text)");
+    }
+    Path policies = Files.createDirectories(dir.resolve("policies"));
+    try (var in =
+        ReviewFingerprintGatewayTest.class.getResourceAsStream("/examples/policies/demo.yaml")) {
+      Files.copy(in, policies.resolve("demo.yaml"));
+    }
+    String yaml =
+        """
+        server:
+          data_dir: data
+          api: { host: 127.0.0.1, port: 0 }
+          postgres: { host: 127.0.0.1, port: 0 }
+          ssh: { enabled: false }
+        identity:
+          users:
+            - { subject: alice, kind: human, groups: [engineering], role: user }
+            - { subject: dana, kind: human, groups: [dba], role: admin }
+        connections:
+          - name: payments-db
+            type: postgres
+            host: 127.0.0.1
+            port: %d
+            database: payments
+            username: app
+            password: ${env:PAYMENTS_PASSWORD}
+            tls: { mode: disable }
+        policy:
+          files: [policies/*.yaml]
+        approvals:
+          max_wait: 3s
+        """
+            .formatted(target.getPort());
+    GatehouseConfig cfg =
+        ConfigLoader.parse(yaml, "gatehouse.yaml", dir, Map.of("PAYMENTS_PASSWORD", APP_PASSWORD));
+    gw = GatehouseServer.start(cfg);
+    alice = gw.tokens().issueForUser("alice", null, Set.of(), "test").secret();
+    dana = gw.tokens().issueForUser("dana", null, Set.of(), "test").secret();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (AutoCloseable c : new AutoCloseable[] {gw, target}) {
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+
+  @BeforeEach
+  void settledRows() throws Exception {
+    try (Connection c = direct();
+        Statement st = c.createStatement()) {
+      st.execute("TRUNCATE payments");
+      st.execute(
+          "INSERT INTO payments SELECT g, 'settled' FROM generate_series(1, " + ROWS + ") g");
+    }
+  }
+
+  static Connection direct() throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + target.getPort() + "/payments", "app", APP_PASSWORD);
+  }
+
+  static int count(String where) throws SQLException {
+    try (Connection c = direct();
+        Statement st = c.createStatement();
+        var rs = st.executeQuery("SELECT count(*) FROM payments WHERE " + where)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  record Psql(Process process, Path out, Path err) {
+    String output() throws Exception {
+      return Files.readString(out) + Files.readString(err);
+    }
+
+    boolean finished() throws InterruptedException {
+      return process.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  static Psql psql(String sql) throws Exception {
+    Path out = Files.createTempFile(dir, "psql", ".out");
+    Path err = Files.createTempFile(dir, "psql", ".err");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "psql",
+            "host=127.0.0.1 port="
+                + gw.postgresPort()
+                + " dbname=payments-db user=alice sslmode=require",
+            "-X",
+            "-c",
+            sql);
+    pb.environment().put("PGPASSWORD", alice);
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    return new Psql(pb.start(), out, err);
+  }
+
+  /** The pending review filed for {@code statement}, once it appears. */
+  static ReviewView pendingFor(String statement) throws Exception {
+    for (int i = 0; i < 150; i++) {
+      for (ReviewView v : gw.reviews().list("pending", 50)) {
+        if (v.statement().equals(statement)) {
+          return v;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no pending review for " + statement);
+  }
+
+  static void approve(String id) throws Exception {
+    var reviewer = gw.gate().authenticate(dana, new AuthAttempt("test", null, null));
+    gw.reviews().approve(id, reviewer, "looks right");
+  }
+
+  /** Files {@code statement} for review and lets it wait out max_wait; then dana approves it. */
+  static String approvedButUnused(String statement) throws Exception {
+    Psql first = psql(statement);
+    String id = pendingFor(statement).id();
+    assertThat(first.finished()).isTrue();
+    assertThat(first.output()).contains("still pending");
+    approve(id);
+    return id;
+  }
+
+  @Test
+  void aNewlineAfterDoubleDashIsAnotherStatementThanTheApprovedComment() throws Exception {
+    String approved =
+        "/* justification: OPS-9 refund payment 42 */ UPDATE payments SET status = 'refunded'"
+            + " WHERE id = 42 -- OR id > 0";
+    String id = approvedButUnused(approved);
+
+    String rerun = approved.replace("-- OR", "--\nOR");
+    Psql attack = psql(rerun);
+    assertThat(attack.finished()).isTrue();
+    assertThat(attack.output()).doesNotContain("UPDATE " + ROWS).contains("still pending");
+    assertThat(count("status = 'refunded'")).isZero();
+    assertThat(pendingFor(rerun).id()).as("filed as a request of its own").isNotEqualTo(id);
+
+    // What the server reads alike finds the approval: other layout, another justification.
+    Psql same =
+        psql(
+            "-- justification: OPS-9 again\n  update payments\n SET status='refunded' WHERE id=42");
+    assertThat(same.finished()).isTrue();
+    assertThat(same.output()).contains("UPDATE 1");
+    assertThat(count("status = 'refunded'")).isEqualTo(1);
+  }
+
+  @Test
+  void aNestedCommentOpenerDoesNotHideTheReviewedStatementInTheJustification() throws Exception {
+    String approved =
+        "/* justification: OPS-11 refund 42 */ UPDATE payments SET status = 'refunded' WHERE id"
+            + " = 42 -- */ DELETE FROM payments WHERE id > 0";
+    approvedButUnused(approved);
+
+    String rerun =
+        "/* justification: /* */ UPDATE payments SET status = 'refunded' WHERE id = 42 -- */"
+            + " DELETE FROM payments WHERE id > 0";
+    Psql attack = psql(rerun);
+    assertThat(attack.finished()).isTrue();
+    assertThat(attack.output()).doesNotContain("DELETE " + ROWS).contains("still pending");
+    assertThat(count("true")).isEqualTo(ROWS);
+    // The reviewer is shown, as the justification, exactly what the server skips.
+    assertThat(pendingFor(rerun).justification())
+        .isEqualTo("/* */ UPDATE payments SET status = 'refunded' WHERE id = 42 --");
+  }
+
+  @Test
+  void anApprovalForOneBindParameterDoesNotRunTheStatementWithAnother() throws Exception {
+    String sql = "/* justification: OPS-12 */ UPDATE payments SET status = 'refunded' WHERE id > ?";
+    Properties p = new Properties();
+    p.setProperty("user", "alice");
+    p.setProperty("password", alice);
+    p.setProperty("sslmode", "require");
+    String url = "jdbc:postgresql://127.0.0.1:" + gw.postgresPort() + "/payments-db";
+    try (Connection c = DriverManager.getConnection(url, p);
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setInt(1, ROWS - 1);
+      Thread held = Thread.ofVirtual().start(() -> runQuietly(ps));
+      String id = pendingFor(sql.replace("?", "$1")).id();
+      assertThat(held.join(java.time.Duration.ofSeconds(30))).as("max_wait passed").isTrue();
+      approve(id);
+      assertThat(count("status = 'refunded'")).as("approved after max_wait: not run").isZero();
+    }
+    try (Connection c = DriverManager.getConnection(url, p);
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setInt(1, 0);
+      try {
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        assertThat(e.getMessage()).contains("still pending");
+      }
+      assertThat(count("status = 'refunded'")).isZero();
+      ps.setInt(1, ROWS - 1);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+  }
+
+  private static void runQuietly(PreparedStatement ps) {
+    try {
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      // held past max_wait: "still pending"
+    }
+  }
+
+  @Test
+  void aClientKilledWhileHeldRunsNothingWhenTheApprovalArrives() throws Exception {
+    String statement =
+        "/* justification: OPS-13 */ UPDATE payments SET status = 'refunded' WHERE id = 7";
+    Psql held = psql(statement);
+    String id = pendingFor(statement).id();
+    held.process().destroyForcibly();
+    assertThat(held.finished()).isTrue();
+    approve(id);
+    Thread.sleep(1500); // the held session notices within its poll interval
+    assertThat(count("status = 'refunded'")).as("nobody is there to see it run").isZero();
+    assertThat(gw.reviews().show(id).orElseThrow().state()).isEqualTo("approved");
+
+    Psql again = psql(statement);
+    assertThat(again.finished()).isTrue();
+    assertThat(again.output()).contains("UPDATE 1");
+    assertThat(count("status = 'refunded'")).isEqualTo(1);
+  }
+}
