@@ -79,7 +79,7 @@ final class PgPipeline {
     /** The Bind parameters as recorded: masked, bounded; empty when there are none. */
     final List<String> params;
 
-    /** SHA-256 of the exact Bind parameters, for the review fingerprint; null when none. */
+    /** The exact Bind parameters (or their SHA-256), for a review fingerprint; null when none. */
     byte[] exactParams;
 
     volatile AuthorizedAction auth;

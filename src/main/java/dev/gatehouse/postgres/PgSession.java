@@ -1147,9 +1147,9 @@ final class PgSession {
 
   /**
    * How a statement waits for review: the notice ({@link #held}); what exactly runs, for the review
-   * fingerprint ({@link SqlCanonical}, with the digest of the exact Bind parameters, as the
-   * recorded ones are masked and cut); and whether the client is still connected, so that an
-   * approval that arrives after it left does not run the statement behind its back.
+   * fingerprint ({@link SqlCanonical}, with the exact Bind parameters, as the recorded ones are
+   * masked and cut); and whether the client is still connected, so that an approval that arrives
+   * after it left does not run the statement behind its back.
    */
   private ReviewGate.Waiting reviewWaiting(byte[] exactParams) {
     return new ReviewGate.Waiting() {
@@ -1171,18 +1171,34 @@ final class PgSession {
     };
   }
 
+  /** Bind parameters up to this size are kept as they are; larger ones as their SHA-256. */
+  static final int EXACT_PARAMS_KEPT = 1024;
+
   /**
-   * SHA-256 of the Bind message's parameter format codes and values, {@code body[from, to)}; null
-   * when there are none. Only a digest is kept: values can be megabytes.
+   * The Bind message's parameter format codes and values, {@code body[from, to)}, for a review's
+   * fingerprint; null when there are none. Small ones (every ordinary statement) are copied, which
+   * costs less than a digest on every Bind; large ones are kept as their SHA-256, as values can be
+   * megabytes and a portal lives until it is closed. A tag byte keeps the two forms apart.
    */
   private static byte[] exactParameters(byte[] body, int from, int to) {
-    if (to - from <= 4) {
+    int n = to - from;
+    if (n <= 4) {
       return null; // no format codes, no values
+    }
+    if (n <= EXACT_PARAMS_KEPT) {
+      byte[] out = new byte[n + 1];
+      out[0] = 'R';
+      System.arraycopy(body, from, out, 1, n);
+      return out;
     }
     try {
       java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-      md.update(body, from, to - from);
-      return md.digest();
+      md.update(body, from, n);
+      byte[] digest = md.digest();
+      byte[] out = new byte[digest.length + 1];
+      out[0] = 'D';
+      System.arraycopy(digest, 0, out, 1, digest.length);
+      return out;
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }
