@@ -314,7 +314,9 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
         c -> {
           ReviewStore.insert(c, row);
           // The statement itself is not audited here: it is unmasked. The session recording holds
-          // its masked form, linked by review id, once it is decided.
+          // its masked form, linked by review id, once it is decided. Nor is its fingerprint: an
+          // unkeyed SHA-256 over the unmasked request, it would let a reader of the exported log
+          // test guesses of a masked value (an SSN has 10^9 candidates).
           appendAudit(
               "review.requested",
               principal.subject(),
@@ -324,7 +326,6 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
                   "review_id", row.id(),
                   "kind", "action",
                   "action_kind", row.actionKind(),
-                  "fingerprint", fingerprint,
                   "rule", row.rule(),
                   "reviewers", row.reviewerGroups(),
                   "approvals", row.approvalsRequired(),

@@ -129,6 +129,10 @@ class ReviewServiceTest {
     assertThat(audit.types())
         .containsSubsequence(
             "review.requested", "review.vote", "review.approved", "review.consumed");
+    // The fingerprint hashes the unmasked request: an exported log must not carry it.
+    assertThat(audit.of("review.requested").getFirst().data())
+        .containsEntry("review_id", id)
+        .doesNotContainKey("fingerprint");
     AuditEvent consumed = audit.of("review.consumed").getFirst();
     assertThat(consumed.sessionId()).isEqualTo(s.id());
     assertThat(consumed.data()).containsEntry("review_id", id);
