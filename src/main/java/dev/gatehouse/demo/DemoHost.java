@@ -76,13 +76,33 @@ final class DemoHost {
         Files.copy(in, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
       }
     }
-    // The runner may run the build as an unprivileged user: let it write its output.
+    // The project is the gateway's: 0755, so no other local user can replace Build.java (a world-
+    // writable project let anyone plant a build that printed the deploy token). Only build/, where
+    // the build writes its classes, belongs to the user the runner runs it as (nobody when the
+    // gateway is root: run_as is not set in the demo; else the gateway's own user).
+    Path build = Files.createDirectories(dir.resolve("build"));
     try {
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-      Files.setPosixFilePermissions(
-          dir.resolve("src"), PosixFilePermissions.fromString("rwxr-xr-x"));
+      for (Path d : List.of(dir, dir.resolve("src"), build)) {
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+      }
+      for (String f : PROJECT_FILES) {
+        Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-r--r--"));
+      }
+      if ("root".equals(System.getProperty("user.name"))) {
+        chownTree(build, "nobody");
+      }
     } catch (UnsupportedOperationException ignored) {
       // non-POSIX file system
+    }
+  }
+
+  private static void chownTree(Path dir, String user) throws IOException {
+    var users = dir.getFileSystem().getUserPrincipalLookupService();
+    var owner = users.lookupPrincipalByName(user);
+    try (var all = Files.walk(dir)) {
+      for (Path p : all.toList()) {
+        Files.setOwner(p, owner);
+      }
     }
   }
 

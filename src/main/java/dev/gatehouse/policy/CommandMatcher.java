@@ -1069,9 +1069,142 @@ final class CommandMatcher implements KindMatcher {
           "SBT_OPTS",
           "ANT_OPTS");
 
+  /**
+   * More names a wildcard never admits (red team: {@code MAKEFILES='$(shell ...)'} made {@code
+   * make} run a command; {@code MAVEN_DEBUG_OPTS=-XX:OnOutOfMemoryError=...} made {@code mvn -v}
+   * run one). GNU make reads the makefiles named in MAKEFILES before the others (GNU make manual
+   * 3.4 "The Variable MAKEFILES"); mvn runs {@code $JAVACMD} or {@code $JAVA_HOME/bin/java}; glibc
+   * loads iconv modules from GCONV_PATH and OpenSSL loads the configuration, engines and providers
+   * named by OPENSSL_CONF/OPENSSL_ENGINES/OPENSSL_MODULES; LESS may hold {@code +!command}; less,
+   * psql and others write to HISTFILE/SSLKEYLOGFILE (TLS keys); SSH_AUTH_SOCK hands out the
+   * gateway's agent; proxies see (and with the TLS checks turned off, read) the injected tokens.
+   */
+  private static final Set<String> RISKY_ENV_MORE =
+      Set.of(
+          "MAKEFILES",
+          "JAVACMD",
+          "GCONV_PATH",
+          "GLIBC_TUNABLES",
+          "LOCPATH",
+          "NLSPATH",
+          "HOSTALIASES",
+          "LESS",
+          "MORE",
+          "MANOPT",
+          "PS0",
+          "PS1",
+          "PS2",
+          "PS3",
+          "TERMINFO",
+          "TERMINFO_DIRS",
+          "SSH_AUTH_SOCK",
+          "KRB5CCNAME",
+          "GCC_EXEC_PREFIX",
+          "COMPILER_PATH",
+          "PKG_CONFIG",
+          "CPP",
+          "LD",
+          "AR",
+          "AS",
+          "FC",
+          "GOENV",
+          "GOROOT",
+          "GOTOOLCHAIN",
+          "SSLKEYLOGFILE",
+          "REQUESTS_CA_BUNDLE",
+          "CURL_CA_BUNDLE",
+          "PGSERVICEFILE",
+          "PGSYSCONFDIR",
+          "PGPASSFILE");
+
   private static final List<String> RISKY_ENV_PREFIXES =
-      // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script)
-      List.of("LD_", "DYLD_", "BASH_FUNC_", "GIT_", "TF_CLI_ARGS", "YARN_");
+      // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script);
+      // CARGO_*/RUST*: cargo reads every config key from CARGO_KEY (CARGO_BUILD_RUSTC_WRAPPER,
+      // CARGO_TARGET_<triple>_RUNNER run programs), RUSTC_WRAPPER, RUSTFLAGS (-C linker=);
+      // PYTHON*, PERL*, RUBY*, NODE_*, MAVEN_*, MVNW_* (MVNW_REPOURL downloads the launcher),
+      // GRADLE_*, JAVA_*/JDK_*, OPENSSL_*, DOCKER_* (DOCKER_HOST=ssh://... runs ssh),
+      // HELM_*, ANSIBLE_*, CCACHE_* (CCACHE_PREFIX runs a program), CGO_*: the runtimes' and
+      // tools' own namespaces, too large to list name by name
+      List.of(
+          "LD_",
+          "DYLD_",
+          "BASH_FUNC_",
+          "GIT_",
+          "TF_CLI_",
+          "YARN_",
+          "CARGO_",
+          "RUST",
+          "PYTHON",
+          "PERL",
+          "RUBY",
+          "NODE_",
+          "MAVEN_",
+          "MVNW_",
+          "M2_",
+          "GRADLE_",
+          "JAVA_",
+          "_JAVA_",
+          "JDK_",
+          "OPENSSL_",
+          "DOCKER_",
+          "HELM_",
+          "ANSIBLE_",
+          "CCACHE_",
+          "CGO_",
+          "LESS",
+          "BUNDLE_",
+          "GEM_");
+
+  /**
+   * Naming conventions of variables that hold options, programs, or where to read code and
+   * configuration from ({@code JAVA_OPTS}, {@code MAVEN_DEBUG_OPTS}, {@code PERL_MB_OPT}, {@code
+   * ANT_ARGS}, {@code CFLAGS}, {@code JAVA_HOME}, {@code GCONV_PATH}, {@code OPENSSL_CONF}, {@code
+   * WGETRC}, {@code SYSTEMD_PAGER}, {@code CARGO_TARGET_X_RUNNER}, {@code HTTPS_PROXY}...): a
+   * wildcard never admits a name that ends so, whatever program reads it. Fails closed for harmless
+   * names ({@code NODE_ENV}, {@code SOME_DIR}): list them by name.
+   */
+  private static final List<String> RISKY_ENV_SUFFIXES =
+      List.of(
+          "OPT",
+          "OPTS",
+          "OPTIONS",
+          "ARGS",
+          "FLAGS",
+          "HOME",
+          "PATH",
+          "DIR",
+          "DIRS",
+          "CONF",
+          "CONFIG",
+          "RC",
+          "FILE",
+          "FILES",
+          "CMD",
+          "COMMAND",
+          "WRAPPER",
+          "RUNNER",
+          "EDITOR",
+          "PAGER",
+          "ASKPASS",
+          "SHELL",
+          "PROGRAM",
+          "EXE",
+          "EXECUTABLE",
+          "_BIN",
+          "_HOOK",
+          "_HOOKS",
+          "_PLUGIN",
+          "_PLUGINS",
+          "_MODULE",
+          "_MODULES",
+          "_ENGINES",
+          "_LIB",
+          "_LIBS",
+          "_PREFIX",
+          "_PROXY",
+          "_SOCK",
+          "_SOCKET",
+          "_CA_BUNDLE");
 
   /**
    * npm settings that run programs or load other configuration (also flags: {@link RiskyFlags}).
@@ -1096,11 +1229,16 @@ final class CommandMatcher implements KindMatcher {
 
   static boolean riskyEnv(String name) {
     String n = name.toUpperCase(java.util.Locale.ROOT);
-    if (RISKY_ENV.contains(n)) {
+    if (RISKY_ENV.contains(n) || RISKY_ENV_MORE.contains(n)) {
       return true;
     }
     for (String p : RISKY_ENV_PREFIXES) {
       if (n.startsWith(p)) {
+        return true;
+      }
+    }
+    for (String x : RISKY_ENV_SUFFIXES) {
+      if (n.endsWith(x)) {
         return true;
       }
     }

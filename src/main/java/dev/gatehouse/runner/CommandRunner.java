@@ -72,6 +72,7 @@ public final class CommandRunner {
   private final RemoteHosts remotes;
   private final WorkspaceOwner owner;
   private final RemoteJobs remoteJobs;
+  private volatile List<Path> sandboxHidden = List.of();
 
   /**
    * Whether the bubblewrap sandbox works on this host (installed, and able to make the namespaces
@@ -113,6 +114,23 @@ public final class CommandRunner {
     // Probe the sandbox now, in the background, so a missing or unusable bubblewrap is reported
     // at start rather than at the first command (which would otherwise wait for the probe).
     Thread.ofVirtual().name("exec-sandbox-probe").start(Sandbox::bubblewrapAvailable);
+  }
+
+  /**
+   * Declares the {@code workdir} of every exec connection on this host (fresh and fixed): a job in
+   * the bubblewrap sandbox sees none of them but its own workspace ({@link Sandbox#hidden}).
+   */
+  public CommandRunner hideInSandbox(Collection<Path> workdirs) {
+    this.sandboxHidden = workdirs.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+    return this;
+  }
+
+  private List<Path> sandboxHidden(ExecConfig cfg, Workspace ws, int[] runAs) {
+    List<Path> roots = new ArrayList<>(sandboxHidden);
+    if (cfg.workdir() != null) {
+      roots.add(cfg.workdir());
+    }
+    return Sandbox.hidden(dataDir, roots, ws.root(), runAs);
   }
 
   /** This gateway's job directories on SSH runners (tests make a sweep due with it). */
@@ -206,7 +224,7 @@ public final class CommandRunner {
         env.put(
             s.name(), "file".equals(s.as()) ? ws.secretFile(s.name(), value).toString() : value);
       }
-      List<Path> hidden = List.of(dataDir);
+      List<Path> hidden = sandboxHidden(cfg, ws, plan.runAs());
       List<String> command =
           Sandbox.command(
               new Sandbox.Spec(

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   setsid                        new session and process group, no controlling terminal (setsid(2))
- *    └ bwrap …                    read-only /, private /tmp /dev /proc, pid namespace (bwrap(1))
+ *    └ bwrap …                    read-only /, private /tmp /var/tmp /dev /proc, pid namespace (bwrap(1))
  *       └ setpriv --reuid …       drop root: run_as, no supplementary groups, no new privileges
  *          └ prlimit --as --cpu --nproc    RLIMIT_AS, RLIMIT_CPU, RLIMIT_NPROC (setrlimit(2))
  *             └ env --default-signal       undo SIG_IGN inherited from the gateway (signal(7))
@@ -224,6 +225,125 @@ final class Sandbox {
       ExecConfig limits,
       List<String> argv) {}
 
+  /** Paths never hidden: a workdir configured there would take the system away. */
+  private static final java.util.Set<Path> SYSTEM =
+      java.util.Set.of(
+              "/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc",
+              "/dev", "/sys", "/var", "/run", "/tmp", "/home", "/opt", "/srv", "/nix")
+          .stream()
+          .map(Path::of)
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+  /**
+   * What a bubblewrap job must not see, each covered by an empty tmpfs before its own workspace is
+   * bound back: the data directory, the workdir of every exec connection of this host (another
+   * job's fresh workspace or another connection's fixed one: every job runs as the same run_as
+   * user, so file modes do not keep them apart), and the outermost ancestor of the workspace that
+   * run_as cannot traverse (bubblewrap then recreates the path to the workspace with 0755
+   * directories; without this, a tool that walks up from its working directory, such as mvn's
+   * find_maven_basedir, loops on {@code cd ..}). Nested paths are dropped (the outer tmpfs already
+   * hides them), as are system directories.
+   */
+  static List<Path> hidden(Path dataDir, Collection<Path> workdirs, Path workspace, int[] runAs) {
+    List<Path> all = new ArrayList<>();
+    List<Path> configured = new ArrayList<>(workdirs);
+    configured.add(0, dataDir);
+    for (Path w : configured) {
+      // bwrap cannot mount over a path that does not exist on the read-only root
+      try {
+        Path real = w.toAbsolutePath().normalize().toRealPath();
+        if (Files.isDirectory(real) && !SYSTEM.contains(real)) {
+          all.add(real);
+        }
+      } catch (IOException e) {
+        // not created yet: nothing to hide
+      }
+    }
+    Path blocked = runAs == null ? null : untraversable(workspace, runAs);
+    if (blocked != null && !blocked.equals(blocked.getRoot())) {
+      all.add(blocked);
+    }
+    List<Path> out = new ArrayList<>();
+    for (Path p : all) {
+      boolean nested = false;
+      for (Path q : all) {
+        nested |= !q.equals(p) && p.startsWith(q);
+      }
+      if (!nested && !out.contains(p)) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  /** The outermost proper ancestor of {@code dir} that the user {@code ids} cannot search. */
+  static Path untraversable(Path dir, int[] ids) {
+    Path abs = dir.toAbsolutePath().normalize();
+    Path p = abs.getRoot();
+    for (Path name : abs.getParent() == null ? List.<Path>of() : abs.getParent()) {
+      p = p.resolve(name);
+      try {
+        int mode = (Integer) Files.getAttribute(p, "unix:mode");
+        int uid = (Integer) Files.getAttribute(p, "unix:uid");
+        int gid = (Integer) Files.getAttribute(p, "unix:gid");
+        boolean search =
+            ids[0] == 0
+                || (uid == ids[0]
+                    ? (mode & 0100) != 0
+                    : gid == ids[1] ? (mode & 010) != 0 : (mode & 01) != 0);
+        if (!search) {
+          return p;
+        }
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The directories between a hidden root and the workspace below it, made 0755 in the tmpfs:
+   * bubblewrap would create them for the bind with the modes of the host's (0700 for a fresh
+   * workdir or a locked parent), which run_as cannot search.
+   */
+  static List<String> pathInto(Path hidden, Path workspace) {
+    List<String> out = new ArrayList<>();
+    if (!workspace.startsWith(hidden) || workspace.equals(hidden)) {
+      return out;
+    }
+    Path p = hidden;
+    for (Path name : hidden.relativize(workspace)) {
+      p = p.resolve(name);
+      if (!p.equals(workspace)) {
+        out.addAll(List.of("--perms", "0755", "--dir", p.toString()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * /var/tmp is private like /tmp (world-writable: jobs and host services leave files and sockets
+   * there). Without network, /run and /var/run are private too: {@code --unshare-net} takes the
+   * network and abstract Unix sockets away, not the file-system Unix sockets of host services
+   * (PostgreSQL, MySQL, D-Bus, Docker), which a job could still connect to. Sockets elsewhere on
+   * readable paths stay reachable (see docs/exec.md); a seccomp filter on connect(2) for AF_UNIX
+   * would close that too.
+   */
+  static List<String> privateRuntimeDirs(boolean network) {
+    List<String> out = new ArrayList<>();
+    if (Files.isDirectory(Path.of("/var/tmp"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      out.addAll(List.of("--perms", "1777", "--tmpfs", "/var/tmp"));
+    }
+    if (!network) {
+      for (String d : List.of("/run", "/var/run")) {
+        if (Files.isDirectory(Path.of(d), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          out.addAll(List.of("--perms", "0755", "--tmpfs", d));
+        }
+      }
+    }
+    return out;
+  }
+
   /** The host command that runs {@code spec.argv()} as described in the class comment. */
   static List<String> command(Spec s) {
     List<String> cmd = new ArrayList<>();
@@ -233,10 +353,13 @@ final class Sandbox {
       cmd.addAll(List.of("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"));
       // A private /tmp, world-writable with the sticky bit like the host's (bwrap 0.5+ --perms).
       cmd.addAll(List.of("--perms", "1777", "--tmpfs", "/tmp"));
-      // The gateway's data directory (store, master key, recordings) is hidden; the workspace,
-      // which may live below it, is bound back read-write afterwards (bwrap applies in order).
+      cmd.addAll(privateRuntimeDirs(s.network()));
+      // The gateway's data directory (store, master key, recordings) and the exec workdirs are
+      // hidden (hidden()); the workspace, which may live below one of them, is bound back
+      // read-write afterwards (bwrap applies in order).
       for (Path h : s.hidden()) {
         cmd.addAll(List.of("--tmpfs", h.toString()));
+        cmd.addAll(pathInto(h, s.workspace()));
       }
       cmd.addAll(List.of("--bind", s.workspace().toString(), s.workspace().toString()));
       if (s.secretDir() != null) {

@@ -183,7 +183,14 @@ public final class GatehouseServer implements AutoCloseable {
                         && !"fixed".equals(e.workspace()))
             .map(e -> e.workdir())
             .toList();
-    CommandRunner runner = new CommandRunner(server.dataDir(), masking, runners, workdirs);
+    CommandRunner runner =
+        new CommandRunner(server.dataDir(), masking, runners, workdirs)
+            .hideInSandbox(
+                config.connections().stream()
+                    .map(c -> c.exec())
+                    .filter(e -> e != null && e.runner() == null && e.workdir() != null)
+                    .map(e -> e.workdir())
+                    .toList());
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);

@@ -397,8 +397,11 @@ class ArgvRedTeamTest {
         allow("npm -ws test", ALLOW_ONLY, line("npm -ws test")),
         allow("npm --registry=x ci", ALLOW_ONLY, line("npm --registry=https://r.example ci")),
         allow("kubectl -n x get", ALLOW_ONLY, line("kubectl -n x get pods")),
+        // KUBECACHEDIR is no longer admitted by a wildcard (a *DIR name: CommandMatcher.riskyEnv)
         allow(
-            "KUBECACHEDIR through KUBE*", ALLOW_ONLY, withEnv(line("kubectl get"), "KUBECACHEDIR")),
+            "KUBECTL_REMOTE_COMMAND_WEBSOCKETS through KUBE*",
+            ALLOW_ONLY,
+            withEnv(line("kubectl get"), "KUBECTL_REMOTE_COMMAND_WEBSOCKETS")),
         allow(
             "kubectl boolean before get", ALLOW_ONLY, line("kubectl --warnings-as-errors get po")),
         allow("terraform option before plan", ALLOW_ONLY, line("terraform -no-color plan")),

@@ -167,6 +167,87 @@ class CommandMatcherTest {
   }
 
   @Test
+  void aWildcardDoesNotAdmitVariablesThatMakeBuildToolsRunCode() {
+    // the red team's rule: MAKEFILES='$(shell id)' made make run id, MAVEN_DEBUG_OPTS=
+    // -XX:OnOutOfMemoryError=... made mvn -v run a command
+    String rule =
+        "rules: [{ id: r, effect: allow, command: { binary: [mvn, make], env: [%s],"
+            + " flags: { allowed: [-v, --version] } } }]";
+    PolicySet star = policy(rule.formatted("\"*\""));
+    List<String> risky =
+        List.of(
+            "MAKEFILES",
+            "MAKEFLAGS",
+            "MFLAGS",
+            "GNUMAKEFLAGS",
+            "MAVEN_DEBUG_OPTS",
+            "MAVEN_ARGS",
+            "MAVEN_OPTS",
+            "MVNW_REPOURL",
+            "JAVA_HOME",
+            "JAVACMD",
+            "JAVA_OPTS",
+            "JDK_JAVA_OPTIONS",
+            "JAVA_TOOL_OPTIONS",
+            "_JAVA_OPTIONS",
+            "GRADLE_OPTS",
+            "GRADLE_USER_HOME",
+            "GCONV_PATH",
+            "OPENSSL_CONF",
+            "OPENSSL_ENGINES",
+            "OPENSSL_MODULES",
+            "RUSTC_WRAPPER",
+            "RUSTC",
+            "RUSTFLAGS",
+            "CARGO_BUILD_RUSTC_WRAPPER",
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER",
+            "GIT_SSH_COMMAND",
+            "PYTHONSTARTUP",
+            "PYTHONPATH",
+            "PYTHONHOME",
+            "PYTHONWARNINGS",
+            "PERL5OPT",
+            "PERL5LIB",
+            "PERL_MB_OPT",
+            "RUBYOPT",
+            "NODE_OPTIONS",
+            "NODE_REPL_EXTERNAL_MODULE",
+            "BASH_ENV",
+            "ENV",
+            "PS4",
+            "PROMPT_COMMAND",
+            "SHELLOPTS",
+            "LESSOPEN",
+            "LESSCLOSE",
+            "LESS",
+            "EDITOR",
+            "VISUAL",
+            "PAGER",
+            "SYSTEMD_PAGER",
+            "CFLAGS",
+            "LDFLAGS",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "SSLKEYLOGFILE",
+            "SSH_AUTH_SOCK",
+            "DOCKER_HOST",
+            "WGETRC",
+            "CCACHE_PREFIX",
+            "GLIBC_TUNABLES");
+    for (String name : risky) {
+      Action a = command("make", Map.of(Action.Attr.CMD_ENV, List.of(name)));
+      assertThat(effect(star, a)).as(name + " under *").isEqualTo(Effect.DENY);
+      assertThat(effect(policy(rule.formatted("\"" + name + "\"")), a))
+          .as(name + " listed by name")
+          .isEqualTo(Effect.ALLOW);
+    }
+    assertThat(
+            effect(
+                star, command("mvn -v", Map.of(Action.Attr.CMD_ENV, List.of("CI", "NPM_TOKEN")))))
+        .isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void needsShellMatchesOnlyRulesWithShellTrue() {
     PolicySet noShell = policy("rules: [{ id: r, effect: allow, command: { binary: cat } }]");
     PolicySet shell =

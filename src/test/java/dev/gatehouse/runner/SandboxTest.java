@@ -1,0 +1,174 @@
+package dev.gatehouse.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.runner.RunnerKit.Result;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a job in bubblewrap sees of the host: other jobs' workspaces, other connections' workdirs,
+ * host sockets under /run and files in /var/tmp. Real bwrap, real processes.
+ */
+class SandboxTest {
+  @TempDir static Path dir;
+
+  /** Outside /tmp and /var/tmp, which are private in the sandbox whatever this class tests. */
+  static Path outside;
+
+  static RunnerKit kit;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
+    outside = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "sandbox-test-");
+    Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
+    // a parent run_as cannot search: mvn walks up from its working directory with cd ..
+    Path locked = Files.createDirectory(outside.resolve("locked"));
+    Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
+    Path fw = Files.createDirectories(locked.resolve("tools-fw"));
+    Files.setPosixFilePermissions(fw, PosixFilePermissions.fromString("rwx------"));
+    // another job's fresh workspace, and another connection's fixed workdir: world-readable, so
+    // only the sandbox keeps them out of sight (every job runs as the same run_as user)
+    Path peer = Files.createDirectories(fw.resolve("ci-bot-0123"));
+    Files.writeString(peer.resolve("creds.txt"), "peer-secret\n");
+    Path other = Files.createDirectories(outside.resolve("other"));
+    Files.writeString(other.resolve("creds.txt"), "other-secret\n");
+    for (Path p : List.of(peer, other)) {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(
+          p.resolve("creds.txt"), PosixFilePermissions.fromString("rw-r--r--"));
+    }
+    kit = new RunnerKit(dir);
+    kit.runner.hideInSandbox(List.of(fw, other));
+    kit.connection(
+        "tools-fw",
+        withWorkdir(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20), fw));
+    kit.connection(
+        "tools-boxed-net", kit.exec("bubblewrap", true, Duration.ofSeconds(30), 1 << 20));
+    kit.connection("tools-boxed", kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20));
+  }
+
+  private static ExecConfig withWorkdir(ExecConfig b, Path workdir) {
+    return new ExecConfig(
+        b.binaries(),
+        "fresh",
+        workdir,
+        b.env(),
+        b.envAllow(),
+        b.secrets(),
+        b.timeout(),
+        b.maxOutput(),
+        b.memory(),
+        b.cpu(),
+        b.processes(),
+        b.sandbox(),
+        b.network(),
+        b.runAs(),
+        b.runner());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kit != null) {
+      kit.close();
+    }
+    if (outside != null) {
+      try (Stream<Path> s = Files.walk(outside)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aJobSeesNeitherOtherJobsWorkspacesNorOtherWorkdirs() throws Exception {
+    Path fw = outside.resolve("locked/tools-fw");
+    Result r =
+        kit.run(
+            "tools-fw",
+            List.of(
+                "sh",
+                "-c",
+                "echo \"entries=$(ls -A "
+                    + fw
+                    + " | wc -l)\"; cat "
+                    + fw.resolve("ci-bot-0123/creds.txt")
+                    + " "
+                    + outside.resolve("other/creds.txt")
+                    + " 2>/dev/null; ls "
+                    + outside
+                    + "; cd \"$HOME/../..\" && echo up-ok; touch \"$HOME/w\" && echo ws-ok"));
+    assertThat(r.status()).as(r.err()).isZero();
+    // only its own workspace is in the workdir
+    assertThat(r.out()).contains("entries=1", "up-ok", "ws-ok");
+    assertThat(r.out()).doesNotContain("peer-secret", "other-secret");
+    // the host still has them: the sandbox hid them, nothing removed them
+    assertThat(fw.resolve("ci-bot-0123/creds.txt")).exists();
+  }
+
+  @Test
+  void withoutNetworkHostSocketsUnderRunAndVarTmpFilesAreOutOfReach() throws Exception {
+    String name = "gatehouse-sbx-" + UUID.randomUUID().toString().substring(0, 8);
+    Path sock = Path.of("/run", name + ".sock");
+    Path varTmp = Path.of("/var/tmp", name);
+    Files.writeString(varTmp, "x");
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(sock));
+      String probe =
+          "[ -S "
+              + sock
+              + " ] && echo run-visible; [ -e "
+              + varTmp
+              + " ] && echo vartmp-visible;"
+              + " echo done";
+      Result boxed = kit.run("tools-boxed", List.of("sh", "-c", probe));
+      Result withNet = kit.run("tools-boxed-net", List.of("sh", "-c", probe));
+      assertThat(boxed.out()).as(boxed.err()).contains("done").doesNotContain("visible");
+      // network: true keeps the host's /run (name resolution, nscd), /var/tmp is private always
+      assertThat(withNet.out()).as(withNet.err()).contains("run-visible", "done");
+      assertThat(withNet.out()).doesNotContain("vartmp-visible");
+    } finally {
+      Files.deleteIfExists(sock);
+      Files.deleteIfExists(varTmp);
+    }
+  }
+
+  @Test
+  void hiddenDropsNestedMissingAndSystemPathsAndFindsALockedParent() throws Exception {
+    // JUnit makes its temporary directory 0700: searchable by nobody only once opened up
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path data = Files.createDirectories(dir.resolve("h/data"));
+    Path inner = Files.createDirectories(data.resolve("workspaces/c"));
+    Path locked = Files.createDirectories(dir.resolve("h/locked/deep/ws"));
+    Files.setPosixFilePermissions(
+        dir.resolve("h/locked"), PosixFilePermissions.fromString("rwx------"));
+    List<Path> h =
+        Sandbox.hidden(
+            data,
+            List.of(inner, dir.resolve("h/missing"), Path.of("/usr"), data),
+            locked,
+            new int[] {65534, 65534});
+    assertThat(h).containsExactly(data.toRealPath(), dir.resolve("h/locked").toRealPath());
+    // root can search everything; without run_as the gateway's own user runs the job
+    assertThat(Sandbox.hidden(data, List.of(), locked, new int[] {0, 0}))
+        .containsExactly(data.toRealPath());
+    assertThat(Sandbox.hidden(data, List.of(), locked, null)).containsExactly(data.toRealPath());
+  }
+}
