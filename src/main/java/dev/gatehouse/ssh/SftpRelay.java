@@ -113,7 +113,8 @@ final class SftpRelay {
   static final int EXTENDED = 200, EXTENDED_REPLY = 201;
 
   // Status codes, section 7.
-  static final int FX_OK = 0, FX_PERMISSION_DENIED = 3, FX_BAD_MESSAGE = 5, FX_OP_UNSUPPORTED = 8;
+  static final int FX_OK = 0, FX_PERMISSION_DENIED = 3, FX_FAILURE = 4, FX_BAD_MESSAGE = 5;
+  static final int FX_OP_UNSUPPORTED = 8;
 
   // OPEN pflags, section 6.3.
   static final int FXF_READ = 0x01, FXF_WRITE = 0x02, FXF_APPEND = 0x04, FXF_CREAT = 0x08;
@@ -243,17 +244,22 @@ final class SftpRelay {
         if (deny(reply, id, "list", path)) return false;
         pending.put(id, Pending.open(path, "list")); // tracked so FSETSTAT on it is checked
       }
-      case CLOSE -> pending.put(id, Pending.handle(Kind.CLOSE, p.nextHandle(), 0));
+      case CLOSE -> {
+        String handle = p.nextHandle();
+        if (unknown(reply, id, handle)) return false;
+        pending.put(id, Pending.handle(Kind.CLOSE, handle, 0));
+      }
       case READ -> {
         String handle = p.nextHandle();
+        if (unknown(reply, id, handle)) return false;
         pending.put(id, Pending.handle(Kind.READ, handle, p.nextLong()));
       }
       case WRITE -> {
         String handle = p.nextHandle();
+        if (unknown(reply, id, handle)) return false;
         long offset = p.nextLong();
         int start = p.nextString();
-        OpenFile f = files.get(handle);
-        if (f != null) f.wrote(offset, p.buf, start, p.last);
+        files.get(handle).wrote(offset, p.buf, start, p.last);
       }
       case STAT, LSTAT, REALPATH, READLINK -> {
         if (deny(reply, id, "stat", path(p))) return false;
@@ -262,8 +268,9 @@ final class SftpRelay {
         if (checkAndRecord(reply, id, "setstat", path(p))) return false;
       }
       case FSETSTAT -> {
-        OpenFile f = files.get(p.nextHandle());
-        if (f != null && checkAndRecord(reply, id, "setstat", f.path)) return false;
+        String handle = p.nextHandle();
+        if (unknown(reply, id, handle)) return false;
+        if (checkAndRecord(reply, id, "setstat", files.get(handle).path)) return false;
       }
       case REMOVE -> {
         if (checkAndRecord(reply, id, "remove", path(p))) return false;
@@ -285,7 +292,9 @@ final class SftpRelay {
         if (link != null && target != null) target = normalize(parent(link), target);
         if (twoPaths(reply, id, "symlink", target, link, true)) return false;
       }
-      case FSTAT, READDIR -> {}
+      case FSTAT, READDIR -> {
+        if (unknown(reply, id, p.nextHandle())) return false;
+      }
       case EXTENDED -> {
         return extended(p, reply, id);
       }
@@ -325,20 +334,37 @@ final class SftpRelay {
       case "copy-data" -> {
         // Both handles were checked when opened; the data never passes the relay, so neither
         // handle can be hashed any more.
-        OpenFile from = files.get(p.nextHandle());
+        String fromHandle = p.nextHandle();
         p.nextLong();
         p.nextLong();
-        OpenFile to = files.get(p.nextHandle());
-        if (from != null) from.unhashable();
-        if (to != null) to.unhashable();
+        String toHandle = p.nextHandle();
+        if (unknown(reply, id, fromHandle) || unknown(reply, id, toHandle)) return false;
+        files.get(fromHandle).unhashable();
+        files.get(toHandle).unhashable();
       }
-      case "fstatvfs@openssh.com", "fsync@openssh.com", "limits@openssh.com" -> {}
+      case "fstatvfs@openssh.com", "fsync@openssh.com" -> {
+        if (unknown(reply, id, p.nextHandle())) return false;
+      }
+      case "limits@openssh.com" -> {}
       case "users-groups-by-id@openssh.com" -> {}
       default -> {
         status(reply, id, FX_OP_UNSUPPORTED, "gatehouse: SFTP extension " + name + " not relayed");
         return false;
       }
     }
+    return true;
+  }
+
+  /**
+   * Answers a request on a handle the relay has not seen the server hand out (a HANDLE reply to an
+   * OPEN or OPENDIR it checked) with SSH_FX_FAILURE, and returns true. Handles are opaque to the
+   * client (draft-ietf-secsh-filexfer-02 section 6.2) but predictable (OpenSSH numbers them from
+   * 0), and a request pipelined behind its OPEN, before the reply, would otherwise pass unchecked:
+   * an FSETSTAT without the setstat decision, a WRITE missing from the file's size and hash.
+   */
+  private boolean unknown(SftpPacket reply, int id, String handle) throws IOException {
+    if (files.containsKey(handle)) return false;
+    status(reply, id, FX_FAILURE, "gatehouse: unknown or not yet opened handle");
     return true;
   }
 

@@ -405,6 +405,47 @@ class SftpRelayTest {
         .contains("symlink " + remote + "/secret/link", "stat " + remote + "/secret/z");
   }
 
+  /**
+   * OpenSSH numbers handles from 0, so a client can name the handle of an OPEN before its reply: a
+   * pipelined WRITE or FSETSTAT on it would pass the relay unchecked (no setstat decision, bytes
+   * missing from the record). Requests on a handle the relay has not seen handed out are refused.
+   */
+  @Test
+  void requestsOnAHandleNotYetHandedOutAreRefused() throws Exception {
+    try (RawClient c = new RawClient()) {
+      c.init();
+      int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
+      byte[] predicted = new byte[4]; // sftp-server's first handle: index 0, big-endian
+      c.send(SftpRelay.OPEN, 1, "pipelined.txt", flags, 0);
+      c.send(SftpRelay.WRITE, 2, predicted, 0L, "unrecorded".getBytes(StandardCharsets.UTF_8));
+      c.send(SftpRelay.FSETSTAT, 3, predicted, 0x4, 04777); // attrs: permissions only
+      c.send(SftpRelay.READDIR, 4, predicted);
+      java.util.Map<Integer, int[]> replies = new java.util.HashMap<>();
+      byte[] handle = null;
+      for (int i = 0; i < 4; i++) {
+        DataInputStream r = c.receive();
+        int type = r.readByte();
+        int id = r.readInt();
+        if (type == SftpRelay.HANDLE) {
+          handle = r.readNBytes(r.readInt());
+        }
+        replies.put(id, new int[] {type, type == SftpRelay.STATUS ? r.readInt() : -1});
+      }
+      assertThat(replies.get(1)[0]).isEqualTo(SftpRelay.HANDLE);
+      for (int id = 2; id <= 4; id++) {
+        assertThat(replies.get(id)).as("reply to %d", id).containsExactly(SftpRelay.STATUS, 4);
+      }
+      assertThat(handle).isEqualTo(predicted);
+      c.send(SftpRelay.CLOSE, 5, handle);
+      assertOk(c.receive(), 5);
+    }
+    assertThat(remote.resolve("pipelined.txt")).isEmptyFile();
+    assertThat(Files.getPosixFilePermissions(remote.resolve("pipelined.txt")))
+        .doesNotContain(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+    assertThat(records)
+        .contains(new Rec("write", remote + "/pipelined.txt", 0, sha256(new byte[0])));
+  }
+
   static void assertOk(DataInputStream s, int id) throws IOException {
     assertStatus(s, id, SftpRelay.FX_OK);
   }
