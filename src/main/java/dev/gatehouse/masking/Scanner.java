@@ -425,9 +425,30 @@ final class Scanner {
    */
   private static final int PHONE_LEAD = 8;
 
-  /** {@code 123-45-6789} or {@code 123 45 6789} ending here (groups of 3 and 2 already seen). */
-  private static boolean ssnShape(int sep, int d2, int sep1, int d3) {
-    return (sep == '-' || sep == ' ') && sep1 == sep && isDigitChar(d2) && isDigitChar(d3);
+  /**
+   * The most characters between two digits of one numeric run: three, as in a card grouped by
+   * {@code " - "} ({@code 4350 - 3359 - 7478 - 2425}) or a phone number by {@code " / "} ({@code
+   * 030 / 1234567}).
+   */
+  private static final int RUN_GAP = 4;
+
+  /**
+   * Digit groups (the last one {@code g}, then {@code g1}, {@code g2}, {@code g3} before it) that
+   * end a phone layout read without a lead: NANP 3-3-4, China 3-4-4 ({@code 138-0013-8000}), India
+   * 2-5-5 ({@code 91-98765-43210}), Australia 4-3-3 ({@code 1300 123 456}), Spain 3-2-2-2 ({@code
+   * 612 34 56 78}). {@link #digitRuns} reads the same shapes ({@link #phoneGroups}).
+   */
+  private static boolean phoneShape(int g, int g1, int g2, int g3) {
+    return (g == 4 && g1 == 3 && g2 == 3)
+        || (g == 4 && g1 == 4 && g2 == 3)
+        || (g == 5 && g1 == 5 && g2 == 2)
+        || (g == 3 && g1 == 3 && g2 == 4)
+        || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3);
+  }
+
+  /** {@link #phoneShape} of the completed groups packed by {@link #digitRuns} (5 bits each). */
+  private static boolean phoneGroups(int groups) {
+    return phoneShape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31, (groups >>> 15) & 31);
   }
 
   private static boolean isDigitChar(int c) {
@@ -453,6 +474,7 @@ final class Scanner {
     int group = 0;
     int group1 = 0;
     int group2 = 0;
+    int group3 = 0;
     int tokenRun = 0;
     int maxTokenRun = 0;
     int prevCls = 0;
@@ -466,12 +488,14 @@ final class Scanner {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
-        cls = Checks.isNoBreakSpace(c) ? C_NUMSEP : 0; // between card groups, see Card
+        // between card groups (see Card) and an SSN's groups (536–22–1234, see Ssn)
+        cls = Checks.isNoBreakSpace(c) || c == '\u2013' || Checks.isInvisible(c) ? C_NUMSEP : 0;
       }
       if ((cls & C_DIGIT) != 0) {
-        if (i - lastDigit <= 3) {
+        if (i - lastDigit <= RUN_GAP) {
           numRun++;
           if ((prevCls & C_DIGIT) == 0) {
+            group3 = group2;
             group2 = group1;
             group1 = group;
             group = 0;
@@ -479,7 +503,7 @@ final class Scanner {
         } else {
           numRun = 1;
           lead = -1;
-          group = group1 = group2 = 0;
+          group = group1 = group2 = group3 = 0;
         }
         group++;
         lastDigit = i;
@@ -492,11 +516,7 @@ final class Scanner {
         if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
           flags |= Detector.F_PHONE;
         }
-        if (group >= 9
-            || (group == 4
-                && group1 == 2
-                && group2 == 3
-                && ssnShape(s.charAt(i - 4), s.charAt(i - 5), s.charAt(i - 7), s.charAt(i - 8)))) {
+        if (group >= 9 || (group == 4 && group1 == 2 && group2 == 3)) {
           flags |= Detector.F_SSN;
         }
         if ((prevCls & C_DIGIT) != 0
@@ -511,8 +531,8 @@ final class Scanner {
         }
         dashes = 0; // five dashes in a row, as the flag says (and quick and Triage compute it)
       } else {
-        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
-          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
+          flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
         }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
@@ -545,7 +565,7 @@ final class Scanner {
       prevCls = cls;
       prev = c;
     }
-    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+    if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
@@ -565,6 +585,7 @@ final class Scanner {
     int group = 0;
     int group1 = 0;
     int group2 = 0;
+    int group3 = 0;
     int tokenRun = 0;
     int maxTokenRun = 0;
     int prevCls = 0;
@@ -583,15 +604,18 @@ final class Scanner {
         present |= PRESENT[c];
       } else {
         int k = Checks.noBreakSpaceLength(b, off + i, off + len);
+        k = k == 0 ? Checks.enDashLength(b, off + i, off + len) : k;
+        k = k == 0 ? Checks.invisibleLength(b, off + i, off + len) : k;
         cls = k > 0 ? C_NUMSEP : 0;
         i += Math.max(k - 1, 0);
         skipped += Math.max(k - 1, 0);
         c = 0x80; // any non-ASCII value: never compared with an ASCII character below
       }
       if ((cls & C_DIGIT) != 0) {
-        if (i - skipped - lastDigit <= 3) {
+        if (i - skipped - lastDigit <= RUN_GAP) {
           numRun++;
           if ((prevCls & C_DIGIT) == 0) {
+            group3 = group2;
             group2 = group1;
             group1 = group;
             group = 0;
@@ -599,7 +623,7 @@ final class Scanner {
         } else {
           numRun = 1;
           lead = -1;
-          group = group1 = group2 = 0;
+          group = group1 = group2 = group3 = 0;
         }
         group++;
         lastDigit = i - skipped;
@@ -612,11 +636,7 @@ final class Scanner {
         if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
           flags |= Detector.F_PHONE;
         }
-        if (group >= 9
-            || (group == 4
-                && group1 == 2
-                && group2 == 3
-                && ssnShape(b[off + i - 4], b[off + i - 5], b[off + i - 7], b[off + i - 8]))) {
+        if (group >= 9 || (group == 4 && group1 == 2 && group2 == 3)) {
           flags |= Detector.F_SSN;
         }
         if ((prevCls & C_DIGIT) != 0
@@ -631,8 +651,8 @@ final class Scanner {
         }
         dashes = 0; // five dashes in a row, as the flag says (and quick and Triage compute it)
       } else {
-        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
-          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
+          flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
         }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
@@ -665,7 +685,7 @@ final class Scanner {
       prevCls = cls;
       prev = c;
     }
-    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+    if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
@@ -708,10 +728,12 @@ final class Scanner {
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
-          flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+          flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
           group = 0;
         }
-        if (c >= 128 ? !Checks.isNoBreakSpace(c) && c != '\u2013' : (CLASS[c] & C_NUMSEP) == 0) {
+        if (c >= 128
+            ? !Checks.isNoBreakSpace(c) && c != '\u2013' && !Checks.isInvisible(c)
+            : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
           fromLead = -1;
@@ -721,7 +743,7 @@ final class Scanner {
     }
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
-      flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+      flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
@@ -755,12 +777,13 @@ final class Scanner {
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
-          flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+          flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
           int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
           k = k == 0 && c < 0 ? Checks.enDashLength(b, i, end) : k;
+          k = k == 0 && c < 0 ? Checks.invisibleLength(b, i, end) : k;
           if (k > 0) {
             i += k - 1; // a no-break space or an en dash: a separator, as in the String version
           } else {
@@ -774,16 +797,13 @@ final class Scanner {
     }
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
-      flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+      flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
 
   /** Completed digit groups of 3 and 2 (5 bits each, latest lowest): an SSN's 4 digits follow. */
   private static final int SSN_GROUPS = 3 << 5 | 2;
-
-  /** Completed digit groups of 3, 3 and 4: a NANP number. */
-  private static final int NANP_GROUPS = 3 << 10 | 3 << 5 | 4;
 
   /** {@code st} with its phone and SSN flags and numeric run replaced by {@link #digitRuns}. */
   static long withDigitRuns(long st, int runs) {
@@ -1139,7 +1159,47 @@ final class Scanner {
    * looked for in the bytes (array loads instead of {@code charAt}'s checks on every character).
    */
   List<Finding> scanWith(String s, long armed, byte[] utf8, int off, int len) {
+    if (s.length() != len && Checks.needsNormalizing(s)) {
+      return scanNormalized(s); // only a value with non-ASCII characters can have them
+    }
     return bitGates ? scanArmed(s, armed, utf8, off, len) : scan(s);
+  }
+
+  /**
+   * {@link #scan} of {@code s} read without its {@link Checks#isInvisible} characters and with a
+   * full-width {@code ＠} read as {@code @} ({@code 4111&#8203;1111…}, {@code jo&shy;hn@…}, {@code
+   * john＠example.com}: text copied from documents and web pages), the findings mapped back to
+   * {@code s} (a finding covers the invisible characters inside it).
+   */
+  List<Finding> scanNormalized(String s) {
+    return normalized(s, t -> bitGates ? scanArmed(t, armedChars(t), null, 0, 0) : scanPlain(t));
+  }
+
+  /** {@code scan} of {@code s} normalized as {@link #scanNormalized} says, mapped back. */
+  private static List<Finding> normalized(
+      String s, java.util.function.Function<String, List<Finding>> scan) {
+    int n = s.length();
+    StringBuilder t = new StringBuilder(n);
+    int[] at = new int[n + 1];
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (!Checks.isInvisible(c)) {
+        at[t.length()] = i;
+        t.append(c == Checks.FULLWIDTH_AT ? '@' : c);
+      }
+    }
+    at[t.length()] = n;
+    String text = t.toString();
+    List<Finding> found = scan.apply(text);
+    if (found.isEmpty()) {
+      return found;
+    }
+    List<Finding> out = new ArrayList<>(found.size());
+    for (Finding f : found) {
+      int end = f.end() > f.start() ? at[f.end() - 1] + 1 : at[f.end()];
+      out.add(new Finding(at[f.start()], end, f.type(), f.priority()));
+    }
+    return out;
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
@@ -1150,6 +1210,11 @@ final class Scanner {
     if (bitGates) {
       return scanArmed(s, armedChars(s), null, 0, 0);
     }
+    return Checks.needsNormalizing(s) ? scanNormalized(s) : scanPlain(s);
+  }
+
+  /** {@link #scan} with more than 64 detectors, of a text without characters to normalize. */
+  private List<Finding> scanPlain(String s) {
     if (triageRejects(Triage.chars(s)) || quickReject(quick(s))) {
       return List.of();
     }
@@ -1200,6 +1265,9 @@ final class Scanner {
     if (armed == 0) {
       return List.of();
     }
+    if (utf8 == null && Checks.needsNormalizing(s)) {
+      return scanNormalized(s); // (scanWith has checked a value decoded from bytes)
+    }
     long candidates = 0;
     for (long k = armed; k != 0; k &= k - 1) {
       candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
@@ -1234,6 +1302,9 @@ final class Scanner {
    * Every detector on the whole text, without gates: the reference the gates are tested against.
    */
   List<Finding> scanUngated(String s) {
+    if (Checks.needsNormalizing(s)) {
+      return normalized(s, this::scanUngated);
+    }
     List<Finding> found = new ArrayList<>();
     for (Detector d : detectors) {
       try {

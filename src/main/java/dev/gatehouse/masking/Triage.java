@@ -66,6 +66,9 @@ final class Triage {
       k |= c == '%' ? K_PCT : 0;
       CLASS[c] = k;
     }
+    // The lead byte EF of U+FF20 (the full-width at, read as @ by the scanner): a value with one
+    // arms the email detector (as does the character itself, or a) in a String, see chars).
+    CLASS[0xef] = K_AT;
   }
 
   /**
@@ -84,7 +87,7 @@ final class Triage {
     int maxRun = 0;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      long e = c < 256 ? CLASS[c] : 0;
+      long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
       or |= e;
       sum += e;
       // Branch-free: in a real table the token/non-token pattern is not predictable.
@@ -107,7 +110,7 @@ final class Triage {
       long sum = 0;
       for (int i = base; i < lim; i++) {
         char c = s.charAt(i);
-        long e = c < 256 ? CLASS[c] : 0;
+        long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
         or |= e;
         sum += e;
         run = (run + 1) & -(int) ((e >>> 32) & 1);
