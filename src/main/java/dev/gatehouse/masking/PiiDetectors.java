@@ -1255,8 +1255,8 @@ final class PiiDetectors {
       for (char c = 0; c < 128; c++) {
         boolean alnum = isAlnum(c);
         // RFC 5322 atext without the characters that end a name before an address in text
-        // (= / ? | ` in query strings, tables and markup)
-        ASCII[c] |= alnum || "._%+-'&!#$*^~{}".indexOf(c) >= 0 ? LOCAL : 0;
+        // ({ } = / ? | ` in PostgreSQL arrays, query strings, tables and markup)
+        ASCII[c] |= alnum || "._%+-'&!#$*^~".indexOf(c) >= 0 ? LOCAL : 0;
         ASCII[c] |= alnum || c == '-' || c == '.' ? DOMAIN : 0;
       }
     }
