@@ -41,6 +41,14 @@ abstract class Detector {
   /** A {@code %}: the escapes of URL encoding (an address written {@code carol%40example.net}). */
   static final int F_PCT = 1 << 12;
 
+  /**
+   * Eight or more digits in a row, or groups of 3, 3 and 3 digits: the bare or grouped national
+   * number a phone word may name ({@code tel 612345678}, {@code Tel. 612 345 678}); see {@code
+   * PiiDetectors.Phone.Context}. Free text with a phone number in international form (which sets
+   * {@link #F_PHONE}) does not set it, so that it does not pay for the phone words' search.
+   */
+  static final int F_NUM8 = 1 << 13;
+
   final String type;
   final int priority;
 

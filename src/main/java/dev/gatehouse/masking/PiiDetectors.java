@@ -337,6 +337,11 @@ final class PiiDetectors {
       }
 
       @Override
+      int needFlags() {
+        return F_NUM8;
+      }
+
+      @Override
       int minNumericRun() {
         return 8;
       }

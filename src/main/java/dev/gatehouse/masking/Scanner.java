@@ -519,6 +519,7 @@ final class Scanner {
         if (group >= 9 || (group == 4 && group1 == 2 && group2 == 3)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
         if ((prevCls & C_DIGIT) != 0
             && (prev2Cls & C_LETTER) != 0
             && (prev3Cls & C_LETTER) != 0
@@ -533,6 +534,9 @@ final class Scanner {
       } else {
         if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
           flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
+        }
+        if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+          flags |= Detector.F_NUM8;
         }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
@@ -567,6 +571,9 @@ final class Scanner {
     }
     if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
+    }
+    if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+      flags |= Detector.F_NUM8;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
   }
@@ -639,6 +646,7 @@ final class Scanner {
         if (group >= 9 || (group == 4 && group1 == 2 && group2 == 3)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
         if ((prevCls & C_DIGIT) != 0
             && (prev2Cls & C_LETTER) != 0
             && (prev3Cls & C_LETTER) != 0
@@ -653,6 +661,9 @@ final class Scanner {
       } else {
         if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
           flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
+        }
+        if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+          flags |= Detector.F_NUM8;
         }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
@@ -687,6 +698,9 @@ final class Scanner {
     }
     if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
+    }
+    if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+      flags |= Detector.F_NUM8;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
   }
@@ -725,10 +739,12 @@ final class Scanner {
         if (++group >= 9 || (group == 4 && (groups & 0x3ff) == SSN_GROUPS)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
           flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+          flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
           group = 0;
         }
         if (c >= 128
@@ -744,6 +760,7 @@ final class Scanner {
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
       flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+      flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
@@ -774,10 +791,12 @@ final class Scanner {
         if (++group >= 9 || (group == 4 && (groups & 0x3ff) == SSN_GROUPS)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
           flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+          flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
@@ -798,16 +817,21 @@ final class Scanner {
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
       flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+      flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
+
+  /** Completed digit groups of 3, 3 and 3 (see {@link Detector#F_NUM8}). */
+  private static final int NUM8_GROUPS = 3 << 10 | 3 << 5 | 3;
 
   /** Completed digit groups of 3 and 2 (5 bits each, latest lowest): an SSN's 4 digits follow. */
   private static final int SSN_GROUPS = 3 << 5 | 2;
 
   /** {@code st} with its phone and SSN flags and numeric run replaced by {@link #digitRuns}. */
   static long withDigitRuns(long st, int runs) {
-    int flags = (flagsOf(st) & ~(Detector.F_PHONE | Detector.F_SSN)) | (runs & 0xffff);
+    int flags =
+        (flagsOf(st) & ~(Detector.F_PHONE | Detector.F_SSN | Detector.F_NUM8)) | (runs & 0xffff);
     return pack(presentOf(st), flags, runs >>> 16, tokenRunOf(st));
   }
 
@@ -957,6 +981,7 @@ final class Scanner {
     f |= iban ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? Detector.F_PHONE : 0;
     f |= digits >= 9 ? Detector.F_SSN : 0;
+    f |= digits >= 8 ? Detector.F_NUM8 : 0;
     return pack(present, f, digits, maxTokenRun);
   }
 
@@ -1132,7 +1157,11 @@ final class Scanner {
 
   /** {@link #armedUtf8} for a String. */
   long armedChars(String s) {
-    long t = Triage.chars(s);
+    return armedChars(s, Triage.chars(s));
+  }
+
+  /** {@link #armedChars(String)} given {@code t}, the {@link Triage#chars} of {@code s}. */
+  private long armedChars(String s, long t) {
     long a = armed(t) & lengthOk(s.length());
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
@@ -1208,7 +1237,11 @@ final class Scanner {
       return List.of();
     }
     if (bitGates) {
-      return scanArmed(s, armedChars(s), null, 0, 0);
+      long t = Triage.chars(s);
+      if ((flagsOf(t) & Triage.F_WIDE) != 0 && Checks.needsNormalizing(s)) {
+        return scanNormalized(s);
+      }
+      return scanArmed(s, armedChars(s, t), null, 0, 0);
     }
     return Checks.needsNormalizing(s) ? scanNormalized(s) : scanPlain(s);
   }
@@ -1264,9 +1297,6 @@ final class Scanner {
   private List<Finding> scanArmed(String s, long armed, byte[] utf8, int off, int len) {
     if (armed == 0) {
       return List.of();
-    }
-    if (utf8 == null && Checks.needsNormalizing(s)) {
-      return scanNormalized(s); // (scanWith has checked a value decoded from bytes)
     }
     long candidates = 0;
     for (long k = armed; k != 0; k &= k - 1) {

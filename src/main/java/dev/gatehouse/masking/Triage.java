@@ -85,16 +85,18 @@ final class Triage {
     long sum = 0;
     int run = 0;
     int maxRun = 0;
+    int chars = 0;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
       long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
       or |= e;
       sum += e;
+      chars |= c;
       // Branch-free: in a real table the token/non-token pattern is not predictable.
       run = (run + 1) & -(int) ((e >>> 32) & 1); // K_TOKEN
       maxRun = Math.max(maxRun, run);
     }
-    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
+    return wide(bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun), chars);
   }
 
   /** {@link #chars} of a long text, in blocks so that the count fields cannot overflow. */
@@ -105,6 +107,7 @@ final class Triage {
     int uppers = 0;
     int run = 0;
     int maxRun = 0;
+    int chars = 0;
     for (int base = 0; base < n; base += BLOCK) {
       int lim = Math.min(n, base + BLOCK);
       long sum = 0;
@@ -113,13 +116,25 @@ final class Triage {
         long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
         or |= e;
         sum += e;
+        chars |= c;
         run = (run + 1) & -(int) ((e >>> 32) & 1);
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
       uppers += (int) (sum >>> 56);
     }
-    return bound(or, digits, uppers, maxRun);
+    return wide(bound(or, digits, uppers, maxRun), chars);
+  }
+
+  /**
+   * A flag of {@link #chars} results only (no detector needs it): the text has a character from
+   * U+0080 on, so it may have one that {@code Scanner#scanNormalized} reads differently (the OR of
+   * all characters is at least U+00AD, the lowest of them).
+   */
+  static final int F_WIDE = 1 << 14;
+
+  private static long wide(long t, int chars) {
+    return chars >= '\u00ad' ? t | (long) F_WIDE << 32 : t;
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
@@ -346,6 +361,7 @@ final class Triage {
     // (see ibanStart), so it is a token run of at least 15.
     f |= digits >= 2 && (uppers >= 2 || maxTokenRun >= 15) ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
+    f |= digits >= 8 ? Detector.F_NUM8 : 0;
     return (or & 0xffffffffL)
         | ((long) f << 32)
         | ((long) Math.min(digits, 63) << 48)
