@@ -53,13 +53,36 @@ final class PiiDetectors {
    * export) count as spaces.
    */
   static final class Card extends Detector {
+    /** The part that also reads 12-digit Maestro numbers (see {@link #parts}). */
+    private final boolean twelve;
+
     Card() {
+      this(false);
+    }
+
+    private Card(boolean twelve) {
       super("card", 80);
+      this.twelve = twelve;
+    }
+
+    /**
+     * This (13-19 digits) and a part for 12-digit Maestro numbers, gated by {@link #F_NUM8} (12
+     * digits in a row, or 4-4-4 groups), so that values with 12 digits in other groupings (a phone
+     * number {@code +44 20 7946 1234}) do not run the card search.
+     */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, new Card(true));
+    }
+
+    @Override
+    int needFlags() {
+      return twelve ? F_NUM8 : 0;
     }
 
     @Override
     int minNumericRun() {
-      return 12;
+      return twelve ? 12 : 13;
     }
 
     @Override
@@ -113,7 +136,7 @@ final class PiiDetectors {
         int lowest = counts[groups - 1] > 19 || counts[0] > 6 ? 0 : groups - 1;
         for (int g = groups - 1; g >= lowest; g--) {
           int d = counts[g];
-          if (d < 12 || d > 19) {
+          if (d < (twelve ? 12 : 13) || d > 19) {
             continue;
           }
           if (d == 12

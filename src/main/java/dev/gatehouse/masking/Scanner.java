@@ -535,7 +535,7 @@ final class Scanner {
         if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
           flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
         }
-        if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+        if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
           flags |= Detector.F_NUM8;
         }
         if ((cls & C_NUMSEP) == 0) {
@@ -572,7 +572,7 @@ final class Scanner {
     if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
     }
-    if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+    if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
       flags |= Detector.F_NUM8;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
@@ -662,7 +662,7 @@ final class Scanner {
         if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
           flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
         }
-        if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+        if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
           flags |= Detector.F_NUM8;
         }
         if ((cls & C_NUMSEP) == 0) {
@@ -699,7 +699,7 @@ final class Scanner {
     if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
     }
-    if ((prevCls & C_DIGIT) != 0 && group == 3 && group1 == 3 && group2 == 3) {
+    if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
       flags |= Detector.F_NUM8;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
@@ -744,7 +744,10 @@ final class Scanner {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
           flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-          flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
+          flags |=
+              num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31)
+                  ? Detector.F_NUM8
+                  : 0;
           group = 0;
         }
         if (c >= 128
@@ -760,7 +763,8 @@ final class Scanner {
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
       flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-      flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
+      flags |=
+          num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31) ? Detector.F_NUM8 : 0;
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
@@ -796,7 +800,10 @@ final class Scanner {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
           flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-          flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
+          flags |=
+              num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31)
+                  ? Detector.F_NUM8
+                  : 0;
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
@@ -817,13 +824,16 @@ final class Scanner {
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
       flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-      flags |= (groups & 0x7fff) == NUM8_GROUPS ? Detector.F_NUM8 : 0;
+      flags |=
+          num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31) ? Detector.F_NUM8 : 0;
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
 
-  /** Completed digit groups of 3, 3 and 3 (see {@link Detector#F_NUM8}). */
-  private static final int NUM8_GROUPS = 3 << 10 | 3 << 5 | 3;
+  /** Digit groups 3-3-3 or 4-4-4 (the last {@code g}), see {@link Detector#F_NUM8}. */
+  private static boolean num8Shape(int g, int g1, int g2) {
+    return g == g1 && g1 == g2 && (g == 3 || g == 4);
+  }
 
   /** Completed digit groups of 3 and 2 (5 bits each, latest lowest): an SSN's 4 digits follow. */
   private static final int SSN_GROUPS = 3 << 5 | 2;
