@@ -713,9 +713,10 @@ final class Scanner {
    * also ends at a gap of three separators; ignoring that only lengthens runs). Within a stretch,
    * the digits counted from its first phone lead ({@code +}, {@code (} or a group's leading 0)
    * bound the pre-filter's count from its lead, and the last groups of digits (remembered across
-   * stretches, which only adds readings) give the NANP 3-3-4 and the SSN 3-2-4 groupings, the
-   * latter regardless of the separator. Timestamps, dates, amounts and order numbers come out
-   * without either flag and with short runs.
+   * stretches, which only adds readings) give the SSN 3-2-4 grouping regardless of the separator,
+   * and, once a stretch has three groups, the phone layouts of {@link #phoneShape} and the 3-3-3
+   * and 4-4-4 groups of {@link Detector#F_NUM8} (the values of a COPY row do not add up to them).
+   * Timestamps, dates, amounts and order numbers come out without either flag and with short runs.
    */
   static int digitRuns(String s) {
     int n = s.length();
@@ -725,6 +726,7 @@ final class Scanner {
     int fromLead = -1;
     int group = 0;
     int groups = 0;
+    int inStretch = 0; // groups completed in the current stretch
     int prev = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
@@ -743,11 +745,10 @@ final class Scanner {
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
-          flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-          flags |=
-              num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31)
-                  ? Detector.F_NUM8
-                  : 0;
+          if (++inStretch >= 3) {
+            flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+            flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+          }
           group = 0;
         }
         if (c >= 128
@@ -756,15 +757,17 @@ final class Scanner {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
           fromLead = -1;
+          inStretch = 0;
         }
       }
       prev = c;
     }
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
-      flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-      flags |=
-          num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31) ? Detector.F_NUM8 : 0;
+      if (++inStretch >= 3) {
+        flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+        flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+      }
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
@@ -781,6 +784,7 @@ final class Scanner {
     int fromLead = -1;
     int group = 0;
     int groups = 0;
+    int inStretch = 0; // groups completed in the current stretch
     int prev = 0;
     for (int i = off; i < end; i++) {
       int c = b[i];
@@ -799,11 +803,10 @@ final class Scanner {
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
-          flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-          flags |=
-              num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31)
-                  ? Detector.F_NUM8
-                  : 0;
+          if (++inStretch >= 3) {
+            flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+            flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+          }
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
@@ -816,6 +819,7 @@ final class Scanner {
             maxSeg = Math.max(maxSeg, seg);
             seg = 0;
             fromLead = -1;
+            inStretch = 0;
           }
         }
       }
@@ -823,11 +827,17 @@ final class Scanner {
     }
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
-      flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
-      flags |=
-          num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31) ? Detector.F_NUM8 : 0;
+      if (++inStretch >= 3) {
+        flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+        flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+      }
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
+  }
+
+  /** {@link #num8Shape} of the completed groups packed by {@link #digitRuns}. */
+  private static boolean num8Groups(int groups) {
+    return num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31);
   }
 
   /** Digit groups 3-3-3 or 4-4-4 (the last {@code g}), see {@link Detector#F_NUM8}. */
