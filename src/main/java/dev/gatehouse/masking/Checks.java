@@ -97,15 +97,19 @@ final class Checks {
   /** The full-width commercial at U+FF20, which the scanner reads as {@code @}. */
   static final char FULLWIDTH_AT = '\uff20';
 
-  /** Whether {@code s} has an {@link #isInvisible} character or a {@link #FULLWIDTH_AT}. */
+  /**
+   * Whether {@code s} has an {@link #isInvisible} character or a {@link #FULLWIDTH_AT}. With the
+   * JDK's vectorised {@code String.indexOf}, which answers at once for a character above U+00FF in
+   * a string that has none (most text with accents): one search for the soft hyphen then.
+   */
   static boolean needsNormalizing(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= '\u00ad' && (isInvisible(c) || c == FULLWIDTH_AT)) {
-        return true;
-      }
-    }
-    return false;
+    return s.indexOf('\u00ad') >= 0
+        || s.indexOf('\u200b') >= 0
+        || s.indexOf('\u200c') >= 0
+        || s.indexOf('\u200d') >= 0
+        || s.indexOf('\u2060') >= 0
+        || s.indexOf('\ufeff') >= 0
+        || s.indexOf(FULLWIDTH_AT) >= 0;
   }
 
   /** Letters and digits of any script count as "word" characters for boundaries. */

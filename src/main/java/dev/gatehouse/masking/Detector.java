@@ -50,6 +50,9 @@ abstract class Detector {
    */
   static final int F_NUM8 = 1 << 13;
 
+  /** Four colons: the fields of a {@code .pgpass} line ({@code host:port:db:user:password}). */
+  static final int F_COLON4 = 1 << 15;
+
   final String type;
   final int priority;
 

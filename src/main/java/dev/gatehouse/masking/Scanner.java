@@ -317,7 +317,8 @@ final class Scanner {
           | Detector.F_IBAN
           | Detector.F_V6
           | Detector.F_DOT3
-          | Detector.F_DASH5;
+          | Detector.F_DASH5
+          | Detector.F_COLON4;
 
   private static final int P_DASH = 1 << 27;
   private static final int P_DOT = 1 << 28;
@@ -859,7 +860,10 @@ final class Scanner {
   private static int punct(int c, int prev, int colons) {
     return switch (c) {
       case '@' -> Detector.F_AT;
-      case ':' -> Detector.F_COLON | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0);
+      case ':' ->
+          Detector.F_COLON
+              | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0)
+              | (colons >= 4 ? Detector.F_COLON4 : 0);
       case '=' -> Detector.F_EQ;
       case '>' -> Detector.F_GT;
       case '-' -> Detector.F_DASH;
@@ -917,8 +921,11 @@ final class Scanner {
     // String.indexOf, so that the per-character loop above stays short.
     int present = (int) p;
     boolean v6 = false;
+    boolean colon4 = false;
     if ((present & P_COLON) != 0) {
-      v6 = s.indexOf("::") >= 0 || count(s, ':', 7) >= 7;
+      int colons = count(s, ':', 7);
+      v6 = s.indexOf("::") >= 0 || colons >= 7;
+      colon4 = colons >= 4;
     }
     boolean dot3 = false;
     if ((present & P_DOT) != 0 && digits >= 4) {
@@ -929,7 +936,8 @@ final class Scanner {
       dot3 = dots >= 3;
     }
     boolean dash5 = (present & P_DASH) != 0 && s.indexOf("-----") >= 0;
-    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5)
+        | flag(colon4, Detector.F_COLON4);
   }
 
   private static int count(String s, char c, int atMost) {
@@ -965,6 +973,7 @@ final class Scanner {
     boolean v6 = false;
     boolean dot3 = false;
     boolean dash5 = false;
+    boolean colon4 = false;
     if ((present & (P_COLON | P_DOT | P_DASH)) != 0) {
       int colons = 0;
       int dots = 0;
@@ -980,8 +989,15 @@ final class Scanner {
         dash5 |= dashes >= 5;
       }
       dot3 = dots >= 3;
+      colon4 = colons >= 4;
     }
-    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5)
+        | flag(colon4, Detector.F_COLON4);
+  }
+
+  /** {@code flag} in the flags of a packed result when {@code set}. */
+  private static long flag(boolean set, int flag) {
+    return set ? (long) flag << 32 : 0;
   }
 
   private static long quickPack(

@@ -180,7 +180,8 @@ final class Triage {
   }
 
   /** The rarer flags a bound may only guess (see {@link #exact}). */
-  static final int GUESSED = Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_IBAN;
+  static final int GUESSED =
+      Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_IBAN | Detector.F_COLON4;
 
   /**
    * {@code t} from {@link #chars} of {@code s} with the guessed flags it has settled: {@code ::} or
@@ -194,6 +195,9 @@ final class Triage {
     f &= ~GUESSED;
     if ((g & Detector.F_V6) != 0 && (s.indexOf("::") >= 0 || count(s, ':', 7) >= 7)) {
       f |= Detector.F_V6;
+    }
+    if ((g & Detector.F_COLON4) != 0 && count(s, ':', 4) >= 4) {
+      f |= Detector.F_COLON4;
     }
     if ((g & Detector.F_DOT3) != 0 && dot3(s)) {
       f |= Detector.F_DOT3;
@@ -212,7 +216,7 @@ final class Triage {
     int f = Scanner.flagsOf(t);
     int g = f & GUESSED;
     f &= ~GUESSED;
-    if ((g & (Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5)) != 0) {
+    if ((g & (Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_COLON4)) != 0) {
       f |= flags(b, off, len) & g;
     }
     if ((g & Detector.F_IBAN) != 0 && iban(b, off, len)) {
@@ -258,6 +262,7 @@ final class Triage {
       dash5 |= dashes >= 5;
     }
     int f = v6 ? Detector.F_V6 : 0;
+    f |= colons >= 4 ? Detector.F_COLON4 : 0;
     f |= dots >= 3 ? Detector.F_DOT3 : 0;
     return f | (dash5 ? Detector.F_DASH5 : 0);
   }
@@ -381,7 +386,7 @@ final class Triage {
       f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
       f |= (or & K_EQ) != 0 ? Detector.F_EQ : 0;
       f |= (or & K_GT) != 0 ? Detector.F_GT : 0;
-      f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
+      f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 | Detector.F_COLON4 : 0;
       f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
       f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
       f |= (or & K_PCT) != 0 ? Detector.F_PCT : 0;
