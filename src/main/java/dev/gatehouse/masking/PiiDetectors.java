@@ -1470,12 +1470,12 @@ final class PiiDetectors {
      */
     boolean findAscii(byte[] b, int off, int len, List<Finding> out) {
       int n = len;
-      if (indexOf(b, off, 0, n, (byte) 0xef) >= 0) {
-        return false; // maybe a full-width at (EF BC A0), read by the String path
-      }
       int from = 0;
       int at;
-      while ((at = indexOf(b, off, from, n, '@')) >= 0) {
+      // The search for @ covers every byte outside the domains (which are walked below, and any
+      // non-ASCII byte there goes to the String path): it also stops at the lead byte EF of a
+      // full-width at (EF BC A0), which the String path reads (Scanner.scanNormalized).
+      while ((at = indexOfAt(b, off, from, n)) >= 0) {
         from = at + 1;
         if (at > 0 && b[off + at - 1] == '"') {
           return false; // a quoted local part: the String path reads it (quotedLocal)
@@ -1571,6 +1571,9 @@ final class PiiDetectors {
         add(out, st, e);
         from = e;
       }
+      if (at == -2) {
+        return false;
+      }
       return true;
     }
 
@@ -1616,10 +1619,15 @@ final class PiiDetectors {
       return x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
     }
 
-    private static int indexOf(byte[] b, int off, int from, int n, int c) {
+    /** The next {@code @} from {@code from}, -2 at a byte EF first, -1 when there is neither. */
+    private static int indexOfAt(byte[] b, int off, int from, int n) {
       for (int i = from; i < n; i++) {
-        if (b[off + i] == c) {
+        byte x = b[off + i];
+        if (x == '@') {
           return i;
+        }
+        if (x == (byte) 0xef) {
+          return -2;
         }
       }
       return -1;
