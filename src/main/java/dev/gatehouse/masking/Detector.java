@@ -50,7 +50,10 @@ abstract class Detector {
    */
   static final int F_NUM8 = 1 << 13;
 
-  /** Four colons: the fields of a {@code .pgpass} line ({@code host:port:db:user:password}). */
+  /**
+   * Four colons without whitespace between them: the fields of a {@code .pgpass} line ({@code
+   * host:port:db:user:password}); timestamps ({@code 10:11:12 10:11:12}) do not set it.
+   */
   static final int F_COLON4 = 1 << 15;
 
   final String type;

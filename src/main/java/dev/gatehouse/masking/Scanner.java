@@ -466,6 +466,7 @@ final class Scanner {
     int flags = 0;
     int present = 0;
     int colons = 0;
+    int tokenColons = 0; // colons since the last whitespace (F_COLON4)
     int dotDigits = 0;
     int dashes = 0;
     int numRun = 0;
@@ -484,6 +485,7 @@ final class Scanner {
     int prev = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
+      tokenColons = Triage.isSpace(c) ? 0 : tokenColons;
       int cls;
       if (c < 128) {
         cls = CLASS[c];
@@ -545,8 +547,9 @@ final class Scanner {
         if ((cls & C_PUNCT) != 0) {
           if (c == ':') {
             colons++;
+            tokenColons++;
           }
-          flags |= punct(c, prev, colons);
+          flags |= punct(c, prev, colons, tokenColons);
           if (c == '-') {
             if (++dashes >= 5) {
               flags |= Detector.F_DASH5;
@@ -584,6 +587,7 @@ final class Scanner {
     int flags = 0;
     int present = 0;
     int colons = 0;
+    int tokenColons = 0; // colons since the last whitespace (F_COLON4)
     int dotDigits = 0;
     int dashes = 0;
     int numRun = 0;
@@ -606,6 +610,7 @@ final class Scanner {
     int skipped = 0;
     for (int i = 0; i < len; i++) {
       int c = b[off + i];
+      tokenColons = Triage.isSpace(c) ? 0 : tokenColons;
       int cls;
       if (c >= 0) {
         cls = CLASS[c];
@@ -672,8 +677,9 @@ final class Scanner {
         if ((cls & C_PUNCT) != 0) {
           if (c == ':') {
             colons++;
+            tokenColons++;
           }
-          flags |= punct(c, prev, colons);
+          flags |= punct(c, prev, colons, tokenColons);
           if (c == '-') {
             if (++dashes >= 5) {
               flags |= Detector.F_DASH5;
@@ -856,14 +862,17 @@ final class Scanner {
     return pack(presentOf(st), flags, runs >>> 16, tokenRunOf(st));
   }
 
-  /** Flags for one of {@code @:=>-.%}; {@code colons} so far, this character included. */
-  private static int punct(int c, int prev, int colons) {
+  /**
+   * Flags for one of {@code @:=>-.%}; {@code colons} so far and since the last whitespace, this
+   * character included.
+   */
+  private static int punct(int c, int prev, int colons, int tokenColons) {
     return switch (c) {
       case '@' -> Detector.F_AT;
       case ':' ->
           Detector.F_COLON
               | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0)
-              | (colons >= 4 ? Detector.F_COLON4 : 0);
+              | (tokenColons >= 4 ? Detector.F_COLON4 : 0);
       case '=' -> Detector.F_EQ;
       case '>' -> Detector.F_GT;
       case '-' -> Detector.F_DASH;

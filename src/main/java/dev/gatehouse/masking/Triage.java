@@ -196,7 +196,7 @@ final class Triage {
     if ((g & Detector.F_V6) != 0 && (s.indexOf("::") >= 0 || count(s, ':', 7) >= 7)) {
       f |= Detector.F_V6;
     }
-    if ((g & Detector.F_COLON4) != 0 && count(s, ':', 4) >= 4) {
+    if ((g & Detector.F_COLON4) != 0 && colon4(s)) {
       f |= Detector.F_COLON4;
     }
     if ((g & Detector.F_DOT3) != 0 && dot3(s)) {
@@ -225,6 +225,24 @@ final class Triage {
     return Scanner.pack(Scanner.presentOf(t), f, Scanner.numRunOf(t), Scanner.tokenRunOf(t));
   }
 
+  /** Whitespace that ends a run of {@link Detector#F_COLON4} colons. */
+  static boolean isSpace(int c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  }
+
+  /** Four colons without whitespace between them ({@link Detector#F_COLON4}). */
+  private static boolean colon4(String s) {
+    int k = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      k = isSpace(c) ? 0 : k;
+      if (c == ':' && ++k >= 4) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static int count(String s, char c, int atMost) {
     int k = 0;
     for (int i = s.indexOf(c); i >= 0 && k < atMost; i = s.indexOf(c, i + 1)) {
@@ -247,13 +265,17 @@ final class Triage {
   private static int flags(byte[] b, int off, int len) {
     int end = off + len;
     int colons = 0;
+    int tokenColons = 0;
+    boolean colon4 = false;
     int dots = 0;
     int dashes = 0;
     boolean v6 = false;
     boolean dash5 = false;
     for (int i = off; i < end; i++) {
       int c = b[i];
+      tokenColons = isSpace(c) ? 0 : tokenColons;
       if (c == ':') {
+        colon4 |= ++tokenColons >= 4;
         v6 |= ++colons >= 7 || (i > off && b[i - 1] == ':');
       } else if (c == '.') {
         dots += i > off && i + 1 < end && isDigit(b[i - 1]) && isDigit(b[i + 1]) ? 1 : 0;
@@ -262,7 +284,7 @@ final class Triage {
       dash5 |= dashes >= 5;
     }
     int f = v6 ? Detector.F_V6 : 0;
-    f |= colons >= 4 ? Detector.F_COLON4 : 0;
+    f |= colon4 ? Detector.F_COLON4 : 0;
     f |= dots >= 3 ? Detector.F_DOT3 : 0;
     return f | (dash5 ? Detector.F_DASH5 : 0);
   }
