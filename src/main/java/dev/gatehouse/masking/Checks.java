@@ -63,6 +63,55 @@ final class Checks {
         : 0;
   }
 
+  /**
+   * Invisible format characters that text copied from a document or a web page may carry inside a
+   * value: the soft hyphen U+00AD, the zero-width space, non-joiner and joiner U+200B-U+200D, the
+   * word joiner U+2060 and U+FEFF (a zero-width no-break space inside text). The scanner reads a
+   * value without them ({@code Scanner#scanNormalized}).
+   */
+  static boolean isInvisible(int c) {
+    return c == '\u00ad' || (c >= '\u200b' && c <= '\u200d') || c == '\u2060' || c == '\ufeff';
+  }
+
+  /**
+   * The length in bytes of the UTF-8 encoding of an {@link #isInvisible} character at {@code b[i]},
+   * or 0: {@code C2 AD}, {@code E2 80 8B-8D}, {@code E2 81 A0}, {@code EF BB BF}.
+   */
+  static int invisibleLength(byte[] b, int i, int end) {
+    int c = b[i] & 0xff;
+    if (c == 0xc2) {
+      return i + 1 < end && b[i + 1] == (byte) 0xad ? 2 : 0;
+    }
+    if ((c != 0xe2 && c != 0xef) || i + 2 >= end) {
+      return 0;
+    }
+    int x = b[i + 1] & 0xff;
+    int y = b[i + 2] & 0xff;
+    boolean inv =
+        c == 0xe2
+            ? (x == 0x80 && y >= 0x8b && y <= 0x8d) || (x == 0x81 && y == 0xa0)
+            : x == 0xbb && y == 0xbf;
+    return inv ? 3 : 0;
+  }
+
+  /** The full-width commercial at U+FF20, which the scanner reads as {@code @}. */
+  static final char FULLWIDTH_AT = '\uff20';
+
+  /**
+   * Whether {@code s} has an {@link #isInvisible} character or a {@link #FULLWIDTH_AT}. With the
+   * JDK's vectorised {@code String.indexOf}, which answers at once for a character above U+00FF in
+   * a string that has none (most text with accents): one search for the soft hyphen then.
+   */
+  static boolean needsNormalizing(String s) {
+    return s.indexOf('\u00ad') >= 0
+        || s.indexOf('\u200b') >= 0
+        || s.indexOf('\u200c') >= 0
+        || s.indexOf('\u200d') >= 0
+        || s.indexOf('\u2060') >= 0
+        || s.indexOf('\ufeff') >= 0
+        || s.indexOf(FULLWIDTH_AT) >= 0;
+  }
+
   /** Letters and digits of any script count as "word" characters for boundaries. */
   static boolean isWord(char c) {
     return c < 128 ? isAlnum(c) || c == '_' : Character.isLetterOrDigit(c);

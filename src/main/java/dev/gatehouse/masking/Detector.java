@@ -41,6 +41,21 @@ abstract class Detector {
   /** A {@code %}: the escapes of URL encoding (an address written {@code carol%40example.net}). */
   static final int F_PCT = 1 << 12;
 
+  /**
+   * Eight or more digits in a row, or groups of 3, 3 and 3 or 4, 4 and 4 digits: the bare or
+   * grouped national number a phone word may name ({@code tel 612345678}, {@code Tel. 612 345 678};
+   * see {@code PiiDetectors.Phone.Context}) and the 12-digit Maestro layouts. Free text with a
+   * phone number in international form (which sets {@link #F_PHONE}) does not set it, so that it
+   * does not pay for the phone words' search nor for the 12-digit card search.
+   */
+  static final int F_NUM8 = 1 << 13;
+
+  /**
+   * Four colons without whitespace between them: the fields of a {@code .pgpass} line ({@code
+   * host:port:db:user:password}); timestamps ({@code 10:11:12 10:11:12}) do not set it.
+   */
+  static final int F_COLON4 = 1 << 15;
+
   final String type;
   final int priority;
 

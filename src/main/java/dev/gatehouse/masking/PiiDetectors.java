@@ -83,13 +83,36 @@ final class PiiDetectors {
    * export) count as spaces.
    */
   static final class Card extends Detector {
+    /** The part that also reads 12-digit Maestro numbers (see {@link #parts}). */
+    private final boolean twelve;
+
     Card() {
+      this(false);
+    }
+
+    private Card(boolean twelve) {
       super("card", 80);
+      this.twelve = twelve;
+    }
+
+    /**
+     * This (13-19 digits) and a part for 12-digit Maestro numbers, gated by {@link #F_NUM8} (12
+     * digits in a row, or 4-4-4 groups), so that values with 12 digits in other groupings (a phone
+     * number {@code +44 20 7946 1234}) do not run the card search.
+     */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, new Card(true));
+    }
+
+    @Override
+    int needFlags() {
+      return twelve ? F_NUM8 : 0;
     }
 
     @Override
     int minNumericRun() {
-      return 13;
+      return twelve ? 12 : 13;
     }
 
     @Override
@@ -143,8 +166,12 @@ final class PiiDetectors {
         int lowest = counts[groups - 1] > 19 || counts[0] > 6 ? 0 : groups - 1;
         for (int g = groups - 1; g >= lowest; g--) {
           int d = counts[g];
-          if (d < 13 || d > 19) {
+          if (d < (twelve ? 12 : 13) || d > 19) {
             continue;
+          }
+          if (d == 12
+              && (g == 0 ? !cardContext(s, i) : g != 2 || counts[0] != 4 || counts[1] != 8)) {
+            continue; // 12-digit Maestro: 4-4-4, or plain after a card word
           }
           int end = ends[g];
           if (g == groups - 1 && rightBlocked(s, end)) {
@@ -201,6 +228,36 @@ final class PiiDetectors {
           : 0;
     }
 
+    /** Words before a plain 12-digit Maestro number, lower case. */
+    private static final String[] CARD_WORDS = {
+      "card", "maestro", "paid", "pay", "payment", "debit", "pan", "cc", "karte", "tarjeta", "carte"
+    };
+
+    /**
+     * Whether one of {@link #CARD_WORDS} is among the three words before {@code i} (within 24
+     * characters): a plain 12-digit number is otherwise as often an account or order id (an AWS
+     * account id has 12 digits).
+     */
+    static boolean cardContext(String s, int i) {
+      int from = Math.max(0, i - 24);
+      int k = i;
+      for (int words = 0; words < 3 && k > from; words++) {
+        while (k > from && !Character.isLetter(s.charAt(k - 1))) {
+          k--;
+        }
+        int we = k;
+        while (k > from && Character.isLetter(s.charAt(k - 1))) {
+          k--;
+        }
+        for (String w : CARD_WORDS) {
+          if (we - k == w.length() && s.regionMatches(true, k, w, 0, w.length())) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
     /** A separator with the no-break and thin spaces read as a space. */
     private static char separatorKind(char c) {
       return Checks.isNoBreakSpace(c) ? ' ' : c;
@@ -243,6 +300,10 @@ final class PiiDetectors {
     /** Issuer identification ranges with their lengths (ISO/IEC 7812, public scheme tables). */
     static boolean iinOk(String d) {
       int len = d.length();
+      if (len == 12) {
+        int m = Integer.parseInt(d.substring(0, 2));
+        return m == 50 || (m >= 56 && m <= 69); // Maestro, the only 12-digit cards
+      }
       int p2 = Integer.parseInt(d.substring(0, 2));
       int p3 = Integer.parseInt(d.substring(0, 3));
       int p4 = Integer.parseInt(d.substring(0, 4));
@@ -296,8 +357,102 @@ final class PiiDetectors {
    * here, because it is far more often an identifier.
    */
   static final class Phone extends Detector {
+    /** Bare national numbers after a phone word; see {@link Context}. */
+    private final boolean context;
+
     Phone() {
+      this(false);
+    }
+
+    private Phone(boolean context) {
       super("phone", 40);
+      this.context = context;
+    }
+
+    /** This, {@link Context} and {@link Encoded}, gated separately. */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, new Context(), new Encoded(this));
+    }
+
+    /**
+     * Numbers a phone word names ({@code tel 612345678}, {@code phone: 0612345678}, {@code Tel. 612
+     * 345 678}): 8-13 digits, bare or in groups of two or more, right after {@code tel}, {@code
+     * phone}, {@code mobile}, {@code fax} and their forms in other languages ({@link
+     * #phoneContext}). Without the word such a number is as often an order number or an id, so the
+     * part is gated by the words as keywords and by an 8-digit run, not by {@code F_PHONE}.
+     */
+    static final class Context extends Detector {
+      private final Phone phone = new Phone(true);
+
+      Context() {
+        super("phone", 40);
+      }
+
+      @Override
+      int needFlags() {
+        return F_NUM8;
+      }
+
+      @Override
+      int minNumericRun() {
+        return 8;
+      }
+
+      @Override
+      List<String> keywords() {
+        return List.of("tel", "phone", "mob", "cell", "fax", "handy", "whatsapp", "movil", "tlf");
+      }
+
+      @Override
+      void find(String s, List<Finding> out) {
+        phone.find(s, out);
+      }
+    }
+
+    /**
+     * Numbers written URL-encoded in a query string ({@code tel=%2B1%20415%20555%200100}, {@code
+     * phone=%2B14155550100}; RFC 3986 section 2.1): the escapes of printable ASCII are decoded
+     * once, the phone detector reads the decoded text, and a number that had an escape in it is
+     * reported at its place in the original. Gated by the encoded {@code +} ({@code %2B}).
+     */
+    static final class Encoded extends Detector {
+      private final Phone phone;
+
+      Encoded(Phone phone) {
+        super("phone", 40);
+        this.phone = phone;
+      }
+
+      @Override
+      int needFlags() {
+        return F_PCT;
+      }
+
+      @Override
+      int minLength() {
+        return 12;
+      }
+
+      @Override
+      List<String> keywords() {
+        return List.of("%2b");
+      }
+
+      @Override
+      void find(String s, List<Finding> out) {
+        int[] from = new int[s.length() + 1];
+        String decoded = Email.Encoded.decode(s, from);
+        List<Finding> found = new ArrayList<>(2);
+        phone.find(decoded, found);
+        for (Finding f : found) {
+          int st = from[f.start()];
+          int en = from[f.end()];
+          if (s.indexOf('%', st) >= 0 && s.indexOf('%', st) < en) {
+            add(out, st, en);
+          }
+        }
+      }
     }
 
     @Override
@@ -387,6 +542,16 @@ final class PiiDetectors {
             groups = 0; // unbalanced parenthesis: not a phone number
             break;
           }
+          if (j + 3 < n && a[j] == ' ' && a[j + 1] == '/' && a[j + 2] == ' ' && isDigit(a[j + 3])) {
+            // German 030 / 1234567: a slash with a space on each side, only after a trunk 0
+            if (sep != 0 || groups != 1 || dg[0] != '0') {
+              break;
+            }
+            sep = '/';
+            sawSep = true;
+            j += 3;
+            continue;
+          }
           if (j + 1 < n) {
             char sc = a[j];
             char nx = a[j + 1];
@@ -425,7 +590,8 @@ final class PiiDetectors {
           if (slashDash && g >= 3 && !(g == 3 && d == 10 && glen[2] == 4 && nanp(dg, 0))) {
             continue; // a slash, then a dash: only the NANP 3/3-4 reading
           }
-          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(', sep)) {
+          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(', sep)
+              || (context && !plus && contextual(dg, d, glen, g, sep) && phoneContext(s, i))) {
             add(out, i, e);
             found = true;
             end = e;
@@ -485,6 +651,27 @@ final class PiiDetectors {
       if (dg[0] == '0' && dg[1] == '0') {
         return d - 2 >= 8 && d - 2 <= 15 && dg[2] != '0';
       }
+      if (groups == 3 && (sep == ' ' || sep == '-')) {
+        if (glen[0] == 3 && glen[1] == 4 && glen[2] == 4 && dg[0] == '1' && dg[1] >= '3') {
+          return true; // China: an 11-digit mobile 13x-19x, 3-4-4
+        }
+        if (glen[0] == 2 && glen[1] == 5 && glen[2] == 5 && dg[0] == '9' && dg[1] == '1') {
+          return dg[2] >= '6'; // India: 91, a 6-9 mobile, 5+5
+        }
+        if (glen[0] == 4
+            && glen[1] == 3
+            && glen[2] == 3
+            && dg[0] == '1'
+            && (dg[1] == '3' || dg[1] == '8')
+            && dg[2] == '0'
+            && dg[3] == '0') {
+          return true; // Australia: 1300 and 1800 numbers (ACMA numbering plan) written 4-3-3
+        }
+      }
+      if (groups == 4 && glen[0] == 3 && glen[1] == 2 && glen[2] == 2 && glen[3] == 2) {
+        // Spain: nine digits written 3-2-2-2, mobiles 6 and 7, fixed lines 8 and 9
+        return sep == ' ' && dg[0] >= '6';
+      }
       if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4) {
         return nanp(dg, 0);
       }
@@ -501,6 +688,88 @@ final class PiiDetectors {
           }
         }
         return true;
+      }
+      return false;
+    }
+
+    /**
+     * A reading {@link Context} accepts after a phone word: 8-13 digits, bare or in groups of two
+     * or more joined by one kind of separator, and not a date ({@code 2026-11-22}, {@code
+     * 22.11.2026}: groups of 4-2-2 or 2-2-4).
+     */
+    private static boolean contextual(char[] dg, int d, int[] glen, int groups, char sep) {
+      if (d < 8 || d > 13) {
+        return false;
+      }
+      for (int k = 0; k < groups; k++) {
+        if (glen[k] < 2) {
+          return false;
+        }
+      }
+      boolean date =
+          groups == 3
+              && ((glen[0] == 4 && glen[1] == 2 && glen[2] == 2)
+                  || (glen[0] == 2 && glen[1] == 2 && glen[2] == 4));
+      return !date && sep != '(';
+    }
+
+    /** Words that name a phone number, lower case ({@link #phoneContext}). */
+    private static final java.util.Set<String> PHONE_WORDS =
+        java.util.Set.of(
+            "tel",
+            "tele",
+            "telephone",
+            "telefon",
+            "telefono",
+            "teléfono",
+            "telefone",
+            "téléphone",
+            "telf",
+            "phone",
+            "cellphone",
+            "mobile",
+            "mobil",
+            "mob",
+            "móvil",
+            "movil",
+            "cell",
+            "fax",
+            "handy",
+            "whatsapp",
+            "tlf");
+
+    /** Words between a phone word and its number ({@code phone no. 612345678}). */
+    private static final java.util.Set<String> NUMBER_WORDS =
+        java.util.Set.of("no", "nr", "num", "number", "nummer", "número", "numero");
+
+    /**
+     * Whether a phone word ends right before {@code i}: separated from the number by one to four of
+     * {@code " :.=#-"}, possibly with a word for number in between ({@code Tel.-Nr. 612345678}).
+     */
+    static boolean phoneContext(String s, int i) {
+      int k = i;
+      for (int words = 0; words < 2; words++) {
+        int sepEnd = k;
+        while (k > 0 && sepEnd - k < 4 && " :.=#-\t".indexOf(s.charAt(k - 1)) >= 0) {
+          k--;
+        }
+        if (k == sepEnd) {
+          return false;
+        }
+        int we = k;
+        while (k > 0 && we - k <= 10 && Character.isLetter(s.charAt(k - 1))) {
+          k--;
+        }
+        if (k == we || (k > 0 && Character.isLetterOrDigit(s.charAt(k - 1)))) {
+          return false;
+        }
+        String w = s.substring(k, we).toLowerCase(Locale.ROOT);
+        if (PHONE_WORDS.contains(w)) {
+          return true;
+        }
+        if (!NUMBER_WORDS.contains(w)) {
+          return false;
+        }
       }
       return false;
     }
@@ -813,13 +1082,43 @@ final class PiiDetectors {
       while (k >= 0 && s.charAt(k) == ' ') {
         k--;
       }
+      if (k >= 0 && (s.charAt(k) == ':' || s.charAt(k) == '=')) {
+        // "version: 1.2.3.4", "build=10.0.19045.2965": the word before the colon or equals sign
+        k--;
+        while (k >= 0 && s.charAt(k) == ' ') {
+          k--;
+        }
+      }
       int we = k + 1;
       while (k >= 0 && Checks.isAsciiLetter(s.charAt(k))) {
         k--;
       }
       String word = s.substring(k + 1, we).toLowerCase(Locale.ROOT);
-      return word.equals("version") || word.equals("ver") || word.equals("release");
+      return VERSION_WORDS.contains(word);
     }
+
+    /**
+     * Words after which a dotted quad is a version number ({@code build 10.0.19045}, {@code
+     * firmware 4.3.2.1}, {@code OID 1.3.6.1}), lower case.
+     */
+    private static final java.util.Set<String> VERSION_WORDS =
+        java.util.Set.of(
+            "version",
+            "ver",
+            "release",
+            "build",
+            "firmware",
+            "fw",
+            "revision",
+            "rev",
+            "patch",
+            "bios",
+            "kernel",
+            "driver",
+            "sdk",
+            "oid",
+            "upgrade",
+            "downgrade");
 
     private void findV6(String s, List<Finding> out) {
       int n = s.length();
@@ -850,11 +1149,32 @@ final class PiiDetectors {
         }
         boolean boundaryOk =
             (i == 0 || !(isWord(s.charAt(i - 1)))) && (j == n || !(isWord(s.charAt(j))));
-        if (boundaryOk && colons >= 2 && validV6(s.substring(i, e))) {
+        if (boundaryOk && colons >= 2 && !slice(s, i, e) && validV6(s.substring(i, e))) {
           add(out, i, e);
         }
         i = j + 1;
       }
+    }
+
+    /**
+     * Compressed forms that are not addresses: hex words without a digit ({@code dead::beef},
+     * {@code cafe::babe}) and a Python slice inside brackets that follow a name or a closing
+     * bracket ({@code x[::2]}, {@code a[1::2]}); an address in brackets follows a {@code /},
+     * {@code @}, a space or nothing ({@code http://[::1]:8080}).
+     */
+    private static boolean slice(String s, int i, int e) {
+      boolean digit = false;
+      for (int k = i; k < e && !digit; k++) {
+        digit = isDigit(s.charAt(k));
+      }
+      if (!digit) {
+        return true;
+      }
+      if (i >= 2 && s.charAt(i - 1) == '[') {
+        char p = s.charAt(i - 2);
+        return isWord(p) || p == ']' || p == ')';
+      }
+      return false;
     }
 
     static boolean validV6(String a) {
@@ -992,7 +1312,9 @@ final class PiiDetectors {
     static {
       for (char c = 0; c < 128; c++) {
         boolean alnum = isAlnum(c);
-        ASCII[c] |= alnum || "._%+-'".indexOf(c) >= 0 ? LOCAL : 0;
+        // RFC 5322 atext without the characters that end a name before an address in text
+        // ({ } = / ? | ` in PostgreSQL arrays, query strings, tables and markup)
+        ASCII[c] |= alnum || "._%+-'&!#$*^~".indexOf(c) >= 0 ? LOCAL : 0;
         ASCII[c] |= alnum || c == '-' || c == '.' ? DOMAIN : 0;
       }
     }
@@ -1042,9 +1364,26 @@ final class PiiDetectors {
         if (s.indexOf("%40") < 0) {
           return;
         }
+        int[] from = new int[s.length() + 1];
+        String decoded = decode(s, from);
+        List<Finding> found = new ArrayList<>(2);
+        email.find(decoded, found);
+        for (Finding f : found) {
+          int at = decoded.indexOf('@', f.start());
+          if (at >= 0 && at < f.end() && s.charAt(from[at]) == '%') {
+            add(out, from[f.start()], from[f.end()]);
+          }
+        }
+      }
+
+      /**
+       * {@code s} with its {@code %XX} escapes of {@code U+0020-U+007E} decoded (others stay as
+       * they are); {@code from[k]} is set to where decoded character {@code k} starts in {@code s}
+       * (and the decoded length's entry to the length of {@code s}).
+       */
+      static String decode(String s, int[] from) {
         int n = s.length();
         StringBuilder d = new StringBuilder(n);
-        int[] from = new int[n + 1]; // where each decoded character starts in s
         int k = 0;
         for (int i = 0; i < n; k++) {
           from[k] = i;
@@ -1058,15 +1397,7 @@ final class PiiDetectors {
           }
         }
         from[k] = n;
-        List<Finding> found = new ArrayList<>(2);
-        String decoded = d.toString();
-        email.find(decoded, found);
-        for (Finding f : found) {
-          int at = decoded.indexOf('@', f.start());
-          if (at >= 0 && at < f.end() && s.charAt(from[at]) == '%') {
-            add(out, from[f.start()], from[f.end()]);
-          }
-        }
+        return d.toString();
       }
 
       /** The byte {@code hi lo} written as two ASCII hex digits, or -1. */
@@ -1082,8 +1413,9 @@ final class PiiDetectors {
       int at;
       while ((at = s.indexOf('@', from)) >= 0) {
         from = at + 1;
-        int st = at;
-        while (st > 0 && localChar(s.charAt(st - 1)) && at - st < 64) {
+        int st = quotedLocal(s, at);
+        boolean quoted = st < at;
+        while (!quoted && st > 0 && localChar(s.charAt(st - 1)) && at - st < 64) {
           st--;
         }
         while (st < at && (s.charAt(st) == '.' || s.charAt(st) == '\'')) {
@@ -1136,6 +1468,27 @@ final class PiiDetectors {
     }
 
     /**
+     * The start of a quoted local part ({@code "john.doe"@example.com}, RFC 5322 section 3.4.1)
+     * ending at {@code at}: its opening quote, at most 64 characters back on the same line, with no
+     * backslash or other quote inside and not glued to a word; {@code at} when there is none.
+     */
+    static int quotedLocal(String s, int at) {
+      if (at < 3 || s.charAt(at - 1) != '"') {
+        return at;
+      }
+      for (int k = at - 2; k >= 0 && at - k <= 64; k--) {
+        char c = s.charAt(k);
+        if (c == '"') {
+          return k < at - 2 && (k == 0 || !isWord(s.charAt(k - 1))) ? k : at;
+        }
+        if (c == '\\' || c == '\n' || c == '\r') {
+          return at;
+        }
+      }
+      return at;
+    }
+
+    /**
      * {@link #find} over UTF-8 bytes {@code b[off, off + len)}, for the PostgreSQL path, where a
      * value that arms only this detector (an email column) would otherwise be decoded to a String
      * and its result encoded back. Positions in {@code out} are byte offsets from {@code off}. The
@@ -1149,8 +1502,14 @@ final class PiiDetectors {
       int n = len;
       int from = 0;
       int at;
-      while ((at = indexOf(b, off, from, n, '@')) >= 0) {
+      // The search for @ covers every byte outside the domains (which are walked below, and any
+      // non-ASCII byte there goes to the String path): it also stops at the lead byte EF of a
+      // full-width at (EF BC A0), which the String path reads (Scanner.scanNormalized).
+      while ((at = indexOfAt(b, off, from, n)) >= 0) {
         from = at + 1;
+        if (at > 0 && b[off + at - 1] == '"') {
+          return false; // a quoted local part: the String path reads it (quotedLocal)
+        }
         int st = at;
         int chars = 0; // characters walked: the String version's at - st
         while (st > 0 && chars < 64) {
@@ -1164,8 +1523,8 @@ final class PiiDetectors {
             // A non-ASCII letter in the local part (émile.müller@…): decode the character that
             // ends here; anything but a well-formed 2- or 3-byte sequence goes to the String path.
             int k = charBefore(b, off, st);
-            if (k == 0) {
-              return false;
+            if (k == 0 || Checks.isInvisible(decode(b, off + st - k, k))) {
+              return false; // an invisible character is read by the String path (scanNormalized)
             }
             if (!Character.isLetterOrDigit(decode(b, off + st - k, k))) {
               break;
@@ -1242,6 +1601,9 @@ final class PiiDetectors {
         add(out, st, e);
         from = e;
       }
+      if (at == -2) {
+        return false;
+      }
       return true;
     }
 
@@ -1287,10 +1649,15 @@ final class PiiDetectors {
       return x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
     }
 
-    private static int indexOf(byte[] b, int off, int from, int n, int c) {
+    /** The next {@code @} from {@code from}, -2 at a byte EF first, -1 when there is neither. */
+    private static int indexOfAt(byte[] b, int off, int from, int n) {
       for (int i = from; i < n; i++) {
-        if (b[off + i] == c) {
+        byte x = b[off + i];
+        if (x == '@') {
           return i;
+        }
+        if (x == (byte) 0xef) {
+          return -2;
         }
       }
       return -1;

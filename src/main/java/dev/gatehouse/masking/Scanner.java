@@ -317,7 +317,8 @@ final class Scanner {
           | Detector.F_IBAN
           | Detector.F_V6
           | Detector.F_DOT3
-          | Detector.F_DASH5;
+          | Detector.F_DASH5
+          | Detector.F_COLON4;
 
   private static final int P_DASH = 1 << 27;
   private static final int P_DOT = 1 << 28;
@@ -425,9 +426,30 @@ final class Scanner {
    */
   private static final int PHONE_LEAD = 8;
 
-  /** {@code 123-45-6789} or {@code 123 45 6789} ending here (groups of 3 and 2 already seen). */
-  private static boolean ssnShape(int sep, int d2, int sep1, int d3) {
-    return (sep == '-' || sep == ' ') && sep1 == sep && isDigitChar(d2) && isDigitChar(d3);
+  /**
+   * The most characters between two digits of one numeric run: three, as in a card grouped by
+   * {@code " - "} ({@code 4350 - 3359 - 7478 - 2425}) or a phone number by {@code " / "} ({@code
+   * 030 / 1234567}).
+   */
+  private static final int RUN_GAP = 4;
+
+  /**
+   * Digit groups (the last one {@code g}, then {@code g1}, {@code g2}, {@code g3} before it) that
+   * end a phone layout read without a lead: NANP 3-3-4, China 3-4-4 ({@code 138-0013-8000}), India
+   * 2-5-5 ({@code 91-98765-43210}), Australia 4-3-3 ({@code 1300 123 456}), Spain 3-2-2-2 ({@code
+   * 612 34 56 78}). {@link #digitRuns} reads the same shapes ({@link #phoneGroups}).
+   */
+  private static boolean phoneShape(int g, int g1, int g2, int g3) {
+    return (g == 4 && g1 == 3 && g2 == 3)
+        || (g == 4 && g1 == 4 && g2 == 3)
+        || (g == 5 && g1 == 5 && g2 == 2)
+        || (g == 3 && g1 == 3 && g2 == 4)
+        || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3);
+  }
+
+  /** {@link #phoneShape} of the completed groups packed by {@link #digitRuns} (5 bits each). */
+  private static boolean phoneGroups(int groups) {
+    return phoneShape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31, (groups >>> 15) & 31);
   }
 
   private static boolean isDigitChar(int c) {
@@ -444,6 +466,7 @@ final class Scanner {
     int flags = 0;
     int present = 0;
     int colons = 0;
+    int tokenColons = 0; // colons since the last whitespace (F_COLON4)
     int dotDigits = 0;
     int dashes = 0;
     int numRun = 0;
@@ -453,6 +476,7 @@ final class Scanner {
     int group = 0;
     int group1 = 0;
     int group2 = 0;
+    int group3 = 0;
     int tokenRun = 0;
     int maxTokenRun = 0;
     int prevCls = 0;
@@ -461,17 +485,20 @@ final class Scanner {
     int prev = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
+      tokenColons = Triage.isSpace(c) ? 0 : tokenColons;
       int cls;
       if (c < 128) {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
-        cls = Checks.isNoBreakSpace(c) ? C_NUMSEP : 0; // between card groups, see Card
+        // between card groups (see Card) and an SSN's groups (536–22–1234, see Ssn)
+        cls = Checks.isNoBreakSpace(c) || c == '\u2013' || Checks.isInvisible(c) ? C_NUMSEP : 0;
       }
       if ((cls & C_DIGIT) != 0) {
-        if (i - lastDigit <= 3) {
+        if (i - lastDigit <= RUN_GAP) {
           numRun++;
           if ((prevCls & C_DIGIT) == 0) {
+            group3 = group2;
             group2 = group1;
             group1 = group;
             group = 0;
@@ -479,7 +506,7 @@ final class Scanner {
         } else {
           numRun = 1;
           lead = -1;
-          group = group1 = group2 = 0;
+          group = group1 = group2 = group3 = 0;
         }
         group++;
         lastDigit = i;
@@ -492,13 +519,10 @@ final class Scanner {
         if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
           flags |= Detector.F_PHONE;
         }
-        if (group >= 9
-            || (group == 4
-                && group1 == 2
-                && group2 == 3
-                && ssnShape(s.charAt(i - 4), s.charAt(i - 5), s.charAt(i - 7), s.charAt(i - 8)))) {
+        if (group >= 9 || (group == 4 && group1 == 2 && group2 == 3)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
         if ((prevCls & C_DIGIT) != 0
             && (prev2Cls & C_LETTER) != 0
             && (prev3Cls & C_LETTER) != 0
@@ -511,8 +535,11 @@ final class Scanner {
         }
         dashes = 0; // five dashes in a row, as the flag says (and quick and Triage compute it)
       } else {
-        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
-          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
+          flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
+        }
+        if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
+          flags |= Detector.F_NUM8;
         }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
@@ -520,8 +547,9 @@ final class Scanner {
         if ((cls & C_PUNCT) != 0) {
           if (c == ':') {
             colons++;
+            tokenColons++;
           }
-          flags |= punct(c, prev, colons);
+          flags |= punct(c, prev, colons, tokenColons);
           if (c == '-') {
             if (++dashes >= 5) {
               flags |= Detector.F_DASH5;
@@ -545,8 +573,11 @@ final class Scanner {
       prevCls = cls;
       prev = c;
     }
-    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+    if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
+    }
+    if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
+      flags |= Detector.F_NUM8;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
   }
@@ -556,6 +587,7 @@ final class Scanner {
     int flags = 0;
     int present = 0;
     int colons = 0;
+    int tokenColons = 0; // colons since the last whitespace (F_COLON4)
     int dotDigits = 0;
     int dashes = 0;
     int numRun = 0;
@@ -565,6 +597,7 @@ final class Scanner {
     int group = 0;
     int group1 = 0;
     int group2 = 0;
+    int group3 = 0;
     int tokenRun = 0;
     int maxTokenRun = 0;
     int prevCls = 0;
@@ -577,21 +610,25 @@ final class Scanner {
     int skipped = 0;
     for (int i = 0; i < len; i++) {
       int c = b[off + i];
+      tokenColons = Triage.isSpace(c) ? 0 : tokenColons;
       int cls;
       if (c >= 0) {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
         int k = Checks.noBreakSpaceLength(b, off + i, off + len);
+        k = k == 0 ? Checks.enDashLength(b, off + i, off + len) : k;
+        k = k == 0 ? Checks.invisibleLength(b, off + i, off + len) : k;
         cls = k > 0 ? C_NUMSEP : 0;
         i += Math.max(k - 1, 0);
         skipped += Math.max(k - 1, 0);
         c = 0x80; // any non-ASCII value: never compared with an ASCII character below
       }
       if ((cls & C_DIGIT) != 0) {
-        if (i - skipped - lastDigit <= 3) {
+        if (i - skipped - lastDigit <= RUN_GAP) {
           numRun++;
           if ((prevCls & C_DIGIT) == 0) {
+            group3 = group2;
             group2 = group1;
             group1 = group;
             group = 0;
@@ -599,7 +636,7 @@ final class Scanner {
         } else {
           numRun = 1;
           lead = -1;
-          group = group1 = group2 = 0;
+          group = group1 = group2 = group3 = 0;
         }
         group++;
         lastDigit = i - skipped;
@@ -612,13 +649,10 @@ final class Scanner {
         if (lead >= 0 && numRun - lead + 1 >= PHONE_LEAD) {
           flags |= Detector.F_PHONE;
         }
-        if (group >= 9
-            || (group == 4
-                && group1 == 2
-                && group2 == 3
-                && ssnShape(b[off + i - 4], b[off + i - 5], b[off + i - 7], b[off + i - 8]))) {
+        if (group >= 9 || (group == 4 && group1 == 2 && group2 == 3)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
         if ((prevCls & C_DIGIT) != 0
             && (prev2Cls & C_LETTER) != 0
             && (prev3Cls & C_LETTER) != 0
@@ -631,8 +665,11 @@ final class Scanner {
         }
         dashes = 0; // five dashes in a row, as the flag says (and quick and Triage compute it)
       } else {
-        if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
-          flags |= Detector.F_PHONE; // NANP: 415 555 0100, (415) 555-0100, 1-415-555-0100
+        if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
+          flags |= Detector.F_PHONE; // NANP 415 555 0100 and the layouts of phoneShape
+        }
+        if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
+          flags |= Detector.F_NUM8;
         }
         if ((cls & C_NUMSEP) == 0) {
           lastDigit = -10;
@@ -640,8 +677,9 @@ final class Scanner {
         if ((cls & C_PUNCT) != 0) {
           if (c == ':') {
             colons++;
+            tokenColons++;
           }
-          flags |= punct(c, prev, colons);
+          flags |= punct(c, prev, colons, tokenColons);
           if (c == '-') {
             if (++dashes >= 5) {
               flags |= Detector.F_DASH5;
@@ -665,8 +703,11 @@ final class Scanner {
       prevCls = cls;
       prev = c;
     }
-    if ((prevCls & C_DIGIT) != 0 && group == 4 && group1 == 3 && group2 == 3) {
+    if ((prevCls & C_DIGIT) != 0 && phoneShape(group, group1, group2, group3)) {
       flags |= Detector.F_PHONE;
+    }
+    if ((prevCls & C_DIGIT) != 0 && num8Shape(group, group1, group2)) {
+      flags |= Detector.F_NUM8;
     }
     return pack(present, flags, maxNumRun, maxTokenRun);
   }
@@ -679,9 +720,10 @@ final class Scanner {
    * also ends at a gap of three separators; ignoring that only lengthens runs). Within a stretch,
    * the digits counted from its first phone lead ({@code +}, {@code (} or a group's leading 0)
    * bound the pre-filter's count from its lead, and the last groups of digits (remembered across
-   * stretches, which only adds readings) give the NANP 3-3-4 and the SSN 3-2-4 groupings, the
-   * latter regardless of the separator. Timestamps, dates, amounts and order numbers come out
-   * without either flag and with short runs.
+   * stretches, which only adds readings) give the SSN 3-2-4 grouping regardless of the separator,
+   * and, once a stretch has three groups, the phone layouts of {@link #phoneShape} and the 3-3-3
+   * and 4-4-4 groups of {@link Detector#F_NUM8} (the values of a COPY row do not add up to them).
+   * Timestamps, dates, amounts and order numbers come out without either flag and with short runs.
    */
   static int digitRuns(String s) {
     int n = s.length();
@@ -691,6 +733,7 @@ final class Scanner {
     int fromLead = -1;
     int group = 0;
     int groups = 0;
+    int inStretch = 0; // groups completed in the current stretch
     int prev = 0;
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
@@ -705,23 +748,33 @@ final class Scanner {
         if (++group >= 9 || (group == 4 && (groups & 0x3ff) == SSN_GROUPS)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
-          flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+          if (++inStretch >= 3) {
+            flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+            flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+          }
           group = 0;
         }
-        if (c >= 128 ? !Checks.isNoBreakSpace(c) && c != '\u2013' : (CLASS[c] & C_NUMSEP) == 0) {
+        if (c >= 128
+            ? !Checks.isNoBreakSpace(c) && c != '\u2013' && !Checks.isInvisible(c)
+            : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
           fromLead = -1;
+          inStretch = 0;
         }
       }
       prev = c;
     }
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
-      flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+      if (++inStretch >= 3) {
+        flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+        flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+      }
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
@@ -738,6 +791,7 @@ final class Scanner {
     int fromLead = -1;
     int group = 0;
     int groups = 0;
+    int inStretch = 0; // groups completed in the current stretch
     int prev = 0;
     for (int i = off; i < end; i++) {
       int c = b[i];
@@ -752,21 +806,27 @@ final class Scanner {
         if (++group >= 9 || (group == 4 && (groups & 0x3ff) == SSN_GROUPS)) {
           flags |= Detector.F_SSN;
         }
+        flags |= group >= 8 ? Detector.F_NUM8 : 0;
       } else {
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
-          flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+          if (++inStretch >= 3) {
+            flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+            flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+          }
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
           int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
           k = k == 0 && c < 0 ? Checks.enDashLength(b, i, end) : k;
+          k = k == 0 && c < 0 ? Checks.invisibleLength(b, i, end) : k;
           if (k > 0) {
             i += k - 1; // a no-break space or an en dash: a separator, as in the String version
           } else {
             maxSeg = Math.max(maxSeg, seg);
             seg = 0;
             fromLead = -1;
+            inStretch = 0;
           }
         }
       }
@@ -774,28 +834,45 @@ final class Scanner {
     }
     if (group > 0) {
       groups = (groups << 5) | Math.min(group, 31);
-      flags |= (groups & 0x7fff) == NANP_GROUPS ? Detector.F_PHONE : 0;
+      if (++inStretch >= 3) {
+        flags |= phoneGroups(groups) ? Detector.F_PHONE : 0;
+        flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
+      }
     }
     return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
+  }
+
+  /** {@link #num8Shape} of the completed groups packed by {@link #digitRuns}. */
+  private static boolean num8Groups(int groups) {
+    return num8Shape(groups & 31, (groups >>> 5) & 31, (groups >>> 10) & 31);
+  }
+
+  /** Digit groups 3-3-3 or 4-4-4 (the last {@code g}), see {@link Detector#F_NUM8}. */
+  private static boolean num8Shape(int g, int g1, int g2) {
+    return g == g1 && g1 == g2 && (g == 3 || g == 4);
   }
 
   /** Completed digit groups of 3 and 2 (5 bits each, latest lowest): an SSN's 4 digits follow. */
   private static final int SSN_GROUPS = 3 << 5 | 2;
 
-  /** Completed digit groups of 3, 3 and 4: a NANP number. */
-  private static final int NANP_GROUPS = 3 << 10 | 3 << 5 | 4;
-
   /** {@code st} with its phone and SSN flags and numeric run replaced by {@link #digitRuns}. */
   static long withDigitRuns(long st, int runs) {
-    int flags = (flagsOf(st) & ~(Detector.F_PHONE | Detector.F_SSN)) | (runs & 0xffff);
+    int flags =
+        (flagsOf(st) & ~(Detector.F_PHONE | Detector.F_SSN | Detector.F_NUM8)) | (runs & 0xffff);
     return pack(presentOf(st), flags, runs >>> 16, tokenRunOf(st));
   }
 
-  /** Flags for one of {@code @:=>-.%}; {@code colons} so far, this character included. */
-  private static int punct(int c, int prev, int colons) {
+  /**
+   * Flags for one of {@code @:=>-.%}; {@code colons} so far and since the last whitespace, this
+   * character included.
+   */
+  private static int punct(int c, int prev, int colons, int tokenColons) {
     return switch (c) {
       case '@' -> Detector.F_AT;
-      case ':' -> Detector.F_COLON | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0);
+      case ':' ->
+          Detector.F_COLON
+              | (colons >= 7 || prev == ':' ? Detector.F_V6 : 0)
+              | (tokenColons >= 4 ? Detector.F_COLON4 : 0);
       case '=' -> Detector.F_EQ;
       case '>' -> Detector.F_GT;
       case '-' -> Detector.F_DASH;
@@ -853,8 +930,11 @@ final class Scanner {
     // String.indexOf, so that the per-character loop above stays short.
     int present = (int) p;
     boolean v6 = false;
+    boolean colon4 = false;
     if ((present & P_COLON) != 0) {
-      v6 = s.indexOf("::") >= 0 || count(s, ':', 7) >= 7;
+      int colons = count(s, ':', 7);
+      v6 = s.indexOf("::") >= 0 || colons >= 7;
+      colon4 = colons >= 4;
     }
     boolean dot3 = false;
     if ((present & P_DOT) != 0 && digits >= 4) {
@@ -865,7 +945,8 @@ final class Scanner {
       dot3 = dots >= 3;
     }
     boolean dash5 = (present & P_DASH) != 0 && s.indexOf("-----") >= 0;
-    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5)
+        | flag(colon4, Detector.F_COLON4);
   }
 
   private static int count(String s, char c, int atMost) {
@@ -901,6 +982,7 @@ final class Scanner {
     boolean v6 = false;
     boolean dot3 = false;
     boolean dash5 = false;
+    boolean colon4 = false;
     if ((present & (P_COLON | P_DOT | P_DASH)) != 0) {
       int colons = 0;
       int dots = 0;
@@ -916,8 +998,15 @@ final class Scanner {
         dash5 |= dashes >= 5;
       }
       dot3 = dots >= 3;
+      colon4 = colons >= 4;
     }
-    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5);
+    return quickPack(p, digits, maxRun, iban != 0, v6, dot3, dash5)
+        | flag(colon4, Detector.F_COLON4);
+  }
+
+  /** {@code flag} in the flags of a packed result when {@code set}. */
+  private static long flag(boolean set, int flag) {
+    return set ? (long) flag << 32 : 0;
   }
 
   private static long quickPack(
@@ -937,6 +1026,7 @@ final class Scanner {
     f |= iban ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? Detector.F_PHONE : 0;
     f |= digits >= 9 ? Detector.F_SSN : 0;
+    f |= digits >= 8 ? Detector.F_NUM8 : 0;
     return pack(present, f, digits, maxTokenRun);
   }
 
@@ -1112,7 +1202,11 @@ final class Scanner {
 
   /** {@link #armedUtf8} for a String. */
   long armedChars(String s) {
-    long t = Triage.chars(s);
+    return armedChars(s, Triage.chars(s));
+  }
+
+  /** {@link #armedChars(String)} given {@code t}, the {@link Triage#chars} of {@code s}. */
+  private long armedChars(String s, long t) {
     long a = armed(t) & lengthOk(s.length());
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
@@ -1139,7 +1233,47 @@ final class Scanner {
    * looked for in the bytes (array loads instead of {@code charAt}'s checks on every character).
    */
   List<Finding> scanWith(String s, long armed, byte[] utf8, int off, int len) {
+    if (s.length() != len && Checks.needsNormalizing(s)) {
+      return scanNormalized(s); // only a value with non-ASCII characters can have them
+    }
     return bitGates ? scanArmed(s, armed, utf8, off, len) : scan(s);
+  }
+
+  /**
+   * {@link #scan} of {@code s} read without its {@link Checks#isInvisible} characters and with a
+   * full-width {@code ＠} read as {@code @} ({@code 4111&#8203;1111…}, {@code jo&shy;hn@…}, {@code
+   * john＠example.com}: text copied from documents and web pages), the findings mapped back to
+   * {@code s} (a finding covers the invisible characters inside it).
+   */
+  List<Finding> scanNormalized(String s) {
+    return normalized(s, t -> bitGates ? scanArmed(t, armedChars(t), null, 0, 0) : scanPlain(t));
+  }
+
+  /** {@code scan} of {@code s} normalized as {@link #scanNormalized} says, mapped back. */
+  private static List<Finding> normalized(
+      String s, java.util.function.Function<String, List<Finding>> scan) {
+    int n = s.length();
+    StringBuilder t = new StringBuilder(n);
+    int[] at = new int[n + 1];
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (!Checks.isInvisible(c)) {
+        at[t.length()] = i;
+        t.append(c == Checks.FULLWIDTH_AT ? '@' : c);
+      }
+    }
+    at[t.length()] = n;
+    String text = t.toString();
+    List<Finding> found = scan.apply(text);
+    if (found.isEmpty()) {
+      return found;
+    }
+    List<Finding> out = new ArrayList<>(found.size());
+    for (Finding f : found) {
+      int end = f.end() > f.start() ? at[f.end() - 1] + 1 : at[f.end()];
+      out.add(new Finding(at[f.start()], end, f.type(), f.priority()));
+    }
+    return out;
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
@@ -1148,8 +1282,17 @@ final class Scanner {
       return List.of();
     }
     if (bitGates) {
-      return scanArmed(s, armedChars(s), null, 0, 0);
+      long t = Triage.chars(s);
+      if ((flagsOf(t) & Triage.F_WIDE) != 0 && Checks.needsNormalizing(s)) {
+        return scanNormalized(s);
+      }
+      return scanArmed(s, armedChars(s, t), null, 0, 0);
     }
+    return Checks.needsNormalizing(s) ? scanNormalized(s) : scanPlain(s);
+  }
+
+  /** {@link #scan} with more than 64 detectors, of a text without characters to normalize. */
+  private List<Finding> scanPlain(String s) {
     if (triageRejects(Triage.chars(s)) || quickReject(quick(s))) {
       return List.of();
     }
@@ -1234,6 +1377,9 @@ final class Scanner {
    * Every detector on the whole text, without gates: the reference the gates are tested against.
    */
   List<Finding> scanUngated(String s) {
+    if (Checks.needsNormalizing(s)) {
+      return normalized(s, this::scanUngated);
+    }
     List<Finding> found = new ArrayList<>();
     for (Detector d : detectors) {
       try {

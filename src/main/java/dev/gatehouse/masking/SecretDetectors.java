@@ -300,7 +300,8 @@ final class SecretDetectors {
             ToolSecrets.commandLines(),
             ToolSecrets.oracleLogins(),
             ToolSecrets.redisPasswords(),
-            new ToolSecrets.KeyValueTable()));
+            new ToolSecrets.KeyValueTable(),
+            new ToolSecrets.PgPass()));
   }
 
   /**

@@ -67,7 +67,7 @@ abstract sealed class Style {
     @Override
     String apply(String value, String type) {
       if (type.equals("email") || (!type.equals("card") && looksLikeEmail(value))) {
-        int at = value.lastIndexOf('@');
+        int at = Math.max(value.lastIndexOf('@'), value.lastIndexOf(Checks.FULLWIDTH_AT));
         if (at < 0 && type.equals("email")) {
           at = value.indexOf("%40"); // URL-encoded: c****%40example.net
         }

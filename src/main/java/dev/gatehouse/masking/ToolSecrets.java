@@ -570,6 +570,107 @@ final class ToolSecrets {
   }
 
   /**
+   * The password of a {@code .pgpass} line ({@code hostname:port:database:username:password},
+   * https://www.postgresql.org/docs/current/libpq-pgpass.html; {@code \:} and {@code \\} escape a
+   * colon and a backslash): a line of exactly five fields, the host {@code *} or a host name or
+   * address (with a letter or a dot), the port {@code *} or 1-5 digits, the database and user
+   * {@code *} or a name with a letter, the password without spaces. Gated by four colons ({@link
+   * Detector#F_COLON4}), settled on the bytes, so times and other colon-separated values do not run
+   * it.
+   */
+  static final class PgPass extends Detector {
+    PgPass() {
+      super("connection_password", 92);
+    }
+
+    @Override
+    int needFlags() {
+      return F_COLON4;
+    }
+
+    @Override
+    int minLength() {
+      return 9; // *:*:*:*:p
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      int n = s.length();
+      int[] colon = new int[4];
+      for (int ls = 0; ls < n; ) {
+        int le = s.indexOf('\n', ls);
+        le = le < 0 ? n : le;
+        int a = ls;
+        while (a < le && (s.charAt(a) == ' ' || s.charAt(a) == '\t')) {
+          a++;
+        }
+        int e = le;
+        while (e > a && Character.isWhitespace(s.charAt(e - 1))) {
+          e--;
+        }
+        int k = 0;
+        boolean ok = true;
+        for (int i = a; i < e && ok; i++) {
+          char c = s.charAt(i);
+          if (c == '\\') {
+            i++; // an escaped colon or backslash
+          } else if (c == ':') {
+            ok = k < 4;
+            if (ok) {
+              colon[k++] = i;
+            }
+          } else if (Character.isWhitespace(c)) {
+            ok = false;
+          }
+        }
+        if (ok
+            && k == 4
+            && colon[3] + 1 < e
+            && host(s, a, colon[0])
+            && port(s, colon[0] + 1, colon[1])
+            && name(s, colon[1] + 1, colon[2])
+            && name(s, colon[2] + 1, colon[3])) {
+          add(out, colon[3] + 1, e);
+        }
+        ls = le + 1;
+      }
+    }
+
+    private static boolean host(String s, int from, int to) {
+      if (to - from == 1 && s.charAt(from) == '*') {
+        return true;
+      }
+      boolean letterOrDot = false;
+      for (int i = from; i < to; i++) {
+        char c = s.charAt(i);
+        if (!(Checks.isAlnum(c) || c == '.' || c == '-' || c == '_')) {
+          return false;
+        }
+        letterOrDot |= c == '.' || Checks.isAsciiLetter(c);
+      }
+      return to > from && to - from <= 253 && letterOrDot;
+    }
+
+    private static boolean port(String s, int from, int to) {
+      if (to - from == 1 && s.charAt(from) == '*') {
+        return true;
+      }
+      return to > from && to - from <= 5 && PiiDetectors.digits(s, from, to - from);
+    }
+
+    private static boolean name(String s, int from, int to) {
+      if (to - from == 1 && s.charAt(from) == '*') {
+        return true;
+      }
+      boolean letter = false;
+      for (int i = from; i < to && !letter; i++) {
+        letter = Character.isLetter(s.charAt(i));
+      }
+      return letter && to - from <= 128;
+    }
+  }
+
+  /**
    * Secret rows of the key-value tables that tools print: {@code vault kv get} (a {@code Key Value}
    * header, then rows of a name and its value after two or more spaces) and MySQL ({@code SHOW
    * VARIABLES}, {@code SELECT}: {@code | password | value |}). Only rows whose name ends in a

@@ -66,6 +66,9 @@ final class Triage {
       k |= c == '%' ? K_PCT : 0;
       CLASS[c] = k;
     }
+    // The lead byte EF of U+FF20 (the full-width at, read as @ by the scanner): a value with one
+    // arms the email detector (as does the character itself, or a) in a String, see chars).
+    CLASS[0xef] = K_AT;
   }
 
   /**
@@ -82,16 +85,18 @@ final class Triage {
     long sum = 0;
     int run = 0;
     int maxRun = 0;
+    int chars = 0;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      long e = c < 256 ? CLASS[c] : 0;
+      long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
       or |= e;
       sum += e;
+      chars |= c;
       // Branch-free: in a real table the token/non-token pattern is not predictable.
       run = (run + 1) & -(int) ((e >>> 32) & 1); // K_TOKEN
       maxRun = Math.max(maxRun, run);
     }
-    return bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun);
+    return wide(bound(or, (int) (sum >>> 48) & 0xff, (int) (sum >>> 56), maxRun), chars);
   }
 
   /** {@link #chars} of a long text, in blocks so that the count fields cannot overflow. */
@@ -102,21 +107,34 @@ final class Triage {
     int uppers = 0;
     int run = 0;
     int maxRun = 0;
+    int chars = 0;
     for (int base = 0; base < n; base += BLOCK) {
       int lim = Math.min(n, base + BLOCK);
       long sum = 0;
       for (int i = base; i < lim; i++) {
         char c = s.charAt(i);
-        long e = c < 256 ? CLASS[c] : 0;
+        long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
         or |= e;
         sum += e;
+        chars |= c;
         run = (run + 1) & -(int) ((e >>> 32) & 1);
         maxRun = Math.max(maxRun, run);
       }
       digits += (int) (sum >>> 48) & 0xff;
       uppers += (int) (sum >>> 56);
     }
-    return bound(or, digits, uppers, maxRun);
+    return wide(bound(or, digits, uppers, maxRun), chars);
+  }
+
+  /**
+   * A flag of {@link #chars} results only (no detector needs it): the text has a character from
+   * U+0080 on, so it may have one that {@code Scanner#scanNormalized} reads differently (the OR of
+   * all characters is at least U+00AD, the lowest of them).
+   */
+  static final int F_WIDE = 1 << 14;
+
+  private static long wide(long t, int chars) {
+    return chars >= '\u00ad' ? t | (long) F_WIDE << 32 : t;
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */
@@ -162,7 +180,8 @@ final class Triage {
   }
 
   /** The rarer flags a bound may only guess (see {@link #exact}). */
-  static final int GUESSED = Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_IBAN;
+  static final int GUESSED =
+      Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_IBAN | Detector.F_COLON4;
 
   /**
    * {@code t} from {@link #chars} of {@code s} with the guessed flags it has settled: {@code ::} or
@@ -176,6 +195,9 @@ final class Triage {
     f &= ~GUESSED;
     if ((g & Detector.F_V6) != 0 && (s.indexOf("::") >= 0 || count(s, ':', 7) >= 7)) {
       f |= Detector.F_V6;
+    }
+    if ((g & Detector.F_COLON4) != 0 && colon4(s)) {
+      f |= Detector.F_COLON4;
     }
     if ((g & Detector.F_DOT3) != 0 && dot3(s)) {
       f |= Detector.F_DOT3;
@@ -194,13 +216,31 @@ final class Triage {
     int f = Scanner.flagsOf(t);
     int g = f & GUESSED;
     f &= ~GUESSED;
-    if ((g & (Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5)) != 0) {
+    if ((g & (Detector.F_V6 | Detector.F_DOT3 | Detector.F_DASH5 | Detector.F_COLON4)) != 0) {
       f |= flags(b, off, len) & g;
     }
     if ((g & Detector.F_IBAN) != 0 && iban(b, off, len)) {
       f |= Detector.F_IBAN;
     }
     return Scanner.pack(Scanner.presentOf(t), f, Scanner.numRunOf(t), Scanner.tokenRunOf(t));
+  }
+
+  /** Whitespace that ends a run of {@link Detector#F_COLON4} colons. */
+  static boolean isSpace(int c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  }
+
+  /** Four colons without whitespace between them ({@link Detector#F_COLON4}). */
+  private static boolean colon4(String s) {
+    int k = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      k = isSpace(c) ? 0 : k;
+      if (c == ':' && ++k >= 4) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static int count(String s, char c, int atMost) {
@@ -225,13 +265,17 @@ final class Triage {
   private static int flags(byte[] b, int off, int len) {
     int end = off + len;
     int colons = 0;
+    int tokenColons = 0;
+    boolean colon4 = false;
     int dots = 0;
     int dashes = 0;
     boolean v6 = false;
     boolean dash5 = false;
     for (int i = off; i < end; i++) {
       int c = b[i];
+      tokenColons = isSpace(c) ? 0 : tokenColons;
       if (c == ':') {
+        colon4 |= ++tokenColons >= 4;
         v6 |= ++colons >= 7 || (i > off && b[i - 1] == ':');
       } else if (c == '.') {
         dots += i > off && i + 1 < end && isDigit(b[i - 1]) && isDigit(b[i + 1]) ? 1 : 0;
@@ -240,6 +284,7 @@ final class Triage {
       dash5 |= dashes >= 5;
     }
     int f = v6 ? Detector.F_V6 : 0;
+    f |= colon4 ? Detector.F_COLON4 : 0;
     f |= dots >= 3 ? Detector.F_DOT3 : 0;
     return f | (dash5 ? Detector.F_DASH5 : 0);
   }
@@ -343,6 +388,7 @@ final class Triage {
     // (see ibanStart), so it is a token run of at least 15.
     f |= digits >= 2 && (uppers >= 2 || maxTokenRun >= 15) ? Detector.F_IBAN : 0;
     f |= digits >= 8 ? (digits >= 9 ? Detector.F_PHONE | Detector.F_SSN : Detector.F_PHONE) : 0;
+    f |= digits >= 8 ? Detector.F_NUM8 : 0;
     return (or & 0xffffffffL)
         | ((long) f << 32)
         | ((long) Math.min(digits, 63) << 48)
@@ -362,7 +408,7 @@ final class Triage {
       f |= (or & K_AT) != 0 ? Detector.F_AT : 0;
       f |= (or & K_EQ) != 0 ? Detector.F_EQ : 0;
       f |= (or & K_GT) != 0 ? Detector.F_GT : 0;
-      f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 : 0;
+      f |= (or & K_COLON) != 0 ? Detector.F_COLON | Detector.F_V6 | Detector.F_COLON4 : 0;
       f |= (or & K_DASH) != 0 ? Detector.F_DASH | Detector.F_DASH5 : 0;
       f |= (or & K_DOT) != 0 ? Detector.F_ANYDOT : 0;
       f |= (or & K_PCT) != 0 ? Detector.F_PCT : 0;

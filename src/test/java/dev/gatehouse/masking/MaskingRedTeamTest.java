@@ -88,6 +88,40 @@ class MaskingRedTeamTest {
     assertThat(flagged).as("look-alikes masked").isEmpty();
   }
 
+  /**
+   * The PostgreSQL path (a DataRow value masked on its UTF-8 bytes, as {@code PgRowMasker} does)
+   * gives what the String path gives for every red-team value, and a profile with more than 64
+   * detectors (whose gates are the exact pre-filter, not the bit masks) finds what {@code pii}
+   * finds: it missed the SSN and card layouts grouped by dots, en dashes and {@code " - "}.
+   */
+  @Test
+  void theRowPathAndAProfileWithMoreThan64DetectorsMaskWhatPiiMasks() throws IOException {
+    List<Detector> extra = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      extra.add(new DictionaryDetector("dict" + i, List.of("zzqqword" + i)));
+    }
+    Profile big =
+        Builtins.profiles(
+                Builtins.DEFAULT_ENTROPY_THRESHOLD, new Style.Redact(null), List.of(), extra)
+            .get("pii")
+            .build();
+    assertThat(big.scanner.detectors()).hasSizeGreaterThan(64);
+    ColumnMasker column = engine.columnMasker("pii", "c", "public", "t", "note");
+    List<String> differ = new ArrayList<>();
+    for (String[] r : rows("redteam-sensitive.tsv")) {
+      if (!big.scanner.scan(r[1]).equals(pii.scanner.scan(r[1]))) {
+        differ.add("over 64 detectors: " + r[1] + " " + big.scanner.scan(r[1]));
+      }
+      byte[] in = r[1].getBytes(StandardCharsets.UTF_8);
+      byte[] out = column.maskUtf8Bytes(in, 0, in.length);
+      String row = out == null ? r[1] : new String(out, StandardCharsets.UTF_8);
+      if (!row.equals(engine.redact("pii", r[1]))) {
+        differ.add("row path: " + r[1] + " => " + row);
+      }
+    }
+    assertThat(differ).isEmpty();
+  }
+
   @Test
   void aCardFollowedByItsExpiryIsMaskedAndTheDateIsKept() {
     String masked = engine.redact("pii", "4111111111111111 12/27");

@@ -153,8 +153,13 @@ class TriageTest {
     assertThat(dominates(Triage.exact(bytes, framed, 2, u.length), exact))
         .as("exact bytes: %s", s)
         .isTrue();
-    // Settling the guessed flags over a String or its bytes gives the same answer.
-    assertThat(Triage.exact(bytes, u, 0, u.length)).as(s).isEqualTo(Triage.exact(chars, s));
+    // Settling the guessed flags over a String or its bytes gives the same answer (but for the flag
+    // of non-ASCII characters, which only the String pass reports).
+    long wide = (long) Triage.F_WIDE << 32;
+    if (s.chars().anyMatch(c -> c >= 0xad)) {
+      assertThat(chars & wide).as("wide: %s", s).isNotZero();
+    }
+    assertThat(Triage.exact(bytes, u, 0, u.length)).as(s).isEqualTo(Triage.exact(chars, s) & ~wide);
     // Inside a larger array (a DataRow), the neighbouring bytes must not matter.
     assertThat(Triage.bytes(framed, 2, u.length)).as("framed: %s", s).isEqualTo(bytes);
     int runs = Scanner.digitRuns(s);
