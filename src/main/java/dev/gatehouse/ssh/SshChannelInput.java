@@ -62,11 +62,10 @@ final class SshChannelInput extends InputStream implements ChannelDataReceiver {
   private long wanted = 1;
 
   /**
-   * Most bytes {@link #readNBytes} waits for before it copies: a quarter of the smallest window the
-   * gateway grants (MINA reopens a window once half of it is consumed, and the SSH channels of the
-   * gateway have {@link SshProtocolServer#WINDOW_SIZE}, 4 MiB), so the peer can always send that
-   * much without the reader having consumed anything; and more than one SFTP packet ({@link
-   * SftpPacket#MAX_LENGTH}).
+   * Most bytes {@link #readNBytes} waits for before it copies: an eighth of the window the gateway
+   * grants on its channels ({@link SshProtocolServer#WINDOW_SIZE}, 4 MiB, both legs), so the peer
+   * can always send that much while the reader consumes nothing; and more than one SFTP packet
+   * ({@link SftpPacket#MAX_LENGTH}), the largest read that waits.
    */
   static final int FILL = 512 * 1024;
 
