@@ -245,23 +245,7 @@ class SftpRelayTest {
     }
 
     void send(int type, Object... fields) throws IOException {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      DataOutputStream d = new DataOutputStream(body);
-      d.writeByte(type);
-      for (Object f : fields) {
-        if (f instanceof Integer i) d.writeInt(i);
-        else if (f instanceof Long l) d.writeLong(l);
-        else if (f instanceof byte[] b) {
-          d.writeInt(b.length);
-          d.write(b);
-        } else {
-          byte[] b = ((String) f).getBytes(StandardCharsets.UTF_8);
-          d.writeInt(b.length);
-          d.write(b);
-        }
-      }
-      out.writeInt(body.size());
-      body.writeTo(out);
+      out.write(packet(type, fields));
       out.flush();
     }
 
@@ -478,6 +462,19 @@ class SftpRelayTest {
     assertThat(c.server.waitFor(30, TimeUnit.SECONDS)).isTrue(); // server saw end of input
   }
 
+  /**
+   * A relay between four pipes: client to relay, relay to client, server to relay, relay to server.
+   */
+  SftpRelay piped(Pipe c2r, Pipe r2c, Pipe s2r, Pipe r2s) {
+    return new SftpRelay(
+        Channels.newInputStream(c2r.source()),
+        Channels.newOutputStream(r2c.sink()),
+        Channels.newInputStream(s2r.source()),
+        Channels.newOutputStream(r2s.sink()),
+        policy(),
+        recorder());
+  }
+
   /** One SFTP packet: length, type, then ints, longs and strings (byte[] or UTF-8). */
   static byte[] packet(int type, Object... fields) throws IOException {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -515,15 +512,7 @@ class SftpRelayTest {
   @Test
   void outOfOrderReadRepliesAreMatchedByIdAndCountedButNotHashed() throws Exception {
     Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    CompletableFuture<Throwable> done =
-        runAsync(
-            new SftpRelay(
-                Channels.newInputStream(c2r.source()),
-                Channels.newOutputStream(r2c.sink()),
-                Channels.newInputStream(s2r.source()),
-                Channels.newOutputStream(r2s.sink()),
-                policy(),
-                recorder()));
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
     OutputStream client = Channels.newOutputStream(c2r.sink());
     DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
     OutputStream server = Channels.newOutputStream(s2r.sink());
@@ -586,15 +575,7 @@ class SftpRelayTest {
   @Test
   void oversizeServerPacketClosesBothSides() throws Exception {
     Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    SftpRelay r =
-        new SftpRelay(
-            Channels.newInputStream(c2r.source()),
-            Channels.newOutputStream(r2c.sink()),
-            Channels.newInputStream(s2r.source()),
-            Channels.newOutputStream(r2s.sink()),
-            policy(),
-            recorder());
-    CompletableFuture<Throwable> done = runAsync(r);
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
     DataOutputStream client = new DataOutputStream(Channels.newOutputStream(c2r.sink()));
     DataOutputStream server = new DataOutputStream(Channels.newOutputStream(s2r.sink()));
     InputStream fromRelay = Channels.newInputStream(r2c.source());
