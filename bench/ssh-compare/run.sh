@@ -5,10 +5,13 @@
 #   bench/ssh-compare/run.sh                 # 256 MB scp up and down, 100 x `ssh host true`
 #   SIZE_MB=64 LOOPS=50 ROUNDS=2 bench/ssh-compare/run.sh
 #
-# Before the timed rounds, one untimed WARMUP_MB (default 8) transfer each way, each protocol, each
+# Before the timed rounds, one untimed WARMUP_MB (default 128) transfer each way, each protocol, each
 # target, and one `ssh host true` each: both ends of the direct path are native code, the gateway is a
 # JVM whose crypto and relay paths are interpreted until the JIT has compiled them (WARMUP_MB=0 times
-# a cold gateway).
+# a cold gateway). 8 MB was not enough: C2 was still compiling through the first 128 MB timed
+# transfer, about 3-5 s/GB of gateway CPU on its own, so whichever protocol was timed first looked
+# dearer. The JIT column ("jit") is the gateway's compiler threads' share of its CPU per GB: near 0
+# means the figure is the relay's steady state.
 #
 # Prints, per round and on average: scp throughput (SFTP protocol, the OpenSSH 9 default, and the
 # legacy -O protocol) and the time per `ssh host true`, direct and through the gateway, with the
@@ -23,7 +26,7 @@ top=$(cd "$here/../.." && pwd)
 SIZE_MB=${SIZE_MB:-256}
 LOOPS=${LOOPS:-100}
 ROUNDS=${ROUNDS:-2}
-WARMUP_MB=${WARMUP_MB:-8}
+WARMUP_MB=${WARMUP_MB:-128}
 
 need=()
 command -v ssh >/dev/null || need+=(openssh-client)
@@ -135,11 +138,17 @@ tck=$(getconf CLK_TCK)
 # CPU ticks: the gateway JVM itself; sshd's finished per-connection children (cutime+cstime of the
 # listener, which reaps them); this shell's finished children (scp and the ssh it runs).
 gh_ticks() { awk '{print $14+$15}' "/proc/$gh_pid/stat"; }
+# The gateway's JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"; comm holds spaces).
+jit_ticks() {
+  { cat /proc/"$gh_pid"/task/*/stat 2>/dev/null || true; } |
+    awk '/\((C1|C2) CompilerThre/ { sub(/^[0-9]+ \(.*\) /, ""); sum += $12 + $13 } END { print sum + 0 }'
+}
 # sshd: the listener's reaped children (cutime+cstime) plus every live descendant's own and reaped
 # time (the gateway's pooled upstream session stays open across transfers).
 sshd_ticks() {
-  # cat, not awk's own file list: a process may end while the list is read.
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$sshd_pid" '
+  # cat, not awk's own file list: a process may end while the list is read (and then cat fails,
+  # which pipefail and set -e would make the end of the script).
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$sshd_pid" '
     { id = $1; sub(/^[0-9]+ \(.*\) /, ""); par[id] = $2; own[id] = $12 + $13 + $14 + $15; reaped[id] = $14 + $15 }
     END {
       for (id in par) {
@@ -156,12 +165,13 @@ client_ticks() {
 }
 # One timed scp: sets secs, and the CPU s/GB of the gateway, the target's sshd and the client.
 timed_scp() {
-  local g0 d0 c0 s e
-  g0=$(gh_ticks); d0=$(sshd_ticks); client_ticks >"$work/c0"; c0=$(cat "$work/c0")
+  local g0 j0 d0 c0 s e
+  g0=$(gh_ticks); j0=$(jit_ticks); d0=$(sshd_ticks); client_ticks >"$work/c0"; c0=$(cat "$work/c0")
   s=$(now); scp "$@"; e=$(now)
   sleep 0.2 # sshd reaps the session child just after the client sees the end
   secs=$(echo "$e - $s" | bc -l)
   cpu_gh=$(echo "($(gh_ticks) - $g0) / $tck * 1024 / $SIZE_MB" | bc -l)
+  cpu_jit=$(echo "($(jit_ticks) - $j0) / $tck * 1024 / $SIZE_MB" | bc -l)
   cpu_sshd=$(echo "($(sshd_ticks) - $d0) / $tck * 1024 / $SIZE_MB" | bc -l)
   client_ticks >"$work/c1"
   cpu_client=$(echo "($(cat "$work/c1") - $c0) / $tck * 1024 / $SIZE_MB" | bc -l)
@@ -191,10 +201,10 @@ for r in $(seq 1 "$ROUNDS"); do
       extra=(); [ $proto = legacy ] && extra=(-O)
       rm -f "$work/files/up.bin" "$work/down.bin"
       timed_scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$work/payload" "$(dest $t):$work/files/up.bin"
-      up=$secs; cu=("$cpu_gh" "$cpu_sshd" "$cpu_client")
+      up=$secs; cu=("$cpu_gh" "$cpu_jit" "$cpu_sshd" "$cpu_client")
       [ "$(sha256sum "$work/files/up.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "upload corrupted ($t $proto)"; exit 1; }
       timed_scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/up.bin" "$work/down.bin"
-      down=$secs; cdn=("$cpu_gh" "$cpu_sshd" "$cpu_client")
+      down=$secs; cdn=("$cpu_gh" "$cpu_jit" "$cpu_sshd" "$cpu_client")
       [ "$(sha256sum "$work/down.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "download corrupted ($t $proto)"; exit 1; }
       if [ "$t" = gatehouse ]; then
         T[$proto,up,cpu]=$(echo "${T[$proto,up,cpu]:-0} + ${cu[0]}" | bc -l)
@@ -204,7 +214,7 @@ for r in $(seq 1 "$ROUNDS"); do
       T[$t,$proto,down]=$(echo "${T[$t,$proto,down]:-0} + $down" | bc -l)
       printf '  round %d %-9s scp %-6s up %6.2f s (%6.1f MB/s)  down %6.2f s (%6.1f MB/s)\n' "$r" "$t" "$proto" \
         "$up" "$(echo "$SIZE_MB / $up" | bc -l)" "$down" "$(echo "$SIZE_MB / $down" | bc -l)"
-      printf '          CPU s/GB  up: gateway %5.2f sshd %5.2f client %5.2f  down: gateway %5.2f sshd %5.2f client %5.2f\n' \
+      printf '          CPU s/GB  up: gateway %5.2f (jit %4.2f) sshd %5.2f client %5.2f  down: gateway %5.2f (jit %4.2f) sshd %5.2f client %5.2f\n' \
         "${cu[@]}" "${cdn[@]}"
     done
     s=$(now)

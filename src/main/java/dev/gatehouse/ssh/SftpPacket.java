@@ -210,14 +210,11 @@ final class SftpPacket {
 
   private static int readFully(InputStream in, byte[] b, int off, int len, boolean eofOk)
       throws IOException {
-    int done = 0;
-    while (done < len) {
-      int n = in.read(b, off + done, len - done);
-      if (n < 0) {
-        if (done == 0 && eofOk) return 0;
-        throw new EOFException("SFTP stream ended inside a packet");
-      }
-      done += n;
+    // readNBytes: an SshChannelInput then wakes the relay once per packet, not once per SSH packet.
+    int done = in.readNBytes(b, off, len);
+    if (done < len) {
+      if (done == 0 && eofOk) return 0;
+      throw new EOFException("SFTP stream ended inside a packet");
     }
     return done;
   }

@@ -3,11 +3,10 @@ package dev.gatehouse.ssh;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.policy.CommandLine;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.sshd.client.channel.ChannelExec;
-import org.apache.sshd.client.channel.ChannelSubsystem;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.server.channel.ChannelSession;
@@ -118,8 +117,7 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
     }
     ClientChannel ch;
     if (scpArgv == null) {
-      ChannelSubsystem s = up.session().createSubsystemChannel("sftp");
-      ch = s;
+      ch = SshTransferChannels.sftp(up.session());
     } else {
       List<String> remote = new java.util.ArrayList<>(scpArgv.subList(0, scpArgv.size() - 1));
       if (!remote.contains("--")) {
@@ -127,8 +125,7 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
       }
       remote.add(path);
       remote.set(0, "scp");
-      ChannelExec e = up.session().createExecChannel(CommandLine.quote(remote));
-      ch = e;
+      ch = SshTransferChannels.exec(up.session(), CommandLine.quote(remote));
     }
     upstream = ch;
     try {
@@ -150,12 +147,12 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
                   }
                 });
     SshFiles files = new SshFiles(conn, scpArgv == null ? "sftp" : "scp");
+    InputStream fromTarget = SshTransferChannels.input(ch);
     try {
       if (scpArgv == null) {
-        new SftpRelay(in, out, ch.getInvertedOut(), ch.getInvertedIn(), files, files).run();
+        new SftpRelay(in, out, fromTarget, ch.getInvertedIn(), files, files).run();
       } else {
-        new ScpRelay(mode, path, in, out, ch.getInvertedOut(), ch.getInvertedIn(), files, files)
-            .run();
+        new ScpRelay(mode, path, in, out, fromTarget, ch.getInvertedIn(), files, files).run();
       }
     } catch (IOException e) {
       log.info("file transfer ended: {}", e.toString());

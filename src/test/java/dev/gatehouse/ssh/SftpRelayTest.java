@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -244,23 +245,7 @@ class SftpRelayTest {
     }
 
     void send(int type, Object... fields) throws IOException {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      DataOutputStream d = new DataOutputStream(body);
-      d.writeByte(type);
-      for (Object f : fields) {
-        if (f instanceof Integer i) d.writeInt(i);
-        else if (f instanceof Long l) d.writeLong(l);
-        else if (f instanceof byte[] b) {
-          d.writeInt(b.length);
-          d.write(b);
-        } else {
-          byte[] b = ((String) f).getBytes(StandardCharsets.UTF_8);
-          d.writeInt(b.length);
-          d.write(b);
-        }
-      }
-      out.writeInt(body.size());
-      body.writeTo(out);
+      out.write(packet(type, fields));
       out.flush();
     }
 
@@ -518,18 +503,120 @@ class SftpRelayTest {
     assertThat(c.server.waitFor(30, TimeUnit.SECONDS)).isTrue(); // server saw end of input
   }
 
+  /**
+   * A relay between four pipes: client to relay, relay to client, server to relay, relay to server.
+   */
+  SftpRelay piped(Pipe c2r, Pipe r2c, Pipe s2r, Pipe r2s) {
+    return new SftpRelay(
+        Channels.newInputStream(c2r.source()),
+        Channels.newOutputStream(r2c.sink()),
+        Channels.newInputStream(s2r.source()),
+        Channels.newOutputStream(r2s.sink()),
+        policy(),
+        recorder());
+  }
+
+  /** One SFTP packet: length, type, then ints, longs and strings (byte[] or UTF-8). */
+  static byte[] packet(int type, Object... fields) throws IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    DataOutputStream d = new DataOutputStream(body);
+    d.writeByte(type);
+    for (Object f : fields) {
+      if (f instanceof Integer i) d.writeInt(i);
+      else if (f instanceof Long l) d.writeLong(l);
+      else {
+        byte[] b =
+            f instanceof byte[] bytes ? bytes : ((String) f).getBytes(StandardCharsets.UTF_8);
+        d.writeInt(b.length);
+        d.write(b);
+      }
+    }
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    new DataOutputStream(all).writeInt(body.size());
+    body.writeTo(all);
+    return all.toByteArray();
+  }
+
+  static byte[] readPacket(DataInputStream in) throws IOException {
+    byte[] b = new byte[in.readInt()];
+    in.readFully(b);
+    return b;
+  }
+
+  /**
+   * A server may answer pipelined requests in any order (draft-ietf-secsh-filexfer-02 section 7):
+   * the relay matches each DATA to its READ by request id, forwards every reply unchanged, counts
+   * every byte, and records no hash rather than a wrong one when the data did not pass in file
+   * order. Replies in order give the whole file's hash. Both with 255 KiB DATA packets, OpenSSH's
+   * size, so each reply spans several reads of the relay.
+   */
+  @Test
+  void outOfOrderReadRepliesAreMatchedByIdAndCountedButNotHashed() throws Exception {
+    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
+    OutputStream client = Channels.newOutputStream(c2r.sink());
+    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
+    OutputStream server = Channels.newOutputStream(s2r.sink());
+    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
+
+    client.write(packet(SftpRelay.INIT, 3));
+    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.INIT);
+    server.write(packet(SftpRelay.VERSION, 3));
+    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.REALPATH); // the relay's own
+    server.write(packet(SftpRelay.NAME, 0, 1, "/srv", "/srv", 0));
+    assertThat(readPacket(toClient)[0]).isEqualTo((byte) SftpRelay.VERSION);
+
+    int chunk = 255 * 1024;
+    byte[] a = random(chunk), b = random(chunk);
+    for (boolean inOrder : new boolean[] {false, true}) {
+      String name = inOrder ? "in-order.bin" : "out-of-order.bin";
+      client.write(packet(SftpRelay.OPEN, 1, name, SftpRelay.FXF_READ, 0));
+      assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.OPEN);
+      server.write(packet(SftpRelay.HANDLE, 1, "h1"));
+      readPacket(toClient);
+      client.write(packet(SftpRelay.READ, 2, "h1", 0L, chunk));
+      client.write(packet(SftpRelay.READ, 3, "h1", (long) chunk, chunk));
+      readPacket(toServer);
+      readPacket(toServer);
+      byte[] first = packet(SftpRelay.DATA, 2, a), second = packet(SftpRelay.DATA, 3, b);
+      byte[][] sent = inOrder ? new byte[][] {first, second} : new byte[][] {second, first};
+      // Written by a thread of its own (each reply is larger than a pipe holds; the common pool
+      // may have a single worker, busy with the relay).
+      CompletableFuture<Void> replies = new CompletableFuture<>();
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  server.write(sent[0]);
+                  server.write(sent[1]);
+                  replies.complete(null);
+                } catch (IOException e) {
+                  replies.completeExceptionally(e);
+                }
+              });
+      for (byte[] reply : sent) { // forwarded unchanged, in the server's order
+        assertThat(readPacket(toClient)).isEqualTo(Arrays.copyOfRange(reply, 4, reply.length));
+      }
+      replies.get(30, TimeUnit.SECONDS);
+      client.write(packet(SftpRelay.CLOSE, 4, "h1"));
+      readPacket(toServer);
+      server.write(packet(SftpRelay.STATUS, 4, SftpRelay.FX_OK, "", ""));
+      readPacket(toClient);
+      byte[] whole = new byte[2 * chunk];
+      System.arraycopy(a, 0, whole, 0, chunk);
+      System.arraycopy(b, 0, whole, chunk, chunk);
+      assertThat(records)
+          .contains(new Rec("read", "/srv/" + name, 2L * chunk, inOrder ? sha256(whole) : null));
+    }
+    client.close();
+    server.close();
+    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+  }
+
   @Test
   void oversizeServerPacketClosesBothSides() throws Exception {
     Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    SftpRelay r =
-        new SftpRelay(
-            Channels.newInputStream(c2r.source()),
-            Channels.newOutputStream(r2c.sink()),
-            Channels.newInputStream(s2r.source()),
-            Channels.newOutputStream(r2s.sink()),
-            policy(),
-            recorder());
-    CompletableFuture<Throwable> done = runAsync(r);
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
     DataOutputStream client = new DataOutputStream(Channels.newOutputStream(c2r.sink()));
     DataOutputStream server = new DataOutputStream(Channels.newOutputStream(s2r.sink()));
     InputStream fromRelay = Channels.newInputStream(r2c.source());

@@ -137,5 +137,45 @@ class SshUnitsTest {
     assertThat(released[0]).isEqualTo(sent.size() + 4);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> in.data(null, new byte[1], 0, 1))
         .isInstanceOf(java.io.IOException.class);
+    // An upstream channel drops what comes after the relay stopped reading, without an exception.
+    assertThat(in.receive(new byte[] {1}, 0, 1)).isFalse();
+    assertThat(in.available()).isZero();
+  }
+
+  @Test
+  void channelInputReadNBytesWaitsForTheWholeRequestAndEndsShortOnlyAtEof() throws Exception {
+    long[] released = new long[1];
+    SshChannelInput in = new SshChannelInput(n -> released[0] += n);
+    byte[] sent = new byte[255 * 1024 + 13]; // one OpenSSH-sized SFTP WRITE
+    new java.util.Random(3).nextBytes(sent);
+    byte[] got = new byte[sent.length + 10];
+    var result = new java.util.concurrent.CompletableFuture<Integer>();
+    Thread reader =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.complete(in.readNBytes(got, 5, sent.length));
+                  } catch (java.io.IOException e) {
+                    result.completeExceptionally(e);
+                  }
+                });
+    // Delivered as 32 KiB SSH packets: the reader takes nothing until the last one is there.
+    for (int off = 0; off < sent.length; off += 32 * 1024) {
+      int len = Math.min(32 * 1024, sent.length - off);
+      Thread.sleep(2);
+      assertThat(result).isNotDone();
+      assertThat(released[0]).isZero();
+      in.data(null, sent, off, len);
+    }
+    assertThat(result.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(sent.length);
+    reader.join();
+    assertThat(java.util.Arrays.copyOfRange(got, 5, 5 + sent.length)).isEqualTo(sent);
+    assertThat(released[0]).isEqualTo(sent.length);
+    // At end of stream what arrived is returned, short, and then nothing.
+    in.data(null, sent, 0, 3);
+    in.close();
+    assertThat(in.readNBytes(got, 0, 10)).isEqualTo(3);
+    assertThat(in.readNBytes(got, 0, 10)).isZero();
   }
 }
