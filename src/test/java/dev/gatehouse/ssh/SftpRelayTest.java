@@ -1,5 +1,6 @@
 package dev.gatehouse.ssh;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -393,42 +394,55 @@ class SftpRelayTest {
   /**
    * OpenSSH numbers handles from 0, so a client can name the handle of an OPEN before its reply: a
    * pipelined WRITE or FSETSTAT on it would pass the relay unchecked (no setstat decision, bytes
-   * missing from the record). Requests on a handle the relay has not seen handed out are refused.
+   * missing from the record). Requests on a handle the relay has not seen handed out are answered
+   * SSH_FX_FAILURE here and never reach the server. A scripted server holds its HANDLE reply until
+   * the client's pipelined requests were answered, which makes the race deterministic.
    */
   @Test
   void requestsOnAHandleNotYetHandedOutAreRefused() throws Exception {
-    try (RawClient c = new RawClient()) {
-      c.init();
-      int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
-      byte[] predicted = new byte[4]; // sftp-server's first handle: index 0, big-endian
-      c.send(SftpRelay.OPEN, 1, "pipelined.txt", flags, 0);
-      c.send(SftpRelay.WRITE, 2, predicted, 0L, "unrecorded".getBytes(StandardCharsets.UTF_8));
-      c.send(SftpRelay.FSETSTAT, 3, predicted, 0x4, 04777); // attrs: permissions only
-      c.send(SftpRelay.READDIR, 4, predicted);
-      java.util.Map<Integer, int[]> replies = new java.util.HashMap<>();
-      byte[] handle = null;
-      for (int i = 0; i < 4; i++) {
-        DataInputStream r = c.receive();
-        int type = r.readByte();
-        int id = r.readInt();
-        if (type == SftpRelay.HANDLE) {
-          handle = r.readNBytes(r.readInt());
-        }
-        replies.put(id, new int[] {type, type == SftpRelay.STATUS ? r.readInt() : -1});
-      }
-      assertThat(replies.get(1)[0]).isEqualTo(SftpRelay.HANDLE);
-      for (int id = 2; id <= 4; id++) {
-        assertThat(replies.get(id)).as("reply to %d", id).containsExactly(SftpRelay.STATUS, 4);
-      }
-      assertThat(handle).isEqualTo(predicted);
-      c.send(SftpRelay.CLOSE, 5, handle);
-      assertOk(c.receive(), 5);
+    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
+    OutputStream client = Channels.newOutputStream(c2r.sink());
+    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
+    OutputStream server = Channels.newOutputStream(s2r.sink());
+    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
+    client.write(packet(SftpRelay.INIT, 3));
+    readPacket(toServer);
+    server.write(packet(SftpRelay.VERSION, 3));
+    readPacket(toServer); // the relay's own REALPATH
+    server.write(packet(SftpRelay.NAME, 0, 1, "/srv", "/srv", 0));
+    readPacket(toClient);
+
+    int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
+    byte[] predicted = new byte[4]; // sftp-server's first handle: index 0, big-endian
+    client.write(packet(SftpRelay.OPEN, 1, "pipelined.txt", flags, 0));
+    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.OPEN);
+    client.write(packet(SftpRelay.WRITE, 2, predicted, 0L, "unrecorded".getBytes(UTF_8)));
+    client.write(packet(SftpRelay.FSETSTAT, 3, predicted, 0x4, 04777)); // attrs: permissions
+    client.write(packet(SftpRelay.READDIR, 4, predicted));
+    client.write(packet(SftpRelay.EXTENDED, 5, "fsync@openssh.com", predicted));
+    for (int id = 2; id <= 5; id++) {
+      assertStatus(new DataInputStream(new ByteArrayInputStream(readPacket(toClient))), id, 4);
     }
-    assertThat(remote.resolve("pipelined.txt")).isEmptyFile();
-    assertThat(Files.getPosixFilePermissions(remote.resolve("pipelined.txt")))
-        .doesNotContain(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+    server.write(packet(SftpRelay.HANDLE, 1, predicted));
+    assertThat(readPacket(toClient)[0]).isEqualTo((byte) SftpRelay.HANDLE);
+    // Once handed out, the handle works; the next packet the server sees is this WRITE: none of
+    // the refused ones reached it.
+    client.write(packet(SftpRelay.WRITE, 6, predicted, 0L, "abc".getBytes(UTF_8)));
+    byte[] write = readPacket(toServer);
+    assertThat(write[0]).isEqualTo((byte) SftpRelay.WRITE);
+    assertThat(new DataInputStream(new ByteArrayInputStream(write, 1, 4)).readInt()).isEqualTo(6);
+    server.write(packet(SftpRelay.STATUS, 6, SftpRelay.FX_OK, "", ""));
+    readPacket(toClient);
+    client.write(packet(SftpRelay.CLOSE, 7, predicted));
+    readPacket(toServer);
+    server.write(packet(SftpRelay.STATUS, 7, SftpRelay.FX_OK, "", ""));
+    readPacket(toClient);
     assertThat(records)
-        .contains(new Rec("write", remote + "/pipelined.txt", 0, sha256(new byte[0])));
+        .contains(new Rec("write", "/srv/pipelined.txt", 3, sha256("abc".getBytes(UTF_8))));
+    client.close();
+    server.close();
+    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
   }
 
   static void assertOk(DataInputStream s, int id) throws IOException {
