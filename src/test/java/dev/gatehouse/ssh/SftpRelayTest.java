@@ -406,12 +406,7 @@ class SftpRelayTest {
     DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
     OutputStream server = Channels.newOutputStream(s2r.sink());
     DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
-    client.write(packet(SftpRelay.INIT, 3));
-    readPacket(toServer);
-    server.write(packet(SftpRelay.VERSION, 3));
-    readPacket(toServer); // the relay's own REALPATH
-    server.write(packet(SftpRelay.NAME, 0, 1, "/srv", "/srv", 0));
-    readPacket(toClient);
+    handshake(client, toClient, server, toServer);
 
     int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
     byte[] predicted = new byte[4]; // sftp-server's first handle: index 0, big-endian
@@ -551,6 +546,18 @@ class SftpRelayTest {
     return all.toByteArray();
   }
 
+  /** INIT and VERSION through the relay, with the relay's own REALPATH answered as /srv. */
+  static void handshake(
+      OutputStream client, DataInputStream toClient, OutputStream server, DataInputStream toServer)
+      throws IOException {
+    client.write(packet(SftpRelay.INIT, 3));
+    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.INIT);
+    server.write(packet(SftpRelay.VERSION, 3));
+    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.REALPATH); // the relay's own
+    server.write(packet(SftpRelay.NAME, 0, 1, "/srv", "/srv", 0));
+    assertThat(readPacket(toClient)[0]).isEqualTo((byte) SftpRelay.VERSION);
+  }
+
   static byte[] readPacket(DataInputStream in) throws IOException {
     byte[] b = new byte[in.readInt()];
     in.readFully(b);
@@ -573,12 +580,7 @@ class SftpRelayTest {
     OutputStream server = Channels.newOutputStream(s2r.sink());
     DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
 
-    client.write(packet(SftpRelay.INIT, 3));
-    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.INIT);
-    server.write(packet(SftpRelay.VERSION, 3));
-    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.REALPATH); // the relay's own
-    server.write(packet(SftpRelay.NAME, 0, 1, "/srv", "/srv", 0));
-    assertThat(readPacket(toClient)[0]).isEqualTo((byte) SftpRelay.VERSION);
+    handshake(client, toClient, server, toServer);
 
     int chunk = 255 * 1024;
     byte[] a = random(chunk), b = random(chunk);
