@@ -1,7 +1,6 @@
 package dev.gatehouse.approval;
 
 import dev.gatehouse.policy.Action;
-import dev.gatehouse.policy.ActionKind;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -62,77 +61,6 @@ final class Fingerprint {
     } else {
       parts.add(v.getClass().getSimpleName().charAt(0) + v.toString());
     }
-  }
-
-  /**
-   * The justification in a leading SQL comment ({@code /* justification: OPS-42 *}{@code /} or
-   * {@code -- justification: OPS-42}), or null. It lets a psql user give one without any client
-   * support. The comment is delimited by PostgreSQL's rules (sql-syntax-lexical.html §4.1.5): block
-   * comments nest, so {@code /* justification: /* *}{@code / x *}{@code /} ends at the second
-   * {@code *}{@code /}, and a line comment ends at a newline or carriage return. What the reviewer
-   * is shown as the justification is then exactly what the server skips.
-   */
-  static String sqlJustification(Action action) {
-    if (action.kind() != ActionKind.SQL) {
-      return null;
-    }
-    String s = action.raw();
-    int i = 0;
-    while (i < s.length() && isSqlSpace(s.charAt(i))) {
-      i++;
-    }
-    String body;
-    if (s.startsWith("/*", i)) {
-      int end = blockCommentEnd(s, i);
-      if (end < 0) {
-        return null; // unterminated: the server rejects the statement anyway
-      }
-      body = s.substring(i + 2, end - 2);
-    } else if (s.startsWith("--", i)) {
-      int end = i + 2;
-      while (end < s.length() && s.charAt(end) != '\n' && s.charAt(end) != '\r') {
-        end++;
-      }
-      body = s.substring(i + 2, end);
-    } else {
-      return null;
-    }
-    body = body.strip();
-    if (!body.regionMatches(true, 0, "justification", 0, "justification".length())) {
-      return null;
-    }
-    String rest = body.substring("justification".length()).stripLeading();
-    if (!rest.startsWith(":")) {
-      return null;
-    }
-    String j = rest.substring(1).strip();
-    return j.isEmpty() ? null : j;
-  }
-
-  /** Just past the {@code *}{@code /} that closes the block comment at {@code from}, or -1. */
-  private static int blockCommentEnd(String s, int from) {
-    int depth = 0;
-    int i = from;
-    while (i < s.length()) {
-      if (s.startsWith("/*", i)) {
-        depth++;
-        i += 2;
-      } else if (s.startsWith("*/", i)) {
-        depth--;
-        i += 2;
-        if (depth == 0) {
-          return i;
-        }
-      } else {
-        i++;
-      }
-    }
-    return -1;
-  }
-
-  /** PostgreSQL's whitespace (scan.l {@code space}: space, tab, newline, CR, form feed, VT). */
-  private static boolean isSqlSpace(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B;
   }
 
   private static String sha256(List<String> parts) {

@@ -81,7 +81,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
   static final String CHANNEL = "gatehouse_reviews";
 
   /** Action attribute in which a protocol passes the requester's justification. */
-  public static final String JUSTIFICATION = "justification";
+  public static final String JUSTIFICATION = Action.Attr.JUSTIFICATION;
 
   static final Duration DEFAULT_MAX_WAIT = Duration.ofMinutes(15);
   static final Duration DEFAULT_EXPIRY = Duration.ofHours(1);
@@ -462,10 +462,10 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return sb.toString();
   }
 
-  /** From the action attribute a protocol filled in, else from a leading SQL comment. */
+  /** From the action attribute the protocol filled in (for SQL, from a leading comment). */
   private static String justification(Action action) {
     String j = action.string(JUSTIFICATION);
-    return j == null || j.isBlank() ? Fingerprint.sqlJustification(action) : j.strip();
+    return j == null || j.isBlank() ? null : j.strip();
   }
 
   // ---------------------------------------------------------------- voting

@@ -36,6 +36,14 @@ public interface ReviewGate {
     }
 
     /**
+     * Appends {@code part} length-prefixed ({@code 5:hello}), the form of an {@link #exactly} made
+     * of several parts: no two sequences of parts then read alike.
+     */
+    static StringBuilder part(StringBuilder sb, String part) {
+      return sb.append(part.length()).append(':').append(part);
+    }
+
+    /**
      * {@code waiting} (null stays null) whose {@link #exactly} is {@code exact}: for a caller that
      * knows what will run (a command's environment) while its holder does not.
      */
@@ -52,7 +60,7 @@ public interface ReviewGate {
         @Override
         public String exactly(Action action) {
           String inner = waiting.exactly(action);
-          return inner == null ? exact : inner.length() + ":" + inner + exact;
+          return inner == null ? exact : part(new StringBuilder(), inner).append(exact).toString();
         }
 
         @Override

@@ -112,6 +112,23 @@ final class Checks {
         || s.indexOf(FULLWIDTH_AT) >= 0;
   }
 
+  /**
+   * Whether {@code s} contains {@code lower} (a lower-case ASCII word) in any case, without the
+   * lower-cased copy of the whole text that {@code toLowerCase().contains} makes for every value.
+   */
+  static boolean containsIgnoreCase(String s, String lower) {
+    int n = lower.length();
+    char first = lower.charAt(0);
+    char firstUpper = Character.toUpperCase(first);
+    for (int i = 0, last = s.length() - n; i <= last; i++) {
+      char c = s.charAt(i);
+      if ((c == first || c == firstUpper) && s.regionMatches(true, i, lower, 0, n)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Letters and digits of any script count as "word" characters for boundaries. */
   static boolean isWord(char c) {
     return c < 128 ? isAlnum(c) || c == '_' : Character.isLetterOrDigit(c);

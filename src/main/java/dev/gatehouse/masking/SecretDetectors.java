@@ -486,7 +486,7 @@ final class SecretDetectors {
       while (m.find()) {
         addValue(this, out, m.start(1), m.end(1), m.group(1));
       }
-      if (s.length() >= 13 && s.toLowerCase(Locale.ROOT).contains("authorization")) {
+      if (Checks.containsIgnoreCase(s, "authorization")) {
         m = AUTH_SCHEME.matcher(s);
         while (m.find()) {
           addValue(this, out, m.start(1), m.end(1), m.group(1));

@@ -46,6 +46,14 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
   public static final class Attr {
     private Attr() {}
 
+    /**
+     * The requester's justification for a request held for review, as its protocol reads it: a
+     * leading SQL comment ({@code /* justification: OPS-42 *}{@code /}), SSH's {@code
+     * GATEHOUSE_JUSTIFICATION}, the exec API's field. Filed with the review; not part of the
+     * request's fingerprint, so a re-run with another justification finds its approval.
+     */
+    public static final String JUSTIFICATION = "justification";
+
     // sql
     /** Statement kind, lower case: select, insert, update, delete, merge, create, ..., unknown. */
     public static final String SQL_KIND = "statement";

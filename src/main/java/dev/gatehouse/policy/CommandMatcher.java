@@ -1067,20 +1067,13 @@ final class CommandMatcher implements KindMatcher {
           "RUSTC",
           "BROWSER",
           "SBT_OPTS",
-          "ANT_OPTS");
-
-  /**
-   * More names a wildcard never admits (red team: {@code MAKEFILES='$(shell ...)'} made {@code
-   * make} run a command; {@code MAVEN_DEBUG_OPTS=-XX:OnOutOfMemoryError=...} made {@code mvn -v}
-   * run one). GNU make reads the makefiles named in MAKEFILES before the others (GNU make manual
-   * 3.4 "The Variable MAKEFILES"); mvn runs {@code $JAVACMD} or {@code $JAVA_HOME/bin/java}; glibc
-   * loads iconv modules from GCONV_PATH and OpenSSL loads the configuration, engines and providers
-   * named by OPENSSL_CONF/OPENSSL_ENGINES/OPENSSL_MODULES; LESS may hold {@code +!command}; less,
-   * psql and others write to HISTFILE/SSLKEYLOGFILE (TLS keys); SSH_AUTH_SOCK hands out the
-   * gateway's agent; proxies see (and with the TLS checks turned off, read) the injected tokens.
-   */
-  private static final Set<String> RISKY_ENV_MORE =
-      Set.of(
+          "ANT_OPTS",
+          // red team: MAKEFILES='$(shell ...)' made make run a command. GNU make reads the
+          // makefiles named in MAKEFILES before the others (GNU make manual 3.4 "The Variable
+          // MAKEFILES"); mvn runs $JAVACMD or $JAVA_HOME/bin/java; glibc loads iconv modules from
+          // GCONV_PATH; LESS may hold +!command; psql and others write TLS keys to SSLKEYLOGFILE;
+          // SSH_AUTH_SOCK hands out the gateway's agent; a CA bundle lets a proxy read the
+          // injected tokens (names ending in OPTS, PATH, CONF, ... are in RISKY_ENV_SUFFIXES)
           "MAKEFILES",
           "JAVACMD",
           "GCONV_PATH",
@@ -1229,7 +1222,7 @@ final class CommandMatcher implements KindMatcher {
 
   static boolean riskyEnv(String name) {
     String n = name.toUpperCase(java.util.Locale.ROOT);
-    if (RISKY_ENV.contains(n) || RISKY_ENV_MORE.contains(n)) {
+    if (RISKY_ENV.contains(n)) {
       return true;
     }
     for (String p : RISKY_ENV_PREFIXES) {

@@ -829,17 +829,17 @@ final class RiskyFlags {
           found.add(new Use(w, f, t));
         }
       }
-      if (t.name().equals("mvn") && i + 1 < argv.size() && word.equals("-D")) {
-        // commons-cli also reads -D as taking the next word: -D exec.executable=/bin/sh
-        Flag f = match(t, "-D" + nameOf(argv.get(i + 1)), sub, positional);
-        if (f != null) {
-          found.add(new Use(w, f, t));
-        }
-      } else if (t.name().equals("mvn") && word.startsWith("--define=")) {
-        Flag f = match(t, "-D" + nameOf(word.substring("--define=".length())), sub, positional);
-        if (f != null) {
-          found.add(new Use(w, f, t));
-        }
+      // commons-cli also reads -D as taking the next word (-D exec.executable=/bin/sh), and
+      // --define=NAME=VALUE is -DNAME=VALUE
+      String defined =
+          !t.name().equals("mvn")
+              ? null
+              : word.equals("-D") && i + 1 < argv.size()
+                  ? argv.get(i + 1)
+                  : word.startsWith("--define=") ? word.substring("--define=".length()) : null;
+      Flag definedFlag = defined == null ? null : match(t, "-D" + nameOf(defined), sub, positional);
+      if (definedFlag != null) {
+        found.add(new Use(w, definedFlag, t));
       }
       if (t.name().equals("kubectl")
           && kubectlFileOutput(word, i + 1 < argv.size() ? argv.get(i + 1) : null)) {

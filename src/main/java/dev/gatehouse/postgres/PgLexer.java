@@ -261,6 +261,34 @@ final class PgLexer {
     pos = end;
   }
 
+  /**
+   * The text inside the comment that opens {@code sql} (after whitespace), delimited as the server
+   * delimits it (§4.1.5: block comments nest, a line comment ends at a newline or carriage return);
+   * null when {@code sql} does not start with a comment, or the comment is unterminated (the server
+   * rejects the statement).
+   */
+  static String leadingComment(String sql) {
+    int i = 0;
+    while (i < sql.length() && isSpace(sql.charAt(i))) {
+      i++;
+    }
+    PgLexer lx = new PgLexer(sql, true);
+    lx.pos = i;
+    if (sql.startsWith("/*", i)) {
+      try {
+        lx.skipBlockComment();
+      } catch (LexError e) {
+        return null;
+      }
+      return sql.substring(i + 2, lx.pos - 2);
+    }
+    if (sql.startsWith("--", i)) {
+      lx.skipLineComment();
+      return sql.substring(i + 2, lx.pos);
+    }
+    return null;
+  }
+
   /** {@code --} to end of line (§4.1.5). */
   private void skipLineComment() {
     while (pos < s.length() && s.charAt(pos) != '\n' && s.charAt(pos) != '\r') {

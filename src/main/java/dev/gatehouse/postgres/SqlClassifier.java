@@ -389,6 +389,10 @@ final class SqlClassifier {
         m.put(Attr.SQL_HAS_WHERE, updateDeleteWithoutWhere == 0);
       }
       m.put(Attr.SQL_UNPARSED, unparsed || kind.equals(UNKNOWN));
+      String justification = justification(text);
+      if (justification != null) {
+        m.put(Attr.JUSTIFICATION, justification);
+      }
       if (preparedName != null) {
         m.put(ATTR_PREPARED_NAME, preparedName);
       }
@@ -442,6 +446,10 @@ final class SqlClassifier {
     }
     Map<String, Object> m = new HashMap<>(prepared.attributes());
     m.remove(ATTR_PREPARED_NAME);
+    m.remove(Attr.JUSTIFICATION); // the EXECUTE's own, if it has one (below)
+    if (execute.string(Attr.JUSTIFICATION) != null) {
+      m.put(Attr.JUSTIFICATION, execute.string(Attr.JUSTIFICATION));
+    }
     m.remove(Attr.SQL_SEARCH_PATH); // the session decorates the action with its path now
     m.put(ATTR_EXECUTED_NAME, execute.string(ATTR_EXECUTED_NAME));
     String own = execute.string(Attr.SQL_KIND);
@@ -477,6 +485,34 @@ final class SqlClassifier {
     }
     m.put(Attr.SQL_UNPARSED, prepared.flag(Attr.SQL_UNPARSED) || execute.flag(Attr.SQL_UNPARSED));
     return new Action(ActionKind.SQL, execute.raw(), m);
+  }
+
+  /**
+   * The requester's justification in the comment that opens a statement ({@code /* justification:
+   * OPS-42 *}{@code /} or {@code -- justification: OPS-42}, any case), or null: a psql user gives
+   * one without any client support. The comment ends where the server ends it ({@link
+   * PgLexer#leadingComment}), so what the reviewer is shown as the justification is exactly what
+   * the server skips.
+   */
+  static String justification(String text) {
+    if (!text.startsWith("/*") && !text.startsWith("--")) {
+      return null; // statement texts are stripped: most start with a keyword
+    }
+    String body = PgLexer.leadingComment(text);
+    if (body == null) {
+      return null;
+    }
+    body = body.strip();
+    String word = "justification";
+    if (!body.regionMatches(true, 0, word, 0, word.length())) {
+      return null;
+    }
+    String rest = body.substring(word.length()).stripLeading();
+    if (!rest.startsWith(":")) {
+      return null;
+    }
+    String j = rest.substring(1).strip();
+    return j.isEmpty() ? null : j;
   }
 
   /** True when {@code read} names a {@link #STATISTICS_RELATIONS} relation of pg_catalog. */

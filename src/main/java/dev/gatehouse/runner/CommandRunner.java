@@ -443,7 +443,7 @@ public final class CommandRunner {
    */
   static ReviewGate.Waiting waiting(ExecRequest request, Plan plan) {
     StringBuilder sb = new StringBuilder();
-    java.util.function.Consumer<String> part = p -> sb.append(p.length()).append(':').append(p);
+    java.util.function.Consumer<String> part = p -> ReviewGate.Waiting.part(sb, p);
     part.accept("argv" + plan.argv().size());
     plan.argv().forEach(part);
     Map<String, String> env = new java.util.TreeMap<>(plan.env());
@@ -554,7 +554,7 @@ public final class CommandRunner {
     if (request.justification() != null) {
       // filed with a review, as for SQL comments and SSH's GATEHOUSE_JUSTIFICATION
       Map<String, Object> attrs = new java.util.HashMap<>(action.attributes());
-      attrs.put("justification", request.justification());
+      attrs.put(Action.Attr.JUSTIFICATION, request.justification());
       action = new Action(action.kind(), action.raw(), attrs);
     }
     return new Plan(action, List.copyOf(run), env, false, null, null);

@@ -171,26 +171,22 @@ public final class GatehouseServer implements AutoCloseable {
     RemoteHosts runners =
         SshProtocolServer.runners(config::connection, name -> vault.open(name).orElse(Map.of()));
     closeables.add(runners);
-    // Fresh workspaces on this host outside DATA_DIR: where a gateway that died may have left some.
-    List<java.nio.file.Path> workdirs =
+    // Exec connections that run on this host with a workdir of their own: every one is hidden from
+    // other jobs in the sandbox, and the fresh ones are where a gateway that died may have left
+    // workspaces.
+    var localExecs =
         config.connections().stream()
             .map(c -> c.exec())
-            .filter(
-                e ->
-                    e != null
-                        && e.runner() == null
-                        && e.workdir() != null
-                        && !"fixed".equals(e.workspace()))
+            .filter(e -> e != null && e.runner() == null && e.workdir() != null)
+            .toList();
+    List<java.nio.file.Path> workdirs =
+        localExecs.stream()
+            .filter(e -> !"fixed".equals(e.workspace()))
             .map(e -> e.workdir())
             .toList();
     CommandRunner runner =
         new CommandRunner(server.dataDir(), masking, runners, workdirs)
-            .hideInSandbox(
-                config.connections().stream()
-                    .map(c -> c.exec())
-                    .filter(e -> e != null && e.runner() == null && e.workdir() != null)
-                    .map(e -> e.workdir())
-                    .toList());
+            .hideInSandbox(localExecs.stream().map(e -> e.workdir()).toList());
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);

@@ -183,15 +183,8 @@ abstract class SshChannelCommand implements Command {
       public String exactly(Action action) {
         Map<String, String> all = new java.util.TreeMap<>(requestedEnv());
         all.putAll(localeEnv());
-        StringBuilder sb = new StringBuilder(action.raw().length() + ":" + action.raw());
-        all.forEach(
-            (k, v) ->
-                sb.append(k.length())
-                    .append(':')
-                    .append(k)
-                    .append(v.length())
-                    .append(':')
-                    .append(v));
+        StringBuilder sb = ReviewGate.Waiting.part(new StringBuilder(), action.raw());
+        all.forEach((k, v) -> ReviewGate.Waiting.part(ReviewGate.Waiting.part(sb, k), v));
         return sb.toString();
       }
 
@@ -214,7 +207,7 @@ abstract class SshChannelCommand implements Command {
       return action;
     }
     Map<String, Object> attrs = new HashMap<>(action.attributes());
-    attrs.put("justification", j.strip());
+    attrs.put(Action.Attr.JUSTIFICATION, j.strip());
     return new Action(action.kind(), action.raw(), attrs);
   }
 

@@ -75,17 +75,21 @@ final class SshChannelInput extends InputStream implements ChannelDataReceiver {
 
   /** Installs this as the channel's receiver; call before the command's streams are prepared. */
   static SshChannelInput install(ChannelSession channel) {
-    LocalWindow w = channel.getLocalWindow();
-    SshChannelInput in =
-        new SshChannelInput(
-            n -> {
-              // As ChannelPipedInputStream: it may send SSH_MSG_CHANNEL_WINDOW_ADJUST.
-              if (w.isOpen()) {
-                w.release(n);
-              }
-            });
+    SshChannelInput in = reopening(channel::getLocalWindow);
     channel.setDataReceiver(in);
     return in;
+  }
+
+  /** An input that reopens {@code window} (a channel's local window) as the relay reads. */
+  static SshChannelInput reopening(java.util.function.Supplier<LocalWindow> window) {
+    return new SshChannelInput(
+        n -> {
+          // As ChannelPipedInputStream: it may send SSH_MSG_CHANNEL_WINDOW_ADJUST.
+          LocalWindow w = window.get();
+          if (w.isOpen()) {
+            w.release(n);
+          }
+        });
   }
 
   /**

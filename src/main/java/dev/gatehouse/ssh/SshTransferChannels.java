@@ -10,7 +10,6 @@ import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.channel.AbstractChannel;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelListener;
-import org.apache.sshd.common.channel.LocalWindow;
 import org.apache.sshd.common.session.ConnectionService;
 
 /**
@@ -43,15 +42,7 @@ final class SshTransferChannels {
   /** What {@code ClientSession.createSubsystemChannel} does, for a channel of our own class. */
   private static ClientChannel register(ClientSession session, ClientChannel ch)
       throws IOException {
-    SshChannelInput input =
-        new SshChannelInput(
-            n -> {
-              // As ChannelPipedInputStream: it may send SSH_MSG_CHANNEL_WINDOW_ADJUST.
-              LocalWindow w = ch.getLocalWindow();
-              if (w.isOpen()) {
-                w.release(n);
-              }
-            });
+    SshChannelInput input = SshChannelInput.reopening(ch::getLocalWindow);
     ch.setAttribute(INPUT, input);
     ch.addChannelListener(
         new ChannelListener() {

@@ -316,8 +316,16 @@ class ReviewServiceTest {
     String id = held.id.get(10, SECONDS);
     assertThat(svc.show(id).orElseThrow().justification()).isEqualTo("OPS-42 cleanup");
 
+    // A SQL comment is the PostgreSQL classifier's to read (SqlJustificationTest): here the
+    // attribute it fills in, as the classifier gives it for /* justification: OPS-43 */.
     Held fromComment = new Held();
-    authorizeAsync(s, sql("/* justification: OPS-43 */ DROP TABLE u"), fromComment);
+    authorizeAsync(
+        s,
+        new Action(
+            ActionKind.SQL,
+            "/* justification: OPS-43 */ DROP TABLE u",
+            Map.of("justification", "OPS-43")),
+        fromComment);
     String id2 = fromComment.id.get(10, SECONDS);
     assertThat(svc.show(id2).orElseThrow().justification()).isEqualTo("OPS-43");
   }
@@ -554,29 +562,6 @@ class ReviewServiceTest {
             Fingerprint.of("alice", CONN, new Action(ActionKind.SQL, "x", Map.of("k", "a")), null))
         .isNotEqualTo(
             Fingerprint.of("alice", CONN, new Action(ActionKind.SQL, "x", Map.of("k", 1L)), null));
-  }
-
-  @Test
-  void theJustificationCommentEndsWherePostgreSqlEndsIt() {
-    assertThat(Fingerprint.sqlJustification(sql("/* Justification: INC-2 */ DROP TABLE x")))
-        .isEqualTo("INC-2");
-    assertThat(Fingerprint.sqlJustification(sql("-- justification: INC-1\nDROP TABLE orders")))
-        .isEqualTo("INC-1");
-    assertThat(Fingerprint.sqlJustification(sql("DROP TABLE x /* justification: late */")))
-        .isNull();
-    // Block comments nest (sql-syntax-lexical.html 4.1.5): the first */ does not end this one, so
-    // everything up to the second is what the server skips, and the reviewer is shown that.
-    assertThat(
-            Fingerprint.sqlJustification(
-                sql(
-                    "/* justification: /* */ UPDATE payments SET status = 'refunded' WHERE id ="
-                        + " 42 -- */ DELETE FROM payments WHERE id > 0")))
-        .isEqualTo("/* */ UPDATE payments SET status = 'refunded' WHERE id = 42 --");
-    assertThat(Fingerprint.sqlJustification(sql("/* justification: /* open */ DROP TABLE x")))
-        .as("unterminated: the server rejects it")
-        .isNull();
-    assertThat(Fingerprint.sqlJustification(sql("-- justification: A\rDROP TABLE x")))
-        .isEqualTo("A");
   }
 
   @Test
