@@ -88,6 +88,7 @@ final class ScpRelay {
   private final OutputStream toServer;
   private final SftpRelay.PathPolicy policy;
   private final SftpRelay.Recorder recorder;
+  private final SftpPathResolver resolver;
 
   // The side sending headers and content, and the side answering them.
   private final InputStream srcIn;
@@ -103,7 +104,8 @@ final class ScpRelay {
       InputStream fromServer,
       OutputStream toServer,
       SftpRelay.PathPolicy policy,
-      SftpRelay.Recorder recorder) {
+      SftpRelay.Recorder recorder,
+      SftpPathResolver resolver) {
     if (!mode.equals("t") && !mode.equals("f")) {
       throw new IllegalArgumentException("scp mode must be t or f, not " + mode);
     }
@@ -115,6 +117,7 @@ final class ScpRelay {
     this.toServer = new BufferedOutputStream(toServer, CHUNK);
     this.policy = policy;
     this.recorder = recorder;
+    this.resolver = resolver;
     srcIn = sinkMode ? this.fromClient : this.fromServer;
     srcOut = sinkMode ? this.toClient : this.toServer;
     snkIn = sinkMode ? this.fromServer : this.fromClient;
@@ -140,10 +143,10 @@ final class ScpRelay {
       deny("read", targetPath, "no usable path");
       return;
     }
-    if (!sinkMode && !allowed("read", List.of(target))) return;
+    if (!sinkMode && !allowed("read", List.of(new Name(target, targetPath)))) return;
 
     // A stack of candidate paths for the directory being filled; see the class comment.
-    Deque<List<String>> dirs = new ArrayDeque<>();
+    Deque<List<Name>> dirs = new ArrayDeque<>();
     if (answer() < 0) return; // the sink's first "\0": ready
     while (true) {
       int c = srcIn.read();
@@ -156,7 +159,7 @@ final class ScpRelay {
         case 'C', 'D' -> {
           String line = line();
           Header h = Header.parse((char) c, line);
-          List<String> paths = paths(dirs, h.name, target);
+          List<Name> paths = paths(dirs, h.name, target);
           String op = c == 'C' ? (sinkMode ? "write" : "read") : (sinkMode ? "mkdir" : "list");
           if (!allowed(op, paths)) return;
           forwardLine(c, line);
@@ -165,7 +168,7 @@ final class ScpRelay {
           if (answer > 0) continue; // the sink refused it; the source skips this entry
           if (c == 'D') {
             dirs.push(paths);
-          } else if (!content(op, paths.get(0), h.size)) {
+          } else if (!content(op, paths.get(0).path, h.size)) {
             return;
           }
         }
@@ -260,20 +263,36 @@ final class ScpRelay {
     }
   }
 
+  /**
+   * A path as checked (lexically normalized) and as the target's scp will use it (PATH as sent,
+   * names appended), which {@link SftpPathResolver} places after the target's symbolic links.
+   */
+  private record Name(String path, String raw) {
+    Name child(String name) {
+      return new Name(SftpRelay.normalize(path, name), raw + "/" + name);
+    }
+  }
+
   /** Candidate paths of an entry, the one to record first. */
-  private List<String> paths(Deque<List<String>> dirs, String name, String target) {
-    List<String> out = new ArrayList<>(2);
+  private List<Name> paths(Deque<List<Name>> dirs, String name, String target) {
+    List<Name> out = new ArrayList<>(2);
+    Name top = new Name(target, targetPath);
     if (!dirs.isEmpty()) {
-      for (String d : dirs.peek()) out.add(SftpRelay.normalize(d, name));
+      for (Name d : dirs.peek()) out.add(d.child(name));
     } else if (!sinkMode) {
       // scp -f sends PATH itself under its base name, or, for a glob, each match in its directory.
-      out.add(hasGlob(targetPath) ? SftpRelay.normalize(SftpRelay.parent(target), name) : target);
+      if (hasGlob(targetPath)) {
+        String rawDir = SftpRelay.parent(targetPath);
+        out.add(new Name(SftpRelay.normalize(SftpRelay.parent(target), name), rawDir + "/" + name));
+      } else {
+        out.add(top);
+      }
     } else {
-      String inDir = SftpRelay.normalize(target, name);
+      Name inDir = top.child(name);
       if (namesDirectory(targetPath)) {
         out.add(inDir);
       } else {
-        out.add(target);
+        out.add(top);
         out.add(inDir);
       }
     }
@@ -293,20 +312,44 @@ final class ScpRelay {
     return p.indexOf('*') >= 0 || p.indexOf('?') >= 0 || p.indexOf('[') >= 0;
   }
 
-  /** Checks every candidate; on a denial tells the client and returns false. Fails closed. */
-  private boolean allowed(String op, List<String> paths) throws IOException {
-    for (String path : paths) {
-      String reason;
+  /**
+   * Checks every candidate, then where each really is on the target ({@link SftpPathResolver}: scp
+   * opens, creates and lists through symbolic links, so a final link is followed); on a denial
+   * tells the client and returns false. Fails closed: a path the target cannot place is refused.
+   */
+  private boolean allowed(String op, List<Name> paths) throws IOException {
+    for (Name n : paths) {
+      if (!allowed(op, n.path)) return false;
+    }
+    if (resolver == null) return true;
+    for (Name n : paths) {
+      String real;
       try {
-        reason = policy.check(op, path);
-      } catch (RuntimeException e) {
-        log.warn("scp policy check failed for {} {}", op, path, e);
-        reason = "policy error";
+        real = resolver.resolve(n.raw, true);
+      } catch (IOException e) {
+        log.warn("scp path check on the target failed: {}", e.toString());
+        real = null;
       }
-      if (reason != null) {
-        deny(op, path, reason);
+      if (real == null) {
+        deny(op, n.path, "cannot tell where it is on the target");
         return false;
       }
+      if (!real.equals(n.path) && !allowed(op, real)) return false;
+    }
+    return true;
+  }
+
+  private boolean allowed(String op, String path) throws IOException {
+    String reason;
+    try {
+      reason = policy.check(op, path);
+    } catch (RuntimeException e) {
+      log.warn("scp policy check failed for {} {}", op, path, e);
+      reason = "policy error";
+    }
+    if (reason != null) {
+      deny(op, path, reason);
+      return false;
     }
     return true;
   }

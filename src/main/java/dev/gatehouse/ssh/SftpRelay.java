@@ -146,6 +146,7 @@ final class SftpRelay {
   private final OutputStream toServer;
   private final PathPolicy policy;
   private final Recorder recorder;
+  private final SftpPathResolver resolver;
 
   /** Requests awaiting a reply that the relay must see (by request id). */
   private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
@@ -168,13 +169,15 @@ final class SftpRelay {
       InputStream fromServer,
       OutputStream toServer,
       PathPolicy policy,
-      Recorder recorder) {
+      Recorder recorder,
+      SftpPathResolver resolver) {
     this.fromClient = buffered(fromClient);
     this.toClient = new BufferedOutputStream(toClient, 64 * 1024);
     this.fromServer = buffered(fromServer);
     this.toServer = new BufferedOutputStream(toServer, 64 * 1024);
     this.policy = policy;
     this.recorder = recorder;
+    this.resolver = resolver;
   }
 
   /**
@@ -223,11 +226,12 @@ final class SftpRelay {
     if (!serverReady) return;
     SftpPacket reply = new SftpPacket();
     while (p.read(fromClient)) {
-      if (request(p, reply)) {
-        synchronized (toServer) {
-          p.writeTo(toServer);
-          if (fromClient.available() == 0) toServer.flush();
-        }
+      boolean forward = request(p, reply);
+      synchronized (toServer) {
+        if (forward) p.writeTo(toServer);
+        // Also after a request answered here: the batch before it must not wait in the buffer
+        // for a next request the client, waiting for replies, will not send.
+        if (fromClient.available() == 0) toServer.flush();
       }
     }
   }
@@ -240,28 +244,39 @@ final class SftpRelay {
     refusedName = null;
     switch (type) {
       case OPEN -> {
-        String path = path(p);
+        String raw = rawPath(p);
+        String path = absolute(raw);
         int flags = p.nextInt();
         boolean writes = (flags & (FXF_WRITE | FXF_APPEND | FXF_CREAT | FXF_TRUNC)) != 0;
         String op = writes ? "write" : "read";
         if (deny(reply, id, op, path)) return false;
-        if (writes && (flags & FXF_READ) != 0 && deny(reply, id, "read", path)) return false;
+        boolean reads = writes && (flags & FXF_READ) != 0;
+        if (reads && deny(reply, id, "read", path)) return false;
+        // open(2) follows a final link, also when it creates (O_CREAT without O_EXCL).
+        String[] ops = reads ? new String[] {op, "read"} : new String[] {op};
+        if (unreal(reply, id, raw, path, true, ops)) return false;
         pending.put(id, Pending.open(path, op));
       }
       case OPENDIR -> {
-        String path = path(p);
-        if (deny(reply, id, "list", path)) return false;
+        String raw = rawPath(p);
+        String path = absolute(raw);
+        if (deny(reply, id, "list", path) || unreal(reply, id, raw, path, true, "list")) {
+          return false;
+        }
         pending.put(id, Pending.open(path, "list")); // tracked so FSETSTAT on it is checked
       }
       case CLOSE -> {
+        // Forgotten now, not on the reply: sftp-server hands the freed handle to the next OPEN,
+        // so "CLOSE h; OPEN other; FSETSTAT h" pipelined would otherwise be checked against the
+        // closed file and run on the other one.
         String handle = p.nextHandle();
         if (unknown(reply, id, handle)) return false;
-        pending.put(id, Pending.handle(Kind.CLOSE, handle, 0));
+        pending.put(id, Pending.file(Kind.CLOSE, files.remove(handle), 0));
       }
       case READ -> {
         String handle = p.nextHandle();
         if (unknown(reply, id, handle)) return false;
-        pending.put(id, Pending.handle(Kind.READ, handle, p.nextLong()));
+        pending.put(id, Pending.file(Kind.READ, files.get(handle), p.nextLong()));
       }
       case WRITE -> {
         String handle = p.nextHandle();
@@ -271,35 +286,42 @@ final class SftpRelay {
         files.get(handle).wrote(offset, p.buf, start, p.last);
       }
       case STAT, LSTAT, REALPATH, READLINK -> {
-        if (deny(reply, id, "stat", path(p))) return false;
+        String raw = rawPath(p);
+        String path = absolute(raw);
+        boolean follow = type == STAT || type == REALPATH; // LSTAT and READLINK read the link
+        if (deny(reply, id, "stat", path) || unreal(reply, id, raw, path, follow, "stat")) {
+          return false;
+        }
       }
       case SETSTAT -> {
-        if (checkAndRecord(reply, id, "setstat", path(p))) return false;
+        if (checkAndRecord(reply, id, "setstat", rawPath(p), true)) return false;
       }
       case FSETSTAT -> {
         String handle = p.nextHandle();
         if (unknown(reply, id, handle)) return false;
-        if (checkAndRecord(reply, id, "setstat", files.get(handle).path)) return false;
+        // The handle's path was placed on the target when it was opened.
+        String path = files.get(handle).path;
+        if (deny(reply, id, "setstat", path)) return false;
+        pending.put(id, Pending.record("setstat", path));
       }
       case REMOVE -> {
-        if (checkAndRecord(reply, id, "remove", path(p))) return false;
+        if (checkAndRecord(reply, id, "remove", rawPath(p), false)) return false;
       }
       case MKDIR -> {
-        if (checkAndRecord(reply, id, "mkdir", path(p))) return false;
+        if (checkAndRecord(reply, id, "mkdir", rawPath(p), false)) return false;
       }
       case RMDIR -> {
-        if (checkAndRecord(reply, id, "rmdir", path(p))) return false;
+        if (checkAndRecord(reply, id, "rmdir", rawPath(p), false)) return false;
       }
       case RENAME -> {
-        if (twoPaths(reply, id, "rename", path(p), path(p), false)) return false;
+        if (twoPaths(reply, id, "rename", rawPath(p), rawPath(p), false)) return false;
       }
       case SYMLINK -> {
         // OpenSSH sends (target, link), the reverse of section 6.10 (OpenSSH PROTOCOL 3.1); the
         // target of a relative link is resolved against the link's directory.
         String target = rawPath(p);
-        String link = path(p);
-        if (link != null && target != null) target = normalize(parent(link), target);
-        if (twoPaths(reply, id, "symlink", target, link, true)) return false;
+        String link = rawPath(p);
+        if (symlink(reply, id, target, link)) return false;
       }
       case FSTAT, READDIR -> {
         if (unknown(reply, id, p.nextHandle())) return false;
@@ -320,18 +342,23 @@ final class SftpRelay {
     String name = new String(p.buf, start, p.last, StandardCharsets.UTF_8);
     switch (name) {
       case "posix-rename@openssh.com" -> {
-        if (twoPaths(reply, id, "rename", path(p), path(p), false)) return false;
+        if (twoPaths(reply, id, "rename", rawPath(p), rawPath(p), false)) return false;
       }
       case "hardlink@openssh.com" -> {
-        String target = path(p);
-        String link = path(p);
+        // link(2) does not follow a link named as the existing file: both are names, not files.
+        String target = rawPath(p);
+        String link = rawPath(p);
         if (twoPaths(reply, id, "symlink", target, link, true)) return false;
       }
       case "lsetstat@openssh.com" -> {
-        if (checkAndRecord(reply, id, "setstat", path(p))) return false;
+        if (checkAndRecord(reply, id, "setstat", rawPath(p), false)) return false;
       }
       case "statvfs@openssh.com" -> {
-        if (deny(reply, id, "stat", path(p))) return false;
+        String raw = rawPath(p);
+        String path = absolute(raw);
+        if (deny(reply, id, "stat", path) || unreal(reply, id, raw, path, true, "stat")) {
+          return false;
+        }
       }
       case "expand-path@openssh.com" -> {
         // "~" and "~user" are expanded by the server; checked as given, normalized, not
@@ -377,12 +404,6 @@ final class SftpRelay {
     return true;
   }
 
-  /** Next path argument, absolutized and normalized; null when refused (NUL, not UTF-8). */
-  private String path(SftpPacket p) throws ProtocolException {
-    String raw = rawPath(p);
-    return raw == null ? null : absolute(raw);
-  }
-
   /**
    * Next path argument as sent; null when refused. The first refused name of the request is kept
    * for the audit record ({@link #deny}).
@@ -396,22 +417,88 @@ final class SftpRelay {
     return raw;
   }
 
+  /** A path argument absolutized and lexically normalized; null when refused (NUL, not UTF-8). */
   private String absolute(String raw) {
     return normalize(cwd, raw);
   }
 
-  private boolean checkAndRecord(SftpPacket reply, int id, String op, String path)
+  private boolean checkAndRecord(SftpPacket reply, int id, String op, String raw, boolean follow)
       throws IOException {
-    if (deny(reply, id, op, path)) return true;
+    String path = absolute(raw);
+    if (deny(reply, id, op, path) || unreal(reply, id, raw, path, follow, op)) return true;
     pending.put(id, Pending.record(op, path));
     return false;
   }
 
+  /** RENAME and hardlink: both names are checked as names (a final link is not followed). */
   private boolean twoPaths(
-      SftpPacket reply, int id, String op, String from, String to, boolean recordToFirst)
+      SftpPacket reply, int id, String op, String rawFrom, String rawTo, boolean recordToFirst)
       throws IOException {
+    String from = absolute(rawFrom);
+    String to = absolute(rawTo);
     if (deny(reply, id, op, from) || deny(reply, id, op, to)) return true;
+    if (unreal(reply, id, rawFrom, from, false, op) || unreal(reply, id, rawTo, to, false, op)) {
+      return true;
+    }
     pending.put(id, Pending.record(op, recordToFirst ? to + " -> " + from : from + " -> " + to));
+    return false;
+  }
+
+  /**
+   * SYMLINK: the link is a name; its target, relative to the link's directory, is checked where it
+   * really leads (a link through {@code up/..} would otherwise point where the policy never looked;
+   * reading through the link is checked again on use).
+   */
+  private boolean symlink(SftpPacket reply, int id, String rawTarget, String rawLink)
+      throws IOException {
+    String link = absolute(rawLink);
+    String target = null;
+    String physical = null;
+    if (link != null && rawTarget != null) {
+      target = normalize(parent(link), rawTarget);
+      physical = rawTarget.startsWith("/") ? rawTarget : parent(rawLink) + "/" + rawTarget;
+    }
+    if (deny(reply, id, "symlink", target) || deny(reply, id, "symlink", link)) return true;
+    if (unreal(reply, id, physical, target, true, "symlink")
+        || unreal(reply, id, rawLink, link, false, "symlink")) {
+      return true;
+    }
+    pending.put(id, Pending.record("symlink", link + " -> " + target));
+    return false;
+  }
+
+  /**
+   * The second check, after the lexical one allowed {@code lexical}: where the target will really
+   * act on {@code raw} ({@link SftpPathResolver}; symbolic links followed, {@code ..} taken after
+   * them, a final link followed when {@code follow}). Each op is asked again for that real path
+   * when it differs. A path the target cannot place is refused: fail closed. On denial answers the
+   * client and returns true.
+   */
+  private boolean unreal(
+      SftpPacket reply, int id, String raw, String lexical, boolean follow, String... ops)
+      throws IOException {
+    if (resolver == null || raw == null) return false;
+    String real;
+    try {
+      real = resolver.resolve(raw, follow);
+    } catch (IOException e) {
+      log.warn("SFTP path check on the target failed: {}", e.toString());
+      real = null;
+    }
+    if (real == null) {
+      String reason = "gatehouse: cannot tell where " + lexical + " is on the target";
+      try {
+        policy.refused(ops[0], lexical, reason);
+      } catch (RuntimeException e) {
+        log.warn("SFTP refusal of {} could not be recorded", ops[0], e);
+      }
+      status(reply, id, FX_PERMISSION_DENIED, reason);
+      return true;
+    }
+    if (real.equals(lexical)) return false;
+    for (String op : ops) {
+      if (deny(reply, id, op, real)) return true;
+    }
     return false;
   }
 
@@ -532,15 +619,11 @@ final class SftpRelay {
       }
       case READ -> {
         if (type == DATA) {
-          OpenFile f = files.get(req.handle);
           int start = p.nextString();
-          if (f != null) f.read(req.offset, p.buf, start, p.last);
+          req.file.read(req.offset, p.buf, start, p.last);
         }
       }
-      case CLOSE -> {
-        OpenFile f = files.remove(req.handle);
-        if (f != null) f.record();
-      }
+      case CLOSE -> req.file.record();
       case RECORD -> {
         if (type == STATUS && p.nextInt() == FX_OK) recorder.file(req.op, req.path, 0, null);
       }
@@ -549,7 +632,12 @@ final class SftpRelay {
 
   /** Files whose handles were never closed still moved data: record what passed. */
   private void recordLeftovers() {
-    for (OpenFile f : files.values()) {
+    List<OpenFile> left = new ArrayList<>(files.values());
+    for (Pending p : pending.values()) {
+      if (p.kind == Kind.CLOSE) left.add(p.file); // closing, but the reply never came
+    }
+    pending.clear();
+    for (OpenFile f : left) {
       try {
         f.record();
       } catch (RuntimeException e) {
@@ -634,13 +722,14 @@ final class SftpRelay {
     RECORD
   }
 
-  private record Pending(Kind kind, String op, String path, String handle, long offset) {
+  /** A request awaiting its reply; READ and CLOSE hold the file itself, not its reusable handle. */
+  private record Pending(Kind kind, String op, String path, OpenFile file, long offset) {
     static Pending open(String path, String op) {
       return new Pending(Kind.OPEN, op, path, null, 0);
     }
 
-    static Pending handle(Kind kind, String handle, long offset) {
-      return new Pending(kind, null, null, handle, offset);
+    static Pending file(Kind kind, OpenFile file, long offset) {
+      return new Pending(kind, null, null, file, offset);
     }
 
     static Pending record(String op, String path) {

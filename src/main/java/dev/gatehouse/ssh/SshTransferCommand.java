@@ -148,11 +148,12 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
                 });
     SshFiles files = new SshFiles(conn, scpArgv == null ? "sftp" : "scp");
     InputStream fromTarget = SshTransferChannels.input(ch);
-    try {
+    try (SftpPathResolver resolver = new SftpPathResolver(() -> pathChannel(up))) {
       if (scpArgv == null) {
-        new SftpRelay(in, out, fromTarget, ch.getInvertedIn(), files, files).run();
+        new SftpRelay(in, out, fromTarget, ch.getInvertedIn(), files, files, resolver).run();
       } else {
-        new ScpRelay(mode, path, in, out, fromTarget, ch.getInvertedIn(), files, files).run();
+        new ScpRelay(mode, path, in, out, fromTarget, ch.getInvertedIn(), files, files, resolver)
+            .run();
       }
     } catch (IOException e) {
       log.info("file transfer ended: {}", e.toString());
@@ -161,6 +162,17 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
     errors.join(1000);
     Integer status = ch.getExitStatus();
     exit(status == null ? (scpArgv == null ? 0 : 1) : status);
+  }
+
+  /**
+   * A second {@code sftp} channel on the same upstream session, for {@link SftpPathResolver}: the
+   * same account and login directory as the transfer, so relative names resolve alike.
+   */
+  private static SftpPathResolver.Channel pathChannel(SshUpstream up) throws IOException {
+    ClientChannel side = SshTransferChannels.sftp(up.session());
+    side.open().verify(SshUpstream.CONNECT_TIMEOUT);
+    return new SftpPathResolver.Channel(
+        SshTransferChannels.input(side), side.getInvertedIn(), () -> side.close(false));
   }
 
   @Override

@@ -101,7 +101,8 @@ class ScpRelayTest {
                         server.getInputStream(),
                         server.getOutputStream(),
                         policy(),
-                        (op, path, bytes, sha) -> records.add(new Rec(op, path, bytes, sha)))
+                        (op, path, bytes, sha) -> records.add(new Rec(op, path, bytes, sha)),
+                        SftpRelayTest.resolver(remote))
                     .run();
                 server.waitFor(30, TimeUnit.SECONDS);
                 return null;
@@ -151,6 +152,38 @@ class ScpRelayTest {
     assertThat(ScpRelay.namesDirectory("/a/b")).isFalse();
     assertThat(ScpRelay.namesDirectory("/a/b/")).isTrue();
     assertThat(ScpRelay.namesDirectory("a/..")).isTrue();
+  }
+
+  /**
+   * Legacy scp takes PATH as sent, so the target's scp follows links the relay's lexical check
+   * never saw ({@code sub/up} is {@code sub}, then ".." leaves it; {@code data} is secret itself).
+   */
+  @Test
+  void pathsAreCheckedWhereTheTargetReallyResolvesThem() throws Exception {
+    Path secret = Files.createDirectories(remote.resolve("secret"));
+    Files.writeString(secret.resolve("s.txt"), "TOPSECRET");
+    Path sub = Files.createDirectories(remote.resolve("sub"));
+    Files.createSymbolicLink(sub.resolve("up"), Path.of("."));
+    Files.createSymbolicLink(remote.resolve("data"), secret);
+    Files.createSymbolicLink(remote.resolve("ok.txt"), secret.resolve("s.txt"));
+    Files.writeString(local.resolve("x.txt"), "planted");
+
+    Run viaDotDot = scp("R:" + remote + "/sub/up/../secret/s.txt", "got1.txt");
+    Run viaLink = scp("R:" + remote + "/data/s.txt", "got2.txt");
+    Run viaFinalLink = scp("R:" + remote + "/ok.txt", "got3.txt");
+    Run upload = scp("x.txt", "R:" + remote + "/data/");
+    Run uploadOverLink = scp("x.txt", "R:" + remote + "/ok.txt");
+
+    for (Run r : List.of(viaDotDot, viaLink, viaFinalLink, upload, uploadOverLink)) {
+      assertThat(r.exit).as(r.output).isNotZero();
+      assertThat(r.output).contains("secret is off limits");
+    }
+    assertThat(local.resolve("got1.txt")).doesNotExist();
+    assertThat(local.resolve("got2.txt")).doesNotExist();
+    assertThat(local.resolve("got3.txt")).doesNotExist();
+    assertThat(secret.resolve("x.txt")).doesNotExist();
+    assertThat(secret.resolve("s.txt")).hasContent("TOPSECRET");
+    assertThat(records).isEmpty();
   }
 
   @Test
@@ -260,7 +293,8 @@ class ScpRelayTest {
             bytes("\0\0"), // ready, then the answer to T
             toServer,
             checking((op, path) -> op.equals("write") ? "no writes in " + path : null),
-            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)))
+            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)),
+            null)
         .run();
     assertThat(toServer.toString(StandardCharsets.UTF_8)).isEqualTo("T1 0 1 0\n");
     assertThat(toClient.toString(StandardCharsets.UTF_8))
@@ -287,7 +321,8 @@ class ScpRelayTest {
               bytes("\0"),
               new ByteArrayOutputStream(),
               checking((op, path) -> null),
-              (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)));
+              (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)),
+              null);
       assertThatThrownBy(relay::run).as(bad).isInstanceOf(ProtocolException.class);
     }
     assertThat(refusedNames).isEmpty();
@@ -305,7 +340,8 @@ class ScpRelayTest {
             bytes("\0"),
             new ByteArrayOutputStream(),
             checking((op, path) -> null),
-            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)));
+            (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)),
+            null);
     assertThatThrownBy(relay::run).isInstanceOf(ProtocolException.class);
     assertThat(refusedNames)
         .containsExactly("write 0644 1 x\\xff: scp: header is not UTF-8 or contains NUL");

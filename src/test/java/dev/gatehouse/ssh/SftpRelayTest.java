@@ -103,7 +103,8 @@ class SftpRelayTest {
                         server.getInputStream(),
                         server.getOutputStream(),
                         policy(),
-                        recorder())
+                        recorder(),
+                        resolver(remote))
                     .run();
                 server.waitFor(30, TimeUnit.SECONDS);
                 return null;
@@ -241,7 +242,8 @@ class SftpRelayTest {
               server.getInputStream(),
               server.getOutputStream(),
               policy(),
-              recorder());
+              recorder(),
+              resolver(remote));
       relay = runAsync(r);
     }
 
@@ -295,6 +297,105 @@ class SftpRelayTest {
             return t;
           }
         });
+  }
+
+  /**
+   * The red team's escape: a link to a directory inside the allowed tree, then "..". The relay's
+   * lexical view ({@code sub/up/../secret} is {@code sub/secret}) differs from the kernel's ({@code
+   * up} is {@code sub}, so ".." is the root and the file is {@code secret/s.txt}). A link that
+   * points out of the tree needs no ".." at all.
+   */
+  @Test
+  void pathsAreCheckedWhereTheTargetReallyResolvesThem() throws Exception {
+    Path secret = Files.createDirectories(remote.resolve("secret"));
+    Files.writeString(secret.resolve("s.txt"), "TOPSECRET");
+    Path sub = Files.createDirectories(remote.resolve("sub"));
+    Files.createSymbolicLink(sub.resolve("up"), Path.of("."));
+    Files.createSymbolicLink(remote.resolve("data"), secret);
+    Files.writeString(local.resolve("up.txt"), "planted");
+
+    Run run =
+        sftp(
+            String.join(
+                "\n",
+                "-get sub/up/../secret/s.txt got1.txt",
+                "-get data/s.txt got2.txt",
+                "-ls -l sub/up/../secret",
+                "-put up.txt sub/up/../secret/planted1.txt",
+                "-put up.txt data/planted2.txt",
+                "-symlink sub/up/../secret/s.txt sub/l1",
+                "-rename sub/up/../secret/s.txt moved.txt",
+                "-chmod 777 data/s.txt",
+                ""));
+
+    assertThat(local.resolve("got1.txt")).doesNotExist();
+    assertThat(local.resolve("got2.txt")).doesNotExist();
+    assertThat(run.output).contains("Permission denied");
+    try (var listed = Files.list(secret)) {
+      assertThat(listed.map(p -> p.getFileName().toString())).containsExactly("s.txt");
+    }
+    assertThat(sub.resolve("l1")).doesNotExist();
+    assertThat(remote.resolve("moved.txt")).doesNotExist();
+    assertThat(Files.getPosixFilePermissions(secret.resolve("s.txt")))
+        .isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
+    // Every refusal came from the policy asked about the real path, under secret (the client
+    // stats a file before it gets it, and that is where the read stops).
+    assertThat(checked)
+        .contains(
+            "stat " + remote + "/sub/secret/s.txt",
+            "stat " + remote + "/secret/s.txt",
+            "stat " + remote + "/data/s.txt",
+            "stat " + remote + "/secret",
+            "write " + remote + "/sub/secret/planted1.txt",
+            "write " + remote + "/secret/planted1.txt",
+            "write " + remote + "/secret/planted2.txt",
+            "rename " + remote + "/secret/s.txt",
+            "setstat " + remote + "/secret/s.txt");
+    assertThat(run.relayError).isNull();
+  }
+
+  /**
+   * The other escape the red team found: sftp-server reuses a closed handle for the next OPEN, so
+   * an FSETSTAT pipelined behind "CLOSE h; OPEN other" ran on the other file while checked against
+   * the closed one. A handle is forgotten when its CLOSE is sent.
+   */
+  @Test
+  void aHandleIsForgottenWhenItsCloseIsSentNotWhenAnswered() throws Exception {
+    Files.writeString(remote.resolve("a.txt"), "a");
+    Path b = remote.resolve("b.txt");
+    Files.writeString(b, "b");
+    Files.setPosixFilePermissions(b, PosixFilePermissions.fromString("rw-r--r--"));
+    try (RawClient c = new RawClient()) {
+      c.init();
+      c.send(SftpRelay.OPEN, 1, "a.txt", SftpRelay.FXF_READ, 0);
+      DataInputStream s = c.receive();
+      assertThat(s.readByte()).isEqualTo((byte) SftpRelay.HANDLE);
+      assertThat(s.readInt()).isEqualTo(1);
+      byte[] handle = new byte[s.readInt()];
+      s.readFully(handle);
+
+      // One write: CLOSE h, OPEN b (gets h back from sftp-server), FSETSTAT h mode 0777.
+      ByteArrayOutputStream burst = new ByteArrayOutputStream();
+      burst.write(packet(SftpRelay.CLOSE, 2, handle));
+      burst.write(packet(SftpRelay.OPEN, 3, "b.txt", SftpRelay.FXF_READ, 0));
+      burst.write(
+          packet(SftpRelay.FSETSTAT, 4, handle, 0x4, 0777)); // SSH_FILEXFER_ATTR_PERMISSIONS
+      c.out.write(burst.toByteArray());
+      c.out.flush();
+
+      java.util.Map<Integer, Integer> replies = new java.util.HashMap<>();
+      for (int i = 0; i < 3; i++) {
+        s = c.receive();
+        int type = s.readByte();
+        int id = s.readInt();
+        replies.put(id, type == SftpRelay.STATUS ? s.readInt() : -type);
+      }
+      assertThat(replies).containsEntry(2, SftpRelay.FX_OK);
+      assertThat(replies).containsEntry(3, -SftpRelay.HANDLE);
+      assertThat(replies).containsEntry(4, SftpRelay.FX_FAILURE);
+    }
+    assertThat(Files.getPosixFilePermissions(b))
+        .isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
   }
 
   @Test
@@ -522,7 +623,23 @@ class SftpRelayTest {
         Channels.newInputStream(s2r.source()),
         Channels.newOutputStream(r2s.sink()),
         policy(),
-        recorder());
+        recorder(),
+        null); // the "server" here is scripted: no second server to place paths
+  }
+
+  /**
+   * The production resolver's protocol against a second real sftp-server started in dir, as the
+   * gateway opens a second sftp channel on the upstream session.
+   */
+  static SftpPathResolver resolver(Path dir) {
+    return new SftpPathResolver(
+        () -> {
+          Process p =
+              new ProcessBuilder(SFTP_SERVER, "-d", dir.toString())
+                  .redirectError(ProcessBuilder.Redirect.DISCARD)
+                  .start();
+          return new SftpPathResolver.Channel(p.getInputStream(), p.getOutputStream(), p::destroy);
+        });
   }
 
   /** One SFTP packet: length, type, then ints, longs and strings (byte[] or UTF-8). */
@@ -660,7 +777,7 @@ class SftpRelayTest {
     assertThat(SftpRelay.normalize("/home/u", "")).isEqualTo("/home/u");
     assertThat(SftpRelay.normalize(null, "../x/../../y")).isEqualTo("../../y");
     assertThat(SftpRelay.normalize(null, "a/..")).isEqualTo(".");
-    assertThatThrownBy(() -> new ScpRelay("x", "/", null, null, null, null, null, null))
+    assertThatThrownBy(() -> new ScpRelay("x", "/", null, null, null, null, null, null, null))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
