@@ -37,6 +37,16 @@ final class PgCatalog {
   /** Bound on cached OIDs per connection and cache: far above any real schema, against churn. */
   private static final int MAX_ENTRIES = 100_000;
 
+  /**
+   * A column's name by table OID and attribute number (RowDescription's two fields, protocol
+   * "Message Formats"), with its table's OID as the second column so the row has two like the
+   * others. Both numbers in one parameter: {@code oid * 65536 + attnum}.
+   */
+  private static final String COLUMN_QUERY =
+      "SELECT a.attname, a.attrelid::text FROM pg_catalog.pg_attribute a"
+          + " WHERE a.attrelid = (?::int8 >> 16)::oid AND a.attnum = (? & 65535)::int2"
+          + " AND NOT a.attisdropped";
+
   private static final String TABLE_QUERY =
       "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
           + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?";
@@ -54,6 +64,7 @@ final class PgCatalog {
   private final Supplier<Map<String, String>> credentials;
   private final Map<Integer, String[]> names = new ConcurrentHashMap<>();
   private final Map<Integer, String[]> sends = new ConcurrentHashMap<>();
+  private final Map<Long, String[]> columns = new ConcurrentHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
 
   /**
@@ -69,10 +80,14 @@ final class PgCatalog {
   private static final ThreadLocal<Set<Integer>> TYPE_MISSES =
       ThreadLocal.withInitial(java.util.HashSet::new);
 
+  private static final ThreadLocal<Set<Long>> COLUMN_MISSES =
+      ThreadLocal.withInitial(java.util.HashSet::new);
+
   /** Called at each new result: a table or type missing before may be committed now. */
   static void forgetMisses() {
     TABLE_MISSES.get().clear();
     TYPE_MISSES.get().clear();
+    COLUMN_MISSES.get().clear();
   }
 
   private Connection side;
@@ -89,6 +104,13 @@ final class PgCatalog {
   static PgCatalog fixed(Map<Integer, String[]> tables, Map<Integer, String> typeSends) {
     PgCatalog c = new PgCatalog(null, Map::of);
     c.names.putAll(tables);
+    // Tests name the columns they mean by the table's column names: {schema, table, col1, col2…}.
+    tables.forEach(
+        (oid, t) -> {
+          for (int i = 2; i < t.length; i++) {
+            c.columns.put(columnKey(oid, i - 1), new String[] {t[i], ""});
+          }
+        });
     typeSends.forEach((oid, send) -> c.sends.put(oid, send.split("\\.", 2)));
     return c;
   }
@@ -96,6 +118,22 @@ final class PgCatalog {
   /** {schema, table} for a relation OID, or null when no such relation exists (any more). */
   String[] table(int oid) {
     return cached(names, TABLE_MISSES, oid, TABLE_QUERY);
+  }
+
+  /**
+   * The name a table's column has in the catalog (attnum from 1), whatever the query called it in
+   * the result ({@code SELECT ssn AS s}); null when there is no such column (any more). Column
+   * rules name table columns, so RowDescription's table OID and attribute number are what decide,
+   * not the output name.
+   */
+  String column(int tableOid, int attnum) {
+    if (tableOid == 0 || attnum <= 0) return null;
+    String[] found = cached(columns, COLUMN_MISSES, columnKey(tableOid, attnum), COLUMN_QUERY);
+    return found == null ? null : found[0];
+  }
+
+  private static long columnKey(int tableOid, int attnum) {
+    return ((tableOid & 0xffffffffL) << 16) | (attnum & 0xffff);
   }
 
   /**
@@ -113,19 +151,19 @@ final class PgCatalog {
    * this session's next result, so that a row of many fields does not cost a query per field per
    * row under the lock every masked session on this connection shares.
    */
-  private String[] cached(
-      Map<Integer, String[]> cache, ThreadLocal<Set<Integer>> misses, int oid, String query) {
+  private <K extends Number> String[] cached(
+      Map<K, String[]> cache, ThreadLocal<Set<K>> misses, K oid, String query) {
     String[] cached = cache.get(oid);
     if (cached != null) {
       return cached;
     }
-    Set<Integer> missing = misses.get();
+    Set<K> missing = misses.get();
     if (missing.contains(oid)) {
       return null;
     }
     lock.lock();
     try {
-      String[] found = lookup(oid, query);
+      String[] found = lookup(oid.longValue(), query);
       if (found == null) {
         if (missing.size() < 1024) {
           missing.add(oid);
@@ -143,9 +181,10 @@ final class PgCatalog {
   }
 
   /** The two columns of {@code query}'s row for {@code oid}, or null when there is none. */
-  private String[] lookup(int oid, String query) {
+  private String[] lookup(long key, String query) {
+    long oid = query == COLUMN_QUERY ? key : key & 0xffffffffL;
     if (connection == null) {
-      throw new IllegalStateException("cannot resolve OID " + (oid & 0xffffffffL));
+      throw new IllegalStateException("cannot resolve OID " + oid);
     }
     for (int attempt = 0; attempt < 2; attempt++) {
       try {
@@ -153,7 +192,8 @@ final class PgCatalog {
           side = open();
         }
         try (PreparedStatement ps = side.prepareStatement(query)) {
-          ps.setLong(1, oid & 0xffffffffL);
+          ps.setLong(1, oid);
+          if (query == COLUMN_QUERY) ps.setLong(2, oid);
           try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
           }

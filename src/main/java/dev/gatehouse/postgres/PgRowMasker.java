@@ -123,26 +123,31 @@ final class PgRowMasker implements RowFilter {
     for (int i = 0; i < n; i++) {
       String name = cstring(b);
       int tableOid = b.getInt();
-      b.getShort(); // column attribute number
+      int attnum = b.getShort();
       int typeOid = b.getInt();
       b.getShort(); // typlen
       b.getInt(); // typmod
       int format = b.getShort();
       String[] qualified;
+      String column;
       try {
         qualified = tableOid == 0 ? null : catalog.table(tableOid);
+        column = qualified == null ? null : catalog.column(tableOid, attnum);
       } catch (IllegalStateException e) {
         failClosed = true; // cannot tell which rules apply: send every value as NULL
         active = true;
         return;
       }
+      String schema = qualified == null ? null : qualified[0];
+      String table = qualified == null ? null : qualified[1];
+      // Rules name table columns: the catalog's name of a plain column reference decides, so that
+      // "SELECT ssn AS s" meets the rule on ssn. The output name is asked too (an expression has
+      // no table column; a cached name may predate a RENAME COLUMN), and a rule on either applies.
       ColumnMasker m =
-          engine.columnMasker(
-              profile,
-              connection,
-              qualified == null ? null : qualified[0],
-              qualified == null ? null : qualified[1],
-              name);
+          column == null ? null : engine.columnMasker(profile, connection, schema, table, column);
+      if (m == null || m.isIdentity()) {
+        m = engine.columnMasker(profile, connection, schema, table, name);
+      }
       boolean binary = format == 1;
       json[i] = typeOid == JSON || typeOid == JSONB;
       Form form = null;

@@ -760,6 +760,26 @@ class PgProtocolRedTeamTest {
     }
   }
 
+  /**
+   * Red team, ninth round: column rules were matched on the result's column name, so an alias
+   * ({@code SELECT v AS x}) or a subquery's renamed column left the column unmasked. The table OID
+   * and attribute number in RowDescription name the table column, whatever the query called it.
+   */
+  @Test
+  void aColumnRuleHoldsWhenTheColumnIsRenamedInTheQuery() throws Exception {
+    try (Raw r = new Raw(masked.address().getPort())) {
+      for (String sql :
+          List.of(
+              "SELECT v AS x FROM rt_hidden.rt_t",
+              "SELECT x FROM (SELECT v AS x FROM rt_hidden.rt_t) s",
+              "SELECT t.v AS \"harmless\" FROM rt_hidden.rt_t t")) {
+        List<Message> ms = r.query(sql);
+        assertThat(sqlStates(ms)).as(sql).isEmpty();
+        assertThat(firstColumn(ms)).as(sql).containsOnlyNulls().isNotEmpty();
+      }
+    }
+  }
+
   @Test
   void everyFreeTextFieldOfAnErrorOrNoticeIsMasked() throws Exception {
     try (Raw r = new Raw(masked.address().getPort())) {
