@@ -156,7 +156,8 @@ class ReviewFingerprintGatewayTest {
   static ReviewView pendingFor(String statement) throws Exception {
     for (int i = 0; i < 150; i++) {
       for (ReviewView v : gw.reviews().list("pending", 50)) {
-        if (v.statement().equals(statement)) {
+        // what the statement refers to (a prepared statement, Bind parameters) follows it
+        if (v.statement().equals(statement) || v.statement().startsWith(statement + "\n\n-- ")) {
           return v;
         }
       }
@@ -234,7 +235,10 @@ class ReviewFingerprintGatewayTest {
         PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setInt(1, ROWS - 1);
       Thread held = Thread.ofVirtual().start(() -> runQuietly(ps));
-      String id = pendingFor(sql.replace("?", "$1")).id();
+      ReviewView pending = pendingFor(sql.replace("?", "$1"));
+      // pgjdbc sends the int in binary: shown as the recording shows it
+      assertThat(pending.statement()).endsWith("\n\n-- parameters:\n-- $1 = '\\x00000031'");
+      String id = pending.id();
       assertThat(held.join(java.time.Duration.ofSeconds(30))).as("max_wait passed").isTrue();
       approve(id);
       assertThat(count("status = 'refunded'")).as("approved after max_wait: not run").isZero();
@@ -251,6 +255,84 @@ class ReviewFingerprintGatewayTest {
       ps.setInt(1, ROWS - 1);
       assertThat(ps.executeUpdate()).isEqualTo(1);
     }
+  }
+
+  static Connection aliceJdbc() throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "alice");
+    p.setProperty("password", alice);
+    p.setProperty("sslmode", "require");
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + gw.postgresPort() + "/payments-db", p);
+  }
+
+  /** Runs {@code sql} on a virtual thread; held past max_wait it fails ("still pending"). */
+  static Thread started(Statement st, String sql) {
+    return Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                st.execute(sql);
+              } catch (SQLException e) {
+                // "still pending"
+              }
+            });
+  }
+
+  /** Runs {@code sql}, approves its review while it is held, and returns the review. */
+  static ReviewView approvedWhileHeld(Statement st, String sql) throws Exception {
+    Thread held = started(st, sql);
+    ReviewView v = pendingFor(sql);
+    approve(v.id());
+    assertThat(held.join(java.time.Duration.ofSeconds(30))).isTrue();
+    assertThat(gw.reviews().show(v.id()).orElseThrow().consumedAt()).as("it ran").isNotNull();
+    return v;
+  }
+
+  /** Runs {@code sql} until max_wait gives up on it (the review stays pending); its review. */
+  static ReviewView heldPastMaxWait(Statement st, String sql) throws Exception {
+    Thread held = started(st, sql);
+    ReviewView v = pendingFor(sql);
+    assertThat(held.join(java.time.Duration.ofSeconds(30))).as("max_wait passed").isTrue();
+    return v;
+  }
+
+  @Test
+  void anExecuteIsReviewedWithItsPreparedTextAndItsApprovalRunsNoOtherText() throws Exception {
+    String execute = "/* justification: OPS-20 */ EXECUTE p(42)";
+    String exact = "UPDATE payments SET status = 'refunded' WHERE id = $1";
+    String wider = "UPDATE payments SET status = 'refunded' WHERE id >= $1";
+    try (Connection a = aliceJdbc();
+        Statement st = a.createStatement()) {
+      approvedWhileHeld(st, "/* justification: OPS-20 */ PREPARE p(int) AS " + exact);
+      ReviewView v = heldPastMaxWait(st, execute);
+      // The reviewer sees what EXECUTE p runs, not just its name.
+      assertThat(v.statement())
+          .isEqualTo(
+              execute
+                  + "\n\n-- runs prepared statement \"p\":\n/* justification: OPS-20 */"
+                  + " PREPARE p(int) AS "
+                  + exact);
+      approve(v.id()); // approved, not yet used
+    }
+    assertThat(count("status = 'refunded'")).isZero();
+    try (Connection b = aliceJdbc();
+        Statement st = b.createStatement()) {
+      // Another session prepares p with other text (its PREPARE alone changes nothing)...
+      approvedWhileHeld(st, "/* justification: OPS-21 */ PREPARE p(int) AS " + wider);
+      // ...and its EXECUTE p(42), the same text as the approved one, is a request of its own.
+      ReviewView other = heldPastMaxWait(st, execute);
+      assertThat(other.statement()).contains(wider);
+      assertThat(count("status = 'refunded'")).as("ran under p's other text's approval").isZero();
+    }
+    try (Connection a = aliceJdbc();
+        Statement st = a.createStatement()) {
+      approvedWhileHeld(st, "/* justification: OPS-20 */ PREPARE p(int) AS " + exact);
+      st.execute(execute); // the approved EXECUTE of the approved text: runs at once
+      assertThat(st.getUpdateCount()).isEqualTo(1);
+    }
+    assertThat(count("status = 'refunded'")).isEqualTo(1);
+    assertThat(count("id = 42 AND status = 'refunded'")).isEqualTo(1);
   }
 
   private static void runQuietly(PreparedStatement ps) {

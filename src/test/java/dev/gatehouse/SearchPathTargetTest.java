@@ -26,13 +26,21 @@ import org.junit.jupiter.api.io.TempDir;
 class SearchPathTargetTest {
   @TempDir Path dir;
 
+  /** The gateway of the running check, for more connections. */
+  private GatehouseServer gw;
+
   /** User dev on the gateway's connection shop. */
   private static Connection dev(GatehouseServer gw) throws SQLException {
+    return dev(gw, "extended");
+  }
+
+  private static Connection dev(GatehouseServer gw, String queryMode) throws SQLException {
     String token = gw.tokens().issueForUser("dev", null, Set.of(), "test").secret();
     Properties props = new Properties();
     props.setProperty("user", "dev");
     props.setProperty("password", token);
     props.setProperty("sslmode", "require");
+    props.setProperty("preferQueryMode", queryMode);
     return DriverManager.getConnection(
         "jdbc:postgresql://127.0.0.1:" + gw.postgresPort() + "/shop", props);
   }
@@ -59,6 +67,7 @@ class SearchPathTargetTest {
     try (EmbeddedPostgres target = PostgresTargetVersionsTest.start("18.1.0");
         GatehouseServer gw =
             PostgresTargetVersionsTest.shopGateway(dir, target, "pw-search-path-18", policy)) {
+      this.gw = gw;
       try (Connection c = target.getDatabase("app", "shop").getConnection();
           Statement st = c.createStatement()) {
         for (String sql : setup) {
@@ -98,6 +107,23 @@ class SearchPathTargetTest {
             assertThat(rs.getString(1)).isEqualTo("a");
           }
           assertThat(refused(dev, "SELECT lower('A')")).isEqualTo("42501");
+          // A path with pg_catalog in front (reported back) makes lower() the built-in again...
+          dev.execute("SET search_path = public");
+          try (ResultSet rs = dev.executeQuery("SELECT lower('A')")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("a");
+          }
+          // ...until RESET ALL returns to the role's default, also for what is pipelined behind
+          // it (pgjdbc sends the two statements in one pipeline, before any report)
+          assertThat(refused(dev, "RESET ALL; SELECT lower('A')")).isEqualTo("42501");
+          try (Connection simple = dev(gw, "simple");
+              Statement st = simple.createStatement()) {
+            st.execute("SET search_path = public");
+            // one simple query string: the server resolves lower() after RESET ran
+            assertThat(refused(st, "RESET ALL; SELECT lower('A')")).isEqualTo("42501");
+            assertThat(refused(st, "SET search_path TO DEFAULT; SELECT lower('A')"))
+                .isEqualTo("42501");
+          }
           try (ResultSet rs = app.executeQuery("SELECT count(*) FROM public.log")) {
             rs.next();
             assertThat(rs.getInt(1)).as("the user's lower() never ran").isZero();

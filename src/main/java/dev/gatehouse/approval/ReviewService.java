@@ -235,7 +235,17 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
                         + JUSTIFICATION
                         + "\") and re-run"));
       }
-      row = file(sessionId, principal, target, action, decision, req, fingerprint, justification);
+      row =
+          file(
+              sessionId,
+              principal,
+              target,
+              action,
+              waiting.shown(action),
+              decision,
+              req,
+              fingerprint,
+              justification);
     }
     waiting.held(row.id(), heldMessage(row));
     return waitFor(row.id(), sessionId, waiting);
@@ -275,6 +285,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
       Principal principal,
       Target target,
       Action action,
+      String shown,
       Decision decision,
       ReviewRequirement req,
       String fingerprint,
@@ -291,7 +302,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             principal.subject(),
             target.name(),
             action.kind().wireName(),
-            action.raw(),
+            shown,
             decision.rule(),
             decision.reason(),
             req.reviewerGroups(),

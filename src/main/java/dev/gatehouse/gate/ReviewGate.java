@@ -28,6 +28,17 @@ public interface ReviewGate {
     }
 
     /**
+     * What reviewers are shown as the request: the raw text, unless the protocol knows what the raw
+     * text refers to without saying it. PostgreSQL adds the prepared statement an {@code EXECUTE
+     * name} runs and the Bind parameters, which the fingerprint binds through {@link #exactly}.
+     * Asked only when a review is filed; like the raw text, it may hold unmasked values and goes to
+     * reviewers only.
+     */
+    default String shown(Action action) {
+      return action.raw();
+    }
+
+    /**
      * False once the caller has gone (its connection or channel closed). A held request then stops
      * waiting and does not run; its approval, if any, stays unused for an identical re-run.
      */
@@ -61,6 +72,11 @@ public interface ReviewGate {
         public String exactly(Action action) {
           String inner = waiting.exactly(action);
           return inner == null ? exact : part(new StringBuilder(), inner).append(exact).toString();
+        }
+
+        @Override
+        public String shown(Action action) {
+          return waiting.shown(action);
         }
 
         @Override

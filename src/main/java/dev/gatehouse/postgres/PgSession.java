@@ -131,6 +131,14 @@ final class PgSession {
   // False once the target reports (PostgreSQL 18+) a search_path with pg_catalog behind another
   // schema: unqualified built-in names may then call user functions (SqlClassifier.classify).
   private volatile boolean catalogFirst = true;
+
+  /**
+   * {@link #catalogFirst} as the session started: false when PostgreSQL 18 reported a role's or
+   * database's default search_path with a schema in front of pg_catalog. RESET ALL, RESET
+   * search_path, SET search_path TO DEFAULT and DISCARD ALL return the path to that default.
+   */
+  private volatile boolean startCatalogFirst = true;
+
   // The schemas the session's search_path may name, for deny and review rules (set up with the
   // target connection, before the target reader thread starts).
   private PgSearchPath searchPath;
@@ -455,6 +463,7 @@ final class PgSession {
     rowFilter = server.rowFilter(gs);
     cancelKey = server.registerCancel(gs.connection().name(), up.pid, up.secretKey);
     up.parameters.forEach(this::trackParameter);
+    startCatalogFirst = catalogFirst;
     if (unreadableEncoding != null) {
       throw unreadable();
     }
@@ -555,6 +564,11 @@ final class PgSession {
     }
     String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
     List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings, catalogFirst);
+    if (catalogFirst && !startCatalogFirst && resetsSearchPathBeforeLast(stmts)) {
+      // The server resolves the names of each statement after the one before it ran, so the
+      // statements behind a RESET ALL call functions through the session's start path.
+      stmts = SqlClassifier.classify(sql, standardConformingStrings, false);
+    }
     List<AuthorizedAction> allowed = new ArrayList<>();
     for (SqlStatement s : stmts) {
       try {
@@ -712,7 +726,7 @@ final class PgSession {
           a =
               gs.authorize(
                   withParameters(searchPath.decorate(action), p.params),
-                  reviewWaiting(p.exactParams));
+                  waitingFor(action, p.exactParams, p.params));
           searchPath.allowed(action);
           notePreparing(p.stmt.action);
         }
@@ -844,7 +858,10 @@ final class PgSession {
                 + " call the function with SELECT");
       }
       // Its arguments are not in the action: bound into a review's fingerprint from the message.
-      a = gs.authorize(action, reviewWaiting(exactParameters(m.body(), 0, m.body().length)));
+      a =
+          gs.authorize(
+              action,
+              reviewWaiting(exactParameters(m.body(), 0, m.body().length), List.of(), List.of()));
       searchPath.unreadable();
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
@@ -865,7 +882,8 @@ final class PgSession {
     guardReadOnly(s);
     recheckCursor(s.action());
     Action action = resolved(s.action());
-    AuthorizedAction a = gs.authorize(searchPath.decorate(action), reviewWaiting);
+    AuthorizedAction a =
+        gs.authorize(searchPath.decorate(action), waitingFor(action, null, List.of()));
     searchPath.allowed(action);
     notePreparing(s.action());
     return a;
@@ -1120,6 +1138,15 @@ final class PgSession {
   /** Attribute holding the masked Bind parameters in an execution's record. */
   static final String PARAMETERS = "parameters";
 
+  private static boolean resetsSearchPathBeforeLast(List<SqlStatement> stmts) {
+    for (int i = 0; i < stmts.size() - 1; i++) {
+      if (stmts.get(i).action().flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * SQL-level DEALLOCATE/DISCARD and cursor statements can free names that the protocol-level
    * statements and portals use, and the names could then be re-created in SQL behind the gateway's
@@ -1127,6 +1154,12 @@ final class PgSession {
    * decision.
    */
   private void afterAuthorized(SqlStatement s) {
+    if (s.action().flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH) && !startCatalogFirst) {
+      // Back to the start path: trusted no more than at the start from the next statement on, in
+      // the same pipeline too, before the target reports the path (PostgreSQL 18) or when it
+      // never does; its report can only make it trusted again.
+      catalogFirst = false;
+    }
     String kind = s.action().string(Action.Attr.SQL_KIND);
     if ("deallocate".equals(kind) || "discard".equals(kind)) {
       statements.clear();
@@ -1143,7 +1176,32 @@ final class PgSession {
   }
 
   /** How a statement without Bind parameters waits for review. */
-  private final ReviewGate.Waiting reviewWaiting = reviewWaiting(null);
+  private final ReviewGate.Waiting reviewWaiting = reviewWaiting(null, List.of(), List.of());
+
+  /**
+   * How {@code resolved} (what {@link #resolved} just returned) waits for review: with its Bind
+   * parameters ({@code exactParams} for the fingerprint, the recorded {@code params} for
+   * reviewers), and for an EXECUTE of a statement prepared through the gateway with the prepared
+   * statement(s) it was decided as. Their text is in neither the EXECUTE's text nor its attributes
+   * (which only say what kinds and tables it has: {@code WHERE id = $1} and {@code WHERE id > $1}
+   * look alike), so an approval of {@code EXECUTE p(42)} would otherwise also run a {@code p}
+   * prepared again with other text, and the reviewer would not see what {@code p} does.
+   */
+  private ReviewGate.Waiting waitingFor(Action resolved, byte[] exactParams, List<String> params) {
+    List<Action> prepared = List.of();
+    if (resolved == lastResolved && resolved.string(SqlClassifier.ATTR_EXECUTED_NAME) != null) {
+      prepared = new ArrayList<>(2);
+      if (lastConfirmed != null) {
+        prepared.add(lastConfirmed);
+      }
+      if (lastPreparing != null && lastPreparing != lastConfirmed) {
+        prepared.add(lastPreparing);
+      }
+    } else if (exactParams == null && params.isEmpty()) {
+      return reviewWaiting; // every statement without parameters: nothing allocated
+    }
+    return reviewWaiting(exactParams, params, prepared);
+  }
 
   /**
    * How a statement waits for review: the notice ({@link #held}); what exactly runs, for the review
@@ -1151,7 +1209,8 @@ final class PgSession {
    * masked and cut); and whether the client is still connected, so that an approval that arrives
    * after it left does not run the statement behind its back.
    */
-  private ReviewGate.Waiting reviewWaiting(byte[] exactParams) {
+  private ReviewGate.Waiting reviewWaiting(
+      byte[] exactParams, List<String> params, List<Action> prepared) {
     return new ReviewGate.Waiting() {
       @Override
       public void held(String reviewId, String message) {
@@ -1161,7 +1220,23 @@ final class PgSession {
       @Override
       public String exactly(Action action) {
         String sql = SqlCanonical.of(action.raw(), standardConformingStrings);
-        return exactParams == null ? sql : sql + "\u0000" + HexFormat.of().formatHex(exactParams);
+        if (exactParams != null) {
+          sql = sql + "\u0000" + HexFormat.of().formatHex(exactParams);
+        }
+        if (prepared.isEmpty()) {
+          return sql;
+        }
+        // The prepared text as the server reads it, each length-prefixed after the EXECUTE's.
+        StringBuilder sb = ReviewGate.Waiting.part(new StringBuilder("P"), sql);
+        for (Action p : prepared) {
+          ReviewGate.Waiting.part(sb, SqlCanonical.of(p.raw(), standardConformingStrings));
+        }
+        return sb.toString();
+      }
+
+      @Override
+      public String shown(Action action) {
+        return shownForReview(action, params, prepared);
       }
 
       @Override
@@ -1169,6 +1244,37 @@ final class PgSession {
         return !closed.get() && !clientIn.peerGone(client);
       }
     };
+  }
+
+  /**
+   * The request as reviewers see it: the statement, then what an EXECUTE runs (the PREPARE, or the
+   * Parse text of a protocol-level statement; two when a PREPARE of that name was not confirmed yet
+   * and either may run), then the Bind parameters as they are recorded (masked for the requester's
+   * profile, long ones cut; their exact values are bound by the fingerprint).
+   */
+  static String shownForReview(Action action, List<String> params, List<Action> prepared) {
+    StringBuilder sb = new StringBuilder(action.raw());
+    String name = action.string(SqlClassifier.ATTR_EXECUTED_NAME);
+    for (int i = 0; i < prepared.size(); i++) {
+      sb.append(i == 0 ? "\n\n-- runs prepared statement \"" : "\n\n-- or, if prepared again: \"")
+          .append(name)
+          .append("\":\n")
+          .append(prepared.get(i).raw());
+    }
+    if (!params.isEmpty()) {
+      sb.append("\n\n-- parameters:");
+      for (int i = 0; i < params.size(); i++) {
+        String v = params.get(i);
+        sb.append("\n-- ");
+        if (i >= MAX_RECORDED_PARAMS) {
+          sb.append(v); // "… N more parameters"
+        } else {
+          sb.append('$').append(i + 1).append(" = ");
+          sb.append(v == null ? "NULL" : "'" + v.replace("'", "''") + "'");
+        }
+      }
+    }
+    return sb.toString();
   }
 
   /** Bind parameters up to this size are kept as they are; larger ones as their SHA-256. */

@@ -125,6 +125,34 @@ final class SqlClassifier {
           "pg_statistic_ext_data");
 
   /**
+   * Relations and functions that show the text of other sessions' statements, literal values
+   * included ({@code WHERE ssn = '078-05-1120'} as another user typed it): pg_catalog's
+   * pg_stat_activity view (column {@code query}) and the functions under it,
+   * pg_stat_get_activity(pid) and pg_stat_get_backend_activity(backend)
+   * (monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW); bare or pg_catalog-qualified, like
+   * {@link #STATISTICS_RELATIONS}. Reading one can read what any table holds, so it is reported
+   * with {@link Attr#ANY_TABLE} too. Whole relations, not the query column: a column-level view
+   * would need the view's columns and every way to reach them ({@code SELECT a FROM
+   * pg_stat_activity a}, {@code to_json(a)}, {@code a.*}); a client that only wants pid and state
+   * gets its table rules applied (conservative). Other PostgreSQL 15-18 views carry no statement
+   * text of other sessions: pg_stat_progress_* hold counters, pg_prepared_statements, pg_cursors
+   * and pg_backend_memory_contexts the session's own.
+   */
+  static final Set<String> ACTIVITY_RELATIONS =
+      Set.of("pg_stat_activity", "pg_stat_get_activity", "pg_stat_get_backend_activity");
+
+  /**
+   * Extension views and functions that keep statement texts of every session, literal values
+   * included, in any schema the extension was installed in: pg_stat_statements (view and function,
+   * pgstatstatements.html; normalised texts, but utility statements and texts over
+   * track_activity_query_size keep their constants) and Percona's pg_stat_monitor ({@code query},
+   * {@code query_example}). Reported with {@link Attr#ANY_TABLE}. pg_stat_statements_info holds
+   * only counters.
+   */
+  static final Set<String> QUERY_TEXT_EXTENSIONS =
+      Set.of("pg_stat_statements", "pg_stat_monitor", "pg_stat_monitor_internal");
+
+  /**
    * Attribute: the called functions whose effects we do not know (List of String): everything in
    * {@code functions} except PostgreSQL built-ins known to be read-only and the functions whose
    * effects already shaped the kind. A user-defined function can write anything (its body is
@@ -148,6 +176,16 @@ final class SqlClassifier {
   static final String ATTR_SETS_SEARCH_PATH = "sets_search_path";
 
   private static final List<String> ANY_SEARCH_PATH = List.of(Attr.ANY_SCHEMA);
+
+  /**
+   * Attribute: true when the statement returns search_path to the value the session started with
+   * (sql-reset.html: "the value that the parameter would have had, if no SET had ever been issued
+   * for it in the current session", so a role's or database's default): {@code RESET ALL}, {@code
+   * RESET search_path}, {@code SET [SESSION|LOCAL] search_path {TO | =} DEFAULT} and {@code DISCARD
+   * ALL}. The PostgreSQL session then trusts unqualified built-in names only as far as it did at
+   * the start.
+   */
+  static final String ATTR_RESETS_SEARCH_PATH = "resets_search_path";
 
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
@@ -289,6 +327,7 @@ final class SqlClassifier {
     String closes;
     boolean endsTransaction;
     boolean explainAnalyze;
+    boolean resetsSearchPath;
 
     /** {@link #ATTR_SETS_SEARCH_PATH}, or null. */
     Set<String> searchPath;
@@ -379,7 +418,11 @@ final class SqlClassifier {
         // SELECT ... FOR UPDATE needs UPDATE privilege in PostgreSQL: treat locked rows as written.
         w.addAll(read);
       }
-      m.put(Attr.SQL_TABLES_READ, readsStatistics(read) ? withAnyTable(read) : List.copyOf(read));
+      m.put(
+          Attr.SQL_TABLES_READ,
+          readsEveryTable(read) || readsEveryTable(functions)
+              ? withAnyTable(read)
+              : List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
       m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls, catalogFirst));
@@ -416,6 +459,9 @@ final class SqlClassifier {
       }
       if (explainAnalyze) {
         m.put(ATTR_EXPLAIN_ANALYZE, true);
+      }
+      if (resetsSearchPath) {
+        m.put(ATTR_RESETS_SEARCH_PATH, true);
       }
       if (unparsed
           || kind.equals(UNKNOWN)
@@ -515,11 +561,20 @@ final class SqlClassifier {
     return j.isEmpty() ? null : j;
   }
 
-  /** True when {@code read} names a {@link #STATISTICS_RELATIONS} relation of pg_catalog. */
-  private static boolean readsStatistics(Set<String> read) {
-    for (String r : read) {
-      String name = r.startsWith("pg_catalog.") ? r.substring("pg_catalog.".length()) : r;
-      if (STATISTICS_RELATIONS.contains(name)) {
+  /**
+   * True when {@code names} (relations read or functions called) has one that shows data of every
+   * table: a {@link #STATISTICS_RELATIONS} or {@link #ACTIVITY_RELATIONS} name of pg_catalog, or a
+   * {@link #QUERY_TEXT_EXTENSIONS} name in any schema.
+   */
+  private static boolean readsEveryTable(Set<String> names) {
+    for (String r : names) {
+      int dot = r.lastIndexOf('.');
+      String name = r.substring(dot + 1);
+      if (QUERY_TEXT_EXTENSIONS.contains(name)) {
+        return true;
+      }
+      if ((dot < 0 || r.startsWith("pg_catalog.") && dot == "pg_catalog".length())
+          && (STATISTICS_RELATIONS.contains(name) || ACTIVITY_RELATIONS.contains(name))) {
         return true;
       }
     }
@@ -593,6 +648,7 @@ final class SqlClassifier {
                 || (c.isWord(1, "session") && c.isWord(2, "authorization"))
                 || isRoleSetting(v);
         c.base = role ? SET_ROLE : RESET;
+        c.resetsSearchPath = c.isWord(1, "all") || isSearchPath(v);
         if (!role && v != null && PgLexer.foldCase(v).equals("standard_conforming_strings")) {
           // Back to the session's startup value, which the gateway may not be using now.
           c.unknown();
@@ -650,6 +706,7 @@ final class SqlClassifier {
         c.base = DISCARD;
         if (c.isWord(1, "all")) {
           c.closes = "*"; // closes every cursor, deallocates every statement (sql-discard.html)
+          c.resetsSearchPath = true; // it runs RESET ALL
         }
       }
       case "declare" -> {
@@ -2141,6 +2198,7 @@ final class SqlClassifier {
           "pg_walfile_name",
           "pg_walfile_name_offset",
           "pg_stat_get_activity",
+          "pg_stat_get_backend_activity",
           "pg_stat_get_backend_pid",
           "pg_sequence_last_value",
           "pg_input_is_valid",
@@ -2850,6 +2908,8 @@ final class SqlClassifier {
         c.base = SET;
         if (!schemas.isEmpty()) {
           c.setsSearchPath(schemas);
+        } else if (c.isWord(c.t.size() - 1, "default")) {
+          c.resetsSearchPath = true;
         }
       } else {
         c.unknown();
@@ -3131,6 +3191,7 @@ final class SqlClassifier {
         functionScan(c, end[0], n);
       }
       case "index", "trigger", "policy", "rule" -> {
+        end[0] = i;
         int on = findWordAtDepth0(c, i, n, "on");
         if (on >= 0) {
           int at = on + 1;
@@ -3149,7 +3210,8 @@ final class SqlClassifier {
           }
         }
         if (ot.equals("rule")) {
-          return; // the rule's actions run later, on the table's events
+          ruleActions(c, end[0], n);
+          return;
         }
         functionScan(c, i, n);
       }
@@ -3165,6 +3227,59 @@ final class SqlClassifier {
         functionScan(c, i, n);
       }
       default -> functionScan(c, i, n);
+    }
+  }
+
+  /**
+   * The condition and commands of {@code CREATE RULE ... ON event TO table [WHERE condition] DO
+   * [ALSO | INSTEAD] {NOTHING | command | (command; command ...)}} (sql-createrule.html), from
+   * {@code from} (after the table's name): the tables and functions they name join the CREATE's, as
+   * a view's query does, although they run only later, on the table's events and with its owner's
+   * rights. So {@code ... DO ALSO DELETE FROM customers} has customers in {@code tables_written},
+   * where rules with tables about customers see it; the kind stays {@code create} (a definition). A
+   * body we cannot delimit is unparsed.
+   */
+  private static void ruleActions(Ctx c, int from, int n) {
+    int doAt = findWordAtDepth0(c, from, n, "do");
+    if (doAt < 0) {
+      c.unparsed = true;
+      return;
+    }
+    int where = findWordAtDepth0(c, from, doAt, "where");
+    if (where >= 0) {
+      scan(c, where + 1, doAt);
+      functionScan(c, where + 1, doAt);
+    }
+    int k = doAt + 1;
+    if (c.isWord(k, "also") || c.isWord(k, "instead")) {
+      k++;
+    }
+    if (c.isWord(k, "nothing") && k + 1 == n) {
+      return;
+    }
+    if (!c.is(k, "(")) {
+      merge(c, analyze(c.sql, c.t.subList(k, n), 1, c.scs));
+      return;
+    }
+    int close = matching(c, k, n);
+    if (close != n - 1) {
+      c.unparsed = true;
+      return;
+    }
+    // (command; command ...): split at the semicolons between the parentheses
+    int start = k + 1;
+    int d = 0;
+    for (int j = k + 1; j <= close; j++) {
+      if (c.is(j, "(")) {
+        d++;
+      } else if (c.is(j, ")") && j < close) {
+        d--;
+      } else if (d == 0 && (c.is(j, ";") || j == close)) {
+        if (j > start) {
+          merge(c, analyze(c.sql, c.t.subList(start, j), 1, c.scs));
+        }
+        start = j + 1;
+      }
     }
   }
 

@@ -257,6 +257,35 @@ class SqlRound5GatewayTest {
   }
 
   @Test
+  void otherSessionsStatementTextsCountAsEveryTable() throws Exception {
+    // Another session's last statement, literal SSN included, stays in pg_stat_activity.query
+    try (Connection other = t.direct("gh_round5");
+        Statement o = other.createStatement()) {
+      o.execute("SELECT full_name FROM customers WHERE ssn = '" + SSN + "'");
+      try (Connection c = t.direct("gh_round5");
+          Statement st = c.createStatement()) {
+        assertThat(column(st, "SELECT query FROM pg_stat_activity WHERE datname = 'gh_round5'"))
+            .anySatisfy(q -> assertThat(q).contains(SSN));
+      }
+      try (Connection c = rosa();
+          Statement st = c.createStatement()) {
+        assertThat(refused(st, "SELECT query FROM pg_stat_activity")).isEqualTo(DENIED);
+        assertThat(refused(st, "SELECT a.* FROM pg_catalog.pg_stat_activity a")).isEqualTo(DENIED);
+        assertThat(refused(st, "SELECT query FROM pg_stat_get_activity(NULL)")).isEqualTo(DENIED);
+        assertThat(
+                refused(
+                    st,
+                    "SELECT pg_stat_get_backend_activity(s) FROM pg_stat_get_backend_idset() s"))
+            .isEqualTo(DENIED);
+        // the conservative side: without the query column it is refused too (documented)
+        assertThat(refused(st, "SELECT pid, state FROM pg_stat_activity")).isEqualTo(DENIED);
+        // counters of other views still run
+        assertThat(column(st, "SELECT count(*) > 0 FROM pg_stat_user_tables")).containsExactly("t");
+      }
+    }
+  }
+
+  @Test
   void anExecuteIsDecidedAgainAfterThePolicyChanged() throws Exception {
     try (Connection c = rosa();
         Statement st = c.createStatement()) {
