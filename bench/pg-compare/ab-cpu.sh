@@ -27,6 +27,7 @@ BREAKDOWN=${BREAKDOWN:-0}
 JVM_OPTS=${JVM_OPTS:-}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 source "$top/bin/find-java.sh"
+source "$here/gatehouse-config.sh"
 
 work=$(mktemp -d -t gh-abcpu.XXXXXX)
 pids=()
@@ -51,31 +52,7 @@ declare -A PID PORT TOKEN
 start_gateway() { # name dir
   local g=$1 dir=$2 pgp api
   pgp=$(port); api=$(port)
-  mkdir -p "$work/$g/policies"; cp "$here/bench-policy.yaml" "$work/$g/policies/"
-  cat > "$work/$g/gatehouse.yaml" <<CFG
-server:
-  data_dir: $work/$g/data
-  api: { host: 127.0.0.1, port: $api }
-  postgres: { host: 127.0.0.1, port: $pgp, plaintext: true }
-  ssh: { enabled: false }
-identity:
-  users:
-    - { subject: admin, kind: human, groups: [admins], role: admin }
-    - { subject: bench, kind: service, groups: [bench], role: user }
-connections:
-  - name: bench
-    type: postgres
-    host: 127.0.0.1
-    port: $PGPORT
-    database: bench
-    username: bench
-    password: \${env:BENCH_DB_PASSWORD}
-    tls: { mode: disable }
-policy:
-  files: [policies/*.yaml]
-audit:
-  durability: $DURABILITY
-CFG
+  gatehouse_config "$work/$g" "$api" "$pgp" "$PGPORT" "$DURABILITY"
   # shellcheck disable=SC2086
   BENCH_DB_PASSWORD=$PASS "$JAVA_HOME/bin/java" --sun-misc-unsafe-memory-access=allow $JVM_OPTS \
     -jar "$dir/gatehouse.jar" serve --config "$work/$g/gatehouse.yaml" >"$work/$g.log" 2>&1 &
