@@ -108,34 +108,8 @@ chown -R postgres "$work/pgbouncer.ini" "$work/pgbouncer-tls.ini" "$work/userlis
 su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer.ini" & pids+=($!)
 su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer-tls.ini" & pids+=($!)
 
-mkdir -p "$work/gh/policies"
-cp "$here/bench-policy.yaml" "$work/gh/policies/"
-cat > "$work/gh/gatehouse.yaml" <<CFG
-server:
-  data_dir: $work/gh/data
-  api: { host: 127.0.0.1, port: $GHAPI }
-  # plaintext only so that the gatehouse-plain row can measure TLS's share; TLS stays the default
-  postgres: { host: 127.0.0.1, port: $GHPG, plaintext: true }
-  ssh: { enabled: false }
-identity:
-  users:
-    - { subject: admin, kind: human, groups: [admins], role: admin }
-    - { subject: bench, kind: service, groups: [bench], role: user }
-    - { subject: bench-pii, kind: service, groups: [bench-pii], role: user }
-connections:
-  - name: bench
-    type: postgres
-    host: 127.0.0.1
-    port: $PGPORT
-    database: bench
-    username: bench
-    password: \${env:BENCH_DB_PASSWORD}
-    tls: { mode: disable }
-policy:
-  files: [policies/*.yaml]
-audit:
-  durability: $DURABILITY
-CFG
+source "$here/gatehouse-config.sh"
+gatehouse_config "$work/gh" "$GHAPI" "$GHPG" "$PGPORT" "$DURABILITY"
 echo "== starting gatehouse (PostgreSQL on $GHPG, audit.durability: $DURABILITY)"
 # GATEHOUSE_SERVE_OPTS: JVM options for the gateway only (not the CLI calls below), e.g. a JFR
 # recording: GATEHOUSE_SERVE_OPTS="-XX:StartFlightRecording=filename=/tmp/pg.jfr,settings=profile"

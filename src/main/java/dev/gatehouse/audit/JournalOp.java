@@ -236,7 +236,11 @@ sealed interface JournalOp {
   byte EVENT = 6;
 
   static byte[] encode(JournalOp op) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    // Sized for the statement's text and attributes (ASCII in the usual case), so that the buffer
+    // is not grown and copied two or three times per recorded statement.
+    ByteArrayOutputStream bytes =
+        new ByteArrayOutputStream(
+            op instanceof Action a ? 256 + a.raw().length() + a.attributes().length() : 256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       switch (op) {
         case SessionStart s -> {

@@ -106,7 +106,7 @@ public final class StoreSessionRecorder implements SessionRecorder {
             action.kind().wireName(),
             text,
             attributes,
-            decision.effect().name().toLowerCase(java.util.Locale.ROOT),
+            EFFECTS[decision.effect().ordinal()],
             clip(decision.rule(), RULE_LIMIT),
             clip(decision.reason(), REASON_LIMIT),
             reviewId,
@@ -115,6 +115,12 @@ public final class StoreSessionRecorder implements SessionRecorder {
     write(op);
     return op.id();
   }
+
+  /** Effects as recorded (lower case), computed once rather than per statement. */
+  private static final String[] EFFECTS =
+      java.util.Arrays.stream(dev.gatehouse.policy.Effect.values())
+          .map(e -> e.name().toLowerCase(java.util.Locale.ROOT))
+          .toArray(String[]::new);
 
   private static String clip(String s, int limit) {
     return s == null || s.length() <= limit ? s : s.substring(0, limit - 1) + "…";

@@ -94,8 +94,16 @@ public final class TokenService implements Authenticator {
   /** Revoked, not yet expired token ids → expiry (epoch ms), for pruning. Only ever grows. */
   private final Map<String, Long> revoked = new ConcurrentHashMap<>();
 
-  private final ReentrantLock refreshLock = new ReentrantLock();
+  /** Held while the revoked set is reloaded (package-private for a test). */
+  final ReentrantLock refreshLock = new ReentrantLock();
+
   private volatile long lastRefreshMillis = Long.MIN_VALUE;
+
+  /**
+   * Reloads tried, counted under {@link #refreshLock}: a waiter does not repeat one just failed.
+   */
+  private volatile long refreshAttempts;
+
   private volatile boolean revokedLoaded;
 
   /**
@@ -563,21 +571,33 @@ public final class TokenService implements Authenticator {
     long nowMillis = clock.millis();
     if (nowMillis - lastRefreshMillis >= REVOCATION_REFRESH.toMillis()
         || lastRefreshMillis == Long.MIN_VALUE) {
-      refreshRevoked(nowMillis);
+      // Too stale to answer without a reload (never loaded, or idle for longer than the limit):
+      // wait for the reload under way rather than fail closed. Otherwise, after 30 s without a
+      // session check, a burst of new connections ended every session but the reloading one with
+      // "token expired or was revoked".
+      refreshRevoked(nowMillis, tooStale(nowMillis));
     }
-    if (lastRefreshMillis == Long.MIN_VALUE
-        || nowMillis - lastRefreshMillis > REVOCATION_MAX_STALENESS.toMillis()) {
+    if (tooStale(nowMillis)) {
       return false; // cannot tell whether it was revoked elsewhere: fail closed
     }
     return principal.tokenId() == null || !revoked.containsKey(principal.tokenId());
   }
 
+  private boolean tooStale(long nowMillis) {
+    return lastRefreshMillis == Long.MIN_VALUE
+        || nowMillis - lastRefreshMillis > REVOCATION_MAX_STALENESS.toMillis();
+  }
+
   /**
    * Reloads revoked ids. Only one caller does the query; others carry on with the current set
-   * rather than queue behind it, which keeps {@link #stillValid} cheap under load.
+   * rather than queue behind it, which keeps {@link #stillValid} cheap under load, unless the set
+   * is too stale to use ({@code wait}): then they wait for the query under way.
    */
-  private void refreshRevoked(long nowMillis) {
-    if (!refreshLock.tryLock()) {
+  private void refreshRevoked(long nowMillis, boolean wait) {
+    long attemptsBefore = refreshAttempts;
+    if (wait) {
+      refreshLock.lock();
+    } else if (!refreshLock.tryLock()) {
       return;
     }
     List<String> discovered = new ArrayList<>();
@@ -585,6 +605,9 @@ public final class TokenService implements Authenticator {
       if (nowMillis - lastRefreshMillis < REVOCATION_REFRESH.toMillis()
           && lastRefreshMillis != Long.MIN_VALUE) {
         return; // someone else refreshed while we waited for the lock
+      }
+      if (refreshAttempts != attemptsBefore) {
+        return; // someone else tried (and failed: the store is down) while we waited
       }
       Map<String, Long> loaded =
           db.transaction(
@@ -615,6 +638,7 @@ public final class TokenService implements Authenticator {
     } catch (StoreException e) {
       log.warn("could not reload revoked tokens: {}", e.getMessage());
     } finally {
+      refreshAttempts++;
       refreshLock.unlock();
     }
     for (String id : discovered) {

@@ -1,5 +1,6 @@
 package dev.gatehouse.policy;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,6 +23,27 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
 
   public static Action connect() {
     return new Action(ActionKind.CONNECT, "", Map.of());
+  }
+
+  /**
+   * This action with one attribute added or replaced. One immutable map built, not a mutable copy
+   * and then an immutable one: the PostgreSQL gateway adds the search path and the parameters to
+   * every statement it records.
+   */
+  public Action with(String key, Object value) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    @SuppressWarnings("unchecked")
+    Map.Entry<String, Object>[] entries = new Map.Entry[attributes.size() + 1];
+    int n = 0;
+    for (Map.Entry<String, Object> e : attributes.entrySet()) {
+      if (!e.getKey().equals(key)) {
+        entries[n++] = e;
+      }
+    }
+    entries[n++] = Map.entry(key, value);
+    return new Action(
+        kind, raw, Map.ofEntries(n == entries.length ? entries : Arrays.copyOf(entries, n)));
   }
 
   public String string(String key) {

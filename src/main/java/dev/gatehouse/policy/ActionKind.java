@@ -28,7 +28,10 @@ public enum ActionKind {
     }
   }
 
+  /** Lower case, computed once: it is recorded with every statement. */
+  private final String wireName = name().toLowerCase(Locale.ROOT);
+
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wireName;
   }
 }

@@ -2,10 +2,8 @@ package dev.gatehouse.postgres;
 
 import dev.gatehouse.policy.Action;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -171,9 +169,7 @@ final class PgSearchPath {
     if (memoKeys[i] == action) {
       return memoValues[i];
     }
-    Map<String, Object> attrs = new HashMap<>(action.attributes());
-    attrs.put(Action.Attr.SQL_SEARCH_PATH, s);
-    Action decorated = new Action(action.kind(), action.raw(), attrs);
+    Action decorated = action.with(Action.Attr.SQL_SEARCH_PATH, s);
     memoKeys[i] = action;
     memoValues[i] = decorated;
     return decorated;

@@ -1130,9 +1130,7 @@ final class PgSession {
     if (params.isEmpty()) {
       return action;
     }
-    Map<String, Object> attrs = new HashMap<>(action.attributes());
-    attrs.put(PARAMETERS, params);
-    return new Action(action.kind(), action.raw(), attrs);
+    return action.with(PARAMETERS, params);
   }
 
   /** Attribute holding the masked Bind parameters in an execution's record. */

@@ -60,6 +60,12 @@ class CanonicalJsonTest {
     data.put("ünï", "cödé");
     assertThat(CanonicalJson.write(data)).isEqualTo(jackson(data));
     assertThat(CanonicalJson.write(Map.of())).isEqualTo("{}");
+    // Past the insertion sort's size: the other sorting path, the same order.
+    Map<String, Object> wide = new HashMap<>();
+    for (int i = 0; i < 70; i++) {
+      wide.put(Integer.toString(i * 7919 % 1000, 36) + (i % 3 == 0 ? "Z" : "a"), (long) i);
+    }
+    assertThat(CanonicalJson.write(wide)).isEqualTo(jackson(wide));
     assertThat(CanonicalJson.write(List.of("a", 1L))).isEqualTo(jackson(List.of("a", 1L)));
   }
 

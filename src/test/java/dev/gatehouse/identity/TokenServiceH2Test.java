@@ -52,4 +52,46 @@ class TokenServiceH2Test extends TokenServiceContract {
 
     assertThat(tokens.stillValid(p, clock.instant())).isFalse();
   }
+
+  @Test
+  void aBurstAfterAnIdleSpellWaitsForTheReloadInsteadOfFailingClosed() throws Exception {
+    IssuedToken t = issueAlice(Duration.ofHours(1));
+    Principal p = tokens.authenticate(t.secret());
+    assertThat(tokens.stillValid(p, clock.instant())).isTrue();
+    clock.advance(TokenService.REVOCATION_MAX_STALENESS.plusSeconds(1)); // no check for a while
+
+    // Another session's check is reloading the revoked set (it holds the lock) when this one asks.
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Thread reloader =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  tokens.refreshLock.lock();
+                  try {
+                    held.countDown();
+                    release.await();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  } finally {
+                    tokens.refreshLock.unlock();
+                  }
+                });
+    held.await();
+    java.util.concurrent.CompletableFuture<Boolean> valid =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> tokens.stillValid(p, clock.instant()));
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!valid.isDone()
+        && !tokens.refreshLock.hasQueuedThreads()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    release.countDown();
+    reloader.join();
+
+    assertThat(valid.get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .as("the token is neither expired nor revoked: the check waits for the reload")
+        .isTrue();
+  }
 }
