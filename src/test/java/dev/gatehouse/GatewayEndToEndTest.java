@@ -139,15 +139,18 @@ class GatewayEndToEndTest {
     return r;
   }
 
+  static String conninfo(String user) {
+    return "host=127.0.0.1 port="
+        + server.postgresPort()
+        + " dbname=payments-db user="
+        + user
+        + " sslmode=require";
+  }
+
   static Run psql(String user, String token, String... sql) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add("psql");
-    cmd.add(
-        "host=127.0.0.1 port="
-            + server.postgresPort()
-            + " dbname=payments-db user="
-            + user
-            + " sslmode=require");
+    cmd.add(conninfo(user));
     cmd.add("-X");
     cmd.add("-v");
     cmd.add("VERBOSITY=verbose");
@@ -290,9 +293,7 @@ class GatewayEndToEndTest {
         run(
             Map.of("PGPASSWORD", alice),
             "psql",
-            "host=127.0.0.1 port="
-                + server.postgresPort()
-                + " dbname=payments-db user=alice sslmode=require",
+            conninfo("alice"),
             "-X",
             "-At",
             "-v",
@@ -467,12 +468,7 @@ class GatewayEndToEndTest {
       throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add("psql");
-    cmd.add(
-        "host=127.0.0.1 port="
-            + server.postgresPort()
-            + " dbname=payments-db user="
-            + user
-            + " sslmode=require");
+    cmd.add(conninfo(user));
     cmd.addAll(List.of("-X", "-v", "VERBOSITY=verbose"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
