@@ -139,15 +139,18 @@ class GatewayEndToEndTest {
     return r;
   }
 
+  static String conninfo(String user) {
+    return "host=127.0.0.1 port="
+        + server.postgresPort()
+        + " dbname=payments-db user="
+        + user
+        + " sslmode=require";
+  }
+
   static Run psql(String user, String token, String... sql) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add("psql");
-    cmd.add(
-        "host=127.0.0.1 port="
-            + server.postgresPort()
-            + " dbname=payments-db user="
-            + user
-            + " sslmode=require");
+    cmd.add(conninfo(user));
     cmd.add("-X");
     cmd.add("-v");
     cmd.add("VERBOSITY=verbose");
@@ -237,6 +240,79 @@ class GatewayEndToEndTest {
     assertThat(r.err()).contains("cut at 10000 rows").contains("engineering-read");
     Run dba = psql("dana", dana, "SELECT g FROM generate_series(1, 10005) AS g");
     assertThat(dba.out().lines().count()).isEqualTo(10_005);
+  }
+
+  @Test
+  @Order(1)
+  void copyToStdoutRowsAreCutAtMaxRowsToo() throws Exception {
+    // One CopyData per row: COPY is an export like SELECT, and cut at the same limit.
+    Run r = psql("alice", alice, "COPY (SELECT g FROM generate_series(1, 10005) AS g) TO STDOUT");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().lines().count()).isEqualTo(10_000);
+    assertThat(r.out().lines().reduce((x, y) -> y)).contains("10000");
+    assertThat(r.err()).contains("cut at 10000 rows").contains("engineering-read");
+    // The CSV header line is one of the CopyData messages, so it counts as a row.
+    Run csv =
+        psql(
+            "alice",
+            alice,
+            "COPY (SELECT g FROM generate_series(1, 10005) AS g) TO STDOUT WITH (FORMAT csv,"
+                + " HEADER)");
+    assertThat(csv.out().lines().count()).isEqualTo(10_000);
+    assertThat(csv.out().lines().findFirst()).contains("g");
+    Run dba = psql("dana", dana, "COPY (SELECT g FROM generate_series(1, 10005) AS g) TO STDOUT");
+    assertThat(dba.out().lines().count()).isEqualTo(10_005);
+  }
+
+  @Test
+  @Order(1)
+  void aCursorsRowsAreCountedAcrossItsFetches() throws Exception {
+    Run r =
+        psql(
+            "alice",
+            alice,
+            "BEGIN",
+            "DECLARE c CURSOR FOR SELECT g FROM generate_series(1, 12000) AS g",
+            "FETCH 6000 FROM c",
+            "FETCH 6000 FROM c",
+            "FETCH 10 FROM c",
+            "COMMIT",
+            // A new cursor of the same name starts counting again.
+            "BEGIN",
+            "DECLARE c CURSOR FOR SELECT -g FROM generate_series(1, 20) AS g",
+            "FETCH 5 FROM c",
+            "COMMIT");
+    assertThat(r.exit()).as(r.err()).isZero();
+    List<String> rows = r.out().lines().filter(l -> l.matches("-?\\d+")).toList();
+    assertThat(rows.stream().filter(l -> !l.startsWith("-")).count()).isEqualTo(10_000);
+    assertThat(rows).contains("10000").doesNotContain("10001");
+    assertThat(rows).containsSubsequence("-1", "-2", "-3", "-4", "-5");
+    assertThat(r.err()).contains("cut at 10000 rows of cursor c").contains("engineering-read");
+    // psql's FETCH_COUNT reads a plain SELECT through a cursor of its own.
+    Run fetchCount =
+        run(
+            Map.of("PGPASSWORD", alice),
+            "psql",
+            conninfo("alice"),
+            "-X",
+            "-At",
+            "-v",
+            "FETCH_COUNT=1000",
+            "-c",
+            "SELECT g FROM generate_series(1, 12000) AS g");
+    assertThat(fetchCount.exit()).as(fetchCount.err()).isZero();
+    assertThat(fetchCount.out().lines().count()).isEqualTo(10_000);
+    assertThat(fetchCount.err()).contains("cut at 10000 rows");
+    Run dba =
+        psql(
+            "dana",
+            dana,
+            "BEGIN",
+            "DECLARE c CURSOR FOR SELECT g FROM generate_series(1, 12000) AS g",
+            "FETCH 6000 FROM c",
+            "FETCH 6000 FROM c",
+            "COMMIT");
+    assertThat(dba.out().lines().filter(l -> l.matches("\\d+")).count()).isEqualTo(12_000);
   }
 
   @Test
@@ -384,20 +460,20 @@ class GatewayEndToEndTest {
   /** Starts psql in the background; the statement will be held for review. */
   static Process psqlAsync(String user, String token, Path out, Path err, String sql)
       throws IOException {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            "psql",
-            "host=127.0.0.1 port="
-                + server.postgresPort()
-                + " dbname=payments-db user="
-                + user
-                + " sslmode=require",
-            "-X",
-            "-v",
-            "VERBOSITY=verbose",
-            "-c",
-            sql);
+    return psqlAsync(user, token, out, err, "-c", sql);
+  }
+
+  /** psql in the background with {@code args} after the connection (e.g. {@code -f file}). */
+  static Process psqlAsync(String user, String token, Path out, Path err, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("psql");
+    cmd.add(conninfo(user));
+    cmd.addAll(List.of("-X", "-v", "VERBOSITY=verbose"));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("PGPASSWORD", token);
+    pb.environment().put("PGCLIENTENCODING", "UTF8");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     return pb.start();
   }
@@ -461,6 +537,54 @@ class GatewayEndToEndTest {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(Files.readString(err)).contains("42501").contains("customer 1 is under audit");
     assertThat(psql("dana", dana, "SELECT count(*) FROM customers").out().trim()).isEqualTo("2");
+  }
+
+  @Test
+  @Order(13)
+  void aReviewerSeesControlAndBidiCharactersEscapedAndApprovesTheExactStatement() throws Exception {
+    // Red-team F8: a carriage return and an erase-line escape in a comment made the reviewer's
+    // terminal show "WHERE id = 1" while "WHERE id = 1 OR id = 2" ran; U+202E reorders text.
+    String shown = "UPDATE customers SET notes = 'spoofed' WHERE id = 1";
+    String sql =
+        "/* justification: OPS-44 */ UPDATE customers SET notes = 'spoofed' WHERE id = 1 OR id = 2"
+            + " /*\rstatement: /* justification: OPS-44 */ "
+            + shown
+            + "\u001b[K \u202e2 = di */";
+    Path file = dir.resolve("spoof.sql");
+    Files.writeString(file, sql, StandardCharsets.UTF_8);
+    Path out = dir.resolve("spoof.out");
+    Path err = dir.resolve("spoof.err");
+    Process p = psqlAsync("alice", alice, out, err, "-f", file.toString());
+    String id = pendingReviewId();
+
+    Run show = cli(dana, "reviews", "show", id);
+    assertThat(show.exit()).as(show.err()).isZero();
+    assertThat(show.out())
+        .contains("WHERE id = 1 OR id = 2 /*\\rstatement:")
+        .contains(shown + "\\u001B[K \\u202E2 = di */")
+        .doesNotContain("\r", "\u001b", "\u202e");
+    Run list = cli(dana, "reviews", "list");
+    assertThat(list.exit()).as(list.err()).isZero();
+    assertThat(list.out())
+        .contains("OR id = 2 /*\\rstatement:")
+        .contains("\\u001B[K")
+        .doesNotContain("\r", "\u001b", "\u202e");
+
+    Run approve = cli(dana, "reviews", "approve", id, "--reason", "looked at it");
+    assertThat(approve.exit()).as(approve.err()).isZero();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    // The approval bound the statement as it was sent, not as a terminal would have shown it.
+    assertThat(Files.readString(out)).contains("UPDATE 2");
+    assertThat(psql("dana", dana, "SELECT count(*) FROM customers WHERE notes = 'spoofed'").out())
+        .contains("2");
+
+    // The session timeline shows the same statement escaped.
+    Run sessions = cli(alice, "sessions", "list", "--output", "json");
+    String session = sessions.out().replaceAll("(?s).*?\"id\" : \"([^\"]+)\".*", "$1");
+    Run timeline = cli(alice, "sessions", "show", session);
+    assertThat(timeline.out())
+        .contains("\\u001B[K \\u202E2 = di */")
+        .doesNotContain("\r", "\u001b", "\u202e");
   }
 
   @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditLog;
+import dev.gatehouse.audit.DisplayText;
 import dev.gatehouse.config.GatehouseConfig.ApprovalsConfig;
 import dev.gatehouse.config.GatehouseConfig.WebhookConfig;
 import dev.gatehouse.gate.Redactor;
@@ -270,9 +271,12 @@ public final class ReviewNotifier implements AutoCloseable {
     return n;
   }
 
-  /** Slack's mrkdwn needs only &, < and > escaped. */
+  /**
+   * Slack's mrkdwn needs only &, < and > escaped; control and bidi characters are made visible
+   * ({@link DisplayText}) so that the message shows the statement the reviewer will approve.
+   */
   private static String esc(String s) {
-    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    return DisplayText.lines(s, "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
   static String hostOf(String url) {

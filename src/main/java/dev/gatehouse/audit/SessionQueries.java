@@ -251,8 +251,9 @@ public final class SessionQueries {
     }
   }
 
+  /** The requester's text on one line, its control and bidi characters visible (F8). */
   private static String oneLine(String s) {
-    return s == null ? "" : s.replace("\r", "\\r").replace("\n", "\\n");
+    return DisplayText.oneLine(s);
   }
 
   /**

@@ -117,10 +117,12 @@ final class MiscCommands {
               d.path("effect").asText().toUpperCase()
                   + "  rule="
                   + d.path("rule").asText()
-                  + (d.hasNonNull("statement") ? "  statement=" + d.get("statement").asText() : "")
-                  + (d.hasNonNull("reason") ? "  reason=" + d.get("reason").asText() : ""));
+                  + (d.hasNonNull("statement")
+                      ? "  statement=" + Output.cell(d.get("statement"))
+                      : "")
+                  + (d.hasNonNull("reason") ? "  reason=" + Output.cell(d.get("reason")) : ""));
           for (JsonNode line : d.path("explanation")) {
-            System.out.println("  " + line.asText());
+            System.out.println("  " + Output.cell(line));
           }
         }
       }

@@ -2,12 +2,15 @@ package dev.gatehouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.audit.DisplayText;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Prints results either as a readable table or, with {@code --output json}, as JSON for scripts.
+ * Values in tables and fields are shown through {@link DisplayText}: a statement or reason is the
+ * requester's text, and its control characters must not rewrite the reader's terminal.
  */
 final class Output {
   private Output() {}
@@ -58,11 +61,20 @@ final class Output {
     }
     for (var it = obj.fields(); it.hasNext(); ) {
       var e = it.next();
-      out.printf("%-" + (w + 1) + "s %s%n", e.getKey() + ":", cell(e.getValue()));
+      // A multi-line statement stays readable; its further lines are indented under the value.
+      out.printf(
+          "%-" + (w + 1) + "s %s%n",
+          e.getKey() + ":",
+          DisplayText.lines(raw(e.getValue()), " ".repeat(w + 2)));
     }
   }
 
+  /** A value as one table cell: control and invisible format characters escaped. */
   static String cell(JsonNode v) {
+    return DisplayText.oneLine(raw(v));
+  }
+
+  private static String raw(JsonNode v) {
     if (v == null || v.isNull()) {
       return "-";
     }

@@ -173,6 +173,14 @@ final class PgSession {
 
   private volatile boolean cursorsOverflow;
 
+  /**
+   * Rows each SQL cursor has returned so far, for {@code max_rows} across its FETCHes ({@link
+   * #overMaxRows}): a cursor declared through the gateway and a function's refcursor alike. Reset
+   * by a confirmed DECLARE of the name, removed on a confirmed CLOSE, CLOSE ALL, DISCARD ALL and at
+   * a transaction end unless the cursor is WITH HOLD; bounded like {@link #cursors}.
+   */
+  private final Map<String, long[]> cursorRows = new ConcurrentHashMap<>();
+
   /** Identity matters: a later DECLARE of the same name with the same query is another cursor. */
   private static final class SqlCursor {
     final Action action;
@@ -1039,6 +1047,7 @@ final class PgSession {
           }
           closedCursors.forEach(cursors::remove);
           deallocated.forEach(sqlPrepared::remove);
+          forgetCursorRows(declared, SqlKinds.DEALLOCATE.equals(kind) ? null : closes, ends);
           if (prepared != null) {
             if (sqlPrepared.size() < MAX_PREPARED || sqlPrepared.containsKey(prepared)) {
               sqlPrepared.put(prepared, action);
@@ -1054,6 +1063,25 @@ final class PgSession {
             }
           }
         });
+  }
+
+  /**
+   * What a confirmed DECLARE (a new cursor: its count starts again), CLOSE or transaction end does
+   * to {@link #cursorRows}. Called after {@link #cursors} lost the closed cursors, so a name still
+   * there at a transaction end is a WITH HOLD cursor that lives on.
+   */
+  private void forgetCursorRows(String declared, String closes, boolean ends) {
+    if (declared != null) {
+      cursorRows.remove(declared);
+    }
+    if ("*".equals(closes)) {
+      cursorRows.clear();
+    } else if (closes != null) {
+      cursorRows.remove(closes);
+    }
+    if (ends) {
+      cursorRows.keySet().removeIf(name -> !cursors.containsKey(name));
+    }
   }
 
   /** The entries {@code name} ({@code *}: all) selects, as they are now. */
@@ -1436,6 +1464,12 @@ final class PgSession {
         rowFilter.onCopyOut(m.body());
       }
       case 'd' -> {
+        if (head != null && !isBinaryCopyTrailer(m.body())) {
+          head.rows++;
+          if (overMaxRows(head)) {
+            return; // a COPY TO STDOUT row past max_rows: counted, not sent (see overMaxRows)
+          }
+        }
         byte[] body = rowFilter.filterCopyData(m.body());
         if (body.length == 0 && m.body().length > 0) {
           copyWithheld = true; // see copyWithheld
@@ -1568,9 +1602,23 @@ final class PgSession {
 
   /**
    * The {@code max_rows} obligation of the rule that allowed the statement: rows past the limit are
-   * not sent (the target still produces them; the client's COPY-free result is simply cut), and the
-   * client is told once with a NoticeResponse, which the protocol allows at any point of a result.
-   * Counted per portal for the extended protocol, so fetching in chunks cannot get around it.
+   * not sent (the target still produces them; the client's result is simply cut), and the client is
+   * told with a NoticeResponse, which the protocol allows at any point of a result. What counts:
+   *
+   * <ul>
+   *   <li>DataRows per statement, and per portal for the extended protocol, so fetching a portal in
+   *       chunks cannot get around it;
+   *   <li>the rows of a COPY TO STDOUT: the target sends one CopyData message per row (<a
+   *       href="https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY">COPY
+   *       operations</a>: "messages sent from the backend will always correspond to single data
+   *       rows"), a CSV header line being one of them;
+   *   <li>the rows of a SQL cursor across all its FETCHes ({@link #cursorRows}), so DECLARE and
+   *       repeated FETCH (psql's FETCH_COUNT) cannot get around it either. Rows fetched again from
+   *       a SCROLL cursor count again.
+   * </ul>
+   *
+   * The notice goes with the first row cut of each statement, so a FETCH that gets nothing more
+   * says why.
    */
   private boolean overMaxRows(Pending head) throws IOException {
     AuthorizedAction a =
@@ -1581,17 +1629,42 @@ final class PgSession {
     if (max <= 0) {
       return false;
     }
-    long sent = head.rows + (head.portal == null ? 0 : head.portal.rows);
-    if (sent == max + 1) {
+    long statementRows = head.rows + (head.portal == null ? 0 : head.portal.rows);
+    long sent = statementRows;
+    String cursor = a.action().string(SqlClassifier.ATTR_USES_CURSOR);
+    if (cursor != null) {
+      long[] fetched = cursorRows.get(cursor);
+      if (fetched == null && cursorRows.size() >= MAX_PREPARED) {
+        sent = max + statementRows; // cannot be tracked: fail closed, nothing more from it
+      } else {
+        if (fetched == null) {
+          fetched = new long[1];
+          cursorRows.put(cursor, fetched);
+        }
+        sent = Math.max(sent, ++fetched[0]);
+      }
+    }
+    if (sent > max && (sent == max + 1 || statementRows == 1)) {
       send(
           PgMessages.notice(
               "gatehouse: result cut at "
                   + max
-                  + " rows (max_rows of rule "
+                  + " rows"
+                  + (cursor == null ? "" : " of cursor " + cursor)
+                  + " (max_rows of rule "
                   + a.decision().rule()
                   + ")"));
     }
     return sent > max;
+  }
+
+  /**
+   * The file trailer of a binary COPY, a 16-bit -1 in a CopyData of its own (sql-copy.html, "File
+   * Trailer"): passed even past max_rows, so the client's binary stream stays well-formed. A text
+   * or CSV row always ends with a newline, so it is never these two bytes.
+   */
+  private static boolean isBinaryCopyTrailer(byte[] body) {
+    return body.length == 2 && body[0] == (byte) 0xFF && body[1] == (byte) 0xFF;
   }
 
   /**
@@ -1725,8 +1798,9 @@ final class PgSession {
     }
   }
 
+  /** The rows recorded: those counted, or the tag's (a COPY's counted rows include its header). */
   private static long rows(String tag, long counted) {
-    return counted > 0 ? counted : PgMessages.tagRows(tag);
+    return counted > 0 && !tag.startsWith("COPY") ? counted : PgMessages.tagRows(tag);
   }
 
   /**
