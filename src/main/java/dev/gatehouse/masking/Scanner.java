@@ -784,25 +784,7 @@ final class Scanner {
    * or an en dash ends a stretch).
    */
   static int digitRuns(byte[] b, int off, int len) {
-    return (int) digitRunsAndPunct(b, off, len, false);
-  }
-
-  /**
-   * {@link #digitRuns(byte[], int, int)} in the low 32 bits and, with {@code punct}, the guessed
-   * flags {@code F_V6}, {@code F_DOT3}, {@code F_DASH5} and {@code F_COLON4} settled ({@link
-   * Triage#exact}) in the high 32 bits: one pass over a value that needs both (free text with a
-   * phone number and a dotted address reads its bytes once instead of twice).
-   */
-  static long digitRunsAndPunct(byte[] b, int off, int len, boolean punct) {
     int end = off + len;
-    int colons = 0;
-    int tokenColons = 0;
-    int lastColon = off;
-    boolean colon4 = false;
-    int dots = 0;
-    int dashes = 0;
-    boolean v6 = false;
-    boolean dash5 = false;
     int flags = 0;
     int seg = 0;
     int maxSeg = 0;
@@ -825,24 +807,7 @@ final class Scanner {
           flags |= Detector.F_SSN;
         }
         flags |= group >= 8 ? Detector.F_NUM8 : 0;
-        dashes = 0;
       } else {
-        if (punct) {
-          // As Scanner#quick has them; whitespace between colons (which ends a run of F_COLON4
-          // colons) is looked for only between two colons, when the second is read.
-          if (c == ':') {
-            tokenColons =
-                tokenColons > 0 && Triage.spaceBetween(b, lastColon + 1, i) ? 0 : tokenColons;
-            lastColon = i;
-            colon4 |= ++tokenColons >= 4;
-            v6 |= ++colons >= 7 || (i > off && b[i - 1] == ':');
-          } else if (c == '.') {
-            dots +=
-                i > off && i + 1 < end && isDigitChar(b[i - 1]) && isDigitChar(b[i + 1]) ? 1 : 0;
-          }
-          dashes = c == '-' ? dashes + 1 : 0;
-          dash5 |= dashes >= 5;
-        }
         if (group > 0) {
           groups = (groups << 5) | Math.min(group, 31);
           if (++inStretch >= 3) {
@@ -874,12 +839,7 @@ final class Scanner {
         flags |= num8Groups(groups) ? Detector.F_NUM8 : 0;
       }
     }
-    int runs = flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
-    int p = v6 ? Detector.F_V6 : 0;
-    p |= colon4 ? Detector.F_COLON4 : 0;
-    p |= dots >= 3 ? Detector.F_DOT3 : 0;
-    p |= dash5 ? Detector.F_DASH5 : 0;
-    return (runs & 0xffffffffL) | (long) p << 32;
+    return flags | Math.min(Math.max(maxSeg, seg), NUM_CAP) << 16;
   }
 
   /** {@link #num8Shape} of the completed groups packed by {@link #digitRuns}. */
@@ -1226,15 +1186,11 @@ final class Scanner {
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
     }
-    boolean guessed = (a & guessGated) != 0;
+    if ((a & guessGated) != 0) {
+      t = Triage.exact(t, b, off, len);
+    }
     if ((a & ~quickExact) != 0) {
-      // A digit-run detector is armed by the digit count: the runs, and in the same pass the
-      // guessed punctuation flags when a detector is armed by one of them.
-      long rp = digitRunsAndPunct(b, off, len, guessed);
-      t = guessed ? Triage.exact(t, b, off, len, (int) (rp >>> 32)) : t;
-      t = withDigitRuns(t, (int) rp);
-    } else if (guessed) {
-      t = Triage.exact(t, b, off, len, -1);
+      t = withDigitRuns(t, digitRuns(b, off, len));
     }
     return armed(t) & lengthOk(len);
   }
