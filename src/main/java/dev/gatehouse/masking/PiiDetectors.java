@@ -525,11 +525,13 @@ final class PiiDetectors {
           glen[groups] = j - gs;
           gend[groups] = j;
           groups++;
+          noBreakSpace(a, j);
           if (open) {
             if (j < n && a[j] == ')') {
               j++;
               gend[groups - 1] = j;
               sawSep = true;
+              noBreakSpace(a, j);
               if (j < n && a[j] == ' ' && j + 1 < n && isDigit(a[j + 1])) {
                 j++;
               } else if (j < n && isDigit(a[j])) {
@@ -601,6 +603,18 @@ final class PiiDetectors {
         if (mixed && !found) {
           i = Math.max(i, j);
         }
+      }
+    }
+
+    /**
+     * A no-break or thin space after a digit group ({@code +1 415 555 0100} copied from a web page
+     * or a spreadsheet, see {@link Checks#isNoBreakSpace}) read as a space: replaced in {@code a},
+     * this detector's copy of the text, only where a group ends, so that other text costs one
+     * comparison per group.
+     */
+    private static void noBreakSpace(char[] a, int j) {
+      if (j < a.length && a[j] >= '\u00a0' && Checks.isNoBreakSpace(a[j])) {
+        a[j] = ' ';
       }
     }
 

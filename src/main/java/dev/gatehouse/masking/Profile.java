@@ -167,7 +167,8 @@ final class Profile {
   /**
    * For an email finding with the partial style, the offset of its last {@code @} after its first
    * character (where {@link Style.Partial#apply} cuts: the first character, {@code ****}, and from
-   * the last {@code @} on); -1 for other findings or styles.
+   * the last {@code @} on); -1 for other findings or styles, and for a local part of one character,
+   * which {@link Style.Partial#apply} masks whole.
    */
   private int partialEmailAt(byte[] b, int off, Finding f) {
     if (!f.type().equals("email") || !(styleFor(f.type()) instanceof Style.Partial)) {
@@ -175,7 +176,7 @@ final class Profile {
     }
     for (int k = f.end() - 1; k > f.start(); k--) {
       if (b[off + k] == '@') {
-        return k;
+        return k == f.start() + PiiDetectors.Email.charLength(b[off + f.start()]) ? -1 : k;
       }
     }
     return -1;

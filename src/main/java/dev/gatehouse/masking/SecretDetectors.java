@@ -398,8 +398,20 @@ final class SecretDetectors {
                 "pin")
             .needing(F_EQ | F_COLON);
 
+    /**
+     * An element named by a secret's name, in English or in another language ({@code
+     * <Kennwort>…</Kennwort>}, {@code <db_senha>}): an XML configuration file has no {@code =} or
+     * {@code :} for {@link OtherLanguages} to read. Those words only whole or after an underscore,
+     * as {@link OtherLanguages} reads them ({@code <resenha>} is a review).
+     */
     private static final Pattern XML =
-        Pattern.compile("(?i)<((?:[a-z_]{0,20})" + KEY + ")>([^<\\r\\n]{1,512})</\\1>");
+        Pattern.compile(
+            "(?i)<((?:[a-z_]{0,20}"
+                + KEY
+                + "|(?:[a-z_]{0,20}_)?(?:"
+                + OtherLanguages.WORDS
+                + ")))>([^<\\r\\n]{1,512})</\\1>");
+
     private static final Set<String> NON_VALUES =
         Set.of(
             "true",
@@ -446,13 +458,65 @@ final class SecretDetectors {
      */
     @Override
     List<Detector> parts() {
-      return List.of(this, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN);
+      return List.of(this, TAGGED, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN);
     }
 
-    /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
+    /**
+     * Assignments need = or :, flags --; Bearer values and XML elements are searched here too when
+     * the value has one of them, and by {@link Tagged} when it has a {@code >}.
+     */
     @Override
     int needFlags() {
-      return F_EQ | F_COLON | F_GT | F_DASH;
+      return F_EQ | F_COLON | F_DASH;
+    }
+
+    private static final Detector TAGGED = new Tagged();
+
+    /**
+     * The searches of {@link Assignment} that need none of {@code = : -}: XML elements ({@code
+     * <password>…</password>}) and Bearer or Basic values, for a value with a {@code >} (the gate
+     * this detector had). Gated by a closing tag's {@code </} or the scheme's name instead of the
+     * secret words: free text with an address in angle brackets ({@code <ann@example.com>}) has the
+     * letters of {@code pass} but neither, and before paid for a search of the secret words over
+     * the whole value. Every XML element this finds has a {@code </} and every Bearer value its
+     * scheme's name, so nothing is found less.
+     */
+    private static final class Tagged extends Detector {
+      Tagged() {
+        super("assignment", 75);
+      }
+
+      @Override
+      int needFlags() {
+        return F_GT;
+      }
+
+      @Override
+      List<String> keywords() {
+        return List.of("</", "bearer", "basic");
+      }
+
+      @Override
+      void find(String s, List<Finding> out) {
+        bearer(this, s, out);
+        xml(this, s, out);
+      }
+    }
+
+    private static void bearer(Detector d, String s, List<Finding> out) {
+      Matcher m = BEARER.matcher(s);
+      while (m.find()) {
+        addValue(d, out, m.start(1), m.end(1), m.group(1));
+      }
+    }
+
+    private static void xml(Detector d, String s, List<Finding> out) {
+      if (s.indexOf('<') >= 0) {
+        Matcher m = XML.matcher(s);
+        while (m.find()) {
+          addValue(d, out, m.start(2), m.end(2), m.group(2));
+        }
+      }
     }
 
     @Override
@@ -482,22 +546,14 @@ final class SecretDetectors {
           addValue(this, out, m.start(1), m.end(1), m.group(1));
         }
       }
-      m = BEARER.matcher(s);
-      while (m.find()) {
-        addValue(this, out, m.start(1), m.end(1), m.group(1));
-      }
+      bearer(this, s, out);
       if (Checks.containsIgnoreCase(s, "authorization")) {
         m = AUTH_SCHEME.matcher(s);
         while (m.find()) {
           addValue(this, out, m.start(1), m.end(1), m.group(1));
         }
       }
-      if (s.indexOf('<') >= 0) {
-        m = XML.matcher(s);
-        while (m.find()) {
-          addValue(this, out, m.start(2), m.end(2), m.group(2));
-        }
-      }
+      xml(this, s, out);
     }
 
     /** The values of every match of {@link #ASSIGN} or {@link OtherLanguages#ASSIGN}. */

@@ -72,7 +72,10 @@ abstract sealed class Style {
           at = value.indexOf("%40"); // URL-encoded: c****%40example.net
         }
         if (at > 0) {
-          return value.charAt(0) + "****" + value.substring(at);
+          // The first character whole (not half of a surrogate pair); a local part of one
+          // character (a@example.com) would be shown whole, so it is masked too.
+          int first = Character.charCount(value.codePointAt(0));
+          return (at == first ? "*" : value.substring(0, first)) + "****" + value.substring(at);
         }
       }
       int k = keep >= 0 ? keep : type.equals("phone") ? 2 : 4;

@@ -455,6 +455,34 @@ final class CorpusGenerator {
     genNoBreakSpaceAndLongCards();
     genEncodedEmails();
     genOtherLanguagePasswords();
+    genNoBreakSpacePhones();
+    genOtherLanguageElements();
+  }
+
+  /** Phone numbers whose groups are joined by no-break or thin spaces (copied from a web page). */
+  private void genNoBreakSpacePhones() {
+    for (int i = 0; i < 40; i++) {
+      String p = randomPhone();
+      if (p.indexOf(' ') < 0 && p.indexOf('-') < 0) {
+        p = "+44 20 " + between(7000, 8999) + " " + digits(4);
+      }
+      p = regroup(p, pick(NO_BREAK_SPACES));
+      emit("phone", i % 2 == 0 ? p : pick("Tel. ", "call ", "phone: ") + p + " (office)", p);
+    }
+  }
+
+  /** XML elements named by the word for password in another language. */
+  private void genOtherLanguageElements() {
+    String[] names = {"Kennwort", "senha", "wachtwoord", "db_senha", "adgangskode", "heslo"};
+    for (int i = 0; i < 24; i++) {
+      String pw = password();
+      String name = names[i % names.length];
+      String el = "<" + name + ">" + pw + "</" + name + ">";
+      emit(
+          "assignment",
+          i % 2 == 0 ? el : "<connection><user>app</user>" + el + "</connection>",
+          pw);
+    }
   }
 
   /** The no-break and thin spaces of browsers and spreadsheet exports (Checks.isNoBreakSpace). */
@@ -1140,6 +1168,30 @@ final class CorpusGenerator {
     lookNoBreakSpaceNumbers();
     lookEncodedNonAddresses();
     lookOtherLanguageWords();
+    lookNoBreakSpaceNonPhones();
+  }
+
+  /**
+   * Amounts, counts and dates grouped by no-break spaces, which the phone detector now reads as
+   * spaces: no trunk 0, no + and no NANP 3-3-4 grouping, so no phone number.
+   */
+  private void lookNoBreakSpaceNonPhones() {
+    look("assign_like_i18n", "<resenha>ótimo produto</resenha>");
+    look("assign_like_i18n", "<p>Kennwort vergessen?</p>");
+    look("assign_like_i18n", "<titulo>senha forte</titulo>");
+    for (int i = 0; i < 30; i++) {
+      String sep = pick(NO_BREAK_SPACES);
+      look(
+          "nbsp_number",
+          switch (i % 5) {
+            case 0 -> "Umsatz " + between(1, 9) + sep + digits(3) + sep + digits(3) + sep + "EUR";
+            case 1 -> between(10, 99) + sep + digits(3) + sep + digits(3) + sep + "habitants";
+            case 2 ->
+                "le " + between(1, 28) + sep + "mai" + sep + "2024 à " + between(10, 23) + "h";
+            case 3 -> "ISBN 978" + sep + between(1, 9) + sep + digits(2) + sep + digits(6);
+            default -> "Seite " + between(1, 99) + sep + "von" + sep + between(100, 999);
+          });
+    }
   }
 
   /**

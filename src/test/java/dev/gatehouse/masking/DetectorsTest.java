@@ -316,6 +316,13 @@ class DetectorsTest {
         "mysql --password p4ss -u root|p4ss",
         "Authorization: Bearer abcdefgh12345678|abcdefgh12345678",
         "<password>letmein</password>|letmein",
+        // Only a '>' among the gate characters: searched by the tagged part.
+        "<db><password>letmein</password></db>|letmein",
+        "> Bearer abcdefgh12345678 (quoted)|abcdefgh12345678",
+        // Elements named in other languages (XML has no = or : for the other-language words).
+        "<Kennwort>Geheim2024</Kennwort>|Geheim2024",
+        "<config><db_senha>pg s3nha</db_senha></config>|pg s3nha",
+        "<wachtwoord>Welkom01</wachtwoord> id=7|Welkom01",
         "Kennwort=Geheim2024|Geheim2024",
         "CONTRASEÑA: Clave#99|Clave#99",
         "db.senha = 'pg s3nha'|pg s3nha",
@@ -340,7 +347,9 @@ class DetectorsTest {
         "kennwort_reset=true",
         "Kennwort vergessen? Hier klicken",
         "senha: ${SENHA}",
-        "heslo dne: Svoboda"
+        "heslo dne: Svoboda",
+        "<resenha>boa leitura</resenha>",
+        "<p>Kennwort vergessen?</p>"
       })
   void assignmentLookalikesAreIgnored(String text) {
     assertThat(types(text)).isEmpty();

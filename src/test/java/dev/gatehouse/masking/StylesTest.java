@@ -19,6 +19,11 @@ class StylesTest {
   void partialEmailKeepsFirstCharacterAndDomain() {
     assertThat(new Style.Partial(-1).apply("john.doe@example.com", "email"))
         .isEqualTo("j****@example.com");
+    // A one-character local part would be shown whole by keeping the first character.
+    assertThat(new Style.Partial(-1).apply("a@example.com", "email"))
+        .isEqualTo("*****@example.com");
+    assertThat(new Style.Partial(-1).apply("ab@example.com", "email"))
+        .isEqualTo("a****@example.com");
   }
 
   @Test

@@ -162,5 +162,11 @@ class Utf8PathTest {
     byte[] idn = "a@exämple.com".getBytes(StandardCharsets.UTF_8);
     assertThat(PII.scanner.email.findAscii(idn, 0, idn.length, new ArrayList<>())).isFalse();
     assertThat(PII.redactUtf8Bytes("Berlin".getBytes(StandardCharsets.UTF_8), 0, 6)).isNull();
+    // A one-character local part is masked whole on the byte path too, alone and among findings.
+    for (String v : List.of("a@example.com", "é@example.com", "to a@example.com, b@example.org")) {
+      byte[] b = v.getBytes(StandardCharsets.UTF_8);
+      String masked = new String(PII.redactUtf8Bytes(b, 0, b.length), StandardCharsets.UTF_8);
+      assertThat(masked).isEqualTo(PII.redact(v)).contains("*****@example.").doesNotContain("a@");
+    }
   }
 }
