@@ -20,9 +20,11 @@ final class PiiDetectors {
 
   /**
    * A digit may start a number only if it is not glued to a word or a decimal part. A comma counts
-   * as part of a number only after a group of at most three digits ({@code 1,234}, a decimal comma
-   * as in {@code 0,41}): after a letter or a longer number it separates fields, as in CSV lines,
-   * PostgreSQL array and composite text ({@code {101-02-2844,4111111111111111}}) and lists.
+   * as part of a number only as a thousands separator: after a group of at most three digits and
+   * before a group of exactly three that the number does not continue past with another separator
+   * ({@code 1,234}, {@code 12,345.67}; {@link #thousandsGroup}). Otherwise it separates fields, as
+   * in CSV lines ({@code 139,5555-5414-7943-4616}: a customer id, then a card), PostgreSQL array,
+   * record and composite text ({@code (1,139,078-05-1120)}) and lists.
    */
   static boolean leftBlocked(String s, int i) {
     if (i == 0) {
@@ -37,15 +39,16 @@ final class PiiDetectors {
     }
     char q = s.charAt(i - 2);
     if (p == ',') {
-      return isDigit(q) && digitsEndingAt(s, i - 1) <= 3;
+      return isDigit(q) && digitsEndingAt(s, i - 1) <= 3 && thousandsGroup(s, i);
     }
     return (p == '.' || p == '-' || p == '/') && isAlnum(q);
   }
 
   /**
    * A number ends only where no word, digit or decimal continuation follows. A comma continues it
-   * only when a digit follows and the number's last group has at most three digits (thousands
-   * groups); {@code 101-02-2844,x} and {@code 4111111111111111,5500000000000004} end at the comma.
+   * only when the number's last group has at most three digits and a thousands group follows
+   * ({@link #thousandsGroup}); {@code 101-02-2844,x}, {@code 4111111111111111,5500000000000004} and
+   * {@code 3056 9309 0259 04,1473.29} end at the comma.
    */
   static boolean rightBlocked(String s, int end) {
     if (end >= s.length()) {
@@ -60,9 +63,83 @@ final class PiiDetectors {
     }
     char d = s.charAt(end + 1);
     if (c == ',') {
-      return isDigit(d) && digitsEndingAt(s, end) <= 3;
+      return isDigit(d) && digitsEndingAt(s, end) <= 3 && thousandsGroup(s, end + 1);
     }
     return (c == '.' || c == '-' || c == '/') && isAlnum(d);
+  }
+
+  /**
+   * Whether exactly three digits start at {@code k} and the number does not go on after them with a
+   * space, dash, slash or underscore and a digit: a thousands group ({@code 1,234}, {@code
+   * 1,234,567}, {@code 1,234.5}), not the first group of a phone number or an SSN after a CSV field
+   * ({@code 139,020 7946 0958}, {@code 1,078-05-1120}) nor a longer number ({@code
+   * 12,4111111111111111}).
+   */
+  static boolean thousandsGroup(String s, int k) {
+    int n = s.length();
+    if (!digits(s, k, 3)) {
+      return false;
+    }
+    int e = k + 3;
+    if (e >= n) {
+      return true;
+    }
+    char c = s.charAt(e);
+    if (isDigit(c)) {
+      return false;
+    }
+    boolean sep = c == ' ' || c == '-' || c == '/' || c == '_' || Checks.isNoBreakSpace(c);
+    return !(sep && e + 1 < n && isDigit(s.charAt(e + 1)));
+  }
+
+  /**
+   * {@link #leftBlocked} for shapes validated strongly enough (a card's Luhn digit and issuer
+   * range, an SSN's 3-2-4 layout and issuance rules) that a letter glued to them does not make them
+   * a look-alike: {@code x5555-5414-7943-4616} and {@code INV7841111111111111111} are read, as the
+   * masking red team found a letter was enough to hide a card. A digit or a thousands comma before
+   * still blocks, and so, for a shape without separators ({@code grouped} false), do the {@code .},
+   * {@code -} and {@code /} after a letter or digit of {@link #leftBlocked}: the fraction of {@code
+   * 0.4532015112830366} is not a card.
+   */
+  static boolean strongLeftBlocked(String s, int i, boolean grouped) {
+    if (i == 0) {
+      return false;
+    }
+    char p = s.charAt(i - 1);
+    if (isDigit(p)) {
+      return true;
+    }
+    if (isWord(p)) {
+      return false;
+    }
+    if (!grouped
+        && p == ','
+        && i >= 2
+        && s.charAt(i - 2) == '0'
+        && (i < 3 || !isWord(s.charAt(i - 3)))) {
+      return true; // 0,4111111111111111: a fraction with a decimal comma (an id is seldom 0)
+    }
+    return (!grouped || p == ',') && leftBlocked(s, i);
+  }
+
+  /**
+   * {@link #rightBlocked} for the shapes of {@link #strongLeftBlocked}: a letter or underscore
+   * after them does not block ({@code 4111 1111 1111 1111x}, {@code 078-05-1120x}), a digit, a
+   * thousands comma or a {@code .}, {@code -} or {@code /} before a digit does.
+   */
+  static boolean strongRightBlocked(String s, int end) {
+    int n = s.length();
+    if (end >= n) {
+      return false;
+    }
+    char c = s.charAt(end);
+    if (isDigit(c)) {
+      return true;
+    }
+    if (c == ',') {
+      return rightBlocked(s, end);
+    }
+    return (c == '.' || c == '-' || c == '/') && end + 1 < n && isDigit(s.charAt(end + 1));
   }
 
   /** How many digits stand right before index {@code end} (counting at most four). */
@@ -121,17 +198,28 @@ final class PiiDetectors {
       int[] ends = new int[20];
       int[] counts = new int[20];
       int i = 0;
+      // A restart at the second group of a run that held no card (see below): whether a plain
+      // reading may start there (after a space, not after a dot or a dash).
+      int restart = -1;
+      boolean restartPlain = false;
       while (i < n) {
         char c = s.charAt(i);
         if (!isDigit(c)) {
           i++;
           continue;
         }
-        if (leftBlocked(s, i)) {
+        boolean plainBlocked;
+        // Dotted groups glued to a letter are a version (v4111.1111.1111.1111), not a card.
+        boolean dotsBlocked = i != restart && i > 0 && isWord(s.charAt(i - 1));
+        if (i == restart) {
+          plainBlocked = !restartPlain;
+        } else if (strongLeftBlocked(s, i, true)) {
           while (i < n && isDigit(s.charAt(i))) {
             i++;
           }
           continue;
+        } else {
+          plainBlocked = strongLeftBlocked(s, i, false);
         }
         int j = i;
         int digits = 0;
@@ -164,6 +252,7 @@ final class PiiDetectors {
         // its first group is already too long for a grouped card: "4111111111111111 12/27" is a
         // card and an expiry date.
         int lowest = counts[groups - 1] > 19 || counts[0] > 6 ? 0 : groups - 1;
+        boolean found = false;
         for (int g = groups - 1; g >= lowest; g--) {
           int d = counts[g];
           if (d < (twelve ? 12 : 13) || d > 19) {
@@ -174,16 +263,37 @@ final class PiiDetectors {
             continue; // 12-digit Maestro: 4-4-4, or plain after a card word
           }
           int end = ends[g];
-          if (g == groups - 1 && rightBlocked(s, end)) {
+          if (g == groups - 1 && strongRightBlocked(s, end)) {
             continue;
           }
-          if (g > 0 && !groupShapeOk(counts, g, sep)) {
+          if (g == 0
+              ? plainBlocked
+              : !groupShapeOk(counts, g, sep) || (dotsBlocked && sep == '.')) {
             continue;
           }
           if (valid(s, i, end, d)) {
             add(out, i, end);
+            found = true;
             break;
           }
+        }
+        if (!found
+            && !twelve
+            && groups > 1
+            && (counts[groups - 1] - counts[0] >= 13 || digitWithin(s, j, 3))) {
+          // Group-aligned readings without the first group: a card after a number and a space
+          // ("Invoice 7 4111 1111 1111 1111", "qty 2 4111111111111111") or after a number in
+          // another grouping ("1.5555-5414-7943-4616", "5 4111-1111-1111-1111"). A plain run
+          // only after a short number and a space: "ref 606900 4454414531983" is one reference.
+          // Not for 12-digit Maestro numbers, too weak a reading inside a longer number.
+          int second = ends[0];
+          while (!isDigit(s.charAt(second))) {
+            second++;
+          }
+          restart = second;
+          restartPlain = separatorKind(s.charAt(ends[0])) == ' ' && counts[0] <= 4;
+          i = second;
+          continue;
         }
         i = j + 1;
         while (i < n && isDigit(s.charAt(i - 1)) && isDigit(s.charAt(i))) {
@@ -226,6 +336,16 @@ final class PiiDetectors {
               && isDigit(s.charAt(j + 2))
           ? 2
           : 0;
+    }
+
+    /** Whether a digit follows {@code s[j]} within {@code k} characters (the run went on). */
+    private static boolean digitWithin(String s, int j, int k) {
+      for (int m = j + 1; m <= j + k && m < s.length(); m++) {
+        if (isDigit(s.charAt(m))) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** Words before a plain 12-digit Maestro number, lower case. */
@@ -489,7 +609,8 @@ final class PiiDetectors {
           i++;
           continue;
         }
-        if (leftBlocked(s, i) || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
+        // A + number (E.164) is read after a letter, comma or dot too: x+14155550123, 1,+1415…
+        if ((!plus && leftBlocked(s, i)) || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
           i++;
           while (i < n && isDigit(a[i])) {
             i++;
@@ -582,7 +703,7 @@ final class PiiDetectors {
         // Longest valid reading first, then shorter readings at group boundaries.
         for (int g = groups; g >= 1 && !found; g--) {
           int e = gend[g - 1];
-          if (rightBlocked(s, e) && g == groups) {
+          if (g == groups && (plus ? strongRightBlocked(s, e) : rightBlocked(s, e))) {
             continue;
           }
           int d = 0;
@@ -828,7 +949,7 @@ final class PiiDetectors {
         if (!isDigit(s.charAt(i))) {
           continue;
         }
-        if (leftBlocked(s, i)) {
+        if (strongLeftBlocked(s, i, true)) {
           while (i + 1 < n && isDigit(s.charAt(i + 1))) {
             i++;
           }
@@ -846,13 +967,13 @@ final class PiiDetectors {
             end = i + 11;
           }
         }
-        if (end < 0 && digits(s, i, 9) && ssnContext(s, i)) {
+        if (end < 0 && digits(s, i, 9) && !strongLeftBlocked(s, i, false) && ssnContext(s, i)) {
           end = i + 9;
         }
         if (end < 0 && digits(s, i, 3)) {
           end = contextSeparated(s, i);
         }
-        if (end >= 0 && !rightBlocked(s, end) && (end == n || !isDigit(s.charAt(end)))) {
+        if (end >= 0 && !strongRightBlocked(s, end)) {
           String d = digitsOf(s, i, end);
           if (validSsn(d)) {
             add(out, i, end);
@@ -968,7 +1089,11 @@ final class PiiDetectors {
             && isDigit(s.charAt(i + 3)))) {
           continue;
         }
-        if (i > 0 && isWord(s.charAt(i - 1))) {
+        // A letter glued on either side (xDE89370400440532013000x) does not hide an IBAN in
+        // capitals, whose length and mod-97 check are strong enough; one in lower case glued to a
+        // letter is as likely a piece of a hex digest or a token.
+        boolean upper = Checks.isUpper(s.charAt(i)) && Checks.isUpper(s.charAt(i + 1));
+        if (i > 0 && isWord(s.charAt(i - 1)) && (!upper || isDigit(s.charAt(i - 1)))) {
           continue;
         }
         int len = Checks.ibanLength(s.charAt(i), s.charAt(i + 1));
@@ -996,7 +1121,9 @@ final class PiiDetectors {
             break;
           }
         }
-        if (b.length() == len && (j == n || !isAlnum(s.charAt(j))) && Checks.mod97(b)) {
+        if (b.length() == len
+            && (j == n || !(upper ? isDigit(s.charAt(j)) : isAlnum(s.charAt(j))))
+            && Checks.mod97(b)) {
           add(out, i, j);
           i = j;
         }

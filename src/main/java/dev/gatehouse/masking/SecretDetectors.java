@@ -106,6 +106,11 @@ final class SecretDetectors {
     return RegexDetector.simple(type, 95, regex, group, keywords);
   }
 
+  /**
+   * A JSON quote, also escaped by a backslash or doubled (see {@code Assignment#escapedValues}).
+   */
+  private static final String Q = "\\\\?\"{1,2}";
+
   /** Cloud and SaaS credentials with documented, recognisable formats. */
   static Composite cloudCredentials() {
     String t = "credential";
@@ -141,9 +146,18 @@ final class SecretDetectors {
                     + "[\"']?\\s{0,4}(?:=|:|=>)\\s{0,4}[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
                 1,
                 "secret"),
-            // GCP service-account JSON: the key and its id.
-            part(t, "\"private_key_id\"\\s{0,4}:\\s{0,4}\"([a-f0-9]{40})\"", 1, "private_key_id"),
-            part(t, "\"private_key\"\\s{0,4}:\\s{0,4}\"([^\"]{1,8192})\"", 1, "\"private_key\""),
+            // GCP service-account JSON: the key and its id; also inside a JSON string
+            // (\"private_key_id\":\"…\") or a CSV field or PostgreSQL record (doubled quotes).
+            part(
+                t,
+                Q + "private_key_id" + Q + "\\s{0,4}:\\s{0,4}" + Q + "([a-f0-9]{40})" + Q,
+                1,
+                "private_key_id"),
+            part(
+                t,
+                Q + "private_key" + Q + "\\s{0,4}:\\s{0,4}" + Q + "([^\"]{1,8192})" + Q,
+                1,
+                "\"private_key"),
             // Azure storage / service bus connection strings and SAS signatures.
             part(
                 t,
@@ -540,6 +554,9 @@ final class SecretDetectors {
     void find(String s, List<Finding> out) {
       Matcher m = ASSIGN.matcher(s);
       values(this, s, m, out);
+      if (s.indexOf("\"\"") >= 0 || s.indexOf("\\\"") >= 0) {
+        escapedValues(s, out);
+      }
       if (s.indexOf("--") >= 0) {
         m = FLAG.matcher(s);
         while (m.find()) {
@@ -554,6 +571,59 @@ final class SecretDetectors {
         }
       }
       xml(this, s, out);
+    }
+
+    /**
+     * Assignments written inside a quoted string whose quotes are escaped: doubled in CSV fields
+     * and PostgreSQL record and array text ({@code "password: ""P@ssw0rd123"""}, RFC 4180 section
+     * 2; PostgreSQL manual, section 8.16.6), or escaped with a backslash in JSON strings and array
+     * text ({@code "{\"password\":\"Tr0ub4dor&3\"}"}, RFC 8259 section 7). The escapes are decoded
+     * once and {@link #ASSIGN} reads the decoded text; a value is reported at its place in the
+     * original only if the quotes around it (a quoted value) or the text from the name to it (a
+     * bare value) held an escape, so that an empty value ({@code "password":"","user":"bob"}, whose
+     * {@code ""} decodes to one quote) is not read as the text up to the next quote.
+     */
+    private void escapedValues(String s, List<Finding> out) {
+      int n = s.length();
+      int[] from = new int[n + 1];
+      StringBuilder d = new StringBuilder(n);
+      int k = 0;
+      for (int i = 0; i < n; k++) {
+        from[k] = i;
+        char c = s.charAt(i);
+        char next = i + 1 < n ? s.charAt(i + 1) : 0;
+        if ((c == '"' && next == '"') || (c == '\\' && (next == '"' || next == '\\'))) {
+          d.append(next);
+          i += 2;
+        } else {
+          d.append(c);
+          i++;
+        }
+      }
+      from[k] = n;
+      String u = d.toString();
+      Matcher m = ASSIGN.matcher(u);
+      List<Finding> found = new ArrayList<>(2);
+      while (m.find()) {
+        for (int g = 1; g <= 3; g++) {
+          int st = m.start(g);
+          int en = m.end(g);
+          if (m.group(g) == null || !onNameLine(u, m, g)) {
+            continue;
+          }
+          boolean escaped =
+              g == 3
+                  ? from[st] - from[m.start()] != st - m.start()
+                  : from[st] - from[st - 1] == 2 && from[en + 1] - from[en] == 2;
+          if (escaped) {
+            found.clear();
+            addValue(this, found, st, en, m.group(g));
+            for (Finding f : found) {
+              add(out, from[f.start()], from[f.end()]);
+            }
+          }
+        }
+      }
     }
 
     /** The values of every match of {@link #ASSIGN} or {@link OtherLanguages#ASSIGN}. */

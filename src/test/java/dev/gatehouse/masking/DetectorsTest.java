@@ -383,4 +383,87 @@ class DetectorsTest {
   void identifiersHashesAndEncodedTextAreNotHighEntropySecrets(String text) {
     assertThat(types(text)).isEmpty();
   }
+
+  /**
+   * The masking red team's findings F0, F0b and F1: a value after a CSV field or record field that
+   * is a short number ({@code 139,}), after a number and a space or dot, or glued to a letter.
+   * {@code found} is the span detected, {@code type} its detector.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "1,139,5555-5414-7943-4616,1473.29,EUR|5555-5414-7943-4616|card",
+        "(1,139,5555-5414-7943-4616,1473.29,EUR,settled)|5555-5414-7943-4616|card",
+        "43,4111111111111111|4111111111111111|card",
+        "12,4111111111111111|4111111111111111|card",
+        "items:3,4111111111111111|4111111111111111|card",
+        "1 5555-5414-7943-4616|5555-5414-7943-4616|card",
+        "1.5555-5414-7943-4616|5555-5414-7943-4616|card",
+        "x5555-5414-7943-4616|5555-5414-7943-4616|card",
+        "Invoice 7 4111 1111 1111 1111|4111 1111 1111 1111|card",
+        "qty 2 4111111111111111|4111111111111111|card",
+        "5 4111-1111-1111-1111|4111-1111-1111-1111|card",
+        "4111 1111 1111 1111x|4111 1111 1111 1111|card",
+        "INV4111111111111111|4111111111111111|card",
+        "1,078-05-1120|078-05-1120|ssn",
+        "(7,078-05-1120,Jane)|078-05-1120|ssn",
+        "1.078-05-1120|078-05-1120|ssn",
+        "x078-05-1120|078-05-1120|ssn",
+        "078-05-1120x|078-05-1120|ssn",
+        "16,+14155550123|+14155550123|phone",
+        "x+14155550123|+14155550123|phone",
+        "+14155550123x|+14155550123|phone",
+        "1.+14155550123|+14155550123|phone",
+        "139,020 7946 0958|020 7946 0958|phone",
+        "12,06 12 34 56 78|06 12 34 56 78|phone",
+        "xDE89370400440532013000|DE89370400440532013000|iban",
+        "DE89370400440532013000x|DE89370400440532013000|iban"
+      })
+  void valuesAfterAShortNumberOrGluedToALetterAreDetected(String text, String span, String type) {
+    assertThat(found(text)).isEqualTo(span);
+    assertThat(types(text)).containsExactly(type);
+  }
+
+  /** What the relaxed boundaries above still leave alone. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "0,4111111111111111",
+        "1.4111111111111111",
+        "v4111.1111.1111.1111",
+        "1,234,567.89",
+        "12,345 units",
+        "total 1,234,567,890,123,456",
+        "sha de89370400440532013000ab",
+        "1+14155550123",
+        "x020 7946 0958"
+      })
+  void decimalsVersionsAndGluedWeakShapesStayUnmasked(String text) {
+    assertThat(types(text)).isEmpty();
+  }
+
+  /**
+   * Assignments inside a quoted string whose quotes are doubled (CSV, PostgreSQL record text) or
+   * backslash-escaped (JSON string, array text): finding F0b.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "(yaml_pw,\"password: \"\"P@ssw0rd123\"\"\")|P@ssw0rd123",
+        "(json_pw,\"{\"\"username\"\":\"\"svc\"\",\"\"password\"\":\"\"Tr0ub4dor&3\"\"}\")|Tr0ub4dor&3",
+        "\"{\\\"password\\\":\\\"Tr0ub4dor&3\\\"}\"|Tr0ub4dor&3",
+        "{\"{\\\"private_key_id\\\":\\\"1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b\\\"}\"}|5e6f7a8b9c0d"
+      })
+  void assignmentsWithEscapedQuotesMaskTheValue(String text, String value) {
+    assertThat(text).contains(value);
+    assertThat(PII.redact(text)).doesNotContain(value);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"password\":\"\",\"user\":\"bob\"}", "(a,\"\"\"\",b)", "x \"\" y"})
+  void emptyQuotedValuesAreNotReadAsAssignments(String text) {
+    assertThat(PII.redact(text)).isEqualTo(text);
+  }
 }

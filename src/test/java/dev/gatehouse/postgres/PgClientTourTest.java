@@ -480,6 +480,34 @@ class PgClientTourTest {
     }
   }
 
+  /**
+   * Content detection in the shapes of a CSV COPY row and of a whole-row reference (record text): a
+   * card, SSN or phone number right after a short number and a comma (a customer id) was read as
+   * part of a thousands-grouped number and passed in clear, and a password in a record field (its
+   * quotes doubled) was not read as an assignment (masking red team, findings F0 and F0b).
+   */
+  @Test
+  void csvCopyAndWholeRowReferencesAreMaskedByContent() throws Exception {
+    String rows =
+        "(VALUES (1, 139, '5555-5414-7943-4616', '078-05-1120', '+14155550123',"
+            + " 'password: \"P@ssw0rd123\"')) p(id, customer_id, card, ssn, phone, note)";
+    try (Connection c = app("")) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      StringWriter csv = new StringWriter();
+      cm.copyOut("COPY (SELECT * FROM " + rows + ") TO STDOUT WITH (FORMAT csv)", csv);
+      assertThat(csv.toString())
+          .startsWith("1,139,")
+          .doesNotContain("5414-7943", "05-1120", "4155550", "P@ssw0rd123");
+      String record = one(c, "SELECT p FROM " + rows);
+      assertThat(record)
+          .startsWith("(1,139,")
+          .doesNotContain("5414-7943", "05-1120", "4155550", "P@ssw0rd123");
+      // the direct output holds them all: the gateway masked them
+      assertThat(direct("SELECT p::text FROM " + rows))
+          .contains("5555-5414-7943-4616", "078-05-1120", "+14155550123", "P@ssw0rd123");
+    }
+  }
+
   @Test
   void largeObjectsAreDeniedByDefault() throws Exception {
     try (Connection c = app("")) {
