@@ -96,8 +96,9 @@ public final class SshProtocolServer implements ProtocolServer {
    * OpenSSH sends 32 KiB of data per packet, so a default-sized read held less than one packet
    * (header, padding and MAC come on top) and most packets took two reads, each a system call and
    * an I/O completion. With 256 KiB a read takes whatever the socket holds, several packets when
-   * the relay lags: 35-60 % fewer reads per GB in bench/ssh-compare. Memory: one such array per
-   * connection and per upstream session, small beside a channel's 4 MiB window.
+   * the relay lags: 45-60 % fewer reads per GB on uploads, 15-35 % on downloads
+   * (docs/benchmarks.md). Memory: one such array per connection and per upstream session, small
+   * beside a channel's 4 MiB window.
    */
   static final int READ_BUFFER = 256 * 1024;
 
