@@ -189,6 +189,8 @@ final class SshUpstream implements AutoCloseable {
         client, SshProtocolServer.WINDOW_SIZE);
     org.apache.sshd.core.CoreModuleProperties.MAX_PACKET_SIZE.set(
         client, SshProtocolServer.MAX_PACKET);
+    org.apache.sshd.core.CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(
+        client, SshProtocolServer.READ_BUFFER);
     client.start();
     return client;
   }
