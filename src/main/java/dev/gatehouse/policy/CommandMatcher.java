@@ -935,7 +935,9 @@ final class CommandMatcher implements KindMatcher {
             argv,
             ProgramOptions.valueFlags(bin, flagsWithValues),
             ProgramOptions.noValuesBeforeSubcommand(bin),
-            bin);
+            bin,
+            // deny rules keep reading such a word as positional: matching more
+            deny ? Set.of() : ProgramOptions.globalValueFlags(bin));
     boolean computed = false;
     if (inner) {
       // a computed word may become several ($x with x="npm publish", {npm,publish}), the name
@@ -955,6 +957,13 @@ final class CommandMatcher implements KindMatcher {
     String why = checkFlags(p, computed, deny);
     if (why != null) {
       return why;
+    }
+    if (!deny && p.cobraCluster() != null) {
+      return "kubectl looks for its subcommand as cobra does, which does not skip the word after"
+          + " the cluster "
+          + p.cobraCluster()
+          + " (it runs that word as the command, and the rule reads it as a value): write the"
+          + " flags separately";
     }
     why = deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action, bin);
     if (why != null || deny) {
@@ -1464,9 +1473,10 @@ final class CommandMatcher implements KindMatcher {
    *     not take it as its value by the rule's {@code flags_with_values} (null otherwise): the
    *     program may still read it so ({@link ProgramOptions#mayTakeNext})
    */
-  record Parsed(List<String> flags, List<String> positional, List<String> before) {
+  record Parsed(
+      List<String> flags, List<String> positional, List<String> before, String cobraCluster) {
     static Parsed of(List<String> argv, Set<String> withValues) {
-      return of(argv, withValues, false, null);
+      return of(argv, withValues, false, null, Set.of());
     }
 
     /**
@@ -1474,9 +1484,17 @@ final class CommandMatcher implements KindMatcher {
      *     value, whatever {@code withValues} says ({@link ProgramOptions#noValuesBeforeSubcommand})
      * @param binary the program, for options whose value is optional ({@link
      *     ProgramOptions#takesNext}: journalctl {@code -n _COMM=sshd} is a match, not a count)
+     * @param globalValues options that take the next word when written alone before the first
+     *     positional argument, whatever {@code withValues} says ({@link
+     *     ProgramOptions#globalValueFlags}: {@code kubectl -v 9 delete} runs delete)
      */
     static Parsed of(
-        List<String> argv, Set<String> withValues, boolean noValuesBeforeFirst, String binary) {
+        List<String> argv,
+        Set<String> withValues,
+        boolean noValuesBeforeFirst,
+        String binary,
+        Set<String> globalValues) {
+      String cobraCluster = null;
       List<String> flags = new ArrayList<>(4);
       List<String> positional = new ArrayList<>(4);
       List<String> before = new ArrayList<>(4);
@@ -1486,7 +1504,10 @@ final class CommandMatcher implements KindMatcher {
         String t = argv.get(i);
         Set<String> values = noValuesBeforeFirst && positional.isEmpty() ? Set.of() : withValues;
         String flag = null;
-        if (endOfFlags || t.length() < 2 || t.charAt(0) != '-') {
+        if (!endOfFlags && positional.isEmpty() && globalValues.contains(t)) {
+          flags.add(t);
+          i++;
+        } else if (endOfFlags || t.length() < 2 || t.charAt(0) != '-') {
           positional.add(t);
           before.add(endOfFlags ? null : lastFlag);
         } else if (t.equals("--")) {
@@ -1524,6 +1545,14 @@ final class CommandMatcher implements KindMatcher {
             }
           }
           flags.add(cluster);
+          if (consumedNext
+              && t.length() > 2
+              && positional.isEmpty()
+              && ProgramOptions.cobra(binary)) {
+            // spf13/cobra stripFlags skips the word after a two-letter -x only: kubectl -An delete
+            // get pods runs delete (pflag then gives -n the value get)
+            cobraCluster = t;
+          }
           if (consumedNext) {
             i++;
           } else if (!consumedRest) {
@@ -1532,7 +1561,7 @@ final class CommandMatcher implements KindMatcher {
         }
         lastFlag = flag;
       }
-      return new Parsed(flags, positional, before);
+      return new Parsed(flags, positional, before, cobraCluster);
     }
 
     private static String next(List<String> argv, int i) {

@@ -457,6 +457,25 @@ final class ProgramOptions {
   }
 
   /**
+   * Options that {@code binary} reads as taking the next word when they come before its subcommand,
+   * whatever the rule's {@code flags_with_values} says: kubectl's global options ({@code kubectl
+   * options}: {@code -n}, {@code -v}, {@code --request-timeout}...: pflag takes the next word and
+   * cobra's stripFlags skips it), as listed in RiskyFlags. So {@code kubectl -v 9 delete pod x} has
+   * the subcommand delete for a rule that does not list {@code -v}, as kubectl has. (git's, which
+   * RiskyFlags also lists, are all risky and stay read by {@code flags_with_values}.)
+   */
+  static Set<String> globalValueFlags(String binary) {
+    RiskyFlags.Tool t = cobra(binary) ? RiskyFlags.tool(binary) : null;
+    return t == null ? Set.of() : t.globalValues();
+  }
+
+  /** Whether the program finds its subcommand with spf13/cobra (kubectl, oc). */
+  static boolean cobra(String binary) {
+    String p = program(binary);
+    return p.equals("kubectl") || p.equals("oc");
+  }
+
+  /**
    * Whether, for this program, options before the first positional argument never take the next
    * word as their value. Terraform and OpenTofu (hashicorp/cli {@code processArgs}): the subcommand
    * is the first argument that does not start with {@code -}; options before it are recorded, never

@@ -165,11 +165,14 @@ public final class CommandRunner {
         throw new Refusal("connection " + conn + " is not an exec connection");
       }
       boolean bubblewrap = Sandbox.useBubblewrap(cfg, conn);
+      // network: false in bubblewrap also refuses AF_UNIX sockets, or refuses the job (fail closed)
+      Path seccomp = bubblewrap && !cfg.network() ? Sandbox.unixSocketFilter(dataDir, conn) : null;
       plan = describe(cfg, conn, request);
       int[] runAs = Sandbox.runAs(cfg, conn);
       ws = Workspace.open(cfg, dataDir, conn, runAs, owner.id());
       Path cwd = ws.cwd(request.cwd());
-      plan = plan.with(bubblewrap, runAs, cwd, request.cwd() == null ? null : cwd.toString());
+      plan =
+          plan.with(bubblewrap, seccomp, runAs, cwd, request.cwd() == null ? null : cwd.toString());
     } catch (Refusal r) {
       close(ws);
       refused(session, request, r.getMessage());
@@ -234,6 +237,7 @@ public final class CommandRunner {
                   ws.root(),
                   plan.cwd(),
                   ws.secretDir(),
+                  plan.seccomp(),
                   hidden,
                   cfg,
                   plan.argv()));
@@ -464,16 +468,17 @@ public final class CommandRunner {
       List<String> argv,
       Map<String, String> env,
       boolean bubblewrap,
+      Path seccomp,
       int[] runAs,
       Path cwd) {
-    Plan with(boolean bubblewrap, int[] runAs, Path cwd, String policyCwd) {
+    Plan with(boolean bubblewrap, Path seccomp, int[] runAs, Path cwd, String policyCwd) {
       Action a = action;
       if (policyCwd != null) {
         Map<String, Object> attrs = new java.util.HashMap<>(a.attributes());
         attrs.put(Action.Attr.CMD_CWD, policyCwd);
         a = new Action(a.kind(), a.raw(), attrs);
       }
-      return new Plan(a, argv, env, bubblewrap, runAs, cwd);
+      return new Plan(a, argv, env, bubblewrap, seccomp, runAs, cwd);
     }
   }
 
@@ -557,7 +562,7 @@ public final class CommandRunner {
       attrs.put(Action.Attr.JUSTIFICATION, request.justification());
       action = new Action(action.kind(), action.raw(), attrs);
     }
-    return new Plan(action, List.copyOf(run), env, false, null, null);
+    return new Plan(action, List.copyOf(run), env, false, null, null, null);
   }
 
   private static boolean offered(ExecConfig cfg, String absolute) {

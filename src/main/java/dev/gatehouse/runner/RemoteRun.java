@@ -79,7 +79,7 @@ final class RemoteRun {
           cwd == null || cfg.workdir() == null
               ? null
               : cfg.workdir().resolve(cwd).normalize().toString();
-      plan = plan.with(false, null, null, policyCwd);
+      plan = plan.with(false, null, null, null, policyCwd);
     } catch (Refusal r) {
       CommandRunner.refused(session, request, r.getMessage());
       CommandRunner.line(stderr, "gatehouse: " + r.getMessage());

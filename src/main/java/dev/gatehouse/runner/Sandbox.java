@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
  * user, the resource limits, default signal dispositions, then the binary.
  *
  * <pre>
+ *   [sh -c 'exec "$@" 9&lt;"$0"']   network: false only: opens the seccomp filter as fd 9 for bwrap
  *   setsid                        new session and process group, no controlling terminal (setsid(2))
- *    └ bwrap …                    read-only /, private /tmp /var/tmp /dev /proc, pid namespace (bwrap(1))
+ *    └ bwrap …                    read-only /, private /tmp /var/tmp /dev /proc, pid namespace (bwrap(1)),
+ *                                  network: false: no network, no AF_UNIX sockets (SeccompFilter)
  *       └ setpriv --reuid …       drop root: run_as, no supplementary groups, no new privileges
  *          └ prlimit --as --cpu --nproc    RLIMIT_AS, RLIMIT_CPU, RLIMIT_NPROC (setrlimit(2))
  *             └ env --default-signal       undo SIG_IGN inherited from the gateway (signal(7))
@@ -41,6 +43,7 @@ final class Sandbox {
 
   private static volatile Boolean bwrapWorks;
   private static volatile Boolean envResetsSignals;
+  private static volatile Boolean seccompWorks;
   private static final Map<String, int[]> IDS = new ConcurrentHashMap<>();
   private static final java.util.Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
@@ -66,15 +69,9 @@ final class Sandbox {
       b =
           bwrap != null
               && probe(
-                  List.of(
-                      bwrap,
-                      "--ro-bind",
-                      "/",
-                      "/",
-                      "--dev",
-                      "/dev",
-                      "--proc",
-                      "/proc",
+                  concat(
+                      List.of(bwrap),
+                      ROOT_DEV_PROC,
                       "--perms",
                       "1777",
                       "--tmpfs",
@@ -109,6 +106,17 @@ final class Sandbox {
       envResetsSignals = b;
     }
     return b;
+  }
+
+  /** bwrap's base: the host's root read-only, a minimal /dev, the pid namespace's /proc. */
+  private static final List<String> ROOT_DEV_PROC =
+      List.of("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc");
+
+  private static List<String> concat(List<String> head, List<String> mid, String... tail) {
+    List<String> out = new ArrayList<>(head);
+    out.addAll(mid);
+    out.addAll(List.of(tail));
+    return out;
   }
 
   private static boolean probe(List<String> cmd) {
@@ -168,6 +176,111 @@ final class Sandbox {
     };
   }
 
+  /** The descriptor bwrap reads the seccomp program from ({@code --seccomp 9}). */
+  static final int SECCOMP_FD = 9;
+
+  /**
+   * Opens the file {@code $0} as descriptor 9 and execs {@code "$@"}: ProcessBuilder hands a child
+   * descriptors 0-2 only. The script is a constant; the file and the command are positional
+   * parameters, never part of the script, so the shell parses nothing of them (POSIX XCU 2.5.1,
+   * 2.7.4).
+   */
+  static final String OPEN_FD_9 = "exec \"$@\" 9<\"$0\"";
+
+  /**
+   * The seccomp filter file a {@code network: false} job's bwrap loads ({@link SeccompFilter}),
+   * written to the data directory (hidden from every job) when missing or different, and checked to
+   * load once. Fail closed: a host whose architecture the filter does not cover, or whose bwrap or
+   * kernel cannot load it, refuses {@code network: false} jobs.
+   */
+  static Path unixSocketFilter(Path dataDir, String connection) throws Refusal {
+    return unixSocketFilter(dataDir, connection, System.getProperty("os.arch", ""));
+  }
+
+  static Path unixSocketFilter(Path dataDir, String connection, String osArch) throws Refusal {
+    byte[] program = SeccompFilter.forArch(osArch);
+    String why = null;
+    Path file = dataDir.resolve("exec-seccomp-no-unix-sockets.bpf");
+    if (program == null) {
+      why =
+          "the seccomp filter that refuses Unix sockets exists for x86_64 and aarch64 only, not "
+              + osArch;
+    } else {
+      try {
+        writeIfDifferent(file, program);
+      } catch (IOException e) {
+        log.warn("exec: cannot write the seccomp filter {}", file, e);
+        why = "the seccomp filter cannot be written to the data directory";
+      }
+    }
+    if (why == null && !seccompWorks(file)) {
+      why = "bubblewrap cannot load the seccomp filter on this host (bwrap --seccomp failed)";
+    }
+    if (why != null) {
+      throw new Refusal(
+          "connection " + connection + " has network: false, and " + why + " (fail closed)");
+    }
+    return file;
+  }
+
+  private static synchronized void writeIfDifferent(Path file, byte[] program) throws IOException {
+    try {
+      if (java.util.Arrays.equals(Files.readAllBytes(file), program)) {
+        return;
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // first use
+    }
+    Files.createDirectories(file.getParent());
+    Path tmp =
+        Files.createTempFile(
+            file.getParent(),
+            ".seccomp-",
+            ".tmp",
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.write(tmp, program);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Whether bwrap loads the filter and runs a program under it; probed once. */
+  private static boolean seccompWorks(Path file) {
+    Boolean b = seccompWorks;
+    if (b == null) {
+      b =
+          probe(
+              concat(
+                  List.of(
+                      CommandRunner.SHELL,
+                      "-c",
+                      OPEN_FD_9,
+                      file.toString(),
+                      Tools.require("bwrap", "bubblewrap")),
+                  ROOT_DEV_PROC,
+                  "--unshare-net",
+                  "--die-with-parent",
+                  "--seccomp",
+                  String.valueOf(SECCOMP_FD),
+                  "--",
+                  "/bin/true"));
+      if (!b) {
+        log.warn(
+            "exec: bubblewrap cannot load a seccomp filter here; connections with network: false"
+                + " refuse every command");
+      }
+      seccompWorks = b;
+    }
+    return b;
+  }
+
   /** The uid and gid of {@code user}, looked up once with id(1) so NSS users work too. */
   static int[] ids(String user) throws IOException {
     int[] cached = IDS.get(user);
@@ -213,7 +326,10 @@ final class Sandbox {
     return ids(cfg.runAs() == null ? "nobody" : cfg.runAs());
   }
 
-  /** Everything the command line depends on. */
+  /**
+   * Everything the command line depends on; {@code seccomp} is the filter file ({@link
+   * #unixSocketFilter}) for a bubblewrap job without network, else null.
+   */
   record Spec(
       boolean bubblewrap,
       boolean network,
@@ -221,6 +337,7 @@ final class Sandbox {
       Path workspace,
       Path cwd,
       Path secretDir,
+      Path seccomp,
       List<Path> hidden,
       ExecConfig limits,
       List<String> argv) {}
@@ -325,9 +442,8 @@ final class Sandbox {
    * /var/tmp is private like /tmp (world-writable: jobs and host services leave files and sockets
    * there). Without network, /run and /var/run are private too: {@code --unshare-net} takes the
    * network and abstract Unix sockets away, not the file-system Unix sockets of host services
-   * (PostgreSQL, MySQL, D-Bus, Docker), which a job could still connect to. Sockets elsewhere on
-   * readable paths stay reachable (see docs/exec.md); a seccomp filter on connect(2) for AF_UNIX
-   * would close that too.
+   * (PostgreSQL, MySQL, D-Bus, Docker). The seccomp filter ({@link SeccompFilter}) refuses AF_UNIX
+   * sockets wherever they are; an empty /run also keeps the host's sockets out of sight.
    */
   static List<String> privateRuntimeDirs(boolean network) {
     List<String> out = new ArrayList<>();
@@ -347,10 +463,13 @@ final class Sandbox {
   /** The host command that runs {@code spec.argv()} as described in the class comment. */
   static List<String> command(Spec s) {
     List<String> cmd = new ArrayList<>();
+    if (s.bubblewrap() && s.seccomp() != null) {
+      cmd.addAll(List.of(CommandRunner.SHELL, "-c", OPEN_FD_9, s.seccomp().toString()));
+    }
     cmd.add(Tools.require("setsid", "util-linux"));
     if (s.bubblewrap()) {
       cmd.add(Tools.require("bwrap", "bubblewrap"));
-      cmd.addAll(List.of("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"));
+      cmd.addAll(ROOT_DEV_PROC);
       // A private /tmp, world-writable with the sticky bit like the host's (bwrap 0.5+ --perms).
       cmd.addAll(List.of("--perms", "1777", "--tmpfs", "/tmp"));
       cmd.addAll(privateRuntimeDirs(s.network()));
@@ -368,6 +487,11 @@ final class Sandbox {
       cmd.addAll(List.of("--unshare-pid", "--unshare-ipc", "--die-with-parent"));
       if (!s.network()) {
         cmd.add("--unshare-net");
+      }
+      if (s.seccomp() != null) {
+        // bwrap reads the program from the descriptor, closes it, and loads it last, just before
+        // it execs setpriv (after its own setup, which needs sockets of its own).
+        cmd.addAll(List.of("--seccomp", String.valueOf(SECCOMP_FD)));
       }
       // No --new-session: setsid above already gives a session without a controlling terminal
       // (so TIOCSTI has nothing to inject into), and keeping one process group lets INT and TERM

@@ -222,6 +222,28 @@ class ArgvRedTeamTest {
             ALLOW_ONLY,
             line("kubectl --profile-output get delete pod api")),
         deny("kubectl --kuberc (aliases, defaults)", ALLOW_ONLY, line("kubectl --kuberc=k get po")),
+        // round 6: cobra skips the word after a two-letter -x only, so kubectl -An delete get
+        // runs delete (pflag gives -n the value get); it was allowed as get
+        deny("kubectl -An before delete", ALLOW_ONLY, line("kubectl -An delete get pods")),
+        deny("kubectl -wn before delete", ALLOW_ONLY, line("kubectl -wn delete get pods")),
+        // kubectl's global options take the next word though the rule does not list them
+        allow("kubectl -v 9 get", ALLOW_ONLY, line("kubectl -v 9 get pods")),
+        allow(
+            "kubectl --request-timeout 5s get",
+            ALLOW_ONLY,
+            line("kubectl --request-timeout 5s get po")),
+        allow(
+            "kubectl boolean global before get",
+            ALLOW_ONLY,
+            line("kubectl --match-server-version get po")),
+        deny("kubectl -v 9 delete", ALLOW_ONLY, line("kubectl -v 9 delete pod x")),
+        deny("kubectl -v get (get is -v's value)", ALLOW_ONLY, line("kubectl -v get delete pod x")),
+        deny("kubectl -v 9 delete (open)", OPEN, line("kubectl -v 9 delete pod x")),
+        deny("kubectl -v=9 delete (open)", OPEN, line("kubectl -v=9 delete pod x")),
+        deny(
+            "kubectl boolean global before delete (open)",
+            OPEN,
+            line("kubectl --insecure-skip-tls-verify delete pod x")),
         deny("KUBERC through KUBE*", ALLOW_ONLY, withEnv(line("kubectl get po"), "KUBERC")),
         deny(
             "KUBE_EDITOR through KUBE*",

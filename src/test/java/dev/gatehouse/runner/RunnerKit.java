@@ -89,6 +89,12 @@ final class RunnerKit implements AutoCloseable {
             binary: [echo, cat, env, sh, sleep, id, yes, printenv, stat, gatehouse-not-installed]
             env: [CI, "APP_*"]
           obligations: { masking: none }
+        - id: sandbox-probes
+          subjects: { groups: [dev] }
+          connections: { names: ["tools-boxed*"] }
+          effect: allow
+          command: { binary: [python3], args: ["re:^/.*/probe[.]py$"], env: ["APP_*"] }
+          obligations: { masking: none }
         - id: dev-echo-pipes
           subjects: { groups: [dev] }
           connections: { names: ["tools*"] }

@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -60,14 +61,28 @@ class SandboxTest {
         "tools-fw",
         withWorkdir(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20), fw));
     kit.connection(
-        "tools-boxed-net", kit.exec("bubblewrap", true, Duration.ofSeconds(30), 1 << 20));
-    kit.connection("tools-boxed", kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20));
+        "tools-boxed-net",
+        withPython(kit.exec("bubblewrap", true, Duration.ofSeconds(30), 1 << 20)));
+    kit.connection(
+        "tools-boxed", withPython(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20)));
   }
 
   private static ExecConfig withWorkdir(ExecConfig b, Path workdir) {
+    return with(b, b.binaries(), workdir);
+  }
+
+  /** python3 as a Unix socket client (the kit's policy lets it run probe.py scripts only). */
+  private static ExecConfig withPython(ExecConfig b) {
+    return with(
+        b,
+        Stream.concat(b.binaries().stream(), Stream.of("/usr/bin/python3")).toList(),
+        b.workdir());
+  }
+
+  private static ExecConfig with(ExecConfig b, List<String> binaries, Path workdir) {
     return new ExecConfig(
-        b.binaries(),
-        "fresh",
+        binaries,
+        b.workspace(),
         workdir,
         b.env(),
         b.envAllow(),
@@ -147,6 +162,87 @@ class SandboxTest {
     } finally {
       Files.deleteIfExists(sock);
       Files.deleteIfExists(varTmp);
+    }
+  }
+
+  /**
+   * A host service's Unix socket outside /run and /tmp, on a path every job can read: network:
+   * false refuses socket(AF_UNIX) with EACCES (the seccomp filter), network: true reaches it.
+   */
+  @Test
+  void withoutNetworkNoUnixSocketAnywhereWithNetworkTheHostsSocket() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    assumeTrue(Files.isExecutable(python), "python3 is not installed");
+    Path sockDir = Files.createDirectories(outside.resolve("srv"));
+    Path sock = sockDir.resolve("svc.sock");
+    String probe =
+        """
+        import os, socket
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(os.environ["APP_TARGET"])
+            print("connected", s.recv(5).decode())
+        except OSError as e:
+            print("unix-refused", e.errno)
+        a, b = socket.socketpair()
+        a.send(b"x")
+        print("stream-pair", b.recv(1).decode())
+        try:
+            socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+            print("dgram-pair")
+        except OSError as e:
+            print("dgram-pair-refused", e.errno)
+        socket.socket(socket.AF_INET).close()
+        print("inet-socket")
+        print("fd9-open" if os.path.exists("/proc/self/fd/9") else "fd9-closed")
+        """;
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(sock));
+      // connect(2) needs write permission on the socket file: open to run_as (nobody), so only
+      // the filter stands in the way
+      Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rwxrwxrwx"));
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    try (var c = server.accept()) {
+                      c.write(java.nio.ByteBuffer.wrap("hello".getBytes()));
+                    }
+                  }
+                } catch (java.io.IOException e) {
+                  // closed at the end of the test
+                }
+              });
+      Path script = Files.writeString(sockDir.resolve("probe.py"), probe);
+      Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+      ExecRequest req =
+          new ExecRequest(
+              List.of(python.toString(), script.toString()),
+              null,
+              Map.of("APP_TARGET", sock.toString()),
+              null,
+              null);
+      Result boxed = kit.run("tools-boxed", req, null, e -> {});
+      Result withNet = kit.run("tools-boxed-net", req, null, e -> {});
+      assertThat(boxed.status()).as(boxed.err()).isZero();
+      assertThat(boxed.out())
+          .contains(
+              "unix-refused 13",
+              "stream-pair x",
+              "dgram-pair-refused 13",
+              "inet-socket",
+              // bwrap closed the descriptor it read the filter from
+              "fd9-closed")
+          .doesNotContain("connected");
+      assertThat(withNet.status()).as(withNet.err()).isZero();
+      assertThat(withNet.out()).contains("connected hello", "dgram-pair", "inet-socket");
+      // ordinary tools still run under the filter
+      Result stat = kit.run("tools-boxed", List.of("stat", "-c", "%F", sock.toString()));
+      assertThat(stat.status()).as(stat.err()).isZero();
+      assertThat(stat.out()).isEqualTo("socket\n");
+    } finally {
+      Files.deleteIfExists(sock);
     }
   }
 
