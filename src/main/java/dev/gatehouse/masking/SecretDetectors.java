@@ -436,27 +436,6 @@ final class SecretDetectors {
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
-    /**
-     * Passwords in SQL, which assigns them without = or :, so the statement text a gateway records
-     * and {@code pg_stat_activity} shows would carry them: {@code CREATE|ALTER ROLE … [ENCRYPTED]
-     * PASSWORD 'x'} (PostgreSQL CREATE ROLE), {@code OPTIONS (user 'u', password 'x')} (CREATE USER
-     * MAPPING, CREATE SERVER), MySQL's {@code IDENTIFIED [WITH plugin] BY 'x'} and {@code SET
-     * PASSWORD … = 'x'} (the last found by the assignment expression). A string literal with {@code
-     * ''} inside it (SQL's escaped quote) is read whole, and a backslash escape too (E'' strings;
-     * in a standard string it may run on to a later quote, which masks more). Only after the
-     * keyword and one to three blanks: "the password 'is' wrong" in prose is rare, and masking it
-     * is cheap.
-     */
-    private static final Detector SQL_PASSWORD =
-        RegexDetector.simple(
-            "assignment",
-            75,
-            "(?i)(?<![A-Za-z0-9_])(?:password|identified(?:\\s{1,3}with\\s{1,3}[A-Za-z0-9_']{1,64})?"
-                + "\\s{1,3}by(?:\\s{1,3}password)?)\\s{1,3}[Ee]?'((?:[^'\\\\\\r\\n]|''|\\\\.){1,512})'",
-            1,
-            "password",
-            "identified");
-
     Assignment() {
       super("assignment", 75);
     }
@@ -467,7 +446,7 @@ final class SecretDetectors {
      */
     @Override
     List<Detector> parts() {
-      return List.of(this, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN, SQL_PASSWORD);
+      return List.of(this, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN);
     }
 
     /** Assignments need = or :, XML elements >, flags --, and Bearer values a dash or colon. */
