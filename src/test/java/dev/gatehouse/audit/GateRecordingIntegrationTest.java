@@ -126,10 +126,10 @@ class GateRecordingIntegrationTest {
               s.authorize(
                   new Action(
                       ActionKind.SQL,
-                      "ALTER ROLE app PASSWORD 'N3w-R0le-pw'",
+                      "SELECT dblink_connect('host=db user=app password=N3w-R0le-pw')",
                       Map.of(Action.Attr.SQL_KIND, "select")),
                   null);
-          s.completed(pw, true, "ALTER ROLE", 0);
+          s.completed(pw, true, "SELECT 1", 1);
           assertThatThrownBy(
                   () ->
                       s.authorize(
@@ -146,7 +146,9 @@ class GateRecordingIntegrationTest {
         assertThat(d.actions())
             .extracting(SessionAction::raw)
             .containsExactly(
-                "SELECT 1", "ALTER ROLE app PASSWORD '[REDACTED:assignment]'", "DELETE FROM t");
+                "SELECT 1",
+                "SELECT dblink_connect('host=db user=app password=[REDACTED:connection_password]')",
+                "DELETE FROM t");
         assertThat(d.actions())
             .extracting(SessionAction::effect)
             .containsExactly("allow", "allow", "deny");
