@@ -95,6 +95,18 @@ public final class GateSession implements AutoCloseable {
   }
 
   /**
+   * Masks text that is stored or shown to others (the action's text in the record and the review
+   * request, its outcome): the session's profile, and credentials always, also for a principal
+   * allowed to see data unmasked ({@code none}). What a DBA may type and see ({@code ALTER ROLE app
+   * PASSWORD '…'}) is not what the recording may keep.
+   */
+  String maskForRecord(String text) {
+    String profile = obligations().maskingProfile();
+    String masked = gate.redactor().redact(profile, text);
+    return "none".equals(profile) ? gate.redactor().redact("secrets", masked) : masked;
+  }
+
+  /**
    * Decides on an action, holds it for review when the policy says so, and durably records it.
    * Returns the proof needed to forward it; throws when it must not run.
    *
@@ -106,7 +118,7 @@ public final class GateSession implements AutoCloseable {
     ensureAlive();
     long generation = gate.policyGeneration();
     Decision decision = gate.decide(principal, target, action);
-    String maskedRaw = mask(action.raw());
+    String maskedRaw = maskForRecord(action.raw());
     String reviewId = null;
     if (decision.effect() == Effect.REVIEW) {
       if (waiting == null) {
@@ -194,7 +206,8 @@ public final class GateSession implements AutoCloseable {
   public void completed(AuthorizedAction a, boolean ok, String summary, long rows) {
     Duration took = Duration.ofNanos(System.nanoTime() - a.startedNanos());
     try {
-      gate.recorder().actionCompleted(a.recordId(), ok ? "ok" : "error", mask(summary), rows, took);
+      gate.recorder()
+          .actionCompleted(a.recordId(), ok ? "ok" : "error", maskForRecord(summary), rows, took);
     } catch (RuntimeException e) {
       // The action already ran; we cannot undo it, but we stop the session so that nothing more
       // runs unrecorded.

@@ -64,6 +64,9 @@ class GateRecordingIntegrationTest {
         }
       };
 
+  /** Obligations of a principal allowed to see data unmasked (dana in the demo). */
+  static final Obligations UNMASKED = new Obligations("none", false, 0, null, "full");
+
   @ParameterizedTest
   @EnumSource(TestStores.Kind.class)
   void everyStatementThroughTheGateIsRecordedAndAudited(TestStores.Kind kind) throws Exception {
@@ -93,9 +96,13 @@ class GateRecordingIntegrationTest {
                       req ->
                           req.action().kind() == ActionKind.CONNECT
                                   || "select".equals(req.action().string(Action.Attr.SQL_KIND))
-                              ? new Decision(
-                                  Effect.ALLOW, "reads", "", null, Obligations.NONE, List.of())
+                              ? new Decision(Effect.ALLOW, "reads", "", null, UNMASKED, List.of())
                               : Decision.deny("no-writes", "writes are not allowed", List.of()))
+              .redactor(
+                  dev.gatehouse.masking.MaskingEngine.create(
+                          new dev.gatehouse.config.GatehouseConfig.MaskingConfig(
+                              List.of(), new Secret("k", "test"), 0))
+                      ::redact)
               .audit(audit)
               .recorder(new StoreSessionRecorder(db, audit))
               .vault(vault)
@@ -114,6 +121,15 @@ class GateRecordingIntegrationTest {
                   new Action(ActionKind.SQL, "SELECT 1", Map.of(Action.Attr.SQL_KIND, "select")),
                   null);
           s.completed(ok, true, "SELECT 1", 1);
+          // A principal who sees data unmasked: the recording still keeps no credential.
+          AuthorizedAction pw =
+              s.authorize(
+                  new Action(
+                      ActionKind.SQL,
+                      "SELECT dblink_connect('host=db user=app password=N3w-R0le-pw')",
+                      Map.of(Action.Attr.SQL_KIND, "select")),
+                  null);
+          s.completed(pw, true, "SELECT 1", 1);
           assertThatThrownBy(
                   () ->
                       s.authorize(
@@ -129,14 +145,19 @@ class GateRecordingIntegrationTest {
         assertThat(d.session().endReason()).isEqualTo("closed");
         assertThat(d.actions())
             .extracting(SessionAction::raw)
-            .containsExactly("SELECT 1", "DELETE FROM t");
-        assertThat(d.actions()).extracting(SessionAction::effect).containsExactly("allow", "deny");
+            .containsExactly(
+                "SELECT 1",
+                "SELECT dblink_connect('host=db user=app password=[REDACTED:connection_password]')",
+                "DELETE FROM t");
+        assertThat(d.actions())
+            .extracting(SessionAction::effect)
+            .containsExactly("allow", "allow", "deny");
         assertThat(d.actions().get(0).status()).isEqualTo("ok");
       }
       StringWriter out = new StringWriter();
       new AuditExporter(db).export(out, null, 0);
       assertThat(out.toString().lines().map(l -> l.replaceAll(".*\"type\":\"([^\"]+)\".*", "$1")))
-          .containsExactly("session.start", "decision", "decision", "session.end");
+          .containsExactly("session.start", "decision", "decision", "decision", "session.end");
       assertThat(out.toString()).doesNotContain("pg-pass");
     }
     assertThat(new AuditVerifier(db).verify().ok()).isTrue();
