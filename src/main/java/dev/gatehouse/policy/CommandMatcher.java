@@ -1229,6 +1229,28 @@ final class CommandMatcher implements KindMatcher {
           "cache",
           "node_gyp");
 
+  /**
+   * npm settings that choose where npm connects and whom it trusts: refused through a wildcard in
+   * {@code npm_config_*} variables only. npm sends requests (the update notifier's, even for {@code
+   * npm test} in an empty directory) to the registry, so a caller who sets it learns what npm puts
+   * in the URL or headers and may serve what npm installs. Not risky as flags: npm does not expand
+   * references in flag values, tokens are bound to their registry's host in .npmrc, and {@code npm
+   * ci} checks the lockfile's integrity hashes.
+   */
+  static final Set<String> RISKY_NPM_CONFIG_NETWORK =
+      Set.of(
+          "registry",
+          "replace_registry_host",
+          "proxy",
+          "https_proxy",
+          "noproxy",
+          "strict_ssl",
+          "ca",
+          "cert",
+          "key",
+          "local_address",
+          "metrics_registry");
+
   static boolean riskyEnv(String name) {
     String n = name.toUpperCase(java.util.Locale.ROOT);
     if (RISKY_ENV.contains(n)) {
@@ -1246,7 +1268,8 @@ final class CommandMatcher implements KindMatcher {
     }
     if (n.startsWith("NPM_CONFIG_")) {
       String key = n.substring("NPM_CONFIG_".length()).toLowerCase(java.util.Locale.ROOT);
-      return RISKY_NPM_CONFIG.contains(key.replace('-', '_'));
+      return RISKY_NPM_CONFIG.contains(key.replace('-', '_'))
+          || RISKY_NPM_CONFIG_NETWORK.contains(key.replace('-', '_'));
     }
     return false;
   }

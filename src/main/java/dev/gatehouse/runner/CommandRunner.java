@@ -169,7 +169,7 @@ public final class CommandRunner {
       Path seccomp = bubblewrap && !cfg.network() ? Sandbox.unixSocketFilter(dataDir, conn) : null;
       plan = describe(cfg, conn, request);
       int[] runAs = Sandbox.runAs(cfg, conn);
-      ws = Workspace.open(cfg, dataDir, conn, runAs, owner.id());
+      ws = Workspace.open(cfg, dataDir, conn, runAs, owner.id(), bubblewrap);
       Path cwd = ws.cwd(request.cwd());
       plan =
           plan.with(bubblewrap, seccomp, runAs, cwd, request.cwd() == null ? null : cwd.toString());
@@ -552,8 +552,30 @@ public final class CommandRunner {
       if (cfg.secrets().stream().anyMatch(s -> s.name().equals(name))) {
         throw new Refusal("variable " + name + " is a secret of connection " + conn);
       }
+      String named = SecretReferences.inValue(e.getValue(), secretNames(cfg));
+      if (named != null) {
+        throw new Refusal(
+            "variable "
+                + name
+                + " names secret "
+                + named
+                + " of connection "
+                + conn
+                + " (programs expand such references from the environment that holds it)");
+      }
       asked.put(name, e.getValue());
       env.put(name, e.getValue());
+    }
+    for (String arg : run.subList(1, run.size())) {
+      String named = SecretReferences.inArgument(run.get(0), arg, secretNames(cfg));
+      if (named != null) {
+        throw new Refusal(
+            "an argument references secret "
+                + named
+                + " of connection "
+                + conn
+                + " (a program that expands it reads the secret from its environment)");
+      }
     }
     Action action = new CommandLine(raw, argv, needsShell).toAction(binary, asked, null);
     if (request.justification() != null) {
@@ -563,6 +585,10 @@ public final class CommandRunner {
       action = new Action(action.kind(), action.raw(), attrs);
     }
     return new Plan(action, List.copyOf(run), env, false, null, null, null);
+  }
+
+  private static List<String> secretNames(ExecConfig cfg) {
+    return cfg.secrets().stream().map(ExecSecretConfig::name).toList();
   }
 
   private static boolean offered(ExecConfig cfg, String absolute) {

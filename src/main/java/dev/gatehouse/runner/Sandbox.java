@@ -482,6 +482,13 @@ final class Sandbox {
       }
       cmd.addAll(List.of("--bind", s.workspace().toString(), s.workspace().toString()));
       if (s.secretDir() != null) {
+        if (s.runAs() != null) {
+          // Workspace.open(shielded): the secrets' parent is root's and 0700 on the host, so that
+          // nothing outside the sandbox with the run_as uid reaches them; a tmpfs here lets the
+          // job.
+          Path shield = s.secretDir().getParent();
+          cmd.addAll(List.of("--perms", "0755", "--tmpfs", shield.toString()));
+        }
         cmd.addAll(List.of("--ro-bind", s.secretDir().toString(), s.secretDir().toString()));
       }
       cmd.addAll(List.of("--unshare-pid", "--unshare-ipc", "--die-with-parent"));

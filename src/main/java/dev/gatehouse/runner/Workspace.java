@@ -25,17 +25,23 @@ final class Workspace implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Workspace.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /** The run_as directory in a shielded job's root-only directory ({@link #open}). */
+  static final String SHIELDED_NAME = "work";
+
   private final Path root;
-  private final boolean fresh;
+  private final Path remove; // what close() removes: the fresh workspace, or its shield
   private final int[] owner;
   private final String ownerId;
+  private final boolean shielded;
   private Path secretDir;
+  private Path secretTop;
 
-  private Workspace(Path root, boolean fresh, int[] owner, String ownerId) {
+  private Workspace(Path root, Path remove, int[] owner, String ownerId, boolean shielded) {
     this.root = root;
-    this.fresh = fresh;
+    this.remove = remove;
     this.owner = owner;
     this.ownerId = ownerId;
+    this.shielded = shielded;
   }
 
   /**
@@ -44,9 +50,21 @@ final class Workspace implements AutoCloseable {
    * root; a fixed one is left as the operator made it. A fresh one is named {@code OWNER-RANDOM}
    * and its secret directory {@code gatehouse-secrets-OWNER-…}, {@code OWNER} being {@code ownerId}
    * ({@link WorkspaceOwner}): what a dead gateway left is found by that name.
+   *
+   * <p>{@code shielded} (a bubblewrap job run as {@code owner} by a root gateway): the fresh
+   * workspace is {@code OWNER-RANDOM/work} and the secrets {@code gatehouse-secrets-OWNER-…/s}, the
+   * outer directory root's and 0700. Another process with the run_as uid outside the sandbox (a job
+   * of a connection without bubblewrap, a host daemon running as nobody) can then neither read nor
+   * replace them; inside the sandbox the outer directory is a 0755 tmpfs ({@link Sandbox#command},
+   * {@link Sandbox#hidden}), so the job reaches them. Red team F2.
    */
   static Workspace open(
-      ExecConfig cfg, Path dataDir, String connection, int[] owner, String ownerId)
+      ExecConfig cfg,
+      Path dataDir,
+      String connection,
+      int[] owner,
+      String ownerId,
+      boolean shielded)
       throws IOException {
     Path base =
         (cfg.workdir() != null ? cfg.workdir() : dataDir.resolve("workspaces").resolve(connection))
@@ -54,16 +72,20 @@ final class Workspace implements AutoCloseable {
             .normalize();
     if ("fixed".equals(cfg.workspace())) {
       Files.createDirectories(base);
-      return new Workspace(base.toRealPath(), false, owner, ownerId);
+      return new Workspace(base.toRealPath(), null, owner, ownerId, shielded && owner != null);
     }
     Files.createDirectories(base);
-    Path dir =
+    boolean shield = shielded && owner != null;
+    Path top =
         Files.createDirectory(
-            base.resolve(ownerId + "-" + HexFormat.of().formatHex(bytes())),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            base.resolve(ownerId + "-" + HexFormat.of().formatHex(bytes())), PRIVATE);
+    Path dir = shield ? Files.createDirectory(top.resolve(SHIELDED_NAME), PRIVATE) : top;
     chown(dir, owner);
-    return new Workspace(dir.toRealPath(), true, owner, ownerId);
+    return new Workspace(dir.toRealPath(), top.toRealPath(), owner, ownerId, shield);
   }
+
+  private static final java.nio.file.attribute.FileAttribute<?> PRIVATE =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
   private static byte[] bytes() {
     byte[] b = new byte[12];
@@ -107,10 +129,9 @@ final class Workspace implements AutoCloseable {
     if (secretDir == null) {
       // java.io.tmpdir, not the data directory: the unprivileged user must be able to reach it
       // without sandbox, and inside bubblewrap it is bound read-only over the private /tmp.
-      secretDir =
-          Files.createTempDirectory(
-              WorkspaceOwner.SECRETS_PREFIX + ownerId + "-",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      // Shielded: the job's directory is inside a root-only one (see open()).
+      secretTop = Files.createTempDirectory(WorkspaceOwner.SECRETS_PREFIX + ownerId + "-", PRIVATE);
+      secretDir = shielded ? Files.createDirectory(secretTop.resolve("s"), PRIVATE) : secretTop;
       chown(secretDir, owner);
     }
     Path f = secretDir.resolve(name);
@@ -138,11 +159,11 @@ final class Workspace implements AutoCloseable {
 
   @Override
   public void close() {
-    if (secretDir != null) {
-      delete(secretDir);
+    if (secretTop != null) {
+      delete(secretTop);
     }
-    if (fresh) {
-      delete(root);
+    if (remove != null) {
+      delete(remove);
     }
   }
 

@@ -289,6 +289,15 @@ class ArgvEvasionTest {
         deny("NODE_OPTIONS", CI, withEnv(line("npm ci"), "NODE_OPTIONS")),
         deny("LD_PRELOAD", CI, withEnv(line("npm ci"), "LD_PRELOAD")),
         allow("NPM_CONFIG_LOGLEVEL", CI, withEnv(line("npm ci"), "CI", "NPM_CONFIG_LOGLEVEL")),
+        // where npm connects (red team F3: the registry URL carried an expanded ${NPM_TOKEN})
+        deny("NPM_CONFIG_REGISTRY", CI, withEnv(line("npm test"), "NPM_CONFIG_REGISTRY")),
+        deny("npm_config_https-proxy", CI, withEnv(line("npm ci"), "npm_config_https-proxy")),
+        deny("NPM_CONFIG_NOPROXY", CI, withEnv(line("npm ci"), "NPM_CONFIG_NOPROXY")),
+        deny("npm_config_strict_ssl", CI, withEnv(line("npm ci"), "npm_config_strict_ssl")),
+        deny(
+            "NPM_CONFIG_REPLACE_REGISTRY_HOST",
+            CI,
+            withEnv(line("npm ci"), "NPM_CONFIG_REPLACE_REGISTRY_HOST")),
         // --- programs that take a command line as an option value ---
         deny("ssh -oProxyCommand= glued", OPEN, argv("ssh", "-oProxyCommand=npm publish", "h")),
         deny("ssh -o ProxyCommand=", OPEN, argv("ssh", "-o", "ProxyCommand=npm publish", "h")),

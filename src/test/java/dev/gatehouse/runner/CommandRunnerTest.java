@@ -457,6 +457,68 @@ class CommandRunnerTest {
     assertThat(r.err()).startsWith("gatehouse: variable LD_PRELOAD may not be set");
   }
 
+  /**
+   * Red team F3: npm expands {@code ${NAME}} in settings read from the environment, so a caller's
+   * variable that names a secret sends it wherever the caller chose. Refused before anything
+   * starts, in any of the syntaxes and cases tools expand.
+   */
+  @Test
+  void callerVariableNamingASecretIsRefused() throws Exception {
+    String script = "printf '%s\\n' \"$APP_URL\"";
+    for (String value :
+        List.of(
+            "http://127.0.0.1:9/${API_TOKEN}/",
+            "$API_TOKEN",
+            "${api_token:-x}",
+            "%Api_Token%",
+            "${env.API_TOKEN}",
+            "$(KUBECONFIG)")) {
+      Result r =
+          kit.run(
+              "tools",
+              new ExecRequest(
+                  List.of("sh", "-c", script), null, Map.of("APP_URL", value), null, null),
+              null,
+              e -> {});
+      assertThat(r.status()).as(value).isEqualTo(CommandRunner.DENIED);
+      assertThat(r.err())
+          .as(value)
+          .startsWith("gatehouse: variable APP_URL names secret ")
+          .doesNotContain(RunnerKit.TOKEN);
+      assertThat(r.out()).as(value).isEmpty();
+    }
+    // a value that only contains a longer name, or none, runs
+    Result ok =
+        kit.run(
+            "tools",
+            new ExecRequest(
+                List.of("sh", "-c", script),
+                null,
+                Map.of("APP_URL", "http://r.example/${API_TOKENS}/x"),
+                null,
+                null),
+            null,
+            e -> {});
+    assertThat(ok.status()).as(ok.err()).isZero();
+    assertThat(ok.out()).isEqualTo("http://r.example/${API_TOKENS}/x\n");
+  }
+
+  @Test
+  void argumentReferencingASecretIsRefusedExceptForAShell() throws Exception {
+    for (String arg : List.of("${API_TOKEN}", "x=$Api_Token", "%API_TOKEN%", "$env:API_TOKEN")) {
+      Result r = kit.run("tools", List.of("echo", arg));
+      assertThat(r.status()).as(arg).isEqualTo(CommandRunner.DENIED);
+      assertThat(r.err()).as(arg).startsWith("gatehouse: an argument references secret API_TOKEN");
+    }
+    Result word = kit.run("tools", List.of("echo", "API_TOKEN", "$API_TOKENS"));
+    assertThat(word.status()).as(word.err()).isZero();
+    assertThat(word.out()).isEqualTo("API_TOKEN $API_TOKENS\n");
+    // a script is how a job uses its secret: sh's arguments are not checked
+    Result sh = kit.run("tools", List.of("sh", "-c", "test -n \"$API_TOKEN\" && echo set"));
+    assertThat(sh.status()).as(sh.err()).isZero();
+    assertThat(sh.out()).isEqualTo("set\n");
+  }
+
   @Test
   void cwdMustStayInsideTheWorkspace() throws Exception {
     for (String cwd : List.of("..", "/etc", "../../..")) {

@@ -65,6 +65,33 @@ class SandboxTest {
         withPython(kit.exec("bubblewrap", true, Duration.ofSeconds(30), 1 << 20)));
     kit.connection(
         "tools-boxed", withPython(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20)));
+    // F2: a sandboxed connection and an unsandboxed one with the same run_as (nobody), the
+    // sandboxed one's workdir reachable by nobody on the host
+    Path openWs = Files.createDirectories(outside.resolve("open-ws"));
+    Files.setPosixFilePermissions(openWs, PosixFilePermissions.fromString("rwxr-xr-x"));
+    kit.connection(
+        "tools-boxed-open",
+        withWorkdir(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20), openWs));
+    // no secrets of its own: whatever it prints was read from the other job
+    ExecConfig host = kit.exec("none", true, Duration.ofSeconds(30), 1 << 20);
+    kit.connection(
+        "tools-host",
+        new ExecConfig(
+            host.binaries(),
+            "fresh",
+            null,
+            host.env(),
+            host.envAllow(),
+            List.of(),
+            host.timeout(),
+            host.maxOutput(),
+            0,
+            Duration.ZERO,
+            0,
+            "none",
+            true,
+            null,
+            null));
   }
 
   private static ExecConfig withWorkdir(ExecConfig b, Path workdir) {
@@ -136,6 +163,66 @@ class SandboxTest {
     assertThat(r.out()).doesNotContain("peer-secret", "other-secret");
     // the host still has them: the sandbox hid them, nothing removed them
     assertThat(fw.resolve("ci-bot-0123/creds.txt")).exists();
+  }
+
+  /**
+   * Red team F2: a job on a connection without bubblewrap, running as the same run_as user, can
+   * neither read nor replace a sandboxed job's file secret or workspace while it runs (both sit in
+   * a root-only directory on the host; the sandbox gives the job a way in).
+   */
+  @Test
+  void anUnsandboxedJobWithTheSameRunAsCannotReachASandboxedJobsSecretsOrWorkspace()
+      throws Exception {
+    assumeTrue(Sandbox.ROOT, "run_as needs a root gateway");
+    Path openWs = outside.resolve("open-ws");
+    java.util.concurrent.CompletableFuture<Result> victim =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return kit.run(
+                    "tools-boxed-open",
+                    List.of(
+                        "sh",
+                        "-c",
+                        "echo mine > mine.txt; sleep 4; cat \"$HOME/mine.txt\""
+                            + " \"$KUBECONFIG\""));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Path mine = null;
+    for (int i = 0; i < 100 && mine == null; i++) {
+      Thread.sleep(50);
+      try (Stream<Path> s = Files.walk(openWs)) {
+        mine = s.filter(p -> p.endsWith("mine.txt")).findFirst().orElse(null);
+      }
+    }
+    if (mine == null) {
+      Result failed = victim.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(mine).as("the victim's workspace: " + failed.out() + failed.err()).isNotNull();
+    }
+    // this runner's secret files only (other gateways on this host have their own)
+    String ownerId = openWs.relativize(mine).getName(0).toString().split("-")[0];
+    List<Path> targets = new java.util.ArrayList<>(List.of(mine));
+    try (Stream<Path> s = Files.walk(Path.of(System.getProperty("java.io.tmpdir")), 3)) {
+      s.filter(p -> p.getFileName().toString().equals("KUBECONFIG"))
+          .filter(p -> p.toString().contains(WorkspaceOwner.SECRETS_PREFIX + ownerId + "-"))
+          .forEach(targets::add);
+    }
+    assertThat(targets).as("the victim's secret file exists on the host").hasSizeGreaterThan(1);
+    // the paths as the red team found them by globbing; read, then replace
+    StringBuilder script = new StringBuilder();
+    for (Path t : targets) {
+      script.append("cat ").append(t).append(" 2>/dev/null; ");
+      script.append("echo tampered 2>/dev/null > ").append(t).append("; ");
+    }
+    Result attacker = kit.run("tools-host", List.of("sh", "-c", script + "echo checked"));
+    Result v = victim.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(attacker.status()).as(attacker.err()).isZero();
+    assertThat(attacker.out()).isEqualTo("checked\n");
+    assertThat(v.status()).as(v.err()).isZero();
+    // its own file and its secret, unchanged (the secret masked: the whole file is the value)
+    assertThat(v.out()).startsWith("mine\n").contains("REDACTED").doesNotContain("tampered");
   }
 
   @Test
