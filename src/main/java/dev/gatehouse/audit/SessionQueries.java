@@ -1,6 +1,7 @@
 package dev.gatehouse.audit;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.gatehouse.policy.DisplayText;
 import dev.gatehouse.store.Database;
 import java.io.IOException;
 import java.io.UncheckedIOException;

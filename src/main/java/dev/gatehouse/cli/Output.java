@@ -2,7 +2,7 @@ package dev.gatehouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.audit.DisplayText;
+import dev.gatehouse.policy.DisplayText;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

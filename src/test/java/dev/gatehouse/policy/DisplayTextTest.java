@@ -1,4 +1,4 @@
-package dev.gatehouse.audit;
+package dev.gatehouse.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

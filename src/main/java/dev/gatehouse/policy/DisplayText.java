@@ -1,4 +1,4 @@
-package dev.gatehouse.audit;
+package dev.gatehouse.policy;
 
 /**
  * Requester-controlled text (statements, argv, paths, justifications, reasons) made safe to show to
