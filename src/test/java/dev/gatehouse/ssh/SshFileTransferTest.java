@@ -126,6 +126,35 @@ class SshFileTransferTest {
     assertThat(dir.resolve("nope.txt")).doesNotExist();
   }
 
+  /**
+   * Red team, ninth round, through the whole gateway: a link to a directory inside the allowed
+   * tree, then "..", or a link out of it. The relays ask the target where the path really is (a
+   * second sftp channel on the upstream session) and refuse what the policy refuses there.
+   */
+  @Test
+  void aSymbolicLinkCannotLeadOutOfTheAllowedPaths() throws Exception {
+    Path shared = gw.files.resolve("shared");
+    Path secret = Files.createDirectories(gw.files.resolve("private"));
+    Files.writeString(secret.resolve("key.txt"), "PRIVATE-KEY-MATERIAL");
+    Path sub = Files.createDirectories(shared.resolve("sub"));
+    Files.createSymbolicLink(sub.resolve("up"), Path.of("."));
+    Files.createSymbolicLink(shared.resolve("outside"), secret);
+    for (String protocol : List.of("sftp", "legacy")) {
+      for (String via : List.of(sub + "/up/../../private/key.txt", shared + "/outside/key.txt")) {
+        Path got = dir.resolve("escaped-" + protocol + ".txt");
+        var r = scp(protocol, "alice+box@127.0.0.1:" + via, got.toString());
+        assertThat(r.exit()).as(protocol + " " + via).isNotZero();
+        assertThat(got).doesNotExist();
+      }
+    }
+    assertThat(audit()).doesNotContain("PRIVATE-KEY-MATERIAL");
+    // The same files under their allowed names still work.
+    Files.writeString(sub.resolve("ok.txt"), "fine");
+    var ok = scp("sftp", "alice+box@127.0.0.1:" + sub + "/up/ok.txt", dir + "/ok.txt");
+    assertThat(ok.exit()).as(ok.err()).isZero();
+    assertThat(Files.readString(dir.resolve("ok.txt"))).isEqualTo("fine");
+  }
+
   @Test
   void sftpListsAndFetchesInteractively() throws Exception {
     Files.writeString(gw.files.resolve("shared/listed.txt"), "listed");
