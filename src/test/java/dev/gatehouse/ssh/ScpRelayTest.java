@@ -160,11 +160,7 @@ class ScpRelayTest {
    */
   @Test
   void pathsAreCheckedWhereTheTargetReallyResolvesThem() throws Exception {
-    Path secret = Files.createDirectories(remote.resolve("secret"));
-    Files.writeString(secret.resolve("s.txt"), "TOPSECRET");
-    Path sub = Files.createDirectories(remote.resolve("sub"));
-    Files.createSymbolicLink(sub.resolve("up"), Path.of("."));
-    Files.createSymbolicLink(remote.resolve("data"), secret);
+    Path secret = SftpRelayTest.escapeTree(remote);
     Files.createSymbolicLink(remote.resolve("ok.txt"), secret.resolve("s.txt"));
     Files.writeString(local.resolve("x.txt"), "planted");
 

@@ -300,6 +300,19 @@ class SftpRelayTest {
   }
 
   /**
+   * The red team's tree under root: {@code secret/s.txt} (what the test policies refuse), {@code
+   * sub/up -> .} (a link back into its own directory) and {@code data -> secret}. Returns secret.
+   */
+  static Path escapeTree(Path root) throws IOException {
+    Path secret = Files.createDirectories(root.resolve("secret"));
+    Files.writeString(secret.resolve("s.txt"), "TOPSECRET");
+    Path sub = Files.createDirectories(root.resolve("sub"));
+    Files.createSymbolicLink(sub.resolve("up"), Path.of("."));
+    Files.createSymbolicLink(root.resolve("data"), secret);
+    return secret;
+  }
+
+  /**
    * The red team's escape: a link to a directory inside the allowed tree, then "..". The relay's
    * lexical view ({@code sub/up/../secret} is {@code sub/secret}) differs from the kernel's ({@code
    * up} is {@code sub}, so ".." is the root and the file is {@code secret/s.txt}). A link that
@@ -307,11 +320,8 @@ class SftpRelayTest {
    */
   @Test
   void pathsAreCheckedWhereTheTargetReallyResolvesThem() throws Exception {
-    Path secret = Files.createDirectories(remote.resolve("secret"));
-    Files.writeString(secret.resolve("s.txt"), "TOPSECRET");
-    Path sub = Files.createDirectories(remote.resolve("sub"));
-    Files.createSymbolicLink(sub.resolve("up"), Path.of("."));
-    Files.createSymbolicLink(remote.resolve("data"), secret);
+    Path secret = escapeTree(remote);
+    Path sub = remote.resolve("sub");
     Files.writeString(local.resolve("up.txt"), "planted");
 
     Run run =
