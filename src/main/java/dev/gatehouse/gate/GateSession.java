@@ -102,8 +102,8 @@ public final class GateSession implements AutoCloseable {
    */
   String maskForRecord(String text) {
     String profile = obligations().maskingProfile();
-    String masked = gate.redactor().redact(profile, text);
-    return "none".equals(profile) ? gate.redactor().redact("secrets", masked) : masked;
+    String masked = gate.redactor().redactStored(profile, text);
+    return "none".equals(profile) ? gate.redactor().redactStored("secrets", masked) : masked;
   }
 
   /**

@@ -195,6 +195,42 @@ public final class MaskingEngine {
   }
 
   /**
+   * SQL's own password syntax: {@code CREATE|ALTER ROLE … [ENCRYPTED] PASSWORD 'x'} (PostgreSQL
+   * CREATE ROLE), {@code OPTIONS (… password 'x')} (CREATE USER MAPPING, CREATE SERVER), MySQL's
+   * {@code IDENTIFIED [WITH plugin] BY 'x'}. A string literal with {@code ''} or a backslash escape
+   * inside is read whole (in a standard string a backslash may run on to a later quote, which masks
+   * more). Not a content detector: its words arm on ordinary text and no pre-scan flag tells a
+   * quote apart, so it runs only on statement texts that are stored ({@link #redactStored}).
+   */
+  private static final java.util.regex.Pattern SQL_PASSWORD =
+      java.util.regex.Pattern.compile(
+          "(?i)(?<![A-Za-z0-9_])(?:password|identified(?:\\s{1,3}with\\s{1,3}[A-Za-z0-9_']{1,64})?"
+              + "\\s{1,3}by(?:\\s{1,3}password)?)\\s{1,3}[Ee]?'((?:[^'\\\\\\r\\n]|''|\\\\.){1,512})'");
+
+  /**
+   * {@link #redact} for text that is stored or shown to others (a statement's text in the recording
+   * and the review request, its outcome): also SQL's password syntax, which the content detectors
+   * leave to this pass (see {@link #SQL_PASSWORD}).
+   */
+  public String redactStored(String profile, String text) {
+    String masked = redact(profile, text);
+    if (masked == null
+        || (!Checks.containsIgnoreCase(masked, "password")
+            && !Checks.containsIgnoreCase(masked, "identified"))) {
+      return masked;
+    }
+    java.util.regex.Matcher m = SQL_PASSWORD.matcher(masked);
+    StringBuilder out = null;
+    int last = 0;
+    while (m.find()) {
+      if (out == null) out = new StringBuilder(masked.length());
+      out.append(masked, last, m.start(1)).append("[REDACTED:assignment]");
+      last = m.end(1);
+    }
+    return out == null ? masked : out.append(masked, last, masked.length()).toString();
+  }
+
+  /**
    * {@link #redact} for UTF-8 text: the same array when nothing is found, otherwise the masked text
    * encoded as UTF-8. The detectors' pre-filter runs over the bytes, so text in which no detector
    * can find anything is never decoded.

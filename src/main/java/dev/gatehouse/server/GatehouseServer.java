@@ -19,6 +19,7 @@ import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
 import dev.gatehouse.credential.MasterKey;
 import dev.gatehouse.credential.TinkCredentialVault;
 import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.Redactor;
 import dev.gatehouse.identity.OidcVerifier;
 import dev.gatehouse.identity.SshKeys;
 import dev.gatehouse.identity.TokenExchange;
@@ -153,7 +154,18 @@ public final class GatehouseServer implements AutoCloseable {
             .vault(vault)
             .reviews(reviews)
             .grants(reviews)
-            .redactor(masking::redact)
+            .redactor(
+                new Redactor() {
+                  @Override
+                  public String redact(String profile, String text) {
+                    return masking.redact(profile, text);
+                  }
+
+                  @Override
+                  public String redactStored(String profile, String text) {
+                    return masking.redactStored(profile, text);
+                  }
+                })
             .clock(clock)
             .authLimits(server.auth())
             .build();

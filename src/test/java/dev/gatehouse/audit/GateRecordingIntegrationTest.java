@@ -64,6 +64,25 @@ class GateRecordingIntegrationTest {
         }
       };
 
+  /** The masking engine wired as the server wires it (GatehouseServer). */
+  static dev.gatehouse.gate.Redactor redactor() {
+    var engine =
+        dev.gatehouse.masking.MaskingEngine.create(
+            new dev.gatehouse.config.GatehouseConfig.MaskingConfig(
+                List.of(), new Secret("k", "test"), 0));
+    return new dev.gatehouse.gate.Redactor() {
+      @Override
+      public String redact(String profile, String text) {
+        return engine.redact(profile, text);
+      }
+
+      @Override
+      public String redactStored(String profile, String text) {
+        return engine.redactStored(profile, text);
+      }
+    };
+  }
+
   /** Obligations of a principal allowed to see data unmasked (dana in the demo). */
   static final Obligations UNMASKED = new Obligations("none", false, 0, null, "full");
 
@@ -98,11 +117,7 @@ class GateRecordingIntegrationTest {
                                   || "select".equals(req.action().string(Action.Attr.SQL_KIND))
                               ? new Decision(Effect.ALLOW, "reads", "", null, UNMASKED, List.of())
                               : Decision.deny("no-writes", "writes are not allowed", List.of()))
-              .redactor(
-                  dev.gatehouse.masking.MaskingEngine.create(
-                          new dev.gatehouse.config.GatehouseConfig.MaskingConfig(
-                              List.of(), new Secret("k", "test"), 0))
-                      ::redact)
+              .redactor(redactor())
               .audit(audit)
               .recorder(new StoreSessionRecorder(db, audit))
               .vault(vault)
@@ -130,6 +145,14 @@ class GateRecordingIntegrationTest {
                       Map.of(Action.Attr.SQL_KIND, "select")),
                   null);
           s.completed(pw, true, "SELECT 1", 1);
+          AuthorizedAction role =
+              s.authorize(
+                  new Action(
+                      ActionKind.SQL,
+                      "ALTER ROLE app WITH PASSWORD 'N3w-R0le-pw'",
+                      Map.of(Action.Attr.SQL_KIND, "select")),
+                  null);
+          s.completed(role, true, "ALTER ROLE", 0);
           assertThatThrownBy(
                   () ->
                       s.authorize(
@@ -148,16 +171,18 @@ class GateRecordingIntegrationTest {
             .containsExactly(
                 "SELECT 1",
                 "SELECT dblink_connect('host=db user=app password=[REDACTED:connection_password]')",
+                "ALTER ROLE app WITH PASSWORD '[REDACTED:assignment]'",
                 "DELETE FROM t");
         assertThat(d.actions())
             .extracting(SessionAction::effect)
-            .containsExactly("allow", "allow", "deny");
+            .containsExactly("allow", "allow", "allow", "deny");
         assertThat(d.actions().get(0).status()).isEqualTo("ok");
       }
       StringWriter out = new StringWriter();
       new AuditExporter(db).export(out, null, 0);
       assertThat(out.toString().lines().map(l -> l.replaceAll(".*\"type\":\"([^\"]+)\".*", "$1")))
-          .containsExactly("session.start", "decision", "decision", "decision", "session.end");
+          .containsExactly(
+              "session.start", "decision", "decision", "decision", "decision", "session.end");
       assertThat(out.toString()).doesNotContain("pg-pass");
     }
     assertThat(new AuditVerifier(db).verify().ok()).isTrue();
