@@ -18,4 +18,21 @@ public interface Redactor {
   }
 
   Redactor NONE = (profile, text) -> text;
+
+  /** A redactor from the masking engine's two methods (the gate does not depend on masking). */
+  static Redactor of(
+      java.util.function.BinaryOperator<String> redact,
+      java.util.function.BinaryOperator<String> redactStored) {
+    return new Redactor() {
+      @Override
+      public String redact(String profile, String text) {
+        return redact.apply(profile, text);
+      }
+
+      @Override
+      public String redactStored(String profile, String text) {
+        return redactStored.apply(profile, text);
+      }
+    };
+  }
 }

@@ -154,18 +154,7 @@ public final class GatehouseServer implements AutoCloseable {
             .vault(vault)
             .reviews(reviews)
             .grants(reviews)
-            .redactor(
-                new Redactor() {
-                  @Override
-                  public String redact(String profile, String text) {
-                    return masking.redact(profile, text);
-                  }
-
-                  @Override
-                  public String redactStored(String profile, String text) {
-                    return masking.redactStored(profile, text);
-                  }
-                })
+            .redactor(Redactor.of(masking::redact, masking::redactStored))
             .clock(clock)
             .authLimits(server.auth())
             .build();

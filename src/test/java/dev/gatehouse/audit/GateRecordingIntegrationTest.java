@@ -70,17 +70,7 @@ class GateRecordingIntegrationTest {
         dev.gatehouse.masking.MaskingEngine.create(
             new dev.gatehouse.config.GatehouseConfig.MaskingConfig(
                 List.of(), new Secret("k", "test"), 0));
-    return new dev.gatehouse.gate.Redactor() {
-      @Override
-      public String redact(String profile, String text) {
-        return engine.redact(profile, text);
-      }
-
-      @Override
-      public String redactStored(String profile, String text) {
-        return engine.redactStored(profile, text);
-      }
-    };
+    return dev.gatehouse.gate.Redactor.of(engine::redact, engine::redactStored);
   }
 
   /** Obligations of a principal allowed to see data unmasked (dana in the demo). */
@@ -137,22 +127,15 @@ class GateRecordingIntegrationTest {
                   null);
           s.completed(ok, true, "SELECT 1", 1);
           // A principal who sees data unmasked: the recording still keeps no credential.
-          AuthorizedAction pw =
-              s.authorize(
-                  new Action(
-                      ActionKind.SQL,
-                      "SELECT dblink_connect('host=db user=app password=N3w-R0le-pw')",
-                      Map.of(Action.Attr.SQL_KIND, "select")),
-                  null);
-          s.completed(pw, true, "SELECT 1", 1);
-          AuthorizedAction role =
-              s.authorize(
-                  new Action(
-                      ActionKind.SQL,
-                      "ALTER ROLE app WITH PASSWORD 'N3w-R0le-pw'",
-                      Map.of(Action.Attr.SQL_KIND, "select")),
-                  null);
-          s.completed(role, true, "ALTER ROLE", 0);
+          for (String raw :
+              List.of(
+                  "SELECT dblink_connect('host=db user=app password=N3w-R0le-pw')",
+                  "ALTER ROLE app WITH PASSWORD 'N3w-R0le-pw'")) {
+            AuthorizedAction pw =
+                s.authorize(
+                    new Action(ActionKind.SQL, raw, Map.of(Action.Attr.SQL_KIND, "select")), null);
+            s.completed(pw, true, "SELECT 1", 1);
+          }
           assertThatThrownBy(
                   () ->
                       s.authorize(
