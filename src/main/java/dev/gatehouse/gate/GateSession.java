@@ -96,14 +96,12 @@ public final class GateSession implements AutoCloseable {
 
   /**
    * Masks text that is stored or shown to others (the action's text in the record and the review
-   * request, its outcome): the session's profile, and credentials always, also for a principal
-   * allowed to see data unmasked ({@code none}). What a DBA may type and see ({@code ALTER ROLE app
-   * PASSWORD '…'}) is not what the recording may keep.
+   * request, its outcome): credentials always, also for a principal allowed to see data unmasked
+   * ({@link Redactor#redactStored}). What a DBA may type and see ({@code ALTER ROLE app PASSWORD
+   * '…'}) is not what the recording may keep.
    */
   String maskForRecord(String text) {
-    String profile = obligations().maskingProfile();
-    String masked = gate.redactor().redactStored(profile, text);
-    return "none".equals(profile) ? gate.redactor().redactStored("secrets", masked) : masked;
+    return gate.redactor().redactStored(obligations().maskingProfile(), text);
   }
 
   /**

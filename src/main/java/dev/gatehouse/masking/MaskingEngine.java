@@ -209,14 +209,19 @@ public final class MaskingEngine {
 
   /**
    * {@link #redact} for text that is stored or shown to others (a statement's text in the recording
-   * and the review request, its outcome): also SQL's password syntax, which the content detectors
-   * leave to this pass (see {@link #SQL_PASSWORD}).
+   * and the review request, its outcome). A profile that detects nothing ({@code none}, or one made
+   * of column rules only) lets a principal see data unmasked, not the recording keep credentials:
+   * such text is masked with {@code secrets}. Also SQL's password syntax, which the content
+   * detectors leave to this pass (see {@link #SQL_PASSWORD}).
    */
   public String redactStored(String profile, String text) {
-    String masked = redact(profile, text);
-    if (masked == null
-        || (!Checks.containsIgnoreCase(masked, "password")
-            && !Checks.containsIgnoreCase(masked, "identified"))) {
+    if (text == null) {
+      return null;
+    }
+    Profile p = profile(profile);
+    String masked = (p.detectsContent() ? p : profile("secrets")).redact(text);
+    if (!Checks.containsIgnoreCase(masked, "password")
+        && !Checks.containsIgnoreCase(masked, "identified")) {
       return masked;
     }
     java.util.regex.Matcher m = SQL_PASSWORD.matcher(masked);

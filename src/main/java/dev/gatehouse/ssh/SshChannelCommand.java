@@ -206,9 +206,7 @@ abstract class SshChannelCommand implements Command {
     if (j == null || j.isBlank()) {
       return action;
     }
-    Map<String, Object> attrs = new HashMap<>(action.attributes());
-    attrs.put(Action.Attr.JUSTIFICATION, j.strip());
-    return new Action(action.kind(), action.raw(), attrs);
+    return action.with(Action.Attr.JUSTIFICATION, j.strip());
   }
 
   /** One {@code gatehouse: ...} line on the channel's stderr. */
