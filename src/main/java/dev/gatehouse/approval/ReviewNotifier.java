@@ -207,7 +207,7 @@ public final class ReviewNotifier implements AutoCloseable {
     n.put("requester", r.subject());
     n.put("connection", r.connection());
     n.put("action_kind", r.actionKind());
-    n.put("statement", redactor.redact(profile, r.statement()));
+    n.put("statement", redactor.redactStored(profile, r.statement()));
     n.put("rule", r.rule());
     n.put("reason", r.holdReason());
     ArrayNode groups = n.putArray("reviewers");
@@ -225,7 +225,7 @@ public final class ReviewNotifier implements AutoCloseable {
   }
 
   ObjectNode slack(ReviewView r, String profile) {
-    String statement = redactor.redact(profile, r.statement());
+    String statement = redactor.redactStored(profile, r.statement());
     if (statement.length() > SLACK_TEXT_LIMIT) {
       statement = statement.substring(0, SLACK_TEXT_LIMIT) + "… (truncated)";
     }

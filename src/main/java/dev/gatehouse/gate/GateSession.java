@@ -100,7 +100,7 @@ public final class GateSession implements AutoCloseable {
    * ({@link Redactor#redactStored}). What a DBA may type and see ({@code ALTER ROLE app PASSWORD
    * '…'}) is not what the recording may keep.
    */
-  String maskForRecord(String text) {
+  public String maskStored(String text) {
     return gate.redactor().redactStored(obligations().maskingProfile(), text);
   }
 
@@ -116,7 +116,7 @@ public final class GateSession implements AutoCloseable {
     ensureAlive();
     long generation = gate.policyGeneration();
     Decision decision = gate.decide(principal, target, action);
-    String maskedRaw = maskForRecord(action.raw());
+    String maskedRaw = maskStored(action.raw());
     String reviewId = null;
     if (decision.effect() == Effect.REVIEW) {
       if (waiting == null) {
@@ -185,6 +185,12 @@ public final class GateSession implements AutoCloseable {
 
   private long record(Action action, String maskedRaw, Decision decision, String reviewId)
       throws GateException {
+    String justification = action.string(Action.Attr.JUSTIFICATION);
+    if (justification != null) {
+      // Copied from the raw text (a comment, a variable): stored with the attributes, so masked
+      // like the raw text it came from.
+      action = action.with(Action.Attr.JUSTIFICATION, maskStored(justification));
+    }
     try {
       return gate.recorder().actionDecided(id, action, maskedRaw, decision, reviewId);
     } catch (RuntimeException e) {
@@ -205,7 +211,7 @@ public final class GateSession implements AutoCloseable {
     Duration took = Duration.ofNanos(System.nanoTime() - a.startedNanos());
     try {
       gate.recorder()
-          .actionCompleted(a.recordId(), ok ? "ok" : "error", maskForRecord(summary), rows, took);
+          .actionCompleted(a.recordId(), ok ? "ok" : "error", maskStored(summary), rows, took);
     } catch (RuntimeException e) {
       // The action already ran; we cannot undo it, but we stop the session so that nothing more
       // runs unrecorded.

@@ -219,20 +219,20 @@ public final class MaskingEngine {
       return null;
     }
     Profile p = profile(profile);
-    String masked = (p.detectsContent() ? p : profile("secrets")).redact(text);
+    if (!p.detectsContent()) {
+      p = profile("secrets");
+    }
+    String masked = p.redact(text);
     if (!Checks.containsIgnoreCase(masked, "password")
         && !Checks.containsIgnoreCase(masked, "identified")) {
       return masked;
     }
     java.util.regex.Matcher m = SQL_PASSWORD.matcher(masked);
-    StringBuilder out = null;
-    int last = 0;
+    List<Finding> found = new ArrayList<>();
     while (m.find()) {
-      if (out == null) out = new StringBuilder(masked.length());
-      out.append(masked, last, m.start(1)).append("[REDACTED:assignment]");
-      last = m.end(1);
+      found.add(new Finding(m.start(1), m.end(1), "assignment", 75));
     }
-    return out == null ? masked : out.append(masked, last, masked.length()).toString();
+    return found.isEmpty() ? masked : p.apply(masked, found, 0, masked.length());
   }
 
   /**
@@ -251,8 +251,23 @@ public final class MaskingEngine {
    */
   public ColumnMasker columnMasker(
       String profile, String connection, String schema, String table, String column) {
+    return columnMasker(profile, connection, schema, table, column, column);
+  }
+
+  /**
+   * {@link #columnMasker} for a result column known by two names: the table column it comes from
+   * ({@code column}) and the name the query gave it ({@code alias}, {@code SELECT ssn AS s}). The
+   * rule on the table column decides; without one, a rule on the alias does (an expression has no
+   * table column, and a cached column name may predate a RENAME COLUMN).
+   */
+  public ColumnMasker columnMasker(
+      String profile, String connection, String schema, String table, String column, String alias) {
     Profile p = profile(profile);
     ColumnRule rule = p.columnRule(connection, schema, table, column);
+    if (rule == null && alias != null && !alias.equals(column)) {
+      rule = p.columnRule(connection, schema, table, alias);
+      column = alias;
+    }
     if (rule != null && !rule.style().keeps()) {
       return new RuleMasker(rule.style(), rule.typeFor(column));
     }
@@ -260,6 +275,11 @@ public final class MaskingEngine {
       return IDENTITY;
     }
     return new ContentMasker(p);
+  }
+
+  /** Whether the profile has column rules at all (else no column's name can matter). */
+  public boolean hasColumnRules(String profile) {
+    return !profile(profile).columns.isEmpty();
   }
 
   /**

@@ -476,8 +476,9 @@ final class SecretDetectors {
     }
 
     /**
-     * Assignments need = or :, flags --; Bearer values and XML elements are searched here too when
-     * the value has one of them, and by {@link Tagged} when it has a {@code >}.
+     * Assignments need = or :, flags --; Bearer values are searched here too when the value has one
+     * of them, and by {@link Tagged} when it has a {@code >}, which is also where XML elements
+     * (each with a {@code >} and a {@code </}) are searched.
      */
     @Override
     int needFlags() {
@@ -570,7 +571,6 @@ final class SecretDetectors {
           addValue(this, out, m.start(1), m.end(1), m.group(1));
         }
       }
-      xml(this, s, out);
     }
 
     /**

@@ -609,28 +609,30 @@ final class ToolSecrets {
           e--;
         }
         int k = 0;
+        int end = e;
         boolean ok = true;
         for (int i = a; i < e && ok; i++) {
           char c = s.charAt(i);
           if (c == '\\') {
             i++; // an escaped colon or backslash
           } else if (c == ':') {
-            ok = k < 4;
-            if (ok) {
-              colon[k++] = i;
+            if (k == 4) {
+              end = i; // libpq ends the password at an unescaped colon
+              break;
             }
-          } else if (Character.isWhitespace(c)) {
-            ok = false;
+            colon[k++] = i;
+          } else if (k < 4 && Character.isWhitespace(c)) {
+            ok = false; // fields before the password hold none; the password may (libpq)
           }
         }
         if (ok
             && k == 4
-            && colon[3] + 1 < e
+            && colon[3] + 1 < end
             && host(s, a, colon[0])
             && port(s, colon[0] + 1, colon[1])
             && name(s, colon[1] + 1, colon[2])
             && name(s, colon[2] + 1, colon[3])) {
-          add(out, colon[3] + 1, e);
+          add(out, colon[3] + 1, end);
         }
         ls = le + 1;
       }

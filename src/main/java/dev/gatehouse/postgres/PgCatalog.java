@@ -39,12 +39,12 @@ final class PgCatalog {
 
   /**
    * A column's name by table OID and attribute number (RowDescription's two fields, protocol
-   * "Message Formats"), with its table's OID as the second column so the row has two like the
-   * others. Both numbers in one parameter: {@code oid * 65536 + attnum}.
+   * "Message Formats"), both in the one parameter as {@code oid * 65536 + attnum}; an empty second
+   * column so the row has two like the others.
    */
   private static final String COLUMN_QUERY =
-      "SELECT a.attname, a.attrelid::text FROM pg_catalog.pg_attribute a"
-          + " WHERE a.attrelid = (?::int8 >> 16)::oid AND a.attnum = (? & 65535)::int2"
+      "SELECT a.attname, '' FROM pg_catalog.pg_attribute a, (SELECT ?::int8 AS k) p"
+          + " WHERE a.attrelid = (p.k >> 16)::oid AND a.attnum = (p.k & 65535)::int2"
           + " AND NOT a.attisdropped";
 
   private static final String TABLE_QUERY =
@@ -163,7 +163,9 @@ final class PgCatalog {
     }
     lock.lock();
     try {
-      String[] found = lookup(oid.longValue(), query);
+      // OIDs are unsigned 32-bit (an Integer key above 2^31 is negative); column keys are not.
+      long key = oid instanceof Integer i ? Integer.toUnsignedLong(i) : oid.longValue();
+      String[] found = lookup(key, query);
       if (found == null) {
         if (missing.size() < 1024) {
           missing.add(oid);
@@ -180,11 +182,10 @@ final class PgCatalog {
     }
   }
 
-  /** The two columns of {@code query}'s row for {@code oid}, or null when there is none. */
+  /** The two columns of {@code query}'s row for {@code key}, or null when there is none. */
   private String[] lookup(long key, String query) {
-    long oid = query == COLUMN_QUERY ? key : key & 0xffffffffL;
     if (connection == null) {
-      throw new IllegalStateException("cannot resolve OID " + oid);
+      throw new IllegalStateException("cannot resolve catalog key " + key);
     }
     for (int attempt = 0; attempt < 2; attempt++) {
       try {
@@ -192,8 +193,7 @@ final class PgCatalog {
           side = open();
         }
         try (PreparedStatement ps = side.prepareStatement(query)) {
-          ps.setLong(1, oid);
-          if (query == COLUMN_QUERY) ps.setLong(2, oid);
+          ps.setLong(1, key);
           try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
           }

@@ -120,6 +120,7 @@ final class PgRowMasker implements RowFilter {
     plan = new byte[n];
     active = false;
     failClosed = false;
+    boolean rules = engine.hasColumnRules(profile);
     for (int i = 0; i < n; i++) {
       String name = cstring(b);
       int tableOid = b.getInt();
@@ -132,7 +133,8 @@ final class PgRowMasker implements RowFilter {
       String column;
       try {
         qualified = tableOid == 0 ? null : catalog.table(tableOid);
-        column = qualified == null ? null : catalog.column(tableOid, attnum);
+        // Only a column rule can care about the name: a profile without any asks no catalog.
+        column = qualified == null || !rules ? null : catalog.column(tableOid, attnum);
       } catch (IllegalStateException e) {
         failClosed = true; // cannot tell which rules apply: send every value as NULL
         active = true;
@@ -141,13 +143,10 @@ final class PgRowMasker implements RowFilter {
       String schema = qualified == null ? null : qualified[0];
       String table = qualified == null ? null : qualified[1];
       // Rules name table columns: the catalog's name of a plain column reference decides, so that
-      // "SELECT ssn AS s" meets the rule on ssn. The output name is asked too (an expression has
-      // no table column; a cached name may predate a RENAME COLUMN), and a rule on either applies.
+      // "SELECT ssn AS s" meets the rule on ssn; without a rule on it, one on the output name.
       ColumnMasker m =
-          column == null ? null : engine.columnMasker(profile, connection, schema, table, column);
-      if (m == null || m.isIdentity()) {
-        m = engine.columnMasker(profile, connection, schema, table, name);
-      }
+          engine.columnMasker(
+              profile, connection, schema, table, column == null ? name : column, name);
       boolean binary = format == 1;
       json[i] = typeOid == JSON || typeOid == JSONB;
       Form form = null;
@@ -182,7 +181,9 @@ final class PgRowMasker implements RowFilter {
       // A type the catalog cannot read now, or a table it cannot find, may be one created in the
       // client's open transaction: plan again next time, after the commit it may be found.
       sticky &=
-          (form != Form.UNREADABLE || typeExists(typeOid)) && (tableOid == 0 || qualified != null);
+          (form != Form.UNREADABLE || typeExists(typeOid))
+              && (tableOid == 0 || qualified != null)
+              && (!rules || tableOid == 0 || attnum <= 0 || column != null);
     }
     planned = sticky ? body : null;
   }

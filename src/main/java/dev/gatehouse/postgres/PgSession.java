@@ -154,11 +154,11 @@ final class PgSession {
   private final Map<String, Action> sqlPrepared = new ConcurrentHashMap<>();
 
   /**
-   * PREPAREs decided but not yet confirmed: an EXECUTE behind one in the same query or pipeline is
-   * decided as it too (as both, when a confirmed one of that name exists: the new PREPARE may fail
-   * as a duplicate).
+   * PREPAREs decided but not yet confirmed, every one per name (immutable lists, replaced whole):
+   * an EXECUTE behind them in the same query or pipeline is decided as all of them and a confirmed
+   * one of that name (each new PREPARE may fail as a duplicate).
    */
-  private final Map<String, Action> sqlPreparing = new ConcurrentHashMap<>();
+  private final Map<String, List<Action>> sqlPreparing = new ConcurrentHashMap<>();
 
   private volatile boolean sqlPreparedOverflow;
 
@@ -443,7 +443,7 @@ final class PgSession {
       try {
         gs.audit(
             "postgres.param_dropped",
-            Map.of("parameter", e.getKey(), "value", gs.mask(e.getValue())));
+            Map.of("parameter", e.getKey(), "value", gs.maskStored(e.getValue())));
       } catch (GateException ex) {
         throw PgErrors.Fatal.of(ex);
       }
@@ -582,9 +582,10 @@ final class PgSession {
       try {
         allowed.add(authorize(s));
       } catch (GateException e) {
-        for (AuthorizedAction a : allowed) {
-          forgetPreparing(a.action());
-          gs.completed(a, false, "not executed: another statement in the query was refused", 0);
+        for (int i = 0; i < allowed.size(); i++) {
+          forgetPreparing(stmts.get(i).action()); // the action noted, not the decorated one
+          gs.completed(
+              allowed.get(i), false, "not executed: another statement in the query was refused", 0);
         }
         refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
         return;
@@ -915,8 +916,8 @@ final class PgSession {
       Prepared st = name.isEmpty() ? null : statements.get(name);
       confirmed = st == null ? null : st.action;
     }
-    Action preparing = sqlPreparing.get(name);
-    if (confirmed == null && preparing == null) {
+    List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
+    if (confirmed == null && preparing.isEmpty()) {
       if (sqlPreparedOverflow) {
         throw new GateException(
             GateException.Reason.FORBIDDEN,
@@ -935,8 +936,12 @@ final class PgSession {
     if (confirmed != null) {
       out = SqlClassifier.executing(out, confirmed);
     }
-    if (preparing != null && preparing != confirmed) {
-      out = SqlClassifier.executing(out, preparing);
+    // Every PREPARE of the name still awaiting the target's answer: which of them (if any) the
+    // target will have when this EXECUTE runs is not known yet (a second one fails as a duplicate).
+    for (Action p : preparing) {
+      if (p != confirmed) {
+        out = SqlClassifier.executing(out, p);
+      }
     }
     lastExecute = action;
     lastConfirmed = confirmed;
@@ -949,7 +954,7 @@ final class PgSession {
   // skip the merge (a few microseconds) and hit PgSearchPath's decoration memo.
   private Action lastExecute;
   private Action lastConfirmed;
-  private Action lastPreparing;
+  private List<Action> lastPreparing;
   private Action lastResolved;
 
   /** A PREPARE was allowed: EXECUTEs behind it see it until the target answers (see track). */
@@ -962,14 +967,43 @@ final class PgSession {
       sqlPreparedOverflow = true;
       return;
     }
-    sqlPreparing.put(name, action);
+    sqlPreparing.compute(
+        name,
+        (k, pending) -> {
+          if (pending == null) {
+            return List.of(action);
+          }
+          for (Action p : pending) {
+            if (p == action) {
+              return pending; // decided again (a re-checked Execute): already noted
+            }
+          }
+          if (pending.size() >= MAX_PENDING_PER_NAME) {
+            sqlPreparedOverflow = true; // EXECUTEs of names not tracked are refused from now on
+            return pending;
+          }
+          List<Action> more = new ArrayList<>(pending);
+          more.add(action);
+          return List.copyOf(more);
+        });
   }
 
+  /** PREPAREs of one name pipelined before the target answered the first; more is refused. */
+  private static final int MAX_PENDING_PER_NAME = 16;
+
+  /** The PREPARE {@code decided} no longer awaits the target (refused, failed or confirmed). */
   private void forgetPreparing(Action decided) {
     String name = decided.string(SqlClassifier.ATTR_PREPARED_NAME);
-    if (name != null) {
-      sqlPreparing.remove(name);
+    if (name == null) {
+      return;
     }
+    sqlPreparing.computeIfPresent(
+        name,
+        (k, pending) -> {
+          List<Action> rest = new ArrayList<>(pending);
+          rest.removeIf(p -> p == decided);
+          return rest.isEmpty() ? null : List.copyOf(rest);
+        });
   }
 
   /**
@@ -1018,6 +1052,13 @@ final class PgSession {
     if (a == null || (prepared == null && declared == null && closes == null && !ends)) {
       return;
     }
+    if (prepared == null
+        && declared == null
+        && closes == null
+        && cursors.isEmpty()
+        && cursorRows.isEmpty()) {
+      return; // a transaction end with no cursor to close (every COMMIT of most sessions)
+    }
     String kind = action.string(Action.Attr.SQL_KIND);
     Map<String, SqlCursor> closedCursors = new HashMap<>();
     Map<String, Action> deallocated = new HashMap<>();
@@ -1027,25 +1068,22 @@ final class PgSession {
     if (closes != null && !SqlKinds.CURSOR.equals(kind)) {
       pick(sqlPrepared, closes, deallocated);
     }
-    if (ends) {
-      cursors.forEach(
-          (name, c) -> {
-            if (!c.hold) {
-              closedCursors.put(name, c);
-            }
-          });
-    }
     boolean hold = action.flag(SqlClassifier.ATTR_WITH_HOLD);
     outcomes.put(
         a,
         ok -> {
           if (prepared != null) {
-            sqlPreparing.remove(prepared, action);
+            forgetPreparing(action);
           }
           if (!ok) {
             return;
           }
           closedCursors.forEach(cursors::remove);
+          if (ends) {
+            // The cursors without HOLD as the target has them now: a DECLARE pipelined before
+            // this end was confirmed before it (answers come in order), one after it not yet.
+            cursors.values().removeIf(c -> !c.hold);
+          }
           deallocated.forEach(sqlPrepared::remove);
           forgetCursorRows(declared, SqlKinds.DEALLOCATE.equals(kind) ? null : closes, ends);
           if (prepared != null) {
@@ -1095,7 +1133,7 @@ final class PgSession {
 
   private void guardReadOnly(SqlStatement s) throws GateException {
     if (gs.obligations().readOnly() && PgReadOnly.liftsReadOnly(s.text())) {
-      gs.audit("postgres.read_only_violation", Map.of("statement", gs.mask(s.text())));
+      gs.audit("postgres.read_only_violation", Map.of("statement", gs.maskStored(s.text())));
       throw new GateException(
           GateException.Reason.FORBIDDEN,
           "this session is read-only; statements that turn read-only mode off are refused");
@@ -1151,7 +1189,7 @@ final class PgSession {
     if (text.length() > MAX_RECORDED_PARAM) {
       text = text.substring(0, MAX_RECORDED_PARAM) + "… (" + len + " bytes)";
     }
-    return gs.mask(text);
+    return gs.maskStored(text); // recorded, and shown to reviewers
   }
 
   private static Action withParameters(Action action, List<String> params) {
@@ -1220,8 +1258,10 @@ final class PgSession {
       if (lastConfirmed != null) {
         prepared.add(lastConfirmed);
       }
-      if (lastPreparing != null && lastPreparing != lastConfirmed) {
-        prepared.add(lastPreparing);
+      for (Action p : lastPreparing) {
+        if (p != lastConfirmed) {
+          prepared.add(p);
+        }
       }
     } else if (exactParams == null && params.isEmpty()) {
       return reviewWaiting; // every statement without parameters: nothing allocated
@@ -1625,13 +1665,27 @@ final class PgSession {
         head.kind == Kind.QUERY
             ? (head.next < head.actions.size() ? head.actions.get(head.next) : null)
             : head.auth;
-    long max = a == null ? 0 : a.decision().obligations().maxRows();
+    if (a == null) {
+      return false;
+    }
+    long max = a.decision().obligations().maxRows();
+    String rule = a.decision().rule();
+    String cursor = a.action().string(SqlClassifier.ATTR_USES_CURSOR);
+    SqlCursor declared = cursor == null ? null : cursors.get(cursor);
+    if (declared != null && declared.decided != null) {
+      // A FETCH names no tables, so a table-scoped max_rows matches only the DECLARE's rule: the
+      // smaller of the two limits applies.
+      long d = declared.decided.decision().obligations().maxRows();
+      if (d > 0 && (max <= 0 || d < max)) {
+        max = d;
+        rule = declared.decided.decision().rule();
+      }
+    }
     if (max <= 0) {
       return false;
     }
     long statementRows = head.rows + (head.portal == null ? 0 : head.portal.rows);
     long sent = statementRows;
-    String cursor = a.action().string(SqlClassifier.ATTR_USES_CURSOR);
     if (cursor != null) {
       long[] fetched = cursorRows.get(cursor);
       if (fetched == null && cursorRows.size() >= MAX_PREPARED) {
@@ -1652,7 +1706,7 @@ final class PgSession {
                   + " rows"
                   + (cursor == null ? "" : " of cursor " + cursor)
                   + " (max_rows of rule "
-                  + a.decision().rule()
+                  + rule
                   + ")"));
     }
     return sent > max;

@@ -140,7 +140,8 @@ public final class GatehouseServer implements AutoCloseable {
     }
     MaskingEngine masking = MaskingEngine.create(config.masking());
     closeables.add(AuditSinks.start(db, config.audit()));
-    ReviewNotifier notifier = new ReviewNotifier(config.approvals(), audit, masking::redact);
+    Redactor redactor = Redactor.of(masking::redact, masking::redactStored);
+    ReviewNotifier notifier = new ReviewNotifier(config.approvals(), audit, redactor);
     reviews = new ReviewService(db, audit, config.approvals(), clock, notifier);
     closeables.add(reviews);
 
@@ -154,7 +155,7 @@ public final class GatehouseServer implements AutoCloseable {
             .vault(vault)
             .reviews(reviews)
             .grants(reviews)
-            .redactor(Redactor.of(masking::redact, masking::redactStored))
+            .redactor(redactor)
             .clock(clock)
             .authLimits(server.auth())
             .build();
