@@ -359,13 +359,21 @@ final class Sandbox {
    * run_as cannot traverse (bubblewrap then recreates the path to the workspace with 0755
    * directories; without this, a tool that walks up from its working directory, such as mvn's
    * find_maven_basedir, loops on {@code cd ..}). Nested paths are dropped (the outer tmpfs already
-   * hides them), as are system directories.
+   * hides them), as are workdirs that are system directories or do not exist.
    */
   static List<Path> hidden(Path dataDir, Collection<Path> workdirs, Path workspace, int[] runAs) {
     List<Path> all = new ArrayList<>();
-    List<Path> configured = new ArrayList<>(workdirs);
-    configured.add(0, dataDir);
-    for (Path w : configured) {
+    // The data directory (store, master key, recordings) is hidden wherever it is, /srv or /var
+    // included: it exists once the gateway runs, and a bwrap that cannot mount there fails the job
+    // instead of showing it. The filters below are for workdirs only.
+    Path data = dataDir.toAbsolutePath().normalize();
+    try {
+      data = data.toRealPath();
+    } catch (IOException e) {
+      // hidden as configured
+    }
+    all.add(data);
+    for (Path w : workdirs) {
       // bwrap cannot mount over a path that does not exist on the read-only root
       try {
         Path real = w.toAbsolutePath().normalize().toRealPath();

@@ -353,5 +353,11 @@ class SandboxTest {
     assertThat(Sandbox.hidden(data, List.of(), locked, new int[] {0, 0}))
         .containsExactly(data.toRealPath());
     assertThat(Sandbox.hidden(data, List.of(), locked, null)).containsExactly(data.toRealPath());
+    // the data directory is hidden even where a workdir would not be (a system path)
+    for (String system : List.of("/srv", "/opt", "/home", "/var")) {
+      Path d = Path.of(system);
+      Path real = Files.exists(d) ? d.toRealPath() : d;
+      assertThat(Sandbox.hidden(d, List.of(d), locked, null)).as(system).containsExactly(real);
+    }
   }
 }
