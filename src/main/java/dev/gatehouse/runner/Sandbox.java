@@ -189,38 +189,81 @@ final class Sandbox {
 
   /**
    * The seccomp filter file a {@code network: false} job's bwrap loads ({@link SeccompFilter}),
-   * written to the data directory (hidden from every job) when missing or different, and checked to
-   * load once. Fail closed: a host whose architecture the filter does not cover, or whose bwrap or
-   * kernel cannot load it, refuses {@code network: false} jobs.
+   * written to the data directory (hidden from every job) when missing or changed, and checked to
+   * load once; later jobs only compare the file's attributes ({@link #FILTERS}). Fail closed: a
+   * host whose architecture the filter does not cover, or whose bwrap or kernel cannot load it,
+   * refuses {@code network: false} jobs.
    */
   static Path unixSocketFilter(Path dataDir, String connection) throws Refusal {
     return unixSocketFilter(dataDir, connection, System.getProperty("os.arch", ""));
   }
 
   static Path unixSocketFilter(Path dataDir, String connection, String osArch) throws Refusal {
-    byte[] program = SeccompFilter.forArch(osArch);
-    String why = null;
     Path file = dataDir.resolve("exec-seccomp-no-unix-sockets.bpf");
+    String key = osArch + " " + file.toAbsolutePath();
+    Object known = FILTERS.get(key);
+    if (known instanceof String why) {
+      throw noFilter(connection, why);
+    }
+    if (known != null && known.equals(stamp(file))) {
+      return file; // written and checked before, and unchanged since
+    }
+    byte[] program = SeccompFilter.forArch(osArch);
     if (program == null) {
-      why =
+      String why =
           "the seccomp filter that refuses Unix sockets exists for x86_64 and aarch64 only, not "
               + osArch;
-    } else {
-      try {
-        writeIfDifferent(file, program);
-      } catch (IOException e) {
-        log.warn("exec: cannot write the seccomp filter {}", file, e);
-        why = "the seccomp filter cannot be written to the data directory";
-      }
+      FILTERS.put(key, why);
+      throw noFilter(connection, why);
     }
-    if (why == null && !seccompWorks(file)) {
-      why = "bubblewrap cannot load the seccomp filter on this host (bwrap --seccomp failed)";
+    try {
+      writeIfDifferent(file, program);
+    } catch (IOException e) {
+      log.warn("exec: cannot write the seccomp filter {}", file, e);
+      // not remembered: the next job tries again
+      throw noFilter(connection, "the seccomp filter cannot be written to the data directory");
     }
-    if (why != null) {
-      throw new Refusal(
-          "connection " + connection + " has network: false, and " + why + " (fail closed)");
+    if (!seccompWorks(file)) {
+      String why =
+          "bubblewrap cannot load the seccomp filter on this host (bwrap --seccomp failed)";
+      FILTERS.put(key, why);
+      throw noFilter(connection, why);
+    }
+    Stamp written = stamp(file);
+    if (written != null) {
+      FILTERS.put(key, written);
     }
     return file;
+  }
+
+  /**
+   * Per architecture and filter file, what {@link #unixSocketFilter} found: why there is no filter
+   * (the architecture, or bwrap), or the file as it was when written and checked. A job then
+   * neither rebuilds the program nor reads the file; a file changed since (another inode, size or
+   * time) is written again.
+   */
+  private static final java.util.Map<String, Object> FILTERS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A file's identity and state, or null when it cannot be read. */
+  private record Stamp(Object fileKey, java.nio.file.attribute.FileTime modified, long size) {}
+
+  private static Stamp stamp(Path file) {
+    try {
+      var a =
+          Files.readAttributes(
+              file,
+              java.nio.file.attribute.BasicFileAttributes.class,
+              java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      return new Stamp(a.fileKey(), a.lastModifiedTime(), a.size());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static Refusal noFilter(String connection, String why) {
+    return new Refusal(
+        "connection " + connection + " has network: false, and " + why + " (fail closed)");
   }
 
   private static synchronized void writeIfDifferent(Path file, byte[] program) throws IOException {
