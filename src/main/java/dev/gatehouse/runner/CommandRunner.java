@@ -237,6 +237,7 @@ public final class CommandRunner {
                   ws.root(),
                   plan.cwd(),
                   ws.secretDir(),
+                  ws.secretShield(),
                   plan.seccomp(),
                   hidden,
                   cfg,

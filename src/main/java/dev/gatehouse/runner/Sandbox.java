@@ -371,7 +371,8 @@ final class Sandbox {
 
   /**
    * Everything the command line depends on; {@code seccomp} is the filter file ({@link
-   * #unixSocketFilter}) for a bubblewrap job without network, else null.
+   * #unixSocketFilter}) for a bubblewrap job without network, else null; {@code secretShield} the
+   * root-only directory around {@code secretDir} ({@link Workspace#secretShield}), else null.
    */
   record Spec(
       boolean bubblewrap,
@@ -380,6 +381,7 @@ final class Sandbox {
       Path workspace,
       Path cwd,
       Path secretDir,
+      Path secretShield,
       Path seccomp,
       List<Path> hidden,
       ExecConfig limits,
@@ -533,12 +535,11 @@ final class Sandbox {
       }
       cmd.addAll(List.of("--bind", s.workspace().toString(), s.workspace().toString()));
       if (s.secretDir() != null) {
-        if (s.runAs() != null) {
-          // Workspace.open(shielded): the secrets' parent is root's and 0700 on the host, so that
-          // nothing outside the sandbox with the run_as uid reaches them; a tmpfs here lets the
-          // job.
-          Path shield = s.secretDir().getParent();
-          cmd.addAll(List.of("--perms", "0755", "--tmpfs", shield.toString()));
+        if (s.secretShield() != null) {
+          // Workspace.open(shielded): the secrets' directory is in one that is root's and 0700 on
+          // the host, so that nothing outside the sandbox with the run_as uid reaches them; a tmpfs
+          // here lets the job.
+          cmd.addAll(List.of("--perms", "0755", "--tmpfs", s.secretShield().toString()));
         }
         cmd.addAll(List.of("--ro-bind", s.secretDir().toString(), s.secretDir().toString()));
       }
