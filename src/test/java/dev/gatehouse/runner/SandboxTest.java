@@ -55,8 +55,7 @@ class SandboxTest {
       Files.setPosixFilePermissions(
           p.resolve("creds.txt"), PosixFilePermissions.fromString("rw-r--r--"));
     }
-    kit = new RunnerKit(dir);
-    kit.runner.hideInSandbox(List.of(fw, other));
+    kit = new RunnerKit(dir, k -> null, List.of(fw, other));
     kit.connection(
         "tools-fw",
         withWorkdir(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20), fw));
