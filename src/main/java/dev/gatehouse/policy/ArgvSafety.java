@@ -35,6 +35,14 @@ public final class ArgvSafety {
   private ArgvSafety() {}
 
   /**
+   * Whether {@code program} (a name or a path) is a shell: its arguments are scripts. The one list
+   * the policy's command unwrapping uses too.
+   */
+  public static boolean isShell(String program) {
+    return CommandWrappers.isShell(program);
+  }
+
+  /**
    * Why this command is unsafe, or null when it is not.
    *
    * @param argv argv, argv[0] first

@@ -995,131 +995,49 @@ final class CommandMatcher implements KindMatcher {
    * userconfig, ...). A wildcard in {@code env} ({@code "NPM_CONFIG_*"}, {@code "*"}) never admits
    * one of them; it must be listed by its exact name.
    */
-  private static final Set<String> RISKY_ENV =
+  static final Set<String> RISKY_ENV =
+      // Only names that RISKY_ENV_PREFIXES and RISKY_ENV_SUFFIXES do not cover (a test checks):
+      // PATH, HOME, SHELL, CDPATH, PROMPT_COMMAND, the runtimes' NODE_OPTIONS, PYTHONSTARTUP,
+      // PERL5OPT, RUBYOPT, JAVA_TOOL_OPTIONS, MAVEN_OPTS, the pagers and editors, KUBECONFIG,
+      // PSQLRC, TMPDIR, XDG_CONFIG_HOME, the AWS and Terraform configuration files (credential
+      // processes, provider overrides), MAKEFLAGS and MAKEFILES (red team: MAKEFILES='$(shell ...)'
+      // made make run a command, GNU make manual 3.4), GOFLAGS (-toolexec), RUSTC_WRAPPER,
+      // JAVACMD, GCONV_PATH (glibc iconv modules), LESS (+!command), SSLKEYLOGFILE (TLS keys),
+      // SSH_AUTH_SOCK (the gateway's agent) and the CA bundles (a proxy reads the injected tokens)
+      // are found by their prefix or suffix.
       Set.of(
           "BASH_ENV",
           "ENV",
-          "SHELLOPTS",
-          "BASHOPTS",
-          "PS4",
-          "PROMPT_COMMAND",
-          "IFS",
-          "CDPATH",
-          "GLOBIGNORE",
-          "PATH",
-          "HOME",
-          "SHELL",
-          "ZDOTDIR",
-          "NODE_OPTIONS",
-          "NODE_PATH",
-          "PYTHONSTARTUP",
-          "PYTHONPATH",
-          "PYTHONHOME",
-          "PYTHONINSPECT",
-          "PERL5OPT",
-          "PERL5LIB",
-          "PERLLIB",
-          "PERL5DB",
-          "RUBYOPT",
-          "RUBYLIB",
-          "JAVA_TOOL_OPTIONS",
-          "_JAVA_OPTIONS",
-          "JDK_JAVA_OPTIONS",
-          // javac reads options from it (-J, processor paths); mvn, gradlew and other launcher
-          // scripts run $JAVA_HOME/bin/java
-          "JDK_JAVAC_OPTIONS",
-          "JAVA_HOME",
-          "CLASSPATH",
-          "MAVEN_OPTS",
-          "MAVEN_ARGS",
-          "GRADLE_OPTS",
-          "PAGER",
-          "MANPAGER",
-          "EDITOR",
-          "VISUAL",
-          "LESSOPEN",
-          "LESSCLOSE",
-          "SSH_ASKPASS",
-          "KUBECONFIG",
-          "KUBERC",
-          "KUBE_EDITOR",
-          "KUBECTL_EXTERNAL_DIFF",
-          "TF_CLI_CONFIG_FILE",
-          "PSQLRC",
-          "SUDO_ASKPASS",
-          "TMPDIR",
-          // configuration directories and files that name programs to run: git reads
-          // $XDG_CONFIG_HOME/git/config (core.fsmonitor, aliases, hooks); AWS CLI/SDK config
-          // files run credential_process; TERRAFORM_CONFIG is TF_CLI_CONFIG_FILE's older name
-          // (provider dev_overrides); Gradle runs GRADLE_USER_HOME/init.d scripts; a Gemfile is
-          // Ruby code
-          "XDG_CONFIG_HOME",
-          "XDG_CONFIG_DIRS",
-          "AWS_CONFIG_FILE",
-          "AWS_SHARED_CREDENTIALS_FILE",
-          "TERRAFORM_CONFIG",
-          "GRADLE_USER_HOME",
-          "BUNDLE_GEMFILE",
-          "GEM_HOME",
-          "GEM_PATH",
-          "PYTHONUSERBASE",
-          "DOCKER_CONFIG",
-          // make reads options from MAKEFLAGS (--eval runs $(shell ...)); go from GOFLAGS
-          // (-toolexec); build tools run CC, CXX, RUSTC_WRAPPER; npm docs/repo run BROWSER
-          "MAKEFLAGS",
-          "MFLAGS",
-          "GNUMAKEFLAGS",
-          "GOFLAGS",
-          "CC",
-          "CXX",
-          "RUSTC_WRAPPER",
-          "RUSTC",
-          "BROWSER",
-          "SBT_OPTS",
-          "ANT_OPTS",
-          // red team: MAKEFILES='$(shell ...)' made make run a command. GNU make reads the
-          // makefiles named in MAKEFILES before the others (GNU make manual 3.4 "The Variable
-          // MAKEFILES"); mvn runs $JAVACMD or $JAVA_HOME/bin/java; glibc loads iconv modules from
-          // GCONV_PATH; LESS may hold +!command; psql and others write TLS keys to SSLKEYLOGFILE;
-          // SSH_AUTH_SOCK hands out the gateway's agent; a CA bundle lets a proxy read the
-          // injected tokens (names ending in OPTS, PATH, CONF, ... are in RISKY_ENV_SUFFIXES)
-          "MAKEFILES",
-          "JAVACMD",
-          "GCONV_PATH",
-          "GLIBC_TUNABLES",
-          "LOCPATH",
-          "NLSPATH",
-          "HOSTALIASES",
-          "LESS",
-          "MORE",
-          "MANOPT",
           "PS0",
           "PS1",
           "PS2",
           "PS3",
-          "TERMINFO",
-          "TERMINFO_DIRS",
-          "SSH_AUTH_SOCK",
-          "KRB5CCNAME",
-          "GCC_EXEC_PREFIX",
-          "COMPILER_PATH",
-          "PKG_CONFIG",
+          "PS4",
+          "IFS",
+          "GLOBIGNORE",
+          "VISUAL",
+          "MORE",
+          "KUBECTL_EXTERNAL_DIFF",
+          // build tools run CC, CXX, CPP, LD, AR, AS, FC; npm docs/repo run BROWSER
+          "CC",
+          "CXX",
           "CPP",
           "LD",
           "AR",
           "AS",
           "FC",
+          "BROWSER",
+          // go reads GOENV's file of settings and runs GOROOT's or GOTOOLCHAIN's toolchain
           "GOENV",
           "GOROOT",
           "GOTOOLCHAIN",
-          "SSLKEYLOGFILE",
-          "REQUESTS_CA_BUNDLE",
-          "CURL_CA_BUNDLE",
-          "PGSERVICEFILE",
-          "PGSYSCONFDIR",
-          "PGPASSFILE");
+          // glibc: tunables, resolver aliases; terminfo entries; a Kerberos ticket cache
+          "GLIBC_TUNABLES",
+          "HOSTALIASES",
+          "TERMINFO",
+          "KRB5CCNAME");
 
-  private static final List<String> RISKY_ENV_PREFIXES =
+  static final List<String> RISKY_ENV_PREFIXES =
       // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script);
       // CARGO_*/RUST*: cargo reads every config key from CARGO_KEY (CARGO_BUILD_RUSTC_WRAPPER,
       // CARGO_TARGET_<triple>_RUNNER run programs), RUSTC_WRAPPER, RUSTFLAGS (-C linker=);
@@ -1165,7 +1083,7 @@ final class CommandMatcher implements KindMatcher {
    * wildcard never admits a name that ends so, whatever program reads it. Fails closed for harmless
    * names ({@code NODE_ENV}, {@code SOME_DIR}): list them by name.
    */
-  private static final List<String> RISKY_ENV_SUFFIXES =
+  static final List<String> RISKY_ENV_SUFFIXES =
       List.of(
           "OPT",
           "OPTS",

@@ -54,6 +54,12 @@ final class CommandWrappers {
           "busybox",
           "toybox");
 
+  /** Whether {@code program} (a name or a path) is one of the shells. */
+  static boolean isShell(String program) {
+    java.nio.file.Path name = program == null ? null : java.nio.file.Path.of(program).getFileName();
+    return name != null && SHELLS.contains(name.toString());
+  }
+
   /** The programs of {@link #STDIN_PROGRAMS} whose inline code is given with -e (or -c). */
   private static final Set<String> INTERPRETERS =
       Set.of(

@@ -829,16 +829,9 @@ final class RiskyFlags {
           found.add(new Use(w, f, t));
         }
       }
-      // commons-cli also reads -D as taking the next word (-D exec.executable=/bin/sh), and
-      // --define=NAME=VALUE is -DNAME=VALUE
-      String defined =
-          !t.name().equals("mvn")
-              ? null
-              : word.equals("-D") && i + 1 < argv.size()
-                  ? argv.get(i + 1)
-                  : word.startsWith("--define=") ? word.substring("--define=".length()) : null;
+      String defined = definedProperty(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
       Flag definedFlag = defined == null ? null : match(t, "-D" + nameOf(defined), sub, positional);
-      if (definedFlag != null) {
+      if (definedFlag != null && !inWord.contains(definedFlag)) {
         found.add(new Use(w, definedFlag, t));
       }
       if (t.name().equals("kubectl")
@@ -880,6 +873,32 @@ final class RiskyFlags {
         || word.equals("-m")
         || word.equals("--module")
         || word.startsWith("--module=");
+  }
+
+  /**
+   * The {@code NAME=VALUE} a word defines when it is the property option of a program that reads
+   * {@code -DNAME=VALUE} (one that lists {@code -D} properties and reads one option per word:
+   * Maven), or null. Commons CLI also reads {@code -D} and {@code --define} with the value in the
+   * next word ({@code -D exec.executable=/bin/sh}, {@code --define argLine=...}), {@code
+   * --define=NAME=VALUE}, and a long option by any unambiguous prefix, with one dash or two ({@code
+   * --defi=argLine=...}, {@code -define ...}): matched as the other long names are ({@link #names},
+   * {@link #same}). {@code -DNAME=VALUE} in one word is matched by its name already.
+   */
+  private static String definedProperty(Tool t, String word, String next) {
+    if (t.style() != Style.WORDS
+        || t.flags().stream().noneMatch(f -> f.name().startsWith("-D") && f.name().length() > 2)) {
+      return null;
+    }
+    int eq = word.indexOf('=');
+    if (word.equals("-D")) {
+      return next;
+    }
+    for (String name : names(t, word)) {
+      if (name.startsWith("--") && same(t, "--define", name)) {
+        return eq < 0 ? next : word.substring(eq + 1);
+      }
+    }
+    return null;
   }
 
   /** {@code name=value} as {@code name}. */

@@ -72,7 +72,7 @@ public final class CommandRunner {
   private final RemoteHosts remotes;
   private final WorkspaceOwner owner;
   private final RemoteJobs remoteJobs;
-  private volatile List<Path> sandboxHidden = List.of();
+  private final List<Path> sandboxHidden;
 
   /**
    * Whether the bubblewrap sandbox works on this host (installed, and able to make the namespaces
@@ -92,18 +92,26 @@ public final class CommandRunner {
    *     connections that have one
    */
   public CommandRunner(Path dataDir, MaskingEngine masking, RemoteHosts remotes) {
-    this(dataDir, masking, remotes, List.of());
+    this(dataDir, masking, remotes, List.of(), List.of());
   }
 
   /**
    * @param workdirs the {@code workdir} of every exec connection with fresh workspaces on this
    *     host, where a gateway that died may have left some ({@link WorkspaceOwner#sweep})
+   * @param hidden the {@code workdir} of every exec connection on this host (fresh and fixed): a
+   *     job in the bubblewrap sandbox sees none of them but its own workspace ({@link
+   *     Sandbox#hidden})
    */
   public CommandRunner(
-      Path dataDir, MaskingEngine masking, RemoteHosts remotes, Collection<Path> workdirs) {
+      Path dataDir,
+      MaskingEngine masking,
+      RemoteHosts remotes,
+      Collection<Path> workdirs,
+      Collection<Path> hidden) {
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.masking = masking;
     this.remotes = remotes;
+    this.sandboxHidden = hidden.stream().map(p -> p.toAbsolutePath().normalize()).toList();
     // Claimed before sweeping, so no other gateway starting now can take this runner for dead.
     this.owner = WorkspaceOwner.claim(this.dataDir);
     this.remoteJobs = new RemoteJobs(owner.id());
@@ -114,15 +122,6 @@ public final class CommandRunner {
     // Probe the sandbox now, in the background, so a missing or unusable bubblewrap is reported
     // at start rather than at the first command (which would otherwise wait for the probe).
     Thread.ofVirtual().name("exec-sandbox-probe").start(Sandbox::bubblewrapAvailable);
-  }
-
-  /**
-   * Declares the {@code workdir} of every exec connection on this host (fresh and fixed): a job in
-   * the bubblewrap sandbox sees none of them but its own workspace ({@link Sandbox#hidden}).
-   */
-  public CommandRunner hideInSandbox(Collection<Path> workdirs) {
-    this.sandboxHidden = workdirs.stream().map(p -> p.toAbsolutePath().normalize()).toList();
-    return this;
   }
 
   private List<Path> sandboxHidden(ExecConfig cfg, Workspace ws, int[] runAs) {
@@ -237,6 +236,7 @@ public final class CommandRunner {
                   ws.root(),
                   plan.cwd(),
                   ws.secretDir(),
+                  ws.secretShield(),
                   plan.seccomp(),
                   hidden,
                   cfg,

@@ -189,38 +189,81 @@ final class Sandbox {
 
   /**
    * The seccomp filter file a {@code network: false} job's bwrap loads ({@link SeccompFilter}),
-   * written to the data directory (hidden from every job) when missing or different, and checked to
-   * load once. Fail closed: a host whose architecture the filter does not cover, or whose bwrap or
-   * kernel cannot load it, refuses {@code network: false} jobs.
+   * written to the data directory (hidden from every job) when missing or changed, and checked to
+   * load once; later jobs only compare the file's attributes ({@link #FILTERS}). Fail closed: a
+   * host whose architecture the filter does not cover, or whose bwrap or kernel cannot load it,
+   * refuses {@code network: false} jobs.
    */
   static Path unixSocketFilter(Path dataDir, String connection) throws Refusal {
     return unixSocketFilter(dataDir, connection, System.getProperty("os.arch", ""));
   }
 
   static Path unixSocketFilter(Path dataDir, String connection, String osArch) throws Refusal {
-    byte[] program = SeccompFilter.forArch(osArch);
-    String why = null;
     Path file = dataDir.resolve("exec-seccomp-no-unix-sockets.bpf");
+    String key = osArch + " " + file.toAbsolutePath();
+    Object known = FILTERS.get(key);
+    if (known instanceof String why) {
+      throw noFilter(connection, why);
+    }
+    if (known != null && known.equals(stamp(file))) {
+      return file; // written and checked before, and unchanged since
+    }
+    byte[] program = SeccompFilter.forArch(osArch);
     if (program == null) {
-      why =
+      String why =
           "the seccomp filter that refuses Unix sockets exists for x86_64 and aarch64 only, not "
               + osArch;
-    } else {
-      try {
-        writeIfDifferent(file, program);
-      } catch (IOException e) {
-        log.warn("exec: cannot write the seccomp filter {}", file, e);
-        why = "the seccomp filter cannot be written to the data directory";
-      }
+      FILTERS.put(key, why);
+      throw noFilter(connection, why);
     }
-    if (why == null && !seccompWorks(file)) {
-      why = "bubblewrap cannot load the seccomp filter on this host (bwrap --seccomp failed)";
+    try {
+      writeIfDifferent(file, program);
+    } catch (IOException e) {
+      log.warn("exec: cannot write the seccomp filter {}", file, e);
+      // not remembered: the next job tries again
+      throw noFilter(connection, "the seccomp filter cannot be written to the data directory");
     }
-    if (why != null) {
-      throw new Refusal(
-          "connection " + connection + " has network: false, and " + why + " (fail closed)");
+    if (!seccompWorks(file)) {
+      String why =
+          "bubblewrap cannot load the seccomp filter on this host (bwrap --seccomp failed)";
+      FILTERS.put(key, why);
+      throw noFilter(connection, why);
+    }
+    Stamp written = stamp(file);
+    if (written != null) {
+      FILTERS.put(key, written);
     }
     return file;
+  }
+
+  /**
+   * Per architecture and filter file, what {@link #unixSocketFilter} found: why there is no filter
+   * (the architecture, or bwrap), or the file as it was when written and checked. A job then
+   * neither rebuilds the program nor reads the file; a file changed since (another inode, size or
+   * time) is written again.
+   */
+  private static final java.util.Map<String, Object> FILTERS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A file's identity and state, or null when it cannot be read. */
+  private record Stamp(Object fileKey, java.nio.file.attribute.FileTime modified, long size) {}
+
+  private static Stamp stamp(Path file) {
+    try {
+      var a =
+          Files.readAttributes(
+              file,
+              java.nio.file.attribute.BasicFileAttributes.class,
+              java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      return new Stamp(a.fileKey(), a.lastModifiedTime(), a.size());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static Refusal noFilter(String connection, String why) {
+    return new Refusal(
+        "connection " + connection + " has network: false, and " + why + " (fail closed)");
   }
 
   private static synchronized void writeIfDifferent(Path file, byte[] program) throws IOException {
@@ -328,7 +371,8 @@ final class Sandbox {
 
   /**
    * Everything the command line depends on; {@code seccomp} is the filter file ({@link
-   * #unixSocketFilter}) for a bubblewrap job without network, else null.
+   * #unixSocketFilter}) for a bubblewrap job without network, else null; {@code secretShield} the
+   * root-only directory around {@code secretDir} ({@link Workspace#secretShield}), else null.
    */
   record Spec(
       boolean bubblewrap,
@@ -337,6 +381,7 @@ final class Sandbox {
       Path workspace,
       Path cwd,
       Path secretDir,
+      Path secretShield,
       Path seccomp,
       List<Path> hidden,
       ExecConfig limits,
@@ -359,13 +404,21 @@ final class Sandbox {
    * run_as cannot traverse (bubblewrap then recreates the path to the workspace with 0755
    * directories; without this, a tool that walks up from its working directory, such as mvn's
    * find_maven_basedir, loops on {@code cd ..}). Nested paths are dropped (the outer tmpfs already
-   * hides them), as are system directories.
+   * hides them), as are workdirs that are system directories or do not exist.
    */
   static List<Path> hidden(Path dataDir, Collection<Path> workdirs, Path workspace, int[] runAs) {
     List<Path> all = new ArrayList<>();
-    List<Path> configured = new ArrayList<>(workdirs);
-    configured.add(0, dataDir);
-    for (Path w : configured) {
+    // The data directory (store, master key, recordings) is hidden wherever it is, /srv or /var
+    // included: it exists once the gateway runs, and a bwrap that cannot mount there fails the job
+    // instead of showing it. The filters below are for workdirs only.
+    Path data = dataDir.toAbsolutePath().normalize();
+    try {
+      data = data.toRealPath();
+    } catch (IOException e) {
+      // hidden as configured
+    }
+    all.add(data);
+    for (Path w : workdirs) {
       // bwrap cannot mount over a path that does not exist on the read-only root
       try {
         Path real = w.toAbsolutePath().normalize().toRealPath();
@@ -482,12 +535,11 @@ final class Sandbox {
       }
       cmd.addAll(List.of("--bind", s.workspace().toString(), s.workspace().toString()));
       if (s.secretDir() != null) {
-        if (s.runAs() != null) {
-          // Workspace.open(shielded): the secrets' parent is root's and 0700 on the host, so that
-          // nothing outside the sandbox with the run_as uid reaches them; a tmpfs here lets the
-          // job.
-          Path shield = s.secretDir().getParent();
-          cmd.addAll(List.of("--perms", "0755", "--tmpfs", shield.toString()));
+        if (s.secretShield() != null) {
+          // Workspace.open(shielded): the secrets' directory is in one that is root's and 0700 on
+          // the host, so that nothing outside the sandbox with the run_as uid reaches them; a tmpfs
+          // here lets the job.
+          cmd.addAll(List.of("--perms", "0755", "--tmpfs", s.secretShield().toString()));
         }
         cmd.addAll(List.of("--ro-bind", s.secretDir().toString(), s.secretDir().toString()));
       }

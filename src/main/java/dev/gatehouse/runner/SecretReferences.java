@@ -1,8 +1,6 @@
 package dev.gatehouse.runner;
 
-import java.nio.file.Path;
 import java.util.Collection;
-import java.util.Set;
 
 /**
  * Finds caller text that names an injected secret's variable, so the program cannot be made to
@@ -27,10 +25,6 @@ import java.util.Set;
 final class SecretReferences {
   private SecretReferences() {}
 
-  /** Shells: their arguments are scripts, where {@code $NAME} is the ordinary use of a secret. */
-  private static final Set<String> SHELLS =
-      Set.of("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash");
-
   /** Characters a reference puts right before the name in the syntaxes above. */
   private static final String SIGILS = "${(%.:!";
 
@@ -44,8 +38,8 @@ final class SecretReferences {
    * class comment).
    */
   static String inArgument(String binary, String arg, Collection<String> secrets) {
-    Path name = Path.of(binary).getFileName();
-    if (name != null && SHELLS.contains(name.toString())) {
+    // a shell's arguments are scripts, where $NAME is the ordinary use of a secret
+    if (dev.gatehouse.policy.ArgvSafety.isShell(binary)) {
       return null;
     }
     return find(arg, secrets, true);

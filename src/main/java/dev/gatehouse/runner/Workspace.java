@@ -150,6 +150,15 @@ final class Workspace implements AutoCloseable {
     return secretDir;
   }
 
+  /**
+   * The root-only directory around the file secrets of a shielded job ({@link #open}), which the
+   * sandbox covers with a 0755 tmpfs so that the job reaches them; null when not shielded or there
+   * are none.
+   */
+  Path secretShield() {
+    return shielded && secretDir != null ? secretTop : null;
+  }
+
   private static void chown(Path p, int[] owner) throws IOException {
     if (owner != null) {
       Files.setAttribute(p, "unix:uid", owner[0], LinkOption.NOFOLLOW_LINKS);

@@ -187,8 +187,12 @@ public final class GatehouseServer implements AutoCloseable {
             .map(e -> e.workdir())
             .toList();
     CommandRunner runner =
-        new CommandRunner(server.dataDir(), masking, runners, workdirs)
-            .hideInSandbox(localExecs.stream().map(e -> e.workdir()).toList());
+        new CommandRunner(
+            server.dataDir(),
+            masking,
+            runners,
+            workdirs,
+            localExecs.stream().map(e -> e.workdir()).toList());
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);

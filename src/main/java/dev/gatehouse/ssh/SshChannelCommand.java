@@ -163,8 +163,12 @@ abstract class SshChannelCommand implements Command {
     }
   }
 
-  /** Tells a held client on stderr that its command waits for a reviewer. */
-  ReviewGate.Waiting waiting() {
+  /**
+   * Tells a held client on stderr that its command waits for a reviewer, and whether it is still
+   * there; binds nothing beyond the action: for a caller that binds what will run itself (the exec
+   * runner binds the job's argv, environment and directory, {@code CommandRunner.waiting}).
+   */
+  ReviewGate.Waiting announcing() {
     return new ReviewGate.Waiting() {
       @Override
       public void held(String reviewId, String message) {
@@ -172,6 +176,24 @@ abstract class SshChannelCommand implements Command {
             message != null && message.contains(reviewId)
                 ? message
                 : "held for review " + reviewId + ": " + message);
+      }
+
+      /** The client's channel is still open: a client that went away runs nothing. */
+      @Override
+      public boolean present() {
+        ChannelSession ch = channel;
+        return ch != null && ch.isOpen() && !ch.isClosing();
+      }
+    };
+  }
+
+  /** {@link #announcing}, bound to the command line and the variables the client sent. */
+  ReviewGate.Waiting waiting() {
+    ReviewGate.Waiting told = announcing();
+    return new ReviewGate.Waiting() {
+      @Override
+      public void held(String reviewId, String message) {
+        told.held(reviewId, message);
       }
 
       /**
@@ -188,11 +210,9 @@ abstract class SshChannelCommand implements Command {
         return sb.toString();
       }
 
-      /** The client's channel is still open: a client that went away runs nothing. */
       @Override
       public boolean present() {
-        ChannelSession ch = channel;
-        return ch != null && ch.isOpen() && !ch.isClosing();
+        return told.present();
       }
     };
   }

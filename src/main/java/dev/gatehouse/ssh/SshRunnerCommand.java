@@ -52,7 +52,7 @@ final class SshRunnerCommand extends SshChannelCommand {
                 line,
                 acceptedEnv(),
                 null,
-                waiting(),
+                announcing(), // CommandRunner binds the job's argv, environment and directory
                 env.getEnv().get(JUSTIFICATION_ENV)),
             in,
             out,

@@ -248,6 +248,12 @@ class ArgvRiskyFlagsTest {
         refused("mvn -D exec.executable", argv("mvn", "test", "-D", "exec.executable=/bin/sh")),
         refused(
             "mvn --define=maven.ext.class.path", line("mvn test --define=maven.ext.class.path=/t")),
+        refused("mvn --define NAME=V (two words)", line("mvn --define argLine=-javaagent:x test")),
+        refused("mvn --defi= (an abbreviation)", line("mvn --defi=argLine=-javaagent:x test")),
+        refused("mvn --DEFINE NAME=V (case)", line("mvn --DEFINE exec.executable=/bin/sh test")),
+        refused("mvn -define= (one dash)", line("mvn -define=maven.repo.local=/t test")),
+        refused("mvn -defi NAME=V (one dash, two words)", line("mvn -defi argLine=-javaagent:x")),
+        allowed("mvn --define of an ordinary property", line("mvn --define skipITs=true test")),
         allowed("mvn -D of an ordinary property", line("mvn test -D skipITs=true")),
         refused("git diff --no-index", line("git diff --no-index /etc/shadow /dev/null")),
         refused("git diff of an absolute path", line("git diff /etc/shadow /dev/null")),

@@ -386,4 +386,52 @@ class CommandMatcherTest {
     assertThat(CommandMatcher.redirectionNames("echo {PATH} > x; echo {1x}>y")).isEmpty();
     assertThat(CommandMatcher.redirectionNames("exec {a[1]}>x")).containsExactly((String) null);
   }
+
+  @Test
+  void riskyEnvListsNoExactNameThatAPrefixOrSuffixCovers() {
+    for (String name : CommandMatcher.RISKY_ENV) {
+      assertThat(CommandMatcher.RISKY_ENV_PREFIXES.stream().filter(name::startsWith))
+          .as(name + " is covered by a prefix")
+          .isEmpty();
+      assertThat(CommandMatcher.RISKY_ENV_SUFFIXES.stream().filter(name::endsWith))
+          .as(name + " is covered by a suffix")
+          .isEmpty();
+    }
+    // names that were listed and are now found by their prefix or suffix only
+    for (String name :
+        List.of(
+            "PATH",
+            "HOME",
+            "SHELL",
+            "CDPATH",
+            "PROMPT_COMMAND",
+            "SHELLOPTS",
+            "NODE_OPTIONS",
+            "PYTHONSTARTUP",
+            "PERL5DB",
+            "RUBYOPT",
+            "JAVA_TOOL_OPTIONS",
+            "MAVEN_ARGS",
+            "PAGER",
+            "EDITOR",
+            "KUBECONFIG",
+            "KUBERC",
+            "PSQLRC",
+            "TMPDIR",
+            "TERRAFORM_CONFIG",
+            "MAKEFLAGS",
+            "MAKEFILES",
+            "RUSTC",
+            "JAVACMD",
+            "LESS",
+            "MANOPT",
+            "SSH_AUTH_SOCK",
+            "PKG_CONFIG",
+            "SSLKEYLOGFILE",
+            "CURL_CA_BUNDLE",
+            "PGSYSCONFDIR",
+            "PGPASSFILE")) {
+      assertThat(CommandMatcher.riskyEnv(name)).as(name).isTrue();
+    }
+  }
 }

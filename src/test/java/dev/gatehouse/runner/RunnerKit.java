@@ -126,10 +126,19 @@ final class RunnerKit implements AutoCloseable {
     this(dir, kit -> null);
   }
 
+  RunnerKit(Path dir, java.util.function.Function<RunnerKit, RemoteHosts> remotes)
+      throws Exception {
+    this(dir, remotes, List.of());
+  }
+
   /**
    * @param remotes the runner's SSH targets, made from this kit's connections and vault
+   * @param hidden the exec workdirs every sandboxed job must not see
    */
-  RunnerKit(Path dir, java.util.function.Function<RunnerKit, RemoteHosts> remotes)
+  RunnerKit(
+      Path dir,
+      java.util.function.Function<RunnerKit, RemoteHosts> remotes,
+      java.util.Collection<Path> hidden)
       throws Exception {
     this.dir = dir;
     Path policy = dir.resolve("policy.yaml");
@@ -164,7 +173,12 @@ final class RunnerKit implements AutoCloseable {
                     reviews.await(sessionId, principal, target, action, decision, waiting))
             .build();
     runner =
-        new CommandRunner(dir.resolve("data"), MaskingEngine.create(null), remotes.apply(this));
+        new CommandRunner(
+            dir.resolve("data"),
+            MaskingEngine.create(null),
+            remotes.apply(this),
+            List.of(),
+            hidden);
   }
 
   /** An exec connection with the test binaries, one env secret and one file secret. */

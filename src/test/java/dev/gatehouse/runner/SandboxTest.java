@@ -55,8 +55,7 @@ class SandboxTest {
       Files.setPosixFilePermissions(
           p.resolve("creds.txt"), PosixFilePermissions.fromString("rw-r--r--"));
     }
-    kit = new RunnerKit(dir);
-    kit.runner.hideInSandbox(List.of(fw, other));
+    kit = new RunnerKit(dir, k -> null, List.of(fw, other));
     kit.connection(
         "tools-fw",
         withWorkdir(kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20), fw));
@@ -353,5 +352,11 @@ class SandboxTest {
     assertThat(Sandbox.hidden(data, List.of(), locked, new int[] {0, 0}))
         .containsExactly(data.toRealPath());
     assertThat(Sandbox.hidden(data, List.of(), locked, null)).containsExactly(data.toRealPath());
+    // the data directory is hidden even where a workdir would not be (a system path)
+    for (String system : List.of("/srv", "/opt", "/home", "/var")) {
+      Path d = Path.of(system);
+      Path real = Files.exists(d) ? d.toRealPath() : d;
+      assertThat(Sandbox.hidden(d, List.of(d), locked, null)).as(system).containsExactly(real);
+    }
   }
 }
