@@ -18,7 +18,8 @@
 # throughput ratio and the added latency per command. With each transfer, CPU seconds per GB moved:
 # of the gateway JVM (utime+stime from /proc), of the target's sshd (its per-connection children, reaped
 # into the listener's cutime+cstime) and of the local scp with its ssh. On a shared machine the wall
-# clock swings with the load; CPU per GB says what each path costs.
+# clock swings with the load; CPU per GB says what each path costs. With the gateway's CPU, its write
+# system calls per GB (syscw of /proc/PID/io; through the gateway only, direct shows 0).
 # Needs: openssh-client, openssh-server (installed when missing and run as root), python3, curl.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,87 +46,14 @@ cleanup() {
 trap cleanup EXIT
 chmod 755 "$work"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-SSHD_PORT=$(port); GH_SSH=$(port); GH_API=$(port); GH_PG=$(port)
-me=$(id -un)
-
-echo "== target: $(/usr/sbin/sshd -V 2>&1 | head -1) on $SSHD_PORT (user $me)"
-mkdir -p "$work/sshd" "$work/files" "$work/keys"
-ssh-keygen -q -t ed25519 -N '' -f "$work/sshd/host_ed25519"
-ssh-keygen -q -t ed25519 -N '' -f "$work/keys/gateway"   # the key the gateway holds
-ssh-keygen -q -t ed25519 -N '' -f "$work/keys/user"      # the key the user logs in to the gateway with
-ssh-keygen -q -t ed25519 -N '' -f "$work/keys/direct"    # the key used for direct connections
-cat "$work/keys/gateway.pub" "$work/keys/direct.pub" > "$work/sshd/authorized_keys"
-cat > "$work/sshd/sshd_config" <<CFG
-Port $SSHD_PORT
-ListenAddress 127.0.0.1
-HostKey $work/sshd/host_ed25519
-AuthorizedKeysFile $work/sshd/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-PidFile $work/sshd/sshd.pid
-Subsystem sftp internal-sftp
-CFG
-/usr/sbin/sshd -D -e -f "$work/sshd/sshd_config" 2>"$work/sshd/log" & pids+=($!)
-sshd_pid=$!
-sleep 1
-hostkey=$(cut -d' ' -f1,2 "$work/sshd/host_ed25519.pub")
-
-mkdir -p "$work/gh/policies"
-cat > "$work/gh/policies/bench.yaml" <<CFG
-version: 1
-rules:
-  - id: bench-true
-    subjects: { groups: [bench] }
-    connections: { names: [box] }
-    effect: allow
-    command: { binary: "true" }
-  - id: bench-files
-    subjects: { groups: [bench] }
-    connections: { names: [box] }
-    effect: allow
-    file: { paths: ["$work/files/**"] }
-  - id: bench-scp
-    subjects: { groups: [bench] }
-    connections: { names: [box] }
-    effect: allow
-    command: { binary: scp, flags: { allowed: [-t, -f, -d, -r, -p, -v] }, paths: ["$work/files"] }
-CFG
-cat > "$work/gh/gatehouse.yaml" <<CFG
-server:
-  data_dir: $work/gh/data
-  api: { host: 127.0.0.1, port: $GH_API }
-  postgres: { enabled: false }
-  ssh: { enabled: true, host: 127.0.0.1, port: $GH_SSH }
-identity:
-  users:
-    - { subject: admin, kind: human, groups: [admins], role: admin }
-    - subject: bench
-      kind: service
-      groups: [bench]
-      ssh_keys: ["$(cat "$work/keys/user.pub")"]
-connections:
-  - name: box
-    type: ssh
-    host: 127.0.0.1
-    port: $SSHD_PORT
-    username: $me
-    ssh:
-      host_keys: ["$hostkey"]
-      private_key: \${file:$work/keys/gateway}
-policy:
-  files: [policies/*.yaml]
-CFG
+GH_SSH=$(port); GH_API=$(port)
+source "$here/setup.sh"
+gatehouse_ssh_config "$work/gh" "$GH_SSH" "$GH_API"
 echo "== starting gatehouse (SSH on $GH_SSH)"
 GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
   "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & pids+=($!)
 gh_pid=$!   # bin/gatehouse execs java: this is the gateway JVM
-for _ in $(seq 1 120); do
-  curl -ksf "https://127.0.0.1:$GH_API/readyz" >/dev/null 2>&1 && break; sleep 1
-done
-curl -ksf "https://127.0.0.1:$GH_API/readyz" >/dev/null || { tail -50 "$work/gh.log"; exit 1; }
+await_gateway "$GH_API" "$work/gh.log"
 
 opts=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 direct=(-i "$work/keys/direct" -P "$SSHD_PORT")
@@ -138,6 +66,8 @@ tck=$(getconf CLK_TCK)
 # CPU ticks: the gateway JVM itself; sshd's finished per-connection children (cutime+cstime of the
 # listener, which reaps them); this shell's finished children (scp and the ssh it runs).
 gh_ticks() { awk '{print $14+$15}' "/proc/$gh_pid/stat"; }
+# The gateway's write system calls (syscw of /proc/PID/io): a count the machine's load cannot blur.
+gh_writes() { awk '/^syscw/ {print $2}' "/proc/$gh_pid/io"; }
 # The gateway's JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"; comm holds spaces).
 jit_ticks() {
   { cat /proc/"$gh_pid"/task/*/stat 2>/dev/null || true; } |
@@ -165,13 +95,14 @@ client_ticks() {
 }
 # One timed scp: sets secs, and the CPU s/GB of the gateway, the target's sshd and the client.
 timed_scp() {
-  local g0 j0 d0 c0 s e
-  g0=$(gh_ticks); j0=$(jit_ticks); d0=$(sshd_ticks); client_ticks >"$work/c0"; c0=$(cat "$work/c0")
+  local g0 j0 d0 c0 w0 s e
+  g0=$(gh_ticks); j0=$(jit_ticks); w0=$(gh_writes); d0=$(sshd_ticks); client_ticks >"$work/c0"; c0=$(cat "$work/c0")
   s=$(now); scp "$@"; e=$(now)
   sleep 0.2 # sshd reaps the session child just after the client sees the end
   secs=$(echo "$e - $s" | bc -l)
   cpu_gh=$(echo "($(gh_ticks) - $g0) / $tck * 1024 / $SIZE_MB" | bc -l)
   cpu_jit=$(echo "($(jit_ticks) - $j0) / $tck * 1024 / $SIZE_MB" | bc -l)
+  writes_gh=$(echo "($(gh_writes) - $w0) * 1024 / $SIZE_MB" | bc -l)
   cpu_sshd=$(echo "($(sshd_ticks) - $d0) / $tck * 1024 / $SIZE_MB" | bc -l)
   client_ticks >"$work/c1"
   cpu_client=$(echo "($(cat "$work/c1") - $c0) / $tck * 1024 / $SIZE_MB" | bc -l)
@@ -201,10 +132,10 @@ for r in $(seq 1 "$ROUNDS"); do
       extra=(); [ $proto = legacy ] && extra=(-O)
       rm -f "$work/files/up.bin" "$work/down.bin"
       timed_scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$work/payload" "$(dest $t):$work/files/up.bin"
-      up=$secs; cu=("$cpu_gh" "$cpu_jit" "$cpu_sshd" "$cpu_client")
+      up=$secs; cu=("$cpu_gh" "$cpu_jit" "$writes_gh" "$cpu_sshd" "$cpu_client")
       [ "$(sha256sum "$work/files/up.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "upload corrupted ($t $proto)"; exit 1; }
       timed_scp -q "${opts[@]}" "${extra[@]}" -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/up.bin" "$work/down.bin"
-      down=$secs; cdn=("$cpu_gh" "$cpu_jit" "$cpu_sshd" "$cpu_client")
+      down=$secs; cdn=("$cpu_gh" "$cpu_jit" "$writes_gh" "$cpu_sshd" "$cpu_client")
       [ "$(sha256sum "$work/down.bin" | cut -d' ' -f1)" = "$sum" ] || { echo "download corrupted ($t $proto)"; exit 1; }
       if [ "$t" = gatehouse ]; then
         T[$proto,up,cpu]=$(echo "${T[$proto,up,cpu]:-0} + ${cu[0]}" | bc -l)
@@ -214,7 +145,7 @@ for r in $(seq 1 "$ROUNDS"); do
       T[$t,$proto,down]=$(echo "${T[$t,$proto,down]:-0} + $down" | bc -l)
       printf '  round %d %-9s scp %-6s up %6.2f s (%6.1f MB/s)  down %6.2f s (%6.1f MB/s)\n' "$r" "$t" "$proto" \
         "$up" "$(echo "$SIZE_MB / $up" | bc -l)" "$down" "$(echo "$SIZE_MB / $down" | bc -l)"
-      printf '          CPU s/GB  up: gateway %5.2f (jit %4.2f) sshd %5.2f client %5.2f  down: gateway %5.2f (jit %4.2f) sshd %5.2f client %5.2f\n' \
+      printf '          CPU s/GB  up: gateway %5.2f (jit %4.2f, %6.0f writes/GB) sshd %5.2f client %5.2f  down: gateway %5.2f (jit %4.2f, %6.0f writes/GB) sshd %5.2f client %5.2f\n' \
         "${cu[@]}" "${cdn[@]}"
     done
     s=$(now)

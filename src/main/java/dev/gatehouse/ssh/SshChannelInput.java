@@ -80,16 +80,42 @@ final class SshChannelInput extends InputStream implements ChannelDataReceiver {
     return in;
   }
 
+  /**
+   * Bytes consumed before the window is given back, at most (a sixteenth of a smaller window). MINA
+   * sends SSH_MSG_CHANNEL_WINDOW_ADJUST for every release past 16 KiB once the peer's credit is
+   * below half the window, which is all the time when the relay is the slower side (an upload's
+   * client leg, a download's target leg): one small packet, and one write system call, per read of
+   * the relay (64 KiB for legacy scp), about 16,000 per GB. Held back in 256 KiB steps, the peer
+   * still has at least 15/16 of the window, and it can only run short while unread data is
+   * buffered, whose reading releases the rest: no stall.
+   */
+  static final long RELEASE_STEP = 256 * 1024;
+
   /** An input that reopens {@code window} (a channel's local window) as the relay reads. */
   static SshChannelInput reopening(java.util.function.Supplier<LocalWindow> window) {
     return new SshChannelInput(
-        n -> {
-          // As ChannelPipedInputStream: it may send SSH_MSG_CHANNEL_WINDOW_ADJUST.
-          LocalWindow w = window.get();
-          if (w.isOpen()) {
-            w.release(n);
-          }
-        });
+        inSteps(
+            () -> Math.min(RELEASE_STEP, window.get().getMaxSize() / 16),
+            n -> {
+              // As ChannelPipedInputStream: it may send SSH_MSG_CHANNEL_WINDOW_ADJUST.
+              LocalWindow w = window.get();
+              if (w.isOpen()) {
+                w.release(n);
+              }
+            }));
+  }
+
+  /** Passes consumed bytes on to {@code release} once at least {@code step} have gathered. */
+  static Window inSteps(java.util.function.LongSupplier step, Window release) {
+    java.util.concurrent.atomic.AtomicLong held = new java.util.concurrent.atomic.AtomicLong();
+    return n -> {
+      if (held.addAndGet(n) >= step.getAsLong()) {
+        long h = held.getAndSet(0);
+        if (h > 0) {
+          release.release(h);
+        }
+      }
+    };
   }
 
   /**

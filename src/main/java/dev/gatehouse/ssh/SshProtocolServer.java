@@ -287,6 +287,7 @@ public final class SshProtocolServer implements ProtocolServer {
     CoreModuleProperties.WINDOW_SIZE.set(s, WINDOW_SIZE);
     CoreModuleProperties.MAX_PACKET_SIZE.set(s, MAX_PACKET);
     CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(s, READ_BUFFER);
+    s.setIoServiceFactoryFactory(new SshGatheringTransport());
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(s, MAX_AUTH_REQUESTS);
     CoreModuleProperties.AUTH_TIMEOUT.set(s, AUTH_TIMEOUT);
     CoreModuleProperties.IDLE_TIMEOUT.set(s, IDLE_TIMEOUT);

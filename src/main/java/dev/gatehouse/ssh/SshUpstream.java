@@ -191,6 +191,7 @@ final class SshUpstream implements AutoCloseable {
         client, SshProtocolServer.MAX_PACKET);
     org.apache.sshd.core.CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(
         client, SshProtocolServer.READ_BUFFER);
+    client.setIoServiceFactoryFactory(new SshGatheringTransport());
     client.start();
     return client;
   }

@@ -35,7 +35,8 @@
  * SshOpeningChannel}), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort
  * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR), {@code
  * SshRemoteHosts} (ssh connections as exec runners: {@link dev.gatehouse.runner.RemoteHosts} over
- * {@code SshUpstream}).
+ * {@code SshUpstream}), {@code SshGatheringTransport} (MINA's NIO2 transport, both legs, with
+ * queued packets sent in one gathering write).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)

@@ -143,6 +143,24 @@ class SshUnitsTest {
   }
 
   @Test
+  void channelWindowIsGivenBackInSteps() throws Exception {
+    List<Long> releases = new ArrayList<>();
+    SshChannelInput.Window w = SshChannelInput.inSteps(() -> 256 * 1024, releases::add);
+    long consumed = 0;
+    for (int i = 0; i < 20; i++) { // legacy scp's 64 KiB reads, and a few odd ones
+      long n = i % 5 == 4 ? 1 : 64 * 1024;
+      w.release(n);
+      consumed += n;
+    }
+    assertThat(releases).hasSize(4).allMatch(n -> n >= 256 * 1024);
+    long given = releases.stream().mapToLong(Long::longValue).sum();
+    assertThat(consumed - given).isLessThan(256 * 1024); // what is held back stays under a step
+    w.release(256 * 1024);
+    assertThat(releases).hasSize(5);
+    assertThat(releases.stream().mapToLong(Long::longValue).sum()).isEqualTo(consumed + 256 * 1024);
+  }
+
+  @Test
   void channelInputReadNBytesWaitsForTheWholeRequestAndEndsShortOnlyAtEof() throws Exception {
     long[] released = new long[1];
     SshChannelInput in = new SshChannelInput(n -> released[0] += n);
