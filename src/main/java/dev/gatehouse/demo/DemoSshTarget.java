@@ -8,12 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.util.AbstractMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.sshd.common.config.keys.KeyUtils;
@@ -94,6 +96,22 @@ final class DemoSshTarget implements AutoCloseable {
                     super.setFileSystem(fs);
                     defaultDir = homeDir;
                   }
+
+                  /**
+                   * REALPATH as OpenSSH's sftp-server answers it, realpath(3): links followed, a
+                   * missing last component kept (MINA only normalizes the text). The gateway does
+                   * not rely on it (it resolves links itself); clients see real paths.
+                   */
+                  @Override
+                  protected AbstractMap.SimpleImmutableEntry<Path, Boolean> validateRealPath(
+                      int id, String path, Path f, LinkOption... options) throws IOException {
+                    var checked = super.validateRealPath(id, path, f, options);
+                    // f is already normalized ("up/.." gone): resolve the name as the client sent
+                    // it, links before "..".
+                    Path asSent = path == null ? f : defaultDir.resolve(path);
+                    return new AbstractMap.SimpleImmutableEntry<>(
+                        realPath(asSent), checked.getValue());
+                  }
                 };
               }
             }));
@@ -113,6 +131,21 @@ final class DemoSshTarget implements AutoCloseable {
         });
     sshd.start();
     return new DemoSshTarget(sshd, client, host);
+  }
+
+  /** Where {@code p} really is: every link followed, a missing last name in its real parent. */
+  static Path realPath(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (IOException missing) {
+      Path parent = p.getParent();
+      if (parent == null || p.getFileName() == null) return p;
+      try {
+        return parent.toRealPath().resolve(p.getFileName());
+      } catch (IOException e) {
+        return p; // as MINA answers: the server then fails the request itself
+      }
+    }
   }
 
   int port() {

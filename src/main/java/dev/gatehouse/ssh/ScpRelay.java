@@ -143,7 +143,7 @@ final class ScpRelay {
       deny("read", targetPath, "no usable path");
       return;
     }
-    if (!sinkMode && !allowed("read", List.of(new Name(target, targetPath)))) return;
+    if (!sinkMode && placed("read", List.of(new Name(target, targetPath))) == null) return;
 
     // A stack of candidate paths for the directory being filled; see the class comment.
     Deque<List<Name>> dirs = new ArrayDeque<>();
@@ -161,14 +161,15 @@ final class ScpRelay {
           Header h = Header.parse((char) c, line);
           List<Name> paths = paths(dirs, h.name, target);
           String op = c == 'C' ? (sinkMode ? "write" : "read") : (sinkMode ? "mkdir" : "list");
-          if (!allowed(op, paths)) return;
+          String real = placed(op, paths);
+          if (real == null) return;
           forwardLine(c, line);
           int answer = answer();
           if (answer < 0) return;
           if (answer > 0) continue; // the sink refused it; the source skips this entry
           if (c == 'D') {
             dirs.push(paths);
-          } else if (!content(op, paths.get(0).path, h.size)) {
+          } else if (!content(op, real, h.size)) {
             return;
           }
         }
@@ -314,39 +315,48 @@ final class ScpRelay {
 
   /**
    * Checks every candidate, then where each really is on the target ({@link SftpPathResolver}: scp
-   * opens, creates and lists through symbolic links, so a final link is followed); on a denial
-   * tells the client and returns false. Fails closed: a path the target cannot place is refused.
+   * opens, creates and lists through symbolic links, so a final link is followed). Returns the real
+   * path of the first candidate (the one recorded); on a denial tells the client and returns null.
+   * Fails closed: a path the target cannot place is refused, except a candidate that cannot exist
+   * now (a directory on the way is missing or not a directory: the reading of {@code scp -t PATH}
+   * as {@code PATH/NAME} when PATH is no directory) while another candidate was placed.
    */
-  private boolean allowed(String op, List<Name> paths) throws IOException {
+  private String placed(String op, List<Name> paths) throws IOException {
     for (Name n : paths) {
-      if (!allowed(op, n.path)) return false;
+      if (!allowed(op, n.path)) return null;
     }
-    if (resolver == null) return true;
+    if (resolver == null) return paths.get(0).path;
+    String first = null;
+    SftpPathResolver.Unresolved absent = null;
     for (Name n : paths) {
-      String real;
+      List<String> reals;
       try {
-        real = resolver.resolve(n.raw, true);
+        reals = resolver.resolve(n.raw, true);
+      } catch (SftpPathResolver.Unresolved e) {
+        if (e.absent && paths.size() > 1) {
+          absent = e;
+          continue;
+        }
+        deny(op, n.path, "cannot tell where it is on the target: " + e.getMessage());
+        return null;
       } catch (IOException e) {
         log.warn("scp path check on the target failed: {}", e.toString());
-        real = null;
-      }
-      if (real == null) {
         deny(op, n.path, "cannot tell where it is on the target");
-        return false;
+        return null;
       }
-      if (!real.equals(n.path) && !allowed(op, real)) return false;
+      for (String real : reals) {
+        if (!real.equals(n.path) && !allowed(op, real)) return null;
+      }
+      if (first == null) first = reals.get(0);
     }
-    return true;
+    if (first == null) {
+      deny(op, paths.get(0).path, "cannot tell where it is on the target: " + absent.getMessage());
+    }
+    return first;
   }
 
   private boolean allowed(String op, String path) throws IOException {
-    String reason;
-    try {
-      reason = policy.check(op, path);
-    } catch (RuntimeException e) {
-      log.warn("scp policy check failed for {} {}", op, path, e);
-      reason = "policy error";
-    }
+    String reason = SftpRelay.ask(policy, "scp", op, path);
     if (reason != null) {
       deny(op, path, reason);
       return false;

@@ -56,18 +56,21 @@ import org.slf4j.LoggerFactory;
  * Right after version negotiation the relay asks the server for REALPATH(".") (section 6.11), the
  * directory relative names are resolved against (SFTP v3 has no chdir), and hands the policy
  * absolute, lexically normalized paths ({@code //}, {@code .} and {@code ..} collapsed). If the
- * server will not say, relative paths are passed normalized but relative. Symbolic links on the
- * server are not resolved: the policy sees the name the client used. Names that are not UTF-8 or
- * contain NUL are denied (see {@link SftpPacket#nextPath()}).
+ * server will not say, relative paths are passed normalized but relative. Then each path is
+ * resolved on the server by {@link SftpPathResolver} (symbolic links followed component by
+ * component, by the relay itself, not by the server's REALPATH) and the policy is asked again for
+ * the resolved path when it differs. Names that are not UTF-8 or contain NUL are denied (see {@link
+ * SftpPacket#nextPath()}).
  *
  * <h2>Recording</h2>
  *
  * When a file handle is closed (or left open when the session ends) the {@link Recorder} is told
- * {@code (read|write, path, bytes, sha256)}. The hash covers the data as it passed the relay and is
- * only computed while the offsets are sequential from 0; a seek, a resumed transfer, a short read
- * followed by a re-request or copy-data gives {@code null}. REMOVE, RENAME, MKDIR, RMDIR,
- * SETSTAT/FSETSTAT, SYMLINK and their extended forms are recorded on their SSH_FX_OK reply with
- * bytes 0 and hash null; for rename and symlink the path is {@code "from -> to"}.
+ * {@code (read|write, path, bytes, sha256)}, the path as resolved on the server. The hash covers
+ * the data as it passed the relay and is only computed while the offsets are sequential from 0; a
+ * seek, a resumed transfer, a short read followed by a re-request or copy-data gives {@code null}.
+ * REMOVE, RENAME, MKDIR, RMDIR, SETSTAT/FSETSTAT, SYMLINK and their extended forms are recorded on
+ * their SSH_FX_OK reply with bytes 0 and hash null; for rename and symlink the path is {@code "from
+ * -> to"}.
  *
  * <h2>Extensions</h2>
  *
@@ -254,16 +257,17 @@ final class SftpRelay {
         if (reads && deny(reply, id, "read", path)) return false;
         // open(2) follows a final link, also when it creates (O_CREAT without O_EXCL).
         String[] ops = reads ? new String[] {op, "read"} : new String[] {op};
-        if (unreal(reply, id, raw, path, true, ops)) return false;
-        pending.put(id, Pending.open(path, op));
+        String real = real(reply, id, raw, path, true, ops);
+        if (real == null) return false;
+        pending.put(id, Pending.open(real, op));
       }
       case OPENDIR -> {
         String raw = rawPath(p);
         String path = absolute(raw);
-        if (deny(reply, id, "list", path) || unreal(reply, id, raw, path, true, "list")) {
-          return false;
-        }
-        pending.put(id, Pending.open(path, "list")); // tracked so FSETSTAT on it is checked
+        if (deny(reply, id, "list", path)) return false;
+        String real = real(reply, id, raw, path, true, "list");
+        if (real == null) return false;
+        pending.put(id, Pending.open(real, "list")); // tracked so FSETSTAT on it is checked
       }
       case CLOSE -> {
         // Forgotten now, not on the reply: sftp-server hands the freed handle to the next OPEN,
@@ -289,7 +293,7 @@ final class SftpRelay {
         String raw = rawPath(p);
         String path = absolute(raw);
         boolean follow = type == STAT || type == REALPATH; // LSTAT and READLINK read the link
-        if (deny(reply, id, "stat", path) || unreal(reply, id, raw, path, follow, "stat")) {
+        if (deny(reply, id, "stat", path) || real(reply, id, raw, path, follow, "stat") == null) {
           return false;
         }
       }
@@ -356,7 +360,7 @@ final class SftpRelay {
       case "statvfs@openssh.com" -> {
         String raw = rawPath(p);
         String path = absolute(raw);
-        if (deny(reply, id, "stat", path) || unreal(reply, id, raw, path, true, "stat")) {
+        if (deny(reply, id, "stat", path) || real(reply, id, raw, path, true, "stat") == null) {
           return false;
         }
       }
@@ -425,8 +429,10 @@ final class SftpRelay {
   private boolean checkAndRecord(SftpPacket reply, int id, String op, String raw, boolean follow)
       throws IOException {
     String path = absolute(raw);
-    if (deny(reply, id, op, path) || unreal(reply, id, raw, path, follow, op)) return true;
-    pending.put(id, Pending.record(op, path));
+    if (deny(reply, id, op, path)) return true;
+    String real = real(reply, id, raw, path, follow, op);
+    if (real == null) return true;
+    pending.put(id, Pending.record(op, real));
     return false;
   }
 
@@ -437,95 +443,109 @@ final class SftpRelay {
     String from = absolute(rawFrom);
     String to = absolute(rawTo);
     if (deny(reply, id, op, from) || deny(reply, id, op, to)) return true;
-    if (unreal(reply, id, rawFrom, from, false, op) || unreal(reply, id, rawTo, to, false, op)) {
-      return true;
-    }
-    pending.put(id, Pending.record(op, recordToFirst ? to + " -> " + from : from + " -> " + to));
+    String realFrom = real(reply, id, rawFrom, from, false, op);
+    if (realFrom == null) return true;
+    String realTo = real(reply, id, rawTo, to, false, op);
+    if (realTo == null) return true;
+    pending.put(
+        id,
+        Pending.record(
+            op, recordToFirst ? realTo + " -> " + realFrom : realFrom + " -> " + realTo));
     return false;
   }
 
   /**
-   * SYMLINK: the link is a name; its target, relative to the link's directory, is checked where it
-   * really leads (a link through {@code up/..} would otherwise point where the policy never looked;
-   * reading through the link is checked again on use).
+   * SYMLINK: the link is a name; its target, relative to the link's real directory, is checked
+   * where it really leads (a link through {@code up/..} would otherwise point where the policy
+   * never looked; reading through the link is checked again on use, where it really leads then).
    */
   private boolean symlink(SftpPacket reply, int id, String rawTarget, String rawLink)
       throws IOException {
     String link = absolute(rawLink);
-    String target = null;
-    String physical = null;
-    if (link != null && rawTarget != null) {
-      target = normalize(parent(link), rawTarget);
-      physical = rawTarget.startsWith("/") ? rawTarget : parent(rawLink) + "/" + rawTarget;
-    }
+    String target = link == null || rawTarget == null ? null : normalize(parent(link), rawTarget);
     if (deny(reply, id, "symlink", target) || deny(reply, id, "symlink", link)) return true;
-    if (unreal(reply, id, physical, target, true, "symlink")
-        || unreal(reply, id, rawLink, link, false, "symlink")) {
-      return true;
-    }
-    pending.put(id, Pending.record("symlink", link + " -> " + target));
+    String realLink = real(reply, id, rawLink, link, false, "symlink");
+    if (realLink == null) return true;
+    String physical =
+        resolver == null || rawTarget.startsWith("/")
+            ? rawTarget
+            : parent(realLink) + "/" + rawTarget;
+    String realTarget = real(reply, id, physical, target, true, "symlink");
+    if (realTarget == null) return true;
+    pending.put(id, Pending.record("symlink", realLink + " -> " + realTarget));
     return false;
   }
 
   /**
    * The second check, after the lexical one allowed {@code lexical}: where the target will really
-   * act on {@code raw} ({@link SftpPathResolver}; symbolic links followed, {@code ..} taken after
-   * them, a final link followed when {@code follow}). Each op is asked again for that real path
-   * when it differs. A path the target cannot place is refused: fail closed. On denial answers the
-   * client and returns true.
+   * act on {@code raw} ({@link SftpPathResolver}: resolved here component by component, symbolic
+   * links followed, {@code ..} taken after them, a final link followed when {@code follow}). Each
+   * op is asked again for each real path that differs. Returns the real path, the one to record;
+   * null when refused, after answering the client. A path the target cannot place is refused: fail
+   * closed. Without a resolver (tests with a scripted server) the lexical path is returned.
    */
-  private boolean unreal(
+  private String real(
       SftpPacket reply, int id, String raw, String lexical, boolean follow, String... ops)
       throws IOException {
-    if (resolver == null || raw == null) return false;
-    String real;
+    if (resolver == null || raw == null) return lexical;
+    List<String> reals;
     try {
-      real = resolver.resolve(raw, follow);
+      reals = resolver.resolve(raw, follow);
+    } catch (SftpPathResolver.Unresolved e) {
+      String reason = "gatehouse: cannot tell where " + lexical + " is: " + e.getMessage();
+      refuse(reply, id, ops[0], lexical, reason);
+      return null;
     } catch (IOException e) {
       log.warn("SFTP path check on the target failed: {}", e.toString());
-      real = null;
-    }
-    if (real == null) {
       String reason = "gatehouse: cannot tell where " + lexical + " is on the target";
-      try {
-        policy.refused(ops[0], lexical, reason);
-      } catch (RuntimeException e) {
-        log.warn("SFTP refusal of {} could not be recorded", ops[0], e);
+      refuse(reply, id, ops[0], lexical, reason);
+      return null;
+    }
+    for (String real : reals) {
+      if (real.equals(lexical)) continue;
+      for (String op : ops) {
+        if (deny(reply, id, op, real)) return null;
       }
-      status(reply, id, FX_PERMISSION_DENIED, reason);
-      return true;
     }
-    if (real.equals(lexical)) return false;
-    for (String op : ops) {
-      if (deny(reply, id, op, real)) return true;
+    return reals.get(0);
+  }
+
+  /** A refusal the policy was not asked about: recorded as its refusals are, then answered. */
+  private void refuse(SftpPacket reply, int id, String op, String path, String reason)
+      throws IOException {
+    try {
+      policy.refused(op, path, reason);
+    } catch (RuntimeException e) {
+      log.warn("SFTP refusal of {} could not be recorded", op, e);
     }
-    return false;
+    status(reply, id, FX_PERMISSION_DENIED, reason);
   }
 
   /** Asks the policy; on denial answers the client and returns true. Fails closed. */
   private boolean deny(SftpPacket reply, int id, String op, String path) throws IOException {
-    String reason;
     if (path == null) {
-      reason = "file name is not UTF-8 or contains NUL";
       // Not the policy's to decide, so not recorded by it: recorded here, as its refusals are.
       String name = refusedName == null ? "" : refusedName;
-      try {
-        policy.refused(op, name, reason);
-      } catch (RuntimeException e) {
-        log.warn("SFTP refusal of {} could not be recorded", op, e);
-      }
-    } else {
-      try {
-        reason = policy.check(op, path);
-      } catch (RuntimeException e) {
-        log.warn("SFTP policy check failed for {} {}", op, path, e);
-        reason = "policy error";
-      }
+      refuse(reply, id, op, name, "file name is not UTF-8 or contains NUL");
+      return true;
     }
+    String reason = ask(policy, "SFTP", op, path);
     if (reason == null) return false;
     log.debug("SFTP {} {} denied: {}", op, path, reason);
     status(reply, id, FX_PERMISSION_DENIED, reason);
     return true;
+  }
+
+  /**
+   * The policy's reason to deny {@code op} on {@code path}, or null; a policy that throws denies.
+   */
+  static String ask(PathPolicy policy, String protocol, String op, String path) {
+    try {
+      return policy.check(op, path);
+    } catch (RuntimeException e) {
+      log.warn("{} policy check failed for {} {}", protocol, op, path, e);
+      return "policy error";
+    }
   }
 
   private void status(SftpPacket reply, int id, int code, String message) throws IOException {

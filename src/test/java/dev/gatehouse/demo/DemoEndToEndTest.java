@@ -229,6 +229,40 @@ class DemoEndToEndTest {
     assertThat(aliceGot).doesNotExist();
   }
 
+  /**
+   * Red team, issue #6: dana may do anything under the host directory, and a link she makes there
+   * ({@code up -> .}) or finds there ({@code etclink -> /etc}) must not take her above it. The demo
+   * data directory (demo.env: every token) is the host directory's parent.
+   */
+  @Test
+  void danaCannotLeaveTheHostDirectoryThroughLinks() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/sftp")), "OpenSSH sftp not installed");
+    String host = env.get("DEMO_HOST_DIR");
+    Path etc = Path.of(host, "etclink");
+    if (!Files.exists(etc, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Files.createSymbolicLink(etc, Path.of("/etc"));
+    }
+    Path out = Files.createDirectories(dir.resolve("dana-links"));
+    Path batch = dir.resolve("sftp-links");
+    Files.writeString(
+        batch,
+        String.join(
+            "\n",
+            "symlink . " + host + "/up",
+            "-get " + host + "/up/../demo.env " + out + "/demo.env",
+            "-get " + host + "/etclink/hostname " + out + "/hostname",
+            "-ls " + host + "/etclink/",
+            "get " + host + "/up/logs/app.log " + out + "/app.log",
+            ""));
+    Run dana = sftp("dana", batch);
+    assertThat(dana.exit).as(dana.out + dana.err).isZero();
+    try (var got = Files.list(out)) {
+      assertThat(got.map(p -> p.getFileName().toString())).containsExactly("app.log");
+    }
+    // sftp's glob reports the refused STAT as "not found"; nothing of the files came back.
+    assertThat(dana.out + dana.err).doesNotContain("_TOKEN").doesNotContain("passwd");
+  }
+
   static Run sftp(String user, Path batch) throws Exception {
     return run(
         Map.of(),

@@ -36,7 +36,10 @@ class DemoSshTargetTest {
       // SFTP starts in the home directory, with real absolute paths
       Files.writeString(home.resolve("hello.txt"), "hi\n");
       Path batch = dir.resolve("batch");
-      Files.writeString(batch, "pwd\nget hello.txt " + dir.resolve("got.txt") + "\n");
+      // REALPATH follows links as OpenSSH's does: "up/.." is the home's parent, not the home.
+      Files.createSymbolicLink(home.resolve("up"), Path.of("."));
+      Files.writeString(
+          batch, "pwd\nget hello.txt " + dir.resolve("got.txt") + "\ncd up/..\npwd\n");
       Process sftp =
           new ProcessBuilder(
                   "sftp",
@@ -59,6 +62,9 @@ class DemoSshTargetTest {
       assertThat(sftp.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(sftp.exitValue()).as(sftpOut).isZero();
       assertThat(sftpOut).contains(home.toAbsolutePath().toString());
+      assertThat(sftpOut)
+          .contains("Remote working directory: " + dir.toRealPath() + "\n")
+          .doesNotContain("Remote working directory: " + home.toRealPath() + "/up");
       assertThat(dir.resolve("got.txt")).hasContent("hi");
 
       Path otherKey = dir.resolve("other");

@@ -139,8 +139,11 @@ class ScpRelayTest {
     assertThat(remoteCommands.get(0)).startsWith("scp ").contains(" -t ");
   }
 
+  /**
+   * Checked relative (the relay does not know the login directory), recorded where it really is.
+   */
   @Test
-  void uploadToTheLoginDirectoryIsRecordedRelative() throws Exception {
+  void uploadToTheLoginDirectoryIsRecordedWhereItReallyIs() throws Exception {
     Files.writeString(local.resolve("x.txt"), "rel");
 
     Run run = scp("x.txt", "R:");
@@ -148,7 +151,7 @@ class ScpRelayTest {
     assertThat(run.exit).as(run.output + " " + run.relayError).isZero();
     assertThat(remoteCommands.get(0)).endsWith(" .");
     assertThat(remote.resolve("x.txt")).hasContent("rel");
-    assertThat(records).containsExactly(new Rec("write", "x.txt", 3, sha("rel")));
+    assertThat(records).containsExactly(new Rec("write", remote + "/x.txt", 3, sha("rel")));
     assertThat(ScpRelay.namesDirectory("/a/b")).isFalse();
     assertThat(ScpRelay.namesDirectory("/a/b/")).isTrue();
     assertThat(ScpRelay.namesDirectory("a/..")).isTrue();

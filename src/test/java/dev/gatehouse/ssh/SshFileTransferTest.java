@@ -155,6 +155,56 @@ class SshFileTransferTest {
     assertThat(Files.readString(dir.resolve("ok.txt"))).isEqualTo("fine");
   }
 
+  /**
+   * Red team, issue #6, against real OpenSSH sshd through the whole gateway: a link made in the
+   * session ({@code symlink . up}, then {@code up/../..}), a link to /etc that was there before, a
+   * chain, a loop. The relay resolves each path itself (LSTAT and READLINK, component by component)
+   * and refuses what lies outside the rule; the allowed file read through a link is recorded under
+   * its real path.
+   */
+  @Test
+  void sftpCannotLeaveTheAllowedPathsThroughLinksItMakesOrFinds() throws Exception {
+    Path secret = Files.createDirectories(gw.files.resolve("private"));
+    Files.writeString(secret.resolve("sftp-key.txt"), "PRIVATE-SFTP-MATERIAL");
+    Path tree = Files.createDirectories(gw.files.resolve("shared/tree")).toRealPath();
+    Files.writeString(tree.resolve("ok.txt"), "fine");
+    Files.createSymbolicLink(tree.resolve("etclink"), Path.of("/etc"));
+    Files.createSymbolicLink(tree.resolve("c1"), Path.of("c2"));
+    Files.createSymbolicLink(tree.resolve("c2"), Path.of("../../private"));
+    Files.createSymbolicLink(tree.resolve("loop1"), Path.of("loop2"));
+    Files.createSymbolicLink(tree.resolve("loop2"), Path.of("loop1"));
+    Path out = Files.createDirectories(dir.resolve("links"));
+    Path batch =
+        Files.writeString(
+            dir.resolve("batch-links"),
+            String.join(
+                "\n",
+                "symlink . " + tree + "/up",
+                "-get " + tree + "/up/../../private/sftp-key.txt " + out + "/got1",
+                "-get " + tree + "/etclink/hostname " + out + "/got2",
+                "-ls " + tree + "/etclink/",
+                "-get " + tree + "/c1/sftp-key.txt " + out + "/got3",
+                "-get " + tree + "/loop1/x " + out + "/got4",
+                "get " + tree + "/up/ok.txt " + out + "/ok",
+                ""));
+    List<String> cmd =
+        gw.fileCommand(SFTP, gw.aliceKey, List.of("-b", batch.toString(), "alice+box@127.0.0.1"));
+    var r = gw.run(cmd, Map.of(), null);
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    try (var got = Files.list(out)) {
+      assertThat(got.map(p -> p.getFileName().toString())).containsExactly("ok");
+    }
+    assertThat(r.out() + r.err()).doesNotContain("PRIVATE-SFTP-MATERIAL").contains("ok.txt");
+    assertThat(Files.readString(out.resolve("ok"))).isEqualTo("fine");
+    String a = audit();
+    assertThat(a)
+        .doesNotContain("PRIVATE-SFTP-MATERIAL")
+        .contains("more than 40 symbolic links")
+        .contains("sftp stat " + gw.files.toRealPath() + "/private/sftp-key.txt")
+        .contains("sftp stat /etc/hostname")
+        .contains(tree + "/up -> " + tree);
+  }
+
   @Test
   void sftpListsAndFetchesInteractively() throws Exception {
     Files.writeString(gw.files.resolve("shared/listed.txt"), "listed");
