@@ -605,6 +605,9 @@ final class PiiDetectors {
         char c = a[i];
         boolean plus = c == '+' && i + 1 < n && (isDigit(a[i + 1]) || a[i + 1] == '(');
         boolean paren = c == '(' && i + 1 < n && isDigit(a[i + 1]);
+        // A country code in parentheses, (+44) 20 7946 0958: read as a + number
+        boolean plusParen = c == '(' && i + 2 < n && a[i + 1] == '+' && isDigit(a[i + 2]);
+        plus |= plusParen;
         if (!(plus || paren || isDigit(c))) {
           i++;
           continue;
@@ -617,7 +620,7 @@ final class PiiDetectors {
           }
           continue;
         }
-        int j = plus ? i + 1 : i;
+        int j = plusParen ? i + 2 : plus ? i + 1 : i;
         int groups = 0;
         int digits = 0;
         char sep = 0;
@@ -626,8 +629,9 @@ final class PiiDetectors {
         boolean sawSep = false;
         boolean slashDash = false;
         while (j < n && groups < glen.length) {
-          boolean open = false;
-          if (a[j] == '(') {
+          boolean open = plusParen && groups == 0;
+          parens |= open;
+          if (!open && a[j] == '(') {
             if (parens || j + 1 >= n || !isDigit(a[j + 1])) {
               break;
             }
@@ -807,8 +811,23 @@ final class PiiDetectors {
         // Spain: nine digits written 3-2-2-2, mobiles 6 and 7, fixed lines 8 and 9
         return sep == ' ' && dg[0] >= '6';
       }
-      if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4) {
-        return nanp(dg, 0);
+      if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4 && dg[0] != '0') {
+        return nanp(dg, 0); // with a trunk 0 (Irish 087 123 4567, NZ 021 123 4567): see below
+      }
+      if (groups == 5
+          && glen[0] == 1
+          && glen[1] == 3
+          && glen[2] == 3
+          && glen[3] == 2
+          && glen[4] == 2
+          && dg[0] == '8'
+          && dg[1] >= '3'
+          && dg[1] != '5'
+          && dg[1] != '6'
+          && dg[1] != '7') {
+        // Russia and Kazakhstan: trunk 8, an area or mobile code 3xx, 4xx, 8xx or 9xx (Rossvyaz
+        // numbering plan), then 3-2-2: 8 (495) 123-45-67, 8 912 345 67 89
+        return true;
       }
       if (d == 11 && groups == 4 && glen[0] == 1 && dg[0] == '1' && glen[1] == 3 && glen[2] == 3) {
         return nanp(dg, 1) && !startsParen;
@@ -885,7 +904,8 @@ final class PiiDetectors {
       int k = i;
       for (int words = 0; words < 2; words++) {
         int sepEnd = k;
-        while (k > 0 && sepEnd - k < 4 && " :.=#-\t".indexOf(s.charAt(k - 1)) >= 0) {
+        // a quote too: a JSON member, {"phone":"02079460958"}
+        while (k > 0 && sepEnd - k < 4 && " :.=#-\t\"'".indexOf(s.charAt(k - 1)) >= 0) {
           k--;
         }
         if (k == sepEnd) {
