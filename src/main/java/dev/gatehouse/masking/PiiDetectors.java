@@ -6,6 +6,7 @@ import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isHex;
 import static dev.gatehouse.masking.Checks.isWord;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -940,6 +941,108 @@ final class PiiDetectors {
   }
 
   /**
+   * UK National Insurance numbers, {@code AB 12 34 56 C} or {@code AB123456C} (HMRC National
+   * Insurance Manual NIM39110): two prefix letters, six digits in pairs, a suffix A-D. The first
+   * letter is not D, F, I, Q, U or V, the second not D, F, I, O, Q, U or V, and BG, GB, KN, NK, NT,
+   * TN and ZZ are never allocated; QQ, HMRC's specimen prefix, is masked too (test data copied from
+   * forms uses it). Read only where the value names it ({@code NI}, {@code NINO}, {@code national
+   * insurance}): the compact form is as often a part or an order code, and a gate on six digits
+   * alone would arm on every timestamp.
+   */
+  static final class Nino extends Detector {
+    Nino() {
+      super("nino", 45);
+    }
+
+    private static final List<String> WORDS =
+        List.of("nino", "insurance", "ni ", "ni:", "ni=", "ni#", "ni-", "n.i.");
+
+    @Override
+    int minNumericRun() {
+      return 6;
+    }
+
+    @Override
+    int minLength() {
+      return 12; // a word and the number
+    }
+
+    @Override
+    List<String> keywords() {
+      return WORDS;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      if (!named(s)) {
+        return; // the keywords, checked here too so that the ungated scan agrees with the gates
+      }
+      int n = s.length();
+      for (int i = 0; i + 9 <= n; i++) {
+        if (!prefix(s.charAt(i), s.charAt(i + 1)) || (i > 0 && isAlnum(s.charAt(i - 1)))) {
+          continue;
+        }
+        int e = match(s, i + 2, false);
+        e = e < 0 ? match(s, i + 2, true) : e;
+        if (e > 0 && (e == n || !isAlnum(s.charAt(e)))) {
+          add(out, i, e);
+          i = e;
+        }
+      }
+    }
+
+    private static boolean named(String s) {
+      for (String w : WORDS) {
+        if (Checks.containsIgnoreCase(s, w)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** The end of {@code 123456C} ({@code spaced}: {@code " 12 34 56 C"}) from {@code k}, or -1. */
+    private static int match(String s, int k, boolean spaced) {
+      int n = s.length();
+      for (int pair = 0; pair < 3; pair++) {
+        if (spaced) {
+          if (k >= n || s.charAt(k) != ' ') {
+            return -1;
+          }
+          k++;
+        }
+        if (k + 2 > n || !isDigit(s.charAt(k)) || !isDigit(s.charAt(k + 1))) {
+          return -1;
+        }
+        k += 2;
+      }
+      if (spaced && k < n && s.charAt(k) == ' ') {
+        k++;
+      }
+      return k < n && s.charAt(k) >= 'A' && s.charAt(k) <= 'D' ? k + 1 : -1;
+    }
+
+    private static boolean prefix(char a, char b) {
+      if (a == 'Q' && b == 'Q') {
+        return true;
+      }
+      if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z' || "DFIQUV".indexOf(a) >= 0) {
+        return false;
+      }
+      if ("DFIOQUV".indexOf(b) >= 0) {
+        return false;
+      }
+      int p = a << 8 | b;
+      return p != ('B' << 8 | 'G')
+          && p != ('G' << 8 | 'B')
+          && p != ('K' << 8 | 'N')
+          && p != ('N' << 8 | 'K')
+          && p != ('N' << 8 | 'T')
+          && p != ('T' << 8 | 'N')
+          && p != ('Z' << 8 | 'Z');
+    }
+  }
+
+  /**
    * US social security numbers written {@code 123-45-6789} or {@code 123 45 6789}; a bare
    * nine-digit number, or one grouped 3-2-4 by dots, en dashes or space-dash-space ({@code SSN
    * 536.22.1234}, {@code ssn 536–22–1234}, {@code SSN: 536 - 22 - 1234}), only right after the
@@ -1438,6 +1541,24 @@ final class PiiDetectors {
       "tiff"
     };
 
+    /**
+     * Whether s[from, to) is an internationalized top-level domain in its ASCII form, an A-label
+     * ({@code xn--p1ai} for .рф; RFC 5890 section 2.3.2.1: {@code xn--}, then letters, digits and
+     * hyphens). {@code first} is its first character: only a TLD starting with x is looked at.
+     */
+    static boolean punycode(char first, String s, int from, int to) {
+      if ((first | 0x20) != 'x' || to - from < 5 || !s.regionMatches(true, from, "xn--", 0, 4)) {
+        return false;
+      }
+      for (int k = from + 4; k < to; k++) {
+        char c = s.charAt(k);
+        if (!(c < 128 && (Character.isLetterOrDigit(c) || c == '-'))) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     /** Whether s[from, to) is one of NOT_TLDS, any case; no allocation (runs on every address). */
     static boolean notTld(String s, int from, int to) {
       for (String t : NOT_TLDS) {
@@ -1613,6 +1734,7 @@ final class PiiDetectors {
             break;
           }
         }
+        alpha = alpha || punycode(s.charAt(lastDot + 1), s, lastDot + 1, e);
         int dots = s.indexOf("..", at + 1);
         if (!alpha || (dots >= 0 && dots + 2 <= e)) {
           continue;
@@ -1744,6 +1866,15 @@ final class PiiDetectors {
           int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
           alpha = c >= 'a' && c <= 'z';
         }
+        // (a copy only for a TLD that starts with x and is not all letters: rare)
+        alpha =
+            alpha
+                || ((b[off + lastDot + 1] | 0x20) == 'x'
+                    && punycode(
+                        'x',
+                        new String(b, off + lastDot + 1, tld, StandardCharsets.ISO_8859_1),
+                        0,
+                        tld));
         if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
           continue;
         }

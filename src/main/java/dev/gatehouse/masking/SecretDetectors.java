@@ -224,6 +224,13 @@ final class SecretDetectors {
                 "shpca_",
                 "shppa_",
                 "shpss_"),
+            // Braintree access tokens (gitleaks braintree-api-key; sandbox ones too, which data
+            // copied from a test account carries the same way).
+            part(
+                t,
+                "access_token\\$(?:production|sandbox)\\$[0-9a-z]{16}\\$[0-9a-f]{32}",
+                0,
+                "access_token$"),
             // Docker Hub personal and organisation access tokens.
             part(t, "(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,64}", 0, "dckr_"),
             // Discord webhook: the id and token after /api/webhooks/ post to the channel
@@ -828,11 +835,28 @@ final class SecretDetectors {
       super("private_key", 99);
     }
 
-    /** This and the same key encoded in base64 again (kubeconfig), gated separately. */
+    /**
+     * This, the same key encoded in base64 again (kubeconfig) and PuTTY's key files, gated
+     * separately.
+     */
     @Override
     List<Detector> parts() {
-      return List.of(this, BASE64);
+      return List.of(this, BASE64, PUTTY);
     }
+
+    /**
+     * The private part of a PuTTY key file ({@code PuTTY-User-Key-File-2:} and {@code -3:}, PuTTY
+     * manual appendix C.3): the base64 lines that {@code Private-Lines: N} announces, masked up to
+     * the {@code Private-MAC:} (or {@code Private-Hash:}) line; the public lines stay readable.
+     */
+    private static final Detector PUTTY =
+        RegexDetector.simple(
+            "putty_key",
+            99,
+            "Private-Lines: ?\\d{1,3}\\r?\\n([A-Za-z0-9+/=]{1,128}(?![^\\r\\n])"
+                + "(?:\\r?\\n[A-Za-z0-9+/=]{1,128}(?![^\\r\\n])){0,255})",
+            1,
+            "private-lines:");
 
     private static final Detector BASE64 = new ToolSecrets.Base64PrivateKey();
 

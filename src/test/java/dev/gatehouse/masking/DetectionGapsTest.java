@@ -128,4 +128,62 @@ class DetectionGapsTest {
     assertThat(out.at("/customer/phone_number").asText()).doesNotContain("7946");
     assertThat(out.at("/customer/fax").asText()).doesNotContain("201234567");
   }
+
+  @Test
+  void punycodeDomainsBraintreeTokensPuttyKeysAndNationalInsuranceNumbers() {
+    String putty =
+        "PuTTY-User-Key-File-3: ssh-ed25519\n"
+            + "Encryption: none\n"
+            + "Comment: ed25519-key-20261122\n"
+            + "Public-Lines: 2\n"
+            + "AAAAC3NzaC1lZDI1NTE5AAAAIDc2Vm9Hz0iW1mCqkq0hJ0FZ8Xw7a9s3L1n\n"
+            + "c2Vm9Hz0iW1mCqkq0hJ0\n"
+            + "Private-Lines: 1\n"
+            + "AAAAIFd3rPq0xk2QmT7vYc8sZ1n4uJ0bHf6aWgE5cK9tLrXoPz1Q\n"
+            + "Private-MAC: 5b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c\n";
+    assertMasked(
+        new String[][] {
+          {"user@xn--bcher-kva.example", "user@xn--bcher"},
+          {"contact: anna@xn--mnchen-3ya.de now", "anna@xn--"},
+          {"bob@mail.xn--80akhbyknj4f.xn--p1ai", "bob@mail"},
+          {
+            "BT_TOKEN=access_token$production$j8k2m4n6p8q2r4t6$0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "0f1e2d3c4b5a69788796"
+          },
+          {
+            "access_token$sandbox$3g5h7j9k2m4n6p8q$a1b2c3d4e5f60718293a4b5c6d7e8f90",
+            "a1b2c3d4e5f60718293a"
+          },
+          {putty, "AAAAIFd3rPq0xk2QmT7vYc8sZ1n4uJ0bHf6aWgE5cK9tLrXoPz1Q"},
+          {
+            putty.replace("File-3", "File-2"),
+            "AAAAIFd3rPq0xk2QmT7vYc8sZ1n4uJ0bHf6aWgE5cK9tLrXoPz1Q"
+          },
+          {"NI number QQ 12 34 56 C", "12 34 56"},
+          {"nino: AB123456C", "AB123456"},
+          {"National Insurance: JG 10 37 95 A", "10 37 95"},
+          {
+            "token access_token$production$j8k2m4n6p8q2r4t6$0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "0f1e2d3c"
+          },
+        });
+    assertNotMasked(
+        "python xn--bcher-kva.example",
+        "see https://xn--bcher-kva.example/path",
+        "access_token$production$",
+        "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: laptop\nPublic-Lines: 2",
+        "Public-Lines: 2",
+        "BG 12 34 56 C",
+        "NI GB123456A",
+        "NI number AB 12 34 56 E",
+        "nino DQ123456C",
+        "DQ123456C",
+        "QQ123456E",
+        "NT 12 34 56 A",
+        "AB12345678",
+        "AB123456",
+        "part ZZ123456B",
+        "flight QF123456 A",
+        "plate AB 12 CDE");
+  }
 }
