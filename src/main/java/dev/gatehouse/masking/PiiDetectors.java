@@ -614,7 +614,9 @@ final class PiiDetectors {
           continue;
         }
         // A + number (E.164) is read after a letter, comma or dot too: x+14155550123, 1,+1415…
-        if ((!plus && leftBlocked(s, i)) || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
+        // After a phone word, a number glued to it is read too (tel0201234567: Context only)
+        if ((!plus && leftBlocked(s, i) && !(context && gluedPhoneWord(s, i)))
+            || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
           i++;
           while (i < n && isDigit(a[i])) {
             i++;
@@ -728,6 +730,10 @@ final class PiiDetectors {
         i = Math.max(end, i + 1);
         if (mixed && !found) {
           i = Math.max(i, j);
+        } else if (!found && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
+          // A short number and a space before a national number (1 020 7946 0958: a quantity or
+          // a list number): the number is read again from its second group
+          i = gend[0];
         }
       }
     }
@@ -902,6 +908,9 @@ final class PiiDetectors {
      * {@code " :.=#-"}, possibly with a word for number in between ({@code Tel.-Nr. 612345678}).
      */
     static boolean phoneContext(String s, int i) {
+      if (gluedPhoneWord(s, i)) {
+        return true;
+      }
       int k = i;
       for (int words = 0; words < 2; words++) {
         int sepEnd = k;
@@ -931,6 +940,21 @@ final class PiiDetectors {
     }
 
     /**
+     * Whether a phone word is glued to the number at {@code i} ({@code tel0201234567}): the letters
+     * right before it, not preceded by a letter or digit, are one.
+     */
+    static boolean gluedPhoneWord(String s, int i) {
+      int k = i;
+      while (k > 0 && i - k <= 10 && Character.isLetter(s.charAt(k - 1))) {
+        k--;
+      }
+      if (k == i || i - k > 10 || (k > 0 && Character.isLetterOrDigit(s.charAt(k - 1)))) {
+        return false;
+      }
+      return PHONE_WORDS.contains(s.substring(k, i).toLowerCase(Locale.ROOT));
+    }
+
+    /**
      * North American Numbering Plan: the area code starts with 2-9. The plan also requires it of
      * the exchange, but fictional and test numbers ({@code 555-123-4567}) ignore that and still
      * identify a person's number in data, so it is not checked.
@@ -955,7 +979,7 @@ final class PiiDetectors {
     }
 
     private static final List<String> WORDS =
-        List.of("nino", "insurance", "ni ", "ni:", "ni=", "ni#", "ni-", "n.i.");
+        List.of("nino", "insurance", "ni ", "ni:", "ni=", "ni#");
 
     @Override
     int minNumericRun() {

@@ -227,21 +227,19 @@ final class Scanner {
     email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
-    keywordSetsHigh = new long[n][MASK_WORDS - 1];
+    keywordSetsHigh = new long[n];
     long high = 0;
     for (int d = 0; d < n; d++) {
       for (int q = 0; keywordPresence[d] != null && q < keywordPresence[d].length; q++) {
         int idx = maskIndex.computeIfAbsent(keywordPresence[d][q], m -> maskIndex.size());
         keywordSets[d] |= idx < 64 ? 1L << idx : 0;
-        if (idx >= 64 && idx < 64 * MASK_WORDS) {
-          keywordSetsHigh[d][idx / 64 - 1] |= 1L << (idx & 63);
-          high |= d < 64 ? 1L << d : 0;
-        }
+        keywordSetsHigh[d] |= idx >= 64 && idx < 128 ? 1L << (idx - 64) : 0;
       }
+      high |= keywordSetsHigh[d] != 0 && d < 64 ? 1L << d : 0;
     }
     highKeywordSets = high;
     int[] masks = maskIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
-    presenceTables = masks.length <= 64 * MASK_WORDS ? presenceTables(masks) : null;
+    presenceTables = masks.length <= 128 ? presenceTables(masks) : null;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
       if (needFlags[d] == 0) {
@@ -1053,10 +1051,22 @@ final class Scanner {
               & presenceTables[256 + ((present >>> 8) & 0xff)]
               & presenceTables[512 + ((present >>> 16) & 0xff)]
               & presenceTables[768 + (present >>> 24)];
+      long kpHigh = -1; // masks 64-127, looked up only for a detector that has some
       for (long k = gated; k != 0; k &= k - 1) {
         int d = Long.numberOfTrailingZeros(k);
-        if ((kp & keywordSets[d]) == 0
-            && ((highKeywordSets & (1L << d)) == 0 || !highPresent(present, keywordSetsHigh[d]))) {
+        if ((kp & keywordSets[d]) == 0) {
+          if ((highKeywordSets & (1L << d)) != 0) {
+            if (kpHigh == -1) {
+              kpHigh =
+                  presenceTables[1024 + (present & 0xff)]
+                      & presenceTables[1280 + ((present >>> 8) & 0xff)]
+                      & presenceTables[1536 + ((present >>> 16) & 0xff)]
+                      & presenceTables[1792 + (present >>> 24)];
+            }
+            if ((kpHigh & keywordSetsHigh[d]) != 0) {
+              continue;
+            }
+          }
           a &= ~(1L << d);
         }
       }
@@ -1072,55 +1082,28 @@ final class Scanner {
   }
 
   /**
-   * With at most 256 distinct keyword presence masks: for byte j of the presence bits and its value
-   * v, at {@code 1024 * w + 256 * j + v}, the set of masks {@code 64 * w} to {@code 64 * w + 63}
-   * (by index) whose byte j is contained in v; a mask is contained in the presence bits when it is
-   * in all four. Null otherwise. The built-in profiles have more than 64 masks since the words for
-   * password in other languages ({@code SecretDetectors.Assignment.OtherLanguages}); the masks of
-   * later detectors come last, so the words after the first are looked up only for a value where
-   * such a detector is armed by its flags and not by a first-word mask ({@link #highPresent}).
+   * With at most 128 distinct keyword presence masks: for byte j of the presence bits and its value
+   * v, at {@code 256 * j + v}, the set of masks 0-63 (by index) whose byte j is contained in v, and
+   * at {@code 1024 + 256 * j + v} the same for masks 64-127; a mask is contained in the presence
+   * bits when it is in all four. Null otherwise. The built-in profiles have more than 64 masks
+   * since the words for password in other languages ({@code
+   * SecretDetectors.Assignment.OtherLanguages}); their masks come last, so the second half is
+   * looked up only for a value where that detector is armed by its flags and not by a first-half
+   * mask.
    */
   final long[] presenceTables;
 
   /** Per keyword-gated detector, the indices of its keywords' presence masks 0-63. */
   private final long[] keywordSets;
 
-  /**
-   * Per keyword-gated detector, the indices of its keywords' presence masks from 64 on, one word of
-   * 64 per entry (masks 64-127, 128-191, 192-255).
-   */
-  private final long[][] keywordSetsHigh;
+  /** Per keyword-gated detector, the indices of its keywords' presence masks 64-127, less 64. */
+  private final long[] keywordSetsHigh;
 
   /** The detectors (bits) with presence masks 64-127. */
   private final long highKeywordSets;
 
-  /**
-   * Whether a mask from 64 on in {@code sets} (per word of 64 masks after the first) is contained
-   * in the presence bits: looked up only for a detector that has such masks and no first-word mask
-   * passed, and only in the words where it has some.
-   */
-  private boolean highPresent(int present, long[] sets) {
-    for (int w = 0; w < sets.length; w++) {
-      if (sets[w] != 0) {
-        int base = (w + 1) * 1024;
-        long kp =
-            presenceTables[base + (present & 0xff)]
-                & presenceTables[base + 256 + ((present >>> 8) & 0xff)]
-                & presenceTables[base + 512 + ((present >>> 16) & 0xff)]
-                & presenceTables[base + 768 + (present >>> 24)];
-        if ((kp & sets[w]) != 0) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  /** Words of 64 presence masks the tables hold: 256 masks, 32 KB of tables. */
-  private static final int MASK_WORDS = 4;
-
   private static long[] presenceTables(int[] masks) {
-    long[] t = new long[((masks.length + 63) / 64) * 1024];
+    long[] t = new long[8 * 256];
     for (int j = 0; j < 4; j++) {
       for (int v = 0; v < 256; v++) {
         for (int q = 0; q < masks.length; q++) {

@@ -214,8 +214,10 @@ final class SecretDetectors {
                 0,
                 "sk-"),
             // HashiCorp Vault tokens, DigitalOcean, Shopify, Heroku-style prefixed tokens.
-            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hvs.", "hvb.", "hvr."),
-            part(t, "(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}", 0, "dop_v1_", "doo_v1_", "dor_v1_"),
+            // (one keyword each for the three Vault and the three DigitalOcean prefixes: the first
+            // pass's table lookups hold 128 distinct keyword letter sets, see Scanner)
+            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hv"),
+            part(t, "(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}", 0, "_v1_"),
             part(
                 t,
                 "(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",
@@ -850,13 +852,19 @@ final class SecretDetectors {
      * the {@code Private-MAC:} (or {@code Private-Hash:}) line; the public lines stay readable.
      */
     private static final Detector PUTTY =
-        RegexDetector.simple(
+        new Composite(
             "putty_key",
             99,
-            "Private-Lines: ?\\d{1,3}\\r?\\n([A-Za-z0-9+/=]{1,128}(?![^\\r\\n])"
-                + "(?:\\r?\\n[A-Za-z0-9+/=]{1,128}(?![^\\r\\n])){0,255})",
-            1,
-            "private-lines:");
+            F_COLON,
+            20, // a private line: 48 base64 characters for Ed25519, 64 per line for longer keys
+            List.of(
+                RegexDetector.simple(
+                    "putty_key",
+                    99,
+                    "Private-Lines: ?\\d{1,3}\\r?\\n([A-Za-z0-9+/=]{1,128}(?![^\\r\\n])"
+                        + "(?:\\r?\\n[A-Za-z0-9+/=]{1,128}(?![^\\r\\n])){0,255})",
+                    1,
+                    "private-lines:")));
 
     private static final Detector BASE64 = new ToolSecrets.Base64PrivateKey();
 

@@ -186,4 +186,17 @@ class DetectionGapsTest {
         "flight QF123456 A",
         "plate AB 12 CDE");
   }
+
+  @Test
+  void nationalPhonesGluedToAPhoneWordOrAfterAShortNumber() {
+    assertMasked(
+        new String[][] {
+          {"tel0201234567", "201234567"},
+          {"Tel0612345678 bitte", "612345678"},
+          {"1 020 7946 0958", "7946 0958"},
+          {"qty 2 020 7946 0958", "7946 0958"},
+        });
+    assertNotMasked(
+        "hotel0201234567", "motel 2 rooms", "1 2026 11 22", "12 345 678 901", "3 020 79");
+  }
 }

@@ -131,7 +131,7 @@ class ScannerGatesTest {
 
   @Test
   void theBuiltInKeywordGatesFitTheTableLookups() {
-    // Above 256 distinct keyword letter sets the gates fall back to a loop per detector and
+    // Above 128 distinct keyword letter sets the gates fall back to a loop per detector and
     // keyword: the words for password in other languages must not push the pii profile there.
     assertThat(PII.scanner.presenceTables).isNotNull();
     assertThat(PII.scanner.detectors()).hasSizeLessThanOrEqualTo(64);
