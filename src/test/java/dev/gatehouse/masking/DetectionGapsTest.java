@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
-import dev.gatehouse.config.Secret;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,12 +21,9 @@ class DetectionGapsTest {
 
   @BeforeAll
   static void engine() {
-    engine = MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "test"), 0));
-    pii =
-        Builtins.profiles(
-                Builtins.DEFAULT_ENTROPY_THRESHOLD, new Style.Redact(null), List.of(), List.of())
-            .get("pii")
-            .build();
+    MaskingRedTeamTest.engine(); // the same engine and pii profile as the red team's corpus
+    engine = MaskingRedTeamTest.engine;
+    pii = MaskingRedTeamTest.pii;
   }
 
   /** Each {text, part that must not survive}: masked on both paths. */
