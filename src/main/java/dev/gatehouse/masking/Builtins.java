@@ -40,6 +40,7 @@ final class Builtins {
         new PiiDetectors.Card(),
         new PiiDetectors.Iban(),
         new PiiDetectors.Ssn(),
+        new PiiDetectors.Nino(),
         new PiiDetectors.Ip());
   }
 
@@ -65,6 +66,7 @@ final class Builtins {
             .style("email", new Style.Partial(-1))
             .style("card", new Style.Partial(4))
             .style("ssn", redaction)
+            .style("nino", redaction)
             .style("phone", new Style.Partial(2))
             .style("iban", new Style.Partial(4))
             .style("ip", redaction);

@@ -64,52 +64,86 @@ final class Checks {
   }
 
   /**
-   * Invisible format characters that text copied from a document or a web page may carry inside a
-   * value: the soft hyphen U+00AD, the zero-width space, non-joiner and joiner U+200B-U+200D, the
-   * word joiner U+2060 and U+FEFF (a zero-width no-break space inside text). The scanner reads a
-   * value without them ({@code Scanner#scanNormalized}).
+   * Invisible characters that text copied from a document or a web page, or written to hide a
+   * value, may carry inside it: the Basic Multilingual Plane part of Unicode's
+   * Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, Unicode 15.1; UAX #44 5.3:
+   * characters with no visible glyph that a renderer ignores). That is the soft hyphen U+00AD, the
+   * combining grapheme joiner U+034F, the Arabic letter mark U+061C, the Hangul fillers U+115F,
+   * U+1160, U+3164 and U+FFA0, the Khmer inherent vowels U+17B4-U+17B5, the Mongolian variation
+   * selectors and vowel separator U+180B-U+180F, the zero-width characters and directional marks
+   * U+200B-U+200F, the bidirectional embeddings U+202A-U+202E, the word joiner, invisible operators
+   * and isolates U+2060-U+206F, the variation selectors U+FE00-U+FE0F, U+FEFF and U+FFF0-U+FFF8.
+   * The scanner reads a value without them ({@code Scanner#scanNormalized}). The tag characters
+   * U+E0000-U+E0FFF (surrogate pairs) are not read.
    */
   static boolean isInvisible(int c) {
-    return c == '\u00ad' || (c >= '\u200b' && c <= '\u200d') || c == '\u2060' || c == '\ufeff';
+    if (c < '\u2000') {
+      return c >= '\u00ad'
+          && (c == '\u00ad'
+              || c == '\u034f'
+              || c == '\u061c'
+              || c == '\u115f'
+              || c == '\u1160'
+              || c == '\u17b4'
+              || c == '\u17b5'
+              || (c >= '\u180b' && c <= '\u180f'));
+    }
+    if (c < '\u2070') {
+      return (c >= '\u200b' && c <= '\u200f') || (c >= '\u202a' && c <= '\u202e') || c >= '\u2060';
+    }
+    return c == '\u3164'
+        || (c >= '\ufe00' && c <= '\ufe0f')
+        || c == '\ufeff'
+        || c == '\uffa0'
+        || (c >= '\ufff0' && c <= '\ufff8');
   }
 
   /**
-   * The length in bytes of the UTF-8 encoding of an {@link #isInvisible} character at {@code b[i]},
-   * or 0: {@code C2 AD}, {@code E2 80 8B-8D}, {@code E2 81 A0}, {@code EF BB BF}.
+   * The length in bytes of the UTF-8 encoding of an {@link #isInvisible} character at {@code b[i]}
+   * (a well-formed 2- or 3-byte sequence), or 0.
    */
   static int invisibleLength(byte[] b, int i, int end) {
     int c = b[i] & 0xff;
-    if (c == 0xc2) {
-      return i + 1 < end && b[i + 1] == (byte) 0xad ? 2 : 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      return i + 1 < end
+              && (b[i + 1] & 0xc0) == 0x80
+              && isInvisible((c & 0x1f) << 6 | b[i + 1] & 0x3f)
+          ? 2
+          : 0;
     }
-    if ((c != 0xe2 && c != 0xef) || i + 2 >= end) {
-      return 0;
+    if (c < 0xe1 || c > 0xef || i + 2 >= end) {
+      return 0; // E0 starts only U+0800-U+0FFF, which has none
     }
-    int x = b[i + 1] & 0xff;
-    int y = b[i + 2] & 0xff;
-    boolean inv =
-        c == 0xe2
-            ? (x == 0x80 && y >= 0x8b && y <= 0x8d) || (x == 0x81 && y == 0xa0)
-            : x == 0xbb && y == 0xbf;
-    return inv ? 3 : 0;
+    int x = b[i + 1];
+    int y = b[i + 2];
+    return (x & 0xc0) == 0x80
+            && (y & 0xc0) == 0x80
+            && isInvisible((c & 0x0f) << 12 | (x & 0x3f) << 6 | y & 0x3f)
+        ? 3
+        : 0;
   }
 
   /** The full-width commercial at U+FF20, which the scanner reads as {@code @}. */
   static final char FULLWIDTH_AT = '\uff20';
 
   /**
-   * Whether {@code s} has an {@link #isInvisible} character or a {@link #FULLWIDTH_AT}. With the
-   * JDK's vectorised {@code String.indexOf}, which answers at once for a character above U+00FF in
-   * a string that has none (most text with accents): one search for the soft hyphen then.
+   * Whether {@code s} has an {@link #isInvisible} character or a {@link #FULLWIDTH_AT}: the JDK's
+   * vectorised {@code String.indexOf} for the soft hyphen (the only one below U+0100) and the
+   * full-width at, then one compare per character for the others. {@code Scanner#scan} asks only
+   * for a value with a character from U+00AD on ({@code Triage#F_WIDE}).
    */
   static boolean needsNormalizing(String s) {
-    return s.indexOf('\u00ad') >= 0
-        || s.indexOf('\u200b') >= 0
-        || s.indexOf('\u200c') >= 0
-        || s.indexOf('\u200d') >= 0
-        || s.indexOf('\u2060') >= 0
-        || s.indexOf('\ufeff') >= 0
-        || s.indexOf(FULLWIDTH_AT) >= 0;
+    if (s.indexOf('\u00ad') >= 0 || s.indexOf(FULLWIDTH_AT) >= 0) {
+      return true;
+    }
+    // The others are from U+034F on: one compare per character rejects Latin-script text.
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= '\u034f' && isInvisible(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

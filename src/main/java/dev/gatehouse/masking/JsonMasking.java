@@ -30,6 +30,20 @@ final class JsonMasking {
               + SecretDetectors.Assignment.OtherLanguages.WORDS
               + ")");
 
+  /**
+   * Members named for a phone number ({@code phone}, {@code phoneNumber}, {@code customer_mobile},
+   * {@code fax}): their value is read as if a phone word stood before it, so that a bare number
+   * ({@code "02079460958"}, {@code 4155550100}) is masked as the phone detector's context part
+   * masks {@code phone: 02079460958}. The short words only whole or after a separator ({@code
+   * hotel} is not {@code tel}).
+   */
+  private static final Pattern PHONE_NAME =
+      Pattern.compile(
+          "(?i)(?:[a-z0-9_.-]{0,40}?(?:phone|mobile|msisdn)|(?:[a-z0-9_.-]{0,40}?[_.-])?"
+              + "(?:tel|telephone|telefon|fax|cell))(?:[_.-]?(?:number|no|nr|num))?");
+
+  private static final String PHONE_WORD = "phone: ";
+
   private JsonMasking() {}
 
   /** One step of a path: a member name, an index, or a wildcard (both null). */
@@ -167,6 +181,13 @@ final class JsonMasking {
             && !v.isBoolean()
             && SECRET_NAME.matcher(e.getKey()).matches()) {
           nv = TextNode.valueOf(profile.styleFor("assignment").apply(v.asText(), "assignment"));
+        } else if ((v.isTextual() || v.isNumber()) && PHONE_NAME.matcher(e.getKey()).matches()) {
+          String text = v.asText();
+          String masked = profile.redact(PHONE_WORD + text);
+          nv =
+              masked.startsWith(PHONE_WORD) && !masked.equals(PHONE_WORD + text)
+                  ? TextNode.valueOf(masked.substring(PHONE_WORD.length()))
+                  : byContent(profile, v, names);
         } else {
           nv = byContent(profile, v, names);
         }

@@ -6,6 +6,7 @@ import static dev.gatehouse.masking.Checks.isDigit;
 import static dev.gatehouse.masking.Checks.isHex;
 import static dev.gatehouse.masking.Checks.isWord;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -605,19 +606,24 @@ final class PiiDetectors {
         char c = a[i];
         boolean plus = c == '+' && i + 1 < n && (isDigit(a[i + 1]) || a[i + 1] == '(');
         boolean paren = c == '(' && i + 1 < n && isDigit(a[i + 1]);
+        // A country code in parentheses, (+44) 20 7946 0958: read as a + number
+        boolean plusParen = c == '(' && i + 2 < n && a[i + 1] == '+' && isDigit(a[i + 2]);
+        plus |= plusParen;
         if (!(plus || paren || isDigit(c))) {
           i++;
           continue;
         }
         // A + number (E.164) is read after a letter, comma or dot too: x+14155550123, 1,+1415…
-        if ((!plus && leftBlocked(s, i)) || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
+        // After a phone word, a number glued to it is read too (tel0201234567: Context only)
+        if ((!plus && leftBlocked(s, i) && !(context && gluedPhoneWord(s, i)))
+            || (i > 0 && (a[i - 1] == '+' || isDigit(a[i - 1])))) {
           i++;
           while (i < n && isDigit(a[i])) {
             i++;
           }
           continue;
         }
-        int j = plus ? i + 1 : i;
+        int j = plusParen ? i + 2 : plus ? i + 1 : i;
         int groups = 0;
         int digits = 0;
         char sep = 0;
@@ -626,8 +632,9 @@ final class PiiDetectors {
         boolean sawSep = false;
         boolean slashDash = false;
         while (j < n && groups < glen.length) {
-          boolean open = false;
-          if (a[j] == '(') {
+          boolean open = plusParen && groups == 0;
+          parens |= open;
+          if (!open && a[j] == '(') {
             if (parens || j + 1 >= n || !isDigit(a[j + 1])) {
               break;
             }
@@ -723,6 +730,10 @@ final class PiiDetectors {
         i = Math.max(end, i + 1);
         if (mixed && !found) {
           i = Math.max(i, j);
+        } else if (!found && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
+          // A short number and a space before a national number (1 020 7946 0958: a quantity or
+          // a list number): the number is read again from its second group
+          i = gend[0];
         }
       }
     }
@@ -807,8 +818,23 @@ final class PiiDetectors {
         // Spain: nine digits written 3-2-2-2, mobiles 6 and 7, fixed lines 8 and 9
         return sep == ' ' && dg[0] >= '6';
       }
-      if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4) {
-        return nanp(dg, 0);
+      if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4 && dg[0] != '0') {
+        return nanp(dg, 0); // with a trunk 0 (Irish 087 123 4567, NZ 021 123 4567): see below
+      }
+      if (groups == 5
+          && glen[0] == 1
+          && glen[1] == 3
+          && glen[2] == 3
+          && glen[3] == 2
+          && glen[4] == 2
+          && dg[0] == '8'
+          && dg[1] >= '3'
+          && dg[1] != '5'
+          && dg[1] != '6'
+          && dg[1] != '7') {
+        // Russia and Kazakhstan: trunk 8, an area or mobile code 3xx, 4xx, 8xx or 9xx (Rossvyaz
+        // numbering plan), then 3-2-2: 8 (495) 123-45-67, 8 912 345 67 89
+        return true;
       }
       if (d == 11 && groups == 4 && glen[0] == 1 && dg[0] == '1' && glen[1] == 3 && glen[2] == 3) {
         return nanp(dg, 1) && !startsParen;
@@ -882,10 +908,14 @@ final class PiiDetectors {
      * {@code " :.=#-"}, possibly with a word for number in between ({@code Tel.-Nr. 612345678}).
      */
     static boolean phoneContext(String s, int i) {
+      if (gluedPhoneWord(s, i)) {
+        return true;
+      }
       int k = i;
       for (int words = 0; words < 2; words++) {
         int sepEnd = k;
-        while (k > 0 && sepEnd - k < 4 && " :.=#-\t".indexOf(s.charAt(k - 1)) >= 0) {
+        // a quote too: a JSON member, {"phone":"02079460958"}
+        while (k > 0 && sepEnd - k < 4 && " :.=#-\t\"'".indexOf(s.charAt(k - 1)) >= 0) {
           k--;
         }
         if (k == sepEnd) {
@@ -910,12 +940,129 @@ final class PiiDetectors {
     }
 
     /**
+     * Whether a phone word is glued to the number at {@code i} ({@code tel0201234567}): the letters
+     * right before it, not preceded by a letter or digit, are one.
+     */
+    static boolean gluedPhoneWord(String s, int i) {
+      int k = i;
+      while (k > 0 && i - k <= 10 && Character.isLetter(s.charAt(k - 1))) {
+        k--;
+      }
+      if (k == i || i - k > 10 || (k > 0 && Character.isLetterOrDigit(s.charAt(k - 1)))) {
+        return false;
+      }
+      return PHONE_WORDS.contains(s.substring(k, i).toLowerCase(Locale.ROOT));
+    }
+
+    /**
      * North American Numbering Plan: the area code starts with 2-9. The plan also requires it of
      * the exchange, but fictional and test numbers ({@code 555-123-4567}) ignore that and still
      * identify a person's number in data, so it is not checked.
      */
     private static boolean nanp(char[] dg, int off) {
       return dg[off] >= '2';
+    }
+  }
+
+  /**
+   * UK National Insurance numbers, {@code AB 12 34 56 C} or {@code AB123456C} (HMRC National
+   * Insurance Manual NIM39110): two prefix letters, six digits in pairs, a suffix A-D. The first
+   * letter is not D, F, I, Q, U or V, the second not D, F, I, O, Q, U or V, and BG, GB, KN, NK, NT,
+   * TN and ZZ are never allocated; QQ, HMRC's specimen prefix, is masked too (test data copied from
+   * forms uses it). Read only where the value names it ({@code NI}, {@code NINO}, {@code national
+   * insurance}): the compact form is as often a part or an order code, and a gate on six digits
+   * alone would arm on every timestamp.
+   */
+  static final class Nino extends Detector {
+    Nino() {
+      super("nino", 45);
+    }
+
+    private static final List<String> WORDS =
+        List.of("nino", "insurance", "ni ", "ni:", "ni=", "ni#");
+
+    @Override
+    int minNumericRun() {
+      return 6;
+    }
+
+    @Override
+    int minLength() {
+      return 12; // a word and the number
+    }
+
+    @Override
+    List<String> keywords() {
+      return WORDS;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      if (!named(s)) {
+        return; // the keywords, checked here too so that the ungated scan agrees with the gates
+      }
+      int n = s.length();
+      for (int i = 0; i + 9 <= n; i++) {
+        if (!prefix(s.charAt(i), s.charAt(i + 1)) || (i > 0 && isAlnum(s.charAt(i - 1)))) {
+          continue;
+        }
+        int e = match(s, i + 2, false);
+        e = e < 0 ? match(s, i + 2, true) : e;
+        if (e > 0 && (e == n || !isAlnum(s.charAt(e)))) {
+          add(out, i, e);
+          i = e;
+        }
+      }
+    }
+
+    private static boolean named(String s) {
+      for (String w : WORDS) {
+        if (Checks.containsIgnoreCase(s, w)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** The end of {@code 123456C} ({@code spaced}: {@code " 12 34 56 C"}) from {@code k}, or -1. */
+    private static int match(String s, int k, boolean spaced) {
+      int n = s.length();
+      for (int pair = 0; pair < 3; pair++) {
+        if (spaced) {
+          if (k >= n || s.charAt(k) != ' ') {
+            return -1;
+          }
+          k++;
+        }
+        if (k + 2 > n || !isDigit(s.charAt(k)) || !isDigit(s.charAt(k + 1))) {
+          return -1;
+        }
+        k += 2;
+      }
+      if (spaced && k < n && s.charAt(k) == ' ') {
+        k++;
+      }
+      return k < n && s.charAt(k) >= 'A' && s.charAt(k) <= 'D' ? k + 1 : -1;
+    }
+
+    private static boolean prefix(char a, char b) {
+      if (a == 'Q' && b == 'Q') {
+        return true;
+      }
+      if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z' || "DFIQUV".indexOf(a) >= 0) {
+        return false;
+      }
+      if ("DFIOQUV".indexOf(b) >= 0) {
+        return false;
+      }
+      int p = a << 8 | b;
+      return p != ('B' << 8 | 'G')
+          && p != ('G' << 8 | 'B')
+          && p != ('K' << 8 | 'N')
+          && p != ('N' << 8 | 'K')
+          && p != ('N' << 8 | 'T')
+          && p != ('T' << 8 | 'N')
+          && p != ('Z' << 8 | 'Z');
     }
   }
 
@@ -1418,6 +1565,24 @@ final class PiiDetectors {
       "tiff"
     };
 
+    /**
+     * Whether s[from, to) is an internationalized top-level domain in its ASCII form, an A-label
+     * ({@code xn--p1ai} for .рф; RFC 5890 section 2.3.2.1: {@code xn--}, then letters, digits and
+     * hyphens). {@code first} is its first character: only a TLD starting with x is looked at.
+     */
+    static boolean punycode(char first, String s, int from, int to) {
+      if ((first | 0x20) != 'x' || to - from < 5 || !s.regionMatches(true, from, "xn--", 0, 4)) {
+        return false;
+      }
+      for (int k = from + 4; k < to; k++) {
+        char c = s.charAt(k);
+        if (!(c < 128 && (Character.isLetterOrDigit(c) || c == '-'))) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     /** Whether s[from, to) is one of NOT_TLDS, any case; no allocation (runs on every address). */
     static boolean notTld(String s, int from, int to) {
       for (String t : NOT_TLDS) {
@@ -1593,6 +1758,7 @@ final class PiiDetectors {
             break;
           }
         }
+        alpha = alpha || punycode(s.charAt(lastDot + 1), s, lastDot + 1, e);
         int dots = s.indexOf("..", at + 1);
         if (!alpha || (dots >= 0 && dots + 2 <= e)) {
           continue;
@@ -1724,6 +1890,15 @@ final class PiiDetectors {
           int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
           alpha = c >= 'a' && c <= 'z';
         }
+        // (a copy only for a TLD that starts with x and is not all letters: rare)
+        alpha =
+            alpha
+                || ((b[off + lastDot + 1] | 0x20) == 'x'
+                    && punycode(
+                        'x',
+                        new String(b, off + lastDot + 1, tld, StandardCharsets.ISO_8859_1),
+                        0,
+                        tld));
         if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
           continue;
         }

@@ -214,8 +214,10 @@ final class SecretDetectors {
                 0,
                 "sk-"),
             // HashiCorp Vault tokens, DigitalOcean, Shopify, Heroku-style prefixed tokens.
-            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hvs.", "hvb.", "hvr."),
-            part(t, "(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}", 0, "dop_v1_", "doo_v1_", "dor_v1_"),
+            // (one keyword each for the three Vault and the three DigitalOcean prefixes: the first
+            // pass's table lookups hold 128 distinct keyword letter sets, see Scanner)
+            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hv"),
+            part(t, "(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}", 0, "_v1_"),
             part(
                 t,
                 "(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",
@@ -224,6 +226,13 @@ final class SecretDetectors {
                 "shpca_",
                 "shppa_",
                 "shpss_"),
+            // Braintree access tokens (gitleaks braintree-api-key; sandbox ones too, which data
+            // copied from a test account carries the same way).
+            part(
+                t,
+                "access_token\\$(?:production|sandbox)\\$[0-9a-z]{16}\\$[0-9a-f]{32}",
+                0,
+                "access_token$"),
             // Docker Hub personal and organisation access tokens.
             part(t, "(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,64}", 0, "dckr_"),
             // Discord webhook: the id and token after /api/webhooks/ post to the channel
@@ -828,11 +837,34 @@ final class SecretDetectors {
       super("private_key", 99);
     }
 
-    /** This and the same key encoded in base64 again (kubeconfig), gated separately. */
+    /**
+     * This, the same key encoded in base64 again (kubeconfig) and PuTTY's key files, gated
+     * separately.
+     */
     @Override
     List<Detector> parts() {
-      return List.of(this, BASE64);
+      return List.of(this, BASE64, PUTTY);
     }
+
+    /**
+     * The private part of a PuTTY key file ({@code PuTTY-User-Key-File-2:} and {@code -3:}, PuTTY
+     * manual appendix C.3): the base64 lines that {@code Private-Lines: N} announces, masked up to
+     * the {@code Private-MAC:} (or {@code Private-Hash:}) line; the public lines stay readable.
+     */
+    private static final Detector PUTTY =
+        new Composite(
+            "putty_key",
+            99,
+            F_COLON,
+            20, // a private line: 48 base64 characters for Ed25519, 64 per line for longer keys
+            List.of(
+                RegexDetector.simple(
+                    "putty_key",
+                    99,
+                    "Private-Lines: ?\\d{1,3}\\r?\\n([A-Za-z0-9+/=]{1,128}(?![^\\r\\n])"
+                        + "(?:\\r?\\n[A-Za-z0-9+/=]{1,128}(?![^\\r\\n])){0,255})",
+                    1,
+                    "private-lines:")));
 
     private static final Detector BASE64 = new ToolSecrets.Base64PrivateKey();
 

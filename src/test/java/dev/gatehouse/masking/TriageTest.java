@@ -159,7 +159,13 @@ class TriageTest {
     if (s.chars().anyMatch(c -> c >= 0xad)) {
       assertThat(chars & wide).as("wide: %s", s).isNotZero();
     }
-    assertThat(Triage.exact(bytes, u, 0, u.length)).as(s).isEqualTo(Triage.exact(chars, s) & ~wide);
+    // The byte pass counts every lead byte EF as a possible full-width at (U+FF20 is EF BC A0), so
+    // a character from U+F000 on (U+FEFF, a variation selector) may set F_AT there only.
+    long efAt =
+        s.chars().anyMatch(c -> c >= 0xf000 && c != 0xff20) ? (long) Detector.F_AT << 32 : 0;
+    assertThat(Triage.exact(bytes, u, 0, u.length) & ~efAt)
+        .as(s)
+        .isEqualTo(Triage.exact(chars, s) & ~wide & ~efAt);
     // Inside a larger array (a DataRow), the neighbouring bytes must not matter.
     assertThat(Triage.bytes(framed, 2, u.length)).as("framed: %s", s).isEqualTo(bytes);
     int runs = Scanner.digitRuns(s);
