@@ -116,6 +116,18 @@ final class PgSession {
   private long syncEpoch;
 
   /**
+   * How many {@link Pending} the session thread has queued ({@link #awaitAnswer}), and that count
+   * as the target reader last saw it with nothing left to answer right after a ReadyForQuery
+   * ({@link #settle}). Equal: the target has answered everything sent so far and reported (in
+   * ParameterStatus, which PostgreSQL sends only just before ReadyForQuery) every setting the
+   * statements changed, so {@link #standardConformingStrings} is the value it lexes the next text
+   * with. Each is written by one thread only.
+   */
+  private volatile long queued;
+
+  private volatile long settledAt;
+
+  /**
    * Client messages since a forwarded COPY FROM STDIN (simple or extended) with no CopyDone or
    * CopyFail yet: 0 none, 1 the COPY, 2 also some CopyData. Session thread only. See {@link
    * #dropSyncsIgnoredByCopy}.
@@ -154,9 +166,11 @@ final class PgSession {
   private final Map<String, Action> sqlPrepared = new ConcurrentHashMap<>();
 
   /**
-   * PREPAREs decided but not yet confirmed, every one per name (immutable lists, replaced whole):
-   * an EXECUTE behind them in the same query or pipeline is decided as all of them and a confirmed
-   * one of that name (each new PREPARE may fail as a duplicate).
+   * PREPAREs forwarded to run and not answered yet, one entry per run, per name (immutable lists,
+   * replaced whole): an EXECUTE behind them in the same query or pipeline is decided as all of them
+   * and a confirmed one of that name (each new PREPARE may fail as a duplicate). A Parse holding a
+   * PREPARE adds nothing until it is executed, so entries live only while the target has their
+   * PREPARE (see {@link #notePreparing}), and their number is bounded by what is in flight.
    */
   private final Map<String, List<Action>> sqlPreparing = new ConcurrentHashMap<>();
 
@@ -571,11 +585,11 @@ final class PgSession {
       return;
     }
     String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
-    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings, catalogFirst);
+    List<SqlStatement> stmts = classify(sql, catalogFirst);
     if (catalogFirst && !startCatalogFirst && resetsSearchPathBeforeLast(stmts)) {
       // The server resolves the names of each statement after the one before it ran, so the
       // statements behind a RESET ALL call functions through the session's start path.
-      stmts = SqlClassifier.classify(sql, standardConformingStrings, false);
+      stmts = classify(sql, false);
     }
     List<AuthorizedAction> allowed = new ArrayList<>();
     for (SqlStatement s : stmts) {
@@ -598,7 +612,7 @@ final class PgSession {
     if (stmts.stream().anyMatch(s -> isCopyIn(s.action()))) {
       copyInStarted = 1;
     }
-    pending.add(new Pending(Kind.QUERY, allowed));
+    awaitAnswer(new Pending(Kind.QUERY, allowed));
     forward(m);
     up.out.flush();
   }
@@ -625,7 +639,7 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
       return;
     }
-    List<SqlStatement> stmts = SqlClassifier.classify(sql, standardConformingStrings, catalogFirst);
+    List<SqlStatement> stmts = classify(sql, catalogFirst);
     if (stmts.size() > 1) {
       refuseExtended(
           PgErrors.error(
@@ -647,12 +661,13 @@ final class PgSession {
           // A '$' inside a literal only moves the record to Execute; it loses nothing. An EXECUTE
           // is decided as the statement it runs, when it runs (see resolved).
           if (gs.check(searchPath.decorate(resolved(s.action()))).effect() == Effect.DENY) {
-            authorize(s); // records the denial and throws
+            decide(s); // records the denial and throws
           }
           guardReadOnly(s);
           st = new Prepared(s.action(), null, syncEpoch);
         } else {
-          st = new Prepared(s.action(), authorize(s), syncEpoch);
+          // A PREPARE in it prepares only when executed (see execute), not noted here.
+          st = new Prepared(s.action(), decide(s), syncEpoch);
           st.pathAfterParse = searchPath.schemas();
         }
       } catch (GateException e) {
@@ -662,7 +677,7 @@ final class PgSession {
       afterAuthorized(stmts.get(0));
     }
     statements.put(name, st);
-    pending.add(new Pending(Kind.PARSE, name, st, null, null));
+    awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
   }
 
@@ -695,7 +710,7 @@ final class PgSession {
     p.exactParams = exactParameters(m.body(), paramsFrom, m.body().length - r.remaining());
     p.resultFormats = PgPipeline.resultFormats(r);
     portals.put(portal, p);
-    pending.add(new Pending(Kind.BIND, portal, null, p, null));
+    awaitAnswer(new Pending(Kind.BIND, portal, null, p, null));
     forward(m);
   }
 
@@ -737,13 +752,13 @@ final class PgSession {
                   withParameters(searchPath.decorate(action), p.params),
                   waitingFor(action, p.exactParams, p.params));
           searchPath.allowed(action);
-          notePreparing(p.stmt.action);
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
         return;
       }
       if (a != p.auth) {
+        notePreparing(p.stmt.action); // a new run: a PREPARE in it awaits the target's answer
         track(a, p.stmt.action);
       }
       p.auth = a;
@@ -752,7 +767,7 @@ final class PgSession {
     if (isCopyIn(p.stmt.action)) {
       copyInStarted = 1;
     }
-    pending.add(new Pending(Kind.EXECUTE, name, null, p, a));
+    awaitAnswer(new Pending(Kind.EXECUTE, name, null, p, a));
     forward(m);
   }
 
@@ -775,7 +790,7 @@ final class PgSession {
       return;
     }
     p.describeSent = true;
-    pending.add(new Pending(Kind.OWN_DESCRIBE, name, null, p, null));
+    awaitAnswer(new Pending(Kind.OWN_DESCRIBE, name, null, p, null));
     PgCodec.writeMessage(up.out, (byte) 'D', new Builder('D').int8('P').cstring(name).body());
   }
 
@@ -791,7 +806,7 @@ final class PgSession {
       described.describeSent = true;
     }
     // What is described, so its RowDescription can be kept for the rows of later Executes.
-    pending.add(
+    awaitAnswer(
         new Pending(Kind.DESCRIBE, name, statement ? statements.get(name) : null, described, null));
     forward(m);
   }
@@ -808,7 +823,7 @@ final class PgSession {
     } else {
       portals.remove(name);
     }
-    pending.add(new Pending(Kind.CLOSE, (byte[]) null));
+    awaitAnswer(new Pending(Kind.CLOSE, (byte[]) null));
     forward(m);
   }
 
@@ -817,7 +832,7 @@ final class PgSession {
     syncEpoch++;
     Pending p = new Pending(Kind.SYNC, (byte[]) null);
     p.duringCopy = copyInStarted;
-    pending.add(p);
+    awaitAnswer(p);
     forward(m);
     up.out.flush();
   }
@@ -876,7 +891,7 @@ final class PgSession {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
       return;
     }
-    pending.add(new Pending(Kind.QUERY, List.of(a)));
+    awaitAnswer(new Pending(Kind.QUERY, List.of(a)));
     forward(m);
     up.out.flush();
   }
@@ -888,13 +903,22 @@ final class PgSession {
    * DECLARE decided again when the policy changed ({@link #recheckCursor}).
    */
   private AuthorizedAction authorize(SqlStatement s) throws GateException {
+    AuthorizedAction a = decide(s);
+    notePreparing(s.action());
+    return a;
+  }
+
+  /**
+   * {@link #authorize} without noting a PREPARE: for a Parse, whose statement runs (and prepares)
+   * only when executed, maybe never.
+   */
+  private AuthorizedAction decide(SqlStatement s) throws GateException {
     guardReadOnly(s);
     recheckCursor(s.action());
     Action action = resolved(s.action());
     AuthorizedAction a =
         gs.authorize(searchPath.decorate(action), waitingFor(action, null, List.of()));
     searchPath.allowed(action);
-    notePreparing(s.action());
     return a;
   }
 
@@ -938,7 +962,7 @@ final class PgSession {
     }
     // Every PREPARE of the name still awaiting the target's answer: which of them (if any) the
     // target will have when this EXECUTE runs is not known yet (a second one fails as a duplicate).
-    for (Action p : preparing) {
+    for (Action p : candidates(confirmed, preparing)) {
       if (p != confirmed) {
         out = SqlClassifier.executing(out, p);
       }
@@ -950,6 +974,27 @@ final class PgSession {
     return out;
   }
 
+  /**
+   * What an EXECUTE of a name may run: the confirmed statement (if any), then each different
+   * pending PREPARE once (one text prepared twice is one action: the classifier caches it).
+   */
+  private static List<Action> candidates(Action confirmed, List<Action> preparing) {
+    List<Action> out = new ArrayList<>(1 + preparing.size());
+    if (confirmed != null) {
+      out.add(confirmed);
+    }
+    for (Action p : preparing) {
+      boolean seen = false;
+      for (Action o : out) {
+        seen |= o == p;
+      }
+      if (!seen) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
   // resolved()'s last answer, by identity (session thread only): repeated EXECUTEs of one text
   // skip the merge (a few microseconds) and hit PgSearchPath's decoration memo.
   private Action lastExecute;
@@ -957,7 +1002,13 @@ final class PgSession {
   private List<Action> lastPreparing;
   private Action lastResolved;
 
-  /** A PREPARE was allowed: EXECUTEs behind it see it until the target answers (see track). */
+  /**
+   * A PREPARE was allowed and is forwarded to run: EXECUTEs behind it see it until the target
+   * answers (see track). Each run is noted once and forgotten once, when its outcome is recorded
+   * (or its query refused), so an entry lives only while its PREPARE is at the target: two runs of
+   * one text (the classifier caches its action) are two entries, or the first answer would leave
+   * the second unseen.
+   */
   private void notePreparing(Action action) {
     String name = action.string(SqlClassifier.ATTR_PREPARED_NAME);
     if (name == null) {
@@ -973,11 +1024,6 @@ final class PgSession {
           if (pending == null) {
             return List.of(action);
           }
-          for (Action p : pending) {
-            if (p == action) {
-              return pending; // decided again (a re-checked Execute): already noted
-            }
-          }
           if (pending.size() >= MAX_PENDING_PER_NAME) {
             sqlPreparedOverflow = true; // EXECUTEs of names not tracked are refused from now on
             return pending;
@@ -991,7 +1037,7 @@ final class PgSession {
   /** PREPAREs of one name pipelined before the target answered the first; more is refused. */
   private static final int MAX_PENDING_PER_NAME = 16;
 
-  /** The PREPARE {@code decided} no longer awaits the target (refused, failed or confirmed). */
+  /** One run of the PREPARE {@code decided} no longer awaits the target (refused, failed, done). */
   private void forgetPreparing(Action decided) {
     String name = decided.string(SqlClassifier.ATTR_PREPARED_NAME);
     if (name == null) {
@@ -1001,7 +1047,12 @@ final class PgSession {
         name,
         (k, pending) -> {
           List<Action> rest = new ArrayList<>(pending);
-          rest.removeIf(p -> p == decided);
+          for (int i = 0; i < rest.size(); i++) {
+            if (rest.get(i) == decided) {
+              rest.remove(i);
+              break;
+            }
+          }
           return rest.isEmpty() ? null : List.copyOf(rest);
         });
   }
@@ -1254,15 +1305,7 @@ final class PgSession {
   private ReviewGate.Waiting waitingFor(Action resolved, byte[] exactParams, List<String> params) {
     List<Action> prepared = List.of();
     if (resolved == lastResolved && resolved.string(SqlClassifier.ATTR_EXECUTED_NAME) != null) {
-      prepared = new ArrayList<>(2);
-      if (lastConfirmed != null) {
-        prepared.add(lastConfirmed);
-      }
-      for (Action p : lastPreparing) {
-        if (p != lastConfirmed) {
-          prepared.add(p);
-        }
-      }
+      prepared = candidates(lastConfirmed, lastPreparing);
     } else if (exactParams == null && params.isEmpty()) {
       return reviewWaiting; // every statement without parameters: nothing allocated
     }
@@ -1417,7 +1460,7 @@ final class PgSession {
     if (e.reason() == GateException.Reason.SESSION_ENDED) {
       throw PgErrors.Fatal.of(e);
     }
-    pending.add(p);
+    awaitAnswer(p);
     up.out.write(PgMessages.query(REFUSED_SQL));
     up.out.flush();
   }
@@ -1431,10 +1474,53 @@ final class PgSession {
 
   /** Fails the current Sync segment at the target, then skips client messages until Sync. */
   private void refuseExtended(byte[] error) throws IOException {
-    pending.add(new Pending(Kind.PARSE, error));
+    awaitAnswer(new Pending(Kind.PARSE, error));
     up.out.write(PgMessages.parse(REFUSED_STATEMENT, REFUSED_SQL));
     up.out.flush();
     discarding = true;
+  }
+
+  /** Queues what the target's next answer(s) belong to (session thread only). */
+  private void awaitAnswer(Pending p) {
+    pending.add(p);
+    queued++; // after the add: see settle
+  }
+
+  /**
+   * After a ReadyForQuery (target reader): the session is settled when nothing is pending. The
+   * count is read before the queue, and the session thread counts after it adds: a Pending queued
+   * at the same time is either seen in the queue or not yet counted, never counted as answered.
+   */
+  private void settle() {
+    long q = queued;
+    if (pending.isEmpty()) {
+      settledAt = q;
+    }
+  }
+
+  /**
+   * The statements of {@code sql} as the target will read them. PostgreSQL lexes a Query or Parse
+   * with its standard_conforming_strings of that moment (a Query's statements all at once, before
+   * the first runs: exec_simple_query calls pg_parse_query on the whole string), and reports a
+   * change only at its next ReadyForQuery. So while anything sent before is not answered up to a
+   * ReadyForQuery, a statement already sent may have changed the setting without the gateway
+   * knowing yet: RESET ALL or DISCARD ALL back to a different session default, set_config in a user
+   * function, a ROLLBACK undoing such a change (sql-syntax-lexical.html §4.1.2.1). A text read the
+   * same with either value (no backslash, or backslashes only inside strings whose statements
+   * classify alike) is classified as usual; one read differently (a backslash before a quote can
+   * end a '...' string or not) is one statement of kind unknown: the gateway cannot tell what will
+   * run.
+   */
+  private List<SqlStatement> classify(String sql, boolean catalogFirst) {
+    boolean settled = settledAt == queued; // read before the setting: see settle
+    boolean scs = standardConformingStrings;
+    List<SqlStatement> stmts = SqlClassifier.classify(sql, scs, catalogFirst);
+    if (!settled
+        && sql.indexOf('\\') >= 0
+        && !stmts.equals(SqlClassifier.classify(sql, !scs, catalogFirst))) {
+      return SqlClassifier.unreadable(sql);
+    }
+    return stmts;
   }
 
   private void forward(Message m) throws IOException {
@@ -1580,6 +1666,7 @@ final class PgSession {
       }
       case 'Z' -> {
         readyForQuery();
+        settle();
         send(m.type(), m.body());
         flushClient();
         return;

@@ -256,6 +256,17 @@ final class SqlClassifier {
     return result;
   }
 
+  /**
+   * {@code sql} as one statement of kind unknown (unparsed): for a text the gateway cannot tell how
+   * the server will split and read, so only a rule allowing unknown statements allows it.
+   */
+  static List<SqlStatement> unreadable(String sql) {
+    Ctx c = new Ctx(sql, List.of());
+    c.unknown();
+    String text = sql.strip();
+    return List.of(new SqlStatement(text, c.toAction(text)));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Per-statement state
 

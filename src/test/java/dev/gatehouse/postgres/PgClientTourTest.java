@@ -1341,6 +1341,55 @@ class PgClientTourTest {
   }
 
   @Test
+  void theDemoPolicyKeepsPgStatStatementsFromEngineers() throws Exception {
+    // The extension in a schema of its own (it keeps every session's statement texts, literals
+    // included). Not in shared_preload_libraries here, so the target refuses to read it with
+    // 55000: a 42501 can only come from the gateway.
+    try (Connection c = t.direct("gh_tour");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA IF NOT EXISTS tour_ext");
+      s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA tour_ext");
+    }
+    String url =
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/payments-db?sslmode=require&user=eve&password="
+            + TOKEN_ENGINEER;
+    try (Connection eve = DriverManager.getConnection(url);
+        Statement s = eve.createStatement()) {
+      for (String sql :
+          List.of(
+              "SELECT query FROM tour_ext.pg_stat_statements",
+              "SELECT calls FROM tour_ext.pg_stat_statements(true) WHERE calls > 1",
+              "SELECT q.* FROM pg_catalog.pg_database d, tour_ext.pg_stat_statements q")) {
+        assertThatThrownBy(() -> s.executeQuery(sql))
+            .as(sql)
+            .satisfies(e -> assertThat(state(e)).isEqualTo("42501"))
+            .hasMessageContaining("engineering-no-session-texts");
+      }
+      // Its counters-only view is no statement text: forwarded, and refused by the target itself.
+      assertThatThrownBy(
+              () -> s.executeQuery("SELECT dealloc FROM tour_ext.pg_stat_statements_info"))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("55000"));
+      assertThat(one(eve, "SELECT count(*) FROM tour_orders")).isNotNull();
+    } finally {
+      try (Connection c = t.direct("gh_tour");
+          Statement s = c.createStatement()) {
+        s.execute("DROP SCHEMA tour_ext CASCADE");
+      }
+    }
+    // The same query straight at the target reaches the extension (and its missing preload).
+    try (Connection c = t.direct("gh_tour");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA tour_ext");
+      s.execute("CREATE EXTENSION pg_stat_statements SCHEMA tour_ext");
+      assertThatThrownBy(() -> s.executeQuery("SELECT query FROM tour_ext.pg_stat_statements"))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("55000"));
+      s.execute("DROP SCHEMA tour_ext CASCADE");
+    }
+  }
+
+  @Test
   void updatableResultSetAsADataGridUsesIt() throws Exception {
     try (Connection c = app("");
         Statement s =

@@ -239,7 +239,7 @@ class PgProtocolRedTeamTest {
 
   /** Rows of a table or view, read directly at the target. */
   static long count(String table) throws Exception {
-    try (Connection c = t.direct("gh_test");
+    try (Connection c = PgTestSupport.get().direct("gh_test");
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
       rs.next();
