@@ -233,6 +233,7 @@ class RemoteRunnerTest {
     assertThat(r.out())
         .contains(
             "APP_MODE=test\n", "CI=1\n", "PATH=/usr/local/bin:/usr/bin:/bin\n", "LANG=C.UTF-8")
+        .contains("LESSSECURE=1\n", "PAGER=cat\n", "GIT_PAGER=cat\n")
         .contains("HOME=/")
         .doesNotContain("SSH_CONNECTION")
         .doesNotContain("SSH_CLIENT");
