@@ -315,6 +315,10 @@ final class CommandMatcher implements KindMatcher {
             ? "any of " + String.join(", ", RiskyFlags.programs())
             : String.join(", ", programs);
     for (String s : items) {
+      if (s.equals(RiskyFlags.EXT_TRANSPORT.name())
+          && (programs == null || programs.contains("git"))) {
+        continue; // git's ext:: URLs, not a flag (RiskyFlags.extTransport)
+      }
       if (!s.startsWith("-") || s.matches(".*[*?\\[{=].*")) {
         r.error(n, path, s + " (expected one flag by its exact name, such as --kubeconfig or -c)");
       } else if (!RiskyFlags.catalogued(s, programs)) {
@@ -911,6 +915,15 @@ final class CommandMatcher implements KindMatcher {
       return "the command needs a shell (pipes, redirection, substitution) and the rule does not"
           + " say shell: true";
     }
+    if (!shell && !deny) {
+      String interactive = InteractivePrograms.why(bin, argv);
+      if (interactive == null && !argv.isEmpty()) {
+        interactive = InteractivePrograms.why(argv.get(0), argv); // vi, resolved to vim.basic
+      }
+      if (interactive != null) {
+        return interactive;
+      }
+    }
     if (cwd != null) {
       String dir = action.string(Action.Attr.CMD_CWD);
       String norm = dir == null ? null : PathPattern.resolve(dir, null);
@@ -980,6 +993,12 @@ final class CommandMatcher implements KindMatcher {
     if (noIndex != null && !RiskyFlags.named(noIndex, flagsAllowed, acceptRisky)) {
       return "git diff with a path outside the working directory compares files outside the"
           + " repository, as --no-index does, and the rule does not name --no-index";
+    }
+    RiskyFlags.Use ext = RiskyFlags.extTransport(bin, argv);
+    if (ext != null && !RiskyFlags.named(ext, flagsAllowed, acceptRisky)) {
+      return "git runs the command of an ext:: URL (git-remote-ext(1)) where its configuration"
+          + " allows that transport, and the rule does not name ext:: (list it in"
+          + " flags.accept_risky to allow it)";
     }
     return null;
   }

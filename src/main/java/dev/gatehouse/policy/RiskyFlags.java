@@ -120,6 +120,15 @@ final class RiskyFlags {
       new Flag(
           "--no-index", "reads files outside the repository", Set.of("diff", "difftool", "grep"));
 
+  /**
+   * git's {@code ext::} remote transport: {@code git fetch 'ext::sh -c id'} runs the command after
+   * {@code ext::} (git-remote-ext(1)). git refuses it by default (git-config(1) {@code
+   * protocol.allow}: ext is {@code never}), but a user's or a repository's configuration may allow
+   * it, and the gateway does not read those. Not a flag: {@link #extTransport} finds it among the
+   * arguments; a rule admits it by naming {@code ext::} in {@code flags.accept_risky}.
+   */
+  static final Flag EXT_TRANSPORT = new Flag("ext::", "runs the command in the URL", Set.of());
+
   private static final Map<String, Tool> BY_PROGRAM = new HashMap<>();
 
   /**
@@ -238,6 +247,7 @@ final class RiskyFlags {
     // without the flag git does the same when one of two paths is outside the work tree
     // (implicitNoIndex). builtin/diff.c compares the word literally; abbreviations are refused too.
     git.add(NO_INDEX);
+    git.add(EXT_TRANSPORT);
     git.addAll(flags(WRITES, ANYWHERE, "--output"));
     git.addAll(flags(WRITES, Set.of("format-patch"), "-o", "--output-directory"));
     // git.c handle_options: the global options that take the next word as their value.
@@ -663,6 +673,20 @@ final class RiskyFlags {
                     "--trace-ascii",
                     "--libcurl",
                     "--stderr"))));
+    // man-db man(1): the pager and browser run through sh -c (-P, -H takes its browser only
+    // attached), and a configuration file names the programs of the formatting pipeline.
+    tool(
+        List.of("man"),
+        new Tool(
+            "man",
+            Style.CLUSTERS,
+            "CMPrELmSsepR",
+            true,
+            Set.of(),
+            Set.of(),
+            concat(
+                flags(RUNS, ANYWHERE, "-P", "--pager", "-H", "--html"),
+                flags(CONFIG, ANYWHERE, "-C", "--config-file"))));
     // GNU tar(1): programs it runs; -P writes outside the working directory.
     tool(
         List.of("tar", "gtar", "bsdtar"),
@@ -905,6 +929,29 @@ final class RiskyFlags {
   private static String nameOf(String word) {
     int eq = word.indexOf('=');
     return eq < 0 ? word : word.substring(0, eq);
+  }
+
+  /**
+   * An argument of git that is an {@code ext::} URL ({@link #EXT_TRANSPORT}), alone or as the value
+   * of an option ({@code --url=ext::...}), wherever it is: a remote URL is a positional argument of
+   * clone, fetch, pull, push, ls-remote, remote add and submodule add, and the value of several
+   * options. git reads the transport name before {@code ::} case-sensitively (transport.c
+   * transport_get: the helper is {@code git-remote-ext}).
+   *
+   * @return the {@link #EXT_TRANSPORT} use, or null
+   */
+  static Use extTransport(String binary, List<String> argv) {
+    Tool t = tool(binary);
+    if (t == null || !t.name().equals("git")) {
+      return null;
+    }
+    for (int i = 1; i < argv.size(); i++) {
+      String w = argv.get(i);
+      if (w.startsWith("ext::") || w.contains("=ext::")) {
+        return new Use(w, EXT_TRANSPORT, t);
+      }
+    }
+    return null;
   }
 
   /**

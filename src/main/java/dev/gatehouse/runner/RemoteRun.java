@@ -149,6 +149,8 @@ final class RemoteRun {
           // Paths are not secret: they are exported by the run script, after the env file.
           Map<String, String> exports = new LinkedHashMap<>();
           exports.put("HOME", job.workspace());
+          // a private temporary directory, as the sandbox's /tmp is locally (removed with JOB)
+          exports.put("TMPDIR", job.dir() + "/" + RemoteScript.TMP);
           for (var f : files.entrySet()) {
             String path = job.dir() + "/" + RemoteScript.SECRETS + "/" + f.getKey();
             step(host, RemoteScript.upload(path), f.getValue().getBytes(StandardCharsets.UTF_8));

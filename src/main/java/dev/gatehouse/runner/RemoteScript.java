@@ -15,12 +15,13 @@ import java.util.Map;
  *
  * <pre>
  *   setup    umask 077; r=$TMPDIR/gatehouse-runner-UID (private); echo CLOCK &gt; $r/lease-OWNER;
- *            j=$(mktemp -d $r/job-OWNER-CLOCK.XXXXXXXXXX); mkdir $j/secrets; w=WORKSPACE
+ *            j=$(mktemp -d $r/job-OWNER-CLOCK.XXXXXXXXXX); mkdir $j/secrets $j/tmp; w=WORKSPACE
  *            cat &gt; $j/env      (stdin: export NAME='value' lines), then prints "$j" and "$w"
- *   upload   umask 077 &amp;&amp; cat &gt; $j/secrets/NAME   (stdin: a file secret), one per secret
- *   run      /usr/bin/env -i /bin/sh -c '. $j/env; command -p rm -f $j/env; export HOME=… FILE=…;
- *            echo PGID &gt; $j/pid; cd CWD; (cwd still inside the workspace?); ulimit …;
- *            exec BINARY ARGV…'
+ *   upload   set -C; umask 077 &amp;&amp; cat &gt; $j/secrets/NAME   (stdin: a file secret; a new file)
+ *   run      /usr/bin/env -i /bin/sh -c '. $j/env; command -p rm -f $j/env; export HOME=…
+ *            TMPDIR=$j/tmp FILE=…; echo PGID &gt; $j/pid; cd CWD; (cwd still inside the
+ *            workspace?); ulimit …; trap : SIGNALS; BINARY ARGV…; s=$?; rm -rf $j/secrets;
+ *            (died of a signal: raise it again); exit $s'
  *   signal   kill -s SIG -- -$(cat $j/pid)                  (Ctrl-C, timeout, output limit…)
  *   cleanup  [kill -s KILL -- -$(cat $j/pid);] rm -rf -- $j [fresh workspace]
  *   heartbeat  echo CLOCK &gt; $r/lease-OWNER            (every minute while a job runs)
@@ -41,6 +42,18 @@ final class RemoteScript {
   static final String ENV_FILE = "env";
   static final String PID_FILE = "pid";
   static final String SECRETS = "secrets";
+
+  /** The job's private temporary directory ({@code TMPDIR}), removed with the job directory. */
+  static final String TMP = "tmp";
+
+  /**
+   * Signals whose default action ends a process, that the gateway forwards ({@link
+   * ProcessExecution#FORWARDED}): the run script traps them with a command (not with {@code ''}: an
+   * ignored signal stays ignored in the command, POSIX XCU 2.14 trap) so that it outlives the
+   * command it waits for and removes the secrets; a trap set so is reset to the default in the
+   * command.
+   */
+  static final String TRAPPED = "HUP INT QUIT TERM USR1 USR2 ALRM";
 
   private RemoteScript() {}
 
@@ -106,7 +119,7 @@ final class RemoteScript {
         .append(JOB_PREFIX)
         .append(owner(owner))
         .append("-$t.XXXXXXXXXX\")");
-    s.append(" && mkdir \"$j/").append(SECRETS).append('"');
+    s.append(" && mkdir \"$j/").append(SECRETS).append("\" \"$j/").append(TMP).append('"');
     String workdir = cfg.workdir() == null ? null : cfg.workdir().toString();
     if ("fixed".equals(cfg.workspace())) {
       s.append(" && mkdir -p ").append(q(workdir)).append(" && w=").append(q(workdir));
@@ -224,9 +237,13 @@ final class RemoteScript {
     return owner;
   }
 
-  /** Writes stdin to {@code path}, mode 0600. */
+  /**
+   * Writes stdin to {@code path}, a new file of mode 0600: with noclobber ({@code set -C}, POSIX
+   * XCU 2.7.2) the redirection fails rather than write through a file or symbolic link someone put
+   * there first.
+   */
   static String upload(String path) {
-    return sh("umask 077 && cat > " + q(path));
+    return sh("set -C && umask 077 && cat > " + q(path));
   }
 
   /** The env file: one {@code export NAME='value'} per variable, sourced by {@link #run}. */
@@ -294,11 +311,23 @@ final class RemoteScript {
             + q(argv.get(0))
             + " ] || "
             + fail("cannot start the command (" + argv.get(0) + ")", 127));
-    StringBuilder exec = new StringBuilder("exec");
+    // Not exec: the script waits for the command and then removes the file secrets on the target
+    // itself, as the local runner does when its process ends, even when the gateway's cleanup
+    // never arrives (the connection dropped, the gateway died). A command that died of a signal
+    // ends the script by the same signal, so the channel still reports it (exit-signal).
+    s.add("trap : " + TRAPPED);
+    StringBuilder command = new StringBuilder();
     for (String a : argv) {
-      exec.append(' ').append(q(a));
+      command.append(command.isEmpty() ? "" : " ").append(q(a));
     }
-    s.add(exec.toString());
+    s.add(command.toString());
+    s.add("s=$?");
+    s.add("command -p rm -rf -- " + q(job + "/" + SECRETS));
+    s.add(
+        "if [ $s -gt 128 ] && [ $s -lt 160 ]; then trap - "
+            + TRAPPED
+            + "; kill -$((s - 128)) $$ 2>/dev/null; fi");
+    s.add("exit $s");
     return CommandLine.quote(List.of(ENV, "-i", SHELL, "-c", String.join("; ", s)));
   }
 

@@ -453,15 +453,7 @@ final class Sandbox {
     for (Path name : abs.getParent() == null ? List.<Path>of() : abs.getParent()) {
       p = p.resolve(name);
       try {
-        int mode = (Integer) Files.getAttribute(p, "unix:mode");
-        int uid = (Integer) Files.getAttribute(p, "unix:uid");
-        int gid = (Integer) Files.getAttribute(p, "unix:gid");
-        boolean search =
-            ids[0] == 0
-                || (uid == ids[0]
-                    ? (mode & 0100) != 0
-                    : gid == ids[1] ? (mode & 010) != 0 : (mode & 01) != 0);
-        if (!search) {
+        if (!permits(p, ids, 01)) {
           return p;
         }
       } catch (IOException | RuntimeException e) {
@@ -469,6 +461,22 @@ final class Sandbox {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether the user {@code ids} ({uid, gid}) has permission {@code bit} (01 search/execute, 02
+   * write, 04 read) on {@code p} by its mode bits, as the kernel checks them: the owner's bits for
+   * the owner, else the group's for the primary group, else the others'; root always.
+   * (Supplementary groups and ACLs are not looked at.)
+   */
+  static boolean permits(Path p, int[] ids, int bit) throws IOException {
+    int mode = (Integer) Files.getAttribute(p, "unix:mode");
+    int uid = (Integer) Files.getAttribute(p, "unix:uid");
+    int gid = (Integer) Files.getAttribute(p, "unix:gid");
+    return ids[0] == 0
+        || (uid == ids[0]
+            ? (mode & (bit << 6)) != 0
+            : gid == ids[1] ? (mode & (bit << 3)) != 0 : (mode & bit) != 0);
   }
 
   /**

@@ -29,6 +29,7 @@ import dev.gatehouse.policy.PolicyException;
 import dev.gatehouse.policy.ReloadingPolicyEngine;
 import dev.gatehouse.postgres.PgProtocolServer;
 import dev.gatehouse.runner.CommandRunner;
+import dev.gatehouse.runner.FixedWorkdirs;
 import dev.gatehouse.runner.RemoteHosts;
 import dev.gatehouse.ssh.SshProtocolServer;
 import dev.gatehouse.store.Database;
@@ -44,6 +45,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
@@ -186,6 +188,12 @@ public final class GatehouseServer implements AutoCloseable {
             .filter(e -> !"fixed".equals(e.workspace()))
             .map(e -> e.workdir())
             .toList();
+    // Fixed workdirs several connections share are not protected from each other's jobs.
+    Map<String, dev.gatehouse.config.GatehouseConfig.ExecConfig> execs = new LinkedHashMap<>();
+    config.connections().stream()
+        .filter(c -> c.exec() != null)
+        .forEach(c -> execs.put(c.name(), c.exec()));
+    FixedWorkdirs.warnings(execs).forEach(log::warn);
     CommandRunner runner =
         new CommandRunner(
             server.dataDir(),

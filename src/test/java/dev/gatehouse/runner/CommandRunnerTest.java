@@ -159,8 +159,25 @@ class CommandRunnerTest {
         r.out().lines().map(l -> l.substring(0, l.indexOf('='))).collect(Collectors.toSet());
     assertThat(names)
         .containsExactlyInAnyOrder(
-            "PATH", "HOME", "LANG", "TERM", "APP_MODE", "CI", "API_TOKEN", "KUBECONFIG");
+            "PATH",
+            "HOME",
+            "LANG",
+            "TERM",
+            "APP_MODE",
+            "CI",
+            "API_TOKEN",
+            "KUBECONFIG",
+            "LESSSECURE",
+            "PAGER",
+            "MANPAGER",
+            "GIT_PAGER",
+            "SYSTEMD_PAGER",
+            "SYSTEMD_PAGERSECURE",
+            "PSQL_PAGER",
+            "AWS_PAGER");
     assertThat(r.out()).contains("PATH=/usr/local/bin:/usr/bin:/bin\n", "CI=1\n", "TERM=xterm\n");
+    // no pager, and less in secure mode (a lesskey file in HOME could set LESSOPEN)
+    assertThat(r.out()).contains("LESSSECURE=1\n", "PAGER=cat\n", "GIT_PAGER=cat\n");
     // the injected secret is in the environment, but never in what the caller sees or the record
     assertThat(r.out()).contains("API_TOKEN=").doesNotContain(RunnerKit.TOKEN);
     assertThat(kit.recorder.stream(r.sessionId(), 'o')).doesNotContain(RunnerKit.TOKEN);

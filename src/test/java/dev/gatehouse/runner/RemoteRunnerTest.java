@@ -222,7 +222,10 @@ class RemoteRunnerTest {
         kit.run(
             "tools-remote",
             new ExecRequest(
-                List.of("sh", "-c", "env | sort; stat -c %a \"$KUBECONFIG\""),
+                List.of(
+                    "sh",
+                    "-c",
+                    "env | sort; stat -c %a \"$KUBECONFIG\" \"${KUBECONFIG%/*}\" \"$TMPDIR\""),
                 null,
                 Map.of("CI", "1"),
                 null,
@@ -233,10 +236,14 @@ class RemoteRunnerTest {
     assertThat(r.out())
         .contains(
             "APP_MODE=test\n", "CI=1\n", "PATH=/usr/local/bin:/usr/bin:/bin\n", "LANG=C.UTF-8")
+        .contains("LESSSECURE=1\n", "PAGER=cat\n", "GIT_PAGER=cat\n")
         .contains("HOME=/")
         .doesNotContain("SSH_CONNECTION")
         .doesNotContain("SSH_CLIENT");
-    assertThat(r.out().trim()).endsWith("600");
+    // the secret file, its directory, and a private temporary directory in the job directory
+    assertThat(r.out().trim()).endsWith("600\n700\n700");
+    assertThat(r.out())
+        .containsPattern("\nTMPDIR=[^\n]*/gatehouse-runner-[0-9]+/job-[^/\n]+/tmp\n");
   }
 
   @Test

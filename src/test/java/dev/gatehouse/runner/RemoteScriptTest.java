@@ -234,7 +234,72 @@ class RemoteScriptTest {
     assertThat(argv.get(4))
         .startsWith(
             "[ -r '/tmp/j/env' ] || exit 127; . '/tmp/j/env'; command -p rm -f '/tmp/j/env'");
-    assertThat(argv.get(4)).endsWith("; exec '/bin/x'");
+    assertThat(argv.get(4))
+        .contains("; trap : " + RemoteScript.TRAPPED + "; '/bin/x'; s=$?;")
+        .endsWith("; exit $s");
+  }
+
+  /** A job set up as RemoteRun does, with file secret {@code K}; returns {job, workspace}. */
+  private String[] jobWithSecret(ExecConfig cfg) throws Exception {
+    Out setup =
+        login(
+            RemoteScript.setup(cfg, OWNER), RemoteScript.envFile(Map.of("PATH", "/usr/bin:/bin")));
+    assertThat(setup.status()).as(setup.err()).isZero();
+    String[] paths = setup.out().split("\n");
+    String secret = paths[0] + "/" + RemoteScript.SECRETS + "/K";
+    Out up = login(RemoteScript.upload(secret), "s3cr3t".getBytes(StandardCharsets.UTF_8));
+    assertThat(up.status()).as(up.err()).isZero();
+    return paths;
+  }
+
+  @Test
+  void fileSecretsAreRemovedOnTheTargetWhenTheCommandEndsWithoutTheGatewaysCleanup()
+      throws Exception {
+    ExecConfig cfg = freshIn(dir.resolve("builds"));
+    String[] paths = jobWithSecret(cfg);
+    Path job = Path.of(paths[0]);
+    Path secrets = job.resolve(RemoteScript.SECRETS);
+    Path tmp = job.resolve(RemoteScript.TMP);
+    String run =
+        RemoteScript.run(
+            paths[0],
+            paths[1],
+            null,
+            cfg,
+            Map.of("K", secrets.resolve("K").toString(), "TMPDIR", tmp.toString()),
+            List.of("/bin/sh", "-c", "cat \"$K\"; echo; stat -c %a \"$TMPDIR\"; exit 3"));
+    Out r = login(run, null);
+    assertThat(r.status()).as(r.err()).isEqualTo(3); // the command's own status
+    assertThat(r.out()).isEqualTo("s3cr3t\n700\n"); // and a private temporary directory
+    assertThat(secrets).doesNotExist();
+    assertThat(job).isDirectory(); // the rest is the gateway's cleanup
+
+    // killed by a signal: the secrets go too, and the script ends by the same signal
+    paths = jobWithSecret(cfg);
+    secrets = Path.of(paths[0]).resolve(RemoteScript.SECRETS);
+    Out killed =
+        login(
+            RemoteScript.run(
+                paths[0],
+                paths[1],
+                null,
+                cfg,
+                Map.of(),
+                List.of("/bin/sh", "-c", "kill -s TERM $$; sleep 5")),
+            null);
+    assertThat(killed.status()).isEqualTo(128 + 15);
+    assertThat(secrets).doesNotExist();
+  }
+
+  @Test
+  void aSecretIsWrittenOnlyToANewFile() throws Exception {
+    String[] paths = jobWithSecret(freshIn(dir.resolve("builds")));
+    Path elsewhere = Files.writeString(dir.resolve("elsewhere"), "untouched");
+    Path planted = Path.of(paths[0], RemoteScript.SECRETS, "L");
+    Files.createSymbolicLink(planted, elsewhere);
+    Out up = login(RemoteScript.upload(planted.toString()), "s3cr3t".getBytes());
+    assertThat(up.status()).isNotZero();
+    assertThat(Files.readString(elsewhere)).isEqualTo("untouched");
   }
 
   @Test

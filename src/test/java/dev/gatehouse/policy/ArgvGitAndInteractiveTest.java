@@ -1,0 +1,148 @@
+package dev.gatehouse.policy;
+
+import static dev.gatehouse.policy.ArgvEvasionTest.argv;
+import static dev.gatehouse.policy.ArgvEvasionTest.line;
+import static dev.gatehouse.policy.Fixtures.decide;
+import static dev.gatehouse.policy.Fixtures.human;
+import static dev.gatehouse.policy.Fixtures.policy;
+import static dev.gatehouse.policy.Fixtures.target;
+import static dev.gatehouse.policy.PolicyLoadErrorsTest.problems;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Issue 6 leftovers: git's global options (those with optional values and those that take the next
+ * word) before the subcommand, git's code-execution vectors ({@code -c} keys, {@code --exec-path},
+ * {@code --upload-pack}, {@code ext::} URLs), man's pager and browser flags, and interactive
+ * programs that run a shell from what they read (vi, ed, more, top...), which an allow rule admits
+ * only with {@code shell: true}.
+ */
+class ArgvGitAndInteractiveTest {
+  static final PolicySet RULES =
+      policy(
+          """
+          rules:
+            - id: no-push
+              effect: deny
+              command: { binary: git, subcommand: [push] }
+            - id: git-read
+              effect: allow
+              command: { binary: git, subcommand: [status, log, show, fetch, ls-remote, clone] }
+            - id: git-ext
+              effect: allow
+              command:
+                binary: git
+                subcommand: [submodule]
+                flags: { accept_risky: ["ext::"] }
+            - id: man
+              effect: allow
+              command: { binary: man }
+            - id: viewers
+              effect: allow
+              command: { binary: [vi, vim, ed, more, top, htop, emacs, nano, less] }
+            - id: editor-with-shell
+              effect: allow
+              command: { binary: nvim, shell: true }
+          """);
+
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        // git: the subcommand after global options with and without values
+        Arguments.of(line("git --no-pager log"), Effect.ALLOW, "git-read"),
+        Arguments.of(line("git --no-pager --no-replace-objects -P log -n 3"), Effect.ALLOW, null),
+        Arguments.of(line("git log --color=always --abbrev=8 --oneline"), Effect.ALLOW, null),
+        Arguments.of(line("git --no-pager push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git -c a.b=c push origin"), Effect.DENY, "no-push"),
+        Arguments.of(line("git -C /srv/x push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git --git-dir /x/.git push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git --work-tree /x push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git --exec-path=/tmp/x push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git --namespace n --no-pager push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git --config-env a.b=X push"), Effect.DENY, "no-push"),
+        Arguments.of(line("git -c alias.x=push x"), Effect.DENY, "no-push"),
+        // git: values that run code, refused by the allow rule that does not name them
+        Arguments.of(line("git -c core.pager=sh log"), Effect.DENY, null),
+        Arguments.of(line("git --no-pager -c core.pager=sh log"), Effect.DENY, null),
+        Arguments.of(argv("git", "-c", "core.sshCommand=sh -c id", "fetch"), Effect.DENY, null),
+        Arguments.of(argv("git", "-c", "alias.x=!sh", "x"), Effect.DENY, null),
+        Arguments.of(argv("git", "-c", "alias.status=!sh", "status"), Effect.DENY, null),
+        Arguments.of(line("git -c protocol.ext.allow=always fetch"), Effect.DENY, null),
+        Arguments.of(line("git --exec-path=/tmp/x status"), Effect.DENY, null),
+        Arguments.of(line("git --exec-pa=/tmp/x status"), Effect.DENY, null),
+        Arguments.of(line("git fetch --upload-pack=/tmp/x origin"), Effect.DENY, null),
+        Arguments.of(line("git fetch --upl /tmp/x origin"), Effect.DENY, null),
+        Arguments.of(line("git ls-remote --upload-pack=/tmp/x origin"), Effect.DENY, null),
+        Arguments.of(line("git --git-dir=/tmp/x/.git status"), Effect.DENY, null),
+        Arguments.of(line("git --work-tree=/ status"), Effect.DENY, null),
+        // git: ext:: URLs run their command where configuration allows the transport
+        Arguments.of(argv("git", "fetch", "ext::sh -c id% >&2"), Effect.DENY, null),
+        Arguments.of(argv("git", "clone", "ext::sh -c id", "x"), Effect.DENY, null),
+        Arguments.of(argv("git", "ls-remote", "--", "ext::sh -c id"), Effect.DENY, null),
+        Arguments.of(line("git fetch https://example.com/r.git"), Effect.ALLOW, "git-read"),
+        Arguments.of(line("git fetch text::x"), Effect.ALLOW, "git-read"),
+        Arguments.of(argv("git", "submodule", "add", "ext::sh -c id"), Effect.ALLOW, "git-ext"),
+        // man: the pager and the browser are command lines
+        Arguments.of(argv("man", "-P", "sh -c id", "ls"), Effect.DENY, null),
+        Arguments.of(argv("man", "--pager=sh -c id", "ls"), Effect.DENY, null),
+        Arguments.of(argv("man", "-Hsh", "ls"), Effect.DENY, null),
+        Arguments.of(line("man -C /tmp/man.conf ls"), Effect.DENY, null),
+        Arguments.of(line("man 5 crontab"), Effect.ALLOW, "man"),
+        // interactive programs that run a shell from their input
+        Arguments.of(line("vi /etc/hosts"), Effect.DENY, null),
+        Arguments.of(line("/usr/bin/vim.basic x"), Effect.DENY, null),
+        Arguments.of(line("ed -s notes"), Effect.DENY, null),
+        Arguments.of(line("more /var/log/syslog"), Effect.DENY, null),
+        Arguments.of(line("top"), Effect.DENY, null),
+        Arguments.of(line("top -u bob"), Effect.DENY, null),
+        Arguments.of(line("top -p -b"), Effect.DENY, null),
+        Arguments.of(line("htop"), Effect.DENY, null),
+        Arguments.of(line("emacs -nw x"), Effect.DENY, null),
+        Arguments.of(line("nano x"), Effect.DENY, null),
+        Arguments.of(line("top -b -n 1"), Effect.ALLOW, "viewers"),
+        Arguments.of(line("top -bn1"), Effect.ALLOW, "viewers"),
+        Arguments.of(line("less /var/log/syslog"), Effect.ALLOW, "viewers"),
+        Arguments.of(line("nvim x"), Effect.ALLOW, "editor-with-shell"));
+  }
+
+  @ParameterizedTest(name = "[{index}] {0} -> {1}")
+  @MethodSource("cases")
+  void decides(Action a, Effect expected, String rule) {
+    Decision d = decide(RULES, human("m"), target("t"), a);
+    assertThat(d.effect()).as(String.join("\n", d.explanation())).isEqualTo(expected);
+    if (rule != null) {
+      assertThat(d.rule()).isEqualTo(rule);
+    }
+  }
+
+  @Test
+  void theExplanationsSayWhyAndHowToAllow() {
+    String vi =
+        String.join("\n", decide(RULES, human("m"), target("t"), line("vi x")).explanation());
+    assertThat(vi).contains("vi is interactive and can run a shell").contains("shell: true");
+    String ext =
+        String.join(
+            "\n",
+            decide(RULES, human("m"), target("t"), argv("git", "fetch", "ext::sh -c id"))
+                .explanation());
+    assertThat(ext).contains("ext:: URL").contains("flags.accept_risky");
+  }
+
+  @Test
+  void extIsAcceptedOnlyForGit() {
+    assertThat(
+            problems(
+                """
+                rules:
+                  - id: a
+                    effect: allow
+                    command: { binary: npm, flags: { accept_risky: ["ext::"] } }
+                """))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("ext::"));
+  }
+}
