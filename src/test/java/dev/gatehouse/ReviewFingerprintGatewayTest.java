@@ -258,6 +258,34 @@ class ReviewFingerprintGatewayTest {
     return notified.stream().filter(b -> b.contains(reviewId)).toList();
   }
 
+  /**
+   * The demo's engineering-read rule allows reads only: a SELECT that calls a user-defined function
+   * (which can write) is refused, while one that calls built-ins runs. A view that calls the same
+   * function reads like a table: the gateway cannot see it (docs/policy.md).
+   */
+  @Test
+  void anEngineerCannotWriteThroughAUserDefinedFunctionInASelect() throws Exception {
+    try (Connection c = direct();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE OR REPLACE FUNCTION refund_all() RETURNS int LANGUAGE sql AS"
+              + " $$ UPDATE payments SET status = 'refunded' RETURNING 1 $$");
+    }
+    try (Connection a = aliceJdbc();
+        Statement st = a.createStatement()) {
+      SQLException refused =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              SQLException.class, () -> st.executeQuery("SELECT refund_all()"));
+      assertThat((Object) refused).as("SELECT refund_all() refused").isNotNull();
+      assertThat(refused.getSQLState()).isEqualTo("42501");
+      try (var rs = st.executeQuery("SELECT lower(status), count(*) FROM payments GROUP BY 1")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("settled");
+      }
+    }
+    assertThat(count("status = 'refunded'")).isZero();
+  }
+
   @Test
   void aNewlineAfterDoubleDashIsAnotherStatementThanTheApprovedComment() throws Exception {
     String approved =
