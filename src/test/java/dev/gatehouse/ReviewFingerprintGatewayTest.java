@@ -2,12 +2,17 @@ package dev.gatehouse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.gatehouse.approval.ReviewView;
+import dev.gatehouse.audit.AuditExporter;
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.gate.AuthAttempt;
 import dev.gatehouse.server.GatehouseServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,10 +20,13 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,9 +49,20 @@ class ReviewFingerprintGatewayTest {
   static GatehouseServer gw;
   static String alice;
   static String dana;
+  static HttpServer hooks;
+  static final List<String> notified = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
+    hooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    hooks.createContext(
+        "/",
+        ex -> {
+          notified.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    hooks.start();
     target = EmbeddedPostgres.builder().start();
     try (Connection c = target.getPostgresDatabase().getConnection();
         Statement st = c.createStatement()) {
@@ -83,8 +102,12 @@ class ReviewFingerprintGatewayTest {
           files: [policies/*.yaml]
         approvals:
           max_wait: 3s
+          webhooks:
+            - { format: json, url: "http://127.0.0.1:%d/json" }
+            - { format: slack, url: "http://127.0.0.1:%d/slack" }
         """
-            .formatted(target.getPort());
+            .formatted(
+                target.getPort(), hooks.getAddress().getPort(), hooks.getAddress().getPort());
     GatehouseConfig cfg =
         ConfigLoader.parse(yaml, "gatehouse.yaml", dir, Map.of("PAYMENTS_PASSWORD", APP_PASSWORD));
     gw = GatehouseServer.start(cfg);
@@ -98,6 +121,9 @@ class ReviewFingerprintGatewayTest {
       if (c != null) {
         c.close();
       }
+    }
+    if (hooks != null) {
+      hooks.stop(0);
     }
   }
 
@@ -179,6 +205,85 @@ class ReviewFingerprintGatewayTest {
     assertThat(first.output()).contains("still pending");
     approve(id);
     return id;
+  }
+
+  @Test
+  void aJustificationIsMaskedInTheReviewItsAuditEventTheJournalAndNotifications() throws Exception {
+    String card = "4526018159083012";
+    String password = "Hunter2xyz";
+    String statement =
+        "/* justification: refund for card "
+            + card
+            + ", contraseña: "
+            + password
+            + " */ UPDATE payments SET status = 'refunded' WHERE id = 5";
+    Psql held = psql(statement);
+    ReviewView v = pendingFor(statement);
+    assertThat(held.finished()).isTrue();
+
+    // What GET /api/v1/reviews and the CLI serve.
+    assertThat(v.justification())
+        .startsWith("refund for card ************3012")
+        .doesNotContain(card)
+        .doesNotContain(password);
+    gw.awaitRecorded();
+    StringWriter exported = new StringWriter();
+    new AuditExporter(gw.database()).export(exported, null, 0);
+    String requested =
+        exported
+            .toString()
+            .lines()
+            .filter(l -> l.contains("review.requested") && l.contains(v.id()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(requested).contains("refund for card").doesNotContain(card);
+    assertThat(requested).doesNotContain(password);
+    try (Stream<Path> journal = Files.walk(dir.resolve("data").resolve("journal"))) {
+      for (Path f : journal.filter(Files::isRegularFile).toList()) {
+        String bytes = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+        assertThat(bytes).as(f.toString()).doesNotContain(card).doesNotContain(password);
+      }
+    }
+    for (int i = 0; i < 100 && notifiedAbout(v.id()).size() < 2; i++) {
+      Thread.sleep(100);
+    }
+    List<String> sent = notifiedAbout(v.id());
+    assertThat(sent).hasSize(2);
+    for (String body : sent) {
+      assertThat(body).contains("refund for card").doesNotContain(card).doesNotContain(password);
+    }
+  }
+
+  static List<String> notifiedAbout(String reviewId) {
+    return notified.stream().filter(b -> b.contains(reviewId)).toList();
+  }
+
+  /**
+   * The demo's engineering-read rule allows reads only: a SELECT that calls a user-defined function
+   * (which can write) is refused, while one that calls built-ins runs. A view that calls the same
+   * function reads like a table: the gateway cannot see it (docs/policy.md).
+   */
+  @Test
+  void anEngineerCannotWriteThroughAUserDefinedFunctionInASelect() throws Exception {
+    try (Connection c = direct();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE OR REPLACE FUNCTION refund_all() RETURNS int LANGUAGE sql AS"
+              + " $$ UPDATE payments SET status = 'refunded' RETURNING 1 $$");
+    }
+    try (Connection a = aliceJdbc();
+        Statement st = a.createStatement()) {
+      SQLException refused =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              SQLException.class, () -> st.executeQuery("SELECT refund_all()"));
+      assertThat((Object) refused).as("SELECT refund_all() refused").isNotNull();
+      assertThat(refused.getSQLState()).isEqualTo("42501");
+      try (var rs = st.executeQuery("SELECT lower(status), count(*) FROM payments GROUP BY 1")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("settled");
+      }
+    }
+    assertThat(count("status = 'refunded'")).isZero();
   }
 
   @Test

@@ -17,6 +17,7 @@ import dev.gatehouse.identity.IssuedToken;
 import dev.gatehouse.identity.TokenService;
 import dev.gatehouse.runner.CommandRunner;
 import dev.gatehouse.server.GatehouseServer;
+import dev.gatehouse.store.DataDirectory;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.InputStream;
@@ -103,7 +104,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path data = dataDir.toAbsolutePath().normalize();
-    Files.createDirectories(data);
+    DataDirectory.ownerOnly(data);
     checkPortFree("--api-port", apiPort);
     checkPortFree("--pg-port", pgPort);
     checkPortFree("--ssh-port", sshPort);

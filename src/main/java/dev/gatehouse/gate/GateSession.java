@@ -117,10 +117,13 @@ public final class GateSession implements AutoCloseable {
     long generation = gate.policyGeneration();
     Decision decision = gate.decide(principal, target, action);
     String maskedRaw = maskStored(action.raw());
+    // What is stored and shown to others carries the justification masked: the review, its audit
+    // event and notifications, and the recording. The caller's action runs as it came.
+    Action stored = justificationMasked(action);
     String reviewId = null;
     if (decision.effect() == Effect.REVIEW) {
       if (waiting == null) {
-        record(action, maskedRaw, decision, null);
+        record(stored, maskedRaw, decision, null);
         throw new GateException(
             GateException.Reason.FORBIDDEN,
             "this action needs approval, which this client cannot wait for (rule "
@@ -130,7 +133,7 @@ public final class GateSession implements AutoCloseable {
       }
       ReviewGate.Outcome outcome;
       try {
-        outcome = gate.reviews().await(id, principal, target, action, decision, waiting);
+        outcome = gate.reviews().await(id, principal, target, stored, decision, waiting);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new GateException(GateException.Reason.SESSION_ENDED, "interrupted while held");
@@ -149,7 +152,7 @@ public final class GateSession implements AutoCloseable {
                 decision.review(),
                 decision.obligations(),
                 decision.explanation());
-        record(action, maskedRaw, denied, reviewId);
+        record(stored, maskedRaw, denied, reviewId);
         throw new GateException(
             GateException.Reason.REVIEW_DENIED,
             (reviewId == null ? "not approved: " : "review " + reviewId + " not approved: ")
@@ -158,7 +161,7 @@ public final class GateSession implements AutoCloseable {
       }
       ensureAlive();
     }
-    long recordId = record(action, maskedRaw, decision, reviewId);
+    long recordId = record(stored, maskedRaw, decision, reviewId);
     if (decision.effect() == Effect.DENY) {
       throw new GateException(
           GateException.Reason.FORBIDDEN,
@@ -183,14 +186,22 @@ public final class GateSession implements AutoCloseable {
     return a.policyGeneration() != gate.policyGeneration();
   }
 
+  /**
+   * {@code action} with its justification masked like the raw text it was copied from (a comment, a
+   * variable, a request field): it is stored with the review and the recording, exported in the
+   * audit event {@code review.requested}, and sent to reviewers. Masked here, once, because the
+   * approval service and its notifier only pass it on. Not part of the review fingerprint, so
+   * masking it does not change which approval a re-run finds.
+   */
+  private Action justificationMasked(Action action) {
+    String justification = action.string(Action.Attr.JUSTIFICATION);
+    return justification == null
+        ? action
+        : action.with(Action.Attr.JUSTIFICATION, maskStored(justification));
+  }
+
   private long record(Action action, String maskedRaw, Decision decision, String reviewId)
       throws GateException {
-    String justification = action.string(Action.Attr.JUSTIFICATION);
-    if (justification != null) {
-      // Copied from the raw text (a comment, a variable): stored with the attributes, so masked
-      // like the raw text it came from.
-      action = action.with(Action.Attr.JUSTIFICATION, maskStored(justification));
-    }
     try {
       return gate.recorder().actionDecided(id, action, maskedRaw, decision, reviewId);
     } catch (RuntimeException e) {

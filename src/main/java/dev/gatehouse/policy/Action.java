@@ -87,6 +87,13 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
     public static final String SQL_TABLES_WRITTEN = "tables_written";
     public static final String SQL_FUNCTIONS = "functions";
 
+    /**
+     * The called functions whose effects the classifier does not know (List of String):
+     * user-defined ones, a built-in qualified with another schema. Filled by the PostgreSQL
+     * classifier; named here so that a policy test can state it ({@code opaque_functions: []}).
+     */
+    public static final String SQL_OPAQUE_FUNCTIONS = "opaque_functions";
+
     /** For update/delete: whether a WHERE clause is present. */
     public static final String SQL_HAS_WHERE = "has_where";
 

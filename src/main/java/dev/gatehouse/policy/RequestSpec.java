@@ -46,6 +46,7 @@ final class RequestSpec {
                   Action.Attr.SQL_TABLES_READ,
                   Action.Attr.SQL_TABLES_WRITTEN,
                   Action.Attr.SQL_FUNCTIONS,
+                  Action.Attr.SQL_OPAQUE_FUNCTIONS,
                   Action.Attr.SQL_HAS_WHERE,
                   Action.Attr.SQL_UNPARSED,
                   Action.Attr.SQL_SEARCH_PATH),

@@ -32,6 +32,7 @@ import dev.gatehouse.runner.CommandRunner;
 import dev.gatehouse.runner.FixedWorkdirs;
 import dev.gatehouse.runner.RemoteHosts;
 import dev.gatehouse.ssh.SshProtocolServer;
+import dev.gatehouse.store.DataDirectory;
 import dev.gatehouse.store.Database;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -40,7 +41,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,7 +102,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   private void startAll(Clock clock) throws IOException {
     var server = config.server();
-    Files.createDirectories(server.dataDir());
+    DataDirectory.ownerOnly(server.dataDir()); // store, journal, master key, recordings
 
     db =
         config.store().embedded()

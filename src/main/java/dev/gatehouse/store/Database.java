@@ -48,15 +48,25 @@ public final class Database implements AutoCloseable {
 
   /**
    * Opens (creating if needed) the embedded store at {@code dataDir/gatehouse.mv.db}. AUTO_SERVER
-   * lets an operator open the same file with a second process for inspection.
+   * lets an operator open the same file with a second process for inspection. The directory is made
+   * 0700 and the store's files 0600 ({@link DataDirectory}): they hold the audit log, recordings
+   * and review texts.
    */
   public static Database embedded(Path dataDir) {
+    DataDirectory.ownerOnly(dataDir);
+    DataDirectory.ownerOnlyFiles(dataDir, STORE_NAME, true);
     String url =
         "jdbc:h2:file:"
-            + dataDir.toAbsolutePath().resolve("gatehouse")
+            + dataDir.toAbsolutePath().resolve(STORE_NAME)
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
-    return open(url, "gatehouse", "", Dialect.H2, 8);
+    Database db = open(url, "gatehouse", "", Dialect.H2, 8);
+    // H2 created the .lock.db (and on the first start the .mv.db) just now, with the umask.
+    DataDirectory.ownerOnlyFiles(dataDir, STORE_NAME, false);
+    return db;
   }
+
+  /** The embedded store's file name without H2's suffixes ({@code .mv.db}, {@code .lock.db}). */
+  static final String STORE_NAME = "gatehouse";
 
   /** An in-memory H2 store, for tests. */
   public static Database inMemory(String name) {

@@ -1,0 +1,147 @@
+package dev.gatehouse.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's data directory and the embedded store's files in it, kept owner-only: the store
+ * holds the audit log, recordings and review texts, the directory also the journal and the master
+ * key. Java cannot set the process umask, so H2 creates its files (the {@code .mv.db}, the {@code
+ * .lock.db} of AUTO_SERVER, a {@code .trace.db} on an error, {@code .temp.db} spill files) with the
+ * default one, usually 0644; the directory's 0700 is what keeps the files H2 creates later out of
+ * other users' reach, and the files there at start-up are set to 0600. On a file system without
+ * POSIX permissions nothing is done.
+ */
+public final class DataDirectory {
+  private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
+
+  static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
+  static final Set<PosixFilePermission> OWNER_ONLY_FILE =
+      PosixFilePermissions.fromString("rw-------");
+
+  private static final Set<PosixFilePermission> GROUP_OR_OTHER =
+      EnumSet.complementOf(
+          EnumSet.of(
+              PosixFilePermission.OWNER_READ,
+              PosixFilePermission.OWNER_WRITE,
+              PosixFilePermission.OWNER_EXECUTE));
+
+  private DataDirectory() {}
+
+  /**
+   * Creates {@code dir} (and missing parents) with mode 0700, or, when it exists and others may
+   * enter or list it, sets it to 0700 and says so loudly; when that is not allowed (another owner),
+   * warns only.
+   */
+  public static void ownerOnly(Path dir) {
+    try {
+      if (!Files.isDirectory(dir)) {
+        createOwnerOnly(dir);
+        return;
+      }
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+      if (!openToOthers(perms)) {
+        return;
+      }
+      try {
+        Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+        log.warn(
+            "data directory {} was {} (group or others could reach the store, journal and key);"
+                + " set to rwx------",
+            dir,
+            PosixFilePermissions.toString(perms));
+      } catch (IOException e) {
+        log.warn(
+            "DATA DIRECTORY {} IS {}: group or others can reach the store, journal and key, and"
+                + " the gateway cannot change it ({}); make it rwx------ (chmod 700)",
+            dir,
+            PosixFilePermissions.toString(perms),
+            e.getClass().getSimpleName());
+      }
+    } catch (UnsupportedOperationException notPosix) {
+      // The file system's own access control applies.
+    } catch (IOException e) {
+      throw new UncheckedIOException("data directory: cannot create or inspect " + dir, e);
+    }
+  }
+
+  private static void createOwnerOnly(Path dir) throws IOException {
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      Files.createDirectories(parent);
+    }
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+    } catch (FileAlreadyExistsException raced) {
+      // another process created it first; checked on its next start
+    } catch (UnsupportedOperationException notPosix) {
+      Files.createDirectories(dir);
+    }
+    // The umask may have cut the requested mode, never widened it; set it exactly anyway.
+    try {
+      Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+    } catch (UnsupportedOperationException notPosix) {
+      // nothing to set
+    }
+  }
+
+  /**
+   * Sets every file of the embedded store {@code name} in {@code dir} ({@code name.mv.db}, {@code
+   * name.lock.db}, {@code name.trace.db}, {@code name.*.temp.db}, …) that group or others may read
+   * or write to 0600. {@code found}: the files were there before the store was opened (left 0644 by
+   * an older version, a copy, an H2 trace), so each is warned about; otherwise H2 has just created
+   * them with the process umask, as it does on every start, and they are set quietly.
+   */
+  static void ownerOnlyFiles(Path dir, String name, boolean found) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, name + ".*")) {
+      for (Path f : files) {
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        Set<PosixFilePermission> perms =
+            Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS);
+        if (!openToOthers(perms)) {
+          continue;
+        }
+        try {
+          Files.setPosixFilePermissions(f, OWNER_ONLY_FILE);
+          if (!found) {
+            continue;
+          }
+          log.warn(
+              "store file {} was {} (it holds the audit log, recordings and review texts); set to"
+                  + " rw-------",
+              f,
+              PosixFilePermissions.toString(perms));
+        } catch (IOException e) {
+          log.warn(
+              "STORE FILE {} IS {}: group or others can read the audit log, recordings and review"
+                  + " texts, and the gateway cannot change it ({}); make it rw------- (chmod 600)",
+              f,
+              PosixFilePermissions.toString(perms),
+              e.getClass().getSimpleName());
+        }
+      }
+    } catch (UnsupportedOperationException notPosix) {
+      // The file system's own access control applies.
+    } catch (IOException e) {
+      throw new UncheckedIOException("store: cannot inspect the files in " + dir, e);
+    }
+  }
+
+  private static boolean openToOthers(Set<PosixFilePermission> perms) {
+    return perms.stream().anyMatch(GROUP_OR_OTHER::contains);
+  }
+}
