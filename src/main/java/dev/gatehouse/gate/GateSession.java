@@ -10,6 +10,7 @@ import dev.gatehouse.policy.Obligations;
 import dev.gatehouse.policy.Target;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -200,10 +201,31 @@ public final class GateSession implements AutoCloseable {
         : action.with(Action.Attr.JUSTIFICATION, maskStored(justification));
   }
 
+  /**
+   * {@code action} as the recording keeps it: its argv masked word by word like the raw text it was
+   * split from, because the sessions API serves the attributes next to the masked text (a token
+   * typed as {@code --token=…} would otherwise be stored in clear). Only for the recording: the
+   * review's fingerprint is taken over the request as it runs.
+   */
+  private Action argvMasked(Action action) {
+    List<String> argv = action.list(Action.Attr.CMD_ARGV);
+    if (argv.isEmpty()) {
+      return action;
+    }
+    List<String> masked = new ArrayList<>(argv.size());
+    boolean changed = false;
+    for (String word : argv) {
+      String m = maskStored(word);
+      changed |= !m.equals(word);
+      masked.add(m);
+    }
+    return changed ? action.with(Action.Attr.CMD_ARGV, List.copyOf(masked)) : action;
+  }
+
   private long record(Action action, String maskedRaw, Decision decision, String reviewId)
       throws GateException {
     try {
-      return gate.recorder().actionDecided(id, action, maskedRaw, decision, reviewId);
+      return gate.recorder().actionDecided(id, argvMasked(action), maskedRaw, decision, reviewId);
     } catch (RuntimeException e) {
       log.error("cannot record action; failing closed", e);
       throw new GateException(

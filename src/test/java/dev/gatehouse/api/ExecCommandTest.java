@@ -270,6 +270,41 @@ class ExecCommandTest {
     }
   }
 
+  /**
+   * A credential the caller typed into argv (here a GitHub token) runs as typed but is stored only
+   * masked: the recording's text and its argv attribute, which the sessions API serves.
+   */
+  @Test
+  void argvIsRecordedMasked() throws Exception {
+    String typed = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+    HttpResponse<InputStream> resp =
+        http.send(
+            HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
+                .header("Authorization", "Bearer " + alice)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"connection\":\"tools\",\"argv\":[\"echo\",\"--token=" + typed + "\"]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(resp.statusCode()).isEqualTo(200);
+    String sessionId;
+    try (DataInputStream in = new DataInputStream(resp.body())) {
+      assertThat(in.readUnsignedByte()).isEqualTo(ExecApi.STARTED);
+      sessionId =
+          GatewayFixture.JSON.readTree(in.readNBytes(in.readInt())).path("session_id").asText();
+      in.readAllBytes();
+    }
+    HttpResponse<String> session =
+        http.send(
+            HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/sessions/" + sessionId))
+                .header("Authorization", "Bearer " + alice)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(session.statusCode()).isEqualTo(200);
+    assertThat(session.body()).contains("\"argv\"").contains("--token=").doesNotContain(typed);
+  }
+
   @Test
   void callerThatVanishesWhileTheCommandIsSilentKillsIt() throws Exception {
     HttpResponse<InputStream> resp =
