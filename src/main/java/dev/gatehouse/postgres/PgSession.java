@@ -472,9 +472,46 @@ final class PgSession {
         throw PgErrors.Fatal.of(ex);
       }
     }
+    rowFilter = server.rowFilter(gs);
+    if (rowFilter != RowFilter.IDENTITY) {
+      utf8Only(f.forwarded());
+    }
     searchPath = new PgSearchPath(user);
     searchPath.started(f.forwarded());
     up = PgUpstream.connect(conn, user, password, f.forwarded());
+  }
+
+  /**
+   * A masked session runs in UTF8: the row filter reads and rewrites values as UTF-8, so rows in
+   * another client encoding would be masked wrongly (LATIN1 no-break spaces splitting a card
+   * number) and rebuilt in the wrong encoding. Rather than transcode every value (and refuse the
+   * encodings Java lacks, and mask characters a one-byte encoding cannot hold), a masked session
+   * refuses a client_encoding other than UTF8 at startup, and opens the target with UTF8 so that a
+   * role's or database's default cannot choose another; SET client_encoding is refused by
+   * guardMasking, and a change reported any other way ends the session (trackParameter).
+   */
+  private void utf8Only(Map<String, String> forwarded) throws PgErrors.Fatal {
+    for (var it = forwarded.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (e.getKey().equalsIgnoreCase("client_encoding")) {
+        if (!PgMaskGuard.isUtf8(e.getValue())) {
+          try {
+            gs.audit(
+                "postgres.masking_guard", Map.of("client_encoding", gs.maskStored(e.getValue())));
+          } catch (GateException ex) {
+            throw PgErrors.Fatal.of(ex);
+          }
+          throw new PgErrors.Fatal(
+              PgErrors.FEATURE_NOT_SUPPORTED,
+              "gatehouse: client_encoding "
+                  + e.getValue()
+                  + " is refused: this session's results are masked, which needs UTF8"
+                  + " (set PGCLIENTENCODING=UTF8)");
+        }
+        it.remove();
+      }
+    }
+    forwarded.put("client_encoding", "UTF8");
   }
 
   /**
@@ -482,7 +519,6 @@ final class PgSession {
    * cancel key (mapped to the target's, which the client never sees), ReadyForQuery.
    */
   private void ready() throws IOException, PgErrors.Fatal {
-    rowFilter = server.rowFilter(gs);
     cancelKey = server.registerCancel(gs.connection().name(), up.pid, up.secretKey);
     up.parameters.forEach(this::trackParameter);
     startCatalogFirst = catalogFirst;
@@ -664,6 +700,7 @@ final class PgSession {
             decide(s); // records the denial and throws
           }
           guardReadOnly(s);
+          guardMasking(s);
           st = new Prepared(s.action(), null, syncEpoch);
         } else {
           // A PREPARE in it prepares only when executed (see execute), not noted here.
@@ -914,6 +951,7 @@ final class PgSession {
    */
   private AuthorizedAction decide(SqlStatement s) throws GateException {
     guardReadOnly(s);
+    guardMasking(s);
     recheckCursor(s.action());
     Action action = resolved(s.action());
     AuthorizedAction a =
@@ -1191,6 +1229,38 @@ final class PgSession {
     }
   }
 
+  /**
+   * In a masked session, refuses what the row filter could not read as it assumes (PgMaskGuard): a
+   * COPY TO STDOUT whose options change the quote, delimiter, escape, null string or encoding of
+   * its output, and a client_encoding other than UTF-8. Refused with 42501 and audited, like the
+   * read-only guard; the session goes on.
+   */
+  private void guardMasking(SqlStatement s) throws GateException {
+    if (rowFilter == RowFilter.IDENTITY) {
+      return;
+    }
+    boolean scs = standardConformingStrings;
+    String copy = PgMaskGuard.copyProblem(s.text(), scs);
+    String encoding = copy == null ? PgMaskGuard.encodingProblem(s.text(), scs) : null;
+    if (copy == null && encoding == null) {
+      return;
+    }
+    String option = copy != null ? copy : encoding;
+    gs.audit(
+        "postgres.masking_guard",
+        Map.of("statement", gs.maskStored(s.text()), "option", gs.maskStored(option)));
+    throw new GateException(
+        GateException.Reason.FORBIDDEN,
+        copy != null
+            ? "COPY TO STDOUT option "
+                + option
+                + " is refused in a masked session: masking reads COPY output only in its default"
+                + " quote, delimiter, escape, null string and UTF8 encoding"
+            : "a client_encoding other than UTF8 is refused in a masked session ("
+                + option
+                + "): masking reads results as UTF8");
+  }
+
   /** Longest parameter value kept in a record; longer ones are cut and their size noted. */
   static final int MAX_RECORDED_PARAM = 1024;
 
@@ -1236,11 +1306,46 @@ final class PgSession {
           + java.util.HexFormat.of().formatHex(body, off, off + shown)
           + (shown < len ? "… (" + len + " bytes)" : "");
     }
-    String text = new String(body, off, Math.min(len, MAX_RECORDED_PARAM * 4), clientCharset);
-    if (text.length() > MAX_RECORDED_PARAM) {
-      text = text.substring(0, MAX_RECORDED_PARAM) + "… (" + len + " bytes)";
+    int read = Math.min(len, MASKED_PARAM * 4);
+    return recordedText(new String(body, off, read, clientCharset), read == len, len);
+  }
+
+  /**
+   * Characters of a text parameter masked before its record is cut to {@link #MAX_RECORDED_PARAM}:
+   * masking first, so that a cut never leaves the first half of a secret unmasked (a card number or
+   * a URL password across the cut). Bounded, because a parameter can be megabytes and up to {@link
+   * #MAX_RECORDED_PARAMS} are masked per Bind.
+   */
+  static final int MASKED_PARAM = 16 * 1024;
+
+  /**
+   * How much of the masked text of a parameter longer than {@link #MASKED_PARAM} is dropped at its
+   * end: there the text was cut before masking, and a secret across that cut is only partly there,
+   * which detection may not see. Up to this many characters of it stay out of the record.
+   */
+  static final int UNMASKED_EDGE = 4 * 1024;
+
+  /**
+   * A text parameter ({@code complete}: all of its {@code len} bytes; else a prefix) as recorded
+   * and shown to reviewers: masked, then cut at {@link #MAX_RECORDED_PARAM} of the masked text with
+   * its size noted.
+   */
+  String recordedText(String text, boolean complete, int len) {
+    boolean whole = complete && text.length() <= MASKED_PARAM;
+    String masked = gs.maskStored(whole ? text : text.substring(0, MASKED_PARAM));
+    int keep = whole ? masked.length() : Math.max(0, masked.length() - UNMASKED_EDGE);
+    if (keep > MAX_RECORDED_PARAM) {
+      keep = MAX_RECORDED_PARAM;
     }
-    return gs.maskStored(text); // recorded, and shown to reviewers
+    if (keep < masked.length()
+        && Character.isLowSurrogate(masked.charAt(keep))
+        && keep > 0
+        && Character.isHighSurrogate(masked.charAt(keep - 1))) {
+      keep--; // not half a character
+    }
+    return keep == masked.length() && whole
+        ? masked
+        : masked.substring(0, keep) + "… (" + len + " bytes)";
   }
 
   private static Action withParameters(Action action, List<String> params) {
@@ -2026,7 +2131,8 @@ final class PgSession {
       }
       case "client_encoding" -> {
         clientCharset = charset(value);
-        if (!PgStartupParams.safeClientEncoding(value)) {
+        if (!PgStartupParams.safeClientEncoding(value)
+            || (rowFilter != RowFilter.IDENTITY && !PgMaskGuard.isUtf8(value))) {
           unreadableEncoding = value;
         }
       }
@@ -2043,8 +2149,10 @@ final class PgSession {
     String why =
         "the session's client_encoding is "
             + unreadableEncoding
-            + ", in which the gateway cannot read statements safely (a multibyte character can end"
-            + " in a backslash); use UTF8";
+            + (PgStartupParams.safeClientEncoding(unreadableEncoding)
+                ? ", in which the gateway cannot mask results (it masks UTF8); use UTF8"
+                : ", in which the gateway cannot read statements safely (a multibyte character can"
+                    + " end in a backslash); use UTF8");
     try {
       gs.audit("postgres.unsafe_encoding", Map.of("client_encoding", unreadableEncoding));
     } catch (GateException e) {

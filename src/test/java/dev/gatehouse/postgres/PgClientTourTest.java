@@ -57,6 +57,7 @@ import org.postgresql.largeobject.LargeObjectManager;
 class PgClientTourTest {
   static final String TOKEN_APP = "tok-tour-app-0001";
   static final String TOKEN_LO = "tok-tour-lo-0002";
+  static final String TOKEN_RAW = "tok-tour-raw-0005";
   static final String TOKEN_ENGINEER = "tok-tour-eng-0003";
   static final String TOKEN_CI = "tok-tour-ci-0004";
   static final String CONN = "tour";
@@ -80,6 +81,13 @@ class PgClientTourTest {
           effect: allow
           sql: { statements: [insert, update, delete, copy_in], require_where: true }
           obligations: { masking: tour }
+        - id: raw-read
+          description: A reader who sees data unmasked (one-byte client encodings stay possible).
+          subjects: { groups: [raw] }
+          connections: { names: [tour] }
+          effect: allow
+          sql: { statements: [read, session] }
+          obligations: { masking: none }
         - id: app-no-audit-writes
           description: Nobody rewrites the audit trail.
           subjects: { groups: [app] }
@@ -149,6 +157,8 @@ class PgClientTourTest {
           CREATE TABLE tour_keys (id bigserial PRIMARY KEY, name text);
           CREATE OR REPLACE FUNCTION tour_greet(who text) RETURNS int LANGUAGE plpgsql AS $f$
             BEGIN RAISE NOTICE 'hello %', who USING DETAIL = 'mail to ' || who; RETURN 1; END $f$;
+          CREATE OR REPLACE FUNCTION tour_encoding() RETURNS text LANGUAGE sql
+            AS $f$ SELECT set_config('client_encoding', 'LATIN1', false) $f$;
           CREATE OR REPLACE FUNCTION tour_total(customer int) RETURNS numeric
             LANGUAGE sql STABLE AS 'SELECT coalesce(sum(amount), 0) FROM tour_orders WHERE customer_id = $1';
           INSERT INTO tour_customers VALUES
@@ -163,6 +173,7 @@ class PgClientTourTest {
     t.addConnection(CONN, "gh_tour", "gh_scram", "prefer");
     principal(TOKEN_APP, "ada", Set.of("app"), PrincipalKind.HUMAN);
     principal(TOKEN_LO, "lou", Set.of("lo"), PrincipalKind.HUMAN);
+    principal(TOKEN_RAW, "rob", Set.of("raw"), PrincipalKind.HUMAN);
 
     Path dir = Files.createTempDirectory("gh-tour");
     Path masking = dir.resolve("masking.yaml");
@@ -824,16 +835,18 @@ class PgClientTourTest {
 
   /** psql through the gateway to connection {@code db} as {@code user}. */
   private static Run psqlTo(String db, String token, String user, String... args) throws Exception {
-    return psqlWith(
-        "host=127.0.0.1 port="
-            + server.address().getPort()
-            + " dbname="
-            + db
-            + " user="
-            + user
-            + " sslmode=require",
-        token,
-        args);
+    return psqlWith(conninfo(db, user), token, args);
+  }
+
+  /** libpq connection string to connection {@code db} through the gateway as {@code user}. */
+  private static String conninfo(String db, String user) {
+    return "host=127.0.0.1 port="
+        + server.address().getPort()
+        + " dbname="
+        + db
+        + " user="
+        + user
+        + " sslmode=require";
   }
 
   private static Run psql(String token, String user, String... args) throws Exception {
@@ -1265,7 +1278,7 @@ class PgClientTourTest {
   }
 
   @Test
-  void oneByteEncodingClientsGetErrorsInTheirEncoding() throws Exception {
+  void oneByteEncodingClientsOfUnmaskedSessionsGetErrorsInTheirEncoding() throws Exception {
     for (String enc : List.of("LATIN1", "LATIN2", "WIN1250")) {
       java.nio.charset.Charset cs =
           java.nio.charset.Charset.forName(
@@ -1281,17 +1294,7 @@ class PgClientTourTest {
               + "SELECT ('"
               + word
               + " ' || email)::int FROM tour_customers WHERE id = 1;\n";
-      String[] via =
-          psqlEncoded(
-              enc,
-              cs,
-              "host=127.0.0.1 port="
-                  + server.address().getPort()
-                  + " dbname="
-                  + CONN
-                  + " user=ada sslmode=require",
-              TOKEN_APP,
-              script);
+      String[] via = psqlEncoded(enc, cs, conninfo(CONN, "rob"), TOKEN_RAW, script);
       String[] direct =
           psqlEncoded(
               enc,
@@ -1303,12 +1306,11 @@ class PgClientTourTest {
       // an error with nothing to mask is exactly what the database said
       String plain = direct[1].lines().filter(l -> l.contains(":2:")).findFirst().orElseThrow();
       assertThat(via[1]).as(enc).contains(plain);
-      // one the gateway masks is rebuilt in the client's encoding
-      assertThat(direct[1]).contains("lovelace");
+      // (a masked session refuses one-byte encodings: see
+      // aMaskedSessionRefusesClientEncodingsOtherThanUtf8; this session is not masked)
       assertThat(via[1].lines().filter(l -> l.contains(":3:")).findFirst().orElseThrow())
           .as(enc)
-          .contains("\"" + word + " ")
-          .doesNotContain("lovelace");
+          .contains("\"" + word + " ");
     }
   }
 
@@ -1474,6 +1476,173 @@ class PgClientTourTest {
     assertThat(r.out().lines()).hasSize(35).allSatisfy(l -> assertThat(l).doesNotContain("user"));
   }
 
+  /**
+   * A long parameter is masked before it is cut for the record (red team: the cut came first, and a
+   * card number or URL password across the cut was recorded half in clear).
+   */
+  @Test
+  void longBindParametersAreMaskedBeforeTheyAreCut() throws Exception {
+    // the old cut fell right after the password, and after the 12th digit of the card
+    String pad = "x".repeat(PgSession.MAX_RECORDED_PARAM - 36);
+    String url = pad + " postgresql://app:S3cr3tPassw0rdLong@db/x";
+    String card = "y".repeat(PgSession.MAX_RECORDED_PARAM - 13) + " 4526018159083012 z";
+    // longer than what is masked: the end of the masked window stays out of the record
+    String huge =
+        "z".repeat(PgSession.MASKED_PARAM - 10) + " 4526018159083012 " + "w".repeat(70_000);
+    try (Connection c = app("prepareThreshold=1");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT length(?::text), length(?::text), length(?) /* long */")) {
+      ps.setString(1, url);
+      ps.setString(2, card);
+      ps.setString(3, huge);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(url.length());
+      }
+    }
+    PgTestSupport.Decided d =
+        t.decided.stream().filter(x -> x.raw().contains("/* long */")).reduce((a, b) -> b).get();
+    @SuppressWarnings("unchecked")
+    List<String> params = (List<String>) d.action().attributes().get("parameters");
+    assertThat(params).hasSize(3);
+    assertThat(String.join("\n", params))
+        .doesNotContain("S3cr3t", "45260181", "4526 ", "8159083012");
+    assertThat(params.get(0)).startsWith(pad).endsWith("… (" + url.length() + " bytes)");
+    assertThat(params.get(0).length()).isLessThan(PgSession.MAX_RECORDED_PARAM + 40);
+    assertThat(params.get(1)).startsWith("yyy").contains("****");
+    assertThat(params.get(2)).startsWith("zzz").endsWith("… (" + huge.length() + " bytes)");
+    assertThat(PgSession.MASKED_PARAM - PgSession.UNMASKED_EDGE)
+        .isGreaterThan(PgSession.MAX_RECORDED_PARAM);
+  }
+
+  /**
+   * COPY TO STDOUT options that change the layout of the output defeat content detection (red team:
+   * {@code quote '7'} with {@code force_quote *} put a digit around every value, {@code delimiter
+   * '-'} glued a card to its id): in a masked session only the layout the masker reads is allowed,
+   * in every syntax, and the rest is refused with 42501 naming the option.
+   */
+  @Test
+  void copyOptionsThatChangeTheOutputLayoutAreRefusedInAMaskedSession() throws Exception {
+    String q = "(SELECT id, name, email, ssn FROM tour_customers ORDER BY id)";
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put(
+        "COPY " + q + " TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *, QUOTE '7')", "quote '7'");
+    refused.put("COPY " + q + " TO STDOUT WITH (FORMAT csv, QUOTE 'e')", "quote 'e'");
+    refused.put("COPY " + q + " TO STDOUT WITH (format csv, \"quote\" \"9\")", "quote '9'");
+    refused.put("COPY " + q + " TO STDOUT WITH (FORMAT csv, QUOTE 7)", "quote '7'");
+    refused.put("COPY " + q + " TO STDOUT WITH (FORMAT csv, ESCAPE 'A')", "escape 'A'");
+    refused.put("COPY " + q + " TO STDOUT WITH (DELIMITER '-')", "delimiter '-'");
+    refused.put("COPY " + q + " TO STDOUT WITH (FORMAT csv, DELIMITER ' ')", "delimiter ' '");
+    refused.put("COPY " + q + " TO STDOUT WITH (DELIMITER ',')", "delimiter ','");
+    refused.put("COPY " + q + " TO STDOUT WITH (NULL 'x7')", "null 'x7'");
+    refused.put("COPY " + q + " TO STDOUT WITH (ENCODING 'LATIN1')", "encoding 'LATIN1'");
+    refused.put("COPY " + q + " TO STDOUT CSV QUOTE AS '7' FORCE QUOTE *", "quote '7'");
+    refused.put("COPY tour_customers TO STDOUT DELIMITER AS '_'", "delimiter '_'");
+    refused.put("COPY tour_customers TO STDOUT WITH CSV HEADER DELIMITER '-'", "delimiter '-'");
+    refused.put("COPY tour_customers TO STDOUT USING DELIMITERS '-'", "delimiter '-'");
+    refused.put("copy public.tour_customers (id, email) to stdout encoding 'WIN1252'", "encoding");
+    refused.put("COPY " + q + " TO STDOUT WITH (FORMAT csv, QUOTE E'\\x37')", "quote '7'");
+    refused.put("COPY " + q + " TO STDOUT WITH (FORMAT csv, FREEZE)", "freeze");
+    try (Connection c = app("")) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      for (Map.Entry<String, String> e : refused.entrySet()) {
+        StringWriter out = new StringWriter();
+        assertThatThrownBy(() -> cm.copyOut(e.getKey(), out))
+            .as(e.getKey())
+            .satisfies(x -> assertThat(state(x)).isEqualTo("42501"))
+            .hasMessageContaining("COPY TO STDOUT option " + e.getValue());
+        assertThat(out.toString()).isEmpty();
+      }
+      // the layout the masker reads, in both syntaxes: allowed, and masked
+      for (String ok :
+          List.of(
+              "COPY " + q + " TO STDOUT",
+              "COPY " + q + " TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)",
+              "COPY "
+                  + q
+                  + " TO STDOUT WITH (FORMAT 'csv', QUOTE '\"', ESCAPE '\"', DELIMITER ',')",
+              "COPY " + q + " TO STDOUT WITH (DELIMITER E'\\t', NULL '\\N', ENCODING 'UTF8')",
+              "COPY " + q + " TO STDOUT WITH CSV HEADER FORCE QUOTE * NULL AS ''",
+              "COPY tour_customers (id, email) TO STDOUT (FORMAT text, NULL '--')")) {
+        StringWriter out = new StringWriter();
+        cm.copyOut(ok, out);
+        assertThat(out.toString()).as(ok).contains("1").doesNotContain("lovelace", "hopper");
+      }
+      assertThat(one(c, "SELECT 'usable'")).isEqualTo("usable");
+    }
+    // psql's \copy is the same COPY ... TO STDOUT; the refusal is audited with the option
+    psqlRefuses(
+        "\\copy tour_customers (id, email) to '/dev/null' with (format csv, quote '7')",
+        "COPY TO STDOUT option quote '7'");
+    assertThat(t.audit)
+        .anyMatch(
+            a ->
+                a.type().equals("postgres.masking_guard")
+                    && "quote '7'".equals(a.data().get("option")));
+    Run plain = psqlApp("-A", "-t", "-c", "COPY " + q + " TO STDOUT WITH (FORMAT csv, QUOTE '9')");
+    assertThat(plain.all()).contains("COPY TO STDOUT option quote '9'").doesNotContain("lovelace");
+  }
+
+  /**
+   * A masked session runs in UTF8 (red team: with client_encoding LATIN1 a card number with
+   * no-break spaces and a Spanish password passed unmasked, and masked rows came back as UTF-8 in a
+   * LATIN1 stream): another encoding is refused at startup and by SET, and a change the gateway
+   * cannot see coming ends the session.
+   */
+  @Test
+  void aMaskedSessionRefusesClientEncodingsOtherThanUtf8() throws Exception {
+    String conninfo = conninfo(CONN, "ada");
+    for (String enc : List.of("LATIN1", "WIN1252", "EUC_JP")) {
+      java.nio.charset.Charset cs =
+          java.nio.charset.Charset.forName(
+              switch (enc) {
+                case "LATIN1" -> "ISO-8859-1";
+                case "WIN1252" -> "windows-1252";
+                default -> "EUC-JP";
+              });
+      String[] r = psqlEncoded(enc, cs, conninfo, TOKEN_APP, "SELECT email FROM tour_customers;\n");
+      assertThat(r[0]).as(enc).doesNotContain("lovelace").doesNotContain("@");
+      assertThat(r[1]).as(enc).contains("client_encoding " + enc + " is refused");
+    }
+    for (String set :
+        List.of(
+            "SET client_encoding = 'LATIN1'",
+            "SET SESSION client_encoding TO latin1",
+            "SET NAMES 'EUC_JP'",
+            "SELECT set_config('client_encoding', 'WIN1252', false)",
+            "SELECT pg_catalog.set_config(current_setting('x.y', true), 'LATIN1', false)")) {
+      Run r = psqlApp("-v", "VERBOSITY=verbose", "-c", set, "-c", "SHOW client_encoding");
+      assertThat(r.err()).as(set).contains("42501", "client_encoding other than UTF8");
+    }
+    Run ok =
+        psqlApp(
+            "-A",
+            "-t",
+            "-c",
+            "SET client_encoding = 'UTF8'",
+            "-c",
+            "RESET client_encoding",
+            "-c",
+            "SHOW client_encoding");
+    assertThat(ok.exit()).as(ok.all()).isZero();
+    assertThat(ok.out()).contains("UTF8");
+    // a function the gateway cannot see into changes it: the session ends, nothing is sent in it
+    Run fn =
+        psqlApp(
+            "-A", "-t", "-c", "SELECT tour_encoding()", "-c", "SELECT email FROM tour_customers");
+    assertThat(fn.exit()).isNotZero();
+    assertThat(fn.all()).contains("cannot mask results").doesNotContain("lovelace", "@");
+    // a session without masking keeps its one-byte encoding
+    String[] lou =
+        psqlEncoded(
+            "LATIN1",
+            java.nio.charset.StandardCharsets.ISO_8859_1,
+            conninfo(CONN, "rob"),
+            TOKEN_RAW,
+            "SELECT 'caf\u00e9';\n");
+    assertThat(lou[0]).startsWith("caf\u00e9\n");
+  }
+
   @Test
   void binaryCopyOutInAMaskedSessionIsRefusedClearly() throws Exception {
     try (Connection c = app("")) {
@@ -1490,14 +1659,16 @@ class PgClientTourTest {
       assertThat(text.toString()).startsWith("1\t").doesNotContain("lovelace");
       assertThat(one(c, "SELECT 'usable'")).isEqualTo("usable");
     }
-    Run psql =
-        psqlApp(
-            "-v",
-            "VERBOSITY=verbose",
-            "-c",
-            "\\copy tour_customers to '/dev/null' with (format binary)");
+    psqlRefuses(
+        "\\copy tour_customers to '/dev/null' with (format binary)",
+        "binary COPY output cannot be masked");
+  }
+
+  /** Runs one psql command as the masked application: refused with 42501 and {@code message}. */
+  private static void psqlRefuses(String command, String message) throws Exception {
+    Run psql = psqlApp("-v", "VERBOSITY=verbose", "-c", command);
     assertThat(psql.exit()).isNotZero();
-    assertThat(psql.err()).contains("42501", "binary COPY output cannot be masked");
+    assertThat(psql.err()).contains("42501", message);
   }
 
   @Test

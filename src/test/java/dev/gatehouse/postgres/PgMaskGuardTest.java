@@ -1,0 +1,62 @@
+package dev.gatehouse.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** What PgMaskGuard reads in COPY options and encoding changes (end to end: PgClientTourTest). */
+class PgMaskGuardTest {
+  private static String copy(String sql) {
+    return PgMaskGuard.copyProblem(sql, true);
+  }
+
+  @Test
+  void onlyCopyToStdoutIsRead() {
+    assertThat(copy("SELECT 'copy'")).isNull();
+    assertThat(copy("COPY t FROM STDIN WITH (QUOTE '7', FORMAT csv)")).isNull();
+    assertThat(copy("COPY t TO '/tmp/x' WITH (QUOTE '7', FORMAT csv)")).isNull();
+    assertThat(copy("/* c */ COPY \"my t\" (a) TO STDOUT (QUOTE '7', FORMAT csv);"))
+        .isEqualTo("quote '7'");
+    assertThat(copy("copy s.t to stdout delimiter as '|'")).isEqualTo("delimiter '|'");
+    assertThat(copy("COPY BINARY t TO STDOUT")).isNull(); // withheld by the row filter
+  }
+
+  @Test
+  void theDefaultLayoutPassesAndEveryOtherOptionIsNamed() {
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT csv, HEADER true, FORCE_QUOTE (a, b))"))
+        .isNull();
+    assertThat(copy("COPY t TO STDOUT WITH CSV HEADER FORCE QUOTE a, b QUOTE '\"'")).isNull();
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT csv, DELIMITER E'\\t')"))
+        .isEqualTo("delimiter '\t'");
+    assertThat(copy("COPY t TO STDOUT WITH (NULL '')")).isNull();
+    assertThat(copy("COPY t TO STDOUT WITH (NULL 'é')")).isEqualTo("null 'é'");
+    assertThat(copy("COPY t TO STDOUT WITH (ENCODING 'utf-8')")).isNull();
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT csv, QUOTE $$7$$)")).isEqualTo("quote '7'");
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT csv, QUOTE U&'\\0037')")).isEqualTo("quote '7'");
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT csv) QUOTE '7'"))
+        .isEqualTo("options after the option list");
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT csv, FORCE_NOT_NULL (a))"))
+        .isEqualTo("force_not_null");
+    assertThat(copy("COPY t TO STDOUT WITH (FORMAT foo)")).isEqualTo("format foo");
+    // with standard_conforming_strings off a backslash escapes in '...'
+    assertThat(PgMaskGuard.copyProblem("COPY t TO STDOUT WITH (DELIMITER '\\t')", false)).isNull();
+  }
+
+  @Test
+  void encodingChangesOtherThanUtf8AreFound() {
+    assertThat(PgMaskGuard.encodingProblem("SELECT names FROM t", true)).isNull();
+    assertThat(PgMaskGuard.encodingProblem("SET client_encoding TO DEFAULT", true)).isNull();
+    assertThat(PgMaskGuard.encodingProblem("SET client_encoding = 'Unicode'", true)).isNull();
+    assertThat(PgMaskGuard.encodingProblem("SET LOCAL client_encoding = latin1", true))
+        .isEqualTo("client_encoding latin1");
+    assertThat(PgMaskGuard.encodingProblem("SET U&\"client\\005fencoding\" TO 'SJIS'", true))
+        .isNotNull();
+    assertThat(PgMaskGuard.encodingProblem("SELECT set_config('search_path', 'x', false)", true))
+        .isNull();
+    assertThat(PgMaskGuard.encodingProblem("SELECT set_config($1, 'x', false)", true)).isNotNull();
+    assertThat(
+            PgMaskGuard.encodingProblem(
+                "SELECT \"set_config\"('Client_Encoding', 'EUC_JP', true)", true))
+        .isEqualTo("client_encoding 'EUC_JP'");
+  }
+}
