@@ -2130,6 +2130,13 @@ final class SqlClassifier {
           "pg_get_ruledef",
           "pg_get_serial_sequence",
           "pg_get_statisticsobjdef",
+          "pg_get_statisticsobjdef_columns",
+          "pg_get_statisticsobjdef_expressions",
+          "pg_relation_is_publishable",
+          "pg_get_publication_tables",
+          "pg_partition_ancestors",
+          "pg_partition_tree",
+          "pg_partition_root",
           "pg_get_triggerdef",
           "pg_get_userbyid",
           "pg_get_viewdef",
@@ -2296,12 +2303,36 @@ final class SqlClassifier {
       String simple = f.substring(dot + 1);
       boolean builtin =
           (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
-      if (!(builtin && (READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple)))) {
+      if (!(builtin && (READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple)))
+          && !("information_schema".equals(schema)
+              && INFORMATION_SCHEMA_FUNCTIONS.contains(simple)
+              && !quoted.contains(f))) {
         out.add(f);
       }
     }
     return List.copyOf(out);
   }
+
+  /**
+   * The SQL functions PostgreSQL defines in {@code information_schema} (information_schema.sql in
+   * the server's source) for the standard's views, and that clients call directly (pgjdbc's
+   * primary-key and index queries: {@code _pg_expandarray}): they only compute from their arguments
+   * and the catalog. Only when qualified with {@code information_schema} (it is not on the default
+   * search path), where only a superuser can create functions.
+   */
+  private static final Set<String> INFORMATION_SCHEMA_FUNCTIONS =
+      Set.of(
+          "_pg_expandarray",
+          "_pg_index_position",
+          "_pg_truetypid",
+          "_pg_truetypmod",
+          "_pg_char_max_length",
+          "_pg_char_octet_length",
+          "_pg_numeric_precision",
+          "_pg_numeric_precision_radix",
+          "_pg_numeric_scale",
+          "_pg_datetime_precision",
+          "_pg_interval_type");
 
   /** Key words after which a DDL statement has an expression (where a call may start). */
   private static final Set<String> DDL_EXPRESSION_WORDS =
