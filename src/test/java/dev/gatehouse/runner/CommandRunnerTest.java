@@ -341,6 +341,37 @@ class CommandRunnerTest {
   }
 
   @Test
+  void aFixedWorkspaceJobGetsAHomeOfItsOwnSoDotfilesLeftThereAreNotRead() throws Exception {
+    // job 1 plants a git configuration where HOME used to be: the shared fixed workdir (made
+    // writable for run_as here)
+    Files.setPosixFilePermissions(
+        dir.resolve("fixed"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Result planted =
+        kit.run(
+            "tools-fixed",
+            List.of(
+                "sh",
+                "-c",
+                "printf '[core]\\n\\tpager = touch pwned\\n' > .gitconfig; echo $HOME"));
+    assertThat(planted.status()).as(planted.err()).isZero();
+    assertThat(dir.resolve("fixed/.gitconfig")).content().contains("pager = touch pwned");
+    Path home1 = Path.of(planted.out().trim());
+    assertThat(home1).isNotEqualTo(dir.resolve("fixed").toRealPath());
+    assertThat(home1.startsWith(dir.resolve("fixed").toRealPath())).isFalse();
+    assertThat(home1).doesNotExist(); // removed with the job
+    // job 2: a real git reads ~/.gitconfig; it must not find job 1's
+    Result r =
+        kit.run(
+            "tools-fixed",
+            List.of(
+                "sh", "-c", "echo $HOME; git config --global --get core.pager; echo status=$?"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain("touch pwned").contains("status=1");
+    assertThat(Path.of(r.out().lines().findFirst().orElseThrow())).isNotEqualTo(home1);
+    Files.delete(dir.resolve("fixed/.gitconfig"));
+  }
+
+  @Test
   void maxOutputKillsTheCommand() throws Exception {
     Result r = kit.run("tools-small", List.of("yes", "spam"));
     assertThat(r.status()).isIn(128 + 15, 128 + 9, 128 + 13);
