@@ -83,6 +83,40 @@ class CommandRunnerTest {
             null));
   }
 
+  /** A fixed workdir in bubblewrap: the job's HOME is bound into the sandbox writable. */
+  @Test
+  void aFixedWorkspaceHomeIsWritableInBubblewrap() throws Exception {
+    assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
+    Path fixed = Files.createDirectories(dir.resolve("fixed-boxed"));
+    Files.setPosixFilePermissions(
+        fixed, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    ExecConfig boxed = kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20);
+    kit.connection(
+        "tools-fixed-boxed",
+        new ExecConfig(
+            boxed.binaries(),
+            "fixed",
+            fixed,
+            boxed.env(),
+            boxed.envAllow(),
+            boxed.secrets(),
+            boxed.timeout(),
+            boxed.maxOutput(),
+            0,
+            Duration.ZERO,
+            0,
+            "bubblewrap",
+            false,
+            null,
+            null));
+    Result r =
+        kit.run("tools-fixed-boxed", List.of("sh", "-c", "cd && pwd && echo hi > .x && cat .x"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).contains("hi\n");
+    assertThat(Path.of(r.out().lines().findFirst().orElseThrow())).doesNotExist();
+    assertThat(fixed.resolve(".x")).doesNotExist();
+  }
+
   @AfterAll
   static void stop() {
     if (kit != null) {
