@@ -89,10 +89,25 @@ final class ProgramOptions {
   private static final String NPM_BOOLEAN_LETTERS = "sqdgfylpSDOEBPhvaH";
 
   /**
-   * kubectl's global options that take no value ({@code kubectl options}; cobra's boolean flags
-   * have {@code NoOptDefVal}), and common boolean options of its read commands. cobra's subcommand
-   * search (spf13/cobra command.go {@code stripFlags}) skips the next word after every other {@code
-   * --name} and two-letter {@code -x} without {@code =}, known to kubectl or not.
+   * kubectl's root options that take no value ({@code kubectl options}, kubectl 1.32-1.34; cobra's
+   * boolean flags have {@code NoOptDefVal}). cobra's subcommand search (spf13/cobra command.go
+   * {@code stripFlags}) looks only at the root command's flag set: it skips the next word after
+   * every other {@code --name} and two-letter {@code -x} without {@code =}, whether the subcommand
+   * reads it as a boolean or not ({@code kubectl -A get delete pods x} runs delete, with {@code
+   * get} skipped as the value of {@code -A}). {@code -h}/{@code --help} is not in the root's set
+   * while cobra looks (it is added when the command runs). The klog options of older kubectl
+   * ({@code --logtostderr}...) are not listed: read as taking the next word, an allow rule refuses.
+   */
+  private static final Set<String> KUBECTL_ROOT_BOOLEAN =
+      Set.of(
+          "--insecure-skip-tls-verify",
+          "--match-server-version",
+          "--warnings-as-errors",
+          "--disable-compression");
+
+  /**
+   * kubectl's options that take no value after the subcommand (pflag parses the subcommand's own
+   * flags and the root's): the root's booleans and common boolean options of its read commands.
    */
   private static final Set<String> KUBECTL_BOOLEAN =
       Set.of(
@@ -541,8 +556,9 @@ final class ProgramOptions {
         return !flag.startsWith("--no-") && !MAKE_BOOLEAN.contains(flag);
       }
       case "kubectl", "oc" -> {
-        // cobra: only a two-letter -x skips the next word (a longer -xyz is a cluster or -xVALUE)
-        if (KUBECTL_BOOLEAN.contains(flag)) {
+        // cobra: only a two-letter -x skips the next word (a longer -xyz is a cluster or -xVALUE);
+        // before the subcommand, every flag but the root's booleans does (stripFlags)
+        if ((beforeSubcommand ? KUBECTL_ROOT_BOOLEAN : KUBECTL_BOOLEAN).contains(flag)) {
           return false;
         }
         return !shortCluster || flag.length() == 2;
@@ -571,6 +587,17 @@ final class ProgramOptions {
   }
 
   /**
+   * Whether cobra's subcommand search (spf13/cobra command.go {@code stripFlags}) skips the word
+   * after {@code word}, a kubectl flag before the subcommand: {@code --name} or two-letter {@code
+   * -x}, without {@code =}, that is not one of the root command's booleans.
+   */
+  static boolean cobraSkipsNext(String word) {
+    return word.indexOf('=') < 0
+        && !KUBECTL_ROOT_BOOLEAN.contains(word)
+        && (word.startsWith("--") || word.length() == 2);
+  }
+
+  /**
    * Whether git or kubectl would read the command word of {@code argv} as an alias (or a plugin, or
    * an autocorrection): it is none of their commands. Then it may be any command, and a deny rule
    * for that program treats it as such. Other programs: false.
@@ -588,12 +615,7 @@ final class ProgramOptions {
         return true; // git: an unknown option; cobra stops its search: not worth reading further
       }
       if (t.length() > 1 && t.charAt(0) == '-') {
-        boolean takesNext =
-            git
-                ? gitValues.contains(t)
-                : t.indexOf('=') < 0
-                    && !KUBECTL_BOOLEAN.contains(t)
-                    && (t.startsWith("--") || t.length() == 2);
+        boolean takesNext = git ? gitValues.contains(t) : cobraSkipsNext(t);
         if (takesNext) {
           i++;
         }

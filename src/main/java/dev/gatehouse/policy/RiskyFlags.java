@@ -819,11 +819,21 @@ final class RiskyFlags {
     }
     String sub = null;
     List<String> positional = new ArrayList<>(4);
+    boolean cobra = ProgramOptions.cobra(binary);
+    boolean skippedBySearch = false; // cobra: the word is not the subcommand (stripFlags)
     for (int i = 1; i < argv.size(); i++) {
       String w = argv.get(i);
       if (w.equals("--")) {
         break;
       }
+      boolean notSub = skippedBySearch;
+      // (a global option's value is skipped below already)
+      skippedBySearch =
+          cobra
+              && sub == null
+              && w.startsWith("-")
+              && !t.globalValues().contains(w)
+              && ProgramOptions.cobraSkipsNext(w);
       boolean oldStyleTar = i == 1 && t.name().equals("tar") && !w.startsWith("-");
       boolean jdk = t.style() == Style.JDK;
       if (jdk && w.length() > 1 && w.charAt(0) == '@') {
@@ -835,7 +845,7 @@ final class RiskyFlags {
           return found; // python: the script; the rest is its own argv
         }
         positional.add(w);
-        if (sub == null) {
+        if (sub == null && !notSub) {
           sub = w;
         }
         continue;

@@ -59,33 +59,6 @@ public final class CommandRunner {
   /** The search path of the clean environment: only system directories, never the caller's. */
   static final String PATH = "/usr/local/bin:/usr/bin:/bin";
 
-  /**
-   * Set in every job's environment before the connection's own {@code env} (which may change them):
-   * no pager, and less in secure mode (less(1) SECURITY: no shell, pipe, editor, lesskey file or
-   * LESSOPEN preprocessor). Jobs have no terminal, so programs do not page; but less reads a
-   * lesskey file from HOME, which is the workspace a job may write, and its {@code #env} section
-   * can set LESSOPEN to a command, which less runs even when it only copies its input. The same
-   * values as an SSH target's exec with a terminal gets (docs/exec.md).
-   */
-  static final Map<String, String> PAGER_GUARD =
-      orderedMap(
-          "LESSSECURE", "1",
-          "PAGER", "cat",
-          "MANPAGER", "cat",
-          "GIT_PAGER", "cat",
-          "SYSTEMD_PAGER", "cat",
-          "SYSTEMD_PAGERSECURE", "1",
-          "PSQL_PAGER", "cat",
-          "AWS_PAGER", "");
-
-  private static Map<String, String> orderedMap(String... kv) {
-    Map<String, String> m = new LinkedHashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put(kv[i], kv[i + 1]);
-    }
-    return java.util.Collections.unmodifiableMap(m);
-  }
-
   /** A terminal type is a short name (terminfo(5) names), not a place to smuggle data. */
   private static final Pattern TERM = Pattern.compile("[A-Za-z0-9._+-]{1,64}");
 
@@ -243,7 +216,10 @@ public final class CommandRunner {
     try {
       Map<String, String> vault =
           cfg.secrets().isEmpty() ? Map.of() : session.upstreamCredentials();
-      env.put("HOME", ws.root().toString());
+      // A fixed workspace is shared by the connection's jobs: each gets a HOME of its own there
+      // (Workspace.home), unless the connection sets HOME itself.
+      Path home = env.containsKey("HOME") ? null : ws.home();
+      env.putIfAbsent("HOME", (home == null ? ws.root() : home).toString());
       for (ExecSecretConfig s : cfg.secrets()) {
         String value = vault.get("secret." + s.name());
         if (value == null) {
@@ -264,6 +240,7 @@ public final class CommandRunner {
                   plan.cwd(),
                   ws.secretDir(),
                   ws.secretShield(),
+                  home,
                   plan.seccomp(),
                   hidden,
                   cfg,
@@ -552,7 +529,7 @@ public final class CommandRunner {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("PATH", PATH);
     env.put("LANG", "C.UTF-8");
-    env.putAll(PAGER_GUARD);
+    env.putAll(PagerGuard.VARIABLES);
     env.putAll(cfg.env());
     Map<String, String> asked = new LinkedHashMap<>();
     for (var e : new java.util.TreeMap<>(request.env()).entrySet()) {

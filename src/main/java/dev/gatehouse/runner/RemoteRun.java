@@ -148,7 +148,15 @@ final class RemoteRun {
         try {
           // Paths are not secret: they are exported by the run script, after the env file.
           Map<String, String> exports = new LinkedHashMap<>();
-          exports.put("HOME", job.workspace());
+          // a fixed workdir is shared: the job's own HOME instead (CommandRunner does the same),
+          // unless the connection sets HOME
+          if (!plan.env().containsKey("HOME")) {
+            exports.put(
+                "HOME",
+                "fixed".equals(cfg.workspace())
+                    ? job.dir() + "/" + RemoteScript.HOME
+                    : job.workspace());
+          }
           // a private temporary directory, as the sandbox's /tmp is locally (removed with JOB)
           exports.put("TMPDIR", job.dir() + "/" + RemoteScript.TMP);
           for (var f : files.entrySet()) {

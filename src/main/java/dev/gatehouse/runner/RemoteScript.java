@@ -47,6 +47,12 @@ final class RemoteScript {
   static final String TMP = "tmp";
 
   /**
+   * The job's HOME when the workdir is fixed (shared by the connection's jobs: a dotfile one job
+   * leaves there would configure the next caller's programs); removed with the job directory.
+   */
+  static final String HOME = "home";
+
+  /**
    * Signals whose default action ends a process, that the gateway forwards ({@link
    * ProcessExecution#FORWARDED}): the run script traps them with a command (not with {@code ''}: an
    * ignored signal stays ignored in the command, POSIX XCU 2.14 trap) so that it outlives the
@@ -120,6 +126,9 @@ final class RemoteScript {
         .append(owner(owner))
         .append("-$t.XXXXXXXXXX\")");
     s.append(" && mkdir \"$j/").append(SECRETS).append("\" \"$j/").append(TMP).append('"');
+    if ("fixed".equals(cfg.workspace())) {
+      s.append(" \"$j/").append(HOME).append('"');
+    }
     String workdir = cfg.workdir() == null ? null : cfg.workdir().toString();
     if ("fixed".equals(cfg.workspace())) {
       s.append(" && mkdir -p ").append(q(workdir)).append(" && w=").append(q(workdir));

@@ -372,7 +372,9 @@ final class Sandbox {
   /**
    * Everything the command line depends on; {@code seccomp} is the filter file ({@link
    * #unixSocketFilter}) for a bubblewrap job without network, else null; {@code secretShield} the
-   * root-only directory around {@code secretDir} ({@link Workspace#secretShield}), else null.
+   * root-only directory around {@code secretDir} and {@code home} ({@link Workspace#secretShield}),
+   * else null; {@code home} the job's own HOME outside a fixed workspace ({@link Workspace#home}),
+   * else null.
    */
   record Spec(
       boolean bubblewrap,
@@ -382,6 +384,7 @@ final class Sandbox {
       Path cwd,
       Path secretDir,
       Path secretShield,
+      Path home,
       Path seccomp,
       List<Path> hidden,
       ExecConfig limits,
@@ -542,14 +545,18 @@ final class Sandbox {
         cmd.addAll(pathInto(h, s.workspace()));
       }
       cmd.addAll(List.of("--bind", s.workspace().toString(), s.workspace().toString()));
+      if (s.secretShield() != null) {
+        // Workspace.open(shielded): the secrets' directory and the HOME are in one that is root's
+        // and 0700 on the host, so that nothing outside the sandbox with the run_as uid reaches
+        // them; a tmpfs here lets the job.
+        cmd.addAll(List.of("--perms", "0755", "--tmpfs", s.secretShield().toString()));
+      }
       if (s.secretDir() != null) {
-        if (s.secretShield() != null) {
-          // Workspace.open(shielded): the secrets' directory is in one that is root's and 0700 on
-          // the host, so that nothing outside the sandbox with the run_as uid reaches them; a tmpfs
-          // here lets the job.
-          cmd.addAll(List.of("--perms", "0755", "--tmpfs", s.secretShield().toString()));
-        }
         cmd.addAll(List.of("--ro-bind", s.secretDir().toString(), s.secretDir().toString()));
+      }
+      if (s.home() != null) {
+        // a fixed workspace's job HOME (Workspace.home): after the secrets, which may be around it
+        cmd.addAll(List.of("--bind", s.home().toString(), s.home().toString()));
       }
       cmd.addAll(List.of("--unshare-pid", "--unshare-ipc", "--die-with-parent"));
       if (!s.network()) {

@@ -35,6 +35,7 @@ final class Workspace implements AutoCloseable {
   private final boolean shielded;
   private Path secretDir;
   private Path secretTop;
+  private Path home;
 
   private Workspace(Path root, Path remove, int[] owner, String ownerId, boolean shielded) {
     this.root = root;
@@ -127,11 +128,8 @@ final class Workspace implements AutoCloseable {
    */
   Path secretFile(String name, String value) throws IOException {
     if (secretDir == null) {
-      // java.io.tmpdir, not the data directory: the unprivileged user must be able to reach it
-      // without sandbox, and inside bubblewrap it is bound read-only over the private /tmp.
-      // Shielded: the job's directory is inside a root-only one (see open()).
-      secretTop = Files.createTempDirectory(WorkspaceOwner.SECRETS_PREFIX + ownerId + "-", PRIVATE);
-      secretDir = shielded ? Files.createDirectory(secretTop.resolve("s"), PRIVATE) : secretTop;
+      Path top = privateArea();
+      secretDir = shielded ? Files.createDirectory(top.resolve("s"), PRIVATE) : top;
       chown(secretDir, owner);
     }
     Path f = secretDir.resolve(name);
@@ -145,18 +143,55 @@ final class Workspace implements AutoCloseable {
     return f;
   }
 
+  /**
+   * The job's own HOME when the workspace is fixed, else null (a fresh workspace is the job's own,
+   * and its HOME). A fixed workdir is shared by every job of the connection: a dotfile one job
+   * leaves there ({@code .gitconfig} with core.pager or an alias, {@code .npmrc} with a script
+   * shell, {@code .lesskey}, {@code .config/...}) would configure, and run code in, a later
+   * caller's programs. So the job gets an empty 0700 directory of its own, {@code .home} in its
+   * private area next to its file secrets (a name no secret has: secrets are named as environment
+   * variables), removed when it ends.
+   */
+  Path home() throws IOException {
+    if (remove != null) {
+      return null;
+    }
+    if (home == null) {
+      Path h = Files.createDirectory(privateArea().resolve(".home"), PRIVATE);
+      chown(h, owner);
+      home = h;
+    }
+    return home;
+  }
+
+  /**
+   * The job's private directory for secrets and its HOME, made on first use. java.io.tmpdir, not
+   * the data directory: the unprivileged user must be able to reach it without sandbox, and inside
+   * bubblewrap it is bound over the private /tmp. Shielded: root's and 0700, the job's directories
+   * inside it (see open()).
+   */
+  private Path privateArea() throws IOException {
+    if (secretTop == null) {
+      secretTop = Files.createTempDirectory(WorkspaceOwner.SECRETS_PREFIX + ownerId + "-", PRIVATE);
+      if (!shielded) {
+        chown(secretTop, owner);
+      }
+    }
+    return secretTop;
+  }
+
   /** The directory of file secrets, or null when there are none. */
   Path secretDir() {
     return secretDir;
   }
 
   /**
-   * The root-only directory around the file secrets of a shielded job ({@link #open}), which the
-   * sandbox covers with a 0755 tmpfs so that the job reaches them; null when not shielded or there
-   * are none.
+   * The root-only directory around the file secrets and the HOME of a shielded job ({@link #open}),
+   * which the sandbox covers with a 0755 tmpfs so that the job reaches them; null when not shielded
+   * or there are none.
    */
   Path secretShield() {
-    return shielded && secretDir != null ? secretTop : null;
+    return shielded ? secretTop : null;
   }
 
   private static void chown(Path p, int[] owner) throws IOException {

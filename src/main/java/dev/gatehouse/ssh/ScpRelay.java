@@ -337,11 +337,11 @@ final class ScpRelay {
           absent = e;
           continue;
         }
-        deny(op, n.path, "cannot tell where it is on the target: " + e.getMessage());
+        unplaced(op, n.path, "cannot tell where it is: " + e.getMessage());
         return null;
       } catch (IOException e) {
         log.warn("scp path check on the target failed: {}", e.toString());
-        deny(op, n.path, "cannot tell where it is on the target");
+        unplaced(op, n.path, "cannot tell where it is on the target");
         return null;
       }
       for (String real : reals) {
@@ -350,9 +350,24 @@ final class ScpRelay {
       if (first == null) first = reals.get(0);
     }
     if (first == null) {
-      deny(op, paths.get(0).path, "cannot tell where it is on the target: " + absent.getMessage());
+      unplaced(op, paths.get(0).path, "cannot tell where it is: " + absent.getMessage());
     }
     return first;
+  }
+
+  /**
+   * A path the target cannot place: the reason (what failed, and where) goes to the audit record
+   * only; the client is told {@link SftpRelay#unplaced} (issue #6: with a link it made, the detail
+   * would tell it what exists outside the allowed tree).
+   */
+  private void unplaced(String op, String path, String reason) throws IOException {
+    try {
+      policy.refused(op, path, reason);
+    } catch (RuntimeException e) {
+      log.warn("scp refusal of {} could not be recorded", op, e);
+    }
+    log.debug("scp {} {} refused: {}", op, path, reason);
+    fail(SftpRelay.unplaced(path));
   }
 
   private boolean allowed(String op, String path) throws IOException {
@@ -366,7 +381,12 @@ final class ScpRelay {
 
   private void deny(String op, String path, String reason) throws IOException {
     log.debug("scp {} {} denied: {}", op, path, reason);
-    String msg = ("gatehouse: denied " + op + " " + path + ": " + reason).replaceAll("[\r\n]", " ");
+    fail("gatehouse: denied " + op + " " + path + ": " + reason);
+  }
+
+  /** Ends the transfer with a fatal error ({@code \2}) that tells the client {@code message}. */
+  private void fail(String message) throws IOException {
+    String msg = message.replaceAll("[\r\n]", " ");
     // Nothing more goes to the server: closing its input ends its scp.
     SftpRelay.closeQuietly(toServer);
     toClient.write(2);

@@ -492,13 +492,13 @@ final class SftpRelay {
     try {
       reals = resolver.resolve(raw, follow);
     } catch (SftpPathResolver.Unresolved e) {
-      String reason = "gatehouse: cannot tell where " + lexical + " is: " + e.getMessage();
-      refuse(reply, id, ops[0], lexical, reason);
+      // The details (which directory is missing, or no directory) are the audit record's only:
+      // with a link the client made, they would tell it what exists outside the allowed tree.
+      unplaced(reply, id, ops[0], lexical, "cannot tell where it is: " + e.getMessage());
       return null;
     } catch (IOException e) {
       log.warn("SFTP path check on the target failed: {}", e.toString());
-      String reason = "gatehouse: cannot tell where " + lexical + " is on the target";
-      refuse(reply, id, ops[0], lexical, reason);
+      unplaced(reply, id, ops[0], lexical, "cannot tell where it is on the target");
       return null;
     }
     for (String real : reals) {
@@ -513,12 +513,35 @@ final class SftpRelay {
   /** A refusal the policy was not asked about: recorded as its refusals are, then answered. */
   private void refuse(SftpPacket reply, int id, String op, String path, String reason)
       throws IOException {
+    recordRefusal(op, path, reason);
+    status(reply, id, FX_PERMISSION_DENIED, reason);
+  }
+
+  private void recordRefusal(String op, String path, String reason) {
     try {
       policy.refused(op, path, reason);
     } catch (RuntimeException e) {
       log.warn("SFTP refusal of {} could not be recorded", op, e);
     }
-    status(reply, id, FX_PERMISSION_DENIED, reason);
+  }
+
+  /**
+   * A path the second check could not place: {@code reason} (what failed, and where) is recorded,
+   * the client gets only {@link #unplaced}.
+   */
+  private void unplaced(SftpPacket reply, int id, String op, String path, String reason)
+      throws IOException {
+    recordRefusal(op, path, reason);
+    status(reply, id, FX_PERMISSION_DENIED, unplaced(path));
+  }
+
+  /**
+   * What the client is told when the target cannot place a path: the name it sent, never which
+   * component failed or why ("does not exist", "is not a directory"), which would tell it whether
+   * paths outside the allowed tree exist (issue #6). The reason is in the audit record.
+   */
+  static String unplaced(String asked) {
+    return "gatehouse: cannot tell where " + asked + " is on the target";
   }
 
   /** Asks the policy; on denial answers the client and returns true. Fails closed. */

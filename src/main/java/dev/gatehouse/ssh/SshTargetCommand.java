@@ -7,9 +7,9 @@ import dev.gatehouse.masking.StreamMasker;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.CommandLine;
+import dev.gatehouse.runner.PagerGuard;
 import java.io.IOException;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -207,27 +207,15 @@ final class SshTargetCommand extends SshChannelCommand {
   }
 
   /**
-   * Environment for an exec request that has a terminal. With a PTY, an allowed command that pages
+   * The command line the target receives for a decided exec request. With a terminal, the pager
+   * guard's environment is set in front of it. With a PTY, an allowed command that pages
    * (journalctl, systemctl status, git log, man, psql, aws) starts less, and less's {@code
    * !command} runs a shell: the argv decision would no longer be the boundary. sshd usually refuses
    * {@code env} requests (sshd_config(5) AcceptEnv), so the command sets these itself through
    * env(1): no pager, and less in secure mode (less(1), "SECURITY": no shell, pipe, editor or log
    * file) should a tool start it anyway. A line that needs a shell was allowed as a shell line, so
-   * it is sent as typed.
+   * it is sent as typed ({@link PagerGuard}).
    */
-  static final List<String> PAGER_GUARD =
-      List.of(
-          "env",
-          "LESSSECURE=1",
-          "PAGER=cat",
-          "MANPAGER=cat",
-          "GIT_PAGER=cat",
-          "SYSTEMD_PAGER=cat",
-          "SYSTEMD_PAGERSECURE=1",
-          "PSQL_PAGER=cat",
-          "AWS_PAGER=");
-
-  /** The command line the target receives for a decided exec request. */
   static String remoteCommand(CommandLine cl, boolean pty) {
     if (cl.needsShell()) {
       return cl.raw();
@@ -237,7 +225,7 @@ final class SshTargetCommand extends SshChannelCommand {
     if (!pty || cl.argv().get(0).indexOf('=') >= 0) {
       return argv;
     }
-    return String.join(" ", PAGER_GUARD) + " " + argv;
+    return String.join(" ", PagerGuard.envCommand()) + " " + argv;
   }
 
   private PtyChannelConfiguration ptyConfig() {

@@ -434,4 +434,22 @@ class CommandMatcherTest {
       assertThat(CommandMatcher.riskyEnv(name)).as(name).isTrue();
     }
   }
+
+  @Test
+  void cobraSkipsTheWordAfterAFlagNotOfKubectlsRootBeforeTheSubcommand() {
+    // spf13/cobra stripFlags knows only the root's flags: -A and -w (get's) take the next word
+    assertThat(ProgramOptions.mayTakeNext("kubectl", "-A", true, null)).isTrue();
+    assertThat(ProgramOptions.mayTakeNext("kubectl", "--all-namespaces", true, null)).isTrue();
+    assertThat(ProgramOptions.mayTakeNext("kubectl", "-w", true, null)).isTrue();
+    assertThat(ProgramOptions.mayTakeNext("kubectl", "--insecure-skip-tls-verify", true, null))
+        .isFalse();
+    // after the subcommand pflag reads get's own booleans
+    assertThat(ProgramOptions.mayTakeNext("kubectl", "-A", false, null)).isFalse();
+    // RiskyFlags: with get skipped, the subcommand is delete... and for logs -f, get: -f reads a
+    // file
+    assertThat(RiskyFlags.findAll("kubectl", List.of("kubectl", "-A", "logs", "get", "-f", "/x")))
+        .isNotEmpty();
+    assertThat(RiskyFlags.findAll("kubectl", List.of("kubectl", "-n", "x", "logs", "-f", "api")))
+        .isEmpty();
+  }
 }

@@ -83,6 +83,40 @@ class CommandRunnerTest {
             null));
   }
 
+  /** A fixed workdir in bubblewrap: the job's HOME is bound into the sandbox writable. */
+  @Test
+  void aFixedWorkspaceHomeIsWritableInBubblewrap() throws Exception {
+    assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
+    Path fixed = Files.createDirectories(dir.resolve("fixed-boxed"));
+    Files.setPosixFilePermissions(
+        fixed, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    ExecConfig boxed = kit.exec("bubblewrap", false, Duration.ofSeconds(30), 1 << 20);
+    kit.connection(
+        "tools-fixed-boxed",
+        new ExecConfig(
+            boxed.binaries(),
+            "fixed",
+            fixed,
+            boxed.env(),
+            boxed.envAllow(),
+            boxed.secrets(),
+            boxed.timeout(),
+            boxed.maxOutput(),
+            0,
+            Duration.ZERO,
+            0,
+            "bubblewrap",
+            false,
+            null,
+            null));
+    Result r =
+        kit.run("tools-fixed-boxed", List.of("sh", "-c", "cd && pwd && echo hi > .x && cat .x"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).contains("hi\n");
+    assertThat(Path.of(r.out().lines().findFirst().orElseThrow())).doesNotExist();
+    assertThat(fixed.resolve(".x")).doesNotExist();
+  }
+
   @AfterAll
   static void stop() {
     if (kit != null) {
@@ -338,6 +372,37 @@ class CommandRunnerTest {
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.out().trim()).isEqualTo(dir.resolve("fixed/sub").toRealPath().toString());
     assertThat(dir.resolve("fixed/sub/kept.txt")).hasContent("kept");
+  }
+
+  @Test
+  void aFixedWorkspaceJobGetsAHomeOfItsOwnSoDotfilesLeftThereAreNotRead() throws Exception {
+    // job 1 plants a git configuration where HOME used to be: the shared fixed workdir (made
+    // writable for run_as here)
+    Files.setPosixFilePermissions(
+        dir.resolve("fixed"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Result planted =
+        kit.run(
+            "tools-fixed",
+            List.of(
+                "sh",
+                "-c",
+                "printf '[core]\\n\\tpager = touch pwned\\n' > .gitconfig; echo $HOME"));
+    assertThat(planted.status()).as(planted.err()).isZero();
+    assertThat(dir.resolve("fixed/.gitconfig")).content().contains("pager = touch pwned");
+    Path home1 = Path.of(planted.out().trim());
+    assertThat(home1).isNotEqualTo(dir.resolve("fixed").toRealPath());
+    assertThat(home1.startsWith(dir.resolve("fixed").toRealPath())).isFalse();
+    assertThat(home1).doesNotExist(); // removed with the job
+    // job 2: a real git reads ~/.gitconfig; it must not find job 1's
+    Result r =
+        kit.run(
+            "tools-fixed",
+            List.of(
+                "sh", "-c", "echo $HOME; git config --global --get core.pager; echo status=$?"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain("touch pwned").contains("status=1");
+    assertThat(Path.of(r.out().lines().findFirst().orElseThrow())).isNotEqualTo(home1);
+    Files.delete(dir.resolve("fixed/.gitconfig"));
   }
 
   @Test

@@ -393,6 +393,29 @@ class RemoteRunnerTest {
   }
 
   @Test
+  void aFixedWorkspaceJobGetsAHomeOfItsOwnOnTheTarget() throws Exception {
+    Result planted =
+        kit.run(
+            "tools-remote-fixed",
+            List.of(
+                "sh",
+                "-c",
+                "printf '[core]\\n\\tpager = touch pwned\\n' > .gitconfig; echo $HOME"));
+    assertThat(planted.status()).as(planted.err()).isZero();
+    assertThat(dir.resolve("fixed/.gitconfig")).exists();
+    Path home1 = Path.of(planted.out().trim());
+    assertThat(home1.startsWith(dir.resolve("fixed").toRealPath())).isFalse();
+    assertThat(home1).doesNotExist(); // removed with the job directory
+    Result r =
+        kit.run(
+            "tools-remote-fixed",
+            List.of("sh", "-c", "git config --global --get core.pager; echo status=$?"));
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain("touch pwned").contains("status=1");
+    Files.delete(dir.resolve("fixed/.gitconfig"));
+  }
+
+  @Test
   void limitsAreSetWithUlimitOnTheTarget() throws Exception {
     Result r =
         kit.run(

@@ -185,6 +185,32 @@ class ScpRelayTest {
     assertThat(records).isEmpty();
   }
 
+  /**
+   * Through a link out of the tree, the client learns nothing about what exists there: the refusal
+   * does not say which directory is missing or no directory (issue #6); the audit record does.
+   */
+  @Test
+  void aPathThatCannotBePlacedOutsideTheTreeIsRefusedWithoutDetails() throws Exception {
+    Files.createSymbolicLink(remote.resolve("out"), Path.of("/etc"));
+
+    Run missing = scp("R:" + remote + "/out/no-such-gatehouse-dir/x", "got1.txt");
+    Run notDir = scp("R:" + remote + "/out/hostname/x", "got2.txt");
+
+    for (Run r : List.of(missing, notDir)) {
+      assertThat(r.exit).as(r.output).isNotZero();
+      assertThat(r.output)
+          .contains("cannot tell where")
+          .doesNotContain("does not exist")
+          .doesNotContain("is not a directory")
+          .doesNotContain("/etc");
+    }
+    assertThat(local.resolve("got1.txt")).doesNotExist();
+    assertThat(local.resolve("got2.txt")).doesNotExist();
+    assertThat(refusedNames)
+        .anyMatch(n -> n.contains("/etc/no-such-gatehouse-dir does not exist"))
+        .anyMatch(n -> n.contains("/etc/hostname is not a directory"));
+  }
+
   @Test
   void download() throws Exception {
     byte[] data = random(3 * 1024 * 1024 + 1);

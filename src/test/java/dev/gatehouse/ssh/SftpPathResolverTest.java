@@ -200,6 +200,7 @@ class SftpPathResolverTest {
             "-ls etclink/",
             "-get c1/secret.txt got4.txt",
             "-get loop1/x got5.txt",
+            "-get etclink/no-such-gatehouse-dir/x got6.txt",
             "-put " + local.resolve("in.txt") + " up/../planted.txt",
             "get ok.txt got-ok.txt",
             "get up/ok.txt got-ok2.txt",
@@ -239,7 +240,18 @@ class SftpPathResolverTest {
       assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(client.exitValue()).as(output).isZero();
       assertThat(relay.get(60, TimeUnit.SECONDS)).isNull();
-      for (int i = 1; i <= 5; i++) assertThat(local.resolve("got" + i + ".txt")).doesNotExist();
+      for (int i = 1; i <= 6; i++) assertThat(local.resolve("got" + i + ".txt")).doesNotExist();
+      System.out.println("SFTPOUT " + output);
+      // outside the tree, the client is not told whether /etc/no-such-gatehouse-dir exists; the
+      // audit record is
+      assertThat(output)
+          .doesNotContain("does not exist")
+          .doesNotContain("no-such-gatehouse-dir is");
+      assertThat(checked)
+          .anyMatch(
+              c ->
+                  c.startsWith("refused")
+                      && c.contains("/etc/no-such-gatehouse-dir does not exist"));
       assertThat(output).doesNotContain("TOPSECRET");
       assertThat(root.resolve("planted.txt")).doesNotExist();
       assertThat(local.resolve("got-ok.txt")).hasContent("fine");

@@ -37,4 +37,11 @@ class SshPagerGuardTest {
     assertThat(cl.needsShell()).isTrue();
     assertThat(SshTargetCommand.remoteCommand(cl, true)).isEqualTo("ls | wc -l");
   }
+
+  @Test
+  void theTargetGetsTheSameVariablesAsLocalJobs() {
+    String line = SshTargetCommand.remoteCommand(CommandLine.parse("journalctl -u x"), true);
+    dev.gatehouse.runner.PagerGuard.VARIABLES.forEach(
+        (k, v) -> assertThat(line).contains(" " + k + "=" + v + " "));
+  }
 }
