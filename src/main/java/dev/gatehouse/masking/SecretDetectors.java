@@ -468,6 +468,7 @@ final class SecretDetectors {
             "(known");
 
     private static final Detector OTHER_LANGUAGES = new OtherLanguages();
+    private static final Detector COOKIE = new Cookie();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
@@ -481,7 +482,8 @@ final class SecretDetectors {
      */
     @Override
     List<Detector> parts() {
-      return List.of(this, TAGGED, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN);
+      return List.of(
+          this, TAGGED, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN, COOKIE);
     }
 
     /**
@@ -554,8 +556,8 @@ final class SecretDetectors {
           "credential",
           "bearer",
           "basic",
-          "_pw",
-          "-pw",
+          // one keyword for _PW and -PW (one keyword letter set: the first pass has 128, all used)
+          "pw",
           "psw",
           "ssws");
     }
@@ -839,6 +841,81 @@ final class SecretDetectors {
       void find(String s, List<Finding> out) {
         values(this, s, ASSIGN.matcher(s), out);
       }
+    }
+  }
+
+  /**
+   * The values of an HTTP {@code Cookie:} header (every {@code name=value} pair: a session id is a
+   * bearer credential, RFC 6265 section 8.6) and of the first pair of a {@code Set-Cookie:} header
+   * (its attributes, {@code Path=/}, {@code Expires=…}, are not secret), as curl -v, browser
+   * exports and access logs print them. The header is read up to its line end, at most {@link #MAX}
+   * characters.
+   */
+  static final class Cookie extends Detector {
+    private static final int MAX = 4096;
+    private static final Pattern HEADER =
+        Pattern.compile("(?i)(?<![A-Za-z0-9-])(set-)?cookie[\"']?[ \t]{0,3}:[ \t]{0,3}");
+
+    Cookie() {
+      super("assignment", 75);
+    }
+
+    @Override
+    int needFlags() {
+      return F_EQ;
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("cookie");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = HEADER.matcher(s);
+      int n = s.length();
+      while (m.find()) {
+        boolean set = m.group(1) != null;
+        int k = m.end();
+        int limit = Math.min(n, k + MAX);
+        while (k < limit) {
+          int eq = k;
+          while (eq < limit && cookieNameChar(s.charAt(eq))) {
+            eq++;
+          }
+          if (eq == k || eq >= limit || s.charAt(eq) != '=') {
+            break;
+          }
+          int v = eq + 1;
+          int e = v;
+          while (e < limit && cookieValueChar(s.charAt(e))) {
+            e++;
+          }
+          int vs = v < e && s.charAt(v) == '"' ? v + 1 : v;
+          int ve = e > vs && s.charAt(e - 1) == '"' ? e - 1 : e;
+          if (ve > vs) {
+            add(out, vs, ve);
+          }
+          if (set || e + 1 >= limit || s.charAt(e) != ';') {
+            break;
+          }
+          k = e + 1;
+          while (k < limit && s.charAt(k) == ' ') {
+            k++;
+          }
+        }
+      }
+    }
+
+    /** A token character of RFC 9110 section 5.6.2 (a cookie name). */
+    private static boolean cookieNameChar(char c) {
+      return isAlnum(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+
+    /** A cookie-octet of RFC 6265 section 4.1.1, or a quote around the value. */
+    private static boolean cookieValueChar(char c) {
+      // not ' either (allowed, but rare, and it ends the SQL literal around a header)
+      return c > 0x20 && c < 0x7f && c != ';' && c != ',' && c != '\\' && c != '\'';
     }
   }
 

@@ -162,4 +162,20 @@ class ReadBackFindingsTest {
         new String[] {"host 192.168.1.17", "192.168.1.17"},
         new String[] {"iVBORx" + PNG.substring(6, 60), PNG.substring(6, 40)});
   }
+
+  @Test
+  void cookieValuesAreMasked() {
+    String sid = "8f14e45fceea167a5a36dedd4bea2543";
+    assertMasked(
+        new String[] {"Cookie: sessionid=" + sid, sid},
+        new String[] {"cookie: theme=dark; sessionid=" + sid + "; csrftoken=Zx9", sid, "Zx9"},
+        new String[] {"Set-Cookie: session=\"" + sid + "\"; Path=/; HttpOnly", sid},
+        new String[] {"select 'Cookie: sid=" + sid + "'", sid});
+    assertThat(engine.redact("pii", "Set-Cookie: session=" + sid + "; Path=/; HttpOnly"))
+        .endsWith("; Path=/; HttpOnly");
+    assertNotMasked("cookie: none", "cookie consent = accepted", "the cookie jar is empty");
+    // _PW and -PW under their shared keyword
+    assertMasked(
+        new String[] {"DB_PW=hunter2x", "hunter2x"}, new String[] {"smtp-pw: s3cr3t!", "s3cr3t"});
+  }
 }
