@@ -32,15 +32,16 @@ final class Checks {
    * The no-break and thin spaces that browsers, word processors and spreadsheet exports put between
    * digit groups: U+00A0 NO-BREAK SPACE, U+202F NARROW NO-BREAK SPACE (the French thousands
    * separator, CLDR) and U+2009 THIN SPACE (the SI digit-group separator). Read as a space between
-   * the groups of a card number.
+   * the groups of a card number. And U+3000 IDEOGRAPHIC SPACE, the full-width space of Chinese,
+   * Japanese and Korean input methods.
    */
   static boolean isNoBreakSpace(int c) {
-    return c == '\u00a0' || c == '\u202f' || c == '\u2009';
+    return c == '\u00a0' || c == '\u202f' || c == '\u2009' || c == '\u3000';
   }
 
   /**
    * The length in bytes (2 or 3) of the UTF-8 encoding of an {@link #isNoBreakSpace} character at
-   * {@code b[i]}, or 0: {@code C2 A0}, {@code E2 80 AF}, {@code E2 80 89}.
+   * {@code b[i]}, or 0: {@code C2 A0}, {@code E2 80 AF}, {@code E2 80 89}, {@code E3 80 80}.
    */
   static int noBreakSpaceLength(byte[] b, int i, int end) {
     if (b[i] == (byte) 0xc2) {
@@ -49,6 +50,9 @@ final class Checks {
     if (b[i] == (byte) 0xe2 && i + 2 < end && b[i + 1] == (byte) 0x80) {
       byte t = b[i + 2];
       return t == (byte) 0xaf || t == (byte) 0x89 ? 3 : 0;
+    }
+    if (b[i] == (byte) 0xe3 && i + 2 < end && b[i + 1] == (byte) 0x80) {
+      return b[i + 2] == (byte) 0x80 ? 3 : 0;
     }
     return 0;
   }
@@ -404,5 +408,62 @@ final class Checks {
 
   static String utf8(byte[] b) {
     return new String(b, StandardCharsets.UTF_8);
+  }
+
+  private static final String BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+  private static final String BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+  /**
+   * Whether {@code s[st, en)} is a public blockchain address, published by design: an Ethereum
+   * address ({@code 0x} and 40 hex digits; a private key has 64), a Bitcoin SegWit address ({@code
+   * bc1} and 39 or 59 bech32 characters, BIP 173/350) or a Bitcoin legacy address ({@code 1…} or
+   * {@code 3…}, 26-35 base58 characters whose Base58Check checksum, the first four bytes of a
+   * double SHA-256, is right: a random token passes with odds 2^-32).
+   */
+  static boolean blockchainAddress(String s, int st, int en) {
+    int len = en - st;
+    if (len == 42 && s.startsWith("0x", st)) {
+      for (int k = st + 2; k < en; k++) {
+        if (!isHex(s.charAt(k))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if ((len == 42 || len == 62) && s.regionMatches(true, st, "bc1", 0, 3)) {
+      for (int k = st + 3; k < en; k++) {
+        if (BECH32.indexOf(Character.toLowerCase(s.charAt(k))) < 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (len >= 26 && len <= 35 && (s.charAt(st) == '1' || s.charAt(st) == '3')) {
+      java.math.BigInteger v = java.math.BigInteger.ZERO;
+      java.math.BigInteger b58 = java.math.BigInteger.valueOf(58);
+      for (int k = st; k < en; k++) {
+        int d = BASE58.indexOf(s.charAt(k));
+        if (d < 0) {
+          return false;
+        }
+        v = v.multiply(b58).add(java.math.BigInteger.valueOf(d));
+      }
+      byte[] raw = v.toByteArray();
+      byte[] full = new byte[25]; // version byte, 20-byte hash, 4-byte checksum
+      int from = raw.length > 25 ? raw.length - 25 : 0;
+      if (raw.length - from > 25 || (from > 0 && raw[0] != 0)) {
+        return false;
+      }
+      System.arraycopy(raw, from, full, 25 - (raw.length - from), raw.length - from);
+      try {
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update(full, 0, 21);
+        byte[] h = sha.digest(sha.digest());
+        return h[0] == full[21] && h[1] == full[22] && h[2] == full[23] && h[3] == full[24];
+      } catch (java.security.NoSuchAlgorithmException e) {
+        return false; // every JDK has SHA-256 (Java SE MessageDigest algorithms)
+      }
+    }
+    return false;
   }
 }

@@ -254,6 +254,7 @@ final class PiiDetectors {
         // card and an expiry date.
         int lowest = counts[groups - 1] > 19 || counts[0] > 6 ? 0 : groups - 1;
         boolean found = false;
+        int next = -1;
         for (int g = groups - 1; g >= lowest; g--) {
           int d = counts[g];
           if (d < (twelve ? 12 : 13) || d > 19) {
@@ -275,8 +276,22 @@ final class PiiDetectors {
           if (valid(s, i, end, d)) {
             add(out, i, end);
             found = true;
+            if (g < groups - 1) {
+              // Groups after the card (read as part of a too-long run): a second card joined by
+              // one separator, "4111111111111111 5500005555555559" or string_agg(card, ' ').
+              // Resume at the next group, not after the run: each restart moves past at least
+              // one group of the bounded read (at most 20 groups of 20 digits), so the scan
+              // stays linear on long runs.
+              next = nextDigit(s, end);
+            }
             break;
           }
+        }
+        if (next > 0) {
+          restart = next;
+          restartPlain = true;
+          i = next;
+          continue;
         }
         if (!found
             && !twelve
@@ -287,10 +302,7 @@ final class PiiDetectors {
           // another grouping ("1.5555-5414-7943-4616", "5 4111-1111-1111-1111"). A plain run
           // only after a short number and a space: "ref 606900 4454414531983" is one reference.
           // Not for 12-digit Maestro numbers, too weak a reading inside a longer number.
-          int second = ends[0];
-          while (!isDigit(s.charAt(second))) {
-            second++;
-          }
+          int second = nextDigit(s, ends[0]);
           restart = second;
           restartPlain = separatorKind(s.charAt(ends[0])) == ' ' && counts[0] <= 4;
           i = second;
@@ -305,9 +317,9 @@ final class PiiDetectors {
 
     /**
      * The length of the separator at {@code j} between two digit groups (0 when there is none):
-     * space (or a no-break or thin space), dash, dot, slash or underscore, two spaces, or a dash
-     * with a space on each side ({@code 4350 - 3359 - 7478 - 2425}); {@code sep} is the {@link
-     * #separatorKind} of the earlier groups (0 before the first).
+     * space (or a no-break, thin or ideographic space), dash, dot, slash, underscore, tab or {@code
+     * #}, two spaces, or a dash with a space on each side ({@code 4350 - 3359 - 7478 - 2425});
+     * {@code sep} is the {@link #separatorKind} of the earlier groups (0 before the first).
      */
     /** The {@link #separatorGap} kind of {@code " - "} (a dash with a space on each side). */
     private static final char SPACED_DASH = 'm';
@@ -325,7 +337,8 @@ final class PiiDetectors {
           && isDigit(s.charAt(j + 3))) {
         return sep == 0 || sep == SPACED_DASH ? 3 : 0;
       }
-      if ((c != ' ' && c != '-' && c != '.' && c != '/' && c != '_') || (sep != 0 && sep != c)) {
+      if ((c != ' ' && c != '-' && c != '.' && c != '/' && c != '_' && c != '\t' && c != '#')
+          || (sep != 0 && sep != c)) {
         return 0;
       }
       if (isDigit(s.charAt(j + 1))) {
@@ -337,6 +350,14 @@ final class PiiDetectors {
               && isDigit(s.charAt(j + 2))
           ? 2
           : 0;
+    }
+
+    /** The index of the first digit at or after {@code k} (a group start; the read saw one). */
+    private static int nextDigit(String s, int k) {
+      while (!isDigit(s.charAt(k))) {
+        k++;
+      }
+      return k;
     }
 
     /** Whether a digit follows {@code s[j]} within {@code k} characters (the run went on). */
@@ -1311,7 +1332,7 @@ final class PiiDetectors {
           continue;
         }
         int end = parseV4(s, i);
-        if (end > 0 && !versionContext(s, i, end)) {
+        if (end > 0 && !versionContext(s, i, end) && !reservedNetwork(s, i, end)) {
           add(out, i, end);
           i = end;
         } else {
@@ -1320,6 +1341,51 @@ final class PiiDetectors {
           }
         }
       }
+    }
+
+    /**
+     * Whether the dotted quad {@code s[i, end)} is the network address of a CIDR prefix ({@code /8}
+     * to {@code /31}, all host bits zero) inside a range that is not assigned to anyone: private
+     * (RFC 1918), shared (RFC 6598), loopback, link-local (RFC 3927) or documentation (RFC 5737).
+     * {@code 192.168.0.0/16} names a block in every home router's configuration, not a host or a
+     * person; a host address ({@code 192.168.1.17/24}, {@code 192.168.1.17}) and a public network
+     * are still masked.
+     */
+    static boolean reservedNetwork(String s, int i, int end) {
+      int n = s.length();
+      if (end + 1 >= n || s.charAt(end) != '/' || !isDigit(s.charAt(end + 1))) {
+        return false;
+      }
+      int k = end + 1;
+      int prefix = 0;
+      while (k < n && isDigit(s.charAt(k)) && k - end <= 2) {
+        prefix = prefix * 10 + (s.charAt(k) - '0');
+        k++;
+      }
+      if ((k < n && isAlnum(s.charAt(k))) || prefix < 8 || prefix > 31) {
+        return false;
+      }
+      long a = 0;
+      for (String part : s.substring(i, end).split("\\.")) {
+        a = (a << 8) | Integer.parseInt(part);
+      }
+      if ((a & ((1L << (32 - prefix)) - 1)) != 0) {
+        return false;
+      }
+      return within(a, prefix, 10L << 24, 8)
+          || within(a, prefix, (172L << 24) | (16 << 16), 12)
+          || within(a, prefix, (192L << 24) | (168 << 16), 16)
+          || within(a, prefix, (100L << 24) | (64 << 16), 10)
+          || within(a, prefix, 127L << 24, 8)
+          || within(a, prefix, (169L << 24) | (254 << 16), 16)
+          || within(a, prefix, (192L << 24) | (2 << 8), 24)
+          || within(a, prefix, (198L << 24) | (51 << 16) | (100 << 8), 24)
+          || within(a, prefix, (203L << 24) | (113 << 8), 24);
+    }
+
+    /** Whether the network {@code a/prefix} lies inside {@code net/bits}. */
+    private static boolean within(long a, int prefix, long net, int bits) {
+      return prefix >= bits && (a >>> (32 - bits)) == (net >>> (32 - bits));
     }
 
     /** End of a dotted quad starting at {@code i}, or -1. */

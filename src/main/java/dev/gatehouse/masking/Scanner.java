@@ -337,8 +337,9 @@ final class Scanner {
         k |= C_LETTER; // an IBAN's country code, in either case
       }
       // '+' is not a separator inside a number for any detector (it only starts a phone number);
-      // '_' is one between card groups (4350_3359_7478_2425, see Card).
-      if (" -.()/_".indexOf(c) >= 0) {
+      // '_' is one between card groups (4350_3359_7478_2425, see Card), and so are a tab and
+      // '#' (4526#0181#5908#3012).
+      if (" -.()/_#\t".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.%".indexOf(c) >= 0) {

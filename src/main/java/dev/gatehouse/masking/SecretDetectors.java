@@ -468,6 +468,7 @@ final class SecretDetectors {
             "(known");
 
     private static final Detector OTHER_LANGUAGES = new OtherLanguages();
+    private static final Detector COOKIE = new Cookie();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
@@ -481,7 +482,8 @@ final class SecretDetectors {
      */
     @Override
     List<Detector> parts() {
-      return List.of(this, TAGGED, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN);
+      return List.of(
+          this, TAGGED, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN, COOKIE);
     }
 
     /**
@@ -554,8 +556,8 @@ final class SecretDetectors {
           "credential",
           "bearer",
           "basic",
-          "_pw",
-          "-pw",
+          // one keyword for _PW and -PW (one keyword letter set: the first pass has 128, all used)
+          "pw",
           "psw",
           "ssws");
     }
@@ -640,10 +642,101 @@ final class SecretDetectors {
       while (m.find()) {
         for (int g = 1; g <= 3; g++) {
           if (m.group(g) != null && onNameLine(s, m, g)) {
-            addValue(d, out, m.start(g), m.end(g), m.group(g));
+            int end = g == 3 ? phraseEnd(d, s, m) : m.end(g);
+            addValue(d, out, m.start(g), end, s.substring(m.start(g), end));
           }
         }
       }
+    }
+
+    /** How far past its first word {@link #phraseEnd} reads a password (characters). */
+    private static final int PHRASE_MAX = 128;
+
+    /**
+     * The end of a bare value (group 3): a password written after a password word and {@code ": "}
+     * ({@code password: correct horse battery staple}, {@code Password: Summer 2024!}, {@code new
+     * password: Tr0ub4dor&3}) runs to the end of its line, across single spaces and {@code &}
+     * (which end a bare value elsewhere, as in a URL query), within {@link #PHRASE_MAX} characters.
+     * It stops at a structural delimiter (quote, comma, semicolon, bracket, tab, two spaces, line
+     * end, escape) and before a word that is itself a key ({@code user:}, {@code a=b}) or opens a
+     * parenthesis. Not for {@code =} assignments (a command line or a query string goes on after a
+     * space) nor after a non-value ({@code Password: required for login}).
+     */
+    private static int phraseEnd(Detector d, String s, Matcher m) {
+      int st = m.start(3);
+      int end = m.end(3);
+      if (s.charAt(st - 1) != ' ' || !passwordKey(d, s, m.start(), st)) {
+        return end;
+      }
+      String first = m.group(3);
+      if (NON_VALUES.contains(first.toLowerCase(Locale.ROOT))) {
+        return end;
+      }
+      int n = Math.min(s.length(), st + PHRASE_MAX);
+      int k = end;
+      while (k < n) {
+        // the rest of a word that a '&' cut (Tr0ub4dor&3), or the next word after one space
+        boolean glued = s.charAt(k) == '&';
+        if (!glued && (s.charAt(k) != ' ' || k + 1 >= n)) {
+          break;
+        }
+        int w = glued ? k : k + 1;
+        boolean key = false;
+        while (w < n && !phraseStop(s.charAt(w))) {
+          key |= s.charAt(w) == '=';
+          w++;
+        }
+        char head = s.charAt(k + (glued ? 0 : 1));
+        if (w == k + 1 || key || head == '(' || head == '[' || s.charAt(w - 1) == ':') {
+          break;
+        }
+        k = w;
+        end = w;
+      }
+      return end;
+    }
+
+    private static boolean phraseStop(char c) {
+      return c == ' '
+          || c == '\t'
+          || c == '\r'
+          || c == '\n'
+          || c == '"'
+          || c == '\''
+          || c == ','
+          || c == ';'
+          || c == '<'
+          || c == '>'
+          || c == ')'
+          || c == '}'
+          || c == ']'
+          || c == '\u001b';
+    }
+
+    /**
+     * Whether the name before {@code ": "} is a password word (not a token, key or secret name,
+     * whose values do not hold spaces): pass..., pwd, psw, mot de passe, or a word of {@link
+     * OtherLanguages}; the name and {@code ':'} come first in the match.
+     */
+    private static boolean passwordKey(Detector d, String s, int from, int valueStart) {
+      boolean colon = false;
+      for (int k = from; k < valueStart; k++) {
+        char c = s.charAt(k);
+        if (c == '=') {
+          return false;
+        }
+        colon |= c == ':';
+      }
+      if (!colon) {
+        return false;
+      }
+      if (d instanceof OtherLanguages) {
+        return true;
+      }
+      return s.regionMatches(true, from, "pass", 0, 4)
+          || s.regionMatches(true, from, "pwd", 0, 3)
+          || s.regionMatches(true, from, "psw", 0, 3)
+          || s.regionMatches(true, from, "mot", 0, 3);
     }
 
     /**
@@ -748,6 +841,81 @@ final class SecretDetectors {
       void find(String s, List<Finding> out) {
         values(this, s, ASSIGN.matcher(s), out);
       }
+    }
+  }
+
+  /**
+   * The values of an HTTP {@code Cookie:} header (every {@code name=value} pair: a session id is a
+   * bearer credential, RFC 6265 section 8.6) and of the first pair of a {@code Set-Cookie:} header
+   * (its attributes, {@code Path=/}, {@code Expires=…}, are not secret), as curl -v, browser
+   * exports and access logs print them. The header is read up to its line end, at most {@link #MAX}
+   * characters.
+   */
+  static final class Cookie extends Detector {
+    private static final int MAX = 4096;
+    private static final Pattern HEADER =
+        Pattern.compile("(?i)(?<![A-Za-z0-9-])(set-)?cookie[\"']?[ \t]{0,3}:[ \t]{0,3}");
+
+    Cookie() {
+      super("assignment", 75);
+    }
+
+    @Override
+    int needFlags() {
+      return F_EQ;
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("cookie");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = HEADER.matcher(s);
+      int n = s.length();
+      while (m.find()) {
+        boolean set = m.group(1) != null;
+        int k = m.end();
+        int limit = Math.min(n, k + MAX);
+        while (k < limit) {
+          int eq = k;
+          while (eq < limit && cookieNameChar(s.charAt(eq))) {
+            eq++;
+          }
+          if (eq == k || eq >= limit || s.charAt(eq) != '=') {
+            break;
+          }
+          int v = eq + 1;
+          int e = v;
+          while (e < limit && cookieValueChar(s.charAt(e))) {
+            e++;
+          }
+          int vs = v < e && s.charAt(v) == '"' ? v + 1 : v;
+          int ve = e > vs && s.charAt(e - 1) == '"' ? e - 1 : e;
+          if (ve > vs) {
+            add(out, vs, ve);
+          }
+          if (set || e + 1 >= limit || s.charAt(e) != ';') {
+            break;
+          }
+          k = e + 1;
+          while (k < limit && s.charAt(k) == ' ') {
+            k++;
+          }
+        }
+      }
+    }
+
+    /** A token character of RFC 9110 section 5.6.2 (a cookie name). */
+    private static boolean cookieNameChar(char c) {
+      return isAlnum(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+
+    /** A cookie-octet of RFC 6265 section 4.1.1, or a quote around the value. */
+    private static boolean cookieValueChar(char c) {
+      // not ' either (allowed, but rare, and it ends the SQL literal around a header)
+      return c > 0x20 && c < 0x7f && c != ';' && c != ',' && c != '\\' && c != '\'';
     }
   }
 
@@ -1047,8 +1215,11 @@ final class SecretDetectors {
      * blob names the key type, RFC 4253 section 6.6: {@code ssh-ed25519 AAAAC3Nz…}), a key
      * fingerprint ({@code SHA256:…}), the body of a PEM public key or certificate, the payload of
      * an image, font, audio or video {@code data:} URI (RFC 2397) and a Go module hash ({@code h1:}
-     * and the base64 of a SHA-256 in go.sum). A private key (its own PEM block, any base64 that is
-     * not one of these shapes) is still masked; the private-key detector does not look at this.
+     * and the base64 of a SHA-256 in go.sum), a digest after {@code SHA-256=}, the base64 of a PNG
+     * or GIF image and a public blockchain address ({@link Checks#blockchainAddress}). A bare
+     * 44-character base64 value (32 bytes) is still masked: a WireGuard or Fernet key has that
+     * shape as much as a SHA-256 digest. A private key (its own PEM block, any base64 that is not
+     * one of these shapes) is still masked; the private-key detector does not look at this.
      */
     static boolean isPublic(String s, int st, int en) {
       int len = en - st;
@@ -1068,6 +1239,18 @@ final class SecretDetectors {
       }
       if (st >= 3 && len == 44 && s.startsWith("h1:", st - 3) && s.charAt(en - 1) == '=') {
         return true; // go.sum
+      }
+      if (len == 44
+          && s.charAt(en - 1) == '='
+          && ((st >= 8 && s.regionMatches(true, st - 8, "sha-256=", 0, 8))
+              || (st >= 9 && s.regionMatches(true, st - 9, "sha-256=:", 0, 9)))) {
+        return true; // Digest: SHA-256=… (RFC 3230), Content-Digest: sha-256=:…=: (RFC 9530)
+      }
+      if (s.startsWith("iVBORw0KGgo", st) || s.startsWith("R0lGOD", st)) {
+        return true; // the base64 of a PNG or GIF signature: an image, not a key
+      }
+      if (Checks.blockchainAddress(s, st, en)) {
+        return true;
       }
       if (st >= 8 && s.startsWith(";base64,", st - 8)) {
         int d = s.lastIndexOf("data:", st - 8);
