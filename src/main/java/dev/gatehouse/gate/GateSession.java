@@ -202,25 +202,49 @@ public final class GateSession implements AutoCloseable {
   }
 
   /**
-   * {@code action} as the recording keeps it: its argv masked word by word like the raw text it was
-   * split from, because the sessions API serves the attributes next to the masked text (a token
-   * typed as {@code --token=…} would otherwise be stored in clear). Only for the recording: the
-   * review's fingerprint is taken over the request as it runs.
+   * {@code action} as the recording keeps it: its argv and environment variable names masked, since
+   * the sessions API serves the attributes next to the masked text (a token typed as {@code
+   * --token=…} would otherwise be stored in clear). A word alone often does not say it is a
+   * password ({@code --password Zq8v…}, {@code mysql -pZq8v…}): the words are masked together, as
+   * one line, and a word that no longer appears in the masked line was (partly) a credential there;
+   * it is kept masked on its own if that finds it, else redacted whole. A word that does appear in
+   * the masked line shows nothing the masked text does not. Only for the recording: the review's
+   * fingerprint is taken over the request as it runs.
    */
   private Action argvMasked(Action action) {
-    List<String> argv = action.list(Action.Attr.CMD_ARGV);
-    if (argv.isEmpty()) {
-      return action;
+    Action out = action;
+    for (String key : List.of(Action.Attr.CMD_ARGV, Action.Attr.CMD_ENV)) {
+      List<String> words = out.list(key);
+      List<String> masked = maskedWords(words);
+      if (masked != words) {
+        out = out.with(key, masked);
+      }
     }
-    List<String> masked = new ArrayList<>(argv.size());
-    boolean changed = false;
-    for (String word : argv) {
-      String m = maskStored(word);
-      changed |= !m.equals(word);
-      masked.add(m);
-    }
-    return changed ? action.with(Action.Attr.CMD_ARGV, List.copyOf(masked)) : action;
+    return out;
   }
+
+  /** {@code words} masked in context (see {@link #argvMasked}); the same list when none changed. */
+  private List<String> maskedWords(List<String> words) {
+    if (words.isEmpty()) {
+      return words;
+    }
+    String line = String.join(" ", words);
+    String maskedLine = maskStored(line);
+    List<String> out = new ArrayList<>(words.size());
+    boolean changed = false;
+    for (String word : words) {
+      String m = maskStored(word);
+      if (m.equals(word) && !word.isEmpty() && !maskedLine.contains(word)) {
+        m = REDACTED_WORD;
+      }
+      changed |= !m.equals(word);
+      out.add(m);
+    }
+    return changed ? List.copyOf(out) : words;
+  }
+
+  /** What a recorded word becomes when only its context showed it to be a credential. */
+  static final String REDACTED_WORD = "[REDACTED]";
 
   private long record(Action action, String maskedRaw, Decision decision, String reviewId)
       throws GateException {

@@ -271,12 +271,15 @@ class ExecCommandTest {
   }
 
   /**
-   * A credential the caller typed into argv (here a GitHub token) runs as typed but is stored only
-   * masked: the recording's text and its argv attribute, which the sessions API serves.
+   * A credential the caller typed into argv (a GitHub token; a password known as one only by the
+   * flag before it) runs as typed but is stored only masked: the recording's text and its argv
+   * attribute, which the sessions API serves.
    */
   @Test
   void argvIsRecordedMasked() throws Exception {
     String typed = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+    // A word that is a password only because of the word before it.
+    String word = "Zq8vK2mLp4Xw";
     HttpResponse<InputStream> resp =
         http.send(
             HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
@@ -284,7 +287,11 @@ class ExecCommandTest {
                 .header("Content-Type", "application/json")
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
-                        "{\"connection\":\"tools\",\"argv\":[\"echo\",\"--token=" + typed + "\"]}"))
+                        "{\"connection\":\"tools\",\"argv\":[\"echo\",\"--token="
+                            + typed
+                            + "\",\"--password\",\""
+                            + word
+                            + "\"]}"))
                 .build(),
             HttpResponse.BodyHandlers.ofInputStream());
     assertThat(resp.statusCode()).isEqualTo(200);
@@ -302,7 +309,12 @@ class ExecCommandTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(session.statusCode()).isEqualTo(200);
-    assertThat(session.body()).contains("\"argv\"").contains("--token=").doesNotContain(typed);
+    assertThat(session.body())
+        .contains("\"argv\"")
+        .contains("--token=")
+        .contains("--password")
+        .doesNotContain(typed)
+        .doesNotContain(word);
   }
 
   @Test
