@@ -387,7 +387,8 @@ final class SftpRelay {
         changing(id);
       }
       case "hardlink@openssh.com" -> {
-        // link(2) does not follow a link named as the existing file: both are names, not files.
+        // Both are names (Linux's link(2) does not follow a link named as the existing file);
+        // the existing one is also checked where it leads (twoPaths).
         String target = rawPath(p);
         String link = rawPath(p);
         if (twoPaths(reply, id, "symlink", target, link, true)) return false;
@@ -562,6 +563,10 @@ final class SftpRelay {
     if (deny(reply, id, op, from) || deny(reply, id, op, to)) return true;
     String realFrom = real(reply, id, rawFrom, from, false, op);
     if (realFrom == null) return true;
+    // hardlink: link(2) on Linux links a final symbolic link itself, but POSIX lets it follow
+    // (linkat without AT_SYMLINK_FOLLOW is the only portable promise): fail closed, and ask for
+    // where it leads too.
+    if (recordToFirst && real(reply, id, rawFrom, from, true, op) == null) return true;
     String realTo = real(reply, id, rawTo, to, false, op);
     if (realTo == null) return true;
     pending.put(

@@ -332,6 +332,11 @@ class SftpPathResolverTest {
         Raw c = new Raw(server, resolver)) {
       c.send(SftpRelay.EXTENDED, 1, "lsetstat@openssh.com", "v", 4, 04777);
       SftpRelayTest.assertStatus(c.receive(), 1, SftpRelay.FX_PERMISSION_DENIED);
+      // A hard link to it: refused as well, whether the server would link the link or its file.
+      c.send(SftpRelay.EXTENDED, 3, "hardlink@openssh.com", "v", "h");
+      SftpRelayTest.assertStatus(c.receive(), 3, SftpRelay.FX_PERMISSION_DENIED);
+      assertThat(Files.exists(allowed.resolve("h"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+          .isFalse();
       // A link inside the tree may still be set (OpenSSH cannot chmod a link: not OK, not denied).
       Files.createSymbolicLink(allowed.resolve("w"), Path.of("ok.txt"));
       c.send(SftpRelay.EXTENDED, 2, "lsetstat@openssh.com", "w", 4, 0644);
