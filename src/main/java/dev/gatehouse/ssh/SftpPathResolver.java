@@ -47,8 +47,9 @@ import java.util.List;
  *
  * <p>What it cannot close: the check and the client's request are two steps, so someone who can
  * change links in the allowed tree between them (another session with the {@code symlink} or {@code
- * rename} operation, or a shell on the target) can still race it. docs/ssh-file-transfer.md says
- * so.
+ * rename} operation, or a shell on the target) can still race it. The same client cannot: {@link
+ * SftpRelay} holds back paths until the target has answered its changes to the tree.
+ * docs/ssh-file-transfer.md says so.
  */
 final class SftpPathResolver implements Closeable {
   /** Opens the SFTP channel; called once, on first use. */

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code remove}: REMOVE. {@code rmdir}: RMDIR. {@code mkdir}: MKDIR.
  *   <li>{@code rename}: RENAME and posix-rename@openssh.com, asked for both the old and the new
  *       path.
- *   <li>{@code setstat}: SETSTAT, FSETSTAT (path of the handle), lsetstat@openssh.com.
+ *   <li>{@code setstat}: SETSTAT, FSETSTAT (path of the handle), lsetstat@openssh.com (for the link
+ *       and where it leads).
  *   <li>{@code symlink}: SYMLINK and hardlink@openssh.com (any new name for an existing file),
  *       asked for both the link and its target, because reading through a link is only checked
  *       against the link's path.
@@ -61,6 +63,20 @@ import org.slf4j.LoggerFactory;
  * component, by the relay itself, not by the server's REALPATH) and the policy is asked again for
  * the resolved path when it differs. Names that are not UTF-8 or contain NUL are denied (see {@link
  * SftpPacket#nextPath()}).
+ *
+ * <h2>Changes to the tree</h2>
+ *
+ * The second check runs on its own channel, so it sees the target as it is when it asks, not as it
+ * will be when the client's earlier requests have run. A client that pipelines {@code RENAME a/g
+ * a/q} (a link whose relative target leads out of the tree from its new place) and {@code OPEN a/q}
+ * would have the OPEN placed before the target renamed anything (red team, issue #6). So after
+ * forwarding a request that changes which file a name leads to (RENAME, posix-rename, SYMLINK,
+ * hardlink, REMOVE, MKDIR, RMDIR) no request that names a path is checked or forwarded until the
+ * target's reply to the change has come back (section 7: the server replies once it has done it);
+ * requests on handles (READ, WRITE, CLOSE, FSTAT, FSETSTAT, READDIR) go on meanwhile. SETSTAT and
+ * its kin change who may reach a name, never where it leads: the check then fails closed, or the
+ * target refuses. The wait is bounded ({@value #CHANGE_WAIT_MILLIS} ms); a request that waited in
+ * vain, or met a closed target, is answered SSH_FX_FAILURE and not forwarded.
  *
  * <h2>Recording</h2>
  *
@@ -140,6 +156,9 @@ final class SftpRelay {
   /** Id of the relay's own REALPATH("."), sent before the client may send anything. */
   private static final int CWD_REQUEST_ID = 0;
 
+  /** How long a request naming a path waits for the target to answer an earlier change. */
+  static final long CHANGE_WAIT_MILLIS = 30_000;
+
   /** How long to wait for the other pump once one direction has ended. */
   private static final long DRAIN_MILLIS = 30_000;
 
@@ -159,6 +178,12 @@ final class SftpRelay {
 
   /** The request's first name that was not UTF-8 or held NUL, escaped; client pump thread only. */
   private String refusedName;
+
+  /** Guards {@link #change}; notified when it is answered or the target goes away. */
+  private final Object changeLock = new Object();
+
+  /** Id of the forwarded change to the tree the target has not answered yet, or null. */
+  private Integer change;
 
   private final CountDownLatch negotiated = new CountDownLatch(1);
   private volatile boolean serverReady;
@@ -245,6 +270,13 @@ final class SftpRelay {
     if (type == INIT) throw new ProtocolException("SFTP INIT sent twice");
     int id = p.nextInt();
     refusedName = null;
+    if (namesPaths(type)) {
+      if (!settled(reply, id)) return false;
+    } else if (isChange(id)) {
+      // Its reply would be taken for the change's, and lift the wait early.
+      status(reply, id, FX_FAILURE, "gatehouse: request id still in use");
+      return false;
+    }
     switch (type) {
       case OPEN -> {
         String raw = rawPath(p);
@@ -310,15 +342,19 @@ final class SftpRelay {
       }
       case REMOVE -> {
         if (checkAndRecord(reply, id, "remove", rawPath(p), false)) return false;
+        changing(id);
       }
       case MKDIR -> {
         if (checkAndRecord(reply, id, "mkdir", rawPath(p), false)) return false;
+        changing(id);
       }
       case RMDIR -> {
         if (checkAndRecord(reply, id, "rmdir", rawPath(p), false)) return false;
+        changing(id);
       }
       case RENAME -> {
         if (twoPaths(reply, id, "rename", rawPath(p), rawPath(p), false)) return false;
+        changing(id);
       }
       case SYMLINK -> {
         // OpenSSH sends (target, link), the reverse of section 6.10 (OpenSSH PROTOCOL 3.1); the
@@ -326,6 +362,7 @@ final class SftpRelay {
         String target = rawPath(p);
         String link = rawPath(p);
         if (symlink(reply, id, target, link)) return false;
+        changing(id);
       }
       case FSTAT, READDIR -> {
         if (unknown(reply, id, p.nextHandle())) return false;
@@ -347,15 +384,22 @@ final class SftpRelay {
     switch (name) {
       case "posix-rename@openssh.com" -> {
         if (twoPaths(reply, id, "rename", rawPath(p), rawPath(p), false)) return false;
+        changing(id);
       }
       case "hardlink@openssh.com" -> {
-        // link(2) does not follow a link named as the existing file: both are names, not files.
+        // Both are names (Linux's link(2) does not follow a link named as the existing file);
+        // the existing one is also checked where it leads (twoPaths).
         String target = rawPath(p);
         String link = rawPath(p);
         if (twoPaths(reply, id, "symlink", target, link, true)) return false;
+        changing(id);
       }
       case "lsetstat@openssh.com" -> {
-        if (checkAndRecord(reply, id, "setstat", rawPath(p), false)) return false;
+        // Meant for the link itself, but a java.nio server (Apache MINA) sets permissions through
+        // Files.setAttribute, which follows a final link (red team, issue #6: lsetstat on a link
+        // out of the tree chmodded the file outside). So asked for both: the name, and where it
+        // leads, as SETSTAT.
+        if (checkAndRecord(reply, id, "setstat", rawPath(p), false, true)) return false;
       }
       case "statvfs@openssh.com" -> {
         String raw = rawPath(p);
@@ -395,6 +439,69 @@ final class SftpRelay {
     return true;
   }
 
+  /** Requests that name a path, checked against the tree as it is: all but those on handles. */
+  private static boolean namesPaths(int type) {
+    return switch (type) {
+      case READ, WRITE, CLOSE, FSTAT, FSETSTAT, READDIR -> false;
+      default -> true;
+    };
+  }
+
+  /** A change to the tree is about to be forwarded: later paths wait for its reply. */
+  private void changing(int id) {
+    synchronized (changeLock) {
+      change = id;
+    }
+  }
+
+  private boolean isChange(int id) {
+    synchronized (changeLock) {
+      return change != null && change == id;
+    }
+  }
+
+  /** The server pump saw the reply to {@code id} (the target has done it), or the target left. */
+  private void settle(Integer id) {
+    synchronized (changeLock) {
+      if (id == null || (change != null && change.equals(id))) {
+        change = null;
+        changeLock.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits until the target has answered the change to the tree forwarded last, so the path check
+   * that follows sees the tree as the target will act on it. Returns false, after answering the
+   * client, when it did not answer within {@value #CHANGE_WAIT_MILLIS} ms or went away: fail
+   * closed.
+   */
+  private boolean settled(SftpPacket reply, int id) throws IOException {
+    synchronized (changeLock) {
+      if (change == null) return true;
+    }
+    // The change may still sit in the buffer, behind nothing the client will send.
+    synchronized (toServer) {
+      toServer.flush();
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHANGE_WAIT_MILLIS);
+    synchronized (changeLock) {
+      while (change != null && !closing) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) break;
+        try {
+          TimeUnit.NANOSECONDS.timedWait(changeLock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      if (change == null && !closing) return true;
+    }
+    status(reply, id, FX_FAILURE, "gatehouse: the target has not answered an earlier change");
+    return false;
+  }
+
   /**
    * Answers a request on a handle the relay has not seen the server hand out (a HANDLE reply to an
    * OPEN or OPENDIR it checked) with SSH_FX_FAILURE, and returns true. Handles are opaque to the
@@ -428,8 +535,19 @@ final class SftpRelay {
 
   private boolean checkAndRecord(SftpPacket reply, int id, String op, String raw, boolean follow)
       throws IOException {
+    return checkAndRecord(reply, id, op, raw, follow, false);
+  }
+
+  /**
+   * Checks {@code op} on the name, and where it really is ({@code follow}: a final link followed);
+   * with {@code followedToo} also where a final link leads. Returns true when refused (answered).
+   */
+  private boolean checkAndRecord(
+      SftpPacket reply, int id, String op, String raw, boolean follow, boolean followedToo)
+      throws IOException {
     String path = absolute(raw);
     if (deny(reply, id, op, path)) return true;
+    if (followedToo && real(reply, id, raw, path, true, op) == null) return true;
     String real = real(reply, id, raw, path, follow, op);
     if (real == null) return true;
     pending.put(id, Pending.record(op, real));
@@ -445,6 +563,10 @@ final class SftpRelay {
     if (deny(reply, id, op, from) || deny(reply, id, op, to)) return true;
     String realFrom = real(reply, id, rawFrom, from, false, op);
     if (realFrom == null) return true;
+    // hardlink: link(2) on Linux links a final symbolic link itself, but POSIX lets it follow
+    // (linkat without AT_SYMLINK_FOLLOW is the only portable promise): fail closed, and ask for
+    // where it leads too.
+    if (recordToFirst && real(reply, id, rawFrom, from, true, op) == null) return true;
     String realTo = real(reply, id, rawTo, to, false, op);
     if (realTo == null) return true;
     pending.put(
@@ -600,6 +722,7 @@ final class SftpRelay {
       closeQuietly(toClient);
       // Unblocks the client pump when the server went away first.
       closing = true;
+      settle(null);
       closeQuietly(fromClient);
     }
   }
@@ -654,7 +777,9 @@ final class SftpRelay {
   private void reply(SftpPacket p) throws IOException {
     int type = p.type();
     if (type == VERSION) throw new ProtocolException("SFTP VERSION sent twice");
-    Pending req = pending.remove(p.nextInt());
+    int id = p.nextInt();
+    settle(id);
+    Pending req = pending.remove(id);
     if (req == null) return;
     switch (req.kind) {
       case OPEN -> {

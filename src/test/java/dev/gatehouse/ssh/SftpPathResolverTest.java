@@ -275,6 +275,141 @@ class SftpPathResolverTest {
     }
   }
 
+  /**
+   * Red team, issue #6: a link moved to where its relative target leads out of the tree, then
+   * {@code RENAME a/g a/q} and {@code OPEN a/q} in one write. The OPEN must be placed after the
+   * target renamed (before the fix it was placed on the old tree, allowed, and read the file
+   * outside, 5 runs of 5).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"openssh", "mina"})
+  void aPathPipelinedBehindARenameIsPlacedAfterIt(String server) throws Exception {
+    Files.createDirectories(allowed.resolve("a/b"));
+    Files.writeString(allowed.resolve("secret.txt"), "inside");
+    // From a/b, ../../secret.txt is allowed/secret.txt; from a, it is root/secret.txt.
+    Files.createSymbolicLink(allowed.resolve("a/b/g"), Path.of("../../secret.txt"));
+    try (SftpPathResolver resolver = resolver(server);
+        Raw c = new Raw(server, resolver)) {
+      c.send(SftpRelay.RENAME, 1, "a/b/g", "a/g");
+      SftpRelayTest.assertOk(c.receive(), 1);
+      byte[] batch =
+          concat(
+              SftpRelayTest.packet(SftpRelay.RENAME, 2, "a/g", "a/q"),
+              SftpRelayTest.packet(SftpRelay.OPEN, 3, "a/q", SftpRelay.FXF_READ, 0),
+              SftpRelayTest.packet(
+                  SftpRelay.OPEN,
+                  4,
+                  "a/q",
+                  SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC,
+                  0));
+      c.out.write(batch);
+      c.out.flush();
+      java.util.Map<Integer, Integer> status = new java.util.HashMap<>();
+      for (int i = 0; i < 3; i++) {
+        java.io.DataInputStream r = c.receive();
+        byte type = r.readByte();
+        int id = r.readInt();
+        status.put(id, type == SftpRelay.STATUS ? r.readInt() : -type);
+      }
+      assertThat(status)
+          .containsEntry(2, SftpRelay.FX_OK)
+          .containsEntry(3, SftpRelay.FX_PERMISSION_DENIED)
+          .containsEntry(4, SftpRelay.FX_PERMISSION_DENIED);
+      assertThat(root.resolve("secret.txt")).hasContent("TOPSECRET");
+    }
+  }
+
+  /**
+   * Red team, issue #6: lsetstat on a link that leads out of the tree chmodded the file outside on
+   * MINA (java.nio follows the link). It is checked where the link leads too.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"openssh", "mina"})
+  void lsetstatIsCheckedWhereTheLinkLeads(String server) throws Exception {
+    Files.createSymbolicLink(allowed.resolve("v"), Path.of("../secret.txt"));
+    var before = Files.getPosixFilePermissions(root.resolve("secret.txt"));
+    try (SftpPathResolver resolver = resolver(server);
+        Raw c = new Raw(server, resolver)) {
+      c.send(SftpRelay.EXTENDED, 1, "lsetstat@openssh.com", "v", 4, 04777);
+      SftpRelayTest.assertStatus(c.receive(), 1, SftpRelay.FX_PERMISSION_DENIED);
+      // A hard link to it: refused as well, whether the server would link the link or its file.
+      c.send(SftpRelay.EXTENDED, 3, "hardlink@openssh.com", "v", "h");
+      SftpRelayTest.assertStatus(c.receive(), 3, SftpRelay.FX_PERMISSION_DENIED);
+      assertThat(Files.exists(allowed.resolve("h"), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+          .isFalse();
+      // A link inside the tree may still be set (OpenSSH cannot chmod a link: not OK, not denied).
+      Files.createSymbolicLink(allowed.resolve("w"), Path.of("ok.txt"));
+      c.send(SftpRelay.EXTENDED, 2, "lsetstat@openssh.com", "w", 4, 0644);
+      java.io.DataInputStream r = c.receive();
+      assertThat(r.readByte()).isEqualTo((byte) SftpRelay.STATUS);
+      assertThat(r.readInt()).isEqualTo(2);
+      assertThat(r.readInt()).isNotEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+    }
+    assertThat(Files.getPosixFilePermissions(root.resolve("secret.txt"))).isEqualTo(before);
+  }
+
+  static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) all.writeBytes(p);
+    return all.toByteArray();
+  }
+
+  /** A client driven packet by packet, through the relay, to the target; policy: the tree only. */
+  final class Raw implements AutoCloseable {
+    final java.io.DataOutputStream out;
+    final java.io.DataInputStream in;
+    final Target target;
+    final CompletableFuture<Throwable> relay;
+
+    Raw(String server, SftpPathResolver resolver) throws Exception {
+      java.nio.channels.Pipe c2r = java.nio.channels.Pipe.open();
+      java.nio.channels.Pipe r2c = java.nio.channels.Pipe.open();
+      out = new java.io.DataOutputStream(java.nio.channels.Channels.newOutputStream(c2r.sink()));
+      in = new java.io.DataInputStream(java.nio.channels.Channels.newInputStream(r2c.source()));
+      target = target(server);
+      String prefix = allowed.toString();
+      SftpRelay.PathPolicy policy =
+          new SftpRelay.PathPolicy() {
+            @Override
+            public String check(String op, String path) {
+              return path.equals(prefix) || path.startsWith(prefix + "/") ? null : "outside";
+            }
+
+            @Override
+            public void refused(String op, String name, String reason) {}
+          };
+      relay =
+          SftpRelayTest.runAsync(
+              new SftpRelay(
+                  java.nio.channels.Channels.newInputStream(c2r.source()),
+                  java.nio.channels.Channels.newOutputStream(r2c.sink()),
+                  target.in,
+                  target.out,
+                  policy,
+                  (op, path, bytes, sha) -> {},
+                  resolver));
+      send(SftpRelay.INIT, 3);
+      assertThat(receive().readByte()).isEqualTo((byte) SftpRelay.VERSION);
+    }
+
+    void send(int type, Object... fields) throws IOException {
+      out.write(SftpRelayTest.packet(type, fields));
+      out.flush();
+    }
+
+    java.io.DataInputStream receive() throws IOException {
+      return new java.io.DataInputStream(
+          new java.io.ByteArrayInputStream(SftpRelayTest.readPacket(in)));
+    }
+
+    @Override
+    public void close() throws Exception {
+      out.close();
+      relay.get(30, TimeUnit.SECONDS);
+      target.close.run();
+    }
+  }
+
   record Target(InputStream in, OutputStream out, Runnable close) {}
 
   /** The transfer's own SFTP server: a second sftp-server, or a second MINA channel. */
