@@ -105,6 +105,17 @@ class ExecCommandTest {
 
   record Run(int exit, String out, String err) {}
 
+  /** POSTs an exec request as alice; the answer is the frame stream. */
+  static HttpResponse<InputStream> startExec(String json) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
+            .header("Authorization", "Bearer " + alice)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+  }
+
   static Run finish(Process p) throws Exception {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("gatehouse exec finished").isTrue();
     return new Run(p.exitValue(), read(p, true), read(p, false));
@@ -221,16 +232,9 @@ class ExecCommandTest {
   @Test
   void onlyTheStarterMaySignalAndTheRunIsRecorded() throws Exception {
     HttpResponse<InputStream> resp =
-        http.send(
-            HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
-                .header("Authorization", "Bearer " + alice)
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"connection\":\"tools\",\"argv\":[\"sh\",\"-c\",\"echo ready;"
-                            + " echo $API_TOKEN; sleep 30\"]}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
+        startExec(
+            "{\"connection\":\"tools\",\"argv\":[\"sh\",\"-c\",\"echo ready;"
+                + " echo $API_TOKEN; sleep 30\"]}");
     assertThat(resp.statusCode()).isEqualTo(200);
     assertThat(resp.headers().firstValue("Content-Type")).hasValue(ExecApi.MEDIA_TYPE);
     try (DataInputStream in = new DataInputStream(resp.body())) {
@@ -281,19 +285,12 @@ class ExecCommandTest {
     // A word that is a password only because of the word before it.
     String word = "Zq8vK2mLp4Xw";
     HttpResponse<InputStream> resp =
-        http.send(
-            HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
-                .header("Authorization", "Bearer " + alice)
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"connection\":\"tools\",\"argv\":[\"echo\",\"--token="
-                            + typed
-                            + "\",\"--password\",\""
-                            + word
-                            + "\"]}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
+        startExec(
+            "{\"connection\":\"tools\",\"argv\":[\"echo\",\"--token="
+                + typed
+                + "\",\"--password\",\""
+                + word
+                + "\"]}");
     assertThat(resp.statusCode()).isEqualTo(200);
     String sessionId;
     try (DataInputStream in = new DataInputStream(resp.body())) {
@@ -320,15 +317,7 @@ class ExecCommandTest {
   @Test
   void callerThatVanishesWhileTheCommandIsSilentKillsIt() throws Exception {
     HttpResponse<InputStream> resp =
-        http.send(
-            HttpRequest.newBuilder(URI.create(server.apiUrl() + "/api/v1/exec"))
-                .header("Authorization", "Bearer " + alice)
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"connection\":\"tools\",\"argv\":[\"sleep\",\"30.8881\"]}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
+        startExec("{\"connection\":\"tools\",\"argv\":[\"sleep\",\"30.8881\"]}");
     assertThat(resp.statusCode()).isEqualTo(200);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (!running("30.8881")) {
