@@ -213,7 +213,7 @@ public final class GateSession implements AutoCloseable {
    */
   private Action argvMasked(Action action) {
     Action out = action;
-    for (String key : List.of(Action.Attr.CMD_ARGV, Action.Attr.CMD_ENV)) {
+    for (String key : WORD_LISTS) {
       List<String> words = out.list(key);
       List<String> masked = maskedWords(words);
       if (masked != words) {
@@ -223,6 +223,9 @@ public final class GateSession implements AutoCloseable {
     return out;
   }
 
+  /** The attributes {@link #argvMasked} masks: every action is recorded, so not a list per call. */
+  private static final List<String> WORD_LISTS = List.of(Action.Attr.CMD_ARGV, Action.Attr.CMD_ENV);
+
   /** {@code words} masked in context (see {@link #argvMasked}); the same list when none changed. */
   private List<String> maskedWords(List<String> words) {
     if (words.isEmpty()) {
@@ -230,12 +233,18 @@ public final class GateSession implements AutoCloseable {
     }
     String line = String.join(" ", words);
     String maskedLine = maskStored(line);
+    if (maskedLine.equals(line)) {
+      return words; // nothing found in context, so nothing in a word alone either
+    }
     List<String> out = new ArrayList<>(words.size());
     boolean changed = false;
     for (String word : words) {
-      String m = maskStored(word);
-      if (m.equals(word) && !word.isEmpty() && !maskedLine.contains(word)) {
-        m = REDACTED_WORD;
+      String m = word;
+      if (!maskedLine.contains(word)) {
+        m = maskStored(word);
+        if (m.equals(word)) {
+          m = REDACTED_WORD;
+        }
       }
       changed |= !m.equals(word);
       out.add(m);

@@ -11,10 +11,13 @@ public interface Redactor {
 
   /**
    * {@link #redact} for text that is stored or shown to other people (a statement in the recording
-   * or a review request), where the masking engine also masks SQL's password syntax.
+   * or a review request), where the masking engine also masks SQL's password syntax. Credentials
+   * are masked whatever the profile: this default adds the {@code secrets} profile to {@code none},
+   * so a redactor that does not override it does not store them in clear.
    */
   default String redactStored(String profile, String text) {
-    return redact(profile, text);
+    String masked = redact(profile, text);
+    return "none".equals(profile) ? redact("secrets", masked) : masked;
   }
 
   Redactor NONE = (profile, text) -> text;

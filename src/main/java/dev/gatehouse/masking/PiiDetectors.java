@@ -949,11 +949,10 @@ final class PiiDetectors {
         if (k == we || (k > 0 && Character.isLetterOrDigit(s.charAt(k - 1)))) {
           return false;
         }
-        String w = s.substring(k, we).toLowerCase(Locale.ROOT);
-        if (PHONE_WORDS.contains(w)) {
+        if (oneOf(PHONE_WORDS, s, k, we)) {
           return true;
         }
-        if (!NUMBER_WORDS.contains(w)) {
+        if (!oneOf(NUMBER_WORDS, s, k, we)) {
           return false;
         }
       }
@@ -972,7 +971,22 @@ final class PiiDetectors {
       if (k == i || i - k > 10 || (k > 0 && Character.isLetterOrDigit(s.charAt(k - 1)))) {
         return false;
       }
-      return PHONE_WORDS.contains(s.substring(k, i).toLowerCase(Locale.ROOT));
+      return oneOf(PHONE_WORDS, s, k, i);
+    }
+
+    /**
+     * Whether {@code s[from, to)} is one of {@code words}, ignoring case, without a substring or a
+     * lower-cased copy: this runs for every digit run after letters in a value where the phone
+     * context part is armed.
+     */
+    private static boolean oneOf(java.util.Set<String> words, String s, int from, int to) {
+      int len = to - from;
+      for (String w : words) {
+        if (w.length() == len && s.regionMatches(true, from, w, 0, len)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /**

@@ -276,7 +276,8 @@ final class PgMaskGuard {
       PgToken k = t.get(i);
       if (k.isWord("set")) {
         int j = word(t, i + 1, "session") || word(t, i + 1, "local") ? i + 2 : i + 1;
-        boolean names = word(t, j, "names");
+        // not UPDATE t SET names = …: SET NAMES takes its value without = or TO
+        boolean names = word(t, j, "names") && !is(t, j + 1, "=");
         if (!names && !(j < n && t.get(j).isName() && "client_encoding".equals(t.get(j).value()))) {
           continue;
         }

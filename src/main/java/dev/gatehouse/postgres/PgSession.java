@@ -1141,13 +1141,6 @@ final class PgSession {
     if (a == null || (prepared == null && declared == null && closes == null && !ends)) {
       return;
     }
-    if (prepared == null
-        && declared == null
-        && closes == null
-        && cursors.isEmpty()
-        && cursorRows.isEmpty()) {
-      return; // a transaction end with no cursor to close (every COMMIT of most sessions)
-    }
     String kind = action.string(Action.Attr.SQL_KIND);
     Map<String, SqlCursor> closedCursors = new HashMap<>();
     Map<String, Action> deallocated = new HashMap<>();
@@ -1240,7 +1233,12 @@ final class PgSession {
       return;
     }
     boolean scs = standardConformingStrings;
-    String copy = PgMaskGuard.copyProblem(s.text(), scs);
+    // A text the gateway could not read one way (standard_conforming_strings unsettled in a
+    // pipeline) is one unknown statement: a COPY may hide after its first statement.
+    String copy =
+        SqlKinds.UNKNOWN.equals(s.kind()) && PgMaskGuard.contains(s.text(), "copy")
+            ? "in a statement that cannot be read"
+            : PgMaskGuard.copyProblem(s.text(), scs);
     String encoding = copy == null ? PgMaskGuard.encodingProblem(s.text(), scs) : null;
     if (copy == null && encoding == null) {
       return;
@@ -1861,8 +1859,11 @@ final class PgSession {
       return false;
     }
     long max = a.decision().obligations().maxRows();
-    String rule = a.decision().rule();
     String cursor = a.action().string(SqlClassifier.ATTR_USES_CURSOR);
+    if (max <= 0 && cursor == null) {
+      return false; // no limit, and no DECLARE's to take (every row of most statements)
+    }
+    String rule = a.decision().rule();
     SqlCursor declared = cursor == null ? null : cursors.get(cursor);
     if (declared != null && declared.decided != null) {
       // A FETCH names no tables, so a table-scoped max_rows matches only the DECLARE's rule: the

@@ -28,7 +28,16 @@ public final class PagerGuard {
           "SYSTEMD_PAGER", "cat",
           "SYSTEMD_PAGERSECURE", "1",
           "PSQL_PAGER", "cat",
-          "AWS_PAGER", "");
+          "AWS_PAGER", "",
+          // Editors: kubectl edit, crontab -e, git commit without -m start $EDITOR (vi if unset),
+          // whose :!sh runs a shell even from stdin; false fails the edit instead.
+          "EDITOR", "false",
+          "VISUAL", "false",
+          "GIT_EDITOR", "false",
+          "GIT_SEQUENCE_EDITOR", "false",
+          "KUBE_EDITOR", "false",
+          "SYSTEMD_EDITOR", "false",
+          "SUDO_EDITOR", "false");
 
   /** {@code env NAME=VALUE...}: the words that run the rest of a command line with them set. */
   public static List<String> envCommand() {

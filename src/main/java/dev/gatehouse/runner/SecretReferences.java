@@ -38,11 +38,17 @@ final class SecretReferences {
    * class comment).
    */
   static String inArgument(String binary, String arg, Collection<String> secrets) {
-    // a shell's arguments are scripts, where $NAME is the ordinary use of a secret
-    if (dev.gatehouse.policy.ArgvSafety.isShell(binary)) {
+    // a shell's arguments are scripts, where $NAME is the ordinary use of a secret; not a
+    // multi-call binary's (busybox awk, toybox sed: its first argument names a tool)
+    if (dev.gatehouse.policy.ArgvSafety.isShell(binary) && !multiCall(binary)) {
       return null;
     }
     return find(arg, secrets, true);
+  }
+
+  private static boolean multiCall(String binary) {
+    String name = binary.substring(binary.lastIndexOf('/') + 1);
+    return name.equals("busybox") || name.equals("toybox");
   }
 
   private static String find(String text, Collection<String> secrets, boolean sigil) {

@@ -173,6 +173,15 @@ final class SftpRelay {
   /** Requests awaiting a reply that the relay must see (by request id). */
   private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
 
+  /**
+   * Ids of the requests forwarded and not answered yet: a request reusing one is refused, so a
+   * reply's id names one request, and the reply that lifts the wait for a change is the change's.
+   */
+  private final Set<Integer> inFlight = ConcurrentHashMap.newKeySet();
+
+  /** Id of the request {@link #request} decided last (the client pump's thread only). */
+  private int lastId;
+
   /** Open file handles (not directory handles) by handle bytes. */
   private final Map<String, OpenFile> files = new ConcurrentHashMap<>();
 
@@ -256,7 +265,10 @@ final class SftpRelay {
     while (p.read(fromClient)) {
       boolean forward = request(p, reply);
       synchronized (toServer) {
-        if (forward) p.writeTo(toServer);
+        if (forward) {
+          inFlight.add(lastId); // before the target can answer it
+          p.writeTo(toServer);
+        }
         // Also after a request answered here: the batch before it must not wait in the buffer
         // for a next request the client, waiting for replies, will not send.
         if (fromClient.available() == 0) toServer.flush();
@@ -270,13 +282,14 @@ final class SftpRelay {
     if (type == INIT) throw new ProtocolException("SFTP INIT sent twice");
     int id = p.nextInt();
     refusedName = null;
-    if (namesPaths(type)) {
-      if (!settled(reply, id)) return false;
-    } else if (isChange(id)) {
-      // Its reply would be taken for the change's, and lift the wait early.
+    lastId = id;
+    if (inFlight.contains(id)) {
+      // Replies are matched by id (section 4): a reused id's reply could be taken for another
+      // request's, a change's among them, and lift the wait for it early.
       status(reply, id, FX_FAILURE, "gatehouse: request id still in use");
       return false;
     }
+    if (namesPaths(type) && !settled(reply, id)) return false;
     switch (type) {
       case OPEN -> {
         String raw = rawPath(p);
@@ -451,12 +464,6 @@ final class SftpRelay {
   private void changing(int id) {
     synchronized (changeLock) {
       change = id;
-    }
-  }
-
-  private boolean isChange(int id) {
-    synchronized (changeLock) {
-      return change != null && change == id;
     }
   }
 
@@ -778,6 +785,7 @@ final class SftpRelay {
     int type = p.type();
     if (type == VERSION) throw new ProtocolException("SFTP VERSION sent twice");
     int id = p.nextInt();
+    inFlight.remove(id);
     settle(id);
     Pending req = pending.remove(id);
     if (req == null) return;

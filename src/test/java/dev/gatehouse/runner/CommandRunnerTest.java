@@ -208,7 +208,14 @@ class CommandRunnerTest {
             "SYSTEMD_PAGER",
             "SYSTEMD_PAGERSECURE",
             "PSQL_PAGER",
-            "AWS_PAGER");
+            "AWS_PAGER",
+            "EDITOR",
+            "VISUAL",
+            "GIT_EDITOR",
+            "GIT_SEQUENCE_EDITOR",
+            "KUBE_EDITOR",
+            "SYSTEMD_EDITOR",
+            "SUDO_EDITOR");
     assertThat(r.out()).contains("PATH=/usr/local/bin:/usr/bin:/bin\n", "CI=1\n", "TERM=xterm\n");
     // no pager, and less in secure mode (a lesskey file in HOME could set LESSOPEN)
     assertThat(r.out()).contains("LESSSECURE=1\n", "PAGER=cat\n", "GIT_PAGER=cat\n");
