@@ -200,6 +200,9 @@ final class SftpRelay {
   private volatile boolean closing;
   private final AtomicReference<IOException> failure = new AtomicReference<>();
 
+  /** {@link #CHANGE_WAIT_MILLIS}, shorter in tests of the timeout. */
+  private long changeWaitMillis = CHANGE_WAIT_MILLIS;
+
   SftpRelay(
       InputStream fromClient,
       OutputStream toClient,
@@ -215,6 +218,12 @@ final class SftpRelay {
     this.policy = policy;
     this.recorder = recorder;
     this.resolver = resolver;
+  }
+
+  /** Bounds the wait for the target's answer to a change (tests of the timeout). */
+  SftpRelay changeWait(long millis) {
+    this.changeWaitMillis = millis;
+    return this;
   }
 
   /**
@@ -505,7 +514,7 @@ final class SftpRelay {
     synchronized (toServer) {
       toServer.flush();
     }
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHANGE_WAIT_MILLIS);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(changeWaitMillis);
     synchronized (changeLock) {
       while (change != null && !closing) {
         long left = deadline - System.nanoTime();
