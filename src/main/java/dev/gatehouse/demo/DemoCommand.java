@@ -123,7 +123,12 @@ public final class DemoCommand implements Callable<Integer> {
       Path hostDir = data.resolve("host");
       DemoHost.seed(hostDir);
       System.out.println("gatehouse demo: starting the embedded SSH target…");
-      sshTarget = DemoSshTarget.start(hostDir);
+      sshTarget = DemoSshTarget.start(hostDir, data);
+      if (!sshTarget.confined()) {
+        System.out.println(
+            "gatehouse demo: bubblewrap is not available: commands and shells on the demo SSH host"
+                + " run as you, and can read the demo's data directory (tokens, master key)");
+      }
       Path project = data.resolve("ci-project");
       DemoHost.writeProject(project);
       Path keys = data.resolve("keys");

@@ -40,7 +40,12 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  * SFTP/SCP start there (with the real paths, as with OpenSSH's sshd).
  *
  * <p>It is a stand-in, not a sandbox: the point of the demo is what the gateway allows, not the
- * isolation of the target.
+ * isolation of the target. One thing is hidden all the same: the demo's data directory (demo.env
+ * with every token, master.key, the store), which the host directory sits in and which is the
+ * gateway's own. Where bubblewrap works, commands and shells run with it mounted over by an empty
+ * tmpfs, the host directory mounted back, and their own pid namespace (red team, issue #6: a shell
+ * approved on the demo host read the admin token). Without bubblewrap they run unconfined, and the
+ * demo says so.
  */
 final class DemoSshTarget implements AutoCloseable {
   static final String USER = "demo";
@@ -48,17 +53,27 @@ final class DemoSshTarget implements AutoCloseable {
   private final SshServer server;
   private final KeyPair clientKey;
   private final KeyPair hostKey;
+  private final boolean confined;
 
-  private DemoSshTarget(SshServer server, KeyPair clientKey, KeyPair hostKey) {
+  private DemoSshTarget(SshServer server, KeyPair clientKey, KeyPair hostKey, boolean confined) {
     this.server = server;
     this.clientKey = clientKey;
     this.hostKey = hostKey;
+    this.confined = confined;
   }
 
   /**
    * Starts the target on a free port with {@code home} as its file system and working directory.
    */
   static DemoSshTarget start(Path home) throws IOException {
+    return start(home, null);
+  }
+
+  /**
+   * As {@link #start(Path)}; processes do not see {@code hidden} (a directory holding {@code home})
+   * where bubblewrap works.
+   */
+  static DemoSshTarget start(Path home, Path hidden) throws IOException {
     KeyPair host;
     KeyPair client;
     try {
@@ -78,11 +93,13 @@ final class DemoSshTarget implements AutoCloseable {
     sshd.setPasswordAuthenticator(null);
     sshd.setKeyboardInteractiveAuthenticator(null);
     Path homeDir = home.toAbsolutePath();
-    sshd.setShellFactory(channel -> new HostProcess(home, List.of("/bin/sh", "-i")));
+    List<String> confine = hidden == null ? List.of() : confinement(hidden, homeDir);
+    sshd.setShellFactory(channel -> new HostProcess(home, with(confine, "/bin/sh", "-i")));
     sshd.setCommandFactory(
         new ScpCommandFactory.Builder()
             .withDelegate(
-                (channel, command) -> new HostProcess(home, List.of("/bin/sh", "-c", command)))
+                (channel, command) ->
+                    new HostProcess(home, with(confine, "/bin/sh", "-c", command)))
             .build());
     sshd.setSubsystemFactories(
         List.of(
@@ -130,7 +147,50 @@ final class DemoSshTarget implements AutoCloseable {
           }
         });
     sshd.start();
-    return new DemoSshTarget(sshd, client, host);
+    return new DemoSshTarget(sshd, client, host, !confine.isEmpty());
+  }
+
+  /**
+   * bubblewrap's argv (bwrap(1)) that hides {@code hidden} behind an empty tmpfs and mounts {@code
+   * home} back; the rest of the file system as it is (the SSH runner's job directories in /tmp
+   * among it), a pid namespace of its own (the gateway's /proc/PID/environ out of sight). Empty
+   * when bubblewrap cannot run here.
+   */
+  static List<String> confinement(Path hidden, Path home) {
+    String bwrap = dev.gatehouse.runner.CommandRunner.bubblewrap();
+    if (bwrap == null) return List.of();
+    String h = hidden.toAbsolutePath().toString();
+    String d = home.toString();
+    return List.of(
+        bwrap,
+        "--bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        h,
+        "--bind",
+        d,
+        d,
+        "--unshare-pid",
+        "--die-with-parent",
+        "--chdir",
+        d,
+        "--");
+  }
+
+  /** Whether host processes run confined ({@link #confinement}). */
+  boolean confined() {
+    return confined;
+  }
+
+  private static List<String> with(List<String> prefix, String... command) {
+    List<String> all = new java.util.ArrayList<>(prefix);
+    all.addAll(List.of(command));
+    return all;
   }
 
   /** Where {@code p} really is: every link followed, a missing last name in its real parent. */

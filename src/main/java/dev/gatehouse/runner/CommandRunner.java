@@ -82,6 +82,11 @@ public final class CommandRunner {
     return Sandbox.bubblewrapAvailable();
   }
 
+  /** The bubblewrap binary when {@link #sandboxAvailable}, else null (for the demo's host). */
+  public static String bubblewrap() {
+    return sandboxAvailable() ? Tools.find("bwrap") : null;
+  }
+
   /** A runner for the gateway host only: connections with an {@code exec.runner} are refused. */
   public CommandRunner(Path dataDir, MaskingEngine masking) {
     this(dataDir, masking, null);

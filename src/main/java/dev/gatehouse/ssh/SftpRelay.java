@@ -200,6 +200,9 @@ final class SftpRelay {
   private volatile boolean closing;
   private final AtomicReference<IOException> failure = new AtomicReference<>();
 
+  /** {@link #CHANGE_WAIT_MILLIS}, shorter in tests of the timeout. */
+  private long changeWaitMillis = CHANGE_WAIT_MILLIS;
+
   SftpRelay(
       InputStream fromClient,
       OutputStream toClient,
@@ -215,6 +218,12 @@ final class SftpRelay {
     this.policy = policy;
     this.recorder = recorder;
     this.resolver = resolver;
+  }
+
+  /** Bounds the wait for the target's answer to a change (tests of the timeout). */
+  SftpRelay changeWait(long millis) {
+    this.changeWaitMillis = millis;
+    return this;
   }
 
   /**
@@ -422,11 +431,25 @@ final class SftpRelay {
         }
       }
       case "expand-path@openssh.com" -> {
-        // "~" and "~user" are expanded by the server; checked as given, normalized, not
-        // absolutized.
+        // OpenSSH PROTOCOL section 4.10: the server expands a leading "~" and answers with the
+        // canonical path, as REALPATH does, so the name is checked the same way, where it really
+        // is. "~" is the login directory (where the relay's REALPATH(".") landed): the request
+        // is forwarded with that directory in its place, so the target expands nothing the
+        // relay did not check. "~user" names another account's home, which the relay cannot
+        // place: refused.
         String raw = rawPath(p);
-        String checked = raw == null || raw.startsWith("~") ? normalize(null, raw) : absolute(raw);
-        if (deny(reply, id, "stat", checked)) return false;
+        if (raw != null && raw.startsWith("~")) {
+          if (cwd == null || !(raw.equals("~") || raw.startsWith("~/"))) {
+            refuse(reply, id, "stat", raw, "gatehouse: ~user paths are not relayed");
+            return false;
+          }
+          raw = cwd + raw.substring(1);
+          p.start(EXTENDED).putInt(id).putString(name).putString(raw).finish();
+        }
+        String path = absolute(raw);
+        if (deny(reply, id, "stat", path) || real(reply, id, raw, path, true, "stat") == null) {
+          return false;
+        }
       }
       case "copy-data" -> {
         // Both handles were checked when opened; the data never passes the relay, so neither
@@ -491,7 +514,7 @@ final class SftpRelay {
     synchronized (toServer) {
       toServer.flush();
     }
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHANGE_WAIT_MILLIS);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(changeWaitMillis);
     synchronized (changeLock) {
       while (change != null && !closing) {
         long left = deadline - System.nanoTime();

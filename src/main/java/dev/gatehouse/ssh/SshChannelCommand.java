@@ -251,6 +251,20 @@ abstract class SshChannelCommand implements Command {
     refuse(e.getMessage());
   }
 
+  /**
+   * Refuses a request the connection does not offer (a shell or a file transfer on an exec
+   * connection), recorded as an {@code exec.refused} audit event first: the policy never saw it,
+   * but someone tried (red team, issue #6: these left only session.start and session.end).
+   */
+  void refuseUnoffered(String request, String text) {
+    try {
+      conn.gate().audit("exec.refused", java.util.Map.of("request", request, "reason", text));
+    } catch (GateException | RuntimeException e) {
+      log.warn("ssh: cannot audit a refused {} on {}", request, conn.gate().connection().name(), e);
+    }
+    refuse(text);
+  }
+
   void exit(int status) {
     if (exited) {
       return;

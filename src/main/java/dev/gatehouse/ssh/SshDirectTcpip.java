@@ -61,7 +61,7 @@ final class SshDirectTcpip extends SshRelayChannel {
       // sends an empty originator and 0, and the target's sshd gets the same).
       String path = buffer.getString();
       return () -> {
-        check(conn);
+        check(conn, "local unix:" + SshForwarding.auditedPath(path));
         String problem = SshForwarding.socketPathProblem(path);
         if (problem != null) {
           SshForwarding.refused(
@@ -87,7 +87,7 @@ final class SshDirectTcpip extends SshRelayChannel {
     String originHost = buffer.getString();
     int originPort = buffer.getInt();
     return () -> {
-      check(conn);
+      check(conn, host + ":" + port);
       return open(
           conn,
           SshForwarding.action("local", host, port),
@@ -98,10 +98,12 @@ final class SshDirectTcpip extends SshRelayChannel {
     };
   }
 
-  private static void check(SshConnection conn) throws GateException {
+  /** Forwarding is an ssh connection's; elsewhere refused, and audited as on ssh connections. */
+  private static void check(SshConnection conn, String what) throws GateException {
     if (conn == null || !"ssh".equals(conn.type())) {
-      throw new GateException(
-          GateException.Reason.FORBIDDEN, "port forwarding is only offered on ssh connections");
+      String reason = "port forwarding is only offered on ssh connections";
+      SshForwarding.refused(conn, "local", what, reason);
+      throw new GateException(GateException.Reason.FORBIDDEN, reason);
     }
   }
 

@@ -25,7 +25,8 @@ final class SshRunnerCommand extends SshChannelCommand {
   @Override
   void run() {
     if (line == null) {
-      refuse(
+      refuseUnoffered(
+          "shell",
           "connection \""
               + conn.gate().connection().name()
               + "\" runs commands, not interactive shells; run one command: ssh USER@GATEWAY COMMAND");

@@ -73,7 +73,8 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
   @Override
   void run() throws Exception {
     if (!"ssh".equals(conn.type())) {
-      refuse("file transfer is not offered on exec connections");
+      refuseUnoffered(
+          scpArgv == null ? "sftp" : "scp", "file transfer is not offered on exec connections");
       return;
     }
     String mode = null;

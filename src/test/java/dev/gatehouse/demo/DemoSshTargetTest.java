@@ -76,6 +76,46 @@ class DemoSshTargetTest {
     }
   }
 
+  /**
+   * Red team, issue #6: a shell approved on the demo host read demo.env and master.key, which sit
+   * in the data directory around the host's home. Where bubblewrap works, host processes see an
+   * empty directory there, the home mounted back, and nothing of the gateway's processes.
+   */
+  @Test
+  void hostProcessesDoNotSeeTheDataDirectoryWhereBubblewrapWorks() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
+    assumeTrue(dev.gatehouse.runner.CommandRunner.sandboxAvailable(), "bubblewrap not usable here");
+    Path data = dir.resolve("data");
+    Path home = data.resolve("host");
+    Files.createDirectories(home);
+    Files.writeString(data.resolve("demo.env"), "GATEHOUSE_ADMIN_TOKEN=secret-admin-token\n");
+    try (DemoSshTarget target = DemoSshTarget.start(home, data)) {
+      assertThat(target.confined()).isTrue();
+      Path key = dir.resolve("key");
+      Files.writeString(key, target.clientPrivateKey());
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+      Path knownHosts = dir.resolve("known_hosts");
+      Files.writeString(
+          knownHosts, "[127.0.0.1]:" + target.port() + " " + target.hostKeyLine() + "\n");
+      Result r =
+          ssh(
+              key,
+              knownHosts,
+              target.port(),
+              "cat ../demo.env "
+                  + data
+                  + "/demo.env 2>&1; echo made > here.txt; pwd;"
+                  + " echo procs=$(ls /proc | grep -c '^[0-9]')");
+      assertThat(r.out).doesNotContain("secret-admin-token").contains(home.toString());
+      assertThat(home.resolve("here.txt")).hasContent("made");
+      // Only the shell and its children are in its pid namespace, not the gateway's JVM.
+      java.util.regex.Matcher procs =
+          java.util.regex.Pattern.compile("procs=(\\d+)").matcher(r.out);
+      assertThat(procs.find()).as(r.out).isTrue();
+      assertThat(Integer.parseInt(procs.group(1))).isLessThan(10);
+    }
+  }
+
   record Result(int status, String out) {}
 
   private static Result ssh(Path key, Path knownHosts, int port, String command) throws Exception {

@@ -348,6 +348,38 @@ class SftpPathResolverTest {
     assertThat(Files.getPosixFilePermissions(root.resolve("secret.txt"))).isEqualTo(before);
   }
 
+  /**
+   * expand-path@openssh.com answers with the canonical path, as REALPATH does, so it is checked
+   * where the name really is: before, a link chain leaving the tree was checked as its name only
+   * and the answer named the directory outside. A leading "~" is the login directory, and the
+   * request is forwarded with that directory in its place (sftp-server here runs as a user whose
+   * home is elsewhere); "~user" is refused.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"openssh", "mina"})
+  void expandPathIsCheckedWhereThePathReallyIs(String server) throws Exception {
+    try (SftpPathResolver resolver = resolver(server);
+        Raw c = new Raw(server, resolver)) {
+      c.send(SftpRelay.EXTENDED, 1, "expand-path@openssh.com", "c1");
+      SftpRelayTest.assertStatus(c.receive(), 1, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 2, "expand-path@openssh.com", "etclink/passwd");
+      SftpRelayTest.assertStatus(c.receive(), 2, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 3, "expand-path@openssh.com", "~root");
+      SftpRelayTest.assertStatus(c.receive(), 3, SftpRelay.FX_PERMISSION_DENIED);
+      c.send(SftpRelay.EXTENDED, 4, "expand-path@openssh.com", "~/../secret.txt");
+      SftpRelayTest.assertStatus(c.receive(), 4, SftpRelay.FX_PERMISSION_DENIED);
+      if (server.equals("openssh")) {
+        c.send(SftpRelay.EXTENDED, 5, "expand-path@openssh.com", "~/sub");
+        java.io.DataInputStream r = c.receive();
+        assertThat(r.readByte()).isEqualTo((byte) SftpRelay.NAME);
+        assertThat(r.readInt()).isEqualTo(5);
+        assertThat(r.readInt()).isEqualTo(1);
+        assertThat(new String(r.readNBytes(r.readInt()), StandardCharsets.UTF_8))
+            .isEqualTo(allowed + "/sub");
+      }
+    }
+  }
+
   static byte[] concat(byte[]... parts) {
     java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
     for (byte[] p : parts) all.writeBytes(p);

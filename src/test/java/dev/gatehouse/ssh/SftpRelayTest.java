@@ -551,6 +551,79 @@ class SftpRelayTest {
     assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
   }
 
+  /**
+   * Replies are matched by request id (draft-ietf-secsh-filexfer-02 section 4): while a request is
+   * in flight, another with its id is answered SSH_FX_FAILURE here and never reaches the server (a
+   * reply could otherwise be taken for the other request's, a change's among them). Once the reply
+   * passed, the id may be used again.
+   */
+  @Test
+  void aRequestIdInFlightIsNotReused() throws Exception {
+    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
+    OutputStream client = Channels.newOutputStream(c2r.sink());
+    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
+    OutputStream server = Channels.newOutputStream(s2r.sink());
+    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
+    handshake(client, toClient, server, toServer);
+
+    client.write(packet(SftpRelay.STAT, 9, "first"));
+    assertThat(new String(readPacket(toServer), 9, 5, UTF_8)).isEqualTo("first");
+    client.write(packet(SftpRelay.STAT, 9, "second"));
+    assertStatus(
+        new DataInputStream(new ByteArrayInputStream(readPacket(toClient))),
+        9,
+        SftpRelay.FX_FAILURE);
+    server.write(packet(SftpRelay.STATUS, 9, SftpRelay.FX_OK, "", ""));
+    assertOk(new DataInputStream(new ByteArrayInputStream(readPacket(toClient))), 9);
+    client.write(packet(SftpRelay.STAT, 9, "third"));
+    // The next packet the server sees is "third": "second" never reached it.
+    assertThat(new String(readPacket(toServer), 9, 5, UTF_8)).isEqualTo("third");
+    server.write(packet(SftpRelay.STATUS, 9, SftpRelay.FX_OK, "", ""));
+    readPacket(toClient);
+    client.close();
+    server.close();
+    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+  }
+
+  /**
+   * A path request behind a change the target does not answer waits a bounded time, then is
+   * answered SSH_FX_FAILURE without reaching the target: fail closed. Once the change is answered,
+   * paths go through again.
+   */
+  @Test
+  void aPathBehindAnUnansweredChangeFailsClosedAfterTheWait() throws Exception {
+    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
+    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s).changeWait(300));
+    OutputStream client = Channels.newOutputStream(c2r.sink());
+    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
+    OutputStream server = Channels.newOutputStream(s2r.sink());
+    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
+    handshake(client, toClient, server, toServer);
+
+    client.write(packet(SftpRelay.RENAME, 1, "a", "b"));
+    assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.RENAME);
+    long t0 = System.nanoTime();
+    client.write(packet(SftpRelay.OPEN, 2, "b", SftpRelay.FXF_READ, 0));
+    assertStatus(
+        new DataInputStream(new ByteArrayInputStream(readPacket(toClient))),
+        2,
+        SftpRelay.FX_FAILURE);
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(300));
+    server.write(packet(SftpRelay.STATUS, 1, SftpRelay.FX_OK, "", ""));
+    assertOk(new DataInputStream(new ByteArrayInputStream(readPacket(toClient))), 1);
+    client.write(packet(SftpRelay.OPEN, 3, "b", SftpRelay.FXF_READ, 0));
+    // The next packet the server sees is the OPEN with id 3: the refused one never reached it.
+    byte[] open = readPacket(toServer);
+    assertThat(open[0]).isEqualTo((byte) SftpRelay.OPEN);
+    assertThat(new DataInputStream(new ByteArrayInputStream(open, 1, 4)).readInt()).isEqualTo(3);
+    server.write(packet(SftpRelay.STATUS, 3, SftpRelay.FX_FAILURE, "", ""));
+    readPacket(toClient);
+    client.close();
+    server.close();
+    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+  }
+
   static void assertOk(DataInputStream s, int id) throws IOException {
     assertStatus(s, id, SftpRelay.FX_OK);
   }

@@ -485,6 +485,35 @@ class SshGatewayTest {
     assertThat(r.out() + r.err()).contains("runs commands, not interactive shells");
   }
 
+  /**
+   * What an exec connection does not offer (a shell, the sftp subsystem, port forwarding) is
+   * refused and audited with the reason (red team, issue #6: only session.start and session.end
+   * were recorded).
+   */
+  @Test
+  void requestsAnExecConnectionDoesNotOfferAreAudited() throws Exception {
+    assertThat(
+            gw.run(gw.sshCommand(gw.aliceKey, "alice+runner", List.of("-tt")), Map.of(), "").exit())
+        .isEqualTo(126);
+    List<String> sftp = gw.sshCommand(gw.aliceKey, "alice+runner", List.of("-s"));
+    sftp.add("sftp");
+    assertThat(gw.run(sftp, Map.of(), "").exit()).isNotZero();
+    String to = "127.0.0.1:" + gw.sshdPort;
+    assertThat(
+            gw.run(gw.sshCommand(gw.aliceKey, "alice+runner", List.of("-W", to)), Map.of(), "")
+                .exit())
+        .isEqualTo(255);
+    String audit = audit();
+    assertThat(audit)
+        .contains("exec.refused")
+        .contains("\"request\":\"shell\"")
+        .contains("\"request\":\"sftp\"")
+        .contains("file transfer is not offered on exec connections")
+        .contains("ssh.forward_refused")
+        .contains("port forwarding is only offered on ssh connections")
+        .contains(to);
+  }
+
   @Test
   void removingARegisteredKeyEndsItsSessions() throws Exception {
     Path key = SshFixture.keygen(dir.resolve("registered"));
