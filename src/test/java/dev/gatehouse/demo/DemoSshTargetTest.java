@@ -22,12 +22,8 @@ class DemoSshTargetTest {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
     Path home = dir.resolve("home");
     try (DemoSshTarget target = DemoSshTarget.start(home)) {
-      Path key = dir.resolve("key");
-      Files.writeString(key, target.clientPrivateKey());
-      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-      Path knownHosts = dir.resolve("known_hosts");
-      Files.writeString(
-          knownHosts, "[127.0.0.1]:" + target.port() + " " + target.hostKeyLine() + "\n");
+      Path key = key(target);
+      Path knownHosts = knownHosts(target);
 
       Result ok = ssh(key, knownHosts, target.port(), "echo hello; pwd; exit 3");
       assertThat(ok.status).isEqualTo(3);
@@ -91,12 +87,8 @@ class DemoSshTargetTest {
     Files.writeString(data.resolve("demo.env"), "GATEHOUSE_ADMIN_TOKEN=secret-admin-token\n");
     try (DemoSshTarget target = DemoSshTarget.start(home, data)) {
       assertThat(target.confined()).isTrue();
-      Path key = dir.resolve("key");
-      Files.writeString(key, target.clientPrivateKey());
-      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-      Path knownHosts = dir.resolve("known_hosts");
-      Files.writeString(
-          knownHosts, "[127.0.0.1]:" + target.port() + " " + target.hostKeyLine() + "\n");
+      Path key = key(target);
+      Path knownHosts = knownHosts(target);
       Result r =
           ssh(
               key,
@@ -114,6 +106,22 @@ class DemoSshTargetTest {
       assertThat(procs.find()).as(r.out).isTrue();
       assertThat(Integer.parseInt(procs.group(1))).isLessThan(10);
     }
+  }
+
+  /** The gateway-held key, as a file the OpenSSH client accepts. */
+  private Path key(DemoSshTarget target) throws Exception {
+    Path key = dir.resolve("key");
+    Files.writeString(key, target.clientPrivateKey());
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    return key;
+  }
+
+  /** A known_hosts file pinning the target's host key. */
+  private Path knownHosts(DemoSshTarget target) throws Exception {
+    Path knownHosts = dir.resolve("known_hosts");
+    Files.writeString(
+        knownHosts, "[127.0.0.1]:" + target.port() + " " + target.hostKeyLine() + "\n");
+    return knownHosts;
   }
 
   record Result(int status, String out) {}

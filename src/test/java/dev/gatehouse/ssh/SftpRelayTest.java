@@ -511,13 +511,9 @@ class SftpRelayTest {
    */
   @Test
   void requestsOnAHandleNotYetHandedOutAreRefused() throws Exception {
-    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
-    OutputStream client = Channels.newOutputStream(c2r.sink());
-    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
-    OutputStream server = Channels.newOutputStream(s2r.sink());
-    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
-    handshake(client, toClient, server, toServer);
+    Scripted s = scripted(r -> r);
+    OutputStream client = s.client(), server = s.server();
+    DataInputStream toClient = s.toClient(), toServer = s.toServer();
 
     int flags = SftpRelay.FXF_WRITE | SftpRelay.FXF_CREAT | SftpRelay.FXF_TRUNC;
     byte[] predicted = new byte[4]; // sftp-server's first handle: index 0, big-endian
@@ -546,9 +542,7 @@ class SftpRelayTest {
     readPacket(toClient);
     assertThat(records)
         .contains(new Rec("write", "/srv/pipelined.txt", 3, sha256("abc".getBytes(UTF_8))));
-    client.close();
-    server.close();
-    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+    s.close();
   }
 
   /**
@@ -559,13 +553,9 @@ class SftpRelayTest {
    */
   @Test
   void aRequestIdInFlightIsNotReused() throws Exception {
-    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
-    OutputStream client = Channels.newOutputStream(c2r.sink());
-    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
-    OutputStream server = Channels.newOutputStream(s2r.sink());
-    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
-    handshake(client, toClient, server, toServer);
+    Scripted s = scripted(r -> r);
+    OutputStream client = s.client(), server = s.server();
+    DataInputStream toClient = s.toClient(), toServer = s.toServer();
 
     client.write(packet(SftpRelay.STAT, 9, "first"));
     assertThat(new String(readPacket(toServer), 9, 5, UTF_8)).isEqualTo("first");
@@ -581,9 +571,7 @@ class SftpRelayTest {
     assertThat(new String(readPacket(toServer), 9, 5, UTF_8)).isEqualTo("third");
     server.write(packet(SftpRelay.STATUS, 9, SftpRelay.FX_OK, "", ""));
     readPacket(toClient);
-    client.close();
-    server.close();
-    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+    s.close();
   }
 
   /**
@@ -593,13 +581,9 @@ class SftpRelayTest {
    */
   @Test
   void aPathBehindAnUnansweredChangeFailsClosedAfterTheWait() throws Exception {
-    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s).changeWait(300));
-    OutputStream client = Channels.newOutputStream(c2r.sink());
-    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
-    OutputStream server = Channels.newOutputStream(s2r.sink());
-    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
-    handshake(client, toClient, server, toServer);
+    Scripted s = scripted(r -> r.changeWait(300));
+    OutputStream client = s.client(), server = s.server();
+    DataInputStream toClient = s.toClient(), toServer = s.toServer();
 
     client.write(packet(SftpRelay.RENAME, 1, "a", "b"));
     assertThat(readPacket(toServer)[0]).isEqualTo((byte) SftpRelay.RENAME);
@@ -619,9 +603,35 @@ class SftpRelayTest {
     assertThat(new DataInputStream(new ByteArrayInputStream(open, 1, 4)).readInt()).isEqualTo(3);
     server.write(packet(SftpRelay.STATUS, 3, SftpRelay.FX_FAILURE, "", ""));
     readPacket(toClient);
-    client.close();
-    server.close();
-    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+    s.close();
+  }
+
+  /** A relay between a raw client and a scripted server, past the handshake. */
+  record Scripted(
+      OutputStream client,
+      DataInputStream toClient,
+      OutputStream server,
+      DataInputStream toServer,
+      CompletableFuture<Throwable> done) {
+    /** Both sides end; the relay must end without an error. */
+    void close() throws Exception {
+      client.close();
+      server.close();
+      assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+    }
+  }
+
+  Scripted scripted(java.util.function.UnaryOperator<SftpRelay> tune) throws IOException {
+    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
+    Scripted s =
+        new Scripted(
+            Channels.newOutputStream(c2r.sink()),
+            new DataInputStream(Channels.newInputStream(r2c.source())),
+            Channels.newOutputStream(s2r.sink()),
+            new DataInputStream(Channels.newInputStream(r2s.source())),
+            runAsync(tune.apply(piped(c2r, r2c, s2r, r2s))));
+    handshake(s.client(), s.toClient(), s.server(), s.toServer());
+    return s;
   }
 
   static void assertOk(DataInputStream s, int id) throws IOException {
@@ -773,14 +783,9 @@ class SftpRelayTest {
    */
   @Test
   void outOfOrderReadRepliesAreMatchedByIdAndCountedButNotHashed() throws Exception {
-    Pipe c2r = Pipe.open(), r2c = Pipe.open(), r2s = Pipe.open(), s2r = Pipe.open();
-    CompletableFuture<Throwable> done = runAsync(piped(c2r, r2c, s2r, r2s));
-    OutputStream client = Channels.newOutputStream(c2r.sink());
-    DataInputStream toClient = new DataInputStream(Channels.newInputStream(r2c.source()));
-    OutputStream server = Channels.newOutputStream(s2r.sink());
-    DataInputStream toServer = new DataInputStream(Channels.newInputStream(r2s.source()));
-
-    handshake(client, toClient, server, toServer);
+    Scripted s = scripted(r -> r);
+    OutputStream client = s.client(), server = s.server();
+    DataInputStream toClient = s.toClient(), toServer = s.toServer();
 
     int chunk = 255 * 1024;
     byte[] a = random(chunk), b = random(chunk);
@@ -824,9 +829,7 @@ class SftpRelayTest {
       assertThat(records)
           .contains(new Rec("read", "/srv/" + name, 2L * chunk, inOrder ? sha256(whole) : null));
     }
-    client.close();
-    server.close();
-    assertThat(done.get(30, TimeUnit.SECONDS)).isNull();
+    s.close();
   }
 
   @Test
