@@ -319,6 +319,9 @@ final class CommandMatcher implements KindMatcher {
           && (programs == null || programs.contains("git"))) {
         continue; // git's ext:: URLs, not a flag (RiskyFlags.extTransport)
       }
+      if (!s.matches(".*[*?\\[{].*") && RiskyFlags.catalogued(s, programs)) {
+        continue; // also a value or subcommand entry: --network=host, bind-mount, plugin install
+      }
       if (!s.startsWith("-") || s.matches(".*[*?\\[{=].*")) {
         r.error(n, path, s + " (expected one flag by its exact name, such as --kubeconfig or -c)");
       } else if (!RiskyFlags.catalogued(s, programs)) {
@@ -986,10 +989,14 @@ final class CommandMatcher implements KindMatcher {
             + " takes the next word, a cluster such as -An none): write the flags after the"
             + " subcommand, or as --name=value";
       }
-      if (deny && command >= 0 && command != p.firstIndex()) {
-        positional = new ArrayList<>(positional.size() + 1);
-        positional.add(argv.get(command));
-        positional.addAll(p.positional);
+      if (deny && command >= 0) {
+        // helm un x runs uninstall (a cobra alias): a rule for uninstall matches it
+        String name = ProgramOptions.cobraCommandName(bin, argv.get(command));
+        if (command != p.firstIndex() || !name.equals(argv.get(command))) {
+          positional = new ArrayList<>(positional.size() + 1);
+          positional.add(name);
+          positional.addAll(p.positional);
+        }
       }
     }
     why = deny ? checkArgsAnywhere(positional, computed) : checkArgsFromStart(p, action, bin);

@@ -118,8 +118,14 @@ final class ProgramOptions {
    * @param rootBooleans the root command's options that take no value (long names and {@code -x})
    * @param commands the program's commands and their cobra aliases: any other word is an alias,
    *     plugin or extension, which may run any command ({@link #mayBeAlias})
+   * @param aliases the commands' cobra aliases ({@code Command.Aliases}), to the command they run
+   *     ({@link #cobraCommandName}: {@code helm un} is {@code helm uninstall})
    */
-  private record Cobra(boolean pflagGlobals, Set<String> rootBooleans, Set<String> commands) {}
+  private record Cobra(
+      boolean pflagGlobals,
+      Set<String> rootBooleans,
+      Set<String> commands,
+      Map<String, String> aliases) {}
 
   private static final Cobra KUBECTL =
       new Cobra(
@@ -133,7 +139,8 @@ final class ProgramOptions {
                   + " cluster-info completion config cordon cp create debug delete describe diff"
                   + " drain edit events exec explain expose get help kustomize label logs options"
                   + " patch plugin port-forward proxy replace rollout run scale set taint top"
-                  + " uncordon version wait alpha kuberc"));
+                  + " uncordon version wait alpha kuberc"),
+          Map.of());
 
   /**
    * cobra programs by name. helm (helm.sh/helm/v3 cmd/helm/root.go, `helm --help`: only {@code
@@ -158,7 +165,16 @@ final class ProgramOptions {
                   "completion create dependency dep dependencies env get help history install"
                       + " lint list ls package plugin pull fetch push registry repo rollback"
                       + " search show inspect status template test uninstall un delete del"
-                      + " upgrade verify version")),
+                      + " upgrade verify version"),
+              Map.of(
+                  "dep", "dependency",
+                  "dependencies", "dependency",
+                  "ls", "list",
+                  "fetch", "pull",
+                  "inspect", "show",
+                  "un", "uninstall",
+                  "delete", "uninstall",
+                  "del", "uninstall")),
           "gh",
           new Cobra(
               false,
@@ -167,7 +183,12 @@ final class ProgramOptions {
                   "agent-task alias api attestation at auth browse cache codespace cs completion"
                       + " config copilot extension extensions ext gist gpg-key help issue label"
                       + " org pr preview project release repo ruleset run search secret ssh-key"
-                      + " status variable workflow version")),
+                      + " status variable workflow version"),
+              Map.of(
+                  "extensions", "extension",
+                  "ext", "extension",
+                  "cs", "codespace",
+                  "at", "attestation")),
           "docker",
           new Cobra(
               true,
@@ -178,7 +199,8 @@ final class ProgramOptions {
                       + " load login logout logs manifest network node pause plugin port ps pull"
                       + " push rename restart rm rmi run save search secret service stack start"
                       + " stats stop swarm system tag top trust unpause update version volume"
-                      + " wait checkpoint scout init debug help")));
+                      + " wait checkpoint scout init debug help"),
+              Map.of()));
 
   private static Set<String> words(String spaceSeparated) {
     return Set.of(spaceSeparated.split(" "));
@@ -701,6 +723,16 @@ final class ProgramOptions {
     return -1;
   }
 
+  /**
+   * The command a cobra program runs for {@code word}, its subcommand: the command a cobra alias
+   * stands for ({@code helm un}, {@code helm del}: uninstall; {@code gh ext}: extension), else the
+   * word itself.
+   */
+  static String cobraCommandName(String binary, String word) {
+    Cobra c = COBRA.get(program(binary));
+    return c == null ? word : c.aliases().getOrDefault(word, word);
+  }
+
   /** docker: pflag over the root's options, stopping at the first word that is not one. */
   private static int pflagCommandIndex(Cobra c, Set<String> values, List<String> argv) {
     for (int i = 1; i < argv.size(); i++) {
@@ -748,12 +780,9 @@ final class ProgramOptions {
     Cobra cobra = COBRA.get(p);
     if (cobra != null) {
       int i = cobraCommandIndex(binary, argv);
-      if (i < 0) {
-        // no command runs (usage, an error, or the words after --); erring towards matching when
-        // there are words after --, which other versions may read differently
-        return argv.contains("--");
-      }
-      return !cobra.commands().contains(argv.get(i));
+      // no command: the program prints its usage or an error (deny rules still read the words
+      // after --, as positional arguments)
+      return i >= 0 && !cobra.commands().contains(argv.get(i));
     }
     if (!p.equals("git")) {
       return false;
