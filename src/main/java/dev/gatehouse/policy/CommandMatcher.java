@@ -1083,8 +1083,9 @@ final class CommandMatcher implements KindMatcher {
       // CARGO_TARGET_<triple>_RUNNER run programs), RUSTC_WRAPPER, RUSTFLAGS (-C linker=);
       // PYTHON*, PERL*, RUBY*, NODE_*, MAVEN_*, MVNW_* (MVNW_REPOURL downloads the launcher),
       // GRADLE_*, JAVA_*/JDK_*, OPENSSL_*, DOCKER_* (DOCKER_HOST=ssh://... runs ssh),
-      // HELM_*, ANSIBLE_*, CCACHE_* (CCACHE_PREFIX runs a program), CGO_*: the runtimes' and
-      // tools' own namespaces, too large to list name by name
+      // HELM_*, GH_* (gh: GH_REPO, GH_HOST, GH_TOKEN point it at another repository, host or
+      // identity, as -R does), ANSIBLE_*, CCACHE_* (CCACHE_PREFIX runs a program), CGO_*: the
+      // runtimes' and tools' own namespaces, too large to list name by name
       List.of(
           "LD_",
           "DYLD_",
@@ -1108,6 +1109,7 @@ final class CommandMatcher implements KindMatcher {
           "OPENSSL_",
           "DOCKER_",
           "HELM_",
+          "GH_",
           "ANSIBLE_",
           "CCACHE_",
           "CGO_",

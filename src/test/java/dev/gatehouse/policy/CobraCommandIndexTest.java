@@ -261,6 +261,14 @@ class CobraCommandIndexTest {
   }
 
   @Test
+  void ghsVariablesThatPointItElsewhereAreRisky() {
+    // GH_REPO is -R, GH_HOST --hostname, GH_TOKEN another identity: a wildcard never admits them
+    for (String name : List.of("GH_REPO", "GH_HOST", "GH_TOKEN", "GH_ENTERPRISE_TOKEN")) {
+      assertThat(CommandMatcher.riskyEnv(name)).as(name).isTrue();
+    }
+  }
+
+  @Test
   void aRuleAdmitsADockerHostValueByItsName() {
     PolicySet p =
         policy(
