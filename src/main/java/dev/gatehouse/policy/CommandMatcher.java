@@ -319,6 +319,9 @@ final class CommandMatcher implements KindMatcher {
           && (programs == null || programs.contains("git"))) {
         continue; // git's ext:: URLs, not a flag (RiskyFlags.extTransport)
       }
+      if (!s.matches(".*[*?\\[{].*") && RiskyFlags.catalogued(s, programs)) {
+        continue; // also a value or subcommand entry: --network=host, bind-mount, plugin install
+      }
       if (!s.startsWith("-") || s.matches(".*[*?\\[{=].*")) {
         r.error(n, path, s + " (expected one flag by its exact name, such as --kubeconfig or -c)");
       } else if (!RiskyFlags.catalogued(s, programs)) {
@@ -971,14 +974,32 @@ final class CommandMatcher implements KindMatcher {
     if (why != null) {
       return why;
     }
-    if (!deny && p.cobraCluster() != null) {
-      return "kubectl looks for its subcommand as cobra does, which does not skip the word after"
-          + " the cluster "
-          + p.cobraCluster()
-          + " (it runs that word as the command, and the rule reads it as a value): write the"
-          + " flags separately";
+    List<String> positional = p.positional;
+    if (ProgramOptions.cobra(bin) && !computed) {
+      // the word cobra runs as the command (ProgramOptions.cobraCommandIndex): an allow rule must
+      // read the same one; a deny rule also matches it where its own reading skipped it
+      int command = ProgramOptions.cobraCommandIndex(bin, argv);
+      if (!deny && !args.isEmpty() && command != p.firstIndex()) {
+        return CommandWrappers.programName(bin)
+            + " finds its subcommand as cobra does: "
+            + (command < 0 ? "none" : "\"" + argv.get(command) + "\"")
+            + ", where the rule reads "
+            + (p.firstIndex() < 0 ? "none" : "\"" + argv.get(p.firstIndex()) + "\"")
+            + " (before the subcommand, a flag that is not one of the root command's booleans"
+            + " takes the next word, a cluster such as -An none): write the flags after the"
+            + " subcommand, or as --name=value";
+      }
+      if (deny && command >= 0) {
+        // helm un x runs uninstall (a cobra alias): a rule for uninstall matches it
+        String name = ProgramOptions.cobraCommandName(bin, argv.get(command));
+        if (command != p.firstIndex() || !name.equals(argv.get(command))) {
+          positional = new ArrayList<>(positional.size() + 1);
+          positional.add(name);
+          positional.addAll(p.positional);
+        }
+      }
     }
-    why = deny ? checkArgsAnywhere(p.positional, computed) : checkArgsFromStart(p, action, bin);
+    why = deny ? checkArgsAnywhere(positional, computed) : checkArgsFromStart(p, action, bin);
     if (why != null || deny) {
       return why;
     }
@@ -1062,8 +1083,9 @@ final class CommandMatcher implements KindMatcher {
       // CARGO_TARGET_<triple>_RUNNER run programs), RUSTC_WRAPPER, RUSTFLAGS (-C linker=);
       // PYTHON*, PERL*, RUBY*, NODE_*, MAVEN_*, MVNW_* (MVNW_REPOURL downloads the launcher),
       // GRADLE_*, JAVA_*/JDK_*, OPENSSL_*, DOCKER_* (DOCKER_HOST=ssh://... runs ssh),
-      // HELM_*, ANSIBLE_*, CCACHE_* (CCACHE_PREFIX runs a program), CGO_*: the runtimes' and
-      // tools' own namespaces, too large to list name by name
+      // HELM_*, GH_* (gh: GH_REPO, GH_HOST, GH_TOKEN point it at another repository, host or
+      // identity, as -R does), ANSIBLE_*, CCACHE_* (CCACHE_PREFIX runs a program), CGO_*: the
+      // runtimes' and tools' own namespaces, too large to list name by name
       List.of(
           "LD_",
           "DYLD_",
@@ -1087,6 +1109,7 @@ final class CommandMatcher implements KindMatcher {
           "OPENSSL_",
           "DOCKER_",
           "HELM_",
+          "GH_",
           "ANSIBLE_",
           "CCACHE_",
           "CGO_",
@@ -1341,7 +1364,9 @@ final class CommandMatcher implements KindMatcher {
       // npm --tag test publish: npm reads tag=test and runs publish; the word the rule matched
       // must not be one the program may take as a flag's value
       String f = p.before.get(i);
-      if (f != null && ProgramOptions.mayTakeNext(bin, f, i == 0, flagsAllowed)) {
+      // (the first word of a cobra program is the one cobra runs: checked in mismatch)
+      boolean cobraCommand = i == 0 && ProgramOptions.cobra(bin);
+      if (f != null && !cobraCommand && ProgramOptions.mayTakeNext(bin, f, i == 0, flagsAllowed)) {
         return "flag "
             + f
             + " may take argument "
@@ -1432,9 +1457,9 @@ final class CommandMatcher implements KindMatcher {
    * @param before for each positional argument, the flag word right before it when that flag did
    *     not take it as its value by the rule's {@code flags_with_values} (null otherwise): the
    *     program may still read it so ({@link ProgramOptions#mayTakeNext})
+   * @param firstIndex the index in argv of the first positional argument, or -1
    */
-  record Parsed(
-      List<String> flags, List<String> positional, List<String> before, String cobraCluster) {
+  record Parsed(List<String> flags, List<String> positional, List<String> before, int firstIndex) {
     static Parsed of(List<String> argv, Set<String> withValues) {
       return of(argv, withValues, false, null, Set.of());
     }
@@ -1454,7 +1479,7 @@ final class CommandMatcher implements KindMatcher {
         boolean noValuesBeforeFirst,
         String binary,
         Set<String> globalValues) {
-      String cobraCluster = null;
+      int firstIndex = -1;
       List<String> flags = new ArrayList<>(4);
       List<String> positional = new ArrayList<>(4);
       List<String> before = new ArrayList<>(4);
@@ -1468,6 +1493,7 @@ final class CommandMatcher implements KindMatcher {
           flags.add(t);
           i++;
         } else if (endOfFlags || t.length() < 2 || t.charAt(0) != '-') {
+          firstIndex = positional.isEmpty() ? i : firstIndex;
           positional.add(t);
           before.add(endOfFlags ? null : lastFlag);
         } else if (t.equals("--")) {
@@ -1505,14 +1531,6 @@ final class CommandMatcher implements KindMatcher {
             }
           }
           flags.add(cluster);
-          if (consumedNext
-              && t.length() > 2
-              && positional.isEmpty()
-              && ProgramOptions.cobra(binary)) {
-            // spf13/cobra stripFlags skips the word after a two-letter -x only: kubectl -An delete
-            // get pods runs delete (pflag then gives -n the value get)
-            cobraCluster = t;
-          }
           if (consumedNext) {
             i++;
           } else if (!consumedRest) {
@@ -1521,7 +1539,7 @@ final class CommandMatcher implements KindMatcher {
         }
         lastFlag = flag;
       }
-      return new Parsed(flags, positional, before, cobraCluster);
+      return new Parsed(flags, positional, before, firstIndex);
     }
 
     private static String next(List<String> argv, int i) {

@@ -19,8 +19,11 @@ import java.util.Set;
  *
  * <p>For deny rules ({@link #mayBeAlias}): git and kubectl run a word that is none of their
  * commands as an alias from configuration the caller may control ({@code git -c alias.p=push p},
- * {@code GIT_CONFIG_*}, {@code help.autocorrect}, kubectl's kuberc), so such a word may be any
- * command.
+ * {@code GIT_CONFIG_*}, {@code help.autocorrect}, kubectl's kuberc, gh's aliases), or as a plugin
+ * or extension (kubectl, helm, gh, docker), so such a word may be any command.
+ *
+ * <p>For cobra programs (kubectl, oc, helm, gh, docker), which word is the subcommand is decided
+ * once, as cobra decides it ({@link #cobraCommandIndex}).
  *
  * <p>What this does not do: know every option of every program. It errs towards refusing (allow
  * rules) and towards matching (deny rules).
@@ -104,6 +107,104 @@ final class ProgramOptions {
           "--match-server-version",
           "--warnings-as-errors",
           "--disable-compression");
+
+  /**
+   * How a program built on spf13/cobra finds its subcommand ({@link #cobraCommandIndex}).
+   *
+   * @param pflagGlobals the program parses its root options with pflag before cobra looks (docker:
+   *     cli/cobra.go {@code HandleGlobalFlags}, {@code SetInterspersed(false)}): an unknown option
+   *     is an error, a value option takes the next word, {@code --} ends the options and the word
+   *     after it is the command. Otherwise cobra's {@code stripFlags} decides.
+   * @param rootBooleans the root command's options that take no value (long names and {@code -x})
+   * @param commands the program's commands and their cobra aliases: any other word is an alias,
+   *     plugin or extension, which may run any command ({@link #mayBeAlias})
+   * @param aliases the commands' cobra aliases ({@code Command.Aliases}), to the command they run
+   *     ({@link #cobraCommandName}: {@code helm un} is {@code helm uninstall})
+   */
+  private record Cobra(
+      boolean pflagGlobals,
+      Set<String> rootBooleans,
+      Set<String> commands,
+      Map<String, String> aliases) {}
+
+  private static final Cobra KUBECTL =
+      new Cobra(
+          false,
+          KUBECTL_ROOT_BOOLEAN,
+          // kubectl 1.32 `kubectl __complete ""`, plus alpha and kuberc. A kuberc alias (kubectl
+          // 1.33+, ~/.kube/kuberc, --kuberc, KUBERC) or a plugin (kubectl-NAME on PATH) can take
+          // any other name.
+          words(
+              "annotate api-resources api-versions apply attach auth autoscale certificate"
+                  + " cluster-info completion config cordon cp create debug delete describe diff"
+                  + " drain edit events exec explain expose get help kustomize label logs options"
+                  + " patch plugin port-forward proxy replace rollout run scale set taint top"
+                  + " uncordon version wait alpha kuberc"),
+          Map.of());
+
+  /**
+   * cobra programs by name. helm (helm.sh/helm/v3 cmd/helm/root.go, `helm --help`: only {@code
+   * --debug} and {@code --kube-insecure-skip-tls-verify} of the root's options take no value; an
+   * unknown word runs a plugin of that name). gh (cli/cli pkg/cmd/root: {@code --help} and {@code
+   * --version}; gh expands an alias or runs an extension for a word that is none of its commands,
+   * cmd/gh main.go). docker (docker/cli cli/flags/options.go: {@code -D}, {@code --tls}, {@code
+   * --tlsverify}, {@code -v}, {@code -h} take no value; a CLI plugin, {@code docker-NAME} in the
+   * cli-plugins directories, takes any other name).
+   */
+  private static final Map<String, Cobra> COBRA =
+      Map.of(
+          "kubectl",
+          KUBECTL,
+          "oc",
+          KUBECTL,
+          "helm",
+          new Cobra(
+              false,
+              Set.of("--debug", "--kube-insecure-skip-tls-verify"),
+              words(
+                  "completion create dependency dep dependencies env get help history install"
+                      + " lint list ls package plugin pull fetch push registry repo rollback"
+                      + " search show inspect status template test uninstall un delete del"
+                      + " upgrade verify version"),
+              Map.of(
+                  "dep", "dependency",
+                  "dependencies", "dependency",
+                  "ls", "list",
+                  "fetch", "pull",
+                  "inspect", "show",
+                  "un", "uninstall",
+                  "delete", "uninstall",
+                  "del", "uninstall")),
+          "gh",
+          new Cobra(
+              false,
+              Set.of("--help", "--version"),
+              words(
+                  "agent-task alias api attestation at auth browse cache codespace cs completion"
+                      + " config copilot extension extensions ext gist gpg-key help issue label"
+                      + " org pr preview project release repo ruleset run search secret ssh-key"
+                      + " status variable workflow version"),
+              Map.of(
+                  "extensions", "extension",
+                  "ext", "extension",
+                  "cs", "codespace",
+                  "at", "attestation")),
+          "docker",
+          new Cobra(
+              true,
+              Set.of("-D", "--debug", "--tls", "--tlsverify", "-v", "--version", "-h", "--help"),
+              words(
+                  "attach build builder buildx commit compose config container context cp create"
+                      + " diff events exec export history image images import info inspect kill"
+                      + " load login logout logs manifest network node pause plugin port ps pull"
+                      + " push rename restart rm rmi run save search secret service stack start"
+                      + " stats stop swarm system tag top trust unpause update version volume"
+                      + " wait checkpoint scout init debug help"),
+              Map.of()));
+
+  private static Set<String> words(String spaceSeparated) {
+    return Set.of(spaceSeparated.split(" "));
+  }
 
   /**
    * kubectl's options that take no value after the subcommand (pflag parses the subcommand's own
@@ -192,20 +293,6 @@ final class ProgramOptions {
                   + " upload-archive replay refs backfill last-modified repo history"
                   + " fsmonitor--daemon send-email svn p4 cvsimport cvsserver cvsexportcommit"
                   + " archimport gui citool lfs")
-              .split(" "));
-
-  /**
-   * kubectl's commands (kubectl 1.32 {@code kubectl __complete ""}, plus {@code alpha} and {@code
-   * kuberc}). A kuberc alias (kubectl 1.33+, {@code ~/.kube/kuberc}, {@code --kuberc}, {@code
-   * KUBERC}) or a plugin ({@code kubectl-NAME} on PATH) can take any other name.
-   */
-  private static final Set<String> KUBECTL_COMMANDS =
-      Set.of(
-          ("annotate api-resources api-versions apply attach auth autoscale certificate"
-                  + " cluster-info completion config cordon cp create debug delete describe diff"
-                  + " drain edit events exec explain expose get help kustomize label logs options"
-                  + " patch plugin port-forward proxy replace rollout run scale set taint top"
-                  + " uncordon version wait alpha kuberc")
               .split(" "));
 
   /**
@@ -475,19 +562,19 @@ final class ProgramOptions {
    * Options that {@code binary} reads as taking the next word when they come before its subcommand,
    * whatever the rule's {@code flags_with_values} says: kubectl's global options ({@code kubectl
    * options}: {@code -n}, {@code -v}, {@code --request-timeout}...: pflag takes the next word and
-   * cobra's stripFlags skips it), as listed in RiskyFlags. So {@code kubectl -v 9 delete pod x} has
-   * the subcommand delete for a rule that does not list {@code -v}, as kubectl has. (git's, which
-   * RiskyFlags also lists, are all risky and stay read by {@code flags_with_values}.)
+   * cobra's stripFlags skips it), helm's, gh's and docker's likewise, as listed in RiskyFlags. So
+   * {@code kubectl -v 9 delete pod x} has the subcommand delete for a rule that does not list
+   * {@code -v}, as kubectl has. (git's, which RiskyFlags also lists, are all risky and stay read by
+   * {@code flags_with_values}.)
    */
   static Set<String> globalValueFlags(String binary) {
     RiskyFlags.Tool t = cobra(binary) ? RiskyFlags.tool(binary) : null;
     return t == null ? Set.of() : t.globalValues();
   }
 
-  /** Whether the program finds its subcommand with spf13/cobra (kubectl, oc). */
+  /** Whether the program finds its subcommand with spf13/cobra (kubectl, oc, helm, gh, docker). */
   static boolean cobra(String binary) {
-    String p = program(binary);
-    return p.equals("kubectl") || p.equals("oc");
+    return COBRA.containsKey(program(binary));
   }
 
   /**
@@ -514,6 +601,16 @@ final class ProgramOptions {
     String p = program(binary);
     boolean shortCluster = !flag.startsWith("--");
     char last = flag.charAt(flag.length() - 1);
+    Cobra cobra = COBRA.get(p);
+    if (cobra != null && (beforeSubcommand || cobra == KUBECTL)) {
+      // cobra: only a two-letter -x skips the next word (a longer -xyz is a cluster or -xVALUE);
+      // before the subcommand, every flag but the root's booleans does (stripFlags; the index
+      // itself is cobraCommandIndex, which CommandMatcher checks first)
+      if ((beforeSubcommand ? cobra.rootBooleans() : KUBECTL_BOOLEAN).contains(flag)) {
+        return false;
+      }
+      return !shortCluster || flag.length() == 2;
+    }
     switch (p) {
       case "terraform", "tofu" -> {
         if (beforeSubcommand) {
@@ -555,14 +652,6 @@ final class ProgramOptions {
         }
         return !flag.startsWith("--no-") && !MAKE_BOOLEAN.contains(flag);
       }
-      case "kubectl", "oc" -> {
-        // cobra: only a two-letter -x skips the next word (a longer -xyz is a cluster or -xVALUE);
-        // before the subcommand, every flag but the root's booleans does (stripFlags)
-        if ((beforeSubcommand ? KUBECTL_ROOT_BOOLEAN : KUBECTL_BOOLEAN).contains(flag)) {
-          return false;
-        }
-        return !shortCluster || flag.length() == 2;
-      }
       default -> {}
     }
     // getopt(3) and its kin: in a cluster the first letter that takes a value takes the rest of
@@ -587,48 +676,137 @@ final class ProgramOptions {
   }
 
   /**
-   * Whether cobra's subcommand search (spf13/cobra command.go {@code stripFlags}) skips the word
-   * after {@code word}, a kubectl flag before the subcommand: {@code --name} or two-letter {@code
-   * -x}, without {@code =}, that is not one of the root command's booleans.
+   * The index in {@code argv} (argv[0] is the program) of the word a cobra program runs as its
+   * command, or -1 when it runs none (its usage, an error, or the words after {@code --}). The one
+   * reading that {@link CommandMatcher} (allow rules refuse when theirs differs; deny rules also
+   * match this word), {@link RiskyFlags} (which flags come before or after the subcommand) and
+   * {@link #mayBeAlias} share.
+   *
+   * <p>cobra (spf13/cobra command.go {@code Find}, {@code stripFlags}): a {@code --name} or a
+   * two-letter {@code -x}, without {@code =}, that is not one of the root command's booleans skips
+   * the next word, whether or not pflag will read it as that option's value ({@code kubectl -A get
+   * delete pods x} runs delete; {@code kubectl -A -n x delete} runs the unknown command {@code x});
+   * {@code --name=value}, {@code -x=v}, a cluster or {@code -xVALUE} ({@code -nx}, {@code -An})
+   * skips nothing; {@code --} ends the search with no command; a flag whose value would be the last
+   * word ends it too. docker parses its root options with pflag first ({@link Cobra}): a value
+   * option takes the next word or the rest of its cluster, a boolean nothing, {@code --} ends the
+   * options, and an unknown option is an error.
+   *
+   * @return -1 also for a program that is not a cobra program
    */
-  static boolean cobraSkipsNext(String word) {
-    return word.indexOf('=') < 0
-        && !KUBECTL_ROOT_BOOLEAN.contains(word)
-        && (word.startsWith("--") || word.length() == 2);
+  static int cobraCommandIndex(String binary, List<String> argv) {
+    Cobra c = COBRA.get(program(binary));
+    if (c == null) {
+      return -1;
+    }
+    if (c.pflagGlobals()) {
+      return pflagCommandIndex(c, RiskyFlags.tool(binary).globalValues(), argv);
+    }
+    for (int i = 1; i < argv.size(); i++) {
+      String w = argv.get(i);
+      if (w.equals("--")) {
+        return -1;
+      }
+      boolean skipsNext =
+          w.indexOf('=') < 0
+              && !c.rootBooleans().contains(w)
+              && (w.startsWith("--") || (w.length() == 2 && w.charAt(0) == '-'));
+      if (skipsNext) {
+        if (argv.size() - (i + 1) <= 1) {
+          return -1; // stripFlags: "break Loop" when the value is the last word
+        }
+        i++;
+      } else if (!w.isEmpty() && w.charAt(0) != '-') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**
-   * Whether git or kubectl would read the command word of {@code argv} as an alias (or a plugin, or
-   * an autocorrection): it is none of their commands. Then it may be any command, and a deny rule
-   * for that program treats it as such. Other programs: false.
+   * The command a cobra program runs for {@code word}, its subcommand: the command a cobra alias
+   * stands for ({@code helm un}, {@code helm del}: uninstall; {@code gh ext}: extension), else the
+   * word itself.
+   */
+  static String cobraCommandName(String binary, String word) {
+    Cobra c = COBRA.get(program(binary));
+    return c == null ? word : c.aliases().getOrDefault(word, word);
+  }
+
+  /** docker: pflag over the root's options, stopping at the first word that is not one. */
+  private static int pflagCommandIndex(Cobra c, Set<String> values, List<String> argv) {
+    for (int i = 1; i < argv.size(); i++) {
+      String w = argv.get(i);
+      if (w.equals("--")) {
+        return i + 1 < argv.size() ? i + 1 : -1;
+      }
+      if (w.length() < 2 || w.charAt(0) != '-') {
+        return i;
+      }
+      if (w.startsWith("--")) {
+        int eq = w.indexOf('=');
+        String name = eq < 0 ? w : w.substring(0, eq);
+        if (values.contains(name)) {
+          i += eq < 0 ? 1 : 0;
+        } else if (!c.rootBooleans().contains(name)) {
+          return -1; // pflag: unknown flag, nothing runs
+        }
+        continue;
+      }
+      for (int j = 1; j < w.length(); j++) {
+        String letter = "-" + w.charAt(j);
+        if (values.contains(letter)) {
+          i += j == w.length() - 1 ? 1 : 0; // -H x, or -Hx / -H=x
+          break;
+        }
+        if (!c.rootBooleans().contains(letter)) {
+          return -1; // pflag: unknown shorthand flag
+        }
+        if (j + 1 < w.length() && w.charAt(j + 1) == '=') {
+          break; // -D=true
+        }
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Whether git or a cobra program would read the command word of {@code argv} as an alias (or a
+   * plugin, an extension, or an autocorrection): it is none of their commands. Then it may be any
+   * command, and a deny rule for that program treats it as such. Other programs: false.
    */
   static boolean mayBeAlias(String binary, List<String> argv) {
     String p = program(binary);
-    boolean git = p.equals("git");
-    if (!git && !p.equals("kubectl")) {
+    Cobra cobra = COBRA.get(p);
+    if (cobra != null) {
+      int i = cobraCommandIndex(binary, argv);
+      // no command: the program prints its usage or an error (deny rules still read the words
+      // after --, as positional arguments)
+      return i >= 0 && !cobra.commands().contains(argv.get(i));
+    }
+    if (!p.equals("git")) {
       return false;
     }
-    Set<String> gitValues = git ? RiskyFlags.tool(binary).globalValues() : Set.of();
+    Set<String> gitValues = RiskyFlags.tool(binary).globalValues();
     for (int i = 1; i < argv.size(); i++) {
       String t = argv.get(i);
       if (t.equals("--")) {
-        return true; // git: an unknown option; cobra stops its search: not worth reading further
+        return true; // an unknown option: not worth reading further
       }
       if (t.length() > 1 && t.charAt(0) == '-') {
-        boolean takesNext = git ? gitValues.contains(t) : cobraSkipsNext(t);
-        if (takesNext) {
+        if (gitValues.contains(t)) {
           i++;
         }
-        if (git && (t.equals("-h") || t.equals("--help") || t.equals("-v"))) {
+        if (t.equals("-h") || t.equals("--help") || t.equals("-v")) {
           return false; // git prints usage or its version and runs no command
         }
-        if (git && (t.equals("--version") || t.equals("--exec-path"))) {
+        if (t.equals("--version") || t.equals("--exec-path")) {
           return false;
         }
         continue;
       }
-      return !(git ? GIT_COMMANDS : KUBECTL_COMMANDS).contains(t);
+      return !GIT_COMMANDS.contains(t);
     }
-    return false; // no command: git and kubectl print their usage
+    return false; // no command: git prints its usage
   }
 }

@@ -111,6 +111,33 @@ final class RiskyFlags {
   private static final String WRITES = "writes or reads files outside the command's purpose";
   private static final String TUNNEL = "opens a tunnel or forwards a connection";
   private static final String READS = "reads a file or URL the caller chooses";
+  private static final String HOST =
+      "gives the container the host (its privileges, devices, namespaces or files)";
+
+  /**
+   * gh's {@code alias set --shell}: the alias runs its expansion with sh. Also what {@link
+   * #findAll} reports for an expansion starting with {@code !}, which gh reads the same way (gh
+   * alias set --help), so that a rule admits both by naming {@code --shell}.
+   */
+  static final Flag GH_SHELL_ALIAS = new Flag("--shell", RUNS, Set.of("alias"));
+
+  /**
+   * Values of docker run/create options that give the container the host, found by {@link
+   * #dockerHostValue}; a rule admits one by this name in {@code flags.accept_risky}. {@code
+   * bind-mount}: {@code -v}/{@code --volume} whose source is not a volume name (a host path: {@code
+   * -v /:/host}), or a {@code --mount} that is not a plain volume or tmpfs.
+   */
+  static final List<Flag> DOCKER_HOST_VALUES =
+      flags(
+          HOST,
+          Set.of("run", "create", "update"),
+          "--network=host",
+          "--pid=host",
+          "--ipc=host",
+          "--uts=host",
+          "--userns=host",
+          "--cgroupns=host",
+          "bind-mount");
 
   /**
    * git diff's {@code --no-index}: the two paths are any files of the host. Also what {@link
@@ -346,6 +373,133 @@ final class RiskyFlags {
     tool(
         List.of("kubectl", "oc"),
         new Tool("kubectl", Style.CLUSTERS, "cfklLnops", false, Set.of(), kubectlValues, kubectl));
+
+    // helm (helm.sh/helm/v3 `helm --help`, pkg/cli/environment.go): the cluster and identity, the
+    // registry and repository configuration (credentials), and --post-renderer, a program helm runs
+    // on the rendered manifests (install, upgrade, template). -f/--values and --set-file read files
+    // on the host (helm template prints them). plugin install/update run the plugin's hooks, and
+    // the plugin runs as a helm command afterwards.
+    Set<String> helmValues =
+        Set.of(
+            "-n",
+            "--namespace",
+            "--kube-context",
+            "--kubeconfig",
+            "--kube-apiserver",
+            "--kube-as-user",
+            "--kube-as-group",
+            "--kube-ca-file",
+            "--kube-token",
+            "--kube-tls-server-name",
+            "--registry-config",
+            "--repository-config",
+            "--repository-cache",
+            "--content-cache",
+            "--burst-limit",
+            "--qps",
+            "--color",
+            "--colour");
+    tool(
+        List.of("helm"),
+        new Tool(
+            "helm",
+            Style.CLUSTERS,
+            "nfos",
+            false,
+            Set.of(),
+            helmValues,
+            concat(
+                flags(RUNS, ANYWHERE, "--post-renderer", "--post-renderer-args"),
+                flags(
+                    CONFIG,
+                    ANYWHERE,
+                    "--kubeconfig",
+                    "--kube-token",
+                    "--kube-ca-file",
+                    "--kube-insecure-skip-tls-verify",
+                    "--registry-config",
+                    "--repository-config",
+                    "--repository-cache",
+                    "--ca-file",
+                    "--cert-file",
+                    "--key-file",
+                    "--keyring",
+                    "--username",
+                    "--password"),
+                flags(
+                    IDENTITY,
+                    ANYWHERE,
+                    "--kube-apiserver",
+                    "--kube-context",
+                    "--kube-as-user",
+                    "--kube-as-group",
+                    "--kube-tls-server-name"),
+                // helm list -f is --filter, a regular expression
+                List.of(new Flag("-f", READS, ANYWHERE, Set.of("list", "ls"))),
+                flags(READS, ANYWHERE, "--values", "--set-file"),
+                flags(RUNS, Set.of("plugin"), "plugin install", "plugin update"))));
+
+    // gh (cli/cli): -R/--repo and --hostname point a command at another repository or host; an
+    // alias set with --shell (or an expansion starting with "!") runs a shell command as a gh
+    // command; extensions are programs gh installs and runs (gh extension install/upgrade/exec,
+    // then gh NAME); gh alias import reads aliases, shell ones included, from a file.
+    Set<String> extension = Set.of("extension", "extensions", "ext");
+    tool(
+        List.of("gh"),
+        new Tool(
+            "gh",
+            Style.CLUSTERS,
+            "RsbcfFHjlLqtXwaAe",
+            false,
+            Set.of(),
+            Set.of("-R", "--repo"),
+            concat(
+                flags(IDENTITY, ANYWHERE, "-R", "--repo", "--hostname"),
+                List.of(GH_SHELL_ALIAS),
+                flags(RUNS, Set.of("alias"), "-s", "alias import"),
+                flags(RUNS, extension, "extension install", "extension upgrade", "extension exec"),
+                flags(READS, Set.of("api"), "--input"))));
+
+    // docker (docker/cli cli/flags/options.go, docker run --help): -H/--host and -c/--context
+    // another daemon (ssh:// runs ssh), --config another configuration directory (its cli-plugins
+    // run as docker commands, its config.json holds credentials), the TLS files; run, create and
+    // exec options that give the container the host: --privileged, --cap-add, --device, a
+    // --security-opt that lifts confinement, a host namespace (--network=host...: dockerHostValue),
+    // a bind mount of a host path (-v /:/host, --mount type=bind); plugin install grants a managed
+    // plugin the privileges it asks for.
+    Set<String> dockerValues =
+        Set.of(
+            "-H",
+            "--host",
+            "-c",
+            "--context",
+            "--config",
+            "-l",
+            "--log-level",
+            "--tlscacert",
+            "--tlscert",
+            "--tlskey");
+    Set<String> container = Set.of("run", "create", "exec", "update");
+    List<Flag> docker = new ArrayList<>();
+    docker.addAll(flags(IDENTITY, ANYWHERE, "-H", "--host", "--context"));
+    // -c is --cpu-shares after run, create and update
+    docker.add(new Flag("-c", IDENTITY, ANYWHERE, Set.of("run", "create", "update", "container")));
+    docker.addAll(flags(CONFIG, ANYWHERE, "--config", "--tlscacert", "--tlscert", "--tlskey"));
+    docker.addAll(
+        flags(
+            HOST,
+            container,
+            "--privileged",
+            "--cap-add",
+            "--device",
+            "--device-cgroup-rule",
+            "--security-opt",
+            "--volumes-from"));
+    docker.addAll(DOCKER_HOST_VALUES);
+    docker.addAll(flags(HOST, Set.of("plugin"), "plugin install", "plugin upgrade"));
+    tool(
+        List.of("docker"),
+        new Tool("docker", Style.CLUSTERS, "acehlmpuvwH", false, Set.of(), dockerValues, docker));
 
     // Maven (mvn --help): settings and toolchains files hold repositories, credentials and
     // plugin configuration; -f another project's POM runs its plugins.
@@ -819,21 +973,20 @@ final class RiskyFlags {
     }
     String sub = null;
     List<String> positional = new ArrayList<>(4);
-    boolean cobra = ProgramOptions.cobra(binary);
-    boolean skippedBySearch = false; // cobra: the word is not the subcommand (stripFlags)
+    // cobra programs: the subcommand is the word cobra runs (ProgramOptions.cobraCommandIndex);
+    // the words before it are options and their values, docker's -- included
+    int command = ProgramOptions.cobraCommandIndex(binary, argv);
     for (int i = 1; i < argv.size(); i++) {
       String w = argv.get(i);
+      if (i < command && (w.length() < 2 || w.charAt(0) != '-')) {
+        continue; // a value cobra skipped (kubectl -A get delete: get)
+      }
       if (w.equals("--")) {
+        if (i < command) {
+          continue; // docker -- run: pflag ends the root's options, run is the command
+        }
         break;
       }
-      boolean notSub = skippedBySearch;
-      // (a global option's value is skipped below already)
-      skippedBySearch =
-          cobra
-              && sub == null
-              && w.startsWith("-")
-              && !t.globalValues().contains(w)
-              && ProgramOptions.cobraSkipsNext(w);
       boolean oldStyleTar = i == 1 && t.name().equals("tar") && !w.startsWith("-");
       boolean jdk = t.style() == Style.JDK;
       if (jdk && w.length() > 1 && w.charAt(0) == '@') {
@@ -845,7 +998,7 @@ final class RiskyFlags {
           return found; // python: the script; the rest is its own argv
         }
         positional.add(w);
-        if (sub == null && !notSub) {
+        if (sub == null && (command < 0 || i == command)) {
           sub = w;
         }
         continue;
@@ -872,6 +1025,12 @@ final class RiskyFlags {
           && kubectlFileOutput(word, i + 1 < argv.size() ? argv.get(i + 1) : null)) {
         found.add(new Use(w, KUBECTL_FILE_OUTPUT, t));
       }
+      if (t.name().equals("docker") && sub != null) {
+        Flag host = dockerHostValue(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
+        if (host != null && applies(host, sub, positional) && !inWord.contains(host)) {
+          found.add(new Use(w, host, t));
+        }
+      }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
         return found; // python -c CODE / -m MODULE: the rest is the program's
       }
@@ -883,14 +1042,114 @@ final class RiskyFlags {
       }
       if ((sub == null || t.style() == Style.SCRIPT || jdk)
           && word.indexOf('=') < 0
-          && t.globalValues().contains(word)) {
+          && t.globalValues().contains(word)
+          && i + 1 != command) {
         i++; // git -C DIR, python -W arg: the value is not the subcommand or the script
         if (jdk && i < argv.size() && argv.get(i).startsWith("@")) {
           argumentFile(t, argv.get(i), found); // java -cp @file: expanded before -cp reads it
         }
       }
     }
+    riskyCommands(t, positional, found);
     return found;
+  }
+
+  /**
+   * Subcommands that install or run code (catalogue entries named {@code "COMMAND SUBCOMMAND"}:
+   * helm's and docker's {@code plugin install}, gh's {@code extension install}): found when the
+   * subcommand is the first positional word and the second word comes anywhere after it (erring
+   * towards finding: a flag's value may stand between them). And gh's {@code alias set} with an
+   * expansion starting with {@code !}, a shell alias as with {@code --shell}.
+   */
+  private static void riskyCommands(Tool t, List<String> positional, List<Use> found) {
+    if (positional.size() < 2) {
+      return;
+    }
+    List<String> rest = positional.subList(1, positional.size());
+    for (Flag f : t.flags()) {
+      int space = f.name().indexOf(' ');
+      if (space > 0
+          && f.where().contains(positional.get(0))
+          && rest.contains(f.name().substring(space + 1))) {
+        found.add(
+            new Use(String.join(" ", positional.get(0), f.name().substring(space + 1)), f, t));
+      }
+    }
+    if (t.name().equals("gh") && positional.get(0).equals("alias") && rest.contains("set")) {
+      for (String w : rest) {
+        if (w.startsWith("!") && found.stream().noneMatch(u -> u.flag() == GH_SHELL_ALIAS)) {
+          found.add(new Use("!", GH_SHELL_ALIAS, t));
+        }
+      }
+    }
+  }
+
+  /**
+   * The {@link #DOCKER_HOST_VALUES} entry that {@code word} (with {@code next} the word after it)
+   * uses, or null: {@code --network host} ({@code --net}, {@code --pid}, {@code --ipc}, {@code
+   * --uts}, {@code --userns}, {@code --cgroupns}; pflag reads {@code --name value} and {@code
+   * --name=value}); {@code -v}/{@code --volume} with a source that is not a volume name (docker
+   * reads a source that is not {@code [a-zA-Z0-9][a-zA-Z0-9_.-]*} as a host path); a {@code
+   * --mount} other than a volume (without driver options: {@code volume-opt=o=bind} binds a host
+   * path too) or tmpfs.
+   */
+  static Flag dockerHostValue(Tool t, String word, String next) {
+    for (String ns : List.of("network", "net", "pid", "ipc", "uts", "userns", "cgroupns")) {
+      String v = optionValue(t, word, next, "--" + ns, (char) 0);
+      if (v != null && v.equals("host")) {
+        String name = "--" + (ns.equals("net") ? "network" : ns) + "=host";
+        return DOCKER_HOST_VALUES.stream().filter(f -> f.name().equals(name)).findFirst().get();
+      }
+    }
+    Flag bind = DOCKER_HOST_VALUES.get(DOCKER_HOST_VALUES.size() - 1);
+    String volume = optionValue(t, word, next, "--volume", 'v');
+    if (volume != null) {
+      int colon = volume.indexOf(':');
+      String source = colon < 0 ? "" : volume.substring(0, colon);
+      return colon >= 0 && !source.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]*") ? bind : null;
+    }
+    String mount = optionValue(t, word, next, "--mount", (char) 0);
+    if (mount != null) {
+      String m = mount.toLowerCase(java.util.Locale.ROOT);
+      boolean tmpfs = m.contains("type=tmpfs");
+      boolean plainVolume =
+          (!m.contains("type=") || m.contains("type=volume"))
+              && !m.contains("volume-opt")
+              && !m.contains("volume-driver")
+              && !m.contains("bind");
+      return tmpfs || plainVolume ? null : bind;
+    }
+    return null;
+  }
+
+  /**
+   * The value {@code word} gives option {@code longName} (or its one-letter form {@code letter}, 0
+   * for none), with {@code next} the word after it, or null when the word is not that option:
+   * {@code --name=V}, {@code --name V}, {@code -xV}, {@code -x=V}, {@code -x V}, also at the end of
+   * a cluster of letters that take no value ({@code -itv V}; pflag reads shorthands so).
+   */
+  private static String optionValue(
+      Tool t, String word, String next, String longName, char letter) {
+    if (word.equals(longName)) {
+      return next;
+    }
+    if (word.startsWith(longName + "=")) {
+      return word.substring(longName.length() + 1);
+    }
+    if (letter == 0 || word.startsWith("--")) {
+      return null;
+    }
+    for (int j = 1; j < word.length(); j++) {
+      char c = word.charAt(j);
+      if (t.valueLetters().indexOf(c) >= 0) {
+        if (c != letter) {
+          return null;
+        }
+        String value = j == word.length() - 1 ? next : word.substring(j + 1);
+        return value != null && value.startsWith("=") ? value.substring(1) : value;
+      }
+    }
+    return null;
   }
 
   /** A JDK launcher's {@code @file}: more options, read from a file the caller chooses. */
@@ -1041,26 +1300,7 @@ final class RiskyFlags {
    * finding: any format whose name contains {@code file}.
    */
   static boolean kubectlFileOutput(String word, String next) {
-    String value = null;
-    if (word.equals("--output")) {
-      value = next;
-    } else if (word.startsWith("--output=")) {
-      value = word.substring("--output=".length());
-    } else if (!word.startsWith("--")) {
-      Tool k = BY_PROGRAM.get("kubectl");
-      for (int j = 1; j < word.length(); j++) {
-        char c = word.charAt(j);
-        if (k.valueLetters().indexOf(c) >= 0) {
-          if (c == 'o') {
-            value = j == word.length() - 1 ? next : word.substring(j + 1);
-            if (value != null && value.startsWith("=")) {
-              value = value.substring(1);
-            }
-          }
-          break;
-        }
-      }
-    }
+    String value = optionValue(BY_PROGRAM.get("kubectl"), word, next, "--output", 'o');
     if (value == null) {
       return false;
     }

@@ -72,7 +72,8 @@ public final class FixedWorkdirs {
   /**
    * Who among the connections' job users may write {@code dir}, or null: none, or unknown. Only the
    * directory's own mode counts, not its ancestors': the jobs run in it (and bubblewrap recreates
-   * the path to it), so a parent they cannot search does not keep them out.
+   * the path to it), so a parent they cannot search does not keep them out. A group-writable
+   * directory counts whatever its group: POSIX ACLs and supplementary groups are not read.
    */
   private static String localWriter(Path dir, List<String> names, Map<String, ExecConfig> execs) {
     if (!Files.isDirectory(dir)) {
@@ -95,6 +96,20 @@ public final class FixedWorkdirs {
       } catch (IOException | RuntimeException e) {
         // run_as unknown or the directory unreadable: the run itself will say so
       }
+    }
+    // What the mode bits do not show: a POSIX ACL's named user and group entries (acl(5): the
+    // group bits are then the ACL's mask; the JDK reads no POSIX ACL on Linux, which has no
+    // AclFileAttributeView, and the gateway runs no getfacl), and the supplementary groups of jobs
+    // that run as the gateway's own user (run_as jobs have none: setpriv --clear-groups). Erring
+    // towards warning: a directory whose group class may write counts.
+    try {
+      int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+      if ((mode & 020) != 0) {
+        return "its group class (the group write bit is set; it is also a POSIX ACL's mask, and"
+            + " ACL entries and supplementary groups are not read)";
+      }
+    } catch (IOException | RuntimeException e) {
+      // unreadable: the run itself will say so
     }
     return null;
   }

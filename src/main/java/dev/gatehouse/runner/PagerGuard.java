@@ -11,9 +11,10 @@ import java.util.Map;
  * (less(1) SECURITY: no shell, pipe, editor, lesskey file or LESSOPEN preprocessor). Local jobs get
  * it before the connection's own {@code env} (which may change it): they have no terminal, but less
  * reads a lesskey file from HOME, and its {@code #env} section can set LESSOPEN to a command, which
- * less runs even when it only copies its input. An SSH target's exec with a terminal gets it
- * through env(1) ({@link #envCommand}): there an allowed command that pages (journalctl, git log,
- * man, psql, aws) starts less, whose {@code !command} runs a shell (docs/exec.md).
+ * less runs even when it only copies its input. An SSH target's exec gets it through env(1) ({@link
+ * #envCommand}), with a terminal or without: with one an allowed command that pages (journalctl,
+ * git log, man, psql, aws) starts less, whose {@code !command} runs a shell; without one an editor
+ * still reads {@code :!sh} from its input (docs/ssh.md).
  */
 public final class PagerGuard {
   private PagerGuard() {}

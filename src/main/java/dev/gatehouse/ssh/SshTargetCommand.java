@@ -10,6 +10,7 @@ import dev.gatehouse.policy.CommandLine;
 import dev.gatehouse.runner.PagerGuard;
 import java.io.IOException;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -81,7 +82,7 @@ final class SshTargetCommand extends SshChannelCommand {
       return;
     }
     if (cl != null) {
-      remote = remoteCommand(cl, hasPty());
+      remote = remoteCommand(cl);
     }
     // Agent forwarding allowed on this channel (SshForwarding.CHANNEL_REQUESTS) is asked for on the
     // upstream twin, so the target's SSH_AUTH_SOCK leads back to the caller's agent.
@@ -207,25 +208,35 @@ final class SshTargetCommand extends SshChannelCommand {
   }
 
   /**
-   * The command line the target receives for a decided exec request. With a terminal, the pager
-   * guard's environment is set in front of it. With a PTY, an allowed command that pages
-   * (journalctl, systemctl status, git log, man, psql, aws) starts less, and less's {@code
-   * !command} runs a shell: the argv decision would no longer be the boundary. sshd usually refuses
-   * {@code env} requests (sshd_config(5) AcceptEnv), so the command sets these itself through
-   * env(1): no pager, and less in secure mode (less(1), "SECURITY": no shell, pipe, editor or log
-   * file) should a tool start it anyway. A line that needs a shell was allowed as a shell line, so
-   * it is sent as typed ({@link PagerGuard}).
+   * The command line the target receives for a decided exec request: the decided argv (or shell
+   * line) run through env(1) with the pager guard's variables ({@link PagerGuard}), with or without
+   * a terminal. sshd usually refuses {@code env} requests (sshd_config(5) AcceptEnv), so the
+   * command sets them itself. With a PTY an allowed command that pages (journalctl, systemctl
+   * status, git log, man, psql, aws) starts less, whose {@code !command} runs a shell. Without one
+   * no pager pages, but an editor still reads commands: {@code git commit} without {@code -m},
+   * {@code crontab -e} or {@code kubectl edit} start $EDITOR (vi), and vi reads its input, {@code
+   * :!sh} included, from the channel as ex mode; and less reads a lesskey file whose {@code #env}
+   * can set LESSOPEN, which it runs even when it only copies. Local jobs get the guard without a
+   * terminal for the same reasons.
+   *
+   * <p>env(1) reads every leading word with {@code =} as an assignment, so a decided program whose
+   * name has one ({@code 'LESSOPEN=x' less} runs the program {@code LESSOPEN=x}) is started by
+   * {@code sh -c 'exec "$@"'}, where an expanded word is never an assignment (XCU 2.9.1). A line
+   * allowed as a shell line runs under {@code sh -c}: the gateway decided it as a POSIX shell line,
+   * and the guard's variables then reach every command of it (an unquoted {@code LESSOPEN=x less}
+   * is such a line: its assignment was checked as the command's environment, and less in secure
+   * mode runs no LESSOPEN). The target account's login shell only reads the words quoted here.
    */
-  static String remoteCommand(CommandLine cl, boolean pty) {
+  static String remoteCommand(CommandLine cl) {
+    String guard = String.join(" ", PagerGuard.envCommand());
     if (cl.needsShell()) {
-      return cl.raw();
+      return guard + " sh -c " + CommandLine.quote(List.of(cl.raw()));
     }
     String argv = CommandLine.quote(cl.argv());
-    // env(1) would read a first word with '=' as one more assignment, not as the command.
-    if (!pty || cl.argv().get(0).indexOf('=') >= 0) {
-      return argv;
+    if (cl.argv().get(0).indexOf('=') >= 0) {
+      return guard + " sh -c 'exec \"$@\"' sh " + argv;
     }
-    return String.join(" ", PagerGuard.envCommand()) + " " + argv;
+    return guard + " " + argv;
   }
 
   private PtyChannelConfiguration ptyConfig() {

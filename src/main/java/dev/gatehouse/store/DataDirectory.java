@@ -42,8 +42,12 @@ public final class DataDirectory {
 
   /**
    * Creates {@code dir} (and missing parents) with mode 0700, or, when it exists and others may
-   * enter or list it, sets it to 0700 and says so loudly; when that is not allowed (another owner),
-   * warns only.
+   * enter or list it, sets it to 0700 and says so loudly; when that is not allowed (another owner,
+   * a read-only or immutable file system), fails closed: start-up stops with a {@link
+   * StoreException} that names the directory and its mode, rather than run with the store, journal
+   * and key open to others.
+   *
+   * @throws StoreException when the directory is open to others and cannot be made owner-only
    */
   public static void ownerOnly(Path dir) {
     try {
@@ -63,12 +67,16 @@ public final class DataDirectory {
             dir,
             PosixFilePermissions.toString(perms));
       } catch (IOException e) {
-        log.warn(
-            "DATA DIRECTORY {} IS {}: group or others can reach the store, journal and key, and"
-                + " the gateway cannot change it ({}); make it rwx------ (chmod 700)",
-            dir,
-            PosixFilePermissions.toString(perms),
-            e.getClass().getSimpleName());
+        throw new StoreException(
+            "data directory "
+                + dir
+                + " is "
+                + PosixFilePermissions.toString(perms)
+                + ": group or others can reach the store, journal and key, and the gateway cannot"
+                + " set it to rwx------ ("
+                + e.getClass().getSimpleName()
+                + "); refusing to start: make it chmod 700, owned by the user the gateway runs as",
+            e);
       }
     } catch (UnsupportedOperationException notPosix) {
       // The file system's own access control applies.
@@ -102,7 +110,8 @@ public final class DataDirectory {
    * name.lock.db}, {@code name.trace.db}, {@code name.*.temp.db}, …) that group or others may read
    * or write to 0600. {@code found}: the files were there before the store was opened (left 0644 by
    * an older version, a copy, an H2 trace), so each is warned about; otherwise H2 has just created
-   * them with the process umask, as it does on every start, and they are set quietly.
+   * them with the process umask, as it does on every start, and they are set quietly. A file that
+   * cannot be set fails start-up ({@link StoreException}, naming the file and its mode).
    */
   static void ownerOnlyFiles(Path dir, String name, boolean found) {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, name + ".*")) {
@@ -126,12 +135,17 @@ public final class DataDirectory {
               f,
               PosixFilePermissions.toString(perms));
         } catch (IOException e) {
-          log.warn(
-              "STORE FILE {} IS {}: group or others can read the audit log, recordings and review"
-                  + " texts, and the gateway cannot change it ({}); make it rw------- (chmod 600)",
-              f,
-              PosixFilePermissions.toString(perms),
-              e.getClass().getSimpleName());
+          throw new StoreException(
+              "store file "
+                  + f
+                  + " is "
+                  + PosixFilePermissions.toString(perms)
+                  + ": group or others can read the audit log, recordings and review texts, and"
+                  + " the gateway cannot set it to rw------- ("
+                  + e.getClass().getSimpleName()
+                  + "); refusing to start: make it chmod 600, owned by the user the gateway runs"
+                  + " as",
+              e);
         }
       }
     } catch (UnsupportedOperationException notPosix) {

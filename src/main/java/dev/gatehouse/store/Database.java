@@ -61,7 +61,12 @@ public final class Database implements AutoCloseable {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE";
     Database db = open(url, "gatehouse", "", Dialect.H2, 8);
     // H2 created the .lock.db (and on the first start the .mv.db) just now, with the umask.
-    DataDirectory.ownerOnlyFiles(dataDir, STORE_NAME, false);
+    try {
+      DataDirectory.ownerOnlyFiles(dataDir, STORE_NAME, false);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
     return db;
   }
 

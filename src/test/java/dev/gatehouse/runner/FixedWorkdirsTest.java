@@ -79,6 +79,23 @@ class FixedWorkdirsTest {
   }
 
   @Test
+  void aGroupWritableDirectoryIsReportedForItMayBeAnAclMask() throws Exception {
+    assumeTrue(Sandbox.ROOT, "run_as applies only to a root gateway");
+    // root:root 0775: nobody (primary group nogroup) cannot write it by the mode bits alone, but
+    // setfacl -m u:nobody:rwx on a 0755 directory shows exactly this mode (the group bits are the
+    // ACL's mask), and the JDK reads no POSIX ACL on Linux
+    Path w = shared("rwxrwxr-x");
+    Files.setAttribute(w, "unix:uid", 0);
+    Files.setAttribute(w, "unix:gid", 0);
+    Map<String, ExecConfig> execs = new LinkedHashMap<>();
+    execs.put("a", exec("fixed", w, "nobody", null));
+    execs.put("b", exec("fixed", w, "nobody", null));
+    assertThat(FixedWorkdirs.warnings(execs))
+        .singleElement()
+        .satisfies(m -> assertThat(m).contains("group write bit").contains("POSIX ACL"));
+  }
+
+  @Test
   void onARunnerTheLoginOwnsIt() {
     Path w = Path.of("/srv/builds");
     Map<String, ExecConfig> execs = new LinkedHashMap<>();

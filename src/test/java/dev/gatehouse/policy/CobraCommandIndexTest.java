@@ -1,0 +1,287 @@
+package dev.gatehouse.policy;
+
+import static dev.gatehouse.policy.ArgvEvasionTest.effect;
+import static dev.gatehouse.policy.ArgvEvasionTest.line;
+import static dev.gatehouse.policy.Fixtures.policy;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The subcommand of a cobra program (kubectl, helm, gh, docker) is read once, as cobra reads it
+ * ({@link ProgramOptions#cobraCommandIndex}), and the command matcher, the risky-flag catalogue and
+ * the alias check all follow that reading.
+ */
+class CobraCommandIndexTest {
+  /** Only kubectl logs runs. */
+  static final PolicySet LOGS_ONLY =
+      policy(
+          """
+          rules:
+            - id: kubectl-logs
+              effect: allow
+              command: { binary: kubectl, subcommand: logs, flags_with_values: [-n] }
+          """);
+
+  /** Any kubectl, helm, gh or docker command but the denied ones. */
+  static final PolicySet OPEN =
+      policy(
+          """
+          rules:
+            - id: anything
+              effect: allow
+              command: { binary: [kubectl, helm, gh, docker] }
+            - id: no-kubectl-get
+              effect: deny
+              command: { binary: kubectl, args: [get] }
+            - id: no-kubectl-delete
+              effect: deny
+              command: { binary: kubectl, args: [delete], flags_with_values: [-n] }
+            - id: no-pr-merge
+              effect: deny
+              command: { binary: gh, args: [pr, merge] }
+            - id: no-helm-uninstall
+              effect: deny
+              command: { binary: helm, args: [uninstall] }
+          """);
+
+  static List<String> argv(String line) {
+    return Arrays.asList(line.split(" "));
+  }
+
+  /**
+   * Forms that put words between kubectl and its subcommand; the subcommand is what kubectl 1.32
+   * runs (cobra's stripFlags), null for none.
+   */
+  static Stream<Arguments> kubectlForms() {
+    return Stream.of(
+        Arguments.of("kubectl logs api -f", "logs"),
+        // -A is not the root's: cobra skips get as its value
+        Arguments.of("kubectl -A get logs api -f", "logs"),
+        Arguments.of("kubectl -w logs get api -f", "get"),
+        // -A skips -n, so x is the command (an alias or plugin), not logs
+        Arguments.of("kubectl -A -n x logs api -f", "x"),
+        Arguments.of("kubectl -A -n get logs api -f", "get"),
+        Arguments.of("kubectl --namespace=x logs api -f", "logs"),
+        Arguments.of("kubectl -n=x logs api -f", "logs"),
+        Arguments.of("kubectl -nx logs api -f", "logs"),
+        Arguments.of("kubectl -An logs get api -f", "logs"),
+        Arguments.of("kubectl -v 9 logs api -f", "logs"),
+        Arguments.of("kubectl --request-timeout 5s logs api -f", "logs"),
+        Arguments.of("kubectl --match-server-version logs api -f", "logs"),
+        Arguments.of("kubectl --profile-output get logs api -f", "logs"),
+        // -- ends cobra's search: no command runs (kubectl prints an error)
+        Arguments.of("kubectl -n x -- logs api -f", null),
+        // the value of the last flag is the last word: no command
+        Arguments.of("kubectl -A logs -f", null));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kubectlForms")
+  void kubectlsSubcommandIsReadAsCobraReadsItEverywhere(String line, String expected) {
+    List<String> argv = argv(line);
+    int i = ProgramOptions.cobraCommandIndex("kubectl", argv);
+    assertThat(i < 0 ? null : argv.get(i)).as("cobraCommandIndex").isEqualTo(expected);
+    // RiskyFlags: -f is logs' --follow only when logs is the subcommand; otherwise it reads a file
+    // (when no command runs, nothing is read)
+    boolean follow = "logs".equals(expected);
+    if (expected != null) {
+      assertThat(RiskyFlags.findAll("kubectl", argv)).as("RiskyFlags").hasSize(follow ? 0 : 1);
+    }
+    // an alias or plugin may be any command; a known command is itself
+    assertThat(ProgramOptions.mayBeAlias("kubectl", argv))
+        .as("mayBeAlias")
+        .isEqualTo("x".equals(expected));
+    // CommandMatcher: a rule for logs never admits another subcommand
+    if (!follow) {
+      assertThat(effect(LOGS_ONLY, line(line))).as("allow logs").isEqualTo(Effect.DENY);
+    }
+    if ("get".equals(expected) || "x".equals(expected)) {
+      assertThat(effect(OPEN, line(line))).as("deny get").isEqualTo(Effect.DENY);
+    }
+  }
+
+  @Test
+  void anAllowRuleAdmitsTheSubcommandOnlyWhereCobraFindsIt() {
+    assertThat(effect(LOGS_ONLY, line("kubectl logs api"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(LOGS_ONLY, line("kubectl -n prod logs api"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(LOGS_ONLY, line("kubectl --namespace=prod logs api")))
+        .isEqualTo(Effect.ALLOW);
+    assertThat(effect(LOGS_ONLY, line("kubectl -v 9 logs api"))).isEqualTo(Effect.ALLOW);
+    // the rule reads -n x as a value and logs as the subcommand; kubectl runs x (-A skips -n)
+    Decision d =
+        Fixtures.decide(
+            LOGS_ONLY, Fixtures.human("m"), Fixtures.target("t"), line("kubectl -A -n x logs api"));
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(String.join("\n", d.explanation()))
+        .contains("kubectl finds its subcommand as cobra does: \"x\"");
+  }
+
+  @Test
+  void aDenyRuleMatchesTheWordCobraRunsThoughItsOwnReadingTakesItAsAValue() {
+    // the rule lists -n as taking a value: -An would take delete; cobra skips nothing after a
+    // cluster and runs delete (pflag then gives -n the value pods)
+    assertThat(effect(OPEN, line("kubectl -An delete pods x"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("kubectl -n x delete pods y"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("kubectl --kubeconfig /x delete pods y"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("kubectl --namespace=x delete pods y"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("kubectl -n x -- delete pods y"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("kubectl -A get delete pods y"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("kubectl describe pods y"))).isEqualTo(Effect.ALLOW);
+  }
+
+  static Stream<Arguments> otherForms() {
+    return Stream.of(
+        // docker parses its root options with pflag, then runs the first other word
+        Arguments.of("docker run img", "run"),
+        Arguments.of("docker -D run img", "run"),
+        Arguments.of("docker -H tcp://h:2375 ps", "ps"),
+        Arguments.of("docker -Htcp://h ps", "ps"),
+        Arguments.of("docker -l debug -- run img", "run"),
+        Arguments.of("docker --context=prod --tls ps", "ps"),
+        Arguments.of("docker -Dl debug ps", "ps"),
+        Arguments.of("docker --no-such-flag run img", null),
+        Arguments.of("docker -x run img", null),
+        // helm and gh: cobra's stripFlags, like kubectl
+        Arguments.of("helm -n prod --kube-context c upgrade x ./chart", "upgrade"),
+        Arguments.of("helm --debug install x ./chart", "install"),
+        Arguments.of("helm --namespace=prod list", "list"),
+        Arguments.of("helm -A list uninstall x", "uninstall"),
+        Arguments.of("gh -R o/r pr merge 1", "pr"),
+        Arguments.of("gh --repo=o/r pr merge 1", "pr"),
+        Arguments.of("gh --help pr", "pr"),
+        Arguments.of("gh -X pr merge 1", "merge"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("otherForms")
+  void helmGhAndDockerFindTheirSubcommandTheSameWay(String line, String expected) {
+    List<String> argv = argv(line);
+    String bin = argv.get(0);
+    int i = ProgramOptions.cobraCommandIndex(bin, argv);
+    assertThat(i < 0 ? null : argv.get(i)).isEqualTo(expected);
+  }
+
+  @Test
+  void unknownWordsOfGhHelmAndDockerMayBeAliasesPluginsOrExtensions() {
+    assertThat(ProgramOptions.mayBeAlias("gh", argv("gh co 1"))).isTrue();
+    assertThat(ProgramOptions.mayBeAlias("gh", argv("gh -R o/r pr merge 1"))).isFalse();
+    assertThat(ProgramOptions.mayBeAlias("helm", argv("helm diff upgrade x"))).isTrue();
+    assertThat(ProgramOptions.mayBeAlias("helm", argv("helm ls"))).isFalse();
+    assertThat(ProgramOptions.mayBeAlias("docker", argv("docker -D mything"))).isTrue();
+    assertThat(ProgramOptions.mayBeAlias("docker", argv("docker -D compose up"))).isFalse();
+    // gh alias set mm 'pr merge' makes gh mm run pr merge
+    assertThat(effect(OPEN, line("gh mm 1"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("gh --repo=o/r pr merge 1"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("gh pr list"))).isEqualTo(Effect.ALLOW);
+    // un and del are cobra aliases of uninstall
+    assertThat(effect(OPEN, line("helm -n prod un x"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("helm del x"))).isEqualTo(Effect.DENY);
+    assertThat(effect(OPEN, line("helm -n prod status x"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(OPEN, line("helm -A ls uninstall x"))).isEqualTo(Effect.DENY);
+  }
+
+  static Stream<Arguments> riskyForms() {
+    return Stream.of(
+        Arguments.of("docker run --privileged img", "--privileged"),
+        Arguments.of("docker container run --privileged img", "--privileged"),
+        Arguments.of("docker exec --privileged c sh", "--privileged"),
+        Arguments.of("docker -l debug -- run --privileged img", "--privileged"),
+        Arguments.of("docker run -v /:/host img", "bind-mount"),
+        Arguments.of("docker run -itv /:/host img", "bind-mount"),
+        Arguments.of("docker run --volume=./x:/x img", "bind-mount"),
+        Arguments.of("docker run -v ~/.ssh:/k img", "bind-mount"),
+        Arguments.of("docker run --mount type=bind,source=/,target=/h img", "bind-mount"),
+        Arguments.of(
+            "docker run --mount source=v,target=/h,volume-opt=o=bind,volume-opt=device=/ img",
+            "bind-mount"),
+        Arguments.of("docker run --pid=host img", "--pid=host"),
+        Arguments.of("docker run --net host img", "--network=host"),
+        Arguments.of("docker create --network=host img", "--network=host"),
+        Arguments.of("docker run --userns host img", "--userns=host"),
+        Arguments.of("docker run --cap-add SYS_ADMIN img", "--cap-add"),
+        Arguments.of("docker run --device /dev/sda img", "--device"),
+        Arguments.of("docker -H ssh://h ps", "-H"),
+        Arguments.of("docker -c prod ps", "-c"),
+        Arguments.of("docker --config /tmp/d ps", "--config"),
+        Arguments.of("docker plugin install vieux/sshfs", "plugin install"),
+        Arguments.of("helm install x ./c --post-renderer ./bin/x", "--post-renderer"),
+        Arguments.of("helm upgrade x ./c --post-renderer=/tmp/x", "--post-renderer"),
+        Arguments.of("helm --kube-context prod list", "--kube-context"),
+        Arguments.of("helm --kubeconfig=/tmp/k list", "--kubeconfig"),
+        Arguments.of("helm template x ./c --set-file a=/etc/shadow", "--set-file"),
+        Arguments.of("helm template x ./c -f /etc/shadow", "-f"),
+        Arguments.of("helm --registry-config /tmp/r pull oci://x", "--registry-config"),
+        Arguments.of("helm plugin install https://x/y", "plugin install"),
+        Arguments.of("gh alias set mm --shell 'x'", "--shell"),
+        Arguments.of("gh alias set -s mm x", "-s"),
+        Arguments.of("gh alias set mm !id", "--shell"),
+        Arguments.of("gh extension install o/gh-x", "extension install"),
+        Arguments.of("gh ext exec x", "extension exec"),
+        Arguments.of("gh -R o/r pr list", "-R"),
+        Arguments.of("gh pr list --repo o/r", "--repo"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("riskyForms")
+  void helmGhAndDockerFlagsThatRunCodeOrGiveTheHostAreRisky(String line, String flag) {
+    List<String> argv = argv(line);
+    assertThat(RiskyFlags.findAll(argv.get(0), argv))
+        .extracting(u -> u.flag().name())
+        .contains(flag);
+  }
+
+  @Test
+  void ordinaryHelmGhAndDockerCommandsAreNotRisky() {
+    for (String line :
+        List.of(
+            "docker run -v data:/data img",
+            "docker run -v /data img",
+            "docker run --mount type=tmpfs,target=/x img",
+            "docker run --mount source=v,target=/x img",
+            "docker run --network mynet --pid=container:x img",
+            "docker container run -c 512 img",
+            "docker -D ps",
+            "docker -v",
+            "helm -n prod upgrade x ./chart --install",
+            "helm list -f api",
+            "helm plugin list",
+            "gh pr list -s open",
+            "gh alias set mm 'pr merge'",
+            "gh extension list")) {
+      List<String> argv = argv(line);
+      assertThat(RiskyFlags.findAll(argv.get(0), argv)).as(line).isEmpty();
+    }
+  }
+
+  @Test
+  void ghsVariablesThatPointItElsewhereAreRisky() {
+    // GH_REPO is -R, GH_HOST --hostname, GH_TOKEN another identity: a wildcard never admits them
+    for (String name : List.of("GH_REPO", "GH_HOST", "GH_TOKEN", "GH_ENTERPRISE_TOKEN")) {
+      assertThat(CommandMatcher.riskyEnv(name)).as(name).isTrue();
+    }
+  }
+
+  @Test
+  void aRuleAdmitsADockerHostValueByItsName() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: docker-run-host-network
+                effect: allow
+                command:
+                  binary: docker
+                  subcommand: run
+                  flags: { accept_risky: ["--network=host"] }
+            """);
+    assertThat(effect(p, line("docker run --network host img"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, line("docker run --network host --pid=host img"))).isEqualTo(Effect.DENY);
+  }
+}
