@@ -1050,9 +1050,19 @@ final class PiiDetectors {
       }
     }
 
-    private static boolean named(String s) {
-      for (String w : WORDS) {
-        if (Checks.containsIgnoreCase(s, w)) {
+    /**
+     * {@code nino} and {@code insurance} in any case; {@code NI} (followed by a space, {@code :},
+     * {@code =} or {@code #}) only in capitals and as a word of its own: in lower case, or at the
+     * end of a longer word ({@code Giovanni }, {@code mini:}, {@code Bellini=}), it names nothing.
+     */
+    static boolean named(String s) {
+      if (Checks.containsIgnoreCase(s, "nino") || Checks.containsIgnoreCase(s, "insurance")) {
+        return true;
+      }
+      for (int i = s.indexOf("NI"); i >= 0; i = s.indexOf("NI", i + 1)) {
+        if (i + 2 < s.length()
+            && " :=#".indexOf(s.charAt(i + 2)) >= 0
+            && (i == 0 || !isWord(s.charAt(i - 1)))) {
           return true;
         }
       }
@@ -1098,6 +1108,50 @@ final class PiiDetectors {
           && p != ('N' << 8 | 'T')
           && p != ('T' << 8 | 'N')
           && p != ('Z' << 8 | 'Z');
+    }
+  }
+
+  /**
+   * A card's security code (CVV, CVV2, CVC, CVC2, CSC, "security code"; PCI DSS forbids storing it
+   * after authorisation, so one seen in a result or a log is a leak): 3 or 4 digits right after the
+   * word, optionally quoted and after {@code :} or {@code =} ({@code cvv: 123}, {@code
+   * "cvc":"1234"}, {@code CVV2=123}, {@code security code 123}). {@code CSC} is also a company's
+   * and a course's name, so after it only with {@code :} or {@code =}. Not a number that runs on
+   * into more digits, a decimal or a date ({@code CVC 4.0}, {@code security code 2024-05}).
+   */
+  static final class Cvv extends Detector {
+    private static final java.util.regex.Pattern CVV =
+        java.util.regex.Pattern.compile(
+            "(?i)(?<![A-Za-z0-9_])(?:(?:cvv2?|cvc2?|(?:card[ _-]?)?security[ _-]?code)"
+                + "[\"']?[ \t]{0,3}[:=]?|csc[\"']?[ \t]{0,3}[:=])[ \t]{0,3}[\"']?"
+                + "([0-9]{3,4})(?![0-9]|[.,/:-][0-9])");
+
+    Cvv() {
+      super("cvv", 50);
+    }
+
+    @Override
+    int minNumericRun() {
+      return 3;
+    }
+
+    @Override
+    int minLength() {
+      return 6; // "cvv123"
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of(
+          "cvv", "cvc", "csc", "security code", "security_code", "security-code", "securitycode");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      java.util.regex.Matcher m = CVV.matcher(s);
+      while (m.find()) {
+        add(out, m.start(1), m.end(1));
+      }
     }
   }
 

@@ -31,6 +31,15 @@ final class Profile {
     return !scanner.isEmpty();
   }
 
+  /** Whether this profile has every detector of {@code other} (the same instances). */
+  boolean detects(Profile other) {
+    return covers.computeIfAbsent(
+        other.name, n -> scanner.detectors().containsAll(other.scanner.detectors()));
+  }
+
+  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> covers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   Style styleFor(String type) {
     Style s = styles.get(type);
     return s == null ? fallback : s;
