@@ -1481,6 +1481,36 @@ final class Scanner {
    * Character.toLowerCase} maps the Kelvin sign to {@code k}), which only lets a detector run that
    * then finds nothing.
    */
+  /**
+   * {@code armed} (from {@link #armedUtf8}) less the keyword-gated detectors none of whose keywords
+   * occur in the bytes, when every armed detector is keyword-gated and the value is ASCII: such a
+   * value (a sentence with the letters of a keyword, not the keyword) is then neither decoded nor
+   * scanned again. Unchanged otherwise: a detector that is not keyword-gated decodes the value
+   * anyway (and {@link #scanWith} looks for the keywords in the bytes then), and in a value with
+   * non-ASCII bytes an invisible character may split a keyword that the String path reads through.
+   */
+  long keywordsPresentUtf8(long armed, byte[] b, int off, int len) {
+    if (!bitGates || armed == 0 || (armed & ~presenceGated) != 0) {
+      return armed;
+    }
+    long candidates = 0;
+    for (long k = armed; k != 0; k &= k - 1) {
+      candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
+    }
+    for (int i = off, end = off + len; i < end; i++) {
+      if (b[i] < 0) {
+        return armed;
+      }
+    }
+    long kw = keywords(b, off, len, candidates);
+    long out = 0;
+    for (long k = armed; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      out |= (kw & keywordBit[d]) != 0 ? 1L << d : 0;
+    }
+    return out;
+  }
+
   private long keywords(byte[] b, int off, int len, long wanted) {
     long kw = 0;
     int n = off + len - 1;
