@@ -226,6 +226,7 @@ final class PiiDetectors {
         int digits = 0;
         int groups = 0;
         char sep = 0;
+        int newlineAfter = -1; // the group a line break follows (at most one), or -1
         while (true) {
           int gs = j;
           while (j < n && isDigit(s.charAt(j)) && j - gs < 20) {
@@ -244,6 +245,9 @@ final class PiiDetectors {
           int gap = separatorGap(s, j, sep);
           if (gap > 0) {
             sep = gap == 3 ? SPACED_DASH : separatorKind(s.charAt(j));
+            j += gap;
+          } else if (newlineAfter < 0 && !twelve && (gap = lineBreak(s, j)) > 0) {
+            newlineAfter = groups - 1;
             j += gap;
           } else {
             break;
@@ -271,6 +275,12 @@ final class PiiDetectors {
           if (g == 0
               ? plainBlocked
               : !groupShapeOk(counts, g, sep) || (dotsBlocked && sep == '.')) {
+            continue;
+          }
+          if (newlineAfter >= 0 && g > newlineAfter && (g < 2 || sep == 0 || sep == '\t')) {
+            // Groups split by a line break (a card wrapped in a narrow column) only with three or
+            // more groups and another separator besides: a column of numbers, one per line
+            // (1234\n5678\n…, 45320151\n12830366), is not a card.
             continue;
           }
           if (valid(s, i, end, d)) {
@@ -352,6 +362,12 @@ final class PiiDetectors {
           : 0;
     }
 
+    /** The length of one {@code \n} or {@code \r\n} at {@code j} before a digit, or 0. */
+    private static int lineBreak(String s, int j) {
+      int k = j < s.length() && s.charAt(j) == '\r' ? j + 1 : j;
+      return k + 1 < s.length() && s.charAt(k) == '\n' && isDigit(s.charAt(k + 1)) ? k + 1 - j : 0;
+    }
+
     /** The index of the first digit at or after {@code k} (a group start; the read saw one). */
     private static int nextDigit(String s, int k) {
       while (!isDigit(s.charAt(k))) {
@@ -406,14 +422,17 @@ final class PiiDetectors {
     }
 
     /**
-     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2), or,
-     * for 19 digits, the 6-digit issuer number and the other 13 digits (6-13, as UnionPay and
-     * Chinese bank cards are printed), joined by a space or a dash: {@code 622126.1234567890123} is
-     * a decimal number.
+     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2), 8-8
+     * for 16 digits with a space or dash, or, for 19 digits, the 6-digit issuer number and the
+     * other 13 digits (6-13, as UnionPay and Chinese bank cards are printed), joined by a space or
+     * a dash: {@code 622126.1234567890123} is a decimal number.
      */
     private static boolean groupShapeOk(int[] counts, int last, char sep) {
       if (last == 1 && counts[0] == 6 && counts[1] == 19 && (sep == ' ' || sep == '-')) {
         return true;
+      }
+      if (last == 1 && counts[0] == 8 && counts[1] == 16 && (sep == ' ' || sep == '-')) {
+        return true; // 8-8 (45320151 12830366), as some receipts and exports print 16 digits
       }
       int prev = 0;
       for (int g = 0; g <= last; g++) {
@@ -818,6 +837,19 @@ final class PiiDetectors {
       if (dg[0] == '0' && dg[1] == '0') {
         return d - 2 >= 8 && d - 2 <= 15 && dg[2] != '0';
       }
+      if (startsParen && glen[0] == 1 && dg[0] == '0' && groups >= 3) {
+        // (0)20 7946 0958: the trunk 0 in parentheses, as British numbers are written after
+        // +44 and without it; the rest as a trunk-prefix national number
+        if (dg[1] == '0' || d < 10 || d > 12) {
+          return false;
+        }
+        for (int k = 1; k < groups; k++) {
+          if (glen[k] < 2 || glen[k] > 8) {
+            return false;
+          }
+        }
+        return true;
+      }
       if (groups == 3 && (sep == ' ' || sep == '-')) {
         if (glen[0] == 3 && glen[1] == 4 && glen[2] == 4 && dg[0] == '1' && dg[1] >= '3') {
           return true; // China: an 11-digit mobile 13x-19x, 3-4-4
@@ -1112,22 +1144,31 @@ final class PiiDetectors {
   }
 
   /**
-   * A card's security code (CVV, CVV2, CVC, CVC2, CSC, "security code"; PCI DSS forbids storing it
-   * after authorisation, so one seen in a result or a log is a leak): 3 or 4 digits right after the
-   * word, optionally quoted and after {@code :} or {@code =} ({@code cvv: 123}, {@code
-   * "cvc":"1234"}, {@code CVV2=123}, {@code security code 123}). {@code CSC} is also a company's
-   * and a course's name, so after it only with {@code :} or {@code =}. Not a number that runs on
-   * into more digits, a decimal or a date ({@code CVC 4.0}, {@code security code 2024-05}).
+   * A card's security code (CVV, CVV2, CVC, CVC2, "security code"; PCI DSS forbids storing it after
+   * authorisation, so one seen in a result or a log is a leak): 3 or 4 digits after the word, a
+   * {@code :} or {@code =} and optional quotes ({@code cvv: 123}, {@code "cvc":"1234"}, {@code
+   * CVV2=123}, {@code security code: 123}). Not after the word and a space only ({@code CVV 737}),
+   * nor {@code CSC} (a company's and a course's name; its letters are in most sentences): see
+   * {@link #needFlags}. Not a number that runs on into more digits, a decimal or a date.
    */
   static final class Cvv extends Detector {
     private static final java.util.regex.Pattern CVV =
         java.util.regex.Pattern.compile(
-            "(?i)(?<![A-Za-z0-9_])(?:(?:cvv2?|cvc2?|(?:card[ _-]?)?security[ _-]?code)"
-                + "[\"']?[ \t]{0,3}[:=]?|csc[\"']?[ \t]{0,3}[:=])[ \t]{0,3}[\"']?"
-                + "([0-9]{3,4})(?![0-9]|[.,/:-][0-9])");
+            "(?i)(?<![A-Za-z0-9_])(?:cvv2?|cvc2?|(?:card[ _-]?)?security[ _-]?code)"
+                + "[\"']?[ \t]{0,3}[:=][ \t]{0,3}[\"']?([0-9]{3,4})(?![0-9]|[.,/:-][0-9])");
 
     Cvv() {
       super("cvv", 50);
+    }
+
+    /**
+     * The word's letters ({@code c}, {@code v}) and three digits are in many sentences ("Delivery
+     * window 10:00-12:00, ring twice."): the {@code :} or {@code =} every reading has keeps free
+     * text without them from the keyword search.
+     */
+    @Override
+    int needFlags() {
+      return F_COLON | F_EQ;
     }
 
     @Override
@@ -1143,7 +1184,7 @@ final class PiiDetectors {
     @Override
     List<String> keywords() {
       return List.of(
-          "cvv", "cvc", "csc", "security code", "security_code", "security-code", "securitycode");
+          "cvv", "cvc", "security code", "security_code", "security-code", "securitycode");
     }
 
     @Override
@@ -1224,9 +1265,10 @@ final class PiiDetectors {
     }
 
     /**
-     * The end of {@code 536.22.1234} or {@code 536 - 22 - 1234} at {@code i} (the same separator
-     * twice), or -1: layouts of forms and exports that are also those of dotted numbers and ranges,
-     * so read only right after the words SSN or social security, as a bare nine-digit number is.
+     * The end of {@code 536.22.1234}, {@code 536/22/1234} or {@code 536 - 22 - 1234} at {@code i}
+     * (the same separator twice), or -1: layouts of forms and exports that are also those of dotted
+     * numbers and ranges, so read only right after the words SSN or social security, as a bare
+     * nine-digit number is.
      */
     private static int contextSeparated(String s, int i) {
       int a = ssnSeparator(s, i + 3);
@@ -1242,11 +1284,12 @@ final class PiiDetectors {
     }
 
     /**
-     * The length of a dot, an en dash (U+2013, which word processors put for a typed dash) or a
-     * dash or en dash with a space on each side at {@code j} (0 when there is none).
+     * The length of a dot, a slash ({@code 536/22/1234}, as some forms print it), an en dash
+     * (U+2013, which word processors put for a typed dash) or a dash or en dash with a space on
+     * each side at {@code j} (0 when there is none).
      */
     private static int ssnSeparator(String s, int j) {
-      if (j < s.length() && (s.charAt(j) == '.' || s.charAt(j) == '\u2013')) {
+      if (j < s.length() && (s.charAt(j) == '.' || s.charAt(j) == '/' || s.charAt(j) == '\u2013')) {
         return 1;
       }
       return j + 3 <= s.length()
@@ -1344,7 +1387,7 @@ final class PiiDetectors {
           if (Checks.isDigit(c) || isAsciiLetter(c)) {
             b.append(c);
             j++;
-          } else if ((c == ' ' || c == '-')
+          } else if ((c == ' ' || c == '-' || c == '_')
               && (sep == 0 || sep == c)
               && Checks.isUpper(s.charAt(i))
               && Checks.isUpper(s.charAt(i + 1))

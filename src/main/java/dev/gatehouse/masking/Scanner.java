@@ -343,7 +343,9 @@ final class Scanner {
       // '+' is not a separator inside a number for any detector (it only starts a phone number);
       // '_' is one between card groups (4350_3359_7478_2425, see Card), and so are a tab and
       // '#' (4526#0181#5908#3012).
-      if (" -.()/_#\t".indexOf(c) >= 0) {
+      // A line break too, for a card whose groups a narrow column wrapped (4532 0151\n1283 0366);
+      // the card detector reads at most one.
+      if (" -.()/_#\t\n\r".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.%".indexOf(c) >= 0) {
@@ -442,14 +444,17 @@ final class Scanner {
    * Digit groups (the last one {@code g}, then {@code g1}, {@code g2}, {@code g3} before it) that
    * end a phone layout read without a lead: NANP 3-3-4, China 3-4-4 ({@code 138-0013-8000}), India
    * 2-5-5 ({@code 91-98765-43210}), Australia 4-3-3 ({@code 1300 123 456}), Spain 3-2-2-2 ({@code
-   * 612 34 56 78}). {@link #digitRuns} reads the same shapes ({@link #phoneGroups}).
+   * 612 34 56 78}), Russia 3-3-2-2 after the trunk 8 ({@code 8-800-555-35-35}). {@link #digitRuns}
+   * reads the same shapes ({@link #phoneGroups}).
    */
   private static boolean phoneShape(int g, int g1, int g2, int g3) {
     return (g == 4 && g1 == 3 && g2 == 3)
         || (g == 4 && g1 == 4 && g2 == 3)
         || (g == 5 && g1 == 5 && g2 == 2)
         || (g == 3 && g1 == 3 && g2 == 4)
-        || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3);
+        || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3)
+        // Russia and Kazakhstan without parentheses: 8 912 345 67 89, 8-800-555-35-35
+        || (g == 2 && g1 == 2 && g2 == 3 && g3 == 3);
   }
 
   /** {@link #phoneShape} of the completed groups packed by {@link #digitRuns} (5 bits each). */
@@ -1052,47 +1057,12 @@ final class Scanner {
     if (presenceTables != null) {
       // Which keywords' characters all occur: one table per byte of the presence bits.
       long kp = presenceWord(present, 0);
-      // The words for masks 64 and up are looked up only for a detector that has some and is not
-      // already armed by a mask of the first word, at most once each per value.
-      long k1 = 0;
-      long k2 = 0;
-      long k3 = 0;
-      int have = 0;
       for (long k = gated; k != 0; k &= k - 1) {
         int d = Long.numberOfTrailingZeros(k);
-        if ((kp & keywordSets[d]) != 0) {
-          continue;
+        if ((kp & keywordSets[d]) == 0
+            && ((highKeywordSets & (1L << d)) == 0 || !presentHigh(d, present))) {
+          a &= ~(1L << d);
         }
-        if ((highKeywordSets & (1L << d)) != 0) {
-          if (keywordSetsHigh[0][d] != 0) {
-            if ((have & 1) == 0) {
-              k1 = presenceWord(present, 1);
-              have |= 1;
-            }
-            if ((k1 & keywordSetsHigh[0][d]) != 0) {
-              continue;
-            }
-          }
-          if (keywordSetsHigh[1][d] != 0) {
-            if ((have & 2) == 0) {
-              k2 = presenceWord(present, 2);
-              have |= 2;
-            }
-            if ((k2 & keywordSetsHigh[1][d]) != 0) {
-              continue;
-            }
-          }
-          if (keywordSetsHigh[2][d] != 0) {
-            if ((have & 4) == 0) {
-              k3 = presenceWord(present, 3);
-              have |= 4;
-            }
-            if ((k3 & keywordSetsHigh[2][d]) != 0) {
-              continue;
-            }
-          }
-        }
-        a &= ~(1L << d);
       }
       return a;
     }
@@ -1132,6 +1102,21 @@ final class Scanner {
 
   /** The number of distinct keyword letter sets of this profile's detectors. */
   final int keywordLetterSets;
+
+  /**
+   * Whether a keyword of detector {@code d} among masks 64 and up has all its characters present:
+   * looked up only for a detector that has such masks and is not armed by a first-word mask, out of
+   * {@link #armed} so that the common path stays small.
+   */
+  private boolean presentHigh(int d, int present) {
+    for (int w = 1; w < PRESENCE_WORDS; w++) {
+      long sets = keywordSetsHigh[w - 1][d];
+      if (sets != 0 && (presenceWord(present, w) & sets) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   private long presenceWord(int present, int w) {
     int o = 1024 * w;

