@@ -1057,14 +1057,15 @@ final class Scanner {
     if (presenceTables != null) {
       // Which keywords' characters all occur: one table per byte of the presence bits.
       long kp = presenceWord(present, 0);
+      long fail = 0;
       for (long k = gated; k != 0; k &= k - 1) {
         int d = Long.numberOfTrailingZeros(k);
-        if ((kp & keywordSets[d]) == 0
-            && ((highKeywordSets & (1L << d)) == 0 || !presentHigh(d, present))) {
-          a &= ~(1L << d);
-        }
+        fail |= (kp & keywordSets[d]) == 0 ? 1L << d : 0;
       }
-      return a;
+      if ((fail & highKeywordSets) != 0) {
+        fail = presentHigh(fail, present);
+      }
+      return a & ~fail;
     }
     for (long k = gated; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
@@ -1104,18 +1105,28 @@ final class Scanner {
   final int keywordLetterSets;
 
   /**
-   * Whether a keyword of detector {@code d} among masks 64 and up has all its characters present:
-   * looked up only for a detector that has such masks and is not armed by a first-word mask, out of
-   * {@link #armed} so that the common path stays small.
+   * {@code fail} (detectors no first-word mask arms) less those a mask from 64 on arms: each
+   * further word is looked up once per value, only when a detector that has masks there is in
+   * {@code fail} (out of {@link #armed}, so that the common path stays small).
    */
-  private boolean presentHigh(int d, int present) {
+  private long presentHigh(long fail, int present) {
+    long out = fail;
     for (int w = 1; w < PRESENCE_WORDS; w++) {
-      long sets = keywordSetsHigh[w - 1][d];
-      if (sets != 0 && (presenceWord(present, w) & sets) != 0) {
-        return true;
+      long[] sets = keywordSetsHigh[w - 1];
+      long kw = 0;
+      boolean looked = false;
+      for (long k = fail & highKeywordSets; k != 0; k &= k - 1) {
+        int d = Long.numberOfTrailingZeros(k);
+        if (sets[d] != 0) {
+          if (!looked) {
+            kw = presenceWord(present, w);
+            looked = true;
+          }
+          out &= (kw & sets[d]) != 0 ? ~(1L << d) : -1L;
+        }
       }
     }
-    return false;
+    return out;
   }
 
   private long presenceWord(int present, int w) {
