@@ -226,7 +226,6 @@ final class PiiDetectors {
         int digits = 0;
         int groups = 0;
         char sep = 0;
-        int newlineAfter = -1; // the group a line break follows (at most one), or -1
         while (true) {
           int gs = j;
           while (j < n && isDigit(s.charAt(j)) && j - gs < 20) {
@@ -245,9 +244,6 @@ final class PiiDetectors {
           int gap = separatorGap(s, j, sep);
           if (gap > 0) {
             sep = gap == 3 ? SPACED_DASH : separatorKind(s.charAt(j));
-            j += gap;
-          } else if (newlineAfter < 0 && !twelve && (gap = lineBreak(s, j)) > 0) {
-            newlineAfter = groups - 1;
             j += gap;
           } else {
             break;
@@ -275,12 +271,6 @@ final class PiiDetectors {
           if (g == 0
               ? plainBlocked
               : !groupShapeOk(counts, g, sep) || (dotsBlocked && sep == '.')) {
-            continue;
-          }
-          if (newlineAfter >= 0 && g > newlineAfter && (g < 2 || sep == 0 || sep == '\t')) {
-            // Groups split by a line break (a card wrapped in a narrow column) only with three or
-            // more groups and another separator besides: a column of numbers, one per line
-            // (1234\n5678\n…, 45320151\n12830366), is not a card.
             continue;
           }
           if (valid(s, i, end, d)) {
@@ -360,12 +350,6 @@ final class PiiDetectors {
               && isDigit(s.charAt(j + 2))
           ? 2
           : 0;
-    }
-
-    /** The length of one {@code \n} or {@code \r\n} at {@code j} before a digit, or 0. */
-    private static int lineBreak(String s, int j) {
-      int k = j < s.length() && s.charAt(j) == '\r' ? j + 1 : j;
-      return k + 1 < s.length() && s.charAt(k) == '\n' && isDigit(s.charAt(k + 1)) ? k + 1 - j : 0;
     }
 
     /** The index of the first digit at or after {@code k} (a group start; the read saw one). */
@@ -1183,8 +1167,9 @@ final class PiiDetectors {
 
     @Override
     List<String> keywords() {
-      return List.of(
-          "cvv", "cvc", "security code", "security_code", "security-code", "securitycode");
+      // every reading has "cvv", "cvc" or "security": few keywords, so that a sentence with their
+      // letters is searched for them in a pass each (Scanner#keywordsPresentUtf8)
+      return List.of("cv", "security");
     }
 
     @Override

@@ -154,6 +154,10 @@ final class Scanner {
         }
       }
       if (keywordBit[d] != 0) {
+        int kb = Long.numberOfTrailingZeros(keywordBit[d]);
+        String[] mine = kws.stream().map(k -> k.toLowerCase(Locale.ROOT)).toArray(String[]::new);
+        // a bit shared by several detectors (more than 63 keyword-gated) keeps all their keywords
+        keywordsOfBit[kb] = keywordsOfBit[kb] == null ? mine : concat(keywordsOfBit[kb], mine);
         keywordPresence[d] = new int[kws.size()];
         for (int q = 0; q < kws.size(); q++) {
           keywordPresence[d][q] = presenceOf(kws.get(q).toLowerCase(Locale.ROOT));
@@ -227,7 +231,7 @@ final class Scanner {
     email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
-    keywordSetsHigh = new long[PRESENCE_WORDS - 1][n];
+    long[][] keywordSetsHigh = new long[PRESENCE_WORDS - 1][n];
     long high = 0;
     for (int d = 0; d < n; d++) {
       for (int q = 0; keywordPresence[d] != null && q < keywordPresence[d].length; q++) {
@@ -241,15 +245,29 @@ final class Scanner {
       }
     }
     highKeywordSets = high;
+    keywordSets1 = keywordSetsHigh[0];
+    keywordSets2 = keywordSetsHigh[1];
+    keywordSets3 = keywordSetsHigh[2];
     int[] masks = maskIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
     presenceTables = masks.length <= 64 * PRESENCE_WORDS ? presenceTables(masks) : null;
     keywordLetterSets = masks.length;
+    boolean letters = true;
+    for (int q = 64; q < masks.length; q++) {
+      letters &= (masks[q] & LETTERS) != 0;
+    }
+    highMasksHaveLetters = letters;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
       if (needFlags[d] == 0) {
         noFlagDetectors[k++] = d;
       }
     }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   boolean isEmpty() {
@@ -343,9 +361,7 @@ final class Scanner {
       // '+' is not a separator inside a number for any detector (it only starts a phone number);
       // '_' is one between card groups (4350_3359_7478_2425, see Card), and so are a tab and
       // '#' (4526#0181#5908#3012).
-      // A line break too, for a card whose groups a narrow column wrapped (4532 0151\n1283 0366);
-      // the card detector reads at most one.
-      if (" -.()/_#\t\n\r".indexOf(c) >= 0) {
+      if (" -.()/_#\t".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.%".indexOf(c) >= 0) {
@@ -1057,15 +1073,54 @@ final class Scanner {
     if (presenceTables != null) {
       // Which keywords' characters all occur: one table per byte of the presence bits.
       long kp = presenceWord(present, 0);
-      long fail = 0;
+      // Masks 64 and up: each word looked up at most once per value, and only for a detector that
+      // has masks there and is not armed by a first-word mask.
+      long k1 = 0;
+      long k2 = 0;
+      long k3 = 0;
+      // A value without letters (a timestamp, an amount) cannot hold a keyword with letters: when
+      // every mask from 64 on has one, those words are not looked up at all.
+      int have = (present & LETTERS) == 0 && highMasksHaveLetters ? 7 : 0;
       for (long k = gated; k != 0; k &= k - 1) {
         int d = Long.numberOfTrailingZeros(k);
-        fail |= (kp & keywordSets[d]) == 0 ? 1L << d : 0;
+        if ((kp & keywordSets[d]) != 0) {
+          continue;
+        }
+        if ((highKeywordSets & (1L << d)) != 0) {
+          long s1 = keywordSets1[d];
+          if (s1 != 0) {
+            if ((have & 1) == 0) {
+              k1 = presenceWord(present, 1);
+              have |= 1;
+            }
+            if ((k1 & s1) != 0) {
+              continue;
+            }
+          }
+          long s2 = keywordSets2[d];
+          if (s2 != 0) {
+            if ((have & 2) == 0) {
+              k2 = presenceWord(present, 2);
+              have |= 2;
+            }
+            if ((k2 & s2) != 0) {
+              continue;
+            }
+          }
+          long s3 = keywordSets3[d];
+          if (s3 != 0) {
+            if ((have & 4) == 0) {
+              k3 = presenceWord(present, 3);
+              have |= 4;
+            }
+            if ((k3 & s3) != 0) {
+              continue;
+            }
+          }
+        }
+        a &= ~(1L << d);
       }
-      if ((fail & highKeywordSets) != 0) {
-        fail = presentHigh(fail, present);
-      }
-      return a & ~fail;
+      return a;
     }
     for (long k = gated; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
@@ -1089,45 +1144,32 @@ final class Scanner {
    */
   final long[] presenceTables;
 
+  /** The presence bits of the letters a-z. */
+  private static final int LETTERS = (1 << 26) - 1;
+
+  /** Whether every keyword letter set from 64 on has a letter (see {@link #armed}). */
+  private final boolean highMasksHaveLetters;
+
   /** Words of 64 keyword letter sets the table lookups cover (256 sets). */
   static final int PRESENCE_WORDS = 4;
 
   /** Per keyword-gated detector, the indices of its keywords' presence masks 0-63. */
   private final long[] keywordSets;
 
-  /** Per word w of masks from 64 on and keyword-gated detector, its masks in word w + 1. */
-  private final long[][] keywordSetsHigh;
+  /** Per keyword-gated detector, the indices of its keywords' presence masks 64-127, less 64. */
+  private final long[] keywordSets1;
+
+  /** The same for masks 128-191. */
+  private final long[] keywordSets2;
+
+  /** The same for masks 192-255. */
+  private final long[] keywordSets3;
 
   /** The detectors (bits) with presence masks from 64 on. */
   private final long highKeywordSets;
 
   /** The number of distinct keyword letter sets of this profile's detectors. */
   final int keywordLetterSets;
-
-  /**
-   * {@code fail} (detectors no first-word mask arms) less those a mask from 64 on arms: each
-   * further word is looked up once per value, only when a detector that has masks there is in
-   * {@code fail} (out of {@link #armed}, so that the common path stays small).
-   */
-  private long presentHigh(long fail, int present) {
-    long out = fail;
-    for (int w = 1; w < PRESENCE_WORDS; w++) {
-      long[] sets = keywordSetsHigh[w - 1];
-      long kw = 0;
-      boolean looked = false;
-      for (long k = fail & highKeywordSets; k != 0; k &= k - 1) {
-        int d = Long.numberOfTrailingZeros(k);
-        if (sets[d] != 0) {
-          if (!looked) {
-            kw = presenceWord(present, w);
-            looked = true;
-          }
-          out &= (kw & sets[d]) != 0 ? ~(1L << d) : -1L;
-        }
-      }
-    }
-    return out;
-  }
 
   private long presenceWord(int present, int w) {
     int o = 1024 * w;
@@ -1498,13 +1540,62 @@ final class Scanner {
         return armed;
       }
     }
-    long kw = keywords(b, off, len, candidates);
+    int few = 0;
+    for (long k = candidates; k != 0 && few <= FEW_KEYWORDS; k &= k - 1) {
+      String[] ks = keywordsOfBit[Long.numberOfTrailingZeros(k)];
+      few += ks == null ? FEW_KEYWORDS + 1 : ks.length;
+    }
+    long kw =
+        few <= FEW_KEYWORDS
+            ? fewKeywords(b, off, len, candidates)
+            : keywords(b, off, len, candidates);
     long out = 0;
     for (long k = armed; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
       out |= (kw & keywordBit[d]) != 0 ? 1L << d : 0;
     }
     return out;
+  }
+
+  /**
+   * At most this many keywords are looked for one pass each (a compare per byte, and the keyword
+   * only at its first letter) instead of by the bigram table, which costs several loads per byte:
+   * the case of a sentence that has a few keywords' letters and none of the keywords.
+   */
+  private static final int FEW_KEYWORDS = 4;
+
+  /** The keywords of each keyword bit (see {@link #keywordBit}), lower case. */
+  private final String[][] keywordsOfBit = new String[64][];
+
+  /**
+   * {@link #keywords(byte[], int, int, long)} for an ASCII value and few keywords: the value as a
+   * Latin-1 String (a copy), each keyword looked for at the places of its first letter in either
+   * case ({@code String.indexOf}, vectorised by the JDK).
+   */
+  private long fewKeywords(byte[] b, int off, int len, long wanted) {
+    String t = new String(b, off, len, java.nio.charset.StandardCharsets.ISO_8859_1);
+    long kw = 0;
+    for (long k = wanted; k != 0; k &= k - 1) {
+      int bit = Long.numberOfTrailingZeros(k);
+      for (String word : keywordsOfBit[bit]) {
+        char first = word.charAt(0);
+        char upper = Character.toUpperCase(first);
+        if (occurs(t, word, first) || (upper != first && occurs(t, word, upper))) {
+          kw |= 1L << bit;
+          break;
+        }
+      }
+    }
+    return kw;
+  }
+
+  private static boolean occurs(String t, String word, char first) {
+    for (int i = t.indexOf(first); i >= 0; i = t.indexOf(first, i + 1)) {
+      if (t.regionMatches(true, i, word, 0, word.length())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private long keywords(byte[] b, int off, int len, long wanted) {

@@ -863,9 +863,10 @@ final class SecretDetectors {
    * {@code password}, on one line or several; {@code machine} must start a line or be followed by a
    * {@code login} or {@code account} token, so a sentence with the two words is not read).
    *
-   * <p>Gated by {@code password} followed by a space or tab, or {@code by '}, and a token run of 8
-   * (the word {@code password} or {@code identified} itself): a value needs both the letters and a
-   * long word before the keywords are searched.
+   * <p>Gated by the words {@code password} and {@code identified} and a token run of 8 (the word
+   * itself). Their letters are in many sentences ("Customer asked to leave the parcel with the
+   * neighbour"): such a value is searched for the two words on its bytes, one pass each, before it
+   * is decoded ({@link Scanner#keywordsPresentUtf8}).
    */
   static final class PasswordSyntax extends Detector {
     private static final Pattern SQL =
@@ -897,7 +898,7 @@ final class SecretDetectors {
 
     @Override
     List<String> keywords() {
-      return List.of("password ", "password\t", "by '", "by e'");
+      return List.of("password", "identified");
     }
 
     @Override
