@@ -1528,9 +1528,13 @@ final class Scanner {
    * non-ASCII bytes an invisible character may split a keyword that the String path reads through.
    */
   long keywordsPresentUtf8(long armed, byte[] b, int off, int len) {
-    if (!bitGates || armed == 0 || (armed & ~presenceGated) != 0) {
-      return armed;
-    }
+    // small enough to be inlined into the row path; the search is a call of its own
+    return !bitGates || armed == 0 || (armed & ~presenceGated) != 0
+        ? armed
+        : keywordGatedOnly(armed, b, off, len);
+  }
+
+  private long keywordGatedOnly(long armed, byte[] b, int off, int len) {
     long candidates = 0;
     for (long k = armed; k != 0; k &= k - 1) {
       candidates |= keywordBit[Long.numberOfTrailingZeros(k)];

@@ -1377,9 +1377,7 @@ final class CorpusGenerator {
       "order for Bellini: AB123456C",
       "mini AB123456C"
     };
-    for (int i = 0; i < 44; i++) {
-      look("eleventh_session", texts[i % texts.length]);
-    }
+    lookCycling("eleventh_session", texts, 44);
     for (int i = 0; i < 20; i++) {
       // Two 8-digit ids: Luhn-invalid, or without a card prefix
       String a = "7" + digits(7);
@@ -1403,8 +1401,13 @@ final class CorpusGenerator {
       "senha: null",
       "wachtwoord: <redacted>"
     };
-    for (int i = 0; i < 36; i++) {
-      look("assign_like_i18n", texts[i % texts.length]);
+    lookCycling("assign_like_i18n", texts, 36);
+  }
+
+  /** {@code n} look-alikes of one kind, cycling through {@code texts}. */
+  private void lookCycling(String kind, String[] texts, int n) {
+    for (int i = 0; i < n; i++) {
+      look(kind, texts[i % texts.length]);
     }
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
 import dev.gatehouse.config.Secret;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,43 +19,20 @@ import org.junit.jupiter.api.io.TempDir;
  * the String path and on the UTF-8 byte path, with look-alikes that must stay unmasked.
  */
 class DetectionGaps11Test {
-  static MaskingEngine engine;
   static Profile pii;
 
   @BeforeAll
   static void engine() {
-    MaskingRedTeamTest.engine();
-    engine = MaskingRedTeamTest.engine;
-    pii = MaskingRedTeamTest.pii;
+    DetectionGapsTest.engine(); // the red team's engine and pii profile
+    pii = DetectionGapsTest.pii;
   }
 
-  /** Each {text, part that must not survive}: masked on both paths. */
   private static void assertMasked(String[][] cases) {
-    List<String> leaks = new ArrayList<>();
-    for (String[] c : cases) {
-      String masked = engine.redact("pii", c[0]);
-      if (masked.equals(c[0]) || masked.contains(c[1])) {
-        leaks.add(c[0] + " => " + masked);
-      }
-      byte[] b = c[0].getBytes(StandardCharsets.UTF_8);
-      long armed = pii.scanner.armedUtf8(b, 0, b.length);
-      List<Finding> viaBytes = pii.scanner.scanWith(c[0], armed, b, 0, b.length);
-      if (viaBytes.isEmpty()) {
-        leaks.add("(bytes) " + c[0]);
-      }
-    }
-    assertThat(leaks).as("values that leak").isEmpty();
+    DetectionGapsTest.assertMasked(cases);
   }
 
   private static void assertNotMasked(String... texts) {
-    List<String> fps = new ArrayList<>();
-    for (String t : texts) {
-      List<Finding> f = pii.scanner.scan(t);
-      if (!f.isEmpty()) {
-        fps.add(t + " => " + f);
-      }
-    }
-    assertThat(fps).as("look-alikes masked").isEmpty();
+    DetectionGapsTest.assertNotMasked(texts);
   }
 
   @Test
