@@ -41,7 +41,8 @@ final class Builtins {
         new PiiDetectors.Iban(),
         new PiiDetectors.Ssn(),
         new PiiDetectors.Nino(),
-        new PiiDetectors.Ip());
+        new PiiDetectors.Ip(),
+        new PiiDetectors.Cvv());
   }
 
   /** Built-in profiles; {@code extraSecrets}/{@code extraPii} come from rule files. */
@@ -69,7 +70,8 @@ final class Builtins {
             .style("nino", redaction)
             .style("phone", new Style.Partial(2))
             .style("iban", new Style.Partial(4))
-            .style("ip", redaction);
+            .style("ip", redaction)
+            .style("cvv", redaction);
     m.put("pii", pii);
     return m;
   }

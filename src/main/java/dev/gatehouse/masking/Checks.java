@@ -414,29 +414,40 @@ final class Checks {
   private static final String BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
   /**
-   * Whether {@code s[st, en)} is a public blockchain address, published by design: an Ethereum
-   * address ({@code 0x} and 40 hex digits; a private key has 64), a Bitcoin SegWit address ({@code
-   * bc1} and 39 or 59 bech32 characters, BIP 173/350) or a Bitcoin legacy address ({@code 1…} or
-   * {@code 3…}, 26-35 base58 characters whose Base58Check checksum, the first four bytes of a
-   * double SHA-256, is right: a random token passes with odds 2^-32).
+   * Whether {@code s[st, en)} is a public blockchain address, published by design, with its
+   * checksum where the format has one, so that a random secret of the same shape is still masked:
+   *
+   * <ul>
+   *   <li>Ethereum ({@code 0x} and 40 hex digits; a private key has 64): in mixed case only with
+   *       the EIP-55 checksum (https://eips.ethereum.org/EIPS/eip-55: a letter is upper case when
+   *       the nibble at its place in Keccak-256 of the lower-case address is 8 or more; a random
+   *       mixed-case token passes with odds of about 2^-15 for its 15 letters). All lower or all
+   *       upper case carries no checksum and is exempt: it is hex only, which the entropy detector
+   *       leaves alone in any case (hex-only secrets are found only by name).
+   *   <li>Bitcoin SegWit ({@code bc1} and 39 or 59 bech32 characters, one case): the BCH checksum
+   *       of BIP 173 (bech32, version 0) or BIP 350 (bech32m, version 1 and up) must hold (odds
+   *       2^-30 for a random token).
+   *   <li>Bitcoin legacy ({@code 1…} or {@code 3…}, 26-35 base58 characters): the Base58Check
+   *       checksum, the first four bytes of a double SHA-256 (odds 2^-32).
+   * </ul>
    */
   static boolean blockchainAddress(String s, int st, int en) {
     int len = en - st;
     if (len == 42 && s.startsWith("0x", st)) {
+      boolean upper = false;
+      boolean lower = false;
       for (int k = st + 2; k < en; k++) {
-        if (!isHex(s.charAt(k))) {
+        char c = s.charAt(k);
+        if (!isHex(c)) {
           return false;
         }
+        upper |= c >= 'A' && c <= 'F';
+        lower |= c >= 'a' && c <= 'f';
       }
-      return true;
+      return !(upper && lower) || eip55(s, st + 2);
     }
     if ((len == 42 || len == 62) && s.regionMatches(true, st, "bc1", 0, 3)) {
-      for (int k = st + 3; k < en; k++) {
-        if (BECH32.indexOf(Character.toLowerCase(s.charAt(k))) < 0) {
-          return false;
-        }
-      }
-      return true;
+      return bech32(s, st, en);
     }
     if (len >= 26 && len <= 35 && (s.charAt(st) == '1' || s.charAt(st) == '3')) {
       java.math.BigInteger v = java.math.BigInteger.ZERO;
@@ -465,5 +476,130 @@ final class Checks {
       }
     }
     return false;
+  }
+
+  /** EIP-55: the case of each letter of the 40 hex digits at {@code at} against Keccak-256. */
+  private static boolean eip55(String s, int at) {
+    byte[] lower = new byte[40];
+    for (int k = 0; k < 40; k++) {
+      lower[k] = (byte) Character.toLowerCase(s.charAt(at + k));
+    }
+    byte[] h = keccak256(lower);
+    for (int k = 0; k < 40; k++) {
+      char c = s.charAt(at + k);
+      int nibble = (h[k >> 1] >> ((k & 1) == 0 ? 4 : 0)) & 0xf;
+      if (c >= 'a' && c <= 'f' && nibble >= 8 || c >= 'A' && c <= 'F' && nibble < 8) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final long[] KECCAK_RC = {
+    0x0000000000000001L, 0x0000000000008082L, 0x800000000000808aL, 0x8000000080008000L,
+    0x000000000000808bL, 0x0000000080000001L, 0x8000000080008081L, 0x8000000000008009L,
+    0x000000000000008aL, 0x0000000000000088L, 0x0000000080008009L, 0x000000008000000aL,
+    0x000000008000808bL, 0x800000000000008bL, 0x8000000000008089L, 0x8000000000008003L,
+    0x8000000000008002L, 0x8000000000000080L, 0x000000000000800aL, 0x800000008000000aL,
+    0x8000000080008081L, 0x8000000000008080L, 0x0000000080000001L, 0x8000000080008008L
+  };
+
+  private static final int[] KECCAK_ROT = {
+    0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14
+  };
+
+  /**
+   * Keccak-256 as Ethereum uses it (the original padding 0x01, not SHA3-256's 0x06, which is all
+   * the JDK offers), for inputs shorter than the 136-byte rate: one block, one permutation.
+   */
+  static byte[] keccak256(byte[] in) {
+    long[] a = new long[25];
+    byte[] block = new byte[136];
+    System.arraycopy(in, 0, block, 0, in.length);
+    block[in.length] ^= 0x01;
+    block[135] ^= (byte) 0x80;
+    for (int i = 0; i < 17; i++) {
+      long v = 0;
+      for (int b = 7; b >= 0; b--) {
+        v = v << 8 | (block[8 * i + b] & 0xff);
+      }
+      a[i] ^= v;
+    }
+    long[] c = new long[5];
+    long[] b = new long[25];
+    for (int round = 0; round < 24; round++) {
+      for (int x = 0; x < 5; x++) {
+        c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
+      }
+      for (int x = 0; x < 5; x++) {
+        long d = c[(x + 4) % 5] ^ Long.rotateLeft(c[(x + 1) % 5], 1);
+        for (int y = 0; y < 25; y += 5) {
+          a[y + x] ^= d;
+        }
+      }
+      for (int x = 0; x < 5; x++) {
+        for (int y = 0; y < 5; y++) {
+          // rho and pi: lane (x, y) moves to (y, 2x + 3y)
+          b[y + 5 * ((2 * x + 3 * y) % 5)] = Long.rotateLeft(a[x + 5 * y], KECCAK_ROT[x + 5 * y]);
+        }
+      }
+      for (int y = 0; y < 25; y += 5) {
+        for (int x = 0; x < 5; x++) {
+          a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
+        }
+      }
+      a[0] ^= KECCAK_RC[round];
+    }
+    byte[] out = new byte[32];
+    for (int i = 0; i < 32; i++) {
+      out[i] = (byte) (a[i >> 3] >>> (8 * (i & 7)));
+    }
+    return out;
+  }
+
+  /**
+   * BIP 173 / BIP 350: a SegWit address in one case whose checksum (the BCH code over the expanded
+   * {@code bc} prefix and the data) is 1 for witness version 0 (bech32) or 0x2bc830a3 for versions
+   * 1-16 (bech32m).
+   */
+  private static boolean bech32(String s, int st, int en) {
+    boolean upper = false;
+    boolean lower = false;
+    int chk = 1;
+    // the human-readable part "bc": high bits, a zero, low bits
+    for (int k = 0; k < 2; k++) {
+      chk = bech32Step(chk) ^ ((s.charAt(st + k) | 0x20) >> 5);
+    }
+    chk = bech32Step(chk);
+    for (int k = 0; k < 2; k++) {
+      chk = bech32Step(chk) ^ ((s.charAt(st + k) | 0x20) & 31);
+    }
+    int version = -1;
+    for (int k = st + 3; k < en; k++) {
+      char c = s.charAt(k);
+      upper |= c >= 'A' && c <= 'Z';
+      lower |= c >= 'a' && c <= 'z';
+      int v = BECH32.indexOf(Character.toLowerCase(c));
+      if (v < 0) {
+        return false;
+      }
+      version = version < 0 ? v : version;
+      chk = bech32Step(chk) ^ v;
+    }
+    if (upper && lower || version > 16) {
+      return false;
+    }
+    return chk == (version == 0 ? 1 : 0x2bc830a3);
+  }
+
+  private static int bech32Step(int chk) {
+    int top = chk >>> 25;
+    chk = (chk & 0x1ffffff) << 5;
+    chk ^= (top & 1) != 0 ? 0x3b6a57b2 : 0;
+    chk ^= (top & 2) != 0 ? 0x26508e6d : 0;
+    chk ^= (top & 4) != 0 ? 0x1ea119fa : 0;
+    chk ^= (top & 8) != 0 ? 0x3d4233dd : 0;
+    chk ^= (top & 16) != 0 ? 0x2a1462b3 : 0;
+    return chk;
   }
 }

@@ -219,10 +219,16 @@ public final class MaskingEngine {
       return null;
     }
     Profile p = profile(profile);
+    Profile secrets = profile("secrets");
     if (!p.detectsContent()) {
-      p = profile("secrets");
+      p = secrets;
     }
     String masked = p.redact(text);
+    if (p != secrets && !p.detects(secrets)) {
+      // A custom profile without the secret detectors (detectors: [email], no extends) would
+      // store credentials: the stored text is masked for them too.
+      masked = secrets.redact(masked);
+    }
     if (!Checks.containsIgnoreCase(masked, "password")
         && !Checks.containsIgnoreCase(masked, "identified")) {
       return masked;

@@ -406,14 +406,17 @@ final class PiiDetectors {
     }
 
     /**
-     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2), or,
-     * for 19 digits, the 6-digit issuer number and the other 13 digits (6-13, as UnionPay and
-     * Chinese bank cards are printed), joined by a space or a dash: {@code 622126.1234567890123} is
-     * a decimal number.
+     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2), 8-8
+     * for 16 digits with a space or dash, or, for 19 digits, the 6-digit issuer number and the
+     * other 13 digits (6-13, as UnionPay and Chinese bank cards are printed), joined by a space or
+     * a dash: {@code 622126.1234567890123} is a decimal number.
      */
     private static boolean groupShapeOk(int[] counts, int last, char sep) {
       if (last == 1 && counts[0] == 6 && counts[1] == 19 && (sep == ' ' || sep == '-')) {
         return true;
+      }
+      if (last == 1 && counts[0] == 8 && counts[1] == 16 && (sep == ' ' || sep == '-')) {
+        return true; // 8-8 (45320151 12830366), as some receipts and exports print 16 digits
       }
       int prev = 0;
       for (int g = 0; g <= last; g++) {
@@ -818,6 +821,19 @@ final class PiiDetectors {
       if (dg[0] == '0' && dg[1] == '0') {
         return d - 2 >= 8 && d - 2 <= 15 && dg[2] != '0';
       }
+      if (startsParen && glen[0] == 1 && dg[0] == '0' && groups >= 3) {
+        // (0)20 7946 0958: the trunk 0 in parentheses, as British numbers are written after
+        // +44 and without it; the rest as a trunk-prefix national number
+        if (dg[1] == '0' || d < 10 || d > 12) {
+          return false;
+        }
+        for (int k = 1; k < groups; k++) {
+          if (glen[k] < 2 || glen[k] > 8) {
+            return false;
+          }
+        }
+        return true;
+      }
       if (groups == 3 && (sep == ' ' || sep == '-')) {
         if (glen[0] == 3 && glen[1] == 4 && glen[2] == 4 && dg[0] == '1' && dg[1] >= '3') {
           return true; // China: an 11-digit mobile 13x-19x, 3-4-4
@@ -1050,9 +1066,19 @@ final class PiiDetectors {
       }
     }
 
-    private static boolean named(String s) {
-      for (String w : WORDS) {
-        if (Checks.containsIgnoreCase(s, w)) {
+    /**
+     * {@code nino} and {@code insurance} in any case; {@code NI} (followed by a space, {@code :},
+     * {@code =} or {@code #}) only in capitals and as a word of its own: in lower case, or at the
+     * end of a longer word ({@code Giovanni }, {@code mini:}, {@code Bellini=}), it names nothing.
+     */
+    static boolean named(String s) {
+      if (Checks.containsIgnoreCase(s, "nino") || Checks.containsIgnoreCase(s, "insurance")) {
+        return true;
+      }
+      for (int i = s.indexOf("NI"); i >= 0; i = s.indexOf("NI", i + 1)) {
+        if (i + 2 < s.length()
+            && " :=#".indexOf(s.charAt(i + 2)) >= 0
+            && (i == 0 || !isWord(s.charAt(i - 1)))) {
           return true;
         }
       }
@@ -1098,6 +1124,60 @@ final class PiiDetectors {
           && p != ('N' << 8 | 'T')
           && p != ('T' << 8 | 'N')
           && p != ('Z' << 8 | 'Z');
+    }
+  }
+
+  /**
+   * A card's security code (CVV, CVV2, CVC, CVC2, "security code"; PCI DSS forbids storing it after
+   * authorisation, so one seen in a result or a log is a leak): 3 or 4 digits after the word, a
+   * {@code :} or {@code =} and optional quotes ({@code cvv: 123}, {@code "cvc":"1234"}, {@code
+   * CVV2=123}, {@code security code: 123}). Not after the word and a space only ({@code CVV 737}),
+   * nor {@code CSC} (a company's and a course's name; its letters are in most sentences): see
+   * {@link #needFlags}. Not a number that runs on into more digits, a decimal or a date.
+   */
+  static final class Cvv extends Detector {
+    private static final java.util.regex.Pattern CVV =
+        java.util.regex.Pattern.compile(
+            "(?i)(?<![A-Za-z0-9_])(?:cvv2?|cvc2?|(?:card[ _-]?)?security[ _-]?code)"
+                + "[\"']?[ \t]{0,3}[:=][ \t]{0,3}[\"']?([0-9]{3,4})(?![0-9]|[.,/:-][0-9])");
+
+    Cvv() {
+      super("cvv", 50);
+    }
+
+    /**
+     * The word's letters ({@code c}, {@code v}) and three digits are in many sentences ("Delivery
+     * window 10:00-12:00, ring twice."): the {@code :} or {@code =} every reading has keeps free
+     * text without them from the keyword search.
+     */
+    @Override
+    int needFlags() {
+      return F_COLON | F_EQ;
+    }
+
+    @Override
+    int minNumericRun() {
+      return 3;
+    }
+
+    @Override
+    int minLength() {
+      return 6; // "cvv123"
+    }
+
+    @Override
+    List<String> keywords() {
+      // every reading has "cvv", "cvc" or "security": few keywords, so that a sentence with their
+      // letters is searched for them in a pass each (Scanner#keywordsPresentUtf8)
+      return List.of("cv", "security");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      java.util.regex.Matcher m = CVV.matcher(s);
+      while (m.find()) {
+        add(out, m.start(1), m.end(1));
+      }
     }
   }
 
@@ -1170,9 +1250,10 @@ final class PiiDetectors {
     }
 
     /**
-     * The end of {@code 536.22.1234} or {@code 536 - 22 - 1234} at {@code i} (the same separator
-     * twice), or -1: layouts of forms and exports that are also those of dotted numbers and ranges,
-     * so read only right after the words SSN or social security, as a bare nine-digit number is.
+     * The end of {@code 536.22.1234}, {@code 536/22/1234} or {@code 536 - 22 - 1234} at {@code i}
+     * (the same separator twice), or -1: layouts of forms and exports that are also those of dotted
+     * numbers and ranges, so read only right after the words SSN or social security, as a bare
+     * nine-digit number is.
      */
     private static int contextSeparated(String s, int i) {
       int a = ssnSeparator(s, i + 3);
@@ -1188,11 +1269,12 @@ final class PiiDetectors {
     }
 
     /**
-     * The length of a dot, an en dash (U+2013, which word processors put for a typed dash) or a
-     * dash or en dash with a space on each side at {@code j} (0 when there is none).
+     * The length of a dot, a slash ({@code 536/22/1234}, as some forms print it), an en dash
+     * (U+2013, which word processors put for a typed dash) or a dash or en dash with a space on
+     * each side at {@code j} (0 when there is none).
      */
     private static int ssnSeparator(String s, int j) {
-      if (j < s.length() && (s.charAt(j) == '.' || s.charAt(j) == '\u2013')) {
+      if (j < s.length() && (s.charAt(j) == '.' || s.charAt(j) == '/' || s.charAt(j) == '\u2013')) {
         return 1;
       }
       return j + 3 <= s.length()
@@ -1290,7 +1372,7 @@ final class PiiDetectors {
           if (Checks.isDigit(c) || isAsciiLetter(c)) {
             b.append(c);
             j++;
-          } else if ((c == ' ' || c == '-')
+          } else if ((c == ' ' || c == '-' || c == '_')
               && (sep == 0 || sep == c)
               && Checks.isUpper(s.charAt(i))
               && Checks.isUpper(s.charAt(i + 1))

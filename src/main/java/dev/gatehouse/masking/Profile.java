@@ -31,6 +31,15 @@ final class Profile {
     return !scanner.isEmpty();
   }
 
+  /** Whether this profile has every detector of {@code other} (the same instances). */
+  boolean detects(Profile other) {
+    return covers.computeIfAbsent(
+        other.name, n -> scanner.detectors().containsAll(other.scanner.detectors()));
+  }
+
+  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> covers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   Style styleFor(String type) {
     Style s = styles.get(type);
     return s == null ? fallback : s;
@@ -65,7 +74,11 @@ final class Profile {
 
   /** The detectors {@code utf8} arms (their gates evaluated on the bytes); 0 when none. */
   private long armed(byte[] utf8, int off, int len) {
-    return len <= 0 || scanner.isEmpty() ? 0 : scanner.armedUtf8(utf8, off, len);
+    if (len <= 0 || scanner.isEmpty()) {
+      return 0;
+    }
+    long armed = scanner.armedUtf8(utf8, off, len);
+    return armed == 0 ? 0 : scanner.keywordsPresentUtf8(armed, utf8, off, len);
   }
 
   /** Decodes and scans with the {@code armed} detectors; null when nothing is found. */

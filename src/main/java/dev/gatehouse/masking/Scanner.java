@@ -154,6 +154,10 @@ final class Scanner {
         }
       }
       if (keywordBit[d] != 0) {
+        int kb = Long.numberOfTrailingZeros(keywordBit[d]);
+        String[] mine = kws.stream().map(k -> k.toLowerCase(Locale.ROOT)).toArray(String[]::new);
+        // a bit shared by several detectors (more than 63 keyword-gated) keeps all their keywords
+        keywordsOfBit[kb] = keywordsOfBit[kb] == null ? mine : concat(keywordsOfBit[kb], mine);
         keywordPresence[d] = new int[kws.size()];
         for (int q = 0; q < kws.size(); q++) {
           keywordPresence[d][q] = presenceOf(kws.get(q).toLowerCase(Locale.ROOT));
@@ -227,25 +231,43 @@ final class Scanner {
     email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     keywordSets = new long[n];
-    keywordSetsHigh = new long[n];
+    long[][] keywordSetsHigh = new long[PRESENCE_WORDS - 1][n];
     long high = 0;
     for (int d = 0; d < n; d++) {
       for (int q = 0; keywordPresence[d] != null && q < keywordPresence[d].length; q++) {
         int idx = maskIndex.computeIfAbsent(keywordPresence[d][q], m -> maskIndex.size());
-        keywordSets[d] |= idx < 64 ? 1L << idx : 0;
-        keywordSetsHigh[d] |= idx >= 64 && idx < 128 ? 1L << (idx - 64) : 0;
+        if (idx < 64) {
+          keywordSets[d] |= 1L << idx;
+        } else if (idx < 64 * PRESENCE_WORDS) {
+          keywordSetsHigh[(idx >> 6) - 1][d] |= 1L << (idx & 63);
+          high |= d < 64 ? 1L << d : 0;
+        }
       }
-      high |= keywordSetsHigh[d] != 0 && d < 64 ? 1L << d : 0;
     }
     highKeywordSets = high;
+    keywordSets1 = keywordSetsHigh[0];
+    keywordSets2 = keywordSetsHigh[1];
+    keywordSets3 = keywordSetsHigh[2];
     int[] masks = maskIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
-    presenceTables = masks.length <= 128 ? presenceTables(masks) : null;
+    presenceTables = masks.length <= 64 * PRESENCE_WORDS ? presenceTables(masks) : null;
+    keywordLetterSets = masks.length;
+    boolean letters = true;
+    for (int q = 64; q < masks.length; q++) {
+      letters &= (masks[q] & LETTERS) != 0;
+    }
+    highMasksHaveLetters = letters;
     noFlagDetectors = new int[noFlag];
     for (int d = 0, k = 0; d < n; d++) {
       if (needFlags[d] == 0) {
         noFlagDetectors[k++] = d;
       }
     }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   boolean isEmpty() {
@@ -438,14 +460,17 @@ final class Scanner {
    * Digit groups (the last one {@code g}, then {@code g1}, {@code g2}, {@code g3} before it) that
    * end a phone layout read without a lead: NANP 3-3-4, China 3-4-4 ({@code 138-0013-8000}), India
    * 2-5-5 ({@code 91-98765-43210}), Australia 4-3-3 ({@code 1300 123 456}), Spain 3-2-2-2 ({@code
-   * 612 34 56 78}). {@link #digitRuns} reads the same shapes ({@link #phoneGroups}).
+   * 612 34 56 78}), Russia 3-3-2-2 after the trunk 8 ({@code 8-800-555-35-35}). {@link #digitRuns}
+   * reads the same shapes ({@link #phoneGroups}).
    */
   private static boolean phoneShape(int g, int g1, int g2, int g3) {
     return (g == 4 && g1 == 3 && g2 == 3)
         || (g == 4 && g1 == 4 && g2 == 3)
         || (g == 5 && g1 == 5 && g2 == 2)
         || (g == 3 && g1 == 3 && g2 == 4)
-        || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3);
+        || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3)
+        // Russia and Kazakhstan without parentheses: 8 912 345 67 89, 8-800-555-35-35
+        || (g == 2 && g1 == 2 && g2 == 3 && g3 == 3);
   }
 
   /** {@link #phoneShape} of the completed groups packed by {@link #digitRuns} (5 bits each). */
@@ -1047,29 +1072,53 @@ final class Scanner {
     int present = presentOf(st);
     if (presenceTables != null) {
       // Which keywords' characters all occur: one table per byte of the presence bits.
-      long kp =
-          presenceTables[present & 0xff]
-              & presenceTables[256 + ((present >>> 8) & 0xff)]
-              & presenceTables[512 + ((present >>> 16) & 0xff)]
-              & presenceTables[768 + (present >>> 24)];
-      long kpHigh = -1; // masks 64-127, looked up only for a detector that has some
+      long kp = presenceWord(present, 0);
+      // Masks 64 and up: each word looked up at most once per value, and only for a detector that
+      // has masks there and is not armed by a first-word mask.
+      long k1 = 0;
+      long k2 = 0;
+      long k3 = 0;
+      // A value without letters (a timestamp, an amount) cannot hold a keyword with letters: when
+      // every mask from 64 on has one, those words are not looked up at all.
+      int have = (present & LETTERS) == 0 && highMasksHaveLetters ? 7 : 0;
       for (long k = gated; k != 0; k &= k - 1) {
         int d = Long.numberOfTrailingZeros(k);
-        if ((kp & keywordSets[d]) == 0) {
-          if ((highKeywordSets & (1L << d)) != 0) {
-            if (kpHigh == -1) {
-              kpHigh =
-                  presenceTables[1024 + (present & 0xff)]
-                      & presenceTables[1280 + ((present >>> 8) & 0xff)]
-                      & presenceTables[1536 + ((present >>> 16) & 0xff)]
-                      & presenceTables[1792 + (present >>> 24)];
+        if ((kp & keywordSets[d]) != 0) {
+          continue;
+        }
+        if ((highKeywordSets & (1L << d)) != 0) {
+          long s1 = keywordSets1[d];
+          if (s1 != 0) {
+            if ((have & 1) == 0) {
+              k1 = presenceWord(present, 1);
+              have |= 1;
             }
-            if ((kpHigh & keywordSetsHigh[d]) != 0) {
+            if ((k1 & s1) != 0) {
               continue;
             }
           }
-          a &= ~(1L << d);
+          long s2 = keywordSets2[d];
+          if (s2 != 0) {
+            if ((have & 2) == 0) {
+              k2 = presenceWord(present, 2);
+              have |= 2;
+            }
+            if ((k2 & s2) != 0) {
+              continue;
+            }
+          }
+          long s3 = keywordSets3[d];
+          if (s3 != 0) {
+            if ((have & 4) == 0) {
+              k3 = presenceWord(present, 3);
+              have |= 4;
+            }
+            if ((k3 & s3) != 0) {
+              continue;
+            }
+          }
         }
+        a &= ~(1L << d);
       }
       return a;
     }
@@ -1083,28 +1132,55 @@ final class Scanner {
   }
 
   /**
-   * With at most 128 distinct keyword presence masks: for byte j of the presence bits and its value
-   * v, at {@code 256 * j + v}, the set of masks 0-63 (by index) whose byte j is contained in v, and
-   * at {@code 1024 + 256 * j + v} the same for masks 64-127; a mask is contained in the presence
-   * bits when it is in all four. Null otherwise. The built-in profiles have more than 64 masks
-   * since the words for password in other languages ({@code
-   * SecretDetectors.Assignment.OtherLanguages}); their masks come last, so the second half is
-   * looked up only for a value where that detector is armed by its flags and not by a first-half
-   * mask.
+   * With at most {@code 64 * PRESENCE_WORDS} distinct keyword presence masks: for word w of 64
+   * masks, byte j of the presence bits and its value v, at {@code 1024 * w + 256 * j + v}, the set
+   * of masks {@code 64 * w} to {@code 64 * w + 63} (by index, less {@code 64 * w}) whose byte j is
+   * contained in v; a mask is contained in the presence bits when it is in all four. Null
+   * otherwise. Masks are numbered in detector order, so the detectors that come first in a profile
+   * (email, card, phone, the credential composites) are decided by the first word alone; the second
+   * to fourth words (the words for password in other languages, the later keyword-gated detectors)
+   * are looked up only for a value where such a detector is armed by its flags and not by a
+   * first-word mask (a widening computed for every value cost 20-35 % in the row path).
    */
   final long[] presenceTables;
+
+  /** The presence bits of the letters a-z. */
+  private static final int LETTERS = (1 << 26) - 1;
+
+  /** Whether every keyword letter set from 64 on has a letter (see {@link #armed}). */
+  private final boolean highMasksHaveLetters;
+
+  /** Words of 64 keyword letter sets the table lookups cover (256 sets). */
+  static final int PRESENCE_WORDS = 4;
 
   /** Per keyword-gated detector, the indices of its keywords' presence masks 0-63. */
   private final long[] keywordSets;
 
   /** Per keyword-gated detector, the indices of its keywords' presence masks 64-127, less 64. */
-  private final long[] keywordSetsHigh;
+  private final long[] keywordSets1;
 
-  /** The detectors (bits) with presence masks 64-127. */
+  /** The same for masks 128-191. */
+  private final long[] keywordSets2;
+
+  /** The same for masks 192-255. */
+  private final long[] keywordSets3;
+
+  /** The detectors (bits) with presence masks from 64 on. */
   private final long highKeywordSets;
 
+  /** The number of distinct keyword letter sets of this profile's detectors. */
+  final int keywordLetterSets;
+
+  private long presenceWord(int present, int w) {
+    int o = 1024 * w;
+    return presenceTables[o + (present & 0xff)]
+        & presenceTables[o + 256 + ((present >>> 8) & 0xff)]
+        & presenceTables[o + 512 + ((present >>> 16) & 0xff)]
+        & presenceTables[o + 768 + (present >>> 24)];
+  }
+
   private static long[] presenceTables(int[] masks) {
-    long[] t = new long[8 * 256];
+    long[] t = new long[Math.max(1, (masks.length + 63) >> 6) * 1024];
     for (int j = 0; j < 4; j++) {
       for (int v = 0; v < 256; v++) {
         for (int q = 0; q < masks.length; q++) {
@@ -1443,6 +1519,89 @@ final class Scanner {
    * Character.toLowerCase} maps the Kelvin sign to {@code k}), which only lets a detector run that
    * then finds nothing.
    */
+  /**
+   * {@code armed} (from {@link #armedUtf8}) less the keyword-gated detectors none of whose keywords
+   * occur in the bytes, when every armed detector is keyword-gated and the value is ASCII: such a
+   * value (a sentence with the letters of a keyword, not the keyword) is then neither decoded nor
+   * scanned again. Unchanged otherwise: a detector that is not keyword-gated decodes the value
+   * anyway (and {@link #scanWith} looks for the keywords in the bytes then), and in a value with
+   * non-ASCII bytes an invisible character may split a keyword that the String path reads through.
+   */
+  long keywordsPresentUtf8(long armed, byte[] b, int off, int len) {
+    // small enough to be inlined into the row path; the search is a call of its own
+    return !bitGates || armed == 0 || (armed & ~presenceGated) != 0
+        ? armed
+        : keywordGatedOnly(armed, b, off, len);
+  }
+
+  private long keywordGatedOnly(long armed, byte[] b, int off, int len) {
+    long candidates = 0;
+    for (long k = armed; k != 0; k &= k - 1) {
+      candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
+    }
+    for (int i = off, end = off + len; i < end; i++) {
+      if (b[i] < 0) {
+        return armed;
+      }
+    }
+    int few = 0;
+    for (long k = candidates; k != 0 && few <= FEW_KEYWORDS; k &= k - 1) {
+      String[] ks = keywordsOfBit[Long.numberOfTrailingZeros(k)];
+      few += ks == null ? FEW_KEYWORDS + 1 : ks.length;
+    }
+    long kw =
+        few <= FEW_KEYWORDS
+            ? fewKeywords(b, off, len, candidates)
+            : keywords(b, off, len, candidates);
+    long out = 0;
+    for (long k = armed; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      out |= (kw & keywordBit[d]) != 0 ? 1L << d : 0;
+    }
+    return out;
+  }
+
+  /**
+   * At most this many keywords are looked for one pass each (a compare per byte, and the keyword
+   * only at its first letter) instead of by the bigram table, which costs several loads per byte:
+   * the case of a sentence that has a few keywords' letters and none of the keywords.
+   */
+  private static final int FEW_KEYWORDS = 4;
+
+  /** The keywords of each keyword bit (see {@link #keywordBit}), lower case. */
+  private final String[][] keywordsOfBit = new String[64][];
+
+  /**
+   * {@link #keywords(byte[], int, int, long)} for an ASCII value and few keywords: the value as a
+   * Latin-1 String (a copy), each keyword looked for at the places of its first letter in either
+   * case ({@code String.indexOf}, vectorised by the JDK).
+   */
+  private long fewKeywords(byte[] b, int off, int len, long wanted) {
+    String t = new String(b, off, len, java.nio.charset.StandardCharsets.ISO_8859_1);
+    long kw = 0;
+    for (long k = wanted; k != 0; k &= k - 1) {
+      int bit = Long.numberOfTrailingZeros(k);
+      for (String word : keywordsOfBit[bit]) {
+        char first = word.charAt(0);
+        char upper = Character.toUpperCase(first);
+        if (occurs(t, word, first) || (upper != first && occurs(t, word, upper))) {
+          kw |= 1L << bit;
+          break;
+        }
+      }
+    }
+    return kw;
+  }
+
+  private static boolean occurs(String t, String word, char first) {
+    for (int i = t.indexOf(first); i >= 0; i = t.indexOf(first, i + 1)) {
+      if (t.regionMatches(true, i, word, 0, word.length())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private long keywords(byte[] b, int off, int len, long wanted) {
     long kw = 0;
     int n = off + len - 1;

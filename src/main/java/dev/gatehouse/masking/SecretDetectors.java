@@ -469,6 +469,7 @@ final class SecretDetectors {
 
     private static final Detector OTHER_LANGUAGES = new OtherLanguages();
     private static final Detector COOKIE = new Cookie();
+    private static final Detector PASSWORD_SYNTAX = new PasswordSyntax();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
@@ -483,7 +484,15 @@ final class SecretDetectors {
     @Override
     List<Detector> parts() {
       return List.of(
-          this, TAGGED, OTHER_LANGUAGES, TERRAFORM, DOCKER_AUTH, URL_PARAMS, PIN, COOKIE);
+          this,
+          TAGGED,
+          OTHER_LANGUAGES,
+          TERRAFORM,
+          DOCKER_AUTH,
+          URL_PARAMS,
+          PIN,
+          COOKIE,
+          PASSWORD_SYNTAX);
     }
 
     /**
@@ -770,7 +779,7 @@ final class SecretDetectors {
       return k - line;
     }
 
-    private static void addValue(Detector d, List<Finding> out, int start, int end, String v) {
+    static void addValue(Detector d, List<Finding> out, int start, int end, String v) {
       String t = v.trim();
       if (t.isEmpty() || NON_VALUES.contains(t.toLowerCase(Locale.ROOT))) {
         return;
@@ -840,6 +849,73 @@ final class SecretDetectors {
       @Override
       void find(String s, List<Finding> out) {
         values(this, s, ASSIGN.matcher(s), out);
+      }
+    }
+  }
+
+  /**
+   * Passwords written after the word and whitespace, with no {@code =} or {@code :}: SQL's own
+   * syntax in a result ({@code pg_stat_activity.query}, a log table, {@code SHOW CREATE USER}):
+   * {@code CREATE|ALTER ROLE … [ENCRYPTED] PASSWORD 'x'} (PostgreSQL CREATE ROLE), {@code OPTIONS
+   * (… password 'x')} (CREATE USER MAPPING), MySQL {@code IDENTIFIED [WITH plugin] BY 'x'} (the
+   * string literal is masked; {@code WITH PASSWORD = 'x'} is an assignment); and {@code .netrc}
+   * entries ({@code machine h login u password p}, as curl, ftp and git read them: the token after
+   * {@code password}, on one line or several; {@code machine} must start a line or be followed by a
+   * {@code login} or {@code account} token, so a sentence with the two words is not read).
+   *
+   * <p>Gated by the words {@code password} and {@code identified} and a token run of 8 (the word
+   * itself). Their letters are in many sentences ("Customer asked to leave the parcel with the
+   * neighbour"): such a value is searched for the two words on its bytes, one pass each, before it
+   * is decoded ({@link Scanner#keywordsPresentUtf8}).
+   */
+  static final class PasswordSyntax extends Detector {
+    private static final Pattern SQL =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z0-9_])(?:password[ \\t]{1,3}|identified(?:\\s{1,3}with\\s{1,3}"
+                + "[A-Za-z0-9_']{1,64})?\\s{1,3}by (?:password[ \\t]{1,3})?)"
+                + "[Ee]?'((?:[^'\\\\\\r\\n]|''|\\\\.){1,512})'");
+
+    /** Groups: the machine's name, the tokens between it and password, the password. */
+    private static final Pattern NETRC =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z0-9_])machine\\s{1,16}([^\\s]{1,253})"
+                + "((?:\\s{1,16}(?:login|account|port)\\s{1,16}[^\\s]{1,256}){0,3})"
+                + "\\s{1,16}password[ \\t]{1,16}([^\\s]{1,256})");
+
+    PasswordSyntax() {
+      super("assignment", 75);
+    }
+
+    @Override
+    int minTokenRun() {
+      return 8;
+    }
+
+    @Override
+    int minLength() {
+      return 12; // password 'x'
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("password", "identified");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = SQL.matcher(s);
+      while (m.find()) {
+        Assignment.addValue(this, out, m.start(1), m.end(1), m.group(1));
+      }
+      m = NETRC.matcher(s);
+      while (m.find()) {
+        // A host name with a dot or a login token: "machine learning password strength" is not.
+        String between = m.group(2).toLowerCase(Locale.ROOT);
+        if (m.group(1).indexOf('.') >= 0
+            || between.contains("login")
+            || between.contains("account")) {
+          Assignment.addValue(this, out, m.start(3), m.end(3), m.group(3));
+        }
       }
     }
   }

@@ -322,10 +322,10 @@ final class Triage {
 
   /**
    * Whether an IBAN can start at {@code start}: a registered country code, then at least 15 letters
-   * and digits, the shortest IBAN (Norway); single spaces or dashes between them only when the
-   * country code is in capitals (the print form). An IBAN in lower case is one typed into a form,
-   * compact: reading only that keeps the first pass's bound (a token run of 15) cheap. Without
-   * this, every {@code jones88@example.com} would arm the IBAN pass.
+   * and digits, the shortest IBAN (Norway); single spaces, dashes or underscores between them only
+   * when the country code is in capitals (the print form). An IBAN in lower case is one typed into
+   * a form, compact: reading only that keeps the first pass's bound (a token run of 15) cheap.
+   * Without this, every {@code jones88@example.com} would arm the IBAN pass.
    */
   static boolean ibanStart(byte[] b, int start, int end) {
     if (Checks.ibanLength((char) b[start], (char) b[start + 1]) == 0) {
@@ -337,7 +337,10 @@ final class Triage {
       int c = b[i];
       if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
         n++;
-      } else if (!spaces || (c != ' ' && c != '-') || i + 1 >= end || !isAlnum(b[i + 1])) {
+      } else if (!spaces
+          || (c != ' ' && c != '-' && c != '_')
+          || i + 1 >= end
+          || !isAlnum(b[i + 1])) {
         break;
       }
     }
@@ -355,7 +358,10 @@ final class Triage {
       char c = s.charAt(i);
       if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
         n++;
-      } else if (!spaces || (c != ' ' && c != '-') || i + 1 >= end || !isAlnum(s.charAt(i + 1))) {
+      } else if (!spaces
+          || (c != ' ' && c != '-' && c != '_')
+          || i + 1 >= end
+          || !isAlnum(s.charAt(i + 1))) {
         break;
       }
     }

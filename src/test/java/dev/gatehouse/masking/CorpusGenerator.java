@@ -457,6 +457,111 @@ final class CorpusGenerator {
     genOtherLanguagePasswords();
     genNoBreakSpacePhones();
     genOtherLanguageElements();
+    genEleventhSession();
+  }
+
+  /**
+   * The eleventh session's formats: card security codes, SQL password syntax and .netrc entries in
+   * results, 8-8 cards, IBANs grouped by underscores, SSNs with slashes, Russian toll-free and
+   * trunk-8 numbers without parentheses, British numbers with the trunk 0 in parentheses, UAE and
+   * Brazilian mobiles.
+   */
+  private void genEleventhSession() {
+    for (int i = 0; i < 40; i++) {
+      String code = digits(pick("3", "4").equals("3") ? 3 : 4);
+      String v =
+          switch (i % 8) {
+            case 0 -> "cvv: " + code;
+            case 1 -> "{\"cvc\":\"" + code + "\"}";
+            case 2 -> "CVV2=" + code;
+            case 3 -> "card ending 1111, security code: " + code;
+            case 4 -> "cvc2 = " + code + " exp 12/29";
+            case 5 -> "'cvv': '" + code + "'";
+            case 6 -> "Security-Code: " + code;
+            default -> "payment.cvv=" + code + "&amount=12";
+          };
+      int at = v.lastIndexOf(code);
+      emit("cvv", v, v.substring(at - 1, at + code.length()));
+    }
+    for (int i = 0; i < 40; i++) {
+      String pw = pick("R0le", "Fdw", "Netrc", "My") + "-" + chars(ALNUM, between(8, 14));
+      String v =
+          switch (i % 8) {
+            case 0 -> "ALTER ROLE app WITH ENCRYPTED PASSWORD '" + pw + "' VALID UNTIL 'infinity'";
+            case 1 -> "CREATE ROLE r" + between(1, 99) + " LOGIN PASSWORD '" + pw + "'";
+            case 2 -> "CREATE USER 'app'@'%' IDENTIFIED BY '" + pw + "'";
+            case 3 -> "ALTER USER u IDENTIFIED WITH caching_sha2_password BY '" + pw + "'";
+            case 4 ->
+                "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'x', password '" + pw + "')";
+            case 5 -> "machine api" + between(1, 9) + ".example.com login bob password " + pw;
+            case 6 -> "machine ftp.example.org\n  login alice\n  password " + pw + "\n";
+            default -> "machine buildhost login ci password " + pw;
+          };
+      emit("assignment", v, pw);
+    }
+    for (int i = 0; i < 20; i++) {
+      String d = card("4", 16);
+      emit(
+          "card",
+          "card " + d.substring(0, 8) + pick(" ", "-") + d.substring(8),
+          d.substring(4, 12));
+    }
+    for (int i = 0; i < 20; i++) {
+      String iban = randomIban();
+      StringBuilder b = new StringBuilder();
+      for (int k = 0; k < iban.length(); k += 4) {
+        b.append(k > 0 ? "_" : "").append(iban, k, Math.min(iban.length(), k + 4));
+      }
+      emit("iban", "IBAN " + b, b.substring(5, 14));
+    }
+    for (int i = 0; i < 20; i++) {
+      String d = ssn();
+      String f = d.substring(0, 3) + "/" + d.substring(3, 5) + "/" + d.substring(5);
+      emit("ssn", pick("SSN ", "SSN: ", "social security ") + f, f);
+    }
+    for (int i = 0; i < 40; i++) {
+      String v;
+      String secret;
+      switch (i % 8) {
+        case 0 -> {
+          secret = digits(3) + "-" + digits(2) + "-" + digits(2);
+          v = "8-800-" + secret;
+        }
+        case 1 -> {
+          secret = digits(3) + " " + digits(2) + " " + digits(2);
+          v = "8 9" + digits(2) + " " + secret;
+        }
+        case 2 -> {
+          secret = digits(4) + " " + digits(4);
+          v = "+44 (0)20 " + secret;
+        }
+        case 3 -> {
+          secret = digits(4) + " " + digits(4);
+          v = "office (0)20 " + secret;
+        }
+        case 4 -> {
+          secret = digits(3) + " " + digits(4);
+          v = "+971 5" + between(0, 8) + " " + secret;
+        }
+        case 5 -> {
+          secret = digits(3) + " " + digits(4);
+          v = "mobile: 05" + between(0, 8) + " " + secret;
+        }
+        case 6 -> {
+          secret = "9" + digits(4) + "-" + digits(4);
+          v = "+55 11 " + secret;
+        }
+        default -> {
+          secret = "9" + digits(4) + "-" + digits(4);
+          v =
+              "("
+                  + pick("11", "21", "31", "41", "51", "61", "71", "81", "85", "92")
+                  + ") "
+                  + secret;
+        }
+      }
+      emit("phone", v, secret);
+    }
   }
 
   /** Phone numbers whose groups are joined by no-break or thin spaces (copied from a web page). */
@@ -1169,6 +1274,7 @@ final class CorpusGenerator {
     lookEncodedNonAddresses();
     lookOtherLanguageWords();
     lookNoBreakSpaceNonPhones();
+    lookEleventhSession();
   }
 
   /**
@@ -1245,6 +1351,40 @@ final class CorpusGenerator {
     }
   }
 
+  /** Look-alikes of the eleventh session's formats. */
+  private void lookEleventhSession() {
+    String[] texts = {
+      "CSC 2024 annual meeting",
+      "cvv: required",
+      "CVC 4.0 release notes",
+      "security code 2024-05-01 rotated",
+      "cvv_length=3",
+      "the cvv field holds 3 or 4 digits",
+      "ALTER ROLE app PASSWORD NULL",
+      "SELECT password_reset FROM users",
+      "the machine asked for a password again",
+      "Machine learning password strength estimator",
+      "identified by the customer as damaged",
+      "written by 'Anna' in 2021",
+      "range 20240101 20241231",
+      "1234\n5678\n9012\n3456",
+      "4532\n0151\n1283\n0366",
+      "date 12/22/1234",
+      "ref 536/22/12345",
+      "version 8-800-555",
+      "qty (0)20",
+      "Giovanni AB123456C",
+      "order for Bellini: AB123456C",
+      "mini AB123456C"
+    };
+    lookCycling("eleventh_session", texts, 44);
+    for (int i = 0; i < 20; i++) {
+      // Two 8-digit ids: Luhn-invalid, or without a card prefix
+      String a = "7" + digits(7);
+      look("id_pairs", "ids " + a + " " + digits(8));
+    }
+  }
+
   /** The words for password in other languages, not assigned, or assigned no value. */
   private void lookOtherLanguageWords() {
     String[] texts = {
@@ -1261,8 +1401,13 @@ final class CorpusGenerator {
       "senha: null",
       "wachtwoord: <redacted>"
     };
-    for (int i = 0; i < 36; i++) {
-      look("assign_like_i18n", texts[i % texts.length]);
+    lookCycling("assign_like_i18n", texts, 36);
+  }
+
+  /** {@code n} look-alikes of one kind, cycling through {@code texts}. */
+  private void lookCycling(String kind, String[] texts, int n) {
+    for (int i = 0; i < n; i++) {
+      look(kind, texts[i % texts.length]);
     }
   }
 }

@@ -243,8 +243,11 @@ class TriageTest {
             "Delivery window 10:00-12:00, ring twice.",
             "Customer asked to leave the parcel with the neighbour at no. 23.")) {
       byte[] u = s.getBytes(StandardCharsets.UTF_8);
-      assertThat(PII.scanner.armedChars(s)).as(s).isZero();
-      assertThat(PII.scanner.armedUtf8(u, 0, u.length)).as(s).isZero();
+      // A sentence may have the letters of a keyword (c, v and three digits: the security code's
+      // gate); the keyword search on its bytes then leaves nothing armed, and it is not decoded.
+      long armed = PII.scanner.armedUtf8(u, 0, u.length);
+      assertThat(PII.scanner.keywordsPresentUtf8(armed, u, 0, u.length)).as(s).isZero();
+      assertThat(PII.scanner.scan(s)).as(s).isEmpty();
     }
   }
 }
