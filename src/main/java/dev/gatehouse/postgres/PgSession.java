@@ -1232,14 +1232,11 @@ final class PgSession {
     if (rowFilter == RowFilter.IDENTITY) {
       return;
     }
-    boolean scs = standardConformingStrings;
-    // A text the gateway could not read one way (standard_conforming_strings unsettled in a
-    // pipeline) is one unknown statement: a COPY may hide after its first statement.
-    String copy =
-        SqlKinds.UNKNOWN.equals(s.kind()) && PgMaskGuard.contains(s.text(), "copy")
-            ? "in a statement that cannot be read"
-            : PgMaskGuard.copyProblem(s.text(), scs);
-    String encoding = copy == null ? PgMaskGuard.encodingProblem(s.text(), scs) : null;
+    // Found by the classifier, with the tokens it lexed (a text the gateway could not read one way,
+    // standard_conforming_strings unsettled in a pipeline, is one unknown statement: a COPY may
+    // hide after its first statement).
+    String copy = s.action().string(SqlClassifier.ATTR_COPY_OUT_OPTION);
+    String encoding = s.action().string(SqlClassifier.ATTR_CLIENT_ENCODING);
     if (copy == null && encoding == null) {
       return;
     }
