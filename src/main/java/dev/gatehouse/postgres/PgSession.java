@@ -151,6 +151,24 @@ final class PgSession {
    */
   private volatile boolean startCatalogFirst = true;
 
+  /**
+   * True once the session's search_path may have put a schema in front of pg_catalog: a start or
+   * reported path that does ({@link #startCatalogFirst} false on PostgreSQL 18), or an allowed
+   * statement that may set a path nobody can read here ({@code sets_search_path} {@code *}). Only
+   * then can a pending statement take the path back to such a value (target reader and session
+   * thread).
+   */
+  private volatile boolean unsafePathSeen;
+
+  /**
+   * {@link #queued} when a statement that may move search_path was last sent (session thread): SET
+   * or set_config of search_path, RESET, DISCARD ALL, DO, CALL, a transaction statement (COMMIT
+   * ends a SET LOCAL, ROLLBACK [TO] undoes a SET), a FunctionCall. Until the target has answered it
+   * ({@link #settledAt} past it), its report of the path may still come: see {@link
+   * #catalogFirstNow}.
+   */
+  private long pathMovedAt = -1;
+
   // The schemas the session's search_path may name, for deny and review rules (set up with the
   // target connection, before the target reader thread starts).
   private PgSearchPath searchPath;
@@ -621,10 +639,12 @@ final class PgSession {
       return;
     }
     String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
-    List<SqlStatement> stmts = classify(sql, catalogFirst);
-    if (catalogFirst && !startCatalogFirst && resetsSearchPathBeforeLast(stmts)) {
+    boolean trusted = catalogFirstNow();
+    List<SqlStatement> stmts = classify(sql, trusted);
+    if (trusted && unsafePathSeen && movesPathBeforeLast(stmts)) {
       // The server resolves the names of each statement after the one before it ran, so the
-      // statements behind a RESET ALL call functions through the session's start path.
+      // statements behind a RESET ALL, or a COMMIT or ROLLBACK that ends a SET, may call functions
+      // through a path with another schema in front of pg_catalog.
       stmts = classify(sql, false);
     }
     List<AuthorizedAction> allowed = new ArrayList<>();
@@ -675,7 +695,7 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
       return;
     }
-    List<SqlStatement> stmts = classify(sql, catalogFirst);
+    List<SqlStatement> stmts = classify(sql, catalogFirstNow());
     if (stmts.size() > 1) {
       refuseExtended(
           PgErrors.error(
@@ -797,6 +817,7 @@ final class PgSession {
       if (a != p.auth) {
         notePreparing(p.stmt.action); // a new run: a PREPARE in it awaits the target's answer
         track(a, p.stmt.action);
+        notePath(p.stmt.action); // it runs now, maybe long after its Parse was answered
       }
       p.auth = a;
     }
@@ -924,6 +945,8 @@ final class PgSession {
               action,
               reviewWaiting(exactParameters(m.body(), 0, m.body().length), List.of(), List.of()));
       searchPath.unreadable();
+      unsafePathSeen = true; // a function called by OID may be set_config
+      pathMovedAt = queued;
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
       return;
@@ -1353,13 +1376,54 @@ final class PgSession {
   /** Attribute holding the masked Bind parameters in an execution's record. */
   static final String PARAMETERS = "parameters";
 
-  private static boolean resetsSearchPathBeforeLast(List<SqlStatement> stmts) {
+  private static boolean movesPathBeforeLast(List<SqlStatement> stmts) {
     for (int i = 0; i < stmts.size() - 1; i++) {
-      if (stmts.get(i).action().flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH)) {
+      if (movesPath(stmts.get(i).action())) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether {@code a} may change search_path when it runs: it sets or resets it ({@code
+   * sets_search_path}, {@code resets_search_path}; DO, CALL and unknown statements set {@code *}),
+   * or it is a transaction statement, whose COMMIT ends a {@code SET LOCAL} and whose ROLLBACK [TO
+   * SAVEPOINT] undoes a SET (sql-set.html).
+   */
+  private static boolean movesPath(Action a) {
+    return !a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).isEmpty()
+        || a.flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH)
+        || a.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)
+        || a.list(Action.Attr.SQL_KINDS).contains(SqlKinds.TRANSACTION);
+  }
+
+  /**
+   * Notes an allowed statement (or a run of one) that is about to be sent: whether it may set a
+   * path nobody can read here, and whether it may move the path at all ({@link #pathMovedAt}).
+   */
+  private void notePath(Action a) {
+    if (a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).contains(Action.Attr.ANY_SCHEMA)) {
+      unsafePathSeen = true;
+    }
+    if (movesPath(a)) {
+      pathMovedAt = queued;
+    }
+  }
+
+  /**
+   * {@link #catalogFirst} as far as it holds for the next text. PostgreSQL reports search_path (18
+   * and later) only at the ReadyForQuery after the statement that changed it, so while a statement
+   * that may move the path is unanswered ({@link #pathMovedAt}), the value last reported may be
+   * stale: {@code COMMIT} pipelined with {@code SELECT lower(x)} ends a {@code SET LOCAL
+   * search_path = public} and takes the path back to a role default with {@code evil} in front of
+   * pg_catalog before the SELECT is resolved. Until the answer is in, unqualified built-in names
+   * are then not trusted (they are in {@code opaque_functions}), like after RESET ALL; a session
+   * whose path never put a schema in front of pg_catalog ({@link #unsafePathSeen}) has no such
+   * value to go back to and keeps trusting them.
+   */
+  private boolean catalogFirstNow() {
+    return catalogFirst && !(unsafePathSeen && settledAt <= pathMovedAt);
   }
 
   /**
@@ -1369,6 +1433,7 @@ final class PgSession {
    * decision.
    */
   private void afterAuthorized(SqlStatement s) {
+    notePath(s.action());
     if (s.action().flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH) && !startCatalogFirst) {
       // Back to the start path: trusted no more than at the start from the next statement on, in
       // the same pipeline too, before the target reports the path (PostgreSQL 18) or when it
@@ -2125,6 +2190,9 @@ final class PgSession {
       case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
       case "search_path" -> {
         catalogFirst = PgStartupParams.safeSearchPath(value);
+        if (!catalogFirst) {
+          unsafePathSeen = true;
+        }
         searchPath.value(value);
       }
       case "client_encoding" -> {
