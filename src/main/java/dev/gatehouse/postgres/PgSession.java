@@ -1324,24 +1324,32 @@ final class PgSession {
           + java.util.HexFormat.of().formatHex(body, off, off + shown)
           + (shown < len ? "… (" + len + " bytes)" : "");
     }
-    int read = Math.min(len, MASKED_PARAM * 4);
+    int read = Math.min(len, MASKED_PARAM_WIDE * 4);
     return recordedText(new String(body, off, read, clientCharset), read == len, len);
   }
 
   /**
-   * Characters of a text parameter masked before its record is cut to {@link #MAX_RECORDED_PARAM}:
-   * masking first, so that a cut never leaves the first half of a secret unmasked (a card number or
-   * a URL password across the cut). Bounded, because a parameter can be megabytes and up to {@link
-   * #MAX_RECORDED_PARAMS} are masked per Bind.
-   */
-  static final int MASKED_PARAM = 16 * 1024;
-
-  /**
-   * How much of the masked text of a parameter longer than {@link #MASKED_PARAM} is dropped at its
-   * end: there the text was cut before masking, and a secret across that cut is only partly there,
-   * which detection may not see. Up to this many characters of it stay out of the record.
+   * How much of the masked text of a parameter cut before masking is dropped at its end: there a
+   * secret across the cut is only partly there, which detection may not see. Up to this many
+   * characters of it stay out of the record.
    */
   static final int UNMASKED_EDGE = 4 * 1024;
+
+  /**
+   * Characters of a text parameter masked before its record is cut to {@link #MAX_RECORDED_PARAM}:
+   * masking first, so that a cut never leaves the first half of a secret unmasked (a card number or
+   * a URL password across the cut). What is recorded, the {@link #UNMASKED_EDGE} after it and 1 Ki
+   * for masks longer than what they replace: a parameter can be megabytes, up to {@link
+   * #MAX_RECORDED_PARAMS} are masked per Bind, and only 1 Ki of each is kept.
+   */
+  static final int MASKED_PARAM = MAX_RECORDED_PARAM + UNMASKED_EDGE + 1024;
+
+  /**
+   * The wider window masked when masking {@link #MASKED_PARAM} characters left less than {@link
+   * #MAX_RECORDED_PARAM} before the edge (masks much shorter than what they replace: a private key
+   * near the start).
+   */
+  static final int MASKED_PARAM_WIDE = 16 * 1024;
 
   /**
    * A text parameter ({@code complete}: all of its {@code len} bytes; else a prefix) as recorded
@@ -1349,9 +1357,20 @@ final class PgSession {
    * its size noted.
    */
   String recordedText(String text, boolean complete, int len) {
+    return recordedText(text, complete, len, gs::maskStored);
+  }
+
+  /** {@link #recordedText(String, boolean, int)} with {@code mask} as the stored-text masking. */
+  static String recordedText(
+      String text, boolean complete, int len, java.util.function.UnaryOperator<String> mask) {
     boolean whole = complete && text.length() <= MASKED_PARAM;
-    String masked = gs.maskStored(whole ? text : text.substring(0, MASKED_PARAM));
+    String masked = mask.apply(whole ? text : text.substring(0, MASKED_PARAM));
     int keep = whole ? masked.length() : Math.max(0, masked.length() - UNMASKED_EDGE);
+    if (!whole && keep < MAX_RECORDED_PARAM && text.length() > MASKED_PARAM) {
+      whole = complete && text.length() <= MASKED_PARAM_WIDE;
+      masked = mask.apply(whole ? text : text.substring(0, MASKED_PARAM_WIDE));
+      keep = whole ? masked.length() : Math.max(0, masked.length() - UNMASKED_EDGE);
+    }
     if (keep > MAX_RECORDED_PARAM) {
       keep = MAX_RECORDED_PARAM;
     }
