@@ -2,7 +2,9 @@ package dev.gatehouse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.gatehouse.api.GatewayFixture;
 import dev.gatehouse.approval.ReviewView;
 import dev.gatehouse.audit.AuditExporter;
 import dev.gatehouse.config.ConfigLoader;
@@ -12,6 +14,10 @@ import dev.gatehouse.server.GatehouseServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,12 +26,14 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,6 +57,7 @@ class ReviewFingerprintGatewayTest {
   static GatehouseServer gw;
   static String alice;
   static String dana;
+  static String root;
   static HttpServer hooks;
   static final List<String> notified = new CopyOnWriteArrayList<>();
 
@@ -89,6 +98,7 @@ class ReviewFingerprintGatewayTest {
           users:
             - { subject: alice, kind: human, groups: [engineering], role: user }
             - { subject: dana, kind: human, groups: [dba], role: admin }
+            - { subject: root, kind: human, groups: [admins], role: admin }
         connections:
           - name: payments-db
             type: postgres
@@ -113,6 +123,7 @@ class ReviewFingerprintGatewayTest {
     gw = GatehouseServer.start(cfg);
     alice = gw.tokens().issueForUser("alice", null, Set.of(), "test").secret();
     dana = gw.tokens().issueForUser("dana", null, Set.of(), "test").secret();
+    root = gw.tokens().issueForUser("root", null, Set.of(), "test").secret();
   }
 
   @AfterAll
@@ -180,16 +191,26 @@ class ReviewFingerprintGatewayTest {
 
   /** The pending review filed for {@code statement}, once it appears. */
   static ReviewView pendingFor(String statement) throws Exception {
+    // what the statement refers to (a prepared statement, Bind parameters) follows it
+    return pendingWhere(
+        statement,
+        v -> v.statement().equals(statement) || v.statement().startsWith(statement + "\n\n-- "));
+  }
+
+  static ReviewView pendingWhere(String what, Predicate<ReviewView> match) throws Exception {
     for (int i = 0; i < 150; i++) {
       for (ReviewView v : gw.reviews().list("pending", 50)) {
-        // what the statement refers to (a prepared statement, Bind parameters) follows it
-        if (v.statement().equals(statement) || v.statement().startsWith(statement + "\n\n-- ")) {
+        if (match.test(v)) {
           return v;
         }
       }
       Thread.sleep(100);
     }
-    throw new AssertionError("no pending review for " + statement);
+    throw new AssertionError(
+        "no pending review for "
+            + what
+            + " in "
+            + gw.reviews().list("pending", 50).stream().map(ReviewView::statement).toList());
   }
 
   static void approve(String id) throws Exception {
@@ -218,12 +239,20 @@ class ReviewFingerprintGatewayTest {
             + password
             + " */ UPDATE payments SET status = 'refunded' WHERE id = 5";
     Psql held = psql(statement);
-    ReviewView v = pendingFor(statement);
+    ReviewView v =
+        pendingWhere(
+            statement,
+            r -> r.subject().equals("alice") && r.statement().endsWith("'refunded' WHERE id = 5"));
     assertThat(held.finished()).isTrue();
 
     // What GET /api/v1/reviews and the CLI serve.
     assertThat(v.justification())
         .startsWith("refund for card ************3012")
+        .doesNotContain(card)
+        .doesNotContain(password);
+    // The statement reviewers are shown carries its justification comment masked too.
+    assertThat(v.statement())
+        .startsWith("/* justification: refund for card ************3012")
         .doesNotContain(card)
         .doesNotContain(password);
     gw.awaitRecorded();
@@ -244,14 +273,137 @@ class ReviewFingerprintGatewayTest {
         assertThat(bytes).as(f.toString()).doesNotContain(card).doesNotContain(password);
       }
     }
-    for (int i = 0; i < 100 && notifiedAbout(v.id()).size() < 2; i++) {
-      Thread.sleep(100);
-    }
-    List<String> sent = notifiedAbout(v.id());
-    assertThat(sent).hasSize(2);
-    for (String body : sent) {
+    for (String body : notifications(v.id())) {
       assertThat(body).contains("refund for card").doesNotContain(card).doesNotContain(password);
     }
+  }
+
+  /**
+   * Every text a person types into a review is masked before it is stored: the held statement (its
+   * justification comment and its literals; it runs as typed), a grant request's reason and the
+   * reasons reviewers give with their votes. None of a card number, an SSN and a token typed into
+   * them is in the store's rows, the API's replies, the webhooks' payloads or the exported audit
+   * log.
+   */
+  @Test
+  void reviewTextsAreStoredServedSentAndExportedMasked() throws Exception {
+    String card = "4526018159083012";
+    String ssn = "536-22-1234";
+    String token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+    String secrets = " card " + card + " ssn " + ssn + " token " + token;
+    String statement =
+        "/* justification: refund,"
+            + secrets
+            + " */ UPDATE payments SET status = '"
+            + ssn
+            + " "
+            + card
+            + " "
+            + token
+            + "' WHERE id = 17";
+    Psql held = psql(statement);
+    ReviewView v = pendingWhere(statement, r -> r.statement().endsWith("WHERE id = 17"));
+    assertThat(held.finished()).isTrue();
+    assertThat(held.output()).contains("still pending");
+    HttpClient http = GatewayFixture.trustingClient(gw.tls().certificateFile());
+    List<String> served = new ArrayList<>();
+    served.add(
+        api(http, "POST", "/api/v1/reviews/" + v.id() + "/deny", dana, reason("no," + secrets)));
+    String grant =
+        api(
+            http,
+            "POST",
+            "/api/v1/access/requests",
+            alice,
+            "{\"connection\":\"payments-db\",\"role\":\"reporting\",\"duration\":\"30m\","
+                + "\"reason\":\"OPS-9"
+                + secrets
+                + "\"}");
+    served.add(grant);
+    String grantId = new ObjectMapper().readTree(grant).get("review_id").asText();
+    served.add(
+        api(
+            http,
+            "POST",
+            "/api/v1/reviews/" + grantId + "/approve",
+            root,
+            reason("ok," + secrets)));
+    served.add(api(http, "GET", "/api/v1/reviews?state=all&limit=500", root, null));
+    served.add(api(http, "GET", "/api/v1/reviews/" + v.id(), root, null));
+    served.add(api(http, "GET", "/api/v1/access/grants?all=true", root, null));
+    served.addAll(notifications(v.id()));
+    served.addAll(notifications(grantId));
+    gw.awaitRecorded();
+    StringWriter exported = new StringWriter();
+    new AuditExporter(gw.database()).export(exported, null, 0);
+    served.add(exported.toString());
+    served.add(
+        gw.database()
+            .transaction(
+                c -> {
+                  StringBuilder rows = new StringBuilder();
+                  for (String table : List.of("reviews", "review_votes", "grants")) {
+                    try (Statement st = c.createStatement();
+                        var rs = st.executeQuery("SELECT * FROM " + table)) {
+                      while (rs.next()) {
+                        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                          rows.append(rs.getString(i)).append('|');
+                        }
+                        rows.append('\n');
+                      }
+                    }
+                  }
+                  return rows.toString();
+                }));
+
+    String all = String.join("\n", served);
+    // What was typed is there, masked: the reviewer still sees what the statement does.
+    assertThat(all)
+        .contains("UPDATE payments SET status = '")
+        .contains("WHERE id = 17")
+        .contains("************3012")
+        .contains("OPS-9")
+        .contains("no,")
+        .contains("ok,");
+    for (String text : served) {
+      assertThat(text).doesNotContain(card).doesNotContain(ssn).doesNotContain(token);
+    }
+    assertThat(gw.reviews().show(grantId).orElseThrow().votes().getFirst().reason())
+        .startsWith("ok, card ************3012")
+        .doesNotContain(ssn);
+  }
+
+  static String reason(String reason) {
+    return "{\"reason\":\"" + reason + "\"}";
+  }
+
+  /** An API call's reply body, once it succeeded. */
+  static String api(HttpClient http, String method, String path, String bearer, String json)
+      throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(gw.apiUrl() + path))
+                .header("Authorization", "Bearer " + bearer)
+                .header("Content-Type", "application/json")
+                .method(
+                    method,
+                    json == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isBetween(200, 299);
+    return r.body();
+  }
+
+  /** The webhook payloads (json and slack) about a review, once both arrived. */
+  static List<String> notifications(String reviewId) throws InterruptedException {
+    for (int i = 0; i < 100 && notifiedAbout(reviewId).size() < 2; i++) {
+      Thread.sleep(100);
+    }
+    List<String> sent = notifiedAbout(reviewId);
+    assertThat(sent).hasSize(2);
+    return sent;
   }
 
   static List<String> notifiedAbout(String reviewId) {

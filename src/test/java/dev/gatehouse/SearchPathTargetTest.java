@@ -124,6 +124,31 @@ class SearchPathTargetTest {
             assertThat(refused(st, "SET search_path TO DEFAULT; SELECT lower('A')"))
                 .isEqualTo("42501");
           }
+          // A transaction's end takes a SET back to the role default: what is pipelined behind
+          // COMMIT or ROLLBACK resolves lower() there, before the target reports the path.
+          // (a value other than the path now, so that the target reports it)
+          dev.execute("BEGIN");
+          dev.execute("SET LOCAL search_path = pg_catalog, public");
+          try (ResultSet rs = dev.executeQuery("SELECT lower('A')")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).as("public, reported: trusted").isEqualTo("a");
+          }
+          assertThat(refused(dev, "COMMIT; SELECT lower('A')")).isEqualTo("42501");
+          dev.execute("ROLLBACK"); // (no transaction: a warning)
+          try (Connection simple = dev(gw, "simple");
+              Statement st = simple.createStatement()) {
+            st.execute("BEGIN; SET search_path = pg_catalog, public");
+            try (ResultSet rs = st.executeQuery("SELECT lower('A')")) {
+              assertThat(rs.next()).as("reported: trusted").isTrue();
+            }
+            assertThat(refused(st, "ROLLBACK; SELECT lower('A')")).isEqualTo("42501");
+            st.execute("ROLLBACK");
+            // once the target's answers are in, the path it reports decides again
+            st.execute("SET search_path = pg_catalog, public");
+            try (ResultSet rs = st.executeQuery("SELECT lower('A')")) {
+              assertThat(rs.next()).isTrue();
+            }
+          }
           try (ResultSet rs = app.executeQuery("SELECT count(*) FROM public.log")) {
             rs.next();
             assertThat(rs.getInt(1)).as("the user's lower() never ran").isZero();

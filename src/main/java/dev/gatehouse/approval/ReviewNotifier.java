@@ -94,6 +94,11 @@ public final class ReviewNotifier implements AutoCloseable {
     return !hooks.isEmpty();
   }
 
+  /** The redactor statements are masked with: also the approval service's, for what it stores. */
+  Redactor redactor() {
+    return redactor;
+  }
+
   /** The link to a review in the web UI, or null without {@code approvals.public_url}. */
   String link(String reviewId) {
     return publicUrl == null ? null : publicUrl + "/reviews/" + reviewId;

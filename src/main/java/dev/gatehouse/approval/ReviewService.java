@@ -8,6 +8,7 @@ import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditLog;
 import dev.gatehouse.config.GatehouseConfig.ApprovalsConfig;
 import dev.gatehouse.gate.GrantSource;
+import dev.gatehouse.gate.Redactor;
 import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
@@ -73,6 +74,12 @@ import org.slf4j.LoggerFactory;
  *                         ▼
  *                       approved ─▶ consume ─▶ run │ denied/expired ─▶ 42501 │ maxWait ─▶ stays pending
  * </pre>
+ *
+ * <p>What people type is masked as it comes in, with the stored-text redactor the notifier and the
+ * session recordings use ({@link Redactor#redactStored}): the statement shown to reviewers (with
+ * its justification comment and its literals), the justification, a grant's reason and every vote's
+ * reason. The store, the API, the audit log and the webhooks then carry only masked text, while the
+ * held statement runs as it came (its fingerprint is taken over the unmasked request).
  */
 public final class ReviewService implements ReviewGate, GrantSource, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReviewService.class);
@@ -115,6 +122,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
   private final Duration defaultExpiry;
   private final Clock clock;
   private final ReviewNotifier notifier;
+  private final Redactor redactor;
   private final Function<String, ReviewRequirement> grantRules;
   private final Tuning tuning;
   private final SecureRandom random = new SecureRandom();
@@ -162,6 +170,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     this.audit = java.util.Objects.requireNonNull(audit, "audit");
     this.clock = clock == null ? Clock.systemUTC() : clock;
     this.notifier = notifier == null ? ReviewNotifier.none(audit) : notifier;
+    this.redactor = this.notifier.redactor();
     this.grantRules = grantRules == null ? ADMINS_APPROVE_GRANTS : grantRules;
     this.tuning = tuning;
     this.maxWait = positiveOr(config == null ? null : config.maxWait(), DEFAULT_MAX_WAIT);
@@ -292,6 +301,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
       String justification) {
     long now = clock.millis();
     Duration expiry = positiveOr(req.expiresAfter(), defaultExpiry);
+    String profile = decision.obligations().maskingProfile();
     Row row =
         new Row(
             newId("rv_"),
@@ -302,14 +312,14 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             principal.subject(),
             target.name(),
             action.kind().wireName(),
-            shown,
+            redactor.redactStored(profile, shown),
             decision.rule(),
             decision.reason(),
             req.reviewerGroups(),
             Math.max(1, req.approvals()),
             req.allGroups(),
-            justification,
-            decision.obligations().maskingProfile(),
+            masked(profile, justification),
+            profile,
             now,
             now + expiry.toMillis(),
             expiry.toMillis(),
@@ -324,8 +334,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     db.transaction(
         c -> {
           ReviewStore.insert(c, row);
-          // The statement itself is not audited here: it is unmasked. The session recording holds
-          // its masked form, linked by review id, once it is decided. Nor is its fingerprint: an
+          // The statement itself is not audited here: the session recording holds its masked form,
+          // linked by review id, once it is decided. Nor is its fingerprint: an
           // unkeyed SHA-256 over the unmasked request, it would let a reader of the exported log
           // test guesses of a masked value (an SSN has 10^9 candidates).
           appendAudit(
@@ -341,7 +351,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
                   "reviewers", row.reviewerGroups(),
                   "approvals", row.approvalsRequired(),
                   "all_groups", row.allGroups(),
-                  "justification", justification,
+                  "justification", row.justification(),
                   "expires_at", Instant.ofEpochMilli(row.expiresAt()).toString()));
           return null;
         });
@@ -473,6 +483,21 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return sb.toString();
   }
 
+  /**
+   * The profile a grant request's reason (and its votes' reasons) are masked with: no rule with
+   * masking obligations decides a grant request, so it gets {@code pii}, the profile masking falls
+   * back to for an unknown one (fail closed): a reason names a ticket, not a card number.
+   */
+  static final String GRANT_PROFILE = "pii";
+
+  /**
+   * Free text a person typed (a justification, a reason), stripped, as it may be stored and shown
+   * to others ({@link Redactor#redactStored}); null when blank.
+   */
+  private String masked(String profile, String text) {
+    return text == null || text.isBlank() ? null : redactor.redactStored(profile, text.strip());
+  }
+
   /** From the action attribute the protocol filled in (for SQL, from a leading comment). */
   private static String justification(Action action) {
     String j = action.string(JUSTIFICATION);
@@ -492,7 +517,6 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
   }
 
   private ReviewView vote(String id, Principal reviewer, boolean approve, String reason) {
-    String why = reason == null || reason.isBlank() ? null : reason.strip();
     long now = clock.millis();
     boolean[] grantApproved = {false};
     ReviewView after =
@@ -504,6 +528,9 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
                           () ->
                               new ReviewException(
                                   Kind.NOT_FOUND, "review " + id + " does not exist"));
+              // The reason is shown to the requester and other reviewers, stored and exported:
+              // masked for the review's profile, as its statement is.
+              String why = masked(r.maskingProfile(), reason);
               if (!r.state().equals("pending")) {
                 throw new ReviewException(
                     Kind.CONFLICT,
@@ -743,7 +770,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
           Kind.INVALID,
           "role " + role + " cannot be requested: no reviewers are configured for it");
     }
-    String why = reason == null || reason.isBlank() ? null : reason.strip();
+    String why = masked(GRANT_PROFILE, reason);
     if (req.requireJustification() && why == null) {
       throw new ReviewException(
           Kind.INVALID, "reason: blank (expected: why you need role " + role + ", e.g. a ticket)");
@@ -767,7 +794,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             Math.max(1, req.approvals()),
             req.allGroups(),
             why,
-            "default",
+            GRANT_PROFILE,
             now,
             now + expiry.toMillis(),
             expiry.toMillis(),

@@ -190,9 +190,9 @@ public final class GateSession implements AutoCloseable {
   /**
    * {@code action} with its justification masked like the raw text it was copied from (a comment, a
    * variable, a request field): it is stored with the review and the recording, exported in the
-   * audit event {@code review.requested}, and sent to reviewers. Masked here, once, because the
-   * approval service and its notifier only pass it on. Not part of the review fingerprint, so
-   * masking it does not change which approval a re-run finds.
+   * audit event {@code review.requested}, and sent to reviewers. Masked here for the recording (the
+   * approval service masks what it stores again, with the review's profile). Not part of the review
+   * fingerprint, so masking it does not change which approval a re-run finds.
    */
   private Action justificationMasked(Action action) {
     String justification = action.string(Action.Attr.JUSTIFICATION);

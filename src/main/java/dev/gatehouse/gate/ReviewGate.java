@@ -31,8 +31,8 @@ public interface ReviewGate {
      * What reviewers are shown as the request: the raw text, unless the protocol knows what the raw
      * text refers to without saying it. PostgreSQL adds the prepared statement an {@code EXECUTE
      * name} runs and the Bind parameters, which the fingerprint binds through {@link #exactly}.
-     * Asked only when a review is filed; like the raw text, it may hold unmasked values and goes to
-     * reviewers only.
+     * Asked only when a review is filed; like the raw text, it may hold unmasked values: the
+     * approval service masks it (stored-text masking) before it stores or sends it.
      */
     default String shown(Action action) {
       return action.raw();

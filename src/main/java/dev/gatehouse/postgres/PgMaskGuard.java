@@ -1,5 +1,6 @@
 package dev.gatehouse.postgres;
 
+import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
 
@@ -21,6 +22,35 @@ final class PgMaskGuard {
   /** Longest COPY option list read; a longer one is refused (bounded work per statement). */
   static final int MAX_OPTIONS = 64;
 
+  /** The problem of an unknown statement that mentions COPY: its options cannot be read. */
+  static final String UNREADABLE = "in a statement that cannot be read";
+
+  /**
+   * The COPY TO STDOUT problem SqlClassifier found in {@code sql} ({@link
+   * SqlClassifier#ATTR_COPY_OUT_OPTION} of its first statement that has one), or null.
+   */
+  static String copyProblem(String sql, boolean scs) {
+    return found(sql, scs, SqlClassifier.ATTR_COPY_OUT_OPTION);
+  }
+
+  /**
+   * The client_encoding change SqlClassifier found in {@code sql} ({@link
+   * SqlClassifier#ATTR_CLIENT_ENCODING} of its first statement that has one), or null.
+   */
+  static String encodingProblem(String sql, boolean scs) {
+    return found(sql, scs, SqlClassifier.ATTR_CLIENT_ENCODING);
+  }
+
+  private static String found(String sql, boolean scs, String attribute) {
+    for (SqlStatement s : SqlClassifier.classify(sql, scs)) {
+      String problem = s.action().string(attribute);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
+  }
+
   /**
    * Why a COPY TO STDOUT cannot be masked, naming the option ({@code quote '7'}); null when the
    * statement is no COPY TO STDOUT or its options keep the layout the masker reads: FORMAT text,
@@ -28,14 +58,10 @@ final class PgMaskGuard {
    * (text) or comma (csv), QUOTE and ESCAPE {@code "}, a NULL string without letters or digits (or
    * text's default {@code \\N}), ENCODING UTF8. Both option syntaxes of sql-copy.html are read, the
    * parenthesised list and the pre-9.0 one ({@code DELIMITER AS '-'}, {@code CSV QUOTE AS '7'},
-   * {@code BINARY}, {@code USING DELIMITERS}); anything else after STDOUT is refused.
+   * {@code BINARY}, {@code USING DELIMITERS}); anything else after STDOUT is refused. Called by
+   * SqlClassifier with one statement's tokens ({@code lexed}: all of them could be lexed).
    */
-  static String copyProblem(String sql, boolean scs) {
-    if (!contains(sql, "copy")) {
-      return null; // the common case: no lexing
-    }
-    PgLexer.Result lexed = PgLexer.lex(sql, scs);
-    List<PgToken> t = lexed.tokens();
+  static String copyProblem(List<PgToken> t, boolean lexed) {
     int n = t.size();
     while (n > 0 && t.get(n - 1).is(";")) {
       n--;
@@ -43,7 +69,7 @@ final class PgMaskGuard {
     if (n == 0 || !t.get(0).isWord("copy")) {
       return null;
     }
-    if (!lexed.ok()) {
+    if (!lexed) {
       return "a COPY statement that cannot be read";
     }
     Opts o = new Opts();
@@ -259,19 +285,25 @@ final class PgMaskGuard {
    * UTF-8 or DEFAULT (the startup value, UTF8 in a masked session), and {@code set_config} whose
    * setting name is client_encoding with such a value or is not a literal (it may be
    * client_encoding). Anywhere in the text, so also a function's SET clause (refused too: rare, and
-   * failing closed). A user function that calls set_config inside is out of sight; the session ends
-   * when the target reports such an encoding (PgSession.trackParameter).
+   * failing closed), but not the SET of an UPDATE, whose {@code client_encoding = …} is a column
+   * ({@link #updateSets}). A user function that calls set_config inside is out of sight; the
+   * session ends when the target reports such an encoding (PgSession.trackParameter). Called by
+   * SqlClassifier with one statement's text and tokens ({@code null}: it could not be lexed one
+   * way, and any mention is refused).
    */
-  static String encodingProblem(String sql, boolean scs) {
+  static String encodingProblem(String text, List<PgToken> t) {
     // (a U&"…" name can spell either name with escapes)
-    if (!contains(sql, "client_encoding")
-        && !contains(sql, "names")
-        && !contains(sql, "set_")
-        && !contains(sql, "u&")) {
-      return null; // the common case: no lexing
+    if (!contains(text, "client_encoding")
+        && !contains(text, "names")
+        && !contains(text, "set_")
+        && !contains(text, "u&")) {
+      return null; // the common case
     }
-    List<PgToken> t = PgLexer.lex(sql, scs).tokens();
+    if (t == null) {
+      return "a statement that cannot be read";
+    }
     int n = t.size();
+    BitSet columns = null;
     for (int i = 0; i < n; i++) {
       PgToken k = t.get(i);
       if (k.isWord("set")) {
@@ -280,6 +312,12 @@ final class PgMaskGuard {
         boolean names = word(t, j, "names") && !is(t, j + 1, "=");
         if (!names && !(j < n && t.get(j).isName() && "client_encoding".equals(t.get(j).value()))) {
           continue;
+        }
+        if (columns == null) {
+          columns = updateSets(t);
+        }
+        if (columns.get(i)) {
+          continue; // UPDATE t SET client_encoding = …: a column
         }
         int v = names ? j + 1 : word(t, j + 1, "to") || is(t, j + 1, "=") ? j + 2 : -1;
         if (v < 0 || v >= n) {
@@ -307,6 +345,63 @@ final class PgMaskGuard {
       }
     }
     return null;
+  }
+
+  /**
+   * The positions of the SET key words that start an UPDATE's column assignments (sql-update.html:
+   * {@code UPDATE [ONLY] name [*] [[AS] alias] SET}; {@code ON CONFLICT … DO UPDATE SET}, MERGE's
+   * {@code THEN UPDATE SET}). UPDATE counts as the command only where one can start: first, after
+   * {@code (} or {@code )} (a CTE, EXPLAIN's options), {@code ;} (a BEGIN ATOMIC body), or a word
+   * that a command follows ({@code AS}, {@code DO}, {@code THEN}, EXPLAIN's, a rule's {@code
+   * INSTEAD}/{@code ALSO}); {@code ALTER ROLE update SET client_encoding …} names a role. Anything
+   * not recognised stays a SET of a setting (refused: fail closed).
+   */
+  static BitSet updateSets(List<PgToken> t) {
+    BitSet sets = new BitSet();
+    int n = t.size();
+    for (int u = 0; u < n; u++) {
+      if (!t.get(u).isWord("update") || !(u == 0 || startsCommand(t.get(u - 1)))) {
+        continue;
+      }
+      int i = u + 1;
+      if (!word(t, i, "set")) {
+        if (word(t, i, "only")) {
+          i++;
+        }
+        if (i >= n || !t.get(i).isName()) {
+          continue;
+        }
+        i++;
+        while (is(t, i, ".") && i + 1 < n && t.get(i + 1).isName()) {
+          i += 2;
+        }
+        if (is(t, i, "*")) {
+          i++;
+        }
+        if (word(t, i, "as")) {
+          i++;
+        }
+        if (i < n && t.get(i).isName() && !t.get(i).isWord("set")) {
+          i++; // the alias
+        }
+      }
+      if (word(t, i, "set")) {
+        sets.set(i);
+      }
+    }
+    return sets;
+  }
+
+  private static final java.util.Set<String> BEFORE_COMMAND =
+      java.util.Set.of(
+          "as", "do", "then", "explain", "analyze", "analyse", "verbose", "instead", "also",
+          "atomic");
+
+  private static boolean startsCommand(PgToken before) {
+    return before.is("(")
+        || before.is(")")
+        || before.is(";")
+        || (before.kind() == PgToken.Kind.IDENT && BEFORE_COMMAND.contains(before.value()));
   }
 
   /** Whether {@code sql} contains {@code lower} (ASCII, lower case), ignoring case; no copy. */

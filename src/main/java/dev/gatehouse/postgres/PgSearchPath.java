@@ -26,6 +26,12 @@ import java.util.Set;
  * "$user", public} ({@link #started}). Not seen: role and database defaults on PostgreSQL 17 and
  * older, which do not report search_path; see docs/sql-classification.md.
  *
+ * <p>Pipelining cannot make the set stale: a statement's schemas are added when it is allowed,
+ * before it is sent, so what is pipelined behind a SET the target has not answered yet is decided
+ * under the old and the new path alike. Functions are another matter: whether pg_catalog comes
+ * first is the path as the target last reported it, which a pending statement may change
+ * (PgSession#catalogFirstNow).
+ *
  * <p>The session thread decorates and learns; the target reader thread reports ParameterStatus.
  */
 final class PgSearchPath {

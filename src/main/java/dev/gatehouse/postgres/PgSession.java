@@ -151,6 +151,24 @@ final class PgSession {
    */
   private volatile boolean startCatalogFirst = true;
 
+  /**
+   * True once the session's search_path may have put a schema in front of pg_catalog: a start or
+   * reported path that does ({@link #startCatalogFirst} false on PostgreSQL 18), or an allowed
+   * statement that may set a path nobody can read here ({@code sets_search_path} {@code *}). Only
+   * then can a pending statement take the path back to such a value (target reader and session
+   * thread).
+   */
+  private volatile boolean unsafePathSeen;
+
+  /**
+   * {@link #queued} when a statement that may move search_path was last sent (session thread): SET
+   * or set_config of search_path, RESET, DISCARD ALL, DO, CALL, a transaction statement (COMMIT
+   * ends a SET LOCAL, ROLLBACK [TO] undoes a SET), a FunctionCall. Until the target has answered it
+   * ({@link #settledAt} past it), its report of the path may still come: see {@link
+   * #catalogFirstNow}.
+   */
+  private long pathMovedAt = -1;
+
   // The schemas the session's search_path may name, for deny and review rules (set up with the
   // target connection, before the target reader thread starts).
   private PgSearchPath searchPath;
@@ -621,10 +639,12 @@ final class PgSession {
       return;
     }
     String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
-    List<SqlStatement> stmts = classify(sql, catalogFirst);
-    if (catalogFirst && !startCatalogFirst && resetsSearchPathBeforeLast(stmts)) {
+    boolean trusted = catalogFirstNow();
+    List<SqlStatement> stmts = classify(sql, trusted);
+    if (trusted && unsafePathSeen && movesPathBeforeLast(stmts)) {
       // The server resolves the names of each statement after the one before it ran, so the
-      // statements behind a RESET ALL call functions through the session's start path.
+      // statements behind a RESET ALL, or a COMMIT or ROLLBACK that ends a SET, may call functions
+      // through a path with another schema in front of pg_catalog.
       stmts = classify(sql, false);
     }
     List<AuthorizedAction> allowed = new ArrayList<>();
@@ -675,7 +695,7 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
       return;
     }
-    List<SqlStatement> stmts = classify(sql, catalogFirst);
+    List<SqlStatement> stmts = classify(sql, catalogFirstNow());
     if (stmts.size() > 1) {
       refuseExtended(
           PgErrors.error(
@@ -797,6 +817,7 @@ final class PgSession {
       if (a != p.auth) {
         notePreparing(p.stmt.action); // a new run: a PREPARE in it awaits the target's answer
         track(a, p.stmt.action);
+        notePath(p.stmt.action); // it runs now, maybe long after its Parse was answered
       }
       p.auth = a;
     }
@@ -924,6 +945,8 @@ final class PgSession {
               action,
               reviewWaiting(exactParameters(m.body(), 0, m.body().length), List.of(), List.of()));
       searchPath.unreadable();
+      unsafePathSeen = true; // a function called by OID may be set_config
+      pathMovedAt = queued;
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
       return;
@@ -1232,14 +1255,11 @@ final class PgSession {
     if (rowFilter == RowFilter.IDENTITY) {
       return;
     }
-    boolean scs = standardConformingStrings;
-    // A text the gateway could not read one way (standard_conforming_strings unsettled in a
-    // pipeline) is one unknown statement: a COPY may hide after its first statement.
-    String copy =
-        SqlKinds.UNKNOWN.equals(s.kind()) && PgMaskGuard.contains(s.text(), "copy")
-            ? "in a statement that cannot be read"
-            : PgMaskGuard.copyProblem(s.text(), scs);
-    String encoding = copy == null ? PgMaskGuard.encodingProblem(s.text(), scs) : null;
+    // Found by the classifier, with the tokens it lexed (a text the gateway could not read one way,
+    // standard_conforming_strings unsettled in a pipeline, is one unknown statement: a COPY may
+    // hide after its first statement).
+    String copy = s.action().string(SqlClassifier.ATTR_COPY_OUT_OPTION);
+    String encoding = s.action().string(SqlClassifier.ATTR_CLIENT_ENCODING);
     if (copy == null && encoding == null) {
       return;
     }
@@ -1304,24 +1324,32 @@ final class PgSession {
           + java.util.HexFormat.of().formatHex(body, off, off + shown)
           + (shown < len ? "… (" + len + " bytes)" : "");
     }
-    int read = Math.min(len, MASKED_PARAM * 4);
+    int read = Math.min(len, MASKED_PARAM_WIDE * 4);
     return recordedText(new String(body, off, read, clientCharset), read == len, len);
   }
 
   /**
-   * Characters of a text parameter masked before its record is cut to {@link #MAX_RECORDED_PARAM}:
-   * masking first, so that a cut never leaves the first half of a secret unmasked (a card number or
-   * a URL password across the cut). Bounded, because a parameter can be megabytes and up to {@link
-   * #MAX_RECORDED_PARAMS} are masked per Bind.
-   */
-  static final int MASKED_PARAM = 16 * 1024;
-
-  /**
-   * How much of the masked text of a parameter longer than {@link #MASKED_PARAM} is dropped at its
-   * end: there the text was cut before masking, and a secret across that cut is only partly there,
-   * which detection may not see. Up to this many characters of it stay out of the record.
+   * How much of the masked text of a parameter cut before masking is dropped at its end: there a
+   * secret across the cut is only partly there, which detection may not see. Up to this many
+   * characters of it stay out of the record.
    */
   static final int UNMASKED_EDGE = 4 * 1024;
+
+  /**
+   * Characters of a text parameter masked before its record is cut to {@link #MAX_RECORDED_PARAM}:
+   * masking first, so that a cut never leaves the first half of a secret unmasked (a card number or
+   * a URL password across the cut). What is recorded, the {@link #UNMASKED_EDGE} after it and 1 Ki
+   * for masks longer than what they replace: a parameter can be megabytes, up to {@link
+   * #MAX_RECORDED_PARAMS} are masked per Bind, and only 1 Ki of each is kept.
+   */
+  static final int MASKED_PARAM = MAX_RECORDED_PARAM + UNMASKED_EDGE + 1024;
+
+  /**
+   * The wider window masked when masking {@link #MASKED_PARAM} characters left less than {@link
+   * #MAX_RECORDED_PARAM} before the edge (masks much shorter than what they replace: a private key
+   * near the start).
+   */
+  static final int MASKED_PARAM_WIDE = 16 * 1024;
 
   /**
    * A text parameter ({@code complete}: all of its {@code len} bytes; else a prefix) as recorded
@@ -1329,9 +1357,20 @@ final class PgSession {
    * its size noted.
    */
   String recordedText(String text, boolean complete, int len) {
+    return recordedText(text, complete, len, gs::maskStored);
+  }
+
+  /** {@link #recordedText(String, boolean, int)} with {@code mask} as the stored-text masking. */
+  static String recordedText(
+      String text, boolean complete, int len, java.util.function.UnaryOperator<String> mask) {
     boolean whole = complete && text.length() <= MASKED_PARAM;
-    String masked = gs.maskStored(whole ? text : text.substring(0, MASKED_PARAM));
+    String masked = mask.apply(whole ? text : text.substring(0, MASKED_PARAM));
     int keep = whole ? masked.length() : Math.max(0, masked.length() - UNMASKED_EDGE);
+    if (!whole && keep < MAX_RECORDED_PARAM && text.length() > MASKED_PARAM) {
+      whole = complete && text.length() <= MASKED_PARAM_WIDE;
+      masked = mask.apply(whole ? text : text.substring(0, MASKED_PARAM_WIDE));
+      keep = whole ? masked.length() : Math.max(0, masked.length() - UNMASKED_EDGE);
+    }
     if (keep > MAX_RECORDED_PARAM) {
       keep = MAX_RECORDED_PARAM;
     }
@@ -1356,13 +1395,54 @@ final class PgSession {
   /** Attribute holding the masked Bind parameters in an execution's record. */
   static final String PARAMETERS = "parameters";
 
-  private static boolean resetsSearchPathBeforeLast(List<SqlStatement> stmts) {
+  private static boolean movesPathBeforeLast(List<SqlStatement> stmts) {
     for (int i = 0; i < stmts.size() - 1; i++) {
-      if (stmts.get(i).action().flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH)) {
+      if (movesPath(stmts.get(i).action())) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether {@code a} may change search_path when it runs: it sets or resets it ({@code
+   * sets_search_path}, {@code resets_search_path}; DO, CALL and unknown statements set {@code *}),
+   * or it is a transaction statement, whose COMMIT ends a {@code SET LOCAL} and whose ROLLBACK [TO
+   * SAVEPOINT] undoes a SET (sql-set.html).
+   */
+  private static boolean movesPath(Action a) {
+    return !a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).isEmpty()
+        || a.flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH)
+        || a.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)
+        || a.list(Action.Attr.SQL_KINDS).contains(SqlKinds.TRANSACTION);
+  }
+
+  /**
+   * Notes an allowed statement (or a run of one) that is about to be sent: whether it may set a
+   * path nobody can read here, and whether it may move the path at all ({@link #pathMovedAt}).
+   */
+  private void notePath(Action a) {
+    if (a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).contains(Action.Attr.ANY_SCHEMA)) {
+      unsafePathSeen = true;
+    }
+    if (movesPath(a)) {
+      pathMovedAt = queued;
+    }
+  }
+
+  /**
+   * {@link #catalogFirst} as far as it holds for the next text. PostgreSQL reports search_path (18
+   * and later) only at the ReadyForQuery after the statement that changed it, so while a statement
+   * that may move the path is unanswered ({@link #pathMovedAt}), the value last reported may be
+   * stale: {@code COMMIT} pipelined with {@code SELECT lower(x)} ends a {@code SET LOCAL
+   * search_path = public} and takes the path back to a role default with {@code evil} in front of
+   * pg_catalog before the SELECT is resolved. Until the answer is in, unqualified built-in names
+   * are then not trusted (they are in {@code opaque_functions}), like after RESET ALL; a session
+   * whose path never put a schema in front of pg_catalog ({@link #unsafePathSeen}) has no such
+   * value to go back to and keeps trusting them.
+   */
+  private boolean catalogFirstNow() {
+    return catalogFirst && !(unsafePathSeen && settledAt <= pathMovedAt);
   }
 
   /**
@@ -1372,6 +1452,7 @@ final class PgSession {
    * decision.
    */
   private void afterAuthorized(SqlStatement s) {
+    notePath(s.action());
     if (s.action().flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH) && !startCatalogFirst) {
       // Back to the start path: trusted no more than at the start from the next statement on, in
       // the same pipeline too, before the target reports the path (PostgreSQL 18) or when it
@@ -2128,6 +2209,9 @@ final class PgSession {
       case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
       case "search_path" -> {
         catalogFirst = PgStartupParams.safeSearchPath(value);
+        if (!catalogFirst) {
+          unsafePathSeen = true;
+        }
         searchPath.value(value);
       }
       case "client_encoding" -> {

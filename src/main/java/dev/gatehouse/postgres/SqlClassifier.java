@@ -190,6 +190,23 @@ final class SqlClassifier {
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
 
+  /**
+   * Attribute: for a COPY TO STDOUT whose output the row masker cannot read as it assumes, the
+   * option that changes it ({@code quote '7'}, {@code encoding 'LATIN1'}; PgMaskGuard#copyProblem);
+   * {@code in a statement that cannot be read} for an unknown statement that mentions COPY. Absent
+   * otherwise. Read from the tokens the classification lexed, and cached with it: a masked session
+   * refuses such a statement without lexing its text again.
+   */
+  static final String ATTR_COPY_OUT_OPTION = "copy_out_option";
+
+  /**
+   * Attribute: what in the statement may make the session's client_encoding other than UTF-8
+   * ({@code client_encoding 'LATIN1'}, {@code set_config with a setting name that is not a
+   * literal}; PgMaskGuard#encodingProblem). Absent otherwise, and when {@link
+   * #ATTR_COPY_OUT_OPTION} is present. A masked session refuses such a statement.
+   */
+  static final String ATTR_CLIENT_ENCODING = "sets_client_encoding";
+
   private static final Map<String, List<SqlStatement>> CACHE =
       new LinkedHashMap<>(256, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -245,6 +262,7 @@ final class SqlClassifier {
         c = analyze(sql, seg.tokens(), 0, standardConformingStrings);
       }
       c.catalogFirst = catalogFirst;
+      c.maskingChecks(seg.text(), seg.tokens(), seg.error() == null);
       out.add(new SqlStatement(seg.text(), c.toAction(seg.text())));
     }
     List<SqlStatement> result = List.copyOf(out);
@@ -264,6 +282,7 @@ final class SqlClassifier {
     Ctx c = new Ctx(sql, List.of());
     c.unknown();
     String text = sql.strip();
+    c.maskingChecks(text, null, false);
     return List.of(new SqlStatement(text, c.toAction(text)));
   }
 
@@ -417,6 +436,23 @@ final class SqlClassifier {
       return List.copyOf(k);
     }
 
+    /** What a COPY TO STDOUT or an encoding change does to masked output ({@link PgMaskGuard}). */
+    String copyOutOption;
+
+    String clientEncoding;
+
+    /**
+     * Runs PgMaskGuard's checks over the statement's tokens ({@code null}: it could not be lexed
+     * one way). An unknown statement that mentions COPY is one whose options cannot be read.
+     */
+    void maskingChecks(String text, List<PgToken> tokens, boolean lexed) {
+      copyOutOption =
+          UNKNOWN.equals(kind()) && PgMaskGuard.contains(text, "copy")
+              ? PgMaskGuard.UNREADABLE
+              : tokens == null ? null : PgMaskGuard.copyProblem(tokens, lexed);
+      clientEncoding = copyOutOption == null ? PgMaskGuard.encodingProblem(text, tokens) : null;
+    }
+
     Action toAction(String text) {
       String kind = kind();
       Map<String, Object> m = new HashMap<>();
@@ -473,6 +509,12 @@ final class SqlClassifier {
       }
       if (resetsSearchPath) {
         m.put(ATTR_RESETS_SEARCH_PATH, true);
+      }
+      if (copyOutOption != null) {
+        m.put(ATTR_COPY_OUT_OPTION, copyOutOption);
+      }
+      if (clientEncoding != null) {
+        m.put(ATTR_CLIENT_ENCODING, clientEncoding);
       }
       if (unparsed
           || kind.equals(UNKNOWN)

@@ -39,7 +39,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * by an in-process {@link MockOAuth2Server}, one token-exchange mapping for CI jobs) for API tests.
  * Records every body a client saw so tests can assert that secrets never leak.
  */
-final class GatewayFixture implements AutoCloseable {
+public final class GatewayFixture implements AutoCloseable {
   static final String APP_PASSWORD = "app-Secret-7d1e04b9c";
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -233,7 +233,8 @@ final class GatewayFixture implements AutoCloseable {
     return r;
   }
 
-  static HttpClient trustingClient(Path cert) throws Exception {
+  /** An HTTP client that trusts the gateway's own certificate {@code cert}. */
+  public static HttpClient trustingClient(Path cert) throws Exception {
     KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
     ks.load(null, null);
     try (var in = Files.newInputStream(cert)) {

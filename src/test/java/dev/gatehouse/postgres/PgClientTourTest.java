@@ -137,8 +137,10 @@ class PgClientTourTest {
       s.execute(
           """
           DROP TABLE IF EXISTS tour_orders, tour_customers, tour_audit, tour_types, tour_copy,
-            tour_batch, tour_keys, tour_watch CASCADE;
+            tour_batch, tour_keys, tour_watch, tour_prefs CASCADE;
           CREATE TABLE tour_watch (id serial PRIMARY KEY);
+          CREATE TABLE tour_prefs (id int PRIMARY KEY, client_encoding text, names text);
+          INSERT INTO tour_prefs VALUES (1, 'UTF8', 'Ada');
           CREATE TABLE tour_customers (id int PRIMARY KEY, name text NOT NULL, email text, ssn text);
           COMMENT ON TABLE tour_customers IS 'customers of the tour';
           CREATE TABLE tour_orders (
@@ -367,7 +369,7 @@ class PgClientTourTest {
                   "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
                       + " ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
                       + " AND c.relname LIKE 'tour\\_%' AND c.relkind = 'r'"))
-          .isEqualTo("8");
+          .isEqualTo("9");
     }
   }
 
@@ -1626,6 +1628,24 @@ class PgClientTourTest {
             "SHOW client_encoding");
     assertThat(ok.exit()).as(ok.all()).isZero();
     assertThat(ok.out()).contains("UTF8");
+    // columns named like the settings are columns: their UPDATE SET changes no encoding
+    Run columns =
+        psqlApp(
+            "-A",
+            "-t",
+            "-c",
+            "UPDATE tour_prefs SET client_encoding = 'LATIN1' WHERE id = 1",
+            "-c",
+            "UPDATE ONLY public.tour_prefs AS p SET names = 'EUC_JP' WHERE p.id = 1",
+            "-c",
+            "INSERT INTO tour_prefs VALUES (1) ON CONFLICT (id) DO UPDATE SET client_encoding ="
+                + " 'SJIS' WHERE tour_prefs.id = 1",
+            "-c",
+            "SELECT client_encoding || '/' || names FROM tour_prefs",
+            "-c",
+            "SHOW client_encoding");
+    assertThat(columns.exit()).as(columns.all()).isZero();
+    assertThat(columns.out()).contains("SJIS/EUC_JP\nUTF8");
     // a function the gateway cannot see into changes it: the session ends, nothing is sent in it
     Run fn =
         psqlApp(

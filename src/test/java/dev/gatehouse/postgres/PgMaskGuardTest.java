@@ -59,4 +59,75 @@ class PgMaskGuardTest {
                 "SELECT \"set_config\"('Client_Encoding', 'EUC_JP', true)", true))
         .isEqualTo("client_encoding 'EUC_JP'");
   }
+
+  @Test
+  void anUpdatesColumnsNamedLikeTheSettingsAreNoEncodingChange() {
+    assertThat(PgMaskGuard.encodingProblem("UPDATE t SET client_encoding = 'x' WHERE id = 1", true))
+        .isNull();
+    assertThat(PgMaskGuard.encodingProblem("UPDATE ONLY s.t * AS a SET names = 'x'", true))
+        .isNull();
+    assertThat(PgMaskGuard.encodingProblem("UPDATE t a SET client_encoding = 1", true)).isNull();
+    assertThat(
+            PgMaskGuard.encodingProblem(
+                "INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET client_encoding = 'x'",
+                true))
+        .isNull();
+    assertThat(
+            PgMaskGuard.encodingProblem(
+                "WITH u AS (UPDATE t SET client_encoding = 'x' RETURNING 1) SELECT 1", true))
+        .isNull();
+    assertThat(
+            PgMaskGuard.encodingProblem(
+                "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET names = 'x'",
+                true))
+        .isNull();
+    // a role named update is no UPDATE: its SET is a setting, and so is a function's
+    assertThat(
+            PgMaskGuard.encodingProblem("ALTER ROLE update SET client_encoding TO 'latin1'", true))
+        .isEqualTo("client_encoding 'latin1'");
+    assertThat(
+            PgMaskGuard.encodingProblem(
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET client_encoding = 'SJIS'"
+                    + " AS 'SELECT 1'",
+                true))
+        .isEqualTo("client_encoding 'SJIS'");
+    // the SET of an UPDATE counts once the UPDATE ends: SET client_encoding in another statement
+    assertThat(
+            PgMaskGuard.encodingProblem(
+                "UPDATE t SET client_encoding = 'x' WHERE id = 1; SET client_encoding = 'LATIN1'",
+                true))
+        .isEqualTo("client_encoding 'LATIN1'");
+  }
+
+  @Test
+  void theClassifierCachesWhatTheGuardReads() {
+    SqlStatement copy =
+        SqlClassifier.classify("COPY t TO STDOUT WITH (FORMAT csv, QUOTE '7')", true).getFirst();
+    assertThat(copy.action().string(SqlClassifier.ATTR_COPY_OUT_OPTION)).isEqualTo("quote '7'");
+    assertThat(SqlClassifier.classify("COPY t TO STDOUT WITH (FORMAT csv, QUOTE '7')", true))
+        .as("cached")
+        .first()
+        .isSameAs(copy);
+    assertThat(
+            SqlClassifier.classify("SET client_encoding = 'LATIN1'", true)
+                .getFirst()
+                .action()
+                .string(SqlClassifier.ATTR_CLIENT_ENCODING))
+        .isEqualTo("client_encoding 'LATIN1'");
+    assertThat(SqlClassifier.classify("SELECT 1", true).getFirst().action().attributes())
+        .doesNotContainKeys(SqlClassifier.ATTR_COPY_OUT_OPTION, SqlClassifier.ATTR_CLIENT_ENCODING);
+    // a text the gateway cannot read one way: a COPY or an encoding change in it is refused
+    assertThat(
+            SqlClassifier.unreadable("SELECT 'a\\'; COPY t TO STDOUT")
+                .getFirst()
+                .action()
+                .string(SqlClassifier.ATTR_COPY_OUT_OPTION))
+        .isEqualTo(PgMaskGuard.UNREADABLE);
+    assertThat(
+            SqlClassifier.unreadable("SELECT 'a\\'; SET NAMES 'SJIS'")
+                .getFirst()
+                .action()
+                .string(SqlClassifier.ATTR_CLIENT_ENCODING))
+        .isNotNull();
+  }
 }

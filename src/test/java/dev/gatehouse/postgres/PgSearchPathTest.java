@@ -341,6 +341,24 @@ class PgSearchPathTest {
     }
   }
 
+  /**
+   * A Query pipelined behind a SET search_path that the target has not answered yet: its bare name
+   * is decided in the new path too (the schemas grow when the SET is allowed, before it is sent;
+   * nothing waits for the target's report), and in the old one.
+   */
+  @Test
+  void aQueryPipelinedBehindAnUnansweredSetIsDecidedUnderBothPaths() throws Exception {
+    try (Raw r = new Raw(server.address().getPort(), "sam", TOKEN, Map.of("database", CONN))) {
+      r.send(
+          PgMessages.query("SET search_path = app, public; SELECT pg_sleep(0.3)"),
+          PgMessages.query("SELECT v FROM payments"));
+      assertThat(sqlStates(r.untilReady())).isEmpty();
+      List<Message> second = r.untilReady();
+      assertThat(sqlStates(second)).containsExactly(DENIED);
+      assertThat(firstColumn(second)).doesNotContain(SECRET);
+    }
+  }
+
   @Test
   void anUnreadablePathPutsBareNamesInAnySchema() throws Exception {
     String bare = "SELECT v FROM payments /* uma */";
