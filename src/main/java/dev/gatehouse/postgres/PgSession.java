@@ -548,7 +548,9 @@ final class PgSession {
       send(maskFields('N', java.util.Arrays.copyOfRange(notice, 5, notice.length)));
     }
     for (byte[] ps : up.parameterStatus) {
-      send(ps);
+      // Masked like later ones: a role's default application_name (ALTER ROLE … SET) is free
+      // text the login reports (red team, issue #4).
+      send(maskParameterStatus(java.util.Arrays.copyOfRange(ps, 5, ps.length)));
     }
     send(PgMessages.backendKeyData(cancelKey[0], cancelKey[1]));
     send(PgMessages.readyForQuery(up.transactionStatus));
@@ -1801,6 +1803,7 @@ final class PgSession {
           return;
         }
         rowFilter.onRowDescription(m.body());
+        byte[] described = maskColumnNames(m.body());
         if (head != null && head.kind == Kind.DESCRIBE) {
           if (head.prepared != null) {
             head.prepared.description = m.body();
@@ -1815,6 +1818,8 @@ final class PgSession {
           }
           pending.poll();
         }
+        send((byte) 'T', described);
+        return;
       }
       case 'n' -> {
         if (head != null && head.kind == Kind.OWN_DESCRIBE) {
@@ -2181,6 +2186,47 @@ final class PgSession {
         .cstring(maskedChannel, cs)
         .cstring(maskedPayload, cs)
         .frame();
+  }
+
+  /**
+   * RowDescription (int16 count; per field a name, then 18 bytes: table oid, column number, type
+   * oid, type size, type modifier, format): in a masked session the names are masked like a
+   * notice's text, since a column can be named after data ({@code SELECT 1 AS "4111…"}, or a table
+   * created with such names: red team, issue #4). Unchanged names keep the message as it is.
+   */
+  private byte[] maskColumnNames(byte[] body) throws ProtocolViolation {
+    if (rowFilter == RowFilter.IDENTITY) {
+      return body;
+    }
+    Charset cs = clientCharset;
+    Reader r = new Reader(body);
+    int n = r.int16();
+    String[] names = null;
+    int[] rest = new int[n];
+    for (int i = 0; i < n; i++) {
+      String name = r.cstring(cs);
+      rest[i] = r.skip(18);
+      String masked = gs.mask(name);
+      if (!masked.equals(name)) {
+        if (names == null) {
+          names = new String[n];
+        }
+        names[i] = masked;
+      }
+    }
+    if (names == null) {
+      return body;
+    }
+    Builder b = new Builder().int16(n);
+    Reader again = new Reader(body);
+    again.int16();
+    for (int i = 0; i < n; i++) {
+      String name = again.cstring(cs);
+      again.skip(18);
+      b.cstring(names[i] != null ? names[i] : name, cs);
+      b.bytes(java.util.Arrays.copyOfRange(body, rest[i], rest[i] + 18));
+    }
+    return b.body();
   }
 
   /**

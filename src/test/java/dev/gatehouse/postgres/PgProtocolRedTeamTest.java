@@ -105,6 +105,9 @@ class PgProtocolRedTeamTest {
     final OutputStream out;
     final InputStream in;
 
+    /** What the login answered, up to its ReadyForQuery. */
+    final List<Message> login;
+
     Raw(int port) throws Exception {
       this(port, Map.of());
     }
@@ -130,6 +133,7 @@ class PgProtocolRedTeamTest {
       out.flush();
       List<Message> ms = untilReady();
       assertThat(ms.stream().map(Message::kind)).contains('R').doesNotContain('E');
+      login = ms;
     }
 
     Message read() throws Exception {
@@ -790,6 +794,41 @@ class PgProtocolRedTeamTest {
       assertThat(ms.stream().map(Message::kind)).contains('N');
       assertThat(errorText(ms)).contains("[card]").doesNotContain(CARD);
       stillUsable(r);
+    }
+  }
+
+  /**
+   * Red team (issue #4): a column named after data ({@code SELECT 1 AS "4111…"}, or a table created
+   * with such names) reached the client in RowDescription, and a role's default application_name
+   * reached it in the ParameterStatus of the login, both unmasked.
+   */
+  @Test
+  void columnNamesAndSettingsReportedAtLoginAreMasked() throws Exception {
+    try (Connection c = t.direct("gh_test");
+        Statement s = c.createStatement()) {
+      s.execute("ALTER DATABASE gh_test SET application_name = 'app card " + CARD + "'");
+    }
+    try (Raw r = new Raw(masked.address().getPort())) {
+      String reported =
+          r.login.stream()
+              .filter(m -> m.kind() == 'S')
+              .map(m -> new String(m.body(), java.nio.charset.StandardCharsets.UTF_8))
+              .filter(b -> b.startsWith("application_name"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(reported).doesNotContain(CARD).contains("[card]");
+      List<Message> ms = r.query("SELECT 1 AS \"card " + CARD + "\", 2 AS plain");
+      assertThat(sqlStates(ms)).isEmpty();
+      Message description = ms.stream().filter(m -> m.kind() == 'T').findFirst().orElseThrow();
+      String names = new String(description.body(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(names).doesNotContain(CARD).contains("[card]").contains("plain");
+      assertThat(firstColumn(ms)).containsExactly("1");
+      stillUsable(r);
+    } finally {
+      try (Connection c = t.direct("gh_test");
+          Statement s = c.createStatement()) {
+        s.execute("ALTER DATABASE gh_test RESET application_name");
+      }
     }
   }
 }
