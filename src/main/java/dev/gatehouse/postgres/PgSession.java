@@ -416,6 +416,9 @@ final class PgSession {
     // Revocation or expiry ends the live connection, from the gate's sweeper thread: hand over to a
     // virtual thread so a slow client cannot stall the sweeper.
     gs.onTerminate(() -> Thread.ofVirtual().start(this::terminatedByGate));
+    // Escapes in string constants hide keywords from the stored text's redaction (E'pass\x77ord=').
+    gs.storedTextFilter(
+        (text, mask) -> PgStoredText.decodeEscapes(text, standardConformingStrings, mask));
   }
 
   /**
@@ -1267,8 +1270,9 @@ final class PgSession {
 
   /**
    * The Bind parameters of a portal as they go into its record: text values masked with the
-   * session's profile, binary ones as a bounded hex preview (their type is not known here), NULL as
-   * null. Reads the Bind body after the portal and statement names.
+   * session's profile, binary ones as text when they are text and else as a bounded hex preview or
+   * their size ({@link #renderBinaryParameter}), NULL as null. Reads the Bind body after the portal
+   * and statement names.
    */
   private List<String> recordedParameters(Reader r) throws ProtocolViolation {
     int nFormats = r.int16();
@@ -1299,13 +1303,55 @@ final class PgSession {
 
   private String renderParameter(byte[] body, int off, int len, boolean binary) {
     if (binary) {
-      int shown = Math.min(len, 32);
-      return "\\x"
-          + java.util.HexFormat.of().formatHex(body, off, off + shown)
-          + (shown < len ? "… (" + len + " bytes)" : "");
+      return renderBinaryParameter(body, off, len);
     }
     int read = Math.min(len, MASKED_PARAM * 4);
     return recordedText(new String(body, off, read, clientCharset), read == len, len);
+  }
+
+  /** Longest binary parameter that is not text recorded as hex: an int8, a uuid, an interval. */
+  static final int MAX_HEX_PARAM = 16;
+
+  /**
+   * A binary parameter as recorded. Its type is not known here, and bytea's binary form is its
+   * bytes (pgjdbc's {@code setBytes}): hex of them is the value to whoever decodes it. So a value
+   * that is text (valid UTF-8 without control characters other than tab, CR and LF) is recorded
+   * like a text parameter, masked, with a note that it came in binary; one that is not text is
+   * recorded as hex up to {@link #MAX_HEX_PARAM} bytes (the binary numbers, dates, uuids a client
+   * sends) and by its size only when longer, where a secret could hide among other bytes.
+   */
+  private String renderBinaryParameter(byte[] body, int off, int len) {
+    int read = Math.min(len, MASKED_PARAM * 4);
+    if (len > 0 && isPrintableUtf8(body, off, read)) {
+      return recordedText(new String(body, off, read, StandardCharsets.UTF_8), read == len, len)
+          + " (binary)";
+    }
+    if (len <= MAX_HEX_PARAM) {
+      return "\\x" + java.util.HexFormat.of().formatHex(body, off, off + len);
+    }
+    return "(binary, " + len + " bytes)";
+  }
+
+  /** True for valid UTF-8 with no C0 control character but tab, LF and CR, and no DEL. */
+  static boolean isPrintableUtf8(byte[] b, int off, int len) {
+    for (int i = off; i < off + len; i++) {
+      int c = b[i] & 0xff;
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+        return false;
+      }
+    }
+    // A cut inside the last character (a prefix of a long value) is not an invalid sequence.
+    int end = off + len;
+    int cut = end;
+    for (int k = 1; k <= 3 && end - k >= off; k++) {
+      int c = b[end - k] & 0xff;
+      if ((c & 0xc0) != 0x80) {
+        int need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        cut = need > k ? end - k : end;
+        break;
+      }
+    }
+    return PgBinaryValues.escapedUtf8(b, off, cut - off) == null;
   }
 
   /**
