@@ -366,8 +366,7 @@ final class PgBinaryValues {
       text = r == null ? null : r.value().getBytes(StandardCharsets.UTF_8);
     } else {
       text = m.maskUtf8Bytes(b, off, len);
-      BytesMasker bm = (x, o, l) -> bytes(m, x, o, l);
-      byte[] hex = text == null ? hexRuns(bm, b, off, len) : hexRuns(bm, text, 0, text.length);
+      byte[] hex = text == null ? hexRuns(m, b, off, len) : hexRuns(m, text, 0, text.length);
       if (hex != null) {
         text = hex;
       }
@@ -467,6 +466,21 @@ final class PgBinaryValues {
    * a secret is the secret to anyone who decodes it, so it must not pass where the secret would be
    * masked.
    */
+  static byte[] hexRuns(ColumnMasker m, byte[] b, int off, int len) {
+    return hasHexMark(b, off, len) ? hexRuns((x, o, l) -> bytes(m, x, o, l), b, off, len) : null;
+  }
+
+  /** True when {@code \x} occurs: most values have no backslash, and cost this one pass. */
+  private static boolean hasHexMark(byte[] b, int off, int len) {
+    for (int i = off, last = off + len - 1; i < last; i++) {
+      if (b[i] == '\\' && b[i + 1] == 'x') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link #hexRuns(ColumnMasker, byte[], int, int)} with any masker of bytes. */
   static byte[] hexRuns(BytesMasker m, byte[] b, int off, int len) {
     int end = off + len;
     ByteArrayOutputStream out = null;
