@@ -3,9 +3,12 @@ package dev.gatehouse.postgres;
 import dev.gatehouse.masking.ColumnMasker;
 import dev.gatehouse.masking.MaskResult;
 import java.io.ByteArrayOutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
@@ -472,13 +475,26 @@ final class PgBinaryValues {
 
   /** True when {@code \x} occurs: most values have no backslash, and cost this one pass. */
   private static boolean hasHexMark(byte[] b, int off, int len) {
-    for (int i = off, last = off + len - 1; i < last; i++) {
+    int end = off + len;
+    int i = off;
+    // Eight bytes at a time up to the first word holding a backslash (the "has a zero byte" test
+    // on the word XOR backslashes, which is exact), then byte by byte.
+    for (; i + 8 <= end; i += 8) {
+      long w = (long) LONGS.get(b, i) ^ 0x5C5C5C5C5C5C5C5CL;
+      if (((w - 0x0101010101010101L) & ~w & 0x8080808080808080L) != 0) {
+        break;
+      }
+    }
+    for (; i < end - 1; i++) {
       if (b[i] == '\\' && b[i + 1] == 'x') {
         return true;
       }
     }
     return false;
   }
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** {@link #hexRuns(ColumnMasker, byte[], int, int)} with any masker of bytes. */
   static byte[] hexRuns(BytesMasker m, byte[] b, int off, int len) {
