@@ -1270,9 +1270,9 @@ final class PgSession {
 
   /**
    * The Bind parameters of a portal as they go into its record: text values masked with the
-   * session's profile, binary ones as text when they are text and else as a bounded hex preview or
-   * their size ({@link #renderBinaryParameter}), NULL as null. Reads the Bind body after the portal
-   * and statement names.
+   * session's profile, binary ones as a bounded hex preview or, when their bytes read as text have
+   * findings, as that text masked ({@link #renderBinaryParameter}), NULL as null. Reads the Bind
+   * body after the portal and statement names.
    */
   private List<String> recordedParameters(Reader r) throws ProtocolViolation {
     int nFormats = r.int16();
@@ -1309,49 +1309,40 @@ final class PgSession {
     return recordedText(new String(body, off, read, clientCharset), read == len, len);
   }
 
-  /** Longest binary parameter that is not text recorded as hex: an int8, a uuid, an interval. */
-  static final int MAX_HEX_PARAM = 16;
-
   /**
    * A binary parameter as recorded. Its type is not known here, and bytea's binary form is its
-   * bytes (pgjdbc's {@code setBytes}): hex of them is the value to whoever decodes it. So a value
-   * that is text (valid UTF-8 without control characters other than tab, CR and LF) is recorded
-   * like a text parameter, masked, with a note that it came in binary; one that is not text is
-   * recorded as hex up to {@link #MAX_HEX_PARAM} bytes (the binary numbers, dates, uuids a client
-   * sends) and by its size only when longer, where a secret could hide among other bytes.
+   * bytes (pgjdbc's {@code setBytes}): the hex of a secret is the secret to whoever decodes it. So
+   * the bytes are read as text (invalid UTF-8 kept as escapes, {@link PgBinaryValues#escapedUtf8})
+   * and masked: when that finds nothing, the value is recorded as before, a hex preview of at most
+   * 32 bytes, which shows a reviewer the exact value of a binary number; when it finds something,
+   * as the masked text (bytes that are not UTF-8 shown as U+FFFD) after a note that it came in
+   * binary.
    */
   private String renderBinaryParameter(byte[] body, int off, int len) {
     int read = Math.min(len, MASKED_PARAM * 4);
-    if (len > 0 && isPrintableUtf8(body, off, read)) {
-      return recordedText(new String(body, off, read, StandardCharsets.UTF_8), read == len, len)
-          + " (binary)";
+    String escaped = PgBinaryValues.escapedUtf8(body, off, read);
+    String text = escaped == null ? new String(body, off, read, StandardCharsets.UTF_8) : escaped;
+    String scanned = text.length() <= MASKED_PARAM ? text : text.substring(0, MASKED_PARAM);
+    if (gs.maskStored(scanned).equals(scanned)) {
+      int shown = Math.min(len, 32);
+      return "\\x"
+          + java.util.HexFormat.of().formatHex(body, off, off + shown)
+          + (shown < len ? "… (" + len + " bytes)" : "");
     }
-    if (len <= MAX_HEX_PARAM) {
-      return "\\x" + java.util.HexFormat.of().formatHex(body, off, off + len);
-    }
-    return "(binary, " + len + " bytes)";
+    String masked = recordedText(text, read == len, len);
+    return "(binary) " + (escaped == null ? masked : shownEscapes(masked));
   }
 
-  /** True for valid UTF-8 with no C0 control character but tab, LF and CR, and no DEL. */
-  static boolean isPrintableUtf8(byte[] b, int off, int len) {
-    for (int i = off; i < off + len; i++) {
-      int c = b[i] & 0xff;
-      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-        return false;
-      }
+  /** Escaped bytes ({@link PgBinaryValues#escapedUtf8}) as U+FFFD, for a record that is text. */
+  private static String shownEscapes(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean escape =
+          c >= 0xDC80 && c <= 0xDCFF && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)));
+      out.append(escape ? '\uFFFD' : c);
     }
-    // A cut inside the last character (a prefix of a long value) is not an invalid sequence.
-    int end = off + len;
-    int cut = end;
-    for (int k = 1; k <= 3 && end - k >= off; k++) {
-      int c = b[end - k] & 0xff;
-      if ((c & 0xc0) != 0x80) {
-        int need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        cut = need > k ? end - k : end;
-        break;
-      }
-    }
-    return PgBinaryValues.escapedUtf8(b, off, cut - off) == null;
+    return out.toString();
   }
 
   /**

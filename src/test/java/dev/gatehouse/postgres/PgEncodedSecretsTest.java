@@ -197,8 +197,10 @@ class PgEncodedSecretsTest {
             c.prepareStatement(
                 "SELECT length(?) + length(?) + length(?) + ? AS n /* enc-bind */")) {
       ps.setBytes(1, STRIPE.getBytes(StandardCharsets.UTF_8));
-      ps.setBytes(2, ("\u0001" + STRIPE).getBytes(StandardCharsets.UTF_8));
-      ps.setBytes(3, new byte[] {0, 1, 2, 3});
+      byte[] glued = ("\u0001" + STRIPE + "?").getBytes(StandardCharsets.UTF_8);
+      glued[glued.length - 1] = (byte) 0xff; // not UTF-8
+      ps.setBytes(2, glued);
+      ps.setBytes(3, new byte[] {0, 1, 2, 3, 'a', (byte) 0xff});
       ps.setInt(4, 7);
       try (ResultSet rs = ps.executeQuery()) {
         assertThat(rs.next()).isTrue();
@@ -216,9 +218,9 @@ class PgEncodedSecretsTest {
         .doesNotContain(STRIPE)
         .doesNotContain("RtBinaryParam")
         .doesNotContainIgnoringCase(hex(STRIPE).substring(0, 16));
-    assertThat(params.get(0)).contains("[REDACTED:credential]");
-    assertThat(params.get(1)).isEqualTo("(binary, 34 bytes)");
-    assertThat(params.get(2)).isEqualTo("\\x00010203");
+    assertThat(params.get(0)).isEqualTo("(binary) [REDACTED:credential]");
+    assertThat(params.get(1)).isEqualTo("(binary) \u0001[REDACTED:credential]\uFFFD");
+    assertThat(params.get(2)).isEqualTo("\\x0001020361ff");
     assertThat(params.get(3)).isEqualTo("\\x00000007");
   }
 
