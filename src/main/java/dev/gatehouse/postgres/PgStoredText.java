@@ -51,13 +51,11 @@ final class PgStoredText {
 
   /** UESCAPE lets a Unicode escape string use another escape character than the backslash. */
   private static boolean hasUescape(String text) {
-    for (int i = text.indexOf('&'); i >= 0 && i < text.length(); i = text.indexOf('&', i + 1)) {
-      for (int j = i; j + 7 <= text.length(); j++) {
-        if (text.regionMatches(true, j, "uescape", 0, 7)) {
-          return true;
-        }
+    int amp = text.indexOf('&'); // a U& string comes before its UESCAPE
+    for (int j = Math.max(amp, 0); amp >= 0 && j + 7 <= text.length(); j++) {
+      if (text.regionMatches(true, j, "uescape", 0, 7)) {
+        return true;
       }
-      return false; // no UESCAPE after the first U&
     }
     return false;
   }
