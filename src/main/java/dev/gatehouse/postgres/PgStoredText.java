@@ -1,6 +1,7 @@
 package dev.gatehouse.postgres;
 
 import dev.gatehouse.postgres.PgToken.Kind;
+import java.nio.charset.StandardCharsets;
 import java.util.function.UnaryOperator;
 
 /**
@@ -12,7 +13,8 @@ import java.util.function.UnaryOperator;
  * reads the escapes and finds no keyword. Each string constant whose value differs from its body is
  * masked on its value; when that finds something, the constant is replaced by an ordinary one
  * holding the masked value (so the record reads {@code 'password=[REDACTED:…]'}), and the text is
- * then masked as a whole as before. Constants without escapes, or without findings, stay as typed.
+ * then masked as a whole as before. So is a constant holding bytea hex ({@code '\x7061…'}), whose
+ * bytes are read as text. Constants without escapes, or without findings, stay as typed.
  */
 final class PgStoredText {
   private PgStoredText() {}
@@ -32,10 +34,13 @@ final class PgStoredText {
     StringBuilder out = null;
     int copied = 0;
     for (PgToken t : r.tokens()) {
-      if (t.kind() != Kind.STRING || t.value().equals(plainBody(t.text()))) {
+      if (t.kind() != Kind.STRING) {
         continue;
       }
-      String masked = maskStored.apply(t.value());
+      String masked = byteaHex(t.value(), maskStored); // '\x7061…'::bytea, read as its bytes
+      if (!t.value().equals(plainBody(t.text()))) {
+        masked = maskStored.apply(masked);
+      }
       if (masked.equals(t.value())) {
         continue;
       }
@@ -47,6 +52,18 @@ final class PgStoredText {
       copied = t.end();
     }
     return out == null ? text : out.append(text, copied, text.length()).toString();
+  }
+
+  /**
+   * A constant holding bytea hex ({@code '\x70617373…'}): its {@code \x} runs decoded, masked as
+   * text and written back as hex ({@link PgBinaryValues#hexRuns}); the value itself otherwise.
+   */
+  private static String byteaHex(String value, UnaryOperator<String> maskStored) {
+    byte[] b = value.getBytes(StandardCharsets.UTF_8);
+    byte[] masked =
+        PgBinaryValues.hexRuns(
+            (x, o, l) -> PgBinaryValues.bytes(maskStored, x, o, l), b, 0, b.length);
+    return masked == null ? value : new String(masked, StandardCharsets.UTF_8);
   }
 
   /** UESCAPE lets a Unicode escape string use another escape character than the backslash. */

@@ -234,12 +234,14 @@ class PgEncodedSecretsTest {
       s.execute("SELECT U&'pass\\0077ord=" + SECRET + "' /* enc-e3 */");
       s.execute("SELECT E'tab\\there', 'plain' /* enc-e4 */");
       s.execute("SELECT U&'pass!0077ord=" + SECRET + "' UESCAPE '!' /* enc-e6 */");
+      s.execute("SELECT '\\x" + hex(ASSIGNMENT) + "'::bytea /* enc-e7 */");
     }
     String e1 = lastRaw("/* enc-e1 */");
     assertThat(e1).doesNotContain(SECRET).contains("password=").endsWith("/* enc-e1 */");
     assertThat(lastRaw("/* enc-e2 */")).doesNotContain("NmMZTb@ix0wQ");
     assertThat(lastRaw("/* enc-e3 */")).doesNotContain(SECRET);
     assertThat(lastRaw("/* enc-e6 */")).doesNotContain(SECRET);
+    assertThat(lastRaw("/* enc-e7 */")).startsWith("SELECT '\\x").doesNotContain(hex(SECRET));
     // escapes without a finding stay as they were typed
     assertThat(lastRaw("/* enc-e4 */")).isEqualTo("SELECT E'tab\\there', 'plain' /* enc-e4 */");
   }
