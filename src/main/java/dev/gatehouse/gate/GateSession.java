@@ -102,7 +102,31 @@ public final class GateSession implements AutoCloseable {
    * '…'}) is not what the recording may keep.
    */
   public String maskStored(String text) {
+    StoredTextFilter f = storedTextFilter;
+    String prepared = f == null || text == null ? text : f.apply(text, this::redactStored);
+    return redactStored(prepared);
+  }
+
+  private String redactStored(String text) {
     return gate.redactor().redactStored(obligations().maskingProfile(), text);
+  }
+
+  /**
+   * A protocol's own rewriting of text before {@link #maskStored} masks it: where the protocol's
+   * syntax encodes text (PostgreSQL's {@code E'pass\x77ord=…'}) the redactor, which reads the text
+   * as it is, does not see what it says. Given the text and the stored-text masker, returns the
+   * text with such parts replaced where their decoded form has findings (or the text itself).
+   */
+  @FunctionalInterface
+  public interface StoredTextFilter {
+    String apply(String text, java.util.function.UnaryOperator<String> maskStored);
+  }
+
+  private volatile StoredTextFilter storedTextFilter;
+
+  /** Installs the protocol's {@link StoredTextFilter} (null: none). */
+  public void storedTextFilter(StoredTextFilter f) {
+    this.storedTextFilter = f;
   }
 
   /**

@@ -2,11 +2,22 @@ package dev.gatehouse.postgres;
 
 import dev.gatehouse.masking.ColumnMasker;
 import dev.gatehouse.masking.MaskResult;
+import java.io.ByteArrayOutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Masks one binary-format result value by its type, for {@link PgRowMasker}. A type's binary form
@@ -29,10 +40,13 @@ import java.util.Map;
  *   <li>{@link Form#INET}: inet_send and cidr_send (network.c): family, bits, is_cidr, address
  *       length, address. The address is written as text and scanned; when the profile would mask it
  *       the value is sent as NULL (a valid value of every type).
+ *   <li>{@link Form#BYTEA}: byteasend sends the bytes themselves, which a client such as psql shows
+ *       as they are ({@code DECLARE … BINARY CURSOR FOR SELECT convert_to(secret, 'UTF8')}):
+ *       content detection reads them as text ({@link #bytes}); a column rule replaces them with
+ *       NULL.
  *   <li>{@link Form#PLAIN}: types whose binary form holds no text: numbers, booleans, dates and
- *       times, uuid, geometry, bit strings, MAC addresses, the reg* OID aliases, ranges over these,
- *       and bytea, whose default text form (hex) is not scanned either. Content detection passes
- *       them; a column rule replaces them with NULL.
+ *       times, uuid, geometry, bit strings, MAC addresses, the reg* OID aliases, ranges over these.
+ *       Content detection passes them; a column rule replaces them with NULL.
  *   <li>{@link Form#UNREADABLE}: every other send function (hstore_send, tsvectorsend, PostGIS, a
  *       range over a user type, …): the value cannot be read here, so in a masked column it is sent
  *       as NULL. Fail closed.
@@ -51,6 +65,7 @@ final class PgBinaryValues {
   enum Form {
     PLAIN,
     TEXT,
+    BYTEA,
     JSON,
     JSONB,
     INET,
@@ -85,7 +100,6 @@ final class PgBinaryValues {
     builtin(
         Form.PLAIN,
         16,
-        17,
         18,
         20,
         21,
@@ -134,6 +148,7 @@ final class PgBinaryValues {
     // Ranges and multiranges of numbers, dates and times: int4, num, ts, tstz, date, int8.
     builtin(Form.PLAIN, 3904, 3906, 3908, 3910, 3912, 3926, 4451, 4532, 4533, 4534, 4535, 4536);
     builtin(Form.TEXT, 19, 25, 142, 705, 1042, 1043);
+    builtin(Form.BYTEA, 17);
     builtin(Form.JSON, 114);
     builtin(Form.JSONB, 3802);
     builtin(Form.INET, 650, 869);
@@ -194,6 +209,7 @@ final class PgBinaryValues {
         3927);
     send(Form.TEXT, "textsend", "varcharsend", "bpcharsend", "namesend", "unknownsend");
     send(Form.TEXT, "xml_send", "enum_send");
+    send(Form.BYTEA, "byteasend");
     send(Form.JSON, "json_send");
     send(Form.JSONB, "jsonb_send");
     send(Form.INET, "inet_send", "cidr_send");
@@ -202,7 +218,6 @@ final class PgBinaryValues {
     send(
         Form.PLAIN,
         "boolsend",
-        "byteasend",
         "charsend",
         "int2send",
         "int4send",
@@ -325,6 +340,7 @@ final class PgBinaryValues {
       case PLAIN -> m.masksAll() ? NULL : null;
       case UNREADABLE -> NULL;
       case TEXT -> text(m, false, b, off, len);
+      case BYTEA -> m.masksAll() ? NULL : bytes(m, b, off, len);
       case JSON -> text(m, true, b, off, len);
       case JSONB -> {
         if (len < 1 || b[off] != 1) {
@@ -353,12 +369,170 @@ final class PgBinaryValues {
       text = r == null ? null : r.value().getBytes(StandardCharsets.UTF_8);
     } else {
       text = m.maskUtf8Bytes(b, off, len);
+      byte[] hex = text == null ? hexRuns(m, b, off, len) : hexRuns(m, text, 0, text.length);
+      if (hex != null) {
+        text = hex;
+      }
     }
     if (text == null) {
       return null;
     }
     return json ? jsonText(text) : text;
   }
+
+  /**
+   * Masks bytes that may or may not be UTF-8 text (a bytea value) by content detection: null when
+   * unchanged, otherwise the masked bytes. Valid UTF-8 is masked as it is; otherwise each byte that
+   * is not part of a valid UTF-8 sequence is read as the lone surrogate U+DC80..U+DCFF (PEP 383's
+   * "surrogateescape") and written back as the same byte, so the text around invalid bytes is
+   * scanned ({@code convert_to(secret, 'UTF8') || '\xff'}) and the bytes without a finding are
+   * returned unchanged. Detectors see those surrogates as characters that are no letter, digit or
+   * separator.
+   */
+  static byte[] bytes(ColumnMasker m, byte[] b, int off, int len) {
+    if (!m.mayChange(b, off, len)) {
+      return null;
+    }
+    String escaped = escapedUtf8(b, off, len);
+    if (escaped == null) {
+      return m.maskUtf8Bytes(b, off, len); // valid UTF-8
+    }
+    MaskResult r = m.mask(escaped);
+    return r.masked() && !r.isNull() ? unescapedUtf8(r.value()) : null;
+  }
+
+  /** {@link #bytes} with a masker of text ({@code redact} returns its input when unchanged). */
+  static byte[] bytes(UnaryOperator<String> redact, byte[] b, int off, int len) {
+    String escaped = escapedUtf8(b, off, len);
+    String text = escaped == null ? new String(b, off, len, StandardCharsets.UTF_8) : escaped;
+    String masked = redact.apply(text);
+    return masked.equals(text) ? null : unescapedUtf8(masked);
+  }
+
+  /** Masks the bytes of a value: null when unchanged. */
+  @FunctionalInterface
+  interface BytesMasker {
+    byte[] mask(byte[] b, int off, int len);
+  }
+
+  /** The bytes decoded as UTF-8 with invalid bytes escaped (see {@link #bytes}); null if valid. */
+  static String escapedUtf8(byte[] b, int off, int len) {
+    CharsetDecoder d =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(b, off, len);
+    // A byte gives at most one char: a valid sequence of n bytes one or two, an invalid byte one.
+    CharBuffer out = CharBuffer.allocate(len);
+    boolean escaped = false;
+    while (true) {
+      CoderResult cr = d.decode(in, out, true);
+      if (cr.isError()) {
+        for (int i = 0; i < cr.length(); i++) {
+          out.put((char) (0xDC00 | (in.get() & 0xff)));
+        }
+        escaped = true;
+      } else {
+        break; // underflow: all read (overflow cannot happen, see above)
+      }
+    }
+    return escaped ? out.flip().toString() : null;
+  }
+
+  /** {@link #escapedUtf8}'s inverse: UTF-8, with each escaped byte written as itself. */
+  static byte[] unescapedUtf8(String s) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(s.length() + 16);
+    int run = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0xDC80 && c <= 0xDCFF && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)))) {
+        out.writeBytes(s.substring(run, i).getBytes(StandardCharsets.UTF_8));
+        out.write(c & 0xff);
+        run = i + 1;
+      }
+    }
+    out.writeBytes(s.substring(run).getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
+  /**
+   * Fewest hex digits after {@code \x} read as bytea text: four bytes, shorter than any finding.
+   */
+  static final int MIN_HEX_DIGITS = 8;
+
+  /**
+   * Masks bytea in its text form inside text: each {@code \x} followed by at least {@link
+   * #MIN_HEX_DIGITS} hex digits (bytea's hex output, also as an element of an array, a field of a
+   * record or a JSON string, where the backslash before it is doubled) is decoded, masked by {@link
+   * #bytes}, and written back as the hex of the masked bytes. Null when nothing changed. The hex of
+   * a secret is the secret to anyone who decodes it, so it must not pass where the secret would be
+   * masked.
+   */
+  static byte[] hexRuns(ColumnMasker m, byte[] b, int off, int len) {
+    return hasHexMark(b, off, len) ? hexRuns((x, o, l) -> bytes(m, x, o, l), b, off, len) : null;
+  }
+
+  /** True when {@code \x} occurs: most values have no backslash, and cost this one pass. */
+  private static boolean hasHexMark(byte[] b, int off, int len) {
+    int end = off + len;
+    int i = off;
+    // Eight bytes at a time up to the first word holding a backslash (the "has a zero byte" test
+    // on the word XOR backslashes, which is exact), then byte by byte.
+    for (; i + 8 <= end; i += 8) {
+      long w = (long) LONGS.get(b, i) ^ 0x5C5C5C5C5C5C5C5CL;
+      if (((w - 0x0101010101010101L) & ~w & 0x8080808080808080L) != 0) {
+        break;
+      }
+    }
+    for (; i < end - 1; i++) {
+      if (b[i] == '\\' && b[i + 1] == 'x') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /** {@link #hexRuns(ColumnMasker, byte[], int, int)} with any masker of bytes. */
+  static byte[] hexRuns(BytesMasker m, byte[] b, int off, int len) {
+    int end = off + len;
+    ByteArrayOutputStream out = null;
+    int copied = off;
+    for (int i = off; i + 1 < end; i++) {
+      if (b[i] != '\\' || b[i + 1] != 'x') {
+        continue;
+      }
+      int start = i + 2;
+      int j = start;
+      while (j < end && Character.digit(b[j], 16) >= 0) {
+        j++;
+      }
+      int digits = (j - start) & ~1;
+      if (digits >= MIN_HEX_DIGITS) {
+        byte[] raw = HEX.parseHex(new String(b, start, digits, StandardCharsets.ISO_8859_1));
+        byte[] masked = m.mask(raw, 0, raw.length);
+        if (masked != null) {
+          if (out == null) {
+            out = new ByteArrayOutputStream(len + 16);
+          }
+          out.write(b, copied, start - copied);
+          out.writeBytes(HEX.formatHex(masked).getBytes(StandardCharsets.ISO_8859_1));
+          copied = start + digits;
+        }
+      }
+      i = Math.max(i, j - 1);
+    }
+    if (out == null) {
+      return null;
+    }
+    out.write(b, copied, end - copied);
+    return out.toByteArray();
+  }
+
+  private static final HexFormat HEX = HexFormat.of();
 
   /** Keeps json valid: a masked json document that is no longer one becomes a JSON string. */
   private static byte[] jsonText(byte[] text) {

@@ -39,9 +39,11 @@ import java.util.Set;
  * (a domain, an enum, an extension type such as citext, an array or record), is scanned, so an
  * unknown type fails closed. Binary-format values are scanned where their binary form holds text,
  * and NULL where it cannot be read. Limits, stated plainly: a card number stored in a {@code
- * numeric} or {@code bigint} column is masked by a column rule, not by detection; binary {@code
- * bytea} passes like its default text form (hex), which detection does not read either; a masked
- * enum value is text that is not one of the enum's labels.
+ * numeric} or {@code bigint} column is masked by a column rule, not by detection; a masked enum
+ * value is text that is not one of the enum's labels. {@code bytea} is read as text in both forms:
+ * its binary form is the bytes ({@link PgBinaryValues#bytes}), its text form the {@code \\x} hex of
+ * them, which is decoded wherever it appears in a text value, also inside an array, a record or
+ * JSON ({@link PgBinaryValues#hexRuns}), and in COPY rows.
  *
  * <p>Per row the work is per-column plan lookups and, for scanned values, the masker's first pass
  * over the bytes: a value that arms no detector is neither decoded nor copied, and an email value
@@ -229,7 +231,17 @@ final class PgRowMasker implements RowFilter {
       return new byte[0];
     }
     // Rows that arm no detector are neither decoded nor re-encoded.
-    return engine.redactUtf8(profile, body);
+    byte[] masked = engine.redactUtf8(profile, body);
+    // bytea columns are written as \\x hex (COPY doubles the backslash): decoded and masked too.
+    byte[] hex = PgBinaryValues.hexRuns(copyMasker, masked, 0, masked.length);
+    return hex == null ? masked : hex;
+  }
+
+  /** Content detection for the bytea hex inside a COPY row ({@link PgBinaryValues#hexRuns}). */
+  private final PgBinaryValues.BytesMasker copyMasker = this::maskCopyBytes;
+
+  private byte[] maskCopyBytes(byte[] b, int off, int len) {
+    return PgBinaryValues.bytes(text -> engine.redact(profile, text), b, off, len);
   }
 
   @Override

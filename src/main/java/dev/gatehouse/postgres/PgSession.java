@@ -434,6 +434,9 @@ final class PgSession {
     // Revocation or expiry ends the live connection, from the gate's sweeper thread: hand over to a
     // virtual thread so a slow client cannot stall the sweeper.
     gs.onTerminate(() -> Thread.ofVirtual().start(this::terminatedByGate));
+    // Escapes in string constants hide keywords from the stored text's redaction (E'pass\x77ord=').
+    gs.storedTextFilter(
+        (text, mask) -> PgStoredText.decodeEscapes(text, standardConformingStrings, mask));
   }
 
   /**
@@ -1289,8 +1292,9 @@ final class PgSession {
 
   /**
    * The Bind parameters of a portal as they go into its record: text values masked with the
-   * session's profile, binary ones as a bounded hex preview (their type is not known here), NULL as
-   * null. Reads the Bind body after the portal and statement names.
+   * session's profile, binary ones as a bounded hex preview or, when their bytes read as text have
+   * findings, as that text masked ({@link #renderBinaryParameter}), NULL as null. Reads the Bind
+   * body after the portal and statement names.
    */
   private List<String> recordedParameters(Reader r) throws ProtocolViolation {
     int nFormats = r.int16();
@@ -1321,13 +1325,46 @@ final class PgSession {
 
   private String renderParameter(byte[] body, int off, int len, boolean binary) {
     if (binary) {
+      return renderBinaryParameter(body, off, len);
+    }
+    int read = Math.min(len, MASKED_PARAM_WIDE * 4);
+    return recordedText(new String(body, off, read, clientCharset), read == len, len);
+  }
+
+  /**
+   * A binary parameter as recorded. Its type is not known here, and bytea's binary form is its
+   * bytes (pgjdbc's {@code setBytes}): the hex of a secret is the secret to whoever decodes it. So
+   * the bytes are read as text (invalid UTF-8 kept as escapes, {@link PgBinaryValues#escapedUtf8})
+   * and masked: when that finds nothing, the value is recorded as before, a hex preview of at most
+   * 32 bytes, which shows a reviewer the exact value of a binary number; when it finds something,
+   * as the masked text (bytes that are not UTF-8 shown as U+FFFD) after a note that it came in
+   * binary.
+   */
+  private String renderBinaryParameter(byte[] body, int off, int len) {
+    int read = Math.min(len, MASKED_PARAM_WIDE * 4);
+    String escaped = PgBinaryValues.escapedUtf8(body, off, read);
+    String text = escaped == null ? new String(body, off, read, StandardCharsets.UTF_8) : escaped;
+    String scanned = text.length() <= MASKED_PARAM ? text : text.substring(0, MASKED_PARAM);
+    if (gs.maskStored(scanned).equals(scanned)) {
       int shown = Math.min(len, 32);
       return "\\x"
           + java.util.HexFormat.of().formatHex(body, off, off + shown)
           + (shown < len ? "… (" + len + " bytes)" : "");
     }
-    int read = Math.min(len, MASKED_PARAM_WIDE * 4);
-    return recordedText(new String(body, off, read, clientCharset), read == len, len);
+    String masked = recordedText(text, read == len, len);
+    return "(binary) " + (escaped == null ? masked : shownEscapes(masked));
+  }
+
+  /** Escaped bytes ({@link PgBinaryValues#escapedUtf8}) as U+FFFD, for a record that is text. */
+  private static String shownEscapes(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean escape =
+          c >= 0xDC80 && c <= 0xDCFF && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)));
+      out.append(escape ? '\uFFFD' : c);
+    }
+    return out.toString();
   }
 
   /**
