@@ -27,13 +27,29 @@ final class PgStoredText {
 
   static String decodeEscapes(
       String text, boolean standardConformingStrings, UnaryOperator<String> maskStored) {
-    if (text.length() > MAX_LEXED || text.indexOf('\\') < 0 && !hasUescape(text)) {
+    boolean passwords = containsPasswordWord(text);
+    if (text.length() > MAX_LEXED || text.indexOf('\\') < 0 && !hasUescape(text) && !passwords) {
       return text; // every escape of E'', U&'' and non-standard '' strings has a backslash
     }
     PgLexer.Result r = PgLexer.lex(text, standardConformingStrings);
     StringBuilder out = null;
     int copied = 0;
+    PgToken previous = null;
     for (PgToken t : r.tokens()) {
+      PgToken before = previous;
+      previous = t;
+      boolean constant = t.kind() == Kind.STRING || t.kind() == Kind.DOLLAR_STRING;
+      if (constant && passwords && namesPassword(before)) {
+        // The constant is a password in SQL's own syntax, however it is spelled: a dollar quote,
+        // U&'', a comment or a line break before it, a quoted option name (red team, eleventh
+        // session: `PASSWORD $$…$$` and `OPTIONS ("password" '…')` were recorded in clear).
+        if (out == null) {
+          out = new StringBuilder(text.length() + 32);
+        }
+        out.append(text, copied, t.start()).append(PASSWORD_MARK);
+        copied = t.end();
+        continue;
+      }
       if (t.kind() != Kind.STRING) {
         continue;
       }
@@ -64,6 +80,33 @@ final class PgStoredText {
         PgBinaryValues.hexRuns(
             (x, o, l) -> PgBinaryValues.bytes(maskStored, x, o, l), b, 0, b.length);
     return masked == null ? value : new String(masked, StandardCharsets.UTF_8);
+  }
+
+  /** What a password constant is recorded as: an ordinary constant, so the record still parses. */
+  static final String PASSWORD_MARK = "'[REDACTED:password]'";
+
+  /**
+   * The word before a string constant that makes it a password: {@code PASSWORD} of CREATE/ALTER
+   * ROLE/USER ({@code [ENCRYPTED] PASSWORD '…'}, sql-createrole.html), or a {@code password} option
+   * of a user mapping or foreign server ({@code OPTIONS (password '…')}, also quoted: {@code
+   * "password"}). Comments are not tokens, so one between the word and the constant changes
+   * nothing.
+   */
+  private static boolean namesPassword(PgToken t) {
+    return t != null
+        && (t.kind() == Kind.IDENT && t.value().equals("password")
+            || t.kind() == Kind.QUOTED_IDENT && t.value().equalsIgnoreCase("password"));
+  }
+
+  /** Whether the text holds the word {@code password} in any case (cheaper than lexing it). */
+  private static boolean containsPasswordWord(String text) {
+    for (int i = 2; i + 6 <= text.length(); i++) {
+      char c = text.charAt(i);
+      if ((c == 's' || c == 'S') && text.regionMatches(true, i - 2, "password", 0, 8)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** UESCAPE lets a Unicode escape string use another escape character than the backslash. */
