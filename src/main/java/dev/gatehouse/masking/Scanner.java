@@ -517,8 +517,12 @@ final class Scanner {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
-        // between card groups (see Card) and an SSN's groups (536–22–1234, see Ssn)
-        cls = Checks.isNoBreakSpace(c) || c == '\u2013' || Checks.isInvisible(c) ? C_NUMSEP : 0;
+        // between card groups (see Card) and an SSN's groups (536–22–1234, see Ssn), and the
+        // spaces and dashes that scanNormalized reads as ASCII ones (4111 1111…)
+        cls =
+            Checks.isNoBreakSpace(c) || Checks.isFoldedSeparator(c) || Checks.isInvisible(c)
+                ? C_NUMSEP
+                : 0;
       }
       if ((cls & C_DIGIT) != 0) {
         if (i - lastDigit <= RUN_GAP) {
@@ -643,7 +647,7 @@ final class Scanner {
         present |= PRESENT[c];
       } else {
         int k = Checks.noBreakSpaceLength(b, off + i, off + len);
-        k = k == 0 ? Checks.enDashLength(b, off + i, off + len) : k;
+        k = k == 0 ? Checks.foldedSeparatorLength(b, off + i, off + len) : k;
         k = k == 0 ? Checks.invisibleLength(b, off + i, off + len) : k;
         cls = k > 0 ? C_NUMSEP : 0;
         i += Math.max(k - 1, 0);
@@ -785,7 +789,7 @@ final class Scanner {
           group = 0;
         }
         if (c >= 128
-            ? !Checks.isNoBreakSpace(c) && c != '\u2013' && !Checks.isInvisible(c)
+            ? !Checks.isNoBreakSpace(c) && !Checks.isFoldedSeparator(c) && !Checks.isInvisible(c)
             : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
@@ -844,7 +848,7 @@ final class Scanner {
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
           int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
-          k = k == 0 && c < 0 ? Checks.enDashLength(b, i, end) : k;
+          k = k == 0 && c < 0 ? Checks.foldedSeparatorLength(b, i, end) : k;
           k = k == 0 && c < 0 ? Checks.invisibleLength(b, i, end) : k;
           if (k > 0) {
             i += k - 1; // a no-break space or an en dash: a separator, as in the String version
@@ -1340,7 +1344,7 @@ final class Scanner {
       }
     }
     at[t.length()] = n;
-    String text = t.toString();
+    String text = foldSeparators(t);
     List<Finding> found = scan.apply(text);
     if (found.isEmpty()) {
       return found;
@@ -1351,6 +1355,17 @@ final class Scanner {
       out.add(new Finding(at[f.start()], end, f.type(), f.priority()));
     }
     return out;
+  }
+
+  /** {@code t} with {@link Checks#separatorFold} applied (one character for one). */
+  private static String foldSeparators(StringBuilder t) {
+    for (int i = 0, n = t.length(); i < n; i++) {
+      char c = t.charAt(i);
+      if (c >= '\u0085') {
+        t.setCharAt(i, Checks.separatorFold(c));
+      }
+    }
+    return t.toString();
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */
