@@ -59,7 +59,8 @@ final class Profile {
     if (text == null || text.isEmpty() || scanner.isEmpty()) {
       return text;
     }
-    List<Finding> found = scanner.scan(text);
+    List<Finding> found =
+        text.indexOf('\u001b') >= 0 ? scanner.scanWithEscapes(text) : scanner.scan(text);
     return found.isEmpty() ? text : apply(text, found, 0, text.length());
   }
 
@@ -84,7 +85,10 @@ final class Profile {
   /** Decodes and scans with the {@code armed} detectors; null when nothing is found. */
   private String decodeAndRedact(byte[] utf8, int off, int len, long armed) {
     String text = new String(utf8, off, len, StandardCharsets.UTF_8);
-    List<Finding> found = scanner.scanWith(text, armed, utf8, off, len);
+    List<Finding> found =
+        text.indexOf('\u001b') >= 0
+            ? scanner.scanWithEscapes(text) // colour codes inside the value
+            : scanner.scanWith(text, armed, utf8, off, len);
     return found.isEmpty() ? null : apply(text, found, 0, text.length());
   }
 

@@ -847,7 +847,8 @@ final class Scanner {
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
-          int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
+          int k =
+              c < 0 ? Checks.noBreakSpaceLength(b, i, end) : c == 0x1b ? csiLength(b, i, end) : 0;
           k = k == 0 && c < 0 ? Checks.foldedSeparatorLength(b, i, end) : k;
           k = k == 0 && c < 0 ? Checks.invisibleLength(b, i, end) : k;
           if (k > 0) {
@@ -1355,6 +1356,49 @@ final class Scanner {
       out.add(new Finding(at[f.start()], end, f.type(), f.priority()));
     }
     return out;
+  }
+
+  /**
+   * {@link #scan} of a value with ANSI escape sequences (a colour code inside a value stored in a
+   * table, {@code 4111\e[1;31m1111\e[0m11111111}): the findings in the text without them, as the
+   * terminal path reads it ({@link TextStreamMasker.Visible}), each covering the sequences inside
+   * it, and those in the text as it is (a value inside a sequence).
+   */
+  List<Finding> scanWithEscapes(String s) {
+    TextStreamMasker.Visible v = TextStreamMasker.Visible.of(s);
+    List<Finding> found = new ArrayList<>(scan(v.text));
+    if (found.isEmpty()) {
+      return scan(s);
+    }
+    int n = s.length();
+    for (int i = 0; i < found.size(); i++) {
+      Finding f = found.get(i);
+      int end = f.end() > f.start() ? v.bodyIndex(f.end() - 1, n) + 1 : v.bodyIndex(f.end(), n);
+      found.set(i, new Finding(v.bodyIndex(f.start(), n), end, f.type(), f.priority()));
+    }
+    found.addAll(scan(s));
+    return resolve(found);
+  }
+
+  /**
+   * The length in bytes of the CSI sequence ({@code ESC [}, parameter and intermediate bytes, a
+   * final byte; ECMA-48 5.4) at {@code b[i]}, or 0: read as a separator inside a digit run, so that
+   * a value with colour codes between its digits arms the detectors ({@link #scanWithEscapes}).
+   */
+  private static int csiLength(byte[] b, int i, int end) {
+    if (i + 2 >= end || b[i + 1] != '[') {
+      return 0;
+    }
+    for (int j = i + 2; j < end && j - i <= 32; j++) {
+      int c = b[j];
+      if (c >= 0x40 && c <= 0x7e) {
+        return j + 1 - i;
+      }
+      if (c < 0x20 || c > 0x3f) {
+        return 0;
+      }
+    }
+    return 0;
   }
 
   /** {@code t} with {@link Checks#separatorFold} applied (one character for one). */

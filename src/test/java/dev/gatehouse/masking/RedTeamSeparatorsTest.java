@@ -1,5 +1,9 @@
 package dev.gatehouse.masking;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,5 +70,35 @@ class RedTeamSeparatorsTest {
         "会议在三点。明天见。",
         "temperature \u221212 to \u22125 degrees",
         "ISBN 978\u20110\u2011306\u201140615\u20117 (not a card)");
+  }
+
+  /**
+   * F12: colour codes inside a value of a result row (the terminal path reads them through, the row
+   * path read them as text): masked by the String path and by the UTF-8 row path of the engine.
+   */
+  @Test
+  void ansiColourCodesInsideValues() {
+    String[][] cases = {
+      {"card 4111\u001b[1;31m1111\u001b[0m11111111", "11111111"},
+      {"ssn 536-\u001b[1m22\u001b[0m-1234", "1234"},
+      {"mail bob.\u001b[1msmith\u001b[0m@example.com", "smith"},
+      {"\u001b[32mphone +1 415 555 0100\u001b[0m", "555 0100"},
+    };
+    List<String> leaks = new ArrayList<>();
+    for (String[] c : cases) {
+      String masked = DetectionGapsTest.engine.redact("pii", c[0]);
+      if (masked.contains(c[1])) {
+        leaks.add(c[0] + " => " + masked);
+      }
+      byte[] b = c[0].getBytes(StandardCharsets.UTF_8);
+      String viaBytes = new String(DetectionGapsTest.engine.redactUtf8("pii", b), UTF_8);
+      if (viaBytes.contains(c[1])) {
+        leaks.add("(bytes) " + c[0] + " => " + viaBytes);
+      }
+    }
+    assertThat(leaks).as("values that leak").isEmpty();
+    // Colour codes around ordinary text change nothing.
+    String plain = "\u001b[1;31mERROR\u001b[0m build 1234 took 56 s";
+    assertThat(DetectionGapsTest.engine.redact("pii", plain)).isEqualTo(plain);
   }
 }
