@@ -61,8 +61,9 @@ final class Checks {
    * The character the scanner reads in place of {@code c} ({@code Scanner#scanNormalized}): the
    * other Unicode space separators (general category Zs: U+1680, U+2000-U+200A, U+205F) and U+0085
    * NEXT LINE, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR as a space; the dash
-   * punctuation (category Pd: the hyphens, figure, en and em dashes U+2010-U+2015 that word
-   * processors put for a typed {@code -}, the wave dash U+301C, the small and full-width
+   * punctuation (category Pd: the hyphens, the figure and em dashes U+2010-U+2015 that word
+   * processors put for a typed {@code -}, but not the en dash U+2013, which also writes ranges; the
+   * wave dash U+301C, the small and full-width
    * hyphen-minus U+FE63 and U+FF0D...) and U+2212 MINUS SIGN as {@code -}; the full-width and small
    * commercial at U+FF20 and U+FE6B as {@code @}; the full-width full stop U+FF0E and the
    * ideographic full stops U+3002 and U+FF61 as {@code .}. Values grouped or written with them
@@ -83,7 +84,9 @@ final class Checks {
         return c == '\u2009' ? c : ' ';
       }
       if (c <= '\u2015') {
-        return c >= '\u2010' ? '-' : c;
+        // The en dash stays: it also writes ranges (pages 123–45–6789), read as an SSN separator
+        // only after the word SSN (PiiDetectors.Ssn).
+        return c >= '\u2010' && c != '\u2013' ? '-' : c;
       }
       return c == '\u2028' || c == '\u2029' || c == '\u205f' ? ' ' : c;
     }
@@ -111,12 +114,12 @@ final class Checks {
   }
 
   /**
-   * Whether {@link #separatorFold} reads {@code c} as a space, a dash or a dot: a separator between
-   * the groups of a number for the scanner's digit runs.
+   * Whether {@link #separatorFold} reads {@code c} as a space, a dash or a dot, or {@code c} is the
+   * en dash: a separator between the groups of a number for the scanner's digit runs.
    */
   static boolean isFoldedSeparator(int c) {
     char f = c >= '\u0085' && c <= '\uffff' ? separatorFold((char) c) : (char) c;
-    return f != c && (f == ' ' || f == '-' || f == '.');
+    return c == '\u2013' || (f != c && (f == ' ' || f == '-' || f == '.'));
   }
 
   /**

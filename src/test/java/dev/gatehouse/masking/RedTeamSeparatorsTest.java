@@ -28,7 +28,7 @@ class RedTeamSeparatorsTest {
   };
 
   static final String[] DASHES = {
-    "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\uff0d", "\ufe63"
+    "\u2010", "\u2011", "\u2012", "\u2014", "\u2015", "\u2212", "\uff0d", "\ufe63"
   };
 
   @Test
@@ -100,5 +100,38 @@ class RedTeamSeparatorsTest {
     // Colour codes around ordinary text change nothing.
     String plain = "\u001b[1;31mERROR\u001b[0m build 1234 took 56 s";
     assertThat(DetectionGapsTest.engine.redact("pii", plain)).isEqualTo(plain);
+  }
+
+  /** F8: a bare value cut inside its token by {@code & < " ;} runs on to the token's end. */
+  @Test
+  void assignmentValuesRunToTheEndOfTheirToken() {
+    DetectionGapsTest.assertMasked(
+        new String[][] {
+          {"password=Tr0ub4dor&3xyz", "3xyz"},
+          {"DB_PASSWORD=Pa55w0rd&Rest99", "Rest99"},
+          {"secret=Ab12<Cd34>Ef56", "Ef56"},
+          {"password=Ab12\"Cd34Ef", "Cd34Ef"},
+          {"export API_KEY=Zq81;Xw77Lm03 && run", "Xw77Lm03"},
+        });
+    // Where the character separates: query parameters, another assignment, JSON, markup.
+    String[][] kept = {
+      {"https://x.example/login?password=Tr0ub4dor&user=bob", "&user=bob"},
+      {"?password=Hunter2x&lang=en", "&lang=en"},
+      {"password=Tr0ub4dor&user=bob", "&user=bob"},
+      {"Pwd=S3cr3tPw;Uid=bob;Server=db1", ";Uid=bob"},
+      {"{\"password\":\"Tr0ub4dor\",\"user\":\"bob\"}", "\",\"user\":\"bob\"}"},
+      {"{\"cmd\":\"password=Tr0ub4dor\",\"user\":\"bob\"}", "\",\"user\":\"bob\"}"},
+      {"<p>password=Tr0ub4dor</p>", "</p>"},
+      {"api_key=Tr0ub4dor9<br>next", "<br>next"},
+      {"<td>secret=Tr0ub4dor9</td>", "</td>"},
+    };
+    List<String> lost = new ArrayList<>();
+    for (String[] c : kept) {
+      String masked = DetectionGapsTest.engine.redact("pii", c[0]);
+      if (masked.equals(c[0]) || !masked.contains(c[1])) {
+        lost.add(c[0] + " => " + masked);
+      }
+    }
+    assertThat(lost).as("values not masked, or structure masked").isEmpty();
   }
 }
