@@ -265,7 +265,10 @@ final class PiiDetectors {
         int lowest =
             counts[groups - 1] > 19 || counts[0] > 6
                 ? 0
-                : groups > 3 && counts[groups - 1] - counts[groups - 2] <= 4
+                : groups > 3
+                        && !twelve
+                        && counts[groups - 1] - counts[groups - 2] <= 4
+                        && (i != restart || s.charAt(i - 1) == '\t')
                     ? groups - 2
                     : groups - 1;
         boolean found = false;
@@ -778,14 +781,11 @@ final class PiiDetectors {
         int end = groups > 0 ? gend[groups - 1] : i + 1;
         boolean found = false;
         // Longest valid reading first, then shorter readings at group boundaries.
-        for (int g = groups; g >= 1 && !found; g--) {
+        // Six or more two-digit numbers (Lottery 04 11 23 35 42 48) are a list, not read at all.
+        boolean list =
+            groups >= 6 && !plus && !(dg[0] == '0' && dg[1] == '0') && twoDigitGroups(glen, groups);
+        for (int g = list ? 0 : groups; g >= 1 && !found; g--) {
           int e = gend[g - 1];
-          if (groups >= 6
-              && !plus
-              && !(dg[0] == '0' && dg[1] == '0')
-              && twoDigitGroups(glen, groups)) {
-            break; // six or more two-digit numbers (Lottery 04 11 23 35 42 48) are a list
-          }
           // A comma after a grouped number is a field separator (a CSV line, 612 34 56 78,154):
           // thousands are not grouped by spaces, dashes or dots before it.
           if (g == groups
@@ -810,7 +810,7 @@ final class PiiDetectors {
         i = Math.max(end, i + 1);
         if (mixed && !found) {
           i = Math.max(i, j);
-        } else if (!found && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
+        } else if (!found && !list && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
           // A short number and a space before a national number (1 020 7946 0958: a quantity or
           // a list number): the number is read again from its second group
           i = gend[0];

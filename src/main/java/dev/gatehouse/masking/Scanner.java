@@ -1591,7 +1591,36 @@ final class Scanner {
     return true;
   }
 
-  /** Keeps the highest-priority (then longest) finding wherever findings overlap. */
+  /**
+   * The parts of an assignment's value that no kept finding covers, kept too: a bare value runs to
+   * the next blank and can swallow other secrets ({@code --password a1|--password
+   * b2|https://u:p@h}, string_agg of values); dropped whole, the part before the other finding
+   * stayed in clear.
+   */
+  private static void keepUncovered(Finding f, List<Finding> kept) {
+    List<Finding> over = new ArrayList<>();
+    for (Finding k : kept) {
+      if (f.start() < k.end() && k.start() < f.end()) {
+        over.add(k);
+      }
+    }
+    over.sort(Comparator.comparingInt(Finding::start));
+    int at = f.start();
+    for (Finding k : over) {
+      if (k.start() > at) {
+        kept.add(new Finding(at, k.start(), f.type(), f.priority()));
+      }
+      at = Math.max(at, k.end());
+    }
+    if (at < f.end()) {
+      kept.add(new Finding(at, f.end(), f.type(), f.priority()));
+    }
+  }
+
+  /**
+   * Keeps the highest-priority (then longest) finding wherever findings overlap (of an overlapping
+   * assignment, the parts outside the kept ones: {@link #keepUncovered}).
+   */
   static List<Finding> resolve(List<Finding> found) {
     if (found.size() == 1) {
       return found;
@@ -1608,6 +1637,8 @@ final class Scanner {
       }
       if (!overlaps) {
         kept.add(f);
+      } else if (f.type().equals("assignment")) {
+        keepUncovered(f, kept);
       }
     }
     kept.sort(Comparator.comparingInt(Finding::start));

@@ -305,7 +305,9 @@ final class SecretDetectors {
                 Pattern.compile(
                     "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
                         + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'"
-                        + "|[^;&\\s\"'\\u001b]{1,256})"),
+                        // not the backslash of an escaped quote (password=\"…\" in a JSON
+                        // string): masked alone it would leave the quote unescaped
+                        + "|(?:[^;&\\s\"'\\u001b\\\\]|\\\\(?!\")){1,256})"),
                 1,
                 RegexDetector.Validator.NONE,
                 0,
@@ -615,8 +617,11 @@ final class SecretDetectors {
       }
       if (s.indexOf("--") >= 0) {
         m = FLAG.matcher(s);
-        while (m.find()) {
+        int from = 0;
+        while (m.find(from)) {
           addValue(this, out, m.start(1), m.end(1), m.group(1));
+          // a flag inside the value (--password a1|--password b2): read again from the value
+          from = m.group(1).contains("--") ? m.start(1) : m.end();
         }
       }
       bearer(this, s, out);
@@ -702,9 +707,10 @@ final class SecretDetectors {
               continue;
             }
             addValue(d, out, m.start(g), end, v);
-            if (g == 3 && (v.indexOf(':') >= 0 || v.indexOf('=') >= 0)) {
+            if (g == 3) {
               // Another assignment inside the bare value ("secret: a1|secret: b2|secret: c3",
-              // string_agg of values): read again from the value's start, not past it.
+              // "Passwort: a1|mot de passe: b2", string_agg of values): read again from the
+              // value's start, not past it.
               from = m.start(g);
             }
           }
@@ -721,7 +727,7 @@ final class SecretDetectors {
      */
     private static boolean shellPwd(String s, int from, String v) {
       return s.startsWith("PWD=", from)
-          && (from == 0 || !tokenLike(s.charAt(from - 1)))
+          && (from == 0 || !tokenLike(s.charAt(from - 1)) || s.startsWith("OLDPWD=", from - 3))
           && DIRECTORY.matcher(v).matches();
     }
 
