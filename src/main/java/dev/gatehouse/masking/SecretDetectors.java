@@ -305,9 +305,9 @@ final class SecretDetectors {
                 Pattern.compile(
                     "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
                         + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'"
-                        // not the backslash of an escaped quote (password=\"…\" in a JSON
-                        // string): masked alone it would leave the quote unescaped
-                        + "|(?:[^;&\\s\"'\\u001b\\\\]|\\\\(?!\")){1,256})"),
+                        // not ending in the backslash of an escaped quote (password=\"…\" in a
+                        // JSON string): masked alone it would leave the quote unescaped
+                        + "|[^;&\\s\"'\\u001b]{1,256}(?<![^\\\\]\\\\))"),
                 1,
                 RegexDetector.Validator.NONE,
                 0,
@@ -707,7 +707,7 @@ final class SecretDetectors {
               continue;
             }
             addValue(d, out, m.start(g), end, v);
-            if (g == 3) {
+            if (g == 3 && (end != m.end(g) || v.indexOf(':') >= 0 || v.indexOf('=') >= 0)) {
               // Another assignment inside the bare value ("secret: a1|secret: b2|secret: c3",
               // "Passwort: a1|mot de passe: b2", string_agg of values): read again from the
               // value's start, not past it.
