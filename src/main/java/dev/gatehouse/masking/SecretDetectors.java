@@ -537,10 +537,7 @@ final class SecretDetectors {
 
           @Override
           void find(String s, List<Finding> out) {
-            Matcher m = ESCAPED_XML.matcher(s);
-            while (m.find()) {
-              addValue(this, out, m.start(2), m.end(2), m.group(2));
-            }
+            elementValues(this, ESCAPED_XML.matcher(s), out);
           }
         };
 
@@ -584,10 +581,14 @@ final class SecretDetectors {
 
     private static void xml(Detector d, String s, List<Finding> out) {
       if (s.indexOf('<') >= 0) {
-        Matcher m = XML.matcher(s);
-        while (m.find()) {
-          addValue(d, out, m.start(2), m.end(2), m.group(2));
-        }
+        elementValues(d, XML.matcher(s), out);
+      }
+    }
+
+    /** The element contents (group 2) of every match of {@link #XML} or {@link #ESCAPED_XML}. */
+    private static void elementValues(Detector d, Matcher m, List<Finding> out) {
+      while (m.find()) {
+        addValue(d, out, m.start(2), m.end(2), m.group(2));
       }
     }
 
