@@ -3,6 +3,7 @@ package dev.gatehouse.masking;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,6 +160,17 @@ class RedTeamDataFindingsTest {
         });
     // a CRLF line end is a line end
     assertThat(engine.redact("pii", "ok\r\nok")).isEqualTo("ok\r\nok");
+    // the exec red team's files, through the stream masker as exec output is masked
+    StreamMasker stream = engine.streamMasker("pii");
+    String out =
+        new String(
+                stream.feed(
+                    "card 4111 1111 1111 111X\b1\ncard 4\u00001\u00001\u00001 1111 1111 1111\n"
+                        .concat("password=Hunt\rer2Secret\n")
+                        .getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8)
+            + new String(stream.flush(), StandardCharsets.UTF_8);
+    assertThat(out).doesNotContain("1111 1111 1111").doesNotContain("er2Secret");
   }
 
   @Test
