@@ -90,6 +90,14 @@ final class PiiDetectors {
       return false;
     }
     boolean sep = c == ' ' || c == '-' || c == '/' || c == '_' || Checks.isNoBreakSpace(c);
+    if (c == '.') {
+      // 141,415.555.0177 is a field and a dotted phone number: a decimal has one point.
+      int f = e + 1;
+      while (f < n && isDigit(s.charAt(f))) {
+        f++;
+      }
+      return !(f > e + 1 && f + 1 < n && s.charAt(f) == '.' && isDigit(s.charAt(f + 1)));
+    }
     return !(sep && e + 1 < n && isDigit(s.charAt(e + 1)));
   }
 
@@ -252,7 +260,17 @@ final class PiiDetectors {
         // Shorter readings when the run is too long to be one card (card + other number), or when
         // its first group is already too long for a grouped card: "4111111111111111 12/27" is a
         // card and an expiry date.
-        int lowest = counts[groups - 1] > 19 || counts[0] > 6 ? 0 : groups - 1;
+        // A grouped card and one short group after it (an expiry 12/27, a time 10:45, a CVV, four
+        // digits: "4166 1318 6091 3909 12/27") reads the card without that group.
+        int lowest =
+            counts[groups - 1] > 19 || counts[0] > 6
+                ? 0
+                : groups > 3
+                        && !twelve
+                        && counts[groups - 1] - counts[groups - 2] <= 4
+                        && (i != restart || s.charAt(i - 1) == '\t')
+                    ? groups - 2
+                    : groups - 1;
         boolean found = false;
         int next = -1;
         for (int g = groups - 1; g >= lowest; g--) {
@@ -304,7 +322,10 @@ final class PiiDetectors {
           // Not for 12-digit Maestro numbers, too weak a reading inside a longer number.
           int second = nextDigit(s, ends[0]);
           restart = second;
-          restartPlain = separatorKind(s.charAt(ends[0])) == ' ' && counts[0] <= 4;
+          // After a tab (a COPY text row, id<TAB>card) whatever the number before it, and after a
+          // dash following a short number (row-17-6304774760739563974) as after a space.
+          char before = separatorKind(s.charAt(ends[0]));
+          restartPlain = before == '\t' || ((before == ' ' || before == '-') && counts[0] <= 4);
           i = second;
           continue;
         }
@@ -439,7 +460,38 @@ final class PiiDetectors {
         }
       }
       String digits = new String(d);
-      return iinOk(digits) && Checks.luhn(digits);
+      return iinOk(digits) && Checks.luhn(digits) && !productCode(s, start, digits);
+    }
+
+    /**
+     * Whether 13 digits right after the word EAN, GTIN or ISBN (and a colon, dash or space) are a
+     * product code with a valid EAN-13 check digit (GS1 General Specifications 7.9): one in ten
+     * such codes also passes the card checks.
+     */
+    private static boolean productCode(String s, int start, String d) {
+      if (d.length() != 13) {
+        return false;
+      }
+      int k = start;
+      while (k > 0 && start - k < 3 && " :#-".indexOf(s.charAt(k - 1)) >= 0) {
+        k--;
+      }
+      boolean word = false;
+      for (String w : new String[] {"ean", "gtin", "isbn"}) {
+        int b = k - w.length();
+        word |=
+            b >= 0
+                && s.regionMatches(true, b, w, 0, w.length())
+                && (b == 0 || !Character.isLetter(s.charAt(b - 1)));
+      }
+      if (!word) {
+        return false;
+      }
+      int sum = 0;
+      for (int i = 0; i < 13; i++) {
+        sum += (d.charAt(i) - '0') * (i % 2 == 0 ? 1 : 3);
+      }
+      return sum % 10 == 0;
     }
 
     /** Issuer identification ranges with their lengths (ISO/IEC 7812, public scheme tables). */
@@ -732,9 +784,16 @@ final class PiiDetectors {
         int end = groups > 0 ? gend[groups - 1] : i + 1;
         boolean found = false;
         // Longest valid reading first, then shorter readings at group boundaries.
-        for (int g = groups; g >= 1 && !found; g--) {
+        // Six or more two-digit numbers (Lottery 04 11 23 35 42 48) are a list, not read at all.
+        boolean list =
+            groups >= 6 && !plus && !(dg[0] == '0' && dg[1] == '0') && twoDigitGroups(glen, groups);
+        for (int g = list ? 0 : groups; g >= 1 && !found; g--) {
           int e = gend[g - 1];
-          if (g == groups && (plus ? strongRightBlocked(s, e) : rightBlocked(s, e))) {
+          // A comma after a grouped number is a field separator (a CSV line, 612 34 56 78,154):
+          // thousands are not grouped by spaces, dashes or dots before it.
+          if (g == groups
+              && !(g >= 2 && e < n && a[e] == ',')
+              && (plus ? strongRightBlocked(s, e) : rightBlocked(s, e))) {
             continue;
           }
           int d = 0;
@@ -754,12 +813,22 @@ final class PiiDetectors {
         i = Math.max(end, i + 1);
         if (mixed && !found) {
           i = Math.max(i, j);
-        } else if (!found && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
+        } else if (!found && !list && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
           // A short number and a space before a national number (1 020 7946 0958: a quantity or
           // a list number): the number is read again from its second group
           i = gend[0];
         }
       }
+    }
+
+    /** Whether every one of {@code groups} digit groups has at most two digits. */
+    private static boolean twoDigitGroups(int[] glen, int groups) {
+      for (int k = 0; k < groups; k++) {
+        if (glen[k] > 2) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /**
@@ -1489,7 +1558,12 @@ final class PiiDetectors {
       int n = s.length();
       if (i > 0) {
         char p = s.charAt(i - 1);
-        if (isWord(p) || p == '.' || p == '-' || p == '+') {
+        // After a dash only when a number precedes it (an id joined by a dash: row-17-8.8.8.8);
+        // release-1.2.3.4 is a version.
+        if (isWord(p)
+            || p == '.'
+            || p == '+'
+            || (p == '-' && !(i >= 2 && isDigit(s.charAt(i - 2))))) {
           return -1;
         }
       }
@@ -1945,10 +2019,34 @@ final class PiiDetectors {
       if (at < 3 || s.charAt(at - 1) != '"') {
         return at;
       }
+      char esc = s.charAt(at - 2);
+      if (at >= 5 && (esc == '"' || esc == '\\')) {
+        return escapedQuotedLocal(s, at, esc);
+      }
       for (int k = at - 2; k >= 0 && at - k <= 64; k--) {
         char c = s.charAt(k);
         if (c == '"') {
           return k < at - 2 && (k == 0 || !isWord(s.charAt(k - 1))) ? k : at;
+        }
+        if (c == '\\' || c == '\n' || c == '\r') {
+          return at;
+        }
+      }
+      return at;
+    }
+
+    /**
+     * The start of a quoted local part whose quotes are escaped, doubled in a CSV field ({@code
+     * """john.smith""@example.com"}, RFC 4180 section 2) or after a backslash in a JSON string
+     * ({@code \"john.smith\"@example.com}, RFC 8259 section 7): the first character inside the
+     * quotes, so that the opening escape stays whole and the masked text stays valid CSV or JSON;
+     * {@code at} when there is none.
+     */
+    private static int escapedQuotedLocal(String s, int at, char esc) {
+      for (int k = at - 3; k >= 1 && at - k <= 66; k--) {
+        char c = s.charAt(k);
+        if (c == '"') {
+          return s.charAt(k - 1) == esc && k < at - 3 ? k + 1 : at;
         }
         if (c == '\\' || c == '\n' || c == '\r') {
           return at;

@@ -367,6 +367,9 @@ final class Scanner {
       if ("@:=>-.%".indexOf(c) >= 0) {
         k |= C_PUNCT;
       }
+      if (c == 0 || c == '\b' || c == '\r') {
+        k |= C_NUMSEP; // read as invisible inside a number by scanNormalized (hasControls)
+      }
       CLASS[c] = (byte) k;
       LOWER[c] = (byte) (c >= 'A' && c <= 'Z' ? c | 0x20 : c);
       int lc = LOWER[c];
@@ -1307,6 +1310,9 @@ final class Scanner {
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
   List<Finding> scanWith(String s, long armed) {
+    if (armed != 0 && hasControls(s)) {
+      return scanNormalized(s);
+    }
     return bitGates ? scanArmed(s, armed, null, 0, 0) : scan(s);
   }
 
@@ -1315,17 +1321,37 @@ final class Scanner {
    * looked for in the bytes (array loads instead of {@code charAt}'s checks on every character).
    */
   List<Finding> scanWith(String s, long armed, byte[] utf8, int off, int len) {
-    if (s.length() != len && Checks.needsNormalizing(s)) {
+    if ((s.length() != len && Checks.needsNormalizing(s)) || (armed != 0 && hasControls(s))) {
       return scanNormalized(s); // only a value with non-ASCII characters can have them
     }
     return bitGates ? scanArmed(s, armed, utf8, off, len) : scan(s);
   }
 
   /**
+   * Whether {@code s} has a NUL, a backspace or a carriage return not followed by a line feed:
+   * control characters that a terminal does not show as text (a backspace erases the character
+   * before it, a lone CR returns to the line's start), which put inside a value hide it from the
+   * detectors ({@code 4111<NUL>1111…}, {@code password=Hunt\rer2Secret}). Asked only for a value
+   * that armed a detector.
+   */
+  static boolean hasControls(String s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      if (c <= '\r'
+          && (c == 0 || c == '\b' || (c == '\r' && (i + 1 == n || s.charAt(i + 1) != '\n')))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * {@link #scan} of {@code s} read without its {@link Checks#isInvisible} characters and with a
    * full-width {@code ＠} read as {@code @} ({@code 4111&#8203;1111…}, {@code jo&shy;hn@…}, {@code
    * john＠example.com}: text copied from documents and web pages), the findings mapped back to
-   * {@code s} (a finding covers the invisible characters inside it).
+   * {@code s} (a finding covers the invisible characters inside it). NUL and a lone CR are read as
+   * invisible too, and a backspace as erasing the character before it, as a terminal shows them
+   * ({@link #hasControls}).
    */
   List<Finding> scanNormalized(String s) {
     return normalized(s, t -> bitGates ? scanArmed(t, armedChars(t), null, 0, 0) : scanPlain(t));
@@ -1339,7 +1365,11 @@ final class Scanner {
     int[] at = new int[n + 1];
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (!Checks.isInvisible(c)) {
+      if (c == '\b') {
+        t.setLength(Math.max(0, t.length() - 1));
+      } else if (!Checks.isInvisible(c)
+          && c != 0
+          && !(c == '\r' && (i + 1 == n || s.charAt(i + 1) != '\n'))) {
         at[t.length()] = i;
         t.append(c == Checks.FULLWIDTH_AT ? '@' : c);
       }
@@ -1422,9 +1452,10 @@ final class Scanner {
       if ((flagsOf(t) & Triage.F_WIDE) != 0 && Checks.needsNormalizing(s)) {
         return scanNormalized(s);
       }
-      return scanArmed(s, armedChars(s, t), null, 0, 0);
+      long armed = armedChars(s, t);
+      return armed != 0 && hasControls(s) ? scanNormalized(s) : scanArmed(s, armed, null, 0, 0);
     }
-    return Checks.needsNormalizing(s) ? scanNormalized(s) : scanPlain(s);
+    return Checks.needsNormalizing(s) || hasControls(s) ? scanNormalized(s) : scanPlain(s);
   }
 
   /** {@link #scan} with more than 64 detectors, of a text without characters to normalize. */
@@ -1710,7 +1741,36 @@ final class Scanner {
     return true;
   }
 
-  /** Keeps the highest-priority (then longest) finding wherever findings overlap. */
+  /**
+   * The parts of an assignment's value that no kept finding covers, kept too: a bare value runs to
+   * the next blank and can swallow other secrets ({@code --password a1|--password
+   * b2|https://u:p@h}, string_agg of values); dropped whole, the part before the other finding
+   * stayed in clear.
+   */
+  private static void keepUncovered(Finding f, List<Finding> kept) {
+    List<Finding> over = new ArrayList<>();
+    for (Finding k : kept) {
+      if (f.start() < k.end() && k.start() < f.end()) {
+        over.add(k);
+      }
+    }
+    over.sort(Comparator.comparingInt(Finding::start));
+    int at = f.start();
+    for (Finding k : over) {
+      if (k.start() > at) {
+        kept.add(new Finding(at, k.start(), f.type(), f.priority()));
+      }
+      at = Math.max(at, k.end());
+    }
+    if (at < f.end()) {
+      kept.add(new Finding(at, f.end(), f.type(), f.priority()));
+    }
+  }
+
+  /**
+   * Keeps the highest-priority (then longest) finding wherever findings overlap (of an overlapping
+   * assignment, the parts outside the kept ones: {@link #keepUncovered}).
+   */
   static List<Finding> resolve(List<Finding> found) {
     if (found.size() == 1) {
       return found;
@@ -1727,6 +1787,8 @@ final class Scanner {
       }
       if (!overlaps) {
         kept.add(f);
+      } else if (f.type().equals("assignment")) {
+        keepUncovered(f, kept);
       }
     }
     kept.sort(Comparator.comparingInt(Finding::start));

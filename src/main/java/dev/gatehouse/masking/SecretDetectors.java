@@ -208,9 +208,10 @@ final class SecretDetectors {
             part(t, "(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", 0, "npm_"),
             part(t, "pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,512}", 0, "pypi-"),
             part(t, "(?<![A-Za-z0-9_-])SG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}", 0, "sg."),
+            // After a dash only when a number precedes it (an id joined by a dash: row-17-sk-…).
             part(
                 t,
-                "(?<![A-Za-z0-9_-])sk-(?:proj-|ant-[a-z0-9]{2,10}-|svcacct-)?[A-Za-z0-9_-]{20,251}",
+                "(?<![A-Za-z0-9_])(?<![A-Za-z_-]-)sk-(?:proj-|ant-[a-z0-9]{2,10}-|svcacct-)?[A-Za-z0-9_-]{20,251}",
                 0,
                 "sk-"),
             // HashiCorp Vault tokens, DigitalOcean, Shopify, Heroku-style prefixed tokens.
@@ -304,7 +305,9 @@ final class SecretDetectors {
                 Pattern.compile(
                     "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
                         + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'"
-                        + "|[^;&\\s\"'\\u001b]{1,256})"),
+                        // not ending in the backslash of an escaped quote (password=\"…\" in a
+                        // JSON string): masked alone it would leave the quote unescaped
+                        + "|[^;&\\s\"'\\u001b]{1,256}(?<![^\\\\]\\\\))"),
                 1,
                 RegexDetector.Validator.NONE,
                 0,
@@ -312,10 +315,13 @@ final class SecretDetectors {
                 // References to a secret are not the secret: ${VAR}, {{var}}, %(var)s.
                 // A command substitution ($(cat file), `cat file`) is not one either, nor what
                 // terraform plan shows instead of a value: (sensitive value), (known after apply).
+                // An absolute path of two or more directories is the shell's PWD in env output
+                // (PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work), not an ODBC password.
                 List.of(
                     Pattern.compile(
                         "^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s|\\$\\(.*|`.*"
-                            + "|\\((?:sensitive|known)\\b.*)$")),
+                            + "|\\((?:sensitive|known)\\b.*"
+                            + "|(?:/[A-Za-z0-9._~-]+){2,}/?)$")),
                 List.of())),
         // Passwords on the command lines of database and network clients, and in the files and
         // tables that tools print (each gated by its own tool name or file shape).
@@ -371,7 +377,7 @@ final class SecretDetectors {
         Pattern.compile("(?i)" + KEY + VALUE);
     private static final Pattern FLAG =
         Pattern.compile(
-            "(?i)(?<![A-Za-z0-9-])--(?:password|passwd|token|secret|api-key|apikey|client-secret"
+            "(?i)(?<![A-Za-z0-9])--(?:password|passwd|token|secret|api-key|apikey|client-secret"
                 + "|secret-id|secret-key|access-token|auth-token|secret-access-key)[ =]"
                 + "([^\\s\"'\\u001b]{1,256})");
     private static final Pattern BEARER =
@@ -435,6 +441,19 @@ final class SecretDetectors {
                 + OtherLanguages.WORDS
                 + ")))>([^<\\r\\n]{1,512})</\\1>");
 
+    /**
+     * {@link #XML} with its angle brackets escaped as HTML and XML text escape them ({@code
+     * &lt;password&gt;…&lt;/password&gt;}: an element stored in a text column and escaped for a
+     * page, or a value inside another element, XML 1.0 section 2.4).
+     */
+    private static final Pattern ESCAPED_XML =
+        Pattern.compile(
+            "(?i)&lt;((?:[a-z_]{0,20}"
+                + KEY
+                + "|(?:[a-z_]{0,20}_)?(?:"
+                + OtherLanguages.WORDS
+                + ")))&gt;([^<\\r\\n]{1,512}?)&lt;/\\1&gt;");
+
     private static final Set<String> NON_VALUES =
         Set.of(
             "true",
@@ -486,6 +505,7 @@ final class SecretDetectors {
       return List.of(
           this,
           TAGGED,
+          ESCAPED_TAGGED,
           OTHER_LANGUAGES,
           TERRAFORM,
           DOCKER_AUTH,
@@ -506,6 +526,20 @@ final class SecretDetectors {
     }
 
     private static final Detector TAGGED = new Tagged();
+
+    /** {@link #ESCAPED_XML}, gated by the escaped closing tag's start. */
+    private static final Detector ESCAPED_TAGGED =
+        new Detector("assignment", 75) {
+          @Override
+          List<String> keywords() {
+            return List.of("&lt;/");
+          }
+
+          @Override
+          void find(String s, List<Finding> out) {
+            elementValues(this, ESCAPED_XML.matcher(s), out);
+          }
+        };
 
     /**
      * The searches of {@link Assignment} that need none of {@code = : -}: XML elements ({@code
@@ -547,10 +581,14 @@ final class SecretDetectors {
 
     private static void xml(Detector d, String s, List<Finding> out) {
       if (s.indexOf('<') >= 0) {
-        Matcher m = XML.matcher(s);
-        while (m.find()) {
-          addValue(d, out, m.start(2), m.end(2), m.group(2));
-        }
+        elementValues(d, XML.matcher(s), out);
+      }
+    }
+
+    /** The element contents (group 2) of every match of {@link #XML} or {@link #ESCAPED_XML}. */
+    private static void elementValues(Detector d, Matcher m, List<Finding> out) {
+      while (m.find()) {
+        addValue(d, out, m.start(2), m.end(2), m.group(2));
       }
     }
 
@@ -582,8 +620,11 @@ final class SecretDetectors {
       }
       if (s.indexOf("--") >= 0) {
         m = FLAG.matcher(s);
-        while (m.find()) {
+        int from = 0;
+        while (m.find(from)) {
           addValue(this, out, m.start(1), m.end(1), m.group(1));
+          // a flag inside the value (--password a1|--password b2): read again from the value
+          from = m.group(1).contains("--") ? m.start(1) : m.end();
         }
       }
       bearer(this, s, out);
@@ -650,14 +691,60 @@ final class SecretDetectors {
 
     /** The values of every match of {@link #ASSIGN} or {@link OtherLanguages#ASSIGN}. */
     private static void values(Detector d, String s, Matcher m, List<Finding> out) {
-      while (m.find()) {
+      int from = 0;
+      while (m.find(from)) {
+        from = m.end();
         for (int g = 1; g <= 3; g++) {
           if (m.group(g) != null && onNameLine(s, m, g)) {
             int end = g == 3 ? phraseEnd(d, s, m) : m.end(g);
-            addValue(d, out, m.start(g), end, s.substring(m.start(g), end));
+            String v = s.substring(m.start(g), end);
+            // A bare value that ends in the backslash of an escaped quote (stripe.api_key =
+            // \"sk_live_…\" in a JSON string) stops before it: masking the backslash alone would
+            // leave the quote unescaped and the JSON invalid; the escaped value is read by
+            // escapedValues.
+            if (g == 3 && end < s.length() && s.charAt(end) == '"' && oddBackslashes(s, end)) {
+              end--;
+              v = v.substring(0, v.length() - 1);
+            }
+            if (g == 3 && shellPwd(s, m.start(), v)) {
+              continue;
+            }
+            addValue(d, out, m.start(g), end, v);
+            if (g == 3 && (end != m.end(g) || v.indexOf(':') >= 0 || v.indexOf('=') >= 0)) {
+              // Another assignment inside the bare value ("secret: a1|secret: b2|secret: c3",
+              // "Passwort: a1|mot de passe: b2", string_agg of values): read again from the
+              // value's start, not past it.
+              from = m.start(g);
+            }
           }
         }
       }
+    }
+
+    /** An absolute path of two or more directories (see {@link #shellPwd}). */
+    private static final Pattern DIRECTORY = Pattern.compile("(?:/[A-Za-z0-9._~-]+){2,}/?");
+
+    /**
+     * Whether a match at {@code from} is the shell's {@code PWD=} with a directory as its value, as
+     * {@code env} prints it ({@code PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work}), not a password.
+     */
+    private static boolean shellPwd(String s, int from, String v) {
+      return s.startsWith("PWD=", from)
+          && (from == 0 || !tokenLike(s.charAt(from - 1)) || s.startsWith("OLDPWD=", from - 3))
+          && DIRECTORY.matcher(v).matches();
+    }
+
+    private static boolean tokenLike(char c) {
+      return isAlnum(c) || c == '_' || c == '-' || c == '.';
+    }
+
+    /** Whether an odd number of backslashes ends right before {@code end} (an escape). */
+    static boolean oddBackslashes(String s, int end) {
+      int k = end;
+      while (k > 0 && s.charAt(k - 1) == '\\') {
+        k--;
+      }
+      return ((end - k) & 1) == 1;
     }
 
     /** How far past its first word {@link #phraseEnd} reads a password (characters). */
@@ -1241,6 +1328,13 @@ final class SecretDetectors {
                 + "|du|file|payout|plan|ipi|cn|prv|ic)_[A-Za-z0-9]{14,32}"
                 + "|0[12][0-9A-HJKMNP-TV-Z]{24}");
 
+    /**
+     * The first directory of an absolute path that holds generated names (mktemp's, a job's
+     * workspace: HOME, PWD and TMPDIR in {@code env} output), not secrets.
+     */
+    private static final Pattern SYSTEM_DIR =
+        Pattern.compile("(?:tmp|var|home|usr|opt|run|srv|mnt|private|Users|root|workspace)/");
+
     static boolean tokenChar(char c) {
       return isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
     }
@@ -1326,8 +1420,14 @@ final class SecretDetectors {
       if (seps > 0 && wordSegments(tok, "[-_]") >= 2) {
         return false;
       }
+      if (seps > 0 && upper + lower <= 4 && referenceNumber(tok)) {
+        return false; // PO-2026-813976723542, INV_2024_0042: a prefix and numbers
+      }
       if (slashes > 0 && wordSegments(tok, "/") >= 2) {
         return false;
+      }
+      if (slashes > 0 && st > 0 && s.charAt(st - 1) == '/' && SYSTEM_DIR.matcher(tok).lookingAt()) {
+        return false; // an absolute path under a system directory: /tmp/gatehouse-job-a8Kq2ZxR7m
       }
       if (digit == 0 && (upper < (upper + lower) * 0.25 || upper > (upper + lower) * 0.75)) {
         return false; // CamelCase identifier: capitals only at word starts
@@ -1348,6 +1448,20 @@ final class SecretDetectors {
         }
       }
       return !isPublic(s, st, en);
+    }
+
+    /** Whether {@code tok}'s letters are all in its first dash- or underscore-separated part. */
+    static boolean referenceNumber(String tok) {
+      int sep = 0;
+      while (sep < tok.length() && tok.charAt(sep) != '-' && tok.charAt(sep) != '_') {
+        sep++;
+      }
+      for (int k = sep; k < tok.length(); k++) {
+        if (Character.isLetter(tok.charAt(k))) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** SSH public-key blob: the base64 of a uint32 length and then the key type's name. */

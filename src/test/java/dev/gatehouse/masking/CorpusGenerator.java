@@ -349,7 +349,81 @@ final class CorpusGenerator {
   static List<String> sensitive() {
     CorpusGenerator g = new CorpusGenerator(20261122L);
     g.genSensitive();
+    new CorpusGenerator(20261123L).redTeamData11(g);
     return g.lines;
+  }
+
+  /**
+   * The data red team's eleventh-session leaks (their own seed, so that the rows before stay as
+   * they were): grouped cards before an expiry, CVV, time or four digits; string_agg of
+   * assignments; COPY rows with an id first; phones before a CSV field; escaped quoted emails;
+   * escaped XML password elements (control characters are in RedTeamDataFindingsTest: the corpus
+   * files are read by lines).
+   */
+  private void redTeamData11(CorpusGenerator out) {
+    String[] bins = {"4166", "4539", "5425", "6011", "5018"};
+    String[] after = {" 12/27", " 123", " 10:45", " 1234", " 04/29"};
+    for (int i = 0; i < 40; i++) {
+      String payload = pick(bins) + digits(11);
+      String card = payload + luhnCheck(payload);
+      String sep = i % 3 == 0 ? "\u00a0" : " ";
+      String grouped =
+          String.join(
+              sep,
+              card.substring(0, 4),
+              card.substring(4, 8),
+              card.substring(8, 12),
+              card.substring(12));
+      out.emit("card", grouped + after[i % after.length], card.substring(4, 8));
+    }
+    for (int i = 0; i < 16; i++) {
+      String payload = "37" + digits(12);
+      String amex = payload + luhnCheck(payload);
+      String row = (100001 + i) + "\t" + amex.substring(0, 4) + " " + amex.substring(4, 10);
+      out.emit(
+          "card", row + " " + amex.substring(10) + after[i % after.length], amex.substring(4, 10));
+    }
+    String[] words = {"secret", "PASSWORD", "api_key", "token", "Passwort", "mot de passe"};
+    String[] seps = {"|", "/", ";", "&"};
+    for (int i = 0; i < 24; i++) {
+      String w = words[i % words.length];
+      String a = chars(ALNUM, 10);
+      String b = chars(ALNUM, 10);
+      String c = chars(ALNUM, 10);
+      String sep = seps[i % seps.length];
+      String eq = w.equals("token") ? "=" : ": ";
+      out.emit("assignment", w + eq + a + sep + w + eq + b + sep + w + eq + c, b);
+    }
+    for (int i = 0; i < 8; i++) {
+      String a = chars(ALNUM, 8) + "@" + chars(ALNUM, 3);
+      String b = chars(ALNUM, 8) + "@" + chars(ALNUM, 3);
+      out.emit(
+          "assignment",
+          "--password " + a + "|--password " + b + "|https://u:" + chars(ALNUM, 9) + "@ex.com/p",
+          b);
+    }
+    String[][] fixed = {
+      {"card", "17\t4017440016962", "4017440016962"},
+      {"card", "100033\t6304774760739563974", "6304774760739563974"},
+      {"card", "100030\t6759239322368147 12/29", "6759239322368147"},
+      {"card", "row-17-6304774760739563974", "6304774760739563974"},
+      {"credential", "row-17-sk-ant-api03-" + chars(ALNUM, 40), "sk-ant-api03-"},
+      {"ip", "row-17-8.8.8.8", "8.8.8.8"},
+      {"ip", "row-100017-203.0.114.7", "203.0.114.7"},
+      {"assignment", "row-17---password 9LwIih@2sSas", "9LwIih@2sSas"},
+      {"assignment", "&lt;password&gt;Ka11q9*xdtIn&lt;/password&gt;", "Ka11q9*xdtIn"},
+      {"assignment", "<v>&lt;password&gt;Wq9!zr5Tk&lt;/password&gt;</v>", "Wq9!zr5Tk"},
+      {"phone", "móvil: 01 23 45 67 89,151", "45 67"},
+      {"phone", "WhatsApp 612 34 56 78,154", "34 56"},
+      {"phone", "Tel: +7 495 123-45-67,160", "123-45"},
+      {"phone", "fax: 8 (495) 123-45-67,161", "123-45"},
+      {"phone", "141,415.555.0177", "555.01"},
+      {"email", "\"\"\"john.smith\"\"@example.com\",5", "john.smith"},
+      {"email", "{\"v\":\"\\\"john.smith\\\"@example.com\"}", "john.smith"}
+    };
+    for (String[] f : fixed) {
+      out.emit(f[0], f[1], f[2]);
+    }
   }
 
   private void genSensitive() {
@@ -935,7 +1009,36 @@ final class CorpusGenerator {
   static List<String> lookalikes() {
     CorpusGenerator g = new CorpusGenerator(7L);
     g.genLookalikes();
+    new CorpusGenerator(20261123L).redTeamData11Lookalikes(g);
     return g.lines;
+  }
+
+  /** The look-alikes the data and exec red teams saw masked in the eleventh session. */
+  private void redTeamData11Lookalikes(CorpusGenerator out) {
+    for (int i = 0; i < 12; i++) {
+      // EAN-13 codes with a valid GS1 check digit after the word
+      String payload = "590" + digits(9);
+      int sum = 0;
+      for (int k = 0; k < 12; k++) {
+        sum += (payload.charAt(k) - '0') * (k % 2 == 0 ? 1 : 3);
+      }
+      out.look("ean13", pick("EAN ", "EAN: ", "GTIN ") + payload + (10 - sum % 10) % 10);
+    }
+    for (int i = 0; i < 12; i++) {
+      StringBuilder b = new StringBuilder("Lottery");
+      for (int k = 0; k < 6; k++) {
+        b.append(' ').append(String.format(Locale.ROOT, "%02d", between(1, 49)));
+      }
+      out.look("lottery", b.toString());
+    }
+    for (int i = 0; i < 12; i++) {
+      out.look("order_ref", pick("PO-", "INV-", "ORD_") + "2026-" + digits(12));
+    }
+    for (int i = 0; i < 12; i++) {
+      String job = "/tmp/gatehouse-job-" + chars(ALNUM, 12);
+      out.look("env_path", pick("HOME=", "TMPDIR=", "OLDPWD=") + job);
+      out.look("env_path", "PWD=" + job + "/work");
+    }
   }
 
   private void look(String kind, String value) {

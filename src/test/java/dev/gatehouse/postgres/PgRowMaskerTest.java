@@ -229,6 +229,44 @@ class PgRowMaskerTest {
     assertThat(m.filterCopyData(clean)).isSameAs(clean);
   }
 
+  /**
+   * The data red team's COPY rows (eleventh session): an id, a tab, then a card, a key or a phone
+   * followed by a CSV field, in text and CSV format; and a CSV-escaped quoted email.
+   */
+  @Test
+  void copyRowsWithAnIdFirstOrACsvFieldAfterAreMasked() {
+    PgRowMasker text = new PgRowMasker(engine, "pii", "db", null);
+    text.onCopyOut(new byte[] {0, 0, 2, 0, 0, 0, 0});
+    String[][] rows = {
+      {"100001	4017440016962\n", "4017440016962"},
+      {"100002	6304774760739563974\n", "6304774760739563974"},
+      {"100003	6759239322368147 12/29\n", "6759239322368147"},
+      {"100004	4166 1318 6091 3909 12/27\n", "1318 6091"},
+      {"100005	row-17-sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\n", "abcdefghij"},
+      {"100006	secret: Abc123Xyz9|secret: Def456Uvw8|secret: Ghi789Rst7\n", "Def456Uvw8"},
+      {"móvil: 01 23 45 67 89,151\n", "45 67"},
+      {"WhatsApp 612 34 56 78,154\n", "34 56"},
+      {"Tel: +7 495 123-45-67,160\n", "123-45"},
+      {"fax: 8 (495) 123-45-67,161\n", "123-45"},
+      {"141,415.555.0177\n", "555.01"},
+      {"\"\"\"john.smith\"\"@example.com\",5\n", "john.smith"}
+    };
+    List<String> leaks = new ArrayList<>();
+    for (String[] r : rows) {
+      String out = new String(text.filterCopyData(utf8(r[0])), StandardCharsets.UTF_8);
+      if (out.contains(r[1])) {
+        leaks.add(out);
+      }
+    }
+    assertThat(leaks).isEmpty();
+    // the partial style of a phone keeps its last two digits in a CSV line too
+    assertThat(
+            new String(
+                text.filterCopyData(utf8("+33 1 23 45 67 89,151\n")), StandardCharsets.UTF_8))
+        .isEqualTo(engine.redact("pii", "+33 1 23 45 67 89,151\n"))
+        .startsWith("+** * ** ** ** 89,151");
+  }
+
   @Test
   void columnRulesApplyToAnyTypeAndBinaryNonTextBecomesNull() {
     PgRowMasker m =
