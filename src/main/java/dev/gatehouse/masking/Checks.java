@@ -63,13 +63,13 @@ final class Checks {
    * NEXT LINE, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR as a space; the dash
    * punctuation (category Pd: the hyphens, the figure and em dashes U+2010-U+2015 that word
    * processors put for a typed {@code -}, but not the en dash U+2013, which also writes ranges; the
-   * wave dash U+301C, the small and full-width
-   * hyphen-minus U+FE63 and U+FF0D...) and U+2212 MINUS SIGN as {@code -}; the full-width and small
-   * commercial at U+FF20 and U+FE6B as {@code @}; the full-width full stop U+FF0E and the
-   * ideographic full stops U+3002 and U+FF61 as {@code .}. Values grouped or written with them
-   * ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code bob﹫example．com}) are then read like their
-   * ASCII spelling (Unicode 15.1, UnicodeData.txt). The no-break and thin spaces of {@link
-   * #isNoBreakSpace} are read by the detectors as they are and are not mapped.
+   * wave dash U+301C, the small and full-width hyphen-minus U+FE63 and U+FF0D...) and U+2212 MINUS
+   * SIGN as {@code -}; the full-width and small commercial at U+FF20 and U+FE6B as {@code @}; the
+   * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}.
+   * Values grouped or written with them ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code
+   * bob﹫example．com}) are then read like their ASCII spelling (Unicode 15.1, UnicodeData.txt). The
+   * no-break and thin spaces of {@link #isNoBreakSpace} are read by the detectors as they are and
+   * are not mapped.
    */
   static char separatorFold(char c) {
     if (c < '\u2000') {

@@ -791,7 +791,10 @@ final class Scanner {
           }
           group = 0;
         }
-        if (c >= 128
+        int k = c == 0x1b ? csiLength(s, i) : 0;
+        if (k > 0) {
+          i += k - 1; // a colour code: a separator, as in the byte version
+        } else if (c >= 128
             ? !Checks.isNoBreakSpace(c) && !Checks.isFoldedSeparator(c) && !Checks.isInvisible(c)
             : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
@@ -1389,33 +1392,29 @@ final class Scanner {
   }
 
   /**
-   * {@link #scan} of a value with ANSI escape sequences (a colour code inside a value stored in a
-   * table, {@code 4111\e[1;31m1111\e[0m11111111}): the findings in the text without them, as the
-   * terminal path reads it ({@link TextStreamMasker.Visible}), each covering the sequences inside
-   * it, and those in the text as it is (a value inside a sequence).
-   */
-  List<Finding> scanWithEscapes(String s) {
-    TextStreamMasker.Visible v = TextStreamMasker.Visible.of(s);
-    List<Finding> found = new ArrayList<>(scan(v.text));
-    if (found.isEmpty()) {
-      return scan(s);
-    }
-    int n = s.length();
-    for (int i = 0; i < found.size(); i++) {
-      Finding f = found.get(i);
-      int end = f.end() > f.start() ? v.bodyIndex(f.end() - 1, n) + 1 : v.bodyIndex(f.end(), n);
-      found.set(i, new Finding(v.bodyIndex(f.start(), n), end, f.type(), f.priority()));
-    }
-    found.addAll(scan(s));
-    return resolve(found);
-  }
-
-  /**
    * The length in bytes of the CSI sequence ({@code ESC [}, parameter and intermediate bytes, a
    * final byte; ECMA-48 5.4) at {@code b[i]}, or 0: read as a separator inside a digit run, so that
-   * a value with colour codes between its digits arms the detectors ({@link #scanWithEscapes}).
+   * a value with colour codes between its digits arms the detectors ({@code Profile#redact}).
    */
-  private static int csiLength(byte[] b, int i, int end) {
+  /** {@link #csiLength(byte[], int, int)} in a String. */
+  static int csiLength(String s, int i) {
+    int end = s.length();
+    if (i + 2 >= end || s.charAt(i + 1) != '[') {
+      return 0;
+    }
+    for (int j = i + 2; j < end && j - i <= 32; j++) {
+      int c = s.charAt(j);
+      if (c >= 0x40 && c <= 0x7e) {
+        return j + 1 - i;
+      }
+      if (c < 0x20 || c > 0x3f) {
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  static int csiLength(byte[] b, int i, int end) {
     if (i + 2 >= end || b[i + 1] != '[') {
       return 0;
     }
