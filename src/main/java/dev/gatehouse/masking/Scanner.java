@@ -1391,11 +1391,6 @@ final class Scanner {
     return out;
   }
 
-  /**
-   * The length in bytes of the CSI sequence ({@code ESC [}, parameter and intermediate bytes, a
-   * final byte; ECMA-48 5.4) at {@code b[i]}, or 0: read as a separator inside a digit run, so that
-   * a value with colour codes between its digits arms the detectors ({@code Profile#redact}).
-   */
   /** {@link #csiLength(byte[], int, int)} in a String. */
   static int csiLength(String s, int i) {
     int end = s.length();
@@ -1414,6 +1409,11 @@ final class Scanner {
     return 0;
   }
 
+  /**
+   * The length in bytes of the CSI sequence ({@code ESC [}, parameter and intermediate bytes, a
+   * final byte; ECMA-48 5.4) at {@code b[i]}, or 0: read as a separator inside a digit run, so that
+   * a value with colour codes between its digits arms the detectors ({@code Profile#redact}).
+   */
   static int csiLength(byte[] b, int i, int end) {
     if (i + 2 >= end || b[i + 1] != '[') {
       return 0;

@@ -612,9 +612,7 @@ final class SecretDetectors {
     @Override
     void find(String s, List<Finding> out) {
       Matcher m = ASSIGN.matcher(s);
-      int first = out.size();
       values(this, s, m, out);
-      gluedTails(s, out, first);
       if (s.indexOf("\"\"") >= 0 || s.indexOf("\\\"") >= 0) {
         escapedValues(s, out);
       }
@@ -802,7 +800,8 @@ final class SecretDetectors {
      * assignment ({@code pwd=x;uid=bob}, {@code password=x&user=bob}), a tag without digits ({@code
      * x<br>}, {@code x</td>}), or the assignment is a URL query parameter ({@code ?password=x&y},
      * where {@code &} separates parameters). A quote before a delimiter ({@code "password=x", …})
-     * still ends the value.
+     * still ends the value. Where the connection-string reading of {@code password=} (which ends at
+     * the character) wins, the rest is kept as an uncovered part ({@code Scanner#resolve}).
      */
     private static int gluedEnd(String s, int name, int end) {
       int t = name;
@@ -829,24 +828,6 @@ final class SecretDetectors {
         k = w;
       }
       return k;
-    }
-
-    /**
-     * For each value from {@code out[first]} on that runs past a {@code & < " ;} ({@link
-     * #gluedEnd}), the part from that character on as a finding of its own: where a
-     * connection-string reading of {@code password=} (which ends there) wins over the whole value,
-     * the rest is still masked.
-     */
-    private void gluedTails(String s, List<Finding> out, int first) {
-      for (int i = first, n = out.size(); i < n; i++) {
-        Finding f = out.get(i);
-        for (int c = f.start() + 1; c < f.end() - 1; c++) {
-          if ("&<\";".indexOf(s.charAt(c)) >= 0) {
-            add(out, c, f.end());
-            break;
-          }
-        }
-      }
     }
 
     private static boolean gluedStop(char c) {
