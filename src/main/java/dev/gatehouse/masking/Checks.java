@@ -63,8 +63,9 @@ final class Checks {
    * NEXT LINE, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR as a space; the dash
    * punctuation (category Pd: the hyphens, the figure and em dashes U+2010-U+2015 that word
    * processors put for a typed {@code -}, but not the en dash U+2013, which also writes ranges; the
-   * wave dash U+301C, the small and full-width hyphen-minus U+FE63 and U+FF0D...) and U+2212 MINUS
-   * SIGN as {@code -}; the full-width and small commercial at U+FF20 and U+FE6B as {@code @}; the
+   * wave dash U+301C, the small and full-width hyphen-minus U+FE63 and U+FF0D...; not the Armenian
+   * and Hebrew hyphens U+058A and U+05BE, written with a letter on each side) and U+2212 MINUS SIGN
+   * as {@code -}; the full-width and small commercial at U+FF20 and U+FE6B as {@code @}; the
    * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}.
    * Values grouped or written with them ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code
    * bob﹫example．com}) are then read like their ASCII spelling (Unicode 15.1, UnicodeData.txt). The
@@ -75,9 +76,7 @@ final class Checks {
     if (c < '\u2000') {
       return c < '\u0085'
           ? c
-          : c == '\u0085' || c == '\u1680'
-              ? ' '
-              : c == '\u058a' || c == '\u05be' || c == '\u1400' || c == '\u1806' ? '-' : c;
+          : c == '\u0085' || c == '\u1680' ? ' ' : c == '\u1400' || c == '\u1806' ? '-' : c;
     }
     if (c <= '\u205f') {
       if (c <= '\u200a') {
@@ -132,8 +131,8 @@ final class Checks {
     if (c == 0xc2) {
       return i + 1 < end && b[i + 1] == (byte) 0x85 ? 2 : 0; // U+0085, the only one below U+0800
     }
-    if (c < 0xe1 || c > 0xef || i + 2 >= end) {
-      return 0;
+    if ((c != 0xe2 && c != 0xe3 && c != 0xef && c != 0xe1) || i + 2 >= end) {
+      return 0; // the others are in U+1400-U+1FFF (E1), U+2000-U+2FFF (E2), U+3000-U+3FFF (E3), EF
     }
     int x = b[i + 1];
     int y = b[i + 2];
@@ -217,10 +216,10 @@ final class Checks {
     if (s.indexOf('\u00ad') >= 0 || s.indexOf(FULLWIDTH_AT) >= 0) {
       return true;
     }
-    // The others are from U+034F on: one compare per character rejects Latin-script text.
+    // The others are U+0085 and from U+034F on: two compares per character reject Latin text.
     for (int i = 0, n = s.length(); i < n; i++) {
       char c = s.charAt(i);
-      if (c >= '\u0085' && (isInvisible(c) || separatorFold(c) != c)) {
+      if (c >= '\u034f' ? isInvisible(c) || separatorFold(c) != c : c == '\u0085') {
         return true;
       }
     }
