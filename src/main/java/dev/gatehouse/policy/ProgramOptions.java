@@ -109,6 +109,29 @@ final class ProgramOptions {
           "--disable-compression");
 
   /**
+   * helm's root options that take no value: {@code --debug}, {@code
+   * --kube-insecure-skip-tls-verify} and the hidden klog booleans (helm v3 cmd/helm/helm.go {@code
+   * initKubeLogs}: klog.InitFlags added as a Go flag set, so its booleans get pflag's NoOptDefVal
+   * and cobra's stripFlags skips no word after them; names are normalized {@code _} to {@code -},
+   * both spellings are looked up). Unknown to the index, {@code helm --logtostderr plugin install
+   * URL} hid {@code plugin} as a value.
+   */
+  private static final Set<String> HELM_ROOT_BOOLEAN =
+      Set.of(
+          "--debug",
+          "--kube-insecure-skip-tls-verify",
+          "--logtostderr",
+          "--alsologtostderr",
+          "--skip-headers",
+          "--skip_headers",
+          "--skip-log-headers",
+          "--skip_log_headers",
+          "--add-dir-header",
+          "--add_dir_header",
+          "--one-output",
+          "--one_output");
+
+  /**
    * How a program built on spf13/cobra finds its subcommand ({@link #cobraCommandIndex}).
    *
    * @param pflagGlobals the program parses its root options with pflag before cobra looks (docker:
@@ -160,7 +183,7 @@ final class ProgramOptions {
           "helm",
           new Cobra(
               false,
-              Set.of("--debug", "--kube-insecure-skip-tls-verify"),
+              HELM_ROOT_BOOLEAN,
               words(
                   "completion create dependency dep dependencies env get help history install"
                       + " lint list ls package plugin pull fetch push registry repo rollback"

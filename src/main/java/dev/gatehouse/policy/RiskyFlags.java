@@ -973,12 +973,14 @@ final class RiskyFlags {
     }
     String sub = null;
     List<String> positional = new ArrayList<>(4);
+    List<String> words = new ArrayList<>(4); // positional, and the values cobra skipped before it
     // cobra programs: the subcommand is the word cobra runs (ProgramOptions.cobraCommandIndex);
     // the words before it are options and their values, docker's -- included
     int command = ProgramOptions.cobraCommandIndex(binary, argv);
     for (int i = 1; i < argv.size(); i++) {
       String w = argv.get(i);
       if (i < command && (w.length() < 2 || w.charAt(0) != '-')) {
+        words.add(w);
         continue; // a value cobra skipped (kubectl -A get delete: get)
       }
       if (w.equals("--")) {
@@ -998,6 +1000,7 @@ final class RiskyFlags {
           return found; // python: the script; the rest is its own argv
         }
         positional.add(w);
+        words.add(w);
         if (sub == null && (command < 0 || i == command)) {
           sub = w;
         }
@@ -1050,35 +1053,37 @@ final class RiskyFlags {
         }
       }
     }
-    riskyCommands(t, positional, found);
+    riskyCommands(t, words, found);
     return found;
   }
 
   /**
    * Subcommands that install or run code (catalogue entries named {@code "COMMAND SUBCOMMAND"}:
    * helm's and docker's {@code plugin install}, gh's {@code extension install}): found when the
-   * subcommand is the first positional word and the second word comes anywhere after it (erring
-   * towards finding: a flag's value may stand between them). And gh's {@code alias set} with an
-   * expansion starting with {@code !}, a shell alias as with {@code --shell}.
+   * command is any word that is not an option, those before the subcommand included, and the second
+   * word comes anywhere after it (erring towards finding: a flag's value may stand between them,
+   * and an option the index does not know as a boolean may have hidden the command as its value,
+   * {@code helm --unknown-bool plugin install URL}). And gh's {@code alias set} with an expansion
+   * starting with {@code !}, a shell alias as with {@code --shell}.
    */
-  private static void riskyCommands(Tool t, List<String> positional, List<Use> found) {
-    if (positional.size() < 2) {
-      return;
-    }
-    List<String> rest = positional.subList(1, positional.size());
-    for (Flag f : t.flags()) {
-      int space = f.name().indexOf(' ');
-      if (space > 0
-          && f.where().contains(positional.get(0))
-          && rest.contains(f.name().substring(space + 1))) {
-        found.add(
-            new Use(String.join(" ", positional.get(0), f.name().substring(space + 1)), f, t));
+  private static void riskyCommands(Tool t, List<String> words, List<Use> found) {
+    for (int k = 0; k + 1 < words.size(); k++) {
+      String command = words.get(k);
+      List<String> rest = words.subList(k + 1, words.size());
+      for (Flag f : t.flags()) {
+        int space = f.name().indexOf(' ');
+        if (space > 0
+            && f.where().contains(command)
+            && rest.contains(f.name().substring(space + 1))
+            && found.stream().noneMatch(u -> u.flag() == f)) {
+          found.add(new Use(String.join(" ", command, f.name().substring(space + 1)), f, t));
+        }
       }
-    }
-    if (t.name().equals("gh") && positional.get(0).equals("alias") && rest.contains("set")) {
-      for (String w : rest) {
-        if (w.startsWith("!") && found.stream().noneMatch(u -> u.flag() == GH_SHELL_ALIAS)) {
-          found.add(new Use("!", GH_SHELL_ALIAS, t));
+      if (t.name().equals("gh") && command.equals("alias") && rest.contains("set")) {
+        for (String w : rest) {
+          if (w.startsWith("!") && found.stream().noneMatch(u -> u.flag() == GH_SHELL_ALIAS)) {
+            found.add(new Use("!", GH_SHELL_ALIAS, t));
+          }
         }
       }
     }

@@ -153,6 +153,11 @@ class CobraCommandIndexTest {
         Arguments.of("helm --debug install x ./chart", "install"),
         Arguments.of("helm --namespace=prod list", "list"),
         Arguments.of("helm -A list uninstall x", "uninstall"),
+        // helm's hidden klog booleans (NoOptDefVal): cobra skips no word after them
+        Arguments.of("helm --logtostderr plugin install https://e/p", "plugin"),
+        Arguments.of("helm --alsologtostderr --skip-headers list", "list"),
+        Arguments.of("helm --skip_log_headers --add-dir-header --one-output list", "list"),
+        Arguments.of("helm --v 4 list", "list"),
         Arguments.of("gh -R o/r pr merge 1", "pr"),
         Arguments.of("gh --repo=o/r pr merge 1", "pr"),
         Arguments.of("gh --help pr", "pr"),
@@ -219,6 +224,11 @@ class CobraCommandIndexTest {
         Arguments.of("helm template x ./c -f /etc/shadow", "-f"),
         Arguments.of("helm --registry-config /tmp/r pull oci://x", "--registry-config"),
         Arguments.of("helm plugin install https://x/y", "plugin install"),
+        Arguments.of("helm --logtostderr plugin install https://e/p", "plugin install"),
+        Arguments.of("helm --skip-headers plugin update x", "plugin update"),
+        // an option the index does not know as a boolean hides plugin as its value; the words
+        // before the command are read too
+        Arguments.of("helm --future-bool plugin install https://e/p", "plugin install"),
         Arguments.of("gh alias set mm --shell 'x'", "--shell"),
         Arguments.of("gh alias set -s mm x", "-s"),
         Arguments.of("gh alias set mm !id", "--shell"),
@@ -257,6 +267,31 @@ class CobraCommandIndexTest {
             "gh extension list")) {
       List<String> argv = argv(line);
       assertThat(RiskyFlags.findAll(argv.get(0), argv)).as(line).isEmpty();
+    }
+  }
+
+  @Test
+  void helmsHiddenKlogBooleansDoNotHideItsCommand() {
+    PolicySet listOnly =
+        policy(
+            """
+            rules:
+              - id: helm-list
+                effect: allow
+                command: { binary: helm, subcommand: list }
+            """);
+    assertThat(effect(listOnly, line("helm --logtostderr list"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(listOnly, line("helm --one_output list -A"))).isEqualTo(Effect.ALLOW);
+    // the reviewer's repro: allowed by a rule naming only the binary
+    for (String l :
+        List.of(
+            "helm --logtostderr plugin install https://e/p",
+            "helm --alsologtostderr plugin install https://e/p",
+            "helm --skip-headers plugin install https://e/p",
+            "helm --skip-log-headers plugin install https://e/p",
+            "helm --add-dir-header plugin install https://e/p",
+            "helm --one-output plugin install https://e/p")) {
+      assertThat(effect(OPEN, line(l))).as(l).isNotEqualTo(Effect.ALLOW);
     }
   }
 
