@@ -229,6 +229,17 @@ class CobraCommandIndexTest {
         // an option the index does not know as a boolean hides plugin as its value; the words
         // before the command are read too
         Arguments.of("helm --future-bool plugin install https://e/p", "plugin install"),
+        // cobra aliases of subcommands and docker's shortcuts
+        Arguments.of("helm plugin add https://e/p", "plugin install"),
+        Arguments.of("helm plugin up x", "plugin update"),
+        Arguments.of(
+            "helm pull oci://e/c --untar --untardir /h/.local/share/helm/plugins", "--untardir"),
+        Arguments.of("helm template x ./c --output-dir /h/.ssh", "--output-dir"),
+        Arguments.of("docker cp c1:/x /h/.docker/cli-plugins/docker-compose", "container cp"),
+        Arguments.of("docker container cp c1:/x /h/x", "container cp"),
+        Arguments.of("gh alias set co -", "--shell"),
+        Arguments.of("gh config set pager 'sh -c id'", "config set"),
+        Arguments.of("gh config set editor vim", "config set"),
         Arguments.of("gh alias set mm --shell 'x'", "--shell"),
         Arguments.of("gh alias set -s mm x", "-s"),
         Arguments.of("gh alias set mm !id", "--shell"),
@@ -271,6 +282,49 @@ class CobraCommandIndexTest {
   }
 
   @Test
+  void aDenyRuleMatchesEverySpellingOfASubcommand() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: anything
+                effect: allow
+                command: { binary: [helm, docker] }
+              - id: no-docker-rm
+                effect: deny
+                command: { binary: docker, args: [[rm, rmi]] }
+              - id: no-container-rm
+                effect: deny
+                command: { binary: docker, args: [container, rm] }
+              - id: no-helm-repo-remove
+                effect: deny
+                command: { binary: helm, args: [repo, remove] }
+            """);
+    for (String l :
+        List.of(
+            "docker rm c1",
+            "docker container rm c1",
+            "docker container remove c1",
+            "docker rmi i1",
+            "docker image rm i1",
+            "docker image remove i1",
+            "docker -D image remove i1",
+            "helm repo rm stable",
+            "helm repo remove stable")) {
+      assertThat(effect(p, line(l))).as(l).isEqualTo(Effect.DENY);
+    }
+    for (String l : List.of("docker ps", "docker container ls", "helm repo list")) {
+      assertThat(effect(p, line(l))).as(l).isEqualTo(Effect.ALLOW);
+    }
+    assertThat(ProgramOptions.cobraSpellings("docker", argv("rm c1")))
+        .containsExactly("rm", "container", "rm", "container", "remove", "c1");
+    assertThat(ProgramOptions.cobraSpellings("helm", argv("plugin add u")))
+        .containsExactly("plugin", "install", "plugin", "add", "u");
+    assertThat(ProgramOptions.cobraSpellings("kubectl", argv("delete x")))
+        .containsExactly("delete", "x");
+  }
+
+  @Test
   void helmsHiddenKlogBooleansDoNotHideItsCommand() {
     PolicySet listOnly =
         policy(
@@ -298,7 +352,14 @@ class CobraCommandIndexTest {
   @Test
   void ghsVariablesThatPointItElsewhereAreRisky() {
     // GH_REPO is -R, GH_HOST --hostname, GH_TOKEN another identity: a wildcard never admits them
-    for (String name : List.of("GH_REPO", "GH_HOST", "GH_TOKEN", "GH_ENTERPRISE_TOKEN")) {
+    for (String name :
+        List.of(
+            "GH_REPO",
+            "GH_HOST",
+            "GH_TOKEN",
+            "GH_ENTERPRISE_TOKEN",
+            "GITHUB_TOKEN",
+            "GITHUB_ENTERPRISE_TOKEN")) {
       assertThat(CommandMatcher.riskyEnv(name)).as(name).isTrue();
     }
   }
