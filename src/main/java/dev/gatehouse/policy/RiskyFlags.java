@@ -503,8 +503,29 @@ final class RiskyFlags {
             "--volumes-from"));
     docker.addAll(DOCKER_HOST_VALUES);
     docker.addAll(flags(HOST, Set.of("plugin"), "plugin install", "plugin upgrade"));
-    // docker cp CONTAINER:SRC DEST writes a host path (~/.docker/cli-plugins/docker-compose)
+    // docker cp CONTAINER:SRC DEST writes a host path (~/.docker/cli-plugins/docker-compose); so
+    // do save/export -o, build/buildx --output and run --cidfile
     docker.addAll(flags(HOST, Set.of("container"), "container cp"));
+    docker.addAll(
+        flags(
+            WRITES,
+            Set.of("save", "export", "image", "container", "build", "buildx", "builder"),
+            "-o",
+            "--output"));
+    docker.addAll(flags(WRITES, Set.of("run", "create", "container"), "--cidfile"));
+    // context use/create/import/update point later commands at another daemon, as -c does
+    docker.addAll(
+        flags(
+            IDENTITY,
+            Set.of("context"),
+            "context use",
+            "context create",
+            "context import",
+            "context update"));
+    // buildx --allow security.insecure, network.host: privileged build steps
+    docker.addAll(flags(HOST, Set.of("buildx", "build", "builder"), "--allow"));
+    // volume create -o type=none -o o=bind -o device=/: a volume that binds a host path
+    docker.addAll(flags(HOST, Set.of("volume"), "-o", "--opt"));
     tool(
         List.of("docker"),
         new Tool("docker", Style.CLUSTERS, "acehlmpuvwH", false, Set.of(), dockerValues, docker));
@@ -1125,7 +1146,7 @@ final class RiskyFlags {
   static Flag dockerHostValue(Tool t, String word, String next) {
     for (String ns : List.of("network", "net", "pid", "ipc", "uts", "userns", "cgroupns")) {
       String v = optionValue(t, word, next, "--" + ns, (char) 0);
-      if (v != null && v.equals("host")) {
+      if (v != null && v.equalsIgnoreCase("host")) { // erring towards finding: HOST
         String name = "--" + (ns.equals("net") ? "network" : ns) + "=host";
         return DOCKER_HOST_VALUES.stream().filter(f -> f.name().equals(name)).findFirst().get();
       }
