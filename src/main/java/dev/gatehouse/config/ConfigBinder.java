@@ -746,7 +746,10 @@ final class ConfigBinder {
       }
     }
     Secret privateKey = s.secret("private_key");
-    return new SshTargetConfig(hostKeys, privateKey);
+    String pagerGuard =
+        s.choice(
+            "pager_guard", SshTargetConfig.ALWAYS, "pager guard", SshTargetConfig.PAGER_GUARDS);
+    return new SshTargetConfig(hostKeys, privateKey, pagerGuard);
   }
 
   private UpstreamTlsConfig upstreamTls(YamlMap t) {

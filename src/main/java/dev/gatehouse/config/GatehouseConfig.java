@@ -328,11 +328,39 @@ public record GatehouseConfig(
    * {@code ssh:} on an ssh connection. {@code host_keys} pins the target's host keys (OpenSSH
    * public key lines, as {@code ssh-keyscan} prints them without the host name); an unknown or
    * changed key refuses the connection. {@code private_key} is an OpenSSH private key the gateway
-   * logs in with (else the connection's password).
+   * logs in with (else the connection's password). {@code pager_guard} says when an exec request
+   * relayed to the target runs under the pager guard (docs/ssh.md, "Pagers and editors"): {@code
+   * always} (the default), {@code tty} (only with a terminal: an editor that reads its commands
+   * from the channel, {@code :!sh}, stays possible without one) or {@code off} (never: the target
+   * receives the decided command as such, for restricted targets such as git-shell, gitolite,
+   * rrsync or a ForceCommand that reads SSH_ORIGINAL_COMMAND).
    */
-  public record SshTargetConfig(List<String> hostKeys, Secret privateKey) {
+  public record SshTargetConfig(List<String> hostKeys, Secret privateKey, String pagerGuard) {
+    public static final String ALWAYS = "always";
+    public static final String TTY = "tty";
+    public static final String OFF = "off";
+    public static final List<String> PAGER_GUARDS = List.of(ALWAYS, TTY, OFF);
+
     public SshTargetConfig {
       hostKeys = List.copyOf(hostKeys);
+      pagerGuard = pagerGuard == null ? ALWAYS : pagerGuard;
+      if (!PAGER_GUARDS.contains(pagerGuard)) {
+        throw new IllegalArgumentException(
+            "pager_guard " + pagerGuard + " (expected always, tty or off)");
+      }
+    }
+
+    public SshTargetConfig(List<String> hostKeys, Secret privateKey) {
+      this(hostKeys, privateKey, ALWAYS);
+    }
+
+    /** Whether an exec request with or without a terminal runs under the pager guard. */
+    public boolean guards(boolean pty) {
+      return switch (pagerGuard) {
+        case OFF -> false;
+        case TTY -> pty;
+        default -> true;
+      };
     }
   }
 

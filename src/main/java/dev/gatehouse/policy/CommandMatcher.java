@@ -997,6 +997,9 @@ final class CommandMatcher implements KindMatcher {
           positional.add(name);
           positional.addAll(p.positional);
         }
+        // docker container remove is docker rm, helm plugin add is plugin install: every
+        // spelling of the command is put before it
+        positional = ProgramOptions.cobraSpellings(bin, positional);
       }
     }
     why = deny ? checkArgsAnywhere(positional, computed) : checkArgsFromStart(p, action, bin);
@@ -1110,6 +1113,8 @@ final class CommandMatcher implements KindMatcher {
           "DOCKER_",
           "HELM_",
           "GH_",
+          "GITHUB_TOKEN", // gh reads it (and GITHUB_ENTERPRISE_TOKEN) as GH_TOKEN's fallback
+          "GITHUB_ENTERPRISE_TOKEN",
           "ANSIBLE_",
           "CCACHE_",
           "CGO_",

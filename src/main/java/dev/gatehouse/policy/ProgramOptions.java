@@ -1,5 +1,6 @@
 package dev.gatehouse.policy;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +110,29 @@ final class ProgramOptions {
           "--disable-compression");
 
   /**
+   * helm's root options that take no value: {@code --debug}, {@code
+   * --kube-insecure-skip-tls-verify} and the hidden klog booleans (helm v3 cmd/helm/helm.go {@code
+   * initKubeLogs}: klog.InitFlags added as a Go flag set, so its booleans get pflag's NoOptDefVal
+   * and cobra's stripFlags skips no word after them; names are normalized {@code _} to {@code -},
+   * both spellings are looked up). Unknown to the index, {@code helm --logtostderr plugin install
+   * URL} hid {@code plugin} as a value.
+   */
+  private static final Set<String> HELM_ROOT_BOOLEAN =
+      Set.of(
+          "--debug",
+          "--kube-insecure-skip-tls-verify",
+          "--logtostderr",
+          "--alsologtostderr",
+          "--skip-headers",
+          "--skip_headers",
+          "--skip-log-headers",
+          "--skip_log_headers",
+          "--add-dir-header",
+          "--add_dir_header",
+          "--one-output",
+          "--one_output");
+
+  /**
    * How a program built on spf13/cobra finds its subcommand ({@link #cobraCommandIndex}).
    *
    * @param pflagGlobals the program parses its root options with pflag before cobra looks (docker:
@@ -160,7 +184,7 @@ final class ProgramOptions {
           "helm",
           new Cobra(
               false,
-              Set.of("--debug", "--kube-insecure-skip-tls-verify"),
+              HELM_ROOT_BOOLEAN,
               words(
                   "completion create dependency dep dependencies env get help history install"
                       + " lint list ls package plugin pull fetch push registry repo rollback"
@@ -731,6 +755,93 @@ final class ProgramOptions {
   static String cobraCommandName(String binary, String word) {
     Cobra c = COBRA.get(program(binary));
     return c == null ? word : c.aliases().getOrDefault(word, word);
+  }
+
+  /**
+   * Spellings of one command, by program: cobra aliases of subcommands ({@code Command.Aliases} of
+   * helm's plugin and repo commands, docker's management commands) and docker's top-level shortcuts
+   * ({@code docker rm} is {@code docker container rm}, docker/cli cli/command/commands). Every
+   * spelling of a group runs the same command.
+   */
+  private static final Map<String, List<List<String>>> SPELLINGS =
+      Map.of(
+          "helm",
+          groups(
+              "plugin install|plugin add",
+              "plugin update|plugin up",
+              "plugin uninstall|plugin rm|plugin remove",
+              "plugin list|plugin ls",
+              "repo remove|repo rm",
+              "repo list|repo ls"),
+          "docker",
+          groups(
+              "rm|container rm|container remove",
+              "rmi|image rm|image remove",
+              "run|container run",
+              "ps|container ls|container list|container ps",
+              "exec|container exec",
+              "cp|container cp",
+              "create|container create",
+              "kill|container kill",
+              "commit|container commit",
+              "images|image ls|image list",
+              "pull|image pull",
+              "push|image push",
+              "save|image save",
+              "load|image load",
+              "build|image build|builder build|buildx build",
+              "volume rm|volume remove",
+              "volume ls|volume list",
+              "network rm|network remove",
+              "network ls|network list",
+              "plugin rm|plugin remove",
+              "plugin ls|plugin list",
+              "context rm|context remove",
+              "context ls|context list"));
+
+  private static List<List<String>> groups(String... groups) {
+    List<List<String>> out = new ArrayList<>(groups.length);
+    for (String g : groups) {
+      out.add(List.of(g.split("\\|")));
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * {@code words} (a command and its arguments, the command first) with every other spelling of
+   * that command put before it: {@code [container, remove, c1]} becomes {@code [rm, container, rm,
+   * container, remove, c1]}. For deny rules and the risky-command catalogue, which look for words
+   * in order anywhere: a rule for one spelling then matches the others ({@code args: [[rm, rmi]]}
+   * matches {@code docker container remove}, {@code plugin install} {@code helm plugin add}).
+   * Matching more is the safe direction there; allow rules read the words as typed.
+   */
+  static List<String> cobraSpellings(String binary, List<String> words) {
+    List<List<String>> groups = SPELLINGS.get(program(binary));
+    if (groups == null || words.isEmpty()) {
+      return words;
+    }
+    List<String> best = null;
+    List<String> group = null;
+    for (List<String> g : groups) {
+      for (String spelling : g) {
+        List<String> w = List.of(spelling.split(" "));
+        if (w.size() <= words.size()
+            && words.subList(0, w.size()).equals(w)
+            && (best == null || w.size() > best.size())) {
+          best = w;
+          group = g;
+        }
+      }
+    }
+    if (group == null) {
+      return words;
+    }
+    List<String> out = new ArrayList<>(words.size() + 6);
+    for (String spelling : group) {
+      out.addAll(List.of(spelling.split(" ")));
+    }
+    out.addAll(words.subList(best.size(), words.size()));
+    return out;
   }
 
   /** docker: pflag over the root's options, stopping at the first word that is not one. */

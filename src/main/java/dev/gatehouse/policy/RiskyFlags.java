@@ -437,7 +437,11 @@ final class RiskyFlags {
                 // helm list -f is --filter, a regular expression
                 List.of(new Flag("-f", READS, ANYWHERE, Set.of("list", "ls"))),
                 flags(READS, ANYWHERE, "--values", "--set-file"),
-                flags(RUNS, Set.of("plugin"), "plugin install", "plugin update"))));
+                flags(RUNS, Set.of("plugin"), "plugin install", "plugin update"),
+                // unpacked or rendered into any directory: helm's plugins directory installs a
+                // plugin by the back door
+                flags(RUNS, Set.of("pull", "fetch"), "--untardir"),
+                flags(RUNS, Set.of("template"), "--output-dir"))));
 
     // gh (cli/cli): -R/--repo and --hostname point a command at another repository or host; an
     // alias set with --shell (or an expansion starting with "!") runs a shell command as a gh
@@ -458,7 +462,9 @@ final class RiskyFlags {
                 List.of(GH_SHELL_ALIAS),
                 flags(RUNS, Set.of("alias"), "-s", "alias import"),
                 flags(RUNS, extension, "extension install", "extension upgrade", "extension exec"),
-                flags(READS, Set.of("api"), "--input"))));
+                flags(READS, Set.of("api"), "--input"),
+                // gh config set pager|editor|browser makes gh run that program later
+                flags(RUNS, Set.of("config"), "config set"))));
 
     // docker (docker/cli cli/flags/options.go, docker run --help): -H/--host and -c/--context
     // another daemon (ssh:// runs ssh), --config another configuration directory (its cli-plugins
@@ -497,6 +503,29 @@ final class RiskyFlags {
             "--volumes-from"));
     docker.addAll(DOCKER_HOST_VALUES);
     docker.addAll(flags(HOST, Set.of("plugin"), "plugin install", "plugin upgrade"));
+    // docker cp CONTAINER:SRC DEST writes a host path (~/.docker/cli-plugins/docker-compose); so
+    // do save/export -o, build/buildx --output and run --cidfile
+    docker.addAll(flags(HOST, Set.of("container"), "container cp"));
+    docker.addAll(
+        flags(
+            WRITES,
+            Set.of("save", "export", "image", "container", "build", "buildx", "builder"),
+            "-o",
+            "--output"));
+    docker.addAll(flags(WRITES, Set.of("run", "create", "container"), "--cidfile"));
+    // context use/create/import/update point later commands at another daemon, as -c does
+    docker.addAll(
+        flags(
+            IDENTITY,
+            Set.of("context"),
+            "context use",
+            "context create",
+            "context import",
+            "context update"));
+    // buildx --allow security.insecure, network.host: privileged build steps
+    docker.addAll(flags(HOST, Set.of("buildx", "build", "builder"), "--allow"));
+    // volume create -o type=none -o o=bind -o device=/: a volume that binds a host path
+    docker.addAll(flags(HOST, Set.of("volume"), "-o", "--opt"));
     tool(
         List.of("docker"),
         new Tool("docker", Style.CLUSTERS, "acehlmpuvwH", false, Set.of(), dockerValues, docker));
@@ -973,12 +1002,14 @@ final class RiskyFlags {
     }
     String sub = null;
     List<String> positional = new ArrayList<>(4);
+    List<String> before = new ArrayList<>(4); // the values cobra skipped before the command
     // cobra programs: the subcommand is the word cobra runs (ProgramOptions.cobraCommandIndex);
     // the words before it are options and their values, docker's -- included
     int command = ProgramOptions.cobraCommandIndex(binary, argv);
     for (int i = 1; i < argv.size(); i++) {
       String w = argv.get(i);
       if (i < command && (w.length() < 2 || w.charAt(0) != '-')) {
+        before.add(w);
         continue; // a value cobra skipped (kubectl -A get delete: get)
       }
       if (w.equals("--")) {
@@ -1050,35 +1081,54 @@ final class RiskyFlags {
         }
       }
     }
-    riskyCommands(t, positional, found);
+    riskyCommands(t, before, positional, found);
     return found;
   }
 
   /**
    * Subcommands that install or run code (catalogue entries named {@code "COMMAND SUBCOMMAND"}:
-   * helm's and docker's {@code plugin install}, gh's {@code extension install}): found when the
-   * subcommand is the first positional word and the second word comes anywhere after it (erring
-   * towards finding: a flag's value may stand between them). And gh's {@code alias set} with an
-   * expansion starting with {@code !}, a shell alias as with {@code --shell}.
+   * helm's and docker's {@code plugin install}, gh's {@code extension install}, docker's {@code
+   * container cp}): found when the command is a word before the second one (erring towards finding:
+   * a flag's value may stand between them). The command is looked for among the words before the
+   * subcommand too, as an option the index does not know as a boolean may have hidden it as its
+   * value ({@code helm --unknown-bool plugin install URL}), and in every spelling of the command
+   * ({@link ProgramOptions#cobraSpellings}: {@code helm plugin add} is {@code plugin install},
+   * {@code docker cp} {@code container cp}). And gh's {@code alias set} with an expansion starting
+   * with {@code !} (a shell alias as with {@code --shell}) or {@code -} (read from stdin, which may
+   * be one).
    */
-  private static void riskyCommands(Tool t, List<String> positional, List<Use> found) {
-    if (positional.size() < 2) {
-      return;
+  private static void riskyCommands(
+      Tool t, List<String> before, List<String> positional, List<Use> found) {
+    List<String> spelled = ProgramOptions.cobraSpellings(t.name(), positional);
+    List<String> words = new ArrayList<>(before.size() + spelled.size());
+    words.addAll(before);
+    words.addAll(spelled);
+    // the command words: those before the subcommand and its spellings, up to the command itself
+    int commands = Math.min(words.size(), before.size() + spelled.size() - positional.size() + 1);
+    Map<String, Integer> last = new HashMap<>();
+    for (int k = 0; k < words.size(); k++) {
+      last.put(words.get(k), k);
     }
-    List<String> rest = positional.subList(1, positional.size());
-    for (Flag f : t.flags()) {
-      int space = f.name().indexOf(' ');
-      if (space > 0
-          && f.where().contains(positional.get(0))
-          && rest.contains(f.name().substring(space + 1))) {
-        found.add(
-            new Use(String.join(" ", positional.get(0), f.name().substring(space + 1)), f, t));
+    for (int k = 0; k < commands; k++) {
+      String command = words.get(k);
+      for (Flag f : t.flags()) {
+        int space = f.name().indexOf(' ');
+        if (space > 0
+            && f.where().contains(command)
+            && last.getOrDefault(f.name().substring(space + 1), -1) > k
+            && found.stream().noneMatch(u -> u.flag() == f)) {
+          found.add(new Use(String.join(" ", command, f.name().substring(space + 1)), f, t));
+        }
       }
-    }
-    if (t.name().equals("gh") && positional.get(0).equals("alias") && rest.contains("set")) {
-      for (String w : rest) {
-        if (w.startsWith("!") && found.stream().noneMatch(u -> u.flag() == GH_SHELL_ALIAS)) {
-          found.add(new Use("!", GH_SHELL_ALIAS, t));
+      if (t.name().equals("gh")
+          && command.equals("alias")
+          && last.getOrDefault("set", -1) > k
+          && found.stream().noneMatch(u -> u.flag() == GH_SHELL_ALIAS)) {
+        for (String w : words.subList(k + 1, words.size())) {
+          if (w.startsWith("!") || w.equals("-")) {
+            found.add(new Use(w.equals("-") ? "-" : "!", GH_SHELL_ALIAS, t));
+            break;
+          }
         }
       }
     }
@@ -1096,7 +1146,7 @@ final class RiskyFlags {
   static Flag dockerHostValue(Tool t, String word, String next) {
     for (String ns : List.of("network", "net", "pid", "ipc", "uts", "userns", "cgroupns")) {
       String v = optionValue(t, word, next, "--" + ns, (char) 0);
-      if (v != null && v.equals("host")) {
+      if (v != null && v.equalsIgnoreCase("host")) { // erring towards finding: HOST
         String name = "--" + (ns.equals("net") ? "network" : ns) + "=host";
         return DOCKER_HOST_VALUES.stream().filter(f -> f.name().equals(name)).findFirst().get();
       }

@@ -40,10 +40,13 @@ public final class PagerGuard {
           "SYSTEMD_EDITOR", "false",
           "SUDO_EDITOR", "false");
 
-  /** {@code env NAME=VALUE...}: the words that run the rest of a command line with them set. */
+  /**
+   * {@code /usr/bin/env NAME=VALUE...}: the words that run the rest of a command line with them set
+   * (absolute, so the target account's PATH cannot put another env first).
+   */
   public static List<String> envCommand() {
     List<String> words = new ArrayList<>(VARIABLES.size() + 1);
-    words.add("env");
+    words.add("/usr/bin/env");
     VARIABLES.forEach((k, v) -> words.add(k + "=" + v));
     return List.copyOf(words);
   }

@@ -1,5 +1,6 @@
 package dev.gatehouse.ssh;
 
+import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
@@ -45,6 +46,12 @@ import org.slf4j.LoggerFactory;
 final class SshTargetCommand extends SshChannelCommand {
   private static final Logger log = LoggerFactory.getLogger(SshTargetCommand.class);
 
+  /**
+   * Linux's limit on one argument (MAX_ARG_STRLEN, 32 pages of 4 KiB, with its NUL): the target's
+   * sshd passes the whole command line as the argument of {@code SHELL -c}.
+   */
+  static final int MAX_ARG_STRLEN = 32 * 4096;
+
   private final String line; // null for a shell
   private volatile PtyCapableChannelSession upstream;
 
@@ -58,10 +65,10 @@ final class SshTargetCommand extends SshChannelCommand {
     GateSession gate = conn.gate();
     Action action;
     String remote = null;
-    CommandLine cl = null;
     if (line == null) {
       action = new Action(ActionKind.SHELL, "(interactive shell)", Map.of());
     } else {
+      CommandLine cl;
       try {
         cl = CommandLine.parse(line);
       } catch (IllegalArgumentException e) {
@@ -73,6 +80,13 @@ final class SshTargetCommand extends SshChannelCommand {
         return;
       }
       action = cl.toAction(cl.argv().get(0), requestedEnv(), null);
+      SshTargetConfig target = gate.connection().ssh();
+      remote = remoteCommand(cl, target == null || target.guards(hasPty()));
+      if (remote.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= MAX_ARG_STRLEN) {
+        // sshd runs the line as one argument of `SHELL -c LINE`; a longer one fails there (E2BIG)
+        refuse("command line too long for the target once quoted");
+        return;
+      }
     }
     AuthorizedAction authorized;
     try {
@@ -80,9 +94,6 @@ final class SshTargetCommand extends SshChannelCommand {
     } catch (GateException e) {
       refuse(e);
       return;
-    }
-    if (cl != null) {
-      remote = remoteCommand(cl);
     }
     // Agent forwarding allowed on this channel (SshForwarding.CHANNEL_REQUESTS) is asked for on the
     // upstream twin, so the target's SSH_AUTH_SOCK leads back to the caller's agent.
@@ -208,33 +219,47 @@ final class SshTargetCommand extends SshChannelCommand {
   }
 
   /**
-   * The command line the target receives for a decided exec request: the decided argv (or shell
-   * line) run through env(1) with the pager guard's variables ({@link PagerGuard}), with or without
-   * a terminal. sshd usually refuses {@code env} requests (sshd_config(5) AcceptEnv), so the
-   * command sets them itself. With a PTY an allowed command that pages (journalctl, systemctl
-   * status, git log, man, psql, aws) starts less, whose {@code !command} runs a shell. Without one
-   * no pager pages, but an editor still reads commands: {@code git commit} without {@code -m},
-   * {@code crontab -e} or {@code kubectl edit} start $EDITOR (vi), and vi reads its input, {@code
-   * :!sh} included, from the channel as ex mode; and less reads a lesskey file whose {@code #env}
-   * can set LESSOPEN, which it runs even when it only copies. Local jobs get the guard without a
-   * terminal for the same reasons.
+   * The command line the target receives for a decided exec request. Unguarded ({@code
+   * ssh.pager_guard: off}, or {@code tty} without a terminal) it is the decided argv re-quoted in
+   * single quotes, or a line allowed as a shell line as typed: what a restricted target (git-shell,
+   * gitolite, rrsync, ForceCommand reading SSH_ORIGINAL_COMMAND) expects. Guarded (the default) it
+   * runs through {@code /usr/bin/env} with the pager guard's variables ({@link PagerGuard}). sshd
+   * usually refuses {@code env} requests (sshd_config(5) AcceptEnv), so the command sets them
+   * itself. With a PTY an allowed command that pages (journalctl, systemctl status, git log, man,
+   * psql, aws) starts less, whose {@code !command} runs a shell. Without one no pager pages, but an
+   * editor still reads commands: {@code git commit} without {@code -m}, {@code crontab -e} or
+   * {@code kubectl edit} start $EDITOR (vi), and vi reads its input, {@code :!sh} included, from
+   * the channel as ex mode; and less reads a lesskey file whose {@code #env} can set LESSOPEN,
+   * which it runs even when it only copies. Local jobs get the guard without a terminal for the
+   * same reasons.
    *
-   * <p>env(1) reads every leading word with {@code =} as an assignment, so a decided program whose
-   * name has one ({@code 'LESSOPEN=x' less} runs the program {@code LESSOPEN=x}) is started by
-   * {@code sh -c 'exec "$@"'}, where an expanded word is never an assignment (XCU 2.9.1). A line
-   * allowed as a shell line runs under {@code sh -c}: the gateway decided it as a POSIX shell line,
-   * and the guard's variables then reach every command of it (an unquoted {@code LESSOPEN=x less}
-   * is such a line: its assignment was checked as the command's environment, and less in secure
-   * mode runs no LESSOPEN). The target account's login shell only reads the words quoted here.
+   * <p>The guard's own programs are absolute paths, so the target account's PATH cannot replace
+   * them. env(1) reads every leading word with {@code =} as an assignment, and may read a leading
+   * {@code -} as an option, so a decided program whose name has either ({@code 'LESSOPEN=x' less}
+   * runs the program {@code LESSOPEN=x}) is started by {@code /bin/sh -c '"$@"' sh ARGV}: an
+   * expanded word is never an assignment (XCU 2.9.1) nor an option, and the first one is the
+   * command. Not {@code exec "$@"}: bash's exec reads options ({@code -a NAME}), so {@code -a=x rm
+   * -rf /data} would run rm, a program the policy never saw (and dash runs {@code exec --} as the
+   * command {@code --}). Builtins cannot be reached that way: none has {@code =} or a leading
+   * {@code -} in its name. A line allowed as a shell line runs under {@code /bin/sh -c -- LINE}
+   * ({@code --}: a line starting with {@code -} or {@code +} is not read as options): the gateway
+   * decided it as a POSIX shell line, and the guard's variables then reach every command of it (an
+   * unquoted {@code LESSOPEN=x less} is such a line: its assignment was checked as the command's
+   * environment, and less in secure mode runs no LESSOPEN). The target account's login shell only
+   * reads the words quoted here.
    */
-  static String remoteCommand(CommandLine cl) {
+  static String remoteCommand(CommandLine cl, boolean guarded) {
+    if (!guarded) {
+      return cl.needsShell() ? cl.raw() : CommandLine.quote(cl.argv());
+    }
     String guard = String.join(" ", PagerGuard.envCommand());
     if (cl.needsShell()) {
-      return guard + " sh -c " + CommandLine.quote(List.of(cl.raw()));
+      return guard + " /bin/sh -c -- " + CommandLine.quote(List.of(cl.raw()));
     }
     String argv = CommandLine.quote(cl.argv());
-    if (cl.argv().get(0).indexOf('=') >= 0) {
-      return guard + " sh -c 'exec \"$@\"' sh " + argv;
+    String program = cl.argv().get(0);
+    if (program.indexOf('=') >= 0 || program.startsWith("-")) {
+      return guard + " /bin/sh -c '\"$@\"' sh " + argv;
     }
     return guard + " " + argv;
   }

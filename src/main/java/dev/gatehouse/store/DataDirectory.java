@@ -41,6 +41,42 @@ public final class DataDirectory {
   private DataDirectory() {}
 
   /**
+   * chmod(2) as {@link Files#setPosixFilePermissions} does it; tests give one that succeeds without
+   * effect, as some file systems do (vfat, CIFS or FUSE mounts whose modes are fixed by mount
+   * options), which no unprivileged test can mount.
+   */
+  @FunctionalInterface
+  interface Chmod {
+    Chmod FILES = (p, mode) -> Files.setPosixFilePermissions(p, mode);
+
+    void set(Path p, Set<PosixFilePermission> mode) throws IOException;
+  }
+
+  /** chmod that returned without changing the mode: read back after every chmod. */
+  private static final class ModeNotApplied extends IOException {
+    ModeNotApplied(Set<PosixFilePermission> after) {
+      super("the file system kept it " + PosixFilePermissions.toString(after) + " after chmod");
+    }
+  }
+
+  /**
+   * Sets {@code p} to {@code mode} and reads the mode back, failing when group or others still have
+   * any bit: a file system may accept chmod and ignore it.
+   */
+  private static void setOwnerOnly(Chmod chmod, Path p, Set<PosixFilePermission> mode)
+      throws IOException {
+    chmod.set(p, mode);
+    Set<PosixFilePermission> after = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+    if (openToOthers(after)) {
+      throw new ModeNotApplied(after);
+    }
+  }
+
+  private static String why(IOException e) {
+    return e instanceof ModeNotApplied ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  /**
    * Creates {@code dir} (and missing parents) with mode 0700, or, when it exists and others may
    * enter or list it, sets it to 0700 and says so loudly; when that is not allowed (another owner,
    * a read-only or immutable file system), fails closed: start-up stops with a {@link
@@ -50,9 +86,13 @@ public final class DataDirectory {
    * @throws StoreException when the directory is open to others and cannot be made owner-only
    */
   public static void ownerOnly(Path dir) {
+    ownerOnly(dir, Chmod.FILES);
+  }
+
+  static void ownerOnly(Path dir, Chmod chmod) {
     try {
       if (!Files.isDirectory(dir)) {
-        createOwnerOnly(dir);
+        createOwnerOnly(dir, chmod);
         return;
       }
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
@@ -60,7 +100,7 @@ public final class DataDirectory {
         return;
       }
       try {
-        Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+        setOwnerOnly(chmod, dir, OWNER_ONLY_DIR);
         log.warn(
             "data directory {} was {} (group or others could reach the store, journal and key);"
                 + " set to rwx------",
@@ -74,7 +114,7 @@ public final class DataDirectory {
                 + PosixFilePermissions.toString(perms)
                 + ": group or others can reach the store, journal and key, and the gateway cannot"
                 + " set it to rwx------ ("
-                + e.getClass().getSimpleName()
+                + why(e)
                 + "); refusing to start: make it chmod 700, owned by the user the gateway runs as",
             e);
       }
@@ -85,7 +125,7 @@ public final class DataDirectory {
     }
   }
 
-  private static void createOwnerOnly(Path dir) throws IOException {
+  private static void createOwnerOnly(Path dir, Chmod chmod) throws IOException {
     Path parent = dir.toAbsolutePath().getParent();
     if (parent != null && !Files.isDirectory(parent)) {
       Files.createDirectories(parent);
@@ -97,11 +137,21 @@ public final class DataDirectory {
     } catch (UnsupportedOperationException notPosix) {
       Files.createDirectories(dir);
     }
-    // The umask may have cut the requested mode, never widened it; set it exactly anyway.
+    // The umask may have cut the requested mode, never widened it; set it exactly anyway, and
+    // read it back: a file system with fixed modes (vfat, CIFS) creates it open whatever was asked.
     try {
-      Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+      setOwnerOnly(chmod, dir, OWNER_ONLY_DIR);
     } catch (UnsupportedOperationException notPosix) {
       // nothing to set
+    } catch (ModeNotApplied e) {
+      throw new StoreException(
+          "data directory "
+              + dir
+              + " was created, but "
+              + e.getMessage()
+              + ": group or others could reach the store, journal and key; refusing to start: put"
+              + " the data directory on a file system with POSIX permissions",
+          e);
     }
   }
 
@@ -114,6 +164,10 @@ public final class DataDirectory {
    * cannot be set fails start-up ({@link StoreException}, naming the file and its mode).
    */
   static void ownerOnlyFiles(Path dir, String name, boolean found) {
+    ownerOnlyFiles(dir, name, found, Chmod.FILES);
+  }
+
+  static void ownerOnlyFiles(Path dir, String name, boolean found, Chmod chmod) {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, name + ".*")) {
       for (Path f : files) {
         if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
@@ -125,7 +179,7 @@ public final class DataDirectory {
           continue;
         }
         try {
-          Files.setPosixFilePermissions(f, OWNER_ONLY_FILE);
+          setOwnerOnly(chmod, f, OWNER_ONLY_FILE);
           if (!found) {
             continue;
           }
@@ -142,7 +196,7 @@ public final class DataDirectory {
                   + PosixFilePermissions.toString(perms)
                   + ": group or others can read the audit log, recordings and review texts, and"
                   + " the gateway cannot set it to rw------- ("
-                  + e.getClass().getSimpleName()
+                  + why(e)
                   + "); refusing to start: make it chmod 600, owned by the user the gateway runs"
                   + " as",
               e);

@@ -229,6 +229,26 @@ class ConfigLoaderTest {
     assertThat(c.connection("pg").labels()).isEmpty();
     assertThat(c.connection("pg").options()).isEmpty();
     assertThat(c.connection("pg").password()).isNull();
+    assertThat(c.connection("box").ssh().pagerGuard()).isEqualTo("always");
+  }
+
+  @Test
+  void sshPagerGuardIsAlwaysTtyOrOff() throws Exception {
+    String yaml =
+        """
+        connections:
+          - {name: git, type: ssh, host: g, username: git,
+             ssh: {host_keys: ["ssh-ed25519 AAAAC3Nz"], pager_guard: off}}
+          - {name: box, type: ssh, host: b, username: u,
+             ssh: {host_keys: ["ssh-ed25519 AAAAC3Nz"], pager_guard: tty}}
+        """;
+    GatehouseConfig c = parse(yaml, dir, Map.of());
+
+    // `off` is a string here, not YAML 1.1's boolean
+    assertThat(c.connection("git").ssh().pagerGuard()).isEqualTo("off");
+    assertThat(c.connection("git").ssh().guards(true)).isFalse();
+    assertThat(c.connection("box").ssh().guards(true)).isTrue();
+    assertThat(c.connection("box").ssh().guards(false)).isFalse();
   }
 
   @Test

@@ -145,6 +145,19 @@ class ConfigValidationTest {
   }
 
   @Test
+  void sshPagerGuardNamesTheChoices() {
+    Problem p =
+        only(
+            "connections:\n  - {name: a, type: ssh, host: h, username: u,\n"
+                + "     ssh: {host_keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE\"],"
+                + " pager_guard: false}}\n");
+
+    assertThat(p.path()).isEqualTo("connections[0].ssh.pager_guard");
+    assertThat(p.message()).isEqualTo("\"false\" is not a valid pager guard");
+    assertThat(p.fix()).isEqualTo("expected one of always, tty, off");
+  }
+
+  @Test
   void listenerPortOutOfRangeNamesTheRange() {
     Problem p = only("server:\n  postgres:\n    port: 70000\n");
 

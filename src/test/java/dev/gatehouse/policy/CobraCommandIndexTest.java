@@ -153,6 +153,11 @@ class CobraCommandIndexTest {
         Arguments.of("helm --debug install x ./chart", "install"),
         Arguments.of("helm --namespace=prod list", "list"),
         Arguments.of("helm -A list uninstall x", "uninstall"),
+        // helm's hidden klog booleans (NoOptDefVal): cobra skips no word after them
+        Arguments.of("helm --logtostderr plugin install https://e/p", "plugin"),
+        Arguments.of("helm --alsologtostderr --skip-headers list", "list"),
+        Arguments.of("helm --skip_log_headers --add-dir-header --one-output list", "list"),
+        Arguments.of("helm --v 4 list", "list"),
         Arguments.of("gh -R o/r pr merge 1", "pr"),
         Arguments.of("gh --repo=o/r pr merge 1", "pr"),
         Arguments.of("gh --help pr", "pr"),
@@ -219,6 +224,30 @@ class CobraCommandIndexTest {
         Arguments.of("helm template x ./c -f /etc/shadow", "-f"),
         Arguments.of("helm --registry-config /tmp/r pull oci://x", "--registry-config"),
         Arguments.of("helm plugin install https://x/y", "plugin install"),
+        Arguments.of("helm --logtostderr plugin install https://e/p", "plugin install"),
+        Arguments.of("helm --skip-headers plugin update x", "plugin update"),
+        // an option the index does not know as a boolean hides plugin as its value; the words
+        // before the command are read too
+        Arguments.of("helm --future-bool plugin install https://e/p", "plugin install"),
+        // cobra aliases of subcommands and docker's shortcuts
+        Arguments.of("helm plugin add https://e/p", "plugin install"),
+        Arguments.of("helm plugin up x", "plugin update"),
+        Arguments.of(
+            "helm pull oci://e/c --untar --untardir /h/.local/share/helm/plugins", "--untardir"),
+        Arguments.of("helm template x ./c --output-dir /h/.ssh", "--output-dir"),
+        Arguments.of("docker cp c1:/x /h/.docker/cli-plugins/docker-compose", "container cp"),
+        Arguments.of("docker container cp c1:/x /h/x", "container cp"),
+        Arguments.of("gh alias set co -", "--shell"),
+        Arguments.of("gh config set pager 'sh -c id'", "config set"),
+        Arguments.of("gh config set editor vim", "config set"),
+        Arguments.of("docker save -o /h/.bashrc img", "-o"),
+        Arguments.of("docker image save --output=/h/x img", "--output"),
+        Arguments.of("docker run --cidfile /etc/cron.d/x alpine", "--cidfile"),
+        Arguments.of("docker context use evil", "context use"),
+        Arguments.of("docker context create x --docker host=ssh://evil", "context create"),
+        Arguments.of("docker buildx build --allow security.insecure .", "--allow"),
+        Arguments.of("docker volume create -o type=none -o o=bind -o device=/ root", "-o"),
+        Arguments.of("docker run --network=HOST alpine", "--network=host"),
         Arguments.of("gh alias set mm --shell 'x'", "--shell"),
         Arguments.of("gh alias set -s mm x", "-s"),
         Arguments.of("gh alias set mm !id", "--shell"),
@@ -252,6 +281,12 @@ class CobraCommandIndexTest {
             "helm -n prod upgrade x ./chart --install",
             "helm list -f api",
             "helm plugin list",
+            "helm pull oci://e/c --untar",
+            "docker context ls",
+            "docker volume create data",
+            "docker image ls",
+            "gh config get pager",
+            "gh alias list",
             "gh pr list -s open",
             "gh alias set mm 'pr merge'",
             "gh extension list")) {
@@ -261,9 +296,84 @@ class CobraCommandIndexTest {
   }
 
   @Test
+  void aDenyRuleMatchesEverySpellingOfASubcommand() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: anything
+                effect: allow
+                command: { binary: [helm, docker] }
+              - id: no-docker-rm
+                effect: deny
+                command: { binary: docker, args: [[rm, rmi]] }
+              - id: no-container-rm
+                effect: deny
+                command: { binary: docker, args: [container, rm] }
+              - id: no-helm-repo-remove
+                effect: deny
+                command: { binary: helm, args: [repo, remove] }
+            """);
+    for (String l :
+        List.of(
+            "docker rm c1",
+            "docker container rm c1",
+            "docker container remove c1",
+            "docker rmi i1",
+            "docker image rm i1",
+            "docker image remove i1",
+            "docker -D image remove i1",
+            "helm repo rm stable",
+            "helm repo remove stable")) {
+      assertThat(effect(p, line(l))).as(l).isEqualTo(Effect.DENY);
+    }
+    for (String l : List.of("docker ps", "docker container ls", "helm repo list")) {
+      assertThat(effect(p, line(l))).as(l).isEqualTo(Effect.ALLOW);
+    }
+    assertThat(ProgramOptions.cobraSpellings("docker", argv("rm c1")))
+        .containsExactly("rm", "container", "rm", "container", "remove", "c1");
+    assertThat(ProgramOptions.cobraSpellings("helm", argv("plugin add u")))
+        .containsExactly("plugin", "install", "plugin", "add", "u");
+    assertThat(ProgramOptions.cobraSpellings("kubectl", argv("delete x")))
+        .containsExactly("delete", "x");
+  }
+
+  @Test
+  void helmsHiddenKlogBooleansDoNotHideItsCommand() {
+    PolicySet listOnly =
+        policy(
+            """
+            rules:
+              - id: helm-list
+                effect: allow
+                command: { binary: helm, subcommand: list }
+            """);
+    assertThat(effect(listOnly, line("helm --logtostderr list"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(listOnly, line("helm --one_output list -A"))).isEqualTo(Effect.ALLOW);
+    // the reviewer's repro: allowed by a rule naming only the binary
+    for (String l :
+        List.of(
+            "helm --logtostderr plugin install https://e/p",
+            "helm --alsologtostderr plugin install https://e/p",
+            "helm --skip-headers plugin install https://e/p",
+            "helm --skip-log-headers plugin install https://e/p",
+            "helm --add-dir-header plugin install https://e/p",
+            "helm --one-output plugin install https://e/p")) {
+      assertThat(effect(OPEN, line(l))).as(l).isNotEqualTo(Effect.ALLOW);
+    }
+  }
+
+  @Test
   void ghsVariablesThatPointItElsewhereAreRisky() {
     // GH_REPO is -R, GH_HOST --hostname, GH_TOKEN another identity: a wildcard never admits them
-    for (String name : List.of("GH_REPO", "GH_HOST", "GH_TOKEN", "GH_ENTERPRISE_TOKEN")) {
+    for (String name :
+        List.of(
+            "GH_REPO",
+            "GH_HOST",
+            "GH_TOKEN",
+            "GH_ENTERPRISE_TOKEN",
+            "GITHUB_TOKEN",
+            "GITHUB_ENTERPRISE_TOKEN")) {
       assertThat(CommandMatcher.riskyEnv(name)).as(name).isTrue();
     }
   }

@@ -225,6 +225,18 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}" }
+          - name: box-unguarded
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}", pager_guard: off }
+          - name: box-tty
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}", pager_guard: tty }
           - name: runner
             type: exec
             exec: { binaries: [/bin/echo] }
@@ -253,7 +265,11 @@ final class SshFixture implements AutoCloseable {
                 user,
                 pubLine(otherHostKey),
                 sshdPort,
-                user);
+                user,
+                pubLine(targetHostKey),
+                sshdPort,
+                user,
+                pubLine(targetHostKey));
     GatehouseConfig cfg =
         ConfigLoader.parse(
             yaml,

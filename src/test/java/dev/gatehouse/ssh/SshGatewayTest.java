@@ -376,6 +376,26 @@ class SshGatewayTest {
   }
 
   @Test
+  void pagerGuardOffSendsTheCommandAsDecidedAndTtyGuardsOnlyATerminal() throws Exception {
+    String show = "sh -c 'echo \"pager=${PAGER-unset}/${EDITOR-unset}\"'";
+    // always (the default): with or without a terminal
+    assertThat(gw.ssh(gw.aliceKey, "alice+box", null, show).out()).contains("pager=cat/false");
+    // off: what a restricted target (git-shell, rrsync, ForceCommand) expects, no env(1) first
+    var off = gw.ssh(gw.aliceKey, "alice+box-unguarded", null, show);
+    assertThat(off.exit()).as(off.err()).isZero();
+    assertThat(off.out()).contains("pager=unset/unset");
+    List<String> offTty = gw.sshCommand(gw.aliceKey, "alice+box-unguarded", List.of("-tt"));
+    offTty.add(show);
+    assertThat(gw.run(offTty, Map.of(), "").out()).contains("pager=unset/unset");
+    // tty: only with a terminal
+    assertThat(gw.ssh(gw.aliceKey, "alice+box-tty", null, show).out())
+        .contains("pager=unset/unset");
+    List<String> tty = gw.sshCommand(gw.aliceKey, "alice+box-tty", List.of("-tt"));
+    tty.add(show);
+    assertThat(gw.run(tty, Map.of(), "").out()).contains("pager=cat/false");
+  }
+
+  @Test
   void ctrlCOnATerminalInterruptsTheRemoteCommand() throws Exception {
     List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of("-tt"));
     cmd.add("sleep 30");

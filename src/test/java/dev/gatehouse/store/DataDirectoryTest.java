@@ -39,6 +39,42 @@ class DataDirectoryTest {
         .hasMessageContaining("chmod 700");
   }
 
+  /** chmod that returns without error and changes nothing (vfat, CIFS, FUSE with fixed modes). */
+  private static final DataDirectory.Chmod IGNORED = (p, mode) -> {};
+
+  @Test
+  void aDirectoryWhoseChmodHasNoEffectStopsStartUp() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("data"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertThatThrownBy(() -> DataDirectory.ownerOnly(dir, IGNORED))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("data directory " + dir + " is rwxr-xr-x")
+        .hasMessageContaining("the file system kept it rwxr-xr-x after chmod")
+        .hasMessageContaining("refusing to start");
+  }
+
+  @Test
+  void aNewDirectoryWhoseChmodHasNoEffectStopsStartUp() throws Exception {
+    Path dir = tmp.resolve("new");
+    // the file system's fixed mode: created open whatever was asked (as vfat's umask=022)
+    DataDirectory.Chmod fixedMode =
+        (p, mode) -> Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertThatThrownBy(() -> DataDirectory.ownerOnly(dir, fixedMode))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("data directory " + dir + " was created")
+        .hasMessageContaining("refusing to start");
+  }
+
+  @Test
+  void aStoreFileWhoseChmodHasNoEffectStopsStartUp() throws Exception {
+    Path f = Files.createFile(tmp.resolve("gatehouse.mv.db"));
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> DataDirectory.ownerOnlyFiles(tmp, "gatehouse", false, IGNORED))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("store file " + f + " is rw-r--r--")
+        .hasMessageContaining("the file system kept it rw-r--r-- after chmod");
+  }
+
   @Test
   void aStoreFileOpenToOthersIsMadeOwnerOnly() throws Exception {
     Path f = Files.createFile(tmp.resolve("gatehouse.mv.db"));
