@@ -58,11 +58,87 @@ final class Checks {
   }
 
   /**
-   * The length in bytes (3) of the UTF-8 encoding {@code E2 80 93} of U+2013 EN DASH at {@code
-   * b[i]}, or 0: a word processor's dash between the groups of a number ({@code 536–22–1234}).
+   * The character the scanner reads in place of {@code c} ({@code Scanner#scanNormalized}): the
+   * other Unicode space separators (general category Zs: U+1680, U+2000-U+200A, U+205F) and U+0085
+   * NEXT LINE, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR as a space; the dash
+   * punctuation (category Pd: the hyphens, the figure and em dashes U+2010-U+2015 that word
+   * processors put for a typed {@code -}, but not the en dash U+2013, which also writes ranges; the
+   * wave dash U+301C, the small and full-width hyphen-minus U+FE63 and U+FF0D...; not the Armenian
+   * and Hebrew hyphens U+058A and U+05BE, written with a letter on each side) and U+2212 MINUS SIGN
+   * as {@code -}; the full-width and small commercial at U+FF20 and U+FE6B as {@code @}; the
+   * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}.
+   * Values grouped or written with them ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code
+   * bob﹫example．com}) are then read like their ASCII spelling (Unicode 15.1, UnicodeData.txt). The
+   * no-break and thin spaces of {@link #isNoBreakSpace} are read by the detectors as they are and
+   * are not mapped.
    */
-  static int enDashLength(byte[] b, int i, int end) {
-    return b[i] == (byte) 0xe2 && i + 2 < end && b[i + 1] == (byte) 0x80 && b[i + 2] == (byte) 0x93
+  static char separatorFold(char c) {
+    if (c < '\u2000') {
+      return c < '\u0085'
+          ? c
+          : c == '\u0085' || c == '\u1680' ? ' ' : c == '\u1400' || c == '\u1806' ? '-' : c;
+    }
+    if (c <= '\u205f') {
+      if (c <= '\u200a') {
+        return c == '\u2009' ? c : ' ';
+      }
+      if (c <= '\u2015') {
+        // The en dash stays: it also writes ranges (pages 123–45–6789), read as an SSN separator
+        // only after the word SSN (PiiDetectors.Ssn).
+        return c >= '\u2010' && c != '\u2013' ? '-' : c;
+      }
+      return c == '\u2028' || c == '\u2029' || c == '\u205f' ? ' ' : c;
+    }
+    return switch (c) {
+      case '\u2212',
+          '\u2e17',
+          '\u2e1a',
+          '\u2e3a',
+          '\u2e3b',
+          '\u2e40',
+          '\u2e5d',
+          '\u301c',
+          '\u3030',
+          '\u30a0',
+          '\ufe31',
+          '\ufe32',
+          '\ufe58',
+          '\ufe63',
+          '\uff0d' ->
+          '-';
+      case '\ufe6b', FULLWIDTH_AT -> '@';
+      case '\u3002', '\uff0e', '\uff61' -> '.';
+      default -> c;
+    };
+  }
+
+  /**
+   * Whether {@link #separatorFold} reads {@code c} as a space, a dash or a dot, or {@code c} is the
+   * en dash: a separator between the groups of a number for the scanner's digit runs.
+   */
+  static boolean isFoldedSeparator(int c) {
+    char f = c >= '\u0085' && c <= '\uffff' ? separatorFold((char) c) : (char) c;
+    return c == '\u2013' || (f != c && (f == ' ' || f == '-' || f == '.'));
+  }
+
+  /**
+   * The length in bytes (2 or 3) of the UTF-8 encoding of an {@link #isFoldedSeparator} character
+   * at {@code b[i]} (a well-formed sequence), or 0: {@code E2 80 87} (U+2007 FIGURE SPACE), {@code
+   * E2 80 93} (U+2013 EN DASH)...
+   */
+  static int foldedSeparatorLength(byte[] b, int i, int end) {
+    int c = b[i] & 0xff;
+    if (c == 0xc2) {
+      return i + 1 < end && b[i + 1] == (byte) 0x85 ? 2 : 0; // U+0085, the only one below U+0800
+    }
+    if ((c != 0xe2 && c != 0xe3 && c != 0xef && c != 0xe1) || i + 2 >= end) {
+      return 0; // the others are in U+1400-U+1FFF (E1), U+2000-U+2FFF (E2), U+3000-U+3FFF (E3), EF
+    }
+    int x = b[i + 1];
+    int y = b[i + 2];
+    return (x & 0xc0) == 0x80
+            && (y & 0xc0) == 0x80
+            && isFoldedSeparator((c & 0x0f) << 12 | (x & 0x3f) << 6 | y & 0x3f)
         ? 3
         : 0;
   }
@@ -131,19 +207,19 @@ final class Checks {
   static final char FULLWIDTH_AT = '\uff20';
 
   /**
-   * Whether {@code s} has an {@link #isInvisible} character or a {@link #FULLWIDTH_AT}: the JDK's
-   * vectorised {@code String.indexOf} for the soft hyphen (the only one below U+0100) and the
-   * full-width at, then one compare per character for the others. {@code Scanner#scan} asks only
-   * for a value with a character from U+00AD on ({@code Triage#F_WIDE}).
+   * Whether {@code s} has an {@link #isInvisible} character, a {@link #FULLWIDTH_AT} or another
+   * character {@link #separatorFold} maps: the JDK's vectorised {@code String.indexOf} for the soft
+   * hyphen and the full-width at, then one compare per character for the others. {@code
+   * Scanner#scan} asks only for a value with a character from U+0085 on ({@code Triage#F_WIDE}).
    */
   static boolean needsNormalizing(String s) {
     if (s.indexOf('\u00ad') >= 0 || s.indexOf(FULLWIDTH_AT) >= 0) {
       return true;
     }
-    // The others are from U+034F on: one compare per character rejects Latin-script text.
+    // The others are U+0085 and from U+034F on: two compares per character reject Latin text.
     for (int i = 0, n = s.length(); i < n; i++) {
       char c = s.charAt(i);
-      if (c >= '\u034f' && isInvisible(c)) {
+      if (c >= '\u034f' ? isInvisible(c) || separatorFold(c) != c : c == '\u0085') {
         return true;
       }
     }

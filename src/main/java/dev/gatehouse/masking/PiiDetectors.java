@@ -2232,8 +2232,8 @@ final class PiiDetectors {
         if (x == '@') {
           return i;
         }
-        if (x == (byte) 0xef) {
-          return -2;
+        if (x == (byte) 0xef || x == 0x1b) {
+          return -2; // a full-width at, or an escape sequence that may split an address
         }
       }
       return -1;

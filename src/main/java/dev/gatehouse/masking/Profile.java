@@ -59,8 +59,26 @@ final class Profile {
     if (text == null || text.isEmpty() || scanner.isEmpty()) {
       return text;
     }
+    if (text.indexOf('\u001b') >= 0) {
+      return redactWithEscapes(text);
+    }
     List<Finding> found = scanner.scan(text);
     return found.isEmpty() ? text : apply(text, found, 0, text.length());
+  }
+
+  /**
+   * {@link #redact} of a text with ANSI escape sequences, as the terminal path masks it ({@link
+   * TextStreamMasker}): the values of the text without the sequences ({@code
+   * 4111\e[1;31m1111\e[0m11111111}, a colour code inside a value stored in a table), masked with
+   * the sequences kept in place, then a pass over the result with them (a value inside a sequence).
+   */
+  private String redactWithEscapes(String text) {
+    TextStreamMasker.Visible v = TextStreamMasker.Visible.of(text);
+    List<Finding> found = scanner.scan(v.text);
+    String woven =
+        found.isEmpty() ? text : v.apply(text, found, v.text.length(), text.length(), this);
+    List<Finding> raw = scanner.scan(woven);
+    return raw.isEmpty() ? woven : apply(woven, raw, 0, woven.length());
   }
 
   /**
@@ -84,6 +102,10 @@ final class Profile {
   /** Decodes and scans with the {@code armed} detectors; null when nothing is found. */
   private String decodeAndRedact(byte[] utf8, int off, int len, long armed) {
     String text = new String(utf8, off, len, StandardCharsets.UTF_8);
+    if (text.indexOf('\u001b') >= 0) {
+      String masked = redactWithEscapes(text); // colour codes inside the value
+      return masked == text ? null : masked;
+    }
     List<Finding> found = scanner.scanWith(text, armed, utf8, off, len);
     return found.isEmpty() ? null : apply(text, found, 0, text.length());
   }

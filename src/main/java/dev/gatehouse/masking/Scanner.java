@@ -520,8 +520,12 @@ final class Scanner {
         cls = CLASS[c];
         present |= PRESENT[c];
       } else {
-        // between card groups (see Card) and an SSN's groups (536–22–1234, see Ssn)
-        cls = Checks.isNoBreakSpace(c) || c == '\u2013' || Checks.isInvisible(c) ? C_NUMSEP : 0;
+        // between card groups (see Card) and an SSN's groups (536–22–1234, see Ssn), and the
+        // spaces and dashes that scanNormalized reads as ASCII ones (4111 1111…)
+        cls =
+            Checks.isNoBreakSpace(c) || Checks.isFoldedSeparator(c) || Checks.isInvisible(c)
+                ? C_NUMSEP
+                : 0;
       }
       if ((cls & C_DIGIT) != 0) {
         if (i - lastDigit <= RUN_GAP) {
@@ -646,7 +650,7 @@ final class Scanner {
         present |= PRESENT[c];
       } else {
         int k = Checks.noBreakSpaceLength(b, off + i, off + len);
-        k = k == 0 ? Checks.enDashLength(b, off + i, off + len) : k;
+        k = k == 0 ? Checks.foldedSeparatorLength(b, off + i, off + len) : k;
         k = k == 0 ? Checks.invisibleLength(b, off + i, off + len) : k;
         cls = k > 0 ? C_NUMSEP : 0;
         i += Math.max(k - 1, 0);
@@ -787,8 +791,11 @@ final class Scanner {
           }
           group = 0;
         }
-        if (c >= 128
-            ? !Checks.isNoBreakSpace(c) && c != '\u2013' && !Checks.isInvisible(c)
+        int k = c == 0x1b ? csiLength(s, i) : 0;
+        if (k > 0) {
+          i += k - 1; // a colour code: a separator, as in the byte version
+        } else if (c >= 128
+            ? !Checks.isNoBreakSpace(c) && !Checks.isFoldedSeparator(c) && !Checks.isInvisible(c)
             : (CLASS[c] & C_NUMSEP) == 0) {
           maxSeg = Math.max(maxSeg, seg);
           seg = 0;
@@ -846,8 +853,9 @@ final class Scanner {
           group = 0;
         }
         if (c < 0 || (CLASS[c] & C_NUMSEP) == 0) {
-          int k = c < 0 ? Checks.noBreakSpaceLength(b, i, end) : 0;
-          k = k == 0 && c < 0 ? Checks.enDashLength(b, i, end) : k;
+          int k =
+              c < 0 ? Checks.noBreakSpaceLength(b, i, end) : c == 0x1b ? csiLength(b, i, end) : 0;
+          k = k == 0 && c < 0 ? Checks.foldedSeparatorLength(b, i, end) : k;
           k = k == 0 && c < 0 ? Checks.invisibleLength(b, i, end) : k;
           if (k > 0) {
             i += k - 1; // a no-break space or an en dash: a separator, as in the String version
@@ -1370,7 +1378,7 @@ final class Scanner {
       }
     }
     at[t.length()] = n;
-    String text = t.toString();
+    String text = foldSeparators(t);
     List<Finding> found = scan.apply(text);
     if (found.isEmpty()) {
       return found;
@@ -1381,6 +1389,56 @@ final class Scanner {
       out.add(new Finding(at[f.start()], end, f.type(), f.priority()));
     }
     return out;
+  }
+
+  /** {@link #csiLength(byte[], int, int)} in a String. */
+  static int csiLength(String s, int i) {
+    int end = s.length();
+    if (i + 2 >= end || s.charAt(i + 1) != '[') {
+      return 0;
+    }
+    for (int j = i + 2; j < end && j - i <= 32; j++) {
+      int c = s.charAt(j);
+      if (c >= 0x40 && c <= 0x7e) {
+        return j + 1 - i;
+      }
+      if (c < 0x20 || c > 0x3f) {
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * The length in bytes of the CSI sequence ({@code ESC [}, parameter and intermediate bytes, a
+   * final byte; ECMA-48 5.4) at {@code b[i]}, or 0: read as a separator inside a digit run, so that
+   * a value with colour codes between its digits arms the detectors ({@code Profile#redact}).
+   */
+  static int csiLength(byte[] b, int i, int end) {
+    if (i + 2 >= end || b[i + 1] != '[') {
+      return 0;
+    }
+    for (int j = i + 2; j < end && j - i <= 32; j++) {
+      int c = b[j];
+      if (c >= 0x40 && c <= 0x7e) {
+        return j + 1 - i;
+      }
+      if (c < 0x20 || c > 0x3f) {
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  /** {@code t} with {@link Checks#separatorFold} applied (one character for one). */
+  private static String foldSeparators(StringBuilder t) {
+    for (int i = 0, n = t.length(); i < n; i++) {
+      char c = t.charAt(i);
+      if (c >= '\u0085') {
+        t.setCharAt(i, Checks.separatorFold(c));
+      }
+    }
+    return t.toString();
   }
 
   /** Non-overlapping findings ordered by position; empty when nothing is sensitive. */

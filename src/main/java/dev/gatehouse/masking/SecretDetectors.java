@@ -760,7 +760,7 @@ final class SecretDetectors {
      */
     private static int phraseEnd(Detector d, String s, Matcher m) {
       int st = m.start(3);
-      int end = m.end(3);
+      int end = gluedEnd(s, m.start(), m.end(3));
       if (s.charAt(st - 1) != ' ' || !passwordKey(d, s, m.start(), st)) {
         return end;
       }
@@ -790,6 +790,58 @@ final class SecretDetectors {
         end = w;
       }
       return end;
+    }
+
+    /**
+     * The end of a bare value that {@code & < " ;} cut inside its token ({@code
+     * password=Tr0ub4dor&3xyz}, {@code secret=Ab12<Cd34>Ef56}, {@code password=Ab12"Cd34Ef}): the
+     * value runs on to the end of the token, within {@link #PHRASE_MAX} characters, across each
+     * such character followed by a letter or a digit, unless the piece after it is another
+     * assignment ({@code pwd=x;uid=bob}, {@code password=x&user=bob}), a tag without digits ({@code
+     * x<br>}, {@code x</td>}), or the assignment is a URL query parameter ({@code ?password=x&y},
+     * where {@code &} separates parameters). A quote before a delimiter ({@code "password=x", …})
+     * still ends the value. Where the connection-string reading of {@code password=} (which ends at
+     * the character) wins, the rest is kept as an uncovered part ({@code Scanner#resolve}).
+     */
+    private static int gluedEnd(String s, int name, int end) {
+      int t = name;
+      while (t > 0 && (isAlnum(s.charAt(t - 1)) || "_-.".indexOf(s.charAt(t - 1)) >= 0)) {
+        t--;
+      }
+      if (t > 0 && (s.charAt(t - 1) == '?' || s.charAt(t - 1) == '&')) {
+        return end; // a URL query parameter
+      }
+      int n = Math.min(s.length(), end + PHRASE_MAX);
+      int k = end;
+      while (k + 1 < n && "&<\";".indexOf(s.charAt(k)) >= 0 && isAlnum(s.charAt(k + 1))) {
+        int w = k + 1;
+        boolean key = false;
+        boolean digit = false;
+        while (w < n && !gluedStop(s.charAt(w))) {
+          key |= s.charAt(w) == '=' || s.charAt(w) == ':';
+          digit |= isDigit(s.charAt(w));
+          w++;
+        }
+        if (key || (s.charAt(k) == '<' && !digit)) {
+          break;
+        }
+        k = w;
+      }
+      return k;
+    }
+
+    private static boolean gluedStop(char c) {
+      return c <= ' '
+          || c == '&'
+          || c == '<'
+          || c == '"'
+          || c == ';'
+          || c == '\''
+          || c == ','
+          || c == ')'
+          || c == '}'
+          || c == ']'
+          || c == '\u001b';
     }
 
     private static boolean phraseStop(char c) {

@@ -88,7 +88,7 @@ final class Triage {
     int chars = 0;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
+      long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT || c == '\ufe6b' ? K_AT : 0;
       or |= e;
       sum += e;
       chars |= c;
@@ -113,7 +113,7 @@ final class Triage {
       long sum = 0;
       for (int i = base; i < lim; i++) {
         char c = s.charAt(i);
-        long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT ? K_AT : 0;
+        long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT || c == '\ufe6b' ? K_AT : 0;
         or |= e;
         sum += e;
         chars |= c;
@@ -129,12 +129,12 @@ final class Triage {
   /**
    * A flag of {@link #chars} results only (no detector needs it): the text has a character from
    * U+0080 on, so it may have one that {@code Scanner#scanNormalized} reads differently (the OR of
-   * all characters is at least U+00AD, the lowest of them).
+   * all characters is at least U+0085, the lowest of them).
    */
   static final int F_WIDE = 1 << 14;
 
   private static long wide(long t, int chars) {
-    return chars >= '\u00ad' ? t | (long) F_WIDE << 32 : t;
+    return chars >= '\u0085' ? t | (long) F_WIDE << 32 : t;
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */

@@ -532,6 +532,52 @@ final class CorpusGenerator {
     genNoBreakSpacePhones();
     genOtherLanguageElements();
     genEleventhSession();
+    genUnicodeSeparators();
+  }
+
+  /**
+   * The Unicode spaces and dashes that the scanner reads as a space or a hyphen (separatorFold).
+   */
+  private static final String[] OTHER_SEPARATORS = {
+    "\u2007", "\u2002", "\u2003", "\u2005", "\u2008", "\u200a", "\u205f", "\u1680", "\u2028",
+    "\u2010", "\u2011", "\u2012", "\u2014", "\u2212", "\uff0d", "\ufe63"
+  };
+
+  /**
+   * The second red team's separators (F11), colour codes inside values (F12) and password values
+   * cut by {@code & < " ;} (F8).
+   */
+  private void genUnicodeSeparators() {
+    for (int i = 0; i < 48; i++) {
+      String sep = OTHER_SEPARATORS[i % OTHER_SEPARATORS.length];
+      String d = card(pick("4", "51", "6011"), 16);
+      String c = String.join(sep, d.substring(0, 4), d.substring(4, 8), d.substring(8, 12));
+      c += sep + d.substring(12);
+      emit("card", i % 2 == 0 ? c : "card no. " + c + " (export)", c);
+      String p = randomPhone();
+      p = regroup(p.indexOf('(') < 0 ? p : "+44 20 " + between(7000, 8999) + " " + digits(4), sep);
+      emit("phone", i % 3 == 0 ? "Tel. " + p : p, p);
+      String ssn = between(1, 665) + sep + (10 + between(0, 89)) + sep + (1000 + between(0, 8999));
+      ssn = ssn.length() == 11 ? ssn : "536" + sep + "22" + sep + "1234";
+      emit("ssn", "SSN " + ssn, ssn);
+    }
+    String[] ats = {"\ufe6b", "\uff20"};
+    String[] dots = {"\uff0e", "\u3002", "\uff61", "."};
+    for (int i = 0; i < 16; i++) {
+      String local = pick("bob.smith", "erin_k", "h.oneil", "grace") + between(1, 99);
+      String mail = local + ats[i % 2] + pick("example", "mail") + dots[i % 4] + pick("com", "org");
+      emit("email", pick("mail ", "from: ", "") + mail, local);
+    }
+    for (int i = 0; i < 24; i++) {
+      String d = card(pick("4", "51"), 16);
+      String esc = pick("\u001b[1;31m", "\u001b[0m", "\u001b[1m", "\u001b[32m");
+      String v = d.substring(0, 4) + esc + d.substring(4, 8) + "\u001b[0m" + d.substring(8);
+      emit("card", pick("card ", "paid ", "") + v, d.substring(8, 14));
+      String pw = password();
+      String tail = pick("&", "<", "\"", ";") + "R" + digits(2) + pick("xyz", "Cd34>Ef", "q9");
+      emit(
+          "assignment", pick("password=", "DB_PASSWORD=", "secret=", "api_key=") + pw + tail, tail);
+    }
   }
 
   /**
@@ -1378,6 +1424,41 @@ final class CorpusGenerator {
     lookOtherLanguageWords();
     lookNoBreakSpaceNonPhones();
     lookEleventhSession();
+    lookUnicodeSeparators();
+  }
+
+  /**
+   * Ranges, amounts, dates and sentences with Unicode spaces, dashes and full stops; coloured log
+   * lines; query strings and assignments whose {@code & ;} separate parameters.
+   */
+  private void lookUnicodeSeparators() {
+    for (int i = 0; i < 48; i++) {
+      String sep = OTHER_SEPARATORS[i % OTHER_SEPARATORS.length];
+      look(
+          "unicode_separator",
+          switch (i % 6) {
+            case 0 -> "pages " + between(1, 99) + sep + between(100, 300) + " of the report";
+            case 1 -> "total " + between(1, 9) + sep + digits(3) + sep + digits(3) + " EUR";
+            case 2 -> "temperature " + sep + between(1, 30) + " to " + sep + between(1, 9);
+            case 3 ->
+                "le " + between(1, 28) + sep + "mai" + sep + "2024 à " + between(10, 23) + "h";
+            case 4 -> "ISBN 978" + sep + between(1, 9) + sep + digits(3) + sep + digits(5);
+            default -> "from " + (2000 + between(0, 25)) + sep + (2026 + between(0, 9)) + " ok";
+          });
+    }
+    for (int i = 0; i < 24; i++) {
+      look(
+          "ansi_or_query",
+          switch (i % 6) {
+            case 0 -> "\u001b[32mINFO\u001b[0m request took " + between(10, 9999) + " ms";
+            case 1 -> "\u001b[1;31mERROR\u001b[0m exit " + between(1, 255);
+            case 2 -> "price=" + between(1, 999) + "&qty=" + between(1, 20) + "&lang=en";
+            case 3 -> "会议在" + between(1, 12) + "点。明天见。";
+            case 4 -> "build " + digits(4) + " \u001b[1m" + digits(4) + "\u001b[0m passed";
+            default ->
+                "v" + between(1, 9) + "。" + between(0, 9) + "．" + between(0, 20) + " released";
+          });
+    }
   }
 
   /**
