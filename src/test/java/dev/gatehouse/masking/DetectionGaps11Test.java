@@ -1,5 +1,7 @@
 package dev.gatehouse.masking;
 
+import static dev.gatehouse.masking.DetectionGapsTest.assertMasked;
+import static dev.gatehouse.masking.DetectionGapsTest.assertNotMasked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
@@ -25,14 +27,6 @@ class DetectionGaps11Test {
   static void engine() {
     DetectionGapsTest.engine(); // the red team's engine and pii profile
     pii = DetectionGapsTest.pii;
-  }
-
-  private static void assertMasked(String[][] cases) {
-    DetectionGapsTest.assertMasked(cases);
-  }
-
-  private static void assertNotMasked(String... texts) {
-    DetectionGapsTest.assertNotMasked(texts);
   }
 
   @Test

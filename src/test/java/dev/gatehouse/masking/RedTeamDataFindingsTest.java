@@ -1,5 +1,7 @@
 package dev.gatehouse.masking;
 
+import static dev.gatehouse.masking.DetectionGapsTest.assertMasked;
+import static dev.gatehouse.masking.DetectionGapsTest.assertNotMasked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,15 +25,6 @@ class RedTeamDataFindingsTest {
     DetectionGapsTest.engine(); // the red team's engine and pii profile
     engine = DetectionGapsTest.engine;
     pii = DetectionGapsTest.pii;
-  }
-
-  /** Each {text, part that must not survive}: masked on the String and the UTF-8 byte paths. */
-  private static void assertMasked(String[][] cases) {
-    DetectionGapsTest.assertMasked(cases);
-  }
-
-  private static void assertNotMasked(String... texts) {
-    DetectionGapsTest.assertNotMasked(texts);
   }
 
   @Test
