@@ -107,6 +107,15 @@ public final class GateSession implements AutoCloseable {
     return redactStored(prepared);
   }
 
+  /**
+   * {@link #maskStored} for a value that is data, not a statement in the protocol's syntax (a bound
+   * parameter, a setting's value): masked as it is, without the protocol's {@link
+   * StoredTextFilter}, which would read its quotes and backslashes as the statement's.
+   */
+  public String maskStoredValue(String text) {
+    return redactStored(text);
+  }
+
   private String redactStored(String text) {
     return gate.redactor().redactStored(obligations().maskingProfile(), text);
   }

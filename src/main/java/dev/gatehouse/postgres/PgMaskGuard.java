@@ -26,32 +26,6 @@ final class PgMaskGuard {
   static final String UNREADABLE = "in a statement that cannot be read";
 
   /**
-   * The COPY TO STDOUT problem SqlClassifier found in {@code sql} ({@link
-   * SqlClassifier#ATTR_COPY_OUT_OPTION} of its first statement that has one), or null.
-   */
-  static String copyProblem(String sql, boolean scs) {
-    return found(sql, scs, SqlClassifier.ATTR_COPY_OUT_OPTION);
-  }
-
-  /**
-   * The client_encoding change SqlClassifier found in {@code sql} ({@link
-   * SqlClassifier#ATTR_CLIENT_ENCODING} of its first statement that has one), or null.
-   */
-  static String encodingProblem(String sql, boolean scs) {
-    return found(sql, scs, SqlClassifier.ATTR_CLIENT_ENCODING);
-  }
-
-  private static String found(String sql, boolean scs, String attribute) {
-    for (SqlStatement s : SqlClassifier.classify(sql, scs)) {
-      String problem = s.action().string(attribute);
-      if (problem != null) {
-        return problem;
-      }
-    }
-    return null;
-  }
-
-  /**
    * Why a COPY TO STDOUT cannot be masked, naming the option ({@code quote '7'}); null when the
    * statement is no COPY TO STDOUT or its options keep the layout the masker reads: FORMAT text,
    * csv or binary (binary output is withheld by the row filter), HEADER, FORCE_QUOTE, DELIMITER tab

@@ -478,7 +478,7 @@ final class PgSession {
       try {
         gs.audit(
             "postgres.param_dropped",
-            Map.of("parameter", e.getKey(), "value", gs.maskStored(e.getValue())));
+            Map.of("parameter", e.getKey(), "value", gs.maskStoredValue(e.getValue())));
       } catch (GateException ex) {
         throw PgErrors.Fatal.of(ex);
       }
@@ -518,7 +518,8 @@ final class PgSession {
         if (!PgMaskGuard.isUtf8(e.getValue())) {
           try {
             gs.audit(
-                "postgres.masking_guard", Map.of("client_encoding", gs.maskStored(e.getValue())));
+                "postgres.masking_guard",
+                Map.of("client_encoding", gs.maskStoredValue(e.getValue())));
           } catch (GateException ex) {
             throw PgErrors.Fatal.of(ex);
           }
@@ -1345,7 +1346,7 @@ final class PgSession {
     String escaped = PgBinaryValues.escapedUtf8(body, off, read);
     String text = escaped == null ? new String(body, off, read, StandardCharsets.UTF_8) : escaped;
     String scanned = text.length() <= MASKED_PARAM ? text : text.substring(0, MASKED_PARAM);
-    if (gs.maskStored(scanned).equals(scanned)) {
+    if (gs.maskStoredValue(scanned).equals(scanned)) {
       int shown = Math.min(len, 32);
       return "\\x"
           + java.util.HexFormat.of().formatHex(body, off, off + shown)
@@ -1396,7 +1397,7 @@ final class PgSession {
    * its size noted.
    */
   String recordedText(String text, boolean complete, int len) {
-    return recordedText(text, complete, len, gs::maskStored);
+    return recordedText(text, complete, len, gs::maskStoredValue);
   }
 
   /** {@link #recordedText(String, boolean, int)} with {@code mask} as the stored-text masking. */
@@ -2239,10 +2240,9 @@ final class PgSession {
     Reader r = new Reader(body);
     int n = r.int16();
     String[] names = null;
-    int[] rest = new int[n];
     for (int i = 0; i < n; i++) {
       String name = r.cstring(cs);
-      rest[i] = r.skip(18);
+      r.skip(18);
       String masked = gs.mask(name);
       if (!masked.equals(name)) {
         if (names == null) {
@@ -2259,9 +2259,9 @@ final class PgSession {
     again.int16();
     for (int i = 0; i < n; i++) {
       String name = again.cstring(cs);
-      again.skip(18);
+      int fixed = again.skip(18);
       b.cstring(names[i] != null ? names[i] : name, cs);
-      b.bytes(java.util.Arrays.copyOfRange(body, rest[i], rest[i] + 18));
+      b.bytes(java.util.Arrays.copyOfRange(body, fixed, fixed + 18));
     }
     return b.body();
   }

@@ -6,8 +6,28 @@ import org.junit.jupiter.api.Test;
 
 /** What PgMaskGuard reads in COPY options and encoding changes (end to end: PgClientTourTest). */
 class PgMaskGuardTest {
+  /** The COPY TO STDOUT problem the classifier found in {@code sql}'s statements, or null. */
+  static String copyProblem(String sql, boolean scs) {
+    return found(sql, scs, SqlClassifier.ATTR_COPY_OUT_OPTION);
+  }
+
+  /** The client_encoding change the classifier found in {@code sql}'s statements, or null. */
+  static String encodingProblem(String sql, boolean scs) {
+    return found(sql, scs, SqlClassifier.ATTR_CLIENT_ENCODING);
+  }
+
+  private static String found(String sql, boolean scs, String attribute) {
+    for (SqlStatement s : SqlClassifier.classify(sql, scs)) {
+      String problem = s.action().string(attribute);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
+  }
+
   private static String copy(String sql) {
-    return PgMaskGuard.copyProblem(sql, true);
+    return copyProblem(sql, true);
   }
 
   @Test
@@ -39,61 +59,54 @@ class PgMaskGuardTest {
         .isEqualTo("force_not_null");
     assertThat(copy("COPY t TO STDOUT WITH (FORMAT foo)")).isEqualTo("format foo");
     // with standard_conforming_strings off a backslash escapes in '...'
-    assertThat(PgMaskGuard.copyProblem("COPY t TO STDOUT WITH (DELIMITER '\\t')", false)).isNull();
+    assertThat(copyProblem("COPY t TO STDOUT WITH (DELIMITER '\\t')", false)).isNull();
   }
 
   @Test
   void encodingChangesOtherThanUtf8AreFound() {
-    assertThat(PgMaskGuard.encodingProblem("SELECT names FROM t", true)).isNull();
-    assertThat(PgMaskGuard.encodingProblem("SET client_encoding TO DEFAULT", true)).isNull();
-    assertThat(PgMaskGuard.encodingProblem("SET client_encoding = 'Unicode'", true)).isNull();
-    assertThat(PgMaskGuard.encodingProblem("SET LOCAL client_encoding = latin1", true))
+    assertThat(encodingProblem("SELECT names FROM t", true)).isNull();
+    assertThat(encodingProblem("SET client_encoding TO DEFAULT", true)).isNull();
+    assertThat(encodingProblem("SET client_encoding = 'Unicode'", true)).isNull();
+    assertThat(encodingProblem("SET LOCAL client_encoding = latin1", true))
         .isEqualTo("client_encoding latin1");
-    assertThat(PgMaskGuard.encodingProblem("SET U&\"client\\005fencoding\" TO 'SJIS'", true))
-        .isNotNull();
-    assertThat(PgMaskGuard.encodingProblem("SELECT set_config('search_path', 'x', false)", true))
-        .isNull();
-    assertThat(PgMaskGuard.encodingProblem("SELECT set_config($1, 'x', false)", true)).isNotNull();
-    assertThat(
-            PgMaskGuard.encodingProblem(
-                "SELECT \"set_config\"('Client_Encoding', 'EUC_JP', true)", true))
+    assertThat(encodingProblem("SET U&\"client\\005fencoding\" TO 'SJIS'", true)).isNotNull();
+    assertThat(encodingProblem("SELECT set_config('search_path', 'x', false)", true)).isNull();
+    assertThat(encodingProblem("SELECT set_config($1, 'x', false)", true)).isNotNull();
+    assertThat(encodingProblem("SELECT \"set_config\"('Client_Encoding', 'EUC_JP', true)", true))
         .isEqualTo("client_encoding 'EUC_JP'");
   }
 
   @Test
   void anUpdatesColumnsNamedLikeTheSettingsAreNoEncodingChange() {
-    assertThat(PgMaskGuard.encodingProblem("UPDATE t SET client_encoding = 'x' WHERE id = 1", true))
-        .isNull();
-    assertThat(PgMaskGuard.encodingProblem("UPDATE ONLY s.t * AS a SET names = 'x'", true))
-        .isNull();
-    assertThat(PgMaskGuard.encodingProblem("UPDATE t a SET client_encoding = 1", true)).isNull();
+    assertThat(encodingProblem("UPDATE t SET client_encoding = 'x' WHERE id = 1", true)).isNull();
+    assertThat(encodingProblem("UPDATE ONLY s.t * AS a SET names = 'x'", true)).isNull();
+    assertThat(encodingProblem("UPDATE t a SET client_encoding = 1", true)).isNull();
     assertThat(
-            PgMaskGuard.encodingProblem(
+            encodingProblem(
                 "INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET client_encoding = 'x'",
                 true))
         .isNull();
     assertThat(
-            PgMaskGuard.encodingProblem(
+            encodingProblem(
                 "WITH u AS (UPDATE t SET client_encoding = 'x' RETURNING 1) SELECT 1", true))
         .isNull();
     assertThat(
-            PgMaskGuard.encodingProblem(
+            encodingProblem(
                 "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET names = 'x'",
                 true))
         .isNull();
     // a role named update is no UPDATE: its SET is a setting, and so is a function's
-    assertThat(
-            PgMaskGuard.encodingProblem("ALTER ROLE update SET client_encoding TO 'latin1'", true))
+    assertThat(encodingProblem("ALTER ROLE update SET client_encoding TO 'latin1'", true))
         .isEqualTo("client_encoding 'latin1'");
     assertThat(
-            PgMaskGuard.encodingProblem(
+            encodingProblem(
                 "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET client_encoding = 'SJIS'"
                     + " AS 'SELECT 1'",
                 true))
         .isEqualTo("client_encoding 'SJIS'");
     // the SET of an UPDATE counts once the UPDATE ends: SET client_encoding in another statement
     assertThat(
-            PgMaskGuard.encodingProblem(
+            encodingProblem(
                 "UPDATE t SET client_encoding = 'x' WHERE id = 1; SET client_encoding = 'LATIN1'",
                 true))
         .isEqualTo("client_encoding 'LATIN1'");
