@@ -1357,19 +1357,59 @@ final class Scanner {
    * ({@link #hasControls}).
    */
   List<Finding> scanNormalized(String s) {
-    return normalized(s, t -> bitGates ? scanArmed(t, armedChars(t), null, 0, 0) : scanPlain(t));
+    java.util.function.Function<String, List<Finding>> scan =
+        t -> bitGates ? scanArmed(t, armedChars(t), null, 0, 0) : scanPlain(t);
+    List<Finding> shown = normalized(s, true, scan);
+    if (s.indexOf('\b') < 0) {
+      return shown;
+    }
+    // The bytes go out as they are, backspaces and what they erase included: read also with the
+    // backspaces dropped, so that a value erased on the screen is still masked in the bytes.
+    return covering(shown, normalized(s, false, scan));
   }
 
-  /** {@code scan} of {@code s} normalized as {@link #scanNormalized} says, mapped back. */
+  /**
+   * Findings of two readings of one text, overlapping ones joined into one that covers both (the
+   * type of the higher priority): unlike {@link #resolve}, no part of either is left unmasked.
+   */
+  static List<Finding> covering(List<Finding> a, List<Finding> b) {
+    if (b.isEmpty()) {
+      return a;
+    }
+    List<Finding> all = new ArrayList<>(a.size() + b.size());
+    all.addAll(a);
+    all.addAll(b);
+    all.sort(Comparator.comparingInt(Finding::start));
+    List<Finding> out = new ArrayList<>(all.size());
+    for (Finding f : all) {
+      Finding last = out.isEmpty() ? null : out.get(out.size() - 1);
+      if (last != null && f.start() < last.end()) {
+        Finding high = f.priority() > last.priority() ? f : last;
+        out.set(
+            out.size() - 1,
+            new Finding(last.start(), Math.max(last.end(), f.end()), high.type(), high.priority()));
+      } else {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code scan} of {@code s} normalized as {@link #scanNormalized} says, mapped back; a backspace
+   * erases the character before it ({@code erase}, as a terminal shows it) or is dropped.
+   */
   private static List<Finding> normalized(
-      String s, java.util.function.Function<String, List<Finding>> scan) {
+      String s, boolean erase, java.util.function.Function<String, List<Finding>> scan) {
     int n = s.length();
     StringBuilder t = new StringBuilder(n);
     int[] at = new int[n + 1];
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
       if (c == '\b') {
-        t.setLength(Math.max(0, t.length() - 1));
+        if (erase) {
+          t.setLength(Math.max(0, t.length() - 1));
+        }
       } else if (!Checks.isInvisible(c)
           && c != 0
           && !(c == '\r' && (i + 1 == n || s.charAt(i + 1) != '\n'))) {
@@ -1544,7 +1584,7 @@ final class Scanner {
    */
   List<Finding> scanUngated(String s) {
     if (Checks.needsNormalizing(s)) {
-      return normalized(s, this::scanUngated);
+      return normalized(s, true, this::scanUngated);
     }
     List<Finding> found = new ArrayList<>();
     for (Detector d : detectors) {

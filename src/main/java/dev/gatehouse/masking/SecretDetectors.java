@@ -16,6 +16,12 @@ import java.util.regex.Pattern;
 
 /** Detectors for credentials: keys, tokens, passwords in connection strings and assignments. */
 final class SecretDetectors {
+  /**
+   * An absolute path of two or more directories: the shell's {@code PWD} in env output, which a
+   * password detector would otherwise take for {@code pwd=} (see {@code Assignment.shellPwd}).
+   */
+  static final String DIRECTORY_PATH = "(?:/[A-Za-z0-9._~-]+){2,}/?";
+
   private SecretDetectors() {}
 
   /**
@@ -303,7 +309,14 @@ final class SecretDetectors {
                 t,
                 95,
                 Pattern.compile(
-                    "(?i)(?:^|[;?&\\s\"'])(?:password|pwd)\\s{0,3}=\\s{0,3}"
+                    "(?i)(?:^|[;?&\\s\"'])"
+                        // the shell's PWD at a line's start, as env prints it, with a directory
+                        // of two or more levels (PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work): not an
+                        // ODBC password, which follows a ';' (…;UID=sa;PWD=/Tr0ub/4dor;)
+                        + "(?!(?<![^\\r\\n])pwd="
+                        + DIRECTORY_PATH
+                        + "(?=\\s|$))"
+                        + "(?:password|pwd)\\s{0,3}=\\s{0,3}"
                         + "(\\{[^}]{0,256}\\}|\"[^\"]{0,256}\"|'[^']{0,256}'"
                         // not ending in the backslash of an escaped quote (password=\"…\" in a
                         // JSON string): masked alone it would leave the quote unescaped
@@ -315,13 +328,10 @@ final class SecretDetectors {
                 // References to a secret are not the secret: ${VAR}, {{var}}, %(var)s.
                 // A command substitution ($(cat file), `cat file`) is not one either, nor what
                 // terraform plan shows instead of a value: (sensitive value), (known after apply).
-                // An absolute path of two or more directories is the shell's PWD in env output
-                // (PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work), not an ODBC password.
                 List.of(
                     Pattern.compile(
                         "^(?:\\$\\{[^}]*\\}|\\{\\{.*\\}\\}|%\\([a-z_]+\\)s|\\$\\(.*|`.*"
-                            + "|\\((?:sensitive|known)\\b.*"
-                            + "|(?:/[A-Za-z0-9._~-]+){2,}/?)$")),
+                            + "|\\((?:sensitive|known)\\b.*)$")),
                 List.of())),
         // Passwords on the command lines of database and network clients, and in the files and
         // tables that tools print (each gated by its own tool name or file shape).
@@ -719,21 +729,19 @@ final class SecretDetectors {
       }
     }
 
-    /** An absolute path of two or more directories (see {@link #shellPwd}). */
-    private static final Pattern DIRECTORY = Pattern.compile("(?:/[A-Za-z0-9._~-]+){2,}/?");
+    private static final Pattern DIRECTORY = Pattern.compile(DIRECTORY_PATH);
 
     /**
-     * Whether a match at {@code from} is the shell's {@code PWD=} with a directory as its value, as
-     * {@code env} prints it ({@code PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work}), not a password.
+     * Whether a match at {@code from} is the shell's {@code PWD=} or {@code OLDPWD=} at a line's
+     * start with a directory as its value, as {@code env} prints it ({@code
+     * PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work}), not a password: after anything else ({@code
+     * …;UID=sa;PWD=/Tr0ub/4dor}) it is one.
      */
     private static boolean shellPwd(String s, int from, String v) {
+      int key = s.startsWith("OLDPWD=", from - 3) ? from - 3 : from;
       return s.startsWith("PWD=", from)
-          && (from == 0 || !tokenLike(s.charAt(from - 1)) || s.startsWith("OLDPWD=", from - 3))
+          && (key == 0 || s.charAt(key - 1) == '\n' || s.charAt(key - 1) == '\r')
           && DIRECTORY.matcher(v).matches();
-    }
-
-    private static boolean tokenLike(char c) {
-      return isAlnum(c) || c == '_' || c == '-' || c == '.';
     }
 
     /** Whether an odd number of backslashes ends right before {@code end} (an escape). */

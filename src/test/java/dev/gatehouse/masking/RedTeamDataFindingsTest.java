@@ -187,4 +187,22 @@ class RedTeamDataFindingsTest {
           {"card 5901234123457", "5901234123457"}
         });
   }
+
+  /**
+   * Review: backspaces were read only as a terminal shows them, erasing the character before, so a
+   * value followed by as many backspaces and other characters went out unmasked in the bytes (which
+   * keep it); read both ways now. And the shell's PWD exemption held after a ';', where {@code
+   * PWD=} is an ODBC password.
+   */
+  @Test
+  void erasedValuesAndOdbcPathPasswordsAreMasked() {
+    assertMasked(
+        new String[][] {
+          {"card 4111111111111111" + "\b".repeat(16) + "XXXXXXXXXXXXXXXX", "4111111111111111"},
+          {"password=Hunter2Secret" + "\b".repeat(13) + "*************", "Hunter2Secret"},
+          {"Driver={x};Server=db;UID=sa;PWD=/Tr0ub/4dorQ;", "Tr0ub/4dorQ"},
+          {"Server=db;Uid=sa;Pwd=/Tr0ub/4dorQ", "Tr0ub/4dorQ"}
+        });
+    assertNotMasked("PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work", "HOME=/root\nPWD=/home/ci/build/src");
+  }
 }
