@@ -315,16 +315,14 @@ final class CommandMatcher implements KindMatcher {
             ? "any of " + String.join(", ", RiskyFlags.programs())
             : String.join(", ", programs);
     for (String s : items) {
-      if (s.equals(RiskyFlags.EXT_TRANSPORT.name())
-          && (programs == null || programs.contains("git"))) {
-        continue; // git's ext:: URLs, not a flag (RiskyFlags.extTransport)
-      }
       if (!s.matches(".*[*?\\[{].*") && RiskyFlags.catalogued(s, programs)) {
-        continue; // also a value or subcommand entry: --network=host, bind-mount, plugin install
+        // also a value or subcommand entry: --network=host, bind-mount, plugin install, git's
+        // ext:: URLs
+        continue;
       }
       if (!s.startsWith("-") || s.matches(".*[*?\\[{=].*")) {
         r.error(n, path, s + " (expected one flag by its exact name, such as --kubeconfig or -c)");
-      } else if (!RiskyFlags.catalogued(s, programs)) {
+      } else {
         List<String> known = RiskyFlags.listed(programs);
         r.error(
             n,
@@ -990,16 +988,20 @@ final class CommandMatcher implements KindMatcher {
             + " subcommand, or as --name=value";
       }
       if (deny && command >= 0) {
-        // helm un x runs uninstall (a cobra alias): a rule for uninstall matches it
+        // The command as cobra runs it, from its index (the rule's own reading may have taken an
+        // option's value for it: docker -l debug container remove): helm un x runs uninstall (a
+        // cobra alias), and every spelling of the command is put before it (docker container
+        // remove is docker rm, helm plugin add is plugin install); the rule's reading follows.
         String name = ProgramOptions.cobraCommandName(bin, argv.get(command));
-        if (command != p.firstIndex() || !name.equals(argv.get(command))) {
-          positional = new ArrayList<>(positional.size() + 1);
-          positional.add(name);
+        List<String> from = new ArrayList<>(argv.size() - command);
+        from.add(name);
+        from.addAll(argv.subList(command + 1, argv.size()));
+        List<String> spelled = ProgramOptions.cobraSpellings(bin, from);
+        if (spelled != from || command != p.firstIndex() || !name.equals(argv.get(command))) {
+          positional = new ArrayList<>(spelled.size() + p.positional.size());
+          positional.addAll(spelled);
           positional.addAll(p.positional);
         }
-        // docker container remove is docker rm, helm plugin add is plugin install: every
-        // spelling of the command is put before it
-        positional = ProgramOptions.cobraSpellings(bin, positional);
       }
     }
     why = deny ? checkArgsAnywhere(positional, computed) : checkArgsFromStart(p, action, bin);

@@ -984,7 +984,6 @@ final class RiskyFlags {
   }
 
   /** The first risky flag {@code argv} uses, or null. argv[0] is the program. */
-  /** The first risky flag in {@code argv}, or null. */
   static Use find(String binary, List<String> argv) {
     List<Use> all = findAll(binary, argv);
     return all.isEmpty() ? null : all.get(0);

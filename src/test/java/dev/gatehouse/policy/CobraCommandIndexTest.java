@@ -324,7 +324,11 @@ class CobraCommandIndexTest {
             "docker image remove i1",
             "docker -D image remove i1",
             "helm repo rm stable",
-            "helm repo remove stable")) {
+            "helm repo remove stable",
+            // a value option before the command: the rule's reading takes its value for a word
+            "docker -l debug container remove c1",
+            "docker --context prod image rm i1",
+            "helm -n x repo rm stable")) {
       assertThat(effect(p, line(l))).as(l).isEqualTo(Effect.DENY);
     }
     for (String l : List.of("docker ps", "docker container ls", "helm repo list")) {
