@@ -118,9 +118,9 @@ final class SftpPathResolver implements Closeable {
    * exist is placed in its parent's real location, as a create would be.
    *
    * <p>Usually one path. Two when {@code follow} is false, the last component is a link and the
-   * name ends in "/": the kernel then follows the link (path_resolution(7), "Trailing slashes") and
-   * a server that goes through java.nio (MINA) drops the slash and acts on the link; both places
-   * are returned, the followed one first, and the caller checks both.
+   * name ends in "/" or "/.": the kernel then follows the link (path_resolution(7), "Trailing
+   * slashes") and a server that goes through java.nio (MINA) drops the slash and acts on the link;
+   * both places are returned, the followed one first, and the caller checks both.
    *
    * @throws Unresolved when the path cannot be placed (see the class comment): the caller refuses
    * @throws IOException when the server cannot be asked
@@ -128,7 +128,8 @@ final class SftpPathResolver implements Closeable {
   List<String> resolve(String raw, boolean follow) throws IOException {
     if (raw.length() > MAX_PATH) throw new Unresolved("path longer than " + MAX_PATH);
     if (raw.isEmpty()) raw = ".";
-    boolean slash = raw.length() > 1 && raw.endsWith("/");
+    // "lnk/" and "lnk/." both make the kernel follow a final link (path_resolution(7))
+    boolean slash = raw.length() > 1 && (raw.endsWith("/") || raw.endsWith("/."));
     List<String> done = raw.startsWith("/") ? new ArrayList<>() : new ArrayList<>(start());
     Deque<String> todo = new ArrayDeque<>();
     push(todo, raw, done);
@@ -247,10 +248,20 @@ final class SftpPathResolver implements Closeable {
     SftpPacket p = null;
     for (String path : paths) p = send(LSTAT, path);
     flush();
+    // Every answer is read before a problem is thrown: one left unread would be taken for the
+    // answer to the next request, and every later path check would fail.
+    IOException problem = null;
     for (int i = 0; i < paths.size(); i++) {
       receive(p, first + i);
-      types[i] = type(p, paths.get(i));
+      if (problem == null) {
+        try {
+          types[i] = type(p, paths.get(i));
+        } catch (IOException e) {
+          problem = e;
+        }
+      }
     }
+    if (problem != null) throw problem;
     return types;
   }
 
@@ -299,8 +310,16 @@ final class SftpPathResolver implements Closeable {
 
   /** Reads the answer to request {@code id} into {@code p}. */
   private void receive(SftpPacket p, int id) throws IOException {
-    if (!p.read(channel.in())) throw new IOException("SFTP server for path checks went away");
-    if (p.nextInt() != id) throw new ProtocolException("SFTP server answered another request");
+    try {
+      if (!p.read(channel.in())) throw new IOException("SFTP server for path checks went away");
+      if (p.nextInt() != id) throw new ProtocolException("SFTP server answered another request");
+    } catch (IOException e) {
+      // Out of step with the server: the next check opens a new channel.
+      Channel c = channel;
+      channel = null;
+      if (c != null) SftpRelay.closeQuietly(c.close());
+      throw e;
+    }
   }
 
   private void open() throws IOException {
