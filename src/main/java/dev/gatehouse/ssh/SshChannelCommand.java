@@ -252,17 +252,20 @@ abstract class SshChannelCommand implements Command {
   }
 
   /**
-   * Refuses a request the connection does not offer (a shell or a file transfer on an exec
-   * connection), recorded as an {@code exec.refused} audit event first: the policy never saw it,
-   * but someone tried (red team, issue #6: these left only session.start and session.end).
+   * Refuses what the policy never saw (a shell or a file transfer on an exec connection, a command
+   * line that cannot be read or sent), recorded as an {@code exec.refused} audit event first, as
+   * the runner records its own ({@code CommandRunner.refused}): someone tried (red team, issue #6:
+   * these left only session.start and session.end). {@code what} names it: {@code request} (shell,
+   * sftp) or {@code command} (the line, masked).
    */
-  void refuseUnoffered(String request, String text) {
-    try {
-      conn.gate().audit("exec.refused", java.util.Map.of("request", request, "reason", text));
-    } catch (GateException | RuntimeException e) {
-      log.warn("ssh: cannot audit a refused {} on {}", request, conn.gate().connection().name(), e);
-    }
+  void refuseRecorded(String what, String value, String text) {
+    SshForwarding.audit(conn.gate(), "exec.refused", java.util.Map.of(what, value, "reason", text));
     refuse(text);
+  }
+
+  /** {@link #refuseRecorded} of a command line, stored masked. */
+  void refuseLine(String line, String text) {
+    refuseRecorded("command", conn.gate().maskStored(line), text);
   }
 
   void exit(int status) {

@@ -321,7 +321,7 @@ final class SshForwarding implements ForwardingFilter {
   static void audit(GateSession gate, String type, Map<String, Object> data) {
     try {
       gate.audit(type, data);
-    } catch (GateException e) {
+    } catch (GateException | RuntimeException e) {
       log.warn("cannot audit {}: {}", type, e.getMessage());
     }
   }

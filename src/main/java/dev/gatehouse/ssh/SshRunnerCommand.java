@@ -25,7 +25,8 @@ final class SshRunnerCommand extends SshChannelCommand {
   @Override
   void run() {
     if (line == null) {
-      refuseUnoffered(
+      refuseRecorded(
+          "request",
           "shell",
           "connection \""
               + conn.gate().connection().name()

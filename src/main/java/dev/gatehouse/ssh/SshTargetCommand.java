@@ -72,11 +72,11 @@ final class SshTargetCommand extends SshChannelCommand {
       try {
         cl = CommandLine.parse(line);
       } catch (IllegalArgumentException e) {
-        refuse(e.getMessage());
+        refuseLine(line, e.getMessage());
         return;
       }
       if (cl.argv().isEmpty()) {
-        refuse("empty command");
+        refuseLine(line, "empty command");
         return;
       }
       action = cl.toAction(cl.argv().get(0), requestedEnv(), null);
@@ -84,7 +84,7 @@ final class SshTargetCommand extends SshChannelCommand {
       remote = remoteCommand(cl, target == null || target.guards(hasPty()));
       if (remote.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= MAX_ARG_STRLEN) {
         // sshd runs the line as one argument of `SHELL -c LINE`; a longer one fails there (E2BIG)
-        refuse("command line too long for the target once quoted");
+        refuseLine(line, "command line too long for the target once quoted");
         return;
       }
     }

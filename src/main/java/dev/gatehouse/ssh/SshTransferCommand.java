@@ -73,8 +73,9 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
   @Override
   void run() throws Exception {
     if (!"ssh".equals(conn.type())) {
-      refuseUnoffered(
-          scpArgv == null ? "sftp" : "scp", "file transfer is not offered on exec connections");
+      // Only the sftp subsystem gets here on an exec connection: exec lines, scp's among them, go
+      // to SshRunnerCommand (SshProtocolServer.command).
+      refuseRecorded("request", "sftp", "file transfer is not offered on exec connections");
       return;
     }
     String mode = null;

@@ -534,6 +534,18 @@ class SshGatewayTest {
         .contains(to);
   }
 
+  /**
+   * Review: a command line the gateway cannot send (too long once quoted for the target's shell)
+   * was refused on an ssh connection without an audit event, unlike the runner's refusals
+   * (exec.refused).
+   */
+  @Test
+  void aCommandLineTooLongToSendIsRefusedAndAudited() throws Exception {
+    var r = gw.ssh(gw.aliceKey, "alice+box", null, "echo \"" + "'".repeat(40_000) + "\"");
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(audit()).contains("exec.refused").contains("command line too long");
+  }
+
   @Test
   void removingARegisteredKeyEndsItsSessions() throws Exception {
     Path key = SshFixture.keygen(dir.resolve("registered"));
