@@ -199,13 +199,12 @@ public final class MaskingEngine {
    * CREATE ROLE), {@code OPTIONS (… password 'x')} (CREATE USER MAPPING, CREATE SERVER), MySQL's
    * {@code IDENTIFIED [WITH plugin] BY 'x'}. A string literal with {@code ''} or a backslash escape
    * inside is read whole (in a standard string a backslash may run on to a later quote, which masks
-   * more). Not a content detector: its words arm on ordinary text and no pre-scan flag tells a
-   * quote apart, so it runs only on statement texts that are stored ({@link #redactStored}).
+   * more). The content detector of the same syntax ({@code SecretDetectors.PasswordSyntax}) reads
+   * it within a line; stored statement texts are also read across line breaks ({@link
+   * #redactStored}).
    */
   private static final java.util.regex.Pattern SQL_PASSWORD =
-      java.util.regex.Pattern.compile(
-          "(?i)(?<![A-Za-z0-9_])(?:password|identified(?:\\s{1,3}with\\s{1,3}[A-Za-z0-9_']{1,64})?"
-              + "\\s{1,3}by(?:\\s{1,3}password)?)\\s{1,3}[Ee]?'((?:[^'\\\\\\r\\n]|''|\\\\.){1,512})'");
+      SecretDetectors.PasswordSyntax.sqlPassword("\\s");
 
   /**
    * {@link #redact} for text that is stored or shown to others (a statement's text in the recording

@@ -1016,11 +1016,25 @@ final class SecretDetectors {
    * is decoded ({@link Scanner#keywordsPresentUtf8}).
    */
   static final class PasswordSyntax extends Detector {
-    private static final Pattern SQL =
-        Pattern.compile(
-            "(?i)(?<![A-Za-z0-9_])(?:password[ \\t]{1,3}|identified(?:\\s{1,3}with\\s{1,3}"
-                + "[A-Za-z0-9_']{1,64})?\\s{1,3}by (?:password[ \\t]{1,3})?)"
-                + "[Ee]?'((?:[^'\\\\\\r\\n]|''|\\\\.){1,512})'");
+    private static final Pattern SQL = sqlPassword("[ \\t]");
+
+    /**
+     * SQL's password syntax ({@code [ENCRYPTED] PASSWORD 'x'}, {@code OPTIONS (password 'x')},
+     * MySQL's {@code IDENTIFIED [WITH plugin] BY [PASSWORD] 'x'}), the literal in group 1, with
+     * {@code space} (a character class) between the words and before the literal: spaces and tabs
+     * for this detector, any white space for stored statements ({@code MaskingEngine.redactStored},
+     * which also reads a literal on the next line).
+     */
+    static Pattern sqlPassword(String space) {
+      String gap = space + "{1,3}";
+      return Pattern.compile(
+          "(?i)(?<![A-Za-z0-9_])(?:password|identified(?:\\s{1,3}with\\s{1,3}[A-Za-z0-9_']{1,64})?"
+              + "\\s{1,3}by(?:"
+              + gap
+              + "password)?)"
+              + gap
+              + "[Ee]?'((?:[^'\\\\\\r\\n]|''|\\\\.){1,512})'");
+    }
 
     /** Groups: the machine's name, the tokens between it and password, the password. */
     private static final Pattern NETRC =

@@ -205,4 +205,14 @@ class RedTeamDataFindingsTest {
         });
     assertNotMasked("PWD=/tmp/gatehouse-job-a8Kq2ZxR7m/work", "HOME=/root\nPWD=/home/ci/build/src");
   }
+
+  /** Review: MySQL's {@code IDENTIFIED BY} with two spaces or a tab before the literal. */
+  @Test
+  void identifiedByWithMoreThanOneSpaceIsMasked() {
+    assertMasked(
+        new String[][] {
+          {"CREATE USER 'u'@'%' IDENTIFIED BY  'Tr0ub4dorXyz'", "Tr0ub4dorXyz"},
+          {"ALTER USER u IDENTIFIED BY\t'Tr0ub4dorXyz'", "Tr0ub4dorXyz"}
+        });
+  }
 }
