@@ -221,9 +221,8 @@ final class SecretDetectors {
                 0,
                 "sk-"),
             // HashiCorp Vault tokens, DigitalOcean, Shopify, Heroku-style prefixed tokens.
-            // (one keyword each for the three Vault and the three DigitalOcean prefixes: the first
-            // pass's table lookups hold 128 distinct keyword letter sets, see Scanner)
-            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hv"),
+            // (Vault's three prefixes by name; DigitalOcean's three share their _v1_)
+            part(t, "(?<![A-Za-z0-9_])hv[sbr]\\.[A-Za-z0-9_-]{20,251}", 0, "hvs.", "hvb.", "hvr."),
             part(t, "(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}", 0, "_v1_"),
             part(
                 t,
@@ -613,8 +612,8 @@ final class SecretDetectors {
           "credential",
           "bearer",
           "basic",
-          // one keyword for _PW and -PW (one keyword letter set: the first pass has 128, all used)
-          "pw",
+          "_pw",
+          "-pw",
           "psw",
           "ssws");
     }
