@@ -182,12 +182,15 @@ final class JsonMasking {
             && SECRET_NAME.matcher(e.getKey()).matches()) {
           nv = TextNode.valueOf(profile.styleFor("assignment").apply(v.asText(), "assignment"));
         } else if ((v.isTextual() || v.isNumber()) && PHONE_NAME.matcher(e.getKey()).matches()) {
-          String text = v.asText();
-          String masked = profile.redact(PHONE_WORD + text);
+          String prefixed = PHONE_WORD + v.asText();
+          String masked = profile.redact(prefixed);
+          // nothing found with the phone word before it: nothing without it either
           nv =
-              masked.startsWith(PHONE_WORD) && !masked.equals(PHONE_WORD + text)
-                  ? TextNode.valueOf(masked.substring(PHONE_WORD.length()))
-                  : byContent(profile, v, names);
+              masked.equals(prefixed)
+                  ? v
+                  : masked.startsWith(PHONE_WORD)
+                      ? TextNode.valueOf(masked.substring(PHONE_WORD.length()))
+                      : byContent(profile, v, names);
         } else {
           nv = byContent(profile, v, names);
         }
