@@ -44,8 +44,9 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  * with every token, master.key, the store), which the host directory sits in and which is the
  * gateway's own. Where bubblewrap works, commands and shells run with it mounted over by an empty
  * tmpfs, the host directory mounted back, and their own pid namespace (red team, issue #6: a shell
- * approved on the demo host read the admin token). Without bubblewrap they run unconfined, and the
- * demo says so.
+ * approved on the demo host read the admin token); without bubblewrap they run unconfined, and the
+ * demo says so. SFTP and scp are served in this JVM and are not confined: only the gateway's file
+ * rules (the demo's keep them to the host directory) stand between them and the data directory.
  */
 final class DemoSshTarget implements AutoCloseable {
   static final String USER = "demo";
