@@ -749,7 +749,8 @@ final class ConfigBinder {
     String pagerGuard =
         s.choice(
             "pager_guard", SshTargetConfig.ALWAYS, "pager guard", SshTargetConfig.PAGER_GUARDS);
-    return new SshTargetConfig(hostKeys, privateKey, pagerGuard);
+    return new SshTargetConfig(
+        hostKeys, privateKey, pagerGuard, s.bool("resolve_command_paths", true));
   }
 
   private UpstreamTlsConfig upstreamTls(YamlMap t) {

@@ -333,9 +333,13 @@ public record GatehouseConfig(
    * always} (the default), {@code tty} (only with a terminal: an editor that reads its commands
    * from the channel, {@code :!sh}, stays possible without one) or {@code off} (never: the target
    * receives the decided command as such, for restricted targets such as git-shell, gitolite,
-   * rrsync or a ForceCommand that reads SSH_ORIGINAL_COMMAND).
+   * rrsync or a ForceCommand that reads SSH_ORIGINAL_COMMAND). {@code resolve_command_paths}
+   * (default true) checks an allowed command's path arguments again where the target resolves them
+   * (docs/ssh.md, "Where path arguments lead"); false skips that, for targets without an sftp
+   * subsystem.
    */
-  public record SshTargetConfig(List<String> hostKeys, Secret privateKey, String pagerGuard) {
+  public record SshTargetConfig(
+      List<String> hostKeys, Secret privateKey, String pagerGuard, boolean resolveCommandPaths) {
     public static final String ALWAYS = "always";
     public static final String TTY = "tty";
     public static final String OFF = "off";
@@ -352,6 +356,10 @@ public record GatehouseConfig(
 
     public SshTargetConfig(List<String> hostKeys, Secret privateKey) {
       this(hostKeys, privateKey, ALWAYS);
+    }
+
+    public SshTargetConfig(List<String> hostKeys, Secret privateKey, String pagerGuard) {
+      this(hostKeys, privateKey, pagerGuard, true);
     }
 
     /** Whether an exec request with or without a terminal runs under the pager guard. */

@@ -314,6 +314,16 @@ public final class Gate implements AutoCloseable {
         p.subject(), groups, p.kind(), p.tokenId(), p.expiresAt(), p.scope(), p.attributes());
   }
 
+  /** {@link PolicyEngine#pathArguments}; null (cannot tell) when the engine fails. */
+  java.util.List<String> pathArguments(String rule, Action action) {
+    try {
+      return policy.get().pathArguments(rule, action);
+    } catch (RuntimeException e) {
+      log.error("policy path arguments failed", e);
+      return null;
+    }
+  }
+
   long policyGeneration() {
     return policy.get().generation();
   }

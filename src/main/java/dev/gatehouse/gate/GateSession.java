@@ -215,6 +215,16 @@ public final class GateSession implements AutoCloseable {
     return gate.decide(principal, target, action);
   }
 
+  /**
+   * The path arguments of an authorized command that the deciding rule's {@code paths} constrained
+   * (the words as written), for a protocol that checks again where they really lead; empty when
+   * none; null when they cannot be told (a shell line, or the rule is gone after a reload): then
+   * such a protocol refuses.
+   */
+  public List<String> pathArguments(AuthorizedAction a) {
+    return gate.pathArguments(a.decision().rule(), a.action());
+  }
+
   /** True when {@code a} was decided under an older policy and must be decided again. */
   public boolean stale(AuthorizedAction a) {
     return a.policyGeneration() != gate.policyGeneration();

@@ -1409,6 +1409,40 @@ final class CommandMatcher implements KindMatcher {
     return null;
   }
 
+  /**
+   * The words of {@code action}'s argv that this rule's {@code paths} constrained when it allowed
+   * (or held for review) the action, as {@link #checkArgsFromStart} read them: the positional
+   * arguments after {@code args}. Empty without {@code paths}; null when they cannot be told from
+   * the argv: a line run by a shell, whose words the shell expands ({@code *}, {@code $HOME}) into
+   * paths no one checked. For a protocol that also checks where they really lead (SSH:
+   * docs/ssh.md).
+   */
+  List<String> pathArguments(Action action) {
+    if (paths == null) {
+      return List.of();
+    }
+    if (action.flag(Action.Attr.CMD_NEEDS_SHELL)) {
+      return null;
+    }
+    List<String> argv = action.list(Action.Attr.CMD_ARGV);
+    String bin = action.string(Action.Attr.CMD_BINARY);
+    if (bin == null || bin.isEmpty()) {
+      bin = argv.isEmpty() ? null : argv.get(0);
+    }
+    // read as mismatch reads it for an allow rule
+    List<String> pos =
+        Parsed.of(
+                argv,
+                ProgramOptions.valueFlags(bin, flagsWithValues),
+                ProgramOptions.noValuesBeforeSubcommand(bin),
+                bin,
+                ProgramOptions.globalValueFlags(bin))
+            .positional;
+    return pos.size() <= args.size()
+        ? List.of()
+        : List.copyOf(pos.subList(args.size(), pos.size()));
+  }
+
   /** Deny rules: the patterns must occur in order among the positional arguments, anywhere. */
   private String checkArgsAnywhere(List<String> pos, boolean computed) {
     if (computed) {

@@ -1,5 +1,7 @@
 package dev.gatehouse.policy;
 
+import java.util.List;
+
 /**
  * Decides on requests. Implementations must be thread-safe, must never throw for a well-formed
  * request (an internal error is a {@code deny}), and must default to deny.
@@ -13,5 +15,17 @@ public interface PolicyEngine {
    */
   default long generation() {
     return 0;
+  }
+
+  /**
+   * The words of a command action's argv that the {@code paths} of rule {@code rule} (the one that
+   * allowed it, or held it for review) constrained: its path arguments, as written. A protocol that
+   * can ask the target where they really lead checks them again there (SSH exec, docs/ssh.md).
+   *
+   * @return empty when the rule constrains no path; null when the rule is not in this policy (it
+   *     was reloaded since) or its path arguments cannot be told (a line run by a shell)
+   */
+  default List<String> pathArguments(String rule, Action action) {
+    return List.of();
   }
 }

@@ -210,6 +210,22 @@ public final class PolicySet implements PolicyEngine {
     return ids;
   }
 
+  /**
+   * The words of a command action that rule {@code ruleId}'s {@code command.paths} constrained when
+   * it decided the action; see {@link PolicyEngine#pathArguments}.
+   */
+  @Override
+  public List<String> pathArguments(String ruleId, Action action) {
+    for (Rule r : rules) {
+      if (r.id.equals(ruleId)) {
+        return r.matchers.get(ActionKind.COMMAND) instanceof CommandMatcher m
+            ? m.pathArguments(action)
+            : List.of();
+      }
+    }
+    return null;
+  }
+
   @Override
   public Decision decide(PolicyRequest request) {
     try {

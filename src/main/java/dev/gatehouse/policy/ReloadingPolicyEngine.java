@@ -97,6 +97,11 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
   }
 
   @Override
+  public List<String> pathArguments(String rule, Action action) {
+    return current.get().pathArguments(rule, action);
+  }
+
+  @Override
   public long generation() {
     return generation.get();
   }

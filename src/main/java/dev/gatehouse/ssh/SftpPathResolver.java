@@ -126,14 +126,28 @@ final class SftpPathResolver implements Closeable {
    * @throws IOException when the server cannot be asked
    */
   List<String> resolve(String raw, boolean follow) throws IOException {
-    if (raw.length() > MAX_PATH) throw new Unresolved("path longer than " + MAX_PATH);
-    if (raw.isEmpty()) raw = ".";
     // "lnk/" and "lnk/." both make the kernel follow a final link (path_resolution(7))
     boolean slash = raw.length() > 1 && (raw.endsWith("/") || raw.endsWith("/."));
+    return resolve(raw, follow || slash, !follow && slash);
+  }
+
+  /**
+   * Both places a program may act on for {@code raw} when it is not known whether it follows a
+   * final link (a command's path argument: {@code cat} follows it, {@code rm} and {@code ls -l} act
+   * on the link itself): where the link leads, first, and the link in its real directory when the
+   * last component is one. One walk, as {@link #resolve}.
+   */
+  List<String> resolveEither(String raw) throws IOException {
+    return resolve(raw, true, true);
+  }
+
+  private List<String> resolve(String raw, boolean follow, boolean keepLink) throws IOException {
+    if (raw.length() > MAX_PATH) throw new Unresolved("path longer than " + MAX_PATH);
+    if (raw.isEmpty()) raw = ".";
     List<String> done = raw.startsWith("/") ? new ArrayList<>() : new ArrayList<>(start());
     Deque<String> todo = new ArrayDeque<>();
     push(todo, raw, done);
-    String link = walk(done, todo, follow || slash, !follow && slash);
+    String link = walk(done, todo, follow, keepLink);
     String real = join(done);
     return link == null ? List.of(real) : List.of(real, link);
   }

@@ -111,6 +111,14 @@ final class SshTargetCommand extends SshChannelCommand {
       refuse(e);
       return;
     }
+    if (line != null) {
+      // where the allowed path arguments really lead on the target (issue #6)
+      String refused = SshCommandPaths.check(conn, authorized, up);
+      if (refused != null) {
+        refuse(refused);
+        return;
+      }
+    }
     Map<String, Object> upstreamEnv = new java.util.HashMap<>(localeEnv());
     if (line != null) {
       upstreamEnv.putAll(requestedEnv()); // part of the decided action

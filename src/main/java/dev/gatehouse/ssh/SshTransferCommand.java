@@ -168,9 +168,10 @@ final class SshTransferCommand extends SshChannelCommand implements ChannelSessi
 
   /**
    * A second {@code sftp} channel on the same upstream session, for {@link SftpPathResolver}: the
-   * same account and login directory as the transfer, so relative names resolve alike.
+   * same account and login directory as the transfer, so relative names resolve alike. Also for the
+   * path arguments of exec requests ({@link SshCommandPaths}).
    */
-  private static SftpPathResolver.Channel pathChannel(SshUpstream up) throws IOException {
+  static SftpPathResolver.Channel pathChannel(SshUpstream up) throws IOException {
     ClientChannel side = SshTransferChannels.sftp(up.session());
     side.open().verify(SshUpstream.CONNECT_TIMEOUT);
     return new SftpPathResolver.Channel(

@@ -99,6 +99,7 @@ final class SshFixture implements AutoCloseable {
   final int sshdPort;
   final Path files;
   final Process sshd;
+  final Process noSftpSshd; // null unless extra connections name NOSFTP_PORT
   final GatehouseServer server;
 
   static boolean available() {
@@ -120,6 +121,16 @@ final class SshFixture implements AutoCloseable {
   }
 
   SshFixture(Path dir, String policy) throws Exception {
+    this(dir, policy, "");
+  }
+
+  /**
+   * @param extraConnections YAML list items appended to the gateway's connections, with {@code
+   *     SSHD_PORT}, {@code USER} and {@code TARGET_KEY} standing for the target's port, login and
+   *     host key; {@code NOSFTP_PORT} for a second sshd, started only then, with the same keys and
+   *     no sftp subsystem
+   */
+  SshFixture(Path dir, String policy, String extraConnections) throws Exception {
     this.dir = dir;
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
     Path keys = Files.createDirectories(dir.resolve("keys"));
@@ -133,9 +144,39 @@ final class SshFixture implements AutoCloseable {
     Files.createDirectories(files.resolve("shared"));
     Files.createDirectories(files.resolve("drop"));
     Files.createDirectories(files.resolve("private"));
-    Path sshdDir = Files.createDirectories(dir.resolve("sshd"));
-    Files.copy(pub(gatewayKey), sshdDir.resolve("authorized_keys"));
     sshdPort = freePort();
+    sshd = startSshd(dir.resolve("sshd"), sshdPort, true);
+    Process second = null;
+    try {
+      awaitPort(sshdPort);
+      String extra = extraConnections;
+      if (extra.contains("NOSFTP_PORT")) {
+        int port = freePort();
+        second = startSshd(dir.resolve("sshd-nosftp"), port, false);
+        awaitPort(port);
+        extra = extra.replace("NOSFTP_PORT", String.valueOf(port));
+      }
+      noSftpSshd = second;
+      server =
+          startGateway(
+              policy,
+              extra
+                  .replace("SSHD_PORT", String.valueOf(sshdPort))
+                  .replace("USER", System.getProperty("user.name"))
+                  .replace("TARGET_KEY", pubLine(targetHostKey)));
+    } catch (Exception | Error e) {
+      sshd.destroy(); // the constructor failed: close() will not run
+      if (second != null) {
+        second.destroy();
+      }
+      throw e;
+    }
+  }
+
+  /** An OpenSSH sshd on {@code port} accepting only the gateway's key; with or without sftp. */
+  private Process startSshd(Path sshdDir, int port, boolean sftp) throws IOException {
+    Files.createDirectories(sshdDir);
+    Files.copy(pub(gatewayKey), sshdDir.resolve("authorized_keys"));
     Files.writeString(
         sshdDir.resolve("sshd_config"),
         """
@@ -149,30 +190,23 @@ final class SshFixture implements AutoCloseable {
         UsePAM no
         StrictModes no
         PidFile %s
-        Subsystem sftp internal-sftp
+        %s
         AcceptEnv LANG LC_* GH_*
         X11Forwarding yes
         """
             .formatted(
-                sshdPort,
+                port,
                 targetHostKey,
                 sshdDir.resolve("authorized_keys"),
-                sshdDir.resolve("sshd.pid")));
-    sshd =
-        new ProcessBuilder(SSHD, "-D", "-e", "-f", sshdDir.resolve("sshd_config").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(sshdDir.resolve("log").toFile())
-            .start();
-    try {
-      awaitPort(sshdPort);
-      server = startGateway(policy);
-    } catch (Exception | Error e) {
-      sshd.destroy(); // the constructor failed: close() will not run
-      throw e;
-    }
+                sshdDir.resolve("sshd.pid"),
+                sftp ? "Subsystem sftp internal-sftp" : ""));
+    return new ProcessBuilder(SSHD, "-D", "-e", "-f", sshdDir.resolve("sshd_config").toString())
+        .redirectErrorStream(true)
+        .redirectOutput(sshdDir.resolve("log").toFile())
+        .start();
   }
 
-  private GatehouseServer startGateway(String policy) throws Exception {
+  private GatehouseServer startGateway(String policy, String extraConnections) throws Exception {
 
     Path policies = Files.createDirectories(dir.resolve("policies"));
     Files.writeString(policies.resolve("ssh.yaml"), policy.replace("FILES", files.toString()));
@@ -240,6 +274,7 @@ final class SshFixture implements AutoCloseable {
           - name: runner
             type: exec
             exec: { binaries: [/bin/echo] }
+        %s
         policy:
           files: [policies/*.yaml]
         """
@@ -269,7 +304,8 @@ final class SshFixture implements AutoCloseable {
                 pubLine(targetHostKey),
                 sshdPort,
                 user,
-                pubLine(targetHostKey));
+                pubLine(targetHostKey),
+                extraConnections.strip().indent(2).stripTrailing());
     GatehouseConfig cfg =
         ConfigLoader.parse(
             yaml,
@@ -429,9 +465,11 @@ final class SshFixture implements AutoCloseable {
     if (server != null) {
       server.close();
     }
-    if (sshd != null) {
-      sshd.destroy();
-      sshd.waitFor(10, TimeUnit.SECONDS);
+    for (Process p : new Process[] {sshd, noSftpSshd}) {
+      if (p != null) {
+        p.destroy();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
     }
   }
 }
