@@ -203,6 +203,26 @@ class DemoEndToEndTest {
     assertThat(denied.out).doesNotContain("sk_live");
   }
 
+  /**
+   * Red team, issue #6: a link inside the logs alice may read, to the secrets file outside them, is
+   * refused where the host resolves it (docs/ssh.md, "Where path arguments lead").
+   */
+  @Test
+  void aliceCannotReadTheSecretsThroughALinkInTheLogs() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
+    String host = env.get("DEMO_HOST_DIR");
+    Path link = Path.of(host, "logs", "s.log");
+    Files.createSymbolicLink(link, Path.of("../secrets.env"));
+    try {
+      Run r = ssh("alice", "cat " + link);
+      assertThat(r.exit).isEqualTo(126);
+      assertThat(r.err).contains("command refused: where");
+      assertThat(r.out).doesNotContain("sk_live").doesNotContain("STRIPE");
+    } finally {
+      Files.delete(link);
+    }
+  }
+
   @Test
   void danaRunsAShellLineOnTheHost() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh")), "OpenSSH client not installed");
