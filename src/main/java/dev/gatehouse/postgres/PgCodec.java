@@ -56,7 +56,7 @@ final class PgCodec {
   static final int CANCEL_REQUEST = 80877102;
 
   /** The peer broke the protocol (bad length, unknown type, truncated field). */
-  static final class ProtocolViolation extends IOException {
+  static class ProtocolViolation extends IOException {
     ProtocolViolation(String message) {
       super(message);
     }
@@ -151,6 +151,15 @@ final class PgCodec {
 
   /** Reads one typed message; null on a clean EOF between messages. */
   static Message readMessage(InputStream in, Limits limits) throws IOException {
+    return readMessage(in, limits, null);
+  }
+
+  /**
+   * Reads one typed message, its body counted against the gateway's budget for large messages
+   * through {@code hold} (see {@link PgLargeMessages}); null on a clean EOF between messages.
+   */
+  static Message readMessage(InputStream in, Limits limits, PgLargeMessages.Hold hold)
+      throws IOException {
     int type = in.read();
     if (type < 0) {
       return null;
@@ -173,6 +182,9 @@ final class PgCodec {
               + "' (expected: 4.."
               + ((long) max + 4)
               + ")");
+    }
+    if (hold != null) {
+      hold.next(len - 4);
     }
     return new Message((byte) type, readFully(in, len - 4));
   }

@@ -13,6 +13,7 @@ final class PgErrors {
   private PgErrors() {}
 
   static final String PROTOCOL_VIOLATION = "08P01";
+  static final String OUT_OF_MEMORY = "53200";
   static final String CANNOT_CONNECT = "08001";
   static final String INVALID_AUTHORIZATION = "28000";
   static final String INVALID_PASSWORD = "28P01";

@@ -81,6 +81,11 @@ final class PgSession {
   /** Bound on the gateway's own bookkeeping of prepared statements and portals per session. */
   static final int MAX_PREPARED = 100_000;
 
+  /** Each direction's share of the budget for large messages (see {@link PgLargeMessages}). */
+  private final PgLargeMessages.Hold clientHold = new PgLargeMessages.Hold();
+
+  private final PgLargeMessages.Hold targetHold = new PgLargeMessages.Hold();
+
   private final PgProtocolServer server;
   private final Socket raw;
   private volatile Socket client;
@@ -584,6 +589,7 @@ final class PgSession {
       sendFatal(f.frame());
       throw f;
     } finally {
+      clientHold.release();
       shutdown();
       try {
         target.join(5_000);
@@ -596,7 +602,7 @@ final class PgSession {
   /** Client → target: decide on each message, then forward it (or its refusal). */
   private void relayClient() throws IOException, PgErrors.Fatal {
     while (true) {
-      Message m = PgCodec.readMessage(clientIn, PgCodec::clientLimit);
+      Message m = PgCodec.readMessage(clientIn, PgCodec::clientLimit, clientHold);
       if (m == null) {
         return;
       }
@@ -629,6 +635,7 @@ final class PgSession {
         }
         default -> throw new ProtocolViolation("invalid frontend message type '" + m.kind() + "'");
       }
+      clientHold.release();
       if (clientIn.drained()) {
         up.out.flush();
       }
@@ -645,6 +652,10 @@ final class PgSession {
       return;
     }
     String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
+    if (sql.length() > MAX_STATEMENT_TEXT) {
+      refuseSimple(new Pending(Kind.QUERY, tooLong("Query", sql.length())));
+      return;
+    }
     boolean trusted = catalogFirstNow();
     List<SqlStatement> stmts = classify(sql, trusted);
     if (trusted && unsafePathSeen && movesPathBeforeLast(stmts)) {
@@ -691,6 +702,10 @@ final class PgSession {
     Reader r = new Reader(m.body());
     String name = r.cstring();
     String sql = new String(r.cstringBytes(), clientCharset);
+    if (sql.length() > MAX_STATEMENT_TEXT) {
+      refuseExtended(tooLong("Parse", sql.length()));
+      return;
+    }
     if (!name.isEmpty() && statements.containsKey(name)) {
       refuseExtended(
           PgErrors.error(
@@ -1285,6 +1300,34 @@ final class PgSession {
                 + "): masking reads results as UTF8");
   }
 
+  /**
+   * Longest statement text (a Query message's, all its statements together, or a Parse's) the
+   * gateway decides on: the recorder keeps statements of up to 1,000,000 characters, and a longer
+   * one would be refused there anyway, after it had been lexed, classified and masked (about a
+   * hundred times its size in memory, seconds per megabyte). Refused before any of that, with 54000
+   * ({@code program_limit_exceeded}); the session goes on.
+   */
+  static final int MAX_STATEMENT_TEXT = 1_000_000;
+
+  private byte[] tooLong(String message, int length) throws IOException {
+    try {
+      gs.audit(
+          "postgres.statement_too_long",
+          Map.of("message", message, "characters", length, "limit", MAX_STATEMENT_TEXT));
+    } catch (GateException e) {
+      throw new IOException("cannot audit a refused statement", e); // fail closed: end the session
+    }
+    return PgErrors.error(
+        "54000",
+        "a "
+            + message
+            + " text of "
+            + length
+            + " characters is over the gateway's limit of "
+            + MAX_STATEMENT_TEXT
+            + " (statements are decided on and recorded whole)");
+  }
+
   /** Longest parameter value kept in a record; longer ones are cut and their size noted. */
   static final int MAX_RECORDED_PARAM = 1024;
 
@@ -1684,6 +1727,11 @@ final class PgSession {
     if (e.reason() == GateException.Reason.SESSION_ENDED) {
       throw PgErrors.Fatal.of(e);
     }
+    refuseSimple(p);
+  }
+
+  /** Fails a simple Query at the target, whose answer {@code p} replaces with its error. */
+  private void refuseSimple(Pending p) throws IOException {
     awaitAnswer(p);
     up.out.write(PgMessages.query(REFUSED_SQL));
     up.out.flush();
@@ -1736,6 +1784,10 @@ final class PgSession {
    * run.
    */
   private List<SqlStatement> classify(String sql, boolean catalogFirst) {
+    return PgLargeMessages.classify(sql.length(), () -> classifyNow(sql, catalogFirst));
+  }
+
+  private List<SqlStatement> classifyNow(String sql, boolean catalogFirst) {
     boolean settled = settledAt == queued; // read before the setting: see settle
     boolean scs = standardConformingStrings;
     List<SqlStatement> stmts = SqlClassifier.classify(sql, scs, catalogFirst);
@@ -1755,16 +1807,20 @@ final class PgSession {
   private void relayTarget() {
     try {
       while (true) {
-        Message m = PgCodec.readMessage(up.in, PgCodec::serverLimit);
+        Message m = PgCodec.readMessage(up.in, PgCodec::serverLimit, targetHold);
         if (m == null) {
           break;
         }
         onTargetMessage(m);
+        targetHold.release();
         if (up.in.drained()) {
           flushClient();
         }
       }
       flushClient();
+    } catch (PgLargeMessages.Overloaded e) {
+      log.warn("session {}: a result message cannot be held: {}", gs.id(), e.getMessage());
+      sendFatal(PgMessages.error("FATAL", PgErrors.OUT_OF_MEMORY, "gatehouse: " + e.getMessage()));
     } catch (ProtocolViolation e) {
       log.error("session {}: the target broke the protocol: {}", gs.id(), e.getMessage());
       sendFatal(
@@ -1777,6 +1833,7 @@ final class PgSession {
         log.debug("target connection ended: {}", e.toString());
       }
     } finally {
+      targetHold.release();
       failOutstanding("the connection to the target was lost");
       shutdown();
     }
@@ -2409,6 +2466,10 @@ final class PgSession {
   }
 
   private byte[] protocolViolation(ProtocolViolation e) {
+    if (e instanceof PgLargeMessages.Overloaded) {
+      log.warn("message from {} cannot be held: {}", raw.getRemoteSocketAddress(), e.getMessage());
+      return PgMessages.error("FATAL", PgErrors.OUT_OF_MEMORY, "gatehouse: " + e.getMessage());
+    }
     log.info("protocol violation from {}: {}", raw.getRemoteSocketAddress(), e.getMessage());
     return PgMessages.error("FATAL", PgErrors.PROTOCOL_VIOLATION, "gatehouse: " + e.getMessage());
   }
