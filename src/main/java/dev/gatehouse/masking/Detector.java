@@ -97,6 +97,44 @@ abstract class Detector {
   }
 
   /**
+   * Whether this detector has a gate of its own on ASCII bytes ({@link #mayFindAscii}); checked
+   * once when the {@link Scanner} is built.
+   */
+  boolean hasAsciiGate() {
+    return false;
+  }
+
+  /**
+   * A necessary condition of a finding, read on the UTF-8 bytes of a value before its keywords are
+   * searched for (only for a detector that {@link #hasAsciiGate}, and only when every armed
+   * detector is keyword-gated: {@code Scanner#keywordsPresentUtf8}): false only when {@link #find}
+   * can find nothing in the decoded text. It must answer true at any byte it cannot judge: a
+   * non-ASCII byte (an invisible character the String path reads through) and the control
+   * characters the String path reads as invisible ({@code Scanner#hasControls}). For a cheap
+   * character test that ordinary values (names, sentences, timestamps) fail, where the keywords'
+   * letters are in most of them.
+   */
+  final boolean mayFindAscii(byte[] b, int off, int len) {
+    int end = off + len;
+    for (int i = off; i < end; i++) {
+      int c = b[i];
+      // a byte it cannot judge: non-ASCII, or a control character but tab and line feed
+      if ((c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) || gateAt(c, b, i, end)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The test of {@link #mayFindAscii} at {@code b[i]}, which is {@code c}, an ASCII character that
+   * is not a control character (tab and line feed aside): true when a finding may start here.
+   */
+  boolean gateAt(int c, byte[] b, int i, int end) {
+    return true;
+  }
+
+  /**
    * The detectors the {@link Scanner} gates and runs for this one (this one alone by default): a
    * detector whose parts need different flags or keywords, so that one part's keywords do not arm
    * the other's search. A profile holds, adds and removes the detector under its type as one.

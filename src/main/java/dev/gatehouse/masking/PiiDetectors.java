@@ -1241,6 +1241,35 @@ final class PiiDetectors {
       return List.of("cv", "security");
     }
 
+    /**
+     * Every reading has a {@code :} or {@code =}, at most three spaces or tabs, an optional quote
+     * and then exactly 3 or 4 digits: timestamps ({@code 10:02:36}), times in sentences ({@code
+     * 10:00-12:00}) and labels ({@code message: Happy}) fail it before the keyword search.
+     */
+    @Override
+    boolean hasAsciiGate() {
+      return true;
+    }
+
+    @Override
+    boolean gateAt(int c, byte[] b, int i, int end) {
+      if (c != ':' && c != '=') {
+        return false;
+      }
+      int j = i + 1;
+      for (int sp = 0; sp < 3 && j < end && (b[j] == ' ' || b[j] == '\t'); sp++) {
+        j++;
+      }
+      if (j < end && (b[j] == '"' || b[j] == '\'')) {
+        j++;
+      }
+      int digits = 0;
+      while (j + digits < end && b[j + digits] >= '0' && b[j + digits] <= '9') {
+        digits++;
+      }
+      return digits == 3 || digits == 4;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       java.util.regex.Matcher m = CVV.matcher(s);

@@ -86,6 +86,12 @@ final class Scanner {
 
   private static final int LEN_CAP = 64;
 
+  /**
+   * Keyword-gated detectors with a gate of their own on ASCII bytes ({@link
+   * Detector#mayFindAscii}), checked before their keywords are searched for.
+   */
+  private final long asciiGated;
+
   /** Detectors that need a flag {@link Triage} only guesses. */
   private final long guessGated;
 
@@ -219,6 +225,11 @@ final class Scanner {
       guess |= (needFlags[d] & Triage.GUESSED) != 0 ? 1L << d : 0;
     }
     guessGated = guess;
+    long own = 0;
+    for (int d = 0; d < n && bitGates; d++) {
+      own |= keywordPresence[d] != null && detectors[d].hasAsciiGate() ? 1L << d : 0;
+    }
+    asciiGated = own;
     long eb = 0;
     PiiDetectors.Email em = null;
     for (int d = 0; d < n && bitGates && em == null; d++) {
@@ -1664,6 +1675,17 @@ final class Scanner {
   }
 
   private long keywordGatedOnly(long armed, byte[] b, int off, int len) {
+    // Gates of their own first (card security code, SQL and .netrc password syntax): a character
+    // test that ordinary values fail, where the keywords' letters are in most sentences.
+    for (long k = armed & asciiGated; k != 0; k &= k - 1) {
+      int d = Long.numberOfTrailingZeros(k);
+      if (!detectors[d].mayFindAscii(b, off, len)) {
+        armed &= ~(1L << d);
+      }
+    }
+    if (armed == 0) {
+      return 0;
+    }
     long candidates = 0;
     for (long k = armed; k != 0; k &= k - 1) {
       candidates |= keywordBit[Long.numberOfTrailingZeros(k)];

@@ -1061,6 +1061,34 @@ final class SecretDetectors {
       return List.of("password", "identified");
     }
 
+    /**
+     * The SQL forms need a {@code '} (the literal), a {@code .netrc} entry the word {@code
+     * machine}: a sentence with the letters of {@code password} and neither ("Customer asked to
+     * leave the parcel with the neighbour") fails before the keyword search.
+     */
+    @Override
+    boolean hasAsciiGate() {
+      return true;
+    }
+
+    @Override
+    boolean gateAt(int c, byte[] b, int i, int end) {
+      return c == '\'' || ((c | 0x20) == 'm' && machineAt(b, i + 1, end));
+    }
+
+    /** {@code achine} in either case at {@code i}. */
+    private static boolean machineAt(byte[] b, int i, int end) {
+      if (i + 6 > end) {
+        return false;
+      }
+      for (int k = 0; k < 6; k++) {
+        if ((b[i + k] | 0x20) != "achine".charAt(k)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       Matcher m = SQL.matcher(s);

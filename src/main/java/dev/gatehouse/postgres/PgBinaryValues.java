@@ -470,20 +470,29 @@ final class PgBinaryValues {
    * masked.
    */
   static byte[] hexRuns(ColumnMasker m, byte[] b, int off, int len) {
-    return hasHexMark(b, off, len) ? hexRuns((x, o, l) -> bytes(m, x, o, l), b, off, len) : null;
+    // a value shorter than one run (most of a table's short text: codes, names, statuses) has none
+    return len >= 2 + MIN_HEX_DIGITS && hasHexMark(b, off, len)
+        ? hexRuns((x, o, l) -> bytes(m, x, o, l), b, off, len)
+        : null;
   }
 
   /** True when {@code \x} occurs: most values have no backslash, and cost this one pass. */
-  private static boolean hasHexMark(byte[] b, int off, int len) {
+  static boolean hasHexMark(byte[] b, int off, int len) {
     int end = off + len;
     int i = off;
     // Eight bytes at a time up to the first word holding a backslash (the "has a zero byte" test
-    // on the word XOR backslashes, which is exact), then byte by byte.
+    // on the word XOR backslashes, which is exact), then byte by byte; the bytes after the last
+    // whole word as one more word ending at the value's end (overlapping the one before).
     for (; i + 8 <= end; i += 8) {
-      long w = (long) LONGS.get(b, i) ^ 0x5C5C5C5C5C5C5C5CL;
-      if (((w - 0x0101010101010101L) & ~w & 0x8080808080808080L) != 0) {
+      if (hasBackslash(b, i)) {
         break;
       }
+    }
+    if (i + 8 > end && len >= 8) {
+      if (!hasBackslash(b, end - 8)) {
+        return false;
+      }
+      i = end - 8;
     }
     for (; i < end - 1; i++) {
       if (b[i] == '\\' && b[i + 1] == 'x') {
@@ -491,6 +500,11 @@ final class PgBinaryValues {
       }
     }
     return false;
+  }
+
+  private static boolean hasBackslash(byte[] b, int i) {
+    long w = (long) LONGS.get(b, i) ^ 0x5C5C5C5C5C5C5C5CL;
+    return ((w - 0x0101010101010101L) & ~w & 0x8080808080808080L) != 0;
   }
 
   private static final VarHandle LONGS =

@@ -469,4 +469,34 @@ class PgBinaryValuesTest {
         .isEqualTo(PgBinaryValues.Form.UNREADABLE);
     assertThat(PgBinaryValues.ofSend(null)).isEqualTo(PgBinaryValues.Form.UNREADABLE);
   }
+
+  /**
+   * The {@code \\x} search reads eight bytes at a time and the tail as one overlapping word: it
+   * agrees with a plain search at every length, offset and place of the mark (across word
+   * boundaries and in the last bytes), and a value of exactly one shortest run is still decoded.
+   */
+  @Test
+  void hexMarkSearchAgreesWithAPlainSearch() {
+    java.util.Random r = new java.util.Random(7);
+    for (int n = 0; n < 40; n++) {
+      for (int off = 0; off < 3; off++) {
+        for (int trial = 0; trial < 200; trial++) {
+          byte[] b = new byte[off + n + 2];
+          for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) "ab\\x0 ".charAt(r.nextInt(6));
+          }
+          boolean plain = false;
+          for (int i = off; i + 1 < off + n; i++) {
+            plain |= b[i] == '\\' && b[i + 1] == 'x';
+          }
+          assertThat(PgBinaryValues.hasHexMark(b, off, n)).as("%d %d", n, off).isEqualTo(plain);
+        }
+      }
+    }
+    String hex = "\\x" + java.util.HexFormat.of().formatHex(utf8(CARD)); // 32 hex digits
+    byte[] masked =
+        PgBinaryValues.hexRuns(engine.columnMasker("pii", "c", "s", "t", "v"), utf8(hex), 0, 34);
+    assertThat(masked).isNotNull();
+    assertThat(new String(masked, StandardCharsets.UTF_8)).doesNotContain(hex.substring(2));
+  }
 }

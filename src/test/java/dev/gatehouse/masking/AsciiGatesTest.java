@@ -1,0 +1,189 @@
+package dev.gatehouse.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gates of their own of the card security code and the SQL/{@code .netrc} password syntax
+ * ({@link Detector#mayFindAscii}, twelfth session of issue #4): a value that only just passes a
+ * gate is masked on the byte path the PostgreSQL row masker takes ({@link Profile#redactUtf8Bytes},
+ * which applies them) and on the String path; values the gates stop leave before the keyword
+ * search; and on random text over the characters the gates read, a gate never stops a value its
+ * detector finds something in.
+ */
+class AsciiGatesTest {
+  static Profile pii;
+  static final PiiDetectors.Cvv CVV = new PiiDetectors.Cvv();
+  static final SecretDetectors.PasswordSyntax SYNTAX = new SecretDetectors.PasswordSyntax();
+
+  @BeforeAll
+  static void engine() {
+    DetectionGapsTest.engine();
+    pii = DetectionGapsTest.pii;
+  }
+
+  /** Masked on the byte path and on the String path, the secret gone from both. */
+  private static void assertMaskedBothWays(String value, String secret) {
+    byte[] b = value.getBytes(StandardCharsets.UTF_8);
+    byte[] viaBytes = pii.redactUtf8Bytes(b, 0, b.length);
+    assertThat(viaBytes).as("byte path: %s", value).isNotNull();
+    assertThat(new String(viaBytes, StandardCharsets.UTF_8)).as(value).doesNotContain(secret);
+    assertThat(pii.redact(value)).as("String path: %s", value).doesNotContain(secret);
+  }
+
+  private static boolean gate(Detector d, String value) {
+    byte[] b = value.getBytes(StandardCharsets.UTF_8);
+    return d.mayFindAscii(b, 0, b.length);
+  }
+
+  @Test
+  void cardSecurityCodesThatOnlyJustPassTheGateAreMasked() {
+    String[][] cases = {
+      {"cvv:123", "123"}, // no space, the code ends the value
+      {"cvv= \t 1234", "1234"}, // three spaces or tabs, four digits
+      {"CVV2:\t\t\t'999'", "999"}, // three tabs and a quote
+      {"{\"cvc\":\"042\"}", "042"}, // the quote after the colon
+      {"security code =  \"7781\", exp 12/27", "7781"},
+      {"ref 10:00 cvv: 555", "555"}, // a time before it fails the test, the code passes
+      {"cvv:\u200b123", "123"}, // an invisible character: not judged on the bytes
+      {"cvv:\u0000123", "123"}, // NUL, read as invisible on the String path
+    };
+    for (String[] c : cases) {
+      assertThat(gate(CVV, c[0])).as(c[0]).isTrue();
+      assertMaskedBothWays(c[0], c[1]);
+    }
+  }
+
+  @Test
+  void valuesWithoutACodeAfterAColonLeaveBeforeTheKeywordSearch() {
+    for (String v :
+        List.of(
+            "cvv: 12345",
+            "cvv:    123", // four spaces: not a reading of the detector
+            "cvv: 12",
+            "Delivery window 10:00-12:00, ring twice.",
+            "2024-06-11 10:02:36",
+            "Gift wrap requested; card message: Happy birthday! (84/70)")) {
+      assertThat(gate(CVV, v)).as(v).isFalse();
+      assertThat(findAll(CVV, v)).as(v).isEmpty();
+    }
+    byte[] b = "Delivery window 10:00-12:00, ring twice.".getBytes(StandardCharsets.UTF_8);
+    long armed = pii.scanner.armedUtf8(b, 0, b.length);
+    assertThat(armed).isNotZero(); // the CVV detector is armed by the first pass ...
+    assertThat(pii.scanner.keywordsPresentUtf8(armed, b, 0, b.length)).isZero(); // ... not after
+  }
+
+  @Test
+  void passwordSyntaxThatOnlyJustPassesTheGateIsMasked() {
+    String[][] cases = {
+      {"machine h.example.com login u password s3cr3t-pw", "s3cr3t-pw"}, // no quote: the word
+      {"MACHINE h.example.com LOGIN u PASSWORD S3cr3t-pw", "S3cr3t-pw"},
+      {"ALTER ROLE app PASSWORD 'N3w-R0le-pw'", "N3w-R0le-pw"}, // no machine: the quote
+      {"CREATE USER u IDENTIFIED BY 'Tr0ub4dor'", "Tr0ub4dor"},
+      {"machine h.example.com login u password \u200bs3cr3t-pw", "s3cr3t-pw"},
+    };
+    for (String[] c : cases) {
+      assertThat(gate(SYNTAX, c[0])).as(c[0]).isTrue();
+      assertMaskedBothWays(c[0], c[1]);
+    }
+    for (String v :
+        List.of(
+            "Customer asked to leave the parcel with the neighbour.",
+            "Order split into 3 shipments, tracking follows by mail (5).",
+            "reset password by mail",
+            "password identified by support")) {
+      assertThat(gate(SYNTAX, v)).as(v).isFalse();
+      assertThat(findAll(SYNTAX, v)).as(v).isEmpty();
+    }
+  }
+
+  /** Random text over what the gates read: a stop of the gate means the detector finds nothing. */
+  @Test
+  void theGatesNeverStopAValueTheirDetectorFindsSomethingIn() {
+    String[] cvvParts = {
+      "cvv",
+      "CVC2",
+      "security code",
+      ":",
+      "=",
+      " ",
+      "\t",
+      "\"",
+      "'",
+      "1",
+      "12",
+      "123",
+      "1234",
+      "12345",
+      "-",
+      ".",
+      "/",
+      "x",
+      "\u00a0",
+      "\u200b",
+      "\u0000",
+      "\b"
+    };
+    String[] syntaxParts = {
+      "password",
+      "PASSWORD",
+      "identified",
+      " by ",
+      "machine",
+      "MaChInE",
+      " h.example.com",
+      " login ",
+      "u",
+      " ",
+      "\t",
+      "\n",
+      "'",
+      "''",
+      "pw",
+      "E",
+      "with",
+      "\u200b",
+      "\r",
+      "x"
+    };
+    Random r = new Random(12);
+    List<String> misses = new ArrayList<>();
+    int passedAndFound = 0;
+    for (int i = 0; i < 200_000; i++) {
+      boolean cvv = (i & 1) == 0;
+      String[] parts = cvv ? cvvParts : syntaxParts;
+      StringBuilder s = new StringBuilder();
+      for (int k = 1 + r.nextInt(12); k > 0; k--) {
+        // the first parts (the detector's words) more often, so that many values have a finding
+        s.append(parts[r.nextInt(2) == 0 ? r.nextInt(WORDS) : r.nextInt(parts.length)]);
+      }
+      String v = s.toString();
+      Detector d = cvv ? CVV : SYNTAX;
+      boolean found = !(cvv ? CVV_ALONE : SYNTAX_ALONE).scanUngated(v).isEmpty();
+      if (found && !gate(d, v)) {
+        misses.add(v);
+      }
+      passedAndFound += found ? 1 : 0;
+    }
+    assertThat(misses).as("values the gate stopped and the detector finds something in").isEmpty();
+    assertThat(passedAndFound).as("the random text exercises the detectors").isGreaterThan(500);
+  }
+
+  /** The first parts of each list above, drawn more often. */
+  private static final int WORDS = 8;
+
+  /** Scanners of one detector each: what it finds, read as the String path reads a value. */
+  static final Scanner CVV_ALONE = new Scanner(List.of(CVV));
+
+  static final Scanner SYNTAX_ALONE = new Scanner(List.of(SYNTAX));
+
+  private static List<Finding> findAll(Detector d, String v) {
+    return (d == CVV ? CVV_ALONE : SYNTAX_ALONE).scanUngated(v);
+  }
+}
