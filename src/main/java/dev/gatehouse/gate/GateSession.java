@@ -206,6 +206,44 @@ public final class GateSession implements AutoCloseable {
   }
 
   /**
+   * Spends the approval {@code a} was allowed under, when {@link ReviewGate.Waiting#defersSpending}
+   * left it unspent: called once every statement of the message was allowed, just before it is
+   * forwarded. Throws when the approval was used meanwhile (the action must not run).
+   */
+  public void spend(AuthorizedAction a) throws GateException {
+    if (a.reviewId() == null) {
+      return;
+    }
+    boolean spent;
+    try {
+      spent = gate.reviews().spend(a.reviewId(), id);
+    } catch (RuntimeException e) {
+      log.error("cannot spend approval; denying", e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the approval service is unavailable");
+    }
+    if (!spent) {
+      throw new GateException(
+          GateException.Reason.REVIEW_DENIED,
+          "review "
+              + a.reviewId()
+              + " was approved, but its approval was already used or has lapsed; re-run to file a"
+              + " new review",
+          a.decision());
+    }
+  }
+
+  /**
+   * {@code a} ran under a spent approval and did not take effect ({@code why}): recorded on the
+   * review's audit trail ({@link ReviewGate#notExecuted}). Nothing for an action without a review.
+   */
+  public void approvalNotExecuted(AuthorizedAction a, String why) {
+    if (a.reviewId() != null) {
+      gate.reviews().notExecuted(a.reviewId(), id, why);
+    }
+  }
+
+  /**
    * The policy's decision on an action, neither recorded nor held for review: for refusing early (a
    * PostgreSQL Parse) what is authorized, and recorded with its parameters, later (its Execute). A
    * denial found here must still go through {@link #authorize} so that it is recorded.
