@@ -104,7 +104,7 @@ public final class GateSession implements AutoCloseable {
   public String maskStored(String text) {
     StoredTextFilter f = storedTextFilter;
     String prepared = f == null || text == null ? text : f.apply(text, this::redactStored);
-    return redactStored(prepared);
+    return f != null && text != null && f.masksFully() ? prepared : redactStored(prepared);
   }
 
   /**
@@ -129,6 +129,14 @@ public final class GateSession implements AutoCloseable {
   @FunctionalInterface
   public interface StoredTextFilter {
     String apply(String text, java.util.function.UnaryOperator<String> maskStored);
+
+    /**
+     * True when {@link #apply} returns the text fully masked (PostgreSQL masks within each token,
+     * so that no mask crosses a comment's or literal's end): it is then not masked again whole.
+     */
+    default boolean masksFully() {
+      return false;
+    }
   }
 
   private volatile StoredTextFilter storedTextFilter;

@@ -438,8 +438,20 @@ final class PgSession {
     // Revocation or expiry ends the live connection, from the gate's sweeper thread: hand over to a
     // virtual thread so a slow client cannot stall the sweeper.
     gs.onTerminate(() -> Thread.ofVirtual().start(this::terminatedByGate));
-    // Escapes in string constants hide keywords from the stored text's redaction (E'pass\x77ord=').
-    gs.storedTextFilter((text, mask) -> storedText(text, mask));
+    // Escapes in string constants hide keywords from the stored text's redaction (E'pass\x77ord='),
+    // and a mask must not cross a comment's or literal's end: the text is masked here, by token.
+    gs.storedTextFilter(
+        new GateSession.StoredTextFilter() {
+          @Override
+          public String apply(String text, UnaryOperator<String> mask) {
+            return storedText(text, mask);
+          }
+
+          @Override
+          public boolean masksFully() {
+            return true;
+          }
+        });
   }
 
   /**
@@ -720,6 +732,9 @@ final class PgSession {
       return;
     }
     int declaredTypes = r.int16();
+    if (r.remaining() < 4 * declaredTypes) {
+      throw new ProtocolViolation("Parse message shorter than its parameter types");
+    }
     int[] types = declaredTypes == 0 ? PgParamTypes.NONE : new int[declaredTypes];
     for (int i = 0; i < declaredTypes; i++) {
       types[i] = r.int32();

@@ -172,12 +172,14 @@ final class PgStoredText {
       if (!rr.ok()) {
         return again;
       }
-      out = rebuild(out, rr, UnaryOperator.identity(), new int[] {from, to});
+      // First values and comment bodies; if that is not enough, identifiers too (a password typed
+      // bare after a keyword in free text is an identifier here).
+      out = rebuild(out, rr, UnaryOperator.identity(), new int[] {from, to, round});
     }
     // Still a finding: every value redacted whole rather than a mask across tokens.
     PgLexer.Result last = PgLexer.lex(out, standardConformingStrings);
     return last.ok()
-        ? rebuild(out, last, UnaryOperator.identity(), new int[] {0, out.length()})
+        ? rebuild(out, last, UnaryOperator.identity(), new int[] {0, out.length(), 1})
         : whole;
   }
 
@@ -186,7 +188,8 @@ final class PgStoredText {
 
   /**
    * {@code text} with each token and comment body masked on its own ({@code region} null), or with
-   * those overlapping {@code region} replaced by {@link #REDACTED}.
+   * the values and comment bodies overlapping {@code region} ({@code [from, to, idents]}) replaced
+   * by {@link #REDACTED}, identifiers too when {@code idents > 0}.
    */
   private static String rebuild(
       String text, PgLexer.Result r, UnaryOperator<String> mask, int[] region) {
@@ -216,7 +219,9 @@ final class PgStoredText {
           String v = region == null ? masked(context, t.text(), mask) : hit ? REDACTED : t.text();
           out.append(v);
         }
-        case IDENT -> out.append(region == null ? mask.apply(t.text()) : t.text());
+        case IDENT ->
+            out.append(
+                region == null ? mask.apply(t.text()) : hit && region[2] > 0 ? REDACTED : t.text());
         case PARAM, OPERATOR, PUNCT, OTHER -> out.append(t.text());
       }
       at = t.end();

@@ -44,6 +44,7 @@ class PgStoredTextTokensTest {
         "SELECT 4111111111111111, '536-22-1234'|536-22-1234",
         "SELECT 1 /* card 4526018159083012 */ WHERE x = 1|4526018159083012",
         "SELECT 4111 1111 1111 1111|4111 1111",
+        "refund for card 4526018159083012, contraseña: Hunter2xyz|Hunter2xyz",
       })
   void secretsAreStillMaskedEachWithinItsToken(String sqlAndSecret) {
     String sql = sqlAndSecret.substring(0, sqlAndSecret.indexOf('|'));
@@ -52,6 +53,12 @@ class PgStoredTextTokensTest {
     assertThat(out).doesNotContain(secret);
     // Every token but the masked values is where it was: the text still lexes.
     assertThat(PgLexer.lex(out, true).ok()).as(out).isTrue();
+  }
+
+  @Test
+  void freeTextKeepsWhatTheWholeTextMaskingKeeps() {
+    String text = "refund for card 4526018159083012, contraseña: Hunter2xyz";
+    assertThat(masked(text)).isEqualTo("refund for card ************3012, contraseña: [REDACTED]");
   }
 
   @Test
