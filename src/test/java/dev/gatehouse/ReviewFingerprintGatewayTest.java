@@ -756,4 +756,32 @@ class ReviewFingerprintGatewayTest {
     assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
     assertThat(count("status = 'refunded'")).isEqualTo(1);
   }
+
+  /**
+   * A statement run under a spent approval that fails at the target changed nothing: the audit log
+   * says so ({@code review.not_executed}), so the spent approval is not read as a change made.
+   */
+  @Test
+  void anApprovedStatementThatFailsAtTheTargetIsAuditedAsNotExecuted() throws Exception {
+    String statement = "/* justification: OPS-35 */ UPDATE payments SET id = 1 WHERE id = 2";
+    String id = approvedButUnused(statement);
+    Psql run = psql(statement);
+    assertThat(run.finished()).isTrue();
+    assertThat(run.output()).contains("duplicate key");
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    long events = 0;
+    for (int i = 0; i < 50 && events == 0; i++) {
+      gw.awaitRecorded();
+      StringWriter exported = new StringWriter();
+      new AuditExporter(gw.database()).export(exported, null, 0);
+      events =
+          exported
+              .toString()
+              .lines()
+              .filter(l -> l.contains("review.not_executed") && l.contains(id))
+              .count();
+      Thread.sleep(100);
+    }
+    assertThat(events).isEqualTo(1);
+  }
 }
