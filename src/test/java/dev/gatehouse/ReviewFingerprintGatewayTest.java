@@ -242,7 +242,9 @@ class ReviewFingerprintGatewayTest {
     ReviewView v =
         pendingWhere(
             statement,
-            r -> r.subject().equals("alice") && r.statement().endsWith("'refunded' WHERE id = 5"));
+            r ->
+                r.subject().equals("alice")
+                    && r.statement().contains("'refunded' WHERE id = 5\n\n-- gatehouse"));
     assertThat(held.finished()).isTrue();
 
     // What GET /api/v1/reviews and the CLI serve.
@@ -302,7 +304,8 @@ class ReviewFingerprintGatewayTest {
             + token
             + "' WHERE id = 17";
     Psql held = psql(statement);
-    ReviewView v = pendingWhere(statement, r -> r.statement().endsWith("WHERE id = 17"));
+    ReviewView v =
+        pendingWhere(statement, r -> r.statement().contains("WHERE id = 17\n\n-- gatehouse"));
     assertThat(held.finished()).isTrue();
     assertThat(held.output()).contains("still pending");
     HttpClient http = GatewayFixture.trustingClient(gw.tls().certificateFile());
@@ -493,8 +496,10 @@ class ReviewFingerprintGatewayTest {
       ps.setInt(1, ROWS - 1);
       Thread held = Thread.ofVirtual().start(() -> runQuietly(ps));
       ReviewView pending = pendingFor(sql.replace("?", "$1"));
-      // pgjdbc sends the int in binary: shown as the recording shows it
-      assertThat(pending.statement()).endsWith("\n\n-- parameters:\n-- $1 = '\\x00000031'");
+      // pgjdbc sends the int in binary: shown as the recording shows it, with its declared type
+      // and the value that type reads from it
+      assertThat(pending.statement())
+          .contains("\n\n-- parameters:\n-- $1 = '\\x00000031' (int4, binary: 49)");
       String id = pending.id();
       assertThat(held.join(java.time.Duration.ofSeconds(30))).as("max_wait passed").isTrue();
       approve(id);
@@ -565,11 +570,13 @@ class ReviewFingerprintGatewayTest {
       ReviewView v = heldPastMaxWait(st, execute);
       // The reviewer sees what EXECUTE p runs, not just its name.
       assertThat(v.statement())
-          .isEqualTo(
+          .startsWith(
               execute
                   + "\n\n-- runs prepared statement \"p\":\n/* justification: OPS-20 */"
                   + " PREPARE p(int) AS "
-                  + exact);
+                  + exact
+                  + "\n\n-- gatehouse classification: kinds ")
+          .contains("update");
       approve(v.id()); // approved, not yet used
     }
     assertThat(count("status = 'refunded'")).isZero();
@@ -617,5 +624,164 @@ class ReviewFingerprintGatewayTest {
     assertThat(again.finished()).isTrue();
     assertThat(again.output()).contains("UPDATE 1");
     assertThat(count("status = 'refunded'")).isEqualTo(1);
+  }
+
+  /**
+   * Red team rt12, finding 1: the same eight Bind bytes are 2.0 as float8 and 4611686018427387904
+   * as int8. pgjdbc sends both in binary with their declared type; the approval of {@code id < 2.0}
+   * (one row) must not run {@code id < 4611686018427387904} (every row).
+   */
+  @Test
+  void anApprovalIsBoundToTheDeclaredParameterTypes() throws Exception {
+    String sql =
+        "/* justification: OPS-30 */ UPDATE payments SET status = 'refunded' WHERE id < ?"
+            + " AND id <= "
+            + ROWS;
+    String id;
+    try (Connection c = aliceJdbc();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setDouble(1, 2.0);
+      Thread held = Thread.ofVirtual().start(() -> runQuietly(ps));
+      ReviewView pending = pendingFor(sql.replace("?", "$1"));
+      // The reviewer sees the value the declared type reads from the bytes.
+      assertThat(pending.statement())
+          .contains("-- $1 = '\\x4000000000000000' (float8, binary: 2.0)");
+      id = pending.id();
+      assertThat(held.join(java.time.Duration.ofSeconds(30))).as("max_wait passed").isTrue();
+      approve(id);
+    }
+    try (Connection c = aliceJdbc();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, Double.doubleToRawLongBits(2.0)); // the same bytes, declared int8
+      try {
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        assertThat(e.getMessage()).contains("still pending");
+      }
+      assertThat(count("status = 'refunded'")).as("ran under the float8 approval").isZero();
+      assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNull();
+      ps.setDouble(1, 2.0);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    assertThat(count("status = 'refunded'")).isEqualTo(1);
+  }
+
+  /**
+   * Red team rt12, finding 2: a password keyword in a comment made the masker eat the comment's end
+   * and the live SQL behind it, so the reviewer read one row where fifty were updated. The review
+   * now keeps every token's bounds and says how the gateway read the statement.
+   */
+  @Test
+  void theReviewedTextKeepsTheCommentsEndAndSaysWhatTheStatementDoes() throws Exception {
+    String statement =
+        "/* justification: OPS-31 settle payment 1 */ UPDATE payments SET status = 'refunded'"
+            + " WHERE id = 1 /* password: */ OR id <= "
+            + ROWS;
+    Psql held = psql(statement);
+    ReviewView v = pendingWhere(statement, r -> r.statement().contains("OPS-31"));
+    assertThat(held.finished()).isTrue();
+    assertThat(v.statement())
+        .startsWith(
+            "/* justification: OPS-31 settle payment 1 */ UPDATE payments SET status ="
+                + " 'refunded' WHERE id = 1 /* ")
+        .contains(" */ OR id <= " + ROWS + "\n\n-- gatehouse classification: kinds update")
+        .contains("payments");
+  }
+
+  /**
+   * Red team rt12, finding 3: under DateStyle DMY the approved "Jan 2" text reads Feb 1. A SET of a
+   * setting that changes how text is read, in the same Query, makes the statement another request;
+   * the reviewer sees the settings the approval holds under.
+   */
+  @Test
+  void anApprovalIsBoundToTheSettingsThatChangeHowTheTextIsRead() throws Exception {
+    String statement =
+        "/* justification: OPS-32 Jan 2 */ UPDATE payments SET status = 'refunded'"
+            + " WHERE id = extract(day FROM '01/02/2026'::date)::int";
+    String id = approvedButUnused(statement);
+    assertThat(gw.reviews().show(id).orElseThrow().statement())
+        .contains("-- session settings: DateStyle=ISO, MDY;");
+
+    Psql dmy = psql("SET DateStyle = 'ISO, DMY'; " + statement);
+    assertThat(dmy.finished()).isTrue();
+    assertThat(dmy.output()).doesNotContain("UPDATE 1").contains("still pending");
+    assertThat(count("status = 'refunded'")).as("ran on Feb 1 under the Jan 2 approval").isZero();
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNull();
+
+    Psql same = psql(statement);
+    assertThat(same.finished()).isTrue();
+    assertThat(same.output()).contains("UPDATE 1");
+    assertThat(count("id = 2 AND status = 'refunded'")).isEqualTo(1);
+  }
+
+  /** Red team rt12, finding 4: {@code N'settled '} is bpchar, equal to 'settled'; text is not. */
+  @Test
+  void aNationalCharacterConstantIsAnotherRequestThanAPlainOne() throws Exception {
+    String approved =
+        "/* justification: OPS-33 */ UPDATE payments SET status = 'refunded'"
+            + " WHERE status = 'settled ' AND id <= 10";
+    String id = approvedButUnused(approved);
+    Psql attack = psql(approved.replace("'settled '", "N'settled '"));
+    assertThat(attack.finished()).isTrue();
+    assertThat(attack.output()).doesNotContain("UPDATE 10").contains("still pending");
+    assertThat(count("status = 'refunded'")).isZero();
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNull();
+  }
+
+  /**
+   * Red team rt12, finding 7: an approved statement in a Query that is refused as a whole keeps its
+   * approval: it is spent only once every statement of the Query was allowed. Two copies of it in
+   * one Query are refused without spending it.
+   */
+  @Test
+  void anApprovalIsNotSpentByAQueryThatIsRefusedAsAWhole() throws Exception {
+    String statement =
+        "/* justification: OPS-34 */ UPDATE payments SET status = 'refunded' WHERE id = 3";
+    String id = approvedButUnused(statement);
+
+    Psql refused = psql(statement + "; DELETE FROM payments WHERE id = 4");
+    assertThat(refused.finished()).isTrue();
+    assertThat(refused.output()).doesNotContain("UPDATE 1").doesNotContain("DELETE 1");
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).as("not spent").isNull();
+
+    Psql twice = psql(statement + "; " + statement);
+    assertThat(twice.finished()).isTrue();
+    assertThat(twice.output()).contains("more than once");
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).as("not spent").isNull();
+    assertThat(count("status = 'refunded'")).isZero();
+
+    Psql once = psql(statement + "; SELECT 1"); // psql prints the last result only
+    assertThat(once.finished()).isTrue();
+    assertThat(once.output()).contains("(1 row)");
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    assertThat(count("status = 'refunded'")).isEqualTo(1);
+  }
+
+  /**
+   * A statement run under a spent approval that fails at the target changed nothing: the audit log
+   * says so ({@code review.not_executed}), so the spent approval is not read as a change made.
+   */
+  @Test
+  void anApprovedStatementThatFailsAtTheTargetIsAuditedAsNotExecuted() throws Exception {
+    String statement = "/* justification: OPS-35 */ UPDATE payments SET id = 1 WHERE id = 2";
+    String id = approvedButUnused(statement);
+    Psql run = psql(statement);
+    assertThat(run.finished()).isTrue();
+    assertThat(run.output()).contains("duplicate key");
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    long events = 0;
+    for (int i = 0; i < 50 && events == 0; i++) {
+      gw.awaitRecorded();
+      StringWriter exported = new StringWriter();
+      new AuditExporter(gw.database()).export(exported, null, 0);
+      events =
+          exported
+              .toString()
+              .lines()
+              .filter(l -> l.contains("review.not_executed") && l.contains(id))
+              .count();
+      Thread.sleep(100);
+    }
+    assertThat(events).isEqualTo(1);
   }
 }

@@ -215,8 +215,11 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     }
     String fingerprint =
         Fingerprint.of(principal.subject(), target.name(), action, waiting.exactly(action));
+    boolean defer = waiting.defersSpending();
     Optional<String> spent =
-        consumeApproved(fingerprint, decision.rule(), sessionId, principal, target);
+        defer
+            ? findApproved(fingerprint, decision.rule())
+            : consumeApproved(fingerprint, decision.rule(), sessionId, principal, target);
     if (spent.isPresent()) {
       return new Outcome(true, spent.get(), "approved");
     }
@@ -250,7 +253,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
               principal,
               target,
               action,
-              waiting.shown(action),
+              waiting.shownMasked(
+                  action, t -> redactor.redactStored(decision.obligations().maskingProfile(), t)),
               decision,
               req,
               fingerprint,
@@ -265,6 +269,75 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
    * there is one. Requiring the same rule means a policy change that moves the request to another
    * rule (other reviewers, more approvals) asks again rather than honouring the old approval.
    */
+  /** {@link #consumeApproved} without spending it: for {@link Waiting#defersSpending}. */
+  private Optional<String> findApproved(String fingerprint, String rule) {
+    long now = clock.millis();
+    return db.transaction(
+        c -> {
+          for (Row r : ReviewStore.byFingerprint(c, fingerprint, "approved", now)) {
+            if (r.consumedAt() == null && r.rule().equals(rule)) {
+              return Optional.of(r.id());
+            }
+          }
+          return Optional.<String>empty();
+        });
+  }
+
+  @Override
+  public boolean spend(String reviewId, String sessionId) {
+    long now = clock.millis();
+    return db.transaction(
+        c -> {
+          Row r = ReviewStore.find(c, reviewId, false).orElse(null);
+          return r != null
+              && consumeIn(c, r.id(), r.subject(), sessionId, r.connection(), r.rule(), now);
+        });
+  }
+
+  @Override
+  public void notExecuted(String reviewId, String sessionId, String why) {
+    try {
+      db.transaction(
+          c -> {
+            Row r = ReviewStore.find(c, reviewId, false).orElse(null);
+            if (r != null) {
+              appendAudit(
+                  "review.not_executed",
+                  r.subject(),
+                  sessionId,
+                  r.connection(),
+                  data("review_id", r.id(), "session_id", sessionId, "reason", why));
+            }
+            return null;
+          });
+    } catch (RuntimeException e) {
+      log.warn("cannot record that review {}'s statement did not run", reviewId, e);
+    }
+  }
+
+  /** Spends review {@code id}'s approval and audits it, in one transaction; false if unusable. */
+  private boolean consumeIn(
+      java.sql.Connection c,
+      String id,
+      String subject,
+      String sessionId,
+      String connection,
+      String rule,
+      long now)
+      throws java.sql.SQLException {
+    if (!ReviewStore.consume(c, id, sessionId, now)) {
+      return false;
+    }
+    // Inside the transaction: if the audit log cannot take it, the approval stays unspent.
+    appendAudit(
+        "review.consumed",
+        subject,
+        sessionId,
+        connection,
+        data("review_id", id, "session_id", sessionId, "rule", rule));
+    return true;
+  }
+
   private Optional<String> consumeApproved(
       String fingerprint, String rule, String sessionId, Principal principal, Target target) {
     long now = clock.millis();
@@ -273,15 +346,8 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
           for (Row r : ReviewStore.byFingerprint(c, fingerprint, "approved", now)) {
             if (r.consumedAt() == null
                 && r.rule().equals(rule)
-                && ReviewStore.consume(c, r.id(), sessionId, now)) {
-              // Inside the transaction: if the audit log cannot take it, the approval stays
-              // unspent.
-              appendAudit(
-                  "review.consumed",
-                  principal.subject(),
-                  sessionId,
-                  target.name(),
-                  data("review_id", r.id(), "session_id", sessionId, "rule", r.rule()));
+                && consumeIn(
+                    c, r.id(), principal.subject(), sessionId, target.name(), r.rule(), now)) {
               return Optional.of(r.id());
             }
           }
@@ -312,7 +378,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             principal.subject(),
             target.name(),
             action.kind().wireName(),
-            redactor.redactStored(profile, shown),
+            shown, // masked by the protocol's rules (Waiting.shownMasked)
             decision.rule(),
             decision.reason(),
             req.reviewerGroups(),
@@ -387,7 +453,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
         }
         switch (r.state()) {
           case "approved" -> {
-            return afterApproval(r, sessionId);
+            return afterApproval(r, sessionId, waiting.defersSpending());
           }
           case "denied" -> {
             return new Outcome(false, id, deniedReason(r));
@@ -423,22 +489,13 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     }
   }
 
-  private Outcome afterApproval(Row r, String sessionId) {
+  private Outcome afterApproval(Row r, String sessionId, boolean defer) {
     long now = clock.millis();
     boolean spent =
-        db.transaction(
-            c -> {
-              if (!ReviewStore.consume(c, r.id(), sessionId, now)) {
-                return false;
-              }
-              appendAudit(
-                  "review.consumed",
-                  r.subject(),
-                  sessionId,
-                  r.connection(),
-                  data("review_id", r.id(), "session_id", sessionId, "rule", r.rule()));
-              return true;
-            });
+        defer
+            ? r.consumedAt() == null // spent by ReviewGate.spend once the whole message is allowed
+            : db.transaction(
+                c -> consumeIn(c, r.id(), r.subject(), sessionId, r.connection(), r.rule(), now));
     if (spent) {
       return new Outcome(true, r.id(), "approved by " + r.decidedBy());
     }

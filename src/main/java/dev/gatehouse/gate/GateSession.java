@@ -104,7 +104,7 @@ public final class GateSession implements AutoCloseable {
   public String maskStored(String text) {
     StoredTextFilter f = storedTextFilter;
     String prepared = f == null || text == null ? text : f.apply(text, this::redactStored);
-    return redactStored(prepared);
+    return f != null && text != null && f.masksFully() ? prepared : redactStored(prepared);
   }
 
   /**
@@ -129,6 +129,14 @@ public final class GateSession implements AutoCloseable {
   @FunctionalInterface
   public interface StoredTextFilter {
     String apply(String text, java.util.function.UnaryOperator<String> maskStored);
+
+    /**
+     * True when {@link #apply} returns the text fully masked (PostgreSQL masks within each token,
+     * so that no mask crosses a comment's or literal's end): it is then not masked again whole.
+     */
+    default boolean masksFully() {
+      return false;
+    }
   }
 
   private volatile StoredTextFilter storedTextFilter;
@@ -203,6 +211,44 @@ public final class GateSession implements AutoCloseable {
           decision);
     }
     return new AuthorizedAction(recordId, action, decision, reviewId, generation);
+  }
+
+  /**
+   * Spends the approval {@code a} was allowed under, when {@link ReviewGate.Waiting#defersSpending}
+   * left it unspent: called once every statement of the message was allowed, just before it is
+   * forwarded. Throws when the approval was used meanwhile (the action must not run).
+   */
+  public void spend(AuthorizedAction a) throws GateException {
+    if (a.reviewId() == null) {
+      return;
+    }
+    boolean spent;
+    try {
+      spent = gate.reviews().spend(a.reviewId(), id);
+    } catch (RuntimeException e) {
+      log.error("cannot spend approval; denying", e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the approval service is unavailable");
+    }
+    if (!spent) {
+      throw new GateException(
+          GateException.Reason.REVIEW_DENIED,
+          "review "
+              + a.reviewId()
+              + " was approved, but its approval was already used or has lapsed; re-run to file a"
+              + " new review",
+          a.decision());
+    }
+  }
+
+  /**
+   * {@code a} ran under a spent approval and did not take effect ({@code why}): recorded on the
+   * review's audit trail ({@link ReviewGate#notExecuted}). Nothing for an action without a review.
+   */
+  public void approvalNotExecuted(AuthorizedAction a, String why) {
+    if (a.reviewId() != null) {
+      gate.reviews().notExecuted(a.reviewId(), id, why);
+    }
   }
 
   /**

@@ -39,6 +39,26 @@ public interface ReviewGate {
     }
 
     /**
+     * {@link #shown} masked with {@code maskStored} (the review profile's stored-text masking), as
+     * it is stored and sent to reviewers. By default the whole text at once; a protocol whose text
+     * has a syntax masks it within its tokens, so that no mask hides where a comment or literal
+     * ends and the reviewer reads what runs (PostgreSQL: {@code PgStoredText#maskTokens}).
+     */
+    default String shownMasked(Action action, java.util.function.UnaryOperator<String> maskStored) {
+      return maskStored.apply(shown(action));
+    }
+
+    /**
+     * True when an approval found or given for this request is to be spent later, by {@link
+     * ReviewGate#spend}, not when it is found: for a message of several statements, each decided
+     * before any runs, whose approvals must stay unspent when another statement of the message is
+     * refused and nothing runs.
+     */
+    default boolean defersSpending() {
+      return false;
+    }
+
+    /**
      * False once the caller has gone (its connection or channel closed). A held request then stops
      * waiting and does not run; its approval, if any, stays unused for an identical re-run.
      */
@@ -80,6 +100,17 @@ public interface ReviewGate {
         }
 
         @Override
+        public String shownMasked(
+            Action action, java.util.function.UnaryOperator<String> maskStored) {
+          return waiting.shownMasked(action, maskStored);
+        }
+
+        @Override
+        public boolean defersSpending() {
+          return waiting.defersSpending();
+        }
+
+        @Override
         public boolean present() {
           return waiting.present();
         }
@@ -102,6 +133,22 @@ public interface ReviewGate {
       Decision decision,
       Waiting waiting)
       throws InterruptedException;
+
+  /**
+   * Spends the approval of review {@code reviewId} that {@link #await} returned unspent ({@link
+   * Waiting#defersSpending}); false when it was used meanwhile or has lapsed (the request must not
+   * run).
+   */
+  default boolean spend(String reviewId, String sessionId) {
+    return false;
+  }
+
+  /**
+   * The statement run under review {@code reviewId}'s spent approval did not take effect (it
+   * failed, was skipped or rolled back, or its caller left before it ran): recorded for the
+   * review's audit trail, so a spent approval is not read as a change made.
+   */
+  default void notExecuted(String reviewId, String sessionId, String why) {}
 
   ReviewGate NONE =
       (sessionId, principal, target, action, decision, waiting) ->

@@ -44,6 +44,12 @@ final class PgPipeline {
     /** The RowDescription a Describe of this statement returned (formats all text); or null. */
     volatile byte[] description;
 
+    /**
+     * The parameter type OIDs the Parse declared (0: unspecified), bound into a review's
+     * fingerprint: the same Bind bytes are another value under another type ({@link PgParamTypes}).
+     */
+    int[] paramTypes = PgParamTypes.NONE;
+
     Prepared(Action action, AuthorizedAction parseDecision, long epoch) {
       this.action = action;
       this.parseDecision = parseDecision;

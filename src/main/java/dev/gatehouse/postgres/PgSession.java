@@ -42,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -173,6 +174,9 @@ final class PgSession {
    * #catalogFirstNow}.
    */
   private long pathMovedAt = -1;
+
+  /** The settings that change how a statement is read, bound into review fingerprints. */
+  private final PgReadingSettings readingSettings = new PgReadingSettings();
 
   // The schemas the session's search_path may name, for deny and review rules (set up with the
   // target connection, before the target reader thread starts).
@@ -439,9 +443,20 @@ final class PgSession {
     // Revocation or expiry ends the live connection, from the gate's sweeper thread: hand over to a
     // virtual thread so a slow client cannot stall the sweeper.
     gs.onTerminate(() -> Thread.ofVirtual().start(this::terminatedByGate));
-    // Escapes in string constants hide keywords from the stored text's redaction (E'pass\x77ord=').
+    // Escapes in string constants hide keywords from the stored text's redaction (E'pass\x77ord='),
+    // and a mask must not cross a comment's or literal's end: the text is masked here, by token.
     gs.storedTextFilter(
-        (text, mask) -> PgStoredText.decodeEscapes(text, standardConformingStrings, mask));
+        new GateSession.StoredTextFilter() {
+          @Override
+          public String apply(String text, UnaryOperator<String> mask) {
+            return storedText(text, mask);
+          }
+
+          @Override
+          public boolean masksFully() {
+            return true;
+          }
+        });
   }
 
   /**
@@ -665,18 +680,26 @@ final class PgSession {
       stmts = classify(sql, false);
     }
     List<AuthorizedAction> allowed = new ArrayList<>();
-    for (SqlStatement s : stmts) {
-      try {
+    // Several statements: approvals are spent only once all of them are allowed (red team rt12:
+    // an approved statement's approval was spent though another one refused the whole query).
+    deferSpending = stmts.size() > 1;
+    try {
+      for (SqlStatement s : stmts) {
         allowed.add(authorize(s));
-      } catch (GateException e) {
-        for (int i = 0; i < allowed.size(); i++) {
-          forgetPreparing(stmts.get(i).action()); // the action noted, not the decorated one
-          gs.completed(
-              allowed.get(i), false, "not executed: another statement in the query was refused", 0);
-        }
-        refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
-        return;
       }
+      if (deferSpending) {
+        spendAll(allowed);
+      }
+    } catch (GateException e) {
+      for (int i = 0; i < allowed.size(); i++) {
+        forgetPreparing(stmts.get(i).action()); // the action noted, not the decorated one
+        gs.completed(
+            allowed.get(i), false, "not executed: another statement in the query was refused", 0);
+      }
+      refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
+      return;
+    } finally {
+      deferSpending = false;
     }
     for (int i = 0; i < stmts.size(); i++) {
       track(allowed.get(i), stmts.get(i).action());
@@ -724,6 +747,13 @@ final class PgSession {
       return;
     }
     int declaredTypes = r.int16();
+    if (r.remaining() < 4 * declaredTypes) {
+      throw new ProtocolViolation("Parse message shorter than its parameter types");
+    }
+    int[] types = declaredTypes == 0 ? PgParamTypes.NONE : new int[declaredTypes];
+    for (int i = 0; i < declaredTypes; i++) {
+      types[i] = r.int32();
+    }
     Prepared st;
     if (stmts.isEmpty()) {
       st = new Prepared(null, null, syncEpoch); // an empty query: nothing to decide
@@ -754,6 +784,7 @@ final class PgSession {
       }
       afterAuthorized(stmts.get(0));
     }
+    st.paramTypes = types;
     statements.put(name, st);
     awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
@@ -828,8 +859,9 @@ final class PgSession {
           a =
               gs.authorize(
                   withParameters(searchPath.decorate(action), p.params),
-                  waitingFor(action, p.exactParams, p.params));
+                  waitingFor(action, p.exactParams, p.params, p.stmt.paramTypes));
           searchPath.allowed(action);
+          noteSettings(action);
         }
       } catch (GateException e) {
         refuseExtended(PgErrors.error(e), e);
@@ -964,8 +996,14 @@ final class PgSession {
       a =
           gs.authorize(
               action,
-              reviewWaiting(exactParameters(m.body(), 0, m.body().length), List.of(), List.of()));
+              reviewWaiting(
+                  exactParameters(m.body(), 0, m.body().length),
+                  List.of(),
+                  List.of(),
+                  PgParamTypes.NONE,
+                  PgParamTypes.NONE));
       searchPath.unreadable();
+      readingSettings.unknownChange();
       unsafePathSeen = true; // a function called by OID may be set_config
       pathMovedAt = queued;
     } catch (GateException e) {
@@ -990,6 +1028,14 @@ final class PgSession {
   }
 
   /**
+   * {@code a} was allowed to run: a setting it may change counts for the review fingerprints of the
+   * statements decided after it, also in the same Query or pipeline ({@link PgReadingSettings}).
+   */
+  private void noteSettings(Action a) {
+    readingSettings.note(a);
+  }
+
+  /**
    * {@link #authorize} without noting a PREPARE: for a Parse, whose statement runs (and prepares)
    * only when executed, maybe never.
    */
@@ -999,8 +1045,10 @@ final class PgSession {
     recheckCursor(s.action());
     Action action = resolved(s.action());
     AuthorizedAction a =
-        gs.authorize(searchPath.decorate(action), waitingFor(action, null, List.of()));
+        gs.authorize(
+            searchPath.decorate(action), waitingFor(action, null, List.of(), PgParamTypes.NONE));
     searchPath.allowed(action);
+    noteSettings(action);
     return a;
   }
 
@@ -1018,9 +1066,14 @@ final class PgSession {
       return action;
     }
     Action confirmed = sqlPrepared.get(name);
+    lastConfirmedTypes = PgParamTypes.NONE;
     if (confirmed == null) {
       Prepared st = name.isEmpty() ? null : statements.get(name);
       confirmed = st == null ? null : st.action;
+      if (st != null) {
+        // A SQL PREPARE names its types in its text; a Parse declares them beside it.
+        lastConfirmedTypes = st.paramTypes;
+      }
     }
     List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
     if (confirmed == null && preparing.isEmpty()) {
@@ -1083,6 +1136,13 @@ final class PgSession {
   private Action lastConfirmed;
   private List<Action> lastPreparing;
   private Action lastResolved;
+
+  /**
+   * The parameter types the Parse of the protocol-level statement {@link #resolved} last resolved
+   * an EXECUTE to declared (none for a SQL PREPARE, whose text names them); set on every call, as
+   * one text may be parsed again with other types under the same cached action.
+   */
+  private int[] lastConfirmedTypes = PgParamTypes.NONE;
 
   /**
    * A PREPARE was allowed and is forwarded to run: EXECUTEs behind it see it until the target
@@ -1558,7 +1618,8 @@ final class PgSession {
   }
 
   /** How a statement without Bind parameters waits for review. */
-  private final ReviewGate.Waiting reviewWaiting = reviewWaiting(null, List.of(), List.of());
+  private final ReviewGate.Waiting reviewWaiting =
+      reviewWaiting(null, List.of(), List.of(), PgParamTypes.NONE, PgParamTypes.NONE);
 
   /**
    * How {@code resolved} (what {@link #resolved} just returned) waits for review: with its Bind
@@ -1569,14 +1630,17 @@ final class PgSession {
    * look alike), so an approval of {@code EXECUTE p(42)} would otherwise also run a {@code p}
    * prepared again with other text, and the reviewer would not see what {@code p} does.
    */
-  private ReviewGate.Waiting waitingFor(Action resolved, byte[] exactParams, List<String> params) {
+  private ReviewGate.Waiting waitingFor(
+      Action resolved, byte[] exactParams, List<String> params, int[] types) {
     List<Action> prepared = List.of();
+    int[] preparedTypes = PgParamTypes.NONE;
     if (resolved == lastResolved && resolved.string(SqlClassifier.ATTR_EXECUTED_NAME) != null) {
       prepared = candidates(lastConfirmed, lastPreparing);
-    } else if (exactParams == null && params.isEmpty()) {
+      preparedTypes = lastConfirmedTypes;
+    } else if (exactParams == null && params.isEmpty() && types.length == 0) {
       return reviewWaiting; // every statement without parameters: nothing allocated
     }
-    return reviewWaiting(exactParams, params, prepared);
+    return reviewWaiting(exactParams, params, prepared, types, preparedTypes);
   }
 
   /**
@@ -1586,7 +1650,11 @@ final class PgSession {
    * after it left does not run the statement behind its back.
    */
   private ReviewGate.Waiting reviewWaiting(
-      byte[] exactParams, List<String> params, List<Action> prepared) {
+      byte[] exactParams,
+      List<String> params,
+      List<Action> prepared,
+      int[] types,
+      int[] preparedTypes) {
     return new ReviewGate.Waiting() {
       @Override
       public void held(String reviewId, String message) {
@@ -1599,20 +1667,38 @@ final class PgSession {
         if (exactParams != null) {
           sql = sql + "\u0000" + HexFormat.of().formatHex(exactParams);
         }
+        if (types.length > 0) {
+          // Declared parameter types: the same Bind bytes are another value under another type.
+          sql = sql + "\u0000" + PgParamTypes.exact(types);
+        }
+        // The settings that change how the text is read (DateStyle, TimeZone, ...).
+        sql = sql + "\u0000S" + readingSettings.exact(gs.id());
         if (prepared.isEmpty()) {
           return sql;
         }
-        // The prepared text as the server reads it, each length-prefixed after the EXECUTE's.
+        // The prepared text as the server reads it, each length-prefixed after the EXECUTE's,
+        // then the types a protocol-level one was parsed with.
         StringBuilder sb = ReviewGate.Waiting.part(new StringBuilder("P"), sql);
         for (Action p : prepared) {
           ReviewGate.Waiting.part(sb, SqlCanonical.of(p.raw(), standardConformingStrings));
         }
-        return sb.toString();
+        return ReviewGate.Waiting.part(sb, PgParamTypes.exact(preparedTypes)).toString();
       }
 
       @Override
       public String shown(Action action) {
-        return shownForReview(action, params, prepared);
+        return shownForReview(action, params, prepared, types, exactParams)
+            + readingSettings.shown();
+      }
+
+      @Override
+      public boolean defersSpending() {
+        return deferSpending;
+      }
+
+      @Override
+      public String shownMasked(Action action, UnaryOperator<String> maskStored) {
+        return storedText(shown(action), maskStored);
       }
 
       @Override
@@ -1623,12 +1709,23 @@ final class PgSession {
   }
 
   /**
+   * A statement's text (or a review's shown text) as stored and shown to others: encoded constants
+   * read as the server reads them ({@link PgStoredText#decodeEscapes}), then masked within each
+   * token ({@link PgStoredText#maskTokens}), so that no mask crosses a comment's or literal's end.
+   */
+  private String storedText(String text, UnaryOperator<String> mask) {
+    boolean scs = standardConformingStrings;
+    return PgStoredText.maskTokens(PgStoredText.decodeEscapes(text, scs, mask), scs, mask);
+  }
+
+  /**
    * The request as reviewers see it: the statement, then what an EXECUTE runs (the PREPARE, or the
    * Parse text of a protocol-level statement; two when a PREPARE of that name was not confirmed yet
    * and either may run), then the Bind parameters as they are recorded (masked for the requester's
    * profile, long ones cut; their exact values are bound by the fingerprint).
    */
-  static String shownForReview(Action action, List<String> params, List<Action> prepared) {
+  static String shownForReview(
+      Action action, List<String> params, List<Action> prepared, int[] types, byte[] exactParams) {
     StringBuilder sb = new StringBuilder(action.raw());
     String name = action.string(SqlClassifier.ATTR_EXECUTED_NAME);
     for (int i = 0; i < prepared.size(); i++) {
@@ -1637,6 +1734,7 @@ final class PgSession {
           .append("\":\n")
           .append(prepared.get(i).raw());
     }
+    sb.append("\n\n-- gatehouse classification:").append(classification(action));
     if (!params.isEmpty()) {
       sb.append("\n\n-- parameters:");
       for (int i = 0; i < params.size(); i++) {
@@ -1647,10 +1745,39 @@ final class PgSession {
         } else {
           sb.append('$').append(i + 1).append(" = ");
           sb.append(v == null ? "NULL" : "'" + v.replace("'", "''") + "'");
+          sb.append(PgParamTypes.note(types, exactParams, i));
         }
       }
     }
     return sb.toString();
+  }
+
+  /**
+   * How the gateway read the statement, for reviewers (red team rt12: a "write" held for review was
+   * also a role change or a server-file read, and the review did not say so): its kinds, the tables
+   * it reads and writes, the functions it calls and those it cannot see into.
+   */
+  static String classification(Action action) {
+    StringBuilder sb = new StringBuilder();
+    List<String> kinds = action.list(Action.Attr.SQL_KINDS);
+    if (kinds.isEmpty() && action.string(Action.Attr.SQL_KIND) != null) {
+      kinds = List.of(action.string(Action.Attr.SQL_KIND));
+    }
+    classified(sb, "kinds", kinds);
+    classified(sb, "reads", action.list(Action.Attr.SQL_TABLES_READ));
+    classified(sb, "writes", action.list(Action.Attr.SQL_TABLES_WRITTEN));
+    classified(sb, "functions", action.list(Action.Attr.SQL_FUNCTIONS));
+    classified(sb, "opaque functions", action.list(Action.Attr.SQL_OPAQUE_FUNCTIONS));
+    return sb.isEmpty() ? " (none)" : sb.toString();
+  }
+
+  private static void classified(StringBuilder sb, String what, List<String> values) {
+    if (!values.isEmpty()) {
+      sb.append(sb.isEmpty() ? " " : "; ")
+          .append(what)
+          .append(' ')
+          .append(String.join(", ", values));
+    }
   }
 
   /** Bind parameters up to this size are kept as they are; larger ones as their SHA-256. */
@@ -2205,6 +2332,43 @@ final class PgSession {
     }
   }
 
+  /**
+   * Set while the statements of a multi-statement Query are decided ({@link
+   * ReviewGate.Waiting#defersSpending}): their approvals are spent by {@link #spendAll}. Session
+   * thread only.
+   */
+  private boolean deferSpending;
+
+  /**
+   * The second pass over a Query's allowed statements: spends their approvals. When one was used
+   * meanwhile by another run, none runs, and the ones spent here are recorded as not executed.
+   */
+  private void spendAll(List<AuthorizedAction> allowed) throws GateException {
+    java.util.Set<String> reviews = new java.util.HashSet<>();
+    for (AuthorizedAction a : allowed) {
+      if (a.reviewId() != null && !reviews.add(a.reviewId())) {
+        // Two copies of the approved statement found the one unspent approval: it approves one
+        // run, so the query is refused before anything is spent.
+        throw new GateException(
+            GateException.Reason.REVIEW_DENIED,
+            "review "
+                + a.reviewId()
+                + " approves one run of its statement, and this query runs it more than once",
+            a.decision());
+      }
+    }
+    for (int i = 0; i < allowed.size(); i++) {
+      try {
+        gs.spend(allowed.get(i));
+      } catch (GateException e) {
+        for (int j = 0; j < i; j++) {
+          gs.approvalNotExecuted(allowed.get(j), "another statement's approval was already used");
+        }
+        throw e;
+      }
+    }
+  }
+
   private Pending expect(Kind kind) throws ProtocolViolation {
     Pending p = pending.poll();
     if (p == null || p.kind != kind) {
@@ -2223,6 +2387,11 @@ final class PgSession {
         outcome.accept(ok);
       }
       gs.completed(a, ok, summary, rows);
+      if (!ok) {
+        // An approved statement that failed or was skipped: its spent approval changed nothing.
+        // A fixed reason: the target's error text may hold data.
+        gs.approvalNotExecuted(a, "the statement failed or was skipped at the target");
+      }
     }
   }
 
@@ -2345,6 +2514,7 @@ final class PgSession {
   }
 
   private void trackParameter(String name, String value) {
+    readingSettings.reported(name, value);
     switch (name) {
       case "standard_conforming_strings" -> standardConformingStrings = PgStartupParams.isOn(value);
       case "search_path" -> {

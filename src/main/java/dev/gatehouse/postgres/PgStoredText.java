@@ -135,4 +135,205 @@ final class PgStoredText {
     String body = tokenText.substring(first + 1, last);
     return body.replace("''", "'");
   }
+
+  /**
+   * {@code text} (a statement, or a review's shown text: statements and {@code --} comment lines)
+   * masked so that no mask crosses a token boundary: each string constant, quoted identifier,
+   * number, identifier and comment body is masked on its own, with the text of the two tokens
+   * before it as context (so {@code password = 'hunter2'} is still found), and written back with
+   * its own delimiters; operators, punctuation and the comment delimiters stay as typed. Masking
+   * the whole text let a keyword in a comment eat the comment's end and the live SQL behind it (red
+   * team rt12: {@code WHERE id = 1 /* password: *}{@code / OR id <= 50} was stored and shown to the
+   * reviewer as {@code WHERE id = 1 /* password: [REDACTED:assignment] <= 50}). What masking the
+   * whole text then still finds (a secret split over several tokens) redacts each constant, number
+   * and comment body it touches, whole. Text the lexer cannot read, or longer than {@link
+   * #MAX_LEXED}, is masked whole as before: the server does not run it as read here.
+   */
+  static String maskTokens(
+      String text, boolean standardConformingStrings, UnaryOperator<String> mask) {
+    String whole = mask.apply(text);
+    if (whole.equals(text) || text.length() > MAX_LEXED) {
+      return whole; // nothing found (nearly every statement): one pass, as before
+    }
+    PgLexer.Result r = PgLexer.lex(text, standardConformingStrings);
+    if (!r.ok()) {
+      return whole;
+    }
+    String out = rebuild(text, r, mask, null);
+    for (int round = 0; round < 3; round++) {
+      String again = mask.apply(out);
+      if (again.equals(out)) {
+        return out;
+      }
+      // A finding across tokens: redact every value it touches, each within its own bounds.
+      int from = commonPrefix(out, again);
+      int to = out.length() - commonSuffix(out, again, from);
+      PgLexer.Result rr = PgLexer.lex(out, standardConformingStrings);
+      if (!rr.ok()) {
+        return again;
+      }
+      // First values and comment bodies; if that is not enough, identifiers too (a password typed
+      // bare after a keyword in free text is an identifier here).
+      out = rebuild(out, rr, UnaryOperator.identity(), new int[] {from, to, round});
+    }
+    // Still a finding: every value redacted whole rather than a mask across tokens.
+    PgLexer.Result last = PgLexer.lex(out, standardConformingStrings);
+    return last.ok()
+        ? rebuild(out, last, UnaryOperator.identity(), new int[] {0, out.length(), 1})
+        : whole;
+  }
+
+  /** The mark of a value redacted whole because a finding crossed into it. */
+  static final String REDACTED = "[REDACTED]";
+
+  /**
+   * {@code text} with each token and comment body masked on its own ({@code region} null), or with
+   * the values and comment bodies overlapping {@code region} ({@code [from, to, idents]}) replaced
+   * by {@link #REDACTED}, identifiers too when {@code idents > 0}.
+   */
+  private static String rebuild(
+      String text, PgLexer.Result r, UnaryOperator<String> mask, int[] region) {
+    StringBuilder out = new StringBuilder(text.length() + 32);
+    java.util.List<PgToken> tokens = r.tokens();
+    int at = 0;
+    for (int k = 0; k < tokens.size(); k++) {
+      PgToken t = tokens.get(k);
+      gap(text, at, t.start(), mask, region, out);
+      String context = k < 2 ? "" : text.substring(tokens.get(k - 2).start(), t.start());
+      if (context.length() > 256) {
+        context = context.substring(context.length() - 256);
+      }
+      // Touching counts: a detector keeps the keyword before what it masks, so the diff starts
+      // just after a keyword that may end a token or comment body.
+      boolean hit = region != null && t.start() <= region[1] && t.end() >= region[0];
+      switch (t.kind()) {
+        case STRING, DOLLAR_STRING -> {
+          String v = region == null ? masked(context, t.value(), mask) : hit ? REDACTED : t.value();
+          out.append(v.equals(t.value()) ? t.text() : constant(t, v));
+        }
+        case QUOTED_IDENT -> {
+          String v = region == null ? mask.apply(t.value()) : hit ? REDACTED : t.value();
+          out.append(v.equals(t.value()) ? t.text() : '"' + v.replace("\"", "\"\"") + '"');
+        }
+        case NUMBER, BIT_STRING -> {
+          String v = region == null ? masked(context, t.text(), mask) : hit ? REDACTED : t.text();
+          out.append(v);
+        }
+        case IDENT ->
+            out.append(
+                region == null ? mask.apply(t.text()) : hit && region[2] > 0 ? REDACTED : t.text());
+        case PARAM, OPERATOR, PUNCT, OTHER -> out.append(t.text());
+      }
+      at = t.end();
+    }
+    gap(text, at, text.length(), mask, region, out);
+    return out.toString();
+  }
+
+  /** {@code body} masked after {@code context}; redacted whole when its mask reached back. */
+  private static String masked(String context, String body, UnaryOperator<String> mask) {
+    if (context.isEmpty()) {
+      return mask.apply(body);
+    }
+    String both = mask.apply(context + body);
+    String before = mask.apply(context);
+    if (both.startsWith(before)) {
+      return both.substring(before.length());
+    }
+    String alone = mask.apply(body);
+    return alone.equals(body) ? REDACTED : alone;
+  }
+
+  /** A changed string constant: an escape string, read alike under either string setting. */
+  private static String constant(PgToken t, String value) {
+    char first = Character.toUpperCase(t.text().charAt(0));
+    String escaped = value.replace("\\", "\\\\").replace("'", "''");
+    return (first == 'N' ? "N'" : value.indexOf('\\') >= 0 ? "E'" : "'") + escaped + "'";
+  }
+
+  /**
+   * The whitespace and comments between two tokens (the lexer found nothing else there): each
+   * comment's body masked on its own, its delimiters kept. A block comment's body keeps its nested
+   * delimiters as they were, or is redacted whole.
+   */
+  private static void gap(
+      String text, int from, int to, UnaryOperator<String> mask, int[] region, StringBuilder out) {
+    int i = from;
+    while (i < to) {
+      int start;
+      int bodyEnd;
+      int end;
+      if (text.startsWith("--", i)) {
+        start = i + 2;
+        int nl = i + 2;
+        while (nl < to && text.charAt(nl) != '\n' && text.charAt(nl) != '\r') {
+          nl++;
+        }
+        bodyEnd = nl;
+        end = nl;
+      } else if (text.startsWith("/*", i)) {
+        start = i + 2;
+        int depth = 1;
+        int j = i + 2;
+        while (j < to && depth > 0) {
+          if (text.startsWith("/*", j)) {
+            depth++;
+            j += 2;
+          } else if (text.startsWith("*/", j)) {
+            depth--;
+            j += 2;
+          } else {
+            j++;
+          }
+        }
+        end = j;
+        bodyEnd = depth == 0 ? j - 2 : j;
+      } else {
+        out.append(text.charAt(i++));
+        continue;
+      }
+      String body = text.substring(start, bodyEnd);
+      boolean hit = region != null && start <= region[1] && bodyEnd >= region[0];
+      String m = region == null ? mask.apply(body) : hit ? " " + REDACTED + " " : body;
+      if (!sameDelimiters(body, m)) {
+        m = " " + REDACTED + " ";
+      }
+      out.append(text, i, start).append(m).append(text, bodyEnd, end);
+      i = end;
+    }
+  }
+
+  /** Whether masking left a comment body's comment delimiters and line breaks as they were. */
+  private static boolean sameDelimiters(String body, String masked) {
+    return count(body, "/*") == count(masked, "/*")
+        && count(body, "*/") == count(masked, "*/")
+        && body.indexOf('\n') < 0 == masked.indexOf('\n') < 0
+        && body.indexOf('\r') < 0 == masked.indexOf('\r') < 0;
+  }
+
+  private static int count(String s, String what) {
+    int n = 0;
+    for (int i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  private static int commonPrefix(String a, String b) {
+    int n = 0;
+    while (n < a.length() && n < b.length() && a.charAt(n) == b.charAt(n)) {
+      n++;
+    }
+    return n;
+  }
+
+  private static int commonSuffix(String a, String b, int prefix) {
+    int n = 0;
+    while (n < a.length() - prefix
+        && n < b.length() - prefix
+        && a.charAt(a.length() - 1 - n) == b.charAt(b.length() - 1 - n)) {
+      n++;
+    }
+    return n;
+  }
 }

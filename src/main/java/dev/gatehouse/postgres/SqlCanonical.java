@@ -7,9 +7,10 @@ import dev.gatehouse.postgres.PgToken.Kind;
  * PgLexer} finds them (the server's own rules: nested comments, dollar quotes, E'' strings,
  * standard_conforming_strings), comments and layout dropped, each token as its kind and exact value
  * (unquoted identifiers folded and truncated as PostgreSQL does, quoted ones kept, string constants
- * after escape processing), each length-prefixed. Two texts have one form only when the server
- * reads the same tokens from both; a newline after {@code --} or a nested {@code /*} changes the
- * tokens, so it changes the form.
+ * after escape processing, a national character constant {@code N'…'} told apart from {@code '…'}),
+ * each length-prefixed. Two texts have one form only when the server reads the same tokens from
+ * both; a newline after {@code --} or a nested {@code /*} changes the tokens, so it changes the
+ * form.
  *
  * <p>It holds unmasked values: it goes into the review fingerprint (a digest) and nowhere else.
  */
@@ -27,7 +28,11 @@ final class SqlCanonical {
     for (PgToken t : r.tokens()) {
       String v =
           switch (t.kind()) {
-            case IDENT, QUOTED_IDENT, STRING, DOLLAR_STRING -> t.value();
+            case IDENT, QUOTED_IDENT, DOLLAR_STRING -> t.value();
+            // N'abc' is of type character (bpchar), whose comparisons ignore trailing spaces:
+            // 'abc' = N'abc  ' is true, 'abc'::text = 'abc  ' is not. E'' and U&'' are text like
+            // '' (sql-syntax-lexical.html §4.1.2), so only N keeps its prefix.
+            case STRING -> national(t) ? "N" + t.value() : t.value();
             // B'101' and X'101' have the same digits but are different values.
             case BIT_STRING -> Character.toLowerCase(t.text().charAt(0)) + t.value();
             case NUMBER, PARAM, OPERATOR, PUNCT, OTHER -> t.text();
@@ -35,6 +40,12 @@ final class SqlCanonical {
       sb.append(code(t.kind())).append(v.length()).append(':').append(v);
     }
     return sb.toString();
+  }
+
+  /** {@code N'…'} or {@code n'…'}: a national character constant (§4.1.2.1). */
+  private static boolean national(PgToken t) {
+    char c = t.text().charAt(0);
+    return c == 'n' || c == 'N';
   }
 
   private static char code(Kind k) {

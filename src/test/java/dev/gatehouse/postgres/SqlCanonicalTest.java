@@ -72,4 +72,13 @@ class SqlCanonicalTest {
         .isNotEqualTo(SqlCanonical.of("SELECT  'unterminated", true))
         .isNotEqualTo(SqlCanonical.of("SELECT 'unterminated", false));
   }
+
+  @Test
+  void aNationalCharacterConstantIsNotAPlainOne() {
+    // N'x' is bpchar (trailing spaces do not count), '' text: other rows match.
+    assertThat(of("SELECT 1 WHERE s = N'settled '"))
+        .isNotEqualTo(of("SELECT 1 WHERE s = 'settled '"));
+    assertThat(of("SELECT n'a'")).isEqualTo(of("SELECT N'a'"));
+    assertThat(of("SELECT E'a'")).isEqualTo(of("SELECT 'a'"));
+  }
 }
