@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -883,6 +884,23 @@ final class CommandMatcher implements KindMatcher {
    */
   private static final ThreadLocal<Object[]> LAST_INNER = new ThreadLocal<>();
 
+  /** The last argv's cobra command index, per thread: {@code [action, argv, binary, index]}. */
+  private static final ThreadLocal<Object[]> LAST_COBRA = new ThreadLocal<>();
+
+  /**
+   * {@link ProgramOptions#cobraCommandIndex} of {@code argv}, once per action and argv: a decision
+   * asks every candidate rule about the same words.
+   */
+  private static int cobraCommandIndex(Action action, List<String> argv, String bin) {
+    Object[] last = LAST_COBRA.get();
+    if (last != null && last[0] == action && last[1] == argv && Objects.equals(last[2], bin)) {
+      return (Integer) last[3];
+    }
+    int index = ProgramOptions.cobraCommandIndex(bin, argv);
+    LAST_COBRA.set(new Object[] {action, argv, bin, index});
+    return index;
+  }
+
   private static CommandWrappers.Inner innerOf(
       Action action, List<String> argv, String bin, String line) {
     Object[] last = LAST_INNER.get();
@@ -944,6 +962,9 @@ final class CommandMatcher implements KindMatcher {
         }
       }
     }
+    // Where cobra finds the command: read once per argv, for this rule and the others (the
+    // matcher, the alias check and the risky-flag catalogue share it)
+    int cobraCommand = cobraCommandIndex(action, argv, bin);
     Parsed p =
         Parsed.of(
             argv,
@@ -963,7 +984,7 @@ final class CommandMatcher implements KindMatcher {
     if (deny
         && !computed
         && (!args.isEmpty() || flagsPresent != null || paths != null)
-        && ProgramOptions.mayBeAlias(bin, argv)) {
+        && ProgramOptions.mayBeAlias(bin, argv, cobraCommand)) {
       // git psuh (help.autocorrect), git p (alias.p=push), kubectl mydel (a kuberc alias): the
       // program runs a command this word does not name, which may be the denied one
       computed = true;
@@ -976,7 +997,7 @@ final class CommandMatcher implements KindMatcher {
     if (ProgramOptions.cobra(bin) && !computed) {
       // the word cobra runs as the command (ProgramOptions.cobraCommandIndex): an allow rule must
       // read the same one; a deny rule also matches it where its own reading skipped it
-      int command = ProgramOptions.cobraCommandIndex(bin, argv);
+      int command = cobraCommand;
       if (!deny && !args.isEmpty() && command != p.firstIndex()) {
         return CommandWrappers.programName(bin)
             + " finds its subcommand as cobra does: "
@@ -1008,7 +1029,7 @@ final class CommandMatcher implements KindMatcher {
     if (why != null || deny) {
       return why;
     }
-    for (RiskyFlags.Use risky : RiskyFlags.findAll(bin, argv)) {
+    for (RiskyFlags.Use risky : RiskyFlags.findAll(bin, argv, cobraCommand)) {
       if (!RiskyFlags.named(risky, flagsAllowed, acceptRisky)) {
         return risky.describe()
             + ", and the rule does not name it (list it in flags.accept_risky to allow it)";

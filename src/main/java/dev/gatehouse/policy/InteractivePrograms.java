@@ -4,10 +4,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Interactive programs that run a shell, or commands of the caller's choosing, from what they read
- * while they run rather than from argv: the argv decision would no longer be the boundary. An allow
- * or review rule matches one only when it says {@code shell: true} (it grants what a shell grants);
- * deny rules are not affected.
+ * Interactive programs (and clients that read commands from a script) that run a shell, or commands
+ * of the caller's choosing, from what they read while they run rather than from argv: the argv
+ * decision would no longer be the boundary. An allow or review rule matches one only when it says
+ * {@code shell: true} (it grants what a shell grants); deny rules are not affected.
  *
  * <p>They read their commands from standard input, which the caller writes with or without a
  * terminal (vim and ex read keystrokes from a pipe too, with a warning; ed and ex are line
@@ -18,6 +18,25 @@ import java.util.Set;
  * {@code pipe} entries of {@code ~/.toprc}, which is in the workspace (HOME), and {@code k}/{@code
  * r} signal or renice any process of the runner's uid, so other jobs; batch mode ({@code -b}) reads
  * no commands and is not guarded. htop, atop and btop signal processes the same way.
+ *
+ * <p>Clients and tools whose commands, from standard input or a script file as much as from a
+ * terminal, include a shell escape, guarded whatever their arguments (the escape is in the input,
+ * and their options also name scripts, output pipes and startup files):
+ *
+ * <ul>
+ *   <li>database clients: psql ({@code \!}, {@code \o |cmd}, {@code \copy ... program}; psql(1)),
+ *       mysql and mariadb ({@code system}, {@code \!}, {@code pager}; mysql client commands),
+ *       sqlite3 ({@code .shell}, {@code .system}, {@code .once |cmd}; sqlite.org/cli.html), duckdb
+ *       (the same dot commands), sqlcmd ({@code !!}), mycli and litecli ({@code system});
+ *   <li>debuggers: gdb, gdb-multiarch, cgdb ({@code shell}, {@code !}; gdb manual "Shell
+ *       Commands"), lldb ({@code platform shell}, {@code script});
+ *   <li>file transfer and remote login clients: sftp, ftp, lftp, tnftp, ncftp, telnet ({@code !cmd}
+ *       runs a local shell command; sftp(1), ftp(1));
+ *   <li>dc ({@code !cmd}; GNU dc manual "Miscellaneous"), gnuplot ({@code system}, {@code !});
+ *   <li>mail readers: mail, mailx, s-nail, bsd-mailx, mutt, neomutt ({@code !}, {@code ~!};
+ *       mailx(1));
+ *   <li>text browsers: lynx, w3m ({@code !} spawns a shell).
+ * </ul>
  *
  * <p>Not here, because the gateway makes them safe through their environment: less (LESSSECURE=1:
  * less(1) SECURITY, no shell, pipe, editor, lesskey or LESSOPEN), man and the programs that page
@@ -65,7 +84,36 @@ final class InteractivePrograms {
           "top",
           "htop",
           "atop",
-          "btop");
+          "btop",
+          // shell escapes in their commands (see the class comment); sqlite3 is "sqlite" here
+          "psql",
+          "mysql",
+          "mariadb",
+          "sqlite",
+          "duckdb",
+          "sqlcmd",
+          "mycli",
+          "litecli",
+          "gdb",
+          "gdb-multiarch",
+          "cgdb",
+          "lldb",
+          "sftp",
+          "ftp",
+          "lftp",
+          "tnftp",
+          "ncftp",
+          "telnet",
+          "dc",
+          "gnuplot",
+          "mail",
+          "mailx",
+          "s-nail",
+          "bsd-mailx",
+          "mutt",
+          "neomutt",
+          "lynx",
+          "w3m");
 
   /**
    * Why {@code argv} runs an interactive program that can start a shell, or null.
@@ -82,8 +130,8 @@ final class InteractivePrograms {
     }
     return name
         + " is interactive and can run a shell or signal other processes from what it reads while"
-        + " it runs (vi's :!sh, ed's !sh, more's !cmd, top's Inspect and kill), and the rule does"
-        + " not say shell: true";
+        + " it runs, from a terminal, a pipe or a script (vi's :!sh, psql's \\!, gdb's shell,"
+        + " sftp's !cmd, top's Inspect and kill), and the rule does not say shell: true";
   }
 
   /**

@@ -699,6 +699,10 @@ final class ProgramOptions {
     return true;
   }
 
+  /** How often a cobra program's argv was read for its command, for tests. */
+  static final java.util.concurrent.atomic.LongAdder COBRA_READINGS =
+      new java.util.concurrent.atomic.LongAdder();
+
   /**
    * The index in {@code argv} (argv[0] is the program) of the word a cobra program runs as its
    * command, or -1 when it runs none (its usage, an error, or the words after {@code --}). The one
@@ -723,6 +727,7 @@ final class ProgramOptions {
     if (c == null) {
       return -1;
     }
+    COBRA_READINGS.increment();
     if (c.pflagGlobals()) {
       return pflagCommandIndex(c, RiskyFlags.tool(binary).globalValues(), argv);
     }
@@ -887,10 +892,18 @@ final class ProgramOptions {
    * command, and a deny rule for that program treats it as such. Other programs: false.
    */
   static boolean mayBeAlias(String binary, List<String> argv) {
+    return mayBeAlias(binary, argv, cobraCommandIndex(binary, argv));
+  }
+
+  /**
+   * {@link #mayBeAlias(String, List)} with the cobra command index of argv ({@link
+   * #cobraCommandIndex}), computed once by the caller.
+   */
+  static boolean mayBeAlias(String binary, List<String> argv, int cobraCommand) {
     String p = program(binary);
     Cobra cobra = COBRA.get(p);
     if (cobra != null) {
-      int i = cobraCommandIndex(binary, argv);
+      int i = cobraCommand;
       // no command: the program prints its usage or an error (deny rules still read the words
       // after --, as positional arguments)
       return i >= 0 && !cobra.commands().contains(argv.get(i));

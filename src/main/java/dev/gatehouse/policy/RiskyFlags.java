@@ -122,6 +122,31 @@ final class RiskyFlags {
   static final Flag GH_SHELL_ALIAS = new Flag("--shell", RUNS, Set.of("alias"));
 
   /**
+   * gh's {@code config set KEY VALUE} for a key that makes gh run a program later or send its
+   * requests elsewhere: {@code editor}, {@code pager}, {@code browser} (programs gh runs) and
+   * {@code http_unix_socket} (where gh sends its HTTP requests, the token with them), per gh's
+   * manual (cli.github.com/manual/gh_config: "Current respected settings"). gh sets a key it does
+   * not know too (with a warning), so every key but {@link #GH_HARMLESS_SETTINGS} is risky.
+   */
+  static final Flag GH_CONFIG_SET = new Flag("config set", RUNS, Set.of("config"));
+
+  /**
+   * gh's settings that neither run a program nor send requests elsewhere (gh_config manual): {@code
+   * git_protocol} (https or ssh to the same host), {@code prompt}, {@code prefer_editor_prompt}
+   * (whether to prompt, not what runs: the editor is {@code editor}), {@code color_labels}, {@code
+   * accessible_colors}, {@code accessible_prompter}, {@code spinner}.
+   */
+  private static final Set<String> GH_HARMLESS_SETTINGS =
+      Set.of(
+          "git_protocol",
+          "prompt",
+          "prefer_editor_prompt",
+          "color_labels",
+          "accessible_colors",
+          "accessible_prompter",
+          "spinner");
+
+  /**
    * Values of docker run/create options that give the container the host, found by {@link
    * #dockerHostValue}; a rule admits one by this name in {@code flags.accept_risky}. {@code
    * bind-mount}: {@code -v}/{@code --volume} whose source is not a volume name (a host path: {@code
@@ -434,20 +459,20 @@ final class RiskyFlags {
                     "--kube-as-user",
                     "--kube-as-group",
                     "--kube-tls-server-name"),
-                // helm list -f is --filter, a regular expression
-                List.of(new Flag("-f", READS, ANYWHERE, Set.of("list", "ls"))),
+                // helm list -f is --filter, a regular expression (helm ls is list: the command
+                // word is read through ProgramOptions.cobraCommandName)
+                List.of(new Flag("-f", READS, ANYWHERE, Set.of("list"))),
                 flags(READS, ANYWHERE, "--values", "--set-file"),
                 flags(RUNS, Set.of("plugin"), "plugin install", "plugin update"),
                 // unpacked or rendered into any directory: helm's plugins directory installs a
                 // plugin by the back door
-                flags(RUNS, Set.of("pull", "fetch"), "--untardir"),
+                flags(RUNS, Set.of("pull"), "--untardir"),
                 flags(RUNS, Set.of("template"), "--output-dir"))));
 
     // gh (cli/cli): -R/--repo and --hostname point a command at another repository or host; an
     // alias set with --shell (or an expansion starting with "!") runs a shell command as a gh
     // command; extensions are programs gh installs and runs (gh extension install/upgrade/exec,
     // then gh NAME); gh alias import reads aliases, shell ones included, from a file.
-    Set<String> extension = Set.of("extension", "extensions", "ext");
     tool(
         List.of("gh"),
         new Tool(
@@ -461,10 +486,14 @@ final class RiskyFlags {
                 flags(IDENTITY, ANYWHERE, "-R", "--repo", "--hostname"),
                 List.of(GH_SHELL_ALIAS),
                 flags(RUNS, Set.of("alias"), "-s", "alias import"),
-                flags(RUNS, extension, "extension install", "extension upgrade", "extension exec"),
+                flags(
+                    RUNS,
+                    Set.of("extension"),
+                    "extension install",
+                    "extension upgrade",
+                    "extension exec"),
                 flags(READS, Set.of("api"), "--input"),
-                // gh config set pager|editor|browser makes gh run that program later
-                flags(RUNS, Set.of("config"), "config set"))));
+                List.of(GH_CONFIG_SET))));
 
     // docker (docker/cli cli/flags/options.go, docker run --help): -H/--host and -c/--context
     // another daemon (ssh:// runs ssh), --config another configuration directory (its cli-plugins
@@ -994,6 +1023,14 @@ final class RiskyFlags {
    * others through ({@code npm install --prefix x --script-shell=evil}).
    */
   static List<Use> findAll(String binary, List<String> argv) {
+    return findAll(binary, argv, ProgramOptions.cobraCommandIndex(binary, argv));
+  }
+
+  /**
+   * {@link #findAll(String, List)} with the cobra command index of argv, {@link
+   * ProgramOptions#cobraCommandIndex}, computed once by the caller.
+   */
+  static List<Use> findAll(String binary, List<String> argv, int command) {
     List<Use> found = new ArrayList<>(2);
     Tool t = tool(binary);
     if (t == null) {
@@ -1004,7 +1041,8 @@ final class RiskyFlags {
     List<String> before = new ArrayList<>(4); // the values cobra skipped before the command
     // cobra programs: the subcommand is the word cobra runs (ProgramOptions.cobraCommandIndex);
     // the words before it are options and their values, docker's -- included
-    int command = ProgramOptions.cobraCommandIndex(binary, argv);
+    // after docker run/create/exec: the next positional word is the image or container
+    boolean inContainer = false;
     for (int i = 1; i < argv.size(); i++) {
       String w = argv.get(i);
       if (i < command && (w.length() < 2 || w.charAt(0) != '-')) {
@@ -1027,10 +1065,17 @@ final class RiskyFlags {
         if (t.style() == Style.SCRIPT || (jdk && t.name().equals("java"))) {
           return found; // python: the script; the rest is its own argv
         }
+        if (i == command) {
+          w = ProgramOptions.cobraCommandName(binary, w); // helm ls is list, gh ext is extension
+        }
         positional.add(w);
         if (sub == null && (command < 0 || i == command)) {
           sub = w;
         }
+        if (inContainer) {
+          break; // docker run IMAGE ARGS: w is the image; the rest is the container's command
+        }
+        inContainer = t.name().equals("docker") && i >= command && dockerRunsContainer(positional);
         continue;
       }
       String word = oldStyleTar ? "-" + w : w;
@@ -1070,6 +1115,15 @@ final class RiskyFlags {
         }
         return found; // java -jar APP / -m MODULE: the rest is the program's
       }
+      if (inContainer
+          && dockerRunTakesNext(word)
+          && i + 1 < argv.size()
+          && !argv.get(i + 1).startsWith("-")) {
+        // the option's value, not the image (a value that looks like an option is still read as
+        // one: finding more is the safe side)
+        i++;
+        continue;
+      }
       if ((sub == null || t.style() == Style.SCRIPT || jdk)
           && word.indexOf('=') < 0
           && t.globalValues().contains(word)
@@ -1082,6 +1136,81 @@ final class RiskyFlags {
     }
     riskyCommands(t, before, positional, found);
     return found;
+  }
+
+  /**
+   * Whether {@code words} (after gh's {@code config}) are {@code set KEY VALUE} with a key of
+   * {@link #GH_HARMLESS_SETTINGS}: exactly those three words ({@code config set} takes exactly two
+   * arguments; a {@code -h HOST} written as two words leaves its host among them, so that form is
+   * risky, as is any other reading).
+   */
+  private static boolean harmlessGhSetting(List<String> words) {
+    return words.size() == 3
+        && words.get(0).equals("set")
+        && GH_HARMLESS_SETTINGS.contains(words.get(1));
+  }
+
+  /**
+   * docker's commands that run a container: after their options, the image (run, create) or the
+   * container (exec), then the command and arguments for the container. They parse with {@code
+   * flags.SetInterspersed(false)} (docker/cli cli/command/container/run.go, create.go, exec.go), so
+   * {@code docker run IMAGE --privileged} passes {@code --privileged} to the container's command;
+   * it gives docker nothing.
+   */
+  private static final Set<String> DOCKER_RUNS = Set.of("run", "create", "exec");
+
+  /**
+   * The options of docker run, create and exec that take no value (docker run --help, docker 28):
+   * every other option takes one (the next word unless written with {@code =}). Only options known
+   * to be booleans are listed: one listed by mistake would make its value look like the image, and
+   * the flags after it go unread.
+   */
+  private static final Set<String> DOCKER_RUN_BOOLEANS =
+      Set.of(
+          "--detach",
+          "--disable-content-trust",
+          "--help",
+          "--init",
+          "--interactive",
+          "--no-healthcheck",
+          "--oom-kill-disable",
+          "--privileged",
+          "--publish-all",
+          "--quiet",
+          "--read-only",
+          "--rm",
+          "--sig-proxy",
+          "--tty",
+          "--use-api-socket");
+
+  /** The shorthand booleans of docker run, create and exec: -d, -i, -t, -P, -q. */
+  private static final String DOCKER_RUN_BOOLEAN_LETTERS = "ditPq";
+
+  /** Whether the positional words so far are docker's run, create or exec command. */
+  private static boolean dockerRunsContainer(List<String> positional) {
+    return switch (positional.size()) {
+      case 1 -> DOCKER_RUNS.contains(positional.get(0));
+      case 2 -> positional.get(0).equals("container") && DOCKER_RUNS.contains(positional.get(1));
+      default -> false;
+    };
+  }
+
+  /**
+   * Whether an option of docker run, create or exec takes the next word as its value (pflag: a long
+   * option without {@code =} that is no boolean; a cluster of shorthands whose first letter that is
+   * no boolean comes last).
+   */
+  static boolean dockerRunTakesNext(String word) {
+    if (word.startsWith("--")) {
+      return word.indexOf('=') < 0
+          && !DOCKER_RUN_BOOLEANS.contains(word.toLowerCase(java.util.Locale.ROOT));
+    }
+    for (int j = 1; j < word.length(); j++) {
+      if (DOCKER_RUN_BOOLEAN_LETTERS.indexOf(word.charAt(j)) < 0) {
+        return j == word.length() - 1; // -e NAME, -itv SRC:DST; -eX and -e=X hold their value
+      }
+    }
+    return false;
   }
 
   /**
@@ -1115,7 +1244,8 @@ final class RiskyFlags {
         if (space > 0
             && f.where().contains(command)
             && last.getOrDefault(f.name().substring(space + 1), -1) > k
-            && found.stream().noneMatch(u -> u.flag() == f)) {
+            && found.stream().noneMatch(u -> u.flag() == f)
+            && !(f == GH_CONFIG_SET && harmlessGhSetting(words.subList(k + 1, words.size())))) {
           found.add(new Use(String.join(" ", command, f.name().substring(space + 1)), f, t));
         }
       }

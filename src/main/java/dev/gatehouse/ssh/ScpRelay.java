@@ -47,10 +47,12 @@ import org.slf4j.LoggerFactory;
  *
  * Source mode asks {@code read} for PATH before anything is relayed, then {@code read} for every
  * file and {@code list} for every directory the server sends. Sink mode asks {@code write} for
- * every file and {@code mkdir} for every directory the client sends. A denial sends {@code
- * \2gatehouse: denied ...\n} to the client (which prints it and exits) and closes both sides;
- * nothing of the denied entry reaches the server. Names containing "/", NUL, or equal to "." or
- * ".." are refused, as scp.c's sink refuses them.
+ * every file and {@code mkdir} for every directory the client sends. A denial sends {@code \2} and
+ * {@link SftpRelay#DENIED} to the client (which prints it and exits) and closes both sides; nothing
+ * of the denied entry reaches the server. Every path refusal sends the same line, whatever the
+ * reason (the policy denied the name, or where it really leads, or the target could not place it),
+ * as SFTP's do: the reason and the rule are in the audit record. Names containing "/", NUL, or
+ * equal to "." or ".." are refused, as scp.c's sink refuses them.
  *
  * <h2>Paths</h2>
  *
@@ -89,6 +91,14 @@ final class ScpRelay {
   private final SftpRelay.PathPolicy policy;
   private final SftpRelay.Recorder recorder;
   private final SftpPathResolver resolver;
+
+  /**
+   * Source mode: PATH and where it really is, placed before the transfer began; the source's header
+   * for PATH itself (no glob) names the same path, which is not walked again.
+   */
+  private Name top;
+
+  private List<String> topReals;
 
   // The side sending headers and content, and the side answering them.
   private final InputStream srcIn;
@@ -140,10 +150,15 @@ final class ScpRelay {
   private void relay() throws IOException {
     String target = SftpRelay.normalize(null, targetPath);
     if (target == null || targetPath.isEmpty() || targetPath.indexOf('\0') >= 0) {
-      deny("read", targetPath, "no usable path");
+      String op = sinkMode ? "write" : "read";
+      byte[] name = targetPath.getBytes(StandardCharsets.UTF_8);
+      refuse(op, SftpPacket.escape(name, 0, name.length), "no usable path");
       return;
     }
-    if (!sinkMode && placed("read", List.of(new Name(target, targetPath))) == null) return;
+    if (!sinkMode) {
+      top = new Name(target, targetPath);
+      if (placed("read", List.of(top)) == null) return;
+    }
 
     // A stack of candidate paths for the directory being filled; see the class comment.
     Deque<List<Name>> dirs = new ArrayDeque<>();
@@ -322,6 +337,15 @@ final class ScpRelay {
    * as {@code PATH/NAME} when PATH is no directory) while another candidate was placed.
    */
   private String placed(String op, List<Name> paths) throws IOException {
+    if (paths.size() == 1 && paths.get(0).equals(top) && topReals != null) {
+      // PATH itself, sent by the source: placed before the transfer began. As a file it is the
+      // same check again (read, the same name, the same places): done. As a directory it is
+      // asked for list, on the places already found.
+      if (op.equals("read")) return topReals.get(0);
+      return allowed(op, top.path) && allowedWhereItIs(op, top.path, topReals)
+          ? topReals.get(0)
+          : null;
+    }
     for (Name n : paths) {
       if (!allowed(op, n.path)) return null;
     }
@@ -337,51 +361,56 @@ final class ScpRelay {
           absent = e;
           continue;
         }
-        unplaced(op, n.path, "cannot tell where it is: " + e.getMessage());
+        refuse(op, n.path, "cannot tell where it is: " + e.getMessage());
         return null;
       } catch (IOException e) {
         log.warn("scp path check on the target failed: {}", e.toString());
-        unplaced(op, n.path, "cannot tell where it is on the target");
+        refuse(op, n.path, "cannot tell where it is on the target");
         return null;
       }
-      for (String real : reals) {
-        if (!real.equals(n.path) && !allowed(op, real)) return null;
-      }
+      if (!allowedWhereItIs(op, n.path, reals)) return null;
+      if (n.equals(top)) topReals = reals;
       if (first == null) first = reals.get(0);
     }
     if (first == null) {
-      unplaced(op, paths.get(0).path, "cannot tell where it is: " + absent.getMessage());
+      refuse(op, paths.get(0).path, "cannot tell where it is: " + absent.getMessage());
     }
     return first;
   }
 
+  /** Asks the policy about each real place of {@code path} that differs from it. */
+  private boolean allowedWhereItIs(String op, String path, List<String> reals) throws IOException {
+    for (String real : reals) {
+      if (!real.equals(path) && !allowed(op, real)) return false;
+    }
+    return true;
+  }
+
   /**
-   * A path the target cannot place: the reason (what failed, and where) goes to the audit record
-   * only; the client is told {@link SftpRelay#unplaced} (issue #6: with a link it made, the detail
-   * would tell it what exists outside the allowed tree).
+   * A refusal the policy was not asked about (a path the target cannot place, one that is no usable
+   * path): the reason (what failed, and where) goes to the audit record only, through {@link
+   * SftpRelay.PathPolicy#refused}; the client gets the line every refusal gets (issue #6: with a
+   * link it made, the detail would tell it what exists outside the allowed tree).
    */
-  private void unplaced(String op, String path, String reason) throws IOException {
+  private void refuse(String op, String path, String reason) throws IOException {
     try {
       policy.refused(op, path, reason);
     } catch (RuntimeException e) {
       log.warn("scp refusal of {} could not be recorded", op, e);
     }
     log.debug("scp {} {} refused: {}", op, path, reason);
-    fail(SftpRelay.unplaced(path));
+    fail(SftpRelay.DENIED);
   }
 
+  /** Asks the policy, which records its decision (rule and reason); a denial ends the transfer. */
   private boolean allowed(String op, String path) throws IOException {
     String reason = SftpRelay.ask(policy, "scp", op, path);
     if (reason != null) {
-      deny(op, path, reason);
+      log.debug("scp {} {} denied: {}", op, path, reason);
+      fail(SftpRelay.DENIED);
       return false;
     }
     return true;
-  }
-
-  private void deny(String op, String path, String reason) throws IOException {
-    log.debug("scp {} {} denied: {}", op, path, reason);
-    fail("gatehouse: denied " + op + " " + path + ": " + reason);
   }
 
   /** Ends the transfer with a fatal error ({@code \2}) that tells the client {@code message}. */

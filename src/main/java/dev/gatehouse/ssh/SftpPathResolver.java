@@ -126,9 +126,13 @@ final class SftpPathResolver implements Closeable {
    * @throws IOException when the server cannot be asked
    */
   List<String> resolve(String raw, boolean follow) throws IOException {
-    // "lnk/" and "lnk/." both make the kernel follow a final link (path_resolution(7))
-    boolean slash = raw.length() > 1 && (raw.endsWith("/") || raw.endsWith("/."));
+    boolean slash = trailingSlash(raw);
     return resolve(raw, follow || slash, !follow && slash);
+  }
+
+  /** "lnk/" and "lnk/." both make the kernel follow a final link (path_resolution(7)). */
+  static boolean trailingSlash(String raw) {
+    return raw.length() > 1 && (raw.endsWith("/") || raw.endsWith("/."));
   }
 
   /**

@@ -51,7 +51,12 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * A denied request is not forwarded: the relay answers it with SSH_FXP_STATUS
- * SSH_FX_PERMISSION_DENIED, the reason as message, under the request's own id (section 7).
+ * SSH_FX_PERMISSION_DENIED and {@link #DENIED} as message, under the request's own id (section 7).
+ * Every refusal of a path looks the same to the client, whether the policy denied the name as sent,
+ * where it really leads, or the target could not place it: a rule's reason for a link's real
+ * destination, set against "cannot tell where it is" for a path that leads nowhere, would tell the
+ * client that the destination exists (issue #6). The policy's decision (rule and reason) or the
+ * relay's own reason is in the audit record.
  *
  * <h2>Paths</h2>
  *
@@ -311,7 +316,7 @@ final class SftpRelay {
         if (reads && deny(reply, id, "read", path)) return false;
         // open(2) follows a final link, also when it creates (O_CREAT without O_EXCL).
         String[] ops = reads ? new String[] {op, "read"} : new String[] {op};
-        String real = real(reply, id, raw, path, true, ops);
+        String real = real(reply, id, raw, path, Place.FOLLOWED, ops);
         if (real == null) return false;
         pending.put(id, Pending.open(real, op));
       }
@@ -319,7 +324,7 @@ final class SftpRelay {
         String raw = rawPath(p);
         String path = absolute(raw);
         if (deny(reply, id, "list", path)) return false;
-        String real = real(reply, id, raw, path, true, "list");
+        String real = real(reply, id, raw, path, Place.FOLLOWED, "list");
         if (real == null) return false;
         pending.put(id, Pending.open(real, "list")); // tracked so FSETSTAT on it is checked
       }
@@ -347,7 +352,8 @@ final class SftpRelay {
         String raw = rawPath(p);
         String path = absolute(raw);
         boolean follow = type == STAT || type == REALPATH; // LSTAT and READLINK read the link
-        if (deny(reply, id, "stat", path) || real(reply, id, raw, path, follow, "stat") == null) {
+        if (deny(reply, id, "stat", path)
+            || real(reply, id, raw, path, Place.of(follow), "stat") == null) {
           return false;
         }
       }
@@ -426,7 +432,8 @@ final class SftpRelay {
       case "statvfs@openssh.com" -> {
         String raw = rawPath(p);
         String path = absolute(raw);
-        if (deny(reply, id, "stat", path) || real(reply, id, raw, path, true, "stat") == null) {
+        if (deny(reply, id, "stat", path)
+            || real(reply, id, raw, path, Place.FOLLOWED, "stat") == null) {
           return false;
         }
       }
@@ -447,7 +454,8 @@ final class SftpRelay {
           p.start(EXTENDED).putInt(id).putString(name).putString(raw).finish();
         }
         String path = absolute(raw);
-        if (deny(reply, id, "stat", path) || real(reply, id, raw, path, true, "stat") == null) {
+        if (deny(reply, id, "stat", path)
+            || real(reply, id, raw, path, Place.FOLLOWED, "stat") == null) {
           return false;
         }
       }
@@ -577,8 +585,14 @@ final class SftpRelay {
       throws IOException {
     String path = absolute(raw);
     if (deny(reply, id, op, path)) return true;
-    if (followedToo && real(reply, id, raw, path, true, op) == null) return true;
-    String real = real(reply, id, raw, path, follow, op);
+    String real =
+        real(
+            reply,
+            id,
+            raw,
+            path,
+            followedToo ? Place.BOTH : follow ? Place.FOLLOWED : Place.NAME,
+            op);
     if (real == null) return true;
     pending.put(id, Pending.record(op, real));
     return false;
@@ -591,13 +605,12 @@ final class SftpRelay {
     String from = absolute(rawFrom);
     String to = absolute(rawTo);
     if (deny(reply, id, op, from) || deny(reply, id, op, to)) return true;
-    String realFrom = real(reply, id, rawFrom, from, false, op);
-    if (realFrom == null) return true;
     // hardlink: link(2) on Linux links a final symbolic link itself, but POSIX lets it follow
     // (linkat without AT_SYMLINK_FOLLOW is the only portable promise): fail closed, and ask for
     // where it leads too.
-    if (recordToFirst && real(reply, id, rawFrom, from, true, op) == null) return true;
-    String realTo = real(reply, id, rawTo, to, false, op);
+    String realFrom = real(reply, id, rawFrom, from, recordToFirst ? Place.BOTH : Place.NAME, op);
+    if (realFrom == null) return true;
+    String realTo = real(reply, id, rawTo, to, Place.NAME, op);
     if (realTo == null) return true;
     pending.put(
         id,
@@ -616,41 +629,70 @@ final class SftpRelay {
     String link = absolute(rawLink);
     String target = link == null || rawTarget == null ? null : normalize(parent(link), rawTarget);
     if (deny(reply, id, "symlink", target) || deny(reply, id, "symlink", link)) return true;
-    String realLink = real(reply, id, rawLink, link, false, "symlink");
+    String realLink = real(reply, id, rawLink, link, Place.NAME, "symlink");
     if (realLink == null) return true;
     String physical =
         resolver == null || rawTarget.startsWith("/")
             ? rawTarget
             : parent(realLink) + "/" + rawTarget;
-    String realTarget = real(reply, id, physical, target, true, "symlink");
+    String realTarget = real(reply, id, physical, target, Place.FOLLOWED, "symlink");
     if (realTarget == null) return true;
     pending.put(id, Pending.record("symlink", realLink + " -> " + realTarget));
     return false;
   }
 
   /**
+   * {@link SftpPathResolver#resolveEither}'s places (where a final link leads, then the link) with
+   * the one a request on the name itself acts on first, as {@code resolve(raw, false)} gives it:
+   * the link, unless a trailing slash makes the kernel follow it. That one is recorded.
+   */
+  private static List<String> nameFirst(String raw, List<String> places) {
+    return places.size() == 2 && !SftpPathResolver.trailingSlash(raw)
+        ? List.of(places.get(1), places.get(0))
+        : places;
+  }
+
+  /**
+   * Which place of a name the server acts on: the name itself (a final link not followed), where a
+   * final link leads, or both (checked both ways, one walk: {@link
+   * SftpPathResolver#resolveEither}).
+   */
+  private enum Place {
+    NAME,
+    FOLLOWED,
+    BOTH;
+
+    static Place of(boolean follow) {
+      return follow ? FOLLOWED : NAME;
+    }
+  }
+
+  /**
    * The second check, after the lexical one allowed {@code lexical}: where the target will really
    * act on {@code raw} ({@link SftpPathResolver}: resolved here component by component, symbolic
-   * links followed, {@code ..} taken after them, a final link followed when {@code follow}). Each
+   * links followed, {@code ..} taken after them, a final link followed as {@code place} says). Each
    * op is asked again for each real path that differs. Returns the real path, the one to record;
    * null when refused, after answering the client. A path the target cannot place is refused: fail
    * closed. Without a resolver (tests with a scripted server) the lexical path is returned.
    */
   private String real(
-      SftpPacket reply, int id, String raw, String lexical, boolean follow, String... ops)
+      SftpPacket reply, int id, String raw, String lexical, Place place, String... ops)
       throws IOException {
     if (resolver == null || raw == null) return lexical;
     List<String> reals;
     try {
-      reals = resolver.resolve(raw, follow);
+      reals =
+          place == Place.BOTH
+              ? nameFirst(raw, resolver.resolveEither(raw))
+              : resolver.resolve(raw, place == Place.FOLLOWED);
     } catch (SftpPathResolver.Unresolved e) {
       // The details (which directory is missing, or no directory) are the audit record's only:
       // with a link the client made, they would tell it what exists outside the allowed tree.
-      unplaced(reply, id, ops[0], lexical, "cannot tell where it is: " + e.getMessage());
+      refuse(reply, id, ops[0], lexical, "cannot tell where it is: " + e.getMessage());
       return null;
     } catch (IOException e) {
       log.warn("SFTP path check on the target failed: {}", e.toString());
-      unplaced(reply, id, ops[0], lexical, "cannot tell where it is on the target");
+      refuse(reply, id, ops[0], lexical, "cannot tell where it is on the target");
       return null;
     }
     for (String real : reals) {
@@ -662,11 +704,19 @@ final class SftpRelay {
     return reals.get(0);
   }
 
+  /**
+   * What the client is told of every path refusal, whatever the reason (see the class comment): the
+   * same SSH_FX_PERMISSION_DENIED and message for a denied name, a denied real location, and a path
+   * the target cannot place. The reason and the rule are in the audit record.
+   */
+  static final String DENIED =
+      "gatehouse: denied by the file policy (the reason is in the gateway's audit log)";
+
   /** A refusal the policy was not asked about: recorded as its refusals are, then answered. */
   private void refuse(SftpPacket reply, int id, String op, String path, String reason)
       throws IOException {
     recordRefusal(op, path, reason);
-    status(reply, id, FX_PERMISSION_DENIED, reason);
+    status(reply, id, FX_PERMISSION_DENIED, DENIED);
   }
 
   private void recordRefusal(String op, String path, String reason) {
@@ -675,25 +725,6 @@ final class SftpRelay {
     } catch (RuntimeException e) {
       log.warn("SFTP refusal of {} could not be recorded", op, e);
     }
-  }
-
-  /**
-   * A path the second check could not place: {@code reason} (what failed, and where) is recorded,
-   * the client gets only {@link #unplaced}.
-   */
-  private void unplaced(SftpPacket reply, int id, String op, String path, String reason)
-      throws IOException {
-    recordRefusal(op, path, reason);
-    status(reply, id, FX_PERMISSION_DENIED, unplaced(path));
-  }
-
-  /**
-   * What the client is told when the target cannot place a path: the name it sent, never which
-   * component failed or why ("does not exist", "is not a directory"), which would tell it whether
-   * paths outside the allowed tree exist (issue #6). The reason is in the audit record.
-   */
-  static String unplaced(String asked) {
-    return "gatehouse: cannot tell where " + asked + " is on the target";
   }
 
   /** Asks the policy; on denial answers the client and returns true. Fails closed. */
@@ -706,8 +737,9 @@ final class SftpRelay {
     }
     String reason = ask(policy, "SFTP", op, path);
     if (reason == null) return false;
+    // The policy recorded its decision (rule and reason); the client gets what every refusal gets.
     log.debug("SFTP {} {} denied: {}", op, path, reason);
-    status(reply, id, FX_PERMISSION_DENIED, reason);
+    status(reply, id, FX_PERMISSION_DENIED, DENIED);
     return true;
   }
 

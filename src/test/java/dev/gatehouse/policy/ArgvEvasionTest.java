@@ -92,6 +92,7 @@ class ArgvEvasionTest {
               effect: allow
               command:
                 binary: psql
+                shell: true # psql runs \\! from its input: interactive (InteractivePrograms)
                 args: ["re:(?is)select\\\\b[^;\\\\\\\\]*"]
                 flags: { allowed: [-c, -X, -A, -t] }
                 paths: []

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Issue 6 leftovers: git's global options (those with optional values and those that take the next
  * word) before the subcommand, git's code-execution vectors ({@code -c} keys, {@code --exec-path},
  * {@code --upload-pack}, {@code ext::} URLs), man's pager and browser flags, and interactive
- * programs that run a shell from what they read (vi, ed, more, top...), which an allow rule admits
- * only with {@code shell: true}.
+ * programs that run a shell from what they read (vi, ed, more, top, psql, sqlite3, gdb, sftp...),
+ * which an allow rule admits only with {@code shell: true}.
  */
 class ArgvGitAndInteractiveTest {
   static final PolicySet RULES =
@@ -48,6 +48,14 @@ class ArgvGitAndInteractiveTest {
             - id: editor-with-shell
               effect: allow
               command: { binary: nvim, shell: true }
+            - id: clients
+              effect: allow
+              command:
+                binary: [psql, mysql, mariadb, sqlite3, duckdb, gdb, lldb, sftp, ftp, lftp, dc,
+                         telnet, mail, mutt]
+            - id: psql-with-shell
+              effect: allow
+              command: { binary: /usr/lib/postgresql/16/bin/psql, shell: true }
           """);
 
   static Stream<Arguments> cases() {
@@ -106,7 +114,27 @@ class ArgvGitAndInteractiveTest {
         Arguments.of(line("top -b -n 1"), Effect.ALLOW, "viewers"),
         Arguments.of(line("top -bn1"), Effect.ALLOW, "viewers"),
         Arguments.of(line("less /var/log/syslog"), Effect.ALLOW, "viewers"),
-        Arguments.of(line("nvim x"), Effect.ALLOW, "editor-with-shell"));
+        Arguments.of(line("nvim x"), Effect.ALLOW, "editor-with-shell"),
+        // clients and debuggers with a shell escape in their commands, whatever their arguments
+        Arguments.of(line("psql -X -c 'select 1'"), Effect.DENY, null),
+        Arguments.of(line("psql -f report.sql"), Effect.DENY, null),
+        Arguments.of(line("mysql -e 'select 1'"), Effect.DENY, null),
+        Arguments.of(line("mariadb db"), Effect.DENY, null),
+        Arguments.of(line("sqlite3 app.db .tables"), Effect.DENY, null),
+        Arguments.of(line("duckdb x.db"), Effect.DENY, null),
+        Arguments.of(line("gdb -batch -ex bt ./app core"), Effect.DENY, null),
+        Arguments.of(line("lldb ./app"), Effect.DENY, null),
+        Arguments.of(line("sftp host"), Effect.DENY, null),
+        Arguments.of(line("ftp host"), Effect.DENY, null),
+        Arguments.of(line("lftp host"), Effect.DENY, null),
+        Arguments.of(line("dc"), Effect.DENY, null),
+        Arguments.of(line("telnet host 25"), Effect.DENY, null),
+        Arguments.of(line("mail -s hi bob"), Effect.DENY, null),
+        Arguments.of(line("mutt"), Effect.DENY, null),
+        Arguments.of(
+            line("/usr/lib/postgresql/16/bin/psql -c 'select 1'"),
+            Effect.ALLOW,
+            "psql-with-shell"));
   }
 
   @ParameterizedTest(name = "[{index}] {0} -> {1}")
@@ -124,6 +152,10 @@ class ArgvGitAndInteractiveTest {
     String vi =
         String.join("\n", decide(RULES, human("m"), target("t"), line("vi x")).explanation());
     assertThat(vi).contains("vi is interactive and can run a shell").contains("shell: true");
+    String psql =
+        String.join(
+            "\n", decide(RULES, human("m"), target("t"), line("psql -c 'select 1'")).explanation());
+    assertThat(psql).contains("psql is interactive and can run a shell").contains("shell: true");
     String ext =
         String.join(
             "\n",

@@ -192,6 +192,22 @@ class CobraCommandIndexTest {
     assertThat(effect(OPEN, line("helm -A ls uninstall x"))).isEqualTo(Effect.DENY);
   }
 
+  /**
+   * Review (issue #6): the command matcher, the alias check and the risky-flag catalogue each read
+   * the command again, for every candidate rule (up to three readings per rule). One decision reads
+   * an argv once.
+   */
+  @Test
+  void oneDecisionReadsTheCommandOnce() {
+    Action a = line("kubectl -n prod get pods");
+    long before = ProgramOptions.COBRA_READINGS.sum();
+    assertThat(effect(OPEN, a)).isEqualTo(Effect.DENY);
+    assertThat(ProgramOptions.COBRA_READINGS.sum() - before).isEqualTo(1);
+    before = ProgramOptions.COBRA_READINGS.sum();
+    assertThat(effect(OPEN, line("kubectl -n prod describe pod x"))).isEqualTo(Effect.ALLOW);
+    assertThat(ProgramOptions.COBRA_READINGS.sum() - before).isEqualTo(1);
+  }
+
   static Stream<Arguments> riskyForms() {
     return Stream.of(
         Arguments.of("docker run --privileged img", "--privileged"),
@@ -240,6 +256,25 @@ class CobraCommandIndexTest {
         Arguments.of("gh alias set co -", "--shell"),
         Arguments.of("gh config set pager 'sh -c id'", "config set"),
         Arguments.of("gh config set editor vim", "config set"),
+        Arguments.of("gh config set browser x", "config set"),
+        Arguments.of("gh config set http_unix_socket /tmp/s", "config set"),
+        Arguments.of("gh config set not_a_known_key x", "config set"),
+        // the host's value sits where the key would: read as risky
+        Arguments.of("gh config set -h prompt editor vim", "config set"),
+        Arguments.of("gh config set -h github.com pager less", "config set"),
+        Arguments.of("gh --repo o/r config set editor vim", "config set"),
+        // docker's options before the image are docker's, whatever the value options around them
+        Arguments.of("docker run -it --privileged=true img", "--privileged"),
+        Arguments.of("docker run --name x --privileged img", "--privileged"),
+        Arguments.of("docker run -e A=1 -v /:/h img sh", "bind-mount"),
+        Arguments.of("docker run -itd --rm --privileged img", "--privileged"),
+        Arguments.of("docker run -w /x --net host img", "--network=host"),
+        Arguments.of("docker run --label x --unknown-bool img --privileged", "--privileged"),
+        Arguments.of("docker run -e --privileged img", "--privileged"),
+        Arguments.of("docker container create --cap-add ALL img", "--cap-add"),
+        // cobra aliases of the command, read through cobraCommandName
+        Arguments.of("helm fetch oci://e/c --untar --untardir /h/x", "--untardir"),
+        Arguments.of("gh extensions install o/gh-x", "extension install"),
         Arguments.of("docker save -o /h/.bashrc img", "-o"),
         Arguments.of("docker image save --output=/h/x img", "--output"),
         Arguments.of("docker run --cidfile /etc/cron.d/x alpine", "--cidfile"),
@@ -286,6 +321,20 @@ class CobraCommandIndexTest {
             "docker volume create data",
             "docker image ls",
             "gh config get pager",
+            "gh config set prompt disabled",
+            "gh config set git_protocol ssh",
+            "gh config set --host=github.com prompt disabled",
+            "gh config set spinner disabled",
+            // after the image (or container), the words are the container's command
+            "docker run img --privileged",
+            "docker run -it img sh -c 'x' --privileged",
+            "docker run --rm -e A=1 --name x img --cap-add ALL",
+            "docker container run img -v /:/h",
+            "docker exec -it c1 ps --privileged",
+            "docker run -- img --privileged",
+            "docker create --net=mynet img --network host",
+            // helm ls -f is --filter (ls is list)
+            "helm ls -f api",
             "gh alias list",
             "gh pr list -s open",
             "gh alias set mm 'pr merge'",

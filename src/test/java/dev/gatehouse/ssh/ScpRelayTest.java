@@ -56,12 +56,23 @@ class ScpRelayTest {
             path.equals(secret) || path.startsWith(secret + "/") ? "secret is off limits" : null);
   }
 
-  /** A policy deciding with {@code check}; refusals it never saw go to {@link #refusedNames}. */
+  /**
+   * The policy's denials with their reasons ({@code op path: reason}), as the gate records them in
+   * the audit log.
+   */
+  final List<String> denials = new CopyOnWriteArrayList<>();
+
+  /**
+   * A policy deciding with {@code check}; its denials go to {@link #denials}, refusals it never saw
+   * to {@link #refusedNames}.
+   */
   SftpRelay.PathPolicy checking(java.util.function.BinaryOperator<String> check) {
     return new SftpRelay.PathPolicy() {
       @Override
       public String check(String op, String path) {
-        return check.apply(op, path);
+        String reason = check.apply(op, path);
+        if (reason != null) denials.add(op + " " + path + ": " + reason);
+        return reason;
       }
 
       @Override
@@ -70,6 +81,9 @@ class ScpRelayTest {
       }
     };
   }
+
+  /** The path resolver of each run, for what it asked the target. */
+  final List<SftpPathResolver> resolvers = new CopyOnWriteArrayList<>();
 
   record Run(int exit, String output, Throwable relayError) {}
 
@@ -87,6 +101,8 @@ class ScpRelayTest {
                 assertThat(argv.get(0)).isEqualTo("scp");
                 String mode = argv.contains("-t") ? "t" : "f";
                 String target = argv.get(argv.size() - 1);
+                SftpPathResolver resolver = SftpRelayTest.resolver(remote);
+                resolvers.add(resolver);
                 Process server =
                     // through a shell, as sshd runs exec requests: globs in PATH expand there
                     new ProcessBuilder("sh", "-c", command)
@@ -102,7 +118,7 @@ class ScpRelayTest {
                         server.getOutputStream(),
                         policy(),
                         (op, path, bytes, sha) -> records.add(new Rec(op, path, bytes, sha)),
-                        SftpRelayTest.resolver(remote))
+                        resolver)
                     .run();
                 server.waitFor(30, TimeUnit.SECONDS);
                 return null;
@@ -173,10 +189,20 @@ class ScpRelayTest {
     Run upload = scp("x.txt", "R:" + remote + "/data/");
     Run uploadOverLink = scp("x.txt", "R:" + remote + "/ok.txt");
 
+    // The client is told what every refusal is told; the rule's reason is in the record only
+    // (issue #6: it would tell the client that the link's destination exists).
     for (Run r : List.of(viaDotDot, viaLink, viaFinalLink, upload, uploadOverLink)) {
       assertThat(r.exit).as(r.output).isNotZero();
-      assertThat(r.output).contains("secret is off limits");
+      assertThat(r.output)
+          .isEqualTo(SftpRelay.DENIED + "\n")
+          .doesNotContain("secret is off limits")
+          .doesNotContain("/secret");
     }
+    assertThat(denials)
+        .contains(
+            "read " + secret + "/s.txt: secret is off limits",
+            "write " + secret + "/x.txt: secret is off limits",
+            "write " + secret + "/s.txt: secret is off limits");
     assertThat(local.resolve("got1.txt")).doesNotExist();
     assertThat(local.resolve("got2.txt")).doesNotExist();
     assertThat(local.resolve("got3.txt")).doesNotExist();
@@ -193,13 +219,17 @@ class ScpRelayTest {
   void aPathThatCannotBePlacedOutsideTheTreeIsRefusedWithoutDetails() throws Exception {
     Files.createSymbolicLink(remote.resolve("out"), Path.of("/etc"));
 
+    Path secret = SftpRelayTest.escapeTree(remote);
     Run missing = scp("R:" + remote + "/out/no-such-gatehouse-dir/x", "got1.txt");
     Run notDir = scp("R:" + remote + "/out/hostname/x", "got2.txt");
+    // a link to a place that exists and is denied: told the same
+    Run exists = scp("R:" + remote + "/data/s.txt", "got3.txt");
 
-    for (Run r : List.of(missing, notDir)) {
+    for (Run r : List.of(missing, notDir, exists)) {
       assertThat(r.exit).as(r.output).isNotZero();
       assertThat(r.output)
-          .contains("cannot tell where")
+          .isEqualTo(missing.output)
+          .contains(SftpRelay.DENIED)
           .doesNotContain("does not exist")
           .doesNotContain("is not a directory")
           .doesNotContain("/etc");
@@ -209,6 +239,7 @@ class ScpRelayTest {
     assertThat(refusedNames)
         .anyMatch(n -> n.contains("/etc/no-such-gatehouse-dir does not exist"))
         .anyMatch(n -> n.contains("/etc/hostname is not a directory"));
+    assertThat(denials).containsExactly("read " + secret + "/s.txt: secret is off limits");
   }
 
   @Test
@@ -223,6 +254,11 @@ class ScpRelayTest {
     assertThat(records)
         .containsExactly(new Rec("read", remote + "/f.bin", data.length, sha256(data)));
     assertThat(remoteCommands.get(0)).contains(" -f ");
+    // PATH is walked once, before the transfer: the source's header for it names the same path
+    // and is not walked again (one LSTAT per component, in one round trip)
+    int components = (remote + "/f.bin").split("/").length - 1;
+    assertThat(resolvers.get(0).requests).isEqualTo(components);
+    assertThat(resolvers.get(0).roundTrips).isEqualTo(1);
   }
 
   @Test
@@ -282,17 +318,19 @@ class ScpRelayTest {
 
     Run up = scp("x.txt", "R:" + remote + "/secret/");
     assertThat(up.exit).isNotZero();
-    assertThat(up.output).contains("gatehouse: denied write " + remote + "/secret/x.txt");
+    assertThat(up.output).isEqualTo(SftpRelay.DENIED + "\n");
+    assertThat(denials).contains("write " + remote + "/secret/x.txt: secret is off limits");
     assertThat(remote.resolve("secret/x.txt")).doesNotExist();
 
     // Both readings of a target without "/" are checked: "remote/secret" could be a directory.
     Run asName = scp("x.txt", "R:" + remote + "/secret");
     assertThat(asName.exit).isNotZero();
-    assertThat(asName.output).contains("gatehouse: denied");
+    assertThat(asName.output).isEqualTo(SftpRelay.DENIED + "\n");
 
     Run down = scp("R:" + remote + "/secret/keep.txt", ".");
     assertThat(down.exit).isNotZero();
-    assertThat(down.output).contains("gatehouse: denied read " + remote + "/secret/keep.txt");
+    assertThat(down.output).isEqualTo(SftpRelay.DENIED + "\n");
+    assertThat(denials).contains("read " + remote + "/secret/keep.txt: secret is off limits");
     assertThat(local.resolve("keep.txt")).doesNotExist();
 
     // A directory upload is checked as mkdir when its D header comes up.
@@ -300,7 +338,8 @@ class ScpRelayTest {
     Files.writeString(local.resolve("up/secret/s.txt"), "s");
     Run nested = scp("-r", "up/secret", "R:" + remote + "/");
     assertThat(nested.exit).isNotZero();
-    assertThat(nested.output).contains("gatehouse: denied mkdir " + remote + "/secret");
+    assertThat(nested.output).isEqualTo(SftpRelay.DENIED + "\n");
+    assertThat(denials).contains("mkdir " + remote + "/secret: secret is off limits");
     assertThat(remote.resolve("secret/s.txt")).doesNotExist();
 
     assertThat(records).isEmpty();
@@ -323,7 +362,8 @@ class ScpRelayTest {
         .run();
     assertThat(toServer.toString(StandardCharsets.UTF_8)).isEqualTo("T1 0 1 0\n");
     assertThat(toClient.toString(StandardCharsets.UTF_8))
-        .isEqualTo("\0\0\2gatehouse: denied write /d/x: no writes in /d/x\n");
+        .isEqualTo("\0\0\2" + SftpRelay.DENIED + "\n");
+    assertThat(denials).containsExactly("write /d/x: no writes in /d/x");
     assertThat(records).isEmpty();
   }
 

@@ -342,11 +342,23 @@ class SftpPathResolverTest {
           .isFalse();
       // A link inside the tree may still be set (OpenSSH cannot chmod a link: not OK, not denied).
       Files.createSymbolicLink(allowed.resolve("w"), Path.of("ok.txt"));
+      int trips = resolver.roundTrips;
       c.send(SftpRelay.EXTENDED, 2, "lsetstat@openssh.com", "w", 4, 0644);
       java.io.DataInputStream r = c.receive();
       assertThat(r.readByte()).isEqualTo((byte) SftpRelay.STATUS);
       assertThat(r.readInt()).isEqualTo(2);
       assertThat(r.readInt()).isNotEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+      // Both places in one walk: LSTATs up to the link, READLINK, LSTAT of where it leads. The
+      // walk to the link itself was a second one (a fourth round trip).
+      assertThat(resolver.roundTrips - trips).isEqualTo(3);
+      // hardlink's existing name likewise, and the new name one more round trip
+      trips = resolver.roundTrips;
+      c.send(SftpRelay.EXTENDED, 4, "hardlink@openssh.com", "w", "h2");
+      r = c.receive();
+      assertThat(r.readByte()).isEqualTo((byte) SftpRelay.STATUS);
+      assertThat(r.readInt()).isEqualTo(4);
+      assertThat(r.readInt()).isNotEqualTo(SftpRelay.FX_PERMISSION_DENIED);
+      assertThat(resolver.roundTrips - trips).isEqualTo(4);
     }
     assertThat(Files.getPosixFilePermissions(root.resolve("secret.txt"))).isEqualTo(before);
   }

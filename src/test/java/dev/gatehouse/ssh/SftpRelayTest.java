@@ -365,6 +365,51 @@ class SftpRelayTest {
   }
 
   /**
+   * Issue #6 review: every path refusal looks the same to the client. A link whose real destination
+   * exists and is denied was answered with the rule's reason, a link leading nowhere with "cannot
+   * tell where", so the client learnt that the destination exists. Now the name denied as sent, the
+   * real destination denied, a missing directory, a component that is no directory and a name that
+   * is not UTF-8 all get SSH_FX_PERMISSION_DENIED and {@link SftpRelay#DENIED}; the reasons are in
+   * the record (the policy's denials, the relay's own refusals).
+   */
+  @Test
+  void everyPathRefusalLooksTheSameToTheClient() throws Exception {
+    escapeTree(remote);
+    Files.createSymbolicLink(remote.resolve("out"), Path.of("/etc"));
+    List<String> asked =
+        List.of(
+            "secret/s.txt", // denied as sent
+            "data/s.txt", // denied where it leads, which exists
+            "data/none.txt", // denied where it would be created
+            "out/no-such-gatehouse-dir/x", // leads nowhere
+            "out/hostname/x"); // through a file
+    List<String> answers = new ArrayList<>();
+    try (RawClient c = new RawClient()) {
+      c.init();
+      for (int i = 0; i < asked.size(); i++) {
+        c.send(SftpRelay.STAT, 10 + i, asked.get(i));
+        DataInputStream s = c.receive();
+        assertStatus(s, 10 + i, SftpRelay.FX_PERMISSION_DENIED);
+        answers.add(string(s) + "|" + string(s));
+      }
+      c.send(SftpRelay.STAT, 20, new byte[] {'/', 't', 'm', 'p', '/', (byte) 0xff});
+      DataInputStream s = c.receive();
+      assertStatus(s, 20, SftpRelay.FX_PERMISSION_DENIED);
+      answers.add(string(s) + "|" + string(s));
+    }
+    assertThat(answers).hasSize(asked.size() + 1).containsOnly(SftpRelay.DENIED + "|");
+    assertThat(checked)
+        .contains(
+            "stat " + remote + "/secret/s.txt",
+            "stat " + remote + "/data/none.txt",
+            "stat " + remote + "/secret/none.txt");
+    assertThat(refusedNames)
+        .anyMatch(n -> n.contains("/etc/no-such-gatehouse-dir does not exist"))
+        .anyMatch(n -> n.contains("/etc/hostname is not a directory"))
+        .anyMatch(n -> n.contains("not UTF-8"));
+  }
+
+  /**
    * The other escape the red team found: sftp-server reuses a closed handle for the next OPEN, so
    * an FSETSTAT pipelined behind "CLOSE h; OPEN other" ran on the other file while checked against
    * the closed one. A handle is forgotten when its CLOSE is sent.
@@ -423,7 +468,7 @@ class SftpRelayTest {
       assertThat(s.readByte()).isEqualTo((byte) SftpRelay.STATUS);
       assertThat(s.readInt()).isEqualTo(77);
       assertThat(s.readInt()).isEqualTo(SftpRelay.FX_PERMISSION_DENIED);
-      assertThat(string(s)).isEqualTo("secret is off limits");
+      assertThat(string(s)).isEqualTo(SftpRelay.DENIED);
       assertThat(checked).contains("write " + remote + "/secret/y.txt");
 
       // NUL inside a name: the server would see a different path than the policy.

@@ -145,9 +145,19 @@ class SshFileTransferTest {
         var r = scp(protocol, "alice+box@127.0.0.1:" + via, got.toString());
         assertThat(r.exit()).as(protocol + " " + via).isNotZero();
         assertThat(got).doesNotExist();
+        if (protocol.equals("legacy")) {
+          // the client is told what every refusal is told, not the rule or the real path
+          assertThat(r.err()).contains(SftpRelay.DENIED).doesNotContain("private");
+        }
       }
     }
-    assertThat(audit()).doesNotContain("PRIVATE-KEY-MATERIAL");
+    String a = audit();
+    assertThat(a).doesNotContain("PRIVATE-KEY-MATERIAL");
+    // the audit log has the decision on the real path, with its rule
+    assertThat(a)
+        .contains("scp read " + secret.toRealPath() + "/key.txt")
+        .contains("sftp stat " + secret.toRealPath() + "/key.txt")
+        .contains("default-deny");
     // The same files under their allowed names still work.
     Files.writeString(sub.resolve("ok.txt"), "fine");
     var ok = scp("sftp", "alice+box@127.0.0.1:" + sub + "/up/ok.txt", dir + "/ok.txt");
