@@ -36,7 +36,8 @@
  * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR), {@code
  * SshRemoteHosts} (ssh connections as exec runners: {@link dev.gatehouse.runner.RemoteHosts} over
  * {@code SshUpstream}), {@code SshGatheringTransport} (MINA's NIO2 transport, both legs, with
- * queued packets sent in one gathering write).
+ * queued packets sent in one gathering write), {@code SshCipherOffer} (the cipher offer to each
+ * client: AES-GCM only to clients that list it).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)
