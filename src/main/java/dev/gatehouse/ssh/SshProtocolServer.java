@@ -111,8 +111,9 @@ public final class SshProtocolServer implements ProtocolServer {
   /**
    * Ciphers offered to clients. The client's order wins (RFC 4253 section 7.1), and OpenSSH lists
    * chacha20-poly1305 first, which MINA implements in plain Java at a fraction of the speed of the
-   * JDK's AES (AES-NI and carry-less multiply intrinsics): it is not offered, nor CBC. OpenSSH then
-   * picks aes128-ctr with hmac-sha2-256-etm (SHA extensions), or aes-gcm when listed first.
+   * JDK's AES (AES-NI and carry-less multiply intrinsics): it is not offered, nor CBC. OpenSSH
+   * lists aes128-ctr before AES-GCM, so {@link SshCipherOffer} narrows this list to AES-GCM per
+   * connection for clients that list it; others get the whole list.
    */
   static final List<NamedFactory<Cipher>> CLIENT_CIPHERS =
       List.of(
@@ -233,6 +234,7 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setPort(port);
     s.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
     s.setCipherFactories(CLIENT_CIPHERS);
+    SshCipherOffer.install(s);
     s.setPublickeyAuthenticator(
         (user, key, session) -> {
           SshLogin login = login(user, session);
