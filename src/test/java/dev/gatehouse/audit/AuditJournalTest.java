@@ -344,6 +344,62 @@ class AuditJournalTest {
   }
 
   /**
+   * A statement still running when the store thread cuts its batch is held back for its outcome (up
+   * to CARRY_NANOS), so that action and outcome are one insert rather than an insert and an update.
+   * Statements 25 ms apart, each outcome 25 ms after its action: past the 20 ms gathering pause, so
+   * without the hold every outcome would miss its action's batch.
+   */
+  @Test
+  void anActionWaitsForItsOutcomeAcrossABatchAndIsStoredOnce() throws Exception {
+    Database db = stores.open(TestStores.Kind.H2);
+    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    rec.sessionStarted("s7", "alice", "prod", "postgres", "", "{}");
+    log.awaitStored();
+    int n = 20;
+    for (int i = 0; i < n; i++) {
+      long id = rec.actionDecided("s7", select("SELECT " + i), "SELECT " + i, allow(), null);
+      Thread.sleep(25);
+      rec.actionCompleted(id, "ok", "SELECT 1", 1, Duration.ofMillis(25));
+    }
+    Thread.sleep(100); // the last outcome is queued without waiting
+    log.awaitStored();
+    assertThat(
+            count(
+                db,
+                "SELECT COUNT(*) FROM session_actions WHERE session_id = 's7' AND status = 'ok'"))
+        .isEqualTo(n);
+    assertThat(count(db, "SELECT COUNT(*) FROM audit_log WHERE type = 'decision'")).isEqualTo(n);
+    // A slow machine may let a few outlive the hold; without it all 20 would be updates.
+    assertThat(log.outcomesAppliedAlone()).isLessThanOrEqualTo(5);
+    assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+  }
+
+  /**
+   * An action whose outcome comes later than the hold is applied on its own, and the outcome
+   * updates its row; a reader waiting for the store sees a held-back action at once.
+   */
+  @Test
+  void aLongStatementIsStoredBeforeItsOutcomeAndReadersDoNotWaitForTheHold() throws Exception {
+    Database db = stores.open(TestStores.Kind.H2);
+    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    rec.sessionStarted("s8", "alice", "prod", "postgres", "", "{}");
+    long id = rec.actionDecided("s8", select("SELECT pg_sleep(1)"), "SELECT 1", allow(), null);
+    SessionQueries queries = new SessionQueries(db, log::awaitStored);
+    assertThat(queries.show("s8").orElseThrow().actions()).hasSize(1);
+    Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(ChainedAuditLog.CARRY_NANOS));
+    rec.actionCompleted(id, "ok", "SELECT 1", 1, Duration.ofSeconds(1));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (count(db, "SELECT COUNT(*) FROM session_actions WHERE status = 'ok'") < 1
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions WHERE status = 'ok'")).isEqualTo(1);
+    assertThat(log.outcomesAppliedAlone()).isEqualTo(1);
+  }
+
+  /**
    * Without fdatasync a caller that finds the journal taken leaves its record to the holder instead
    * of queueing for the lock: every record must still be written, in one order, and applied.
    */
