@@ -74,6 +74,18 @@ class AuditJournalTest {
     return log;
   }
 
+  private record Started(Database db, ChainedAuditLog log, StoreSessionRecorder rec) {}
+
+  /** An H2 store behind an {@code os} journal with {@code session} started and stored. */
+  private Started startOnOs(String session) {
+    Database db = stores.open(TestStores.Kind.H2);
+    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    rec.sessionStarted(session, "alice", "prod", "postgres", "", "{}");
+    log.awaitStored();
+    return new Started(db, log, rec);
+  }
+
   /** Records 20 statements with outcomes, a stream chunk and the end, into a held-back store. */
   private static List<Long> recordSession(StoreSessionRecorder rec, String session) {
     rec.sessionStarted(session, "alice", "prod", "postgres", "127.0.0.1", "{}");
@@ -285,11 +297,10 @@ class AuditJournalTest {
 
   @Test
   void aLoadTheStoreCannotSustainWaitsForItInsteadOfGrowingTheLag() throws Exception {
-    Database db = stores.open(TestStores.Kind.H2);
-    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
-    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
-    rec.sessionStarted("s5", "alice", "prod", "postgres", "", "{}");
-    log.awaitStored();
+    Started st = startOnOs("s5");
+    Database db = st.db();
+    ChainedAuditLog log = st.log();
+    StoreSessionRecorder rec = st.rec();
     log.pauseStoreForTest(true); // the store stays up but applies nothing: the slowest store
     String big = "SELECT '" + "x".repeat(16_000) + "'";
     int total = 600; // about 9.6 MB of records: more than twice the pace limit
@@ -351,11 +362,10 @@ class AuditJournalTest {
    */
   @Test
   void anActionWaitsForItsOutcomeAcrossABatchAndIsStoredOnce() throws Exception {
-    Database db = stores.open(TestStores.Kind.H2);
-    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
-    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
-    rec.sessionStarted("s7", "alice", "prod", "postgres", "", "{}");
-    log.awaitStored();
+    Started st = startOnOs("s7");
+    Database db = st.db();
+    ChainedAuditLog log = st.log();
+    StoreSessionRecorder rec = st.rec();
     int n = 20;
     for (int i = 0; i < n; i++) {
       long id = rec.actionDecided("s7", select("SELECT " + i), "SELECT " + i, allow(), null);
@@ -381,10 +391,10 @@ class AuditJournalTest {
    */
   @Test
   void aLongStatementIsStoredBeforeItsOutcomeAndReadersDoNotWaitForTheHold() throws Exception {
-    Database db = stores.open(TestStores.Kind.H2);
-    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
-    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
-    rec.sessionStarted("s8", "alice", "prod", "postgres", "", "{}");
+    Started st = startOnOs("s8");
+    Database db = st.db();
+    ChainedAuditLog log = st.log();
+    StoreSessionRecorder rec = st.rec();
     long id = rec.actionDecided("s8", select("SELECT pg_sleep(1)"), "SELECT 1", allow(), null);
     SessionQueries queries = new SessionQueries(db, log::awaitStored);
     assertThat(queries.show("s8").orElseThrow().actions()).hasSize(1);
