@@ -54,6 +54,15 @@ final class CanonicalJson {
     return out.toString();
   }
 
+  /** Appends {@code s} as a JSON string literal, or {@code null}. */
+  static void append(String s, StringBuilder out) {
+    if (s == null) {
+      out.append("null");
+    } else {
+      quote(s, out);
+    }
+  }
+
   /** Deeper than this, Jackson writes it (and refuses what is too deep). */
   private static final int MAX_DIRECT_DEPTH = 16;
 

@@ -74,6 +74,18 @@ class AuditJournalTest {
     return log;
   }
 
+  private record Started(Database db, ChainedAuditLog log, StoreSessionRecorder rec) {}
+
+  /** An H2 store behind an {@code os} journal with {@code session} started and stored. */
+  private Started startOnOs(String session) {
+    Database db = stores.open(TestStores.Kind.H2);
+    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
+    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
+    rec.sessionStarted(session, "alice", "prod", "postgres", "", "{}");
+    log.awaitStored();
+    return new Started(db, log, rec);
+  }
+
   /** Records 20 statements with outcomes, a stream chunk and the end, into a held-back store. */
   private static List<Long> recordSession(StoreSessionRecorder rec, String session) {
     rec.sessionStarted(session, "alice", "prod", "postgres", "127.0.0.1", "{}");
@@ -285,11 +297,10 @@ class AuditJournalTest {
 
   @Test
   void aLoadTheStoreCannotSustainWaitsForItInsteadOfGrowingTheLag() throws Exception {
-    Database db = stores.open(TestStores.Kind.H2);
-    ChainedAuditLog log = open(db, newMasterKey(), OS, tmp.resolve("journal"));
-    StoreSessionRecorder rec = new StoreSessionRecorder(db, log);
-    rec.sessionStarted("s5", "alice", "prod", "postgres", "", "{}");
-    log.awaitStored();
+    Started st = startOnOs("s5");
+    Database db = st.db();
+    ChainedAuditLog log = st.log();
+    StoreSessionRecorder rec = st.rec();
     log.pauseStoreForTest(true); // the store stays up but applies nothing: the slowest store
     String big = "SELECT '" + "x".repeat(16_000) + "'";
     int total = 600; // about 9.6 MB of records: more than twice the pace limit
@@ -341,6 +352,61 @@ class AuditJournalTest {
       rec.actionDecided("s2", select("SELECT " + i), "SELECT " + i, allow(), null);
       assertThat(queries.show("s2").orElseThrow().actions()).hasSize(i + 1);
     }
+  }
+
+  /**
+   * A statement still running when the store thread cuts its batch is held back for its outcome (up
+   * to CARRY_NANOS), so that action and outcome are one insert rather than an insert and an update.
+   * Statements 25 ms apart, each outcome 25 ms after its action: past the 20 ms gathering pause, so
+   * without the hold every outcome would miss its action's batch.
+   */
+  @Test
+  void anActionWaitsForItsOutcomeAcrossABatchAndIsStoredOnce() throws Exception {
+    Started st = startOnOs("s7");
+    Database db = st.db();
+    ChainedAuditLog log = st.log();
+    StoreSessionRecorder rec = st.rec();
+    int n = 20;
+    for (int i = 0; i < n; i++) {
+      long id = rec.actionDecided("s7", select("SELECT " + i), "SELECT " + i, allow(), null);
+      Thread.sleep(25);
+      rec.actionCompleted(id, "ok", "SELECT 1", 1, Duration.ofMillis(25));
+    }
+    Thread.sleep(100); // the last outcome is queued without waiting
+    log.awaitStored();
+    assertThat(
+            count(
+                db,
+                "SELECT COUNT(*) FROM session_actions WHERE session_id = 's7' AND status = 'ok'"))
+        .isEqualTo(n);
+    assertThat(count(db, "SELECT COUNT(*) FROM audit_log WHERE type = 'decision'")).isEqualTo(n);
+    // A slow machine may let a few outlive the hold; without it all 20 would be updates.
+    assertThat(log.outcomesAppliedAlone()).isLessThanOrEqualTo(5);
+    assertThat(new AuditVerifier(db).verify().ok()).isTrue();
+  }
+
+  /**
+   * An action whose outcome comes later than the hold is applied on its own, and the outcome
+   * updates its row; a reader waiting for the store sees a held-back action at once.
+   */
+  @Test
+  void aLongStatementIsStoredBeforeItsOutcomeAndReadersDoNotWaitForTheHold() throws Exception {
+    Started st = startOnOs("s8");
+    Database db = st.db();
+    ChainedAuditLog log = st.log();
+    StoreSessionRecorder rec = st.rec();
+    long id = rec.actionDecided("s8", select("SELECT pg_sleep(1)"), "SELECT 1", allow(), null);
+    SessionQueries queries = new SessionQueries(db, log::awaitStored);
+    assertThat(queries.show("s8").orElseThrow().actions()).hasSize(1);
+    Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(ChainedAuditLog.CARRY_NANOS));
+    rec.actionCompleted(id, "ok", "SELECT 1", 1, Duration.ofSeconds(1));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (count(db, "SELECT COUNT(*) FROM session_actions WHERE status = 'ok'") < 1
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(count(db, "SELECT COUNT(*) FROM session_actions WHERE status = 'ok'")).isEqualTo(1);
+    assertThat(log.outcomesAppliedAlone()).isEqualTo(1);
   }
 
   /**

@@ -41,6 +41,27 @@ class CanonicalJsonTest {
     assertThat(CanonicalJson.string("")).isEqualTo("\"\"");
   }
 
+  /** The decision event written from its fields is the canonical JSON of its map, byte for byte. */
+  @Test
+  void theDecisionEventWrittenDirectlyIsItsCanonicalJson() throws Exception {
+    String[] optional = {null, "", "x\"y\\z\n\u0001é😀"};
+    String longText = "SELECT '" + "a".repeat(JournalOp.AUDIT_TEXT_LIMIT) + "'";
+    int cases = 0;
+    for (String raw : List.of("SELECT 1", "", "SELECT '\t\u2028'", longText)) {
+      for (String a : optional) {
+        for (String b : optional) {
+          JournalOp.Action op =
+              new JournalOp.Action(
+                  1L, 42L, "s", "alice", "prod", "sql", raw, "{}", "allow", a, b, a, b, a);
+          assertThat(op.decisionJson()).isEqualTo(jackson(op.event()));
+          assertThat(op.decisionJson()).isEqualTo(CanonicalJson.write(op.event()));
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(36);
+  }
+
   @Test
   void recordedShapesMatchJackson() throws Exception {
     Map<String, Object> data = new HashMap<>();
