@@ -37,22 +37,8 @@
  * SshCommandLog} (best-effort typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key
  * in DATA_DIR), {@code SshRemoteHosts} (ssh connections as exec runners: {@link
  * dev.gatehouse.runner.RemoteHosts} over {@code SshUpstream}), {@code SshGatheringTransport}
- * (MINA's NIO2 transport, both legs, with queued packets sent in one gathering write).
- * an ssh target), {@code SshRunnerCommand} (exec on an exec connection, via {@link
- * dev.gatehouse.runner.CommandRunner}), {@code SshTransferCommand} (sftp subsystem and legacy scp,
- * via {@code SftpRelay}/{@code ScpRelay}; the client's data reaches them through {@code
- * SshChannelInput}, the target's through the same on {@code SshTransferChannels}), {@code SshFiles}
- * (file decisions and records), {@code SshForwarding} (forwarding decisions: handlers, refusals),
- * {@code SshForwards} (one connection's remote forwards and agent grant), {@code SshRelayChannel}
- * (a channel relayed to one the gateway opens on the other leg: {@code SshDirectTcpip} for local
- * forwarding (TCP or Unix socket) through the target, {@code SshForwardedTcpip} (TCP or Unix
- * socket) and {@code SshAgentChannel} from the target back to the client via {@code
- * SshOpeningChannel}), {@code SshStreams} (masked pumps), {@code SshCommandLog} (best-effort
- * typed-line audit), {@code SshHostKey} (the gateway's ed25519 host key in DATA_DIR), {@code
- * SshRemoteHosts} (ssh connections as exec runners: {@link dev.gatehouse.runner.RemoteHosts} over
- * {@code SshUpstream}), {@code SshGatheringTransport} (MINA's NIO2 transport, both legs, with
- * queued packets sent in one gathering write), {@code SshCipherOffer} (the cipher offer to each
- * client: AES-GCM only to clients that list it).
+ * (MINA's NIO2 transport, both legs, with queued packets sent in one gathering write), {@code
+ * SshCipherOffer} (the cipher offer to each client: AES-GCM only to clients that list it).
  *
  * <pre>
  *  ssh client                    gatehouse                                     sshd (target)
