@@ -27,6 +27,8 @@ connections:
     username: bench
     password: \${env:BENCH_DB_PASSWORD}
     tls: { mode: disable }
+    # one principal opens pgbench's 32 clients and the 1,000 idle connections: no per-principal cap
+    max_sessions_per_principal: 0
 policy:
   files: [policies/*.yaml]
 audit:

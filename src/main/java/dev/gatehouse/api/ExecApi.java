@@ -286,6 +286,8 @@ public final class ExecApi implements ApiServer.Endpoints {
       case AUTHENTICATION -> ApiException.unauthorized(e.getMessage());
       case UNKNOWN_CONNECTION -> ApiException.notFound(e.getMessage());
       case UNAVAILABLE -> ApiException.unavailable(e.getMessage());
+      // a run ends by itself; its slot is free again then
+      case TOO_MANY_SESSIONS -> ApiException.tooManyRequests(e.getMessage(), 5);
       default -> ApiException.forbidden(e.getMessage());
     };
   }

@@ -578,8 +578,29 @@ final class ConfigBinder {
     } else if (type != null) {
       c.notApplicable("ssh", "ssh applies only to ssh connections");
     }
+    int maxSessions =
+        c.integer("max_sessions", ConnectionConfig.DEFAULT_MAX_SESSIONS, 0, 1_000_000);
+    int maxPerPrincipal =
+        c.integer(
+            "max_sessions_per_principal",
+            ConnectionConfig.DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+            0,
+            1_000_000);
     return new ConnectionConfig(
-        name, type, host, port, db, username, password, labels, tls, options, exec, ssh);
+        name,
+        type,
+        host,
+        port,
+        db,
+        username,
+        password,
+        labels,
+        tls,
+        options,
+        exec,
+        ssh,
+        maxSessions,
+        maxPerPrincipal);
   }
 
   private ExecConfig exec(YamlMap e, String connection) {

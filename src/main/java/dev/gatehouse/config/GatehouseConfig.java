@@ -240,6 +240,13 @@ public record GatehouseConfig(
   /**
    * {@code connections:} a target. {@code type} is postgres, mysql, ssh or exec. Credentials are
    * sealed into the store at start and only opened when an upstream connection is made.
+   *
+   * @param maxSessions sessions open at once on this connection, all principals together; 0 for no
+   *     limit
+   * @param maxSessionsPerPrincipal sessions one principal (subject) may have open at once on this
+   *     connection; 0 for no limit. Each session may hold a connection of the target (a PostgreSQL
+   *     backend), so without a cap one principal can use up the target's {@code max_connections}
+   *     and lock everyone else out.
    */
   public record ConnectionConfig(
       String name,
@@ -253,10 +260,74 @@ public record GatehouseConfig(
       UpstreamTlsConfig tls,
       Map<String, Object> options,
       ExecConfig exec,
-      SshTargetConfig ssh) {
+      SshTargetConfig ssh,
+      int maxSessions,
+      int maxSessionsPerPrincipal) {
+    /** {@link #maxSessions()} unless configured: no limit of its own (the target's applies). */
+    public static final int DEFAULT_MAX_SESSIONS = 0;
+
+    /**
+     * {@link #maxSessionsPerPrincipal()} unless configured: well below PostgreSQL's default {@code
+     * max_connections} (100), so that one principal leaves room for the others.
+     */
+    public static final int DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 20;
+
     public ConnectionConfig {
       labels = Map.copyOf(labels);
       options = Map.copyOf(options);
+      if (maxSessions < 0 || maxSessionsPerPrincipal < 0) {
+        throw new IllegalArgumentException("session limits must be 0 (none) or more");
+      }
+    }
+
+    /** With the default session limits. */
+    public ConnectionConfig(
+        String name,
+        String type,
+        String host,
+        int port,
+        String database,
+        String username,
+        Secret password,
+        Map<String, String> labels,
+        UpstreamTlsConfig tls,
+        Map<String, Object> options,
+        ExecConfig exec,
+        SshTargetConfig ssh) {
+      this(
+          name,
+          type,
+          host,
+          port,
+          database,
+          username,
+          password,
+          labels,
+          tls,
+          options,
+          exec,
+          ssh,
+          DEFAULT_MAX_SESSIONS,
+          DEFAULT_MAX_SESSIONS_PER_PRINCIPAL);
+    }
+
+    /** This connection with other session limits. */
+    public ConnectionConfig withSessionLimits(int max, int perPrincipal) {
+      return new ConnectionConfig(
+          name,
+          type,
+          host,
+          port,
+          database,
+          username,
+          password,
+          labels,
+          tls,
+          options,
+          exec,
+          ssh,
+          max,
+          perPrincipal);
     }
 
     /** A connection without exec or ssh settings (postgres and mysql). */

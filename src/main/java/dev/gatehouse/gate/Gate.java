@@ -61,6 +61,7 @@ public final class Gate implements AutoCloseable {
   private final Clock clock;
   private final AuthThrottle throttle;
   private final Set<GateSession> live = ConcurrentHashMap.newKeySet();
+  private final SessionLimits limits = new SessionLimits();
   private final ScheduledExecutorService sweeper;
 
   private Gate(Builder b) {
@@ -263,6 +264,18 @@ public final class Gate implements AutoCloseable {
               + ")",
           decision);
     }
+    try {
+      limits.acquire(conn, principal.subject());
+    } catch (GateException e) {
+      appendAudit(
+          new AuditEvent(
+              "session.denied",
+              principal.subject(),
+              "deny-" + UUID.randomUUID(),
+              conn.name(),
+              Map.of("protocol", protocol, "rule", "session-limit", "reason", e.getMessage())));
+      throw e;
+    }
     String sessionId = UUID.randomUUID().toString();
     try {
       recorder.sessionStarted(
@@ -278,6 +291,7 @@ public final class Gate implements AutoCloseable {
       audit.append(
           new AuditEvent("session.start", principal.subject(), sessionId, conn.name(), data));
     } catch (RuntimeException e) {
+      limits.release(conn.name(), principal.subject());
       log.error("cannot record session start; refusing the session", e);
       throw new GateException(
           GateException.Reason.UNAVAILABLE, "the gateway cannot record sessions right now");
@@ -363,7 +377,9 @@ public final class Gate implements AutoCloseable {
   }
 
   void closed(GateSession s) {
-    live.remove(s);
+    if (live.remove(s)) {
+      limits.release(s.connection().name(), s.principal().subject());
+    }
   }
 
   /** Number of open sessions, for metrics. */

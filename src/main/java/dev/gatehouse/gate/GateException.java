@@ -26,7 +26,13 @@ public final class GateException extends Exception {
     /** The gateway could not decide or record: fail closed. */
     UNAVAILABLE,
     /** The session's token was revoked or expired, or its grant ended. */
-    SESSION_ENDED
+    SESSION_ENDED,
+    /**
+     * The connection already has as many sessions open as it may, in total or for this principal
+     * ({@code max_sessions}, {@code max_sessions_per_principal}); refused before the target is
+     * reached.
+     */
+    TOO_MANY_SESSIONS
   }
 
   private final Reason reason;

@@ -378,7 +378,109 @@ public final class PolicySet implements PolicyEngine {
               + (review != null ? "review" : "allow")
               + " rule already decides unless a deny matches");
     }
+    if (deny == null && review != null && a.kind() == ActionKind.SQL && !unknownSql) {
+      String missing = unadmittedKind(req, cand, review, explain, results);
+      if (missing != null) {
+        String reason =
+            "no rule allows "
+                + p.subject()
+                + " to run sql "
+                + missing
+                + " on "
+                + t.name()
+                + " (the statement does "
+                + String.join(", ", SqlMatcher.kinds(a))
+                + "; rule "
+                + review.id
+                + " reviews only part of it)";
+        explain.add(
+            "decision: deny by "
+                + Decision.DEFAULT_DENY
+                + ": rule "
+                + review.id
+                + " would hold the statement, but no allow or review rule admits its kind "
+                + missing);
+        return Decision.deny(Decision.DEFAULT_DENY, reason, explain);
+      }
+    }
     return conclude(req, explain, deny, review, allow, granting);
+  }
+
+  /**
+   * For a SQL statement that does several things ({@code kinds}) and that {@code review} would
+   * hold: the first of its kinds that no allow or review rule applying here admits, or null when
+   * every one is admitted. A review rule matches a statement when it lists any of its kinds (so
+   * that an upsert falls under a rule reviewing update whatever allows insert), but the review must
+   * not carry along a kind nothing admits: {@code UPDATE t SET a = set_config('role', ...)} is
+   * set_role and update, and a rule reviewing writes is no rule about role changes. A kind is
+   * admitted by a rule without per-kind matchers, or by an allow or review rule whose {@code sql:}
+   * lists it and matches the statement otherwise (tables, functions, require_where as for the whole
+   * statement) and whose {@code when} is true. Allow rules need no such pass: one allow rule must
+   * list every kind itself.
+   */
+  private String unadmittedKind(
+      PolicyRequest req,
+      long[] cand,
+      Rule review,
+      List<String> explain,
+      Map<Condition, Object> results) {
+    Action a = req.action();
+    List<String> kinds = SqlMatcher.kinds(a);
+    if (kinds.size() < 2) {
+      return null;
+    }
+    List<String> open = new ArrayList<>(kinds.size());
+    for (String k : kinds) {
+      if (!admits(review, a, k)) {
+        open.add(k);
+      }
+    }
+    Map<String, Object> vars = null;
+    Map<Condition, Object> memo = results == null ? new IdentityHashMap<>(4) : results;
+    for (int w = 0; w < words && !open.isEmpty(); w++) {
+      long bits = cand[w];
+      while (bits != 0 && !open.isEmpty()) {
+        int i = (w << 6) + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        Rule r = rules[i];
+        if (r == review
+            || r.effect == Effect.DENY
+            || !r.subjectMatches(req.principal())
+            || !r.connectionMatches(req.target())) {
+          continue;
+        }
+        List<String> its = new ArrayList<>(open.size());
+        for (String k : open) {
+          if (admits(r, a, k)) {
+            its.add(k);
+          }
+        }
+        if (its.isEmpty()) {
+          continue;
+        }
+        if (r.when != null) {
+          if (vars == null) {
+            vars = Condition.variables(req);
+          }
+          if (condition(r, vars, memo) != null) {
+            continue;
+          }
+        }
+        explain.add(r.label + ": admits " + String.join(", ", its) + " of this statement");
+        open.removeAll(its);
+      }
+    }
+    return open.isEmpty() ? null : open.get(0);
+  }
+
+  /** Whether {@code r} admits kind {@code k} of SQL statement {@code a} (not its condition). */
+  private static boolean admits(Rule r, Action a, String k) {
+    if (r.matchers.isEmpty()) {
+      return true;
+    }
+    return r.matchers.get(ActionKind.SQL) instanceof SqlMatcher m
+        && m.lists(k)
+        && m.mismatch(a, r.effect, k) == null;
   }
 
   /** Null when true; "matches ..." when a deny rule fails closed; otherwise why it does not. */

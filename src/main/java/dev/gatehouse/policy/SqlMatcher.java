@@ -44,6 +44,7 @@ final class SqlMatcher implements KindMatcher {
           "reset",
           "set_role",
           "transaction",
+          "prepared_transaction",
           "explain",
           "prepare",
           "execute",
@@ -64,7 +65,8 @@ final class SqlMatcher implements KindMatcher {
   /**
    * Named groups usable in {@code statements:}. They contain only kinds whose effect is what the
    * name says; {@code copy_program}, {@code do}, {@code call}, {@code execute} run arbitrary code
-   * and belong to no group.
+   * and belong to no group, nor does {@code prepared_transaction} (COMMIT/ROLLBACK PREPARED finish
+   * another session's transaction).
    */
   static final Map<String, List<String>> GROUPS = groups();
 
@@ -223,6 +225,22 @@ final class SqlMatcher implements KindMatcher {
 
   @Override
   public String mismatch(Action action, Effect effect) {
+    return mismatch(action, effect, null);
+  }
+
+  /** Whether {@code statements:} names {@code kind} (or every kind). */
+  boolean lists(String kind) {
+    return all || statements == null || statements.contains(kind);
+  }
+
+  /**
+   * As {@link #mismatch(Action, Effect)}, but when {@code onlyKind} is not null the statement's
+   * kinds are checked only for that one: whether this rule admits that part of a statement that
+   * does several things, everything else (tables, functions, object types, require_where) checked
+   * as for the whole statement (see {@link PolicySet}, a review rule holds a statement only when
+   * every kind it performs is admitted by some allow or review rule).
+   */
+  String mismatch(Action action, Effect effect, String onlyKind) {
     String kind = action.string(Action.Attr.SQL_KIND);
     boolean dangerous =
         kind == null
@@ -248,10 +266,16 @@ final class SqlMatcher implements KindMatcher {
       return null;
     }
     List<String> kinds = kinds(action, kind);
-    if (!all && statements != null) {
+    if (onlyKind != null) {
+      if (!lists(onlyKind)) {
+        return "statement kind " + onlyKind + " is not in " + statementsText;
+      }
+    } else if (!all && statements != null) {
       // Allow: every kind the statement performs must be listed (an upsert needs insert and
       // update). Deny and review: any one is enough, so that an upsert falls under a rule that
-      // denies or reviews update, whatever else allows inserts (deny > review > allow).
+      // denies or reviews update, whatever else allows inserts (deny > review > allow). A review
+      // rule that matches so holds the statement only if its other kinds are admitted too
+      // (PolicySet#unadmittedKind); otherwise it is denied by default.
       boolean anyKind = deny || effect == Effect.REVIEW;
       String missing = null;
       boolean anyListed = false;
@@ -333,6 +357,10 @@ final class SqlMatcher implements KindMatcher {
    * upsert is [update, insert]), or just the kind for actions that do not carry it (policy tests,
    * other protocols).
    */
+  static List<String> kinds(Action action) {
+    return kinds(action, action.string(Action.Attr.SQL_KIND));
+  }
+
   private static List<String> kinds(Action action, String kind) {
     List<String> listed = action.list(Action.Attr.SQL_KINDS);
     if (listed.isEmpty()) {

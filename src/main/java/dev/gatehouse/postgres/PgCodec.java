@@ -292,6 +292,17 @@ final class PgCodec {
     }
 
     /**
+     * Checks that the whole body was read, as the server's {@code pq_getmsgend} does: bytes after
+     * the last field would be read one way here and refused (or read another way) upstream.
+     */
+    void end() throws ProtocolViolation {
+      if (pos != b.length) {
+        throw new ProtocolViolation(
+            "invalid message format: " + (b.length - pos) + " bytes after the last field");
+      }
+    }
+
+    /**
      * Skips {@code n} bytes and returns where they start in {@link #array()}: a view for callers
      * that only need a bounded preview of a possibly large field.
      */

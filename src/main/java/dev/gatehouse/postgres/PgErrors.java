@@ -39,6 +39,7 @@ final class PgErrors {
    *   <li>UNAVAILABLE → 57P03 cannot_connect_now: the gateway cannot decide or record right now, a
    *       condition worth retrying later (fail closed, but say it is temporary)
    *   <li>SESSION_ENDED → 57P01 admin_shutdown ("terminating connection")
+   *   <li>TOO_MANY_SESSIONS → 53300 too_many_connections, what the server says when it is full
    * </ul>
    */
   static String sqlState(GateException.Reason reason) {
@@ -48,6 +49,7 @@ final class PgErrors {
       case FORBIDDEN, REVIEW_DENIED -> INSUFFICIENT_PRIVILEGE;
       case UNAVAILABLE -> CANNOT_CONNECT_NOW;
       case SESSION_ENDED -> ADMIN_SHUTDOWN;
+      case TOO_MANY_SESSIONS -> TOO_MANY_CONNECTIONS;
     };
   }
 

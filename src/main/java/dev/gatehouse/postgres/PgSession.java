@@ -666,7 +666,9 @@ final class PgSession {
     if (discarding) {
       return;
     }
-    String sql = new String(new Reader(m.body()).cstringBytes(), clientCharset);
+    Reader r = new Reader(m.body());
+    String sql = new String(r.cstringBytes(), clientCharset);
+    r.end(); // "SELECT 1\0; DELETE ...\0" is malformed, not SELECT 1 (the server refuses it too)
     if (sql.length() > MAX_STATEMENT_TEXT) {
       refuseSimple(new Pending(Kind.QUERY, tooLong("Query", sql.length())));
       return;

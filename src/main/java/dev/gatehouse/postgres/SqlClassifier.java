@@ -105,7 +105,8 @@ final class SqlClassifier {
 
   /**
    * True for COMMIT, END, ROLLBACK and ABORT (with or without AND [NO] CHAIN; not ROLLBACK TO, nor
-   * COMMIT/ROLLBACK PREPARED): the transaction ends, and with it every cursor without HOLD.
+   * COMMIT/ROLLBACK PREPARED) and PREPARE TRANSACTION: the session's transaction ends, and with it
+   * every cursor without HOLD.
    */
   static final String ATTR_ENDS_TRANSACTION = "ends_transaction";
 
@@ -708,7 +709,11 @@ final class SqlClassifier {
         }
       }
       case "begin", "commit", "end", "rollback", "abort", "savepoint", "release" -> {
-        c.base = TRANSACTION;
+        // COMMIT/ROLLBACK PREPARED 'gid' finish a prepared transaction, perhaps another session's
+        c.base =
+            (w.equals("commit") || w.equals("rollback")) && c.isWord(1, "prepared")
+                ? PREPARED_TRANSACTION
+                : TRANSACTION;
         // COMMIT [WORK|TRANSACTION] [AND [NO] CHAIN], likewise END, ROLLBACK, ABORT; not
         // ROLLBACK [WORK] TO [SAVEPOINT] s, nor COMMIT/ROLLBACK PREPARED 'id' (sql-commit.html)
         c.endsTransaction =
@@ -2895,7 +2900,10 @@ final class SqlClassifier {
    */
   private static Ctx prepare(Ctx c, int wrapping) {
     if (c.isWord(1, "transaction") && c.t.size() > 2 && c.t.get(2).isString()) {
-      c.base = TRANSACTION;
+      c.base = PREPARED_TRANSACTION;
+      // The session's transaction ends here, like at COMMIT: its cursors without HOLD close and a
+      // SET LOCAL ends (sql-prepare-transaction.html).
+      c.endsTransaction = true;
       return c;
     }
     String name = nameValue(c, 1);

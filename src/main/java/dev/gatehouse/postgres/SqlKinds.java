@@ -32,6 +32,16 @@ final class SqlKinds {
   static final String RESET = "reset";
   static final String SET_ROLE = "set_role";
   static final String TRANSACTION = "transaction";
+
+  /**
+   * Two-phase commit: PREPARE TRANSACTION, COMMIT PREPARED, ROLLBACK PREPARED. Not {@link
+   * #TRANSACTION}: COMMIT/ROLLBACK PREPARED finish a transaction another session prepared (the
+   * server checks only that the role is the same, and every principal shares the gateway's upstream
+   * role), and a prepared transaction keeps its locks after its session has ended
+   * (sql-prepare-transaction.html, sql-commit-prepared.html).
+   */
+  static final String PREPARED_TRANSACTION = "prepared_transaction";
+
   static final String EXPLAIN = "explain";
 
   /**
@@ -80,6 +90,7 @@ final class SqlKinds {
           Map.entry(UPDATE, 40),
           Map.entry(MERGE, 45),
           Map.entry(DELETE, 50),
+          Map.entry(PREPARED_TRANSACTION, 55),
           Map.entry(ALTER, 60),
           Map.entry(TRUNCATE, 65),
           Map.entry(DROP, 70),

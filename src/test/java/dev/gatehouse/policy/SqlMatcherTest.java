@@ -549,6 +549,79 @@ class SqlMatcherTest {
   }
 
   @Test
+  void aReviewRuleHoldsAStatementOnlyWhenEveryKindIsAdmitted() {
+    // rt12 finding 5: UPDATE t SET a = set_config('role', ...) is [set_role, update]; a rule
+    // reviewing writes matched it on update and carried the role change into the review queue.
+    String rules =
+        """
+        rules:
+          - id: reads
+            effect: allow
+            sql: { statements: [read, session] }
+          - id: writes-reviewed
+            effect: review
+            review: { groups: [dba] }
+            sql: { statements: [insert, update, delete, merge], require_where: true }
+        """;
+    PolicySet p = policy(rules);
+    Action roleInUpdate = multi("payments", true, "set_role", "update");
+    Action fileInUpdate = multi("payments", true, "copy_program", "update");
+
+    Decision d = decide(p, human("alice"), target("db"), roleInUpdate);
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(d.reason()).contains("set_role").contains("writes-reviewed");
+    assertThat(effect(p, fileInUpdate)).isEqualTo(Effect.DENY);
+    // what the rule is about is still held: plain writes, an upsert, a MERGE that deletes
+    assertThat(effect(p, sqlWrite("update", true, "payments"))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, upsert(true))).isEqualTo(Effect.REVIEW);
+    assertThat(effect(p, multi("payments", true, "merge", "delete"))).isEqualTo(Effect.REVIEW);
+
+    // another kind is admitted by an allow or review rule that applies: held
+    PolicySet roles =
+        policy(
+            rules
+                + """
+                  - id: roles
+                    effect: allow
+                    sql: { statements: [set_role] }
+                """);
+    assertThat(effect(roles, roleInUpdate)).isEqualTo(Effect.REVIEW);
+    assertThat(
+            String.join(
+                "\n", decide(roles, human("alice"), target("db"), roleInUpdate).explanation()))
+        .contains("rule roles (allow")
+        .contains("admits set_role of this statement");
+    // ... but not by one whose condition is false, nor one for someone else
+    PolicySet notNow =
+        policy(
+            rules
+                + """
+                  - id: roles
+                    effect: allow
+                    when: "false"
+                    sql: { statements: [set_role] }
+                  - id: bobs-roles
+                    subjects: { users: [bob] }
+                    effect: review
+                    review: { groups: [dba] }
+                    sql: { statements: [set_role] }
+                """);
+    assertThat(effect(notNow, roleInUpdate)).isEqualTo(Effect.DENY);
+    // a deny rule still matches on any kind
+    PolicySet denyRoles =
+        policy(
+            rules
+                + """
+                  - id: no-roles
+                    effect: deny
+                    sql: { statements: [set_role] }
+                """);
+    assertThat(decide(denyRoles, human("alice"), target("db"), roleInUpdate).rule())
+        .isEqualTo("no-roles");
+  }
+
+  @Test
   void requireWhereAppliesToTheUpdateOfAnUpsert() {
     PolicySet p =
         policy(

@@ -168,6 +168,22 @@ class PgEdgeTest {
   }
 
   @Test
+  void aQueryWithBytesAfterItsStringIsFatalAndNotForwarded() throws Exception {
+    // rt12 finding 9: classified by the text before the first NUL, the whole message was
+    // forwarded, and the target's own error (with its source file and line) came back.
+    try (Socket s = login()) {
+      OutputStream out = s.getOutputStream();
+      out.write(new PgCodec.Builder('Q').cstring("SELECT 1").cstring("; DELETE FROM t").frame());
+      out.flush();
+      Map<Character, String> f = expectFatal(s);
+      assertThat(f.get('C')).isEqualTo(PgErrors.PROTOCOL_VIOLATION);
+      assertThat(f.get('M')).startsWith("gatehouse: invalid message format");
+      assertThat(f).doesNotContainKeys('F', 'L', 'R');
+    }
+    gatewayStillServes();
+  }
+
+  @Test
   void unknownMessageTypeIsFatalProtocolViolation() throws Exception {
     try (Socket s = login()) {
       s.getOutputStream().write(new byte[] {'z', 0, 0, 0, 4});

@@ -1,0 +1,198 @@
+package dev.gatehouse.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
+import dev.gatehouse.config.Secret;
+import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.ReviewGate;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.PrincipalKind;
+import dev.gatehouse.masking.MaskingEngine;
+import dev.gatehouse.policy.PolicySet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The demo policy (examples/policies/demo.yaml, on a connection of its own) through the gateway to
+ * the embedded PostgreSQL with pgjdbc, a reviewer that approves everything: what the engineer's
+ * review rule holds, and what it must not (red team rt12, findings 5 and 8).
+ */
+class PgDemoPolicyGatewayTest {
+  static final String CONN = "rt12-payments";
+  static final String TOKEN = "tok-rt12-eng-0001";
+
+  private static PgTestSupport t;
+  private static Gate gate;
+  private static PgProtocolServer server;
+  private static final List<String> reviewed = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start(@TempDir Path dir) throws Exception {
+    t = PgTestSupport.get();
+    try (Connection c = t.direct("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS gh_rt12 WITH (FORCE)");
+      s.execute("CREATE DATABASE gh_rt12 OWNER gh_scram");
+    }
+    try (Connection c = t.direct("gh_rt12");
+        Statement s = c.createStatement()) {
+      s.execute(
+          """
+          CREATE TABLE public.payments (id int PRIMARY KEY, status text);
+          INSERT INTO public.payments VALUES (1, 'settled'), (2, 'settled'), (3, 'settled');
+          ALTER TABLE public.payments OWNER TO gh_scram;
+          """);
+    }
+    t.addConnection(CONN, "gh_rt12", "gh_scram", "prefer");
+    t.tokens.put(
+        TOKEN,
+        new Principal(
+            "erin",
+            Set.of("engineering"),
+            PrincipalKind.HUMAN,
+            "id-" + TOKEN,
+            Instant.now().plus(Duration.ofHours(1)),
+            Set.of(),
+            Map.of()));
+    Path policyFile = dir.resolve("demo.yaml");
+    Files.writeString(
+        policyFile,
+        Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN));
+    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    MaskingEngine engine =
+        MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "rt12"), 0));
+    gate =
+        t.gateWith(() -> policy)
+            .redactor(engine::redact)
+            .reviews(
+                (sessionId, principal, target, action, decision, waiting) -> {
+                  reviewed.add(action.raw());
+                  return new ReviewGate.Outcome(true, "rv-" + reviewed.size(), "approved");
+                })
+            .build();
+    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
+    server.masking(engine);
+    server.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+      gate.close();
+    }
+  }
+
+  private static Connection erin() throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/"
+            + CONN
+            + "?sslmode=disable&user=erin&password="
+            + TOKEN);
+  }
+
+  private static String status(int id) throws SQLException {
+    try (Connection c = t.direct("gh_rt12");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT status FROM payments WHERE id = " + id)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static String refused(Statement st, String sql) {
+    SQLException e = catchThrowableOfType(SQLException.class, () -> st.execute(sql));
+    assertThat((Throwable) e).as(sql).isNotNull();
+    return e.getSQLState() + " " + e.getMessage();
+  }
+
+  @Test
+  void plainWritesAreHeldAndRunOnceApproved() throws Exception {
+    try (Connection c = erin();
+        Statement st = c.createStatement()) {
+      int before = reviewed.size();
+      assertThat(
+              st.executeUpdate(
+                  "/* justification: refund */ UPDATE payments SET status = 'refunded' WHERE id = 2"))
+          .isEqualTo(1);
+      assertThat(
+              st.executeUpdate(
+                  "/* justification: new */ INSERT INTO payments VALUES (10, 'new')"
+                      + " ON CONFLICT (id) DO UPDATE SET status = 'new' WHERE payments.id = 10"))
+          .isEqualTo(1);
+      assertThat(reviewed.size() - before).isEqualTo(2);
+      assertThat(status(2)).isEqualTo("refunded");
+      assertThat(status(10)).isEqualTo("new");
+    }
+  }
+
+  @Test
+  void aRoleChangeOrServerFileReadInsideAnUpdateIsDeniedNotReviewed() throws Exception {
+    try (Connection c = erin();
+        Statement st = c.createStatement()) {
+      int before = reviewed.size();
+      // Setting the role to the upstream role itself succeeds at the target: before the fix the
+      // review rule held it as a write, the reviewer approved, and it ran.
+      assertThat(
+              refused(
+                  st,
+                  "/* justification: x */ UPDATE payments"
+                      + " SET status = set_config('role', 'gh_scram', false) WHERE id = 1"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE)
+          .contains("set_role");
+      assertThat(
+              refused(
+                  st,
+                  "/* justification: x */ UPDATE payments SET status = status"
+                      + " WHERE id = 1 AND length(pg_read_file('postgresql.conf')) > 0"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE)
+          .contains("copy_program");
+      assertThat(reviewed.size()).isEqualTo(before);
+      assertThat(status(1)).isEqualTo("settled");
+      // a plain role change is denied as before
+      assertThat(refused(st, "SELECT set_config('role', 'gh_scram', false)"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE);
+    }
+  }
+
+  @Test
+  void twoPhaseCommitIsNoSessionStatement() throws Exception {
+    try (Connection c = erin();
+        Statement st = c.createStatement()) {
+      // before: transaction (session group), so it reached the target (42704: no such gid)
+      assertThat(refused(st, "COMMIT PREPARED 'someone-elses'"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE);
+      assertThat(refused(st, "ROLLBACK PREPARED 'someone-elses'"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE);
+      assertThat(refused(st, "PREPARE TRANSACTION 'mine'"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE);
+      // her own transactions still work
+      st.execute("BEGIN");
+      st.execute("SAVEPOINT a");
+      st.execute("ROLLBACK TO SAVEPOINT a");
+      st.execute("COMMIT");
+      try (ResultSet rs = st.executeQuery("SELECT count(*) FROM payments")) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+  }
+}
