@@ -4,6 +4,21 @@
 #
 #   bench/ssh-compare/run.sh                 # 256 MB scp up and down, 100 x `ssh host true`
 #   SIZE_MB=64 LOOPS=50 ROUNDS=2 bench/ssh-compare/run.sh
+#   PIN=1 bench/ssh-compare/run.sh           # the gateway on a core of its own (see below)
+#   CIPHER=aes128-gcm@openssh.com PIN=1 bench/ssh-compare/run.sh   # one cipher on every leg
+#
+# PIN=1 places the two ends (sshd, scp/ssh) on CPU 0 and the gateway JVM on CPU 1, for direct and
+# gateway runs alike. Unpinned, on a two-core machine, the gateway's CPU is taken from the ends'
+# (sshd and the client already use both cores direct), so the ratio measures the sum of three
+# processes' CPU, not the relay; deployed, the gateway is a host of its own. Pinned, the ends get the
+# same one core both ways and the ratio says how much the gateway in the path slows them. The
+# gateway JVM keeps the ergonomics of two CPUs (-XX:ActiveProcessorCount=2: G1, two compiler
+# threads) so that only the placement differs from an unpinned run.
+#
+# CIPHER makes every client (direct and to the gateway) ask for that cipher only. By default OpenSSH
+# picks chacha20-poly1305 direct, while the gateway offers its clients AES-GCM and asks the target
+# for it (docs/ssh.md), so through the gateway both ends spend less CPU per GB than direct: with
+# CIPHER=aes128-gcm@openssh.com the ends do the same work both ways and the ratio is the relay's.
 #
 # Before the timed rounds, one untimed WARMUP_MB (default 128) transfer each way, each protocol, each
 # target, and one `ssh host true` each: both ends of the direct path are native code, the gateway is a
@@ -28,6 +43,7 @@ SIZE_MB=${SIZE_MB:-256}
 LOOPS=${LOOPS:-100}
 ROUNDS=${ROUNDS:-2}
 WARMUP_MB=${WARMUP_MB:-128}
+PIN=${PIN:-0}
 
 need=()
 command -v ssh >/dev/null || need+=(openssh-client)
@@ -36,6 +52,15 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 source "$top/bin/find-java.sh"
+
+pin_gateway=()
+if [ "$PIN" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs two CPUs"; exit 1; }
+  taskset -cp 0 $$ >/dev/null # this shell, so sshd and every client it starts
+  pin_gateway=(taskset -c 1)
+  GATEHOUSE_JAVA_OPTS="-XX:ActiveProcessorCount=2 ${GATEHOUSE_JAVA_OPTS:-}"
+  echo "== pinned: sshd and clients on CPU 0, the gateway on CPU 1"
+fi
 
 work=$(mktemp -d -t gh-sshcompare.XXXXXX)
 pids=()
@@ -51,11 +76,12 @@ source "$here/setup.sh"
 gatehouse_ssh_config "$work/gh" "$GH_SSH" "$GH_API"
 echo "== starting gatehouse (SSH on $GH_SSH)"
 GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
-  "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & pids+=($!)
+  "${pin_gateway[@]}" "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & pids+=($!)
 gh_pid=$!   # bin/gatehouse execs java: this is the gateway JVM
 await_gateway "$GH_API" "$work/gh.log"
 
 opts=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
+[ -n "${CIPHER:-}" ] && opts+=(-c "$CIPHER")
 direct=(-i "$work/keys/direct" -P "$SSHD_PORT")
 gateway=(-i "$work/keys/user" -P "$GH_SSH")
 dest() { case $1 in direct) echo "$me@127.0.0.1" ;; gatehouse) echo "bench+box@127.0.0.1" ;; esac; }
