@@ -6,6 +6,16 @@ gatehouse_config() {
   local dir=$1 api=$2 pg=$3 target=$4 durability=$5
   mkdir -p "$dir/policies"
   cp "$(dirname "${BASH_SOURCE[0]}")/bench-policy.yaml" "$dir/policies/"
+  mkdir -p "$dir/masking"
+  # columns-only: a column rule for the email column and no content detection (bench-cols), to hold
+  # content detection (pii, bench-pii) against, as MaskingBenchmark does per row.
+  cat > "$dir/masking/bench-masking.yaml" <<'MASK'
+profiles:
+  columns-only:
+    extends: none
+    columns:
+      - {connection: "*", table: "*", column: email, style: partial}
+MASK
   cat > "$dir/gatehouse.yaml" <<CFG
 server:
   data_dir: $dir/data
@@ -18,6 +28,7 @@ identity:
     - { subject: admin, kind: human, groups: [admins], role: admin }
     - { subject: bench, kind: service, groups: [bench], role: user }
     - { subject: bench-pii, kind: service, groups: [bench-pii], role: user }
+    - { subject: bench-cols, kind: service, groups: [bench-cols], role: user }
 connections:
   - name: bench
     type: postgres
@@ -31,6 +42,8 @@ connections:
     max_sessions_per_principal: 0
 policy:
   files: [policies/*.yaml]
+masking:
+  files: [masking/*.yaml]
 audit:
   durability: $durability
 CFG

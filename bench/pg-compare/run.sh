@@ -12,6 +12,15 @@
 #   bench/pg-compare/run.sh                       # defaults: 10 s per cell, 2 rounds, scale 10
 #   DURATION=30 ROUNDS=3 bench/pg-compare/run.sh
 #   DURABILITY=os bench/pg-compare/run.sh         # the journal written to the OS without fdatasync
+#   MODES= IDLE=10 ROWS_TEST=200000 bench/pg-compare/run.sh   # only the masking cost on wide rows
+#
+# ROWS_TEST=N (N >= 2000) also creates a 14-column `customers` table of N rows (the shape of
+# MaskingBenchmark's `customers`: ids, an order number, a name, one email column, short words,
+# numbers, two timestamps, an optional note) and reads 1,000 rows per query with pgbench (extended
+# protocol, ROWS_CLIENTS clients) direct and through Gatehouse as three principals: masking none,
+# column rules only (a rule for the email column, no content detection: `columns-only`) and the pii
+# profile (content detection on every text value). The share "pii ÷ column rules" is issue #4's
+# target measured end to end (at least 0.85).
 #
 # Needs: Debian postgresql (server binaries), postgresql-client (psql, pgbench), haproxy, pgbouncer,
 # python3. Installs the missing Debian packages when run as root.
@@ -26,6 +35,8 @@ CLIENTS=${CLIENTS:-"1 32"}
 MODES=${MODES:-"simple extended prepared"}
 IDLE=${IDLE:-1000}
 LARGE_MB=${LARGE_MB:-0}   # >0: also stream a table of about this many MB through COPY, masking off/on
+ROWS_TEST=${ROWS_TEST:-0} # >0: also read 1,000-row pages of a customers table, masking none/columns/pii
+ROWS_CLIENTS=${ROWS_CLIENTS:-"1 4"}
 DURABILITY=${DURABILITY:-fsync}   # Gatehouse audit.durability: fsync (default), os or store
 
 need=()
@@ -123,6 +134,7 @@ export GATEHOUSE_API="https://127.0.0.1:$GHAPI" GATEHOUSE_CACERT="$work/gh/data/
 export GATEHOUSE_TOKEN=$(cat "$work/gh/data/admin.token")
 GH_TOKEN=$("$top/bin/gatehouse" token issue --user bench --ttl 12h 2>/dev/null)
 GH_PII_TOKEN=$("$top/bin/gatehouse" token issue --user bench-pii --ttl 12h 2>/dev/null)
+GH_COLS_TOKEN=$("$top/bin/gatehouse" token issue --user bench-cols --ttl 12h 2>/dev/null)
 jpid=$(pgrep -f "gatehouse.jar serve --config $work/gh/gatehouse.yaml" | head -n 1)
 
 conninfo() { # target -> connection string (password via env)
@@ -134,12 +146,14 @@ conninfo() { # target -> connection string (password via env)
     gatehouse) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=require" ;;
     gatehouse-plain) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=disable" ;;
     gatehouse-pii) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench-pii sslmode=require" ;;
+    gatehouse-cols) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench-cols sslmode=require" ;;
   esac
 }
 secret() {
   case $1 in
     gatehouse | gatehouse-plain) echo "$GH_TOKEN" ;;
     gatehouse-pii) echo "$GH_PII_TOKEN" ;;
+    gatehouse-cols) echo "$GH_COLS_TOKEN" ;;
     *) echo "$PASS" ;;
   esac
 }
@@ -188,6 +202,68 @@ out="$work/results.md"
   done; done
 } > "$out"
 echo; cat "$out"
+
+if [ "$ROWS_TEST" -gt 0 ]; then
+  [ "$ROWS_TEST" -ge 2000 ] || { echo "ROWS_TEST must be at least 2000"; exit 1; }
+  echo; echo "== wide rows: a customers table of $ROWS_TEST rows, 1,000 rows per query (pgbench -M extended)"
+  PGPASSWORD=$PASS psql -q -h 127.0.0.1 -p "$PGPORT" -U bench bench -c "DROP TABLE IF EXISTS customers" -c "
+    CREATE TABLE customers AS
+    SELECT 1000000 + i AS id,
+           'ORD-2024-' || lpad(((i * 7919) % 1000000)::text, 6, '0') AS order_no,
+           f || ' ' || l AS name,
+           lower(f) || '.' || lower(l) || (i % 97) || '@example.com' AS email,
+           (ARRAY['DE','NG','BR','JP','CA','PL','US','GB'])[1 + i % 8] AS country,
+           (ARRAY['Berlin','Lagos','São Paulo','Osaka','Toronto','Kraków','Austin','London'])[1 + i % 8] AS city,
+           'SKU-' || (10000 + (i * 31) % 90000) AS sku,
+           1 + i % 5 AS quantity,
+           ((1 + i % 500) + (10 + i % 90) / 100.0)::numeric(10,2) AS amount,
+           (ARRAY['EUR','NGN','BRL','JPY','CAD','PLN','USD','GBP'])[1 + i % 8] AS currency,
+           (ARRAY['pending','paid','shipped','delivered','returned','cancelled'])[1 + i % 6] AS status,
+           timestamptz '2024-01-01' + (i * 7919 % 31536000) * interval '1 second' AS created_at,
+           CASE WHEN i % 4 = 0 THEN NULL
+                ELSE timestamptz '2025-01-01' + (i * 7907 % 31536000) * interval '1 second' END AS shipped_at,
+           CASE WHEN i % 50 = 0 THEN 'Call back on +1 415 555 01' || (10 + i % 89)
+                ELSE (ARRAY['','','','','','gift wrap','leave at door','fragile','express',
+                  'Customer asked to leave the parcel with the neighbour.',
+                  'Refund approved by support after call.'])[1 + i % 11] END AS note
+    FROM generate_series(1, $ROWS_TEST) i,
+         LATERAL (SELECT (ARRAY['Ann','Bo','Chen','Dana','Émile','Farah','Greta','Hiro','Ines'])[1 + i % 9] AS f,
+                         (ARRAY['Smith','Okafor','Müller','Tanaka','Silva','Novak','García'])[1 + i % 7] AS l) n" \
+    -c "ALTER TABLE customers ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE customers" >/dev/null
+  cat > "$work/rows.sql" <<SQL
+\\set a random(1000001, $((1000000 + ROWS_TEST - 999)))
+SELECT * FROM customers WHERE id BETWEEN :a AND :a + 999;
+SQL
+  rtargets="direct gatehouse gatehouse-cols gatehouse-pii"
+  declare -A RT
+  for c in $ROWS_CLIENTS; do for t in $rtargets; do
+    run_pgbench "$t" extended "$c" -f "$work/rows.sql" -T "$WARMUP" >/dev/null
+  done; done
+  for r in $(seq 1 "$ROUNDS"); do
+    for c in $ROWS_CLIENTS; do for t in $rtargets; do
+      read -r tps lat < <(run_pgbench "$t" extended "$c" -f "$work/rows.sql" -T "$DURATION")
+      RT[$t,$c]=$(echo "${RT[$t,$c]:-0} + $tps" | bc -l)
+      printf '  round %d c=%-2s %-15s %7s pages/s (1,000 rows each) %8s ms\n' "$r" "$c" "$t" "$tps" "$lat"
+    done; done
+  done
+  {
+    echo; echo "| clients | direct | Gatehouse, masking none | Gatehouse, column rules only | Gatehouse, pii (content detection) | pii ÷ column rules |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+    for c in $ROWS_CLIENTS; do
+      d=${RT[direct,$c]}
+      printf '| %s | %.0f | %.0f (%.2f) | %.0f (%.2f) | %.0f (%.2f) | **%.2f** |\n' "$c" "$(echo "$d / $ROUNDS" | bc -l)" \
+        "$(echo "${RT[gatehouse,$c]} / $ROUNDS" | bc -l)" "$(echo "${RT[gatehouse,$c]} / $d" | bc -l)" \
+        "$(echo "${RT[gatehouse-cols,$c]} / $ROUNDS" | bc -l)" "$(echo "${RT[gatehouse-cols,$c]} / $d" | bc -l)" \
+        "$(echo "${RT[gatehouse-pii,$c]} / $ROUNDS" | bc -l)" "$(echo "${RT[gatehouse-pii,$c]} / $d" | bc -l)" \
+        "$(echo "${RT[gatehouse-pii,$c]} / ${RT[gatehouse-cols,$c]}" | bc -l)"
+    done
+  } >> "$out"
+  tail -n $(( $(echo $ROWS_CLIENTS | wc -w) + 2 )) "$out"
+  # what each principal saw of one row: the email masked by the column rule and by content detection
+  for t in gatehouse-cols gatehouse-pii; do
+    PGPASSWORD=$(secret "$t") psql -X -At "$(conninfo "$t")" -c "SELECT email, note FROM customers WHERE id = 1000050" | sed "s/^/  $t: /"
+  done
+fi
 
 echo; echo "== connection set-up (pgbench -C: a new connection per transaction, 1 client, 500 tx)"
 for t in direct haproxy pgbouncer pgbouncer-tls gatehouse gatehouse-plain; do

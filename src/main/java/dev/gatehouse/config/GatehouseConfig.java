@@ -518,6 +518,22 @@ public record GatehouseConfig(
     public List<Path> matchingFiles() throws java.io.IOException {
       return Globs.matchAll(files);
     }
+
+    /**
+     * The rule files to load, in the order configured: each glob's matches (sorted), each plain
+     * path as it is, so that a missing one fails to load with its name rather than being skipped.
+     */
+    public List<Path> ruleFiles() throws java.io.IOException {
+      java.util.LinkedHashSet<Path> out = new java.util.LinkedHashSet<>();
+      for (String f : files) {
+        if (Globs.isGlob(f)) {
+          out.addAll(Globs.match(f));
+        } else {
+          out.add(Path.of(f));
+        }
+      }
+      return List.copyOf(out);
+    }
   }
 
   /** {@code logging:} format text or json, and the root level. */

@@ -81,9 +81,15 @@ public final class MaskingEngine {
     RuleFiles.Collected collected = new RuleFiles.Collected();
     List<Detector> gitleaks = new ArrayList<>();
     if (cfg != null) {
-      for (String f : cfg.files()) {
-        Path p = Path.of(f);
-        if (f.endsWith(".toml")) {
+      List<Path> files;
+      try {
+        // The configured entries are globs (masking/*.toml), as the configuration reference says.
+        files = cfg.ruleFiles();
+      } catch (java.io.IOException e) {
+        throw new MaskingConfigException("cannot list the masking rule files: " + e.getMessage());
+      }
+      for (Path p : files) {
+        if (p.toString().endsWith(".toml")) {
           gitleaks.addAll(GitleaksRules.load(p));
         } else {
           RuleFiles.load(p, keyed, collected);

@@ -56,6 +56,51 @@ class RuleFilesTest {
     assertThat(e.redact("pii", "project falcon")).isEqualTo("project falcon");
   }
 
+  /**
+   * {@code masking.files} entries are globs (docs/configuration.md, {@code [masking/*.toml]}): the
+   * engine loads every match, in order, and a plain path that is missing still fails by name.
+   */
+  @Test
+  void filesAreGlobsAndEveryMatchIsLoaded() throws IOException {
+    Path sub = Files.createDirectories(dir.resolve("masking"));
+    Files.writeString(
+        sub.resolve("a.yaml"),
+        """
+        detectors:
+          - id: codename
+            words: [falcon]
+        profiles:
+          cols:
+            extends: none
+            detectors: [codename]
+        """);
+    Files.writeString(
+        sub.resolve("b.toml"),
+        """
+        [[rules]]
+        id = "acme-api-key"
+        regex = '''acme_key=([a-z0-9]{32})'''
+        secretGroup = 1
+        keywords = ["acme"]
+        """);
+    MaskingEngine e =
+        MaskingEngine.create(
+            new MaskingConfig(
+                List.of(sub + "/*.yaml", sub + "/*.toml"), new Secret("key", "test"), 0));
+    assertThat(e.redact("cols", "project falcon")).isEqualTo("project [REDACTED:codename]");
+    assertThat(e.redact("secrets", "acme_key=0123456789abcdef0123456789abcdef"))
+        .doesNotContain("0123456789abcdef0123456789abcdef");
+    assertThatThrownBy(
+            () ->
+                MaskingEngine.create(
+                    new MaskingConfig(
+                        List.of(sub.resolve("missing.yaml").toString()),
+                        new Secret("key", "test"),
+                        0)))
+        .isInstanceOf(MaskingConfigException.class)
+        .hasMessageContaining("missing.yaml");
+  }
+
   @Test
   void customRegexDetectorWithLuhnValidatorRejectsInvalidNumbers() throws IOException {
     MaskingEngine e =
