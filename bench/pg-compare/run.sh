@@ -32,7 +32,7 @@ ROUNDS=${ROUNDS:-2}
 WARMUP=${WARMUP:-3}       # untimed seconds per mode, client count and target before the timed rounds
 SCALE=${SCALE:-10}
 CLIENTS=${CLIENTS:-"1 32"}
-MODES=${MODES:-"simple extended prepared"}
+MODES=${MODES-"simple extended prepared"}   # MODES= (empty): no pgbench -S cells
 IDLE=${IDLE:-1000}
 LARGE_MB=${LARGE_MB:-0}   # >0: also stream a table of about this many MB through COPY, masking off/on
 ROWS_TEST=${ROWS_TEST:-0} # >0: also read 1,000-row pages of a customers table, masking none/columns/pii
