@@ -879,37 +879,129 @@ final class CommandMatcher implements KindMatcher {
   }
 
   /**
-   * The last action's inner commands, per thread: a decision checks every candidate deny rule
-   * against the same action, and the walk (with shell-line parsing) need not be redone per rule.
+   * What the current decision found out about its action, per thread: a decision checks every
+   * candidate rule against the same action, and the commands hidden in it (the walk, with
+   * shell-line parsing) and, for each argv (the action's and the hidden ones, by identity), where
+   * cobra finds the command and the words a deny rule reads from there need not be worked out again
+   * per rule. Emptied when the decision ends ({@link #endDecision}, from {@link PolicySet#decide}):
+   * a pooled thread keeps no action, whose argv may hold a {@code -pSECRET}, after it.
    */
-  private static final ThreadLocal<Object[]> LAST_INNER = new ThreadLocal<>();
+  private static final ThreadLocal<Memo> MEMO = new ThreadLocal<>();
 
-  /** The last argv's cobra command index, per thread: {@code [action, argv, binary, index]}. */
-  private static final ThreadLocal<Object[]> LAST_COBRA = new ThreadLocal<>();
+  /** One argv's cobra reading: {@link ProgramOptions#cobraCommandIndex} and the deny words. */
+  private static final class CobraReading {
+    final List<String> argv;
+    final String bin;
+    final int index;
+
+    /** The words for deny rules, see {@link #denyWords}; computed when a deny rule first asks. */
+    List<String> denyWords;
+
+    /** Whether {@link #denyWords} read anything the words as written do not say. */
+    boolean respelled;
+
+    CobraReading(List<String> argv, String bin, int index) {
+      this.argv = argv;
+      this.bin = bin;
+      this.index = index;
+    }
+  }
+
+  private static final class Memo {
+    /** Readings kept per decision: a shell line may hold more commands, read again past this. */
+    static final int MAX_READINGS = 16;
+
+    Action action;
+    CommandWrappers.Inner inner;
+    final List<CobraReading> readings = new ArrayList<>(4);
+
+    void clear() {
+      action = null;
+      inner = null;
+      readings.clear();
+    }
+  }
+
+  /** The memo of {@code action}'s decision on this thread, emptied for a new action. */
+  private static Memo memo(Action action) {
+    Memo m = MEMO.get();
+    if (m == null) {
+      m = new Memo();
+      MEMO.set(m);
+    }
+    if (m.action != action) {
+      m.clear();
+      m.action = action;
+    }
+    return m;
+  }
+
+  /** Forgets the current decision's action on this thread: called when a decision ends. */
+  static void endDecision() {
+    Memo m = MEMO.get();
+    if (m != null) {
+      m.clear();
+    }
+  }
+
+  /** Whether this thread still holds an action from a decision, for tests. */
+  static boolean remembersAnAction() {
+    Memo m = MEMO.get();
+    return m != null && (m.action != null || m.inner != null || !m.readings.isEmpty());
+  }
 
   /**
-   * {@link ProgramOptions#cobraCommandIndex} of {@code argv}, once per action and argv: a decision
-   * asks every candidate rule about the same words.
+   * The cobra reading of {@code argv} ({@link ProgramOptions#cobraCommandIndex}), once per action
+   * and argv: a decision asks every candidate rule about the same words.
    */
-  private static int cobraCommandIndex(Action action, List<String> argv, String bin) {
-    Object[] last = LAST_COBRA.get();
-    if (last != null && last[0] == action && last[1] == argv && Objects.equals(last[2], bin)) {
-      return (Integer) last[3];
+  private static CobraReading cobraReading(Action action, List<String> argv, String bin) {
+    Memo m = memo(action);
+    for (int i = 0; i < m.readings.size(); i++) {
+      CobraReading r = m.readings.get(i);
+      if (r.argv == argv && Objects.equals(r.bin, bin)) {
+        return r;
+      }
     }
-    int index = ProgramOptions.cobraCommandIndex(bin, argv);
-    LAST_COBRA.set(new Object[] {action, argv, bin, index});
-    return index;
+    CobraReading r = new CobraReading(argv, bin, ProgramOptions.cobraCommandIndex(bin, argv));
+    if (m.readings.size() < Memo.MAX_READINGS) {
+      m.readings.add(r);
+    }
+    return r;
+  }
+
+  /**
+   * The words a deny rule reads from where cobra finds the command (its index must not be
+   * negative): the command as cobra runs it (the rule's own reading may have taken an option's
+   * value for it: docker -l debug container remove; helm un x runs uninstall, a cobra alias), with
+   * every spelling of the command put before it (docker container remove is docker rm, helm plugin
+   * add is plugin install), and its subcommand read both ways cobra may read an option between the
+   * two words ({@link ProgramOptions#cobraCommandWords}: helm plugin --debug add, docker container
+   * --help=false remove). {@link CobraReading#respelled} tells whether they say anything the words
+   * as written do not.
+   */
+  private static List<String> denyWords(CobraReading r) {
+    if (r.denyWords == null) {
+      List<String> kept = ProgramOptions.cobraCommandWords(r.bin, r.argv, r.index, false);
+      List<String> skipped = ProgramOptions.cobraCommandWords(r.bin, r.argv, r.index, true);
+      List<String> spelled = ProgramOptions.cobraSpellings(r.bin, kept);
+      List<String> words = new ArrayList<>(spelled.size() + skipped.size() + 6);
+      words.addAll(spelled);
+      if (!skipped.equals(kept)) {
+        words.addAll(ProgramOptions.cobraSpellings(r.bin, skipped));
+      }
+      r.respelled = words.size() > kept.size() || !kept.get(0).equals(r.argv.get(r.index));
+      r.denyWords = words;
+    }
+    return r.denyWords;
   }
 
   private static CommandWrappers.Inner innerOf(
       Action action, List<String> argv, String bin, String line) {
-    Object[] last = LAST_INNER.get();
-    if (last != null && last[0] == action) {
-      return (CommandWrappers.Inner) last[1];
+    Memo m = memo(action);
+    if (m.inner == null) {
+      m.inner = CommandWrappers.inner(argv, bin, line);
     }
-    CommandWrappers.Inner inner = CommandWrappers.inner(argv, bin, line);
-    LAST_INNER.set(new Object[] {action, inner});
-    return inner;
+    return m.inner;
   }
 
   /**
@@ -964,7 +1056,8 @@ final class CommandMatcher implements KindMatcher {
     }
     // Where cobra finds the command: read once per argv, for this rule and the others (the
     // matcher, the alias check and the risky-flag catalogue share it)
-    int cobraCommand = cobraCommandIndex(action, argv, bin);
+    CobraReading cobra = cobraReading(action, argv, bin);
+    int cobraCommand = cobra.index;
     Parsed p =
         Parsed.of(
             argv,
@@ -1009,18 +1102,11 @@ final class CommandMatcher implements KindMatcher {
             + " subcommand, or as --name=value";
       }
       if (deny && command >= 0) {
-        // The command as cobra runs it, from its index (the rule's own reading may have taken an
-        // option's value for it: docker -l debug container remove): helm un x runs uninstall (a
-        // cobra alias), and every spelling of the command is put before it (docker container
-        // remove is docker rm, helm plugin add is plugin install); the rule's reading follows.
-        String name = ProgramOptions.cobraCommandName(bin, argv.get(command));
-        List<String> from = new ArrayList<>(argv.size() - command);
-        from.add(name);
-        from.addAll(argv.subList(command + 1, argv.size()));
-        List<String> spelled = ProgramOptions.cobraSpellings(bin, from);
-        if (spelled != from || command != p.firstIndex() || !name.equals(argv.get(command))) {
-          positional = new ArrayList<>(spelled.size() + p.positional.size());
-          positional.addAll(spelled);
+        // the words as cobra runs them (denyWords); the rule's reading follows
+        List<String> words = denyWords(cobra);
+        if (cobra.respelled || command != p.firstIndex()) {
+          positional = new ArrayList<>(words.size() + p.positional.size());
+          positional.addAll(words);
           positional.addAll(p.positional);
         }
       }

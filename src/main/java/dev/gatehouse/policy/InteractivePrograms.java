@@ -27,7 +27,14 @@ import java.util.Set;
  *   <li>database clients: psql ({@code \!}, {@code \o |cmd}, {@code \copy ... program}; psql(1)),
  *       mysql and mariadb ({@code system}, {@code \!}, {@code pager}; mysql client commands),
  *       sqlite3 ({@code .shell}, {@code .system}, {@code .once |cmd}; sqlite.org/cli.html), duckdb
- *       (the same dot commands), sqlcmd ({@code !!}), mycli and litecli ({@code system});
+ *       (the same dot commands), sqlcmd ({@code !!}), mycli and litecli ({@code system}), pgcli
+ *       ({@code \!}, pgspecial's "Pass commands to shell"), usql ({@code \!}, usql's "execute
+ *       command in shell"), MySQL Shell mysqlsh ({@code \system}, {@code \!}; MySQL Shell
+ *       commands), Oracle SQL*Plus sqlplus ({@code HOST}, {@code !} on Unix; SQL*Plus reference
+ *       "HOST"), mongosh ({@code require()} of Node.js built-in modules such as child_process:
+ *       MongoDB Shell "Include External Files and Modules in Scripts");
+ *   <li>smbclient ({@code !cmd} "run a shell command on the local system", interactive or in a
+ *       {@code -c} command string; smbclient(1));
  *   <li>debuggers: gdb, gdb-multiarch, cgdb ({@code shell}, {@code !}; gdb manual "Shell
  *       Commands"), lldb ({@code platform shell}, {@code script});
  *   <li>file transfer and remote login clients: sftp, ftp, lftp, tnftp, ncftp, telnet ({@code !cmd}
@@ -94,6 +101,12 @@ final class InteractivePrograms {
           "sqlcmd",
           "mycli",
           "litecli",
+          "pgcli",
+          "usql",
+          "mysqlsh",
+          "sqlplus",
+          "mongosh",
+          "smbclient",
           "gdb",
           "gdb-multiarch",
           "cgdb",

@@ -22,10 +22,14 @@ public interface PolicyEngine {
    * allowed it, or held it for review) constrained: its path arguments, as written. A protocol that
    * can ask the target where they really lead checks them again there (SSH exec, docs/ssh.md).
    *
+   * <p>The default cannot tell, so a protocol that asks refuses the command: an engine that wraps
+   * another (a cache, a decorator) must delegate, or the check would silently be skipped.
+   *
    * @return empty when the rule constrains no path; null when the rule is not in this policy (it
-   *     was reloaded since) or its path arguments cannot be told (a line run by a shell)
+   *     was reloaded since), its path arguments cannot be told (a line run by a shell), or the
+   *     engine does not know
    */
   default List<String> pathArguments(String rule, Action action) {
-    return List.of();
+    return null;
   }
 }

@@ -237,6 +237,8 @@ public final class PolicySet implements PolicyEngine {
           "policy-error",
           "the policy could not be evaluated",
           List.of("internal error while evaluating: " + e));
+    } finally {
+      CommandMatcher.endDecision(); // the action it remembered while checking rules
     }
   }
 

@@ -736,11 +736,7 @@ final class ProgramOptions {
       if (w.equals("--")) {
         return -1;
       }
-      boolean skipsNext =
-          w.indexOf('=') < 0
-              && !c.rootBooleans().contains(w)
-              && (w.startsWith("--") || (w.length() == 2 && w.charAt(0) == '-'));
-      if (skipsNext) {
+      if (stripFlagsSkipsNext(c, w)) {
         if (argv.size() - (i + 1) <= 1) {
           return -1; // stripFlags: "break Loop" when the value is the last word
         }
@@ -750,6 +746,47 @@ final class ProgramOptions {
       }
     }
     return -1;
+  }
+
+  /**
+   * Whether cobra's {@code stripFlags} (and {@code Traverse}) skips the word after {@code w} as its
+   * value: a {@code --name} or a two-letter {@code -x}, without {@code =}, that is not one of the
+   * root command's booleans.
+   */
+  private static boolean stripFlagsSkipsNext(Cobra c, String w) {
+    return w.indexOf('=') < 0
+        && !c.rootBooleans().contains(w)
+        && (w.startsWith("--") || (w.length() == 2 && w.charAt(0) == '-'));
+  }
+
+  /**
+   * The words a deny rule reads from a cobra program's command on: the command (as {@link
+   * #cobraCommandName} names it), then the words after it that are not options. With {@code
+   * skipValues}, an option that cobra's {@code stripFlags} reads as taking the next word ({@link
+   * #stripFlagsSkipsNext}) drops that word too. Which of the two readings cobra makes when it looks
+   * for the subcommand depends on the command's own flags, which Gatehouse does not list: a deny
+   * rule reads both, so that {@code helm plugin --debug add URL} and {@code helm plugin --namespace
+   * x add URL} both run {@code plugin add} for it (words after {@code --} are kept: matching more).
+   *
+   * @param command the index of the command in argv ({@link #cobraCommandIndex}), not negative
+   */
+  static List<String> cobraCommandWords(
+      String binary, List<String> argv, int command, boolean skipValues) {
+    Cobra c = COBRA.get(program(binary));
+    List<String> out = new ArrayList<>(argv.size() - command);
+    out.add(cobraCommandName(binary, argv.get(command)));
+    boolean options = true;
+    for (int i = command + 1; i < argv.size(); i++) {
+      String w = argv.get(i);
+      if (!options || w.length() < 2 || w.charAt(0) != '-') {
+        out.add(w);
+      } else if (w.equals("--")) {
+        options = false;
+      } else if (skipValues && c != null && stripFlagsSkipsNext(c, w)) {
+        i++;
+      }
+    }
+    return out;
   }
 
   /**

@@ -1046,8 +1046,10 @@ final class RiskyFlags {
     for (int i = 1; i < argv.size(); i++) {
       String w = argv.get(i);
       if (i < command && (w.length() < 2 || w.charAt(0) != '-')) {
-        before.add(w);
-        continue; // a value cobra skipped (kubectl -A get delete: get)
+        // a value cobra skipped (kubectl -A get delete: get), which may be the command an option
+        // unknown to the index hid: named as the command would be (gh ext is extension)
+        before.add(ProgramOptions.cobraCommandName(binary, w));
+        continue;
       }
       if (w.equals("--")) {
         if (i < command) {

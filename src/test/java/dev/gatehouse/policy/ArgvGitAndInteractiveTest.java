@@ -52,7 +52,7 @@ class ArgvGitAndInteractiveTest {
               effect: allow
               command:
                 binary: [psql, mysql, mariadb, sqlite3, duckdb, gdb, lldb, sftp, ftp, lftp, dc,
-                         telnet, mail, mutt]
+                         telnet, mail, mutt, smbclient, sqlplus, mysqlsh, usql, pgcli, mongosh]
             - id: psql-with-shell
               effect: allow
               command: { binary: /usr/lib/postgresql/16/bin/psql, shell: true }
@@ -131,6 +131,8 @@ class ArgvGitAndInteractiveTest {
         Arguments.of(line("telnet host 25"), Effect.DENY, null),
         Arguments.of(line("mail -s hi bob"), Effect.DENY, null),
         Arguments.of(line("mutt"), Effect.DENY, null),
+        // review 13 (F2), more in clientsWithAShellEscapeNeedShellTrue
+        Arguments.of(line("smbclient -L fs -N"), Effect.DENY, null),
         Arguments.of(
             line("/usr/lib/postgresql/16/bin/psql -c 'select 1'"),
             Effect.ALLOW,
@@ -145,6 +147,30 @@ class ArgvGitAndInteractiveTest {
     if (rule != null) {
       assertThat(d.rule()).isEqualTo(rule);
     }
+  }
+
+  /**
+   * Review 13 (F2): more clients whose commands include a local shell escape. The rule names them
+   * (the same words without the guard are allowed); the explanation says the guard refused them.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("shellEscapingClients")
+  void clientsWithAShellEscapeNeedShellTrue(String commandLine, String name) {
+    Decision d = decide(RULES, human("m"), target("t"), line(commandLine));
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(String.join("\n", d.explanation()))
+        .contains(name + " is interactive and can run a shell")
+        .contains("shell: true");
+  }
+
+  static Stream<Arguments> shellEscapingClients() {
+    return Stream.of(
+        Arguments.of("smbclient //fs/share -N -c '!sh -c id'", "smbclient"),
+        Arguments.of("sqlplus -S scott@db @report.sql", "sqlplus"),
+        Arguments.of("mysqlsh --sql -e 'select 1'", "mysqlsh"),
+        Arguments.of("usql pg://db -c 'select 1'", "usql"),
+        Arguments.of("pgcli -h db app", "pgcli"),
+        Arguments.of("mongosh mongodb://db --eval 'db.stats()'", "mongosh"));
   }
 
   @Test

