@@ -182,15 +182,10 @@ final class JsonMasking {
             && SECRET_NAME.matcher(e.getKey()).matches()) {
           nv = TextNode.valueOf(profile.styleFor("assignment").apply(v.asText(), "assignment"));
         } else if ((v.isTextual() || v.isNumber()) && PHONE_NAME.matcher(e.getKey()).matches()) {
-          String prefixed = PHONE_WORD + v.asText();
-          String masked = profile.redact(prefixed);
-          // nothing found with the phone word before it: nothing without it either
-          nv =
-              masked.equals(prefixed)
-                  ? v
-                  : masked.startsWith(PHONE_WORD)
-                      ? TextNode.valueOf(masked.substring(PHONE_WORD.length()))
-                      : byContent(profile, v, names);
+          // read with the phone word before it and without (a .pgpass line, requirepass x)
+          String text = v.asText();
+          String masked = profile.redactAfter(PHONE_WORD, text);
+          nv = masked.equals(text) ? v : TextNode.valueOf(masked);
         } else {
           nv = byContent(profile, v, names);
         }

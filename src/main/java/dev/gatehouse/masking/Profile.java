@@ -67,6 +67,31 @@ final class Profile {
   }
 
   /**
+   * {@link #redact} of {@code text} read as it is and also after {@code lead}, a word that gives a
+   * detector its context ({@code phone: } before the value of a JSON member named for a phone), the
+   * findings of both readings joined ({@link Scanner#covering}: masks only grow). The plain reading
+   * is needed too: the lead pushes the value off its line's start, where the line-anchored
+   * detectors look ({@code .pgpass} lines, {@code requirepass x}). With colour codes in the value,
+   * the plain reading's result is read again after the lead. The same instance when nothing was
+   * found.
+   */
+  String redactAfter(String lead, String text) {
+    if (text == null || text.isEmpty() || scanner.isEmpty()) {
+      return text;
+    }
+    if (text.indexOf('\u001b') >= 0) {
+      String plain = redactWithEscapes(text);
+      String led = lead + plain;
+      String masked = redactWithEscapes(led);
+      return masked == led || !masked.startsWith(lead) ? plain : masked.substring(lead.length());
+    }
+    List<Finding> found =
+        Scanner.covering(
+            scanner.scan(text), Scanner.after(scanner.scan(lead + text), lead.length()));
+    return found.isEmpty() ? text : apply(text, found, 0, text.length());
+  }
+
+  /**
    * {@link #redact} of a text with ANSI escape sequences, as the terminal path masks it ({@link
    * TextStreamMasker}): the values of the text without the sequences ({@code
    * 4111\e[1;31m1111\e[0m11111111}, a colour code inside a value stored in a table), masked with

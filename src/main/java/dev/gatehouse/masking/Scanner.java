@@ -1407,6 +1407,21 @@ final class Scanner {
   }
 
   /**
+   * Findings of a text {@code before + body}, where {@code c} is the length of {@code before},
+   * mapped to {@code body}: those that end in {@code before} are dropped, one that begins there is
+   * clipped to its part in {@code body}.
+   */
+  static List<Finding> after(List<Finding> found, int c) {
+    List<Finding> out = new ArrayList<>(found.size());
+    for (Finding f : found) {
+      if (f.end() > c) {
+        out.add(new Finding(Math.max(0, f.start() - c), f.end() - c, f.type(), f.priority()));
+      }
+    }
+    return out;
+  }
+
+  /**
    * {@code scan} of {@code s} normalized as {@link #scanNormalized} says, mapped back; a backspace
    * erases the character before it ({@code erase}, as a terminal shows it) or is dropped.
    */
@@ -1592,10 +1607,13 @@ final class Scanner {
 
   /**
    * Every detector on the whole text, without gates: the reference the gates are tested against.
+   * Read as {@link #scanNormalized} reads it (invisible characters, NUL, lone CR, both readings of
+   * a backspace).
    */
   List<Finding> scanUngated(String s) {
-    if (Checks.needsNormalizing(s)) {
-      return normalized(s, true, this::scanUngated);
+    if (Checks.needsNormalizing(s) || hasControls(s)) {
+      List<Finding> shown = normalized(s, true, this::scanUngated);
+      return s.indexOf('\b') < 0 ? shown : covering(shown, normalized(s, false, this::scanUngated));
     }
     List<Finding> found = new ArrayList<>();
     for (Detector d : detectors) {
@@ -1665,7 +1683,10 @@ final class Scanner {
    * value (a sentence with the letters of a keyword, not the keyword) is then neither decoded nor
    * scanned again. Unchanged otherwise: a detector that is not keyword-gated decodes the value
    * anyway (and {@link #scanWith} looks for the keywords in the bytes then), and in a value with
-   * non-ASCII bytes an invisible character may split a keyword that the String path reads through.
+   * non-ASCII bytes an invisible character may split a keyword that the String path reads through;
+   * so may a control character but tab, line feed and CR LF: NUL, a backspace or a lone CR ({@link
+   * #hasControls}: {@code DB_<NUL>PW=}, {@code DB_x<BS>PW=}), a colour code ({@code
+   * pass<ESC>[0mword=}, read without its escape sequences by {@code Profile#redact}).
    */
   long keywordsPresentUtf8(long armed, byte[] b, int off, int len) {
     // small enough to be inlined into the row path; the search is a call of its own
@@ -1691,8 +1712,9 @@ final class Scanner {
       candidates |= keywordBit[Long.numberOfTrailingZeros(k)];
     }
     for (int i = off, end = off + len; i < end; i++) {
-      if (b[i] < 0) {
-        return armed;
+      int c = b[i]; // a non-ASCII byte is negative: below 0x20 too
+      if (c < 0x20 && c != '\t' && c != '\n' && !(c == '\r' && i + 1 < end && b[i + 1] == '\n')) {
+        return armed; // read through on the String path (hasControls, colour codes): decode
       }
     }
     int few = 0;

@@ -354,14 +354,7 @@ final class TextStreamMasker implements StreamMasker {
     if (before.isEmpty()) {
       return findings(body);
     }
-    int c = before.length();
-    List<Finding> out = new ArrayList<>();
-    for (Finding f : findings(before + body)) {
-      if (f.end() > c) {
-        out.add(new Finding(Math.max(0, f.start() - c), f.end() - c, f.type(), f.priority()));
-      }
-    }
-    return out;
+    return Scanner.after(findings(before + body), before.length());
   }
 
   /** Appends emitted (unmasked, visible) text to {@link #context}, keeping its last part. */

@@ -175,6 +175,42 @@ class AsciiGatesTest {
     assertThat(passedAndFound).as("the random text exercises the detectors").isGreaterThan(500);
   }
 
+  /**
+   * Review 13, F2: a control character the String path reads through (NUL, lone CR, backspace, ESC
+   * of a colour code) inside a keyword made the byte-level keyword search drop the detector, so the
+   * row path sent the value unscanned. Such a value keeps every armed detector and is masked on the
+   * byte path as on the String path. F9: {@link Scanner#scanUngated}, the reference of the gate
+   * tests, reads such a value as {@link Scanner#scan} does (both backspace readings).
+   */
+  @Test
+  void controlCharactersInsideAKeywordKeepTheValueOnTheFullPath() {
+    String secret = "Qz7vHb2mWk"; // no keyword in it (hunter2Secret has "secret")
+    for (String v :
+        List.of(
+            "DB_\0PW=" + secret,
+            "DB_\rPW=" + secret,
+            "DB_x\bPW=" + secret,
+            "pass\bword=" + secret, // only the reading without the backspace has the keyword
+            "\u200bpass\bword=" + secret,
+            "pass\u001b[0mword=" + secret)) {
+      byte[] b = v.getBytes(StandardCharsets.UTF_8);
+      long armed = pii.scanner.armedUtf8(b, 0, b.length);
+      assertThat(armed).as(v).isNotZero();
+      assertThat(pii.scanner.keywordsPresentUtf8(armed, b, 0, b.length)).as(v).isEqualTo(armed);
+      assertMaskedBothWays(v, secret);
+      assertThat(new String(pii.redactUtf8Bytes(b, 0, b.length), StandardCharsets.UTF_8))
+          .as(v)
+          .isEqualTo(pii.redact(v));
+      if (v.indexOf('\u001b') < 0) { // colour codes are read by Profile#redact, not the scanner
+        assertThat(pii.scanner.scanUngated(v)).as(v).isNotEmpty().isEqualTo(pii.scanner.scan(v));
+      }
+    }
+    // CR LF is a line break on both paths: the keyword search on the bytes still decides.
+    byte[] crlf = "note\r\nDelivery window 10:00-12:00".getBytes(StandardCharsets.UTF_8);
+    long armed = pii.scanner.armedUtf8(crlf, 0, crlf.length);
+    assertThat(pii.scanner.keywordsPresentUtf8(armed, crlf, 0, crlf.length)).isZero();
+  }
+
   /** The first parts of each list above, drawn more often. */
   private static final int WORDS = 8;
 

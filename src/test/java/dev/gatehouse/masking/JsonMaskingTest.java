@@ -83,6 +83,35 @@ class JsonMaskingTest {
     assertThat(out.get("resenha").asText()).isEqualTo("boa");
   }
 
+  /**
+   * A member named for a phone is read with a phone word before its value and also without it
+   * (review 13, F1 and F8): the word pushed a .pgpass line or {@code requirepass x} off its line's
+   * start, where those detectors look, so such values left unmasked. Each value is masked at least
+   * as the same value under another name is, and the phone reading still masks a bare number.
+   */
+  @Test
+  void membersNamedForPhonesAreAlsoReadWithoutThePhoneWord() throws Exception {
+    String[][] cases = {
+      {"phone", "db.example.com:5432:app:admin:S3cr3tPw", "S3cr3tPw"}, // .pgpass: nothing found
+      {"mobile", "requirepass S3cr3tRedis", "S3cr3tRedis"}, // Redis, anchored at the line start
+      {"fax", "db.example.com:5432:app:admin:S3cr3t 0612345678", "S3cr3t"}, // nothing found
+      // the phone reading finds the number, the plain one the .pgpass password (F8)
+      {"phone", "db.example.com:5432:app:admin:S3cr3t +44 20 7946 0958", "S3cr3t", "7946 0958"},
+    };
+    for (String[] c : cases) {
+      JsonNode out = ENGINE.maskJson("pii", JSON.createObjectNode().put(c[0], c[1]), List.of());
+      String masked = out.get(c[0]).asText();
+      for (int k = 2; k < c.length; k++) {
+        assertThat(masked).as(c[0] + ": " + c[1]).doesNotContain(c[k]);
+      }
+    }
+    // the phone reading alone: a bare number under a phone name, left as is under another
+    JsonNode out =
+        ENGINE.maskJson("pii", json("{'phone':'02079460958','order':'02079460958'}"), List.of());
+    assertThat(out.get("phone").asText()).doesNotContain("2079460958");
+    assertThat(out.get("order").asText()).isEqualTo("02079460958");
+  }
+
   @Test
   void noneProfileLeavesContentAlone() throws Exception {
     JsonNode doc = json("{'password':'hunter2','mail':'jane@example.com'}");

@@ -205,6 +205,47 @@ class PgRowMaskerTest {
     assertThat(v.get(1)).startsWith("Kraków: a****@example.com").doesNotContain("7946 0958");
   }
 
+  /**
+   * Control characters inside a keyword (review 13, F2): the String path reads NUL and a lone CR as
+   * invisible, a backspace as erasing (or dropped) and a colour code as not there, so it finds
+   * {@code DB_PW=} and {@code password=} in these values; the row path's keyword search on the
+   * bytes did not, and sent them unscanned. Each row value now equals the String path's result, and
+   * the secret is gone from the ones the String path masks.
+   */
+  @Test
+  void controlCharactersInsideAKeywordDoNotHideTheValueFromTheRowPath() {
+    String secret = "Qz7vHb2mWk"; // no keyword in it (hunter2Secret has "secret")
+    List<String> masked =
+        List.of(
+            "DB_\0PW=" + secret,
+            "DB_\rPW=" + secret,
+            "DB_x\bPW=" + secret,
+            "pass\0word=" + secret,
+            "pass\rword: " + secret,
+            "pass\u001b[0mword=" + secret,
+            "DB_\u001b[1;31mPW\u001b[0m=" + secret);
+    PgRowMasker m = masker("secrets", new Col("a", TEXT, 0), new Col("b", VARCHAR, 0));
+    for (String v : masked) {
+      String viaString = engine.redact("secrets", v);
+      assertThat(viaString).as("String path: %s", v).doesNotContain(secret);
+      List<String> out = values(m.filterDataRow(dataRow(utf8(v), utf8("x " + v))));
+      assertThat(out.get(0)).as("row path: %s", v).isEqualTo(viaString);
+      assertThat(out.get(1)).as("row path: x %s", v).isEqualTo(engine.redact("secrets", "x " + v));
+      assertThat(out.get(1)).doesNotContain(secret);
+    }
+    // Controls the String path does not read through, and CR LF, give what the String path gives.
+    // pa<NUL>ss=: pass= is no keyword on either path
+    for (String v :
+        List.of(
+            "DB_\u000bPW=" + secret,
+            "DB_\fPW=" + secret,
+            "DB_\r\nPW=" + secret,
+            "pa\0ss=" + secret)) {
+      List<String> out = values(m.filterDataRow(dataRow(utf8(v), utf8("x"))));
+      assertThat(out.get(0)).as(v).isEqualTo(engine.redact("secrets", v));
+    }
+  }
+
   @Test
   void copyRowsAreMaskedAsTheWholeRowWouldBe() {
     PgRowMasker m = new PgRowMasker(engine, "pii", "db", null);
