@@ -172,18 +172,22 @@ class ReviewFingerprintGatewayTest {
     }
   }
 
-  static Psql psql(String sql) throws Exception {
+  /** psql as alice, each of {@code sqls} a Query of its own in one session. */
+  static Psql psql(String... sqls) throws Exception {
     Path out = Files.createTempFile(dir, "psql", ".out");
     Path err = Files.createTempFile(dir, "psql", ".err");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            "psql",
-            "host=127.0.0.1 port="
-                + gw.postgresPort()
-                + " dbname=payments-db user=alice sslmode=require",
-            "-X",
-            "-c",
-            sql);
+    List<String> command = new ArrayList<>();
+    command.add("psql");
+    command.add(
+        "host=127.0.0.1 port="
+            + gw.postgresPort()
+            + " dbname=payments-db user=alice sslmode=require");
+    command.add("-X");
+    for (String sql : sqls) {
+      command.add("-c");
+      command.add(sql);
+    }
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("PGPASSWORD", alice);
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     return new Psql(pb.start(), out, err);
@@ -717,15 +721,80 @@ class ReviewFingerprintGatewayTest {
   /** Red team rt12, finding 4: {@code N'settled '} is bpchar, equal to 'settled'; text is not. */
   @Test
   void aNationalCharacterConstantIsAnotherRequestThanAPlainOne() throws Exception {
-    String approved =
+    approvalDoesNotRunTheOther(
         "/* justification: OPS-33 */ UPDATE payments SET status = 'refunded'"
-            + " WHERE status = 'settled ' AND id <= 10";
+            + " WHERE status = 'settled ' AND id <= 10",
+        "'settled '",
+        "N'settled '");
+  }
+
+  /**
+   * Review 13, F3: the form of {@code N'settled'} was that of {@code 'Nsettled'}, so the approval
+   * of a statement that matches no row ran one that matches ten.
+   */
+  @Test
+  void anApprovalOfAPlainConstantStartingWithNDoesNotRunANationalOne() throws Exception {
+    String id =
+        approvalDoesNotRunTheOther(
+            "/* justification: OPS-36 */ UPDATE payments SET status = 'refunded'"
+                + " WHERE status = 'Nsettled' AND id <= 10",
+            "'Nsettled'",
+            "N'settled'");
+    assertThat(gw.reviews().show(id).orElseThrow().state()).isEqualTo("approved");
+  }
+
+  /**
+   * Approves {@code approved} (which matches no row, unused), runs it with {@code constant}
+   * replaced by {@code other} (which matches ten): held, the approval not spent. Its review id.
+   */
+  static String approvalDoesNotRunTheOther(String approved, String constant, String other)
+      throws Exception {
     String id = approvedButUnused(approved);
-    Psql attack = psql(approved.replace("'settled '", "N'settled '"));
+    Psql attack = psql(approved.replace(constant, other));
     assertThat(attack.finished()).isTrue();
     assertThat(attack.output()).doesNotContain("UPDATE 10").contains("still pending");
     assertThat(count("status = 'refunded'")).isZero();
     assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNull();
+    return id;
+  }
+
+  /**
+   * Review 13, F5: with standard_conforming_strings off, a constant masked on its decoded value
+   * ({@code 'pass\x77ord=…'}) whose value ends in a backslash was written back as {@code '…\'}: its
+   * closing quote escaped, it ran on over the live SQL, and the masking of the review's text then
+   * ate the comment's end and {@code OR id <=} (rt12's finding 2 again): the reviewer read one row
+   * where fifty are updated.
+   */
+  @Test
+  void aMaskedConstantEndingInABackslashDoesNotHideLiveSqlFromTheReviewer() throws Exception {
+    String statement =
+        "/* justification: OPS-37 */ UPDATE payments SET status = 'pass\\x77ord=Hunter2xyz \\\\'"
+            + " WHERE id = 1 /* password: */ OR id <= "
+            + ROWS
+            + " -- '";
+    // The target's sessions start with the setting off and report it: an engineer's SET of it is
+    // refused by the demo policy.
+    String role = "ALTER ROLE app IN DATABASE payments ";
+    try (Connection c = target.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute(role + "SET standard_conforming_strings = off");
+    }
+    try {
+      Psql held = psql(statement);
+      ReviewView v = pendingWhere(statement, r -> r.statement().contains("OPS-37"));
+      assertThat(held.finished()).isTrue();
+      assertThat(v.statement())
+          .doesNotContain("Hunter2xyz")
+          .contains("status = E'password=")
+          .contains("\\\\' WHERE id = 1 /* ")
+          .contains(" */ OR id <= " + ROWS + " -- '\n\n-- gatehouse classification: kinds update");
+    } finally {
+      try (Connection c = target.getPostgresDatabase().getConnection();
+          Statement st = c.createStatement()) {
+        st.execute(role + "RESET standard_conforming_strings");
+      }
+    }
+    assertThat(count("status = 'refunded'")).isZero();
   }
 
   /**

@@ -11,10 +11,12 @@ import java.util.function.UnaryOperator;
  * {@code U&'pass\0077ord=…'} (§4.1.2.3), or an ordinary string with backslash escapes when
  * standard_conforming_strings is off, says {@code password=Kx7…} to the server, while the redactor
  * reads the escapes and finds no keyword. Each string constant whose value differs from its body is
- * masked on its value; when that finds something, the constant is replaced by an ordinary one
- * holding the masked value (so the record reads {@code 'password=[REDACTED:…]'}), and the text is
- * then masked as a whole as before. So is a constant holding bytea hex ({@code '\x7061…'}), whose
- * bytes are read as text. Constants without escapes, or without findings, stay as typed.
+ * masked on its value; when that finds something, the constant is replaced by one holding the
+ * masked value (so the record reads {@code 'password=[REDACTED:…]'}; {@code E'…'} with doubled
+ * backslashes when the value holds one, so that it ends where it did under either
+ * standard_conforming_strings), and the text is then masked by token ({@link #maskTokens}). So is a
+ * constant holding bytea hex ({@code '\x7061…'}), whose bytes are read as text. Constants without
+ * escapes, or without findings, stay as typed.
  */
 final class PgStoredText {
   private PgStoredText() {}
@@ -27,10 +29,16 @@ final class PgStoredText {
 
   static String decodeEscapes(
       String text, boolean standardConformingStrings, UnaryOperator<String> maskStored) {
-    boolean passwords = containsPasswordWord(text);
-    if (text.length() > MAX_LEXED || text.indexOf('\\') < 0 && !hasUescape(text) && !passwords) {
-      return text; // every escape of E'', U&'' and non-standard '' strings has a backslash
+    if (text.length() > MAX_LEXED
+        || text.indexOf('\\') < 0 && !hasUescape(text) && !containsPasswordWord(text)) {
+      // Every escape of E'', U&'' and non-standard '' strings, and of a U&"…" name, has a
+      // backslash or a UESCAPE; a name that reads password without one holds the word.
+      return text;
     }
+    // Tokens up to a lexer error are read as the server reads them: their constants are decoded
+    // and masked all the same (returning the text as typed would record E'pass\x77ord=…' before
+    // the error in clear). The text from the error on stays as typed, still fails to lex in
+    // maskTokens, and so is masked whole there (review 13, F7).
     PgLexer.Result r = PgLexer.lex(text, standardConformingStrings);
     StringBuilder out = null;
     int copied = 0;
@@ -39,10 +47,12 @@ final class PgStoredText {
       PgToken before = previous;
       previous = t;
       boolean constant = t.kind() == Kind.STRING || t.kind() == Kind.DOLLAR_STRING;
-      if (constant && passwords && namesPassword(before)) {
+      if (constant && namesPassword(before)) {
         // The constant is a password in SQL's own syntax, however it is spelled: a dollar quote,
         // U&'', a comment or a line break before it, a quoted option name (red team, eleventh
-        // session: `PASSWORD $$…$$` and `OPTIONS ("password" '…')` were recorded in clear).
+        // session: `PASSWORD $$…$$` and `OPTIONS ("password" '…')` were recorded in clear). The
+        // name is decided on its lexed value: `U&"p\0061ssword"` does not hold the word (review
+        // 13, F4).
         if (out == null) {
           out = new StringBuilder(text.length() + 32);
         }
@@ -63,8 +73,11 @@ final class PgStoredText {
       if (out == null) {
         out = new StringBuilder(text.length() + 32);
       }
-      out.append(text, copied, t.start()).append('\'').append(masked.replace("'", "''"));
-      out.append('\'');
+      // Written so that it reads as this value under either string setting: an ordinary '…' with
+      // a backslash in it ends early with standard_conforming_strings off (a value ending in \
+      // escaped the closing quote and the constant ran on over the live SQL after it: review 13,
+      // F5).
+      out.append(text, copied, t.start()).append(constant(t, masked));
       copied = t.end();
     }
     return out == null ? text : out.append(text, copied, text.length()).toString();
@@ -244,11 +257,19 @@ final class PgStoredText {
     return alone.equals(body) ? REDACTED : alone;
   }
 
-  /** A changed string constant: an escape string, read alike under either string setting. */
+  /**
+   * A changed string constant, read as {@code value} under either string setting: with a backslash
+   * in it an escape string {@code E'…'} with each backslash doubled (an {@code N'…'} is no escape
+   * string: {@code N'C:\\dir'} reads two backslashes with standard_conforming_strings on, so it
+   * loses its N, shown only), else {@code '…'} or {@code N'…'} as typed.
+   */
   private static String constant(PgToken t, String value) {
+    String quoted = value.replace("'", "''");
+    if (value.indexOf('\\') >= 0) {
+      return "E'" + quoted.replace("\\", "\\\\") + "'";
+    }
     char first = Character.toUpperCase(t.text().charAt(0));
-    String escaped = value.replace("\\", "\\\\").replace("'", "''");
-    return (first == 'N' ? "N'" : value.indexOf('\\') >= 0 ? "E'" : "'") + escaped + "'";
+    return (first == 'N' ? "N'" : "'") + quoted + "'";
   }
 
   /**

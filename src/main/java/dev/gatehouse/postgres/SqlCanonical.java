@@ -28,18 +28,27 @@ final class SqlCanonical {
     for (PgToken t : r.tokens()) {
       String v =
           switch (t.kind()) {
-            case IDENT, QUOTED_IDENT, DOLLAR_STRING -> t.value();
-            // N'abc' is of type character (bpchar), whose comparisons ignore trailing spaces:
-            // 'abc' = N'abc  ' is true, 'abc'::text = 'abc  ' is not. E'' and U&'' are text like
-            // '' (sql-syntax-lexical.html §4.1.2), so only N keeps its prefix.
-            case STRING -> national(t) ? "N" + t.value() : t.value();
-            // B'101' and X'101' have the same digits but are different values.
+            case IDENT, QUOTED_IDENT, DOLLAR_STRING, STRING -> t.value();
+            // B'101' and X'101' have the same digits but are different values. Every bit string
+            // carries its letter, and the digits cannot hold one, so no value fakes another's.
             case BIT_STRING -> Character.toLowerCase(t.text().charAt(0)) + t.value();
             case NUMBER, PARAM, OPERATOR, PUNCT, OTHER -> t.text();
           };
-      sb.append(code(t.kind())).append(v.length()).append(':').append(v);
+      sb.append(code(t)).append(v.length()).append(':').append(v);
     }
     return sb.toString();
+  }
+
+  /**
+   * The token's kind, and for a string constant its type: {@code N'abc'} is of type character
+   * (bpchar), whose comparisons ignore trailing spaces ({@code 'abc' = N'abc '} is true, {@code
+   * 'abc'::text = 'abc '} is not), so it has a code of its own. A prefix on the value instead
+   * ({@code "N" + value}) made {@code N'abc'} and {@code 'Nabc'} one form, so one approval (review
+   * 13, F3). E'' and U&'' are text like '' (sql-syntax-lexical.html §4.1.2): the same value is the
+   * same constant.
+   */
+  private static char code(PgToken t) {
+    return t.kind() == Kind.STRING && national(t) ? 'c' : code(t.kind());
   }
 
   /** {@code N'…'} or {@code n'…'}: a national character constant (§4.1.2.1). */

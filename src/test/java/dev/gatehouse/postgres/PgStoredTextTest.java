@@ -25,7 +25,13 @@ class PgStoredTextTest {
         "create user u with encrypted password 'PwSecret2!xyz' valid until 'infinity'",
         "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'u', password $$PwSecret2!xyz$$)",
         "ALTER SERVER s OPTIONS (SET \"password\" 'PwSecret2!xyz')",
-        "ALTER ROLE r PASSWORD E'PwSecret2\\x21xyz'"
+        "ALTER ROLE r PASSWORD E'PwSecret2\\x21xyz'",
+        // Review 13, F4: a Unicode-escaped option name does not hold the word password.
+        "CREATE USER MAPPING FOR CURRENT_USER SERVER s OPTIONS (user 'u',"
+            + " U&\"p\\0061ssword\" 'PwSecret2!xyz')",
+        "ALTER SERVER s OPTIONS (SET U&\"\\0070\\0061ssword\" 'PwSecret2!xyz')",
+        "ALTER SERVER s OPTIONS (ADD U&\"p!0061ssword\" UESCAPE '!' 'PwSecret2!xyz')",
+        "ALTER SERVER s OPTIONS (ADD u&\"P!0041SSWORD\" /* c */ UESCAPE '!' $$PwSecret2!xyz$$)"
       })
   void aPasswordConstantIsRecordedRedactedHoweverItIsSpelled(String sql) {
     String recorded = PgStoredText.decodeEscapes(sql, true, NOTHING);

@@ -73,6 +73,69 @@ class PgStoredTextTokensTest {
     assertThat(masked(sql)).isSameAs(sql).isEqualTo(PII.apply(sql));
   }
 
+  /** The text as PgSession stores it and shows it to reviewers. */
+  static String stored(String sql, boolean scs) {
+    return PgStoredText.maskTokens(PgStoredText.decodeEscapes(sql, scs, PII), scs, PII);
+  }
+
+  /** The tokens but string constants, as the server reads them: the live SQL around the values. */
+  static List<String> liveSql(String sql, boolean scs) {
+    PgLexer.Result r = PgLexer.lex(sql, scs);
+    assertThat(r.ok()).as(sql).isTrue();
+    return r.tokens().stream()
+        .map(t -> t.kind() == PgToken.Kind.STRING ? "'…'" : t.text())
+        .toList();
+  }
+
+  /**
+   * Review 13, F5: a constant masked on its decoded value was written back as '…' even when the
+   * value held a backslash. With standard_conforming_strings off, a value ending in {@code \}
+   * escaped the closing quote: the constant ran on over the live SQL behind it, up to the quote of
+   * the comment, in what was masked next and shown to the reviewer.
+   */
+  @Test
+  void aMaskedValueEndingInABackslashEndsWhereItDidWithStandardConformingStringsOff() {
+    String sql =
+        "UPDATE payments SET status = 'pass\\x77ord=Hunter2xyz \\\\' WHERE id = 1 OR id <= 50"
+            + " -- '";
+    String out = stored(sql, false);
+    assertThat(out).doesNotContain("Hunter2xyz").contains("' WHERE id = 1 OR id <= 50 -- '");
+    assertThat(liveSql(out, false)).isEqualTo(liveSql(sql, false));
+    String value = PgLexer.lex(out, false).tokens().get(5).value();
+    assertThat(value).startsWith("password=").endsWith(" \\").doesNotContain("Hunter2xyz");
+    // The same text with the setting on: the backslash is the value's, and stays one.
+    String on = "UPDATE t SET a = E'pass\\x77ord=Hunter2xyz \\\\' WHERE id = 1 -- '";
+    assertThat(liveSql(stored(on, true), true)).isEqualTo(liveSql(on, true));
+    assertThat(liveSql(stored(on, false), false)).isEqualTo(liveSql(on, false));
+  }
+
+  /**
+   * Review 13, F6: N'…' is no escape string, so a masked national constant written back with its
+   * backslash doubled read as another value (two backslashes) with standard_conforming_strings on.
+   */
+  @Test
+  void aMaskedNationalConstantWithABackslashKeepsItsValue() {
+    String sql = "SELECT N'C:\\dir password: Hunter2xyz' AS p";
+    String out = stored(sql, true);
+    assertThat(out).doesNotContain("Hunter2xyz");
+    PgToken constant = PgLexer.lex(out, true).tokens().get(1);
+    assertThat(constant.value()).startsWith("C:\\dir password").doesNotStartWith("C:\\\\");
+    assertThat(liveSql(out, true)).isEqualTo(liveSql(sql, true));
+    // Without a backslash it stays national.
+    assertThat(stored("SELECT N'password: Hunter2xyz' AS p", true)).startsWith("SELECT N'");
+  }
+
+  /**
+   * Review 13, F7: text the lexer fails on. The constants before the error are read as the server
+   * reads them and masked on their value; the rest is masked whole, as text the server rejects.
+   */
+  @Test
+  void textTheLexerRejectsIsStillMaskedOnTheDecodedValuesBeforeTheError() {
+    String sql = "SELECT E'pass\\x77ord=Hunter2xyz', 'unterminated";
+    assertThat(PgLexer.lex(sql, true).ok()).isFalse();
+    assertThat(stored(sql, true)).doesNotContain("Hunter2xyz").endsWith(", 'unterminated");
+  }
+
   @Test
   void binaryParametersAreShownDecodedByTheirDeclaredType() {
     byte[] bind = {'R', 0, 1, 0, 1, 0, 1, 0, 0, 0, 8, 0x40, 0, 0, 0, 0, 0, 0, 0};

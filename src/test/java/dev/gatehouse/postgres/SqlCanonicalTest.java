@@ -81,4 +81,52 @@ class SqlCanonicalTest {
     assertThat(of("SELECT n'a'")).isEqualTo(of("SELECT N'a'"));
     assertThat(of("SELECT E'a'")).isEqualTo(of("SELECT 'a'"));
   }
+
+  /**
+   * Review 13, F3: N'abc' was written {@code s4:Nabc}, the form of 'Nabc', so the approval of a
+   * statement matching nothing ({@code code = 'Nabc'}) ran the one matching the 'abc' rows. No
+   * value of one kind or spelling is the form of another: each of these is its own request.
+   */
+  @Test
+  void noValueSpellsTheFormOfAnotherKindOrType() {
+    java.util.List<String> distinct =
+        java.util.List.of(
+            "SELECT N'abc'",
+            "SELECT 'Nabc'",
+            "SELECT $$Nabc$$",
+            "SELECT \"Nabc\"",
+            "SELECT Nabc",
+            "SELECT N 'abc'",
+            "SELECT N'b101'",
+            "SELECT B'101'",
+            "SELECT 'b101'",
+            "SELECT X'101'",
+            "SELECT 'x101'",
+            "SELECT 101",
+            "SELECT '101'",
+            "SELECT $1",
+            "SELECT '$1'");
+    java.util.Map<String, String> forms = new java.util.HashMap<>();
+    for (String sql : distinct) {
+      assertThat(forms.put(of(sql), sql)).as(sql).isNull();
+    }
+    assertThat(of("DELETE FROM accounts WHERE code = N'abc'"))
+        .isNotEqualTo(of("DELETE FROM accounts WHERE code = 'Nabc'"))
+        .isNotEqualTo(of("DELETE FROM accounts WHERE code = n'Nabc'"));
+    assertThat(SqlCanonical.of("SELECT N'abc'", false))
+        .isNotEqualTo(SqlCanonical.of("SELECT 'Nabc'", false));
+  }
+
+  @Test
+  void spellingsOfOneValueAndTypeShareOneForm() {
+    assertThat(of("SELECT $$abc$$")).isEqualTo(of("SELECT $N$abc$N$"));
+    assertThat(of("SELECT 'Nabc'"))
+        .isEqualTo(of("SELECT E'Nabc'"))
+        .isEqualTo(of("SELECT U&'Nabc'"));
+    assertThat(of("SELECT 'abc'"))
+        .isEqualTo(of("SELECT U&'\\0061bc'"))
+        .isEqualTo(of("SELECT U&'!0061bc' UESCAPE '!'"));
+    assertThat(of("SELECT N'abc'")).isEqualTo(of("SELECT n'ab'\n'c'"));
+    assertThat(of("SELECT \"abc\"")).isEqualTo(of("SELECT U&\"\\0061bc\""));
+  }
 }
