@@ -375,7 +375,10 @@ final class SecretDetectors {
      */
     private static final String VALUE =
         "[\"']?\\s{0,3}(?::=|=>|=|:)[^\\S\\r\\n]{0,3}(?:\\r?\\n[ \\t]{1,64})?"
-            + "(?:\"([^\"\\r\\n]{1,512})\"|'([^'\\r\\n]{1,512})'"
+            // A quoted value whose closing quote never comes on its line (password="Hunter2xyz,
+            // cut or mistyped) is still the value: up to the line's end.
+            + "(?:\"([^\"\\r\\n]{1,512})(?:\"|(?=\\r?\\n|$))"
+            + "|'([^'\\r\\n]{1,512})(?:'|(?=\\r?\\n|$))"
             // A bare value does not start with { or [: "db_password": {"sensitive": true, …}
             // names an object (terraform output -json), whose members are read on their own.
             + "|([^\\s\"',;&<>\\u001b)}\\]{\\[][^\\s\"',;&<>\\u001b)}\\]]{0,511}))";

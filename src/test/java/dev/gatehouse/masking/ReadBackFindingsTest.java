@@ -58,6 +58,21 @@ class ReadBackFindingsTest {
     assertThat(fps).as("look-alikes masked").isEmpty();
   }
 
+  /**
+   * A quoted value whose closing quote is missing on its line (cut, mistyped, or the rest of a
+   * decoded string constant) is masked to the line's end (review 13: {@code password="Hunter2xyz}
+   * came back unchanged, and so was recorded from {@code E'pass\\x77ord="Hunter2xyz'}).
+   */
+  @Test
+  void aQuotedValueWithoutItsClosingQuoteIsMasked() {
+    assertMasked(
+        new String[] {"password=\"Hunter2xyz", "Hunter2xyz"},
+        new String[] {"db_password: 'Kx9vQ2mWp\nnext line", "Kx9vQ2mWp"},
+        new String[] {"export API_TOKEN=\"ghx_8f3KqZ27vLmN4pRt", "8f3KqZ27vLmN4pRt"});
+    assertThat(engine.redact("pii", "db_password: 'Kx9vQ2mWp\nnext line")).endsWith("\nnext line");
+    assertNotMasked("password=\"", "the password: \"\" was empty");
+  }
+
   @Test
   void aCardRightAfterAnotherCardIsMasked() {
     String a = "4526018159083012";
