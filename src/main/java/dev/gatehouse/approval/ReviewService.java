@@ -264,11 +264,6 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
     return waitFor(row.id(), sessionId, waiting);
   }
 
-  /**
-   * Spends an approved, unexpired, unused review of this fingerprint filed under the same rule, if
-   * there is one. Requiring the same rule means a policy change that moves the request to another
-   * rule (other reviewers, more approvals) asks again rather than honouring the old approval.
-   */
   /** {@link #consumeApproved} without spending it: for {@link Waiting#defersSpending}. */
   private Optional<String> findApproved(String fingerprint, String rule) {
     long now = clock.millis();
@@ -283,15 +278,42 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
         });
   }
 
+  /**
+   * All or none: the approvals of one message's statements are spent in one transaction, rolled
+   * back when one of them was used meanwhile or has lapsed, so that a message refused for that
+   * reason leaves the others unspent for its re-run.
+   */
   @Override
-  public boolean spend(String reviewId, String sessionId) {
+  public boolean spendAll(List<String> reviewIds, String sessionId) {
     long now = clock.millis();
-    return db.transaction(
-        c -> {
-          Row r = ReviewStore.find(c, reviewId, false).orElse(null);
-          return r != null
-              && consumeIn(c, r.id(), r.subject(), sessionId, r.connection(), r.rule(), now);
-        });
+    try {
+      return db.transaction(
+          c -> {
+            List<Row> spent = new ArrayList<>(reviewIds.size());
+            // In id order: two messages spending the same reviews lock their rows in one order.
+            for (String id : reviewIds.stream().sorted().toList()) {
+              Row r = ReviewStore.find(c, id, false).orElse(null);
+              if (r == null || !ReviewStore.consume(c, r.id(), sessionId, now)) {
+                throw new NotAll();
+              }
+              spent.add(r);
+            }
+            // Audited once all are spent: a rolled-back spending must not be logged as consumed.
+            for (Row r : spent) {
+              auditConsumed(r.id(), r.subject(), sessionId, r.connection(), r.rule());
+            }
+            return true;
+          });
+    } catch (NotAll e) {
+      return false;
+    }
+  }
+
+  /** Rolls back {@link #spendAll}'s transaction: one of the approvals cannot be spent. */
+  private static final class NotAll extends RuntimeException {
+    NotAll() {
+      super(null, null, false, false);
+    }
   }
 
   @Override
@@ -329,15 +351,25 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
       return false;
     }
     // Inside the transaction: if the audit log cannot take it, the approval stays unspent.
+    auditConsumed(id, subject, sessionId, connection, rule);
+    return true;
+  }
+
+  private void auditConsumed(
+      String id, String subject, String sessionId, String connection, String rule) {
     appendAudit(
         "review.consumed",
         subject,
         sessionId,
         connection,
         data("review_id", id, "session_id", sessionId, "rule", rule));
-    return true;
   }
 
+  /**
+   * Spends an approved, unexpired, unused review of this fingerprint filed under the same rule, if
+   * there is one. Requiring the same rule means a policy change that moves the request to another
+   * rule (other reviewers, more approvals) asks again rather than honouring the old approval.
+   */
   private Optional<String> consumeApproved(
       String fingerprint, String rule, String sessionId, Principal principal, Target target) {
     long now = clock.millis();

@@ -328,10 +328,13 @@ public final class Gate implements AutoCloseable {
         p.subject(), groups, p.kind(), p.tokenId(), p.expiresAt(), p.scope(), p.attributes());
   }
 
-  /** {@link PolicyEngine#pathArguments}; null (cannot tell) when the engine fails. */
-  java.util.List<String> pathArguments(String rule, Action action) {
+  /**
+   * {@link PolicyEngine#pathArguments(String, Action, long)} of the policy that decided {@code a}:
+   * null (cannot tell) when another policy was swapped in since, or when the engine fails.
+   */
+  java.util.List<String> pathArguments(AuthorizedAction a) {
     try {
-      return policy.get().pathArguments(rule, action);
+      return policy.get().pathArguments(a.decision().rule(), a.action(), a.policyGeneration());
     } catch (RuntimeException e) {
       log.error("policy path arguments failed", e);
       return null;

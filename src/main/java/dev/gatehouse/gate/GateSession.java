@@ -12,8 +12,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -214,30 +216,50 @@ public final class GateSession implements AutoCloseable {
   }
 
   /**
-   * Spends the approval {@code a} was allowed under, when {@link ReviewGate.Waiting#defersSpending}
-   * left it unspent: called once every statement of the message was allowed, just before it is
-   * forwarded. Throws when the approval was used meanwhile (the action must not run).
+   * Spends the approvals the actions of one message were allowed under, when {@link
+   * ReviewGate.Waiting#defersSpending} left them unspent: called once every statement of the
+   * message was allowed, just before they are forwarded. All or none (one store transaction):
+   * throws, with none spent, when one was used meanwhile or has lapsed, or when two actions found
+   * the same approval (it approves one run); then nothing of the message may run.
    */
-  public void spend(AuthorizedAction a) throws GateException {
-    if (a.reviewId() == null) {
+  public void spendAll(List<AuthorizedAction> actions) throws GateException {
+    List<String> reviews = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    Decision held = null; // the first reviewed action's decision, for the refusal
+    for (AuthorizedAction a : actions) {
+      if (a.reviewId() == null) {
+        continue;
+      }
+      if (!seen.add(a.reviewId())) {
+        throw new GateException(
+            GateException.Reason.REVIEW_DENIED,
+            "review "
+                + a.reviewId()
+                + " approves one run of its statement, and this query runs it more than once",
+            a.decision());
+      }
+      reviews.add(a.reviewId());
+      held = held == null ? a.decision() : held;
+    }
+    if (reviews.isEmpty()) {
       return;
     }
     boolean spent;
     try {
-      spent = gate.reviews().spend(a.reviewId(), id);
+      spent = gate.reviews().spendAll(reviews, id);
     } catch (RuntimeException e) {
-      log.error("cannot spend approval; denying", e);
+      log.error("cannot spend approvals; denying", e);
       throw new GateException(
           GateException.Reason.UNAVAILABLE, "the approval service is unavailable");
     }
     if (!spent) {
       throw new GateException(
           GateException.Reason.REVIEW_DENIED,
-          "review "
-              + a.reviewId()
-              + " was approved, but its approval was already used or has lapsed; re-run to file a"
+          "an approval this query runs under (review "
+              + String.join(", ", reviews)
+              + ") was already used or has lapsed, so none of them was spent; re-run to file a"
               + " new review",
-          a.decision());
+          held);
     }
   }
 
@@ -264,11 +286,12 @@ public final class GateSession implements AutoCloseable {
   /**
    * The path arguments of an authorized command that the deciding rule's {@code paths} constrained
    * (the words as written), for a protocol that checks again where they really lead; empty when
-   * none; null when they cannot be told (a shell line, or the rule is gone after a reload): then
-   * such a protocol refuses.
+   * none; null when they cannot be told (a shell line, or the policy was reloaded since it decided:
+   * the rule may be gone, or constrain other words under the same id): then such a protocol
+   * refuses.
    */
   public List<String> pathArguments(AuthorizedAction a) {
-    return gate.pathArguments(a.decision().rule(), a.action());
+    return gate.pathArguments(a);
   }
 
   /** True when {@code a} was decided under an older policy and must be decided again. */

@@ -4,6 +4,7 @@ import dev.gatehouse.identity.Principal;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.Decision;
 import dev.gatehouse.policy.Target;
+import java.util.List;
 
 /**
  * Holds an action for human review (implemented by the approval package). The default, until one is
@@ -50,7 +51,7 @@ public interface ReviewGate {
 
     /**
      * True when an approval found or given for this request is to be spent later, by {@link
-     * ReviewGate#spend}, not when it is found: for a message of several statements, each decided
+     * ReviewGate#spendAll}, not when it is found: for a message of several statements, each decided
      * before any runs, whose approvals must stay unspent when another statement of the message is
      * refused and nothing runs.
      */
@@ -135,12 +136,12 @@ public interface ReviewGate {
       throws InterruptedException;
 
   /**
-   * Spends the approval of review {@code reviewId} that {@link #await} returned unspent ({@link
-   * Waiting#defersSpending}); false when it was used meanwhile or has lapsed (the request must not
-   * run).
+   * Spends the approvals of all of {@code reviewIds} (each returned unspent by {@link #await}, for
+   * the statements of one message) or none: false, with none spent, when one of them was used
+   * meanwhile or has lapsed (nothing of the message may run, and the others stay for its re-run).
    */
-  default boolean spend(String reviewId, String sessionId) {
-    return false;
+  default boolean spendAll(List<String> reviewIds, String sessionId) {
+    return reviewIds.isEmpty();
   }
 
   /**

@@ -32,4 +32,14 @@ public interface PolicyEngine {
   default List<String> pathArguments(String rule, Action action) {
     return null;
   }
+
+  /**
+   * {@link #pathArguments(String, Action)} of the policy of {@code generation}, the one that
+   * decided the action: null when another policy was swapped in since (a reload that keeps the
+   * rule's id may change its {@code args} or {@code paths}, and with them the words that were
+   * constrained).
+   */
+  default List<String> pathArguments(String rule, Action action, long generation) {
+    return generation == generation() ? pathArguments(rule, action) : null;
+  }
 }

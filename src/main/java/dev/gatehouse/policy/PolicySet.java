@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -380,47 +381,83 @@ public final class PolicySet implements PolicyEngine {
               + (review != null ? "review" : "allow")
               + " rule already decides unless a deny matches");
     }
+    Parts parts = null;
     if (deny == null && review != null && a.kind() == ActionKind.SQL && !unknownSql) {
-      String missing = unadmittedKind(req, cand, review, explain, results);
-      if (missing != null) {
+      parts = otherKinds(req, cand, review, explain, results);
+      if (parts != null && parts.unadmitted() != null) {
+        String missing = parts.unadmitted();
+        Rule other = parts.conflicting();
         String reason =
-            "no rule allows "
-                + p.subject()
-                + " to run sql "
-                + missing
-                + " on "
-                + t.name()
-                + " (the statement does "
-                + String.join(", ", SqlMatcher.kinds(a))
-                + "; rule "
-                + review.id
-                + " reviews only part of it)";
+            other == null
+                ? "no rule allows "
+                    + p.subject()
+                    + " to run sql "
+                    + missing
+                    + " on "
+                    + t.name()
+                    + " (the statement does "
+                    + String.join(", ", SqlMatcher.kinds(a))
+                    + "; rule "
+                    + review.id
+                    + " reviews only part of it)"
+                : "the statement does "
+                    + String.join(", ", SqlMatcher.kinds(a))
+                    + ": rule "
+                    + review.id
+                    + " reviews it, and rule "
+                    + other.id
+                    + " reviews its "
+                    + missing
+                    + " with other reviewers, which one review cannot ask for together; run its"
+                    + " parts as separate statements";
         explain.add(
             "decision: deny by "
                 + Decision.DEFAULT_DENY
                 + ": rule "
                 + review.id
-                + " would hold the statement, but no allow or review rule admits its kind "
-                + missing);
+                + " would hold the statement, but "
+                + (other == null
+                    ? "no allow or review rule admits its kind " + missing
+                    : "its kind "
+                        + missing
+                        + " is reviewed by rule "
+                        + other.id
+                        + ", whose review requirement cannot be combined with "
+                        + review.id
+                        + "'s (other reviewer groups)"));
         return Decision.deny(Decision.DEFAULT_DENY, reason, explain);
       }
     }
-    return conclude(req, explain, deny, review, allow, granting);
+    return conclude(req, explain, deny, review, parts, allow, granting);
   }
 
   /**
-   * For a SQL statement that does several things ({@code kinds}) and that {@code review} would
-   * hold: the first of its kinds that no allow or review rule applying here admits, or null when
-   * every one is admitted. A review rule matches a statement when it lists any of its kinds (so
-   * that an upsert falls under a rule reviewing update whatever allows insert), but the review must
-   * not carry along a kind nothing admits: {@code UPDATE t SET a = set_config('role', ...)} is
-   * set_role and update, and a rule reviewing writes is no rule about role changes. A kind is
-   * admitted by a rule without per-kind matchers, or by an allow or review rule whose {@code sql:}
-   * lists it and matches the statement otherwise (tables, functions, require_where as for the whole
-   * statement) and whose {@code when} is true. Allow rules need no such pass: one allow rule must
-   * list every kind itself.
+   * What the other kinds of a held SQL statement need: {@code unadmitted} (with {@code conflicting}
+   * when it is reviewed by a rule whose requirement cannot be combined with the holding rule's) for
+   * a denial, else the {@code review} requirement combined from the holding rule and the {@code
+   * rules} that review the statement's other kinds.
    */
-  private String unadmittedKind(
+  private record Parts(
+      String unadmitted, Rule conflicting, ReviewRequirement review, List<String> rules) {}
+
+  /**
+   * For a SQL statement that does several things ({@code kinds}) and that {@code review} would
+   * hold: a review rule matches a statement when it lists any of its kinds (so that an upsert falls
+   * under a rule reviewing update whatever allows insert), but the review must not carry along a
+   * kind that the rule is not about: {@code UPDATE t SET a = set_config('role', ...)} is set_role
+   * and update, and a rule reviewing writes is no rule about role changes. So each kind that {@code
+   * review} does not list must be admitted by another rule applying here: a rule without per-kind
+   * matchers, or an allow or review rule whose {@code sql:} lists it and matches the statement
+   * otherwise (tables, functions, require_where as for the whole statement) and whose {@code when}
+   * is true. A kind that a review rule admits (the first in file order) is that rule's to review,
+   * whatever allows it too (review wins over allow): its requirement is combined with {@code
+   * review}'s ({@link #combine}), and when they cannot be combined the statement is denied, as it
+   * is when a kind nothing admits. Allow rules need no such pass: one allow rule must list every
+   * kind itself.
+   *
+   * @return null when every kind is admitted and no other review rule is involved
+   */
+  private Parts otherKinds(
       PolicyRequest req,
       long[] cand,
       Rule review,
@@ -431,12 +468,15 @@ public final class PolicySet implements PolicyEngine {
     if (kinds.size() < 2) {
       return null;
     }
-    List<String> open = new ArrayList<>(kinds.size());
+    List<String> open = new ArrayList<>(kinds.size()); // not yet reviewed
     for (String k : kinds) {
       if (!admits(review, a, k)) {
         open.add(k);
       }
     }
+    List<String> allowed = new ArrayList<>(open.size()); // of those, admitted by an allow rule
+    ReviewRequirement combined = review.review;
+    List<String> also = new ArrayList<>(2);
     Map<String, Object> vars = null;
     Map<Condition, Object> memo = results == null ? new IdentityHashMap<>(4) : results;
     for (int w = 0; w < words && !open.isEmpty(); w++) {
@@ -453,7 +493,7 @@ public final class PolicySet implements PolicyEngine {
         }
         List<String> its = new ArrayList<>(open.size());
         for (String k : open) {
-          if (admits(r, a, k)) {
+          if (admits(r, a, k) && (r.effect == Effect.REVIEW || !allowed.contains(k))) {
             its.add(k);
           }
         }
@@ -468,11 +508,93 @@ public final class PolicySet implements PolicyEngine {
             continue;
           }
         }
-        explain.add(r.label + ": admits " + String.join(", ", its) + " of this statement");
+        if (r.effect == Effect.ALLOW) {
+          explain.add(r.label + ": admits " + String.join(", ", its) + " of this statement");
+          allowed.addAll(its);
+          continue;
+        }
+        ReviewRequirement next = combine(combined, r.review);
+        if (next == null) {
+          explain.add(
+              r.label
+                  + ": reviews "
+                  + String.join(", ", its)
+                  + " of this statement, with reviewers that cannot be combined with "
+                  + review.id
+                  + "'s into one review");
+          return new Parts(its.get(0), r, null, null);
+        }
+        explain.add(
+            r.label
+                + ": reviews "
+                + String.join(", ", its)
+                + " of this statement: its review requirement is combined with "
+                + review.id
+                + "'s");
+        combined = next;
+        also.add(r.id);
         open.removeAll(its);
       }
     }
-    return open.isEmpty() ? null : open.get(0);
+    open.removeAll(allowed);
+    if (!open.isEmpty()) {
+      return new Parts(open.get(0), null, null, null);
+    }
+    return also.isEmpty() ? null : new Parts(null, null, combined, also);
+  }
+
+  /**
+   * One review requirement that is met only when both {@code a} and {@code b} are, or null when the
+   * model cannot say it: same reviewer groups (the most approvals, all_groups if either says so),
+   * or one requirement whose every approval set meets the other too ({@link #implies}); either way
+   * a justification if either requires one and the shorter expiry. {@code [team-leads]} and {@code
+   * [security] x2} cannot be combined: "one team lead and two security approvers" is not a
+   * requirement of groups, a count and all_groups.
+   */
+  static ReviewRequirement combine(ReviewRequirement a, ReviewRequirement b) {
+    if (a == null || b == null) {
+      return null;
+    }
+    ReviewRequirement base;
+    if (Set.copyOf(a.reviewerGroups()).equals(Set.copyOf(b.reviewerGroups()))) {
+      base =
+          new ReviewRequirement(
+              a.reviewerGroups(),
+              Math.max(a.approvals(), b.approvals()),
+              a.allGroups() || b.allGroups(),
+              false,
+              null);
+    } else if (implies(a, b)) {
+      base = a;
+    } else if (implies(b, a)) {
+      base = b;
+    } else {
+      return null;
+    }
+    Duration expiry =
+        a.expiresAfter() == null
+            ? b.expiresAfter()
+            : b.expiresAfter() == null || a.expiresAfter().compareTo(b.expiresAfter()) <= 0
+                ? a.expiresAfter()
+                : b.expiresAfter();
+    return new ReviewRequirement(
+        base.reviewerGroups(),
+        base.approvals(),
+        base.allGroups(),
+        a.requireJustification() || b.requireJustification(),
+        expiry);
+  }
+
+  /**
+   * True when every set of approvals that meets {@code x} meets {@code y} (for groups, count and
+   * all_groups): every approver {@code x} accepts counts for {@code y} (its groups are among {@code
+   * y}'s), it asks for at least as many, and {@code y} does not need each of its groups (the groups
+   * differ, so some group of {@code y} might not contribute).
+   */
+  private static boolean implies(ReviewRequirement x, ReviewRequirement y) {
+    return Set.copyOf(y.reviewerGroups()).containsAll(x.reviewerGroups())
+        && Math.max(1, x.approvals()) >= Math.max(1, y.approvals())
+        && !y.allGroups();
   }
 
   /** Whether {@code r} admits kind {@code k} of SQL statement {@code a} (not its condition). */
@@ -512,6 +634,7 @@ public final class PolicySet implements PolicyEngine {
       List<String> explain,
       Rule deny,
       Rule review,
+      Parts parts,
       Rule allow,
       List<Rule> granting) {
     Action a = req.action();
@@ -530,16 +653,21 @@ public final class PolicySet implements PolicyEngine {
       return new Decision(Effect.ALLOW, first.id, reason, null, mergeConnect(granting), explain);
     }
     if (review != null) {
+      ReviewRequirement required = parts == null ? review.review : parts.review();
       String reason =
           review.reason != null
               ? review.reason
-              : "needs approval from " + String.join(", ", review.review.reviewerGroups());
+              : "needs approval from " + String.join(", ", required.reviewerGroups());
       explain.add(
           "decision: review by "
               + review.id
-              + " (a matching review rule wins over allow; the first one in file order decides)");
+              + (parts == null
+                  ? " (a matching review rule wins over allow; the first one in file order decides)"
+                  : ", with the review requirement of rule(s) "
+                      + String.join(", ", parts.rules())
+                      + " too (they review other kinds of the statement)"));
       return new Decision(
-          Effect.REVIEW, review.id, reason, review.review, review.obligations.resolve(), explain);
+          Effect.REVIEW, review.id, reason, required, review.obligations.resolve(), explain);
     }
     if (allow != null) {
       String reason = allow.reason != null ? allow.reason : "allowed by rule " + allow.id;

@@ -16,7 +16,6 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,8 +40,8 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
 
   private final List<String> fileGlobs;
   private final AuditLog audit;
-  private final AtomicReference<PolicySet> current = new AtomicReference<>();
-  private final AtomicLong generation = new AtomicLong();
+  // One reference for both, so that a reader never pairs a snapshot with another's generation.
+  private final AtomicReference<Snapshot> current = new AtomicReference<>();
   private final Object reloadLock = new Object();
   private volatile String lastFingerprint;
   private volatile PolicyException lastError;
@@ -51,8 +50,7 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
   private ReloadingPolicyEngine(List<String> fileGlobs, AuditLog audit, PolicySet initial) {
     this.fileGlobs = List.copyOf(fileGlobs);
     this.audit = audit;
-    this.current.set(initial);
-    this.generation.set(1);
+    this.current.set(new Snapshot(initial, 1));
     this.lastFingerprint = fingerprint(fileGlobs);
   }
 
@@ -93,22 +91,28 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
 
   @Override
   public Decision decide(PolicyRequest request) {
-    return current.get().decide(request);
+    return current.get().policy().decide(request);
   }
 
   @Override
   public List<String> pathArguments(String rule, Action action) {
-    return current.get().pathArguments(rule, action);
+    return current.get().policy().pathArguments(rule, action);
+  }
+
+  @Override
+  public List<String> pathArguments(String rule, Action action, long generation) {
+    Snapshot s = current.get();
+    return s.generation() == generation ? s.policy().pathArguments(rule, action) : null;
   }
 
   @Override
   public long generation() {
-    return generation.get();
+    return current.get().generation();
   }
 
   /** The snapshot deciding right now. */
   public PolicySet current() {
-    return current.get();
+    return current.get().policy();
   }
 
   /** The error of the last failed reload, or null when the last reload succeeded. */
@@ -132,7 +136,7 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
         lastError = e;
         log.error(
             "policy reload rejected; the previous policy (generation {}) stays in force:\n  {}",
-            generation.get(),
+            current.get().generation(),
             String.join("\n  ", e.problems()));
         return false;
       } catch (RuntimeException e) {
@@ -140,8 +144,8 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
         log.error("policy reload failed; the previous policy stays in force", e);
         return false;
       }
-      PolicySet previous = current.get();
-      long nextGeneration = generation.get() + 1;
+      PolicySet previous = current.get().policy();
+      long nextGeneration = current.get().generation() + 1;
       if (audit != null) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("component", "policy");
@@ -158,8 +162,7 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
           return false;
         }
       }
-      current.set(next);
-      generation.set(nextGeneration);
+      current.set(new Snapshot(next, nextGeneration));
       lastError = null;
       log.info(
           "policy reloaded: generation {}, {} rules from {} file(s), digest {}",
@@ -211,4 +214,7 @@ public final class ReloadingPolicyEngine implements PolicyEngine, AutoCloseable 
       watcher = null;
     }
   }
+
+  /** A policy snapshot and the generation it was swapped in as. */
+  private record Snapshot(PolicySet policy, long generation) {}
 }

@@ -275,7 +275,7 @@ final class SqlMatcher implements KindMatcher {
       // update). Deny and review: any one is enough, so that an upsert falls under a rule that
       // denies or reviews update, whatever else allows inserts (deny > review > allow). A review
       // rule that matches so holds the statement only if its other kinds are admitted too
-      // (PolicySet#unadmittedKind); otherwise it is denied by default.
+      // (PolicySet#otherKinds); otherwise it is denied by default.
       boolean anyKind = deny || effect == Effect.REVIEW;
       String missing = null;
       boolean anyListed = false;

@@ -2342,33 +2342,12 @@ final class PgSession {
   private boolean deferSpending;
 
   /**
-   * The second pass over a Query's allowed statements: spends their approvals. When one was used
-   * meanwhile by another run, none runs, and the ones spent here are recorded as not executed.
+   * The second pass over a Query's allowed statements: spends their approvals, all or none ({@link
+   * GateSession#spendAll}), so that a Query refused because one was used meanwhile by another run
+   * leaves the others unspent for its re-run.
    */
   private void spendAll(List<AuthorizedAction> allowed) throws GateException {
-    java.util.Set<String> reviews = new java.util.HashSet<>();
-    for (AuthorizedAction a : allowed) {
-      if (a.reviewId() != null && !reviews.add(a.reviewId())) {
-        // Two copies of the approved statement found the one unspent approval: it approves one
-        // run, so the query is refused before anything is spent.
-        throw new GateException(
-            GateException.Reason.REVIEW_DENIED,
-            "review "
-                + a.reviewId()
-                + " approves one run of its statement, and this query runs it more than once",
-            a.decision());
-      }
-    }
-    for (int i = 0; i < allowed.size(); i++) {
-      try {
-        gs.spend(allowed.get(i));
-      } catch (GateException e) {
-        for (int j = 0; j < i; j++) {
-          gs.approvalNotExecuted(allowed.get(j), "another statement's approval was already used");
-        }
-        throw e;
-      }
-    }
+    gs.spendAll(allowed);
   }
 
   private Pending expect(Kind kind) throws ProtocolViolation {

@@ -90,8 +90,8 @@ final class SshCommandPaths {
           action.flag(Action.Attr.CMD_NEEDS_SHELL)
               ? "a line run by a shell under a rule with paths: the shell expands its words into"
                   + " paths that cannot be checked where they lead on the target"
-              : "the rule that allowed the command is no longer in the policy (or the policy"
-                  + " engine cannot tell), so its path arguments cannot be told",
+              : "the policy was reloaded since it allowed the command, or its engine cannot"
+                  + " tell, so the path arguments its rule constrained cannot be told",
           CANNOT_CHECK);
     }
     if (words.isEmpty()) {

@@ -1,18 +1,24 @@
 package dev.gatehouse.approval;
 
 import static dev.gatehouse.approval.Kit.CONN;
+import static dev.gatehouse.approval.Kit.approvedButUnused;
 import static dev.gatehouse.approval.Kit.authorizeAsync;
+import static dev.gatehouse.approval.Kit.deferring;
 import static dev.gatehouse.approval.Kit.service;
 import static dev.gatehouse.approval.Kit.sql;
 import static dev.gatehouse.approval.Kit.user;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.approval.Kit.Held;
 import dev.gatehouse.approval.Kit.ListAudit;
 import dev.gatehouse.approval.Kit.Run;
 import dev.gatehouse.approval.Kit.TestPolicy;
+import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.Gate;
+import dev.gatehouse.gate.GateException;
+import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.testing.MovingClock;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -34,6 +40,7 @@ class CrossReplicaPostgresTest {
   final List<AutoCloseable> closeables = new ArrayList<>();
   final ListAudit audit = new ListAudit();
   final TestPolicy policy = new TestPolicy();
+  static final Duration SHORT_WAIT = Duration.ofMillis(300);
 
   @BeforeAll
   static void start() throws Exception {
@@ -106,6 +113,39 @@ class CrossReplicaPostgresTest {
     assertThat(audit.of("review.expired"))
         .filteredOn(e -> e.data().get("review_id").equals(other.reviewId()))
         .hasSize(1);
+  }
+
+  /**
+   * Review 13, F6, on the PostgreSQL store: a message's approvals are spent in one transaction, so
+   * when replica B spent one of them first, replica A's message spends none.
+   */
+  @Test
+  void theApprovalsOfOneMessageAreSpentAllOrNoneAcrossReplicas() throws Exception {
+    ReviewService a =
+        track(service(replicaStore(), audit, Clock.systemUTC(), Kit.polling(50), SHORT_WAIT));
+    ReviewService b =
+        track(service(replicaStore(), audit, Clock.systemUTC(), Kit.polling(50), SHORT_WAIT));
+    GateSession onA =
+        track(Kit.gate(policy, audit, a, a, Clock.systemUTC()))
+            .open(user("alice", "dev"), CONN, "postgres", "10.0.0.7");
+    GateSession onB =
+        track(Kit.gate(policy, audit, b, b, Clock.systemUTC()))
+            .open(user("alice", "dev"), CONN, "postgres", "10.0.0.8");
+    String first = approvedButUnused(a, onA, "DROP TABLE spent_first");
+    String second = approvedButUnused(a, onA, "DROP TABLE spent_second");
+    AuthorizedAction x = onA.authorize(sql("DROP TABLE spent_first"), deferring());
+    AuthorizedAction y = onA.authorize(sql("DROP TABLE spent_second"), deferring());
+
+    assertThat(onB.authorize(sql("DROP TABLE spent_second"), new Held()).reviewId())
+        .isEqualTo(second);
+
+    assertThatThrownBy(() -> onA.spendAll(List.of(x, y)))
+        .isInstanceOf(GateException.class)
+        .hasMessageContaining("already used");
+    assertThat(a.show(first).orElseThrow().consumedAt()).as("not spent").isNull();
+    assertThat(a.show(second).orElseThrow().consumedAt()).isNotNull();
+    onA.spendAll(List.of(x));
+    assertThat(b.show(first).orElseThrow().consumedAt()).isNotNull();
   }
 
   private void assertReleasedAcrossReplicas(ReviewService a, ReviewService b, String statement)

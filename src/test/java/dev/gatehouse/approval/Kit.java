@@ -205,13 +205,13 @@ final class Kit {
   }
 
   static Gate gate(
-      TestPolicy policy, ListAudit audit, ReviewGate reviews, GrantSource grants, Clock clock) {
+      PolicyEngine policy, ListAudit audit, ReviewGate reviews, GrantSource grants, Clock clock) {
     return gate(policy, audit, reviews, grants, clock, Map.of());
   }
 
   /** A gate whose authenticator knows {@code tokens} (bearer token → principal). */
   static Gate gate(
-      TestPolicy policy,
+      PolicyEngine policy,
       ListAudit audit,
       ReviewGate reviews,
       GrantSource grants,
@@ -290,6 +290,37 @@ final class Kit {
                   }
                 });
     return new Run(t, f);
+  }
+
+  /**
+   * Files {@code statement} for review through {@code s}, lets its caller wait out {@code svc}'s
+   * max_wait (it must be short), and has carol (dba) approve it: an approval not used yet.
+   */
+  static String approvedButUnused(ReviewService svc, GateSession s, String statement)
+      throws Exception {
+    Held held = new Held();
+    Run run = authorizeAsync(s, sql(statement), held);
+    String id = held.id.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      run.result().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      throw new AssertionError("expected " + statement + " to stay pending");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (!String.valueOf(e.getCause().getMessage()).contains("still pending")) {
+        throw e;
+      }
+    }
+    svc.approve(id, user("carol", "dba"), "ok");
+    return id;
+  }
+
+  /** A statement of a message of several: its approval is spent once all were allowed. */
+  static Held deferring() {
+    return new Held() {
+      @Override
+      public boolean defersSpending() {
+        return true;
+      }
+    };
   }
 
   static Set<String> setOf(String... s) {

@@ -2,7 +2,9 @@ package dev.gatehouse.approval;
 
 import static dev.gatehouse.approval.Kit.CONN;
 import static dev.gatehouse.approval.Kit.admin;
+import static dev.gatehouse.approval.Kit.approvedButUnused;
 import static dev.gatehouse.approval.Kit.authorizeAsync;
+import static dev.gatehouse.approval.Kit.deferring;
 import static dev.gatehouse.approval.Kit.needs;
 import static dev.gatehouse.approval.Kit.polling;
 import static dev.gatehouse.approval.Kit.service;
@@ -426,6 +428,49 @@ class ReviewServiceTest {
 
     assertThat(ran).isEqualTo(1);
     assertThat(audit.of("review.consumed")).hasSize(1);
+  }
+
+  /**
+   * Review 13, F6: the approvals of one message are spent all or none. When one of them was used
+   * meanwhile, the message is refused (nothing of it runs) and the others stay unspent; spent one
+   * by one, the ones before it stayed spent and had to be filed and approved again.
+   */
+  @Test
+  void theApprovalsOfOneMessageAreSpentAllOrNone() throws Exception {
+    ReviewService svc =
+        track(service(db, audit, Clock.systemUTC(), polling(50), Duration.ofMillis(300)));
+    GateSession s = session(svc, Clock.systemUTC(), ALICE);
+    String first = approvedButUnused(svc, s, "DROP TABLE a");
+    String second = approvedButUnused(svc, s, "DROP TABLE b");
+
+    AuthorizedAction a = s.authorize(sql("DROP TABLE a"), deferring());
+    AuthorizedAction b = s.authorize(sql("DROP TABLE b"), deferring());
+    assertThat(List.of(a.reviewId(), b.reviewId())).containsExactly(first, second);
+    assertThat(audit.of("review.consumed")).isEmpty();
+    // another session re-runs the second statement alone before this message is forwarded
+    AuthorizedAction elsewhere =
+        session(svc, Clock.systemUTC(), ALICE).authorize(sql("DROP TABLE b"), new Held());
+    assertThat(elsewhere.reviewId()).isEqualTo(second);
+
+    assertThatThrownBy(() -> s.spendAll(List.of(a, b)))
+        .isInstanceOf(GateException.class)
+        .hasMessageContaining(second)
+        .hasMessageContaining("already used");
+    assertThat(svc.show(first).orElseThrow().consumedAt()).as("not spent").isNull();
+    assertThat(audit.of("review.consumed"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.data()).containsEntry("review_id", second));
+
+    // two copies of one approved statement: refused before anything is spent
+    AuthorizedAction again = s.authorize(sql("DROP TABLE a"), deferring());
+    assertThatThrownBy(() -> s.spendAll(List.of(again, again)))
+        .isInstanceOf(GateException.class)
+        .hasMessageContaining("more than once");
+    assertThat(svc.show(first).orElseThrow().consumedAt()).isNull();
+    // the re-run of the first statement alone spends its approval
+    s.spendAll(List.of(again));
+    assertThat(svc.show(first).orElseThrow().consumedAt()).isNotNull();
+    assertThat(audit.of("review.consumed")).hasSize(2);
   }
 
   @Test

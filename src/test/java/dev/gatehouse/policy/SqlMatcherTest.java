@@ -622,6 +622,123 @@ class SqlMatcherTest {
   }
 
   @Test
+  void aKindReviewedByAnotherRuleNeedsThatRulesReviewersToo() {
+    // review 13, F4: UPDATE t SET a = set_config('role', ...) held by a rule reviewing writes (one
+    // team lead) went to review with that rule's requirement only, although role changes are
+    // reserved for two security approvers by another review rule.
+    String writes =
+        """
+        rules:
+          - id: writes-review
+            effect: review
+            review: { groups: [team-leads] }
+            sql: { statements: [update] }
+        """;
+    Action roleInUpdate = multi("payments", true, "update", "set_role");
+    PolicySet p =
+        policy(
+            writes
+                + """
+                  - id: roles-review
+                    effect: review
+                    review: { groups: [security], approvals: 2 }
+                    sql: { statements: [set_role] }
+                """);
+
+    Decision d = decide(p, human("alice"), target("db"), roleInUpdate);
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(d.reason()).contains("writes-review").contains("roles-review").contains("set_role");
+    assertThat(String.join("\n", d.explanation()))
+        .contains("reviewed by rule roles-review, whose review requirement cannot be combined");
+    // each rule alone still holds what it is about
+    assertThat(decide(p, human("alice"), target("db"), sqlWrite("update", true, "payments")))
+        .extracting(Decision::effect, Decision::rule)
+        .containsExactly(Effect.REVIEW, "writes-review");
+
+    // an allow rule admitting the kind does not skip the review rule about it (review > allow)
+    PolicySet allowedToo =
+        policy(
+            writes
+                + """
+                  - id: roles-allowed
+                    effect: allow
+                    sql: { statements: [set_role] }
+                  - id: roles-review
+                    effect: review
+                    review: { groups: [security], approvals: 2 }
+                    sql: { statements: [set_role] }
+                """);
+    assertThat(decide(allowedToo, human("alice"), target("db"), roleInUpdate).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+
+    // the same reviewers: one review asking for what both rules ask
+    PolicySet sameGroups =
+        policy(
+            """
+            rules:
+              - id: writes-review
+                effect: review
+                review: { groups: [dba], expires_after: 2h }
+                sql: { statements: [update] }
+              - id: roles-review
+                effect: review
+                review: { groups: [dba], approvals: 2, require_justification: true, expires_after: 30m }
+                sql: { statements: [set_role] }
+            """);
+    Decision both = decide(sameGroups, human("alice"), target("db"), roleInUpdate);
+    assertThat(both.effect()).isEqualTo(Effect.REVIEW);
+    assertThat(both.rule()).isEqualTo("writes-review");
+    assertThat(both.review())
+        .isEqualTo(
+            new ReviewRequirement(
+                List.of("dba"), 2, false, true, java.time.Duration.ofMinutes(30)));
+    assertThat(String.join("\n", both.explanation())).contains("roles-review");
+
+    // one requirement that meets the other: two security approvers also meet "one of
+    // team-leads or security"
+    PolicySet stronger =
+        policy(
+            """
+            rules:
+              - id: writes-review
+                effect: review
+                review: { groups: [team-leads, security] }
+                sql: { statements: [update] }
+              - id: roles-review
+                effect: review
+                review: { groups: [security], approvals: 2 }
+                sql: { statements: [set_role] }
+            """);
+    assertThat(decide(stronger, human("alice"), target("db"), roleInUpdate).review())
+        .isEqualTo(
+            new ReviewRequirement(
+                List.of("security"), 2, false, false, java.time.Duration.ofHours(1)));
+  }
+
+  @Test
+  void reviewRequirementsCombineOnlyWhenOneRequirementSaysBoth() {
+    ReviewRequirement oneLead = new ReviewRequirement(List.of("leads"), 1, false, false, null);
+    ReviewRequirement twoSecurity =
+        new ReviewRequirement(List.of("security"), 2, false, false, null);
+    ReviewRequirement leadAndSecurity =
+        new ReviewRequirement(List.of("leads", "security"), 2, true, false, null);
+    ReviewRequirement leadOrSecurity =
+        new ReviewRequirement(List.of("security", "leads"), 1, false, false, null);
+
+    assertThat(PolicySet.combine(oneLead, twoSecurity)).isNull();
+    assertThat(PolicySet.combine(twoSecurity, oneLead)).isNull();
+    // all_groups cannot be met by approvers of a subset of its groups
+    assertThat(PolicySet.combine(twoSecurity, leadAndSecurity)).isNull();
+    assertThat(PolicySet.combine(leadOrSecurity, twoSecurity)).isEqualTo(twoSecurity);
+    // the same groups: the most approvals, all_groups if either says so
+    assertThat(PolicySet.combine(leadOrSecurity, leadAndSecurity))
+        .isEqualTo(new ReviewRequirement(List.of("security", "leads"), 2, true, false, null));
+    assertThat(PolicySet.combine(leadAndSecurity, leadOrSecurity)).isEqualTo(leadAndSecurity);
+    assertThat(PolicySet.combine(oneLead, null)).isNull();
+  }
+
+  @Test
   void requireWhereAppliesToTheUpdateOfAnUpsert() {
     PolicySet p =
         policy(
