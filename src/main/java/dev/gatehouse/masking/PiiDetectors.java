@@ -1858,20 +1858,47 @@ final class PiiDetectors {
       return false;
     }
 
-    /** The same on ASCII bytes (the byte path has checked the label is letters). */
+    /**
+     * The same on ASCII bytes (the byte path has checked the label is letters), against {@link
+     * #NOT_TLDS} as bytes by length: every address on the row path reaches it, and going through
+     * the 19 names' lengths and {@code String.charAt} was about 5 % of content detection on a table
+     * with an email column (JFR).
+     */
     static boolean notTld(byte[] b, int from, int len) {
-      for (String t : NOT_TLDS) {
-        if (t.length() == len) {
-          int k = 0;
-          while (k < len && (b[from + k] | 0x20) == t.charAt(k)) {
-            k++;
-          }
-          if (k == len) {
-            return true;
-          }
+      if (len >= NOT_TLDS_BY_LENGTH.length) {
+        return false;
+      }
+      for (byte[] t : NOT_TLDS_BY_LENGTH[len]) {
+        int k = 0;
+        while (k < len && (b[from + k] | 0x20) == t[k]) {
+          k++;
+        }
+        if (k == len) {
+          return true;
         }
       }
       return false;
+    }
+
+    /** {@link #NOT_TLDS} in ASCII bytes, by length. */
+    private static final byte[][][] NOT_TLDS_BY_LENGTH = byLength(NOT_TLDS);
+
+    private static byte[][][] byLength(String[] names) {
+      int max = 0;
+      for (String t : names) {
+        max = Math.max(max, t.length());
+      }
+      byte[][][] out = new byte[max + 1][][];
+      for (int len = 0; len <= max; len++) {
+        List<byte[]> of = new ArrayList<>();
+        for (String t : names) {
+          if (t.length() == len) {
+            of.add(t.getBytes(StandardCharsets.US_ASCII));
+          }
+        }
+        out[len] = of.toArray(new byte[0][]);
+      }
+      return out;
     }
 
     private static final byte LOCAL = 1;
