@@ -591,7 +591,7 @@ class SqlMatcherTest {
             String.join(
                 "\n", decide(roles, human("alice"), target("db"), roleInUpdate).explanation()))
         .contains("rule roles (allow")
-        .contains("admits set_role of this statement");
+        .contains("admits kind set_role of this statement");
     // ... but not by one whose condition is false, nor one for someone else
     PolicySet notNow =
         policy(
