@@ -383,98 +383,141 @@ public final class PolicySet implements PolicyEngine {
     }
     Parts parts = null;
     if (deny == null && review != null && a.kind() == ActionKind.SQL && !unknownSql) {
-      parts = otherKinds(req, cand, review, explain, results);
+      parts = otherParts(req, cand, review, explain, results);
       if (parts != null && parts.unadmitted() != null) {
-        String missing = parts.unadmitted();
-        Rule other = parts.conflicting();
-        String reason =
-            other == null
-                ? "no rule allows "
-                    + p.subject()
-                    + " to run sql "
-                    + missing
-                    + " on "
-                    + t.name()
-                    + " (the statement does "
-                    + String.join(", ", SqlMatcher.kinds(a))
-                    + "; rule "
-                    + review.id
-                    + " reviews only part of it)"
-                : "the statement does "
-                    + String.join(", ", SqlMatcher.kinds(a))
-                    + ": rule "
-                    + review.id
-                    + " reviews it, and rule "
-                    + other.id
-                    + " reviews its "
-                    + missing
-                    + " with other reviewers, which one review cannot ask for together; run its"
-                    + " parts as separate statements";
-        explain.add(
-            "decision: deny by "
-                + Decision.DEFAULT_DENY
-                + ": rule "
-                + review.id
-                + " would hold the statement, but "
-                + (other == null
-                    ? "no allow or review rule admits its kind " + missing
-                    : "its kind "
-                        + missing
-                        + " is reviewed by rule "
-                        + other.id
-                        + ", whose review requirement cannot be combined with "
-                        + review.id
-                        + "'s (other reviewer groups)"));
-        return Decision.deny(Decision.DEFAULT_DENY, reason, explain);
+        return denyPart(req, review, parts, explain);
       }
     }
     return conclude(req, explain, deny, review, parts, allow, granting);
   }
 
   /**
-   * What the other kinds of a held SQL statement need: {@code unadmitted} (with {@code conflicting}
-   * when it is reviewed by a rule whose requirement cannot be combined with the holding rule's) for
-   * a denial, else the {@code review} requirement combined from the holding rule and the {@code
-   * rules} that review the statement's other kinds.
+   * The default-deny of a held SQL statement one of whose parts nothing admits, or another review
+   * rule reviews with reviewers that cannot be combined with the holding rule's.
    */
-  private record Parts(
-      String unadmitted, Rule conflicting, ReviewRequirement review, List<String> rules) {}
+  private static Decision denyPart(
+      PolicyRequest req, Rule review, Parts parts, List<String> explain) {
+    Action a = req.action();
+    Part missing = parts.unadmitted();
+    Rule other = parts.conflicting();
+    String does =
+        missing.kind() != null
+            ? "does " + String.join(", ", SqlMatcher.kinds(a))
+            : "touches " + String.join(", ", SqlMatcher.tables(a));
+    String reason =
+        other == null
+            ? "no rule allows "
+                + req.principal().subject()
+                + " to run sql "
+                + (missing.kind() != null
+                    ? missing.kind()
+                    : String.join(", ", SqlMatcher.kinds(a)) + " on table " + missing.table())
+                + " on "
+                + req.target().name()
+                + " (the statement "
+                + does
+                + "; rule "
+                + review.id
+                + " reviews only part of it)"
+            : "the statement "
+                + does
+                + ": rule "
+                + review.id
+                + " reviews it, and rule "
+                + other.id
+                + " reviews its "
+                + (missing.kind() != null ? missing.kind() : "table " + missing.table())
+                + " with other reviewers, which one review cannot ask for together; run its"
+                + " parts as separate statements";
+    explain.add(
+        "decision: deny by "
+            + Decision.DEFAULT_DENY
+            + ": rule "
+            + review.id
+            + " would hold the statement, but "
+            + (other == null
+                ? "no allow or review rule admits its " + missing
+                : "its "
+                    + missing
+                    + " is reviewed by rule "
+                    + other.id
+                    + ", whose review requirement cannot be combined with "
+                    + review.id
+                    + "'s (other reviewer groups)"));
+    return Decision.deny(Decision.DEFAULT_DENY, reason, explain);
+  }
 
   /**
-   * For a SQL statement that does several things ({@code kinds}) and that {@code review} would
-   * hold: a review rule matches a statement when it lists any of its kinds (so that an upsert falls
-   * under a rule reviewing update whatever allows insert), but the review must not carry along a
-   * kind that the rule is not about: {@code UPDATE t SET a = set_config('role', ...)} is set_role
-   * and update, and a rule reviewing writes is no rule about role changes. So each kind that {@code
-   * review} does not list must be admitted by another rule applying here: a rule without per-kind
-   * matchers, or an allow or review rule whose {@code sql:} lists it and matches the statement
-   * otherwise (tables, functions, require_where as for the whole statement) and whose {@code when}
-   * is true. A kind that a review rule admits (the first in file order) is that rule's to review,
-   * whatever allows it too (review wins over allow): its requirement is combined with {@code
-   * review}'s ({@link #combine}), and when they cannot be combined the statement is denied, as it
-   * is when a kind nothing admits. Allow rules need no such pass: one allow rule must list every
-   * kind itself.
-   *
-   * @return null when every kind is admitted and no other review rule is involved
+   * A part of a held SQL statement that the holding rule is not about: a {@code kind} it does not
+   * list, or a table it does not cover ({@code only}: the statement narrowed to that table).
    */
-  private Parts otherKinds(
+  private record Part(String kind, Action only) {
+    String table() {
+      return only == null ? null : SqlMatcher.onlyTable(only);
+    }
+
+    @Override
+    public String toString() {
+      return kind != null ? "kind " + kind : "table " + table();
+    }
+  }
+
+  /**
+   * What the other parts of a held SQL statement need: {@code unadmitted} (with {@code conflicting}
+   * when it is reviewed by a rule whose requirement cannot be combined with the holding rule's) for
+   * a denial, else the {@code review} requirement combined from the holding rule and the {@code
+   * rules} that review the statement's other parts.
+   */
+  private record Parts(
+      Part unadmitted, Rule conflicting, ReviewRequirement review, List<String> rules) {}
+
+  /**
+   * For a SQL statement that {@code review} would hold, the parts the rule is not about. A review
+   * rule matches a statement when it lists any of its kinds (so that an upsert falls under a rule
+   * reviewing update whatever allows insert) and when any touched table matches its {@code tables}
+   * (so that joining a reviewed table with another does not skip the review), but the review must
+   * not carry along what the rule is not about: {@code UPDATE t SET a = set_config('role', ...)} is
+   * set_role and update, and a rule reviewing writes is no rule about role changes; {@code SELECT
+   * ... FROM orders JOIN payroll} read payroll, and a rule reviewing orders is no rule about
+   * payroll. So each kind that {@code review} does not list, and each touched table its {@code
+   * tables}/{@code tables_written} do not cover ({@link SqlMatcher#uncoveredTables}), must be
+   * admitted by another rule applying here: a rule without per-kind matchers, or an allow or review
+   * rule whose {@code sql:} matches the statement for that kind (tables, functions, require_where
+   * as for the whole statement), or for the statement narrowed to that table (its kinds, functions,
+   * require_where as for the whole statement), and whose {@code when} is true. A part that a review
+   * rule admits (the first in file order) is that rule's to review, whatever allows it too (review
+   * wins over allow): its requirement is combined with {@code review}'s ({@link #combine}), and
+   * when they cannot be combined the statement is denied, as it is when a part nothing admits.
+   * Allow rules need no such pass: one allow rule must list every kind and cover every table
+   * itself. Functions are not parts: a review rule's {@code functions} still matches on any one.
+   *
+   * @return null when every part is admitted and no other review rule is involved
+   */
+  private Parts otherParts(
       PolicyRequest req,
       long[] cand,
       Rule review,
       List<String> explain,
       Map<Condition, Object> results) {
     Action a = req.action();
+    List<Part> open = new ArrayList<>(2); // not yet reviewed
     List<String> kinds = SqlMatcher.kinds(a);
-    if (kinds.size() < 2) {
-      return null;
-    }
-    List<String> open = new ArrayList<>(kinds.size()); // not yet reviewed
-    for (String k : kinds) {
-      if (!admits(review, a, k)) {
-        open.add(k);
+    if (kinds.size() > 1) {
+      for (String k : kinds) {
+        if (!admits(review, a, k)) {
+          open.add(new Part(k, null));
+        }
       }
     }
-    List<String> allowed = new ArrayList<>(open.size()); // of those, admitted by an allow rule
+    if (review.matchers.get(ActionKind.SQL) instanceof SqlMatcher m) {
+      for (Action only : m.uncoveredTables(a)) {
+        open.add(new Part(null, only));
+      }
+    }
+    if (open.isEmpty()) {
+      return null;
+    }
+    List<Part> allowed = new ArrayList<>(open.size()); // of those, admitted by an allow rule
     ReviewRequirement combined = review.review;
     List<String> also = new ArrayList<>(2);
     Map<String, Object> vars = null;
@@ -491,10 +534,10 @@ public final class PolicySet implements PolicyEngine {
             || !r.connectionMatches(req.target())) {
           continue;
         }
-        List<String> its = new ArrayList<>(open.size());
-        for (String k : open) {
-          if (admits(r, a, k) && (r.effect == Effect.REVIEW || !allowed.contains(k))) {
-            its.add(k);
+        List<Part> its = new ArrayList<>(open.size());
+        for (Part part : open) {
+          if (admits(r, a, part) && (r.effect == Effect.REVIEW || !allowed.contains(part))) {
+            its.add(part);
           }
         }
         if (its.isEmpty()) {
@@ -508,8 +551,9 @@ public final class PolicySet implements PolicyEngine {
             continue;
           }
         }
+        String listed = String.join(", ", its.stream().map(Part::toString).toList());
         if (r.effect == Effect.ALLOW) {
-          explain.add(r.label + ": admits " + String.join(", ", its) + " of this statement");
+          explain.add(r.label + ": admits " + listed + " of this statement");
           allowed.addAll(its);
           continue;
         }
@@ -518,7 +562,7 @@ public final class PolicySet implements PolicyEngine {
           explain.add(
               r.label
                   + ": reviews "
-                  + String.join(", ", its)
+                  + listed
                   + " of this statement, with reviewers that cannot be combined with "
                   + review.id
                   + "'s into one review");
@@ -527,7 +571,7 @@ public final class PolicySet implements PolicyEngine {
         explain.add(
             r.label
                 + ": reviews "
-                + String.join(", ", its)
+                + listed
                 + " of this statement: its review requirement is combined with "
                 + review.id
                 + "'s");
@@ -595,6 +639,18 @@ public final class PolicySet implements PolicyEngine {
     return Set.copyOf(y.reviewerGroups()).containsAll(x.reviewerGroups())
         && Math.max(1, x.approvals()) >= Math.max(1, y.approvals())
         && !y.allGroups();
+  }
+
+  /** Whether {@code r} admits {@code part} of SQL statement {@code a} (not its condition). */
+  private static boolean admits(Rule r, Action a, Part part) {
+    if (part.kind() != null) {
+      return admits(r, a, part.kind());
+    }
+    if (r.matchers.isEmpty()) {
+      return true;
+    }
+    return r.matchers.get(ActionKind.SQL) instanceof SqlMatcher m
+        && m.mismatch(part.only(), r.effect) == null;
   }
 
   /** Whether {@code r} admits kind {@code k} of SQL statement {@code a} (not its condition). */
@@ -665,7 +721,7 @@ public final class PolicySet implements PolicyEngine {
                   ? " (a matching review rule wins over allow; the first one in file order decides)"
                   : ", with the review requirement of rule(s) "
                       + String.join(", ", parts.rules())
-                      + " too (they review other kinds of the statement)"));
+                      + " too (they review other parts of the statement: kinds or tables)"));
       return new Decision(
           Effect.REVIEW, review.id, reason, required, review.obligations.resolve(), explain);
     }

@@ -275,7 +275,7 @@ final class SqlMatcher implements KindMatcher {
       // update). Deny and review: any one is enough, so that an upsert falls under a rule that
       // denies or reviews update, whatever else allows inserts (deny > review > allow). A review
       // rule that matches so holds the statement only if its other kinds are admitted too
-      // (PolicySet#otherKinds); otherwise it is denied by default.
+      // (PolicySet#otherParts); otherwise it is denied by default.
       boolean anyKind = deny || effect == Effect.REVIEW;
       String missing = null;
       boolean anyListed = false;
@@ -303,7 +303,8 @@ final class SqlMatcher implements KindMatcher {
     }
     // Tables and functions, like kinds: an allow rule must cover all of them; a deny or review
     // rule matches on any one, so that joining a reviewed table with another does not skip the
-    // review and fall through to a broader allow rule.
+    // review and fall through to a broader allow rule. A review rule that matches so holds the
+    // statement only if the tables it does not cover are admitted too (PolicySet#otherParts).
     boolean any = deny || effect == Effect.REVIEW;
     List<String> path =
         any && (tables != null || tablesWritten != null || functions != null)
@@ -350,6 +351,72 @@ final class SqlMatcher implements KindMatcher {
       return kind + " without WHERE (the rule has require_where: true)";
     }
     return null;
+  }
+
+  /**
+   * The tables {@code action} touches that this (review) rule's table constraints do not cover,
+   * each as the action narrowed to that table ({@link #only}); empty when the rule has no table
+   * constraint. A read table is covered by {@code tables}; a written one by {@code tables} and
+   * {@code tables_written} (a constraint the rule lacks covers every table, as on an allow rule).
+   * Names are read as {@link #anyTable} reads them, so a single-table statement that the rule
+   * matches is covered; {@link Action.Attr#ANY_TABLE} (every table) only by a glob matching {@code
+   * *}, as on an allow rule. See {@link PolicySet}: a review rule holds a statement only when
+   * another rule admits every table it does not cover.
+   */
+  List<Action> uncoveredTables(Action action) {
+    if (tables == null && tablesWritten == null) {
+      return List.of();
+    }
+    List<String> path = action.list(Action.Attr.SQL_SEARCH_PATH);
+    List<String> read = action.list(Action.Attr.SQL_TABLES_READ);
+    List<String> written = action.list(Action.Attr.SQL_TABLES_WRITTEN);
+    List<Action> out = new ArrayList<>(2);
+    Set<String> seen = new LinkedHashSet<>();
+    for (List<String> names : List.of(read, written)) {
+      for (int i = 0; i < names.size(); i++) {
+        String t = names.get(i);
+        if (!seen.add(t)) {
+          continue;
+        }
+        boolean r = read.contains(t);
+        boolean w = written.contains(t);
+        boolean covered =
+            covers(tables, tablesAnySchema, path, t)
+                && (!w || covers(tablesWritten, tablesWrittenAnySchema, path, t));
+        if (!covered) {
+          out.add(only(action, t, r, w));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean covers(
+      List<Glob> globs, List<Glob> anySchema, List<String> path, String t) {
+    if (globs == null) {
+      return true;
+    }
+    return t.equals(Action.Attr.ANY_TABLE) ? any(globs, t) : anyTable(globs, anySchema, path, t);
+  }
+
+  /** {@code action} as if it touched only table {@code t} (read and/or written as it does). */
+  private static Action only(Action action, String t, boolean read, boolean written) {
+    return action
+        .with(Action.Attr.SQL_TABLES_READ, read ? List.of(t) : List.of())
+        .with(Action.Attr.SQL_TABLES_WRITTEN, written ? List.of(t) : List.of());
+  }
+
+  /** The one table of an action built by {@link #uncoveredTables}. */
+  static String onlyTable(Action only) {
+    List<String> read = only.list(Action.Attr.SQL_TABLES_READ);
+    return read.isEmpty() ? only.list(Action.Attr.SQL_TABLES_WRITTEN).get(0) : read.get(0);
+  }
+
+  /** Every table the statement reads or writes, each once, in the order reported. */
+  static List<String> tables(Action action) {
+    Set<String> all = new LinkedHashSet<>(action.list(Action.Attr.SQL_TABLES_READ));
+    all.addAll(action.list(Action.Attr.SQL_TABLES_WRITTEN));
+    return List.copyOf(all);
   }
 
   /**

@@ -591,7 +591,7 @@ class SqlMatcherTest {
             String.join(
                 "\n", decide(roles, human("alice"), target("db"), roleInUpdate).explanation()))
         .contains("rule roles (allow")
-        .contains("admits set_role of this statement");
+        .contains("admits kind set_role of this statement");
     // ... but not by one whose condition is false, nor one for someone else
     PolicySet notNow =
         policy(
@@ -714,6 +714,226 @@ class SqlMatcherTest {
         .isEqualTo(
             new ReviewRequirement(
                 List.of("security"), 2, false, false, java.time.Duration.ofHours(1)));
+  }
+
+  /** SELECT reading {@code tables} (a join), as the classifier reports it. */
+  private static Action reads(String... tables) {
+    return Fixtures.attrs(
+        ActionKind.SQL,
+        Action.Attr.SQL_KIND,
+        "select",
+        Action.Attr.SQL_KINDS,
+        List.of("select"),
+        Action.Attr.SQL_TABLES_READ,
+        List.of(tables));
+  }
+
+  private static final String ORDERS_REVIEW =
+      """
+      rules:
+        - id: orders-review
+          effect: review
+          review: { groups: [team-leads] }
+          sql: { statements: [select], tables: [orders] }
+      """;
+
+  @Test
+  void aTableReviewedByAnotherRuleNeedsThatRulesReviewersToo() {
+    // SELECT * FROM orders JOIN payroll held by a rule reviewing orders (one team lead) went to
+    // review with that rule's requirement only: payroll is reserved for two security approvers.
+    PolicySet p =
+        policy(
+            ORDERS_REVIEW
+                + """
+                  - id: payroll-review
+                    effect: review
+                    review: { groups: [security], approvals: 2 }
+                    sql: { tables: [payroll] }
+                """);
+    Action join = reads("orders", "payroll");
+
+    Decision d = decide(p, human("alice"), target("db"), join);
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(d.reason())
+        .contains("orders-review")
+        .contains("payroll-review")
+        .contains("table payroll");
+    assertThat(String.join("\n", d.explanation()))
+        .contains("its table payroll is reviewed by rule payroll-review, whose review requirement");
+    // each table alone is still held by the rule about it (first matching rule decides)
+    assertThat(decide(p, human("alice"), target("db"), reads("orders")))
+        .extracting(Decision::effect, Decision::rule)
+        .containsExactly(Effect.REVIEW, "orders-review");
+    assertThat(decide(p, human("alice"), target("db"), reads("payroll")))
+        .extracting(Decision::effect, Decision::rule)
+        .containsExactly(Effect.REVIEW, "payroll-review");
+
+    // the same reviewers: one review asking for what both rules ask
+    PolicySet sameGroups =
+        policy(
+            ORDERS_REVIEW
+                + """
+                  - id: payroll-review
+                    effect: review
+                    review: { groups: [team-leads], approvals: 2, require_justification: true }
+                    sql: { tables: [payroll] }
+                """);
+    Decision both = decide(sameGroups, human("alice"), target("db"), join);
+    assertThat(both.effect()).isEqualTo(Effect.REVIEW);
+    assertThat(both.rule()).isEqualTo("orders-review");
+    assertThat(both.review())
+        .isEqualTo(
+            new ReviewRequirement(
+                List.of("team-leads"), 2, false, true, java.time.Duration.ofHours(1)));
+    assertThat(String.join("\n", both.explanation()))
+        .contains("reviews table payroll of this statement: its review requirement is combined");
+
+    // an allow rule admitting payroll too does not skip the review rule about it (review > allow)
+    PolicySet allowedToo =
+        policy(
+            ORDERS_REVIEW
+                + """
+                  - id: payroll-read
+                    effect: allow
+                    sql: { statements: [read], tables: [payroll] }
+                  - id: payroll-review
+                    effect: review
+                    review: { groups: [security], approvals: 2 }
+                    sql: { tables: [payroll] }
+                """);
+    assertThat(decide(allowedToo, human("alice"), target("db"), join).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+  }
+
+  @Test
+  void aReviewRuleHoldsAJoinOnlyWhenAnotherRuleAdmitsTheTablesItIsNotAbout() {
+    PolicySet alone = policy(ORDERS_REVIEW);
+    Action join = reads("orders", "payroll");
+    ReviewRequirement ordersOnly =
+        decide(alone, human("alice"), target("db"), reads("orders")).review();
+
+    // nothing admits payroll: the review of orders does not carry it along
+    Decision d = decide(alone, human("alice"), target("db"), join);
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(d.reason())
+        .isEqualTo(
+            "no rule allows alice to run sql select on table payroll on db (the statement"
+                + " touches orders, payroll; rule orders-review reviews only part of it)");
+    assertThat(String.join("\n", d.explanation()))
+        .contains("no allow or review rule admits its table payroll");
+    // a single table it covers: unchanged
+    assertThat(decide(alone, human("alice"), target("db"), reads("orders")))
+        .extracting(Decision::effect, Decision::rule)
+        .containsExactly(Effect.REVIEW, "orders-review");
+    // ... also read in public (a bare name in the schemas PostgreSQL looks in)
+    assertThat(
+            decide(
+                    policy(ORDERS_REVIEW.replace("[orders]", "[public.orders]")),
+                    human("alice"),
+                    target("db"),
+                    join.with(Action.Attr.SQL_TABLES_READ, List.of("orders")))
+                .effect())
+        .isEqualTo(Effect.REVIEW);
+    // a statement reading every table (planner statistics) is not all about orders
+    assertThat(decide(alone, human("alice"), target("db"), reads("orders", "*")).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+
+    // an allow rule admitting payroll for the statement: held by orders-review, its requirement
+    for (String allow :
+        List.of(
+            "{ statements: [read], tables: [payroll, public.payroll] }",
+            "{ statements: [read] }")) {
+      PolicySet allowed =
+          policy(
+              ORDERS_REVIEW + "  - id: payroll-read\n    effect: allow\n    sql: " + allow + "\n");
+      Decision held = decide(allowed, human("alice"), target("db"), join);
+      assertThat(held.effect()).isEqualTo(Effect.REVIEW);
+      assertThat(held.rule()).isEqualTo("orders-review");
+      assertThat(held.review()).isEqualTo(ordersOnly);
+      assertThat(String.join("\n", held.explanation()))
+          .contains("admits table payroll of this statement");
+    }
+    // ... but not one that allows other kinds only, or for another principal
+    PolicySet otherKinds =
+        policy(
+            ORDERS_REVIEW
+                + """
+                  - id: payroll-insert
+                    effect: allow
+                    sql: { statements: [insert], tables: [payroll] }
+                  - id: bobs-payroll
+                    effect: allow
+                    subjects: { users: [bob] }
+                    sql: { statements: [read], tables: [payroll] }
+                """);
+    assertThat(decide(otherKinds, human("alice"), target("db"), join).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+
+    // a review rule without tables matches every table: nothing to admit
+    PolicySet anyTable =
+        policy(
+            """
+            rules:
+              - id: selects-review
+                effect: review
+                review: { groups: [team-leads] }
+                sql: { statements: [select] }
+            """);
+    assertThat(decide(anyTable, human("alice"), target("db"), join).rule())
+        .isEqualTo("selects-review");
+    // tables_written only: it covers what the statement reads, not other written tables
+    PolicySet written =
+        policy(
+            """
+            rules:
+              - id: orders-writes
+                effect: review
+                review: { groups: [team-leads] }
+                sql: { statements: [insert], tables_written: [orders] }
+            """);
+    Action insertSelect =
+        sqlWrite("insert", false, "orders").with(Action.Attr.SQL_TABLES_READ, List.of("payroll"));
+    assertThat(decide(written, human("alice"), target("db"), insertSelect).rule())
+        .isEqualTo("orders-writes");
+    assertThat(
+            decide(written, human("alice"), target("db"), sqlWrite("insert", false, "orders", "x"))
+                .rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+  }
+
+  @Test
+  void otherKindsAndOtherTablesCombineIntoOneReview() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - id: orders-updates
+                effect: review
+                review: { groups: [dba] }
+                sql: { statements: [update], tables: [orders] }
+              - id: roles-review
+                effect: review
+                review: { groups: [dba], approvals: 2 }
+                sql: { statements: [set_role], tables: [orders] }
+              - id: payroll-review
+                effect: review
+                review: { groups: [dba], require_justification: true }
+                sql: { tables: [payroll] }
+            """);
+    Action a =
+        multi("orders", true, "update", "set_role")
+            .with(Action.Attr.SQL_TABLES_READ, List.of("payroll"));
+
+    Decision d = decide(p, human("alice"), target("db"), a);
+    assertThat(d.effect()).isEqualTo(Effect.REVIEW);
+    assertThat(d.rule()).isEqualTo("orders-updates");
+    assertThat(d.review())
+        .isEqualTo(
+            new ReviewRequirement(List.of("dba"), 2, false, true, java.time.Duration.ofHours(1)));
+    assertThat(String.join("\n", d.explanation()))
+        .contains("rule(s) roles-review, payroll-review too");
   }
 
   @Test
