@@ -421,9 +421,14 @@ final class PiiDetectors {
       return false;
     }
 
-    /** A separator with the no-break and thin spaces read as a space. */
+    /**
+     * A separator with the no-break and thin spaces read as a space, and the en dash as a dash: the
+     * scanner keeps the en dash (it also writes ranges, {@link Checks#separatorFold}), but between
+     * the groups of a card number it is a dash that a word processor put for a typed one ({@code
+     * 4111–1111–1111–1111}), and the Luhn check and the group shapes keep ranges out.
+     */
     private static char separatorKind(char c) {
-      return Checks.isNoBreakSpace(c) ? ' ' : c;
+      return c == '\u2013' ? '-' : Checks.isNoBreakSpace(c) ? ' ' : c;
     }
 
     /**

@@ -73,6 +73,22 @@ class ReadBackFindingsTest {
     assertNotMasked("password=\"", "the password: \"\" was empty");
   }
 
+  /**
+   * A card grouped by en dashes (a word processor's dash for a typed one) is masked on both paths;
+   * ranges and Luhn-invalid numbers written with the en dash stay.
+   */
+  @Test
+  void aCardGroupedByEnDashesIsMasked() {
+    assertMasked(
+        new String[] {"card 4111\u20131111\u20131111\u20131111", "4111\u20131111\u20131111"},
+        new String[] {"4526\u20130181\u20135908\u20133012", "0181\u20135908"},
+        new String[] {"paid with 5105\u20131051\u20130510\u20135100 on", "1051\u20130510"});
+    assertNotMasked(
+        "pages 1998\u20132004 and 2019\u20132023",
+        "4111\u20131111\u20131111\u20131112",
+        "ISBN 978\u20133\u201316\u2013148410\u20130");
+  }
+
   @Test
   void aCardRightAfterAnotherCardIsMasked() {
     String a = "4526018159083012";
