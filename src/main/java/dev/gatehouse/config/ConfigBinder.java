@@ -587,20 +587,8 @@ final class ConfigBinder {
             0,
             1_000_000);
     return new ConnectionConfig(
-        name,
-        type,
-        host,
-        port,
-        db,
-        username,
-        password,
-        labels,
-        tls,
-        options,
-        exec,
-        ssh,
-        maxSessions,
-        maxPerPrincipal);
+            name, type, host, port, db, username, password, labels, tls, options, exec, ssh)
+        .withSessionLimits(maxSessions, maxPerPrincipal);
   }
 
   private ExecConfig exec(YamlMap e, String connection) {

@@ -514,11 +514,6 @@ public record GatehouseConfig(
       files = List.copyOf(files);
     }
 
-    /** The files the {@code files} globs match now; see {@link PolicyConfig#matchingFiles()}. */
-    public List<Path> matchingFiles() throws java.io.IOException {
-      return Globs.matchAll(files);
-    }
-
     /**
      * The rule files to load, in the order configured: each glob's matches (sorted), each plain
      * path as it is, so that a missing one fails to load with its name rather than being skipped.

@@ -241,38 +241,29 @@ final class Scanner {
     emailBit = eb;
     email = em;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
-    keywordSets = new long[n];
-    long[][] keywordSetsHigh = new long[PRESENCE_WORDS - 1][n];
-    long high = 0;
+    long[][] sets = new long[PRESENCE_WORDS][n];
     for (int d = 0; d < n; d++) {
       for (int q = 0; keywordPresence[d] != null && q < keywordPresence[d].length; q++) {
         int idx = maskIndex.computeIfAbsent(keywordPresence[d][q], m -> maskIndex.size());
-        if (idx < 64) {
-          keywordSets[d] |= 1L << idx;
-        } else if (idx < 64 * PRESENCE_WORDS) {
-          keywordSetsHigh[(idx >> 6) - 1][d] |= 1L << (idx & 63);
-          high |= d < 64 ? 1L << d : 0;
+        if (idx < 64 * PRESENCE_WORDS) {
+          sets[idx >> 6][d] |= 1L << (idx & 63);
         }
       }
     }
-    highKeywordSets = high;
     long[] byMask = new long[64 * PRESENCE_WORDS];
     long[] byWord = new long[PRESENCE_WORDS];
     for (int d = 0; d < Math.min(n, 64); d++) {
       for (int w = 0; w < PRESENCE_WORDS; w++) {
-        long sets = w == 0 ? keywordSets[d] : keywordSetsHigh[w - 1][d];
-        byWord[w] |= sets != 0 ? 1L << d : 0;
-        for (long m = sets; m != 0; m &= m - 1) {
+        byWord[w] |= sets[w][d] != 0 ? 1L << d : 0;
+        for (long m = sets[w][d]; m != 0; m &= m - 1) {
           byMask[64 * w + Long.numberOfTrailingZeros(m)] |= 1L << d;
         }
       }
     }
+    keywordSets = sets;
     maskDetectors = byMask;
     wordDetectors = byWord;
-    keywordSets1 = keywordSetsHigh[0];
-    keywordSets2 = keywordSetsHigh[1];
-    keywordSets3 = keywordSetsHigh[2];
-    setsByWord = new long[][] {keywordSets, keywordSets1, keywordSets2, keywordSets3};
+    highKeywordSets = byWord[1] | byWord[2] | byWord[3];
     int[] masks = maskIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
     presenceTables = masks.length <= 64 * PRESENCE_WORDS ? presenceTables(masks) : null;
     keywordLetterSets = masks.length;
@@ -1156,17 +1147,11 @@ final class Scanner {
   /** Words of 64 keyword letter sets the table lookups cover (256 sets). */
   static final int PRESENCE_WORDS = 4;
 
-  /** Per keyword-gated detector, the indices of its keywords' presence masks 0-63. */
-  private final long[] keywordSets;
-
-  /** Per keyword-gated detector, the indices of its keywords' presence masks 64-127, less 64. */
-  private final long[] keywordSets1;
-
-  /** The same for masks 128-191. */
-  private final long[] keywordSets2;
-
-  /** The same for masks 192-255. */
-  private final long[] keywordSets3;
+  /**
+   * Per word w of 64 presence masks and keyword-gated detector, the indices of its keywords'
+   * presence masks {@code 64 * w} to {@code 64 * w + 63}, less {@code 64 * w}.
+   */
+  private final long[][] keywordSets;
 
   /** The detectors (bits) with presence masks from 64 on. */
   private final long highKeywordSets;
@@ -1191,7 +1176,7 @@ final class Scanner {
       }
       return kw & candidates;
     }
-    long[] sets = setsByWord[w];
+    long[] sets = keywordSets[w];
     for (long k = candidates; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
       if ((contained & sets[d]) != 0) {
@@ -1200,9 +1185,6 @@ final class Scanner {
     }
     return kw;
   }
-
-  /** {@link #keywordSets} to {@link #keywordSets3}, by word. */
-  private final long[][] setsByWord;
 
   /** Per keyword presence mask (by index), the detectors (bits) that have it. */
   private final long[] maskDetectors;

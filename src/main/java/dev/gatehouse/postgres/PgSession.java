@@ -690,7 +690,8 @@ final class PgSession {
         allowed.add(authorize(s));
       }
       if (deferSpending) {
-        spendAll(allowed);
+        // all or none: a Query refused because one was used meanwhile leaves the others unspent
+        gs.spendAll(allowed);
       }
     } catch (GateException e) {
       for (int i = 0; i < allowed.size(); i++) {
@@ -2336,19 +2337,10 @@ final class PgSession {
 
   /**
    * Set while the statements of a multi-statement Query are decided ({@link
-   * ReviewGate.Waiting#defersSpending}): their approvals are spent by {@link #spendAll}. Session
-   * thread only.
+   * ReviewGate.Waiting#defersSpending}): their approvals are spent by {@link GateSession#spendAll}.
+   * Session thread only.
    */
   private boolean deferSpending;
-
-  /**
-   * The second pass over a Query's allowed statements: spends their approvals, all or none ({@link
-   * GateSession#spendAll}), so that a Query refused because one was used meanwhile by another run
-   * leaves the others unspent for its re-run.
-   */
-  private void spendAll(List<AuthorizedAction> allowed) throws GateException {
-    gs.spendAll(allowed);
-  }
 
   private Pending expect(Kind kind) throws ProtocolViolation {
     Pending p = pending.poll();

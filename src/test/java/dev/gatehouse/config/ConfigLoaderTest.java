@@ -111,7 +111,7 @@ class ConfigLoaderTest {
     assertThat(c.approvals().webhooks().get(0).url()).startsWith("https://hooks.slack.com/");
     assertThat(c.masking().hmacKey().origin()).isEqualTo("env:GATEHOUSE_MASKING_KEY");
     assertThat(c.masking().entropyThreshold()).isEqualTo(4.5);
-    assertThat(c.masking().matchingFiles()).containsExactly(dir.resolve("masking/custom.toml"));
+    assertThat(c.masking().ruleFiles()).containsExactly(dir.resolve("masking/custom.toml"));
     assertThat(c.logging()).isEqualTo(new GatehouseConfig.LoggingConfig("json", "info"));
   }
 
