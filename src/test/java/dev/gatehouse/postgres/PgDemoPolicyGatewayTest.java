@@ -7,8 +7,6 @@ import dev.gatehouse.config.GatehouseConfig.MaskingConfig;
 import dev.gatehouse.config.Secret;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
-import dev.gatehouse.identity.Principal;
-import dev.gatehouse.identity.PrincipalKind;
 import dev.gatehouse.masking.MaskingEngine;
 import dev.gatehouse.policy.PolicySet;
 import java.nio.file.Files;
@@ -18,10 +16,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -46,31 +41,15 @@ class PgDemoPolicyGatewayTest {
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
     t = PgTestSupport.get();
-    try (Connection c = t.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS gh_rt12 WITH (FORCE)");
-      s.execute("CREATE DATABASE gh_rt12 OWNER gh_scram");
-    }
-    try (Connection c = t.direct("gh_rt12");
-        Statement s = c.createStatement()) {
-      s.execute(
-          """
+    t.freshDatabase(
+        "gh_rt12",
+        """
           CREATE TABLE public.payments (id int PRIMARY KEY, status text);
           INSERT INTO public.payments VALUES (1, 'settled'), (2, 'settled'), (3, 'settled');
           ALTER TABLE public.payments OWNER TO gh_scram;
           """);
-    }
     t.addConnection(CONN, "gh_rt12", "gh_scram", "prefer");
-    t.tokens.put(
-        TOKEN,
-        new Principal(
-            "erin",
-            Set.of("engineering"),
-            PrincipalKind.HUMAN,
-            "id-" + TOKEN,
-            Instant.now().plus(Duration.ofHours(1)),
-            Set.of(),
-            Map.of()));
+    t.addPrincipal(TOKEN, "erin", Set.of("engineering"));
     Path policyFile = dir.resolve("demo.yaml");
     Files.writeString(
         policyFile,

@@ -11,8 +11,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
-import dev.gatehouse.identity.Principal;
-import dev.gatehouse.identity.PrincipalKind;
 import dev.gatehouse.policy.PolicySet;
 import dev.gatehouse.postgres.PgCodec.Message;
 import dev.gatehouse.postgres.PgProtocolRedTeamTest.Raw;
@@ -24,8 +22,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,15 +80,9 @@ class PgSearchPathTest {
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
     t = PgTestSupport.get();
-    try (Connection c = t.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS gh_searchpath WITH (FORCE)");
-      s.execute("CREATE DATABASE gh_searchpath OWNER gh_scram");
-    }
-    try (Connection c = t.direct("gh_searchpath");
-        Statement s = c.createStatement()) {
-      s.execute(
-          """
+    t.freshDatabase(
+        "gh_searchpath",
+        """
           CREATE SCHEMA app;
           CREATE TABLE app.payments (v text);
           INSERT INTO app.payments VALUES ('%s');
@@ -102,11 +92,10 @@ class PgSearchPathTest {
           CREATE TABLE gh_scram.ledger (v text);
           INSERT INTO gh_scram.ledger VALUES ('%s');
           """
-              .formatted(SECRET, SECRET));
-    }
+            .formatted(SECRET, SECRET));
     t.addConnection(CONN, "gh_searchpath", "gh_scram", "prefer");
-    principal(TOKEN, "sam", Set.of("sp"));
-    principal(TOKEN_UNKNOWN, "uma", Set.of("sp-unknown"));
+    t.addPrincipal(TOKEN, "sam", Set.of("sp"));
+    t.addPrincipal(TOKEN_UNKNOWN, "uma", Set.of("sp-unknown"));
     Path policyFile = dir.resolve("searchpath.yaml");
     Files.writeString(policyFile, POLICY);
     PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
@@ -129,19 +118,6 @@ class PgSearchPathTest {
       server.close();
       gate.close();
     }
-  }
-
-  private static void principal(String token, String subject, Set<String> groups) {
-    t.tokens.put(
-        token,
-        new Principal(
-            subject,
-            groups,
-            PrincipalKind.HUMAN,
-            "id-" + token,
-            Instant.now().plus(Duration.ofHours(1)),
-            Set.of(),
-            Map.of()));
   }
 
   private static Connection jdbc(String user, String token, String extra) throws SQLException {

@@ -229,10 +229,15 @@ final class PgTestSupport {
   }
 
   Principal addPrincipal(String token, String subject) {
+    return addPrincipal(token, subject, Set.of("dev"));
+  }
+
+  /** A human principal of {@code groups} whose gateway token is {@code token}, for an hour. */
+  Principal addPrincipal(String token, String subject, Set<String> groups) {
     Principal p =
         new Principal(
             subject,
-            Set.of("dev"),
+            groups,
             PrincipalKind.HUMAN,
             "id-" + token,
             Instant.now().plus(Duration.ofHours(1)),
@@ -261,6 +266,22 @@ final class PgTestSupport {
         + "&password="
         + token
         + (extra.isEmpty() ? "" : "&" + extra);
+  }
+
+  /**
+   * A new database {@code db} owned by gh_scram (dropped first, with its connections), set up with
+   * {@code sql} over a direct connection.
+   */
+  void freshDatabase(String db, String sql) throws SQLException {
+    try (Connection c = direct("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+      s.execute("CREATE DATABASE " + db + " OWNER gh_scram");
+    }
+    try (Connection c = direct(db);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
   }
 
   /** A direct JDBC connection to the target, bypassing the gateway (for checking its state). */

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
-import dev.gatehouse.identity.Principal;
-import dev.gatehouse.identity.PrincipalKind;
 import dev.gatehouse.policy.PolicySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,10 +13,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,15 +59,9 @@ class SqlRedTeamGatewayTest {
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
     t = PgTestSupport.get();
-    try (Connection c = t.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS gh_redteam4 WITH (FORCE)");
-      s.execute("CREATE DATABASE gh_redteam4 OWNER gh_scram");
-    }
-    try (Connection c = t.direct("gh_redteam4");
-        Statement s = c.createStatement()) {
-      s.execute(
-          """
+    t.freshDatabase(
+        "gh_redteam4",
+        """
           CREATE TABLE public.rt4_payments (v text);
           INSERT INTO public.rt4_payments VALUES ('%s');
           CREATE TABLE public.rt4_copy (v text);
@@ -81,19 +70,9 @@ class SqlRedTeamGatewayTest {
           ALTER TABLE public.rt4_copy OWNER TO gh_scram;
           ALTER FUNCTION public.rt4_f() OWNER TO gh_scram;
           """
-              .formatted(SECRET));
-    }
+            .formatted(SECRET));
     t.addConnection(CONN, "gh_redteam4", "gh_scram", "prefer");
-    t.tokens.put(
-        TOKEN,
-        new Principal(
-            "rita",
-            Set.of("rt4"),
-            PrincipalKind.HUMAN,
-            "id-" + TOKEN,
-            Instant.now().plus(Duration.ofHours(1)),
-            Set.of(),
-            Map.of()));
+    t.addPrincipal(TOKEN, "rita", Set.of("rt4"));
     Path policyFile = dir.resolve("redteam4.yaml");
     Files.writeString(policyFile, POLICY);
     PolicySet policy = PolicySet.load(List.of(policyFile.toString()));

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
-import dev.gatehouse.identity.Principal;
-import dev.gatehouse.identity.PrincipalKind;
 import dev.gatehouse.policy.ReloadingPolicyEngine;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,11 +13,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -86,15 +81,9 @@ class SqlRound5GatewayTest {
   @BeforeAll
   static void start(@TempDir Path dir) throws Exception {
     t = PgTestSupport.get();
-    try (Connection c = t.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS gh_round5 WITH (FORCE)");
-      s.execute("CREATE DATABASE gh_round5 OWNER gh_scram");
-    }
-    try (Connection c = t.direct("gh_round5");
-        Statement s = c.createStatement()) {
-      s.execute(
-          """
+    t.freshDatabase(
+        "gh_round5",
+        """
           CREATE SCHEMA billing AUTHORIZATION gh_scram;
           CREATE TABLE billing.payments (id int, card text);
           INSERT INTO billing.payments VALUES (1, 'billing-card-4111');
@@ -114,19 +103,9 @@ class SqlRound5GatewayTest {
           ALTER TABLE public.refunds OWNER TO gh_scram;
           ANALYZE public.customers;
           """
-              .formatted(SSN, SSN));
-    }
+            .formatted(SSN, SSN));
     t.addConnection(CONN, "gh_round5", "gh_scram", "prefer");
-    t.tokens.put(
-        TOKEN,
-        new Principal(
-            "rosa",
-            Set.of("rt5"),
-            PrincipalKind.HUMAN,
-            "id-" + TOKEN,
-            Instant.now().plus(Duration.ofHours(1)),
-            Set.of(),
-            Map.of()));
+    t.addPrincipal(TOKEN, "rosa", Set.of("rt5"));
     policyFile = dir.resolve("round5.yaml");
     Files.writeString(policyFile, POLICY);
     engine = ReloadingPolicyEngine.load(List.of(policyFile.toString()), null);
