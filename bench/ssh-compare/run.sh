@@ -20,13 +20,16 @@
 # for it (docs/ssh.md), so through the gateway both ends spend less CPU per GB than direct: with
 # CIPHER=aes128-gcm@openssh.com the ends do the same work both ways and the ratio is the relay's.
 #
-# Before the timed rounds, one untimed WARMUP_MB (default 128) transfer each way, each protocol, each
-# target, and one `ssh host true` each: both ends of the direct path are native code, the gateway is a
-# JVM whose crypto and relay paths are interpreted until the JIT has compiled them (WARMUP_MB=0 times
-# a cold gateway). 8 MB was not enough: C2 was still compiling through the first 128 MB timed
-# transfer, about 3-5 s/GB of gateway CPU on its own, so whichever protocol was timed first looked
-# dearer. The JIT column ("jit") is the gateway's compiler threads' share of its CPU per GB: near 0
-# means the figure is the relay's steady state.
+# Before the timed rounds, one untimed WARMUP_MB (default 1024) transfer each way, each protocol,
+# each target, and one `ssh host true` each: both ends of the direct path are native code, the
+# gateway is a JVM whose crypto and relay paths are interpreted until the JIT has compiled them
+# (WARMUP_MB=0 times a cold gateway). 8 MB was not enough: C2 was still compiling through the first
+# 128 MB timed transfer, about 3-5 s/GB of gateway CPU on its own, so whichever protocol was timed
+# first looked dearer. 128 MB was not enough for SFTP downloads either (fourteenth session, pinned,
+# one cipher): after 768 MB of them the next 256 MB download ran at 0.51 of direct and the ones after
+# it at 0.77-0.94, while the timed rounds of the thirteenth session still showed 1.2-1.7 s/GB of JIT.
+# The JIT column ("jit") is the gateway's compiler threads' share of its CPU per GB: near 0 means
+# the figure is the relay's steady state.
 #
 # Prints, per round and on average: scp throughput (SFTP protocol, the OpenSSH 9 default, and the
 # legacy -O protocol) and the time per `ssh host true`, direct and through the gateway, with the
@@ -42,7 +45,7 @@ top=$(cd "$here/../.." && pwd)
 SIZE_MB=${SIZE_MB:-256}
 LOOPS=${LOOPS:-100}
 ROUNDS=${ROUNDS:-2}
-WARMUP_MB=${WARMUP_MB:-128}
+WARMUP_MB=${WARMUP_MB:-1024}
 PIN=${PIN:-0}
 
 need=()

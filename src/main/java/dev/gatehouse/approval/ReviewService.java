@@ -618,8 +618,12 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
                               new ReviewException(
                                   Kind.NOT_FOUND, "review " + id + " does not exist"));
               // The reason is shown to the requester and other reviewers, stored and exported:
-              // masked for the review's profile, as its statement is.
-              String why = masked(r.maskingProfile(), reason);
+              // masked for the review's profile, as its statement is, and by content when that
+              // profile reads data unmasked (a reviewer's words are not the requester's data).
+              String why =
+                  reason == null || reason.isBlank()
+                      ? null
+                      : redactor.redactTyped(r.maskingProfile(), GRANT_PROFILE, reason.strip());
               if (!r.state().equals("pending")) {
                 throw new ReviewException(
                     Kind.CONFLICT,

@@ -142,7 +142,8 @@ public final class GatehouseServer implements AutoCloseable {
     }
     MaskingEngine masking = MaskingEngine.create(config.masking());
     closeables.add(AuditSinks.start(db, config.audit()));
-    Redactor redactor = Redactor.of(masking::redact, masking::redactStored);
+    Redactor redactor =
+        Redactor.of(masking::redact, masking::redactStored, masking::detectsContent);
     ReviewNotifier notifier = new ReviewNotifier(config.approvals(), audit, redactor);
     reviews = new ReviewService(db, audit, config.approvals(), clock, notifier);
     closeables.add(reviews);

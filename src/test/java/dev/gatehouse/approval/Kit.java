@@ -178,6 +178,7 @@ final class Kit {
   static final class TestPolicy implements PolicyEngine {
     final AtomicReference<ReviewRequirement> review = new AtomicReference<>(needs(1, false, "dba"));
     final AtomicReference<String> reviewRule = new AtomicReference<>("ddl-review");
+    final AtomicReference<Obligations> reviewObligations = new AtomicReference<>(Obligations.NONE);
 
     @Override
     public Decision decide(PolicyRequest r) {
@@ -199,7 +200,7 @@ final class Kit {
           reviewRule.get(),
           "schema changes need a DBA",
           review.get(),
-          Obligations.NONE,
+          reviewObligations.get(),
           List.of());
     }
   }

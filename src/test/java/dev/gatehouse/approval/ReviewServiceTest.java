@@ -2,6 +2,7 @@ package dev.gatehouse.approval;
 
 import static dev.gatehouse.approval.Kit.CONN;
 import static dev.gatehouse.approval.Kit.admin;
+import static dev.gatehouse.approval.Kit.approvals;
 import static dev.gatehouse.approval.Kit.approvedButUnused;
 import static dev.gatehouse.approval.Kit.authorizeAsync;
 import static dev.gatehouse.approval.Kit.deferring;
@@ -20,14 +21,19 @@ import dev.gatehouse.approval.Kit.ListAudit;
 import dev.gatehouse.approval.Kit.Run;
 import dev.gatehouse.approval.Kit.TestPolicy;
 import dev.gatehouse.audit.AuditEvent;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.Secret;
 import dev.gatehouse.gate.AuthorizedAction;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.gate.GrantSource;
+import dev.gatehouse.gate.Redactor;
 import dev.gatehouse.identity.Principal;
+import dev.gatehouse.masking.MaskingEngine;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
+import dev.gatehouse.policy.Obligations;
 import dev.gatehouse.policy.ReviewRequirement;
 import dev.gatehouse.store.Database;
 import dev.gatehouse.testing.MovingClock;
@@ -279,6 +285,43 @@ class ReviewServiceTest {
     assertThat(e.reason()).isEqualTo(GateException.Reason.REVIEW_DENIED);
     assertThat(e.getMessage()).contains(id).contains("carol").contains("not during business hours");
     assertThat(audit.types()).contains("review.denied");
+  }
+
+  @Test
+  void aVoteReasonIsMaskedByContentAlsoWhenTheRequestersProfileReadsDataUnmasked()
+      throws Exception {
+    MaskingEngine engine =
+        MaskingEngine.create(
+            new GatehouseConfig.MaskingConfig(List.of(), new Secret("k", "test"), 0));
+    Redactor redactor = Redactor.of(engine::redact, engine::redactStored, engine::detectsContent);
+    ReviewService svc =
+        track(
+            new ReviewService(
+                db,
+                audit,
+                approvals(Duration.ofMinutes(15)),
+                Clock.systemUTC(),
+                new ReviewNotifier(
+                    List.of(), null, audit, redactor, List.of(Duration.ofSeconds(1))),
+                ReviewService.ADMINS_APPROVE_GRANTS,
+                polling(50)));
+    // The requester's profile is none (a dba reading data unmasked): the reviewer's words are not
+    // the requester's data.
+    policy.reviewObligations.set(new Obligations("none", false, 0, null, "full"));
+    Held held = new Held();
+    Run run = authorizeAsync(session(svc, Clock.systemUTC(), ALICE), sql("DROP TABLE t"), held);
+    String id = held.id.get(10, SECONDS);
+
+    svc.deny(id, CAROL, "no: jane.doe@example.com (card 4111 1111 1111 1111) complained");
+
+    GateException e = failure(run);
+    assertThat(e.getMessage()).doesNotContain("jane.doe@").doesNotContain("4111 1111 1111 1111");
+    String stored = svc.show(id).orElseThrow().votes().get(0).reason();
+    assertThat(stored).doesNotContain("jane.doe@").doesNotContain("1111 1111 1111").contains("no:");
+    assertThat(audit.events.toString()).doesNotContain("jane.doe@");
+    // Under pii the reason is masked once, as before.
+    assertThat(redactor.redactTyped("pii", "pii", "mail jane.doe@example.com"))
+        .isEqualTo(engine.redactStored("pii", "mail jane.doe@example.com"));
   }
 
   @Test
