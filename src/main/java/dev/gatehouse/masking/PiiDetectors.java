@@ -843,8 +843,12 @@ final class PiiDetectors {
      * comparison per group.
      */
     private static void noBreakSpace(char[] a, int j) {
-      if (j < a.length && a[j] >= '\u00a0' && Checks.isNoBreakSpace(a[j])) {
-        a[j] = ' ';
+      if (j < a.length && a[j] >= '\u00a0') {
+        if (Checks.isNoBreakSpace(a[j])) {
+          a[j] = ' ';
+        } else if (a[j] == '\u2013' && j + 1 < a.length && isDigit(a[j + 1])) {
+          a[j] = '-';
+        }
       }
     }
 

@@ -89,6 +89,25 @@ class ReadBackFindingsTest {
         "ISBN 978\u20133\u201316\u2013148410\u20130");
   }
 
+  /**
+   * A phone number grouped by en dashes is masked like one grouped by dashes; ranges, dates and
+   * version strings written with the en dash stay.
+   */
+  @Test
+  void aPhoneGroupedByEnDashesIsMasked() {
+    assertMasked(
+        new String[] {"call 415\u2013555\u20130100 today", "555\u20130100"},
+        new String[] {"+1 415\u2013555\u20130100", "415\u2013555"},
+        new String[] {"+49 30\u20131234\u20135678", "1234\u20135678"},
+        new String[] {"+33 1\u201323\u201345\u201367\u201389", "45\u201367"});
+    assertNotMasked(
+        "years 1990\u20132000\u20132010",
+        "rows 1000\u20132000\u20133000\u20134000",
+        "ISO 8601 2024\u201305\u201301",
+        "build 4.2.1\u201320240501\u20131234",
+        "ids 10001\u201310050");
+  }
+
   @Test
   void aCardRightAfterAnotherCardIsMasked() {
     String a = "4526018159083012";
