@@ -22,6 +22,14 @@
 # profile (content detection on every text value). The share "pii ÷ column rules" is issue #4's
 # target measured end to end (at least 0.85).
 #
+# PIN=1 places PostgreSQL and pgbench on CPU 0 and every relay (haproxy, both pgbouncers, the
+# gateway JVM) on CPU 1, for direct and relayed runs alike, as bench/ssh-compare does. Unpinned, on a
+# two-core machine, a relay's CPU is taken from the database and the client (direct already keeps
+# both cores busy at 32 clients), so a ratio measures the CPU sum of three processes; deployed, the
+# gateway is a host of its own. Pinned, the database and client get the same one core both ways
+# and the ratio says how much a relay with a core of its own slows them. The gateway JVM keeps the
+# ergonomics of two CPUs (-XX:ActiveProcessorCount=2) so that only the placement differs.
+#
 # Needs: Debian postgresql (server binaries), postgresql-client (psql, pgbench), haproxy, pgbouncer,
 # python3. Installs the missing Debian packages when run as root.
 set -euo pipefail
@@ -38,6 +46,7 @@ LARGE_MB=${LARGE_MB:-0}   # >0: also stream a table of about this many MB throug
 ROWS_TEST=${ROWS_TEST:-0} # >0: also read 1,000-row pages of a customers table, masking none/columns/pii
 ROWS_CLIENTS=${ROWS_CLIENTS:-"1 4"}
 DURABILITY=${DURABILITY:-fsync}   # Gatehouse audit.durability: fsync (default), os or store
+PIN=${PIN:-0}
 
 need=()
 command -v pgbench >/dev/null || need+=(postgresql-client postgresql-contrib)
@@ -49,6 +58,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 source "$top/bin/find-java.sh"
+
+relay=()   # the command prefix that places a relay
+if [ "$PIN" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs two CPUs"; exit 1; }
+  taskset -cp 0 $$ >/dev/null # this shell, so PostgreSQL and every pgbench it starts
+  relay=(taskset -c 1)
+  GATEHOUSE_SERVE_OPTS="-XX:ActiveProcessorCount=2 ${GATEHOUSE_SERVE_OPTS:-}"
+  echo "== pinned: PostgreSQL and pgbench on CPU 0, haproxy, pgbouncer and the gateway on CPU 1"
+fi
 
 work=$(mktemp -d -t gh-pgcompare.XXXXXX)
 pids=()
@@ -85,7 +103,7 @@ listen pg
   bind 127.0.0.1:$HAPORT
   server pg 127.0.0.1:$PGPORT
 CFG
-haproxy -q -f "$work/haproxy.cfg" & pids+=($!)
+"${relay[@]}" haproxy -q -f "$work/haproxy.cfg" & pids+=($!)
 
 cat > "$work/userlist.txt" <<CFG
 "bench" "$PASS"
@@ -116,8 +134,8 @@ client_tls_cert_file = $work/bouncer.crt
 CFG
 chown -R postgres "$work/pgbouncer.ini" "$work/pgbouncer-tls.ini" "$work/userlist.txt" \
   "$work/bouncer.key" "$work/bouncer.crt"
-su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer.ini" & pids+=($!)
-su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer-tls.ini" & pids+=($!)
+"${relay[@]}" su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer.ini" & pids+=($!)
+"${relay[@]}" su postgres -s /bin/sh -c "pgbouncer $work/pgbouncer-tls.ini" & pids+=($!)
 
 source "$here/gatehouse-config.sh"
 gatehouse_config "$work/gh" "$GHAPI" "$GHPG" "$PGPORT" "$DURABILITY"
@@ -125,7 +143,7 @@ echo "== starting gatehouse (PostgreSQL on $GHPG, audit.durability: $DURABILITY)
 # GATEHOUSE_SERVE_OPTS: JVM options for the gateway only (not the CLI calls below), e.g. a JFR
 # recording: GATEHOUSE_SERVE_OPTS="-XX:StartFlightRecording=filename=/tmp/pg.jfr,settings=profile"
 BENCH_DB_PASSWORD=$PASS GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-} ${GATEHOUSE_SERVE_OPTS:-}" \
-  "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & ghpid=$!; pids+=($ghpid)
+  "${relay[@]}" "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & ghpid=$!; pids+=($ghpid)
 for _ in $(seq 1 120); do
   curl -ksf "https://127.0.0.1:$GHAPI/readyz" >/dev/null 2>&1 && break; sleep 1
 done
