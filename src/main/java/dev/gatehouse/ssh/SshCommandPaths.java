@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * for), and the rule allowing it must constrain no word that was not resolved. The command itself
  * runs as typed: the real paths are only for checking.
  *
+ * <p>A command held for review is checked so before its review is filed ({@link #beforeReview}):
+ * the second decision may then be a review by the same rule, the reviewers are shown the real paths
+ * (and their approval's fingerprint binds them), and once approved the paths are resolved again and
+ * must lead where they were shown (a link swapped while the command was held refuses it).
+ *
  * <p>Refusals are exit status 126 with one stderr line. A denied real path and one the target
  * cannot place (a missing directory on the way, an unreadable link, too many links) get the same
  * line, naming the word as typed: telling them apart would tell a client that made a link what
