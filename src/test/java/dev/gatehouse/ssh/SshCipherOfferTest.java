@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.server.GatehouseServer;
 import java.io.DataInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -205,11 +207,25 @@ class SshCipherOfferTest {
 
   @Test
   void aZeroKexinitWaitSendsTheFullListAtOnce() throws Exception {
-    SshServer zero = offerServer(Duration.ZERO);
+    // a gateway configured with server.ssh.kexinit_wait: 0s, and a listener holding it 5 s
+    Path data = Files.createTempDirectory(gw.dir, "zero");
+    GatehouseServer zero =
+        GatehouseServer.start(
+            ConfigLoader.parse(
+                """
+                server:
+                  data_dir: data
+                  api: { enabled: false }
+                  postgres: { enabled: false }
+                  ssh: { host: 127.0.0.1, port: 0, kexinit_wait: 0s }
+                """,
+                "zero.yaml",
+                data,
+                Map.of()));
     SshServer slow = offerServer(Duration.ofSeconds(5));
     try {
       // a silent client: the KEXINIT comes at once with every cipher, where a 5 s wait sends none
-      byte[] packet = firstPacketWithinASecond(zero.getPort());
+      byte[] packet = firstPacketWithinASecond(zero.sshPort());
       assertThat(packet[1]).isEqualTo((byte) 20); // SSH_MSG_KEXINIT
       assertThat(nameLists(packet, 2 + 16, 3).get(2).split(","))
           .containsExactlyElementsOf(
@@ -218,12 +234,12 @@ class SshCipherOfferTest {
           .isInstanceOf(java.net.SocketTimeoutException.class);
       // OpenSSH sends its KEXINIT at once, but no longer narrows the offer: it takes aes128-ctr
       List<String> cmd = gw.sshCommand(null, "nobody", List.of("-v", "-o", "BatchMode=yes"));
-      cmd.set(cmd.indexOf(String.valueOf(gw.port())), String.valueOf(zero.getPort()));
+      cmd.set(cmd.indexOf(String.valueOf(gw.port())), String.valueOf(zero.sshPort()));
       cmd.add("true");
       var r = gw.run(cmd, Map.of(), null);
       assertThat(r.err()).contains("kex: client->server cipher: aes128-ctr");
     } finally {
-      zero.stop(true);
+      zero.close();
       slow.stop(true);
     }
   }
