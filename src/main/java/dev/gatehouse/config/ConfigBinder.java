@@ -56,7 +56,8 @@ final class ConfigBinder {
   static final List<String> TOP_KEYS = Keys.of(GatehouseConfig.class, "source");
   static final List<String> SERVER_KEYS = Keys.of(ServerConfig.class);
   static final List<String> TLS_KEYS = Keys.of(TlsConfig.class);
-  static final List<String> LISTENER_KEYS = Keys.of(ListenerConfig.class);
+  static final List<String> SSH_LISTENER_KEYS = Keys.of(ListenerConfig.class);
+  static final List<String> LISTENER_KEYS = Keys.of(ListenerConfig.class, "kexinit_wait");
   static final List<String> STORE_KEYS = Keys.of(StoreConfig.class);
   static final List<String> IDENTITY_KEYS = Keys.of(IdentityConfig.class);
   static final List<String> USER_KEYS = Keys.of(UserConfig.class);
@@ -152,10 +153,17 @@ final class ConfigBinder {
     TlsConfig tls = serverTls(m.map("tls", TLS_KEYS));
     YamlMap apiMap = m.map("api", LISTENER_KEYS);
     YamlMap pgMap = m.map("postgres", LISTENER_KEYS);
-    YamlMap sshMap = m.map("ssh", LISTENER_KEYS);
-    ListenerConfig api = listener(apiMap, 8443);
-    ListenerConfig postgres = listener(pgMap, 15432);
-    ListenerConfig ssh = listener(sshMap, 2222);
+    YamlMap sshMap = m.map("ssh", SSH_LISTENER_KEYS);
+    ListenerConfig api = listener(apiMap, 8443, null);
+    ListenerConfig postgres = listener(pgMap, 15432, null);
+    // docs/ssh.md, "Ciphers": how long the SSH listener holds its KEXINIT for the client's
+    Duration kexinitWait =
+        sshMap.duration(
+            "kexinit_wait",
+            ListenerConfig.KEXINIT_WAIT,
+            Duration.ZERO,
+            ListenerConfig.MAX_KEXINIT_WAIT);
+    ListenerConfig ssh = listener(sshMap, 2222, kexinitWait);
     checkPortConflicts(List.of(apiMap, pgMap, sshMap), List.of(api, postgres, ssh));
     AuthConfig auth = auth(m.map("auth", AUTH_KEYS));
     return new ServerConfig(dataDir, masterKey, tls, api, postgres, ssh, auth);
@@ -204,7 +212,8 @@ final class ConfigBinder {
     return new TlsConfig(cert, key);
   }
 
-  private ListenerConfig listener(YamlMap m, int defaultPort) {
+  /** A listener; {@code kexinitWait} is the SSH listener's (null for the others). */
+  private ListenerConfig listener(YamlMap m, int defaultPort, Duration kexinitWait) {
     boolean enabled = m.bool("enabled", true);
     String host = m.string("host", "127.0.0.1");
     if (host.isBlank()) {
@@ -217,7 +226,7 @@ final class ConfigBinder {
     }
     int port = m.port("port", defaultPort, true);
     boolean plaintext = m.bool("plaintext", false);
-    return new ListenerConfig(enabled, host.trim(), port, plaintext);
+    return new ListenerConfig(enabled, host.trim(), port, plaintext, kexinitWait);
   }
 
   /** Two enabled listeners on one port would fail at start; say so now, at the port's line. */

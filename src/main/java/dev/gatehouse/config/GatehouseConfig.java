@@ -115,9 +115,30 @@ public record GatehouseConfig(
 
   /**
    * A listener. {@code enabled: false} turns it off; {@code plaintext: true} allows clients without
-   * TLS (loudly logged).
+   * TLS (loudly logged). {@code kexinitWait} is the SSH listener's only: how long it holds its
+   * KEXINIT for the client's (docs/ssh.md, "Ciphers"), zero to send it at once; null on the others.
    */
-  public record ListenerConfig(boolean enabled, String host, int port, boolean plaintext) {}
+  public record ListenerConfig(
+      boolean enabled, String host, int port, boolean plaintext, Duration kexinitWait) {
+    /** The SSH listener's default {@code kexinit_wait}. */
+    public static final Duration KEXINIT_WAIT = Duration.ofMillis(200);
+
+    /** Longest {@code kexinit_wait}: every client that waits for the server's KEXINIT pays it. */
+    public static final Duration MAX_KEXINIT_WAIT = Duration.ofSeconds(5);
+
+    public ListenerConfig {
+      if (kexinitWait != null
+          && (kexinitWait.isNegative() || kexinitWait.compareTo(MAX_KEXINIT_WAIT) > 0)) {
+        throw new IllegalArgumentException(
+            "kexinit_wait: " + kexinitWait + " (expected: 0 to " + MAX_KEXINIT_WAIT + ")");
+      }
+    }
+
+    /** A listener without SSH settings (the API and PostgreSQL listeners). */
+    public ListenerConfig(boolean enabled, String host, int port, boolean plaintext) {
+      this(enabled, host, port, plaintext, null);
+    }
+  }
 
   /**
    * Certificate and key in PEM. When both are null a self-signed pair is generated on first start.

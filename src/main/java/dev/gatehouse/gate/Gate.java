@@ -333,8 +333,13 @@ public final class Gate implements AutoCloseable {
    * null (cannot tell) when another policy was swapped in since, or when the engine fails.
    */
   java.util.List<String> pathArguments(AuthorizedAction a) {
+    return pathArguments(a.decision().rule(), a.action(), a.policyGeneration());
+  }
+
+  /** {@link PolicyEngine#pathArguments(String, Action, long)}; null when the engine fails. */
+  java.util.List<String> pathArguments(String rule, Action action, long generation) {
     try {
-      return policy.get().pathArguments(a.decision().rule(), a.action(), a.policyGeneration());
+      return policy.get().pathArguments(rule, action, generation);
     } catch (RuntimeException e) {
       log.error("policy path arguments failed", e);
       return null;

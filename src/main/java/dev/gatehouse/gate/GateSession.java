@@ -294,6 +294,59 @@ public final class GateSession implements AutoCloseable {
     return gate.pathArguments(a);
   }
 
+  /**
+   * {@link #pathArguments(AuthorizedAction)} for a decision {@link #check} just took, before the
+   * action is held for review: the words the rule constrains in the policy in force. A protocol
+   * that checks them before the review tells them again once approved ({@code a}'s policy) and
+   * refuses when they differ.
+   */
+  public List<String> pathArguments(Decision decision, Action action) {
+    return gate.pathArguments(decision.rule(), action, gate.policyGeneration());
+  }
+
+  /**
+   * Decides on {@code action}, what the approved or allowed {@code decided} really does (the same
+   * command with the real paths of its path arguments in place of the words), and records it. A
+   * review by the rule that held {@code decided} is admitted under {@code decided}'s approval: its
+   * reviewers were shown where the paths lead before they approved, and the caller checked that
+   * this is still so. Anything else is {@link #authorize(Action, ReviewGate.Waiting)} without
+   * waiting: a review by another rule is refused (its reviewers saw nothing).
+   */
+  public AuthorizedAction authorizeUnder(Action action, AuthorizedAction decided)
+      throws GateException {
+    ensureAlive();
+    long generation = gate.policyGeneration();
+    Decision decision = gate.decide(principal, target, action);
+    if (decision.effect() != Effect.REVIEW
+        || decided.reviewId() == null
+        || !decision.rule().equals(decided.decision().rule())) {
+      return authorize(action, null);
+    }
+    long recordId =
+        record(justificationMasked(action), maskStored(action.raw()), decision, decided.reviewId());
+    return new AuthorizedAction(recordId, action, decision, decided.reviewId(), generation);
+  }
+
+  /**
+   * Records {@code action}, which {@code decision} (from {@link #check}) would hold for review, as
+   * refused before a review was filed ({@code why}, masked here): the protocol found it cannot run
+   * whatever a reviewer says, so no reviewer is asked.
+   */
+  public void refusedBeforeReview(Action action, Decision decision, String why)
+      throws GateException {
+    record(
+        justificationMasked(action),
+        maskStored(action.raw()),
+        new Decision(
+            Effect.DENY,
+            decision.rule(),
+            maskStored(why),
+            decision.review(),
+            decision.obligations(),
+            decision.explanation()),
+        null);
+  }
+
   /** True when {@code a} was decided under an older policy and must be decided again. */
   public boolean stale(AuthorizedAction a) {
     return a.policyGeneration() != gate.policyGeneration();
@@ -336,7 +389,8 @@ public final class GateSession implements AutoCloseable {
   }
 
   /** The attributes {@link #argvMasked} masks: every action is recorded, so not a list per call. */
-  private static final List<String> WORD_LISTS = List.of(Action.Attr.CMD_ARGV, Action.Attr.CMD_ENV);
+  private static final List<String> WORD_LISTS =
+      List.of(Action.Attr.CMD_ARGV, Action.Attr.CMD_ENV, Action.Attr.CMD_REAL_PATHS);
 
   /** {@code words} masked in context (see {@link #argvMasked}); the same list when none changed. */
   private List<String> maskedWords(List<String> words) {

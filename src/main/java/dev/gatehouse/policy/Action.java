@@ -138,6 +138,13 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
 
     public static final String CMD_CWD = "cwd";
 
+    /**
+     * Where the path arguments of a command held for review lead on an ssh target, when somewhere
+     * else than the words say: {@code "WORD" -> REAL} per word, shown to its reviewers and bound
+     * into the approval's fingerprint (SshCommandPaths).
+     */
+    public static final String CMD_REAL_PATHS = "real_paths";
+
     /** True when the command string needs a shell (pipes, redirection, substitution, globs). */
     public static final String CMD_NEEDS_SHELL = "needs_shell";
 

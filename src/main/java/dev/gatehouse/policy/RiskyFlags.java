@@ -1117,12 +1117,13 @@ final class RiskyFlags {
         }
         return found; // java -jar APP / -m MODULE: the rest is the program's
       }
-      if (inContainer
-          && dockerRunTakesNext(word)
+      if ((inContainer && dockerRunTakesNext(word, positional.get(0).equals("compose"))
+              || t.name().equals("docker") && composeTakesNext(positional, word)
+              || t.name().equals("gh") && ghConfigHost(positional, word))
           && i + 1 < argv.size()
           && !argv.get(i + 1).startsWith("-")) {
-        // the option's value, not the image (a value that looks like an option is still read as
-        // one: finding more is the safe side)
+        // the option's value, not the image, the service or a setting's key (a value that looks
+        // like an option is still read as one: finding more is the safe side)
         i++;
         continue;
       }
@@ -1153,13 +1154,68 @@ final class RiskyFlags {
   }
 
   /**
+   * gh's {@code config} commands ({@code get}, {@code set}, {@code list}) read {@code -h} as {@code
+   * --host HOST} (gh config set --help), not as help: its value is a host, not the setting's key.
+   */
+  private static boolean ghConfigHost(List<String> positional, String word) {
+    return !positional.isEmpty()
+        && positional.get(0).equals("config")
+        && (word.equals("-h") || word.equals("--host"));
+  }
+
+  /**
    * docker's commands that run a container: after their options, the image (run, create) or the
    * container (exec), then the command and arguments for the container. They parse with {@code
    * flags.SetInterspersed(false)} (docker/cli cli/command/container/run.go, create.go, exec.go), so
    * {@code docker run IMAGE --privileged} passes {@code --privileged} to the container's command;
-   * it gives docker nothing.
+   * it gives docker nothing. {@code docker compose run} and {@code exec} read theirs so too (after
+   * the service, docker/compose cmd/compose/run.go, exec.go): {@link #COMPOSE_RUNS}.
    */
   private static final Set<String> DOCKER_RUNS = Set.of("run", "create", "exec");
+
+  /** docker compose's commands that run a command in a service's container: SERVICE COMMAND... */
+  private static final Set<String> COMPOSE_RUNS = Set.of("run", "exec");
+
+  /**
+   * docker compose's own options that take a value, before its command (docker compose --help):
+   * {@code docker compose -f x.yml run SVC}; the value is not the command.
+   */
+  private static final Set<String> COMPOSE_VALUES =
+      Set.of(
+          "-f",
+          "--file",
+          "-p",
+          "--project-name",
+          "--profile",
+          "--env-file",
+          "--project-directory",
+          "--ansi",
+          "--progress",
+          "--parallel");
+
+  /**
+   * Whether {@code word} is an option of docker compose, before its command, with its value next.
+   */
+  private static boolean composeTakesNext(List<String> positional, String word) {
+    return positional.size() == 1
+        && positional.get(0).equals("compose")
+        && COMPOSE_VALUES.contains(word);
+  }
+
+  /**
+   * The options of docker compose run and exec that take no value, beyond docker run's (docker
+   * compose run --help, exec --help: -T/--no-TTY, --no-deps, --service-ports...).
+   */
+  private static final Set<String> COMPOSE_RUN_BOOLEANS =
+      Set.of(
+          "--build",
+          "--no-deps",
+          "--no-tty",
+          "--quiet-build",
+          "--quiet-pull",
+          "--remove-orphans",
+          "--service-ports",
+          "--use-aliases");
 
   /**
    * The options of docker run, create and exec that take no value (docker run --help, docker 28):
@@ -1188,27 +1244,35 @@ final class RiskyFlags {
   /** The shorthand booleans of docker run, create and exec: -d, -i, -t, -P, -q. */
   private static final String DOCKER_RUN_BOOLEAN_LETTERS = "ditPq";
 
-  /** Whether the positional words so far are docker's run, create or exec command. */
+  /**
+   * Whether the positional words so far are docker's run, create or exec command, or docker
+   * compose's run or exec.
+   */
   private static boolean dockerRunsContainer(List<String> positional) {
     return switch (positional.size()) {
       case 1 -> DOCKER_RUNS.contains(positional.get(0));
-      case 2 -> positional.get(0).equals("container") && DOCKER_RUNS.contains(positional.get(1));
+      case 2 ->
+          positional.get(0).equals("container") && DOCKER_RUNS.contains(positional.get(1))
+              || positional.get(0).equals("compose") && COMPOSE_RUNS.contains(positional.get(1));
       default -> false;
     };
   }
 
   /**
-   * Whether an option of docker run, create or exec takes the next word as its value (pflag: a long
-   * option without {@code =} that is no boolean; a cluster of shorthands whose first letter that is
-   * no boolean comes last).
+   * Whether an option of docker run, create or exec ({@code compose}: of docker compose run or
+   * exec) takes the next word as its value (pflag: a long option without {@code =} that is no
+   * boolean; a cluster of shorthands whose first letter that is no boolean comes last).
    */
-  static boolean dockerRunTakesNext(String word) {
+  static boolean dockerRunTakesNext(String word, boolean compose) {
     if (word.startsWith("--")) {
+      String name = word.toLowerCase(java.util.Locale.ROOT);
       return word.indexOf('=') < 0
-          && !DOCKER_RUN_BOOLEANS.contains(word.toLowerCase(java.util.Locale.ROOT));
+          && !DOCKER_RUN_BOOLEANS.contains(name)
+          && !(compose && COMPOSE_RUN_BOOLEANS.contains(name));
     }
     for (int j = 1; j < word.length(); j++) {
-      if (DOCKER_RUN_BOOLEAN_LETTERS.indexOf(word.charAt(j)) < 0) {
+      char c = word.charAt(j);
+      if (DOCKER_RUN_BOOLEAN_LETTERS.indexOf(c) < 0 && !(compose && c == 'T')) {
         return j == word.length() - 1; // -e NAME, -itv SRC:DST; -eX and -e=X hold their value
       }
     }

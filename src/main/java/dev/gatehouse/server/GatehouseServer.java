@@ -275,6 +275,9 @@ public final class GatehouseServer implements AutoCloseable {
           new SshProtocolServer(
               gate, l.host(), l.port(), server.dataDir(), config::connection, sshKeys, runner);
       ssh.masking(masking);
+      if (l.kexinitWait() != null) {
+        ssh.kexinitWait(l.kexinitWait());
+      }
       closeables.add(ssh);
       ssh.start();
       log.info("SSH listening on {} (host key {})", ssh.address(), ssh.hostKeyFingerprint());

@@ -210,6 +210,12 @@ abstract class SshChannelCommand implements Command {
         return sb.toString();
       }
 
+      /** The line, and where its path arguments lead on an ssh target when elsewhere. */
+      @Override
+      public String shown(Action action) {
+        return SshCommandPaths.shown(action);
+      }
+
       @Override
       public boolean present() {
         return told.present();

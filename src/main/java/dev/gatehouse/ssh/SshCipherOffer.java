@@ -1,5 +1,6 @@
 package dev.gatehouse.ssh;
 
+import dev.gatehouse.config.GatehouseConfig.ListenerConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Each side sends its KEXINIT independently of the other's (section 7.1), and most clients
  *       (OpenSSH, PuTTY, paramiko, JSch, MINA) send theirs right after the version exchange. The
- *       gateway holds its own KEXINIT until the client's has arrived, at most {@link #KEXINIT_WAIT}
- *       after the client's identification line.
+ *       gateway holds its own KEXINIT until the client's has arrived, at most the listener's {@code
+ *       server.ssh.kexinit_wait} (default {@link #KEXINIT_WAIT}) after the client's identification
+ *       line. A wait of zero sends it at once, with the full list.
  *   <li>A client that lists an AES-GCM cipher (in a direction) is offered only the AES-GCM ciphers
  *       in that direction, and picks the one it prefers among them. Every other client, and any
  *       client whose KEXINIT is later than the wait, gets the full list as before. The offer is
@@ -44,23 +46,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The cost: for a client that sends its KEXINIT at once, the gateway's KEXINIT leaves one
  * one-way trip later than it would have (it is sent on arrival of the client's instead of after its
- * identification line); for a client that waits for the server's KEXINIT first, {@link
- * #KEXINIT_WAIT} once per connection. MINA supports a peer's KEXINIT arriving before its own is
- * sent (it negotiates once both are there), so the wait needs no change to the key exchange itself:
- * the session ({@link OfferSession}) only delays its first {@code sendKexInit()}, through the
- * documented {@link SessionFactory} extension point, and this handler narrows the proposal through
- * {@link #handleKexInitProposal}, which MINA calls on the proposal it is about to send.
+ * identification line); for a client that waits for the server's KEXINIT first, the wait once per
+ * connection. MINA supports a peer's KEXINIT arriving before its own is sent (it negotiates once
+ * both are there), so the wait needs no change to the key exchange itself: the session ({@link
+ * OfferSession}) only delays its first {@code sendKexInit()}, through the documented {@link
+ * SessionFactory} extension point, and this handler narrows the proposal through {@link
+ * #handleKexInitProposal}, which MINA calls on the proposal it is about to send.
  */
 final class SshCipherOffer extends DefaultServerKexExtensionHandler {
   private static final Logger log = LoggerFactory.getLogger(SshCipherOffer.class);
 
   /**
-   * Longest wait for the client's KEXINIT after its identification line. A client that sends its
-   * KEXINIT at once has it arrive about one one-way trip after its identification line (it sends it
-   * on reading the server's identification), so 200 ms covers round trips up to about 400 ms; a
-   * later one only means the full offer.
+   * Default longest wait for the client's KEXINIT after its identification line ({@code
+   * server.ssh.kexinit_wait}). A client that sends its KEXINIT at once has it arrive about one
+   * one-way trip after its identification line (it sends it on reading the server's
+   * identification), so 200 ms covers round trips up to about 400 ms; a later one only means the
+   * full offer.
    */
-  static final Duration KEXINIT_WAIT = Duration.ofMillis(200);
+  static final Duration KEXINIT_WAIT = ListenerConfig.KEXINIT_WAIT;
 
   /** The AEAD ciphers: no separate MAC, and AES-GCM is a JDK intrinsic (AES-NI, CLMUL). */
   static final Set<String> AEAD =
@@ -73,14 +76,20 @@ final class SshCipherOffer extends DefaultServerKexExtensionHandler {
     KexProposalOption.C2SENC, KexProposalOption.S2CENC
   };
 
-  /** Installs the offer on a listener (before it starts). */
-  static void install(SshServer server) {
+  /**
+   * Installs the offer on a listener (before it starts), holding the gateway's KEXINIT at most
+   * {@code wait} for the client's; zero sends it at once (the full list).
+   */
+  static void install(SshServer server, Duration wait) {
+    if (wait.isNegative()) {
+      throw new IllegalArgumentException("kexinit wait: " + wait + " (expected: 0 or more)");
+    }
     server.setKexExtensionHandler(new SshCipherOffer());
     server.setSessionFactory(
         new SessionFactory(server) {
           @Override
           protected ServerSessionImpl doCreateSession(IoSession io) throws Exception {
-            return new OfferSession(getServer(), io);
+            return new OfferSession(getServer(), io, wait.toMillis());
           }
         });
   }
@@ -168,11 +177,15 @@ final class SshCipherOffer extends DefaultServerKexExtensionHandler {
     private static final int WAITING = 1;
     private static final int SENT = 2;
 
-    private final AtomicInteger first = new AtomicInteger(NEW);
+    private final AtomicInteger first;
+    private final long waitMillis;
     private volatile ScheduledFuture<?> timer;
 
-    OfferSession(ServerFactoryManager server, IoSession io) throws Exception {
+    /** {@code waitMillis} zero: no wait, the first KEXINIT goes out as MINA sends it. */
+    OfferSession(ServerFactoryManager server, IoSession io, long waitMillis) throws Exception {
       super(server, io);
+      this.waitMillis = waitMillis;
+      this.first = new AtomicInteger(waitMillis == 0 ? SENT : NEW);
     }
 
     /**
@@ -186,7 +199,7 @@ final class SshCipherOffer extends DefaultServerKexExtensionHandler {
         timer =
             getFactoryManager()
                 .getScheduledExecutorService()
-                .schedule(this::sendHeld, KEXINIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                .schedule(this::sendHeld, waitMillis, TimeUnit.MILLISECONDS);
         return null; // the caller does not use it; the seed is kept by the real send
       }
       return super.sendKexInit();

@@ -7,6 +7,8 @@ import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.CommandLine;
+import dev.gatehouse.policy.Decision;
+import dev.gatehouse.policy.Effect;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * allowed, not held for review (the client would be waiting for a second approval it did not ask
  * for), and the rule allowing it must constrain no word that was not resolved. The command itself
  * runs as typed: the real paths are only for checking.
+ *
+ * <p>A command held for review is checked so before its review is filed ({@link #beforeReview}):
+ * the second decision may then be a review by the same rule, the reviewers are shown the real paths
+ * (and their approval's fingerprint binds them), and once approved the paths are resolved again and
+ * must lead where they were shown (a link swapped while the command was held refuses it).
  *
  * <p>Refusals are exit status 126 with one stderr line. A denied real path and one the target
  * cannot place (a missing directory on the way, an unreadable link, too many links) get the same
@@ -70,80 +77,172 @@ final class SshCommandPaths {
   }
 
   /**
+   * What a command held for review was checked against before its review was filed: the real paths
+   * of every word the holding rule's {@code paths} constrain, and the action to file, which shows
+   * the reviewers where the words that lead elsewhere lead ({@link Action.Attr#CMD_REAL_PATHS}).
+   */
+  record Held(Action action, Map<String, List<String>> reals) {}
+
+  /** A refusal already recorded; its message is the client's line. */
+  static final class Refused extends Exception {
+    Refused(String told) {
+      super(told, null, false, false);
+    }
+  }
+
+  /**
+   * Before {@code action} is held for review ({@code held}, a decision {@link GateSession#check}
+   * took): resolves the path arguments the holding rule constrains on the target, and decides again
+   * with the real paths, as {@link #check} does for an allowed command, so that reviewers see, and
+   * their approval's fingerprint covers, where the command will act. The second decision must admit
+   * it: a review by the same rule, or an allow. Returns what to file and compare after approval
+   * (null when the connection does not resolve paths); throws, after recording the refusal, when
+   * the command cannot run whatever a reviewer says: no review is filed then.
+   */
+  static Held beforeReview(SshConnection conn, Action action, Decision held)
+      throws Refused, GateException {
+    GateSession gate = conn.gate();
+    if (!resolving(gate)) {
+      return null;
+    }
+    List<String> words = gate.pathArguments(held, action);
+    if (words == null) {
+      throw refuseHeld(gate, action, held, cannotTell(action), CANNOT_CHECK);
+    }
+    if (words.isEmpty()) {
+      return new Held(action, Map.of());
+    }
+    Map<String, List<String>> reals;
+    try {
+      reals = resolve(gate, words, conn.upstream());
+    } catch (GateException e) {
+      throw refuseHeld(gate, action, held, e.getMessage(), e.getMessage());
+    } catch (Unplaced e) {
+      throw refuseHeld(gate, action, held, e.reason, e.told);
+    }
+    String first = firstElsewhere(reals);
+    if (first == null) {
+      return new Held(action, reals);
+    }
+    Set<String> checked = realPaths(reals);
+    for (Action real : variants(action, reals)) {
+      Decision again = gate.check(real);
+      String why = null;
+      if (again.effect() == Effect.DENY) {
+        why = "denied by rule " + again.rule() + ": " + again.reason();
+        try {
+          // recorded as any denial is (authorize records it, then refuses)
+          gate.completed(gate.authorize(real, null), false, "refused: denied", 0);
+        } catch (GateException e) {
+          why = e.getMessage();
+        }
+      } else if (again.effect() == Effect.REVIEW && !again.rule().equals(held.rule())) {
+        why = "rule " + again.rule() + " holds it for review, not rule " + held.rule();
+      } else {
+        List<String> constrained = gate.pathArguments(again, real);
+        if (constrained == null || !checked.containsAll(constrained)) {
+          why =
+              "rule "
+                  + again.rule()
+                  + " admits the command, and its paths constrain words that were not resolved";
+        }
+      }
+      if (why != null) {
+        throw refuseHeld(
+            gate, action, held, "where the paths really lead: " + why, unplaced(first));
+      }
+    }
+    List<String> shown = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : reals.entrySet()) {
+      List<String> r = e.getValue();
+      if (elsewhere(e.getKey(), r)) {
+        shown.add(
+            "\""
+                + e.getKey()
+                + "\" -> "
+                + r.get(0)
+                + (r.size() > 1 ? " (the link itself: " + r.get(1) + ")" : ""));
+      }
+    }
+    return new Held(action.with(Action.Attr.CMD_REAL_PATHS, List.copyOf(shown)), reals);
+  }
+
+  /**
+   * What reviewers are shown for a held command: the line as typed, and where its path arguments
+   * lead when that is elsewhere ({@link #beforeReview}).
+   */
+  static String shown(Action action) {
+    List<String> real = action.list(Action.Attr.CMD_REAL_PATHS);
+    return real.isEmpty()
+        ? action.raw()
+        : action.raw() + "\n# where its paths lead on the target: " + String.join(", ", real);
+  }
+
+  /**
    * Checks where the path arguments of {@code authorized} (an exec request on {@code conn}) lead on
    * the target of {@code up}. Returns null when the command may run; otherwise the line for the
    * client, after the refusal was recorded ({@code exec.refused}, and the authorized action
-   * completed as refused).
+   * completed as refused). An approved command ({@code held}: what {@link #beforeReview} resolved
+   * before its review was filed) runs only when its paths still lead where the reviewers were shown
+   * (a link swapped while it was held is refused, fail closed); its second decision may be a review
+   * by the same rule, which the approval covers.
    */
-  static String check(SshConnection conn, AuthorizedAction authorized, SshUpstream up) {
+  static String check(SshConnection conn, AuthorizedAction authorized, SshUpstream up, Held held) {
     GateSession gate = conn.gate();
-    SshTargetConfig cfg = gate.connection().ssh();
-    if (cfg != null && !cfg.resolveCommandPaths()) {
+    if (!resolving(gate)) {
       return null;
     }
     Action action = authorized.action();
     List<String> words = gate.pathArguments(authorized);
     if (words == null) {
-      return refuse(
-          gate,
-          authorized,
-          action.flag(Action.Attr.CMD_NEEDS_SHELL)
-              ? "a line run by a shell under a rule with paths: the shell expands its words into"
-                  + " paths that cannot be checked where they lead on the target"
-              : "the policy was reloaded since it allowed the command, or its engine cannot"
-                  + " tell, so the path arguments its rule constrained cannot be told",
-          CANNOT_CHECK);
+      return refuse(gate, authorized, cannotTell(action), CANNOT_CHECK);
     }
-    if (words.isEmpty()) {
+    boolean approved = authorized.reviewId() != null;
+    if (words.isEmpty() && (!approved || held == null || held.reals().isEmpty())) {
       return null;
     }
-    Map<String, List<String>> reals = new LinkedHashMap<>();
-    try (SftpPathResolver resolver =
-        new SftpPathResolver(() -> SshTransferCommand.pathChannel(up))) {
-      for (String w : new LinkedHashSet<>(words)) {
-        try {
-          reals.put(w, resolver.resolveEither(w));
-        } catch (SftpPathResolver.Unresolved e) {
-          return refuse(
-              gate,
-              authorized,
-              "cannot tell where \"" + w + "\" is: " + e.getMessage(),
-              unplaced(w));
-        }
-      }
-    } catch (IOException e) {
-      log.warn("path check on the target of {} failed: {}", gate.connection().name(), e.toString());
+    if (approved && held == null) {
+      // held by a policy reloaded after the gateway looked: its paths were not shown to anyone
       return refuse(
           gate,
           authorized,
-          "the target's sftp server, which places path arguments, cannot be asked: " + e,
+          "the command was held for review by a policy loaded after its paths were checked",
           CANNOT_CHECK);
     }
-    String first = null; // the first word that leads elsewhere, named to the client
-    Set<String> checked = new HashSet<>();
-    for (Map.Entry<String, List<String>> e : reals.entrySet()) {
-      for (String real : e.getValue()) {
-        checked.add(real);
-        if (first == null && !real.equals(SftpRelay.normalize(null, e.getKey()))) {
-          first = e.getKey();
+    Map<String, List<String>> reals;
+    try {
+      reals = resolve(gate, words, up);
+    } catch (Unplaced e) {
+      return refuse(gate, authorized, e.reason, e.told);
+    }
+    String first = firstElsewhere(reals);
+    if (approved && !reals.equals(held.reals())) {
+      String changed = first;
+      for (String w : reals.keySet()) {
+        if (!reals.get(w).equals(held.reals().get(w))) {
+          changed = w;
+          break;
         }
       }
+      return refuse(
+          gate,
+          authorized,
+          "where the paths lead changed while the command was held for review: before "
+              + held.reals()
+              + ", now "
+              + reals,
+          changed == null ? CANNOT_CHECK : changedWhileHeld(changed));
     }
     if (first == null) {
       return null; // every word is where it says: the policy has seen the real paths
     }
-    List<String> argv = action.list(Action.Attr.CMD_ARGV);
-    Set<List<String>> variants = new LinkedHashSet<>();
-    variants.add(substituted(argv, reals, 0)); // where final links lead
-    variants.add(substituted(argv, reals, 1)); // the final links themselves
-    for (List<String> variant : variants) {
-      Map<String, Object> attrs = new HashMap<>(action.attributes());
-      attrs.put(Action.Attr.CMD_ARGV, variant);
-      Action real = new Action(ActionKind.COMMAND, CommandLine.quote(variant), attrs);
+    Set<String> checked = realPaths(reals);
+    for (Action real : variants(action, reals)) {
       AuthorizedAction again;
       try {
-        // not held for review: the client asked for one decision, and waits for the command
-        again = gate.authorize(real, null);
+        // not held for review: the client asked for one decision, and waits for the command; a
+        // review by the rule that held it is covered by its approval (the reviewers saw these)
+        again = gate.authorizeUnder(real, authorized);
       } catch (GateException e) {
         return refuse(
             gate, authorized, "where the paths really lead: " + e.getMessage(), unplaced(first));
@@ -163,6 +262,104 @@ final class SshCommandPaths {
       gate.completed(again, true, "paths checked on the target", 0);
     }
     return null;
+  }
+
+  /** The client's line when a path argument leads elsewhere than when the command was held. */
+  static String changedWhileHeld(String word) {
+    return "command refused: where \""
+        + word
+        + "\" leads on the target changed while the command was held for review; run it again";
+  }
+
+  private static boolean resolving(GateSession gate) {
+    SshTargetConfig cfg = gate.connection().ssh();
+    return cfg == null || cfg.resolveCommandPaths();
+  }
+
+  private static String cannotTell(Action action) {
+    return action.flag(Action.Attr.CMD_NEEDS_SHELL)
+        ? "a line run by a shell under a rule with paths: the shell expands its words into"
+            + " paths that cannot be checked where they lead on the target"
+        : "the policy was reloaded since it decided on the command, or its engine cannot"
+            + " tell, so the path arguments its rule constrained cannot be told";
+  }
+
+  /** A path argument that cannot be placed, or a target that cannot be asked. */
+  private static final class Unplaced extends Exception {
+    final String reason;
+    final String told;
+
+    Unplaced(String reason, String told) {
+      super(reason, null, false, false);
+      this.reason = reason;
+      this.told = told;
+    }
+  }
+
+  /** Each of {@code words} resolved on the target of {@code up}, in order. */
+  private static Map<String, List<String>> resolve(
+      GateSession gate, List<String> words, SshUpstream up) throws Unplaced {
+    Map<String, List<String>> reals = new LinkedHashMap<>();
+    try (SftpPathResolver resolver =
+        new SftpPathResolver(() -> SshTransferCommand.pathChannel(up))) {
+      for (String w : new LinkedHashSet<>(words)) {
+        try {
+          reals.put(w, resolver.resolveEither(w));
+        } catch (SftpPathResolver.Unresolved e) {
+          throw new Unplaced("cannot tell where \"" + w + "\" is: " + e.getMessage(), unplaced(w));
+        }
+      }
+    } catch (IOException e) {
+      log.warn("path check on the target of {} failed: {}", gate.connection().name(), e.toString());
+      throw new Unplaced(
+          "the target's sftp server, which places path arguments, cannot be asked: " + e,
+          CANNOT_CHECK);
+    }
+    return reals;
+  }
+
+  private static boolean elsewhere(String word, List<String> reals) {
+    for (String real : reals) {
+      if (!real.equals(SftpRelay.normalize(null, word))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The first word that leads elsewhere, named to the client; null when none does. */
+  private static String firstElsewhere(Map<String, List<String>> reals) {
+    for (Map.Entry<String, List<String>> e : reals.entrySet()) {
+      if (elsewhere(e.getKey(), e.getValue())) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
+  private static Set<String> realPaths(Map<String, List<String>> reals) {
+    Set<String> checked = new HashSet<>();
+    reals.values().forEach(checked::addAll);
+    return checked;
+  }
+
+  /**
+   * The command with the real paths in place of the words: where final links lead, and the final
+   * links themselves (one action when they are the same).
+   */
+  private static Set<Action> variants(Action action, Map<String, List<String>> reals) {
+    List<String> argv = action.list(Action.Attr.CMD_ARGV);
+    Set<List<String>> argvs = new LinkedHashSet<>();
+    argvs.add(substituted(argv, reals, 0)); // where final links lead
+    argvs.add(substituted(argv, reals, 1)); // the final links themselves
+    Set<Action> out = new LinkedHashSet<>();
+    for (List<String> variant : argvs) {
+      Map<String, Object> attrs = new HashMap<>(action.attributes());
+      attrs.put(Action.Attr.CMD_ARGV, variant);
+      attrs.remove(Action.Attr.CMD_REAL_PATHS);
+      out.add(new Action(ActionKind.COMMAND, CommandLine.quote(variant), attrs));
+    }
+    return out;
   }
 
   /**
@@ -191,6 +388,24 @@ final class SshCommandPaths {
         "exec.refused",
         Map.of("command", gate.maskStored(authorized.action().raw()), "reason", masked));
     gate.completed(authorized, false, "refused: " + masked, 0);
+    gate.approvalNotExecuted(authorized, "refused: " + masked);
     return told;
+  }
+
+  /**
+   * Records the refusal of a command {@code held} would hold for review, before any review is filed
+   * ({@code exec.refused}, and the decision as refused); returns the client's line.
+   */
+  private static Refused refuseHeld(
+      GateSession gate, Action action, Decision held, String reason, String told) {
+    String masked = gate.maskStored(reason);
+    SshForwarding.audit(
+        gate, "exec.refused", Map.of("command", gate.maskStored(action.raw()), "reason", masked));
+    try {
+      gate.refusedBeforeReview(action, held, "refused before review: " + reason);
+    } catch (GateException e) {
+      log.warn("cannot record a refused command: {}", e.getMessage());
+    }
+    return new Refused(told);
   }
 }

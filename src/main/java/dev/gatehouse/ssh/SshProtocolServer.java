@@ -202,6 +202,17 @@ public final class SshProtocolServer implements ProtocolServer {
     return "ssh";
   }
 
+  private volatile Duration kexinitWait = SshCipherOffer.KEXINIT_WAIT;
+
+  /**
+   * How long the listener holds its KEXINIT for the client's ({@code server.ssh.kexinit_wait},
+   * {@link SshCipherOffer}); zero sends it at once with the full cipher list. Before {@link
+   * #start}.
+   */
+  public void kexinitWait(Duration wait) {
+    this.kexinitWait = Objects.requireNonNull(wait, "wait");
+  }
+
   /**
    * Masks every session's terminal output with {@code engine}, using the masking profile of the
    * session's obligations, plus the target's credentials as exact values, always. Sessions whose
@@ -234,7 +245,7 @@ public final class SshProtocolServer implements ProtocolServer {
     s.setPort(port);
     s.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
     s.setCipherFactories(CLIENT_CIPHERS);
-    SshCipherOffer.install(s);
+    SshCipherOffer.install(s, kexinitWait);
     s.setPublickeyAuthenticator(
         (user, key, session) -> {
           SshLogin login = login(user, session);

@@ -8,6 +8,8 @@ import dev.gatehouse.masking.StreamMasker;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.CommandLine;
+import dev.gatehouse.policy.Decision;
+import dev.gatehouse.policy.Effect;
 import dev.gatehouse.runner.PagerGuard;
 import java.io.IOException;
 import java.util.EnumSet;
@@ -88,11 +90,24 @@ final class SshTargetCommand extends SshChannelCommand {
         return;
       }
     }
+    Action decided = justified(action);
+    SshCommandPaths.Held held = null;
     AuthorizedAction authorized;
     try {
-      authorized = gate.authorize(justified(action), waiting());
+      if (line != null) {
+        Decision first = gate.check(decided);
+        if (first.effect() == Effect.REVIEW) {
+          // reviewers see, and approve, where the path arguments lead on the target (issue #6)
+          held = SshCommandPaths.beforeReview(conn, decided, first);
+          decided = held == null ? decided : held.action();
+        }
+      }
+      authorized = gate.authorize(decided, waiting());
     } catch (GateException e) {
       refuse(e);
+      return;
+    } catch (SshCommandPaths.Refused e) {
+      refuse(e.getMessage());
       return;
     }
     // Agent forwarding allowed on this channel (SshForwarding.CHANNEL_REQUESTS) is asked for on the
@@ -113,7 +128,7 @@ final class SshTargetCommand extends SshChannelCommand {
     }
     if (line != null) {
       // where the allowed path arguments really lead on the target (issue #6)
-      String refused = SshCommandPaths.check(conn, authorized, up);
+      String refused = SshCommandPaths.check(conn, authorized, up, held);
       if (refused != null) {
         refuse(refused);
         return;

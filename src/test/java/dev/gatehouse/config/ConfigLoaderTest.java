@@ -128,7 +128,9 @@ class ConfigLoaderTest {
     assertThat(c.server().postgres())
         .isEqualTo(new GatehouseConfig.ListenerConfig(true, "127.0.0.1", 15432, false));
     assertThat(c.server().ssh())
-        .isEqualTo(new GatehouseConfig.ListenerConfig(true, "127.0.0.1", 2222, false));
+        .isEqualTo(
+            new GatehouseConfig.ListenerConfig(
+                true, "127.0.0.1", 2222, false, Duration.ofMillis(200)));
     assertThat(c.store())
         .isEqualTo(new GatehouseConfig.StoreConfig("embedded", null, null, null, 8));
     assertThat(c.identity().humanTokenTtl()).isEqualTo(Duration.ofHours(12));

@@ -167,6 +167,29 @@ class ConfigValidationTest {
   }
 
   @Test
+  void sshKexinitWaitIsBoundedAndOnlyOnTheSshListener() throws Exception {
+    GatehouseConfig c =
+        ConfigTesting.parse("server:\n  ssh:\n    kexinit_wait: 0s\n", dir, Map.of());
+    assertThat(c.server().ssh().kexinitWait()).isZero();
+    assertThat(
+            ConfigTesting.parse("server:\n  ssh:\n    kexinit_wait: 1500ms\n", dir, Map.of())
+                .server()
+                .ssh()
+                .kexinitWait())
+        .isEqualTo(java.time.Duration.ofMillis(1500));
+
+    Problem p = only("server:\n  ssh:\n    kexinit_wait: 6s\n");
+    assertThat(p.line()).isEqualTo(3);
+    assertThat(p.path()).isEqualTo("server.ssh.kexinit_wait");
+    assertThat(p.message()).isEqualTo("\"6s\" is out of range");
+    assertThat(p.fix()).isEqualTo("expected a duration from 0s to 5s");
+
+    Problem api = only("server:\n  api:\n    kexinit_wait: 0s\n");
+    assertThat(api.path()).isEqualTo("server.api.kexinit_wait");
+    assertThat(api.message()).isEqualTo("unknown key");
+  }
+
+  @Test
   void connectionPortZeroIsRejected() {
     Problem p =
         only(

@@ -20,7 +20,7 @@ class ConfigurationDocsTest {
         List.of(
             ConfigBinder.TOP_KEYS,
             ConfigBinder.SERVER_KEYS,
-            ConfigBinder.LISTENER_KEYS,
+            ConfigBinder.SSH_LISTENER_KEYS,
             ConfigBinder.AUTH_KEYS,
             ConfigBinder.STORE_KEYS,
             ConfigBinder.IDENTITY_KEYS,

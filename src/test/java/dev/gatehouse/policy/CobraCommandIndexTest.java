@@ -311,6 +311,16 @@ class CobraCommandIndexTest {
         Arguments.of("docker run --label x --unknown-bool img --privileged", "--privileged"),
         Arguments.of("docker run -e --privileged img", "--privileged"),
         Arguments.of("docker container create --cap-add ALL img", "--cap-add"),
+        // docker compose run and exec: their own options come before the service
+        Arguments.of("docker compose run --privileged web sh", "--privileged"),
+        Arguments.of("docker compose -f x.yml -p proj run --privileged web", "--privileged"),
+        Arguments.of("docker compose run --no-deps -T --privileged web", "--privileged"),
+        Arguments.of("docker compose run -e A=1 --cap-add ALL web", "--cap-add"),
+        Arguments.of("docker compose run -v /:/h web sh", "bind-mount"),
+        Arguments.of("docker compose exec --privileged web sh", "--privileged"),
+        // -h is --host in gh config: the key after its value is still read
+        Arguments.of("gh config set -h github.com editor vim", "config set"),
+        Arguments.of("gh config set --host github.com pager less", "config set"),
         // cobra aliases of the command, read through cobraCommandName
         Arguments.of("helm fetch oci://e/c --untar --untardir /h/x", "--untardir"),
         Arguments.of("gh extensions install o/gh-x", "extension install"),
@@ -376,6 +386,16 @@ class CobraCommandIndexTest {
             "docker exec -it c1 ps --privileged",
             "docker run -- img --privileged",
             "docker create --net=mynet img --network host",
+            // after the service, the words are the command run in its container
+            "docker compose run web --privileged",
+            "docker compose run --rm -e A=1 web sh -c x --privileged",
+            "docker compose -f x.yml -p proj run --no-deps -T web --cap-add ALL",
+            "docker compose --project-directory /srv/app run --service-ports web -v /:/h",
+            "docker compose exec -T web ps --privileged",
+            // gh config's -h is --host, its value a host name, not the setting's key
+            "gh config set -h github.com prompt disabled",
+            "gh config set --host github.com git_protocol ssh",
+            "gh config get -h github.com pager",
             // helm ls -f is --filter (ls is list)
             "helm ls -f api",
             "gh alias list",

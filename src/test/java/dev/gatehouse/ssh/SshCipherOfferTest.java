@@ -1,9 +1,12 @@
 package dev.gatehouse.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.server.GatehouseServer;
 import java.io.DataInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,6 +14,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +24,8 @@ import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.kex.KexProposalOption;
 import org.apache.sshd.common.kex.extension.KexExtensionHandler;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.server.SshServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -165,6 +171,76 @@ class SshCipherOfferTest {
               SshProtocolServer.CLIENT_CIPHERS.stream().map(c -> c.getName()).toList());
       assertThat(lists.get(3)).isEqualTo(lists.get(2));
       assertThat(ms).isGreaterThanOrEqualTo(SshCipherOffer.KEXINIT_WAIT.toMillis() - 20);
+    }
+  }
+
+  /**
+   * A bare listener with the gateway's cipher list and offer, holding its KEXINIT at most {@code
+   * wait} ({@code server.ssh.kexinit_wait}). It authenticates no one: the key exchange is enough.
+   */
+  private SshServer offerServer(Duration wait) throws Exception {
+    SshServer s = SshServer.setUpDefaultServer();
+    s.setHost("127.0.0.1");
+    s.setPort(0);
+    s.setKeyPairProvider(
+        KeyPairProvider.wrap(SshHostKey.loadOrGenerate(Files.createTempDirectory(gw.dir, "hk"))));
+    s.setCipherFactories(SshProtocolServer.CLIENT_CIPHERS);
+    SshCipherOffer.install(s, wait);
+    s.start();
+    return s;
+  }
+
+  /** The first packet a client that sends only its identification line gets, within 1 s. */
+  private static byte[] firstPacketWithinASecond(int port) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(1000);
+      InputStream in = s.getInputStream();
+      assertThat(line(in)).startsWith("SSH-2.0-");
+      s.getOutputStream().write("SSH-2.0-SilentTest_1.0\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      DataInputStream data = new DataInputStream(in);
+      byte[] packet = new byte[data.readInt()];
+      data.readFully(packet);
+      return packet;
+    }
+  }
+
+  @Test
+  void aZeroKexinitWaitSendsTheFullListAtOnce() throws Exception {
+    // a gateway configured with server.ssh.kexinit_wait: 0s, and a listener holding it 5 s
+    Path data = Files.createTempDirectory(gw.dir, "zero");
+    GatehouseServer zero =
+        GatehouseServer.start(
+            ConfigLoader.parse(
+                """
+                server:
+                  data_dir: data
+                  api: { enabled: false }
+                  postgres: { enabled: false }
+                  ssh: { host: 127.0.0.1, port: 0, kexinit_wait: 0s }
+                """,
+                "zero.yaml",
+                data,
+                Map.of()));
+    SshServer slow = offerServer(Duration.ofSeconds(5));
+    try {
+      // a silent client: the KEXINIT comes at once with every cipher, where a 5 s wait sends none
+      byte[] packet = firstPacketWithinASecond(zero.sshPort());
+      assertThat(packet[1]).isEqualTo((byte) 20); // SSH_MSG_KEXINIT
+      assertThat(nameLists(packet, 2 + 16, 3).get(2).split(","))
+          .containsExactlyElementsOf(
+              SshProtocolServer.CLIENT_CIPHERS.stream().map(c -> c.getName()).toList());
+      assertThatThrownBy(() -> firstPacketWithinASecond(slow.getPort()))
+          .isInstanceOf(java.net.SocketTimeoutException.class);
+      // OpenSSH sends its KEXINIT at once, but no longer narrows the offer: it takes aes128-ctr
+      List<String> cmd = gw.sshCommand(null, "nobody", List.of("-v", "-o", "BatchMode=yes"));
+      cmd.set(cmd.indexOf(String.valueOf(gw.port())), String.valueOf(zero.sshPort()));
+      cmd.add("true");
+      var r = gw.run(cmd, Map.of(), null);
+      assertThat(r.err()).contains("kex: client->server cipher: aes128-ctr");
+    } finally {
+      zero.close();
+      slow.stop(true);
     }
   }
 

@@ -3,10 +3,17 @@ package dev.gatehouse.ssh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.gatehouse.approval.ReviewView;
 import dev.gatehouse.audit.AuditExporter;
+import dev.gatehouse.identity.Principal;
+import dev.gatehouse.identity.PrincipalKind;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,10 +38,15 @@ class SshCommandPathsTest {
           subjects: { groups: [eng] }
           effect: allow
           command: { binary: [head], paths: ["FILES"] }
+        - id: tail-review
+          subjects: { groups: [eng] }
+          effect: review
+          review: { groups: [leads], approvals: 1 }
+          command: { binary: [tail], paths: ["FILES"] }
         - id: no-private
           subjects: { groups: [eng] }
           effect: deny
-          command: { binary: [head], paths: ["FILES/private"] }
+          command: { binary: [head, tail], paths: ["FILES/private"] }
           reason: private files stay private
         - id: ls-lines
           subjects: { groups: [eng] }
@@ -188,6 +200,88 @@ class SshCommandPathsTest {
     var r = ssh("optout", "cat " + shared.resolve("abs.log"));
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains(SECRET); // what resolve_command_paths: false gives up
+  }
+
+  @Test
+  void aHeldCommandShowsItsRealPathsToReviewersAndRunsOnceApproved() throws Exception {
+    // the link stays inside FILES: held by the same rule where it really leads, so approvable
+    String word = shared.resolve("inner.log").toString();
+    Process p = held("tail " + word);
+    var review = pendingFor(word);
+    assertThat(review.statement()).contains("\"" + word + "\" -> " + shared.resolve("plain.txt"));
+    gw.server.reviews().approve(review.id(), lee(), "ok");
+    var r = gw.finish(p);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("plain text\n");
+    assertThat(gw.server.reviews().show(review.id()).orElseThrow().consumedAt()).isNotNull();
+  }
+
+  @Test
+  void aHeldCommandWhoseRealPathIsDeniedIsRefusedBeforeAnyReview() throws Exception {
+    String word = shared.resolve("escape.log").toString();
+    Process p = start("tail " + word);
+    awaitHeldOrDone(p);
+    assertThat(gw.errSoFar(p)).as("no review is filed").doesNotContain("held for review");
+    var r = gw.finish(p);
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.out()).doesNotContain(SECRET);
+    assertThat(r.err().strip()).endsWith("\ngatehouse: " + SshCommandPaths.unplaced(word));
+    assertThat(gw.server.reviews().list("pending", 50))
+        .noneMatch(v -> v.statement().contains(word));
+    assertThat(audit()).contains("refused before review").contains("no-private");
+  }
+
+  @Test
+  void aLinkSwappedWhileTheCommandIsHeldIsRefusedAfterApproval() throws Exception {
+    Path other = Files.writeString(shared.resolve("other.txt"), "other text\n");
+    Path link = Files.createSymbolicLink(shared.resolve("swap.log"), Path.of("plain.txt"));
+    Process p = held("tail " + link);
+    var review = pendingFor(link.toString());
+    assertThat(review.statement()).contains("-> " + shared.resolve("plain.txt"));
+    // still inside the allowed tree, but not where the reviewers were shown
+    Files.delete(link);
+    Files.createSymbolicLink(link, other.getFileName());
+    gw.server.reviews().approve(review.id(), lee(), "ok");
+    var r = gw.finish(p);
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.out()).doesNotContain("other text");
+    assertThat(r.err()).contains(SshCommandPaths.changedWhileHeld(link.toString()));
+    assertThat(audit()).contains("changed while the command was held for review");
+  }
+
+  /** Starts {@code command} on box; returns it once it is held for review. */
+  private Process held(String command) throws Exception {
+    Process p = start(command);
+    awaitHeldOrDone(p);
+    assertThat(gw.errSoFar(p)).contains("gatehouse: held for review rv_");
+    return p;
+  }
+
+  private Process start(String command) throws Exception {
+    List<String> cmd = gw.sshCommand(gw.aliceKey, "alice+box", List.of());
+    cmd.add(command);
+    Process p = gw.start(cmd, Map.of());
+    p.getOutputStream().close();
+    return p;
+  }
+
+  private void awaitHeldOrDone(Process p) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (p.isAlive() && !gw.errSoFar(p).contains("held for review") && System.nanoTime() < end) {
+      Thread.sleep(100);
+    }
+  }
+
+  private ReviewView pendingFor(String word) {
+    return gw.server.reviews().list("pending", 50).stream()
+        .filter(v -> v.statement().startsWith("tail " + word))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static Principal lee() {
+    return new Principal(
+        "lee", Set.of("leads"), PrincipalKind.HUMAN, null, null, Set.of(), Map.of());
   }
 
   private String audit() {
