@@ -169,6 +169,9 @@ final class PgPipeline {
     int next;
     long rows;
 
+    /** Its place in the session's queue (PgSession.awaitAnswer): later messages have larger. */
+    long seq;
+
     /**
      * For a Sync the client sent after a COPY FROM STDIN began and before its CopyDone or CopyFail
      * (PgSession.copyInStarted): 1 when no CopyData came between, 2 after some did; 0 otherwise.
