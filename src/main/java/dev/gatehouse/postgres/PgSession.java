@@ -706,12 +706,15 @@ final class PgSession {
     }
     boolean trusted = catalogFirstNow();
     List<SqlStatement> stmts = classify(sql, trusted);
-    if (trusted && unsafePathSeen && movesPathBeforeLast(stmts)) {
+    if (trusted && movesPathBeforeLast(stmts, unsafePathSeen)) {
       // The server resolves the names of each statement after the one before it ran, so the
       // statements behind a RESET ALL, or a COMMIT or ROLLBACK that ends a SET, may call functions
-      // through a path with another schema in front of pg_catalog.
+      // through a path with another schema in front of pg_catalog; and so may those behind a
+      // statement that sets a path nobody can read here, in the first such query of a session too.
+      trusted = false;
       stmts = classify(sql, false);
     }
+    builtinsTrusted = trusted;
     List<AuthorizedAction> allowed = new ArrayList<>();
     // Several statements: approvals are spent only once all of them are allowed (red team rt12:
     // an approved statement's approval was spent though another one refused the whole query).
@@ -773,7 +776,9 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
       return;
     }
-    List<SqlStatement> stmts = classify(sql, catalogFirstNow());
+    boolean trusted = catalogFirstNow();
+    builtinsTrusted = trusted;
+    List<SqlStatement> stmts = classify(sql, trusted);
     if (stmts.size() > 1) {
       refuseExtended(
           PgErrors.error(
@@ -819,6 +824,7 @@ final class PgSession {
       afterAuthorized(stmts.get(0));
     }
     st.paramTypes = types;
+    st.trust = trusted ? new Prepared.Trust(catalogFirst, unreadablePathAt, pathMovedAt) : null;
     statements.put(name, st);
     awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
@@ -887,9 +893,14 @@ final class PgSession {
         } else {
           pathCurrent = searchPath.current(a.action());
         }
-        if (a == null || gs.stale(a) || !pathCurrent) {
+        // Classified trusting built-in names, and a new run when they are not trusted any more:
+        // PostgreSQL plans it again under the path of now (sql-prepare.html), and lower(x) may
+        // then call another schema's lower (pgjdbc binds a statement it prepared long before).
+        builtinsTrusted = catalogFirstNow();
+        boolean lostTrust = p.auth == null && lostTrust(p.stmt.trust);
+        if (a == null || gs.stale(a) || !pathCurrent || lostTrust) {
           recheckCursor(p.stmt.action);
-          Action action = resolved(p.stmt.action);
+          Action action = resolved(lostTrust ? untrusted(p.stmt.action) : p.stmt.action);
           a =
               gs.authorize(
                   withParameters(searchPath.decorate(action), p.params),
@@ -1110,6 +1121,11 @@ final class PgSession {
       }
     }
     List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
+    if (!builtinsTrusted) {
+      // prepared while built-in names were trusted, perhaps; planned again under the path of now
+      confirmed = confirmed == null ? null : untrusted(confirmed);
+      preparing = preparing.stream().map(this::untrusted).toList();
+    }
     if (confirmed == null && preparing.isEmpty()) {
       if (sqlPreparedOverflow) {
         throw new GateException(
@@ -1162,6 +1178,21 @@ final class PgSession {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the statement being decided was classified trusting unqualified built-in names ({@link
+   * #catalogFirstNow}), for the prepared statement an EXECUTE in it runs (session thread).
+   */
+  private boolean builtinsTrusted = true;
+
+  /**
+   * {@code a} (one statement) classified again without trusting unqualified built-in names: every
+   * such call is then in {@code opaque_functions}.
+   */
+  private Action untrusted(Action a) {
+    List<SqlStatement> again = classify(a.raw(), false);
+    return again.size() == 1 ? again.get(0).action() : a;
   }
 
   // resolved()'s last answer, by identity (session thread only): repeated EXECUTEs of one text
@@ -1572,9 +1603,16 @@ final class PgSession {
   /** Attribute holding the masked Bind parameters in an execution's record. */
   static final String PARAMETERS = "parameters";
 
-  private static boolean movesPathBeforeLast(List<SqlStatement> stmts) {
+  /**
+   * Whether a statement before the last one in {@code stmts} may set a path nobody can read here,
+   * or, when {@code anyMove}, may move the path at all ({@link #movesPath}).
+   */
+  private static boolean movesPathBeforeLast(List<SqlStatement> stmts, boolean anyMove) {
     for (int i = 0; i < stmts.size() - 1; i++) {
-      if (movesPath(stmts.get(i).action())) {
+      Action a = stmts.get(i).action();
+      if (anyMove
+          ? movesPath(a)
+          : a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).contains(Action.Attr.ANY_SCHEMA)) {
         return true;
       }
     }
@@ -1663,6 +1701,21 @@ final class PgSession {
       readablePathAt = Math.max(readablePathAt, readablePathDone);
     }
     readablePathDone = -1;
+  }
+
+  /**
+   * Whether unqualified built-in names, trusted when a statement was parsed (the session's state
+   * just after its Parse: {@code t}; null when they were not trusted), are not trusted any more
+   * because of something after that Parse (the statement's own effect on the path does not count):
+   * a reported path behind pg_catalog, a statement that may set a path nobody can read here with no
+   * readable one committed since (no report), or a statement that may move the path still
+   * unanswered (see {@link #catalogFirstNow}).
+   */
+  private boolean lostTrust(Prepared.Trust t) {
+    return t != null
+        && ((t.catalogFirst() && !catalogFirst)
+            || (unreadablePathAt > t.unreadablePathAt() && readablePathAt <= unreadablePathAt)
+            || (unsafePathSeen && settledAt <= pathMovedAt && pathMovedAt > t.pathMovedAt()));
   }
 
   /**

@@ -423,4 +423,41 @@ class PgSearchPathTest {
           .isEqualTo("0");
     }
   }
+
+  /**
+   * What was prepared while built-in names were trusted runs under the path of its run (PostgreSQL
+   * plans it again): a pgjdbc server-prepared statement bound again without a Parse, and an
+   * SQL-level EXECUTE, are decided again without trusting them; and in one query string the
+   * statements behind an unreadable path change are classified so from the first such change on.
+   */
+  @Test
+  void statementsPreparedBeforeAnUnreadablePathChangeAreDecidedAgain() throws Exception {
+    String evil = "SELECT set_config('search_path', 'evil, pg_catalog', false)";
+    try (Connection c = jdbc("pia", TOKEN_BUILTINS, "&prepareThreshold=1");
+        Statement st = c.createStatement();
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT lower(?)")) {
+      ps.setString(1, "A");
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("a");
+      }
+      st.execute("PREPARE lp AS SELECT lower('A')");
+      assertThat(one(st, "EXECUTE lp")).isEqualTo("a");
+      st.execute(evil);
+      SQLException e = catchThrowableOfType(SQLException.class, ps::executeQuery);
+      assertThat((Throwable) e).as("the server-prepared lower(?) bound again").isNotNull();
+      assertThat(e.getSQLState()).isEqualTo(DENIED);
+      assertThat(refused(st, "EXECUTE lp")).isEqualTo(DENIED);
+    }
+    try (Raw r =
+        new Raw(server.address().getPort(), "pia", TOKEN_BUILTINS, Map.of("database", CONN))) {
+      assertThat(sqlStates(r.query(evil + "; SELECT lower('A')"))).containsExactly(DENIED);
+    }
+    try (Connection d = t.direct("gh_searchpath");
+        Statement s = d.createStatement()) {
+      assertThat(one(s, "SELECT count(*) FROM public.pwned"))
+          .as("evil.lower never ran")
+          .isEqualTo("0");
+    }
+  }
 }
