@@ -2417,7 +2417,7 @@ final class PgSession {
       uncommitted.add(new Uncommitted(p.auth, tag, rows(tag, rows)));
       return;
     }
-    if (p.auth == null || !rolledBackWithImplicitTransaction(p.auth)) {
+    if (p.auth != null && !rolledBackWithImplicitTransaction(p.auth)) {
       implicitTransactionGoesOn();
     }
     record(p.auth, true, tag, rows(tag, rows));

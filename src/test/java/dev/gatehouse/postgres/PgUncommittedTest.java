@@ -43,13 +43,18 @@ class PgUncommittedTest {
     return new Raw(t.plaintextServer.address().getPort());
   }
 
-  /** The outcome recorded for the last decision on {@code sql}, waiting for the session's end. */
   private static Outcome outcome(String sql) throws Exception {
-    var d = t.decided.stream().filter(x -> x.raw().equals(sql)).reduce((a, b) -> b).orElseThrow();
-    for (int i = 0; i < 200 && t.outcomeOf(d.id()).isEmpty(); i++) {
-      Thread.sleep(25); // the session's end is recorded by its own threads
-    }
-    return t.outcomeOf(d.id()).orElseThrow();
+    return t.awaitOutcome(sql);
+  }
+
+  /** Parse/Bind/Execute and a Flush, no Sync: the target answers the Execute and waits. */
+  private static void executeWithoutSync(Raw r, String sql) throws Exception {
+    r.send(parse("", sql), bind("", ""), execute("", 0), new Builder('H').frame());
+    Message m;
+    do {
+      m = r.read();
+      assertThat(m.kind()).isNotEqualTo('E');
+    } while (m.kind() != 'C');
   }
 
   private static long rows(String v) throws Exception {
@@ -60,13 +65,7 @@ class PgUncommittedTest {
   void anInsertAbandonedBeforeSyncIsRecordedAsNotCommitted() throws Exception {
     String insert = "INSERT INTO uc_rows VALUES ('abandoned')";
     try (Raw r = raw()) {
-      // Parse/Bind/Execute and a Flush, no Sync: the target answers the Execute and waits.
-      r.send(parse("", insert), bind("", ""), execute("", 0), new Builder('H').frame());
-      Message m;
-      do {
-        m = r.read();
-        assertThat(m.kind()).isNotEqualTo('E');
-      } while (m.kind() != 'C');
+      executeWithoutSync(r, insert);
     } // the client leaves; PostgreSQL rolls the implicit transaction back
     Outcome o = outcome(insert);
     assertThat(o.status()).isEqualTo("error");
@@ -119,11 +118,7 @@ class PgUncommittedTest {
     String insert = "INSERT INTO uc_rows VALUES ('in-block')";
     try (Raw r = raw()) {
       assertThat(sqlStates(r.query("BEGIN"))).isEmpty();
-      r.send(parse("", insert), bind("", ""), execute("", 0), new Builder('H').frame());
-      Message m;
-      do {
-        m = r.read();
-      } while (m.kind() != 'C');
+      executeWithoutSync(r, insert);
     }
     assertThat(outcome(insert).status()).isEqualTo("ok");
     assertThat(rows("in-block")).isZero();
