@@ -50,6 +50,16 @@ final class PgPipeline {
      */
     int[] paramTypes = PgParamTypes.NONE;
 
+    /**
+     * Non-null when it was classified trusting unqualified built-in names
+     * (PgSession.catalogFirstNow): the session's search_path state just after the Parse. A run
+     * after they stopped being trusted is decided again, classified without (PgSession.lostTrust).
+     */
+    Trust trust;
+
+    /** PgSession's catalogFirst, unreadablePathAt and pathMovedAt at a point in time. */
+    record Trust(boolean catalogFirst, long unreadablePathAt, long pathMovedAt) {}
+
     Prepared(Action action, AuthorizedAction parseDecision, long epoch) {
       this.action = action;
       this.parseDecision = parseDecision;
@@ -168,6 +178,9 @@ final class PgPipeline {
     final AuthorizedAction auth;
     int next;
     long rows;
+
+    /** Its place in the session's queue (PgSession.awaitAnswer): later messages have larger. */
+    long seq;
 
     /**
      * For a Sync the client sent after a COPY FROM STDIN began and before its CopyDone or CopyFail

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -174,6 +175,35 @@ final class PgSession {
    * #catalogFirstNow}.
    */
   private long pathMovedAt = -1;
+
+  /**
+   * Whether the target reports search_path in ParameterStatus: it did at startup. PostgreSQL 18
+   * marks search_path GUC_REPORT and so sends it with the other startup values and after every
+   * change; 17 and older never send it. Told from the report itself rather than from
+   * server_version: what matters is whether reports come, and a version string can lie either way
+   * (a fork or proxy that announces 18 without reporting, or a patched older server that reports).
+   * A server that reports at startup reports every change (protocol-flow.html#PROTOCOL-ASYNC).
+   */
+  private volatile boolean reportsSearchPath;
+
+  /**
+   * Without reports ({@link #reportsSearchPath} false): the {@link Pending#seq} of the last allowed
+   * statement that may have set a path nobody can read here ({@code sets_search_path} {@code *}, a
+   * FunctionCall), session thread; and that of the last statement that set a path the gateway read
+   * completely, with pg_catalog in front, for the session ({@link #restoresPath}), once its
+   * transaction ended at a ReadyForQuery 'I' with no error after it, target reader. Unqualified
+   * built-in names are trusted while the second is later (see {@link #catalogFirstNow}).
+   */
+  private volatile long unreadablePathAt = -1;
+
+  private volatile long readablePathAt;
+
+  /**
+   * Target reader, without reports: the {@link Pending#seq} of a statement that set a readable path
+   * ({@link #restoresPath}) and completed since the last ReadyForQuery, with no error and no other
+   * statement that may move the path completed after it; -1 when none.
+   */
+  private long readablePathDone = -1;
 
   /** The settings that change how a statement is read, bound into review fingerprints. */
   private final PgReadingSettings readingSettings = new PgReadingSettings();
@@ -563,6 +593,7 @@ final class PgSession {
   private void ready() throws IOException, PgErrors.Fatal {
     cancelKey = server.registerCancel(gs.connection().name(), up.pid, up.secretKey);
     up.parameters.forEach(this::trackParameter);
+    reportsSearchPath = up.parameters.containsKey("search_path");
     startCatalogFirst = catalogFirst;
     if (unreadableEncoding != null) {
       throw unreadable();
@@ -675,12 +706,15 @@ final class PgSession {
     }
     boolean trusted = catalogFirstNow();
     List<SqlStatement> stmts = classify(sql, trusted);
-    if (trusted && unsafePathSeen && movesPathBeforeLast(stmts)) {
+    if (trusted && movesPathBeforeLast(stmts, unsafePathSeen)) {
       // The server resolves the names of each statement after the one before it ran, so the
       // statements behind a RESET ALL, or a COMMIT or ROLLBACK that ends a SET, may call functions
-      // through a path with another schema in front of pg_catalog.
+      // through a path with another schema in front of pg_catalog; and so may those behind a
+      // statement that sets a path nobody can read here, in the first such query of a session too.
+      trusted = false;
       stmts = classify(sql, false);
     }
+    builtinsTrusted = trusted;
     List<AuthorizedAction> allowed = new ArrayList<>();
     // Several statements: approvals are spent only once all of them are allowed (red team rt12:
     // an approved statement's approval was spent though another one refused the whole query).
@@ -742,7 +776,9 @@ final class PgSession {
       refuseExtended(PgErrors.error("54000", "too many prepared statements in this session"));
       return;
     }
-    List<SqlStatement> stmts = classify(sql, catalogFirstNow());
+    boolean trusted = catalogFirstNow();
+    builtinsTrusted = trusted;
+    List<SqlStatement> stmts = classify(sql, trusted);
     if (stmts.size() > 1) {
       refuseExtended(
           PgErrors.error(
@@ -788,6 +824,7 @@ final class PgSession {
       afterAuthorized(stmts.get(0));
     }
     st.paramTypes = types;
+    st.trust = trusted ? new Prepared.Trust(catalogFirst, unreadablePathAt, pathMovedAt) : null;
     statements.put(name, st);
     awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
@@ -856,9 +893,14 @@ final class PgSession {
         } else {
           pathCurrent = searchPath.current(a.action());
         }
-        if (a == null || gs.stale(a) || !pathCurrent) {
+        // Classified trusting built-in names, and a new run when they are not trusted any more:
+        // PostgreSQL plans it again under the path of now (sql-prepare.html), and lower(x) may
+        // then call another schema's lower (pgjdbc binds a statement it prepared long before).
+        builtinsTrusted = catalogFirstNow();
+        boolean lostTrust = p.auth == null && lostTrust(p.stmt.trust);
+        if (a == null || gs.stale(a) || !pathCurrent || lostTrust) {
           recheckCursor(p.stmt.action);
-          Action action = resolved(p.stmt.action);
+          Action action = resolved(lostTrust ? untrusted(p.stmt.action) : p.stmt.action);
           a =
               gs.authorize(
                   withParameters(searchPath.decorate(action), p.params),
@@ -1007,7 +1049,7 @@ final class PgSession {
                   PgParamTypes.NONE));
       searchPath.unreadable();
       readingSettings.unknownChange();
-      unsafePathSeen = true; // a function called by OID may be set_config
+      unreadablePath(); // a function called by OID may be set_config
       pathMovedAt = queued;
     } catch (GateException e) {
       refuseSimple(new Pending(Kind.QUERY, PgErrors.error(e)), e);
@@ -1079,6 +1121,11 @@ final class PgSession {
       }
     }
     List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
+    if (!builtinsTrusted) {
+      // prepared while built-in names were trusted, perhaps; planned again under the path of now
+      confirmed = confirmed == null ? null : untrusted(confirmed);
+      preparing = preparing.stream().map(this::untrusted).toList();
+    }
     if (confirmed == null && preparing.isEmpty()) {
       if (sqlPreparedOverflow) {
         throw new GateException(
@@ -1131,6 +1178,21 @@ final class PgSession {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the statement being decided was classified trusting unqualified built-in names ({@link
+   * #catalogFirstNow}), for the prepared statement an EXECUTE in it runs (session thread).
+   */
+  private boolean builtinsTrusted = true;
+
+  /**
+   * {@code a} (one statement) classified again without trusting unqualified built-in names: every
+   * such call is then in {@code opaque_functions}.
+   */
+  private Action untrusted(Action a) {
+    List<SqlStatement> again = classify(a.raw(), false);
+    return again.size() == 1 ? again.get(0).action() : a;
   }
 
   // resolved()'s last answer, by identity (session thread only): repeated EXECUTEs of one text
@@ -1541,9 +1603,16 @@ final class PgSession {
   /** Attribute holding the masked Bind parameters in an execution's record. */
   static final String PARAMETERS = "parameters";
 
-  private static boolean movesPathBeforeLast(List<SqlStatement> stmts) {
+  /**
+   * Whether a statement before the last one in {@code stmts} may set a path nobody can read here,
+   * or, when {@code anyMove}, may move the path at all ({@link #movesPath}).
+   */
+  private static boolean movesPathBeforeLast(List<SqlStatement> stmts, boolean anyMove) {
     for (int i = 0; i < stmts.size() - 1; i++) {
-      if (movesPath(stmts.get(i).action())) {
+      Action a = stmts.get(i).action();
+      if (anyMove
+          ? movesPath(a)
+          : a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).contains(Action.Attr.ANY_SCHEMA)) {
         return true;
       }
     }
@@ -1569,11 +1638,84 @@ final class PgSession {
    */
   private void notePath(Action a) {
     if (a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH).contains(Action.Attr.ANY_SCHEMA)) {
-      unsafePathSeen = true;
+      unreadablePath();
     }
     if (movesPath(a)) {
       pathMovedAt = queued;
     }
+  }
+
+  /**
+   * The statement about to be sent (the next {@link Pending}) may set a path nobody can read here.
+   * PostgreSQL 18 reports what it set; older servers never do, and {@code set_config('search_path',
+   * 'evil, pg_catalog', false)} in it would make {@code lower(x)} call {@code evil.lower}: see
+   * {@link #catalogFirstNow}.
+   */
+  private void unreadablePath() {
+    unsafePathSeen = true;
+    unreadablePathAt = queued;
+  }
+
+  /**
+   * Whether {@code a} sets search_path, for the session, to a value the gateway read completely and
+   * that keeps pg_catalog in front: {@code SET search_path} to such names (the classifier makes any
+   * other value unknown, {@code *}), {@code set_config('search_path', 'literal', false)}, RESET and
+   * {@code SET search_path TO DEFAULT} back to the start path (trusted as far as the start was).
+   * Not a transaction statement, nor {@code SET LOCAL} or {@code set_config(..., true)} (outside a
+   * transaction block SET LOCAL changes nothing, and inside one it ends with it).
+   */
+  private boolean restoresPath(Action a) {
+    List<String> sets = a.list(SqlClassifier.ATTR_SETS_SEARCH_PATH);
+    return !sets.contains(Action.Attr.ANY_SCHEMA)
+        && (!sets.isEmpty() || (a.flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH) && startCatalogFirst))
+        && !a.flag(SqlClassifier.ATTR_SEARCH_PATH_LOCAL)
+        && !a.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)
+        && !a.list(Action.Attr.SQL_KINDS).contains(SqlKinds.TRANSACTION);
+  }
+
+  /**
+   * Target reader, without search_path reports: {@code a} (the statement of {@code seq}) completed.
+   * The path it read becomes trusted at the ReadyForQuery 'I' that ends its transaction, as long as
+   * nothing else that may move the path (a ROLLBACK undoes a SET, COMMIT ends a SET LOCAL)
+   * completed after it and no error rolled it back ({@link #pathSegmentEnded}).
+   */
+  private void pathCompleted(AuthorizedAction a, long seq) {
+    if (reportsSearchPath || a == null) {
+      return;
+    }
+    if (restoresPath(a.action())) {
+      readablePathDone = seq;
+    } else if (movesPath(a.action())) {
+      readablePathDone = -1;
+    }
+  }
+
+  /**
+   * Target reader, without search_path reports, at a ReadyForQuery with transaction status {@code
+   * status}: idle means the transaction of a completed readable SET committed (an error since
+   * cleared it). A SET inside a transaction block still open counts only once a later one commits
+   * outside it: COMMIT and ROLLBACK move the path themselves, so in doubt the names stay untrusted.
+   */
+  private void pathSegmentEnded(byte status) {
+    if (!reportsSearchPath && status == 'I' && readablePathDone >= 0) {
+      readablePathAt = Math.max(readablePathAt, readablePathDone);
+    }
+    readablePathDone = -1;
+  }
+
+  /**
+   * Whether unqualified built-in names, trusted when a statement was parsed (the session's state
+   * just after its Parse: {@code t}; null when they were not trusted), are not trusted any more
+   * because of something after that Parse (the statement's own effect on the path does not count):
+   * a reported path behind pg_catalog, a statement that may set a path nobody can read here with no
+   * readable one committed since (no report), or a statement that may move the path still
+   * unanswered (see {@link #catalogFirstNow}).
+   */
+  private boolean lostTrust(Prepared.Trust t) {
+    return t != null
+        && ((t.catalogFirst() && !catalogFirst)
+            || (unreadablePathAt > t.unreadablePathAt() && readablePathAt <= unreadablePathAt)
+            || (unsafePathSeen && settledAt <= pathMovedAt && pathMovedAt > t.pathMovedAt()));
   }
 
   /**
@@ -1588,7 +1730,9 @@ final class PgSession {
    * value to go back to and keeps trusting them.
    */
   private boolean catalogFirstNow() {
-    return catalogFirst && !(unsafePathSeen && settledAt <= pathMovedAt);
+    return catalogFirst
+        && (reportsSearchPath || readablePathAt > unreadablePathAt)
+        && !(unsafePathSeen && settledAt <= pathMovedAt);
   }
 
   /**
@@ -1884,6 +2028,7 @@ final class PgSession {
 
   /** Queues what the target's next answer(s) belong to (session thread only). */
   private void awaitAnswer(Pending p) {
+    p.seq = queued;
     pending.add(p);
     queued++; // after the add: see settle
   }
@@ -2079,6 +2224,9 @@ final class PgSession {
         return;
       }
       case 'Z' -> {
+        byte status = m.body().length == 1 ? m.body()[0] : 0;
+        implicitTransactionEnded(status);
+        pathSegmentEnded(status);
         readyForQuery();
         settle();
         send(m.type(), m.body());
@@ -2249,7 +2397,12 @@ final class PgSession {
   private void completed(Pending head, String tag) throws ProtocolViolation {
     if (head != null && head.kind == Kind.QUERY) {
       if (head.next < head.actions.size()) {
-        record(head.actions.get(head.next++), true, tag, rows(tag, head.rows));
+        AuthorizedAction a = head.actions.get(head.next++);
+        pathCompleted(a, head.seq);
+        if (!rolledBackWithImplicitTransaction(a)) {
+          implicitTransactionGoesOn();
+        }
+        record(a, true, tag, rows(tag, head.rows));
       }
       head.rows = 0;
       return;
@@ -2258,11 +2411,136 @@ final class PgSession {
     long rows = p.portal.rows + p.rows;
     p.portal.rows = 0;
     p.portal.auth = null; // a completed portal's next Execute is a new execution
+    pathCompleted(p.auth, p.seq);
+    if (p.auth != null && implicitTransaction && rolledBackWithImplicitTransaction(p.auth)) {
+      takeOutcome(p.auth, true); // what the statement did to the session's state: it ran
+      uncommitted.add(new Uncommitted(p.auth, tag, rows(tag, rows)));
+      return;
+    }
+    if (p.auth != null && !rolledBackWithImplicitTransaction(p.auth)) {
+      implicitTransactionGoesOn();
+    }
     record(p.auth, true, tag, rows(tag, rows));
+  }
+
+  /**
+   * Target reader: whether the statements completed since the last ReadyForQuery run in the
+   * implicit transaction the extended protocol starts when the session is idle ('I'), which
+   * PostgreSQL commits only at Sync (protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY: "an implicit
+   * transaction block ... closed by Sync"): a client that leaves before its Sync gets them rolled
+   * back, and so does an error before it. Their records wait in {@link #uncommitted} until the
+   * ReadyForQuery or the end of the session tells which. False from a statement on that may end or
+   * open a transaction itself, until the next ReadyForQuery 'I'.
+   */
+  private boolean implicitTransaction = true;
+
+  /**
+   * Target reader: an ErrorResponse came since the last ReadyForQuery (the implicit one aborts).
+   */
+  private boolean segmentFailed;
+
+  /** An Execute that completed in the implicit transaction, recorded when that ends. */
+  private record Uncommitted(AuthorizedAction a, String tag, long rows) {}
+
+  /** Target reader: see {@link #implicitTransaction}. */
+  private final List<Uncommitted> uncommitted = new ArrayList<>();
+
+  /** Statement kinds that run inside the transaction, so that its rollback undoes them. */
+  private static final Set<String> TRANSACTIONAL =
+      Set.of(
+          SqlKinds.SELECT,
+          SqlKinds.INSERT,
+          SqlKinds.UPDATE,
+          SqlKinds.DELETE,
+          SqlKinds.MERGE,
+          SqlKinds.TRUNCATE,
+          SqlKinds.COPY_IN,
+          SqlKinds.COPY_OUT,
+          SqlKinds.SET,
+          SqlKinds.RESET,
+          SqlKinds.SHOW,
+          SqlKinds.EXPLAIN,
+          SqlKinds.LOCK,
+          SqlKinds.NOTIFY,
+          SqlKinds.LISTEN,
+          SqlKinds.UNLISTEN,
+          SqlKinds.CURSOR,
+          SqlKinds.COMMENT,
+          SqlKinds.GRANT,
+          SqlKinds.REVOKE,
+          SqlKinds.CREATE,
+          SqlKinds.ALTER,
+          SqlKinds.DROP);
+
+  /**
+   * Whether PostgreSQL rolls {@code a} back with an implicit transaction that never reaches Sync.
+   * Not transaction statements (COMMIT commits it, BEGIN turns it into a block), DO and CALL (a
+   * procedure may COMMIT), PREPARE (not transactional), nor what commits at once in the extended
+   * protocol (postgres.c exec_execute_message, XACT_FLAGS_NEEDIMMEDIATECOMMIT): VACUUM and the
+   * other maintenance commands, CREATE/DROP DATABASE or TABLESPACE, ALTER SYSTEM, subscriptions,
+   * CONCURRENTLY. For those the record is what it always was: run when it completed.
+   */
+  private static boolean rolledBackWithImplicitTransaction(AuthorizedAction a) {
+    Action action = a.action();
+    if (!TRANSACTIONAL.containsAll(action.list(Action.Attr.SQL_KINDS))
+        || action.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)) {
+      return false;
+    }
+    if (!action.list(Action.Attr.SQL_KINDS).stream().anyMatch(DDL::contains)) {
+      return true;
+    }
+    String type = action.string(Action.Attr.SQL_OBJECT_TYPE);
+    return !(type != null && IMMEDIATE_OBJECTS.contains(type))
+        && !action.raw().toLowerCase(Locale.ROOT).contains("concurrently");
+  }
+
+  private static final Set<String> DDL = Set.of(SqlKinds.CREATE, SqlKinds.ALTER, SqlKinds.DROP);
+
+  /** Objects whose CREATE, ALTER or DROP cannot run in a transaction block (and commit at once). */
+  private static final Set<String> IMMEDIATE_OBJECTS =
+      Set.of("database", "tablespace", "system", "subscription");
+
+  /**
+   * A statement completed that may commit or open a transaction itself: those held in {@link
+   * #uncommitted} go on with it and are recorded as run, as every statement of a transaction block
+   * is; nothing more is held until the next ReadyForQuery 'I'.
+   */
+  private void implicitTransactionGoesOn() {
+    recordUncommitted(null);
+    implicitTransaction = false;
+  }
+
+  /** Target reader, at a ReadyForQuery with transaction status {@code status}. */
+  private void implicitTransactionEnded(byte status) {
+    recordUncommitted(
+        segmentFailed
+            ? "a later statement of its implicit transaction failed, so PostgreSQL rolled it back"
+            : null);
+    segmentFailed = false;
+    implicitTransaction = status == 'I';
+  }
+
+  /**
+   * Records the statements held in {@link #uncommitted}: as run when {@code notCommitted} is null,
+   * else as failed, not committed for that reason, their approvals (if any) not executed.
+   */
+  private void recordUncommitted(String notCommitted) {
+    for (Uncommitted u : uncommitted) {
+      boolean ok = notCommitted == null;
+      recordOutcome(
+          u.a(),
+          ok,
+          ok ? u.tag() : "not committed (" + u.tag() + "): " + notCommitted,
+          u.rows(),
+          "not committed: " + notCommitted);
+    }
+    uncommitted.clear();
   }
 
   /** ErrorResponse: who failed, and what the client sees. */
   private byte[] onError(Pending head, byte[] body) throws ProtocolViolation {
+    segmentFailed = true;
+    readablePathDone = -1; // the transaction of a SET before it rolls back
     Map<Character, String> f = PgMessages.parseFields(body, clientCharset);
     String summary = "ERROR " + f.getOrDefault('C', "") + ": " + f.getOrDefault('M', "");
     if (head != null && head.kind == Kind.QUERY) {
@@ -2323,6 +2601,9 @@ final class PgSession {
   }
 
   private void failOutstanding(String why) {
+    recordUncommitted(
+        "the session ended before Sync, and PostgreSQL rolls back an implicit transaction that"
+            + " Sync did not close");
     Pending p;
     while ((p = pending.poll()) != null) {
       if (p.kind == Kind.QUERY) {
@@ -2355,16 +2636,29 @@ final class PgSession {
 
   private void record(AuthorizedAction a, boolean ok, String summary, long rows) {
     if (a != null) {
-      var outcome = outcomes.isEmpty() ? null : outcomes.remove(a);
-      if (outcome != null) {
-        outcome.accept(ok);
-      }
-      gs.completed(a, ok, summary, rows);
-      if (!ok) {
-        // An approved statement that failed or was skipped: its spent approval changed nothing.
-        // A fixed reason: the target's error text may hold data.
-        gs.approvalNotExecuted(a, "the statement failed or was skipped at the target");
-      }
+      takeOutcome(a, ok);
+      // A fixed reason: the target's error text may hold data.
+      recordOutcome(a, ok, summary, rows, "the statement failed or was skipped at the target");
+    }
+  }
+
+  /**
+   * Records {@code a}'s outcome; when it failed or did not take effect, an approval it ran under
+   * changed nothing ({@code notExecuted} on the review's trail).
+   */
+  private void recordOutcome(
+      AuthorizedAction a, boolean ok, String summary, long rows, String notExecuted) {
+    gs.completed(a, ok, summary, rows);
+    if (!ok) {
+      gs.approvalNotExecuted(a, notExecuted);
+    }
+  }
+
+  /** Runs what {@code a}'s outcome does to the session's bookkeeping ({@link #track}). */
+  private void takeOutcome(AuthorizedAction a, boolean ok) {
+    var outcome = outcomes.isEmpty() ? null : outcomes.remove(a);
+    if (outcome != null) {
+      outcome.accept(ok);
     }
   }
 

@@ -188,6 +188,15 @@ final class SqlClassifier {
    */
   static final String ATTR_RESETS_SEARCH_PATH = "resets_search_path";
 
+  /**
+   * Attribute: true when a search_path the statement sets or resets may hold only until the
+   * transaction ends: {@code SET LOCAL search_path} (or {@code SCHEMA}), and {@code
+   * set_config('search_path', v, is_local)} whose third argument is not the literal {@code false}.
+   * On a server that does not report search_path the PostgreSQL session trusts unqualified built-in
+   * names again only after a path set for the session (PgSession#restoresPath).
+   */
+  static final String ATTR_SEARCH_PATH_LOCAL = "search_path_local";
+
   /** Attribute: true when EXPLAIN ANALYZE executes the (inner) statement that gave the kind. */
   static final String ATTR_EXPLAIN_ANALYZE = "explain_analyze";
 
@@ -359,6 +368,7 @@ final class SqlClassifier {
     boolean endsTransaction;
     boolean explainAnalyze;
     boolean resetsSearchPath;
+    boolean localSearchPath;
 
     /** {@link #ATTR_SETS_SEARCH_PATH}, or null. */
     Set<String> searchPath;
@@ -510,6 +520,9 @@ final class SqlClassifier {
       }
       if (resetsSearchPath) {
         m.put(ATTR_RESETS_SEARCH_PATH, true);
+      }
+      if (localSearchPath) {
+        m.put(ATTR_SEARCH_PATH_LOCAL, true);
       }
       if (copyOutOption != null) {
         m.put(ATTR_COPY_OUT_OPTION, copyOutOption);
@@ -2606,6 +2619,8 @@ final class SqlClassifier {
             c.weak.add(SET);
             if (isSearchPath(a.value())) {
               c.setsSearchPath(PgStartupParams.splitIdentifiers(value));
+              // set_config(name, value, is_local): only a literal false sets it for the session
+              c.localSearchPath |= !(c.isWord(open + 5, "false") && c.is(open + 6, ")"));
             }
           }
         } else {
@@ -2835,6 +2850,7 @@ final class SqlClassifier {
     if (inner.searchPath != null) {
       c.setsSearchPath(List.copyOf(inner.searchPath));
     }
+    c.localSearchPath |= inner.localSearchPath;
     c.updateDeleteCount += inner.updateDeleteCount;
     c.updateDeleteWithoutWhere += inner.updateDeleteWithoutWhere;
     if (c.objectType == null) {
@@ -2948,9 +2964,11 @@ final class SqlClassifier {
 
   private static void set(Ctx c) {
     int i = 1;
+    boolean local = false;
     while ((c.isWord(i, "session") || c.isWord(i, "local"))
         && !c.isWord(i + 1, "authorization")
         && !c.isWord(i + 1, "characteristics")) {
+      local |= c.isWord(i, "local");
       i++;
     }
     if (c.isWord(i, "session") && c.isWord(i + 1, "authorization")) {
@@ -2991,6 +3009,7 @@ final class SqlClassifier {
       if (val != null && val.isString() && i + 2 == c.t.size()) {
         c.base = SET;
         c.setsSearchPath(List.of(val.value()));
+        c.localSearchPath = local;
       } else {
         c.unknown();
       }
@@ -2998,6 +3017,7 @@ final class SqlClassifier {
       List<String> schemas = new ArrayList<>();
       if (keepsCatalogFirst(c, i + 1, schemas)) {
         c.base = SET;
+        c.localSearchPath = local;
         if (!schemas.isEmpty()) {
           c.setsSearchPath(schemas);
         } else if (c.isWord(c.t.size() - 1, "default")) {

@@ -442,11 +442,7 @@ class PgProtocolRedTeamTest {
       assertThat(severities).containsExactly("ERROR", "FATAL");
     }
     assertThat(keptRows()).isEqualTo(3);
-    var d = t.decided.stream().filter(x -> x.raw().equals(lost)).reduce((a, b) -> b).orElseThrow();
-    for (int i = 0; i < 100 && t.outcomeOf(d.id()).isEmpty(); i++) {
-      Thread.sleep(50); // the session's end is recorded by its own threads
-    }
-    assertThat(t.outcomeOf(d.id()).orElseThrow().status()).isEqualTo("error");
+    assertThat(t.awaitOutcome(lost).status()).isEqualTo("error");
   }
 
   @Test

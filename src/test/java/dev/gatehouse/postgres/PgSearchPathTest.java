@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PgSearchPathTest {
   static final String TOKEN = "tok-searchpath-0001";
   static final String TOKEN_UNKNOWN = "tok-searchpath-0002";
+  static final String TOKEN_BUILTINS = "tok-searchpath-0003";
   static final String CONN = "searchpath";
   static final String SECRET = "app-secret-4f1e";
   static final String DENIED = PgErrors.INSUFFICIENT_PRIVILEGE;
@@ -58,6 +59,18 @@ class PgSearchPathTest {
           connections: { names: [searchpath] }
           effect: allow
           sql: { statements: [read, session, unknown] }
+        # Reads only of known functions, and unknown statements (which may set any path).
+        - id: known-functions-only
+          subjects: { groups: [sp-builtins] }
+          connections: { names: [searchpath] }
+          effect: allow
+          sql: { statements: [read, session] }
+          when: action.kind != "sql" || size(action.attributes.opaque_functions) == 0
+        - id: unknown-statements
+          subjects: { groups: [sp-builtins] }
+          connections: { names: [searchpath] }
+          effect: allow
+          sql: { statements: [unknown] }
         - id: no-app-payments
           subjects: { groups: [sp] }
           effect: deny
@@ -91,11 +104,16 @@ class PgSearchPathTest {
           CREATE SCHEMA gh_scram;
           CREATE TABLE gh_scram.ledger (v text);
           INSERT INTO gh_scram.ledger VALUES ('%s');
+          CREATE SCHEMA evil;
+          CREATE TABLE public.pwned (x text);
+          CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql
+            AS $$ INSERT INTO public.pwned VALUES ('pwned'); SELECT 'evil' $$;
           """
             .formatted(SECRET, SECRET));
     t.addConnection(CONN, "gh_searchpath", "gh_scram", "prefer");
     t.addPrincipal(TOKEN, "sam", Set.of("sp"));
     t.addPrincipal(TOKEN_UNKNOWN, "uma", Set.of("sp-unknown"));
+    t.addPrincipal(TOKEN_BUILTINS, "pia", Set.of("sp-builtins"));
     Path policyFile = dir.resolve("searchpath.yaml");
     Files.writeString(policyFile, POLICY);
     PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
@@ -348,6 +366,98 @@ class PgSearchPathTest {
       assertThat(refused(st, bare)).isEqualTo(DENIED);
       assertThat(reviewed).contains(bare);
       assertThat(one(st, "SELECT v FROM public.payments")).isEqualTo("public");
+    }
+  }
+
+  /**
+   * PostgreSQL 17 never reports search_path (18 does, SearchPathTargetTest): after an allowed
+   * statement that set a path the gateway cannot read, {@code lower('A')} may call {@code
+   * evil.lower}, so unqualified built-in names are opaque (and the rule that allows only known
+   * functions refuses them) until a SET the gateway reads puts pg_catalog in front again outside a
+   * transaction block.
+   */
+  @Test
+  void onAServerThatDoesNotReportThePathAnUnreadableSetMakesBuiltinsOpaque() throws Exception {
+    try (Connection d = t.direct("gh_searchpath");
+        Statement s = d.createStatement()) {
+      assertThat(Integer.parseInt(one(s, "SHOW server_version_num")))
+          .as("a target that does not report search_path")
+          .isLessThan(180000);
+    }
+    String lower = "SELECT lower('A')";
+    try (Connection c = jdbc("pia", TOKEN_BUILTINS, "");
+        Statement st = c.createStatement()) {
+      assertThat(one(st, lower)).isEqualTo("a");
+      // unknown (a path behind pg_catalog), which pia may run; the target does not report it
+      st.execute("SELECT set_config('search_path', 'evil, pg_catalog', false)");
+      assertThat(refused(st, lower)).isEqualTo(DENIED);
+      assertThat(one(st, "SELECT pg_catalog.lower('A')")).isEqualTo("a");
+      // a path the gateway reads, with pg_catalog in front: trusted again from its answer on
+      st.execute("SET search_path = public");
+      assertThat(one(st, lower)).isEqualTo("a");
+
+      st.execute("SELECT set_config('search_path', 'evil, pg_catalog', false)");
+      // SET LOCAL outside a transaction block changes nothing; set_config(..., true) neither
+      st.execute("SET LOCAL search_path = public");
+      assertThat(refused(st, lower)).isEqualTo(DENIED);
+      st.execute("SELECT pg_catalog.set_config('search_path', 'public', true)");
+      assertThat(refused(st, lower)).isEqualTo(DENIED);
+      // inside a transaction block a SET counts only once it is committed: ROLLBACK undoes it
+      c.setAutoCommit(false);
+      st.execute("SET search_path = public");
+      assertThat(refused(st, lower)).isEqualTo(DENIED);
+      c.rollback();
+      assertThat(refused(st, lower)).isEqualTo(DENIED);
+      c.rollback();
+      c.setAutoCommit(true);
+      assertThat(one(st, "SELECT pg_catalog.current_setting('search_path')"))
+          .isEqualTo("evil, pg_catalog");
+      // RESET goes back to the start path (what the session started with is trusted)
+      st.execute("RESET search_path");
+      assertThat(one(st, lower)).isEqualTo("a");
+    }
+    try (Connection d = t.direct("gh_searchpath");
+        Statement s = d.createStatement()) {
+      assertThat(one(s, "SELECT count(*) FROM public.pwned"))
+          .as("evil.lower never ran")
+          .isEqualTo("0");
+    }
+  }
+
+  /**
+   * What was prepared while built-in names were trusted runs under the path of its run (PostgreSQL
+   * plans it again): a pgjdbc server-prepared statement bound again without a Parse, and an
+   * SQL-level EXECUTE, are decided again without trusting them; and in one query string the
+   * statements behind an unreadable path change are classified so from the first such change on.
+   */
+  @Test
+  void statementsPreparedBeforeAnUnreadablePathChangeAreDecidedAgain() throws Exception {
+    String evil = "SELECT set_config('search_path', 'evil, pg_catalog', false)";
+    try (Connection c = jdbc("pia", TOKEN_BUILTINS, "&prepareThreshold=1");
+        Statement st = c.createStatement();
+        java.sql.PreparedStatement ps = c.prepareStatement("SELECT lower(?)")) {
+      ps.setString(1, "A");
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("a");
+      }
+      st.execute("PREPARE lp AS SELECT lower('A')");
+      assertThat(one(st, "EXECUTE lp")).isEqualTo("a");
+      st.execute(evil);
+      SQLException e = catchThrowableOfType(SQLException.class, ps::executeQuery);
+      assertThat((Throwable) e).as("the server-prepared lower(?) bound again").isNotNull();
+      assertThat(e.getSQLState()).isEqualTo(DENIED);
+      assertThat(refused(st, "EXECUTE lp")).isEqualTo(DENIED);
+    }
+    try (Raw r =
+        new Raw(server.address().getPort(), "pia", TOKEN_BUILTINS, Map.of("database", CONN))) {
+      assertThat(sqlStates(r.query(evil + "; SELECT lower('A')"))).containsExactly(DENIED);
+    }
+    try (Connection d = t.direct("gh_searchpath");
+        Statement s = d.createStatement()) {
+      assertThat(one(s, "SELECT count(*) FROM public.pwned"))
+          .as("evil.lower never ran")
+          .isEqualTo("0");
     }
   }
 }

@@ -672,6 +672,18 @@ final class PgTestSupport {
     return sb.toString();
   }
 
+  /**
+   * The outcome recorded for the last decision on the statement {@code raw}, waiting up to 5 s for
+   * it: the end of a session is recorded by its own threads.
+   */
+  Outcome awaitOutcome(String raw) throws InterruptedException {
+    Decided d = decided.stream().filter(x -> x.raw().equals(raw)).reduce((a, b) -> b).orElseThrow();
+    for (int i = 0; i < 200 && outcomeOf(d.id()).isEmpty(); i++) {
+      Thread.sleep(25);
+    }
+    return outcomeOf(d.id()).orElseThrow();
+  }
+
   /** Outcome recorded for a decision. */
   Optional<Outcome> outcomeOf(long id) {
     return outcomes.stream().filter(o -> o.id() == id).reduce((a, b) -> b);
