@@ -2412,15 +2412,38 @@ final class PgSession {
     p.portal.rows = 0;
     p.portal.auth = null; // a completed portal's next Execute is a new execution
     pathCompleted(p.auth, p.seq);
-    if (p.auth != null && implicitTransaction && rolledBackWithImplicitTransaction(p.auth)) {
+    boolean transactional = p.auth != null && rolledBackWithImplicitTransaction(p.auth);
+    if (transactional && implicitTransaction) {
       takeOutcome(p.auth, true); // what the statement did to the session's state: it ran
+      if (uncommitted.size() >= maxUncommitted) {
+        // Bounded: a client that never sends Sync cannot make the gateway hold records without
+        // end. Those held are recorded now, saying that their commit was not seen.
+        recordUncommittedAsRun(" (recorded before its Sync: the commit was not seen)");
+      }
       uncommitted.add(new Uncommitted(p.auth, tag, rows(tag, rows)));
       return;
     }
-    if (p.auth != null && !rolledBackWithImplicitTransaction(p.auth)) {
+    if (p.auth != null && !transactional) {
       implicitTransactionGoesOn();
     }
     record(p.auth, true, tag, rows(tag, rows));
+  }
+
+  /**
+   * Most executions held in {@link #uncommitted}: a JDBC batch of this many rows sends one Sync
+   * after them all; beyond it the records are written without waiting for the Sync.
+   */
+  static final int MAX_UNCOMMITTED = 4096;
+
+  /** {@link #MAX_UNCOMMITTED}, lower in the test of the bound. */
+  static volatile int maxUncommitted = MAX_UNCOMMITTED;
+
+  /** Records the held executions as run, their tags followed by {@code note}. */
+  private void recordUncommittedAsRun(String note) {
+    for (Uncommitted u : uncommitted) {
+      recordOutcome(u.a(), true, u.tag() + note, u.rows(), null);
+    }
+    uncommitted.clear();
   }
 
   /**

@@ -74,6 +74,23 @@ class PgUncommittedTest {
   }
 
   @Test
+  void executionsHeldWithoutSyncAreBoundedAndThenRecordedWithANote() throws Exception {
+    String first = "INSERT INTO uc_rows VALUES ('held-first')";
+    PgSession.maxUncommitted = 8; // 4,096 round trips in the gateway: a few minutes of test time
+    try (Raw r = raw()) {
+      executeWithoutSync(r, first);
+      for (int i = 0; i < PgSession.maxUncommitted; i++) {
+        executeWithoutSync(r, "INSERT INTO uc_rows VALUES ('held-more')");
+      }
+      // the client is still connected, and has not sent Sync: the first one is recorded already
+      assertThat(outcome(first).summary())
+          .isEqualTo("INSERT 0 1 (recorded before its Sync: the commit was not seen)");
+    } finally {
+      PgSession.maxUncommitted = PgSession.MAX_UNCOMMITTED;
+    }
+  }
+
+  @Test
   void anInsertFollowedBySyncIsRecordedAsRun() throws Exception {
     String insert = "INSERT INTO uc_rows VALUES ('synced')";
     try (Raw r = raw()) {
