@@ -120,6 +120,9 @@ class PgProtocolRedTeamTest {
     Raw(int port, String user, String token, Map<String, String> extra) throws Exception {
       s = new Socket("127.0.0.1", port);
       s.setSoTimeout(15_000);
+      // Each frame is written on its own: with Nagle's algorithm a frame after an unanswered one
+      // waits for the peer's delayed ACK (~40 ms), directly to PostgreSQL as through the gateway.
+      s.setTcpNoDelay(true);
       out = s.getOutputStream();
       in = s.getInputStream();
       Map<String, String> p = new LinkedHashMap<>();
