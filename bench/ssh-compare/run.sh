@@ -6,6 +6,12 @@
 #   SIZE_MB=64 LOOPS=50 ROUNDS=2 bench/ssh-compare/run.sh
 #   PIN=1 bench/ssh-compare/run.sh           # the gateway on a core of its own (see below)
 #   CIPHER=aes128-gcm@openssh.com PIN=1 bench/ssh-compare/run.sh   # one cipher on every leg
+#   RELAY=0 bench/ssh-compare/run.sh         # without the TCP relay row (see below)
+#
+# RELAY=1 (the default) also runs every transfer and the command loop through haproxy, a plain TCP
+# relay placed like the gateway (on CPU 1 with PIN=1) in front of the same sshd: what one more hop
+# costs on this machine before any SSH work is done in it. It is the floor a relay's ratio is read
+# against, as haproxy is in bench/pg-compare; the issue's target stays the ratio to direct.
 #
 # PIN=1 places the two ends (sshd, scp/ssh) on CPU 0 and the gateway JVM on CPU 1, for direct and
 # gateway runs alike. Unpinned, on a two-core machine, the gateway's CPU is taken from the ends'
@@ -47,10 +53,12 @@ LOOPS=${LOOPS:-100}
 ROUNDS=${ROUNDS:-2}
 WARMUP_MB=${WARMUP_MB:-1024}
 PIN=${PIN:-0}
+RELAY=${RELAY:-1}
 
 need=()
 command -v ssh >/dev/null || need+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ "$RELAY" = 1 ] && ! command -v haproxy >/dev/null && need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -82,14 +90,31 @@ GATEHOUSE_JAVA_OPTS="${GATEHOUSE_JAVA_OPTS:-}" \
   "${pin_gateway[@]}" "$top/bin/gatehouse" serve --config "$work/gh/gatehouse.yaml" >"$work/gh.log" 2>&1 & pids+=($!)
 gh_pid=$!   # bin/gatehouse execs java: this is the gateway JVM
 await_gateway "$GH_API" "$work/gh.log"
+targets="direct gatehouse"
+if [ "$RELAY" = 1 ]; then
+  HA_SSH=$(port)
+  cat > "$work/haproxy.cfg" <<CFG
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+listen ssh
+  bind 127.0.0.1:$HA_SSH
+  server target 127.0.0.1:$SSHD_PORT
+CFG
+  "${pin_gateway[@]}" haproxy -q -f "$work/haproxy.cfg" & pids+=($!)
+  targets="direct haproxy gatehouse"
+  echo "== haproxy (TCP relay) on $HA_SSH in front of sshd"
+fi
 
 opts=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 [ -n "${CIPHER:-}" ] && opts+=(-c "$CIPHER")
 direct=(-i "$work/keys/direct" -P "$SSHD_PORT")
 gateway=(-i "$work/keys/user" -P "$GH_SSH")
-dest() { case $1 in direct) echo "$me@127.0.0.1" ;; gatehouse) echo "bench+box@127.0.0.1" ;; esac; }
-key() { case $1 in direct) echo "$work/keys/direct" ;; gatehouse) echo "$work/keys/user" ;; esac; }
-sport() { case $1 in direct) echo "$SSHD_PORT" ;; gatehouse) echo "$GH_SSH" ;; esac; }
+dest() { case $1 in direct | haproxy) echo "$me@127.0.0.1" ;; gatehouse) echo "bench+box@127.0.0.1" ;; esac; }
+key() { case $1 in direct | haproxy) echo "$work/keys/direct" ;; gatehouse) echo "$work/keys/user" ;; esac; }
+sport() { case $1 in direct) echo "$SSHD_PORT" ;; haproxy) echo "$HA_SSH" ;; gatehouse) echo "$GH_SSH" ;; esac; }
 now() { date +%s.%N; }
 tck=$(getconf CLK_TCK)
 # CPU ticks: the gateway JVM itself; sshd's finished per-connection children (cutime+cstime of the
@@ -144,7 +169,7 @@ sum=$(sha256sum "$work/payload" | cut -d' ' -f1)
 if [ "$WARMUP_MB" -gt 0 ]; then
   echo "== warm-up: $WARMUP_MB MB each way, each protocol, each target (untimed)"
   head -c $((WARMUP_MB * 1024 * 1024)) /dev/urandom > "$work/warm"
-  for t in direct gatehouse; do
+  for t in direct gatehouse; do # haproxy has nothing to warm up
     for extra in "" "-O"; do
       scp -q "${opts[@]}" $extra -i "$(key $t)" -P "$(sport $t)" "$work/warm" "$(dest $t):$work/files/warm.bin"
       scp -q "${opts[@]}" $extra -i "$(key $t)" -P "$(sport $t)" "$(dest $t):$work/files/warm.bin" "$work/warm.down"
@@ -156,7 +181,7 @@ fi
 
 declare -A T
 for r in $(seq 1 "$ROUNDS"); do
-  for t in direct gatehouse; do
+  for t in $targets; do
     for proto in sftp legacy; do
       extra=(); [ $proto = legacy ] && extra=(-O)
       rm -f "$work/files/up.bin" "$work/down.bin"
@@ -187,13 +212,15 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-echo "| measure | direct | through Gatehouse | ratio (Gatehouse / direct) | gateway CPU s/GB |"
-echo "|---|---:|---:|---:|---:|"
+echo "| measure | direct | through Gatehouse | ratio (Gatehouse / direct) | gateway CPU s/GB | TCP relay (haproxy) / direct |"
+echo "|---|---:|---:|---:|---:|---:|"
 for proto in sftp legacy; do for dir in up down; do
   d=$(echo "$SIZE_MB * $ROUNDS / ${T[direct,$proto,$dir]}" | bc -l)
   g=$(echo "$SIZE_MB * $ROUNDS / ${T[gatehouse,$proto,$dir]}" | bc -l)
-  printf '| scp %s %s, %d MB | %.1f MB/s | %.1f MB/s | %.2f | %.2f |\n' "$proto" "$dir" "$SIZE_MB" "$d" "$g" \
-    "$(echo "$g / $d" | bc -l)" "$(echo "${T[$proto,$dir,cpu]} / $ROUNDS" | bc -l)"
+  h=-; [ "$RELAY" = 1 ] && h=$(printf '%.2f' "$(echo "$SIZE_MB * $ROUNDS / ${T[haproxy,$proto,$dir]} / $d" | bc -l)")
+  printf '| scp %s %s, %d MB | %.1f MB/s | %.1f MB/s | %.2f | %.2f | %s |\n' "$proto" "$dir" "$SIZE_MB" "$d" "$g" \
+    "$(echo "$g / $d" | bc -l)" "$(echo "${T[$proto,$dir,cpu]} / $ROUNDS" | bc -l)" "$h"
 done; done
 d=$(echo "${T[direct,loop]} / $ROUNDS" | bc -l); g=$(echo "${T[gatehouse,loop]} / $ROUNDS" | bc -l)
-printf '| ssh host true (per command) | %.1f ms | %.1f ms | +%.1f ms | |\n' "$d" "$g" "$(echo "$g - $d" | bc -l)"
+h=-; [ "$RELAY" = 1 ] && h=$(printf '%+.1f ms' "$(echo "${T[haproxy,loop]} / $ROUNDS - $d" | bc -l)")
+printf '| ssh host true (per command) | %.1f ms | %.1f ms | %+.1f ms | | %s |\n' "$d" "$g" "$(echo "$g - $d" | bc -l)" "$h"
