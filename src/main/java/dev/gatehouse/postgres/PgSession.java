@@ -2669,11 +2669,13 @@ final class PgSession {
   }
 
   private void failOutstanding(String why) {
-    if (!segmentFailed && pending.stream().anyMatch(p -> p.kind == Kind.QUERY)) {
+    Pending query = pending.stream().filter(q -> q.kind == Kind.QUERY).findFirst().orElse(null);
+    if (!segmentFailed && query != null && query.denial == null) {
       // A Query the server has begun runs to its end though the connection is gone (the server
       // reads nothing until then, and finds out only when a send fails or at
       // client_connection_check_interval), and commits its implicit transaction with every
-      // statement held: PgUncommittedTest.aClientLeavingBeforeTheEndOfItsQuery.
+      // statement held: PgUncommittedTest.aClientLeavingBeforeTheEndOfItsQuery. A refused one
+      // fails at the target, which rolls them back.
       recordUncommittedAsRun(
           " (the session ended before its query did; PostgreSQL runs the query to its end and"
               + " commits it unless a statement fails or it sees the connection lost first)");
