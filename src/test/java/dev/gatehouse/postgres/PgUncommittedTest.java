@@ -253,6 +253,24 @@ class PgUncommittedTest {
   }
 
   @Test
+  void aQuerysHeldStatementsAreBoundedToo() throws Exception {
+    String first = "INSERT INTO uc_rows VALUES ('query-held-first')";
+    String last = "INSERT INTO uc_rows VALUES ('query-held-last')";
+    PgSession.maxUncommitted = 2;
+    try (Raw r = raw()) {
+      String more = "INSERT INTO uc_rows VALUES ('query-held-more')";
+      assertThat(sqlStates(r.query(first + "; " + more + "; " + last + "; SELECT 1/0")))
+          .containsExactly("22012");
+    } finally {
+      PgSession.maxUncommitted = PgSession.MAX_UNCOMMITTED;
+    }
+    assertThat(outcome(first).summary())
+        .isEqualTo("INSERT 0 1 (recorded before the end of its query: the commit was not seen)");
+    assertThat(outcome(last).summary()).startsWith("not committed (INSERT 0 1)");
+    assertThat(rows("query-held-first")).isZero();
+  }
+
+  @Test
   void aQueryInsideABlockIsRecordedAsItsStatementsComplete() throws Exception {
     // As for the extended protocol (anExplicitTransactionsStatementsAreRecordedAsTheyComplete):
     // the block's end is a statement of its own.
