@@ -44,6 +44,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -2399,10 +2400,12 @@ final class PgSession {
       if (head.next < head.actions.size()) {
         AuthorizedAction a = head.actions.get(head.next++);
         pathCompleted(a, head.seq);
-        if (!rolledBackWithImplicitTransaction(a)) {
-          implicitTransactionGoesOn();
+        // Several statements in one Query run in one implicit transaction, which a later one's
+        // error rolls back (protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT); a single one is its
+        // own transaction, which committed if it completed: recorded now.
+        if (!held(a, tag, head.rows, head.actions.size() > 1 ? "the end of its query" : null)) {
+          record(a, true, tag, rows(tag, head.rows));
         }
-        record(a, true, tag, rows(tag, head.rows));
       }
       head.rows = 0;
       return;
@@ -2412,21 +2415,35 @@ final class PgSession {
     p.portal.rows = 0;
     p.portal.auth = null; // a completed portal's next Execute is a new execution
     pathCompleted(p.auth, p.seq);
-    boolean transactional = p.auth != null && rolledBackWithImplicitTransaction(p.auth);
-    if (transactional && implicitTransaction) {
-      takeOutcome(p.auth, true); // what the statement did to the session's state: it ran
-      if (uncommitted.size() >= maxUncommitted) {
-        // Bounded: a client that never sends Sync cannot make the gateway hold records without
-        // end. Those held are recorded now, saying that their commit was not seen.
-        recordUncommittedAsRun(" (recorded before its Sync: the commit was not seen)");
-      }
-      uncommitted.add(new Uncommitted(p.auth, tag, rows(tag, rows)));
-      return;
+    if (p.auth == null || !held(p.auth, tag, rows, "its Sync")) {
+      record(p.auth, true, tag, rows(tag, rows));
     }
-    if (p.auth != null && !transactional) {
-      implicitTransactionGoesOn();
+  }
+
+  /**
+   * Target reader: {@code a} completed, with {@code counted} rows. When it ran in the implicit
+   * transaction that {@code closedBy} (null: nothing, it committed already) ends, its record is
+   * held in {@link #uncommitted} and true returned; what it did to the session's state is taken
+   * now. A statement that may end or open a transaction itself goes on with those held ({@link
+   * #implicitTransactionGoesOn}).
+   */
+  private boolean held(AuthorizedAction a, String tag, long counted, String closedBy) {
+    if (!rolledBackWithImplicitTransaction(a)) {
+      implicitTransactionGoesOn(a, tag);
+      return false;
     }
-    record(p.auth, true, tag, rows(tag, rows));
+    if (!implicitTransaction || closedBy == null) {
+      return false;
+    }
+    takeOutcome(a, true); // what the statement did to the session's state: it ran
+    if (uncommitted.size() >= maxUncommitted) {
+      // Bounded: a client that never sends Sync (or a Query of thousands of statements) cannot
+      // make the gateway hold records without end. Those held are recorded now, saying that their
+      // commit was not seen.
+      recordUncommittedAsRun(" (recorded before " + closedBy + ": the commit was not seen)");
+    }
+    uncommitted.add(new Uncommitted(a, tag, rows(tag, counted)));
+    return true;
   }
 
   /**
@@ -2437,6 +2454,9 @@ final class PgSession {
 
   /** {@link #MAX_UNCOMMITTED}, lower in the test of the bound. */
   static volatile int maxUncommitted = MAX_UNCOMMITTED;
+
+  private static final String ROLLED_BACK_BY_ERROR =
+      "a later statement of its implicit transaction failed, so PostgreSQL rolled it back";
 
   /** Records the held executions as run, their tags followed by {@code note}. */
   private void recordUncommittedAsRun(String note) {
@@ -2509,7 +2529,7 @@ final class PgSession {
         || action.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)) {
       return false;
     }
-    if (!action.list(Action.Attr.SQL_KINDS).stream().anyMatch(DDL::contains)) {
+    if (!anyDdl(action.list(Action.Attr.SQL_KINDS))) {
       return true;
     }
     String type = action.string(Action.Attr.SQL_OBJECT_TYPE);
@@ -2519,26 +2539,51 @@ final class PgSession {
 
   private static final Set<String> DDL = Set.of(SqlKinds.CREATE, SqlKinds.ALTER, SqlKinds.DROP);
 
+  /** A loop, not a stream: every statement of a simple Query or Execute comes here. */
+  private static boolean anyDdl(List<String> kinds) {
+    for (int i = 0; i < kinds.size(); i++) {
+      if (DDL.contains(kinds.get(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Objects whose CREATE, ALTER or DROP cannot run in a transaction block (and commit at once). */
   private static final Set<String> IMMEDIATE_OBJECTS =
       Set.of("database", "tablespace", "system", "subscription");
 
   /**
-   * A statement completed that may commit or open a transaction itself: those held in {@link
-   * #uncommitted} go on with it and are recorded as run, as every statement of a transaction block
-   * is; nothing more is held until the next ReadyForQuery 'I'.
+   * {@code a}, a statement that may commit or open a transaction itself, completed with {@code
+   * tag}: those held in {@link #uncommitted} go on with it and are recorded as run, as every
+   * statement of a transaction block is, unless it was a ROLLBACK (or ABORT), which rolled them
+   * back. Nothing more is held until the next ReadyForQuery 'I', except after COMMIT, END or
+   * ROLLBACK (not AND CHAIN, which opens a block again): the statements after it, in the same Query
+   * or before the next Sync, run in a new implicit transaction
+   * (protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT: "the second INSERT and the SELECT are still
+   * treated as a single implicit transaction block"). PREPARE TRANSACTION also ends the
+   * transaction, with its tag, so what follows it is implicit too.
    */
-  private void implicitTransactionGoesOn() {
-    recordUncommitted(null);
-    implicitTransaction = false;
+  private void implicitTransactionGoesOn(AuthorizedAction a, String tag) {
+    boolean ends = a.action().flag(SqlClassifier.ATTR_ENDS_TRANSACTION);
+    recordUncommitted(
+        ends && tag.equals("ROLLBACK")
+            ? "a ROLLBACK in its implicit transaction rolled it back"
+            : null);
+    implicitTransaction = ends && !CHAINED.matcher(a.action().raw()).find();
   }
+
+  /**
+   * COMMIT/ROLLBACK ... AND CHAIN (sql-commit.html), which starts a transaction block at once. A
+   * comment holding these words reads as chained too: such a statement keeps the rule of a block
+   * (recorded as completed), as before.
+   */
+  private static final Pattern CHAINED =
+      Pattern.compile("\\band\\s+chain\\b", Pattern.CASE_INSENSITIVE);
 
   /** Target reader, at a ReadyForQuery with transaction status {@code status}. */
   private void implicitTransactionEnded(byte status) {
-    recordUncommitted(
-        segmentFailed
-            ? "a later statement of its implicit transaction failed, so PostgreSQL rolled it back"
-            : null);
+    recordUncommitted(segmentFailed ? ROLLED_BACK_BY_ERROR : null);
     segmentFailed = false;
     implicitTransaction = status == 'I';
   }
@@ -2624,9 +2669,22 @@ final class PgSession {
   }
 
   private void failOutstanding(String why) {
+    Pending query = pending.stream().filter(q -> q.kind == Kind.QUERY).findFirst().orElse(null);
+    if (!segmentFailed && query != null && query.denial == null) {
+      // A Query the server has begun runs to its end though the connection is gone (the server
+      // reads nothing until then, and finds out only when a send fails or at
+      // client_connection_check_interval), and commits its implicit transaction with every
+      // statement held: PgUncommittedTest.aClientLeavingBeforeTheEndOfItsQuery. A refused one
+      // fails at the target, which rolls them back.
+      recordUncommittedAsRun(
+          " (the session ended before its query did; PostgreSQL runs the query to its end and"
+              + " commits it unless a statement fails or it sees the connection lost first)");
+    }
     recordUncommitted(
-        "the session ended before Sync, and PostgreSQL rolls back an implicit transaction that"
-            + " Sync did not close");
+        segmentFailed
+            ? ROLLED_BACK_BY_ERROR
+            : "the session ended before Sync, and PostgreSQL rolls back an implicit transaction"
+                + " that Sync did not close");
     Pending p;
     while ((p = pending.poll()) != null) {
       if (p.kind == Kind.QUERY) {

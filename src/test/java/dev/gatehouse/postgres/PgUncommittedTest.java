@@ -36,6 +36,11 @@ class PgUncommittedTest {
       s.execute("DROP TABLE IF EXISTS uc_rows");
       s.execute("CREATE TABLE uc_rows (v text)");
       s.execute("GRANT ALL ON uc_rows TO gh_scram");
+      // A notice flushes what the server has buffered, the INSERT's CommandComplete before it
+      s.execute(
+          "CREATE OR REPLACE FUNCTION uc_notice_then_sleep() RETURNS int LANGUAGE plpgsql AS"
+              + " $$BEGIN RAISE NOTICE 'sleeping'; PERFORM pg_sleep(1); RETURN 1; END$$");
+      s.execute("GRANT EXECUTE ON FUNCTION uc_notice_then_sleep() TO gh_scram");
     }
   }
 
@@ -141,5 +146,181 @@ class PgUncommittedTest {
     }
     assertThat(outcome(insert).status()).isEqualTo("ok");
     assertThat(rows("in-block")).isZero();
+  }
+
+  @Test
+  void executionsAfterACommitBeforeSyncStartAnotherImplicitTransaction() throws Exception {
+    // The server commits a transaction statement at once and starts the next execution in a new
+    // implicit transaction, which again only Sync commits (postgres.c exec_execute_message).
+    String first = "INSERT INTO uc_rows VALUES ('before-commit')";
+    String second = "INSERT INTO uc_rows VALUES ('after-commit')";
+    try (Raw r = raw()) {
+      executeWithoutSync(r, first);
+      executeWithoutSync(r, "COMMIT");
+      executeWithoutSync(r, second);
+    }
+    assertThat(outcome(first).summary()).isEqualTo("INSERT 0 1");
+    assertThat(rows("before-commit")).isOne();
+    assertThat(outcome(second).summary()).startsWith("not committed (INSERT 0 1): the session");
+    assertThat(rows("after-commit")).isZero();
+  }
+
+  // ---- several statements in one simple Query: one implicit transaction
+  // (protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT) ----
+
+  @Test
+  void aQuerysInsertRolledBackByALaterStatementIsRecordedAsNotCommitted() throws Exception {
+    String insert = "INSERT INTO uc_rows VALUES ('query-failed-later')";
+    try (Raw r = raw()) {
+      assertThat(sqlStates(r.query(insert + "; SELECT 1/0"))).containsExactly("22012");
+      PgProtocolRedTeamTest.stillUsable(r);
+    }
+    Outcome o = outcome(insert);
+    assertThat(o.status()).isEqualTo("error");
+    assertThat(o.summary())
+        .isEqualTo(
+            "not committed (INSERT 0 1): a later statement of its implicit transaction failed, so"
+                + " PostgreSQL rolled it back");
+    assertThat(outcome("SELECT 1/0").status()).isEqualTo("error");
+    assertThat(rows("query-failed-later")).isZero();
+  }
+
+  @Test
+  void aQuerysStatementsAreRecordedAsRunWhenItEndsWell() throws Exception {
+    String insert = "INSERT INTO uc_rows VALUES ('query-ok')";
+    try (Raw r = raw()) {
+      assertThat(sqlStates(r.query(insert + "; SELECT 'query-ok-select'"))).isEmpty();
+      var d =
+          t.decided.stream().filter(x -> x.raw().equals(insert)).reduce((a, b) -> b).orElseThrow();
+      assertThat(t.outcomeOf(d.id()).map(Outcome::summary))
+          .as("recorded before the client's ReadyForQuery")
+          .contains("INSERT 0 1");
+    }
+    assertThat(outcome(insert).status()).isEqualTo("ok");
+    assertThat(outcome("SELECT 'query-ok-select'").summary()).isEqualTo("SELECT 1");
+    assertThat(rows("query-ok")).isOne();
+  }
+
+  @Test
+  void whatACommitInTheQueryCommittedStaysRecordedAsRun() throws Exception {
+    // "the first INSERT is committed by the explicit COMMIT command. The second INSERT and the
+    // SELECT are still treated as a single implicit transaction block" (protocol-flow.html)
+    String first = "INSERT INTO uc_rows VALUES ('query-committed')";
+    String second = "INSERT INTO uc_rows VALUES ('query-after-commit')";
+    try (Raw r = raw()) {
+      assertThat(sqlStates(r.query(first + "; COMMIT; " + second + "; SELECT 1/0")))
+          .containsExactly("22012");
+    }
+    assertThat(outcome(first))
+        .extracting(Outcome::status, Outcome::summary)
+        .containsExactly("ok", "INSERT 0 1");
+    assertThat(rows("query-committed")).isOne();
+    Outcome o = outcome(second);
+    assertThat(o.status()).isEqualTo("error");
+    assertThat(o.summary()).startsWith("not committed (INSERT 0 1): a later statement");
+    assertThat(rows("query-after-commit")).isZero();
+  }
+
+  @Test
+  void aBlockCommittedInTheQueryStaysRecordedAsRun() throws Exception {
+    String first = "INSERT INTO uc_rows VALUES ('query-block')";
+    String second = "INSERT INTO uc_rows VALUES ('query-after-block')";
+    try (Raw r = raw()) {
+      assertThat(sqlStates(r.query("BEGIN; " + first + "; COMMIT; " + second + "; SELECT 1/0")))
+          .containsExactly("22012");
+    }
+    assertThat(outcome(first).status()).isEqualTo("ok");
+    assertThat(rows("query-block")).isOne();
+    assertThat(outcome(second).summary()).startsWith("not committed (INSERT 0 1)");
+    assertThat(rows("query-after-block")).isZero();
+  }
+
+  @Test
+  void aRollbackInTheQueryIsRecordedAsRollingBackWhatCameBefore() throws Exception {
+    String insert = "INSERT INTO uc_rows VALUES ('query-rolled-back')";
+    String after = "INSERT INTO uc_rows VALUES ('query-after-rollback')";
+    try (Raw r = raw()) {
+      assertThat(sqlStates(r.query(insert + "; ROLLBACK; " + after))).isEmpty();
+    }
+    Outcome o = outcome(insert);
+    assertThat(o.status()).isEqualTo("error");
+    assertThat(o.summary())
+        .isEqualTo(
+            "not committed (INSERT 0 1): a ROLLBACK in its implicit transaction rolled it back");
+    assertThat(rows("query-rolled-back")).isZero();
+    assertThat(outcome(after).status()).isEqualTo("ok");
+    assertThat(rows("query-after-rollback")).isOne();
+  }
+
+  @Test
+  void aQuerysHeldStatementsAreBoundedToo() throws Exception {
+    String first = "INSERT INTO uc_rows VALUES ('query-held-first')";
+    String last = "INSERT INTO uc_rows VALUES ('query-held-last')";
+    PgSession.maxUncommitted = 2;
+    try (Raw r = raw()) {
+      String more = "INSERT INTO uc_rows VALUES ('query-held-more')";
+      assertThat(sqlStates(r.query(first + "; " + more + "; " + last + "; SELECT 1/0")))
+          .containsExactly("22012");
+    } finally {
+      PgSession.maxUncommitted = PgSession.MAX_UNCOMMITTED;
+    }
+    assertThat(outcome(first).summary())
+        .isEqualTo("INSERT 0 1 (recorded before the end of its query: the commit was not seen)");
+    assertThat(outcome(last).summary()).startsWith("not committed (INSERT 0 1)");
+    assertThat(rows("query-held-first")).isZero();
+  }
+
+  @Test
+  void aQueryInsideABlockIsRecordedAsItsStatementsComplete() throws Exception {
+    // As for the extended protocol (anExplicitTransactionsStatementsAreRecordedAsTheyComplete):
+    // the block's end is a statement of its own.
+    String insert = "INSERT INTO uc_rows VALUES ('query-in-block')";
+    try (Raw r = raw()) {
+      assertThat(sqlStates(r.query("BEGIN"))).isEmpty();
+      assertThat(sqlStates(r.query(insert + "; SELECT 1/0"))).containsExactly("22012");
+      assertThat(outcome(insert))
+          .extracting(Outcome::status, Outcome::summary)
+          .containsExactly("ok", "INSERT 0 1");
+      assertThat(sqlStates(r.query("ROLLBACK"))).isEmpty();
+    }
+    assertThat(rows("query-in-block")).isZero();
+  }
+
+  @Test
+  void aSingleStatementQueryIsRecordedAsItCompletes() throws Exception {
+    String insert = "INSERT INTO uc_rows VALUES ('query-single')";
+    try (Raw r = raw()) {
+      r.send(PgMessages.query(insert));
+      Message m;
+      while ((m = r.read()).kind() != 'C') {
+        assertThat(m.kind()).isNotEqualTo('E');
+      }
+      // its own transaction: recorded at its CommandComplete, not held for the ReadyForQuery
+      assertThat(outcome(insert).summary()).isEqualTo("INSERT 0 1");
+      assertThat(r.untilReady()).isNotEmpty();
+    }
+    assertThat(rows("query-single")).isOne();
+  }
+
+  @Test
+  void aClientLeavingBeforeTheEndOfItsQuery() throws Exception {
+    // Unlike a pipeline left before Sync, the server runs the Query to its end, commits, and
+    // only then fails to answer: the INSERT stays, and its record says so.
+    String insert = "INSERT INTO uc_rows VALUES ('query-left')";
+    try (Raw r = raw()) {
+      r.send(PgMessages.query(insert + "; SELECT uc_notice_then_sleep()"));
+      Message m;
+      while ((m = r.read()).kind() != 'C') {
+        assertThat(m.kind()).isNotEqualTo('E');
+      }
+    } // the client leaves while the SELECT sleeps
+    Outcome o = outcome(insert);
+    assertThat(o.status()).isEqualTo("ok");
+    assertThat(o.summary())
+        .startsWith("INSERT 0 1 (the session ended before its query did; PostgreSQL runs");
+    for (int i = 0; i < 100 && rows("query-left") == 0; i++) {
+      Thread.sleep(50); // the SELECT sleeps a second, then the query commits
+    }
+    assertThat(rows("query-left")).isOne();
   }
 }
