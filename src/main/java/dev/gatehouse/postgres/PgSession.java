@@ -2110,7 +2110,13 @@ final class PgSession {
       }
     } finally {
       targetHold.release();
-      failOutstanding("the connection to the target was lost");
+      // Closed already: the client left (or the gateway is stopping) and the session closed the
+      // target's socket under this reader. The server may still run what it was sent (a Query
+      // runs to its end): the outcome is unknown, not a lost connection to the target.
+      failOutstanding(
+          closed.get()
+              ? "no answer seen: the session ended before the target answered (it may have run)"
+              : "the connection to the target was lost");
       shutdown();
     }
   }

@@ -322,5 +322,10 @@ class PgUncommittedTest {
       Thread.sleep(50); // the SELECT sleeps a second, then the query commits
     }
     assertThat(rows("query-left")).isOne();
+    // The SELECT's answer never came: not "lost" (the target was fine), not known to have failed.
+    Outcome select = outcome("SELECT uc_notice_then_sleep()");
+    assertThat(select.summary())
+        .isEqualTo(
+            "no answer seen: the session ended before the target answered (it may have run)");
   }
 }
