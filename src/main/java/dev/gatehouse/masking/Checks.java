@@ -66,7 +66,8 @@ final class Checks {
    * wave dash U+301C, the small and full-width hyphen-minus U+FE63 and U+FF0D...; not the Armenian
    * and Hebrew hyphens U+058A and U+05BE, written with a letter on each side) and U+2212 MINUS SIGN
    * as {@code -}; the full-width and small commercial at U+FF20 and U+FE6B as {@code @}; the
-   * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}.
+   * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}; the
+   * full-width colon U+FF1A and equals sign U+FF1D as {@code :} and {@code =} ({@code 密码：…}).
    * Values grouped or written with them ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code
    * bob﹫example．com}) are then read like their ASCII spelling (Unicode 15.1, UnicodeData.txt). The
    * no-break and thin spaces of {@link #isNoBreakSpace} are read by the detectors as they are and
@@ -107,6 +108,9 @@ final class Checks {
           '\uff0d' ->
           '-';
       case '\ufe6b', FULLWIDTH_AT -> '@';
+      // The full-width colon and equals sign of Chinese and Japanese input methods (密码：…)
+      case '\uff1a' -> ':';
+      case '\uff1d' -> '=';
       case '\u3002', '\uff0e', '\uff61' -> '.';
       default -> c;
     };
@@ -114,11 +118,16 @@ final class Checks {
 
   /**
    * Whether {@link #separatorFold} reads {@code c} as a space, a dash or a dot, or {@code c} is the
-   * en dash: a separator between the groups of a number for the scanner's digit runs.
+   * en dash, the middle dot U+00B7 or the bullet U+2022 (which the card, phone and SSN detectors
+   * read between digit groups themselves, {@code PiiDetectors#dotOrControl}): a separator between
+   * the groups of a number for the scanner's digit runs.
    */
   static boolean isFoldedSeparator(int c) {
     char f = c >= '\u0085' && c <= '\uffff' ? separatorFold((char) c) : (char) c;
-    return c == '\u2013' || (f != c && (f == ' ' || f == '-' || f == '.'));
+    return c == '\u2013'
+        || c == '\u00b7'
+        || c == '\u2022'
+        || (f != c && (f == ' ' || f == '-' || f == '.'));
   }
 
   /**
@@ -129,7 +138,8 @@ final class Checks {
   static int foldedSeparatorLength(byte[] b, int i, int end) {
     int c = b[i] & 0xff;
     if (c == 0xc2) {
-      return i + 1 < end && b[i + 1] == (byte) 0x85 ? 2 : 0; // U+0085, the only one below U+0800
+      // U+0085 and U+00B7, the only ones below U+0800
+      return i + 1 < end && (b[i + 1] == (byte) 0x85 || b[i + 1] == (byte) 0xb7) ? 2 : 0;
     }
     if ((c != 0xe2 && c != 0xe3 && c != 0xef && c != 0xe1) || i + 2 >= end) {
       return 0; // the others are in U+1400-U+1FFF (E1), U+2000-U+2FFF (E2), U+3000-U+3FFF (E3), EF
@@ -241,6 +251,15 @@ final class Checks {
       }
     }
     return false;
+  }
+
+  /** Whether {@code b[off, off + len)} has a byte from 0x80 on (a character outside ASCII). */
+  static boolean hasNonAscii(byte[] b, int off, int len) {
+    int or = 0;
+    for (int i = off, end = off + len; i < end; i++) {
+      or |= b[i];
+    }
+    return or < 0;
   }
 
   /** Letters and digits of any script count as "word" characters for boundaries. */

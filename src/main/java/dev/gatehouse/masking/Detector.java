@@ -97,6 +97,16 @@ abstract class Detector {
   }
 
   /**
+   * Whether this detector can find something only in a value with a character outside ASCII (a word
+   * in another script before its value): a gate that holds together with {@link #needFlags}, not as
+   * one of them ({@code Triage#F_WIDE}), so that ASCII values with {@code :} or {@code =} (every
+   * timestamp) do not arm it.
+   */
+  boolean needsNonAscii() {
+    return false;
+  }
+
+  /**
    * Whether this detector has a gate of its own on ASCII bytes ({@link #mayFindAscii}); checked
    * once when the {@link Scanner} is built.
    */

@@ -28,6 +28,12 @@ final class JsonMasking {
               // is not "senha".
               + "|(?:[a-z0-9_.-]{0,40}?[_.-])?(?:"
               + SecretDetectors.Assignment.OtherLanguages.WORDS
+              + ")"
+              // and in other scripts ({"пароль": "…"}, {"密码": "…"}), in either case
+              + "|(?:[a-z0-9_.-]{0,40}?[_.-])?(?iu:"
+              + SecretDetectors.NonLatinWords.SPACED
+              + "|"
+              + SecretDetectors.NonLatinWords.UNSPACED
               + ")");
 
   /**

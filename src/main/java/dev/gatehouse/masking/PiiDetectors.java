@@ -161,6 +161,18 @@ final class PiiDetectors {
   }
 
   /**
+   * The middle dot U+00B7, the bullet U+2022, VT and FF: separators between digit groups that the
+   * scanner keeps as they are (a middle dot is also a Catalan letter joiner and a multiplication
+   * sign, a bullet starts list items, VT and FF are layout controls), read by the card, phone and
+   * SSN detectors between two groups only: {@code 4111·1111·1111·1111}, {@code 415•555•0100},
+   * {@code 536·22·1234}. The Luhn digit, the issuer ranges, the phone layouts and the SSN's 3-2-4
+   * shape and issuance rules decide as for the ASCII separators.
+   */
+  static boolean dotOrControl(char c) {
+    return c == '\u00b7' || c == '\u2022' || c == '\u000b' || c == '\u000c';
+  }
+
+  /**
    * Payment card numbers: 13-19 digits, optionally grouped by spaces, dashes (also with a space on
    * each side), dots or underscores (one kind per number; dots as in {@code 4111.1111.1111.1111},
    * seen in exports and logs, underscores as in {@code 4350_3359_7478_2425}, from field names and
@@ -228,7 +240,7 @@ final class PiiDetectors {
           }
           continue;
         } else {
-          plainBlocked = strongLeftBlocked(s, i, false);
+          plainBlocked = strongLeftBlocked(s, i, false) && !afterWordSlash(s, i);
         }
         int j = i;
         int digits = 0;
@@ -325,7 +337,11 @@ final class PiiDetectors {
           // After a tab (a COPY text row, id<TAB>card) whatever the number before it, and after a
           // dash following a short number (row-17-6304774760739563974) as after a space.
           char before = separatorKind(s.charAt(ends[0]));
-          restartPlain = before == '\t' || ((before == ' ' || before == '-') && counts[0] <= 4);
+          // After a slash as after one glued to a word (v1/4111111111111111, see afterWordSlash).
+          restartPlain =
+              before == '\t'
+                  || ((before == ' ' || before == '-') && counts[0] <= 4)
+                  || afterWordSlash(s, second);
           i = second;
           continue;
         }
@@ -358,7 +374,14 @@ final class PiiDetectors {
           && isDigit(s.charAt(j + 3))) {
         return sep == 0 || sep == SPACED_DASH ? 3 : 0;
       }
-      if ((c != ' ' && c != '-' && c != '.' && c != '/' && c != '_' && c != '\t' && c != '#')
+      if ((c != ' '
+              && c != '-'
+              && c != '.'
+              && c != '/'
+              && c != '_'
+              && c != '\t'
+              && c != '#'
+              && !dotOrControl(c))
           || (sep != 0 && sep != c)) {
         return 0;
       }
@@ -371,6 +394,25 @@ final class PiiDetectors {
               && isDigit(s.charAt(j + 2))
           ? 2
           : 0;
+    }
+
+    /**
+     * Whether a slash after a word with a letter stands right before {@code i}: a card joined to a
+     * path or a name ({@code x/4017440016962}, {@code /orders/4111111111111111}, {@code
+     * v1/4111111111111111}) is read like one after a space, where the Luhn digit and the issuer
+     * range decide as for any plain run. A slash after digits only stays a fraction or a date
+     * ({@code 12/4111111111111111}), as in {@link #leftBlocked}.
+     */
+    static boolean afterWordSlash(String s, int i) {
+      if (i < 2 || s.charAt(i - 1) != '/') {
+        return false;
+      }
+      for (int k = i - 2; k >= 0 && i - k <= 33 && isAlnum(s.charAt(k)); k--) {
+        if (!isDigit(s.charAt(k))) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** The index of the first digit at or after {@code k} (a group start; the read saw one). */
@@ -843,11 +885,17 @@ final class PiiDetectors {
      * comparison per group.
      */
     private static void noBreakSpace(char[] a, int j) {
-      if (j < a.length && a[j] >= '\u00a0') {
+      if (j < a.length && (a[j] >= '\u00a0' || a[j] == '\u000b' || a[j] == '\u000c')) {
         if (Checks.isNoBreakSpace(a[j])) {
           a[j] = ' ';
-        } else if (a[j] == '\u2013' && j + 1 < a.length && isDigit(a[j + 1])) {
-          a[j] = '-';
+        } else if (j + 1 < a.length && isDigit(a[j + 1])) {
+          char c = a[j];
+          // The en dash as a dash (a word processor's), a middle dot or bullet as a dot (01·23·45
+          // ·67·89, as dotted numbers are written), VT and FF as a space: see dotOrControl.
+          a[j] =
+              c == '\u2013'
+                  ? '-'
+                  : c == '\u00b7' || c == '\u2022' ? '.' : dotOrControl(c) ? ' ' : c;
         }
       }
     }
@@ -1328,7 +1376,7 @@ final class PiiDetectors {
         if (i + 11 <= n) {
           char a = s.charAt(i + 3);
           char b = s.charAt(i + 6);
-          if ((a == '-' || a == ' ')
+          if ((a == '-' || a == ' ' || dotOrControl(a))
               && a == b
               && digits(s, i, 3)
               && digits(s, i + 4, 2)

@@ -70,6 +70,20 @@ final class Scanner {
   private final long[] tokOk;
   private final long noFlagMask;
 
+  /** Per detector: {@link Detector#needsNonAscii}; as bits in {@link #wideOnly}. */
+  private final boolean[] needsWide;
+
+  private final long wideOnly;
+
+  /**
+   * The flags of the detectors that {@link Detector#needsNonAscii} (-1 when one needs none, 0 when
+   * there is no such detector): UTF-8 bytes are looked at for a byte from 0x80 on only when one of
+   * them is set ({@link #withWide}), so that the first pass over bytes stays as it was.
+   */
+  private final int wideNeed;
+
+  private static final long WIDE = (long) Triage.F_WIDE << 32;
+
   /**
    * Detectors whose gates the quick pass decides exactly (only exact flags, no numeric run; token
    * runs and presence are exact): when only these are armed by it, the pre-filter is skipped.
@@ -207,6 +221,16 @@ final class Scanner {
       }
     }
     noFlagMask = none;
+    needsWide = new boolean[n];
+    long wide = 0;
+    int wideFlags = 0;
+    for (int d = 0; d < n; d++) {
+      needsWide[d] = detectors[d].needsNonAscii();
+      wide |= needsWide[d] && bitGates ? 1L << d : 0;
+      wideFlags |= needsWide[d] ? (needFlags[d] == 0 ? -1 : needFlags[d]) : 0;
+    }
+    wideOnly = wide;
+    wideNeed = wideFlags;
     for (int len = 0; len < LEN_CAP; len++) {
       for (int d = 0; d < n && bitGates; d++) {
         lenOk[len] |= len >= detectors[d].minLength() ? 1L << d : 0;
@@ -376,8 +400,8 @@ final class Scanner {
       }
       // '+' is not a separator inside a number for any detector (it only starts a phone number);
       // '_' is one between card groups (4350_3359_7478_2425, see Card), and so are a tab and
-      // '#' (4526#0181#5908#3012).
-      if (" -.()/_#\t".indexOf(c) >= 0) {
+      // '#' (4526#0181#5908#3012); VT and FF too (PiiDetectors.dotOrControl).
+      if (" -.()/_#\t\u000b\u000c".indexOf(c) >= 0) {
         k |= C_NUMSEP;
       }
       if ("@:=>-.%".indexOf(c) >= 0) {
@@ -938,6 +962,7 @@ final class Scanner {
   private boolean gatesPass(int d, long st) {
     int need = needFlags[d];
     return (need == 0 || (flagsOf(st) & need) != 0)
+        && (!needsWide[d] || (flagsOf(st) & Triage.F_WIDE) != 0)
         && numRunOf(st) >= minNumeric[d]
         && tokenRunOf(st) >= minToken[d]
         && (keywordPresence[d] == null || anyPresent(keywordPresence[d], presentOf(st)));
@@ -1091,6 +1116,8 @@ final class Scanner {
     for (int f = flagsOf(st); f != 0; f &= f - 1) {
       a |= flagDetectors[Integer.numberOfTrailingZeros(f)];
     }
+    // Detectors for words outside ASCII need a character outside ASCII as well as their flags.
+    a &= (flagsOf(st) & Triage.F_WIDE) != 0 ? -1L : ~wideOnly;
     a &= numOk[numRunOf(st)] & tokOk[tokenRunOf(st)];
     long gated = a & presenceGated;
     if (gated == 0) {
@@ -1253,10 +1280,12 @@ final class Scanner {
     if (bitGates) {
       return armedUtf8(b, off, len) != 0;
     }
-    if (triageRejects(Triage.bytes(b, off, len)) || quickReject(quick(b, off, len))) {
+    long t = withWide(Triage.bytes(b, off, len), b, off, len);
+    long w = t & WIDE;
+    if (triageRejects(t) || quickReject(quick(b, off, len) | w)) {
       return false;
     }
-    long st = prefilter(b, off, len);
+    long st = prefilter(b, off, len) | w;
     for (int d = 0; d < detectors.length; d++) {
       if (gatesPass(d, st)) {
         return true;
@@ -1278,7 +1307,7 @@ final class Scanner {
     if (detectors.length == 0 || len <= 0) {
       return 0;
     }
-    long t = Triage.bytes(b, off, len);
+    long t = withWide(Triage.bytes(b, off, len), b, off, len);
     // The byte length bounds the character length from above, so the length gate stays a bound.
     long a = armed(t) & lengthOk(len);
     if ((a & (guessGated | ~quickExact)) == 0) {
@@ -1291,6 +1320,15 @@ final class Scanner {
       t = withDigitRuns(t, digitRuns(b, off, len));
     }
     return armed(t) & lengthOk(len);
+  }
+
+  /**
+   * {@code t}, a first-pass result of UTF-8 bytes, with {@link Triage#F_WIDE} when they have a byte
+   * from 0x80 on, looked for only when a flag of a detector that {@link Detector#needsNonAscii} is
+   * set ({@link Triage#chars} sets it for a String in its own loop).
+   */
+  private long withWide(long t, byte[] b, int off, int len) {
+    return (flagsOf(t) & wideNeed) != 0 && Checks.hasNonAscii(b, off, len) ? t | WIDE : t;
   }
 
   /** The detectors that can find something in a value of {@code len} characters. */
@@ -1524,10 +1562,12 @@ final class Scanner {
 
   /** {@link #scan} with more than 64 detectors, of a text without characters to normalize. */
   private List<Finding> scanPlain(String s) {
-    if (triageRejects(Triage.chars(s)) || quickReject(quick(s))) {
+    long t = Triage.chars(s);
+    long w = t & WIDE;
+    if (triageRejects(t) || quickReject(quick(s) | w)) {
       return List.of();
     }
-    long st = prefilter(s);
+    long st = prefilter(s) | w;
     // Keywords are looked for only when a keyword-gated detector passed its cheaper gates.
     long candidates = 0;
     boolean any = false;

@@ -373,7 +373,7 @@ final class SecretDetectors {
      * YAML's plain scalar may start there (https://yaml.org/spec/1.2.2/#822-block-mappings), which
      * {@link #values} checks.
      */
-    private static final String VALUE =
+    static final String VALUE =
         "[\"']?\\s{0,3}(?::=|=>|=|:)[^\\S\\r\\n]{0,3}(?:\\r?\\n[ \\t]{1,64})?"
             // A quoted value whose closing quote never comes on its line (password="Hunter2xyz,
             // cut or mistyped) is still the value: up to the line's end.
@@ -499,6 +499,7 @@ final class SecretDetectors {
             "(known");
 
     private static final Detector OTHER_LANGUAGES = new OtherLanguages();
+    private static final Detector NON_LATIN_WORDS = new NonLatinWords();
     private static final Detector COOKIE = new Cookie();
     private static final Detector PASSWORD_SYNTAX = new PasswordSyntax();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
@@ -519,6 +520,7 @@ final class SecretDetectors {
           TAGGED,
           ESCAPED_TAGGED,
           OTHER_LANGUAGES,
+          NON_LATIN_WORDS,
           TERRAFORM,
           DOCKER_AUTH,
           URL_PARAMS,
@@ -700,7 +702,7 @@ final class SecretDetectors {
     }
 
     /** The values of every match of {@link #ASSIGN} or {@link OtherLanguages#ASSIGN}. */
-    private static void values(Detector d, String s, Matcher m, List<Finding> out) {
+    static void values(Detector d, String s, Matcher m, List<Finding> out) {
       int from = 0;
       while (m.find(from)) {
         from = m.end();
@@ -998,6 +1000,63 @@ final class SecretDetectors {
       @Override
       void find(String s, List<Finding> out) {
         values(this, s, ASSIGN.matcher(s), out);
+      }
+    }
+  }
+
+  /**
+   * The word for password in scripts other than Latin, and in Turkish, before {@code =} or {@code
+   * :}: Russian and Ukrainian пароль, Bulgarian парола, Serbian and Macedonian лозинка, Greek
+   * κωδικός (and κωδικός πρόσβασης) and συνθηματικό, Chinese 密码 and 密碼, Japanese パスワード, Korean 비밀번호
+   * and 암호, Arabic كلمة المرور and كلمة السر, Persian رمز عبور, Hebrew סיסמה, Hindi पासवर्ड, Thai
+   * รหัสผ่าน, Turkish şifre. A full-width colon or equals sign ({@code 密码：…}, as Chinese and
+   * Japanese input methods type them) is read as the ASCII one ({@link Checks#separatorFold}).
+   *
+   * <p>The keyword search is indexed by ASCII bigrams and cannot hold these words; the part is
+   * gated instead by {@code =} or {@code :} together with a character outside ASCII ({@link
+   * Detector#needsNonAscii}: an ASCII timestamp or assignment does not arm it), and then by one of
+   * the words' first letters in the value before its expression runs. Words of scripts written with
+   * spaces only whole ({@code пароль}, not a longer word ending in it); Chinese, Japanese, Korean
+   * and Thai, written without spaces, also at the end of a longer word ({@code 用户密码:}).
+   */
+  static final class NonLatinWords extends Detector {
+    /** The words of scripts written with spaces (read whole); shared with {@link JsonMasking}. */
+    static final String SPACED =
+        "пароль|парола|лозинка|κωδικ[οό][σς](?:\\s{1,3}πρόσβασης)?|συνθηματικ[οό]|ş[iİı]fre"
+            + "|סיסמ[הא]|كلمة\\s{1,3}(?:المرور|السر)|رمز\\s{1,3}عبور|पासवर्ड";
+
+    /** The words of scripts written without spaces (also at the end of a longer word). */
+    static final String UNSPACED = "密码|密碼|パスワード|비밀번호|암호|รหัสผ่าน";
+
+    private static final Pattern ASSIGN =
+        Pattern.compile(
+            "(?iu)(?:(?<![\\p{L}\\p{N}])(?:" + SPACED + ")|" + UNSPACED + ")" + Assignment.VALUE);
+
+    /** The first letters of the words, in either case. */
+    private static final String FIRST = "пПлЛκΚσΣşŞסكرप密パ비암ร";
+
+    NonLatinWords() {
+      super("assignment", 75);
+    }
+
+    @Override
+    int needFlags() {
+      return F_EQ | F_COLON;
+    }
+
+    @Override
+    boolean needsNonAscii() {
+      return true;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      for (int i = 0, n = s.length(); i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= '\u015e' && FIRST.indexOf(c) >= 0) {
+          Assignment.values(this, s, ASSIGN.matcher(s), out);
+          return;
+        }
       }
     }
   }

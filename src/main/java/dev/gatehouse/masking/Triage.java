@@ -51,6 +51,9 @@ final class Triage {
    */
   private static final long[] CLASS = new long[256];
 
+  /** {@link #CLASS} for the characters of a String: U+00EF (ï) is a letter, not a lead byte. */
+  private static final long[] CHAR_CLASS = new long[256];
+
   static {
     for (int c = 0; c < 128; c++) {
       long k = Scanner.presentBit(c) & 0xffffffffL;
@@ -68,7 +71,10 @@ final class Triage {
     }
     // The lead byte EF of U+FF20 (the full-width at, read as @ by the scanner): a value with one
     // arms the email detector (as does the character itself, or a) in a String, see chars).
-    CLASS[0xef] = K_AT;
+    // And of U+FF1A and U+FF1D, the full-width colon and equals sign (read as : and =, e.g. after
+    // the word for password in Chinese: SecretDetectors.NonLatinWords).
+    System.arraycopy(CLASS, 0, CHAR_CLASS, 0, 256);
+    CLASS[0xef] = K_AT | K_COLON | K_EQ;
   }
 
   /**
@@ -88,7 +94,7 @@ final class Triage {
     int chars = 0;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT || c == '\ufe6b' ? K_AT : 0;
+      long e = c < 256 ? CHAR_CLASS[c] : wideClass(c);
       or |= e;
       sum += e;
       chars |= c;
@@ -113,7 +119,7 @@ final class Triage {
       long sum = 0;
       for (int i = base; i < lim; i++) {
         char c = s.charAt(i);
-        long e = c < 256 ? CLASS[c] : c == Checks.FULLWIDTH_AT || c == '\ufe6b' ? K_AT : 0;
+        long e = c < 256 ? CHAR_CLASS[c] : wideClass(c);
         or |= e;
         sum += e;
         chars |= c;
@@ -127,14 +133,27 @@ final class Triage {
   }
 
   /**
-   * A flag of {@link #chars} results only (no detector needs it): the text has a character from
-   * U+0080 on, so it may have one that {@code Scanner#scanNormalized} reads differently (the OR of
-   * all characters is at least U+0085, the lowest of them).
+   * The class of a character from U+0100 on: the full-width and small commercial at, colon and
+   * equals sign, which {@code Scanner#scanNormalized} reads as {@code @ : =}.
+   */
+  private static long wideClass(char c) {
+    return c == Checks.FULLWIDTH_AT || c == '\ufe6b'
+        ? K_AT
+        : c == '\uff1a' ? K_COLON : c == '\uff1d' ? K_EQ : 0;
+  }
+
+  /**
+   * The text has a character from U+0080 on: it may have one that {@code Scanner#scanNormalized}
+   * reads differently, and a detector that {@link Detector#needsNonAscii} may find something in it.
+   * Set by {@link #chars} (in its loop, which ORs the characters anyway); for UTF-8 bytes the
+   * scanner looks for a byte from 0x80 on only when such a detector may be armed ({@code
+   * Scanner#withWide}), so that this loop stays as it was. The pre-filter and the quick pass do not
+   * set it.
    */
   static final int F_WIDE = 1 << 14;
 
   private static long wide(long t, int chars) {
-    return chars >= '\u0085' ? t | (long) F_WIDE << 32 : t;
+    return chars >= 0x80 ? t | (long) F_WIDE << 32 : t;
   }
 
   /** {@link #chars} over UTF-8 bytes (a multi-byte character has no class). */

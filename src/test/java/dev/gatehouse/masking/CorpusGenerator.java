@@ -350,6 +350,7 @@ final class CorpusGenerator {
     CorpusGenerator g = new CorpusGenerator(20261122L);
     g.genSensitive();
     new CorpusGenerator(20261123L).redTeamData11(g);
+    new CorpusGenerator(20261124L).fifteenthSession(g);
     return g.lines;
   }
 
@@ -1056,7 +1057,126 @@ final class CorpusGenerator {
     CorpusGenerator g = new CorpusGenerator(7L);
     g.genLookalikes();
     new CorpusGenerator(20261123L).redTeamData11Lookalikes(g);
+    new CorpusGenerator(20261124L).fifteenthSessionLookalikes(g);
     return g.lines;
+  }
+
+  /**
+   * The fifteenth session's gaps (their own seed): cards joined to a word by a slash, card, phone
+   * and SSN groups joined by a middle dot or a bullet (VT and FF are in DetectionGaps15Test: the
+   * corpus files are read by lines), the word for password in scripts other than Latin.
+   */
+  private void fifteenthSession(CorpusGenerator out) {
+    String[] paths = {"x/", "path/", "/orders/", "cards/", "v1/", "GET /pay/", "s3://b/in/"};
+    String[][] cards = {{"4", "16"}, {"51", "16"}, {"37", "15"}, {"6011", "16"}, {"4", "13"}};
+    for (int i = 0; i < 28; i++) {
+      String[] c = cards[i % cards.length];
+      String card = card(c[0], Integer.parseInt(c[1]));
+      out.emit("card", paths[i % paths.length] + card + pick("", " 200", "/x", "?a=1"), card);
+    }
+    String[] dots = {"\u00b7", "\u2022"};
+    for (int i = 0; i < 16; i++) {
+      String x = dots[i % 2];
+      String card = card(pick("4", "52", "6011"), 16);
+      String g =
+          String.join(
+              x,
+              card.substring(0, 4),
+              card.substring(4, 8),
+              card.substring(8, 12),
+              card.substring(12));
+      out.emit("card", pick("", "card ", "paid ") + g, card.substring(4, 8));
+    }
+    for (int i = 0; i < 16; i++) {
+      String x = dots[i % 2];
+      String n = nanp();
+      String v =
+          i % 4 == 3
+              ? "0" + between(1, 9) + x + digits(2) + x + digits(2) + x + digits(2) + x + digits(2)
+              : n.substring(0, 3) + x + n.substring(3, 6) + x + n.substring(6);
+      out.emit("phone", pick("call ", "", "tel ") + v, v.substring(v.length() - 7));
+    }
+    for (int i = 0; i < 12; i++) {
+      String x = dots[i % 2];
+      String d = ssn();
+      String v = d.substring(0, 3) + x + d.substring(3, 5) + x + d.substring(5);
+      out.emit("ssn", pick("", "SSN ", "id ") + v, v.substring(4));
+    }
+    String[] words = {
+      "пароль",
+      "Пароль",
+      "ПАРОЛЬ",
+      "парола",
+      "лозинка",
+      "密码",
+      "密碼",
+      "パスワード",
+      "비밀번호",
+      "κωδικός",
+      "Κωδικός πρόσβασης",
+      "סיסמה",
+      "كلمة المرور",
+      "पासवर्ड",
+      "รหัสผ่าน",
+      "şifre"
+    };
+    String[] assigns = {": ", "=", " = ", "：", "\": \""};
+    for (int i = 0; i < 32; i++) {
+      String pw = pick("Zx", "Qw", "Pa", "Mn") + chars(ALNUM, between(6, 12)) + pick("", "!", "-7");
+      String a = assigns[i % assigns.length];
+      String w = words[i % words.length];
+      String v = a.startsWith("\"") ? "{\"" + w + a + pw + "\"}" : w + a + pw;
+      out.emit("assignment", pick("", "логин: ivan ", "user admin ", "DB ") + v, pw);
+    }
+  }
+
+  /** Look-alikes of the fifteenth session's gaps. */
+  private void fifteenthSessionLookalikes(CorpusGenerator out) {
+    for (int i = 0; i < 12; i++) {
+      // a Luhn-invalid card after a word and a slash, ids without an issuer prefix
+      String card = card("4", 16);
+      String bad = card.substring(0, 15) + (char) ('0' + (card.charAt(15) - '0' + 1) % 10);
+      out.look("slash_id", pick("x/", "o/", "id/") + bad);
+      out.look("slash_id", "GET /o/17" + digits(11) + " 200");
+      out.look("slash_id", "ratio " + between(1, 9) + "/" + card);
+    }
+    String[] dots = {"\u00b7", "\u2022"};
+    for (int i = 0; i < 12; i++) {
+      String x = dots[i % 2];
+      String card = card("4", 16);
+      String bad = card.substring(0, 15) + (char) ('0' + (card.charAt(15) - '0' + 1) % 10);
+      out.look(
+          "dot_groups",
+          String.join(
+              x,
+              bad.substring(0, 4),
+              bad.substring(4, 8),
+              bad.substring(8, 12),
+              bad.substring(12)));
+      out.look(
+          "dot_groups", "20" + between(10, 29) + x + "0" + between(1, 9) + x + between(10, 28));
+      out.look("dot_groups", "666" + x + digits(2) + x + digits(4));
+      out.look("dot_groups", x + " " + digits(2) + " " + x + " " + digits(3) + " " + x);
+    }
+    String[] texts = {
+      "Забыли пароль? Нажмите здесь",
+      "пароль: ********",
+      "пароль: ${DB_PASSWORD}",
+      "паролька: 12",
+      "Время: 10:45, пароль сменён",
+      "密码错误，请重试",
+      "修改密码 2024-05-01 10:00",
+      "パスワードを忘れた場合",
+      "κωδικός προϊόντος 4411",
+      "Müller: 10:45",
+      "São Paulo: 12 orders",
+      "сообщение: привет",
+      "şifre değiştirildi",
+      "Kraków=3"
+    };
+    for (int i = 0; i < 28; i++) {
+      out.look("assign_like_scripts", texts[i % texts.length]);
+    }
   }
 
   /** The look-alikes the data and exec red teams saw masked in the eleventh session. */

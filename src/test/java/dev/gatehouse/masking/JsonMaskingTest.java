@@ -81,6 +81,15 @@ class JsonMaskingTest {
     assertThat(out.get("db_senha").asText()).isEqualTo("[REDACTED:assignment]");
     assertThat(out.get("contraseña").asText()).isEqualTo("[REDACTED:assignment]");
     assertThat(out.get("resenha").asText()).isEqualTo("boa");
+    JsonNode scripts =
+        ENGINE.maskJson(
+            "default",
+            json("{'Пароль':'p1','db_密码':'m1','パスワード':'j1','паролька':'ok'}"),
+            List.of());
+    assertThat(scripts.get("Пароль").asText()).isEqualTo("[REDACTED:assignment]");
+    assertThat(scripts.get("db_密码").asText()).isEqualTo("[REDACTED:assignment]");
+    assertThat(scripts.get("パスワード").asText()).isEqualTo("[REDACTED:assignment]");
+    assertThat(scripts.get("паролька").asText()).isEqualTo("ok");
   }
 
   /**

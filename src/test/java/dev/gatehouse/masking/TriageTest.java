@@ -154,15 +154,20 @@ class TriageTest {
         .as("exact bytes: %s", s)
         .isTrue();
     // Settling the guessed flags over a String or its bytes gives the same answer (but for the flag
-    // of non-ASCII characters, which only the String pass reports).
+    // of non-ASCII characters, which only the String pass reports; Scanner#withWide looks for it in
+    // bytes when a detector needs it).
     long wide = (long) Triage.F_WIDE << 32;
-    if (s.chars().anyMatch(c -> c >= 0xad)) {
-      assertThat(chars & wide).as("wide: %s", s).isNotZero();
-    }
-    // The byte pass counts every lead byte EF as a possible full-width at (U+FF20 is EF BC A0), so
-    // a character from U+F000 on (U+FEFF, a variation selector) may set F_AT there only.
+    assertThat(chars & wide)
+        .as("wide: %s", s)
+        .isEqualTo(s.chars().anyMatch(c -> c >= 0x80) ? wide : 0);
+    assertThat(bytes & wide).as("wide bytes: %s", s).isZero();
+    // The byte pass counts every lead byte EF as a possible full-width at, colon or equals sign
+    // (U+FF20 is EF BC A0, U+FF1A EF BC 9A), so a character from U+F000 on (U+FEFF, a variation
+    // selector) may set F_AT, F_COLON and F_EQ there only.
     long efAt =
-        s.chars().anyMatch(c -> c >= 0xf000 && c != 0xff20) ? (long) Detector.F_AT << 32 : 0;
+        s.chars().anyMatch(c -> c >= 0xf000)
+            ? (long) (Detector.F_AT | Detector.F_COLON | Detector.F_EQ) << 32
+            : 0;
     assertThat(Triage.exact(bytes, u, 0, u.length) & ~efAt)
         .as(s)
         .isEqualTo(Triage.exact(chars, s) & ~wide & ~efAt);

@@ -1,0 +1,149 @@
+package dev.gatehouse.masking;
+
+import static dev.gatehouse.masking.DetectionGapsTest.assertMasked;
+import static dev.gatehouse.masking.DetectionGapsTest.assertNotMasked;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The detection gaps closed in the fifteenth session (issue #4): a card joined to a word by a
+ * slash, the middle dot, bullet, VT and FF between digit groups. Every value is masked by the real
+ * engine on the String path and on the UTF-8 byte path, with look-alikes that must stay unmasked.
+ */
+class DetectionGaps15Test {
+  @BeforeAll
+  static void engine() {
+    DetectionGapsTest.engine(); // the red team's engine and pii profile
+  }
+
+  @Test
+  void aCardJoinedToAWordBySlashIsRead() {
+    assertMasked(
+        new String[][] {
+          {"x/4017440016962", "4017440016962"},
+          {"path/4111111111111111", "4111111111111111"},
+          {"GET /api/orders/5500005555555559 200", "5500005555555559"},
+          {"https://shop.example/v1/cards/4111111111111111?x=1", "4111111111111111"},
+          {"s3://bucket/exports/378282246310005.csv", "378282246310005"},
+          {"v1/4111111111111111", "4111111111111111"},
+          {"card/4111111111111111/5500005555555559", "5500005555555559"}
+        });
+    assertNotMasked(
+        "x/4017440016963", // Luhn-invalid
+        "/api/orders/1700000000000", // epoch milliseconds: no issuer prefix
+        "/users/id 1234567890123456789", // a Snowflake id
+        "12/4111111111111111", // a fraction: digits only before the slash
+        "ratio 3/4111111111111111",
+        "x/40174400169621", // glued to a longer run
+        "img/1.4111111111111111");
+  }
+
+  @Test
+  void middleDotsBulletsAndLayoutControlsBetweenDigitGroups() {
+    String[] seps = {"\u00b7", "\u2022", "\u000b", "\u000c"};
+    List<String[]> cases = new ArrayList<>();
+    for (String x : seps) {
+      cases.add(new String[] {"card 4111" + x + "1111" + x + "1111" + x + "1111", "4111" + x});
+      cases.add(new String[] {"4111" + x + "1111" + x + "1111" + x + "1111", "1111" + x + "1111"});
+      cases.add(new String[] {"amex 3782" + x + "822463" + x + "10005 ok", "822463"});
+      cases.add(new String[] {"call 415" + x + "555" + x + "0100", "555" + x + "0100"});
+      cases.add(new String[] {"+44" + x + "20" + x + "7946" + x + "0958", "7946"});
+      cases.add(
+          new String[] {"tel 01" + x + "23" + x + "45" + x + "67" + x + "89", "45" + x + "67"});
+      cases.add(new String[] {"020" + x + "7946" + x + "0958", "7946" + x + "0958"});
+      cases.add(new String[] {"536" + x + "22" + x + "1234", "22" + x + "1234"});
+      cases.add(new String[] {"SSN: 078" + x + "05" + x + "1120", "1120"});
+    }
+    assertMasked(cases.toArray(String[][]::new));
+    List<String> looks = new ArrayList<>();
+    for (String x : seps) {
+      looks.add("4111" + x + "1111" + x + "1111" + x + "1112"); // Luhn-invalid
+      looks.add("2024" + x + "05" + x + "01"); // a date
+      looks.add("12" + x + "345" + x + "678"); // a product
+      looks.add("666" + x + "22" + x + "1234"); // an area never issued
+      looks.add("536" + x + "00" + x + "1234"); // group 00
+      looks.add("1" + x + "2" + x + "3" + x + "4"); // a list
+      looks.add("item 3" + x + " 4111 1111 1111 1112");
+      looks.add("4111" + x + "1111 1111" + x + "1111"); // mixed separators
+    }
+    looks.add("col\u00b7lecció 2024\u00b705\u00b701");
+    looks.add("• 1234 • 5678 • 9012 •");
+    looks.add("3\u00b714159");
+    assertNotMasked(looks.toArray(String[]::new));
+  }
+
+  @Test
+  void theWordForPasswordInOtherScriptsBeforeColonOrEquals() {
+    assertMasked(
+        new String[][] {
+          {"пароль=секрет123", "секрет123"},
+          {"Пароль: Tr0ub4dor&3", "Tr0ub4dor"},
+          {"ПАРОЛЬ = hunter2xyz", "hunter2xyz"},
+          {"логин: ivan, пароль: Qwerty123", "Qwerty123"},
+          {"{\"пароль\": \"s3cr3t-Pa55\"}", "s3cr3t-Pa55"},
+          {"парола: Zx9-qwe-77", "Zx9-qwe-77"},
+          {"лозинка=Lozinka2024", "Lozinka2024"},
+          {"密码: abc12345", "abc12345"},
+          {"用户名: admin 密码=P@ssw0rd!", "P@ssw0rd!"},
+          {"密码：abc12345", "abc12345"},
+          {"密碼＝Secr3tValue", "Secr3tValue"},
+          {"パスワード: hunter2-jp", "hunter2-jp"},
+          {"パスワード：ひみつ1234", "ひみつ1234"},
+          {"κωδικός: Kod1kos99", "Kod1kos99"},
+          {"ΚΩΔΙΚΟΣ=Kod1kos99", "Kod1kos99"},
+          {"Κωδικός πρόσβασης: Pr0sv4si", "Pr0sv4si"},
+          {"비밀번호: Bimil1234", "Bimil1234"},
+          {"סיסמה: Sisma2024", "Sisma2024"},
+          {"كلمة المرور: Kalima99", "Kalima99"},
+          {"पासवर्ड: Hindi-pw-1", "Hindi-pw-1"},
+          {"รหัสผ่าน=Thai-pw-22", "Thai-pw-22"},
+          {"şifre: Sifre2024!", "Sifre2024!"},
+          {"ŞİFRE=Sifre2024!", "Sifre2024!"},
+          {"DB пароль: x7Yq9z", "x7Yq9z"}
+        });
+    assertNotMasked(
+        "пароль",
+        "Забыли пароль? Нажмите здесь",
+        "пароль: ********",
+        "пароль: ${DB_PASSWORD}",
+        "паролька: 12", // a longer word
+        "Время: 10:45, пароль сменён",
+        "密码错误",
+        "修改密码 2024-05-01 10:00",
+        "パスワードを忘れた場合",
+        "κωδικός",
+        "Müller: 10:45",
+        "Émile=1",
+        "São Paulo: 12 orders",
+        "şifre",
+        "сообщение: привет",
+        "time: 10:00 — ok",
+        "время 10:00:00");
+  }
+
+  @Test
+  void theWordsOutsideAsciiArmOnlyValuesWithANonAsciiCharacterAndAColonOrEquals() {
+    Scanner sc = DetectionGapsTest.pii.scanner;
+    List<Detector> ds = sc.detectors();
+    int d = -1;
+    for (int k = 0; k < ds.size(); k++) {
+      d = ds.get(k) instanceof SecretDetectors.NonLatinWords ? k : d;
+    }
+    assertThat(d).isNotNegative();
+    long bit = 1L << d;
+    for (String ascii : new String[] {"10:45:00", "password=x", "a=b", "Müller", "密码"}) {
+      byte[] b = ascii.getBytes(StandardCharsets.UTF_8);
+      assertThat(sc.armedChars(ascii) & bit).as(ascii).isZero();
+      assertThat(sc.armedUtf8(b, 0, b.length) & bit).as(ascii).isZero();
+    }
+    for (String wide : new String[] {"пароль: x1", "Müller: 10:45", "密码＝x"}) {
+      byte[] b = wide.getBytes(StandardCharsets.UTF_8);
+      assertThat(sc.armedUtf8(b, 0, b.length) & bit).as(wide).isEqualTo(bit);
+    }
+  }
+}
