@@ -94,6 +94,16 @@ public record Action(ActionKind kind, String raw, Map<String, Object> attributes
      */
     public static final String SQL_OPAQUE_FUNCTIONS = "opaque_functions";
 
+    /**
+     * The called functions known to change nothing (List of String): PostgreSQL's read-only
+     * built-ins ({@code now}, {@code lower}, {@code count}), unqualified or {@code pg_catalog.};
+     * neither opaque nor a function whose effect decides the kind ({@code pg_read_file}). A review
+     * rule with {@code functions} needs no other rule to admit these (PolicySet#otherParts). Filled
+     * by the PostgreSQL classifier; absent (a policy test that does not state it), no call is taken
+     * as read-only.
+     */
+    public static final String SQL_READ_ONLY_FUNCTIONS = "read_only_functions";
+
     /** For update/delete: whether a WHERE clause is present. */
     public static final String SQL_HAS_WHERE = "has_where";
 

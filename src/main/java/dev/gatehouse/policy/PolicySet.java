@@ -403,7 +403,9 @@ public final class PolicySet implements PolicyEngine {
     String does =
         missing.kind() != null
             ? "does " + String.join(", ", SqlMatcher.kinds(a))
-            : "touches " + String.join(", ", SqlMatcher.tables(a));
+            : missing.function()
+                ? "calls " + String.join(", ", a.list(Action.Attr.SQL_FUNCTIONS))
+                : "touches " + String.join(", ", SqlMatcher.tables(a));
     String reason =
         other == null
             ? "no rule allows "
@@ -411,7 +413,9 @@ public final class PolicySet implements PolicyEngine {
                 + " to run sql "
                 + (missing.kind() != null
                     ? missing.kind()
-                    : String.join(", ", SqlMatcher.kinds(a)) + " on table " + missing.table())
+                    : String.join(", ", SqlMatcher.kinds(a))
+                        + (missing.function() ? " calling " : " on ")
+                        + missing)
                 + " on "
                 + req.target().name()
                 + " (the statement "
@@ -426,7 +430,7 @@ public final class PolicySet implements PolicyEngine {
                 + " reviews it, and rule "
                 + other.id
                 + " reviews its "
-                + (missing.kind() != null ? missing.kind() : "table " + missing.table())
+                + (missing.kind() != null ? missing.kind() : missing.toString())
                 + " with other reviewers, which one review cannot ask for together; run its"
                 + " parts as separate statements";
     explain.add(
@@ -449,16 +453,17 @@ public final class PolicySet implements PolicyEngine {
 
   /**
    * A part of a held SQL statement that the holding rule is not about: a {@code kind} it does not
-   * list, or a table it does not cover ({@code only}: the statement narrowed to that table).
+   * list, or a table or ({@code function}) a called function it does not cover ({@code only}: the
+   * statement narrowed to that table or function).
    */
-  private record Part(String kind, Action only) {
-    String table() {
-      return only == null ? null : SqlMatcher.onlyTable(only);
-    }
-
+  private record Part(String kind, Action only, boolean function) {
     @Override
     public String toString() {
-      return kind != null ? "kind " + kind : "table " + table();
+      return kind != null
+          ? "kind " + kind
+          : function
+              ? "function " + SqlMatcher.onlyFunction(only)
+              : "table " + SqlMatcher.onlyTable(only);
     }
   }
 
@@ -479,17 +484,19 @@ public final class PolicySet implements PolicyEngine {
    * not carry along what the rule is not about: {@code UPDATE t SET a = set_config('role', ...)} is
    * set_role and update, and a rule reviewing writes is no rule about role changes; {@code SELECT
    * ... FROM orders JOIN payroll} read payroll, and a rule reviewing orders is no rule about
-   * payroll. So each kind that {@code review} does not list, and each touched table its {@code
-   * tables}/{@code tables_written} do not cover ({@link SqlMatcher#uncoveredTables}), must be
-   * admitted by another rule applying here: a rule without per-kind matchers, or an allow or review
-   * rule whose {@code sql:} matches the statement for that kind (tables, functions, require_where
-   * as for the whole statement), or for the statement narrowed to that table (its kinds, functions,
-   * require_where as for the whole statement), and whose {@code when} is true. A part that a review
-   * rule admits (the first in file order) is that rule's to review, whatever allows it too (review
-   * wins over allow): its requirement is combined with {@code review}'s ({@link #combine}), and
-   * when they cannot be combined the statement is denied, as it is when a part nothing admits.
-   * Allow rules need no such pass: one allow rule must list every kind and cover every table
-   * itself. Functions are not parts: a review rule's {@code functions} still matches on any one.
+   * payroll; {@code SELECT pg_sleep(1), my_fn()} called my_fn, and a rule reviewing pg_sleep is no
+   * rule about my_fn. So each kind that {@code review} does not list, each touched table its {@code
+   * tables}/{@code tables_written} do not cover ({@link SqlMatcher#uncoveredTables}), and each
+   * called function its {@code functions} do not cover, read-only built-ins aside ({@link
+   * SqlMatcher#uncoveredFunctions}), must be admitted by another rule applying here: a rule without
+   * per-kind matchers, or an allow or review rule whose {@code sql:} matches the statement for that
+   * kind (tables, functions, require_where as for the whole statement), or for the statement
+   * narrowed to that table or function (everything else as for the whole statement), and whose
+   * {@code when} is true (evaluated on the whole statement). A part that a review rule admits (the
+   * first in file order) is that rule's to review, whatever allows it too (review wins over allow):
+   * its requirement is combined with {@code review}'s ({@link #combine}), and when they cannot be
+   * combined the statement is denied, as it is when a part nothing admits. Allow rules need no such
+   * pass: one allow rule must list every kind and cover every table and function itself.
    *
    * @return null when every part is admitted and no other review rule is involved
    */
@@ -505,13 +512,16 @@ public final class PolicySet implements PolicyEngine {
     if (kinds.size() > 1) {
       for (String k : kinds) {
         if (!admits(review, a, k)) {
-          open.add(new Part(k, null));
+          open.add(new Part(k, null, false));
         }
       }
     }
     if (review.matchers.get(ActionKind.SQL) instanceof SqlMatcher m) {
       for (Action only : m.uncoveredTables(a)) {
-        open.add(new Part(null, only));
+        open.add(new Part(null, only, false));
+      }
+      for (Action only : m.uncoveredFunctions(a)) {
+        open.add(new Part(null, only, true));
       }
     }
     if (open.isEmpty()) {
@@ -721,7 +731,8 @@ public final class PolicySet implements PolicyEngine {
                   ? " (a matching review rule wins over allow; the first one in file order decides)"
                   : ", with the review requirement of rule(s) "
                       + String.join(", ", parts.rules())
-                      + " too (they review other parts of the statement: kinds or tables)"));
+                      + " too (they review other parts of the statement: kinds, tables or"
+                      + " functions)"));
       return new Decision(
           Effect.REVIEW, review.id, reason, required, review.obligations.resolve(), explain);
     }

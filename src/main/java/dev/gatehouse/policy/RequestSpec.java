@@ -47,6 +47,7 @@ final class RequestSpec {
                   Action.Attr.SQL_TABLES_WRITTEN,
                   Action.Attr.SQL_FUNCTIONS,
                   Action.Attr.SQL_OPAQUE_FUNCTIONS,
+                  Action.Attr.SQL_READ_ONLY_FUNCTIONS,
                   Action.Attr.SQL_HAS_WHERE,
                   Action.Attr.SQL_UNPARSED,
                   Action.Attr.SQL_SEARCH_PATH),

@@ -304,7 +304,8 @@ final class SqlMatcher implements KindMatcher {
     // Tables and functions, like kinds: an allow rule must cover all of them; a deny or review
     // rule matches on any one, so that joining a reviewed table with another does not skip the
     // review and fall through to a broader allow rule. A review rule that matches so holds the
-    // statement only if the tables it does not cover are admitted too (PolicySet#otherParts).
+    // statement only if the tables and functions it does not cover are admitted too
+    // (PolicySet#otherParts).
     boolean any = deny || effect == Effect.REVIEW;
     List<String> path =
         any && (tables != null || tablesWritten != null || functions != null)
@@ -410,6 +411,40 @@ final class SqlMatcher implements KindMatcher {
   static String onlyTable(Action only) {
     List<String> read = only.list(Action.Attr.SQL_TABLES_READ);
     return read.isEmpty() ? only.list(Action.Attr.SQL_TABLES_WRITTEN).get(0) : read.get(0);
+  }
+
+  /**
+   * The functions {@code action} calls that this (review) rule's {@code functions} do not cover,
+   * each as the action calling only that function (its {@code functions} attribute, which is what
+   * matchers read; {@link #onlyFunction}); empty when the rule has no {@code functions}. Names are
+   * read as {@link #anyTable} reads them, so a statement calling one function the rule matches is
+   * covered. Read-only built-ins ({@link Action.Attr#SQL_READ_ONLY_FUNCTIONS}, and not opaque) are
+   * covered too: they change nothing, and {@code SELECT now(), pg_sleep(1)} is not also about
+   * {@code now}. A function whose effect decides the kind ({@code lo_export}, {@code pg_read_file})
+   * is not: a rule reviewing pg_sleep without {@code statements} lists copy_program, but is no rule
+   * about server files. See {@link PolicySet}: a review rule holds a statement only when another
+   * rule admits every function it does not cover.
+   */
+  List<Action> uncoveredFunctions(Action action) {
+    if (functions == null) {
+      return List.of();
+    }
+    List<String> path = action.list(Action.Attr.SQL_SEARCH_PATH);
+    List<String> opaque = action.list(Action.Attr.SQL_OPAQUE_FUNCTIONS);
+    List<String> readOnly = action.list(Action.Attr.SQL_READ_ONLY_FUNCTIONS);
+    List<Action> out = new ArrayList<>(2);
+    for (String f : new LinkedHashSet<>(action.list(Action.Attr.SQL_FUNCTIONS))) {
+      boolean builtin = readOnly.contains(f) && !opaque.contains(f);
+      if (!builtin && !anyTable(functions, functionsAnySchema, path, f)) {
+        out.add(action.with(Action.Attr.SQL_FUNCTIONS, List.of(f)));
+      }
+    }
+    return out;
+  }
+
+  /** The one function of an action built by {@link #uncoveredFunctions}. */
+  static String onlyFunction(Action only) {
+    return only.list(Action.Attr.SQL_FUNCTIONS).get(0);
   }
 
   /** Every table the statement reads or writes, each once, in the order reported. */

@@ -483,7 +483,8 @@ final class SqlClassifier {
               : List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
-      m.put(ATTR_OPAQUE_FUNCTIONS, opaqueFunctions(functions, quotedCalls, catalogFirst));
+      m.put(ATTR_OPAQUE_FUNCTIONS, functions(functions, quotedCalls, catalogFirst, false));
+      m.put(Attr.SQL_READ_ONLY_FUNCTIONS, functions(functions, quotedCalls, catalogFirst, true));
       List<String> kinds = kinds();
       m.put(Attr.SQL_KINDS, kinds);
       if ((kinds.contains(UPDATE) || kinds.contains(DELETE)) && updateDeleteCount > 0) {
@@ -586,6 +587,7 @@ final class SqlClassifier {
             Attr.SQL_TABLES_WRITTEN,
             Attr.SQL_FUNCTIONS,
             ATTR_OPAQUE_FUNCTIONS,
+            Attr.SQL_READ_ONLY_FUNCTIONS,
             ATTR_SETS_SEARCH_PATH)) {
       Set<String> union = new LinkedHashSet<>(prepared.list(list));
       union.addAll(execute.list(list));
@@ -2353,9 +2355,13 @@ final class SqlClassifier {
     };
   }
 
-  /** The {@link #ATTR_OPAQUE_FUNCTIONS} of a statement calling {@code functions}. */
-  private static List<String> opaqueFunctions(
-      Set<String> functions, Set<String> quoted, boolean catalogFirst) {
+  /**
+   * The {@link #ATTR_OPAQUE_FUNCTIONS} ({@code readOnly} false) or the {@link
+   * Attr#SQL_READ_ONLY_FUNCTIONS} ({@code readOnly} true) of a statement calling {@code functions}.
+   * A function is in neither when its effect already decides the kind (pg_read_file, set_config).
+   */
+  private static List<String> functions(
+      Set<String> functions, Set<String> quoted, boolean catalogFirst, boolean readOnly) {
     List<String> out = new ArrayList<>();
     for (String f : functions) {
       int dot = f.lastIndexOf('.');
@@ -2363,10 +2369,13 @@ final class SqlClassifier {
       String simple = f.substring(dot + 1);
       boolean builtin =
           (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
-      if (!(builtin && (READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple)))
-          && !("information_schema".equals(schema)
-              && INFORMATION_SCHEMA_FUNCTIONS.contains(simple)
-              && !quoted.contains(f))) {
+      boolean classified = builtin && classifiedFunction(simple);
+      boolean known =
+          (builtin && READ_ONLY_BUILTINS.contains(simple))
+              || ("information_schema".equals(schema)
+                  && INFORMATION_SCHEMA_FUNCTIONS.contains(simple)
+                  && !quoted.contains(f));
+      if (readOnly ? known && !classified : !known && !classified) {
         out.add(f);
       }
     }

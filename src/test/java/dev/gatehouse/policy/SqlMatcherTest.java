@@ -728,6 +728,16 @@ class SqlMatcherTest {
         List.of(tables));
   }
 
+  /** A review rule without tables or functions: it covers every table and function. */
+  private static final String SELECTS_REVIEW =
+      """
+      rules:
+        - id: selects-review
+          effect: review
+          review: { groups: [team-leads] }
+          sql: { statements: [select] }
+      """;
+
   private static final String ORDERS_REVIEW =
       """
       rules:
@@ -806,6 +816,29 @@ class SqlMatcherTest {
         .isEqualTo(Decision.DEFAULT_DENY);
   }
 
+  /**
+   * With {@code review} (one review rule, {@code holder}) and, after it, each of the {@code allows}
+   * (an allow rule's {@code sql:}), {@code a} is held by {@code holder} with {@code requirement}
+   * unchanged, the allow rule admitting {@code part}.
+   */
+  private static void heldWithAllowRules(
+      String review,
+      String holder,
+      Action a,
+      ReviewRequirement requirement,
+      String part,
+      String... allows) {
+    for (String allow : allows) {
+      PolicySet p = policy(review + "  - id: admits\n    effect: allow\n    sql: " + allow + "\n");
+      Decision held = decide(p, human("alice"), target("db"), a);
+      assertThat(held.effect()).as(allow).isEqualTo(Effect.REVIEW);
+      assertThat(held.rule()).isEqualTo(holder);
+      assertThat(held.review()).isEqualTo(requirement);
+      assertThat(String.join("\n", held.explanation()))
+          .contains("admits " + part + " of this statement");
+    }
+  }
+
   @Test
   void aReviewRuleHoldsAJoinOnlyWhenAnotherRuleAdmitsTheTablesItIsNotAbout() {
     PolicySet alone = policy(ORDERS_REVIEW);
@@ -841,20 +874,14 @@ class SqlMatcherTest {
         .isEqualTo(Decision.DEFAULT_DENY);
 
     // an allow rule admitting payroll for the statement: held by orders-review, its requirement
-    for (String allow :
-        List.of(
-            "{ statements: [read], tables: [payroll, public.payroll] }",
-            "{ statements: [read] }")) {
-      PolicySet allowed =
-          policy(
-              ORDERS_REVIEW + "  - id: payroll-read\n    effect: allow\n    sql: " + allow + "\n");
-      Decision held = decide(allowed, human("alice"), target("db"), join);
-      assertThat(held.effect()).isEqualTo(Effect.REVIEW);
-      assertThat(held.rule()).isEqualTo("orders-review");
-      assertThat(held.review()).isEqualTo(ordersOnly);
-      assertThat(String.join("\n", held.explanation()))
-          .contains("admits table payroll of this statement");
-    }
+    heldWithAllowRules(
+        ORDERS_REVIEW,
+        "orders-review",
+        join,
+        ordersOnly,
+        "table payroll",
+        "{ statements: [read], tables: [payroll, public.payroll] }",
+        "{ statements: [read] }");
     // ... but not one that allows other kinds only, or for another principal
     PolicySet otherKinds =
         policy(
@@ -872,15 +899,7 @@ class SqlMatcherTest {
         .isEqualTo(Decision.DEFAULT_DENY);
 
     // a review rule without tables matches every table: nothing to admit
-    PolicySet anyTable =
-        policy(
-            """
-            rules:
-              - id: selects-review
-                effect: review
-                review: { groups: [team-leads] }
-                sql: { statements: [select] }
-            """);
+    PolicySet anyTable = policy(SELECTS_REVIEW);
     assertThat(decide(anyTable, human("alice"), target("db"), join).rule())
         .isEqualTo("selects-review");
     // tables_written only: it covers what the statement reads, not other written tables
@@ -901,6 +920,257 @@ class SqlMatcherTest {
             decide(written, human("alice"), target("db"), sqlWrite("insert", false, "orders", "x"))
                 .rule())
         .isEqualTo(Decision.DEFAULT_DENY);
+  }
+
+  /**
+   * A statement of {@code kind} calling {@code functions} (reading {@code tables}), as the
+   * PostgreSQL classifier reports it: {@code opaque} and {@code readOnly} are its opaque_functions
+   * and read_only_functions (checked for these statements in SqlClassifierTest).
+   */
+  private static Action calls(
+      String kind,
+      List<String> functions,
+      List<String> opaque,
+      List<String> readOnly,
+      String... tables) {
+    return Fixtures.attrs(
+        ActionKind.SQL,
+        Action.Attr.SQL_KIND,
+        kind,
+        Action.Attr.SQL_KINDS,
+        List.of(kind),
+        Action.Attr.SQL_TABLES_READ,
+        List.of(tables),
+        Action.Attr.SQL_FUNCTIONS,
+        functions,
+        Action.Attr.SQL_OPAQUE_FUNCTIONS,
+        opaque,
+        Action.Attr.SQL_READ_ONLY_FUNCTIONS,
+        readOnly);
+  }
+
+  private static final String SLEEP_REVIEW =
+      """
+      rules:
+        - id: sleep-review
+          effect: review
+          review: { groups: [team-leads] }
+          sql: { functions: [pg_sleep] }
+      """;
+
+  /** SELECT pg_sleep(1), my_opaque_fn(). */
+  private static final Action SLEEP_AND_OPAQUE =
+      calls(
+          "select",
+          List.of("pg_sleep", "my_opaque_fn"),
+          List.of("my_opaque_fn"),
+          List.of("pg_sleep"));
+
+  @Test
+  void aReviewRuleHoldsACallOnlyWhenAnotherRuleAdmitsTheFunctionsItIsNotAbout() {
+    // A rule reviewing pg_sleep matched any statement calling it, and its approval let through
+    // whatever else the statement called: a function of the database's own, lo_export.
+    PolicySet alone = policy(SLEEP_REVIEW);
+    Decision d = decide(alone, human("alice"), target("db"), SLEEP_AND_OPAQUE);
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(d.reason())
+        .isEqualTo(
+            "no rule allows alice to run sql select calling function my_opaque_fn on db (the"
+                + " statement calls pg_sleep, my_opaque_fn; rule sleep-review reviews only part of"
+                + " it)");
+    assertThat(String.join("\n", d.explanation()))
+        .contains("no allow or review rule admits its function my_opaque_fn");
+    // SELECT pg_sleep(1), lo_export(1, '/tmp/x'): copy_program, which the rule lists (it has no
+    // statements), but it is no rule about server files
+    Action loExport =
+        calls("copy_program", List.of("pg_sleep", "lo_export"), List.of(), List.of("pg_sleep"));
+    assertThat(decide(alone, human("alice"), target("db"), loExport).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+    // read-only built-ins need no rule: SELECT now(), pg_sleep(1), lower('x') is held
+    Action builtins =
+        calls(
+            "select",
+            List.of("now", "pg_sleep", "lower"),
+            List.of(),
+            List.of("now", "pg_sleep", "lower"));
+    assertThat(decide(alone, human("alice"), target("db"), builtins))
+        .extracting(Decision::effect, Decision::rule)
+        .containsExactly(Effect.REVIEW, "sleep-review");
+    // ... unless nothing says they are read-only (a policy test that does not state it)
+    assertThat(
+            decide(
+                    alone,
+                    human("alice"),
+                    target("db"),
+                    Fixtures.attrs(
+                        ActionKind.SQL,
+                        Action.Attr.SQL_KIND,
+                        "select",
+                        Action.Attr.SQL_FUNCTIONS,
+                        List.of("now", "pg_sleep")))
+                .rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+    // a function the rule names, also in pg_catalog (a bare name in the schemas PostgreSQL looks
+    // in): covered
+    assertThat(
+            decide(
+                    policy(SLEEP_REVIEW.replace("[pg_sleep]", "[pg_catalog.pg_sleep]")),
+                    human("alice"),
+                    target("db"),
+                    calls("select", List.of("pg_sleep"), List.of(), List.of()))
+                .effect())
+        .isEqualTo(Effect.REVIEW);
+
+    // an allow rule that would allow the statement calling only my_opaque_fn: held, requirement
+    // unchanged
+    ReviewRequirement sleepOnly = decide(alone, human("alice"), target("db"), builtins).review();
+    heldWithAllowRules(
+        SLEEP_REVIEW,
+        "sleep-review",
+        SLEEP_AND_OPAQUE,
+        sleepOnly,
+        "function my_opaque_fn",
+        "{ statements: [read], functions: [my_opaque_fn] }",
+        "{ statements: [read] }");
+    // ... but not one guarded against opaque calls (the demo's engineering-read), nor one that
+    // allows reads only (lo_export is copy_program)
+    PolicySet guarded =
+        policy(
+            SLEEP_REVIEW
+                + """
+                  - id: engineering-read
+                    effect: allow
+                    when: action.kind != "sql" || size(action.attributes.opaque_functions) == 0
+                    sql: { statements: [read] }
+                """);
+    assertThat(decide(guarded, human("alice"), target("db"), SLEEP_AND_OPAQUE).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(decide(guarded, human("alice"), target("db"), loExport).rule())
+        .isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(decide(guarded, human("alice"), target("db"), builtins).rule())
+        .isEqualTo("sleep-review");
+
+    // a review rule about the other function: the requirements combine, or the statement is
+    // denied naming both rules
+    PolicySet otherReviewers =
+        policy(
+            SLEEP_REVIEW
+                + """
+                  - id: fn-review
+                    effect: review
+                    review: { groups: [security], approvals: 2 }
+                    sql: { functions: ["*.my_opaque_fn"] }
+                """);
+    Decision conflict = decide(otherReviewers, human("alice"), target("db"), SLEEP_AND_OPAQUE);
+    assertThat(conflict.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(conflict.reason())
+        .contains("sleep-review")
+        .contains("fn-review")
+        .contains("function my_opaque_fn");
+    PolicySet sameReviewers =
+        policy(
+            SLEEP_REVIEW
+                + """
+                  - id: fn-review
+                    effect: review
+                    review: { groups: [team-leads], approvals: 2 }
+                    sql: { functions: [my_opaque_fn] }
+                """);
+    Decision both = decide(sameReviewers, human("alice"), target("db"), SLEEP_AND_OPAQUE);
+    assertThat(both.effect()).isEqualTo(Effect.REVIEW);
+    assertThat(both.rule()).isEqualTo("sleep-review");
+    assertThat(both.review().approvals()).isEqualTo(2);
+    assertThat(String.join("\n", both.explanation())).contains("rule(s) fn-review too");
+
+    // a review rule without functions covers every function; a deny rule matches on any one
+    PolicySet anyFunction = policy(SELECTS_REVIEW);
+    assertThat(decide(anyFunction, human("alice"), target("db"), SLEEP_AND_OPAQUE).rule())
+        .isEqualTo("selects-review");
+    PolicySet denied =
+        policy(
+            SLEEP_REVIEW
+                + """
+                  - id: no-lo
+                    effect: deny
+                    sql: { functions: [lo_export] }
+                """);
+    assertThat(decide(denied, human("alice"), target("db"), loExport).rule()).isEqualTo("no-lo");
+  }
+
+  @Test
+  void aReviewRuleWithTablesAndFunctionsNeedsBothAdmitted() {
+    // SELECT pg_sleep(1), my_opaque_fn() FROM orders JOIN payroll, held by a rule about pg_sleep
+    // on orders: payroll and my_opaque_fn are parts of their own. The statement narrowed to
+    // my_opaque_fn still reads orders and payroll.
+    String rules =
+        """
+        rules:
+          - id: orders-sleep
+            effect: review
+            review: { groups: [team-leads] }
+            sql: { tables: [orders], functions: [pg_sleep] }
+        """;
+    Action a =
+        calls(
+            "select",
+            List.of("pg_sleep", "my_opaque_fn"),
+            List.of("my_opaque_fn"),
+            List.of("pg_sleep"),
+            "orders",
+            "payroll");
+    PolicySet payrollOnly =
+        policy(
+            rules
+                + """
+                  - id: payroll-read
+                    effect: allow
+                    sql: { statements: [read], tables: [payroll] }
+                """);
+    Decision d = decide(payrollOnly, human("alice"), target("db"), a);
+    assertThat(d.rule()).isEqualTo(Decision.DEFAULT_DENY);
+    assertThat(d.reason()).contains("calling function my_opaque_fn");
+    assertThat(String.join("\n", d.explanation()))
+        .contains("payroll-read (allow")
+        .contains("admits table payroll of this statement");
+
+    PolicySet reads =
+        policy(
+            rules
+                + """
+                  - id: reads
+                    effect: allow
+                    sql: { statements: [read] }
+                """);
+    Decision held = decide(reads, human("alice"), target("db"), a);
+    assertThat(held)
+        .extracting(Decision::effect, Decision::rule)
+        .containsExactly(Effect.REVIEW, "orders-sleep");
+    assertThat(String.join("\n", held.explanation()))
+        .contains("admits table payroll, function my_opaque_fn of this statement");
+
+    // review rules for the table and the function, the same reviewers: one review
+    PolicySet reviewed =
+        policy(
+            rules
+                + """
+                  - id: payroll-review
+                    effect: review
+                    review: { groups: [team-leads], require_justification: true }
+                    sql: { tables: [payroll], functions: [pg_sleep] }
+                  - id: fn-review
+                    effect: review
+                    review: { groups: [team-leads], approvals: 2 }
+                    sql: { functions: [my_opaque_fn] }
+                """);
+    Decision combined = decide(reviewed, human("alice"), target("db"), a);
+    assertThat(combined.effect()).isEqualTo(Effect.REVIEW);
+    assertThat(combined.review())
+        .isEqualTo(
+            new ReviewRequirement(
+                List.of("team-leads"), 2, false, true, java.time.Duration.ofHours(1)));
+    assertThat(String.join("\n", combined.explanation()))
+        .contains("rule(s) payroll-review, fn-review too");
   }
 
   @Test

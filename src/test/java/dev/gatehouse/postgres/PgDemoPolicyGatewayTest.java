@@ -27,11 +27,24 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The demo policy (examples/policies/demo.yaml, on a connection of its own) through the gateway to
  * the embedded PostgreSQL with pgjdbc, a reviewer that approves everything: what the engineer's
- * review rule holds, and what it must not (red team rt12, findings 5 and 8).
+ * review rule holds, and what it must not (red team rt12, findings 5 and 8). Besides the demo's
+ * rules, a review rule about one function ({@link #SLEEP_REVIEW}, issue #3).
  */
 class PgDemoPolicyGatewayTest {
   static final String CONN = "rt12-payments";
   static final String TOKEN = "tok-rt12-eng-0001";
+
+  /** Appended to the demo policy: engineers' calls of pg_sleep are held for a DBA. */
+  static final String SLEEP_REVIEW =
+      """
+
+        - id: sleep-review
+          subjects: { groups: [engineering] }
+          connections: { names: [CONN] }
+          effect: review
+          review: { groups: [dba] }
+          sql: { functions: [pg_sleep] }
+      """;
 
   private static PgTestSupport t;
   private static Gate gate;
@@ -47,13 +60,18 @@ class PgDemoPolicyGatewayTest {
           CREATE TABLE public.payments (id int PRIMARY KEY, status text);
           INSERT INTO public.payments VALUES (1, 'settled'), (2, 'settled'), (3, 'settled');
           ALTER TABLE public.payments OWNER TO gh_scram;
+          CREATE TABLE public.notes (t text);
+          ALTER TABLE public.notes OWNER TO gh_scram;
+          CREATE FUNCTION public.note(v text) RETURNS int LANGUAGE sql
+            AS $$ INSERT INTO public.notes VALUES (v); SELECT 1 $$;
           """);
     t.addConnection(CONN, "gh_rt12", "gh_scram", "prefer");
     t.addPrincipal(TOKEN, "erin", Set.of("engineering"));
     Path policyFile = dir.resolve("demo.yaml");
     Files.writeString(
         policyFile,
-        Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN));
+        Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN)
+            + SLEEP_REVIEW.replace("CONN", CONN));
     PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
     MaskingEngine engine =
         MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "rt12"), 0));
@@ -90,9 +108,14 @@ class PgDemoPolicyGatewayTest {
   }
 
   private static String status(int id) throws SQLException {
+    return direct("SELECT status FROM payments WHERE id = " + id);
+  }
+
+  /** The first column of the first row of {@code sql}, run on the target directly. */
+  private static String direct(String sql) throws SQLException {
     try (Connection c = t.direct("gh_rt12");
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT status FROM payments WHERE id = " + id)) {
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }
@@ -150,6 +173,28 @@ class PgDemoPolicyGatewayTest {
       // a plain role change is denied as before
       assertThat(refused(st, "SELECT set_config('role', 'gh_scram', false)"))
           .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE);
+    }
+  }
+
+  @Test
+  void aReviewOfPgSleepHoldsBuiltInsButNotAFunctionNoRuleAdmits() throws Exception {
+    try (Connection c = erin();
+        Statement st = c.createStatement()) {
+      int before = reviewed.size();
+      // pg_sleep with now() and lower(), read-only built-ins: held, approved, run
+      try (ResultSet rs = st.executeQuery("SELECT pg_sleep(0), now() IS NOT NULL, lower('A')")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(3)).isEqualTo("a");
+      }
+      assertThat(reviewed.size() - before).isEqualTo(1);
+      // with the database's own function (engineering-read does not admit opaque calls): before,
+      // held for pg_sleep, approved, and note() wrote
+      assertThat(refused(st, "SELECT pg_sleep(0), note('x')"))
+          .startsWith(PgErrors.INSUFFICIENT_PRIVILEGE)
+          .contains("function note")
+          .contains("sleep-review reviews only part of it");
+      assertThat(reviewed.size() - before).isEqualTo(1);
+      assertThat(direct("SELECT count(*) FROM notes")).isEqualTo("0");
     }
   }
 

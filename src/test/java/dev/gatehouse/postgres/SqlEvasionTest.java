@@ -384,6 +384,36 @@ class SqlEvasionTest {
         .isEqualTo("select");
   }
 
+  @Test
+  void builtInsThatChangeNothingAreListedAsReadOnly() {
+    // A review rule with functions needs no other rule to admit these (docs/policy.md).
+    assertThat(readOnly("SELECT now(), pg_sleep(1), lower('x'), my_udf(), public.upper('y')"))
+        .containsExactly("now", "pg_sleep", "lower");
+    // functions whose effect decides the kind are not (nor currval, which reads a sequence)
+    assertThat(
+            readOnly(
+                "SELECT pg_sleep(1), lo_export(1, '/tmp/x'), nextval('s'), currval('s'),"
+                    + " pg_read_file('f'), set_config('x', 'y', false)"))
+        .containsExactly("pg_sleep");
+    assertThat(readOnly("SELECT public.lower(x), pg_catalog.lower(y), \"Lower\"(z)"))
+        .containsExactly("pg_catalog.lower");
+    assertThat(
+            readOnly(
+                "SELECT (information_schema._pg_expandarray(i.indkey)).n FROM pg_catalog.pg_index i"))
+        .containsExactly("information_schema._pg_expandarray");
+    // pg_catalog behind another schema: an unqualified name may be anyone's function
+    assertThat(
+            SqlClassifier.classify("SELECT lower(a), pg_catalog.upper(b) FROM t", true, false)
+                .get(0)
+                .action()
+                .list(Attr.SQL_READ_ONLY_FUNCTIONS))
+        .containsExactly("pg_catalog.upper");
+  }
+
+  private static List<String> readOnly(String sql) {
+    return SqlClassifier.classify(sql, true).get(0).action().list(Attr.SQL_READ_ONLY_FUNCTIONS);
+  }
+
   private static List<String> opaque(String sql) {
     return SqlClassifier.classify(sql, true)
         .get(0)
