@@ -2408,7 +2408,9 @@ final class PgSession {
         pathCompleted(a, head.seq);
         // Several statements in one Query run in one implicit transaction, which a later one's
         // error rolls back (protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT); a single one is its
-        // own transaction, which committed if it completed: recorded now.
+        // own transaction, which committed if it completed: recorded now. (The server commits a
+        // Query's last statement before its CommandComplete, postgres.c exec_simple_query, so a
+        // failing commit, a deferred constraint, is that statement's ErrorResponse.)
         if (!held(a, tag, head.rows, head.actions.size() > 1 ? "the end of its query" : null)) {
           record(a, true, tag, rows(tag, head.rows));
         }
@@ -2487,6 +2489,12 @@ final class PgSession {
    * Target reader: an ErrorResponse came since the last ReadyForQuery (the implicit one aborts).
    */
   private boolean segmentFailed;
+
+  /**
+   * Target reader: the error's code when it came after every statement of the segment completed, at
+   * the implicit transaction's commit; null otherwise.
+   */
+  private String commitFailed;
 
   /** An Execute that completed in the implicit transaction, recorded when that ends. */
   private record Uncommitted(AuthorizedAction a, String tag, long rows) {}
@@ -2589,8 +2597,12 @@ final class PgSession {
 
   /** Target reader, at a ReadyForQuery with transaction status {@code status}. */
   private void implicitTransactionEnded(byte status) {
-    recordUncommitted(segmentFailed ? ROLLED_BACK_BY_ERROR : null);
+    recordUncommitted(
+        commitFailed != null
+            ? "its commit failed (" + commitFailed + "), so PostgreSQL rolled it back"
+            : segmentFailed ? ROLLED_BACK_BY_ERROR : null);
     segmentFailed = false;
+    commitFailed = null;
     implicitTransaction = status == 'I';
   }
 
@@ -2616,6 +2628,12 @@ final class PgSession {
     segmentFailed = true;
     readablePathDone = -1; // the transaction of a SET before it rolls back
     Map<Character, String> f = PgMessages.parseFields(body, clientCharset);
+    if (head != null && head.kind == Kind.SYNC && !uncommitted.isEmpty()) {
+      // Every execution completed, then an error for the Sync: the implicit transaction's commit
+      // failed (a deferred constraint, a serialization failure). The extended protocol commits at
+      // Sync, after the CommandCompletes. Only the code: the message may hold data.
+      commitFailed = "ERROR " + f.getOrDefault('C', "");
+    }
     String summary = "ERROR " + f.getOrDefault('C', "") + ": " + f.getOrDefault('M', "");
     if (head != null && head.kind == Kind.QUERY) {
       if (head.next < head.actions.size()) {

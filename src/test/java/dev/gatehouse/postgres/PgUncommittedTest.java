@@ -41,6 +41,11 @@ class PgUncommittedTest {
           "CREATE OR REPLACE FUNCTION uc_notice_then_sleep() RETURNS int LANGUAGE plpgsql AS"
               + " $$BEGIN RAISE NOTICE 'sleeping'; PERFORM pg_sleep(1); RETURN 1; END$$");
       s.execute("GRANT EXECUTE ON FUNCTION uc_notice_then_sleep() TO gh_scram");
+      // A deferred foreign key: checked at the commit, after the INSERT's CommandComplete
+      s.execute("DROP TABLE IF EXISTS uc_child, uc_parent");
+      s.execute("CREATE TABLE uc_parent (id int PRIMARY KEY)");
+      s.execute("CREATE TABLE uc_child (p int REFERENCES uc_parent DEFERRABLE INITIALLY DEFERRED)");
+      s.execute("GRANT ALL ON uc_parent, uc_child TO gh_scram");
     }
   }
 
@@ -284,6 +289,40 @@ class PgUncommittedTest {
       assertThat(sqlStates(r.query("ROLLBACK"))).isEmpty();
     }
     assertThat(rows("query-in-block")).isZero();
+  }
+
+  private static final String COMMIT_FAILED =
+      "not committed (INSERT 0 1): its commit failed (ERROR 23503), so PostgreSQL rolled it back";
+
+  @Test
+  void aSingleStatementQueryWhoseCommitFailsIsRecordedAsFailed() throws Exception {
+    // The server commits a Query's last statement before its CommandComplete: the deferred check
+    // failing at the commit is the INSERT's own ErrorResponse, no CommandComplete comes.
+    String insert = "INSERT INTO uc_child VALUES (4242)";
+    try (Raw r = raw()) {
+      List<Message> ms = r.query(insert);
+      assertThat(sqlStates(ms)).containsExactly("23503");
+      assertThat(ms.stream().map(Message::kind)).doesNotContain('C');
+      PgProtocolRedTeamTest.stillUsable(r);
+    }
+    assertThat(outcome(insert).status()).isEqualTo("error");
+    assertThat(outcome(insert).summary()).startsWith("ERROR 23503");
+    assertThat(count("uc_child")).isZero();
+  }
+
+  @Test
+  void anExecutionWhoseCommitAtSyncFailsIsRecordedAsNotCommitted() throws Exception {
+    // The extended protocol commits at Sync: CommandComplete, then the Sync's ErrorResponse
+    String insert = "INSERT INTO uc_child VALUES (4343)";
+    try (Raw r = raw()) {
+      List<Message> ms =
+          r.send(parse("", insert), bind("", ""), execute("", 0), sync()).untilReady();
+      assertThat(sqlStates(ms)).containsExactly("23503");
+    }
+    assertThat(outcome(insert))
+        .extracting(Outcome::status, Outcome::summary)
+        .containsExactly("error", COMMIT_FAILED);
+    assertThat(count("uc_child")).isZero();
   }
 
   @Test
