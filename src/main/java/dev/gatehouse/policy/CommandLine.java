@@ -207,11 +207,19 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
   public static Split split(String line) {
     List<List<String>> out = new ArrayList<>();
     boolean[] cut = new boolean[1];
-    commands(line, out, 0, cut);
+    commands(line, out, 0, cut, false);
+    if (line.contains("$'")) {
+      // bash, ksh, zsh, busybox ash and dash 0.5.13 read $'...' as ANSI-C quoting, where \' is a
+      // quote inside the string (bash(1) QUOTING), so in bash `echo $'\''; npm publish` runs npm;
+      // older dash reads $ then a plain quoted '\'. Which shell /bin/sh is cannot be known here:
+      // the line is read both ways (more commands, never fewer).
+      commands(line, out, 0, cut, true);
+    }
     return new Split(out, !cut[0]);
   }
 
-  private static void commands(String line, List<List<String>> out, int depth, boolean[] cut) {
+  private static void commands(
+      String line, List<List<String>> out, int depth, boolean[] cut, boolean ansiC) {
     if (depth > MAX_DEPTH || out.size() >= MAX_COMMANDS) {
       cut[0] = true;
       return;
@@ -239,8 +247,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         } else if (c == '\\' && i + 1 < n) {
           cur.append(line.charAt(++i));
         } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
-          int end = substitutionEnd(line, i);
-          commands(line.substring(c == '`' ? i + 1 : i + 2, end), out, depth + 1, cut);
+          int end = substitution(line, i, out, depth, cut, ansiC);
           cur.append(line, i, Math.min(n, end + 1));
           i = end;
         } else {
@@ -277,13 +284,21 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
           i++;
         }
         dropNext = true;
-      } else if (c == '$' && i + 1 < n && line.charAt(i + 1) == '(') {
-        int end = substitutionEnd(line, i);
-        commands(line.substring(i + 2, end), out, depth + 1, cut);
+      } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
+        int end = substitution(line, i, out, depth, cut, ansiC);
         cur.append(line, i, Math.min(n, end + 1));
         inWord = true;
         i = end;
-      } else if (";&|()`\n".indexOf(c) >= 0) {
+      } else if (ansiC && c == '$' && i + 1 < n && line.charAt(i + 1) == '\'') {
+        int end = i + 2;
+        while (end < n && line.charAt(end) != '\'') {
+          end += line.charAt(end) == '\\' ? 2 : 1;
+        }
+        end = Math.min(end, n - 1);
+        cur.append(line, i, end + 1); // kept with its $: a word the shell computes
+        inWord = true;
+        i = end;
+      } else if (";&|()\n".indexOf(c) >= 0) {
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
         // a redirection ends here: <(npm publish) and >(...) are process substitutions (bash(1)
         // Process Substitution), whose first word is a command, not the redirection's target
@@ -306,9 +321,46 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     // read as one too (more commands, never fewer)
     for (String d : dropped) {
       if (looksLikeCommands(d)) {
-        commands(d, out, depth + 1, cut);
+        commands(d, out, depth + 1, cut, ansiC);
       }
     }
+  }
+
+  /** A {@code case} word: its patterns end in an unquoted {@code )}. */
+  private static final java.util.regex.Pattern CASE =
+      java.util.regex.Pattern.compile("(?:^|[\\s;&|(])case\\s");
+
+  /**
+   * Reads the command substitution ({@code $(...)} or backquotes) starting at {@code i} as commands
+   * and returns the index of its end (see {@link #substitutionEnd}). Inside backquotes a backslash
+   * before {@code $}, a backquote or a backslash is removed before the text is read as commands
+   * (XCU 2.6.3), so {@code `echo \`npm publish\``} runs {@code npm publish}. A {@code case} inside
+   * {@code $( )} has patterns ending in {@code )} that end the substitution early here but not in a
+   * shell ({@code $(case x in x) npm publish;; esac)}): then the rest of the line is read as
+   * commands as well.
+   */
+  private static int substitution(
+      String line, int i, List<List<String>> out, int depth, boolean[] cut, boolean ansiC) {
+    int end = substitutionEnd(line, i);
+    boolean backquote = line.charAt(i) == '`';
+    String inner =
+        line.substring(backquote ? i + 1 : i + 2, Math.max(end, backquote ? i + 1 : i + 2));
+    if (backquote) {
+      StringBuilder b = new StringBuilder(inner.length());
+      for (int k = 0; k < inner.length(); k++) {
+        char c = inner.charAt(k);
+        if (c == '\\' && k + 1 < inner.length() && "$`\\".indexOf(inner.charAt(k + 1)) >= 0) {
+          c = inner.charAt(++k);
+        }
+        b.append(c);
+      }
+      inner = b.toString();
+    }
+    commands(inner, out, depth + 1, cut, ansiC);
+    if (!backquote && end < line.length() && CASE.matcher(inner).find()) {
+      commands(line.substring(i + 2), out, depth + 1, cut, ansiC);
+    }
+    return end;
   }
 
   private static void add(List<List<String>> out, List<String> words, boolean[] cut) {

@@ -222,6 +222,48 @@ final class CommandWrappers {
               "envuidgid",
               "sandbox-exec",
               "caffeinate",
+              // fifteenth round: setarch(8) ARCH CMD and its personality links, ssh-agent(1)
+              // CMD, expect(1) -c 'spawn CMD', schroot(1), fakechroot(1), proot(1), minijail0(1),
+              // nsjail, run-one(1) and its siblings, retry(1), lckdo(1), setlock(8), rr record,
+              // uftrace, tsp(1), nq(1), pueue add, lxc-attach(1)/lxc-execute(1), machinectl
+              // shell, flatpak-spawn(1), distrobox-enter(1), toolbox run, xterm(1) -e, vagrant
+              // ssh -c (the dynamic loader and qemu user emulators: see isWrapper)
+              "setarch",
+              "linux32",
+              "linux64",
+              "i386",
+              "x86_64",
+              "uname26",
+              "ssh-agent",
+              "expect",
+              "spawn",
+              "schroot",
+              "fakechroot",
+              "proot",
+              "minijail0",
+              "nsjail",
+              "run-one",
+              "run-this-one",
+              "keep-one-running",
+              "run-one-constantly",
+              "run-one-until-success",
+              "run-one-until-failure",
+              "retry",
+              "lckdo",
+              "setlock",
+              "rr",
+              "uftrace",
+              "tsp",
+              "nq",
+              "pueue",
+              "lxc-attach",
+              "lxc-execute",
+              "machinectl",
+              "flatpak-spawn",
+              "distrobox-enter",
+              "toolbox",
+              "xterm",
+              "vagrant",
               "cmd", // Windows targets: cmd /c CMD, wsl CMD, runas /user:X CMD
               "wsl",
               "runas",
@@ -438,7 +480,17 @@ final class CommandWrappers {
   }
 
   static boolean isWrapper(String word) {
-    return WRAPPERS.contains(programName(word)) || WRAPPERS.contains(CommandMatcher.baseName(word));
+    if (WRAPPERS.contains(programName(word)) || WRAPPERS.contains(CommandMatcher.baseName(word))) {
+      return true;
+    }
+    // the dynamic loader runs the program it is given (ld.so(8): /lib64/ld-linux-x86-64.so.2
+    // /usr/bin/npm publish), and so does a qemu user-mode emulator (qemu-x86_64 PROG ARGS)
+    String base = CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT);
+    return base.startsWith("ld-linux")
+        || base.startsWith("ld-musl")
+        || base.startsWith("ld.so")
+        || base.startsWith("ld64.so")
+        || base.startsWith("qemu-");
   }
 
   /**
@@ -471,7 +523,22 @@ final class CommandWrappers {
       w.addLine(shellLine, 1, true);
     }
     w.expand(argv, binary, 0, false);
-    w.out.remove(argv);
+    if (!w.expanded.contains(argv)) {
+      // argv itself is matched by the caller; but when it is also a simple command of a line run
+      // by a shell, its words are the shell's to expand (npm p*, npm ${x:-publish}, {npm,publish}
+      // are npm publish): it stays a candidate, with its words read as computed
+      w.out.remove(argv);
+    }
+    for (List<String> c : w.out) {
+      if (readsProgramFromStdin(c)) {
+        w.cut = true;
+      }
+    }
+    if (readsProgramFromStdin(argv)) {
+      // sh, bash -s, python3, node - alone read their program from standard input, which the
+      // caller writes after the decision (an SSH channel, an exec request's stdin): unseen
+      w.cut = true;
+    }
     return new Inner(new ArrayList<>(w.out), Set.copyOf(w.expanded), !w.cut);
   }
 
@@ -888,6 +955,17 @@ final class CommandWrappers {
       boolean operand = false;
       for (int m = j + 1; m < cmd.size() && !operand; m++) {
         String a = cmd.get(m);
+        if (a.equals("--version") || a.equals("--help")) {
+          return false; // prints and exits
+        }
+        if (!interpreter
+            && a.length() > 1
+            && a.charAt(0) == '-'
+            && a.charAt(1) != '-'
+            && a.indexOf('s') > 0
+            && a.indexOf('c') < 0) {
+          return true; // sh -s ARG...: the operands are positional parameters, the program stdin
+        }
         if (a.equals("-")
             || a.equals("/dev/stdin")
             || a.startsWith("/dev/fd/0")
