@@ -326,18 +326,11 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     }
   }
 
-  /** A {@code case} word: its patterns end in an unquoted {@code )}. */
-  private static final java.util.regex.Pattern CASE =
-      java.util.regex.Pattern.compile("(?:^|[\\s;&|(])case\\s");
-
   /**
    * Reads the command substitution ({@code $(...)} or backquotes) starting at {@code i} as commands
    * and returns the index of its end (see {@link #substitutionEnd}). Inside backquotes a backslash
    * before {@code $}, a backquote or a backslash is removed before the text is read as commands
-   * (XCU 2.6.3), so {@code `echo \`npm publish\``} runs {@code npm publish}. A {@code case} inside
-   * {@code $( )} has patterns ending in {@code )} that end the substitution early here but not in a
-   * shell ({@code $(case x in x) npm publish;; esac)}): then the rest of the line is read as
-   * commands as well.
+   * (XCU 2.6.3), so {@code `echo \`npm publish\``} runs {@code npm publish}.
    */
   private static int substitution(
       String line, int i, List<List<String>> out, int depth, boolean[] cut, boolean ansiC) {
@@ -357,9 +350,6 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       inner = b.toString();
     }
     commands(inner, out, depth + 1, cut, ansiC);
-    if (!backquote && end < line.length() && CASE.matcher(inner).find()) {
-      commands(line.substring(i + 2), out, depth + 1, cut, ansiC);
-    }
     return end;
   }
 
@@ -441,8 +431,34 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     }
     int depth = 0;
     char quote = 0;
+    // a case's patterns end in an unbalanced ) that does not end the substitution (XCU 2.9.4.3:
+    // $(case x in x) npm publish;; esac) runs npm publish): case and esac are counted where a
+    // command starts, and a ) at the substitution's own level inside a case ends a pattern
+    int cases = 0;
+    boolean command = true;
     for (int j = i + 1; j < n; j++) {
       char c = line.charAt(j);
+      if (quote == 0 && command && c >= 'a' && c <= 'z') {
+        int e = j;
+        while (e < n && line.charAt(e) >= 'a' && line.charAt(e) <= 'z') {
+          e++;
+        }
+        boolean word = e == n || " \t\n;&|()".indexOf(line.charAt(e)) >= 0;
+        String w = line.substring(j, e);
+        if (word && w.equals("case")) {
+          cases++;
+        } else if (word && w.equals("esac")) {
+          cases = Math.max(0, cases - 1);
+        }
+        command = word && RESERVED_BEFORE_COMMAND.contains(w);
+        j = e - 1;
+        continue;
+      }
+      if (quote == 0 && ";&|(\n".indexOf(c) >= 0) {
+        command = true;
+      } else if (quote == 0 && c != ' ' && c != '\t' && c != ')') {
+        command = false;
+      }
       if (quote == '\'') {
         if (c == '\'') {
           quote = 0;
@@ -463,12 +479,18 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         j = substitutionEnd(line, j, nesting + 1);
       } else if (c == '(') {
         depth++;
+      } else if (c == ')' && depth == 1 && cases > 0) {
+        command = true; // the end of a case pattern
       } else if (c == ')' && --depth == 0) {
         return j;
       }
     }
     return n;
   }
+
+  /** Reserved words after which a command starts (XCU 2.4). */
+  private static final java.util.Set<String> RESERVED_BEFORE_COMMAND =
+      java.util.Set.of("then", "do", "else", "elif", "if", "while", "until", "time");
 
   /**
    * argv as one POSIX shell line that {@link #parse} (and any POSIX shell) splits back into exactly

@@ -529,21 +529,43 @@ final class CommandWrappers {
       // are npm publish): it stays a candidate, with its words read as computed
       w.out.remove(argv);
     }
-    for (List<String> c : w.out) {
-      if (readsProgramFromStdin(c)) {
+    // sh, bash -s, python3, node - alone read their program from standard input, which the caller
+    // writes after the decision (an SSH channel, an exec request's stdin): unseen. Checked for the
+    // commands that certainly are commands (argv, a line's simple commands, a wrapper's first
+    // operand or one after a number: sudo sh, timeout 5 bash), not for every suffix of a
+    // wrapper's words (timeout 5 grep -r node, find / -name sh)
+    w.entries.add(argv);
+    for (List<String> c : w.entries) {
+      if (readsProgramFromStdin(c, false) && !sourcesNothing(c)) {
         w.cut = true;
       }
-    }
-    if (readsProgramFromStdin(argv)) {
-      // sh, bash -s, python3, node - alone read their program from standard input, which the
-      // caller writes after the decision (an SSH channel, an exec request's stdin): unseen
-      w.cut = true;
     }
     return new Inner(new ArrayList<>(w.out), Set.copyOf(w.expanded), !w.cut);
   }
 
+  /** {@code .} or {@code source} with no file: an error (XCU 2.14 dot), never reads stdin. */
+  private static boolean sourcesNothing(List<String> cmd) {
+    int k = 0;
+    while (k < cmd.size() && CommandLine.isAssignment(cmd.get(k))) {
+      k++;
+    }
+    return k < cmd.size()
+        && (cmd.get(k).equals(".") || cmd.get(k).equals("source"))
+        && cmd.subList(k + 1, cmd.size()).stream()
+            .noneMatch(
+                a ->
+                    a.equals("-")
+                        || a.equals("/dev/stdin")
+                        || a.startsWith("/dev/fd/0")
+                        || a.startsWith("/proc/self/fd/0"));
+  }
+
   private static final class Walk {
     final Set<List<String>> out = new LinkedHashSet<>();
+
+    /** Candidates that are certainly commands, see {@link #inner}. */
+    final Set<List<String>> entries = new LinkedHashSet<>();
+
     final Set<List<String>> expanded = new java.util.HashSet<>();
     boolean cut;
 
@@ -567,6 +589,9 @@ final class CommandWrappers {
       }
       for (List<String> c : cmds) {
         add(c, depth, known);
+        if (entries.size() < MAX) {
+          entries.add(c);
+        }
       }
     }
 
@@ -645,6 +670,9 @@ final class CommandWrappers {
           i++;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
+        if (entries.size() < MAX) {
+          entries.add(argv.subList(i, argv.size())); // A=1 sh
+        }
         return;
       }
       boolean fromInput = name.equals("xargs") || name.equals("parallel") || name.equals("sem");
@@ -656,6 +684,7 @@ final class CommandWrappers {
       boolean knownValues = shellText || name.equals("env"); // env -S expands ${VAR} (env(1))
       boolean dashC = false;
       boolean commandString = false;
+      boolean operandSeen = false;
       for (int i = 1; i < argv.size(); i++) {
         if (out.size() >= MAX) {
           cut = true;
@@ -703,6 +732,10 @@ final class CommandWrappers {
           continue;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
+        if ((!operandSeen || argv.get(i - 1).matches("[0-9.]+[a-z]?")) && entries.size() < MAX) {
+          entries.add(argv.subList(i, argv.size()));
+        }
+        operandSeen = true;
         boolean findExec =
             name.equals("find")
                 && List.of("-exec", "-execdir", "-ok", "-okdir").contains(argv.get(i - 1))
@@ -935,6 +968,14 @@ final class CommandWrappers {
    * /dev/stdin}, and no {@code -c}/{@code -e} code.
    */
   static boolean readsProgramFromStdin(List<String> cmd) {
+    return readsProgramFromStdin(cmd, true);
+  }
+
+  /**
+   * @param behind whether a program behind a wrapper's words counts ({@code | sudo sh}); without,
+   *     only the command's own program ({@code sh}, not {@code find / -name sh})
+   */
+  private static boolean readsProgramFromStdin(List<String> cmd, boolean behind) {
     int k = 0;
     while (k < cmd.size() && CommandLine.isAssignment(cmd.get(k))) {
       k++;
@@ -942,7 +983,7 @@ final class CommandWrappers {
     if (k >= cmd.size()) {
       return false;
     }
-    boolean behindWrapper = isWrapper(cmd.get(k));
+    boolean behindWrapper = behind && isWrapper(cmd.get(k));
     for (int j = k; j < cmd.size(); j++) {
       if (j > k && !behindWrapper) {
         return false;

@@ -569,8 +569,8 @@ class ArgvRedTeamTest {
 
   /**
    * Fifteenth round: each denial was allowed by {@link #OPEN} before its fix. The words of a line's
-   * only command were read literally although a shell expands them; backquotes inside backquotes,
-   * a {@code case} inside {@code $( )} and bash's {@code $'\''} hid commands from the line reader
+   * only command were read literally although a shell expands them; backquotes inside backquotes, a
+   * {@code case} inside {@code $( )} and bash's {@code $'\''} hid commands from the line reader
    * (CommandLine); a shell or interpreter alone reads its program from the caller's standard input;
    * more wrappers (CommandWrappers).
    */
@@ -582,10 +582,7 @@ class ArgvRedTeamTest {
         deny("ANSI-C quoting in the line's only command", OPEN, line("npm $'\\x70ublish'")),
         deny("git $'push'", OPEN, line("git $'push' origin main")),
         deny("bash's $'\\'' is a quote, not its end", OPEN, line("echo $'\\''; npm publish")),
-        deny(
-            "a case inside $( ) ends in )",
-            OPEN,
-            line("echo $(case x in x) npm publish;; esac)")),
+        deny("a case inside $( ) ends in )", OPEN, line("echo $(case x in x) npm publish;; esac)")),
         deny(
             "a case inside $( ) in double quotes",
             OPEN,
@@ -618,7 +615,11 @@ class ArgvRedTeamTest {
         allow("bash --version reads no program", OPEN, line("bash --version")),
         allow("sh -c", OPEN, line("sh -c 'npm test'")),
         allow("a script", OPEN, line("bash scripts/x.sh")),
-        allow("python3 -m", OPEN, line("python3 -m pytest")),
+        allow("python3 with a script", OPEN, line("python3 scripts/x.py")),
+        allow("timeout, then a program name as an argument", OPEN, line("timeout 5 grep -r sh .")),
+        allow("find -name sh", OPEN, line("find / -name sh")),
+        deny("timeout 5 bash", OPEN, line("timeout 5 bash")),
+        deny("A=1 sh", OPEN, line("A=1 sh")),
         allow("setarch with an allowed command", OPEN, line("setarch x86_64 npm test")));
   }
 
