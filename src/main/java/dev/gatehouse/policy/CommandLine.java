@@ -207,19 +207,104 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
   public static Split split(String line) {
     List<List<String>> out = new ArrayList<>();
     boolean[] cut = new boolean[1];
-    commands(line, out, 0, cut, false);
-    if (line.contains("$'")) {
-      // bash, ksh, zsh, busybox ash and dash 0.5.13 read $'...' as ANSI-C quoting, where \' is a
-      // quote inside the string (bash(1) QUOTING), so in bash `echo $'\''; npm publish` runs npm;
-      // older dash reads $ then a plain quoted '\'. Which shell /bin/sh is cannot be known here:
-      // the line is read both ways (more commands, never fewer).
-      commands(line, out, 0, cut, true);
+    // bash, ksh, zsh, busybox ash and dash 0.5.13 read $'...' as ANSI-C quoting, where \' is a
+    // quote inside the string (bash(1) QUOTING), so in bash `echo $'\''; npm publish` runs npm;
+    // older dash reads $ then a plain quoted '\'. Which shell /bin/sh is cannot be known here. A
+    // here-document's body is data, where a quote opens nothing (cat <<EOF, it's, EOF, then npm
+    // publish runs), but << is also arithmetic's shift ((( x = 1<<2 ))). The line is read each way
+    // (more commands, never fewer); each reading is linear.
+    int modes = (line.contains("$'") ? ANSI_C : 0) | (line.contains("<<") ? HEREDOCS : 0);
+    for (int mode = 0; mode <= modes; mode++) {
+      if ((mode & ~modes) == 0) {
+        commands(line, out, 0, cut, mode);
+      }
     }
     return new Split(out, !cut[0]);
   }
 
+  /** A reading of {@link #commands}: bash's ANSI-C quotes. */
+  private static final int ANSI_C = 1;
+
+  /** A reading of {@link #commands}: {@code <<} starts a here-document. */
+  private static final int HEREDOCS = 2;
+
+  /** Here-documents whose bodies start after the next newline (XCU 2.7.4). */
+  private static final class Heredocs {
+    /**
+     * 0, or the kind of here-document whose delimiter is the next word: 1 {@code <<}, 2 {@code
+     * <<-}.
+     */
+    int next;
+
+    /** Whether the word being read has a quote or backslash (the body is then not expanded). */
+    boolean quoted;
+
+    /** Delimiter, quoted, strip tabs. */
+    final List<Object[]> pending = new ArrayList<>();
+
+    /** After a word ended: if it was a delimiter (it went to {@code dropped}), remember it. */
+    void wordEnded(List<String> dropped, int before) {
+      if (next != 0 && dropped.size() > before) {
+        pending.add(new Object[] {dropped.get(dropped.size() - 1), quoted, next == 2});
+        next = 0;
+      }
+      quoted = false;
+    }
+  }
+
+  /**
+   * Skips the bodies of the pending here-documents starting at {@code pos} (after a newline),
+   * reading the command substitutions of those whose delimiter is unquoted (XCU 2.7.4: their body
+   * is expanded, quotes are not special), and returns the index after the last delimiter line (the
+   * line's length when a delimiter is missing: bash reads to the end).
+   */
+  private static int heredocBodies(
+      String line,
+      int pos,
+      Heredocs hd,
+      List<List<String>> out,
+      int depth,
+      boolean[] cut,
+      int mode) {
+    int n = line.length();
+    for (Object[] h : hd.pending) {
+      String delimiter = (String) h[0];
+      while (pos < n) {
+        int e = line.indexOf('\n', pos);
+        if (e < 0) {
+          e = n;
+        }
+        int from = pos;
+        if ((Boolean) h[2]) {
+          while (from < e && line.charAt(from) == '\t') {
+            from++;
+          }
+        }
+        boolean end =
+            line.regionMatches(from, delimiter, 0, delimiter.length())
+                && from + delimiter.length() == e;
+        if (!end && !(Boolean) h[1]) {
+          for (int k = pos; k < e; k++) {
+            char c = line.charAt(k);
+            if (c == '\\') {
+              k++;
+            } else if (c == '`' || (c == '$' && k + 1 < n && line.charAt(k + 1) == '(')) {
+              k = substitution(line, k, out, depth, cut, mode);
+            }
+          }
+        }
+        pos = Math.min(n, e + 1);
+        if (end) {
+          break;
+        }
+      }
+    }
+    hd.pending.clear();
+    return pos;
+  }
+
   private static void commands(
-      String line, List<List<String>> out, int depth, boolean[] cut, boolean ansiC) {
+      String line, List<List<String>> out, int depth, boolean[] cut, int mode) {
     if (depth > MAX_DEPTH || out.size() >= MAX_COMMANDS) {
       cut[0] = true;
       return;
@@ -230,9 +315,11 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     boolean inWord = false;
     boolean dropNext = false;
     char quote = 0;
+    Heredocs hd = new Heredocs();
     int n = line.length();
     for (int i = 0; i < n; i++) {
       char c = line.charAt(i);
+      int before = dropped.size();
       if (quote == '\'') {
         if (c == '\'') {
           quote = 0;
@@ -247,7 +334,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         } else if (c == '\\' && i + 1 < n) {
           cur.append(line.charAt(++i));
         } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
-          int end = substitution(line, i, out, depth, cut, ansiC);
+          int end = substitution(line, i, out, depth, cut, mode);
           cur.append(line, i, Math.min(n, end + 1));
           i = end;
         } else {
@@ -258,7 +345,9 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       if (c == '\'' || c == '"') {
         quote = c;
         inWord = true;
+        hd.quoted = true;
       } else if (c == '\\') {
+        hd.quoted = true;
         if (i + 1 < n) {
           char next = line.charAt(++i);
           if (next != '\n') {
@@ -273,6 +362,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       } else if (c == ' ' || c == '\t') {
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
+        hd.wordEnded(dropped, before);
       } else if (c == '<' || c == '>') {
         if (inWord && allDigits(cur)) {
           cur.setLength(0);
@@ -280,16 +370,27 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         }
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
+        hd.wordEnded(dropped, before);
+        boolean heredoc =
+            (mode & HEREDOCS) != 0
+                && c == '<'
+                && i + 1 < n
+                && line.charAt(i + 1) == '<'
+                && (i + 2 >= n || line.charAt(i + 2) != '<');
         while (i + 1 < n && "<>&|".indexOf(line.charAt(i + 1)) >= 0) {
           i++;
         }
+        if (heredoc) {
+          hd.next = i + 1 < n && line.charAt(i + 1) == '-' ? 2 : 1;
+          i += hd.next - 1;
+        }
         dropNext = true;
       } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
-        int end = substitution(line, i, out, depth, cut, ansiC);
+        int end = substitution(line, i, out, depth, cut, mode);
         cur.append(line, i, Math.min(n, end + 1));
         inWord = true;
         i = end;
-      } else if (ansiC && c == '$' && i + 1 < n && line.charAt(i + 1) == '\'') {
+      } else if ((mode & ANSI_C) != 0 && c == '$' && i + 1 < n && line.charAt(i + 1) == '\'') {
         int end = i + 2;
         while (end < n && line.charAt(end) != '\'') {
           end += line.charAt(end) == '\\' ? 2 : 1;
@@ -300,6 +401,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         i = end;
       } else if (";&|()\n".indexOf(c) >= 0) {
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
+        hd.wordEnded(dropped, before);
         // a redirection ends here: <(npm publish) and >(...) are process substitutions (bash(1)
         // Process Substitution), whose first word is a command, not the redirection's target
         dropNext = false;
@@ -307,6 +409,9 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         if (!words.isEmpty()) {
           add(out, words, cut);
           words.clear();
+        }
+        if (c == '\n' && !hd.pending.isEmpty()) {
+          i = heredocBodies(line, i + 1, hd, out, depth, cut, mode) - 1;
         }
       } else {
         cur.append(c);
@@ -321,7 +426,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     // read as one too (more commands, never fewer)
     for (String d : dropped) {
       if (looksLikeCommands(d)) {
-        commands(d, out, depth + 1, cut, ansiC);
+        commands(d, out, depth + 1, cut, mode);
       }
     }
   }
@@ -333,7 +438,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
    * (XCU 2.6.3), so {@code `echo \`npm publish\``} runs {@code npm publish}.
    */
   private static int substitution(
-      String line, int i, List<List<String>> out, int depth, boolean[] cut, boolean ansiC) {
+      String line, int i, List<List<String>> out, int depth, boolean[] cut, int mode) {
     int end = substitutionEnd(line, i);
     boolean backquote = line.charAt(i) == '`';
     String inner =
@@ -349,7 +454,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       }
       inner = b.toString();
     }
-    commands(inner, out, depth + 1, cut, ansiC);
+    commands(inner, out, depth + 1, cut, mode);
     return end;
   }
 

@@ -588,6 +588,10 @@ class ArgvRedTeamTest {
             OPEN,
             line("echo \"$(case x in (x) git push;; esac)\"")),
         deny("backquotes inside backquotes", OPEN, line("echo `echo \\`npm publish\\``")),
+        deny(
+            "a quote in a here-document's body opens nothing",
+            OPEN,
+            line("cat <<EOF\nit's\nEOF\ngit push\necho '")),
         deny("sh reads its program from stdin", OPEN, line("sh")),
         deny("bash -s with arguments reads stdin", OPEN, line("bash -s scripts/x.sh")),
         deny("python3 alone reads stdin", OPEN, line("python3")),
@@ -612,6 +616,7 @@ class ArgvRedTeamTest {
         allow("ANSI-C quoting read both ways", OPEN, line("echo $'a\\'b'")),
         allow("backquotes", OPEN, line("echo `echo \\`date\\``")),
         allow("a case inside $( )", OPEN, line("echo $(case x in x) echo hi;; esac)")),
+        allow("a here-document", OPEN, line("cat <<'EOF' > notes\nit's done\nEOF\nls")),
         allow("bash --version reads no program", OPEN, line("bash --version")),
         allow("sh -c", OPEN, line("sh -c 'npm test'")),
         allow("a script", OPEN, line("bash scripts/x.sh")),
@@ -683,6 +688,9 @@ class ArgvRedTeamTest {
         Arguments.of("case in substitutions (the rest read again)", "$(case x in x) ", Effect.DENY),
         Arguments.of("case in closed substitutions", "$(case a in a) b;; esac)", Effect.DENY),
         Arguments.of("ANSI-C quotes", "$'\\'' ", Effect.ALLOW),
+        Arguments.of("here-documents", "<<a\n", Effect.ALLOW),
+        Arguments.of(
+            "here-documents with quotes (past the command limit)", "<<a '\na\n", Effect.DENY),
         Arguments.of("escaped backquotes", "`\\`a\\`` ", Effect.DENY),
         Arguments.of("backquotes (past the command limit)", "`a", Effect.DENY),
         Arguments.of("many flags", " -a", Effect.ALLOW),

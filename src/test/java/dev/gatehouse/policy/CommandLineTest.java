@@ -153,6 +153,18 @@ class CommandLineTest {
         .contains(List.of("npm", "publish"));
     assertThat(CommandLine.commands("echo $'a\\'\nnpm publish\necho '"))
         .contains(List.of("npm", "publish"));
+    // a here-document's body is data: its quote opens nothing, the line after its end runs
+    assertThat(CommandLine.commands("cat <<EOF\nit's\nEOF\nnpm publish\necho '"))
+        .contains(List.of("npm", "publish"));
+    assertThat(
+            CommandLine.commands("cat <<-\"E\" <<F; ls\n\tit's\n\tE\n\"\nF\nnpm publish\necho '"))
+        .contains(List.of("npm", "publish"), List.of("ls"));
+    // an unquoted delimiter's body is expanded: its substitutions run
+    assertThat(CommandLine.commands("cat <<EOF\n'$(npm publish)\nEOF"))
+        .contains(List.of("npm", "publish"));
+    // << is also arithmetic's shift: the line is read without here-documents too
+    assertThat(CommandLine.commands("((x=1<<2))\nnpm publish\n2"))
+        .contains(List.of("npm", "publish"));
   }
 
   @Test
