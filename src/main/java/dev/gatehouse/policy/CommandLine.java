@@ -207,11 +207,104 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
   public static Split split(String line) {
     List<List<String>> out = new ArrayList<>();
     boolean[] cut = new boolean[1];
-    commands(line, out, 0, cut);
+    // bash, ksh, zsh, busybox ash and dash 0.5.13 read $'...' as ANSI-C quoting, where \' is a
+    // quote inside the string (bash(1) QUOTING), so in bash `echo $'\''; npm publish` runs npm;
+    // older dash reads $ then a plain quoted '\'. Which shell /bin/sh is cannot be known here. A
+    // here-document's body is data, where a quote opens nothing (cat <<EOF, it's, EOF, then npm
+    // publish runs), but << is also arithmetic's shift ((( x = 1<<2 ))). The line is read each way
+    // (more commands, never fewer); each reading is linear.
+    int modes = (line.contains("$'") ? ANSI_C : 0) | (line.contains("<<") ? HEREDOCS : 0);
+    for (int mode = 0; mode <= modes; mode++) {
+      if ((mode & ~modes) == 0) {
+        commands(line, out, 0, cut, mode);
+      }
+    }
     return new Split(out, !cut[0]);
   }
 
-  private static void commands(String line, List<List<String>> out, int depth, boolean[] cut) {
+  /** A reading of {@link #commands}: bash's ANSI-C quotes. */
+  private static final int ANSI_C = 1;
+
+  /** A reading of {@link #commands}: {@code <<} starts a here-document. */
+  private static final int HEREDOCS = 2;
+
+  /** Here-documents whose bodies start after the next newline (XCU 2.7.4). */
+  private static final class Heredocs {
+    /**
+     * 0, or the kind of here-document whose delimiter is the next word: 1 {@code <<}, 2 {@code
+     * <<-}.
+     */
+    int next;
+
+    /** Whether the word being read has a quote or backslash (the body is then not expanded). */
+    boolean quoted;
+
+    /** Delimiter, quoted, strip tabs. */
+    final List<Object[]> pending = new ArrayList<>();
+
+    /** After a word ended: if it was a delimiter (it went to {@code dropped}), remember it. */
+    void wordEnded(List<String> dropped, int before) {
+      if (next != 0 && dropped.size() > before) {
+        pending.add(new Object[] {dropped.get(dropped.size() - 1), quoted, next == 2});
+        next = 0;
+      }
+      quoted = false;
+    }
+  }
+
+  /**
+   * Skips the bodies of the pending here-documents starting at {@code pos} (after a newline),
+   * reading the command substitutions of those whose delimiter is unquoted (XCU 2.7.4: their body
+   * is expanded, quotes are not special), and returns the index after the last delimiter line (the
+   * line's length when a delimiter is missing: bash reads to the end).
+   */
+  private static int heredocBodies(
+      String line,
+      int pos,
+      Heredocs hd,
+      List<List<String>> out,
+      int depth,
+      boolean[] cut,
+      int mode) {
+    int n = line.length();
+    for (Object[] h : hd.pending) {
+      String delimiter = (String) h[0];
+      while (pos < n) {
+        int e = line.indexOf('\n', pos);
+        if (e < 0) {
+          e = n;
+        }
+        int from = pos;
+        if ((Boolean) h[2]) {
+          while (from < e && line.charAt(from) == '\t') {
+            from++;
+          }
+        }
+        boolean end =
+            line.regionMatches(from, delimiter, 0, delimiter.length())
+                && from + delimiter.length() == e;
+        if (!end && !(Boolean) h[1]) {
+          for (int k = pos; k < e; k++) {
+            char c = line.charAt(k);
+            if (c == '\\') {
+              k++;
+            } else if (c == '`' || (c == '$' && k + 1 < n && line.charAt(k + 1) == '(')) {
+              k = substitution(line, k, out, depth, cut, mode);
+            }
+          }
+        }
+        pos = Math.min(n, e + 1);
+        if (end) {
+          break;
+        }
+      }
+    }
+    hd.pending.clear();
+    return pos;
+  }
+
+  private static void commands(
+      String line, List<List<String>> out, int depth, boolean[] cut, int mode) {
     if (depth > MAX_DEPTH || out.size() >= MAX_COMMANDS) {
       cut[0] = true;
       return;
@@ -222,9 +315,11 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     boolean inWord = false;
     boolean dropNext = false;
     char quote = 0;
+    Heredocs hd = new Heredocs();
     int n = line.length();
     for (int i = 0; i < n; i++) {
       char c = line.charAt(i);
+      int before = dropped.size();
       if (quote == '\'') {
         if (c == '\'') {
           quote = 0;
@@ -239,8 +334,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         } else if (c == '\\' && i + 1 < n) {
           cur.append(line.charAt(++i));
         } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
-          int end = substitutionEnd(line, i);
-          commands(line.substring(c == '`' ? i + 1 : i + 2, end), out, depth + 1, cut);
+          int end = substitution(line, i, out, depth, cut, mode);
           cur.append(line, i, Math.min(n, end + 1));
           i = end;
         } else {
@@ -251,7 +345,9 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       if (c == '\'' || c == '"') {
         quote = c;
         inWord = true;
+        hd.quoted = true;
       } else if (c == '\\') {
+        hd.quoted = true;
         if (i + 1 < n) {
           char next = line.charAt(++i);
           if (next != '\n') {
@@ -266,6 +362,7 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
       } else if (c == ' ' || c == '\t') {
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
+        hd.wordEnded(dropped, before);
       } else if (c == '<' || c == '>') {
         if (inWord && allDigits(cur)) {
           cur.setLength(0);
@@ -273,18 +370,38 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         }
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
         inWord = false;
+        hd.wordEnded(dropped, before);
+        boolean heredoc =
+            (mode & HEREDOCS) != 0
+                && c == '<'
+                && i + 1 < n
+                && line.charAt(i + 1) == '<'
+                && (i + 2 >= n || line.charAt(i + 2) != '<');
         while (i + 1 < n && "<>&|".indexOf(line.charAt(i + 1)) >= 0) {
           i++;
         }
+        if (heredoc) {
+          hd.next = i + 1 < n && line.charAt(i + 1) == '-' ? 2 : 1;
+          i += hd.next - 1;
+        }
         dropNext = true;
-      } else if (c == '$' && i + 1 < n && line.charAt(i + 1) == '(') {
-        int end = substitutionEnd(line, i);
-        commands(line.substring(i + 2, end), out, depth + 1, cut);
+      } else if (c == '`' || (c == '$' && i + 1 < n && line.charAt(i + 1) == '(')) {
+        int end = substitution(line, i, out, depth, cut, mode);
         cur.append(line, i, Math.min(n, end + 1));
         inWord = true;
         i = end;
-      } else if (";&|()`\n".indexOf(c) >= 0) {
+      } else if ((mode & ANSI_C) != 0 && c == '$' && i + 1 < n && line.charAt(i + 1) == '\'') {
+        int end = i + 2;
+        while (end < n && line.charAt(end) != '\'') {
+          end += line.charAt(end) == '\\' ? 2 : 1;
+        }
+        end = Math.min(end, n - 1);
+        cur.append(line, i, end + 1); // kept with its $: a word the shell computes
+        inWord = true;
+        i = end;
+      } else if (";&|()\n".indexOf(c) >= 0) {
         dropNext = endWord(words, dropped, cur, inWord, dropNext);
+        hd.wordEnded(dropped, before);
         // a redirection ends here: <(npm publish) and >(...) are process substitutions (bash(1)
         // Process Substitution), whose first word is a command, not the redirection's target
         dropNext = false;
@@ -292,6 +409,9 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         if (!words.isEmpty()) {
           add(out, words, cut);
           words.clear();
+        }
+        if (c == '\n' && !hd.pending.isEmpty()) {
+          i = heredocBodies(line, i + 1, hd, out, depth, cut, mode) - 1;
         }
       } else {
         cur.append(c);
@@ -306,9 +426,36 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     // read as one too (more commands, never fewer)
     for (String d : dropped) {
       if (looksLikeCommands(d)) {
-        commands(d, out, depth + 1, cut);
+        commands(d, out, depth + 1, cut, mode);
       }
     }
+  }
+
+  /**
+   * Reads the command substitution ({@code $(...)} or backquotes) starting at {@code i} as commands
+   * and returns the index of its end (see {@link #substitutionEnd}). Inside backquotes a backslash
+   * before {@code $}, a backquote or a backslash is removed before the text is read as commands
+   * (XCU 2.6.3), so {@code `echo \`npm publish\``} runs {@code npm publish}.
+   */
+  private static int substitution(
+      String line, int i, List<List<String>> out, int depth, boolean[] cut, int mode) {
+    int end = substitutionEnd(line, i);
+    boolean backquote = line.charAt(i) == '`';
+    String inner =
+        line.substring(backquote ? i + 1 : i + 2, Math.max(end, backquote ? i + 1 : i + 2));
+    if (backquote) {
+      StringBuilder b = new StringBuilder(inner.length());
+      for (int k = 0; k < inner.length(); k++) {
+        char c = inner.charAt(k);
+        if (c == '\\' && k + 1 < inner.length() && "$`\\".indexOf(inner.charAt(k + 1)) >= 0) {
+          c = inner.charAt(++k);
+        }
+        b.append(c);
+      }
+      inner = b.toString();
+    }
+    commands(inner, out, depth + 1, cut, mode);
+    return end;
   }
 
   private static void add(List<List<String>> out, List<String> words, boolean[] cut) {
@@ -389,8 +536,34 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
     }
     int depth = 0;
     char quote = 0;
+    // a case's patterns end in an unbalanced ) that does not end the substitution (XCU 2.9.4.3:
+    // $(case x in x) npm publish;; esac) runs npm publish): case and esac are counted where a
+    // command starts, and a ) at the substitution's own level inside a case ends a pattern
+    int cases = 0;
+    boolean command = true;
     for (int j = i + 1; j < n; j++) {
       char c = line.charAt(j);
+      if (quote == 0 && command && c >= 'a' && c <= 'z') {
+        int e = j;
+        while (e < n && line.charAt(e) >= 'a' && line.charAt(e) <= 'z') {
+          e++;
+        }
+        boolean word = e == n || " \t\n;&|()".indexOf(line.charAt(e)) >= 0;
+        String w = line.substring(j, e);
+        if (word && w.equals("case")) {
+          cases++;
+        } else if (word && w.equals("esac")) {
+          cases = Math.max(0, cases - 1);
+        }
+        command = word && RESERVED_BEFORE_COMMAND.contains(w);
+        j = e - 1;
+        continue;
+      }
+      if (quote == 0 && ";&|(\n".indexOf(c) >= 0) {
+        command = true;
+      } else if (quote == 0 && c != ' ' && c != '\t' && c != ')') {
+        command = false;
+      }
       if (quote == '\'') {
         if (c == '\'') {
           quote = 0;
@@ -411,12 +584,18 @@ public record CommandLine(String raw, List<String> argv, boolean needsShell) {
         j = substitutionEnd(line, j, nesting + 1);
       } else if (c == '(') {
         depth++;
+      } else if (c == ')' && depth == 1 && cases > 0) {
+        command = true; // the end of a case pattern
       } else if (c == ')' && --depth == 0) {
         return j;
       }
     }
     return n;
   }
+
+  /** Reserved words after which a command starts (XCU 2.4). */
+  private static final java.util.Set<String> RESERVED_BEFORE_COMMAND =
+      java.util.Set.of("then", "do", "else", "elif", "if", "while", "until", "time");
 
   /**
    * argv as one POSIX shell line that {@link #parse} (and any POSIX shell) splits back into exactly

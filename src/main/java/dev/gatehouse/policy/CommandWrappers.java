@@ -222,6 +222,48 @@ final class CommandWrappers {
               "envuidgid",
               "sandbox-exec",
               "caffeinate",
+              // fifteenth round: setarch(8) ARCH CMD and its personality links, ssh-agent(1)
+              // CMD, expect(1) -c 'spawn CMD', schroot(1), fakechroot(1), proot(1), minijail0(1),
+              // nsjail, run-one(1) and its siblings, retry(1), lckdo(1), setlock(8), rr record,
+              // uftrace, tsp(1), nq(1), pueue add, lxc-attach(1)/lxc-execute(1), machinectl
+              // shell, flatpak-spawn(1), distrobox-enter(1), toolbox run, xterm(1) -e, vagrant
+              // ssh -c (the dynamic loader and qemu user emulators: see isWrapper)
+              "setarch",
+              "linux32",
+              "linux64",
+              "i386",
+              "x86_64",
+              "uname26",
+              "ssh-agent",
+              "expect",
+              "spawn",
+              "schroot",
+              "fakechroot",
+              "proot",
+              "minijail0",
+              "nsjail",
+              "run-one",
+              "run-this-one",
+              "keep-one-running",
+              "run-one-constantly",
+              "run-one-until-success",
+              "run-one-until-failure",
+              "retry",
+              "lckdo",
+              "setlock",
+              "rr",
+              "uftrace",
+              "tsp",
+              "nq",
+              "pueue",
+              "lxc-attach",
+              "lxc-execute",
+              "machinectl",
+              "flatpak-spawn",
+              "distrobox-enter",
+              "toolbox",
+              "xterm",
+              "vagrant",
               "cmd", // Windows targets: cmd /c CMD, wsl CMD, runas /user:X CMD
               "wsl",
               "runas",
@@ -438,7 +480,17 @@ final class CommandWrappers {
   }
 
   static boolean isWrapper(String word) {
-    return WRAPPERS.contains(programName(word)) || WRAPPERS.contains(CommandMatcher.baseName(word));
+    if (WRAPPERS.contains(programName(word)) || WRAPPERS.contains(CommandMatcher.baseName(word))) {
+      return true;
+    }
+    // the dynamic loader runs the program it is given (ld.so(8): /lib64/ld-linux-x86-64.so.2
+    // /usr/bin/npm publish), and so does a qemu user-mode emulator (qemu-x86_64 PROG ARGS)
+    String base = CommandMatcher.baseName(word).toLowerCase(java.util.Locale.ROOT);
+    return base.startsWith("ld-linux")
+        || base.startsWith("ld-musl")
+        || base.startsWith("ld.so")
+        || base.startsWith("ld64.so")
+        || base.startsWith("qemu-");
   }
 
   /**
@@ -471,12 +523,49 @@ final class CommandWrappers {
       w.addLine(shellLine, 1, true);
     }
     w.expand(argv, binary, 0, false);
-    w.out.remove(argv);
+    if (!w.expanded.contains(argv)) {
+      // argv itself is matched by the caller; but when it is also a simple command of a line run
+      // by a shell, its words are the shell's to expand (npm p*, npm ${x:-publish}, {npm,publish}
+      // are npm publish): it stays a candidate, with its words read as computed
+      w.out.remove(argv);
+    }
+    // sh, bash -s, python3, node - alone read their program from standard input, which the caller
+    // writes after the decision (an SSH channel, an exec request's stdin): unseen. Checked for the
+    // commands that certainly are commands (argv, a line's simple commands, a wrapper's first
+    // operand or one after a number: sudo sh, timeout 5 bash), not for every suffix of a
+    // wrapper's words (timeout 5 grep -r node, find / -name sh)
+    w.entries.add(argv);
+    for (List<String> c : w.entries) {
+      if (readsProgramFromStdin(c, false) && !sourcesNothing(c)) {
+        w.cut = true;
+      }
+    }
     return new Inner(new ArrayList<>(w.out), Set.copyOf(w.expanded), !w.cut);
+  }
+
+  /** {@code .} or {@code source} with no file: an error (XCU 2.14 dot), never reads stdin. */
+  private static boolean sourcesNothing(List<String> cmd) {
+    int k = 0;
+    while (k < cmd.size() && CommandLine.isAssignment(cmd.get(k))) {
+      k++;
+    }
+    return k < cmd.size()
+        && (cmd.get(k).equals(".") || cmd.get(k).equals("source"))
+        && cmd.subList(k + 1, cmd.size()).stream()
+            .noneMatch(
+                a ->
+                    a.equals("-")
+                        || a.equals("/dev/stdin")
+                        || a.startsWith("/dev/fd/0")
+                        || a.startsWith("/proc/self/fd/0"));
   }
 
   private static final class Walk {
     final Set<List<String>> out = new LinkedHashSet<>();
+
+    /** Candidates that are certainly commands, see {@link #inner}. */
+    final Set<List<String>> entries = new LinkedHashSet<>();
+
     final Set<List<String>> expanded = new java.util.HashSet<>();
     boolean cut;
 
@@ -500,6 +589,9 @@ final class CommandWrappers {
       }
       for (List<String> c : cmds) {
         add(c, depth, known);
+        if (entries.size() < MAX) {
+          entries.add(c);
+        }
       }
     }
 
@@ -578,6 +670,9 @@ final class CommandWrappers {
           i++;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
+        if (entries.size() < MAX) {
+          entries.add(argv.subList(i, argv.size())); // A=1 sh
+        }
         return;
       }
       boolean fromInput = name.equals("xargs") || name.equals("parallel") || name.equals("sem");
@@ -589,6 +684,7 @@ final class CommandWrappers {
       boolean knownValues = shellText || name.equals("env"); // env -S expands ${VAR} (env(1))
       boolean dashC = false;
       boolean commandString = false;
+      boolean operandSeen = false;
       for (int i = 1; i < argv.size(); i++) {
         if (out.size() >= MAX) {
           cut = true;
@@ -636,6 +732,10 @@ final class CommandWrappers {
           continue;
         }
         add(argv.subList(i, argv.size()), depth + 1, shellWords);
+        if ((!operandSeen || argv.get(i - 1).matches("[0-9.]+[a-z]?")) && entries.size() < MAX) {
+          entries.add(argv.subList(i, argv.size()));
+        }
+        operandSeen = true;
         boolean findExec =
             name.equals("find")
                 && List.of("-exec", "-execdir", "-ok", "-okdir").contains(argv.get(i - 1))
@@ -868,6 +968,14 @@ final class CommandWrappers {
    * /dev/stdin}, and no {@code -c}/{@code -e} code.
    */
   static boolean readsProgramFromStdin(List<String> cmd) {
+    return readsProgramFromStdin(cmd, true);
+  }
+
+  /**
+   * @param behind whether a program behind a wrapper's words counts ({@code | sudo sh}); without,
+   *     only the command's own program ({@code sh}, not {@code find / -name sh})
+   */
+  private static boolean readsProgramFromStdin(List<String> cmd, boolean behind) {
     int k = 0;
     while (k < cmd.size() && CommandLine.isAssignment(cmd.get(k))) {
       k++;
@@ -875,7 +983,7 @@ final class CommandWrappers {
     if (k >= cmd.size()) {
       return false;
     }
-    boolean behindWrapper = isWrapper(cmd.get(k));
+    boolean behindWrapper = behind && isWrapper(cmd.get(k));
     for (int j = k; j < cmd.size(); j++) {
       if (j > k && !behindWrapper) {
         return false;
@@ -888,6 +996,17 @@ final class CommandWrappers {
       boolean operand = false;
       for (int m = j + 1; m < cmd.size() && !operand; m++) {
         String a = cmd.get(m);
+        if (a.equals("--version") || a.equals("--help")) {
+          return false; // prints and exits
+        }
+        if (!interpreter
+            && a.length() > 1
+            && a.charAt(0) == '-'
+            && a.charAt(1) != '-'
+            && a.indexOf('s') > 0
+            && a.indexOf('c') < 0) {
+          return true; // sh -s ARG...: the operands are positional parameters, the program stdin
+        }
         if (a.equals("-")
             || a.equals("/dev/stdin")
             || a.startsWith("/dev/fd/0")

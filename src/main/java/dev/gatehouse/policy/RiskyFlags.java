@@ -585,7 +585,11 @@ final class RiskyFlags {
                 flags(RUNS, ANYWHERE, "-f", "--file"),
                 // user properties that plugins read as programs or code to run: surefire's argLine
                 // (-javaagent: in the forked test JVM) and jvm, exec-maven-plugin's exec.*, core
-                // extensions from maven.ext.class.path, plugins from another local repository
+                // extensions from maven.ext.class.path, plugins from another local repository;
+                // surefire's and failsafe's debug options (JVM options of the forked test JVM,
+                // maven-surefire-plugin "Debugging Tests"), the compiler's executable (run when
+                // fork is on, which -Dmaven.compiler.fork=true turns on), javadoc's and gpg's
+                // executables
                 flags(
                     RUNS,
                     ANYWHERE,
@@ -593,7 +597,12 @@ final class RiskyFlags {
                     "-Djvm",
                     "-Dexec.*",
                     "-Dmaven.ext.class.path",
-                    "-Dmaven.repo.local"))));
+                    "-Dmaven.repo.local",
+                    "-Dmaven.surefire.debug",
+                    "-Dmaven.failsafe.debug",
+                    "-Dmaven.compiler.executable",
+                    "-DjavadocExecutable",
+                    "-Dgpg.executable"))));
     // GNU make (make(1)): --eval is read before the makefiles ($(shell ...) runs at once), -f
     // reads another makefile, -C another directory's, -I includes from elsewhere. getopt_long
     // accepts abbreviations (--ev, --makef).
@@ -680,7 +689,12 @@ final class RiskyFlags {
                 "--inspect-wait",
                 "--env-file",
                 "--env-file-if-exists",
-                "--openssl-config")));
+                "--openssl-config",
+                // node.config.json's nodeOptions (import, require...), Node.js 23.10+
+                "--experimental-config-file",
+                // where the inspector listens once a SIGUSR1 (which callers may send) opens it
+                "--inspect-port",
+                "--debug-port")));
     // python(1) reads options only up to the script, -c or -m; what follows is the program's
     // (python3 -m pytest -c pytest.ini). Its only other options with a value are -W and -X.
     tool(

@@ -561,8 +561,71 @@ class ArgvRedTeamTest {
 
   static Stream<Arguments> cases() {
     return Stream.concat(
-        Stream.concat(Stream.concat(bypassesFixed(), alreadyHandled()), thirdRound()),
-        fourthRound());
+        Stream.concat(
+            Stream.concat(Stream.concat(bypassesFixed(), alreadyHandled()), thirdRound()),
+            fourthRound()),
+        fifteenthRound());
+  }
+
+  /**
+   * Fifteenth round: each denial was allowed by {@link #OPEN} before its fix. The words of a line's
+   * only command were read literally although a shell expands them; backquotes inside backquotes, a
+   * {@code case} inside {@code $( )} and bash's {@code $'\''} hid commands from the line reader
+   * (CommandLine); a shell or interpreter alone reads its program from the caller's standard input;
+   * more wrappers (CommandWrappers).
+   */
+  static Stream<Arguments> fifteenthRound() {
+    return Stream.of(
+        deny("a glob in the line's only command", OPEN, line("npm p*")),
+        deny("a default value in the line's only command", OPEN, line("npm ${x:-publish}")),
+        deny("brace expansion as the whole line", OPEN, line("{npm,publish}")),
+        deny("ANSI-C quoting in the line's only command", OPEN, line("npm $'\\x70ublish'")),
+        deny("git $'push'", OPEN, line("git $'push' origin main")),
+        deny("bash's $'\\'' is a quote, not its end", OPEN, line("echo $'\\''; npm publish")),
+        deny("a case inside $( ) ends in )", OPEN, line("echo $(case x in x) npm publish;; esac)")),
+        deny(
+            "a case inside $( ) in double quotes",
+            OPEN,
+            line("echo \"$(case x in (x) git push;; esac)\"")),
+        deny("backquotes inside backquotes", OPEN, line("echo `echo \\`npm publish\\``")),
+        deny(
+            "a quote in a here-document's body opens nothing",
+            OPEN,
+            line("cat <<EOF\nit's\nEOF\ngit push\necho '")),
+        deny("sh reads its program from stdin", OPEN, line("sh")),
+        deny("bash -s with arguments reads stdin", OPEN, line("bash -s scripts/x.sh")),
+        deny("python3 alone reads stdin", OPEN, line("python3")),
+        deny("bash /dev/stdin", OPEN, line("bash /dev/stdin")),
+        deny("sudo sh", OPEN, line("sudo sh")),
+        deny("setarch ARCH CMD", OPEN, line("setarch x86_64 -R npm publish")),
+        deny("linux32 CMD", OPEN, line("linux32 npm publish")),
+        deny(
+            "the dynamic loader runs a program",
+            OPEN,
+            line("/lib64/ld-linux-x86-64.so.2 /usr/bin/npm publish")),
+        deny("a qemu user emulator", OPEN, line("qemu-x86_64 /usr/bin/npm publish")),
+        deny("ssh-agent CMD", OPEN, line("ssh-agent npm publish")),
+        deny("expect -c spawn", OPEN, line("expect -c 'spawn npm publish'")),
+        deny("run-one CMD", OPEN, line("run-one npm publish")),
+        deny("xterm -e CMD", OPEN, line("xterm -e kubectl delete pod x")),
+        deny("vagrant ssh -c", OPEN, line("vagrant ssh -c 'git push'")),
+        deny("pueue add CMD", OPEN, line("pueue add npm publish")),
+        deny("proot CMD", OPEN, line("proot -0 npm publish")),
+        allow("a glob that is not a denied command", OPEN, line("ls *.log")),
+        allow("a redirection", OPEN, line("npm ci > out.txt")),
+        allow("ANSI-C quoting read both ways", OPEN, line("echo $'a\\'b'")),
+        allow("backquotes", OPEN, line("echo `echo \\`date\\``")),
+        allow("a case inside $( )", OPEN, line("echo $(case x in x) echo hi;; esac)")),
+        allow("a here-document", OPEN, line("cat <<'EOF' > notes\nit's done\nEOF\nls")),
+        allow("bash --version reads no program", OPEN, line("bash --version")),
+        allow("sh -c", OPEN, line("sh -c 'npm test'")),
+        allow("a script", OPEN, line("bash scripts/x.sh")),
+        allow("python3 with a script", OPEN, line("python3 scripts/x.py")),
+        allow("timeout, then a program name as an argument", OPEN, line("timeout 5 grep -r sh .")),
+        allow("find -name sh", OPEN, line("find / -name sh")),
+        deny("timeout 5 bash", OPEN, line("timeout 5 bash")),
+        deny("A=1 sh", OPEN, line("A=1 sh")),
+        allow("setarch with an allowed command", OPEN, line("setarch x86_64 npm test")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -622,6 +685,13 @@ class ArgvRedTeamTest {
         Arguments.of("closing braces", "x}", Effect.ALLOW),
         Arguments.of("named descriptors", "{a}>x ", Effect.ALLOW),
         Arguments.of("unclosed substitutions (too deep)", "$(", Effect.DENY),
+        Arguments.of("case in substitutions (the rest read again)", "$(case x in x) ", Effect.DENY),
+        Arguments.of("case in closed substitutions", "$(case a in a) b;; esac)", Effect.DENY),
+        Arguments.of("ANSI-C quotes", "$'\\'' ", Effect.ALLOW),
+        Arguments.of("here-documents", "<<a\n", Effect.ALLOW),
+        Arguments.of(
+            "here-documents with quotes (past the command limit)", "<<a '\na\n", Effect.DENY),
+        Arguments.of("escaped backquotes", "`\\`a\\`` ", Effect.DENY),
         Arguments.of("backquotes (past the command limit)", "`a", Effect.DENY),
         Arguments.of("many flags", " -a", Effect.ALLOW),
         Arguments.of("many words", " a", Effect.ALLOW),

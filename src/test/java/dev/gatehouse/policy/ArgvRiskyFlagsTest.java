@@ -253,6 +253,27 @@ class ArgvRiskyFlagsTest {
         refused("mvn --DEFINE NAME=V (case)", line("mvn --DEFINE exec.executable=/bin/sh test")),
         refused("mvn -define= (one dash)", line("mvn -define=maven.repo.local=/t test")),
         refused("mvn -defi NAME=V (one dash, two words)", line("mvn -defi argLine=-javaagent:x")),
+        // fifteenth round: more properties that plugins run or pass to a JVM
+        refused(
+            "mvn -Dmaven.surefire.debug (the forked JVM's options)",
+            line("mvn -Dmaven.surefire.debug=-javaagent:/tmp/a.jar test")),
+        refused(
+            "mvn -Dmaven.failsafe.debug (the forked JVM's options)",
+            line("mvn -Dmaven.failsafe.debug=-javaagent:/tmp/a.jar verify")),
+        refused(
+            "mvn -Dmaven.compiler.executable (run when fork is on)",
+            line("mvn -Dmaven.compiler.fork=true -Dmaven.compiler.executable=/tmp/x test")),
+        refused(
+            "mvn -D javadocExecutable (two words)",
+            argv("mvn", "verify", "-D", "javadocExecutable=/tmp/x")),
+        refused("mvn --define gpg.executable", line("mvn --define gpg.executable=/tmp/x verify")),
+        allowed("mvn -Dmaven.compiler.fork alone", line("mvn -Dmaven.compiler.fork=true test")),
+        refused(
+            "node --experimental-config-file (nodeOptions: import, require)",
+            line("node --experimental-config-file=/tmp/n.json app.js")),
+        refused(
+            "node --inspect-port (where SIGUSR1 opens the inspector)",
+            line("node --inspect-port=0.0.0.0:9229 app.js")),
         allowed("mvn --define of an ordinary property", line("mvn --define skipITs=true test")),
         allowed("mvn -D of an ordinary property", line("mvn test -D skipITs=true")),
         refused("git diff --no-index", line("git diff --no-index /etc/shadow /dev/null")),

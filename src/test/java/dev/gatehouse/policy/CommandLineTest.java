@@ -132,6 +132,41 @@ class CommandLineTest {
     assertThat(CommandLine.split(deep).complete()).isFalse();
   }
 
+  /** Fifteenth red-team round: each command was not found before. */
+  @Test
+  void findsCommandsInCaseSubstitutionsNestedBackquotesAndAnsiCQuotes() {
+    // a case pattern's ) does not end $( ) (XCU 2.9.4.3); nor does a quoted one
+    assertThat(CommandLine.commands("echo $(case x in x) npm publish;; esac)"))
+        .contains(List.of("npm", "publish"));
+    assertThat(CommandLine.commands("echo $(case x in a|b) echo esac;; y) npm publish;; esac)"))
+        .contains(List.of("npm", "publish"));
+    assertThat(CommandLine.commands("echo \"$(case x in (x) npm publish;; esac)\" ok"))
+        .contains(List.of("npm", "publish"));
+    // the substitution still ends where the shell ends it: ls is a command of its own
+    assertThat(CommandLine.commands("echo $(if a; then case b in b) c;; esac; fi); ls"))
+        .contains(List.of("ls"));
+    // inside backquotes \` is a backquote: a substitution inside the substitution (XCU 2.6.3)
+    assertThat(CommandLine.commands("echo `echo \\`npm publish\\``"))
+        .contains(List.of("npm", "publish"));
+    // bash reads $'\'' as one quote character, older dash as $ and a quoted backslash: both ways
+    assertThat(CommandLine.commands("echo $'\\''; npm publish"))
+        .contains(List.of("npm", "publish"));
+    assertThat(CommandLine.commands("echo $'a\\'\nnpm publish\necho '"))
+        .contains(List.of("npm", "publish"));
+    // a here-document's body is data: its quote opens nothing, the line after its end runs
+    assertThat(CommandLine.commands("cat <<EOF\nit's\nEOF\nnpm publish\necho '"))
+        .contains(List.of("npm", "publish"));
+    assertThat(
+            CommandLine.commands("cat <<-\"E\" <<F; ls\n\tit's\n\tE\n\"\nF\nnpm publish\necho '"))
+        .contains(List.of("npm", "publish"), List.of("ls"));
+    // an unquoted delimiter's body is expanded: its substitutions run
+    assertThat(CommandLine.commands("cat <<EOF\n'$(npm publish)\nEOF"))
+        .contains(List.of("npm", "publish"));
+    // << is also arithmetic's shift: the line is read without here-documents too
+    assertThat(CommandLine.commands("((x=1<<2))\nnpm publish\n2"))
+        .contains(List.of("npm", "publish"));
+  }
+
   @Test
   void rejectsOverlongLines() {
     assertThatThrownBy(() -> CommandLine.parse("x".repeat(CommandLine.MAX_LENGTH + 1)))
