@@ -2704,6 +2704,14 @@ final class PgSession {
           " (the session ended before its query did; PostgreSQL runs the query to its end and"
               + " commits it unless a statement fails or it sees the connection lost first)");
     }
+    if (!segmentFailed && pending.stream().anyMatch(q -> q.kind == Kind.SYNC)) {
+      // The Sync that closes the held executions' implicit transaction was sent: the server reads
+      // it before the end of the stream and commits, as for a Query (PgUncommittedTest
+      // .aClientLeavingAfterItsSyncWasSent). Only a session ending before its Sync rolls back.
+      recordUncommittedAsRun(
+          " (the session ended after its Sync was sent, before the answer; PostgreSQL commits at"
+              + " Sync unless a statement fails or it sees the connection lost first)");
+    }
     recordUncommitted(
         segmentFailed
             ? ROLLED_BACK_BY_ERROR

@@ -342,6 +342,34 @@ class PgUncommittedTest {
   }
 
   @Test
+  void aClientLeavingAfterItsSyncWasSent() throws Exception {
+    // The INSERT completed, the Sync is on its way behind a SELECT that sleeps: the server runs
+    // both, commits at the Sync, and only then finds the connection gone.
+    String insert = "INSERT INTO uc_rows VALUES ('sync-sent')";
+    try (Raw r = raw()) {
+      r.send(
+          parse("", insert),
+          bind("", ""),
+          execute("", 0),
+          parse("", "SELECT uc_notice_then_sleep()"),
+          bind("", ""),
+          execute("", 0),
+          sync());
+      Message m;
+      while ((m = r.read()).kind() != 'C') {
+        assertThat(m.kind()).isNotEqualTo('E');
+      }
+    } // the client leaves while the SELECT sleeps
+    Outcome o = outcome(insert);
+    assertThat(o.status()).isEqualTo("ok");
+    assertThat(o.summary()).startsWith("INSERT 0 1 (the session ended after its Sync was sent");
+    for (int i = 0; i < 100 && rows("sync-sent") == 0; i++) {
+      Thread.sleep(50); // the SELECT sleeps a second, then the Sync commits
+    }
+    assertThat(rows("sync-sent")).isOne();
+  }
+
+  @Test
   void aClientLeavingBeforeTheEndOfItsQuery() throws Exception {
     // Unlike a pipeline left before Sync, the server runs the Query to its end, commits, and
     // only then fails to answer: the INSERT stays, and its record says so.
