@@ -457,6 +457,11 @@ public final class PolicySet implements PolicyEngine {
    * statement narrowed to that table or function).
    */
   private record Part(String kind, Action only, boolean function) {
+    /** A read-only built-in ({@link SqlMatcher#readOnly}): admitted without a rule. */
+    boolean readOnly() {
+      return function && SqlMatcher.readOnly(only);
+    }
+
     @Override
     public String toString() {
       return kind != null
@@ -487,16 +492,18 @@ public final class PolicySet implements PolicyEngine {
    * payroll; {@code SELECT pg_sleep(1), my_fn()} called my_fn, and a rule reviewing pg_sleep is no
    * rule about my_fn. So each kind that {@code review} does not list, each touched table its {@code
    * tables}/{@code tables_written} do not cover ({@link SqlMatcher#uncoveredTables}), and each
-   * called function its {@code functions} do not cover, read-only built-ins aside ({@link
-   * SqlMatcher#uncoveredFunctions}), must be admitted by another rule applying here: a rule without
-   * per-kind matchers, or an allow or review rule whose {@code sql:} matches the statement for that
-   * kind (tables, functions, require_where as for the whole statement), or for the statement
-   * narrowed to that table or function (everything else as for the whole statement), and whose
-   * {@code when} is true (evaluated on the whole statement). A part that a review rule admits (the
-   * first in file order) is that rule's to review, whatever allows it too (review wins over allow):
-   * its requirement is combined with {@code review}'s ({@link #combine}), and when they cannot be
-   * combined the statement is denied, as it is when a part nothing admits. Allow rules need no such
-   * pass: one allow rule must list every kind and cover every table and function itself.
+   * called function its {@code functions} do not cover ({@link SqlMatcher#uncoveredFunctions}),
+   * must be admitted by another rule applying here (a read-only built-in is admitted already, but a
+   * review rule whose {@code functions} name it still reviews it, so file order does not decide
+   * whose reviewers the statement gets): a rule without per-kind matchers, or an allow or review
+   * rule whose {@code sql:} matches the statement for that kind (tables, functions, require_where
+   * as for the whole statement), or for the statement narrowed to that table or function
+   * (everything else as for the whole statement), and whose {@code when} is true (evaluated on the
+   * whole statement). A part that a review rule admits (the first in file order) is that rule's to
+   * review, whatever allows it too (review wins over allow): its requirement is combined with
+   * {@code review}'s ({@link #combine}), and when they cannot be combined the statement is denied,
+   * as it is when a part nothing admits. Allow rules need no such pass: one allow rule must list
+   * every kind and cover every table and function itself.
    *
    * @return null when every part is admitted and no other review rule is involved
    */
@@ -528,6 +535,11 @@ public final class PolicySet implements PolicyEngine {
       return null;
     }
     List<Part> allowed = new ArrayList<>(open.size()); // of those, admitted by an allow rule
+    for (Part part : open) {
+      if (part.readOnly()) {
+        allowed.add(part); // needs no allow rule, but a review rule naming it still reviews it
+      }
+    }
     ReviewRequirement combined = review.review;
     List<String> also = new ArrayList<>(2);
     Map<String, Object> vars = null;
@@ -546,7 +558,9 @@ public final class PolicySet implements PolicyEngine {
         }
         List<Part> its = new ArrayList<>(open.size());
         for (Part part : open) {
-          if (admits(r, a, part) && (r.effect == Effect.REVIEW || !allowed.contains(part))) {
+          if (admits(r, a, part)
+              && (r.effect == Effect.REVIEW || !allowed.contains(part))
+              && (!part.readOnly() || names(r, part))) {
             its.add(part);
           }
         }
@@ -661,6 +675,16 @@ public final class PolicySet implements PolicyEngine {
     }
     return r.matchers.get(ActionKind.SQL) instanceof SqlMatcher m
         && m.mismatch(part.only(), r.effect) == null;
+  }
+
+  /**
+   * Whether {@code r}'s {@code functions} name the function of {@code part}: only such a (review)
+   * rule takes up a read-only built-in's part, not one that matches every function (without {@code
+   * functions}, or without any matcher), which would pull a review of tables into every statement
+   * calling now().
+   */
+  private static boolean names(Rule r, Part part) {
+    return r.matchers.get(ActionKind.SQL) instanceof SqlMatcher m && m.names(part.only());
   }
 
   /** Whether {@code r} admits kind {@code k} of SQL statement {@code a} (not its condition). */

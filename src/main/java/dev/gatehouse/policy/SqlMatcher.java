@@ -418,28 +418,47 @@ final class SqlMatcher implements KindMatcher {
    * each as the action calling only that function (its {@code functions} attribute, which is what
    * matchers read; {@link #onlyFunction}); empty when the rule has no {@code functions}. Names are
    * read as {@link #anyTable} reads them, so a statement calling one function the rule matches is
-   * covered. Read-only built-ins ({@link Action.Attr#SQL_READ_ONLY_FUNCTIONS}, and not opaque) are
-   * covered too: they change nothing, and {@code SELECT now(), pg_sleep(1)} is not also about
-   * {@code now}. A function whose effect decides the kind ({@code lo_export}, {@code pg_read_file})
-   * is not: a rule reviewing pg_sleep without {@code statements} lists copy_program, but is no rule
-   * about server files. See {@link PolicySet}: a review rule holds a statement only when another
-   * rule admits every function it does not cover.
+   * covered. Read-only built-ins are parts too, but {@link PolicySet} counts them as admitted
+   * ({@link #readOnly}): they change nothing, and {@code SELECT my_fn(), now()} needs no rule
+   * allowing now; yet a review rule naming now still reviews its part, so that which of two review
+   * rules comes first in the file does not decide whose reviewers the statement gets. A function
+   * whose effect decides the kind ({@code lo_export}, {@code pg_read_file}) is no read-only one: a
+   * rule reviewing my_fn without {@code statements} lists copy_program, but is no rule about server
+   * files. See {@link PolicySet}: a review rule holds a statement only when another rule admits
+   * every function it does not cover.
    */
   List<Action> uncoveredFunctions(Action action) {
     if (functions == null) {
       return List.of();
     }
     List<String> path = action.list(Action.Attr.SQL_SEARCH_PATH);
-    List<String> opaque = action.list(Action.Attr.SQL_OPAQUE_FUNCTIONS);
-    List<String> readOnly = action.list(Action.Attr.SQL_READ_ONLY_FUNCTIONS);
     List<Action> out = new ArrayList<>(2);
     for (String f : new LinkedHashSet<>(action.list(Action.Attr.SQL_FUNCTIONS))) {
-      boolean builtin = readOnly.contains(f) && !opaque.contains(f);
-      if (!builtin && !anyTable(functions, functionsAnySchema, path, f)) {
+      if (!anyTable(functions, functionsAnySchema, path, f)) {
         out.add(action.with(Action.Attr.SQL_FUNCTIONS, List.of(f)));
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the one function of {@code only} ({@link #uncoveredFunctions}) is a read-only built-in
+   * of the statement ({@link Action.Attr#SQL_READ_ONLY_FUNCTIONS}, and not opaque).
+   */
+  static boolean readOnly(Action only) {
+    String f = onlyFunction(only);
+    return only.list(Action.Attr.SQL_READ_ONLY_FUNCTIONS).contains(f)
+        && !only.list(Action.Attr.SQL_OPAQUE_FUNCTIONS).contains(f);
+  }
+
+  /** Whether this rule's {@code functions} name the one function of {@code only}. */
+  boolean names(Action only) {
+    return functions != null
+        && anyTable(
+            functions,
+            functionsAnySchema,
+            only.list(Action.Attr.SQL_SEARCH_PATH),
+            onlyFunction(only));
   }
 
   /** The one function of an action built by {@link #uncoveredFunctions}. */

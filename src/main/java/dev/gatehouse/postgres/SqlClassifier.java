@@ -1786,9 +1786,19 @@ final class SqlClassifier {
 
   /**
    * PostgreSQL built-in functions (functions-*.html) that only compute a value from their arguments
-   * or read catalog/session state: calling them changes nothing. Unqualified or
-   * pg_catalog-qualified only. Not exhaustive: a built-in missing here is merely reported as
-   * opaque.
+   * or read catalog/session state: calling them changes nothing, and they run no code the statement
+   * does not show. Unqualified or pg_catalog-qualified only. Not exhaustive: a built-in missing
+   * here is merely reported as opaque. Left out because they can run user-written code: those that
+   * turn a value into JSON (to_json, json_agg, json_build_object, ...), which use a cast to json
+   * that the type's owner may have created WITH FUNCTION (functions-json.html), those that read a
+   * value into a type named at run time or in a column list (json_populate_record, json_to_record,
+   * json_table, xmltable, pg_input_is_valid), whose domain CHECK constraints may call any function,
+   * and quote_literal/quote_nullable(anyelement), SQL functions casting their argument to text.
+   * Kept: format, concat, array_to_string, xmlelement, which print a value with its type's output
+   * function, written in C (only a superuser can create a base type's I/O functions, CREATE TYPE),
+   * and the conversions written like calls (text(x), date(x)), which are the cast {@code x::text}
+   * the statement shows; see {@link #KNOWN_BUILTINS} for the known built-ins that are not
+   * read-only.
    */
   private static final Set<String> READ_ONLY_BUILTINS =
       Set.of(
@@ -1800,10 +1810,6 @@ final class SqlClassifier {
           "max",
           "array_agg",
           "string_agg",
-          "json_agg",
-          "jsonb_agg",
-          "json_object_agg",
-          "jsonb_object_agg",
           "bool_and",
           "bool_or",
           "every",
@@ -1926,8 +1932,6 @@ final class SqlClassifier {
           "overlay",
           "position",
           "quote_ident",
-          "quote_literal",
-          "quote_nullable",
           "regexp_count",
           "regexp_instr",
           "regexp_like",
@@ -2036,15 +2040,6 @@ final class SqlClassifier {
           "tstzrange",
           "daterange",
           // JSON and XML (functions-json.html, functions-xml.html)
-          "to_json",
-          "to_jsonb",
-          "array_to_json",
-          "row_to_json",
-          "json_build_array",
-          "jsonb_build_array",
-          "json_build_object",
-          "jsonb_build_object",
-          "json_object",
           "jsonb_object",
           "json_array_elements",
           "jsonb_array_elements",
@@ -2062,14 +2057,6 @@ final class SqlClassifier {
           "jsonb_extract_path_text",
           "json_object_keys",
           "jsonb_object_keys",
-          "json_populate_record",
-          "jsonb_populate_record",
-          "json_populate_recordset",
-          "jsonb_populate_recordset",
-          "json_to_record",
-          "jsonb_to_record",
-          "json_to_recordset",
-          "jsonb_to_recordset",
           "json_strip_nulls",
           "jsonb_strip_nulls",
           "jsonb_set",
@@ -2083,9 +2070,7 @@ final class SqlClassifier {
           "jsonb_path_query",
           "jsonb_path_query_array",
           "jsonb_path_query_first",
-          "json_scalar",
           "json_serialize",
-          "json_table",
           "xmlelement",
           "xmlforest",
           "xmlconcat",
@@ -2095,7 +2080,6 @@ final class SqlClassifier {
           "xmlroot",
           "xpath",
           "xpath_exists",
-          "xmltable",
           "xmlexists",
           "xml_is_well_formed",
           // text search (functions-textsearch.html)
@@ -2138,7 +2122,6 @@ final class SqlClassifier {
           "session_user",
           "user",
           "current_query",
-          "current_setting",
           "inet_client_addr",
           "inet_client_port",
           "inet_server_addr",
@@ -2146,7 +2129,6 @@ final class SqlClassifier {
           "pg_backend_pid",
           "pg_blocking_pids",
           "pg_conf_load_time",
-          "pg_current_logfile",
           "pg_is_in_recovery",
           "pg_postmaster_start_time",
           "pg_jit_available",
@@ -2258,9 +2240,6 @@ final class SqlClassifier {
           "txid_current_if_assigned",
           "pg_last_committed_xact",
           "pg_xact_commit_timestamp",
-          "pg_sleep",
-          "pg_sleep_for",
-          "pg_sleep_until",
           "pg_listening_channels",
           "pg_notification_queue_usage",
           "pg_safe_snapshot_blocking_pids",
@@ -2280,9 +2259,6 @@ final class SqlClassifier {
           "pg_stat_get_activity",
           "pg_stat_get_backend_activity",
           "pg_stat_get_backend_pid",
-          "pg_sequence_last_value",
-          "pg_input_is_valid",
-          "pg_input_error_info",
 
           // type conversions written like calls
           "text",
@@ -2324,6 +2300,22 @@ final class SqlClassifier {
           "isclosed",
           "isopen");
 
+  /**
+   * Built-ins whose effect is known (so they are not opaque) but which are no read-only calls a
+   * review rule may carry along ({@link Attr#SQL_READ_ONLY_FUNCTIONS}): pg_sleep* holds the
+   * snapshot, locks and connection without bound; current_setting reads custom settings, which
+   * often hold secrets (app.jwt_secret); pg_current_logfile names a server file;
+   * pg_sequence_last_value reads a sequence.
+   */
+  private static final Set<String> KNOWN_BUILTINS =
+      Set.of(
+          "pg_sleep",
+          "pg_sleep_for",
+          "pg_sleep_until",
+          "current_setting",
+          "pg_current_logfile",
+          "pg_sequence_last_value");
+
   /** Functions whose hidden effect (or harmlessness) the classifier already accounts for. */
   private static boolean classifiedFunction(String simple) {
     if (FILE_FUNCTIONS.contains(simple)
@@ -2358,7 +2350,8 @@ final class SqlClassifier {
   /**
    * The {@link #ATTR_OPAQUE_FUNCTIONS} ({@code readOnly} false) or the {@link
    * Attr#SQL_READ_ONLY_FUNCTIONS} ({@code readOnly} true) of a statement calling {@code functions}.
-   * A function is in neither when its effect already decides the kind (pg_read_file, set_config).
+   * A function is in neither when its effect already decides the kind (pg_read_file, set_config) or
+   * is otherwise known ({@link #KNOWN_BUILTINS}: pg_sleep).
    */
   private static List<String> functions(
       Set<String> functions, Set<String> quoted, boolean catalogFirst, boolean readOnly) {
@@ -2369,7 +2362,8 @@ final class SqlClassifier {
       String simple = f.substring(dot + 1);
       boolean builtin =
           (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
-      boolean classified = builtin && classifiedFunction(simple);
+      boolean classified =
+          builtin && (classifiedFunction(simple) || KNOWN_BUILTINS.contains(simple));
       boolean known =
           (builtin && READ_ONLY_BUILTINS.contains(simple))
               || ("information_schema".equals(schema)

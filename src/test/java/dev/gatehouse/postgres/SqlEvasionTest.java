@@ -387,14 +387,14 @@ class SqlEvasionTest {
   @Test
   void builtInsThatChangeNothingAreListedAsReadOnly() {
     // A review rule with functions needs no other rule to admit these (docs/policy.md).
-    assertThat(readOnly("SELECT now(), pg_sleep(1), lower('x'), my_udf(), public.upper('y')"))
-        .containsExactly("now", "pg_sleep", "lower");
+    assertThat(readOnly("SELECT now(), lower('x'), my_udf(), public.upper('y')"))
+        .containsExactly("now", "lower");
     // functions whose effect decides the kind are not (nor currval, which reads a sequence)
     assertThat(
             readOnly(
-                "SELECT pg_sleep(1), lo_export(1, '/tmp/x'), nextval('s'), currval('s'),"
+                "SELECT now(), lo_export(1, '/tmp/x'), nextval('s'), currval('s'),"
                     + " pg_read_file('f'), set_config('x', 'y', false)"))
-        .containsExactly("pg_sleep");
+        .containsExactly("now");
     assertThat(readOnly("SELECT public.lower(x), pg_catalog.lower(y), \"Lower\"(z)"))
         .containsExactly("pg_catalog.lower");
     assertThat(
@@ -408,6 +408,37 @@ class SqlEvasionTest {
                 .action()
                 .list(Attr.SQL_READ_ONLY_FUNCTIONS))
         .containsExactly("pg_catalog.upper");
+  }
+
+  @Test
+  void builtInsThatHoldOnOrCanRunUserCodeAreNotReadOnly() {
+    // Review 15: a review rule with functions carries read-only built-ins along without any rule
+    // admitting them (docs/policy.md). pg_sleep holds the snapshot, locks and connection without
+    // bound; current_setting reads custom settings (app.jwt_secret); these stay known, not opaque.
+    String known =
+        "SELECT pg_sleep(1), pg_sleep_for('1 s'), pg_sleep_until(now()),"
+            + " current_setting('app.jwt_secret'), pg_current_logfile(),"
+            + " pg_sequence_last_value('s'), pg_catalog.pg_sleep(1)";
+    assertThat(readOnly(known)).containsExactly("now");
+    assertThat(opaque(known)).isEmpty();
+    // to_json and its kin use a cast to json the type's owner may have created WITH FUNCTION;
+    // the record readers and pg_input_is_valid check domain constraints, which may call any
+    // function; quote_literal(anyelement) casts to text: opaque, like a user-defined function
+    String userCode =
+        "SELECT to_json(x), to_jsonb(x), row_to_json(x), array_to_json(a), json_agg(x),"
+            + " jsonb_agg(x), json_object_agg(k, x), json_build_object('k', x),"
+            + " jsonb_build_array(x), json_populate_record(null::t, j),"
+            + " jsonb_to_recordset(j), pg_input_is_valid('1', 'd'), pg_input_error_info('1', 'd'),"
+            + " quote_literal(x), quote_nullable(x), lower(y) FROM t";
+    assertThat(readOnly(userCode)).containsExactly("lower");
+    assertThat(opaque(userCode))
+        .contains("to_json", "json_agg", "json_populate_record", "pg_input_is_valid")
+        .doesNotContain("lower")
+        .hasSize(15);
+    // output functions of base types are C (only a superuser creates them), and text(x) is the
+    // cast x::text the statement shows
+    assertThat(readOnly("SELECT format('%s', x), concat(x, y), concat_ws(',', x), text(x) FROM t"))
+        .containsExactly("format", "concat", "concat_ws", "text");
   }
 
   private static List<String> readOnly(String sql) {
