@@ -78,6 +78,49 @@ class DetectionGaps15Test {
   }
 
   @Test
+  void aNumberAfterDigitsAndAMiddleDotBulletOrLayoutControlIsStillRead() {
+    // Review 15: these characters join groups only when they are the only separator; after a
+    // short number (a list number, a date, a quantity) the number that follows is read alone, as
+    // before they joined groups at all.
+    String[] seps = {"\u00b7", "\u2022", "\u000b", "\u000c"};
+    List<String[]> cases = new ArrayList<>();
+    for (String x : seps) {
+      cases.add(new String[] {"1" + x + "4111111111111111", "4111111111111111"});
+      cases.add(new String[] {"20240101" + x + "4111111111111111", "4111111111111111"});
+      cases.add(new String[] {"12" + x + "4111111111111111", "4111111111111111"});
+      cases.add(new String[] {"ref 7" + x + "5500005555555559 ok", "5500005555555559"});
+      cases.add(new String[] {"1" + x + "415 555 0100", "555 0100"});
+      cases.add(new String[] {"12" + x + "415-555-0100", "555-0100"});
+      cases.add(new String[] {"1" + x + "078-05-1120", "078-05-1120"});
+      cases.add(new String[] {"x" + x + "536" + x + "22" + x + "1234", "22" + x + "1234"});
+    }
+    assertMasked(cases.toArray(String[][]::new));
+    List<String> looks = new ArrayList<>();
+    for (String x : seps) {
+      looks.add("1" + x + "4111111111111112"); // Luhn-invalid
+      looks.add("12" + x + "415 555"); // too short
+    }
+    assertNotMasked(looks.toArray(String[]::new));
+  }
+
+  @Test
+  void fullWidthColonAndEqualsAreNotReadAsAsciiByOtherDetectors() {
+    // Review 15: read as ':' for every detector, U+FF1A made an address before it a URL's
+    // user@host:path and started an IPv6 run at the word before it.
+    assertMasked(
+        new String[][] {
+          {"联系 bob@example.com：请回复", "bob@example.com"},
+          {"邮箱：bob@example.com：请回复", "bob@example.com"},
+          {"地址：2001:db8::8a2e:370:7334", "8a2e:370:7334"},
+          {"IP：2001:db8::8a2e:370:7334", "8a2e:370:7334"},
+          {"IP＝2001:db8::8a2e:370:7334", "8a2e:370:7334"},
+          {"密码：a1b2c3d4|密码：e5f6g7h8", "e5f6g7h8"},
+          {"密码 ＝ Secr3tValue", "Secr3tValue"}
+        });
+    assertNotMasked("时间：10：45", "比例＝3：4", "密码：********");
+  }
+
+  @Test
   void theWordForPasswordInOtherScriptsBeforeColonOrEquals() {
     assertMasked(
         new String[][] {
