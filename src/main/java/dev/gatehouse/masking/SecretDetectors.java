@@ -1027,9 +1027,11 @@ final class SecretDetectors {
    * <p>The keyword search is indexed by ASCII bigrams and cannot hold these words; the part is
    * gated instead by {@code =} or {@code :} together with a character outside ASCII ({@link
    * Detector#needsNonAscii}: an ASCII timestamp or assignment does not arm it), and then by one of
-   * the words' first letters in the value before its expression runs. Words of scripts written with
-   * spaces only whole ({@code пароль}, not a longer word ending in it); Chinese, Japanese, Korean
-   * and Thai, written without spaces, also at the end of a longer word ({@code 用户密码:}).
+   * the words' first two letters in the value before its expression runs ({@link #mayHaveWord}: the
+   * first letters alone, п, л, σ, ر, are in most Cyrillic, Greek and Arabic values). Words of
+   * scripts written with spaces only whole ({@code пароль}, not a longer word ending in it);
+   * Chinese, Japanese, Korean and Thai, written without spaces, also at the end of a longer word
+   * ({@code 用户密码:}).
    */
   static final class NonLatinWords extends Detector {
     /** The words of scripts written with spaces (read whole); shared with {@link JsonMasking}. */
@@ -1071,15 +1073,37 @@ final class SecretDetectors {
       return true;
     }
 
+    /**
+     * The first two letters of the words, lower case ({@link Character#toLowerCase}: İ and I read
+     * as i, as the expression's case-insensitive match reads them); every word of {@link #SPACED}
+     * and {@link #UNSPACED} starts with one of them.
+     */
+    private static final String[] FIRST_TWO = {
+      "па", "ло", "κω", "συ", "şi", "şı", "סי", "كل", "رم", "पा", "密码", "密碼", "パス", "비밀", "암호", "รห"
+    };
+
     @Override
     void find(String s, List<Finding> out) {
-      for (int i = 0, n = s.length(); i < n; i++) {
+      if (mayHaveWord(s)) {
+        Assignment.values(this, s, ASSIGN.matcher(s), out);
+      }
+    }
+
+    /** Whether {@code s} has the first two letters of one of the words ({@link #FIRST_TWO}). */
+    static boolean mayHaveWord(String s) {
+      for (int i = 0, n = s.length() - 1; i < n; i++) {
         char c = s.charAt(i);
         if (c >= '\u015e' && FIRST.indexOf(c) >= 0) {
-          Assignment.values(this, s, ASSIGN.matcher(s), out);
-          return;
+          char a = Character.toLowerCase(c);
+          char b = Character.toLowerCase(s.charAt(i + 1));
+          for (String w : FIRST_TWO) {
+            if (w.charAt(0) == a && w.charAt(1) == b) {
+              return true;
+            }
+          }
         }
       }
+      return false;
     }
   }
 

@@ -170,6 +170,53 @@ class DetectionGaps15Test {
   }
 
   @Test
+  void everyWordInEveryCasePassesTheTwoLetterPrefilter() {
+    // Every word of NonLatinWords.SPACED and UNSPACED (each alternative spelled out).
+    String[] words = {
+      "пароль",
+      "парола",
+      "лозинка",
+      "κωδικός",
+      "κωδικος",
+      "κωδικός πρόσβασης",
+      "συνθηματικό",
+      "συνθηματικο",
+      "şifre",
+      "şıfre",
+      "סיסמה",
+      "סיסמא",
+      "كلمة المرور",
+      "كلمة السر",
+      "رمز عبور",
+      "पासवर्ड",
+      "密码",
+      "密碼",
+      "パスワード",
+      "비밀번호",
+      "암호",
+      "รหัสผ่าน"
+    };
+    List<String[]> cases = new ArrayList<>();
+    for (String w : words) {
+      String title = w.substring(0, 1).toUpperCase(java.util.Locale.ROOT) + w.substring(1);
+      for (String v : new String[] {w, title, w.toUpperCase(java.util.Locale.ROOT)}) {
+        assertThat(SecretDetectors.NonLatinWords.mayHaveWord(v + ": x")).as(v).isTrue();
+        cases.add(new String[] {v + ": Zq7-secret", "Zq7-secret"});
+        cases.add(new String[] {v + "：Zq7-secret", "Zq7-secret"});
+      }
+    }
+    cases.add(new String[] {"ŞIFRE=Zq7-secret", "Zq7-secret"});
+    assertMasked(cases.toArray(String[][]::new));
+    // Common words with the first letters only (п, л, σ, κ, ر, ك, ס) do not run the expression.
+    for (String v :
+        new String[] {
+          "список: 10, время=5, лето: 2", "σύνολο: 12, κατάσταση=ok", "رقم: 5, كتاب=1", "שם: דוד"
+        }) {
+      assertThat(SecretDetectors.NonLatinWords.mayHaveWord(v)).as(v).isFalse();
+    }
+  }
+
+  @Test
   void theWordsOutsideAsciiArmOnlyValuesWithANonAsciiCharacterAndAColonOrEquals() {
     Scanner sc = DetectionGapsTest.pii.scanner;
     List<Detector> ds = sc.detectors();
