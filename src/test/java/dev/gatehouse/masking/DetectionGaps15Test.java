@@ -121,6 +121,38 @@ class DetectionGaps15Test {
   }
 
   @Test
+  void aProfileWithMoreThan64DetectorsReadsTheFullWidthSeparatorsAfterTheWords() {
+    // Its gates are the exact pre-filter, which sees ASCII ':' and '=' only.
+    List<Detector> extra = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      extra.add(new DictionaryDetector("dict" + i, List.of("zzqqword" + i)));
+    }
+    Profile big =
+        Builtins.profiles(
+                Builtins.DEFAULT_ENTROPY_THRESHOLD, new Style.Redact(null), List.of(), extra)
+            .get("pii")
+            .build();
+    assertThat(big.scanner.detectors()).hasSizeGreaterThan(64);
+    for (String v :
+        new String[] {
+          "密码：abc12345",
+          "密碼＝Secr3tValue",
+          "パスワード：ひみつ1234",
+          "пароль：Qwerty123",
+          "联系 bob@example.com：请回复"
+        }) {
+      byte[] b = v.getBytes(StandardCharsets.UTF_8);
+      assertThat(big.scanner.scan(v))
+          .as(v)
+          .isNotEmpty()
+          .isEqualTo(DetectionGapsTest.pii.scanner.scan(v));
+      assertThat(big.scanner.scanWith(v, big.scanner.armedUtf8(b, 0, b.length), b, 0, b.length))
+          .as("(bytes) " + v)
+          .isNotEmpty();
+    }
+  }
+
+  @Test
   void theWordForPasswordInOtherScriptsBeforeColonOrEquals() {
     assertMasked(
         new String[][] {
