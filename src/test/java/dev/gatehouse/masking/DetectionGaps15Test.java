@@ -123,16 +123,7 @@ class DetectionGaps15Test {
   @Test
   void aProfileWithMoreThan64DetectorsReadsTheFullWidthSeparatorsAfterTheWords() {
     // Its gates are the exact pre-filter, which sees ASCII ':' and '=' only.
-    List<Detector> extra = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      extra.add(new DictionaryDetector("dict" + i, List.of("zzqqword" + i)));
-    }
-    Profile big =
-        Builtins.profiles(
-                Builtins.DEFAULT_ENTROPY_THRESHOLD, new Style.Redact(null), List.of(), extra)
-            .get("pii")
-            .build();
-    assertThat(big.scanner.detectors()).hasSizeGreaterThan(64);
+    Profile big = MaskingRedTeamTest.piiWithMoreThan64Detectors();
     for (String v :
         new String[] {
           "密码：abc12345",
