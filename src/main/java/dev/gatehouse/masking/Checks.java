@@ -66,12 +66,13 @@ final class Checks {
    * wave dash U+301C, the small and full-width hyphen-minus U+FE63 and U+FF0D...; not the Armenian
    * and Hebrew hyphens U+058A and U+05BE, written with a letter on each side) and U+2212 MINUS SIGN
    * as {@code -}; the full-width and small commercial at U+FF20 and U+FE6B as {@code @}; the
-   * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}; the
-   * full-width colon U+FF1A and equals sign U+FF1D as {@code :} and {@code =} ({@code 密码：…}).
-   * Values grouped or written with them ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code
-   * bob﹫example．com}) are then read like their ASCII spelling (Unicode 15.1, UnicodeData.txt). The
-   * no-break and thin spaces of {@link #isNoBreakSpace} are read by the detectors as they are and
-   * are not mapped.
+   * full-width full stop U+FF0E and the ideographic full stops U+3002 and U+FF61 as {@code .}. Not
+   * the full-width colon U+FF1A and equals sign U+FF1D: read as {@code :}, they would make an email
+   * address before {@code ：} a URL's {@code user@host:path} and start an IPv6 run after a word
+   * ({@code 地址：2001:db8::…}); {@code SecretDetectors.NonLatinWords} reads them itself. Values
+   * grouped or written with them ({@code 4111 1111…}, {@code 536‑22‑1234}, {@code bob﹫example．com})
+   * are then read like their ASCII spelling (Unicode 15.1, UnicodeData.txt). The no-break and thin
+   * spaces of {@link #isNoBreakSpace} are read by the detectors as they are and are not mapped.
    */
   static char separatorFold(char c) {
     if (c < '\u2000') {
@@ -108,9 +109,6 @@ final class Checks {
           '\uff0d' ->
           '-';
       case '\ufe6b', FULLWIDTH_AT -> '@';
-      // The full-width colon and equals sign of Chinese and Japanese input methods (密码：…)
-      case '\uff1a' -> ':';
-      case '\uff1d' -> '=';
       case '\u3002', '\uff0e', '\uff61' -> '.';
       default -> c;
     };

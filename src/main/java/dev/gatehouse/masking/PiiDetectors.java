@@ -338,9 +338,14 @@ final class PiiDetectors {
           // dash following a short number (row-17-6304774760739563974) as after a space.
           char before = separatorKind(s.charAt(ends[0]));
           // After a slash as after one glued to a word (v1/4111111111111111, see afterWordSlash).
+          // After a middle dot, bullet, VT or FF as after any other character that is not a
+          // separator: they join groups only in this detector (dotOrControl), and a plain card
+          // after them (1·4111111111111111, 20240101•4111111111111111) is read as it was
+          // before they did.
           restartPlain =
               before == '\t'
                   || ((before == ' ' || before == '-') && counts[0] <= 4)
+                  || dotOrControl(before)
                   || afterWordSlash(s, second);
           i = second;
           continue;
@@ -859,7 +864,10 @@ final class PiiDetectors {
         }
         i = Math.max(end, i + 1);
         if (mixed && !found) {
-          i = Math.max(i, j);
+          // A middle dot, bullet, VT or FF after the first group, then another separator
+          // (1·415 555 0100, a list number or a quantity): read again from the second group, as
+          // where they are no separator; they join groups only when they are the only one.
+          i = dotOrControl(s.charAt(gend[0])) ? gend[0] + 1 : Math.max(i, j);
         } else if (!found && !list && groups >= 3 && glen[0] <= 2 && !plus && a[gend[0]] == ' ') {
           // A short number and a space before a national number (1 020 7946 0958: a quantity or
           // a list number): the number is read again from its second group

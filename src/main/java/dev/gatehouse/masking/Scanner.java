@@ -85,6 +85,15 @@ final class Scanner {
   private static final long WIDE = (long) Triage.F_WIDE << 32;
 
   /**
+   * {@link #WIDE} and the first pass's {@code :} and {@code =}, carried into the pre-filter's
+   * result for the gates of a profile with more than 64 detectors: the pre-filter reads ASCII only,
+   * and the full-width {@code ：} and {@code ＝} (U+FF1A, U+FF1D), which only {@code
+   * SecretDetectors.NonLatinWords} reads, arm the first pass ({@code Triage#wideClass}; for bytes,
+   * their lead byte EF). Only more detectors are armed by them, never fewer.
+   */
+  private static final long CARRIED = WIDE | (long) (Detector.F_COLON | Detector.F_EQ) << 32;
+
+  /**
    * Detectors whose gates the quick pass decides exactly (only exact flags, no numeric run; token
    * runs and presence are exact): when only these are armed by it, the pre-filter is skipped.
    */
@@ -1281,7 +1290,7 @@ final class Scanner {
       return armedUtf8(b, off, len) != 0;
     }
     long t = withWide(Triage.bytes(b, off, len), b, off, len);
-    long w = t & WIDE;
+    long w = t & CARRIED;
     if (triageRejects(t) || quickReject(quick(b, off, len) | w)) {
       return false;
     }
@@ -1563,7 +1572,7 @@ final class Scanner {
   /** {@link #scan} with more than 64 detectors, of a text without characters to normalize. */
   private List<Finding> scanPlain(String s) {
     long t = Triage.chars(s);
-    long w = t & WIDE;
+    long w = t & CARRIED;
     if (triageRejects(t) || quickReject(quick(s) | w)) {
       return List.of();
     }

@@ -722,7 +722,7 @@ final class SecretDetectors {
               continue;
             }
             addValue(d, out, m.start(g), end, v);
-            if (g == 3 && (end != m.end(g) || v.indexOf(':') >= 0 || v.indexOf('=') >= 0)) {
+            if (g == 3 && (end != m.end(g) || hasSeparator(v))) {
               // Another assignment inside the bare value ("secret: a1|secret: b2|secret: c3",
               // "Passwort: a1|mot de passe: b2", string_agg of values): read again from the
               // value's start, not past it.
@@ -731,6 +731,17 @@ final class SecretDetectors {
           }
         }
       }
+    }
+
+    /** Whether {@code v} has {@code :} or {@code =}, or their full-width forms (密码：a1|密码：b2). */
+    private static boolean hasSeparator(String v) {
+      for (int i = 0, n = v.length(); i < n; i++) {
+        char c = v.charAt(i);
+        if (c == ':' || c == '=' || c == '\uff1a' || c == '\uff1d') {
+          return true;
+        }
+      }
+      return false;
     }
 
     private static final Pattern DIRECTORY = Pattern.compile(DIRECTORY_PATH);
@@ -1010,14 +1021,17 @@ final class SecretDetectors {
    * κωδικός (and κωδικός πρόσβασης) and συνθηματικό, Chinese 密码 and 密碼, Japanese パスワード, Korean 비밀번호
    * and 암호, Arabic كلمة المرور and كلمة السر, Persian رمز عبور, Hebrew סיסמה, Hindi पासवर्ड, Thai
    * รหัสผ่าน, Turkish şifre. A full-width colon or equals sign ({@code 密码：…}, as Chinese and
-   * Japanese input methods type them) is read as the ASCII one ({@link Checks#separatorFold}).
+   * Japanese input methods type them) is read as the ASCII one here only: the scanner does not fold
+   * them for every detector ({@link Checks#separatorFold}).
    *
    * <p>The keyword search is indexed by ASCII bigrams and cannot hold these words; the part is
    * gated instead by {@code =} or {@code :} together with a character outside ASCII ({@link
    * Detector#needsNonAscii}: an ASCII timestamp or assignment does not arm it), and then by one of
-   * the words' first letters in the value before its expression runs. Words of scripts written with
-   * spaces only whole ({@code пароль}, not a longer word ending in it); Chinese, Japanese, Korean
-   * and Thai, written without spaces, also at the end of a longer word ({@code 用户密码:}).
+   * the words' first two letters in the value before its expression runs ({@link #mayHaveWord}: the
+   * first letters alone, п, л, σ, ر, are in most Cyrillic, Greek and Arabic values). Words of
+   * scripts written with spaces only whole ({@code пароль}, not a longer word ending in it);
+   * Chinese, Japanese, Korean and Thai, written without spaces, also at the end of a longer word
+   * ({@code 用户密码:}).
    */
   static final class NonLatinWords extends Detector {
     /** The words of scripts written with spaces (read whole); shared with {@link JsonMasking}. */
@@ -1028,9 +1042,19 @@ final class SecretDetectors {
     /** The words of scripts written without spaces (also at the end of a longer word). */
     static final String UNSPACED = "密码|密碼|パスワード|비밀번호|암호|รหัสผ่าน";
 
+    /** {@link Assignment#VALUE} with the full-width colon and equals sign U+FF1A and U+FF1D. */
+    private static final String VALUE = wideSeparators(Assignment.VALUE);
+
     private static final Pattern ASSIGN =
-        Pattern.compile(
-            "(?iu)(?:(?<![\\p{L}\\p{N}])(?:" + SPACED + ")|" + UNSPACED + ")" + Assignment.VALUE);
+        Pattern.compile("(?iu)(?:(?<![\\p{L}\\p{N}])(?:" + SPACED + ")|" + UNSPACED + ")" + VALUE);
+
+    private static String wideSeparators(String value) {
+      String ascii = "(?::=|=>|=|:)";
+      if (!value.contains(ascii)) {
+        throw new IllegalStateException("Assignment.VALUE has no separator alternation");
+      }
+      return value.replace(ascii, "(?::=|=>|=|:|\uff1a|\uff1d)");
+    }
 
     /** The first letters of the words, in either case. */
     private static final String FIRST = "пПлЛκΚσΣşŞסكرप密パ비암ร";
@@ -1049,15 +1073,37 @@ final class SecretDetectors {
       return true;
     }
 
+    /**
+     * The first two letters of the words, lower case ({@link Character#toLowerCase}: İ and I read
+     * as i, as the expression's case-insensitive match reads them); every word of {@link #SPACED}
+     * and {@link #UNSPACED} starts with one of them.
+     */
+    private static final String[] FIRST_TWO = {
+      "па", "ло", "κω", "συ", "şi", "şı", "סי", "كل", "رم", "पा", "密码", "密碼", "パス", "비밀", "암호", "รห"
+    };
+
     @Override
     void find(String s, List<Finding> out) {
-      for (int i = 0, n = s.length(); i < n; i++) {
+      if (mayHaveWord(s)) {
+        Assignment.values(this, s, ASSIGN.matcher(s), out);
+      }
+    }
+
+    /** Whether {@code s} has the first two letters of one of the words ({@link #FIRST_TWO}). */
+    static boolean mayHaveWord(String s) {
+      for (int i = 0, n = s.length() - 1; i < n; i++) {
         char c = s.charAt(i);
         if (c >= '\u015e' && FIRST.indexOf(c) >= 0) {
-          Assignment.values(this, s, ASSIGN.matcher(s), out);
-          return;
+          char a = Character.toLowerCase(c);
+          char b = Character.toLowerCase(s.charAt(i + 1));
+          for (String w : FIRST_TWO) {
+            if (w.charAt(0) == a && w.charAt(1) == b) {
+              return true;
+            }
+          }
         }
       }
+      return false;
     }
   }
 

@@ -78,6 +78,72 @@ class DetectionGaps15Test {
   }
 
   @Test
+  void aNumberAfterDigitsAndAMiddleDotBulletOrLayoutControlIsStillRead() {
+    // Review 15: these characters join groups only when they are the only separator; after a
+    // short number (a list number, a date, a quantity) the number that follows is read alone, as
+    // before they joined groups at all.
+    String[] seps = {"\u00b7", "\u2022", "\u000b", "\u000c"};
+    List<String[]> cases = new ArrayList<>();
+    for (String x : seps) {
+      cases.add(new String[] {"1" + x + "4111111111111111", "4111111111111111"});
+      cases.add(new String[] {"20240101" + x + "4111111111111111", "4111111111111111"});
+      cases.add(new String[] {"12" + x + "4111111111111111", "4111111111111111"});
+      cases.add(new String[] {"ref 7" + x + "5500005555555559 ok", "5500005555555559"});
+      cases.add(new String[] {"1" + x + "415 555 0100", "555 0100"});
+      cases.add(new String[] {"12" + x + "415-555-0100", "555-0100"});
+      cases.add(new String[] {"1" + x + "078-05-1120", "078-05-1120"});
+      cases.add(new String[] {"x" + x + "536" + x + "22" + x + "1234", "22" + x + "1234"});
+    }
+    assertMasked(cases.toArray(String[][]::new));
+    List<String> looks = new ArrayList<>();
+    for (String x : seps) {
+      looks.add("1" + x + "4111111111111112"); // Luhn-invalid
+      looks.add("12" + x + "415 555"); // too short
+    }
+    assertNotMasked(looks.toArray(String[]::new));
+  }
+
+  @Test
+  void fullWidthColonAndEqualsAreNotReadAsAsciiByOtherDetectors() {
+    // Review 15: read as ':' for every detector, U+FF1A made an address before it a URL's
+    // user@host:path and started an IPv6 run at the word before it.
+    assertMasked(
+        new String[][] {
+          {"联系 bob@example.com：请回复", "bob@example.com"},
+          {"邮箱：bob@example.com：请回复", "bob@example.com"},
+          {"地址：2001:db8::8a2e:370:7334", "8a2e:370:7334"},
+          {"IP：2001:db8::8a2e:370:7334", "8a2e:370:7334"},
+          {"IP＝2001:db8::8a2e:370:7334", "8a2e:370:7334"},
+          {"密码：a1b2c3d4|密码：e5f6g7h8", "e5f6g7h8"},
+          {"密码 ＝ Secr3tValue", "Secr3tValue"}
+        });
+    assertNotMasked("时间：10：45", "比例＝3：4", "密码：********");
+  }
+
+  @Test
+  void aProfileWithMoreThan64DetectorsReadsTheFullWidthSeparatorsAfterTheWords() {
+    // Its gates are the exact pre-filter, which sees ASCII ':' and '=' only.
+    Profile big = MaskingRedTeamTest.piiWithMoreThan64Detectors();
+    for (String v :
+        new String[] {
+          "密码：abc12345",
+          "密碼＝Secr3tValue",
+          "パスワード：ひみつ1234",
+          "пароль：Qwerty123",
+          "联系 bob@example.com：请回复"
+        }) {
+      byte[] b = v.getBytes(StandardCharsets.UTF_8);
+      assertThat(big.scanner.scan(v))
+          .as(v)
+          .isNotEmpty()
+          .isEqualTo(DetectionGapsTest.pii.scanner.scan(v));
+      assertThat(big.scanner.scanWith(v, big.scanner.armedUtf8(b, 0, b.length), b, 0, b.length))
+          .as("(bytes) " + v)
+          .isNotEmpty();
+    }
+  }
+
+  @Test
   void theWordForPasswordInOtherScriptsBeforeColonOrEquals() {
     assertMasked(
         new String[][] {
@@ -124,6 +190,53 @@ class DetectionGaps15Test {
         "сообщение: привет",
         "time: 10:00 — ok",
         "время 10:00:00");
+  }
+
+  @Test
+  void everyWordInEveryCasePassesTheTwoLetterPrefilter() {
+    // Every word of NonLatinWords.SPACED and UNSPACED (each alternative spelled out).
+    String[] words = {
+      "пароль",
+      "парола",
+      "лозинка",
+      "κωδικός",
+      "κωδικος",
+      "κωδικός πρόσβασης",
+      "συνθηματικό",
+      "συνθηματικο",
+      "şifre",
+      "şıfre",
+      "סיסמה",
+      "סיסמא",
+      "كلمة المرور",
+      "كلمة السر",
+      "رمز عبور",
+      "पासवर्ड",
+      "密码",
+      "密碼",
+      "パスワード",
+      "비밀번호",
+      "암호",
+      "รหัสผ่าน"
+    };
+    List<String[]> cases = new ArrayList<>();
+    for (String w : words) {
+      String title = w.substring(0, 1).toUpperCase(java.util.Locale.ROOT) + w.substring(1);
+      for (String v : new String[] {w, title, w.toUpperCase(java.util.Locale.ROOT)}) {
+        assertThat(SecretDetectors.NonLatinWords.mayHaveWord(v + ": x")).as(v).isTrue();
+        cases.add(new String[] {v + ": Zq7-secret", "Zq7-secret"});
+        cases.add(new String[] {v + "：Zq7-secret", "Zq7-secret"});
+      }
+    }
+    cases.add(new String[] {"ŞIFRE=Zq7-secret", "Zq7-secret"});
+    assertMasked(cases.toArray(String[][]::new));
+    // Common words with the first letters only (п, л, σ, κ, ر, ك, ס) do not run the expression.
+    for (String v :
+        new String[] {
+          "список: 10, время=5, лето: 2", "σύνολο: 12, κατάσταση=ok", "رقم: 5, كتاب=1", "שם: דוד"
+        }) {
+      assertThat(SecretDetectors.NonLatinWords.mayHaveWord(v)).as(v).isFalse();
+    }
   }
 
   @Test
