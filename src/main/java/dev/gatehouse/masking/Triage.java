@@ -133,8 +133,9 @@ final class Triage {
   }
 
   /**
-   * The class of a character from U+0100 on: the full-width and small commercial at, colon and
-   * equals sign, which {@code Scanner#scanNormalized} reads as {@code @ : =}.
+   * The class of a character from U+0100 on: the full-width and small commercial at, which {@code
+   * Scanner#scanNormalized} reads as {@code @}, and the full-width colon and equals sign, which
+   * only {@code SecretDetectors.NonLatinWords} reads as {@code :} and {@code =}.
    */
   private static long wideClass(char c) {
     return c == Checks.FULLWIDTH_AT || c == '\ufe6b'

@@ -44,7 +44,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -2584,16 +2583,8 @@ final class PgSession {
         ends && tag.equals("ROLLBACK")
             ? "a ROLLBACK in its implicit transaction rolled it back"
             : null);
-    implicitTransaction = ends && !CHAINED.matcher(a.action().raw()).find();
+    implicitTransaction = ends && !a.action().flag(SqlClassifier.ATTR_CHAINS_TRANSACTION);
   }
-
-  /**
-   * COMMIT/ROLLBACK ... AND CHAIN (sql-commit.html), which starts a transaction block at once. A
-   * comment holding these words reads as chained too: such a statement keeps the rule of a block
-   * (recorded as completed), as before.
-   */
-  private static final Pattern CHAINED =
-      Pattern.compile("\\band\\s+chain\\b", Pattern.CASE_INSENSITIVE);
 
   /** Target reader, at a ReadyForQuery with transaction status {@code status}. */
   private void implicitTransactionEnded(byte status) {
@@ -2693,24 +2684,28 @@ final class PgSession {
   }
 
   private void failOutstanding(String why) {
-    Pending query = pending.stream().filter(q -> q.kind == Kind.QUERY).findFirst().orElse(null);
-    if (!segmentFailed && query != null && query.denial == null) {
-      // A Query the server has begun runs to its end though the connection is gone (the server
-      // reads nothing until then, and finds out only when a send fails or at
-      // client_connection_check_interval), and commits its implicit transaction with every
-      // statement held: PgUncommittedTest.aClientLeavingBeforeTheEndOfItsQuery. A refused one
-      // fails at the target, which rolls them back.
-      recordUncommittedAsRun(
-          " (the session ended before its query did; PostgreSQL runs the query to its end and"
-              + " commits it unless a statement fails or it sees the connection lost first)");
+    // The held statements' implicit transaction ends at the first Query or Sync sent after them. A
+    // server that read it runs it to its end though the connection is gone (it reads nothing
+    // else until then, and finds out only when a send fails or at client_connection_check_interval)
+    // and commits: PgUncommittedTest.aClientLeavingBeforeTheEndOfItsQuery and
+    // aClientLeavingAfterItsSyncWasSent. A refused Query fails at the target, which rolls them
+    // back;
+    // nothing sent closing them, the server rolls them back too.
+    Pending closer = null;
+    for (Pending q : pending) {
+      if (q.kind == Kind.QUERY || q.kind == Kind.SYNC) {
+        closer = q;
+        break;
+      }
     }
-    if (!segmentFailed && pending.stream().anyMatch(q -> q.kind == Kind.SYNC)) {
-      // The Sync that closes the held executions' implicit transaction was sent: the server reads
-      // it before the end of the stream and commits, as for a Query (PgUncommittedTest
-      // .aClientLeavingAfterItsSyncWasSent). Only a session ending before its Sync rolls back.
+    if (!segmentFailed && closer != null && closer.denial == null) {
       recordUncommittedAsRun(
-          " (the session ended after its Sync was sent, before the answer; PostgreSQL commits at"
-              + " Sync unless a statement fails or it sees the connection lost first)");
+          closer.kind == Kind.QUERY
+              ? " (the session ended before its query did; PostgreSQL runs the query to its end"
+                  + " and commits it unless a statement fails or it sees the connection lost first)"
+              : " (the session ended after its Sync was sent, before the answer; PostgreSQL"
+                  + " commits at Sync unless a statement fails or it sees the connection lost"
+                  + " first)");
     }
     recordUncommitted(
         segmentFailed

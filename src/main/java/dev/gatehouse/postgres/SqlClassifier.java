@@ -111,6 +111,13 @@ final class SqlClassifier {
   static final String ATTR_ENDS_TRANSACTION = "ends_transaction";
 
   /**
+   * True for COMMIT, END, ROLLBACK and ABORT with AND CHAIN (sql-commit.html): a new transaction
+   * block starts at once, with the same characteristics. Read from the tokens, so a comment holding
+   * the words does not set it.
+   */
+  static final String ATTR_CHAINS_TRANSACTION = "chains_transaction";
+
+  /**
    * Catalog relations that hold planner statistics, among them sample values of every column of
    * every table: {@code most_common_vals}, {@code histogram_bounds}, the MCV lists of extended
    * statistics (view-pg-stats.html, catalog-pg-statistic.html). Reading one reads every table, so
@@ -366,6 +373,7 @@ final class SqlClassifier {
     boolean withHold;
     String closes;
     boolean endsTransaction;
+    boolean chainsTransaction;
     boolean explainAnalyze;
     boolean resetsSearchPath;
     boolean localSearchPath;
@@ -483,8 +491,9 @@ final class SqlClassifier {
               : List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
-      m.put(ATTR_OPAQUE_FUNCTIONS, functions(functions, quotedCalls, catalogFirst, false));
-      m.put(Attr.SQL_READ_ONLY_FUNCTIONS, functions(functions, quotedCalls, catalogFirst, true));
+      List<List<String>> sorted = sortFunctions(functions, quotedCalls, catalogFirst);
+      m.put(ATTR_OPAQUE_FUNCTIONS, sorted.get(0));
+      m.put(Attr.SQL_READ_ONLY_FUNCTIONS, sorted.get(1));
       List<String> kinds = kinds();
       m.put(Attr.SQL_KINDS, kinds);
       if ((kinds.contains(UPDATE) || kinds.contains(DELETE)) && updateDeleteCount > 0) {
@@ -515,6 +524,9 @@ final class SqlClassifier {
       }
       if (endsTransaction) {
         m.put(ATTR_ENDS_TRANSACTION, true);
+      }
+      if (chainsTransaction) {
+        m.put(ATTR_CHAINS_TRANSACTION, true);
       }
       if (explainAnalyze) {
         m.put(ATTR_EXPLAIN_ANALYZE, true);
@@ -737,6 +749,9 @@ final class SqlClassifier {
                 && !w.equals("release")
                 && findWordAtDepth0(c, 1, t.size(), "to") < 0
                 && !c.isWord(1, "prepared");
+        // ... AND CHAIN (not AND NO CHAIN) starts a new transaction block at once
+        int chain = c.endsTransaction ? findWordAtDepth0(c, 1, t.size(), "chain") : -1;
+        c.chainsTransaction = chain > 1 && c.isWord(chain - 1, "and");
       }
       case "start" -> c.base = c.isWord(1, "transaction") ? TRANSACTION : UNKNOWN;
       case "prepare" -> {
@@ -2347,33 +2362,39 @@ final class SqlClassifier {
     };
   }
 
+  /** No function called: neither list has any (most statements, so no lists are built). */
+  private static final List<List<String>> NO_FUNCTIONS = List.of(List.of(), List.of());
+
   /**
-   * The {@link #ATTR_OPAQUE_FUNCTIONS} ({@code readOnly} false) or the {@link
-   * Attr#SQL_READ_ONLY_FUNCTIONS} ({@code readOnly} true) of a statement calling {@code functions}.
-   * A function is in neither when its effect already decides the kind (pg_read_file, set_config) or
-   * is otherwise known ({@link #KNOWN_BUILTINS}: pg_sleep).
+   * The {@link #ATTR_OPAQUE_FUNCTIONS} and the {@link Attr#SQL_READ_ONLY_FUNCTIONS} of a statement
+   * calling {@code functions}, in one pass. A function is in neither when its effect already
+   * decides the kind (pg_read_file, set_config) or is otherwise known ({@link #KNOWN_BUILTINS}:
+   * pg_sleep).
    */
-  private static List<String> functions(
-      Set<String> functions, Set<String> quoted, boolean catalogFirst, boolean readOnly) {
-    List<String> out = new ArrayList<>();
+  private static List<List<String>> sortFunctions(
+      Set<String> functions, Set<String> quoted, boolean catalogFirst) {
+    if (functions.isEmpty()) {
+      return NO_FUNCTIONS;
+    }
+    List<String> opaque = new ArrayList<>();
+    List<String> readOnly = new ArrayList<>();
     for (String f : functions) {
       int dot = f.lastIndexOf('.');
       String schema = dot < 0 ? null : f.substring(0, dot);
       String simple = f.substring(dot + 1);
       boolean builtin =
           (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
-      boolean classified =
-          builtin && (classifiedFunction(simple) || KNOWN_BUILTINS.contains(simple));
+      if (builtin && (classifiedFunction(simple) || KNOWN_BUILTINS.contains(simple))) {
+        continue;
+      }
       boolean known =
           (builtin && READ_ONLY_BUILTINS.contains(simple))
               || ("information_schema".equals(schema)
                   && INFORMATION_SCHEMA_FUNCTIONS.contains(simple)
                   && !quoted.contains(f));
-      if (readOnly ? known && !classified : !known && !classified) {
-        out.add(f);
-      }
+      (known ? readOnly : opaque).add(f);
     }
-    return List.copyOf(out);
+    return List.of(List.copyOf(opaque), List.copyOf(readOnly));
   }
 
   /**

@@ -610,8 +610,15 @@ final class PgTestSupport {
         .vault(new MapVault());
   }
 
+  /**
+   * Action ids for every {@link ListRecorder} of this fixture: they all add to {@link #decided} and
+   * {@link #outcomes}, which are matched by id, so a gateway of another test class (its own
+   * recorder, {@link #gateWith}) must not number its actions from 1 again.
+   */
+  private final AtomicLong recordIds = new AtomicLong();
+
   final class ListRecorder implements SessionRecorder {
-    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong ids = recordIds;
     final List<String> streams = new CopyOnWriteArrayList<>();
 
     @Override

@@ -109,6 +109,7 @@ class SqlEvasionTest {
       check(soft, c, "closes", a.string(SqlClassifier.ATTR_CLOSES));
       check(soft, c, "hold", String.valueOf(a.flag(SqlClassifier.ATTR_WITH_HOLD)));
       check(soft, c, "ends", String.valueOf(a.flag(SqlClassifier.ATTR_ENDS_TRANSACTION)));
+      check(soft, c, "chains", String.valueOf(a.flag(SqlClassifier.ATTR_CHAINS_TRANSACTION)));
       check(soft, c, "resets", String.valueOf(a.flag(SqlClassifier.ATTR_RESETS_SEARCH_PATH)));
       check(soft, c, "local", String.valueOf(a.flag(SqlClassifier.ATTR_SEARCH_PATH_LOCAL)));
     }
