@@ -217,12 +217,17 @@ public final class MaskingEngine {
    * and the review request, its outcome). A profile that detects nothing ({@code none}, or one made
    * of column rules only) lets a principal see data unmasked, not the recording keep credentials:
    * such text is masked with {@code secrets}. Also SQL's password syntax, which the content
-   * detectors leave to this pass (see {@link #SQL_PASSWORD}).
+   * detectors leave to this pass (see {@link #SQL_PASSWORD}). Hex literals ({@code 0x6a6f…}, {@code
+   * X'6a6f…'}) are read as the text they stand for ({@link HexLiterals}).
    */
   public String redactStored(String profile, String text) {
     if (text == null) {
       return null;
     }
+    return redactStoredText(profile, HexLiterals.mask(text, t -> redactStoredText(profile, t)));
+  }
+
+  private String redactStoredText(String profile, String text) {
     Profile p = profile(profile);
     Profile secrets = profile("secrets");
     if (!p.detectsContent()) {

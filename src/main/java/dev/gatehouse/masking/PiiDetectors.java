@@ -758,7 +758,7 @@ final class PiiDetectors {
         boolean mixed = false;
         boolean parens = false;
         boolean sawSep = false;
-        boolean slashDash = false;
+        boolean nanpOnly = false;
         while (j < n && groups < glen.length) {
           boolean open = plusParen && groups == 0;
           parens |= open;
@@ -819,8 +819,17 @@ final class PiiDetectors {
               continue;
             }
             if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
-              if (sep == '/' && sc == '-' && groups == 2 && glen[0] == 3 && glen[1] == 3) {
-                slashDash = true; // US 415/555-0132: read only as a NANP number, see below
+              if ((sep == '/' || sep == ' ')
+                  && sc != sep
+                  && groups == 2
+                  && glen[0] == 3
+                  && glen[1] == 3
+                  && !parens
+                  && !plus
+                  && (sep == ' ' ? sc == '-' || sc == '.' : sc == '-')) {
+                // US 415/555-0132, 415 555-0100, 415 555.0100 and 415 555·0100 (the middle dot
+                // read as a dot): read only as a NANP number, see below
+                nanpOnly = true;
               } else if (sep != 0 && sep != sc && !plus) {
                 mixed = true; // national numbers use one separator; +CC numbers often mix
                 break;
@@ -852,8 +861,8 @@ final class PiiDetectors {
           for (int k = 0; k < g; k++) {
             d += glen[k];
           }
-          if (slashDash && g >= 3 && !(g == 3 && d == 10 && glen[2] == 4 && nanp(dg, 0))) {
-            continue; // a slash, then a dash: only the NANP 3/3-4 reading
+          if (nanpOnly && g >= 3 && !(g == 3 && d == 10 && glen[2] == 4 && nanp(dg, 0))) {
+            continue; // a slash or space, then a dash or dot: only the NANP 3-3-4 reading
           }
           if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(', sep)
               || (context && !plus && contextual(dg, d, glen, g, sep) && phoneContext(s, i))) {
@@ -1265,9 +1274,10 @@ final class PiiDetectors {
    * A card's security code (CVV, CVV2, CVC, CVC2, "security code"; PCI DSS forbids storing it after
    * authorisation, so one seen in a result or a log is a leak): 3 or 4 digits after the word, a
    * {@code :} or {@code =} and optional quotes ({@code cvv: 123}, {@code "cvc":"1234"}, {@code
-   * CVV2=123}, {@code security code: 123}). Not after the word and a space only ({@code CVV 737}),
-   * nor {@code CSC} (a company's and a course's name; its letters are in most sentences): see
-   * {@link #needFlags}. Not a number that runs on into more digits, a decimal or a date.
+   * CVV2=123}, {@code security code: 123}); after {@code CVV}, {@code CVC} (with or without the 2)
+   * and a space, {@code #} or {@code no.} too ({@link Spaced}). Not {@code CSC} (a company's and a
+   * course's name; its letters are in most sentences). Not a number that runs on into more digits,
+   * a decimal or a date.
    */
   static final class Cvv extends Detector {
     private static final java.util.regex.Pattern CVV =
@@ -1277,6 +1287,115 @@ final class PiiDetectors {
 
     Cvv() {
       super("cvv", 50);
+    }
+
+    /** This and {@link Spaced}, gated separately. */
+    @Override
+    List<Detector> parts() {
+      return List.of(this, new Spaced());
+    }
+
+    /**
+     * The code after {@code CVV}, {@code CVV2}, {@code CVC} or {@code CVC2} and a space, {@code #}
+     * or {@code no.} without {@code :} or {@code =} ({@code CVV 737}, {@code cvc 123}, {@code CVV2
+     * 4821}, {@code CVV# 737}, {@code CVV no. 737}): the digits right after the word, so that prose
+     * with the word and a number later ({@code cvv codes 2024 policy}) is not read, and not a year
+     * followed by more words ({@code CVC 2024 conference}: a 4-digit code from 1900 to 2099 before
+     * a word is not read; at a line's end or before punctuation it is). Not after {@code security
+     * code} (a door's or a login's code as often as a card's: with {@code :} or {@code =} only).
+     */
+    static final class Spaced extends Detector {
+      private static final java.util.regex.Pattern SPACED =
+          java.util.regex.Pattern.compile(
+              "(?i)(?<![A-Za-z0-9_])cv[vc]2?(?:"
+                  + "[ \\t\\u00a0\\u202f\\u2009]{0,3}#|[ \\t\\u00a0\\u202f\\u2009]{1,3}(?:no\\.?|nr\\.?|#)?)"
+                  + "[ \\t\\u00a0\\u202f\\u2009]{0,3}"
+                  + "([0-9]{3,4})(?![0-9]|[.,/:-][0-9])");
+
+      Spaced() {
+        super("cvv", 50);
+      }
+
+      @Override
+      int minNumericRun() {
+        return 3;
+      }
+
+      @Override
+      int minLength() {
+        return 7; // "cvv 123", "cvv#123"
+      }
+
+      @Override
+      List<String> keywords() {
+        return List.of("cvv", "cvc");
+      }
+
+      /**
+       * Every reading has {@code cv}, then {@code v} or {@code c}, an optional {@code 2}, and a
+       * space, a tab or {@code #}: sentences with the letters c and v and a number ("Refund of
+       * 12.34 EUR approved… call") fail it before the keyword search.
+       */
+      @Override
+      boolean hasAsciiGate() {
+        return true;
+      }
+
+      /**
+       * {@link Detector#mayFindAscii}'s loop with this part's test in it: called through the one
+       * shared loop, the per-byte call of {@link #gateAt} had three receivers (this, the colon part
+       * and the password syntax) and was no longer inlined for any of them.
+       */
+      @Override
+      boolean mayFindAscii(byte[] b, int off, int len) {
+        int end = off + len;
+        for (int i = off; i < end; i++) {
+          int c = b[i];
+          if ((c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) || spacedAt(c, b, i, end)) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      @Override
+      boolean gateAt(int c, byte[] b, int i, int end) {
+        return spacedAt(c, b, i, end);
+      }
+
+      private static boolean spacedAt(int c, byte[] b, int i, int end) {
+        if ((c | 0x20) != 'c' || i + 3 >= end || (b[i + 1] | 0x20) != 'v') {
+          return false;
+        }
+        int w = b[i + 2] | 0x20;
+        if (w != 'v' && w != 'c') {
+          return false;
+        }
+        int j = b[i + 3] == '2' ? i + 4 : i + 3;
+        return j < end && (b[j] == ' ' || b[j] == '\t' || b[j] == '#');
+      }
+
+      @Override
+      void find(String s, List<Finding> out) {
+        java.util.regex.Matcher m = SPACED.matcher(s);
+        while (m.find()) {
+          if (!yearBeforeWord(s, m.start(1), m.end(1))) {
+            add(out, m.start(1), m.end(1));
+          }
+        }
+      }
+
+      /** 4 digits from 1900 to 2099, then spaces or tabs and a letter: a year in a sentence. */
+      static boolean yearBeforeWord(String s, int from, int to) {
+        if (to - from != 4 || !(s.startsWith("19", from) || s.startsWith("20", from))) {
+          return false;
+        }
+        int j = to;
+        while (j < s.length() && (s.charAt(j) == ' ' || s.charAt(j) == '\t')) {
+          j++;
+        }
+        return j > to && j < s.length() && Character.isLetter(s.charAt(j));
+      }
     }
 
     /**
@@ -1913,6 +2032,19 @@ final class PiiDetectors {
       return true;
     }
 
+    /**
+     * Whether the domain s(at, to) has no dot and is one A-label of at most 63 characters ({@code
+     * user@xn--80ak6aa92e}, at least 8 characters as the shortest delegated one, {@code xn--p1ai};
+     * RFC 5890 section 2.3.2.1, RFC 1035 section 2.3.4): an address at an internationalized
+     * top-level domain itself, or one whose name before the TLD was cut. ICANN does not let a TLD
+     * hold mail records (SSAC SAC053), but the local part before it is a person's as much as in a
+     * deliverable address, and {@code xn--} names nothing else after an {@code @}. Read from the
+     * sixteenth session; {@code x@com} (a package at a tag, a user at a host) is not.
+     */
+    static boolean dotlessPunycode(char first, String s, int at, int to) {
+      return to - at - 1 >= 8 && to - at - 1 <= 63 && punycode(first, s, at + 1, to);
+    }
+
     /** Whether s[from, to) is one of NOT_TLDS, any case; no allocation (runs on every address). */
     static boolean notTld(String s, int from, int to) {
       for (String t : NOT_TLDS) {
@@ -2101,27 +2233,31 @@ final class PiiDetectors {
         while (lastDot > at && s.charAt(lastDot) != '.') {
           lastDot--; // bounded by the domain, unlike lastIndexOf over the whole text
         }
-        if (lastDot <= at + 1 || s.charAt(at + 1) == '.' || s.charAt(at + 1) == '-') {
-          continue;
-        }
-        int tld = e - lastDot - 1;
-        if (tld < 2 || tld > 24) {
-          continue;
-        }
-        boolean alpha = true;
-        for (int k = lastDot + 1; k < e; k++) {
-          if (!Character.isLetter(s.charAt(k))) {
-            alpha = false;
-            break;
+        boolean dotless =
+            lastDot == at && e - at > 5 && dotlessPunycode(s.charAt(at + 1), s, at, e);
+        if (!dotless) {
+          if (lastDot <= at + 1 || s.charAt(at + 1) == '.' || s.charAt(at + 1) == '-') {
+            continue;
           }
-        }
-        alpha = alpha || punycode(s.charAt(lastDot + 1), s, lastDot + 1, e);
-        int dots = s.indexOf("..", at + 1);
-        if (!alpha || (dots >= 0 && dots + 2 <= e)) {
-          continue;
-        }
-        if (notTld(s, lastDot + 1, e)) {
-          continue; // getty@tty1.service, logo@2x.png: a unit or a file name, not an address
+          int tld = e - lastDot - 1;
+          if (tld < 2 || tld > 24) {
+            continue;
+          }
+          boolean alpha = true;
+          for (int k = lastDot + 1; k < e; k++) {
+            if (!Character.isLetter(s.charAt(k))) {
+              alpha = false;
+              break;
+            }
+          }
+          alpha = alpha || punycode(s.charAt(lastDot + 1), s, lastDot + 1, e);
+          int dots = s.indexOf("..", at + 1);
+          if (!alpha || (dots >= 0 && dots + 2 <= e)) {
+            continue;
+          }
+          if (notTld(s, lastDot + 1, e)) {
+            continue; // getty@tty1.service, logo@2x.png: a unit or a file name, not an address
+          }
         }
         if (e + 1 < n && s.charAt(e) == ':' && !Character.isWhitespace(s.charAt(e + 1))) {
           continue; // scp-style user@host:path (git remotes), not an address
@@ -2259,32 +2395,41 @@ final class PiiDetectors {
             lastDot--;
           }
         }
-        if (lastDot <= at + 1 || b[off + at + 1] == '.' || b[off + at + 1] == '-') {
-          continue;
-        }
-        int tld = e - lastDot - 1;
-        if (tld < 2 || tld > 24) {
-          continue;
-        }
-        boolean alpha = true;
-        for (int k = lastDot + 1; k < e && alpha; k++) {
-          int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
-          alpha = c >= 'a' && c <= 'z';
-        }
-        // (a copy only for a TLD that starts with x and is not all letters: rare)
-        alpha =
-            alpha
-                || ((b[off + lastDot + 1] | 0x20) == 'x'
-                    && punycode(
-                        'x',
-                        new String(b, off + lastDot + 1, tld, StandardCharsets.ISO_8859_1),
-                        0,
-                        tld));
-        if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
-          continue;
-        }
-        if (notTld(b, off + lastDot + 1, tld)) {
-          continue; // as in the String path
+        // (a copy only for a dotless domain that starts with x: rare)
+        boolean dotless =
+            lastDot == at
+                && e - at > 5
+                && (b[off + at + 1] | 0x20) == 'x'
+                && dotlessPunycode(
+                    'x', new String(b, off + at, e - at, StandardCharsets.ISO_8859_1), 0, e - at);
+        if (!dotless) {
+          if (lastDot <= at + 1 || b[off + at + 1] == '.' || b[off + at + 1] == '-') {
+            continue;
+          }
+          int tld = e - lastDot - 1;
+          if (tld < 2 || tld > 24) {
+            continue;
+          }
+          boolean alpha = true;
+          for (int k = lastDot + 1; k < e && alpha; k++) {
+            int c = b[off + k] | 0x20; // ASCII here (checked by the domain walk)
+            alpha = c >= 'a' && c <= 'z';
+          }
+          // (a copy only for a TLD that starts with x and is not all letters: rare)
+          alpha =
+              alpha
+                  || ((b[off + lastDot + 1] | 0x20) == 'x'
+                      && punycode(
+                          'x',
+                          new String(b, off + lastDot + 1, tld, StandardCharsets.ISO_8859_1),
+                          0,
+                          tld));
+          if (!alpha || (doubleDot >= 0 && doubleDot + 2 <= e)) {
+            continue;
+          }
+          if (notTld(b, off + lastDot + 1, tld)) {
+            continue; // as in the String path
+          }
         }
         if (e + 1 < n && b[off + e] == ':') {
           int c = b[off + e + 1];

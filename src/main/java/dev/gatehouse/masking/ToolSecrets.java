@@ -545,28 +545,33 @@ final class ToolSecrets {
   }
 
   /**
-   * The redis password ({@code requirepass}, and {@code masterauth} next to it) as redis.conf,
+   * The redis password ({@code requirepass}, and the replica's {@code masterauth}) as redis.conf,
    * {@code CONFIG GET} and {@code CONFIG SET} show it
-   * (https://redis.io/docs/latest/operate/oss_and_stack/management/security/). Armed by the word
-   * requirepass only: masterauth has only letters that every sentence has, and the first pass
-   * bounds a keyword by its letters.
+   * (https://redis.io/docs/latest/operate/oss_and_stack/management/replication/). Both words are
+   * token runs of 10 or more characters: that gate keeps sentences with the letters of masterauth
+   * (which most English sentences have) and no such long word from the keyword search.
    */
   static SecretDetectors.Composite redisPasswords() {
     return new SecretDetectors.Composite(
         CONNECTION,
         95,
         0,
-        0,
+        "masterauth".length(),
         List.of(
             cli(
                 "\"(?:requirepass|masterauth)\"[ \\t]{0,8}\\r?\\n[ \\t]{0,8}[0-9]{1,3}\\)[ \\t]{0,4}"
                     + "\"([^\"\\r\\n]{1,512})\"",
-                "requirepass"),
+                "requirepass",
+                "masterauth"),
             // CONFIG GET without a terminal (redis-cli prints the name and the value as lines).
-            cli("(?m)^(?:requirepass|masterauth)\\r?\\n([^\\s\"]{1,512})\\r?$", "requirepass"),
+            cli(
+                "(?m)^(?:requirepass|masterauth)\\r?\\n([^\\s\"]{1,512})\\r?$",
+                "requirepass",
+                "masterauth"),
             cli(
                 "(?im)(?:^[ \\t]{0,8}|config\\s+set\\s+)(?:requirepass|masterauth)[ \\t]+" + VALUE,
-                "requirepass")));
+                "requirepass",
+                "masterauth")));
   }
 
   /**

@@ -73,6 +73,10 @@ class GateRecordingIntegrationTest {
     return dev.gatehouse.gate.Redactor.of(engine::redact, engine::redactStored);
   }
 
+  private static String hex(String s) {
+    return java.util.HexFormat.of().formatHex(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** Obligations of a principal allowed to see data unmasked (dana in the demo). */
   static final Obligations UNMASKED = new Obligations("none", false, 0, null, "full");
 
@@ -130,7 +134,9 @@ class GateRecordingIntegrationTest {
           for (String raw :
               List.of(
                   "SELECT dblink_connect('host=db user=app password=N3w-R0le-pw')",
-                  "ALTER ROLE app WITH PASSWORD 'N3w-R0le-pw'")) {
+                  "ALTER ROLE app WITH PASSWORD 'N3w-R0le-pw'",
+                  // a MySQL hex literal: the text it stands for is read (sixteenth session)
+                  "SELECT 0x" + hex("password=N3w-R0le-pw"))) {
             AuthorizedAction pw =
                 s.authorize(
                     new Action(ActionKind.SQL, raw, Map.of(Action.Attr.SQL_KIND, "select")), null);
@@ -155,17 +161,24 @@ class GateRecordingIntegrationTest {
                 "SELECT 1",
                 "SELECT dblink_connect('host=db user=app password=[REDACTED:connection_password]')",
                 "ALTER ROLE app WITH PASSWORD '[REDACTED:assignment]'",
+                "SELECT 0x" + hex("password=[REDACTED:connection_password]"),
                 "DELETE FROM t");
         assertThat(d.actions())
             .extracting(SessionAction::effect)
-            .containsExactly("allow", "allow", "allow", "deny");
+            .containsExactly("allow", "allow", "allow", "allow", "deny");
         assertThat(d.actions().get(0).status()).isEqualTo("ok");
       }
       StringWriter out = new StringWriter();
       new AuditExporter(db).export(out, null, 0);
       assertThat(out.toString().lines().map(l -> l.replaceAll(".*\"type\":\"([^\"]+)\".*", "$1")))
           .containsExactly(
-              "session.start", "decision", "decision", "decision", "decision", "session.end");
+              "session.start",
+              "decision",
+              "decision",
+              "decision",
+              "decision",
+              "decision",
+              "session.end");
       assertThat(out.toString()).doesNotContain("pg-pass");
     }
     assertThat(new AuditVerifier(db).verify().ok()).isTrue();

@@ -110,6 +110,8 @@ class AsciiGatesTest {
       "cvv",
       "CVC2",
       "security code",
+      "#",
+      " no. ",
       ":",
       "=",
       " ",
@@ -155,6 +157,7 @@ class AsciiGatesTest {
     Random r = new Random(12);
     List<String> misses = new ArrayList<>();
     int passedAndFound = 0;
+    int spacedFound = 0;
     for (int i = 0; i < 200_000; i++) {
       boolean cvv = (i & 1) == 0;
       String[] parts = cvv ? cvvParts : syntaxParts;
@@ -170,9 +173,18 @@ class AsciiGatesTest {
         misses.add(v);
       }
       passedAndFound += found ? 1 : 0;
+      if (cvv) {
+        // the part after the word and a space, # or no. (sixteenth session), gated on its own
+        boolean spaced = !SPACED_ALONE.scanUngated(v).isEmpty();
+        if (spaced && !gate(SPACED, v)) {
+          misses.add("(spaced) " + v);
+        }
+        spacedFound += spaced ? 1 : 0;
+      }
     }
     assertThat(misses).as("values the gate stopped and the detector finds something in").isEmpty();
     assertThat(passedAndFound).as("the random text exercises the detectors").isGreaterThan(500);
+    assertThat(spacedFound).as("and the part after a space").isGreaterThan(500);
   }
 
   /**
@@ -215,7 +227,21 @@ class AsciiGatesTest {
   private static final int WORDS = 8;
 
   /** Scanners of one detector each: what it finds, read as the String path reads a value. */
-  static final Scanner CVV_ALONE = new Scanner(List.of(CVV));
+  /** The colon part of the card security code alone (its parts include {@link #SPACED}). */
+  static final Scanner CVV_ALONE = new Scanner(List.of(alone(CVV)));
+
+  static final Detector SPACED = CVV.parts().get(1);
+  static final Scanner SPACED_ALONE = new Scanner(List.of(SPACED));
+
+  /** {@code d} without its other parts. */
+  private static Detector alone(Detector d) {
+    return new Detector(d.type, d.priority) {
+      @Override
+      void find(String text, List<Finding> out) {
+        d.find(text, out);
+      }
+    };
+  }
 
   static final Scanner SYNTAX_ALONE = new Scanner(List.of(SYNTAX));
 

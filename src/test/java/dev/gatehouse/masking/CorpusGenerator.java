@@ -351,6 +351,7 @@ final class CorpusGenerator {
     g.genSensitive();
     new CorpusGenerator(20261123L).redTeamData11(g);
     new CorpusGenerator(20261124L).fifteenthSession(g);
+    new CorpusGenerator(20261125L).sixteenthSession(g);
     return g.lines;
   }
 
@@ -1058,6 +1059,7 @@ final class CorpusGenerator {
     g.genLookalikes();
     new CorpusGenerator(20261123L).redTeamData11Lookalikes(g);
     new CorpusGenerator(20261124L).fifteenthSessionLookalikes(g);
+    new CorpusGenerator(20261125L).sixteenthSessionLookalikes(g);
     return g.lines;
   }
 
@@ -1127,6 +1129,95 @@ final class CorpusGenerator {
       String w = words[i % words.length];
       String v = a.startsWith("\"") ? "{\"" + w + a + pw + "\"}" : w + a + pw;
       out.emit("assignment", pick("", "логин: ivan ", "user admin ", "DB ") + v, pw);
+    }
+  }
+
+  /**
+   * The sixteenth session's gaps (their own seed): a card security code after the word and a space,
+   * {@code #} or {@code no.}; redis {@code masterauth}; an address at a dotless A-label; NANP
+   * numbers with a space, then a dash, dot, middle dot or bullet.
+   */
+  private void sixteenthSession(CorpusGenerator out) {
+    String[] words = {"CVV", "cvv", "CVC", "cvc", "CVV2", "CVC2", "Cvv"};
+    String[] seps = {" ", "# ", "#", " no. ", " No ", "\t", " #", "  "};
+    for (int i = 0; i < 32; i++) {
+      String code = i % 3 == 0 ? between(3, 9) + digits(3) : digits(3);
+      String v =
+          pick("", "card ok, ", "exp 12/27 ", "Visa ending 4242 ")
+              + words[i % words.length]
+              + seps[i % seps.length]
+              + code
+              + pick("", ".", " ok", ", thanks", "\n");
+      out.emit("cvv", v.strip(), code);
+    }
+    for (int i = 0; i < 12; i++) {
+      String pw = pick("Zx", "Qw", "Pa", "Mn") + chars(ALNUM, between(8, 16)) + pick("", "!", "@x");
+      String v =
+          switch (i % 4) {
+            case 0 -> "masterauth " + pw;
+            case 1 -> "  masterauth \"" + pw + "\"";
+            case 2 -> "CONFIG SET masterauth " + pw;
+            default -> "# replica\nmasterauth " + pw + "\nmasterport 6379";
+          };
+      out.emit("connection_password", v, pw);
+    }
+    String[] labels = {"xn--80ak6aa92e", "xn--p1ai", "xn--90ais", "xn--j1amh", "xn--d1acj3b"};
+    for (int i = 0; i < 12; i++) {
+      String local = pick("ivan", "olga", "user", "m.petrova", "info") + digits(2);
+      String v = local + "@" + labels[i % labels.length];
+      out.emit("email", pick("", "mail ", "to: ", "contact ") + v + pick("", " today", "."), local);
+    }
+    String[] marks = {"\u00b7", "\u2022", "-", "."};
+    for (int i = 0; i < 16; i++) {
+      String n = nanp();
+      String v =
+          n.substring(0, 3) + " " + n.substring(3, 6) + marks[i % marks.length] + n.substring(6);
+      out.emit("phone", pick("call ", "", "tel ", "phone: ") + v, n.substring(3, 6));
+    }
+  }
+
+  /** Look-alikes of the sixteenth session's gaps. */
+  private void sixteenthSessionLookalikes(CorpusGenerator out) {
+    String[] texts = {
+      "cvv codes 2024 policy",
+      "CVC 2024 conference in Lisbon",
+      "CVV 2019 standards apply",
+      "cvv 12",
+      "CVV 12345",
+      "CVC 4.0 release",
+      "cvv length 3",
+      "the cvv is printed on the back",
+      "cvc2 check failed",
+      "CVV 1,234 attempts",
+      "Set masterauth on the replica",
+      "the masterauth directive is unset",
+      "master authentication 2024",
+      "pkg@xn--",
+      "user@xn-80ak6aa92e",
+      "x@com",
+      "git@xn--80ak6aa92e:org/repo",
+      "https://user@xn--80ak6aa92e/",
+      "123 456-7890",
+      "415 555-0100x",
+      "415 555-010",
+      "2024 555-0100",
+      "100 200.3000",
+      "run 12 555-0100x"
+    };
+    for (String t : texts) {
+      out.look("sixteenth_lookalike", t);
+    }
+    for (int i = 0; i < 8; i++) {
+      // a year after the word and before more words; a number too long; an area code with a 1 or 0
+      out.look(
+          "sixteenth_lookalike",
+          pick("CVC ", "cvv ", "CVV2 ")
+              + between(1990, 2030)
+              + pick(" policy", " update", " rules apply"));
+      out.look("sixteenth_lookalike", pick("cvv ", "CVC# ") + between(1, 9) + digits(4));
+      out.look(
+          "sixteenth_lookalike",
+          between(0, 1) + digits(2) + " " + digits(3) + pick("-", ".", "\u00b7") + digits(4));
     }
   }
 

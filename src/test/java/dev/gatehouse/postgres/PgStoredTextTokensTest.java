@@ -55,6 +55,28 @@ class PgStoredTextTokensTest {
     assertThat(PgLexer.lex(out, true).ok()).as(out).isTrue();
   }
 
+  /**
+   * Hex literals ({@code 0x…}: PostgreSQL 16's hex integers, MySQL's strings; {@code X'…'}) are
+   * read as the text they stand for by the stored-text masking (sixteenth session), also within a
+   * PostgreSQL statement masked by token.
+   */
+  @Test
+  void hexLiteralsAreMaskedWithinTheirTokens() {
+    String hex =
+        java.util.HexFormat.of()
+            .formatHex("john@example.com".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    for (String sql :
+        List.of("SELECT 0x" + hex + " AS a, 'ok' AS b", "SELECT X'" + hex + "' AS a, 'ok' AS b")) {
+      String out = masked(sql);
+      assertThat(out)
+          .as(sql)
+          .doesNotContain(hex)
+          .startsWith("SELECT ")
+          .endsWith(" AS a, 'ok' AS b");
+      assertThat(PgLexer.lex(out, true).ok()).as(out).isTrue();
+    }
+  }
+
   @Test
   void freeTextKeepsWhatTheWholeTextMaskingKeeps() {
     String text = "refund for card 4526018159083012, contraseña: Hunter2xyz";
