@@ -57,4 +57,19 @@ class BlindCheck16Test {
           {"call 0171 2345678", "2345678"}
         });
   }
+
+  @Test
+  void anAtlassianApiTokenIsMaskedWhole() {
+    String token =
+        "ATATT3xFfGF0zIv0B7s2fvqR3NSlnZngz-bQSal09Nji5zNujy7IEazcwYWRgwY_-bQdpGl_gHysW0t_slAsEjfd"
+            + "Kdu1oRg3tOJ3fBNiW1LtV7ZuZOztxjmYGpfLHtwS4cuaVsdLO-3ZhOCFkvlltY0jcJqy8WtvFSQq_JF8=v4g"
+            + "m=MDsbv-kioTaJ_Uwfp8";
+    assertMasked(
+        new String[][] {
+          {token, "MDsbv-kioTaJ_Uwfp8"},
+          {"JIRA_API_TOKEN=" + token, "v4gm"},
+          {"curl -u me@example.com:" + token + " https://x.atlassian.net", "Uwfp8"}
+        });
+    assertNotMasked("ATATT3 is the prefix of Atlassian API tokens", "see ATATT3xFfGF0 docs");
+  }
 }
