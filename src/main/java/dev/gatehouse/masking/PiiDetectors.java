@@ -512,7 +512,51 @@ final class PiiDetectors {
         }
       }
       String digits = new String(d);
-      return iinOk(digits) && Checks.luhn(digits) && !productCode(s, start, digits);
+      return iinOk(digits)
+          && Checks.luhn(digits)
+          && !productCode(s, start, digits)
+          && !insideHexDigest(s, start, end);
+    }
+
+    /** Shortest hex token read as a digest: an MD5 (32 hex digits); SHA-1 has 40, SHA-256 64. */
+    static final int HEX_DIGEST = 32;
+
+    /**
+     * Whether {@code s[start, end)} is a digit run inside a hexadecimal digest: a hex letter right
+     * before and right after it, in one token of at least {@link #HEX_DIGEST} hex digits of one
+     * letter case, standing alone (no letter or digit around the token). A random SHA-256 holds a
+     * Luhn-valid run of 13 or more digits with a card prefix often enough to show in logs of
+     * commits and image digests (the blind check of the sixteenth session masked 2 of about 200
+     * hashes). A card glued to a word ({@code card4111111111111111}) has no hex letter after it,
+     * and one hidden inside a digest on purpose is an encoding, which masking does not undo.
+     */
+    static boolean insideHexDigest(String s, int start, int end) {
+      int n = s.length();
+      if (start == 0 || end >= n || !hexLetter(s.charAt(start - 1)) || !hexLetter(s.charAt(end))) {
+        return false;
+      }
+      int l = start;
+      int r = end;
+      boolean lower = false;
+      boolean upper = false;
+      while (l > 0 && Character.digit(s.charAt(l - 1), 16) >= 0 && s.charAt(l - 1) < 0x80) {
+        l--;
+        lower |= s.charAt(l) >= 'a';
+        upper |= s.charAt(l) >= 'A' && s.charAt(l) <= 'F';
+      }
+      while (r < n && Character.digit(s.charAt(r), 16) >= 0 && s.charAt(r) < 0x80) {
+        lower |= s.charAt(r) >= 'a';
+        upper |= s.charAt(r) >= 'A' && s.charAt(r) <= 'F';
+        r++;
+      }
+      return r - l >= HEX_DIGEST
+          && !(lower && upper)
+          && (l == 0 || !isAlnum(s.charAt(l - 1)))
+          && (r == n || !isAlnum(s.charAt(r)));
+    }
+
+    private static boolean hexLetter(char c) {
+      return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
     /**
@@ -846,8 +890,15 @@ final class PiiDetectors {
         boolean found = false;
         // Longest valid reading first, then shorter readings at group boundaries.
         // Six or more two-digit numbers (Lottery 04 11 23 35 42 48) are a list, not read at all.
+        // Four groups of four digits and more (0423-8508-0689-7870) are a card's layout: when the
+        // card detector did not take it (no Luhn digit or issuer), an account or reference number,
+        // never written so as a phone number, not even its first twelve digits.
         boolean list =
-            groups >= 6 && !plus && !(dg[0] == '0' && dg[1] == '0') && twoDigitGroups(glen, groups);
+            (groups >= 6
+                    && !plus
+                    && !(dg[0] == '0' && dg[1] == '0')
+                    && twoDigitGroups(glen, groups))
+                || (!plus && groups >= 4 && cardLayout(glen));
         for (int g = list ? 0 : groups; g >= 1 && !found; g--) {
           int e = gend[g - 1];
           // A comma after a grouped number is a field separator (a CSV line, 612 34 56 78,154):
@@ -883,6 +934,11 @@ final class PiiDetectors {
           i = gend[0];
         }
       }
+    }
+
+    /** Whether the first four digit groups have four digits each. */
+    private static boolean cardLayout(int[] glen) {
+      return glen[0] == 4 && glen[1] == 4 && glen[2] == 4 && glen[3] == 4;
     }
 
     /** Whether every one of {@code groups} digit groups has at most two digits. */

@@ -272,6 +272,10 @@ final class SecretDetectors {
                 "(?<![A-Za-z0-9_-])sk\\.eyJ[A-Za-z0-9_-]{10,512}\\.[A-Za-z0-9_-]{20,128}",
                 0,
                 "sk.eyj"),
+            // Atlassian API tokens (gitleaks atlassian-api-token: ATATT3 and 186 characters of
+            // base64url, an '=' and a checksum among them): read whole, the entropy detector
+            // stopped at the '=' and left the tail.
+            part(t, "(?<![A-Za-z0-9_-])ATATT3[A-Za-z0-9_=-]{150,250}", 0, "atatt3"),
             // Databricks personal access tokens.
             part(t, "(?<![A-Za-z0-9])dapi[0-9a-f]{32}(?:-[0-9])?(?![A-Za-z0-9])", 0, "dapi"),
             // Mailchimp API keys: 32 hex digits and the data centre.
