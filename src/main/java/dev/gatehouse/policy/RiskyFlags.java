@@ -115,6 +115,19 @@ final class RiskyFlags {
       "gives the container the host (its privileges, devices, namespaces or files)";
 
   /**
+   * tar's {@code -C DIR} / {@code --directory=DIR} (bsdtar also {@code --cd}) with a directory that
+   * is not under the working directory: {@code tar -xf x.tar -C /} writes anywhere, as {@code -P}
+   * does. Found by {@link #leavesWorkdir} on its value; a rule admits it by this name in {@code
+   * flags.accept_risky} (not by {@code --directory}, which names the ordinary flag). {@code -C out}
+   * and {@code -C a/../b} are not risky.
+   */
+  static final Flag TAR_DIRECTORY =
+      new Flag(
+          "directory-outside",
+          "changes to a directory outside the working directory (absolute, ~ or climbing with ..)",
+          ANYWHERE);
+
+  /**
    * gh's {@code alias set --shell}: the alias runs its expansion with sh. Also what {@link
    * #findAll} reports for an expansion starting with {@code !}, which gh reads the same way (gh
    * alias set --help), so that a rule admits both by naming {@code --shell}.
@@ -913,7 +926,8 @@ final class RiskyFlags {
             concat(
                 flags(RUNS, ANYWHERE, "-P", "--pager", "-H", "--html"),
                 flags(CONFIG, ANYWHERE, "-C", "--config-file"))));
-    // GNU tar(1): programs it runs; -P writes outside the working directory.
+    // GNU tar(1): programs it runs; -P, and -C with a directory elsewhere (TAR_DIRECTORY), write
+    // outside the working directory.
     tool(
         List.of("tar", "gtar", "bsdtar"),
         new Tool(
@@ -936,7 +950,8 @@ final class RiskyFlags {
                     "--new-volume-script",
                     "--rsh-command",
                     "--rmt-command"),
-                flags(WRITES, ANYWHERE, "-P", "--absolute-names"))));
+                flags(WRITES, ANYWHERE, "-P", "--absolute-names"),
+                List.of(TAR_DIRECTORY))));
     tool(
         List.of("rsync"),
         new Tool(
@@ -1120,6 +1135,15 @@ final class RiskyFlags {
         Flag host = dockerHostValue(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
         if (host != null && applies(host, sub, positional) && !inWord.contains(host)) {
           found.add(new Use(w, host, t));
+        }
+      }
+      if (t.name().equals("tar")) {
+        String dir =
+            oldStyleTar
+                ? oldStyleValue(t, argv, 'C')
+                : tarDirectory(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
+        if (dir != null && leavesWorkdir(dir) && !inWord.contains(TAR_DIRECTORY)) {
+          found.add(new Use(w, TAR_DIRECTORY, t));
         }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
@@ -1409,6 +1433,71 @@ final class RiskyFlags {
       }
     }
     return null;
+  }
+
+  /**
+   * The directory {@code word} gives tar's {@code -C}/{@code --directory} ({@code next} the word
+   * after it), or null. GNU tar reads long options with getopt_long(3): any unambiguous prefix
+   * ({@code --dir}, {@code --direc}; {@code --di} is ambiguous with {@code --diff}).
+   */
+  private static String tarDirectory(Tool t, String word, String next) {
+    String v = optionValue(t, word, next, "--directory", 'C');
+    if (v != null || !word.startsWith("--")) {
+      return v;
+    }
+    int eq = word.indexOf('=');
+    // in lower case and with _ as -, as same() reads the catalogue's names (tar refuses them)
+    String name =
+        (eq < 0 ? word : word.substring(0, eq))
+            .toLowerCase(java.util.Locale.ROOT)
+            .replace('_', '-');
+    if ((name.length() >= 5 && "--directory".startsWith(name)) || name.equals("--cd")) {
+      return eq < 0 ? next : word.substring(eq + 1);
+    }
+    return null;
+  }
+
+  /**
+   * The value old-style tar's first word gives {@code letter} ({@code tar xCf / x.tar}: each letter
+   * that takes a value takes the next word, in order; tar(1) "Old option style"), or null.
+   */
+  private static String oldStyleValue(Tool t, List<String> argv, char letter) {
+    String cluster = argv.get(1);
+    int next = 2;
+    for (int j = 0; j < cluster.length(); j++) {
+      char c = cluster.charAt(j);
+      if (t.valueLetters().indexOf(c) >= 0) {
+        if (c == letter) {
+          return next < argv.size() ? argv.get(next) : null;
+        }
+        next++;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether a directory named on the command line is outside the working directory, read alone
+   * (erring towards finding: {@code -C a -C ..} is refused though it ends in the working
+   * directory): absolute, starting with {@code ~} (a shell expands it to a home directory), or with
+   * a {@code ..} that climbs above where it started. A symbolic link inside the working directory
+   * is not followed (docs/policy.md, risky flags).
+   */
+  static boolean leavesWorkdir(String dir) {
+    if (dir.isEmpty() || dir.startsWith("/") || dir.startsWith("~")) {
+      return !dir.isEmpty();
+    }
+    int depth = 0;
+    for (String segment : dir.split("/", -1)) {
+      if (segment.equals("..")) {
+        if (--depth < 0) {
+          return true;
+        }
+      } else if (!segment.isEmpty() && !segment.equals(".")) {
+        depth++;
+      }
+    }
+    return false;
   }
 
   /** A JDK launcher's {@code @file}: more options, read from a file the caller chooses. */

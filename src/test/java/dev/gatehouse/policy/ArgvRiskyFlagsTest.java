@@ -85,6 +85,9 @@ class ArgvRiskyFlagsTest {
             - id: npm-shell
               effect: allow
               command: { binary: [npm, echo], shell: true }
+            - id: restore-anywhere
+              effect: allow
+              command: { binary: bsdtar, flags: { accept_risky: [directory-outside] } }
           """);
 
   static Arguments refused(String name, Action a) {
@@ -207,6 +210,26 @@ class ArgvRiskyFlagsTest {
         allowed("curl -H value with a dash", argv("curl", "-H", "X-A: b", "https://example.com")),
         allowed("tar --checkpoint is not --checkpoint-action", line("tar -cf o --checkpoint=1 s")),
         allowed("tar -C", line("tar -xzf a.tgz -C out")),
+        // tar -C/--directory elsewhere writes outside the working directory, as -P does
+        refused("tar -C /", line("tar -xf x.tar -C /")),
+        refused("tar -C/ glued", line("tar -xf x.tar -C/")),
+        refused("tar --directory=/", line("tar -xf x.tar --directory=/")),
+        refused("tar --directory /", line("tar -xf x.tar --directory /etc")),
+        refused("tar --dir= abbreviated", line("tar -xf x.tar --dir=/etc")),
+        refused("tar --DIRECTORY upper case", line("tar -xf x.tar --DIRECTORY=/etc")),
+        refused("tar -C climbing", line("tar -xf x.tar -C ../..")),
+        refused("tar -C a/../.. climbing", line("tar -xf x.tar -C a/../..")),
+        refused("tar -C ~", argv("tar", "-xf", "x.tar", "-C", "~")),
+        refused("tar -xvC cluster", line("tar -xvC / -f x.tar")),
+        refused("tar -C before the archive", line("tar -C / -xf x.tar")),
+        refused("tar old-style xCf", line("tar xCf / x.tar")),
+        refused("tar old-style xfC", line("tar xfC x.tar /")),
+        refused("tar --cd (bsdtar)", line("tar -xf x.tar --cd /")),
+        allowed("tar -C a/../b stays inside", line("tar -xzf a.tgz -C a/../b")),
+        allowed("tar -C ./out", line("tar -xzf a.tgz --directory=./out")),
+        allowed("tar -xfC: C is -f's value", line("tar -xfC /tmp/x.tar")),
+        allowed("tar old-style xfC inside", line("tar xfC /tmp/x.tar out")),
+        allowed("accept_risky: [directory-outside]", line("bsdtar -xf x.tar -C /srv/restore")),
         allowed("rsync -av --delete", line("rsync -av --delete a/ b/")),
         allowed("rsync's server side over SSH", line("rsync --server -vlogDtpre.iLsfxCIvu . /d")),
         allowed("ssh -p", line("ssh -p 2222 h uptime")),
