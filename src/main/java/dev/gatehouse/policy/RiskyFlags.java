@@ -115,6 +115,14 @@ final class RiskyFlags {
       "gives the container the host (its privileges, devices, namespaces or files)";
 
   /**
+   * Ruby 3.3+ {@code --crash-report=|CMD}: on a crash ruby writes its report to a pipe to CMD (a
+   * shell command; ruby(1) "--crash-report", and {@code RUBY_CRASH_REPORT}). Ruby reads long
+   * options by segment prefixes ({@code --crash}, {@code --c-r}: ruby.c {@code name_match_p}),
+   * found by {@link #rubyLongOption}.
+   */
+  static final Flag RUBY_CRASH_REPORT = new Flag("--crash-report", RUNS, ANYWHERE);
+
+  /**
    * tar's {@code -C DIR} / {@code --directory=DIR} (bsdtar also {@code --cd}) with a directory that
    * is not under the working directory: {@code tar -xf x.tar -C /} writes anywhere, as {@code -P}
    * does. Found by {@link #leavesWorkdir} on its value; a rule admits it by this name in {@code
@@ -739,7 +747,7 @@ final class RiskyFlags {
             false,
             Set.of(),
             Set.of(),
-            flags(RUNS, ANYWHERE, "-e", "-r", "-I")));
+            concat(flags(RUNS, ANYWHERE, "-e", "-r", "-I"), List.of(RUBY_CRASH_REPORT))));
 
     // The JDK's launchers (java(1), javac(1), jshell(1)). HotSpot runs a command line on a fatal
     // error or OutOfMemoryError (-XX:OnError, -XX:OnOutOfMemoryError: `java -XX:MaxHeapSize=3m
@@ -1137,6 +1145,11 @@ final class RiskyFlags {
           found.add(new Use(w, host, t));
         }
       }
+      if (t.name().equals("ruby")
+          && rubyLongOption("crash-report", word)
+          && !inWord.contains(RUBY_CRASH_REPORT)) {
+        found.add(new Use(w, RUBY_CRASH_REPORT, t));
+      }
       if (t.name().equals("tar")) {
         String dir =
             oldStyleTar
@@ -1433,6 +1446,50 @@ final class RiskyFlags {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether ruby reads {@code word} as its long option {@code name}: ruby.c {@code name_match_p},
+   * which takes any prefix of each {@code -}/{@code _} separated segment, in any case ({@code
+   * --crash}, {@code --c-r}, {@code --CRASH_REPORT}). Options earlier in ruby's own list win a tie
+   * ({@code --c} is {@code --copyright}); erring towards finding, they are not looked at.
+   */
+  static boolean rubyLongOption(String name, String word) {
+    if (!word.startsWith("--")) {
+      return false;
+    }
+    int eq = word.indexOf('=');
+    String str =
+        (eq < 0 ? word.substring(2) : word.substring(2, eq)).toLowerCase(java.util.Locale.ROOT);
+    int n = 0;
+    int s = 0;
+    if (str.isEmpty()) {
+      return false;
+    }
+    while (true) {
+      while (s < str.length() && n < name.length() && str.charAt(s) == name.charAt(n)) {
+        s++;
+        n++;
+      }
+      if (s == str.length()) {
+        return true;
+      }
+      char c = str.charAt(s);
+      if (c != '-' && c != '_') {
+        return false;
+      }
+      while (n < name.length() && Character.isLetterOrDigit(name.charAt(n))) {
+        n++;
+      }
+      if (n == name.length() || (name.charAt(n) != '-' && name.charAt(n) != '_')) {
+        return false;
+      }
+      n++;
+      s++;
+      if (s == str.length()) {
+        return true;
+      }
+    }
   }
 
   /**

@@ -63,7 +63,7 @@ class ArgvRiskyFlagsTest {
                 flags: { accept_risky: [--chdir] }
             - id: interpreters
               effect: allow
-              command: { binary: [node, python3] }
+              command: { binary: [node, python3, ruby] }
             - id: pytest
               effect: allow
               command:
@@ -191,6 +191,13 @@ class ArgvRiskyFlagsTest {
         allowed("python script arguments are the script's", line("python3 -W ignore app.py -c x")),
         allowed("python -m named in flags.allowed", line("python3 -m pytest -q -x")),
         allowed("node with a script", line("node --no-warnings app.js")),
+        // Ruby 3.3+: on a crash the report goes to a pipe to a command
+        refused("ruby --crash-report=|cmd", argv("ruby", "--crash-report=|sh -c id", "app.rb")),
+        refused("ruby --crash-report next word", argv("ruby", "--crash-report", "|id", "app.rb")),
+        refused("ruby --crash (segment prefix)", argv("ruby", "--crash=|id", "app.rb")),
+        refused("ruby --c-r (segment prefixes)", argv("ruby", "--c-r=|id", "app.rb")),
+        refused("ruby --CRASH_REPORT", argv("ruby", "--CRASH_REPORT=|id", "app.rb")),
+        allowed("ruby --disable-gems", line("ruby --disable-gems app.rb")),
         // --- curl, tar, rsync, ssh ---
         refused("curl -K", line("curl -K /tmp/cfg https://example.com")),
         refused("curl --config=", line("curl --config=/tmp/cfg https://example.com")),
