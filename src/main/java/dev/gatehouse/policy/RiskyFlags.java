@@ -1783,10 +1783,27 @@ final class RiskyFlags {
 
   /**
    * Whether a flag written {@code name} is catalogue entry {@code listed}. Long names are compared
-   * in lower case and with {@code _} as {@code -} ({@code --Script_Shell}): where a program does
-   * not read them so, it rejects them, and refusing more is the safe side.
+   * in lower case and with {@code _} as {@code -} ({@code --Script_Shell}), and camelCase as
+   * kebab-case ({@code --scriptShell}): where a program does not read them so, it rejects or
+   * ignores them, and refusing more is the safe side.
    */
   static boolean same(Tool t, String listed, String written) {
+    if (written.startsWith("--") && !written.equals(kebab(written))) {
+      // camelCase (--scriptShell): npm 11 does not read it as --script-shell (it warns "Unknown
+      // cli config"), but pnpm keeps its settings in camelCase; erring towards finding
+      if (sameName(t, listed, kebab(written))) {
+        return true;
+      }
+    }
+    return sameName(t, listed, written);
+  }
+
+  /** {@code --scriptShell} as {@code --script-Shell}: a dash before an upper-case letter. */
+  private static String kebab(String written) {
+    return written.replaceAll("(?<=[a-z0-9])(?=[A-Z])", "-");
+  }
+
+  private static boolean sameName(Tool t, String listed, String written) {
     String name =
         written.startsWith("--")
             ? written.toLowerCase(java.util.Locale.ROOT).replace('_', '-')

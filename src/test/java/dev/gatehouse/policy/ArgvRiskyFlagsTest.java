@@ -107,6 +107,12 @@ class ArgvRiskyFlagsTest {
         refused("abbreviated (nopt prefixes)", line("npm test --script-sh=/tmp/e")),
         refused("one dash (nopt)", line("npm test -script-shell=/tmp/e")),
         refused("other case and underscore", line("npm test --Script_Shell=/tmp/e")),
+        // npm 11.19 ignores these three ("Unknown cli config"); pnpm keeps settings in camelCase
+        refused("camelCase (pnpm's spelling)", line("npm test --scriptShell=/tmp/e")),
+        refused("camelCase, one dash", line("npm test -scriptShell=/tmp/e")),
+        refused("upper case", line("npm test --SCRIPT-SHELL=/tmp/e")),
+        refused("camelCase abbreviated", line("npm test --scriptSh=/tmp/e")),
+        refused("camelCase --nodeOptions", line("npm test --nodeOptions=--require=/tmp/x.js")),
         refused("--userconfig", line("npm test --userconfig=/tmp/npmrc")),
         refused("--globalconfig VALUE", line("npm ci --globalconfig /tmp/npmrc")),
         refused("--node-options", argv("npm", "test", "--node-options=--require=/tmp/x.js")),
