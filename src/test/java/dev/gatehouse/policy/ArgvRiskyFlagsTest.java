@@ -121,6 +121,12 @@ class ArgvRiskyFlagsTest {
         refused(
             "accepted --prefix does not admit --userconfig", line("npm install --userconfig=/x")),
         refused("in a shell line", line("npm test --script-shell=/tmp/x && echo ok")),
+        // a shell rule: enable -f and fc run code the line does not show, like | sh
+        refused("shell rule: enable -f", line("npm test; enable -f /tmp/x.so x && x")),
+        refused("shell rule: history -s; fc -s", line("npm test; history -s 'x'; fc -s")),
+        refused("shell rule: fc -e", line("npm test && fc -e /tmp/ed")),
+        allowed("shell rule: fc -l only lists", line("npm test; fc -l")),
+        allowed("shell rule: enable -n turns a builtin off", line("npm test; enable -n kill")),
         allowed("npm test with ordinary flags", line("npm test --loglevel=silent --no-audit")),
         allowed("npm ci --global is not --globalconfig", line("npm ci --global")),
         allowed("the risky flag the rule accepts", line("npm install --prefix=/srv/app")),
