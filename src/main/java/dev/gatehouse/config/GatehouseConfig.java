@@ -419,26 +419,11 @@ public record GatehouseConfig(
       signalsAllow = List.copyOf(signalsAllow);
     }
 
-    /** Without {@code signals_allow}: callers may send only the default signals. */
-    public ExecConfig(
-        List<String> binaries,
-        String workspace,
-        Path workdir,
-        Map<String, String> env,
-        List<String> envAllow,
-        List<ExecSecretConfig> secrets,
-        Duration timeout,
-        long maxOutput,
-        long memory,
-        Duration cpu,
-        int processes,
-        String sandbox,
-        boolean network,
-        String runAs,
-        String runner) {
-      this(
+    /** This configuration with {@code signals_allow} set to {@code signals}. */
+    public ExecConfig withSignalsAllow(List<String> signals) {
+      return new ExecConfig(
           binaries, workspace, workdir, env, envAllow, secrets, timeout, maxOutput, memory, cpu,
-          processes, sandbox, network, runAs, runner, List.of());
+          processes, sandbox, network, runAs, runner, signals);
     }
   }
 

@@ -57,7 +57,8 @@ class CommandRunnerTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
     // a fixed workspace is the operator's: here writable by anyone, so also by run_as nobody
     Files.createDirectories(dir.resolve("fixed/sub"));
     Files.setPosixFilePermissions(
@@ -80,7 +81,8 @@ class CommandRunnerTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
   }
 
   /** A fixed workdir in bubblewrap: the job's HOME is bound into the sandbox writable. */
@@ -108,7 +110,8 @@ class CommandRunnerTest {
             "bubblewrap",
             false,
             null,
-            null));
+            null,
+            List.of()));
     Result r =
         kit.run("tools-fixed-boxed", List.of("sh", "-c", "cd && pwd && echo hi > .x && cat .x"));
     assertThat(r.status()).as(r.err()).isZero();
@@ -503,7 +506,8 @@ class CommandRunnerTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
 
     Result r = kit.run("tools-broken", List.of("echo", "never"));
 
@@ -690,26 +694,9 @@ class CommandRunnerTest {
    */
   @Test
   void usr1ReachesTheCommandOnlyWhereTheConnectionAllowsIt() throws Exception {
-    ExecConfig base = kit.exec("none", true, Duration.ofSeconds(30), 1 << 20);
     kit.connection(
         "tools-usr1",
-        new ExecConfig(
-            base.binaries(),
-            "fresh",
-            null,
-            base.env(),
-            base.envAllow(),
-            base.secrets(),
-            base.timeout(),
-            base.maxOutput(),
-            0,
-            Duration.ZERO,
-            0,
-            "none",
-            true,
-            null,
-            null,
-            List.of("USR1")));
+        kit.exec("none", true, Duration.ofSeconds(30), 1 << 20).withSignalsAllow(List.of("USR1")));
     AtomicReference<String> refused = new AtomicReference<>();
     Result denied = trapUsr1("tools", refused);
     assertThat(refused.get()).contains("USR1").contains("signals_allow");
