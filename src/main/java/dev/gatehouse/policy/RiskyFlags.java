@@ -713,7 +713,9 @@ final class RiskyFlags {
                 "--openssl-config",
                 // node.config.json's nodeOptions (import, require...), Node.js 23.10+
                 "--experimental-config-file",
-                // where the inspector listens once a SIGUSR1 (which callers may send) opens it
+                // where the inspector listens once a SIGUSR1 opens it (callers may send one where
+                // the
+                // connection lists it in exec.signals_allow)
                 "--inspect-port",
                 "--debug-port")));
     // python(1) reads options only up to the script, -c or -m; what follows is the program's
@@ -1494,8 +1496,9 @@ final class RiskyFlags {
 
   /**
    * The directory {@code word} gives tar's {@code -C}/{@code --directory} ({@code next} the word
-   * after it), or null. GNU tar reads long options with getopt_long(3): any unambiguous prefix
-   * ({@code --dir}, {@code --direc}; {@code --di} is ambiguous with {@code --diff}).
+   * after it), or null; also {@code --one-top-level=DIR}. GNU tar reads long options with
+   * getopt_long(3): any unambiguous prefix ({@code --dir}, {@code --direc}; {@code --di} is
+   * ambiguous with {@code --diff}).
    */
   private static String tarDirectory(Tool t, String word, String next) {
     String v = optionValue(t, word, next, "--directory", 'C');
@@ -1510,6 +1513,11 @@ final class RiskyFlags {
             .replace('_', '-');
     if ((name.length() >= 5 && "--directory".startsWith(name)) || name.equals("--cd")) {
       return eq < 0 ? next : word.substring(eq + 1);
+    }
+    // --one-top-level[=DIR] extracts into DIR, an absolute one too (checked with GNU tar 1.34);
+    // its value is optional, so only attached
+    if (eq >= 0 && name.length() >= 7 && "--one-top-level".startsWith(name)) {
+      return word.substring(eq + 1);
     }
     return null;
   }
