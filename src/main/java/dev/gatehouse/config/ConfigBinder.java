@@ -658,9 +658,38 @@ final class ConfigBinder {
       runnerRefs.add(new RunnerRef(runner, e.value("runner"), e.path("runner")));
       onRunner(e, runner, sandbox, network, env);
     }
+    List<String> signalsAllow = new ArrayList<>();
+    List<String> asked = e.strings("signals_allow", List.of());
+    for (int i = 0; i < asked.size(); i++) {
+      String sig = asked.get(i).toUpperCase(java.util.Locale.ROOT).replaceFirst("^SIG", "");
+      if (ExecConfig.OPT_IN_SIGNALS.contains(sig)) {
+        signalsAllow.add(sig);
+      } else {
+        ctx.problem(
+            e.value("signals_allow"),
+            ParseContext.item(e.path("signals_allow"), i),
+            show(asked.get(i)) + " cannot be opted in",
+            "list only USR1 and USR2; INT, TERM, HUP, QUIT, KILL, WINCH, CONT and ALRM are always"
+                + " forwarded, other signals never");
+      }
+    }
     return new ExecConfig(
-        binaries, workspace, workdir, env, envAllow, secrets, timeout, maxOutput, memory, cpu,
-        processes, sandbox, network, runAs, runner);
+        binaries,
+        workspace,
+        workdir,
+        env,
+        envAllow,
+        secrets,
+        timeout,
+        maxOutput,
+        memory,
+        cpu,
+        processes,
+        sandbox,
+        network,
+        runAs,
+        runner,
+        signalsAllow);
   }
 
   /**

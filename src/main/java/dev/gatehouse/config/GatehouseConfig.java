@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The whole validated configuration, parsed once from {@code gatehouse.yaml} into immutable
@@ -384,6 +385,8 @@ public record GatehouseConfig(
    * @param runner name of an {@code ssh} connection whose target runs the commands instead of the
    *     gateway host (docs/exec.md, "Running on an SSH target"); null runs locally. With one,
    *     {@code workdir} is a path on the target and the local-only sandbox settings are refused
+   * @param signalsAllow signals callers may send besides the default ones (USR1, USR2; {@link
+   *     dev.gatehouse.runner.ForwardedSignals})
    */
   public record ExecConfig(
       List<String> binaries,
@@ -400,12 +403,27 @@ public record GatehouseConfig(
       String sandbox,
       boolean network,
       String runAs,
-      String runner) {
+      String runner,
+      List<String> signalsAllow) {
+    /**
+     * The signals {@code signals_allow} may list: programs give them their own meanings, some of
+     * them dangerous (Node.js opens its inspector on SIGUSR1).
+     */
+    public static final Set<String> OPT_IN_SIGNALS = Set.of("USR1", "USR2");
+
     public ExecConfig {
       binaries = List.copyOf(binaries);
       env = Map.copyOf(env);
       envAllow = List.copyOf(envAllow);
       secrets = List.copyOf(secrets);
+      signalsAllow = List.copyOf(signalsAllow);
+    }
+
+    /** This configuration with {@code signals_allow} set to {@code signals}. */
+    public ExecConfig withSignalsAllow(List<String> signals) {
+      return new ExecConfig(
+          binaries, workspace, workdir, env, envAllow, secrets, timeout, maxOutput, memory, cpu,
+          processes, sandbox, network, runAs, runner, signals);
     }
   }
 

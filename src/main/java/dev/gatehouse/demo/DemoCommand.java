@@ -207,7 +207,8 @@ public final class DemoCommand implements Callable<Integer> {
                   // refused, and the demo must still run. The runner's own probe decides.
                   !CommandRunner.sandboxAvailable(),
                   null,
-                  null));
+                  null,
+                  List.of()));
       ConnectionConfig host =
           new ConnectionConfig(
               HOST,
@@ -247,7 +248,8 @@ public final class DemoCommand implements Callable<Integer> {
                   "auto",
                   true,
                   null,
-                  HOST));
+                  HOST,
+                  List.of()));
       GatehouseConfig cfg =
           new GatehouseConfig(
               null,

@@ -15,7 +15,11 @@ import java.util.List;
  *   <li>a control character (NUL, ESC, CR, DEL, C1 controls); TAB and LF are allowed in arguments,
  *       not in the binary;
  *   <li>an invisible formatting character (Unicode category Cf: zero-width space, joiner and
- *       non-joiner, bidi overrides and isolates, soft hyphen, byte order mark, ...);
+ *       non-joiner, bidi overrides and isolates, soft hyphen, byte order mark, ...), or another
+ *       code point that renders as nothing: Hangul fillers, the braille blank, the combining
+ *       grapheme joiner ({@link #BLANK_LETTERS}), a variation selector that selects nothing (only
+ *       right after an emoji, an ideograph or a Mongolian letter is one allowed: {@code ❤️} in a
+ *       message);
  *   <li>a non-ASCII space or line separator (NBSP, thin space, ideographic space, U+2028, ...),
  *       which looks like a word separator but is not one;
  *   <li>a look-alike of an ASCII word: after NFKC normalisation (fullwidth {@code ｐｕｂｌｉｓｈ},
@@ -75,8 +79,11 @@ public final class ArgvSafety {
   /** Why one token is unsafe, or null. */
   static String token(String t, boolean binary) {
     boolean ascii = true;
+    int prev = -1;
     for (int i = 0; i < t.length(); ) {
+      int before = prev;
       int cp = t.codePointAt(i);
+      prev = cp;
       i += Character.charCount(cp);
       if (cp < 0x80) {
         if ((cp < 0x20 && !(!binary && (cp == '\t' || cp == '\n'))) || cp == 0x7f) {
@@ -92,6 +99,16 @@ public final class ArgvSafety {
           || type == Character.SURROGATE
           || type == Character.UNASSIGNED) {
         return quote(t) + " contains the invisible or control character " + name(cp);
+      }
+      if (BLANK_LETTERS.indexOf(cp) >= 0) {
+        return quote(t) + " contains the invisible character " + name(cp) + " (renders as nothing)";
+      }
+      if (isVariationSelector(cp) && !selects(cp, before)) {
+        return quote(t)
+            + " contains the invisible "
+            + name(cp)
+            + (before < 0 ? " at its start" : " after " + name(before))
+            + " (allowed only right after an emoji, an ideograph or a Mongolian letter)";
       }
       if (type == Character.SPACE_SEPARATOR
           || type == Character.LINE_SEPARATOR
@@ -113,6 +130,53 @@ public final class ArgvSafety {
       return quote(t) + " only looks like \"" + skeleton + "\" (" + firstNonAscii(t) + ")";
     }
     return null;
+  }
+
+  /**
+   * Code points that are not category Cf yet render as nothing (Unicode's
+   * Default_Ignorable_Code_Point and the blank "letters" look-alike attacks use): the Hangul
+   * fillers U+115F, U+1160, U+3164, U+FFA0 (Lo), the braille blank U+2800 (So), the combining
+   * grapheme joiner U+034F (Mn), the Khmer inherent vowels U+17B4, U+17B5 (Mn; Unicode discourages
+   * their use). A word holding one differs from the word it shows.
+   */
+  private static final String BLANK_LETTERS =
+      new StringBuilder()
+          .appendCodePoint(0x115F)
+          .appendCodePoint(0x1160)
+          .appendCodePoint(0x3164)
+          .appendCodePoint(0xFFA0)
+          .appendCodePoint(0x2800)
+          .appendCodePoint(0x034F)
+          .appendCodePoint(0x17B4)
+          .appendCodePoint(0x17B5)
+          .toString();
+
+  /**
+   * Variation selectors (category Mn, invisible): VS1-VS16 U+FE00-U+FE0F, VS17-VS256
+   * U+E0100-U+E01EF, the Mongolian free variation selectors U+180B-U+180D, U+180F.
+   */
+  static boolean isVariationSelector(int cp) {
+    return (cp >= 0xFE00 && cp <= 0xFE0F)
+        || (cp >= 0xE0100 && cp <= 0xE01EF)
+        || (cp >= 0x180B && cp <= 0x180D)
+        || cp == 0x180F;
+  }
+
+  /**
+   * Whether variation selector {@code vs} right after {@code base} selects a glyph of it, as text
+   * uses them: VS16 after an emoji ({@code ❤️}, U+2764 U+FE0F, in a commit message), a selector
+   * after an ideograph (CJK compatibility and Ideographic Variation Sequences), a Mongolian one
+   * after a Mongolian letter. ASCII bases are refused (a keycap {@code 1️⃣} starts with the digit
+   * 1: rare in argv, and {@code 1} U+FE0F looks like {@code 1}); so is a selector after a selector.
+   */
+  private static boolean selects(int vs, int base) {
+    if (base < 0x80 || isVariationSelector(base)) {
+      return false;
+    }
+    if (vs >= 0x180B && vs <= 0x180F) {
+      return Character.UnicodeScript.of(base) == Character.UnicodeScript.MONGOLIAN;
+    }
+    return Character.isEmoji(base) || Character.isIdeographic(base);
   }
 
   private static boolean isAscii(String s) {

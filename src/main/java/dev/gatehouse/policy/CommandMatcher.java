@@ -442,9 +442,10 @@ final class CommandMatcher implements KindMatcher {
    * simple command the rule's {@code binary} names (every command when it names none) must match
    * the whole rule ({@code make test && make deploy} is not {@code make test}), and a command that
    * runs other programs (a wrapper, shell or interpreter: {@code | sh}, {@code ; sudo ...}, {@code
-   * . ./x}) or whose name is computed ({@code $CMD}, {@code np?}) must be named by the rule's
-   * {@code binary} itself. Other programs (pipes into {@code tee}, {@code grep}) may run, as the
-   * documentation says: shell: true remains a broad grant.
+   * . ./x}; bash's {@code enable -f} and {@code fc}, {@link CommandWrappers#runsUnseenCode}) or
+   * whose name is computed ({@code $CMD}, {@code np?}) must be named by the rule's {@code binary}
+   * itself. Other programs (pipes into {@code tee}, {@code grep}) may run, as the documentation
+   * says: shell: true remains a broad grant.
    */
   private String shellLineMismatch(Action action) {
     String raw = action.raw();
@@ -492,6 +493,7 @@ final class CommandMatcher implements KindMatcher {
         }
       } else if (CommandWrappers.isWrapper(first)
           || CommandWrappers.STDIN_PROGRAMS.contains(CommandWrappers.programName(first))
+          || CommandWrappers.runsUnseenCode(cmd)
           || dynamic(first)) {
         return "the shell line runs "
             + first

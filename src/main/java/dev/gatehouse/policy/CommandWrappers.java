@@ -536,11 +536,63 @@ final class CommandWrappers {
     // wrapper's words (timeout 5 grep -r node, find / -name sh)
     w.entries.add(argv);
     for (List<String> c : w.entries) {
-      if (readsProgramFromStdin(c, false) && !sourcesNothing(c)) {
+      if ((readsProgramFromStdin(c, false) && !sourcesNothing(c)) || runsUnseenCode(c)) {
         w.cut = true;
       }
     }
     return new Inner(new ArrayList<>(w.out), Set.copyOf(w.expanded), !w.cut);
+  }
+
+  /**
+   * bash builtins that run code no word of the line shows: {@code enable -f FILE NAME} loads a
+   * shared object as a builtin (its constructors run at once; a FILE without a slash is looked up
+   * in {@code BASH_LOADABLES_PATH}); {@code fc} re-runs commands from the history list ({@code
+   * history -s 'npm publish'; fc -s} runs npm in {@code bash -c}, checked with bash 5.2) or, with
+   * {@code -e EDITOR}, runs EDITOR as a command and then what it wrote (bash(1) SHELL BUILTIN
+   * COMMANDS). {@code fc -l} only lists, other {@code enable} forms turn builtins on or off.
+   * Leading assignments, {@code builtin} and {@code command} are skipped.
+   */
+  static boolean runsUnseenCode(List<String> cmd) {
+    int k = 0;
+    while (k < cmd.size() && CommandLine.isAssignment(cmd.get(k))) {
+      k++;
+    }
+    while (k < cmd.size() && (cmd.get(k).equals("builtin") || cmd.get(k).equals("command"))) {
+      k++;
+      while (k < cmd.size() && cmd.get(k).startsWith("-") && !cmd.get(k).equals("--")) {
+        k++; // command -p
+      }
+      if (k < cmd.size() && cmd.get(k).equals("--")) {
+        k++;
+      }
+    }
+    if (k >= cmd.size()) {
+      return false;
+    }
+    String name = cmd.get(k);
+    if (!name.equals("enable") && !name.equals("fc")) {
+      return false;
+    }
+    StringBuilder letters = new StringBuilder();
+    boolean operands = false;
+    for (int i = k + 1; i < cmd.size(); i++) {
+      String a = cmd.get(i);
+      if (!operands && a.equals("--")) {
+        operands = true;
+      } else if (!operands && a.length() > 1 && a.charAt(0) == '-' && !isNumber(a)) {
+        letters.append(a, 1, a.length());
+      } else {
+        operands = true;
+      }
+    }
+    if (name.equals("fc")) {
+      return letters.indexOf("l") < 0;
+    }
+    return letters.indexOf("f") >= 0;
+  }
+
+  private static boolean isNumber(String a) {
+    return a.length() > 1 && a.substring(1).chars().allMatch(Character::isDigit); // fc -5
   }
 
   /** {@code .} or {@code source} with no file: an error (XCU 2.14 dot), never reads stdin. */

@@ -115,6 +115,27 @@ final class RiskyFlags {
       "gives the container the host (its privileges, devices, namespaces or files)";
 
   /**
+   * Ruby 3.3+ {@code --crash-report=|CMD}: on a crash ruby writes its report to a pipe to CMD (a
+   * shell command; ruby(1) "--crash-report", and {@code RUBY_CRASH_REPORT}). Ruby reads long
+   * options by segment prefixes ({@code --crash}, {@code --c-r}: ruby.c {@code name_match_p}),
+   * found by {@link #rubyLongOption}.
+   */
+  static final Flag RUBY_CRASH_REPORT = new Flag("--crash-report", RUNS, ANYWHERE);
+
+  /**
+   * tar's {@code -C DIR} / {@code --directory=DIR} (bsdtar also {@code --cd}) with a directory that
+   * is not under the working directory: {@code tar -xf x.tar -C /} writes anywhere, as {@code -P}
+   * does. Found by {@link #leavesWorkdir} on its value; a rule admits it by this name in {@code
+   * flags.accept_risky} (not by {@code --directory}, which names the ordinary flag). {@code -C out}
+   * and {@code -C a/../b} are not risky.
+   */
+  static final Flag TAR_DIRECTORY =
+      new Flag(
+          "directory-outside",
+          "changes to a directory outside the working directory (absolute, ~ or climbing with ..)",
+          ANYWHERE);
+
+  /**
    * gh's {@code alias set --shell}: the alias runs its expansion with sh. Also what {@link
    * #findAll} reports for an expansion starting with {@code !}, which gh reads the same way (gh
    * alias set --help), so that a rule admits both by naming {@code --shell}.
@@ -692,7 +713,9 @@ final class RiskyFlags {
                 "--openssl-config",
                 // node.config.json's nodeOptions (import, require...), Node.js 23.10+
                 "--experimental-config-file",
-                // where the inspector listens once a SIGUSR1 (which callers may send) opens it
+                // where the inspector listens once a SIGUSR1 opens it (callers may send one where
+                // the
+                // connection lists it in exec.signals_allow)
                 "--inspect-port",
                 "--debug-port")));
     // python(1) reads options only up to the script, -c or -m; what follows is the program's
@@ -726,7 +749,7 @@ final class RiskyFlags {
             false,
             Set.of(),
             Set.of(),
-            flags(RUNS, ANYWHERE, "-e", "-r", "-I")));
+            concat(flags(RUNS, ANYWHERE, "-e", "-r", "-I"), List.of(RUBY_CRASH_REPORT))));
 
     // The JDK's launchers (java(1), javac(1), jshell(1)). HotSpot runs a command line on a fatal
     // error or OutOfMemoryError (-XX:OnError, -XX:OnOutOfMemoryError: `java -XX:MaxHeapSize=3m
@@ -913,7 +936,8 @@ final class RiskyFlags {
             concat(
                 flags(RUNS, ANYWHERE, "-P", "--pager", "-H", "--html"),
                 flags(CONFIG, ANYWHERE, "-C", "--config-file"))));
-    // GNU tar(1): programs it runs; -P writes outside the working directory.
+    // GNU tar(1): programs it runs; -P, and -C with a directory elsewhere (TAR_DIRECTORY), write
+    // outside the working directory.
     tool(
         List.of("tar", "gtar", "bsdtar"),
         new Tool(
@@ -936,7 +960,8 @@ final class RiskyFlags {
                     "--new-volume-script",
                     "--rsh-command",
                     "--rmt-command"),
-                flags(WRITES, ANYWHERE, "-P", "--absolute-names"))));
+                flags(WRITES, ANYWHERE, "-P", "--absolute-names"),
+                List.of(TAR_DIRECTORY))));
     tool(
         List.of("rsync"),
         new Tool(
@@ -1120,6 +1145,20 @@ final class RiskyFlags {
         Flag host = dockerHostValue(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
         if (host != null && applies(host, sub, positional) && !inWord.contains(host)) {
           found.add(new Use(w, host, t));
+        }
+      }
+      if (t.name().equals("ruby")
+          && rubyLongOption("crash-report", word)
+          && !inWord.contains(RUBY_CRASH_REPORT)) {
+        found.add(new Use(w, RUBY_CRASH_REPORT, t));
+      }
+      if (t.name().equals("tar")) {
+        String dir =
+            oldStyleTar
+                ? oldStyleValue(t, argv, 'C')
+                : tarDirectory(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
+        if (dir != null && leavesWorkdir(dir) && !inWord.contains(TAR_DIRECTORY)) {
+          found.add(new Use(w, TAR_DIRECTORY, t));
         }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
@@ -1411,6 +1450,121 @@ final class RiskyFlags {
     return null;
   }
 
+  /**
+   * Whether ruby reads {@code word} as its long option {@code name}: ruby.c {@code name_match_p},
+   * which takes any prefix of each {@code -}/{@code _} separated segment, in any case ({@code
+   * --crash}, {@code --c-r}, {@code --CRASH_REPORT}). Options earlier in ruby's own list win a tie
+   * ({@code --c} is {@code --copyright}); erring towards finding, they are not looked at.
+   */
+  static boolean rubyLongOption(String name, String word) {
+    if (!word.startsWith("--")) {
+      return false;
+    }
+    int eq = word.indexOf('=');
+    String str =
+        (eq < 0 ? word.substring(2) : word.substring(2, eq)).toLowerCase(java.util.Locale.ROOT);
+    int n = 0;
+    int s = 0;
+    if (str.isEmpty()) {
+      return false;
+    }
+    while (true) {
+      while (s < str.length() && n < name.length() && str.charAt(s) == name.charAt(n)) {
+        s++;
+        n++;
+      }
+      if (s == str.length()) {
+        return true;
+      }
+      char c = str.charAt(s);
+      if (c != '-' && c != '_') {
+        return false;
+      }
+      while (n < name.length() && Character.isLetterOrDigit(name.charAt(n))) {
+        n++;
+      }
+      if (n == name.length() || (name.charAt(n) != '-' && name.charAt(n) != '_')) {
+        return false;
+      }
+      n++;
+      s++;
+      if (s == str.length()) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * The directory {@code word} gives tar's {@code -C}/{@code --directory} ({@code next} the word
+   * after it), or null; also {@code --one-top-level=DIR}. GNU tar reads long options with
+   * getopt_long(3): any unambiguous prefix ({@code --dir}, {@code --direc}; {@code --di} is
+   * ambiguous with {@code --diff}).
+   */
+  private static String tarDirectory(Tool t, String word, String next) {
+    String v = optionValue(t, word, next, "--directory", 'C');
+    if (v != null || !word.startsWith("--")) {
+      return v;
+    }
+    int eq = word.indexOf('=');
+    // in lower case and with _ as -, as same() reads the catalogue's names (tar refuses them)
+    String name =
+        (eq < 0 ? word : word.substring(0, eq))
+            .toLowerCase(java.util.Locale.ROOT)
+            .replace('_', '-');
+    if ((name.length() >= 5 && "--directory".startsWith(name)) || name.equals("--cd")) {
+      return eq < 0 ? next : word.substring(eq + 1);
+    }
+    // --one-top-level[=DIR] extracts into DIR, an absolute one too (checked with GNU tar 1.34);
+    // its value is optional, so only attached
+    if (eq >= 0 && name.length() >= 7 && "--one-top-level".startsWith(name)) {
+      return word.substring(eq + 1);
+    }
+    return null;
+  }
+
+  /**
+   * The value old-style tar's first word gives {@code letter} ({@code tar xCf / x.tar}: each letter
+   * that takes a value takes the next word, in order; tar(1) "Old option style"), or null.
+   */
+  private static String oldStyleValue(Tool t, List<String> argv, char letter) {
+    String cluster = argv.get(1);
+    int next = 2;
+    for (int j = 0; j < cluster.length(); j++) {
+      char c = cluster.charAt(j);
+      if (t.valueLetters().indexOf(c) >= 0) {
+        if (c == letter) {
+          return next < argv.size() ? argv.get(next) : null;
+        }
+        next++;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether a directory named on the command line is outside the working directory, read alone
+   * (erring towards finding: {@code -C a -C ..} is refused though it ends in the working
+   * directory): absolute, starting with {@code ~} (a shell expands it to a home directory), or with
+   * a {@code ..} that climbs above where it started. A symbolic link inside the working directory
+   * is not followed (docs/policy.md, risky flags).
+   */
+  static boolean leavesWorkdir(String dir) {
+    if (dir.isEmpty() || dir.startsWith("/") || dir.startsWith("~")) {
+      return !dir.isEmpty();
+    }
+    int depth = 0;
+    for (String segment : dir.split("/", -1)) {
+      if (segment.equals("..")) {
+        if (--depth < 0) {
+          return true;
+        }
+      } else if (!segment.isEmpty() && !segment.equals(".")) {
+        depth++;
+      }
+    }
+    return false;
+  }
+
   /** A JDK launcher's {@code @file}: more options, read from a file the caller chooses. */
   private static void argumentFile(Tool t, String word, List<Use> found) {
     Flag f = match(t, word, null, List.of());
@@ -1637,10 +1791,27 @@ final class RiskyFlags {
 
   /**
    * Whether a flag written {@code name} is catalogue entry {@code listed}. Long names are compared
-   * in lower case and with {@code _} as {@code -} ({@code --Script_Shell}): where a program does
-   * not read them so, it rejects them, and refusing more is the safe side.
+   * in lower case and with {@code _} as {@code -} ({@code --Script_Shell}), and camelCase as
+   * kebab-case ({@code --scriptShell}): where a program does not read them so, it rejects or
+   * ignores them, and refusing more is the safe side.
    */
   static boolean same(Tool t, String listed, String written) {
+    if (written.startsWith("--") && !written.equals(kebab(written))) {
+      // camelCase (--scriptShell): npm 11 does not read it as --script-shell (it warns "Unknown
+      // cli config"), but pnpm keeps its settings in camelCase; erring towards finding
+      if (sameName(t, listed, kebab(written))) {
+        return true;
+      }
+    }
+    return sameName(t, listed, written);
+  }
+
+  /** {@code --scriptShell} as {@code --script-Shell}: a dash before an upper-case letter. */
+  private static String kebab(String written) {
+    return written.replaceAll("(?<=[a-z0-9])(?=[A-Z])", "-");
+  }
+
+  private static boolean sameName(Tool t, String listed, String written) {
     String name =
         written.startsWith("--")
             ? written.toLowerCase(java.util.Locale.ROOT).replace('_', '-')

@@ -2,8 +2,6 @@ package dev.gatehouse.runner;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -19,17 +17,15 @@ final class ProcessExecution implements Running {
   /** Time a group gets between SIGTERM and SIGKILL, like systemd's stop timeout, but shorter. */
   static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
-  /** Signals a caller may forward; anything else is refused (no SIGSTOP games with the sandbox). */
-  static final Set<String> FORWARDED =
-      Set.of("INT", "TERM", "HUP", "QUIT", "KILL", "USR1", "USR2", "WINCH", "CONT", "ALRM");
-
   private final Process process;
   private final long pgid;
+  private final ForwardedSignals forwarded;
   private final AtomicReference<String> killedBecause = new AtomicReference<>();
 
-  ProcessExecution(Process process) {
+  ProcessExecution(Process process, ForwardedSignals forwarded) {
     this.process = process;
     this.pgid = process.pid();
+    this.forwarded = forwarded;
   }
 
   Process process() {
@@ -90,22 +86,7 @@ final class ProcessExecution implements Running {
 
   @Override
   public void signal(String name) {
-    sendToGroup(forwarded(name));
-  }
-
-  /**
-   * {@code name} without {@code SIG}, upper case; refused unless it is one of {@link #FORWARDED}.
-   */
-  static String forwarded(String name) {
-    String sig = name == null ? "" : name.toUpperCase(Locale.ROOT);
-    if (sig.startsWith("SIG")) {
-      sig = sig.substring(3);
-    }
-    if (!FORWARDED.contains(sig)) {
-      throw new IllegalArgumentException(
-          "signal: " + name + " (expected one of " + new java.util.TreeSet<>(FORWARDED) + ")");
-    }
-    return sig;
+    sendToGroup(forwarded.check(name));
   }
 
   @Override

@@ -54,6 +54,7 @@ final class RemoteExecution implements Running {
 
   private final RemoteHosts.Command command;
   private final Signals signals;
+  private final ForwardedSignals forwarded;
   private final String name;
   private final AtomicReference<String> killedBecause = new AtomicReference<>();
   private volatile boolean cutOff;
@@ -62,9 +63,11 @@ final class RemoteExecution implements Running {
   /** Signals not yet delivered; the head is being delivered. */
   private final java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
 
-  RemoteExecution(RemoteHosts.Command command, Signals signals, String name) {
+  RemoteExecution(
+      RemoteHosts.Command command, Signals signals, ForwardedSignals forwarded, String name) {
     this.command = command;
     this.signals = signals;
+    this.forwarded = forwarded;
     this.name = name;
   }
 
@@ -90,7 +93,7 @@ final class RemoteExecution implements Running {
 
   @Override
   public void signal(String signal) {
-    String sig = ProcessExecution.forwarded(signal); // refused here, to the caller
+    String sig = forwarded.check(signal); // refused here, to the caller
     // Delivered in order, off the caller's thread (an SSH listener I/O thread, an API request):
     // each one is a round trip to the target.
     synchronized (pending) {

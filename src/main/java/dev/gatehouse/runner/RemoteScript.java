@@ -54,10 +54,9 @@ final class RemoteScript {
 
   /**
    * Signals whose default action ends a process, that the gateway forwards ({@link
-   * ProcessExecution#FORWARDED}): the run script traps them with a command (not with {@code ''}: an
-   * ignored signal stays ignored in the command, POSIX XCU 2.14 trap) so that it outlives the
-   * command it waits for and removes the secrets; a trap set so is reset to the default in the
-   * command.
+   * ForwardedSignals}): the run script traps them with a command (not with {@code ''}: an ignored
+   * signal stays ignored in the command, POSIX XCU 2.14 trap) so that it outlives the command it
+   * waits for and removes the secrets; a trap set so is reset to the default in the command.
    */
   static final String TRAPPED = "HUP INT QUIT TERM USR1 USR2 ALRM";
 
@@ -366,8 +365,8 @@ final class RemoteScript {
   }
 
   /**
-   * Sends {@code signal} (a name from {@link ProcessExecution#FORWARDED}) to the command's process
-   * group with kill(1), waiting up to three seconds for the command to have recorded it.
+   * Sends {@code signal} (a name from {@link ForwardedSignals}) to the command's process group with
+   * kill(1), waiting up to three seconds for the command to have recorded it.
    */
   static String signal(String job, String signal) {
     String pid = q(job + "/" + PID_FILE);

@@ -5,6 +5,8 @@ import dev.gatehouse.runner.ExecRequest;
 import dev.gatehouse.runner.Execution;
 import java.util.List;
 import org.apache.sshd.server.Signal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An exec request on an {@code exec} connection: handed to the shared {@link CommandRunner}, which
@@ -14,6 +16,8 @@ import org.apache.sshd.server.Signal;
  * to give, only decided commands.
  */
 final class SshRunnerCommand extends SshChannelCommand {
+  private static final Logger log = LoggerFactory.getLogger(SshRunnerCommand.class);
+
   private final String line; // null: a shell was asked for
   private volatile Execution execution;
 
@@ -43,7 +47,13 @@ final class SshRunnerCommand extends SshChannelCommand {
         (channel, signal) -> {
           Execution x = execution;
           if (x != null && signal != Signal.WINCH) {
-            x.signal(signal.name());
+            try {
+              x.signal(signal.name());
+            } catch (IllegalArgumentException e) {
+              // not forwarded (USR1 without exec.signals_allow, STOP...); RFC 4254 section 6.9
+              // signal requests get no reply
+              log.debug("exec: {}", e.getMessage());
+            }
           }
         });
     int status =

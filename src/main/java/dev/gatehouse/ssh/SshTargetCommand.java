@@ -10,6 +10,7 @@ import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.CommandLine;
 import dev.gatehouse.policy.Decision;
 import dev.gatehouse.policy.Effect;
+import dev.gatehouse.runner.ForwardedSignals;
 import dev.gatehouse.runner.PagerGuard;
 import java.io.IOException;
 import java.util.EnumSet;
@@ -162,8 +163,12 @@ final class SshTargetCommand extends SshChannelCommand {
             if (signal == Signal.WINCH) {
               ch.sendWindowChange(
                   envInt(Environment.ENV_COLUMNS, 80), envInt(Environment.ENV_LINES, 24));
-            } else {
+            } else if (ForwardedSignals.DEFAULTS.allows(signal.name())) {
               sendSignal(ch, signal.name());
+            } else {
+              // USR1 makes Node.js open its inspector (docs/exec.md, "Limits, signals and exit
+              // statuses"); an ssh connection forwards the default signals only
+              log.debug("ssh: signal {} not forwarded", signal);
             }
           } catch (IOException e) {
             log.debug("cannot forward {}", signal, e);

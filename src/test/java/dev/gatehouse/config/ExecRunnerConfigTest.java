@@ -160,4 +160,35 @@ class ExecRunnerConfigTest {
         .contains("network: false needs the gateway's sandbox")
         .contains("\"builds\" is relative; with a runner, workdir is a path on the target");
   }
+
+  /** {@code signals_allow} opts in USR1/USR2 only; the defaults and the rest cannot be listed. */
+  @Test
+  void signalsAllowTakesOnlyUsr1AndUsr2() throws Exception {
+    GatehouseConfig c =
+        ConfigTesting.parse(
+            BOX
+                + """
+                  - name: local
+                    type: exec
+                    exec: { binaries: [/usr/bin/make], signals_allow: [sigusr1, USR2] }
+                  - name: plain
+                    type: exec
+                    exec: { binaries: [/usr/bin/make] }
+                """,
+            dir,
+            Map.of());
+    assertThat(c.connection("local").exec().signalsAllow()).containsExactly("USR1", "USR2");
+    assertThat(c.connection("plain").exec().signalsAllow()).isEmpty();
+
+    Problem p =
+        only(
+            """
+              - name: local
+                type: exec
+                exec: { binaries: [/usr/bin/make], signals_allow: [USR1, STOP] }
+            """);
+    assertThat(p.path()).isEqualTo("connections[2].exec.signals_allow[1]");
+    assertThat(p.message()).isEqualTo("\"STOP\" cannot be opted in");
+    assertThat(p.fix()).startsWith("list only USR1 and USR2");
+  }
 }

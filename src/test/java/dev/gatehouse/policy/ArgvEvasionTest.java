@@ -154,6 +154,12 @@ class ArgvEvasionTest {
     return Stream.of(
         // --- npm: aliases and abbreviations (npm resolves unique prefixes and its alias table) ---
         deny("npm pu is publish (unique prefix)", OPEN, line("npm pu")),
+        // bash builtins that run code the line does not show (round 16)
+        deny("history -s then fc -s", OPEN, argv("bash", "-c", "history -s 'npm publish'; fc -s")),
+        deny("fc -e EDITOR runs the editor", OPEN, line("set -o history; echo x; fc -e vi")),
+        deny("fc re-runs the last command", OPEN, line("true; builtin fc -s x=y")),
+        deny("enable -f loads a shared object", OPEN, line("enable -f /tmp/x.so x; x")),
+        deny("enable -af cluster", OPEN, argv("bash", "-c", "command enable -af ./x.so x")),
         deny("npm publi is publish", OPEN, line("npm publi")),
         deny("abbreviation after a value flag", OPEN, line("npm --loglevel silent pub")),
         deny("npm unpub is unpublish", OPEN, line("npm unpub pkg@1.0.0")),

@@ -63,7 +63,7 @@ class ArgvRiskyFlagsTest {
                 flags: { accept_risky: [--chdir] }
             - id: interpreters
               effect: allow
-              command: { binary: [node, python3] }
+              command: { binary: [node, python3, ruby] }
             - id: pytest
               effect: allow
               command:
@@ -85,6 +85,9 @@ class ArgvRiskyFlagsTest {
             - id: npm-shell
               effect: allow
               command: { binary: [npm, echo], shell: true }
+            - id: restore-anywhere
+              effect: allow
+              command: { binary: bsdtar, flags: { accept_risky: [directory-outside] } }
           """);
 
   static Arguments refused(String name, Action a) {
@@ -104,6 +107,12 @@ class ArgvRiskyFlagsTest {
         refused("abbreviated (nopt prefixes)", line("npm test --script-sh=/tmp/e")),
         refused("one dash (nopt)", line("npm test -script-shell=/tmp/e")),
         refused("other case and underscore", line("npm test --Script_Shell=/tmp/e")),
+        // npm 11.19 ignores these three ("Unknown cli config"); pnpm keeps settings in camelCase
+        refused("camelCase (pnpm's spelling)", line("npm test --scriptShell=/tmp/e")),
+        refused("camelCase, one dash", line("npm test -scriptShell=/tmp/e")),
+        refused("upper case", line("npm test --SCRIPT-SHELL=/tmp/e")),
+        refused("camelCase abbreviated", line("npm test --scriptSh=/tmp/e")),
+        refused("camelCase --nodeOptions", line("npm test --nodeOptions=--require=/tmp/x.js")),
         refused("--userconfig", line("npm test --userconfig=/tmp/npmrc")),
         refused("--globalconfig VALUE", line("npm ci --globalconfig /tmp/npmrc")),
         refused("--node-options", argv("npm", "test", "--node-options=--require=/tmp/x.js")),
@@ -112,6 +121,12 @@ class ArgvRiskyFlagsTest {
         refused(
             "accepted --prefix does not admit --userconfig", line("npm install --userconfig=/x")),
         refused("in a shell line", line("npm test --script-shell=/tmp/x && echo ok")),
+        // a shell rule: enable -f and fc run code the line does not show, like | sh
+        refused("shell rule: enable -f", line("npm test; enable -f /tmp/x.so x && x")),
+        refused("shell rule: history -s; fc -s", line("npm test; history -s 'x'; fc -s")),
+        refused("shell rule: fc -e", line("npm test && fc -e /tmp/ed")),
+        allowed("shell rule: fc -l only lists", line("npm test; fc -l")),
+        allowed("shell rule: enable -n turns a builtin off", line("npm test; enable -n kill")),
         allowed("npm test with ordinary flags", line("npm test --loglevel=silent --no-audit")),
         allowed("npm ci --global is not --globalconfig", line("npm ci --global")),
         allowed("the risky flag the rule accepts", line("npm install --prefix=/srv/app")),
@@ -188,6 +203,13 @@ class ArgvRiskyFlagsTest {
         allowed("python script arguments are the script's", line("python3 -W ignore app.py -c x")),
         allowed("python -m named in flags.allowed", line("python3 -m pytest -q -x")),
         allowed("node with a script", line("node --no-warnings app.js")),
+        // Ruby 3.3+: on a crash the report goes to a pipe to a command
+        refused("ruby --crash-report=|cmd", argv("ruby", "--crash-report=|sh -c id", "app.rb")),
+        refused("ruby --crash-report next word", argv("ruby", "--crash-report", "|id", "app.rb")),
+        refused("ruby --crash (segment prefix)", argv("ruby", "--crash=|id", "app.rb")),
+        refused("ruby --c-r (segment prefixes)", argv("ruby", "--c-r=|id", "app.rb")),
+        refused("ruby --CRASH_REPORT", argv("ruby", "--CRASH_REPORT=|id", "app.rb")),
+        allowed("ruby --disable-gems", line("ruby --disable-gems app.rb")),
         // --- curl, tar, rsync, ssh ---
         refused("curl -K", line("curl -K /tmp/cfg https://example.com")),
         refused("curl --config=", line("curl --config=/tmp/cfg https://example.com")),
@@ -207,6 +229,29 @@ class ArgvRiskyFlagsTest {
         allowed("curl -H value with a dash", argv("curl", "-H", "X-A: b", "https://example.com")),
         allowed("tar --checkpoint is not --checkpoint-action", line("tar -cf o --checkpoint=1 s")),
         allowed("tar -C", line("tar -xzf a.tgz -C out")),
+        // tar -C/--directory elsewhere writes outside the working directory, as -P does
+        refused("tar -C /", line("tar -xf x.tar -C /")),
+        refused("tar -C/ glued", line("tar -xf x.tar -C/")),
+        refused("tar --directory=/", line("tar -xf x.tar --directory=/")),
+        refused("tar --directory /", line("tar -xf x.tar --directory /etc")),
+        refused("tar --dir= abbreviated", line("tar -xf x.tar --dir=/etc")),
+        refused("tar --DIRECTORY upper case", line("tar -xf x.tar --DIRECTORY=/etc")),
+        refused("tar -C climbing", line("tar -xf x.tar -C ../..")),
+        refused("tar -C a/../.. climbing", line("tar -xf x.tar -C a/../..")),
+        refused("tar -C ~", argv("tar", "-xf", "x.tar", "-C", "~")),
+        refused("tar -xvC cluster", line("tar -xvC / -f x.tar")),
+        refused("tar -C before the archive", line("tar -C / -xf x.tar")),
+        refused("tar old-style xCf", line("tar xCf / x.tar")),
+        refused("tar old-style xfC", line("tar xfC x.tar /")),
+        refused("tar --cd (bsdtar)", line("tar -xf x.tar --cd /")),
+        refused("tar --one-top-level=/abs", line("tar -xf x.tar --one-top-level=/etc/x")),
+        refused("tar --one-top= abbreviated", line("tar -xf x.tar --one-top=/etc/x")),
+        allowed("tar --one-top-level=out", line("tar -xf x.tar --one-top-level=out")),
+        allowed("tar -C a/../b stays inside", line("tar -xzf a.tgz -C a/../b")),
+        allowed("tar -C ./out", line("tar -xzf a.tgz --directory=./out")),
+        allowed("tar -xfC: C is -f's value", line("tar -xfC /tmp/x.tar")),
+        allowed("tar old-style xfC inside", line("tar xfC /tmp/x.tar out")),
+        allowed("accept_risky: [directory-outside]", line("bsdtar -xf x.tar -C /srv/restore")),
         allowed("rsync -av --delete", line("rsync -av --delete a/ b/")),
         allowed("rsync's server side over SSH", line("rsync --server -vlogDtpre.iLsfxCIvu . /d")),
         allowed("ssh -p", line("ssh -p 2222 h uptime")),

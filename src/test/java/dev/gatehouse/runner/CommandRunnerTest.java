@@ -57,7 +57,8 @@ class CommandRunnerTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
     // a fixed workspace is the operator's: here writable by anyone, so also by run_as nobody
     Files.createDirectories(dir.resolve("fixed/sub"));
     Files.setPosixFilePermissions(
@@ -80,7 +81,8 @@ class CommandRunnerTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
   }
 
   /** A fixed workdir in bubblewrap: the job's HOME is bound into the sandbox writable. */
@@ -108,7 +110,8 @@ class CommandRunnerTest {
             "bubblewrap",
             false,
             null,
-            null));
+            null,
+            List.of()));
     Result r =
         kit.run("tools-fixed-boxed", List.of("sh", "-c", "cd && pwd && echo hi > .x && cat .x"));
     assertThat(r.status()).as(r.err()).isZero();
@@ -503,7 +506,8 @@ class CommandRunnerTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
 
     Result r = kit.run("tools-broken", List.of("echo", "never"));
 
@@ -682,6 +686,76 @@ class CommandRunnerTest {
     ex.get().signal("INT");
     Result r = run.get(10, TimeUnit.SECONDS);
     assertThat(r.status()).isEqualTo(130);
+  }
+
+  /**
+   * SIGUSR1 is not forwarded unless the connection opts in (exec.signals_allow): Node.js opens its
+   * inspector on it. A real shell's USR1 trap shows whether it arrived.
+   */
+  @Test
+  void usr1ReachesTheCommandOnlyWhereTheConnectionAllowsIt() throws Exception {
+    kit.connection(
+        "tools-usr1",
+        kit.exec("none", true, Duration.ofSeconds(30), 1 << 20).withSignalsAllow(List.of("USR1")));
+    AtomicReference<String> refused = new AtomicReference<>();
+    Result denied = trapUsr1("tools", refused);
+    assertThat(refused.get()).contains("USR1").contains("signals_allow");
+    assertThat(denied.status()).as(denied.err()).isZero();
+    assertThat(denied.out()).isEqualTo("end\n");
+
+    refused.set(null);
+    Result allowed = trapUsr1("tools-usr1", refused);
+    assertThat(refused.get()).isNull();
+    assertThat(allowed.out()).contains("fired\n");
+  }
+
+  /** Runs a shell that traps USR1, sends it USR1 once the trap is set; what it printed. */
+  private static Result trapUsr1(String conn, AtomicReference<String> refused) throws Exception {
+    return kit.run(
+        conn,
+        new ExecRequest(
+            List.of("sh", "-c", "trap 'echo fired' USR1; sleep 2; echo end"),
+            null,
+            Map.of(),
+            null,
+            null),
+        null,
+        e -> {
+          long pid = ((ProcessExecution) e).process().pid();
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      awaitCaught(pid, 10); // SIGUSR1 is signal 10 on Linux
+                      e.signal("SIGUSR1");
+                    } catch (IllegalArgumentException x) {
+                      refused.set(x.getMessage());
+                    } catch (Exception x) {
+                      refused.set("failed: " + x);
+                    }
+                  });
+        });
+  }
+
+  /** Waits until process {@code pid} catches signal {@code n} (proc(5), SigCgt). */
+  private static void awaitCaught(long pid, int n) throws Exception {
+    Path status = Path.of("/proc", String.valueOf(pid), "status");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      String caught =
+          Files.readString(status)
+              .lines()
+              .filter(l -> l.startsWith("SigCgt:"))
+              .findFirst()
+              .orElseThrow()
+              .substring(7)
+              .trim();
+      if ((Long.parseUnsignedLong(caught, 16) & (1L << (n - 1))) != 0) {
+        return;
+      }
+      assertThat(System.nanoTime()).isLessThan(deadline);
+      Thread.sleep(20);
+    }
   }
 
   @Test

@@ -34,7 +34,8 @@ class FixedWorkdirsTest {
         "none",
         true,
         runAs,
-        runner);
+        runner,
+        List.of());
   }
 
   private Path shared(String mode) throws Exception {

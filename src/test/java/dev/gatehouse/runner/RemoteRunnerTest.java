@@ -96,7 +96,8 @@ class RemoteRunnerTest {
         "auto",
         true,
         null,
-        runner);
+        runner,
+        List.of());
   }
 
   @AfterAll

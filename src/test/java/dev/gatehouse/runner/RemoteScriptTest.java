@@ -43,7 +43,8 @@ class RemoteScriptTest {
         "none",
         true,
         null,
-        "box");
+        "box",
+        List.of());
   }
 
   record Out(int status, String out, String err) {}
@@ -141,7 +142,8 @@ class RemoteScriptTest {
         "none",
         true,
         null,
-        "box");
+        "box",
+        List.of());
   }
 
   @Test
@@ -329,7 +331,8 @@ class RemoteScriptTest {
             "auto",
             true,
             null,
-            "box");
+            "box",
+            List.of());
     assertThat(RemoteScript.limits(c))
         .containsExactly(
             "ulimit -v 524289",

@@ -200,7 +200,8 @@ final class RunnerKit implements AutoCloseable {
         sandbox,
         network,
         null,
-        null);
+        null,
+        List.of());
   }
 
   void connection(String name, ExecConfig exec) {

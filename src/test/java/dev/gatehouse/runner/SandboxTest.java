@@ -90,7 +90,8 @@ class SandboxTest {
             "none",
             true,
             null,
-            null));
+            null,
+            List.of()));
   }
 
   private static ExecConfig withWorkdir(ExecConfig b, Path workdir) {
@@ -121,7 +122,8 @@ class SandboxTest {
         b.sandbox(),
         b.network(),
         b.runAs(),
-        b.runner());
+        b.runner(),
+        List.of());
   }
 
   @AfterAll

@@ -7,6 +7,7 @@ import dev.gatehouse.audit.AuditExporter;
 import dev.gatehouse.audit.SessionQueries;
 import dev.gatehouse.audit.SessionSummary;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -202,34 +203,58 @@ class SshGatewayTest {
     }
   }
 
+  /**
+   * TERM is forwarded, USR1 is not (Node.js opens its inspector on it). OpenSSH's sshd logs each
+   * signal request it gets, without its name (a session of root started this way is refused:
+   * "session signalling requires privilege separation"); requests on a channel are handled in
+   * order, so once the last TERM is logged, a forwarded USR1 would have been too.
+   */
   @Test
   void signalRequestsAreForwardedToTheTarget() throws Exception {
     try (SshClient client = SshClient.setUpDefaultClient()) {
       client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
       client.start();
       try (ClientSession s = login(client, "alice+box");
-          ChannelExec exec = s.createExecChannel("sleep 30")) {
+          ChannelExec exec = s.createExecChannel("sleep 31")) {
         exec.setOut(new ByteArrayOutputStream());
         exec.setErr(new ByteArrayOutputStream());
+        long before = signalRequestsLogged();
         exec.open().verify(20_000);
-        Thread.sleep(1000);
-        // RFC 4254 section 6.9; MINA's client has no call for it
-        Buffer b = s.createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
-        b.putUInt(exec.getRecipient());
-        b.putString("signal");
-        b.putBoolean(false);
-        b.putString("TERM");
-        exec.writePacket(b);
-        // OpenSSH's sshd logs every signal request it gets (and, for a session of root started
-        // this way, refuses to deliver it: "session signalling requires privilege separation").
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.readString(gw.sshdLog()).contains("session_signal_req")
-            && System.nanoTime() < end) {
+        // the upstream channel is open (and signals are relayed) once the target runs the command
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ProcessHandle.allProcesses()
+            .noneMatch(p -> p.info().commandLine().orElse("").endsWith("sleep 31"))) {
+          assertThat(System.nanoTime()).isLessThan(end);
+          Thread.sleep(50);
+        }
+        Thread.sleep(300);
+        signal(s, exec, "TERM");
+        signal(s, exec, "USR1");
+        signal(s, exec, "TERM");
+        while (signalRequestsLogged() < before + 2 && System.nanoTime() < end) {
           Thread.sleep(100);
         }
-        assertThat(Files.readString(gw.sshdLog())).contains("session_signal_req");
+        Thread.sleep(500);
+        assertThat(signalRequestsLogged()).isEqualTo(before + 2);
       }
     }
+  }
+
+  private long signalRequestsLogged() throws IOException {
+    return Files.readString(gw.sshdLog())
+        .lines()
+        .filter(l -> l.contains("session_signal_req"))
+        .count();
+  }
+
+  /** A {@code signal} request (RFC 4254 section 6.9); MINA's client has no call for it. */
+  private static void signal(ClientSession s, ChannelExec exec, String name) throws Exception {
+    Buffer b = s.createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
+    b.putUInt(exec.getRecipient());
+    b.putString("signal");
+    b.putBoolean(false);
+    b.putString(name);
+    exec.writePacket(b);
   }
 
   private ClientSession login(SshClient client, String user) throws Exception {

@@ -1,0 +1,76 @@
+package dev.gatehouse.runner;
+
+import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Which signals a caller may send to a running command (Ctrl-C in {@code gatehouse exec}, {@code
+ * POST /api/v1/exec/{id}/signal}, an SSH {@code signal} request, RFC 4254 section 6.9).
+ *
+ * <p>An allow-list, fail closed. {@link #DEFAULT} holds the signals whose meaning is "stop" or
+ * "resume" for every program: a caller can always end what it started. SIGUSR1 and SIGUSR2 have no
+ * such meaning; each program gives them its own, and some give them a dangerous one: Node.js opens
+ * its inspector on 127.0.0.1:9229 on SIGUSR1 (nodejs.org/api/debugger.html, "Advanced usage"),
+ * which lets any process that reaches the job's loopback run code in the job, injected secrets
+ * included. They are forwarded only where the connection lists them ({@code exec.signals_allow}).
+ * STOP/TSTP and the rest are never forwarded (no stopping a job under the sandbox's limits).
+ */
+public final class ForwardedSignals {
+  /** Forwarded on every connection. */
+  public static final Set<String> DEFAULT =
+      Set.of("INT", "TERM", "HUP", "QUIT", "KILL", "WINCH", "CONT", "ALRM");
+
+  /** Forwarded only where the exec connection lists them in {@code signals_allow}. */
+  public static final Set<String> OPT_IN = ExecConfig.OPT_IN_SIGNALS;
+
+  /** {@link #DEFAULT} only: the signals forwarded where nothing was opted in. */
+  public static final ForwardedSignals DEFAULTS = new ForwardedSignals(DEFAULT);
+
+  private final Set<String> allowed;
+
+  private ForwardedSignals(Set<String> allowed) {
+    this.allowed = allowed;
+  }
+
+  /** {@link #DEFAULT} plus {@code optIn}, each a member of {@link #OPT_IN}. */
+  public static ForwardedSignals allowing(Collection<String> optIn) {
+    Set<String> all = new TreeSet<>(DEFAULT);
+    for (String s : optIn) {
+      String sig = name(s);
+      if (!OPT_IN.contains(sig)) {
+        throw new IllegalArgumentException("signals_allow: " + s + " (expected USR1 or USR2)");
+      }
+      all.add(sig);
+    }
+    return new ForwardedSignals(Set.copyOf(all));
+  }
+
+  /** The name without {@code SIG}, upper case ({@code sigint} is {@code INT}). */
+  public static String name(String signal) {
+    String sig = signal == null ? "" : signal.toUpperCase(Locale.ROOT);
+    return sig.startsWith("SIG") ? sig.substring(3) : sig;
+  }
+
+  /** Whether {@code signal} may be forwarded. */
+  public boolean allows(String signal) {
+    return allowed.contains(name(signal));
+  }
+
+  /** The canonical name of {@code signal}; refused (to the caller) unless it is allowed. */
+  String check(String signal) {
+    String sig = name(signal);
+    if (!allowed.contains(sig)) {
+      String why =
+          OPT_IN.contains(sig)
+              ? " is not forwarded on this connection (exec.signals_allow; Node.js opens its"
+                  + " inspector on SIGUSR1)"
+              : " is not forwarded";
+      throw new IllegalArgumentException(
+          "signal: " + signal + why + " (expected one of " + new TreeSet<>(allowed) + ")");
+    }
+    return sig;
+  }
+}
