@@ -258,12 +258,34 @@ final class PgSession {
     final AuthorizedAction decided;
     final boolean hold;
 
-    SqlCursor(Action action, AuthorizedAction decided, boolean hold) {
+    /** {@link #portalSeq} when its DECLARE was decided: later than a Bind of the name or not. */
+    final long declaredAt;
+
+    SqlCursor(Action action, AuthorizedAction decided, boolean hold, long declaredAt) {
       this.action = action;
       this.decided = decided;
       this.hold = hold;
+      this.declaredAt = declaredAt;
     }
   }
+
+  /**
+   * Named portals Bound through the protocol, with the {@link #portalSeq} of their last Bind. A SQL
+   * FETCH or MOVE runs any portal of its name, a Bound one too (portals and cursors are one
+   * namespace at the target, sql-fetch.html, protocol-flow.html), but a Bound portal is decided at
+   * its Execute (when its statement has parameters, only there): FETCH would run it undecided (red
+   * team rt16: FETCH of a portal Bound to {@code UPDATE ... RETURNING} ran the UPDATE). So a FETCH
+   * or MOVE of a name Bound here is refused unless a SQL DECLARE of it was decided after that Bind
+   * and confirmed (it could not have been created while the portal was open). Never forgotten (the
+   * target's Close or transaction end is not followed here, fail closed); bounded like {@link
+   * #cursors}, beyond which every FETCH of a name not DECLAREd here is refused.
+   */
+  private final Map<String, Long> boundPortals = new ConcurrentHashMap<>();
+
+  private volatile boolean boundPortalsOverflow;
+
+  /** Orders Binds of named portals and DECLAREs (session thread only). */
+  private long portalSeq;
 
   /**
    * What to do when a forwarded statement's outcome arrives (see {@link #track}), by the identity
@@ -859,6 +881,13 @@ final class PgSession {
     p.exactParams = exactParameters(m.body(), paramsFrom, m.body().length - r.remaining());
     p.resultFormats = PgPipeline.resultFormats(r);
     portals.put(portal, p);
+    if (!portal.isEmpty()) {
+      if (boundPortals.size() < MAX_PREPARED || boundPortals.containsKey(portal)) {
+        boundPortals.put(portal, ++portalSeq);
+      } else {
+        boundPortalsOverflow = true;
+      }
+    }
     awaitAnswer(new Pending(Kind.BIND, portal, null, p, null));
     forward(m);
   }
@@ -1112,15 +1141,26 @@ final class PgSession {
     }
     Action confirmed = sqlPrepared.get(name);
     lastConfirmedTypes = PgParamTypes.NONE;
+    Prepared st = name.isEmpty() ? null : statements.get(name);
+    List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
     if (confirmed == null) {
-      Prepared st = name.isEmpty() ? null : statements.get(name);
       confirmed = st == null ? null : st.action;
       if (st != null) {
         // A SQL PREPARE names its types in its text; a Parse declares them beside it.
         lastConfirmedTypes = st.paramTypes;
       }
+    } else if (st != null && st.action != null && st.action != confirmed) {
+      // Both: SQL PREPARE and Parse share the target's one namespace, so one of them is gone
+      // there (a protocol Close drops a SQL-prepared statement, a DEALLOCATE a Parsed one, and the
+      // name can then be used again by the other). Which one the target has is not known here:
+      // the EXECUTE is decided as either (red team rt16: a write Parsed under the name of a
+      // closed SQL PREPARE of a SELECT ran as that SELECT).
+      List<Action> both = new ArrayList<>(preparing.size() + 1);
+      both.addAll(preparing);
+      both.add(st.action);
+      preparing = List.copyOf(both);
+      lastConfirmedTypes = st.paramTypes;
     }
-    List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
     if (!builtinsTrusted) {
       // prepared while built-in names were trusted, perhaps; planned again under the path of now
       confirmed = confirmed == null ? null : untrusted(confirmed);
@@ -1275,6 +1315,16 @@ final class PgSession {
       return;
     }
     SqlCursor c = cursors.get(name);
+    Long bound = boundPortals.get(name);
+    if ((bound != null || boundPortalsOverflow)
+        && (c == null || (bound != null && c.declaredAt < bound))) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "\""
+              + name
+              + "\" may be a portal opened with Bind, which is decided when it is run with Execute;"
+              + " FETCH and MOVE run only cursors DECLAREd through the gateway by that name");
+    }
     if (c == null) {
       if (cursorsOverflow) {
         throw new GateException(
@@ -1292,7 +1342,7 @@ final class PgSession {
     }
     AuthorizedAction again = gs.authorize(searchPath.decorate(c.action), reviewWaiting);
     gs.completed(again, true, "decided again before fetching from cursor " + name, 0);
-    cursors.replace(name, c, new SqlCursor(c.action, again, c.hold));
+    cursors.replace(name, c, new SqlCursor(c.action, again, c.hold, c.declaredAt));
   }
 
   /**
@@ -1320,6 +1370,7 @@ final class PgSession {
       pick(sqlPrepared, closes, deallocated);
     }
     boolean hold = action.flag(SqlClassifier.ATTR_WITH_HOLD);
+    long declaredAt = declared != null ? ++portalSeq : 0;
     outcomes.put(
         a,
         ok -> {
@@ -1346,7 +1397,7 @@ final class PgSession {
           }
           if (declared != null) {
             if (cursors.size() < MAX_PREPARED || cursors.containsKey(declared)) {
-              cursors.put(declared, new SqlCursor(action, a, hold));
+              cursors.put(declared, new SqlCursor(action, a, hold, declaredAt));
             } else {
               cursorsOverflow = true;
             }
