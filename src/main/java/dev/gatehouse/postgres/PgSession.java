@@ -2763,15 +2763,59 @@ final class PgSession {
             ? ROLLED_BACK_BY_ERROR
             : "the session ended before Sync, and PostgreSQL rolls back an implicit transaction"
                 + " that Sync did not close");
+    // The client left (not the target): a statement the target was sent and has not answered may
+    // have run, and committed, when the first Query or Sync at or after it was sent to run (not
+    // refused, PostgreSQL runs a Query to its end and commits at Sync) and no error of its segment
+    // came first (segmentFailed is about the first segment). Its approval is then not "not
+    // executed" but of unknown outcome.
+    List<Pending> left = new ArrayList<>();
     Pending p;
     while ((p = pending.poll()) != null) {
+      left.add(p);
+    }
+    boolean firstSegment = true;
+    for (int i = 0; i < left.size(); i++) {
+      p = left.get(i);
+      boolean mayRun = closed.get() && !(firstSegment && segmentFailed) && closedBySent(left, i);
       if (p.kind == Kind.QUERY) {
-        for (int i = p.next; i < p.actions.size(); i++) {
-          record(p.actions.get(i), false, why, 0);
+        for (int j = p.next; j < p.actions.size(); j++) {
+          if (mayRun) {
+            recordUnanswered(p.actions.get(j), why);
+          } else {
+            record(p.actions.get(j), false, why, 0);
+          }
         }
+      } else if (p.kind == Kind.EXECUTE && mayRun) {
+        p.portal.auth = null;
+        recordUnanswered(p.auth, why);
       } else {
         fail(p, why);
       }
+      firstSegment &= p.kind != Kind.QUERY && p.kind != Kind.SYNC;
+    }
+  }
+
+  /** Whether the first Query or Sync at or after {@code left[i]} was sent to run (not refused). */
+  private static boolean closedBySent(List<Pending> left, int i) {
+    for (int j = i; j < left.size(); j++) {
+      Pending q = left.get(j);
+      if (q.kind == Kind.QUERY || q.kind == Kind.SYNC) {
+        return q.denial == null;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code a} was sent to the target, which never answered because the client left: recorded as not
+   * seen to succeed ({@code why}), and its approval, if any, as of unknown outcome rather than not
+   * executed (the target may have run and committed it: PgUncommittedTest).
+   */
+  private void recordUnanswered(AuthorizedAction a, String why) {
+    if (a != null) {
+      takeOutcome(a, false);
+      gs.completed(a, false, why, 0);
+      gs.approvalOutcomeUnknown(a, why);
     }
   }
 
