@@ -2534,6 +2534,10 @@ final class SqlClassifier {
           "database_to_xml_and_xmlschema",
           "ts_stat",
           "ts_rewrite",
+          // fetch from a portal by name, like FETCH: one Bound through the protocol is decided only
+          // at its Execute, so this would run it undecided (red team rt16, docs: EXECUTE, FETCH)
+          "cursor_to_xml",
+          "cursor_to_xmlschema",
           // tablefunc and xml2 extensions: run a query given (or assembled from) text arguments
           "crosstab",
           "crosstab2",
