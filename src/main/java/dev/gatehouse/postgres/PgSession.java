@@ -926,6 +926,7 @@ final class PgSession {
         // PostgreSQL plans it again under the path of now (sql-prepare.html), and lower(x) may
         // then call another schema's lower (pgjdbc binds a statement it prepared long before).
         builtinsTrusted = catalogFirstNow();
+        refuseBoundPortal(p.stmt.action.string(SqlClassifier.ATTR_USES_CURSOR));
         boolean lostTrust = p.auth == null && lostTrust(p.stmt.trust);
         if (a == null || gs.stale(a) || !pathCurrent || lostTrust) {
           recheckCursor(p.stmt.action);
@@ -1305,12 +1306,11 @@ final class PgSession {
   }
 
   /**
-   * Before a FETCH or MOVE of a cursor DECLAREd through the gateway: when the policy changed since
-   * its DECLARE was decided, that is decided again (recorded, refused or held for review like any
-   * decision), as the FETCH runs more of its query.
+   * Refuses a FETCH or MOVE of {@code name} when it may be a portal Bound through the protocol
+   * ({@link #boundPortals}): checked at every run, a Parse of the FETCH being decided before the
+   * portal was Bound.
    */
-  private void recheckCursor(Action action) throws GateException {
-    String name = action.string(SqlClassifier.ATTR_USES_CURSOR);
+  private void refuseBoundPortal(String name) throws GateException {
     if (name == null) {
       return;
     }
@@ -1325,6 +1325,20 @@ final class PgSession {
               + "\" may be a portal opened with Bind, which is decided when it is run with Execute;"
               + " FETCH and MOVE run only cursors DECLAREd through the gateway by that name");
     }
+  }
+
+  /**
+   * Before a FETCH or MOVE of a cursor DECLAREd through the gateway: when the policy changed since
+   * its DECLARE was decided, that is decided again (recorded, refused or held for review like any
+   * decision), as the FETCH runs more of its query.
+   */
+  private void recheckCursor(Action action) throws GateException {
+    String name = action.string(SqlClassifier.ATTR_USES_CURSOR);
+    if (name == null) {
+      return;
+    }
+    refuseBoundPortal(name);
+    SqlCursor c = cursors.get(name);
     if (c == null) {
       if (cursorsOverflow) {
         throw new GateException(

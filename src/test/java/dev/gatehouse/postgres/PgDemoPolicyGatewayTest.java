@@ -298,4 +298,32 @@ class PgDemoPolicyGatewayTest {
       }
     }
   }
+
+  /** The same FETCH Parsed before the portal was Bound, and executed after: decided at Execute. */
+  @Test
+  void aFetchParsedBeforeThePortalWasBoundCannotRunIt() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+      List<PgCodec.Message> ms =
+          r.send(
+                  PgProtocolRedTeamTest.parse("f16", "FETCH ALL FROM c16"),
+                  PgProtocolRedTeamTest.sync())
+              .untilReady();
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+      r.query("BEGIN");
+      ms =
+          r.send(
+                  PgProtocolRedTeamTest.parse(
+                      "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+                  PgProtocolRedTeamTest.bind("c16", ""),
+                  PgProtocolRedTeamTest.bind("", "f16"),
+                  PgProtocolRedTeamTest.execute("", 0),
+                  PgProtocolRedTeamTest.sync())
+              .untilReady();
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms))
+          .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
+      r.query("COMMIT");
+      assertThat(status(1)).isEqualTo("settled");
+    }
+  }
 }
