@@ -263,40 +263,35 @@ class PgDemoPolicyGatewayTest {
   @Test
   void sqlFetchCannotRunAPortalBoundThroughTheProtocol() throws Exception {
     for (String before : List.of("", "DECLARE c16 CURSOR FOR SELECT 1")) {
-      try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
-        r.query("BEGIN");
-        if (!before.isEmpty()) {
-          assertThat(PgProtocolRedTeamTest.sqlStates(r.query(before))).isEmpty();
-          r.send(PgProtocolRedTeamTest.close('P', "c16"), PgProtocolRedTeamTest.sync())
-              .untilReady();
-        }
-        List<PgCodec.Message> ms =
-            r.send(
-                    PgProtocolRedTeamTest.parse(
-                        "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
-                    PgProtocolRedTeamTest.bind("c16", ""),
-                    PgProtocolRedTeamTest.sync())
+      for (String fetch : List.of("FETCH ALL FROM c16", "MOVE ALL IN c16")) {
+        try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+          r.query("BEGIN");
+          if (!before.isEmpty()) {
+            assertThat(PgProtocolRedTeamTest.sqlStates(r.query(before))).isEmpty();
+            r.send(PgProtocolRedTeamTest.close('P', "c16"), PgProtocolRedTeamTest.sync())
                 .untilReady();
-        assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
-        for (String fetch : List.of("FETCH ALL FROM c16", "MOVE ALL IN c16")) {
-          ms = r.query(fetch);
+          }
+          assertThat(PgProtocolRedTeamTest.sqlStates(bindUpdate(r))).isEmpty();
+          List<PgCodec.Message> ms = r.query(fetch);
           assertThat(PgProtocolRedTeamTest.sqlStates(ms))
               .as(before + " / " + fetch)
               .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
           assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
           r.query("ROLLBACK");
-          r.query("BEGIN");
-          r.send(
-                  PgProtocolRedTeamTest.parse(
-                      "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
-                  PgProtocolRedTeamTest.bind("c16", ""),
-                  PgProtocolRedTeamTest.sync())
-              .untilReady();
         }
-        r.query("COMMIT");
-        assertThat(status(1)).as(before).isEqualTo("settled");
+        assertThat(status(1)).as(before + " / " + fetch).isEqualTo("settled");
       }
     }
+  }
+
+  /** Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute. */
+  private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r) throws Exception {
+    return r.send(
+            PgProtocolRedTeamTest.parse(
+                "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+            PgProtocolRedTeamTest.bind("c16", ""),
+            PgProtocolRedTeamTest.sync())
+        .untilReady();
   }
 
   /** The same FETCH Parsed before the portal was Bound, and executed after: decided at Execute. */
