@@ -838,19 +838,49 @@ class ReviewFingerprintGatewayTest {
     assertThat(run.finished()).isTrue();
     assertThat(run.output()).contains("duplicate key");
     assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    assertThat(auditedOnce("review.not_executed", id)).isEqualTo(1);
+  }
+
+  /** The audit events {@code event} about review {@code id}, waiting up to 5 s for the first. */
+  static long auditedOnce(String event, String id) throws Exception {
     long events = 0;
     for (int i = 0; i < 50 && events == 0; i++) {
       gw.awaitRecorded();
-      StringWriter exported = new StringWriter();
-      new AuditExporter(gw.database()).export(exported, null, 0);
-      events =
-          exported
-              .toString()
-              .lines()
-              .filter(l -> l.contains("review.not_executed") && l.contains(id))
-              .count();
+      events = audited(event, id);
       Thread.sleep(100);
     }
-    assertThat(events).isEqualTo(1);
+    return events;
+  }
+
+  static long audited(String event, String id) throws Exception {
+    StringWriter exported = new StringWriter();
+    new AuditExporter(gw.database()).export(exported, null, 0);
+    return exported.toString().lines().filter(l -> l.contains(event) && l.contains(id)).count();
+  }
+
+  /**
+   * A client that leaves while its approved statement runs gets no answer, but PostgreSQL runs a
+   * Query to its end and commits it: the approval's outcome is unknown, not "not executed" (which
+   * would have the audit log say the approved change was not made while it was).
+   */
+  @Test
+  void anApprovedStatementLeftUnansweredByALeavingClientIsOfUnknownOutcome() throws Exception {
+    String statement =
+        "/* justification: OPS-16 */ UPDATE payments SET status = 'slow'"
+            + " WHERE id = 7 AND pg_sleep(2) IS NOT NULL";
+    String id = approvedButUnused(statement);
+    Psql run = psql(statement);
+    for (int i = 0; i < 100 && gw.reviews().show(id).orElseThrow().consumedAt() == null; i++) {
+      Thread.sleep(20);
+    }
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    Thread.sleep(300); // sent to the target, which sleeps
+    run.process().destroyForcibly(); // the client leaves before the answer
+    assertThat(auditedOnce("review.outcome_unknown", id)).isEqualTo(1);
+    for (int i = 0; i < 100 && count("status = 'slow'") == 0; i++) {
+      Thread.sleep(50);
+    }
+    assertThat(count("status = 'slow'")).isEqualTo(1); // it ran
+    assertThat(audited("review.not_executed", id)).isZero();
   }
 }

@@ -318,13 +318,23 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
 
   @Override
   public void notExecuted(String reviewId, String sessionId, String why) {
+    auditRun("review.not_executed", reviewId, sessionId, why);
+  }
+
+  @Override
+  public void outcomeUnknown(String reviewId, String sessionId, String why) {
+    auditRun("review.outcome_unknown", reviewId, sessionId, why);
+  }
+
+  /** Audits {@code event} about how review {@code reviewId}'s statement ran (or did not). */
+  private void auditRun(String event, String reviewId, String sessionId, String why) {
     try {
       db.transaction(
           c -> {
             Row r = ReviewStore.find(c, reviewId, false).orElse(null);
             if (r != null) {
               appendAudit(
-                  "review.not_executed",
+                  event,
                   r.subject(),
                   sessionId,
                   r.connection(),
@@ -333,7 +343,7 @@ public final class ReviewService implements ReviewGate, GrantSource, AutoCloseab
             return null;
           });
     } catch (RuntimeException e) {
-      log.warn("cannot record that review {}'s statement did not run", reviewId, e);
+      log.warn("cannot record {} for review {}", event, reviewId, e);
     }
   }
 

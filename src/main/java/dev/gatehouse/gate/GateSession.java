@@ -274,6 +274,17 @@ public final class GateSession implements AutoCloseable {
   }
 
   /**
+   * {@code a} ran under a spent approval and its outcome is not known ({@code why}: the client left
+   * before the target answered, and the target may have run it): recorded on the review's audit
+   * trail ({@link ReviewGate#outcomeUnknown}). Nothing for an action without a review.
+   */
+  public void approvalOutcomeUnknown(AuthorizedAction a, String why) {
+    if (a.reviewId() != null) {
+      gate.reviews().outcomeUnknown(a.reviewId(), id, why);
+    }
+  }
+
+  /**
    * The policy's decision on an action, neither recorded nor held for review: for refusing early (a
    * PostgreSQL Parse) what is authorized, and recorded with its parameters, later (its Execute). A
    * denial found here must still go through {@link #authorize} so that it is recorded.

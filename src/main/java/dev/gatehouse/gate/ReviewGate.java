@@ -151,6 +151,13 @@ public interface ReviewGate {
    */
   default void notExecuted(String reviewId, String sessionId, String why) {}
 
+  /**
+   * The statement run under review {@code reviewId}'s spent approval was sent to the target, which
+   * did not answer before the caller left: it may have run (and committed) or not. Recorded for the
+   * review's audit trail instead of {@link #notExecuted}, which would claim it changed nothing.
+   */
+  default void outcomeUnknown(String reviewId, String sessionId, String why) {}
+
   ReviewGate NONE =
       (sessionId, principal, target, action, decision, waiting) ->
           new Outcome(false, null, "approvals are not enabled on this gateway");

@@ -258,12 +258,34 @@ final class PgSession {
     final AuthorizedAction decided;
     final boolean hold;
 
-    SqlCursor(Action action, AuthorizedAction decided, boolean hold) {
+    /** {@link #portalSeq} when its DECLARE was decided: later than a Bind of the name or not. */
+    final long declaredAt;
+
+    SqlCursor(Action action, AuthorizedAction decided, boolean hold, long declaredAt) {
       this.action = action;
       this.decided = decided;
       this.hold = hold;
+      this.declaredAt = declaredAt;
     }
   }
+
+  /**
+   * Named portals Bound through the protocol, with the {@link #portalSeq} of their last Bind. A SQL
+   * FETCH or MOVE runs any portal of its name, a Bound one too (portals and cursors are one
+   * namespace at the target, sql-fetch.html, protocol-flow.html), but a Bound portal is decided at
+   * its Execute (when its statement has parameters, only there): FETCH would run it undecided (red
+   * team rt16: FETCH of a portal Bound to {@code UPDATE ... RETURNING} ran the UPDATE). So a FETCH
+   * or MOVE of a name Bound here is refused unless a SQL DECLARE of it was decided after that Bind
+   * and confirmed (it could not have been created while the portal was open). Never forgotten (the
+   * target's Close or transaction end is not followed here, fail closed); bounded like {@link
+   * #cursors}, beyond which every FETCH of a name not DECLAREd here is refused.
+   */
+  private final Map<String, Long> boundPortals = new ConcurrentHashMap<>();
+
+  private volatile boolean boundPortalsOverflow;
+
+  /** Orders Binds of named portals and DECLAREs (session thread only). */
+  private long portalSeq;
 
   /**
    * What to do when a forwarded statement's outcome arrives (see {@link #track}), by the identity
@@ -859,6 +881,13 @@ final class PgSession {
     p.exactParams = exactParameters(m.body(), paramsFrom, m.body().length - r.remaining());
     p.resultFormats = PgPipeline.resultFormats(r);
     portals.put(portal, p);
+    if (!portal.isEmpty()) {
+      if (boundPortals.size() < MAX_PREPARED || boundPortals.containsKey(portal)) {
+        boundPortals.put(portal, ++portalSeq);
+      } else {
+        boundPortalsOverflow = true;
+      }
+    }
     awaitAnswer(new Pending(Kind.BIND, portal, null, p, null));
     forward(m);
   }
@@ -897,6 +926,7 @@ final class PgSession {
         // PostgreSQL plans it again under the path of now (sql-prepare.html), and lower(x) may
         // then call another schema's lower (pgjdbc binds a statement it prepared long before).
         builtinsTrusted = catalogFirstNow();
+        refuseBoundPortal(p.stmt.action.string(SqlClassifier.ATTR_USES_CURSOR));
         boolean lostTrust = p.auth == null && lostTrust(p.stmt.trust);
         if (a == null || gs.stale(a) || !pathCurrent || lostTrust) {
           recheckCursor(p.stmt.action);
@@ -1112,15 +1142,26 @@ final class PgSession {
     }
     Action confirmed = sqlPrepared.get(name);
     lastConfirmedTypes = PgParamTypes.NONE;
+    Prepared st = name.isEmpty() ? null : statements.get(name);
+    List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
     if (confirmed == null) {
-      Prepared st = name.isEmpty() ? null : statements.get(name);
       confirmed = st == null ? null : st.action;
       if (st != null) {
         // A SQL PREPARE names its types in its text; a Parse declares them beside it.
         lastConfirmedTypes = st.paramTypes;
       }
+    } else if (st != null && st.action != null && st.action != confirmed) {
+      // Both: SQL PREPARE and Parse share the target's one namespace, so one of them is gone
+      // there (a protocol Close drops a SQL-prepared statement, a DEALLOCATE a Parsed one, and the
+      // name can then be used again by the other). Which one the target has is not known here:
+      // the EXECUTE is decided as either (red team rt16: a write Parsed under the name of a
+      // closed SQL PREPARE of a SELECT ran as that SELECT).
+      List<Action> both = new ArrayList<>(preparing.size() + 1);
+      both.addAll(preparing);
+      both.add(st.action);
+      preparing = List.copyOf(both);
+      lastConfirmedTypes = st.paramTypes;
     }
-    List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
     if (!builtinsTrusted) {
       // prepared while built-in names were trusted, perhaps; planned again under the path of now
       confirmed = confirmed == null ? null : untrusted(confirmed);
@@ -1265,6 +1306,28 @@ final class PgSession {
   }
 
   /**
+   * Refuses a FETCH or MOVE of {@code name} when it may be a portal Bound through the protocol
+   * ({@link #boundPortals}): checked at every run, a Parse of the FETCH being decided before the
+   * portal was Bound.
+   */
+  private void refuseBoundPortal(String name) throws GateException {
+    if (name == null) {
+      return;
+    }
+    SqlCursor c = cursors.get(name);
+    Long bound = boundPortals.get(name);
+    if ((bound != null || boundPortalsOverflow)
+        && (c == null || (bound != null && c.declaredAt < bound))) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "\""
+              + name
+              + "\" may be a portal opened with Bind, which is decided when it is run with Execute;"
+              + " FETCH and MOVE run only cursors DECLAREd through the gateway by that name");
+    }
+  }
+
+  /**
    * Before a FETCH or MOVE of a cursor DECLAREd through the gateway: when the policy changed since
    * its DECLARE was decided, that is decided again (recorded, refused or held for review like any
    * decision), as the FETCH runs more of its query.
@@ -1274,6 +1337,7 @@ final class PgSession {
     if (name == null) {
       return;
     }
+    refuseBoundPortal(name);
     SqlCursor c = cursors.get(name);
     if (c == null) {
       if (cursorsOverflow) {
@@ -1292,7 +1356,7 @@ final class PgSession {
     }
     AuthorizedAction again = gs.authorize(searchPath.decorate(c.action), reviewWaiting);
     gs.completed(again, true, "decided again before fetching from cursor " + name, 0);
-    cursors.replace(name, c, new SqlCursor(c.action, again, c.hold));
+    cursors.replace(name, c, new SqlCursor(c.action, again, c.hold, c.declaredAt));
   }
 
   /**
@@ -1320,6 +1384,7 @@ final class PgSession {
       pick(sqlPrepared, closes, deallocated);
     }
     boolean hold = action.flag(SqlClassifier.ATTR_WITH_HOLD);
+    long declaredAt = declared != null ? ++portalSeq : 0;
     outcomes.put(
         a,
         ok -> {
@@ -1346,7 +1411,7 @@ final class PgSession {
           }
           if (declared != null) {
             if (cursors.size() < MAX_PREPARED || cursors.containsKey(declared)) {
-              cursors.put(declared, new SqlCursor(action, a, hold));
+              cursors.put(declared, new SqlCursor(action, a, hold, declaredAt));
             } else {
               cursorsOverflow = true;
             }
@@ -2712,15 +2777,59 @@ final class PgSession {
             ? ROLLED_BACK_BY_ERROR
             : "the session ended before Sync, and PostgreSQL rolls back an implicit transaction"
                 + " that Sync did not close");
+    // The client left (not the target): a statement the target was sent and has not answered may
+    // have run, and committed, when the first Query or Sync at or after it was sent to run (not
+    // refused, PostgreSQL runs a Query to its end and commits at Sync) and no error of its segment
+    // came first (segmentFailed is about the first segment). Its approval is then not "not
+    // executed" but of unknown outcome.
+    List<Pending> left = new ArrayList<>();
     Pending p;
     while ((p = pending.poll()) != null) {
+      left.add(p);
+    }
+    boolean firstSegment = true;
+    for (int i = 0; i < left.size(); i++) {
+      p = left.get(i);
+      boolean mayRun = closed.get() && !(firstSegment && segmentFailed) && closedBySent(left, i);
       if (p.kind == Kind.QUERY) {
-        for (int i = p.next; i < p.actions.size(); i++) {
-          record(p.actions.get(i), false, why, 0);
+        for (int j = p.next; j < p.actions.size(); j++) {
+          if (mayRun) {
+            recordUnanswered(p.actions.get(j), why);
+          } else {
+            record(p.actions.get(j), false, why, 0);
+          }
         }
+      } else if (p.kind == Kind.EXECUTE && mayRun) {
+        p.portal.auth = null;
+        recordUnanswered(p.auth, why);
       } else {
         fail(p, why);
       }
+      firstSegment &= p.kind != Kind.QUERY && p.kind != Kind.SYNC;
+    }
+  }
+
+  /** Whether the first Query or Sync at or after {@code left[i]} was sent to run (not refused). */
+  private static boolean closedBySent(List<Pending> left, int i) {
+    for (int j = i; j < left.size(); j++) {
+      Pending q = left.get(j);
+      if (q.kind == Kind.QUERY || q.kind == Kind.SYNC) {
+        return q.denial == null;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code a} was sent to the target, which never answered because the client left: recorded as not
+   * seen to succeed ({@code why}), and its approval, if any, as of unknown outcome rather than not
+   * executed (the target may have run and committed it: PgUncommittedTest).
+   */
+  private void recordUnanswered(AuthorizedAction a, String why) {
+    if (a != null) {
+      takeOutcome(a, false);
+      gs.completed(a, false, why, 0);
+      gs.approvalOutcomeUnknown(a, why);
     }
   }
 

@@ -2534,6 +2534,10 @@ final class SqlClassifier {
           "database_to_xml_and_xmlschema",
           "ts_stat",
           "ts_rewrite",
+          // fetch from a portal by name, like FETCH: one Bound through the protocol is decided only
+          // at its Execute, so this would run it undecided (red team rt16, docs: EXECUTE, FETCH)
+          "cursor_to_xml",
+          "cursor_to_xmlschema",
           // tablefunc and xml2 extensions: run a query given (or assembled from) text arguments
           "crosstab",
           "crosstab2",
@@ -3284,6 +3288,31 @@ final class SqlClassifier {
     }
   }
 
+  /**
+   * Whether the routine named at token {@code i} (CREATE FUNCTION/PROCEDURE/AGGREGATE name, or a
+   * RENAME TO target) has the name of a built-in the classifier trusts unqualified, outside
+   * pg_catalog. PostgreSQL chooses among overloads by argument type across the whole search_path,
+   * so {@code public.lower(varchar)} wins over {@code pg_catalog.lower(text)} for a varchar
+   * argument although pg_catalog is searched first (the CVE-2018-1058 pattern; checked on 17:
+   * {@code SELECT lower('A'::varchar)} ran such a function, which updated a table, as a read). Such
+   * a statement is unknown: it makes later reads that call the name run the new function. Red team
+   * rt16; functions created outside the gateway stay a limit (sql-classification.md).
+   */
+  private static boolean shadowsBuiltin(Ctx c, int i) {
+    String name = qualifiedName(c, i, new int[1]);
+    if (name == null) {
+      return false;
+    }
+    int dot = name.lastIndexOf('.');
+    String simple = name.substring(dot + 1);
+    if (dot >= 0 && name.substring(0, dot).equals("pg_catalog")) {
+      return false; // only a superuser creates there, and a qualified call names it
+    }
+    return READ_ONLY_BUILTINS.contains(simple)
+        || KNOWN_BUILTINS.contains(simple)
+        || classifiedFunction(simple);
+  }
+
   private static void create(Ctx c) {
     c.base = CREATE;
     int i = 1;
@@ -3297,6 +3326,10 @@ final class SqlClassifier {
     }
     String ot = c.objectType;
     c.definition = DEFINITIONS.contains(ot);
+    if (DEFINITION_PREFIX.contains(ot) && shadowsBuiltin(c, i)) {
+      c.unknown();
+      return;
+    }
     if (c.isWord(i, "concurrently")) {
       i++;
     }
@@ -3564,6 +3597,22 @@ final class SqlClassifier {
     if (c.objectType == null) {
       c.unknown();
       return;
+    }
+    if (DEFINITION_PREFIX.contains(c.objectType)) {
+      // ALTER FUNCTION f(varchar) RENAME TO lower, ALTER FUNCTION app.lower(varchar) SET SCHEMA
+      // public: a shadow of a built-in made from an existing function (see shadowsBuiltin)
+      int to = findWordAtDepth0(c, i, c.t.size(), "rename");
+      boolean renamed = to >= 0 && c.isWord(to + 1, "to") && shadowsBuiltin(c, to + 2);
+      int schema = findWordAtDepth0(c, i, c.t.size(), "schema");
+      boolean moved =
+          schema > 0
+              && c.isWord(schema - 1, "set")
+              && shadowsBuiltin(c, i)
+              && !c.isWord(schema + 1, "pg_catalog");
+      if (renamed || moved) {
+        c.unknown();
+        return;
+      }
     }
     if (RELATIONS.contains(c.objectType)) {
       if (c.isWord(i, "if") && c.isWord(i + 1, "exists")) {

@@ -219,4 +219,106 @@ class PgDemoPolicyGatewayTest {
       }
     }
   }
+
+  // ---- red team rt16: SQL names and protocol names are one namespace at the target ----
+
+  private static PgProtocolRedTeamTest.Raw erinRaw() throws Exception {
+    return new PgProtocolRedTeamTest.Raw(
+        server.address().getPort(), "erin", TOKEN, java.util.Map.of("database", CONN));
+  }
+
+  /**
+   * A protocol Close of a name drops a statement SQL PREPAREd under it (protocol-flow.html: Close
+   * "closes a prepared statement or portal", the one namespace of both). The gateway kept the SQL
+   * PREPARE's SELECT for the name, so a write Parsed under it (decided at Execute: it has a '$')
+   * ran on SQL EXECUTE as that SELECT, without a review (rt16 finding 1).
+   */
+  @Test
+  void aWriteParsedUnderANameSqlPreparedAndClosedIsNotRunAsTheOldSelect() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+      assertThat(PgProtocolRedTeamTest.sqlStates(r.query("PREPARE p16 AS SELECT 1"))).isEmpty();
+      r.send(PgProtocolRedTeamTest.close('S', "p16"), PgProtocolRedTeamTest.sync()).untilReady();
+      List<PgCodec.Message> ms =
+          r.send(
+                  PgProtocolRedTeamTest.parse(
+                      "p16", "UPDATE payments SET status = 'rt16$' WHERE id = 3"),
+                  PgProtocolRedTeamTest.sync())
+              .untilReady();
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+      int before = reviewed.size();
+      ms = r.query("EXECUTE p16");
+      // decided as the UPDATE it may run: held for review (this fixture's reviewer approves)
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+      assertThat(reviewed.size()).isEqualTo(before + 1);
+      assertThat(status(3)).isEqualTo("rt16$");
+    }
+  }
+
+  /**
+   * SQL FETCH runs any portal of its name, a protocol-level one too (its statement's Execute is
+   * where the gateway decides it when it has parameters): FETCH of a named portal Bound to a write
+   * ran the write without a decision (rt16 finding 2). Also when the name was a SQL cursor's,
+   * closed by a protocol Close.
+   */
+  @Test
+  void sqlFetchCannotRunAPortalBoundThroughTheProtocol() throws Exception {
+    for (String before : List.of("", "DECLARE c16 CURSOR FOR SELECT 1")) {
+      for (String fetch : List.of("FETCH ALL FROM c16", "MOVE ALL IN c16")) {
+        try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+          r.query("BEGIN");
+          if (!before.isEmpty()) {
+            assertThat(PgProtocolRedTeamTest.sqlStates(r.query(before))).isEmpty();
+            r.send(PgProtocolRedTeamTest.close('P', "c16"), PgProtocolRedTeamTest.sync())
+                .untilReady();
+          }
+          assertThat(PgProtocolRedTeamTest.sqlStates(bindUpdate(r))).isEmpty();
+          List<PgCodec.Message> ms = r.query(fetch);
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms))
+              .as(before + " / " + fetch)
+              .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+          assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
+          r.query("ROLLBACK");
+        }
+        assertThat(status(1)).as(before + " / " + fetch).isEqualTo("settled");
+      }
+    }
+  }
+
+  /** Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute. */
+  private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r) throws Exception {
+    return r.send(
+            PgProtocolRedTeamTest.parse(
+                "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+            PgProtocolRedTeamTest.bind("c16", ""),
+            PgProtocolRedTeamTest.sync())
+        .untilReady();
+  }
+
+  /** The same FETCH Parsed before the portal was Bound, and executed after: decided at Execute. */
+  @Test
+  void aFetchParsedBeforeThePortalWasBoundCannotRunIt() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+      List<PgCodec.Message> ms =
+          r.send(
+                  PgProtocolRedTeamTest.parse("f16", "FETCH ALL FROM c16"),
+                  PgProtocolRedTeamTest.sync())
+              .untilReady();
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+      r.query("BEGIN");
+      ms =
+          r.send(
+                  PgProtocolRedTeamTest.parse(
+                      "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+                  PgProtocolRedTeamTest.bind("c16", ""),
+                  PgProtocolRedTeamTest.bind("", "f16"),
+                  PgProtocolRedTeamTest.execute("", 0),
+                  PgProtocolRedTeamTest.sync())
+              .untilReady();
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms))
+          .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
+      r.query("COMMIT");
+      assertThat(status(1)).isEqualTo("settled");
+    }
+  }
 }
