@@ -191,6 +191,9 @@ final class SshUpstream implements AutoCloseable {
         client, SshProtocolServer.MAX_PACKET);
     org.apache.sshd.core.CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(
         client, SshProtocolServer.READ_BUFFER);
+    // No Nagle on the target leg either (see SshProtocolServer): the relay's writes there are SFTP
+    // requests and window adjustments, small packets a delayed acknowledgement would hold.
+    org.apache.sshd.core.CoreModuleProperties.TCP_NODELAY.set(client, true);
     client.setIoServiceFactoryFactory(new SshGatheringTransport());
     client.start();
     return client;
