@@ -59,6 +59,10 @@ class ReviewFingerprintGatewayTest {
   static String dana;
   static String root;
   static HttpServer hooks;
+
+  /** Between the gateway and the target, so that a test can cut the connection to the target. */
+  static TargetProxy proxy;
+
   static final List<String> notified = new CopyOnWriteArrayList<>();
 
   @BeforeAll
@@ -82,6 +86,7 @@ class ReviewFingerprintGatewayTest {
         Statement st = c.createStatement()) {
       st.execute("CREATE TABLE payments (id int PRIMARY KEY, status text)");
     }
+    proxy = new TargetProxy(target.getPort());
     Path policies = Files.createDirectories(dir.resolve("policies"));
     try (var in =
         ReviewFingerprintGatewayTest.class.getResourceAsStream("/examples/policies/demo.yaml")) {
@@ -116,8 +121,7 @@ class ReviewFingerprintGatewayTest {
             - { format: json, url: "http://127.0.0.1:%d/json" }
             - { format: slack, url: "http://127.0.0.1:%d/slack" }
         """
-            .formatted(
-                target.getPort(), hooks.getAddress().getPort(), hooks.getAddress().getPort());
+            .formatted(proxy.port(), hooks.getAddress().getPort(), hooks.getAddress().getPort());
     GatehouseConfig cfg =
         ConfigLoader.parse(yaml, "gatehouse.yaml", dir, Map.of("PAYMENTS_PASSWORD", APP_PASSWORD));
     gw = GatehouseServer.start(cfg);
@@ -128,7 +132,7 @@ class ReviewFingerprintGatewayTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (AutoCloseable c : new AutoCloseable[] {gw, target}) {
+    for (AutoCloseable c : new AutoCloseable[] {gw, proxy, target}) {
       if (c != null) {
         c.close();
       }
@@ -882,5 +886,108 @@ class ReviewFingerprintGatewayTest {
     }
     assertThat(count("status = 'slow'")).isEqualTo(1); // it ran
     assertThat(audited("review.not_executed", id)).isZero();
+  }
+
+  /**
+   * When the connection to the target is lost (not the client leaving) while an approved statement
+   * runs, the target may have run and committed it and lost only its answer: its approval's outcome
+   * is unknown too, not "not executed" (rt16: the target-lost case still said not executed).
+   */
+  @Test
+  void anApprovedStatementLeftUnansweredByALostTargetIsOfUnknownOutcome() throws Exception {
+    String statement =
+        "/* justification: OPS-17 */ UPDATE payments SET status = 'cut'"
+            + " WHERE id = 8 AND pg_sleep(2) IS NOT NULL";
+    String id = approvedButUnused(statement);
+    int before = proxy.accepted();
+    Psql run = psql(statement);
+    for (int i = 0; i < 100 && gw.reviews().show(id).orElseThrow().consumedAt() == null; i++) {
+      Thread.sleep(20);
+    }
+    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    Thread.sleep(300); // sent to the target, which sleeps
+    proxy.cutFrom(before); // the connection to the target is lost before the answer
+    assertThat(run.finished()).isTrue();
+    assertThat(auditedOnce("review.outcome_unknown", id)).isEqualTo(1);
+    for (int i = 0; i < 100 && count("status = 'cut'") == 0; i++) {
+      Thread.sleep(50);
+    }
+    assertThat(count("status = 'cut'")).isEqualTo(1); // it ran
+    assertThat(audited("review.not_executed", id)).isZero();
+  }
+
+  /** A TCP relay to the target whose connections a test can cut (both ends closed, no answer). */
+  static final class TargetProxy implements AutoCloseable {
+    private final java.net.ServerSocket server;
+    private final List<java.net.Socket[]> pairs = new CopyOnWriteArrayList<>();
+
+    TargetProxy(int targetPort) throws java.io.IOException {
+      server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    java.net.Socket client = server.accept();
+                    java.net.Socket up =
+                        new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), targetPort);
+                    pairs.add(new java.net.Socket[] {client, up});
+                    pump(client, up);
+                    pump(up, client);
+                  }
+                } catch (java.io.IOException e) {
+                  // closed
+                }
+              });
+    }
+
+    private static void pump(java.net.Socket from, java.net.Socket to) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  from.getInputStream().transferTo(to.getOutputStream());
+                } catch (java.io.IOException e) {
+                  // cut or closed
+                } finally {
+                  closeQuietly(from);
+                  closeQuietly(to);
+                }
+              });
+    }
+
+    private static void closeQuietly(java.net.Socket s) {
+      try {
+        s.close();
+      } catch (java.io.IOException e) {
+        // already closed
+      }
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    /** Connections accepted so far. */
+    int accepted() {
+      return pairs.size();
+    }
+
+    /** Cuts every connection accepted after the first {@code n}. */
+    void cutFrom(int n) {
+      for (int i = n; i < pairs.size(); i++) {
+        closeQuietly(pairs.get(i)[0]);
+        closeQuietly(pairs.get(i)[1]);
+      }
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      server.close();
+      for (java.net.Socket[] p : pairs) {
+        closeQuietly(p[0]);
+        closeQuietly(p[1]);
+      }
+    }
   }
 }
