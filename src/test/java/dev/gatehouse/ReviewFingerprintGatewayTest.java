@@ -869,23 +869,8 @@ class ReviewFingerprintGatewayTest {
    */
   @Test
   void anApprovedStatementLeftUnansweredByALeavingClientIsOfUnknownOutcome() throws Exception {
-    String statement =
-        "/* justification: OPS-16 */ UPDATE payments SET status = 'slow'"
-            + " WHERE id = 7 AND pg_sleep(2) IS NOT NULL";
-    String id = approvedButUnused(statement);
-    Psql run = psql(statement);
-    for (int i = 0; i < 100 && gw.reviews().show(id).orElseThrow().consumedAt() == null; i++) {
-      Thread.sleep(20);
-    }
-    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
-    Thread.sleep(300); // sent to the target, which sleeps
-    run.process().destroyForcibly(); // the client leaves before the answer
-    assertThat(auditedOnce("review.outcome_unknown", id)).isEqualTo(1);
-    for (int i = 0; i < 100 && count("status = 'slow'") == 0; i++) {
-      Thread.sleep(50);
-    }
-    assertThat(count("status = 'slow'")).isEqualTo(1); // it ran
-    assertThat(audited("review.not_executed", id)).isZero();
+    // the client leaves before the answer
+    unansweredIsOfUnknownOutcome("slow", 7, run -> run.process().destroyForcibly());
   }
 
   /**
@@ -895,25 +880,50 @@ class ReviewFingerprintGatewayTest {
    */
   @Test
   void anApprovedStatementLeftUnansweredByALostTargetIsOfUnknownOutcome() throws Exception {
+    int before = proxy.accepted(); // connections made before are closed already
+    unansweredIsOfUnknownOutcome(
+        "cut",
+        8,
+        run -> {
+          proxy.cutFrom(before); // the connection to the target is lost before the answer
+          assertThat(run.finished()).isTrue();
+        });
+  }
+
+  interface Step<T> {
+    void run(T t) throws Exception;
+  }
+
+  /**
+   * Runs an approved UPDATE of payment {@code id} to {@code status} that sleeps 2 s at the target
+   * and has {@code loseAnswer} lose its answer while the target sleeps, and checks that it ran and
+   * its approval is audited as of unknown outcome, not "not executed".
+   */
+  private static void unansweredIsOfUnknownOutcome(String status, int id, Step<Psql> loseAnswer)
+      throws Exception {
     String statement =
-        "/* justification: OPS-17 */ UPDATE payments SET status = 'cut'"
-            + " WHERE id = 8 AND pg_sleep(2) IS NOT NULL";
-    String id = approvedButUnused(statement);
-    int before = proxy.accepted();
+        "/* justification: OPS-16 */ UPDATE payments SET status = '"
+            + status
+            + "' WHERE id = "
+            + id
+            + " AND pg_sleep(2) IS NOT NULL";
+    String reviewId = approvedButUnused(statement);
     Psql run = psql(statement);
-    for (int i = 0; i < 100 && gw.reviews().show(id).orElseThrow().consumedAt() == null; i++) {
+    for (int i = 0;
+        i < 100 && gw.reviews().show(reviewId).orElseThrow().consumedAt() == null;
+        i++) {
       Thread.sleep(20);
     }
-    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    assertThat(gw.reviews().show(reviewId).orElseThrow().consumedAt()).isNotNull();
     Thread.sleep(300); // sent to the target, which sleeps
-    proxy.cutFrom(before); // the connection to the target is lost before the answer
-    assertThat(run.finished()).isTrue();
-    assertThat(auditedOnce("review.outcome_unknown", id)).isEqualTo(1);
-    for (int i = 0; i < 100 && count("status = 'cut'") == 0; i++) {
+    loseAnswer.run(run);
+    assertThat(auditedOnce("review.outcome_unknown", reviewId)).isEqualTo(1);
+    String ran = "status = '" + status + "'";
+    for (int i = 0; i < 100 && count(ran) == 0; i++) {
       Thread.sleep(50);
     }
-    assertThat(count("status = 'cut'")).isEqualTo(1); // it ran
-    assertThat(audited("review.not_executed", id)).isZero();
+    assertThat(count(ran)).isEqualTo(1); // it ran
+    assertThat(audited("review.not_executed", reviewId)).isZero();
   }
 
   /** A TCP relay to the target whose connections a test can cut (both ends closed, no answer). */
