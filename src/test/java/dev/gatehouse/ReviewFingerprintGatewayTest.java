@@ -59,6 +59,10 @@ class ReviewFingerprintGatewayTest {
   static String dana;
   static String root;
   static HttpServer hooks;
+
+  /** Between the gateway and the target, so that a test can cut the connection to the target. */
+  static TargetProxy proxy;
+
   static final List<String> notified = new CopyOnWriteArrayList<>();
 
   @BeforeAll
@@ -82,6 +86,7 @@ class ReviewFingerprintGatewayTest {
         Statement st = c.createStatement()) {
       st.execute("CREATE TABLE payments (id int PRIMARY KEY, status text)");
     }
+    proxy = new TargetProxy(target.getPort());
     Path policies = Files.createDirectories(dir.resolve("policies"));
     try (var in =
         ReviewFingerprintGatewayTest.class.getResourceAsStream("/examples/policies/demo.yaml")) {
@@ -116,8 +121,7 @@ class ReviewFingerprintGatewayTest {
             - { format: json, url: "http://127.0.0.1:%d/json" }
             - { format: slack, url: "http://127.0.0.1:%d/slack" }
         """
-            .formatted(
-                target.getPort(), hooks.getAddress().getPort(), hooks.getAddress().getPort());
+            .formatted(proxy.port(), hooks.getAddress().getPort(), hooks.getAddress().getPort());
     GatehouseConfig cfg =
         ConfigLoader.parse(yaml, "gatehouse.yaml", dir, Map.of("PAYMENTS_PASSWORD", APP_PASSWORD));
     gw = GatehouseServer.start(cfg);
@@ -128,7 +132,7 @@ class ReviewFingerprintGatewayTest {
 
   @AfterAll
   static void stop() throws Exception {
-    for (AutoCloseable c : new AutoCloseable[] {gw, target}) {
+    for (AutoCloseable c : new AutoCloseable[] {gw, proxy, target}) {
       if (c != null) {
         c.close();
       }
@@ -865,22 +869,135 @@ class ReviewFingerprintGatewayTest {
    */
   @Test
   void anApprovedStatementLeftUnansweredByALeavingClientIsOfUnknownOutcome() throws Exception {
+    // the client leaves before the answer
+    unansweredIsOfUnknownOutcome("slow", 7, run -> run.process().destroyForcibly());
+  }
+
+  /**
+   * When the connection to the target is lost (not the client leaving) while an approved statement
+   * runs, the target may have run and committed it and lost only its answer: its approval's outcome
+   * is unknown too, not "not executed" (rt16: the target-lost case still said not executed).
+   */
+  @Test
+  void anApprovedStatementLeftUnansweredByALostTargetIsOfUnknownOutcome() throws Exception {
+    int before = proxy.accepted(); // connections made before are closed already
+    unansweredIsOfUnknownOutcome(
+        "cut",
+        8,
+        run -> {
+          proxy.cutFrom(before); // the connection to the target is lost before the answer
+          assertThat(run.finished()).isTrue();
+        });
+  }
+
+  interface Step<T> {
+    void run(T t) throws Exception;
+  }
+
+  /**
+   * Runs an approved UPDATE of payment {@code id} to {@code status} that sleeps 2 s at the target
+   * and has {@code loseAnswer} lose its answer while the target sleeps, and checks that it ran and
+   * its approval is audited as of unknown outcome, not "not executed".
+   */
+  private static void unansweredIsOfUnknownOutcome(String status, int id, Step<Psql> loseAnswer)
+      throws Exception {
     String statement =
-        "/* justification: OPS-16 */ UPDATE payments SET status = 'slow'"
-            + " WHERE id = 7 AND pg_sleep(2) IS NOT NULL";
-    String id = approvedButUnused(statement);
+        "/* justification: OPS-16 */ UPDATE payments SET status = '"
+            + status
+            + "' WHERE id = "
+            + id
+            + " AND pg_sleep(2) IS NOT NULL";
+    String reviewId = approvedButUnused(statement);
     Psql run = psql(statement);
-    for (int i = 0; i < 100 && gw.reviews().show(id).orElseThrow().consumedAt() == null; i++) {
+    for (int i = 0;
+        i < 100 && gw.reviews().show(reviewId).orElseThrow().consumedAt() == null;
+        i++) {
       Thread.sleep(20);
     }
-    assertThat(gw.reviews().show(id).orElseThrow().consumedAt()).isNotNull();
+    assertThat(gw.reviews().show(reviewId).orElseThrow().consumedAt()).isNotNull();
     Thread.sleep(300); // sent to the target, which sleeps
-    run.process().destroyForcibly(); // the client leaves before the answer
-    assertThat(auditedOnce("review.outcome_unknown", id)).isEqualTo(1);
-    for (int i = 0; i < 100 && count("status = 'slow'") == 0; i++) {
+    loseAnswer.run(run);
+    assertThat(auditedOnce("review.outcome_unknown", reviewId)).isEqualTo(1);
+    String ran = "status = '" + status + "'";
+    for (int i = 0; i < 100 && count(ran) == 0; i++) {
       Thread.sleep(50);
     }
-    assertThat(count("status = 'slow'")).isEqualTo(1); // it ran
-    assertThat(audited("review.not_executed", id)).isZero();
+    assertThat(count(ran)).isEqualTo(1); // it ran
+    assertThat(audited("review.not_executed", reviewId)).isZero();
+  }
+
+  /** A TCP relay to the target whose connections a test can cut (both ends closed, no answer). */
+  static final class TargetProxy implements AutoCloseable {
+    private final java.net.ServerSocket server;
+    private final List<java.net.Socket[]> pairs = new CopyOnWriteArrayList<>();
+
+    TargetProxy(int targetPort) throws java.io.IOException {
+      server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    java.net.Socket client = server.accept();
+                    java.net.Socket up =
+                        new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), targetPort);
+                    pairs.add(new java.net.Socket[] {client, up});
+                    pump(client, up);
+                    pump(up, client);
+                  }
+                } catch (java.io.IOException e) {
+                  // closed
+                }
+              });
+    }
+
+    private static void pump(java.net.Socket from, java.net.Socket to) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  from.getInputStream().transferTo(to.getOutputStream());
+                } catch (java.io.IOException e) {
+                  // cut or closed
+                } finally {
+                  closeQuietly(from);
+                  closeQuietly(to);
+                }
+              });
+    }
+
+    private static void closeQuietly(java.net.Socket s) {
+      try {
+        s.close();
+      } catch (java.io.IOException e) {
+        // already closed
+      }
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    /** Connections accepted so far. */
+    int accepted() {
+      return pairs.size();
+    }
+
+    /** Cuts every connection accepted after the first {@code n}. */
+    void cutFrom(int n) {
+      for (int i = n; i < pairs.size(); i++) {
+        closeQuietly(pairs.get(i)[0]);
+        closeQuietly(pairs.get(i)[1]);
+      }
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      server.close();
+      for (java.net.Socket[] p : pairs) {
+        closeQuietly(p[0]);
+        closeQuietly(p[1]);
+      }
+    }
   }
 }

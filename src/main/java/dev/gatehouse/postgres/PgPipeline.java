@@ -92,6 +92,12 @@ final class PgPipeline {
     final long epoch;
     final CompletableFuture<Boolean> bound = new CompletableFuture<>();
 
+    /**
+     * The place of its Bind in the session's queue of answers ({@link Pending#seq}): a transaction
+     * that ends at a later Query or Sync drops it (PgSession#transactionEnded).
+     */
+    long queuedAt;
+
     /** The Bind parameters as recorded: masked, bounded; empty when there are none. */
     final List<String> params;
 

@@ -276,11 +276,19 @@ final class PgSession {
    * its Execute (when its statement has parameters, only there): FETCH would run it undecided (red
    * team rt16: FETCH of a portal Bound to {@code UPDATE ... RETURNING} ran the UPDATE). So a FETCH
    * or MOVE of a name Bound here is refused unless a SQL DECLARE of it was decided after that Bind
-   * and confirmed (it could not have been created while the portal was open). Never forgotten (the
-   * target's Close or transaction end is not followed here, fail closed); bounded like {@link
-   * #cursors}, beyond which every FETCH of a name not DECLAREd here is refused.
+   * and confirmed (it could not have been created while the portal was open). Forgotten when the
+   * transaction it was Bound in ends ({@link #transactionEnded}): a Bound portal is never holdable,
+   * PostgreSQL drops it then, and no FETCH can run it any more. Not forgotten at a Close (not
+   * followed here, fail closed); bounded like {@link #cursors}, beyond which every FETCH of a name
+   * not DECLAREd here is refused.
    */
-  private final Map<String, Long> boundPortals = new ConcurrentHashMap<>();
+  private final Map<String, BoundPortal> boundPortals = new ConcurrentHashMap<>();
+
+  /**
+   * A Bind of a named portal: {@code seq} orders it with DECLAREs ({@link #portalSeq}), {@code
+   * queuedAt} is its place in the queue of answers ({@link PgPipeline.Pending#seq}).
+   */
+  private record BoundPortal(long seq, long queuedAt) {}
 
   private volatile boolean boundPortalsOverflow;
 
@@ -878,12 +886,13 @@ final class PgSession {
     }
     int paramsFrom = m.body().length - r.remaining();
     Portal p = new Portal(st, syncEpoch, recordedParameters(r));
+    p.queuedAt = queued; // the Pending queued just below
     p.exactParams = exactParameters(m.body(), paramsFrom, m.body().length - r.remaining());
     p.resultFormats = PgPipeline.resultFormats(r);
     portals.put(portal, p);
     if (!portal.isEmpty()) {
       if (boundPortals.size() < MAX_PREPARED || boundPortals.containsKey(portal)) {
-        boundPortals.put(portal, ++portalSeq);
+        boundPortals.put(portal, new BoundPortal(++portalSeq, queued));
       } else {
         boundPortalsOverflow = true;
       }
@@ -1315,9 +1324,9 @@ final class PgSession {
       return;
     }
     SqlCursor c = cursors.get(name);
-    Long bound = boundPortals.get(name);
+    BoundPortal bound = boundPortals.get(name);
     if ((bound != null || boundPortalsOverflow)
-        && (c == null || (bound != null && c.declaredAt < bound))) {
+        && (c == null || (bound != null && c.declaredAt < bound.seq()))) {
       throw new GateException(
           GateException.Reason.FORBIDDEN,
           "\""
@@ -2298,7 +2307,10 @@ final class PgSession {
         byte status = m.body().length == 1 ? m.body()[0] : 0;
         implicitTransactionEnded(status);
         pathSegmentEnded(status);
-        readyForQuery();
+        long closer = readyForQuery();
+        if (status == 'I' && closer >= 0) {
+          transactionEnded(closer);
+        }
         settle();
         send(m.type(), m.body());
         flushClient();
@@ -2707,25 +2719,42 @@ final class PgSession {
 
   /**
    * ReadyForQuery ends a simple Query or a Sync segment. Whatever is still pending before it was
-   * skipped by the target after an error.
+   * skipped by the target after an error. Returns the queue place of the Query or Sync it answers,
+   * or -1.
    */
-  private void readyForQuery() {
+  private long readyForQuery() {
     while (true) {
       Pending p = pending.poll();
       if (p == null) {
-        return;
+        return -1;
       }
       if (p.kind == Kind.QUERY) {
         for (int i = p.next; i < p.actions.size(); i++) {
           record(p.actions.get(i), false, "not executed: an earlier statement failed", 0);
         }
-        return;
+        return p.seq;
       }
       if (p.kind == Kind.SYNC) {
-        return;
+        return p.seq;
       }
       fail(p, "not executed: an earlier message failed");
     }
+  }
+
+  /**
+   * Target reader, at a ReadyForQuery 'I' answering the Query or Sync queued at {@code closer}: no
+   * transaction is open, so every portal Bound before that message is gone at the target. A portal
+   * lasts until the end of its transaction unless closed
+   * (protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY: "a named portal object lasts till the end of the
+   * current transaction"); only DECLARE ... WITH HOLD makes one outlive it, and a Bind cannot.
+   * Without this, a new Bind of the name after a ROLLBACK, or after an error ended an implicit
+   * transaction at Sync, was refused as a duplicate. A Bind queued after {@code closer} (pipelined
+   * behind it) belongs to a later transaction and is kept; the removals compare the value, so one
+   * the session thread puts meanwhile stays.
+   */
+  private void transactionEnded(long closer) {
+    portals.values().removeIf(p -> p.queuedAt < closer);
+    boundPortals.values().removeIf(b -> b.queuedAt() < closer);
   }
 
   private void fail(Pending p, String summary) {
@@ -2777,11 +2806,12 @@ final class PgSession {
             ? ROLLED_BACK_BY_ERROR
             : "the session ended before Sync, and PostgreSQL rolls back an implicit transaction"
                 + " that Sync did not close");
-    // The client left (not the target): a statement the target was sent and has not answered may
-    // have run, and committed, when the first Query or Sync at or after it was sent to run (not
-    // refused, PostgreSQL runs a Query to its end and commits at Sync) and no error of its segment
-    // came first (segmentFailed is about the first segment). Its approval is then not "not
-    // executed" but of unknown outcome.
+    // The client left or the connection to the target was lost: a statement the target was sent
+    // and has not answered may have run, and committed, when the first Query or Sync at or after it
+    // was sent to run (not refused, PostgreSQL runs a Query to its end and commits at Sync) and no
+    // error of its segment came first (segmentFailed is about the first segment). Its approval is
+    // then not "not executed" but of unknown outcome. A lost connection tells no more than a
+    // client leaving: the target may have committed and lost only its answer.
     List<Pending> left = new ArrayList<>();
     Pending p;
     while ((p = pending.poll()) != null) {
@@ -2790,7 +2820,7 @@ final class PgSession {
     boolean firstSegment = true;
     for (int i = 0; i < left.size(); i++) {
       p = left.get(i);
-      boolean mayRun = closed.get() && !(firstSegment && segmentFailed) && closedBySent(left, i);
+      boolean mayRun = !(firstSegment && segmentFailed) && closedBySent(left, i);
       if (p.kind == Kind.QUERY) {
         for (int j = p.next; j < p.actions.size(); j++) {
           if (mayRun) {
@@ -2821,9 +2851,10 @@ final class PgSession {
   }
 
   /**
-   * {@code a} was sent to the target, which never answered because the client left: recorded as not
-   * seen to succeed ({@code why}), and its approval, if any, as of unknown outcome rather than not
-   * executed (the target may have run and committed it: PgUncommittedTest).
+   * {@code a} was sent to the target, which never answered (the client left, or the connection to
+   * the target was lost): recorded as not seen to succeed ({@code why}), and its approval, if any,
+   * as of unknown outcome rather than not executed (the target may have run and committed it:
+   * PgUncommittedTest).
    */
   private void recordUnanswered(AuthorizedAction a, String why) {
     if (a != null) {

@@ -2859,7 +2859,46 @@ final class SqlClassifier {
     } else if (from && isQuery) {
       c.unknown();
     }
-    functionScan(c, i + 1, c.t.size()); // after STDIN/STDOUT/PROGRAM/'file': options only
+    copyOptionLists(c, i + 1);
+    // after STDIN/STDOUT/PROGRAM/'file': options, and COPY FROM's WHERE condition
+    functionScan(c, i + 1, c.t.size());
+  }
+
+  /**
+   * In COPY's parenthesised option list (gram.y copy_generic_opt_list: {@code [WITH] ( name [arg]
+   * [, ...] )}), an option name followed by a parenthesised column list ({@code FORCE_QUOTE (a)},
+   * {@code FORCE_NOT_NULL (a)}, {@code FORCE_NULL (a)}) is not a call: marks those '(' so that
+   * {@link #functionScan} does not report {@code force_quote} as a function. Only the option-name
+   * position of each top-level element is marked: anything nested inside an argument is still
+   * scanned (PostgreSQL accepts only names and strings there, so a call-like shape is reported,
+   * fail closed), as is COPY FROM's WHERE condition after the list. The old-style options ({@code
+   * WITH CSV FORCE QUOTE a, b}, {@code FORCE NOT NULL a}) take bare column lists, no '('.
+   */
+  private static void copyOptionLists(Ctx c, int i) {
+    if (c.isWord(i, "with")) {
+      i++;
+    }
+    if (!c.is(i, "(")) {
+      return;
+    }
+    int close = matching(c, i, c.t.size());
+    if (close < 0) {
+      return;
+    }
+    int k = i + 1;
+    while (k < close) {
+      if (c.t.get(k).isName() && c.is(k + 1, "(")) {
+        c.nonCall.set(k + 1);
+      }
+      while (k < close && !c.is(k, ",")) { // to the next top-level comma
+        int next = c.is(k, "(") ? matching(c, k, close) : k;
+        if (next < 0) {
+          return;
+        }
+        k = next + 1;
+      }
+      k++;
+    }
   }
 
   /** Copies an inner statement's findings into {@code c} (kind handled by the caller). */

@@ -321,4 +321,102 @@ class PgDemoPolicyGatewayTest {
       assertThat(status(1)).isEqualTo("settled");
     }
   }
+
+  // ---- rt16 "noticed, not fixed" ----
+
+  /**
+   * COPY's option {@code FORCE_QUOTE (column)} is not a call of a function force_quote: the
+   * engineer's rule refuses unknown functions, and refused the COPY (rt16). Also the old-style
+   * option syntax.
+   */
+  @Test
+  void copyWithForceQuoteIsNotRefusedAsAnUnknownFunction() throws Exception {
+    for (String copy :
+        List.of(
+            "COPY payments (status) TO STDOUT (FORMAT csv, FORCE_QUOTE (status))",
+            "COPY payments (status) TO STDOUT (FORMAT csv, FORCE_QUOTE *)",
+            "COPY payments (status) TO STDOUT WITH CSV FORCE QUOTE status")) {
+      try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+        List<PgCodec.Message> ms = r.query(copy);
+        assertThat(PgProtocolRedTeamTest.errorText(ms)).as(copy).isEmpty();
+        assertThat(
+                ms.stream()
+                    .filter(m -> m.kind() == 'd')
+                    .map(m -> new String(m.body(), java.nio.charset.StandardCharsets.UTF_8)))
+            .as(copy)
+            .anyMatch(row -> row.contains("\"settled\""));
+      }
+    }
+  }
+
+  /**
+   * A named portal lasts until the end of its transaction (protocol-flow.html): after a ROLLBACK, a
+   * COMMIT or an error that ends the implicit transaction at Sync, a new Bind of the name is the
+   * target's business; the gateway refused it as a duplicate (42P03) from its stale bookkeeping.
+   */
+  @Test
+  void aPortalIsForgottenWhenItsTransactionEnds() throws Exception {
+    for (String end : List.of("ROLLBACK", "COMMIT", "error")) {
+      try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+        List<PgCodec.Message> ms;
+        if (end.equals("error")) { // the implicit transaction of the Bind ends at Sync
+          ms =
+              r.send(
+                      PgProtocolRedTeamTest.parse("s17", "SELECT 1"),
+                      PgProtocolRedTeamTest.bind("c17", "s17"),
+                      PgProtocolRedTeamTest.parse("", "SELECT 1/0"),
+                      PgProtocolRedTeamTest.bind("", ""),
+                      PgProtocolRedTeamTest.execute("", 0),
+                      PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).containsExactly("22012");
+        } else {
+          r.query("BEGIN");
+          ms =
+              r.send(
+                      PgProtocolRedTeamTest.parse("s17", "SELECT 1"),
+                      PgProtocolRedTeamTest.bind("c17", "s17"),
+                      PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(PgProtocolRedTeamTest.errorText(ms)).isEmpty();
+          assertThat(PgProtocolRedTeamTest.errorText(r.query(end))).isEmpty();
+        }
+        ms =
+            r.send(
+                    PgProtocolRedTeamTest.bind("c17", "s17"),
+                    PgProtocolRedTeamTest.execute("c17", 0),
+                    PgProtocolRedTeamTest.sync())
+                .untilReady();
+        assertThat(PgProtocolRedTeamTest.errorText(ms)).as(end).isEmpty();
+        assertThat(PgProtocolRedTeamTest.firstColumn(ms)).as(end).containsExactly("1");
+      }
+    }
+  }
+
+  /**
+   * Forgetting portals at a transaction end forgets only those Bound before the Query or Sync that
+   * ended it: a portal Bound behind it, in a later transaction, still cannot be run by FETCH though
+   * the earlier transaction's end is seen after its Bind.
+   */
+  @Test
+  void aPortalBoundBehindAnEndingTransactionIsStillNotFetched() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+      r.send(
+          PgMessages.query("SELECT pg_sleep(0.3)"), // its 'I' comes after the Bind below
+          PgMessages.query("BEGIN"),
+          PgProtocolRedTeamTest.parse(
+              "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+          PgProtocolRedTeamTest.bind("c16", ""),
+          PgProtocolRedTeamTest.sync());
+      for (int i = 0; i < 3; i++) {
+        assertThat(PgProtocolRedTeamTest.sqlStates(r.untilReady())).isEmpty();
+      }
+      List<PgCodec.Message> ms = r.query("FETCH ALL FROM c16");
+      assertThat(PgProtocolRedTeamTest.sqlStates(ms))
+          .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
+      r.query("ROLLBACK");
+    }
+    assertThat(status(1)).isEqualTo("settled");
+  }
 }
