@@ -522,6 +522,14 @@ final class PiiDetectors {
     static final int HEX_DIGEST = 32;
 
     /**
+     * Longest: a SHA-512 (128 hex digits). A longer hex run is not a digest, and the bound keeps
+     * the look-around of every card candidate constant: unbounded, a value of cards glued by hex
+     * letters ({@code 4111111111111111a} repeated) cost time quadratic in its length (a review of
+     * the sixteenth session: 5 s for 256 KB).
+     */
+    static final int MAX_HEX_DIGEST = 128;
+
+    /**
      * Whether {@code s[start, end)} is a digit run inside a hexadecimal digest: a hex letter right
      * before and right after it, in one token of at least {@link #HEX_DIGEST} hex digits of one
      * letter case, standing alone (no letter or digit around the token). A random SHA-256 holds a
@@ -543,11 +551,17 @@ final class PiiDetectors {
         l--;
         lower |= s.charAt(l) >= 'a';
         upper |= s.charAt(l) >= 'A' && s.charAt(l) <= 'F';
+        if (r - l > MAX_HEX_DIGEST) {
+          return false;
+        }
       }
       while (r < n && Character.digit(s.charAt(r), 16) >= 0 && s.charAt(r) < 0x80) {
         lower |= s.charAt(r) >= 'a';
         upper |= s.charAt(r) >= 'A' && s.charAt(r) <= 'F';
         r++;
+        if (r - l > MAX_HEX_DIGEST) {
+          return false;
+        }
       }
       return r - l >= HEX_DIGEST
           && !(lower && upper)

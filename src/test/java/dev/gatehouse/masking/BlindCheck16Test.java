@@ -72,4 +72,20 @@ class BlindCheck16Test {
         });
     assertNotMasked("ATATT3 is the prefix of Atlassian API tokens", "see ATATT3xFfGF0 docs");
   }
+
+  @Test
+  void theDigestLookAroundIsBounded() {
+    // Unbounded, the digest check scanned the whole hex run for every candidate: quadratic.
+    String unit = "4111111111111111a";
+    String big = unit.repeat(256 * 1024 / unit.length());
+    java.util.List<Finding> found = DetectionGapsTest.pii.scanner.scan(big);
+    // A run longer than a SHA-512 is not a digest, so the look-around stops after 128 characters
+    // and the glued cards are read (unbounded, 1 of the 15,000 was).
+    org.assertj.core.api.Assertions.assertThat(found).hasSizeGreaterThan(10_000);
+    assertNotMasked("x e93aabcf9d98b7f5952891608736bc542333d455 y");
+    assertMasked(
+        new String[][] {
+          {"a".repeat(120) + "4111111111111111" + "b".repeat(10), "4111111111111111"}
+        });
+  }
 }
