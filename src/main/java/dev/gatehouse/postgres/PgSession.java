@@ -234,6 +234,50 @@ final class PgSession {
   private volatile boolean sqlPreparedOverflow;
 
   /**
+   * Every action Parsed under each name in this session, kept when the gateway forgets the name for
+   * Bind (a protocol Close, a DEALLOCATE or DISCARD of any kind): the target may still have it
+   * (DISCARD PLANS, DEALLOCATE of another name or of a name it does not know leave it in place), so
+   * an SQL EXECUTE of the name is decided as each of them as well (review of the sixteenth session:
+   * a write Parsed under the name of a closed SQL PREPARE, then DISCARD PLANS, ran as that
+   * PREPARE's SELECT). Session thread only. At most {@link #PARSED_PER_NAME} actions per name (then
+   * {@link #PARSED_TOO_MANY}: an EXECUTE of it is refused) and {@link #MAX_PREPARED} names (then
+   * {@link #sqlPreparedOverflow}).
+   */
+  private final Map<String, List<Action>> parsedEver = new HashMap<>();
+
+  /** Different statements Parsed under one name that an EXECUTE of it is decided as, at most. */
+  static final int PARSED_PER_NAME = 16;
+
+  /** A name Parsed with more than {@link #PARSED_PER_NAME} different statements. */
+  private static final List<Action> PARSED_TOO_MANY =
+      Collections.unmodifiableList(new ArrayList<>()); // an instance of its own, not List.of()
+
+  /** Notes a named Parse's action for {@link #parsedEver}. */
+  private void noteParsed(String name, Action action) {
+    if (name.isEmpty() || action == null) {
+      return;
+    }
+    List<Action> had = parsedEver.get(name);
+    if (had == PARSED_TOO_MANY || (had != null && had.contains(action))) {
+      return;
+    }
+    if (had == null && parsedEver.size() >= MAX_PREPARED) {
+      sqlPreparedOverflow = true; // EXECUTEs of names not tracked are refused from now on
+      return;
+    }
+    if (had != null && had.size() >= PARSED_PER_NAME) {
+      parsedEver.put(name, PARSED_TOO_MANY);
+      return;
+    }
+    List<Action> now = new ArrayList<>(had == null ? 1 : had.size() + 1);
+    if (had != null) {
+      now.addAll(had);
+    }
+    now.add(action);
+    parsedEver.put(name, List.copyOf(now));
+  }
+
+  /**
    * SQL cursors ({@code DECLARE name CURSOR ... FOR query}) the target confirmed, with the decision
    * on their query. A FETCH or MOVE runs more of that query, so when the policy changed since, the
    * DECLARE is decided again first ({@link #recheckCursor}). Removed on a confirmed CLOSE or
@@ -856,6 +900,7 @@ final class PgSession {
     st.paramTypes = types;
     st.trust = trusted ? new Prepared.Trust(catalogFirst, unreadablePathAt, pathMovedAt) : null;
     statements.put(name, st);
+    noteParsed(name, st.action);
     awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
   }
@@ -1170,6 +1215,28 @@ final class PgSession {
       both.add(st.action);
       preparing = List.copyOf(both);
       lastConfirmedTypes = st.paramTypes;
+    }
+    List<Action> parsed = name.isEmpty() ? List.of() : parsedEver.getOrDefault(name, List.of());
+    if (parsed == PARSED_TOO_MANY) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "prepared statement \""
+              + name
+              + "\" cannot be checked: it was parsed as more than "
+              + PARSED_PER_NAME
+              + " different statements in this session");
+    }
+    if (!parsed.isEmpty()) {
+      // Parsed under this name before, perhaps still at the target although forgotten here
+      List<Action> all = new ArrayList<>(preparing);
+      for (Action p : parsed) {
+        if (p != confirmed && !all.contains(p)) {
+          all.add(p);
+        }
+      }
+      if (all.size() != preparing.size()) {
+        preparing = List.copyOf(all);
+      }
     }
     if (!builtinsTrusted) {
       // prepared while built-in names were trusted, perhaps; planned again under the path of now

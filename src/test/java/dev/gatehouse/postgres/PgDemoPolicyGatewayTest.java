@@ -255,6 +255,41 @@ class PgDemoPolicyGatewayTest {
   }
 
   /**
+   * The same, with a statement between that made the gateway forget every protocol-level name while
+   * the target kept them: DISCARD PLANS, a DEALLOCATE of another name or of a name the target does
+   * not know. The EXECUTE ran the Parsed write as the SELECT, unreviewed (review of the sixteenth
+   * session).
+   */
+  @Test
+  void aWriteParsedUnderAClosedNameIsNotRunAsTheOldSelectAfterADiscard() throws Exception {
+    int id = 0;
+    for (String between : List.of("DISCARD PLANS", "DEALLOCATE nosuch17", "DEALLOCATE other17")) {
+      id++;
+      String name = "p17_" + id;
+      try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+        r.query("PREPARE other17 AS SELECT 2");
+        assertThat(PgProtocolRedTeamTest.sqlStates(r.query("PREPARE " + name + " AS SELECT 1")))
+            .isEmpty();
+        r.send(PgProtocolRedTeamTest.close('S', name), PgProtocolRedTeamTest.sync()).untilReady();
+        List<PgCodec.Message> ms =
+            r.send(
+                    PgProtocolRedTeamTest.parse(
+                        name, "UPDATE payments SET status = 'rt17-" + id + "$' WHERE id = 2"),
+                    PgProtocolRedTeamTest.sync())
+                .untilReady();
+        assertThat(PgProtocolRedTeamTest.sqlStates(ms)).as(between).isEmpty();
+        r.query(between);
+        int before = reviewed.size();
+        ms = r.query("EXECUTE " + name);
+        // decided as the UPDATE it runs: held for review (this fixture's reviewer approves)
+        assertThat(PgProtocolRedTeamTest.sqlStates(ms)).as(between).isEmpty();
+        assertThat(reviewed.size()).as(between).isEqualTo(before + 1);
+        assertThat(status(2)).isEqualTo("rt17-" + id + "$");
+      }
+    }
+  }
+
+  /**
    * SQL FETCH runs any portal of its name, a protocol-level one too (its statement's Execute is
    * where the gateway decides it when it has parameters): FETCH of a named portal Bound to a write
    * ran the write without a decision (rt16 finding 2). Also when the name was a SQL cursor's,
