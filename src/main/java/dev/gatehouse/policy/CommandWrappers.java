@@ -575,18 +575,29 @@ final class CommandWrappers {
     }
     StringBuilder letters = new StringBuilder();
     boolean operands = false;
+    boolean editor = false;
     for (int i = k + 1; i < cmd.size(); i++) {
       String a = cmd.get(i);
       if (!operands && a.equals("--")) {
         operands = true;
       } else if (!operands && a.length() > 1 && a.charAt(0) == '-' && !isNumber(a)) {
-        letters.append(a, 1, a.length());
+        int e = name.equals("fc") ? a.indexOf('e', 1) : -1;
+        // fc -e takes a value, glued (-evi) or the next word: its letters are not options
+        letters.append(a, 1, e < 0 ? a.length() : e);
+        if (e >= 0) {
+          editor = true;
+          if (e == a.length() - 1) {
+            i++;
+          }
+        }
       } else {
         operands = true;
       }
     }
     if (name.equals("fc")) {
-      return letters.indexOf("l") < 0;
+      // Only listing when -l is given and neither -s (bash runs the command, -l or not) nor -e
+      // (the editor is a command) is: fc -l -s re-runs (review of the sixteenth session).
+      return letters.indexOf("l") < 0 || letters.indexOf("s") >= 0 || editor;
     }
     return letters.indexOf("f") >= 0;
   }

