@@ -661,7 +661,7 @@ final class ConfigBinder {
     List<String> signalsAllow = new ArrayList<>();
     List<String> asked = e.strings("signals_allow", List.of());
     for (int i = 0; i < asked.size(); i++) {
-      String sig = asked.get(i).toUpperCase(java.util.Locale.ROOT).replaceFirst("^SIG", "");
+      String sig = ExecConfig.signalName(asked.get(i));
       if (ExecConfig.OPT_IN_SIGNALS.contains(sig)) {
         signalsAllow.add(sig);
       } else {
@@ -669,8 +669,11 @@ final class ConfigBinder {
             e.value("signals_allow"),
             ParseContext.item(e.path("signals_allow"), i),
             show(asked.get(i)) + " cannot be opted in",
-            "list only USR1 and USR2; INT, TERM, HUP, QUIT, KILL, WINCH, CONT and ALRM are always"
-                + " forwarded, other signals never");
+            "list only "
+                + String.join(" and ", new java.util.TreeSet<>(ExecConfig.OPT_IN_SIGNALS))
+                + "; "
+                + String.join(", ", new java.util.TreeSet<>(ExecConfig.DEFAULT_SIGNALS))
+                + " are always forwarded, other signals never");
       }
     }
     return new ExecConfig(

@@ -411,12 +411,31 @@ public record GatehouseConfig(
      */
     public static final Set<String> OPT_IN_SIGNALS = Set.of("USR1", "USR2");
 
+    /**
+     * The signals forwarded on every connection: "stop" or "resume" for every program
+     * (dev.gatehouse.runner.ForwardedSignals).
+     */
+    public static final Set<String> DEFAULT_SIGNALS =
+        Set.of("INT", "TERM", "HUP", "QUIT", "KILL", "WINCH", "CONT", "ALRM");
+
+    /** A signal's name without {@code SIG}, upper case ({@code sigusr1} is {@code USR1}). */
+    public static String signalName(String signal) {
+      String sig = signal == null ? "" : signal.toUpperCase(java.util.Locale.ROOT);
+      return sig.startsWith("SIG") ? sig.substring(3) : sig;
+    }
+
     public ExecConfig {
       binaries = List.copyOf(binaries);
       env = Map.copyOf(env);
       envAllow = List.copyOf(envAllow);
       secrets = List.copyOf(secrets);
-      signalsAllow = List.copyOf(signalsAllow);
+      // One place that checks them, for the binder, the demo and withSignalsAllow alike
+      signalsAllow = signalsAllow.stream().map(ExecConfig::signalName).toList();
+      for (String sig : signalsAllow) {
+        if (!OPT_IN_SIGNALS.contains(sig)) {
+          throw new IllegalArgumentException("signals_allow: " + sig + " (expected USR1 or USR2)");
+        }
+      }
     }
 
     /** This configuration with {@code signals_allow} set to {@code signals}. */

@@ -1,9 +1,5 @@
 package dev.gatehouse.masking;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.function.UnaryOperator;
 
@@ -14,7 +10,7 @@ import java.util.function.UnaryOperator;
  * t VALUES (0x6a6f686e406578616d706c652e636f6d)} stores {@code john@example.com}) and would be
  * recorded in clear, as PostgreSQL's bytea hex ({@code '\x…'}) was before it was decoded. Each
  * literal of at least {@link #MIN_HEX_DIGITS} digits is decoded, its bytes masked as text (UTF-8,
- * or one character per byte when they are not UTF-8), and written back as the hex of the masked
+ * bytes that are not UTF-8 kept as {@link Utf8Escapes}), and written back as the hex of the masked
  * text with its own prefix; one without a finding stays as typed.
  */
 final class HexLiterals {
@@ -43,7 +39,7 @@ final class HexLiterals {
       }
       int start = i + 2;
       int j = start;
-      while (j < n && Character.digit(text.charAt(j), 16) >= 0 && text.charAt(j) < 128) {
+      while (j < n && Checks.isHex(text.charAt(j))) {
         j++;
       }
       int digits = j - start;
@@ -89,28 +85,8 @@ final class HexLiterals {
 
   /** The hex of {@code raw} masked as text, or null when masking finds nothing. */
   private static String maskBytes(byte[] raw, UnaryOperator<String> mask) {
-    String text;
-    boolean utf8 = true;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(raw))
-              .toString();
-    } catch (CharacterCodingException e) {
-      // not UTF-8 (a blob, or text in a single-byte charset): one character per byte, so that the
-      // ASCII text in it is read and every other byte is written back as it was
-      text = new String(raw, StandardCharsets.ISO_8859_1);
-      utf8 = false;
-    }
-    String masked = mask.apply(text);
-    if (masked.equals(text)) {
-      return null;
-    }
-    return HEX.formatHex(
-        masked.getBytes(utf8 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1));
+    byte[] masked = Utf8Escapes.masked(mask, raw, 0, raw.length);
+    return masked == null ? null : HEX.formatHex(masked);
   }
 
   private static boolean wordChar(char c) {

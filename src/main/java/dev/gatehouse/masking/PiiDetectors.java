@@ -547,7 +547,7 @@ final class PiiDetectors {
       int r = end;
       boolean lower = false;
       boolean upper = false;
-      while (l > 0 && Character.digit(s.charAt(l - 1), 16) >= 0 && s.charAt(l - 1) < 0x80) {
+      while (l > 0 && isHex(s.charAt(l - 1))) {
         l--;
         lower |= s.charAt(l) >= 'a';
         upper |= s.charAt(l) >= 'A' && s.charAt(l) <= 'F';
@@ -555,7 +555,7 @@ final class PiiDetectors {
           return false;
         }
       }
-      while (r < n && Character.digit(s.charAt(r), 16) >= 0 && s.charAt(r) < 0x80) {
+      while (r < n && isHex(s.charAt(r))) {
         lower |= s.charAt(r) >= 'a';
         upper |= s.charAt(r) >= 'A' && s.charAt(r) <= 'F';
         r++;
@@ -570,7 +570,7 @@ final class PiiDetectors {
     }
 
     private static boolean hexLetter(char c) {
-      return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      return isHex(c) && !isDigit(c);
     }
 
     /**
@@ -1426,11 +1426,6 @@ final class PiiDetectors {
           }
         }
         return false;
-      }
-
-      @Override
-      boolean gateAt(int c, byte[] b, int i, int end) {
-        return spacedAt(c, b, i, end);
       }
 
       private static boolean spacedAt(int c, byte[] b, int i, int end) {

@@ -1506,17 +1506,15 @@ final class RiskyFlags {
       return v;
     }
     int eq = word.indexOf('=');
-    // in lower case and with _ as -, as same() reads the catalogue's names (tar refuses them)
-    String name =
-        (eq < 0 ? word : word.substring(0, eq))
-            .toLowerCase(java.util.Locale.ROOT)
-            .replace('_', '-');
-    if ((name.length() >= 5 && "--directory".startsWith(name)) || name.equals("--cd")) {
+    String name = eq < 0 ? word : word.substring(0, eq);
+    // read as the catalogue's names are (same: unique prefixes, case, _ for -), erring towards
+    // finding where GNU tar would call a short prefix ambiguous; --cd is bsdtar's spelling
+    if (same(t, "--directory", name) || same(t, "--cd", name)) {
       return eq < 0 ? next : word.substring(eq + 1);
     }
     // --one-top-level[=DIR] extracts into DIR, an absolute one too (checked with GNU tar 1.34);
     // its value is optional, so only attached
-    if (eq >= 0 && name.length() >= 7 && "--one-top-level".startsWith(name)) {
+    if (eq >= 0 && same(t, "--one-top-level", name)) {
       return word.substring(eq + 1);
     }
     return null;
@@ -1688,17 +1686,14 @@ final class RiskyFlags {
     return null;
   }
 
+  /**
+   * Whether {@code path} names something outside the working directory {@code dir} (null: not
+   * known, so as {@link #leavesWorkdir} reads it). A leading {@code ~} is outside either way: a
+   * shell line expands it to the home directory.
+   */
   private static boolean outside(String path, String dir) {
-    if (dir == null) {
-      if (path.startsWith("/")) {
-        return true;
-      }
-      for (String segment : path.split("/", -1)) {
-        if (segment.equals("..")) {
-          return true;
-        }
-      }
-      return false;
+    if (dir == null || path.startsWith("~")) {
+      return leavesWorkdir(path);
     }
     String resolved = PathPattern.resolve(path, dir);
     return resolved == null

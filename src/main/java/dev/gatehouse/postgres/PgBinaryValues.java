@@ -2,17 +2,13 @@ package dev.gatehouse.postgres;
 
 import dev.gatehouse.masking.ColumnMasker;
 import dev.gatehouse.masking.MaskResult;
+import dev.gatehouse.masking.Utf8Escapes;
 import java.io.ByteArrayOutputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -403,10 +399,7 @@ final class PgBinaryValues {
 
   /** {@link #bytes} with a masker of text ({@code redact} returns its input when unchanged). */
   static byte[] bytes(UnaryOperator<String> redact, byte[] b, int off, int len) {
-    String escaped = escapedUtf8(b, off, len);
-    String text = escaped == null ? new String(b, off, len, StandardCharsets.UTF_8) : escaped;
-    String masked = redact.apply(text);
-    return masked.equals(text) ? null : unescapedUtf8(masked);
+    return Utf8Escapes.masked(redact, b, off, len);
   }
 
   /** Masks the bytes of a value: null when unchanged. */
@@ -415,45 +408,14 @@ final class PgBinaryValues {
     byte[] mask(byte[] b, int off, int len);
   }
 
-  /** The bytes decoded as UTF-8 with invalid bytes escaped (see {@link #bytes}); null if valid. */
+  /** The bytes decoded as UTF-8 with invalid bytes escaped ({@link Utf8Escapes#escaped}). */
   static String escapedUtf8(byte[] b, int off, int len) {
-    CharsetDecoder d =
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-    ByteBuffer in = ByteBuffer.wrap(b, off, len);
-    // A byte gives at most one char: a valid sequence of n bytes one or two, an invalid byte one.
-    CharBuffer out = CharBuffer.allocate(len);
-    boolean escaped = false;
-    while (true) {
-      CoderResult cr = d.decode(in, out, true);
-      if (cr.isError()) {
-        for (int i = 0; i < cr.length(); i++) {
-          out.put((char) (0xDC00 | (in.get() & 0xff)));
-        }
-        escaped = true;
-      } else {
-        break; // underflow: all read (overflow cannot happen, see above)
-      }
-    }
-    return escaped ? out.flip().toString() : null;
+    return Utf8Escapes.escaped(b, off, len);
   }
 
-  /** {@link #escapedUtf8}'s inverse: UTF-8, with each escaped byte written as itself. */
+  /** {@link #escapedUtf8}'s inverse ({@link Utf8Escapes#unescaped}). */
   static byte[] unescapedUtf8(String s) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(s.length() + 16);
-    int run = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 0xDC80 && c <= 0xDCFF && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)))) {
-        out.writeBytes(s.substring(run, i).getBytes(StandardCharsets.UTF_8));
-        out.write(c & 0xff);
-        run = i + 1;
-      }
-    }
-    out.writeBytes(s.substring(run).getBytes(StandardCharsets.UTF_8));
-    return out.toByteArray();
+    return Utf8Escapes.unescaped(s);
   }
 
   /**

@@ -213,12 +213,13 @@ final class PgSession {
   private PgSearchPath searchPath;
 
   /**
-   * SQL-level prepared statements ({@code PREPARE name AS ...}) whose PREPARE the target confirmed:
-   * every {@code EXECUTE name} is decided as the prepared statement ({@link
-   * SqlClassifier#executing}), under the policy and search_path of the moment. Added and removed
-   * (DEALLOCATE, DISCARD ALL) when the target confirms the statement, by the target reader thread
-   * (see {@link #track}); bounded like the protocol-level statements, and past the bound an EXECUTE
-   * of a statement not in it is refused.
+   * The target's prepared statements by name as it confirmed them: SQL {@code PREPARE name AS ...}
+   * and named protocol-level Parses, one namespace there: every {@code EXECUTE name} is decided as
+   * the prepared statement ({@link SqlClassifier#executing}), under the policy and search_path of
+   * the moment. Added and removed (Close, DEALLOCATE, DISCARD ALL) when the target confirms the
+   * message or statement, by the target reader thread (see {@link #track}, {@link #parsed});
+   * bounded like the protocol-level statements, and past the bound an EXECUTE of a statement not in
+   * it is refused.
    */
   private final Map<String, Action> sqlPrepared = new ConcurrentHashMap<>();
 
@@ -232,50 +233,6 @@ final class PgSession {
   private final Map<String, List<Action>> sqlPreparing = new ConcurrentHashMap<>();
 
   private volatile boolean sqlPreparedOverflow;
-
-  /**
-   * Every action Parsed under each name in this session, kept when the gateway forgets the name for
-   * Bind (a protocol Close, a DEALLOCATE or DISCARD of any kind): the target may still have it
-   * (DISCARD PLANS, DEALLOCATE of another name or of a name it does not know leave it in place), so
-   * an SQL EXECUTE of the name is decided as each of them as well (review of the sixteenth session:
-   * a write Parsed under the name of a closed SQL PREPARE, then DISCARD PLANS, ran as that
-   * PREPARE's SELECT). Session thread only. At most {@link #PARSED_PER_NAME} actions per name (then
-   * {@link #PARSED_TOO_MANY}: an EXECUTE of it is refused) and {@link #MAX_PREPARED} names (then
-   * {@link #sqlPreparedOverflow}).
-   */
-  private final Map<String, List<Action>> parsedEver = new HashMap<>();
-
-  /** Different statements Parsed under one name that an EXECUTE of it is decided as, at most. */
-  static final int PARSED_PER_NAME = 16;
-
-  /** A name Parsed with more than {@link #PARSED_PER_NAME} different statements. */
-  private static final List<Action> PARSED_TOO_MANY =
-      Collections.unmodifiableList(new ArrayList<>()); // an instance of its own, not List.of()
-
-  /** Notes a named Parse's action for {@link #parsedEver}. */
-  private void noteParsed(String name, Action action) {
-    if (name.isEmpty() || action == null) {
-      return;
-    }
-    List<Action> had = parsedEver.get(name);
-    if (had == PARSED_TOO_MANY || (had != null && had.contains(action))) {
-      return;
-    }
-    if (had == null && parsedEver.size() >= MAX_PREPARED) {
-      sqlPreparedOverflow = true; // EXECUTEs of names not tracked are refused from now on
-      return;
-    }
-    if (had != null && had.size() >= PARSED_PER_NAME) {
-      parsedEver.put(name, PARSED_TOO_MANY);
-      return;
-    }
-    List<Action> now = new ArrayList<>(had == null ? 1 : had.size() + 1);
-    if (had != null) {
-      now.addAll(had);
-    }
-    now.add(action);
-    parsedEver.put(name, List.copyOf(now));
-  }
 
   /**
    * SQL cursors ({@code DECLARE name CURSOR ... FOR query}) the target confirmed, with the decision
@@ -900,7 +857,6 @@ final class PgSession {
     st.paramTypes = types;
     st.trust = trusted ? new Prepared.Trust(catalogFirst, unreadablePathAt, pathMovedAt) : null;
     statements.put(name, st);
-    noteParsed(name, st.action);
     awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
   }
@@ -1063,7 +1019,7 @@ final class PgSession {
     } else {
       portals.remove(name);
     }
-    awaitAnswer(new Pending(Kind.CLOSE, (byte[]) null));
+    awaitAnswer(new Pending(Kind.CLOSE, what == 'S' ? name : null, null, null, null));
     forward(m);
   }
 
@@ -1198,12 +1154,13 @@ final class PgSession {
     lastConfirmedTypes = PgParamTypes.NONE;
     Prepared st = name.isEmpty() ? null : statements.get(name);
     List<Action> preparing = sqlPreparing.getOrDefault(name, List.of());
+    if (st != null) {
+      // A SQL PREPARE names its types in its text; a Parse declares them beside it (also when it
+      // is the confirmed statement: a ParseComplete joins sqlPrepared, see parsed)
+      lastConfirmedTypes = st.paramTypes;
+    }
     if (confirmed == null) {
       confirmed = st == null ? null : st.action;
-      if (st != null) {
-        // A SQL PREPARE names its types in its text; a Parse declares them beside it.
-        lastConfirmedTypes = st.paramTypes;
-      }
     } else if (st != null && st.action != null && st.action != confirmed) {
       // Both: SQL PREPARE and Parse share the target's one namespace, so one of them is gone
       // there (a protocol Close drops a SQL-prepared statement, a DEALLOCATE a Parsed one, and the
@@ -1214,29 +1171,6 @@ final class PgSession {
       both.addAll(preparing);
       both.add(st.action);
       preparing = List.copyOf(both);
-      lastConfirmedTypes = st.paramTypes;
-    }
-    List<Action> parsed = name.isEmpty() ? List.of() : parsedEver.getOrDefault(name, List.of());
-    if (parsed == PARSED_TOO_MANY) {
-      throw new GateException(
-          GateException.Reason.FORBIDDEN,
-          "prepared statement \""
-              + name
-              + "\" cannot be checked: it was parsed as more than "
-              + PARSED_PER_NAME
-              + " different statements in this session");
-    }
-    if (!parsed.isEmpty()) {
-      // Parsed under this name before, perhaps still at the target although forgotten here
-      List<Action> all = new ArrayList<>(preparing);
-      for (Action p : parsed) {
-        if (p != confirmed && !all.contains(p)) {
-          all.add(p);
-        }
-      }
-      if (all.size() != preparing.size()) {
-        preparing = List.copyOf(all);
-      }
     }
     if (!builtinsTrusted) {
       // prepared while built-in names were trusted, perhaps; planned again under the path of now
@@ -1433,6 +1367,35 @@ final class PgSession {
     AuthorizedAction again = gs.authorize(searchPath.decorate(c.action), reviewWaiting);
     gs.completed(again, true, "decided again before fetching from cursor " + name, 0);
     cursors.replace(name, c, new SqlCursor(c.action, again, c.hold, c.declaredAt));
+  }
+
+  /**
+   * ParseComplete: a named statement is now in the target's one namespace of prepared statements,
+   * which SQL EXECUTE reaches too, so it joins {@link #sqlPrepared} as a confirmed SQL PREPARE does
+   * and leaves it only as those do: at a confirmed Close, DEALLOCATE of its name or DISCARD ALL
+   * ({@link #closed}, {@link #track}). The protocol-level {@link #statements} are forgotten
+   * earlier, at any DEALLOCATE or DISCARD decided (a Bind then fails closed), but the target may
+   * keep them: DISCARD PLANS, a DEALLOCATE of another name or of one it does not know. Deciding an
+   * EXECUTE from {@link #statements} alone then ran a Parsed write as an earlier SELECT of that
+   * name, unreviewed (review of the sixteenth session). Target reader thread.
+   */
+  private void parsed(Pending p) {
+    p.prepared.parsed.complete(true);
+    if (p.name == null || p.name.isEmpty() || p.prepared.action == null) {
+      return;
+    }
+    if (sqlPrepared.size() < MAX_PREPARED || sqlPrepared.containsKey(p.name)) {
+      sqlPrepared.put(p.name, p.prepared.action);
+    } else {
+      sqlPreparedOverflow = true; // EXECUTEs of names not tracked are refused from now on
+    }
+  }
+
+  /** CloseComplete: a closed statement's name is free at the target (see {@link #parsed}). */
+  private void closed(Pending p) {
+    if (p.name != null) {
+      sqlPrepared.remove(p.name);
+    }
   }
 
   /**
@@ -2362,9 +2325,9 @@ final class PgSession {
         Pending p = expect(Kind.EXECUTE);
         p.portal.rows += p.rows;
       }
-      case '1' -> expect(Kind.PARSE).prepared.parsed.complete(true);
+      case '1' -> parsed(expect(Kind.PARSE));
       case '2' -> expect(Kind.BIND).portal.bound.complete(true);
-      case '3' -> expect(Kind.CLOSE);
+      case '3' -> closed(expect(Kind.CLOSE));
       case 'E' -> {
         copyWithheld = false;
         send(onError(head, m.body()));
@@ -2820,8 +2783,13 @@ final class PgSession {
    * the session thread puts meanwhile stays.
    */
   private void transactionEnded(long closer) {
-    portals.values().removeIf(p -> p.queuedAt < closer);
-    boundPortals.values().removeIf(b -> b.queuedAt() < closer);
+    // At every autocommit statement's ReadyForQuery: mostly nothing to look at
+    if (!portals.isEmpty()) {
+      portals.values().removeIf(p -> p.queuedAt < closer);
+    }
+    if (!boundPortals.isEmpty()) {
+      boundPortals.values().removeIf(b -> b.queuedAt() < closer);
+    }
   }
 
   private void fail(Pending p, String summary) {

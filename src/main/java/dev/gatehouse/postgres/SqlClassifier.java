@@ -1812,7 +1812,7 @@ final class SqlClassifier {
    * Kept: format, concat, array_to_string, xmlelement, which print a value with its type's output
    * function, written in C (only a superuser can create a base type's I/O functions, CREATE TYPE),
    * and the conversions written like calls (text(x), date(x)), which are the cast {@code x::text}
-   * the statement shows; see {@link #KNOWN_BUILTINS} for the known built-ins that are not
+   * the statement shows; see {@link #classifiedFunction} for the known built-ins that are not
    * read-only.
    */
   private static final Set<String> READ_ONLY_BUILTINS =
@@ -2315,22 +2315,6 @@ final class SqlClassifier {
           "isclosed",
           "isopen");
 
-  /**
-   * Built-ins whose effect is known (so they are not opaque) but which are no read-only calls a
-   * review rule may carry along ({@link Attr#SQL_READ_ONLY_FUNCTIONS}): pg_sleep* holds the
-   * snapshot, locks and connection without bound; current_setting reads custom settings, which
-   * often hold secrets (app.jwt_secret); pg_current_logfile names a server file;
-   * pg_sequence_last_value reads a sequence.
-   */
-  private static final Set<String> KNOWN_BUILTINS =
-      Set.of(
-          "pg_sleep",
-          "pg_sleep_for",
-          "pg_sleep_until",
-          "current_setting",
-          "pg_current_logfile",
-          "pg_sequence_last_value");
-
   /** Functions whose hidden effect (or harmlessness) the classifier already accounts for. */
   private static boolean classifiedFunction(String simple) {
     if (FILE_FUNCTIONS.contains(simple)
@@ -2356,7 +2340,18 @@ final class SqlClassifier {
           "lastval",
           "txid_current",
           "pg_current_xact_id",
-          "pg_notify" ->
+          "pg_notify",
+          // known, so not opaque, but no read-only call a review rule may carry along
+          // (Attr.SQL_READ_ONLY_FUNCTIONS): pg_sleep* holds the snapshot, locks and connection
+          // without bound; current_setting reads custom settings, which often hold secrets
+          // (app.jwt_secret); pg_current_logfile names a server file; pg_sequence_last_value
+          // reads a sequence
+          "pg_sleep",
+          "pg_sleep_for",
+          "pg_sleep_until",
+          "current_setting",
+          "pg_current_logfile",
+          "pg_sequence_last_value" ->
           true;
       default -> false;
     };
@@ -2368,7 +2363,7 @@ final class SqlClassifier {
   /**
    * The {@link #ATTR_OPAQUE_FUNCTIONS} and the {@link Attr#SQL_READ_ONLY_FUNCTIONS} of a statement
    * calling {@code functions}, in one pass. A function is in neither when its effect already
-   * decides the kind (pg_read_file, set_config) or is otherwise known ({@link #KNOWN_BUILTINS}:
+   * decides the kind (pg_read_file, set_config) or is otherwise known ({@link #classifiedFunction}:
    * pg_sleep).
    */
   private static List<List<String>> sortFunctions(
@@ -2384,7 +2379,7 @@ final class SqlClassifier {
       String simple = f.substring(dot + 1);
       boolean builtin =
           (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
-      if (builtin && (classifiedFunction(simple) || KNOWN_BUILTINS.contains(simple))) {
+      if (builtin && classifiedFunction(simple)) {
         continue;
       }
       boolean known =
@@ -3347,9 +3342,7 @@ final class SqlClassifier {
     if (dot >= 0 && name.substring(0, dot).equals("pg_catalog")) {
       return false; // only a superuser creates there, and a qualified call names it
     }
-    return READ_ONLY_BUILTINS.contains(simple)
-        || KNOWN_BUILTINS.contains(simple)
-        || classifiedFunction(simple);
+    return READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple);
   }
 
   private static void create(Ctx c) {

@@ -253,7 +253,7 @@ public final class CommandRunner {
       ProcessBuilder pb = new ProcessBuilder(command).directory(plan.cwd().toFile());
       pb.environment().clear();
       pb.environment().putAll(env);
-      execution = new ProcessExecution(pb.start(), ForwardedSignals.allowing(cfg.signalsAllow()));
+      execution = new ProcessExecution(pb.start(), ForwardedSignals.of(cfg));
     } catch (GateException | IOException | RuntimeException e) {
       log.warn("exec: cannot start {} on {}", plan.argv().get(0), session.connection().name(), e);
       String why = e instanceof GateException ? e.getMessage() : "cannot start the command";

@@ -1,8 +1,6 @@
 package dev.gatehouse.runner;
 
 import dev.gatehouse.config.GatehouseConfig.ExecConfig;
-import java.util.Collection;
-import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -20,11 +18,7 @@ import java.util.TreeSet;
  */
 public final class ForwardedSignals {
   /** Forwarded on every connection. */
-  public static final Set<String> DEFAULT =
-      Set.of("INT", "TERM", "HUP", "QUIT", "KILL", "WINCH", "CONT", "ALRM");
-
-  /** Forwarded only where the exec connection lists them in {@code signals_allow}. */
-  public static final Set<String> OPT_IN = ExecConfig.OPT_IN_SIGNALS;
+  public static final Set<String> DEFAULT = ExecConfig.DEFAULT_SIGNALS;
 
   /** {@link #DEFAULT} only: the signals forwarded where nothing was opted in. */
   public static final ForwardedSignals DEFAULTS = new ForwardedSignals(DEFAULT);
@@ -35,23 +29,19 @@ public final class ForwardedSignals {
     this.allowed = allowed;
   }
 
-  /** {@link #DEFAULT} plus {@code optIn}, each a member of {@link #OPT_IN}. */
-  public static ForwardedSignals allowing(Collection<String> optIn) {
-    Set<String> all = new TreeSet<>(DEFAULT);
-    for (String s : optIn) {
-      String sig = name(s);
-      if (!OPT_IN.contains(sig)) {
-        throw new IllegalArgumentException("signals_allow: " + s + " (expected USR1 or USR2)");
-      }
-      all.add(sig);
+  /** What {@code cfg} forwards: {@link #DEFAULT} plus its {@code signals_allow} (checked there). */
+  public static ForwardedSignals of(ExecConfig cfg) {
+    if (cfg.signalsAllow().isEmpty()) {
+      return DEFAULTS;
     }
+    Set<String> all = new TreeSet<>(DEFAULT);
+    all.addAll(cfg.signalsAllow());
     return new ForwardedSignals(Set.copyOf(all));
   }
 
   /** The name without {@code SIG}, upper case ({@code sigint} is {@code INT}). */
   public static String name(String signal) {
-    String sig = signal == null ? "" : signal.toUpperCase(Locale.ROOT);
-    return sig.startsWith("SIG") ? sig.substring(3) : sig;
+    return ExecConfig.signalName(signal);
   }
 
   /** Whether {@code signal} may be forwarded. */
@@ -64,7 +54,7 @@ public final class ForwardedSignals {
     String sig = name(signal);
     if (!allowed.contains(sig)) {
       String why =
-          OPT_IN.contains(sig)
+          ExecConfig.OPT_IN_SIGNALS.contains(sig)
               ? " is not forwarded on this connection (exec.signals_allow; Node.js opens its"
                   + " inspector on SIGUSR1)"
               : " is not forwarded";

@@ -171,7 +171,7 @@ final class RemoteRun {
               new RemoteExecution(
                   command,
                   signal -> step(host, RemoteScript.signal(job.dir(), signal), null),
-                  ForwardedSignals.allowing(cfg.signalsAllow()),
+                  ForwardedSignals.of(cfg),
                   cfg.runner());
         } catch (IOException | RuntimeException e) {
           log.warn("exec: cannot start {} on runner {} of {}", binary, cfg.runner(), conn, e);

@@ -330,6 +330,8 @@ class ArgvRiskyFlagsTest {
         refused("git diff --no-index", line("git diff --no-index /etc/shadow /dev/null")),
         refused("git diff of an absolute path", line("git diff /etc/shadow /dev/null")),
         refused("git diff climbing with ..", line("git diff HEAD ../../etc/shadow")),
+        // a shell expands ~ to the home directory (review of the sixteenth session)
+        refused("git diff of a ~ path", line("git diff ~/.ssh/id_rsa /dev/null")),
         allowed("git diff of revisions", line("git diff main..topic -- src")),
         refused("git grep --no-index", line("git grep --no-index root ../../etc")),
         refused("git difftool of an absolute path", line("git difftool -y /etc/shadow x")),
