@@ -112,6 +112,10 @@ class ReviewFingerprintGatewayTest {
             database: payments
             username: app
             password: ${env:PAYMENTS_PASSWORD}
+            # demo.yaml's upstream_role: the same login here (the test is about the gateway)
+            roles:
+              - { name: writer, username: app, password: "${env:PAYMENTS_PASSWORD}" }
+              - { name: reader, username: app, password: "${env:PAYMENTS_PASSWORD}" }
             tls: { mode: disable }
         policy:
           files: [policies/*.yaml]

@@ -24,6 +24,7 @@ import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import dev.gatehouse.config.GatehouseConfig.StoreConfig;
 import dev.gatehouse.config.GatehouseConfig.TlsConfig;
 import dev.gatehouse.config.GatehouseConfig.TokenExchangeConfig;
+import dev.gatehouse.config.GatehouseConfig.UpstreamRole;
 import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.config.GatehouseConfig.WebhookConfig;
@@ -69,6 +70,7 @@ final class ConfigBinder {
   static final List<String> UPSTREAM_TLS_KEYS = Keys.of(UpstreamTlsConfig.class);
   static final List<String> EXEC_KEYS = Keys.of(ExecConfig.class);
   static final List<String> EXEC_SECRET_KEYS = Keys.of(ExecSecretConfig.class);
+  static final List<String> ROLE_KEYS = List.of("name", "username", "password", "private_key");
   static final List<String> SSH_TARGET_KEYS = Keys.of(SshTargetConfig.class);
   static final List<String> WORKSPACES = List.of("fresh", "fixed");
   static final List<String> SANDBOXES = List.of("auto", "bubblewrap", "none");
@@ -595,9 +597,58 @@ final class ConfigBinder {
             ConnectionConfig.DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
             0,
             1_000_000);
+    Map<String, UpstreamRole> roles = roles(c, type);
     return new ConnectionConfig(
             name, type, host, port, db, username, password, labels, tls, options, exec, ssh)
-        .withSessionLimits(maxSessions, maxPerPrincipal);
+        .withSessionLimits(maxSessions, maxPerPrincipal)
+        .withRoles(roles);
+  }
+
+  /**
+   * {@code roles}: other logins to the same target, for the {@code upstream_role} obligation
+   * (postgres, mysql and ssh; an exec connection logs in nowhere). Names as policy rules write them
+   * ({@code RuleParser.ROLE_NAME}: never a comma, which the CONNECT merge uses to report rules that
+   * disagree).
+   */
+  private Map<String, UpstreamRole> roles(YamlMap c, String type) {
+    Map<String, UpstreamRole> out = new LinkedHashMap<>();
+    if (type == null) {
+      return out;
+    }
+    if (type.equals("exec")) {
+      c.notApplicable("roles", "roles apply only to postgres, mysql and ssh connections");
+      return out;
+    }
+    Unique names = new Unique("role name");
+    forEachItem(
+        c,
+        "roles",
+        ROLE_KEYS,
+        (r, index) -> {
+          String n = r.requiredString("name", "the name policy rules give as upstream_role");
+          if (n != null && !n.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")) {
+            ctx.problem(
+                r.value("name"),
+                r.path("name"),
+                show(n) + " is not a role name",
+                "use letters, digits, _, - and . (at most 63), such as reader");
+            n = null;
+          }
+          names.check(n, r.value("name"), r.path("name"));
+          String user =
+              r.requiredString("username", "give the user this role logs in as on the target");
+          Secret pw = r.secret("password");
+          Secret key = null;
+          if (type.equals("ssh")) {
+            key = r.secret("private_key");
+          } else {
+            r.notApplicable("private_key", "private_key applies only to ssh connections");
+          }
+          if (n != null && user != null) {
+            out.put(n, new UpstreamRole(user, pw, key));
+          }
+        });
+    return out;
   }
 
   private ExecConfig exec(YamlMap e, String connection) {

@@ -284,7 +284,8 @@ public record GatehouseConfig(
       ExecConfig exec,
       SshTargetConfig ssh,
       int maxSessions,
-      int maxSessionsPerPrincipal) {
+      int maxSessionsPerPrincipal,
+      Map<String, UpstreamRole> roles) {
     /** {@link #maxSessions()} unless configured: no limit of its own (the target's applies). */
     public static final int DEFAULT_MAX_SESSIONS = 0;
 
@@ -297,6 +298,7 @@ public record GatehouseConfig(
     public ConnectionConfig {
       labels = Map.copyOf(labels);
       options = Map.copyOf(options);
+      roles = roles == null ? Map.of() : Map.copyOf(roles);
       if (maxSessions < 0 || maxSessionsPerPrincipal < 0) {
         throw new IllegalArgumentException("session limits must be 0 (none) or more");
       }
@@ -330,7 +332,8 @@ public record GatehouseConfig(
           exec,
           ssh,
           DEFAULT_MAX_SESSIONS,
-          DEFAULT_MAX_SESSIONS_PER_PRINCIPAL);
+          DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+          Map.of());
     }
 
     /** This connection with other session limits. */
@@ -349,7 +352,28 @@ public record GatehouseConfig(
           exec,
           ssh,
           max,
-          perPrincipal);
+          perPrincipal,
+          roles);
+    }
+
+    /** This connection with other {@link #roles}. */
+    public ConnectionConfig withRoles(Map<String, UpstreamRole> r) {
+      return new ConnectionConfig(
+          name,
+          type,
+          host,
+          port,
+          database,
+          username,
+          password,
+          labels,
+          tls,
+          options,
+          exec,
+          ssh,
+          maxSessions,
+          maxSessionsPerPrincipal,
+          r);
     }
 
     /** A connection without exec or ssh settings (postgres and mysql). */
@@ -452,6 +476,21 @@ public record GatehouseConfig(
    * path is in {@code name}. Sealed in the vault at start; exact-value masked in all output.
    */
   public record ExecSecretConfig(String name, Secret value, String as) {}
+
+  /**
+   * One of a connection's {@code roles}: another login to the same target, chosen for a session by
+   * the {@code upstream_role} obligation of the rules that grant the connection (docs/policy.md),
+   * so that the database or host enforces what a principal may do too, not only the gateway. It
+   * replaces the connection's {@code username}, {@code password} and {@code ssh.private_key} as a
+   * whole: a role without a password logs in without one (trust, peer), never with the
+   * connection's.
+   */
+  public record UpstreamRole(String username, Secret password, Secret privateKey) {
+    @Override
+    public String toString() {
+      return "UpstreamRole[username=" + username + "]";
+    }
+  }
 
   /**
    * {@code ssh:} on an ssh connection. {@code host_keys} pins the target's host keys (OpenSSH

@@ -10,6 +10,7 @@ import dev.gatehouse.config.GatehouseConfig.ListenerConfig;
 import dev.gatehouse.config.GatehouseConfig.PolicyConfig;
 import dev.gatehouse.config.GatehouseConfig.ServerConfig;
 import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
+import dev.gatehouse.config.GatehouseConfig.UpstreamRole;
 import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
 import dev.gatehouse.config.GatehouseConfig.UserConfig;
 import dev.gatehouse.config.Secret;
@@ -115,7 +116,14 @@ public final class DemoCommand implements Callable<Integer> {
     System.out.println("gatehouse demo: starting the embedded PostgreSQL target…");
     String appPassword =
         HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
-    EmbeddedPostgres target = startTarget(data, appPassword);
+    // The logins of the connection's roles (upstream_role in demo.yaml): engineers' sessions run
+    // as payments_rw (no DDL, no functions), CI's as payments_ro (SELECT only); only DBAs' as the
+    // owner. The passwords are sealed in the gateway and kept nowhere else.
+    String writerPassword =
+        HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
+    String readerPassword =
+        HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
+    EmbeddedPostgres target = startTarget(data, appPassword, writerPassword, readerPassword);
     GatehouseServer server = null;
     DemoSshTarget sshTarget = null;
     try {
@@ -172,16 +180,24 @@ public final class DemoCommand implements Callable<Integer> {
               List.of());
       ConnectionConfig payments =
           new ConnectionConfig(
-              CONNECTION,
-              "postgres",
-              "127.0.0.1",
-              port,
-              "payments",
-              "payments_app",
-              new Secret(appPassword, "demo:generated"),
-              Map.of("env", "demo", "team", "payments"),
-              new UpstreamTlsConfig("disable", null),
-              Map.of());
+                  CONNECTION,
+                  "postgres",
+                  "127.0.0.1",
+                  port,
+                  "payments",
+                  "payments_app",
+                  new Secret(appPassword, "demo:generated"),
+                  Map.of("env", "demo", "team", "payments"),
+                  new UpstreamTlsConfig("disable", null),
+                  Map.of())
+              .withRoles(
+                  Map.of(
+                      "writer",
+                      new UpstreamRole(
+                          WRITER_ROLE, new Secret(writerPassword, "demo:generated"), null),
+                      "reader",
+                      new UpstreamRole(
+                          READER_ROLE, new Secret(readerPassword, "demo:generated"), null)));
       String deployToken =
           "dpl_" + HexFormat.of().formatHex(SecureRandom.getInstanceStrong().generateSeed(16));
       ConnectionConfig runner =
@@ -409,7 +425,15 @@ public final class DemoCommand implements Callable<Integer> {
             .formatted(env, conn));
   }
 
-  private EmbeddedPostgres startTarget(Path data, String appPassword) throws Exception {
+  /** The target's login for engineers' sessions: reads and writes of rows, nothing else. */
+  static final String WRITER_ROLE = "payments_rw";
+
+  /** The target's login for CI's sessions: SELECT only, read-only transactions by default. */
+  static final String READER_ROLE = "payments_ro";
+
+  private EmbeddedPostgres startTarget(
+      Path data, String appPassword, String writerPassword, String readerPassword)
+      throws Exception {
     Path pgdata = data.resolve("target-pgdata");
     EmbeddedPostgres pg =
         EmbeddedPostgres.builder()
@@ -425,9 +449,15 @@ public final class DemoCommand implements Callable<Integer> {
         Statement st = c.createStatement()) {
       st.execute("CREATE ROLE payments_app LOGIN PASSWORD '" + appPassword + "'");
       st.execute("CREATE DATABASE payments OWNER payments_app");
+      st.execute("CREATE ROLE " + WRITER_ROLE + " LOGIN PASSWORD '" + writerPassword + "'");
+      st.execute("CREATE ROLE " + READER_ROLE + " LOGIN PASSWORD '" + readerPassword + "'");
+      st.execute("ALTER ROLE " + READER_ROLE + " SET default_transaction_read_only = on");
     }
     try (Connection c = pg.getDatabase("payments_app", "payments").getConnection()) {
       DemoData.create(c);
+      try (Statement st = c.createStatement()) {
+        grantRoles(st);
+      }
     }
     // Every login needs a password (SCRAM) from here on: the gateway's role has one (sealed in the
     // gateway, and in demo.env for loading data directly), and the superuser gets a random one
@@ -448,6 +478,34 @@ public final class DemoCommand implements Callable<Integer> {
       st.execute("SELECT pg_reload_conf()");
     }
     return pg;
+  }
+
+  /**
+   * What the demo's roles may do, enforced by PostgreSQL under the gateway's policy: neither may
+   * create objects in public (so no function or operator can shadow a built-in that the classifier
+   * trusts) nor temporary ones (a temporary table named payments would come first on the search
+   * path), and tables the owner creates later get the same grants.
+   */
+  static void grantRoles(Statement st) throws java.sql.SQLException {
+    st.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    st.execute("REVOKE TEMPORARY ON DATABASE payments FROM PUBLIC");
+    for (String role : List.of(WRITER_ROLE, READER_ROLE)) {
+      st.execute("GRANT CONNECT ON DATABASE payments TO " + role);
+      st.execute("GRANT USAGE ON SCHEMA public TO " + role);
+    }
+    st.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + READER_ROLE);
+    st.execute(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + WRITER_ROLE);
+    st.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + WRITER_ROLE);
+    st.execute(
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO " + READER_ROLE);
+    st.execute(
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES"
+            + " TO "
+            + WRITER_ROLE);
+    st.execute(
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "
+            + WRITER_ROLE);
   }
 
   private static void copyResource(String name, Path to) throws IOException {

@@ -264,6 +264,25 @@ public final class Gate implements AutoCloseable {
               + ")",
           decision);
     }
+    String role = decision.obligations().upstreamRole();
+    if (role != null && !conn.roles().containsKey(role)) {
+      // A rule naming a role this connection lacks (a connection glob matching more than meant):
+      // refused, never the connection's own login instead, which is usually the stronger one.
+      String reason =
+          "the policy gives this session the upstream role \""
+              + role
+              + "\", which connection \""
+              + conn.name()
+              + "\" does not define (connections[].roles)";
+      appendAudit(
+          new AuditEvent(
+              "session.denied",
+              principal.subject(),
+              "deny-" + UUID.randomUUID(),
+              conn.name(),
+              Map.of("protocol", protocol, "rule", decision.rule(), "reason", reason)));
+      throw new GateException(GateException.Reason.FORBIDDEN, reason);
+    }
     try {
       limits.acquire(conn, principal.subject());
     } catch (GateException e) {
@@ -288,6 +307,11 @@ public final class Gate implements AutoCloseable {
         data.put("token_id", principal.tokenId()); // a configured SSH key has no token
       }
       data.put("obligations", decision.obligations().toString());
+      if (role != null) {
+        // Which login the target saw: its user name (never a password) next to the role's name.
+        data.put("upstream_role", role);
+        data.put("upstream_user", conn.roles().get(role).username());
+      }
       audit.append(
           new AuditEvent("session.start", principal.subject(), sessionId, conn.name(), data));
     } catch (RuntimeException e) {

@@ -83,13 +83,73 @@ public final class GateSession implements AutoCloseable {
    * them in a message, a log line or a recording.
    */
   public Map<String, String> upstreamCredentials() throws GateException {
+    return credentials(obligations().upstreamRole());
+  }
+
+  /**
+   * The connection's own login, whatever role this session uses: for the gateway's own work on the
+   * target (catalog lookups shared by every session of the connection), which must not depend on
+   * which principal's session came first.
+   */
+  public Map<String, String> connectionCredentials() throws GateException {
+    return credentials(null);
+  }
+
+  private Map<String, String> credentials(String role) throws GateException {
+    Map<String, String> all;
     try {
-      return gate.vault().open(connection.name()).orElse(Map.of());
+      all = gate.vault().open(connection.name()).orElse(Map.of());
     } catch (RuntimeException e) {
       log.error("cannot open credentials for {}", connection.name(), e);
       throw new GateException(
           GateException.Reason.UNAVAILABLE, "the gateway cannot open the target's credentials");
     }
+    return forRole(all, role, connection.name());
+  }
+
+  /** Vault fields of a connection's {@code roles} entry: {@code role.NAME.username} and so on. */
+  public static final String ROLE_PREFIX = "role.";
+
+  /** The login fields a role replaces as a whole (a role without a password has none). */
+  private static final List<String> LOGIN_FIELDS = List.of("username", "password", "private_key");
+
+  /**
+   * The credentials a session with {@code role} (the CONNECT decision's {@code upstream_role}, or
+   * null) logs in with: the connection's fields with the role's login in place of its own, and
+   * never another role's. A role the connection does not define (a policy naming a role for a
+   * connection glob that matches a connection without it, or a vault written by an older
+   * configuration) refuses the session rather than fall back to the connection's own login, which
+   * is usually the more powerful one.
+   */
+  static Map<String, String> forRole(Map<String, String> all, String role, String connection)
+      throws GateException {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      if (!e.getKey().startsWith(ROLE_PREFIX)
+          && (role == null || !LOGIN_FIELDS.contains(e.getKey()))) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    if (role == null) {
+      return out;
+    }
+    String prefix = ROLE_PREFIX + role + ".";
+    if (!all.containsKey(prefix + "username")) {
+      throw new GateException(
+          GateException.Reason.FORBIDDEN,
+          "the policy gives this session the upstream role \""
+              + role
+              + "\", which connection \""
+              + connection
+              + "\" does not define (connections[].roles)");
+    }
+    for (String f : LOGIN_FIELDS) {
+      String v = all.get(prefix + f);
+      if (v != null) {
+        out.put(f, v);
+      }
+    }
+    return out;
   }
 
   /** Masks text for this session's masking profile (results, errors, notices, recordings). */

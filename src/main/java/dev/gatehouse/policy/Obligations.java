@@ -12,13 +12,34 @@ import java.time.Duration;
  * @param maxSessionDuration the session ends after this long; null means no limit
  * @param recording {@code full} (input and masked output), {@code metadata} (no output) or {@code
  *     none} is not offered: every action is at least recorded with metadata
+ * @param upstreamRole the name of one of the connection's {@code roles} (alternative logins to the
+ *     target) the session logs in with; null for the connection's own {@code username}. Read from
+ *     the CONNECT decision only: a session has one login. When the rules granting a connection name
+ *     different roles, the merge holds them all, sorted and joined by commas ({@link
+ *     #upstreamRoleConflict}); a role name cannot hold a comma, and such a CONNECT is denied.
  */
 public record Obligations(
     String maskingProfile,
     boolean readOnly,
     long maxRows,
     Duration maxSessionDuration,
-    String recording) {
+    String recording,
+    String upstreamRole) {
 
-  public static final Obligations NONE = new Obligations("default", false, 0, null, "full");
+  public static final Obligations NONE = new Obligations("default", false, 0, null, "full", null);
+
+  /** Obligations with the connection's own login (no {@link #upstreamRole}). */
+  public Obligations(
+      String maskingProfile,
+      boolean readOnly,
+      long maxRows,
+      Duration maxSessionDuration,
+      String recording) {
+    this(maskingProfile, readOnly, maxRows, maxSessionDuration, recording, null);
+  }
+
+  /** The granting rules name different upstream roles: the connection is refused. */
+  public boolean upstreamRoleConflict() {
+    return upstreamRole != null && upstreamRole.indexOf(',') >= 0;
+  }
 }

@@ -77,6 +77,7 @@ public final class PolicyCheck {
           .append(Durations.format(o.maxSessionDuration()))
           .append(" recording=")
           .append(o.recording())
+          .append(o.upstreamRole() == null ? "" : " upstream_role=" + o.upstreamRole())
           .append('\n');
     }
     b.append("explanation:\n");
@@ -112,6 +113,7 @@ public final class PolicyCheck {
         "max_session_seconds",
         o.maxSessionDuration() == null ? null : o.maxSessionDuration().toSeconds());
     om.put("recording", o.recording());
+    om.put("upstream_role", o.upstreamRole());
     m.put("obligations", om);
     m.put("explanation", d.explanation());
     return m;

@@ -734,13 +734,32 @@ public final class PolicySet implements PolicyEngine {
       return Decision.deny(deny.id, reason, explain);
     }
     if (a.kind() == ActionKind.CONNECT && !granting.isEmpty()) {
+      Obligations merged = mergeConnect(granting);
+      if (merged.upstreamRoleConflict()) {
+        StringBuilder who = new StringBuilder();
+        for (Rule g : granting) {
+          if (g.obligations.upstreamRole() != null) {
+            who.append(who.isEmpty() ? "" : ", ")
+                .append(g.id)
+                .append(" (")
+                .append(g.obligations.upstreamRole())
+                .append(')');
+          }
+        }
+        String reason =
+            "the rules granting this connection name different upstream roles: "
+                + who
+                + "; a session logs in as one role, so the policy must name the same one";
+        explain.add("decision: deny: " + reason);
+        return Decision.deny(UPSTREAM_ROLE_CONFLICT, reason, explain);
+      }
       Rule first = granting.get(0);
       explain.add(
           "decision: allow the connection: "
               + granting.size()
               + " allow/review rule(s) apply here; obligations merged from all of them");
       String reason = first.reason != null ? first.reason : "allowed by rule " + first.id;
-      return new Decision(Effect.ALLOW, first.id, reason, null, mergeConnect(granting), explain);
+      return new Decision(Effect.ALLOW, first.id, reason, null, merged, explain);
     }
     if (review != null) {
       ReviewRequirement required = parts == null ? review.review : parts.review();
@@ -777,10 +796,15 @@ public final class PolicySet implements PolicyEngine {
     return Decision.deny(Decision.DEFAULT_DENY, reason, explain);
   }
 
+  /** The rule named by a CONNECT refused for rules naming different upstream roles. */
+  static final String UPSTREAM_ROLE_CONFLICT = "upstream-role-conflict";
+
   /**
    * CONNECT obligations: read-only only if every granting rule is; masking {@code none} only if
    * every rule says so, else the first other profile; the shortest session and row limits; the
-   * strongest recording.
+   * strongest recording; the upstream role the rules that name one agree on (a rule without one has
+   * no say; rules that disagree leave every name they gave, joined by commas, and the connection is
+   * refused: which login a session may use is not a union of grants).
    */
   static Obligations mergeConnect(List<Rule> granting) {
     return mergeConnect(granting, null);
@@ -794,6 +818,7 @@ public final class PolicySet implements PolicyEngine {
     Duration maxSession = null;
     long maxRows = 0;
     boolean full = false;
+    java.util.TreeSet<String> roles = null;
     for (int i = 0, n = granting.size() + (extra == null ? 0 : 1); i < n; i++) {
       Rule.RuleObligations o =
           i < granting.size() ? granting.get(i).obligations : extra.obligations;
@@ -813,9 +838,20 @@ public final class PolicySet implements PolicyEngine {
         maxRows = o.maxRows();
       }
       full |= o.recording() == null || o.recording().equals("full");
+      if (o.upstreamRole() != null) {
+        if (roles == null) {
+          roles = new java.util.TreeSet<>();
+        }
+        roles.add(o.upstreamRole());
+      }
     }
     return new Obligations(
-        allNone ? "none" : masking, readOnly, maxRows, maxSession, full ? "full" : "metadata");
+        allNone ? "none" : masking,
+        readOnly,
+        maxRows,
+        maxSession,
+        full ? "full" : "metadata",
+        roles == null ? null : String.join(",", roles));
   }
 
   private long[] candidates(Principal p, Target t, ActionKind kind) {

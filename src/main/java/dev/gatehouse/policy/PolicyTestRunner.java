@@ -237,6 +237,7 @@ public final class PolicyTestRunner {
               case "read_only" -> String.valueOf(got.readOnly());
               case "max_rows" -> String.valueOf(got.maxRows());
               case "recording" -> got.recording();
+              case "upstream_role" -> String.valueOf(got.upstreamRole());
               case "max_session" -> {
                 v = Durations.format(Durations.parse(v));
                 yield Durations.format(got.maxSessionDuration());
@@ -245,8 +246,8 @@ public final class PolicyTestRunner {
                   throw new IllegalArgumentException(
                       "expect.obligations."
                           + key
-                          + ": unknown (expected masking, read_only, max_rows, max_session or"
-                          + " recording)");
+                          + ": unknown (expected masking, read_only, max_rows, max_session,"
+                          + " recording or upstream_role)");
             };
         if (!v.equals(actual)) {
           failures.add("expected obligations." + key + " " + v + ", got " + actual);

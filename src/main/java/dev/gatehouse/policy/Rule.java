@@ -133,8 +133,13 @@ final class Rule {
 
   /** Obligations as written on the rule; unset fields are null. */
   record RuleObligations(
-      String masking, Boolean readOnly, Long maxRows, Duration maxSession, String recording) {
-    static final RuleObligations EMPTY = new RuleObligations(null, null, null, null, null);
+      String masking,
+      Boolean readOnly,
+      Long maxRows,
+      Duration maxSession,
+      String recording,
+      String upstreamRole) {
+    static final RuleObligations EMPTY = new RuleObligations(null, null, null, null, null, null);
 
     Obligations resolve() {
       Obligations d = Obligations.NONE;
@@ -143,7 +148,8 @@ final class Rule {
           readOnly == null ? d.readOnly() : readOnly,
           maxRows == null ? d.maxRows() : maxRows,
           maxSession == null ? d.maxSessionDuration() : maxSession,
-          recording == null ? d.recording() : recording);
+          recording == null ? d.recording() : recording,
+          upstreamRole);
     }
   }
 }

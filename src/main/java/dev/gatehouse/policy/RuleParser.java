@@ -39,7 +39,12 @@ final class RuleParser {
   static final List<String> SUBJECT_KEYS = List.of("users", "groups", "kinds");
   static final List<String> CONNECTION_KEYS = List.of("names", "types", "labels");
   static final List<String> OBLIGATION_KEYS =
-      List.of("masking", "read_only", "max_rows", "max_session", "recording");
+      List.of("masking", "read_only", "max_rows", "max_session", "recording", "upstream_role");
+
+  /** A role name as connections' {@code roles} keys are (ConfigBinder): never a comma. */
+  static final java.util.regex.Pattern ROLE_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}");
+
   static final List<String> REVIEW_KEYS =
       List.of("groups", "approvals", "all_groups", "require_justification", "expires_after");
   static final Set<String> RECORDING = Set.of("full", "metadata");
@@ -400,7 +405,22 @@ final class RuleParser {
         recording = null;
       }
     }
-    return new Rule.RuleObligations(masking, readOnly, maxRows, maxSession, recording);
+    String upstreamRole = null;
+    if (m.containsKey("upstream_role")) {
+      upstreamRole = r.string(m.get("upstream_role"), path + ".upstream_role");
+      if (upstreamRole != null && !ROLE_NAME.matcher(upstreamRole).matches()) {
+        r.error(
+            m.get("upstream_role"),
+            path + ".upstream_role",
+            "\""
+                + upstreamRole
+                + "\" (expected the name of one of the connection's roles: letters, digits, '_',"
+                + " '-' and '.', at most 63)");
+        upstreamRole = null;
+      }
+    }
+    return new Rule.RuleObligations(
+        masking, readOnly, maxRows, maxSession, recording, upstreamRole);
   }
 
   private static ReviewRequirement review(YamlReader r, Node n, String path) {

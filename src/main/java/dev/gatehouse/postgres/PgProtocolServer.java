@@ -242,7 +242,7 @@ public final class PgProtocolServer implements ProtocolServer {
                           s.connection(),
                           () -> {
                             try {
-                              return s.upstreamCredentials();
+                              return s.connectionCredentials();
                             } catch (GateException e) {
                               throw new IllegalStateException(e.getMessage(), e);
                             }

@@ -306,6 +306,18 @@ public final class GatehouseServer implements AutoCloseable {
       if (c.ssh() != null && c.ssh().privateKey() != null) {
         fields.put("private_key", c.ssh().privateKey().reveal());
       }
+      for (var role : c.roles().entrySet()) {
+        // Other logins for the upstream_role obligation, sealed like the connection's own
+        // (GateSession#upstreamCredentials picks one per session).
+        String prefix = dev.gatehouse.gate.GateSession.ROLE_PREFIX + role.getKey() + ".";
+        fields.put(prefix + "username", role.getValue().username());
+        if (role.getValue().password() != null) {
+          fields.put(prefix + "password", role.getValue().password().reveal());
+        }
+        if (role.getValue().privateKey() != null) {
+          fields.put(prefix + "private_key", role.getValue().privateKey().reveal());
+        }
+      }
       if (c.exec() != null) {
         // Exec secrets are sealed like passwords and opened only to start one process.
         for (var secret : c.exec().secrets()) {

@@ -110,6 +110,10 @@ public final class GatewayFixture implements AutoCloseable {
             database: payments
             username: app
             password: ${env:PAYMENTS_PASSWORD}
+            # demo.yaml's upstream_role: the same login here (the test is about the gateway)
+            roles:
+              - { name: writer, username: app, password: "${env:PAYMENTS_PASSWORD}" }
+              - { name: reader, username: app, password: "${env:PAYMENTS_PASSWORD}" }
             tls: { mode: disable }
         policy:
           files: [policies/*.yaml]

@@ -98,6 +98,56 @@ class DemoEndToEndTest {
         .allSatisfy(line -> assertThat(line).matches("\\*{4}-\\*{4}-\\*{4}-\\d{4}"));
   }
 
+  /** psql through the gateway as {@code user} with {@code token}: the first column, one line. */
+  private static Run psqlAs(String user, String token, String sql) throws Exception {
+    return run(
+        Map.of("PGPASSWORD", env.get(token)),
+        "psql",
+        "host=127.0.0.1 port="
+            + env.get("GATEHOUSE_PG_PORT")
+            + " dbname=payments-db user="
+            + user
+            + " sslmode=require",
+        "-At",
+        "-c",
+        sql);
+  }
+
+  /**
+   * Each group's sessions log in to the database as the role demo.yaml's {@code upstream_role}
+   * names, so PostgreSQL enforces the limits too: alice's login may change rows but create nothing
+   * (no function or operator in public to shadow a built-in, no temporary table to shadow
+   * payments), ci-bot's may only read, dana's is the owner.
+   */
+  @Test
+  void eachGroupLogsInToTheDatabaseAsItsOwnRole() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql not installed");
+    String privileges =
+        "SELECT current_user || ' ' || has_schema_privilege('public', 'CREATE') || ' '"
+            + " || has_database_privilege(current_database(), 'TEMP') || ' '"
+            + " || has_table_privilege('payments', 'UPDATE') || ' '"
+            + " || has_table_privilege('payments', 'SELECT')";
+    Run alice = psqlAs("alice", "ALICE_TOKEN", privileges);
+    assertThat(alice.exit).as(alice.err).isZero();
+    assertThat(alice.out.strip()).isEqualTo("payments_rw false false true true");
+    Run ci = psqlAs("ci-bot", "CI_TOKEN", privileges);
+    assertThat(ci.exit).as(ci.err).isZero();
+    assertThat(ci.out.strip()).isEqualTo("payments_ro false false false true");
+    Run dana = psqlAs("dana", "DANA_TOKEN", privileges);
+    assertThat(dana.exit).as(dana.err).isZero();
+    assertThat(dana.out.strip()).isEqualTo("payments_app true true true true");
+    // A table dana creates is readable by the others' logins too (default privileges).
+    Run create =
+        psqlAs(
+            "dana",
+            "DANA_TOKEN",
+            "CREATE TABLE refunds_audit (id int); SELECT has_table_privilege('payments_ro',"
+                + " 'refunds_audit', 'SELECT') AND has_table_privilege('payments_rw',"
+                + " 'refunds_audit', 'INSERT')");
+    assertThat(create.exit).as(create.err).isZero();
+    assertThat(create.out.strip()).endsWith("t");
+  }
+
   /**
    * The embedded target is reachable only with a password: no trusted superuser over TCP (the
    * embedded server's default) and no Unix socket in /tmp, so a local user cannot get past the

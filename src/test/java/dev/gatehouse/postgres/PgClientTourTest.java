@@ -188,7 +188,7 @@ class PgClientTourTest {
     Files.writeString(policies.resolve("tour.yaml"), POLICY);
     Files.copy(Path.of("examples/policies/demo.yaml"), policies.resolve("demo.yaml"));
     PolicySet policy = PolicySet.load(List.of(policies.resolve("*.yaml").toString()));
-    t.addConnection("payments-db", "gh_tour", "gh_scram", "prefer");
+    t.addDemoConnection("payments-db", "gh_tour", "gh_scram");
     principal(TOKEN_ENGINEER, "eve", Set.of("engineering"), PrincipalKind.HUMAN);
     principal(TOKEN_CI, "ci-bot", Set.of("ci"), PrincipalKind.SERVICE);
     gate =

@@ -65,7 +65,7 @@ class PgDemoPolicyGatewayTest {
           CREATE FUNCTION public.note(v text) RETURNS int LANGUAGE sql
             AS $$ INSERT INTO public.notes VALUES (v); SELECT 1 $$;
           """);
-    t.addConnection(CONN, "gh_rt12", "gh_scram", "prefer");
+    t.addDemoConnection(CONN, "gh_rt12", "gh_scram");
     t.addPrincipal(TOKEN, "erin", Set.of("engineering"));
     Path policyFile = dir.resolve("demo.yaml");
     Files.writeString(

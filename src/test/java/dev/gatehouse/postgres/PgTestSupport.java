@@ -4,7 +4,9 @@ import dev.gatehouse.audit.AuditEvent;
 import dev.gatehouse.audit.AuditLog;
 import dev.gatehouse.audit.SessionRecorder;
 import dev.gatehouse.config.GatehouseConfig.ConnectionConfig;
+import dev.gatehouse.config.GatehouseConfig.UpstreamRole;
 import dev.gatehouse.config.GatehouseConfig.UpstreamTlsConfig;
+import dev.gatehouse.config.Secret;
 import dev.gatehouse.credential.CredentialVault;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
@@ -212,6 +214,30 @@ final class PgTestSupport {
             new UpstreamTlsConfig(tlsMode, null),
             Map.of()));
     vault.put(name, Map.of("password", UPSTREAM_PASSWORD));
+  }
+
+  /**
+   * {@link #addConnection} with the roles examples/policies/demo.yaml names ({@code writer}, {@code
+   * reader}), both logging in as {@code user} too: tests of the demo policy are about what the
+   * gateway decides, so the target must not refuse what the gateway lets through.
+   */
+  void addDemoConnection(String name, String database, String user) {
+    addConnection(name, database, user, "prefer");
+    Secret pw = new Secret(UPSTREAM_PASSWORD, "test");
+    connections.put(
+        name,
+        connections
+            .get(name)
+            .withRoles(
+                Map.of(
+                    "writer", new UpstreamRole(user, pw, null),
+                    "reader", new UpstreamRole(user, pw, null))));
+    Map<String, String> fields = new HashMap<>(vault.get(name));
+    for (String role : List.of("writer", "reader")) {
+      fields.put("role." + role + ".username", user);
+      fields.put("role." + role + ".password", UPSTREAM_PASSWORD);
+    }
+    vault.put(name, fields);
   }
 
   private static ConnectionConfig withTls(ConnectionConfig c, String name, String host, Path ca) {
