@@ -136,6 +136,27 @@ final class RiskyFlags {
           ANYWHERE);
 
   /**
+   * Why tar's {@code -T}/{@code --files-from} (bsdtar's {@code -I} is its synonym, risky anyway as
+   * GNU tar's {@code --use-compress-program}) and {@code --add-file} are risky, whatever their
+   * value and mode. A file list names the files tar archives (read on {@code -c}, {@code -r},
+   * {@code -u}: {@code /etc/shadow} and {@code ../x} are read, only the names stored in the archive
+   * lose their leading {@code /} and {@code ../}) or the members it extracts, from a file the
+   * policy cannot see ({@code -T -}: the caller's stdin). Unless {@code --verbatim-files-from} is
+   * in effect GNU tar also obeys options in it (GNU tar manual, "Reading Names from a File";
+   * checked with GNU tar 1.34): {@code -C DIR} and {@code --directory=DIR} change where later names
+   * are read or extracted to (anywhere), {@code --add-file} names a file, {@code -T} another list;
+   * bsdtar, creating, reads a {@code -C} line and the directory on the next one (bsdtar(1) {@code
+   * -T}, tar/write.c). {@code --verbatim-files-from} and {@code --null} do not make it safe (an
+   * absolute name is still read, and each {@code -T} reads option lines or not as the last {@code
+   * --[no-]verbatim-files-from} before it says), so neither is looked at. {@code --add-file=FILE}
+   * names one file as a flag's value, which {@code paths} does not check. {@code -X}/{@code
+   * --exclude-from} only narrows what is archived or extracted, and is not risky.
+   */
+  private static final String FILE_LIST =
+      "reads the names of the files it archives or extracts (and, in GNU tar, -C DIR) from where"
+          + " the policy cannot see them";
+
+  /**
    * gh's {@code alias set --shell}: the alias runs its expansion with sh. Also what {@link
    * #findAll} reports for an expansion starting with {@code !}, which gh reads the same way (gh
    * alias set --help), so that a rule admits both by naming {@code --shell}.
@@ -937,7 +958,9 @@ final class RiskyFlags {
                 flags(RUNS, ANYWHERE, "-P", "--pager", "-H", "--html"),
                 flags(CONFIG, ANYWHERE, "-C", "--config-file"))));
     // GNU tar(1): programs it runs; -P, and -C with a directory elsewhere (TAR_DIRECTORY), write
-    // outside the working directory.
+    // outside the working directory; file lists name what it reads or extracts (FILE_LIST);
+    // --index-file, --volno-file and -g write the files they name. --file is an option of its own,
+    // not an abbreviation of --files-from (getopt_long(3): an exact name wins).
     tool(
         List.of("tar", "gtar", "bsdtar"),
         new Tool(
@@ -945,7 +968,7 @@ final class RiskyFlags {
             Style.CLUSTERS,
             "bCfFgHIKLNTVX",
             true,
-            Set.of("--checkpoint"),
+            Set.of("--checkpoint", "--file"),
             Set.of(),
             concat(
                 flags(
@@ -960,7 +983,16 @@ final class RiskyFlags {
                     "--new-volume-script",
                     "--rsh-command",
                     "--rmt-command"),
-                flags(WRITES, ANYWHERE, "-P", "--absolute-names"),
+                flags(
+                    WRITES,
+                    ANYWHERE,
+                    "-P",
+                    "--absolute-names",
+                    "--index-file",
+                    "--volno-file",
+                    "-g",
+                    "--listed-incremental"),
+                flags(FILE_LIST, ANYWHERE, "-T", "--files-from", "--add-file"),
                 List.of(TAR_DIRECTORY))));
     tool(
         List.of("rsync"),
@@ -1121,7 +1153,7 @@ final class RiskyFlags {
       }
       String word = oldStyleTar ? "-" + w : w;
       List<Flag> inWord = new ArrayList<>(2);
-      for (String name : names(t, word)) {
+      for (String name : oldStyleTar ? oldStyleNames(w) : names(t, word)) {
         if (name.equals("-e") && t.name().equals("rsync") && argv.contains("--server")) {
           continue; // the receiving side over SSH: -e.LsfxC is protocol information, no shell
         }
@@ -1518,6 +1550,19 @@ final class RiskyFlags {
       return word.substring(eq + 1);
     }
     return null;
+  }
+
+  /**
+   * The options old-style tar's first word holds: every letter, those that take a value included
+   * ({@code tar cfT x.tar list} is {@code -c -f x.tar -T list}; tar(1) "Old option style"), where a
+   * getopt cluster would end at the first letter that takes a value.
+   */
+  private static List<String> oldStyleNames(String cluster) {
+    Set<String> out = new LinkedHashSet<>();
+    for (int j = 0; j < cluster.length(); j++) {
+      out.add("-" + cluster.charAt(j));
+    }
+    return List.copyOf(out);
   }
 
   /**
