@@ -709,24 +709,7 @@ final class ConfigBinder {
       runnerRefs.add(new RunnerRef(runner, e.value("runner"), e.path("runner")));
       onRunner(e, runner, sandbox, network, env);
     }
-    List<String> signalsAllow = new ArrayList<>();
-    List<String> asked = e.strings("signals_allow", List.of());
-    for (int i = 0; i < asked.size(); i++) {
-      String sig = ExecConfig.signalName(asked.get(i));
-      if (ExecConfig.OPT_IN_SIGNALS.contains(sig)) {
-        signalsAllow.add(sig);
-      } else {
-        ctx.problem(
-            e.value("signals_allow"),
-            ParseContext.item(e.path("signals_allow"), i),
-            show(asked.get(i)) + " cannot be opted in",
-            "list only "
-                + String.join(" and ", new java.util.TreeSet<>(ExecConfig.OPT_IN_SIGNALS))
-                + "; "
-                + String.join(", ", new java.util.TreeSet<>(ExecConfig.DEFAULT_SIGNALS))
-                + " are always forwarded, other signals never");
-      }
-    }
+    List<String> signalsAllow = signalsAllow(e);
     return new ExecConfig(
         binaries,
         workspace,
@@ -744,6 +727,32 @@ final class ConfigBinder {
         runAs,
         runner,
         signalsAllow);
+  }
+
+  /**
+   * {@code signals_allow} of an {@code exec} or {@code ssh} block: USR1 and USR2 only; any other
+   * name is a problem at its item (the default signals are always forwarded, the rest never).
+   */
+  private List<String> signalsAllow(YamlMap m) {
+    List<String> signalsAllow = new ArrayList<>();
+    List<String> asked = m.strings("signals_allow", List.of());
+    for (int i = 0; i < asked.size(); i++) {
+      String sig = ExecConfig.signalName(asked.get(i));
+      if (ExecConfig.OPT_IN_SIGNALS.contains(sig)) {
+        signalsAllow.add(sig);
+      } else {
+        ctx.problem(
+            m.value("signals_allow"),
+            ParseContext.item(m.path("signals_allow"), i),
+            show(asked.get(i)) + " cannot be opted in",
+            "list only "
+                + String.join(" and ", new java.util.TreeSet<>(ExecConfig.OPT_IN_SIGNALS))
+                + "; "
+                + String.join(", ", new java.util.TreeSet<>(ExecConfig.DEFAULT_SIGNALS))
+                + " are always forwarded, other signals never");
+      }
+    }
+    return signalsAllow;
   }
 
   /**
@@ -851,7 +860,7 @@ final class ConfigBinder {
         s.choice(
             "pager_guard", SshTargetConfig.ALWAYS, "pager guard", SshTargetConfig.PAGER_GUARDS);
     return new SshTargetConfig(
-        hostKeys, privateKey, pagerGuard, s.bool("resolve_command_paths", true));
+        hostKeys, privateKey, pagerGuard, s.bool("resolve_command_paths", true), signalsAllow(s));
   }
 
   private UpstreamTlsConfig upstreamTls(YamlMap t) {

@@ -454,12 +454,21 @@ public record GatehouseConfig(
       envAllow = List.copyOf(envAllow);
       secrets = List.copyOf(secrets);
       // One place that checks them, for the binder, the demo and withSignalsAllow alike
-      signalsAllow = signalsAllow.stream().map(ExecConfig::signalName).toList();
-      for (String sig : signalsAllow) {
+      signalsAllow = optedInSignals(signalsAllow);
+    }
+
+    /**
+     * {@code signals} as canonical names ({@code sigusr1} is {@code USR1}), each one of {@link
+     * #OPT_IN_SIGNALS}; checked for {@code exec.signals_allow} and {@code ssh.signals_allow}.
+     */
+    public static List<String> optedInSignals(List<String> signals) {
+      List<String> names = signals.stream().map(ExecConfig::signalName).toList();
+      for (String sig : names) {
         if (!OPT_IN_SIGNALS.contains(sig)) {
           throw new IllegalArgumentException("signals_allow: " + sig + " (expected USR1 or USR2)");
         }
       }
+      return names;
     }
 
     /** This configuration with {@code signals_allow} set to {@code signals}. */
@@ -504,10 +513,16 @@ public record GatehouseConfig(
    * rrsync or a ForceCommand that reads SSH_ORIGINAL_COMMAND). {@code resolve_command_paths}
    * (default true) checks an allowed command's path arguments again where the target resolves them
    * (docs/ssh.md, "Where path arguments lead"); false skips that, for targets without an sftp
-   * subsystem.
+   * subsystem. {@code signalsAllow}: USR1 and USR2, which a caller's {@code signal} request may
+   * then send to the target besides the default ones, as {@code exec.signals_allow} does on exec
+   * connections ({@link ExecConfig#OPT_IN_SIGNALS}; dev.gatehouse.runner.ForwardedSignals).
    */
   public record SshTargetConfig(
-      List<String> hostKeys, Secret privateKey, String pagerGuard, boolean resolveCommandPaths) {
+      List<String> hostKeys,
+      Secret privateKey,
+      String pagerGuard,
+      boolean resolveCommandPaths,
+      List<String> signalsAllow) {
     public static final String ALWAYS = "always";
     public static final String TTY = "tty";
     public static final String OFF = "off";
@@ -520,6 +535,7 @@ public record GatehouseConfig(
         throw new IllegalArgumentException(
             "pager_guard " + pagerGuard + " (expected always, tty or off)");
       }
+      signalsAllow = ExecConfig.optedInSignals(signalsAllow == null ? List.of() : signalsAllow);
     }
 
     public SshTargetConfig(List<String> hostKeys, Secret privateKey) {
@@ -527,7 +543,7 @@ public record GatehouseConfig(
     }
 
     public SshTargetConfig(List<String> hostKeys, Secret privateKey, String pagerGuard) {
-      this(hostKeys, privateKey, pagerGuard, true);
+      this(hostKeys, privateKey, pagerGuard, true, List.of());
     }
 
     /** Whether an exec request with or without a terminal runs under the pager guard. */

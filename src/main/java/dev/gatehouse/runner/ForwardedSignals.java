@@ -1,6 +1,7 @@
 package dev.gatehouse.runner;
 
 import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.config.GatehouseConfig.SshTargetConfig;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -13,8 +14,9 @@ import java.util.TreeSet;
  * such meaning; each program gives them its own, and some give them a dangerous one: Node.js opens
  * its inspector on 127.0.0.1:9229 on SIGUSR1 (nodejs.org/api/debugger.html, "Advanced usage"),
  * which lets any process that reaches the job's loopback run code in the job, injected secrets
- * included. They are forwarded only where the connection lists them ({@code exec.signals_allow}).
- * STOP/TSTP and the rest are never forwarded (no stopping a job under the sandbox's limits).
+ * included. They are forwarded only where the connection lists them ({@code exec.signals_allow},
+ * and {@code ssh.signals_allow} for what an {@code ssh} connection relays to its target). STOP/TSTP
+ * and the rest are never forwarded (no stopping a job under the sandbox's limits).
  */
 public final class ForwardedSignals {
   /** Forwarded on every connection. */
@@ -31,11 +33,23 @@ public final class ForwardedSignals {
 
   /** What {@code cfg} forwards: {@link #DEFAULT} plus its {@code signals_allow} (checked there). */
   public static ForwardedSignals of(ExecConfig cfg) {
-    if (cfg.signalsAllow().isEmpty()) {
+    return of(cfg.signalsAllow());
+  }
+
+  /**
+   * What an {@code ssh} connection relays to its target: {@link #DEFAULT} plus its {@code
+   * ssh.signals_allow} (checked there); the defaults alone without one.
+   */
+  public static ForwardedSignals of(SshTargetConfig cfg) {
+    return cfg == null ? DEFAULTS : of(cfg.signalsAllow());
+  }
+
+  private static ForwardedSignals of(java.util.List<String> signalsAllow) {
+    if (signalsAllow.isEmpty()) {
       return DEFAULTS;
     }
     Set<String> all = new TreeSet<>(DEFAULT);
-    all.addAll(cfg.signalsAllow());
+    all.addAll(signalsAllow);
     return new ForwardedSignals(Set.copyOf(all));
   }
 

@@ -157,17 +157,19 @@ final class SshTargetCommand extends SshChannelCommand {
       refuse("the target refused to open the " + (line == null ? "shell" : "command"));
       return;
     }
+    ForwardedSignals forwarded = ForwardedSignals.of(gate.connection().ssh());
     env.addSignalListener(
         (channel, signal) -> {
           try {
             if (signal == Signal.WINCH) {
               ch.sendWindowChange(
                   envInt(Environment.ENV_COLUMNS, 80), envInt(Environment.ENV_LINES, 24));
-            } else if (ForwardedSignals.DEFAULTS.allows(signal.name())) {
+            } else if (forwarded.allows(signal.name())) {
               sendSignal(ch, signal.name());
             } else {
               // USR1 makes Node.js open its inspector (docs/exec.md, "Limits, signals and exit
-              // statuses"); an ssh connection forwards the default signals only
+              // statuses"); an ssh connection forwards the default signals, and USR1/USR2 only
+              // when its ssh.signals_allow lists them
               log.debug("ssh: signal {} not forwarded", signal);
             }
           } catch (IOException e) {

@@ -191,4 +191,43 @@ class ExecRunnerConfigTest {
     assertThat(p.message()).isEqualTo("\"STOP\" cannot be opted in");
     assertThat(p.fix()).startsWith("list only USR1 and USR2");
   }
+
+  /**
+   * {@code ssh.signals_allow} gives an {@code ssh} connection the same opt-in, checked the same
+   * way: USR1 and USR2 only, any other name a problem at its item.
+   */
+  @Test
+  void sshSignalsAllowTakesOnlyUsr1AndUsr2() throws Exception {
+    GatehouseConfig c =
+        ConfigTesting.parse(
+            BOX
+                + """
+                  - name: node-box
+                    type: ssh
+                    host: node.internal
+                    username: ci
+                    ssh:
+                      host_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE"]
+                      signals_allow: [SIGUSR1]
+                """,
+            dir,
+            Map.of());
+    assertThat(c.connection("node-box").ssh().signalsAllow()).containsExactly("USR1");
+    assertThat(c.connection("box").ssh().signalsAllow()).isEmpty();
+
+    Problem p =
+        only(
+            """
+              - name: node-box
+                type: ssh
+                host: node.internal
+                username: ci
+                ssh:
+                  host_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE"]
+                  signals_allow: [USR2, TERM]
+            """);
+    assertThat(p.path()).isEqualTo("connections[2].ssh.signals_allow[1]");
+    assertThat(p.message()).isEqualTo("\"TERM\" cannot be opted in");
+    assertThat(p.fix()).startsWith("list only USR1 and USR2");
+  }
 }

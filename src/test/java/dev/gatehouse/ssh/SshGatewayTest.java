@@ -211,11 +211,31 @@ class SshGatewayTest {
    */
   @Test
   void signalRequestsAreForwardedToTheTarget() throws Exception {
+    assertThat(signalsRelayed("alice+box", "sleep 31", "TERM", "USR1", "USR2", "TERM"))
+        .isEqualTo(2);
+  }
+
+  /**
+   * {@code ssh.signals_allow: [USR1]} (connection box-usr1) relays USR1 too, and still not USR2,
+   * which it does not list.
+   */
+  @Test
+  void signalsAllowOptsInUsr1OnAnSshConnection() throws Exception {
+    assertThat(signalsRelayed("alice+box-usr1", "sleep 32", "TERM", "USR2", "USR1", "TERM"))
+        .isEqualTo(3);
+  }
+
+  /**
+   * How many of {@code signals} sent to {@code command} (which runs until the signals are sent) the
+   * target's sshd logged; the last one must be relayed, so that, requests on a channel being
+   * handled in order, every earlier one that is relayed has been logged once it is.
+   */
+  private long signalsRelayed(String user, String command, String... signals) throws Exception {
     try (SshClient client = SshClient.setUpDefaultClient()) {
       client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
       client.start();
-      try (ClientSession s = login(client, "alice+box");
-          ChannelExec exec = s.createExecChannel("sleep 31")) {
+      try (ClientSession s = login(client, user);
+          ChannelExec exec = s.createExecChannel(command)) {
         exec.setOut(new ByteArrayOutputStream());
         exec.setErr(new ByteArrayOutputStream());
         long before = signalRequestsLogged();
@@ -223,19 +243,20 @@ class SshGatewayTest {
         // the upstream channel is open (and signals are relayed) once the target runs the command
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (ProcessHandle.allProcesses()
-            .noneMatch(p -> p.info().commandLine().orElse("").endsWith("sleep 31"))) {
+            .noneMatch(p -> p.info().commandLine().orElse("").endsWith(command))) {
           assertThat(System.nanoTime()).isLessThan(end);
           Thread.sleep(50);
         }
         Thread.sleep(300);
-        signal(s, exec, "TERM");
-        signal(s, exec, "USR1");
-        signal(s, exec, "TERM");
+        for (String name : signals) {
+          signal(s, exec, name);
+        }
+        // at least the two TERMs (the defaults) are relayed; wait for them, then a little more
         while (signalRequestsLogged() < before + 2 && System.nanoTime() < end) {
           Thread.sleep(100);
         }
         Thread.sleep(500);
-        assertThat(signalRequestsLogged()).isEqualTo(before + 2);
+        return signalRequestsLogged() - before;
       }
     }
   }
