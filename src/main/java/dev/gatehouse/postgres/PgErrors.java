@@ -24,6 +24,7 @@ final class PgErrors {
   static final String DUPLICATE_CURSOR = "42P03";
   static final String INVALID_STATEMENT_NAME = "26000";
   static final String INVALID_CURSOR_NAME = "34000";
+  static final String INVALID_NAME = "42602";
   static final String FEATURE_NOT_SUPPORTED = "0A000";
   static final String ADMIN_SHUTDOWN = "57P01";
   static final String CANNOT_CONNECT_NOW = "57P03";

@@ -254,6 +254,17 @@ final class PgMaskGuard {
   }
 
   /**
+   * What {@link #encodingProblem} starts its answer with for a {@code set_config} of TimeZone whose
+   * value is not a string literal. A POSIX zone may name its abbreviation in angle brackets with
+   * any letters, digits and signs ({@code <219-68-7821>5}), and the server prints that abbreviation
+   * in every timestamptz under DateStyle SQL or Postgres and reports the zone in ParameterStatus:
+   * {@code SELECT set_config('timezone', '<' || ssn || '>5', false) FROM customers} put each SSN
+   * into date/time values, which masking does not read (red team rt17). A zone the statement spells
+   * out is the caller's own text and passes.
+   */
+  static final String TIME_ZONE = "TimeZone computed in the statement:";
+
+  /**
    * Why a statement would make the session's client_encoding other than UTF-8, or null: {@code SET
    * [SESSION | LOCAL] client_encoding}, {@code SET NAMES} (sql-set.html) to a value that is not
    * UTF-8 or DEFAULT (the startup value, UTF8 in a masked session), and {@code set_config} whose
@@ -263,7 +274,7 @@ final class PgMaskGuard {
    * ({@link #updateSets}). A user function that calls set_config inside is out of sight; the
    * session ends when the target reports such an encoding (PgSession.trackParameter). Called by
    * SqlClassifier with one statement's text and tokens ({@code null}: it could not be lexed one
-   * way, and any mention is refused).
+   * way, and any mention is refused). Also a {@link #TIME_ZONE} computed in the statement.
    */
   static String encodingProblem(String text, List<PgToken> t) {
     // (a U&"…" name can spell either name with escapes)
@@ -284,7 +295,12 @@ final class PgMaskGuard {
         int j = word(t, i + 1, "session") || word(t, i + 1, "local") ? i + 2 : i + 1;
         // not UPDATE t SET names = …: SET NAMES takes its value without = or TO
         boolean names = word(t, j, "names") && !is(t, j + 1, "=");
-        if (!names && !(j < n && t.get(j).isName() && "client_encoding".equals(t.get(j).value()))) {
+        // Setting names are case-insensitive (guc.c, guc_name_compare), quoted or not: SET
+        // "CLIENT_ENCODING" = 'LATIN1' is client_encoding (red team rt17).
+        if (!names
+            && !(j < n
+                && t.get(j).isName()
+                && "client_encoding".equalsIgnoreCase(t.get(j).value()))) {
           continue;
         }
         if (columns == null) {
@@ -308,6 +324,10 @@ final class PgMaskGuard {
         PgToken name = i + 2 < n ? t.get(i + 2) : null;
         if (name == null || !name.isString() || !is(t, i + 3, ",")) {
           return "set_config with a setting name that is not a literal";
+        }
+        if (name.value().trim().equalsIgnoreCase("timezone")
+            && !(string(t, i + 4) && is(t, i + 5, ","))) {
+          return TIME_ZONE + " " + (i + 4 < n ? t.get(i + 4).text() : "");
         }
         if (!name.value().trim().equalsIgnoreCase("client_encoding")) {
           continue;

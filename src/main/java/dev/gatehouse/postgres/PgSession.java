@@ -785,13 +785,52 @@ final class PgSession {
     return a != null && SqlKinds.COPY_IN.equals(a.string(Action.Attr.SQL_KIND));
   }
 
+  /**
+   * A statement or portal name of Parse, Bind, Describe, Execute or Close, or null when the gateway
+   * could not key it as PostgreSQL does. The server keys these names by their first {@code
+   * NAMEDATALEN - 1} = 63 bytes (prepare.c and portalmem.c hash them with a key of NAMEDATALEN
+   * bytes), cutting a multi-byte character if need be, while SQL's PREPARE, DECLARE, EXECUTE and
+   * FETCH names are identifiers clipped on a character boundary ({@link PgLexer#truncate}). Two
+   * names the gateway told apart were one to the server (red team rt17: Parse of a 64-byte name as
+   * SELECT, Close of another with the same 63 bytes, Parse of that one as an UPDATE, Execute of the
+   * first: the UPDATE ran, unreviewed, recorded as the SELECT). Names of at most 63 ASCII bytes are
+   * keyed alike everywhere; clients use such names (S_1, pdo_stmt_00000001, __asyncpg_stmt_1__), so
+   * anything else is refused rather than modelled.
+   */
+  private static String protocolName(Reader r) throws ProtocolViolation {
+    byte[] b = r.cstringBytes();
+    if (b.length > PgLexer.MAX_IDENTIFIER_BYTES) {
+      return null;
+    }
+    for (byte x : b) {
+      if (x < 0x20) { // bytes from 0x80 on are negative
+        return null;
+      }
+    }
+    return new String(b, StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] badName(String what) {
+    return PgErrors.error(
+        PgErrors.INVALID_NAME,
+        "the "
+            + what
+            + " name is longer than 63 bytes or not printable ASCII; PostgreSQL keys protocol"
+            + " names by their first 63 bytes, so the gateway accepts only names it keys the same"
+            + " way");
+  }
+
   /** Parse: decided here (a prepared statement holds exactly one statement). */
   private void parse(Message m) throws IOException, PgErrors.Fatal {
     if (discarding) {
       return;
     }
     Reader r = new Reader(m.body());
-    String name = r.cstring();
+    String name = protocolName(r);
+    if (name == null) {
+      refuseExtended(badName("statement"));
+      return;
+    }
     String sql = new String(r.cstringBytes(), clientCharset);
     if (sql.length() > MAX_STATEMENT_TEXT) {
       refuseExtended(tooLong("Parse", sql.length()));
@@ -866,8 +905,12 @@ final class PgSession {
       return;
     }
     Reader r = new Reader(m.body());
-    String portal = r.cstring();
-    String stmt = r.cstring();
+    String portal = protocolName(r);
+    String stmt = protocolName(r);
+    if (portal == null || stmt == null) {
+      refuseExtended(badName(portal == null ? "portal" : "statement"));
+      return;
+    }
     Prepared st = statements.get(stmt);
     if (st == null || !confirmed(st.epoch, st.parsed)) {
       refuseExtended(
@@ -910,7 +953,11 @@ final class PgSession {
     if (discarding) {
       return;
     }
-    String name = new Reader(m.body()).cstring();
+    String name = protocolName(new Reader(m.body()));
+    if (name == null) {
+      refuseExtended(badName("portal"));
+      return;
+    }
     Portal p = portals.get(name);
     if (p == null || !confirmed(p.epoch, p.bound)) {
       refuseExtended(
@@ -996,7 +1043,11 @@ final class PgSession {
     }
     Reader r = new Reader(m.body());
     boolean statement = r.int8() == 'S';
-    String name = r.cstring();
+    String name = protocolName(r);
+    if (name == null) {
+      refuseExtended(badName(statement ? "statement" : "portal"));
+      return;
+    }
     Portal described = statement ? null : portals.get(name);
     if (described != null) {
       described.describeSent = true;
@@ -1013,7 +1064,11 @@ final class PgSession {
     }
     Reader r = new Reader(m.body());
     char what = (char) r.int8();
-    String name = r.cstring();
+    String name = protocolName(r);
+    if (name == null) {
+      refuseExtended(badName(what == 'S' ? "statement" : "portal"));
+      return;
+    }
     if (what == 'S') {
       statements.remove(name);
     } else {
@@ -1524,9 +1579,13 @@ final class PgSession {
                 + option
                 + " is refused in a masked session: masking reads COPY output only in its default"
                 + " quote, delimiter, escape, null string and UTF8 encoding"
-            : "a client_encoding other than UTF8 is refused in a masked session ("
-                + option
-                + "): masking reads results as UTF8");
+            : option.startsWith(PgMaskGuard.TIME_ZONE)
+                ? "set_config of TimeZone with a value that is not a string literal is refused in a"
+                    + " masked session: a zone abbreviation computed from data would appear in"
+                    + " every date and time value, which masking does not read"
+                : "a client_encoding other than UTF8 is refused in a masked session ("
+                    + option
+                    + "): masking reads results as UTF8");
   }
 
   /**
@@ -3043,18 +3102,39 @@ final class PgSession {
   }
 
   /**
-   * ParameterStatus: {@code application_name} and (PostgreSQL 18) {@code search_path} are free text
-   * a statement can set from table data ({@code set_config('application_name', email, false)}), and
-   * the target reports the new value to the client; they are masked like a notice. The other
-   * reported settings are enumerations and versions, passed as they are. The gateway itself tracks
-   * the unmasked values.
+   * ParameterStatus: {@code application_name}, (PostgreSQL 18) {@code search_path} and {@code
+   * TimeZone} are free text a statement can set from table data ({@code
+   * set_config('application_name', email, false)}), and the target reports the new value to the
+   * client; they are masked like a notice, as is any setting not in {@link #REPORTED_AS_IS}. The
+   * gateway itself tracks the unmasked values.
    */
+  /**
+   * Reported settings whose values are enumerations, numbers, versions or role names, passed to the
+   * client as they are (protocol-flow.html, "Asynchronous Operations", and the GUC_REPORT settings
+   * of guc_tables.c). Every other one is masked: free text a statement can set from table data
+   * (application_name, search_path, TimeZone with a POSIX abbreviation in angle brackets), and
+   * settings a later server reports that this list does not know yet.
+   */
+  private static final java.util.Set<String> REPORTED_AS_IS =
+      java.util.Set.of(
+          "server_version",
+          "server_encoding",
+          "client_encoding",
+          "DateStyle",
+          "IntervalStyle",
+          "integer_datetimes",
+          "standard_conforming_strings",
+          "is_superuser",
+          "in_hot_standby",
+          "default_transaction_read_only",
+          "scram_iterations");
+
   private byte[] maskParameterStatus(byte[] body) throws ProtocolViolation {
     Charset cs = clientCharset;
     Reader r = new Reader(body);
     String name = r.cstring(cs);
     String value = r.cstring(cs);
-    if (name.equals("application_name") || name.equals("search_path")) {
+    if (!REPORTED_AS_IS.contains(name)) {
       String masked = gs.mask(value);
       if (!masked.equals(value)) {
         return new Builder('S').cstring(name, cs).cstring(masked, cs).frame();

@@ -1131,6 +1131,31 @@ class PgClientTourTest {
     }
   }
 
+  /**
+   * rt17: a TimeZone whose POSIX abbreviation is computed from the data would print that data in
+   * every timestamptz (DateStyle SQL) and in ParameterStatus; a quoted upper-case setting name was
+   * not seen as client_encoding. Both are refused in a masked session, which goes on.
+   */
+  @Test
+  void dataCannotLeaveThroughTheTimeZoneOrAnUpperCaseEncodingName() throws Exception {
+    try (Connection c = app("")) {
+      assertThatThrownBy(
+              () ->
+                  one(
+                      c,
+                      "SELECT set_config('timezone', '<' || id || '>5', false) FROM"
+                          + " tour_customers WHERE id = 1"))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("42501"))
+          .hasMessageContaining("TimeZone");
+      assertThatThrownBy(() -> one(c, "SET \"CLIENT_ENCODING\" = 'LATIN1'"))
+          .satisfies(e -> assertThat(state(e)).isEqualTo("42501"))
+          .hasMessageContaining("client_encoding");
+      assertThat(one(c, "SELECT set_config('TimeZone', 'UTC', false)")).isEqualTo("UTC");
+      assertThat(c.unwrap(PGConnection.class).getParameterStatus("TimeZone")).isEqualTo("UTC");
+      assertThat(one(c, "SHOW client_encoding")).isEqualTo("UTF8");
+    }
+  }
+
   @Test
   void twoCursorsFetchedInTurns() throws Exception {
     try (Connection c = app("")) {

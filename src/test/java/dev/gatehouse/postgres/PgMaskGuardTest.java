@@ -76,6 +76,31 @@ class PgMaskGuardTest {
         .isEqualTo("client_encoding 'EUC_JP'");
   }
 
+  /** rt17: setting names are case-insensitive, quoted or not. */
+  @Test
+  void aQuotedUpperCaseSettingNameIsTheSameSetting() {
+    assertThat(encodingProblem("SET \"CLIENT_ENCODING\" = 'LATIN1'", true)).isNotNull();
+    assertThat(encodingProblem("SET SESSION \"Client_Encoding\" TO 'WIN1252'", true)).isNotNull();
+    assertThat(encodingProblem("SET \"CLIENT_ENCODING\" = 'UTF8'", true)).isNull();
+  }
+
+  /** rt17: a zone abbreviation computed from data shows in every timestamptz. */
+  @Test
+  void aTimeZoneComputedInTheStatementIsRefused() {
+    assertThat(
+            encodingProblem(
+                "SELECT set_config('timezone', '<' || ssn || '>5', false) FROM customers", true))
+        .startsWith(PgMaskGuard.TIME_ZONE);
+    assertThat(encodingProblem("SELECT set_config('TimeZone', $1, false)", true))
+        .startsWith(PgMaskGuard.TIME_ZONE);
+    assertThat(encodingProblem("SELECT set_config('TIMEZONE', (SELECT z FROM t), false)", true))
+        .startsWith(PgMaskGuard.TIME_ZONE);
+    assertThat(encodingProblem("SELECT set_config('TimeZone', 'Europe/Berlin', false)", true))
+        .isNull();
+    assertThat(encodingProblem("SELECT set_config('timezone', '<ABC>5', true)", true)).isNull();
+    assertThat(encodingProblem("SET TIME ZONE 'UTC'", true)).isNull();
+  }
+
   @Test
   void anUpdatesColumnsNamedLikeTheSettingsAreNoEncodingChange() {
     assertThat(encodingProblem("UPDATE t SET client_encoding = 'x' WHERE id = 1", true)).isNull();

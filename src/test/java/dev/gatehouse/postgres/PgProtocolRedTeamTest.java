@@ -270,6 +270,51 @@ class PgProtocolRedTeamTest {
 
   // ---- policy bypass ----
 
+  /**
+   * rt17: PostgreSQL keys protocol statement and portal names by their first 63 bytes, so two names
+   * of 64 bytes that share those were one object to the server and two to the gateway (a Close of
+   * one closed the other's SELECT, and a Parse of an UPDATE in its place ran under the SELECT's
+   * decision). Such names, and names the gateway would decode differently (not printable ASCII),
+   * are refused with 42602 in every message that carries one; nothing runs and the session goes on.
+   */
+  @Test
+  void longOrNonAsciiProtocolNamesAreRefused() throws Exception {
+    String a1 = "a".repeat(63) + "1";
+    String a2 = "a".repeat(63) + "2";
+    try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
+      for (byte[] frame :
+          List.of(
+              parse(a1, "SELECT 1"),
+              parse("caf\u00e9", "SELECT 1"),
+              parse("x\u0001", "SELECT 1"),
+              bind(a2, ""),
+              describe('S', a1),
+              describe('P', a2),
+              execute(a1, 0),
+              close('S', a2),
+              close('P', a1))) {
+        List<Message> ms = r.send(frame, sync()).untilReady();
+        assertThat(sqlStates(ms)).containsExactly(PgErrors.INVALID_NAME);
+        assertThat(errorText(ms)).contains("longer than 63 bytes or not printable ASCII");
+      }
+      // 63 bytes is PostgreSQL's own limit, and fine
+      String ok = "b".repeat(63);
+      List<Message> ms =
+          r.send(
+                  parse(ok, "SELECT 41 + 1"),
+                  bind(ok, ok),
+                  execute(ok, 0),
+                  close('P', ok),
+                  close('S', ok),
+                  sync())
+              .untilReady();
+      assertThat(sqlStates(ms)).isEmpty();
+      assertThat(firstColumn(ms)).containsExactly("42");
+      assertThat(keptRows()).isEqualTo(3);
+      stillUsable(r);
+    }
+  }
+
   @Test
   void reParsingAClosedNameInOnePipelineIsDecidedAgain() throws Exception {
     try (Raw r = new Raw(t.plaintextServer.address().getPort())) {
