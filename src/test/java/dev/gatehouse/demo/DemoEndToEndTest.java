@@ -149,6 +149,71 @@ class DemoEndToEndTest {
   }
 
   /**
+   * The README's review: alice's UPDATE is held until dana approves it with the CLI, then runs in
+   * alice's session, as payments_rw, and psql prints UPDATE 1.
+   */
+  @Test
+  void alicesHeldWriteRunsAsHerRoleOnceDanaApproves() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql not installed");
+    // A thread of its own: the common pool (one thread on two cores) runs the demo itself.
+    java.util.concurrent.ExecutorService psqlThread =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    CompletableFuture<Run> held =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return psqlAs(
+                    "alice",
+                    "ALICE_TOKEN",
+                    "/* justification: E2E-17 */ UPDATE payments SET status = 'e2e-approved'"
+                        + " WHERE id = 77 RETURNING current_user");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            psqlThread);
+    psqlThread.shutdown();
+    String id = null;
+    String seen = "";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (id == null && System.nanoTime() < deadline && !held.isDone()) {
+      // the tests of this class run one at a time: alice's only pending review is this one
+      Run list = cli(env.get("DANA_TOKEN"), "reviews", "list");
+      seen = list.exit + " " + list.out + list.err;
+      for (String line : list.out.lines().toList()) {
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("(rv_[A-Za-z0-9_-]+)").matcher(line);
+        if (line.contains("alice") && m.find()) {
+          id = m.group(1);
+        }
+      }
+      if (id == null) {
+        Thread.sleep(200);
+      }
+    }
+    assertThat(id)
+        .as(
+            "a pending review of alice's UPDATE; reviews list: %s; psql: %s",
+            seen, held.isDone() ? held.getNow(null) : "still held")
+        .isNotNull();
+    Run approve =
+        cli(env.get("DANA_TOKEN"), "reviews", "approve", id, "--reason", "refund confirmed");
+    assertThat(approve.exit).as(approve.err).isZero();
+    Run r = held.get(60, TimeUnit.SECONDS);
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).contains("payments_rw").contains("UPDATE 1");
+    Run check =
+        run(
+            Map.of(),
+            "psql",
+            env.get("TARGET_URL"),
+            "-At",
+            "-c",
+            "SELECT status FROM payments WHERE id = 77");
+    assertThat(check.out.strip()).isEqualTo("e2e-approved");
+  }
+
+  /**
    * The embedded target is reachable only with a password: no trusted superuser over TCP (the
    * embedded server's default) and no Unix socket in /tmp, so a local user cannot get past the
    * gateway. The app role's password in demo.env still loads data directly.
