@@ -42,6 +42,9 @@ class PgShadowedBuiltinsGatewayTest {
   static final String OP = "shadow-op";
   static final String LATER = "shadow-later";
 
+  /** gh_shadow_fn with its password in the configuration, none in the vault. */
+  static final String CONFIGURED = "shadow-configured";
+
   static final String PAYMENTS =
       """
         CREATE TABLE public.payments (id int PRIMARY KEY, status text);
@@ -92,12 +95,16 @@ class PgShadowedBuiltinsGatewayTest {
     add(FN, "gh_shadow_fn", Map.of());
     add(OP, "gh_shadow_op", Map.of());
     add(LATER, "gh_shadow_later", Map.of(PgCatalog.SHADOW_TTL_OPTION, 1));
+    add(CONFIGURED, "gh_shadow_fn", Map.of());
+    t.connections.put(
+        CONFIGURED, withPassword(t.connections.get(CONFIGURED), PgTestSupport.UPSTREAM_PASSWORD));
+    t.vault.put(CONFIGURED, Map.of());
     t.addPrincipal(TOKEN, "erin-shadow", Set.of("engineering"));
     Path policyFile = dir.resolve("demo.yaml");
     Files.writeString(
         policyFile,
         Files.readString(Path.of("examples/policies/demo.yaml"))
-            .replace("[payments-db]", "[" + FN + ", " + OP + ", " + LATER + "]"));
+            .replace("[payments-db]", "[" + String.join(", ", FN, OP, LATER, CONFIGURED) + "]"));
     PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
     gate =
         t.gateWith(() -> policy)
@@ -126,6 +133,20 @@ class PgShadowedBuiltinsGatewayTest {
             new UpstreamTlsConfig("disable", null),
             options));
     t.vault.put(name, Map.of("password", PgTestSupport.UPSTREAM_PASSWORD));
+  }
+
+  private static ConnectionConfig withPassword(ConnectionConfig c, String password) {
+    return new ConnectionConfig(
+        c.name(),
+        c.type(),
+        c.host(),
+        c.port(),
+        c.database(),
+        c.username(),
+        new dev.gatehouse.config.Secret(password, "test"),
+        c.labels(),
+        c.tls(),
+        c.options());
   }
 
   @AfterAll
@@ -246,6 +267,21 @@ class PgShadowedBuiltinsGatewayTest {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getString(1)).isEqualTo("SETTLED");
     }
+  }
+
+  @Test
+  void theCheckUsesTheConfiguredPasswordAsTheSessionDoes() throws Exception {
+    try (Connection c = erin(CONFIGURED, "");
+        Statement st = c.createStatement()) {
+      assertThat(refused(st, READ_LOWER)).startsWith(PgErrors.INSUFFICIENT_PRIVILEGE);
+      // read, not failed closed: max (citext's, an extension member) is still trusted
+      try (ResultSet rs = st.executeQuery("SELECT max(email) FROM users")) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+    SqlShadows shadows = server.catalogs().get(CONFIGURED).shadows();
+    assertThat(shadows.unverified()).isFalse();
+    assertThat(shadows.function("lower")).isTrue();
   }
 
   @Test
