@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * around at 2^32), so a cached answer stays right for the catalog's lifetime in practice.
  *
  * <p>A lookup failure throws: the caller then masks the whole row (fail closed) rather than guess.
+ *
+ * <p>Also what the connection's database holds that PostgreSQL may run in place of a built-in the
+ * classifier trusts ({@link #shadows}), read on the same side connection at a session's start and
+ * again once the answer is older than {@link #SHADOW_TTL_OPTION} seconds.
  */
 final class PgCatalog {
   private static final Logger log = LoggerFactory.getLogger(PgCatalog.class);
@@ -59,6 +63,65 @@ final class PgCatalog {
       "SELECT n.nspname, p.proname FROM pg_catalog.pg_type t"
           + " JOIN pg_catalog.pg_proc p ON p.oid = t.typsend"
           + " JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE t.oid = ?";
+
+  /**
+   * Functions, procedures and aggregates outside pg_catalog ({@code 'f'}, their names) and
+   * operators outside pg_catalog ({@code 'o'}, schema and symbol) that no extension owns (pg_depend
+   * deptype 'e', catalog-pg-depend.html: an extension's members are its fixed script). Temporary
+   * schemas are left out: PostgreSQL never looks up functions or operators there unless a call
+   * names pg_temp (ddl-schemas.html#DDL-SCHEMAS-PATH), which is qualified, so opaque anyway. Shell
+   * operators (oprcode 0, made by a commutator reference) cannot run. Nor can one whose argument
+   * types are exactly a pg_catalog one's of the same name while pg_catalog is searched first: of
+   * several with identical argument types PostgreSQL keeps the one earliest on the path
+   * (typeconv-func.html step 1, typeconv-oper.html step 2.a), and a session whose path puts a
+   * schema in front of pg_catalog trusts no unqualified built-in anyway. Every other non-member
+   * operator counts, whatever its function's language: an internal one can be a built-in with an
+   * effect ({@code CREATE OPERATOR public.= (LEFTARG = regclass, RIGHTARG = int8, FUNCTION =
+   * pg_catalog.setval)}). Function names are filtered here by the classifier's trusted names. Every
+   * name the query uses is pg_catalog's, and the side connection's search_path is pg_catalog alone
+   * ({@link #open}), so that no operator a role's default path finds first answers it.
+   */
+  private static final String SHADOW_QUERY =
+      "SELECT DISTINCT 'f', '', p.proname FROM pg_catalog.pg_proc p"
+          + " JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+          + " WHERE n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_(toast_)?temp_'"
+          + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+          + " WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid"
+          + " AND d.deptype = 'e')"
+          + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc b"
+          + " WHERE b.pronamespace = 'pg_catalog'::pg_catalog.regnamespace"
+          + " AND b.proname = p.proname AND b.proargtypes = p.proargtypes)"
+          + " UNION ALL SELECT 'o', n.nspname, o.oprname FROM pg_catalog.pg_operator o"
+          + " JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace"
+          + " WHERE n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_(toast_)?temp_'"
+          + " AND o.oprcode <> 0"
+          + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+          + " WHERE d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid"
+          + " AND d.deptype = 'e')"
+          + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_operator b"
+          + " WHERE b.oprnamespace = 'pg_catalog'::pg_catalog.regnamespace"
+          + " AND b.oprname = o.oprname AND b.oprleft = o.oprleft AND b.oprright = o.oprright)";
+
+  /** Bound on the rows {@link #SHADOW_QUERY} may return; more is a failure (fail closed). */
+  private static final int MAX_SHADOW_ROWS = 1_000_000;
+
+  /**
+   * The connection option ({@code options:} in the configuration) giving how many seconds a {@link
+   * #shadows} answer is used before it is read again; {@link #DEFAULT_SHADOW_TTL_SECONDS} unless
+   * set, at least 1 and at most 3600.
+   */
+  static final String SHADOW_TTL_OPTION = "shadow_check_ttl_seconds";
+
+  static final int DEFAULT_SHADOW_TTL_SECONDS = 30;
+
+  /** A failed {@link #shadows} read is tried again after this long at most (or the TTL). */
+  private static final long RETRY_NANOS = 5_000_000_000L;
+
+  /** An answer of {@link #shadows} and when it was read ({@link System#nanoTime}). */
+  private record ShadowRead(SqlShadows shadows, long at) {}
+
+  private volatile ShadowRead shadowRead;
+  private final long shadowTtlNanos;
 
   private final ConnectionConfig connection;
   private final Supplier<Map<String, String>> credentials;
@@ -95,6 +158,128 @@ final class PgCatalog {
   PgCatalog(ConnectionConfig connection, Supplier<Map<String, String>> credentials) {
     this.connection = connection;
     this.credentials = credentials;
+    this.shadowTtlNanos = shadowTtlSeconds(connection) * 1_000_000_000L;
+  }
+
+  /** {@link #SHADOW_TTL_OPTION} of {@code connection}; the default when unset or not 1..3600. */
+  static long shadowTtlSeconds(ConnectionConfig connection) {
+    Object v = connection == null ? null : connection.options().get(SHADOW_TTL_OPTION);
+    if (v == null) {
+      return DEFAULT_SHADOW_TTL_SECONDS;
+    }
+    long ttl;
+    try {
+      ttl = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().strip());
+    } catch (NumberFormatException e) {
+      ttl = -1;
+    }
+    if (ttl < 1 || ttl > 3600) {
+      log.warn(
+          "connection {}: option {} = {} is not 1..3600 seconds; using {}",
+          connection.name(),
+          SHADOW_TTL_OPTION,
+          v,
+          DEFAULT_SHADOW_TTL_SECONDS);
+      return DEFAULT_SHADOW_TTL_SECONDS;
+    }
+    return ttl;
+  }
+
+  /**
+   * What the database holds that PostgreSQL may run in place of a built-in the classifier trusts
+   * ({@link SqlShadows}), as read at most {@link #SHADOW_TTL_OPTION} seconds ago: one read per
+   * connection and TTL, shared by its sessions, which call this at their start and for every
+   * statement (a volatile read and a clock comparison while the answer is fresh). A stale answer is
+   * read again by the first session to ask; the others keep the old one meanwhile rather than wait
+   * for the lock. Never throws: when the read fails the answer is {@link SqlShadows#UNVERIFIED}
+   * (every trusted built-in and every operator opaque: fail closed), read again after 5 seconds.
+   */
+  SqlShadows shadows() {
+    ShadowRead r = shadowRead;
+    long now = System.nanoTime();
+    if (r != null && now - r.at() < ttlOf(r)) {
+      return r.shadows();
+    }
+    if (r != null && !lock.tryLock()) {
+      return r.shadows(); // another session is reading it now
+    }
+    if (r == null) {
+      lock.lock();
+    }
+    try {
+      r = shadowRead;
+      now = System.nanoTime();
+      if (r != null && now - r.at() < ttlOf(r)) {
+        return r.shadows();
+      }
+      SqlShadows read;
+      try {
+        read = readShadows();
+      } catch (RuntimeException e) {
+        log.warn(
+            "catalog check of functions and operators shadowing built-ins on {} failed: {};"
+                + " every trusted built-in and operator is opaque until it succeeds",
+            connection == null ? "(none)" : connection.name(),
+            e.getMessage());
+        read = SqlShadows.UNVERIFIED;
+      }
+      if (r != null && read.equals(r.shadows())) {
+        read = r.shadows(); // the same object: classifications cached under it stay found
+      } else if (!read.isEmpty() && !read.unverified()) {
+        log.info(
+            "connection {}: functions or operators created outside pg_catalog may run in place of"
+                + " built-ins; their calls are opaque: {}",
+            connection.name(),
+            read);
+      }
+      shadowRead = new ShadowRead(read, System.nanoTime());
+      return read;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private long ttlOf(ShadowRead r) {
+    return r.shadows().unverified() ? Math.min(RETRY_NANOS, shadowTtlNanos) : shadowTtlNanos;
+  }
+
+  /** {@link #SHADOW_QUERY}'s answer, on the side connection (under {@link #lock}). */
+  private SqlShadows readShadows() {
+    if (connection == null) {
+      throw new IllegalStateException("no connection to read the catalog of");
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+      try {
+        if (side == null || side.isClosed()) {
+          side = open();
+        }
+        java.util.List<String> functions = new java.util.ArrayList<>();
+        java.util.List<String[]> operators = new java.util.ArrayList<>();
+        try (PreparedStatement ps = side.prepareStatement(SHADOW_QUERY);
+            ResultSet rs = ps.executeQuery()) {
+          int rows = 0;
+          while (rs.next()) {
+            if (++rows > MAX_SHADOW_ROWS) {
+              throw new IllegalStateException("more than " + MAX_SHADOW_ROWS + " rows");
+            }
+            if ("f".equals(rs.getString(1))) {
+              functions.add(rs.getString(3));
+            } else {
+              operators.add(new String[] {rs.getString(2), rs.getString(3)});
+            }
+          }
+        }
+        return SqlShadows.of(functions, operators);
+      } catch (SQLException e) {
+        log.warn(
+            "catalog check on {} failed (attempt {}): {}",
+            connection.name(),
+            attempt + 1,
+            e.getMessage());
+        closeSide();
+      }
+    }
+    throw new IllegalStateException("cannot read the catalog of " + connection.name());
   }
 
   /**
@@ -214,10 +399,18 @@ final class PgCatalog {
     Map<String, String> creds = credentials.get();
     Properties p = new Properties();
     p.setProperty("user", creds.getOrDefault("username", connection.username()));
-    if (creds.get("password") != null) {
-      p.setProperty("password", creds.get("password"));
+    // As the session's own target connection (PgSession#connectTarget): the vault's password, else
+    // the connection's configured one; without it every session's catalog check would fail closed
+    String password = creds.get("password");
+    if (password == null && connection.password() != null) {
+      password = connection.password().reveal();
+    }
+    if (password != null) {
+      p.setProperty("password", password);
     }
     p.setProperty("ApplicationName", "gatehouse-catalog");
+    // Only pg_catalog's names, whatever path a role's or database's default sets (see SHADOW_QUERY)
+    p.setProperty("options", "-c search_path=pg_catalog");
     // Bounded waits: a lookup runs under the lock every masked session of this connection shares,
     // in the middle of a result (pgjdbc's timeouts are in seconds).
     p.setProperty("connectTimeout", "10");

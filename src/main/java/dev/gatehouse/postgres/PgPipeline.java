@@ -57,6 +57,12 @@ final class PgPipeline {
      */
     Trust trust;
 
+    /**
+     * The connection's {@link SqlShadows} it was classified under: a first run under another is
+     * classified and decided again (PgSession#reclassified).
+     */
+    SqlShadows shadows = SqlShadows.NONE;
+
     /** PgSession's catalogFirst, unreadablePathAt and pathMovedAt at a point in time. */
     record Trust(boolean catalogFirst, long unreadablePathAt, long pathMovedAt) {}
 

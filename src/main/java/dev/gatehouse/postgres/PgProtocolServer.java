@@ -42,6 +42,7 @@ public final class PgProtocolServer implements ProtocolServer {
   private final Function<String, ConnectionConfig> connections;
   private final Set<PgSession> sessions = ConcurrentHashMap.newKeySet();
   private final Map<Integer, CancelTarget> cancelTargets = new ConcurrentHashMap<>();
+  private final Map<String, PgCatalog> catalogs = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
   private final AtomicLong connectionCounter = new AtomicLong();
   private volatile Function<GateSession, RowFilter> rowFilters = s -> RowFilter.IDENTITY;
@@ -201,6 +202,7 @@ public final class PgProtocolServer implements ProtocolServer {
     for (PgSession s : sessions) {
       s.shutdown();
     }
+    catalogs.values().forEach(PgCatalog::close); // their side connections
   }
 
   // ---- package-private collaborators for PgSession ----
@@ -227,28 +229,40 @@ public final class PgProtocolServer implements ProtocolServer {
    * Table names for column rules come from one {@link PgCatalog} per connection.
    */
   public void masking(MaskingEngine engine) {
-    Map<String, PgCatalog> catalogs = new ConcurrentHashMap<>();
     rowFilters(
         s -> {
           String profile = s.obligations().maskingProfile();
           if (profile == null || "none".equals(profile)) {
             return RowFilter.IDENTITY;
           }
-          PgCatalog catalog =
-              catalogs.computeIfAbsent(
-                  s.connection().name(),
-                  n ->
-                      new PgCatalog(
-                          s.connection(),
-                          () -> {
-                            try {
-                              return s.connectionCredentials();
-                            } catch (GateException e) {
-                              throw new IllegalStateException(e.getMessage(), e);
-                            }
-                          }));
-          return new PgRowMasker(engine, profile, s.connection().name(), catalog);
+          return new PgRowMasker(engine, profile, s.connection().name(), catalog(s));
         });
+  }
+
+  /**
+   * The {@link PgCatalog} of the session's connection: one per connection, shared by its sessions
+   * (the masker's OID lookups and every session's {@link PgCatalog#shadows} check), reading the
+   * catalog with the connection's own credentials.
+   */
+  PgCatalog catalog(GateSession s) {
+    return catalogs.computeIfAbsent(
+        s.connection().name(),
+        n ->
+            new PgCatalog(
+                s.connection(),
+                () -> {
+                  try {
+                    // the connection's own login: the first session may use any role
+                    return s.connectionCredentials();
+                  } catch (GateException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                  }
+                }));
+  }
+
+  /** The catalogs of the connections sessions have used, by connection name (tests). */
+  Map<String, PgCatalog> catalogs() {
+    return java.util.Collections.unmodifiableMap(catalogs);
   }
 
   /** Installs the masking seam: one {@link RowFilter} per session. */

@@ -213,6 +213,16 @@ final class PgSession {
   private PgSearchPath searchPath;
 
   /**
+   * The connection's catalog ({@link PgProtocolServer#catalog}): what its database holds that may
+   * run in place of a trusted built-in ({@link PgCatalog#shadows}), read at the session's start and
+   * asked for every statement classified. Null before the target is connected.
+   */
+  private PgCatalog catalog;
+
+  /** The {@link SqlShadows} the last classification used (session thread). */
+  private SqlShadows lastShadows = SqlShadows.NONE;
+
+  /**
    * The target's prepared statements by name as it confirmed them: SQL {@code PREPARE name AS ...}
    * and named protocol-level Parses, one namespace there: every {@code EXECUTE name} is decided as
    * the prepared statement ({@link SqlClassifier#executing}), under the policy and search_path of
@@ -581,6 +591,10 @@ final class PgSession {
     searchPath = new PgSearchPath(user);
     searchPath.started(f.forwarded());
     up = PgUpstream.connect(conn, user, password, f.forwarded());
+    catalog = server.catalog(gs);
+    // Read now, at the session's start, if no other session of the connection read it within the
+    // TTL: functions and operators created outside the gateway that shadow built-ins.
+    catalog.shadows();
   }
 
   /**
@@ -895,6 +909,7 @@ final class PgSession {
     }
     st.paramTypes = types;
     st.trust = trusted ? new Prepared.Trust(catalogFirst, unreadablePathAt, pathMovedAt) : null;
+    st.shadows = lastShadows;
     statements.put(name, st);
     awaitAnswer(new Pending(Kind.PARSE, name, st, null, null));
     forward(m);
@@ -985,9 +1000,16 @@ final class PgSession {
         builtinsTrusted = catalogFirstNow();
         refuseBoundPortal(p.stmt.action.string(SqlClassifier.ATTR_USES_CURSOR));
         boolean lostTrust = p.auth == null && lostTrust(p.stmt.trust);
-        if (a == null || gs.stale(a) || !pathCurrent || lostTrust) {
+        // Functions or operators created outside the gateway since the Parse (or gone): classified
+        // again under what the catalog holds now, as trusting as the Parse was.
+        boolean shadowsMoved = p.auth == null && !lostTrust && p.stmt.shadows != shadowsNow();
+        if (a == null || gs.stale(a) || !pathCurrent || lostTrust || shadowsMoved) {
           recheckCursor(p.stmt.action);
-          Action action = resolved(lostTrust ? untrusted(p.stmt.action) : p.stmt.action);
+          Action action =
+              resolved(
+                  lostTrust
+                      ? untrusted(p.stmt.action)
+                      : shadowsMoved ? reclassified(p.stmt) : p.stmt.action);
           a =
               gs.authorize(
                   withParameters(searchPath.decorate(action), p.params),
@@ -1231,6 +1253,10 @@ final class PgSession {
       // prepared while built-in names were trusted, perhaps; planned again under the path of now
       confirmed = confirmed == null ? null : untrusted(confirmed);
       preparing = preparing.stream().map(this::untrusted).toList();
+    } else if (!shadowsNow().isEmpty()) {
+      // prepared before a function or operator shadowing a built-in was seen, perhaps
+      confirmed = confirmed == null ? null : shadowed(confirmed);
+      preparing = preparing.stream().map(this::shadowed).toList();
     }
     if (confirmed == null && preparing.isEmpty()) {
       if (sqlPreparedOverflow) {
@@ -1299,6 +1325,24 @@ final class PgSession {
   private Action untrusted(Action a) {
     List<SqlStatement> again = classify(a.raw(), false);
     return again.size() == 1 ? again.get(0).action() : a;
+  }
+
+  /**
+   * {@code a} (one statement) classified again trusting unqualified built-in names, under the
+   * connection's {@link SqlShadows} of now (the classifier's cache answers when they are the same).
+   */
+  private Action shadowed(Action a) {
+    List<SqlStatement> again = classify(a.raw(), true);
+    return again.size() == 1 ? again.get(0).action() : untrusted(a);
+  }
+
+  /**
+   * A prepared statement's action classified again, trusting unqualified built-in names as its
+   * Parse did, under the connection's {@link SqlShadows} of now.
+   */
+  private Action reclassified(Prepared st) {
+    List<SqlStatement> again = classify(st.action.raw(), st.trust != null);
+    return again.size() == 1 ? again.get(0).action() : untrusted(st.action);
   }
 
   // resolved()'s last answer, by identity (session thread only): repeated EXECUTEs of one text
@@ -2228,13 +2272,21 @@ final class PgSession {
   private List<SqlStatement> classifyNow(String sql, boolean catalogFirst) {
     boolean settled = settledAt == queued; // read before the setting: see settle
     boolean scs = standardConformingStrings;
-    List<SqlStatement> stmts = SqlClassifier.classify(sql, scs, catalogFirst);
+    SqlShadows shadows = shadowsNow();
+    lastShadows = shadows;
+    List<SqlStatement> stmts = SqlClassifier.classify(sql, scs, catalogFirst, shadows);
     if (!settled
         && sql.indexOf('\\') >= 0
-        && !stmts.equals(SqlClassifier.classify(sql, !scs, catalogFirst))) {
+        && !stmts.equals(SqlClassifier.classify(sql, !scs, catalogFirst, shadows))) {
       return SqlClassifier.unreadable(sql);
     }
     return stmts;
+  }
+
+  /** The connection's current {@link PgCatalog#shadows}; none before the target is connected. */
+  private SqlShadows shadowsNow() {
+    PgCatalog c = catalog;
+    return c == null ? SqlShadows.NONE : c.shadows();
   }
 
   private void forward(Message m) throws IOException {

@@ -166,7 +166,10 @@ final class SqlClassifier {
    * effects already shaped the kind. A user-defined function can write anything (its body is
    * opaque: EXECUTE format(...) in PL/pgSQL, SECURITY DEFINER), so a policy can require this list
    * to be empty for read-only principals ({@code size(action.attributes.opaque_functions) == 0}). A
-   * built-in name qualified with a schema other than pg_catalog is opaque too.
+   * built-in name qualified with a schema other than pg_catalog is opaque too, and so are, in a
+   * session whose target holds functions or operators created outside the gateway in place of
+   * built-ins ({@link SqlShadows}), the calls of such names and the uses of such operators ({@code
+   * operator(public.=)}).
    */
   static final String ATTR_OPAQUE_FUNCTIONS = "opaque_functions";
 
@@ -258,10 +261,28 @@ final class SqlClassifier {
    */
   static List<SqlStatement> classify(
       String sql, boolean standardConformingStrings, boolean catalogFirst) {
+    return classify(sql, standardConformingStrings, catalogFirst, SqlShadows.NONE);
+  }
+
+  /**
+   * As {@link #classify(String, boolean, boolean)}, in a session whose target holds functions or
+   * operators created outside the gateway that PostgreSQL may run in place of a trusted built-in
+   * ({@link PgCatalog#shadows}): an unqualified call of such a name is in {@code opaque_functions},
+   * and so is each use of such an operator's symbol, written or implied by the syntax ({@code IN}
+   * compares with {@code =}; see {@link #shadowedOperators}). {@link SqlShadows#NONE} costs this
+   * one comparison more than the three-argument form.
+   */
+  static List<SqlStatement> classify(
+      String sql, boolean standardConformingStrings, boolean catalogFirst, SqlShadows shadows) {
     Objects.requireNonNull(sql, "sql");
     String key = null;
     if (sql.length() <= MAX_CACHED_LENGTH) {
-      key = (char) ('0' + (standardConformingStrings ? 1 : 0) + (catalogFirst ? 2 : 0)) + sql;
+      char settings = (char) ('0' + (standardConformingStrings ? 1 : 0) + (catalogFirst ? 2 : 0));
+      key =
+          shadows.isEmpty()
+              ? settings + sql
+              // another range of first characters, and the shadows before a NUL no name holds
+              : (char) (settings + 4) + shadows.key() + '\0' + sql;
       synchronized (CACHE) {
         List<SqlStatement> hit = CACHE.get(key);
         if (hit != null) {
@@ -279,6 +300,10 @@ final class SqlClassifier {
         c = analyze(sql, seg.tokens(), 0, standardConformingStrings);
       }
       c.catalogFirst = catalogFirst;
+      if (!shadows.isEmpty()) {
+        c.shadows = shadows;
+        c.shadowedOperators = shadowedOperators(seg.tokens(), shadows);
+      }
       c.maskingChecks(seg.text(), seg.tokens(), seg.error() == null);
       out.add(new SqlStatement(seg.text(), c.toAction(seg.text())));
     }
@@ -358,6 +383,12 @@ final class SqlClassifier {
 
     /** The session's search_path keeps pg_catalog first, as given to {@link #classify}. */
     boolean catalogFirst = true;
+
+    /** What the target holds that may run instead of a trusted built-in, as given to classify. */
+    SqlShadows shadows = SqlShadows.NONE;
+
+    /** {@link #shadowedOperators} of the statement's tokens; empty without shadows. */
+    List<String> shadowedOperators = List.of();
 
     /** The session's standard_conforming_strings, as given to {@link #classify}. */
     boolean scs = true;
@@ -491,8 +522,14 @@ final class SqlClassifier {
               : List.copyOf(read));
       m.put(Attr.SQL_TABLES_WRITTEN, List.copyOf(w));
       m.put(Attr.SQL_FUNCTIONS, List.copyOf(functions));
-      List<List<String>> sorted = sortFunctions(functions, quotedCalls, catalogFirst);
-      m.put(ATTR_OPAQUE_FUNCTIONS, sorted.get(0));
+      List<List<String>> sorted = sortFunctions(functions, quotedCalls, catalogFirst, shadows);
+      List<String> opaque = sorted.get(0);
+      if (!shadowedOperators.isEmpty()) {
+        List<String> both = new ArrayList<>(opaque);
+        both.addAll(shadowedOperators);
+        opaque = List.copyOf(both);
+      }
+      m.put(ATTR_OPAQUE_FUNCTIONS, opaque);
       m.put(Attr.SQL_READ_ONLY_FUNCTIONS, sorted.get(1));
       List<String> kinds = kinds();
       m.put(Attr.SQL_KINDS, kinds);
@@ -2357,6 +2394,106 @@ final class SqlClassifier {
     };
   }
 
+  /**
+   * Operators PostgreSQL looks up by name for syntax that writes no operator symbol (gram.y and
+   * parse_expr.c): {@code x IN (…)} compares with {@code =} ({@code NOT IN} a list with {@code
+   * <>}), {@code BETWEEN} with {@code >=} and {@code <=} ({@code NOT BETWEEN} with {@code <} and
+   * {@code >}), {@code [NOT] LIKE} is {@code ~~}/{@code !~~}, {@code ILIKE} {@code ~~*}/{@code
+   * !~~*}, {@code SIMILAR TO} {@code ~}/{@code !~}; {@code IS DISTINCT FROM}, {@code NULLIF},
+   * {@code CASE x WHEN}, {@code JOIN … USING} and {@code NATURAL JOIN} compare with {@code =}. Each
+   * only where the syntax can be that: see {@link #impliesOperators} ({@code FETCH 1 IN c}, {@code
+   * SELECT DISTINCT} and a searched CASE compare nothing).
+   */
+  private static final Map<String, List<String>> IMPLIED_OPERATORS =
+      Map.of(
+          "in", List.of("=", "<>"),
+          "between", List.of(">=", "<=", "<", ">"),
+          "like", List.of("~~", "!~~"),
+          "ilike", List.of("~~*", "!~~*"),
+          "similar", List.of("~", "!~"),
+          "distinct", List.of("="),
+          "nullif", List.of("="),
+          "case", List.of("="),
+          "using", List.of("="),
+          "natural", List.of("="));
+
+  /**
+   * The {@code opaque_functions} entries ({@code operator(schema.op)}) for the operators the
+   * statement's tokens use that a user-created operator may stand in for ({@link SqlShadows}): each
+   * operator token (PostgreSQL's lexer reads {@code !=} as {@code <>}), {@code OPERATOR(schema.op)}
+   * by its schema, and the operators syntax implies ({@link #IMPLIED_OPERATORS}). A {@code *} with
+   * no operand after it ({@code SELECT *}, {@code count(*)}, {@code t.*}) is no operator. Operators
+   * in a string or dollar-quoted body are not read: a function body runs as the function's own,
+   * opaque or trusted, and DO is unknown.
+   */
+  static List<String> shadowedOperators(List<PgToken> t, SqlShadows shadows) {
+    if (!shadows.anyOperator() || t.isEmpty()) {
+      return List.of();
+    }
+    PgToken first = t.get(0);
+    if (first.isWord("set") || first.isWord("reset") || first.isWord("show")) {
+      // SET name = value (sql-set.html) assigns; its value is a literal or a name, never an
+      // expression, so no operator runs (every client's startup sends SET extra_float_digits = 3)
+      return List.of();
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (int i = 0; i < t.size(); i++) {
+      PgToken tok = t.get(i);
+      if (tok.kind() == Kind.OPERATOR) {
+        String symbol = tok.text().equals("!=") ? "<>" : tok.text();
+        if (symbol.equals("*") && !operandAt(t, i + 1)) {
+          continue;
+        }
+        String schema = null;
+        if (i >= 4
+            && t.get(i - 1).is(".")
+            && t.get(i - 2).isName()
+            && (t.get(i - 3).is("(") || t.get(i - 3).is("."))) {
+          schema = t.get(i - 2).value(); // OPERATOR(schema.op): the schema named last
+        }
+        out.addAll(shadows.operator(schema, symbol));
+      } else if (tok.kind() == Kind.IDENT) {
+        List<String> implied = IMPLIED_OPERATORS.get(tok.value());
+        if (implied != null && impliesOperators(t, i)) {
+          for (String symbol : implied) {
+            out.addAll(shadows.operator(null, symbol));
+          }
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Whether the key word at {@code i} is the syntax that compares ({@link #IMPLIED_OPERATORS}):
+   * {@code IN}, {@code NULLIF} and {@code JOIN … USING} always take a parenthesis ({@code FETCH 1
+   * IN c}, {@code DELETE … USING t} do not compare), {@code IS DISTINCT FROM} a FROM ({@code SELECT
+   * DISTINCT a FROM} never), and a simple CASE an operand ({@code CASE WHEN} is searched).
+   */
+  private static boolean impliesOperators(List<PgToken> t, int i) {
+    PgToken next = i + 1 < t.size() ? t.get(i + 1) : null;
+    return switch (t.get(i).value()) {
+      case "in", "nullif", "using" -> next != null && next.is("(");
+      case "distinct" -> next != null && next.isWord("from");
+      case "case" -> next != null && !next.isWord("when");
+      default -> true;
+    };
+  }
+
+  /** Whether an operand may start at token {@code i} (not the end, a closing or a clause word). */
+  private static boolean operandAt(List<PgToken> t, int i) {
+    if (i >= t.size()) {
+      return false;
+    }
+    PgToken n = t.get(i);
+    return !(n.is(")")
+        || n.is(",")
+        || n.is(";")
+        || n.is("]")
+        || n.isWord("from")
+        || n.isWord("into"));
+  }
+
   /** No function called: neither list has any (most statements, so no lists are built). */
   private static final List<List<String>> NO_FUNCTIONS = List.of(List.of(), List.of());
 
@@ -2367,7 +2504,7 @@ final class SqlClassifier {
    * pg_sleep).
    */
   private static List<List<String>> sortFunctions(
-      Set<String> functions, Set<String> quoted, boolean catalogFirst) {
+      Set<String> functions, Set<String> quoted, boolean catalogFirst, SqlShadows shadows) {
     if (functions.isEmpty()) {
       return NO_FUNCTIONS;
     }
@@ -2377,8 +2514,13 @@ final class SqlClassifier {
       int dot = f.lastIndexOf('.');
       String schema = dot < 0 ? null : f.substring(0, dot);
       String simple = f.substring(dot + 1);
+      // An unqualified name may call a function created outside the gateway in front of the
+      // built-in (SqlShadows); a qualified one other than pg_catalog's never names a built-in.
       boolean builtin =
-          (schema == null ? catalogFirst : schema.equals("pg_catalog")) && !quoted.contains(f);
+          (schema == null
+                  ? catalogFirst && (shadows.isEmpty() || !shadows.function(simple))
+                  : schema.equals("pg_catalog"))
+              && !quoted.contains(f);
       if (builtin && classifiedFunction(simple)) {
         continue;
       }
@@ -3330,7 +3472,7 @@ final class SqlClassifier {
    * argument although pg_catalog is searched first (the CVE-2018-1058 pattern; checked on 17:
    * {@code SELECT lower('A'::varchar)} ran such a function, which updated a table, as a read). Such
    * a statement is unknown: it makes later reads that call the name run the new function. Red team
-   * rt16; functions created outside the gateway stay a limit (sql-classification.md).
+   * rt16; one created outside the gateway is found in the catalog ({@link SqlShadows}).
    */
   private static boolean shadowsBuiltin(Ctx c, int i) {
     String name = qualifiedName(c, i, new int[1]);
@@ -3342,6 +3484,15 @@ final class SqlClassifier {
     if (dot >= 0 && name.substring(0, dot).equals("pg_catalog")) {
       return false; // only a superuser creates there, and a qualified call names it
     }
+    return trustedName(simple);
+  }
+
+  /**
+   * Whether the classifier trusts a pg_catalog function of this name (lower case, as PostgreSQL
+   * folds it): read-only, or its effect accounted for. A function of the name elsewhere can take
+   * its place ({@link SqlShadows}).
+   */
+  static boolean trustedName(String simple) {
     return READ_ONLY_BUILTINS.contains(simple) || classifiedFunction(simple);
   }
 

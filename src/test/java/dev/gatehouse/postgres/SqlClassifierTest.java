@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * written}, {@code fn} (comma-separated, compared as sets; empty value = empty), {@code where},
  * {@code unparsed}, {@code opaque} (opaque_functions), {@code kinds} (every kind performed); {@code
  * scs=off} classifies with standard_conforming_strings off, {@code catalog=behind} in a session
- * whose search_path puts pg_catalog behind another schema.
+ * whose search_path puts pg_catalog behind another schema, {@code shadows} with what the target's
+ * catalog holds in place of built-ins ({@link SqlShadowsTest#parse}).
  */
 class SqlClassifierTest {
 
@@ -81,7 +82,9 @@ class SqlClassifierTest {
   void classifies(Case c) {
     boolean scs = !"off".equals(c.expect().get("scs"));
     boolean catalogFirst = !"behind".equals(c.expect().get("catalog"));
-    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs, catalogFirst);
+    List<SqlStatement> stmts =
+        SqlClassifier.classify(
+            c.sql(), scs, catalogFirst, SqlShadowsTest.parse(c.expect().get("shadows")));
     SoftAssertions soft = new SoftAssertions();
     List<String> kinds = stmts.stream().map(SqlStatement::kind).toList();
     soft.assertThat(kinds).as(c + " kinds").containsExactly(c.expect().get("kind").split(";"));

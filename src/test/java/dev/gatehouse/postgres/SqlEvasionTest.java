@@ -87,7 +87,9 @@ class SqlEvasionTest {
   void classifies(SqlClassifierTest.Case c) {
     boolean scs = !"off".equals(c.expect().get("scs"));
     boolean catalogFirst = !"behind".equals(c.expect().get("catalog"));
-    List<SqlStatement> stmts = SqlClassifier.classify(c.sql(), scs, catalogFirst);
+    List<SqlStatement> stmts =
+        SqlClassifier.classify(
+            c.sql(), scs, catalogFirst, SqlShadowsTest.parse(c.expect().get("shadows")));
     SoftAssertions soft = new SoftAssertions();
     List<String> kinds = stmts.stream().map(SqlStatement::kind).toList();
     soft.assertThat(kinds).as(c + " kinds").containsExactly(c.expect().get("kind").split(";"));
