@@ -264,6 +264,9 @@ final class PgMaskGuard {
    */
   static final String TIME_ZONE = "TimeZone computed in the statement:";
 
+  /** What {@link #encodingProblem} answers for a {@code set_config} whose name is computed. */
+  static final String NAME_NOT_LITERAL = "set_config with a setting name that is not a literal";
+
   /**
    * Why a statement would make the session's client_encoding other than UTF-8, or null: {@code SET
    * [SESSION | LOCAL] client_encoding}, {@code SET NAMES} (sql-set.html) to a value that is not
@@ -323,7 +326,7 @@ final class PgMaskGuard {
       } else if (k.isName() && "set_config".equals(k.value()) && is(t, i + 1, "(")) {
         PgToken name = i + 2 < n ? t.get(i + 2) : null;
         if (name == null || !name.isString() || !is(t, i + 3, ",")) {
-          return "set_config with a setting name that is not a literal";
+          return NAME_NOT_LITERAL;
         }
         if (name.value().trim().equalsIgnoreCase("timezone")
             && !(string(t, i + 4) && is(t, i + 5, ","))) {

@@ -1627,9 +1627,13 @@ final class PgSession {
                 ? "set_config of TimeZone with a value that is not a string literal is refused in a"
                     + " masked session: a zone abbreviation computed from data would appear in"
                     + " every date and time value, which masking does not read"
-                : "a client_encoding other than UTF8 is refused in a masked session ("
-                    + option
-                    + "): masking reads results as UTF8");
+                : option.startsWith(PgMaskGuard.NAME_NOT_LITERAL)
+                    ? "set_config with a setting name that is not a string literal is refused in"
+                        + " a masked session: it may set client_encoding or TimeZone, which"
+                        + " masking must know"
+                    : "a client_encoding other than UTF8 is refused in a masked session ("
+                        + option
+                        + "): masking reads results as UTF8");
   }
 
   /**
