@@ -1,0 +1,112 @@
+package dev.gatehouse.masking;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The literal forms in which an injected secret is looked for in a stream: the value itself, and
+ * the encodings tools print credentials in without being asked to leak them (red team rt17x):
+ *
+ * <ul>
+ *   <li>hexadecimal, lower and upper case ({@code xxd -p}, debug dumps);
+ *   <li>base64, standard and URL-safe alphabets (RFC 4648 sections 4 and 5), of any text that
+ *       contains the value: an HTTP Basic {@code Authorization} header of {@code user:token}, a
+ *       docker {@code auth} field, a kubeconfig's {@code token} re-encoded. Base64 turns each three
+ *       bytes into four characters, so where the value starts in the encoded text decides its
+ *       encoding; for each of the three offsets the characters that come from the value's bytes
+ *       alone (whole groups of three inside it) are the same whatever surrounds it, and that run is
+ *       what is looked for;
+ *   <li>for a secret of several lines (an {@code as: file} secret such as a kubeconfig or a key),
+ *       each token-like word of it, since a tool prints one line of such a file more often than all
+ *       of it ({@code kubectl config view --raw}, {@code grep token}).
+ * </ul>
+ *
+ * <p>A job that means to print a secret can always transform it first (split it, reverse it,
+ * encrypt it); this covers the forms it takes by accident. Encodings of values shorter than {@link
+ * #MIN_ENCODED_SOURCE} bytes are not added, nor runs shorter than {@link #MIN_RUN} characters: they
+ * would match ordinary output.
+ */
+final class ExactSecrets {
+  private ExactSecrets() {}
+
+  /** Shortest value whose encodings are looked for. */
+  static final int MIN_ENCODED_SOURCE = 12;
+
+  /** Shortest encoded run looked for (four base64 groups, eight bytes of hex). */
+  static final int MIN_RUN = 16;
+
+  /** Most forms per stream: far above real use (a few secrets per connection), against blowup. */
+  static final int MAX_FORMS = 4096;
+
+  /** Words of a multi-line secret: long runs of key, token and base64 characters. */
+  private static final Pattern WORD = Pattern.compile("[A-Za-z0-9+/=_.~-]{20,}");
+
+  static List<String> expand(Collection<String> secrets) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String s : secrets) {
+      if (s == null || s.isEmpty()) {
+        continue;
+      }
+      addWithEncodings(out, s);
+      if (s.indexOf('\n') >= 0) {
+        Matcher m = WORD.matcher(s);
+        while (m.find()) {
+          if (!m.group().contains("://") && tokenLike(m.group())) {
+            addWithEncodings(out, m.group());
+          }
+        }
+      }
+      if (out.size() > MAX_FORMS) {
+        break;
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  /**
+   * Upper and lower case letters and a digit, as random credentials and base64 data have: a
+   * kubeconfig's context, cluster and user names ({@code gke_prod-project_us-central1}) are words
+   * of the file too, printed by {@code kubectl config get-contexts}, and are not secret.
+   */
+  static boolean tokenLike(String w) {
+    boolean upper = false;
+    boolean lower = false;
+    boolean digit = false;
+    for (int i = 0; i < w.length(); i++) {
+      char c = w.charAt(i);
+      upper |= c >= 'A' && c <= 'Z';
+      lower |= c >= 'a' && c <= 'z';
+      digit |= c >= '0' && c <= '9';
+    }
+    return upper && lower && digit;
+  }
+
+  private static void addWithEncodings(Set<String> out, String s) {
+    out.add(s);
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    if (b.length < MIN_ENCODED_SOURCE) {
+      return;
+    }
+    String hex = HexFormat.of().formatHex(b);
+    out.add(hex);
+    out.add(hex.toUpperCase(java.util.Locale.ROOT));
+    for (int skip = 0; skip < 3; skip++) {
+      int groups = (b.length - skip) / 3;
+      if (groups * 4 < MIN_RUN) {
+        continue;
+      }
+      byte[] middle = Arrays.copyOfRange(b, skip, skip + groups * 3);
+      out.add(Base64.getEncoder().withoutPadding().encodeToString(middle));
+      out.add(Base64.getUrlEncoder().withoutPadding().encodeToString(middle));
+    }
+  }
+}
