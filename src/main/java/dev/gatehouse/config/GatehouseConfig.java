@@ -338,6 +338,15 @@ public record GatehouseConfig(
 
     /** This connection with other session limits. */
     public ConnectionConfig withSessionLimits(int max, int perPrincipal) {
+      return with(max, perPrincipal, roles);
+    }
+
+    /** This connection with other {@link #roles}. */
+    public ConnectionConfig withRoles(Map<String, UpstreamRole> r) {
+      return with(maxSessions, maxSessionsPerPrincipal, r);
+    }
+
+    private ConnectionConfig with(int max, int perPrincipal, Map<String, UpstreamRole> r) {
       return new ConnectionConfig(
           name,
           type,
@@ -353,26 +362,6 @@ public record GatehouseConfig(
           ssh,
           max,
           perPrincipal,
-          roles);
-    }
-
-    /** This connection with other {@link #roles}. */
-    public ConnectionConfig withRoles(Map<String, UpstreamRole> r) {
-      return new ConnectionConfig(
-          name,
-          type,
-          host,
-          port,
-          database,
-          username,
-          password,
-          labels,
-          tls,
-          options,
-          exec,
-          ssh,
-          maxSessions,
-          maxSessionsPerPrincipal,
           r);
     }
 
