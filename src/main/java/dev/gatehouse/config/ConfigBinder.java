@@ -607,8 +607,7 @@ final class ConfigBinder {
   /**
    * {@code roles}: other logins to the same target, for the {@code upstream_role} obligation
    * (postgres, mysql and ssh; an exec connection logs in nowhere). Names as policy rules write them
-   * ({@code RuleParser.ROLE_NAME}: never a comma, which the CONNECT merge uses to report rules that
-   * disagree).
+   * ({@link UpstreamRole#NAME}).
    */
   private Map<String, UpstreamRole> roles(YamlMap c, String type) {
     Map<String, UpstreamRole> out = new LinkedHashMap<>();
@@ -626,7 +625,7 @@ final class ConfigBinder {
         ROLE_KEYS,
         (r, index) -> {
           String n = r.requiredString("name", "the name policy rules give as upstream_role");
-          if (n != null && !n.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")) {
+          if (n != null && !UpstreamRole.NAME.matcher(n).matches()) {
             ctx.problem(
                 r.value("name"),
                 r.path("name"),

@@ -484,6 +484,13 @@ public record GatehouseConfig(
    * connection's.
    */
   public record UpstreamRole(String username, Secret password, Secret privateKey) {
+    /**
+     * A role's name, in {@code roles} and in a rule's {@code upstream_role} alike: never a comma,
+     * which the policy's CONNECT merge uses to report rules that name different roles.
+     */
+    public static final java.util.regex.Pattern NAME =
+        java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}");
+
     @Override
     public String toString() {
       return "UpstreamRole[username=" + username + "]";

@@ -268,12 +268,7 @@ public final class Gate implements AutoCloseable {
     if (role != null && !conn.roles().containsKey(role)) {
       // A rule naming a role this connection lacks (a connection glob matching more than meant):
       // refused, never the connection's own login instead, which is usually the stronger one.
-      String reason =
-          "the policy gives this session the upstream role \""
-              + role
-              + "\", which connection \""
-              + conn.name()
-              + "\" does not define (connections[].roles)";
+      String reason = GateSession.undefinedRole(role, conn.name());
       appendAudit(
           new AuditEvent(
               "session.denied",
@@ -384,6 +379,30 @@ public final class Gate implements AutoCloseable {
     }
   }
 
+  /**
+   * The connection's own credentials (its vault fields, roles' included), opened to hand to an
+   * upstream client: the session's login ({@link GateSession#upstreamCredentials}) and the
+   * gateway's own side connections (catalog lookups) alike. The configured {@code password} stands
+   * in when the vault holds none (a gateway built without sealing, as in tests). Never put them in
+   * a message, a log line or a recording.
+   */
+  public Map<String, String> connectionCredentials(ConnectionConfig connection)
+      throws GateException {
+    Map<String, String> all;
+    try {
+      all = vault.open(connection.name()).orElse(Map.of());
+    } catch (RuntimeException e) {
+      log.error("cannot open credentials for {}", connection.name(), e);
+      throw new GateException(
+          GateException.Reason.UNAVAILABLE, "the gateway cannot open the target's credentials");
+    }
+    if (all.get("password") == null && connection.password() != null) {
+      all = new java.util.HashMap<>(all);
+      all.put("password", connection.password().reveal());
+    }
+    return all;
+  }
+
   SessionRecorder recorder() {
     return recorder;
   }
@@ -402,10 +421,6 @@ public final class Gate implements AutoCloseable {
 
   Authenticator authenticator() {
     return authenticator;
-  }
-
-  CredentialVault vault() {
-    return vault;
   }
 
   void closed(GateSession s) {

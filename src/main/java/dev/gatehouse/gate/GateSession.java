@@ -79,32 +79,22 @@ public final class GateSession implements AutoCloseable {
   }
 
   /**
-   * The connection's credentials, opened from the vault to hand to the upstream client. Never put
-   * them in a message, a log line or a recording.
+   * The credentials this session's upstream client logs in with ({@link Gate#connectionCredentials}
+   * with the upstream role's login in place of the connection's: {@link #forRole}). Never put them
+   * in a message, a log line or a recording.
    */
   public Map<String, String> upstreamCredentials() throws GateException {
-    return credentials(obligations().upstreamRole());
+    return forRole(
+        gate.connectionCredentials(connection), obligations().upstreamRole(), connection.name());
   }
 
-  /**
-   * The connection's own login, whatever role this session uses: for the gateway's own work on the
-   * target (catalog lookups shared by every session of the connection), which must not depend on
-   * which principal's session came first.
-   */
-  public Map<String, String> connectionCredentials() throws GateException {
-    return credentials(null);
-  }
-
-  private Map<String, String> credentials(String role) throws GateException {
-    Map<String, String> all;
-    try {
-      all = gate.vault().open(connection.name()).orElse(Map.of());
-    } catch (RuntimeException e) {
-      log.error("cannot open credentials for {}", connection.name(), e);
-      throw new GateException(
-          GateException.Reason.UNAVAILABLE, "the gateway cannot open the target's credentials");
-    }
-    return forRole(all, role, connection.name());
+  /** Why a session whose rules name {@code role} is refused on a connection without it. */
+  static String undefinedRole(String role, String connection) {
+    return "the policy gives this session the upstream role \""
+        + role
+        + "\", which connection \""
+        + connection
+        + "\" does not define (connections[].roles)";
   }
 
   /** Vault fields of a connection's {@code roles} entry: {@code role.NAME.username} and so on. */
@@ -135,13 +125,7 @@ public final class GateSession implements AutoCloseable {
     }
     String prefix = ROLE_PREFIX + role + ".";
     if (!all.containsKey(prefix + "username")) {
-      throw new GateException(
-          GateException.Reason.FORBIDDEN,
-          "the policy gives this session the upstream role \""
-              + role
-              + "\", which connection \""
-              + connection
-              + "\" does not define (connections[].roles)");
+      throw new GateException(GateException.Reason.FORBIDDEN, undefinedRole(role, connection));
     }
     for (String f : LOGIN_FIELDS) {
       String v = all.get(prefix + f);

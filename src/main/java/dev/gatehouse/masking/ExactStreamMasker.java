@@ -17,6 +17,13 @@ final class ExactStreamMasker implements StreamMasker {
 
   private final byte[][] secrets; // longest first, so a longer secret wins over its prefix
   private final byte[][] replacements;
+
+  /**
+   * The first bytes of the secrets: a byte that starts none (most output) is passed over without
+   * comparing it with each secret, of which {@link ExactSecrets} makes up to eight per value.
+   */
+  private final boolean[] starts = new boolean[256];
+
   private byte[] pending = EMPTY;
 
   /**
@@ -47,6 +54,7 @@ final class ExactStreamMasker implements StreamMasker {
     replacements = new byte[s.size()][];
     for (int i = 0; i < s.size(); i++) {
       secrets[i] = s.get(i).getBytes(StandardCharsets.UTF_8);
+      starts[secrets[i][0] & 0xff] = true;
       replacements[i] =
           profile.styleFor("secret").apply(s.get(i), "secret").getBytes(StandardCharsets.UTF_8);
     }
@@ -109,6 +117,9 @@ final class ExactStreamMasker implements StreamMasker {
     ByteArrayOutputStream out = null;
     int copied = 0;
     for (int i = 0; i < data.length; i++) {
+      if (!starts[data[i] & 0xff]) {
+        continue;
+      }
       for (int k = 0; k < secrets.length; k++) {
         byte[] s = secrets[k];
         if (data[i] == s[0] && i + s.length <= data.length && regionMatches(data, i, s)) {

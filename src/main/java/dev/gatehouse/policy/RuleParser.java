@@ -1,5 +1,6 @@
 package dev.gatehouse.policy;
 
+import dev.gatehouse.config.GatehouseConfig.UpstreamRole;
 import dev.gatehouse.identity.PrincipalKind;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,10 +41,6 @@ final class RuleParser {
   static final List<String> CONNECTION_KEYS = List.of("names", "types", "labels");
   static final List<String> OBLIGATION_KEYS =
       List.of("masking", "read_only", "max_rows", "max_session", "recording", "upstream_role");
-
-  /** A role name as connections' {@code roles} keys are (ConfigBinder): never a comma. */
-  static final java.util.regex.Pattern ROLE_NAME =
-      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}");
 
   static final List<String> REVIEW_KEYS =
       List.of("groups", "approvals", "all_groups", "require_justification", "expires_after");
@@ -408,7 +405,7 @@ final class RuleParser {
     String upstreamRole = null;
     if (m.containsKey("upstream_role")) {
       upstreamRole = r.string(m.get("upstream_role"), path + ".upstream_role");
-      if (upstreamRole != null && !ROLE_NAME.matcher(upstreamRole).matches()) {
+      if (upstreamRole != null && !UpstreamRole.NAME.matcher(upstreamRole).matches()) {
         r.error(
             m.get("upstream_role"),
             path + ".upstream_role",

@@ -399,14 +399,9 @@ final class PgCatalog {
     Map<String, String> creds = credentials.get();
     Properties p = new Properties();
     p.setProperty("user", creds.getOrDefault("username", connection.username()));
-    // As the session's own target connection (PgSession#connectTarget): the vault's password, else
-    // the connection's configured one; without it every session's catalog check would fail closed
-    String password = creds.get("password");
-    if (password == null && connection.password() != null) {
-      password = connection.password().reveal();
-    }
-    if (password != null) {
-      p.setProperty("password", password);
+    // (Gate#connectionCredentials: the configured password when the vault holds none)
+    if (creds.get("password") != null) {
+      p.setProperty("password", creds.get("password"));
     }
     p.setProperty("ApplicationName", "gatehouse-catalog");
     // Only pg_catalog's names, whatever path a role's or database's default sets (see SHADOW_QUERY)

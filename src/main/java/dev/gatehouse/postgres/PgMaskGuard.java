@@ -344,6 +344,30 @@ final class PgMaskGuard {
     return null;
   }
 
+  /** Why a masked session refuses a COPY whose output option {@link #copyProblem} names. */
+  static String copyRefusal(String option) {
+    return "COPY TO STDOUT option "
+        + option
+        + " is refused in a masked session: masking reads COPY output only in its default quote,"
+        + " delimiter, escape, null string and UTF8 encoding";
+  }
+
+  /** Why a masked session refuses a statement {@link #encodingProblem} answered {@code problem}. */
+  static String settingRefusal(String problem) {
+    if (problem.startsWith(TIME_ZONE)) {
+      return "set_config of TimeZone with a value that is not a string literal is refused in a"
+          + " masked session: a zone abbreviation computed from data would appear in every date"
+          + " and time value, which masking does not read";
+    }
+    if (problem.equals(NAME_NOT_LITERAL)) {
+      return "set_config with a setting name that is not a string literal is refused in a masked"
+          + " session: it may set client_encoding or TimeZone, which masking must know";
+    }
+    return "a client_encoding other than UTF8 is refused in a masked session ("
+        + problem
+        + "): masking reads results as UTF8";
+  }
+
   /**
    * The positions of the SET key words that start an UPDATE's column assignments (sql-update.html:
    * {@code UPDATE [ONLY] name [*] [[AS] alias] SET}; {@code ON CONFLICT … DO UPDATE SET}, MERGE's

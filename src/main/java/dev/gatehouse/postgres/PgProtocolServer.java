@@ -245,15 +245,17 @@ public final class PgProtocolServer implements ProtocolServer {
    * catalog with the connection's own credentials.
    */
   PgCatalog catalog(GateSession s) {
+    ConnectionConfig conn = s.connection();
     return catalogs.computeIfAbsent(
-        s.connection().name(),
+        conn.name(),
         n ->
             new PgCatalog(
-                s.connection(),
+                conn,
                 () -> {
                   try {
-                    // the connection's own login: the first session may use any role
-                    return s.connectionCredentials();
+                    // the connection's own login, whatever role the first session uses; from the
+                    // gate, so that the catalog (kept as long as the server) holds no session
+                    return gate.connectionCredentials(conn);
                   } catch (GateException e) {
                     throw new IllegalStateException(e.getMessage(), e);
                   }

@@ -543,10 +543,10 @@ final class PgSession {
       throw PgErrors.Fatal.of(e);
     }
     String user = creds.getOrDefault("username", conn.username());
+    // (the configured password stands in for the connection's own login:
+    // Gate#connectionCredentials;
+    // never for a role's, which logs in without one if it has none)
     String password = creds.get("password");
-    if (password == null && conn.password() != null) {
-      password = conn.password().reveal();
-    }
     if (user == null || user.isEmpty()) {
       throw new PgErrors.Fatal(
           PgErrors.CANNOT_CONNECT,
@@ -1618,22 +1618,7 @@ final class PgSession {
         Map.of("statement", gs.maskStored(s.text()), "option", gs.maskStored(option)));
     throw new GateException(
         GateException.Reason.FORBIDDEN,
-        copy != null
-            ? "COPY TO STDOUT option "
-                + option
-                + " is refused in a masked session: masking reads COPY output only in its default"
-                + " quote, delimiter, escape, null string and UTF8 encoding"
-            : option.startsWith(PgMaskGuard.TIME_ZONE)
-                ? "set_config of TimeZone with a value that is not a string literal is refused in a"
-                    + " masked session: a zone abbreviation computed from data would appear in"
-                    + " every date and time value, which masking does not read"
-                : option.startsWith(PgMaskGuard.NAME_NOT_LITERAL)
-                    ? "set_config with a setting name that is not a string literal is refused in"
-                        + " a masked session: it may set client_encoding or TimeZone, which"
-                        + " masking must know"
-                    : "a client_encoding other than UTF8 is refused in a masked session ("
-                        + option
-                        + "): masking reads results as UTF8");
+        copy != null ? PgMaskGuard.copyRefusal(option) : PgMaskGuard.settingRefusal(option));
   }
 
   /**
@@ -3158,16 +3143,9 @@ final class PgSession {
   }
 
   /**
-   * ParameterStatus: {@code application_name}, (PostgreSQL 18) {@code search_path} and {@code
-   * TimeZone} are free text a statement can set from table data ({@code
-   * set_config('application_name', email, false)}), and the target reports the new value to the
-   * client; they are masked like a notice, as is any setting not in {@link #REPORTED_AS_IS}. The
-   * gateway itself tracks the unmasked values.
-   */
-  /**
-   * Reported settings whose values are enumerations, numbers, versions or role names, passed to the
-   * client as they are (protocol-flow.html, "Asynchronous Operations", and the GUC_REPORT settings
-   * of guc_tables.c). Every other one is masked: free text a statement can set from table data
+   * Reported settings whose values are enumerations, numbers or versions, passed to the client as
+   * they are (protocol-flow.html, "Asynchronous Operations", and the GUC_REPORT settings of
+   * guc_tables.c). Every other one is masked: free text a statement can set from table data
    * (application_name, search_path, TimeZone with a POSIX abbreviation in angle brackets), and
    * settings a later server reports that this list does not know yet.
    */
@@ -3185,6 +3163,13 @@ final class PgSession {
           "default_transaction_read_only",
           "scram_iterations");
 
+  /**
+   * ParameterStatus: {@code application_name}, (PostgreSQL 18) {@code search_path} and {@code
+   * TimeZone} are free text a statement can set from table data ({@code
+   * set_config('application_name', email, false)}), and the target reports the new value to the
+   * client; they are masked like a notice, as is any setting not in {@link #REPORTED_AS_IS}. The
+   * gateway itself tracks the unmasked values.
+   */
   private byte[] maskParameterStatus(byte[] body) throws ProtocolViolation {
     Charset cs = clientCharset;
     Reader r = new Reader(body);

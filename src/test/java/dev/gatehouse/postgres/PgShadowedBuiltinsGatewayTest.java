@@ -12,7 +12,6 @@ import dev.gatehouse.policy.PolicySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -117,8 +116,7 @@ class PgShadowedBuiltinsGatewayTest {
                   return new ReviewGate.Outcome(true, "rv-" + reviewed.size(), "approved");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   private static void add(String name, String db, Map<String, Object> options) {
@@ -161,14 +159,7 @@ class PgShadowedBuiltinsGatewayTest {
   }
 
   private static Connection erin(String conn, String extra) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + conn
-            + "?sslmode=disable&user=erin-shadow&password="
-            + TOKEN
-            + extra);
+    return PgTestSupport.plainJdbc(server, conn, "erin-shadow", TOKEN, extra);
   }
 
   /** The first column of the first row of {@code sql}, run on the target directly. */

@@ -277,6 +277,32 @@ final class PgTestSupport {
     return server.address().getPort();
   }
 
+  /**
+   * A listener of its own for a test's {@code gate} (plaintext allowed), on this fixture's
+   * connections, started; the test closes it.
+   */
+  PgProtocolServer serve(Gate gate) throws IOException {
+    PgProtocolServer s = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, connections::get);
+    s.start();
+    return s;
+  }
+
+  /** A plaintext JDBC connection to {@code db} through {@code server}; {@code extra}: "&k=v…". */
+  static Connection plainJdbc(
+      PgProtocolServer server, String db, String user, String token, String extra)
+      throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:"
+            + server.address().getPort()
+            + "/"
+            + db
+            + "?sslmode=disable&user="
+            + user
+            + "&password="
+            + token
+            + extra);
+  }
+
   /** A JDBC connection through the gateway (TLS, not verified). */
   Connection jdbc(String db, String user, String token, String extra) throws SQLException {
     return DriverManager.getConnection(jdbcUrl(db, user, token, extra));

@@ -12,7 +12,6 @@ import dev.gatehouse.policy.PolicySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -122,8 +121,7 @@ class PgUpstreamRoleGatewayTest {
                 (sessionId, principal, target, action, decision, waiting) ->
                     new ReviewGate.Outcome(false, "none", "no reviews here"))
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   @AfterAll
@@ -135,15 +133,7 @@ class PgUpstreamRoleGatewayTest {
   }
 
   private static Connection as(String user, String token) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user="
-            + user
-            + "&password="
-            + token);
+    return PgTestSupport.plainJdbc(server, CONN, user, token, "");
   }
 
   private static String one(Statement st, String sql) throws SQLException {
