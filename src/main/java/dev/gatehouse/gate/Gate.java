@@ -241,6 +241,9 @@ public final class Gate implements AutoCloseable {
               + "\"");
     }
     Target target = new Target(conn.name(), conn.type(), conn.labels());
+    // Read before deciding: a policy swapped in meanwhile makes the session confirm its terms
+    // again.
+    long generation = policyGeneration();
     Decision decision = decide(principal, target, Action.connect());
     if (decision.effect() != Effect.ALLOW) {
       String id = "deny-" + UUID.randomUUID();
@@ -315,7 +318,8 @@ public final class Gate implements AutoCloseable {
       throw new GateException(
           GateException.Reason.UNAVAILABLE, "the gateway cannot record sessions right now");
     }
-    GateSession s = new GateSession(this, sessionId, principal, conn, target, decision, protocol);
+    GateSession s =
+        new GateSession(this, sessionId, principal, conn, target, decision, generation, protocol);
     live.add(s);
     return s;
   }
@@ -437,7 +441,7 @@ public final class Gate implements AutoCloseable {
   private void sweep() {
     for (GateSession s : live) {
       try {
-        s.checkAlive();
+        s.checkAlive(true);
       } catch (RuntimeException e) {
         log.warn("session sweep failed for {}", s.id(), e);
       }

@@ -36,6 +36,14 @@ public final class GateSession implements AutoCloseable {
   private final Decision connectDecision;
   private final String protocol;
   private final Instant started;
+
+  /**
+   * The policy generation under which {@link #connectDecision} was last confirmed ({@link
+   * #termsReason}). Written by whichever thread confirms (the session's, the sweeper); a race only
+   * repeats a check.
+   */
+  private volatile long termsGeneration;
+
   private final AtomicReference<String> endedBecause = new AtomicReference<>();
   private final List<Runnable> onTerminate = new CopyOnWriteArrayList<>();
 
@@ -46,8 +54,10 @@ public final class GateSession implements AutoCloseable {
       ConnectionConfig connection,
       Target target,
       Decision connectDecision,
+      long termsGeneration,
       String protocol) {
     this.gate = gate;
+    this.termsGeneration = termsGeneration;
     this.id = id;
     this.principal = principal;
     this.connection = connection;
@@ -535,14 +545,24 @@ public final class GateSession implements AutoCloseable {
     return endedBecause.get();
   }
 
-  void checkAlive() {
-    String why = deathReason();
+  /**
+   * Ends the session when it may no longer run (called by the gate's sweeper every second). {@code
+   * recheckTerms}: decide the CONNECT again even when the policy has not changed, so that a
+   * time-boxed grant that ended or a rule's time condition that no longer holds ends the session
+   * too, not only the next statement's decision.
+   */
+  void checkAlive(boolean recheckTerms) {
+    String why = deathReason(recheckTerms);
     if (why != null) {
       terminate(why);
     }
   }
 
   private String deathReason() {
+    return deathReason(false);
+  }
+
+  private String deathReason(boolean recheckTerms) {
     if (endedBecause.get() != null) {
       return endedBecause.get();
     }
@@ -554,7 +574,68 @@ public final class GateSession implements AutoCloseable {
     if (max != null && !now.isBefore(started.plus(max))) {
       return "the maximum session duration (" + max + ") was reached";
     }
+    return termsReason(recheckTerms);
+  }
+
+  /**
+   * Why the session's terms no longer hold, or null. A session's terms are its CONNECT decision:
+   * that it may connect at all, and the obligations fixed when it opened (masking profile,
+   * read-only, the upstream role it logged in as, row limit, maximum duration, recording).
+   * Statements are decided one by one under the policy in force, but these are properties of the
+   * session (its upstream login, its masker), so a session cannot take new ones in place: when the
+   * policy no longer grants the same terms, the session ends and the client reconnects under the
+   * new ones. Otherwise a policy that turned masking on for a principal, or moved them to a weaker
+   * upstream role, would leave their open sessions unmasked or on the stronger login until they
+   * disconnect. Decided again when the policy has changed since the terms were last confirmed (a
+   * volatile read per action otherwise), and every second by the sweeper ({@code always}) for
+   * grants and time conditions.
+   */
+  private String termsReason(boolean always) {
+    long generation = gate.policyGeneration();
+    if (!always && generation == termsGeneration) {
+      return null;
+    }
+    Decision now = gate.decide(principal, target, Action.connect());
+    if (now.effect() != Effect.ALLOW) {
+      return "the policy no longer lets \""
+          + principal.subject()
+          + "\" connect to \""
+          + connection.name()
+          + "\": "
+          + now.reason()
+          + " (rule "
+          + now.rule()
+          + ")";
+    }
+    String changed = termsChanged(obligations(), now.obligations());
+    if (changed != null) {
+      return "the policy changed this session's terms ("
+          + changed
+          + "); reconnect to continue under the new ones";
+    }
+    termsGeneration = generation;
     return null;
+  }
+
+  /** The obligations that differ between {@code was} and {@code now}, described; null if none. */
+  static String termsChanged(Obligations was, Obligations now) {
+    List<String> out = new ArrayList<>();
+    term(out, "masking", was.maskingProfile(), now.maskingProfile());
+    term(out, "read_only", was.readOnly(), now.readOnly());
+    term(out, "upstream_role", was.upstreamRole(), now.upstreamRole());
+    term(out, "max_rows", was.maxRows(), now.maxRows());
+    term(out, "max_session_duration", was.maxSessionDuration(), now.maxSessionDuration());
+    term(out, "recording", was.recording(), now.recording());
+    if (out.isEmpty() && !was.equals(now)) {
+      out.add("obligations"); // a field added to Obligations and not named above: still a change
+    }
+    return out.isEmpty() ? null : String.join(", ", out);
+  }
+
+  private static void term(List<String> out, String name, Object was, Object now) {
+    if (!java.util.Objects.equals(was, now)) {
+      out.add(name + " " + (now == null ? "none" : now) + ", was " + (was == null ? "none" : was));
+    }
   }
 
   private void ensureAlive() throws GateException {
