@@ -10,6 +10,12 @@
 #
 # The second build (B) is this checkout's target/ unless NEW names another directory. Prints one
 # line per cell and the medians. Needs what run.sh needs (postgresql, pgbench, python3).
+#
+# On the 2-core VM of docs/benchmarks.md the gateway process started second ran 10-30 % slower
+# than the first whatever build it ran (an A/A run, seventeenth session), so a single start order
+# biases B/A. ORDERS (default "AB BA") runs the whole measurement once per start order, both
+# gateways restarted in between, and the medians pool both halves; the per-order medians are printed
+# too, so a slot bias shows as B/A moving with the order. ORDERS=AB is the old, biased behaviour.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -25,6 +31,7 @@ SSL=${SSL:-disable}            # disable (plaintext) or require (TLS to the gate
 DURABILITY=${DURABILITY:-os}
 BREAKDOWN=${BREAKDOWN:-0}
 JVM_OPTS=${JVM_OPTS:-}
+ORDERS=${ORDERS:-"AB BA"}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 source "$top/bin/find-java.sh"
 source "$here/gatehouse-config.sh"
@@ -64,9 +71,13 @@ start_gateway() { # name dir
     "$JAVA_HOME/bin/java" --sun-misc-unsafe-memory-access=allow -jar "$dir/gatehouse.jar" \
     token issue --user bench --ttl 12h 2>/dev/null)
 }
-start_gateway A "$BASE"
-start_gateway B "$NEW"
-echo "== A: $BASE (pid ${PID[A]}), B: $NEW (pid ${PID[B]}); sslmode=$SSL, durability $DURABILITY"
+declare -A DIR=([A]="$BASE" [B]="$NEW")
+stop_gateways() {
+  for g in A B; do
+    if [ -n "${PID[$g]:-}" ]; then kill "${PID[$g]}" 2>/dev/null || true; wait "${PID[$g]}" 2>/dev/null || true; fi
+    rm -rf "${work:?}/$g"
+  done
+}
 
 # Ticks (1/100 s) of the process minus its JIT compiler threads; with BREAKDOWN, per thread group.
 cat > "$work/cpu.py" <<'PY'
@@ -125,23 +136,36 @@ PY
   echo "$out"
 }
 
-echo "== warm-up ${WARMUP}s per mode and client count, each gateway"
-for m in $MODES; do for c in $CLIENTS; do for g in A B; do cell "$g" "$m" "$c" "$WARMUP" >/dev/null; done; done; done
-
 declare -A RES
-echo "== ${DURATION}s cells, $ROUNDS rounds (µs of gateway CPU per statement)"
-for r in $(seq 1 "$ROUNDS"); do
-  order="A B"; [ $((r % 2)) = 0 ] && order="B A"
-  for m in $MODES; do for c in $CLIENTS; do for g in $order; do
-    read -r tx us tps rest < <(cell "$g" "$m" "$c" "$DURATION")
-    RES[$g,$m,$c]="${RES[$g,$m,$c]:-} $us"
-    printf '  round %d %-8s c=%-2s %s %7s tx %7s tps %7s µs/stmt %s\n' "$r" "$m" "$c" "$g" "$tx" "$tps" "$us" "${rest:-}"
-  done; done; done
+for o in $ORDERS; do
+  first=${o:0:1}; second=${o:1:1}
+  start_gateway "$first" "${DIR[$first]}"
+  start_gateway "$second" "${DIR[$second]}"
+  echo "== start order $o: A: $BASE (pid ${PID[A]}), B: $NEW (pid ${PID[B]}); sslmode=$SSL, durability $DURABILITY"
+  echo "== warm-up ${WARMUP}s per mode and client count, each gateway"
+  for m in $MODES; do for c in $CLIENTS; do for g in A B; do cell "$g" "$m" "$c" "$WARMUP" >/dev/null; done; done; done
+  echo "== ${DURATION}s cells, $ROUNDS rounds (µs of gateway CPU per statement)"
+  for r in $(seq 1 "$ROUNDS"); do
+    order="A B"; [ $((r % 2)) = 0 ] && order="B A"
+    for m in $MODES; do for c in $CLIENTS; do for g in $order; do
+      read -r tx us tps rest < <(cell "$g" "$m" "$c" "$DURATION")
+      RES[$g,$m,$c]="${RES[$g,$m,$c]:-} $us"
+      RES[$o,$g,$m,$c]="${RES[$o,$g,$m,$c]:-} $us"
+      printf '  %s round %d %-8s c=%-2s %s %7s tx %7s tps %7s µs/stmt %s\n' "$o" "$r" "$m" "$c" "$g" "$tx" "$tps" "$us" "${rest:-}"
+    done; done; done
+  done
+  stop_gateways
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-echo; echo "| mode | clients | A µs/stmt (median) | B µs/stmt (median) | B/A | A cells | B cells |"
-echo "|---|---:|---:|---:|---:|---|---|"
+hdr=""; sep=""; for o in $ORDERS; do hdr="$hdr B/A started $o |"; sep="$sep---:|"; done
+echo; echo "| mode | clients | A µs/stmt (median) | B µs/stmt (median) | B/A |$hdr A cells | B cells |"
+echo "|---|---:|---:|---:|---:|$sep---|---|"
 for m in $MODES; do for c in $CLIENTS; do
   a=$(echo "${RES[A,$m,$c]}" | median); b=$(echo "${RES[B,$m,$c]}" | median)
-  printf '| %s | %s | %s | %s | %.2f |%s |%s |\n' "$m" "$c" "$a" "$b" "$(echo "$b / $a" | bc -l)" "${RES[A,$m,$c]}" "${RES[B,$m,$c]}"
+  per=""
+  for o in $ORDERS; do
+    oa=$(echo "${RES[$o,A,$m,$c]}" | median); ob=$(echo "${RES[$o,B,$m,$c]}" | median)
+    per="$per $(printf '%.2f' "$(echo "$ob / $oa" | bc -l)") |"
+  done
+  printf '| %s | %s | %s | %s | %.2f |%s%s |%s |\n' "$m" "$c" "$a" "$b" "$(echo "$b / $a" | bc -l)" "$per" "${RES[A,$m,$c]}" "${RES[B,$m,$c]}"
 done; done

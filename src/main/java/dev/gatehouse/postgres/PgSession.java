@@ -2844,7 +2844,56 @@ final class PgSession {
     if (head != null && head.denial != null) {
       return head.denial;
     }
+    if (rowFilter != RowFilter.IDENTITY && PgEchoedInput.applies(f.get('C'))) {
+      return echoedInputMasked(f, sentText(head));
+    }
     return maskFields('E', body);
+  }
+
+  /**
+   * The statement text the client sent for the message {@code head} answers, as far as the session
+   * knows it (each statement of a Query, the Parse of an Execute's or Bind's statement); null when
+   * it cannot tell. What an error may quote back unredacted ({@link PgEchoedInput}).
+   */
+  private static String sentText(Pending head) {
+    if (head == null) {
+      return null;
+    }
+    if (head.kind == Kind.QUERY) {
+      StringBuilder b = new StringBuilder();
+      for (AuthorizedAction a : head.actions) {
+        b.append(a.action().raw()).append('\n');
+      }
+      return b.toString();
+    }
+    if (head.prepared != null) {
+      return head.prepared.action.raw();
+    }
+    if (head.portal != null) {
+      return head.portal.stmt.action.raw();
+    }
+    return head.auth == null ? null : head.auth.action().raw();
+  }
+
+  /**
+   * An error of a code that quotes converted input, in a masked session: quoted parts the client
+   * did not send redacted ({@link PgEchoedInput}), then every field masked as usual.
+   */
+  private byte[] echoedInputMasked(Map<Character, String> fields, String sent)
+      throws ProtocolViolation {
+    Map<Character, String> f = new LinkedHashMap<>(fields);
+    for (Map.Entry<Character, String> e : f.entrySet()) {
+      char k = e.getKey();
+      if (k == 'M' || k == 'D' || k == 'H' || k == 'W') {
+        e.setValue(PgEchoedInput.redact(e.getValue(), sent));
+      }
+    }
+    for (Map.Entry<Character, String> e : f.entrySet()) {
+      if (UNMASKED_FIELDS.indexOf(e.getKey()) < 0) {
+        e.setValue(gs.mask(e.getValue()));
+      }
+    }
+    return PgMessages.fields('E', f, clientCharset);
   }
 
   /**
