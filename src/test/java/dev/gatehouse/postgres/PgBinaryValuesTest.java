@@ -499,4 +499,41 @@ class PgBinaryValuesTest {
     assertThat(masked).isNotNull();
     assertThat(new String(masked, StandardCharsets.UTF_8)).doesNotContain(hex.substring(2));
   }
+
+  /**
+   * A masked json value is still one JSON document: a finding that took the backslash of an escaped
+   * quote into its mask left text that began with a quote but was no document (red team rt18mask
+   * F1); such a value now becomes a JSON string of the masked text.
+   */
+  @Test
+  void maskedJsonStaysADocument() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper mapper =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    String body =
+        "{\"key\": \"https://stg9609.blob.core.windows.net/c/f.csv?sv=2022-11-02&ss=b&srt=o"
+            + "&sp=r&se=2026-12-01T00:00:00Z&sig=lJu5Dt52LSIjU7pz1dWgXlWwwgUywTx8DOVNxGSeDCb%3D\"}";
+    for (String value :
+        List.of(
+            mapper.writeValueAsString(body), // to_jsonb(body): JSON in a JSON string
+            mapper.writeValueAsString(java.util.Map.of("n", mapper.writeValueAsString(body))),
+            mapper.writeValueAsString("REDIS_PASSWORD=\"Summer2024!86\""),
+            mapper.writeValueAsString(
+                "{\"key\": \"TWILIO_API_KEY=SK290b9037689f9c340d6fbecf9f7e96c6\"}"))) {
+      byte[] in = utf8(value);
+      byte[] out =
+          PgBinaryValues.text(
+              engine.columnMasker("pii", "c", "s", "t", "v"), true, in, 0, in.length);
+      assertThat(out).as(value).isNotNull();
+      String masked = new String(out, StandardCharsets.UTF_8);
+      assertThat(masked)
+          .doesNotContain("lJu5Dt52")
+          .doesNotContain("Summer2024")
+          .doesNotContain("SK290b");
+      mapper.readTree(masked); // throws when the masked text is no JSON document
+      assertThat(PgBinaryValues.json(out)).as(masked).isTrue();
+    }
+    assertThat(PgBinaryValues.json(utf8("{\"a\": \"x\\q\"}"))).isFalse(); // a bad escape
+    assertThat(PgBinaryValues.json(utf8("\"a\" \"b\""))).isFalse(); // two documents
+    assertThat(PgBinaryValues.json(utf8("{\"a\": [1, \"b\"]}"))).isTrue();
+  }
 }
