@@ -1,7 +1,6 @@
 package dev.gatehouse.masking;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -149,10 +148,13 @@ final class Profile {
       return null;
     }
     if (armed == scanner.emailBit) {
-      List<Finding> found = new ArrayList<>(2);
+      List<Finding> found = new Scanner.Findings();
       boolean ascii;
       try {
         ascii = scanner.email.findAscii(utf8, off, len, found);
+      } catch (Scanner.TooManyFindings e) {
+        return applyBytes(
+            utf8, off, len, List.of(new Finding(0, len, Scanner.TOO_MANY, Integer.MAX_VALUE)));
       } catch (RuntimeException e) {
         ascii = false; // the String path records a detector failure as a finding
       }

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Runs a set of detectors over text, gated so that ordinary values cost one pass:
@@ -1599,10 +1601,12 @@ final class Scanner {
         continue;
       }
       if (found == null) {
-        found = new ArrayList<>(4);
+        found = new Findings();
       }
       try {
         detectors[d].find(s, found);
+      } catch (TooManyFindings e) {
+        return wholeValue(s, detectors[d]);
       } catch (RuntimeException | StackOverflowError e) {
         // A detector bug must not let the value through: treat the whole text as sensitive.
         found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
@@ -1638,10 +1642,12 @@ final class Scanner {
         continue;
       }
       if (found == null) {
-        found = new ArrayList<>(4);
+        found = new Findings();
       }
       try {
         detectors[d].find(s, found);
+      } catch (TooManyFindings e) {
+        return wholeValue(s, detectors[d]);
       } catch (RuntimeException | StackOverflowError e) {
         // A detector bug must not let the value through: treat the whole text as sensitive.
         found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
@@ -1663,10 +1669,12 @@ final class Scanner {
       List<Finding> shown = normalized(s, true, this::scanUngated);
       return s.indexOf('\b') < 0 ? shown : covering(shown, normalized(s, false, this::scanUngated));
     }
-    List<Finding> found = new ArrayList<>();
+    List<Finding> found = new Findings();
     for (Detector d : detectors) {
       try {
         d.find(s, found);
+      } catch (TooManyFindings e) {
+        return wholeValue(s, d);
       } catch (RuntimeException | StackOverflowError e) {
         found.add(new Finding(0, s.length(), d.type, Integer.MAX_VALUE));
       }
@@ -1876,53 +1884,108 @@ final class Scanner {
    * The parts of an assignment's value that no kept finding covers, kept too: a bare value runs to
    * the next blank and can swallow other secrets ({@code --password a1|--password
    * b2|https://u:p@h}, string_agg of values); dropped whole, the part before the other finding
-   * stayed in clear.
+   * stayed in clear. {@code kept}: disjoint findings by start.
    */
-  private static void keepUncovered(Finding f, List<Finding> kept) {
-    List<Finding> over = new ArrayList<>();
-    for (Finding k : kept) {
-      if (f.start() < k.end() && k.start() < f.end()) {
-        over.add(k);
-      }
-    }
-    over.sort(Comparator.comparingInt(Finding::start));
+  private static void keepUncovered(Finding f, TreeMap<Integer, Finding> kept) {
+    List<Finding> pieces = new ArrayList<>();
     int at = f.start();
-    for (Finding k : over) {
+    Map.Entry<Integer, Finding> before = kept.lowerEntry(f.start());
+    if (before != null && before.getValue().end() > at) {
+      at = before.getValue().end();
+    }
+    for (Finding k : kept.subMap(f.start(), true, f.end(), false).values()) {
       if (k.start() > at) {
-        kept.add(new Finding(at, k.start(), f.type(), f.priority()));
+        pieces.add(new Finding(at, k.start(), f.type(), f.priority()));
       }
       at = Math.max(at, k.end());
     }
     if (at < f.end()) {
-      kept.add(new Finding(at, f.end(), f.type(), f.priority()));
+      pieces.add(new Finding(at, f.end(), f.type(), f.priority()));
+    }
+    for (Finding p : pieces) {
+      kept.put(p.start(), p);
     }
   }
 
   /**
+   * Findings in one value past which it is masked whole. A value that is nothing but findings
+   * ({@code repeat('password=', 80000)}, 720 KB: 80,000 overlapping assignments) cost minutes of
+   * gateway CPU per statement, for any masked principal (red team rt18pg F1): the resolution below
+   * was quadratic (now O(n log n)), and detectors spend tens of microseconds per finding. Such a
+   * value is not data worth masking piece by piece: once a detector adds more than this many
+   * findings ({@link Findings}) scanning stops and the whole value is masked. 1,024 is far above
+   * any real row (a {@code string_agg} of a thousand addresses still gets its own masks).
+   */
+  static final int MAX_FINDINGS = 1024;
+
+  /** The findings list detectors add to: past {@link #MAX_FINDINGS}, {@link TooManyFindings}. */
+  static final class Findings extends ArrayList<Finding> {
+    Findings() {
+      super(4);
+    }
+
+    @Override
+    public boolean add(Finding f) {
+      if (size() >= MAX_FINDINGS) {
+        throw TooManyFindings.INSTANCE;
+      }
+      return super.add(f);
+    }
+  }
+
+  /** Thrown by {@link Findings#add} to end a scan: no stack trace, one instance. */
+  static final class TooManyFindings extends RuntimeException {
+    static final TooManyFindings INSTANCE = new TooManyFindings();
+
+    private TooManyFindings() {
+      super("more than " + MAX_FINDINGS + " findings in one value", null, false, false);
+    }
+  }
+
+  /**
+   * The type of the one finding that masks a value with too many ({@link #MAX_FINDINGS}): not a
+   * detector's, whose style may keep part of what it masks (an email's domain), so the profile's
+   * fallback style (full redaction unless configured otherwise).
+   */
+  static final String TOO_MANY = "too_many_findings";
+
+  /** The whole of {@code s} as one finding (fail closed); see {@link #TOO_MANY}. */
+  private static List<Finding> wholeValue(String s, Detector d) {
+    return List.of(new Finding(0, s.length(), TOO_MANY, Integer.MAX_VALUE));
+  }
+
+  /**
    * Keeps the highest-priority (then longest) finding wherever findings overlap (of an overlapping
-   * assignment, the parts outside the kept ones: {@link #keepUncovered}).
+   * assignment, the parts outside the kept ones: {@link #keepUncovered}). Kept findings are
+   * disjoint, so in a map by start the one with the greatest start before a finding's end is the
+   * only one that can tell whether it overlaps any.
    */
   static List<Finding> resolve(List<Finding> found) {
     if (found.size() == 1) {
       return found;
     }
-    found.sort(BY_PRIORITY);
-    List<Finding> kept = new ArrayList<>(found.size());
-    for (Finding f : found) {
-      boolean overlaps = false;
-      for (Finding k : kept) {
-        if (f.start() < k.end() && k.start() < f.end()) {
-          overlaps = true;
-          break;
-        }
+    if (found.size() > MAX_FINDINGS) {
+      Finding top = found.get(0);
+      int from = Integer.MAX_VALUE;
+      int to = 0;
+      for (Finding f : found) {
+        top = BY_PRIORITY.compare(f, top) < 0 ? f : top;
+        from = Math.min(from, f.start());
+        to = Math.max(to, f.end());
       }
+      return List.of(new Finding(from, to, top.type(), top.priority()));
+    }
+    found.sort(BY_PRIORITY);
+    TreeMap<Integer, Finding> kept = new TreeMap<>();
+    for (Finding f : found) {
+      Map.Entry<Integer, Finding> last = kept.lowerEntry(f.end());
+      boolean overlaps = last != null && last.getValue().end() > f.start();
       if (!overlaps) {
-        kept.add(f);
+        kept.put(f.start(), f);
       } else if (f.type().equals("assignment")) {
         keepUncovered(f, kept);
       }
     }
-    kept.sort(Comparator.comparingInt(Finding::start));
-    return kept;
+    return new ArrayList<>(kept.values());
   }
 }
