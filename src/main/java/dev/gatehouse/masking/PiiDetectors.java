@@ -2500,7 +2500,11 @@ final class PiiDetectors {
          * A real {@code @} (or {@code ＠}) and a dot written {@code [.]}, {@code (.)} or {@code
          * {.}}: gated by {@code F_AT}.
          */
-        DEFANGED
+        DEFANGED;
+
+        boolean marker(byte[] b, int i, int end, int close) {
+          return Obfuscated.marker(this, b, i, end, close);
+        }
       }
 
       private final Email email;
@@ -2510,6 +2514,11 @@ final class PiiDetectors {
         super("email", 70);
         this.email = email;
         this.form = form;
+      }
+
+      /** Whether this is a part of {@code e}. */
+      boolean of(Email e) {
+        return email == e;
       }
 
       @Override
@@ -2567,7 +2576,12 @@ final class PiiDetectors {
 
       /** Whether this part's bracketed marker opens at {@code b[i]}. */
       private boolean markerAt(byte[] b, int i, int end, int close) {
-        return switch (form) {
+        return form.marker(b, i, end, close);
+      }
+
+      /** Whether the bracketed marker of form {@code f} opens at {@code b[i]}. */
+      static boolean marker(Form f, byte[] b, int i, int end, int close) {
+        return switch (f) {
           case BRACKETED_AT ->
               i + 3 < end
                   && (b[i + 1] | 0x20) == 'a'
@@ -2586,6 +2600,33 @@ final class PiiDetectors {
       private static int closing(int open) {
         return open == '(' ? ')' : open == '[' ? ']' : open == '{' ? '}' : '>';
       }
+
+      /**
+       * Whether a marker of any of the three parts starts at {@code b[i]} (before {@code end}): for
+       * {@link Email#findAscii}, which leaves a value with one to the String path.
+       */
+      static boolean markerAt(byte[] b, int i, int end) {
+        int c = b[i];
+        if (c == ' ') {
+          return i + 4 < end
+              && (b[i + 1] | 0x20) == 'd'
+              && (b[i + 2] | 0x20) == 'o'
+              && (b[i + 3] | 0x20) == 't'
+              && b[i + 4] == ' ';
+        }
+        if (c != '(' && c != '[' && c != '{' && c != '<') {
+          return false;
+        }
+        int close = closing(c);
+        for (Form f : FORMS) {
+          if (f.marker(b, i, end, close)) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      private static final Form[] FORMS = Form.values();
 
       /** How a read character was written ({@code kind[k]} of decoded character k; 0 as is). */
       private static final byte AT_BRACKET = 1;
@@ -3135,18 +3176,36 @@ final class PiiDetectors {
       return x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
     }
 
-    /** The next {@code @} from {@code from}, -2 at a byte EF first, -1 when there is neither. */
+    /**
+     * The next {@code @} from {@code from}; -2 at a byte EF, an ESC or a marker of an address
+     * written out ({@link Obfuscated#markerAt}) first; -1 when there is none of them.
+     */
     private static int indexOfAt(byte[] b, int off, int from, int n) {
       for (int i = from; i < n; i++) {
         byte x = b[off + i];
-        if (x == '@') {
-          return i;
-        }
-        if (x == (byte) 0xef || x == 0x1b) {
-          return -2; // a full-width at, or an escape sequence that may split an address
+        if (STOP[x & 0xff]) {
+          if (x == '@') {
+            return i;
+          }
+          if (x == (byte) 0xef || x == 0x1b || Obfuscated.markerAt(b, off + i, off + n)) {
+            // a full-width at, an escape sequence that may split an address, or an address
+            // written out ((at), [.], " dot "), which the String path reads (Obfuscated)
+            return -2;
+          }
         }
       }
       return -1;
+    }
+
+    /** The bytes {@link #indexOfAt} looks at: one table load per byte. */
+    private static final boolean[] STOP = new boolean[256];
+
+    static {
+      for (char c : "@([{< ".toCharArray()) {
+        STOP[c] = true;
+      }
+      STOP[0xef] = true;
+      STOP[0x1b] = true;
     }
   }
 }
