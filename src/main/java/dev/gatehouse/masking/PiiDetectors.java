@@ -1360,10 +1360,10 @@ final class PiiDetectors {
       super("cvv", 50);
     }
 
-    /** This and {@link Spaced}, gated separately. */
+    /** This, {@link Spaced} and {@link Worded}, gated separately. */
     @Override
     List<Detector> parts() {
-      return List.of(this, new Spaced());
+      return List.of(this, new Spaced(), new Worded());
     }
 
     /**
@@ -1461,6 +1461,191 @@ final class PiiDetectors {
           j++;
         }
         return j > to && j < s.length() && Character.isLetter(s.charAt(j));
+      }
+    }
+
+    /**
+     * The code after the longer names of a card security code, in English and the languages of the
+     * larger card markets, and a space (or {@code :}, {@code =}, {@code #}, {@code no.}): {@code
+     * security code 1234}, {@code card verification value 123} (also {@code … code}, {@code …
+     * number}, {@code validation}), {@code CVV code 123}, {@code CVC number: 123}, German {@code
+     * Sicherheitscode 123} and {@code Kartenprüfnummer 123}, French {@code code de sécurité 123}
+     * (with or without accents; also {@code code de sécurité : 123}, the French space before a
+     * colon) and {@code cryptogramme visuel 123}, Spanish {@code código de seguridad 123}, Italian
+     * {@code codice di sicurezza 123}; in any case. Since the eighteenth session: before it {@code
+     * security code} was read only with {@code :} or {@code =}, as a door's or a login's code is
+     * written the same way; such a code is a secret too, so masking it costs nothing a reader
+     * needs. As in {@link Spaced}, only the 3 or 4 digits right after the words, not a year before
+     * a word, nor digits that run on into a letter, more digits, a decimal or a date.
+     *
+     * <p>{@code CID} (American Express prints its 4-digit code as the CID) also names a customer, a
+     * caller, a connection or a content id ({@code CID 1234} in a CRM or a log): it is read only
+     * with exactly 4 digits and in a value that names a card ({@code card}, {@code amex}, {@code
+     * american express}). {@code code 1234} alone (a product, discount, error or area code) is not
+     * read.
+     */
+    static final class Worded extends Detector {
+      private static final String SEP = "[ \\t\\u00a0\\u202f\\u2009]";
+
+      private static final java.util.regex.Pattern WORDED =
+          java.util.regex.Pattern.compile(
+              "(?iu)(?<![\\p{L}0-9_])(?:"
+                  + "(?:card[ _-]?)?security[ _-]?code"
+                  + "|card[ _-]?(?:verification|validation)[ _-]?(?:value|code|number)"
+                  + "|cv[vc]2?[ _-]?(?:code|number|nummer)"
+                  + "|sicherheits[ _-]?code|kartenpr(?:\u00fc|ue)f(?:nummer|ziffer)"
+                  + "|code[ _-]de[ _-]s[e\u00e9]curit[e\u00e9]|cryptogramme(?:[ _-]visuel)?"
+                  + "|c[o\u00f3]digo[ _-]de[ _-]seguridad|codice[ _-]di[ _-]sicurezza"
+                  + "|(cid))("
+                  + SEP
+                  + "{1,3}(?:(?:no\\.?|nr\\.?|#|[:=])"
+                  + SEP
+                  + "{0,3})?|"
+                  + SEP
+                  + "{0,3}[:=#]"
+                  + SEP
+                  + "{0,3})[\"']?([0-9]{3,4})(?![0-9\\p{L}_]|[.,/:-][0-9])");
+
+      Worded() {
+        super("cvv", 50);
+      }
+
+      @Override
+      int minNumericRun() {
+        return 3;
+      }
+
+      @Override
+      int minLength() {
+        return 8; // "CID 1234"
+      }
+
+      /**
+       * A part of every name above (lower case; {@code curit} is in {@code security} and {@code
+       * sécurité}, {@code kartenpr} in both spellings of {@code Kartenprüfnummer}).
+       */
+      @Override
+      List<String> keywords() {
+        return List.of(
+            "curit",
+            "sicherheit",
+            "verification",
+            "validation",
+            "cvv",
+            "cvc",
+            "kartenpr",
+            "cryptogram",
+            "segurid",
+            "sicurezz",
+            "cid");
+      }
+
+      /**
+       * Every reading ends in 3 or 4 digits that follow the name's last letter ({@code e}, {@code
+       * r}, {@code d}, {@code a}, {@code l}, or the {@code o} of {@code no.}) and at least one of
+       * space, tab, {@code : = # .} and a quote: sentences with the names' letters and a number
+       * ("Order 55 shipped to 221B Baker Street") fail it before the keyword search.
+       */
+      @Override
+      boolean hasAsciiGate() {
+        return true;
+      }
+
+      @Override
+      boolean mayFindAscii(byte[] b, int off, int len) {
+        int end = off + len;
+        for (int i = off; i < end; i++) {
+          int c = b[i];
+          if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
+            return true; // a byte it cannot judge: non-ASCII (é, a no-break space) or a control
+          }
+          if (c >= '0' && c <= '9' && (i == off || b[i - 1] < '0' || b[i - 1] > '9')) {
+            int k = i;
+            while (k < end && b[k] >= '0' && b[k] <= '9') {
+              k++;
+            }
+            if ((k - i == 3 || k - i == 4) && afterName(b, off, i)) {
+              return true;
+            }
+            i = k - 1;
+          }
+        }
+        return false;
+      }
+
+      /**
+       * The bytes before the digits at {@code i}: separators, then the last three letters of a name
+       * ({@link #ENDINGS}), or {@code no} or {@code nr} as a word (before the digits with or
+       * without a separator).
+       */
+      private static boolean afterName(byte[] b, int off, int i) {
+        int j = i - 1;
+        while (j >= off && i - j <= 12 && isSeparator(b[j])) {
+          j--;
+        }
+        if (j - 1 < off) {
+          return false;
+        }
+        int two = (b[j - 1] | 0x20) << 8 | (b[j] | 0x20);
+        if ((two == ('n' << 8 | 'o') || two == ('n' << 8 | 'r'))
+            && (j - 2 < off || !isAsciiLetter((char) b[j - 2]))) {
+          return true;
+        }
+        if (j == i - 1 || j - 2 < off) {
+          return false;
+        }
+        int three = (b[j - 2] | 0x20) << 16 | two;
+        for (int e : ENDINGS) {
+          if (e == three) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      /**
+       * The last three letters of each name, lower case: c-ode, val-ue, num-ber, num-mer, zif-fer,
+       * cid, segurida-d, sicure-zza, vis-uel, cryptogra-mme, securit-e (an accented é is not
+       * judged).
+       */
+      private static final int[] ENDINGS = endings("ode lue ber mer fer cid dad zza uel mme ite");
+
+      private static int[] endings(String words) {
+        String[] w = words.split(" ");
+        int[] out = new int[w.length];
+        for (int k = 0; k < w.length; k++) {
+          out[k] = w[k].charAt(0) << 16 | w[k].charAt(1) << 8 | w[k].charAt(2);
+        }
+        return out;
+      }
+
+      private static boolean isSeparator(int c) {
+        return c == ' ' || c == '\t' || c == ':' || c == '=' || c == '#' || c == '.' || c == '"'
+            || c == '\'';
+      }
+
+      @Override
+      void find(String s, List<Finding> out) {
+        java.util.regex.Matcher m = WORDED.matcher(s);
+        while (m.find()) {
+          int from = m.start(3);
+          int to = m.end(3);
+          String sep = m.group(2);
+          boolean assigned = sep.indexOf(':') >= 0 || sep.indexOf('=') >= 0;
+          if (m.start(1) >= 0 && (to - from != 4 || !namesACard(s))) {
+            continue; // CID: a customer's, a caller's or a connection's id as often
+          }
+          if (!assigned && Spaced.yearBeforeWord(s, from, to)) {
+            continue;
+          }
+          add(out, from, to);
+        }
+      }
+
+      /** Whether the value names a card, for {@code CID}. */
+      static boolean namesACard(String s) {
+        String l = s.toLowerCase(Locale.ROOT);
+        return l.contains("card") || l.contains("amex") || l.contains("american express");
       }
     }
 
@@ -2041,15 +2226,21 @@ final class PiiDetectors {
 
     private final Encoded encoded = new Encoded(this);
 
+    private final List<Detector> obfuscated =
+        List.of(
+            new Obfuscated(this, Obfuscated.Form.BRACKETED_AT),
+            new Obfuscated(this, Obfuscated.Form.DOT_WORD),
+            new Obfuscated(this, Obfuscated.Form.DEFANGED));
+
     @Override
     int needFlags() {
       return F_AT;
     }
 
-    /** This and {@link Encoded}, gated separately. */
+    /** This, {@link Encoded} and {@link Obfuscated}, gated separately. */
     @Override
     List<Detector> parts() {
-      return List.of(this, encoded);
+      return List.of(this, encoded, obfuscated.get(0), obfuscated.get(1), obfuscated.get(2));
     }
 
     /**
@@ -2264,6 +2455,444 @@ final class PiiDetectors {
       /** The byte {@code hi lo} written as two ASCII hex digits, or -1. */
       private static int hexByte(char hi, char lo) {
         return isHex(hi) && isHex(lo) ? Character.digit(hi, 16) << 4 | Character.digit(lo, 16) : -1;
+      }
+    }
+
+    /**
+     * Addresses written to escape harvesters (since the eighteenth session), reported as {@code
+     * email}: the {@code @} as {@code (at)}, {@code [at]}, {@code {at}} or {@code <at>} (any case,
+     * up to three spaces or tabs on each side), the dots as {@code (dot)}, {@code [dot]}, {@code
+     * {dot}}, {@code <dot>}, {@code [.]}, {@code (.)} or {@code {.}} (the "defanged" dot of
+     * security reports), or as the words {@code at} and {@code dot} between single spaces ({@code
+     * ana at example dot com}). The text is read with these written as {@code @} and {@code .},
+     * searched by {@link Email#find}, and each address found is reported at its place in the
+     * original text when:
+     *
+     * <ul>
+     *   <li>its {@code @} was written in brackets ({@code ana(at)example.com}); or
+     *   <li>its {@code @} was a real one and a dot of its domain was written out ({@code
+     *       ana@example[.]com}; one without is {@link Email}'s); or
+     *   <li>its {@code @} was the word {@code at} (prose: "look at example.com", "meet at noon
+     *       dot") and then only when the dot before its last label is written out too, the words
+     *       {@code at} and {@code dot} are in one case (not "the Dot Com Cafe"), the word before
+     *       {@code at} is no pronoun or common verb ("find us at example dot com" names a web site,
+     *       "me at example dot com" no one) and the domain does not start with an article ("worked
+     *       at a dot com startup").
+     * </ul>
+     *
+     * <p>Gated by these markers as keywords, and on bytes by the same test ({@link #mayFindAscii}):
+     * a sentence with {@code at} and no written-out dot never reaches the search.
+     */
+    static final class Obfuscated extends Detector {
+      /** Which readings a part reports, each gated by what all of them have. */
+      enum Form {
+        /**
+         * The at in brackets and a {@code .} in the text ({@code ana(at)example.com}, {@code
+         * ana[at]example[.]com}): gated by {@code F_ANYDOT}, so that sentences without one and
+         * names, streets and statuses do not arm it.
+         */
+        BRACKETED_AT,
+        /**
+         * A dot written as a word, in brackets or between spaces ({@code ana(at)example(dot)com},
+         * {@code ana at example dot com}, {@code ana@example[dot]com}).
+         */
+        DOT_WORD,
+        /**
+         * A real {@code @} (or {@code ＠}) and a dot written {@code [.]}, {@code (.)} or {@code
+         * {.}}: gated by {@code F_AT}.
+         */
+        DEFANGED;
+
+        boolean marker(byte[] b, int i, int end, int close) {
+          return Obfuscated.marker(this, b, i, end, close);
+        }
+      }
+
+      private final Email email;
+      private final Form form;
+
+      Obfuscated(Email email, Form form) {
+        super("email", 70);
+        this.email = email;
+        this.form = form;
+      }
+
+      /** Whether this is a part of {@code e}. */
+      boolean of(Email e) {
+        return email == e;
+      }
+
+      @Override
+      int needFlags() {
+        return form == Form.BRACKETED_AT ? F_ANYDOT : form == Form.DEFANGED ? F_AT : 0;
+      }
+
+      /** {@code a(at)b.co}, {@code a@b(dot)co}, {@code a@b[.]co}. */
+      @Override
+      int minLength() {
+        return form == Form.BRACKETED_AT ? 9 : form == Form.DOT_WORD ? 10 : 8;
+      }
+
+      /** The markers every reading of the part has. */
+      @Override
+      List<String> keywords() {
+        return switch (form) {
+          case BRACKETED_AT -> List.of("(at)", "[at]", "{at}", "<at>");
+          case DOT_WORD -> List.of("(dot)", "[dot]", "{dot}", "<dot>", " dot ");
+          case DEFANGED -> List.of("[.]", "(.)", "{.}");
+        };
+      }
+
+      @Override
+      boolean hasAsciiGate() {
+        return true;
+      }
+
+      /** The keywords' test on bytes, one compare per byte but at a bracket (or a space). */
+      @Override
+      boolean mayFindAscii(byte[] b, int off, int len) {
+        int end = off + len;
+        boolean words = form == Form.DOT_WORD;
+        for (int i = off; i < end; i++) {
+          int c = b[i];
+          if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
+            return true;
+          }
+          if (c == '(' || c == '[' || c == '{' || c == '<') {
+            if (markerAt(b, i, end, closing(c))) {
+              return true;
+            }
+          } else if (words
+              && c == ' '
+              && i + 4 < end
+              && (b[i + 1] | 0x20) == 'd'
+              && (b[i + 2] | 0x20) == 'o'
+              && (b[i + 3] | 0x20) == 't'
+              && b[i + 4] == ' ') {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      /** Whether this part's bracketed marker opens at {@code b[i]}. */
+      private boolean markerAt(byte[] b, int i, int end, int close) {
+        return form.marker(b, i, end, close);
+      }
+
+      /** Whether the bracketed marker of form {@code f} opens at {@code b[i]}. */
+      static boolean marker(Form f, byte[] b, int i, int end, int close) {
+        return switch (f) {
+          case BRACKETED_AT ->
+              i + 3 < end
+                  && (b[i + 1] | 0x20) == 'a'
+                  && (b[i + 2] | 0x20) == 't'
+                  && b[i + 3] == close;
+          case DOT_WORD ->
+              i + 4 < end
+                  && (b[i + 1] | 0x20) == 'd'
+                  && (b[i + 2] | 0x20) == 'o'
+                  && (b[i + 3] | 0x20) == 't'
+                  && b[i + 4] == close;
+          case DEFANGED -> i + 2 < end && b[i + 1] == '.' && b[i + 2] == close;
+        };
+      }
+
+      private static int closing(int open) {
+        return open == '(' ? ')' : open == '[' ? ']' : open == '{' ? '}' : '>';
+      }
+
+      /**
+       * Whether a marker of any of the three parts starts at {@code b[i]} (before {@code end}): for
+       * {@link Email#findAscii}, which leaves a value with one to the String path.
+       */
+      static boolean markerAt(byte[] b, int i, int end) {
+        int c = b[i];
+        if (c == ' ') {
+          return i + 4 < end
+              && (b[i + 1] | 0x20) == 'd'
+              && (b[i + 2] | 0x20) == 'o'
+              && (b[i + 3] | 0x20) == 't'
+              && b[i + 4] == ' ';
+        }
+        if (c != '(' && c != '[' && c != '{' && c != '<') {
+          return false;
+        }
+        int close = closing(c);
+        for (Form f : FORMS) {
+          if (f.marker(b, i, end, close)) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      private static final Form[] FORMS = Form.values();
+
+      /** How a read character was written ({@code kind[k]} of decoded character k; 0 as is). */
+      private static final byte AT_BRACKET = 1;
+
+      private static final byte AT_WORD = 2; // "at"
+
+      private static final byte AT_WORD_UPPER = 3; // "AT"
+
+      private static final byte DOT_BRACKET = 4; // "(dot)", "[dot]", …
+
+      private static final byte DOT_SYMBOL = 7; // "[.]", "(.)", "{.}"
+
+      private static final byte DOT_WORD = 5; // "dot"
+
+      private static final byte DOT_WORD_UPPER = 6; // "DOT"
+
+      @Override
+      void find(String s, List<Finding> out) {
+        int n = s.length();
+        int[] from = new int[n + 1];
+        byte[] kind = new byte[n + 1];
+        String d = read(s, from, kind);
+        if (d == null) {
+          return;
+        }
+        List<Finding> found = new ArrayList<>(2);
+        email.find(d, found);
+        for (Finding f : found) {
+          int at = d.indexOf('@', f.start());
+          if (at < 0
+              || at >= f.end()
+              || !accept(d, kind, f.start(), at, f.end())
+              || !ownForm(s, kind, at, from[f.start()], from[f.end()], f.end())) {
+            continue;
+          }
+          add(out, from[f.start()], from[f.end()]);
+        }
+      }
+
+      /**
+       * Whether the address (original {@code s[start, end)}, its decoded end {@code dEnd}) is this
+       * part's to report: it has the marker its gates need, so that a part never reports what its
+       * gates may not arm it for (another part reports it).
+       */
+      /** A dot in {@code s[start, end)}: looked for there only, not to the value's end. */
+      private static boolean dotIn(String s, int start, int end) {
+        for (int k = start; k < end; k++) {
+          if (s.charAt(k) == '.') {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      private boolean ownForm(String s, byte[] kind, int at, int start, int end, int dEnd) {
+        boolean word = false;
+        boolean symbol = false;
+        for (int k = at + 1; k < dEnd; k++) {
+          word |= kind[k] == DOT_BRACKET || kind[k] == DOT_WORD || kind[k] == DOT_WORD_UPPER;
+          symbol |= kind[k] == DOT_SYMBOL;
+        }
+        return switch (form) {
+          case BRACKETED_AT -> kind[at] == AT_BRACKET && dotIn(s, start, end);
+          case DOT_WORD -> word;
+          case DEFANGED -> kind[at] == 0 && symbol;
+        };
+      }
+
+      /** Whether the address {@code d[start, end)} with its {@code @} at {@code at} is read. */
+      private static boolean accept(String d, byte[] kind, int start, int at, int end) {
+        if (kind[at] == AT_BRACKET) {
+          return true;
+        }
+        if (kind[at] == 0) {
+          for (int k = at + 1; k < end; k++) {
+            if (kind[k] >= DOT_BRACKET) {
+              return true;
+            }
+          }
+          return false; // a real @ and no written-out dot: Email's
+        }
+        // (DOT_SYMBOL after a word "at" is not read: "look at example[.]com" as prose)
+        // the word "at": the dot before the last label written out, a word one in the same case
+        int lastDot = d.lastIndexOf('.', end - 1);
+        int dot = lastDot > at ? kind[lastDot] : 0;
+        boolean sameCase =
+            dot == DOT_BRACKET || dot == (kind[at] == AT_WORD ? DOT_WORD : DOT_WORD_UPPER);
+        return sameCase && !prose(d, start, at, end);
+      }
+
+      /**
+       * Words before {@code at} that make it prose, not a local part (pronouns, forms of be, verbs
+       * of place and looking), and words that start a domain in prose (articles, determiners).
+       */
+      private static final java.util.Set<String> NOT_LOCAL =
+          java.util.Set.of(
+              "i",
+              "me",
+              "us",
+              "you",
+              "him",
+              "her",
+              "them",
+              "it",
+              "we",
+              "they",
+              "he",
+              "she",
+              "is",
+              "are",
+              "was",
+              "were",
+              "be",
+              "been",
+              "am",
+              "look",
+              "looked",
+              "looking",
+              "find",
+              "found",
+              "visit",
+              "visited",
+              "online",
+              "available",
+              "here",
+              "there",
+              "live",
+              "lives",
+              "lived",
+              "work",
+              "works",
+              "worked",
+              "working",
+              "stay",
+              "stayed",
+              "meet",
+              "met",
+              "arrive",
+              "arrived",
+              "both",
+              "all",
+              "only",
+              "just",
+              "even",
+              "also",
+              "not",
+              "and",
+              "or",
+              "but",
+              "then",
+              "where",
+              "what",
+              "who",
+              "that",
+              "this");
+
+      private static final java.util.Set<String> NOT_DOMAIN =
+          java.util.Set.of(
+              "a", "an", "the", "this", "that", "my", "our", "your", "his", "her", "their", "its",
+              "some", "any", "one", "each", "every", "no");
+
+      private static boolean prose(String d, int start, int at, int end) {
+        int label = at + 1;
+        while (label < end && d.charAt(label) != '.') {
+          label++;
+        }
+        String local = d.substring(start, at).toLowerCase(Locale.ROOT);
+        String first = d.substring(at + 1, label).toLowerCase(Locale.ROOT);
+        return NOT_LOCAL.contains(local) || NOT_DOMAIN.contains(first);
+      }
+
+      /**
+       * {@code s} with its written-out at and dots read as {@code @} and {@code .}, or null when it
+       * has none; {@code from[k]} is where decoded character {@code k} starts in {@code s} (and the
+       * decoded length's entry the length of {@code s}), {@code kind[k]} how it was written. The
+       * words {@code at} and {@code dot} (or {@code AT} and {@code DOT}; not {@code Dot}) are read
+       * between single spaces, between letters or digits.
+       */
+      static String read(String s, int[] from, byte[] kind) {
+        int n = s.length();
+        StringBuilder d = null;
+        int k = 0;
+        for (int i = 0; i < n; k++) {
+          from[k] = i;
+          int m = marker(s, i);
+          if (m != 0) {
+            if (d == null) {
+              d = new StringBuilder(n);
+              d.append(s, 0, i);
+            }
+            byte how = (byte) (m & 7);
+            d.append(how >= DOT_BRACKET ? '.' : '@');
+            kind[k] = how;
+            i = m >>> 3;
+          } else {
+            if (d != null) {
+              d.append(s.charAt(i));
+            }
+            kind[k] = 0;
+            i++;
+          }
+        }
+        from[k] = n;
+        return d == null ? null : d.toString();
+      }
+
+      /**
+       * The marker at {@code i}: its end (exclusive) shifted left by 3 and its kind in the low
+       * three bits; 0 for none. A bracketed one with up to three spaces or tabs on each side.
+       */
+      private static int marker(String s, int i) {
+        int n = s.length();
+        int j = i;
+        while (j < n && j - i < 3 && (s.charAt(j) == ' ' || s.charAt(j) == '\t')) {
+          j++;
+        }
+        if (j < n) {
+          char c = s.charAt(j);
+          if (c == '(' || c == '[' || c == '{' || c == '<') {
+            int close = closing(c);
+            int e = -1;
+            int how = 0;
+            if (j + 2 < n && s.charAt(j + 1) == '.' && s.charAt(j + 2) == close) {
+              e = j + 3;
+              how = DOT_SYMBOL;
+            } else if (j + 3 < n
+                && s.regionMatches(true, j + 1, "at", 0, 2)
+                && s.charAt(j + 3) == close) {
+              e = j + 4;
+              how = AT_BRACKET;
+            } else if (j + 4 < n
+                && s.regionMatches(true, j + 1, "dot", 0, 3)
+                && s.charAt(j + 4) == close) {
+              e = j + 5;
+              how = DOT_BRACKET;
+            }
+            if (e > 0) {
+              int t = e;
+              while (t < n && t - e < 3 && (s.charAt(t) == ' ' || s.charAt(t) == '\t')) {
+                t++;
+              }
+              return t << 3 | how;
+            }
+          }
+        }
+        if (s.charAt(i) != ' ' || i == 0 || !isAlnum(s.charAt(i - 1))) {
+          return 0;
+        }
+        if (i + 4 < n && s.charAt(i + 3) == ' ' && isAlnum(s.charAt(i + 4))) {
+          if (s.startsWith("at", i + 1)) {
+            return (i + 4) << 3 | AT_WORD;
+          }
+          if (s.startsWith("AT", i + 1)) {
+            return (i + 4) << 3 | AT_WORD_UPPER;
+          }
+        }
+        if (i + 5 < n && s.charAt(i + 4) == ' ' && isAlnum(s.charAt(i + 5))) {
+          if (s.startsWith("dot", i + 1)) {
+            return (i + 5) << 3 | DOT_WORD;
+          }
+          if (s.startsWith("DOT", i + 1)) {
+            return (i + 5) << 3 | DOT_WORD_UPPER;
+          }
+        }
+        return 0;
       }
     }
 
@@ -2568,18 +3197,36 @@ final class PiiDetectors {
       return x < 0x80 ? 1 : x < 0xe0 ? 2 : x < 0xf0 ? 3 : 4;
     }
 
-    /** The next {@code @} from {@code from}, -2 at a byte EF first, -1 when there is neither. */
+    /**
+     * The next {@code @} from {@code from}; -2 at a byte EF, an ESC or a marker of an address
+     * written out ({@link Obfuscated#markerAt}) first; -1 when there is none of them.
+     */
     private static int indexOfAt(byte[] b, int off, int from, int n) {
       for (int i = from; i < n; i++) {
         byte x = b[off + i];
-        if (x == '@') {
-          return i;
-        }
-        if (x == (byte) 0xef || x == 0x1b) {
-          return -2; // a full-width at, or an escape sequence that may split an address
+        if (STOP[x & 0xff]) {
+          if (x == '@') {
+            return i;
+          }
+          if (x == (byte) 0xef || x == 0x1b || Obfuscated.markerAt(b, off + i, off + n)) {
+            // a full-width at, an escape sequence that may split an address, or an address
+            // written out ((at), [.], " dot "), which the String path reads (Obfuscated)
+            return -2;
+          }
         }
       }
       return -1;
+    }
+
+    /** The bytes {@link #indexOfAt} looks at: one table load per byte. */
+    private static final boolean[] STOP = new boolean[256];
+
+    static {
+      for (char c : "@([{< ".toCharArray()) {
+        STOP[c] = true;
+      }
+      STOP[0xef] = true;
+      STOP[0x1b] = true;
     }
   }
 }

@@ -136,18 +136,22 @@ final class Profile {
 
   /**
    * {@link #redactUtf8} encoded as UTF-8, or null when nothing is found. A value that arms only the
-   * email detector (the usual case for an email column) is searched and masked on its bytes, so
-   * that it is neither decoded nor re-encoded; the result is the same bytes the String path gives
-   * (tested on the corpus and on random text; malformed UTF-8 outside an address is passed on as it
-   * is, where the String path would write U+FFFD). Anything else, and an address with non-ASCII
-   * characters outside its local part, takes the String path.
+   * email detector (the usual case for an email column; with or without its parts for addresses
+   * written out, which every address with their markers' letters arms, and which only a value with
+   * one of their markers needs: {@code findAscii} leaves that to the String path) is searched and
+   * masked on its bytes, so that it is neither decoded nor re-encoded; the result is the same bytes
+   * the String path gives (tested on the corpus and on random text; malformed UTF-8 outside an
+   * address is passed on as it is, where the String path would write U+FFFD). Anything else, and an
+   * address with non-ASCII characters outside its local part, takes the String path.
    */
   byte[] redactUtf8Bytes(byte[] utf8, int off, int len) {
     long armed = armed(utf8, off, len);
     if (armed == 0) {
       return null;
     }
-    if (armed == scanner.emailBit) {
+    // the email detector, and perhaps its parts for addresses written out, which findAscii leaves
+    // to the String path when the value has one of their markers
+    if ((armed & ~scanner.emailWrittenOut) == scanner.emailBit) {
       List<Finding> found = new Scanner.Findings();
       boolean ascii;
       try {

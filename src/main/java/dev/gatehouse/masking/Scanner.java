@@ -129,6 +129,14 @@ final class Scanner {
 
   final PiiDetectors.Email email;
 
+  /**
+   * The bits of the parts of {@link #email} that read addresses written out ({@code
+   * PiiDetectors.Email.Obfuscated}): every email value with the letters of their markers arms them,
+   * and {@link PiiDetectors.Email#findAscii} leaves a value with a marker to the String path, so
+   * that a value that arms only these and the email detector is still masked on its bytes.
+   */
+  final long emailWrittenOut;
+
   Scanner(List<Detector> list) {
     this.detectors = list.stream().flatMap(d -> d.parts().stream()).toArray(Detector[]::new);
     int n = detectors.length;
@@ -275,6 +283,11 @@ final class Scanner {
     }
     emailBit = eb;
     email = em;
+    long wo = 0;
+    for (int d = 0; d < n && bitGates && em != null; d++) {
+      wo |= detectors[d] instanceof PiiDetectors.Email.Obfuscated o && o.of(em) ? 1L << d : 0;
+    }
+    emailWrittenOut = wo;
     java.util.Map<Integer, Integer> maskIndex = new java.util.LinkedHashMap<>();
     long[][] sets = new long[PRESENCE_WORDS][n];
     for (int d = 0; d < n; d++) {

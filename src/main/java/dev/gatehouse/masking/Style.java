@@ -71,6 +71,9 @@ abstract sealed class Style {
         if (at < 0 && type.equals("email")) {
           at = value.indexOf("%40"); // URL-encoded: c****%40example.net
         }
+        if (at < 0 && type.equals("email")) {
+          at = writtenAt(value); // a****(at)example(dot)com, a**** at example dot com
+        }
         if (at > 0) {
           // The first character whole (not half of a surrogate pair); a local part of one
           // character (a@example.com) would be shown whole, so it is masked too.
@@ -81,6 +84,28 @@ abstract sealed class Style {
       int k = keep >= 0 ? keep : type.equals("phone") ? 2 : 4;
       int lead = type.equals("iban") ? 2 : 0;
       return keepLast(value, k, lead);
+    }
+
+    /**
+     * Where the at of an address written out starts ({@code PiiDetectors.Email.Obfuscated}): the
+     * spaces before a bracketed {@code (at)}, {@code [at]}, {@code {at}} or {@code <at>} (any
+     * case), or the space before the word {@code at} or {@code AT}; -1 for none.
+     */
+    static int writtenAt(String v) {
+      for (int i = 1; i + 3 < v.length(); i++) {
+        char c = v.charAt(i);
+        if ((c == '(' || c == '[' || c == '{' || c == '<')
+            && v.regionMatches(true, i + 1, "at", 0, 2)
+            && ")]}>".indexOf(v.charAt(i + 3)) >= 0) {
+          int s = i;
+          while (s > 1 && (v.charAt(s - 1) == ' ' || v.charAt(s - 1) == '\t')) {
+            s--;
+          }
+          return s;
+        }
+      }
+      int w = v.indexOf(" at ");
+      return w > 0 ? w : v.indexOf(" AT ");
     }
 
     private static boolean looksLikeEmail(String v) {

@@ -352,6 +352,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261123L).redTeamData11(g);
     new CorpusGenerator(20261124L).fifteenthSession(g);
     new CorpusGenerator(20261125L).sixteenthSession(g);
+    new CorpusGenerator(20261126L).eighteenthSession(g);
     return g.lines;
   }
 
@@ -1060,6 +1061,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261123L).redTeamData11Lookalikes(g);
     new CorpusGenerator(20261124L).fifteenthSessionLookalikes(g);
     new CorpusGenerator(20261125L).sixteenthSessionLookalikes(g);
+    new CorpusGenerator(20261126L).eighteenthSessionLookalikes(g);
     return g.lines;
   }
 
@@ -1173,6 +1175,126 @@ final class CorpusGenerator {
       String v =
           n.substring(0, 3) + " " + n.substring(3, 6) + marks[i % marks.length] + n.substring(6);
       out.emit("phone", pick("call ", "", "tel ", "phone: ") + v, n.substring(3, 6));
+    }
+  }
+
+  /**
+   * The eighteenth session's gaps (their own seed): a card security code after its longer names and
+   * a space (English, German, French, Spanish, Italian; {@code CID} on an Amex), and addresses
+   * written to escape harvesters ({@code (at)}, {@code [dot]}, {@code [.]}, the words {@code at}
+   * and {@code dot}).
+   */
+  private void eighteenthSession(CorpusGenerator out) {
+    String[] names = {
+      "security code",
+      "Security Code",
+      "SECURITY CODE",
+      "card security code",
+      "card verification value",
+      "Card Verification Code",
+      "CVV code",
+      "cvc number",
+      "Sicherheitscode",
+      "Kartenprüfnummer",
+      "code de sécurité",
+      "Code de securite",
+      "cryptogramme visuel",
+      "código de seguridad",
+      "codice di sicurezza",
+      "CID"
+    };
+    String[] seps = {" ", " ", "  ", ": ", " : ", " #", "\t", " no. "};
+    for (int i = 0; i < 48; i++) {
+      String name = names[i % names.length];
+      boolean cid = name.equals("CID");
+      String code = cid || i % 3 == 0 ? between(3, 9) + digits(3) : digits(3);
+      String v =
+          (cid
+                  ? pick("Amex 3782, ", "American Express card, ", "card: amex ")
+                  : pick("", "card ok, ", "exp 12/27 "))
+              + name
+              + seps[i % seps.length]
+              + code
+              + pick("", ".", " ok", ", thanks");
+      out.emit("cvv", v, code);
+    }
+    String[][] forms = {
+      {"(at)", "(dot)"},
+      {" [at] ", " [dot] "},
+      {" {at} ", " {dot} "},
+      {"<at>", "<dot>"},
+      {"(AT)", "(DOT)"},
+      {"[at]", "."},
+      {" at ", " dot "},
+      {" AT ", " DOT "},
+      {"@", "[.]"},
+      {"@", "(.)"},
+      {"@", "[dot]"},
+      {" at ", "(dot)"}
+    };
+    String[] domains = {"example", "mail.example", "firma", "correo", "post"};
+    String[] tlds = {"com", "org", "de", "co.uk", "io", "net"};
+    for (int i = 0; i < 48; i++) {
+      String[] f = forms[i % forms.length];
+      String local = pick("ana", "jo", "m.petrova", "li_wei", "olga") + digits(2);
+      String dom = pick(domains) + "." + pick(tlds);
+      String v = local + f[0] + dom.replace(".", f[1]);
+      out.emit(
+          "email",
+          pick("", "mail ", "contact: ", "write to ") + v + pick("", " today", "."),
+          local);
+    }
+  }
+
+  /** Look-alikes of the eighteenth session's gaps. */
+  private void eighteenthSessionLookalikes(CorpusGenerator out) {
+    String[] texts = {
+      "security code review",
+      "security code review 2024",
+      "error code 1234",
+      "zip code 12345",
+      "code 1234",
+      "promo code 4411",
+      "customer CID 4321 opened a ticket",
+      "CID 1234",
+      "cid: 7781",
+      "Sicherheitscode-Generator 2000",
+      "code de sécurité sociale 123",
+      "meet at noon dot",
+      "look at example.com",
+      "look at example dot com",
+      "at the end",
+      "Put a dot at the end of the sentence",
+      "the red dot at the top right",
+      "Meet at the Dot Com Cafe",
+      "He worked at a dot com startup",
+      "we met at the dot com bubble",
+      "find us at example dot com",
+      "email me at example dot com",
+      "we are at example.com now",
+      "see (at) noon",
+      "list [.] item",
+      "v1.2 (dot) release"
+    };
+    for (String t : texts) {
+      out.look("eighteenth_lookalike", t);
+    }
+    for (int i = 0; i < 12; i++) {
+      // a year after the name and before more words; a number too long; an error or area code
+      out.look(
+          "eighteenth_lookalike",
+          pick("security code ", "Sicherheitscode ", "card verification value ")
+              + between(1990, 2030)
+              + pick(" policy", " update", " rules apply"));
+      out.look(
+          "eighteenth_lookalike",
+          pick("security code ", "code de sécurité ") + between(1, 9) + digits(4));
+      out.look("eighteenth_lookalike", pick("error code ", "area code ", "code ") + digits(4));
+      out.look(
+          "eighteenth_lookalike",
+          pick("arrived at ", "looked at ", "meet at ")
+              + pick("noon", "the station", "home")
+              + pick(" dot", ", then a dot", " on the dot"));
     }
   }
 

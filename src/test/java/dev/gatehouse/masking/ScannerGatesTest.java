@@ -151,10 +151,16 @@ class ScannerGatesTest {
             "SKU-55276",
             "477.42",
             "12.123456+00",
-            "leave at door",
             "")) {
       byte[] b = s.getBytes(StandardCharsets.UTF_8);
       assertThat(PII.scanner.mayMatch(b, 0, b.length)).as(s).isFalse();
     }
+    // Since the eighteenth session a value with the letters of "dot", a space and 10 characters
+    // arms the part that reads an address with the word "dot" (ana at example dot com): no class
+    // of the first pass tells the word apart. Its byte gate stops the value before the keyword
+    // search, so it is still not decoded on the row path.
+    byte[] b = "leave at door".getBytes(StandardCharsets.UTF_8);
+    long armed = PII.scanner.armedUtf8(b, 0, b.length);
+    assertThat(PII.scanner.keywordsPresentUtf8(armed, b, 0, b.length)).isZero();
   }
 }
