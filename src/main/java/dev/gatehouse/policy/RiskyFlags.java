@@ -1221,7 +1221,7 @@ final class RiskyFlags {
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
         return found; // python -c CODE / -m MODULE: the rest is the program's
       }
-      if (jdk && t.name().equals("java") && javaEndsOptions(word)) {
+      if (jdk && t.name().equals("java") && ProgramOptions.javaEndsOptions(word)) {
         if (word.indexOf('=') < 0 && i + 1 < argv.size() && argv.get(i + 1).startsWith("@")) {
           argumentFile(t, argv.get(i + 1), found); // the launcher expands it before -jar reads it
         }
@@ -1666,14 +1666,6 @@ final class RiskyFlags {
     if (f != null) {
       found.add(new Use(word, f, t));
     }
-  }
-
-  /** java's options that take the program itself: what follows is the program's argv. */
-  private static boolean javaEndsOptions(String word) {
-    return word.equals("-jar")
-        || word.equals("-m")
-        || word.equals("--module")
-        || word.startsWith("--module=");
   }
 
   /**
