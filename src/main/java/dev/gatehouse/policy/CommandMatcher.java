@@ -1192,7 +1192,10 @@ final class CommandMatcher implements KindMatcher {
           "GLIBC_TUNABLES",
           "HOSTALIASES",
           "TERMINFO",
-          "KRB5CCNAME");
+          "KRB5CCNAME",
+          // GNU tar's archive when no -f is given; HOST:FILE is on another host, reached by
+          // running rsh (GNU tar manual, "Remote Tape Server"; RiskyFlags.TAR_REMOTE_ARCHIVE)
+          "TAPE");
 
   static final List<String> RISKY_ENV_PREFIXES =
       // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script);
