@@ -1195,7 +1195,11 @@ final class CommandMatcher implements KindMatcher {
           "KRB5CCNAME",
           // GNU tar's archive when no -f is given; HOST:FILE is on another host, reached by
           // running rsh (GNU tar manual, "Remote Tape Server"; RiskyFlags.TAR_REMOTE_ARCHIVE)
-          "TAPE");
+          "TAPE",
+          // rsync(1) ENVIRONMENT VARIABLES: the remote shell it runs (as -e), and the program it
+          // runs to reach an rsync:// daemon
+          "RSYNC_RSH",
+          "RSYNC_CONNECT_PROG");
 
   static final List<String> RISKY_ENV_PREFIXES =
       // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script);

@@ -439,6 +439,9 @@ class CommandMatcherTest {
   void tarsTapeVariableIsRiskyAWildcardDoesNotAdmitIt() {
     // GNU tar's default archive; TAPE=host:/x makes tar run rsh to host
     assertThat(CommandMatcher.riskyEnv("TAPE")).isTrue();
+    // rsync runs them (rsync(1) ENVIRONMENT VARIABLES), as -e and a daemon connect program
+    assertThat(CommandMatcher.riskyEnv("RSYNC_RSH")).isTrue();
+    assertThat(CommandMatcher.riskyEnv("RSYNC_CONNECT_PROG")).isTrue();
     PolicySet rules =
         policy(
             """
