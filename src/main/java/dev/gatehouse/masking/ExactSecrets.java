@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * the encodings tools print credentials in without being asked to leak them (red team rt17x):
  *
  * <ul>
- *   <li>hexadecimal, lower and upper case ({@code xxd -p}, debug dumps);
+ *   <li>hexadecimal, in any case ({@code xxd -p}, debug dumps);
  *   <li>base64, standard and URL-safe alphabets (RFC 4648 sections 4 and 5), of any text that
  *       contains the value: an HTTP Basic {@code Authorization} header of {@code user:token}, a
  *       docker {@code auth} field, a kubeconfig's {@code token} re-encoded. Base64 turns each three
@@ -29,6 +29,14 @@ import java.util.regex.Pattern;
  *       each token-like word of it, since a tool prints one line of such a file more often than all
  *       of it ({@code kubectl config view --raw}, {@code grep token}).
  * </ul>
+ *
+ * <p>The value itself and its hex form are matched in any case of their ASCII letters ({@link
+ * Form#foldCase}): {@code tr a-z A-Z}, {@code xxd -u}, a tool that upper-cases what it echoes (a
+ * header name, an environment dump) print the same secret, less one bit of each letter. The base64
+ * forms are matched as they are: base64 is case-sensitive (RFC 4648 section 4, {@code a} and {@code
+ * A} are 26 and 0), so an upper-cased base64 text is a different text, and matching it in any case
+ * would only add chance matches. Matching in any case masks a little more than the exact value (a
+ * secret that is an ordinary word in another case): the safe side.
  *
  * <p>A job that means to print a secret can always transform it first (split it, reverse it,
  * encrypt it); this covers the forms it takes by accident. Encodings of values shorter than {@link
@@ -50,8 +58,23 @@ final class ExactSecrets {
   /** Words of a multi-line secret: long runs of key, token and base64 characters. */
   private static final Pattern WORD = Pattern.compile("[A-Za-z0-9+/=_.~-]{20,}");
 
+  /**
+   * One form looked for. {@code foldCase}: matched whatever the case of its ASCII letters (the
+   * value and its hex form); base64 forms are not.
+   */
+  record Form(String text, boolean foldCase) {}
+
+  /** The texts of {@link #forms}. */
   static List<String> expand(Collection<String> secrets) {
-    Set<String> out = new LinkedHashSet<>();
+    return forms(secrets).stream().map(Form::text).toList();
+  }
+
+  /**
+   * Every form looked for, each once: a form matched in any case stands for its other cases too
+   * (the upper-case hex form is the lower-case one).
+   */
+  static List<Form> forms(Collection<String> secrets) {
+    Set<Form> out = new LinkedHashSet<>();
     for (String s : secrets) {
       if (s == null || s.isEmpty()) {
         continue;
@@ -90,23 +113,21 @@ final class ExactSecrets {
     return upper && lower && digit;
   }
 
-  private static void addWithEncodings(Set<String> out, String s) {
-    out.add(s);
+  private static void addWithEncodings(Set<Form> out, String s) {
+    out.add(new Form(s, true));
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     if (b.length < MIN_ENCODED_SOURCE) {
       return;
     }
-    String hex = HexFormat.of().formatHex(b);
-    out.add(hex);
-    out.add(hex.toUpperCase(java.util.Locale.ROOT));
+    out.add(new Form(HexFormat.of().formatHex(b), true)); // in any case: upper too
     for (int skip = 0; skip < 3; skip++) {
       int groups = (b.length - skip) / 3;
       if (groups * 4 < MIN_RUN) {
         continue;
       }
       byte[] middle = Arrays.copyOfRange(b, skip, skip + groups * 3);
-      out.add(Base64.getEncoder().withoutPadding().encodeToString(middle));
-      out.add(Base64.getUrlEncoder().withoutPadding().encodeToString(middle));
+      out.add(new Form(Base64.getEncoder().withoutPadding().encodeToString(middle), false));
+      out.add(new Form(Base64.getUrlEncoder().withoutPadding().encodeToString(middle), false));
     }
   }
 }

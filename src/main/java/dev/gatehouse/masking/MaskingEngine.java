@@ -334,20 +334,18 @@ public final class MaskingEngine {
    * A stream masker that, in addition to the profile, always removes the given literal values (for
    * example credentials the gateway injected into the session), also across chunks, with their hex
    * and base64 forms and, for a secret of several lines, its token-like words ({@link
-   * ExactSecrets}). Other transformations (URL encoding, a value split or reversed) are not
-   * recognised.
+   * ExactSecrets}); the value and its hex form in any case, and with terminal escape sequences
+   * (colour codes) between its characters. Other transformations (URL encoding, a value split or
+   * reversed) are not recognised.
    */
   public StreamMasker streamMasker(String profile, Collection<String> exactSecrets) {
     Profile p = profile(profile);
-    if (!exactSecrets.isEmpty()) {
-      exactSecrets = ExactSecrets.expand(exactSecrets);
-    }
+    List<ExactSecrets.Form> forms =
+        exactSecrets.isEmpty() ? List.of() : ExactSecrets.forms(exactSecrets);
     // A profile that detects nothing (none) keeps output byte for byte, binary included; the exact
     // secrets are still removed. Every protocol gets the same rule here rather than deciding
     // itself.
-    return p.detectsContent()
-        ? new TextStreamMasker(p, List.copyOf(exactSecrets))
-        : new ExactStreamMasker(p, List.copyOf(exactSecrets));
+    return p.detectsContent() ? new TextStreamMasker(p, forms) : new ExactStreamMasker(p, forms);
   }
 
   /**

@@ -83,15 +83,32 @@ final class TextStreamMasker implements StreamMasker {
    */
   static final int MAX_KEY_BLOCK = 64 * 1024;
 
-  TextStreamMasker(Profile profile, List<String> exactSecrets) {
+  TextStreamMasker(Profile profile, List<ExactSecrets.Form> exactSecrets) {
     this.profile = profile;
-    this.secrets =
+    List<ExactSecrets.Form> forms =
         exactSecrets.stream()
-            .filter(s -> s != null && !s.isEmpty())
+            .filter(f -> f != null && f.text() != null && !f.text().isEmpty())
+            .map(
+                f ->
+                    f.foldCase()
+                        ? new ExactSecrets.Form(ExactStreamMasker.asciiLower(f.text()), true)
+                        : f)
             .distinct()
-            .sorted(Comparator.comparingInt(String::length).reversed())
-            .toArray(String[]::new);
+            .sorted(Comparator.comparingInt((ExactSecrets.Form f) -> f.text().length()).reversed())
+            .toList();
+    this.secrets = forms.stream().map(ExactSecrets.Form::text).toArray(String[]::new);
+    this.fold = new boolean[secrets.length];
+    for (int i = 0; i < fold.length; i++) {
+      fold[i] = forms.get(i).foldCase();
+    }
   }
+
+  /**
+   * Which of {@link #secrets} are matched in any case of their ASCII letters ({@link
+   * ExactSecrets.Form#foldCase}); those are kept in lower case and looked for in the text with its
+   * ASCII letters in lower case (same length, so the same indexes).
+   */
+  private final boolean[] fold;
 
   @Override
   public byte[] feed(byte[] chunk) {
@@ -418,10 +435,16 @@ final class TextStreamMasker implements StreamMasker {
   private List<Finding> findings(String body) {
     List<Finding> found = new ArrayList<>(profile.scanner.scan(body));
     if (secrets.length > 0) {
-      for (String s : secrets) {
+      String lower = null;
+      for (int k = 0; k < secrets.length; k++) {
+        String s = secrets[k];
+        String in = body;
+        if (fold[k]) {
+          in = lower == null ? (lower = ExactStreamMasker.asciiLower(body)) : lower;
+        }
         int from = 0;
         int i;
-        while ((i = body.indexOf(s, from)) >= 0) {
+        while ((i = in.indexOf(s, from)) >= 0) {
           found.add(new Finding(i, i + s.length(), "secret", Integer.MAX_VALUE - 1));
           from = i + 1;
         }
@@ -644,8 +667,13 @@ final class TextStreamMasker implements StreamMasker {
       }
       cut = w;
     }
-    for (String s : secrets) {
-      int k = longestSuffixPrefix(body, s);
+    String lower = null;
+    for (int j = 0; j < secrets.length; j++) {
+      String in = body;
+      if (fold[j]) {
+        in = lower == null ? (lower = ExactStreamMasker.asciiLower(body)) : lower;
+      }
+      int k = longestSuffixPrefix(in, secrets[j]);
       cut = Math.min(cut, n - k);
     }
     for (Finding f : found) {

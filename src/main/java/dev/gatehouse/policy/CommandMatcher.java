@@ -1084,6 +1084,9 @@ final class CommandMatcher implements KindMatcher {
       // program runs a command this word does not name, which may be the denied one
       computed = true;
     }
+    if (!deny && ProgramOptions.javaLauncher(bin) && p.flags.contains("--")) {
+      return JAVA_DASH_DASH;
+    }
     String why = checkFlags(p, computed, deny);
     if (why != null) {
       return why;
@@ -1189,7 +1192,14 @@ final class CommandMatcher implements KindMatcher {
           "GLIBC_TUNABLES",
           "HOSTALIASES",
           "TERMINFO",
-          "KRB5CCNAME");
+          "KRB5CCNAME",
+          // GNU tar's archive when no -f is given; HOST:FILE is on another host, reached by
+          // running rsh (GNU tar manual, "Remote Tape Server"; RiskyFlags.TAR_REMOTE_ARCHIVE)
+          "TAPE",
+          // rsync(1) ENVIRONMENT VARIABLES: the remote shell it runs (as -e), and the program it
+          // runs to reach an rsync:// daemon
+          "RSYNC_RSH",
+          "RSYNC_CONNECT_PROG");
 
   static final List<String> RISKY_ENV_PREFIXES =
       // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script);
@@ -1602,6 +1612,17 @@ final class CommandMatcher implements KindMatcher {
   }
 
   /**
+   * Why an allow or review rule does not match {@code java -- MAIN ...}: java's launcher has no
+   * {@code --} end of options ({@link ProgramOptions#javaLauncher}), so the words after it are not
+   * what the launcher would run (it refuses the command), and the rule's reading of them as the
+   * main class and its arguments would be another reading than java's.
+   */
+  static final String JAVA_DASH_DASH =
+      "java's launcher has no -- (end of options): before the main class or source file it"
+          + " refuses the word (Unrecognized option: --), so the words after it are not read as"
+          + " the rule reads them; write the command without --";
+
+  /**
    * argv split into flag names and positional arguments.
    *
    * @param before for each positional argument, the flag word right before it when that flag did
@@ -1635,17 +1656,24 @@ final class CommandMatcher implements KindMatcher {
       List<String> before = new ArrayList<>(4);
       boolean endOfFlags = false;
       String lastFlag = null; // the flag word just read, if it took no value
+      // java: no -- end of options (ProgramOptions.javaLauncher); after the main class, or after
+      // -jar/-m's value, -- is an argument of the program, read as positional where it is
+      boolean java = ProgramOptions.javaLauncher(binary);
+      boolean javaProgram = false;
       for (int i = 1; i < argv.size(); i++) {
         String t = argv.get(i);
         Set<String> values = noValuesBeforeFirst && positional.isEmpty() ? Set.of() : withValues;
         String flag = null;
+        boolean javaArg = java && t.equals("--") && (javaProgram || !positional.isEmpty());
         if (!endOfFlags && positional.isEmpty() && globalValues.contains(t)) {
           flags.add(t);
           i++;
-        } else if (endOfFlags || t.length() < 2 || t.charAt(0) != '-') {
+        } else if (endOfFlags || t.length() < 2 || t.charAt(0) != '-' || javaArg) {
           firstIndex = positional.isEmpty() ? i : firstIndex;
           positional.add(t);
           before.add(endOfFlags ? null : lastFlag);
+        } else if (java && t.equals("--")) {
+          flags.add(t); // before the main class: java refuses it (JAVA_DASH_DASH)
         } else if (t.equals("--")) {
           endOfFlags = true;
         } else if (t.startsWith("--")) {
@@ -1687,6 +1715,7 @@ final class CommandMatcher implements KindMatcher {
             flag = t;
           }
         }
+        javaProgram |= java && ProgramOptions.javaEndsOptions(t);
         lastFlag = flag;
       }
       return new Parsed(flags, positional, before, firstIndex);

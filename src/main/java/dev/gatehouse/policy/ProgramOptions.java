@@ -589,11 +589,57 @@ final class ProgramOptions {
    * cobra's stripFlags skips it), helm's, gh's and docker's likewise, as listed in RiskyFlags. So
    * {@code kubectl -v 9 delete pod x} has the subcommand delete for a rule that does not list
    * {@code -v}, as kubectl has. (git's, which RiskyFlags also lists, are all risky and stay read by
-   * {@code flags_with_values}.)
+   * {@code flags_with_values}.) And java's options that take a value, before the main class ({@link
+   * JavaValues}).
    */
   static Set<String> globalValueFlags(String binary) {
+    if (javaLauncher(binary)) {
+      return JavaValues.OPTIONS;
+    }
     RiskyFlags.Tool t = cobra(binary) ? RiskyFlags.tool(binary) : null;
     return t == null ? Set.of() : t.globalValues();
+  }
+
+  /**
+   * java's options that take the next word ({@code -cp DIR}, {@code --source 21}; java --help), so
+   * that {@code java -cp . -- Build.java} reads {@code --} before the main class, as java does. Not
+   * {@code -jar}, {@code -m}, {@code --module}: their value is the program, read as the first
+   * positional argument as before ({@code args: [app.jar]}).
+   */
+  private static final class JavaValues {
+    static final Set<String> OPTIONS = options();
+
+    private static Set<String> options() {
+      RiskyFlags.Tool t = RiskyFlags.tool("java");
+      Set<String> out = new HashSet<>(t == null ? Set.of() : t.globalValues());
+      out.removeIf(ProgramOptions::javaEndsOptions);
+      return Set.copyOf(out);
+    }
+  }
+
+  /**
+   * Whether the program is the JDK's {@code java} launcher, which has no {@code --} end of options:
+   * before the main class or source file it refuses the word ({@code java -- Build.java test}:
+   * "Unrecognized option: --", nothing runs), and after it (or after the value of {@code -jar},
+   * {@code -m}, {@code --module}) every word is the program's, {@code --} included ({@code java
+   * Build.java -- test} runs Build with the arguments {@code --} and {@code test}). JDK "The java
+   * Command" (synopsis: {@code java [options] mainclass [args ...]}); checked with the JDK 25
+   * launcher.
+   */
+  static boolean javaLauncher(String binary) {
+    return program(binary).equals("java");
+  }
+
+  /**
+   * java's options after which the rest of the command line is the program's: {@code -jar FILE},
+   * {@code -m}/{@code --module MODULE[/CLASS]} (also {@code --module=...}), as {@link RiskyFlags}
+   * reads them.
+   */
+  static boolean javaEndsOptions(String word) {
+    return word.equals("-jar")
+        || word.equals("-m")
+        || word.equals("--module")
+        || word.startsWith("--module=");
   }
 
   /** Whether the program finds its subcommand with spf13/cobra (kubectl, oc, helm, gh, docker). */

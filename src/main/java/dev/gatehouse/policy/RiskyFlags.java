@@ -111,6 +111,7 @@ final class RiskyFlags {
   private static final String WRITES = "writes or reads files outside the command's purpose";
   private static final String TUNNEL = "opens a tunnel or forwards a connection";
   private static final String READS = "reads a file or URL the caller chooses";
+  private static final String DELETES = "deletes the files it archives";
   private static final String HOST =
       "gives the container the host (its privileges, devices, namespaces or files)";
 
@@ -148,6 +149,41 @@ final class RiskyFlags {
       new Flag(
           "remote-archive",
           "names an archive on another host (HOST:FILE), which tar reaches through rsh",
+          ANYWHERE);
+
+  /**
+   * bsdtar's {@code @ARCHIVE} operand ({@code tar -cf out.tar @in.tar}, {@code @-} for stdin): the
+   * entries of another archive are read and added (bsdtar(1), "@archive"; tar/write.c reads every
+   * operand starting with {@code @} so, also after {@code --}). The archive is a file the caller
+   * chooses, and {@code paths} reads {@code @/etc/x.tar} as a relative name in the working
+   * directory, so it is not checked there. GNU tar gives {@code @} no meaning, and {@code tar} is
+   * bsdtar on some hosts (FreeBSD, macOS, Debian's libarchive-tools as {@code bsdtar}): every tar
+   * word that starts with {@code @} counts, erring towards finding. A rule admits it by this name
+   * in {@code flags.accept_risky}.
+   */
+  static final Flag TAR_ARCHIVE_OPERAND =
+      new Flag(
+          "@archive",
+          "reads the entries of another archive the caller chooses (bsdtar's @ARCHIVE operand)",
+          ANYWHERE);
+
+  /**
+   * tar options whose value is a file whose date tar reads, outside the working directory: GNU
+   * tar's {@code -N}/{@code --newer}/{@code --after-date} and {@code --newer-mtime} read a value
+   * starting with {@code /} or {@code .} as a file and take its modification time (GNU tar manual,
+   * "Operating Only on New Files"; tar.c {@code get_date_or_file}; checked with GNU tar 1.34:
+   * {@code -N /nonexistent} fails with "Date sample file not found"); bsdtar's {@code
+   * --newer-than}, {@code --newer-mtime-than}, {@code --older-than}, {@code --older-mtime-than}
+   * always name a file (bsdtar(1)). Only its date is read, but of a file the policy's {@code paths}
+   * never see: which files exist outside them, and when they changed. Found by {@link #tarDateFile}
+   * with a file that is not under the working directory ({@link #leavesWorkdir}); a rule admits it
+   * by this name in {@code flags.accept_risky}. {@code -N 2024-01-01} and {@code -N ./ref} are not
+   * risky.
+   */
+  static final Flag TAR_DATE_FILE =
+      new Flag(
+          "date-file-outside",
+          "reads the date of a file outside the working directory (-N/--newer FILE)",
           ANYWHERE);
 
   /**
@@ -1008,7 +1044,11 @@ final class RiskyFlags {
                     "-g",
                     "--listed-incremental"),
                 flags(FILE_LIST, ANYWHERE, "-T", "--files-from", "--add-file"),
-                List.of(TAR_DIRECTORY, TAR_REMOTE_ARCHIVE))));
+                // --remove-files deletes each file once archived (GNU tar manual, "Removing
+                // Files"; GNU tar 1.34 reads --remove as it): a rule for reading with tar -c
+                // would delete what it reads
+                flags(DELETES, ANYWHERE, "--remove-files"),
+                List.of(TAR_DIRECTORY, TAR_REMOTE_ARCHIVE, TAR_ARCHIVE_OPERAND, TAR_DATE_FILE))));
     tool(
         List.of("rsync"),
         new Tool(
@@ -1122,6 +1162,14 @@ final class RiskyFlags {
     if (t == null) {
       return found;
     }
+    if (t.name().equals("tar")) {
+      for (int i = 1; i < argv.size(); i++) {
+        if (argv.get(i).length() > 1 && argv.get(i).charAt(0) == '@') {
+          found.add(new Use(argv.get(i), TAR_ARCHIVE_OPERAND, t)); // also after --
+          break;
+        }
+      }
+    }
     String sub = null;
     List<String> positional = new ArrayList<>(4);
     List<String> before = new ArrayList<>(4); // the values cobra skipped before the command
@@ -1217,11 +1265,18 @@ final class RiskyFlags {
             && found.stream().noneMatch(u -> u.flag() == TAR_REMOTE_ARCHIVE)) {
           found.add(new Use(w, TAR_REMOTE_ARCHIVE, t));
         }
+        String next = i + 1 < argv.size() ? argv.get(i + 1) : null;
+        if ((oldStyleTar
+                ? dateFile(oldStyleValue(t, argv, 'N'), false)
+                : tarDateFile(t, word, next))
+            && found.stream().noneMatch(u -> u.flag() == TAR_DATE_FILE)) {
+          found.add(new Use(w, TAR_DATE_FILE, t));
+        }
       }
       if (t.style() == Style.SCRIPT && endsOptions(t, word)) {
         return found; // python -c CODE / -m MODULE: the rest is the program's
       }
-      if (jdk && t.name().equals("java") && javaEndsOptions(word)) {
+      if (jdk && t.name().equals("java") && ProgramOptions.javaEndsOptions(word)) {
         if (word.indexOf('=') < 0 && i + 1 < argv.size() && argv.get(i + 1).startsWith("@")) {
           argumentFile(t, argv.get(i + 1), found); // the launcher expands it before -jar reads it
         }
@@ -1595,6 +1650,57 @@ final class RiskyFlags {
     return null;
   }
 
+  /** bsdtar's options whose value is always a file whose date is read ({@link #TAR_DATE_FILE}). */
+  private static final List<String> BSDTAR_DATE_FILES =
+      List.of("--newer-than", "--newer-mtime-than", "--older-than", "--older-mtime-than");
+
+  /** GNU tar's options whose value is a date, or a file when it starts with / or . */
+  private static final List<String> GNU_TAR_DATES =
+      List.of("--newer", "--newer-mtime", "--after-date");
+
+  /**
+   * Whether {@code word} ({@code next} the word after it) gives tar a file outside the working
+   * directory to read a date from ({@link #TAR_DATE_FILE}): {@code -N VALUE} (also in a cluster),
+   * GNU's long options by any prefix, read as the catalogue's names are ({@link #same}), bsdtar's
+   * first ({@code --newer-m} may be either: erring towards finding).
+   */
+  private static boolean tarDateFile(Tool t, String word, String next) {
+    String v = optionValue(t, word, next, "--newer", 'N');
+    if (v != null) {
+      return dateFile(v, false);
+    }
+    if (!word.startsWith("--")) {
+      return false;
+    }
+    int eq = word.indexOf('=');
+    String name = eq < 0 ? word : word.substring(0, eq);
+    String value = eq < 0 ? next : word.substring(eq + 1);
+    for (String bsd : BSDTAR_DATE_FILES) {
+      if (same(t, bsd, name)) {
+        return dateFile(value, true);
+      }
+    }
+    for (String gnu : GNU_TAR_DATES) {
+      if (same(t, gnu, name)) {
+        return dateFile(value, false);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a date option's value is a file outside the working directory: GNU tar reads one
+   * starting with {@code /} or {@code .} as a file (tar.c {@code get_date_or_file}), bsdtar's
+   * {@code --*-than} any value ({@code alwaysFile}).
+   */
+  private static boolean dateFile(String value, boolean alwaysFile) {
+    if (value == null || value.isEmpty()) {
+      return false;
+    }
+    boolean file = alwaysFile || value.startsWith("/") || value.startsWith(".");
+    return file && leavesWorkdir(value);
+  }
+
   /**
    * Whether GNU tar reads archive name {@code name} as HOST:FILE: a colon that is not its first
    * character, with no {@code /} before it (rtapelib.c {@code _remdev}).
@@ -1666,14 +1772,6 @@ final class RiskyFlags {
     if (f != null) {
       found.add(new Use(word, f, t));
     }
-  }
-
-  /** java's options that take the program itself: what follows is the program's argv. */
-  private static boolean javaEndsOptions(String word) {
-    return word.equals("-jar")
-        || word.equals("-m")
-        || word.equals("--module")
-        || word.startsWith("--module=");
   }
 
   /**

@@ -436,6 +436,31 @@ class CommandMatcherTest {
   }
 
   @Test
+  void tarsTapeVariableIsRiskyAWildcardDoesNotAdmitIt() {
+    // GNU tar's default archive; TAPE=host:/x makes tar run rsh to host
+    assertThat(CommandMatcher.riskyEnv("TAPE")).isTrue();
+    // rsync runs them (rsync(1) ENVIRONMENT VARIABLES), as -e and a daemon connect program
+    assertThat(CommandMatcher.riskyEnv("RSYNC_RSH")).isTrue();
+    assertThat(CommandMatcher.riskyEnv("RSYNC_CONNECT_PROG")).isTrue();
+    PolicySet rules =
+        policy(
+            """
+            rules:
+              - id: tar-any-env
+                effect: allow
+                command: { binary: tar, env: ["*"] }
+              - id: gtar-tape
+                effect: allow
+                command: { binary: gtar, env: [TAPE] }
+            """);
+    Map<String, Object> tape = Map.of(Action.Attr.CMD_ENV, List.of("TAPE"));
+    assertThat(decide(rules, human("m"), target("t"), command("tar -c src", tape)).effect())
+        .isEqualTo(Effect.DENY);
+    assertThat(decide(rules, human("m"), target("t"), command("gtar -x", tape)).effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
+  @Test
   void cobraSkipsTheWordAfterAFlagNotOfKubectlsRootBeforeTheSubcommand() {
     // spf13/cobra stripFlags knows only the root's flags: -A and -w (get's) take the next word
     assertThat(ProgramOptions.mayTakeNext("kubectl", "-A", true, null)).isTrue();
