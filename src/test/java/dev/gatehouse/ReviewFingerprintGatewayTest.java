@@ -182,6 +182,11 @@ class ReviewFingerprintGatewayTest {
 
   /** psql as alice, each of {@code sqls} a Query of its own in one session. */
   static Psql psql(String... sqls) throws Exception {
+    return psqlWith(Map.of(), sqls);
+  }
+
+  /** {@link #psql} with more environment variables ({@code PGOPTIONS}). */
+  static Psql psqlWith(Map<String, String> env, String... sqls) throws Exception {
     Path out = Files.createTempFile(dir, "psql", ".out");
     Path err = Files.createTempFile(dir, "psql", ".err");
     List<String> command = new ArrayList<>();
@@ -197,6 +202,7 @@ class ReviewFingerprintGatewayTest {
     }
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("PGPASSWORD", alice);
+    pb.environment().putAll(env);
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     return new Psql(pb.start(), out, err);
   }
@@ -724,6 +730,33 @@ class ReviewFingerprintGatewayTest {
     assertThat(same.finished()).isTrue();
     assertThat(same.output()).contains("UPDATE 1");
     assertThat(count("id = 2 AND status = 'refunded'")).isEqualTo(1);
+  }
+
+  /**
+   * Red team rt18pg, finding 2: a setting chosen at startup that the server never reports changes
+   * what the approved text does ({@code bytea_output=escape}: {@code '\\x6869'::bytea::text} is
+   * {@code hi}, not the approved {@code \\x6869}); such a session makes another request. The
+   * reviewer sees it.
+   */
+  @Test
+  void anApprovalIsBoundToTheStartupSettingsTheServerDoesNotReport() throws Exception {
+    String statement =
+        "/* justification: OPS-33 tag */ UPDATE payments SET status = '\\x6869'::bytea::text"
+            + " WHERE id = 4";
+    approvedButUnused(statement);
+
+    Psql escape = psqlWith(Map.of("PGOPTIONS", "-c bytea_output=escape"), statement);
+    assertThat(escape.finished()).isTrue();
+    assertThat(escape.output()).doesNotContain("UPDATE 1").contains("still pending");
+    assertThat(count("status = 'hi'")).as("ran as 'hi' under the '\\x6869' approval").isZero();
+    ReviewView held =
+        pendingWhere(statement, v -> v.statement().contains("bytea_output=escape (at startup);"));
+    assertThat(held.statement()).startsWith(statement);
+
+    Psql same = psql(statement);
+    assertThat(same.finished()).isTrue();
+    assertThat(same.output()).contains("UPDATE 1");
+    assertThat(count("id = 4 AND status = '\\x6869'")).isEqualTo(1);
   }
 
   /** Red team rt12, finding 4: {@code N'settled '} is bpchar, equal to 'settled'; text is not. */

@@ -72,6 +72,40 @@ final class PgReadingSettings {
   private final Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean changed;
 
+  /**
+   * Settings the client chose at startup that the server never reports and that change what a
+   * statement does ({@code bytea_output}: the text of {@code bytea::text}; {@code lc_monetary}: how
+   * {@code money} input is read; {@code lc_numeric}, {@code lc_time}: {@code to_number}, {@code
+   * to_date}; {@code extra_float_digits}: {@code float8::text}), by lower-case name. Bound and
+   * shown like the reported ones, so an approval filed in a plain session does not run in one
+   * started with {@code -c bytea_output=escape} (red team rt18pg F2: the approved {@code
+   * '\x6869'::bytea::text} stored {@code hi}), while sessions started alike (pgjdbc always sends
+   * {@code extra_float_digits=3}) still share approvals. Written once, before any statement.
+   */
+  private Map<String, String> startup = Map.of();
+
+  /** Lower-case names of {@link #REPORTED}, and client_encoding, which the gateway handles. */
+  private static final Set<String> NOT_STARTUP =
+      Set.of(
+          "datestyle",
+          "intervalstyle",
+          "timezone",
+          "standard_conforming_strings",
+          "client_encoding");
+
+  /** The startup parameters forwarded to the target ({@link PgStartupParams#filter}). */
+  void started(Map<String, String> forwarded) {
+    Map<String, String> bound = new TreeMap<>();
+    forwarded.forEach(
+        (name, value) -> {
+          String n = name.toLowerCase(Locale.ROOT);
+          if (!HARMLESS.contains(n) && !NOT_STARTUP.contains(n)) {
+            bound.put(n, value);
+          }
+        });
+    startup = Map.copyOf(bound);
+  }
+
   /** A ParameterStatus from the target. */
   void reported(String name, String value) {
     if (REPORTED.contains(name)) {
@@ -161,6 +195,10 @@ final class PgReadingSettings {
       sb.append(e.getKey().length()).append(':').append(e.getKey());
       sb.append(e.getValue().length()).append(':').append(e.getValue());
     }
+    for (Map.Entry<String, String> e : new TreeMap<>(startup).entrySet()) {
+      sb.append("startup ").append(e.getKey().length()).append(':').append(e.getKey());
+      sb.append(e.getValue().length()).append(':').append(e.getValue());
+    }
     if (changed) {
       sb.append("changed in session ").append(sessionId);
     }
@@ -172,6 +210,8 @@ final class PgReadingSettings {
     StringBuilder sb = new StringBuilder("\n\n-- session settings:");
     new TreeMap<>(reported)
         .forEach((k, v) -> sb.append(' ').append(k).append('=').append(v).append(';'));
+    new TreeMap<>(startup)
+        .forEach((k, v) -> sb.append(' ').append(k).append('=').append(v).append(" (at startup);"));
     if (changed) {
       sb.append(
           " this session ran a statement that may have changed others, so an approval holds only"

@@ -590,6 +590,7 @@ final class PgSession {
     }
     searchPath = new PgSearchPath(user);
     searchPath.started(f.forwarded());
+    readingSettings.started(f.forwarded());
     up = PgUpstream.connect(conn, user, password, f.forwarded());
     catalog = server.catalog(gs);
     // Read now, at the session's start, if no other session of the connection read it within the
