@@ -319,6 +319,47 @@ class PgDemoPolicyGatewayTest {
     }
   }
 
+  /**
+   * A protocol Close forgets a Bound portal once the target answered it, but only the portal it
+   * closed: not one Bound again under the name behind the Close in the same pipeline (its
+   * CloseComplete arrives after that Bind was sent), nor one of another name (the target keys
+   * protocol names by their bytes).
+   */
+  @Test
+  void aCloseDoesNotForgetAPortalBoundAfterItOrOfAnotherName() throws Exception {
+    for (String close : List.of("c16 before", "C16", "c16x")) {
+      try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+        r.query("BEGIN");
+        if (close.equals("c16 before")) {
+          List<PgCodec.Message> ms =
+              r.send(
+                      PgProtocolRedTeamTest.parse("s16", "SELECT 1"),
+                      PgProtocolRedTeamTest.bind("c16", "s16"),
+                      PgProtocolRedTeamTest.close('P', "c16"),
+                      PgProtocolRedTeamTest.parse(
+                          "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+                      PgProtocolRedTeamTest.bind("c16", ""),
+                      PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+        } else {
+          assertThat(PgProtocolRedTeamTest.sqlStates(bindUpdate(r))).isEmpty();
+          List<PgCodec.Message> ms =
+              r.send(PgProtocolRedTeamTest.close('P', close), PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+        }
+        List<PgCodec.Message> ms = r.query("FETCH ALL FROM c16");
+        assertThat(PgProtocolRedTeamTest.sqlStates(ms))
+            .as(close)
+            .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+        assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
+        r.query("ROLLBACK");
+      }
+      assertThat(status(1)).as(close).isEqualTo("settled");
+    }
+  }
+
   /** Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute. */
   private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r) throws Exception {
     return r.send(

@@ -102,6 +102,8 @@ class SqlRound5GatewayTest {
           ALTER TABLE public.ledger OWNER TO gh_scram;
           ALTER TABLE public.refunds OWNER TO gh_scram;
           ANALYZE public.customers;
+          CREATE FUNCTION public.open_refunds(c refcursor) RETURNS refcursor LANGUAGE plpgsql
+            AS $$ BEGIN OPEN c FOR SELECT id FROM public.refunds ORDER BY id; RETURN c; END $$;
           """
             .formatted(SSN, SSN));
     t.addConnection(CONN, "gh_round5", "gh_scram", "prefer");
@@ -326,6 +328,108 @@ class SqlRound5GatewayTest {
       assertThat(column(st, "FETCH 1 FROM c")).containsExactly("10");
       st.execute("COMMIT");
     }
+  }
+
+  /**
+   * A protocol Close of a portal ends the cursor of that name at the target (portals and SQL
+   * cursors are one namespace: protocol-flow.html, Close "closes ... a portal"; portalmem.c
+   * PortalDrop). The gateway kept the closed cursor's DECLARE, so after a reload it decided a FETCH
+   * of a function's refcursor opened later under the name as that old DECLARE and refused it.
+   */
+  @Test
+  void aCursorClosedByAProtocolCloseIsNotCheckedAgainForTheNextCursorOfItsName() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+      assertThat(states(r.query("BEGIN"))).isEmpty();
+      assertThat(states(r.query("DECLARE c CURSOR WITH HOLD FOR SELECT full_name FROM people")))
+          .isEmpty();
+      assertThat(states(r.query("COMMIT"))).isEmpty();
+      assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).hasSize(1);
+      closePortal(r, "c");
+      reload(STRICTER); // denies people, the closed cursor's table
+      assertThat(states(r.query("BEGIN"))).isEmpty();
+      assertThat(states(r.query("SELECT open_refunds('c')"))).isEmpty();
+      List<PgCodec.Message> ms = r.query("FETCH 1 FROM c");
+      assertThat(states(ms)).isEmpty();
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100");
+      r.query("COMMIT");
+    }
+  }
+
+  /**
+   * The same for a portal Bound through the protocol: once a Close of it was answered, a FETCH of
+   * another cursor of the name (a function's refcursor) was refused as if it could run the portal.
+   */
+  @Test
+  void aBoundPortalClosedByAProtocolCloseNoLongerRefusesAFetchOfItsName() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+      assertThat(states(r.query("BEGIN"))).isEmpty();
+      List<PgCodec.Message> ms =
+          r.send(
+                  PgProtocolRedTeamTest.parse("", "SELECT 1"),
+                  PgProtocolRedTeamTest.bind("c5", ""),
+                  PgProtocolRedTeamTest.execute("c5", 0),
+                  PgProtocolRedTeamTest.close('P', "c5"),
+                  PgProtocolRedTeamTest.sync())
+              .untilReady();
+      assertThat(states(ms)).isEmpty();
+      assertThat(states(r.query("SELECT open_refunds('c5')"))).isEmpty();
+      ms = r.query("FETCH 2 FROM c5");
+      assertThat(states(ms)).isEmpty();
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100", "101");
+      r.query("COMMIT");
+    }
+  }
+
+  /**
+   * What a Close does not close keeps its protection: a Close of another name (the target keys
+   * protocol names by their bytes, while an unquoted SQL name is folded to lower case), and a Close
+   * that the target skipped after an earlier error of its pipeline.
+   */
+  @Test
+  void aCloseOfAnotherNameOrASkippedCloseKeepsTheCursorChecked() throws Exception {
+    for (String close : List.of("C", "c ", "skipped")) {
+      try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+        assertThat(states(r.query("BEGIN"))).isEmpty();
+        assertThat(states(r.query("DECLARE c CURSOR WITH HOLD FOR SELECT full_name FROM people")))
+            .isEmpty();
+        assertThat(states(r.query("COMMIT"))).isEmpty();
+        if (close.equals("skipped")) {
+          List<PgCodec.Message> ms =
+              r.send(
+                      PgProtocolRedTeamTest.parse("", "SELECT 1/0"),
+                      PgProtocolRedTeamTest.bind("", ""),
+                      PgProtocolRedTeamTest.execute("", 0),
+                      PgProtocolRedTeamTest.close('P', "c"),
+                      PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(states(ms)).containsExactly("22012");
+        } else {
+          closePortal(r, close);
+        }
+        reload(STRICTER);
+        assertThat(states(r.query("FETCH 1 FROM c"))).as(close).containsExactly(DENIED);
+        reload(POLICY);
+        assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c")))
+            .as(close)
+            .hasSize(1);
+      }
+    }
+  }
+
+  private static PgProtocolRedTeamTest.Raw rosaRaw() throws Exception {
+    return new PgProtocolRedTeamTest.Raw(
+        server.address().getPort(), "rosa", TOKEN, java.util.Map.of("database", CONN));
+  }
+
+  private static void closePortal(PgProtocolRedTeamTest.Raw r, String name) throws Exception {
+    List<PgCodec.Message> ms =
+        r.send(PgProtocolRedTeamTest.close('P', name), PgProtocolRedTeamTest.sync()).untilReady();
+    assertThat(states(ms)).isEmpty();
+    assertThat(ms.stream().map(PgCodec.Message::kind)).contains('3');
+  }
+
+  private static List<String> states(List<PgCodec.Message> ms) throws Exception {
+    return PgProtocolRedTeamTest.sqlStates(ms);
   }
 
   @Test
