@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -358,6 +359,96 @@ class PgDemoPolicyGatewayTest {
       }
       assertThat(status(1)).as(close).isEqualTo("settled");
     }
+  }
+
+  /**
+   * A real deadlock between two masked sessions (issue #3). PostgreSQL's deadlock report
+   * (deadlock.c DeadLockReport) sends the client the wait-for cycle only ("Process N waits for
+   * ShareLock on transaction X; blocked by process M.") and keeps each process's statement text for
+   * the server log (errdetail_log, "See server log for query details."): what a session ran stays
+   * out of the other's error. A regression test: nothing leaked before either. The other session's
+   * statement carries a card number and a marker; neither reaches the victim, whose error still
+   * tells the cycle, and the card number reaches neither session's client.
+   */
+  @Test
+  void aDeadlockErrorCarriesNoOtherSessionsStatement() throws Exception {
+    String justified = "/* justification: deadlock test */ ";
+    try (PgProtocolRedTeamTest.Raw a = erinRaw();
+        PgProtocolRedTeamTest.Raw b = erinRaw()) {
+      a.query("BEGIN");
+      b.query("BEGIN");
+      assertThat(
+              PgProtocolRedTeamTest.sqlStates(
+                  a.query(justified + "UPDATE payments SET status = 'dl-a' WHERE id = 2")))
+          .isEmpty();
+      assertThat(
+              PgProtocolRedTeamTest.sqlStates(
+                  b.query(justified + "UPDATE payments SET status = 'dl-b' WHERE id = 3")))
+          .isEmpty();
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        java.util.concurrent.Future<List<PgCodec.Message>> first =
+            pool.submit(
+                () ->
+                    a.query(
+                        justified
+                            + "UPDATE payments SET status = 'dl-a-4111 1111 1111 1111-a-marker'"
+                            + " WHERE id = 3"));
+        awaitLockWait();
+        List<PgCodec.Message> second =
+            b.query(
+                justified
+                    + "UPDATE payments SET status = 'dl-b-4111 1111 1111 1111-b-marker'"
+                    + " WHERE id = 2");
+        List<PgCodec.Message> firstAnswer = first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        List<String> states =
+            new java.util.ArrayList<>(PgProtocolRedTeamTest.sqlStates(firstAnswer));
+        states.addAll(PgProtocolRedTeamTest.sqlStates(second));
+        assertThat(states).containsExactly("40P01"); // one victim, the other went on
+        boolean aLost = !PgProtocolRedTeamTest.sqlStates(firstAnswer).isEmpty();
+        List<PgCodec.Message> victim = aLost ? firstAnswer : second;
+        String other = aLost ? "b-marker" : "a-marker";
+        Map<Character, String> error = errorFields(victim);
+        assertThat(error.get('M')).isEqualTo("deadlock detected");
+        assertThat(error.get('D')).contains("waits for").contains("blocked by process");
+        assertThat(error.get('H')).isEqualTo("See server log for query details.");
+        assertThat(error.toString()).doesNotContain(other).doesNotContain("dl-");
+        assertThat(
+                PgProtocolRedTeamTest.errorText(victim)
+                    + PgProtocolRedTeamTest.errorText(aLost ? second : firstAnswer))
+            .doesNotContain("4111 1111 1111 1111");
+      } finally {
+        pool.shutdownNow();
+      }
+      a.query("ROLLBACK");
+      b.query("ROLLBACK");
+    }
+    assertThat(status(2)).isNotEqualTo("dl-a");
+  }
+
+  /** Waits until a session of the test database waits for a lock (at most 10 s). */
+  private static void awaitLockWait() throws Exception {
+    for (int i = 0; i < 200; i++) {
+      if (!direct(
+              "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                  + " AND datname = 'gh_rt12'")
+          .equals("0")) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no session waited for a lock");
+  }
+
+  /** The fields of the first ErrorResponse in {@code ms}. */
+  private static Map<Character, String> errorFields(List<PgCodec.Message> ms) throws Exception {
+    for (PgCodec.Message m : ms) {
+      if (m.kind() == 'E') {
+        return PgMessages.parseFields(m.body());
+      }
+    }
+    throw new AssertionError("no ErrorResponse");
   }
 
   /** Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute. */
