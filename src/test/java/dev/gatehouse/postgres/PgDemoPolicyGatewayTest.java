@@ -12,7 +12,6 @@ import dev.gatehouse.policy.PolicySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -68,12 +67,12 @@ class PgDemoPolicyGatewayTest {
           """);
     t.addDemoConnection(CONN, "gh_rt12", "gh_scram");
     t.addPrincipal(TOKEN, "erin", Set.of("engineering"));
-    Path policyFile = dir.resolve("demo.yaml");
-    Files.writeString(
-        policyFile,
-        Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN)
-            + SLEEP_REVIEW.replace("CONN", CONN));
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy =
+        PgTestSupport.policy(
+            dir,
+            "demo.yaml",
+            Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN)
+                + SLEEP_REVIEW.replace("CONN", CONN));
     MaskingEngine engine =
         MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "rt12"), 0));
     gate =
@@ -85,27 +84,16 @@ class PgDemoPolicyGatewayTest {
                   return new ReviewGate.Outcome(true, "rv-" + reviewed.size(), "approved");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.masking(engine);
-    server.start();
+    server = t.serve(gate, engine);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection erin() throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user=erin&password="
-            + TOKEN);
+    return PgTestSupport.plainJdbc(server, CONN, "erin", TOKEN, "");
   }
 
   private static String status(int id) throws SQLException {

@@ -9,7 +9,6 @@ import dev.gatehouse.policy.ReloadingPolicyEngine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -122,8 +121,7 @@ class SqlRound5GatewayTest {
                       : new ReviewGate.Outcome(false, "r-" + reviewed.size(), "not approved");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   @AfterEach
@@ -133,10 +131,7 @@ class SqlRound5GatewayTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static void reload(String policy) throws Exception {
@@ -151,14 +146,7 @@ class SqlRound5GatewayTest {
   }
 
   private static Connection rosa(String options) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user=rosa&password="
-            + TOKEN
-            + options);
+    return PgTestSupport.plainJdbc(server, CONN, "rosa", TOKEN, options);
   }
 
   private static String refused(Statement st, String sql) {
@@ -339,10 +327,7 @@ class SqlRound5GatewayTest {
   @Test
   void aCursorClosedByAProtocolCloseIsNotCheckedAgainForTheNextCursorOfItsName() throws Exception {
     try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
-      assertThat(states(r.query("BEGIN"))).isEmpty();
-      assertThat(states(r.query("DECLARE c CURSOR WITH HOLD FOR SELECT full_name FROM people")))
-          .isEmpty();
-      assertThat(states(r.query("COMMIT"))).isEmpty();
+      declareHeldCursorOfPeople(r);
       assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).hasSize(1);
       closePortal(r, "c");
       reload(STRICTER); // denies people, the closed cursor's table
@@ -363,14 +348,7 @@ class SqlRound5GatewayTest {
   void aBoundPortalClosedByAProtocolCloseNoLongerRefusesAFetchOfItsName() throws Exception {
     try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
       assertThat(states(r.query("BEGIN"))).isEmpty();
-      List<PgCodec.Message> ms =
-          r.send(
-                  PgProtocolRedTeamTest.parse("", "SELECT 1"),
-                  PgProtocolRedTeamTest.bind("c5", ""),
-                  PgProtocolRedTeamTest.execute("c5", 0),
-                  PgProtocolRedTeamTest.close('P', "c5"),
-                  PgProtocolRedTeamTest.sync())
-              .untilReady();
+      List<PgCodec.Message> ms = runThenClose(r, "SELECT 1", "c5", "c5");
       assertThat(states(ms)).isEmpty();
       assertThat(states(r.query("SELECT open_refunds('c5')"))).isEmpty();
       ms = r.query("FETCH 2 FROM c5");
@@ -389,20 +367,9 @@ class SqlRound5GatewayTest {
   void aCloseOfAnotherNameOrASkippedCloseKeepsTheCursorChecked() throws Exception {
     for (String close : List.of("C", "c ", "skipped")) {
       try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
-        assertThat(states(r.query("BEGIN"))).isEmpty();
-        assertThat(states(r.query("DECLARE c CURSOR WITH HOLD FOR SELECT full_name FROM people")))
-            .isEmpty();
-        assertThat(states(r.query("COMMIT"))).isEmpty();
+        declareHeldCursorOfPeople(r);
         if (close.equals("skipped")) {
-          List<PgCodec.Message> ms =
-              r.send(
-                      PgProtocolRedTeamTest.parse("", "SELECT 1/0"),
-                      PgProtocolRedTeamTest.bind("", ""),
-                      PgProtocolRedTeamTest.execute("", 0),
-                      PgProtocolRedTeamTest.close('P', "c"),
-                      PgProtocolRedTeamTest.sync())
-                  .untilReady();
-          assertThat(states(ms)).containsExactly("22012");
+          assertThat(states(runThenClose(r, "SELECT 1/0", "", "c"))).containsExactly("22012");
         } else {
           closePortal(r, close);
         }
@@ -419,6 +386,25 @@ class SqlRound5GatewayTest {
   private static PgProtocolRedTeamTest.Raw rosaRaw() throws Exception {
     return new PgProtocolRedTeamTest.Raw(
         server.address().getPort(), "rosa", TOKEN, java.util.Map.of("database", CONN));
+  }
+
+  private static void declareHeldCursorOfPeople(PgProtocolRedTeamTest.Raw r) throws Exception {
+    assertThat(states(r.query("BEGIN"))).isEmpty();
+    assertThat(states(r.query("DECLARE c CURSOR WITH HOLD FOR SELECT full_name FROM people")))
+        .isEmpty();
+    assertThat(states(r.query("COMMIT"))).isEmpty();
+  }
+
+  /** Runs {@code sql} in {@code portal}, then Closes portal {@code close}, in one Sync. */
+  private static List<PgCodec.Message> runThenClose(
+      PgProtocolRedTeamTest.Raw r, String sql, String portal, String close) throws Exception {
+    return r.send(
+            PgProtocolRedTeamTest.parse("", sql),
+            PgProtocolRedTeamTest.bind(portal, ""),
+            PgProtocolRedTeamTest.execute(portal, 0),
+            PgProtocolRedTeamTest.close('P', close),
+            PgProtocolRedTeamTest.sync())
+        .untilReady();
   }
 
   private static void closePortal(PgProtocolRedTeamTest.Raw r, String name) throws Exception {
