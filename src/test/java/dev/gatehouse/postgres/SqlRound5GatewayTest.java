@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SqlRound5GatewayTest {
   static final String TOKEN = "tok-round5-0001";
+  static final String TOKEN_LIMITED = "tok-round5-0002";
   static final String CONN = "round5";
   static final String SSN = "078-05-1120";
   static final String DENIED = PgErrors.INSUFFICIENT_PRIVILEGE;
@@ -57,6 +58,12 @@ class SqlRound5GatewayTest {
           effect: review
           review: { groups: [dba], approvals: 1 }
           sql: { statements: [update], tables: [refunds, public.refunds] }
+        - id: two-rows
+          subjects: { groups: [rt5-limited] }
+          connections: { names: [round5] }
+          effect: allow
+          sql: { statements: [read, session, transaction] }
+          obligations: { max_rows: 2 }
       """;
 
   /** The reloaded policy: the ledger and people tables are denied too. */
@@ -107,6 +114,7 @@ class SqlRound5GatewayTest {
             .formatted(SSN, SSN));
     t.addConnection(CONN, "gh_round5", "gh_scram", "prefer");
     t.addPrincipal(TOKEN, "rosa", Set.of("rt5"));
+    t.addPrincipal(TOKEN_LIMITED, "lina", Set.of("rt5-limited"));
     policyFile = dir.resolve("round5.yaml");
     Files.writeString(policyFile, POLICY);
     engine = ReloadingPolicyEngine.load(List.of(policyFile.toString()), null);
@@ -354,6 +362,32 @@ class SqlRound5GatewayTest {
       ms = r.query("FETCH 2 FROM c5");
       assertThat(states(ms)).isEmpty();
       assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100", "101");
+      r.query("COMMIT");
+    }
+  }
+
+  /**
+   * A cursor's rows count for {@code max_rows} across its FETCHes; after a protocol Close of it, a
+   * function's refcursor opened under the name counted on from the closed cursor's rows and was cut
+   * at its first FETCH.
+   */
+  @Test
+  void aCursorClosedByAProtocolCloseLeavesNoRowCountToTheNextCursorOfItsName() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r =
+        new PgProtocolRedTeamTest.Raw(
+            server.address().getPort(),
+            "lina",
+            TOKEN_LIMITED,
+            java.util.Map.of("database", CONN))) {
+      declareHeldCursorOfPeople(r);
+      assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 2 FROM c"))).hasSize(2);
+      assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).isEmpty(); // cut
+      closePortal(r, "c");
+      assertThat(states(r.query("BEGIN"))).isEmpty();
+      assertThat(states(r.query("SELECT open_refunds('c')"))).isEmpty();
+      List<PgCodec.Message> ms = r.query("FETCH 1 FROM c");
+      assertThat(PgProtocolRedTeamTest.errorText(ms)).doesNotContain("cut at");
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100");
       r.query("COMMIT");
     }
   }
