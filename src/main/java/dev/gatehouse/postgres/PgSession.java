@@ -290,9 +290,10 @@ final class PgSession {
    * or MOVE of a name Bound here is refused unless a SQL DECLARE of it was decided after that Bind
    * and confirmed (it could not have been created while the portal was open). Forgotten when the
    * transaction it was Bound in ends ({@link #transactionEnded}): a Bound portal is never holdable,
-   * PostgreSQL drops it then, and no FETCH can run it any more; and at the CloseComplete of a
-   * protocol Close of its name ({@link #portalClosed}). Bounded like {@link #cursors}, beyond which
-   * every FETCH of a name not DECLAREd here is refused.
+   * PostgreSQL drops it then, and no FETCH can run it any more; at the CloseComplete of a protocol
+   * Close of its name ({@link #portalClosed}); and at a confirmed SQL CLOSE of its name, CLOSE ALL
+   * or DISCARD ALL decided after its Bind ({@link #track}). Bounded like {@link #cursors}, beyond
+   * which every FETCH of a name not DECLAREd here is refused.
    */
   private final Map<String, BoundPortal> boundPortals = new ConcurrentHashMap<>();
 
@@ -1548,9 +1549,14 @@ final class PgSession {
     }
     String kind = action.string(Action.Attr.SQL_KIND);
     Map<String, SqlCursor> closedCursors = new HashMap<>();
+    Map<String, BoundPortal> closedBound = new HashMap<>();
     Map<String, Action> deallocated = new HashMap<>();
     if (closes != null && !SqlKinds.DEALLOCATE.equals(kind)) {
       pick(cursors, closes, closedCursors);
+      // CLOSE name drops the portal of the name, a Bound one too, and CLOSE ALL (and DISCARD ALL)
+      // every portal but the one running it (portalcmds.c PerformPortalClose, portalmem.c
+      // PortalHashTableDeleteAll): the Binds seen now, not one sent behind the statement.
+      pick(boundPortals, closes, closedBound);
     }
     if (closes != null && !SqlKinds.CURSOR.equals(kind)) {
       pick(sqlPrepared, closes, deallocated);
@@ -1567,6 +1573,7 @@ final class PgSession {
             return;
           }
           closedCursors.forEach(cursors::remove);
+          closedBound.forEach(boundPortals::remove);
           if (ends) {
             // The cursors without HOLD as the target has them now: a DECLARE pipelined before
             // this end was confirmed before it (answers come in order), one after it not yet.

@@ -312,14 +312,27 @@ class PgDemoPolicyGatewayTest {
    * A protocol Close forgets a Bound portal once the target answered it, but only the portal it
    * closed: not one Bound again under the name behind the Close in the same pipeline (its
    * CloseComplete arrives after that Bind was sent), nor one of another name (the target keys
-   * protocol names by their bytes).
+   * protocol names by their bytes). Likewise a SQL CLOSE of the name.
    */
   @Test
   void aCloseDoesNotForgetAPortalBoundAfterItOrOfAnotherName() throws Exception {
-    for (String close : List.of("c16 before", "C16", "c16x")) {
+    for (String close : List.of("c16 before", "CLOSE c16 before", "C16", "c16x")) {
       try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
         r.query("BEGIN");
-        if (close.equals("c16 before")) {
+        if (close.equals("CLOSE c16 before")) { // SQL CLOSE of an open cursor, pipelined
+          assertThat(PgProtocolRedTeamTest.sqlStates(r.query("DECLARE c16 CURSOR FOR SELECT 1")))
+              .isEmpty();
+          List<PgCodec.Message> ms =
+              r.send(
+                      PgMessages.query("CLOSE c16"),
+                      PgProtocolRedTeamTest.parse(
+                          "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
+                      PgProtocolRedTeamTest.bind("c16", ""),
+                      PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+          assertThat(PgProtocolRedTeamTest.sqlStates(r.untilReady())).isEmpty();
+        } else if (close.equals("c16 before")) {
           List<PgCodec.Message> ms =
               r.send(
                       PgProtocolRedTeamTest.parse("s16", "SELECT 1"),

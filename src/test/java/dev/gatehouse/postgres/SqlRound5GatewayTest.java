@@ -351,18 +351,27 @@ class SqlRound5GatewayTest {
   /**
    * The same for a portal Bound through the protocol: once a Close of it was answered, a FETCH of
    * another cursor of the name (a function's refcursor) was refused as if it could run the portal.
+   * Also after a SQL CLOSE of the name or CLOSE ALL, which drop a Bound portal as well.
    */
   @Test
   void aBoundPortalClosedByAProtocolCloseNoLongerRefusesAFetchOfItsName() throws Exception {
-    try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
-      assertThat(states(r.query("BEGIN"))).isEmpty();
-      List<PgCodec.Message> ms = runThenClose(r, "SELECT 1", "c5", "c5");
-      assertThat(states(ms)).isEmpty();
-      assertThat(states(r.query("SELECT open_refunds('c5')"))).isEmpty();
-      ms = r.query("FETCH 2 FROM c5");
-      assertThat(states(ms)).isEmpty();
-      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100", "101");
-      r.query("COMMIT");
+    for (String close : List.of("Close", "CLOSE c5", "CLOSE ALL")) {
+      try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+        assertThat(states(r.query("BEGIN"))).isEmpty();
+        List<PgCodec.Message> ms =
+            close.equals("Close")
+                ? runThenClose(r, "SELECT 1", "c5", "c5")
+                : runThenClose(r, "SELECT 1", "c5", "other");
+        assertThat(states(ms)).isEmpty();
+        if (!close.equals("Close")) { // the SQL statement drops the Bound portal too
+          assertThat(states(r.query(close))).as(close).isEmpty();
+        }
+        assertThat(states(r.query("SELECT open_refunds('c5')"))).isEmpty();
+        ms = r.query("FETCH 2 FROM c5");
+        assertThat(states(ms)).as(close).isEmpty();
+        assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100", "101");
+        r.query("COMMIT");
+      }
     }
   }
 
