@@ -1554,8 +1554,9 @@ final class PgSession {
     if (closes != null && !SqlKinds.DEALLOCATE.equals(kind)) {
       pick(cursors, closes, closedCursors);
       // CLOSE name drops the portal of the name, a Bound one too, and CLOSE ALL (and DISCARD ALL)
-      // every portal but the one running it (portalcmds.c PerformPortalClose, portalmem.c
-      // PortalHashTableDeleteAll): the Binds seen now, not one sent behind the statement.
+      // every portal but the one running it, whose statement is that CLOSE: a FETCH of it runs
+      // nothing (portalcmds.c PerformPortalClose, portalmem.c PortalHashTableDeleteAll). The
+      // Binds seen now, not one sent behind the statement.
       pick(boundPortals, closes, closedBound);
     }
     if (closes != null && !SqlKinds.CURSOR.equals(kind)) {
