@@ -322,27 +322,16 @@ class PgDemoPolicyGatewayTest {
         if (close.equals("CLOSE c16 before")) { // SQL CLOSE of an open cursor, pipelined
           assertThat(PgProtocolRedTeamTest.sqlStates(r.query("DECLARE c16 CURSOR FOR SELECT 1")))
               .isEmpty();
-          List<PgCodec.Message> ms =
-              r.send(
-                      PgMessages.query("CLOSE c16"),
-                      PgProtocolRedTeamTest.parse(
-                          "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
-                      PgProtocolRedTeamTest.bind("c16", ""),
-                      PgProtocolRedTeamTest.sync())
-                  .untilReady();
+          List<PgCodec.Message> ms = bindUpdate(r, PgMessages.query("CLOSE c16"));
           assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
           assertThat(PgProtocolRedTeamTest.sqlStates(r.untilReady())).isEmpty();
         } else if (close.equals("c16 before")) {
           List<PgCodec.Message> ms =
-              r.send(
-                      PgProtocolRedTeamTest.parse("s16", "SELECT 1"),
-                      PgProtocolRedTeamTest.bind("c16", "s16"),
-                      PgProtocolRedTeamTest.close('P', "c16"),
-                      PgProtocolRedTeamTest.parse(
-                          "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
-                      PgProtocolRedTeamTest.bind("c16", ""),
-                      PgProtocolRedTeamTest.sync())
-                  .untilReady();
+              bindUpdate(
+                  r,
+                  PgProtocolRedTeamTest.parse("s16", "SELECT 1"),
+                  PgProtocolRedTeamTest.bind("c16", "s16"),
+                  PgProtocolRedTeamTest.close('P', "c16"));
           assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
         } else {
           assertThat(PgProtocolRedTeamTest.sqlStates(bindUpdate(r))).isEmpty();
@@ -452,9 +441,14 @@ class PgDemoPolicyGatewayTest {
     throw new AssertionError("no ErrorResponse");
   }
 
-  /** Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute. */
-  private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r) throws Exception {
-    return r.send(
+  /**
+   * Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute, in
+   * one Sync after the messages {@code before}; the answers up to the first ReadyForQuery.
+   */
+  private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r, byte[]... before)
+      throws Exception {
+    return r.send(before)
+        .send(
             PgProtocolRedTeamTest.parse(
                 "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
             PgProtocolRedTeamTest.bind("c16", ""),

@@ -337,11 +337,8 @@ class SqlRound5GatewayTest {
     try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
       declareHeldCursorOfPeople(r);
       assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).hasSize(1);
-      closePortal(r, "c");
       reload(STRICTER); // denies people, the closed cursor's table
-      assertThat(states(r.query("BEGIN"))).isEmpty();
-      assertThat(states(r.query("SELECT open_refunds('c')"))).isEmpty();
-      List<PgCodec.Message> ms = r.query("FETCH 1 FROM c");
+      List<PgCodec.Message> ms = fetchFromRefundsOpenedAfterClose(r);
       assertThat(states(ms)).isEmpty();
       assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100");
       r.query("COMMIT");
@@ -382,19 +379,11 @@ class SqlRound5GatewayTest {
    */
   @Test
   void aCursorClosedByAProtocolCloseLeavesNoRowCountToTheNextCursorOfItsName() throws Exception {
-    try (PgProtocolRedTeamTest.Raw r =
-        new PgProtocolRedTeamTest.Raw(
-            server.address().getPort(),
-            "lina",
-            TOKEN_LIMITED,
-            java.util.Map.of("database", CONN))) {
+    try (PgProtocolRedTeamTest.Raw r = rosaRaw("lina", TOKEN_LIMITED)) {
       declareHeldCursorOfPeople(r);
       assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 2 FROM c"))).hasSize(2);
       assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).isEmpty(); // cut
-      closePortal(r, "c");
-      assertThat(states(r.query("BEGIN"))).isEmpty();
-      assertThat(states(r.query("SELECT open_refunds('c')"))).isEmpty();
-      List<PgCodec.Message> ms = r.query("FETCH 1 FROM c");
+      List<PgCodec.Message> ms = fetchFromRefundsOpenedAfterClose(r);
       assertThat(PgProtocolRedTeamTest.errorText(ms)).doesNotContain("cut at");
       assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100");
       r.query("COMMIT");
@@ -427,8 +416,25 @@ class SqlRound5GatewayTest {
   }
 
   private static PgProtocolRedTeamTest.Raw rosaRaw() throws Exception {
+    return rosaRaw("rosa", TOKEN);
+  }
+
+  /** A raw client of {@code user} on this class's connection. */
+  private static PgProtocolRedTeamTest.Raw rosaRaw(String user, String token) throws Exception {
     return new PgProtocolRedTeamTest.Raw(
-        server.address().getPort(), "rosa", TOKEN, java.util.Map.of("database", CONN));
+        server.address().getPort(), user, token, java.util.Map.of("database", CONN));
+  }
+
+  /**
+   * Closes portal c with a protocol Close, opens a function's refcursor c over refunds in a new
+   * transaction (left open) and FETCHes 1 from it: the FETCH's answer.
+   */
+  private static List<PgCodec.Message> fetchFromRefundsOpenedAfterClose(PgProtocolRedTeamTest.Raw r)
+      throws Exception {
+    closePortal(r, "c");
+    assertThat(states(r.query("BEGIN"))).isEmpty();
+    assertThat(states(r.query("SELECT open_refunds('c')"))).isEmpty();
+    return r.query("FETCH 1 FROM c");
   }
 
   private static void declareHeldCursorOfPeople(PgProtocolRedTeamTest.Raw r) throws Exception {
