@@ -200,6 +200,9 @@ final class PgPipeline {
      */
     int duringCopy;
 
+    /** For a Close of a named portal: what its CloseComplete does (PgSession.portalClosed). */
+    Runnable closedPortal;
+
     Pending(Kind kind, byte[] denial) {
       this(kind, denial, List.of(), null, null, null, null);
     }

@@ -247,9 +247,9 @@ final class PgSession {
   /**
    * SQL cursors ({@code DECLARE name CURSOR ... FOR query}) the target confirmed, with the decision
    * on their query. A FETCH or MOVE runs more of that query, so when the policy changed since, the
-   * DECLARE is decided again first ({@link #recheckCursor}). Removed on a confirmed CLOSE or
-   * DISCARD ALL, and at a confirmed COMMIT or ROLLBACK unless WITH HOLD; bounded like {@link
-   * #sqlPrepared}.
+   * DECLARE is decided again first ({@link #recheckCursor}). Removed on a confirmed CLOSE, DISCARD
+   * ALL or protocol Close of the name ({@link #portalClosed}), and at a confirmed COMMIT or
+   * ROLLBACK unless WITH HOLD; bounded like {@link #sqlPrepared}.
    */
   private final Map<String, SqlCursor> cursors = new ConcurrentHashMap<>();
 
@@ -258,8 +258,9 @@ final class PgSession {
   /**
    * Rows each SQL cursor has returned so far, for {@code max_rows} across its FETCHes ({@link
    * #overMaxRows}): a cursor declared through the gateway and a function's refcursor alike. Reset
-   * by a confirmed DECLARE of the name, removed on a confirmed CLOSE, CLOSE ALL, DISCARD ALL and at
-   * a transaction end unless the cursor is WITH HOLD; bounded like {@link #cursors}.
+   * by a confirmed DECLARE of the name, removed on a confirmed CLOSE, CLOSE ALL, DISCARD ALL,
+   * protocol Close of the name, and at a transaction end unless the cursor is WITH HOLD; bounded
+   * like {@link #cursors}.
    */
   private final Map<String, long[]> cursorRows = new ConcurrentHashMap<>();
 
@@ -289,9 +290,10 @@ final class PgSession {
    * or MOVE of a name Bound here is refused unless a SQL DECLARE of it was decided after that Bind
    * and confirmed (it could not have been created while the portal was open). Forgotten when the
    * transaction it was Bound in ends ({@link #transactionEnded}): a Bound portal is never holdable,
-   * PostgreSQL drops it then, and no FETCH can run it any more. Not forgotten at a Close (not
-   * followed here, fail closed); bounded like {@link #cursors}, beyond which every FETCH of a name
-   * not DECLAREd here is refused.
+   * PostgreSQL drops it then, and no FETCH can run it any more; at the CloseComplete of a protocol
+   * Close of its name ({@link #portalClosed}); and at a confirmed SQL CLOSE of its name, CLOSE ALL
+   * or DISCARD ALL decided after its Bind ({@link #track}). Bounded like {@link #cursors}, beyond
+   * which every FETCH of a name not DECLAREd here is refused.
    */
   private final Map<String, BoundPortal> boundPortals = new ConcurrentHashMap<>();
 
@@ -1092,13 +1094,40 @@ final class PgSession {
       refuseExtended(badName(what == 'S' ? "statement" : "portal"));
       return;
     }
+    Pending p = new Pending(Kind.CLOSE, what == 'S' ? name : null, null, null, null);
     if (what == 'S') {
       statements.remove(name);
     } else {
       portals.remove(name);
+      if (what == 'P' && !name.isEmpty()) {
+        BoundPortal bound = boundPortals.get(name); // the Bind this Close follows, if any
+        p.closedPortal = () -> portalClosed(name, bound);
+      }
     }
-    awaitAnswer(new Pending(Kind.CLOSE, what == 'S' ? name : null, null, null, null));
+    awaitAnswer(p);
     forward(m);
+  }
+
+  /**
+   * CloseComplete of a named portal (target reader thread): the target dropped the portal of that
+   * name, whether a Bind opened it or a SQL DECLARE (one namespace; portalmem.c PortalDrop; "It is
+   * not an error to issue Close against a nonexistent ... portal name", protocol-flow.html), so
+   * FETCH protection for the name ends: a later cursor of the name (a function's refcursor) was
+   * decided as the closed cursor's DECLARE, counted on from its rows, or refused as a Bound portal.
+   * Protocol names are at most 63 ASCII bytes ({@link #protocolName}), keyed by the target as these
+   * maps key a cursor name (folded and clipped by {@link PgLexer}), so only the closed name is
+   * forgotten. {@link #cursors} and {@link #cursorRows} gain entries only on this thread, in the
+   * order of the answers (a recheck on the session thread only replaces a cursor's decision), so
+   * what they hold now existed before the Close. {@code bound} is the Bind seen when the Close was
+   * sent: one sent behind the Close is put before this answer arrives and must stay. A Close the
+   * target skipped (an earlier error of its pipeline) has no CloseComplete and forgets nothing.
+   */
+  private void portalClosed(String name, BoundPortal bound) {
+    if (bound != null) {
+      boundPortals.remove(name, bound);
+    }
+    cursors.remove(name);
+    cursorRows.remove(name);
   }
 
   private void sync(Message m) throws IOException {
@@ -1491,10 +1520,16 @@ final class PgSession {
     }
   }
 
-  /** CloseComplete: a closed statement's name is free at the target (see {@link #parsed}). */
+  /**
+   * CloseComplete: a closed statement's name is free at the target (see {@link #parsed}); a closed
+   * portal's, see {@link #portalClosed}.
+   */
   private void closed(Pending p) {
     if (p.name != null) {
       sqlPrepared.remove(p.name);
+    }
+    if (p.closedPortal != null) {
+      p.closedPortal.run();
     }
   }
 
@@ -1515,9 +1550,15 @@ final class PgSession {
     }
     String kind = action.string(Action.Attr.SQL_KIND);
     Map<String, SqlCursor> closedCursors = new HashMap<>();
+    Map<String, BoundPortal> closedBound = new HashMap<>();
     Map<String, Action> deallocated = new HashMap<>();
     if (closes != null && !SqlKinds.DEALLOCATE.equals(kind)) {
       pick(cursors, closes, closedCursors);
+      // CLOSE name drops the portal of the name, a Bound one too, and CLOSE ALL (and DISCARD ALL)
+      // every portal but the one running it, whose statement is that CLOSE: a FETCH of it runs
+      // nothing (portalcmds.c PerformPortalClose, portalmem.c PortalHashTableDeleteAll). The
+      // Binds seen now, not one sent behind the statement.
+      pick(boundPortals, closes, closedBound);
     }
     if (closes != null && !SqlKinds.CURSOR.equals(kind)) {
       pick(sqlPrepared, closes, deallocated);
@@ -1534,6 +1575,7 @@ final class PgSession {
             return;
           }
           closedCursors.forEach(cursors::remove);
+          closedBound.forEach(boundPortals::remove);
           if (ends) {
             // The cursors without HOLD as the target has them now: a DECLARE pipelined before
             // this end was confirmed before it (answers come in order), one after it not yet.

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -149,14 +148,13 @@ class PgBinaryMaskingTest {
 
   /** A pgjdbc connection through the masking gateway; {@code binary}: prepared, binary results. */
   static Connection connect(boolean binary, String binaryOids) throws SQLException {
-    String url =
-        "jdbc:postgresql://127.0.0.1:"
-            + masked.address().getPort()
-            + "/conn?sslmode=disable&user=alice&password="
-            + TOKEN_ALICE
-            + (binary ? "&prepareThreshold=-1" : "&preferQueryMode=simple")
-            + (binaryOids == null ? "" : "&binaryTransferEnable=" + binaryOids);
-    return DriverManager.getConnection(url);
+    return PgTestSupport.plainJdbc(
+        masked,
+        "conn",
+        "alice",
+        TOKEN_ALICE,
+        (binary ? "&prepareThreshold=-1" : "&preferQueryMode=simple")
+            + (binaryOids == null ? "" : "&binaryTransferEnable=" + binaryOids));
   }
 
   /** Runs {@code sql} as a prepared statement and checks the client got these columns binary. */

@@ -12,11 +12,11 @@ import dev.gatehouse.policy.PolicySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -67,12 +67,12 @@ class PgDemoPolicyGatewayTest {
           """);
     t.addDemoConnection(CONN, "gh_rt12", "gh_scram");
     t.addPrincipal(TOKEN, "erin", Set.of("engineering"));
-    Path policyFile = dir.resolve("demo.yaml");
-    Files.writeString(
-        policyFile,
-        Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN)
-            + SLEEP_REVIEW.replace("CONN", CONN));
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy =
+        PgTestSupport.policy(
+            dir,
+            "demo.yaml",
+            Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN)
+                + SLEEP_REVIEW.replace("CONN", CONN));
     MaskingEngine engine =
         MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "rt12"), 0));
     gate =
@@ -84,27 +84,16 @@ class PgDemoPolicyGatewayTest {
                   return new ReviewGate.Outcome(true, "rv-" + reviewed.size(), "approved");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.masking(engine);
-    server.start();
+    server = t.serve(gate, engine);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection erin() throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user=erin&password="
-            + TOKEN);
+    return PgTestSupport.plainJdbc(server, CONN, "erin", TOKEN, "");
   }
 
   private static String status(int id) throws SQLException {
@@ -319,9 +308,147 @@ class PgDemoPolicyGatewayTest {
     }
   }
 
-  /** Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute. */
-  private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r) throws Exception {
-    return r.send(
+  /**
+   * A protocol Close forgets a Bound portal once the target answered it, but only the portal it
+   * closed: not one Bound again under the name behind the Close in the same pipeline (its
+   * CloseComplete arrives after that Bind was sent), nor one of another name (the target keys
+   * protocol names by their bytes). Likewise a SQL CLOSE of the name.
+   */
+  @Test
+  void aCloseDoesNotForgetAPortalBoundAfterItOrOfAnotherName() throws Exception {
+    for (String close : List.of("c16 before", "CLOSE c16 before", "C16", "c16x")) {
+      try (PgProtocolRedTeamTest.Raw r = erinRaw()) {
+        r.query("BEGIN");
+        if (close.equals("CLOSE c16 before")) { // SQL CLOSE of an open cursor, pipelined
+          assertThat(PgProtocolRedTeamTest.sqlStates(r.query("DECLARE c16 CURSOR FOR SELECT 1")))
+              .isEmpty();
+          List<PgCodec.Message> ms = bindUpdate(r, PgMessages.query("CLOSE c16"));
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+          assertThat(PgProtocolRedTeamTest.sqlStates(r.untilReady())).isEmpty();
+        } else if (close.equals("c16 before")) {
+          List<PgCodec.Message> ms =
+              bindUpdate(
+                  r,
+                  PgProtocolRedTeamTest.parse("s16", "SELECT 1"),
+                  PgProtocolRedTeamTest.bind("c16", "s16"),
+                  PgProtocolRedTeamTest.close('P', "c16"));
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+        } else {
+          assertThat(PgProtocolRedTeamTest.sqlStates(bindUpdate(r))).isEmpty();
+          List<PgCodec.Message> ms =
+              r.send(PgProtocolRedTeamTest.close('P', close), PgProtocolRedTeamTest.sync())
+                  .untilReady();
+          assertThat(PgProtocolRedTeamTest.sqlStates(ms)).isEmpty();
+        }
+        List<PgCodec.Message> ms = r.query("FETCH ALL FROM c16");
+        assertThat(PgProtocolRedTeamTest.sqlStates(ms))
+            .as(close)
+            .containsExactly(PgErrors.INSUFFICIENT_PRIVILEGE);
+        assertThat(PgProtocolRedTeamTest.firstColumn(ms)).isEmpty();
+        r.query("ROLLBACK");
+      }
+      assertThat(status(1)).as(close).isEqualTo("settled");
+    }
+  }
+
+  /**
+   * A real deadlock between two masked sessions (issue #3). PostgreSQL's deadlock report
+   * (deadlock.c DeadLockReport) sends the client the wait-for cycle only ("Process N waits for
+   * ShareLock on transaction X; blocked by process M.") and keeps each process's statement text for
+   * the server log (errdetail_log, "See server log for query details."): what a session ran stays
+   * out of the other's error. A regression test: nothing leaked before either. The other session's
+   * statement carries a card number and a marker; neither reaches the victim, whose error still
+   * tells the cycle, and the card number reaches neither session's client.
+   */
+  @Test
+  void aDeadlockErrorCarriesNoOtherSessionsStatement() throws Exception {
+    String justified = "/* justification: deadlock test */ ";
+    try (PgProtocolRedTeamTest.Raw a = erinRaw();
+        PgProtocolRedTeamTest.Raw b = erinRaw()) {
+      a.query("BEGIN");
+      b.query("BEGIN");
+      assertThat(
+              PgProtocolRedTeamTest.sqlStates(
+                  a.query(justified + "UPDATE payments SET status = 'dl-a' WHERE id = 2")))
+          .isEmpty();
+      assertThat(
+              PgProtocolRedTeamTest.sqlStates(
+                  b.query(justified + "UPDATE payments SET status = 'dl-b' WHERE id = 3")))
+          .isEmpty();
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        java.util.concurrent.Future<List<PgCodec.Message>> first =
+            pool.submit(
+                () ->
+                    a.query(
+                        justified
+                            + "UPDATE payments SET status = 'dl-a-4111 1111 1111 1111-a-marker'"
+                            + " WHERE id = 3"));
+        awaitLockWait();
+        List<PgCodec.Message> second =
+            b.query(
+                justified
+                    + "UPDATE payments SET status = 'dl-b-4111 1111 1111 1111-b-marker'"
+                    + " WHERE id = 2");
+        List<PgCodec.Message> firstAnswer = first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        List<String> states =
+            new java.util.ArrayList<>(PgProtocolRedTeamTest.sqlStates(firstAnswer));
+        states.addAll(PgProtocolRedTeamTest.sqlStates(second));
+        assertThat(states).containsExactly("40P01"); // one victim, the other went on
+        boolean aLost = !PgProtocolRedTeamTest.sqlStates(firstAnswer).isEmpty();
+        List<PgCodec.Message> victim = aLost ? firstAnswer : second;
+        String other = aLost ? "b-marker" : "a-marker";
+        Map<Character, String> error = errorFields(victim);
+        assertThat(error.get('M')).isEqualTo("deadlock detected");
+        assertThat(error.get('D')).contains("waits for").contains("blocked by process");
+        assertThat(error.get('H')).isEqualTo("See server log for query details.");
+        assertThat(error.toString()).doesNotContain(other).doesNotContain("dl-");
+        assertThat(
+                PgProtocolRedTeamTest.errorText(victim)
+                    + PgProtocolRedTeamTest.errorText(aLost ? second : firstAnswer))
+            .doesNotContain("4111 1111 1111 1111");
+      } finally {
+        pool.shutdownNow();
+      }
+      a.query("ROLLBACK");
+      b.query("ROLLBACK");
+    }
+    assertThat(status(2)).isNotEqualTo("dl-a");
+  }
+
+  /** Waits until a session of the test database waits for a lock (at most 10 s). */
+  private static void awaitLockWait() throws Exception {
+    for (int i = 0; i < 200; i++) {
+      if (!direct(
+              "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                  + " AND datname = 'gh_rt12'")
+          .equals("0")) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no session waited for a lock");
+  }
+
+  /** The fields of the first ErrorResponse in {@code ms}. */
+  private static Map<Character, String> errorFields(List<PgCodec.Message> ms) throws Exception {
+    for (PgCodec.Message m : ms) {
+      if (m.kind() == 'E') {
+        return PgMessages.parseFields(m.body());
+      }
+    }
+    throw new AssertionError("no ErrorResponse");
+  }
+
+  /**
+   * Binds portal c16 to an UPDATE of payment 1 that returns rows, decided only at an Execute, in
+   * one Sync after the messages {@code before}; the answers up to the first ReadyForQuery.
+   */
+  private static List<PgCodec.Message> bindUpdate(PgProtocolRedTeamTest.Raw r, byte[]... before)
+      throws Exception {
+    return r.send(before)
+        .send(
             PgProtocolRedTeamTest.parse(
                 "", "UPDATE payments SET status = 'rt16$' WHERE id = 1 RETURNING id"),
             PgProtocolRedTeamTest.bind("c16", ""),

@@ -54,9 +54,7 @@ class PgEncodedSecretsTest {
                 (sessionId, principal, target, action, decision, waiting) ->
                     new ReviewGate.Outcome(false, "none", "no reviews in this test"))
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.masking(engine);
-    server.start();
+    server = t.serve(gate, engine);
   }
 
   @AfterAll
@@ -66,13 +64,7 @@ class PgEncodedSecretsTest {
   }
 
   private static Connection jdbc(String extra) throws Exception {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/conn?sslmode=disable&user=alice&password="
-            + TOKEN_ALICE
-            + "&"
-            + extra);
+    return PgTestSupport.plainJdbc(server, "conn", "alice", TOKEN_ALICE, "&" + extra);
   }
 
   private static String hex(String s) {

@@ -95,8 +95,7 @@ class PgPipelineStateTest {
                   return new ReviewGate.Outcome(ok, "rev-" + reviews.size(), "test reviewer");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   @AfterAll

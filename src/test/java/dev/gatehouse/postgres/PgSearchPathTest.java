@@ -15,10 +15,8 @@ import dev.gatehouse.policy.PolicySet;
 import dev.gatehouse.postgres.PgCodec.Message;
 import dev.gatehouse.postgres.PgProtocolRedTeamTest.Raw;
 import dev.gatehouse.postgres.PgTestSupport.Run;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -114,9 +112,7 @@ class PgSearchPathTest {
     t.addPrincipal(TOKEN, "sam", Set.of("sp"));
     t.addPrincipal(TOKEN_UNKNOWN, "uma", Set.of("sp-unknown"));
     t.addPrincipal(TOKEN_BUILTINS, "pia", Set.of("sp-builtins"));
-    Path policyFile = dir.resolve("searchpath.yaml");
-    Files.writeString(policyFile, POLICY);
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy = PgTestSupport.policy(dir, "searchpath.yaml", POLICY);
     gate =
         t.gateWith(() -> policy)
             .redactor((profile, text) -> text)
@@ -126,29 +122,16 @@ class PgSearchPathTest {
                   return new ReviewGate.Outcome(false, "none", "nobody approves in this test");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection jdbc(String user, String token, String extra) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user="
-            + user
-            + "&password="
-            + token
-            + extra);
+    return PgTestSupport.plainJdbc(server, CONN, user, token, extra);
   }
 
   private static Connection sam() throws SQLException {

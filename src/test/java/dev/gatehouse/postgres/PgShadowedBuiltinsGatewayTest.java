@@ -99,15 +99,15 @@ class PgShadowedBuiltinsGatewayTest {
         CONFIGURED, withPassword(t.connections.get(CONFIGURED), PgTestSupport.UPSTREAM_PASSWORD));
     t.vault.put(CONFIGURED, Map.of());
     t.addPrincipal(TOKEN, "erin-shadow", Set.of("engineering"));
-    Path policyFile = dir.resolve("demo.yaml");
-    Files.writeString(
-        policyFile,
-        Files.readString(Path.of("examples/policies/demo.yaml"))
-            .replace("[payments-db]", "[" + String.join(", ", FN, OP, LATER, CONFIGURED) + "]")
-            // the connection's own login (the check is what is tested, not the demo's roles)
-            .replace(", upstream_role: writer", "")
-            .replace(", upstream_role: reader", ""));
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy =
+        PgTestSupport.policy(
+            dir,
+            "demo.yaml",
+            Files.readString(Path.of("examples/policies/demo.yaml"))
+                .replace("[payments-db]", "[" + String.join(", ", FN, OP, LATER, CONFIGURED) + "]")
+                // the connection's own login (the check is what is tested, not the demo's roles)
+                .replace(", upstream_role: writer", "")
+                .replace(", upstream_role: reader", ""));
     gate =
         t.gateWith(() -> policy)
             .reviews(
@@ -152,10 +152,7 @@ class PgShadowedBuiltinsGatewayTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection erin(String conn, String extra) throws SQLException {

@@ -14,6 +14,7 @@ import dev.gatehouse.identity.AuthenticationException;
 import dev.gatehouse.identity.Authenticator;
 import dev.gatehouse.identity.Principal;
 import dev.gatehouse.identity.PrincipalKind;
+import dev.gatehouse.masking.MaskingEngine;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
 import dev.gatehouse.policy.Decision;
@@ -21,6 +22,7 @@ import dev.gatehouse.policy.Effect;
 import dev.gatehouse.policy.Obligations;
 import dev.gatehouse.policy.PolicyEngine;
 import dev.gatehouse.policy.PolicyRequest;
+import dev.gatehouse.policy.PolicySet;
 import dev.gatehouse.policy.ReviewRequirement;
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -282,9 +284,32 @@ final class PgTestSupport {
    * connections, started; the test closes it.
    */
   PgProtocolServer serve(Gate gate) throws IOException {
+    return serve(gate, null);
+  }
+
+  /** {@link #serve(Gate)}, its sessions masked by {@code engine} (null: not masked). */
+  PgProtocolServer serve(Gate gate, MaskingEngine engine) throws IOException {
     PgProtocolServer s = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, connections::get);
+    if (engine != null) {
+      s.masking(engine); // before start: sessions read it as they begin
+    }
     s.start();
     return s;
+  }
+
+  /** Closes a test class's own listener and gate (nothing if its start failed before serving). */
+  static void close(PgProtocolServer server, Gate gate) {
+    if (server != null) {
+      server.close();
+      gate.close();
+    }
+  }
+
+  /** The policy {@code yaml}, written to {@code file} in {@code dir} and loaded from there. */
+  static PolicySet policy(Path dir, String file, String yaml) throws Exception {
+    Path p = dir.resolve(file);
+    Files.writeString(p, yaml);
+    return PolicySet.load(List.of(p.toString()));
   }
 
   /** A plaintext JDBC connection to {@code db} through {@code server}; {@code extra}: "&k=v…". */

@@ -9,7 +9,6 @@ import dev.gatehouse.config.Secret;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.policy.PolicySet;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -111,9 +110,7 @@ class PgUpstreamRoleGatewayTest {
     t.addPrincipal(TOKEN_DBA, "dora", Set.of("dba"));
     t.addPrincipal(TOKEN_LOST, "lou", Set.of("lost"));
     t.addPrincipal(TOKEN_TORN, "toni", Set.of("eng", "torn"));
-    Path policyFile = dir.resolve("roles.yaml");
-    Files.writeString(policyFile, POLICY.replace("CONN", CONN));
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy = PgTestSupport.policy(dir, "roles.yaml", POLICY.replace("CONN", CONN));
     gate =
         t.gateWith(() -> policy)
             .redactor((profile, text) -> text)
@@ -126,10 +123,7 @@ class PgUpstreamRoleGatewayTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection as(String user, String token) throws SQLException {

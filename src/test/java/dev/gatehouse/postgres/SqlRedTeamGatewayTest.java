@@ -6,14 +6,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.gatehouse.gate.Gate;
 import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.policy.PolicySet;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,9 +70,7 @@ class SqlRedTeamGatewayTest {
             .formatted(SECRET));
     t.addConnection(CONN, "gh_redteam4", "gh_scram", "prefer");
     t.addPrincipal(TOKEN, "rita", Set.of("rt4"));
-    Path policyFile = dir.resolve("redteam4.yaml");
-    Files.writeString(policyFile, POLICY);
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy = PgTestSupport.policy(dir, "redteam4.yaml", POLICY);
     gate =
         t.gateWith(() -> policy)
             .redactor((profile, text) -> text)
@@ -83,26 +78,16 @@ class SqlRedTeamGatewayTest {
                 (sessionId, principal, target, action, decision, waiting) ->
                     new ReviewGate.Outcome(false, "none", "nobody approves in this test"))
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection rita() throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user=rita&password="
-            + TOKEN);
+    return PgTestSupport.plainJdbc(server, CONN, "rita", TOKEN, "");
   }
 
   private static String refused(Statement st, String sql) {

@@ -9,7 +9,6 @@ import dev.gatehouse.policy.ReloadingPolicyEngine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -32,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SqlRound5GatewayTest {
   static final String TOKEN = "tok-round5-0001";
+  static final String TOKEN_LIMITED = "tok-round5-0002";
   static final String CONN = "round5";
   static final String SSN = "078-05-1120";
   static final String DENIED = PgErrors.INSUFFICIENT_PRIVILEGE;
@@ -58,6 +58,12 @@ class SqlRound5GatewayTest {
           effect: review
           review: { groups: [dba], approvals: 1 }
           sql: { statements: [update], tables: [refunds, public.refunds] }
+        - id: two-rows
+          subjects: { groups: [rt5-limited] }
+          connections: { names: [round5] }
+          effect: allow
+          sql: { statements: [read, session, transaction] }
+          obligations: { max_rows: 2 }
       """;
 
   /** The reloaded policy: the ledger and people tables are denied too. */
@@ -102,10 +108,13 @@ class SqlRound5GatewayTest {
           ALTER TABLE public.ledger OWNER TO gh_scram;
           ALTER TABLE public.refunds OWNER TO gh_scram;
           ANALYZE public.customers;
+          CREATE FUNCTION public.open_refunds(c refcursor) RETURNS refcursor LANGUAGE plpgsql
+            AS $$ BEGIN OPEN c FOR SELECT id FROM public.refunds ORDER BY id; RETURN c; END $$;
           """
             .formatted(SSN, SSN));
     t.addConnection(CONN, "gh_round5", "gh_scram", "prefer");
     t.addPrincipal(TOKEN, "rosa", Set.of("rt5"));
+    t.addPrincipal(TOKEN_LIMITED, "lina", Set.of("rt5-limited"));
     policyFile = dir.resolve("round5.yaml");
     Files.writeString(policyFile, POLICY);
     engine = ReloadingPolicyEngine.load(List.of(policyFile.toString()), null);
@@ -120,8 +129,7 @@ class SqlRound5GatewayTest {
                       : new ReviewGate.Outcome(false, "r-" + reviewed.size(), "not approved");
                 })
             .build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.start();
+    server = t.serve(gate);
   }
 
   @AfterEach
@@ -131,10 +139,7 @@ class SqlRound5GatewayTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static void reload(String policy) throws Exception {
@@ -149,14 +154,7 @@ class SqlRound5GatewayTest {
   }
 
   private static Connection rosa(String options) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:"
-            + server.address().getPort()
-            + "/"
-            + CONN
-            + "?sslmode=disable&user=rosa&password="
-            + TOKEN
-            + options);
+    return PgTestSupport.plainJdbc(server, CONN, "rosa", TOKEN, options);
   }
 
   private static String refused(Statement st, String sql) {
@@ -326,6 +324,147 @@ class SqlRound5GatewayTest {
       assertThat(column(st, "FETCH 1 FROM c")).containsExactly("10");
       st.execute("COMMIT");
     }
+  }
+
+  /**
+   * A protocol Close of a portal ends the cursor of that name at the target (portals and SQL
+   * cursors are one namespace: protocol-flow.html, Close "closes ... a portal"; portalmem.c
+   * PortalDrop). The gateway kept the closed cursor's DECLARE, so after a reload it decided a FETCH
+   * of a function's refcursor opened later under the name as that old DECLARE and refused it.
+   */
+  @Test
+  void aCursorClosedByAProtocolCloseIsNotCheckedAgainForTheNextCursorOfItsName() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+      declareHeldCursorOfPeople(r);
+      assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).hasSize(1);
+      reload(STRICTER); // denies people, the closed cursor's table
+      List<PgCodec.Message> ms = fetchFromRefundsOpenedAfterClose(r);
+      assertThat(states(ms)).isEmpty();
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100");
+      r.query("COMMIT");
+    }
+  }
+
+  /**
+   * The same for a portal Bound through the protocol: once a Close of it was answered, a FETCH of
+   * another cursor of the name (a function's refcursor) was refused as if it could run the portal.
+   * Also after a SQL CLOSE of the name or CLOSE ALL, which drop a Bound portal as well.
+   */
+  @Test
+  void aBoundPortalClosedByAProtocolCloseNoLongerRefusesAFetchOfItsName() throws Exception {
+    for (String close : List.of("Close", "CLOSE c5", "CLOSE ALL")) {
+      try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+        assertThat(states(r.query("BEGIN"))).isEmpty();
+        List<PgCodec.Message> ms =
+            close.equals("Close")
+                ? runThenClose(r, "SELECT 1", "c5", "c5")
+                : runThenClose(r, "SELECT 1", "c5", "other");
+        assertThat(states(ms)).isEmpty();
+        if (!close.equals("Close")) { // the SQL statement drops the Bound portal too
+          assertThat(states(r.query(close))).as(close).isEmpty();
+        }
+        assertThat(states(r.query("SELECT open_refunds('c5')"))).isEmpty();
+        ms = r.query("FETCH 2 FROM c5");
+        assertThat(states(ms)).as(close).isEmpty();
+        assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100", "101");
+        r.query("COMMIT");
+      }
+    }
+  }
+
+  /**
+   * A cursor's rows count for {@code max_rows} across its FETCHes; after a protocol Close of it, a
+   * function's refcursor opened under the name counted on from the closed cursor's rows and was cut
+   * at its first FETCH.
+   */
+  @Test
+  void aCursorClosedByAProtocolCloseLeavesNoRowCountToTheNextCursorOfItsName() throws Exception {
+    try (PgProtocolRedTeamTest.Raw r = rosaRaw("lina", TOKEN_LIMITED)) {
+      declareHeldCursorOfPeople(r);
+      assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 2 FROM c"))).hasSize(2);
+      assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c"))).isEmpty(); // cut
+      List<PgCodec.Message> ms = fetchFromRefundsOpenedAfterClose(r);
+      assertThat(PgProtocolRedTeamTest.errorText(ms)).doesNotContain("cut at");
+      assertThat(PgProtocolRedTeamTest.firstColumn(ms)).containsExactly("100");
+      r.query("COMMIT");
+    }
+  }
+
+  /**
+   * What a Close does not close keeps its protection: a Close of another name (the target keys
+   * protocol names by their bytes, while an unquoted SQL name is folded to lower case), and a Close
+   * that the target skipped after an earlier error of its pipeline.
+   */
+  @Test
+  void aCloseOfAnotherNameOrASkippedCloseKeepsTheCursorChecked() throws Exception {
+    for (String close : List.of("C", "c ", "skipped")) {
+      try (PgProtocolRedTeamTest.Raw r = rosaRaw()) {
+        declareHeldCursorOfPeople(r);
+        if (close.equals("skipped")) {
+          assertThat(states(runThenClose(r, "SELECT 1/0", "", "c"))).containsExactly("22012");
+        } else {
+          closePortal(r, close);
+        }
+        reload(STRICTER);
+        assertThat(states(r.query("FETCH 1 FROM c"))).as(close).containsExactly(DENIED);
+        reload(POLICY);
+        assertThat(PgProtocolRedTeamTest.firstColumn(r.query("FETCH 1 FROM c")))
+            .as(close)
+            .hasSize(1);
+      }
+    }
+  }
+
+  private static PgProtocolRedTeamTest.Raw rosaRaw() throws Exception {
+    return rosaRaw("rosa", TOKEN);
+  }
+
+  /** A raw client of {@code user} on this class's connection. */
+  private static PgProtocolRedTeamTest.Raw rosaRaw(String user, String token) throws Exception {
+    return new PgProtocolRedTeamTest.Raw(
+        server.address().getPort(), user, token, java.util.Map.of("database", CONN));
+  }
+
+  /**
+   * Closes portal c with a protocol Close, opens a function's refcursor c over refunds in a new
+   * transaction (left open) and FETCHes 1 from it: the FETCH's answer.
+   */
+  private static List<PgCodec.Message> fetchFromRefundsOpenedAfterClose(PgProtocolRedTeamTest.Raw r)
+      throws Exception {
+    closePortal(r, "c");
+    assertThat(states(r.query("BEGIN"))).isEmpty();
+    assertThat(states(r.query("SELECT open_refunds('c')"))).isEmpty();
+    return r.query("FETCH 1 FROM c");
+  }
+
+  private static void declareHeldCursorOfPeople(PgProtocolRedTeamTest.Raw r) throws Exception {
+    assertThat(states(r.query("BEGIN"))).isEmpty();
+    assertThat(states(r.query("DECLARE c CURSOR WITH HOLD FOR SELECT full_name FROM people")))
+        .isEmpty();
+    assertThat(states(r.query("COMMIT"))).isEmpty();
+  }
+
+  /** Runs {@code sql} in {@code portal}, then Closes portal {@code close}, in one Sync. */
+  private static List<PgCodec.Message> runThenClose(
+      PgProtocolRedTeamTest.Raw r, String sql, String portal, String close) throws Exception {
+    return r.send(
+            PgProtocolRedTeamTest.parse("", sql),
+            PgProtocolRedTeamTest.bind(portal, ""),
+            PgProtocolRedTeamTest.execute(portal, 0),
+            PgProtocolRedTeamTest.close('P', close),
+            PgProtocolRedTeamTest.sync())
+        .untilReady();
+  }
+
+  private static void closePortal(PgProtocolRedTeamTest.Raw r, String name) throws Exception {
+    List<PgCodec.Message> ms =
+        r.send(PgProtocolRedTeamTest.close('P', name), PgProtocolRedTeamTest.sync()).untilReady();
+    assertThat(states(ms)).isEmpty();
+    assertThat(ms.stream().map(PgCodec.Message::kind)).contains('3');
+  }
+
+  private static List<String> states(List<PgCodec.Message> ms) throws Exception {
+    return PgProtocolRedTeamTest.sqlStates(ms);
   }
 
   @Test
