@@ -730,6 +730,14 @@ public final class PolicySet implements PolicyEngine {
     Action a = req.action();
     if (deny != null) {
       String reason = deny.reason != null ? deny.reason : "denied by rule " + deny.id;
+      if (a.kind() == ActionKind.SQL && a.flag(Action.Attr.SQL_UNPARSED)) {
+        // An unparsed statement counts as touching every table, so a deny rule about some tables
+        // matches it too; its reason alone would accuse the caller of what the rule is about
+        // (red team rt18pg F4: "other sessions' statements…" for a deeply nested SELECT).
+        reason +=
+            " (the statement could not be parsed, so it counts as every table and function, and"
+                + " any deny rule that names some matches it)";
+      }
       explain.add("decision: deny by " + deny.id + " (a matching deny rule wins over everything)");
       return Decision.deny(deny.id, reason, explain);
     }

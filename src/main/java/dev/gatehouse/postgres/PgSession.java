@@ -2927,7 +2927,7 @@ final class PgSession {
     Map<Character, String> f = new LinkedHashMap<>(fields);
     for (Map.Entry<Character, String> e : f.entrySet()) {
       char k = e.getKey();
-      if (k == 'M' || k == 'D' || k == 'H' || k == 'W') {
+      if (k == 'M' || k == 'D' || k == 'W') { // a HINT names the catalog's objects, not data
         e.setValue(PgEchoedInput.redact(e.getValue(), sent));
       }
     }

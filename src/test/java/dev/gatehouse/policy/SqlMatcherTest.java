@@ -341,6 +341,32 @@ class SqlMatcherTest {
     assertThat(effect(star, sql("drop"))).isEqualTo(Effect.ALLOW);
   }
 
+  /** Red team rt18pg F4: the deny rule's own reason alone accused the caller of its subject. */
+  @Test
+  void anUnparsedStatementDeniedByATableRuleSaysItWasNotParsed() {
+    PolicySet p =
+        policy(
+            """
+            rules:
+              - { id: all, effect: allow, sql: { statements: [unknown, read] } }
+              - id: no-session-texts
+                effect: deny
+                reason: other sessions' statements are not for engineers
+                sql: { statements: [read], tables: [pg_stat_activity] }
+            """);
+    Action unparsed =
+        Fixtures.attrs(
+            ActionKind.SQL, Action.Attr.SQL_KIND, "select", Action.Attr.SQL_UNPARSED, true);
+    var d = decide(p, human("alice"), target("db"), unparsed);
+    assertThat(d.effect()).isEqualTo(Effect.DENY);
+    assertThat(d.rule()).isEqualTo("no-session-texts");
+    assertThat(d.reason())
+        .startsWith("other sessions' statements are not for engineers")
+        .contains("could not be parsed");
+    assertThat(decide(p, human("alice"), target("db"), sql("select")).effect())
+        .isEqualTo(Effect.ALLOW);
+  }
+
   @Test
   void unknownStatementFallsUnderEveryDenyRuleAboutSql() {
     PolicySet p =
