@@ -285,7 +285,14 @@ final class PiiDetectors {
                     : groups - 1;
         boolean found = false;
         int next = -1;
-        for (int g = groups - 1; g >= lowest; g--) {
+        // The 12-digit part reads no number that starts right after another digit group and a
+        // separator: it resumes after a run at the next group, which may be inside a longer
+        // number whose separator changed (1564<TAB>5634  6878  7744  0549, a COPY row: the run
+        // 1564<TAB>5634 ends at the doubled space and 6878  7744  0549 is a 4-4-4 Maestro
+        // reading, which 5634  6878  7744  0549 alone never gives). A 12-digit number is too weak
+        // a reading inside a longer one; a card read first (a restart after it) is not inside.
+        boolean inside = twelve && i != restart && afterGroup(s, i);
+        for (int g = groups - 1; g >= lowest && !inside; g--) {
           int d = counts[g];
           if (d < (twelve ? 12 : 13) || d > 19) {
             continue;
@@ -300,7 +307,7 @@ final class PiiDetectors {
           }
           if (g == 0
               ? plainBlocked
-              : !groupShapeOk(counts, g, sep) || (dotsBlocked && sep == '.')) {
+              : !groupShapeOk(s, i, counts, g, sep) || (dotsBlocked && sep == '.')) {
             continue;
           }
           if (valid(s, i, end, d)) {
@@ -323,7 +330,14 @@ final class PiiDetectors {
           i = next;
           continue;
         }
-        if (!found
+        if (!found && groups >= 5 && fourFours(counts)) {
+          // Five or more groups whose first four have four digits (20 or more digits in fours,
+          // 9400 1111 2222 3333 4444 55: a USPS tracking number, an account or reference
+          // number) and no card from the first group: no reading starts at a later group, and
+          // the scan resumes after the whole run (read only to its first 20 digits above), as a
+          // phone number is not read in that layout either (Phone's cardLayout).
+          j = runEnd(s, j, sep);
+        } else if (!found
             && !twelve
             && groups > 1
             && (counts[groups - 1] - counts[0] >= 13 || digitWithin(s, j, 3))) {
@@ -478,13 +492,65 @@ final class PiiDetectors {
       return c == '\u2013' ? '-' : Checks.isNoBreakSpace(c) ? ' ' : c;
     }
 
+    /** Whether the first four groups of a run have four digits each (counts are cumulative). */
+    private static boolean fourFours(int[] counts) {
+      return counts[0] == 4 && counts[1] == 8 && counts[2] == 12 && counts[3] == 16;
+    }
+
     /**
-     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3, 4-4-4-2), 8-8
-     * for 16 digits with a space or dash, or, for 19 digits, the 6-digit issuer number and the
-     * other 13 digits (6-13, as UnionPay and Chinese bank cards are printed), joined by a space or
-     * a dash: {@code 622126.1234567890123} is a decimal number.
+     * The end of the digit groups joined by {@code sep} to the run that ends at {@code j}: the rest
+     * of a run that {@link #find} read only to its first 20 digits.
      */
-    private static boolean groupShapeOk(int[] counts, int last, char sep) {
+    private static int runEnd(String s, int j, char sep) {
+      int n = s.length();
+      int gap;
+      while ((gap = separatorGap(s, j, sep)) > 0) {
+        j += gap;
+        while (j < n && isDigit(s.charAt(j))) {
+          j++;
+        }
+      }
+      return j;
+    }
+
+    /**
+     * Whether a digit group and one {@link #separatorGap} (a separator, two spaces or {@code " -
+     * "}) stand right before {@code i}: the digits at {@code i} continue a grouped number.
+     */
+    static boolean afterGroup(String s, int i) {
+      int k = i - 1; // the separator's last character
+      if (k < 1) {
+        return false;
+      }
+      char c = separatorKind(s.charAt(k));
+      if (c == ' ' && k >= 3 && s.charAt(k - 1) == '-' && s.charAt(k - 2) == ' ') {
+        k -= 2; // " - "
+      } else if (c == ' ' && separatorKind(s.charAt(k - 1)) == ' ') {
+        k--; // two spaces
+      } else if (c != ' '
+          && c != '-'
+          && c != '.'
+          && c != '/'
+          && c != '_'
+          && c != '\t'
+          && c != '#'
+          && !dotOrControl(c)) {
+        return false;
+      }
+      return k >= 1 && isDigit(s.charAt(k - 1));
+    }
+
+    /**
+     * Grouped card numbers use groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-4-4-3), 8-8 for 16
+     * digits with a space or dash, or, for 19 digits, the 6-digit issuer number and the other 13
+     * digits (6-13, as UnionPay and Chinese bank cards are printed), joined by a space or a dash:
+     * {@code 622126.1234567890123} is a decimal number. A last group of one or two digits only on a
+     * 14-digit Diners Club number (IIN 30, 36, 38 or 39), printed 4-4-4-2 ({@code 3056 9309 0259
+     * 04}), and on a 13-digit Visa number grouped in fours ({@code 4222 2222 2222 2}): on other
+     * numbers such a reading is a part of a longer one (a 22-digit USPS tracking number printed
+     * 4-4-4-4-4-2 held Luhn-valid 14- and 18-digit readings ending in its last groups).
+     */
+    private static boolean groupShapeOk(String s, int start, int[] counts, int last, char sep) {
       if (last == 1 && counts[0] == 6 && counts[1] == 19 && (sep == ' ' || sep == '-')) {
         return true;
       }
@@ -495,11 +561,28 @@ final class PiiDetectors {
       for (int g = 0; g <= last; g++) {
         int len = counts[g] - prev;
         prev = counts[g];
-        if (len > 6 || (len < 3 && g < last)) {
-          return false; // the last group may be short: 3056 9309 0259 04
+        if (len > 6 || (len < 3 && (g < last || !shortLastGroup(s, start, counts[last])))) {
+          return false; // the last group may be short: 3056 9309 0259 04, 4222 2222 2222 2
         }
       }
       return last >= 1;
+    }
+
+    /**
+     * Whether a reading of {@code digits} digits at {@code start} may end in a group of one or two
+     * digits: a 14-digit Diners Club number (IIN 30, 36, 38, 39) printed 4-4-4-2, or a 13-digit
+     * Visa number grouped in fours by software (4-4-4-1).
+     */
+    private static boolean shortLastGroup(String s, int start, int digits) {
+      char a = s.charAt(start);
+      if (digits == 13) {
+        return a == '4';
+      }
+      if (digits != 14 || a != '3') {
+        return false;
+      }
+      char b = s.charAt(start + 1);
+      return b == '0' || b == '6' || b == '8' || b == '9';
     }
 
     static boolean valid(String s, int start, int end, int digitCount) {
@@ -877,6 +960,13 @@ final class PiiDetectors {
               j++;
               continue;
             }
+            if (sc == '/' && !plus && (sep != 0 || groups != 1 || (dg[0] != '0' && glen[0] != 3))) {
+              // A slash joins a national number's groups only once, after the first group: a
+              // trunk-0 area code (German 0151/2345678, 030/1234567) or a NANP area code before
+              // the 3-4 rest of a NANP number (415/555-0132, checked below). Three groups joined
+              // by slashes (lot 826/265/3386, 12/05/2024) are a lot, batch or date number.
+              break;
+            }
             if ((sc == ' ' || sc == '-' || sc == '.' || sc == '/') && isDigit(nx)) {
               if ((sep == '/' || sep == ' ')
                   && sc != sep
@@ -927,10 +1017,12 @@ final class PiiDetectors {
           for (int k = 0; k < g; k++) {
             d += glen[k];
           }
-          if (nanpOnly && g >= 3 && !(g == 3 && d == 10 && glen[2] == 4 && nanp(dg, 0))) {
+          if (nanpOnly
+              && g >= 3
+              && !(g == 3 && d == 10 && glen[2] == 4 && nanpNational(dg, 0, s, i))) {
             continue; // a slash or space, then a dash or dot: only the NANP 3-3-4 reading
           }
-          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(', sep)
+          if (valid(plus, dg, d, glen, g, sawSep || plus, parens, a[i] == '(', sep, s, i)
               || (context && !plus && contextual(dg, d, glen, g, sep) && phoneContext(s, i))) {
             add(out, i, e);
             found = true;
@@ -997,7 +1089,9 @@ final class PiiDetectors {
         boolean separated,
         boolean parens,
         boolean startsParen,
-        char sep) {
+        char sep,
+        String s,
+        int at) {
       if (plus) {
         if (d < 8 || d > 15 || dg[0] == '0') {
           return false;
@@ -1070,7 +1164,10 @@ final class PiiDetectors {
         return sep == ' ' && dg[0] >= '6';
       }
       if (d == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4 && dg[0] != '0') {
-        return nanp(dg, 0); // with a trunk 0 (Irish 087 123 4567, NZ 021 123 4567): see below
+        // An Italian mobile number (3xx, AGCOM numbering plan) written with spaces, 320 163 2442,
+        // whatever its next digits; else a NANP number. With a trunk 0 (Irish 087 123 4567, NZ 021
+        // 123 4567): see below.
+        return (sep == ' ' && dg[0] == '3' && !startsParen) || nanpNational(dg, 0, s, at);
       }
       if (groups == 5
           && glen[0] == 1
@@ -1088,7 +1185,7 @@ final class PiiDetectors {
         return true;
       }
       if (d == 11 && groups == 4 && glen[0] == 1 && dg[0] == '1' && glen[1] == 3 && glen[2] == 3) {
-        return nanp(dg, 1) && !startsParen;
+        return nanpNational(dg, 1, s, at) && !startsParen;
       }
       if (dg[0] == '0' && dg[1] != '0' && d >= 9 && d <= 12) {
         if (glen[0] > 5) {
@@ -1220,12 +1317,25 @@ final class PiiDetectors {
     }
 
     /**
-     * North American Numbering Plan: the area code starts with 2-9. The plan also requires it of
-     * the exchange, but fictional and test numbers ({@code 555-123-4567}) ignore that and still
-     * identify a person's number in data, so it is not checked.
+     * North American Numbering Plan: the area code starts with 2-9. After {@code +1} only the area
+     * code is checked (the country code says the number is one); national readings also check the
+     * exchange ({@link #nanpNational}).
      */
     private static boolean nanp(char[] dg, int off) {
       return dg[off] >= '2';
+    }
+
+    /**
+     * A NANP number read without {@code +1} (the number at {@code at} in {@code s}): the area code
+     * and the exchange both start with 2-9, as every assigned number's do (NANP numbering plan,
+     * NXX-NXX-XXXX; the fictional {@code 555} exchange too). A 3-3-4 number whose exchange starts
+     * with 0 or 1 ({@code ref 929-091-0884}, {@code lot 212-035-7162}) is a reference, lot or part
+     * number, not a phone number, unless a phone word names it ({@code phone: 212-035-7162}, as
+     * after {@code +1}): a number of another plan, or a mistyped one, is still a person's number
+     * there. The phone word is looked for only then, so other numbers do not pay for it.
+     */
+    private static boolean nanpNational(char[] dg, int off, String s, int at) {
+      return nanp(dg, off) && (dg[off + 3] >= '2' || phoneContext(s, at));
     }
   }
 

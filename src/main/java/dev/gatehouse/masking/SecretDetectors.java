@@ -113,9 +113,29 @@ final class SecretDetectors {
   }
 
   /**
-   * A JSON quote, also escaped by a backslash or doubled (see {@code Assignment#escapedValues}).
+   * Levels of escaping read through: JSON in a JSON string in a JSON string in a JSON string, each
+   * level doubling the backslashes before a quote and adding one (1, 3, 7, 15).
    */
-  private static final String Q = "\\\\?\"{1,2}";
+  static final int MAX_ESCAPE_DEPTH = 4;
+
+  /** Backslashes before a quote at {@link #MAX_ESCAPE_DEPTH} levels of escaping. */
+  static final int MAX_ESCAPE_RUN = (1 << MAX_ESCAPE_DEPTH) - 1;
+
+  /**
+   * A JSON quote, also escaped or doubled (see {@code Assignment#escapedValues}): captured as group
+   * 1 and matched again by {@link #Q_AGAIN}, so that every quote of a member has the same escape.
+   * Escaped by any run of up to {@link #MAX_ESCAPE_RUN} backslashes, not only by one: JSON held in
+   * a JSON string is escaped once ({@code \"private_key_id\"}), and again when that string is
+   * itself a member of a JSON document serialised as a string ({@code \\\"private_key_id\\\"}: a
+   * log event whose message carries a request body; RFC 8259 section 7), or doubled as CSV and
+   * PostgreSQL record text double it ({@code ""private_key_id""}). The run before the first quote
+   * is read whole (no backslash before it), so a value's quotes are judged by the escape the key's
+   * have.
+   */
+  private static final String Q = "(?<!\\\\)(\\\\{0," + MAX_ESCAPE_RUN + "}\"|\"\")";
+
+  /** The quote {@link #Q} captured, again (a back reference to group 1). */
+  private static final String Q_AGAIN = "\\1";
 
   /** Cloud and SaaS credentials with documented, recognisable formats. */
   static Composite cloudCredentials() {
@@ -156,13 +176,25 @@ final class SecretDetectors {
             // (\"private_key_id\":\"…\") or a CSV field or PostgreSQL record (doubled quotes).
             part(
                 t,
-                Q + "private_key_id" + Q + "\\s{0,4}:\\s{0,4}" + Q + "([a-f0-9]{40})" + Q,
-                1,
+                Q
+                    + "private_key_id"
+                    + Q_AGAIN
+                    + "\\s{0,4}:\\s{0,4}"
+                    + Q_AGAIN
+                    + "([a-f0-9]{40})"
+                    + Q_AGAIN,
+                2,
                 "private_key_id"),
             part(
                 t,
-                Q + "private_key" + Q + "\\s{0,4}:\\s{0,4}" + Q + "([^\"]{1,8192})" + Q,
-                1,
+                Q
+                    + "private_key"
+                    + Q_AGAIN
+                    + "\\s{0,4}:\\s{0,4}"
+                    + Q_AGAIN
+                    + "([^\"]{1,8192})"
+                    + Q_AGAIN,
+                2,
                 "\"private_key"),
             // Azure storage / service bus connection strings and SAS signatures.
             part(
@@ -657,30 +689,59 @@ final class SecretDetectors {
      * and PostgreSQL record and array text ({@code "password: ""P@ssw0rd123"""}, RFC 4180 section
      * 2; PostgreSQL manual, section 8.16.6), or escaped with a backslash in JSON strings and array
      * text ({@code "{\"password\":\"Tr0ub4dor&3\"}"}, RFC 8259 section 7). The escapes are decoded
-     * once and {@link #ASSIGN} reads the decoded text; a value is reported at its place in the
-     * original only if the quotes around it (a quoted value) or the text from the name to it (a
-     * bare value) held an escape, so that an empty value ({@code "password":"","user":"bob"}, whose
-     * {@code ""} decodes to one quote) is not read as the text up to the next quote.
+     * one level at a time and {@link #ASSIGN} reads each decoded text; a value is reported at its
+     * place in the original only if the quotes around it (a quoted value) or the text from the name
+     * to it (a bare value) held an escape of that level, so that an empty value ({@code
+     * "password":"","user":"bob"}, whose {@code ""} decodes to one quote) is not read as the text
+     * up to the next quote, and a value is read at one level only.
+     *
+     * <p>A level after the first is decoded while the text still holds an escaped quote, up to
+     * {@link #MAX_ESCAPE_DEPTH} levels: JSON stringified into a member of JSON that is itself held
+     * in a string ({@code {\"n\": \"{\\\"password\\\": \\\"…\\\"}\"}}, a log event's message
+     * carrying a request body) escapes its quotes with three backslashes, and the next level with
+     * seven. The two quotes of a quoted value must stand for the same escape in the original (the
+     * same run of backslashes or doubling), as a JSON writer writes them.
      */
     private void escapedValues(String s, List<Finding> out) {
-      int n = s.length();
-      int[] from = new int[n + 1];
-      StringBuilder d = new StringBuilder(n);
-      int k = 0;
-      for (int i = 0; i < n; k++) {
-        from[k] = i;
-        char c = s.charAt(i);
-        char next = i + 1 < n ? s.charAt(i + 1) : 0;
-        if ((c == '"' && next == '"') || (c == '\\' && (next == '"' || next == '\\'))) {
-          d.append(next);
-          i += 2;
-        } else {
-          d.append(c);
-          i++;
+      String text = s;
+      int[] at = null; // where each character of text starts in s (null: text is s)
+      for (int level = 1; level <= MAX_ESCAPE_DEPTH; level++) {
+        int n = text.length();
+        int[] from = new int[n + 1]; // where each decoded character starts in text
+        StringBuilder d = new StringBuilder(n);
+        int k = 0;
+        for (int i = 0; i < n; k++) {
+          from[k] = i;
+          char c = text.charAt(i);
+          char next = i + 1 < n ? text.charAt(i + 1) : 0;
+          if ((c == '"' && next == '"') || (c == '\\' && (next == '"' || next == '\\'))) {
+            d.append(next);
+            i += 2;
+          } else {
+            d.append(c);
+            i++;
+          }
         }
+        from[k] = n;
+        int[] orig = new int[n + 1]; // where each decoded character starts in s
+        for (int m = 0; m <= k; m++) {
+          orig[m] = at == null ? from[m] : at[from[m]];
+        }
+        String u = d.toString();
+        escapedValues(u, from, orig, out);
+        if (u.indexOf("\\\"") < 0) {
+          return; // no escaped quote left: no deeper level
+        }
+        text = u;
+        at = orig;
       }
-      from[k] = n;
-      String u = d.toString();
+    }
+
+    /**
+     * The values {@link #ASSIGN} reads in {@code u}, one level of escapes decoded: {@code from}
+     * maps its characters to the text before this level's decoding, {@code orig} to the value.
+     */
+    private void escapedValues(String u, int[] from, int[] orig, List<Finding> out) {
       Matcher m = ASSIGN.matcher(u);
       List<Finding> found = new ArrayList<>(2);
       while (m.find()) {
@@ -693,12 +754,14 @@ final class SecretDetectors {
           boolean escaped =
               g == 3
                   ? from[st] - from[m.start()] != st - m.start()
-                  : from[st] - from[st - 1] == 2 && from[en + 1] - from[en] == 2;
+                  : from[st] - from[st - 1] == 2
+                      && from[en + 1] - from[en] == 2
+                      && orig[st] - orig[st - 1] == orig[en + 1] - orig[en];
           if (escaped) {
             found.clear();
             addValue(this, found, st, en, m.group(g));
             for (Finding f : found) {
-              add(out, from[f.start()], from[f.end()]);
+              add(out, orig[f.start()], orig[f.end()]);
             }
           }
         }

@@ -353,6 +353,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261124L).fifteenthSession(g);
     new CorpusGenerator(20261125L).sixteenthSession(g);
     new CorpusGenerator(20261126L).eighteenthSession(g);
+    new CorpusGenerator(20261127L).redTeam18Mask(g);
     return g.lines;
   }
 
@@ -1062,6 +1063,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261124L).fifteenthSessionLookalikes(g);
     new CorpusGenerator(20261125L).sixteenthSessionLookalikes(g);
     new CorpusGenerator(20261126L).eighteenthSessionLookalikes(g);
+    new CorpusGenerator(20261127L).redTeam18MaskLookalikes(g);
     return g.lines;
   }
 
@@ -1243,6 +1245,149 @@ final class CorpusGenerator {
           "email",
           pick("", "mail ", "contact: ", "write to ") + v + pick("", " today", "."),
           local);
+    }
+  }
+
+  /**
+   * {@code body} (JSON text) held in a JSON string {@code depth} times over, as a log event's
+   * stringified message holds a request body: each level a member of an object serialised into the
+   * next one's string (RFC 8259 section 7: backslashes and quotes escaped).
+   */
+  private static String nestJson(String body, int depth) {
+    for (int i = 0; i < depth; i++) {
+      body = "{\"n\": \"" + body.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
+    }
+    return body;
+  }
+
+  /**
+   * The masking red team rt18mask's findings (their own seed): secrets in JSON escaped twice or
+   * three times over (F2: a GCP {@code private_key_id} and a {@code "password"} member in a log
+   * event's stringified message), and the layouts that stay phone numbers and cards after F4-F6:
+   * NANP numbers with a slash, German numbers with a slash after the trunk-0 area code, Italian
+   * mobiles written 3-3-4 whatever the exchange, a NANP-invalid exchange after a phone word, a
+   * Diners number 4-4-4-2 and a 12-digit Maestro 4-4-4.
+   */
+  private void redTeam18Mask(CorpusGenerator out) {
+    for (int i = 0; i < 24; i++) {
+      int depth = 2 + i % 2; // the members' quotes escaped by 3 or 7 backslashes
+      String id = chars(HEX, 40);
+      String gcp =
+          "{\"type\": \"service_account\", \"project_id\": \"billing-prod-"
+              + digits(4)
+              + "\", \"private_key_id\": \""
+              + id
+              + "\"}";
+      out.emit(
+          "credential", nestJson(pick("export TOKEN_X=", "found in logs: ", "") + gcp, depth), id);
+      String pw = pick("Pa55w0rd_", "Tr0ub4dor&", "Summer2024!") + base62(5);
+      String member =
+          pick("{\"password\": \"", "{\"user\": \"bob\", \"password\": \"", "\"password\":\"")
+              + pw
+              + pick("\"}", "\", \"ok\": true}");
+      out.emit("assignment", nestJson(member, depth), pw);
+    }
+    for (int i = 0; i < 40; i++) {
+      String area = between(2, 9) + digits(2);
+      String exch = between(2, 9) + digits(2);
+      String line = digits(4);
+      String v =
+          switch (i % 8) {
+            case 0 -> area + "/" + exch + "-" + line;
+            case 1 -> "0" + pick("151", "170", "30", "89", "40") + "/" + between(2, 9) + digits(6);
+            case 2 ->
+                "3" + between(2, 9) + digits(1) + " " + between(0, 1) + digits(2) + " " + line;
+            case 3 -> "3" + between(2, 9) + digits(1) + " " + exch + " " + line;
+            case 4 -> area + "-" + between(0, 1) + digits(2) + "-" + line;
+            case 5 -> "(" + area + ") " + between(0, 1) + digits(2) + "-" + line;
+            case 6 -> area + " " + exch + "-" + line;
+            default -> area + "." + exch + "." + line;
+          };
+      String word =
+          i % 8 == 4 || i % 8 == 5
+              ? pick("phone: ", "tel ", "Mobile: ", "fax ")
+              : pick("", "call ", "tel ");
+      out.emit("phone", word + v, v.substring(0, v.length() - 2));
+    }
+    for (int i = 0; i < 16; i++) {
+      String d = card(pick("300", "305", "36", "38"), 14);
+      String v =
+          d.substring(0, 4)
+              + " "
+              + d.substring(4, 8)
+              + " "
+              + d.substring(8, 12)
+              + " "
+              + d.substring(12);
+      out.emit("card", pick("", "card ", "Diners ") + v, d.substring(4, 8));
+      String m = card(pick("50", "56", "63", "67"), 12);
+      String w = m.substring(0, 4) + " " + m.substring(4, 8) + " " + m.substring(8);
+      out.emit("card", pick("", "maestro ", "card: ") + w, m.substring(4, 8));
+    }
+  }
+
+  /**
+   * Look-alikes of the red team rt18mask's false positives: lot, batch and reference numbers {@code
+   * ddd/ddd/dddd} and NANP-shaped numbers whose exchange starts with 0 or 1 (F4), 22-digit USPS
+   * tracking numbers printed 4-4-4-4-4-2 that hold a Luhn-valid card reading after their first
+   * group (F5), and a Luhn-invalid 16-digit number in fours after a COPY row's id and a tab whose
+   * last 12 digits are a Luhn-valid Maestro number (F6); and JSON escaped twice over whose {@code
+   * "password"} member is empty or a reference.
+   */
+  private void redTeam18MaskLookalikes(CorpusGenerator out) {
+    for (int i = 0; i < 40; i++) {
+      String area = between(2, 9) + digits(2);
+      String v =
+          switch (i % 5) {
+            case 0 -> pick("lot ", "batch ") + area + "/" + digits(3) + "/" + digits(4);
+            case 1 -> "ref " + area + "-" + between(0, 1) + digits(2) + "-" + digits(4);
+            case 2 -> "(" + area + ") " + between(0, 1) + digits(2) + "-" + digits(4);
+            case 3 -> between(4, 9) + digits(2) + "." + between(0, 1) + digits(2) + "." + digits(4);
+            default -> area + "/" + between(0, 1) + digits(2) + "-" + digits(4);
+          };
+      out.look("rt18mask_phone", v);
+    }
+    String[] usps = {"9400", "9405", "9205", "9270", "9361", "9374"};
+    for (int i = 0; i < 36; i++) {
+      String rest;
+      switch (i % 3) {
+        case 0 -> // an 18-digit reading 4-4-4-4-2 from the second group
+            rest = card(pick("62", "65", "56", "67"), 18);
+        case 1 -> // a 16-digit reading 4-4-4-4 from the second group
+            rest = card(pick("4", "51", "6011", "3530"), 16) + digits(2);
+        default -> // a 14-digit reading 4-4-4-2 from the third group
+            rest = digits(4) + card(pick("56", "67", "36", "38"), 14);
+      }
+      String n = pick(usps) + rest;
+      StringBuilder b = new StringBuilder();
+      for (int k = 0; k < 22; k += 4) {
+        b.append(k == 0 ? "" : " ").append(n, k, Math.min(22, k + 4));
+      }
+      out.look("rt18mask_tracking", b.toString());
+    }
+    for (int i = 0; i < 16; i++) {
+      String tail = card(pick("56", "63", "67", "68"), 12);
+      String first;
+      do {
+        first = between(1, 9) + digits(3);
+      } while (luhnCheck((first + tail).substring(0, 15)) == (first + tail).charAt(15) - '0');
+      String v =
+          first
+              + "  "
+              + tail.substring(0, 4)
+              + "  "
+              + tail.substring(4, 8)
+              + "  "
+              + tail.substring(8);
+      out.look("rt18mask_tab", between(1, 9999) + "\t" + v);
+    }
+    for (int i = 0; i < 8; i++) {
+      String member =
+          pick(
+              "{\"password\": \"\", \"user\": \"bob\"}",
+              "{\"password\": \"${DB_PASSWORD}\"}",
+              "{\"password\":null}");
+      out.look("rt18mask_json", nestJson(member, 2 + i % 2));
     }
   }
 
