@@ -25,8 +25,9 @@ import java.util.Set;
  *
  * <p>The codes (<a href="https://www.postgresql.org/docs/current/errcodes-appendix.html">Appendix
  * A</a>): class 22 (data exception: every input function's failure), and the name lookups 42P01,
- * 3F000, 42704, 42883, 42725, 3D000 (not 42703: an undefined column is one the client named); 0A000 and 42602 for too many dotted names, whose
- * message ends in the unquoted name after a colon; 42601 for a type name that does not parse.
+ * 3F000, 42704, 42883, 42725, 3D000 (not 42703: an undefined column is one the client named); 0A000
+ * and 42602 for too many dotted names, whose message ends in the unquoted name after a colon; 42601
+ * for a type name that does not parse.
  */
 final class PgEchoedInput {
   private PgEchoedInput() {}
@@ -34,8 +35,7 @@ final class PgEchoedInput {
   static final String REDACTED = "[REDACTED]";
 
   private static final Set<String> NAME_LOOKUPS =
-      Set.of(
-          "42P01", "3F000", "42704", "42883", "42725", "3D000", "0A000", "42602", "42601");
+      Set.of("42P01", "3F000", "42704", "42883", "42725", "3D000", "0A000", "42602", "42601");
 
   /** Messages of 0A000 and 42602 that end in the name, unquoted, after {@code ": "}. */
   private static final String[] UNQUOTED_TAILS = {
@@ -51,9 +51,9 @@ final class PgEchoedInput {
 
   /**
    * {@code text} (a message, detail or context; a hint names catalog objects, "Perhaps you meant to
-   * reference the column …", and is left to content masking) with every double-quoted part, and the name
-   * after one of {@link #UNQUOTED_TAILS}, that {@code sent} does not contain replaced by {@link
-   * #REDACTED}. {@code sent} null (the statement is not known): every such part is replaced.
+   * reference the column …", and is left to content masking) with every double-quoted part, and the
+   * name after one of {@link #UNQUOTED_TAILS}, that {@code sent} does not contain replaced by
+   * {@link #REDACTED}. {@code sent} null (the statement is not known): every such part is replaced.
    */
   static String redact(String text, String sent) {
     if (text == null || text.isEmpty()) {
