@@ -2012,7 +2012,7 @@ final class Scanner {
   private static final int SMALL = 16;
 
   /** {@link #resolve} for a few findings, sorted by {@link #BY_PRIORITY}. */
-  private static List<Finding> resolveSmall(List<Finding> found) {
+  static List<Finding> resolveSmall(List<Finding> found) {
     List<Finding> kept = new ArrayList<>(found.size());
     for (Finding f : found) {
       boolean overlaps = false;

@@ -48,25 +48,20 @@ class PgEchoedInputGatewayTest {
           """);
     t.addDemoConnection(CONN, "gh_echo", "gh_scram");
     t.addPrincipal(TOKEN, "erin", Set.of("engineering"));
-    Path policyFile = dir.resolve("demo.yaml");
-    Files.writeString(
-        policyFile,
-        Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN));
-    PolicySet policy = PolicySet.load(List.of(policyFile.toString()));
+    PolicySet policy =
+        PgTestSupport.policy(
+            dir,
+            "demo.yaml",
+            Files.readString(Path.of("examples/policies/demo.yaml")).replace("payments-db", CONN));
     MaskingEngine engine =
         MaskingEngine.create(new MaskingConfig(List.of(), new Secret("k", "echo"), 0));
     gate = t.gateWith(() -> policy).redactor(engine::redact).build();
-    server = new PgProtocolServer(gate, "127.0.0.1", 0, null, true, t.connections::get);
-    server.masking(engine);
-    server.start();
+    server = t.serve(gate, engine);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static Connection erin() throws SQLException {

@@ -80,20 +80,11 @@ class PgSessionTermsGatewayTest {
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-      gate.close();
-    }
+    PgTestSupport.close(server, gate);
   }
 
   private static void reload(String policy) throws Exception {
-    if (Files.readString(policyFile).equals(policy)) {
-      return;
-    }
-    long before = engine.generation();
-    Files.writeString(policyFile, policy);
-    assertThat(engine.reload()).isTrue();
-    assertThat(engine.generation()).isGreaterThan(before);
+    PgTestSupport.reload(engine, policyFile, policy);
   }
 
   private static Connection tess() throws SQLException {

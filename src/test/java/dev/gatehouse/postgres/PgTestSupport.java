@@ -305,6 +305,21 @@ final class PgTestSupport {
     }
   }
 
+  /**
+   * Writes {@code yaml} to the policy {@code file} that {@code engine} watches and reloads it now
+   * (nothing when the file already holds it); asserts that a new generation is in force.
+   */
+  static void reload(dev.gatehouse.policy.ReloadingPolicyEngine engine, Path file, String yaml)
+      throws Exception {
+    if (Files.exists(file) && Files.readString(file).equals(yaml)) {
+      return;
+    }
+    long before = engine.generation();
+    Files.writeString(file, yaml);
+    org.assertj.core.api.Assertions.assertThat(engine.reload()).isTrue();
+    org.assertj.core.api.Assertions.assertThat(engine.generation()).isGreaterThan(before);
+  }
+
   /** The policy {@code yaml}, written to {@code file} in {@code dir} and loaded from there. */
   static PolicySet policy(Path dir, String file, String yaml) throws Exception {
     Path p = dir.resolve(file);

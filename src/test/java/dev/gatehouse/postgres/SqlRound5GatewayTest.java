@@ -143,10 +143,7 @@ class SqlRound5GatewayTest {
   }
 
   private static void reload(String policy) throws Exception {
-    long before = engine.generation();
-    Files.writeString(policyFile, policy);
-    assertThat(engine.reload()).isTrue();
-    assertThat(engine.generation()).isGreaterThan(before);
+    PgTestSupport.reload(engine, policyFile, policy);
   }
 
   private static Connection rosa() throws SQLException {
