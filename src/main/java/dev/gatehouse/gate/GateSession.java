@@ -214,6 +214,7 @@ public final class GateSession implements AutoCloseable {
     ensureAlive();
     long generation = gate.policyGeneration();
     Decision decision = gate.decide(principal, target, action);
+    termsStillHold();
     String maskedRaw = maskStored(action.raw());
     // What is stored and shown to others carries the justification masked: the review, its audit
     // event and notifications, and the recording. The caller's action runs as it came.
@@ -382,6 +383,7 @@ public final class GateSession implements AutoCloseable {
     ensureAlive();
     long generation = gate.policyGeneration();
     Decision decision = gate.decide(principal, target, action);
+    termsStillHold();
     if (decision.effect() != Effect.REVIEW
         || decided.reviewId() == null
         || !decision.rule().equals(decided.decision().rule())) {
@@ -635,6 +637,17 @@ public final class GateSession implements AutoCloseable {
   private static void term(List<String> out, String name, Object was, Object now) {
     if (!java.util.Objects.equals(was, now)) {
       out.add(name + " " + (now == null ? "none" : now) + ", was " + (was == null ? "none" : was));
+    }
+  }
+
+  /**
+   * After a decision: a policy swapped in between {@link #ensureAlive} and the decision decided
+   * under terms not yet confirmed, so they are confirmed now (two volatile reads otherwise), rather
+   * than let the action run on the old terms until the sweeper's next round.
+   */
+  private void termsStillHold() throws GateException {
+    if (gate.policyGeneration() != termsGeneration) {
+      ensureAlive();
     }
   }
 

@@ -833,7 +833,7 @@ final class PiiDetectors {
       void find(String s, List<Finding> out) {
         int[] from = new int[s.length() + 1];
         String decoded = Email.Encoded.decode(s, from);
-        List<Finding> found = new ArrayList<>(2);
+        List<Finding> found = new Scanner.Findings(); // capped like the outer list
         phone.find(decoded, found);
         for (Finding f : found) {
           int st = from[f.start()];
@@ -2532,7 +2532,7 @@ final class PiiDetectors {
         }
         int[] from = new int[s.length() + 1];
         String decoded = decode(s, from);
-        List<Finding> found = new ArrayList<>(2);
+        List<Finding> found = new Scanner.Findings(); // capped like the outer list
         email.find(decoded, found);
         for (Finding f : found) {
           int at = decoded.indexOf('@', f.start());
@@ -2767,7 +2767,7 @@ final class PiiDetectors {
         if (d == null) {
           return;
         }
-        List<Finding> found = new ArrayList<>(2);
+        List<Finding> found = new Scanner.Findings(); // capped like the outer list
         email.find(d, found);
         for (Finding f : found) {
           int at = d.indexOf('@', f.start());

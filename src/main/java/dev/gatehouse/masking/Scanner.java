@@ -1622,7 +1622,7 @@ final class Scanner {
         return wholeValue(s, detectors[d]);
       } catch (RuntimeException | StackOverflowError e) {
         // A detector bug must not let the value through: treat the whole text as sensitive.
-        found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
+        found.add(new Finding(0, s.length(), DETECTOR_FAILED, Integer.MAX_VALUE));
       }
     }
     if (found == null || found.isEmpty()) {
@@ -1663,7 +1663,7 @@ final class Scanner {
         return wholeValue(s, detectors[d]);
       } catch (RuntimeException | StackOverflowError e) {
         // A detector bug must not let the value through: treat the whole text as sensitive.
-        found.add(new Finding(0, s.length(), detectors[d].type, Integer.MAX_VALUE));
+        found.add(new Finding(0, s.length(), DETECTOR_FAILED, Integer.MAX_VALUE));
       }
     }
     if (found == null || found.isEmpty()) {
@@ -1689,7 +1689,7 @@ final class Scanner {
       } catch (TooManyFindings e) {
         return wholeValue(s, d);
       } catch (RuntimeException | StackOverflowError e) {
-        found.add(new Finding(0, s.length(), d.type, Integer.MAX_VALUE));
+        found.add(new Finding(0, s.length(), DETECTOR_FAILED, Integer.MAX_VALUE));
       }
     }
     return found.isEmpty() ? List.of() : resolve(found);
@@ -1962,6 +1962,13 @@ final class Scanner {
    */
   static final String TOO_MANY = "too_many_findings";
 
+  /**
+   * The type of the finding that masks a whole value when a detector failed on it: not the
+   * detector's, for the same reason as {@link #TOO_MANY} (the email style would show the text after
+   * the first {@code @} or {@code (at)}).
+   */
+  static final String DETECTOR_FAILED = "detector_failed";
+
   /** The whole of {@code s} as one finding (fail closed); see {@link #TOO_MANY}. */
   private static List<Finding> wholeValue(String s, Detector d) {
     return List.of(new Finding(0, s.length(), TOO_MANY, Integer.MAX_VALUE));
@@ -1978,15 +1985,15 @@ final class Scanner {
       return found;
     }
     if (found.size() > MAX_FINDINGS) {
-      Finding top = found.get(0);
+      // A list that is not a Findings (a caller's own): from the first finding to the last, with
+      // the fallback style like every value with too many
       int from = Integer.MAX_VALUE;
       int to = 0;
       for (Finding f : found) {
-        top = BY_PRIORITY.compare(f, top) < 0 ? f : top;
         from = Math.min(from, f.start());
         to = Math.max(to, f.end());
       }
-      return List.of(new Finding(from, to, top.type(), top.priority()));
+      return List.of(new Finding(from, to, TOO_MANY, Integer.MAX_VALUE));
     }
     found.sort(BY_PRIORITY);
     if (found.size() <= SMALL) {

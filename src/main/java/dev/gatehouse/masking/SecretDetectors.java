@@ -743,7 +743,7 @@ final class SecretDetectors {
      */
     private void escapedValues(String u, int[] from, int[] orig, List<Finding> out) {
       Matcher m = ASSIGN.matcher(u);
-      List<Finding> found = new ArrayList<>(2);
+      List<Finding> found = new Scanner.Findings(); // capped like the outer list
       while (m.find()) {
         for (int g = 1; g <= 3; g++) {
           int st = m.start(g);

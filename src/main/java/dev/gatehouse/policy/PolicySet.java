@@ -735,8 +735,8 @@ public final class PolicySet implements PolicyEngine {
         // matches it too; its reason alone would accuse the caller of what the rule is about
         // (red team rt18pg F4: "other sessions' statements…" for a deeply nested SELECT).
         reason +=
-            " (the statement could not be parsed, so it counts as every table and function, and"
-                + " any deny rule that names some matches it)";
+            " (the statement could not be parsed, so it counts as every kind, table and function,"
+                + " and every deny rule about SQL matches it)";
       }
       explain.add("decision: deny by " + deny.id + " (a matching deny rule wins over everything)");
       return Decision.deny(deny.id, reason, explain);

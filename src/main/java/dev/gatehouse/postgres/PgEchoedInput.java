@@ -44,6 +44,61 @@ final class PgEchoedInput {
     "improper relation name (too many dotted names): ",
   };
 
+  /** XML errors (2200L/M/N/S/T): libxml's DETAIL quotes the input's line, unquoted. */
+  private static final Set<String> XML = Set.of("2200L", "2200M", "2200N", "2200S", "2200T");
+
+  /**
+   * The fields of an error whose code {@link #applies}, as the client may see them: message, detail
+   * and context with what the client did not send redacted ({@link #redact}; a hint names catalog
+   * objects, "Perhaps you meant to reference the column …", and is left to content masking).
+   * Besides quoted parts: the JSON parser's CONTEXT ({@code JSON data, line 1: …}) and libxml's
+   * DETAIL for XML codes quote the input unquoted, and are redacted after their prefix. A server
+   * whose messages are translated (the localized severity {@code S} differs from {@code V}) quotes
+   * with other marks ({@code »…«}, {@code «…»}) in other words: message, detail and context are
+   * then redacted whole (fail closed; the SQLSTATE stays).
+   */
+  static java.util.Map<Character, String> fields(java.util.Map<Character, String> in, String sent) {
+    java.util.Map<Character, String> f = new java.util.LinkedHashMap<>(in);
+    String severity = f.get('S');
+    String plain = f.get('V');
+    if (severity != null && plain != null && !severity.equals(plain)) {
+      f.put('M', "input quoted in a translated message: " + REDACTED);
+      f.computeIfPresent('D', (k, v) -> REDACTED);
+      f.computeIfPresent('W', (k, v) -> REDACTED);
+      return f;
+    }
+    String code = f.get('C');
+    for (char k : new char[] {'M', 'D', 'W'}) {
+      String v = f.get(k);
+      if (v == null) {
+        continue;
+      }
+      if (k == 'W' && v.startsWith("JSON data, line ")) {
+        v = afterColon(v, sent);
+      } else if (k == 'D' && XML.contains(code)) {
+        v = v.startsWith("line ") ? afterColon(v, sent) : known(v, lower(sent)) ? v : REDACTED;
+      } else {
+        v = redact(v, sent);
+      }
+      f.put(k, v);
+    }
+    return f;
+  }
+
+  /** {@code text} with what follows its first {@code ": "} redacted, unless the client sent it. */
+  private static String afterColon(String text, String sent) {
+    int c = text.indexOf(": ");
+    if (c < 0) {
+      return known(text, lower(sent)) ? text : REDACTED;
+    }
+    String rest = text.substring(c + 2);
+    return known(rest, lower(sent)) ? text : text.substring(0, c + 2) + REDACTED;
+  }
+
+  private static String lower(String sent) {
+    return sent == null ? null : sent.toLowerCase(Locale.ROOT);
+  }
+
   /** Whether errors of {@code sqlstate} may quote converted input ({@link PgEchoedInput}). */
   static boolean applies(String sqlstate) {
     return sqlstate != null && (sqlstate.startsWith("22") || NAME_LOOKUPS.contains(sqlstate));
@@ -67,12 +122,19 @@ final class PgEchoedInput {
       }
     }
     int i = text.indexOf('"');
+    int last = text.lastIndexOf('"');
+    if (i >= 0 && text.chars().filter(c -> c == '"').count() % 2 == 1) {
+      // An odd number of quotes: a quoted value holds one, and the parts between quotes are not
+      // the message's own ("ab"cd" would show cd): judged from the first quote to the last whole.
+      return known(text.substring(i + 1, last > i ? last : text.length()), lowerSent)
+          ? text
+          : text.substring(0, i + 1) + REDACTED + (last > i ? text.substring(last) : "");
+    }
     while (i >= 0) {
       int end = text.indexOf('"', i + 1);
       if (end < 0 || !known(text.substring(i + 1, end), lowerSent)) {
         // Messages do not escape a quote inside the value they quote ("a"b"), so from the first
         // unknown part to the last quote is all value, possibly: redacted as one.
-        int last = text.lastIndexOf('"');
         return text.substring(0, i + 1) + REDACTED + (last > i ? text.substring(last) : "");
       }
       i = text.indexOf('"', end + 1);

@@ -2875,7 +2875,17 @@ final class PgSession {
       // Sync, after the CommandCompletes. Only the code: the message may hold data.
       commitFailed = "ERROR " + f.getOrDefault('C', "");
     }
-    String summary = "ERROR " + f.getOrDefault('C', "") + ": " + f.getOrDefault('M', "");
+    // In a masked session, an error quoting converted input shows (and records) what the client
+    // sent only (PgEchoedInput); computed before the head is taken off the queue.
+    Map<Character, String> echoed =
+        rowFilter != RowFilter.IDENTITY && PgEchoedInput.applies(f.get('C'))
+            ? PgEchoedInput.fields(f, sentText(head))
+            : null;
+    String summary =
+        "ERROR "
+            + f.getOrDefault('C', "")
+            + ": "
+            + (echoed != null ? echoed : f).getOrDefault('M', "");
     if (head != null && head.kind == Kind.QUERY) {
       if (head.next < head.actions.size()) {
         record(head.actions.get(head.next++), false, summary, 0);
@@ -2887,8 +2897,8 @@ final class PgSession {
     if (head != null && head.denial != null) {
       return head.denial;
     }
-    if (rowFilter != RowFilter.IDENTITY && PgEchoedInput.applies(f.get('C'))) {
-      return echoedInputMasked(f, sentText(head));
+    if (echoed != null) {
+      return echoedInputMasked(echoed);
     }
     return maskFields('E', body);
   }
@@ -2919,18 +2929,10 @@ final class PgSession {
   }
 
   /**
-   * An error of a code that quotes converted input, in a masked session: quoted parts the client
-   * did not send redacted ({@link PgEchoedInput}), then every field masked as usual.
+   * An error of a code that quotes converted input, in a masked session, its quoted input already
+   * redacted ({@link PgEchoedInput#fields}): every field masked as usual.
    */
-  private byte[] echoedInputMasked(Map<Character, String> fields, String sent)
-      throws ProtocolViolation {
-    Map<Character, String> f = new LinkedHashMap<>(fields);
-    for (Map.Entry<Character, String> e : f.entrySet()) {
-      char k = e.getKey();
-      if (k == 'M' || k == 'D' || k == 'W') { // a HINT names the catalog's objects, not data
-        e.setValue(PgEchoedInput.redact(e.getValue(), sent));
-      }
-    }
+  private byte[] echoedInputMasked(Map<Character, String> f) throws ProtocolViolation {
     for (Map.Entry<Character, String> e : f.entrySet()) {
       if (UNMASKED_FIELDS.indexOf(e.getKey()) < 0) {
         e.setValue(gs.mask(e.getValue()));

@@ -89,6 +89,11 @@ class PgEchoedInputGatewayTest {
           .startsWith("22P02")
           .contains("\"[REDACTED]\"")
           .doesNotContain("vip");
+      // The JSON parser quotes the input unquoted in its CONTEXT (JSON data, line 1: …).
+      assertThat(error(st, "SELECT ('{\"a\": ' || note || '}')::json FROM customers"))
+          .startsWith("22P02")
+          .doesNotContain("vip")
+          .doesNotContain("since");
     }
   }
 

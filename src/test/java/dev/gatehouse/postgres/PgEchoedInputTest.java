@@ -52,4 +52,54 @@ class PgEchoedInputTest {
     assertThat(PgEchoedInput.applies("42501")).isFalse();
     assertThat(PgEchoedInput.applies(null)).isFalse();
   }
+
+  @Test
+  void partsBetweenAnOddNumberOfQuotesAreJudgedAsOne() {
+    // "ab" is in the statement, but the value was ab"cd: cd must not show
+    assertThat(PgEchoedInput.redact("invalid input syntax for type integer: \"ab\"cd\"", "'ab'"))
+        .isEqualTo("invalid input syntax for type integer: \"[REDACTED]\"");
+  }
+
+  @Test
+  void unquotedInputOfTheJsonAndXmlParsersAndTranslatedMessages() {
+    java.util.Map<Character, String> json =
+        java.util.Map.of(
+            'S',
+            "ERROR",
+            'V',
+            "ERROR",
+            'C',
+            "22P02",
+            'M',
+            "invalid input syntax for type json",
+            'D',
+            "Token \"078\" is invalid.",
+            'W',
+            "JSON data, line 1: {\"a\": 078...");
+    java.util.Map<Character, String> out = PgEchoedInput.fields(json, "SELECT n::json");
+    assertThat(out.get('W')).isEqualTo("JSON data, line 1: [REDACTED]");
+    assertThat(out.get('D')).isEqualTo("Token \"[REDACTED]\" is invalid.");
+    assertThat(out.get('M')).isEqualTo("invalid input syntax for type json");
+
+    java.util.Map<Character, String> xml =
+        java.util.Map.of(
+            'S',
+            "ERROR",
+            'V',
+            "ERROR",
+            'C',
+            "2200N",
+            'M',
+            "invalid XML content",
+            'D',
+            "line 1: Couldn't find end of Start Tag anders.ritchie2");
+    assertThat(PgEchoedInput.fields(xml, "SELECT x::xml").get('D')).isEqualTo("line 1: [REDACTED]");
+
+    java.util.Map<Character, String> german =
+        java.util.Map.of(
+            'S', "FEHLER", 'V', "ERROR", 'C', "3F000", 'M', "Schema »noor@qq« existiert nicht");
+    out = PgEchoedInput.fields(german, "SELECT e::regclass");
+    assertThat(out.get('M')).doesNotContain("noor");
+    assertThat(out.get('C')).isEqualTo("3F000");
+  }
 }
