@@ -1699,12 +1699,23 @@ final class PiiDetectors {
         int two = (b[j - 1] | 0x20) << 8 | (b[j] | 0x20);
         if ((two == ('n' << 8 | 'o') || two == ('n' << 8 | 'r'))
             && (j - 2 < off || !isAsciiLetter((char) b[j - 2]))) {
-          return true;
+          // "no."/"nr" only after a name, as the expression reads it ("security code no. 123"):
+          // alone it is in many sentences ("at no. 123")
+          int k = j - 2;
+          while (k >= off && j - k <= 5 && isSeparator(b[k])) {
+            k--;
+          }
+          return k < j - 2 && ending(b, off, k);
         }
-        if (j == i - 1 || j - 2 < off) {
+        return j != i - 1 && ending(b, off, j);
+      }
+
+      /** Whether the last three letters of a name ({@link #ENDINGS}) end at {@code b[j]}. */
+      private static boolean ending(byte[] b, int off, int j) {
+        if (j - 2 < off) {
           return false;
         }
-        int three = (b[j - 2] | 0x20) << 16 | two;
+        int three = (b[j - 2] | 0x20) << 16 | (b[j - 1] | 0x20) << 8 | (b[j] | 0x20);
         for (int e : ENDINGS) {
           if (e == three) {
             return true;
@@ -2742,6 +2753,30 @@ final class PiiDetectors {
       }
 
       private static final Form[] FORMS = Form.values();
+
+      /**
+       * Whether {@code b[off, off + len)} may hold the marker of any of the three parts: a bracket,
+       * a space then {@code d}, or a byte the per-part gates pass to the String path. One loop for
+       * the three (the Scanner drops all three without one), so that a value with none of them but
+       * an address or a phone number (which are not keyword-gated, so the keyword search runs) is
+       * not searched for their keywords.
+       */
+      static boolean anyMarker(byte[] b, int off, int len) {
+        int end = off + len;
+        for (int i = off; i < end; i++) {
+          int c = b[i];
+          if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
+            return true;
+          }
+          if (c == '(' || c == '[' || c == '{' || c == '<') {
+            return true;
+          }
+          if (c == ' ' && i + 4 < end && (b[i + 1] | 0x20) == 'd' && b[i + 4] == ' ') {
+            return true;
+          }
+        }
+        return false;
+      }
 
       /** How a read character was written ({@code kind[k]} of decoded character k; 0 as is). */
       private static final byte AT_BRACKET = 1;
