@@ -2755,11 +2755,11 @@ final class PiiDetectors {
       private static final Form[] FORMS = Form.values();
 
       /**
-       * Whether {@code b[off, off + len)} may hold the marker of any of the three parts: a bracket,
-       * a space then {@code d}, or a byte the per-part gates pass to the String path. One loop for
-       * the three (the Scanner drops all three without one), so that a value with none of them but
-       * an address or a phone number (which are not keyword-gated, so the keyword search runs) is
-       * not searched for their keywords.
+       * Whether {@code b[off, off + len)} may hold the marker of any of the three parts ({@link
+       * #markerAt}), or a byte the per-part gates pass to the String path. One loop for the three
+       * (the Scanner drops all three without one), so that a value with none of them but an address
+       * or a phone number (which are not keyword-gated, so the keyword search runs) is not searched
+       * for their keywords.
        */
       static boolean anyMarker(byte[] b, int off, int len) {
         int end = off + len;
@@ -2768,11 +2768,8 @@ final class PiiDetectors {
           if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
             return true;
           }
-          if (c == '(' || c == '[' || c == '{' || c == '<') {
-            return true;
-          }
-          if (c == ' ' && i + 4 < end && (b[i + 1] | 0x20) == 'd' && b[i + 4] == ' ') {
-            return true;
+          if ((c == '(' || c == '[' || c == '{' || c == '<' || c == ' ') && markerAt(b, i, end)) {
+            return true; // a whole marker: an address in angle brackets is not one
           }
         }
         return false;
