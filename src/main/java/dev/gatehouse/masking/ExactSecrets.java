@@ -64,6 +64,53 @@ final class ExactSecrets {
    */
   record Form(String text, boolean foldCase) {}
 
+  /**
+   * A form as the stream maskers look for it: {@code key} is its text, in lower case when it is
+   * matched in any case (compared with the output's ASCII letters lowered); {@code form} the form
+   * it came from (its text for the replacement).
+   */
+  record Match(String key, Form form) {
+    boolean foldCase() {
+      return form.foldCase();
+    }
+  }
+
+  /**
+   * {@code forms} as both stream maskers match them: empty ones left out, each key once (a folded
+   * form wins over an exact one of the same key, and covers an exact one that is its text in lower
+   * case), longest first, so that a secret is replaced before a shorter one inside it.
+   */
+  static List<Match> matches(List<Form> forms) {
+    java.util.Map<String, Form> byKey = new java.util.LinkedHashMap<>();
+    for (Form f : forms) {
+      if (f == null || f.text() == null || f.text().isEmpty()) {
+        continue;
+      }
+      String key = f.foldCase() ? asciiLower(f.text()) : f.text();
+      byKey.merge(key, f, (a, b) -> a.foldCase() ? a : b);
+    }
+    List<Match> out = new java.util.ArrayList<>();
+    byKey.forEach(
+        (key, f) -> {
+          Form folded = f.foldCase() ? null : byKey.get(asciiLower(key));
+          if (folded == null || !folded.foldCase()) {
+            out.add(new Match(key, f));
+          }
+        });
+    out.sort(java.util.Comparator.comparingInt((Match m) -> m.key().length()).reversed());
+    return out;
+  }
+
+  /** {@code s} with its ASCII letters in lower case (not {@code toLowerCase}: no other folding). */
+  static String asciiLower(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      b.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+    }
+    return b.toString();
+  }
+
   /** The texts of {@link #forms}. */
   static List<String> expand(Collection<String> secrets) {
     return forms(secrets).stream().map(Form::text).toList();

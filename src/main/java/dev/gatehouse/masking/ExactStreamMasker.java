@@ -2,12 +2,8 @@ package dev.gatehouse.masking;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The stream masker of a profile that detects nothing: output passes byte for byte (binary output
@@ -118,51 +114,25 @@ final class ExactStreamMasker implements StreamMasker {
   private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
 
   ExactStreamMasker(Profile profile, List<ExactSecrets.Form> exactSecrets) {
-    // one entry per text as matched (lower case when folded); folding wins over exact
-    Map<String, ExactSecrets.Form> byKey = new LinkedHashMap<>();
-    for (ExactSecrets.Form f : exactSecrets) {
-      if (f == null || f.text() == null || f.text().isEmpty()) {
-        continue;
-      }
-      String key = f.foldCase() ? asciiLower(f.text()) : f.text();
-      byKey.merge(key, f, (a, b) -> a.foldCase() ? a : b);
-    }
-    List<Map.Entry<String, ExactSecrets.Form>> s = new ArrayList<>(byKey.entrySet());
-    // a folded form equal to an exact one in lower case covers it: drop the exact one
-    s.removeIf(e -> !e.getValue().foldCase() && foldedCovers(byKey, e.getKey()));
-    s.sort(
-        Comparator.comparingInt((Map.Entry<String, ExactSecrets.Form> e) -> e.getKey().length())
-            .reversed());
+    List<ExactSecrets.Match> s = ExactSecrets.matches(exactSecrets);
     secrets = new byte[s.size()][];
     fold = new boolean[s.size()];
     replacements = new byte[s.size()][];
     for (int i = 0; i < s.size(); i++) {
-      ExactSecrets.Form f = s.get(i).getValue();
-      secrets[i] = s.get(i).getKey().getBytes(StandardCharsets.UTF_8);
-      fold[i] = f.foldCase();
+      ExactSecrets.Match m = s.get(i);
+      secrets[i] = m.key().getBytes(StandardCharsets.UTF_8);
+      fold[i] = m.foldCase();
       int b = secrets[i][0] & 0xff;
       starts[b] = true;
       if (fold[i] && b >= 'a' && b <= 'z') {
         starts[b - 32] = true;
       }
       replacements[i] =
-          profile.styleFor("secret").apply(f.text(), "secret").getBytes(StandardCharsets.UTF_8);
+          profile
+              .styleFor("secret")
+              .apply(m.form().text(), "secret")
+              .getBytes(StandardCharsets.UTF_8);
     }
-  }
-
-  private static boolean foldedCovers(Map<String, ExactSecrets.Form> byKey, String exact) {
-    ExactSecrets.Form f = byKey.get(asciiLower(exact));
-    return f != null && f.foldCase();
-  }
-
-  /** {@code s} with its ASCII letters in lower case (not {@code toLowerCase}: no other folding). */
-  static String asciiLower(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      b.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
-    }
-    return b.toString();
   }
 
   @Override

@@ -1619,7 +1619,7 @@ final class Scanner {
       try {
         detectors[d].find(s, found);
       } catch (TooManyFindings e) {
-        return wholeValue(s, detectors[d]);
+        return wholeValue(s);
       } catch (RuntimeException | StackOverflowError e) {
         // A detector bug must not let the value through: treat the whole text as sensitive.
         found.add(new Finding(0, s.length(), DETECTOR_FAILED, Integer.MAX_VALUE));
@@ -1670,7 +1670,7 @@ final class Scanner {
       try {
         detectors[d].find(s, found);
       } catch (TooManyFindings e) {
-        return wholeValue(s, detectors[d]);
+        return wholeValue(s);
       } catch (RuntimeException | StackOverflowError e) {
         // A detector bug must not let the value through: treat the whole text as sensitive.
         found.add(new Finding(0, s.length(), DETECTOR_FAILED, Integer.MAX_VALUE));
@@ -1697,7 +1697,7 @@ final class Scanner {
       try {
         d.find(s, found);
       } catch (TooManyFindings e) {
-        return wholeValue(s, d);
+        return wholeValue(s);
       } catch (RuntimeException | StackOverflowError e) {
         found.add(new Finding(0, s.length(), DETECTOR_FAILED, Integer.MAX_VALUE));
       }
@@ -1914,13 +1914,22 @@ final class Scanner {
    * stayed in clear. {@code kept}: disjoint findings by start.
    */
   private static void keepUncovered(Finding f, TreeMap<Integer, Finding> kept) {
-    List<Finding> pieces = new ArrayList<>();
-    int at = f.start();
+    List<Finding> over = new ArrayList<>();
     Map.Entry<Integer, Finding> before = kept.lowerEntry(f.start());
-    if (before != null && before.getValue().end() > at) {
-      at = before.getValue().end();
+    if (before != null && before.getValue().end() > f.start()) {
+      over.add(before.getValue());
     }
-    for (Finding k : kept.subMap(f.start(), true, f.end(), false).values()) {
+    over.addAll(kept.subMap(f.start(), true, f.end(), false).values());
+    for (Finding p : uncovered(f, over)) {
+      kept.put(p.start(), p);
+    }
+  }
+
+  /** The pieces of {@code f} outside {@code over} (the kept findings it overlaps, by start). */
+  private static List<Finding> uncovered(Finding f, List<Finding> over) {
+    List<Finding> pieces = new ArrayList<>(2);
+    int at = f.start();
+    for (Finding k : over) {
       if (k.start() > at) {
         pieces.add(new Finding(at, k.start(), f.type(), f.priority()));
       }
@@ -1929,9 +1938,7 @@ final class Scanner {
     if (at < f.end()) {
       pieces.add(new Finding(at, f.end(), f.type(), f.priority()));
     }
-    for (Finding p : pieces) {
-      kept.put(p.start(), p);
-    }
+    return pieces;
   }
 
   /**
@@ -1984,7 +1991,7 @@ final class Scanner {
   static final String DETECTOR_FAILED = "detector_failed";
 
   /** The whole of {@code s} as one finding (fail closed); see {@link #TOO_MANY}. */
-  private static List<Finding> wholeValue(String s, Detector d) {
+  private static List<Finding> wholeValue(String s) {
     return List.of(new Finding(0, s.length(), TOO_MANY, Integer.MAX_VALUE));
   }
 
@@ -2053,16 +2060,7 @@ final class Scanner {
           }
         }
         over.sort(Comparator.comparingInt(Finding::start));
-        int at = f.start();
-        for (Finding k : over) {
-          if (k.start() > at) {
-            kept.add(new Finding(at, k.start(), f.type(), f.priority()));
-          }
-          at = Math.max(at, k.end());
-        }
-        if (at < f.end()) {
-          kept.add(new Finding(at, f.end(), f.type(), f.priority()));
-        }
+        kept.addAll(uncovered(f, over));
       }
     }
     kept.sort(Comparator.comparingInt(Finding::start));

@@ -3,7 +3,6 @@ package dev.gatehouse.masking;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -85,18 +84,8 @@ final class TextStreamMasker implements StreamMasker {
 
   TextStreamMasker(Profile profile, List<ExactSecrets.Form> exactSecrets) {
     this.profile = profile;
-    List<ExactSecrets.Form> forms =
-        exactSecrets.stream()
-            .filter(f -> f != null && f.text() != null && !f.text().isEmpty())
-            .map(
-                f ->
-                    f.foldCase()
-                        ? new ExactSecrets.Form(ExactStreamMasker.asciiLower(f.text()), true)
-                        : f)
-            .distinct()
-            .sorted(Comparator.comparingInt((ExactSecrets.Form f) -> f.text().length()).reversed())
-            .toList();
-    this.secrets = forms.stream().map(ExactSecrets.Form::text).toArray(String[]::new);
+    List<ExactSecrets.Match> forms = ExactSecrets.matches(exactSecrets);
+    this.secrets = forms.stream().map(ExactSecrets.Match::key).toArray(String[]::new);
     this.fold = new boolean[secrets.length];
     for (int i = 0; i < fold.length; i++) {
       fold[i] = forms.get(i).foldCase();
@@ -440,7 +429,7 @@ final class TextStreamMasker implements StreamMasker {
         String s = secrets[k];
         String in = body;
         if (fold[k]) {
-          in = lower == null ? (lower = ExactStreamMasker.asciiLower(body)) : lower;
+          in = lower == null ? (lower = ExactSecrets.asciiLower(body)) : lower;
         }
         int from = 0;
         int i;
@@ -671,7 +660,7 @@ final class TextStreamMasker implements StreamMasker {
     for (int j = 0; j < secrets.length; j++) {
       String in = body;
       if (fold[j]) {
-        in = lower == null ? (lower = ExactStreamMasker.asciiLower(body)) : lower;
+        in = lower == null ? (lower = ExactSecrets.asciiLower(body)) : lower;
       }
       int k = longestSuffixPrefix(in, secrets[j]);
       cut = Math.min(cut, n - k);

@@ -68,17 +68,18 @@ final class PgEchoedInput {
       return f;
     }
     String code = f.get('C');
+    String lowerSent = lower(sent);
     for (char k : new char[] {'M', 'D', 'W'}) {
       String v = f.get(k);
       if (v == null) {
         continue;
       }
       if (k == 'W' && v.startsWith("JSON data, line ")) {
-        v = afterColon(v, sent);
+        v = afterColon(v, lowerSent);
       } else if (k == 'D' && XML.contains(code)) {
-        v = v.startsWith("line ") ? afterColon(v, sent) : known(v, lower(sent)) ? v : REDACTED;
+        v = v.startsWith("line ") ? afterColon(v, lowerSent) : known(v, lowerSent) ? v : REDACTED;
       } else {
-        v = redact(v, sent);
+        v = redactLower(v, lowerSent);
       }
       f.put(k, v);
     }
@@ -86,15 +87,15 @@ final class PgEchoedInput {
   }
 
   /** {@code text} with what follows its first {@code ": "} redacted, unless the client sent it. */
-  private static String afterColon(String text, String sent) {
+  private static String afterColon(String text, String lowerSent) {
     int c = text.indexOf(": ");
     if (c < 0) {
-      return known(text, lower(sent)) ? text : REDACTED;
+      return known(text, lowerSent) ? text : REDACTED;
     }
-    String rest = text.substring(c + 2);
-    return known(rest, lower(sent)) ? text : text.substring(0, c + 2) + REDACTED;
+    return known(text.substring(c + 2), lowerSent) ? text : text.substring(0, c + 2) + REDACTED;
   }
 
+  /** {@code sent} in lower case, as {@link #known} compares; null stays null. */
   private static String lower(String sent) {
     return sent == null ? null : sent.toLowerCase(Locale.ROOT);
   }
@@ -111,10 +112,13 @@ final class PgEchoedInput {
    * {@link #REDACTED}. {@code sent} null (the statement is not known): every such part is replaced.
    */
   static String redact(String text, String sent) {
+    return redactLower(text, lower(sent));
+  }
+
+  private static String redactLower(String text, String lowerSent) {
     if (text == null || text.isEmpty()) {
       return text;
     }
-    String lowerSent = sent == null ? null : sent.toLowerCase(Locale.ROOT);
     for (String tail : UNQUOTED_TAILS) {
       if (text.startsWith(tail) && text.length() > tail.length()) {
         String name = text.substring(tail.length());

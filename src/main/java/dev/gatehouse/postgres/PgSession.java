@@ -545,9 +545,8 @@ final class PgSession {
       throw PgErrors.Fatal.of(e);
     }
     String user = creds.getOrDefault("username", conn.username());
-    // (the configured password stands in for the connection's own login:
-    // Gate#connectionCredentials;
-    // never for a role's, which logs in without one if it has none)
+    // (the configured password stands in for the connection's own login, never for a role's:
+    // Gate#connectionCredentials, GateSession#forRole)
     String password = creds.get("password");
     if (user == null || user.isEmpty()) {
       throw new PgErrors.Fatal(
@@ -2897,10 +2896,7 @@ final class PgSession {
     if (head != null && head.denial != null) {
       return head.denial;
     }
-    if (echoed != null) {
-      return echoedInputMasked(echoed);
-    }
-    return maskFields('E', body);
+    return echoed != null ? maskFields('E', echoed, null) : maskFields('E', f, body);
   }
 
   /**
@@ -2926,19 +2922,6 @@ final class PgSession {
       return head.portal.stmt.action.raw();
     }
     return head.auth == null ? null : head.auth.action().raw();
-  }
-
-  /**
-   * An error of a code that quotes converted input, in a masked session, its quoted input already
-   * redacted ({@link PgEchoedInput#fields}): every field masked as usual.
-   */
-  private byte[] echoedInputMasked(Map<Character, String> f) throws ProtocolViolation {
-    for (Map.Entry<Character, String> e : f.entrySet()) {
-      if (UNMASKED_FIELDS.indexOf(e.getKey()) < 0) {
-        e.setValue(gs.mask(e.getValue()));
-      }
-    }
-    return PgMessages.fields('E', f, clientCharset);
   }
 
   /**
@@ -3160,9 +3143,18 @@ final class PgSession {
    * client's encoding.
    */
   private byte[] maskFields(char type, byte[] body) throws ProtocolViolation {
+    return maskFields(type, PgMessages.parseFields(body, clientCharset), body);
+  }
+
+  /**
+   * {@link #maskFields(char, byte[])} of fields already read from {@code body}; {@code body} null:
+   * the fields were changed before (an error's echoed input, {@link PgEchoedInput}), so the message
+   * is rebuilt from them whether masking changes them or not.
+   */
+  private byte[] maskFields(char type, Map<Character, String> fields, byte[] body) {
     Charset cs = clientCharset;
-    Map<Character, String> f = new LinkedHashMap<>(PgMessages.parseFields(body, cs));
-    boolean changed = false;
+    Map<Character, String> f = new LinkedHashMap<>(fields);
+    boolean changed = body == null;
     for (Map.Entry<Character, String> e : f.entrySet()) {
       if (UNMASKED_FIELDS.indexOf(e.getKey()) < 0) {
         String masked = gs.mask(e.getValue());
