@@ -4,6 +4,8 @@
 # module (package dev.gatehouse.bench.baseline), adds bench/jmh/baseline/*.java, builds, then runs
 #   bench/jmh/compare-baseline.sh REF            # interleaved CPU-time A/B (MaskingAb), then JMH
 #   bench/jmh/compare-baseline.sh REF ab 400     # only the A/B harness, 400 rounds
+#   bench/jmh/compare-baseline.sh REF ab 100 notes   # one dataset (or a comma-separated list)
+#   FORKS=3 bench/jmh/compare-baseline.sh REF ab 60  # three JVMs in turn
 # The current tree's gateway jar is installed first (as run.sh does).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,7 +82,11 @@ cp "$here"/baseline/*.java "$work/src/main/java/dev/gatehouse/bench/"
 jar="$work/target/benchmarks.jar"
 if [ "${1:-}" = ab ]; then
   shift
-  "$JAVA_HOME/bin/java" -cp "$jar" dev.gatehouse.bench.MaskingAb "$@"
+  # FORKS=n runs the harness in n JVMs one after another: a JVM's compiled code for one side can
+  # differ from the next JVM's by more than the change being measured (inlining decisions)
+  for _ in $(seq "${FORKS:-1}"); do
+    "$JAVA_HOME/bin/java" -cp "$jar" dev.gatehouse.bench.MaskingAb "$@"
+  done
 else
   "$JAVA_HOME/bin/java" -cp "$jar" dev.gatehouse.bench.MaskingAb
   "$JAVA_HOME/bin/java" -jar "$jar" 'Masking(Baseline)?Benchmark' "$@"

@@ -16,7 +16,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * so that other processes on the machine (which take the CPU away, not add instructions) distort
  * the comparison far less than consecutive JMH runs do. Reports the median per variant. GC work
  * on other threads is not counted. Usage: java -cp benchmarks.jar dev.gatehouse.bench.MaskingAb
- * [rounds]
+ * [rounds [datasets]], datasets a comma-separated list (default {@code orders,customers,notes}).
  */
 public final class MaskingAb {
   public static void main(String[] args) throws Exception {
@@ -26,7 +26,9 @@ public final class MaskingAb {
         new Blackhole(
             "Today's password is swordfish. I understand instantiating Blackholes directly is"
                 + " dangerous.");
-    for (String ds : List.of("orders", "customers", "notes")) {
+    List<String> datasets =
+        List.of((args.length > 1 ? args[1] : "orders,customers,notes").split(","));
+    for (String ds : datasets) {
       MaskingBenchmark b = new MaskingBenchmark();
       b.dataset = ds;
       b.setup();

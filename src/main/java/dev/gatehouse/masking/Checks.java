@@ -1,5 +1,8 @@
 package dev.gatehouse.masking;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -258,6 +261,52 @@ final class Checks {
       or |= b[i];
     }
     return or < 0;
+  }
+
+  /** Eight bytes of an array read as one little-endian long ({@link #mayHoldDigitOrControl}). */
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  private static final long ONES = 0x0101010101010101L;
+
+  /** The eight bytes {@code b[i, i + 8)} as a little-endian long. */
+  static long word(byte[] b, int i) {
+    return (long) LONGS.get(b, i);
+  }
+
+  /** Whether one of the eight bytes of {@code x} is {@code v} (exact; the same bithacks page). */
+  static boolean hasByte(long x, int v) {
+    long y = x ^ (ONES * v);
+    return ((y - ONES) & ~y & HIGHS) != 0;
+  }
+
+  /**
+   * Whether one of the eight bytes of {@code x} is a control character (below 0x20), DEL or from
+   * 0x80 on (see {@link #mayHoldDigitOrControl}).
+   */
+  static boolean hasControlOrNonAscii(long x) {
+    long y = x & ~HIGHS;
+    return ((x & HIGHS) | ((y - ONES * 0x20) & ~y & HIGHS) | ((y + ONES) & HIGHS)) != 0;
+  }
+
+  private static final long HIGHS = 0x8080808080808080L;
+
+  /**
+   * Whether the eight bytes {@code b[i, i + 8)} may hold an ASCII digit, a control character (below
+   * 0x20), DEL or a byte from 0x80 on; false only when none of them does, so that a gate looking
+   * for digits steps over a sentence's letters and spaces eight at a time. The tests are the "has
+   * less", "has more" and "has between" word tricks of Sean Anderson's Bit Twiddling Hacks
+   * (https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord): each is exact about
+   * whether some byte qualifies, and a byte from 0x80 on (which they do not judge) is caught by the
+   * high bits on their own.
+   */
+  static boolean mayHoldDigitOrControl(byte[] b, int i) {
+    long x = word(b, i);
+    long y = x & ~HIGHS; // the seven low bits of each byte
+    long less = (y - ONES * 0x20) & ~y & HIGHS; // a byte below 0x20
+    long more = (y + ONES * (127 - 0x7e)) & HIGHS; // a byte above 0x7e (DEL)
+    long between = (ONES * (127 + 0x3a) - y & ~y & y + ONES * (127 - 0x2f)) & HIGHS; // '0'..'9'
+    return ((x & HIGHS) | less | more | between) != 0;
   }
 
   /** Letters and digits of any script count as "word" characters for boundaries. */

@@ -188,6 +188,135 @@ class AsciiGatesTest {
   }
 
   /**
+   * The word test the worded security code's gate skips letters with (nineteenth session): exact
+   * about whether eight bytes hold a digit, a control character, DEL or a byte from 0x80 on, for
+   * every byte value at every place among letters, and on random words.
+   */
+  @Test
+  void theEightByteTestFindsEveryDigitControlAndNonAsciiByte() {
+    byte[] b = new byte[8];
+    for (int at = 0; at < 8; at++) {
+      for (int v = 0; v < 256; v++) {
+        java.util.Arrays.fill(b, (byte) 'e');
+        b[at] = (byte) v;
+        assertThat(Checks.mayHoldDigitOrControl(b, 0))
+            .as("byte %x at %d", v, at)
+            .isEqualTo(qualifies(v));
+      }
+    }
+    Random r = new Random(19);
+    for (int i = 0; i < 1_000_000; i++) {
+      boolean any = false;
+      for (int k = 0; k < 8; k++) {
+        // mostly printable ASCII, so that many words have none of the bytes looked for
+        int v = r.nextInt(10) == 0 ? r.nextInt(256) : 0x20 + r.nextInt(0x5f);
+        b[k] = (byte) v;
+        any |= qualifies(v);
+      }
+      assertThat(Checks.mayHoldDigitOrControl(b, 0))
+          .as(java.util.Arrays.toString(b))
+          .isEqualTo(any);
+    }
+  }
+
+  /**
+   * The written-out-address parts' marker test, which reads eight bytes at a time where none can
+   * end a marker: a marker at every place of a value, a byte it cannot judge at every place.
+   */
+  @Test
+  void theMarkerTestFindsMarkersAndUnjudgedBytesAtEveryPlace() {
+    for (String m :
+        List.of("(at)", "[AT]", "{dot}", "<Dot>", "[.]", "(.)", "{.}", " dot ", " DOT ")) {
+      for (int at = 0; at + m.length() <= 24; at++) {
+        assertThat(marker("e".repeat(at) + m + "e".repeat(24 - at - m.length())))
+            .as("%s at %d", m, at)
+            .isTrue();
+      }
+    }
+    for (String m :
+        List.of("(at", "at)", "<user@example.com>", " dog ", " do t", "(a t)", "[..]")) {
+      for (int at = 0; at + m.length() <= 24; at++) {
+        assertThat(marker("e".repeat(at) + m + "e".repeat(24 - at - m.length())))
+            .as("%s at %d", m, at)
+            .isFalse();
+      }
+    }
+    byte[] b = new byte[24];
+    for (int at = 0; at < 24; at++) {
+      for (int v = 0; v < 256; v++) {
+        java.util.Arrays.fill(b, (byte) 'e');
+        b[at] = (byte) v;
+        boolean unjudged = v < 0x20 ? v != '\t' && v != '\n' : v >= 0x7f;
+        assertThat(PiiDetectors.Email.Obfuscated.anyMarker(b, 0, b.length))
+            .as("byte %x at %d", v, at)
+            .isEqualTo(unjudged);
+      }
+    }
+  }
+
+  private static boolean marker(String v) {
+    byte[] b = v.getBytes(StandardCharsets.US_ASCII);
+    boolean onBytes = PiiDetectors.Email.Obfuscated.anyMarker(b, 0, b.length);
+    assertThat(PiiDetectors.Email.Obfuscated.anyMarker(v)).as(v).isEqualTo(onBytes);
+    return onBytes;
+  }
+
+  private static boolean qualifies(int v) {
+    return v < 0x20 || v >= 0x7f || (v >= '0' && v <= '9');
+  }
+
+  /**
+   * The worded security code's gate never stops a value the detector finds something in, and the
+   * written-out-address parts' marker test on bytes and on a String agree with a marker's forward
+   * test at every byte, on random ASCII text over what they read.
+   */
+  @Test
+  void theWordedCodeAndWrittenOutAddressGatesStopNoFinding() {
+    Detector worded = CVV.parts().get(2);
+    Scanner wordedAlone = new Scanner(List.of(worded));
+    String[] parts =
+        ("security code|card verification value|CID| no. | nr |Sicherheitscode|123|1234|12345"
+                + "|(at)|[DOT]| dot |[.]|<at>|{.}| at |@|.|:|=| |\t|\"|'|#|ana|example|com"
+                + "|lorem ipsum |7|x")
+            .split("\\|");
+    Random r = new Random(1919);
+    List<String> misses = new ArrayList<>();
+    int found = 0;
+    int markers = 0;
+    for (int i = 0; i < 200_000; i++) {
+      StringBuilder s = new StringBuilder();
+      for (int k = 1 + r.nextInt(14); k > 0; k--) {
+        s.append(parts[r.nextInt(parts.length)]);
+      }
+      String v = s.toString();
+      byte[] b = v.getBytes(StandardCharsets.US_ASCII);
+      boolean onBytes = worded.mayFindAscii(b, 0, b.length);
+      if (((Scanner.digitRuns(b, 0, b.length) & Scanner.CODE_AFTER_NAME) != 0) != onBytes) {
+        misses.add("(worded, read with the digit runs) " + v);
+      }
+      boolean finds = !wordedAlone.scanUngated(v).isEmpty();
+      found += finds ? 1 : 0;
+      if (finds && !onBytes) {
+        misses.add("(worded) " + v);
+      }
+      boolean marker = false; // the reference: a marker's forward test at every byte
+      for (int k = 0; k < b.length; k++) {
+        marker |= PiiDetectors.Email.Obfuscated.markerAt(b, k, b.length);
+      }
+      if (PiiDetectors.Email.Obfuscated.anyMarker(b, 0, b.length) != marker) {
+        misses.add("(markers on bytes) " + v);
+      }
+      if (PiiDetectors.Email.Obfuscated.anyMarker(v) != marker) {
+        misses.add("(markers in a String) " + v);
+      }
+      markers += marker ? 1 : 0;
+    }
+    assertThat(misses).as("values the gates judged differently or stopped wrongly").isEmpty();
+    assertThat(found).as("the random text exercises the detector").isGreaterThan(500);
+    assertThat(markers).as("and the markers").isGreaterThan(500);
+  }
+
+  /**
    * Review 13, F2: a control character the String path reads through (NUL, lone CR, backspace, ESC
    * of a colour code) inside a keyword made the byte-level keyword search drop the detector, so the
    * row path sent the value unscanned. Such a value keeps every armed detector and is masked on the

@@ -19,6 +19,9 @@ import org.junit.jupiter.api.Test;
 class TriageTest {
   static final Profile PII = ScannerGatesTest.PII;
 
+  /** The worded card security code part, whose gate {@link Scanner#digitRuns} reads. */
+  static final Detector WORDED = new PiiDetectors.Cvv().parts().get(2);
+
   /** {@code bound} is at least {@code exact}: presence and flags supersets, runs no shorter. */
   static boolean dominates(long bound, long exact) {
     int p = Scanner.presentOf(exact);
@@ -174,15 +177,25 @@ class TriageTest {
     // Inside a larger array (a DataRow), the neighbouring bytes must not matter.
     assertThat(Triage.bytes(framed, 2, u.length)).as("framed: %s", s).isEqualTo(bytes);
     int runs = Scanner.digitRuns(s);
-    assertThat(Scanner.digitRuns(framed, 2, u.length)).as("digit runs: %s", s).isEqualTo(runs);
+    int byteRuns = Scanner.digitRuns(framed, 2, u.length);
+    assertThat(byteRuns & ~Scanner.CODE_AFTER_NAME).as("digit runs: %s", s).isEqualTo(runs);
+    // The worded security code's gate read in the same loop answers as the gate itself.
+    assertThat((byteRuns & Scanner.CODE_AFTER_NAME) != 0)
+        .as("code after a name: %s", s)
+        .isEqualTo(WORDED.mayFindAscii(framed, 2, u.length));
     assertThat(dominates(Scanner.withDigitRuns(chars, runs), exact)).as("runs: %s", s).isTrue();
     // Whatever the exact pre-filter arms, the first passes arm too, except a detector that needs a
     // longer value than this (Detector.minLength: an IBAN has at least 15 characters).
     long mustArm = PII.scanner.armed(exact) & PII.scanner.lengthOk(s.length());
-    assertThat(PII.scanner.armedChars(s) & mustArm).as("armed: %s", s).isEqualTo(mustArm);
-    assertThat(PII.scanner.armedUtf8(framed, 2, u.length) & mustArm)
+    // The worded security code is armed only when its own gate passes (read with the digit runs
+    // on bytes, checked against the gate above, and on an ASCII String's bytes).
+    long mustArmBytes =
+        WORDED.mayFindAscii(framed, 2, u.length) ? mustArm : mustArm & ~PII.scanner.wordedCode;
+    long mustArmChars = s.length() == u.length ? mustArmBytes : mustArm;
+    assertThat(PII.scanner.armedChars(s) & mustArmChars).as("armed: %s", s).isEqualTo(mustArmChars);
+    assertThat(PII.scanner.armedUtf8(framed, 2, u.length) & mustArmBytes)
         .as("armed utf8: %s", s)
-        .isEqualTo(mustArm);
+        .isEqualTo(mustArmBytes);
   }
 
   @Test
