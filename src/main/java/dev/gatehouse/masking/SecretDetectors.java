@@ -379,6 +379,87 @@ final class SecretDetectors {
   }
 
   /**
+   * The value after a bare {@code pass} key ({@code pass=hunter2}, {@code PASS: Tr0ub4dor&3},
+   * {@code ?user=bob&pass=letmein}), which {@link Assignment} reads only as the end of a longer
+   * name ({@code DB_PASS}): alone the word is as often a count or a status ({@code pass: 12 fail:
+   * 0}, {@code pass: yes}, {@code Pass: Gold}). So the value is read as a password when it has a
+   * letter and a digit or another character (what a password policy asks for), and any value that
+   * is not a status word when the key is a URL query parameter or a user or login key comes before
+   * it on the same line ({@code login: admin / pass: letmein}).
+   */
+  static final class BarePass extends Detector {
+    private static final Pattern KEY_VALUE =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z0-9_-])pass[\"']?[^\\S\\r\\n]{0,2}(?:(=)|:)[^\\S\\r\\n]{0,3}"
+                + "(?:\"([^\"\\r\\n]{1,128})\"|'([^'\\r\\n]{1,128})'"
+                + "|([^\\s\"',;<>)}\\]\\u001b]{1,128}))");
+
+    /** Values that are a status, a count or a reference, not a password. */
+    private static final Pattern NOT_A_VALUE =
+        Pattern.compile(
+            "(?i)true|false|yes|no|ok|none|null|nil|n/?a|on|off|y|n|x|pass(?:ed)?|fail(?:ed)?"
+                + "|skip(?:ped)?|[-*.?]+|\\$\\{.*|\\{\\{.*|%\\([a-z_]+\\)s|\\$\\(.*|`.*");
+
+    /** A user or login key before the value, on its line. */
+    private static final Pattern USER_KEY =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z])(?:user(?:[_-]?name)?|login|usr|uid|account)[\"']?[^\\S\\r\\n]{0,2}[:=]");
+
+    BarePass() {
+      super("assignment", 75);
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("pass");
+    }
+
+    @Override
+    int needFlags() {
+      return F_EQ | F_COLON;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = KEY_VALUE.matcher(s);
+      while (m.find()) {
+        int g = m.group(2) != null ? 2 : m.group(3) != null ? 3 : 4;
+        int from = m.start(g);
+        int to = m.end(g);
+        if (g == 4 && m.group(1) != null && s.indexOf('&', from) >= 0) {
+          // after "=" a bare value ends at "&", the next parameter of a URL query or form (after
+          // ": " it is a character of the password, "pass: Tr0ub4dor&3")
+          int amp = s.indexOf('&', from);
+          to = amp < to ? amp : to;
+        }
+        String v = s.substring(from, to);
+        if (v.isEmpty() || NOT_A_VALUE.matcher(v).matches()) {
+          continue;
+        }
+        boolean letter = false;
+        boolean other = false;
+        for (int i = 0; i < v.length(); i++) {
+          char c = v.charAt(i);
+          letter |= Character.isLetter(c);
+          other |= !Character.isLetter(c);
+        }
+        if ((letter && other) || inCredentialContext(s, m.start())) {
+          add(out, from, to);
+        }
+      }
+    }
+
+    /** A URL query parameter ({@code ?pass=}, {@code &pass=}), or a user key before on the line. */
+    private static boolean inCredentialContext(String s, int key) {
+      if (key > 0 && (s.charAt(key - 1) == '?' || s.charAt(key - 1) == '&')) {
+        return true;
+      }
+      int line = Math.max(s.lastIndexOf('\n', key - 1) + 1, Math.max(0, key - 256));
+      return USER_KEY.matcher(s).region(line, key).find();
+    }
+  }
+
+  /**
    * Values assigned to secret-looking names: {@code password=…}, {@code "api_key": "…"}, {@code
    * DB_PASSWORD=…}, {@code token: …}, {@code --password …}, {@code Authorization: Bearer …}. Only
    * the value is masked. Obvious non-values (true, false, null, empty, references like ${VAR}) are
@@ -538,6 +619,7 @@ final class SecretDetectors {
     private static final Detector NON_LATIN_WORDS = new NonLatinWords();
     private static final Detector COOKIE = new Cookie();
     private static final Detector PASSWORD_SYNTAX = new PasswordSyntax();
+    private static final Detector BARE_PASS = new BarePass();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
@@ -562,7 +644,8 @@ final class SecretDetectors {
           URL_PARAMS,
           PIN,
           COOKIE,
-          PASSWORD_SYNTAX);
+          PASSWORD_SYNTAX,
+          BARE_PASS);
     }
 
     /**

@@ -354,6 +354,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261125L).sixteenthSession(g);
     new CorpusGenerator(20261126L).eighteenthSession(g);
     new CorpusGenerator(20261127L).redTeam18Mask(g);
+    new CorpusGenerator(20261128L).nineteenthSession(g);
     return g.lines;
   }
 
@@ -1064,6 +1065,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261125L).sixteenthSessionLookalikes(g);
     new CorpusGenerator(20261126L).eighteenthSessionLookalikes(g);
     new CorpusGenerator(20261127L).redTeam18MaskLookalikes(g);
+    new CorpusGenerator(20261128L).nineteenthSessionLookalikes(g);
     return g.lines;
   }
 
@@ -1388,6 +1390,48 @@ final class CorpusGenerator {
               "{\"password\": \"${DB_PASSWORD}\"}",
               "{\"password\":null}");
       out.look("rt18mask_json", nestJson(member, 2 + i % 2));
+    }
+  }
+
+  /**
+   * The nineteenth session's gap: the value after a bare {@code pass} key with a letter and a digit
+   * or symbol, or after a user key or as a URL query parameter (SecretDetectors.BarePass).
+   */
+  private void nineteenthSession(CorpusGenerator out) {
+    for (int i = 0; i < 40; i++) {
+      String pw =
+          switch (i % 4) {
+            case 0 -> pick("hunter", "Summer", "admin", "Welcome", "qwerty") + digits(2 + i % 3);
+            case 1 -> chars(ALNUM, 8 + i % 5) + digits(2);
+            case 2 -> pick("Tr0ub4dor&3", "p@ssW0rd!", "Xk9#mQ2$", "zebra-42-Lamp");
+            default -> pick("letmein", "dragonfly", "sunshine", "123456", "000000");
+          };
+      boolean strong = i % 4 != 3;
+      String v =
+          strong
+              ? pick("pass=", "PASS=", "pass: ", "Pass: ", "\"pass\": \"") + pw
+              : pick("user=bob&pass=", "login: admin / pass: ", "?user=cam&pass=", "usr=ops pass=")
+                  + pw;
+      if (v.contains("\"pass\": \"")) {
+        v = "{" + v + "\"}";
+      }
+      out.emit("assignment", pick("", "config: ", "curl 'https://cam.example/api?") + v, pw);
+    }
+  }
+
+  /** Look-alikes of the nineteenth session's gap: counts, statuses and words after {@code pass}. */
+  private void nineteenthSessionLookalikes(CorpusGenerator out) {
+    for (int i = 0; i < 30; i++) {
+      out.look(
+          "nineteenth_lookalike",
+          switch (i % 6) {
+            case 0 -> "pass: " + between(0, 500) + " fail: " + between(0, 9);
+            case 1 -> "Tests: pass=" + between(1, 99) + " fail=0 skip=" + between(0, 4);
+            case 2 -> "pass: " + pick("yes", "no", "true", "false", "ok", "n/a", "skipped");
+            case 3 -> "Pass: " + pick("Gold", "Silver", "first", "all", "Weekly");
+            case 4 -> pick("bypass=", "compass: ", "overpass: ") + chars(ALNUM, 6);
+            default -> "pass rate " + between(50, 100) + "%, pass: " + between(1, 9) + "/10";
+          });
     }
   }
 

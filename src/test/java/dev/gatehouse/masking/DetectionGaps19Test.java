@@ -1,0 +1,64 @@
+package dev.gatehouse.masking;
+
+import static dev.gatehouse.masking.DetectionGapsTest.assertMasked;
+import static dev.gatehouse.masking.DetectionGapsTest.assertNotMasked;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The detection gap closed in the nineteenth session (issue #4): the value after a bare {@code
+ * pass} key ({@code SecretDetectors.BarePass}), which before was read only as the end of a longer
+ * name ({@code DB_PASS}) because the word alone is as often a test count or a status. Masked on the
+ * String and the byte path by the real engine; the counts and statuses stay.
+ */
+class DetectionGaps19Test {
+  @BeforeAll
+  static void engine() {
+    DetectionGapsTest.engine();
+  }
+
+  @Test
+  void aPasswordAfterABarePassKeyIsMasked() {
+    assertMasked(
+        new String[][] {
+          {"pass=hunter2", "hunter2"},
+          {"PASS=abc123xyz", "abc123xyz"},
+          {"pass: Tr0ub4dor&3", "Tr0ub4dor&3"}, // after ": " an & is part of the password
+          {"Pass : p@ssW0rd!", "p@ssW0rd!"},
+          {"{\"user\": \"bob\", \"pass\": \"s3cret!\"}", "s3cret!"},
+          {"pass='zebra-42-Lamp'", "zebra-42-Lamp"},
+          // letters or digits only: after a user or login key, or as a URL query parameter
+          {"login: admin / pass: letmein", "letmein"},
+          {"user=bob pass=123456", "123456"},
+          {"https://cam.example/api?user=admin&pass=letmein&x=1", "letmein"},
+          {"GET /cgi-bin/login?pass=sunshine", "sunshine"}
+        });
+  }
+
+  @Test
+  void countsStatusesAndOtherWordsAfterPassStay() {
+    assertNotMasked(
+        "pass: 12 fail: 0",
+        "Tests: pass=42 fail=0 skip=1",
+        "pass: yes",
+        "pass=true",
+        "Pass: Gold",
+        "pass: first attempt",
+        "pass rate 88%, pass: 8/10",
+        "bypass=abc123",
+        "compass: N45E",
+        "overpass: A9x",
+        "pass: ${PASSWORD}",
+        "pass={{ vault_pass }}",
+        "pass=&user=x",
+        "username: ops\npass: dragonfly"); // the user key is on another line
+  }
+
+  @Test
+  void theQueryFormEndsAtTheNextParameter() {
+    String masked = DetectionGapsTest.engine.redact("pii", "?user=cam&pass=abc1&next=/home");
+    assertThat(masked).doesNotContain("abc1").endsWith("&next=/home").contains("?user=cam&pass=");
+  }
+}
