@@ -460,6 +460,65 @@ final class SecretDetectors {
   }
 
   /**
+   * A password written in a sentence: {@code the password is hunter2}, {@code my password was
+   * "Fluffy 2024"}, {@code password for the VPN is Sup3rS3cret!}, {@code password has been reset to
+   * Tmp-4821}, as support tickets and notes carry them. The sentence's word is no key, so most of
+   * what follows it is prose ({@code the password is incorrect}, {@code is case-sensitive}, {@code
+   * is 8 characters}): a bare word is read as a password only when it has a letter and a digit or a
+   * symbol other than a hyphen (after dropping the sentence's closing punctuation); a quoted one
+   * always.
+   */
+  static final class PasswordPhrase extends Detector {
+    private static final Pattern PHRASE =
+        Pattern.compile(
+            "(?i)(?<![A-Za-z])(?:password|passwort|passcode|passphrase)"
+                + "(?:[^\\S\\r\\n]{1,3}for[^\\S\\r\\n]{1,3}(?:the[^\\S\\r\\n]{1,3})?[^\\s:=]{1,40})?"
+                + "[^\\S\\r\\n]{1,3}(?:is|was|will[^\\S\\r\\n]{1,3}be"
+                + "|(?:has[^\\S\\r\\n]{1,3}been[^\\S\\r\\n]{1,3})?(?:changed|set|reset)"
+                + "[^\\S\\r\\n]{1,3}to)"
+                + "[^\\S\\r\\n]{0,3}:?[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
+                + "(?:\"([^\"\\r\\n]{1,128})\"|'([^'\\r\\n]{1,128})'|([^\\s\"']{1,128}))");
+
+    PasswordPhrase() {
+      super("assignment", 75);
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("password", "passwort", "passcode", "passphrase");
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = PHRASE.matcher(s);
+      while (m.find()) {
+        if (m.group(3) == null) {
+          int g = m.group(1) != null ? 1 : 2;
+          if (!m.group(g).isBlank()) {
+            add(out, m.start(g), m.end(g));
+          }
+          continue;
+        }
+        int from = m.start(3);
+        int to = m.end(3);
+        while (to > from && ".,;:!?)]}".indexOf(s.charAt(to - 1)) >= 0) {
+          to--; // the sentence's punctuation, not the password's
+        }
+        boolean letter = false;
+        boolean digitOrSymbol = false;
+        for (int i = from; i < to; i++) {
+          char c = s.charAt(i);
+          letter |= Character.isLetter(c);
+          digitOrSymbol |= !Character.isLetter(c) && c != '-';
+        }
+        if (letter && digitOrSymbol && !s.startsWith("${", from) && !s.startsWith("$(", from)) {
+          add(out, from, to);
+        }
+      }
+    }
+  }
+
+  /**
    * Values assigned to secret-looking names: {@code password=…}, {@code "api_key": "…"}, {@code
    * DB_PASSWORD=…}, {@code token: …}, {@code --password …}, {@code Authorization: Bearer …}. Only
    * the value is masked. Obvious non-values (true, false, null, empty, references like ${VAR}) are
@@ -620,6 +679,7 @@ final class SecretDetectors {
     private static final Detector COOKIE = new Cookie();
     private static final Detector PASSWORD_SYNTAX = new PasswordSyntax();
     private static final Detector BARE_PASS = new BarePass();
+    private static final Detector PASSWORD_PHRASE = new PasswordPhrase();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
@@ -645,7 +705,8 @@ final class SecretDetectors {
           PIN,
           COOKIE,
           PASSWORD_SYNTAX,
-          BARE_PASS);
+          BARE_PASS,
+          PASSWORD_PHRASE);
     }
 
     /**

@@ -1417,6 +1417,23 @@ final class CorpusGenerator {
       }
       out.emit("assignment", pick("", "config: ", "curl 'https://cam.example/api?") + v, pw);
     }
+    for (int i = 0; i < 24; i++) {
+      // a password in a sentence: a letter and a digit or symbol, or quoted
+      String pw =
+          i % 3 == 2
+              ? pick("Fluffy dog", "blue moon", "letmein")
+              : pick("hunter", "Summer", "Tmp-", "Xk9#mQ") + digits(2 + i % 3);
+      String q = i % 3 == 2 ? pick("\"", "'") : "";
+      out.emit(
+          "assignment",
+          pick("the password is ", "Customer said their password is ", "password was ")
+              + pick("", "now ")
+              + q
+              + pw
+              + q
+              + pick("", ".", ", please change it"),
+          pw);
+    }
   }
 
   /** Look-alikes of the nineteenth session's gap: counts, statuses and words after {@code pass}. */
@@ -1432,6 +1449,19 @@ final class CorpusGenerator {
             case 4 -> pick("bypass=", "compass: ", "overpass: ") + chars(ALNUM, 6);
             default -> "pass rate " + between(50, 100) + "%, pass: " + between(1, 9) + "/10";
           });
+    }
+    for (int i = 0; i < 18; i++) {
+      out.look(
+          "nineteenth_lookalike",
+          pick("the password is ", "Password was ", "your password is ")
+              + pick(
+                  "incorrect.",
+                  "case-sensitive",
+                  between(8, 16) + " characters long",
+                  "reset.",
+                  "e-mailed to you",
+                  "required",
+                  "at least " + between(8, 12) + " characters"));
     }
   }
 

@@ -8,10 +8,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The detection gap closed in the nineteenth session (issue #4): the value after a bare {@code
+ * The detection gaps closed in the nineteenth session (issue #4): the value after a bare {@code
  * pass} key ({@code SecretDetectors.BarePass}), which before was read only as the end of a longer
- * name ({@code DB_PASS}) because the word alone is as often a test count or a status. Masked on the
- * String and the byte path by the real engine; the counts and statuses stay.
+ * name ({@code DB_PASS}) because the word alone is as often a test count or a status, and a
+ * password in a sentence ({@code SecretDetectors.PasswordPhrase}: the password is hunter2). Masked
+ * on the String and the byte path by the real engine; the counts, statuses and prose stay.
  */
 class DetectionGaps19Test {
   @BeforeAll
@@ -54,6 +55,34 @@ class DetectionGaps19Test {
         "pass={{ vault_pass }}",
         "pass=&user=x",
         "username: ops\npass: dragonfly"); // the user key is on another line
+  }
+
+  @Test
+  void aPasswordInASentenceIsMasked() {
+    assertMasked(
+        new String[][] {
+          {"the password is hunter2", "hunter2"},
+          {"Customer said their password is Fluffy2024.", "Fluffy2024"},
+          {"my password was \"Fluffy dog\"", "Fluffy dog"}, // quoted: whatever it holds
+          {"Password for the VPN is Sup3rS3cret!", "Sup3rS3cret"},
+          {"password has been reset to Tmp-4821.", "Tmp-4821"},
+          {"your password is: Xk9#mQ2", "Xk9#mQ2"},
+          {"The password is now abc123, please change it", "abc123"},
+          {"Passwort ist geheim; the passphrase is 'correct horse'", "correct horse"}
+        });
+  }
+
+  @Test
+  void sentencesAboutAPasswordStay() {
+    assertNotMasked(
+        "the password is incorrect.",
+        "password is case-sensitive",
+        "password is 8 characters",
+        "password was reset.",
+        "password is at least 8 chars",
+        "password is e-mailed to you",
+        "password is ${DB_PASSWORD}",
+        "Password is required, and is changed to a new one every 90 days");
   }
 
   @Test
