@@ -2923,18 +2923,13 @@ final class PiiDetectors {
           if (at < 0
               || at >= f.end()
               || !accept(d, kind, f.start(), at, f.end())
-              || !ownForm(s, kind, at, from[f.start()], from[f.end()], f.end())) {
+              || !ownForm(s, kind, f.start(), at, from[f.start()], from[f.end()], f.end())) {
             continue;
           }
           add(out, from[f.start()], from[f.end()]);
         }
       }
 
-      /**
-       * Whether the address (original {@code s[start, end)}, its decoded end {@code dEnd}) is this
-       * part's to report: it has the marker its gates need, so that a part never reports what its
-       * gates may not arm it for (another part reports it).
-       */
       /** A dot in {@code s[start, end)}: looked for there only, not to the value's end. */
       private static boolean dotIn(String s, int start, int end) {
         for (int k = start; k < end; k++) {
@@ -2945,10 +2940,17 @@ final class PiiDetectors {
         return false;
       }
 
-      private boolean ownForm(String s, byte[] kind, int at, int start, int end, int dEnd) {
+      /**
+       * Whether the address (original {@code s[start, end)}, decoded {@code [dStart, dEnd)}) is
+       * this part's to report: it has the marker its gates need, so that a part never reports what
+       * its gates may not arm it for (another part reports it).
+       */
+      private boolean ownForm(
+          String s, byte[] kind, int dStart, int at, int start, int end, int dEnd) {
         boolean word = false;
         boolean symbol = false;
-        for (int k = at + 1; k < dEnd; k++) {
+        // the local part's dots too: ana[.]smith@example.com (Email alone showed "ana[.]")
+        for (int k = dStart; k < dEnd; k++) {
           word |= kind[k] == DOT_BRACKET || kind[k] == DOT_WORD || kind[k] == DOT_WORD_UPPER;
           symbol |= kind[k] == DOT_SYMBOL;
         }
@@ -2965,9 +2967,9 @@ final class PiiDetectors {
           return true;
         }
         if (kind[at] == 0) {
-          for (int k = at + 1; k < end; k++) {
-            if (kind[k] >= DOT_BRACKET) {
-              return true;
+          for (int k = start; k < end; k++) {
+            if (k != at && kind[k] >= DOT_BRACKET) {
+              return true; // a dot written out, in the domain or the local part
             }
           }
           return false; // a real @ and no written-out dot: Email's

@@ -633,6 +633,7 @@ final class ToolSecrets {
         if (ok
             && k == 4
             && colon[3] + 1 < end
+            && !macAddress(s, a, e)
             && host(s, a, colon[0])
             && port(s, colon[0] + 1, colon[1])
             && name(s, colon[1] + 1, colon[2])
@@ -641,6 +642,25 @@ final class ToolSecrets {
         }
         ls = le + 1;
       }
+    }
+
+    /**
+     * Whether {@code s[from, to)} is a MAC address (EUI-48, or EUI-64: six or eight pairs of hex
+     * digits between colons, as {@code ip link} and {@code arp} print them), which has the shape of
+     * a .pgpass line with a two-character password ({@code ef:05:b4:b1:13:bb}).
+     */
+    private static boolean macAddress(String s, int from, int to) {
+      int len = to - from;
+      if (len != 17 && len != 23) {
+        return false;
+      }
+      for (int i = 0; i < len; i++) {
+        char c = s.charAt(from + i);
+        if (i % 3 == 2 ? c != ':' : !Checks.isHex(c)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private static boolean host(String s, int from, int to) {

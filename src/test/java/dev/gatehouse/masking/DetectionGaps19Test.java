@@ -85,6 +85,27 @@ class DetectionGaps19Test {
         "Password is required, and is changed to a new one every 90 days");
   }
 
+  /** Noticed in the eighteenth session: the Email detector alone showed {@code ana[.]}. */
+  @Test
+  void aDotWrittenOutInTheLocalPartIsPartOfTheAddress() {
+    for (String v :
+        new String[] {
+          "ana[.]smith@example.com",
+          "mail ana(.)smith@example.com today",
+          "ana(dot)smith@example.com"
+        }) {
+      String masked = DetectionGapsTest.engine.redact("pii", v);
+      assertThat(masked).as(v).doesNotContain("ana").doesNotContain("smith").contains("a****@");
+    }
+  }
+
+  /** A MAC address has the shape of a .pgpass line with a two-character password. */
+  @Test
+  void aMacAddressIsNoPgpassLine() {
+    assertNotMasked("ef:05:b4:b1:13:bb", "D1:24:BC:3B:30:24");
+    assertMasked(new String[][] {{"db.example.com:5432:app:bob:s3cret", "s3cret"}});
+  }
+
   @Test
   void theQueryFormEndsAtTheNextParameter() {
     String masked = DetectionGapsTest.engine.redact("pii", "?user=cam&pass=abc1&next=/home");
