@@ -791,7 +791,26 @@ final class PiiDetectors {
 
       @Override
       List<String> keywords() {
-        return List.of("tel", "phone", "mob", "cell", "fax", "handy", "whatsapp", "movil", "tlf");
+        // "vil" for móvil (a keyword is matched on ASCII bigrams); the verbs of calling for "call
+        // me on 07700900123" ({@link #phoneContext})
+        return List.of(
+            "tel",
+            "phone",
+            "mob",
+            "cell",
+            "fax",
+            "handy",
+            "whatsapp",
+            "movil",
+            "vil",
+            "tlf",
+            "call",
+            "ring",
+            "text",
+            "reach",
+            "contact",
+            "sms",
+            "dial");
       }
 
       @Override
@@ -1252,6 +1271,24 @@ final class PiiDetectors {
         java.util.Set.of("no", "nr", "num", "number", "nummer", "número", "numero");
 
     /**
+     * Verbs of calling, which name a phone number before a word of {@link #TO_WHOM} ({@code call me
+     * on 07700900123}, {@code reach us at 020 7946 0958}, {@code text me at …}); {@code call} and
+     * {@code dial} also right before it ({@code call 07700900123}), the others not ({@code reach
+     * 10000000 users}).
+     */
+    private static final java.util.Set<String> CALL_WORDS =
+        java.util.Set.of("call", "ring", "text", "reach", "contact", "sms", "dial");
+
+    private static final java.util.Set<String> CALL_DIRECT = java.util.Set.of("call", "dial");
+
+    /**
+     * Words between a verb of calling and the number: {@code me}, {@code us}, {@code on}, {@code
+     * at}.
+     */
+    private static final java.util.Set<String> TO_WHOM =
+        java.util.Set.of("me", "us", "him", "her", "them", "on", "at", "back");
+
+    /**
      * Whether a phone word ends right before {@code i}: separated from the number by one to four of
      * {@code " :.=#-"}, possibly with a word for number in between ({@code Tel.-Nr. 612345678}).
      */
@@ -1260,7 +1297,8 @@ final class PiiDetectors {
         return true;
       }
       int k = i;
-      for (int words = 0; words < 2; words++) {
+      boolean toWhom = false; // a word of TO_WHOM read (then no number word)
+      for (int words = 0; words < 4; words++) {
         int sepEnd = k;
         // a quote too: a JSON member, {"phone":"02079460958"}
         while (k > 0 && sepEnd - k < 4 && " :.=#-\t\"'".indexOf(s.charAt(k - 1)) >= 0) {
@@ -1276,10 +1314,15 @@ final class PiiDetectors {
         if (k == we || (k > 0 && Character.isLetterOrDigit(s.charAt(k - 1)))) {
           return false;
         }
-        if (oneOf(PHONE_WORDS, s, k, we)) {
+        if (!toWhom && oneOf(PHONE_WORDS, s, k, we)) {
           return true;
         }
-        if (!oneOf(NUMBER_WORDS, s, k, we)) {
+        if (oneOf(CALL_WORDS, s, k, we)) {
+          return toWhom || (words == 0 && oneOf(CALL_DIRECT, s, k, we));
+        }
+        if (oneOf(TO_WHOM, s, k, we)) {
+          toWhom = true;
+        } else if (toWhom || words >= 2 || !oneOf(NUMBER_WORDS, s, k, we)) {
           return false;
         }
       }

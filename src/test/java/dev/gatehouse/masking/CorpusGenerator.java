@@ -1434,9 +1434,19 @@ final class CorpusGenerator {
               + pick("", ".", ", please change it"),
           pw);
     }
+    for (int i = 0; i < 24; i++) {
+      // a phone number after a verb of calling (or the accented móvil)
+      String number = pick("07700", "07911", "0203", "0612") + digits(6);
+      out.emit(
+          "phone",
+          pick("call me on ", "call ", "reach us at ", "text me at ", "Call back on ", "móvil: ")
+              + number
+              + pick("", ".", " after 6pm"),
+          number);
+    }
   }
 
-  /** Look-alikes of the nineteenth session's gap: counts, statuses and words after {@code pass}. */
+  /** Look-alikes of the nineteenth session's gaps: counts and words after {@code pass}, prose. */
   private void nineteenthSessionLookalikes(CorpusGenerator out) {
     for (int i = 0; i < 30; i++) {
       out.look(
@@ -1462,6 +1472,14 @@ final class CorpusGenerator {
                   "e-mailed to you",
                   "required",
                   "at least " + between(8, 12) + " characters"));
+    }
+    for (int i = 0; i < 12; i++) {
+      out.look(
+          "nineteenth_lookalike",
+          pick("reach ", "contact ", "call ID ", "civil case ", "arrived at ")
+              + between(1, 9)
+              + digits(7)
+              + pick("", " users", "."));
     }
   }
 

@@ -107,6 +107,25 @@ class DetectionGaps19Test {
   }
 
   @Test
+  void aNumberAfterAVerbOfCallingIsAPhoneNumber() {
+    assertMasked(
+        new String[][] {
+          {"call me on 07700900123", "07700900123"},
+          {"call 07700900123", "07700900123"},
+          {"reach us at 02079460958", "02079460958"},
+          {"text me at 07700900123.", "07700900123"},
+          {"Call back on 02079460958", "02079460958"},
+          {"móvil: 612345678", "612345678"} // the accented word named a number, but did not arm
+        });
+    assertNotMasked(
+        "reach 10000000 users",
+        "contact 12345678",
+        "the parcel at no. 12345678",
+        "call ID 12345678",
+        "civil case 12345678");
+  }
+
+  @Test
   void theQueryFormEndsAtTheNextParameter() {
     String masked = DetectionGapsTest.engine.redact("pii", "?user=cam&pass=abc1&next=/home");
     assertThat(masked).doesNotContain("abc1").endsWith("&next=/home").contains("?user=cam&pass=");
