@@ -1029,7 +1029,7 @@ final class PiiDetectors {
           // thousands are not grouped by spaces, dashes or dots before it.
           if (g == groups
               && !(g >= 2 && e < n && a[e] == ',')
-              && (plus ? strongRightBlocked(s, e) : rightBlocked(s, e))) {
+              && (plus ? strongRightBlocked(s, e) : rightBlocked(s, e) && !extension(s, e, g))) {
             continue;
           }
           int d = 0;
@@ -1239,6 +1239,34 @@ final class PiiDetectors {
               && ((glen[0] == 4 && glen[1] == 2 && glen[2] == 2)
                   || (glen[0] == 2 && glen[1] == 2 && glen[2] == 4));
       return !date && sep != '(';
+    }
+
+    /**
+     * Whether an extension is glued to a grouped number ending at {@code end}: {@code x} or {@code
+     * ext} (any case, perhaps with a dot) and 1-6 digits, then no letter or digit ({@code
+     * 262-740-5478x567}, {@code (262)740-5478x56789}, {@code 001-262-740-5478x5678}: the formats of
+     * the Faker library's en_US phone numbers, and of many CRMs). Such a letter does not make the
+     * number part of a word; the extension itself is not masked.
+     */
+    static boolean extension(String s, int end, int groups) {
+      int n = s.length();
+      if (groups < 2 || end >= n) {
+        return false;
+      }
+      int k = end;
+      if ((s.charAt(k) | 0x20) == 'x') {
+        k++;
+      } else if (s.regionMatches(true, k, "ext", 0, 3)) {
+        k += 3;
+        k += k < n && s.charAt(k) == '.' ? 1 : 0;
+      } else {
+        return false;
+      }
+      int d = k;
+      while (k < n && k - d < 7 && isDigit(s.charAt(k))) {
+        k++;
+      }
+      return k > d && k - d <= 6 && (k == n || !isWord(s.charAt(k)));
     }
 
     /** Words that name a phone number, lower case ({@link #phoneContext}). */

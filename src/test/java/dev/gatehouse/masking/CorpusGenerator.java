@@ -1444,6 +1444,20 @@ final class CorpusGenerator {
               + pick("", ".", " after 6pm"),
           number);
     }
+    for (int i = 0; i < 24; i++) {
+      // the Faker library's en_US formats with an extension glued on
+      String area = between(2, 9) + digits(2);
+      String exchange = between(2, 9) + digits(2);
+      String line = digits(4);
+      String number =
+          switch (i % 4) {
+            case 0 -> area + "-" + exchange + "-" + line;
+            case 1 -> "(" + area + ")" + exchange + "-" + line;
+            case 2 -> area + "." + exchange + "." + line;
+            default -> "001-" + area + "-" + exchange + "-" + line;
+          };
+      out.emit("phone", pick("", "Phone: ", "contact ") + number + "x" + digits(1 + i % 5), number);
+    }
   }
 
   /** Look-alikes of the nineteenth session's gaps: counts and words after {@code pass}, prose. */

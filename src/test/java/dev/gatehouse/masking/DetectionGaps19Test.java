@@ -125,6 +125,22 @@ class DetectionGaps19Test {
         "civil case 12345678");
   }
 
+  /** The Faker library's en_US phone formats with an extension glued on. */
+  @Test
+  void aPhoneNumberWithAGluedExtensionIsMasked() {
+    assertMasked(
+        new String[][] {
+          {"262-740-5478x567", "740-5478"},
+          {"(262)740-5478x56789", "740-5478"},
+          {"262.740.5478x1234", "740.5478"},
+          {"001-262-740-5478x5678", "740-5478"},
+          {"262-740-5478ext567", "740-5478"},
+          {"020 7946 0958x12", "7946"}
+        });
+    assertNotMasked(
+        "262-740-5478xyz", "2627405478x12", "ORD-262-740-5478x2", "262-740-5478x1234567");
+  }
+
   @Test
   void theQueryFormEndsAtTheNextParameter() {
     String masked = DetectionGapsTest.engine.redact("pii", "?user=cam&pass=abc1&next=/home");
