@@ -1290,9 +1290,10 @@ final class CorpusGenerator {
       out.emit("assignment", nestJson(member, depth), pw);
     }
     for (int i = 0; i < 40; i++) {
-      String area = between(2, 9) + digits(2);
-      String exch = between(2, 9) + digits(2);
-      String line = digits(4);
+      String[] nanp = nanpParts();
+      String area = nanp[0];
+      String exch = nanp[1];
+      String line = nanp[2];
       String v =
           switch (i % 8) {
             case 0 -> area + "/" + exch + "-" + line;
@@ -1446,15 +1447,13 @@ final class CorpusGenerator {
     }
     for (int i = 0; i < 24; i++) {
       // the Faker library's en_US formats with an extension glued on
-      String area = between(2, 9) + digits(2);
-      String exchange = between(2, 9) + digits(2);
-      String line = digits(4);
+      String[] p = nanpParts();
       String number =
           switch (i % 4) {
-            case 0 -> area + "-" + exchange + "-" + line;
-            case 1 -> "(" + area + ")" + exchange + "-" + line;
-            case 2 -> area + "." + exchange + "." + line;
-            default -> "001-" + area + "-" + exchange + "-" + line;
+            case 0 -> p[0] + "-" + p[1] + "-" + p[2];
+            case 1 -> "(" + p[0] + ")" + p[1] + "-" + p[2];
+            case 2 -> p[0] + "." + p[1] + "." + p[2];
+            default -> "001-" + p[0] + "-" + p[1] + "-" + p[2];
           };
       out.emit("phone", pick("", "Phone: ", "contact ") + number + "x" + digits(1 + i % 5), number);
     }
@@ -1669,6 +1668,13 @@ final class CorpusGenerator {
       out.look("env_path", pick("HOME=", "TMPDIR=", "OLDPWD=") + job);
       out.look("env_path", "PWD=" + job + "/work");
     }
+  }
+
+  /** A NANP number's area code, exchange (both NXX: 2-9, then two digits) and line. */
+  private String[] nanpParts() {
+    String area = between(2, 9) + digits(2);
+    String exchange = between(2, 9) + digits(2);
+    return new String[] {area, exchange, digits(4)};
   }
 
   private void look(String kind, String value) {
