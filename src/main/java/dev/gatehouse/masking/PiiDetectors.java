@@ -692,7 +692,9 @@ final class PiiDetectors {
       int len = d.length();
       if (len == 12) {
         int m = Integer.parseInt(d.substring(0, 2));
-        return m == 50 || (m >= 56 && m <= 69); // Maestro, the only 12-digit cards
+        // Maestro, the only 12-digit cards (0604: Maestro UK's old range, which the Faker library
+        // still issues test numbers in)
+        return m == 50 || (m >= 56 && m <= 69) || d.startsWith("0604");
       }
       int p2 = Integer.parseInt(d.substring(0, 2));
       int p3 = Integer.parseInt(d.substring(0, 3));
@@ -719,6 +721,10 @@ final class PiiDetectors {
       }
       if (p4 >= 3528 && p4 <= 3589) {
         return len >= 16 && len <= 19; // JCB
+      }
+      if (p4 == 1800 || p4 == 2131) {
+        // JCB's 15-digit ranges, which the Faker library issues one card in ten from (jcb15)
+        return len == 15;
       }
       if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65 || (p6 >= 622126 && p6 <= 622925)) {
         return len >= 16 && len <= 19; // Discover
@@ -977,6 +983,12 @@ final class PiiDetectors {
             if (sc == ' ' && nx == '(') {
               sawSep = true;
               j++;
+              continue;
+            }
+            if (sc == '(' && nx == '0' && plus && groups == 1) {
+              // the trunk 0 in parentheses right after the country code: +44(0)1632 960123, the
+              // Faker library's en_GB and de_DE layouts (read as +44 (0)1632 960123)
+              sawSep = true;
               continue;
             }
             if (sc == '/' && !plus && (sep != 0 || groups != 1 || (dg[0] != '0' && glen[0] != 3))) {

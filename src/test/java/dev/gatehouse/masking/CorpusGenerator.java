@@ -1457,6 +1457,17 @@ final class CorpusGenerator {
           };
       out.emit("phone", pick("", "Phone: ", "contact ") + number + "x" + digits(1 + i % 5), number);
     }
+    for (int i = 0; i < 16; i++) {
+      // Faker's en_GB and de_DE layouts: the trunk 0 in parentheses right after the country code
+      String rest = i % 2 == 0 ? digits(4) + " " + digits(6) : digits(4) + " " + digits(5);
+      out.emit("phone", pick("+44", "+49") + "(0)" + rest, rest);
+    }
+    for (int i = 0; i < 16; i++) {
+      // JCB's 15-digit ranges (Faker's jcb15)
+      String payload = pick("1800", "2131") + digits(10);
+      String card = payload + luhnCheck(payload);
+      out.emit("card", pick("", "card ", "JCB: ") + card, card);
+    }
   }
 
   /** Look-alikes of the nineteenth session's gaps: counts and words after {@code pass}, prose. */

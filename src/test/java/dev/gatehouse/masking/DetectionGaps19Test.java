@@ -141,6 +141,30 @@ class DetectionGaps19Test {
         "262-740-5478xyz", "2627405478x12", "ORD-262-740-5478x2", "262-740-5478x1234567");
   }
 
+  /**
+   * What the Faker library generates and the detectors missed: JCB's 15-digit cards (one Faker card
+   * in ten), Maestro UK's 0604 range after a card word, and the trunk 0 in parentheses right after
+   * a country code (its en_GB and de_DE layouts).
+   */
+  @Test
+  void fakerCardsAndPhoneLayoutsAreMasked() {
+    assertMasked(
+        new String[][] {
+          {"180012345678905", "12345678"},
+          {"213112345678904", "12345678"},
+          {"card 2131 1234 5678 904", "1234 5678"},
+          {"card 060412345674", "12345"},
+          {"+44(0)1632 960123", "1632"},
+          {"+44(0)1632960123", "1632960"},
+          {"+49(0)5723 12345", "5723"}
+        });
+    assertNotMasked(
+        "180012345678900", // Luhn fails
+        "2131123456789041", // 16 digits: no JCB 2131 card has them
+        "060412345674", // a 12-digit number without a card word
+        "+1(0)");
+  }
+
   @Test
   void theQueryFormEndsAtTheNextParameter() {
     String masked = DetectionGapsTest.engine.redact("pii", "?user=cam&pass=abc1&next=/home");
