@@ -280,7 +280,14 @@ public final class CommandRunner {
       Consumer<Execution> onStart) {
     String profile = session.obligations().maskingProfile();
     boolean record = !"metadata".equals(authorized.decision().obligations().recording());
-    session.onTerminate(() -> execution.terminate("the session ended"));
+    // Revocation, expiry or a policy reload that no longer grants the session's terms stop the
+    // command, and the caller's stderr line and the action's outcome say why. Off the sweeper's
+    // thread, which ends every session: sending the signals waits for kill(1).
+    session.onTerminate(
+        () ->
+            Thread.ofVirtual()
+                .name("exec-session-ended-" + execution.name())
+                .start(() -> execution.terminate(sessionEnded(session.endedBecause()))));
     AtomicLong out = new AtomicLong();
     long max = cfg.maxOutput();
     Thread o =
@@ -363,6 +370,11 @@ public final class CommandRunner {
                 : lost != null ? " (" + lost + ")" : "");
     session.completed(authorized, status == 0 && killed == null, summary, out.get());
     return status;
+  }
+
+  /** Why a command is stopped when its session is ended from outside. */
+  public static String sessionEnded(String why) {
+    return why == null ? "the session ended" : "the session ended: " + why;
   }
 
   /**

@@ -9,4 +9,10 @@ public interface Execution {
 
   /** Kills the whole process group. */
   void kill();
+
+  /**
+   * Ends the command: a polite signal, then a kill after a grace period. Idempotent; the first
+   * reason is kept, and is what the caller's stderr line and the recorded outcome give.
+   */
+  void terminate(String reason);
 }

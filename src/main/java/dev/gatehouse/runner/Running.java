@@ -27,12 +27,6 @@ interface Running extends Execution {
    */
   int finish() throws InterruptedException;
 
-  /**
-   * Ends the command: a polite signal, then a kill after a grace period. Idempotent; the first
-   * reason is kept.
-   */
-  void terminate(String reason);
-
   /** Why the gateway killed it (timeout, output limit, disconnect), or null. */
   String killedBecause();
 

@@ -347,6 +347,14 @@ public final class GatehouseServer implements AutoCloseable {
     return gate;
   }
 
+  /**
+   * The policy in force and its hot reload: {@link ReloadingPolicyEngine#reload()} swaps in what
+   * the files say now, as the watcher would on its next round.
+   */
+  public ReloadingPolicyEngine policy() {
+    return policy;
+  }
+
   public Database database() {
     return db;
   }

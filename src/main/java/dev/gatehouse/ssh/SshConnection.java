@@ -4,10 +4,15 @@ import dev.gatehouse.gate.GateException;
 import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.masking.StreamMasker;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.sshd.client.channel.ChannelSession;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,14 +42,66 @@ final class SshConnection {
     this.ssh = ssh;
     this.gate = gate;
     this.type = type;
-    // Revocation, expiry or the end of the session's maximum duration end the SSH connection at
-    // once; the client sees the reason in the disconnect message (RFC 4253 section 11.1).
+    // Revocation, expiry, the end of the session's maximum duration, or a policy reload that no
+    // longer grants its terms end the SSH connection at once; the client sees the reason in the
+    // disconnect message (RFC 4253 section 11.1), which OpenSSH's ssh prints on stderr as
+    // "Received disconnect from HOST port N:11: gatehouse: session ended: REASON" and exits 255.
     // The hook runs on the gate's single sweeper thread: never block it on this connection.
     gate.onTerminate(
         () ->
             Thread.ofVirtual()
                 .name("ssh-terminate")
-                .start(() -> disconnect("session ended: " + gate.endedBecause())));
+                .start(
+                    () -> {
+                      stopOnTarget();
+                      disconnect("session ended: " + gate.endedBecause());
+                    }));
+  }
+
+  /** Exec and shell channels open on the target for this connection ({@link #stopOnTarget}). */
+  private final Set<ChannelSession> onTarget = ConcurrentHashMap.newKeySet();
+
+  /** How long the end of a session waits for its TERM signals to be on the wire. */
+  static final Duration SIGNAL_WRITE = Duration.ofSeconds(2);
+
+  /** {@code ch} runs a command or shell on the target until {@link #offTarget}. */
+  void onTarget(ChannelSession ch) {
+    onTarget.add(ch);
+  }
+
+  void offTarget(ChannelSession ch) {
+    onTarget.remove(ch);
+  }
+
+  /**
+   * Sends SIGTERM to what this connection runs on the target, before the session's channels and
+   * upstream session are closed. Closing them alone does not stop a command: OpenSSH's sshd ends a
+   * session's command only by hanging up its terminal, so a command without a PTY ({@code ssh host
+   * 'sleep 600'}) would go on running on the target after the session was ended. A {@code signal}
+   * request (RFC 4254 section 6.9) reaches the whole command: sshd sends it to the session's
+   * process group (OpenSSH session.c, session_signal_req: killpg). Best effort: a target that
+   * refuses signals is still cut off, as before.
+   */
+  void stopOnTarget() {
+    List<IoWriteFuture> sent = new ArrayList<>();
+    for (ChannelSession ch : onTarget) {
+      if (!ch.isOpen() || ch.isClosing()) {
+        continue;
+      }
+      try {
+        sent.add(SshTargetCommand.sendSignal(ch, "TERM"));
+      } catch (IOException | RuntimeException e) {
+        log.debug("cannot send TERM to the target", e);
+      }
+    }
+    long end = System.nanoTime() + SIGNAL_WRITE.toNanos();
+    for (IoWriteFuture f : sent) {
+      try {
+        f.await(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+      } catch (IOException | RuntimeException e) {
+        log.debug("TERM to the target not written", e);
+      }
+    }
   }
 
   static SshConnection of(ServerSession s) {

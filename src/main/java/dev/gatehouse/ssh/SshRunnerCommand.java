@@ -96,11 +96,21 @@ final class SshRunnerCommand extends SshChannelCommand {
     return m;
   }
 
+  /**
+   * The client's channel went away: the command is killed. When that is because the gateway ended
+   * the session, the outcome says why (CommandRunner stops it for that reason too; whichever comes
+   * first names it).
+   */
   @Override
   void cancel() {
     Execution x = execution;
     if (x != null) {
-      x.kill();
+      String ended = conn.gate().endedBecause();
+      if (ended == null || "closed".equals(ended)) {
+        x.kill();
+      } else {
+        x.terminate(CommandRunner.sessionEnded(ended));
+      }
     }
   }
 }

@@ -21,6 +21,7 @@ import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.channel.PtyCapableChannelSession;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.PtyChannelConfiguration;
+import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.Signal;
@@ -221,19 +222,46 @@ final class SshTargetCommand extends SshChannelCommand {
     java.util.function.Consumer<byte[]> inputTap = tap;
     Thread.ofVirtual().start(() -> SshStreams.pumpInput(in, ch.getInvertedIn(), inputTap));
 
-    ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
-    stdout.join();
-    stderr.join();
+    conn.onTarget(ch);
+    try {
+      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+      stdout.join();
+      stderr.join();
+    } catch (InterruptedException e) {
+      // The client's channel went away first (destroy(): the client closed it or left, or the
+      // gateway ended the session, having signalled the target): there is no one to tell, but
+      // the action's record says how it ended.
+      gate.completed(authorized, false, cutShort(gate.endedBecause()), bytes.get());
+      return;
+    } finally {
+      conn.offTarget(ch);
+    }
     Integer status = ch.getExitStatus();
     String signal = ch.getExitSignal();
-    if (signal != null && status == null) {
-      gate.completed(authorized, false, "killed by signal " + signal, bytes.get());
+    boolean bySignal = signal != null && status == null;
+    int s = status == null ? 255 : status;
+    String outcome = bySignal ? "killed by signal " + signal : "exit " + s;
+    String ended = gate.endedBecause();
+    if (ended != null && !"closed".equals(ended)) {
+      // The gateway ended the session and stopped the command (SshConnection.stopOnTarget): its
+      // exit is not relayed, so that the client ends on the disconnect that says why, not on a
+      // bare "exit 143" that may come first.
+      String last = bySignal || status != null ? outcome : "cut off before it ended";
+      gate.completed(authorized, false, cutShort(ended) + " (" + last + ")", bytes.get());
+    } else if (bySignal) {
+      gate.completed(authorized, false, outcome, bytes.get());
       exitSignal(signal, false, "");
     } else {
-      int s = status == null ? 255 : status;
-      gate.completed(authorized, s == 0, "exit " + s, bytes.get());
+      gate.completed(authorized, s == 0, outcome, bytes.get());
       exit(s);
     }
+  }
+
+  /** The outcome of a command whose client channel went away before it ended. */
+  static String cutShort(String sessionEnded) {
+    return sessionEnded == null || "closed".equals(sessionEnded)
+        ? "not finished: the client closed the channel before the command ended"
+        : "stopped: the session ended: " + sessionEnded;
   }
 
   private static long pump(
@@ -306,13 +334,14 @@ final class SshTargetCommand extends SshChannelCommand {
   }
 
   /** A {@code signal} request (RFC 4254 section 6.9) on the upstream channel. */
-  private static void sendSignal(PtyCapableChannelSession ch, String name) throws IOException {
+  static IoWriteFuture sendSignal(org.apache.sshd.client.channel.ChannelSession ch, String name)
+      throws IOException {
     Buffer b = ch.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
     b.putUInt(ch.getRecipient());
     b.putString("signal");
     b.putBoolean(false);
     b.putString(name);
-    ch.writePacket(b);
+    return ch.writePacket(b);
   }
 
   @Override

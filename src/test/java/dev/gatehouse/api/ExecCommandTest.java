@@ -33,6 +33,28 @@ import org.junit.jupiter.api.io.TempDir;
 class ExecCommandTest {
   static final String SECRET = "tok_exec_91c2d7e4a8b3f605";
 
+  static final String POLICY =
+      """
+    version: 1
+    rules:
+      - id: no-rm
+        subjects: { groups: [dev] }
+        effect: deny
+        command: { binary: rm }
+        reason: Nobody deletes files here.
+      - id: dev-tools
+        subjects: { groups: [dev] }
+        connections: { names: [tools] }
+        effect: allow
+        command: { binary: [echo, cat, sh, sleep], env: [CI] }
+      - id: touch-needs-ops
+        subjects: { groups: [dev] }
+        connections: { names: [tools] }
+        effect: review
+        review: { groups: [ops] }
+        command: { binary: touch }
+    """;
+
   @TempDir static Path dir;
   static GatehouseServer server;
   static HttpClient http;
@@ -42,28 +64,7 @@ class ExecCommandTest {
   @BeforeAll
   static void start() throws Exception {
     Path policies = Files.createDirectories(dir.resolve("policies"));
-    Files.writeString(
-        policies.resolve("exec.yaml"),
-        """
-        version: 1
-        rules:
-          - id: no-rm
-            subjects: { groups: [dev] }
-            effect: deny
-            command: { binary: rm }
-            reason: Nobody deletes files here.
-          - id: dev-tools
-            subjects: { groups: [dev] }
-            connections: { names: [tools] }
-            effect: allow
-            command: { binary: [echo, cat, sh, sleep], env: [CI] }
-          - id: touch-needs-ops
-            subjects: { groups: [dev] }
-            connections: { names: [tools] }
-            effect: review
-            review: { groups: [ops] }
-            command: { binary: touch }
-        """);
+    Files.writeString(policies.resolve("exec.yaml"), POLICY);
     String yaml =
         """
         server:
@@ -312,6 +313,36 @@ class ExecCommandTest {
         .contains("--password")
         .doesNotContain(typed)
         .doesNotContain(word);
+  }
+
+  @Test
+  void aPolicyReloadThatRevokesTheConnectionStopsTheCommandAndSaysWhy() throws Exception {
+    Process p = cliWithFiles(List.of("tools", "-n", "--", "sleep", "30.9991"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!running("30.9991")) {
+      assertThat(System.nanoTime()).as("sleep started").isLessThan(deadline);
+      assertThat(p.isAlive()).as(read(p, false)).isTrue();
+      Thread.sleep(100);
+    }
+    Path file = dir.resolve("policies/exec.yaml");
+    try {
+      // alice's group no longer gets any rule (a rule that holds an action for review lets its
+      // subjects connect too)
+      Files.writeString(file, POLICY.replace("groups: [dev]", "groups: [former-dev]"));
+      assertThat(server.policy().reload()).isTrue();
+      // the gate's sweeper decides the CONNECT again within a second and ends the session
+      assertThat(p.waitFor(6, TimeUnit.SECONDS)).as("stopped promptly: " + read(p, false)).isTrue();
+    } finally {
+      Files.writeString(file, POLICY);
+      assertThat(server.policy().reload()).isTrue();
+    }
+    Run r = finish(p);
+    assertThat(r.exit()).as(r.err()).isEqualTo(128 + 15);
+    assertThat(r.err())
+        .contains(
+            "gatehouse: command killed: the session ended: the policy no longer lets \"alice\""
+                + " connect to \"tools\"");
+    assertThat(running("30.9991")).as("sleep still running").isFalse();
   }
 
   @Test

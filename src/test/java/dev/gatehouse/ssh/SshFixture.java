@@ -328,6 +328,18 @@ final class SshFixture implements AutoCloseable {
     return GatehouseServer.start(cfg);
   }
 
+  /**
+   * Writes {@code policy} to the gateway's policy file and reloads it now, as the watcher would on
+   * its next round (PgTestSupport.reload for the PostgreSQL tests); asserts a new generation is in
+   * force.
+   */
+  void reload(String policy) throws Exception {
+    long before = server.policy().generation();
+    Files.writeString(dir.resolve("policies/ssh.yaml"), policy.replace("FILES", files.toString()));
+    assertThat(server.policy().reload()).as("the policy is valid").isTrue();
+    assertThat(server.policy().generation()).isGreaterThan(before);
+  }
+
   /** The target sshd's log (-e). */
   Path sshdLog() {
     return dir.resolve("sshd/log");
@@ -448,6 +460,11 @@ final class SshFixture implements AutoCloseable {
     Process p = pb.start();
     outputs.put(p, new Path[] {out, err});
     return p;
+  }
+
+  /** What a running process has written to stdout so far. */
+  String outSoFar(Process p) throws IOException {
+    return Files.readString(outputs.get(p)[0]);
   }
 
   /** What a running process has written to stderr so far. */
