@@ -88,7 +88,17 @@ final class ProgramOptions {
           "--unicode",
           "--strict-ssl",
           "--description",
-          "--deprecated");
+          "--deprecated",
+          "--optional",
+          "--engine-strict",
+          "--install-links",
+          "--git-tag-version",
+          "--commit-hooks",
+          "--sign-git-tag",
+          "--sign-git-commit",
+          "--workspaces-update",
+          "--format-package-lock",
+          "--rebuild-bundle");
 
   /**
    * Programs that read their short options with getopt(3) or git's parse-options, where a digit is

@@ -195,6 +195,7 @@ class ArgvNineteenthRoundTest {
             NPM_ANY,
             line("npm ci --no-fund --no-update-notifier")),
         allow("--no-audit before test", NPM_ANY, line("npm --no-audit --no-package-lock test")),
+        allow("--no-optional is a Boolean's negation", NPM_ANY, line("npm --no-optional ci")),
         allow("git init --bare is init's own option", GIT, line("git init --bare repo.git")));
   }
 
