@@ -1477,22 +1477,37 @@ final class CommandMatcher implements KindMatcher {
    * option; other types (paths, numbers, enumerations such as {@code --loglevel}, arrays such as
    * {@code --workspace}) take it. The rule does not say which type its flag has, so either reading
    * may be npm's: {@code npm test --tag --registry=URL} sets the registry that the rule's {@code
-   * flags.allowed} never saw, and {@code npm --loglevel --tag publish test} runs publish. Fails
-   * closed (nineteenth session, rt19exec): the rule does not match; {@code --tag=VALUE} is read one
-   * way only.
+   * flags.allowed} never saw, and {@code npm --loglevel --tag publish test} runs publish. nopt also
+   * splits {@code --tag=VALUE} into two words first, so a VALUE that looks like an option is read
+   * as one ({@code --tag=--registry=URL}), whatever flag it follows. Fails closed (nineteenth
+   * session, rt19exec): the rule does not match; {@code --tag=VALUE} with any other value is read
+   * one way only.
    */
   static String noptOptionAsValue(List<String> argv, Set<String> values, String bin) {
-    if (values.isEmpty()
-        || bin == null
-        || !NOPT_PROGRAMS.contains(CommandWrappers.programName(bin))) {
+    if (bin == null || !NOPT_PROGRAMS.contains(CommandWrappers.programName(bin))) {
       return null;
     }
-    for (int i = 1; i + 1 < argv.size(); i++) {
+    for (int i = 1; i < argv.size(); i++) {
       String t = argv.get(i);
       if (t.equals("--")) {
         return null;
       }
-      if (!values.contains(t) || !NOPT_OPTION_LIKE.matcher(argv.get(i + 1)).find()) {
+      int at = t.indexOf('=');
+      if (t.startsWith("-") && at > 0 && NOPT_OPTION_LIKE.matcher(t.substring(at + 1)).find()) {
+        // nopt splits --tag=VALUE in two and reads a VALUE like an option as an option when
+        // --tag is a String (npm test --tag=--registry=URL sets the registry)
+        String inner = t.substring(at + 1);
+        int eq2 = inner.indexOf('=');
+        return CommandWrappers.programName(bin)
+            + " may read "
+            + (eq2 < 0 ? inner : inner.substring(0, eq2))
+            + " as an option rather than as the value of "
+            + t.substring(0, at)
+            + " (nopt: an option of type String never takes a word that looks like an option)";
+      }
+      if (i + 1 >= argv.size()
+          || !values.contains(t)
+          || !NOPT_OPTION_LIKE.matcher(argv.get(i + 1)).find()) {
         continue;
       }
       String next = argv.get(i + 1);

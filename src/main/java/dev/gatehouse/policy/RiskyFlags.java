@@ -1937,6 +1937,10 @@ final class RiskyFlags {
     return false;
   }
 
+  /** nopt's test for a word that a String option leaves to be read as an option. */
+  private static final java.util.regex.Pattern NOPT_OPTION_LIKE =
+      java.util.regex.Pattern.compile("^-{1,2}[^-]");
+
   /** Catalogue entries whose program reads its options with nopt (npm/cli, pnpm). */
   private static final Set<String> NOPT_TOOLS = Set.of("npm", "npx");
 
@@ -1978,6 +1982,12 @@ final class RiskyFlags {
     String whole = eq < 0 ? word : word.substring(0, eq);
     if (NOPT_TOOLS.contains(t.name()) && whole.length() > 1 && whole.charAt(0) == '-') {
       noptNames(whole, out);
+      if (eq >= 0 && NOPT_OPTION_LIKE.matcher(word.substring(eq + 1)).find()) {
+        // nopt splits --tag=VALUE into two words, and a String option leaves a VALUE that looks
+        // like an option to be read as one: npm 11.19.1 runs the script shell of `npm test
+        // --tag=--script-shell=/tmp/x` (rt19exec). Each round is shorter, so this ends.
+        out.addAll(names(t, word.substring(eq + 1)));
+      }
     }
     if (whole.startsWith("--") || t.style() == Style.JDK) {
       out.add(whole);

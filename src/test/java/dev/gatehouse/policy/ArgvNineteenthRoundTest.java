@@ -162,6 +162,14 @@ class ArgvNineteenthRoundTest {
         deny("--no-prefix DIR", NPM_ANY, line("npm test --no-prefix /tmp/evil")),
         deny("-no-node-options=X", NPM_ANY, line("npm test -no-node-options=--require=/tmp/x.js")),
         deny("--no-script-sh=X (abbreviated)", NPM_ANY, line("npm test --no-script-sh=/tmp/x")),
+        // nopt splits --tag=VALUE, and a String option leaves an option-like VALUE to be read
+        // (npm 11.19.1 ran the script shell of npm test --tag=--script-shell=/tmp/x)
+        deny("--tag=--script-shell=X", NPM_ANY, line("npm test --tag=--script-shell=/tmp/x")),
+        deny("--tag=--tag=--userconfig=X", NPM_ANY, line("npm test --tag=--tag=--userconfig=/x")),
+        deny(
+            "--tag=--registry=URL past flags.allowed",
+            NPM_TAG,
+            line("npm test --tag=--registry=http://evil.example/")),
         // --no-otp takes the next word (npm --no-otp x config get otp prints x): publish runs
         deny("--no-otp takes test, publish runs", NPM_ANY, line("npm --no-otp test publish")),
         deny("--no-workspace takes test", NPM_ANY, line("npm --no-workspace test publish")),
@@ -181,7 +189,7 @@ class ArgvNineteenthRoundTest {
             env("go build ./...", "GOOS", "GOARCH")),
         allow("npm_config_loglevel", ANY_ENV, env("npm ci", "npm_config_loglevel")),
         allow("--tag with a value", NPM_TAG, line("npm test --tag beta")),
-        allow("--tag=value", NPM_TAG, line("npm test --tag=-beta")),
+        allow("--tag=value", NPM_TAG, line("npm test --tag=beta")),
         allow("--loglevel with a value", NPM_TAG, line("npm --loglevel silent test")),
         allow("-w with a value", NPM_TAG, line("npm test -w pkg --silent")),
         deny(
