@@ -1091,6 +1091,12 @@ final class CommandMatcher implements KindMatcher {
     if (why != null) {
       return why;
     }
+    if (!deny) {
+      why = noptOptionAsValue(argv, ProgramOptions.valueFlags(bin, flagsWithValues), bin);
+      if (why != null) {
+        return why;
+      }
+    }
     List<String> positional = p.positional;
     if (ProgramOptions.cobra(bin) && !computed) {
       // the word cobra runs as the command (ProgramOptions.cobraCommandIndex): an allow rule must
@@ -1184,10 +1190,6 @@ final class CommandMatcher implements KindMatcher {
           "AS",
           "FC",
           "BROWSER",
-          // go reads GOENV's file of settings and runs GOROOT's or GOTOOLCHAIN's toolchain
-          "GOENV",
-          "GOROOT",
-          "GOTOOLCHAIN",
           // glibc: tunables, resolver aliases; terminfo entries; a Kerberos ticket cache
           "GLIBC_TUNABLES",
           "HOSTALIASES",
@@ -1196,10 +1198,35 @@ final class CommandMatcher implements KindMatcher {
           // GNU tar's archive when no -f is given; HOST:FILE is on another host, reached by
           // running rsh (GNU tar manual, "Remote Tape Server"; RiskyFlags.TAR_REMOTE_ARCHIVE)
           "TAPE",
-          // rsync(1) ENVIRONMENT VARIABLES: the remote shell it runs (as -e), and the program it
-          // runs to reach an rsync:// daemon
-          "RSYNC_RSH",
-          "RSYNC_CONNECT_PROG");
+          // rsync(1) ENVIRONMENT VARIABLES: the program it runs to reach an rsync:// daemon
+          // (RSYNC_RSH, the remote shell, ends in RSH)
+          "RSYNC_CONNECT_PROG",
+          // Nineteenth session (rt19exec). cvs(1): the server program it runs (CVS_RSH ends in
+          // RSH); bash's fc editor (VIMINIT, EXINIT end in INIT)
+          "CVS_SERVER",
+          "FCEDIT",
+          // options read from the environment: zip(1) ZIP (-TT CMD runs CMD), gzip(1) GZIP,
+          // bzip2(1) BZIP/BZIP2, xz(1) XZ_DEFAULTS, unzip(1) UNZIP
+          "ZIP",
+          "UNZIP",
+          "GZIP",
+          "BZIP",
+          "BZIP2",
+          "XZ_DEFAULTS",
+          // gcc: writes the dependency file where it says (gcc(1) ENVIRONMENT)
+          "DEPENDENCIES_OUTPUT",
+          "SUNPRO_DEPENDENCIES",
+          // ocamlfind/ocamlc read options from OCAMLPARAM (-pp CMD runs CMD)
+          "OCAMLPARAM",
+          // terraform talks to provider processes already running where this says
+          "TF_REATTACH_PROVIDERS",
+          // uv, pipenv, poetry and others run the interpreter of the virtual environment named
+          "VIRTUAL_ENV",
+          // getopt(3) and getopt_long stop at the first operand: flags after it become operands
+          // (file names) that the rule read as flags, so paths never checked them
+          "POSIXLY_CORRECT",
+          // ncurses reads a terminal description, or a file of them, from TERMCAP (as TERMINFO)
+          "TERMCAP");
 
   static final List<String> RISKY_ENV_PREFIXES =
       // YARN_*: Yarn 2+ reads every .yarnrc.yml setting from YARN_NAME (yarnPath runs a script);
@@ -1241,7 +1268,59 @@ final class CommandMatcher implements KindMatcher {
           "CGO_",
           "LESS",
           "BUNDLE_",
-          "GEM_");
+          "GEM_",
+          // Nineteenth session (rt19exec). D-Bus: a unixexec: address runs a program to reach the
+          // bus (D-Bus specification, "Server Addresses"), for every libdbus or GDBus client
+          "DBUS_",
+          // lua(1): LUA_INIT (LUA_INIT_5_4...) is code, or @FILE, run before the script;
+          // LUA_PATH/LUA_CPATH where require() finds code
+          "LUA_",
+          // go help environment: GOAUTH runs a command for credentials, GOPROXY, GOWORK, GOVCS,
+          // GOSUMDB, GONOSUMDB, GOINSECURE choose where modules come from and whether they are
+          // checked, GOFLAGS/GOENV/GOTOOLCHAIN above; also GOOGLE_APPLICATION_CREDENTIALS (an
+          // external account's credential_source may name a command). Go's runtime variables
+          // (GOOS, GOARCH, GOMAXPROCS, GOGC, GODEBUG) are listed by name
+          "GO",
+          // package installers that read every setting from their namespace: pip (PIP_INDEX_URL,
+          // PIP_TRUSTED_HOST), uv (UV_PYTHON runs that interpreter, UV_INDEX_URL), poetry,
+          // pipenv, conda, Bun (BUN_CONFIG_REGISTRY), Deno (DENO_CERT), pnpm (pnpm_config_*),
+          // composer (COMPOSER names the composer.json it reads, whose scripts it runs)
+          "PIP_",
+          "UV_",
+          "POETRY_",
+          "PIPENV_",
+          "CONDA_",
+          "BUN_",
+          "DENO_",
+          "PNPM_",
+          "COMPOSER",
+          // version managers: which interpreter or toolchain their shims run
+          "PYENV_",
+          "RBENV_",
+          "NODENV_",
+          "JENV_",
+          "ASDF_",
+          "MISE_",
+          "RTX_",
+          "NVM_",
+          "FNM_",
+          "VOLTA_",
+          "SDKMAN_",
+          // R runs R_PROFILE/R_PROFILE_USER and reads R_ENVIRON*, R_LIBS*
+          "R_",
+          // .NET: a profiler (CORECLR_PROFILER + CORECLR_PROFILER_PATH) loaded into the process,
+          // and the runtime's settings under both prefixes (DOTNET_STARTUP_HOOKS)
+          "CORECLR_",
+          "COR_",
+          "COMPLUS_",
+          "DOTNET_",
+          // credentials and endpoints of other identities: gcloud's properties, Vault, Azure
+          // (az and terraform's azurerm), terraform's per-host tokens
+          "CLOUDSDK_",
+          "VAULT_",
+          "AZURE_",
+          "ARM_",
+          "TF_TOKEN_");
 
   /**
    * Naming conventions of variables that hold options, programs, or where to read code and
@@ -1292,7 +1371,12 @@ final class CommandMatcher implements KindMatcher {
           "_PROXY",
           "_SOCK",
           "_SOCKET",
-          "_CA_BUNDLE");
+          "_CA_BUNDLE",
+          // remote shells (rt19exec): SVN_SSH, BORG_RSH, CVS_RSH, RSYNC_RSH
+          "_SSH",
+          "RSH",
+          // code run at startup: LUA_INIT, VIMINIT, EXINIT
+          "INIT");
 
   /**
    * npm settings that run programs or load other configuration (also flags: {@link RiskyFlags}).
@@ -1313,7 +1397,16 @@ final class CommandMatcher implements KindMatcher {
           "init_module",
           "prefix",
           "cache",
-          "node_gyp");
+          "node_gyp",
+          // node-gyp, which npm runs to build native addons, reads its options from every
+          // npm_config_* variable (lib/node-gyp.js): python is the interpreter it runs
+          // (find-python.js), nodedir, devdir, dist_url and tarball where the headers come from,
+          // whose common.gypi may run commands (gyp's <!(...)) (rt19exec)
+          "python",
+          "nodedir",
+          "devdir",
+          "dist_url",
+          "tarball");
 
   /**
    * npm settings that choose where npm connects and whom it trusts: refused through a wildcard in
@@ -1354,10 +1447,82 @@ final class CommandMatcher implements KindMatcher {
     }
     if (n.startsWith("NPM_CONFIG_")) {
       String key = n.substring("NPM_CONFIG_".length()).toLowerCase(java.util.Locale.ROOT);
+      // @npmcli/config loadEnv keeps every other character: @scope:registry is a scoped registry,
+      // //host/:_authToken a credential bound to a host (rt19exec). Not a name a POSIX shell can
+      // set, but an SSH env request or exec(2) can
+      for (int i = 0; i < key.length(); i++) {
+        char c = key.charAt(i);
+        if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '_' && c != '-') {
+          return true;
+        }
+      }
       return RISKY_NPM_CONFIG.contains(key.replace('-', '_'))
           || RISKY_NPM_CONFIG_NETWORK.contains(key.replace('-', '_'));
     }
     return false;
+  }
+
+  /** Programs that read their options with nopt (npm/cli, pnpm's parse-cli-args). */
+  private static final Set<String> NOPT_PROGRAMS = Set.of("npm", "npx", "pnpm", "pnpx");
+
+  /** nopt's test for a word that a String option leaves alone (lib/nopt-lib.js). */
+  private static final java.util.regex.Pattern NOPT_OPTION_LIKE =
+      java.util.regex.Pattern.compile("^-{1,2}[^-]");
+
+  /**
+   * For an allow or review rule: a flag of {@code flags_with_values}, written without {@code =},
+   * followed by a word that looks like an option. nopt (lib/nopt-lib.js, {@code parse}) gives an
+   * option of type String (npm's {@code --tag}, {@code --otp}, {@code --message}...) the empty
+   * string instead of a next word matching {@code /^-{1,2}[^-]+/}, and reads that word as an
+   * option; other types (paths, numbers, enumerations such as {@code --loglevel}, arrays such as
+   * {@code --workspace}) take it. The rule does not say which type its flag has, so either reading
+   * may be npm's: {@code npm test --tag --registry=URL} sets the registry that the rule's {@code
+   * flags.allowed} never saw, and {@code npm --loglevel --tag publish test} runs publish. nopt also
+   * splits {@code --tag=VALUE} into two words first, so a VALUE that looks like an option is read
+   * as one ({@code --tag=--registry=URL}), whatever flag it follows. Fails closed (nineteenth
+   * session, rt19exec): the rule does not match; {@code --tag=VALUE} with any other value is read
+   * one way only.
+   */
+  static String noptOptionAsValue(List<String> argv, Set<String> values, String bin) {
+    if (bin == null || !NOPT_PROGRAMS.contains(CommandWrappers.programName(bin))) {
+      return null;
+    }
+    for (int i = 1; i < argv.size(); i++) {
+      String t = argv.get(i);
+      if (t.equals("--")) {
+        return null;
+      }
+      int at = t.indexOf('=');
+      if (t.startsWith("-") && at > 0 && NOPT_OPTION_LIKE.matcher(t.substring(at + 1)).find()) {
+        // nopt splits --tag=VALUE in two and reads a VALUE like an option as an option when
+        // --tag is a String (npm test --tag=--registry=URL sets the registry)
+        String inner = t.substring(at + 1);
+        int eq2 = inner.indexOf('=');
+        return CommandWrappers.programName(bin)
+            + " may read "
+            + (eq2 < 0 ? inner : inner.substring(0, eq2))
+            + " as an option rather than as the value of "
+            + t.substring(0, at)
+            + " (nopt: an option of type String never takes a word that looks like an option)";
+      }
+      if (i + 1 >= argv.size()
+          || !values.contains(t)
+          || !NOPT_OPTION_LIKE.matcher(argv.get(i + 1)).find()) {
+        continue;
+      }
+      String next = argv.get(i + 1);
+      int eq = next.indexOf('=');
+      return CommandWrappers.programName(bin)
+          + " may read "
+          + (eq < 0 ? next : next.substring(0, eq))
+          + " as an option rather than as the value of "
+          + t
+          + " (nopt: an option of type String never takes a word that looks like an option):"
+          + " write "
+          + t
+          + "=VALUE";
+    }
+    return null;
   }
 
   /** A variable is admitted by a literal entry, or by a wildcard unless it is {@link #riskyEnv}. */

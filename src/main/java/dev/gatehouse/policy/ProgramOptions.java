@@ -35,9 +35,10 @@ final class ProgramOptions {
   /**
    * npm's options that take no value (npm/cli workspaces/config/lib/definitions/definitions.js:
    * {@code type: Boolean}; shorthands in {@code shorthands.js}). nopt (npm/nopt lib/nopt-lib.js)
-   * reads {@code --no-NAME} as a boolean and an unknown {@code --name} without {@code =} as a
-   * boolean too; every other known option (String, Number, path, url: {@code --tag}, {@code --otp},
-   * {@code --workspace}, {@code --registry}...) takes the next word.
+   * reads {@code --no-NAME} of one of these as a boolean, but {@code --no-NAME} of an option whose
+   * type admits a String ({@code --no-otp x}) takes the next word (rt19exec), and an unknown {@code
+   * --name} without {@code =} is a boolean; every other known option (String, Number, path, url:
+   * {@code --tag}, {@code --otp}, {@code --workspace}, {@code --registry}...) takes the next word.
    */
   private static final Set<String> NPM_BOOLEAN =
       Set.of(
@@ -78,7 +79,26 @@ final class ProgramOptions {
           "--help",
           "--version",
           "--ws",
-          "--iwr");
+          "--iwr",
+          // Boolean too, so that their --no- form takes no value (rt19exec)
+          "--update-notifier",
+          "--package-lock",
+          "--bin-links",
+          "--shrinkwrap",
+          "--unicode",
+          "--strict-ssl",
+          "--description",
+          "--deprecated",
+          "--optional",
+          "--engine-strict",
+          "--install-links",
+          "--git-tag-version",
+          "--commit-hooks",
+          "--sign-git-tag",
+          "--sign-git-commit",
+          "--workspaces-update",
+          "--format-package-lock",
+          "--rebuild-bundle");
 
   /**
    * Programs that read their short options with getopt(3) or git's parse-options, where a digit is
@@ -698,7 +718,19 @@ final class ProgramOptions {
         }
       }
       case "npm" -> {
-        if (flag.startsWith("--no-") || NPM_BOOLEAN.contains(flag)) {
+        if (flag.regionMatches(true, 0, "--no-", 0, 5)) {
+          // nopt negates the option after every no-; a negated option whose type admits a String
+          // (--otp, --workspace, --script-shell: [null, String]) takes the next word (npm 11.19:
+          // `npm --no-otp x config get otp` prints x), so only a known Boolean's --no- takes none
+          // (red team rt19exec: `npm --no-otp test publish` publishes)
+          String core = flag.substring(5);
+          int rounds = 0;
+          while (core.regionMatches(true, 0, "no-", 0, 3) && rounds++ < 64) {
+            core = core.substring(3);
+          }
+          return !NPM_BOOLEAN.contains("--" + core.toLowerCase(java.util.Locale.ROOT));
+        }
+        if (NPM_BOOLEAN.contains(flag)) {
           return false;
         }
         if (shortCluster && flag.length() >= 2) {

@@ -360,6 +360,12 @@ final class RiskyFlags {
     git.add(new Flag("-C", CONFIG, ANYWHERE, diffish));
     git.addAll(flags(RUNS, ANYWHERE, "--config-env", "--exec-path"));
     git.addAll(flags(CONFIG, ANYWHERE, "--git-dir", "--work-tree", "--namespace"));
+    // git.c handle_options: --bare sets GIT_DIR to the working directory, so a checkout's
+    // committed config, HEAD, objects/ and refs/ (an embedded bare repository) become the
+    // repository and its configuration (core.fsmonitor, core.pager run programs), as
+    // --git-dir=. does; explicit, it also passes safe.bareRepository=explicit (rt19exec). clone
+    // and init have a --bare of their own.
+    git.add(new Flag("--bare", CONFIG, ANYWHERE, Set.of("clone", "init")));
     git.addAll(flags(RUNS, Set.of("clone", "ls-remote"), "-u"));
     git.addAll(flags(RUNS, Set.of("clone", "fetch", "pull", "ls-remote"), "--upload-pack"));
     git.addAll(flags(RUNS, Set.of("push", "send-pack"), "--receive-pack", "--exec"));
@@ -1931,11 +1937,58 @@ final class RiskyFlags {
     return false;
   }
 
+  /** nopt's test for a word that a String option leaves to be read as an option. */
+  private static final java.util.regex.Pattern NOPT_OPTION_LIKE =
+      java.util.regex.Pattern.compile("^-{1,2}[^-]");
+
+  /** Catalogue entries whose program reads its options with nopt (npm/cli, pnpm). */
+  private static final Set<String> NOPT_TOOLS = Set.of("npm", "npx");
+
+  /**
+   * The long option nopt (npm/nopt lib/nopt-lib.js, {@code parse}) reads in a word, besides the
+   * word itself: it strips every leading dash ({@code ---script-shell} is {@code --script-shell}),
+   * then every {@code no-} in any case, each one negating the last; and a negated option whose type
+   * admits a String is set to the word after it, or to the value after {@code =}. So {@code npm
+   * test --no-script-shell=/tmp/x} and {@code npm test --NO-no-script-shell /tmp/x} run {@code
+   * /tmp/x} as the script shell (npm 11.19, red team rt19exec). Both the word without its dashes
+   * and the word without its {@code no-} are candidates; abbreviations and camelCase follow in
+   * {@link #same}.
+   */
+  private static void noptNames(String whole, Set<String> out) {
+    int d = 0;
+    while (d < whole.length() && whole.charAt(d) == '-') {
+      d++;
+    }
+    String base = whole.substring(d);
+    if (base.isEmpty()) {
+      return;
+    }
+    if (d > 2 || (d == 1 && base.length() >= 3)) {
+      out.add("--" + base);
+    }
+    int at = 0;
+    while (base.length() - at > 3 && base.regionMatches(true, at, "no-", 0, 3)) {
+      at += 3;
+    }
+    if (at > 0) {
+      out.add("--" + base.substring(at));
+    }
+  }
+
   /** The names one word may stand for, most literal first. */
   static List<String> names(Tool t, String word) {
     Set<String> out = new LinkedHashSet<>();
     int eq = word.indexOf('=');
     String whole = eq < 0 ? word : word.substring(0, eq);
+    if (NOPT_TOOLS.contains(t.name()) && whole.length() > 1 && whole.charAt(0) == '-') {
+      noptNames(whole, out);
+      if (eq >= 0 && NOPT_OPTION_LIKE.matcher(word.substring(eq + 1)).find()) {
+        // nopt splits --tag=VALUE into two words, and a String option leaves a VALUE that looks
+        // like an option to be read as one: npm 11.19.1 runs the script shell of `npm test
+        // --tag=--script-shell=/tmp/x` (rt19exec). Each round is shorter, so this ends.
+        out.addAll(names(t, word.substring(eq + 1)));
+      }
+    }
     if (whole.startsWith("--") || t.style() == Style.JDK) {
       out.add(whole);
       return List.copyOf(out);

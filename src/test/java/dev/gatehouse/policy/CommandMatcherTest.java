@@ -400,6 +400,10 @@ class CommandMatcherTest {
     // names that were listed and are now found by their prefix or suffix only
     for (String name :
         List.of(
+            "GOENV",
+            "GOROOT",
+            "GOTOOLCHAIN",
+            "RSYNC_RSH",
             "PATH",
             "HOME",
             "SHELL",
