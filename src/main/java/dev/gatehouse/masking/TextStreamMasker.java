@@ -164,8 +164,19 @@ final class TextStreamMasker implements StreamMasker {
       Pattern.compile(
           "(?i)(?:"
               + SecretDetectors.Assignment.KEY
-              + "|\"auth)[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
+              // a bare pass (SecretDetectors.BarePass): pass=hun
+              + "|\"auth|(?<![A-Za-z0-9_-])pass)[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
               + "(?:(\"[^\"\\r\\n]+)|('[^'\\r\\n]+)|[^\\s\"',;&<>\\u001b)}\\]]+)$");
+
+  /**
+   * A password in a sentence whose word has begun on the last line ({@code the password is hun};
+   * SecretDetectors.PasswordPhrase).
+   */
+  private static final Pattern OPEN_PHRASE =
+      Pattern.compile(
+          "(?i)(?<![A-Za-z])(?:password|passwort|passcode|passphrase)[^\\S\\r\\n]{1,3}"
+              + "(?:is|was|to)[^\\S\\r\\n]{0,3}:?[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
+              + "[\"']?[^\\s\"']+$");
 
   /** How much of the held tail {@link #secretStarts} looks at. */
   private static final int START_WINDOW = 256;
@@ -190,7 +201,7 @@ final class TextStreamMasker implements StreamMasker {
     if (word < line.length() && TOKEN_START.matcher(line.substring(word)).matches()) {
       return true;
     }
-    if (OPEN_ASSIGNMENT.matcher(line).find()) {
+    if (OPEN_ASSIGNMENT.matcher(line).find() || OPEN_PHRASE.matcher(line).find()) {
       return true;
     }
     return tail.indexOf("\"sensitive\"") >= 0

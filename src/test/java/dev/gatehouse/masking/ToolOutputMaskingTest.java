@@ -193,7 +193,9 @@ class ToolOutputMaskingTest {
             "    client-key-data: " + keyB64.substring(0, 30),
             "      \"auth\": \"" + DOCKER_AUTH.substring(0, 8),
             TERRAFORM.substring(0, TERRAFORM.indexOf("s3cret")),
-            "token ghp_1a2B")) {
+            "token ghp_1a2B",
+            "user=bob pass=h", // a bare pass (nineteenth session)
+            "the password is h")) {
       StreamMasker m = ENGINE.streamMasker("default");
       String early = new String(m.feed(utf8(start)), StandardCharsets.UTF_8);
       assertThat(new String(m.flushIdle(30), StandardCharsets.UTF_8)).as(start).isEmpty();
