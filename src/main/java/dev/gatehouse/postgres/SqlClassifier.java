@@ -628,8 +628,16 @@ final class SqlClassifier {
         kinds.add(k);
       }
     }
+    // As in a classification (kinds()): read-like kinds only when they are the kind, so that
+    // CREATE TABLE t AS EXECUTE of a SELECT is [create], as CREATE TABLE t AS SELECT is
+    final String main = kind;
+    kinds.removeIf(k -> READ_LIKE.contains(k) && !k.equals(main));
     m.put(Attr.SQL_KIND, kind);
     m.put(Attr.SQL_KINDS, List.copyOf(kinds));
+    if (execute.string(Attr.SQL_OBJECT_TYPE) != null) {
+      // CREATE TABLE t AS EXECUTE name: a create of a table, whatever the statement it runs
+      m.put(Attr.SQL_OBJECT_TYPE, execute.string(Attr.SQL_OBJECT_TYPE));
+    }
     for (String list :
         List.of(
             Attr.SQL_TABLES_READ,
@@ -3547,6 +3555,12 @@ final class SqlClassifier {
           }
           Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1, c.scs);
           merge(c, inner);
+          // CREATE TABLE t AS EXECUTE name [(args)] [WITH [NO] DATA] runs the prepared statement
+          // (gram.y ExecuteStmt; prepare.c ExecuteQuery takes any one planned as a SELECT, a
+          // writing WITH included, and runs it WITH NO DATA too): the session decides it as that
+          // statement, like EXECUTE (red team rt19: it was only a create of t, so a reviewed write
+          // prepared once ran again and again, and a read ran past a reloaded policy).
+          c.executedName = inner.executedName;
           return;
         }
         functionScan(c, end[0], n);
