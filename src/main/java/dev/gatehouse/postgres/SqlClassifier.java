@@ -2809,19 +2809,11 @@ final class SqlClassifier {
       }
       case "nextval", "setval" -> {
         c.weak.add(UPDATE);
-        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
-        String seq = a != null && a.isString() ? regclassLiteral(a.value()) : null;
-        if (seq != null) {
-          c.written.add(seq);
-        }
+        c.written.add(relationArgument(c, open));
         return true;
       }
       case "currval" -> {
-        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
-        String seq = a != null && a.isString() ? regclassLiteral(a.value()) : null;
-        if (seq != null) {
-          c.read.add(seq);
-        }
+        c.read.add(relationArgument(c, open));
         return false;
       }
       case "heap_force_kill", "heap_force_freeze" -> {
@@ -2898,9 +2890,33 @@ final class SqlClassifier {
         }
       }
     }
-    if (schema != null && rel != null) {
-      c.written.add(part(schema) + "." + part(rel));
+    // Names we cannot read here (a column, an expression): every table, as for nextval
+    c.written.add(schema != null && rel != null ? part(schema) + "." + part(rel) : Attr.ANY_TABLE);
+  }
+
+  /**
+   * The relation the first argument of the call opened at {@code open} names, when that argument is
+   * one whole literal ({@code 's'}, {@code 's'::regclass}, {@code 's'::pg_catalog.text}), else
+   * {@link Attr#ANY_TABLE}: an OID ({@code nextval(16400)}), a parenthesised literal, an expression
+   * ({@code 'payments' || '_id_seq'}, whose first literal is not the sequence) or a column could
+   * name any sequence, and a table rule must not be passed by writing it so (red team rt19: {@code
+   * setval(('public.payments_id_seq'), 1)} wrote no table, so a deny of the sequence did not match,
+   * and an allow rule for {@code update} of {@code scratch.*} admitted it).
+   */
+  private static String relationArgument(Ctx c, int open) {
+    PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+    if (a == null || !a.isString()) {
+      return Attr.ANY_TABLE;
     }
+    int k = open + 2;
+    while (c.is(k, "::") && k + 1 < c.t.size() && c.t.get(k + 1).isName()) {
+      k += 2; // a cast to a type name, perhaps qualified
+      while (c.is(k, ".") && k + 1 < c.t.size() && c.t.get(k + 1).isName()) {
+        k += 2;
+      }
+    }
+    String rel = c.is(k, ",") || c.is(k, ")") ? regclassLiteral(a.value()) : null;
+    return rel == null ? Attr.ANY_TABLE : rel;
   }
 
   /**

@@ -30,15 +30,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Red team rt19, end to end: {@code CREATE TABLE t AS EXECUTE name} runs a prepared statement like
- * {@code EXECUTE name} does (gram.y's ExecuteStmt has both forms; prepare.c ExecuteQuery accepts
- * any prepared statement whose plan is a SELECT, and a SELECT with a data-modifying WITH is one,
- * even {@code WITH NO DATA}). The gateway decided it as a plain {@code create} of the new table, so
- * a principal allowed to create tables ran a reviewed write without a review (prepared once with an
- * approval, or Parsed with a parameter, which defers the review to an Execute that never came) and
- * read a table a reloaded policy denies.
+ * Red team rt19, end to end through the gateway to the embedded PostgreSQL; each test failed before
+ * its fix.
+ *
+ * <p>{@code CREATE TABLE t AS EXECUTE name} runs a prepared statement like {@code EXECUTE name}
+ * does (gram.y's ExecuteStmt has both forms; prepare.c ExecuteQuery accepts any prepared statement
+ * whose plan is a SELECT, and a SELECT with a data-modifying WITH is one, even {@code WITH NO
+ * DATA}). The gateway decided it as a plain {@code create} of the new table, so a principal allowed
+ * to create tables ran a reviewed write without a review (prepared once with an approval, or Parsed
+ * with a parameter, which defers the review to an Execute that never came) and read a table a
+ * reloaded policy denies.
+ *
+ * <p>{@code setval(('public.payments_id_seq'), 1)}: a sequence argument that is not one whole
+ * literal wrote no table, so a deny of the sequence did not match and an allow rule for writes of
+ * {@code scratch.*} admitted it (it touched no table outside scratch).
  */
-class SqlCreateAsExecuteGatewayTest {
+class SqlRound19GatewayTest {
   static final String TOKEN = "tok-rt19-ctas-0001";
   static final String CONN = "rt19ctas";
   static final String DENIED = PgErrors.INSUFFICIENT_PRIVILEGE;
@@ -82,6 +89,28 @@ class SqlCreateAsExecuteGatewayTest {
               reason: billing is not for analysts
           """;
 
+  /** Writes only to scratch; the payments sequence is the application's. */
+  static final String SCRATCH =
+      """
+      version: 1
+      rules:
+        - id: analysts
+          subjects: { groups: [rt19] }
+          connections: { names: [rt19ctas] }
+          effect: allow
+          sql: { statements: [read, session, transaction] }
+        - id: scratch-writes
+          subjects: { groups: [rt19] }
+          connections: { names: [rt19ctas] }
+          effect: allow
+          sql: { statements: [write], tables: ["scratch.*"] }
+        - id: no-payment-ids
+          subjects: { groups: [rt19] }
+          effect: deny
+          sql: { tables: [payments_id_seq, public.payments_id_seq] }
+          reason: payment ids are issued by the application
+      """;
+
   private static PgTestSupport t;
   private static Gate gate;
   private static PgProtocolServer server;
@@ -98,6 +127,14 @@ class SqlCreateAsExecuteGatewayTest {
         """
         CREATE TABLE public.ledger (id int, amount int);
         ALTER TABLE public.ledger OWNER TO gh_scram;
+        CREATE SCHEMA scratch AUTHORIZATION gh_scram;
+        CREATE TABLE scratch.t (id int);
+        CREATE SEQUENCE scratch.t_seq;
+        CREATE TABLE public.payments (id serial, amount int);
+        ALTER TABLE scratch.t OWNER TO gh_scram;
+        ALTER SEQUENCE scratch.t_seq OWNER TO gh_scram;
+        ALTER TABLE public.payments OWNER TO gh_scram;
+        SELECT setval('public.payments_id_seq', 500);
         CREATE SCHEMA billing AUTHORIZATION gh_scram;
         CREATE TABLE billing.ledger (id int, amount int);
         INSERT INTO billing.ledger VALUES (1, 4111);
@@ -242,5 +279,38 @@ class SqlCreateAsExecuteGatewayTest {
       assertThat(e.getMessage()).contains("no-billing");
       st.execute("CREATE TEMP TABLE pg_temp.plain AS SELECT 1 AS one"); // the new table is no read
     }
+  }
+
+  private static String paymentsSequence() throws Exception {
+    try (Connection c = t.direct("gh_rt19ctas");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT last_value FROM public.payments_id_seq")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void aSequenceNamedByAnExpressionIsEverySequence() throws Exception {
+    PgTestSupport.reload(engine, policyFile, SCRATCH);
+    try (Connection c = rhea();
+        Statement st = c.createStatement()) {
+      st.execute("SELECT setval('scratch.t_seq', 7)");
+      st.execute("INSERT INTO scratch.t VALUES (nextval('scratch.t_seq'::regclass))");
+      assertThat(refused(st, "SELECT setval('public.payments_id_seq', 1)")).isEqualTo(DENIED);
+      // Before the fix: each was allowed (no table written, so nothing outside scratch) and
+      // set the payments sequence back to 1.
+      for (String sql :
+          List.of(
+              "SELECT setval(('public.payments_id_seq'), 1)",
+              "SELECT setval('public.payments_' || 'id_seq', 1)",
+              "INSERT INTO scratch.t VALUES (setval(('public.payments_id_seq'), 1))")) {
+        SQLException e = catchThrowableOfType(SQLException.class, () -> st.execute(sql));
+        assertThat((Throwable) e).as(sql).isNotNull();
+        assertThat(e.getSQLState()).as(sql).isEqualTo(DENIED);
+        assertThat(e.getMessage()).as(sql).contains("no-payment-ids");
+      }
+    }
+    assertThat(paymentsSequence()).isEqualTo("500");
   }
 }
