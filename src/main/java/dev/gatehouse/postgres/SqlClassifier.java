@@ -594,6 +594,24 @@ final class SqlClassifier {
   }
 
   /**
+   * The action of a statement that runs a prepared statement the session did not see prepared:
+   * {@code EXECUTE name} is the kind execute already; {@code CREATE TABLE t AS EXECUTE name} gets
+   * the kind execute in {@code kinds} besides its create, so that only a rule allowing execute
+   * admits it, as it admits such an EXECUTE. PostgreSQL can have a name the gateway never saw
+   * prepared: a DO block or a function body prepares one ({@code EXECUTE 'PREPARE z AS ...'} in
+   * PL/pgSQL, checked on 15), and what it runs is not known here (red team rt19).
+   */
+  static Action unseenPrepared(Action action) {
+    List<String> kinds = action.list(Attr.SQL_KINDS);
+    if (EXECUTE.equals(action.string(Attr.SQL_KIND)) || kinds.contains(EXECUTE)) {
+      return action;
+    }
+    List<String> more = new ArrayList<>(kinds);
+    more.add(EXECUTE);
+    return action.with(Attr.SQL_KINDS, List.copyOf(more));
+  }
+
+  /**
    * The action an {@code EXECUTE name(args)} is decided as when the session knows what {@code name}
    * was prepared as: that statement's kinds, tables and WHERE, so that the rules which decided its
    * PREPARE decide every run of it (a reviewed UPDATE is reviewed at each EXECUTE), plus what the

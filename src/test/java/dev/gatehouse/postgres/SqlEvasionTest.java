@@ -237,6 +237,11 @@ class SqlEvasionTest {
     assertThat(read.string(Attr.SQL_KIND)).isEqualTo("create");
     assertThat(read.list(Attr.SQL_KINDS)).containsExactly("create");
     assertThat(read.list(Attr.SQL_TABLES_READ)).containsExactly("payments");
+    // one the session did not see prepared (a function's): the kind execute too
+    assertThat(SqlClassifier.unseenPrepared(ctas).list(Attr.SQL_KINDS))
+        .containsExactly("create", "execute");
+    Action execute = action("EXECUTE d(7)");
+    assertThat(SqlClassifier.unseenPrepared(execute)).isSameAs(execute);
     // a plain CREATE TABLE AS runs no prepared statement
     assertThat(action("CREATE TABLE k AS SELECT 1").attributes())
         .doesNotContainKey(SqlClassifier.ATTR_EXECUTED_NAME);

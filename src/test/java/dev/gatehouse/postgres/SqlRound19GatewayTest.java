@@ -135,6 +135,9 @@ class SqlRound19GatewayTest {
         ALTER SEQUENCE scratch.t_seq OWNER TO gh_scram;
         ALTER TABLE public.payments OWNER TO gh_scram;
         SELECT setval('public.payments_id_seq', 500);
+        CREATE FUNCTION public.prepare_report() RETURNS int LANGUAGE plpgsql AS $$
+          BEGIN EXECUTE 'PREPARE z AS SELECT amount FROM billing.ledger'; RETURN 1; END $$;
+        ALTER FUNCTION public.prepare_report() OWNER TO gh_scram;
         CREATE SCHEMA billing AUTHORIZATION gh_scram;
         CREATE TABLE billing.ledger (id int, amount int);
         INSERT INTO billing.ledger VALUES (1, 4111);
@@ -312,5 +315,27 @@ class SqlRound19GatewayTest {
       }
     }
     assertThat(paymentsSequence()).isEqualTo("500");
+  }
+
+  /**
+   * A function (or DO block) can prepare a statement the gateway never sees: PL/pgSQL's {@code
+   * EXECUTE 'PREPARE z AS ...'}. Running it by name is the kind execute, which no rule here allows;
+   * before, {@code CREATE TABLE t AS EXECUTE z} was a create only and copied the denied table.
+   */
+  @Test
+  void aStatementPreparedOutOfSightRunsOnlyWhereExecuteIsAllowed() throws Exception {
+    PgTestSupport.reload(engine, policyFile, NO_BILLING);
+    try (Connection c = rhea();
+        Statement st = c.createStatement()) {
+      st.execute("SELECT prepare_report()"); // a read calling an opaque function: allowed here
+      assertThat(refused(st, "EXECUTE z")).isEqualTo(DENIED);
+      SQLException e =
+          catchThrowableOfType(
+              SQLException.class, () -> st.execute("CREATE TEMP TABLE pg_temp.k AS EXECUTE z"));
+      assertThat((Throwable) e).isNotNull();
+      assertThat(e.getSQLState()).isEqualTo(DENIED);
+      assertThat(e.getMessage())
+          .contains("default-deny"); // kinds [create, execute]: no rule lists execute
+    }
   }
 }
