@@ -338,4 +338,38 @@ class SqlRound19GatewayTest {
           .contains("default-deny"); // kinds [create, execute]: no rule lists execute
     }
   }
+
+  /**
+   * A deny of reading a table ({@code statements: [read]}) did not match {@code CREATE TABLE AS}
+   * (kind create) reading it, so the table was copied and the copy read (SqlMatcher).
+   */
+  @Test
+  void aDenyOfReadingATableStopsCopyingItIntoANewOne() throws Exception {
+    PgTestSupport.reload(
+        engine,
+        policyFile,
+        POLICY
+            + """
+              - id: no-ledger-reads
+                subjects: { groups: [rt19] }
+                effect: deny
+                sql: { statements: [read], tables: [ledger, public.ledger] }
+                reason: the ledger is read by finance only
+            """);
+    try (Connection c = rhea();
+        Statement st = c.createStatement()) {
+      assertThat(refused(st, "SELECT amount FROM ledger")).isEqualTo(DENIED);
+      for (String sql :
+          List.of(
+              "CREATE TEMP TABLE pg_temp.k AS SELECT amount FROM ledger",
+              "SELECT amount INTO TEMP TABLE pg_temp.k FROM public.ledger",
+              "CREATE TEMP TABLE pg_temp.k AS TABLE ledger")) {
+        SQLException e = catchThrowableOfType(SQLException.class, () -> st.execute(sql));
+        assertThat((Throwable) e).as(sql).isNotNull(); // before: the ledger was copied into k
+        assertThat(e.getSQLState()).as(sql).isEqualTo(DENIED);
+        assertThat(e.getMessage()).as(sql).contains("no-ledger-reads").contains("finance only");
+      }
+      st.execute("CREATE TEMP TABLE pg_temp.other AS SELECT 1 AS one");
+    }
+  }
 }
