@@ -234,6 +234,25 @@ final class SqlMatcher implements KindMatcher {
   }
 
   /**
+   * Whether this (deny) rule is about reading tables, and {@code action} reads some: the rule lists
+   * select (as the group read does) and has {@code tables}.
+   */
+  private boolean readsHere(Action action) {
+    return tables != null
+        && statements != null
+        && statements.contains("select")
+        && !action.list(Action.Attr.SQL_TABLES_READ).isEmpty();
+  }
+
+  /** {@code action} as the read it does: a select of its read tables, writing nothing. */
+  private static Action readPart(Action action) {
+    return action
+        .with(Action.Attr.SQL_KIND, "select")
+        .with(Action.Attr.SQL_KINDS, List.of("select"))
+        .with(Action.Attr.SQL_TABLES_WRITTEN, List.of());
+  }
+
+  /**
    * As {@link #mismatch(Action, Effect)}, but when {@code onlyKind} is not null the statement's
    * kinds are checked only for that one: whether this rule admits that part of a statement that
    * does several things, everything else (tables, functions, object types, require_where) checked
@@ -287,6 +306,13 @@ final class SqlMatcher implements KindMatcher {
         }
       }
       if (anyKind ? !anyListed : missing != null) {
+        if (deny && readsHere(action)) {
+          // A deny of reading a table matches every statement that reads it, whatever its kind:
+          // CREATE TABLE x AS SELECT … FROM t ([create]) and INSERT INTO s.x SELECT … FROM t
+          // ([insert]) copy t's rows where a later SELECT reads them (red team rt19). Judged as the
+          // read alone: its read tables, not what it writes.
+          return mismatch(readPart(action), effect, null);
+        }
         return "statement "
             + (anyKind || missing.equals(kind) ? kind : kind + " (also " + missing + ")")
             + " is not in "

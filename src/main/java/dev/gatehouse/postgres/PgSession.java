@@ -1297,7 +1297,9 @@ final class PgSession {
                 + MAX_PREPARED
                 + " statements");
       }
-      return action; // not prepared through the gateway: the target answers that it does not exist
+      // Not prepared through the gateway: the target answers that it does not exist, unless a DO
+      // block or a function prepared it (then only a rule allowing execute admits running it)
+      return SqlClassifier.unseenPrepared(action);
     }
     if (action == lastExecute && confirmed == lastConfirmed && preparing == lastPreparing) {
       return lastResolved; // the same EXECUTE text again (the classifier caches its action)

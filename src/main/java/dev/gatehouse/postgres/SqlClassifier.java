@@ -594,6 +594,24 @@ final class SqlClassifier {
   }
 
   /**
+   * The action of a statement that runs a prepared statement the session did not see prepared:
+   * {@code EXECUTE name} is the kind execute already; {@code CREATE TABLE t AS EXECUTE name} gets
+   * the kind execute in {@code kinds} besides its create, so that only a rule allowing execute
+   * admits it, as it admits such an EXECUTE. PostgreSQL can have a name the gateway never saw
+   * prepared: a DO block or a function body prepares one ({@code EXECUTE 'PREPARE z AS ...'} in
+   * PL/pgSQL, checked on 15), and what it runs is not known here (red team rt19).
+   */
+  static Action unseenPrepared(Action action) {
+    List<String> kinds = action.list(Attr.SQL_KINDS);
+    if (EXECUTE.equals(action.string(Attr.SQL_KIND)) || kinds.contains(EXECUTE)) {
+      return action;
+    }
+    List<String> more = new ArrayList<>(kinds);
+    more.add(EXECUTE);
+    return action.with(Attr.SQL_KINDS, List.copyOf(more));
+  }
+
+  /**
    * The action an {@code EXECUTE name(args)} is decided as when the session knows what {@code name}
    * was prepared as: that statement's kinds, tables and WHERE, so that the rules which decided its
    * PREPARE decide every run of it (a reviewed UPDATE is reviewed at each EXECUTE), plus what the
@@ -628,8 +646,16 @@ final class SqlClassifier {
         kinds.add(k);
       }
     }
+    // As in a classification (kinds()): read-like kinds only when they are the kind, so that
+    // CREATE TABLE t AS EXECUTE of a SELECT is [create], as CREATE TABLE t AS SELECT is
+    final String main = kind;
+    kinds.removeIf(k -> READ_LIKE.contains(k) && !k.equals(main));
     m.put(Attr.SQL_KIND, kind);
     m.put(Attr.SQL_KINDS, List.copyOf(kinds));
+    if (execute.string(Attr.SQL_OBJECT_TYPE) != null) {
+      // CREATE TABLE t AS EXECUTE name: a create of a table, whatever the statement it runs
+      m.put(Attr.SQL_OBJECT_TYPE, execute.string(Attr.SQL_OBJECT_TYPE));
+    }
     for (String list :
         List.of(
             Attr.SQL_TABLES_READ,
@@ -2801,19 +2827,11 @@ final class SqlClassifier {
       }
       case "nextval", "setval" -> {
         c.weak.add(UPDATE);
-        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
-        String seq = a != null && a.isString() ? regclassLiteral(a.value()) : null;
-        if (seq != null) {
-          c.written.add(seq);
-        }
+        c.written.add(relationArgument(c, open));
         return true;
       }
       case "currval" -> {
-        PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
-        String seq = a != null && a.isString() ? regclassLiteral(a.value()) : null;
-        if (seq != null) {
-          c.read.add(seq);
-        }
+        c.read.add(relationArgument(c, open));
         return false;
       }
       case "heap_force_kill", "heap_force_freeze" -> {
@@ -2890,9 +2908,33 @@ final class SqlClassifier {
         }
       }
     }
-    if (schema != null && rel != null) {
-      c.written.add(part(schema) + "." + part(rel));
+    // Names we cannot read here (a column, an expression): every table, as for nextval
+    c.written.add(schema != null && rel != null ? part(schema) + "." + part(rel) : Attr.ANY_TABLE);
+  }
+
+  /**
+   * The relation the first argument of the call opened at {@code open} names, when that argument is
+   * one whole literal ({@code 's'}, {@code 's'::regclass}, {@code 's'::pg_catalog.text}), else
+   * {@link Attr#ANY_TABLE}: an OID ({@code nextval(16400)}), a parenthesised literal, an expression
+   * ({@code 'payments' || '_id_seq'}, whose first literal is not the sequence) or a column could
+   * name any sequence, and a table rule must not be passed by writing it so (red team rt19: {@code
+   * setval(('public.payments_id_seq'), 1)} wrote no table, so a deny of the sequence did not match,
+   * and an allow rule for {@code update} of {@code scratch.*} admitted it).
+   */
+  private static String relationArgument(Ctx c, int open) {
+    PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+    if (a == null || !a.isString()) {
+      return Attr.ANY_TABLE;
     }
+    int k = open + 2;
+    while (c.is(k, "::") && k + 1 < c.t.size() && c.t.get(k + 1).isName()) {
+      k += 2; // a cast to a type name, perhaps qualified
+      while (c.is(k, ".") && k + 1 < c.t.size() && c.t.get(k + 1).isName()) {
+        k += 2;
+      }
+    }
+    String rel = c.is(k, ",") || c.is(k, ")") ? regclassLiteral(a.value()) : null;
+    return rel == null ? Attr.ANY_TABLE : rel;
   }
 
   /**
@@ -3547,6 +3589,12 @@ final class SqlClassifier {
           }
           Ctx inner = analyze(c.sql, c.t.subList(as + 1, n), 1, c.scs);
           merge(c, inner);
+          // CREATE TABLE t AS EXECUTE name [(args)] [WITH [NO] DATA] runs the prepared statement
+          // (gram.y ExecuteStmt; prepare.c ExecuteQuery takes any one planned as a SELECT, a
+          // writing WITH included, and runs it WITH NO DATA too): the session decides it as that
+          // statement, like EXECUTE (red team rt19: it was only a create of t, so a reviewed write
+          // prepared once ran again and again, and a read ran past a reloaded policy).
+          c.executedName = inner.executedName;
           return;
         }
         functionScan(c, end[0], n);

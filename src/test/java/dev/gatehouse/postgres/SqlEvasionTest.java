@@ -216,6 +216,37 @@ class SqlEvasionTest {
     assertThat(SqlClassifier.executing(execute, nested)).isSameAs(execute);
   }
 
+  /**
+   * rt19: {@code CREATE TABLE t AS EXECUTE name} runs the prepared statement: it is decided as that
+   * statement and as the create of t (before: a create of t only).
+   */
+  @Test
+  void createTableAsExecuteIsDecidedAsTheStatementItRunsToo() {
+    Action ctas = action("CREATE TEMP TABLE k AS EXECUTE d(7)");
+    assertThat(ctas.string(SqlClassifier.ATTR_EXECUTED_NAME)).isEqualTo("d");
+    Action prepared =
+        action("PREPARE d(int) AS SELECT * FROM payments WHERE id = $1 AND nextval('s') > 0");
+    Action a = SqlClassifier.executing(ctas, prepared);
+    assertThat(a.raw()).isEqualTo("CREATE TEMP TABLE k AS EXECUTE d(7)");
+    assertThat(a.string(Attr.SQL_KIND)).isEqualTo("update"); // nextval: a write of s
+    assertThat(a.list(Attr.SQL_KINDS)).containsExactly("update", "create");
+    assertThat(a.string(Attr.SQL_OBJECT_TYPE)).isEqualTo("table");
+    assertThat(a.list(Attr.SQL_TABLES_READ)).containsExactly("payments");
+    assertThat(a.list(Attr.SQL_TABLES_WRITTEN)).containsExactlyInAnyOrder("s", "k");
+    Action read = SqlClassifier.executing(ctas, action("PREPARE d AS TABLE payments"));
+    assertThat(read.string(Attr.SQL_KIND)).isEqualTo("create");
+    assertThat(read.list(Attr.SQL_KINDS)).containsExactly("create");
+    assertThat(read.list(Attr.SQL_TABLES_READ)).containsExactly("payments");
+    // one the session did not see prepared (a function's): the kind execute too
+    assertThat(SqlClassifier.unseenPrepared(ctas).list(Attr.SQL_KINDS))
+        .containsExactly("create", "execute");
+    Action execute = action("EXECUTE d(7)");
+    assertThat(SqlClassifier.unseenPrepared(execute)).isSameAs(execute);
+    // a plain CREATE TABLE AS runs no prepared statement
+    assertThat(action("CREATE TABLE k AS SELECT 1").attributes())
+        .doesNotContainKey(SqlClassifier.ATTR_EXECUTED_NAME);
+  }
+
   private static Action action(String sql) {
     return SqlClassifier.classify(sql, true).get(0).action();
   }
