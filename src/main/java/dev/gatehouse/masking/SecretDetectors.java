@@ -488,6 +488,33 @@ final class SecretDetectors {
       return List.of("password", "passwort", "passcode", "passphrase");
     }
 
+    /**
+     * Every word of the phrase has {@code ss} and then {@code w}, {@code c} or {@code p}: a
+     * sentence with the keyword's letters (most of them) fails this before the keyword search.
+     */
+    @Override
+    boolean hasAsciiGate() {
+      return true;
+    }
+
+    @Override
+    boolean mayFindAscii(byte[] b, int off, int len) {
+      int end = off + len;
+      for (int i = off; i < end; i++) {
+        int c = b[i];
+        if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
+          return true; // a byte it cannot judge: non-ASCII or a control character
+        }
+        if ((c | 0x20) == 's' && i + 2 < end && (b[i + 1] | 0x20) == 's') {
+          int n = b[i + 2] | 0x20;
+          if (n == 'w' || n == 'c' || n == 'p') {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
     @Override
     void find(String s, List<Finding> out) {
       Matcher m = PHRASE.matcher(s);
