@@ -498,21 +498,12 @@ final class SecretDetectors {
     }
 
     @Override
-    boolean mayFindAscii(byte[] b, int off, int len) {
-      int end = off + len;
-      for (int i = off; i < end; i++) {
-        int c = b[i];
-        if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
-          return true; // a byte it cannot judge: non-ASCII or a control character
-        }
-        if ((c | 0x20) == 's' && i + 2 < end && (b[i + 1] | 0x20) == 's') {
-          int n = b[i + 2] | 0x20;
-          if (n == 'w' || n == 'c' || n == 'p') {
-            return true;
-          }
-        }
+    boolean gateAt(int c, byte[] b, int i, int end) {
+      if ((c | 0x20) != 's' || i + 2 >= end || (b[i + 1] | 0x20) != 's') {
+        return false;
       }
-      return false;
+      int n = b[i + 2] | 0x20;
+      return n == 'w' || n == 'c' || n == 'p';
     }
 
     @Override
