@@ -534,12 +534,23 @@ public final class GateSession implements AutoCloseable {
     gate.appendAudit(new AuditEvent(type, principal.subject(), id, connection.name(), data));
   }
 
-  /** Registers code to run when the session is ended from outside (revocation, expiry). */
-  public void onTerminate(Runnable r) {
+  /**
+   * Registers code to run when the session is ended from outside (revocation, expiry, a policy
+   * change); returns what unregisters it, for code that lives shorter than the session (one command
+   * of a long-lived SSH connection: otherwise one hook per command stays for the connection's
+   * life).
+   */
+  public Runnable onTerminate(Runnable r) {
     onTerminate.add(r);
     if (endedBecause.get() != null) {
       r.run();
     }
+    return () -> onTerminate.remove(r);
+  }
+
+  /** How many termination hooks are registered (for tests of the code that registers them). */
+  public int terminateHooks() {
+    return onTerminate.size();
   }
 
   /** Null while alive; otherwise why it ended. */

@@ -283,11 +283,12 @@ public final class CommandRunner {
     // Revocation, expiry or a policy reload that no longer grants the session's terms stop the
     // command, and the caller's stderr line and the action's outcome say why. Off the sweeper's
     // thread, which ends every session: sending the signals waits for kill(1).
-    session.onTerminate(
-        () ->
-            Thread.ofVirtual()
-                .name("exec-session-ended-" + execution.name())
-                .start(() -> execution.terminate(sessionEnded(session.endedBecause()))));
+    Runnable unhook =
+        session.onTerminate(
+            () ->
+                Thread.ofVirtual()
+                    .name("exec-session-ended-" + execution.name())
+                    .start(() -> execution.terminate(sessionEnded(session.endedBecause()))));
     AtomicLong out = new AtomicLong();
     long max = cfg.maxOutput();
     Thread o =
@@ -355,6 +356,7 @@ public final class CommandRunner {
       status = 128 + 9;
     }
     in.interrupt();
+    unhook.run(); // the command is over: a later end of its session has nothing of it to stop
     String killed = execution.killedBecause();
     String lost = execution.lost();
     if (killed != null) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gatehouse.config.GatehouseConfig.ExecConfig;
+import dev.gatehouse.gate.GateSession;
 import dev.gatehouse.gate.ReviewGate;
 import dev.gatehouse.policy.Action;
 import dev.gatehouse.policy.ActionKind;
@@ -86,6 +87,30 @@ class CommandRunnerTest {
   }
 
   /** A fixed workdir in bubblewrap: the job's HOME is bound into the sandbox writable. */
+  /**
+   * Each command registers a hook to stop it when its session ends; a finished command's hook is
+   * removed, so a long-lived session (an SSH connection on an exec connection) does not collect one
+   * per command (noticed in the nineteenth session).
+   */
+  @Test
+  void aFinishedCommandLeavesNoTerminationHookBehind() throws Exception {
+    try (GateSession s = kit.gate.open(RunnerKit.ALICE, "tools", "exec", "127.0.0.1")) {
+      int before = s.terminateHooks();
+      for (int k = 0; k < 5; k++) {
+        int status =
+            kit.runner.run(
+                s,
+                new ExecRequest(List.of("echo", "run " + k), null, Map.of(), null, null),
+                null,
+                new java.io.ByteArrayOutputStream(),
+                new java.io.ByteArrayOutputStream(),
+                e -> {});
+        assertThat(status).isZero();
+      }
+      assertThat(s.terminateHooks()).isEqualTo(before);
+    }
+  }
+
   @Test
   void aFixedWorkspaceHomeIsWritableInBubblewrap() throws Exception {
     assumeTrue(Sandbox.bubblewrapAvailable(), "bubblewrap cannot create namespaces here");
