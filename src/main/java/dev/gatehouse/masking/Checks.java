@@ -263,7 +263,7 @@ final class Checks {
     return or < 0;
   }
 
-  /** Eight bytes of an array read as one little-endian long ({@link #mayHoldDigitOrControl}). */
+  /** Eight bytes of an array read as one little-endian long ({@link #word}). */
   private static final VarHandle LONGS =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -274,7 +274,9 @@ final class Checks {
     return (long) LONGS.get(b, i);
   }
 
-  /** Whether one of the eight bytes of {@code x} is {@code v} (exact; the same bithacks page). */
+  /**
+   * Whether one of the eight bytes of {@code x} is {@code v} (exact: Bit Twiddling Hacks' haszero).
+   */
   static boolean hasByte(long x, int v) {
     long y = x ^ (ONES * v);
     return ((y - ONES) & ~y & HIGHS) != 0;
@@ -282,7 +284,9 @@ final class Checks {
 
   /**
    * Whether one of the eight bytes of {@code x} is a control character (below 0x20), DEL or from
-   * 0x80 on (see {@link #mayHoldDigitOrControl}).
+   * 0x80 on: the "has less" and "has more" tricks of Sean Anderson's Bit Twiddling Hacks
+   * (https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord), exact about whether some
+   * byte qualifies on the seven low bits, and a byte from 0x80 on caught by its high bit.
    */
   static boolean hasControlOrNonAscii(long x) {
     long y = x & ~HIGHS;
@@ -290,24 +294,6 @@ final class Checks {
   }
 
   private static final long HIGHS = 0x8080808080808080L;
-
-  /**
-   * Whether the eight bytes {@code b[i, i + 8)} may hold an ASCII digit, a control character (below
-   * 0x20), DEL or a byte from 0x80 on; false only when none of them does, so that a gate looking
-   * for digits steps over a sentence's letters and spaces eight at a time. The tests are the "has
-   * less", "has more" and "has between" word tricks of Sean Anderson's Bit Twiddling Hacks
-   * (https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord): each is exact about
-   * whether some byte qualifies, and a byte from 0x80 on (which they do not judge) is caught by the
-   * high bits on their own.
-   */
-  static boolean mayHoldDigitOrControl(byte[] b, int i) {
-    long x = word(b, i);
-    long y = x & ~HIGHS; // the seven low bits of each byte
-    long less = (y - ONES * 0x20) & ~y & HIGHS; // a byte below 0x20
-    long more = (y + ONES * (127 - 0x7e)) & HIGHS; // a byte above 0x7e (DEL)
-    long between = (ONES * (127 + 0x3a) - y & ~y & y + ONES * (127 - 0x2f)) & HIGHS; // '0'..'9'
-    return ((x & HIGHS) | less | more | between) != 0;
-  }
 
   /** Letters and digits of any script count as "word" characters for boundaries. */
   static boolean isWord(char c) {

@@ -1746,28 +1746,23 @@ final class PiiDetectors {
 
       @Override
       boolean mayFindAscii(byte[] b, int off, int len) {
+        // Scanner.digitRuns reads this gate too (CODE_AFTER_NAME), so a value that fails it does
+        // not arm this part; this loop is the gate's reference (TriageTest)
         int end = off + len;
-        int i = off;
-        while (i < end) {
-          if (i + 8 <= end && !Checks.mayHoldDigitOrControl(b, i)) {
-            i += 8; // letters, spaces and punctuation: eight at a time
-            continue;
+        for (int i = off; i < end; i++) {
+          int c = b[i];
+          if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
+            return true; // a byte it cannot judge: non-ASCII (é, a no-break space) or a control
           }
-          for (int stop = Math.min(end, i + 8); i < stop; i++) {
-            int c = b[i];
-            if (c < 0x20 ? c != '\t' && c != '\n' : c >= 0x7f) {
-              return true; // a byte it cannot judge: non-ASCII (é, a no-break space) or a control
+          if (c >= '0' && c <= '9' && (i == off || b[i - 1] < '0' || b[i - 1] > '9')) {
+            int k = i;
+            while (k < end && b[k] >= '0' && b[k] <= '9') {
+              k++;
             }
-            if (c >= '0' && c <= '9' && (i == off || b[i - 1] < '0' || b[i - 1] > '9')) {
-              int k = i;
-              while (k < end && b[k] >= '0' && b[k] <= '9') {
-                k++;
-              }
-              if ((k - i == 3 || k - i == 4) && afterName(b, off, i)) {
-                return true;
-              }
-              i = k - 1; // the run's last digit; the loop steps past it (perhaps past stop)
+            if ((k - i == 3 || k - i == 4) && afterName(b, off, i)) {
+              return true;
             }
+            i = k - 1;
           }
         }
         return false;
@@ -2915,64 +2910,6 @@ final class PiiDetectors {
             && (b[i + 1] | 0x20) == 'o'
             && (b[i + 2] | 0x20) == 't'
             && b[i + 3] == ' ';
-      }
-
-      /**
-       * {@link #anyMarker(byte[], int, int)} on decoded ASCII text without the control characters
-       * the String path reads through ({@code Scanner#hasControls}): the closing brackets and the
-       * letter d are looked for with {@code String.indexOf}, which the JDK vectorises, instead of a
-       * compare per byte (a value with an address in angle brackets and a phone number paid two
-       * such loops for these parts and the worded security code: notes rows 0.7 of their cost
-       * before them).
-       */
-      static boolean anyMarker(String s) {
-        int n = s.length();
-        for (int q = 0; q < CLOSERS.length(); q++) {
-          char close = CLOSERS.charAt(q);
-          char open = OPENERS.charAt(q);
-          for (int i = s.indexOf(close, 2); i >= 0; i = s.indexOf(close, i + 1)) {
-            char p = s.charAt(i - 1);
-            if (p == '.' ? s.charAt(i - 2) == open : bracketedWord(s, i, open)) {
-              return true;
-            }
-          }
-        }
-        for (int i = s.indexOf('d', 1); i >= 0; i = s.indexOf('d', i + 1)) {
-          if (dotWordAt(s, i, n)) {
-            return true;
-          }
-        }
-        for (int i = s.indexOf('D', 1); i >= 0; i = s.indexOf('D', i + 1)) {
-          if (dotWordAt(s, i, n)) {
-            return true;
-          }
-        }
-        return false;
-      }
-
-      private static final String CLOSERS = ")]}>";
-
-      private static final String OPENERS = "([{<";
-
-      /** Whether {@code at} or {@code dot} (any case) and {@code open} come before {@code s[i]}. */
-      private static boolean bracketedWord(String s, int i, char open) {
-        if ((s.charAt(i - 1) | 0x20) != 't') {
-          return false;
-        }
-        char p = (char) (s.charAt(i - 2) | 0x20);
-        if (p == 'a') {
-          return i >= 3 && s.charAt(i - 3) == open;
-        }
-        return p == 'o' && i >= 4 && (s.charAt(i - 3) | 0x20) == 'd' && s.charAt(i - 4) == open;
-      }
-
-      /** Whether {@code " dot "} (any case) has its d at {@code s[i]}. */
-      private static boolean dotWordAt(String s, int i, int n) {
-        return i + 3 < n
-            && s.charAt(i - 1) == ' '
-            && (s.charAt(i + 1) | 0x20) == 'o'
-            && (s.charAt(i + 2) | 0x20) == 't'
-            && s.charAt(i + 3) == ' ';
       }
 
       /** How a read character was written ({@code kind[k]} of decoded character k; 0 as is). */

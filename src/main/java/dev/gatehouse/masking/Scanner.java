@@ -1364,7 +1364,16 @@ final class Scanner {
     }
     long t = withWide(Triage.bytes(b, off, len), b, off, len);
     // The byte length bounds the character length from above, so the length gate stays a bound.
-    long a = armed(t) & lengthOk(len);
+    return settle(t, armed(t) & lengthOk(len), b, off, len);
+  }
+
+  /**
+   * {@link #armedUtf8} after the first pass: {@code a}, armed by the first-pass result {@code t} of
+   * the bytes {@code b[off, off + len)}, settled by the exact pass and the digit runs where an
+   * armed detector needs them. Also for an ASCII String's bytes ({@link #scan}), whose first pass
+   * over the characters gives the same {@code t} (TriageTest).
+   */
+  private long settle(long t, long a, byte[] b, int off, int len) {
     if ((a & (guessGated | ~quickExact)) == 0) {
       return a; // nothing armed, or only by exact gates (an email address)
     }
@@ -1410,21 +1419,12 @@ final class Scanner {
       // An IP, IBAN or PEM detector is armed by a guessed flag: settle the guess.
       t = Triage.exact(t, s);
     }
-    long codes = -1L;
     if ((a & ~quickExact) != 0) {
       // A digit-run detector is armed by the digit count (the guesses do not change that): bound
-      // the runs properly. An ASCII text's runs are read on a copy of its bytes, which reads the
-      // worded security code's gate too (CODE_AFTER_NAME; the same runs, TriageTest).
-      if ((flagsOf(t) & Triage.F_WIDE) == 0) {
-        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        int runs = digitRuns(b, 0, b.length);
-        t = withDigitRuns(t, runs);
-        codes = (runs & CODE_AFTER_NAME) != 0 ? -1L : ~wordedCode;
-      } else {
-        t = withDigitRuns(t, digitRuns(s));
-      }
+      // the runs properly.
+      t = withDigitRuns(t, digitRuns(s));
     }
-    return armed(t) & lengthOk(s.length()) & codes;
+    return armed(t) & lengthOk(s.length());
   }
 
   /** {@link #scan} of {@code s} given {@code armed} from {@link #armedUtf8} of its bytes. */
@@ -1622,12 +1622,36 @@ final class Scanner {
       if ((flagsOf(t) & Triage.F_WIDE) != 0 && Checks.needsNormalizing(s)) {
         return scanNormalized(s);
       }
+      if ((flagsOf(t) & Triage.F_WIDE) == 0) {
+        return scanAscii(s, t);
+      }
       long armed = armedChars(s, t);
-      return armed != 0 && hasControls(s)
-          ? scanNormalized(s)
-          : scanArmed(s, armed, null, 0, 0, (flagsOf(t) & Triage.F_WIDE) == 0);
+      return armed != 0 && hasControls(s) ? scanNormalized(s) : scanArmed(s, armed, null, 0, 0);
     }
     return Checks.needsNormalizing(s) || hasControls(s) ? scanNormalized(s) : scanPlain(s);
+  }
+
+  /**
+   * {@link #scan} of an ASCII text, whose first pass over the characters {@code t} is that of its
+   * bytes: where an armed detector needs more than the first pass (the exact pass, the digit runs
+   * and the worded security code's gate in them, the gates of their own before the keywords), one
+   * copy of its bytes is read as the row path reads a value ({@link #settle}, {@link #asciiGates}),
+   * which reads bytes faster than {@code charAt} reads a String.
+   */
+  private List<Finding> scanAscii(String s, long t) {
+    int n = s.length();
+    long armed = armed(t) & lengthOk(n);
+    if (armed == 0) {
+      return List.of();
+    }
+    if (hasControls(s)) {
+      return scanNormalized(s);
+    }
+    if ((armed & (guessGated | ~quickExact | asciiGated)) == 0) {
+      return scanArmed(s, armed, null, 0, 0);
+    }
+    byte[] b = s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    return scanArmed(s, settle(t, armed, b, 0, n), b, 0, n);
   }
 
   /** {@link #scan} with more than 64 detectors, of a text without characters to normalize. */
@@ -1683,33 +1707,17 @@ final class Scanner {
    * is null.
    */
   private List<Finding> scanArmed(String s, long armed, byte[] utf8, int off, int len) {
-    return scanArmed(s, armed, utf8, off, len, utf8 != null && s.length() == len);
-  }
-
-  /**
-   * {@link #scanArmed(String, long, byte[], int, int)}, told whether {@code s} is {@code ascii}:
-   * without characters from U+0080 on but U+FFFD (a malformed byte decodes to one; the detectors
-   * read it as any other character), and without the control characters the String path reads
-   * through ({@link #hasControls}; the callers sent such a text to {@link #scanNormalized}). Then
-   * the armed detectors' gates of their own ({@link #asciiGates}) are checked before their keywords
-   * are searched for: every address in angle brackets and every sentence with a number arms the
-   * parts for addresses written out and the worded security code, whose keyword search cost free
-   * text 20-30 % of its masking throughput.
-   */
-  private List<Finding> scanArmed(
-      String s, long armed, byte[] utf8, int off, int len, boolean ascii) {
     if (armed == 0) {
       return List.of();
     }
-    if (ascii && (armed & asciiGated) != 0) {
-      if (utf8 == null) {
-        // the gates and the keyword search read bytes faster than charAt reads a String (one
-        // copy of a Latin-1 String's array; every character is ASCII)
-        utf8 = s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        off = 0;
-        len = utf8.length;
-      }
-      armed = asciiGates(armed, s, utf8, off, len);
+    // An ASCII value's bytes (s has one character per byte: U+FFFD for a malformed one, which the
+    // detectors read as any other character; the callers sent a text with the control characters
+    // the String path reads through to scanNormalized): the armed detectors' gates of their own
+    // are checked before their keywords are searched for. Every address in angle brackets and
+    // every sentence with a number arms the parts for addresses written out, whose keyword search
+    // cost free text 20-30 % of its masking throughput.
+    if (utf8 != null && s.length() == len && (armed & asciiGated) != 0) {
+      armed = asciiGates(armed, utf8, off, len);
       if (armed == 0) {
         return List.of();
       }
@@ -1870,25 +1878,6 @@ final class Scanner {
     for (long k = armed & asciiGated; k != 0; k &= k - 1) {
       int d = Long.numberOfTrailingZeros(k);
       if (!detectors[d].mayFindAscii(b, off, len)) {
-        armed &= ~(1L << d);
-      }
-    }
-    return armed;
-  }
-
-  /**
-   * {@link #asciiGates(long, byte[], int, int)} for the decoded text {@code s} (see {@link
-   * #scanArmed(String, long, byte[], int, int, boolean)}) and its bytes {@code utf8[off, off +
-   * len)}: the written-out-address parts' markers are looked for in {@code s} with the JDK's
-   * vectorised {@code indexOf}; the other gates read the bytes.
-   */
-  private long asciiGates(long armed, String s, byte[] utf8, int off, int len) {
-    if ((armed & emailWrittenOut) != 0 && !PiiDetectors.Email.Obfuscated.anyMarker(s)) {
-      armed &= ~emailWrittenOut;
-    }
-    for (long k = armed & asciiGated & ~emailWrittenOut; k != 0; k &= k - 1) {
-      int d = Long.numberOfTrailingZeros(k);
-      if (!detectors[d].mayFindAscii(utf8, off, len)) {
         armed &= ~(1L << d);
       }
     }
