@@ -469,9 +469,14 @@ final class SecretDetectors {
    * always.
    */
   static final class PasswordPhrase extends Detector {
+    /** The words for password the phrase starts with (also TextStreamMasker's hold). */
+    static final List<String> WORDS = List.of("password", "passwort", "passcode", "passphrase");
+
     private static final Pattern PHRASE =
         Pattern.compile(
-            "(?i)(?<![A-Za-z])(?:password|passwort|passcode|passphrase)"
+            "(?i)(?<![A-Za-z])(?:"
+                + String.join("|", WORDS)
+                + ")"
                 + "(?:[^\\S\\r\\n]{1,3}for[^\\S\\r\\n]{1,3}(?:the[^\\S\\r\\n]{1,3})?[^\\s:=]{1,40})?"
                 + "[^\\S\\r\\n]{1,3}(?:is|was|will[^\\S\\r\\n]{1,3}be"
                 + "|(?:has[^\\S\\r\\n]{1,3}been[^\\S\\r\\n]{1,3})?(?:changed|set|reset)"
@@ -485,7 +490,7 @@ final class SecretDetectors {
 
     @Override
     List<String> keywords() {
-      return List.of("password", "passwort", "passcode", "passphrase");
+      return WORDS;
     }
 
     /**

@@ -174,7 +174,9 @@ final class TextStreamMasker implements StreamMasker {
    */
   private static final Pattern OPEN_PHRASE =
       Pattern.compile(
-          "(?i)(?<![A-Za-z])(?:password|passwort|passcode|passphrase)[^\\S\\r\\n]{1,3}"
+          "(?i)(?<![A-Za-z])(?:"
+              + String.join("|", SecretDetectors.PasswordPhrase.WORDS)
+              + ")[^\\S\\r\\n]{1,3}"
               + "(?:is|was|to)[^\\S\\r\\n]{0,3}:?[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
               + "[\"']?[^\\s\"']+$");
 
