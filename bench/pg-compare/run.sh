@@ -6,8 +6,13 @@
 # pgbouncer-tls is the TLS-terminating proxy to hold Gatehouse (TLS) against, and gatehouse-plain the
 # one to hold against haproxy and pgbouncer; the difference between the two Gatehouse rows is the
 # cost of TLS.
-# Prints TPS and average latency per target, and each proxy's ratio to direct; then the added
-# connection set-up time and Gatehouse's memory with 1,000 idle connections.
+# Prints TPS and average latency per target, each proxy's ratio to direct and its own CPU per
+# statement (/proc of its processes); then the added connection set-up time and Gatehouse's memory
+# with 1,000 idle connections.
+#
+# TARGETS may also name java-threads and java-loop: a plain TCP relay in Java (JavaRelay.java, no
+# protocol work) with two blocking threads per connection, as the gateway relays, and with one
+# event loop, as haproxy does; they tell the cost of the I/O model apart from the gateway's work.
 #
 #   bench/pg-compare/run.sh                       # defaults: 10 s per cell, 2 rounds, scale 10
 #   DURATION=30 ROUNDS=3 bench/pg-compare/run.sh
@@ -103,7 +108,17 @@ listen pg
   bind 127.0.0.1:$HAPORT
   server pg 127.0.0.1:$PGPORT
 CFG
-"${relay[@]}" haproxy -q -f "$work/haproxy.cfg" & pids+=($!)
+"${relay[@]}" haproxy -q -f "$work/haproxy.cfg" & pids+=($!); HAPID=$!
+
+# java-threads and java-loop (only when TARGETS names them): a plain TCP relay in Java in the
+# gateway's I/O model (two blocking threads per connection) and in haproxy's (one event loop),
+# with no protocol work; see JavaRelay.java.
+JTPORT=$(port); JLPORT=$(port)
+case " ${TARGETS:-} " in *" java-threads "* | *" java-loop "*)
+  "${relay[@]}" "$JAVA_HOME/bin/java" "$here/JavaRelay.java" threads "$JTPORT" "$PGPORT" & pids+=($!); JTPID=$!
+  "${relay[@]}" "$JAVA_HOME/bin/java" "$here/JavaRelay.java" loop "$JLPORT" "$PGPORT" & pids+=($!); JLPID=$!
+  ;;
+esac
 
 cat > "$work/userlist.txt" <<CFG
 "bench" "$PASS"
@@ -159,6 +174,8 @@ conninfo() { # target -> connection string (password via env)
   case $1 in
     direct) echo "host=127.0.0.1 port=$PGPORT dbname=bench user=bench sslmode=disable" ;;
     haproxy) echo "host=127.0.0.1 port=$HAPORT dbname=bench user=bench sslmode=disable" ;;
+    java-threads) echo "host=127.0.0.1 port=$JTPORT dbname=bench user=bench sslmode=disable" ;;
+    java-loop) echo "host=127.0.0.1 port=$JLPORT dbname=bench user=bench sslmode=disable" ;;
     pgbouncer) echo "host=127.0.0.1 port=$BOUNCEPORT dbname=bench user=bench sslmode=disable" ;;
     pgbouncer-tls) echo "host=127.0.0.1 port=$BOUNCETLSPORT dbname=bench user=bench sslmode=require" ;;
     gatehouse) echo "host=127.0.0.1 port=$GHPG dbname=bench user=bench sslmode=require" ;;
@@ -196,26 +213,57 @@ if [ "$WARMUP" -gt 0 ]; then
     run_pgbench "$t" "$m" "$c" -T "$WARMUP" >/dev/null
   done; done; done
 fi
+# The relay's own CPU per statement (user + system time of its processes over the cell, from
+# /proc, divided by the statements pgbench counted): what each relay takes from the two cores it
+# shares with the database and the client. pgbouncer runs under su, so its pid is looked up.
+relay_pids() { # target -> pids of its relay processes (none for direct)
+  case $1 in
+    haproxy) echo "$HAPID" ;;
+    pgbouncer) pgrep -f "^pgbouncer $work/pgbouncer.ini" | tr '\n' ' ' ;;
+    pgbouncer-tls) pgrep -f "^pgbouncer $work/pgbouncer-tls.ini" | tr '\n' ' ' ;;
+    java-threads) echo "${JTPID:-}" ;;
+    java-loop) echo "${JLPID:-}" ;;
+    gatehouse*) echo "$jpid" ;;
+  esac
+}
+ticks() { # pids... -> summed utime + stime in clock ticks
+  local sum=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    sum=$(( sum + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat") ))
+  done
+  echo "$sum"
+}
+CLK_TCK=$(getconf CLK_TCK)
+declare -A CPU
 echo "== pgbench -S, ${DURATION}s per cell, $ROUNDS interleaved rounds"
 for r in $(seq 1 "$ROUNDS"); do
   for m in $MODES; do for c in $CLIENTS; do for t in $targets; do
+    # shellcheck disable=SC2046
+    rp=$(relay_pids "$t"); t0=$(ticks $rp)
     read -r tps lat < <(run_pgbench "$t" "$m" "$c" -T "$DURATION")
+    # shellcheck disable=SC2086
+    t1=$(ticks $rp)
     TPS[$t,$m,$c]=$(( ${TPS[$t,$m,$c]:-0} + tps )); LAT[$t,$m,$c]=$(echo "${LAT[$t,$m,$c]:-0} + $lat" | bc -l)
-    printf '  round %d %-8s c=%-2s %-9s %8s tps %8s ms\n' "$r" "$m" "$c" "$t" "$tps" "$lat"
+    us=-; [ -n "$rp" ] && [ "$tps" -gt 0 ] && us=$(echo "($t1 - $t0) * 1000000 / $CLK_TCK / ($tps * $DURATION)" | bc -l)
+    [ "$us" != - ] && CPU[$t,$m,$c]=$(echo "${CPU[$t,$m,$c]:-0} + $us" | bc -l)
+    printf '  round %d %-8s c=%-2s %-9s %8s tps %8s ms  relay CPU %s µs/statement\n' "$r" "$m" "$c" "$t" "$tps" "$lat" \
+      "$( [ "$us" = - ] && echo - || printf '%.0f' "$us")"
   done; done; done
 done
 
 out="$work/results.md"
 {
-  echo "| mode | clients | target | TPS | avg latency (ms) | ratio to direct |"
-  echo "|---|---:|---|---:|---:|---:|"
+  echo "| mode | clients | target | TPS | avg latency (ms) | ratio to direct | relay CPU per statement |"
+  echo "|---|---:|---|---:|---:|---:|---:|"
   for m in $MODES; do for c in $CLIENTS; do
     d=$(( TPS[direct,$m,$c] / ROUNDS ))
     for t in $targets; do
       tps=$(( TPS[$t,$m,$c] / ROUNDS )); lat=$(echo "scale=3; ${LAT[$t,$m,$c]} / $ROUNDS" | bc -l)
       # Without direct among TARGETS there is nothing to divide by: the ratio prints as -.
       ratio=-; [ "$d" -gt 0 ] && ratio=$(printf '%.2f' "$(echo "$tps / $d" | bc -l)")
-      printf '| %s | %s | %s | %s | %s | %s |\n' "$m" "$c" "$t" "$tps" "$lat" "$ratio"
+      cpu=-; [ -n "${CPU[$t,$m,$c]:-}" ] && cpu=$(printf '%.0f µs' "$(echo "${CPU[$t,$m,$c]} / $ROUNDS" | bc -l)")
+      printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$c" "$t" "$tps" "$lat" "$ratio" "$cpu"
     done
   done; done
 } > "$out"
