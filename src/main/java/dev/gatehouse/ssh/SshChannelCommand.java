@@ -63,6 +63,18 @@ abstract class SshChannelCommand implements Command {
   protected ExitCallback exit;
   protected ChannelSession channel;
   protected Environment env;
+
+  /**
+   * The channel's variables (and terminal) as they were when the shell, exec or subsystem request
+   * came ({@link #start}). RFC 4254 sections 6.2 and 6.4 put {@code pty-req} and {@code env} before
+   * that request, but MINA's server channel accepts them at any time and adds them to the same
+   * {@link #env}: one sent right after the exec request would otherwise reach the target's command
+   * after the gate decided without it (an undecided {@code LD_PRELOAD}), or give a command decided
+   * without a terminal (and so, under {@code pager_guard: tty}, without the guard) a terminal. Only
+   * window changes ({@link #envInt}) are read live.
+   */
+  private Map<String, String> sent = Map.of();
+
   private volatile Thread worker;
   private volatile boolean exited;
 
@@ -94,6 +106,7 @@ abstract class SshChannelCommand implements Command {
   public void start(ChannelSession channel, Environment env) throws IOException {
     this.channel = channel;
     this.env = env;
+    this.sent = java.util.Collections.unmodifiableMap(new HashMap<>(env.getEnv()));
     worker =
         Thread.ofVirtual()
             .name("ssh-" + getClass().getSimpleName() + "-" + channel.getChannelId())
@@ -126,33 +139,35 @@ abstract class SshChannelCommand implements Command {
   /** The variables the client asked for with {@code env} requests, without locale variables. */
   Map<String, String> requestedEnv() {
     Map<String, String> m = new HashMap<>();
-    env.getEnv()
-        .forEach(
-            (k, v) -> {
-              if (!SERVER_SET.contains(k) && !isLocale(k)) {
-                m.put(k, v);
-              }
-            });
+    sent.forEach(
+        (k, v) -> {
+          if (!SERVER_SET.contains(k) && !isLocale(k)) {
+            m.put(k, v);
+          }
+        });
     return m;
   }
 
   /** The locale variables the client sent, passed to the target as they are. */
   Map<String, String> localeEnv() {
     Map<String, String> m = new HashMap<>();
-    env.getEnv()
-        .forEach(
-            (k, v) -> {
-              if (isLocale(k)) {
-                m.put(k, v);
-              }
-            });
+    sent.forEach(
+        (k, v) -> {
+          if (isLocale(k)) {
+            m.put(k, v);
+          }
+        });
     return m;
   }
 
   /** True when the client asked for a terminal (pty-req, RFC 4254 section 6.2). */
   boolean hasPty() {
-    return env.getEnv().containsKey(Environment.ENV_TERM)
-        && env.getEnv().containsKey(Environment.ENV_COLUMNS);
+    return sent.containsKey(Environment.ENV_TERM) && sent.containsKey(Environment.ENV_COLUMNS);
+  }
+
+  /** A variable as the channel carried it when its request came ({@link #sent}). */
+  String sentEnv(String name) {
+    return sent.get(name);
   }
 
   int envInt(String name, int dflt) {
@@ -228,7 +243,7 @@ abstract class SshChannelCommand implements Command {
    * justification} attribute, which the approval service files with a review.
    */
   Action justified(Action action) {
-    String j = env.getEnv().get(JUSTIFICATION_ENV);
+    String j = sent.get(JUSTIFICATION_ENV);
     if (j == null || j.isBlank()) {
       return action;
     }

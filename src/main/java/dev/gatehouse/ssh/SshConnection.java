@@ -8,11 +8,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.sshd.client.channel.ChannelSession;
+import java.util.concurrent.TimeUnit;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.SshConstants;
-import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,49 +59,56 @@ final class SshConnection {
   }
 
   /** Exec and shell channels open on the target for this connection ({@link #stopOnTarget}). */
-  private final Set<ChannelSession> onTarget = ConcurrentHashMap.newKeySet();
+  private final Set<SshTargetJob> onTarget = ConcurrentHashMap.newKeySet();
 
-  /** How long the end of a session waits for its TERM signals to be on the wire. */
-  static final Duration SIGNAL_WRITE = Duration.ofSeconds(2);
+  /** Stops under way ({@link #stop}), which {@link #closed} waits for. */
+  private final Set<CompletableFuture<String>> stopping = ConcurrentHashMap.newKeySet();
 
-  /** {@code ch} runs a command or shell on the target until {@link #offTarget}. */
-  void onTarget(ChannelSession ch) {
-    onTarget.add(ch);
+  /** How long the end of a session or connection waits for its commands to be stopped. */
+  static final Duration SIGNAL_WRITE = SshTargetJob.STOP_WAIT.plusSeconds(1);
+
+  /** {@code job} runs a command or shell on the target until {@link #offTarget}. */
+  void onTarget(SshTargetJob job) {
+    onTarget.add(job);
   }
 
-  void offTarget(ChannelSession ch) {
-    onTarget.remove(ch);
+  void offTarget(SshTargetJob job) {
+    onTarget.remove(job);
+  }
+
+  /** Stops {@code job} on the target ({@link SshTargetJob#stop}); the connection waits for it. */
+  CompletableFuture<String> stop(SshTargetJob job) {
+    CompletableFuture<String> f = job.stop();
+    if (!f.isDone()) {
+      stopping.add(f);
+      f.whenComplete((how, e) -> stopping.remove(f));
+    }
+    return f;
+  }
+
+  private void awaitStops() {
+    CompletableFuture<?>[] all = stopping.toArray(new CompletableFuture<?>[0]);
+    try {
+      CompletableFuture.allOf(all).get(SIGNAL_WRITE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.debug("stopping commands on the target did not finish", e);
+    }
   }
 
   /**
-   * Sends SIGTERM to what this connection runs on the target, before the session's channels and
-   * upstream session are closed. Closing them alone does not stop a command: OpenSSH's sshd ends a
-   * session's command only by hanging up its terminal, so a command without a PTY ({@code ssh host
-   * 'sleep 600'}) would go on running on the target after the session was ended. A {@code signal}
-   * request (RFC 4254 section 6.9) reaches the whole command: sshd sends it to the session's
-   * process group (OpenSSH session.c, session_signal_req: killpg). Best effort: a target that
-   * refuses signals is still cut off, as before.
+   * Stops what this connection runs on the target, before the session's channels and upstream
+   * session are closed. Closing them alone does not stop a command: OpenSSH's sshd ends a session's
+   * command only by hanging up its terminal, so a command without a PTY ({@code ssh host 'sleep
+   * 600'}) would go on running on the target after the session was ended. {@link SshTargetJob#stop}
+   * sends SIGTERM to the command's process group (a guarded command without a terminal, root logins
+   * included), or a {@code signal} request (RFC 4254 section 6.9; sshd refuses it on root logins).
+   * Waits at most {@link #SIGNAL_WRITE}.
    */
   void stopOnTarget() {
-    List<IoWriteFuture> sent = new ArrayList<>();
-    for (ChannelSession ch : onTarget) {
-      if (!ch.isOpen() || ch.isClosing()) {
-        continue;
-      }
-      try {
-        sent.add(SshTargetCommand.sendSignal(ch, "TERM"));
-      } catch (IOException | RuntimeException e) {
-        log.debug("cannot send TERM to the target", e);
-      }
+    for (SshTargetJob job : onTarget) {
+      stop(job);
     }
-    long end = System.nanoTime() + SIGNAL_WRITE.toNanos();
-    for (IoWriteFuture f : sent) {
-      try {
-        f.await(Math.max(1, (end - System.nanoTime()) / 1_000_000));
-      } catch (IOException | RuntimeException e) {
-        log.debug("TERM to the target not written", e);
-      }
-    }
+    awaitStops();
   }
 
   static SshConnection of(ServerSession s) {
@@ -195,6 +202,13 @@ final class SshConnection {
 
   /** Called when the client connection has closed. */
   void closed() {
+    // Commands still running on the target are stopped (the client left: its channels may be
+    // destroyed after this runs), on the upstream session, which is not closed (or leased to
+    // another client) under them.
+    for (SshTargetJob job : onTarget) {
+      stop(job);
+    }
+    awaitStops();
     SshUpstreamPool.Pooled u;
     boolean reusable;
     synchronized (this) {

@@ -58,6 +58,7 @@ final class SshTargetCommand extends SshChannelCommand {
 
   private final String line; // null for a shell
   private volatile PtyCapableChannelSession upstream;
+  private volatile SshTargetJob job;
 
   SshTargetCommand(SshConnection conn, String line) {
     super(conn);
@@ -69,6 +70,7 @@ final class SshTargetCommand extends SshChannelCommand {
     GateSession gate = conn.gate();
     Action action;
     String remote = null;
+    boolean report = false; // the guard reports the command's process group (SshTargetJob)
     if (line == null) {
       action = new Action(ActionKind.SHELL, "(interactive shell)", Map.of());
     } else {
@@ -85,7 +87,11 @@ final class SshTargetCommand extends SshChannelCommand {
       }
       action = cl.toAction(cl.argv().get(0), requestedEnv(), null);
       SshTargetConfig target = gate.connection().ssh();
-      remote = remoteCommand(cl, target == null || target.guards(hasPty()));
+      boolean guarded = target == null || target.guards(hasPty());
+      // Without a terminal, closing the channel does not stop the command on the target: the
+      // gateway stops its process group itself (SshTargetJob). With one, sshd hangs it up.
+      report = guarded && !hasPty();
+      remote = remoteCommand(cl, guarded, report);
       if (remote.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= MAX_ARG_STRLEN) {
         // sshd runs the line as one argument of `SHELL -c LINE`; a longer one fails there (E2BIG)
         refuseLine(line, "command line too long for the target once quoted");
@@ -149,6 +155,8 @@ final class SshTargetCommand extends SshChannelCommand {
                 : up.session().createExecChannel(remote, pty, upstreamEnv);
     ch.setUsePty(hasPty());
     ch.setAgentForwarding(agent);
+    SshTargetJob running = new SshTargetJob(up.session(), ch, hasPty());
+    job = running;
     upstream = ch;
     try {
       ch.open().verify(SshUpstream.CONNECT_TIMEOUT);
@@ -187,12 +195,12 @@ final class SshTargetCommand extends SshChannelCommand {
                 () ->
                     bytes.addAndGet(
                         pump(ch.getInvertedOut(), out, outMasker, b -> conn.record('o', b))));
+    java.io.InputStream targetErr =
+        report ? running.stderr(ch.getInvertedErr()) : ch.getInvertedErr();
     Thread stderr =
         Thread.ofVirtual()
             .start(
-                () ->
-                    bytes.addAndGet(
-                        pump(ch.getInvertedErr(), err, errMasker, b -> conn.record('e', b))));
+                () -> bytes.addAndGet(pump(targetErr, err, errMasker, b -> conn.record('e', b))));
     java.util.function.Consumer<byte[]> tap = b -> {};
     if (line == null) {
       StreamMasker inMasker = conn.masker();
@@ -222,19 +230,25 @@ final class SshTargetCommand extends SshChannelCommand {
     java.util.function.Consumer<byte[]> inputTap = tap;
     Thread.ofVirtual().start(() -> SshStreams.pumpInput(in, ch.getInvertedIn(), inputTap));
 
-    conn.onTarget(ch);
+    conn.onTarget(running);
     try {
       ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
       stdout.join();
       stderr.join();
     } catch (InterruptedException e) {
       // The client's channel went away first (destroy(): the client closed it or left, or the
-      // gateway ended the session, having signalled the target): there is no one to tell, but
-      // the action's record says how it ended.
-      gate.completed(authorized, false, cutShort(gate.endedBecause()), bytes.get());
+      // gateway ended the session): cancel() stops the command on the target (SshTargetJob).
+      // There is no one to tell, but the action's record says how it ended and what was done.
+      conn.stop(running); // idempotent: cancel() may not have run yet
+      String how = running.stoppedHow(SshTargetJob.STOP_WAIT.plusSeconds(1));
+      gate.completed(
+          authorized,
+          false,
+          cutShort(gate.endedBecause()) + (how == null ? "" : "; " + how),
+          bytes.get());
       return;
     } finally {
-      conn.offTarget(ch);
+      conn.offTarget(running);
     }
     Integer status = ch.getExitStatus();
     String signal = ch.getExitSignal();
@@ -242,6 +256,15 @@ final class SshTargetCommand extends SshChannelCommand {
     int s = status == null ? 255 : status;
     String outcome = bySignal ? "killed by signal " + signal : "exit " + s;
     String ended = gate.endedBecause();
+    String stopped = running.stoppedHow(SshTargetJob.STOP_WAIT.plusSeconds(1));
+    if (stopped != null && (ended == null || "closed".equals(ended))) {
+      // The client left and the gateway stopped the command (SshConnection.closed): no one to
+      // tell; the record says what was done and how the command ended.
+      String last = bySignal || status != null ? outcome : "cut off before it ended";
+      gate.completed(
+          authorized, false, cutShort(ended) + "; " + stopped + "; " + last, bytes.get());
+      return;
+    }
     if (ended != null && !"closed".equals(ended)) {
       // The gateway ended the session and stopped the command (SshConnection.stopOnTarget): its
       // exit is not relayed, so that the client ends on the disconnect that says why, not on a
@@ -307,15 +330,37 @@ final class SshTargetCommand extends SshChannelCommand {
    * reads the words quoted here.
    */
   static String remoteCommand(CommandLine cl, boolean guarded) {
+    return remoteCommand(cl, guarded, false);
+  }
+
+  /**
+   * {@link #remoteCommand(CommandLine, boolean)}; with {@code report} (a guarded command without a
+   * terminal) the guard's {@code /bin/sh} first tells the gateway its process group on stderr
+   * ({@link SshTargetJob#REPORT}), so that the gateway can stop the command when the client goes
+   * away. The decided argv is then started by {@code exec "$@"} (the shell is replaced, so the
+   * command's exit status or signal comes back as it is), or by {@code "$@"} when the program's
+   * name starts with {@code -} (bash's exec would read it as options). A shell line gets the report
+   * as one more line before it, in the same shell.
+   */
+  static String remoteCommand(CommandLine cl, boolean guarded, boolean report) {
     if (!guarded) {
       return cl.needsShell() ? cl.raw() : CommandLine.quote(cl.argv());
     }
     String guard = String.join(" ", PagerGuard.envCommand());
     if (cl.needsShell()) {
-      return guard + " /bin/sh -c -- " + CommandLine.quote(List.of(cl.raw()));
+      String shellLine = report ? SshTargetJob.REPORT + "\n" + cl.raw() : cl.raw();
+      return guard + " /bin/sh -c -- " + CommandLine.quote(List.of(shellLine));
     }
     String argv = CommandLine.quote(cl.argv());
     String program = cl.argv().get(0);
+    if (report) {
+      String start = program.startsWith("-") ? "\"$@\"" : "exec \"$@\"";
+      return guard
+          + " /bin/sh -c "
+          + CommandLine.quote(List.of(SshTargetJob.REPORT + "; " + start))
+          + " sh "
+          + argv;
+    }
     if (program.indexOf('=') >= 0 || program.startsWith("-")) {
       return guard + " /bin/sh -c '\"$@\"' sh " + argv;
     }
@@ -325,7 +370,7 @@ final class SshTargetCommand extends SshChannelCommand {
   private PtyChannelConfiguration ptyConfig() {
     PtyChannelConfiguration c = new PtyChannelConfiguration();
     if (hasPty()) {
-      c.setPtyType(env.getEnv().get(Environment.ENV_TERM));
+      c.setPtyType(sentEnv(Environment.ENV_TERM));
       c.setPtyColumns(envInt(Environment.ENV_COLUMNS, 80));
       c.setPtyLines(envInt(Environment.ENV_LINES, 24));
       c.setPtyModes(env.getPtyModes());
@@ -344,8 +389,18 @@ final class SshTargetCommand extends SshChannelCommand {
     return ch.writePacket(b);
   }
 
+  /**
+   * The client's channel went away: a command still running on the target is stopped ({@link
+   * SshTargetJob#stop}, which then closes the upstream channel); the connection waits for that
+   * before it gives up its upstream session ({@link SshConnection#closed}).
+   */
   @Override
   void cancel() {
+    SshTargetJob j = job;
+    if (j != null) {
+      conn.stop(j);
+      return;
+    }
     PtyCapableChannelSession ch = upstream;
     if (ch != null) {
       ch.close(false);
