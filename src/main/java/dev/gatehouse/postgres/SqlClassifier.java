@@ -4001,6 +4001,19 @@ final class SqlClassifier {
       if (parent != null) {
         c.written.add(parent);
       }
+      // Statements after which x's rows are read under another name (sql-altertable): ALTER …
+      // x RENAME TO y, ALTER … x SET SCHEMA s, ALTER TABLE x INHERIT p (a scan of p returns x's
+      // rows; ddl-inherit.html). Like CREATE TABLE y AS TABLE x they hand x's rows to later
+      // statements that do not name x, so x is read too, and a deny of reading x matches them
+      // (red team rt20: a principal allowed ddl renamed the denied customers and read the result).
+      int rename = findWordAtDepth0(c, i, c.t.size(), "rename");
+      int schema = findWordAtDepth0(c, i, c.t.size(), "schema");
+      if (name != null
+          && ((rename >= 0 && c.isWord(rename + 1, "to"))
+              || (schema > 0 && c.isWord(schema - 1, "set"))
+              || (parent != null && !c.isWord(inherit - 1, "no")))) {
+        c.read.add(name);
+      }
       // ALTER TABLE parent ATTACH|DETACH PARTITION child (sql-altertable): the child's rows become
       // (or stop being) rows of the parent's scans, and only the child's owner may do it
       for (String w : new String[] {"attach", "detach"}) {
@@ -4009,6 +4022,9 @@ final class SqlClassifier {
             at >= 0 && c.isWord(at + 1, "partition") ? qualifiedName(c, at + 2, end) : null;
         if (child != null) {
           c.written.add(child);
+          if (w.equals("attach")) {
+            c.read.add(child); // a scan of the parent returns its rows (see RENAME above)
+          }
         }
       }
     }

@@ -356,4 +356,34 @@ class SqlRound20GatewayTest {
                     + " AND confrelid = 'public.customers'::regclass"))
         .isZero();
   }
+
+  /**
+   * Renaming customers, moving it to another schema, making it a child of a scratch table or a
+   * partition of one: afterwards its rows are read under a name the deny of reading customers does
+   * not name. These were alters writing customers only, so that deny did not match them.
+   */
+  @Test
+  void statementsThatHandATablesRowsToAnotherNameReadIt() throws Exception {
+    PgTestSupport.reload(engine, policyFile, DDL);
+    try (Connection c = rhea();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE scratch.p (id int, ssn text) PARTITION BY LIST (id)");
+      st.execute("CREATE TABLE scratch.q (id int, ssn text)");
+      for (String sql :
+          List.of(
+              "ALTER TABLE customers RENAME TO c2",
+              "ALTER TABLE public.customers SET SCHEMA scratch",
+              "ALTER TABLE customers INHERIT scratch.q",
+              "ALTER TABLE scratch.p ATTACH PARTITION customers FOR VALUES IN (1, 42)")) {
+        // Before the fix: allowed by builders, and SELECT ssn FROM c2 (scratch.customers,
+        // scratch.q, scratch.p) returned every customer's ssn.
+        SQLException e = refused(st, sql);
+        assertThat(e.getSQLState()).as(sql).isEqualTo(DENIED);
+        assertThat(e.getMessage()).as(sql).contains("no-customer-reads");
+      }
+      st.execute("ALTER TABLE scratch.q RENAME TO r"); // what names no denied table is an alter
+      st.execute("DROP TABLE scratch.p, scratch.r");
+    }
+    assertThat(count("SELECT count(*) FROM public.customers")).isEqualTo(2);
+  }
 }
