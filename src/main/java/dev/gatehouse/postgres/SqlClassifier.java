@@ -4035,6 +4035,16 @@ final class SqlClassifier {
       defaultPrivileges(c, i);
       return;
     }
+    if (c.objectType.equals("schema")) {
+      // ALTER SCHEMA s RENAME TO t (sql-alterschema.html): every table of s is read and written as
+      // t.* afterwards, names no rule about s.* knows; the statement names none of them, so every
+      // table (red team rt20: a deny of billing.* passed it, then b2.ledger was read).
+      int rename = findWordAtDepth0(c, i, c.t.size(), "rename");
+      if (rename >= 0 && c.isWord(rename + 1, "to")) {
+        c.read.add(Attr.ANY_TABLE);
+        c.written.add(Attr.ANY_TABLE);
+      }
+    }
     publicationTables(c, i);
     onTable(c, i);
     // ALTER TABLE ... ADD COLUMN c DEFAULT f() / ALTER COLUMN TYPE ... USING f() evaluate f now.

@@ -107,6 +107,11 @@ class SqlRound20GatewayTest {
           effect: deny
           sql: { functions: [purge_ledger, public.purge_ledger] }
           reason: the ledger is purged by the nightly job only
+        - id: no-billing
+          subjects: { groups: [rt20] }
+          effect: deny
+          sql: { tables: ["billing.*"] }
+          reason: billing is for finance
         - id: no-customer-reads
           subjects: { groups: [rt20] }
           effect: deny
@@ -139,6 +144,9 @@ class SqlRound20GatewayTest {
         CREATE FUNCTION public.purge_ledger() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN DELETE FROM public.ledger; RETURN NEW; END $$;
         ALTER FUNCTION public.purge_ledger() OWNER TO gh_scram;
+        CREATE SCHEMA billing AUTHORIZATION gh_scram;
+        CREATE TABLE billing.invoices (id int, amount int);
+        ALTER TABLE billing.invoices OWNER TO gh_scram;
         """);
     t.addConnection(CONN, "gh_rt20pg", "gh_scram", "prefer");
     t.addPrincipal(TOKEN, "rhea", Set.of("rt20"));
@@ -385,5 +393,27 @@ class SqlRound20GatewayTest {
       st.execute("DROP TABLE scratch.p, scratch.r");
     }
     assertThat(count("SELECT count(*) FROM public.customers")).isEqualTo(2);
+  }
+
+  /**
+   * {@code ALTER SCHEMA billing RENAME TO b2} named no table, so a deny of {@code billing.*} did
+   * not match it, and afterwards every billing table was read and written as {@code b2.*}.
+   */
+  @Test
+  void renamingASchemaTouchesEveryTable() throws Exception {
+    PgTestSupport.reload(engine, policyFile, DDL);
+    try (Connection c = rhea();
+        Statement st = c.createStatement()) {
+      assertThat(refused(st, "SELECT amount FROM billing.invoices").getSQLState())
+          .isEqualTo(DENIED);
+      // Before the fix: allowed by builders (ddl); then SELECT amount FROM b2.invoices ran.
+      SQLException e = refused(st, "ALTER SCHEMA billing RENAME TO b2");
+      assertThat(e.getSQLState()).isEqualTo(DENIED);
+      assertThat(e.getMessage()).contains("no-billing");
+      st.execute("CREATE SCHEMA s2");
+      st.execute("ALTER SCHEMA s2 OWNER TO CURRENT_USER"); // other ALTER SCHEMA forms: alters
+      st.execute("DROP SCHEMA s2");
+    }
+    assertThat(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'billing'")).isEqualTo(1);
   }
 }
