@@ -234,8 +234,8 @@ final class SqlMatcher implements KindMatcher {
   }
 
   /**
-   * Whether this (deny) rule is about reading tables, and {@code action} reads some: the rule lists
-   * select (as the group read does) and has {@code tables}.
+   * Whether this (deny or review) rule is about reading tables, and {@code action} reads some: the
+   * rule lists select (as the group read does) and has {@code tables}.
    */
   private boolean readsHere(Action action) {
     return tables != null
@@ -306,11 +306,14 @@ final class SqlMatcher implements KindMatcher {
         }
       }
       if (anyKind ? !anyListed : missing != null) {
-        if (deny && readsHere(action)) {
-          // A deny of reading a table matches every statement that reads it, whatever its kind:
-          // CREATE TABLE x AS SELECT … FROM t ([create]) and INSERT INTO s.x SELECT … FROM t
-          // ([insert]) copy t's rows where a later SELECT reads them (red team rt19). Judged as the
-          // read alone: its read tables, not what it writes.
+        if (anyKind && readsHere(action)) {
+          // A deny or review of reading a table matches every statement that reads it, whatever
+          // its kind: CREATE TABLE x AS SELECT … FROM t ([create]) and INSERT INTO s.x SELECT …
+          // FROM t ([insert]) copy t's rows where a later SELECT reads them (red team rt19 for
+          // deny, rt20 for review). Judged as the read alone: its read tables, not what it
+          // writes. A review rule that matches so holds the statement only if its kinds (which
+          // the rule does not list) and the tables it does not name are admitted by other rules
+          // (PolicySet#otherParts), as for any part it is not about.
           return mismatch(readPart(action), effect, null);
         }
         return "statement "

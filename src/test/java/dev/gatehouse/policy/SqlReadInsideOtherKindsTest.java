@@ -84,4 +84,54 @@ class SqlReadInsideOtherKindsTest {
                 .effect())
         .isEqualTo(Effect.ALLOW);
   }
+
+  /**
+   * Red team rt20: a review rule on reading a table was not widened like the deny rule, so the
+   * rules that admit create and scratch writes allowed copying the reviewed table unreviewed.
+   */
+  static final PolicySet REVIEWED =
+      policy(
+          """
+          rules:
+            - id: analysts
+              effect: allow
+              sql: { statements: [read, create] }
+            - id: scratch
+              effect: allow
+              sql: { statements: [write], tables_written: ["scratch.*"] }
+            - id: customers-reviewed
+              effect: review
+              review: { groups: [dpo] }
+              sql: { statements: [read], tables: [public.customers] }
+          """);
+
+  @Test
+  void aReviewOfReadingATableHoldsEveryStatementThatReadsIt() {
+    for (Action a :
+        List.of(
+            sql("create", List.of("create"), List.of("customers"), List.of("x")),
+            sql("insert", List.of("insert"), List.of("customers"), List.of("scratch.x")))) {
+      Decision d = decide(REVIEWED, human("alice"), target("db"), a);
+      assertThat(d.effect()).as(a.raw()).isEqualTo(Effect.REVIEW); // before: ALLOW
+      assertThat(d.rule()).isEqualTo("customers-reviewed");
+    }
+    // what does not read customers is still allowed
+    assertThat(
+            decide(
+                    REVIEWED,
+                    human("alice"),
+                    target("db"),
+                    sql("insert", List.of("insert"), List.of("orders"), List.of("scratch.x")))
+                .effect())
+        .isEqualTo(Effect.ALLOW);
+    // a copy that nothing else admits is denied, not held: the review is only about the read
+    Decision other =
+        decide(
+            REVIEWED,
+            human("alice"),
+            target("db"),
+            sql("insert", List.of("insert"), List.of("customers"), List.of("public.orders")));
+    assertThat(other.effect()).isEqualTo(Effect.DENY);
+    assertThat(other.reason()).contains("reviews only part of it");
+  }
 }

@@ -335,7 +335,8 @@ class SqlRound19GatewayTest {
       assertThat((Throwable) e).isNotNull();
       assertThat(e.getSQLState()).isEqualTo(DENIED);
       assertThat(e.getMessage())
-          .contains("default-deny"); // kinds [create, execute]: no rule lists execute
+          .contains("default-deny") // kinds [create, execute]: no rule lists execute
+          .contains("runs a prepared statement, kind execute"); // rt20: it named create only
     }
   }
 
