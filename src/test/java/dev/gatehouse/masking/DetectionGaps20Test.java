@@ -2,6 +2,7 @@ package dev.gatehouse.masking;
 
 import static dev.gatehouse.masking.DetectionGapsTest.assertMasked;
 import static dev.gatehouse.masking.DetectionGapsTest.assertNotMasked;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,6 +95,14 @@ class DetectionGaps20Test {
         "HTTP_AUTH=aes-256-gcm",
         "REDIS_AUTH=${REDIS_PASSWORD}",
         "oauth=abcdefgh12345");
+  }
+
+  @Test
+  void terminalOutputHoldsTheNewFormsBegunOnItsLastLine() {
+    // an idle flush must not send the start of such a value (TextStreamMasker.secretStarts)
+    assertThat(TextStreamMasker.secretStarts("ok\nREDIS_AUTH=Wint")).isTrue();
+    assertThat(TextStreamMasker.secretStarts("temp password for Yuki Dubois: jY71")).isTrue();
+    assertThat(TextStreamMasker.secretStarts("REDIS_AUTH=Winter2021%\n")).isFalse();
   }
 
   @Test
