@@ -548,7 +548,9 @@ final class Scanner {
         || (g == 3 && g1 == 3 && g2 == 4)
         || (g == 2 && g1 == 2 && g2 == 2 && g3 == 3)
         // Russia and Kazakhstan without parentheses: 8 912 345 67 89, 8-800-555-35-35
-        || (g == 2 && g1 == 2 && g2 == 3 && g3 == 3);
+        || (g == 2 && g1 == 2 && g2 == 3 && g3 == 3)
+        // Spain's two-digit provincial prefixes: 91 676 18 21 (red team mask20)
+        || (g == 2 && g1 == 2 && g2 == 3 && g3 == 2);
   }
 
   /** {@link #phoneShape} of the completed groups packed by {@link #digitRuns} (5 bits each). */

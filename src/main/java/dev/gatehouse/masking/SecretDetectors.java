@@ -460,6 +460,65 @@ final class SecretDetectors {
   }
 
   /**
+   * The value of a name that ends in {@code _AUTH} or {@code -auth} ({@code REDIS_AUTH=…}, the
+   * Redis password of many compose files and Helm charts, {@code PROXY_AUTH=user:pass}, {@code
+   * smtp-auth: …}), which {@link Assignment} does not read: the word names an authentication method
+   * as often ({@code SMTP_AUTH=login}, {@code DB_AUTH=scram-sha-256}, {@code proxy_auth: ntlm}). So
+   * the value is read only when it looks like a password: 10 or more characters with a letter and a
+   * digit, and not a lower-case hyphenated identifier (a method or a cipher's name, {@code
+   * scram-sha-256}, {@code aes-256-gcm}). Red team mask20.
+   */
+  static final class AuthName extends Detector {
+    private static final Pattern KEY_VALUE =
+        Pattern.compile(
+            "(?i)(?<=[A-Za-z0-9][_-])auth[\"']?[^\\S\\r\\n]{0,2}[:=][^\\S\\r\\n]{0,3}"
+                // a quoted value whose closing quote never comes on its line is read to its end
+                + "(?:\"([^\"\\r\\n]{10,256})(?:\"|(?=\\r?\\n|$))|'([^'\\r\\n]{10,256})'"
+                + "|([^\\s\"',;<>)}\\]\\u001b]{10,256}))");
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)+");
+
+    AuthName() {
+      super("assignment", 75);
+    }
+
+    @Override
+    List<String> keywords() {
+      return List.of("_auth", "-auth");
+    }
+
+    @Override
+    int needFlags() {
+      return F_EQ | F_COLON;
+    }
+
+    @Override
+    void find(String s, List<Finding> out) {
+      Matcher m = KEY_VALUE.matcher(s);
+      while (m.find()) {
+        int g = m.group(1) != null ? 1 : m.group(2) != null ? 2 : 3;
+        String v = m.group(g);
+        if (IDENTIFIER.matcher(v).matches()
+            || v.startsWith("${")
+            || v.startsWith("$(")
+            || v.startsWith("{{")) {
+          continue;
+        }
+        boolean letter = false;
+        boolean digit = false;
+        for (int i = 0; i < v.length(); i++) {
+          char c = v.charAt(i);
+          letter |= Character.isLetter(c);
+          digit |= isDigit(c);
+        }
+        if (letter && digit) {
+          add(out, m.start(g), m.end(g));
+        }
+      }
+    }
+  }
+
+  /**
    * A password written in a sentence: {@code the password is hunter2}, {@code my password was
    * "Fluffy 2024"}, {@code password for the VPN is Sup3rS3cret!}, {@code password has been reset to
    * Tmp-4821}, as support tickets and notes carry them. The sentence's word is no key, so most of
@@ -477,11 +536,15 @@ final class SecretDetectors {
             "(?i)(?<![A-Za-z])(?:"
                 + String.join("|", WORDS)
                 + ")"
-                + "(?:[^\\S\\r\\n]{1,3}for[^\\S\\r\\n]{1,3}(?:the[^\\S\\r\\n]{1,3})?[^\\s:=]{1,40})?"
+                + "(?:(?:[^\\S\\r\\n]{1,3}for[^\\S\\r\\n]{1,3}(?:the[^\\S\\r\\n]{1,3})?[^\\s:=]{1,40})?"
                 + "[^\\S\\r\\n]{1,3}(?:is|was|will[^\\S\\r\\n]{1,3}be"
                 + "|(?:has[^\\S\\r\\n]{1,3}been[^\\S\\r\\n]{1,3})?(?:changed|set|reset)"
                 + "[^\\S\\r\\n]{1,3}to)"
-                + "[^\\S\\r\\n]{0,3}:?[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
+                + "[^\\S\\r\\n]{0,3}:?"
+                // "temp password for Yuki Dubois: jY713i*UV1BdX": for, one to three words, a colon
+                // (a support note's or an onboarding mail's line; red team mask20)
+                + "|[^\\S\\r\\n]{1,3}for(?:[^\\S\\r\\n]{1,3}[^\\s:=]{1,40}){1,3}[^\\S\\r\\n]{0,3}:)"
+                + "[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
                 + "(?:\"([^\"\\r\\n]{1,128})\"|'([^'\\r\\n]{1,128})'|([^\\s\"']{1,128}))");
 
     PasswordPhrase() {
@@ -665,6 +728,25 @@ final class SecretDetectors {
                 + OtherLanguages.WORDS
                 + ")))&gt;([^<\\r\\n]{1,512}?)&lt;/\\1&gt;");
 
+    /**
+     * A secret named by an attribute instead of an element or a key: .NET appSettings and
+     * connection settings ({@code <add key="DbPassword" value="…" />}, the {@code <appSettings>}
+     * section of an app.config or web.config), Spring, Ant and Log4j {@code <property
+     * name="password" value="…"/>}, and java.util.Properties' XML form ({@code <entry
+     * key="password">…</entry>}, its DTD http://java.sun.com/dtd/properties.dtd). The attribute
+     * must end with the secret's name ({@code key="PasswordMinLength" value="12"} is a setting
+     * about passwords); the value is group 1 (attribute) or 3 (element text). None of these has an
+     * {@code =} or {@code :} after the name, so {@link #ASSIGN} never read them (red team mask20).
+     */
+    private static final Pattern KEYED_ATTR =
+        Pattern.compile(
+            "(?i)\\b(?:key|name)=\"[A-Za-z0-9_.:-]{0,40}?"
+                + KEY
+                + "\"\\s{1,3}value=\"([^\"\\r\\n]{1,512})\""
+                + "|<(entry|property|param|add)\\s{1,3}(?:key|name)=\"[A-Za-z0-9_.:-]{0,40}?"
+                + KEY
+                + "\"\\s{0,3}>([^<\\r\\n]{1,512})</\\2>");
+
     private static final Set<String> NON_VALUES =
         Set.of(
             "true",
@@ -703,6 +785,7 @@ final class SecretDetectors {
     private static final Detector PASSWORD_SYNTAX = new PasswordSyntax();
     private static final Detector BARE_PASS = new BarePass();
     private static final Detector PASSWORD_PHRASE = new PasswordPhrase();
+    private static final Detector AUTH_NAME = new AuthName();
     private static final Detector TERRAFORM = new ToolSecrets.TerraformSensitive();
     private static final Detector DOCKER_AUTH = new ToolSecrets.DockerAuth();
 
@@ -729,7 +812,8 @@ final class SecretDetectors {
           COOKIE,
           PASSWORD_SYNTAX,
           BARE_PASS,
-          PASSWORD_PHRASE);
+          PASSWORD_PHRASE,
+          AUTH_NAME);
     }
 
     /**
@@ -843,6 +927,15 @@ final class SecretDetectors {
         }
       }
       bearer(this, s, out);
+      // The attribute forms have a quote after key= or name=; a value without one pays one scan.
+      if (s.indexOf("=\"") >= 0
+          && (Checks.containsIgnoreCase(s, "key=\"") || Checks.containsIgnoreCase(s, "name=\""))) {
+        m = KEYED_ATTR.matcher(s);
+        while (m.find()) {
+          int g = m.group(1) != null ? 1 : 3;
+          addValue(this, out, m.start(g), m.end(g), m.group(g));
+        }
+      }
       if (Checks.containsIgnoreCase(s, "authorization")) {
         m = AUTH_SCHEME.matcher(s);
         while (m.find()) {
@@ -1815,11 +1908,80 @@ final class SecretDetectors {
       }
       if (seps == 0 && slashes < 2) {
         byte[] decoded = Checks.decodeBase64(tok);
-        if (decoded != null && decoded.length >= 8 && Checks.looksLikeText(decoded)) {
+        if (decoded != null
+            && decoded.length >= 8
+            && (Checks.looksLikeText(decoded) || utf8Text(decoded))) {
           return false;
         }
       }
+      if (upper == 0 && generatedName(tok)) {
+        return false;
+      }
       return !isPublic(s, st, en);
+    }
+
+    /**
+     * Whether {@code b} is text in UTF-8 with letters outside ASCII ({@code
+     * aGVsbG8gTGlhbSBNw7xsbGVy} is the base64 of {@code hello Liam Müller}; {@link
+     * Checks#looksLikeText} counts only ASCII): well-formed UTF-8 (RFC 3629), no control character,
+     * and at least one non-ASCII letter. Random bytes of a key are seldom well-formed UTF-8 over 8
+     * bytes or more. Only reached for a token that passed every other test of {@link #secretLike}
+     * (red team mask20).
+     */
+    static boolean utf8Text(byte[] b) {
+      String t;
+      try {
+        t =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(java.nio.ByteBuffer.wrap(b))
+                .toString();
+      } catch (java.nio.charset.CharacterCodingException e) {
+        return false;
+      }
+      boolean nonAscii = false;
+      for (int k = 0; k < t.length(); k++) {
+        char c = t.charAt(k);
+        if (c >= 0x80) {
+          if (Character.isISOControl(c) || !Character.isDefined(c)) {
+            return false;
+          }
+          nonAscii |= Character.isLetter(c);
+        } else if (c < 0x20 || c == 0x7f) {
+          return false;
+        }
+      }
+      return nonAscii;
+    }
+
+    /**
+     * A name Kubernetes generates for a pod of a Deployment: the ReplicaSet's name (the
+     * Deployment's and a pod-template hash of 6 to 10 characters) and a random suffix of 5
+     * (Kubernetes API conventions, generateName; names are lower-case DNS-1123 labels), as in
+     * {@code pod/api-768d8ffde1-v8lqa} or {@code api-7d9f8b6c5d-x2v4q}. All lower case, so only a
+     * token without capitals is tested; the ReplicaSet's own name ({@code web-768d8ffde1}) is
+     * shorter than the length a lower-case token needs (red team mask20).
+     */
+    static boolean generatedName(String tok) {
+      int last = tok.lastIndexOf('-');
+      if (last < 0 || tok.length() - last - 1 != 5) {
+        return false;
+      }
+      int prev = tok.lastIndexOf('-', last - 1);
+      int hash = last - prev - 1;
+      if (prev < 1 || hash < 6 || hash > 10) {
+        return false;
+      }
+      for (int k = prev + 1; k < tok.length(); k++) {
+        char c = tok.charAt(k);
+        if (!(isLower(c) || isDigit(c) || k == last)) {
+          return false;
+        }
+      }
+      char before = tok.charAt(prev - 1);
+      return isLower(before) || isDigit(before);
     }
 
     /** Whether {@code tok}'s letters are all in its first dash- or underscore-separated part. */

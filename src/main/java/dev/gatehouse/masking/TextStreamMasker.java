@@ -164,8 +164,10 @@ final class TextStreamMasker implements StreamMasker {
       Pattern.compile(
           "(?i)(?:"
               + SecretDetectors.Assignment.KEY
-              // a bare pass (SecretDetectors.BarePass): pass=hun
-              + "|\"auth|(?<![A-Za-z0-9_-])pass)[\"']?\\s{0,3}(?::=|=>|=|:)\\s{0,3}"
+              // a bare pass (SecretDetectors.BarePass): pass=hun; a _AUTH name
+              // (SecretDetectors.AuthName): REDIS_AUTH=Win
+              + "|\"auth|(?<=[A-Za-z0-9][_-])auth|(?<![A-Za-z0-9_-])pass)[\"']?\\s{0,3}"
+              + "(?::=|=>|=|:)\\s{0,3}"
               + "(?:(\"[^\"\\r\\n]+)|('[^'\\r\\n]+)|[^\\s\"',;&<>\\u001b)}\\]]+)$");
 
   /**
@@ -176,8 +178,10 @@ final class TextStreamMasker implements StreamMasker {
       Pattern.compile(
           "(?i)(?<![A-Za-z])(?:"
               + String.join("|", SecretDetectors.PasswordPhrase.WORDS)
-              + ")[^\\S\\r\\n]{1,3}"
-              + "(?:is|was|to)[^\\S\\r\\n]{0,3}:?[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
+              + ")(?:[^\\S\\r\\n]{1,3}(?:is|was|to)[^\\S\\r\\n]{0,3}:?"
+              // password for NAME: jY7 (SecretDetectors.PasswordPhrase)
+              + "|[^\\S\\r\\n]{1,3}for(?:[^\\S\\r\\n]{1,3}[^\\s:=]{1,40}){1,3}[^\\S\\r\\n]{0,3}:)"
+              + "[^\\S\\r\\n]{1,3}(?:now[^\\S\\r\\n]{1,3})?"
               + "[\"']?[^\\s\"']+$");
 
   /** How much of the held tail {@link #secretStarts} looks at. */

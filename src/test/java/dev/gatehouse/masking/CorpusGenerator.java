@@ -355,6 +355,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261126L).eighteenthSession(g);
     new CorpusGenerator(20261127L).redTeam18Mask(g);
     new CorpusGenerator(20261128L).nineteenthSession(g);
+    new CorpusGenerator(20261129L).twentiethSession(g);
     return g.lines;
   }
 
@@ -1066,6 +1067,7 @@ final class CorpusGenerator {
     new CorpusGenerator(20261126L).eighteenthSessionLookalikes(g);
     new CorpusGenerator(20261127L).redTeam18MaskLookalikes(g);
     new CorpusGenerator(20261128L).nineteenthSessionLookalikes(g);
+    new CorpusGenerator(20261129L).twentiethSessionLookalikes(g);
     return g.lines;
   }
 
@@ -1467,6 +1469,126 @@ final class CorpusGenerator {
       String payload = pick("1800", "2131") + digits(10);
       String card = payload + luhnCheck(payload);
       out.emit("card", pick("", "card ", "JCB: ") + card, card);
+    }
+  }
+
+  /**
+   * The twentieth session's gaps (the outside corpus of red team mask20): a phone number at the
+   * start of a line written as COPY text or a JSON string writes it (after {@code \\n} or {@code
+   * \\t}), Spanish fixed lines 2-3-2-2, secrets named by an XML attribute ({@code <add
+   * key="DbPassword" value="…"/>}, {@code <entry key="password">…</entry>}), {@code password for
+   * NAME: …}, and the value of a {@code _AUTH} name.
+   */
+  private void twentiethSession(CorpusGenerator out) {
+    for (int i = 0; i < 24; i++) {
+      String number =
+          switch (i % 4) {
+            case 0 -> "020 7946 " + digits(4);
+            case 1 -> "06 " + digits(2) + " " + digits(2) + " " + digits(2) + " " + digits(2);
+            case 2 -> "(" + between(201, 989) + ") " + between(200, 989) + "-" + digits(4);
+            default -> "0" + between(151, 179) + " " + between(1, 9) + digits(7);
+          };
+      String esc = pick("\\n", "\\n", "\\t", "\\r\\n");
+      out.emit(
+          "phone",
+          pick("Best regards,", "{\"sig\": \"Kind regards", "Call log:")
+              + esc
+              + pick("Anna Rossi", "Support")
+              + esc
+              + number
+              + pick("", "\"}", esc + "Sent from my phone"),
+          number);
+    }
+    for (int i = 0; i < 16; i++) {
+      String number = pick("91", "93") + " " + digits(3) + " " + digits(2) + " " + digits(2);
+      out.emit("phone", pick("", "Tel: ", "llamar al ", "{\"telefono\": \"") + number, number);
+    }
+    for (int i = 0; i < 24; i++) {
+      String pw =
+          pick("Summer", "Winter", "Dragon") + between(2019, 2026) + pick("!", "#", "%", "");
+      if (i % 2 == 1) {
+        pw = chars(ALNUM, 10 + i % 6);
+      }
+      String v =
+          switch (i % 5) {
+            case 0 -> "<add key=\"DbPassword\" value=\"" + pw + "\" />";
+            case 1 -> "<add key=\"Smtp.Password\" value=\"" + pw + "\"/>";
+            case 2 -> "<property name=\"password\" value=\"" + pw + "\"/>";
+            case 3 -> "<entry key=\"password\">" + pw + "</entry>";
+            default -> "<param name=\"apiKey\" value=\"" + pw + "\" />";
+          };
+      out.emit("assignment", pick("", "  ", "<appSettings>") + v, pw);
+    }
+    for (int i = 0; i < 16; i++) {
+      String pw = chars(ALNUM, 8 + i % 5) + pick("*", "^", "1", "#");
+      out.emit(
+          "assignment",
+          pick("temp password for ", "Password for ", "new password for ")
+              + pick("Yuki Dubois", "the VPN", "bob", "ops admin account")
+              + pick(": ", " : ", ":  ")
+              + pw,
+          pw);
+    }
+    for (int i = 0; i < 16; i++) {
+      String pw =
+          i % 2 == 0 ? chars(ALNUM, 12 + i % 5) : pick("Monkey", "Winter") + between(2019, 2026);
+      out.emit(
+          "assignment",
+          pick("REDIS_AUTH=", "redis_auth: ", "PROXY_AUTH=user:", "\"cache_auth\": \"") + pw,
+          pw);
+    }
+  }
+
+  /** Look-alikes of the twentieth session's gaps and of its outside corpus's false positives. */
+  private void twentiethSessionLookalikes(CorpusGenerator out) {
+    String lowerDigits = "bcdfghjklmnpqrstvwxz2456789";
+    for (int i = 0; i < 16; i++) {
+      // Kubernetes pod names: a Deployment's, its pod-template hash, a random suffix
+      out.look(
+          "twentieth_lookalike",
+          pick("pod/api-", "pod/checkout-", "", "Pulled image for pod web-")
+              + chars(lowerDigits, 8 + i % 3)
+              + "-"
+              + chars(lowerDigits, 5));
+    }
+    String[] texts = {
+      "hello Chloé Okafor",
+      "hello Liam Müller",
+      "Grüße aus München",
+      "café crème brûlée",
+      "señor Núñez, ¿qué tal?",
+      "Ålesund og Tromsø"
+    };
+    for (String t : texts) {
+      out.look(
+          "twentieth_lookalike",
+          Base64.getEncoder().encodeToString(t.getBytes(StandardCharsets.UTF_8)));
+    }
+    for (int i = 0; i < 12; i++) {
+      // Amazon-style order numbers 3-7-7 starting with 0 (with 00, see the report: an
+      // international prefix)
+      out.look(
+          "twentieth_lookalike", "Order 0" + between(10, 99) + "-" + digits(7) + "-" + digits(7));
+    }
+    String[] more = {
+      "SMTP_AUTH=login",
+      "DB_AUTH=scram-sha-256",
+      "proxy_auth: ntlm",
+      "MAIL_AUTH=plain",
+      "REDIS_AUTH=${REDIS_PASSWORD}",
+      "HTTP_AUTH=aes-256-gcm",
+      "<add key=\"PasswordMinLength\" value=\"12\" />",
+      "<entry key=\"password.policy\">strong</entry>",
+      "<property name=\"passwordEncoder\" value=\"bcrypt\"/>",
+      "<add key=\"DbPassword\" value=\"${DB_PASSWORD}\" />",
+      "password for the account: expired",
+      "Password for root: 90 days",
+      "password for bob: ********",
+      "Qty 12 345 67 89",
+      "90 123 45 67"
+    };
+    for (String t : more) {
+      out.look("twentieth_lookalike", t);
     }
   }
 
