@@ -109,9 +109,6 @@ final class ProgramOptions {
   private static final Set<String> GETOPT_DIGITS =
       Set.of("git", "make", "gmake", "xz", "gzip", "bzip2", "zstd", "head", "tail", "grep");
 
-  /** npm's one-letter shorthands that take no value: {@code -s} is {@code --loglevel silent}. */
-  private static final String NPM_BOOLEAN_LETTERS = "sqdgfylpSDOEBPhvaH";
-
   /**
    * kubectl's root options that take no value ({@code kubectl options}, kubectl 1.32-1.34; cobra's
    * boolean flags have {@code NoOptDefVal}). cobra's subcommand search (spf13/cobra command.go
@@ -734,16 +731,11 @@ final class ProgramOptions {
           return false;
         }
         if (shortCluster && flag.length() >= 2) {
-          String letters = flag.substring(1);
-          if (NPM_BOOLEAN.contains("--" + letters)) {
-            return false; // -ws, -iwr
-          }
-          for (int j = 0; j < letters.length(); j++) {
-            if (NPM_BOOLEAN_LETTERS.indexOf(letters.charAt(j)) < 0) {
-              return true; // -w, -C, -c, -L: a shorthand for an option that takes a value
-            }
-          }
-          return false;
+          // as nopt reads it (Nopt, rt20exec): -ws and -iwr are shorthands, -sw is --loglevel
+          // silent --workspace (which takes the next word), -wpkg the unknown Boolean --wpkg
+          // (nopt has no value glued to a short option)
+          String probe = "x";
+          return !Nopt.read(List.of("npm", flag, probe)).remain().contains(probe);
         }
         return true;
       }
