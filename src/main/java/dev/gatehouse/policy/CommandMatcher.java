@@ -1938,6 +1938,14 @@ final class CommandMatcher implements KindMatcher {
           flags.add(t); // before the main class: java refuses it (JAVA_DASH_DASH)
         } else if (t.equals("--")) {
           endOfFlags = true;
+        } else if (ProgramOptions.mavenGoal(binary, t) != null) {
+          // Maven splits -B=deploy (and -Bdeploy, --batch-mode=deploy) into the option and a
+          // goal (commons-cli GnuParser; ProgramOptions.mavenGoal, rt20exec)
+          String goal = ProgramOptions.mavenGoal(binary, t);
+          flags.add(t.substring(0, t.length() - goal.length() - (t.endsWith("=" + goal) ? 1 : 0)));
+          firstIndex = positional.isEmpty() ? i : firstIndex;
+          positional.add(goal);
+          before.add(null);
         } else if (t.startsWith("--")) {
           int eq = t.indexOf('=');
           String name = eq < 0 ? t : t.substring(0, eq);

@@ -75,6 +75,28 @@ class ArgvTwentiethRoundTest {
                 flags: { present: [--registry, --prefix] }
           """);
 
+  /** The shipped ci.yaml's Maven rules: verify and nothing after it, never deploy. */
+  static final PolicySet CI_MVN =
+      policy(
+          """
+          rules:
+            - id: ci-no-deploy
+              effect: deny
+              command:
+                binary: [mvn, mvnw]
+                args: [["re:(?i).*(deploy|release|publish|perform|staging|checkin|upload).*"]]
+            - id: ci-maven-verify
+              effect: allow
+              command:
+                binary: [mvn, /usr/bin/mvn]
+                args: [verify]
+                paths: []
+                flags: { allowed: [-B, --batch-mode, -q, --quiet, -e, --errors, -ntp] }
+            - id: mvn-any-flags
+              effect: allow
+              command: { binary: mvnw, args: [verify], paths: [] }
+          """);
+
   static Stream<Arguments> cases() {
     return Stream.of(
         // --- a Boolean option written with = leaves its value as a word: npm's command ---
@@ -124,6 +146,13 @@ class ArgvTwentiethRoundTest {
         deny("-s=publish", DENY_WITH_VALUES, line("npm -s=publish")),
         deny("--no-audit=publish", DENY_WITH_VALUES, line("npm --no-audit=publish")),
         deny("-wC=publish", DENY_WITH_VALUES, line("npm -wC=publish")),
+        // --- Maven (commons-cli GnuParser) splits -B=GOAL, --batch-mode=GOAL and -BGOAL ---
+        deny("mvn -B=deploy verify runs deploy", CI_MVN, line("mvn -B=deploy verify")),
+        deny("mvn verify --batch-mode=deploy", CI_MVN, line("mvn verify --batch-mode=deploy")),
+        deny("mvn verify -q=exec:exec", CI_MVN, line("mvn verify -q=exec:exec")),
+        deny("mvn -ntp=antrun:run verify", CI_MVN, line("mvn -ntp=antrun:run verify")),
+        deny("mvnw verify -Bexec:exec (no flag list)", CI_MVN, line("mvnw verify -Bexec:exec")),
+        deny("mvnw -edeploy verify (no flag list)", CI_MVN, line("mvnw verify -edeploy")),
         // --- already decided ---
         deny("npm publish", DENY_WITH_VALUES, line("npm publish")),
         deny("-reg=URL (abbreviates --registry)", DENY_WITH_VALUES, line("npm -reg=http://x/ ci")),
@@ -141,7 +170,12 @@ class ArgvTwentiethRoundTest {
         allow("a word after the command", NPM_ANY, line("npm test --no-audit=x")),
         allow("--tag=publish is a tag", DENY_WITH_VALUES, line("npm test --tag=publish")),
         allow("--otp takes publish", DENY_WITH_VALUES, line("npm test --otp=publish")),
-        allow("npm test --tag beta", DENY_WITH_VALUES, line("npm test --tag beta")));
+        allow("npm test --tag beta", DENY_WITH_VALUES, line("npm test --tag beta")),
+        allow("mvn -B verify", CI_MVN, line("mvn -B verify -ntp")),
+        allow("mvnw -T4 verify (-T takes 4)", CI_MVN, line("mvnw verify -T4")),
+        allow("mvnw -T=4 verify", CI_MVN, line("mvnw verify -T=4 -fae")),
+        allow("mvnw -Dskip=true verify", CI_MVN, line("mvnw -Dskip=true verify")),
+        allow("mvnw -Pci verify", CI_MVN, line("mvnw verify -Pci")));
   }
 
   @ParameterizedTest(name = "{0}")
