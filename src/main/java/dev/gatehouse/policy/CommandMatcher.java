@@ -1553,9 +1553,16 @@ final class CommandMatcher implements KindMatcher {
     for (int i = 0; i < r.remain().size(); i++) {
       none.add(null);
     }
-    Parsed np = new Parsed(flags, r.remain(), none, -1);
-    return checkFlags(np, computed, true) == null
-        && checkArgsAnywhere(r.remain(), computed) == null;
+    List<String> words = r.remain();
+    String command = words.isEmpty() ? null : CommandWrappers.Npm.resolve(words.get(0));
+    if (command != null && !command.equals(words.get(0))) {
+      // npm --json=pu runs publish: the command as npm resolves its aliases and prefixes
+      words = new ArrayList<>(r.remain());
+      words.add(0, command);
+      none.add(null);
+    }
+    Parsed np = new Parsed(flags, words, none, -1);
+    return checkFlags(np, computed, true) == null && checkArgsAnywhere(words, computed) == null;
   }
 
   /**

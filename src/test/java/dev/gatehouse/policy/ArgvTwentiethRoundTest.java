@@ -97,6 +97,21 @@ class ArgvTwentiethRoundTest {
               command: { binary: mvnw, args: [verify], paths: [] }
           """);
 
+  /**
+   * git reads with no flag list, any ordinary variable. git diff runs diff.external and a driver's
+   * command by default, git diff/log/show run textconv by default (git 2.39.5, checked with a
+   * driver that logs): --ext-diff and --textconv add no program of their own; only configuration
+   * names one, and the catalogue guards where configuration comes from.
+   */
+  static final PolicySet GIT_READ =
+      policy(
+          """
+          rules:
+            - id: git-read
+              effect: allow
+              command: { binary: git, subcommand: [status, log, diff, show], env: ["*"] }
+          """);
+
   static Stream<Arguments> cases() {
     return Stream.of(
         // --- a Boolean option written with = leaves its value as a word: npm's command ---
@@ -146,6 +161,7 @@ class ArgvTwentiethRoundTest {
         deny("-s=publish", DENY_WITH_VALUES, line("npm -s=publish")),
         deny("--no-audit=publish", DENY_WITH_VALUES, line("npm --no-audit=publish")),
         deny("-wC=publish", DENY_WITH_VALUES, line("npm -wC=publish")),
+        deny("--json=pu (a prefix of publish)", DENY_WITH_VALUES, line("npm --json=pu")),
         // --- Maven (commons-cli GnuParser) splits -B=GOAL, --batch-mode=GOAL and -BGOAL ---
         deny("mvn -B=deploy verify runs deploy", CI_MVN, line("mvn -B=deploy verify")),
         deny("mvn verify --batch-mode=deploy", CI_MVN, line("mvn verify --batch-mode=deploy")),
@@ -155,6 +171,24 @@ class ArgvTwentiethRoundTest {
         deny("mvnw -edeploy verify (no flag list)", CI_MVN, line("mvnw verify -edeploy")),
         // --- already decided ---
         deny("npm publish", DENY_WITH_VALUES, line("npm publish")),
+        deny(
+            "git -c diff.x.command=... log --ext-diff",
+            GIT_READ,
+            line("git -c diff.x.command=/tmp/x log -p --ext-diff")),
+        deny(
+            "git --config-env=diff.external=V log --ext-diff",
+            GIT_READ,
+            line("git --config-env=diff.external=V log -p --ext-diff")),
+        deny(
+            "GIT_EXTERNAL_DIFF through a wildcard",
+            GIT_READ,
+            ArgvEvasionTest.withEnv(line("git diff"), "GIT_EXTERNAL_DIFF")),
+        deny(
+            "GIT_CONFIG_COUNT through a wildcard",
+            GIT_READ,
+            ArgvEvasionTest.withEnv(line("git log --textconv"), "GIT_CONFIG_COUNT")),
+        allow("git log -p --ext-diff (as git diff does)", GIT_READ, line("git log -p --ext-diff")),
+        allow("git show --textconv (the default)", GIT_READ, line("git show --textconv")),
         deny("-reg=URL (abbreviates --registry)", DENY_WITH_VALUES, line("npm -reg=http://x/ ci")),
         deny("--prefix DIR", DENY_WITH_VALUES, line("npm test --prefix /tmp/x")),
         allow("npm test", CI_NPM, line("npm test")),
