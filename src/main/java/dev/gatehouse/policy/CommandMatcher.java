@@ -1084,6 +1084,11 @@ final class CommandMatcher implements KindMatcher {
       // program runs a command this word does not name, which may be the denied one
       computed = true;
     }
+    if (deny && Nopt.reads(bin) && noptReadingMatches(argv, computed)) {
+      // npm reads the words as nopt does (Nopt): --json=publish runs publish, --tag
+      // --registry=URL sets the registry, -Cw publish runs publish; either reading matches
+      return null;
+    }
     if (!deny && ProgramOptions.javaLauncher(bin) && p.flags.contains("--")) {
       return JAVA_DASH_DASH;
     }
@@ -1125,6 +1130,12 @@ final class CommandMatcher implements KindMatcher {
     why = deny ? checkArgsAnywhere(positional, computed) : checkArgsFromStart(p, action, bin);
     if (why != null || deny) {
       return why;
+    }
+    if (Nopt.reads(bin)) {
+      why = noptDisagreement(argv, p.positional);
+      if (why != null) {
+        return why;
+      }
     }
     for (RiskyFlags.Use risky : RiskyFlags.findAll(bin, argv, cobraCommand)) {
       if (!RiskyFlags.named(risky, flagsAllowed, acceptRisky)) {
@@ -1525,6 +1536,99 @@ final class CommandMatcher implements KindMatcher {
     return null;
   }
 
+  /**
+   * For a deny rule: whether it matches argv as npm reads it ({@link Nopt}): the options nopt sets
+   * (by their long name, {@code --no-} form and one-letter shorthand) and the words it leaves,
+   * whatever the rule's own {@code flags_with_values} say. Deny rules with a {@code
+   * flags_with_values} of their own read {@code npm test --tag --registry=URL} as a tag; npm sets
+   * the registry (twentieth session, rt20exec).
+   */
+  private boolean noptReadingMatches(List<String> argv, boolean computed) {
+    Nopt.Reading r = Nopt.read(argv);
+    List<String> flags = new ArrayList<>();
+    for (Nopt.Option o : r.options()) {
+      flags.addAll(o.spellings());
+    }
+    List<String> none = new ArrayList<>(r.remain().size());
+    for (int i = 0; i < r.remain().size(); i++) {
+      none.add(null);
+    }
+    List<String> words = r.remain();
+    String command = words.isEmpty() ? null : CommandWrappers.Npm.resolve(words.get(0));
+    if (command != null && !command.equals(words.get(0))) {
+      // npm --json=pu runs publish: the command as npm resolves its aliases and prefixes
+      words = new ArrayList<>(r.remain());
+      words.add(0, command);
+      none.add(null);
+    }
+    Parsed np = new Parsed(flags, words, none, -1);
+    return checkFlags(np, computed, true) == null && checkArgsAnywhere(words, computed) == null;
+  }
+
+  /**
+   * For an allow or review rule on npm (npx, pnpm): why nopt's reading of argv ({@link Nopt})
+   * disagrees with the rule's, or null. The words the rule's {@code args} (and {@code paths}) read
+   * must be npm's command and arguments, in order: {@code npm --ignore-scripts=publish test} is
+   * {@code npm publish test} to npm (a Boolean option takes no value after {@code =}; the value is
+   * a word of its own). The options nopt sets must not be the rule's {@code flags.denied} nor a
+   * risky flag the rule does not name ({@code -wCCC} sets the prefix). Twentieth session
+   * (rt20exec).
+   */
+  private String noptDisagreement(List<String> argv, List<String> positional) {
+    Nopt.Reading r = Nopt.read(argv);
+    int n = paths != null ? Math.max(positional.size(), r.remain().size()) : args.size();
+    for (int i = 0; i < n; i++) {
+      if (i >= r.remain().size() || i >= positional.size()) {
+        return npmReads(argv, r, positional);
+      }
+      if (!r.remain().get(i).equals(positional.get(i))) {
+        return npmReads(argv, r, positional);
+      }
+    }
+    List<String> spelled = new ArrayList<>();
+    spelled.add(argv.get(0));
+    for (Nopt.Option o : r.options()) {
+      List<String> names = o.spellings();
+      if (flagsDenied != null) {
+        for (String f : names) {
+          if (flagMatches(flagsDenied, f, false, true)) {
+            return "npm reads an option " + f + " (nopt), which the rule denies";
+          }
+        }
+      }
+      spelled.add(names.get(names.size() > 1 && o.negated() ? 1 : 0));
+    }
+    for (RiskyFlags.Use risky : RiskyFlags.findAll(argv.get(0), spelled, -1)) {
+      if (!RiskyFlags.named(risky, flagsAllowed, acceptRisky)) {
+        return "as npm reads the words (nopt: one option per letter of a short word, no value"
+            + " glued to it), "
+            + risky.describe()
+            + ", and the rule does not name it (list it in flags.accept_risky to allow it)";
+      }
+    }
+    return null;
+  }
+
+  private static String npmReads(List<String> argv, Nopt.Reading r, List<String> positional) {
+    return CommandWrappers.programName(argv.get(0))
+        + " reads its command and arguments as "
+        + shortList(r.remain())
+        + ", not "
+        + shortList(positional)
+        + " (nopt: a Boolean option such as --ignore-scripts or --silent takes no value after"
+        + " =, so the value is a word of its own; a short word is one option per letter, none"
+        + " glued to a value): write value options as --name VALUE and Booleans without =";
+  }
+
+  private static String shortList(List<String> words) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < words.size() && i < 4; i++) {
+      String w = words.get(i);
+      out.add(w.length() > 40 ? w.substring(0, 40) + "..." : w);
+    }
+    return out + (words.size() > 4 ? " (and " + (words.size() - 4) + " more)" : "");
+  }
+
   /** A variable is admitted by a literal entry, or by a wildcard unless it is {@link #riskyEnv}. */
   private static boolean envAllowed(List<Glob> env, String name) {
     boolean risky = riskyEnv(name);
@@ -1841,6 +1945,14 @@ final class CommandMatcher implements KindMatcher {
           flags.add(t); // before the main class: java refuses it (JAVA_DASH_DASH)
         } else if (t.equals("--")) {
           endOfFlags = true;
+        } else if (ProgramOptions.mavenGoal(binary, t) != null) {
+          // Maven splits -B=deploy (and -Bdeploy, --batch-mode=deploy) into the option and a
+          // goal (commons-cli GnuParser; ProgramOptions.mavenGoal, rt20exec)
+          String goal = ProgramOptions.mavenGoal(binary, t);
+          flags.add(t.substring(0, t.length() - goal.length() - (t.endsWith("=" + goal) ? 1 : 0)));
+          firstIndex = positional.isEmpty() ? i : firstIndex;
+          positional.add(goal);
+          before.add(null);
         } else if (t.startsWith("--")) {
           int eq = t.indexOf('=');
           String name = eq < 0 ? t : t.substring(0, eq);
@@ -1872,6 +1984,12 @@ final class CommandMatcher implements KindMatcher {
               consumedRest = j < t.length() - 1;
               break;
             }
+          }
+          if (consumedRest && Nopt.reads(binary)) {
+            // nopt glues no value to a short option: -wpkg is the option --wpkg, -wCCC the
+            // options -w -C -C -C (Nopt); every letter is checked against flags.allowed
+            cluster = t;
+            consumedRest = false;
           }
           flags.add(cluster);
           if (consumedNext) {

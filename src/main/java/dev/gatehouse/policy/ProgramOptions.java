@@ -109,9 +109,6 @@ final class ProgramOptions {
   private static final Set<String> GETOPT_DIGITS =
       Set.of("git", "make", "gmake", "xz", "gzip", "bzip2", "zstd", "head", "tail", "grep");
 
-  /** npm's one-letter shorthands that take no value: {@code -s} is {@code --loglevel silent}. */
-  private static final String NPM_BOOLEAN_LETTERS = "sqdgfylpSDOEBPhvaH";
-
   /**
    * kubectl's root options that take no value ({@code kubectl options}, kubectl 1.32-1.34; cobra's
    * boolean flags have {@code NoOptDefVal}). cobra's subcommand search (spf13/cobra command.go
@@ -734,16 +731,11 @@ final class ProgramOptions {
           return false;
         }
         if (shortCluster && flag.length() >= 2) {
-          String letters = flag.substring(1);
-          if (NPM_BOOLEAN.contains("--" + letters)) {
-            return false; // -ws, -iwr
-          }
-          for (int j = 0; j < letters.length(); j++) {
-            if (NPM_BOOLEAN_LETTERS.indexOf(letters.charAt(j)) < 0) {
-              return true; // -w, -C, -c, -L: a shorthand for an option that takes a value
-            }
-          }
-          return false;
+          // as nopt reads it (Nopt, rt20exec): -ws and -iwr are shorthands, -sw is --loglevel
+          // silent --workspace (which takes the next word), -wpkg the unknown Boolean --wpkg
+          // (nopt has no value glued to a short option)
+          String probe = "x";
+          return !Nopt.read(List.of("npm", flag, probe)).remain().contains(probe);
         }
         return true;
       }
@@ -775,6 +767,61 @@ final class ProgramOptions {
       }
     }
     return true;
+  }
+
+  /** Maven's launchers, which read their options with commons-cli's GnuParser. */
+  private static final Set<String> MAVEN = Set.of("mvn", "mvnw", "mvnd", "mvnDebug", "mvnwDebug");
+
+  /**
+   * Maven's options ({@code mvn --help}, Maven 3.8.7 and 3.9.11), short and long names, and those
+   * of them that take an argument.
+   */
+  private static final Set<String> MAVEN_OPTIONS =
+      words(
+          "am also-make amd also-make-dependents B batch-mode b builder C strict-checksums c"
+              + " lax-checksums color cpu check-plugin-updates D define e errors emp"
+              + " encrypt-master-password ep encrypt-password f file fae fail-at-end ff fail-fast"
+              + " fn fail-never gs global-settings gt global-toolchains h help itr"
+              + " ignore-transitive-repositories l log-file llr legacy-local-repository N"
+              + " non-recursive npr no-plugin-registry npu no-plugin-updates nsu"
+              + " no-snapshot-updates ntp no-transfer-progress o offline P activate-profiles pl"
+              + " projects q quiet raw-streams rf resume-from s settings t toolchains T threads U"
+              + " update-snapshots up update-plugins v version V show-version X debug"
+              + " non-interactive force-interactive");
+
+  private static final Set<String> MAVEN_ARGUMENTS =
+      words(
+          "b builder color D define emp encrypt-master-password ep encrypt-password f file gs"
+              + " global-settings gt global-toolchains l log-file P activate-profiles pl projects"
+              + " rf resume-from s settings t toolchains T threads");
+
+  /**
+   * The word Maven splits off an option word and reads as a goal or phase, or null. Maven (3.8.7
+   * and 3.9.11) reads its command line with commons-cli's GnuParser, whose {@code flatten} splits
+   * {@code -B=deploy} and {@code --batch-mode=deploy} at the {@code =} when the part before it is
+   * an option, and {@code -Bdeploy} after its first letter when {@code -B} is one: the second part
+   * is the option's value when it takes one, and otherwise a word of its own, a goal ({@code mvn -o
+   * validate -B=xx} and {@code -Bxx} both fail with "Unknown lifecycle phase xx"). So {@code mvn
+   * -B=deploy verify} runs deploy (red team rt20exec). An option word that is none of these is an
+   * error ("Unrecognized option"), as is {@code --batch=xx}: no abbreviations.
+   */
+  static String mavenGoal(String binary, String word) {
+    if (!MAVEN.contains(program(binary)) || word.length() < 2 || word.charAt(0) != '-') {
+      return null;
+    }
+    String opt = word.startsWith("--") ? word.substring(2) : word.substring(1);
+    if (opt.isEmpty() || MAVEN_OPTIONS.contains(opt)) {
+      return null;
+    }
+    int eq = opt.indexOf('=');
+    if (eq >= 0 && MAVEN_OPTIONS.contains(opt.substring(0, eq))) {
+      return MAVEN_ARGUMENTS.contains(opt.substring(0, eq)) ? null : opt.substring(eq + 1);
+    }
+    String first = word.substring(1, 2);
+    if (MAVEN_OPTIONS.contains(first)) {
+      return MAVEN_ARGUMENTS.contains(first) ? null : word.substring(2);
+    }
+    return null;
   }
 
   /** How often a cobra program's argv was read for its command, for tests. */

@@ -47,6 +47,16 @@ class ExecCommandTest {
         connections: { names: [tools] }
         effect: allow
         command: { binary: [echo, cat, sh, sleep], env: [CI] }
+      - id: no-npm-publish
+        subjects: { groups: [dev] }
+        effect: deny
+        command: { binary: npm, args: [publish] }
+        reason: Packages are published by the release pipeline.
+      - id: npm-test
+        subjects: { groups: [dev] }
+        connections: { names: [tools] }
+        effect: allow
+        command: { binary: npm, subcommand: [test], flags: { allowed: [--ignore-scripts, --silent] } }
       - id: touch-needs-ops
         subjects: { groups: [dev] }
         connections: { names: [tools] }
@@ -81,7 +91,7 @@ class ExecCommandTest {
           - name: tools
             type: exec
             exec:
-              binaries: [/usr/bin/echo, /usr/bin/cat, /bin/sh, /usr/bin/sleep, /usr/bin/rm, /usr/bin/touch]
+              binaries: [/usr/bin/echo, /usr/bin/cat, /bin/sh, /usr/bin/sleep, /usr/bin/rm, /usr/bin/touch, /usr/bin/npm]
               env_allow: [CI]
               secrets:
                 - { name: API_TOKEN, value: "${env:TOOLS_TOKEN}" }
@@ -186,6 +196,29 @@ class ExecCommandTest {
     assertThat(r.exit()).isEqualTo(126);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).isEqualTo("gatehouse: denied by rule no-rm: Nobody deletes files here.\n");
+  }
+
+  /**
+   * npm reads {@code --ignore-scripts=config} as the Boolean {@code --ignore-scripts} and the word
+   * {@code config}, its command (nopt; red team rt20exec): before the fix the rule for {@code npm
+   * test} let npm 11 run {@code npm config test get ignore-scripts}.
+   */
+  @Test
+  void npmBooleanWithAValueRunsNoOtherCommand() throws Exception {
+    Run r =
+        finish(
+            cliWithFiles(
+                List.of(
+                    "tools", "--", "npm", "--ignore-scripts=config", "test", "get", "registry")));
+    assertThat(r.exit()).isEqualTo(126);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("gatehouse: denied");
+    Run publish = finish(cliWithFiles(List.of("tools", "--", "npm", "--silent=publish", "test")));
+    assertThat(publish.exit()).isEqualTo(126);
+    assertThat(publish.err())
+        .isEqualTo(
+            "gatehouse: denied by rule no-npm-publish: Packages are published by the release"
+                + " pipeline.\n");
   }
 
   @Test

@@ -35,7 +35,14 @@ class CommandMatcherTest {
     assertThat(effect(p, command("npm --loglevel silent test"))).isEqualTo(Effect.ALLOW);
     assertThat(effect(p, command("npm --loglevel=silent ci"))).isEqualTo(Effect.ALLOW);
     assertThat(effect(p, command("npm -w pkg test"))).isEqualTo(Effect.ALLOW);
+    // nopt glues no value to a short option (rt20exec): -wpkg is the unknown Boolean --wpkg (npm
+    // 11.19.1: `npm -wpkg config get wpkg` prints true), not -w pkg; it takes no word, so test is
+    // still the command. -wCCC is one option per letter, --workspace=--prefix --prefix=--prefix:
+    // the prefix (and the npmrc read from it) is set, which the catalogue refuses
     assertThat(effect(p, command("npm -wpkg test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm -wCCC test"))).isEqualTo(Effect.DENY);
+    assertThat(effect(p, command("npm -w=pkg test"))).isEqualTo(Effect.ALLOW);
+    assertThat(effect(p, command("npm -sw pkg test"))).isEqualTo(Effect.ALLOW);
     assertThat(effect(p, command("npm test --loglevel silent"))).isEqualTo(Effect.ALLOW);
     assertThat(effect(p, command("npm --loglevel silent publish"))).isEqualTo(Effect.DENY);
     // an undeclared value flag shifts the arguments: the allow rule no longer matches
