@@ -627,7 +627,7 @@ final class PgSession {
           }
           throw new PgErrors.Fatal(
               PgErrors.FEATURE_NOT_SUPPORTED,
-              "gatehouse: client_encoding "
+              "client_encoding "
                   + e.getValue()
                   + " is refused: this session's results are masked, which needs UTF8"
                   + " (set PGCLIENTENCODING=UTF8)");
@@ -1177,7 +1177,8 @@ final class PgSession {
         // A function called by OID could be set_config: the read-only guard cannot see it.
         throw new GateException(
             GateException.Reason.FORBIDDEN,
-            "this session is read-only; FunctionCall messages are refused");
+            "this session is read-only; FunctionCall messages (large objects: psql's"
+                + " \\lo_import and \\lo_export, pgjdbc's LargeObjectManager) are refused");
       }
       if (rowFilter != RowFilter.IDENTITY && !LARGE_OBJECT_FUNCTIONS.contains(oid)) {
         // FunctionCallResponse is a bare value with no RowDescription: no column rule can apply,

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PgClientSweepTest {
   static final String CONN = "sweep20-payments";
   static final String DBA_TOKEN = "tok-sweep20-dba-0001";
+  static final String ENGINEER_TOKEN = "tok-sweep20-eng-0002";
 
   /** The connection's own login, made for this class so that a failure cannot lock others out. */
   static final String LOGIN = "gh_sweep20";
@@ -53,6 +54,7 @@ class PgClientSweepTest {
     t.freshDatabase("gh_sweep20", "CREATE TABLE public.payments (id int PRIMARY KEY)");
     t.addDemoConnection(CONN, "gh_sweep20", LOGIN);
     t.addPrincipal(DBA_TOKEN, "dora", Set.of("dba"));
+    t.addPrincipal(ENGINEER_TOKEN, "emil", Set.of("engineering"));
     PolicySet policy =
         PgTestSupport.policy(
             dir,
@@ -152,5 +154,64 @@ class PgClientSweepTest {
       s.execute("ALTER ROLE CURRENT_USER RESET work_mem");
     }
     assertThat(loginStillWorks()).isTrue();
+  }
+
+  /**
+   * An engineer's session is masked, so a LATIN1 client is refused at startup. PgErrors.Fatal adds
+   * the "gatehouse: " prefix itself; the message used to carry its own as well ("FATAL: gatehouse:
+   * gatehouse: client_encoding LATIN1 …").
+   */
+  @Test
+  void aLatin1ClientOfAMaskedSessionIsRefusedWithOnePrefix() throws Exception {
+    PgTestSupport.Run r =
+        PgTestSupport.run(
+            ENGINEER_TOKEN,
+            java.util.Map.of("PGCLIENTENCODING", "LATIN1"),
+            List.of(
+                "/usr/bin/psql",
+                "host=127.0.0.1 port="
+                    + server.address().getPort()
+                    + " dbname="
+                    + CONN
+                    + " user=emil sslmode=disable",
+                "-X",
+                "-c",
+                "SELECT 1"));
+    assertThat(r.exit()).as(r.all()).isNotZero();
+    assertThat(r.err())
+        .contains("FATAL:  gatehouse: client_encoding LATIN1 is refused")
+        .doesNotContain("gatehouse: gatehouse:");
+  }
+
+  /**
+   * psql's {@code \lo_import} sends FunctionCall messages (lo_creat, lo_open, lowrite: libpq's
+   * fe-lobj.c), which the demo's engineers may not send (kind unknown: the table-deny rule about
+   * session texts matches it). The refusal used to say the statement "could not be parsed", naming
+   * a statement the engineer never wrote.
+   */
+  @Test
+  void aRefusedLargeObjectImportSaysItWasAFunctionCall() throws Exception {
+    Path file = Files.createTempFile("sweep20-lo", ".txt");
+    Files.writeString(file, "large object\n");
+    PgTestSupport.Run r =
+        PgTestSupport.run(
+            ENGINEER_TOKEN,
+            java.util.Map.of(),
+            List.of(
+                "/usr/bin/psql",
+                "host=127.0.0.1 port="
+                    + server.address().getPort()
+                    + " dbname="
+                    + CONN
+                    + " user=emil sslmode=disable",
+                "-X",
+                "-c",
+                "\\lo_import " + file));
+    Files.deleteIfExists(file);
+    assertThat(r.exit()).as(r.all()).isNotZero();
+    assertThat(r.err())
+        .contains("ERROR:  gatehouse: denied by rule engineering-no-session-texts")
+        .contains("a FunctionCall message, as large-object clients such as psql's \\lo_import send")
+        .doesNotContain("could not be parsed");
   }
 }
