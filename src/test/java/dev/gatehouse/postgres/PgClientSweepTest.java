@@ -214,4 +214,64 @@ class PgClientSweepTest {
         .contains("a FunctionCall message, as large-object clients such as psql's \\lo_import send")
         .doesNotContain("could not be parsed");
   }
+
+  /**
+   * pgjdbc features of the sweep not covered elsewhere, in a masked session (the demo's engineer):
+   * binary transfer of bytea, uuid and timestamptz with server-prepared statements, a fetch size
+   * with autocommit off (portal suspension), and {@code Statement.cancel()} from another thread.
+   */
+  @Test
+  void pgjdbcBinaryTransferFetchSizeAndCancelInAMaskedSession() throws Exception {
+    try (Connection c =
+        PgTestSupport.plainJdbc(
+            server, CONN, "emil", ENGINEER_TOKEN, "&binaryTransfer=true&prepareThreshold=1")) {
+      try (var ps =
+          c.prepareStatement(
+              "SELECT '\\xdeadbeef'::bytea, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid,"
+                  + " '2026-11-24 08:00:00+00'::timestamptz, 12.50::numeric, ?::int")) {
+        for (int run = 0; run < 2; run++) { // the second run is server-prepared, binary
+          ps.setInt(1, run);
+          try (var rs = ps.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBytes(1)).containsExactly(0xde, 0xad, 0xbe, 0xef);
+            assertThat(rs.getObject(2)).hasToString("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+            assertThat(rs.getTimestamp(3).toInstant())
+                .isEqualTo(java.time.Instant.parse("2026-11-24T08:00:00Z"));
+            assertThat(rs.getBigDecimal(4)).isEqualByComparingTo("12.50");
+          }
+        }
+      }
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.setFetchSize(7);
+        int n = 0;
+        try (var rs = s.executeQuery("SELECT g FROM generate_series(1, 50) g")) {
+          while (rs.next()) {
+            assertThat(rs.getInt(1)).isEqualTo(++n);
+          }
+        }
+        assertThat(n).isEqualTo(50);
+      }
+      c.commit();
+      c.setAutoCommit(true);
+      try (Statement s = c.createStatement()) {
+        var canceller =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor()
+                .schedule(
+                    () -> {
+                      s.cancel();
+                      return null;
+                    },
+                    1,
+                    TimeUnit.SECONDS);
+        long t0 = System.nanoTime();
+        SQLException e =
+            catchThrowableOfType(SQLException.class, () -> s.execute("SELECT pg_sleep(30)"));
+        canceller.get();
+        assertThat(e.getSQLState()).isEqualTo("57014");
+        assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(20));
+        assertThat(s.execute("SELECT 1")).isTrue(); // the session goes on
+      }
+    }
+  }
 }
