@@ -737,9 +737,17 @@ public final class PolicySet implements PolicyEngine {
         // An unparsed statement counts as touching every table, so a deny rule about some tables
         // matches it too; its reason alone would accuse the caller of what the rule is about
         // (red team rt18pg F4: "other sessions' statements…" for a deeply nested SELECT).
+        // A FunctionCall message (PostgreSQL's fast-path interface: psql's \lo_import and
+        // \lo_export, pgjdbc's LargeObjectManager) has no SQL text at all: say so, rather than
+        // that a statement the caller never wrote "could not be parsed".
         reason +=
-            " (the statement could not be parsed, so it counts as every kind, table and function,"
-                + " and every deny rule about SQL matches it)";
+            (a.raw().startsWith("FunctionCall oid=")
+                    ? " (a FunctionCall message, as large-object clients such as psql's \\lo_import"
+                        + " send, carries no SQL to read, so it counts as every kind, table and"
+                        + " function"
+                    : " (the statement could not be parsed, so it counts as every kind, table and"
+                        + " function")
+                + ", and every deny rule about SQL matches it)";
       }
       explain.add("decision: deny by " + deny.id + " (a matching deny rule wins over everything)");
       return Decision.deny(deny.id, reason, explain);

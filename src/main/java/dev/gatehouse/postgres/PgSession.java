@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -211,6 +212,9 @@ final class PgSession {
   // The schemas the session's search_path may name, for deny and review rules (set up with the
   // target connection, before the target reader thread starts).
   private PgSearchPath searchPath;
+
+  /** Target logins the gateway holds for this connection ({@link #guardLogins}). */
+  private Set<String> heldLogins = Set.of();
 
   /**
    * The connection's catalog ({@link PgProtocolServer#catalog}): what its database holds that may
@@ -589,6 +593,7 @@ final class PgSession {
     if (rowFilter != RowFilter.IDENTITY) {
       utf8Only(f.forwarded());
     }
+    heldLogins = heldLogins(conn, user);
     searchPath = new PgSearchPath(user);
     searchPath.started(f.forwarded());
     readingSettings.started(f.forwarded());
@@ -622,7 +627,7 @@ final class PgSession {
           }
           throw new PgErrors.Fatal(
               PgErrors.FEATURE_NOT_SUPPORTED,
-              "gatehouse: client_encoding "
+              "client_encoding "
                   + e.getValue()
                   + " is refused: this session's results are masked, which needs UTF8"
                   + " (set PGCLIENTENCODING=UTF8)");
@@ -896,6 +901,7 @@ final class PgSession {
             decide(s); // records the denial and throws
           }
           guardReadOnly(s);
+          guardLogins(s);
           guardMasking(s);
           st = new Prepared(s.action(), null, syncEpoch);
         } else {
@@ -1171,7 +1177,8 @@ final class PgSession {
         // A function called by OID could be set_config: the read-only guard cannot see it.
         throw new GateException(
             GateException.Reason.FORBIDDEN,
-            "this session is read-only; FunctionCall messages are refused");
+            "this session is read-only; FunctionCall messages (large objects: psql's"
+                + " \\lo_import and \\lo_export, pgjdbc's LargeObjectManager) are refused");
       }
       if (rowFilter != RowFilter.IDENTITY && !LARGE_OBJECT_FUNCTIONS.contains(oid)) {
         // FunctionCallResponse is a bare value with no RowDescription: no column rule can apply,
@@ -1232,6 +1239,7 @@ final class PgSession {
    */
   private AuthorizedAction decide(SqlStatement s) throws GateException {
     guardReadOnly(s);
+    guardLogins(s);
     guardMasking(s);
     recheckCursor(s.action());
     Action action = resolved(s.action());
@@ -1636,6 +1644,45 @@ final class PgSession {
           GateException.Reason.FORBIDDEN,
           "this session is read-only; statements that turn read-only mode off are refused");
     }
+  }
+
+  /**
+   * The target logins the gateway holds for {@code conn}: this session's ({@code user}), the
+   * connection's own and its roles' (another session's login is as much the vault's as this one).
+   */
+  private static Set<String> heldLogins(ConnectionConfig conn, String user) {
+    Set<String> out = new HashSet<>();
+    out.add(user);
+    if (conn.username() != null) {
+      out.add(conn.username());
+    }
+    for (var role : conn.roles().values()) {
+      if (role.username() != null) {
+        out.add(role.username());
+      }
+    }
+    return Set.copyOf(out);
+  }
+
+  /**
+   * Refuses, whatever the policy allows, a statement that changes or drops a login the gateway
+   * holds ({@link PgLoginGuard}): psql's {@code \password} would otherwise set the gateway's own
+   * credential for the connection. 42501, audited; the session goes on.
+   */
+  private void guardLogins(SqlStatement s) throws GateException {
+    String login = PgLoginGuard.changedLogin(s.text(), heldLogins);
+    if (login == null) {
+      return;
+    }
+    gs.audit("postgres.login_guard", Map.of("statement", gs.maskStored(s.text()), "login", login));
+    throw new GateException(
+        GateException.Reason.FORBIDDEN,
+        "statements that change or drop a login the gateway holds are refused (here: "
+            + login
+            + "): the gateway logs in to connection \""
+            + gs.connection().name()
+            + "\" with it and keeps its credentials; change them in the gateway's configuration,"
+            + " not through a session (psql's \\password sends such a statement)");
   }
 
   /**
