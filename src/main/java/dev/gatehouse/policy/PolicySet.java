@@ -909,7 +909,7 @@ public final class PolicySet implements PolicyEngine {
   static String describe(Action a) {
     return switch (a.kind()) {
       case CONNECT -> "connect to";
-      case SQL -> "run sql " + orUnknown(a.string(Action.Attr.SQL_KIND));
+      case SQL -> "run sql " + orUnknown(a.string(Action.Attr.SQL_KIND)) + knownCalls(a);
       case COMMAND -> {
         String bin = a.string(Action.Attr.CMD_BINARY);
         if (bin == null && !a.list(Action.Attr.CMD_ARGV).isEmpty()) {
@@ -940,6 +940,24 @@ public final class PolicySet implements PolicyEngine {
                 : socket != null ? " unix:" + socket : "");
       }
     };
+  }
+
+  /**
+   * For a SQL statement calling functions whose effect the classifier knows (in {@code functions}
+   * but neither opaque nor read-only: {@code lo_export}, {@code lo_unlink}, {@code set_config},
+   * {@code nextval}), " calling f, g": their effect often gave the kind, and "run sql copy_program"
+   * alone did not tell the caller that it was {@code SELECT lo_export(…)} (red team rt21). Empty
+   * otherwise.
+   */
+  static String knownCalls(Action a) {
+    List<String> functions = a.list(Action.Attr.SQL_FUNCTIONS);
+    if (functions.isEmpty() || !a.attributes().containsKey(Action.Attr.SQL_OPAQUE_FUNCTIONS)) {
+      return ""; // not sorted by the classifier (a policy test's action): nothing known
+    }
+    List<String> known = new ArrayList<>(functions);
+    known.removeAll(a.list(Action.Attr.SQL_OPAQUE_FUNCTIONS));
+    known.removeAll(a.list(Action.Attr.SQL_READ_ONLY_FUNCTIONS));
+    return known.isEmpty() ? "" : " calling " + String.join(", ", known);
   }
 
   /**

@@ -881,8 +881,12 @@ final class SqlClassifier {
         importedTables(c);
       }
       case "reassign" -> {
+        // REASSIGN OWNED BY old TO new (sql-reassign-owned.html): ALTER … OWNER TO new of every
+        // object old owns, tables it does not name included (see ownerTo)
         c.base = ALTER;
         c.objectType = "owned";
+        c.also.add(GRANT);
+        c.written.add(Attr.ANY_TABLE);
       }
       // LOAD loads a shared library into the backend: arbitrary code; everything else is unknown.
       default -> c.unknown();
@@ -2384,6 +2388,7 @@ final class SqlClassifier {
     if (FILE_FUNCTIONS.contains(simple)
         || UNKNOWN_FUNCTIONS.contains(simple)
         || LARGE_OBJECT_WRITES.contains(simple)
+        || LARGE_OBJECT_READS.contains(simple)
         || MAINTENANCE_FUNCTIONS.contains(simple)
         || simple.startsWith("pg_advisory_")
         || simple.startsWith("pg_try_advisory_")) {
@@ -2762,6 +2767,28 @@ final class SqlClassifier {
           "lo_truncate64",
           "lo_unlink");
 
+  /** The catalog that holds every large object's bytes (catalog-pg-largeobject.html). */
+  static final String LARGE_OBJECTS = "pg_largeobject";
+
+  /**
+   * Server-side large-object functions that read, or only open, position and close descriptors
+   * (lo-funcs.html, lo-interfaces.html): {@code lo_get(oid [, offset, length])} and {@code
+   * loread(fd, n)} return a large object's bytes, {@code lo_open} opens one. Known, so not opaque:
+   * they read {@code pg_largeobject}, where table rules see them (before, red team rt21, {@code
+   * lo_get} was an opaque call reading no table). Writes are {@link #LARGE_OBJECT_WRITES}; {@code
+   * lo_import}/{@code lo_export} are server-file functions ({@link #FILE_FUNCTIONS}).
+   */
+  private static final Set<String> LARGE_OBJECT_READS =
+      Set.of(
+          "lo_get",
+          "loread",
+          "lo_open",
+          "lo_close",
+          "lo_lseek",
+          "lo_lseek64",
+          "lo_tell",
+          "lo_tell64");
+
   private static final Set<String> MAINTENANCE_FUNCTIONS =
       Set.of(
           "brin_summarize_new_values",
@@ -2784,7 +2811,18 @@ final class SqlClassifier {
   private static boolean hiddenEffect(Ctx c, String simple, int open) {
     if (FILE_FUNCTIONS.contains(simple)) {
       c.strong.add(COPY_PROGRAM);
+      // lo_import(file) writes the file into a new large object, lo_export(oid, file) writes a
+      // large object's bytes to a server file (lo-funcs.html): pg_largeobject is written or read
+      if (simple.equals("lo_import")) {
+        c.written.add(LARGE_OBJECTS);
+      } else if (simple.equals("lo_export")) {
+        c.read.add(LARGE_OBJECTS);
+      }
       return true;
+    }
+    if (LARGE_OBJECT_READS.contains(simple)) {
+      c.read.add(LARGE_OBJECTS);
+      return false;
     }
     if (UNKNOWN_FUNCTIONS.contains(simple)) {
       c.strong.add(UNKNOWN);
@@ -2862,7 +2900,7 @@ final class SqlClassifier {
     }
     if (LARGE_OBJECT_WRITES.contains(simple)) {
       c.weak.add(UPDATE);
-      c.written.add("pg_largeobject");
+      c.written.add(LARGE_OBJECTS);
       return true;
     }
     if (MAINTENANCE_FUNCTIONS.contains(simple)) {
@@ -3397,6 +3435,12 @@ final class SqlClassifier {
         }
         if (i < c.t.size()) {
           nameList(c, i, c.written);
+        } else {
+          // VACUUM [FULL], ANALYZE, CLUSTER without a name process every table of the database
+          // (sql-vacuum.html, sql-analyze.html, sql-cluster.html): VACUUM FULL rewrites each under
+          // an exclusive lock, ANALYZE rewrites every table's statistics. It named none, so an
+          // allow rule for maintenance of scratch.* was met trivially (red team rt21).
+          c.written.add(Attr.ANY_TABLE);
         }
       }
       case "reindex" -> {
@@ -3406,6 +3450,8 @@ final class SqlClassifier {
             i++;
           }
           nameList(c, i, c.written);
+        } else if (c.isWord(i, "schema") || c.isWord(i, "database") || c.isWord(i, "system")) {
+          c.written.add(Attr.ANY_TABLE); // every index of a schema or the database (see above)
         }
       }
       case "refresh" -> {
@@ -3556,6 +3602,12 @@ final class SqlClassifier {
       c.unknown();
       return;
     }
+    if (DEFINITION_PREFIX.contains(ot) && c.isWord(1, "or") && c.isWord(2, "replace")) {
+      // CREATE OR REPLACE FUNCTION f …: a new body for the calls of an existing f, which rules
+      // allowing or denying f by name judge without seeing it; so f is reported, as ALTER
+      // FUNCTION reports the routine it changes (see alteredRoutine; red team rt21)
+      addFunctionName(c, i, new int[1]);
+    }
     if (ot.equals("operator") && !c.isWord(i, "pg_catalog")) {
       // An operator outside pg_catalog: PostgreSQL picks operators by argument type across the
       // search_path as it does functions, and every operator name is a built-in's for some types
@@ -3583,6 +3635,7 @@ final class SqlClassifier {
         c.written.add(name);
         parents(c, end[0], n);
         referencedTables(c, end[0], n);
+        likeTables(c, end[0], n);
         int as = findWordAtDepth0(c, end[0], n, "as");
         if (as >= 0 && !ot.equals("sequence")) {
           // CREATE TABLE AS / MATERIALIZED VIEW run the query now; a VIEW only stores it.
@@ -3652,7 +3705,10 @@ final class SqlClassifier {
         }
         functionScan(c, i, n);
       }
-      default -> functionScan(c, i, n);
+      default -> {
+        boundFunctions(c, i, n);
+        functionScan(c, i, n);
+      }
     }
   }
 
@@ -3710,8 +3766,249 @@ final class SqlClassifier {
         return;
       }
       addTable(c, name, c.read, k + 1);
+      addTable(c, name, c.written, k + 1);
       if (c.is(end[0], "(")) {
         c.nonCall.set(end[0]);
+      }
+    }
+  }
+
+  /**
+   * {@code CREATE TABLE x (LIKE source [INCLUDING … | EXCLUDING …], …)} (sql-createtable.html
+   * #SQL-CREATETABLE-PARMS-LIKE) copies the definition of {@code source}: it is read (its columns,
+   * and what the options copy). INCLUDING DEFAULTS, GENERATED, CONSTRAINTS, INDEXES, STATISTICS or
+   * ALL also copy expressions (column defaults, generated columns, CHECK constraints, expression
+   * indexes and statistics) that may call any function, and that then run on every insert into x
+   * (or its ANALYZE) in statements that do not show them, as a trigger's function does (red team
+   * rt21). Which functions they are is in the catalog, not in the statement: unparsed, so that
+   * every deny rule about SQL matches it (as for DROP … CASCADE). COMMENTS, COMPRESSION, IDENTITY
+   * (a new sequence) and STORAGE copy no expression.
+   */
+  private static void likeTables(Ctx c, int from, int n) {
+    if (!c.is(from, "(")) {
+      return;
+    }
+    int close = matching(c, from, n);
+    if (close < 0) {
+      return;
+    }
+    int[] end = new int[1];
+    int d = 0;
+    for (int k = from + 1; k < close; k++) {
+      if (c.is(k, "(")) {
+        d++;
+      } else if (c.is(k, ")")) {
+        d--;
+      } else if (d == 0 && c.isWord(k, "like") && (c.is(k - 1, "(") || c.is(k - 1, ","))) {
+        String name = qualifiedName(c, k + 1, end);
+        if (name == null) {
+          c.unparsed = true;
+          return;
+        }
+        addTable(c, name, c.read, k + 1);
+        for (int j = end[0]; j < close && !c.is(j, ","); j++) {
+          if (c.isWord(j, "including") && !LIKE_WITHOUT_EXPRESSIONS.contains(c.word(j + 1))) {
+            c.unparsed = true;
+          }
+        }
+      }
+    }
+  }
+
+  /** LIKE options that copy no expression (sql-createtable.html, PostgreSQL 17). */
+  private static final Set<String> LIKE_WITHOUT_EXPRESSIONS =
+      Set.of("comments", "compression", "identity", "storage");
+
+  /**
+   * {@code ALTER FUNCTION | PROCEDURE | ROUTINE | AGGREGATE name [(args)] …}: the routine is in
+   * {@code functions} (and {@code opaque_functions} unless a read-only built-in), as if called.
+   * Every form changes what later calls of the name do, in statements that do not show it, and
+   * RENAME TO and SET SCHEMA hand the function to a name no rule about it knows (red team rt21:
+   * with {@code deny { functions: [purge_ledger] }} and {@code allow ddl}, {@code ALTER FUNCTION
+   * purge_ledger() RENAME TO p2} was allowed, and {@code SELECT p2()} was then only an opaque
+   * call). So a rule about the function matches the statement that renames, moves, re-owns or
+   * redefines its settings. A name that cannot be read is unparsed.
+   */
+  private static void alteredRoutine(Ctx c, int i) {
+    if (!addFunctionName(c, i, new int[1])) {
+      c.unparsed = true;
+    }
+  }
+
+  /**
+   * Adds the (qualified, perhaps quoted) function name at {@code i} to {@code functions}, as a call
+   * is; {@code end[0]} is set to the index after it. False when no name is there.
+   */
+  private static boolean addFunctionName(Ctx c, int i, int[] end) {
+    String name = qualifiedName(c, i, end);
+    if (name == null) {
+      return false;
+    }
+    String lower = PgLexer.foldCase(name);
+    c.functions.add(lower);
+    if (!lower.equals(name)) {
+      c.quotedCalls.add(lower);
+    }
+    return true;
+  }
+
+  /**
+   * {@code ALTER … name OWNER TO role} (every object type that has it: table, schema, function,
+   * database, type, large object…): the new owner may do anything with the object, grant it to
+   * others and drop it, so this is a GRANT of every privilege as well as an alter ({@code kinds}
+   * [alter, grant]): a rule denying or reviewing {@code privileges} matches it, and one allowing
+   * {@code ddl} alone no longer admits it (red team rt21: {@code ALTER TABLE customers OWNER TO
+   * other} passed as an alter where {@code GRANT ALL ON customers TO other} was denied). {@code
+   * RENAME [COLUMN | CONSTRAINT | ATTRIBUTE] owner TO x} is a rename.
+   */
+  private static void ownerTo(Ctx c, int from) {
+    int owner = findWordAtDepth0(c, from, c.t.size(), "owner");
+    while (owner > 0) {
+      if (c.isWord(owner + 1, "to")
+          && !c.isWord(owner - 1, "rename")
+          && !c.isWord(owner - 1, "column")
+          && !c.isWord(owner - 1, "constraint")
+          && !c.isWord(owner - 1, "attribute")
+          && !c.is(owner - 1, ".")) {
+        c.also.add(GRANT);
+        return;
+      }
+      owner = findWordAtDepth0(c, owner + 1, c.t.size(), "owner");
+    }
+  }
+
+  /**
+   * Option names whose value is a function the object calls later (sql-createaggregate.html,
+   * sql-createoperator.html, sql-createtype.html, sql-createtsparser.html,
+   * sql-createtstemplate.html), in {@code (name = value, …)} lists.
+   */
+  private static final Set<String> FUNCTION_OPTIONS =
+      Set.of(
+          "sfunc",
+          "sfunc1",
+          "finalfunc",
+          "finalfunc1",
+          "combinefunc",
+          "serialfunc",
+          "deserialfunc",
+          "msfunc",
+          "minvfunc",
+          "mfinalfunc",
+          "function",
+          "procedure",
+          "restrict",
+          "join",
+          "subtype_diff",
+          "canonical",
+          "input",
+          "output",
+          "receive",
+          "send",
+          "typmod_in",
+          "typmod_out",
+          "analyze",
+          "subscript",
+          "start",
+          "gettoken",
+          "end",
+          "lextypes",
+          "headline",
+          "init",
+          "lexize");
+
+  /** Objects with {@code HANDLER f}, {@code VALIDATOR f}, {@code INLINE f} clauses. */
+  private static final Set<String> HANDLER_TYPES =
+      Set.of("language", "foreign_data_wrapper", "access_method");
+
+  /** Object types whose definitions bind functions by name (see {@link #boundFunctions}). */
+  private static final Set<String> BINDING_TYPES =
+      Set.of(
+          "aggregate",
+          "operator",
+          "type",
+          "cast",
+          "transform",
+          "language",
+          "foreign_data_wrapper",
+          "conversion",
+          "access_method",
+          "operator_class",
+          "operator_family",
+          "text_search_parser",
+          "text_search_template");
+
+  /**
+   * The functions a CREATE or ALTER of an aggregate, operator, type, cast, transform, language,
+   * foreign-data wrapper, conversion, access method, operator class or family, or text search
+   * parser or template binds: {@code SFUNC = f}, {@code FUNCTION = f}, {@code RESTRICT = f}, {@code
+   * WITH FUNCTION f(…)}, {@code HANDLER f}, {@code VALIDATOR f}, {@code INLINE f}, {@code FROM f}
+   * (conversion), {@code FUNCTION n [(types)] f(…)} (operator class). They run later, whenever the
+   * aggregate, operator, cast or type is used, in statements that name only the object (an implicit
+   * cast in {@code WHERE a = 1} names nothing at all), so they are reported now, in {@code
+   * functions} and {@code opaque_functions}, as a trigger's function is (red team rt21: a deny of
+   * purge_ledger did not match {@code CREATE AGGREGATE a(int) (SFUNC = purge_ledger, STYPE = int)},
+   * after which {@code SELECT a(1)} ran it as an opaque call of a). A value that is no name is
+   * unparsed.
+   */
+  private static void boundFunctions(Ctx c, int from, int n) {
+    if (c.objectType == null || !BINDING_TYPES.contains(c.objectType)) {
+      return;
+    }
+    String ot = c.objectType;
+    int[] end = new int[1];
+    int language = ot.equals("transform") ? findWordAtDepth0(c, from, n, "language") : -1;
+    if (language > 0 && c.is(language + 2, "(")) {
+      c.nonCall.set(language + 2); // TRANSFORM FOR type LANGUAGE lang (…): no call of lang
+    }
+    for (int k = from; k < n; k++) {
+      String w = c.word(k);
+      if (w == null) {
+        continue;
+      }
+      if (FUNCTION_OPTIONS.contains(w)
+          && c.is(k + 1, "=")
+          && (c.is(k - 1, "(") || c.is(k - 1, ","))) {
+        PgToken v = k + 2 < n ? c.t.get(k + 2) : null;
+        if (v != null && v.isString()) {
+          String name = regclassLiteral(v.value()); // a function named by a string: 'int4pl'
+          if (name == null) {
+            c.unparsed = true;
+          } else if (!name.equals("none")) {
+            String lower = PgLexer.foldCase(name);
+            c.functions.add(lower);
+            if (!lower.equals(name)) {
+              c.quotedCalls.add(lower);
+            }
+          }
+        } else if (!c.isWord(k + 2, "none") && !addFunctionName(c, k + 2, end)) {
+          c.unparsed = true;
+        }
+        continue;
+      }
+      boolean named =
+          (w.equals("function") && c.isWord(k - 1, "with"))
+              || ((w.equals("handler") || w.equals("validator") || w.equals("inline"))
+                  && HANDLER_TYPES.contains(ot)
+                  && !c.isWord(k - 1, "no"))
+              || (w.equals("from") && ot.equals("conversion"));
+      if (named) {
+        if (!addFunctionName(c, k + 1, end)) {
+          c.unparsed = true;
+        }
+        continue;
+      }
+      if (w.equals("function")
+          && (ot.equals("operator_class") || ot.equals("operator_family"))
+          && k + 1 < n
+          && isNumber(c.t.get(k + 1))) {
+        // FUNCTION support_number [(op_type [, op_type])] name(argument_type, …)
+        int j = k + 2;
+        if (c.is(j, "(")) {
+          j = matching(c, j, n) + 1;
+        }
+        if (j <= 0 || !addFunctionName(c, j, end)) {
+          c.unparsed = true;
+        }
       }
     }
   }
@@ -3972,7 +4269,10 @@ final class SqlClassifier {
         c.unknown();
         return;
       }
+      alteredRoutine(c, i);
     }
+    ownerTo(c, i);
+    boundFunctions(c, i, c.t.size());
     if (c.objectType.equals("operator")) {
       // ALTER OPERATOR … SET SCHEMA public moves one in front of a built-in (see create)
       int schema = findWordAtDepth0(c, i, c.t.size(), "schema");
