@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * allowed before its fix. Checked against the real tools: npm 11.19.1 with node 20 ({@code npm test
  * -- --import=data:...} ran the caller's code when the test script is {@code node --test}; {@code
  * npm run-script x} runs the script x; {@code npm stag} is {@code npm stage}), kubectl ({@code get
- * --raw PATH} sends GET PATH to the server), Maven 3.9.11 with surefire 3.5 ({@code
- * -Dmaven.test.additionalClasspath=DIR} put DIR on the test classpath).
+ * --raw PATH} sends GET PATH to the server), Maven 3.9.11 with surefire 3.5.3 ({@code
+ * -Dmaven.test.additionalClasspath=DIR} ran a listener that DIR's META-INF/services named).
  */
 class ArgvTwentyFirstRoundTest {
   /** The shipped ci.yaml's npm rules. */
