@@ -1606,7 +1606,26 @@ final class CommandMatcher implements KindMatcher {
             + ", and the rule does not name it (list it in flags.accept_risky to allow it)";
       }
     }
+    // npm test -- --import=data:...: options of the script's program (twenty-first session,
+    // rt21exec); the words the rule's args match are the rule's
+    RiskyFlags.Use script = RiskyFlags.npmScriptOption(argv.get(0), argv, r, args.size());
+    if (script != null && !RiskyFlags.named(script, flagsAllowed, acceptRisky)) {
+      return CommandWrappers.programName(argv.get(0))
+          + " passes "
+          + scriptWord(script.word())
+          + " to the package script's program, whose options the policy does not know (node"
+          + " --test --import=..., jest --config, eslint -c run code the caller chooses), and the"
+          + " rule does not name them (match such words in args, or list script-options in"
+          + " flags.accept_risky to allow any)";
+    }
     return null;
+  }
+
+  /** A script option for a message: its name, never its value (a token may follow =). */
+  private static String scriptWord(String w) {
+    int eq = w.indexOf('=');
+    String name = eq < 0 ? w : w.substring(0, eq);
+    return "the option " + (name.length() > 40 ? name.substring(0, 40) + "..." : name);
   }
 
   private static String npmReads(List<String> argv, Nopt.Reading r, List<String> positional) {

@@ -1104,12 +1104,18 @@ final class CommandWrappers {
    * 11): a camelCase name becomes kebab-case, an exact command name is itself, an alias maps to its
    * command ({@code i}, {@code add}, {@code isntall} are install; {@code x} is exec), and any
    * unambiguous prefix of a command or alias is accepted ({@code pu}, {@code publ} are publish).
+   * The tables are npm 11.19.1's (twenty-first session, rt21exec): {@code run-script}, {@code rum}
+   * and {@code urn} are aliases of {@code run}, {@code u} is update, and {@code stage} (whose
+   * {@code approve} publishes a staged package), {@code trust} (trusted publishing), {@code
+   * approve-scripts}, {@code deny-scripts} and {@code install-scripts} are commands, so that {@code
+   * npm stag approve} is {@code stage} and {@code npm run-script x} is {@code run} to a deny rule.
    */
   static final class Npm {
     private static final List<String> COMMANDS =
         List.of(
             "access",
             "adduser",
+            "approve-scripts",
             "audit",
             "bugs",
             "cache",
@@ -1117,6 +1123,7 @@ final class CommandWrappers {
             "completion",
             "config",
             "dedupe",
+            "deny-scripts",
             "deprecate",
             "diff",
             "dist-tag",
@@ -1131,10 +1138,10 @@ final class CommandWrappers {
             "get",
             "help",
             "help-search",
-            "hook",
             "init",
             "install",
             "install-ci-test",
+            "install-scripts",
             "install-test",
             "link",
             "ll",
@@ -1157,11 +1164,11 @@ final class CommandWrappers {
             "restart",
             "root",
             "run",
-            "run-script",
             "sbom",
             "search",
             "set",
             "shrinkwrap",
+            "stage",
             "star",
             "stars",
             "start",
@@ -1169,6 +1176,7 @@ final class CommandWrappers {
             "team",
             "test",
             "token",
+            "trust",
             "undeprecate",
             "uninstall",
             "unpublish",
@@ -1199,6 +1207,7 @@ final class CommandWrappers {
             java.util.Map.entry("i", "install"),
             java.util.Map.entry("it", "install-test"),
             java.util.Map.entry("cit", "install-ci-test"),
+            java.util.Map.entry("u", "update"),
             java.util.Map.entry("up", "update"),
             java.util.Map.entry("c", "config"),
             java.util.Map.entry("s", "search"),
@@ -1207,6 +1216,7 @@ final class CommandWrappers {
             java.util.Map.entry("t", "test"),
             java.util.Map.entry("ddp", "dedupe"),
             java.util.Map.entry("v", "view"),
+            java.util.Map.entry("run-script", "run"),
             java.util.Map.entry("clean-install", "ci"),
             java.util.Map.entry("clean-install-test", "install-ci-test"),
             java.util.Map.entry("x", "exec"),
@@ -1230,9 +1240,9 @@ final class CommandWrappers {
             java.util.Map.entry("dist-tags", "dist-tag"),
             java.util.Map.entry("upgrade", "update"),
             java.util.Map.entry("udpate", "update"),
-            java.util.Map.entry("rum", "run-script"),
+            java.util.Map.entry("rum", "run"),
             java.util.Map.entry("sit", "install-ci-test"),
-            java.util.Map.entry("urn", "run-script"),
+            java.util.Map.entry("urn", "run"),
             java.util.Map.entry("ogr", "org"),
             java.util.Map.entry("add-user", "adduser"));
 

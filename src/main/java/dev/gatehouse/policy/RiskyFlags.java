@@ -274,6 +274,30 @@ final class RiskyFlags {
    */
   static final Flag EXT_TRANSPORT = new Flag("ext::", "runs the command in the URL", Set.of());
 
+  /**
+   * An option npm passes to a package script's program: the words after {@code --} when npm's
+   * command runs a script ({@code run} and its aliases {@code run-script}, {@code rum}, {@code
+   * urn}; {@code test}, {@code t}, {@code tst}; {@code start}, {@code stop}, {@code restart}). npm
+   * appends them to the script's command line (npm-run-script(1): {@code npm run <event> --
+   * <args>}; npm 11.19.1 quotes each for the shell), so they are options of a program the policy
+   * does not see: with the test script {@code node --test}, {@code npm test --
+   * --import=data:text/javascript,...} runs the caller's code (node 20; red team rt21exec), as
+   * {@code jest --config}, {@code mocha --require} or {@code eslint -c FILE.js} would. Words before
+   * {@code --} are npm's own options (nopt reads them all), and words the rule's {@code args} match
+   * are the rule's. Found by {@link #npmScriptOption}; a rule admits it by this name in {@code
+   * flags.accept_risky}.
+   */
+  static final Flag NPM_SCRIPT_OPTIONS =
+      new Flag(
+          "script-options",
+          "passes options to the package script's program (node --test --import, jest --config and"
+              + " eslint -c run code the caller chooses)",
+          ANYWHERE);
+
+  /** npm's commands that run a package script with the words after {@code --}. */
+  private static final Set<String> NPM_SCRIPT_COMMANDS =
+      Set.of("run", "run-script", "test", "start", "stop", "restart");
+
   private static final Map<String, Tool> BY_PROGRAM = new HashMap<>();
 
   /**
@@ -303,6 +327,7 @@ final class RiskyFlags {
     npm.add(new Flag("-C", CONFIG, ANYWHERE)); // --prefix
     npm.add(new Flag("-c", RUNS, ANYWHERE)); // --call (npm exec)
     npm.add(new Flag("--config.*", RUNS, ANYWHERE)); // pnpm --config.KEY=VALUE
+    npm.add(NPM_SCRIPT_OPTIONS); // npm test -- --import=... (not a flag: npmScriptOption)
     Set<String> npmExact = Set.of("--global", "--ca", "--user", "--init", "--git-tag-version");
     tool(
         List.of("npm", "pnpm"),
@@ -462,6 +487,16 @@ final class RiskyFlags {
     kubectl.addAll(
         flags(RUNS, ANYWHERE, "--enable-alpha-plugins", "--enable-exec", "--helm-command"));
     kubectl.add(KUBECTL_FILE_OUTPUT);
+    // --raw (get, create, replace, delete): a request to any path of the API server, the proxy
+    // subresources included (GET /api/v1/namespaces/N/services/S:P/proxy/PATH reaches a service
+    // inside the cluster, as kubectl proxy and port-forward do; pods/P/proxy, nodes/N/proxy the
+    // kubelet); config view --raw prints the kubeconfig's credentials (red team rt21exec)
+    kubectl.add(
+        new Flag(
+            "--raw",
+            "sends a request to any path of the API server (the proxy subresources of services,"
+                + " pods and nodes included), or after config view prints the credentials",
+            ANYWHERE));
     // kubectl options(1): the global options that take a value (pflag takes the next word, even
     // one starting with a dash), so that the word after them is not taken for the subcommand
     // (kubectl -n payments logs api -f: the subcommand is logs, not payments).
@@ -701,7 +736,14 @@ final class RiskyFlags {
                     "-Dmaven.failsafe.debug",
                     "-Dmaven.compiler.executable",
                     "-DjavadocExecutable",
-                    "-Dgpg.executable"))));
+                    "-Dgpg.executable",
+                    // rt21exec: surefire's and failsafe's additional test classpath (3.2+: also
+                    // artifacts by coordinates, resolved from the remote repositories), whose
+                    // META-INF/services listeners JUnit Platform loads and runs; Maven 3.9's
+                    // read-only local repositories searched after the local one (plugins too)
+                    "-Dmaven.test.additionalClasspath",
+                    "-Dmaven.test.additionalClasspathDependencies",
+                    "-Dmaven.repo.local.tail"))));
     // GNU make (make(1)): --eval is read before the makefiles ($(shell ...) runs at once), -f
     // reads another makefile, -C another directory's, -I includes from elsewhere. getopt_long
     // accepts abbreviations (--ev, --makef).
@@ -1821,6 +1863,55 @@ final class RiskyFlags {
    *
    * @return the {@link #EXT_TRANSPORT} use, or null
    */
+  /**
+   * The first word npm passes to a package script that is an option ({@link #NPM_SCRIPT_OPTIONS}),
+   * or null: in nopt's reading {@code r} of npm's (pnpm's) argv, a word of {@code remain} after the
+   * command, at index {@code from} or later (the words before it are matched by the rule's {@code
+   * args}), that starts with a dash. nopt reads every such word before {@code --} as an option, so
+   * one left in {@code remain} came after {@code --} (or {@code ---}). pnpm also passes the options
+   * written after the script's name.
+   */
+  static Use npmScriptOption(String binary, List<String> argv, Nopt.Reading r, int from) {
+    Tool t = tool(binary);
+    String p = CommandWrappers.programName(binary);
+    boolean pnpm = p.equals("pnpm");
+    if (t == null || !(p.equals("npm") || pnpm) || r.remain().isEmpty()) {
+      return null;
+    }
+    String command = CommandWrappers.Npm.resolve(r.remain().get(0));
+    // pnpm runs a script for a word that is none of its commands (pnpm watch is pnpm run watch)
+    if (command == null ? !pnpm : !NPM_SCRIPT_COMMANDS.contains(command)) {
+      return null;
+    }
+    for (int i = Math.max(1, from); i < r.remain().size(); i++) {
+      String w = r.remain().get(i);
+      if (w.length() > 1 && w.charAt(0) == '-') {
+        return new Use(w, NPM_SCRIPT_OPTIONS, t);
+      }
+    }
+    if (pnpm) {
+      // pnpm 7+ passes every word after the script's name to the script, options too, without
+      // -- (pnpm/pnpm#4290, pnpm.io/cli/run): from the command word (and the script's name after
+      // run), the first of them in argv, erring towards finding
+      int names = "run".equals(command) || "run-script".equals(command) ? 2 : 1;
+      int k = 1;
+      for (int n = 0; n < names && n < r.remain().size(); n++) {
+        int at = argv.subList(k, argv.size()).indexOf(r.remain().get(n));
+        k = at < 0 ? 1 : k + at + 1; // not found as a word (split from an = value): every word
+        if (at < 0) {
+          break;
+        }
+      }
+      for (; k < argv.size() && !argv.get(k).equals("--"); k++) {
+        String w = argv.get(k);
+        if (w.length() > 1 && w.charAt(0) == '-') {
+          return new Use(w, NPM_SCRIPT_OPTIONS, t);
+        }
+      }
+    }
+    return null;
+  }
+
   static Use extTransport(String binary, List<String> argv) {
     Tool t = tool(binary);
     if (t == null || !t.name().equals("git")) {

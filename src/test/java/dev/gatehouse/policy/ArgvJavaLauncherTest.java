@@ -74,7 +74,11 @@ class ArgvJavaLauncherTest {
             rules:
               - id: npm
                 effect: allow
-                command: { binary: npm, args: [run, lint], flags: { allowed: [] } }
+                command:
+                  binary: npm
+                  args: [run, lint]
+                  # --x after -- is the script's option (risky since rt21exec), not npm's flag
+                  flags: { allowed: [], accept_risky: [script-options] }
             """);
     Decision d = Fixtures.decide(npm, human("ci"), target("runner"), line("npm run lint -- --x"));
     assertThat(d.effect()).isEqualTo(Effect.ALLOW);

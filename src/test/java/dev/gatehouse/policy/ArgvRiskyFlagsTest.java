@@ -145,7 +145,11 @@ class ArgvRiskyFlagsTest {
         refused(
             "an accepted flag after the refused one changes nothing",
             line("npm install --script-shell=/tmp/evil --prefix=/srv/app")),
-        allowed("after --, the script's own arguments", line("npm test -- --script-shell=x")),
+        // npm passes it to the script's program, whose options may run code (node --test
+        // --import=...): the catalogue's script-options since rt21exec (ArgvTwentyFirstRoundTest)
+        refused(
+            "after --, an option of the script's program", line("npm test -- --script-shell=x")),
+        allowed("after --, a word of the script's", line("npm test -- x")),
         // --- git: global options, and subcommand options that run programs ---
         refused("-c before the subcommand", argv("git", "-c", "core.fsmonitor=/tmp/x", "status")),
         refused("-c glued", line("git -ccore.fsmonitor=/tmp/x status")),
