@@ -280,6 +280,17 @@ final class PgMaskGuard {
    * way, and any mention is refused). Also a {@link #TIME_ZONE} computed in the statement.
    */
   static String encodingProblem(String text, List<PgToken> t) {
+    return encodingProblem(text, t, false);
+  }
+
+  /**
+   * {@link #encodingProblem(String, List)}; with {@code trusted} (pg_catalog first in search_path
+   * and nothing shadowing a built-in, so pg_settings, set_config and {@code =} are PostgreSQL's
+   * own), pg_dump's {@code SELECT set_config(name, '…', false) FROM pg_settings WHERE name =
+   * 'restrict_nonsystem_relation_kind'} ({@link PgSetConfig#isPgDumpRestrict}) passes: its setting
+   * is neither client_encoding nor TimeZone.
+   */
+  static String encodingProblem(String text, List<PgToken> t, boolean trusted) {
     // (a U&"…" name can spell either name with escapes)
     if (!contains(text, "client_encoding")
         && !contains(text, "names")
@@ -326,6 +337,9 @@ final class PgMaskGuard {
       } else if (k.isName() && "set_config".equals(k.value()) && is(t, i + 1, "(")) {
         PgToken name = i + 2 < n ? t.get(i + 2) : null;
         if (name == null || !name.isString() || !is(t, i + 3, ",")) {
+          if (trusted && PgSetConfig.isPgDumpRestrict(t)) {
+            continue;
+          }
           return NAME_NOT_LITERAL;
         }
         if (name.value().trim().equalsIgnoreCase("timezone")

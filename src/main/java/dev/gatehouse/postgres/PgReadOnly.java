@@ -33,8 +33,20 @@ final class PgReadOnly {
   private static final Pattern LINE_COMMENT = Pattern.compile("--[^\\n\\r]*");
   private static final Pattern SPACE = Pattern.compile("\\s+");
 
-  /** True when {@code sql} could turn read-only mode off. */
+  /** True when {@code sql} could turn read-only mode off ({@code set_config} always counts). */
   static boolean liftsReadOnly(String sql) {
+    return liftsReadOnly(sql, false);
+  }
+
+  /**
+   * True when {@code sql} could turn read-only mode off. With {@code trusted} (the classifier found
+   * every function the statement calls, and every operator it uses, to be PostgreSQL's own: {@code
+   * opaque_functions} empty, kind not unknown), a {@code set_config} whose setting {@link
+   * PgSetConfig} reads from the statement and finds in {@link PgSetConfig#READ_ONLY_SAFE} does not
+   * count: pg_dump's {@code set_config('search_path', '', false)} and its
+   * restrict_nonsystem_relation_kind statement. Without it every {@code set_config} counts.
+   */
+  static boolean liftsReadOnly(String sql, boolean trusted) {
     PgLexer.Result on = PgLexer.lex(sql, true);
     if (on.ok() && !mayMention(sql)) {
       return false; // most statements: no second lexing, no token walk, no text scan
@@ -43,9 +55,9 @@ final class PgReadOnly {
     if (!on.ok() && !off.ok()) {
       return true; // we cannot tell where its strings and comments end
     }
-    return (on.ok() && lifts(on.tokens()))
-        || (off.ok() && lifts(off.tokens()))
-        || textScanLifts(sql);
+    return (on.ok() && lifts(on.tokens(), trusted))
+        || (off.ok() && lifts(off.tokens(), trusted))
+        || textScanLifts(sql, trusted);
   }
 
   /**
@@ -65,15 +77,16 @@ final class PgReadOnly {
         || s.contains("read");
   }
 
-  private static boolean lifts(List<PgToken> t) {
+  private static boolean lifts(List<PgToken> t, boolean trusted) {
     boolean show = !t.isEmpty() && t.get(0).isWord("show");
     boolean settings = false;
     boolean dml = false;
+    boolean restrict = trusted && PgSetConfig.isPgDumpRestrict(t);
     for (int i = 0; i < t.size(); i++) {
       PgToken tok = t.get(i);
       // Values of names and strings (decoded), and raw text of everything else.
       String v = PgLexer.foldCase(tok.kind() == Kind.OTHER ? tok.text() : tok.value());
-      if (v.contains("set_config")) {
+      if (v.contains("set_config") && !(restrict || (trusted && safeCall(t, i)))) {
         return true;
       }
       if (v.contains("transaction_read_only") && !show) {
@@ -95,12 +108,51 @@ final class PgReadOnly {
     return settings && dml;
   }
 
-  /** The original coarse text scan. */
-  private static boolean textScanLifts(String sql) {
+  /**
+   * A call of the built-in set_config at {@code i} (unqualified or {@code pg_catalog.}) whose
+   * setting name is a string constant in {@link PgSetConfig#READ_ONLY_SAFE}. Any other token
+   * mentioning set_config (a string holding a call, a quoted {@code "Set_Config"}, another schema's
+   * function) is not.
+   */
+  private static boolean safeCall(List<PgToken> t, int i) {
+    PgToken tok = t.get(i);
+    if (tok.kind() != Kind.IDENT || !tok.value().equals("set_config")) {
+      return false;
+    }
+    boolean qualified = i > 0 && t.get(i - 1).is(".");
+    if (qualified && !(i > 1 && t.get(i - 2).isWord("pg_catalog"))) {
+      return false;
+    }
+    return PgSetConfig.readOnlySafe(PgSetConfig.literalName(t, i));
+  }
+
+  /**
+   * The text scan's spelling of a {@link #safeCall} (after lower-casing, comments out, whitespace
+   * collapsed): the name a plain string constant of letters and underscores.
+   */
+  private static final Pattern SAFE_CALL =
+      Pattern.compile(
+          "(?<![a-z0-9_$\".])(?:pg_catalog ?\\. ?)?set_config ?\\( ?'(?:"
+              + String.join("|", PgSetConfig.READ_ONLY_SAFE)
+              + ")' ?,");
+
+  /** The text scan's spelling of pg_dump's restrict statement ({@link PgSetConfig}). */
+  private static final Pattern RESTRICT =
+      Pattern.compile(
+          "select (?:pg_catalog ?\\. ?)?set_config ?\\( ?name ?, ?'[a-z, -]*' ?, ?false ?\\) ?from"
+              + " (?:pg_catalog ?\\. ?)?pg_settings where name ?= ?'"
+              + PgSetConfig.RESTRICT
+              + "' ?;?");
+
+  /** The original coarse text scan; with {@code trusted}, {@link #safeCall}s taken out first. */
+  private static boolean textScanLifts(String sql, boolean trusted) {
     String s = sql.toLowerCase(Locale.ROOT);
     s = BLOCK_COMMENT.matcher(s).replaceAll(" ");
     s = LINE_COMMENT.matcher(s).replaceAll(" ");
     s = SPACE.matcher(s).replaceAll(" ").strip();
+    if (trusted) {
+      s = RESTRICT.matcher(s).matches() ? "" : SAFE_CALL.matcher(s).replaceAll(" ");
+    }
     if (s.contains("read write") || s.contains("set_config") || s.contains("u&\"")) {
       return true;
     }

@@ -1638,12 +1638,27 @@ final class PgSession {
   }
 
   private void guardReadOnly(SqlStatement s) throws GateException {
-    if (gs.obligations().readOnly() && PgReadOnly.liftsReadOnly(s.text())) {
+    if (gs.obligations().readOnly() && PgReadOnly.liftsReadOnly(s.text(), builtinsOnly(s))) {
       gs.audit("postgres.read_only_violation", Map.of("statement", gs.maskStored(s.text())));
       throw new GateException(
           GateException.Reason.FORBIDDEN,
           "this session is read-only; statements that turn read-only mode off are refused");
     }
+  }
+
+  /**
+   * Whether every function {@code s} calls and every operator it uses is a built-in the classifier
+   * trusts, and its kind is known: then the read-only guard may read the setting of a {@code
+   * set_config} from the statement ({@link PgReadOnly#liftsReadOnly(String, boolean)}). Not after a
+   * search_path that puts a schema before pg_catalog, nor with a shadowing user function or
+   * operator ({@link SqlShadows}): both make such calls opaque.
+   */
+  private static boolean builtinsOnly(SqlStatement s) {
+    Action a = s.action();
+    return a != null
+        && !SqlKinds.UNKNOWN.equals(a.string(Action.Attr.SQL_KIND))
+        && !a.flag(Action.Attr.SQL_UNPARSED)
+        && a.list(SqlClassifier.ATTR_OPAQUE_FUNCTIONS).isEmpty();
   }
 
   /**

@@ -500,7 +500,10 @@ final class SqlClassifier {
           UNKNOWN.equals(kind()) && PgMaskGuard.contains(text, "copy")
               ? PgMaskGuard.UNREADABLE
               : tokens == null ? null : PgMaskGuard.copyProblem(tokens, lexed);
-      clientEncoding = copyOutOption == null ? PgMaskGuard.encodingProblem(text, tokens) : null;
+      clientEncoding =
+          copyOutOption == null
+              ? PgMaskGuard.encodingProblem(text, tokens, catalogFirst && shadows.isEmpty())
+              : null;
     }
 
     Action toAction(String text) {
@@ -2838,6 +2841,14 @@ final class SqlClassifier {
       case "set_config" -> {
         // set_config('role', ...) is SET ROLE; a non-literal setting name could be anything.
         PgToken a = open + 1 < c.t.size() ? c.t.get(open + 1) : null;
+        if (PgSetConfig.isPgDumpRestrict(c.t)) {
+          // pg_dump's SELECT set_config(name, …) FROM pg_settings WHERE name =
+          // 'restrict_nonsystem_relation_kind': that one ordinary setting (PgSetConfig). Like any
+          // call, set_config is in opaque_functions when pg_catalog is not first, and a shadowed
+          // = is there too: the read-only and masking guards then refuse it.
+          c.weak.add(SET);
+          return true;
+        }
         if (a != null && a.isString() && c.is(open + 2, ",") && !isRoleSetting(a.value())) {
           PgToken b = open + 3 < c.t.size() ? c.t.get(open + 3) : null;
           String value = b != null && b.isString() && c.is(open + 4, ",") ? b.value() : null;
