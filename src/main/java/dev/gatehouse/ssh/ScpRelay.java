@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
@@ -52,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * of the denied entry reaches the server. Every path refusal sends the same line, whatever the
  * reason (the policy denied the name, or where it really leads, or the target could not place it),
  * as SFTP's do: the reason and the rule are in the audit record. Names containing "/", NUL, or
- * equal to "." or ".." are refused, as scp.c's sink refuses them.
+ * equal to "." or ".." are refused, as scp.c's sink refuses them. Lines are passed on only as scp
+ * reads them, as one line ({@link #SCP_LINE}); in source mode a name the target sends must exist
+ * there, and one it encoded ({@link #unvis}) is checked both ways.
  *
  * <h2>Paths</h2>
  *
@@ -79,6 +82,16 @@ final class ScpRelay {
    * as errors; 8 KiB leaves room for long UTF-8 names and still bounds memory.
    */
   static final int MAX_LINE = 8192;
+
+  /**
+   * Longest line, after its type or status byte and before its newline, that OpenSSH's scp reads as
+   * one line: sink() and response() read into 2048-byte buffers and stop after 2047 bytes, the type
+   * byte and the newline included (scp.c). What is left of a longer line stays in the stream and is
+   * read as the next header, which the relay never checked (red team, ssh21: a 2 KiB {@code T} or
+   * {@code \1} line carrying {@code D0755 0 link} took the target's scp into a link out of the
+   * allowed tree). Headers longer than this are refused; error messages are cut to it.
+   */
+  static final int SCP_LINE = 2045;
 
   private static final int CHUNK = 64 * 1024;
 
@@ -157,7 +170,7 @@ final class ScpRelay {
     }
     if (!sinkMode) {
       top = new Name(target, targetPath);
-      if (placed("read", List.of(top)) == null) return;
+      if (placed("read", List.of(top), false) == null) return;
     }
 
     // A stack of candidate paths for the directory being filled; see the class comment.
@@ -168,15 +181,15 @@ final class ScpRelay {
       if (c < 0) return;
       switch (c) {
         case 'T' -> {
-          forwardLine(c, line());
+          forwardLine(c, times(header(c)));
           if (answer() < 0) return;
         }
         case 'C', 'D' -> {
-          String line = line();
+          String line = header(c);
           Header h = Header.parse((char) c, line);
           List<Name> paths = paths(dirs, h.name, target);
           String op = c == 'C' ? (sinkMode ? "write" : "read") : (sinkMode ? "mkdir" : "list");
-          String real = placed(op, paths);
+          String real = placed(op, paths, !sinkMode);
           if (real == null) return;
           forwardLine(c, line);
           int answer = answer();
@@ -189,11 +202,12 @@ final class ScpRelay {
           }
         }
         case 'E' -> {
-          forwardLine(c, line());
+          forwardLine(c, header(c));
           if (!dirs.isEmpty()) dirs.pop();
           if (answer() < 0) return;
         }
-        case 1, 2 -> forwardLine(c, line()); // the source's own error; the sink does not answer
+        // The source's own error; the sink does not answer.
+        case 1, 2 -> forwardLine(c, cut(line().getBytes(StandardCharsets.UTF_8)));
         default -> throw new ProtocolException("scp: unexpected header byte " + c);
       }
     }
@@ -215,8 +229,10 @@ final class ScpRelay {
     if (status < 0) throw new EOFException("scp: stream ended after " + path);
     if (status == 0) {
       snkOut.write(0);
+    } else if (status == 1 || status == 2) {
+      forwardLine(status, cut(line().getBytes(StandardCharsets.UTF_8)));
     } else {
-      forwardLine(status, line());
+      throw new ProtocolException("scp: unexpected status byte " + status + " after " + path);
     }
     snkOut.flush();
     recorder.file(op, path, size, status == 0 ? HexFormat.of().formatHex(sha.digest()) : null);
@@ -238,17 +254,57 @@ final class ScpRelay {
     if (c != 1 && c != 2) throw new ProtocolException("scp: unexpected answer byte " + c);
     byte[] msg = lineBytes(snkIn);
     srcOut.write(c);
-    srcOut.write(msg);
+    srcOut.write(cut(msg));
     srcOut.write('\n');
     srcOut.flush();
     return c;
   }
 
   private void forwardLine(int first, String line) throws IOException {
+    forwardLine(first, line.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void forwardLine(int first, byte[] line) throws IOException {
     snkOut.write(first);
-    snkOut.write(line.getBytes(StandardCharsets.UTF_8));
+    snkOut.write(line);
     snkOut.write('\n');
     snkOut.flush();
+  }
+
+  /**
+   * A C, D, T or E line from the source; refused when the receiving scp would not read it as one
+   * line ({@link #SCP_LINE}): the rest would be its next header, unchecked.
+   */
+  private String header(int type) throws IOException {
+    String line = line();
+    if (line.length() > SCP_LINE || line.getBytes(StandardCharsets.UTF_8).length > SCP_LINE) {
+      throw new ProtocolException(
+          "scp: " + (char) type + " line longer than scp reads as one line (" + SCP_LINE + ")");
+    }
+    return line;
+  }
+
+  /**
+   * A {@code T} line as scp.c's sink parses it, {@code <mtime.sec> <mtime.usec> <atime.sec>
+   * <atime.usec>} in decimal digits, microseconds below 1,000,000; anything else is refused, so the
+   * sink sees the line the relay saw.
+   */
+  private static String times(String line) throws ProtocolException {
+    if (!line.matches("[0-9]{1,20} [0-9]{1,6} [0-9]{1,20} [0-9]{1,6}")) {
+      throw new ProtocolException("scp: bad T header: " + line);
+    }
+    return line;
+  }
+
+  /**
+   * An error message cut to what scp reads as one line ({@link #SCP_LINE}), not inside a UTF-8
+   * sequence: the rest of a longer one would be read as the next header or answer.
+   */
+  static byte[] cut(byte[] msg) {
+    if (msg.length <= SCP_LINE) return msg;
+    int n = SCP_LINE;
+    while (n > 0 && (msg[n] & 0xC0) == 0x80) n--;
+    return Arrays.copyOf(msg, n);
   }
 
   private String line() throws IOException {
@@ -293,13 +349,26 @@ final class ScpRelay {
   private List<Name> paths(Deque<List<Name>> dirs, String name, String target) {
     List<Name> out = new ArrayList<>(2);
     Name top = new Name(target, targetPath);
+    // The name the source really opened: OpenSSH's scp sends a name containing a newline
+    // strnvis(3)-encoded (source(): VIS_NL), so "a\nb" arrives as "a\\^Jb". Both readings are
+    // checked; a name that is no such encoding has only itself.
+    List<String> names = new ArrayList<>(2);
+    names.add(name);
+    if (!sinkMode) {
+      String decoded = unvis(name);
+      if (decoded != null && !decoded.equals(name)) names.add(decoded);
+    }
     if (!dirs.isEmpty()) {
-      for (Name d : dirs.peek()) out.add(d.child(name));
+      for (Name d : dirs.peek()) {
+        for (String n : names) out.add(d.child(n));
+      }
     } else if (!sinkMode) {
       // scp -f sends PATH itself under its base name, or, for a glob, each match in its directory.
       if (hasGlob(targetPath)) {
         String rawDir = SftpRelay.parent(targetPath);
-        out.add(new Name(SftpRelay.normalize(SftpRelay.parent(target), name), rawDir + "/" + name));
+        for (String n : names) {
+          out.add(new Name(SftpRelay.normalize(SftpRelay.parent(target), n), rawDir + "/" + n));
+        }
       } else {
         out.add(top);
       }
@@ -324,6 +393,66 @@ final class ScpRelay {
     return p.endsWith("/") || last.equals(".") || last.equals("..") || last.equals("~");
   }
 
+  /**
+   * The name strnvis(3) encoded as {@code name} with OpenSSH's flags (VIS_NL, default style; the
+   * encoder of openbsd-compat/vis.c): {@code \\} for a backslash, {@code \^X} for a control
+   * character ({@code \^?} for DEL), {@code \M-X} and {@code \M^X} for bytes with the high bit set,
+   * {@code \ooo} for 0xA0. Null when {@code name} is no such encoding or the bytes it stands for
+   * are not a usable name (not UTF-8, NUL, "/"): then only the name as sent is checked.
+   */
+  static String unvis(String name) {
+    if (name.indexOf('\\') < 0) return null;
+    byte[] in = name.getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(in.length);
+    for (int i = 0; i < in.length; i++) {
+      int c = in[i] & 0xff;
+      if (c != '\\') {
+        out.write(c);
+        continue;
+      }
+      if (++i >= in.length) return null;
+      int meta = 0;
+      c = in[i] & 0xff;
+      if (c == '\\') {
+        out.write('\\');
+        continue;
+      }
+      if (c >= '0' && c <= '3' && i + 2 < in.length && octal(in[i + 1]) && octal(in[i + 2])) {
+        out.write((c - '0') << 6 | (in[i + 1] - '0') << 3 | (in[i + 2] - '0'));
+        i += 2;
+        continue;
+      }
+      if (c == 'M') {
+        meta = 0x80;
+        if (++i >= in.length) return null;
+        c = in[i] & 0xff;
+        if (c == '-') {
+          if (++i >= in.length) return null;
+          out.write((in[i] & 0x7f) | meta);
+          continue;
+        }
+      }
+      if (c != '^' || ++i >= in.length) return null;
+      c = in[i] & 0xff;
+      if (c == '?') out.write(0x7f | meta);
+      else if (c >= '@' && c <= '_') out.write((c - '@') | meta);
+      else return null;
+    }
+    byte[] b = out.toByteArray();
+    String decoded = SftpPacket.decodePath(b, 0, b.length);
+    if (decoded == null
+        || decoded.indexOf('/') >= 0
+        || decoded.equals(".")
+        || decoded.equals("..")) {
+      return null;
+    }
+    return decoded;
+  }
+
+  private static boolean octal(byte b) {
+    return b >= '0' && b <= '7';
+  }
+
   private static boolean hasGlob(String p) {
     return p.indexOf('*') >= 0 || p.indexOf('?') >= 0 || p.indexOf('[') >= 0;
   }
@@ -334,9 +463,11 @@ final class ScpRelay {
    * path of the first candidate (the one recorded); on a denial tells the client and returns null.
    * Fails closed: a path the target cannot place is refused, except a candidate that cannot exist
    * now (a directory on the way is missing or not a directory: the reading of {@code scp -t PATH}
-   * as {@code PATH/NAME} when PATH is no directory) while another candidate was placed.
+   * as {@code PATH/NAME} when PATH is no directory) while another candidate was placed. With {@code
+   * sent} (an entry the source of {@code scp -f} sends) a candidate must exist, for the same
+   * reason: the source opened it.
    */
-  private String placed(String op, List<Name> paths) throws IOException {
+  private String placed(String op, List<Name> paths, boolean sent) throws IOException {
     if (paths.size() == 1 && paths.get(0).equals(top) && topReals != null) {
       // PATH itself, sent by the source: placed before the transfer began. As a file it is the
       // same check again (read, the same name, the same places): done. As a directory it is
@@ -355,7 +486,10 @@ final class ScpRelay {
     for (Name n : paths) {
       List<String> reals;
       try {
-        reals = resolver.resolve(n.raw, true);
+        // What the source sends, it has opened: a name it sends that does not exist on the target
+        // is not the file it read (an encoded name, or a line it never meant as a header), and
+        // would be placed in the allowed directory as a file to create would.
+        reals = sent ? resolver.resolveExisting(n.raw) : resolver.resolve(n.raw, true);
       } catch (SftpPathResolver.Unresolved e) {
         if (e.absent && paths.size() > 1) {
           absent = e;
@@ -435,8 +569,12 @@ final class ScpRelay {
       int sp = line.indexOf(' ', 5);
       if (sp < 0) throw bad(kind, line);
       long size;
+      String digits = line.substring(5, sp);
+      if (digits.isEmpty() || !digits.chars().allMatch(d -> d >= '0' && d <= '9')) {
+        throw bad(kind, line); // Long.parseLong takes "+5", scp.c's strtoull check does not
+      }
       try {
-        size = Long.parseLong(line.substring(5, sp));
+        size = Long.parseLong(digits);
       } catch (NumberFormatException e) {
         throw bad(kind, line);
       }

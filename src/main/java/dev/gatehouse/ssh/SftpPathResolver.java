@@ -103,6 +103,9 @@ final class SftpPathResolver implements Closeable {
   /** The start directory's real components; null until a relative path needs it. */
   private List<String> start;
 
+  /** Whether the last component of the path resolved last did not exist (it was placed). */
+  private boolean lastMissing;
+
   /** Requests this resolver has sent and batches it has waited for (round trips), for tests. */
   int requests, roundTrips;
 
@@ -130,6 +133,17 @@ final class SftpPathResolver implements Closeable {
     return resolve(raw, follow || slash, !follow && slash);
   }
 
+  /**
+   * As {@link #resolve} with a final link followed, for a file that must exist (what the source of
+   * {@code scp -f} sends it has opened): a last component that does not exist is {@link Unresolved}
+   * ({@code absent}) instead of being placed in its parent.
+   */
+  List<String> resolveExisting(String raw) throws IOException {
+    List<String> reals = resolve(raw, true);
+    if (lastMissing) throw new Unresolved(reals.get(0) + " does not exist", true);
+    return reals;
+  }
+
   /** "lnk/" and "lnk/." both make the kernel follow a final link (path_resolution(7)). */
   static boolean trailingSlash(String raw) {
     return raw.length() > 1 && (raw.endsWith("/") || raw.endsWith("/."));
@@ -151,6 +165,7 @@ final class SftpPathResolver implements Closeable {
     List<String> done = raw.startsWith("/") ? new ArrayList<>() : new ArrayList<>(start());
     Deque<String> todo = new ArrayDeque<>();
     push(todo, raw, done);
+    lastMissing = false;
     String link = walk(done, todo, follow, keepLink);
     String real = join(done);
     return link == null ? List.of(real) : List.of(real, link);
@@ -195,6 +210,7 @@ final class SftpPathResolver implements Closeable {
         boolean last = todo.isEmpty();
         if (type == MISSING) {
           if (!last) throw new Unresolved(path + " does not exist", true);
+          lastMissing = true;
           done.add(c);
           return finalLink;
         }

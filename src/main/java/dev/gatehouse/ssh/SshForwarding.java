@@ -92,7 +92,7 @@ final class SshForwarding implements ForwardingFilter {
   static void install(SshServer server, SshClient client) {
     // direct-tcpip is ours, opened through the target (MINA's own would connect from the gateway).
     server.setChannelFactories(
-        List.of(SESSIONS, SshDirectTcpip.FACTORY, SshDirectTcpip.STREAMLOCAL_FACTORY));
+        List.of(SESSIONS, SshDirectTcpip.FACTORY, SshDirectTcpip.STREAMLOCAL_FACTORY, TUN));
     List<RequestHandler<ConnectionService>> global = new ArrayList<>();
     global.add(GLOBAL_REQUESTS); // before MINA's tcpip-forward handler, which would listen here
     global.addAll(server.getGlobalRequestHandlers());
@@ -121,6 +121,28 @@ final class SshForwarding implements ForwardingFilter {
           ChannelSession c = new ChannelSession();
           c.addRequestHandler(CHANNEL_REQUESTS);
           return c;
+        }
+      };
+
+  /**
+   * {@code tun@openssh.com} ({@code ssh -w}, OpenSSH PROTOCOL section 2.3): layer 2 and 3 tunnels
+   * are not relayed. Refused as MINA refuses a channel type it does not know (no channel: open
+   * failure, SSH_OPEN_UNKNOWN_CHANNEL_TYPE), and audited as the other forwards' refusals are;
+   * before (red team, ssh21) nothing recorded the attempt.
+   */
+  static final String TUN_CHANNEL = "tun@openssh.com";
+
+  private static final ChannelFactory TUN =
+      new ChannelFactory() {
+        @Override
+        public String getName() {
+          return TUN_CHANNEL;
+        }
+
+        @Override
+        public Channel createChannel(Session session) {
+          refused(connection(session), "tun", TUN_CHANNEL, "tunnel forwarding is not relayed");
+          return null;
         }
       };
 
@@ -169,6 +191,25 @@ final class SshForwarding implements ForwardingFilter {
             }
             channel.setAttribute(X11, x11);
             return RequestHandler.Result.ReplySuccess;
+          }
+          case "subsystem" -> {
+            // RFC 4254 section 6.5: only "sftp" is relayed (SshTransferCommand.Factory); MINA
+            // refuses other names without a record. Audited here, the request left for MINA.
+            int at = buffer.rpos();
+            String name = buffer.getString();
+            buffer.rpos(at);
+            if (!"sftp".equals(name)) {
+              SshConnection c = connection(channel.getSession());
+              if (c != null) {
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("request", request);
+                data.put("name", name.length() > 256 ? name.substring(0, 256) + "…" : name);
+                data.put("reason", "only the sftp subsystem is relayed");
+                audit(c.gate(), "ssh.request_refused", data);
+              }
+              return RequestHandler.Result.ReplyFailure;
+            }
+            return RequestHandler.Result.Unsupported;
           }
           default -> {
             return RequestHandler.Result.Unsupported;

@@ -412,6 +412,95 @@ class ScpRelayTest {
         .containsExactly("write 0644 1 x\\xff: scp: header is not UTF-8 or contains NUL");
   }
 
+  /**
+   * Red team (ssh21): scp.c reads a header or message line into 2048 bytes and stops after 2047
+   * (sink(), response()); the rest of a longer line is its next header. A client sent a {@code T}
+   * line, or a {@code \1} message (which the sink does not answer), whose first 2047 bytes were a
+   * whole line to scp and whose rest was {@code D0755 0 data}: the relay checked one line, the
+   * target's {@code scp -r -t} entered {@code data}, a link out of the tree, unchecked, and the
+   * next file, checked and recorded as {@code remote/pwned}, was written into the secret directory.
+   */
+  @Test
+  void aLineLongerThanScpReadsCannotCarryAHeaderPastTheChecks() throws Exception {
+    Path secret = SftpRelayTest.escapeTree(remote); // remote/data -> remote/secret
+    List<String> smuggled =
+        List.of(
+            "T1 0 1 " + "0".repeat(2047 - 7) + "D0755 0 data\n",
+            "\1" + "x".repeat(2046) + "D0755 0 data\n");
+    for (String first : smuggled) {
+      records.clear();
+      String client = first + "C0644 6 pwned\nPWNED!\0E\n";
+      Process server =
+          new ProcessBuilder("scp", "-r", "-t", "--", remote + "/")
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      var toClient = new ByteArrayOutputStream();
+      Throwable error = null;
+      try {
+        new ScpRelay(
+                "t",
+                remote + "/",
+                bytes(client),
+                toClient,
+                server.getInputStream(),
+                server.getOutputStream(),
+                policy(),
+                (op, path, n, sha) -> records.add(new Rec(op, path, n, sha)),
+                SftpRelayTest.resolver(remote))
+            .run();
+      } catch (ProtocolException e) {
+        error = e;
+      }
+      assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(secret.resolve("pwned")).as(first.substring(0, 1)).doesNotExist();
+      if (first.startsWith("T")) {
+        assertThat(error).as("a T line scp would read as two").isNotNull();
+      } else {
+        // The message is cut to what scp reads as one line; the next header is the relay's.
+        assertThat(error).isNull();
+        assertThat(remote.resolve("pwned")).hasContent("PWNED!");
+        assertThat(records).containsExactly(new Rec("write", remote + "/pwned", 6, sha("PWNED!")));
+      }
+    }
+  }
+
+  /**
+   * Red team (ssh21): the target's scp sends a name containing a newline strnvis(3)-encoded ({@code
+   * a\^Jb}), which does not exist; it was placed in the allowed directory like a file to be
+   * created, and allowed, while scp read {@code a<newline>b}: a link to the secret. A planted file
+   * literally named {@code a\^Jb} made even the encoded name exist. Both readings are checked now,
+   * and a name the source sends must exist.
+   */
+  @Test
+  void aNameTheSourceEncodedIsCheckedWhereScpReadIt() throws Exception {
+    Path secret = SftpRelayTest.escapeTree(remote);
+    Path linkOnly = Files.createDirectories(remote.resolve("pub1"));
+    Files.createSymbolicLink(linkOnly.resolve("a\nb"), secret.resolve("s.txt"));
+    Path withDecoy = Files.createDirectories(remote.resolve("pub2"));
+    Files.createSymbolicLink(withDecoy.resolve("a\nb"), secret.resolve("s.txt"));
+    Files.writeString(withDecoy.resolve("a\\^Jb"), "decoy");
+
+    for (Path dir : List.of(linkOnly, withDecoy)) {
+      denials.clear();
+      Path got = local.resolve("got-" + dir.getFileName());
+      Run run = scp("-r", "R:" + dir, got.toString());
+      assertThat(run.exit).as(run.output).isNotZero();
+      assertThat(run.output).contains(SftpRelay.DENIED);
+      assertThat(denials).contains("read " + secret + "/s.txt: secret is off limits");
+      try (var files = Files.walk(local)) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          assertThat(f).as(f.toString()).content().doesNotContain("TOPSECRET");
+        }
+      }
+    }
+    assertThat(ScpRelay.unvis("a\\^Jb")).isEqualTo("a\nb");
+    assertThat(ScpRelay.unvis("a\\\\b\\^?\\M-C\\M-)\\M-B\\240"))
+        .isEqualTo("a\\b\u007f\u00e9\u00a0");
+    assertThat(ScpRelay.unvis("plain")).isNull();
+    assertThat(ScpRelay.unvis("a\\b")).isNull();
+    assertThat(ScpRelay.unvis("a\\^@b")).isNull(); // NUL: no name
+  }
+
   static InputStream bytes(String s) {
     return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
   }
